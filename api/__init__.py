@@ -1,0 +1,1 @@
+"""ReelLedger's HTTP API: thin routers over `ledger` functions."""

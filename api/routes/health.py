@@ -1,0 +1,12 @@
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import LedgerDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="Chain, contracts, database and outbox at a glance")
+def read_health(ledger: LedgerDep) -> JSONResponse:
+    report = ledger.health()
+    return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)

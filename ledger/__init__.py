@@ -1,0 +1,1 @@
+"""ReelLedger's domain core: chain access, the database and the rules of works, licences and splits."""

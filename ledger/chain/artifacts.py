@@ -1,0 +1,112 @@
+"""Compiled contracts: compiled by py-solc-x through the solcjs shim, committed as JSON.
+
+The committed artifacts let ReelLedger deploy to and talk with a remote chain without Node.
+`compile_contracts` is deterministic, so a test can prove that the sources in `contracts/src`
+still produce exactly the committed files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from ledger.config import REPO_ROOT
+
+ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "artifacts"
+SOURCES_DIR = REPO_ROOT / "contracts" / "src"
+SOLC_SHIM = REPO_ROOT / "scripts" / "solc"
+SOLC_VERSION = "0.8.28"
+COMPILER_SETTINGS = {
+    "optimizer": {"enabled": True, "runs": 200},
+    "evmVersion": "cancun",
+    "remappings": ["@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"],
+    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+}
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    source: str
+    abi: list[dict]
+    bytecode: str
+    deployed_bytecode: str
+
+    def to_json(self) -> str:
+        body = {
+            "contractName": self.name,
+            "sourceName": self.source,
+            "compiler": f"solc {SOLC_VERSION}",
+            "settings": {k: v for k, v in COMPILER_SETTINGS.items() if k != "outputSelection"},
+            "abi": self.abi,
+            "bytecode": self.bytecode,
+            "deployedBytecode": self.deployed_bytecode,
+        }
+        return json.dumps(body, indent=1, sort_keys=True) + "\n"
+
+
+def compile_contracts() -> dict[str, Artifact]:
+    """Compile every contract under contracts/src; returns the deployable ones by name."""
+    import solcx
+
+    sources = {
+        str(path.relative_to(REPO_ROOT)): {"content": path.read_text()}
+        for path in sorted(SOURCES_DIR.rglob("*.sol"))
+    }
+    output = solcx.compile_standard(
+        {"language": "Solidity", "sources": sources, "settings": COMPILER_SETTINGS},
+        solc_binary=SOLC_SHIM,
+        base_path=str(REPO_ROOT),
+        allow_paths=[str(REPO_ROOT)],
+    )
+    artifacts: dict[str, Artifact] = {}
+    for source, contracts in output["contracts"].items():
+        if not source.startswith("contracts/"):
+            continue
+        for name, out in contracts.items():
+            bytecode = out["evm"]["bytecode"]["object"]
+            if not bytecode:  # interfaces and abstract contracts
+                continue
+            artifacts[name] = Artifact(
+                name=name,
+                source=source,
+                abi=out["abi"],
+                bytecode="0x" + bytecode,
+                deployed_bytecode="0x" + out["evm"]["deployedBytecode"]["object"],
+            )
+    return artifacts
+
+
+def write_artifacts(artifacts: dict[str, Artifact], directory: Path = ARTIFACTS_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.json"):
+        if stale.stem not in artifacts:
+            stale.unlink()
+    paths = []
+    for artifact in artifacts.values():
+        path = directory / f"{artifact.name}.json"
+        path.write_text(artifact.to_json())
+        paths.append(path)
+    return paths
+
+
+@cache
+def load(name: str) -> Artifact:
+    """The committed artifact of one contract."""
+    path = ARTIFACTS_DIR / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no artifact for {name}: run `reelledger compile`")
+    body = json.loads(path.read_text())
+    return Artifact(
+        name=body["contractName"],
+        source=body["sourceName"],
+        abi=body["abi"],
+        bytecode=body["bytecode"],
+        deployed_bytecode=body["deployedBytecode"],
+    )
+
+
+def all_abis() -> list[list[dict]]:
+    return [load(path.stem).abi for path in sorted(ARTIFACTS_DIR.glob("*.json"))]

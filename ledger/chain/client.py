@@ -1,0 +1,156 @@
+"""The connection to one chain: the node (managed or remote), the service signer, the outbox
+and the deployed contracts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_abi import encode as abi_encode
+from sqlalchemy import Engine
+from sqlmodel import select
+from web3 import Web3
+from web3.contract import Contract
+
+from ledger.chain import artifacts
+from ledger.chain.errors import ChainError, ChainUnavailable
+from ledger.chain.node import ManagedAnvil
+from ledger.chain.outbox import Call, Outbox, raise_for
+from ledger.config import Settings
+from ledger.db import session
+from ledger.keys import KeyStore
+from ledger.models import Deployment
+
+SERVICE_KEY_LABEL = "service-signer"
+DEV_FUNDING_WEI = 10**24  # a million ether on the local node, for gas only
+
+
+class DeploymentMissing(ChainError):
+    """The database remembers contracts that the chain no longer has (a reset or different node)."""
+
+
+@dataclass(frozen=True)
+class ContractSpec:
+    name: str
+    constructor_types: tuple[str, ...] = ()
+    constructor_refs: tuple[str, ...] = ()  # names of contracts deployed earlier, passed in order
+
+
+# Deployment order: each entry may take addresses of the ones before it.
+CONTRACTS = (
+    ContractSpec("WorkRegistry"),
+    ContractSpec("LicenseRegistry", ("address",), ("WorkRegistry",)),
+    ContractSpec("SplitRegistry", ("address",), ("WorkRegistry",)),
+)
+
+
+class Chain:
+    def __init__(self, settings: Settings, engine: Engine, keys: KeyStore) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.keys = keys
+        self.node: ManagedAnvil | None = None
+        if settings.managed_chain:
+            self.node = ManagedAnvil(
+                binary=settings.anvil_bin,
+                port=settings.anvil_port,
+                state_file=settings.anvil_state_file,
+                chain_id=settings.anvil_chain_id,
+                state_interval=settings.anvil_state_interval,
+            )
+        self.w3: Web3 | None = None
+        self.chain_id: int | None = None
+        self.outbox: Outbox | None = None
+        self.signer: str | None = None
+        self.addresses: dict[str, str] = {}
+        self._contracts: dict[str, Contract] = {}
+
+    @property
+    def rpc_url(self) -> str:
+        return self.node.url if self.node else self.settings.rpc_url
+
+    def start(self, deploy: bool = True) -> None:
+        """Start the managed node if there is one, connect, and deploy what this chain lacks."""
+        if self.node:
+            self.node.start()
+        self.w3 = Web3(Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": 10}, exception_retry_configuration=None))
+        try:
+            self.chain_id = self.w3.eth.chain_id
+        except OSError as exc:
+            raise ChainUnavailable(f"no EVM node answers at {self.rpc_url}: {exc}") from exc
+        self.signer = self.keys.ensure(SERVICE_KEY_LABEL, self.settings.signer_key)
+        self.outbox = Outbox(self.engine, self.w3, self.keys, self.chain_id, self.settings.confirmations)
+        if self.node:
+            self.fund(self.signer)
+        self.outbox.reopen_lost()
+        self.outbox.reconcile()  # finish whatever a previous run left in flight
+        if deploy:
+            self.deploy()
+
+    def ensure_node(self) -> bool:
+        """Restart the managed node if it died; returns True if it had to."""
+        if not self.node or self.node.running:
+            return False
+        self.node.start()
+        self.fund(self.signer)
+        self.outbox.reopen_lost()
+        return True
+
+    def stop(self) -> None:
+        if self.node:
+            self.node.stop()
+
+    def fund(self, address: str, wei: int = DEV_FUNDING_WEI) -> None:
+        """Give an account gas money on the managed development node."""
+        if not self.node:
+            raise ChainError("funding by fiat is only possible on the managed development node")
+        if self.w3.eth.get_balance(address) < wei // 2:
+            self.w3.provider.make_request("anvil_setBalance", [address, hex(wei)])
+
+    # ------------------------------------------------------------- deployment
+
+    def deploy(self) -> dict[str, str]:
+        """Deploy each contract once per chain id; later starts find the remembered addresses."""
+        for spec in CONTRACTS:
+            self.addresses[spec.name] = self._deploy_one(spec)
+        return dict(self.addresses)
+
+    def _deploy_one(self, spec: ContractSpec) -> str:
+        with session(self.engine) as db:
+            known = db.exec(
+                select(Deployment).where(Deployment.chain_id == self.chain_id, Deployment.name == spec.name)
+            ).first()
+        if known is not None:
+            code = self.w3.eth.get_code(known.address)
+            if Web3.keccak(code).hex().removeprefix("0x") != known.code_hash.removeprefix("0x"):
+                raise DeploymentMissing(
+                    f"{spec.name} is recorded at {known.address} on chain {self.chain_id} but that address holds "
+                    "other code; the chain was reset or this is a different node with the same chain id"
+                )
+            return known.address
+        artifact = artifacts.load(spec.name)
+        args = [self.addresses[ref] for ref in spec.constructor_refs]
+        init_code = artifact.bytecode + abi_encode(list(spec.constructor_types), args).hex()
+        key = f"deploy:{self.chain_id}:{spec.name}:{Web3.keccak(hexstr=init_code).hex()[:16]}"
+        op = self.outbox.submit(key, self.signer, Call(f"{spec.name}.constructor", None, init_code))
+        op = raise_for(self.outbox.wait(op.id, timeout=60))
+        code_hash = Web3.keccak(self.w3.eth.get_code(op.contract_address)).hex()
+        with session(self.engine) as db:
+            db.add(
+                Deployment(
+                    chain_id=self.chain_id, name=spec.name, address=op.contract_address, code_hash=code_hash, op_id=op.id
+                )
+            )
+            db.commit()
+        return op.contract_address
+
+    def contract(self, name: str) -> Contract:
+        if name not in self._contracts:
+            if name not in self.addresses:
+                raise ChainError(f"{name} is not deployed on chain {self.chain_id}")
+            self._contracts[name] = self.w3.eth.contract(address=self.addresses[name], abi=artifacts.load(name).abi)
+        return self._contracts[name]
+
+    def call(self, contract: str, function: str, args: list) -> Call:
+        """The outbox call for `contract.function(*args)`."""
+        target = self.contract(contract)
+        return Call(f"{contract}.{function}", target.address, target.encode_abi(function, args))

@@ -1,0 +1,128 @@
+"""The local Anvil node that ReelLedger starts and stops itself.
+
+Its state goes to a file in the data directory (`anvil --state`), dumped every
+`state_interval` seconds and on a clean exit, so a restart finds every block again.
+Anything mined after the last dump and lost in a hard kill is sent again by the
+outbox from the signed transactions it keeps.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+
+class NodeError(RuntimeError):
+    """The managed node could not be started."""
+
+
+def rpc_answers(url: str, timeout: float = 1.0) -> int | None:
+    """The chain id the endpoint reports, or None if nothing answers."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return int(json.loads(response.read())["result"], 16)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex((host, port)) != 0
+
+
+class ManagedAnvil:
+    def __init__(
+        self,
+        binary: Path,
+        port: int,
+        state_file: Path,
+        chain_id: int = 31337,
+        state_interval: int = 1,
+        log_file: Path | None = None,
+    ) -> None:
+        self.binary = Path(binary)
+        self.port = port
+        self.state_file = Path(state_file)
+        self.chain_id = chain_id
+        self.state_interval = state_interval
+        self.log_file = Path(log_file) if log_file else self.state_file.with_suffix(".log")
+        self._process: subprocess.Popen | None = None
+        self._lock = threading.RLock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self, timeout: float = 30.0) -> None:
+        with self._lock:
+            self._start(timeout)
+
+    def _start(self, timeout: float) -> None:
+        if self.running:
+            return
+        if not self.binary.exists():
+            raise NodeError(f"anvil not found at {self.binary}: run scripts/run or `npm ci` first")
+        if not port_is_free(self.port):
+            raise NodeError(f"port {self.port} is already in use; set REELLEDGER_ANVIL_PORT or stop what holds it")
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        command = [
+            str(self.binary),
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--chain-id", str(self.chain_id),
+            "--state", str(self.state_file),
+            "--state-interval", str(self.state_interval),
+            "--silent",
+        ]
+        log = open(self.log_file, "ab")
+        self._process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise NodeError(f"anvil exited with code {self._process.returncode}; see {self.log_file}")
+            if rpc_answers(self.url, timeout=0.5) == self.chain_id:
+                return
+            time.sleep(0.1)
+        self._process.kill()
+        self._process.wait()
+        self._process = None
+        raise NodeError(f"anvil did not answer on {self.url} within {timeout:.0f}s; see {self.log_file}")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop cleanly: Anvil writes its state file on SIGTERM."""
+        with self._lock:
+            self._stop(timeout)
+
+    def _stop(self, timeout: float) -> None:
+        if not self.running:
+            return
+        assert self._process is not None
+        self._process.send_signal(signal.SIGTERM)
+        try:
+            self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    def kill(self) -> None:
+        """Stop abruptly, losing whatever was mined since the last state dump."""
+        with self._lock:
+            if self._process is None:
+                return
+            self._process.kill()
+            self._process.wait()
+            self._process = None

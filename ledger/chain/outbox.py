@@ -1,0 +1,392 @@
+"""Every chain write goes through here, so that none is lost and none is sent twice.
+
+An operation's life:
+
+    submit(key, sender, call)
+      record   -> row `queued` under its idempotency key (a repeated key returns the same row)
+      dry run  -> a revert marks it `rejected` with the custom error's name; nothing is sent
+      sign     -> nonce, gas, signed bytes and hash stored, row `pending`     (committed first)
+      send     -> the stored bytes are broadcast
+    reconcile()
+      pending  -> receipt found: `confirmed` or `reverted`; unknown to the node: the same
+                  bytes are broadcast again (same nonce, same hash: it can be mined only once)
+      queued   -> signed and sent as above (the node was down when it was submitted)
+
+A crash between any two steps leaves a row that the next reconcile pass carries on from.
+One process signs for a given sender at a time (an in-process lock per sender); run one
+service instance per signing key.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Iterable
+
+from hexbytes import HexBytes
+from sqlalchemy import Engine, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from web3 import Web3
+from web3.exceptions import ContractLogicError, ProviderConnectionError, TransactionNotFound, Web3RPCError
+
+from ledger.chain.errors import (
+    ChainRevert,
+    ChainUnavailable,
+    IdempotencyConflict,
+    OpTimeout,
+    decode_revert,
+    revert_data_of,
+)
+from ledger.db import session
+from ledger.keys import KeyStore
+from ledger.models import ChainOp, OpStatus, utcnow
+
+NODE_DOWN = (OSError, ProviderConnectionError)
+FINAL = {OpStatus.confirmed, OpStatus.reverted, OpStatus.rejected}
+FEE_CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Call:
+    """A transaction to make: `to=None` deploys `data` as init code."""
+
+    label: str
+    to: str | None
+    data: str
+    value: int = 0
+
+
+class Outbox:
+    def __init__(self, engine: Engine, w3: Web3, keys: KeyStore, chain_id: int, confirmations: int = 0) -> None:
+        self.engine = engine
+        self.w3 = w3
+        self.keys = keys
+        self.chain_id = chain_id
+        self.confirmations = confirmations
+        self._sender_locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._next_nonce: dict[str, int] = {}
+        self._fees: tuple[float, dict] | None = None
+
+    # ----------------------------------------------------------------- submit
+
+    def submit(self, key: str, sender: str, call: Call) -> ChainOp:
+        """Record the call under `key` and send it once; a repeated key sends nothing new."""
+        op = self._record(key, sender, call)
+        if op.status == OpStatus.rejected:
+            op = self._requeue(op)  # nothing reached the chain, so trying again is safe
+        if op.status == OpStatus.queued:
+            op = self._sign_and_send(op.id)
+        return op
+
+    def _record(self, key: str, sender: str, call: Call) -> ChainOp:
+        sender = Web3.to_checksum_address(sender)
+        to = Web3.to_checksum_address(call.to) if call.to else None
+        with session(self.engine) as db:
+            existing = db.exec(select(ChainOp).where(ChainOp.idempotency_key == key)).first()
+            if existing is None:
+                op = ChainOp(
+                    idempotency_key=key,
+                    chain_id=self.chain_id,
+                    sender=sender,
+                    to=to,
+                    data=call.data,
+                    value=call.value,
+                    label=call.label,
+                )
+                db.add(op)
+                try:
+                    db.commit()
+                    return op
+                except IntegrityError:  # the same key recorded concurrently
+                    db.rollback()
+                    existing = db.exec(select(ChainOp).where(ChainOp.idempotency_key == key)).one()
+        same = (
+            existing.chain_id == self.chain_id
+            and existing.sender == sender
+            and existing.to == to
+            and existing.data == call.data
+            and int(existing.value) == call.value
+        )
+        if not same:
+            raise IdempotencyConflict(f"idempotency key {key!r} was used for a different operation ({existing.label})")
+        return existing
+
+    def _requeue(self, op: ChainOp) -> ChainOp:
+        with session(self.engine) as db:
+            row = db.get(ChainOp, op.id)
+            if row.status == OpStatus.rejected:
+                row.status, row.error_name, row.error_args, row.updated_at = OpStatus.queued, None, None, utcnow()
+                db.add(row)
+                db.commit()
+            return row
+
+    def _lock_for(self, sender: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._sender_locks.setdefault(sender, threading.Lock())
+
+    def _sign_and_send(self, op_id: int) -> ChainOp:
+        with session(self.engine) as db:
+            sender = db.get(ChainOp, op_id).sender
+        with self._lock_for(sender):
+            with session(self.engine) as db:
+                op = db.get(ChainOp, op_id)
+                if op.status != OpStatus.queued:  # another thread got here first
+                    return op
+                tx = {"from": op.sender, "data": op.data, "value": int(op.value), "chainId": self.chain_id}
+                if op.to:
+                    tx["to"] = op.to
+                try:
+                    estimate = self.w3.eth.estimate_gas(tx, block_identifier="pending")
+                    nonce = self._nonce_for(db, op.sender)
+                    fees = self._fee_fields()
+                except ContractLogicError as exc:
+                    revert = decode_revert(revert_data_of(exc), op.label)
+                    op.status = OpStatus.rejected
+                    op.error_name, op.error_args = revert.name, _jsonable(revert.args_by_name)
+                    op.updated_at = utcnow()
+                    db.add(op)
+                    db.commit()
+                    return op
+                except NODE_DOWN as exc:
+                    return self._note_error(db, op, exc)
+                tx.update(fees, nonce=nonce, gas=estimate * 6 // 5 + 10_000)
+                del tx["from"]
+                signed = self.keys.account(op.sender).sign_transaction(tx)
+                op.nonce, op.gas = nonce, tx["gas"]
+                op.raw_tx = "0x" + bytes(signed.raw_transaction).hex()
+                op.tx_hash = "0x" + bytes(signed.hash).hex()
+                op.status, op.updated_at = OpStatus.pending, utcnow()
+                db.add(op)
+                db.commit()  # the signed bytes are safe before anything is broadcast
+                self._next_nonce[op.sender] = nonce + 1
+                self._broadcast(db, op)
+                return op
+
+    def _nonce_for(self, db, sender: str) -> int:
+        cached = self._next_nonce.get(sender)
+        if cached is not None:
+            return cached
+        highest = db.exec(
+            select(func.max(ChainOp.nonce)).where(ChainOp.chain_id == self.chain_id, ChainOp.sender == sender)
+        ).one()
+        on_chain = self.w3.eth.get_transaction_count(sender, "pending")
+        return max(on_chain, -1 if highest is None else highest + 1)
+
+    def _fee_fields(self) -> dict:
+        now = time.monotonic()
+        if self._fees and now - self._fees[0] < FEE_CACHE_SECONDS:
+            return self._fees[1]
+        latest = self.w3.eth.get_block("latest")
+        base_fee = latest.get("baseFeePerGas")
+        if base_fee is None:
+            fields = {"gasPrice": self.w3.eth.gas_price}
+        else:
+            tip = self.w3.eth.max_priority_fee
+            fields = {"maxFeePerGas": 2 * base_fee + tip, "maxPriorityFeePerGas": tip, "type": 2}
+        self._fees = (now, fields)
+        return fields
+
+    def _broadcast(self, db, op: ChainOp) -> None:
+        try:
+            self.w3.eth.send_raw_transaction(HexBytes(op.raw_tx))
+        except NODE_DOWN as exc:
+            self._note_error(db, op, exc)
+        except Web3RPCError as exc:
+            message = str(exc).lower()
+            if "already known" in message or "already imported" in message:
+                return
+            self._note_error(db, op, exc)
+
+    def _note_error(self, db, op: ChainOp, exc: BaseException) -> ChainOp:
+        op.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        op.updated_at = utcnow()
+        db.add(op)
+        db.commit()
+        if isinstance(exc, NODE_DOWN):
+            self._next_nonce.pop(op.sender, None)
+        return op
+
+    # -------------------------------------------------------------- reconcile
+
+    def reconcile(self, op_ids: Iterable[int] | None = None) -> int:
+        """One pass over unfinished operations; returns how many became final."""
+        ids = None if op_ids is None else list(op_ids)
+        finished = 0
+        latest: int | None = None
+        # Signed transactions first, in nonce order, so that a resent batch fills its own gaps
+        # before anything new takes the next nonce.
+        for op in self._unfinished(OpStatus.pending, ids, ChainOp.sender, ChainOp.nonce):
+            try:
+                if latest is None and self.confirmations:
+                    latest = self.w3.eth.block_number
+                finished += self._check_pending(op, latest)
+            except NODE_DOWN as exc:
+                with session(self.engine) as db:
+                    self._note_error(db, db.get(ChainOp, op.id), exc)
+                raise ChainUnavailable(str(exc)) from exc
+        for op in self._unfinished(OpStatus.queued, ids, ChainOp.id):
+            finished += self._sign_and_send(op.id).status in FINAL
+        return finished
+
+    def _unfinished(self, status: OpStatus, ids: list[int] | None, *order) -> list[ChainOp]:
+        with session(self.engine) as db:
+            query = select(ChainOp).where(ChainOp.chain_id == self.chain_id, ChainOp.status == status)
+            if ids is not None:
+                query = query.where(ChainOp.id.in_(ids))
+            return list(db.exec(query.order_by(*order)).all())
+
+    def reopen_lost(self) -> int:
+        """Send again what the node has forgotten: confirmed operations in blocks past its head.
+
+        A node restarted from an older state (a hard kill between two state dumps, a reorg)
+        no longer has their blocks; their signed bytes are still here, so they become pending
+        and the next pass broadcasts them with their original nonce and hash.
+        """
+        head = self.w3.eth.block_number
+        with session(self.engine) as db:
+            lost = db.exec(
+                select(ChainOp).where(
+                    ChainOp.chain_id == self.chain_id,
+                    ChainOp.status.in_([OpStatus.confirmed, OpStatus.reverted]),
+                    ChainOp.block_number > head,
+                )
+            ).all()
+            for op in lost:
+                op.status, op.block_number, op.updated_at = OpStatus.pending, None, utcnow()
+                op.error_name = op.error_args = None
+                db.add(op)
+            db.commit()
+        self._next_nonce.clear()
+        return len(lost)
+
+    def _check_pending(self, op: ChainOp, latest: int | None) -> bool:
+        try:
+            receipt = self.w3.eth.get_transaction_receipt(op.tx_hash)
+        except TransactionNotFound:
+            receipt = None
+        with session(self.engine) as db:
+            row = db.get(ChainOp, op.id)
+            if receipt is None:
+                self._resend_if_lost(db, row)
+                return False
+            if self.confirmations and receipt["blockNumber"] + self.confirmations > latest:
+                return False
+            row.block_number = receipt["blockNumber"]
+            if receipt.get("contractAddress"):
+                row.contract_address = receipt["contractAddress"]
+            if receipt["status"] == 1:
+                row.status = OpStatus.confirmed
+            else:
+                revert = self._replay_revert(row, receipt["blockNumber"])
+                row.status = OpStatus.reverted
+                row.error_name, row.error_args = revert.name, _jsonable(revert.args_by_name)
+            row.last_error, row.updated_at = None, utcnow()
+            db.add(row)
+            db.commit()
+            return True
+
+    def _resend_if_lost(self, db, row: ChainOp) -> None:
+        try:
+            if self.w3.eth.get_transaction(row.tx_hash) is not None:
+                return  # still in the pool: wait for it
+        except TransactionNotFound:
+            pass
+        try:
+            self.w3.eth.send_raw_transaction(HexBytes(row.raw_tx))
+        except Web3RPCError as exc:
+            message = str(exc).lower()
+            if "already known" not in message and "already imported" not in message:
+                self._note_error(db, row, exc)
+                return
+        row.broadcasts += 1
+        row.last_error, row.updated_at = None, utcnow()
+        db.add(row)
+        db.commit()
+
+    def _replay_revert(self, row: ChainOp, block_number: int) -> ChainRevert:
+        """Why a mined transaction reverted: the node's trace if it offers one, else a replay."""
+        try:
+            trace = self.w3.provider.make_request(
+                "debug_traceTransaction", [row.tx_hash, {"tracer": "callTracer"}]
+            ).get("result") or {}
+            if trace.get("output"):
+                return decode_revert(trace["output"], row.label)
+        except Exception:  # the debug namespace is often closed on production nodes
+            pass
+        call = {"from": row.sender, "data": row.data, "value": int(row.value), "gas": row.gas}
+        if row.to:
+            call["to"] = row.to
+        try:
+            self.w3.eth.call(call, block_identifier=block_number - 1)
+        except ContractLogicError as exc:
+            return decode_revert(revert_data_of(exc), row.label)
+        except Exception:  # the node cannot replay (pruned state): the name stays unknown
+            pass
+        return ChainRevert("UnknownRevert", {}, row.label)
+
+    # ------------------------------------------------------------------- wait
+
+    def wait(self, op_id: int, timeout: float = 30.0) -> ChainOp:
+        """Reconcile one operation until it is final; raises OpTimeout or ChainUnavailable if not in time."""
+        deadline = time.monotonic() + timeout
+        delay = 0.01
+        unavailable: ChainUnavailable | None = None
+        while True:
+            op = self.get(op_id)
+            if op.status in FINAL:
+                return op
+            try:
+                self.reconcile([op_id])
+                unavailable = None
+            except ChainUnavailable as exc:
+                unavailable = exc
+            op = self.get(op_id)
+            if op.status in FINAL:
+                return op
+            if time.monotonic() >= deadline:
+                if unavailable or op.status == OpStatus.queued:
+                    raise ChainUnavailable(
+                        f"operation {op.id} ({op.label}) is kept and will be sent when the node answers"
+                    ) from unavailable
+                raise OpTimeout(f"operation {op.id} ({op.label}) is not final yet; it stays in the outbox")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    def get(self, op_id: int) -> ChainOp:
+        with session(self.engine) as db:
+            return db.get(ChainOp, op_id)
+
+    def by_key(self, key: str) -> ChainOp | None:
+        with session(self.engine) as db:
+            return db.exec(select(ChainOp).where(ChainOp.idempotency_key == key)).first()
+
+    def unfinished(self) -> int:
+        with session(self.engine) as db:
+            return db.exec(
+                select(func.count())
+                .select_from(ChainOp)
+                .where(ChainOp.chain_id == self.chain_id, ChainOp.status.in_([OpStatus.pending, OpStatus.queued]))
+            ).one()
+
+
+def raise_for(op: ChainOp) -> ChainOp:
+    """The op if it succeeded, else its revert as a ChainRevert."""
+    if op.status in (OpStatus.reverted, OpStatus.rejected):
+        raise ChainRevert(op.error_name or "UnknownRevert", op.error_args or {}, op.label)
+    return op
+
+
+def _jsonable(values: dict) -> dict:
+    def conv(v):
+        if isinstance(v, (bytes, bytearray)):
+            return "0x" + bytes(v).hex()
+        if isinstance(v, (list, tuple)):
+            return [conv(x) for x in v]
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**53:
+            return str(v)
+        return v
+
+    return {k: conv(v) for k, v in values.items()}

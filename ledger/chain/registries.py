@@ -1,0 +1,199 @@
+"""Domain operations on the work, licence and split registries.
+
+Writes go through the outbox under the caller's idempotency key and come back as results
+or as `ChainRevert` named after the contract's custom error. Reads come from contract state,
+and from event logs for what the contracts keep only there (a work's fingerprint and metadata).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from web3.logs import DISCARD as _DISCARD
+
+from ledger.chain.client import Chain
+from ledger.chain.errors import ChainError
+from ledger.chain.outbox import raise_for
+from ledger.models import ChainOp
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+TOTAL_BPS = 10_000
+
+
+class Right(enum.IntFlag):
+    """Rights a licence can carry; the bit values are the contract's."""
+
+    STREAMING = 1 << 0
+    DOWNLOAD = 1 << 1
+    BROADCAST = 1 << 2
+    THEATRICAL = 1 << 3
+
+
+@dataclass(frozen=True)
+class Scope:
+    territories: int  # bitmask over ledger.territories
+    rights: int  # bitmask of Right
+    start: int  # unix seconds, inclusive
+    end: int  # unix seconds, exclusive
+    exclusive: bool = False
+    sublicensable: bool = False
+
+    def as_tuple(self) -> tuple:
+        return (self.territories, self.rights, self.start, self.end, self.exclusive, self.sublicensable)
+
+
+@dataclass(frozen=True)
+class WorkRecord:
+    work_id: bytes
+    owner: str
+    registered_at: int
+    fingerprint: bytes
+    metadata_hash: bytes
+    metadata_uri: str
+    pending_owner: str | None
+
+
+@dataclass(frozen=True)
+class Licence:
+    licence_id: int
+    work_id: bytes
+    parent_id: int
+    licensor: str
+    licensee: str
+    scope: Scope
+    revoked: bool
+    depth: int
+
+
+@dataclass(frozen=True)
+class SplitVersion:
+    work_id: bytes
+    version: int
+    payees: tuple[str, ...]
+    bps: tuple[int, ...]
+    effective_from: int
+    split_hash: bytes
+
+
+class NotFound(ChainError):
+    """The chain holds no such work, licence or split version."""
+
+
+class Registries:
+    def __init__(self, chain: Chain, timeout: float = 30.0) -> None:
+        self.chain = chain
+        self.timeout = timeout
+
+    def _write(self, key: str, sender: str, contract: str, function: str, args: list) -> ChainOp:
+        outbox = self.chain.outbox
+        op = outbox.submit(key, sender, self.chain.call(contract, function, args))
+        return raise_for(outbox.wait(op.id, self.timeout))
+
+    def _event(self, op: ChainOp, contract: str, event: str):
+        receipt = self.chain.w3.eth.get_transaction_receipt(op.tx_hash)
+        logs = self.chain.contract(contract).events[event]().process_receipt(receipt, errors=_DISCARD)
+        if not logs:
+            raise ChainError(f"{op.label} confirmed without a {event} event")
+        return logs[0]["args"]
+
+    # ------------------------------------------------------------------ works
+
+    def set_operator(self, key: str, owner: str, operator: str, approved: bool = True) -> ChainOp:
+        return self._write(key, owner, "WorkRegistry", "setOperator", [operator, approved])
+
+    def register_work(
+        self,
+        key: str,
+        sender: str,
+        *,
+        work_id: bytes,
+        owner: str,
+        fingerprint: bytes,
+        metadata_hash: bytes,
+        metadata_uri: str,
+    ) -> ChainOp:
+        return self._write(
+            key, sender, "WorkRegistry", "register", [work_id, owner, fingerprint, metadata_hash, metadata_uri]
+        )
+
+    def update_metadata(self, key: str, sender: str, work_id: bytes, metadata_hash: bytes, metadata_uri: str) -> ChainOp:
+        return self._write(key, sender, "WorkRegistry", "updateMetadata", [work_id, metadata_hash, metadata_uri])
+
+    def transfer_work(self, key: str, sender: str, work_id: bytes, new_owner: str) -> ChainOp:
+        return self._write(key, sender, "WorkRegistry", "transferWorkOwnership", [work_id, new_owner])
+
+    def accept_work(self, key: str, sender: str, work_id: bytes) -> ChainOp:
+        return self._write(key, sender, "WorkRegistry", "acceptWorkOwnership", [work_id])
+
+    def work(self, work_id: bytes) -> WorkRecord:
+        works = self.chain.contract("WorkRegistry")
+        owner, registered_at = works.functions.work(work_id).call()
+        if owner == ZERO_ADDRESS:
+            raise NotFound(f"work 0x{work_id.hex()} is not registered")
+        registered = works.events.WorkRegistered().get_logs(from_block=0, argument_filters={"workId": work_id})
+        updates = works.events.WorkMetadataUpdated().get_logs(from_block=0, argument_filters={"workId": work_id})
+        latest = (updates or registered)[-1]["args"]
+        pending = works.functions.pendingOwnerOf(work_id).call()
+        return WorkRecord(
+            work_id=work_id,
+            owner=owner,
+            registered_at=registered_at,
+            fingerprint=registered[0]["args"]["fingerprint"],
+            metadata_hash=latest["metadataHash"],
+            metadata_uri=latest["metadataURI"],
+            pending_owner=None if pending == ZERO_ADDRESS else pending,
+        )
+
+    # --------------------------------------------------------------- licences
+
+    def grant_licence(self, key: str, sender: str, *, work_id: bytes, licensee: str, scope: Scope) -> int:
+        op = self._write(key, sender, "LicenseRegistry", "grant", [work_id, licensee, scope.as_tuple()])
+        return self._event(op, "LicenseRegistry", "LicenseGranted")["licenseId"]
+
+    def grant_sublicence(self, key: str, sender: str, *, parent_id: int, licensee: str, scope: Scope) -> int:
+        op = self._write(key, sender, "LicenseRegistry", "grantSublicense", [parent_id, licensee, scope.as_tuple()])
+        return self._event(op, "LicenseRegistry", "LicenseGranted")["licenseId"]
+
+    def revoke_licence(self, key: str, sender: str, licence_id: int) -> ChainOp:
+        return self._write(key, sender, "LicenseRegistry", "revoke", [licence_id])
+
+    def licence(self, licence_id: int) -> Licence:
+        registry = self.chain.contract("LicenseRegistry")
+        if not 0 < licence_id <= registry.functions.licenseCount().call():
+            raise NotFound(f"licence {licence_id} does not exist")
+        raw = registry.functions.getLicense(licence_id).call()
+        work_id, parent_id, licensor, licensee, scope, revoked, depth = raw
+        return Licence(licence_id, work_id, parent_id, licensor, licensee, Scope(*scope), revoked, depth)
+
+    def licence_valid(self, licence_id: int, at: int) -> bool:
+        return self.chain.contract("LicenseRegistry").functions.isValid(licence_id, at).call()
+
+    def is_licensed(self, work_id: bytes, licensee: str, territory: int, right: int, at: int) -> int | None:
+        """The id of a licence that covers the use, or None."""
+        ok, licence_id = (
+            self.chain.contract("LicenseRegistry").functions.isLicensed(work_id, licensee, territory, right, at).call()
+        )
+        return licence_id if ok else None
+
+    # ----------------------------------------------------------------- splits
+
+    def set_split(
+        self, key: str, sender: str, *, work_id: bytes, payees: list[str], bps: list[int], effective_from: int = 0
+    ) -> int:
+        op = self._write(key, sender, "SplitRegistry", "setSplit", [work_id, payees, bps, effective_from])
+        return self._event(op, "SplitRegistry", "SplitVersionSet")["version"]
+
+    def split_version(self, work_id: bytes, version: int) -> SplitVersion:
+        registry = self.chain.contract("SplitRegistry")
+        if not 0 < version <= registry.functions.splitVersionCount(work_id).call():
+            raise NotFound(f"work 0x{work_id.hex()} has no split version {version}")
+        payees, bps, effective_from, split_hash = registry.functions.splitVersion(work_id, version).call()
+        return SplitVersion(work_id, version, tuple(payees), tuple(bps), effective_from, split_hash)
+
+    def split_at(self, work_id: bytes, at: int) -> SplitVersion:
+        version = self.chain.contract("SplitRegistry").functions.splitVersionAt(work_id, at).call()
+        if version == 0:
+            raise NotFound(f"work 0x{work_id.hex()} has no split in force at {at}")
+        return self.split_version(work_id, version)
+

@@ -1,0 +1,74 @@
+"""Every setting of the service, read once from the environment (prefix ``REELLEDGER_``).
+
+The defaults are the embedded ones ``scripts/run`` starts with: SQLite and a managed Anvil
+node, both under ``./data``, and the API on 127.0.0.1:8000.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def native_foundry_binary(tool: str) -> Path:
+    """npm's Foundry packages wrap a native binary in a Node launcher; run the binary itself,
+    so that stopping the process stops the node and nothing is left orphaned."""
+    import platform
+    import sys
+
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine().lower())
+    system = {"linux": "linux", "darwin": "darwin"}.get(sys.platform, sys.platform)
+    native = REPO_ROOT / "node_modules" / "@foundry-rs" / f"{tool}-{system}-{arch}" / "bin" / tool
+    return native if native.exists() else REPO_ROOT / "node_modules" / ".bin" / tool
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REELLEDGER_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Where SQLite, the Anvil state and key files live.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; SQLite in data_dir when unset. DATABASE_URL is read too."
+    )
+    rpc_url: str | None = Field(
+        default=None, description="An EVM JSON-RPC endpoint; when unset ReelLedger runs its own Anvil node."
+    )
+    anvil_bin: Path = Field(default_factory=lambda: native_foundry_binary("anvil"))
+    anvil_port: int = 8545
+    anvil_chain_id: int = 31337
+    anvil_state_interval: int = Field(default=1, description="Seconds between Anvil state dumps to disk.")
+    confirmations: int = Field(default=0, description="Blocks on top of a receipt before a write counts as final.")
+    master_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Base64 AES-256 key that encrypts private keys at rest; a 0600 file in data_dir when unset.",
+    )
+    signer_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Hex private key of the service's signer on a remote chain; generated when unset.",
+    )
+    reconcile_interval: float = Field(default=2.0, description="Seconds between outbox reconciler passes.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        import os
+
+        url = self.database_url or os.environ.get("DATABASE_URL")
+        if url:
+            return url
+        return f"sqlite:///{(self.data_dir / 'reelledger.db').resolve()}"
+
+    @property
+    def anvil_state_file(self) -> Path:
+        return self.data_dir / "anvil-state.json"
+
+    @property
+    def managed_chain(self) -> bool:
+        return self.rpc_url is None

@@ -1,0 +1,78 @@
+"""The running system: database, keys, chain and the outbox reconciler, started and stopped together."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from ledger.chain.client import Chain
+from ledger.chain.errors import ChainUnavailable
+from ledger.chain.node import NodeError
+from ledger.chain.registries import Registries
+from ledger.config import Settings
+from ledger.db import make_engine, migrate
+from ledger.keys import KeyStore, load_master_key
+
+log = logging.getLogger("reelledger")
+
+
+class Ledger:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(self.settings.resolved_database_url)
+        migrate(self.engine)
+        self.keys = KeyStore(self.engine, load_master_key(self.settings.data_dir, self.settings.master_key))
+        self.chain = Chain(self.settings, self.engine, self.keys)
+        self.registries = Registries(self.chain)
+        self._stop = threading.Event()
+        self._reconciler: threading.Thread | None = None
+
+    def start(self) -> "Ledger":
+        self.chain.start()
+        self._stop.clear()
+        self._reconciler = threading.Thread(target=self._reconcile_forever, name="outbox-reconciler", daemon=True)
+        self._reconciler.start()
+        log.info("chain %s at %s, contracts %s", self.chain.chain_id, self.chain.rpc_url, self.chain.addresses)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._reconciler:
+            self._reconciler.join(timeout=10)
+        self.chain.stop()
+        self.engine.dispose()
+
+    def _reconcile_forever(self) -> None:
+        while not self._stop.wait(self.settings.reconcile_interval):
+            try:
+                if self.chain.ensure_node():
+                    log.warning("the managed chain node had stopped and was restarted from its state file")
+                self.chain.outbox.reconcile()
+            except ChainUnavailable as exc:
+                log.warning("chain node unavailable, writes are kept in the outbox: %s", exc)
+            except NodeError as exc:
+                log.error("the managed chain node could not be restarted: %s", exc)
+            except Exception:  # keep reconciling whatever one pass hit
+                log.exception("outbox reconcile pass failed")
+
+    def health(self) -> dict:
+        """What a monitor needs: is the chain answering, where are the contracts, is anything stuck."""
+        chain = self.chain
+        report = {
+            "chain": {
+                "managed": chain.node is not None,
+                "rpc_url": chain.rpc_url,
+                "chain_id": chain.chain_id,
+            },
+            "contracts": dict(chain.addresses),
+            "database": self.engine.url.get_backend_name(),
+        }
+        try:
+            report["chain"]["block_number"] = chain.w3.eth.block_number
+            report["status"] = "ok"
+        except OSError:
+            report["chain"]["block_number"] = None
+            report["status"] = "degraded"
+        report["outbox_unfinished"] = chain.outbox.unfinished()
+        return report

@@ -1,0 +1,106 @@
+"""Fixtures: a real Anvil node per ledger, SQLite in a temporary directory, and PostgreSQL
+(a fresh database per test on the local server, started if it is down)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import socket
+import subprocess
+import uuid
+
+import psycopg
+import pytest
+
+from ledger.config import Settings
+from ledger.service import Ledger
+
+PG_ADMIN_DSN = os.environ.get("REELLEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _postgres_answers() -> bool:
+    try:
+        with psycopg.connect(PG_ADMIN_DSN, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The admin DSN of a running PostgreSQL; started with the machine's command if it is down."""
+    if not _postgres_answers():
+        subprocess.run(PG_START, shell=True, check=False, capture_output=True)
+    if not _postgres_answers():
+        pytest.skip(f"PostgreSQL does not answer at {PG_ADMIN_DSN} and could not be started ({PG_START})")
+    return PG_ADMIN_DSN
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    name = f"reelledger_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = postgres_server.rsplit("/", 1)[0]
+    yield f"{base.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_settings(data_dir, database_url: str | None = None, **overrides) -> Settings:
+    values = dict(
+        data_dir=data_dir,
+        database_url=database_url,
+        anvil_port=free_port(),
+        master_key=base64.b64encode(secrets.token_bytes(32)).decode(),
+        reconcile_interval=0.2,
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def ledger(settings):
+    """A started ledger on its own managed Anvil node and SQLite database."""
+    running = Ledger(settings).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_ledger(request, tmp_path):
+    """The same, once on SQLite and once on PostgreSQL."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    running = Ledger(make_settings(tmp_path / "data", url)).start()
+    yield running
+    running.stop()
+
+
+class Accounts:
+    """Custodial accounts for tests: keys held by the ledger's key store, funded on the dev node."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def new(self, label: str | None = None) -> str:
+        address = self.ledger.keys.ensure(label or f"test-{uuid.uuid4().hex[:8]}")
+        self.ledger.chain.fund(address)
+        return address
+
+
+@pytest.fixture
+def accounts(ledger) -> Accounts:
+    return Accounts(ledger)

@@ -1,0 +1,229 @@
+"""The outbox: every chain write is recorded before it is sent, sent once, and survives faults."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+
+import pytest
+from sqlmodel import select
+
+from ledger.chain.errors import ChainRevert, ChainUnavailable, IdempotencyConflict
+from ledger.chain.outbox import Outbox, raise_for
+from ledger.db import session
+from ledger.models import ChainOp, OpStatus
+from ledger.service import Ledger
+from tests.conftest import make_settings
+
+
+def work_id(n: int | str) -> bytes:
+    return hashlib.sha256(f"master file {n}".encode()).digest()
+
+
+def register_call(ledger: Ledger, owner: str, n: int | str):
+    return ledger.chain.call(
+        "WorkRegistry", "register", [work_id(n), owner, b"\x11" * 32, b"\x22" * 32, f"ipfs://meta/{n}"]
+    )
+
+
+def make_owner(ledger: Ledger) -> str:
+    """An owner who lets the service register works on its behalf."""
+    owner = ledger.keys.ensure("owner")
+    ledger.chain.fund(owner)
+    ledger.registries.set_operator("approve-service", owner, ledger.chain.signer, True)
+    return owner
+
+
+def chain_nonce(ledger: Ledger, address: str) -> int:
+    return ledger.chain.w3.eth.get_transaction_count(address)
+
+
+def registered_events(ledger: Ledger, ids: list[bytes]) -> int:
+    logs = ledger.chain.contract("WorkRegistry").events.WorkRegistered().get_logs(from_block=0)
+    wanted = set(ids)
+    return sum(1 for log in logs if log["args"]["workId"] in wanted)
+
+
+def wait_until_settled(ledger: Ledger, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while ledger.chain.outbox.unfinished() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ledger.chain.outbox.unfinished() == 0, "the outbox did not settle"
+
+
+def test_same_key_submitted_twice_sends_one_transaction(any_db_ledger):
+    ledger = any_db_ledger
+    owner = make_owner(ledger)
+    outbox, signer = ledger.chain.outbox, ledger.chain.signer
+    before = chain_nonce(ledger, signer)
+
+    first = outbox.wait(outbox.submit("register-1", signer, register_call(ledger, owner, 1)).id)
+    again = outbox.submit("register-1", signer, register_call(ledger, owner, 1))
+
+    assert (again.id, again.tx_hash) == (first.id, first.tx_hash)
+    assert first.status == OpStatus.confirmed
+    assert chain_nonce(ledger, signer) == before + 1
+    assert registered_events(ledger, [work_id(1)]) == 1
+
+
+def test_same_key_submitted_concurrently_sends_one_transaction(any_db_ledger):
+    ledger = any_db_ledger
+    owner = make_owner(ledger)
+    outbox, signer = ledger.chain.outbox, ledger.chain.signer
+    before = chain_nonce(ledger, signer)
+    results: list[ChainOp] = []
+
+    def submit():
+        results.append(outbox.submit("register-race", signer, register_call(ledger, owner, "race")))
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    outbox.wait(results[0].id)
+
+    assert len({op.id for op in results}) == 1
+    assert chain_nonce(ledger, signer) == before + 1
+    assert registered_events(ledger, [work_id("race")]) == 1
+
+
+def test_reusing_a_key_for_a_different_call_is_refused(ledger):
+    owner = make_owner(ledger)
+    outbox, signer = ledger.chain.outbox, ledger.chain.signer
+    outbox.submit("register-x", signer, register_call(ledger, owner, "x"))
+    with pytest.raises(IdempotencyConflict, match="register-x"):
+        outbox.submit("register-x", signer, register_call(ledger, owner, "y"))
+
+
+def test_revert_in_dry_run_is_named_and_nothing_is_sent(ledger):
+    owner = make_owner(ledger)
+    outbox, signer = ledger.chain.outbox, ledger.chain.signer
+    outbox.wait(outbox.submit("first", signer, register_call(ledger, owner, 7)).id)
+    before = chain_nonce(ledger, signer)
+
+    op = outbox.submit("second", signer, register_call(ledger, owner, 7))
+
+    assert op.status == OpStatus.rejected
+    assert op.error_name == "WorkAlreadyRegistered"
+    assert op.error_args["owner"].lower() == owner.lower()
+    assert op.tx_hash is None
+    assert chain_nonce(ledger, signer) == before
+    with pytest.raises(ChainRevert) as raised:
+        raise_for(op)
+    assert raised.value.name == "WorkAlreadyRegistered"
+
+
+def test_transaction_that_reverts_on_chain_is_named_by_replay(ledger):
+    """A split due to start soon passes its dry run, but is mined after its start time and reverts."""
+    owner = make_owner(ledger)
+    outbox, w3 = ledger.chain.outbox, ledger.chain.w3
+    outbox.wait(outbox.submit("work", ledger.chain.signer, register_call(ledger, owner, "late")).id)
+    soon = w3.eth.get_block("latest")["timestamp"] + 30
+    call = ledger.chain.call("SplitRegistry", "setSplit", [work_id("late"), [owner], [10_000], soon])
+
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        op = outbox.submit("late-split", owner, call)
+        assert op.status == OpStatus.pending
+        w3.provider.make_request("evm_increaseTime", [3600])
+        w3.provider.make_request("evm_mine", [])
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+
+    done = outbox.wait(op.id)
+    assert done.status == OpStatus.reverted
+    assert done.error_name == "SplitEffectiveInPast"
+    assert int(done.error_args["effectiveFrom"]) == soon
+
+
+def test_crash_between_signing_and_broadcast_is_sent_by_the_next_process(ledger, monkeypatch):
+    owner = make_owner(ledger)
+    outbox, signer = ledger.chain.outbox, ledger.chain.signer
+
+    class Crash(BaseException):
+        pass
+
+    def crash(_raw):
+        raise Crash()
+
+    monkeypatch.setattr(ledger.chain.w3.eth, "send_raw_transaction", crash)
+    with pytest.raises(Crash):
+        outbox.submit("crashy", signer, register_call(ledger, owner, "crash"))
+    monkeypatch.undo()
+    stored = outbox.by_key("crashy")
+    assert stored.status == OpStatus.pending and stored.raw_tx
+    assert ledger.chain.w3.eth.get_transaction_count(signer) == stored.nonce  # never reached the node
+
+    restarted = Outbox(ledger.engine, ledger.chain.w3, ledger.keys, ledger.chain.chain_id)
+    done = restarted.wait(stored.id)
+
+    assert done.status == OpStatus.confirmed and done.tx_hash == stored.tx_hash
+    assert registered_events(ledger, [work_id("crash")]) == 1
+
+
+def test_write_while_node_is_down_is_kept_and_sent_when_it_is_back(tmp_path):
+    ledger = Ledger(make_settings(tmp_path / "data", reconcile_interval=3600)).start()
+    try:
+        owner = make_owner(ledger)
+        outbox, signer = ledger.chain.outbox, ledger.chain.signer
+        ledger.chain.node.stop()
+
+        op = outbox.submit("while-down", signer, register_call(ledger, owner, "down"))
+        assert op.status == OpStatus.queued and op.last_error
+        with pytest.raises(ChainUnavailable, match="kept"):
+            outbox.wait(op.id, timeout=0.5)
+
+        assert ledger.chain.ensure_node()
+        assert outbox.wait(op.id).status == OpStatus.confirmed
+        assert registered_events(ledger, [work_id("down")]) == 1
+    finally:
+        ledger.stop()
+
+
+def test_node_killed_mid_batch_loses_nothing_and_sends_nothing_twice(any_db_ledger):
+    ledger = any_db_ledger
+    owner = make_owner(ledger)
+    outbox, signer, node = ledger.chain.outbox, ledger.chain.signer, ledger.chain.node
+    # A clean stop writes the state file; what is mined after it exists only in the node's
+    # memory until the next periodic dump, so the hard kill below loses it from the chain.
+    node.state_interval = 3600
+    node.stop()
+    node.start()
+    batch = 24
+    ids = [work_id(f"batch-{i}") for i in range(batch)]
+    submitted = threading.Event()
+
+    def submit_all():
+        for i in range(batch):
+            outbox.submit(f"batch-{i}", signer, register_call(ledger, owner, f"batch-{i}"))
+        submitted.set()
+
+    writer = threading.Thread(target=submit_all)
+    writer.start()
+    while _count(ledger, OpStatus.confirmed, OpStatus.pending) < batch // 3:
+        time.sleep(0.005)
+    node.kill()  # the reconciler notices and restarts it from the older state file
+    writer.join(60)
+    assert submitted.is_set()
+    wait_until_settled(ledger)
+
+    with session(ledger.engine) as db:
+        ops = db.exec(select(ChainOp).where(ChainOp.idempotency_key.like("batch-%"))).all()
+    nonces = sorted(op.nonce for op in ops)
+    assert [op.status for op in ops] == [OpStatus.confirmed] * batch
+    assert sum(op.broadcasts for op in ops) > 0, "the kill was meant to lose mined transactions"
+    assert nonces == list(range(nonces[0], nonces[0] + batch))
+    assert registered_events(ledger, ids) == batch
+    assert all(ledger.registries.work(i).owner == owner for i in ids)
+    assert chain_nonce(ledger, signer) == nonces[-1] + 1
+
+
+def _count(ledger: Ledger, *statuses: OpStatus) -> int:
+    with session(ledger.engine) as db:
+        return len(
+            db.exec(
+                select(ChainOp.id).where(ChainOp.idempotency_key.like("batch-%"), ChainOp.status.in_(statuses))
+            ).all()
+        )
