@@ -227,3 +227,21 @@ def _count(ledger: Ledger, *statuses: OpStatus) -> int:
                 select(ChainOp.id).where(ChainOp.idempotency_key.like("batch-%"), ChainOp.status.in_(statuses))
             ).all()
         )
+
+
+def test_nonce_taken_outside_the_outbox_is_signed_again_and_sent_once(ledger):
+    owner = make_owner(ledger)
+    outbox, signer, w3 = ledger.chain.outbox, ledger.chain.signer, ledger.chain.w3
+    outbox.wait(outbox.submit("warm", signer, register_call(ledger, owner, "warm")).id)  # nonce now cached
+    account = ledger.keys.account(signer)
+    stray = account.sign_transaction(
+        {"to": owner, "value": 1, "gas": 21_000, "gasPrice": w3.eth.gas_price,
+         "nonce": w3.eth.get_transaction_count(signer), "chainId": ledger.chain.chain_id}
+    )
+    w3.eth.send_raw_transaction(stray.raw_transaction)  # the same key used by another program
+
+    op = outbox.wait(outbox.submit("after-stray", signer, register_call(ledger, owner, "stray")).id)
+
+    assert op.status == OpStatus.confirmed
+    assert op.tx_hash != "0x" + bytes(stray.hash).hex()
+    assert registered_events(ledger, [work_id("stray")]) == 1

@@ -8,8 +8,11 @@ outbox from the signed transactions it keeps.
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
 import signal
+import sys
 import socket
 import subprocess
 import threading
@@ -38,6 +41,12 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) != 0
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the node gets SIGTERM (and so dumps its state) if ReelLedger dies without stopping it."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class ManagedAnvil:
     def __init__(
         self,
@@ -62,6 +71,24 @@ class ManagedAnvil:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def pid_file(self) -> Path:
+        return self.state_file.with_suffix(".pid")
+
+    def _stop_orphan(self) -> None:
+        """Stop a node that an earlier, killed ReelLedger left running on this state file."""
+        try:
+            pid = int(self.pid_file.read_text())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return
+        if not cmdline or not cmdline[0].endswith(b"anvil") or str(self.state_file).encode() not in cmdline:
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
@@ -74,6 +101,7 @@ class ManagedAnvil:
             return
         if not self.binary.exists():
             raise NodeError(f"anvil not found at {self.binary}: run scripts/run or `npm ci` first")
+        self._stop_orphan()
         if not port_is_free(self.port):
             raise NodeError(f"port {self.port} is already in use; set REELLEDGER_ANVIL_PORT or stop what holds it")
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
@@ -87,8 +115,11 @@ class ManagedAnvil:
             "--silent",
         ]
         log = open(self.log_file, "ab")
-        self._process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        self._process = subprocess.Popen(
+            command, stdout=log, stderr=log, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
+        )
         log.close()
+        self.pid_file.write_text(str(self._process.pid))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

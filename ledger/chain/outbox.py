@@ -128,6 +128,13 @@ class Outbox:
             return self._sender_locks.setdefault(sender, threading.Lock())
 
     def _sign_and_send(self, op_id: int) -> ChainOp:
+        for _ in range(3):  # a nonce taken by someone else sends it back to the queue once more
+            op = self._sign_and_send_once(op_id)
+            if op.status != OpStatus.queued or op.nonce is not None or op.last_error:
+                return op
+        return op
+
+    def _sign_and_send_once(self, op_id: int) -> ChainOp:
         with session(self.engine) as db:
             sender = db.get(ChainOp, op_id).sender
         with self._lock_for(sender):
@@ -195,10 +202,22 @@ class Outbox:
         except NODE_DOWN as exc:
             self._note_error(db, op, exc)
         except Web3RPCError as exc:
-            message = str(exc).lower()
-            if "already known" in message or "already imported" in message:
-                return
-            self._note_error(db, op, exc)
+            self._on_rejected_broadcast(db, op, exc)
+
+    def _on_rejected_broadcast(self, db, op: ChainOp, exc: Web3RPCError) -> None:
+        message = str(exc).lower()
+        if "already known" in message or "already imported" in message:
+            return
+        if "nonce too low" in message or "nonce is too low" in message:
+            # Another transaction took this nonce, and ours was not mined (the caller looked for
+            # its receipt first): these bytes can never be mined, so sign the op again afresh.
+            op.status, op.nonce, op.raw_tx, op.tx_hash, op.gas = OpStatus.queued, None, None, None, None
+            op.last_error, op.updated_at = None, utcnow()
+            db.add(op)
+            db.commit()
+            self._next_nonce.pop(op.sender, None)
+            return
+        self._note_error(db, op, exc)
 
     def _note_error(self, db, op: ChainOp, exc: BaseException) -> ChainOp:
         op.last_error = f"{type(exc).__name__}: {exc}"[:500]
@@ -297,9 +316,8 @@ class Outbox:
         try:
             self.w3.eth.send_raw_transaction(HexBytes(row.raw_tx))
         except Web3RPCError as exc:
-            message = str(exc).lower()
-            if "already known" not in message and "already imported" not in message:
-                self._note_error(db, row, exc)
+            self._on_rejected_broadcast(db, row, exc)
+            if row.status != OpStatus.pending or row.last_error:
                 return
         row.broadcasts += 1
         row.last_error, row.updated_at = None, utcnow()

@@ -40,7 +40,7 @@ class Scope:
     sublicensable: bool = False
 
     def as_tuple(self) -> tuple:
-        return (self.territories, self.rights, self.start, self.end, self.exclusive, self.sublicensable)
+        return (int(self.territories), int(self.rights), self.start, self.end, self.exclusive, self.sublicensable)
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ class Registries:
     def is_licensed(self, work_id: bytes, licensee: str, territory: int, right: int, at: int) -> int | None:
         """The id of a licence that covers the use, or None."""
         ok, licence_id = (
-            self.chain.contract("LicenseRegistry").functions.isLicensed(work_id, licensee, territory, right, at).call()
+            self.chain.contract("LicenseRegistry").functions.isLicensed(work_id, licensee, territory, int(right), at).call()
         )
         return licence_id if ok else None
 
