@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ledger.chain.client import Chain
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.node import NodeError
@@ -68,11 +70,17 @@ class Ledger:
             "contracts": dict(chain.addresses),
             "database": self.engine.url.get_backend_name(),
         }
+        problems = []
         try:
             report["chain"]["block_number"] = chain.w3.eth.block_number
-            report["status"] = "ok"
         except OSError:
             report["chain"]["block_number"] = None
-            report["status"] = "degraded"
-        report["outbox_unfinished"] = chain.outbox.unfinished()
+            problems.append("chain node does not answer")
+        try:
+            report["outbox_unfinished"] = chain.outbox.unfinished()
+        except SQLAlchemyError:
+            report["outbox_unfinished"] = None
+            problems.append("database does not answer")
+        report["status"] = "degraded" if problems else "ok"
+        report["problems"] = problems
         return report

@@ -26,6 +26,7 @@ class Service:
         self.data_dir = data_dir
         self.api_port, self.anvil_port = free_port(), free_port()
         self.process: subprocess.Popen | None = None
+        self.extra_env: dict[str, str] = {}
 
     @property
     def env(self) -> dict[str, str]:
@@ -35,6 +36,7 @@ class Service:
             REELLEDGER_ANVIL_PORT=str(self.anvil_port),
             REELLEDGER_PORT=str(self.api_port),
         )
+        env.update(self.extra_env)
         return env
 
     def start(self) -> dict:
@@ -111,3 +113,16 @@ def test_service_killed_hard_starts_again_with_its_contracts(service):
     second = service.start()
     assert second["status"] == "ok"
     assert second["contracts"] == first["contracts"]
+
+
+def test_health_reports_degraded_with_503_when_the_node_is_down(service):
+    service.extra_env["REELLEDGER_RECONCILE_INTERVAL"] = "3600"  # nothing restarts the node meanwhile
+    service.start()
+    anvil_pid = int((service.data_dir / "anvil-state.pid").read_text())
+    os.kill(anvil_pid, signal.SIGKILL)
+
+    response = httpx.get(f"http://127.0.0.1:{service.api_port}/health", timeout=5)
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "degraded"
+    assert response.json()["problems"] == ["chain node does not answer"]

@@ -150,6 +150,10 @@ class Chain:
             self._contracts[name] = self.w3.eth.contract(address=self.addresses[name], abi=artifacts.load(name).abi)
         return self._contracts[name]
 
+    def events(self, contract: str, event: str, from_block: int = 0, **filters) -> list:
+        """Decoded logs of one event, optionally filtered on indexed arguments."""
+        return self.contract(contract).events[event]().get_logs(from_block=from_block, argument_filters=filters or None)
+
     def call(self, contract: str, function: str, args: list) -> Call:
         """The outbox call for `contract.function(*args)`."""
         target = self.contract(contract)

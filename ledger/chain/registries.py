@@ -131,8 +131,8 @@ class Registries:
         owner, registered_at = works.functions.work(work_id).call()
         if owner == ZERO_ADDRESS:
             raise NotFound(f"work 0x{work_id.hex()} is not registered")
-        registered = works.events.WorkRegistered().get_logs(from_block=0, argument_filters={"workId": work_id})
-        updates = works.events.WorkMetadataUpdated().get_logs(from_block=0, argument_filters={"workId": work_id})
+        registered = self.chain.events("WorkRegistry", "WorkRegistered", workId=work_id)
+        updates = self.chain.events("WorkRegistry", "WorkMetadataUpdated", workId=work_id)
         latest = (updates or registered)[-1]["args"]
         pending = works.functions.pendingOwnerOf(work_id).call()
         return WorkRecord(
