@@ -12,12 +12,12 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.main import create_app
-    from ledger.config import Settings
+    from ledger.config import Settings, redact_url
 
     overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     settings = Settings(**overrides)
     print(f"reelledger: data in {settings.data_dir.resolve()}, "
-          f"{'managed Anvil on port ' + str(settings.anvil_port) if settings.managed_chain else 'chain at ' + settings.rpc_url}, "
+          f"{'managed Anvil on port ' + str(settings.anvil_port) if settings.managed_chain else 'chain at ' + redact_url(settings.rpc_url)}, "
           f"API on http://{settings.host}:{settings.port}", flush=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0

@@ -27,6 +27,17 @@ def native_foundry_binary(tool: str) -> Path:
     return native if native.exists() else REPO_ROOT / "node_modules" / ".bin" / tool
 
 
+def redact_url(url: str | None) -> str | None:
+    """A URL fit for logs and responses: no user, password, path token or query."""
+    if not url:
+        return url
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}{':' + str(parts.port) if parts.port else ''}"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REELLEDGER_", extra="ignore")
 

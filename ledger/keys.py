@@ -61,6 +61,8 @@ class KeyStore:
         with session(self._engine) as db:
             row = db.exec(select(StoredKey).where(StoredKey.label == label)).first()
             if row is not None:
+                if private_key and Account.from_key(private_key).address != row.address:
+                    raise ValueError(f"a different key is already stored as {label!r} ({row.address})")
                 return row.address
             account = Account.from_key(private_key) if private_key else Account.from_key(secrets.token_bytes(32))
             nonce = secrets.token_bytes(12)

@@ -45,7 +45,7 @@ class ChainOp(SQLModel, table=True):
     gas: int | None = Field(default=None, sa_type=BigInteger)
     tx_hash: str | None = Field(default=None, max_length=66, index=True)
     raw_tx: str | None = None
-    block_number: int | None = Field(default=None, sa_type=BigInteger)
+    block_number: int | None = Field(default=None, sa_type=BigInteger, index=True)
     contract_address: str | None = Field(default=None, max_length=42)
     error_name: str | None = Field(default=None, max_length=120)
     error_args: dict | None = Field(default=None, sa_column=Column(JSON))

@@ -11,7 +11,7 @@ from ledger.chain.client import Chain
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.node import NodeError
 from ledger.chain.registries import Registries
-from ledger.config import Settings
+from ledger.config import Settings, redact_url
 from ledger.db import make_engine, migrate
 from ledger.keys import KeyStore, load_master_key
 
@@ -35,7 +35,7 @@ class Ledger:
         self._stop.clear()
         self._reconciler = threading.Thread(target=self._reconcile_forever, name="outbox-reconciler", daemon=True)
         self._reconciler.start()
-        log.info("chain %s at %s, contracts %s", self.chain.chain_id, self.chain.rpc_url, self.chain.addresses)
+        log.info("chain %s at %s, contracts %s", self.chain.chain_id, redact_url(self.chain.rpc_url), self.chain.addresses)
         return self
 
     def stop(self) -> None:
@@ -50,6 +50,8 @@ class Ledger:
             try:
                 if self.chain.ensure_node():
                     log.warning("the managed chain node had stopped and was restarted from its state file")
+                if lost := self.chain.outbox.reopen_lost():
+                    log.warning("the chain no longer has %d confirmed writes; sending them again", lost)
                 self.chain.outbox.reconcile()
             except ChainUnavailable as exc:
                 log.warning("chain node unavailable, writes are kept in the outbox: %s", exc)
@@ -64,7 +66,7 @@ class Ledger:
         report = {
             "chain": {
                 "managed": chain.node is not None,
-                "rpc_url": chain.rpc_url,
+                "rpc_url": redact_url(chain.rpc_url),
                 "chain_id": chain.chain_id,
             },
             "contracts": dict(chain.addresses),

@@ -66,3 +66,10 @@ def test_master_key_file_is_created_private_and_reused(tmp_path):
 def test_master_key_of_wrong_length_is_refused(tmp_path):
     with pytest.raises(ValueError, match="32 bytes"):
         load_master_key(tmp_path, base64.b64encode(b"short").decode())
+
+
+def test_configured_key_that_differs_from_the_stored_one_is_refused(engine):
+    store = KeyStore(engine, secrets.token_bytes(32))
+    store.ensure("service-signer", "0x" + secrets.token_bytes(32).hex())
+    with pytest.raises(ValueError, match="different key"):
+        store.ensure("service-signer", "0x" + secrets.token_bytes(32).hex())

@@ -43,6 +43,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('chain_id', 'sender', 'nonce', name='uq_chain_op_sender_nonce')
     )
     with op.batch_alter_table('chain_op', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_chain_op_block_number'), ['block_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_chain_op_idempotency_key'), ['idempotency_key'], unique=True)
         batch_op.create_index(batch_op.f('ix_chain_op_sender'), ['sender'], unique=False)
         batch_op.create_index(batch_op.f('ix_chain_op_status'), ['status'], unique=False)
@@ -84,6 +85,7 @@ def downgrade() -> None:
     op.drop_table('stored_key')
     with op.batch_alter_table('chain_op', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_chain_op_tx_hash'))
+        batch_op.drop_index(batch_op.f('ix_chain_op_block_number'))
         batch_op.drop_index(batch_op.f('ix_chain_op_status'))
         batch_op.drop_index(batch_op.f('ix_chain_op_sender'))
         batch_op.drop_index(batch_op.f('ix_chain_op_idempotency_key'))
