@@ -79,7 +79,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--writes", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3, help="each mode runs this many times; the best is kept")
-    parser.add_argument("--database-url", help="default: SQLite in a temporary data directory")
+    parser.add_argument(
+        "--database-url", help="a database of its own (tables are created); default: SQLite in a temporary directory"
+    )
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="reelledger-bench-"))
@@ -99,10 +101,11 @@ def main() -> None:
         ledger.registries.set_operator("bench-approve-bare", owner, bare_sender, True)
         bare_loop(ledger, owner, 10, "warm-up")  # connections and caches
         results: dict[str, float] = {}
+        run = secrets.token_hex(4)  # fresh works and keys even on a database kept from an earlier run
         for round_ in range(args.rounds):
             for name, mode in (("bare web3 loop", bare_loop), ("outbox, one at a time", outbox_sequential),
                                ("outbox, pipelined", outbox_pipelined)):
-                rate = mode(ledger, owner, args.writes, f"r{round_}")
+                rate = mode(ledger, owner, args.writes, f"{run}-r{round_}")
                 results[name] = max(results.get(name, 0.0), rate)
         bare = results["bare web3 loop"]
         print(f"writes: WorkRegistry.register x {args.writes}, best of {args.rounds}, "

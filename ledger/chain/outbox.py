@@ -46,6 +46,7 @@ from ledger.models import ChainOp, OpStatus, utcnow
 NODE_DOWN = (OSError, ProviderConnectionError)
 FINAL = {OpStatus.confirmed, OpStatus.reverted, OpStatus.rejected}
 FEE_CACHE_SECONDS = 5.0
+RECEIPT_BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -234,21 +235,72 @@ class Outbox:
         """One pass over unfinished operations; returns how many became final."""
         ids = None if op_ids is None else list(op_ids)
         finished = 0
-        latest: int | None = None
         # Signed transactions first, in nonce order, so that a resent batch fills its own gaps
         # before anything new takes the next nonce.
-        for op in self._unfinished(OpStatus.pending, ids, ChainOp.sender, ChainOp.nonce):
+        pending = self._unfinished(OpStatus.pending, ids, ChainOp.sender, ChainOp.nonce)
+        for start in range(0, len(pending), RECEIPT_BATCH):
+            chunk = pending[start : start + RECEIPT_BATCH]
             try:
-                if latest is None and self.confirmations:
-                    latest = self.w3.eth.block_number
-                finished += self._check_pending(op, latest)
+                latest = self.w3.eth.block_number if self.confirmations else None
+                receipts = self._receipts([op.tx_hash for op in chunk])
+                finished += self._settle(chunk, receipts, latest)
             except NODE_DOWN as exc:
                 with session(self.engine) as db:
-                    self._note_error(db, db.get(ChainOp, op.id), exc)
+                    self._note_error(db, db.get(ChainOp, chunk[0].id), exc)
                 raise ChainUnavailable(str(exc)) from exc
         for op in self._unfinished(OpStatus.queued, ids, ChainOp.id):
             finished += self._sign_and_send(op.id).status in FINAL
         return finished
+
+    def _receipts(self, tx_hashes: list[str]) -> dict[str, dict]:
+        """Receipts by transaction hash, fetched in one JSON-RPC batch; absent ones are left out."""
+        if len(tx_hashes) == 1:
+            try:
+                receipt = self.w3.eth.get_transaction_receipt(tx_hashes[0])
+            except TransactionNotFound:
+                return {}
+            return {tx_hashes[0]: {k: receipt[k] for k in ("blockNumber", "status", "contractAddress")}}
+        responses = self.w3.provider.make_batch_request(
+            [("eth_getTransactionReceipt", [tx_hash]) for tx_hash in tx_hashes]
+        )
+        found = {}
+        for response in responses:
+            raw = response.get("result") if isinstance(response, dict) else None
+            if raw:
+                found[raw["transactionHash"].lower()] = {
+                    "blockNumber": int(raw["blockNumber"], 16),
+                    "status": int(raw["status"], 16),
+                    "contractAddress": raw.get("contractAddress") and Web3.to_checksum_address(raw["contractAddress"]),
+                }
+        return {h: found[h.lower()] for h in tx_hashes if h.lower() in found}
+
+    def _settle(self, ops: list[ChainOp], receipts: dict[str, dict], latest: int | None) -> int:
+        """Record the receipts found, in one commit; send again what the node does not know."""
+        settled = 0
+        with session(self.engine) as db:
+            for op in ops:
+                receipt = receipts.get(op.tx_hash)
+                row = db.get(ChainOp, op.id)
+                if row.status != OpStatus.pending:
+                    continue
+                if receipt is None:
+                    self._resend_if_lost(db, row)
+                    continue
+                if self.confirmations and receipt["blockNumber"] + self.confirmations > latest:
+                    continue
+                row.block_number = receipt["blockNumber"]
+                row.contract_address = receipt["contractAddress"] or None
+                if receipt["status"] == 1:
+                    row.status = OpStatus.confirmed
+                else:
+                    revert = self._replay_revert(row, receipt["blockNumber"])
+                    row.status = OpStatus.reverted
+                    row.error_name, row.error_args = revert.name, _jsonable(revert.args_by_name)
+                row.last_error, row.updated_at = None, utcnow()
+                db.add(row)
+                settled += 1
+            db.commit()
+        return settled
 
     def _unfinished(self, status: OpStatus, ids: list[int] | None, *order) -> list[ChainOp]:
         with session(self.engine) as db:
@@ -280,32 +332,6 @@ class Outbox:
             db.commit()
         self._next_nonce.clear()
         return len(lost)
-
-    def _check_pending(self, op: ChainOp, latest: int | None) -> bool:
-        try:
-            receipt = self.w3.eth.get_transaction_receipt(op.tx_hash)
-        except TransactionNotFound:
-            receipt = None
-        with session(self.engine) as db:
-            row = db.get(ChainOp, op.id)
-            if receipt is None:
-                self._resend_if_lost(db, row)
-                return False
-            if self.confirmations and receipt["blockNumber"] + self.confirmations > latest:
-                return False
-            row.block_number = receipt["blockNumber"]
-            if receipt.get("contractAddress"):
-                row.contract_address = receipt["contractAddress"]
-            if receipt["status"] == 1:
-                row.status = OpStatus.confirmed
-            else:
-                revert = self._replay_revert(row, receipt["blockNumber"])
-                row.status = OpStatus.reverted
-                row.error_name, row.error_args = revert.name, _jsonable(revert.args_by_name)
-            row.last_error, row.updated_at = None, utcnow()
-            db.add(row)
-            db.commit()
-            return True
 
     def _resend_if_lost(self, db, row: ChainOp) -> None:
         try:
