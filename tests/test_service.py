@@ -1,5 +1,5 @@
-"""The service as `scripts/run` starts it: `reelledger serve` on its embedded defaults, real HTTP
-on loopback, a managed Anvil node whose state survives restarts and a hard kill."""
+"""The service as the README starts it (`scripts/run`): embedded defaults, real HTTP on
+loopback, a managed Anvil node whose state survives restarts and a hard kill."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import hashlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from ledger.config import Settings
 from ledger.service import Ledger
 from tests.conftest import free_port
 
-REELLEDGER = Path(sys.executable).parent / "reelledger"
+RUN_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "run"
 
 
 class Service:
@@ -41,7 +40,7 @@ class Service:
 
     def start(self) -> dict:
         log = open(self.data_dir.parent / "service.log", "ab")
-        self.process = subprocess.Popen([str(REELLEDGER), "serve"], env=self.env, stdout=log, stderr=log)
+        self.process = subprocess.Popen([str(RUN_SCRIPT)], env=self.env, stdout=log, stderr=log)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert self.process.poll() is None, (self.data_dir.parent / "service.log").read_text()[-3000:]
