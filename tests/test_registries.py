@@ -8,7 +8,8 @@ import hashlib
 import pytest
 
 from ledger.chain.errors import ChainRevert
-from ledger.chain.registries import NotFound, Right, Scope
+from ledger.chain.registries import Right, Scope
+from ledger.errors import NotFound
 
 DAY = 86_400
 CN, HK, US = 1 << 0, 1 << 1, 1 << 2

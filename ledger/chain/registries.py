@@ -14,6 +14,7 @@ from web3.logs import DISCARD as _DISCARD
 
 from ledger.chain.client import Chain
 from ledger.chain.errors import ChainError
+from ledger.errors import NotFound
 from ledger.chain.outbox import raise_for
 from ledger.models import ChainOp
 
@@ -76,10 +77,6 @@ class SplitVersion:
     split_hash: bytes
 
 
-class NotFound(ChainError):
-    """The chain holds no such work, licence or split version."""
-
-
 class Registries:
     def __init__(self, chain: Chain, timeout: float = 30.0) -> None:
         self.chain = chain
@@ -130,7 +127,7 @@ class Registries:
         works = self.chain.contract("WorkRegistry")
         owner, registered_at = works.functions.work(work_id).call()
         if owner == ZERO_ADDRESS:
-            raise NotFound(f"work 0x{work_id.hex()} is not registered")
+            raise NotFound("work", "0x" + work_id.hex())
         registered = self.chain.events("WorkRegistry", "WorkRegistered", workId=work_id)
         updates = self.chain.events("WorkRegistry", "WorkMetadataUpdated", workId=work_id)
         latest = (updates or registered)[-1]["args"]
@@ -161,7 +158,7 @@ class Registries:
     def licence(self, licence_id: int) -> Licence:
         registry = self.chain.contract("LicenseRegistry")
         if not 0 < licence_id <= registry.functions.licenseCount().call():
-            raise NotFound(f"licence {licence_id} does not exist")
+            raise NotFound("licence", licence_id)
         raw = registry.functions.getLicense(licence_id).call()
         work_id, parent_id, licensor, licensee, scope, revoked, depth = raw
         return Licence(licence_id, work_id, parent_id, licensor, licensee, Scope(*scope), revoked, depth)
@@ -187,13 +184,13 @@ class Registries:
     def split_version(self, work_id: bytes, version: int) -> SplitVersion:
         registry = self.chain.contract("SplitRegistry")
         if not 0 < version <= registry.functions.splitVersionCount(work_id).call():
-            raise NotFound(f"work 0x{work_id.hex()} has no split version {version}")
+            raise NotFound("split version", f"{version} of work 0x{work_id.hex()}")
         payees, bps, effective_from, split_hash = registry.functions.splitVersion(work_id, version).call()
         return SplitVersion(work_id, version, tuple(payees), tuple(bps), effective_from, split_hash)
 
     def split_at(self, work_id: bytes, at: int) -> SplitVersion:
         version = self.chain.contract("SplitRegistry").functions.splitVersionAt(work_id, at).call()
         if version == 0:
-            raise NotFound(f"work 0x{work_id.hex()} has no split in force at {at}")
+            raise NotFound("split in force", f"at {at} for work 0x{work_id.hex()}")
         return self.split_version(work_id, version)
 

@@ -1,0 +1,44 @@
+"""Domain errors: each carries a machine-readable code, and the API maps each class to one status."""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, **details) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidInput(LedgerError):
+    code = "invalid_input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, field=field)
+
+
+class Unauthenticated(LedgerError):
+    code = "unauthenticated"
+
+
+class Forbidden(LedgerError):
+    code = "forbidden"
+
+
+class NotFound(LedgerError):
+    code = "not_found"
+
+    def __init__(self, kind: str, ident) -> None:
+        super().__init__(f"no {kind} {ident}", kind=kind, id=str(ident))
+
+
+class Conflict(LedgerError):
+    def __init__(self, code: str, message: str, **details) -> None:
+        super().__init__(message, **details)
+        self.code = code
+
+
+class Unavailable(LedgerError):
+    code = "unavailable"
