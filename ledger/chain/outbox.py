@@ -75,35 +75,35 @@ class Outbox:
 
     def submit(self, key: str, sender: str, call: Call) -> ChainOp:
         """Record the call under `key` and send it once; a repeated key sends nothing new."""
-        op = self._record(key, sender, call)
-        if op.status == OpStatus.rejected:
-            op = self._requeue(op)  # nothing reached the chain, so trying again is safe
-        if op.status == OpStatus.queued:
-            op = self._sign_and_send(op.id)
-        return op
+        with session(self.engine) as db:
+            op = self.record(db, key, sender, call)
+            try:
+                db.commit()
+            except IntegrityError:  # the same key recorded concurrently: use that row
+                db.rollback()
+                op = self.record(db, key, sender, call)
+        return self.send(op.id)
 
-    def _record(self, key: str, sender: str, call: Call) -> ChainOp:
+    def record(self, db, key: str, sender: str, call: Call) -> ChainOp:
+        """Add the call to the outbox inside the caller's transaction, so that it is stored
+        together with the domain rows that refer to it, or not at all. Returns the existing
+        row when the key was used before for the same call."""
         sender = Web3.to_checksum_address(sender)
         to = Web3.to_checksum_address(call.to) if call.to else None
-        with session(self.engine) as db:
-            existing = db.exec(select(ChainOp).where(ChainOp.idempotency_key == key)).first()
-            if existing is None:
-                op = ChainOp(
-                    idempotency_key=key,
-                    chain_id=self.chain_id,
-                    sender=sender,
-                    to=to,
-                    data=call.data,
-                    value=call.value,
-                    label=call.label,
-                )
-                db.add(op)
-                try:
-                    db.commit()
-                    return op
-                except IntegrityError:  # the same key recorded concurrently
-                    db.rollback()
-                    existing = db.exec(select(ChainOp).where(ChainOp.idempotency_key == key)).one()
+        existing = db.exec(select(ChainOp).where(ChainOp.idempotency_key == key)).first()
+        if existing is None:
+            op = ChainOp(
+                idempotency_key=key,
+                chain_id=self.chain_id,
+                sender=sender,
+                to=to,
+                data=call.data,
+                value=call.value,
+                label=call.label,
+            )
+            db.add(op)
+            db.flush()
+            return op
         same = (
             existing.chain_id == self.chain_id
             and existing.sender == sender
@@ -114,6 +114,15 @@ class Outbox:
         if not same:
             raise IdempotencyConflict(f"idempotency key {key!r} was used for a different operation ({existing.label})")
         return existing
+
+    def send(self, op_id: int) -> ChainOp:
+        """Sign and send a recorded operation unless it already was; a rejected one is tried again."""
+        op = self.get(op_id)
+        if op.status == OpStatus.rejected:
+            op = self._requeue(op)  # nothing reached the chain, so trying again is safe
+        if op.status == OpStatus.queued:
+            op = self._sign_and_send(op.id)
+        return op
 
     def _requeue(self, op: ChainOp) -> ChainOp:
         with session(self.engine) as db:
