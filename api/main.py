@@ -6,7 +6,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.routes import health
+from api import errors
+from api.routes import accounts, health, licences, splits, works
 from ledger.config import Settings
 from ledger.service import Ledger
 
@@ -22,5 +23,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ledger.stop()
 
     app = FastAPI(title="ReelLedger", version="0.1.0", lifespan=lifespan)
+    errors.install(app)
     app.include_router(health.router)
+    app.include_router(accounts.router)
+    app.include_router(works.router)
+    app.include_router(licences.router)
+    app.include_router(splits.router)
     return app

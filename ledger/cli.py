@@ -55,6 +55,31 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_account(args: argparse.Namespace) -> int:
+    """Works on the database directly, so that the first admin can exist before any API key does."""
+    from ledger.accounts import create_account
+    from ledger.config import Settings
+    from ledger.db import make_engine, migrate
+    from ledger.errors import LedgerError
+    from ledger.keys import KeyStore, load_master_key
+    from ledger.models import Role
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    keys = KeyStore(engine, load_master_key(settings.data_dir, settings.master_key))
+    try:
+        created = create_account(engine, keys, name=args.name or args.role, role=Role(args.role), address=args.address)
+    except LedgerError as exc:
+        print(f"reelledger: {exc.message}", file=sys.stderr)
+        return 1
+    account = created.account
+    print(f"created {account.role.value} account {account.id} ({account.name}), address {account.address}")
+    print(f"API key (shown once, store it now): {created.api_key}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reelledger", description="Copyright and revenue-share ledger")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     comp.set_defaults(func=_compile)
     status = sub.add_parser("status", help="start the chain once and print the health report")
     status.set_defaults(func=_status)
+    accounts = sub.add_parser("accounts", help="manage accounts").add_subparsers(dest="action", required=True)
+    create = accounts.add_parser("create", help="create an account and print its API key once")
+    create.add_argument("--role", required=True, choices=["rights_holder", "platform", "crawler", "auditor", "admin"])
+    create.add_argument("--name", help="defaults to the role")
+    create.add_argument("--address", help="the account's own EVM address; omit for a custodial key")
+    create.set_defaults(func=_create_account)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

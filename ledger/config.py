@@ -64,6 +64,7 @@ class Settings(BaseSettings):
         description="Hex private key of the service's signer on a remote chain; generated when unset.",
     )
     reconcile_interval: float = Field(default=2.0, description="Seconds between outbox reconciler passes.")
+    write_wait: float = Field(default=5.0, description="Seconds a request waits for its chain write before answering pending.")
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -81,3 +81,99 @@ class StoredKey(SQLModel, table=True):
     nonce: bytes
     ciphertext: bytes
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Role(str, enum.Enum):
+    rights_holder = "rights_holder"  # registers and manages own works, licences and splits
+    platform = "platform"  # reports plays for works it is licensed for
+    crawler = "crawler"  # submits candidate media and evidence
+    auditor = "auditor"  # reads everything, writes nothing
+    admin = "admin"  # manages accounts
+
+
+class Account(SQLModel, table=True):
+    """Someone who uses ReelLedger: a role, an API key (kept only as a hash) and an EVM address."""
+
+    __tablename__ = "account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True, index=True)
+    role: Role = Field(index=True)
+    address: str = Field(max_length=42, unique=True, index=True)
+    custodial: bool = Field(description="True when ReelLedger holds the private key (encrypted).")
+    key_prefix: str = Field(max_length=24, unique=True, index=True, description="Public part of the API key.")
+    key_hash: str = Field(max_length=64, description="SHA-256 of the whole API key.")
+    key_revoked_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkKind(str, enum.Enum):
+    film = "film"
+    series = "series"
+    episode = "episode"
+
+
+class Work(SQLModel, table=True):
+    """A registered work as ReelLedger knows it; ownership itself is the chain's to say."""
+
+    __tablename__ = "work"
+    __table_args__ = (UniqueConstraint("owner_id", "idempotency_key", name="uq_work_owner_idempotency"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_id: str = Field(max_length=66, unique=True, index=True, description="0x + SHA-256 of the master file.")
+    owner_id: int = Field(foreign_key="account.id", index=True)
+    title: str = Field(max_length=300, index=True)
+    kind: WorkKind = Field(index=True)
+    parent_id: int | None = Field(default=None, foreign_key="work.id", description="The series of an episode.")
+    parties: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    size_bytes: int | None = Field(default=None, sa_type=BigInteger)
+    fingerprint_kind: str | None = Field(default=None, max_length=40)
+    fingerprint_hashes: list | None = Field(default=None, sa_column=Column(JSON))
+    fingerprint_digest: str = Field(max_length=66, description="The bytes32 registered on chain.")
+    metadata_hash: str = Field(max_length=66)
+    near_duplicate_of: str | None = Field(default=None, max_length=66)
+    near_duplicate_distance: int | None = None
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    op_id: int = Field(foreign_key="chain_op.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LicenceRecord(SQLModel, table=True):
+    """A licence or sub-licence granted through ReelLedger; the chain's licence id once confirmed."""
+
+    __tablename__ = "licence"
+    __table_args__ = (UniqueConstraint("grantor_id", "idempotency_key", name="uq_licence_grantor_idempotency"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_pk: int = Field(foreign_key="work.id", index=True)
+    parent_pk: int | None = Field(default=None, foreign_key="licence.id")
+    chain_licence_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    grantor_id: int = Field(foreign_key="account.id", index=True)
+    licensee_id: int = Field(foreign_key="account.id", index=True)
+    territories: list = Field(sa_column=Column(JSON, nullable=False))
+    rights: list = Field(sa_column=Column(JSON, nullable=False))
+    start: int = Field(sa_type=BigInteger)
+    end: int = Field(sa_type=BigInteger)
+    exclusive: bool = False
+    sublicensable: bool = False
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    op_id: int = Field(foreign_key="chain_op.id")
+    revoke_op_id: int | None = Field(default=None, foreign_key="chain_op.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SplitRecord(SQLModel, table=True):
+    """A split version set through ReelLedger; its version number once confirmed."""
+
+    __tablename__ = "split"
+    __table_args__ = (UniqueConstraint("setter_id", "idempotency_key", name="uq_split_setter_idempotency"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_pk: int = Field(foreign_key="work.id", index=True)
+    setter_id: int = Field(foreign_key="account.id")
+    version: int | None = None
+    payees: list = Field(sa_column=Column(JSON, nullable=False), description="[{address, bps}]")
+    effective_from: int = Field(sa_type=BigInteger)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    op_id: int = Field(foreign_key="chain_op.id")
+    created_at: datetime = Field(default_factory=utcnow)

@@ -8,11 +8,12 @@ import threading
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.chain.client import Chain
-from ledger.chain.errors import ChainUnavailable
+from ledger.chain.errors import ChainUnavailable, OpTimeout
 from ledger.chain.node import NodeError
 from ledger.chain.registries import Registries
 from ledger.config import Settings, redact_url
 from ledger.db import make_engine, migrate
+from ledger.models import ChainOp
 from ledger.keys import KeyStore, load_master_key
 
 log = logging.getLogger("reelledger")
@@ -44,6 +45,14 @@ class Ledger:
             self._reconciler.join(timeout=10)
         self.chain.stop()
         self.engine.dispose()
+
+    def settle(self, op_id: int, timeout: float | None = None) -> ChainOp:
+        """Wait a little for a write to become final; if the node is slow or down it stays
+        pending and the reconciler finishes it later."""
+        try:
+            return self.chain.outbox.wait(op_id, self.settings.write_wait if timeout is None else timeout)
+        except (ChainUnavailable, OpTimeout):
+            return self.chain.outbox.get(op_id)
 
     def _reconcile_forever(self) -> None:
         while not self._stop.wait(self.settings.reconcile_interval):

@@ -87,7 +87,8 @@ class Registries:
         op = outbox.submit(key, sender, self.chain.call(contract, function, args))
         return raise_for(outbox.wait(op.id, self.timeout))
 
-    def _event(self, op: ChainOp, contract: str, event: str):
+    def event_of(self, op: ChainOp, contract: str, event: str):
+        """The arguments of the first `event` in a confirmed operation's receipt."""
         receipt = self.chain.w3.eth.get_transaction_receipt(op.tx_hash)
         logs = self.chain.contract(contract).events[event]().process_receipt(receipt, errors=_DISCARD)
         if not logs:
@@ -146,11 +147,11 @@ class Registries:
 
     def grant_licence(self, key: str, sender: str, *, work_id: bytes, licensee: str, scope: Scope) -> int:
         op = self._write(key, sender, "LicenseRegistry", "grant", [work_id, licensee, scope.as_tuple()])
-        return self._event(op, "LicenseRegistry", "LicenseGranted")["licenseId"]
+        return self.event_of(op, "LicenseRegistry", "LicenseGranted")["licenseId"]
 
     def grant_sublicence(self, key: str, sender: str, *, parent_id: int, licensee: str, scope: Scope) -> int:
         op = self._write(key, sender, "LicenseRegistry", "grantSublicense", [parent_id, licensee, scope.as_tuple()])
-        return self._event(op, "LicenseRegistry", "LicenseGranted")["licenseId"]
+        return self.event_of(op, "LicenseRegistry", "LicenseGranted")["licenseId"]
 
     def revoke_licence(self, key: str, sender: str, licence_id: int) -> ChainOp:
         return self._write(key, sender, "LicenseRegistry", "revoke", [licence_id])
@@ -179,7 +180,7 @@ class Registries:
         self, key: str, sender: str, *, work_id: bytes, payees: list[str], bps: list[int], effective_from: int = 0
     ) -> int:
         op = self._write(key, sender, "SplitRegistry", "setSplit", [work_id, payees, bps, effective_from])
-        return self._event(op, "SplitRegistry", "SplitVersionSet")["version"]
+        return self.event_of(op, "SplitRegistry", "SplitVersionSet")["version"]
 
     def split_version(self, work_id: bytes, version: int) -> SplitVersion:
         registry = self.chain.contract("SplitRegistry")

@@ -1,0 +1,88 @@
+"""Every refusal is a 4xx (or a 503 for an outage) with a machine-readable body:
+
+    {"error": {"code": "...", "message": "...", "details": {...}}}
+
+never a 500 or a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException
+
+from ledger.chain.errors import ChainRevert, ChainUnavailable, IdempotencyConflict
+from ledger.errors import Conflict, Forbidden, InvalidInput, LedgerError, NotFound, Unauthenticated, Unavailable
+
+log = logging.getLogger("reelledger.api")
+
+STATUS = {
+    InvalidInput: 422,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Unavailable: 503,
+}
+
+
+def error_body(code: str, message: str, **details) -> dict:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def _revert_status(name: str) -> int:
+    if name.endswith("Unauthorized"):
+        return 403
+    if name.endswith("NotFound") or name.endswith("NotRegistered"):
+        return 404
+    if "AlreadyRegistered" in name or "Conflict" in name or "AlreadyRevoked" in name:
+        return 409
+    return 422
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(LedgerError)
+    async def ledger_error(_: Request, exc: LedgerError):
+        status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(error_body(exc.code, exc.message, **exc.details), status, headers=headers)
+
+    @app.exception_handler(ChainRevert)
+    async def chain_revert(_: Request, exc: ChainRevert):
+        details = {k: str(v) for k, v in exc.args_by_name.items()}
+        return JSONResponse(error_body(exc.name, f"the chain refused: {exc}", **details), _revert_status(exc.name))
+
+    @app.exception_handler(IdempotencyConflict)
+    async def idempotency(_: Request, exc: IdempotencyConflict):
+        return JSONResponse(error_body("idempotency_key_reused", str(exc)), 409)
+
+    @app.exception_handler(ChainUnavailable)
+    async def chain_down(_: Request, exc: ChainUnavailable):
+        return JSONResponse(error_body("chain_unavailable", "the chain node does not answer; try again"), 503)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(DBAPIError)
+    async def database_down(_: Request, exc: DBAPIError):
+        log.warning("database error: %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__)
+        return JSONResponse(error_body("database_unavailable", "the database does not answer; nothing was written"), 503)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError):
+        problems = [
+            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse(error_body("invalid_request", "the request is malformed", problems=problems), 422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException):
+        return JSONResponse(error_body(f"http_{exc.status_code}", str(exc.detail)), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception):
+        log.exception("unexpected error")
+        return JSONResponse(error_body("internal_error", "an unexpected error; it was logged"), 500)

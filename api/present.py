@@ -1,0 +1,64 @@
+"""Domain values shaped into response models."""
+
+from __future__ import annotations
+
+from api import schemas
+from ledger.db import session
+from ledger.models import Account, ChainOp, Work
+from ledger.works import WorkView, metadata_uri, op_status
+
+
+def chain_status(op: ChainOp) -> schemas.ChainStatus:
+    return schemas.ChainStatus(
+        status=op_status(op), tx_hash=op.tx_hash, block_number=op.block_number, error=op.error_name
+    )
+
+
+def account(a: Account) -> schemas.AccountPublic:
+    return schemas.AccountPublic(
+        id=a.id, name=a.name, role=a.role, address=a.address, custodial=a.custodial,
+        key_revoked=a.key_revoked_at is not None, created_at=a.created_at,
+    )
+
+
+def work(view: WorkView, engine) -> schemas.WorkPublic:
+    w = view.work
+    parent = None
+    if w.parent_id is not None:
+        with session(engine) as db:
+            parent = db.get(Work, w.parent_id).work_id
+    return schemas.WorkPublic(
+        work_id=w.work_id,
+        title=w.title,
+        kind=w.kind,
+        parent=parent,
+        parties=w.parties,
+        owner_account_id=w.owner_id,
+        size_bytes=w.size_bytes,
+        fingerprint=schemas.FingerprintOut(kind=w.fingerprint_kind, hashes=w.fingerprint_hashes, digest=w.fingerprint_digest),
+        metadata_hash=w.metadata_hash,
+        metadata_uri=metadata_uri(w.work_id),
+        near_duplicate_of=w.near_duplicate_of,
+        near_duplicate_distance=w.near_duplicate_distance,
+        chain=chain_status(view.op),
+        created_at=w.created_at,
+    )
+
+
+def licence(view, work_id: str) -> schemas.LicencePublic:
+    r = view.record
+    return schemas.LicencePublic(
+        id=r.id, work_id=work_id, parent_id=r.parent_pk, chain_licence_id=r.chain_licence_id,
+        grantor_account_id=r.grantor_id, licensee_account_id=r.licensee_id, territories=r.territories,
+        rights=r.rights, start=r.start, end=r.end, exclusive=r.exclusive, sublicensable=r.sublicensable,
+        status=view.status, chain=chain_status(view.op),
+    )
+
+
+def split_version(v) -> schemas.SplitVersionPublic:
+    return schemas.SplitVersionPublic(
+        version=v.version,
+        payees=[{"address": a, "bps": b} for a, b in zip(v.payees, v.bps)],
+        effective_from=v.effective_from,
+        split_hash="0x" + v.split_hash.hex(),
+    )

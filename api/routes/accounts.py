@@ -1,0 +1,39 @@
+from fastapi import APIRouter, Query, status
+
+from api import present, schemas
+from api.deps import CurrentAccount, LedgerDep, require
+from ledger import accounts
+from ledger.models import Role
+
+router = APIRouter(prefix="/accounts", tags=["accounts"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[require(Role.admin)])
+def create_account(body: schemas.AccountCreate, ledger: LedgerDep) -> schemas.AccountCreated:
+    """Create an account; its API key is in this response and nowhere else, ever."""
+    created = accounts.create_account(ledger.engine, ledger.keys, name=body.name, role=body.role, address=body.address)
+    accounts.authorise_service(ledger, created.account)
+    return schemas.AccountCreated(account=present.account(created.account), api_key=created.api_key)
+
+
+@router.get("", dependencies=[require(Role.admin, Role.auditor)])
+def list_accounts(
+    ledger: LedgerDep, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+) -> list[schemas.AccountPublic]:
+    return [present.account(a) for a in accounts.list_accounts(ledger.engine, offset=offset, limit=limit)]
+
+
+@router.get("/me")
+def read_me(account: CurrentAccount) -> schemas.AccountPublic:
+    return present.account(account)
+
+
+@router.post("/{account_id}/key", dependencies=[require(Role.admin)])
+def rotate_key(account_id: int, ledger: LedgerDep) -> schemas.ApiKey:
+    """A new API key; the old one stops working at once."""
+    return schemas.ApiKey(api_key=accounts.rotate_key(ledger.engine, account_id))
+
+
+@router.delete("/{account_id}/key", dependencies=[require(Role.admin)])
+def revoke_key(account_id: int, ledger: LedgerDep) -> schemas.AccountPublic:
+    return present.account(accounts.revoke_key(ledger.engine, account_id))

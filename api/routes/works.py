@@ -1,0 +1,148 @@
+import json
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+
+from api import present, schemas
+from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
+from api.upload import read_multipart
+from ledger import licences, splits, works
+from ledger.errors import InvalidInput, NotFound
+from ledger.models import WorkKind
+from watermark.fingerprint import Fingerprint, fingerprint_file
+
+router = APIRouter(prefix="/works", tags=["works"])
+
+REGISTER_BODIES = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "metadata"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "The master file, streamed."},
+                        "metadata": {"type": "string", "description": "WorkMetadataIn as JSON."},
+                    },
+                }
+            },
+            "application/json": {"schema": {"$ref": "#/components/schemas/WorkRegisterByHash"}},
+        },
+        "required": True,
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=REGISTER_BODIES,
+    responses={202: {"description": "Registered; the chain has not confirmed it yet."}, 409: {"description": "Exact duplicate."}},
+)
+async def register_work(
+    request: Request, ledger: LedgerDep, account: CurrentAccount, idempotency_key: IdempotencyKey = None
+) -> schemas.WorkPublic:
+    """Register a work from an uploaded master file (hashed as it streams) or from its SHA-256."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        upload = await read_multipart(request, ledger.settings.data_dir / "uploads")
+        try:
+            if upload.path is None:
+                raise InvalidInput("file", "the form has no file part")
+            meta = _parse(schemas.WorkMetadataIn, _json_field(upload.fields.get("metadata")))
+            fingerprint = await run_in_threadpool(fingerprint_file, upload.path)
+        finally:
+            upload.discard()
+        sha256, size = upload.sha256, upload.size
+    else:
+        try:
+            raw = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise InvalidInput("body", "the body is not valid JSON") from None
+        body = _parse(schemas.WorkRegisterByHash, raw)
+        sha256, size = works.parse_work_id(body.sha256), None
+        fingerprint = None
+        if body.fingerprint:
+            try:
+                fingerprint = Fingerprint.from_hex(body.fingerprint.kind, body.fingerprint.hashes)
+            except ValueError:
+                raise InvalidInput("fingerprint", "fingerprint hashes are hexadecimal pHash values") from None
+        meta = body
+    view = await run_in_threadpool(
+        works.register_work,
+        ledger,
+        account,
+        sha256=sha256,
+        meta=works.WorkMeta(meta.title, meta.kind, meta.parent, [p.model_dump() for p in meta.parties]),
+        fingerprint=fingerprint,
+        size_bytes=size,
+        idempotency_key=idempotency_key,
+    )
+    shaped = present.work(view, ledger.engine)
+    code = status.HTTP_201_CREATED if view.status == "confirmed" else status.HTTP_202_ACCEPTED
+    return JSONResponse(shaped.model_dump(mode="json"), status_code=code)
+
+
+def _json_field(text: str | None):
+    if text is None:
+        raise InvalidInput("metadata", "the form has no metadata field")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise InvalidInput("metadata", "the metadata field is not valid JSON") from None
+
+
+def _parse(model, raw):
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+
+
+@router.get("")
+def list_works(
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=500),
+    kind: WorkKind | None = None,
+    title: str | None = Query(None, max_length=300, description="Part of the title."),
+) -> schemas.WorkPage:
+    views, total = works.list_works(ledger, account, offset=offset, limit=limit, kind=kind, title=title)
+    return schemas.WorkPage(
+        total=total, offset=offset, limit=limit, items=[present.work(v, ledger.engine) for v in views]
+    )
+
+
+@router.get("/{work_id}")
+def read_work(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> schemas.WorkDetail:
+    """The work as ReelLedger holds it, with its on-chain state read back from the chain."""
+    view = works.get_work(ledger, account, work_id)
+    base = present.work(view, ledger.engine)
+    on_chain = None
+    try:
+        record = ledger.registries.work(bytes.fromhex(view.work.work_id[2:]))
+        on_chain = schemas.OnChainWork(
+            owner=record.owner, registered_at=record.registered_at, pending_owner=record.pending_owner,
+            fingerprint="0x" + record.fingerprint.hex(), metadata_hash="0x" + record.metadata_hash.hex(),
+            metadata_uri=record.metadata_uri,
+        )
+    except NotFound:
+        pass  # not confirmed yet
+    versions = splits.split_versions(ledger, account, work_id) if on_chain else []
+    return schemas.WorkDetail(
+        **base.model_dump(),
+        on_chain=on_chain,
+        licences=[present.licence(v, view.work.work_id) for v in licences.licences_of_work(ledger, account, work_id)],
+        splits=[present.split_version(v) for v in versions],
+    )
+
+
+@router.get("/{work_id}/metadata", response_class=Response)
+def read_metadata(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> Response:
+    """The exact metadata document whose SHA-256 is on chain."""
+    work = works.get_work(ledger, account, work_id).work
+    return Response(works.metadata_of(ledger, work), media_type="application/json")

@@ -1,0 +1,167 @@
+"""What clients send and what they see, kept apart from the table models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ledger.models import Role, WorkKind
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AccountCreate(Strict):
+    name: str = Field(min_length=1, max_length=120)
+    role: Role
+    address: str | None = Field(default=None, description="Its own EVM address; omit for a custodial key.")
+
+
+class AccountPublic(BaseModel):
+    id: int
+    name: str
+    role: Role
+    address: str
+    custodial: bool
+    key_revoked: bool
+    created_at: datetime
+
+
+class AccountCreated(BaseModel):
+    account: AccountPublic
+    api_key: str = Field(description="Shown once; store it now.")
+
+
+class ApiKey(BaseModel):
+    api_key: str
+
+
+class Party(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(min_length=1, max_length=80, description="producer, director, investor, ...")
+
+
+class FingerprintIn(Strict):
+    kind: str
+    hashes: list[str] = Field(min_length=1, max_length=600)
+
+
+class WorkMetadataIn(Strict):
+    title: str = Field(min_length=1, max_length=300)
+    kind: WorkKind
+    parent: str | None = Field(default=None, description="Work id of the series an episode belongs to.")
+    parties: list[Party] = Field(default_factory=list, max_length=100)
+
+
+class WorkRegisterByHash(WorkMetadataIn):
+    sha256: str = Field(description="SHA-256 of the master file, 64 hex characters.")
+    fingerprint: FingerprintIn | None = None
+
+
+class ChainStatus(BaseModel):
+    status: str = Field(description="pending, confirmed or failed")
+    tx_hash: str | None
+    block_number: int | None
+    error: str | None = None
+
+
+class FingerprintOut(BaseModel):
+    kind: str | None
+    hashes: list[str] | None
+    digest: str
+
+
+class WorkPublic(BaseModel):
+    work_id: str
+    title: str
+    kind: WorkKind
+    parent: str | None
+    parties: list[dict]
+    owner_account_id: int
+    size_bytes: int | None
+    fingerprint: FingerprintOut
+    metadata_hash: str
+    metadata_uri: str
+    near_duplicate_of: str | None
+    near_duplicate_distance: int | None
+    chain: ChainStatus
+    created_at: datetime
+
+
+class OnChainWork(BaseModel):
+    owner: str
+    registered_at: int
+    pending_owner: str | None
+    fingerprint: str
+    metadata_hash: str
+    metadata_uri: str
+
+
+class LicenceCreate(Strict):
+    licensee_id: int
+    territories: list[str] = Field(min_length=1, description='ISO 3166-1 alpha-2 codes, or "WW" for all.')
+    rights: list[str] = Field(min_length=1, description="streaming, download, broadcast, theatrical")
+    start: int = Field(ge=0, description="Unix seconds, inclusive.")
+    end: int = Field(gt=0, description="Unix seconds, exclusive.")
+    exclusive: bool = False
+    sublicensable: bool = False
+
+
+class LicencePublic(BaseModel):
+    id: int
+    work_id: str
+    parent_id: int | None
+    chain_licence_id: int | None
+    grantor_account_id: int
+    licensee_account_id: int
+    territories: list[str]
+    rights: list[str]
+    start: int
+    end: int
+    exclusive: bool
+    sublicensable: bool
+    status: str
+    chain: ChainStatus
+
+
+class Payee(Strict):
+    address: str
+    bps: int = Field(description="Basis points; all payees sum to 10,000.")
+
+
+class SplitCreate(Strict):
+    payees: list[Payee] = Field(min_length=1)
+    effective_from: int = Field(default=0, ge=0, description="Unix seconds; 0 means when mined.")
+
+
+class SplitPublic(BaseModel):
+    work_id: str
+    version: int | None
+    payees: list[dict]
+    effective_from: int
+    chain: ChainStatus
+
+
+class SplitVersionPublic(BaseModel):
+    version: int
+    payees: list[dict]
+    effective_from: int
+    split_hash: str
+
+
+class WorkDetail(WorkPublic):
+    on_chain: OnChainWork | None
+    licences: list[LicencePublic]
+    splits: list[SplitVersionPublic]
+
+
+class Page(BaseModel):
+    total: int
+    offset: int
+    limit: int
+
+
+class WorkPage(Page):
+    items: list[WorkPublic]

@@ -1,0 +1,143 @@
+"""Accounts, their roles and API keys.
+
+An API key is `rlk_<prefix>_<secret>`: the prefix finds the account, the SHA-256 of the whole
+key is compared in constant time, and the key itself is shown once, at creation, and never
+stored. A random 256-bit secret needs no slow password hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from web3 import Web3
+
+from ledger.db import session
+from ledger.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from ledger.keys import KeyStore
+from ledger.models import Account, Role, utcnow
+
+KEY_SCHEME = "rlk"
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    account: Account
+    api_key: str  # shown once
+
+
+def _new_key() -> tuple[str, str, str]:
+    prefix = secrets.token_hex(6)
+    key = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
+    return key, prefix, hashlib.sha256(key.encode()).hexdigest()
+
+
+def custodial_label(address: str) -> str:
+    return f"account:{address}"
+
+
+def create_account(
+    engine: Engine, keys: KeyStore, *, name: str, role: Role, address: str | None = None
+) -> NewAccount:
+    """A new account with a fresh API key; without `address`, ReelLedger generates and keeps its key."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("name", "an account needs a name")
+    if address is not None:
+        if not Web3.is_address(address):
+            raise InvalidInput("address", f"{address!r} is not an EVM address")
+        address, custodial = Web3.to_checksum_address(address), False
+    else:
+        address = keys.ensure(custodial_label(f"{name}:{secrets.token_hex(8)}"))
+        custodial = True
+    key, prefix, digest = _new_key()
+    account = Account(name=name, role=role, address=address, custodial=custodial, key_prefix=prefix, key_hash=digest)
+    with session(engine) as db:
+        db.add(account)
+        try:
+            db.commit()
+        except IntegrityError as exc:
+            db.rollback()
+            raise Conflict("account_exists", f"an account named {name!r} or with address {address} exists") from exc
+    return NewAccount(account, key)
+
+
+def authenticate(engine: Engine, api_key: str | None) -> Account:
+    """The account an API key belongs to; a missing, unknown or revoked key is refused alike."""
+    if not api_key:
+        raise Unauthenticated("an API key is required (Authorization: Bearer <key>)")
+    parts = api_key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_SCHEME:
+        raise Unauthenticated("the API key is not valid")
+    with session(engine) as db:
+        account = db.exec(select(Account).where(Account.key_prefix == parts[1])).first()
+    digest = hashlib.sha256(api_key.encode()).hexdigest()
+    if account is None or not hmac.compare_digest(digest, account.key_hash) or account.key_revoked_at:
+        raise Unauthenticated("the API key is not valid")
+    return account
+
+
+def rotate_key(engine: Engine, account_id: int) -> str:
+    """A new API key for the account; the old one stops working at once."""
+    key, prefix, digest = _new_key()
+    with session(engine) as db:
+        account = db.get(Account, account_id)
+        if account is None:
+            raise NotFound("account", account_id)
+        account.key_prefix, account.key_hash, account.key_revoked_at = prefix, digest, None
+        db.add(account)
+        db.commit()
+    return key
+
+
+def revoke_key(engine: Engine, account_id: int) -> Account:
+    with session(engine) as db:
+        account = db.get(Account, account_id)
+        if account is None:
+            raise NotFound("account", account_id)
+        account.key_revoked_at = utcnow()
+        db.add(account)
+        db.commit()
+        return account
+
+
+def get_account(engine: Engine, account_id: int) -> Account:
+    with session(engine) as db:
+        account = db.get(Account, account_id)
+    if account is None:
+        raise NotFound("account", account_id)
+    return account
+
+
+def list_accounts(engine: Engine, *, offset: int = 0, limit: int = 50) -> list[Account]:
+    with session(engine) as db:
+        return list(db.exec(select(Account).order_by(Account.id).offset(offset).limit(limit)).all())
+
+
+def account_by_address(engine: Engine, address: str) -> Account | None:
+    with session(engine) as db:
+        return db.exec(select(Account).where(Account.address == Web3.to_checksum_address(address))).first()
+
+
+ON_CHAIN_ROLES = {Role.rights_holder, Role.platform}
+
+
+def authorise_service(ledger, account: Account) -> None:
+    """Let the service sign for a custodial account on chain (operator approval), once.
+
+    Accounts that bring their own address approve the service themselves, from their wallet:
+    `WorkRegistry.setOperator(<service signer>, true)`.
+    """
+    if not account.custodial or account.role not in ON_CHAIN_ROLES:
+        return
+    chain = ledger.chain
+    if chain.node is not None:
+        chain.fund(account.address)
+    call = chain.call("WorkRegistry", "setOperator", [chain.signer, True])
+    op = chain.outbox.submit(f"approve-operator:{account.address}", account.address, call)
+    ledger.settle(op.id)

@@ -1,0 +1,221 @@
+"""Licences and sub-licences (授权/转授) between accounts, recorded on chain through the outbox.
+
+Only a work's owner grants root licences; only the holder of a sub-licensable licence grants
+sub-licences. The contract enforces the rest (scope within the parent, exclusivity) and its
+refusals come back by name.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from ledger.chain.registries import Right, Scope
+from ledger.accounts import authorise_service
+from ledger.db import session
+from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ledger.models import Account, ChainOp, LicenceRecord, OpStatus, Work
+from ledger.service import Ledger
+from ledger.territories import territory_codes, territory_mask
+from ledger.works import get_work, op_status
+
+RIGHT_NAMES = {right.name.lower(): right for right in Right}
+
+
+@dataclass(frozen=True)
+class LicenceTerms:
+    licensee_id: int
+    territories: list[str]
+    rights: list[str]
+    start: int
+    end: int
+    exclusive: bool = False
+    sublicensable: bool = False
+
+    def scope(self) -> Scope:
+        try:
+            territories = territory_mask(self.territories)
+        except ValueError as exc:
+            raise InvalidInput("territories", str(exc)) from None
+        if not self.rights:
+            raise InvalidInput("rights", "at least one right is needed")
+        mask = 0
+        for name in self.rights:
+            if name.lower() not in RIGHT_NAMES:
+                raise InvalidInput("rights", f"{name!r} is not one of {sorted(RIGHT_NAMES)}")
+            mask |= RIGHT_NAMES[name.lower()]
+        if self.start >= self.end:
+            raise InvalidInput("end", "a licence must end after it starts")
+        if self.end <= time.time():
+            raise InvalidInput("end", "a licence must end in the future")
+        return Scope(territories, mask, self.start, self.end, self.exclusive, self.sublicensable)
+
+
+@dataclass(frozen=True)
+class LicenceView:
+    record: LicenceRecord
+    op: ChainOp
+    revoke_op: ChainOp | None
+
+    @property
+    def status(self) -> str:
+        if self.revoke_op is not None and self.revoke_op.status == OpStatus.confirmed:
+            return "revoked"
+        return op_status(self.op)
+
+
+def grant_licence(
+    ledger: Ledger, account: Account, work_id: str, terms: LicenceTerms, idempotency_key: str | None = None
+) -> LicenceView:
+    work = get_work(ledger, account, work_id).work
+    if work.owner_id != account.id:
+        raise Forbidden("only the work's owner grants licences on it")
+    return _grant(ledger, account, work, None, terms, idempotency_key)
+
+
+def grant_sublicence(
+    ledger: Ledger, account: Account, parent_pk: int, terms: LicenceTerms, idempotency_key: str | None = None
+) -> LicenceView:
+    parent = _record_for(ledger, account, parent_pk)
+    if parent.licensee_id != account.id:
+        raise Forbidden("only the holder of a licence sub-licenses it")
+    if not parent.sublicensable:
+        raise Forbidden(f"licence {parent_pk} may not be sub-licensed")
+    if parent.chain_licence_id is None:
+        raise Conflict("licence_pending", f"licence {parent_pk} is not confirmed on chain yet")
+    with session(ledger.engine) as db:
+        work = db.get(Work, parent.work_pk)
+    return _grant(ledger, account, work, parent, terms, idempotency_key)
+
+
+def _grant(ledger, account, work, parent, terms, idempotency_key) -> LicenceView:
+    scope = terms.scope()
+    authorise_service(ledger, account)
+    with session(ledger.engine) as db:
+        licensee = db.get(Account, terms.licensee_id)
+        if licensee is None:
+            raise InvalidInput("licensee_id", f"no account {terms.licensee_id}")
+        if idempotency_key:
+            again = db.exec(
+                select(LicenceRecord).where(
+                    LicenceRecord.grantor_id == account.id, LicenceRecord.idempotency_key == idempotency_key
+                )
+            ).first()
+            if again is not None:
+                return _view(db, again)
+        chain = ledger.chain
+        if parent is None:
+            call = chain.call("LicenseRegistry", "grant", [bytes.fromhex(work.work_id[2:]), licensee.address, scope.as_tuple()])
+        else:
+            call = chain.call("LicenseRegistry", "grantSublicense", [parent.chain_licence_id, licensee.address, scope.as_tuple()])
+        op_key = f"licence:{account.id}:{idempotency_key or uuid.uuid4().hex}"
+        op = chain.outbox.record(db, op_key, chain.signer, call)
+        record = LicenceRecord(
+            work_pk=work.id,
+            parent_pk=parent.id if parent else None,
+            grantor_id=account.id,
+            licensee_id=licensee.id,
+            territories=sorted(territory_codes(scope.territories)),
+            rights=sorted(r.lower() for r in terms.rights),
+            start=terms.start,
+            end=terms.end,
+            exclusive=terms.exclusive,
+            sublicensable=terms.sublicensable,
+            idempotency_key=idempotency_key,
+            op_id=op.id,
+        )
+        db.add(record)
+        try:
+            db.commit()
+        except IntegrityError as exc:
+            raise Conflict("idempotency_key_reused", "this Idempotency-Key is being used by another request") from exc
+    return _finish(ledger, record.id)
+
+
+def revoke_licence(ledger: Ledger, account: Account, licence_pk: int) -> LicenceView:
+    record = _record_for(ledger, account, licence_pk)
+    with session(ledger.engine) as db:
+        work = db.get(Work, record.work_pk)
+        parent = db.get(LicenceRecord, record.parent_pk) if record.parent_pk else None
+    may = work.owner_id == account.id or (parent is not None and parent.licensee_id == account.id)
+    if not may:
+        raise Forbidden("only the work's owner or the grantor of a sub-licence revokes it")
+    if record.chain_licence_id is None:
+        raise Conflict("licence_pending", f"licence {licence_pk} is not confirmed on chain yet")
+    chain = ledger.chain
+    with session(ledger.engine) as db:
+        row = db.get(LicenceRecord, record.id)
+        op = chain.outbox.record(
+            db, f"revoke-licence:{row.chain_licence_id}", chain.signer,
+            chain.call("LicenseRegistry", "revoke", [row.chain_licence_id]),
+        )
+        row.revoke_op_id = op.id
+        db.add(row)
+        db.commit()
+    chain.outbox.send(op.id)
+    ledger.settle(op.id)
+    return get_licence(ledger, account, licence_pk)
+
+
+def _finish(ledger: Ledger, record_pk: int) -> LicenceView:
+    with session(ledger.engine) as db:
+        op_id = db.get(LicenceRecord, record_pk).op_id
+    ledger.chain.outbox.send(op_id)
+    ledger.settle(op_id)
+    with session(ledger.engine) as db:
+        return _view(db, db.get(LicenceRecord, record_pk))
+
+
+def _view(db, record: LicenceRecord) -> LicenceView:
+    op = db.get(ChainOp, record.op_id)
+    return LicenceView(record, op, db.get(ChainOp, record.revoke_op_id) if record.revoke_op_id else None)
+
+
+def _record_for(ledger: Ledger, account: Account, licence_pk: int) -> LicenceRecord:
+    view = get_licence(ledger, account, licence_pk)
+    return view.record
+
+
+def get_licence(ledger: Ledger, account: Account, licence_pk: int) -> LicenceView:
+    """A licence the account may see: its work's owner, its licensee, its grantor, or a reader of all."""
+    with session(ledger.engine) as db:
+        record = db.get(LicenceRecord, licence_pk)
+        if record is not None:
+            work = db.get(Work, record.work_pk)
+            _fill_chain_id(ledger, db, record)
+        if record is None or not (
+            account.role.value in ("auditor", "admin")
+            or account.id in (work.owner_id, record.licensee_id, record.grantor_id)
+        ):
+            raise NotFound("licence", licence_pk)
+        return _view(db, record)
+
+
+def licences_of_work(ledger: Ledger, account: Account, work_id: str) -> list[LicenceView]:
+    work = get_work(ledger, account, work_id).work
+    with session(ledger.engine) as db:
+        records = db.exec(select(LicenceRecord).where(LicenceRecord.work_pk == work.id).order_by(LicenceRecord.id)).all()
+        seen = [
+            r for r in records
+            if account.role.value in ("auditor", "admin", "crawler")
+            or account.id in (work.owner_id, r.licensee_id, r.grantor_id)
+        ]
+        for r in seen:
+            _fill_chain_id(ledger, db, r)
+        return [_view(db, r) for r in seen]
+
+
+def _fill_chain_id(ledger: Ledger, db, record: LicenceRecord) -> None:
+    """Learn the chain's licence id from the confirmed grant's event, once."""
+    if record.chain_licence_id is not None:
+        return
+    op = db.get(ChainOp, record.op_id)
+    if op.status != OpStatus.confirmed:
+        return
+    record.chain_licence_id = ledger.registries.event_of(op, "LicenseRegistry", "LicenseGranted")["licenseId"]
+    db.add(record)
+    db.commit()

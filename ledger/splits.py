@@ -1,0 +1,110 @@
+"""Revenue splits: each change is a new immutable version on chain, set by the work's owner."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from web3 import Web3
+
+from ledger.chain.registries import TOTAL_BPS
+from ledger.accounts import authorise_service
+from ledger.db import session
+from ledger.errors import Conflict, Forbidden, InvalidInput
+from ledger.models import Account, ChainOp, OpStatus, SplitRecord
+from ledger.service import Ledger
+from ledger.works import get_work, op_status
+
+MAX_PAYEES = 64
+
+
+@dataclass(frozen=True)
+class SplitView:
+    record: SplitRecord
+    op: ChainOp
+
+    @property
+    def status(self) -> str:
+        return op_status(self.op)
+
+
+def set_split(
+    ledger: Ledger,
+    account: Account,
+    work_id: str,
+    payees: list[tuple[str, int]],
+    effective_from: int = 0,
+    idempotency_key: str | None = None,
+) -> SplitView:
+    """Add a split version; shares are basis points that must sum to exactly 10,000."""
+    work = get_work(ledger, account, work_id).work
+    if work.owner_id != account.id:
+        raise Forbidden("only the work's owner sets its split")
+    _check(payees)
+    authorise_service(ledger, account)
+    addresses = [Web3.to_checksum_address(a) for a, _ in payees]
+    shares = [bps for _, bps in payees]
+    chain = ledger.chain
+    with session(ledger.engine) as db:
+        if idempotency_key:
+            again = db.exec(
+                select(SplitRecord).where(
+                    SplitRecord.setter_id == account.id, SplitRecord.idempotency_key == idempotency_key
+                )
+            ).first()
+            if again is not None:
+                return SplitView(again, db.get(ChainOp, again.op_id))
+        call = chain.call(
+            "SplitRegistry", "setSplit", [bytes.fromhex(work.work_id[2:]), addresses, shares, effective_from]
+        )
+        op = chain.outbox.record(db, f"split:{account.id}:{idempotency_key or uuid.uuid4().hex}", chain.signer, call)
+        record = SplitRecord(
+            work_pk=work.id,
+            setter_id=account.id,
+            payees=[{"address": a, "bps": b} for a, b in zip(addresses, shares)],
+            effective_from=effective_from,
+            idempotency_key=idempotency_key,
+            op_id=op.id,
+        )
+        db.add(record)
+        try:
+            db.commit()
+        except IntegrityError as exc:
+            raise Conflict("idempotency_key_reused", "this Idempotency-Key is being used by another request") from exc
+    chain.outbox.send(op.id)
+    op = ledger.settle(op.id)
+    with session(ledger.engine) as db:
+        row = db.get(SplitRecord, record.id)
+        if op.status == OpStatus.confirmed and row.version is None:
+            row.version = ledger.registries.event_of(op, "SplitRegistry", "SplitVersionSet")["version"]
+            db.add(row)
+            db.commit()
+        return SplitView(row, db.get(ChainOp, row.op_id))
+
+
+def _check(payees: list[tuple[str, int]]) -> None:
+    """The contract's rules, checked first so that a client hears the reason without a chain round trip."""
+    if not 0 < len(payees) <= MAX_PAYEES:
+        raise InvalidInput("payees", f"a split has 1 to {MAX_PAYEES} payees")
+    seen = set()
+    for address, bps in payees:
+        if not Web3.is_address(address) or int(address, 16) == 0:
+            raise InvalidInput("payees", f"{address!r} is not a payee address")
+        if Web3.to_checksum_address(address) in seen:
+            raise InvalidInput("payees", f"{address} appears twice")
+        seen.add(Web3.to_checksum_address(address))
+        if not isinstance(bps, int) or isinstance(bps, bool) or not 0 < bps <= TOTAL_BPS:
+            raise InvalidInput("payees", f"a share is a whole number of basis points from 1 to {TOTAL_BPS}")
+    total = sum(bps for _, bps in payees)
+    if total != TOTAL_BPS:
+        raise InvalidInput("payees", f"shares sum to {total} basis points, not {TOTAL_BPS}")
+
+
+def split_versions(ledger: Ledger, account: Account, work_id: str) -> list:
+    """Every version on chain, oldest first, read from the chain itself."""
+    work = get_work(ledger, account, work_id).work
+    raw = bytes.fromhex(work.work_id[2:])
+    count = ledger.chain.contract("SplitRegistry").functions.splitVersionCount(raw).call()
+    return [ledger.registries.split_version(raw, v) for v in range(1, count + 1)]

@@ -1,0 +1,250 @@
+"""Registering and reading works.
+
+A registration stores the work and its chain operation in one transaction, then sends the
+operation: the work is `pending` until the chain confirms it, and a node outage only delays
+that. The content hash is the work's identity, so the same file can never become two works.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from ledger.chain.errors import ChainUnavailable
+from ledger.accounts import authorise_service
+from ledger.db import session
+from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ledger.models import Account, ChainOp, OpStatus, Role, Work, WorkKind
+from ledger.service import Ledger
+from watermark.fingerprint import Fingerprint
+
+NEAR_DUPLICATE_BITS = 10  # of 64: pHash distance under which two works look the same
+READ_ALL = {Role.auditor, Role.admin, Role.crawler}
+
+
+@dataclass(frozen=True)
+class WorkMeta:
+    title: str
+    kind: WorkKind
+    parent: str | None = None  # work id of the series an episode belongs to
+    parties: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WorkView:
+    work: Work
+    op: ChainOp
+
+    @property
+    def status(self) -> str:
+        return op_status(self.op)
+
+
+def op_status(op: ChainOp) -> str:
+    if op.status == OpStatus.confirmed:
+        return "confirmed"
+    if op.status in (OpStatus.rejected, OpStatus.reverted):
+        return "failed"
+    return "pending"
+
+
+def work_id_of(sha256: bytes) -> str:
+    return "0x" + sha256.hex()
+
+
+def parse_work_id(text: str) -> bytes:
+    """A work id or SHA-256 as 64 hex characters, with or without 0x."""
+    raw = text.strip().lower().removeprefix("0x")
+    if len(raw) != 64 or any(c not in "0123456789abcdef" for c in raw):
+        raise InvalidInput("sha256", "a SHA-256 is 64 hexadecimal characters")
+    return bytes.fromhex(raw)
+
+
+def metadata_document(work_id: str, meta: WorkMeta, fingerprint: Fingerprint | None) -> bytes:
+    """The canonical metadata whose SHA-256 goes on chain; anyone can rebuild and re-hash it."""
+    body = {
+        "work_id": work_id,
+        "title": meta.title,
+        "kind": meta.kind.value,
+        "parent": meta.parent,
+        "parties": meta.parties,
+        "fingerprint": {"kind": fingerprint.kind, "hashes": fingerprint.hex_hashes()} if fingerprint else None,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def metadata_of(ledger: Ledger, work: Work) -> bytes:
+    """The metadata document of a registered work, byte for byte as it was hashed."""
+    with session(ledger.engine) as db:
+        parent = db.get(Work, work.parent_id).work_id if work.parent_id else None
+    fingerprint = Fingerprint.from_hex(work.fingerprint_kind, work.fingerprint_hashes) if work.fingerprint_kind else None
+    return metadata_document(work.work_id, WorkMeta(work.title, work.kind, parent, work.parties), fingerprint)
+
+
+def metadata_uri(work_id: str) -> str:
+    return f"urn:reelledger:work:{work_id}:metadata"
+
+
+def register_work(
+    ledger: Ledger,
+    account: Account,
+    *,
+    sha256: bytes,
+    meta: WorkMeta,
+    fingerprint: Fingerprint | None = None,
+    size_bytes: int | None = None,
+    idempotency_key: str | None = None,
+) -> WorkView:
+    if account.role != Role.rights_holder:
+        raise Forbidden("only a rights holder registers works")
+    if not meta.title.strip():
+        raise InvalidInput("title", "a work needs a title")
+    parent = work_id_of(parse_work_id(meta.parent)) if meta.parent else None
+    meta = WorkMeta(meta.title.strip(), meta.kind, parent, meta.parties)  # as the metadata document has it
+    work_id = work_id_of(sha256)
+    with session(ledger.engine) as db:
+        if idempotency_key:
+            again = db.exec(
+                select(Work).where(Work.owner_id == account.id, Work.idempotency_key == idempotency_key)
+            ).first()
+            if again is not None:
+                if again.work_id != work_id:
+                    raise Conflict("idempotency_key_reused", "this Idempotency-Key was used for another work")
+                return _view(db, again)
+        existing = db.exec(select(Work).where(Work.work_id == work_id)).first()
+        if existing is not None:
+            raise Conflict("duplicate_work", f"work {work_id} is already registered", work_id=work_id)
+        parent_id = _parent(db, account, meta)
+        near, distance = _nearest(db, fingerprint)
+
+    try:
+        on_chain = ledger.registries.work(sha256)
+    except NotFound:
+        on_chain = None
+    except OSError as exc:
+        raise ChainUnavailable(str(exc)) from exc
+    if on_chain is not None:
+        raise Conflict("duplicate_work", f"work {work_id} is already registered on chain", work_id=work_id)
+
+    authorise_service(ledger, account)
+    document = metadata_document(work_id, meta, fingerprint)
+    metadata_hash = hashlib.sha256(document).digest()
+    digest = fingerprint.digest() if fingerprint else b"\0" * 32
+    chain = ledger.chain
+    call = chain.call(
+        "WorkRegistry", "register", [sha256, account.address, digest, metadata_hash, metadata_uri(work_id)]
+    )
+    with session(ledger.engine) as db:
+        op = chain.outbox.record(db, f"register-work:{work_id}", chain.signer, call)
+        work = Work(
+            work_id=work_id,
+            owner_id=account.id,
+            title=meta.title,
+            kind=meta.kind,
+            parent_id=parent_id,
+            parties=meta.parties,
+            size_bytes=size_bytes,
+            fingerprint_kind=fingerprint.kind if fingerprint else None,
+            fingerprint_hashes=fingerprint.hex_hashes() if fingerprint else None,
+            fingerprint_digest="0x" + digest.hex(),
+            metadata_hash="0x" + metadata_hash.hex(),
+            near_duplicate_of=near,
+            near_duplicate_distance=distance,
+            idempotency_key=idempotency_key,
+            op_id=op.id,
+        )
+        db.add(work)
+        try:
+            db.commit()
+        except IntegrityError as exc:  # a concurrent registration of the same file won
+            db.rollback()
+            raise Conflict("duplicate_work", f"work {work_id} is already registered", work_id=work_id) from exc
+    chain.outbox.send(op.id)
+    ledger.settle(op.id)
+    with session(ledger.engine) as db:
+        return _view(db, db.get(Work, work.id))
+
+
+def _parent(db, account: Account, meta: WorkMeta) -> int | None:
+    if meta.kind != WorkKind.episode:
+        if meta.parent:
+            raise InvalidInput("parent", "only an episode has a parent series")
+        return None
+    if not meta.parent:
+        return None
+    parent = db.exec(select(Work).where(Work.work_id == meta.parent)).first()
+    if parent is None or parent.owner_id != account.id:
+        raise InvalidInput("parent", f"no series {meta.parent} of yours")
+    if parent.kind != WorkKind.series:
+        raise InvalidInput("parent", f"{meta.parent} is a {parent.kind.value}, not a series")
+    return parent.id
+
+
+def _nearest(db, fingerprint: Fingerprint | None) -> tuple[str | None, int | None]:
+    """The registered work whose fingerprint is closest, if within the near-duplicate threshold."""
+    if fingerprint is None:
+        return None, None
+    best: tuple[int, str] | None = None
+    rows = db.exec(
+        select(Work.work_id, Work.fingerprint_hashes).where(Work.fingerprint_kind == fingerprint.kind)
+    ).all()
+    for other_id, hashes in rows:
+        distance = fingerprint.distance(Fingerprint.from_hex(fingerprint.kind, hashes))
+        if distance is not None and distance <= NEAR_DUPLICATE_BITS and (best is None or distance < best[0]):
+            best = (distance, other_id)
+    return (best[1], best[0]) if best else (None, None)
+
+
+def _view(db, work: Work) -> WorkView:
+    return WorkView(work, db.get(ChainOp, work.op_id))
+
+
+def visible_to(account: Account, work: Work, licensee_work_ids: set[int] | None = None) -> bool:
+    if account.role in READ_ALL or work.owner_id == account.id:
+        return True
+    return bool(licensee_work_ids and work.id in licensee_work_ids)
+
+
+def get_work(ledger: Ledger, account: Account, work_id: str) -> WorkView:
+    """A work the account may see; other tenants' works are not found rather than forbidden."""
+    ident = work_id_of(parse_work_id(work_id))
+    with session(ledger.engine) as db:
+        work = db.exec(select(Work).where(Work.work_id == ident)).first()
+        if work is None or not visible_to(account, work, _licensed_work_ids(db, account)):
+            raise NotFound("work", ident)
+        return _view(db, work)
+
+
+def list_works(
+    ledger: Ledger,
+    account: Account,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+    kind: WorkKind | None = None,
+    title: str | None = None,
+) -> tuple[list[WorkView], int]:
+    with session(ledger.engine) as db:
+        query = select(Work)
+        if account.role not in READ_ALL:
+            licensed = _licensed_work_ids(db, account)
+            query = query.where((Work.owner_id == account.id) | (Work.id.in_(licensed or {-1})))
+        if kind:
+            query = query.where(Work.kind == kind)
+        if title:
+            query = query.where(Work.title.ilike(f"%{title}%"))
+        total = db.exec(select(func.count()).select_from(query.subquery())).one()
+        works = db.exec(query.order_by(Work.id).offset(offset).limit(limit)).all()
+        return [_view(db, w) for w in works], total
+
+
+def _licensed_work_ids(db, account: Account) -> set[int]:
+    from ledger.models import LicenceRecord
+
+    rows = db.exec(select(LicenceRecord.work_pk).where(LicenceRecord.licensee_id == account.id)).all()
+    return set(rows)

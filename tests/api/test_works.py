@@ -1,0 +1,175 @@
+"""Registering and reading works over HTTP: uploads hashed as they stream, registrations by
+hash, duplicates, idempotent retries, roles and tenants, and malformed input."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+from ledger.models import Role
+
+
+def png_bytes(array: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, format="PNG")
+    return out.getvalue()
+
+
+ASTRONAUT = png_bytes(data.astronaut())  # scikit-image's bundled photograph (NASA, public domain)
+
+
+def metadata(title: str = "The Long Night", kind: str = "film", **extra) -> str:
+    return json.dumps({"title": title, "kind": kind, "parties": [{"name": "Studio A", "role": "producer"}], **extra})
+
+
+def upload(client, content: bytes, meta: str | None = None, **headers):
+    return client.post("/works", files={"file": ("master.png", content, "image/png")},
+                       data={"metadata": meta or metadata()}, headers=headers)
+
+
+def by_hash(client, content_hash: str, title: str = "Held by its owner", **extra):
+    return client.post("/works", json={"sha256": content_hash, "title": title, "kind": "film", **extra})
+
+
+def unique_image(seed: int) -> bytes:
+    """A real photograph with a few pixels changed: a different file, the same picture."""
+    pixels = data.astronaut().copy()
+    pixels[0, 0] = [seed % 256, seed // 256 % 256, 7]
+    return png_bytes(pixels)
+
+
+def test_upload_is_hashed_fingerprinted_and_confirmed_on_chain(service, studio):
+    _, address, client = studio
+    content = unique_image(1)
+    response = upload(client, content)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["work_id"] == "0x" + hashlib.sha256(content).hexdigest()
+    assert body["chain"]["status"] == "confirmed" and body["chain"]["tx_hash"]
+    assert body["fingerprint"]["kind"] == "image-phash64"
+    assert body["size_bytes"] == len(content)
+
+    detail = client.get(f"/works/{body['work_id']}").json()
+    assert detail["on_chain"]["owner"] == address
+    assert detail["on_chain"]["metadata_hash"] == body["metadata_hash"]
+    document = client.get(f"/works/{body['work_id']}/metadata").content
+    assert "0x" + hashlib.sha256(document).hexdigest() == body["metadata_hash"]
+
+
+def test_registration_by_hash_keeps_the_file_with_its_owner(service, studio):
+    _, _, client = studio
+    content_hash = hashlib.sha256(b"a file that never leaves the studio").hexdigest()
+    response = by_hash(client, content_hash)
+    assert response.status_code == 201, response.text
+    assert response.json()["work_id"] == "0x" + content_hash
+    assert response.json()["fingerprint"]["kind"] is None
+
+
+def test_exact_duplicate_is_409_with_the_existing_work(service, studio):
+    _, _, client = studio
+    content = unique_image(2)
+    first = upload(client, content).json()
+    _, _, rival = service.new_account(Role.rights_holder)
+    again = upload(rival, content)
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "duplicate_work"
+    assert again.json()["error"]["details"]["work_id"] == first["work_id"]
+
+
+def test_near_duplicate_is_registered_and_flagged(service, studio):
+    _, _, client = studio
+    original = upload(client, unique_image(3)).json()
+    shrunk = np.asarray(Image.fromarray(data.astronaut()).resize((384, 384)))
+    copy = upload(client, png_bytes(shrunk), metadata("A re-encoded copy"))
+    assert copy.status_code == 201
+    assert copy.json()["near_duplicate_of"] is not None
+    assert copy.json()["near_duplicate_distance"] <= 10
+    assert original["work_id"] != copy.json()["work_id"]
+
+
+def test_retry_with_the_same_idempotency_key_makes_one_work_and_one_transaction(service, studio):
+    _, _, client = studio
+    content = unique_image(4)
+    first = upload(client, content, **{"Idempotency-Key": "upload-4"})
+    second = upload(client, content, **{"Idempotency-Key": "upload-4"})
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["chain"]["tx_hash"] == second.json()["chain"]["tx_hash"]
+    listed = client.get("/works", params={"limit": 500}).json()
+    assert [w["work_id"] for w in listed["items"]].count(first.json()["work_id"]) == 1
+
+
+def test_other_tenants_work_is_not_found_and_listing_shows_only_own(service, studio):
+    _, _, client = studio
+    mine = by_hash(client, hashlib.sha256(b"mine").hexdigest()).json()
+    _, _, other = service.new_account(Role.rights_holder)
+    assert other.get(f"/works/{mine['work_id']}").status_code == 404
+    assert mine["work_id"] not in [w["work_id"] for w in other.get("/works").json()["items"]]
+    _, _, auditor = service.new_account(Role.auditor)
+    assert auditor.get(f"/works/{mine['work_id']}").status_code == 200
+
+
+def test_only_rights_holders_register(service):
+    _, _, platform = service.new_account(Role.platform)
+    response = by_hash(platform, hashlib.sha256(b"not theirs").hexdigest())
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(
+    "send, field",
+    [
+        (lambda c: c.post("/works", content=b"{not json", headers={"content-type": "application/json"}), "body"),
+        (lambda c: c.post("/works", json={"title": "no hash", "kind": "film"}), None),
+        (lambda c: c.post("/works", json={"sha256": "abc", "title": "short", "kind": "film"}), "sha256"),
+        (lambda c: c.post("/works", json={"sha256": "0x" + "ab" * 32, "title": "t", "kind": "opera"}), None),
+        (lambda c: c.post("/works", json={"sha256": "ab" * 32, "title": 5, "kind": "film"}), None),
+        (lambda c: upload(c, b""), "file"),
+        (lambda c: upload(c, b"x", meta="{broken"), "metadata"),
+    ],
+    ids=["malformed-json", "missing-hash", "short-hash", "unknown-kind", "title-not-string", "empty-upload", "bad-metadata"],
+)
+def test_bad_input_is_a_clear_4xx(service, studio, send, field):
+    _, _, client = studio
+    response = send(client)
+    assert 400 <= response.status_code < 500, response.text
+    error = response.json()["error"]
+    assert error["code"] in ("invalid_input", "invalid_request")
+    if field:
+        assert error["details"]["field"] == field
+
+
+def test_truncated_upload_is_refused_and_nothing_is_registered(service, studio):
+    _, _, client = studio
+    boundary = "cut-here"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{metadata()}\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"m.bin\"\r\n\r\n"
+    ).encode() + b"partial bytes and then the connection ends"
+    before = client.get("/works").json()["total"]
+    response = client.post("/works", content=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 422
+    assert "truncated" in response.json()["error"]["message"]
+    assert client.get("/works").json()["total"] == before
+
+
+def test_unknown_work_is_404(service, studio):
+    _, _, client = studio
+    response = client.get("/works/0x" + "00" * 32)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_missing_wrong_or_revoked_api_key_is_401(service, admin):
+    assert service.client().get("/works").status_code == 401
+    assert service.client("rlk_000000000000_forged").get("/works").status_code == 401
+    account_id, _, client = service.new_account(Role.rights_holder)
+    assert client.get("/accounts/me").status_code == 200
+    assert admin.delete(f"/accounts/{account_id}/key").status_code == 200
+    response = client.get("/accounts/me")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "unauthenticated"
