@@ -9,6 +9,7 @@ import secrets
 import socket
 import subprocess
 import uuid
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -44,15 +45,24 @@ def postgres_server() -> str:
     return PG_ADMIN_DSN
 
 
+@contextmanager
+def temporary_database(admin_dsn: str):
+    """A fresh PostgreSQL database for one test or module, dropped afterwards; yields its URL."""
+    name = f"reelledger_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = admin_dsn.rsplit("/", 1)[0]
+    try:
+        yield f"{base.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def postgres_url(postgres_server):
-    name = f"reelledger_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = postgres_server.rsplit("/", 1)[0]
-    yield f"{base.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with temporary_database(postgres_server) as url:
+        yield url
 
 
 def make_settings(data_dir, database_url: str | None = None, **overrides) -> Settings:

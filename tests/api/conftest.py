@@ -14,7 +14,7 @@ import uvicorn
 from api.main import create_app
 from ledger.accounts import create_account
 from ledger.models import Role
-from tests.conftest import free_port, make_settings
+from tests.conftest import free_port, make_settings, temporary_database
 
 
 class Client(httpx.Client):
@@ -79,15 +79,8 @@ def service(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def module_postgres_url(postgres_server):
-    import psycopg
-
-    name = f"reelledger_api_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = postgres_server.rsplit("/", 1)[0]
-    yield f"{base.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with temporary_database(postgres_server) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
