@@ -20,7 +20,8 @@ from web3 import Web3
 from ledger.db import session
 from ledger.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from ledger.keys import KeyStore
-from ledger.models import Account, Role, utcnow
+from ledger.chain.errors import ChainUnavailable
+from ledger.models import Account, OpStatus, Role, utcnow
 
 KEY_SCHEME = "rlk"
 
@@ -136,8 +137,15 @@ def authorise_service(ledger, account: Account) -> None:
     if not account.custodial or account.role not in ON_CHAIN_ROLES:
         return
     chain = ledger.chain
+    key = f"approve-operator:{account.address}"
+    done = chain.outbox.by_key(key)
+    if done is not None and done.status == OpStatus.confirmed:
+        return
     if chain.node is not None:
-        chain.fund(account.address)
+        try:
+            chain.fund(account.address)
+        except OSError as exc:
+            raise ChainUnavailable("the chain node does not answer") from exc
     call = chain.call("WorkRegistry", "setOperator", [chain.signer, True])
-    op = chain.outbox.submit(f"approve-operator:{account.address}", account.address, call)
+    op = chain.outbox.submit(key, account.address, call)
     ledger.settle(op.id)

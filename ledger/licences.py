@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from ledger.chain.outbox import raise_for
 from ledger.chain.registries import Right, Scope
 from ledger.accounts import authorise_service
 from ledger.db import session
@@ -157,17 +158,25 @@ def revoke_licence(ledger: Ledger, account: Account, licence_pk: int) -> Licence
         db.add(row)
         db.commit()
     chain.outbox.send(op.id)
-    ledger.settle(op.id)
+    done = ledger.settle(op.id)
+    if done.status in (OpStatus.rejected, OpStatus.reverted):
+        with session(ledger.engine) as db:
+            row = db.get(LicenceRecord, record.id)
+            row.revoke_op_id = None
+            db.add(row)
+            db.commit()
+        raise_for(done)
     return get_licence(ledger, account, licence_pk)
 
 
 def _finish(ledger: Ledger, record_pk: int) -> LicenceView:
     with session(ledger.engine) as db:
         op_id = db.get(LicenceRecord, record_pk).op_id
-    ledger.chain.outbox.send(op_id)
-    ledger.settle(op_id)
+    ledger.finish_write(op_id, LicenceRecord, record_pk)
     with session(ledger.engine) as db:
-        return _view(db, db.get(LicenceRecord, record_pk))
+        record = db.get(LicenceRecord, record_pk)
+        _fill_chain_id(ledger, db, record)
+        return _view(db, record)
 
 
 def _view(db, record: LicenceRecord) -> LicenceView:

@@ -10,10 +10,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from ledger.chain.client import Chain
 from ledger.chain.errors import ChainUnavailable, OpTimeout
 from ledger.chain.node import NodeError
+from ledger.chain.outbox import raise_for
 from ledger.chain.registries import Registries
 from ledger.config import Settings, redact_url
-from ledger.db import make_engine, migrate
-from ledger.models import ChainOp
+from ledger.db import make_engine, migrate, session
+from ledger.models import ChainOp, OpStatus
 from ledger.keys import KeyStore, load_master_key
 
 log = logging.getLogger("reelledger")
@@ -54,12 +55,26 @@ class Ledger:
         except (ChainUnavailable, OpTimeout):
             return self.chain.outbox.get(op_id)
 
+    def finish_write(self, op_id: int, row_model, row_id: int) -> ChainOp:
+        """Send a recorded write and wait a little for it. If the chain refuses it, the domain
+        row stored with it is removed and the refusal raised by name: nothing half-written stays."""
+        self.chain.outbox.send(op_id)
+        op = self.settle(op_id)
+        if op.status in (OpStatus.rejected, OpStatus.reverted):
+            with session(self.engine) as db:
+                row = db.get(row_model, row_id)
+                if row is not None:
+                    db.delete(row)
+                    db.commit()
+            raise_for(op)
+        return op
+
     def _reconcile_forever(self) -> None:
         while not self._stop.wait(self.settings.reconcile_interval):
             try:
                 if self.chain.ensure_node():
                     log.warning("the managed chain node had stopped and was restarted from its state file")
-                if lost := self.chain.outbox.reopen_lost():
+                if lost := self.chain.recover_lost():
                     log.warning("the chain no longer has %d confirmed writes; sending them again", lost)
                 self.chain.outbox.reconcile()
             except ChainUnavailable as exc:

@@ -73,8 +73,7 @@ def set_split(
             db.commit()
         except IntegrityError as exc:
             raise Conflict("idempotency_key_reused", "this Idempotency-Key is being used by another request") from exc
-    chain.outbox.send(op.id)
-    op = ledger.settle(op.id)
+    op = ledger.finish_write(op.id, SplitRecord, record.id)
     with session(ledger.engine) as db:
         row = db.get(SplitRecord, record.id)
         if op.status == OpStatus.confirmed and row.version is None:

@@ -15,7 +15,6 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from ledger.chain.errors import ChainUnavailable
 from ledger.accounts import authorise_service
 from ledger.db import session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -124,10 +123,8 @@ def register_work(
 
     try:
         on_chain = ledger.registries.work(sha256)
-    except NotFound:
+    except (NotFound, OSError):  # with the node down, the dry run checks this once it is back
         on_chain = None
-    except OSError as exc:
-        raise ChainUnavailable(str(exc)) from exc
     if on_chain is not None:
         raise Conflict("duplicate_work", f"work {work_id} is already registered on chain", work_id=work_id)
 
@@ -140,7 +137,10 @@ def register_work(
         "WorkRegistry", "register", [sha256, account.address, digest, metadata_hash, metadata_uri(work_id)]
     )
     with session(ledger.engine) as db:
-        op = chain.outbox.record(db, f"register-work:{work_id}", chain.signer, call)
+        # The key names the exact call: a retry of this request sends nothing new, and a
+        # different request for the same file is a different operation that the chain refuses.
+        op_key = f"register-work:{work_id}:{hashlib.sha256(call.data.encode()).hexdigest()[:16]}"
+        op = chain.outbox.record(db, op_key, chain.signer, call)
         work = Work(
             work_id=work_id,
             owner_id=account.id,
@@ -164,8 +164,7 @@ def register_work(
         except IntegrityError as exc:  # a concurrent registration of the same file won
             db.rollback()
             raise Conflict("duplicate_work", f"work {work_id} is already registered", work_id=work_id) from exc
-    chain.outbox.send(op.id)
-    ledger.settle(op.id)
+    ledger.finish_write(op.id, Work, work.id)
     with session(ledger.engine) as db:
         return _view(db, db.get(Work, work.id))
 

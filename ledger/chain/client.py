@@ -81,7 +81,7 @@ class Chain:
         self.outbox = Outbox(self.engine, self.w3, self.keys, self.chain_id, self.settings.confirmations)
         if self.node:
             self.fund(self.signer)
-        self.outbox.reopen_lost()
+        self.recover_lost()
         self.outbox.reconcile()  # finish whatever a previous run left in flight
         if deploy:
             self.deploy()
@@ -92,8 +92,17 @@ class Chain:
             return False
         self.node.start()
         self.fund(self.signer)
-        self.outbox.reopen_lost()
+        self.recover_lost()
         return True
+
+    def recover_lost(self) -> int:
+        """Reopen the writes the node has forgotten; on the managed node, also the gas money
+        of their senders, which went with the forgotten state."""
+        lost = self.outbox.reopen_lost()
+        if self.node:
+            for sender in {op.sender for op in lost}:
+                self.fund(sender)
+        return len(lost)
 
     def stop(self) -> None:
         if self.node:

@@ -175,7 +175,7 @@ class Outbox:
                 op.nonce, op.gas = nonce, tx["gas"]
                 op.raw_tx = "0x" + bytes(signed.raw_transaction).hex()
                 op.tx_hash = "0x" + bytes(signed.hash).hex()
-                op.status, op.updated_at = OpStatus.pending, utcnow()
+                op.status, op.last_error, op.updated_at = OpStatus.pending, None, utcnow()
                 db.add(op)
                 db.commit()  # the signed bytes are safe before anything is broadcast
                 self._next_nonce[op.sender] = nonce + 1
@@ -246,7 +246,7 @@ class Outbox:
         finished = 0
         # Signed transactions first, in nonce order, so that a resent batch fills its own gaps
         # before anything new takes the next nonce.
-        pending = self._unfinished(OpStatus.pending, ids, ChainOp.sender, ChainOp.nonce)
+        pending = self._unfinished(OpStatus.pending, ids, ChainOp.id)
         for start in range(0, len(pending), RECEIPT_BATCH):
             chunk = pending[start : start + RECEIPT_BATCH]
             try:
@@ -318,7 +318,7 @@ class Outbox:
                 query = query.where(ChainOp.id.in_(ids))
             return list(db.exec(query.order_by(*order)).all())
 
-    def reopen_lost(self) -> int:
+    def reopen_lost(self) -> list[ChainOp]:
         """Send again what the node has forgotten: confirmed operations in blocks past its head.
 
         A node restarted from an older state (a hard kill between two state dumps, a reorg)
@@ -340,7 +340,7 @@ class Outbox:
                 db.add(op)
             db.commit()
         self._next_nonce.clear()
-        return len(lost)
+        return list(lost)
 
     def _resend_if_lost(self, db, row: ChainOp) -> None:
         try:

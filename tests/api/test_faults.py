@@ -1,0 +1,83 @@
+"""Faults in the middle of a registration: the chain node stopped, the database connection
+killed. The client hears a clear status, nothing is half-written and nothing is sent twice."""
+
+from __future__ import annotations
+
+import hashlib
+
+import psycopg
+import pytest
+from sqlalchemy import event
+from sqlmodel import select
+
+from ledger.db import session
+from ledger.models import ChainOp, Role, Work
+from tests.api.conftest import Service
+from tests.conftest import free_port, make_settings
+
+
+@pytest.fixture
+def quiet_service(tmp_path, request):
+    """A service whose reconciler stays idle, so the test decides when the node comes back."""
+    url = request.getfixturevalue("postgres_url") if getattr(request, "param", None) == "postgresql" else None
+    settings = make_settings(tmp_path / "data", url, port=free_port(), reconcile_interval=3600, write_wait=1)
+    svc = Service(settings).start()
+    yield svc
+    svc.stop()
+
+
+def test_node_stopped_during_registration_answers_pending_then_confirms_once(quiet_service):
+    svc = quiet_service
+    _, _, client = svc.new_account(Role.rights_holder)
+    # The account's operator approval goes through while the node is up.
+    assert client.post("/works", json={"sha256": "11" * 32, "title": "warm-up", "kind": "film"}).status_code == 201
+    svc.ledger.chain.node.kill()
+
+    content_hash = hashlib.sha256(b"registered while the node is down").hexdigest()
+    response = client.post("/works", json={"sha256": content_hash, "title": "Offline", "kind": "film"},
+                           headers={"Idempotency-Key": "offline-1"})
+    assert response.status_code == 202
+    assert response.json()["chain"]["status"] == "pending"
+    retry = client.post("/works", json={"sha256": content_hash, "title": "Offline", "kind": "film"},
+                        headers={"Idempotency-Key": "offline-1"})
+    assert retry.status_code == 202
+
+    assert svc.ledger.chain.ensure_node()
+    outbox = svc.ledger.chain.outbox
+    for _ in range(50):  # what the reconciler does every few seconds
+        outbox.reconcile()
+        if outbox.unfinished() == 0:
+            break
+    detail = client.get(f"/works/0x{content_hash}").json()
+    assert detail["chain"]["status"] == "confirmed", detail["chain"]
+    assert detail["on_chain"]["owner"] == client.get("/accounts/me").json()["address"]
+    logs = svc.ledger.chain.events("WorkRegistry", "WorkRegistered", workId=bytes.fromhex(content_hash))
+    assert len(logs) == 1
+
+
+@pytest.mark.parametrize("quiet_service", ["postgresql"], indirect=True)
+def test_database_connection_killed_mid_registration_is_503_and_nothing_half_written(quiet_service, postgres_server):
+    svc = quiet_service
+    _, _, client = svc.new_account(Role.rights_holder)
+    engine = svc.ledger.engine
+    content_hash = hashlib.sha256(b"written when the database dies").hexdigest()
+
+    def kill_connection(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("INSERT INTO WORK"):
+            pid = conn.connection.dbapi_connection.info.backend_pid
+            with psycopg.connect(postgres_server, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    event.listen(engine, "before_cursor_execute", kill_connection)
+    try:
+        response = client.post("/works", json={"sha256": content_hash, "title": "Lost", "kind": "film"})
+    finally:
+        event.remove(engine, "before_cursor_execute", kill_connection)
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "database_unavailable"
+    with session(engine) as db:
+        assert db.exec(select(Work).where(Work.work_id == "0x" + content_hash)).first() is None
+        assert db.exec(select(ChainOp).where(ChainOp.idempotency_key.like(f"register-work:0x{content_hash}%"))).first() is None
+    again = client.post("/works", json={"sha256": content_hash, "title": "Lost", "kind": "film"})
+    assert again.status_code == 201
