@@ -77,11 +77,7 @@ class Outbox:
         """Record the call under `key` and send it once; a repeated key sends nothing new."""
         with session(self.engine) as db:
             op = self.record(db, key, sender, call)
-            try:
-                db.commit()
-            except IntegrityError:  # the same key recorded concurrently: use that row
-                db.rollback()
-                op = self.record(db, key, sender, call)
+            db.commit()
         return self.send(op.id)
 
     def record(self, db, key: str, sender: str, call: Call) -> ChainOp:
@@ -101,9 +97,12 @@ class Outbox:
                 value=call.value,
                 label=call.label,
             )
-            db.add(op)
-            db.flush()
-            return op
+            try:
+                with db.begin_nested():  # a savepoint: losing a race keeps the caller's transaction
+                    db.add(op)
+                return op
+            except IntegrityError:  # the same key recorded concurrently: use that row
+                existing = db.exec(select(ChainOp).where(ChainOp.idempotency_key == key)).one()
         same = (
             existing.chain_id == self.chain_id
             and existing.sender == sender
