@@ -1,0 +1,34 @@
+"""The `reelledger` command.
+
+Server-side commands (serve, compile, status, accounts) work on this machine's data; the
+client commands (works, licences, splits) talk to a running service over HTTP with
+REELLEDGER_URL and REELLEDGER_API_KEY; `verify` asks the chain itself.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ledger.cli import client, server, verify
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Copyright and revenue-share ledger for film and TV.")
+server.register(app)
+app.add_typer(server.accounts, name="accounts")
+app.add_typer(client.works, name="works")
+app.add_typer(client.licences, name="licences")
+app.add_typer(client.splits, name="splits")
+app.add_typer(verify.app, name="verify")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        app(args=argv, prog_name="reelledger", standalone_mode=True)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

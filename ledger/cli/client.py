@@ -1,0 +1,214 @@
+"""Commands that talk to a running ReelLedger service over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ledger.cli.files import ProgressReader, progress, sha256_file
+from ledger.models import WorkKind
+
+console = Console()
+err = Console(stderr=True)
+works = typer.Typer(no_args_is_help=True, help="Register and read works.")
+licences = typer.Typer(no_args_is_help=True, help="Grant, sub-license and revoke licences.")
+splits = typer.Typer(no_args_is_help=True, help="Set and list revenue split versions.")
+
+
+def _client() -> httpx.Client:
+    url = os.environ.get("REELLEDGER_URL", "http://127.0.0.1:8000")
+    key = os.environ.get("REELLEDGER_API_KEY")
+    if not key:
+        err.print("[red]reelledger:[/red] set REELLEDGER_API_KEY to your account's API key")
+        raise typer.Exit(2)
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=httpx.Timeout(60, read=600))
+
+
+def _call(method: str, path: str, **kwargs) -> dict | list:
+    try:
+        with _client() as client:
+            response = client.request(method, path, **kwargs)
+    except httpx.TransportError as exc:
+        err.print(f"[red]reelledger:[/red] the service does not answer: {exc}")
+        raise typer.Exit(1) from None
+    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+    if response.status_code >= 400:
+        error = body.get("error", {}) if isinstance(body, dict) else {}
+        err.print(f"[red]refused ({response.status_code} {error.get('code', '')}):[/red] {error.get('message', response.text)}")
+        for problem in error.get("details", {}).get("problems", []):
+            err.print(f"  {problem['field']}: {problem['problem']}")
+        raise typer.Exit(1)
+    return body
+
+
+def _when(text: str) -> int:
+    """Unix seconds from an ISO date or datetime (UTC when no zone is given), or from seconds."""
+    if text.isdigit():
+        return int(text)
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
+
+
+def _show_work(work: dict) -> None:
+    table = Table(show_header=False, box=None)
+    chain = work["chain"]
+    rows = [
+        ("work id", work["work_id"]), ("title", work["title"]), ("kind", work["kind"]),
+        ("status", f"{chain['status']}" + (f" ({chain['error']})" if chain.get("error") else "")),
+        ("transaction", chain.get("tx_hash") or "-"), ("block", str(chain.get("block_number") or "-")),
+        ("fingerprint", f"{work['fingerprint']['kind'] or 'none'} {work['fingerprint']['digest']}"),
+        ("metadata hash", work["metadata_hash"]),
+    ]
+    if work.get("near_duplicate_of"):
+        rows.append(("near duplicate of", f"{work['near_duplicate_of']} ({work['near_duplicate_distance']} bits)"))
+    if work.get("on_chain"):
+        rows.append(("owner on chain", work["on_chain"]["owner"]))
+    for row in rows:
+        table.add_row(f"[bold]{row[0]}[/bold]", row[1])
+    console.print(table)
+    for licence in work.get("licences", []):
+        console.print(f"  licence {licence['id']} -> account {licence['licensee_account_id']} "
+                      f"{','.join(licence['territories'][:8])} {','.join(licence['rights'])} [{licence['status']}]")
+    for split in work.get("splits", []):
+        shares = ", ".join(f"{p['address']}={p['bps']}" for p in split["payees"])
+        console.print(f"  split v{split['version']} from {split['effective_from']}: {shares}")
+
+
+@works.command("register")
+def register(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    title: str = typer.Option(...),
+    kind: WorkKind = typer.Option(WorkKind.film),
+    parent: str = typer.Option(None, help="Work id of the series, for an episode."),
+    party: list[str] = typer.Option([], help="NAME:ROLE, repeatable (e.g. 'Studio A:producer')."),
+    hash_only: bool = typer.Option(False, help="Send only the SHA-256 and fingerprint; the file stays here."),
+    idempotency_key: str = typer.Option(None, help="Retrying with the same key registers nothing twice."),
+) -> None:
+    """Register FILE: uploaded and hashed as it streams, or hashed here with --hash-only."""
+    parties = []
+    for item in party:
+        name, _, role = item.rpartition(":")
+        if not name or not role:
+            err.print(f"[red]reelledger:[/red] --party {item!r} is not NAME:ROLE")
+            raise typer.Exit(2)
+        parties.append({"name": name, "role": role})
+    meta = {"title": title, "kind": kind.value, "parent": parent, "parties": parties}
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+    if hash_only:
+        from watermark.fingerprint import fingerprint_file
+
+        digest = sha256_file(file)
+        fingerprint = fingerprint_file(file)
+        body = {**meta, "sha256": digest.hex()}
+        if fingerprint:
+            body["fingerprint"] = {"kind": fingerprint.kind, "hashes": fingerprint.hex_hashes()}
+        work = _call("POST", "/works", json=body, headers=headers)
+    else:
+        with progress() as bar:
+            reader = ProgressReader(file, bar, "uploading")
+            try:
+                work = _call("POST", "/works", files={"file": (file.name, reader)},
+                             data={"metadata": json.dumps(meta)}, headers=headers)
+            finally:
+                reader.close()
+    _show_work(work)
+
+
+@works.command("show")
+def show(work_id: str) -> None:
+    """A work with its on-chain state, licences and split versions."""
+    _show_work(_call("GET", f"/works/{work_id}"))
+
+
+@works.command("list")
+def list_works(
+    kind: WorkKind = typer.Option(None), title: str = typer.Option(None),
+    offset: int = typer.Option(0), limit: int = typer.Option(50),
+) -> None:
+    params = {k: v for k, v in {"kind": kind.value if kind else None, "title": title, "offset": offset, "limit": limit}.items() if v is not None}
+    page = _call("GET", "/works", params=params)
+    table = Table("work id", "title", "kind", "status")
+    for work in page["items"]:
+        table.add_row(work["work_id"], work["title"], work["kind"], work["chain"]["status"])
+    console.print(table)
+    console.print(f"{len(page['items'])} of {page['total']}")
+
+
+def _terms(licensee: int, territory: list[str], right: list[str], start: str, end: str, exclusive: bool, sublicensable: bool) -> dict:
+    return {"licensee_id": licensee, "territories": territory, "rights": right, "start": _when(start),
+            "end": _when(end), "exclusive": exclusive, "sublicensable": sublicensable}
+
+
+def _show_licence(licence: dict) -> None:
+    console.print(f"licence {licence['id']} (chain id {licence['chain_licence_id']}) on {licence['work_id']}: "
+                  f"{licence['status']}, tx {licence['chain'].get('tx_hash')}")
+
+
+@licences.command("grant")
+def grant(
+    work_id: str,
+    licensee: int = typer.Option(..., help="The licensee's account id."),
+    territory: list[str] = typer.Option(..., help="ISO 3166-1 alpha-2 code, repeatable; WW for all."),
+    right: list[str] = typer.Option(["streaming"], help="streaming, download, broadcast, theatrical; repeatable."),
+    start: str = typer.Option(..., help="ISO date or unix seconds."),
+    end: str = typer.Option(..., help="ISO date or unix seconds (exclusive)."),
+    exclusive: bool = typer.Option(False),
+    sublicensable: bool = typer.Option(False),
+) -> None:
+    """Grant a licence on your work (授权)."""
+    _show_licence(_call("POST", f"/works/{work_id}/licences", json=_terms(licensee, territory, right, start, end, exclusive, sublicensable)))
+
+
+@licences.command("sublicense")
+def sublicense(
+    licence_id: int,
+    licensee: int = typer.Option(...),
+    territory: list[str] = typer.Option(...),
+    right: list[str] = typer.Option(["streaming"]),
+    start: str = typer.Option(...),
+    end: str = typer.Option(...),
+    exclusive: bool = typer.Option(False),
+    sublicensable: bool = typer.Option(False),
+) -> None:
+    """Sub-license a licence you hold (转授), within its scope."""
+    _show_licence(_call("POST", f"/licences/{licence_id}/sublicences", json=_terms(licensee, territory, right, start, end, exclusive, sublicensable)))
+
+
+@licences.command("revoke")
+def revoke(licence_id: int) -> None:
+    """Revoke a licence and with it every sub-licence under it."""
+    _show_licence(_call("POST", f"/licences/{licence_id}/revoke"))
+
+
+@splits.command("set")
+def set_split(
+    work_id: str,
+    payee: list[str] = typer.Option(..., help="ADDRESS:BPS, repeatable; basis points sum to 10000."),
+    effective_from: str = typer.Option("0", help="ISO date or unix seconds; 0 means when mined."),
+) -> None:
+    """Add a new split version (分账 rule) for your work."""
+    payees = []
+    for item in payee:
+        address, _, bps = item.partition(":")
+        if not bps.isdigit():
+            err.print(f"[red]reelledger:[/red] --payee {item!r} is not ADDRESS:BPS")
+            raise typer.Exit(2)
+        payees.append({"address": address, "bps": int(bps)})
+    result = _call("POST", f"/works/{work_id}/splits", json={"payees": payees, "effective_from": _when(effective_from)})
+    console.print(f"split version {result['version']} of {result['work_id']}: {result['chain']['status']}")
+
+
+@splits.command("list")
+def list_splits(work_id: str) -> None:
+    for version in _call("GET", f"/works/{work_id}/splits"):
+        shares = ", ".join(f"{p['address']}={p['bps']}" for p in version["payees"])
+        console.print(f"v{version['version']} from {version['effective_from']}: {shares}")

@@ -1,0 +1,107 @@
+"""Commands that run the service or work on its own data directory."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import typer
+from rich.console import Console
+
+from ledger.models import Role
+
+console = Console()
+err = Console(stderr=True)
+accounts = typer.Typer(no_args_is_help=True, help="Manage accounts on this machine's database.")
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]reelledger:[/red] {message}")
+    raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command(name="compile")(compile_contracts)
+    app.command()(status)
+
+
+def serve(
+    host: str = typer.Option(None, help="Default: REELLEDGER_HOST or 127.0.0.1."),
+    port: int = typer.Option(None, help="Default: REELLEDGER_PORT or 8000."),
+) -> None:
+    """Start the chain (managed Anvil unless REELLEDGER_RPC_URL is set), deploy if needed, serve the API."""
+    import uvicorn
+
+    from api.main import create_app
+    from ledger.config import Settings, redact_url
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings(**{k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    chain = (
+        f"managed Anvil on port {settings.anvil_port}" if settings.managed_chain else f"chain at {redact_url(settings.rpc_url)}"
+    )
+    console.print(f"reelledger: data in {settings.data_dir.resolve()}, {chain}, API on http://{settings.host}:{settings.port}")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def compile_contracts(check: bool = typer.Option(False, help="Only check that the artifacts are up to date.")) -> None:
+    """Compile contracts/src into the committed artifacts under ledger/artifacts."""
+    from ledger.chain import artifacts
+
+    compiled = artifacts.compile_contracts()
+    if check:
+        stale = [
+            name for name, artifact in compiled.items()
+            if not (artifacts.ARTIFACTS_DIR / f"{name}.json").exists()
+            or (artifacts.ARTIFACTS_DIR / f"{name}.json").read_text() != artifact.to_json()
+        ]
+        if stale:
+            _fail(f"artifacts differ from a fresh compile: {', '.join(sorted(stale))}; run `reelledger compile`")
+        console.print(f"artifacts match a fresh compile ({len(compiled)} contracts)")
+        return
+    for path in artifacts.write_artifacts(compiled):
+        console.print(f"wrote {path}")
+
+
+def status() -> None:
+    """Start the chain once, print the health report, and stop."""
+    from ledger.chain.errors import ChainError
+    from ledger.chain.node import NodeError
+    from ledger.service import Ledger
+
+    ledger = Ledger()
+    try:
+        ledger.start()
+        console.print_json(json.dumps(ledger.health()))
+    except (ChainError, NodeError) as exc:
+        _fail(str(exc))
+    finally:
+        ledger.stop()
+
+
+@accounts.command("create")
+def create_account(
+    role: Role = typer.Option(..., help="rights_holder, platform, crawler, auditor or admin"),
+    name: str = typer.Option(None, help="Defaults to the role."),
+    address: str = typer.Option(None, help="The account's own EVM address; omit for a custodial key."),
+) -> None:
+    """Create an account and print its API key, once. Works before any API key exists."""
+    from ledger.accounts import create_account as create
+    from ledger.config import Settings
+    from ledger.db import make_engine, migrate
+    from ledger.errors import LedgerError
+    from ledger.keys import KeyStore, load_master_key
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    keys = KeyStore(engine, load_master_key(settings.data_dir, settings.master_key))
+    try:
+        created = create(engine, keys, name=name or role.value, role=role, address=address)
+    except LedgerError as exc:
+        _fail(exc.message)
+    account = created.account
+    console.print(f"created {account.role.value} account {account.id} ({account.name}), address {account.address}")
+    console.print(f"API key (shown once, store it now): [bold]{created.api_key}[/bold]")

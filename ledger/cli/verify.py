@@ -1,0 +1,57 @@
+"""`reelledger verify`: re-hash a file here and look its registration up on the chain itself."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from ledger.cli.files import sha256_file
+
+console = Console()
+err = Console(stderr=True)
+app = typer.Typer(no_args_is_help=True, help="Check registrations against the chain directly.")
+
+
+def _default_rpc() -> str:
+    return os.environ.get("REELLEDGER_RPC_URL") or f"http://127.0.0.1:{os.environ.get('REELLEDGER_ANVIL_PORT', '8545')}"
+
+
+def _registry_from_service() -> str:
+    """Ask the service where WorkRegistry is; the address is then checked by its code on chain."""
+    import httpx
+
+    url = os.environ.get("REELLEDGER_URL", "http://127.0.0.1:8000")
+    try:
+        return httpx.get(f"{url}/health", timeout=10).json()["contracts"]["WorkRegistry"]
+    except (httpx.HTTPError, KeyError, ValueError):
+        err.print("[red]reelledger:[/red] give --registry (the WorkRegistry address) or run the service")
+        raise typer.Exit(2) from None
+
+
+@app.command("work")
+def work(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    rpc_url: str = typer.Option(None, help="EVM JSON-RPC endpoint; default REELLEDGER_RPC_URL or the local node."),
+    registry: str = typer.Option(None, envvar="REELLEDGER_WORK_REGISTRY", help="WorkRegistry address."),
+) -> None:
+    """Does the chain hold a registration of exactly this file? Exit code 0 if so, 1 if not."""
+    from ledger.chain.errors import ChainError
+    from ledger.chain.verify import find_registration
+
+    digest = sha256_file(file)
+    try:
+        found = find_registration(rpc_url or _default_rpc(), registry or _registry_from_service(), digest)
+    except ChainError as exc:
+        err.print(f"[red]reelledger:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if found is None:
+        console.print(f"[red]no match[/red]: 0x{digest.hex()} is not registered on this chain")
+        raise typer.Exit(1)
+    when = datetime.fromtimestamp(found.registered_at, timezone.utc).isoformat()
+    console.print(f"[green]match[/green]: {file} is work {found.work_id}")
+    console.print(f"  owner {found.owner}, registered {when} in block {found.block_number}, tx {found.tx_hash}")
+    console.print(f"  metadata {found.metadata_hash} ({found.metadata_uri})")
