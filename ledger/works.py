@@ -2,7 +2,9 @@
 
 A registration stores the work and its chain operation in one transaction, then sends the
 operation: the work is `pending` until the chain confirms it, and a node outage only delays
-that. The content hash is the work's identity, so the same file can never become two works.
+that. The content hash is the work's identity, so the same file can never become two works:
+a duplicate known here is refused at once, one registered on chain by other means is refused
+by the contract (WorkAlreadyRegistered) in the dry run.
 """
 
 from __future__ import annotations
@@ -120,13 +122,6 @@ def register_work(
             raise Conflict("duplicate_work", f"work {work_id} is already registered", work_id=work_id)
         parent_id = _parent(db, account, meta)
         near, distance = _nearest(db, fingerprint)
-
-    try:
-        on_chain = ledger.registries.work(sha256)
-    except (NotFound, OSError):  # with the node down, the dry run checks this once it is back
-        on_chain = None
-    if on_chain is not None:
-        raise Conflict("duplicate_work", f"work {work_id} is already registered on chain", work_id=work_id)
 
     authorise_service(ledger, account)
     document = metadata_document(work_id, meta, fingerprint)

@@ -173,3 +173,17 @@ def test_missing_wrong_or_revoked_api_key_is_401(service, admin):
     assert admin.delete(f"/accounts/{account_id}/key").status_code == 200
     response = client.get("/accounts/me")
     assert response.status_code == 401 and response.json()["error"]["code"] == "unauthenticated"
+
+
+def test_work_registered_on_chain_by_other_means_is_409_and_leaves_no_row(service, studio):
+    _, address, client = studio
+    content_hash = hashlib.sha256(b"registered straight on chain").digest()
+    signer = service.ledger.chain.signer
+    service.ledger.registries.register_work(
+        "outside-the-api", signer, work_id=content_hash, owner=signer,
+        fingerprint=b"\0" * 32, metadata_hash=b"\0" * 32, metadata_uri="",
+    )
+    response = by_hash(client, content_hash.hex())
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "WorkAlreadyRegistered"
+    assert client.get(f"/works/0x{content_hash.hex()}").status_code == 404
