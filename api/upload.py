@@ -1,11 +1,15 @@
-"""A multipart upload read as it streams: the file part is hashed chunk by chunk and written
-once, to a temporary file that fingerprinting reads and that is removed afterwards."""
+"""A multipart upload read as it streams: the file part is hashed chunk by chunk and, when it
+looks like an image or a video, written once to a temporary file that fingerprinting reads and
+that is removed afterwards. Hashing and writing run on a worker thread (both release the GIL),
+so that receiving the next chunks overlaps with them."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,13 +20,84 @@ from python_multipart.multipart import parse_options_header
 from ledger.errors import InvalidInput
 
 MAX_FIELD_BYTES = 64 * 1024
+SNIFF_BYTES = 64
+# Leading bytes of the image and video containers that fingerprinting reads: (offset, bytes).
+MEDIA_SIGNATURES = (
+    (0, b"\x89PNG"), (0, b"\xff\xd8\xff"), (0, b"GIF8"), (0, b"BM"), (0, b"II*\0"), (0, b"MM\0*"),
+    (8, b"WEBP"), (4, b"ftyp"), (0, b"\x1aE\xdf\xa3"), (8, b"AVI "), (0, b"FLV"), (0, b"\x00\x00\x01\xba"),
+    (0, b"\x00\x00\x01\xb3"), (0, b"OggS"),
+)
+
+
+def looks_like_media(head: bytes) -> bool:
+    return any(head[at : at + len(sig)] == sig for at, sig in MEDIA_SIGNATURES)
+
+
+class _Sink:
+    """Hashes every chunk and, once the first bytes say it is media, writes it: on a thread."""
+
+    def __init__(self, spool_dir: Path) -> None:
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.path: Path | None = None
+        self._spool_dir = spool_dir
+        self._head: list[bytes] = []  # chunks held until the first SNIFF_BYTES are known
+        self._file = None
+        self._decided = False
+        self._queue: queue.Queue = queue.Queue(maxsize=64)  # bounds memory: about 64 chunks in flight
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="upload-sink", daemon=True)
+        self._thread.start()
+
+    def put(self, chunk: bytes) -> None:
+        if self._error:
+            raise self._error
+        self.size += len(chunk)
+        self._queue.put(chunk)
+
+    def _run(self) -> None:
+        try:
+            while (chunk := self._queue.get()) is not None:
+                self.digest.update(chunk)
+                if self._decided:
+                    if self._file is not None:
+                        self._file.write(chunk)
+                    continue
+                self._head.append(chunk)
+                if sum(map(len, self._head)) >= SNIFF_BYTES:
+                    self._decide()
+        except BaseException as exc:  # reported on the next put or at close
+            self._error = exc
+            while self._queue.get() is not None:
+                pass
+
+    def _decide(self) -> None:
+        self._decided = True
+        held, self._head = self._head, []
+        if looks_like_media(b"".join(held)[:SNIFF_BYTES]):
+            fd, name = tempfile.mkstemp(prefix="upload-", dir=self._spool_dir)
+            self.path = Path(name)
+            self._file = os.fdopen(fd, "wb")
+            for chunk in held:
+                self._file.write(chunk)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if not self._decided:
+            self._decide()
+        if self._file is not None:
+            self._file.close()
+        if self._error:
+            raise self._error
 
 
 @dataclass
 class StreamedUpload:
     fields: dict[str, str] = field(default_factory=dict)
+    has_file: bool = False
     file_name: str | None = None
-    path: Path | None = None
+    path: Path | None = None  # kept only for media, for fingerprinting
     sha256: bytes | None = None
     size: int = 0
 
@@ -38,12 +113,11 @@ async def read_multipart(request: Request, spool_dir: Path, file_field: str = "f
         raise InvalidInput("body", "expected multipart/form-data with a boundary")
     upload = StreamedUpload()
     spool_dir.mkdir(parents=True, exist_ok=True)
-    state: dict = {"headers": {}, "name": None, "filename": None, "buffer": None, "sink": None, "done": False}
-    digest = hashlib.sha256()
+    state: dict = {"headers": {}, "name": None, "buffer": None, "sink": None, "done": False}
     header = {"field": b"", "value": b""}
 
     def on_part_begin():
-        state["headers"], state["name"], state["filename"] = {}, None, None
+        state["headers"], state["name"] = {}, None
 
     def on_header_field(data, start, end):
         header["field"] += data[start:end]
@@ -60,30 +134,28 @@ async def read_multipart(request: Request, spool_dir: Path, file_field: str = "f
         state["name"] = disposition.get(b"name", b"").decode()
         filename = disposition.get(b"filename")
         if state["name"] == file_field:
-            if upload.path is not None:
+            if upload.has_file:
                 raise InvalidInput(file_field, "only one file per registration")
-            fd, name = tempfile.mkstemp(prefix="upload-", dir=spool_dir)
-            upload.path = Path(name)
+            upload.has_file = True
             upload.file_name = filename.decode(errors="replace") if filename else None
-            state["sink"] = os.fdopen(fd, "wb")
+            state["sink"] = _Sink(spool_dir)
         else:
             state["buffer"] = bytearray()
 
     def on_part_data(data, start, end):
-        chunk = data[start:end]
         if state["sink"] is not None:
-            digest.update(chunk)
-            upload.size += len(chunk)
-            state["sink"].write(chunk)
+            state["sink"].put(bytes(data[start:end]))
         else:
-            state["buffer"] += chunk
+            state["buffer"] += data[start:end]
             if len(state["buffer"]) > MAX_FIELD_BYTES:
                 raise InvalidInput(state["name"] or "field", f"a form field is at most {MAX_FIELD_BYTES} bytes")
 
     def on_part_end():
-        if state["sink"] is not None:
-            state["sink"].close()
+        sink = state["sink"]
+        if sink is not None:
             state["sink"] = None
+            sink.close()
+            upload.path, upload.size, upload.sha256 = sink.path, sink.size, sink.digest.digest()
         elif state["name"]:
             upload.fields[state["name"]] = bytes(state["buffer"]).decode("utf-8", errors="replace")
 
@@ -116,15 +188,18 @@ async def read_multipart(request: Request, spool_dir: Path, file_field: str = "f
     if not state["done"]:
         _abandon(upload, state)
         raise InvalidInput("body", "the upload ended before its closing boundary (truncated)")
-    if upload.path is not None:
-        if upload.size == 0:
-            upload.discard()
-            raise InvalidInput(file_field, "the uploaded file is empty")
-        upload.sha256 = digest.digest()
+    if upload.has_file and upload.size == 0:
+        upload.discard()
+        raise InvalidInput(file_field, "the uploaded file is empty")
     return upload
 
 
 def _abandon(upload: StreamedUpload, state: dict) -> None:
-    if state.get("sink") is not None:
-        state["sink"].close()
+    sink = state.get("sink")
+    if sink is not None:
+        try:
+            sink.close()
+        finally:
+            if sink.path is not None:
+                sink.path.unlink(missing_ok=True)
     upload.discard()

@@ -50,10 +50,10 @@ async def register_work(
     if content_type.startswith("multipart/form-data"):
         upload = await read_multipart(request, ledger.settings.data_dir / "uploads")
         try:
-            if upload.path is None:
+            if not upload.has_file:
                 raise InvalidInput("file", "the form has no file part")
             meta = _parse(schemas.WorkMetadataIn, _json_field(upload.fields.get("metadata")))
-            fingerprint = await run_in_threadpool(fingerprint_file, upload.path)
+            fingerprint = await run_in_threadpool(fingerprint_file, upload.path) if upload.path else None
         finally:
             upload.discard()
         sha256, size = upload.sha256, upload.size

@@ -187,3 +187,14 @@ def test_work_registered_on_chain_by_other_means_is_409_and_leaves_no_row(servic
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "WorkAlreadyRegistered"
     assert client.get(f"/works/0x{content_hash.hex()}").status_code == 404
+
+
+def test_upload_of_other_content_is_hashed_without_a_fingerprint(service, studio):
+    _, _, client = studio
+    content = b"%PDF-1.7 a contract, not a picture " * 1000
+    response = client.post("/works", files={"file": ("contract.pdf", content, "application/pdf")},
+                           data={"metadata": metadata("Screenplay")})
+    assert response.status_code == 201, response.text
+    assert response.json()["work_id"] == "0x" + hashlib.sha256(content).hexdigest()
+    assert response.json()["fingerprint"]["kind"] is None
+    assert list((service.settings.data_dir / "uploads").iterdir()) == []  # nothing left behind
