@@ -52,9 +52,13 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body(exc.code, exc.message, **exc.details), status, headers=headers)
 
     @app.exception_handler(ChainRevert)
-    async def chain_revert(_: Request, exc: ChainRevert):
+    async def chain_revert(request: Request, exc: ChainRevert):
         details = {k: str(v) for k, v in exc.args_by_name.items()}
-        return JSONResponse(error_body(exc.name, f"the chain refused: {exc}", **details), _revert_status(exc.name))
+        message = f"the chain refused: {exc}"
+        if exc.name.endswith("Unauthorized"):
+            operator = request.app.state.ledger.chain.signer
+            message += f"; an account with its own address approves the service first: WorkRegistry.setOperator({operator}, true)"
+        return JSONResponse(error_body(exc.name, message, **details), _revert_status(exc.name))
 
     @app.exception_handler(IdempotencyConflict)
     async def idempotency(_: Request, exc: IdempotencyConflict):

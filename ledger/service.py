@@ -94,6 +94,9 @@ class Ledger:
                 "chain_id": chain.chain_id,
             },
             "contracts": dict(chain.addresses),
+            # Accounts with their own address approve this operator (WorkRegistry.setOperator)
+            # so that the service can record works, licences and splits on their behalf.
+            "operator": chain.signer,
             "database": self.engine.url.get_backend_name(),
         }
         problems = []

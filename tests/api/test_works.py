@@ -198,3 +198,22 @@ def test_upload_of_other_content_is_hashed_without_a_fingerprint(service, studio
     assert response.json()["work_id"] == "0x" + hashlib.sha256(content).hexdigest()
     assert response.json()["fingerprint"]["kind"] is None
     assert list((service.settings.data_dir / "uploads").iterdir()) == []  # nothing left behind
+
+
+def test_own_address_account_registers_once_it_approves_the_service_on_chain(service):
+    ledger = service.ledger
+    wallet = ledger.keys.ensure(f"their-own-wallet-{hashlib.sha256(b'w').hexdigest()[:6]}")  # stands in for the user's wallet
+    ledger.chain.fund(wallet)
+    _, address, client = service.new_account(Role.rights_holder, address=wallet)
+    assert client.get("/accounts/me").json()["custodial"] is False
+    content_hash = hashlib.sha256(b"self-custodied studio").hexdigest()
+
+    refused = by_hash(client, content_hash)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "WorkUnauthorized"
+
+    operator = service.client().get("/health").json()["operator"]
+    ledger.registries.set_operator("wallet-approves-service", wallet, operator, True)  # signed by the wallet
+    accepted = by_hash(client, content_hash)
+    assert accepted.status_code == 201
+    assert client.get(f"/works/0x{content_hash}").json()["on_chain"]["owner"] == address
