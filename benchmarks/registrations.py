@@ -7,39 +7,23 @@ to the chain layer's own write rate measured in the same run.
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import secrets
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import httpx
 
 from benchmarks.service import BenchService
-from benchmarks.writes import free_port, outbox_pipelined, outbox_sequential
-from ledger.config import Settings
-from ledger.service import Ledger
+from benchmarks.writes import bench_ledger, outbox_pipelined, outbox_sequential
 
 
 def chain_layer_rates(writes: int) -> dict[str, float]:
-    settings = Settings(
-        data_dir=Path(tempfile.mkdtemp(prefix="reelledger-bench-")),
-        anvil_port=free_port(),
-        master_key=base64.b64encode(secrets.token_bytes(32)).decode(),
-    )
-    ledger = Ledger(settings).start()
-    try:
-        owner = ledger.keys.ensure("bench-owner")
-        ledger.chain.fund(owner)
-        ledger.registries.set_operator("bench-approve", owner, ledger.chain.signer, True)
+    with bench_ledger() as (ledger, owner):
         return {
             "chain layer, one at a time": outbox_sequential(ledger, owner, writes, "seq"),
             "chain layer, pipelined": outbox_pipelined(ledger, owner, writes, "pipe"),
         }
-    finally:
-        ledger.stop()
 
 
 def api_rate(clients: int, per_client: int) -> tuple[float, int]:

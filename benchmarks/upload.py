@@ -7,7 +7,6 @@ on the same file in the same run, and how much the service's peak memory grows.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess

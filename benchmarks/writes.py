@@ -13,6 +13,7 @@ import secrets
 import socket
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from ledger.chain.outbox import raise_for
@@ -75,6 +76,26 @@ def outbox_pipelined(ledger: Ledger, owner: str, n: int, tag: str) -> float:
     return n / (time.perf_counter() - started)
 
 
+@contextmanager
+def bench_ledger(database_url: str | None = None):
+    """A started ledger on a fresh data directory and Anvil node, with an owner that has
+    approved the service as its operator; yields (ledger, owner)."""
+    settings = Settings(
+        data_dir=Path(tempfile.mkdtemp(prefix="reelledger-bench-")),
+        database_url=database_url,
+        anvil_port=free_port(),
+        master_key=base64.b64encode(secrets.token_bytes(32)).decode(),
+    )
+    ledger = Ledger(settings).start()
+    try:
+        owner = ledger.keys.ensure("bench-owner")
+        ledger.chain.fund(owner)
+        ledger.registries.set_operator("bench-approve", owner, ledger.chain.signer, True)
+        yield ledger, owner
+    finally:
+        ledger.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--writes", type=int, default=300)
@@ -84,18 +105,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="reelledger-bench-"))
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=args.database_url,
-        anvil_port=free_port(),
-        master_key=base64.b64encode(secrets.token_bytes(32)).decode(),
-    )
-    ledger = Ledger(settings).start()
-    try:
-        owner = ledger.keys.ensure("bench-owner")
-        ledger.chain.fund(owner)
-        ledger.registries.set_operator("bench-approve", owner, ledger.chain.signer, True)
+    with bench_ledger(args.database_url) as (ledger, owner):
         bare_sender = ledger.keys.ensure("bench-bare")
         ledger.chain.fund(bare_sender)
         ledger.registries.set_operator("bench-approve-bare", owner, bare_sender, True)
@@ -113,8 +123,6 @@ def main() -> None:
         print(f"{'mode':<26}{'writes/s':>10}{'vs bare':>10}")
         for name, rate in results.items():
             print(f"{name:<26}{rate:>10.1f}{rate / bare:>9.0%}")
-    finally:
-        ledger.stop()
 
 
 if __name__ == "__main__":

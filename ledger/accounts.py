@@ -13,11 +13,10 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from web3 import Web3
 
-from ledger.db import session
+from ledger.db import commit_or, session
 from ledger.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from ledger.keys import KeyStore
 from ledger.chain.errors import ChainUnavailable
@@ -60,11 +59,7 @@ def create_account(
     account = Account(name=name, role=role, address=address, custodial=custodial, key_prefix=prefix, key_hash=digest)
     with session(engine) as db:
         db.add(account)
-        try:
-            db.commit()
-        except IntegrityError as exc:
-            db.rollback()
-            raise Conflict("account_exists", f"an account named {name!r} or with address {address} exists") from exc
+        commit_or(db, Conflict("account_exists", f"an account named {name!r} or with address {address} exists"))
     return NewAccount(account, key)
 
 
@@ -87,9 +82,7 @@ def rotate_key(engine: Engine, account_id: int) -> str:
     """A new API key for the account; the old one stops working at once."""
     key, prefix, digest = _new_key()
     with session(engine) as db:
-        account = db.get(Account, account_id)
-        if account is None:
-            raise NotFound("account", account_id)
+        account = _existing(db, account_id)
         account.key_prefix, account.key_hash, account.key_revoked_at = prefix, digest, None
         db.add(account)
         db.commit()
@@ -98,9 +91,7 @@ def rotate_key(engine: Engine, account_id: int) -> str:
 
 def revoke_key(engine: Engine, account_id: int) -> Account:
     with session(engine) as db:
-        account = db.get(Account, account_id)
-        if account is None:
-            raise NotFound("account", account_id)
+        account = _existing(db, account_id)
         account.key_revoked_at = utcnow()
         db.add(account)
         db.commit()
@@ -109,7 +100,11 @@ def revoke_key(engine: Engine, account_id: int) -> Account:
 
 def get_account(engine: Engine, account_id: int) -> Account:
     with session(engine) as db:
-        account = db.get(Account, account_id)
+        return _existing(db, account_id)
+
+
+def _existing(db, account_id: int) -> Account:
+    account = db.get(Account, account_id)
     if account is None:
         raise NotFound("account", account_id)
     return account

@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -46,3 +47,12 @@ def migrate(engine: Engine) -> None:
 
 def session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
+
+
+def commit_or(db: Session, conflict: Exception) -> None:
+    """Commit, or roll back and raise `conflict` if a unique constraint says another request won."""
+    try:
+        db.commit()
+    except IntegrityError as exc:
+        db.rollback()
+        raise conflict from exc

@@ -11,13 +11,12 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from ledger.chain.outbox import raise_for
 from ledger.chain.registries import Right, Scope
 from ledger.accounts import authorise_service
-from ledger.db import session
+from ledger.db import commit_or, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.models import Account, ChainOp, LicenceRecord, OpStatus, Work
 from ledger.service import Ledger
@@ -130,10 +129,7 @@ def _grant(ledger, account, work, parent, terms, idempotency_key) -> LicenceView
             op_id=op.id,
         )
         db.add(record)
-        try:
-            db.commit()
-        except IntegrityError as exc:
-            raise Conflict("idempotency_key_reused", "this Idempotency-Key is being used by another request") from exc
+        commit_or(db, Conflict("idempotency_key_reused", "this Idempotency-Key is being used by another request"))
     return _finish(ledger, record.id)
 
 

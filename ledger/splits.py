@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from web3 import Web3
 
 from ledger.chain.registries import TOTAL_BPS
 from ledger.accounts import authorise_service
-from ledger.db import session
+from ledger.db import commit_or, session
 from ledger.errors import Conflict, Forbidden, InvalidInput
 from ledger.models import Account, ChainOp, OpStatus, SplitRecord
 from ledger.service import Ledger
@@ -69,10 +68,7 @@ def set_split(
             op_id=op.id,
         )
         db.add(record)
-        try:
-            db.commit()
-        except IntegrityError as exc:
-            raise Conflict("idempotency_key_reused", "this Idempotency-Key is being used by another request") from exc
+        commit_or(db, Conflict("idempotency_key_reused", "this Idempotency-Key is being used by another request"))
     op = ledger.finish_write(op.id, SplitRecord, record.id)
     with session(ledger.engine) as db:
         row = db.get(SplitRecord, record.id)

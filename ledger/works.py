@@ -14,11 +14,10 @@ import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from ledger.accounts import authorise_service
-from ledger.db import session
+from ledger.db import commit_or, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.models import Account, ChainOp, OpStatus, Role, Work, WorkKind
 from ledger.service import Ledger
@@ -153,12 +152,8 @@ def register_work(
             idempotency_key=idempotency_key,
             op_id=op.id,
         )
-        db.add(work)
-        try:
-            db.commit()
-        except IntegrityError as exc:  # a concurrent registration of the same file won
-            db.rollback()
-            raise Conflict("duplicate_work", f"work {work_id} is already registered", work_id=work_id) from exc
+        db.add(work)  # a concurrent registration of the same file may have won:
+        commit_or(db, Conflict("duplicate_work", f"work {work_id} is already registered", work_id=work_id))
     ledger.finish_write(op.id, Work, work.id)
     with session(ledger.engine) as db:
         return _view(db, db.get(Work, work.id))

@@ -5,7 +5,6 @@ set a split, and verify the file against the chain without the API."""
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import shutil
 import subprocess
