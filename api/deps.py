@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ledger.accounts import authenticate
@@ -44,3 +44,6 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", max_length=200, description="Retrying with the same key repeats nothing."),
 ]
+
+
+RowId = Annotated[int, Path(ge=1, le=2**62, description="A numeric id.")]

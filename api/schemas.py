@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ledger.models import Role, WorkKind
 
 
+UINT64_MAX = 2**64 - 1  # the contracts keep times as uint64
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -100,11 +103,11 @@ class OnChainWork(BaseModel):
 
 
 class LicenceCreate(Strict):
-    licensee_id: int
+    licensee_id: int = Field(ge=1, le=2**62)
     territories: list[str] = Field(min_length=1, description='ISO 3166-1 alpha-2 codes, or "WW" for all.')
     rights: list[str] = Field(min_length=1, description="streaming, download, broadcast, theatrical")
-    start: int = Field(ge=0, description="Unix seconds, inclusive.")
-    end: int = Field(gt=0, description="Unix seconds, exclusive.")
+    start: int = Field(ge=0, le=UINT64_MAX, description="Unix seconds, inclusive.")
+    end: int = Field(gt=0, le=UINT64_MAX, description="Unix seconds, exclusive.")
     exclusive: bool = False
     sublicensable: bool = False
 
@@ -133,7 +136,7 @@ class Payee(Strict):
 
 class SplitCreate(Strict):
     payees: list[Payee] = Field(min_length=1)
-    effective_from: int = Field(default=0, ge=0, description="Unix seconds; 0 means when mined.")
+    effective_from: int = Field(default=0, ge=0, le=UINT64_MAX, description="Unix seconds; 0 means when mined.")
 
 
 class SplitPublic(BaseModel):

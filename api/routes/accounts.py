@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Query, status
 
 from api import present, schemas
-from api.deps import CurrentAccount, LedgerDep, require
+from api.deps import CurrentAccount, LedgerDep, RowId, require
 from ledger import accounts
 from ledger.models import Role
 
@@ -29,11 +29,11 @@ def read_me(account: CurrentAccount) -> schemas.AccountPublic:
 
 
 @router.post("/{account_id}/key", dependencies=[require(Role.admin)])
-def rotate_key(account_id: int, ledger: LedgerDep) -> schemas.ApiKey:
+def rotate_key(account_id: RowId, ledger: LedgerDep) -> schemas.ApiKey:
     """A new API key; the old one stops working at once."""
     return schemas.ApiKey(api_key=accounts.rotate_key(ledger.engine, account_id))
 
 
 @router.delete("/{account_id}/key", dependencies=[require(Role.admin)])
-def revoke_key(account_id: int, ledger: LedgerDep) -> schemas.AccountPublic:
+def revoke_key(account_id: RowId, ledger: LedgerDep) -> schemas.AccountPublic:
     return present.account(accounts.revoke_key(ledger.engine, account_id))

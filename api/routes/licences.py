@@ -2,7 +2,7 @@ from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
 from api import present, schemas
-from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
+from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, RowId
 from ledger import licences, works
 from ledger.db import session
 from ledger.models import Work
@@ -40,7 +40,7 @@ def list_licences(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> l
 
 @router.post("/licences/{licence_id}/sublicences", status_code=201, response_model=schemas.LicencePublic)
 def grant_sublicence(
-    licence_id: int, body: schemas.LicenceCreate, ledger: LedgerDep, account: CurrentAccount,
+    licence_id: RowId, body: schemas.LicenceCreate, ledger: LedgerDep, account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
 ):
     """Sub-license a licence you hold (转授); the scope must lie within it."""
@@ -48,11 +48,11 @@ def grant_sublicence(
 
 
 @router.get("/licences/{licence_id}", response_model=schemas.LicencePublic)
-def read_licence(licence_id: int, ledger: LedgerDep, account: CurrentAccount):
+def read_licence(licence_id: RowId, ledger: LedgerDep, account: CurrentAccount):
     return _respond(licences.get_licence(ledger, account, licence_id), ledger, status.HTTP_200_OK)
 
 
 @router.post("/licences/{licence_id}/revoke", response_model=schemas.LicencePublic)
-def revoke_licence(licence_id: int, ledger: LedgerDep, account: CurrentAccount):
+def revoke_licence(licence_id: RowId, ledger: LedgerDep, account: CurrentAccount):
     """Revoke a licence; its whole sub-licence tree stops being valid with it."""
     return _respond(licences.revoke_licence(ledger, account, licence_id), ledger, status.HTTP_200_OK)

@@ -118,3 +118,21 @@ def test_split_by_someone_other_than_the_owner_is_403(service, owned_work):
     _, _, auditor = service.new_account(Role.auditor)
     payees = {"payees": [{"address": address, "bps": 10000}]}
     assert auditor.post(f"/works/{work_id}/splits", json=payees).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("licences", {"end": 2**70}),
+        ("licences", {"licensee_id": 2**70}),
+        ("splits", {"payees": [{"address": "0x" + "12" * 20, "bps": 10000}], "effective_from": 2**64}),
+        ("splits", {"payees": [{"address": "not an address", "bps": 10000}]}),
+        ("splits", {"payees": []}),
+    ],
+)
+def test_out_of_range_values_are_422_not_500(service, owned_work, path, body):
+    work_id, owner, _ = owned_work
+    platform_id, _, _ = service.new_account(Role.platform)
+    payload = {**terms(platform_id), **body} if path == "licences" else body
+    response = owner.post(f"/works/{work_id}/{path}", json=payload)
+    assert response.status_code == 422, response.text

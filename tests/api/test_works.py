@@ -217,3 +217,9 @@ def test_own_address_account_registers_once_it_approves_the_service_on_chain(ser
     accepted = by_hash(client, content_hash)
     assert accepted.status_code == 201
     assert client.get(f"/works/0x{content_hash}").json()["on_chain"]["owner"] == address
+
+
+def test_ids_out_of_range_are_422_not_500(service, admin):
+    assert admin.get(f"/licences/{10**20}").status_code == 422
+    assert admin.delete(f"/accounts/{10**20}/key").status_code == 422
+    assert admin.get("/works", params={"limit": 10**6}).status_code == 422
