@@ -1,7 +1,11 @@
 """A multipart upload read as it streams: the file part is hashed chunk by chunk and, when it
 looks like an image or a video, written once to a temporary file that fingerprinting reads and
 that is removed afterwards. Hashing and writing run on a worker thread (both release the GIL),
-so that receiving the next chunks overlaps with them."""
+so that receiving the next chunks overlaps with them.
+
+Fingerprinting reads only a video's opening seconds, plus its index, which an MP4 may keep at
+the end. So only the first KEEP_HEAD and the last KEEP_TAIL bytes are written, at their own
+offsets in a sparse file of the full size: a 2 GB master costs a few hundred MB of writes."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import os
 import queue
 import tempfile
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +26,8 @@ from ledger.errors import InvalidInput
 
 MAX_FIELD_BYTES = 64 * 1024
 SNIFF_BYTES = 64
+KEEP_HEAD = 256 * 1024 * 1024
+KEEP_TAIL = 32 * 1024 * 1024  # held in memory until the end, so it bounds the memory an upload takes
 # Leading bytes of the image and video containers that fingerprinting reads: (offset, bytes).
 MEDIA_SIGNATURES = (
     (0, b"\x89PNG"), (0, b"\xff\xd8\xff"), (0, b"GIF8"), (0, b"BM"), (0, b"II*\0"), (0, b"MM\0*"),
@@ -43,6 +50,9 @@ class _Sink:
         self._spool_dir = spool_dir
         self._head: list[bytes] = []  # chunks held until the first SNIFF_BYTES are known
         self._file = None
+        self._seen = 0  # bytes of the file passed to _keep so far
+        self._tail: deque[tuple[int, bytes]] = deque()  # (offset, chunk) of the last KEEP_TAIL bytes
+        self._tail_bytes = 0
         self._decided = False
         self._queue: queue.Queue = queue.Queue(maxsize=64)  # bounds memory: about 64 chunks in flight
         self._error: BaseException | None = None
@@ -61,7 +71,7 @@ class _Sink:
                 self.digest.update(chunk)
                 if self._decided:
                     if self._file is not None:
-                        self._file.write(chunk)
+                        self._keep(chunk)
                     continue
                 self._head.append(chunk)
                 if sum(map(len, self._head)) >= SNIFF_BYTES:
@@ -79,7 +89,27 @@ class _Sink:
             self.path = Path(name)
             self._file = os.fdopen(fd, "wb")
             for chunk in held:
-                self._file.write(chunk)
+                self._keep(chunk)
+
+    def _keep(self, chunk: bytes) -> None:
+        offset = self._seen
+        self._seen += len(chunk)
+        if offset < KEEP_HEAD:
+            head = chunk[: KEEP_HEAD - offset]
+            self._file.write(head)
+            if len(head) == len(chunk):
+                return
+            chunk, offset = chunk[len(head) :], offset + len(head)
+        self._tail.append((offset, chunk))
+        self._tail_bytes += len(chunk)
+        while self._tail_bytes - len(self._tail[0][1]) >= KEEP_TAIL:
+            self._tail_bytes -= len(self._tail.popleft()[1])
+
+    def _finish_file(self) -> None:
+        for offset, chunk in self._tail:
+            self._file.seek(offset)
+            self._file.write(chunk)
+        self._file.truncate(self._seen)  # the full size; what was skipped reads as zeros
 
     def close(self) -> None:
         self._queue.put(None)
@@ -87,6 +117,7 @@ class _Sink:
         if not self._decided:
             self._decide()
         if self._file is not None:
+            self._finish_file()
             self._file.close()
         if self._error:
             raise self._error

@@ -79,13 +79,13 @@ def main() -> None:
     size = int(args.gib * 1024**3)
     mib = size / 1024**2
     workdir = Path(tempfile.mkdtemp(prefix="reelledger-upload-"))
-    files = {"other content (hashed only)": workdir / "master.bin", "video container (hashed and stored)": workdir / "master.mp4"}
+    files = {"other content (hashed only)": workdir / "master.bin", "video container (hashed, head+tail stored)": workdir / "master.mp4"}
     print(f"writing 2 x {size / 1024**3:.1f} GiB of random bytes under {workdir} ...", flush=True)
     make_file(files["other content (hashed only)"], size)
-    make_file(files["video container (hashed and stored)"], size, MP4_HEAD)
+    make_file(files["video container (hashed, head+tail stored)"], size, MP4_HEAD)
     os.sync()  # write back the test files now, so that their dirty pages do not throttle the upload
     print(f"upload of {size / 1024**3:.2f} GiB; every hash checked against sha256sum's")
-    print(f"{'':<44}{'MiB/s':>8}{'vs sha256sum':>14}{'peak RSS growth':>17}")
+    print(f"{'':<52}{'MiB/s':>8}{'vs sha256sum':>14}{'peak RSS growth':>17}")
     try:
         with BenchService() as service:
             key = service.create_account("rights_holder", "uploader")
@@ -96,9 +96,9 @@ def main() -> None:
                 api_s, work, memory = upload(service, key, path)
                 assert work["work_id"] == "0x" + out.split()[0], "the service hashed something else"
                 growth = (memory["after"]["VmHWM"] - memory["before"]["VmRSS"]) / 1024
-                print(f"{'sha256sum, ' + label:<44}{mib / sha_s:>8.0f}")
-                print(f"{'openssl dgst -sha256, ' + label:<44}{mib / ssl_s:>8.0f}{sha_s / ssl_s:>13.0%}")
-                print(f"{'API upload, ' + label:<44}{mib / api_s:>8.0f}{sha_s / api_s:>13.0%}{growth:>14.0f} MiB")
+                print(f"{'sha256sum, ' + label:<52}{mib / sha_s:>8.0f}")
+                print(f"{'openssl dgst -sha256, ' + label:<52}{mib / ssl_s:>8.0f}{sha_s / ssl_s:>13.0%}")
+                print(f"{'API upload, ' + label:<52}{mib / api_s:>8.0f}{sha_s / api_s:>13.0%}{growth:>14.0f} MiB")
     finally:
         for path in files.values():
             path.unlink(missing_ok=True)

@@ -53,21 +53,28 @@ def image_fingerprint(image: Image.Image) -> Fingerprint:
 
 
 def video_fingerprint(path: str | Path, seconds: int = VIDEO_SECONDS, rate: float = 1.0) -> Fingerprint:
-    """pHash of the first decoded frame at or after each 1/rate-second mark."""
+    """pHash of the first decoded frame at or after each 1/rate-second mark.
+
+    Decoding stops at the first damaged stretch and keeps what came before it, so a file of
+    which only the opening survives (truncated, or stored in part) still has a fingerprint.
+    """
     import av
 
     hashes: list[imagehash.ImageHash] = []
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
         next_mark = 0.0
-        for frame in container.decode(stream):
-            if frame.time is None or frame.time + 1e-6 < next_mark:
-                continue
-            hashes.append(imagehash.phash(frame.to_image()))
-            next_mark += 1.0 / rate
-            if len(hashes) >= seconds * rate:
-                break
+        try:
+            for packet in container.demux(stream):
+                for frame in packet.decode():
+                    if frame.time is None or frame.time + 1e-6 < next_mark:
+                        continue
+                    hashes.append(imagehash.phash(frame.to_image()))
+                    next_mark += 1.0 / rate
+                    if len(hashes) >= seconds * rate:
+                        return Fingerprint(VIDEO_PHASH, tuple(hashes))
+        except (av.error.FFmpegError, ValueError):
+            pass  # a damaged stretch: keep the frames before it
     if not hashes:
         raise ValueError("the video has no decodable frames")
     return Fingerprint(VIDEO_PHASH, tuple(hashes))
