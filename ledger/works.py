@@ -117,7 +117,10 @@ def register_work(
                     raise Conflict("idempotency_key_reused", "this Idempotency-Key was used for another work")
                 return _view(db, again)
         existing = db.exec(select(Work).where(Work.work_id == work_id)).first()
-        if existing is not None:
+        if existing is not None and op_status(db.get(ChainOp, existing.op_id)) == "failed":
+            db.delete(existing)  # a registration the chain refused later (after a 202) blocks nothing
+            db.commit()
+        elif existing is not None:
             raise Conflict("duplicate_work", f"work {work_id} is already registered", work_id=work_id)
         parent_id = _parent(db, account, meta)
         near, distance = _nearest(db, fingerprint)

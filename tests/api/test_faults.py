@@ -16,6 +16,15 @@ from tests.api.conftest import Service
 from tests.conftest import free_port, make_settings
 
 
+def settle(outbox) -> None:
+    """What the reconciler does every few seconds, until nothing is left in flight."""
+    for _ in range(50):
+        outbox.reconcile()
+        if outbox.unfinished() == 0:
+            return
+    raise AssertionError("the outbox did not settle")
+
+
 @pytest.fixture
 def quiet_service(tmp_path, request):
     """A service whose reconciler stays idle, so the test decides when the node comes back."""
@@ -43,11 +52,7 @@ def test_node_stopped_during_registration_answers_pending_then_confirms_once(qui
     assert retry.status_code == 202
 
     assert svc.ledger.chain.ensure_node()
-    outbox = svc.ledger.chain.outbox
-    for _ in range(50):  # what the reconciler does every few seconds
-        outbox.reconcile()
-        if outbox.unfinished() == 0:
-            break
+    settle(svc.ledger.chain.outbox)
     detail = client.get(f"/works/0x{content_hash}").json()
     assert detail["chain"]["status"] == "confirmed", detail["chain"]
     assert detail["on_chain"]["owner"] == client.get("/accounts/me").json()["address"]
@@ -80,4 +85,24 @@ def test_database_connection_killed_mid_registration_is_503_and_nothing_half_wri
         assert db.exec(select(Work).where(Work.work_id == "0x" + content_hash)).first() is None
         assert db.exec(select(ChainOp).where(ChainOp.idempotency_key.like(f"register-work:0x{content_hash}%"))).first() is None
     again = client.post("/works", json={"sha256": content_hash, "title": "Lost", "kind": "film"})
+    assert again.status_code == 201
+
+
+def test_registration_refused_after_a_202_can_be_made_again(quiet_service):
+    """Sent while the node was down, refused by the chain once it was back: the file is free again."""
+    svc = quiet_service
+    ledger = svc.ledger
+    wallet = ledger.keys.ensure("self-custody-wallet")
+    ledger.chain.fund(wallet)
+    _, _, client = svc.new_account(Role.rights_holder, address=wallet)
+    content_hash = hashlib.sha256(b"refused later").hexdigest()
+    ledger.chain.node.kill()
+    assert client.post("/works", json={"sha256": content_hash, "title": "Later", "kind": "film"}).status_code == 202
+    assert ledger.chain.ensure_node()
+    settle(ledger.chain.outbox)  # the dry run now runs, and the contract refuses: no operator approval
+    assert client.get(f"/works/0x{content_hash}").json()["chain"]["error"] == "WorkUnauthorized"
+
+    ledger.chain.fund(wallet)  # the dev node may have lost the faucet's funding with the kill
+    ledger.registries.set_operator("approve-now", wallet, ledger.chain.signer, True)
+    again = client.post("/works", json={"sha256": content_hash, "title": "Later", "kind": "film"})
     assert again.status_code == 201
