@@ -1,0 +1,48 @@
+"""Report rows parse strictly from NDJSON, CSV and JSON, naming the row and field at fault."""
+
+import io
+import json
+
+import pytest
+
+from ledger.reports.rows import BadRow, csv_rows, json_rows, ndjson_rows
+
+WORK = "ab" * 32
+GOOD = {"work": WORK, "territory": "cn", "date": "2026-11-20", "plays": 10, "valid_plays": 8,
+        "watch_minutes": 300, "ad_revenue": 1250, "currency": "CNY"}
+
+
+def test_the_same_row_reads_the_same_from_every_format():
+    ndjson = list(ndjson_rows([json.dumps(GOOD)]))
+    header = ",".join(GOOD)
+    csv = list(csv_rows(io.StringIO(header + "\n" + ",".join(str(v) for v in GOOD.values()) + "\n")))
+    array = list(json_rows(io.BytesIO(json.dumps([GOOD]).encode())))
+    wrapped = list(json_rows(io.BytesIO(json.dumps({"rows": [GOOD, GOOD]}).encode())))
+    assert ndjson == csv == array == wrapped[:1]
+    assert len(wrapped) == 2
+    assert ndjson[0].territory == "CN" and ndjson[0].ad_revenue == 1250
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"plays": -1}, "plays"), ({"valid_plays": 2.5}, "valid_plays"), ({"ad_revenue": "12.5"}, "ad_revenue"),
+    ({"ad_revenue": 12.5}, "ad_revenue"), ({"watch_minutes": "1e3"}, "watch_minutes"), ({"plays": True}, "plays"),
+    ({"currency": "XXY"}, "currency"), ({"territory": "ZZ"}, "territory"), ({"work": "abc"}, "work"),
+    ({"date": "20/11/2026"}, "date"), ({"valid_plays": 11}, "valid_plays"),
+])
+def test_bad_values_name_the_row_and_field(change, field):
+    rows = [json.dumps(GOOD), json.dumps({**GOOD, **change})]
+    with pytest.raises(BadRow) as raised:
+        list(ndjson_rows(rows))
+    assert (raised.value.number, raised.value.field) == (2, field)
+    with pytest.raises(BadRow) as raised:
+        list(json_rows(io.BytesIO(json.dumps({"rows": [GOOD, {**GOOD, **change}]}).encode())))
+    assert raised.value.field == field
+
+
+def test_malformed_documents_are_refused():
+    with pytest.raises(BadRow):
+        list(json_rows(io.BytesIO(b'{"rows": [{"work": ')))
+    with pytest.raises(BadRow, match="missing columns"):
+        list(csv_rows(io.StringIO("work,plays\n" + WORK + ",1\n")))
+    with pytest.raises(BadRow):
+        list(ndjson_rows(["{not json"]))
