@@ -32,9 +32,14 @@ class StandardMerkleTree:
 
     @classmethod
     def of(cls, values: Sequence[Sequence], types: Sequence[str]) -> "StandardMerkleTree":
-        if not values:
+        return cls.from_leaf_hashes([leaf_hash(types, v) for v in values], types)
+
+    @classmethod
+    def from_leaf_hashes(cls, hashes: Sequence[bytes], types: Sequence[str]) -> "StandardMerkleTree":
+        """The tree of leaves already hashed with `leaf_hash`, for callers that stream values."""
+        if not hashes:
             raise ValueError("a Merkle tree needs at least one leaf")
-        leaves = sorted(leaf_hash(types, v) for v in values)
+        leaves = sorted(hashes)
         tree: list[bytes] = [b""] * (2 * len(leaves) - 1)
         for i, leaf in enumerate(leaves):
             tree[len(tree) - 1 - i] = leaf

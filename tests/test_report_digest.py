@@ -1,0 +1,39 @@
+"""A report's totals and row root, as the platform signs them."""
+
+import pytest
+
+from ledger.merkle import StandardMerkleTree, verify
+from ledger.reports.digest import ReportDigest
+from ledger.reports.rows import LEAF_TYPES, BadRow, ReportRow
+
+
+def row(day=20_412, plays=10, valid=8, minutes=300, ad=100, currency="CNY", work=b"\x01" * 32):
+    return ReportRow(work, "CN", day, plays, valid, minutes, ad, currency)
+
+
+def test_totals_and_root_cover_every_row():
+    rows = [row(), row(work=b"\x02" * 32, plays=5, valid=5, minutes=7, ad=0)]
+    digest = ReportDigest("CNY", 20_410, 20_417)
+    for r in rows:
+        digest.add(r)
+    assert (digest.row_count, digest.plays, digest.valid_plays, digest.watch_minutes, digest.ad_revenue) == (2, 15, 13, 307, 100)
+    tree = digest.tree()
+    assert tree.root == StandardMerkleTree.of([r.leaf() for r in rows], LEAF_TYPES).root
+    assert verify(tree.root, LEAF_TYPES, rows[1].leaf(), tree.proof(rows[1].leaf()))
+
+
+@pytest.mark.parametrize("bad, field", [(row(day=20_417), "date"), (row(currency="USD"), "currency")])
+def test_rows_outside_the_period_or_currency_are_refused(bad, field):
+    with pytest.raises(BadRow) as raised:
+        ReportDigest("CNY", 20_410, 20_417).add(bad)
+    assert raised.value.field == field
+
+
+def test_identical_rows_and_empty_reports_are_refused():
+    digest = ReportDigest("CNY", 20_410, 20_417)
+    with pytest.raises(BadRow):
+        digest.tree()
+    digest.add(row())
+    digest.add(row())
+    with pytest.raises(BadRow, match="identical"):
+        digest.tree()
