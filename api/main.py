@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import accounts, health, licences, splits, works
+from api.routes import accounts, health, licences, periods, reports, rules, splits, works
 from ledger.config import Settings
 from ledger.service import Ledger
 
@@ -29,4 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(works.router)
     app.include_router(licences.router)
     app.include_router(splits.router)
+    app.include_router(rules.router)
+    app.include_router(reports.router)
+    app.include_router(periods.router)
     return app

@@ -62,3 +62,33 @@ def split_version(v) -> schemas.SplitVersionPublic:
         effective_from=v.effective_from,
         split_hash="0x" + v.split_hash.hex(),
     )
+
+
+def report(r, op: ChainOp | None) -> dict:
+    from ledger.reports.views import day_text
+
+    return {
+        "report_id": r.report_id, "report_hash": r.report_hash, "status": r.status.value,
+        "period": {"first_day": day_text(r.first_day), "last_day": day_text(r.end_day - 1)}, "currency": r.currency,
+        "rows": r.row_count, "held_rows": r.held_rows,
+        "totals": {"plays": str(r.plays), "valid_plays": str(r.valid_plays), "watch_minutes": str(r.watch_minutes),
+                   "ad_revenue": str(r.ad_revenue)},
+        "rows_root": r.rows_root, "digest": r.digest, "signature": r.signature,
+        "anchor": chain_status(op).model_dump() if op else None,
+    }
+
+
+def period(view) -> dict:
+    from ledger.reports.views import day_text
+
+    p = view.period
+    return {
+        "period_id": p.period_id, "platform_id": p.platform_id, "currency": p.currency,
+        "period": {"first_day": day_text(p.first_day), "last_day": day_text(p.end_day - 1)},
+        "status": p.status.value, "root": p.root, "total": str(p.total), "line_count": p.line_count,
+        "token": p.token, "inputs_hash": p.inputs_hash, "dispute_ends": p.dispute_ends, "pools": p.pools,
+        "unsettled_works": p.inputs.get("unsettled", {}), "reports": [r["report_id"] for r in p.inputs["reports"]],
+        "adjustments_applied": len(p.inputs.get("adjustments", [])),
+        "commit": chain_status(view.op).model_dump(),
+        "finalise": chain_status(view.finalise_op).model_dump() if view.finalise_op else None,
+    }

@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     )
     reconcile_interval: float = Field(default=2.0, description="Seconds between outbox reconciler passes.")
     write_wait: float = Field(default=5.0, description="Seconds a request waits for its chain write before answering pending.")
+    settlement_currency: str = Field(default="CNY", description="The ISO 4217 currency this ledger settles in.")
+    settlement_token: str | None = Field(
+        default=None,
+        description="ERC-20 paid out for settlement_currency, with its minor-unit decimals; a test stablecoin is "
+        "deployed when unset.",
+    )
+    dispute_window: int = Field(
+        default=60, description="Seconds between a period's commitment and its finalisation (days in production)."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

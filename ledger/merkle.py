@@ -14,6 +14,7 @@ from typing import Sequence
 
 from eth_abi import encode
 from eth_utils import keccak
+from sha3 import keccak_256
 
 
 def leaf_hash(types: Sequence[str], values: Sequence) -> bytes:
@@ -21,7 +22,7 @@ def leaf_hash(types: Sequence[str], values: Sequence) -> bytes:
 
 
 def node_hash(a: bytes, b: bytes) -> bytes:
-    return keccak(a + b if a <= b else b + a)
+    return keccak_256(a + b if a <= b else b + a).digest()
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,11 @@ class StandardMerkleTree:
         return self.tree[0]
 
     def proof(self, values: Sequence) -> list[bytes]:
-        i = self.leaf_index[leaf_hash(self.types, values)]
+        return self.proof_of(leaf_hash(self.types, values))
+
+    def proof_of(self, leaf: bytes) -> list[bytes]:
+        """The proof of a leaf given by its hash."""
+        i = self.leaf_index[leaf]
         proof = []
         while i > 0:
             proof.append(self.tree[i - (-1) ** (i % 2)])

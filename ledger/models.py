@@ -177,3 +177,156 @@ class SplitRecord(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, max_length=200)
     op_id: int = Field(foreign_key="chain_op.id")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class SettlementRuleRecord(SQLModel, table=True):
+    """One immutable version of how a work earns from platforms (or from one platform: a
+    licence's own deal). The body is what `ledger.settlement.rules` reads."""
+
+    __tablename__ = "settlement_rule"
+    __table_args__ = (UniqueConstraint("work_pk", "platform_id", "version", name="uq_rule_work_platform_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_pk: int = Field(foreign_key="work.id", index=True)
+    platform_id: int | None = Field(default=None, foreign_key="account.id", description="None: any platform.")
+    version: int
+    effective_from: int = Field(description="First day (days since 1970-01-01) the version is in force.")
+    currency: str = Field(max_length=3)
+    body: dict = Field(sa_column=Column(JSON, nullable=False))
+    content_hash: str = Field(max_length=66)
+    setter_id: int = Field(foreign_key="account.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReportStatus(str, enum.Enum):
+    receiving = "receiving"  # rows are arriving; counted nowhere
+    accepted = "accepted"  # complete, signature checked, anchoring queued
+    superseded = "superseded"  # a later report replaced it before its period was committed
+
+
+class PlayReport(SQLModel, table=True):
+    """A platform's signed play report; its rows are in `play_row`."""
+
+    __tablename__ = "play_report"
+    __table_args__ = (UniqueConstraint("platform_id", "report_id", name="uq_report_platform_report_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform_id: int = Field(foreign_key="account.id", index=True)
+    report_id: str = Field(max_length=200, description="The platform's own id for the report.")
+    report_hash: str = Field(max_length=66, description="keccak of report_id: the reportId signed and anchored.")
+    status: ReportStatus = Field(default=ReportStatus.receiving, index=True)
+    currency: str = Field(max_length=3)
+    first_day: int = Field(index=True)
+    end_day: int = Field(description="Exclusive.")
+    supersedes_pk: int | None = Field(default=None, foreign_key="play_report.id")
+    row_count: int = Field(default=0, sa_type=BigInteger)
+    held_rows: int = Field(default=0, sa_type=BigInteger)
+    plays: int = Field(default=0, sa_column=Column(Numeric(78, 0), nullable=False, default=0))
+    valid_plays: int = Field(default=0, sa_column=Column(Numeric(78, 0), nullable=False, default=0))
+    watch_minutes: int = Field(default=0, sa_column=Column(Numeric(78, 0), nullable=False, default=0))
+    ad_revenue: int = Field(default=0, sa_column=Column(Numeric(78, 0), nullable=False, default=0))
+    rows_root: str | None = Field(default=None, max_length=66)
+    signature: str | None = Field(default=None, max_length=300)
+    digest: str | None = Field(default=None, max_length=66, description="The EIP-712 digest the platform signed.")
+    period_pk: int | None = Field(default=None, foreign_key="settlement_period.id", index=True)
+    op_id: int | None = Field(default=None, foreign_key="chain_op.id", description="anchorReport.")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PlayRowRecord(SQLModel, table=True):
+    """One usage row. Lean on purpose: millions are written per report."""
+
+    __tablename__ = "play_row"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_pk: int = Field(foreign_key="play_report.id", index=True)
+    work_pk: int = Field(foreign_key="work.id")
+    territory: str = Field(max_length=2)
+    day: int
+    plays: int = Field(sa_type=BigInteger)
+    valid_plays: int = Field(sa_type=BigInteger)
+    watch_minutes: int = Field(sa_type=BigInteger)
+    ad_revenue: int = Field(sa_type=BigInteger)
+    held: bool = Field(description="No valid licence covered the row: listed, not settled.")
+
+
+class PeriodStatus(str, enum.Enum):
+    committing = "committing"  # settled and recorded; the chain write is queued or pending
+    committed = "committed"  # the root is on chain; dispute window running
+    finalised = "finalised"  # claims are open
+
+
+class SettlementPeriod(SQLModel, table=True):
+    """A platform's settlement of one period in one currency: settled once, committed once."""
+
+    __tablename__ = "settlement_period"
+    __table_args__ = (
+        UniqueConstraint("platform_id", "currency", "first_day", "end_day", name="uq_period_platform_currency_days"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    period_id: str = Field(max_length=66, unique=True, index=True, description="The bytes32 id on chain.")
+    platform_id: int = Field(foreign_key="account.id", index=True)
+    currency: str = Field(max_length=3)
+    first_day: int
+    end_day: int
+    status: PeriodStatus = Field(default=PeriodStatus.committing, index=True)
+    pools: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    token: str = Field(max_length=42)
+    root: str = Field(max_length=66)
+    total: int = Field(sa_column=Column(Numeric(78, 0), nullable=False))
+    line_count: int
+    inputs: dict = Field(sa_column=Column(JSON, nullable=False), description="What the root was computed from.")
+    inputs_hash: str = Field(max_length=66)
+    dispute_ends: int | None = Field(default=None, sa_type=BigInteger, description="Unix seconds, from the chain.")
+    op_id: int = Field(foreign_key="chain_op.id")
+    finalise_op_id: int | None = Field(default=None, foreign_key="chain_op.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class StatementLineRecord(SQLModel, table=True):
+    __tablename__ = "statement_line"
+    __table_args__ = (UniqueConstraint("period_pk", "line_index", name="uq_line_period_index"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    period_pk: int = Field(foreign_key="settlement_period.id", index=True)
+    line_index: int
+    payee: str = Field(max_length=42, index=True)
+    work_id: str = Field(max_length=66)
+    amount: int = Field(sa_column=Column(Numeric(78, 0), nullable=False))
+    rule_version: int
+    split_version: int
+    adjustment: int = Field(default=0, sa_column=Column(Numeric(78, 0), nullable=False, default=0))
+
+
+class WorkSettlementRecord(SQLModel, table=True):
+    """How each work's amount in a period came about: earned, commission, recouped, payable."""
+
+    __tablename__ = "work_settlement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    period_pk: int = Field(foreign_key="settlement_period.id", index=True)
+    work_pk: int = Field(foreign_key="work.id", index=True)
+    rule_pk: int = Field(foreign_key="settlement_rule.id")
+    earned: int = Field(sa_column=Column(Numeric(78, 0), nullable=False))
+    commission: int = Field(sa_column=Column(Numeric(78, 0), nullable=False))
+    recouped: int = Field(sa_column=Column(Numeric(78, 0), nullable=False))
+    payable: int = Field(sa_column=Column(Numeric(78, 0), nullable=False))
+    advance_after: int = Field(sa_column=Column(Numeric(78, 0), nullable=False))
+
+
+class Adjustment(SQLModel, table=True):
+    """A difference owed because a committed period was corrected, carried into a later period."""
+
+    __tablename__ = "adjustment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform_id: int = Field(foreign_key="account.id", index=True)
+    currency: str = Field(max_length=3)
+    source_period_pk: int = Field(foreign_key="settlement_period.id")
+    correction_pk: int | None = Field(default=None, foreign_key="play_report.id")
+    payee: str = Field(max_length=42)
+    work_id: str = Field(max_length=66)
+    amount: int = Field(sa_column=Column(Numeric(78, 0), nullable=False), description="Signed, minor units.")
+    applied_period_pk: int | None = Field(default=None, foreign_key="settlement_period.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)

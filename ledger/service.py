@@ -77,6 +77,10 @@ class Ledger:
                 if lost := self.chain.recover_lost():
                     log.warning("the chain no longer has %d confirmed writes; sending them again", lost)
                 self.chain.outbox.reconcile()
+                if "SettlementRegistry" in self.chain.addresses:
+                    from ledger.settlement.periods import advance_periods
+
+                    advance_periods(self)
             except ChainUnavailable as exc:
                 log.warning("chain node unavailable, writes are kept in the outbox: %s", exc)
             except NodeError as exc:

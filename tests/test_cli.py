@@ -85,3 +85,70 @@ def test_client_commands_explain_refusals(running, tmp_path):
     assert result.returncode == 1 and "404" in result.stderr
     no_key = run(running, "works", "list", ok=False)
     assert no_key.returncode == 2 and "REELLEDGER_API_KEY" in no_key.stderr
+
+
+@pytest.fixture
+def settling(tmp_path):
+    service = Service(tmp_path / "data")
+    service.extra_env["REELLEDGER_DISPUTE_WINDOW"] = "3"
+    service.start()
+    yield service
+    service.stop()
+
+
+def test_walk_through_from_play_report_to_verified_statement_claim_and_audit(settling, tmp_path):
+    import json
+    from datetime import date, timedelta
+
+    _, studio_address, studio_key = created(run(settling, "accounts", "create", "--role", "rights_holder", "--name", "studio"))
+    _, writer_address, writer_key = created(run(settling, "accounts", "create", "--role", "rights_holder", "--name", "writer"))
+    platform_id, _, platform_key = created(run(settling, "accounts", "create", "--role", "platform", "--name", "streamer"))
+    _, _, auditor_key = created(run(settling, "accounts", "create", "--role", "auditor", "--name", "auditor"))
+    registered = run(settling, "works", "register", str(clip("bikes.mp4")), "--title", "Bikes", "--hash-only",
+                     api_key=studio_key)
+    work_id = re.search(r"work id\s+(0x[0-9a-f]{64})", registered.stdout).group(1)
+    now = int(time.time())
+    run(settling, "licences", "grant", work_id, "--licensee", str(platform_id), "--territory", "CN",
+        "--start", str(now - 40 * 86_400), "--end", "2030-01-01", api_key=studio_key)
+    run(settling, "splits", "set", work_id, "--payee", f"{studio_address}:7000", "--payee", f"{writer_address}:3000",
+        api_key=studio_key)
+    rule = json.dumps({"valid_play_tiers": [{"from_plays": 0, "price_micro": 20_000}], "commission_bps": 1_000})
+    assert "rule version 1" in run(settling, "rules", "set", work_id, "--effective-from", "2020-01-01",
+                                   "--rule", rule, api_key=studio_key).stdout
+
+    start, end = date.today() - timedelta(days=9), date.today() - timedelta(days=3)
+    report = tmp_path / "week.csv"
+    lines = ["work,territory,date,plays,valid_plays,watch_minutes,ad_revenue,currency"]
+    lines += [f"{work_id},CN,{start + timedelta(days=i)},{5_000 + i},{4_000 + i},90000,0,CNY" for i in range(7)]
+    report.write_text("\n".join(lines) + "\n")
+    sent = run(settling, "reports", "submit", str(report), "--report-id", "week-47", "--start", str(start),
+               "--end", str(end), api_key=platform_key)
+    assert "accepted, 7 rows (0 held)" in sent.stdout and "confirmed" in sent.stdout
+
+    closed = run(settling, "periods", "close", "--start", str(start), "--end", str(end), api_key=platform_key)
+    period_id = re.search(r"period id\s+(0x[0-9a-f]{64})", closed.stdout).group(1)
+    deadline = time.monotonic() + 30
+    while "finalised" not in run(settling, "periods", "show", period_id, api_key=platform_key).stdout:
+        assert time.monotonic() < deadline, "the period was not finalised"
+        time.sleep(0.5)
+
+    statement = tmp_path / "writer-statement.json"
+    run(settling, "periods", "statement", period_id, "-o", str(statement), api_key=writer_key)
+    verified = run(settling, "verify", "statement", str(statement))
+    assert "verified: 1 lines" in verified.stdout
+    doc = json.loads(statement.read_text())
+    # 28,021 valid plays at 0.02 fen = 560 fen, less 10% commission = 504; the writer's 30% is 151 (151.2).
+    assert doc["lines"][0]["amount"] == "151"
+    tampered = tmp_path / "tampered.json"
+    doc["lines"][0]["amount"] = "1151"
+    tampered.write_text(json.dumps(doc))
+    assert run(settling, "verify", "statement", str(tampered), ok=False).returncode == 1
+
+    run(settling, "periods", "fund", period_id, api_key=platform_key)
+    claimed = run(settling, "periods", "claim", period_id, str(doc["lines"][0]["index"]), api_key=writer_key)
+    assert "confirmed" in claimed.stdout
+    assert "(settled)" in run(settling, "verify", "statement", str(statement)).stdout
+
+    audited = run(settling, "audit", "period", period_id)
+    assert "identical" in audited.stdout
+    assert "identical" in run(settling, "periods", "audit", period_id, api_key=auditor_key).stdout

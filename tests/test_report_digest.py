@@ -37,3 +37,12 @@ def test_identical_rows_and_empty_reports_are_refused():
     digest.add(row())
     with pytest.raises(BadRow, match="identical"):
         digest.tree()
+
+
+@pytest.mark.parametrize("territory, currency, big", [("CN", "CNY", 0), ("US", "USD", 2**63 - 1), ("GB", "JPY", 12345)])
+def test_the_hand_encoded_leaf_equals_the_abi_encoders(territory, currency, big):
+    from ledger.merkle import leaf_hash
+    from ledger.reports.digest import row_leaf_hash
+
+    r = ReportRow(bytes(range(32)), territory, 20_500, big, big // 2, 7, big, currency)
+    assert row_leaf_hash(r) == leaf_hash(LEAF_TYPES, r.leaf())

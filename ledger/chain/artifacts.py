@@ -22,7 +22,9 @@ COMPILER_SETTINGS = {
     "optimizer": {"enabled": True, "runs": 200},
     "evmVersion": "cancun",
     "remappings": ["@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"],
-    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+    "outputSelection": {
+        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"]}
+    },
 }
 
 
@@ -33,6 +35,17 @@ class Artifact:
     abi: list[dict]
     bytecode: str
     deployed_bytecode: str
+    immutable_ranges: tuple[tuple[int, int], ...] = ()  # (byte offset, length) set by the constructor
+
+    def runtime_matches(self, code: bytes) -> bool:
+        """Is `code` this contract's runtime code, whatever its constructor wrote into immutables?"""
+        expected = bytearray(bytes.fromhex(self.deployed_bytecode[2:]))
+        actual = bytearray(code)
+        if len(actual) != len(expected):
+            return False
+        for start, length in self.immutable_ranges:
+            actual[start : start + length] = expected[start : start + length]
+        return actual == expected
 
     def to_json(self) -> str:
         body = {
@@ -43,6 +56,7 @@ class Artifact:
             "abi": self.abi,
             "bytecode": self.bytecode,
             "deployedBytecode": self.deployed_bytecode,
+            "immutableRanges": [list(r) for r in self.immutable_ranges],
         }
         return json.dumps(body, indent=1, sort_keys=True) + "\n"
 
@@ -75,6 +89,10 @@ def compile_contracts() -> dict[str, Artifact]:
                 abi=out["abi"],
                 bytecode="0x" + bytecode,
                 deployed_bytecode="0x" + out["evm"]["deployedBytecode"]["object"],
+                immutable_ranges=tuple(sorted(
+                    (ref["start"], ref["length"])
+                    for refs in out["evm"]["deployedBytecode"].get("immutableReferences", {}).values() for ref in refs
+                )),
             )
     return artifacts
 
@@ -105,6 +123,7 @@ def load(name: str) -> Artifact:
         abi=body["abi"],
         bytecode=body["bytecode"],
         deployed_bytecode=body["deployedBytecode"],
+        immutable_ranges=tuple(tuple(r) for r in body.get("immutableRanges", [])),
     )
 
 

@@ -4,6 +4,7 @@ and the deployed contracts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from eth_abi import encode as abi_encode
 from sqlalchemy import Engine
@@ -33,6 +34,8 @@ class ContractSpec:
     name: str
     constructor_types: tuple[str, ...] = ()
     constructor_refs: tuple[str, ...] = ()  # names of contracts deployed earlier, passed in order
+    constructor_args: Callable[["Chain"], list] | None = None  # or values taken from the chain's settings
+    wanted: Callable[["Chain"], bool] = lambda chain: True
 
 
 # Deployment order: each entry may take addresses of the ones before it.
@@ -40,6 +43,12 @@ CONTRACTS = (
     ContractSpec("WorkRegistry"),
     ContractSpec("LicenseRegistry", ("address",), ("WorkRegistry",)),
     ContractSpec("SplitRegistry", ("address",), ("WorkRegistry",)),
+    # The payout token of a development chain; a configured settlement_token replaces it.
+    ContractSpec("TestStablecoin", ("address",), constructor_args=lambda chain: [chain.signer],
+                 wanted=lambda chain: chain.settings.settlement_token is None),
+    # The service signer administers the settlement contract and settles periods.
+    ContractSpec("SettlementRegistry", ("address", "address", "uint64"),
+                 constructor_args=lambda chain: [chain.signer, chain.signer, chain.settings.dispute_window]),
 )
 
 
@@ -120,7 +129,8 @@ class Chain:
     def deploy(self) -> dict[str, str]:
         """Deploy each contract once per chain id; later starts find the remembered addresses."""
         for spec in CONTRACTS:
-            self.addresses[spec.name] = self._deploy_one(spec)
+            if spec.wanted(self):
+                self.addresses[spec.name] = self._deploy_one(spec)
         return dict(self.addresses)
 
     def _deploy_one(self, spec: ContractSpec) -> str:
@@ -137,7 +147,7 @@ class Chain:
                 )
             return known.address
         artifact = artifacts.load(spec.name)
-        args = [self.addresses[ref] for ref in spec.constructor_refs]
+        args = spec.constructor_args(self) if spec.constructor_args else [self.addresses[r] for r in spec.constructor_refs]
         init_code = artifact.bytecode + abi_encode(list(spec.constructor_types), args).hex()
         key = f"deploy:{self.chain_id}:{spec.name}:{Web3.keccak(hexstr=init_code).hex()[:16]}"
         op = self.outbox.submit(key, self.signer, Call(f"{spec.name}.constructor", None, init_code))

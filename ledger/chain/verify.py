@@ -33,7 +33,7 @@ def find_registration(rpc_url: str, registry: str, sha256: bytes) -> Registratio
         code = w3.eth.get_code(Web3.to_checksum_address(registry))
     except OSError as exc:
         raise ChainUnavailable(f"no EVM node answers at {rpc_url}") from exc
-    if "0x" + bytes(code).hex() != artifact.deployed_bytecode:
+    if not artifact.runtime_matches(bytes(code)):
         raise ChainError(f"{registry} does not hold the WorkRegistry contract this release was built from")
     contract = w3.eth.contract(address=Web3.to_checksum_address(registry), abi=artifact.abi)
     owner, registered_at = contract.functions.work(sha256).call()
@@ -51,4 +51,69 @@ def find_registration(rpc_url: str, registry: str, sha256: bytes) -> Registratio
         fingerprint="0x" + log["args"]["fingerprint"].hex(),
         metadata_hash="0x" + latest["metadataHash"].hex(),
         metadata_uri=latest["metadataURI"],
+    )
+
+
+@dataclass(frozen=True)
+class LineCheck:
+    index: int
+    amount: int
+    proof_ok: bool  # the proof leads to the root held on chain, checked here
+    contract_ok: bool  # the contract's own verifyLine agrees
+    settled: bool  # claimed or recorded as paid off-chain
+
+
+@dataclass(frozen=True)
+class StatementCheck:
+    period_state: int  # 0 none, 1 committed, 2 finalised
+    root_matches: bool
+    token_matches: bool
+    total_matches: bool
+    lines: tuple[LineCheck, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.root_matches and self.token_matches and self.total_matches and all(
+            line.proof_ok and line.contract_ok for line in self.lines
+        )
+
+
+def verify_statement(rpc_url: str, statement: dict) -> StatementCheck:
+    """Check every line of a payee statement against the settlement contract, trusting neither
+    the service that issued it nor its database."""
+    from ledger.chain.settlement import read_period
+    from ledger.merkle import verify
+    from ledger.settlement.lines import LINE_TYPES
+
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}, exception_retry_configuration=None))
+    try:
+        chain_id = w3.eth.chain_id
+    except OSError as exc:
+        raise ChainUnavailable(f"no EVM node answers at {rpc_url}") from exc
+    if chain_id != statement["chain_id"]:
+        raise ChainError(f"the statement is for chain {statement['chain_id']}, the node at {rpc_url} is chain {chain_id}")
+    address = Web3.to_checksum_address(statement["contract"])
+    artifact = artifacts.load("SettlementRegistry")
+    if not artifact.runtime_matches(bytes(w3.eth.get_code(address))):
+        raise ChainError(f"{address} does not hold the SettlementRegistry contract this release was built from")
+    contract = w3.eth.contract(address=address, abi=artifact.abi)
+    period_id = bytes.fromhex(statement["period_id"][2:])
+    on_chain = read_period(contract, period_id)
+    root = bytes(on_chain["root"])
+    checks = []
+    for line in statement["lines"]:
+        leaf = (line["index"], Web3.to_checksum_address(line["payee"]), bytes.fromhex(line["work_id"][2:]),
+                int(line["amount"]), line["rule_version"], line["split_version"])
+        proof = [bytes.fromhex(p[2:]) for p in line["proof"]]
+        checks.append(LineCheck(
+            index=line["index"], amount=int(line["amount"]), proof_ok=verify(root, LINE_TYPES, leaf, proof),
+            contract_ok=contract.functions.verifyLine(period_id, *leaf, proof).call(),
+            settled=contract.functions.isLineSettled(period_id, line["index"]).call(),
+        ))
+    return StatementCheck(
+        period_state=int(on_chain["state"]),
+        root_matches=on_chain["state"] != 0 and "0x" + root.hex() == statement["root"].lower(),
+        token_matches=Web3.to_checksum_address(on_chain["token"]) == Web3.to_checksum_address(statement["token"]),
+        total_matches=int(on_chain["total"]) == int(statement["total"]),
+        lines=tuple(checks),
     )

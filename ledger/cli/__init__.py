@@ -1,7 +1,7 @@
 """The `reelledger` command.
 
 Server-side commands (serve, compile, status, accounts) work on this machine's data; the
-client commands (works, licences, splits) talk to a running service over HTTP with
+client commands (works, licences, splits, reports, rules, periods) talk to a running service over HTTP with
 REELLEDGER_URL and REELLEDGER_API_KEY; `verify` asks the chain itself.
 """
 
@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from ledger.cli import client, server, verify
+from ledger.cli import client, server, settlement, verify
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Copyright and revenue-share ledger for film and TV.")
 server.register(app)
@@ -19,7 +19,11 @@ app.add_typer(server.accounts, name="accounts")
 app.add_typer(client.works, name="works")
 app.add_typer(client.licences, name="licences")
 app.add_typer(client.splits, name="splits")
+app.add_typer(settlement.reports, name="reports")
+app.add_typer(settlement.rules, name="rules")
+app.add_typer(settlement.periods, name="periods")
 app.add_typer(verify.app, name="verify")
+app.add_typer(server.audit, name="audit")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -105,3 +105,36 @@ def create_account(
     account = created.account
     console.print(f"created {account.role.value} account {account.id} ({account.name}), address {account.address}")
     console.print(f"API key (shown once, store it now): [bold]{created.api_key}[/bold]")
+
+
+audit = typer.Typer(no_args_is_help=True, help="Recompute committed periods from this machine's database.")
+
+
+@audit.command("period")
+def audit_period(
+    period_id: str,
+    rpc_url: str = typer.Option(None, help="The chain; default REELLEDGER_RPC_URL or the managed node's port."),
+) -> None:
+    """Recompute a committed period from the stored signed reports and rule versions, and
+    compare the root with the one the chain holds. Exit 0 when identical."""
+    from ledger.chain.errors import ChainError
+    from ledger.config import Settings
+    from ledger.db import make_engine
+    from ledger.errors import NotFound
+    from ledger.settlement.audit import audit_period as recompute, registry_for_audit
+
+    settings = Settings()
+    engine = make_engine(settings.resolved_database_url)
+    url = rpc_url or settings.rpc_url or f"http://127.0.0.1:{settings.anvil_port}"
+    try:
+        result = recompute(engine, registry_for_audit(engine, url), period_id)
+    except (ChainError, NotFound) as exc:
+        _fail(str(exc))
+    console.print(f"recomputed root {result.recomputed_root}")
+    console.print(f"chain root      {result.chain_root}")
+    console.print(f"total {result.total} over {result.line_count} lines, inputs hash {result.recomputed_inputs_hash}")
+    for problem in result.problems:
+        console.print(f"[red]problem:[/red] {problem}")
+    if not result.ok:
+        _fail("the period does not recompute to the committed root")
+    console.print("[green]identical[/green]: the committed root is reproduced from the stored reports and rules")

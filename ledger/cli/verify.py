@@ -55,3 +55,37 @@ def work(
     console.print(f"[green]match[/green]: {file} is work {found.work_id}")
     console.print(f"  owner {found.owner}, registered {when} in block {found.block_number}, tx {found.tx_hash}")
     console.print(f"  metadata {found.metadata_hash} ({found.metadata_uri})")
+
+
+@app.command("statement")
+def statement(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    rpc_url: str = typer.Option(None, help="EVM JSON-RPC endpoint; default REELLEDGER_RPC_URL or the local node."),
+) -> None:
+    """Check each line of a statement against the settlement contract alone. Exit 0 if all hold."""
+    import json
+
+    from ledger.chain.errors import ChainError
+    from ledger.chain.verify import verify_statement
+
+    try:
+        doc = json.loads(file.read_text())
+        check = verify_statement(rpc_url or _default_rpc(), doc)
+    except (ValueError, KeyError, TypeError) as exc:
+        err.print(f"[red]reelledger:[/red] {file.name} is not a statement: {exc}")
+        raise typer.Exit(2) from None
+    except ChainError as exc:
+        err.print(f"[red]reelledger:[/red] {exc}")
+        raise typer.Exit(2) from None
+    state = {0: "not committed", 1: "committed (dispute window)", 2: "finalised"}.get(check.period_state, "?")
+    console.print(f"period {doc['period_id']}: {state} on chain {doc['chain_id']} at {doc['contract']}")
+    console.print(f"  root {'matches' if check.root_matches else 'DIFFERS'}, token "
+                  f"{'matches' if check.token_matches else 'DIFFERS'}, total {'matches' if check.total_matches else 'DIFFERS'}")
+    for line in check.lines:
+        mark = "[green]ok[/green]" if line.proof_ok and line.contract_ok else "[red]FAILS[/red]"
+        console.print(f"  line {line.index}: {line.amount} {doc['currency']} minor units {mark}"
+                      f"{' (settled)' if line.settled else ''}")
+    if not check.ok:
+        console.print("[red]the statement does not match the chain[/red]")
+        raise typer.Exit(1)
+    console.print(f"[green]verified[/green]: {len(check.lines)} lines against the chain")

@@ -46,53 +46,106 @@ class ReportRow:
 
 
 def _whole(number: int, name: str, value) -> int:
-    if isinstance(value, bool):
-        raise BadRow(number, name, "is not a number")
-    if isinstance(value, int):
+    if type(value) is int:
         parsed = value
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, bool):
+        raise BadRow(number, name, "is not a number")
+    elif isinstance(value, int):
+        parsed = int(value)
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdecimal():
         parsed = int(value.strip())
     else:  # floats, Decimals from a JSON parser, "12.5", "1e3", "-1"
         raise BadRow(number, name, f"{value!r} is not a whole non-negative number")
     if parsed < 0:
         raise BadRow(number, name, "is negative")
-    if parsed >= 2**255:
+    if parsed >= 2**63:  # stored as a 64-bit integer
         raise BadRow(number, name, "is out of range")
     return parsed
 
 
+class RowParser:
+    """Checks rows one by one. Work ids, dates and codes repeat across a report's rows, so each
+    distinct text is checked once and remembered (up to a bound)."""
+
+    CACHE_LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self._works: dict[str, bytes] = {}
+        self._days: dict[str, int] = {}
+        self._codes: dict[tuple[str, str], str] = {}
+
+    def __call__(self, number: int, raw: dict) -> ReportRow:
+        if not isinstance(raw, dict):
+            raise BadRow(number, "row", "is not an object")
+        get = raw.get
+        work = self._work(number, get("work", ""))
+        territory = self._code(number, "territory", get("territory", ""), _TERRITORIES, "an ISO 3166-1 alpha-2 code")
+        day = self._day(number, get("date", ""))
+        currency = self._code(number, "currency", get("currency", ""), CURRENCIES, "an ISO 4217 currency")
+        plays = _whole(number, "plays", get("plays", 0))
+        valid_plays = _whole(number, "valid_plays", get("valid_plays", 0))
+        watch_minutes = _whole(number, "watch_minutes", get("watch_minutes", 0))
+        ad_revenue = _whole(number, "ad_revenue", get("ad_revenue", 0))
+        if valid_plays > plays:
+            raise BadRow(number, "valid_plays", "exceeds plays")
+        return ReportRow(work, territory, day, plays, valid_plays, watch_minutes, ad_revenue, currency)
+
+    def _remember(self, cache: dict, key, value):
+        if len(cache) >= self.CACHE_LIMIT:
+            cache.clear()
+        cache[key] = value
+        return value
+
+    def _work(self, number: int, value) -> bytes:
+        found = self._works.get(value) if type(value) is str else None
+        if found is not None:
+            return found
+        work = str(value).strip().lower().removeprefix("0x")
+        if len(work) != 64 or not all(c in "0123456789abcdef" for c in work):
+            raise BadRow(number, "work", "is not a work id (64 hex characters)")
+        return self._remember(self._works, value, bytes.fromhex(work)) if type(value) is str else bytes.fromhex(work)
+
+    def _day(self, number: int, value) -> int:
+        found = self._days.get(value) if type(value) is str else None
+        if found is not None:
+            return found
+        try:
+            day = (date.fromisoformat(str(value)) - EPOCH).days
+        except ValueError:
+            raise BadRow(number, "date", "is not a YYYY-MM-DD date") from None
+        return self._remember(self._days, value, day) if type(value) is str else day
+
+    def _code(self, number: int, field: str, value, known: frozenset, what: str) -> str:
+        key = (field, value) if type(value) is str else None
+        found = self._codes.get(key) if key else None
+        if found is not None:
+            return found
+        code = str(value).strip().upper()
+        if code not in known:
+            raise BadRow(number, field, f"{code!r} is not {what}")
+        return self._remember(self._codes, key, code) if key else code
+
+
 def parse_row(number: int, raw: dict) -> ReportRow:
-    if not isinstance(raw, dict):
-        raise BadRow(number, "row", "is not an object")
-    work = str(raw.get("work", "")).strip().lower().removeprefix("0x")
-    if len(work) != 64 or any(c not in "0123456789abcdef" for c in work):
-        raise BadRow(number, "work", "is not a work id (64 hex characters)")
-    territory = str(raw.get("territory", "")).strip().upper()
-    if territory not in _TERRITORIES:
-        raise BadRow(number, "territory", f"{territory!r} is not an ISO 3166-1 alpha-2 code")
-    try:
-        day = (date.fromisoformat(str(raw.get("date", ""))) - EPOCH).days
-    except ValueError:
-        raise BadRow(number, "date", "is not a YYYY-MM-DD date") from None
-    currency = str(raw.get("currency", "")).strip().upper()
-    if currency not in CURRENCIES:
-        raise BadRow(number, "currency", f"{currency!r} is not an ISO 4217 currency")
-    counts = {name: _whole(number, name, raw.get(name, 0)) for name in COUNTS}
-    if counts["valid_plays"] > counts["plays"]:
-        raise BadRow(number, "valid_plays", "exceeds plays")
-    return ReportRow(bytes.fromhex(work), territory, day, currency=currency, **counts)
+    return RowParser()(number, raw)
 
 
 def ndjson_rows(lines: Iterable[str]) -> Iterator[ReportRow]:
     import json
     from decimal import Decimal
 
-    for number, line in enumerate((line for line in lines if line.strip()), start=1):
+    decode = json.JSONDecoder(parse_float=Decimal).decode  # a fraction then fails as not whole
+    parse = RowParser()
+    number = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        number += 1
         try:
-            raw = json.loads(line, parse_float=Decimal)  # a fraction then fails as not whole
+            raw = decode(line)
         except json.JSONDecodeError:
             raise BadRow(number, "row", "is not valid JSON") from None
-        yield parse_row(number, raw)
+        yield parse(number, raw)
 
 
 def csv_rows(lines: Iterable[str]) -> Iterator[ReportRow]:
@@ -100,8 +153,9 @@ def csv_rows(lines: Iterable[str]) -> Iterator[ReportRow]:
     missing = {"work", "territory", "date", "currency"} - set(reader.fieldnames or ())
     if missing:
         raise BadRow(0, "header", f"missing columns: {', '.join(sorted(missing))}")
+    parse = RowParser()
     for number, raw in enumerate(reader, start=1):
-        yield parse_row(number, raw)
+        yield parse(number, raw)
 
 
 def json_rows(stream: IO[bytes]) -> Iterator[ReportRow]:
@@ -114,8 +168,9 @@ def json_rows(stream: IO[bytes]) -> Iterator[ReportRow]:
     prefix = "item" if head == b"[" else "rows.item"
     body = io.BufferedReader(_Prepend(head, stream))
     try:
+        parse = RowParser()
         for number, raw in enumerate(ijson.items(body, prefix, use_float=False), start=1):
-            yield parse_row(number, raw)
+            yield parse(number, raw)
     except ijson.JSONError:
         raise BadRow(0, "body", "is not valid JSON") from None
 

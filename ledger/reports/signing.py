@@ -83,6 +83,12 @@ def signable(summary: ReportSummary, chain_id: int, verifying_contract: str):
     return encode_typed_data(domain(chain_id, verifying_contract), TYPES, summary.message())
 
 
+def signable_hash(summary: ReportSummary, chain_id: int, verifying_contract: str) -> bytes:
+    """The EIP-712 digest itself, as the contract's `hashReport` computes it."""
+    message = signable(summary, chain_id, verifying_contract)
+    return keccak(b"\x19" + message.version + message.header + message.body)
+
+
 def sign(summary: ReportSummary, private_key, chain_id: int, verifying_contract: str) -> bytes:
     """What a platform (or the service, for a custodial platform) signs."""
     return bytes(Account.sign_message(signable(summary, chain_id, verifying_contract), private_key).signature)

@@ -77,6 +77,17 @@ def service(request, tmp_path_factory):
     svc.stop()
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def settlement_service(request, tmp_path_factory):
+    """A service whose settlement periods finalise two seconds after they are committed."""
+    url = request.getfixturevalue("module_postgres_url") if request.param == "postgresql" else None
+    settings = make_settings(tmp_path_factory.mktemp("svc") / "data", url, port=free_port(), write_wait=10,
+                             dispute_window=2)
+    svc = Service(settings).start()
+    yield svc
+    svc.stop()
+
+
 @pytest.fixture(scope="module")
 def module_postgres_url(postgres_server):
     with temporary_database(postgres_server) as url:

@@ -44,6 +44,12 @@ interface Vm {
     /// @notice As above, also checking the emitting contract.
     function expectEmit(address emitter) external;
 
+    /// @notice Signs `digest` with `privateKey` (secp256k1); returns the signature's `v`, `r` and `s`.
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
+
+    /// @notice Returns the address of the secp256k1 key `privateKey`.
+    function addr(uint256 privateKey) external pure returns (address keyAddr);
+
     /// @notice Discards the current fuzz input when `condition` is false.
     function assume(bool condition) external pure;
 

@@ -1,0 +1,100 @@
+"""Settlement periods: close (settle and commit), read, fund, statements, claims, audit."""
+
+from datetime import date
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from api import present
+from api.deps import CurrentAccount, LedgerDep, require
+from ledger.errors import InvalidInput
+from ledger.models import Role
+from ledger.settlement import audit, payouts, periods
+
+router = APIRouter(prefix="/periods", tags=["settlement"])
+EPOCH = date(1970, 1, 1)
+
+
+class PeriodClose(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    period_start: date
+    period_end: date = Field(description="Last day, inclusive.")
+    currency: str = Field(min_length=3, max_length=3)
+    pools: dict[str, int] = Field(default_factory=dict, description="Revenue pool amounts in minor units, by name.")
+    platform_id: int | None = Field(default=None, description="Only for an admin closing a platform's period.")
+
+
+class Funding(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: int | None = Field(default=None, gt=0, description="Minor units; default: all the period still owes.")
+
+
+class PaidOffChain(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    payment_ref: str = Field(min_length=1, max_length=200, description="The bank or other payment reference.")
+
+
+def _op(op) -> dict:
+    return present.chain_status(op).model_dump()
+
+
+@router.post("/close", status_code=201)
+def close_period(body: PeriodClose, ledger: LedgerDep, account: CurrentAccount) -> dict:
+    """Settle the platform's reports of exactly this period and commit the root on chain, once."""
+    if body.period_end < body.period_start:
+        raise InvalidInput("period_end", "the period ends before it starts")
+    view = periods.close_period(
+        ledger, account, body.currency.upper(), (body.period_start - EPOCH).days, (body.period_end - EPOCH).days + 1,
+        body.pools, body.platform_id,
+    )
+    return present.period(view)
+
+
+@router.get("")
+def list_periods(ledger: LedgerDep, account: CurrentAccount) -> list[dict]:
+    """A platform's own periods, a payee's periods with lines for it, every period for auditors."""
+    return [present.period(v) for v in periods.list_periods(ledger, account)]
+
+
+@router.get("/{period_id}")
+def get_period(period_id: str, ledger: LedgerDep, account: CurrentAccount) -> dict:
+    periods.advance_periods(ledger)
+    return present.period(periods.get_period(ledger, account, period_id))
+
+
+@router.get("/{period_id}/statement")
+def statement(
+    period_id: str, ledger: LedgerDep, account: CurrentAccount,
+    payee: str | None = Query(None, description="Platforms and auditors may name a payee; payees get their own."),
+) -> dict:
+    """A payee's lines, each with the Merkle proof that `reelledger verify statement` checks on chain."""
+    return payouts.statement(ledger, account, period_id, payee)
+
+
+@router.post("/{period_id}/fund")
+def fund(period_id: str, body: Funding, ledger: LedgerDep, account: CurrentAccount) -> dict:
+    """The platform pays what the period owes into the settlement contract."""
+    result = payouts.fund(ledger, account, period_id, body.amount)
+    return {"funded": str(result["funded"]), "chain": _op(result["op"])}
+
+
+@router.post("/{period_id}/lines/{index}/claim")
+def claim(period_id: str, index: int, ledger: LedgerDep, account: CurrentAccount) -> dict:
+    """Pay the caller's line out to the caller's address (custodial accounts; others call the contract)."""
+    return {"chain": _op(payouts.claim(ledger, account, period_id, index))}
+
+
+@router.post("/{period_id}/lines/{index}/paid-off-chain")
+def paid_off_chain(period_id: str, index: int, body: PaidOffChain, ledger: LedgerDep, account: CurrentAccount) -> dict:
+    """The payee records that the line was paid outside the contract; it can then never be claimed."""
+    from eth_utils import keccak
+
+    op = payouts.mark_paid_off_chain(ledger, account, period_id, index, keccak(text=body.payment_ref))
+    return {"chain": _op(op)}
+
+
+@router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)])
+def audit_period(period_id: str, ledger: LedgerDep) -> dict:
+    """Recompute the period from the stored signed reports and rule versions; compare with the chain."""
+    result = audit.audit_period(ledger.engine, ledger.chain.contract("SettlementRegistry"), period_id)
+    return {**result.__dict__, "total": str(result.total), "ok": result.ok}

@@ -1,0 +1,105 @@
+"""Play reports: a platform streams its rows in; reading them back, and the rows held back."""
+
+import io
+from datetime import date
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from api import present
+from api.body import BodyBroken, stream_to
+from api.deps import CurrentAccount, LedgerDep
+from ledger.errors import InvalidInput
+from ledger.reports import ingest, signing, views
+from ledger.reports.rows import csv_rows, json_rows, ndjson_rows
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+EPOCH = date(1970, 1, 1)
+PARSERS = {
+    "application/x-ndjson": lambda f: ndjson_rows(io.TextIOWrapper(io.BufferedReader(f), encoding="utf-8")),
+    "application/jsonl": lambda f: ndjson_rows(io.TextIOWrapper(io.BufferedReader(f), encoding="utf-8")),
+    "text/csv": lambda f: csv_rows(io.TextIOWrapper(io.BufferedReader(f), encoding="utf-8", newline="")),
+    "application/json": lambda f: json_rows(io.BufferedReader(f)),
+}
+
+
+def _signature(text: str | None) -> bytes | None:
+    if text is None:
+        return None
+    try:
+        raw = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        raise InvalidInput("signature", "X-Report-Signature is hex") from None
+    if len(raw) != 65:
+        raise InvalidInput("signature", "an EIP-712 signature is 65 bytes (r, s, v)")
+    return raw
+
+
+@router.post("", status_code=201, responses={200: {"description": "The same report was received before."}})
+async def post_report(
+    request: Request,
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    report_id: str = Query(min_length=1, max_length=200, description="The platform's own id for this report."),
+    period_start: date = Query(description="First day of the period (YYYY-MM-DD)."),
+    period_end: date = Query(description="Last day of the period, inclusive."),
+    currency: str = Query(min_length=3, max_length=3),
+    supersedes: str | None = Query(default=None, max_length=200, description="Id of the report this one corrects."),
+    x_report_signature: str | None = Header(default=None, description="The platform's EIP-712 signature, hex."),
+):
+    """Stream a play report in (NDJSON, CSV or JSON by Content-Type). Nothing counts until the
+    whole report has arrived and its signature checks out."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in PARSERS:
+        raise InvalidInput("content-type", f"send rows as one of {', '.join(PARSERS)}")
+    header = ingest.ReportHeader(
+        report_id=report_id, first_day=(period_start - EPOCH).days, end_day=(period_end - EPOCH).days + 1,
+        currency=currency.upper(), supersedes=supersedes,
+    )
+    signature = _signature(x_report_signature)
+
+    def work(pipe):
+        try:
+            return ingest.ingest(ledger, account, header, PARSERS[kind](pipe), signature)
+        except UnicodeDecodeError:
+            raise InvalidInput("body", "the rows are not UTF-8 text") from None
+
+    try:
+        result = await stream_to(request, work)
+    except BodyBroken:
+        raise InvalidInput("body", "the upload was cut off; nothing of it was kept, send it again") from None
+    body = present.report(result.report, result.op)
+    return JSONResponse(body, status_code=201 if result.created else 200)
+
+
+@router.get("/signing-domain")
+def signing_domain(ledger: LedgerDep) -> dict:
+    """What a platform signs over: the EIP-712 domain and types of a report summary."""
+    chain = ledger.chain
+    return {"domain": signing.domain(chain.chain_id, chain.addresses["SettlementRegistry"]),
+            "types": signing.TYPES, "primary_type": "PlayReport"}
+
+
+@router.get("")
+def list_reports(
+    ledger: LedgerDep, account: CurrentAccount, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+) -> list[dict]:
+    """A platform's own reports; auditors see all."""
+    return [present.report(r, None) for r in views.list_reports(ledger, account, offset, limit)]
+
+
+@router.get("/held")
+def held_rows(
+    ledger: LedgerDep, account: CurrentAccount, offset: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)
+) -> list[dict]:
+    """Rows that no licence covered, held out of settlement: the platform's own, or those on the caller's works."""
+    return views.held_rows(ledger, account, offset, limit)
+
+
+@router.get("/{report_id}")
+def get_report(
+    report_id: str, ledger: LedgerDep, account: CurrentAccount, platform_id: int | None = Query(None, ge=1)
+) -> dict:
+    report = views.get_report(ledger, account, report_id, platform_id)
+    return present.report(report, ledger.chain.outbox.get(report.op_id) if report.op_id else None)

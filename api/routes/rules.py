@@ -1,0 +1,42 @@
+"""Settlement rule versions of a work: set by its owner, read by those it concerns."""
+
+from datetime import date
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import CurrentAccount, LedgerDep
+from api.routes.periods import EPOCH
+from ledger.settlement import rules
+
+router = APIRouter(prefix="/works/{work_id}/rules", tags=["settlement"])
+
+
+class RuleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    effective_from: date
+    platform_id: int | None = Field(default=None, description="The deal with one platform; omit for every platform.")
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    rule: dict = Field(description="valid_play_tiers, watch_minute_price_micro, ad_revenue_bps, pool, "
+                                   "commission_bps, advance (prices in millionths of a minor unit)")
+
+
+def _public(record) -> dict:
+    from ledger.reports.views import day_text
+
+    return {"version": record.version, "platform_id": record.platform_id, "currency": record.currency,
+            "effective_from": day_text(record.effective_from), "rule": record.body, "content_hash": record.content_hash}
+
+
+@router.post("", status_code=201)
+def set_rule(work_id: str, body: RuleCreate, ledger: LedgerDep, account: CurrentAccount) -> dict:
+    record = rules.set_rule(
+        ledger, account, work_id, body.rule, effective_from=(body.effective_from - EPOCH).days,
+        platform_id=body.platform_id, currency=body.currency.upper() if body.currency else None,
+    )
+    return _public(record)
+
+
+@router.get("")
+def list_rules(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> list[dict]:
+    return [_public(r) for r in rules.rules_of(ledger, account, work_id)]

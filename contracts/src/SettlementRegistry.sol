@@ -1,0 +1,794 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
+
+/**
+ * @title SettlementRegistry
+ * @notice Signed play reports and revenue-share settlement periods, paid out in an ERC-20 by Merkle proof.
+ *
+ * Play reports. A platform signs a summary of each play report (EIP-712, domain "ReelLedger" version "1"; an EOA
+ * signature or an ERC-1271 contract signature); a settler anchors it here, after which neither the platform nor the
+ * operator can alter or deny it. A report may name an earlier report of the same platform that it corrects.
+ *
+ * Settlement periods. A settler commits a period: the Merkle root of its statement lines, the payout token, the total
+ * and a hash of the inputs the lines were computed from. Each line is a leaf of an OpenZeppelin `StandardMerkleTree`
+ * over `(uint256 index, address payee, bytes32 workId, uint256 amount, uint32 ruleVersion, uint32 splitVersion)`,
+ * with `index` running from 0 to `lineCount - 1`. For {disputeWindow} seconds after the commitment anyone may open a
+ * dispute; the settler resolves them. Once the window has closed and no dispute is open, anyone may finalise the
+ * period. The paying platform funds the period in the token at any time after the commitment (in parts if it wishes),
+ * up to the total less what was recorded as paid off-chain. Once the period is final, anyone may trigger the claim of
+ * a line and its amount goes to its payee. A payee paid by bank transfer instead records that on chain itself, which
+ * settles its line and lowers what the period needs funding. A period's funds pay only that period's lines: a root
+ * whose lines add up to more than was funded cannot reach the funds of other periods.
+ *
+ * The cost of a period does not depend on its number of lines: only the root, the totals and a bitmap of settled
+ * lines (one bit per line, written by its own claim) are stored.
+ *
+ * @dev Storage is laid out for the claim, the one call made once per line. A claim touches two cold slots of this
+ * contract: the period's {Ledger} (token, funded but unclaimed amount, state) and one word of the settled bitmap. The
+ * {Ledger} slot is addressed by `(periodId, root)`: a claim recomputes the root from its proof and reads the ledger
+ * slot of that root. Only {commitPeriod} writes a ledger, and only under the committed root, so a claim with a wrong
+ * proof finds an empty ledger and fails; the root itself never has to be loaded on the claim path. Everything else
+ * about a period sits in a {PeriodRecord} addressed by `periodId` that claims never read.
+ *
+ * The token must move exactly the amounts asked (no fee on transfer, no rebasing): the registry's balance is the sum
+ * over periods of funded less claimed amounts.
+ */
+contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), ReentrancyGuardTransient {
+    using BitMaps for BitMaps.BitMap;
+    using SafeERC20 for IERC20;
+
+    /**
+     * @notice The summary of a play report that a platform signs.
+     * @param platform The reporting platform, which signs the report.
+     * @param reportId The platform's id of the report (keccak256 of its own report id).
+     * @param periodStart First second covered by the report (inclusive).
+     * @param periodEnd End of the covered period (exclusive).
+     * @param currency ISO 4217 code of the amounts in the report.
+     * @param rowCount Number of rows in the report.
+     * @param plays Total plays over all rows.
+     * @param validPlays Total valid plays over all rows.
+     * @param watchMinutes Total watch minutes over all rows.
+     * @param adRevenue Total advertising revenue over all rows, in minor units of `currency`.
+     * @param rowsRoot Merkle root of the report's rows.
+     * @param supersedes The id of an earlier report of the same platform that this report corrects, or zero.
+     */
+    struct PlayReport {
+        address platform;
+        bytes32 reportId;
+        uint64 periodStart;
+        uint64 periodEnd;
+        string currency;
+        uint256 rowCount;
+        uint256 plays;
+        uint256 validPlays;
+        uint256 watchMinutes;
+        uint256 adRevenue;
+        bytes32 rowsRoot;
+        bytes32 supersedes;
+    }
+
+    /// @notice Where a settlement period stands.
+    enum PeriodState {
+        None,
+        Committed,
+        Finalised
+    }
+
+    /**
+     * @notice A settlement period as returned by {period}.
+     * @param root Merkle root of the statement lines.
+     * @param token The payout token.
+     * @param state Where the period stands.
+     * @param total What the lines add up to, in token units.
+     * @param funded What the platform has paid in so far.
+     * @param paidOffChain What payees have recorded as paid to them off-chain.
+     * @param claimed What has been paid out to payees by claims.
+     * @param lineCount Number of statement lines.
+     * @param disputeEnds When the dispute window closes (exclusive), in Unix seconds.
+     * @param openDisputes Number of disputes not yet resolved.
+     * @param inputsHash Hash of the inputs the lines were computed from.
+     */
+    struct Period {
+        bytes32 root;
+        address token;
+        PeriodState state;
+        uint256 total;
+        uint256 funded;
+        uint256 paidOffChain;
+        uint256 claimed;
+        uint32 lineCount;
+        uint64 disputeEnds;
+        uint256 openDisputes;
+        bytes32 inputsHash;
+    }
+
+    /**
+     * @dev The part of a period that a claim reads and writes: one slot, addressed by {_ledgerKey}.
+     * @param token The payout token.
+     * @param unclaimed Funded and not yet claimed: what claims of this period may still pay out.
+     * @param state Where the period stands.
+     */
+    struct Ledger {
+        address token;
+        uint88 unclaimed;
+        PeriodState state;
+    }
+
+    /// @dev The rest of a period, addressed by its id. Claims never read it.
+    struct PeriodRecord {
+        bytes32 root; // slot 0
+        uint88 total; // slot 1
+        uint88 funded;
+        uint48 disputeEnds;
+        uint32 lineCount;
+        uint88 paidOffChain; // slot 2
+        uint64 disputeCount;
+        uint64 openDisputes;
+        bytes32 inputsHash; // slot 3
+    }
+
+    /// @notice The role allowed to anchor reports, commit periods and resolve disputes.
+    bytes32 public constant SETTLER_ROLE = keccak256("SETTLER_ROLE");
+
+    /// @notice The EIP-712 type hash of {PlayReport}.
+    bytes32 public constant PLAY_REPORT_TYPEHASH = keccak256(
+        "PlayReport(address platform,bytes32 reportId,uint64 periodStart,uint64 periodEnd,string currency,"
+        "uint256 rowCount,uint256 plays,uint256 validPlays,uint256 watchMinutes,uint256 adRevenue,bytes32 rowsRoot,"
+        "bytes32 supersedes)"
+    );
+
+    /// @notice How long after its commitment a period may be disputed, in seconds.
+    uint64 public immutable disputeWindow;
+
+    /// @notice The EIP-712 struct hash of each anchored report, by platform and report id; zero if not anchored.
+    mapping(address platform => mapping(bytes32 reportId => bytes32 structHash)) public reportDigest;
+
+    /// @dev Periods by id.
+    mapping(bytes32 periodId => PeriodRecord) private _periods;
+
+    /// @dev Ledgers by `_ledgerKey(periodId, root)`.
+    mapping(bytes32 ledgerKey => Ledger) private _ledgers;
+
+    /// @dev Settled (claimed or paid off-chain) lines: bit `index % 256` of word `index / 256`.
+    mapping(bytes32 periodId => mapping(uint256 wordIndex => uint256 bits)) private _settled;
+
+    /// @dev Open disputes: bit `disputeId` is set while the dispute is open.
+    mapping(bytes32 periodId => BitMaps.BitMap) private _openDisputes;
+
+    /**
+     * @notice Emitted when a signed play report is anchored.
+     * @param platform The reporting platform.
+     * @param reportId The platform's id of the report.
+     * @param structHash The EIP-712 struct hash of the report, as stored in {reportDigest}.
+     * @param rowsRoot Merkle root of the report's rows.
+     * @param supersedes The report this one corrects, or zero.
+     * @param periodStart First second covered by the report.
+     * @param periodEnd End of the covered period (exclusive).
+     */
+    event ReportAnchored(
+        address indexed platform,
+        bytes32 indexed reportId,
+        bytes32 structHash,
+        bytes32 rowsRoot,
+        bytes32 supersedes,
+        uint64 periodStart,
+        uint64 periodEnd
+    );
+
+    /**
+     * @notice Emitted when a settlement period is committed.
+     * @param periodId The period.
+     * @param root Merkle root of its statement lines.
+     * @param token The payout token.
+     * @param total What the lines add up to.
+     * @param lineCount Number of lines.
+     * @param inputsHash Hash of the inputs the lines were computed from.
+     * @param disputeEnds When the dispute window closes (exclusive).
+     */
+    event PeriodCommitted(
+        bytes32 indexed periodId,
+        bytes32 root,
+        address token,
+        uint256 total,
+        uint32 lineCount,
+        bytes32 inputsHash,
+        uint64 disputeEnds
+    );
+
+    /**
+     * @notice Emitted when a dispute is opened against a committed period.
+     * @param periodId The period.
+     * @param disputeId The id of the dispute, counted from zero per period.
+     * @param by The account that opened it.
+     * @param reason A hash or short code identifying the grounds (the full text lives off-chain).
+     */
+    event Disputed(bytes32 indexed periodId, uint256 indexed disputeId, address indexed by, bytes32 reason);
+
+    /**
+     * @notice Emitted when the settler resolves a dispute.
+     * @param periodId The period.
+     * @param disputeId The dispute.
+     * @param resolution A hash or short code identifying the outcome.
+     */
+    event DisputeResolved(bytes32 indexed periodId, uint256 indexed disputeId, bytes32 resolution);
+
+    /**
+     * @notice Emitted when a period becomes final and its lines become claimable.
+     * @param periodId The period.
+     */
+    event PeriodFinalised(bytes32 indexed periodId);
+
+    /**
+     * @notice Emitted when tokens are paid into a period.
+     * @param periodId The period.
+     * @param from The payer.
+     * @param amount The amount paid in.
+     * @param funded The period's funding after this payment.
+     */
+    event PeriodFunded(bytes32 indexed periodId, address indexed from, uint256 amount, uint256 funded);
+
+    /**
+     * @notice Emitted when a line is paid out to its payee.
+     * @param periodId The period.
+     * @param index The line.
+     * @param payee The recipient of the tokens.
+     * @param amount The amount paid.
+     */
+    event LineClaimed(bytes32 indexed periodId, uint256 indexed index, address indexed payee, uint256 amount);
+
+    /**
+     * @notice Emitted when a payee records that its line was paid off-chain.
+     * @param periodId The period.
+     * @param index The line.
+     * @param payee The payee, which recorded it.
+     * @param amount The line's amount.
+     * @param paymentRef A reference to the off-chain payment (for example a hash of the bank transfer id).
+     */
+    event LinePaidOffChain(
+        bytes32 indexed periodId, uint256 indexed index, address indexed payee, uint256 amount, bytes32 paymentRef
+    );
+
+    /**
+     * @notice The platform has already anchored a report with this id.
+     * @param platform The platform.
+     * @param reportId The report id.
+     */
+    error ReportAlreadyAnchored(address platform, bytes32 reportId);
+
+    /**
+     * @notice The signature is not the platform's signature of the report.
+     * @param platform The platform named in the report.
+     */
+    error InvalidReportSignature(address platform);
+
+    /**
+     * @notice The report corrects a report that the platform has not anchored.
+     * @param platform The platform.
+     * @param supersedes The unknown report id.
+     */
+    error SupersededReportUnknown(address platform, bytes32 supersedes);
+
+    /// @notice The report's period is empty: `periodEnd <= periodStart`.
+    error InvalidPeriod();
+
+    /**
+     * @notice A period with this id has already been committed.
+     * @param periodId The period.
+     */
+    error PeriodAlreadyCommitted(bytes32 periodId);
+
+    /// @notice The Merkle root is zero.
+    error EmptyRoot();
+
+    /// @notice The payout token is the zero address.
+    error ZeroToken();
+
+    /**
+     * @notice The amount does not fit the registry's 88-bit accounting.
+     * @param amount The amount.
+     * @param max The largest amount accepted.
+     */
+    error AmountTooLarge(uint256 amount, uint256 max);
+
+    /**
+     * @notice The period has not been committed.
+     * @param periodId The period.
+     */
+    error PeriodNotCommitted(bytes32 periodId);
+
+    /**
+     * @notice The period's dispute window has closed.
+     * @param periodId The period.
+     */
+    error DisputeWindowClosed(bytes32 periodId);
+
+    /**
+     * @notice The period has no open dispute with this id.
+     * @param periodId The period.
+     * @param disputeId The dispute.
+     */
+    error NoSuchOpenDispute(bytes32 periodId, uint256 disputeId);
+
+    /**
+     * @notice The period's dispute window is still open.
+     * @param periodId The period.
+     * @param disputeEnds When it closes.
+     */
+    error DisputeWindowOpen(bytes32 periodId, uint64 disputeEnds);
+
+    /**
+     * @notice The period has unresolved disputes.
+     * @param periodId The period.
+     * @param count How many.
+     */
+    error DisputesOpen(bytes32 periodId, uint256 count);
+
+    /**
+     * @notice The period is already final.
+     * @param periodId The period.
+     */
+    error PeriodAlreadyFinalised(bytes32 periodId);
+
+    /**
+     * @notice The amount would take what the period has received (funded plus paid off-chain) above its total.
+     * @param periodId The period.
+     * @param amount The amount paid in or recorded as paid off-chain.
+     * @param stillOwed What the period could still receive: total less funded less paid off-chain.
+     */
+    error Overfunded(bytes32 periodId, uint256 amount, uint256 stillOwed);
+
+    /**
+     * @notice The period is not final yet, so its lines cannot be claimed.
+     * @param periodId The period.
+     */
+    error PeriodNotFinalised(bytes32 periodId);
+
+    /**
+     * @notice The line has already been claimed or recorded as paid off-chain.
+     * @param periodId The period.
+     * @param index The line.
+     */
+    error LineAlreadySettled(bytes32 periodId, uint256 index);
+
+    /// @notice The proof does not show that the line is in the period's Merkle tree.
+    error InvalidProof();
+
+    /**
+     * @notice The period's funded but unclaimed amount does not cover the line.
+     * @param periodId The period.
+     * @param amount The line's amount.
+     * @param remaining What the period can still pay out.
+     */
+    error InsufficientFunding(bytes32 periodId, uint256 amount, uint256 remaining);
+
+    /**
+     * @notice Only the payee of a line may record that it was paid off-chain.
+     * @param payee The line's payee.
+     */
+    error NotPayee(address payee);
+
+    /**
+     * @param admin Receives `DEFAULT_ADMIN_ROLE`, which grants and revokes roles.
+     * @param settler Receives {SETTLER_ROLE}.
+     * @param disputeWindow_ How long after its commitment a period may be disputed, in seconds.
+     */
+    constructor(address admin, address settler, uint64 disputeWindow_) {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(SETTLER_ROLE, settler);
+        disputeWindow = disputeWindow_;
+    }
+
+    // ---------------------------------------------------------------- play reports
+
+    /**
+     * @notice Anchors a play report signed by its platform. Only a settler may call this.
+     * @dev The signature is checked with OpenZeppelin's `SignatureChecker`: an ECDSA signature of the EIP-712 digest
+     * when the platform is an EOA, ERC-1271 `isValidSignature` when it is a contract. A report id is anchored once per
+     * platform; a correction is a new report naming the one it supersedes.
+     * @param report The signed summary.
+     * @param signature The platform's signature of {hashReport}`(report)`.
+     */
+    function anchorReport(PlayReport calldata report, bytes calldata signature) external onlyRole(SETTLER_ROLE) {
+        if (report.periodEnd <= report.periodStart) revert InvalidPeriod();
+        address platform = report.platform;
+        bytes32 reportId = report.reportId;
+        if (reportDigest[platform][reportId] != 0) revert ReportAlreadyAnchored(platform, reportId);
+        bytes32 supersedes = report.supersedes;
+        if (supersedes != 0 && reportDigest[platform][supersedes] == 0) {
+            revert SupersededReportUnknown(platform, supersedes);
+        }
+        bytes32 structHash = _reportStructHash(report);
+        if (!SignatureChecker.isValidSignatureNowCalldata(platform, _hashTypedDataV4(structHash), signature)) {
+            revert InvalidReportSignature(platform);
+        }
+
+        reportDigest[platform][reportId] = structHash;
+        emit ReportAnchored(
+            platform, reportId, structHash, report.rowsRoot, supersedes, report.periodStart, report.periodEnd
+        );
+    }
+
+    /**
+     * @notice Returns the EIP-712 digest a platform signs for `report` on this chain and this registry.
+     * @param report The summary.
+     * @return The digest.
+     */
+    function hashReport(PlayReport calldata report) external view returns (bytes32) {
+        return _hashTypedDataV4(_reportStructHash(report));
+    }
+
+    // ---------------------------------------------------------------- settlement periods
+
+    /**
+     * @notice Commits a settlement period. Only a settler may call this, once per period id.
+     * @dev Opens the dispute window, which closes {disputeWindow} seconds from now.
+     * @param periodId The period.
+     * @param root Merkle root of the statement lines; not zero.
+     * @param token The payout token; not the zero address.
+     * @param total What the lines add up to, in token units; below 2**88.
+     * @param lineCount Number of lines.
+     * @param inputsHash Hash of the inputs the lines were computed from.
+     */
+    function commitPeriod(
+        bytes32 periodId,
+        bytes32 root,
+        address token,
+        uint256 total,
+        uint32 lineCount,
+        bytes32 inputsHash
+    ) external onlyRole(SETTLER_ROLE) {
+        PeriodRecord storage p = _periods[periodId];
+        if (p.root != 0) revert PeriodAlreadyCommitted(periodId);
+        if (root == 0) revert EmptyRoot();
+        if (token == address(0)) revert ZeroToken();
+        if (total > type(uint88).max) revert AmountTooLarge(total, type(uint88).max);
+        uint48 disputeEnds = SafeCast.toUint48(block.timestamp + disputeWindow);
+
+        p.root = root;
+        // casting to 'uint88' is safe because `total` was checked against type(uint88).max above
+        // forge-lint: disable-next-line(unsafe-typecast)
+        p.total = uint88(total);
+        p.disputeEnds = disputeEnds;
+        p.lineCount = lineCount;
+        p.inputsHash = inputsHash;
+        _ledgers[_ledgerKey(periodId, root)] = Ledger({token: token, unclaimed: 0, state: PeriodState.Committed});
+        emit PeriodCommitted(periodId, root, token, total, lineCount, inputsHash, disputeEnds);
+    }
+
+    /**
+     * @notice Opens a dispute against a committed period. Anyone may, until its dispute window closes. An open
+     * dispute keeps the period from becoming final until the settler resolves it.
+     * @param periodId The period.
+     * @param reason A hash or short code identifying the grounds.
+     * @return disputeId The id of the dispute, counted from zero per period.
+     */
+    function dispute(bytes32 periodId, bytes32 reason) external returns (uint256 disputeId) {
+        PeriodRecord storage p = _periods[periodId];
+        if (p.root == 0) revert PeriodNotCommitted(periodId);
+        // A period cannot be final before its window closes, so within the window it is committed.
+        if (block.timestamp >= p.disputeEnds) revert DisputeWindowClosed(periodId);
+
+        disputeId = p.disputeCount;
+        // casting to 'uint64' is safe because 2**64 disputes cannot be opened (each costs gas)
+        // forge-lint: disable-next-line(unsafe-typecast)
+        p.disputeCount = uint64(disputeId + 1);
+        p.openDisputes += 1;
+        _openDisputes[periodId].set(disputeId);
+        emit Disputed(periodId, disputeId, msg.sender, reason);
+    }
+
+    /**
+     * @notice Resolves an open dispute. Only a settler may call this.
+     * @param periodId The period.
+     * @param disputeId The dispute.
+     * @param resolution A hash or short code identifying the outcome.
+     */
+    function resolveDispute(bytes32 periodId, uint256 disputeId, bytes32 resolution) external onlyRole(SETTLER_ROLE) {
+        BitMaps.BitMap storage open = _openDisputes[periodId];
+        if (!open.get(disputeId)) revert NoSuchOpenDispute(periodId, disputeId);
+
+        open.unset(disputeId);
+        _periods[periodId].openDisputes -= 1;
+        emit DisputeResolved(periodId, disputeId, resolution);
+    }
+
+    /**
+     * @notice Makes a period final, so that its lines may be claimed. Anyone may, once the dispute window has closed
+     * and no dispute is open.
+     * @param periodId The period.
+     */
+    function finalise(bytes32 periodId) external {
+        (PeriodRecord storage p, Ledger storage ledger) = _committed(periodId);
+        if (ledger.state == PeriodState.Finalised) revert PeriodAlreadyFinalised(periodId);
+        uint48 disputeEnds = p.disputeEnds;
+        if (block.timestamp < disputeEnds) revert DisputeWindowOpen(periodId, disputeEnds);
+        uint256 open = p.openDisputes;
+        if (open != 0) revert DisputesOpen(periodId, open);
+
+        ledger.state = PeriodState.Finalised;
+        emit PeriodFinalised(periodId);
+    }
+
+    /**
+     * @notice Pays `amount` of the period's token from the caller into the period. Anyone may (normally the paying
+     * platform), at any time after the commitment, in one or several payments.
+     * @dev The caller must have approved this registry for `amount`. The period may receive at most its total: funded
+     * plus paid off-chain plus `amount` must not exceed it.
+     * @param periodId The period.
+     * @param amount The amount, in token units.
+     */
+    function fund(bytes32 periodId, uint256 amount) external nonReentrant {
+        (PeriodRecord storage p, Ledger storage ledger) = _committed(periodId);
+        uint256 funded = p.funded;
+        uint256 stillOwed = p.total - funded - p.paidOffChain;
+        if (amount > stillOwed) revert Overfunded(periodId, amount, stillOwed);
+
+        funded += amount;
+        // casting to 'uint88' is safe because amount <= stillOwed, so funded <= total < 2**88
+        // forge-lint: disable-next-line(unsafe-typecast)
+        p.funded = uint88(funded);
+        // casting to 'uint88' is safe because amount <= stillOwed <= total < 2**88, and unclaimed + amount <= funded
+        // forge-lint: disable-next-line(unsafe-typecast)
+        ledger.unclaimed += uint88(amount);
+        emit PeriodFunded(periodId, msg.sender, amount, funded);
+        IERC20(ledger.token).safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /**
+     * @notice Pays a line of a final period to its payee. Anyone may trigger it; the tokens always go to `payee`.
+     * @dev Checks, in order: the period is final ({PeriodNotFinalised}), the line is not settled
+     * ({LineAlreadySettled}), the proof holds ({InvalidProof}) and the period's unclaimed funding covers the amount
+     * ({InsufficientFunding}).
+     * @param periodId The period.
+     * @param index The line's index.
+     * @param payee The line's payee.
+     * @param workId The line's work.
+     * @param amount The line's amount, in token units.
+     * @param ruleVersion The settlement rule version the line was computed with.
+     * @param splitVersion The split version the line was computed with.
+     * @param proof The Merkle proof of the line.
+     */
+    function claim(
+        bytes32 periodId,
+        uint256 index,
+        address payee,
+        bytes32 workId,
+        uint256 amount,
+        uint32 ruleVersion,
+        uint32 splitVersion,
+        bytes32[] calldata proof
+    ) external nonReentrant {
+        bytes32 leaf = _leaf(index, payee, workId, amount, ruleVersion, splitVersion);
+        // Only the committed root leads to a written ledger; any other proof finds an empty one (see the contract's
+        // @dev note).
+        Ledger storage ledger = _ledgers[_ledgerKey(periodId, MerkleProof.processProofCalldata(proof, leaf))];
+        if (ledger.state != PeriodState.Finalised) _revertUnclaimable(periodId, index);
+        _settle(periodId, index);
+        uint256 unclaimed = ledger.unclaimed;
+        if (amount > unclaimed) revert InsufficientFunding(periodId, amount, unclaimed);
+
+        // casting to 'uint88' is safe because amount <= unclaimed, which is a uint88
+        // forge-lint: disable-next-line(unsafe-typecast)
+        ledger.unclaimed = uint88(unclaimed - amount);
+        emit LineClaimed(periodId, index, payee, amount);
+        IERC20(ledger.token).safeTransfer(payee, amount);
+    }
+
+    /**
+     * @notice Records that a line of a committed or final period was paid to its payee off-chain (for example by bank
+     * transfer). Only the payee itself may. The line is settled and can no longer be claimed, and the period needs
+     * that much less funding.
+     * @dev Fails with {Overfunded} when the period's funding already covers the line: its payee should claim it.
+     * @param periodId The period.
+     * @param index The line's index.
+     * @param payee The line's payee; must be the caller.
+     * @param workId The line's work.
+     * @param amount The line's amount, in token units.
+     * @param ruleVersion The settlement rule version the line was computed with.
+     * @param splitVersion The split version the line was computed with.
+     * @param proof The Merkle proof of the line.
+     * @param paymentRef A reference to the off-chain payment.
+     */
+    function markPaidOffChain(
+        bytes32 periodId,
+        uint256 index,
+        address payee,
+        bytes32 workId,
+        uint256 amount,
+        uint32 ruleVersion,
+        uint32 splitVersion,
+        bytes32[] calldata proof,
+        bytes32 paymentRef
+    ) external {
+        if (msg.sender != payee) revert NotPayee(payee);
+        PeriodRecord storage p = _periods[periodId];
+        bytes32 root = p.root;
+        if (root == 0) revert PeriodNotCommitted(periodId);
+        _settle(periodId, index);
+        if (!MerkleProof.verifyCalldata(proof, root, _leaf(index, payee, workId, amount, ruleVersion, splitVersion))) {
+            revert InvalidProof();
+        }
+        _addPaidOffChain(p, periodId, amount);
+        emit LinePaidOffChain(periodId, index, payee, amount, paymentRef);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /**
+     * @notice Returns whether a line has been claimed or recorded as paid off-chain.
+     * @param periodId The period.
+     * @param index The line.
+     * @return True if settled.
+     */
+    function isLineSettled(bytes32 periodId, uint256 index) public view returns (bool) {
+        return _settled[periodId][index >> 8] & (uint256(1) << (index & 0xff)) != 0;
+    }
+
+    /**
+     * @notice Returns whether a line is in a committed period's Merkle tree. Says nothing about whether it is settled.
+     * @param periodId The period.
+     * @param index The line's index.
+     * @param payee The line's payee.
+     * @param workId The line's work.
+     * @param amount The line's amount.
+     * @param ruleVersion The settlement rule version.
+     * @param splitVersion The split version.
+     * @param proof The Merkle proof of the line.
+     * @return True if the proof holds against the committed root; false if it does not or the period is unknown.
+     */
+    function verifyLine(
+        bytes32 periodId,
+        uint256 index,
+        address payee,
+        bytes32 workId,
+        uint256 amount,
+        uint32 ruleVersion,
+        uint32 splitVersion,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        bytes32 root = _periods[periodId].root;
+        return root != 0
+            && MerkleProof.verifyCalldata(proof, root, _leaf(index, payee, workId, amount, ruleVersion, splitVersion));
+    }
+
+    /**
+     * @notice Returns a settlement period; all fields are zero for a period never committed.
+     * @param periodId The period.
+     * @return The period.
+     */
+    function period(bytes32 periodId) external view returns (Period memory) {
+        PeriodRecord storage p = _periods[periodId];
+        bytes32 root = p.root;
+        Ledger storage ledger = _ledgers[_ledgerKey(periodId, root)];
+        return Period({
+            root: root,
+            token: ledger.token,
+            state: ledger.state,
+            total: p.total,
+            funded: p.funded,
+            paidOffChain: p.paidOffChain,
+            claimed: p.funded - ledger.unclaimed,
+            lineCount: p.lineCount,
+            disputeEnds: p.disputeEnds,
+            openDisputes: p.openDisputes,
+            inputsHash: p.inputsHash
+        });
+    }
+
+    /**
+     * @notice Returns how many disputes have been opened against a period; their ids are `0..disputeCount - 1`.
+     * @param periodId The period.
+     * @return The number of disputes, open or resolved.
+     */
+    function disputeCount(bytes32 periodId) external view returns (uint256) {
+        return _periods[periodId].disputeCount;
+    }
+
+    /**
+     * @notice Returns whether a dispute is open.
+     * @param periodId The period.
+     * @param disputeId The dispute.
+     * @return True if opened and not yet resolved.
+     */
+    function isDisputeOpen(bytes32 periodId, uint256 disputeId) external view returns (bool) {
+        return _openDisputes[periodId].get(disputeId);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /// @dev Returns a committed period and its ledger, reverting with {PeriodNotCommitted} if there is none.
+    function _committed(bytes32 periodId) private view returns (PeriodRecord storage p, Ledger storage ledger) {
+        p = _periods[periodId];
+        bytes32 root = p.root;
+        if (root == 0) revert PeriodNotCommitted(periodId);
+        ledger = _ledgers[_ledgerKey(periodId, root)];
+    }
+
+    /**
+     * @dev Marks a line settled, reverting with {LineAlreadySettled} if it already was. Callers revert on any later
+     * failed check, which undoes the mark.
+     */
+    function _settle(bytes32 periodId, uint256 index) private {
+        mapping(uint256 => uint256) storage settled = _settled[periodId];
+        uint256 wordIndex = index >> 8;
+        uint256 word = settled[wordIndex];
+        uint256 mask = uint256(1) << (index & 0xff);
+        if (word & mask != 0) revert LineAlreadySettled(periodId, index);
+        settled[wordIndex] = word | mask;
+    }
+
+    /// @dev Adds `amount` to what a period records as paid off-chain, reverting with {Overfunded} past its total.
+    function _addPaidOffChain(PeriodRecord storage p, bytes32 periodId, uint256 amount) private {
+        uint256 paidOffChain = p.paidOffChain;
+        uint256 stillOwed = p.total - p.funded - paidOffChain;
+        if (amount > stillOwed) revert Overfunded(periodId, amount, stillOwed);
+        // casting to 'uint88' is safe because amount <= stillOwed, so paidOffChain + amount <= total < 2**88
+        // forge-lint: disable-next-line(unsafe-typecast)
+        p.paidOffChain = uint88(paidOffChain + amount);
+    }
+
+    /**
+     * @dev Reverts with the reason a claim failed when its proof did not lead to a final ledger: the period is not
+     * final, or else the line is already settled, or else the proof is wrong.
+     */
+    function _revertUnclaimable(bytes32 periodId, uint256 index) private view {
+        bytes32 root = _periods[periodId].root;
+        if (root == 0 || _ledgers[_ledgerKey(periodId, root)].state != PeriodState.Finalised) {
+            revert PeriodNotFinalised(periodId);
+        }
+        if (isLineSettled(periodId, index)) revert LineAlreadySettled(periodId, index);
+        revert InvalidProof();
+    }
+
+    /**
+     * @dev The key of a period's ledger: `keccak256(periodId ‖ root)`. Binding the root into the key lets a claim find
+     * the ledger from the root its proof produces; binding the period id keeps two periods with the same root apart.
+     */
+    function _ledgerKey(bytes32 periodId, bytes32 root) private pure returns (bytes32) {
+        return Hashes.efficientKeccak256(periodId, root);
+    }
+
+    /**
+     * @dev The leaf of a statement line, as OpenZeppelin's `StandardMerkleTree` computes it: the keccak256 of the
+     * keccak256 of the ABI-encoded values. Hashing twice keeps a 64-byte inner node from passing as a leaf.
+     */
+    function _leaf(
+        uint256 index,
+        address payee,
+        bytes32 workId,
+        uint256 amount,
+        uint32 ruleVersion,
+        uint32 splitVersion
+    ) private pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(index, payee, workId, amount, ruleVersion, splitVersion))));
+    }
+
+    /// @dev The EIP-712 struct hash of a report; the string is hashed as EIP-712 requires.
+    function _reportStructHash(PlayReport calldata r) private pure returns (bytes32) {
+        return keccak256(
+            bytes.concat(
+                abi.encode(
+                    PLAY_REPORT_TYPEHASH,
+                    r.platform,
+                    r.reportId,
+                    r.periodStart,
+                    r.periodEnd,
+                    keccak256(bytes(r.currency)),
+                    r.rowCount
+                ),
+                abi.encode(r.plays, r.validPlays, r.watchMinutes, r.adRevenue, r.rowsRoot, r.supersedes)
+            )
+        );
+    }
+}

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
+import {BaseTest} from "./utils/BaseTest.sol";
+import {ReferenceMerkleDistributor} from "./utils/ReferenceMerkleDistributor.sol";
+import {SettlementRegistry} from "../src/SettlementRegistry.sol";
+import {TestStablecoin} from "../src/TestStablecoin.sol";
+
+/**
+ * @title SettlementGasBenchmark
+ * @notice Measures the gas of single {SettlementRegistry} calls and of a claim on a Uniswap-style
+ * {ReferenceMerkleDistributor}, and reports each figure as a `log_named_uint` event, read by
+ * `scripts/bench-settlement-gas`. As in `GasBenchmark`, every figure is the `gasleft()` difference around one call
+ * from this contract: it includes the call overhead (cold account access, argument copying) and excludes the 21,000
+ * transaction base cost and calldata cost. Each test runs in its own transaction after `setUp`, so every storage slot
+ * it touches starts cold.
+ *
+ * Claims are measured under the same conditions for the registry and the reference: the same token, the same amount,
+ * the first claim in a fresh bitmap word, a payer whose balance stays non-zero, and a payee holding no tokens (or, in
+ * the `_payee_holds_tokens` variants, already holding some).
+ *
+ * Proofs of depth `ceil(log2 n)` for a tree of `n` lines are built by folding the leaf with arbitrary sibling hashes
+ * (sorted-pair hashing) and committing the resulting root. A proof's gas depends only on its length, not on the
+ * sibling values, so this costs exactly what a proof in a real tree of `n` leaves costs.
+ */
+contract SettlementGasBenchmark is BaseTest {
+    /// @notice A named measurement, printed by the test runner at verbosity 2 and above.
+    event log_named_uint(string key, uint256 val);
+
+    TestStablecoin internal token;
+    SettlementRegistry internal registry;
+
+    uint256 internal constant PLATFORM_KEY = 0xBE7C4;
+    address internal platform;
+    address internal settler = makeAddr("settler");
+
+    uint64 internal constant T0 = 1_700_000_000;
+    uint64 internal constant WINDOW = 3 days;
+    uint256 internal constant AMOUNT = 1_234_567; // 12,345.67 yuan, in fen
+    uint256 internal constant PERIOD_TOTAL = 100_000_000;
+    bytes32 internal constant WORK = keccak256("work");
+    bytes32 internal constant INPUTS = keccak256("inputs");
+    bytes32 internal constant FINALISE_PERIOD = keccak256("period to finalise");
+    bytes32 internal constant FUND_PERIOD = keccak256("period to fund");
+
+    /// @dev The three tree sizes measured.
+    uint256[3] internal sizes = [uint256(10), 1000, 100_000];
+
+    /// @dev Reference distributors by tree size and payee variant (0: payee without tokens, 1: with tokens).
+    mapping(uint256 n => mapping(uint256 variant => ReferenceMerkleDistributor)) internal distributors;
+
+    function setUp() public {
+        vm.warp(T0);
+        platform = vm.addr(PLATFORM_KEY);
+        token = new TestStablecoin(address(this));
+        registry = new SettlementRegistry(address(this), settler, WINDOW);
+        token.mint(platform, 100 * PERIOD_TOTAL);
+        vm.prank(platform);
+        token.approve(address(registry), type(uint256).max);
+
+        vm.startPrank(settler);
+        registry.commitPeriod(FINALISE_PERIOD, keccak256("root"), address(token), PERIOD_TOTAL, 1000, INPUTS);
+        registry.commitPeriod(FUND_PERIOD, keccak256("root"), address(token), PERIOD_TOTAL, 1000, INPUTS);
+        vm.stopPrank();
+
+        for (uint256 s; s < sizes.length; ++s) {
+            uint256 n = sizes[s];
+            for (uint256 variant; variant < 2; ++variant) {
+                // Ours: a committed, fully funded, soon final period whose line n - 1 pays `payee(n, variant, 0)`.
+                (bytes32 root,) = _folded(_leaf(n, variant), _depth(n), variant);
+                vm.prank(settler);
+                registry.commitPeriod(_periodId(n, variant), root, address(token), PERIOD_TOTAL, toUint32(n), INPUTS);
+                vm.prank(platform);
+                registry.fund(_periodId(n, variant), PERIOD_TOTAL);
+
+                // The reference: a distributor holding the same funds, whose line n - 1 pays `payee(n, variant, 1)`.
+                (bytes32 refRoot,) = _folded(_referenceLeaf(n, variant), _depth(n), variant);
+                ReferenceMerkleDistributor distributor = new ReferenceMerkleDistributor(address(token), refRoot);
+                distributors[n][variant] = distributor;
+                token.mint(address(distributor), PERIOD_TOTAL);
+
+                if (variant == 1) {
+                    token.mint(payee(n, variant, 0), 1);
+                    token.mint(payee(n, variant, 1), 1);
+                }
+            }
+        }
+
+        vm.warp(T0 + WINDOW);
+        for (uint256 s; s < sizes.length; ++s) {
+            registry.finalise(_periodId(sizes[s], 0));
+            registry.finalise(_periodId(sizes[s], 1));
+        }
+    }
+
+    // ---------------------------------------------------------------- lines and proofs
+
+    /// @dev ceil(log2 n).
+    function _depth(uint256 n) internal pure returns (uint256 depth) {
+        while ((uint256(1) << depth) < n) ++depth;
+    }
+
+    function _periodId(uint256 n, uint256 variant) internal pure returns (bytes32) {
+        return keccak256(abi.encode("benchmark period", n, variant));
+    }
+
+    /// @dev A fresh payee per size, variant and contract (0: registry, 1: reference).
+    function payee(uint256 n, uint256 variant, uint256 which) internal pure returns (address) {
+        return address(uint160(uint256(keccak256(abi.encode("payee", n, variant, which)))));
+    }
+
+    /// @dev The registry's leaf for line `n - 1`, as `StandardMerkleTree` hashes it.
+    function _leaf(uint256 n, uint256 variant) internal pure returns (bytes32) {
+        return
+            keccak256(
+                bytes.concat(keccak256(abi.encode(n - 1, payee(n, variant, 0), WORK, AMOUNT, uint32(1), uint32(1))))
+            );
+    }
+
+    /// @dev The reference's leaf for line `n - 1`, as Uniswap's merkle-distributor hashes it.
+    function _referenceLeaf(uint256 n, uint256 variant) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(n - 1, payee(n, variant, 1), AMOUNT));
+    }
+
+    /// @dev Folds `leaf` with `depth` arbitrary siblings; returns the root and the proof.
+    function _folded(bytes32 leaf, uint256 depth, uint256 salt)
+        internal
+        pure
+        returns (bytes32 root, bytes32[] memory proof)
+    {
+        proof = new bytes32[](depth);
+        root = leaf;
+        for (uint256 i; i < depth; ++i) {
+            proof[i] = keccak256(abi.encode("sibling", salt, i));
+            root = Hashes.commutativeKeccak256(root, proof[i]);
+        }
+    }
+
+    // ---------------------------------------------------------------- measurements
+    // Targets and arguments are loaded into locals first, so that only the call itself is measured.
+
+    function _commit(uint256 n) internal returns (uint256 gasUsed) {
+        SettlementRegistry target = registry;
+        bytes32 periodId = keccak256(abi.encode("fresh period", n));
+        bytes32 root = keccak256(abi.encode("fresh root", n));
+        address payout = address(token);
+        uint32 lineCount = toUint32(n);
+        vm.prank(settler);
+        uint256 before = gasleft();
+        target.commitPeriod(periodId, root, payout, PERIOD_TOTAL, lineCount, INPUTS);
+        gasUsed = before - gasleft();
+        require(registry.period(periodId).lineCount == n, "committed");
+    }
+
+    function _claim(uint256 n, uint256 variant) internal returns (uint256 gasUsed) {
+        SettlementRegistry target = registry;
+        bytes32 periodId = _periodId(n, variant);
+        address to = payee(n, variant, 0);
+        (, bytes32[] memory proof) = _folded(_leaf(n, variant), _depth(n), variant);
+        uint256 index = n - 1;
+        uint256 before = gasleft();
+        target.claim(periodId, index, to, WORK, AMOUNT, 1, 1, proof);
+        gasUsed = before - gasleft();
+        require(registry.isLineSettled(periodId, index), "claimed");
+        require(token.balanceOf(to) == AMOUNT + variant, "paid");
+    }
+
+    function _referenceClaim(uint256 n, uint256 variant) internal returns (uint256 gasUsed) {
+        ReferenceMerkleDistributor target = distributors[n][variant];
+        address to = payee(n, variant, 1);
+        (, bytes32[] memory proof) = _folded(_referenceLeaf(n, variant), _depth(n), variant);
+        uint256 index = n - 1;
+        uint256 before = gasleft();
+        target.claim(index, to, AMOUNT, proof);
+        gasUsed = before - gasleft();
+        require(target.isClaimed(index), "claimed");
+        require(token.balanceOf(to) == AMOUNT + variant, "paid");
+    }
+
+    // ---------------------------------------------------------------- benchmarks
+
+    function test_gas_commit_10_lines() public {
+        emit log_named_uint("commit_10_lines", _commit(10));
+    }
+
+    function test_gas_commit_1000_lines() public {
+        emit log_named_uint("commit_1000_lines", _commit(1000));
+    }
+
+    function test_gas_commit_100000_lines() public {
+        emit log_named_uint("commit_100000_lines", _commit(100_000));
+    }
+
+    function test_gas_claim_10_lines() public {
+        emit log_named_uint("claim_10_lines", _claim(10, 0));
+    }
+
+    function test_gas_claim_1000_lines() public {
+        emit log_named_uint("claim_1000_lines", _claim(1000, 0));
+    }
+
+    function test_gas_claim_100000_lines() public {
+        emit log_named_uint("claim_100000_lines", _claim(100_000, 0));
+    }
+
+    function test_gas_reference_claim_10_lines() public {
+        emit log_named_uint("reference_claim_10_lines", _referenceClaim(10, 0));
+    }
+
+    function test_gas_reference_claim_1000_lines() public {
+        emit log_named_uint("reference_claim_1000_lines", _referenceClaim(1000, 0));
+    }
+
+    function test_gas_reference_claim_100000_lines() public {
+        emit log_named_uint("reference_claim_100000_lines", _referenceClaim(100_000, 0));
+    }
+
+    function test_gas_claim_10_lines_payee_holds_tokens() public {
+        emit log_named_uint("claim_10_lines_payee_holds_tokens", _claim(10, 1));
+    }
+
+    function test_gas_claim_1000_lines_payee_holds_tokens() public {
+        emit log_named_uint("claim_1000_lines_payee_holds_tokens", _claim(1000, 1));
+    }
+
+    function test_gas_claim_100000_lines_payee_holds_tokens() public {
+        emit log_named_uint("claim_100000_lines_payee_holds_tokens", _claim(100_000, 1));
+    }
+
+    function test_gas_reference_claim_10_lines_payee_holds_tokens() public {
+        emit log_named_uint("reference_claim_10_lines_payee_holds_tokens", _referenceClaim(10, 1));
+    }
+
+    function test_gas_reference_claim_1000_lines_payee_holds_tokens() public {
+        emit log_named_uint("reference_claim_1000_lines_payee_holds_tokens", _referenceClaim(1000, 1));
+    }
+
+    function test_gas_reference_claim_100000_lines_payee_holds_tokens() public {
+        emit log_named_uint("reference_claim_100000_lines_payee_holds_tokens", _referenceClaim(100_000, 1));
+    }
+
+    function test_gas_anchor_report() public {
+        SettlementRegistry target = registry;
+        SettlementRegistry.PlayReport memory report = SettlementRegistry.PlayReport({
+            platform: platform,
+            reportId: keccak256("report"),
+            periodStart: T0 - 30 days,
+            periodEnd: T0,
+            currency: "CNY",
+            rowCount: 120_000,
+            plays: 9_000_000,
+            validPlays: 8_500_000,
+            watchMinutes: 310_000_000,
+            adRevenue: 4_500_000_000,
+            rowsRoot: keccak256("rows"),
+            supersedes: 0
+        });
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(PLATFORM_KEY, registry.hashReport(report));
+        bytes memory signature = abi.encodePacked(r, s, v);
+        vm.prank(settler);
+        uint256 before = gasleft();
+        target.anchorReport(report, signature);
+        uint256 gasUsed = before - gasleft();
+        emit log_named_uint("anchor_report", gasUsed);
+        require(registry.reportDigest(platform, keccak256("report")) != 0, "anchored");
+    }
+
+    /// @dev The first payment into a period, by the platform, while the registry already holds other periods' funds.
+    function test_gas_fund() public {
+        SettlementRegistry target = registry;
+        bytes32 periodId = FUND_PERIOD;
+        vm.prank(platform);
+        uint256 before = gasleft();
+        target.fund(periodId, PERIOD_TOTAL);
+        uint256 gasUsed = before - gasleft();
+        emit log_named_uint("fund", gasUsed);
+        require(registry.period(periodId).funded == PERIOD_TOTAL, "funded");
+    }
+
+    function test_gas_finalise() public {
+        SettlementRegistry target = registry;
+        bytes32 periodId = FINALISE_PERIOD;
+        uint256 before = gasleft();
+        target.finalise(periodId);
+        uint256 gasUsed = before - gasleft();
+        emit log_named_uint("finalise", gasUsed);
+        require(registry.period(periodId).state == SettlementRegistry.PeriodState.Finalised, "final");
+    }
+}

@@ -1,0 +1,1085 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {BaseTest} from "./utils/BaseTest.sol";
+import {StatementTree} from "./utils/StatementTree.sol";
+import {ReentrantToken} from "./utils/ReentrantToken.sol";
+import {ERC1271Wallet} from "./utils/ERC1271Wallet.sol";
+import {SettlementRegistry} from "../src/SettlementRegistry.sol";
+import {TestStablecoin} from "../src/TestStablecoin.sol";
+
+/// @dev Shared fixture: a registry, a test stablecoin, a paying platform and a five-line statement tree.
+abstract contract SettlementFixture is BaseTest {
+    SettlementRegistry internal registry;
+    TestStablecoin internal token;
+
+    uint256 internal constant PLATFORM_KEY = 0xA11CE5EC12E7;
+    uint256 internal constant OTHER_KEY = 0xB0B5EC12E7;
+    address internal platform;
+
+    address internal admin = makeAddr("admin");
+    address internal settler = makeAddr("settler");
+    address internal stranger = makeAddr("stranger");
+
+    // The payees of the statement lines; the same lines as the @openzeppelin/merkle-tree vector below.
+    address internal constant ALICE = address(0xA11C);
+    address internal constant BOB = address(0xB0B0);
+    address internal constant CAROL = address(0xC4A1);
+    address internal constant DAVE = address(0xD00D);
+    bytes32 internal constant WORK_A = 0x1111111111111111111111111111111111111111111111111111111111111111;
+    bytes32 internal constant WORK_B = 0x2222222222222222222222222222222222222222222222222222222222222222;
+    bytes32 internal constant WORK_C = 0x3333333333333333333333333333333333333333333333333333333333333333;
+    uint256 internal constant TOTAL = 300_001;
+    uint32 internal constant LINE_COUNT = 5;
+
+    /// @dev Root of the five lines as computed by `StandardMerkleTree.of(lines, types)` of OpenZeppelin merkle-tree (JS).
+    bytes32 internal constant OZ_JS_ROOT = 0x9bdf36a82a36366b6d46682d550f4587e8661e71279179f0d00df0e1224c23ff;
+
+    uint64 internal constant T0 = 1_700_000_000;
+    uint64 internal constant WINDOW = 3 days;
+    bytes32 internal constant PERIOD = keccak256("2026-10 platform A");
+    bytes32 internal constant OTHER_PERIOD = keccak256("2026-11 platform A");
+    bytes32 internal constant INPUTS = keccak256("inputs");
+
+    StatementTree.Line[] internal lines;
+    bytes32[] internal tree;
+
+    function setUp() public virtual {
+        vm.warp(T0);
+        platform = vm.addr(PLATFORM_KEY);
+        registry = new SettlementRegistry(admin, settler, WINDOW);
+        token = new TestStablecoin(address(this));
+        token.mint(platform, 10 * TOTAL);
+        vm.prank(platform);
+        token.approve(address(registry), type(uint256).max);
+
+        lines.push(StatementTree.Line(0, ALICE, WORK_A, 150_000, 1, 1));
+        lines.push(StatementTree.Line(1, BOB, WORK_A, 50_000, 1, 1));
+        lines.push(StatementTree.Line(2, ALICE, WORK_B, 7, 2, 3));
+        lines.push(StatementTree.Line(3, CAROL, WORK_B, 99_993, 2, 3));
+        lines.push(StatementTree.Line(4, DAVE, WORK_C, 1, 4, 5));
+        tree = StatementTree.build(lines);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    function _root() internal view returns (bytes32) {
+        return tree[0];
+    }
+
+    function _proof(uint256 i) internal view returns (bytes32[] memory) {
+        return StatementTree.proof(tree, lines[i]);
+    }
+
+    function _commit(bytes32 periodId) internal {
+        vm.prank(settler);
+        registry.commitPeriod(periodId, _root(), address(token), TOTAL, LINE_COUNT, INPUTS);
+    }
+
+    function _fund(bytes32 periodId, uint256 amount) internal {
+        vm.prank(platform);
+        registry.fund(periodId, amount);
+    }
+
+    function _finalise(bytes32 periodId) internal {
+        vm.warp(registry.period(periodId).disputeEnds);
+        registry.finalise(periodId);
+    }
+
+    /// @dev Commits, fully funds and finalises `periodId`.
+    function _ready(bytes32 periodId) internal {
+        _commit(periodId);
+        _fund(periodId, TOTAL);
+        _finalise(periodId);
+    }
+
+    function _claim(bytes32 periodId, uint256 i) internal {
+        StatementTree.Line storage l = lines[i];
+        bytes32[] memory proof = _proof(i);
+        vm.prank(stranger);
+        registry.claim(periodId, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof);
+    }
+
+    function _markPaid(bytes32 periodId, uint256 i, bytes32 paymentRef) internal {
+        StatementTree.Line storage l = lines[i];
+        bytes32[] memory proof = _proof(i);
+        vm.prank(l.payee);
+        registry.markPaidOffChain(
+            periodId, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, paymentRef
+        );
+    }
+
+    function _err(bytes4 selector, bytes32 periodId) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(selector, periodId);
+    }
+}
+
+contract SettlementRegistryTest is SettlementFixture {
+    // ---------------------------------------------------------------- play report helpers
+
+    bytes32 internal constant REPORT = keccak256("report-2026-10");
+    bytes32 internal constant CORRECTION = keccak256("report-2026-10-correction");
+    bytes32 internal constant EIP712_DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+
+    function _report(address who, bytes32 reportId, bytes32 supersedes)
+        internal
+        pure
+        returns (SettlementRegistry.PlayReport memory)
+    {
+        return SettlementRegistry.PlayReport({
+            platform: who,
+            reportId: reportId,
+            periodStart: T0 - 30 days,
+            periodEnd: T0,
+            currency: "CNY",
+            rowCount: 3,
+            plays: 1000,
+            validPlays: 900,
+            watchMinutes: 45_000,
+            adRevenue: 123_456,
+            rowsRoot: keccak256("rows"),
+            supersedes: supersedes
+        });
+    }
+
+    function _sign(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v);
+    }
+
+    function _signed(SettlementRegistry.PlayReport memory report) internal view returns (bytes memory) {
+        return _sign(PLATFORM_KEY, registry.hashReport(report));
+    }
+
+    function _anchor(SettlementRegistry.PlayReport memory report, bytes memory signature) internal {
+        vm.prank(settler);
+        registry.anchorReport(report, signature);
+    }
+
+    /// @dev The EIP-712 struct hash of a report, written out independently of the contract.
+    function _structHash(SettlementRegistry.PlayReport memory r) internal pure returns (bytes32) {
+        bytes memory head = abi.encode(
+            keccak256(
+                "PlayReport(address platform,bytes32 reportId,uint64 periodStart,uint64 periodEnd,string currency,"
+                "uint256 rowCount,uint256 plays,uint256 validPlays,uint256 watchMinutes,uint256 adRevenue,"
+                "bytes32 rowsRoot,bytes32 supersedes)"
+            ),
+            r.platform,
+            r.reportId,
+            r.periodStart,
+            r.periodEnd,
+            keccak256(bytes(r.currency))
+        );
+        bytes memory tail =
+            abi.encode(r.rowCount, r.plays, r.validPlays, r.watchMinutes, r.adRevenue, r.rowsRoot, r.supersedes);
+        return keccak256(bytes.concat(head, tail));
+    }
+
+    function _domainSeparator(uint256 chainId, address verifyingContract) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(EIP712_DOMAIN_TYPEHASH, keccak256("ReelLedger"), keccak256("1"), chainId, verifyingContract)
+        );
+    }
+
+    // ---------------------------------------------------------------- constructor and constants
+
+    function test_Constructor_GrantsRolesAndSetsWindow() public view {
+        assertTrue(registry.hasRole(registry.DEFAULT_ADMIN_ROLE(), admin), "admin role");
+        assertTrue(registry.hasRole(registry.SETTLER_ROLE(), settler), "settler role");
+        assertFalse(registry.hasRole(registry.SETTLER_ROLE(), admin), "admin is not a settler");
+        assertEq(registry.SETTLER_ROLE(), keccak256("SETTLER_ROLE"), "role id");
+        assertEq(registry.disputeWindow(), WINDOW, "dispute window");
+    }
+
+    function test_Eip712Domain_IsReelLedgerVersion1() public view {
+        (, string memory name, string memory version, uint256 chainId, address verifyingContract,,) =
+            registry.eip712Domain();
+        assertEq(keccak256(bytes(name)), keccak256("ReelLedger"), "name");
+        assertEq(keccak256(bytes(version)), keccak256("1"), "version");
+        assertEq(chainId, block.chainid, "chain id");
+        assertEq(verifyingContract, address(registry), "verifying contract");
+    }
+
+    function test_PlayReportTypehash_IsTheAgreedTypeString() public view {
+        assertEq(
+            registry.PLAY_REPORT_TYPEHASH(),
+            keccak256(
+                "PlayReport(address platform,bytes32 reportId,uint64 periodStart,uint64 periodEnd,string currency,"
+                "uint256 rowCount,uint256 plays,uint256 validPlays,uint256 watchMinutes,uint256 adRevenue,"
+                "bytes32 rowsRoot,bytes32 supersedes)"
+            ),
+            "type hash"
+        );
+    }
+
+    // ---------------------------------------------------------------- hashReport
+
+    function test_HashReport_IsTheEip712DigestOfTheReport() public view {
+        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        bytes32 expected = keccak256(
+            abi.encodePacked("\x19\x01", _domainSeparator(block.chainid, address(registry)), _structHash(report))
+        );
+        assertEq(registry.hashReport(report), expected, "digest");
+    }
+
+    /// @dev The digest written out above agrees with eth-account's `encode_typed_data` (the Python signer), computed
+    /// for chain 31337, verifying contract 0x…dEaD and platform 0x…1A7F.
+    function test_HashReport_MatchesEthAccountVector() public pure {
+        SettlementRegistry.PlayReport memory report = _report(address(0x1A7F), REPORT, 0);
+        bytes32 domainSeparator = _domainSeparator(31_337, address(0xdEaD));
+        bytes32 structHash = _structHash(report);
+        assertEq(
+            domainSeparator, 0xefc51d460895343d5bc65cfb233b0ba0ef6ca21e6e9c5fb641627498305d74e4, "domain separator"
+        );
+        assertEq(structHash, 0xf4ec4560df9720bc370cd10f8cde6e0ef4bb433dee3eaa81b1382b1c6e0b597a, "struct hash");
+        assertEq(
+            keccak256(abi.encodePacked("\x19\x01", domainSeparator, structHash)),
+            0x803b0ba9492f1242e764390a247763411dcd860759e1fa0dace372e7bca60235,
+            "digest"
+        );
+    }
+
+    // ---------------------------------------------------------------- anchorReport
+
+    function test_AnchorReport_StoresStructHash() public {
+        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        _anchor(report, _signed(report));
+        assertEq(registry.reportDigest(platform, REPORT), _structHash(report), "struct hash stored");
+    }
+
+    function test_AnchorReport_EmitsReportAnchored() public {
+        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        bytes memory signature = _signed(report);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit SettlementRegistry.ReportAnchored(
+            platform, REPORT, _structHash(report), keccak256("rows"), bytes32(0), T0 - 30 days, T0
+        );
+        _anchor(report, signature);
+    }
+
+    function test_AnchorReport_AcceptsCorrectionOfAnchoredReport() public {
+        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        _anchor(report, _signed(report));
+        SettlementRegistry.PlayReport memory correction = _report(platform, CORRECTION, REPORT);
+        correction.plays = 1001;
+        _anchor(correction, _signed(correction));
+        assertEq(registry.reportDigest(platform, CORRECTION), _structHash(correction), "correction stored");
+        assertEq(registry.reportDigest(platform, REPORT), _structHash(report), "original kept");
+    }
+
+    function test_AnchorReport_SameReportIdForAnotherPlatform() public {
+        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        _anchor(report, _signed(report));
+        SettlementRegistry.PlayReport memory other = _report(vm.addr(OTHER_KEY), REPORT, 0);
+        _anchor(other, _sign(OTHER_KEY, registry.hashReport(other)));
+        assertEq(registry.reportDigest(vm.addr(OTHER_KEY), REPORT), _structHash(other), "other platform's report");
+    }
+
+    function test_AnchorReport_AcceptsErc1271Platform() public {
+        ERC1271Wallet wallet = new ERC1271Wallet(platform);
+        SettlementRegistry.PlayReport memory report = _report(address(wallet), REPORT, 0);
+        _anchor(report, _signed(report));
+        assertEq(registry.reportDigest(address(wallet), REPORT), _structHash(report), "contract platform's report");
+    }
+
+    function test_AnchorReport_Revert_WhenErc1271PlatformRejects() public {
+        ERC1271Wallet wallet = new ERC1271Wallet(platform);
+        SettlementRegistry.PlayReport memory report = _report(address(wallet), REPORT, 0);
+        bytes memory signature = _sign(OTHER_KEY, registry.hashReport(report));
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidReportSignature.selector, address(wallet)));
+        _anchor(report, signature);
+    }
+
+    function test_AnchorReport_Revert_WhenSignedByAnotherKey() public {
+        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        bytes memory signature = _sign(OTHER_KEY, registry.hashReport(report));
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidReportSignature.selector, platform));
+        _anchor(report, signature);
+    }
+
+    function test_AnchorReport_Revert_WhenReportChangedAfterSigning() public {
+        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        bytes memory signature = _signed(report);
+        report.validPlays += 1;
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidReportSignature.selector, platform));
+        _anchor(report, signature);
+    }
+
+    function test_AnchorReport_Revert_WhenSignedForAnotherRegistry() public {
+        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        bytes32 foreignDigest =
+            keccak256(abi.encodePacked("\x19\x01", _domainSeparator(block.chainid, stranger), _structHash(report)));
+        bytes memory signature = _sign(PLATFORM_KEY, foreignDigest);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidReportSignature.selector, platform));
+        _anchor(report, signature);
+    }
+
+    function test_AnchorReport_Revert_WhenSignatureMalformed() public {
+        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidReportSignature.selector, platform));
+        _anchor(report, hex"deadbeef");
+    }
+
+    function test_AnchorReport_Revert_WhenAlreadyAnchored() public {
+        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        bytes memory signature = _signed(report);
+        _anchor(report, signature);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.ReportAlreadyAnchored.selector, platform, REPORT));
+        _anchor(report, signature);
+    }
+
+    function test_AnchorReport_Revert_WhenSupersededReportUnknown() public {
+        SettlementRegistry.PlayReport memory correction = _report(platform, CORRECTION, REPORT);
+        bytes memory signature = _signed(correction);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.SupersededReportUnknown.selector, platform, REPORT));
+        _anchor(correction, signature);
+    }
+
+    function test_AnchorReport_Revert_WhenSupersededReportIsAnotherPlatforms() public {
+        SettlementRegistry.PlayReport memory other = _report(vm.addr(OTHER_KEY), REPORT, 0);
+        _anchor(other, _sign(OTHER_KEY, registry.hashReport(other)));
+        SettlementRegistry.PlayReport memory correction = _report(platform, CORRECTION, REPORT);
+        bytes memory signature = _signed(correction);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.SupersededReportUnknown.selector, platform, REPORT));
+        _anchor(correction, signature);
+    }
+
+    function test_AnchorReport_Revert_WhenPeriodEmpty() public {
+        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        report.periodEnd = report.periodStart;
+        bytes memory signature = _signed(report);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidPeriod.selector));
+        _anchor(report, signature);
+    }
+
+    function test_AnchorReport_Revert_WhenPeriodReversed() public {
+        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        report.periodEnd = report.periodStart - 1;
+        bytes memory signature = _signed(report);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidPeriod.selector));
+        _anchor(report, signature);
+    }
+
+    function test_AnchorReport_Revert_WhenNotSettler() public {
+        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        bytes memory signature = _signed(report);
+        bytes32 role = registry.SETTLER_ROLE();
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, platform, role)
+        );
+        vm.prank(platform);
+        registry.anchorReport(report, signature);
+    }
+
+    // ---------------------------------------------------------------- commitPeriod
+
+    function test_CommitPeriod_StoresPeriod() public {
+        _commit(PERIOD);
+        SettlementRegistry.Period memory p = registry.period(PERIOD);
+        assertEq(p.root, OZ_JS_ROOT, "root");
+        assertEq(p.token, address(token), "token");
+        assertTrue(p.state == SettlementRegistry.PeriodState.Committed, "committed");
+        assertEq(p.total, TOTAL, "total");
+        assertEq(p.funded, 0, "funded");
+        assertEq(p.paidOffChain, 0, "paid off-chain");
+        assertEq(p.claimed, 0, "claimed");
+        assertEq(p.lineCount, LINE_COUNT, "line count");
+        assertEq(p.disputeEnds, T0 + WINDOW, "dispute window");
+        assertEq(p.openDisputes, 0, "open disputes");
+        assertEq(p.inputsHash, INPUTS, "inputs hash");
+    }
+
+    function test_CommitPeriod_EmitsPeriodCommitted() public {
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit SettlementRegistry.PeriodCommitted(
+            PERIOD, OZ_JS_ROOT, address(token), TOTAL, LINE_COUNT, INPUTS, T0 + WINDOW
+        );
+        _commit(PERIOD);
+    }
+
+    function test_CommitPeriod_AcceptsLargestTotal() public {
+        vm.prank(settler);
+        registry.commitPeriod(PERIOD, _root(), address(token), type(uint88).max, 1, 0);
+        assertEq(registry.period(PERIOD).total, type(uint88).max, "largest total");
+    }
+
+    function test_Period_UnknownIsAllZero() public view {
+        SettlementRegistry.Period memory p = registry.period(PERIOD);
+        assertEq(p.root, 0, "root");
+        assertEq(p.token, address(0), "token");
+        assertTrue(p.state == SettlementRegistry.PeriodState.None, "state");
+        assertEq(p.total, 0, "total");
+        assertEq(p.disputeEnds, 0, "dispute ends");
+    }
+
+    function test_CommitPeriod_Revert_WhenAlreadyCommitted() public {
+        _commit(PERIOD);
+        vm.expectRevert(_err(SettlementRegistry.PeriodAlreadyCommitted.selector, PERIOD));
+        _commit(PERIOD);
+    }
+
+    function test_CommitPeriod_Revert_WhenRootEmpty() public {
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.EmptyRoot.selector));
+        vm.prank(settler);
+        registry.commitPeriod(PERIOD, 0, address(token), TOTAL, LINE_COUNT, INPUTS);
+    }
+
+    function test_CommitPeriod_Revert_WhenTokenZero() public {
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.ZeroToken.selector));
+        vm.prank(settler);
+        registry.commitPeriod(PERIOD, _root(), address(0), TOTAL, LINE_COUNT, INPUTS);
+    }
+
+    function test_CommitPeriod_Revert_WhenTotalAbove88Bits() public {
+        uint256 tooMuch = uint256(type(uint88).max) + 1;
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.AmountTooLarge.selector, tooMuch, type(uint88).max));
+        vm.prank(settler);
+        registry.commitPeriod(PERIOD, _root(), address(token), tooMuch, LINE_COUNT, INPUTS);
+    }
+
+    function test_CommitPeriod_Revert_WhenNotSettler() public {
+        bytes32 role = registry.SETTLER_ROLE();
+        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, admin, role));
+        vm.prank(admin);
+        registry.commitPeriod(PERIOD, _root(), address(token), TOTAL, LINE_COUNT, INPUTS);
+    }
+
+    // ---------------------------------------------------------------- dispute and resolveDispute
+
+    function test_Dispute_NumbersDisputesFromZeroPerPeriod() public {
+        _commit(PERIOD);
+        _commit(OTHER_PERIOD);
+        vm.startPrank(stranger);
+        assertEq(registry.dispute(PERIOD, "a"), 0, "first dispute");
+        assertEq(registry.dispute(PERIOD, "b"), 1, "second dispute");
+        assertEq(registry.dispute(OTHER_PERIOD, "c"), 0, "first dispute of another period");
+        vm.stopPrank();
+        assertEq(registry.disputeCount(PERIOD), 2, "count");
+        assertEq(registry.period(PERIOD).openDisputes, 2, "open");
+        assertTrue(registry.isDisputeOpen(PERIOD, 1), "dispute 1 open");
+        assertFalse(registry.isDisputeOpen(PERIOD, 2), "dispute 2 never opened");
+    }
+
+    function test_Dispute_EmitsDisputed() public {
+        _commit(PERIOD);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit SettlementRegistry.Disputed(PERIOD, 0, ALICE, "wrong rate");
+        vm.prank(ALICE);
+        registry.dispute(PERIOD, "wrong rate");
+    }
+
+    function test_Dispute_OpenUntilLastSecondOfWindow() public {
+        _commit(PERIOD);
+        vm.warp(T0 + WINDOW - 1);
+        vm.prank(stranger);
+        assertEq(registry.dispute(PERIOD, "late"), 0, "disputed in the last second");
+    }
+
+    function test_Dispute_Revert_WhenPeriodNotCommitted() public {
+        vm.expectRevert(_err(SettlementRegistry.PeriodNotCommitted.selector, PERIOD));
+        registry.dispute(PERIOD, "r");
+    }
+
+    function test_Dispute_Revert_WhenWindowClosed() public {
+        _commit(PERIOD);
+        vm.warp(T0 + WINDOW);
+        vm.expectRevert(_err(SettlementRegistry.DisputeWindowClosed.selector, PERIOD));
+        registry.dispute(PERIOD, "r");
+    }
+
+    function test_Dispute_Revert_WhenFinalised() public {
+        _ready(PERIOD);
+        vm.expectRevert(_err(SettlementRegistry.DisputeWindowClosed.selector, PERIOD));
+        registry.dispute(PERIOD, "r");
+    }
+
+    function test_ResolveDispute_ClosesDisputeAndEmits() public {
+        _commit(PERIOD);
+        vm.prank(stranger);
+        registry.dispute(PERIOD, "r");
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit SettlementRegistry.DisputeResolved(PERIOD, 0, "rejected");
+        vm.prank(settler);
+        registry.resolveDispute(PERIOD, 0, "rejected");
+        assertFalse(registry.isDisputeOpen(PERIOD, 0), "closed");
+        assertEq(registry.period(PERIOD).openDisputes, 0, "none open");
+        assertEq(registry.disputeCount(PERIOD), 1, "still counted");
+    }
+
+    function test_ResolveDispute_AfterWindowClosed() public {
+        _commit(PERIOD);
+        vm.prank(stranger);
+        registry.dispute(PERIOD, "r");
+        vm.warp(T0 + 10 * WINDOW);
+        vm.prank(settler);
+        registry.resolveDispute(PERIOD, 0, "upheld");
+        assertEq(registry.period(PERIOD).openDisputes, 0, "resolved late");
+    }
+
+    function test_ResolveDispute_Revert_WhenNeverOpened() public {
+        _commit(PERIOD);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.NoSuchOpenDispute.selector, PERIOD, 0));
+        vm.prank(settler);
+        registry.resolveDispute(PERIOD, 0, "x");
+    }
+
+    function test_ResolveDispute_Revert_WhenAlreadyResolved() public {
+        _commit(PERIOD);
+        vm.prank(stranger);
+        registry.dispute(PERIOD, "r");
+        vm.startPrank(settler);
+        registry.resolveDispute(PERIOD, 0, "x");
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.NoSuchOpenDispute.selector, PERIOD, 0));
+        registry.resolveDispute(PERIOD, 0, "x");
+        vm.stopPrank();
+    }
+
+    function test_ResolveDispute_Revert_WhenNotSettler() public {
+        _commit(PERIOD);
+        vm.prank(stranger);
+        registry.dispute(PERIOD, "r");
+        bytes32 role = registry.SETTLER_ROLE();
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, stranger, role)
+        );
+        vm.prank(stranger);
+        registry.resolveDispute(PERIOD, 0, "self-resolved");
+    }
+
+    // ---------------------------------------------------------------- finalise
+
+    function test_Finalise_ByAnyoneOnceWindowClosed() public {
+        _commit(PERIOD);
+        vm.warp(T0 + WINDOW);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit SettlementRegistry.PeriodFinalised(PERIOD);
+        vm.prank(stranger);
+        registry.finalise(PERIOD);
+        assertTrue(registry.period(PERIOD).state == SettlementRegistry.PeriodState.Finalised, "final");
+    }
+
+    function test_Finalise_AfterDisputesResolved() public {
+        _commit(PERIOD);
+        vm.prank(stranger);
+        registry.dispute(PERIOD, "r");
+        vm.warp(T0 + WINDOW);
+        vm.prank(settler);
+        registry.resolveDispute(PERIOD, 0, "rejected");
+        registry.finalise(PERIOD);
+        assertTrue(registry.period(PERIOD).state == SettlementRegistry.PeriodState.Finalised, "final");
+    }
+
+    function test_Finalise_Revert_WhenPeriodNotCommitted() public {
+        vm.expectRevert(_err(SettlementRegistry.PeriodNotCommitted.selector, PERIOD));
+        registry.finalise(PERIOD);
+    }
+
+    function test_Finalise_Revert_WhenWindowOpen() public {
+        _commit(PERIOD);
+        vm.warp(T0 + WINDOW - 1);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.DisputeWindowOpen.selector, PERIOD, T0 + WINDOW));
+        registry.finalise(PERIOD);
+    }
+
+    function test_Finalise_Revert_WhenDisputesOpen() public {
+        _commit(PERIOD);
+        vm.startPrank(stranger);
+        registry.dispute(PERIOD, "a");
+        registry.dispute(PERIOD, "b");
+        vm.stopPrank();
+        vm.prank(settler);
+        registry.resolveDispute(PERIOD, 0, "x");
+        vm.warp(T0 + WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.DisputesOpen.selector, PERIOD, 1));
+        registry.finalise(PERIOD);
+    }
+
+    function test_Finalise_Revert_WhenAlreadyFinalised() public {
+        _ready(PERIOD);
+        vm.expectRevert(_err(SettlementRegistry.PeriodAlreadyFinalised.selector, PERIOD));
+        registry.finalise(PERIOD);
+    }
+
+    // ---------------------------------------------------------------- fund
+
+    function test_Fund_MovesTokensIntoRegistry() public {
+        _commit(PERIOD);
+        _fund(PERIOD, 100_000);
+        assertEq(token.balanceOf(address(registry)), 100_000, "registry balance");
+        assertEq(token.balanceOf(platform), 10 * TOTAL - 100_000, "platform balance");
+        assertEq(registry.period(PERIOD).funded, 100_000, "funded");
+    }
+
+    function test_Fund_EmitsPeriodFundedWithRunningTotal() public {
+        _commit(PERIOD);
+        _fund(PERIOD, 100_000);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit SettlementRegistry.PeriodFunded(PERIOD, platform, 200_001, TOTAL);
+        _fund(PERIOD, 200_001);
+    }
+
+    function test_Fund_AfterFinalise() public {
+        _commit(PERIOD);
+        _finalise(PERIOD);
+        _fund(PERIOD, TOTAL);
+        assertEq(registry.period(PERIOD).funded, TOTAL, "funded after finalise");
+    }
+
+    function test_Fund_Revert_WhenPeriodNotCommitted() public {
+        vm.expectRevert(_err(SettlementRegistry.PeriodNotCommitted.selector, PERIOD));
+        _fund(PERIOD, 1);
+    }
+
+    function test_Fund_Revert_WhenOverfunded() public {
+        _commit(PERIOD);
+        _fund(PERIOD, TOTAL - 10);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.Overfunded.selector, PERIOD, 11, 10));
+        _fund(PERIOD, 11);
+    }
+
+    function test_Fund_Revert_WhenAllowanceShort() public {
+        _commit(PERIOD);
+        vm.prank(platform);
+        token.approve(address(registry), 5);
+        vm.expectRevert(
+            abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, address(registry), 5, 6)
+        );
+        _fund(PERIOD, 6);
+    }
+
+    // ---------------------------------------------------------------- claim
+
+    function test_StatementTree_MatchesOpenZeppelinMerkleTreeJs() public view {
+        assertEq(_root(), OZ_JS_ROOT, "root");
+        bytes32[] memory proof = _proof(2);
+        assertEq(proof.length, 2, "proof length of line 2");
+        assertEq(proof[0], 0x9694199c2dac39fd6a6fdbaf5e8615cbaf34b76001534b9d10c45b2ad732dc81, "proof[0]");
+        assertEq(proof[1], 0xb669e96d6b9f0679465ccd526fc9ff8030c13c6a332dc6bf7a3ce8ec0d8bb852, "proof[1]");
+        assertEq(_proof(0).length, 3, "proof length of line 0");
+    }
+
+    function test_Claim_PaysEveryLineToItsPayee() public {
+        _ready(PERIOD);
+        for (uint256 i; i < LINE_COUNT; ++i) {
+            _claim(PERIOD, i);
+            assertTrue(registry.isLineSettled(PERIOD, i), "settled");
+        }
+        assertEq(token.balanceOf(ALICE), 150_007, "alice, two lines");
+        assertEq(token.balanceOf(BOB), 50_000, "bob");
+        assertEq(token.balanceOf(CAROL), 99_993, "carol");
+        assertEq(token.balanceOf(DAVE), 1, "dave");
+        assertEq(token.balanceOf(stranger), 0, "the caller gets nothing");
+        assertEq(token.balanceOf(address(registry)), 0, "registry emptied");
+        assertEq(registry.period(PERIOD).claimed, TOTAL, "claimed");
+    }
+
+    function test_Claim_EmitsLineClaimed() public {
+        _ready(PERIOD);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit SettlementRegistry.LineClaimed(PERIOD, 3, CAROL, 99_993);
+        _claim(PERIOD, 3);
+    }
+
+    function test_Claim_SameRootInTwoPeriodsSettlesEachSeparately() public {
+        _ready(PERIOD);
+        _commit(OTHER_PERIOD);
+        _fund(OTHER_PERIOD, TOTAL);
+        _finalise(OTHER_PERIOD);
+        _claim(PERIOD, 1);
+        assertFalse(registry.isLineSettled(OTHER_PERIOD, 1), "other period untouched");
+        _claim(OTHER_PERIOD, 1);
+        assertEq(token.balanceOf(BOB), 100_000, "paid once per period");
+    }
+
+    function test_Claim_Revert_WhenPeriodNotCommitted() public {
+        vm.expectRevert(_err(SettlementRegistry.PeriodNotFinalised.selector, PERIOD));
+        _claim(PERIOD, 0);
+    }
+
+    function test_Claim_Revert_WhenPeriodOnlyCommitted() public {
+        _commit(PERIOD);
+        _fund(PERIOD, TOTAL);
+        vm.expectRevert(_err(SettlementRegistry.PeriodNotFinalised.selector, PERIOD));
+        _claim(PERIOD, 0);
+    }
+
+    function test_Claim_Revert_WhenClaimedTwice() public {
+        _ready(PERIOD);
+        _claim(PERIOD, 0);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.LineAlreadySettled.selector, PERIOD, 0));
+        _claim(PERIOD, 0);
+    }
+
+    function test_Claim_Revert_WhenAmountAltered() public {
+        _ready(PERIOD);
+        StatementTree.Line memory l = lines[1];
+        bytes32[] memory proof = _proof(1);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
+        registry.claim(PERIOD, l.index, l.payee, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion, proof);
+    }
+
+    function test_Claim_Revert_WhenPayeeAltered() public {
+        _ready(PERIOD);
+        StatementTree.Line memory l = lines[1];
+        bytes32[] memory proof = _proof(1);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
+        registry.claim(PERIOD, l.index, stranger, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof);
+    }
+
+    function test_Claim_Revert_WhenIndexAltered() public {
+        _ready(PERIOD);
+        StatementTree.Line memory l = lines[1];
+        bytes32[] memory proof = _proof(1);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
+        registry.claim(PERIOD, 4, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof);
+    }
+
+    function test_Claim_Revert_WhenVersionsAltered() public {
+        _ready(PERIOD);
+        StatementTree.Line memory l = lines[1];
+        bytes32[] memory proof = _proof(1);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
+        registry.claim(PERIOD, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion + 1, proof);
+    }
+
+    function test_Claim_Revert_WhenSettledAndProofInvalid_ReportsSettled() public {
+        _ready(PERIOD);
+        _claim(PERIOD, 1);
+        StatementTree.Line memory l = lines[1];
+        bytes32[] memory proof = _proof(1);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.LineAlreadySettled.selector, PERIOD, 1));
+        registry.claim(PERIOD, l.index, l.payee, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion, proof);
+    }
+
+    function test_Claim_Revert_WhenFundingShort() public {
+        _commit(PERIOD);
+        _fund(PERIOD, 150_006);
+        _finalise(PERIOD);
+        _claim(PERIOD, 2); // 7
+        vm.expectRevert(
+            abi.encodeWithSelector(SettlementRegistry.InsufficientFunding.selector, PERIOD, 150_000, 149_999)
+        );
+        _claim(PERIOD, 0);
+        _fund(PERIOD, 1);
+        _claim(PERIOD, 0);
+        assertEq(token.balanceOf(ALICE), 150_007, "claimable once funded");
+    }
+
+    function test_Claim_Revert_WhenLinesExceedTotal_OtherPeriodsFundsUntouched() public {
+        // OTHER_PERIOD commits the same lines but a total of 100: its lines can never reach PERIOD's funds.
+        _ready(PERIOD);
+        vm.prank(settler);
+        registry.commitPeriod(OTHER_PERIOD, _root(), address(token), 100, LINE_COUNT, INPUTS);
+        _fund(OTHER_PERIOD, 100);
+        _finalise(OTHER_PERIOD);
+        vm.expectRevert(
+            abi.encodeWithSelector(SettlementRegistry.InsufficientFunding.selector, OTHER_PERIOD, 50_000, 100)
+        );
+        _claim(OTHER_PERIOD, 1);
+        assertEq(token.balanceOf(address(registry)), TOTAL + 100, "both periods' funds intact");
+    }
+
+    function test_Claim_Revert_WhenProofOfAnotherPeriod() public {
+        _ready(PERIOD);
+        StatementTree.Line[] memory others = new StatementTree.Line[](2);
+        others[0] = StatementTree.Line(0, stranger, WORK_C, 300_001, 9, 9);
+        others[1] = StatementTree.Line(1, BOB, WORK_C, 1, 9, 9);
+        bytes32[] memory otherTree = StatementTree.build(others);
+        vm.prank(settler);
+        registry.commitPeriod(OTHER_PERIOD, otherTree[0], address(token), 300_002, 2, INPUTS);
+        // A valid proof of OTHER_PERIOD (not final, not funded) presented against PERIOD (final, funded).
+        bytes32[] memory proof = StatementTree.proof(otherTree, others[0]);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
+        registry.claim(PERIOD, 0, stranger, WORK_C, 300_001, 9, 9, proof);
+    }
+
+    function test_Claim_Revert_WhenTokenReentersClaim() public {
+        ReentrantToken evil = new ReentrantToken();
+        evil.mint(platform, TOTAL);
+        vm.prank(platform);
+        evil.approve(address(registry), TOTAL);
+        vm.prank(settler);
+        registry.commitPeriod(PERIOD, _root(), address(evil), TOTAL, LINE_COUNT, INPUTS);
+        _fund(PERIOD, TOTAL);
+        _finalise(PERIOD);
+
+        StatementTree.Line memory l = lines[1];
+        evil.arm(
+            address(registry),
+            abi.encodeCall(
+                registry.claim, (PERIOD, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, _proof(1))
+            )
+        );
+        vm.expectRevert(abi.encodeWithSelector(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector));
+        _claim(PERIOD, 0);
+        assertFalse(registry.isLineSettled(PERIOD, 0), "outer claim undone");
+        assertFalse(registry.isLineSettled(PERIOD, 1), "inner claim refused");
+
+        evil.arm(address(0), "");
+        _claim(PERIOD, 0);
+        assertEq(evil.balanceOf(ALICE), 150_000, "claim works once the token behaves");
+    }
+
+    function test_Fund_Revert_WhenTokenReentersFund() public {
+        ReentrantToken evil = new ReentrantToken();
+        evil.mint(platform, TOTAL);
+        vm.prank(platform);
+        evil.approve(address(registry), TOTAL);
+        vm.prank(settler);
+        registry.commitPeriod(PERIOD, _root(), address(evil), TOTAL, LINE_COUNT, INPUTS);
+
+        evil.arm(address(registry), abi.encodeCall(registry.fund, (PERIOD, 1)));
+        vm.expectRevert(abi.encodeWithSelector(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector));
+        _fund(PERIOD, 10);
+        assertEq(registry.period(PERIOD).funded, 0, "nothing funded");
+    }
+
+    // ---------------------------------------------------------------- markPaidOffChain
+
+    function test_MarkPaidOffChain_SettlesLine() public {
+        _commit(PERIOD);
+        _markPaid(PERIOD, 1, "bank-ref-1");
+        assertTrue(registry.isLineSettled(PERIOD, 1), "settled");
+        assertEq(registry.period(PERIOD).paidOffChain, 50_000, "paid off-chain");
+    }
+
+    function test_MarkPaidOffChain_EmitsLinePaidOffChain() public {
+        _commit(PERIOD);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit SettlementRegistry.LinePaidOffChain(PERIOD, 1, BOB, 50_000, "bank-ref-1");
+        _markPaid(PERIOD, 1, "bank-ref-1");
+    }
+
+    function test_MarkPaidOffChain_LineCannotBeClaimed() public {
+        _commit(PERIOD);
+        _markPaid(PERIOD, 1, "bank-ref-1");
+        _fund(PERIOD, TOTAL - 50_000);
+        _finalise(PERIOD);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.LineAlreadySettled.selector, PERIOD, 1));
+        _claim(PERIOD, 1);
+    }
+
+    function test_MarkPaidOffChain_LowersWhatFundAccepts() public {
+        _commit(PERIOD);
+        _markPaid(PERIOD, 1, "bank-ref-1");
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.Overfunded.selector, PERIOD, TOTAL, TOTAL - 50_000));
+        _fund(PERIOD, TOTAL);
+        _fund(PERIOD, TOTAL - 50_000);
+        _finalise(PERIOD);
+        for (uint256 i; i < LINE_COUNT; ++i) {
+            if (i != 1) _claim(PERIOD, i);
+        }
+        assertEq(token.balanceOf(address(registry)), 0, "every on-chain line paid, nothing left over");
+    }
+
+    function test_MarkPaidOffChain_AfterFinalise() public {
+        _commit(PERIOD);
+        _finalise(PERIOD);
+        _markPaid(PERIOD, 4, "bank-ref-4");
+        assertTrue(registry.isLineSettled(PERIOD, 4), "settled");
+    }
+
+    function test_MarkPaidOffChain_Revert_WhenNotPayee() public {
+        _commit(PERIOD);
+        StatementTree.Line memory l = lines[1];
+        bytes32[] memory proof = _proof(1);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.NotPayee.selector, BOB));
+        vm.prank(stranger);
+        registry.markPaidOffChain(PERIOD, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, 0);
+    }
+
+    function test_MarkPaidOffChain_Revert_WhenPeriodNotCommitted() public {
+        vm.expectRevert(_err(SettlementRegistry.PeriodNotCommitted.selector, PERIOD));
+        _markPaid(PERIOD, 1, 0);
+    }
+
+    function test_MarkPaidOffChain_Revert_WhenAlreadyClaimed() public {
+        _ready(PERIOD);
+        _claim(PERIOD, 1);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.LineAlreadySettled.selector, PERIOD, 1));
+        _markPaid(PERIOD, 1, 0);
+    }
+
+    function test_MarkPaidOffChain_Revert_WhenProofInvalid() public {
+        _commit(PERIOD);
+        StatementTree.Line memory l = lines[1];
+        bytes32[] memory proof = _proof(1);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
+        vm.prank(BOB);
+        registry.markPaidOffChain(PERIOD, l.index, BOB, l.workId, l.amount - 1, l.ruleVersion, l.splitVersion, proof, 0);
+    }
+
+    function test_MarkPaidOffChain_Revert_WhenFundingAlreadyCoversLine() public {
+        _commit(PERIOD);
+        _fund(PERIOD, TOTAL);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.Overfunded.selector, PERIOD, 50_000, 0));
+        _markPaid(PERIOD, 1, 0);
+    }
+
+    // ---------------------------------------------------------------- verifyLine and isLineSettled
+
+    function test_VerifyLine_TrueForEveryCommittedLine() public {
+        _commit(PERIOD);
+        for (uint256 i; i < LINE_COUNT; ++i) {
+            StatementTree.Line memory l = lines[i];
+            assertTrue(
+                registry.verifyLine(
+                    PERIOD, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, _proof(i)
+                ),
+                "line verifies"
+            );
+        }
+    }
+
+    function test_VerifyLine_FalseForAlteredLineOrUnknownPeriod() public {
+        _commit(PERIOD);
+        StatementTree.Line memory l = lines[3];
+        bytes32[] memory proof = _proof(3);
+        assertFalse(
+            registry.verifyLine(PERIOD, l.index, l.payee, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion, proof),
+            "altered amount"
+        );
+        assertFalse(
+            registry.verifyLine(
+                OTHER_PERIOD, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof
+            ),
+            "unknown period"
+        );
+    }
+
+    // ---------------------------------------------------------------- fuzz
+
+    function testFuzz_Claim_AnyIndexAndAmount(uint256 index, uint256 amount, address payee) public {
+        vm.assume(payee != address(0) && payee != address(registry) && payee != platform);
+        amount = bound(amount, 0, type(uint88).max - 2);
+        // Three lines: the fuzzed one, a neighbour in the same bitmap word and one in another word.
+        StatementTree.Line[] memory ls = new StatementTree.Line[](3);
+        ls[0] = StatementTree.Line(index, payee, WORK_A, amount, 1, 1);
+        ls[1] = StatementTree.Line(index ^ 1, BOB, WORK_A, 1, 1, 1);
+        ls[2] = StatementTree.Line(index ^ 256, CAROL, WORK_B, 1, 1, 1);
+        bytes32[] memory t = StatementTree.build(ls);
+        uint256 total = amount + 2;
+        token.mint(platform, total);
+        vm.prank(settler);
+        registry.commitPeriod(PERIOD, t[0], address(token), total, 3, INPUTS);
+        _fund(PERIOD, total);
+        _finalise(PERIOD);
+
+        uint256 before = token.balanceOf(payee);
+        registry.claim(PERIOD, index, payee, WORK_A, amount, 1, 1, StatementTree.proof(t, ls[0]));
+        assertEq(token.balanceOf(payee) - before, amount, "payee paid");
+        assertTrue(registry.isLineSettled(PERIOD, index), "line settled");
+        assertFalse(registry.isLineSettled(PERIOD, index ^ 1), "neighbour not settled");
+        assertFalse(registry.isLineSettled(PERIOD, index ^ 256), "other word not settled");
+
+        bytes32[] memory proof = StatementTree.proof(t, ls[0]);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.LineAlreadySettled.selector, PERIOD, index));
+        registry.claim(PERIOD, index, payee, WORK_A, amount, 1, 1, proof);
+
+        registry.claim(PERIOD, index ^ 1, BOB, WORK_A, 1, 1, 1, StatementTree.proof(t, ls[1]));
+        registry.claim(PERIOD, index ^ 256, CAROL, WORK_B, 1, 1, 1, StatementTree.proof(t, ls[2]));
+        assertEq(registry.period(PERIOD).claimed, total, "everything claimed");
+    }
+
+    function testFuzz_Claim_Revert_WhenAmountAltered(uint256 delta) public {
+        _ready(PERIOD);
+        delta = bound(delta, 1, type(uint256).max - 150_000);
+        StatementTree.Line memory l = lines[0];
+        bytes32[] memory proof = _proof(0);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
+        registry.claim(PERIOD, l.index, l.payee, l.workId, l.amount + delta, l.ruleVersion, l.splitVersion, proof);
+    }
+
+    function testFuzz_Fund_NeverAboveTotal(uint256 first, uint256 second) public {
+        _commit(PERIOD);
+        first = bound(first, 0, TOTAL);
+        second = bound(second, 0, 2 * TOTAL);
+        _fund(PERIOD, first);
+        if (first + second > TOTAL) {
+            vm.expectRevert(
+                abi.encodeWithSelector(SettlementRegistry.Overfunded.selector, PERIOD, second, TOTAL - first)
+            );
+        }
+        _fund(PERIOD, second);
+        uint256 funded = registry.period(PERIOD).funded;
+        assertTrue(funded <= TOTAL, "funded within total");
+        assertEq(token.balanceOf(address(registry)), funded, "balance is funding");
+    }
+
+    function testFuzz_Claim_OnlyWithinFunding(uint256 funding) public {
+        _commit(PERIOD);
+        funding = bound(funding, 0, TOTAL);
+        _fund(PERIOD, funding);
+        _finalise(PERIOD);
+        uint256 paid;
+        for (uint256 i; i < LINE_COUNT; ++i) {
+            uint256 amount = lines[i].amount;
+            if (paid + amount > funding) {
+                vm.expectRevert(
+                    abi.encodeWithSelector(
+                        SettlementRegistry.InsufficientFunding.selector, PERIOD, amount, funding - paid
+                    )
+                );
+                _claim(PERIOD, i);
+            } else {
+                _claim(PERIOD, i);
+                paid += amount;
+            }
+        }
+        assertEq(registry.period(PERIOD).claimed, paid, "claimed what was funded");
+        assertEq(token.balanceOf(address(registry)), funding - paid, "the rest stays");
+    }
+}
+
+contract TestStablecoinTest is BaseTest {
+    TestStablecoin internal token;
+    address internal holder = makeAddr("holder");
+
+    function setUp() public {
+        token = new TestStablecoin(address(this));
+    }
+
+    function test_Metadata_TestYuanInFen() public view {
+        assertEq(keccak256(bytes(token.name())), keccak256("Test Yuan"), "name");
+        assertEq(keccak256(bytes(token.symbol())), keccak256("tCNY"), "symbol");
+        assertEq(token.decimals(), 2, "decimals");
+        assertEq(token.owner(), address(this), "owner");
+    }
+
+    function test_Mint_ByOwner() public {
+        token.mint(holder, 12_345);
+        assertEq(token.balanceOf(holder), 12_345, "balance");
+        assertEq(token.totalSupply(), 12_345, "supply");
+    }
+
+    function test_Mint_Revert_WhenNotOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, holder));
+        vm.prank(holder);
+        token.mint(holder, 1);
+    }
+
+    function test_Permit_SignedByHolderSetsAllowance() public {
+        uint256 key = 0x5EC12E7;
+        address signer = vm.addr(key);
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
+                signer,
+                holder,
+                500,
+                token.nonces(signer),
+                deadline
+            )
+        );
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        token.permit(signer, holder, 500, deadline, v, r, s);
+        assertEq(token.allowance(signer, holder), 500, "allowance");
+    }
+}

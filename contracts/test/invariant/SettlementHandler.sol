@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {BaseTest} from "../utils/BaseTest.sol";
+import {StatementTree} from "../utils/StatementTree.sol";
+import {SettlementRegistry} from "../../src/SettlementRegistry.sol";
+import {TestStablecoin} from "../../src/TestStablecoin.sol";
+
+/**
+ * @title SettlementHandler
+ * @notice Drives a {SettlementRegistry} over a few committed periods of real statement trees: funding (in parts and
+ * beyond the total), claims with good and altered proofs, off-chain payments, disputes, resolutions, finalisation and
+ * the passage of time. The last period commits a total below what its lines add up to, so claims also run out of
+ * funding. The handler is the registry's admin and settler.
+ */
+contract SettlementHandler is BaseTest {
+    SettlementRegistry public immutable registry;
+    TestStablecoin public immutable token;
+    address public immutable platform = makeAddr("platform");
+
+    uint256 public constant PERIOD_COUNT = 3;
+    uint256 public constant LINES_PER_PERIOD = 6;
+    uint256 public constant PAYEE_COUNT = 4;
+
+    mapping(uint256 p => StatementTree.Line[]) private _lines;
+    mapping(uint256 p => bytes32[]) private _trees;
+
+    /// @notice Calls that went through, to tell vacuous runs apart.
+    uint256 public funds;
+    uint256 public claims;
+    uint256 public offChainPayments;
+    uint256 public finalisations;
+
+    /// @notice Claims with an altered line that succeeded; must stay zero.
+    uint256 public badClaimsPaid;
+
+    constructor() {
+        token = new TestStablecoin(address(this));
+        registry = new SettlementRegistry(address(this), address(this), 1 hours);
+        token.mint(platform, type(uint96).max);
+        vm.prank(platform);
+        token.approve(address(registry), type(uint256).max);
+
+        for (uint256 p; p < PERIOD_COUNT; ++p) {
+            uint256 sum;
+            for (uint256 i; i < LINES_PER_PERIOD; ++i) {
+                uint256 amount = uint256(keccak256(abi.encode(p, i))) % 100_000 + 1;
+                // Indices 97 apart spread the lines over several bitmap words.
+                _lines[p].push(StatementTree.Line(i * 97, payee((p + i) % PAYEE_COUNT), workId(i % 2), amount, 1, 1));
+                sum += amount;
+            }
+            _trees[p] = StatementTree.build(_lines[p]);
+            uint256 total = p == PERIOD_COUNT - 1 ? sum - 50_000 : sum;
+            registry.commitPeriod(periodId(p), _trees[p][0], address(token), total, toUint32(LINES_PER_PERIOD), 0);
+        }
+    }
+
+    // ---------------------------------------------------------------- names
+
+    function periodId(uint256 p) public pure returns (bytes32) {
+        return keccak256(abi.encode("settlement period", p));
+    }
+
+    function payee(uint256 i) public pure returns (address) {
+        return toAddress(0xFA1E0 + i);
+    }
+
+    function workId(uint256 i) public pure returns (bytes32) {
+        return keccak256(abi.encode("settled work", i));
+    }
+
+    function line(uint256 p, uint256 i) external view returns (StatementTree.Line memory) {
+        return _lines[p][i];
+    }
+
+    // ---------------------------------------------------------------- actions
+
+    /// @notice The platform pays into a period, sometimes more than it still owes.
+    function fund(uint256 pSeed, uint256 amount) external {
+        bytes32 id = periodId(bound(pSeed, 0, PERIOD_COUNT - 1));
+        amount = bound(amount, 0, registry.period(id).total);
+        vm.prank(platform);
+        try registry.fund(id, amount) {
+            ++funds;
+        } catch {}
+    }
+
+    /// @notice Anyone claims a line with its real proof.
+    function claim(uint256 pSeed, uint256 lSeed) external {
+        uint256 p = bound(pSeed, 0, PERIOD_COUNT - 1);
+        StatementTree.Line memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
+        bytes32[] memory proof = StatementTree.proof(_trees[p], l);
+        try registry.claim(periodId(p), l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof) {
+            ++claims;
+        } catch {}
+    }
+
+    /// @notice Someone claims a line with its real proof but an altered amount, payee or index.
+    function claimAltered(uint256 pSeed, uint256 lSeed, uint8 what, uint256 delta) external {
+        uint256 p = bound(pSeed, 0, PERIOD_COUNT - 1);
+        StatementTree.Line memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
+        bytes32[] memory proof = StatementTree.proof(_trees[p], l);
+        delta = bound(delta, 1, 1_000_000);
+        if (what % 3 == 0) l.amount += delta;
+        else if (what % 3 == 1) l.payee = toAddress(uint160(l.payee) + delta);
+        else l.index += delta;
+        try registry.claim(periodId(p), l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof) {
+            ++badClaimsPaid;
+        } catch {}
+    }
+
+    /// @notice A payee records that its line was paid off-chain.
+    function markPaidOffChain(uint256 pSeed, uint256 lSeed, bytes32 paymentRef) external {
+        uint256 p = bound(pSeed, 0, PERIOD_COUNT - 1);
+        StatementTree.Line memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
+        bytes32[] memory proof = StatementTree.proof(_trees[p], l);
+        vm.prank(l.payee);
+        try registry.markPaidOffChain(
+            periodId(p), l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, paymentRef
+        ) {
+            ++offChainPayments;
+        } catch {}
+    }
+
+    /// @notice Anyone disputes a period (one call in three, so that periods also get to be final).
+    function dispute(uint256 pSeed, bytes32 reason) external {
+        if (uint256(reason) % 3 != 0) return;
+        try registry.dispute(periodId(bound(pSeed, 0, PERIOD_COUNT - 1)), reason) {} catch {}
+    }
+
+    /// @notice The settler resolves the first open dispute from a random id on, or else tries an id never opened.
+    function resolveDispute(uint256 pSeed, uint256 idSeed) external {
+        bytes32 id = periodId(bound(pSeed, 0, PERIOD_COUNT - 1));
+        uint256 count = registry.disputeCount(id);
+        uint256 disputeId = bound(idSeed, 0, count);
+        while (disputeId < count && !registry.isDisputeOpen(id, disputeId)) ++disputeId;
+        try registry.resolveDispute(id, disputeId, "resolved") {} catch {}
+    }
+
+    /// @notice Anyone finalises a period, waiting for its dispute window to close when `wait` is set.
+    function finalise(uint256 pSeed, bool wait) external {
+        bytes32 id = periodId(bound(pSeed, 0, PERIOD_COUNT - 1));
+        uint256 disputeEnds = registry.period(id).disputeEnds;
+        if (wait && block.timestamp < disputeEnds) vm.warp(disputeEnds);
+        try registry.finalise(id) {
+            ++finalisations;
+        } catch {}
+    }
+
+    /// @notice Moves time forward by up to two hours (the dispute window is one hour).
+    function warp(uint32 delta) external {
+        vm.warp(block.timestamp + bound(delta, 1, 2 hours));
+    }
+}

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {BaseTest} from "../utils/BaseTest.sol";
+import {StatementTree} from "../utils/StatementTree.sol";
+import {SettlementRegistry} from "../../src/SettlementRegistry.sol";
+import {SettlementHandler} from "./SettlementHandler.sol";
+
+/// @dev A settlement goes through several steps (fund, wait, finalise, claim), so runs are longer than the default.
+/// forge-config: default.invariant.depth = 128
+contract SettlementRegistryInvariantTest is BaseTest {
+    SettlementHandler internal handler;
+    SettlementRegistry internal registry;
+
+    function setUp() public {
+        vm.warp(1_700_000_000);
+        handler = new SettlementHandler();
+        registry = handler.registry();
+    }
+
+    /// @dev Restricts the fuzzer to the handler.
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = address(handler);
+    }
+
+    function invariant_RegistryHoldsExactlyFundedLessClaimed() public view {
+        uint256 owed;
+        for (uint256 p; p < handler.PERIOD_COUNT(); ++p) {
+            SettlementRegistry.Period memory period = registry.period(handler.periodId(p));
+            owed += period.funded - period.claimed;
+        }
+        assertEq(handler.token().balanceOf(address(registry)), owed, "balance == sum of (funded - claimed)");
+    }
+
+    function invariant_ClaimedWithinFundedWithinTotal() public view {
+        for (uint256 p; p < handler.PERIOD_COUNT(); ++p) {
+            SettlementRegistry.Period memory period = registry.period(handler.periodId(p));
+            assertTrue(period.claimed <= period.funded, "claimed <= funded");
+            assertTrue(period.funded <= period.total, "funded <= total");
+            assertTrue(period.funded + period.paidOffChain <= period.total, "funded + paid off-chain <= total");
+        }
+    }
+
+    function invariant_SettledLinesAddUpToClaimedAndPaidOffChain() public view {
+        for (uint256 p; p < handler.PERIOD_COUNT(); ++p) {
+            bytes32 id = handler.periodId(p);
+            uint256 settled;
+            for (uint256 i; i < handler.LINES_PER_PERIOD(); ++i) {
+                StatementTree.Line memory l = handler.line(p, i);
+                if (registry.isLineSettled(id, l.index)) settled += l.amount;
+            }
+            SettlementRegistry.Period memory period = registry.period(id);
+            assertEq(settled, period.claimed + period.paidOffChain, "settled lines == claimed + paid off-chain");
+        }
+    }
+
+    function invariant_PayeesReceivedExactlyWhatWasClaimed() public view {
+        uint256 received;
+        for (uint256 i; i < handler.PAYEE_COUNT(); ++i) {
+            received += handler.token().balanceOf(handler.payee(i));
+        }
+        uint256 claimed;
+        for (uint256 p; p < handler.PERIOD_COUNT(); ++p) {
+            claimed += registry.period(handler.periodId(p)).claimed;
+        }
+        assertEq(received, claimed, "payee balances == sum of claimed");
+    }
+
+    function invariant_AlteredLinesNeverPaid() public view {
+        assertEq(handler.badClaimsPaid(), 0, "no claim of an altered line succeeded");
+    }
+
+    function invariant_OpenDisputesCountedAndNoneOnFinalPeriods() public view {
+        for (uint256 p; p < handler.PERIOD_COUNT(); ++p) {
+            bytes32 id = handler.periodId(p);
+            uint256 open;
+            uint256 count = registry.disputeCount(id);
+            for (uint256 d; d < count; ++d) {
+                if (registry.isDisputeOpen(id, d)) ++open;
+            }
+            assertFalse(registry.isDisputeOpen(id, count), "no dispute beyond the count");
+            SettlementRegistry.Period memory period = registry.period(id);
+            assertEq(period.openDisputes, open, "open dispute count");
+            if (period.state == SettlementRegistry.PeriodState.Finalised) assertEq(open, 0, "final => none open");
+        }
+    }
+}

@@ -1,0 +1,221 @@
+"""Commands for play reports, settlement rules, periods, statements and claims (over HTTP)."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ledger.cli.client import _call, console, err
+from ledger.cli.files import ProgressReader, progress
+
+reports = typer.Typer(no_args_is_help=True, help="Send and read play reports.")
+rules = typer.Typer(no_args_is_help=True, help="Set and list settlement rule versions of a work.")
+periods = typer.Typer(no_args_is_help=True, help="Close periods, read statements, fund and claim.")
+EPOCH = date(1970, 1, 1)
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        err.print(f"[red]reelledger:[/red] {option} {text!r} is not a YYYY-MM-DD date")
+        raise typer.Exit(2) from None
+
+
+def _kind(path: Path) -> str:
+    from ledger.reports.prepare import CONTENT_TYPES
+
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in CONTENT_TYPES:
+        err.print(f"[red]reelledger:[/red] {path.name}: name the file .ndjson, .jsonl, .csv or .json")
+        raise typer.Exit(2)
+    return kind
+
+
+@reports.command("submit")
+def submit(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    report_id: str = typer.Option(..., help="Your own id for the report; resending it is harmless."),
+    start: str = typer.Option(..., help="First day of the period, YYYY-MM-DD."),
+    end: str = typer.Option(..., help="Last day of the period, inclusive."),
+    currency: str = typer.Option("CNY"),
+    supersedes: str = typer.Option(None, help="The report id this one corrects."),
+    key_env: str = typer.Option(
+        "REELLEDGER_PLATFORM_KEY", help="Environment variable holding the platform's private key, if it has its own."
+    ),
+) -> None:
+    """Send a report. With the platform's own key it is summed, rooted and signed here first."""
+    first, last = _day(start, "--start"), _day(end, "--end")
+    kind = _kind(file)
+    from ledger.reports.prepare import CONTENT_TYPES
+
+    headers = {"content-type": CONTENT_TYPES[kind]}
+    private_key = os.environ.get(key_env)
+    if private_key:
+        from eth_account import Account
+
+        from ledger.reports.prepare import rows_of_file, sign_summary, summarise
+        from ledger.reports.rows import BadRow
+
+        signer = Account.from_key(private_key)
+        domain = _call("GET", "/reports/signing-domain")["domain"]
+        try:
+            summary = summarise(rows_of_file(file, kind), platform=signer.address, report_id=report_id,
+                                first_day=(first - EPOCH).days, end_day=(last - EPOCH).days + 1,
+                                currency=currency.upper(), supersedes=supersedes)
+        except BadRow as exc:
+            err.print(f"[red]reelledger:[/red] {file.name}: {exc}")
+            raise typer.Exit(1) from None
+        headers["X-Report-Signature"] = sign_summary(summary, signer.key, domain)
+        console.print(f"signed {summary.row_count} rows, root 0x{summary.rows_root.hex()}, as {signer.address}")
+    query = {"report_id": report_id, "period_start": str(first), "period_end": str(last), "currency": currency.upper()}
+    if supersedes:
+        query["supersedes"] = supersedes
+    with progress() as bar:
+        reader = ProgressReader(file, bar, "sending")
+        try:
+            body = _call("POST", "/reports", params=query, content=iter(lambda: reader.read(), b""), headers=headers)
+        finally:
+            reader.close()
+    _show_report(body)
+
+
+def _show_report(body: dict) -> None:
+    anchor = body.get("anchor") or {}
+    console.print(f"report {body['report_id']}: {body['status']}, {body['rows']} rows ({body['held_rows']} held), "
+                  f"{body['period']['first_day']} to {body['period']['last_day']} {body['currency']}")
+    console.print(f"  rows root {body['rows_root']}; anchored on chain: {anchor.get('status', '-')} "
+                  f"{anchor.get('tx_hash') or ''}")
+
+
+@reports.command("list")
+def list_reports() -> None:
+    for body in _call("GET", "/reports"):
+        _show_report(body)
+
+
+@reports.command("held")
+def held() -> None:
+    """Rows no licence covered: held out of settlement."""
+    for row in _call("GET", "/reports/held"):
+        console.print(f"{row['report_id']} {row['work_id']} {row['territory']} {row['date']} "
+                      f"valid plays {row['valid_plays']}: {row['reason']}")
+
+
+@rules.command("set")
+def set_rule(
+    work_id: str,
+    effective_from: str = typer.Option(..., help="First day the version is in force, YYYY-MM-DD."),
+    rule_json: str = typer.Option(..., "--rule", help='JSON, e.g. {"valid_play_tiers": [{"from_plays": 0, '
+                                  '"price_micro": 10000}], "commission_bps": 1000}'),
+    platform_id: int = typer.Option(None, help="The deal with one platform; omit for every platform."),
+) -> None:
+    """Add a settlement rule version (prices in millionths of a minor unit)."""
+    try:
+        rule = json.loads(rule_json)
+    except json.JSONDecodeError:
+        err.print("[red]reelledger:[/red] --rule is not JSON")
+        raise typer.Exit(2) from None
+    body = {"effective_from": str(_day(effective_from, "--effective-from")), "rule": rule, "platform_id": platform_id}
+    created = _call("POST", f"/works/{work_id}/rules", json=body)
+    console.print(f"rule version {created['version']} of {work_id}, from {created['effective_from']}, "
+                  f"hash {created['content_hash']}")
+
+
+@rules.command("list")
+def list_rules(work_id: str) -> None:
+    for rule in _call("GET", f"/works/{work_id}/rules"):
+        console.print(f"v{rule['version']} from {rule['effective_from']} platform {rule['platform_id'] or 'any'}: "
+                      f"{json.dumps(rule['rule'])}")
+
+
+def _show_period(p: dict) -> None:
+    table = Table(show_header=False, box=None)
+    for key, value in (
+        ("period id", p["period_id"]), ("days", f"{p['period']['first_day']} to {p['period']['last_day']}"),
+        ("status", p["status"]), ("root", p["root"]), ("total", f"{p['total']} (minor units, {p['currency']})"),
+        ("lines", str(p["line_count"])), ("commit tx", p["commit"].get("tx_hash") or "-"),
+        ("unsettled works", ", ".join(p["unsettled_works"]) or "none"),
+    ):
+        table.add_row(f"[bold]{key}[/bold]", value)
+    console.print(table)
+
+
+@periods.command("close")
+def close(
+    start: str = typer.Option(...), end: str = typer.Option(..., help="Last day, inclusive."),
+    currency: str = typer.Option("CNY"),
+    pool: list[str] = typer.Option([], help="NAME=AMOUNT of a revenue pool, in minor units; repeatable."),
+) -> None:
+    """Settle the period's reports and commit the root on chain (once)."""
+    pools = {}
+    for item in pool:
+        name, _, amount = item.partition("=")
+        if not name or not amount.isdigit():
+            err.print(f"[red]reelledger:[/red] --pool {item!r} is not NAME=AMOUNT")
+            raise typer.Exit(2)
+        pools[name] = int(amount)
+    body = {"period_start": str(_day(start, "--start")), "period_end": str(_day(end, "--end")),
+            "currency": currency.upper(), "pools": pools}
+    _show_period(_call("POST", "/periods/close", json=body))
+
+
+@periods.command("list")
+def list_periods() -> None:
+    for p in _call("GET", "/periods"):
+        console.print(f"{p['period_id']} {p['period']['first_day']}..{p['period']['last_day']} {p['status']} "
+                      f"total {p['total']} {p['currency']}")
+
+
+@periods.command("show")
+def show(period_id: str) -> None:
+    _show_period(_call("GET", f"/periods/{period_id}"))
+
+
+@periods.command("statement")
+def statement(
+    period_id: str,
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the statement JSON."),
+    payee: str = typer.Option(None, help="Platforms and auditors: whose lines."),
+) -> None:
+    """Download your lines of a period, each with its Merkle proof."""
+    body = _call("GET", f"/periods/{period_id}/statement", params={"payee": payee} if payee else None)
+    out.write_text(json.dumps(body, indent=1) + "\n")
+    console.print(f"{len(body['lines'])} lines, {body['payee_total']} {body['currency']} in minor units -> {out}")
+
+
+@periods.command("fund")
+def fund(period_id: str, amount: int = typer.Option(None, help="Minor units; default: all still owed.")) -> None:
+    """Pay what the period owes into the settlement contract (platform)."""
+    body = _call("POST", f"/periods/{period_id}/fund", json={"amount": amount} if amount else {})
+    console.print(f"funded {body['funded']}: {body['chain']['status']} {body['chain'].get('tx_hash') or ''}")
+
+
+@periods.command("claim")
+def claim(period_id: str, index: int) -> None:
+    """Claim a line of yours; the tokens go to your address."""
+    body = _call("POST", f"/periods/{period_id}/lines/{index}/claim")
+    console.print(f"claimed line {index}: {body['chain']['status']} {body['chain'].get('tx_hash') or ''}")
+
+
+@periods.command("audit")
+def audit_remote(period_id: str) -> None:
+    """Ask the service to recompute the period (auditor); `reelledger audit period` does it here."""
+    body = _call("GET", f"/periods/{period_id}/audit")
+    _print_audit(body)
+    if not body["ok"]:
+        raise typer.Exit(1)
+
+
+def _print_audit(body: dict) -> None:
+    console.print(f"recomputed root {body['recomputed_root']}")
+    console.print(f"chain root      {body['chain_root']}")
+    console.print(f"total {body['total']} over {body['line_count']} lines")
+    for problem in body["problems"]:
+        console.print(f"[red]problem:[/red] {problem}")
+    console.print("[green]identical[/green]" if body["ok"] else "[red]does not match[/red]")

@@ -1,0 +1,50 @@
+"""Which of a platform's rows a licence covers: the work, the territory, the streaming right
+and the day must all fall inside a licence (or sub-licence) the platform holds and nobody
+revoked, up the chain of grants. Rows outside are held, not settled."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlmodel import select
+
+from ledger.models import ChainOp, LicenceRecord, OpStatus
+
+DAY = 86_400
+REPORTED_RIGHT = "streaming"
+
+
+@dataclass(frozen=True)
+class _Window:
+    territories: frozenset[str]
+    start: int  # unix seconds
+    end: int
+
+    def covers(self, territory: str, day: int) -> bool:
+        return territory in self.territories and self.start <= day * DAY < self.end
+
+
+class Coverage:
+    """The platform's licences, loaded once per report and asked once per row."""
+
+    def __init__(self, db, platform_id: int) -> None:
+        records = {r.id: r for r in db.exec(select(LicenceRecord)).all()}
+        confirmed = set(
+            db.exec(select(ChainOp.id).where(ChainOp.status == OpStatus.confirmed)).all()
+        ) if records else set()
+
+        def valid(record: LicenceRecord) -> bool:
+            while record is not None:
+                if record.op_id not in confirmed or (record.revoke_op_id in confirmed):
+                    return False
+                record = records.get(record.parent_pk) if record.parent_pk else None
+            return True
+
+        self._windows: dict[int, list[_Window]] = defaultdict(list)
+        for record in records.values():
+            if record.licensee_id == platform_id and REPORTED_RIGHT in record.rights and valid(record):
+                self._windows[record.work_pk].append(_Window(frozenset(record.territories), record.start, record.end))
+
+    def covers(self, work_pk: int, territory: str, day: int) -> bool:
+        return any(w.covers(territory, day) for w in self._windows.get(work_pk, ()))

@@ -1,0 +1,281 @@
+"""Receiving a play report: rows stream in, are checked, stored and summed; then the signed
+summary is checked (or, for a custodial platform, signed here) and anchored on chain.
+
+Nothing of a report counts until it is complete: its rows are stored under a report in
+state `receiving`, and any failure (a bad row, a bad signature, a dropped connection)
+deletes them. The same report sent again is recognised by (platform, report id) and its
+content; the same id with other content is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Iterator
+
+from eth_utils import keccak
+from sqlalchemy import delete
+from sqlmodel import select
+
+from ledger.accounts import authorise_service
+from ledger.bulk import insert_many
+from ledger.chain.errors import ChainUnavailable
+from ledger.currencies import CURRENCIES
+from ledger.db import commit_or, session
+from ledger.errors import Conflict, Forbidden, InvalidInput
+from ledger.models import Account, ChainOp, PlayReport, PlayRowRecord, ReportStatus, Role, SettlementPeriod, Work
+from ledger.reports import signing
+from ledger.reports.coverage import Coverage
+from ledger.reports.digest import ReportDigest
+from ledger.reports.rows import BadRow, ReportRow
+
+log = logging.getLogger("reelledger.reports")
+
+DAY = 86_400
+BATCH = 20_000
+MAX_PERIOD_DAYS = 366
+ROW_COLUMNS = ("report_pk", "work_pk", "territory", "day", "plays", "valid_plays", "watch_minutes", "ad_revenue", "held")
+ZERO32 = b"\0" * 32
+
+
+@dataclass(frozen=True)
+class ReportHeader:
+    report_id: str
+    first_day: int  # days since 1970-01-01
+    end_day: int  # exclusive
+    currency: str
+    supersedes: str | None = None  # the platform's id of the report this one corrects
+
+
+@dataclass(frozen=True)
+class Ingested:
+    report: PlayReport
+    op: ChainOp | None
+    created: bool  # False when this was a resend of a report already received
+
+
+def summary_of(report: PlayReport, platform: Account, supersedes_hash: bytes = ZERO32) -> signing.ReportSummary:
+    return signing.ReportSummary(
+        platform=platform.address,
+        report_id=bytes.fromhex(report.report_hash[2:]),
+        period_start=report.first_day * DAY,
+        period_end=report.end_day * DAY,
+        currency=report.currency,
+        row_count=report.row_count,
+        plays=int(report.plays),
+        valid_plays=int(report.valid_plays),
+        watch_minutes=int(report.watch_minutes),
+        ad_revenue=int(report.ad_revenue),
+        rows_root=bytes.fromhex(report.rows_root[2:]),
+        supersedes=supersedes_hash,
+    )
+
+
+def ingest(
+    ledger, platform: Account, header: ReportHeader, rows: Iterator[ReportRow], signature: bytes | None
+) -> Ingested:
+    if platform.role != Role.platform:
+        raise Forbidden("only a platform account posts play reports")
+    _check_header(ledger, header)
+    with session(ledger.engine) as db:
+        existing = _report(db, platform.id, header.report_id)
+        if existing is not None and existing.status != ReportStatus.receiving:
+            return _resend(db, existing, header, rows)
+        superseded = _superseded(db, platform, header)
+        period = _period(db, platform.id, header)
+        if period is not None and superseded is None:
+            raise Conflict(
+                "period_committed",
+                f"the period {_days(header)} is already committed; send a correction (supersedes) instead",
+                period_id=period.period_id,
+            )
+        if existing is not None:  # an earlier upload of it broke off: start again
+            _discard(ledger, existing.id)
+        report = PlayReport(
+            platform_id=platform.id, report_id=header.report_id, report_hash="0x" + keccak(text=header.report_id).hex(),
+            currency=header.currency, first_day=header.first_day, end_day=header.end_day,
+            supersedes_pk=superseded.id if superseded else None,
+        )
+        db.add(report)
+        commit_or(db, Conflict("report_in_flight", f"report {header.report_id!r} is being received right now"))
+    try:
+        _receive(ledger, report, platform, rows)
+        summary = summary_of(report, platform, bytes.fromhex(superseded.report_hash[2:]) if superseded else ZERO32)
+        signature = _signature(ledger, platform, summary, signature)
+        return _accept(ledger, report, platform, summary, signature, superseded)
+    except BaseException:
+        _discard(ledger, report.id)
+        raise
+
+
+def _check_header(ledger, header: ReportHeader) -> None:
+    if not 0 < len(header.report_id) <= 200 or not header.report_id.isprintable():
+        raise InvalidInput("report_id", "a report id is 1 to 200 printable characters")
+    if header.currency not in CURRENCIES:
+        raise InvalidInput("currency", f"{header.currency!r} is not an ISO 4217 currency")
+    if header.currency != ledger.settings.settlement_currency:
+        raise InvalidInput("currency", f"this ledger settles in {ledger.settings.settlement_currency}, not {header.currency}")
+    if not 0 <= header.first_day < header.end_day or header.end_day - header.first_day > MAX_PERIOD_DAYS:
+        raise InvalidInput("period", f"a period is 1 to {MAX_PERIOD_DAYS} days, its end after its start")
+
+
+def _days(header) -> str:
+    from datetime import date, timedelta
+
+    first = date(1970, 1, 1) + timedelta(days=header.first_day)
+    return f"{first} to {first + timedelta(days=header.end_day - header.first_day - 1)}"
+
+
+def _report(db, platform_id: int, report_id: str) -> PlayReport | None:
+    return db.exec(
+        select(PlayReport).where(PlayReport.platform_id == platform_id, PlayReport.report_id == report_id)
+    ).first()
+
+
+def _period(db, platform_id: int, header) -> SettlementPeriod | None:
+    return db.exec(
+        select(SettlementPeriod).where(
+            SettlementPeriod.platform_id == platform_id, SettlementPeriod.currency == header.currency,
+            SettlementPeriod.first_day == header.first_day, SettlementPeriod.end_day == header.end_day,
+        )
+    ).first()
+
+
+def _superseded(db, platform: Account, header: ReportHeader) -> PlayReport | None:
+    if header.supersedes is None:
+        return None
+    old = _report(db, platform.id, header.supersedes)
+    if old is None or old.status == ReportStatus.receiving:
+        raise InvalidInput("supersedes", f"there is no report {header.supersedes!r} to correct")
+    if old.status == ReportStatus.superseded or db.exec(
+        select(PlayReport.id).where(PlayReport.supersedes_pk == old.id, PlayReport.status != ReportStatus.receiving)
+    ).first():
+        raise Conflict("already_corrected", f"report {header.supersedes!r} was already corrected; correct the latest one")
+    if (old.currency, old.first_day, old.end_day) != (header.currency, header.first_day, header.end_day):
+        raise InvalidInput("supersedes", "a correction covers the same period and currency as the report it corrects")
+    return old
+
+
+def _resend(db, existing: PlayReport, header: ReportHeader, rows: Iterator[ReportRow]) -> Ingested:
+    """The report is known: the same content is a harmless resend, other content a conflict."""
+    digest = ReportDigest(header.currency, header.first_day, header.end_day)
+    try:
+        for row in rows:
+            digest.add(row)
+        root = "0x" + digest.tree().root.hex()
+    except BadRow:
+        root = None
+    same = (
+        root == existing.rows_root and digest.row_count == existing.row_count
+        and (header.currency, header.first_day, header.end_day) == (existing.currency, existing.first_day, existing.end_day)
+    )
+    if not same:
+        raise Conflict(
+            "report_id_reused", f"report {existing.report_id!r} was received before with other content",
+            report_id=existing.report_id,
+        )
+    return Ingested(existing, db.get(ChainOp, existing.op_id) if existing.op_id else None, created=False)
+
+
+def _receive(ledger, report: PlayReport, platform: Account, rows: Iterator[ReportRow]) -> None:
+    """Check, store and sum every row; the totals and root land on `report`."""
+    engine = ledger.engine
+    with session(engine) as db:
+        works = {bytes.fromhex(w[2:]): pk for pk, w in db.exec(select(Work.id, Work.work_id)).all()}
+        coverage = Coverage(db, platform.id)
+    digest = ReportDigest(report.currency, report.first_day, report.end_day)
+    dialect = engine.dialect.name
+    raw = engine.raw_connection()
+    held = 0
+    try:
+        batch: list[tuple] = []
+        try:
+            for row in rows:
+                digest.add(row)
+                work_pk = works.get(row.work_id)
+                if work_pk is None:
+                    raise BadRow(digest.row_count, "work", f"0x{row.work_id.hex()} is not a registered work")
+                covered = coverage.covers(work_pk, row.territory, row.day)
+                held += not covered
+                batch.append((report.id, work_pk, row.territory, row.day, row.plays, row.valid_plays,
+                               row.watch_minutes, row.ad_revenue, not covered))
+                if len(batch) >= BATCH:
+                    insert_many(raw, dialect, "play_row", ROW_COLUMNS, batch)
+                    raw.commit()
+                    batch = []
+            if batch:
+                insert_many(raw, dialect, "play_row", ROW_COLUMNS, batch)
+                raw.commit()
+            tree = digest.tree()
+        except BadRow as exc:
+            raise InvalidInput("rows", str(exc)) from None
+    finally:
+        raw.close()
+    report.row_count, report.held_rows = digest.row_count, held
+    report.plays, report.valid_plays = digest.plays, digest.valid_plays
+    report.watch_minutes, report.ad_revenue = digest.watch_minutes, digest.ad_revenue
+    report.rows_root = "0x" + tree.root.hex()
+
+
+def _signature(ledger, platform: Account, summary: signing.ReportSummary, signature: bytes | None) -> bytes:
+    chain = ledger.chain
+    where = (chain.chain_id, chain.addresses["SettlementRegistry"])
+    if signature is None:
+        if not platform.custodial:
+            raise InvalidInput(
+                "signature", "sign the report's EIP-712 summary with the platform's key and send it as X-Report-Signature"
+            )
+        return signing.sign(summary, ledger.keys.account(platform.address).key, *where)
+    try:
+        signing.check(summary, signature, *where)
+    except signing.BadSignature as exc:
+        raise InvalidInput("signature", str(exc)) from None
+    return signature
+
+
+def _accept(ledger, received: PlayReport, platform: Account, summary, signature: bytes, superseded) -> Ingested:
+    chain = ledger.chain
+    with session(ledger.engine) as db:
+        report = db.get(PlayReport, received.id)
+        for name in ("row_count", "held_rows", "plays", "valid_plays", "watch_minutes", "ad_revenue", "rows_root"):
+            setattr(report, name, getattr(received, name))
+        report.signature = "0x" + signature.hex()
+        report.digest = "0x" + bytes(signing.signable_hash(summary, chain.chain_id, chain.addresses["SettlementRegistry"])).hex()
+        report.status = ReportStatus.accepted
+        if superseded is not None and _period(db, platform.id, report) is None:
+            old = db.get(PlayReport, superseded.id)
+            old.status = ReportStatus.superseded
+            db.add(old)
+        call = chain.call("SettlementRegistry", "anchorReport", [report_tuple(summary), signature])
+        op = chain.outbox.record(db, f"anchor-report:{chain.chain_id}:{platform.address}:{report.report_hash}", chain.signer, call)
+        report.op_id = op.id
+        db.add(report)
+        db.commit()
+        db.refresh(report)
+    if superseded is not None:
+        from ledger.settlement.periods import record_correction
+
+        record_correction(ledger, report.id)
+    try:
+        chain.outbox.send(op.id)
+        op = ledger.settle(op.id)
+    except ChainUnavailable:
+        log.warning("report %s is stored; its anchoring waits for the chain node", report.report_id)
+        op = chain.outbox.get(op.id)
+    return Ingested(report, op, created=True)
+
+
+def report_tuple(s: signing.ReportSummary) -> tuple:
+    return (s.platform, s.report_id, s.period_start, s.period_end, s.currency, s.row_count, s.plays, s.valid_plays,
+            s.watch_minutes, s.ad_revenue, s.rows_root, s.supersedes)
+
+
+def _discard(ledger, report_pk: int) -> None:
+    """Remove an incomplete report and whatever of its rows arrived."""
+    with session(ledger.engine) as db:
+        report = db.get(PlayReport, report_pk)
+        if report is None or report.status != ReportStatus.receiving:
+            return
+        db.exec(delete(PlayRowRecord).where(PlayRowRecord.report_pk == report_pk))
+        db.delete(report)
+        db.commit()

@@ -1,0 +1,65 @@
+"""Reading reports and held rows, each role seeing only its own."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import text
+from sqlmodel import select
+
+from ledger.db import session
+from ledger.errors import NotFound
+from ledger.models import Account, PlayReport, Role, Work
+
+EPOCH = date(1970, 1, 1)
+
+
+def day_text(day: int) -> str:
+    return str(EPOCH + timedelta(days=day))
+
+
+def list_reports(ledger, account: Account, offset: int = 0, limit: int = 50) -> list[PlayReport]:
+    with session(ledger.engine) as db:
+        query = select(PlayReport).order_by(PlayReport.id).offset(offset).limit(limit)
+        if account.role not in (Role.auditor, Role.admin):
+            query = query.where(PlayReport.platform_id == account.id)
+        return list(db.exec(query).all())
+
+
+def get_report(ledger, account: Account, report_id: str, platform_id: int | None = None) -> PlayReport:
+    platform_id = platform_id if account.role in (Role.auditor, Role.admin) and platform_id else account.id
+    with session(ledger.engine) as db:
+        report = db.exec(
+            select(PlayReport).where(PlayReport.platform_id == platform_id, PlayReport.report_id == report_id)
+        ).first()
+    if report is None:
+        raise NotFound("report", report_id)
+    return report
+
+
+HELD = (
+    "SELECT rep.report_id, acc.name, w.work_id, r.territory, r.day, r.plays, r.valid_plays, r.watch_minutes, "
+    "r.ad_revenue FROM play_row r JOIN play_report rep ON rep.id = r.report_pk JOIN work w ON w.id = r.work_pk "
+    "JOIN account acc ON acc.id = rep.platform_id WHERE r.held AND rep.status = 'accepted' {where} "
+    "ORDER BY r.id LIMIT :limit OFFSET :offset"
+)
+
+
+def held_rows(ledger, account: Account, offset: int = 0, limit: int = 100) -> list[dict]:
+    """Rows no licence covered: a platform sees its own, a rights holder those on its works."""
+    if account.role == Role.platform:
+        where, params = "AND rep.platform_id = :me", {"me": account.id}
+    elif account.role in (Role.auditor, Role.admin):
+        where, params = "", {}
+    else:
+        where, params = "AND w.owner_id = :me", {"me": account.id}
+    with session(ledger.engine) as db:
+        rows = db.exec(text(HELD.format(where=where)), params={**params, "limit": limit, "offset": offset}).all()
+    return [
+        {"report_id": r[0], "platform": r[1], "work_id": r[2], "territory": r[3], "date": day_text(r[4]),
+         "plays": r[5], "valid_plays": r[6], "watch_minutes": r[7], "ad_revenue": r[8],
+         "reason": "no valid licence covers this work, territory, right and date"}
+        for r in rows
+    ]
+
+

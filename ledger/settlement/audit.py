@@ -1,0 +1,127 @@
+"""Recomputing a committed period from what is stored, and checking it against the chain.
+
+The auditor trusts neither the stored lines nor the stored root: every report's rows must
+still give the row root the platform signed (and the chain anchored), every rule version
+must still hash to what the period recorded, and the recomputed lines must give the root
+and inputs hash the contract holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+
+from ledger.chain.settlement import read_period
+from ledger.db import session
+from ledger.models import Account, PlayReport
+from ledger.reports.ingest import ZERO32, report_tuple, summary_of
+from ledger.reports.digest import ReportDigest
+from ledger.reports.rows import ReportRow
+from ledger.settlement.computation import compute, inputs_hash
+from ledger.settlement.periods import find_period
+
+ROWS = text(
+    "SELECT w.work_id, r.territory, r.day, r.plays, r.valid_plays, r.watch_minutes, r.ad_revenue "
+    "FROM play_row r JOIN work w ON w.id = r.work_pk WHERE r.report_pk = :pk"
+)
+
+
+@dataclass
+class AuditResult:
+    period_id: str
+    recomputed_root: str | None
+    stored_root: str
+    chain_root: str | None
+    recomputed_inputs_hash: str
+    chain_inputs_hash: str | None
+    total: int
+    line_count: int
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def audit_period(engine, registry, period_id: str) -> AuditResult:
+    """Recompute `period_id` from the database behind `engine` and compare it with `registry`
+    (a web3 contract of the SettlementRegistry whose code the caller has checked)."""
+    with session(engine) as db:
+        period = find_period(db, period_id)
+        problems = []
+        for entry in period.inputs["reports"]:
+            report = db.get(PlayReport, entry["pk"])
+            problem = _check_report(db, registry, report, entry)
+            if problem:
+                problems.append(problem)
+        try:
+            computed = compute(db, period.inputs)
+        except ValueError as exc:
+            problems.append(str(exc))
+            computed = None
+    on_chain = read_period(registry, period.period_id)
+    chain_root = "0x" + bytes(on_chain["root"]).hex() if on_chain["state"] else None
+    chain_inputs = "0x" + bytes(on_chain["inputsHash"]).hex() if on_chain["state"] else None
+    recomputed_inputs = inputs_hash(period.inputs)
+    root = computed.root if computed else None
+    if root != period.root:
+        problems.append(f"the recomputed root {root} differs from the stored root {period.root}")
+    if chain_root is None:
+        problems.append("the chain holds no root for this period (not committed yet?)")
+    elif root != chain_root:
+        problems.append(f"the recomputed root {root} differs from the chain's {chain_root}")
+    if chain_inputs is not None and chain_inputs != recomputed_inputs:
+        problems.append("the period's recorded inputs no longer hash to what the chain holds")
+    if computed is not None and computed.total != int(on_chain["total"]):
+        problems.append(f"the recomputed total {computed.total} differs from the chain's {on_chain['total']}")
+    return AuditResult(
+        period_id=period.period_id, recomputed_root=root, stored_root=period.root, chain_root=chain_root,
+        recomputed_inputs_hash=recomputed_inputs, chain_inputs_hash=chain_inputs,
+        total=computed.total if computed else 0, line_count=len(computed.lines) if computed else 0, problems=problems,
+    )
+
+
+def _check_report(db, registry, report: PlayReport, entry: dict) -> str | None:
+    """The report's stored rows still give the row root it was signed over, and the chain anchored it."""
+    digest = ReportDigest(report.currency, report.first_day, report.end_day)
+    for work_id, territory, day, plays, valid, minutes, ad in db.exec(ROWS, params={"pk": report.id}):
+        digest.add(ReportRow(bytes.fromhex(work_id[2:]), territory, day, plays, valid, minutes, ad, report.currency))
+    root = "0x" + digest.tree().root.hex()
+    if root != entry["rows_root"] or root != report.rows_root:
+        return f"report {report.report_id!r}: its stored rows no longer give the signed row root"
+    platform = db.get(Account, report.platform_id)
+    superseded = db.get(PlayReport, report.supersedes_pk) if report.supersedes_pk else None
+    summary = summary_of(report, platform, bytes.fromhex(superseded.report_hash[2:]) if superseded else ZERO32)
+    anchored = registry.functions.reportDigest(platform.address, summary.report_id).call()
+    if bytes(anchored) == ZERO32:
+        return f"report {report.report_id!r} is not anchored on chain"
+    if "0x" + bytes(registry.functions.hashReport(report_tuple(summary)).call()).hex() != report.digest:
+        return f"report {report.report_id!r}: its stored summary is not what the platform signed"
+    return None
+
+
+def registry_for_audit(engine, rpc_url: str):
+    """The settlement contract this database recorded on the chain at `rpc_url`, after checking
+    that the address holds exactly this release's SettlementRegistry code."""
+    from sqlmodel import select
+    from web3 import Web3
+
+    from ledger.chain import artifacts
+    from ledger.chain.errors import ChainError, ChainUnavailable
+    from ledger.models import Deployment
+
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}, exception_retry_configuration=None))
+    try:
+        chain_id = w3.eth.chain_id
+    except OSError as exc:
+        raise ChainUnavailable(f"no EVM node answers at {rpc_url}") from exc
+    with session(engine) as db:
+        deployment = db.exec(select(Deployment).where(
+            Deployment.chain_id == chain_id, Deployment.name == "SettlementRegistry")).first()
+    if deployment is None:
+        raise ChainError(f"this database has no SettlementRegistry on chain {chain_id}")
+    artifact = artifacts.load("SettlementRegistry")
+    if not artifact.runtime_matches(bytes(w3.eth.get_code(deployment.address))):
+        raise ChainError(f"{deployment.address} does not hold the SettlementRegistry this release was built from")
+    return w3.eth.contract(address=deployment.address, abi=artifact.abi)

@@ -1,0 +1,192 @@
+"""Statements, claims, off-chain payment records and funding of committed periods.
+
+A statement is a payee's lines of one period, each with its Merkle proof and everything a
+verifier needs to check it against the chain alone. Claims and funding are chain writes sent
+from the account's own address, so they go through the outbox like every other write; the
+service signs them only for custodial accounts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from datetime import date, timedelta
+
+from sqlmodel import select
+
+from ledger.chain import artifacts
+from ledger.chain.errors import ChainUnavailable
+from ledger.chain.outbox import Call, raise_for
+from ledger.chain.settlement import read_period
+from ledger.db import session
+from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ledger.merkle import StandardMerkleTree
+from ledger.models import Account, ChainOp, PeriodStatus, Role, SettlementPeriod, StatementLineRecord
+from ledger.settlement.computation import committed_lines
+from ledger.settlement.lines import StatementLine, line_leaf_hash, tree_of
+from ledger.settlement.periods import find_period, may_see_period
+
+STATEMENT_FORMAT = "reelledger-statement/1"
+EPOCH = date(1970, 1, 1)
+
+_trees: "OrderedDict[str, tuple[list[StatementLine], StandardMerkleTree]]" = OrderedDict()
+_trees_lock = threading.Lock()
+
+
+def period_tree(db, period: SettlementPeriod) -> tuple[list[StatementLine], StandardMerkleTree]:
+    """The period's lines and tree, rebuilt from the stored lines (a few periods are cached)."""
+    with _trees_lock:
+        if period.period_id in _trees:
+            _trees.move_to_end(period.period_id)
+            return _trees[period.period_id]
+    lines = committed_lines(db, period)
+    tree = tree_of(lines)
+    if "0x" + tree.root.hex() != period.root:
+        raise RuntimeError(f"the stored lines of period {period.period_id} no longer give its root")
+    with _trees_lock:
+        _trees[period.period_id] = (lines, tree)
+        while len(_trees) > 4:
+            _trees.popitem(last=False)
+    return lines, tree
+
+
+def statement(ledger, account: Account, period_id: str, payee: str | None = None) -> dict:
+    """A payee's lines with proofs. Payees get their own; the period's platform, auditors and
+    admins may ask for any payee's, or for every line (payee None)."""
+    payee = payee or (None if account.role in (Role.auditor, Role.admin, Role.platform) else account.address)
+    with session(ledger.engine) as db:
+        period = find_period(db, period_id)
+        if payee != account.address and not may_see_period(account, period):
+            raise NotFound("statement", f"of {payee} in period {period_id}")
+        lines, tree = period_tree(db, period)
+    chain = ledger.chain
+    wanted = [line for line in lines if payee is None or line.payee.lower() == payee.lower()]
+    if not wanted and payee == account.address and not may_see_period(account, period):
+        raise NotFound("statement", f"of {payee} in period {period_id}")
+    first = EPOCH + timedelta(days=period.first_day)
+    return {
+        "format": STATEMENT_FORMAT,
+        "chain_id": chain.chain_id,
+        "contract": chain.addresses["SettlementRegistry"],
+        "period_id": period.period_id,
+        "platform": period.inputs["platform"],
+        "period": {"first_day": str(first), "last_day": str(first + timedelta(days=period.end_day - period.first_day - 1))},
+        "currency": period.currency,
+        "token": period.token,
+        "root": period.root,
+        "inputs_hash": period.inputs_hash,
+        "total": str(period.total),
+        "line_count": period.line_count,
+        "status": period.status.value,
+        "payee": payee,
+        "payee_total": str(sum(line.amount for line in wanted)),
+        "lines": [
+            {
+                "index": line.index, "payee": line.payee, "work_id": line.work_id, "amount": str(line.amount),
+                "rule_version": line.rule_version, "split_version": line.split_version,
+                "adjustment": str(line.adjustment),
+                "proof": ["0x" + p.hex() for p in tree.proof_of(line_leaf_hash(line))],
+            }
+            for line in wanted
+        ],
+    }
+
+
+def _line_for(ledger, account: Account, period_id: str, index: int) -> tuple[SettlementPeriod, StatementLine, list[bytes]]:
+    with session(ledger.engine) as db:
+        period = find_period(db, period_id)
+        record = db.exec(
+            select(StatementLineRecord).where(
+                StatementLineRecord.period_pk == period.id, StatementLineRecord.line_index == index
+            )
+        ).first()
+        if record is None or (record.payee != account.address and not may_see_period(account, period)):
+            raise NotFound("line", f"{index} of period {period_id}")
+        if record.payee != account.address:
+            raise Forbidden("only the payee of a line claims it or records it as paid")
+        lines, tree = period_tree(db, period)
+    line = lines[index]
+    return period, line, tree.proof_of(line_leaf_hash(line))
+
+
+def _own_write(ledger, account: Account, key: str, function: str, args: list) -> ChainOp:
+    chain = ledger.chain
+    if not account.custodial:
+        raise Conflict("own_wallet", f"this account signs its own transactions: call SettlementRegistry.{function} "
+                       f"at {chain.addresses['SettlementRegistry']} from {account.address}")
+    _gas(chain, account.address)
+    op = chain.outbox.submit(key, account.address, chain.call("SettlementRegistry", function, args))
+    return raise_for(ledger.settle(op.id))
+
+
+def claim(ledger, account: Account, period_id: str, index: int) -> ChainOp:
+    """Pay a line out to its payee in the period's token."""
+    period, line, proof = _line_for(ledger, account, period_id, index)
+    if period.status != PeriodStatus.finalised:
+        raise Conflict("period_not_finalised", f"claims open when the period is finalised; it is {period.status.value}")
+    return _own_write(ledger, account, f"claim:{ledger.chain.chain_id}:{period.period_id}:{index}", "claim",
+                      [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof])
+
+
+def mark_paid_off_chain(ledger, account: Account, period_id: str, index: int, payment_ref: bytes) -> ChainOp:
+    """The payee records that this line was paid outside the contract; it can no longer be claimed."""
+    period, line, proof = _line_for(ledger, account, period_id, index)
+    return _own_write(ledger, account, f"paid-off-chain:{ledger.chain.chain_id}:{period.period_id}:{index}",
+                      "markPaidOffChain", [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, payment_ref])
+
+
+def fund(ledger, account: Account, period_id: str, amount: int | None = None) -> dict:
+    """The platform pays the period's total (or part of it) into the contract."""
+    chain = ledger.chain
+    with session(ledger.engine) as db:
+        period = find_period(db, period_id)
+    if account.id != period.platform_id:
+        raise Forbidden("the period's platform funds it")
+    if period.status == PeriodStatus.committing:
+        raise Conflict("period_committing", "the period's root is not on chain yet")
+    registry = chain.contract("SettlementRegistry")
+    try:
+        state = read_period(registry, period.period_id)
+    except OSError as exc:
+        raise ChainUnavailable("the chain node does not answer") from exc
+    owed = state["total"] - state["funded"] - state["paidOffChain"]
+    amount = owed if amount is None else amount
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0 or amount > owed:
+        raise InvalidInput("amount", f"the period still owes {owed} minor units; fund 1 to {owed}")
+    if not account.custodial:
+        raise Conflict("own_wallet", f"approve {amount} of token {period.token} to {registry.address} and call "
+                       f"fund({period.period_id}, {amount}) from {account.address}")
+    _gas(chain, account.address)
+    _test_tokens(ledger, period.token, account.address, amount)
+    stage = f"{period.period_id}:{state['funded']}:{amount}"
+    token = chain.w3.eth.contract(address=period.token, abi=artifacts.load("TestStablecoin").abi)  # any ERC-20
+    approve = chain.outbox.submit(f"fund-approve:{chain.chain_id}:{stage}", account.address,
+                                  Call("ERC20.approve", token.address, token.encode_abi("approve", [registry.address, amount])))
+    raise_for(ledger.settle(approve.id))
+    op = chain.outbox.submit(f"fund:{chain.chain_id}:{stage}", account.address,
+                             chain.call("SettlementRegistry", "fund", [bytes.fromhex(period.period_id[2:]), amount]))
+    raise_for(ledger.settle(op.id))
+    return {"funded": amount, "op": op}
+
+
+def _gas(chain, address: str) -> None:
+    """Gas money for an account's own transaction, on the development node."""
+    if chain.node is None:
+        return
+    try:
+        chain.fund(address)
+    except OSError as exc:
+        raise ChainUnavailable("the chain node does not answer") from exc
+
+
+def _test_tokens(ledger, token: str, holder: str, amount: int) -> None:
+    """On the local development chain the test stablecoin has a faucet: the service mints the
+    platform what it is about to pay in. Never on a configured (real) token."""
+    chain = ledger.chain
+    if chain.node is None or token != chain.addresses.get("TestStablecoin"):
+        return
+    stablecoin = chain.contract("TestStablecoin")
+    short = amount - stablecoin.functions.balanceOf(holder).call()
+    if short > 0:
+        key = f"test-mint:{chain.chain_id}:{holder}:{stablecoin.functions.totalSupply().call()}:{short}"
+        raise_for(ledger.settle(chain.outbox.submit(key, chain.signer, chain.call("TestStablecoin", "mint", [holder, short])).id))

@@ -1,0 +1,308 @@
+"""Closing a period: settle it once, store its lines, and commit its root on chain once.
+
+A period is one platform's reports for one date range in one currency. Closing it writes the
+period, its statement lines, each work's figures and the chain operation that commits the
+root, in one transaction; the operation goes out through the outbox, so a node that is down
+leaves the period `committing` until the node is back, and the contract refuses a second
+root for the same period id. The reconciler then follows each period through its dispute
+window to finalisation.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from sqlmodel import select
+
+from ledger.bulk import insert_many
+from ledger.chain.settlement import read_period
+from ledger.db import commit_or, session
+from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ledger.models import (
+    Account, Adjustment, ChainOp, OpStatus, PeriodStatus, PlayReport, ReportStatus, Role, SettlementPeriod, Work,
+)
+from ledger.settlement.computation import (
+    Computed, committed_lines, compute, corrected_inputs, differences, gather, inputs_hash, period_id_of,
+)
+
+log = logging.getLogger("reelledger.settlement")
+
+LINE_COLUMNS = ("period_pk", "line_index", "payee", "work_id", "amount", "rule_version", "split_version", "adjustment")
+WORK_COLUMNS = ("period_pk", "work_pk", "rule_pk", "earned", "commission", "recouped", "payable", "advance_after")
+
+
+@dataclass(frozen=True)
+class PeriodView:
+    period: SettlementPeriod
+    op: ChainOp
+    finalise_op: ChainOp | None
+
+
+def token_address(ledger) -> str:
+    return ledger.settings.settlement_token or ledger.chain.addresses["TestStablecoin"]
+
+
+def close_period(
+    ledger, account: Account, currency: str, first_day: int, end_day: int, pools: dict[str, int] | None = None,
+    platform_id: int | None = None,
+) -> PeriodView:
+    """Settle and commit a platform's period. Closing the same period again returns it."""
+    pools = pools or {}
+    platform = _platform_for(ledger, account, platform_id)
+    for name, amount in pools.items():
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+            raise InvalidInput("pools", f"pool {name!r}: an amount is a whole non-negative number of minor units")
+    chain = ledger.chain
+    period_id = period_id_of(platform.address, currency, first_day, end_day)
+    with session(ledger.engine) as db:
+        existing = db.exec(select(SettlementPeriod).where(SettlementPeriod.period_id == period_id)).first()
+        if existing is not None:
+            if existing.pools != {k: int(v) for k, v in sorted(pools.items())}:
+                raise Conflict("period_committed", "the period is already closed, with other pool amounts",
+                               period_id=period_id)
+            return _view(db, existing)
+        _check_reports(db, platform, currency, first_day, end_day)
+        inputs, usage = gather(db, platform, currency, first_day, end_day, pools)
+        computed = compute(db, inputs, usage)
+        if not computed.lines:
+            raise Conflict("nothing_to_settle", "no row of this period earns anything for anyone (held or unsettled rows "
+                           "are listed with the reports)", unsettled=inputs["unsettled"])
+        digest = inputs_hash(inputs)
+        token = token_address(ledger)
+        period = SettlementPeriod(
+            period_id=period_id, platform_id=platform.id, currency=currency, first_day=first_day, end_day=end_day,
+            pools=inputs["pools"], token=token, root=computed.root, total=computed.total,
+            line_count=len(computed.lines), inputs=inputs, inputs_hash=digest, op_id=0,
+        )
+        call = chain.call(
+            "SettlementRegistry", "commitPeriod",
+            [bytes.fromhex(period_id[2:]), computed.tree.root, token, computed.total, len(computed.lines),
+             bytes.fromhex(digest[2:])],
+        )
+        op = chain.outbox.record(db, f"commit-period:{chain.chain_id}:{period_id}", chain.signer, call)
+        period.op_id = op.id
+        db.add(period)
+        db.flush()
+        _store_results(db, period, computed, platform)
+        commit_or(db, Conflict("period_committed", "the period was closed by another request", period_id=period_id))
+    _send(ledger, op.id)
+    return get_period(ledger, account, period_id)
+
+
+def _platform_for(ledger, account: Account, platform_id: int | None) -> Account:
+    if account.role == Role.platform and platform_id in (None, account.id):
+        return account
+    if account.role == Role.admin and platform_id is not None:
+        with session(ledger.engine) as db:
+            platform = db.get(Account, platform_id)
+        if platform is None or platform.role != Role.platform:
+            raise InvalidInput("platform_id", f"account {platform_id} is not a platform")
+        return platform
+    raise Forbidden("a platform closes its own periods (an admin may close one for a platform)")
+
+
+def _check_reports(db, platform: Account, currency: str, first_day: int, end_day: int) -> None:
+    reports = db.exec(
+        select(PlayReport).where(
+            PlayReport.platform_id == platform.id, PlayReport.currency == currency,
+            PlayReport.first_day == first_day, PlayReport.end_day == end_day,
+        )
+    ).all()
+    if not any(r.status == ReportStatus.accepted for r in reports):
+        raise Conflict("no_reports", "no accepted play report covers exactly this period")
+    if any(r.status == ReportStatus.receiving for r in reports):
+        raise Conflict("report_in_flight", "a report of this period is still being received")
+    unanchored = [
+        r.report_id for r in reports
+        if r.status == ReportStatus.accepted and (r.op_id is None or db.get(ChainOp, r.op_id).status != OpStatus.confirmed)
+    ]
+    if unanchored:
+        raise Conflict("reports_not_anchored", "reports are not anchored on chain yet; try again shortly",
+                       reports=unanchored[:20])
+
+
+def _store_results(db, period: SettlementPeriod, computed: Computed, platform: Account) -> None:
+    raw = db.connection().connection
+    dialect = db.get_bind().dialect.name
+    insert_many(raw, dialect, "statement_line", LINE_COLUMNS, [
+        (period.id, line.index, line.payee, line.work_id, line.amount, line.rule_version, line.split_version,
+         line.adjustment) for line in computed.lines
+    ])
+    works = dict(db.exec(select(Work.work_id, Work.id).where(Work.work_id.in_(list(computed.works)))).all()) \
+        if len(computed.works) <= 5000 else dict(db.exec(select(Work.work_id, Work.id)).all())
+    rules = computed.inputs["rules"]
+    insert_many(raw, dialect, "work_settlement", WORK_COLUMNS, [
+        (period.id, works[w.work_id], rules[w.work_id]["pk"], w.earned, w.commission, w.recouped, w.payable,
+         w.advance_after) for w in computed.works.values()
+    ])
+    for report in computed.inputs["reports"]:
+        row = db.get(PlayReport, report["pk"])
+        row.period_pk = period.id
+        db.add(row)
+    for adjustment in computed.inputs["adjustments"]:
+        row = db.get(Adjustment, adjustment["pk"])
+        row.applied_period_pk = period.id
+        db.add(row)
+    for (payee, work_id), amount in computed.carried.items():
+        db.add(Adjustment(platform_id=platform.id, currency=period.currency, source_period_pk=period.id,
+                          payee=payee, work_id=work_id, amount=amount))
+
+
+def _send(ledger, op_id: int) -> None:
+    from ledger.chain.errors import ChainUnavailable
+
+    try:
+        ledger.chain.outbox.send(op_id)
+        ledger.settle(op_id)
+    except ChainUnavailable:
+        log.warning("the period waits in 'committing' until the chain node answers")
+    advance_periods(ledger)
+
+
+def advance_periods(ledger) -> int:
+    """Move periods along: committing -> committed once the root is on chain, committed ->
+    finalised once the dispute window has passed with no dispute open. Returns how many moved;
+    with the node down nothing moves and the next pass tries again."""
+    from ledger.chain.errors import ChainUnavailable
+
+    try:
+        return _advance(ledger)
+    except (ChainUnavailable, OSError) as exc:
+        log.info("periods wait for the chain node: %s", type(exc).__name__)
+        return 0
+
+
+def _advance(ledger) -> int:
+    chain = ledger.chain
+    moved = 0
+    with session(ledger.engine) as db:
+        waiting = db.exec(
+            select(SettlementPeriod).where(SettlementPeriod.status != PeriodStatus.finalised)
+        ).all()
+    registry = chain.contract("SettlementRegistry")
+    for period in waiting:
+        with session(ledger.engine) as db:
+            row = db.get(SettlementPeriod, period.id)
+            op = db.get(ChainOp, row.op_id)
+            if row.status == PeriodStatus.committing:
+                if op.status != OpStatus.confirmed:
+                    continue
+                row.dispute_ends = read_period(registry, row.period_id)["disputeEnds"]
+                row.status = PeriodStatus.committed
+                db.add(row)
+                db.commit()
+                moved += 1
+            if row.status == PeriodStatus.committed:
+                moved += _finalise(ledger, db, row)
+    return moved
+
+
+def _finalise(ledger, db, row: SettlementPeriod) -> int:
+    chain = ledger.chain
+    if row.finalise_op_id is None:
+        # The next block is stamped with the time it is mined; a quiet node's latest block may be old.
+        now = max(time.time(), chain.w3.eth.get_block("latest")["timestamp"])
+        if row.dispute_ends is None or now < row.dispute_ends:
+            return 0
+        if read_period(chain.contract("SettlementRegistry"), row.period_id)["openDisputes"]:
+            return 0
+        call = chain.call("SettlementRegistry", "finalise", [bytes.fromhex(row.period_id[2:])])
+        op = chain.outbox.record(db, f"finalise-period:{chain.chain_id}:{row.period_id}", chain.signer, call)
+        row.finalise_op_id = op.id
+        db.add(row)
+        db.commit()
+        chain.outbox.send(op.id)
+    op = chain.outbox.get(row.finalise_op_id)
+    if op.status == OpStatus.confirmed:
+        row.status = PeriodStatus.finalised
+        db.add(row)
+        db.commit()
+        return 1
+    if op.status in (OpStatus.rejected, OpStatus.reverted):  # a dispute came in first: try again later
+        row.finalise_op_id = None
+        db.add(row)
+        db.commit()
+    return 0
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _view(db, period: SettlementPeriod) -> PeriodView:
+    return PeriodView(period, db.get(ChainOp, period.op_id),
+                      db.get(ChainOp, period.finalise_op_id) if period.finalise_op_id else None)
+
+
+def may_see_period(account: Account, period: SettlementPeriod) -> bool:
+    """Auditors and admins see every period, a platform its own; payees see theirs through statements."""
+    return account.role in (Role.auditor, Role.admin) or account.id == period.platform_id
+
+
+def find_period(db, period_id: str) -> SettlementPeriod:
+    period = db.exec(select(SettlementPeriod).where(SettlementPeriod.period_id == period_id.lower())).first()
+    if period is None:
+        raise NotFound("period", period_id)
+    return period
+
+
+def get_period(ledger, account: Account, period_id: str) -> PeriodView:
+    with session(ledger.engine) as db:
+        period = find_period(db, period_id)
+        if not may_see_period(account, period) and not _is_payee(db, account, period):
+            raise NotFound("period", period_id)
+        return _view(db, period)
+
+
+def _is_payee(db, account: Account, period: SettlementPeriod) -> bool:
+    from ledger.models import StatementLineRecord
+
+    return db.exec(
+        select(StatementLineRecord.id).where(
+            StatementLineRecord.period_pk == period.id, StatementLineRecord.payee == account.address
+        )
+    ).first() is not None
+
+
+def list_periods(ledger, account: Account) -> list[PeriodView]:
+    from ledger.models import StatementLineRecord
+
+    with session(ledger.engine) as db:
+        query = select(SettlementPeriod).order_by(SettlementPeriod.id)
+        if account.role == Role.platform:
+            query = query.where(SettlementPeriod.platform_id == account.id)
+        elif account.role not in (Role.auditor, Role.admin):
+            mine = select(StatementLineRecord.period_pk).where(StatementLineRecord.payee == account.address)
+            query = query.where(SettlementPeriod.id.in_(mine))
+        return [_view(db, p) for p in db.exec(query).all()]
+
+
+def wait_for_status(ledger, period_id: str, status: PeriodStatus, timeout: float) -> SettlementPeriod:
+    """For tests and the CLI: poll until the period reaches `status`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        advance_periods(ledger)
+        with session(ledger.engine) as db:
+            period = find_period(db, period_id)
+        if period.status == status or time.monotonic() > deadline:
+            return period
+        time.sleep(0.2)
+
+
+def record_correction(ledger, correction_pk: int) -> int:
+    """Price a correction of a committed period: the differences it makes become adjustments
+    that the platform's next closed period carries. Returns how many were recorded."""
+    with session(ledger.engine) as db:
+        new = db.get(PlayReport, correction_pk)
+        old = db.get(PlayReport, new.supersedes_pk) if new and new.supersedes_pk else None
+        period = db.get(SettlementPeriod, old.period_pk) if old and old.period_pk else None
+        if period is None or db.exec(select(Adjustment.id).where(Adjustment.correction_pk == new.id)).first():
+            return 0
+        after = compute(db, corrected_inputs(db, period, old, new)).lines
+        changes = differences(committed_lines(db, period), after)
+        for (payee, work_id), amount in sorted(changes.items()):
+            db.add(Adjustment(platform_id=period.platform_id, currency=period.currency, source_period_pk=period.id,
+                              correction_pk=new.id, payee=payee, work_id=work_id, amount=amount))
+        db.commit()
+        return len(changes)

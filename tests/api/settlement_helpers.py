@@ -1,0 +1,92 @@
+"""Building blocks of the settlement tests: a licensed, split and priced work, and reports."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from ledger.models import Role
+
+DAY = 86_400
+RULE = {"valid_play_tiers": [{"from_plays": 0, "price_micro": 10_000}, {"from_plays": 2_000, "price_micro": 15_000}],
+        "watch_minute_price_micro": 500, "ad_revenue_bps": 5_000, "commission_bps": 1_000}
+
+
+@dataclass
+class Deal:
+    work_id: str
+    owner: object
+    owner_address: str
+    second_payee: object
+    second_address: str
+    platform_id: int
+    platform_address: str
+    platform: object
+    start: date
+    end: date  # inclusive
+
+
+def make_deal(service, platform_address: str | None = None, bps=(7_000, 3_000), rule=RULE) -> Deal:
+    """A work licensed to a new platform in CN for streaming, split between two payees, priced by `rule`;
+    the period is a week that ended four days ago."""
+    _, owner_address, owner = service.new_account(Role.rights_holder)
+    _, second_address, second = service.new_account(Role.rights_holder)
+    platform_id, platform_addr, platform = service.new_account(Role.platform, address=platform_address)
+    work = owner.post("/works", json={"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(),
+                                      "title": "Drama", "kind": "series"})
+    assert work.status_code == 201, work.text
+    work_id = work.json()["work_id"]
+    now = int(time.time())
+    licence = owner.post(f"/works/{work_id}/licences", json={
+        "licensee_id": platform_id, "territories": ["CN"], "rights": ["streaming"],
+        "start": now - 60 * DAY, "end": now + 30 * DAY})
+    assert licence.status_code == 201, licence.text
+    split = owner.post(f"/works/{work_id}/splits", json={"payees": [
+        {"address": owner_address, "bps": bps[0]}, {"address": second_address, "bps": bps[1]}]})
+    assert split.status_code == 201, split.text
+    today = date.today()
+    start, end = today - timedelta(days=10), today - timedelta(days=4)
+    priced = owner.post(f"/works/{work_id}/rules", json={"effective_from": str(start - timedelta(days=30)), "rule": rule})
+    assert priced.status_code == 201, priced.text
+    return Deal(work_id, owner, owner_address, second, second_address, platform_id, platform_addr, platform, start, end)
+
+
+def rows(deal: Deal, days=5, plays=1_000, territory="CN", work_id=None) -> list[dict]:
+    return [
+        {"work": work_id or deal.work_id, "territory": territory, "date": str(deal.start + timedelta(days=i)),
+         "plays": plays + i, "valid_plays": plays - 100 + i, "watch_minutes": 30_000, "ad_revenue": 12_345,
+         "currency": "CNY"}
+        for i in range(days)
+    ]
+
+
+def ndjson(items: list[dict]) -> str:
+    return "\n".join(json.dumps(item) for item in items) + "\n"
+
+
+def params(deal: Deal, report_id: str, **extra) -> dict:
+    return {"report_id": report_id, "period_start": str(deal.start), "period_end": str(deal.end), "currency": "CNY",
+            **extra}
+
+
+def post_report(deal: Deal, report_id: str, items: list[dict], **extra):
+    return deal.platform.post("/reports", params=params(deal, report_id, **extra), content=ndjson(items),
+                              headers={"content-type": "application/x-ndjson"})
+
+
+def close(deal: Deal, **extra):
+    return deal.platform.post("/periods/close", json={"period_start": str(deal.start), "period_end": str(deal.end),
+                                                      "currency": "CNY", **extra})
+
+
+def wait_status(client, period_id: str, status: str, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        body = client.get(f"/periods/{period_id}").json()
+        if body.get("status") == status or time.monotonic() > deadline:
+            return body
+        time.sleep(0.2)

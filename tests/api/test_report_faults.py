@@ -1,0 +1,181 @@
+"""Bad play reports are refused with a clear 4xx, a dropped upload counts nothing, a correction
+of a committed period flows into the next one, and a chain outage leaves a period committing."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from datetime import date, timedelta
+
+import pytest
+from eth_account import Account
+from sqlmodel import select
+
+from ledger.db import session
+from ledger.models import ChainOp, PlayReport, PlayRowRecord, Role
+from ledger.reports.prepare import rows_of_text, sign_summary, summarise
+from tests.api.conftest import Service
+from tests.api.settlement_helpers import close, make_deal, ndjson, params, post_report, rows, wait_status
+from tests.api.test_settlement import stored_rows
+from tests.conftest import free_port, make_settings
+
+EPOCH = date(1970, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def service(settlement_service):
+    return settlement_service
+
+
+def signed_post(service, deal, key, report_id: str, items: list[dict], signer=None):
+    """Post a report signed with `signer` (default: the platform's own key)."""
+    domain = deal.platform.get("/reports/signing-domain").json()["domain"]
+    text = ndjson(items)
+    summary = summarise(rows_of_text(text), platform=deal.platform_address, report_id=report_id,
+                        first_day=(deal.start - EPOCH).days, end_day=(deal.end - EPOCH).days + 1, currency="CNY")
+    signature = sign_summary(summary, (signer or key).key, domain)
+    return deal.platform.post("/reports", params=params(deal, report_id), content=text,
+                              headers={"content-type": "application/x-ndjson", "X-Report-Signature": signature})
+
+
+def test_an_own_key_platform_signs_its_report_and_nobody_else_can(service):
+    key = Account.create()
+    deal = make_deal(service, platform_address=key.address)
+    items = rows(deal)
+    unsigned = post_report(deal, "own-1", items)
+    assert unsigned.status_code == 422 and unsigned.json()["error"]["details"]["field"] == "signature"
+    forged = signed_post(service, deal, key, "own-1", items, signer=Account.create())
+    assert forged.status_code == 422 and "not by the platform" in forged.json()["error"]["message"]
+    changed = signed_post(service, deal, key, "own-1", items)  # signed, then one number changed in transit
+    assert changed.status_code == 201, changed.text
+    assert stored_rows(service, "own-1") == 5
+    tampered_items = rows(deal)
+    tampered_items[0]["plays"] += 1
+    domain = deal.platform.get("/reports/signing-domain").json()["domain"]
+    summary = summarise(rows_of_text(ndjson(items)), platform=deal.platform_address, report_id="own-2",
+                        first_day=(deal.start - EPOCH).days, end_day=(deal.end - EPOCH).days + 1, currency="CNY")
+    response = deal.platform.post("/reports", params=params(deal, "own-2"), content=ndjson(tampered_items),
+                                  headers={"content-type": "application/x-ndjson",
+                                           "X-Report-Signature": sign_summary(summary, key.key, domain)})
+    assert response.status_code == 422 and stored_rows(service, "own-2") == 0
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda r: r.update(plays=-5), "plays"),
+    (lambda r: r.update(valid_plays=2.5), "valid_plays"),
+    (lambda r: r.update(ad_revenue="12.5"), "ad_revenue"),
+    (lambda r: r.update(work="0x" + "ab" * 32), "work"),
+    (lambda r: r.update(currency="XYZ"), "currency"),
+    (lambda r: r.update(date="2001-01-01"), "date"),
+])
+def test_a_bad_row_refuses_the_whole_report(service, change, field):
+    deal = make_deal(service)
+    items = rows(deal, days=3)
+    change(items[2])
+    response = post_report(deal, "bad", items)
+    assert response.status_code == 422, response.text
+    assert f"row 3: {field}" in response.json()["error"]["message"]
+    assert stored_rows(service, "bad") == 0
+
+
+def test_unknown_currency_duplicate_id_and_committed_period_are_refused(service):
+    deal = make_deal(service)
+    unknown = deal.platform.post("/reports", params=params(deal, "c-1", currency="XYZ"), content=ndjson(rows(deal)),
+                                 headers={"content-type": "application/x-ndjson"})
+    assert unknown.status_code == 422 and unknown.json()["error"]["details"]["field"] == "currency"
+    assert post_report(deal, "c-1", rows(deal)).status_code == 201
+    other = post_report(deal, "c-1", rows(deal, plays=5_000))
+    assert other.status_code == 409 and other.json()["error"]["code"] == "report_id_reused"
+    assert close(deal).status_code == 201
+    late = post_report(deal, "c-2", rows(deal))
+    assert late.status_code == 409 and late.json()["error"]["code"] == "period_committed"
+
+
+def test_an_upload_cut_off_half_way_counts_nothing_and_can_be_sent_again(service):
+    deal = make_deal(service)
+    items = rows(deal, days=5)
+    many = [dict(items[i % 5], plays=1_000 + i, valid_plays=900 + i) for i in range(50_000)]  # all distinct
+    body = ndjson(many).encode()
+    api_key = deal.platform.headers["Authorization"].split()[1]
+    query = "&".join(f"{k}={v}" for k, v in params(deal, "cut").items())
+    head = (f"POST /reports?{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {api_key}\r\n"
+            f"Content-Type: application/x-ndjson\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", service.settings.port)) as raw:
+        raw.sendall(head + body[: len(body) * 6 // 10])
+        time.sleep(1.5)  # the first batches of rows are stored by now
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _report_exists(service, "cut"):
+        time.sleep(0.2)
+    assert not _report_exists(service, "cut") and stored_rows(service, "cut") == 0
+    again = deal.platform.post("/reports", params=params(deal, "cut"), content=body,
+                               headers={"content-type": "application/x-ndjson"}, timeout=120)
+    assert again.status_code == 201, again.text
+    assert again.json()["rows"] == 50_000 and stored_rows(service, "cut") == 50_000
+
+
+def _report_exists(service, report_id: str) -> bool:
+    with session(service.ledger.engine) as db:
+        return db.exec(select(PlayReport.id).where(PlayReport.report_id == report_id)).first() is not None
+
+
+def test_a_correction_of_a_committed_period_is_carried_into_the_next(service):
+    deal = make_deal(service)
+    assert post_report(deal, "w1", rows(deal)).status_code == 201
+    first = close(deal).json()
+    corrected = rows(deal)
+    corrected[0]["plays"] += 1_000
+    corrected[0]["valid_plays"] += 1_000  # 1,000 more valid plays at the 0.015 fen tier: 15 fen more
+    correction = post_report(deal, "w1-fix", corrected, supersedes="w1")
+    assert correction.status_code == 201, correction.text
+    assert close(deal).json()["root"] == first["root"]  # the committed period is never rewritten
+
+    next_start, next_end = deal.end + timedelta(days=1), deal.end + timedelta(days=3)
+    following = [dict(r, date=str(next_start)) for r in rows(deal, days=1)]
+    posted = deal.platform.post("/reports", params={"report_id": "w2", "period_start": str(next_start),
+                                                    "period_end": str(next_end), "currency": "CNY"},
+                                content=ndjson(following), headers={"content-type": "application/x-ndjson"})
+    assert posted.status_code == 201, posted.text
+    second = deal.platform.post("/periods/close", json={"period_start": str(next_start), "period_end": str(next_end),
+                                                        "currency": "CNY"})
+    assert second.status_code == 201 and second.json()["adjustments_applied"] == 2
+    statement = deal.platform.get(f"/periods/{second.json()['period_id']}/statement").json()
+    adjustments = {line["payee"]: int(line["adjustment"]) for line in statement["lines"]}
+    # Earned 30,995 -> 31,010 fen, commission 3,099 -> 3,101 (floored), net 27,896 -> 27,909: 13 more, which
+    # the 70/30 split by largest remainder gives as 19,527 -> 19,536 and 8,369 -> 8,373.
+    assert adjustments == {deal.owner_address: 9, deal.second_address: 4}
+    _, _, auditor = service.new_account(Role.auditor)
+    assert auditor.get(f"/periods/{second.json()['period_id']}/audit").json()["ok"]
+
+
+@pytest.fixture
+def quiet_service(tmp_path):
+    settings = make_settings(tmp_path / "data", None, port=free_port(), reconcile_interval=3600, write_wait=1,
+                             dispute_window=2)
+    svc = Service(settings).start()
+    yield svc
+    svc.stop()
+
+
+def test_a_node_down_during_commit_leaves_the_period_committing_until_it_is_back(quiet_service):
+    svc = quiet_service
+    deal = make_deal(svc)
+    assert post_report(deal, "n1", rows(deal)).status_code == 201
+    svc.ledger.chain.node.kill()
+    closed = close(deal)
+    assert closed.status_code == 201, closed.text
+    assert closed.json()["status"] == "committing"
+    assert close(deal).json()["status"] == "committing"  # asking again records nothing new
+    with session(svc.ledger.engine) as db:
+        assert len(db.exec(select(ChainOp).where(ChainOp.label == "SettlementRegistry.commitPeriod")).all()) == 1
+
+    assert svc.ledger.chain.ensure_node()
+    for _ in range(50):
+        svc.ledger.chain.outbox.reconcile()
+        if svc.ledger.chain.outbox.unfinished() == 0:
+            break
+    period = wait_status(deal.platform, closed.json()["period_id"], "committed", timeout=10)
+    assert period["status"] in ("committed", "finalised")
+    logs = svc.ledger.chain.events("SettlementRegistry", "PeriodCommitted",
+                                   periodId=bytes.fromhex(period["period_id"][2:]))
+    assert len(logs) == 1 and "0x" + bytes(logs[0]["args"]["root"]).hex() == period["root"]

@@ -1,0 +1,113 @@
+"""Play reports to payout over real HTTP: report, close, commit, statement, fund, claim, audit;
+on SQLite and on PostgreSQL, each with its own Anvil node."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from eth_utils import keccak
+from sqlmodel import select
+
+from ledger.db import session
+from ledger.merkle import verify
+from ledger.models import PlayReport, PlayRowRecord, Role
+from ledger.settlement.lines import LINE_TYPES
+from tests.api.settlement_helpers import close, make_deal, post_report, rows, wait_status
+
+
+@pytest.fixture(scope="module")
+def service(settlement_service):
+    return settlement_service
+
+
+def line_leaf(line: dict) -> tuple:
+    return (line["index"], line["payee"], bytes.fromhex(line["work_id"][2:]), int(line["amount"]),
+            line["rule_version"], line["split_version"])
+
+
+def cast_verifies(service, registry: str, period_id: str, line: dict) -> bool:
+    """Foundry's `cast` asks the contract about the same leaf and proof."""
+    from ledger.config import native_foundry_binary
+
+    signature = "verifyLine(bytes32,uint256,address,bytes32,uint256,uint32,uint32,bytes32[])(bool)"
+    args = [period_id, str(line["index"]), line["payee"], line["work_id"], line["amount"], str(line["rule_version"]),
+            str(line["split_version"]), "[" + ",".join(line["proof"]) + "]"]
+    out = subprocess.run([str(native_foundry_binary("cast")), "call", registry, signature, *args,
+                          "--rpc-url", service.ledger.chain.rpc_url], capture_output=True, text=True, check=True)
+    return out.stdout.strip() == "true"
+
+
+def stored_rows(service, report_id: str) -> int:
+    with session(service.ledger.engine) as db:
+        report = db.exec(select(PlayReport).where(PlayReport.report_id == report_id)).first()
+        if report is None:
+            return 0
+        return len(db.exec(select(PlayRowRecord.id).where(PlayRowRecord.report_pk == report.id)).all())
+
+
+def test_a_report_is_settled_committed_verified_claimed_and_audited(service):
+    deal = make_deal(service)
+    _, _, auditor = service.new_account(Role.auditor)
+    items = rows(deal) + rows(deal, days=1, territory="US")  # no licence for US: held
+    first = post_report(deal, "weekly-1", items)
+    assert first.status_code == 201, first.text
+    body = first.json()
+    assert (body["rows"], body["held_rows"], body["status"]) == (6, 1, "accepted")
+    assert body["anchor"]["status"] == "confirmed"
+    registry = service.ledger.chain.contract("SettlementRegistry")
+    anchored = registry.functions.reportDigest(deal.platform_address, bytes.fromhex(body["report_hash"][2:])).call()
+    assert anchored != b"\0" * 32
+
+    again = post_report(deal, "weekly-1", items)  # a resend is recognised, not counted twice
+    assert again.status_code == 200 and again.json()["rows_root"] == body["rows_root"]
+    assert stored_rows(service, "weekly-1") == 6
+    held = deal.platform.get("/reports/held").json()
+    assert [(h["territory"], h["work_id"]) for h in held] == [("US", deal.work_id)]
+    assert [h["territory"] for h in deal.owner.get("/reports/held").json()] == ["US"]
+    assert deal.owner.get("/reports").json() == []  # a rights holder sees no platform's reports
+
+    closed = close(deal)
+    assert closed.status_code == 201, closed.text
+    period = closed.json()
+    # 4,510 valid plays: 2,000 at 0.01 fen + 2,510 at 0.015; 150,000 minutes at 0.0005; half of 61,725 ad
+    # revenue: 30,995 fen earned, 3,099 commission, 27,896 split 70/30 by largest remainder.
+    assert period["total"] == "27896" and period["line_count"] == 2
+    on_chain = registry.functions.period(bytes.fromhex(period["period_id"][2:])).call()
+    assert "0x" + bytes(on_chain[0]).hex() == period["root"]
+    assert close(deal).json()["root"] == period["root"]  # closing again changes nothing
+
+    period = wait_status(deal.platform, period["period_id"], "finalised")
+    assert period["status"] == "finalised"
+    statement = deal.second_payee.get(f"/periods/{period['period_id']}/statement").json()
+    assert [(line["payee"], line["amount"]) for line in statement["lines"]] == [(deal.second_address, "8369")]
+    own = deal.owner.get(f"/periods/{period['period_id']}/statement").json()
+    assert [line["amount"] for line in own["lines"]] == ["19527"]
+    line = statement["lines"][0]
+    proof = [bytes.fromhex(p[2:]) for p in line["proof"]]
+    assert verify(bytes.fromhex(statement["root"][2:]), LINE_TYPES, line_leaf(line), proof)
+    period_key = bytes.fromhex(period["period_id"][2:])
+    assert registry.functions.verifyLine(period_key, *line_leaf(line), proof).call()
+    assert cast_verifies(service, registry.address, period["period_id"], line)
+    snooped = deal.second_payee.get(f"/periods/{period['period_id']}/statement", params={"payee": deal.owner_address})
+    assert snooped.status_code == 404
+
+    assert deal.second_payee.post(f"/periods/{period['period_id']}/fund", json={}).status_code == 403
+    funded = deal.platform.post(f"/periods/{period['period_id']}/fund", json={})
+    assert funded.status_code == 200, funded.text
+    assert deal.platform.post(f"/periods/{period['period_id']}/lines/{line['index']}/claim").status_code == 403
+    claimed = deal.second_payee.post(f"/periods/{period['period_id']}/lines/{line['index']}/claim")
+    assert claimed.status_code == 200 and claimed.json()["chain"]["status"] == "confirmed", claimed.text
+    token = service.ledger.chain.contract("TestStablecoin")
+    assert token.functions.balanceOf(deal.second_address).call() == 8369
+    assert deal.second_payee.post(f"/periods/{period['period_id']}/lines/{line['index']}/claim").status_code == 200
+    assert token.functions.balanceOf(deal.second_address).call() == 8369  # a second claim pays nothing
+    assert registry.functions.isLineSettled(period_key, line["index"]).call()
+    with pytest.raises(Exception) as refused:  # and the contract itself refuses a second claim
+        registry.functions.claim(period_key, *line_leaf(line), proof).call({"from": deal.second_address})
+    assert keccak(text="LineAlreadySettled(bytes32,uint256)")[:4].hex() in str(refused.value)
+
+    assert deal.owner.get(f"/periods/{period['period_id']}/audit").status_code == 403
+    audit = auditor.get(f"/periods/{period['period_id']}/audit").json()
+    assert audit["ok"], audit["problems"]
+    assert audit["recomputed_root"] == audit["chain_root"] == period["root"]
