@@ -33,6 +33,10 @@ class Ledger:
         self._reconciler: threading.Thread | None = None
 
     def start(self) -> "Ledger":
+        from ledger.reports.ingest import discard_interrupted
+
+        if dropped := discard_interrupted(self.engine):
+            log.warning("removed %d play reports whose upload was interrupted by a stop; they can be sent again", dropped)
         self.chain.start()
         self._stop.clear()
         self._reconciler = threading.Thread(target=self._reconcile_forever, name="outbox-reconciler", daemon=True)

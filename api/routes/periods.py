@@ -59,7 +59,8 @@ def list_periods(ledger: LedgerDep, account: CurrentAccount) -> list[dict]:
 @router.get("/{period_id}")
 def get_period(period_id: str, ledger: LedgerDep, account: CurrentAccount) -> dict:
     periods.advance_periods(ledger)
-    return present.period(periods.get_period(ledger, account, period_id))
+    view = periods.get_period(ledger, account, period_id)
+    return {**present.period(view), "open_disputes": periods.open_disputes(ledger, view.period)}
 
 
 @router.get("/{period_id}/statement")
@@ -91,6 +92,29 @@ def paid_off_chain(period_id: str, index: int, body: PaidOffChain, ledger: Ledge
 
     op = payouts.mark_paid_off_chain(ledger, account, period_id, index, keccak(text=body.payment_ref))
     return {"chain": _op(op)}
+
+
+class DisputeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/{period_id}/lines/{index}/dispute")
+def dispute(period_id: str, index: int, body: DisputeIn, ledger: LedgerDep, account: CurrentAccount) -> dict:
+    """The payee disputes their line during the dispute window; the period is not finalised until
+    the dispute is answered."""
+    return {"chain": _op(payouts.dispute(ledger, account, period_id, index, body.reason))}
+
+
+class Resolution(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resolution: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/{period_id}/disputes/{dispute_id}/resolve")
+def resolve(period_id: str, dispute_id: int, body: Resolution, ledger: LedgerDep, account: CurrentAccount) -> dict:
+    """An admin answers a dispute; the period finalises once none is open and the window has passed."""
+    return {"chain": _op(periods.resolve_dispute(ledger, account, period_id, dispute_id, body.resolution))}
 
 
 @router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)])

@@ -236,6 +236,9 @@ def _signature(ledger, platform: Account, summary: signing.ReportSummary, signat
 def _accept(ledger, received: PlayReport, platform: Account, summary, signature: bytes, superseded) -> Ingested:
     chain = ledger.chain
     with session(ledger.engine) as db:
+        if superseded is None and _period(db, platform.id, received) is not None:
+            raise Conflict("period_committed", "the period was closed while this report was arriving; "
+                           "send it as a correction (supersedes) of one of its reports")
         report = db.get(PlayReport, received.id)
         for name in ("row_count", "held_rows", "plays", "valid_plays", "watch_minutes", "ad_revenue", "rows_root"):
             setattr(report, name, getattr(received, name))
@@ -279,3 +282,15 @@ def _discard(ledger, report_pk: int) -> None:
         db.exec(delete(PlayRowRecord).where(PlayRowRecord.report_pk == report_pk))
         db.delete(report)
         db.commit()
+
+
+def discard_interrupted(engine) -> int:
+    """Remove reports whose upload a stopped process left half-received; run at start-up, when
+    no upload can be in flight. Returns how many were removed."""
+    with session(engine) as db:
+        stale = db.exec(select(PlayReport.id).where(PlayReport.status == ReportStatus.receiving)).all()
+        for report_pk in stale:
+            db.exec(delete(PlayRowRecord).where(PlayRowRecord.report_pk == report_pk))
+            db.exec(delete(PlayReport).where(PlayReport.id == report_pk))
+        db.commit()
+    return len(stale)

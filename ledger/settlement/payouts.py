@@ -128,6 +128,19 @@ def claim(ledger, account: Account, period_id: str, index: int) -> ChainOp:
                       [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof])
 
 
+def dispute(ledger, account: Account, period_id: str, index: int, reason: str) -> ChainOp:
+    """A payee disputes one of their lines during the dispute window; finalisation waits until
+    the settler has answered. The reason's text stays here, its hash goes on chain."""
+    from eth_utils import keccak
+
+    period, line, proof = _line_for(ledger, account, period_id, index)
+    if period.status != PeriodStatus.committed:
+        raise Conflict("not_disputable", f"a period is disputed while committed; it is {period.status.value}")
+    digest = keccak(text=reason)
+    return _own_write(ledger, account, f"dispute:{ledger.chain.chain_id}:{period.period_id}:{index}:{digest.hex()}",
+                      "dispute", [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, digest])
+
+
 def mark_paid_off_chain(ledger, account: Account, period_id: str, index: int, payment_ref: bytes) -> ChainOp:
     """The payee records that this line was paid outside the contract; it can no longer be claimed."""
     period, line, proof = _line_for(ledger, account, period_id, index)

@@ -306,3 +306,29 @@ def record_correction(ledger, correction_pk: int) -> int:
                               correction_pk=new.id, payee=payee, work_id=work_id, amount=amount))
         db.commit()
         return len(changes)
+
+
+def resolve_dispute(ledger, account: Account, period_id: str, dispute_id: int, resolution: str) -> ChainOp:
+    """An admin answers a payee's dispute (the answer's hash goes on chain); a correction, if any,
+    is a corrected report that flows into the next period."""
+    from eth_utils import keccak
+
+    from ledger.chain.outbox import raise_for
+
+    if account.role != Role.admin:
+        raise Forbidden("an admin answers disputes")
+    with session(ledger.engine) as db:
+        period = find_period(db, period_id)
+    chain = ledger.chain
+    digest = keccak(text=resolution)
+    call = chain.call("SettlementRegistry", "resolveDispute", [bytes.fromhex(period.period_id[2:]), dispute_id, digest])
+    op = chain.outbox.submit(f"resolve-dispute:{chain.chain_id}:{period.period_id}:{dispute_id}", chain.signer, call)
+    return raise_for(ledger.settle(op.id))
+
+
+def open_disputes(ledger, period: SettlementPeriod) -> int | None:
+    """Disputes the chain holds open for the period, or None while the node does not answer."""
+    try:
+        return int(read_period(ledger.chain.contract("SettlementRegistry"), period.period_id)["openDisputes"])
+    except OSError:
+        return None

@@ -179,3 +179,46 @@ def test_a_node_down_during_commit_leaves_the_period_committing_until_it_is_back
     logs = svc.ledger.chain.events("SettlementRegistry", "PeriodCommitted",
                                    periodId=bytes.fromhex(period["period_id"][2:]))
     assert len(logs) == 1 and "0x" + bytes(logs[0]["args"]["root"]).hex() == period["root"]
+
+
+def test_a_revenue_pool_and_an_advance_recouped_once_across_periods(service):
+    rule = {"pool": "members", "advance": 500, "commission_bps": 0}
+    deal = make_deal(service, rule=rule)
+    assert post_report(deal, "p1", rows(deal, days=2)).status_code == 201
+    first = close(deal, pools={"members": 10_000})
+    assert first.status_code == 201, first.text
+    lines = deal.platform.get(f"/periods/{first.json()['period_id']}/statement").json()["lines"]
+    # The only work in the pool takes all 10,000 fen; 500 recoup the advance; 9,500 split 70/30.
+    assert {line["payee"]: line["amount"] for line in lines} == {deal.owner_address: "6650", deal.second_address: "2850"}
+
+    next_start, next_end = deal.end + timedelta(days=1), deal.end + timedelta(days=2)
+    as_json = {"rows": [dict(r, date=str(next_start)) for r in rows(deal, days=1)]}  # the JSON body form
+    posted = deal.platform.post("/reports", params={"report_id": "p2", "period_start": str(next_start),
+                                                    "period_end": str(next_end), "currency": "CNY"},
+                                content=json.dumps(as_json), headers={"content-type": "application/json"})
+    assert posted.status_code == 201, posted.text
+    second = deal.platform.post("/periods/close", json={"period_start": str(next_start), "period_end": str(next_end),
+                                                        "currency": "CNY", "pools": {"members": 10_000}})
+    lines = deal.platform.get(f"/periods/{second.json()['period_id']}/statement").json()["lines"]
+    assert {line["payee"]: line["amount"] for line in lines} == {deal.owner_address: "7000", deal.second_address: "3000"}
+
+
+def test_a_report_left_half_received_by_a_stopped_service_is_removed_at_the_next_start(tmp_path):
+    from ledger.reports.ingest import discard_interrupted
+    from ledger.service import Ledger
+
+    settings = make_settings(tmp_path / "data")
+    ledger = Ledger(settings)  # not started: only the database
+    with session(ledger.engine) as db:
+        from ledger.models import Account, ReportStatus
+
+        platform = Account(name="p", role=Role.platform, address="0x" + "12" * 20, custodial=False,
+                           key_prefix="p", key_hash="0" * 64)
+        db.add(platform)
+        db.commit()
+        db.add(PlayReport(platform_id=platform.id, report_id="half", report_hash="0x" + "00" * 32,
+                          status=ReportStatus.receiving, currency="CNY", first_day=1, end_day=2))
+        db.commit()
+    assert discard_interrupted(ledger.engine) == 1
+    assert discard_interrupted(ledger.engine) == 0
+    ledger.engine.dispose()
