@@ -4,6 +4,7 @@ PostgreSQL, each with its own managed Anvil node."""
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 import time
 import uuid
 
@@ -66,6 +67,16 @@ class Service:
         return created.account.id, created.account.address, self.client(created.api_key)
 
 
+@contextmanager
+def running_service(data_dir, database_url: str | None = None, **overrides):
+    """A service on its own port and Anvil node with these settings, stopped afterwards."""
+    svc = Service(make_settings(data_dir, database_url, port=free_port(), **overrides)).start()
+    try:
+        yield svc
+    finally:
+        svc.stop()
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def service(request, tmp_path_factory):
     url = None
@@ -81,11 +92,8 @@ def service(request, tmp_path_factory):
 def settlement_service(request, tmp_path_factory):
     """A service whose settlement periods finalise two seconds after they are committed."""
     url = request.getfixturevalue("module_postgres_url") if request.param == "postgresql" else None
-    settings = make_settings(tmp_path_factory.mktemp("svc") / "data", url, port=free_port(), write_wait=10,
-                             dispute_window=2)
-    svc = Service(settings).start()
-    yield svc
-    svc.stop()
+    with running_service(tmp_path_factory.mktemp("svc") / "data", url, write_wait=10, dispute_window=2) as svc:
+        yield svc
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ from sqlmodel import select
 from ledger.db import session
 from ledger.models import ChainOp, PlayReport, PlayRowRecord, Role
 from ledger.reports.prepare import rows_of_text, sign_summary, summarise
-from tests.api.conftest import Service
+from tests.api.conftest import running_service
 from tests.api.settlement_helpers import close, make_deal, ndjson, params, post_report, rows, wait_status
 from tests.api.test_settlement import stored_rows
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings
 
 EPOCH = date(1970, 1, 1)
 
@@ -150,11 +150,9 @@ def test_a_correction_of_a_committed_period_is_carried_into_the_next(service):
 
 @pytest.fixture
 def quiet_service(tmp_path):
-    settings = make_settings(tmp_path / "data", None, port=free_port(), reconcile_interval=3600, write_wait=1,
-                             dispute_window=2)
-    svc = Service(settings).start()
-    yield svc
-    svc.stop()
+    """The reconciler stays idle, so the test decides when the node comes back."""
+    with running_service(tmp_path / "data", reconcile_interval=3600, write_wait=1, dispute_window=2) as svc:
+        yield svc
 
 
 def test_a_node_down_during_commit_leaves_the_period_committing_until_it_is_back(quiet_service):
