@@ -23,10 +23,11 @@ import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
  * Settlement periods. A settler commits a period: the Merkle root of its statement lines, the payout token, the total
  * and a hash of the inputs the lines were computed from. Each line is a leaf of an OpenZeppelin `StandardMerkleTree`
  * over `(uint256 index, address payee, bytes32 workId, uint256 amount, uint32 ruleVersion, uint32 splitVersion)`,
- * with `index` running from 0 to `lineCount - 1`. For {disputeWindow} seconds after the commitment anyone may open a
- * dispute; the settler resolves them. Once the window has closed and no dispute is open, anyone may finalise the
- * period. The paying platform funds the period in the token at any time after the commitment (in parts if it wishes),
- * up to the total less what was recorded as paid off-chain. Once the period is final, anyone may trigger the claim of
+ * with `index` running from 0 to `lineCount - 1`. For {disputeWindow} seconds after the commitment a payee may dispute
+ * one of its lines, proving the line against the committed root, with at most one open dispute per line; the settler
+ * resolves disputes. Once the window has closed and no dispute is open, anyone may finalise the period. The paying
+ * platform funds the period in the token at any time after the commitment (in parts if it wishes), up to the total
+ * less what was recorded as paid off-chain. Once the period is final, anyone may trigger the claim of
  * a line and its amount goes to its payee. A payee paid by bank transfer instead records that on chain itself, which
  * settles its line and lowers what the period needs funding. A period's funds pay only that period's lines: a root
  * whose lines add up to more than was funded cannot reach the funds of other periods.
@@ -166,6 +167,12 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
     /// @dev Open disputes: bit `disputeId` is set while the dispute is open.
     mapping(bytes32 periodId => BitMaps.BitMap) private _openDisputes;
 
+    /// @dev Lines with an open dispute: bit `index` is set while a dispute of line `index` is open.
+    mapping(bytes32 periodId => BitMaps.BitMap) private _disputedLines;
+
+    /// @dev The line each dispute was opened against, by dispute id.
+    mapping(bytes32 periodId => mapping(uint256 disputeId => uint256 index)) private _disputeLines;
+
     /**
      * @notice Emitted when a signed play report is anchored.
      * @param platform The reporting platform.
@@ -207,13 +214,16 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
     );
 
     /**
-     * @notice Emitted when a dispute is opened against a committed period.
+     * @notice Emitted when a payee opens a dispute against one of its lines in a committed period.
      * @param periodId The period.
      * @param disputeId The id of the dispute, counted from zero per period.
-     * @param by The account that opened it.
+     * @param by The account that opened it: the payee of the disputed line.
+     * @param index The disputed line's index.
      * @param reason A hash or short code identifying the grounds (the full text lives off-chain).
      */
-    event Disputed(bytes32 indexed periodId, uint256 indexed disputeId, address indexed by, bytes32 reason);
+    event Disputed(
+        bytes32 indexed periodId, uint256 indexed disputeId, address indexed by, uint256 index, bytes32 reason
+    );
 
     /**
      * @notice Emitted when the settler resolves a dispute.
@@ -314,6 +324,13 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
     error DisputeWindowClosed(bytes32 periodId);
 
     /**
+     * @notice The line already has an open dispute; it may be disputed again once the settler has resolved that one.
+     * @param periodId The period.
+     * @param index The line.
+     */
+    error LineAlreadyDisputed(bytes32 periodId, uint256 index);
+
+    /**
      * @notice The period has no open dispute with this id.
      * @param periodId The period.
      * @param disputeId The dispute.
@@ -373,7 +390,7 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
     error InsufficientFunding(bytes32 periodId, uint256 amount, uint256 remaining);
 
     /**
-     * @notice Only the payee of a line may record that it was paid off-chain.
+     * @notice Only the payee of a line may dispute it or record that it was paid off-chain.
      * @param payee The line's payee.
      */
     error NotPayee(address payee);
@@ -467,29 +484,55 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
     }
 
     /**
-     * @notice Opens a dispute against a committed period. Anyone may, until its dispute window closes. An open
-     * dispute keeps the period from becoming final until the settler resolves it.
+     * @notice Opens a dispute against a line of a committed period. Only the line's payee may, proving the line against
+     * the committed root, until the period's dispute window closes, and a line holds at most one open dispute at a
+     * time. An open dispute keeps the period from becoming final until the settler resolves it; once it is resolved,
+     * the payee may dispute the line again while the window is open.
+     * @dev Disputes are gated because each one stalls the period's payout and costs the settler a transaction to
+     * resolve: open to anyone, a single account could hold back every period indefinitely. Requiring a proven line
+     * limits disputes to the payees of the period, and one open dispute per line bounds the open disputes to the
+     * number of lines. A payee missing from the tree has no line to prove and so cannot dispute on chain: it raises its
+     * claim with the operator off chain, and a missing or short amount is corrected in a later period.
+     *
+     * Checks, in order: the caller is `payee` ({NotPayee}), the period is committed ({PeriodNotCommitted}), its window
+     * is open ({DisputeWindowClosed}), the proof holds ({InvalidProof}) and the line has no open dispute
+     * ({LineAlreadyDisputed}).
      * @param periodId The period.
+     * @param index The line's index.
+     * @param payee The line's payee; must be the caller.
+     * @param workId The line's work.
+     * @param amount The line's amount, in token units.
+     * @param ruleVersion The settlement rule version the line was computed with.
+     * @param splitVersion The split version the line was computed with.
+     * @param proof The Merkle proof of the line.
      * @param reason A hash or short code identifying the grounds.
      * @return disputeId The id of the dispute, counted from zero per period.
      */
-    function dispute(bytes32 periodId, bytes32 reason) external returns (uint256 disputeId) {
+    function dispute(
+        bytes32 periodId,
+        uint256 index,
+        address payee,
+        bytes32 workId,
+        uint256 amount,
+        uint32 ruleVersion,
+        uint32 splitVersion,
+        bytes32[] calldata proof,
+        bytes32 reason
+    ) external returns (uint256 disputeId) {
+        if (msg.sender != payee) revert NotPayee(payee);
+        bytes32 leaf = _leaf(index, payee, workId, amount, ruleVersion, splitVersion);
         PeriodRecord storage p = _periods[periodId];
-        if (p.root == 0) revert PeriodNotCommitted(periodId);
+        bytes32 root = p.root;
+        if (root == 0) revert PeriodNotCommitted(periodId);
         // A period cannot be final before its window closes, so within the window it is committed.
         if (block.timestamp >= p.disputeEnds) revert DisputeWindowClosed(periodId);
-
-        disputeId = p.disputeCount;
-        // casting to 'uint64' is safe because 2**64 disputes cannot be opened (each costs gas)
-        // forge-lint: disable-next-line(unsafe-typecast)
-        p.disputeCount = uint64(disputeId + 1);
-        p.openDisputes += 1;
-        _openDisputes[periodId].set(disputeId);
-        emit Disputed(periodId, disputeId, msg.sender, reason);
+        if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert InvalidProof();
+        return _openDispute(p, periodId, index, payee, reason);
     }
 
     /**
-     * @notice Resolves an open dispute. Only a settler may call this.
+     * @notice Resolves an open dispute. Only a settler may call this, also after the dispute window has closed. The
+     * disputed line no longer has an open dispute, so its payee may dispute it again while the window is open.
      * @param periodId The period.
      * @param disputeId The dispute.
      * @param resolution A hash or short code identifying the outcome.
@@ -499,6 +542,7 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
         if (!open.get(disputeId)) revert NoSuchOpenDispute(periodId, disputeId);
 
         open.unset(disputeId);
+        _disputedLines[periodId].unset(_disputeLines[periodId][disputeId]);
         _periods[periodId].openDisputes -= 1;
         emit DisputeResolved(periodId, disputeId, resolution);
     }
@@ -705,6 +749,16 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
         return _openDisputes[periodId].get(disputeId);
     }
 
+    /**
+     * @notice Returns whether a line has an open dispute.
+     * @param periodId The period.
+     * @param index The line.
+     * @return True while a dispute of the line is open.
+     */
+    function isLineDisputed(bytes32 periodId, uint256 index) external view returns (bool) {
+        return _disputedLines[periodId].get(index);
+    }
+
     // ---------------------------------------------------------------- internals
 
     /// @dev Returns a committed period and its ledger, reverting with {PeriodNotCommitted} if there is none.
@@ -713,6 +767,28 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
         bytes32 root = p.root;
         if (root == 0) revert PeriodNotCommitted(periodId);
         ledger = _ledgers[_ledgerKey(periodId, root)];
+    }
+
+    /**
+     * @dev Opens a dispute of line `index` by `payee`, reverting with {LineAlreadyDisputed} if the line already has an
+     * open one. The caller has checked everything else.
+     */
+    function _openDispute(PeriodRecord storage p, bytes32 periodId, uint256 index, address payee, bytes32 reason)
+        private
+        returns (uint256 disputeId)
+    {
+        BitMaps.BitMap storage disputedLines = _disputedLines[periodId];
+        if (disputedLines.get(index)) revert LineAlreadyDisputed(periodId, index);
+
+        disputeId = p.disputeCount;
+        // casting to 'uint64' is safe because 2**64 disputes cannot be opened (each costs gas)
+        // forge-lint: disable-next-line(unsafe-typecast)
+        p.disputeCount = uint64(disputeId + 1);
+        p.openDisputes += 1;
+        _openDisputes[periodId].set(disputeId);
+        disputedLines.set(index);
+        _disputeLines[periodId][disputeId] = index;
+        emit Disputed(periodId, disputeId, payee, index, reason);
     }
 
     /**

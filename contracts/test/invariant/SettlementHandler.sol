@@ -25,14 +25,22 @@ contract SettlementHandler is BaseTest {
     mapping(uint256 p => StatementTree.Line[]) private _lines;
     mapping(uint256 p => bytes32[]) private _trees;
 
+    /// @notice The position in `_lines[p]` of the line each dispute was opened against, as returned by `dispute`.
+    mapping(uint256 p => mapping(uint256 disputeId => uint256 i)) public disputedLine;
+
     /// @notice Calls that went through, to tell vacuous runs apart.
     uint256 public funds;
     uint256 public claims;
     uint256 public offChainPayments;
     uint256 public finalisations;
 
+    uint256 public disputes;
+
     /// @notice Claims with an altered line that succeeded; must stay zero.
     uint256 public badClaimsPaid;
+
+    /// @notice Disputes opened by someone other than the line's payee or with an altered line; must stay zero.
+    uint256 public badDisputesOpened;
 
     constructor() {
         token = new TestStablecoin(address(this));
@@ -122,10 +130,46 @@ contract SettlementHandler is BaseTest {
         } catch {}
     }
 
-    /// @notice Anyone disputes a period (one call in three, so that periods also get to be final).
-    function dispute(uint256 pSeed, bytes32 reason) external {
+    /// @notice A payee disputes its line with its real proof (one call in three, so that periods also get to be final).
+    function dispute(uint256 pSeed, uint256 lSeed, bytes32 reason) external {
         if (uint256(reason) % 3 != 0) return;
-        try registry.dispute(periodId(bound(pSeed, 0, PERIOD_COUNT - 1)), reason) {} catch {}
+        uint256 p = bound(pSeed, 0, PERIOD_COUNT - 1);
+        uint256 i = bound(lSeed, 0, LINES_PER_PERIOD - 1);
+        StatementTree.Line memory l = _lines[p][i];
+        bytes32[] memory proof = StatementTree.proof(_trees[p], l);
+        vm.prank(l.payee);
+        try registry.dispute(
+            periodId(p), l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, reason
+        ) returns (
+            uint256 disputeId
+        ) {
+            disputedLine[p][disputeId] = i;
+            ++disputes;
+        } catch {}
+    }
+
+    /// @notice Someone other than the payee disputes a line, or the payee disputes an altered line.
+    function disputeUnentitled(uint256 pSeed, uint256 lSeed, uint8 what, uint256 delta, address caller) external {
+        uint256 p = bound(pSeed, 0, PERIOD_COUNT - 1);
+        StatementTree.Line memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
+        bytes32[] memory proof = StatementTree.proof(_trees[p], l);
+        delta = bound(delta, 1, 1_000_000);
+        if (what % 4 == 0) {
+            // a stranger, naming the real payee
+            if (caller == l.payee) caller = toAddress(uint160(caller) + delta);
+        } else {
+            // the caller names itself, or the payee alters its line
+            if (what % 4 == 1) l.payee = toAddress(uint160(l.payee) + delta);
+            else if (what % 4 == 2) l.amount += delta;
+            else l.index += delta;
+            caller = l.payee;
+        }
+        vm.prank(caller);
+        try registry.dispute(
+            periodId(p), l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, "unentitled"
+        ) {
+            ++badDisputesOpened;
+        } catch {}
     }
 
     /// @notice The settler resolves the first open dispute from a random id on, or else tries an id never opened.

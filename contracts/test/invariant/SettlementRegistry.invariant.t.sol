@@ -71,6 +71,28 @@ contract SettlementRegistryInvariantTest is BaseTest {
         assertEq(handler.badClaimsPaid(), 0, "no claim of an altered line succeeded");
     }
 
+    function invariant_DisputesOnlyByPayeesOfRealLines() public view {
+        assertEq(handler.badDisputesOpened(), 0, "no dispute by a non-payee or of an altered line");
+    }
+
+    /// @dev No line holds two open disputes, and a line is flagged disputed exactly while it has an open dispute.
+    function invariant_AtMostOneOpenDisputePerLine() public view {
+        for (uint256 p; p < handler.PERIOD_COUNT(); ++p) {
+            bytes32 id = handler.periodId(p);
+            uint256 count = registry.disputeCount(id);
+            uint256[] memory openPerLine = new uint256[](handler.LINES_PER_PERIOD());
+            for (uint256 d; d < count; ++d) {
+                if (registry.isDisputeOpen(id, d)) ++openPerLine[handler.disputedLine(p, d)];
+            }
+            for (uint256 i; i < openPerLine.length; ++i) {
+                assertTrue(openPerLine[i] <= 1, "at most one open dispute per line");
+                assertEq(
+                    registry.isLineDisputed(id, handler.line(p, i).index), openPerLine[i] == 1, "flag == open dispute"
+                );
+            }
+        }
+    }
+
     function invariant_OpenDisputesCountedAndNoneOnFinalPeriods() public view {
         for (uint256 p; p < handler.PERIOD_COUNT(); ++p) {
             bytes32 id = handler.periodId(p);
