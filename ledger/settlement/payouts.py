@@ -163,6 +163,8 @@ def fund(ledger, account: Account, period_id: str, amount: int | None = None) ->
     except OSError as exc:
         raise ChainUnavailable("the chain node does not answer") from exc
     owed = state["total"] - state["funded"] - state["paidOffChain"]
+    if owed == 0:
+        raise Conflict("period_funded", "the period is fully funded (or its lines were paid off-chain)")
     amount = owed if amount is None else amount
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0 or amount > owed:
         raise InvalidInput("amount", f"the period still owes {owed} minor units; fund 1 to {owed}")
@@ -178,7 +180,7 @@ def fund(ledger, account: Account, period_id: str, amount: int | None = None) ->
     raise_for(ledger.settle(approve.id))
     op = chain.outbox.submit(f"fund:{chain.chain_id}:{stage}", account.address,
                              chain.call("SettlementRegistry", "fund", [bytes.fromhex(period.period_id[2:]), amount]))
-    raise_for(ledger.settle(op.id))
+    op = raise_for(ledger.settle(op.id))
     return {"funded": amount, "op": op}
 
 

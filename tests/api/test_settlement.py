@@ -94,7 +94,8 @@ def test_a_report_is_settled_committed_verified_claimed_and_audited(service):
 
     assert deal.second_payee.post(f"/periods/{period['period_id']}/fund", json={}).status_code == 403
     funded = deal.platform.post(f"/periods/{period['period_id']}/fund", json={})
-    assert funded.status_code == 200, funded.text
+    assert funded.status_code == 200 and funded.json()["chain"]["status"] == "confirmed", funded.text
+    assert deal.platform.post(f"/periods/{period['period_id']}/fund", json={}).json()["error"]["code"] == "period_funded"
     assert deal.platform.post(f"/periods/{period['period_id']}/lines/{line['index']}/claim").status_code == 403
     claimed = deal.second_payee.post(f"/periods/{period['period_id']}/lines/{line['index']}/claim")
     assert claimed.status_code == 200 and claimed.json()["chain"]["status"] == "confirmed", claimed.text
