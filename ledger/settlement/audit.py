@@ -55,6 +55,7 @@ def audit_period(engine, registry, period_id: str) -> AuditResult:
             problem = _check_report(db, registry, report, entry)
             if problem:
                 problems.append(problem)
+        problems += _check_adjustments(db, registry, period)
         try:
             computed = compute(db, period.inputs)
         except ValueError as exc:
@@ -80,6 +81,36 @@ def audit_period(engine, registry, period_id: str) -> AuditResult:
         recomputed_inputs_hash=recomputed_inputs, chain_inputs_hash=chain_inputs,
         total=computed.total if computed else 0, line_count=len(computed.lines) if computed else 0, problems=problems,
     )
+
+
+def _check_adjustments(db, registry, period) -> list[str]:
+    """Each correction's adjustments carried into this period are what the correction, applied
+    to the period it corrects, really changes."""
+    from collections import defaultdict
+
+    from ledger.models import Adjustment, SettlementPeriod
+    from ledger.settlement.computation import committed_lines, corrected_inputs, differences
+
+    by_correction: dict[int, dict] = defaultdict(dict)
+    for entry in period.inputs.get("adjustments", []):
+        adjustment = db.get(Adjustment, entry["pk"])
+        if adjustment is None or int(adjustment.amount) != entry["amount"]:
+            return [f"adjustment {entry['pk']} is not what the period recorded"]
+        if adjustment.correction_pk is not None:
+            key = (adjustment.payee, adjustment.work_id)
+            by_correction[adjustment.correction_pk][key] = entry["amount"]
+    problems = []
+    for correction_pk, recorded in by_correction.items():
+        new = db.get(PlayReport, correction_pk)
+        old = db.get(PlayReport, new.supersedes_pk)
+        signed = _check_report(db, registry, new, {"rows_root": new.rows_root})
+        if signed:
+            problems.append(signed)
+        source = db.get(SettlementPeriod, old.period_pk)
+        expected = differences(committed_lines(db, source), compute(db, corrected_inputs(db, source, old, new)).lines)
+        if expected != recorded:
+            problems.append(f"the adjustments from correction {new.report_id!r} do not follow from it")
+    return problems
 
 
 def _check_report(db, registry, report: PlayReport, entry: dict) -> str | None:

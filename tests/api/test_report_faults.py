@@ -146,6 +146,14 @@ def test_a_correction_of_a_committed_period_is_carried_into_the_next(service):
     assert adjustments == {deal.owner_address: 9, deal.second_address: 4}
     _, _, auditor = service.new_account(Role.auditor)
     assert auditor.get(f"/periods/{second.json()['period_id']}/audit").json()["ok"]
+    with session(service.ledger.engine) as db:  # someone edits a stored row of the corrected report
+        correction_pk = db.exec(select(PlayReport.id).where(PlayReport.report_id == "w1-fix")).one()
+        row = db.exec(select(PlayRowRecord).where(PlayRowRecord.report_pk == correction_pk)).first()
+        row.valid_plays += 1
+        db.add(row)
+        db.commit()
+    problems = auditor.get(f"/periods/{second.json()['period_id']}/audit").json()["problems"]
+    assert any("w1-fix" in problem for problem in problems), problems
 
 
 @pytest.fixture
