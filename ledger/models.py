@@ -229,6 +229,9 @@ class PlayReport(SQLModel, table=True):
     signature: str | None = Field(default=None, max_length=300)
     digest: str | None = Field(default=None, max_length=66, description="The EIP-712 digest the platform signed.")
     period_pk: int | None = Field(default=None, foreign_key="settlement_period.id", index=True)
+    correction_inputs: dict | None = Field(
+        default=None, sa_column=Column(JSON), description="For a correction of a committed period: what priced it."
+    )
     op_id: int | None = Field(default=None, foreign_key="chain_op.id", description="anchorReport.")
     created_at: datetime = Field(default_factory=utcnow)
 

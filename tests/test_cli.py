@@ -143,6 +143,22 @@ def test_walk_through_from_play_report_to_verified_statement_claim_and_audit(set
     doc["lines"][0]["amount"] = "1151"
     tampered.write_text(json.dumps(doc))
     assert run(settling, "verify", "statement", str(tampered), ok=False).returncode == 1
+    doc = json.loads(statement.read_text())
+    doc["lines"] = doc["lines"] * 3  # one true line, claimed three times
+    doc["payee_total"] = str(3 * int(doc["payee_total"]))
+    tampered.write_text(json.dumps(doc))
+    repeated = run(settling, "verify", "statement", str(tampered), ok=False)
+    assert repeated.returncode == 1 and "more than once" in repeated.stdout
+    doc = json.loads(statement.read_text())
+    doc["currency"] = "USD"  # relabelled: the period id no longer follows from it
+    tampered.write_text(json.dumps(doc))
+    assert run(settling, "verify", "statement", str(tampered), ok=False).returncode == 1
+    doc = json.loads(statement.read_text())
+    doc["contract"] = "0x" + "12" * 20  # a look-alike contract somebody else controls
+    tampered.write_text(json.dumps(doc))
+    elsewhere = run(settling, "verify", "statement", str(tampered), ok=False)
+    assert elsewhere.returncode == 2 and "not" in elsewhere.stderr
+    doc = json.loads(statement.read_text())
 
     run(settling, "periods", "fund", period_id, api_key=platform_key)
     claimed = run(settling, "periods", "claim", period_id, str(doc["lines"][0]["index"]), api_key=writer_key)

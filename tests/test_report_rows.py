@@ -46,3 +46,16 @@ def test_malformed_documents_are_refused():
         list(csv_rows(io.StringIO("work,plays\n" + WORK + ",1\n")))
     with pytest.raises(BadRow):
         list(ndjson_rows(["{not json"]))
+
+
+@pytest.mark.parametrize("parse, body", [
+    (lambda b: list(json_rows(io.BytesIO(b))), b'[{"plays": 1' + b"0" * 4300 + b"}]"),  # crashed ijson's C parser
+    (lambda b: list(ndjson_rows(io.StringIO(b.decode()))), b'{"plays": 1' + b"0" * 4400 + b"}\n"),
+    (lambda b: list(csv_rows(io.StringIO(b.decode()))),
+     b"work,territory,date,currency,plays\n" + b"ab" * 32 + b",CN,2026-01-01,CNY,1" + b"0" * 5000 + b"\n"),
+    (lambda b: list(csv_rows(io.StringIO(b.decode()))),
+     b"work,territory,date,currency\n" + b"ab" * 32 + b',CN,2026-01-01,"' + b"x" * 200_000 + b"\n"),
+])
+def test_absurd_numbers_and_fields_are_refused_as_bad_rows(parse, body):
+    with pytest.raises(BadRow):
+        parse(body)

@@ -2,7 +2,9 @@
 
 from datetime import date
 
-from fastapi import APIRouter, Query
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import present
@@ -13,6 +15,9 @@ from ledger.settlement import audit, payouts, periods
 
 router = APIRouter(prefix="/periods", tags=["settlement"])
 EPOCH = date(1970, 1, 1)
+PeriodId = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="The period's bytes32 id.")]
+LineIndex = Annotated[int, Path(ge=0, le=2**32, description="A line's index in its period.")]
+DisputeId = Annotated[int, Path(ge=0, le=2**63, description="A dispute's number in its period.")]
 
 
 class PeriodClose(BaseModel):
@@ -20,13 +25,14 @@ class PeriodClose(BaseModel):
     period_start: date
     period_end: date = Field(description="Last day, inclusive.")
     currency: str = Field(min_length=3, max_length=3)
-    pools: dict[str, int] = Field(default_factory=dict, description="Revenue pool amounts in minor units, by name.")
-    platform_id: int | None = Field(default=None, description="Only for an admin closing a platform's period.")
+    pools: dict[str, Annotated[int, Field(ge=0, lt=2**63)]] = Field(
+        default_factory=dict, max_length=100, description="Revenue pool amounts in minor units, by name.")
+    platform_id: int | None = Field(default=None, ge=1, le=2**62, description="Only for an admin closing a platform's period.")
 
 
 class Funding(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    amount: int | None = Field(default=None, gt=0, description="Minor units; default: all the period still owes.")
+    amount: int | None = Field(default=None, gt=0, lt=2**88, description="Minor units; default: all the period still owes.")
 
 
 class PaidOffChain(BaseModel):
@@ -43,6 +49,8 @@ def close_period(body: PeriodClose, ledger: LedgerDep, account: CurrentAccount) 
     """Settle the platform's reports of exactly this period and commit the root on chain, once."""
     if body.period_end < body.period_start:
         raise InvalidInput("period_end", "the period ends before it starts")
+    if body.period_start < EPOCH:
+        raise InvalidInput("period_start", "a period starts in 1970 or later")
     view = periods.close_period(
         ledger, account, body.currency.upper(), (body.period_start - EPOCH).days, (body.period_end - EPOCH).days + 1,
         body.pools, body.platform_id,
@@ -57,7 +65,7 @@ def list_periods(ledger: LedgerDep, account: CurrentAccount) -> list[dict]:
 
 
 @router.get("/{period_id}")
-def get_period(period_id: str, ledger: LedgerDep, account: CurrentAccount) -> dict:
+def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) -> dict:
     periods.advance_periods(ledger)
     view = periods.get_period(ledger, account, period_id)
     return {**present.period(view), "open_disputes": periods.open_disputes(ledger, view.period)}
@@ -65,7 +73,7 @@ def get_period(period_id: str, ledger: LedgerDep, account: CurrentAccount) -> di
 
 @router.get("/{period_id}/statement")
 def statement(
-    period_id: str, ledger: LedgerDep, account: CurrentAccount,
+    period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount,
     payee: str | None = Query(None, description="Platforms and auditors may name a payee; payees get their own."),
 ) -> dict:
     """A payee's lines, each with the Merkle proof that `reelledger verify statement` checks on chain."""
@@ -73,20 +81,20 @@ def statement(
 
 
 @router.post("/{period_id}/fund")
-def fund(period_id: str, body: Funding, ledger: LedgerDep, account: CurrentAccount) -> dict:
+def fund(period_id: PeriodId, body: Funding, ledger: LedgerDep, account: CurrentAccount) -> dict:
     """The platform pays what the period owes into the settlement contract."""
     result = payouts.fund(ledger, account, period_id, body.amount)
     return {"funded": str(result["funded"]), "chain": _op(result["op"])}
 
 
 @router.post("/{period_id}/lines/{index}/claim")
-def claim(period_id: str, index: int, ledger: LedgerDep, account: CurrentAccount) -> dict:
+def claim(period_id: PeriodId, index: LineIndex, ledger: LedgerDep, account: CurrentAccount) -> dict:
     """Pay the caller's line out to the caller's address (custodial accounts; others call the contract)."""
     return {"chain": _op(payouts.claim(ledger, account, period_id, index))}
 
 
 @router.post("/{period_id}/lines/{index}/paid-off-chain")
-def paid_off_chain(period_id: str, index: int, body: PaidOffChain, ledger: LedgerDep, account: CurrentAccount) -> dict:
+def paid_off_chain(period_id: PeriodId, index: LineIndex, body: PaidOffChain, ledger: LedgerDep, account: CurrentAccount) -> dict:
     """The payee records that the line was paid outside the contract; it can then never be claimed."""
     from eth_utils import keccak
 
@@ -100,7 +108,7 @@ class DisputeIn(BaseModel):
 
 
 @router.post("/{period_id}/lines/{index}/dispute")
-def dispute(period_id: str, index: int, body: DisputeIn, ledger: LedgerDep, account: CurrentAccount) -> dict:
+def dispute(period_id: PeriodId, index: LineIndex, body: DisputeIn, ledger: LedgerDep, account: CurrentAccount) -> dict:
     """The payee disputes their line during the dispute window; the period is not finalised until
     the dispute is answered."""
     return {"chain": _op(payouts.dispute(ledger, account, period_id, index, body.reason))}
@@ -112,13 +120,13 @@ class Resolution(BaseModel):
 
 
 @router.post("/{period_id}/disputes/{dispute_id}/resolve")
-def resolve(period_id: str, dispute_id: int, body: Resolution, ledger: LedgerDep, account: CurrentAccount) -> dict:
+def resolve(period_id: PeriodId, dispute_id: DisputeId, body: Resolution, ledger: LedgerDep, account: CurrentAccount) -> dict:
     """An admin answers a dispute; the period finalises once none is open and the window has passed."""
     return {"chain": _op(periods.resolve_dispute(ledger, account, period_id, dispute_id, body.resolution))}
 
 
 @router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)])
-def audit_period(period_id: str, ledger: LedgerDep) -> dict:
+def audit_period(period_id: PeriodId, ledger: LedgerDep) -> dict:
     """Recompute the period from the stored signed reports and rule versions; compare with the chain."""
     result = audit.audit_period(ledger.engine, ledger.chain.contract("SettlementRegistry"), period_id)
     return {**result.__dict__, "total": str(result.total), "ok": result.ok}

@@ -17,9 +17,9 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 
 EPOCH = date(1970, 1, 1)
 PARSERS = {
-    "application/x-ndjson": lambda f: ndjson_rows(io.TextIOWrapper(io.BufferedReader(f), encoding="utf-8")),
-    "application/jsonl": lambda f: ndjson_rows(io.TextIOWrapper(io.BufferedReader(f), encoding="utf-8")),
-    "text/csv": lambda f: csv_rows(io.TextIOWrapper(io.BufferedReader(f), encoding="utf-8", newline="")),
+    "application/x-ndjson": lambda f: ndjson_rows(io.TextIOWrapper(io.BufferedReader(f), encoding="utf-8-sig")),
+    "application/jsonl": lambda f: ndjson_rows(io.TextIOWrapper(io.BufferedReader(f), encoding="utf-8-sig")),
+    "text/csv": lambda f: csv_rows(io.TextIOWrapper(io.BufferedReader(f), encoding="utf-8-sig", newline="")),
     "application/json": lambda f: json_rows(io.BufferedReader(f)),
 }
 
@@ -99,7 +99,7 @@ def held_rows(
 
 @router.get("/{report_id}")
 def get_report(
-    report_id: str, ledger: LedgerDep, account: CurrentAccount, platform_id: int | None = Query(None, ge=1)
+    report_id: str, ledger: LedgerDep, account: CurrentAccount, platform_id: int | None = Query(None, ge=1, le=2**62)
 ) -> dict:
     report = views.get_report(ledger, account, report_id, platform_id)
     return present.report(report, ledger.chain.outbox.get(report.op_id) if report.op_id else None)

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/works/{work_id}/rules", tags=["settlement"])
 class RuleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     effective_from: date
-    platform_id: int | None = Field(default=None, description="The deal with one platform; omit for every platform.")
+    platform_id: int | None = Field(default=None, ge=1, le=2**62, description="The deal with one platform; omit for every platform.")
     currency: str | None = Field(default=None, min_length=3, max_length=3)
     rule: dict = Field(description="valid_play_tiers, watch_minute_price_micro, ad_revenue_bps, pool, "
                                    "commission_bps, advance (prices in millionths of a minor unit)")

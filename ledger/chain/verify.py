@@ -70,17 +70,46 @@ class StatementCheck:
     token_matches: bool
     total_matches: bool
     lines: tuple[LineCheck, ...]
+    problems: tuple[str, ...] = ()  # what in the statement itself does not add up
 
     @property
     def ok(self) -> bool:
-        return self.root_matches and self.token_matches and self.total_matches and all(
+        return not self.problems and self.root_matches and self.token_matches and self.total_matches and all(
             line.proof_ok and line.contract_ok for line in self.lines
         )
 
 
-def verify_statement(rpc_url: str, statement: dict) -> StatementCheck:
-    """Check every line of a payee statement against the settlement contract, trusting neither
-    the service that issued it nor its database."""
+def _statement_problems(statement: dict, line_count: int) -> list[str]:
+    """The statement's own claims that the chain does not hold line by line: its period id is
+    that of its platform, currency and days; each line once; lines the named payee's; totals."""
+    from datetime import date
+
+    from ledger.settlement.computation import period_id_of
+
+    epoch = date(1970, 1, 1)
+    first = (date.fromisoformat(statement["period"]["first_day"]) - epoch).days
+    last = (date.fromisoformat(statement["period"]["last_day"]) - epoch).days
+    problems = []
+    if period_id_of(Web3.to_checksum_address(statement["platform"]), statement["currency"], first, last + 1) != \
+            statement["period_id"].lower():
+        problems.append("the period id is not that of the statement's platform, currency and days")
+    indexes = [line["index"] for line in statement["lines"]]
+    if len(set(indexes)) != len(indexes):
+        problems.append("a line appears more than once")
+    if any(not 0 <= i < line_count for i in indexes) or int(statement["line_count"]) != line_count:
+        problems.append(f"the chain holds {line_count} lines for this period")
+    payee = statement.get("payee")
+    if payee is not None and any(line["payee"].lower() != payee.lower() for line in statement["lines"]):
+        problems.append(f"a line is not {payee}'s")
+    if payee is not None and sum(int(line["amount"]) for line in statement["lines"]) != int(statement["payee_total"]):
+        problems.append("the lines do not add up to the payee's total")
+    return problems
+
+
+def verify_statement(rpc_url: str, statement: dict, registry: str) -> StatementCheck:
+    """Check every line of a payee statement against the settlement contract at `registry`, an
+    address the verifier trusts (never the one the statement names: anyone can deploy a
+    look-alike contract and commit what they like in it)."""
     from ledger.chain.settlement import read_period
     from ledger.merkle import verify
     from ledger.settlement.lines import LINE_TYPES
@@ -92,7 +121,9 @@ def verify_statement(rpc_url: str, statement: dict) -> StatementCheck:
         raise ChainUnavailable(f"no EVM node answers at {rpc_url}") from exc
     if chain_id != statement["chain_id"]:
         raise ChainError(f"the statement is for chain {statement['chain_id']}, the node at {rpc_url} is chain {chain_id}")
-    address = Web3.to_checksum_address(statement["contract"])
+    address = Web3.to_checksum_address(registry)
+    if Web3.to_checksum_address(statement["contract"]) != address:
+        raise ChainError(f"the statement names the contract {statement['contract']}, not {address}")
     artifact = artifacts.load("SettlementRegistry")
     if not artifact.runtime_matches(bytes(w3.eth.get_code(address))):
         raise ChainError(f"{address} does not hold the SettlementRegistry contract this release was built from")
@@ -116,4 +147,5 @@ def verify_statement(rpc_url: str, statement: dict) -> StatementCheck:
         token_matches=Web3.to_checksum_address(on_chain["token"]) == Web3.to_checksum_address(statement["token"]),
         total_matches=int(on_chain["total"]) == int(statement["total"]),
         lines=tuple(checks),
+        problems=tuple(_statement_problems(statement, int(on_chain["lineCount"]))),
     )

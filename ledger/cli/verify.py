@@ -20,15 +20,15 @@ def _default_rpc() -> str:
     return os.environ.get("REELLEDGER_RPC_URL") or f"http://127.0.0.1:{os.environ.get('REELLEDGER_ANVIL_PORT', '8545')}"
 
 
-def _registry_from_service() -> str:
-    """Ask the service where WorkRegistry is; the address is then checked by its code on chain."""
+def _registry_from_service(name: str = "WorkRegistry", option: str = "--registry") -> str:
+    """Ask the service where a contract is; the address is then checked by its code on chain."""
     import httpx
 
     url = os.environ.get("REELLEDGER_URL", "http://127.0.0.1:8000")
     try:
-        return httpx.get(f"{url}/health", timeout=10).json()["contracts"]["WorkRegistry"]
+        return httpx.get(f"{url}/health", timeout=10).json()["contracts"][name]
     except (httpx.HTTPError, KeyError, ValueError):
-        err.print("[red]reelledger:[/red] give --registry (the WorkRegistry address) or run the service")
+        err.print(f"[red]reelledger:[/red] give {option} (the {name} address) or run the service")
         raise typer.Exit(2) from None
 
 
@@ -61,6 +61,10 @@ def work(
 def statement(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
     rpc_url: str = typer.Option(None, help="EVM JSON-RPC endpoint; default REELLEDGER_RPC_URL or the local node."),
+    registry: str = typer.Option(
+        None, envvar="REELLEDGER_SETTLEMENT_REGISTRY",
+        help="The SettlementRegistry address you trust (published by the operator); default: ask the service.",
+    ),
 ) -> None:
     """Check each line of a statement against the settlement contract alone. Exit 0 if all hold."""
     import json
@@ -70,7 +74,8 @@ def statement(
 
     try:
         doc = json.loads(file.read_text())
-        check = verify_statement(rpc_url or _default_rpc(), doc)
+        check = verify_statement(rpc_url or _default_rpc(), doc,
+                                 registry or _registry_from_service("SettlementRegistry", "--registry"))
     except (ValueError, KeyError, TypeError) as exc:
         err.print(f"[red]reelledger:[/red] {file.name} is not a statement: {exc}")
         raise typer.Exit(2) from None
@@ -81,6 +86,8 @@ def statement(
     console.print(f"period {doc['period_id']}: {state} on chain {doc['chain_id']} at {doc['contract']}")
     console.print(f"  root {'matches' if check.root_matches else 'DIFFERS'}, token "
                   f"{'matches' if check.token_matches else 'DIFFERS'}, total {'matches' if check.total_matches else 'DIFFERS'}")
+    for problem in check.problems:
+        console.print(f"  [red]problem:[/red] {problem}")
     for line in check.lines:
         mark = "[green]ok[/green]" if line.proof_ok and line.contract_ok else "[red]FAILS[/red]"
         console.print(f"  line {line.index}: {line.amount} {doc['currency']} minor units {mark}"

@@ -89,8 +89,9 @@ def ingest(
                 f"the period {_days(header)} is already committed; send a correction (supersedes) instead",
                 period_id=period.period_id,
             )
-        if existing is not None:  # an earlier upload of it broke off: start again
-            _discard(ledger, existing.id)
+        if existing is not None:  # another upload of it is arriving now (a stopped one is removed at start-up)
+            raise Conflict("report_in_flight", f"report {header.report_id!r} is being received right now; "
+                           "if that upload failed, send it again in a moment")
         report = PlayReport(
             platform_id=platform.id, report_id=header.report_id, report_hash="0x" + keccak(text=header.report_id).hex(),
             currency=header.currency, first_day=header.first_day, end_day=header.end_day,
@@ -234,19 +235,29 @@ def _signature(ledger, platform: Account, summary: signing.ReportSummary, signat
 
 
 def _accept(ledger, received: PlayReport, platform: Account, summary, signature: bytes, superseded) -> Ingested:
+    from ledger.settlement import corrections
+    from ledger.settlement.locks import platform_lock
+
     chain = ledger.chain
-    with session(ledger.engine) as db:
+    with session(ledger.engine) as db, platform_lock(db, platform.id):
         if superseded is None and _period(db, platform.id, received) is not None:
             raise Conflict("period_committed", "the period was closed while this report was arriving; "
                            "send it as a correction (supersedes) of one of its reports")
+        if superseded is not None and (
+            db.get(PlayReport, superseded.id).status == ReportStatus.superseded
+            or db.exec(select(PlayReport.id).where(
+                PlayReport.supersedes_pk == superseded.id, PlayReport.status == ReportStatus.accepted)).first()
+        ):
+            raise Conflict("already_corrected", f"report {superseded.report_id!r} was corrected meanwhile; "
+                           "correct the latest one")
         report = db.get(PlayReport, received.id)
         for name in ("row_count", "held_rows", "plays", "valid_plays", "watch_minutes", "ad_revenue", "rows_root"):
             setattr(report, name, getattr(received, name))
         report.signature = "0x" + signature.hex()
         report.digest = "0x" + bytes(signing.signable_hash(summary, chain.chain_id, chain.addresses["SettlementRegistry"])).hex()
         report.status = ReportStatus.accepted
-        if superseded is not None and _period(db, platform.id, report) is None:
-            old = db.get(PlayReport, superseded.id)
+        if superseded is not None and corrections.price(db, report) == 0 and report.correction_inputs is None:
+            old = db.get(PlayReport, superseded.id)  # its period is not committed: replaced outright
             old.status = ReportStatus.superseded
             db.add(old)
         call = chain.call("SettlementRegistry", "anchorReport", [report_tuple(summary), signature])
@@ -255,10 +266,6 @@ def _accept(ledger, received: PlayReport, platform: Account, summary, signature:
         db.add(report)
         db.commit()
         db.refresh(report)
-    if superseded is not None:
-        from ledger.settlement.periods import record_correction
-
-        record_correction(ledger, report.id)
     try:
         chain.outbox.send(op.id)
         op = ledger.settle(op.id)

@@ -24,7 +24,7 @@ def rows_of_file(path: Path, kind: str) -> Iterator[ReportRow]:
         with path.open("rb") as stream:
             yield from json_rows(stream)
         return
-    with path.open("r", encoding="utf-8", newline="") as text:
+    with path.open("r", encoding="utf-8-sig", newline="") as text:
         yield from (csv_rows(text) if kind == "csv" else ndjson_rows(text))
 
 

@@ -53,6 +53,8 @@ def _whole(number: int, name: str, value) -> int:
     elif isinstance(value, int):
         parsed = int(value)
     elif isinstance(value, str) and value.strip().isascii() and value.strip().isdecimal():
+        if len(value.strip().lstrip("0")) > 19:
+            raise BadRow(number, name, "is out of range")
         parsed = int(value.strip())
     else:  # floats, Decimals from a JSON parser, "12.5", "1e3", "-1"
         raise BadRow(number, name, f"{value!r} is not a whole non-negative number")
@@ -143,19 +145,23 @@ def ndjson_rows(lines: Iterable[str]) -> Iterator[ReportRow]:
         number += 1
         try:
             raw = decode(line)
-        except json.JSONDecodeError:
-            raise BadRow(number, "row", "is not valid JSON") from None
+        except ValueError:  # not JSON, or a number too long for Python to read
+            raise BadRow(number, "row", "is not valid JSON (or holds a number far out of range)") from None
         yield parse(number, raw)
 
 
 def csv_rows(lines: Iterable[str]) -> Iterator[ReportRow]:
     reader = csv.DictReader(lines)
-    missing = {"work", "territory", "date", "currency"} - set(reader.fieldnames or ())
-    if missing:
-        raise BadRow(0, "header", f"missing columns: {', '.join(sorted(missing))}")
     parse = RowParser()
-    for number, raw in enumerate(reader, start=1):
-        yield parse(number, raw)
+    number = 0
+    try:
+        missing = {"work", "territory", "date", "currency"} - set(reader.fieldnames or ())
+        if missing:
+            raise BadRow(0, "header", f"missing columns: {', '.join(sorted(missing))}")
+        for number, raw in enumerate(reader, start=1):
+            yield parse(number, raw)
+    except csv.Error as exc:
+        raise BadRow(number + 1, "row", f"is not valid CSV: {exc}") from None
 
 
 def json_rows(stream: IO[bytes]) -> Iterator[ReportRow]:
@@ -169,7 +175,9 @@ def json_rows(stream: IO[bytes]) -> Iterator[ReportRow]:
     body = io.BufferedReader(_Prepend(head, stream))
     try:
         parse = RowParser()
-        for number, raw in enumerate(ijson.items(body, prefix, use_float=False), start=1):
+        # use_float=True: the C parser then refuses absurdly long integers cleanly (with floats off,
+        # it crashes on them), and a fraction arrives as a float, which is refused as not whole.
+        for number, raw in enumerate(ijson.items(body, prefix, use_float=True), start=1):
             yield parse(number, raw)
     except ijson.JSONError:
         raise BadRow(0, "body", "is not valid JSON") from None

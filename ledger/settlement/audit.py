@@ -17,7 +17,7 @@ from ledger.db import session
 from ledger.models import Account, PlayReport
 from ledger.reports.ingest import ZERO32, report_tuple, summary_of
 from ledger.reports.digest import ReportDigest
-from ledger.reports.rows import ReportRow
+from ledger.reports.rows import BadRow, ReportRow
 from ledger.settlement.computation import compute, inputs_hash
 from ledger.settlement.periods import find_period
 
@@ -85,11 +85,11 @@ def audit_period(engine, registry, period_id: str) -> AuditResult:
 
 def _check_adjustments(db, registry, period) -> list[str]:
     """Each correction's adjustments carried into this period are what the correction, applied
-    to the period it corrects, really changes."""
+    to the period it corrects with the inputs recorded on it, really changes."""
     from collections import defaultdict
 
     from ledger.models import Adjustment, SettlementPeriod
-    from ledger.settlement.computation import committed_lines, corrected_inputs, differences
+    from ledger.settlement.corrections import committed_original, effect
 
     by_correction: dict[int, dict] = defaultdict(dict)
     for entry in period.inputs.get("adjustments", []):
@@ -97,17 +97,27 @@ def _check_adjustments(db, registry, period) -> list[str]:
         if adjustment is None or int(adjustment.amount) != entry["amount"]:
             return [f"adjustment {entry['pk']} is not what the period recorded"]
         if adjustment.correction_pk is not None:
-            key = (adjustment.payee, adjustment.work_id)
-            by_correction[adjustment.correction_pk][key] = entry["amount"]
+            by_correction[adjustment.correction_pk][(adjustment.payee, adjustment.work_id)] = entry["amount"]
     problems = []
     for correction_pk, recorded in by_correction.items():
         new = db.get(PlayReport, correction_pk)
-        old = db.get(PlayReport, new.supersedes_pk)
         signed = _check_report(db, registry, new, {"rows_root": new.rows_root})
         if signed:
             problems.append(signed)
-        source = db.get(SettlementPeriod, old.period_pk)
-        expected = differences(committed_lines(db, source), compute(db, corrected_inputs(db, source, old, new)).lines)
+        original, earlier = committed_original(db, new)
+        source = db.get(SettlementPeriod, original.period_pk)
+        inputs = new.correction_inputs or {}
+        kept = sorted(r["pk"] for r in source.inputs["reports"] if r["pk"] != original.id) + [new.id]
+        if sorted(r["pk"] for r in inputs.get("reports", [])) != sorted(kept) or any(
+            inputs["rules"].get(w) != v for w, v in source.inputs["rules"].items()
+        ):
+            problems.append(f"correction {new.report_id!r} was priced from other inputs than its period's")
+            continue
+        try:
+            expected = effect(db, source, inputs, earlier)
+        except ValueError as exc:
+            problems.append(f"correction {new.report_id!r} cannot be recomputed: {exc}")
+            continue
         if expected != recorded:
             problems.append(f"the adjustments from correction {new.report_id!r} do not follow from it")
     return problems
@@ -116,9 +126,12 @@ def _check_adjustments(db, registry, period) -> list[str]:
 def _check_report(db, registry, report: PlayReport, entry: dict) -> str | None:
     """The report's stored rows still give the row root it was signed over, and the chain anchored it."""
     digest = ReportDigest(report.currency, report.first_day, report.end_day)
-    for work_id, territory, day, plays, valid, minutes, ad in db.exec(ROWS, params={"pk": report.id}):
-        digest.add(ReportRow(bytes.fromhex(work_id[2:]), territory, day, plays, valid, minutes, ad, report.currency))
-    root = "0x" + digest.tree().root.hex()
+    try:
+        for work_id, territory, day, plays, valid, minutes, ad in db.exec(ROWS, params={"pk": report.id}):
+            digest.add(ReportRow(bytes.fromhex(work_id[2:]), territory, day, plays, valid, minutes, ad, report.currency))
+        root = "0x" + digest.tree().root.hex()
+    except BadRow as exc:
+        return f"report {report.report_id!r}: its stored rows are no longer a valid report ({exc})"
     if root != entry["rows_root"] or root != report.rows_root:
         return f"report {report.report_id!r}: its stored rows no longer give the signed row root"
     platform = db.get(Account, report.platform_id)

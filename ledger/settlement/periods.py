@@ -23,12 +23,15 @@ from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.models import (
     Account, Adjustment, ChainOp, OpStatus, PeriodStatus, PlayReport, ReportStatus, Role, SettlementPeriod, Work,
 )
+from ledger.settlement.engine import SettlementError
+from ledger.settlement.locks import platform_lock
 from ledger.settlement.computation import (
-    Computed, committed_lines, compute, corrected_inputs, differences, gather, inputs_hash, period_id_of,
+    Computed, compute, gather, inputs_hash, period_id_of,
 )
 
 log = logging.getLogger("reelledger.settlement")
 
+MAX_TOTAL = 2**88  # the contract keeps amounts in 88 bits
 LINE_COLUMNS = ("period_pk", "line_index", "payee", "work_id", "amount", "rule_version", "split_version", "adjustment")
 WORK_COLUMNS = ("period_pk", "work_pk", "rule_pk", "earned", "commission", "recouped", "payable", "advance_after")
 
@@ -54,41 +57,56 @@ def close_period(
     for name, amount in pools.items():
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
             raise InvalidInput("pools", f"pool {name!r}: an amount is a whole non-negative number of minor units")
-    chain = ledger.chain
+    if not 0 <= first_day < end_day:
+        raise InvalidInput("period_start", "a period starts in 1970 or later and ends after it starts")
     period_id = period_id_of(platform.address, currency, first_day, end_day)
-    with session(ledger.engine) as db:
+    with session(ledger.engine) as db, platform_lock(db, platform.id):
         existing = db.exec(select(SettlementPeriod).where(SettlementPeriod.period_id == period_id)).first()
         if existing is not None:
             if existing.pools != {k: int(v) for k, v in sorted(pools.items())}:
                 raise Conflict("period_committed", "the period is already closed, with other pool amounts",
                                period_id=period_id)
-            return _view(db, existing)
-        _check_reports(db, platform, currency, first_day, end_day)
-        inputs, usage = gather(db, platform, currency, first_day, end_day, pools)
-        computed = compute(db, inputs, usage)
-        if not computed.lines:
-            raise Conflict("nothing_to_settle", "no row of this period earns anything for anyone (held or unsettled rows "
-                           "are listed with the reports)", unsettled=inputs["unsettled"])
-        digest = inputs_hash(inputs)
-        token = token_address(ledger)
-        period = SettlementPeriod(
-            period_id=period_id, platform_id=platform.id, currency=currency, first_day=first_day, end_day=end_day,
-            pools=inputs["pools"], token=token, root=computed.root, total=computed.total,
-            line_count=len(computed.lines), inputs=inputs, inputs_hash=digest, op_id=0,
-        )
-        call = chain.call(
-            "SettlementRegistry", "commitPeriod",
-            [bytes.fromhex(period_id[2:]), computed.tree.root, token, computed.total, len(computed.lines),
-             bytes.fromhex(digest[2:])],
-        )
-        op = chain.outbox.record(db, f"commit-period:{chain.chain_id}:{period_id}", chain.signer, call)
-        period.op_id = op.id
-        db.add(period)
-        db.flush()
-        _store_results(db, period, computed, platform)
-        commit_or(db, Conflict("period_committed", "the period was closed by another request", period_id=period_id))
-    _send(ledger, op.id)
+            resend = existing.op_id
+        else:
+            resend = None
+            op = _settle_and_record(ledger, db, platform, period_id, currency, first_day, end_day, pools)
+    _send(ledger, resend or op.id)  # closing again also retries a commit the chain has not taken yet
     return get_period(ledger, account, period_id)
+
+
+def _settle_and_record(ledger, db, platform, period_id, currency, first_day, end_day, pools) -> ChainOp:
+    """Settle the period and write it, its lines and its commit operation in `db`'s transaction."""
+    chain = ledger.chain
+    _check_reports(db, platform, currency, first_day, end_day)
+    inputs, usage = gather(db, platform, currency, first_day, end_day, pools)
+    try:
+        computed = compute(db, inputs, usage)
+    except SettlementError as exc:
+        raise InvalidInput("pools", str(exc)) from None
+    if not computed.lines:
+        raise Conflict("nothing_to_settle", "no row of this period earns anything for anyone (held or unsettled rows "
+                       "are listed with the reports)", unsettled=inputs["unsettled"])
+    if computed.total >= MAX_TOTAL:
+        raise InvalidInput("pools", f"the period's total {computed.total} is beyond what the contract records")
+    digest = inputs_hash(inputs)
+    token = token_address(ledger)
+    period = SettlementPeriod(
+        period_id=period_id, platform_id=platform.id, currency=currency, first_day=first_day, end_day=end_day,
+        pools=inputs["pools"], token=token, root=computed.root, total=computed.total,
+        line_count=len(computed.lines), inputs=inputs, inputs_hash=digest, op_id=0,
+    )
+    call = chain.call(
+        "SettlementRegistry", "commitPeriod",
+        [bytes.fromhex(period_id[2:]), computed.tree.root, token, computed.total, len(computed.lines),
+         bytes.fromhex(digest[2:])],
+    )
+    op = chain.outbox.record(db, f"commit-period:{chain.chain_id}:{period_id}", chain.signer, call)
+    period.op_id = op.id
+    db.add(period)
+    db.flush()
+    _store_results(db, period, computed, platform)
+    commit_or(db, Conflict("period_committed", "the period was closed by another request", period_id=period_id))
+    return op
 
 
 def _platform_for(ledger, account: Account, platform_id: int | None) -> Account:
@@ -288,24 +306,6 @@ def wait_for_status(ledger, period_id: str, status: PeriodStatus, timeout: float
         if period.status == status or time.monotonic() > deadline:
             return period
         time.sleep(0.2)
-
-
-def record_correction(ledger, correction_pk: int) -> int:
-    """Price a correction of a committed period: the differences it makes become adjustments
-    that the platform's next closed period carries. Returns how many were recorded."""
-    with session(ledger.engine) as db:
-        new = db.get(PlayReport, correction_pk)
-        old = db.get(PlayReport, new.supersedes_pk) if new and new.supersedes_pk else None
-        period = db.get(SettlementPeriod, old.period_pk) if old and old.period_pk else None
-        if period is None or db.exec(select(Adjustment.id).where(Adjustment.correction_pk == new.id)).first():
-            return 0
-        after = compute(db, corrected_inputs(db, period, old, new)).lines
-        changes = differences(committed_lines(db, period), after)
-        for (payee, work_id), amount in sorted(changes.items()):
-            db.add(Adjustment(platform_id=period.platform_id, currency=period.currency, source_period_pk=period.id,
-                              correction_pk=new.id, payee=payee, work_id=work_id, amount=amount))
-        db.commit()
-        return len(changes)
 
 
 def resolve_dispute(ledger, account: Account, period_id: str, dispute_id: int, resolution: str) -> ChainOp:

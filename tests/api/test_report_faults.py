@@ -228,3 +228,62 @@ def test_a_report_left_half_received_by_a_stopped_service_is_removed_at_the_next
     assert discard_interrupted(ledger.engine) == 1
     assert discard_interrupted(ledger.engine) == 0
     ledger.engine.dispose()
+
+
+def test_a_correction_of_a_correction_carries_only_what_it_changes_again(service):
+    deal = make_deal(service)
+    assert post_report(deal, "c1", rows(deal)).status_code == 201
+    assert close(deal).status_code == 201
+    once, twice = rows(deal), rows(deal)
+    for corrected, more in ((once, 1_000), (twice, 2_000)):
+        corrected[0]["plays"] += more
+        corrected[0]["valid_plays"] += more
+    assert post_report(deal, "c1-fix", once, supersedes="c1").status_code == 201
+    refused = post_report(deal, "c1-other", once, supersedes="c1")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "already_corrected"
+    assert post_report(deal, "c1-fix2", twice, supersedes="c1-fix").status_code == 201
+
+    next_start = deal.end + timedelta(days=1)
+    following = [dict(r, date=str(next_start)) for r in rows(deal, days=1)]
+    query = {"report_id": "c2", "period_start": str(next_start), "period_end": str(next_start), "currency": "CNY"}
+    assert deal.platform.post("/reports", params=query, content=ndjson(following),
+                              headers={"content-type": "application/x-ndjson"}).status_code == 201
+    second = deal.platform.post("/periods/close", json={"period_start": str(next_start), "period_end": str(next_start),
+                                                        "currency": "CNY"}).json()
+    statement = deal.platform.get(f"/periods/{second['period_id']}/statement").json()
+    adjustments = {line["payee"]: int(line["adjustment"]) for line in statement["lines"]}
+    # 2,000 more valid plays at 0.015 fen: earned 30,995 -> 31,025, commission 3,099 -> 3,102, net +27, split
+    # 19,527 -> 19,546 and 8,369 -> 8,377 by largest remainder; the first correction carried +9/+4 of it.
+    assert adjustments == {deal.owner_address: 19, deal.second_address: 8}
+    _, _, auditor = service.new_account(Role.auditor)
+    audit = auditor.get(f"/periods/{second['period_id']}/audit").json()
+    assert audit["ok"], audit["problems"]
+
+
+def test_a_second_upload_of_a_report_still_arriving_is_refused_not_merged(service):
+    deal = make_deal(service)
+    with session(service.ledger.engine) as db:  # an upload of "busy" is under way
+        from ledger.models import ReportStatus
+
+        db.add(PlayReport(platform_id=deal.platform_id, report_id="busy", report_hash="0x" + "00" * 32,
+                          status=ReportStatus.receiving, currency="CNY", first_day=1, end_day=2))
+        db.commit()
+    second = post_report(deal, "busy", rows(deal))
+    assert second.status_code == 409 and second.json()["error"]["code"] == "report_in_flight"
+
+
+def test_a_close_that_cannot_be_settled_is_refused_before_anything_is_written(service):
+    deal = make_deal(service, rule={"pool": "members"})
+    assert post_report(deal, "pool-1", rows(deal)).status_code == 201
+    missing = close(deal)  # the rule shares a pool the close names no amount for
+    assert missing.status_code == 422 and missing.json()["error"]["details"]["field"] == "pools", missing.text
+    assert close(deal, pools={"members": 2**63}).status_code == 422  # beyond a 64-bit amount
+    assert close(deal, pools={"members": 1_000}).status_code == 201  # nothing was left half-written
+
+
+def test_path_numbers_out_of_range_are_422(service):
+    deal = make_deal(service)
+    bogus = "0x" + "ab" * 32
+    assert deal.second_payee.post(f"/periods/{bogus}/lines/{2**70}/claim").status_code == 422
+    assert deal.platform.get("/periods/not-a-period").status_code == 422
+    assert deal.platform.get("/reports/x", params={"platform_id": 2**70}).status_code == 422

@@ -68,6 +68,7 @@ def upgrade() -> None:
     sa.Column('signature', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
     sa.Column('digest', sqlmodel.sql.sqltypes.AutoString(length=66), nullable=True),
     sa.Column('period_pk', sa.Integer(), nullable=True),
+    sa.Column('correction_inputs', sa.JSON(), nullable=True),
     sa.Column('op_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['op_id'], ['chain_op.id'], ),

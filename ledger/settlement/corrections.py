@@ -1,0 +1,65 @@
+"""Pricing a correction of a committed period.
+
+A committed period is never rewritten. A correction (a report that supersedes one of its
+reports, or supersedes an earlier correction of it) is priced by settling the period again
+with the correction in place of the committed report, and comparing with the period's own
+settlement: each difference per (payee, work), less what earlier corrections of the same
+report already carried, becomes an adjustment of the platform's next closed period. The
+inputs used are stored on the correction, so an auditor re-derives the same adjustments.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+from sqlmodel import select
+
+from ledger.errors import InvalidInput
+from ledger.models import Adjustment, PlayReport, ReportStatus, SettlementPeriod
+from ledger.settlement.computation import compute, corrected_inputs, differences
+from ledger.settlement.engine import SettlementError
+
+
+def committed_original(db, report: PlayReport) -> tuple[PlayReport | None, list[PlayReport]]:
+    """The committed report a correction chain starts from, and the earlier corrections in between."""
+    between = []
+    current = db.get(PlayReport, report.supersedes_pk) if report.supersedes_pk else None
+    while current is not None and current.period_pk is None:
+        between.append(current)
+        current = db.get(PlayReport, current.supersedes_pk) if current.supersedes_pk else None
+    return current, between
+
+
+def effect(db, period: SettlementPeriod, inputs: dict, earlier: list[PlayReport]) -> dict[tuple[str, str], int]:
+    """What settling `period` from `inputs` changes, less what `earlier` corrections already carried."""
+    base = compute(db, {**json.loads(json.dumps(period.inputs)), "adjustments": []}).lines
+    changes = defaultdict(int, differences(base, compute(db, inputs).lines))
+    if earlier:
+        carried = db.exec(select(Adjustment).where(Adjustment.correction_pk.in_([r.id for r in earlier]))).all()
+        for adjustment in carried:
+            changes[(adjustment.payee, adjustment.work_id)] -= int(adjustment.amount)
+    return {key: amount for key, amount in changes.items() if amount}
+
+
+def price(db, correction: PlayReport) -> int:
+    """Record the adjustments of a correction inside the caller's transaction; returns how many.
+    A correction of a period not yet committed needs none: it replaces the report at closing."""
+    original, earlier = committed_original(db, correction)
+    if original is None:
+        return 0
+    period = db.get(SettlementPeriod, original.period_pk)
+    inputs = corrected_inputs(db, period, original, correction)
+    correction.correction_inputs = inputs
+    db.add(correction)
+    for previous in earlier:
+        previous.status = ReportStatus.superseded
+        db.add(previous)
+    try:
+        changes = effect(db, period, inputs, earlier)
+    except SettlementError as exc:
+        raise InvalidInput("supersedes", f"the corrected period cannot be settled: {exc}") from None
+    for (payee, work_id), amount in sorted(changes.items()):
+        db.add(Adjustment(platform_id=period.platform_id, currency=period.currency, source_period_pk=period.id,
+                          correction_pk=correction.id, payee=payee, work_id=work_id, amount=amount))
+    return len(changes)
