@@ -78,11 +78,13 @@ def report(r, op: ChainOp | None) -> dict:
     }
 
 
-def period(view) -> dict:
+def period(view, full: bool = True) -> dict:
+    """A period; `full` adds what only its platform, auditors and admins see (its reports,
+    pools, other owners' unsettled works)."""
     from ledger.reports.views import day_text
 
     p = view.period
-    return {
+    shown = {
         "period_id": p.period_id, "platform_id": p.platform_id, "currency": p.currency,
         "period": {"first_day": day_text(p.first_day), "last_day": day_text(p.end_day - 1)},
         "status": p.status.value, "root": p.root, "total": str(p.total), "line_count": p.line_count,
@@ -92,3 +94,7 @@ def period(view) -> dict:
         "commit": chain_status(view.op).model_dump(),
         "finalise": chain_status(view.finalise_op).model_dump() if view.finalise_op else None,
     }
+    if not full:
+        for private in ("pools", "unsettled_works", "reports", "adjustments_applied", "platform_id"):
+            shown.pop(private)
+    return shown

@@ -61,14 +61,15 @@ def close_period(body: PeriodClose, ledger: LedgerDep, account: CurrentAccount) 
 @router.get("")
 def list_periods(ledger: LedgerDep, account: CurrentAccount) -> list[dict]:
     """A platform's own periods, a payee's periods with lines for it, every period for auditors."""
-    return [present.period(v) for v in periods.list_periods(ledger, account)]
+    return [present.period(v, periods.may_see_period(account, v.period)) for v in periods.list_periods(ledger, account)]
 
 
 @router.get("/{period_id}")
 def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) -> dict:
     periods.advance_periods(ledger)
     view = periods.get_period(ledger, account, period_id)
-    return {**present.period(view), "open_disputes": periods.open_disputes(ledger, view.period)}
+    full = periods.may_see_period(account, view.period)
+    return {**present.period(view, full), "open_disputes": periods.open_disputes(ledger, view.period)}
 
 
 @router.get("/{period_id}/statement")

@@ -137,7 +137,11 @@ def dispute(ledger, account: Account, period_id: str, index: int, reason: str) -
     if period.status != PeriodStatus.committed:
         raise Conflict("not_disputable", f"a period is disputed while committed; it is {period.status.value}")
     digest = keccak(text=reason)
-    return _own_write(ledger, account, f"dispute:{ledger.chain.chain_id}:{period.period_id}:{index}:{digest.hex()}",
+    try:  # the number of disputes so far makes a new dispute after an answered one a new write
+        count = ledger.chain.contract("SettlementRegistry").functions.disputeCount(bytes.fromhex(period.period_id[2:])).call()
+    except OSError as exc:
+        raise ChainUnavailable("the chain node does not answer") from exc
+    return _own_write(ledger, account, f"dispute:{ledger.chain.chain_id}:{period.period_id}:{index}:{count}",
                       "dispute", [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, digest])
 
 

@@ -89,6 +89,8 @@ def test_a_report_is_settled_committed_verified_claimed_and_audited(service):
     period_key = bytes.fromhex(period["period_id"][2:])
     assert registry.functions.verifyLine(period_key, *line_leaf(line), proof).call()
     assert cast_verifies(service, registry.address, period["period_id"], line)
+    seen_by_payee = deal.second_payee.get(f"/periods/{period['period_id']}").json()
+    assert seen_by_payee["root"] == period["root"] and "reports" not in seen_by_payee and "pools" not in seen_by_payee
     snooped = deal.second_payee.get(f"/periods/{period['period_id']}/statement", params={"payee": deal.owner_address})
     assert snooped.status_code == 404
 
