@@ -77,7 +77,7 @@ def close_period(
 def _settle_and_record(ledger, db, platform, period_id, currency, first_day, end_day, pools) -> ChainOp:
     """Settle the period and write it, its lines and its commit operation in `db`'s transaction."""
     chain = ledger.chain
-    _check_reports(db, platform, currency, first_day, end_day)
+    _check_reports(ledger, db, platform, currency, first_day, end_day)
     inputs, usage = gather(db, platform, currency, first_day, end_day, pools)
     try:
         computed = compute(db, inputs, usage)
@@ -121,7 +121,7 @@ def _platform_for(ledger, account: Account, platform_id: int | None) -> Account:
     raise Forbidden("a platform closes its own periods (an admin may close one for a platform)")
 
 
-def _check_reports(db, platform: Account, currency: str, first_day: int, end_day: int) -> None:
+def _check_reports(ledger, db, platform: Account, currency: str, first_day: int, end_day: int) -> None:
     reports = db.exec(
         select(PlayReport).where(
             PlayReport.platform_id == platform.id, PlayReport.currency == currency,
@@ -133,9 +133,12 @@ def _check_reports(db, platform: Account, currency: str, first_day: int, end_day
     if any(r.status == ReportStatus.receiving for r in reports):
         raise Conflict("report_in_flight", "a report of this period is still being received")
     unanchored = [
-        r.report_id for r in reports
-        if r.status == ReportStatus.accepted and (r.op_id is None or db.get(ChainOp, r.op_id).status != OpStatus.confirmed)
+        r for r in reports
+        if r.status == ReportStatus.accepted and db.get(ChainOp, r.op_id).status != OpStatus.confirmed
     ]
+    for report in unanchored:  # a refused or unsent anchoring is tried again (the outbox repeats nothing sent)
+        _retry(ledger, report.op_id)
+    unanchored = [r.report_id for r in unanchored if ledger.chain.outbox.get(r.op_id).status != OpStatus.confirmed]
     if unanchored:
         raise Conflict("reports_not_anchored", "reports are not anchored on chain yet; try again shortly",
                        reports=unanchored[:20])
@@ -166,6 +169,16 @@ def _store_results(db, period: SettlementPeriod, computed: Computed, platform: A
     for (payee, work_id), amount in computed.carried.items():
         db.add(Adjustment(platform_id=platform.id, currency=period.currency, source_period_pk=period.id,
                           payee=payee, work_id=work_id, amount=amount))
+
+
+def _retry(ledger, op_id: int) -> None:
+    from ledger.chain.errors import ChainUnavailable
+
+    try:
+        ledger.chain.outbox.send(op_id)
+        ledger.settle(op_id, timeout=2)
+    except ChainUnavailable:
+        pass
 
 
 def _send(ledger, op_id: int) -> None:
