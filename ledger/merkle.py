@@ -68,6 +68,24 @@ class StandardMerkleTree:
         return proof
 
 
+def root_of(hashes: Sequence[bytes]) -> bytes:
+    """The root `StandardMerkleTree.from_leaf_hashes(hashes, ...)` would have, without keeping the
+    tree or an index: what a receiver of millions of rows needs. Raises ValueError like it."""
+    if not hashes:
+        raise ValueError("a Merkle tree needs at least one leaf")
+    leaves = sorted(hashes)
+    if any(leaves[i] == leaves[i + 1] for i in range(len(leaves) - 1)):
+        raise ValueError("two leaves are identical")
+    n = len(leaves)
+    tree: list[bytes] = [b""] * (n - 1)
+    tree.extend(reversed(leaves))
+    del leaves
+    for i in range(n - 2, -1, -1):
+        a, b = tree[2 * i + 1], tree[2 * i + 2]
+        tree[i] = keccak_256(a + b if a <= b else b + a).digest()
+    return tree[0]
+
+
 def verify(root: bytes, types: Sequence[str], values: Sequence, proof: Sequence[bytes]) -> bool:
     """What `MerkleProof.verify` does on chain, for a leaf encoded the standard way."""
     computed = leaf_hash(types, values)

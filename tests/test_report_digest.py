@@ -46,3 +46,15 @@ def test_the_hand_encoded_leaf_equals_the_abi_encoders(territory, currency, big)
 
     r = ReportRow(bytes(range(32)), territory, 20_500, big, big // 2, 7, big, currency)
     assert row_leaf_hash(r) == leaf_hash(LEAF_TYPES, r.leaf())
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 64, 1000])
+def test_the_root_alone_is_the_full_trees_root(n):
+    from ledger.merkle import root_of
+
+    digest = ReportDigest("CNY", 20_410, 20_417)
+    for i in range(n):
+        digest.add(row(plays=1_000 + i))
+    assert digest.root() == digest.tree().root
+    with pytest.raises(ValueError):
+        root_of([b"\x01" * 32, b"\x01" * 32])

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sha3 import keccak_256
 
-from ledger.merkle import StandardMerkleTree
+from ledger.merkle import StandardMerkleTree, root_of
 from ledger.reports.rows import LEAF_TYPES, BadRow, ReportRow
 
 # abi.encode of a row: eight head words (two of them offsets to the strings), then each
@@ -63,5 +63,14 @@ class ReportDigest:
             raise BadRow(0, "rows", "a report has at least one row")
         try:
             return StandardMerkleTree.from_leaf_hashes(self._leaves, LEAF_TYPES)
+        except ValueError:
+            raise BadRow(0, "rows", "two rows are identical; merge them into one") from None
+
+    def root(self) -> bytes:
+        """The rows' Merkle root alone (the whole tree is only needed to hand out proofs)."""
+        if not self._leaves:
+            raise BadRow(0, "rows", "a report has at least one row")
+        try:
+            return root_of(self._leaves)
         except ValueError:
             raise BadRow(0, "rows", "two rows are identical; merge them into one") from None

@@ -163,7 +163,7 @@ def _resend(db, existing: PlayReport, header: ReportHeader, rows: Iterator[Repor
     try:
         for row in rows:
             digest.add(row)
-        root = "0x" + digest.tree().root.hex()
+        root = "0x" + digest.root().hex()
     except BadRow:
         root = None
     same = (
@@ -207,7 +207,7 @@ def _receive(ledger, report: PlayReport, platform: Account, rows: Iterator[Repor
             if batch:
                 insert_many(raw, dialect, "play_row", ROW_COLUMNS, batch)
                 raw.commit()
-            tree = digest.tree()
+            root = digest.root()
         except BadRow as exc:
             raise InvalidInput("rows", str(exc)) from None
     finally:
@@ -215,7 +215,7 @@ def _receive(ledger, report: PlayReport, platform: Account, rows: Iterator[Repor
     report.row_count, report.held_rows = digest.row_count, held
     report.plays, report.valid_plays = digest.plays, digest.valid_plays
     report.watch_minutes, report.ad_revenue = digest.watch_minutes, digest.ad_revenue
-    report.rows_root = "0x" + tree.root.hex()
+    report.rows_root = "0x" + root.hex()
 
 
 def _signature(ledger, platform: Account, summary: signing.ReportSummary, signature: bytes | None) -> bytes:

@@ -42,7 +42,7 @@ def summarise(
     return signing.ReportSummary(
         platform=platform, report_id=keccak(text=report_id), period_start=first_day * DAY, period_end=end_day * DAY,
         currency=currency, row_count=digest.row_count, plays=digest.plays, valid_plays=digest.valid_plays,
-        watch_minutes=digest.watch_minutes, ad_revenue=digest.ad_revenue, rows_root=digest.tree().root,
+        watch_minutes=digest.watch_minutes, ad_revenue=digest.ad_revenue, rows_root=digest.root(),
         supersedes=keccak(text=supersedes) if supersedes else ZERO32,
     )
 

@@ -129,7 +129,7 @@ def _check_report(db, registry, report: PlayReport, entry: dict) -> str | None:
     try:
         for work_id, territory, day, plays, valid, minutes, ad in db.exec(ROWS, params={"pk": report.id}):
             digest.add(ReportRow(bytes.fromhex(work_id[2:]), territory, day, plays, valid, minutes, ad, report.currency))
-        root = "0x" + digest.tree().root.hex()
+        root = "0x" + digest.root().hex()
     except BadRow as exc:
         return f"report {report.report_id!r}: its stored rows are no longer a valid report ({exc})"
     if root != entry["rows_root"] or root != report.rows_root:
