@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     dispute_window: int = Field(
         default=60, description="Seconds between a period's commitment and its finalisation (days in production)."
     )
+    parse_workers: int = Field(default=2, ge=1, description="Processes that parse and hash NDJSON report rows.")
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -31,6 +31,8 @@ class Ledger:
         self.registries = Registries(self.chain)
         self._stop = threading.Event()
         self._reconciler: threading.Thread | None = None
+        self._pool = None
+        self._pool_lock = threading.Lock()
 
     def start(self) -> "Ledger":
         from ledger.reports.ingest import discard_interrupted
@@ -44,8 +46,19 @@ class Ledger:
         log.info("chain %s at %s, contracts %s", self.chain.chain_id, redact_url(self.chain.rpc_url), self.chain.addresses)
         return self
 
+    def parse_pool(self):
+        """Worker processes that parse and hash report rows, started at the first report."""
+        with self._pool_lock:
+            if self._pool is None:
+                from ledger.reports.blocks import worker_pool
+
+                self._pool = worker_pool(self.settings.parse_workers)
+            return self._pool
+
     def stop(self) -> None:
         self._stop.set()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
         if self._reconciler:
             self._reconciler.join(timeout=10)
         self.chain.stop()

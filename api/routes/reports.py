@@ -11,17 +11,26 @@ from api.body import BodyBroken, stream_to
 from api.deps import CurrentAccount, LedgerDep
 from ledger.errors import InvalidInput
 from ledger.reports import ingest, signing, views
-from ledger.reports.rows import csv_rows, json_rows, ndjson_rows
+from ledger.reports.blocks import ndjson_blocks, row_blocks
+from ledger.reports.rows import csv_rows, json_rows
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 EPOCH = date(1970, 1, 1)
-PARSERS = {
-    "application/x-ndjson": lambda f: ndjson_rows(io.TextIOWrapper(io.BufferedReader(f), encoding="utf-8-sig")),
-    "application/jsonl": lambda f: ndjson_rows(io.TextIOWrapper(io.BufferedReader(f), encoding="utf-8-sig")),
+ROW_PARSERS = {
     "text/csv": lambda f: csv_rows(io.TextIOWrapper(io.BufferedReader(f), encoding="utf-8-sig", newline="")),
     "application/json": lambda f: json_rows(io.BufferedReader(f)),
 }
+NDJSON = ("application/x-ndjson", "application/jsonl")
+KINDS = (*NDJSON, *ROW_PARSERS)
+
+
+def _source(kind: str, pipe, ledger):
+    """How the rows of a body of this kind are read: NDJSON in blocks on worker processes, the
+    others row by row here."""
+    if kind in NDJSON:
+        return lambda h: ndjson_blocks(io.BufferedReader(pipe), ledger.parse_pool(), h.currency, h.first_day, h.end_day)
+    return lambda h: row_blocks(ROW_PARSERS[kind](pipe), h.currency, h.first_day, h.end_day)
 
 
 def _signature(text: str | None) -> bytes | None:
@@ -51,8 +60,8 @@ async def post_report(
     """Stream a play report in (NDJSON, CSV or JSON by Content-Type). Nothing counts until the
     whole report has arrived and its signature checks out."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind not in PARSERS:
-        raise InvalidInput("content-type", f"send rows as one of {', '.join(PARSERS)}")
+    if kind not in KINDS:
+        raise InvalidInput("content-type", f"send rows as one of {', '.join(KINDS)}")
     header = ingest.ReportHeader(
         report_id=report_id, first_day=(period_start - EPOCH).days, end_day=(period_end - EPOCH).days + 1,
         currency=currency.upper(), supersedes=supersedes,
@@ -61,7 +70,7 @@ async def post_report(
 
     def work(pipe):
         try:
-            return ingest.ingest(ledger, account, header, PARSERS[kind](pipe), signature)
+            return ingest.ingest(ledger, account, header, _source(kind, pipe, ledger), signature)
         except UnicodeDecodeError:
             raise InvalidInput("body", "the rows are not UTF-8 text") from None
 

@@ -46,5 +46,13 @@ class Coverage:
             if record.licensee_id == platform_id and REPORTED_RIGHT in record.rights and valid(record):
                 self._windows[record.work_pk].append(_Window(frozenset(record.territories), record.start, record.end))
 
+        self._answers: dict[tuple[int, str, int], bool] = {}  # rows repeat (work, territory, day) a lot
+
     def covers(self, work_pk: int, territory: str, day: int) -> bool:
-        return any(w.covers(territory, day) for w in self._windows.get(work_pk, ()))
+        key = (work_pk, territory, day)
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = any(w.covers(territory, day) for w in self._windows.get(work_pk, ()))
+            if len(self._answers) < 1_000_000:
+                self._answers[key] = answer
+        return answer

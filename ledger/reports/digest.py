@@ -58,6 +58,15 @@ class ReportDigest:
         self.ad_revenue += row.ad_revenue
         self._leaves.append(row_leaf_hash(row))
 
+    def merge(self, later: "ReportDigest") -> None:
+        """Take in the digest of the rows that follow these (summed elsewhere, e.g. on another core)."""
+        self.row_count += later.row_count
+        self.plays += later.plays
+        self.valid_plays += later.valid_plays
+        self.watch_minutes += later.watch_minutes
+        self.ad_revenue += later.ad_revenue
+        self._leaves.extend(later._leaves)
+
     def tree(self) -> StandardMerkleTree:
         if not self._leaves:
             raise BadRow(0, "rows", "a report has at least one row")

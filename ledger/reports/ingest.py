@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 from eth_utils import keccak
 from sqlalchemy import delete
@@ -26,13 +26,13 @@ from ledger.errors import Conflict, Forbidden, InvalidInput
 from ledger.models import Account, ChainOp, PlayReport, PlayRowRecord, ReportStatus, Role, SettlementPeriod, Work
 from ledger.reports import signing
 from ledger.reports.coverage import Coverage
+from ledger.reports.blocks import Block
 from ledger.reports.digest import ReportDigest
-from ledger.reports.rows import BadRow, ReportRow
+from ledger.reports.rows import BadRow
 
 log = logging.getLogger("reelledger.reports")
 
 DAY = 86_400
-BATCH = 20_000
 MAX_PERIOD_DAYS = 366
 ROW_COLUMNS = ("report_pk", "work_pk", "territory", "day", "plays", "valid_plays", "watch_minutes", "ad_revenue", "held")
 ZERO32 = b"\0" * 32
@@ -72,15 +72,17 @@ def summary_of(report: PlayReport, platform: Account, supersedes_hash: bytes = Z
 
 
 def ingest(
-    ledger, platform: Account, header: ReportHeader, rows: Iterator[ReportRow], signature: bytes | None
+    ledger, platform: Account, header: ReportHeader, source: Callable[[ReportHeader], Iterator[Block]],
+    signature: bytes | None,
 ) -> Ingested:
+    """Receive a report whose rows `source(header)` yields in blocks (see ledger.reports.blocks)."""
     if platform.role != Role.platform:
         raise Forbidden("only a platform account posts play reports")
     _check_header(ledger, header)
     with session(ledger.engine) as db:
         existing = _report(db, platform.id, header.report_id)
         if existing is not None and existing.status != ReportStatus.receiving:
-            return _resend(db, existing, header, rows)
+            return _resend(db, existing, header, source(header))
         superseded = _superseded(db, platform, header)
         period = _period(db, platform.id, header)
         if period is not None and superseded is None:
@@ -100,7 +102,7 @@ def ingest(
         db.add(report)
         commit_or(db, Conflict("report_in_flight", f"report {header.report_id!r} is being received right now"))
     try:
-        _receive(ledger, report, platform, rows)
+        _receive(ledger, report, platform, source(header))
         summary = summary_of(report, platform, bytes.fromhex(superseded.report_hash[2:]) if superseded else ZERO32)
         signature = _signature(ledger, platform, summary, signature)
         return _accept(ledger, report, platform, summary, signature, superseded)
@@ -157,15 +159,19 @@ def _superseded(db, platform: Account, header: ReportHeader) -> PlayReport | Non
     return old
 
 
-def _resend(db, existing: PlayReport, header: ReportHeader, rows: Iterator[ReportRow]) -> Ingested:
+def _resend(db, existing: PlayReport, header: ReportHeader, blocks: Iterator[Block]) -> Ingested:
     """The report is known: the same content is a harmless resend, other content a conflict."""
     digest = ReportDigest(header.currency, header.first_day, header.end_day)
-    try:
-        for row in rows:
-            digest.add(row)
-        root = "0x" + digest.root().hex()
-    except BadRow:
-        root = None
+    root = None
+    for _, block_digest, error in blocks:
+        if error is not None:
+            break
+        digest.merge(block_digest)
+    else:
+        try:
+            root = "0x" + digest.root().hex()
+        except BadRow:
+            root = None
     same = (
         root == existing.rows_root and digest.row_count == existing.row_count
         and (header.currency, header.first_day, header.end_day) == (existing.currency, existing.first_day, existing.end_day)
@@ -178,8 +184,8 @@ def _resend(db, existing: PlayReport, header: ReportHeader, rows: Iterator[Repor
     return Ingested(existing, db.get(ChainOp, existing.op_id) if existing.op_id else None, created=False)
 
 
-def _receive(ledger, report: PlayReport, platform: Account, rows: Iterator[ReportRow]) -> None:
-    """Check, store and sum every row; the totals and root land on `report`."""
+def _receive(ledger, report: PlayReport, platform: Account, blocks: Iterator[Block]) -> None:
+    """Store and sum every row, block by block; the totals and root land on `report`."""
     engine = ledger.engine
     with session(engine) as db:
         works = {bytes.fromhex(w[2:]): pk for pk, w in db.exec(select(Work.id, Work.work_id)).all()}
@@ -189,24 +195,22 @@ def _receive(ledger, report: PlayReport, platform: Account, rows: Iterator[Repor
     raw = engine.raw_connection()
     held = 0
     try:
-        batch: list[tuple] = []
-        try:
-            for row in rows:
-                digest.add(row)
-                work_pk = works.get(row.work_id)
+        for rows, block_digest, error in blocks:
+            stored = []
+            for number, (work_id, territory, day, plays, valid, minutes, ad) in enumerate(rows, digest.row_count + 1):
+                work_pk = works.get(work_id)
                 if work_pk is None:
-                    raise BadRow(digest.row_count, "work", f"0x{row.work_id.hex()} is not a registered work")
-                covered = coverage.covers(work_pk, row.territory, row.day)
+                    _refuse(number, "work", f"0x{work_id.hex()} is not a registered work")
+                covered = coverage.covers(work_pk, territory, day)
                 held += not covered
-                batch.append((report.id, work_pk, row.territory, row.day, row.plays, row.valid_plays,
-                               row.watch_minutes, row.ad_revenue, not covered))
-                if len(batch) >= BATCH:
-                    insert_many(raw, dialect, "play_row", ROW_COLUMNS, batch)
-                    raw.commit()
-                    batch = []
-            if batch:
-                insert_many(raw, dialect, "play_row", ROW_COLUMNS, batch)
-                raw.commit()
+                stored.append((report.id, work_pk, territory, day, plays, valid, minutes, ad, not covered))
+            if error is not None:
+                number, field, problem = error
+                _refuse(digest.row_count + number if number > 0 else number, field, problem)
+            digest.merge(block_digest)
+            insert_many(raw, dialect, "play_row", ROW_COLUMNS, stored)
+            raw.commit()
+        try:
             root = digest.root()
         except BadRow as exc:
             raise InvalidInput("rows", str(exc)) from None
@@ -216,6 +220,10 @@ def _receive(ledger, report: PlayReport, platform: Account, rows: Iterator[Repor
     report.plays, report.valid_plays = digest.plays, digest.valid_plays
     report.watch_minutes, report.ad_revenue = digest.watch_minutes, digest.ad_revenue
     report.rows_root = "0x" + root.hex()
+
+
+def _refuse(number: int, field: str, problem: str):
+    raise InvalidInput("rows", str(BadRow(number, field, problem)))
 
 
 def _signature(ledger, platform: Account, summary: signing.ReportSummary, signature: bytes | None) -> bytes:

@@ -79,6 +79,33 @@ def test_a_bad_row_refuses_the_whole_report(service, change, field):
     assert stored_rows(service, "bad") == 0
 
 
+def _body(kind: str, items: list[dict]) -> str:
+    if kind == "text/csv":
+        columns = list(items[0])
+        return ",".join(columns) + "\n" + "".join(",".join(str(i[c]) for c in columns) + "\n" for i in items)
+    if kind == "application/json":
+        return json.dumps({"rows": items})
+    return "\n\n".join(json.dumps(item) for item in items) + "\n"  # blank lines are not rows
+
+
+@pytest.mark.parametrize("kind", ["application/x-ndjson", "text/csv", "application/json"])
+def test_a_bad_row_deep_in_a_long_report_is_named_by_its_number_in_the_report(service, kind):
+    """Rows are parsed in blocks (on other processes for NDJSON); the error still counts from the top."""
+    deal = make_deal(service)
+    items = rows(deal, days=5)
+    many = [dict(items[i % 5], plays=1_000 + i, valid_plays=900 + i) for i in range(45_000)]  # several blocks
+    many[43_210]["plays"] = -1
+    response = deal.platform.post("/reports", params=params(deal, f"deep-{kind}"), content=_body(kind, many),
+                                  headers={"content-type": kind}, timeout=120)
+    assert response.status_code == 422, response.text
+    assert "row 43211: plays" in response.json()["error"]["message"]
+    assert stored_rows(service, f"deep-{kind}") == 0
+    del many[43_210]
+    accepted = deal.platform.post("/reports", params=params(deal, f"deep-{kind}"), content=_body(kind, many),
+                                  headers={"content-type": kind}, timeout=120)
+    assert accepted.status_code == 201 and accepted.json()["rows"] == 44_999
+
+
 def test_unknown_currency_duplicate_id_and_committed_period_are_refused(service):
     deal = make_deal(service)
     unknown = deal.platform.post("/reports", params=params(deal, "c-1", currency="XYZ"), content=ndjson(rows(deal)),
