@@ -159,6 +159,11 @@ def test_walk_through_from_play_report_to_verified_statement_claim_and_audit(set
     elsewhere = run(settling, "verify", "statement", str(tampered), ok=False)
     assert elsewhere.returncode == 2 and "not" in elsewhere.stderr
     doc = json.loads(statement.read_text())
+    doc["payout"] = "0x" + "34" * 20  # claims and funds sent somewhere else
+    tampered.write_text(json.dumps(doc))
+    redirected = run(settling, "verify", "statement", str(tampered), ok=False)
+    assert redirected.returncode == 1 and "payout" in redirected.stdout
+    doc = json.loads(statement.read_text())
 
     run(settling, "periods", "fund", period_id, api_key=platform_key)
     claimed = run(settling, "periods", "claim", period_id, str(doc["lines"][0]["index"]), api_key=writer_key)

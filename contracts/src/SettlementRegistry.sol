@@ -5,12 +5,14 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
 import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
+
+import {PeriodPayout, StatementLines} from "./PeriodPayout.sol";
 
 /**
  * @title SettlementRegistry
@@ -27,23 +29,20 @@ import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
  * one of its lines, proving the line against the committed root, with at most one open dispute per line; the settler
  * resolves disputes. Once the window has closed and no dispute is open, anyone may finalise the period. The paying
  * platform funds the period in the token at any time after the commitment (in parts if it wishes), up to the total
- * less what was recorded as paid off-chain. Once the period is final, anyone may trigger the claim of
- * a line and its amount goes to its payee. A payee paid by bank transfer instead records that on chain itself, which
- * settles its line and lowers what the period needs funding. A period's funds pay only that period's lines: a root
- * whose lines add up to more than was funded cannot reach the funds of other periods.
+ * less what was recorded as paid off-chain. When the period becomes final, the registry deploys its {PeriodPayout},
+ * where anyone may trigger the claim of a line and its amount goes to its payee. A payee paid by bank transfer instead
+ * records that here once the period is final, which settles its line and lowers what the period needs funding.
  *
  * The cost of a period does not depend on its number of lines: only the root, the totals and a bitmap of settled
  * lines (one bit per line, written by its own claim) are stored.
  *
- * @dev Storage is laid out for the claim, the one call made once per line. A claim touches two cold slots of this
- * contract: the period's {Ledger} (token, funded but unclaimed amount, state) and one word of the settled bitmap. The
- * {Ledger} slot is addressed by `(periodId, root)`: a claim recomputes the root from its proof and reads the ledger
- * slot of that root. Only {commitPeriod} writes a ledger, and only under the committed root, so a claim with a wrong
- * proof finds an empty ledger and fails; the root itself never has to be loaded on the claim path. Everything else
- * about a period sits in a {PeriodRecord} addressed by `periodId` that claims never read.
+ * @dev A period's funds go straight to the address its {PeriodPayout} will have ({payoutOf}: CREATE2 from this
+ * registry, salted with the period id, over the period's id, root and token), before or after the payout is deployed.
+ * So the registry never holds tokens, a period's lines are paid only from that period's funds (a root whose lines add
+ * up to more than was funded cannot reach another period's money), and a claim, the one call made once per line,
+ * reads immutable root and token and a single storage word, as the well-known Merkle airdrop distributors do.
  *
- * The token must move exactly the amounts asked (no fee on transfer, no rebasing): the registry's balance is the sum
- * over periods of funded less claimed amounts.
+ * The token must move exactly the amounts asked (no fee on transfer, no rebasing).
  */
 contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), ReentrancyGuardTransient {
     using BitMaps for BitMaps.BitMap;
@@ -94,7 +93,8 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
      * @param total What the lines add up to, in token units.
      * @param funded What the platform has paid in so far.
      * @param paidOffChain What payees have recorded as paid to them off-chain.
-     * @param claimed What has been paid out to payees by claims.
+     * @param payout Where the period's funds go and its lines are claimed: its {PeriodPayout}, deployed when the
+     * period becomes final.
      * @param lineCount Number of statement lines.
      * @param disputeEnds When the dispute window closes (exclusive), in Unix seconds.
      * @param openDisputes Number of disputes not yet resolved.
@@ -107,26 +107,14 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
         uint256 total;
         uint256 funded;
         uint256 paidOffChain;
-        uint256 claimed;
+        address payout;
         uint32 lineCount;
         uint64 disputeEnds;
         uint256 openDisputes;
         bytes32 inputsHash;
     }
 
-    /**
-     * @dev The part of a period that a claim reads and writes: one slot, addressed by {_ledgerKey}.
-     * @param token The payout token.
-     * @param unclaimed Funded and not yet claimed: what claims of this period may still pay out.
-     * @param state Where the period stands.
-     */
-    struct Ledger {
-        address token;
-        uint88 unclaimed;
-        PeriodState state;
-    }
-
-    /// @dev The rest of a period, addressed by its id. Claims never read it.
+    /// @dev A period, addressed by its id.
     struct PeriodRecord {
         bytes32 root; // slot 0
         uint88 total; // slot 1
@@ -136,7 +124,9 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
         uint88 paidOffChain; // slot 2
         uint64 disputeCount;
         uint64 openDisputes;
-        bytes32 inputsHash; // slot 3
+        address token; // slot 3
+        PeriodState state;
+        bytes32 inputsHash; // slot 4
     }
 
     /// @notice The role allowed to anchor reports, commit periods and resolve disputes.
@@ -157,12 +147,6 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
 
     /// @dev Periods by id.
     mapping(bytes32 periodId => PeriodRecord) private _periods;
-
-    /// @dev Ledgers by `_ledgerKey(periodId, root)`.
-    mapping(bytes32 ledgerKey => Ledger) private _ledgers;
-
-    /// @dev Settled (claimed or paid off-chain) lines: bit `index % 256` of word `index / 256`.
-    mapping(bytes32 periodId => mapping(uint256 wordIndex => uint256 bits)) private _settled;
 
     /// @dev Open disputes: bit `disputeId` is set while the dispute is open.
     mapping(bytes32 periodId => BitMaps.BitMap) private _openDisputes;
@@ -236,8 +220,9 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
     /**
      * @notice Emitted when a period becomes final and its lines become claimable.
      * @param periodId The period.
+     * @param payout The period's {PeriodPayout}, where its lines are claimed.
      */
-    event PeriodFinalised(bytes32 indexed periodId);
+    event PeriodFinalised(bytes32 indexed periodId, address payout);
 
     /**
      * @notice Emitted when tokens are paid into a period.
@@ -247,15 +232,6 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
      * @param funded The period's funding after this payment.
      */
     event PeriodFunded(bytes32 indexed periodId, address indexed from, uint256 amount, uint256 funded);
-
-    /**
-     * @notice Emitted when a line is paid out to its payee.
-     * @param periodId The period.
-     * @param index The line.
-     * @param payee The recipient of the tokens.
-     * @param amount The amount paid.
-     */
-    event LineClaimed(bytes32 indexed periodId, uint256 indexed index, address indexed payee, uint256 amount);
 
     /**
      * @notice Emitted when a payee records that its line was paid off-chain.
@@ -366,28 +342,13 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
     error Overfunded(bytes32 periodId, uint256 amount, uint256 stillOwed);
 
     /**
-     * @notice The period is not final yet, so its lines cannot be claimed.
+     * @notice The period is not final yet, so its lines can be neither claimed nor recorded as paid off-chain.
      * @param periodId The period.
      */
     error PeriodNotFinalised(bytes32 periodId);
 
-    /**
-     * @notice The line has already been claimed or recorded as paid off-chain.
-     * @param periodId The period.
-     * @param index The line.
-     */
-    error LineAlreadySettled(bytes32 periodId, uint256 index);
-
     /// @notice The proof does not show that the line is in the period's Merkle tree.
     error InvalidProof();
-
-    /**
-     * @notice The period's funded but unclaimed amount does not cover the line.
-     * @param periodId The period.
-     * @param amount The line's amount.
-     * @param remaining What the period can still pay out.
-     */
-    error InsufficientFunding(bytes32 periodId, uint256 amount, uint256 remaining);
 
     /**
      * @notice Only the payee of a line may dispute it or record that it was paid off-chain.
@@ -478,8 +439,9 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
         p.total = uint88(total);
         p.disputeEnds = disputeEnds;
         p.lineCount = lineCount;
+        p.token = token;
+        p.state = PeriodState.Committed;
         p.inputsHash = inputsHash;
-        _ledgers[_ledgerKey(periodId, root)] = Ledger({token: token, unclaimed: 0, state: PeriodState.Committed});
         emit PeriodCommitted(periodId, root, token, total, lineCount, inputsHash, disputeEnds);
     }
 
@@ -520,7 +482,7 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
         bytes32 reason
     ) external returns (uint256 disputeId) {
         if (msg.sender != payee) revert NotPayee(payee);
-        bytes32 leaf = _leaf(index, payee, workId, amount, ruleVersion, splitVersion);
+        bytes32 leaf = StatementLines.leaf(index, payee, workId, amount, ruleVersion, splitVersion);
         PeriodRecord storage p = _periods[periodId];
         bytes32 root = p.root;
         if (root == 0) revert PeriodNotCommitted(periodId);
@@ -548,32 +510,34 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
     }
 
     /**
-     * @notice Makes a period final, so that its lines may be claimed. Anyone may, once the dispute window has closed
-     * and no dispute is open.
+     * @notice Makes a period final and deploys its {PeriodPayout} at {payoutOf}, so that its lines may be claimed there.
+     * Anyone may, once the dispute window has closed and no dispute is open.
      * @param periodId The period.
+     * @return payout The period's payout.
      */
-    function finalise(bytes32 periodId) external {
-        (PeriodRecord storage p, Ledger storage ledger) = _committed(periodId);
-        if (ledger.state == PeriodState.Finalised) revert PeriodAlreadyFinalised(periodId);
+    function finalise(bytes32 periodId) external returns (address payout) {
+        PeriodRecord storage p = _committed(periodId);
+        if (p.state == PeriodState.Finalised) revert PeriodAlreadyFinalised(periodId);
         uint48 disputeEnds = p.disputeEnds;
         if (block.timestamp < disputeEnds) revert DisputeWindowOpen(periodId, disputeEnds);
         uint256 open = p.openDisputes;
         if (open != 0) revert DisputesOpen(periodId, open);
 
-        ledger.state = PeriodState.Finalised;
-        emit PeriodFinalised(periodId);
+        p.state = PeriodState.Finalised;
+        payout = address(new PeriodPayout{salt: periodId}(periodId, p.root, IERC20(p.token)));
+        emit PeriodFinalised(periodId, payout);
     }
 
     /**
      * @notice Pays `amount` of the period's token from the caller into the period. Anyone may (normally the paying
      * platform), at any time after the commitment, in one or several payments.
-     * @dev The caller must have approved this registry for `amount`. The period may receive at most its total: funded
-     * plus paid off-chain plus `amount` must not exceed it.
+     * @dev The caller must have approved this registry for `amount`, which goes straight to the period's {payoutOf}.
+     * The period may receive at most its total: funded plus paid off-chain plus `amount` must not exceed it.
      * @param periodId The period.
      * @param amount The amount, in token units.
      */
     function fund(bytes32 periodId, uint256 amount) external nonReentrant {
-        (PeriodRecord storage p, Ledger storage ledger) = _committed(periodId);
+        PeriodRecord storage p = _committed(periodId);
         uint256 funded = p.funded;
         uint256 stillOwed = p.total - funded - p.paidOffChain;
         if (amount > stillOwed) revert Overfunded(periodId, amount, stillOwed);
@@ -582,58 +546,17 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
         // casting to 'uint88' is safe because amount <= stillOwed, so funded <= total < 2**88
         // forge-lint: disable-next-line(unsafe-typecast)
         p.funded = uint88(funded);
-        // casting to 'uint88' is safe because amount <= stillOwed <= total < 2**88, and unclaimed + amount <= funded
-        // forge-lint: disable-next-line(unsafe-typecast)
-        ledger.unclaimed += uint88(amount);
         emit PeriodFunded(periodId, msg.sender, amount, funded);
-        IERC20(ledger.token).safeTransferFrom(msg.sender, address(this), amount);
+        IERC20(p.token).safeTransferFrom(msg.sender, _payoutOf(periodId, p), amount);
     }
 
     /**
-     * @notice Pays a line of a final period to its payee. Anyone may trigger it; the tokens always go to `payee`.
-     * @dev Checks, in order: the period is final ({PeriodNotFinalised}), the line is not settled
-     * ({LineAlreadySettled}), the proof holds ({InvalidProof}) and the period's unclaimed funding covers the amount
-     * ({InsufficientFunding}).
-     * @param periodId The period.
-     * @param index The line's index.
-     * @param payee The line's payee.
-     * @param workId The line's work.
-     * @param amount The line's amount, in token units.
-     * @param ruleVersion The settlement rule version the line was computed with.
-     * @param splitVersion The split version the line was computed with.
-     * @param proof The Merkle proof of the line.
-     */
-    function claim(
-        bytes32 periodId,
-        uint256 index,
-        address payee,
-        bytes32 workId,
-        uint256 amount,
-        uint32 ruleVersion,
-        uint32 splitVersion,
-        bytes32[] calldata proof
-    ) external nonReentrant {
-        bytes32 leaf = _leaf(index, payee, workId, amount, ruleVersion, splitVersion);
-        // Only the committed root leads to a written ledger; any other proof finds an empty one (see the contract's
-        // @dev note).
-        Ledger storage ledger = _ledgers[_ledgerKey(periodId, MerkleProof.processProofCalldata(proof, leaf))];
-        if (ledger.state != PeriodState.Finalised) _revertUnclaimable(periodId, index);
-        _settle(periodId, index);
-        uint256 unclaimed = ledger.unclaimed;
-        if (amount > unclaimed) revert InsufficientFunding(periodId, amount, unclaimed);
-
-        // casting to 'uint88' is safe because amount <= unclaimed, which is a uint88
-        // forge-lint: disable-next-line(unsafe-typecast)
-        ledger.unclaimed = uint88(unclaimed - amount);
-        emit LineClaimed(periodId, index, payee, amount);
-        IERC20(ledger.token).safeTransfer(payee, amount);
-    }
-
-    /**
-     * @notice Records that a line of a committed or final period was paid to its payee off-chain (for example by bank
-     * transfer). Only the payee itself may. The line is settled and can no longer be claimed, and the period needs
-     * that much less funding.
-     * @dev Fails with {Overfunded} when the period's funding already covers the line: its payee should claim it.
+     * @notice Records that a line of a final period was paid to its payee off-chain (for example by bank transfer).
+     * Only the payee itself may. The line is settled in the period's {PeriodPayout} and can no longer be claimed, and
+     * the period needs that much less funding.
+     * @dev Fails with {PeriodNotFinalised} before the period is final (claims and off-chain payments are settled in the
+     * same bitmap, which lives in the payout), with the payout's `LineAlreadySettled` for a settled line, and with
+     * {Overfunded} when the period's funding already covers the line: its payee should claim it.
      * @param periodId The period.
      * @param index The line's index.
      * @param payee The line's payee; must be the caller.
@@ -656,15 +579,13 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
         bytes32 paymentRef
     ) external {
         if (msg.sender != payee) revert NotPayee(payee);
-        PeriodRecord storage p = _periods[periodId];
-        bytes32 root = p.root;
-        if (root == 0) revert PeriodNotCommitted(periodId);
-        _settle(periodId, index);
-        if (!MerkleProof.verifyCalldata(proof, root, _leaf(index, payee, workId, amount, ruleVersion, splitVersion))) {
-            revert InvalidProof();
-        }
+        PeriodRecord storage p = _committed(periodId);
+        if (p.state != PeriodState.Finalised) revert PeriodNotFinalised(periodId);
+        bytes32 leaf = StatementLines.leaf(index, payee, workId, amount, ruleVersion, splitVersion);
+        if (!MerkleProof.verifyCalldata(proof, p.root, leaf)) revert InvalidProof();
         _addPaidOffChain(p, periodId, amount);
         emit LinePaidOffChain(periodId, index, payee, amount, paymentRef);
+        PeriodPayout(_payoutOf(periodId, p)).settleOffChain(index);
     }
 
     // ---------------------------------------------------------------- views
@@ -675,8 +596,19 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
      * @param index The line.
      * @return True if settled.
      */
-    function isLineSettled(bytes32 periodId, uint256 index) public view returns (bool) {
-        return _settled[periodId][index >> 8] & (uint256(1) << (index & 0xff)) != 0;
+    function isLineSettled(bytes32 periodId, uint256 index) external view returns (bool) {
+        PeriodRecord storage p = _periods[periodId];
+        return p.state == PeriodState.Finalised && PeriodPayout(_payoutOf(periodId, p)).isLineSettled(index);
+    }
+
+    /**
+     * @notice Returns where a committed period's funds go and its lines are claimed: the address of its
+     * {PeriodPayout}, which is deployed there when the period becomes final.
+     * @param periodId The period.
+     * @return The payout's address.
+     */
+    function payoutOf(bytes32 periodId) external view returns (address) {
+        return _payoutOf(periodId, _committed(periodId));
     }
 
     /**
@@ -703,7 +635,9 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
     ) external view returns (bool) {
         bytes32 root = _periods[periodId].root;
         return root != 0
-            && MerkleProof.verifyCalldata(proof, root, _leaf(index, payee, workId, amount, ruleVersion, splitVersion));
+            && MerkleProof.verifyCalldata(
+            proof, root, StatementLines.leaf(index, payee, workId, amount, ruleVersion, splitVersion)
+        );
     }
 
     /**
@@ -714,15 +648,14 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
     function period(bytes32 periodId) external view returns (Period memory) {
         PeriodRecord storage p = _periods[periodId];
         bytes32 root = p.root;
-        Ledger storage ledger = _ledgers[_ledgerKey(periodId, root)];
         return Period({
             root: root,
-            token: ledger.token,
-            state: ledger.state,
+            token: p.token,
+            state: p.state,
             total: p.total,
             funded: p.funded,
             paidOffChain: p.paidOffChain,
-            claimed: p.funded - ledger.unclaimed,
+            payout: root == 0 ? address(0) : _payoutOf(periodId, p),
             lineCount: p.lineCount,
             disputeEnds: p.disputeEnds,
             openDisputes: p.openDisputes,
@@ -761,12 +694,17 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev Returns a committed period and its ledger, reverting with {PeriodNotCommitted} if there is none.
-    function _committed(bytes32 periodId) private view returns (PeriodRecord storage p, Ledger storage ledger) {
+    /// @dev Returns a committed period, reverting with {PeriodNotCommitted} if there is none.
+    function _committed(bytes32 periodId) private view returns (PeriodRecord storage p) {
         p = _periods[periodId];
-        bytes32 root = p.root;
-        if (root == 0) revert PeriodNotCommitted(periodId);
-        ledger = _ledgers[_ledgerKey(periodId, root)];
+        if (p.root == 0) revert PeriodNotCommitted(periodId);
+    }
+
+    /// @dev The CREATE2 address of a committed period's {PeriodPayout}, as {finalise} deploys it.
+    function _payoutOf(bytes32 periodId, PeriodRecord storage p) private view returns (address) {
+        bytes32 initCodeHash =
+            keccak256(bytes.concat(type(PeriodPayout).creationCode, abi.encode(periodId, p.root, IERC20(p.token))));
+        return Create2.computeAddress(periodId, initCodeHash);
     }
 
     /**
@@ -791,19 +729,6 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
         emit Disputed(periodId, disputeId, payee, index, reason);
     }
 
-    /**
-     * @dev Marks a line settled, reverting with {LineAlreadySettled} if it already was. Callers revert on any later
-     * failed check, which undoes the mark.
-     */
-    function _settle(bytes32 periodId, uint256 index) private {
-        mapping(uint256 => uint256) storage settled = _settled[periodId];
-        uint256 wordIndex = index >> 8;
-        uint256 word = settled[wordIndex];
-        uint256 mask = uint256(1) << (index & 0xff);
-        if (word & mask != 0) revert LineAlreadySettled(periodId, index);
-        settled[wordIndex] = word | mask;
-    }
-
     /// @dev Adds `amount` to what a period records as paid off-chain, reverting with {Overfunded} past its total.
     function _addPaidOffChain(PeriodRecord storage p, bytes32 periodId, uint256 amount) private {
         uint256 paidOffChain = p.paidOffChain;
@@ -812,42 +737,6 @@ contract SettlementRegistry is AccessControl, EIP712("ReelLedger", "1"), Reentra
         // casting to 'uint88' is safe because amount <= stillOwed, so paidOffChain + amount <= total < 2**88
         // forge-lint: disable-next-line(unsafe-typecast)
         p.paidOffChain = uint88(paidOffChain + amount);
-    }
-
-    /**
-     * @dev Reverts with the reason a claim failed when its proof did not lead to a final ledger: the period is not
-     * final, or else the line is already settled, or else the proof is wrong.
-     */
-    function _revertUnclaimable(bytes32 periodId, uint256 index) private view {
-        bytes32 root = _periods[periodId].root;
-        if (root == 0 || _ledgers[_ledgerKey(periodId, root)].state != PeriodState.Finalised) {
-            revert PeriodNotFinalised(periodId);
-        }
-        if (isLineSettled(periodId, index)) revert LineAlreadySettled(periodId, index);
-        revert InvalidProof();
-    }
-
-    /**
-     * @dev The key of a period's ledger: `keccak256(periodId ‖ root)`. Binding the root into the key lets a claim find
-     * the ledger from the root its proof produces; binding the period id keeps two periods with the same root apart.
-     */
-    function _ledgerKey(bytes32 periodId, bytes32 root) private pure returns (bytes32) {
-        return Hashes.efficientKeccak256(periodId, root);
-    }
-
-    /**
-     * @dev The leaf of a statement line, as OpenZeppelin's `StandardMerkleTree` computes it: the keccak256 of the
-     * keccak256 of the ABI-encoded values. Hashing twice keeps a 64-byte inner node from passing as a leaf.
-     */
-    function _leaf(
-        uint256 index,
-        address payee,
-        bytes32 workId,
-        uint256 amount,
-        uint32 ruleVersion,
-        uint32 splitVersion
-    ) private pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(index, payee, workId, amount, ruleVersion, splitVersion))));
     }
 
     /// @dev The EIP-712 struct hash of a report; the string is hashed as EIP-712 requires.

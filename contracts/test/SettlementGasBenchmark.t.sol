@@ -4,13 +4,14 @@ pragma solidity 0.8.28;
 import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {BaseTest} from "./utils/BaseTest.sol";
 import {ReferenceMerkleDistributor} from "./utils/ReferenceMerkleDistributor.sol";
+import {PeriodPayout} from "../src/PeriodPayout.sol";
 import {SettlementRegistry} from "../src/SettlementRegistry.sol";
 import {TestStablecoin} from "../src/TestStablecoin.sol";
 
 /**
  * @title SettlementGasBenchmark
- * @notice Measures the gas of single {SettlementRegistry} calls and of a claim on a Uniswap-style
- * {ReferenceMerkleDistributor}, and reports each figure as a `log_named_uint` event, read by
+ * @notice Measures the gas of single {SettlementRegistry} calls, of a claim on a period's {PeriodPayout} and of one on a
+ * Uniswap-style {ReferenceMerkleDistributor}, and reports each figure as a `log_named_uint` event, read by
  * `scripts/bench-settlement-gas`. As in `GasBenchmark`, every figure is the `gasleft()` difference around one call
  * from this contract: it includes the call overhead (cold account access, argument copying) and excludes the 21,000
  * transaction base cost and calldata cost. Each test runs in its own transaction after `setUp`, so every storage slot
@@ -154,13 +155,13 @@ contract SettlementGasBenchmark is BaseTest {
     }
 
     function _claim(uint256 n, uint256 variant) internal returns (uint256 gasUsed) {
-        SettlementRegistry target = registry;
         bytes32 periodId = _periodId(n, variant);
+        PeriodPayout target = PeriodPayout(registry.payoutOf(periodId));
         address to = payee(n, variant, 0);
         (, bytes32[] memory proof) = _folded(_leaf(n, variant), _depth(n), variant);
         uint256 index = n - 1;
         uint256 before = gasleft();
-        target.claim(periodId, index, to, WORK, AMOUNT, 1, 1, proof);
+        target.claim(index, to, WORK, AMOUNT, 1, 1, proof);
         gasUsed = before - gasleft();
         require(registry.isLineSettled(periodId, index), "claimed");
         require(token.balanceOf(to) == AMOUNT + variant, "paid");
@@ -266,7 +267,7 @@ contract SettlementGasBenchmark is BaseTest {
         require(registry.reportDigest(platform, keccak256("report")) != 0, "anchored");
     }
 
-    /// @dev The first payment into a period, by the platform, while the registry already holds other periods' funds.
+    /// @dev The first payment into a period, by the platform.
     function test_gas_fund() public {
         SettlementRegistry target = registry;
         bytes32 periodId = FUND_PERIOD;

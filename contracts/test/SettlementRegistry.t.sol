@@ -7,8 +7,10 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {BaseTest} from "./utils/BaseTest.sol";
 import {StatementTree} from "./utils/StatementTree.sol";
+import {Vm} from "./utils/Vm.sol";
 import {ReentrantToken} from "./utils/ReentrantToken.sol";
 import {ERC1271Wallet} from "./utils/ERC1271Wallet.sol";
+import {PeriodPayout} from "../src/PeriodPayout.sol";
 import {SettlementRegistry} from "../src/SettlementRegistry.sol";
 import {TestStablecoin} from "../src/TestStablecoin.sol";
 
@@ -97,11 +99,29 @@ abstract contract SettlementFixture is BaseTest {
         _finalise(periodId);
     }
 
-    function _claim(bytes32 periodId, uint256 i) internal {
+    /// @dev The period's payout, as the registry names it. A call: look it up before `vm.expectRevert` or `vm.prank`.
+    function _payout(bytes32 periodId) internal view returns (PeriodPayout) {
+        return PeriodPayout(registry.payoutOf(periodId));
+    }
+
+    /// @dev What has been claimed from a period: its funding less what its payout still holds.
+    function _claimed(bytes32 periodId) internal view returns (uint256) {
+        SettlementRegistry.Period memory p = registry.period(periodId);
+        return p.funded - token.balanceOf(p.payout);
+    }
+
+    /// @dev A stranger claims line `i` at `payout`; the only call made is the claim itself.
+    function _claim(PeriodPayout payout, uint256 i) internal {
         StatementTree.Line storage l = lines[i];
         bytes32[] memory proof = _proof(i);
         vm.prank(stranger);
-        registry.claim(periodId, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof);
+        payout.claim(l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof);
+    }
+
+    /// @dev A stranger claims line `i` of `periodId`. Looks the payout up first: with `vm.expectRevert`, use the
+    /// overload taking the payout.
+    function _claim(bytes32 periodId, uint256 i) internal {
+        _claim(_payout(periodId), i);
     }
 
     function _markPaid(bytes32 periodId, uint256 i, bytes32 paymentRef) internal {
@@ -398,7 +418,9 @@ contract SettlementRegistryTest is SettlementFixture {
         assertEq(p.total, TOTAL, "total");
         assertEq(p.funded, 0, "funded");
         assertEq(p.paidOffChain, 0, "paid off-chain");
-        assertEq(p.claimed, 0, "claimed");
+        assertEq(p.payout, registry.payoutOf(PERIOD), "payout address");
+        assertTrue(p.payout != address(0), "payout address known at commitment");
+        assertEq(p.payout.code.length, 0, "payout not deployed before finalisation");
         assertEq(p.lineCount, LINE_COUNT, "line count");
         assertEq(p.disputeEnds, T0 + WINDOW, "dispute window");
         assertEq(p.openDisputes, 0, "open disputes");
@@ -425,6 +447,7 @@ contract SettlementRegistryTest is SettlementFixture {
         assertEq(p.token, address(0), "token");
         assertTrue(p.state == SettlementRegistry.PeriodState.None, "state");
         assertEq(p.total, 0, "total");
+        assertEq(p.payout, address(0), "payout");
         assertEq(p.disputeEnds, 0, "dispute ends");
     }
 
@@ -524,11 +547,14 @@ contract SettlementRegistryTest is SettlementFixture {
         assertEq(registry.period(PERIOD).openDisputes, 1, "one open");
     }
 
-    function test_Dispute_SettledLine() public {
-        // A payee paid off-chain may still dispute the amount of its line while the window is open.
+    function test_Dispute_LineCannotBeSettledWhileWindowOpen() public {
+        // A line is settled (claimed or paid off-chain) only once the period is final, so every line can still be
+        // disputed while the window is open: a payee paid off-chain in the meantime records it afterwards.
         _commit(PERIOD);
+        vm.expectRevert(_err(SettlementRegistry.PeriodNotFinalised.selector, PERIOD));
         _markPaid(PERIOD, 1, "bank-ref-1");
         assertEq(_dispute(PERIOD, 1, "short"), 0, "disputed");
+        assertFalse(registry.isLineSettled(PERIOD, 1), "not settled");
     }
 
     function test_Dispute_Revert_WhenNotPayee() public {
@@ -689,12 +715,69 @@ contract SettlementRegistryTest is SettlementFixture {
 
     function test_Finalise_ByAnyoneOnceWindowClosed() public {
         _commit(PERIOD);
+        address payout = registry.payoutOf(PERIOD);
         vm.warp(T0 + WINDOW);
         vm.expectEmit(true, true, true, true, address(registry));
-        emit SettlementRegistry.PeriodFinalised(PERIOD);
+        emit SettlementRegistry.PeriodFinalised(PERIOD, payout);
         vm.prank(stranger);
-        registry.finalise(PERIOD);
+        assertEq(registry.finalise(PERIOD), payout, "returns the payout");
         assertTrue(registry.period(PERIOD).state == SettlementRegistry.PeriodState.Finalised, "final");
+    }
+
+    function test_Finalise_DeploysPayoutAtPayoutOf() public {
+        _commit(PERIOD);
+        address expected = registry.payoutOf(PERIOD);
+        assertEq(expected.code.length, 0, "nothing there before");
+        vm.warp(T0 + WINDOW);
+        vm.recordLogs();
+        address payout = registry.finalise(PERIOD);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+
+        assertEq(payout, expected, "deployed where payoutOf said");
+        assertTrue(payout.code.length > 0, "code deployed");
+        assertEq(registry.payoutOf(PERIOD), payout, "payoutOf unchanged after finalisation");
+        assertEq(registry.period(PERIOD).payout, payout, "period names the payout");
+        assertEq(logs.length, 1, "one event");
+        assertEq(logs[0].emitter, address(registry), "emitted by the registry");
+        assertEq(logs[0].topics[0], SettlementRegistry.PeriodFinalised.selector, "PeriodFinalised");
+        assertEq(logs[0].topics[1], PERIOD, "period topic");
+        assertEq(abi.decode(logs[0].data, (address)), payout, "event names the payout");
+    }
+
+    function test_Finalise_PayoutImmutablesAreThePeriods() public {
+        _commit(PERIOD);
+        _finalise(PERIOD);
+        PeriodPayout payout = _payout(PERIOD);
+        assertEq(payout.registry(), address(registry), "registry");
+        assertEq(payout.periodId(), PERIOD, "period id");
+        assertEq(payout.root(), OZ_JS_ROOT, "root");
+        assertEq(address(payout.token()), address(token), "token");
+    }
+
+    /// @dev The address is CREATE2 from the registry, salted with the period id, over the payout's creation code and
+    /// constructor arguments (period id, root, token): written out here independently of the registry.
+    function test_PayoutOf_IsTheCreate2AddressOfThePeriodsPayout() public {
+        _commit(PERIOD);
+        bytes32 initCodeHash =
+            keccak256(bytes.concat(type(PeriodPayout).creationCode, abi.encode(PERIOD, OZ_JS_ROOT, address(token))));
+        bytes32 hash = keccak256(abi.encodePacked(bytes1(0xff), address(registry), PERIOD, initCodeHash));
+        assertEq(registry.payoutOf(PERIOD), address(uint160(uint256(hash))), "CREATE2 address");
+    }
+
+    function test_PayoutOf_DiffersPerPeriodWithTheSameRoot() public {
+        _commit(PERIOD);
+        _commit(OTHER_PERIOD);
+        assertTrue(registry.payoutOf(PERIOD) != registry.payoutOf(OTHER_PERIOD), "one payout per period");
+        _finalise(PERIOD);
+        registry.finalise(OTHER_PERIOD);
+        assertTrue(registry.payoutOf(PERIOD).code.length > 0, "first deployed");
+        assertTrue(registry.payoutOf(OTHER_PERIOD).code.length > 0, "second deployed");
+        assertEq(_payout(OTHER_PERIOD).periodId(), OTHER_PERIOD, "second pays its own period");
+    }
+
+    function test_PayoutOf_Revert_WhenPeriodNotCommitted() public {
+        vm.expectRevert(_err(SettlementRegistry.PeriodNotCommitted.selector, PERIOD));
+        registry.payoutOf(PERIOD);
     }
 
     function test_Finalise_AfterDisputesResolved() public {
@@ -750,12 +833,37 @@ contract SettlementRegistryTest is SettlementFixture {
 
     // ---------------------------------------------------------------- fund
 
-    function test_Fund_MovesTokensIntoRegistry() public {
+    function test_Fund_MovesTokensToPayoutBeforeItIsDeployed() public {
         _commit(PERIOD);
+        address payout = registry.payoutOf(PERIOD);
         _fund(PERIOD, 100_000);
-        assertEq(token.balanceOf(address(registry)), 100_000, "registry balance");
+        assertEq(payout.code.length, 0, "payout not deployed yet");
+        assertEq(token.balanceOf(payout), 100_000, "payout balance");
+        assertEq(token.balanceOf(address(registry)), 0, "registry holds nothing");
         assertEq(token.balanceOf(platform), 10 * TOTAL - 100_000, "platform balance");
         assertEq(registry.period(PERIOD).funded, 100_000, "funded");
+    }
+
+    function test_Fund_BeforeFinalise_PaysClaimsAfterIt() public {
+        _commit(PERIOD);
+        address expected = registry.payoutOf(PERIOD);
+        _fund(PERIOD, TOTAL);
+        _finalise(PERIOD);
+        assertEq(registry.payoutOf(PERIOD), expected, "same address");
+        assertEq(token.balanceOf(expected), TOTAL, "funds found at the deployed payout");
+        _claim(PERIOD, 3);
+        assertEq(token.balanceOf(CAROL), 99_993, "paid from the early funding");
+        assertEq(token.balanceOf(expected), TOTAL - 99_993, "payout balance");
+    }
+
+    function test_Fund_PeriodsFundsKeptApart() public {
+        _commit(PERIOD);
+        _commit(OTHER_PERIOD);
+        _fund(PERIOD, 1000);
+        _fund(OTHER_PERIOD, 234);
+        assertEq(token.balanceOf(registry.payoutOf(PERIOD)), 1000, "first payout");
+        assertEq(token.balanceOf(registry.payoutOf(OTHER_PERIOD)), 234, "second payout");
+        assertEq(token.balanceOf(address(registry)), 0, "registry holds nothing");
     }
 
     function test_Fund_EmitsPeriodFundedWithRunningTotal() public {
@@ -771,6 +879,8 @@ contract SettlementRegistryTest is SettlementFixture {
         _finalise(PERIOD);
         _fund(PERIOD, TOTAL);
         assertEq(registry.period(PERIOD).funded, TOTAL, "funded after finalise");
+        assertEq(token.balanceOf(registry.payoutOf(PERIOD)), TOTAL, "payout balance");
+        assertEq(token.balanceOf(address(registry)), 0, "registry holds nothing");
     }
 
     function test_Fund_Revert_WhenPeriodNotCommitted() public {
@@ -808,24 +918,28 @@ contract SettlementRegistryTest is SettlementFixture {
 
     function test_Claim_PaysEveryLineToItsPayee() public {
         _ready(PERIOD);
+        PeriodPayout payout = _payout(PERIOD);
         for (uint256 i; i < LINE_COUNT; ++i) {
-            _claim(PERIOD, i);
+            _claim(payout, i);
             assertTrue(registry.isLineSettled(PERIOD, i), "settled");
+            assertTrue(payout.isLineSettled(lines[i].index), "settled in the payout");
         }
         assertEq(token.balanceOf(ALICE), 150_007, "alice, two lines");
         assertEq(token.balanceOf(BOB), 50_000, "bob");
         assertEq(token.balanceOf(CAROL), 99_993, "carol");
         assertEq(token.balanceOf(DAVE), 1, "dave");
         assertEq(token.balanceOf(stranger), 0, "the caller gets nothing");
-        assertEq(token.balanceOf(address(registry)), 0, "registry emptied");
-        assertEq(registry.period(PERIOD).claimed, TOTAL, "claimed");
+        assertEq(token.balanceOf(address(payout)), 0, "payout emptied");
+        assertEq(token.balanceOf(address(registry)), 0, "registry holds nothing");
+        assertEq(_claimed(PERIOD), TOTAL, "claimed");
     }
 
     function test_Claim_EmitsLineClaimed() public {
         _ready(PERIOD);
-        vm.expectEmit(true, true, true, true, address(registry));
-        emit SettlementRegistry.LineClaimed(PERIOD, 3, CAROL, 99_993);
-        _claim(PERIOD, 3);
+        PeriodPayout payout = _payout(PERIOD);
+        vm.expectEmit(true, true, true, true, address(payout));
+        emit PeriodPayout.LineClaimed(3, CAROL, 99_993);
+        _claim(payout, 3);
     }
 
     function test_Claim_SameRootInTwoPeriodsSettlesEachSeparately() public {
@@ -837,80 +951,157 @@ contract SettlementRegistryTest is SettlementFixture {
         assertFalse(registry.isLineSettled(OTHER_PERIOD, 1), "other period untouched");
         _claim(OTHER_PERIOD, 1);
         assertEq(token.balanceOf(BOB), 100_000, "paid once per period");
+        assertEq(token.balanceOf(registry.payoutOf(PERIOD)), TOTAL - 50_000, "first period paid its line");
+        assertEq(token.balanceOf(registry.payoutOf(OTHER_PERIOD)), TOTAL - 50_000, "second period paid its line");
     }
 
-    function test_Claim_Revert_WhenPeriodNotCommitted() public {
-        vm.expectRevert(_err(SettlementRegistry.PeriodNotFinalised.selector, PERIOD));
-        _claim(PERIOD, 0);
+    function test_Claim_SameRootInTwoPeriods_CannotTakeTheOtherPeriodsFunds() public {
+        // Both periods commit the same lines and total; the second is funded for Bob's line only.
+        _ready(PERIOD);
+        _commit(OTHER_PERIOD);
+        _fund(OTHER_PERIOD, 50_000);
+        _finalise(OTHER_PERIOD);
+        PeriodPayout first = _payout(PERIOD);
+        PeriodPayout second = _payout(OTHER_PERIOD);
+        assertTrue(address(first) != address(second), "one payout per period");
+
+        vm.expectRevert(
+            abi.encodeWithSelector(PeriodPayout.InsufficientFunding.selector, OTHER_PERIOD, 150_000, 50_000)
+        );
+        _claim(second, 0);
+        _claim(second, 1);
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InsufficientFunding.selector, OTHER_PERIOD, 99_993, 0));
+        _claim(second, 3);
+
+        assertEq(token.balanceOf(address(first)), TOTAL, "first period's funds untouched");
+        assertEq(token.balanceOf(address(second)), 0, "second period paid what it had");
+        assertEq(_claimed(OTHER_PERIOD), 50_000, "second period's claims");
+        assertEq(_claimed(PERIOD), 0, "first period's claims");
+        assertFalse(registry.isLineSettled(OTHER_PERIOD, 0), "unpaid line not settled");
+        _claim(first, 0);
+        assertEq(token.balanceOf(ALICE), 150_000, "the first period still pays its own line");
     }
 
-    function test_Claim_Revert_WhenPeriodOnlyCommitted() public {
+    function test_Claim_Revert_BeforeFinalise_NoPayoutDeployed() public {
         _commit(PERIOD);
         _fund(PERIOD, TOTAL);
-        vm.expectRevert(_err(SettlementRegistry.PeriodNotFinalised.selector, PERIOD));
-        _claim(PERIOD, 0);
+        PeriodPayout payout = _payout(PERIOD);
+        assertEq(address(payout).code.length, 0, "no code yet");
+
+        // A high-level call to an address without code reverts without data (Solidity checks for code first).
+        try this.claimExternally(payout, 0) {
+            revert("claim before finalisation went through");
+        } catch (bytes memory reason) {
+            assertEq(reason.length, 0, "reverts without data");
+        }
+
+        // A low-level call to the address "succeeds", but there is nothing there to pay anything out.
+        StatementTree.Line memory l = lines[0];
+        (bool ok, bytes memory returned) = address(payout)
+            .call(
+                abi.encodeCall(
+                    PeriodPayout.claim, (l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, _proof(0))
+                )
+            );
+        assertTrue(ok, "a call to an account without code does not fail");
+        assertEq(returned.length, 0, "and returns nothing");
+        assertEq(token.balanceOf(ALICE), 0, "nothing paid");
+        assertEq(token.balanceOf(address(payout)), TOTAL, "funds stay at the payout address");
+        assertFalse(registry.isLineSettled(PERIOD, 0), "not settled");
+
+        _finalise(PERIOD);
+        _claim(payout, 0);
+        assertEq(token.balanceOf(ALICE), 150_000, "claimable once final");
+    }
+
+    /// @dev Claims line `i` at `payout` from an external frame, so that the caller sees how the call fails.
+    function claimExternally(PeriodPayout payout, uint256 i) external {
+        StatementTree.Line storage l = lines[i];
+        payout.claim(l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, _proof(i));
     }
 
     function test_Claim_Revert_WhenClaimedTwice() public {
         _ready(PERIOD);
-        _claim(PERIOD, 0);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.LineAlreadySettled.selector, PERIOD, 0));
-        _claim(PERIOD, 0);
+        PeriodPayout payout = _payout(PERIOD);
+        _claim(payout, 0);
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, 0));
+        _claim(payout, 0);
+        assertEq(token.balanceOf(ALICE), 150_000, "paid once");
+        assertEq(token.balanceOf(address(payout)), TOTAL - 150_000, "payout paid once");
     }
 
     function test_Claim_Revert_WhenAmountAltered() public {
         _ready(PERIOD);
+        PeriodPayout payout = _payout(PERIOD);
         StatementTree.Line memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
-        registry.claim(PERIOD, l.index, l.payee, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion, proof);
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InvalidProof.selector));
+        payout.claim(l.index, l.payee, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion, proof);
     }
 
     function test_Claim_Revert_WhenPayeeAltered() public {
         _ready(PERIOD);
+        PeriodPayout payout = _payout(PERIOD);
         StatementTree.Line memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
-        registry.claim(PERIOD, l.index, stranger, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof);
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InvalidProof.selector));
+        payout.claim(l.index, stranger, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof);
     }
 
     function test_Claim_Revert_WhenIndexAltered() public {
         _ready(PERIOD);
+        PeriodPayout payout = _payout(PERIOD);
         StatementTree.Line memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
-        registry.claim(PERIOD, 4, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof);
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InvalidProof.selector));
+        payout.claim(4, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof);
+        assertFalse(payout.isLineSettled(4), "line 4 not settled by the failed claim");
     }
 
     function test_Claim_Revert_WhenVersionsAltered() public {
         _ready(PERIOD);
+        PeriodPayout payout = _payout(PERIOD);
         StatementTree.Line memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
-        registry.claim(PERIOD, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion + 1, proof);
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InvalidProof.selector));
+        payout.claim(l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion + 1, proof);
     }
 
     function test_Claim_Revert_WhenSettledAndProofInvalid_ReportsSettled() public {
         _ready(PERIOD);
-        _claim(PERIOD, 1);
+        PeriodPayout payout = _payout(PERIOD);
+        _claim(payout, 1);
         StatementTree.Line memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.LineAlreadySettled.selector, PERIOD, 1));
-        registry.claim(PERIOD, l.index, l.payee, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion, proof);
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, 1));
+        payout.claim(l.index, l.payee, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion, proof);
     }
 
     function test_Claim_Revert_WhenFundingShort() public {
         _commit(PERIOD);
         _fund(PERIOD, 150_006);
         _finalise(PERIOD);
-        _claim(PERIOD, 2); // 7
-        vm.expectRevert(
-            abi.encodeWithSelector(SettlementRegistry.InsufficientFunding.selector, PERIOD, 150_000, 149_999)
-        );
-        _claim(PERIOD, 0);
+        PeriodPayout payout = _payout(PERIOD);
+        _claim(payout, 2); // 7
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InsufficientFunding.selector, PERIOD, 150_000, 149_999));
+        _claim(payout, 0);
+        assertFalse(payout.isLineSettled(0), "the failed claim settled nothing");
         _fund(PERIOD, 1);
-        _claim(PERIOD, 0);
+        _claim(payout, 0);
         assertEq(token.balanceOf(ALICE), 150_007, "claimable once funded");
+    }
+
+    function test_Claim_Revert_WhenPeriodFundedLessThanLine() public {
+        _commit(PERIOD);
+        _fund(PERIOD, 49_999);
+        _finalise(PERIOD);
+        PeriodPayout payout = _payout(PERIOD);
+        // `held` is what the payout holds.
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InsufficientFunding.selector, PERIOD, 50_000, 49_999));
+        _claim(payout, 1);
+        assertEq(token.balanceOf(address(payout)), 49_999, "funds stay");
+        assertEq(token.balanceOf(BOB), 0, "nothing paid");
+        assertFalse(registry.isLineSettled(PERIOD, 1), "line not settled");
     }
 
     function test_Claim_Revert_WhenLinesExceedTotal_OtherPeriodsFundsUntouched() public {
@@ -920,14 +1111,15 @@ contract SettlementRegistryTest is SettlementFixture {
         registry.commitPeriod(OTHER_PERIOD, _root(), address(token), 100, LINE_COUNT, INPUTS);
         _fund(OTHER_PERIOD, 100);
         _finalise(OTHER_PERIOD);
-        vm.expectRevert(
-            abi.encodeWithSelector(SettlementRegistry.InsufficientFunding.selector, OTHER_PERIOD, 50_000, 100)
-        );
-        _claim(OTHER_PERIOD, 1);
-        assertEq(token.balanceOf(address(registry)), TOTAL + 100, "both periods' funds intact");
+        PeriodPayout other = _payout(OTHER_PERIOD);
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InsufficientFunding.selector, OTHER_PERIOD, 50_000, 100));
+        _claim(other, 1);
+        assertEq(token.balanceOf(registry.payoutOf(PERIOD)), TOTAL, "first period's funds intact");
+        assertEq(token.balanceOf(address(other)), 100, "second period's funds intact");
+        assertEq(token.balanceOf(address(registry)), 0, "registry holds nothing");
     }
 
-    function test_Claim_Revert_WhenProofOfAnotherPeriod() public {
+    function test_Claim_Revert_WhenProofOfAnotherTree() public {
         _ready(PERIOD);
         StatementTree.Line[] memory others = new StatementTree.Line[](2);
         others[0] = StatementTree.Line(0, stranger, WORK_C, 300_001, 9, 9);
@@ -935,37 +1127,135 @@ contract SettlementRegistryTest is SettlementFixture {
         bytes32[] memory otherTree = StatementTree.build(others);
         vm.prank(settler);
         registry.commitPeriod(OTHER_PERIOD, otherTree[0], address(token), 300_002, 2, INPUTS);
-        // A valid proof of OTHER_PERIOD (not final, not funded) presented against PERIOD (final, funded).
+        _fund(OTHER_PERIOD, 300_002);
+        _finalise(OTHER_PERIOD);
+        PeriodPayout payout = _payout(PERIOD);
+        PeriodPayout other = _payout(OTHER_PERIOD);
+
+        // A valid proof of OTHER_PERIOD's tree (final and funded too) presented at PERIOD's payout.
         bytes32[] memory proof = StatementTree.proof(otherTree, others[0]);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
-        registry.claim(PERIOD, 0, stranger, WORK_C, 300_001, 9, 9, proof);
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InvalidProof.selector));
+        payout.claim(0, stranger, WORK_C, 300_001, 9, 9, proof);
+        assertFalse(payout.isLineSettled(0), "PERIOD's line 0 not settled");
+
+        // The same line is claimable where it belongs, from that period's funds only.
+        other.claim(0, stranger, WORK_C, 300_001, 9, 9, proof);
+        assertEq(token.balanceOf(stranger), 300_001, "paid by its own period");
+        assertEq(token.balanceOf(address(payout)), TOTAL, "PERIOD's funds untouched");
+        assertEq(token.balanceOf(address(other)), 1, "OTHER_PERIOD paid its line");
     }
 
-    function test_Claim_Revert_WhenTokenReentersClaim() public {
-        ReentrantToken evil = new ReentrantToken();
+    // ---------------------------------------------------------------- reentrancy
+
+    /// @dev Commits, funds with `funding` and finalises PERIOD over the fixture's lines in a hostile token.
+    function _evilPeriod(uint256 funding) internal returns (ReentrantToken evil, PeriodPayout payout) {
+        evil = new ReentrantToken();
         evil.mint(platform, TOTAL);
         vm.prank(platform);
         evil.approve(address(registry), TOTAL);
         vm.prank(settler);
         registry.commitPeriod(PERIOD, _root(), address(evil), TOTAL, LINE_COUNT, INPUTS);
-        _fund(PERIOD, TOTAL);
+        _fund(PERIOD, funding);
         _finalise(PERIOD);
+        payout = _payout(PERIOD);
+    }
 
-        StatementTree.Line memory l = lines[1];
-        evil.arm(
-            address(registry),
-            abi.encodeCall(
-                registry.claim, (PERIOD, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, _proof(1))
-            )
+    /// @dev The calldata of a claim of line `i`.
+    function _claimCall(uint256 i) internal view returns (bytes memory) {
+        StatementTree.Line memory l = lines[i];
+        return abi.encodeCall(
+            PeriodPayout.claim, (l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, _proof(i))
         );
-        vm.expectRevert(abi.encodeWithSelector(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector));
-        _claim(PERIOD, 0);
+    }
+
+    /// @dev How many `LineClaimed` events `emitter` emitted among `logs`.
+    function _lineClaimedCount(Vm.Log[] memory logs, address emitter) internal pure returns (uint256 count) {
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter == emitter && logs[i].topics[0] == PeriodPayout.LineClaimed.selector) ++count;
+        }
+    }
+
+    function test_Claim_TokenReentersSameLine_ReentrantClaimFailsAndPayeePaidOnce() public {
+        (ReentrantToken evil, PeriodPayout payout) = _evilPeriod(TOTAL);
+        // During the transfer to Alice, the token claims Alice's line again and carries on whatever the outcome.
+        evil.armQuiet(address(payout), _claimCall(0));
+        vm.recordLogs();
+        _claim(payout, 0);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+
+        assertEq(evil.callbacks(), 1, "the token called back into the payout");
+        assertFalse(evil.callbackOk(), "the reentrant claim failed");
+        assertEq(
+            keccak256(evil.callbackReturn()),
+            keccak256(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, 0)),
+            "because the line was already settled"
+        );
+        assertEq(_lineClaimedCount(logs, address(payout)), 1, "one LineClaimed");
+        assertEq(evil.balanceOf(ALICE), 150_000, "paid exactly once");
+        assertEq(evil.balanceOf(address(payout)), TOTAL - 150_000, "payout paid out one line");
+        assertTrue(registry.isLineSettled(PERIOD, 0), "settled");
+    }
+
+    /// @dev A token that bubbles up the failed reentrant claim fails the outer transfer; the payout, which holds enough,
+    /// reports it as `TransferFailed`, and the whole claim is undone.
+    function test_Claim_Revert_WhenTokenRevertsOnReentrantClaimOfSameLine() public {
+        (ReentrantToken evil, PeriodPayout payout) = _evilPeriod(TOTAL);
+        evil.arm(address(payout), _claimCall(0));
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.TransferFailed.selector, PERIOD, ALICE, 150_000));
+        _claim(payout, 0);
         assertFalse(registry.isLineSettled(PERIOD, 0), "outer claim undone");
-        assertFalse(registry.isLineSettled(PERIOD, 1), "inner claim refused");
+        assertEq(evil.balanceOf(ALICE), 0, "nothing paid");
+        assertEq(evil.balanceOf(address(payout)), TOTAL, "funds stay");
 
         evil.arm(address(0), "");
-        _claim(PERIOD, 0);
+        _claim(payout, 0);
         assertEq(evil.balanceOf(ALICE), 150_000, "claim works once the token behaves");
+    }
+
+    /// @dev Reentering for another line is an ordinary claim of that line: each line is paid once, from the period's
+    /// funds, and the payout's balance drops by exactly the two amounts.
+    function test_Claim_TokenReentersAnotherLine_EachLinePaidOnce() public {
+        (ReentrantToken evil, PeriodPayout payout) = _evilPeriod(TOTAL);
+        evil.arm(address(payout), _claimCall(1));
+        vm.recordLogs();
+        _claim(payout, 0);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+
+        assertEq(evil.callbacks(), 1, "the token called back into the payout");
+        assertEq(_lineClaimedCount(logs, address(payout)), 2, "two LineClaimed");
+        assertEq(evil.balanceOf(ALICE), 150_000, "outer line paid");
+        assertEq(evil.balanceOf(BOB), 50_000, "inner line paid");
+        assertEq(evil.balanceOf(address(payout)), TOTAL - 200_000, "payout paid exactly the two lines");
+        assertTrue(registry.isLineSettled(PERIOD, 0), "outer line settled");
+        assertTrue(registry.isLineSettled(PERIOD, 1), "inner line settled");
+
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, 1));
+        _claim(payout, 1);
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, 0));
+        _claim(payout, 0);
+        assertEq(evil.balanceOf(BOB), 50_000, "inner line not paid again");
+    }
+
+    /// @dev Funded for the outer line only: the inner claim pays first, the outer transfer then finds too little and
+    /// fails, and the whole token transfer (inner claim included) is undone. The payout reads its balance after that
+    /// undo, finds it covers the line and reports `TransferFailed`. Nothing is paid, nothing settled; each line remains
+    /// claimable once.
+    function test_Claim_Revert_WhenTokenReentersAnotherLineBeyondFunding() public {
+        (ReentrantToken evil, PeriodPayout payout) = _evilPeriod(150_000);
+        evil.arm(address(payout), _claimCall(1));
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.TransferFailed.selector, PERIOD, ALICE, 150_000));
+        _claim(payout, 0);
+        assertEq(evil.balanceOf(ALICE), 0, "outer line not paid");
+        assertEq(evil.balanceOf(BOB), 0, "inner line not paid");
+        assertEq(evil.balanceOf(address(payout)), 150_000, "funds intact");
+        assertFalse(registry.isLineSettled(PERIOD, 0), "outer line not settled");
+        assertFalse(registry.isLineSettled(PERIOD, 1), "inner line not settled");
+
+        evil.arm(address(0), "");
+        _claim(payout, 0);
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InsufficientFunding.selector, PERIOD, 50_000, 0));
+        _claim(payout, 1);
+        assertEq(evil.balanceOf(ALICE), 150_000, "outer line paid once the token behaves");
     }
 
     function test_Fund_Revert_WhenTokenReentersFund() public {
@@ -980,54 +1270,110 @@ contract SettlementRegistryTest is SettlementFixture {
         vm.expectRevert(abi.encodeWithSelector(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector));
         _fund(PERIOD, 10);
         assertEq(registry.period(PERIOD).funded, 0, "nothing funded");
+        assertEq(evil.balanceOf(registry.payoutOf(PERIOD)), 0, "nothing moved");
     }
 
     // ---------------------------------------------------------------- markPaidOffChain
 
     function test_MarkPaidOffChain_SettlesLine() public {
         _commit(PERIOD);
+        _finalise(PERIOD);
         _markPaid(PERIOD, 1, "bank-ref-1");
         assertTrue(registry.isLineSettled(PERIOD, 1), "settled");
+        assertTrue(_payout(PERIOD).isLineSettled(1), "settled in the payout");
+        assertFalse(registry.isLineSettled(PERIOD, 0), "other line not settled");
         assertEq(registry.period(PERIOD).paidOffChain, 50_000, "paid off-chain");
     }
 
-    function test_MarkPaidOffChain_EmitsLinePaidOffChain() public {
+    function test_MarkPaidOffChain_EmitsLinePaidOffChainAndLineSettledOffChain() public {
         _commit(PERIOD);
+        _finalise(PERIOD);
+        address payout = registry.payoutOf(PERIOD);
         vm.expectEmit(true, true, true, true, address(registry));
         emit SettlementRegistry.LinePaidOffChain(PERIOD, 1, BOB, 50_000, "bank-ref-1");
+        vm.expectEmit(true, true, true, true, payout);
+        emit PeriodPayout.LineSettledOffChain(1);
         _markPaid(PERIOD, 1, "bank-ref-1");
     }
 
     function test_MarkPaidOffChain_LineCannotBeClaimed() public {
         _commit(PERIOD);
+        _finalise(PERIOD);
         _markPaid(PERIOD, 1, "bank-ref-1");
         _fund(PERIOD, TOTAL - 50_000);
-        _finalise(PERIOD);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.LineAlreadySettled.selector, PERIOD, 1));
-        _claim(PERIOD, 1);
+        PeriodPayout payout = _payout(PERIOD);
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, 1));
+        _claim(payout, 1);
+        assertEq(token.balanceOf(BOB), 0, "not paid on chain");
     }
 
     function test_MarkPaidOffChain_LowersWhatFundAccepts() public {
         _commit(PERIOD);
+        _finalise(PERIOD);
         _markPaid(PERIOD, 1, "bank-ref-1");
         vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.Overfunded.selector, PERIOD, TOTAL, TOTAL - 50_000));
         _fund(PERIOD, TOTAL);
         _fund(PERIOD, TOTAL - 50_000);
-        _finalise(PERIOD);
+        PeriodPayout payout = _payout(PERIOD);
         for (uint256 i; i < LINE_COUNT; ++i) {
-            if (i != 1) _claim(PERIOD, i);
+            if (i != 1) _claim(payout, i);
         }
-        assertEq(token.balanceOf(address(registry)), 0, "every on-chain line paid, nothing left over");
+        assertEq(token.balanceOf(address(payout)), 0, "every on-chain line paid, nothing left over");
+        assertEq(token.balanceOf(address(registry)), 0, "registry holds nothing");
+        assertEq(_claimed(PERIOD), TOTAL - 50_000, "claimed");
     }
 
-    function test_MarkPaidOffChain_AfterFinalise() public {
+    function test_MarkPaidOffChain_AfterPartialFunding() public {
         _commit(PERIOD);
+        _fund(PERIOD, 150_000);
         _finalise(PERIOD);
         _markPaid(PERIOD, 4, "bank-ref-4");
         assertTrue(registry.isLineSettled(PERIOD, 4), "settled");
+        assertEq(registry.period(PERIOD).paidOffChain, 1, "paid off-chain");
+        vm.expectRevert(
+            abi.encodeWithSelector(SettlementRegistry.Overfunded.selector, PERIOD, TOTAL - 150_000, TOTAL - 150_001)
+        );
+        _fund(PERIOD, TOTAL - 150_000);
+        _fund(PERIOD, TOTAL - 150_001);
+        assertEq(registry.period(PERIOD).funded, TOTAL - 1, "funded up to the total less paid off-chain");
+    }
+
+    function test_MarkPaidOffChain_Revert_WhenPeriodNotFinalised() public {
+        _commit(PERIOD);
+        vm.expectRevert(_err(SettlementRegistry.PeriodNotFinalised.selector, PERIOD));
+        _markPaid(PERIOD, 1, "bank-ref-1");
+        // Not even once the window has closed, until someone finalises the period.
+        vm.warp(T0 + WINDOW);
+        vm.expectRevert(_err(SettlementRegistry.PeriodNotFinalised.selector, PERIOD));
+        _markPaid(PERIOD, 1, "bank-ref-1");
+        assertEq(registry.period(PERIOD).paidOffChain, 0, "nothing recorded");
+        assertFalse(registry.isLineSettled(PERIOD, 1), "not settled");
+
+        registry.finalise(PERIOD);
+        _markPaid(PERIOD, 1, "bank-ref-1");
+        assertTrue(registry.isLineSettled(PERIOD, 1), "settled once final");
+    }
+
+    function test_MarkPaidOffChain_Revert_WhenNotFinalisedAndProofInvalid_ReportsNotFinalised() public {
+        _commit(PERIOD);
+        StatementTree.Line memory l = lines[1];
+        bytes32[] memory proof = _proof(1);
+        vm.expectRevert(_err(SettlementRegistry.PeriodNotFinalised.selector, PERIOD));
+        vm.prank(BOB);
+        registry.markPaidOffChain(PERIOD, l.index, BOB, l.workId, l.amount - 1, l.ruleVersion, l.splitVersion, proof, 0);
     }
 
     function test_MarkPaidOffChain_Revert_WhenNotPayee() public {
+        _commit(PERIOD);
+        _finalise(PERIOD);
+        StatementTree.Line memory l = lines[1];
+        bytes32[] memory proof = _proof(1);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.NotPayee.selector, BOB));
+        vm.prank(stranger);
+        registry.markPaidOffChain(PERIOD, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, 0);
+    }
+
+    function test_MarkPaidOffChain_Revert_WhenNotPayeeOfUnfinalisedPeriod_ReportsNotPayee() public {
         _commit(PERIOD);
         StatementTree.Line memory l = lines[1];
         bytes32[] memory proof = _proof(1);
@@ -1042,14 +1388,36 @@ contract SettlementRegistryTest is SettlementFixture {
     }
 
     function test_MarkPaidOffChain_Revert_WhenAlreadyClaimed() public {
+        // Funded short by Bob's amount, so the funding check lets the call reach the payout's settled bitmap.
+        _commit(PERIOD);
+        _fund(PERIOD, TOTAL - 50_000);
+        _finalise(PERIOD);
+        _claim(PERIOD, 1);
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, 1));
+        _markPaid(PERIOD, 1, 0);
+        assertEq(registry.period(PERIOD).paidOffChain, 0, "nothing recorded");
+    }
+
+    function test_MarkPaidOffChain_Revert_WhenAlreadyClaimedFromFullFunding_ReportsOverfunded() public {
         _ready(PERIOD);
         _claim(PERIOD, 1);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.LineAlreadySettled.selector, PERIOD, 1));
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.Overfunded.selector, PERIOD, 50_000, 0));
         _markPaid(PERIOD, 1, 0);
+        assertEq(registry.period(PERIOD).paidOffChain, 0, "nothing recorded");
+    }
+
+    function test_MarkPaidOffChain_Revert_WhenAlreadyPaidOffChain() public {
+        _commit(PERIOD);
+        _finalise(PERIOD);
+        _markPaid(PERIOD, 1, "bank-ref-1");
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, 1));
+        _markPaid(PERIOD, 1, "bank-ref-1-again");
+        assertEq(registry.period(PERIOD).paidOffChain, 50_000, "recorded once");
     }
 
     function test_MarkPaidOffChain_Revert_WhenProofInvalid() public {
         _commit(PERIOD);
+        _finalise(PERIOD);
         StatementTree.Line memory l = lines[1];
         bytes32[] memory proof = _proof(1);
         vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
@@ -1060,8 +1428,28 @@ contract SettlementRegistryTest is SettlementFixture {
     function test_MarkPaidOffChain_Revert_WhenFundingAlreadyCoversLine() public {
         _commit(PERIOD);
         _fund(PERIOD, TOTAL);
+        _finalise(PERIOD);
         vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.Overfunded.selector, PERIOD, 50_000, 0));
         _markPaid(PERIOD, 1, 0);
+        assertFalse(registry.isLineSettled(PERIOD, 1), "not settled");
+    }
+
+    // ---------------------------------------------------------------- settleOffChain
+
+    function test_SettleOffChain_Revert_WhenNotRegistry() public {
+        _commit(PERIOD);
+        _fund(PERIOD, TOTAL);
+        _finalise(PERIOD);
+        PeriodPayout payout = _payout(PERIOD);
+        address[5] memory callers = [stranger, settler, admin, BOB, platform];
+        for (uint256 i; i < callers.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(PeriodPayout.OnlyRegistry.selector));
+            vm.prank(callers[i]);
+            payout.settleOffChain(1);
+        }
+        assertFalse(payout.isLineSettled(1), "not settled");
+        _claim(payout, 1);
+        assertEq(token.balanceOf(BOB), 50_000, "still claimable");
     }
 
     // ---------------------------------------------------------------- verifyLine and isLineSettled
@@ -1095,6 +1483,18 @@ contract SettlementRegistryTest is SettlementFixture {
         );
     }
 
+    function test_IsLineSettled_FalseUntilFinalAndSettled() public {
+        assertFalse(registry.isLineSettled(PERIOD, 0), "unknown period");
+        _commit(PERIOD);
+        _fund(PERIOD, TOTAL);
+        assertFalse(registry.isLineSettled(PERIOD, 0), "committed period");
+        _finalise(PERIOD);
+        assertFalse(registry.isLineSettled(PERIOD, 0), "final, not claimed");
+        _claim(PERIOD, 0);
+        assertTrue(registry.isLineSettled(PERIOD, 0), "claimed");
+        assertFalse(registry.isLineSettled(PERIOD, 256), "same bit of another word");
+    }
+
     // ---------------------------------------------------------------- fuzz
 
     function testFuzz_Claim_AnyIndexAndAmount(uint256 index, uint256 amount, address payee) public {
@@ -1113,20 +1513,23 @@ contract SettlementRegistryTest is SettlementFixture {
         _fund(PERIOD, total);
         _finalise(PERIOD);
 
+        PeriodPayout payout = _payout(PERIOD);
+        vm.assume(payee != address(payout));
         uint256 before = token.balanceOf(payee);
-        registry.claim(PERIOD, index, payee, WORK_A, amount, 1, 1, StatementTree.proof(t, ls[0]));
+        payout.claim(index, payee, WORK_A, amount, 1, 1, StatementTree.proof(t, ls[0]));
         assertEq(token.balanceOf(payee) - before, amount, "payee paid");
         assertTrue(registry.isLineSettled(PERIOD, index), "line settled");
         assertFalse(registry.isLineSettled(PERIOD, index ^ 1), "neighbour not settled");
         assertFalse(registry.isLineSettled(PERIOD, index ^ 256), "other word not settled");
 
         bytes32[] memory proof = StatementTree.proof(t, ls[0]);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.LineAlreadySettled.selector, PERIOD, index));
-        registry.claim(PERIOD, index, payee, WORK_A, amount, 1, 1, proof);
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, index));
+        payout.claim(index, payee, WORK_A, amount, 1, 1, proof);
 
-        registry.claim(PERIOD, index ^ 1, BOB, WORK_A, 1, 1, 1, StatementTree.proof(t, ls[1]));
-        registry.claim(PERIOD, index ^ 256, CAROL, WORK_B, 1, 1, 1, StatementTree.proof(t, ls[2]));
-        assertEq(registry.period(PERIOD).claimed, total, "everything claimed");
+        payout.claim(index ^ 1, BOB, WORK_A, 1, 1, 1, StatementTree.proof(t, ls[1]));
+        payout.claim(index ^ 256, CAROL, WORK_B, 1, 1, 1, StatementTree.proof(t, ls[2]));
+        assertEq(_claimed(PERIOD), total, "everything claimed");
+        assertEq(token.balanceOf(address(payout)), 0, "payout emptied");
     }
 
     function testFuzz_Dispute_Revert_WhenCallerNotPayee(address caller, uint256 i) public {
@@ -1142,11 +1545,12 @@ contract SettlementRegistryTest is SettlementFixture {
 
     function testFuzz_Claim_Revert_WhenAmountAltered(uint256 delta) public {
         _ready(PERIOD);
+        PeriodPayout payout = _payout(PERIOD);
         delta = bound(delta, 1, type(uint256).max - 150_000);
         StatementTree.Line memory l = lines[0];
         bytes32[] memory proof = _proof(0);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
-        registry.claim(PERIOD, l.index, l.payee, l.workId, l.amount + delta, l.ruleVersion, l.splitVersion, proof);
+        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InvalidProof.selector));
+        payout.claim(l.index, l.payee, l.workId, l.amount + delta, l.ruleVersion, l.splitVersion, proof);
     }
 
     function testFuzz_Fund_NeverAboveTotal(uint256 first, uint256 second) public {
@@ -1162,7 +1566,8 @@ contract SettlementRegistryTest is SettlementFixture {
         _fund(PERIOD, second);
         uint256 funded = registry.period(PERIOD).funded;
         assertTrue(funded <= TOTAL, "funded within total");
-        assertEq(token.balanceOf(address(registry)), funded, "balance is funding");
+        assertEq(token.balanceOf(registry.payoutOf(PERIOD)), funded, "payout balance is funding");
+        assertEq(token.balanceOf(address(registry)), 0, "registry holds nothing");
     }
 
     function testFuzz_Claim_OnlyWithinFunding(uint256 funding) public {
@@ -1170,23 +1575,24 @@ contract SettlementRegistryTest is SettlementFixture {
         funding = bound(funding, 0, TOTAL);
         _fund(PERIOD, funding);
         _finalise(PERIOD);
+        PeriodPayout payout = _payout(PERIOD);
         uint256 paid;
         for (uint256 i; i < LINE_COUNT; ++i) {
             uint256 amount = lines[i].amount;
             if (paid + amount > funding) {
                 vm.expectRevert(
-                    abi.encodeWithSelector(
-                        SettlementRegistry.InsufficientFunding.selector, PERIOD, amount, funding - paid
-                    )
+                    abi.encodeWithSelector(PeriodPayout.InsufficientFunding.selector, PERIOD, amount, funding - paid)
                 );
-                _claim(PERIOD, i);
+                _claim(payout, i);
+                assertFalse(payout.isLineSettled(i), "unpaid line not settled");
             } else {
-                _claim(PERIOD, i);
+                _claim(payout, i);
                 paid += amount;
             }
         }
-        assertEq(registry.period(PERIOD).claimed, paid, "claimed what was funded");
-        assertEq(token.balanceOf(address(registry)), funding - paid, "the rest stays");
+        assertEq(_claimed(PERIOD), paid, "claimed what was funded");
+        assertEq(token.balanceOf(address(payout)), funding - paid, "the rest stays");
+        assertEq(token.balanceOf(address(registry)), 0, "registry holds nothing");
     }
 }
 

@@ -81,7 +81,7 @@ def compile_contracts() -> dict[str, Artifact]:
             continue
         for name, out in contracts.items():
             bytecode = out["evm"]["bytecode"]["object"]
-            if not bytecode:  # interfaces and abstract contracts
+            if not bytecode or not out["abi"]:  # interfaces, abstract contracts, internal-only libraries
                 continue
             artifacts[name] = Artifact(
                 name=name,

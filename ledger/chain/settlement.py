@@ -11,3 +11,20 @@ def read_period(contract: Contract, period_id: str | bytes) -> dict:
     outputs = next(f for f in contract.abi if f.get("type") == "function" and f.get("name") == "period")["outputs"]
     names = [c["name"] for c in outputs[0]["components"]]
     return dict(zip(names, value))
+
+
+def payout_address(registry: str, period_id: str, root: str, token: str) -> str:
+    """Where a committed period's funds go and its lines are claimed: the CREATE2 address at which
+    the registry deploys the period's PeriodPayout (`SettlementRegistry.payoutOf`), known from the
+    commitment alone."""
+    from eth_abi import encode
+    from eth_utils import keccak, to_checksum_address
+
+    from ledger.chain import artifacts
+
+    salt = bytes.fromhex(period_id[2:])
+    init_code = bytes.fromhex(artifacts.load("PeriodPayout").bytecode[2:]) + encode(
+        ["bytes32", "bytes32", "address"], [salt, bytes.fromhex(root[2:]), to_checksum_address(token)]
+    )
+    digest = keccak(b"\xff" + bytes.fromhex(registry[2:]) + salt + keccak(init_code))
+    return to_checksum_address(digest[12:])

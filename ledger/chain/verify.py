@@ -141,11 +141,15 @@ def verify_statement(rpc_url: str, statement: dict, registry: str) -> StatementC
             contract_ok=contract.functions.verifyLine(period_id, *leaf, proof).call(),
             settled=contract.functions.isLineSettled(period_id, line["index"]).call(),
         ))
+    problems = _statement_problems(statement, int(on_chain["lineCount"]))
+    payout = statement.get("payout")
+    if payout is not None and on_chain["state"] != 0 and Web3.to_checksum_address(payout) != on_chain["payout"]:
+        problems.append(f"the statement sends claims to {payout}, the period's payout is {on_chain['payout']}")
     return StatementCheck(
         period_state=int(on_chain["state"]),
         root_matches=on_chain["state"] != 0 and "0x" + root.hex() == statement["root"].lower(),
         token_matches=Web3.to_checksum_address(on_chain["token"]) == Web3.to_checksum_address(statement["token"]),
         total_matches=int(on_chain["total"]) == int(statement["total"]),
         lines=tuple(checks),
-        problems=tuple(_statement_problems(statement, int(on_chain["lineCount"]))),
+        problems=tuple(problems),
     )

@@ -17,7 +17,7 @@ from sqlmodel import select
 from ledger.chain import artifacts
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.outbox import Call, raise_for
-from ledger.chain.settlement import read_period
+from ledger.chain.settlement import payout_address, read_period
 from ledger.db import session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.merkle import StandardMerkleTree
@@ -73,6 +73,7 @@ def statement(ledger, account: Account, period_id: str, payee: str | None = None
         "period": {"first_day": str(first), "last_day": str(first + timedelta(days=period.end_day - period.first_day - 1))},
         "currency": period.currency,
         "token": period.token,
+        "payout": payout_address(chain.addresses["SettlementRegistry"], period.period_id, period.root, period.token),
         "root": period.root,
         "inputs_hash": period.inputs_hash,
         "total": str(period.total),
@@ -109,23 +110,34 @@ def _line_for(ledger, account: Account, period_id: str, index: int) -> tuple[Set
     return period, line, tree.proof_of(line_leaf_hash(line))
 
 
-def _own_write(ledger, account: Account, key: str, function: str, args: list) -> ChainOp:
+def _own_write(ledger, account: Account, key: str, function: str, args: list, payout: str | None = None) -> ChainOp:
+    """The account's own transaction: to the registry, or to the period's `payout` contract."""
     chain = ledger.chain
+    if payout is None:
+        call = chain.call("SettlementRegistry", function, args)
+    else:
+        target = chain.w3.eth.contract(address=payout, abi=artifacts.load("PeriodPayout").abi)
+        call = Call(f"PeriodPayout.{function}", payout, target.encode_abi(function, args))
     if not account.custodial:
-        raise Conflict("own_wallet", f"this account signs its own transactions: call SettlementRegistry.{function} "
-                       f"at {chain.addresses['SettlementRegistry']} from {account.address}")
+        raise Conflict("own_wallet", f"this account signs its own transactions: call {call.label} at {call.to} "
+                       f"from {account.address}")
     _gas(chain, account.address)
-    op = chain.outbox.submit(key, account.address, chain.call("SettlementRegistry", function, args))
+    op = chain.outbox.submit(key, account.address, call)
     return raise_for(ledger.settle(op.id))
 
 
 def claim(ledger, account: Account, period_id: str, index: int) -> ChainOp:
-    """Pay a line out to its payee in the period's token."""
+    """Pay a line out to its payee in the period's token, from the period's payout contract."""
     period, line, proof = _line_for(ledger, account, period_id, index)
-    if period.status != PeriodStatus.finalised:
-        raise Conflict("period_not_finalised", f"claims open when the period is finalised; it is {period.status.value}")
+    _require_final(period, "claims open")
+    payout = payout_address(ledger.chain.addresses["SettlementRegistry"], period.period_id, period.root, period.token)
     return _own_write(ledger, account, f"claim:{ledger.chain.chain_id}:{period.period_id}:{index}", "claim",
-                      [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof])
+                      [*line.leaf(), proof], payout=payout)
+
+
+def _require_final(period, what: str) -> None:
+    if period.status != PeriodStatus.finalised:
+        raise Conflict("period_not_finalised", f"{what} when the period is finalised; it is {period.status.value}")
 
 
 def dispute(ledger, account: Account, period_id: str, index: int, reason: str) -> ChainOp:
@@ -146,8 +158,10 @@ def dispute(ledger, account: Account, period_id: str, index: int, reason: str) -
 
 
 def mark_paid_off_chain(ledger, account: Account, period_id: str, index: int, payment_ref: bytes) -> ChainOp:
-    """The payee records that this line was paid outside the contract; it can no longer be claimed."""
+    """The payee records that this line was paid outside the contract; it can no longer be claimed.
+    Claims and off-chain payments share one bitmap in the period's payout, deployed at finalisation."""
     period, line, proof = _line_for(ledger, account, period_id, index)
+    _require_final(period, "a line is recorded as paid off-chain")
     return _own_write(ledger, account, f"paid-off-chain:{ledger.chain.chain_id}:{period.period_id}:{index}",
                       "markPaidOffChain", [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, payment_ref])
 

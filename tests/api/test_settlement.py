@@ -9,6 +9,7 @@ import pytest
 from eth_utils import keccak
 from sqlmodel import select
 
+from ledger.chain import artifacts
 from ledger.db import session
 from ledger.merkle import verify
 from ledger.models import PlayReport, PlayRowRecord, Role
@@ -94,20 +95,34 @@ def test_a_report_is_settled_committed_verified_claimed_and_audited(service):
     snooped = deal.second_payee.get(f"/periods/{period['period_id']}/statement", params={"payee": deal.owner_address})
     assert snooped.status_code == 404
 
+    # The owner was paid its 19,527 by bank transfer: recorded on chain, the period owes only the rest.
+    owner_line = own["lines"][0]["index"]
+    paid = deal.owner.post(f"/periods/{period['period_id']}/lines/{owner_line}/paid-off-chain",
+                           json={"payment_ref": "bank transfer 2026-11-30 #4411"})
+    assert paid.status_code == 200 and paid.json()["chain"]["status"] == "confirmed", paid.text
+    assert registry.functions.isLineSettled(period_key, owner_line).call()
+    assert deal.owner.post(f"/periods/{period['period_id']}/lines/{owner_line}/claim").status_code == 422
+
     assert deal.second_payee.post(f"/periods/{period['period_id']}/fund", json={}).status_code == 403
     funded = deal.platform.post(f"/periods/{period['period_id']}/fund", json={})
-    assert funded.status_code == 200 and funded.json()["chain"]["status"] == "confirmed", funded.text
+    assert funded.status_code == 200 and funded.json()["funded"] == "8369", funded.text
     assert deal.platform.post(f"/periods/{period['period_id']}/fund", json={}).json()["error"]["code"] == "period_funded"
+    # The funds sit in the period's own payout contract, at the address the statement names.
+    token = service.ledger.chain.contract("TestStablecoin")
+    assert statement["payout"] == registry.functions.payoutOf(period_key).call()
+    payout = service.ledger.chain.w3.eth.contract(address=statement["payout"], abi=artifacts.load("PeriodPayout").abi)
+    assert token.functions.balanceOf(payout.address).call() == 8369
+    assert token.functions.balanceOf(registry.address).call() == 0
     assert deal.platform.post(f"/periods/{period['period_id']}/lines/{line['index']}/claim").status_code == 403
     claimed = deal.second_payee.post(f"/periods/{period['period_id']}/lines/{line['index']}/claim")
     assert claimed.status_code == 200 and claimed.json()["chain"]["status"] == "confirmed", claimed.text
-    token = service.ledger.chain.contract("TestStablecoin")
     assert token.functions.balanceOf(deal.second_address).call() == 8369
+    assert token.functions.balanceOf(payout.address).call() == 0
     assert deal.second_payee.post(f"/periods/{period['period_id']}/lines/{line['index']}/claim").status_code == 200
     assert token.functions.balanceOf(deal.second_address).call() == 8369  # a second claim pays nothing
     assert registry.functions.isLineSettled(period_key, line["index"]).call()
     with pytest.raises(Exception) as refused:  # and the contract itself refuses a second claim
-        registry.functions.claim(period_key, *line_leaf(line), proof).call({"from": deal.second_address})
+        payout.functions.claim(*line_leaf(line), proof).call({"from": deal.second_address})
     assert keccak(text="LineAlreadySettled(bytes32,uint256)")[:4].hex() in str(refused.value)
 
     assert deal.owner.get(f"/periods/{period['period_id']}/audit").status_code == 403

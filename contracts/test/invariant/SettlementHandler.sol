@@ -3,15 +3,18 @@ pragma solidity 0.8.28;
 
 import {BaseTest} from "../utils/BaseTest.sol";
 import {StatementTree} from "../utils/StatementTree.sol";
+import {PeriodPayout} from "../../src/PeriodPayout.sol";
 import {SettlementRegistry} from "../../src/SettlementRegistry.sol";
 import {TestStablecoin} from "../../src/TestStablecoin.sol";
 
 /**
  * @title SettlementHandler
  * @notice Drives a {SettlementRegistry} over a few committed periods of real statement trees: funding (in parts and
- * beyond the total), claims with good and altered proofs, off-chain payments, disputes, resolutions, finalisation and
- * the passage of time. The last period commits a total below what its lines add up to, so claims also run out of
- * funding. The handler is the registry's admin and settler.
+ * beyond the total), claims at the periods' {PeriodPayout}s with good and altered proofs and with lines of other
+ * periods, off-chain payments, direct off-chain settlements by others than the registry, disputes, resolutions,
+ * finalisation and the passage of time. The last period commits a total below what its lines add up to, so claims
+ * also run out of funding. The handler is the registry's admin and settler. It keeps its own sum of what each period's
+ * claims paid out ({claimed}), which the registry no longer records.
  */
 contract SettlementHandler is BaseTest {
     SettlementRegistry public immutable registry;
@@ -36,8 +39,17 @@ contract SettlementHandler is BaseTest {
 
     uint256 public disputes;
 
-    /// @notice Claims with an altered line that succeeded; must stay zero.
+    /// @notice What successful claims paid out, by period (index `p`), as measured by the payee's balance.
+    mapping(uint256 p => uint256 amount) public claimed;
+
+    /// @notice Claims with an altered line, or of another period's line, that succeeded; must stay zero.
     uint256 public badClaimsPaid;
+
+    /// @notice Lines settled off-chain at a payout by a caller other than the registry; must stay zero.
+    uint256 public badSettlements;
+
+    /// @notice Claims whose payee did not receive exactly the line's amount; must stay zero.
+    uint256 public misPaidClaims;
 
     /// @notice Disputes opened by someone other than the line's payee or with an altered line; must stay zero.
     uint256 public badDisputesOpened;
@@ -81,6 +93,11 @@ contract SettlementHandler is BaseTest {
         return _lines[p][i];
     }
 
+    /// @notice The payout of period `p` (index), deployed once the period is final.
+    function payout(uint256 p) public view returns (PeriodPayout) {
+        return PeriodPayout(registry.payoutOf(periodId(p)));
+    }
+
     // ---------------------------------------------------------------- actions
 
     /// @notice The platform pays into a period, sometimes more than it still owes.
@@ -93,27 +110,50 @@ contract SettlementHandler is BaseTest {
         } catch {}
     }
 
-    /// @notice Anyone claims a line with its real proof.
+    /// @notice Anyone claims a line with its real proof at its period's payout (once it is deployed: a call to an
+    /// account without code would revert here, outside the `try`).
     function claim(uint256 pSeed, uint256 lSeed) external {
         uint256 p = bound(pSeed, 0, PERIOD_COUNT - 1);
+        PeriodPayout target = payout(p);
+        if (address(target).code.length == 0) return;
         StatementTree.Line memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
         bytes32[] memory proof = StatementTree.proof(_trees[p], l);
-        try registry.claim(periodId(p), l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof) {
+        uint256 before = token.balanceOf(l.payee);
+        try target.claim(l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof) {
             ++claims;
+            claimed[p] += l.amount;
+            if (token.balanceOf(l.payee) - before != l.amount) ++misPaidClaims;
+        } catch {}
+    }
+
+    /// @notice Anyone claims a line of period `p` with its real proof at the payout of another period `q`.
+    function claimAtOtherPayout(uint256 pSeed, uint256 qSeed, uint256 lSeed) external {
+        uint256 p = bound(pSeed, 0, PERIOD_COUNT - 1);
+        uint256 q = (p + 1 + bound(qSeed, 0, PERIOD_COUNT - 2)) % PERIOD_COUNT;
+        PeriodPayout target = payout(q);
+        if (address(target).code.length == 0) return;
+        StatementTree.Line memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
+        bytes32[] memory proof = StatementTree.proof(_trees[p], l);
+        try target.claim(l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof) {
+            ++badClaimsPaid;
+            claimed[q] += l.amount;
         } catch {}
     }
 
     /// @notice Someone claims a line with its real proof but an altered amount, payee or index.
     function claimAltered(uint256 pSeed, uint256 lSeed, uint8 what, uint256 delta) external {
         uint256 p = bound(pSeed, 0, PERIOD_COUNT - 1);
+        PeriodPayout target = payout(p);
+        if (address(target).code.length == 0) return;
         StatementTree.Line memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
         bytes32[] memory proof = StatementTree.proof(_trees[p], l);
         delta = bound(delta, 1, 1_000_000);
         if (what % 3 == 0) l.amount += delta;
         else if (what % 3 == 1) l.payee = toAddress(uint160(l.payee) + delta);
         else l.index += delta;
-        try registry.claim(periodId(p), l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof) {
+        try target.claim(l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof) {
             ++badClaimsPaid;
+            claimed[p] += l.amount;
         } catch {}
     }
 
@@ -127,6 +167,18 @@ contract SettlementHandler is BaseTest {
             periodId(p), l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, paymentRef
         ) {
             ++offChainPayments;
+        } catch {}
+    }
+
+    /// @notice Someone other than the registry (a payee, the settler or a stranger) settles a line at a payout.
+    function settleOffChainDirectly(uint256 pSeed, uint256 lSeed, address caller) external {
+        uint256 p = bound(pSeed, 0, PERIOD_COUNT - 1);
+        PeriodPayout target = payout(p);
+        if (address(target).code.length == 0) return;
+        if (caller == address(registry)) caller = address(this);
+        vm.prank(caller);
+        try target.settleOffChain(_lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)].index) {
+            ++badSettlements;
         } catch {}
     }
 

@@ -24,19 +24,26 @@ contract SettlementRegistryInvariantTest is BaseTest {
         targets[0] = address(handler);
     }
 
-    function invariant_RegistryHoldsExactlyFundedLessClaimed() public view {
-        uint256 owed;
+    function invariant_RegistryHoldsNothing() public view {
+        assertEq(handler.token().balanceOf(address(registry)), 0, "the registry never holds tokens");
+    }
+
+    /// @dev Each period's funds sit at its payout address (deployed or not), less what its claims paid out.
+    function invariant_EachPayoutHoldsExactlyFundedLessClaimed() public view {
         for (uint256 p; p < handler.PERIOD_COUNT(); ++p) {
             SettlementRegistry.Period memory period = registry.period(handler.periodId(p));
-            owed += period.funded - period.claimed;
+            assertEq(
+                handler.token().balanceOf(period.payout),
+                period.funded - handler.claimed(p),
+                "payout balance == funded - claimed"
+            );
         }
-        assertEq(handler.token().balanceOf(address(registry)), owed, "balance == sum of (funded - claimed)");
     }
 
     function invariant_ClaimedWithinFundedWithinTotal() public view {
         for (uint256 p; p < handler.PERIOD_COUNT(); ++p) {
             SettlementRegistry.Period memory period = registry.period(handler.periodId(p));
-            assertTrue(period.claimed <= period.funded, "claimed <= funded");
+            assertTrue(handler.claimed(p) <= period.funded, "claimed <= funded");
             assertTrue(period.funded <= period.total, "funded <= total");
             assertTrue(period.funded + period.paidOffChain <= period.total, "funded + paid off-chain <= total");
         }
@@ -51,7 +58,23 @@ contract SettlementRegistryInvariantTest is BaseTest {
                 if (registry.isLineSettled(id, l.index)) settled += l.amount;
             }
             SettlementRegistry.Period memory period = registry.period(id);
-            assertEq(settled, period.claimed + period.paidOffChain, "settled lines == claimed + paid off-chain");
+            assertEq(settled, handler.claimed(p) + period.paidOffChain, "settled lines == claimed + paid off-chain");
+        }
+    }
+
+    /// @dev A period's payout is where {payoutOf} says, and it has code exactly once the period is final; before that,
+    /// nothing is settled, claimed or recorded as paid off-chain.
+    function invariant_PayoutDeployedExactlyWhenFinal() public view {
+        for (uint256 p; p < handler.PERIOD_COUNT(); ++p) {
+            bytes32 id = handler.periodId(p);
+            SettlementRegistry.Period memory period = registry.period(id);
+            assertEq(period.payout, registry.payoutOf(id), "period.payout == payoutOf");
+            bool isFinal = period.state == SettlementRegistry.PeriodState.Finalised;
+            assertEq(period.payout.code.length > 0, isFinal, "payout deployed <=> final");
+            if (!isFinal) {
+                assertEq(handler.claimed(p), 0, "nothing claimed before final");
+                assertEq(period.paidOffChain, 0, "nothing paid off-chain before final");
+            }
         }
     }
 
@@ -62,13 +85,18 @@ contract SettlementRegistryInvariantTest is BaseTest {
         }
         uint256 claimed;
         for (uint256 p; p < handler.PERIOD_COUNT(); ++p) {
-            claimed += registry.period(handler.periodId(p)).claimed;
+            claimed += handler.claimed(p);
         }
         assertEq(received, claimed, "payee balances == sum of claimed");
+        assertEq(handler.misPaidClaims(), 0, "every claim paid its payee exactly the line's amount");
+    }
+
+    function invariant_OnlyTheRegistrySettlesOffChain() public view {
+        assertEq(handler.badSettlements(), 0, "no line settled at a payout by anyone but the registry");
     }
 
     function invariant_AlteredLinesNeverPaid() public view {
-        assertEq(handler.badClaimsPaid(), 0, "no claim of an altered line succeeded");
+        assertEq(handler.badClaimsPaid(), 0, "no claim of an altered line or of another period's line succeeded");
     }
 
     function invariant_DisputesOnlyByPayeesOfRealLines() public view {
