@@ -1,0 +1,108 @@
+"""Attacks a robust mark must survive: the usual processing a still or a frame goes
+through on its way to a pirate copy. Each takes and returns a uint8 grey or RGB image;
+randomised ones take a seed so that tests and benchmarks are reproducible."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+
+def _clip(image: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
+def jpeg(image: np.ndarray, quality: int = 50) -> np.ndarray:
+    """Encode and decode as baseline JPEG (4:2:0 for colour, as libjpeg does by default)."""
+    colour = image.ndim == 3
+    src = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if colour else image
+    ok, buf = cv2.imencode(".jpg", src, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    assert ok
+    out = cv2.imdecode(buf, cv2.IMREAD_COLOR if colour else cv2.IMREAD_GRAYSCALE)
+    return cv2.cvtColor(out, cv2.COLOR_BGR2RGB) if colour else out
+
+
+def rescale(image: np.ndarray, factor: float) -> np.ndarray:
+    h, w = image.shape[:2]
+    size = (max(1, int(round(w * factor))), max(1, int(round(h * factor))))
+    interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+    return cv2.resize(image, size, interpolation=interp)
+
+
+def crop(image: np.ndarray, fraction: float, top_left_share: float = 0.3) -> np.ndarray:
+    """Cut `fraction` of the width and of the height away, `top_left_share` of it from the
+    top and left borders and the rest from the bottom and right (so the cut is off-centre)."""
+    h, w = image.shape[:2]
+    cut_h, cut_w = int(round(h * fraction)), int(round(w * fraction))
+    top, left = int(round(cut_h * top_left_share)), int(round(cut_w * top_left_share))
+    return image[top : h - (cut_h - top), left : w - (cut_w - left)].copy()
+
+
+def rotate(image: np.ndarray, degrees: float) -> np.ndarray:
+    """Rotate about the centre, same size, corners filled black."""
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+
+def blur(image: np.ndarray, sigma: float = 1.0) -> np.ndarray:
+    return cv2.GaussianBlur(image, (0, 0), sigma)
+
+
+def brightness(image: np.ndarray, factor: float) -> np.ndarray:
+    """Multiply every value by `factor` (1.2 = 20 % brighter), clipped."""
+    return _clip(image.astype(np.float32) * factor)
+
+
+def contrast(image: np.ndarray, factor: float) -> np.ndarray:
+    """Scale the deviation from the image's mean by `factor`."""
+    x = image.astype(np.float32)
+    return _clip((x - x.mean()) * factor + x.mean())
+
+
+def noise(image: np.ndarray, sigma: float = 5.0, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return _clip(image.astype(np.float32) + rng.normal(0.0, sigma, image.shape))
+
+
+def perspective(image: np.ndarray, jitter: float = 0.01, seed: int = 0) -> np.ndarray:
+    """Move each corner by up to `jitter` of the image size, at random, same output size."""
+    h, w = image.shape[:2]
+    rng = np.random.default_rng(seed)
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = src + rng.uniform(-jitter, jitter, (4, 2)).astype(np.float32) * np.float32([w, h])
+    m = cv2.getPerspectiveTransform(src, dst)
+    return cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+
+def screen_recording(image: np.ndarray, seed: int = 0) -> np.ndarray:
+    """A simulated camcording / screen capture: slight perspective (corners moved up to
+    0.5 % of the size), a rescale to 75 %, optical blur, a little gamma, sensor noise,
+    then JPEG at quality 75."""
+    out = perspective(image, 0.005, seed)
+    out = rescale(out, 0.75)
+    out = blur(out, 0.8)
+    out = _clip(255.0 * (out / 255.0) ** 0.9)
+    out = noise(out, 3.0, seed + 1)
+    return jpeg(out, 75)
+
+
+ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "jpeg50": lambda im: jpeg(im, 50),
+    "scale50": lambda im: rescale(im, 0.5),
+    "crop10": lambda im: crop(im, 0.10),
+    "crop25": lambda im: crop(im, 0.25),
+    "rotate2": lambda im: rotate(im, 2.0),
+    "blur1": lambda im: blur(im, 1.0),
+    "bright+20": lambda im: brightness(im, 1.2),
+    "bright-20": lambda im: brightness(im, 0.8),
+    "contrast0.8": lambda im: contrast(im, 0.8),
+    "noise5": lambda im: noise(im, 5.0),
+    "screen": lambda im: screen_recording(im),
+    "crop25+jpeg50": lambda im: jpeg(crop(im, 0.25), 50),
+    "rotate2+jpeg50": lambda im: jpeg(rotate(im, 2.0), 50),
+    "scale50+noise5": lambda im: noise(rescale(im, 0.5), 5.0),
+}
+"""The named attacks the tests and the benchmark run, single and combined."""
