@@ -173,7 +173,11 @@ class Chain:
         """Decoded logs of one event, optionally filtered on indexed arguments."""
         return self.contract(contract).events[event]().get_logs(from_block=from_block, argument_filters=filters or None)
 
-    def call(self, contract: str, function: str, args: list) -> Call:
-        """The outbox call for `contract.function(*args)`."""
-        target = self.contract(contract)
+    def call(self, contract: str, function: str, args: list, at: str | None = None) -> Call:
+        """The outbox call for `contract.function(*args)`: the deployed `contract`, or the one
+        at address `at` (contracts that others deploy, such as a period's payout)."""
+        if at is None:
+            target = self.contract(contract)
+        else:
+            target = self.w3.eth.contract(address=at, abi=artifacts.load(contract).abi)
         return Call(f"{contract}.{function}", target.address, target.encode_abi(function, args))

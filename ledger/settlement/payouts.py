@@ -110,14 +110,9 @@ def _line_for(ledger, account: Account, period_id: str, index: int) -> tuple[Set
     return period, line, tree.proof_of(line_leaf_hash(line))
 
 
-def _own_write(ledger, account: Account, key: str, function: str, args: list, payout: str | None = None) -> ChainOp:
-    """The account's own transaction: to the registry, or to the period's `payout` contract."""
+def _own_write(ledger, account: Account, key: str, call: Call) -> ChainOp:
+    """The account's own transaction, sent by the service for a custodial account."""
     chain = ledger.chain
-    if payout is None:
-        call = chain.call("SettlementRegistry", function, args)
-    else:
-        target = chain.w3.eth.contract(address=payout, abi=artifacts.load("PeriodPayout").abi)
-        call = Call(f"PeriodPayout.{function}", payout, target.encode_abi(function, args))
     if not account.custodial:
         raise Conflict("own_wallet", f"this account signs its own transactions: call {call.label} at {call.to} "
                        f"from {account.address}")
@@ -131,8 +126,8 @@ def claim(ledger, account: Account, period_id: str, index: int) -> ChainOp:
     period, line, proof = _line_for(ledger, account, period_id, index)
     _require_final(period, "claims open")
     payout = payout_address(ledger.chain.addresses["SettlementRegistry"], period.period_id, period.root, period.token)
-    return _own_write(ledger, account, f"claim:{ledger.chain.chain_id}:{period.period_id}:{index}", "claim",
-                      [*line.leaf(), proof], payout=payout)
+    return _own_write(ledger, account, f"claim:{ledger.chain.chain_id}:{period.period_id}:{index}",
+                      ledger.chain.call("PeriodPayout", "claim", [*line.leaf(), proof], at=payout))
 
 
 def _require_final(period, what: str) -> None:
@@ -154,7 +149,8 @@ def dispute(ledger, account: Account, period_id: str, index: int, reason: str) -
     except OSError as exc:
         raise ChainUnavailable("the chain node does not answer") from exc
     return _own_write(ledger, account, f"dispute:{ledger.chain.chain_id}:{period.period_id}:{index}:{count}",
-                      "dispute", [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, digest])
+                      ledger.chain.call("SettlementRegistry", "dispute",
+                                        [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, digest]))
 
 
 def mark_paid_off_chain(ledger, account: Account, period_id: str, index: int, payment_ref: bytes) -> ChainOp:
@@ -163,7 +159,8 @@ def mark_paid_off_chain(ledger, account: Account, period_id: str, index: int, pa
     period, line, proof = _line_for(ledger, account, period_id, index)
     _require_final(period, "a line is recorded as paid off-chain")
     return _own_write(ledger, account, f"paid-off-chain:{ledger.chain.chain_id}:{period.period_id}:{index}",
-                      "markPaidOffChain", [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, payment_ref])
+                      ledger.chain.call("SettlementRegistry", "markPaidOffChain",
+                                        [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, payment_ref]))
 
 
 def fund(ledger, account: Account, period_id: str, amount: int | None = None) -> dict:
