@@ -294,10 +294,10 @@ def _fold(r: np.ndarray, basis: np.ndarray) -> np.ndarray:
     return folded.reshape(g, g)
 
 
-def _offset(folded: np.ndarray, key: bytes) -> tuple[tuple[int, int], float]:
-    """Cyclic offset of the sync pattern in the folded tile and its strength (robust z)."""
-    template = np.kron(_sync(key), np.ones((BINS, BINS), dtype=np.float32))
-    corr = fft.irfft2(fft.rfft2(folded) * np.conj(fft.rfft2(template)), s=folded.shape)
+def _offset(folded: np.ndarray, template_spectrum: np.ndarray) -> tuple[tuple[int, int], float]:
+    """Cyclic offset of the sync pattern (given by the conjugate spectrum of its folded-tile
+    template) in the folded tile, and its strength (robust z)."""
+    corr = fft.irfft2(fft.rfft2(folded) * template_spectrum, s=folded.shape)
     oy, ox = np.unravel_index(np.argmax(corr), corr.shape)
     med = np.median(corr)
     spread = 1.4826 * np.median(np.abs(corr - med)) + 1e-12
@@ -313,20 +313,21 @@ def soft_bits(y: np.ndarray, key: bytes) -> tuple[np.ndarray, float]:
     if y.ndim != 2 or min(y.shape) < TILE_CELLS * MIN_CELL:
         raise WatermarkError(f"expected a luminance plane of at least {TILE_CELLS * MIN_CELL} pixels a side, got shape {y.shape}")
     r = _residual(y)
+    s, layout = _sync(key), _layout(key).ravel()
+    template_spectrum = np.conj(fft.rfft2(np.kron(s, np.ones((BINS, BINS), dtype=np.float32))))
     best = None
     for basis in _lattices(r):
         folded = _fold(r, basis)
-        (oy, ox), sync = _offset(folded, key)
+        (oy, ox), sync = _offset(folded, template_spectrum)
         if best is None or sync > best[2]:
             best = (folded, (oy, ox), sync)
     folded, (oy, ox), sync = best
     aligned = np.roll(folded, (-oy, -ox), axis=(0, 1))
     cells = aligned.reshape(TILE_CELLS, BINS, TILE_CELLS, BINS).mean(axis=(1, 3))
-    s = _sync(key)
     cells = cells - (np.sum(cells * s) / s.size) * s
     cells = cells / (np.std(cells) + 1e-12)
-    soft = np.bincount(_layout(key).ravel(), weights=(cells * _chips(key)).ravel(), minlength=framing.CODED_BITS)
-    counts = np.bincount(_layout(key).ravel(), minlength=framing.CODED_BITS)
+    soft = np.bincount(layout, weights=(cells * _chips(key)).ravel(), minlength=framing.CODED_BITS)
+    counts = np.bincount(layout, minlength=framing.CODED_BITS)
     return soft / np.sqrt(counts), sync
 
 
