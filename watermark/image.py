@@ -1,4 +1,4 @@
-"""Invisible keyed watermark in the luminance of still images (and, later, video frames).
+"""Invisible keyed watermark in the luminance of still images and video frames (`watermark.video`).
 
 Embedding
     A tile of TILE_CELLS x TILE_CELLS cells is drawn from the key: SYNC_WEIGHT * S + MSG_WEIGHT * M,
@@ -11,6 +11,8 @@ Embedding
     standard deviation of the luminance: strong in texture, weak in flat areas), normalised
     so that the mark's RMS amplitude is `strength` grey levels, and added to Y (BT.601). An
     equal change to R, G and B changes Y by that much and leaves Cb and Cr as they were.
+    The repeated tile (`pattern`) depends only on size, payload, key and cell, so it is
+    cached; a frame then costs the masking (box filters) and one multiply-add (`mark_luma`).
 
 Detection, in two stages so that soft values of many frames can be summed first
     `soft_bits(y, key)`: high-pass and locally normalise Y; the tiling shows up as a
@@ -22,6 +24,10 @@ Detection, in two stages so that soft values of many frames can be summed first
     offset, and the peak's height over the surface's robust spread is the sync strength.
     Cells read at that offset give one soft value per coded bit.
     `decode(soft)`: soft-decision Viterbi and CRC-32 (`watermark.payload.decode`).
+    The reading itself splits at the key: `residual` and `fold_candidates` (lattice search
+    and folding, most of the cost) need no key, `read` does the sync and soft values per
+    key, so `detect_many` tries many keys for little more than one, and video sums the
+    residuals of many frames before folding once.
 
 False positives
     `detect` tries LATTICE_CANDIDATES lattices but decodes exactly one hypothesis per image
@@ -33,6 +39,9 @@ False positives
     1 decode x 2**-32 x P(sync >= SYNC_THRESHOLD | no mark) <= 2**-32 ~= 2.3e-10 (taking
     P(sync) as 1; it is far lower), i.e. under one false read in four billion unmarked or
     foreign-keyed images. Without the sync gate, 0 of those 288 reads passed the CRC.
+    With k keys (`detect_many`, and video), each key gets its own sync and at most one
+    decode, and a payload is reported if any passes: the bound is k x 2**-32 per image
+    (2.3e-8 for 100 keys). Reporting the matching key with the payload costs nothing more.
 
 Scope
     Robust to every attack in `watermark.attacks.ATTACKS` on 1080p frames. Small images
@@ -42,8 +51,11 @@ Scope
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from scipy import fft, ndimage
 
@@ -61,6 +73,8 @@ BINS = 4  # folding resolution: bins per cell side
 MIN_PERIOD = 0.8 * TILE_CELLS * 1.0  # smallest tile period (pixels) searched for
 MAX_ANGLE = 6.0  # degrees of rotation searched for, either way
 LATTICE_CANDIDATES = 3  # lattices tried (the one whose sync is strongest is read)
+BLOCK_GRID = 16  # pixels: period of the coding block grid (JPEG 8, H.264 4/8/16 divide it)
+GRID_NOTCH = 2  # spectral bins either side of the block grid's lines left out of the lattice search
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,7 @@ class Detection:
     payload: int | None  # None: no mark (for this key)
     confidence: float  # correlation of the soft values with the decoded codeword, 0..1
     sync: float  # sync strength (robust z-score); SYNC_THRESHOLD or more to decode
+    key_index: int | None = None  # which of the keys tried matched (None: no payload)
 
 
 # ---------------------------------------------------------------- inputs
@@ -131,56 +146,116 @@ def tile(payload: int, key: bytes) -> np.ndarray:
 # ---------------------------------------------------------------- embedding
 
 
+@functools.lru_cache(maxsize=4)
+def pattern(h: int, w: int, payload: int, key: bytes, cell: int) -> np.ndarray:
+    """The tile for (payload, key), cells of `cell` pixels, repeated over an h x w plane
+    (float32, read-only). It depends on nothing else, so a video computes it once; the
+    cache keeps the last few for callers that mark frame after frame."""
+    cells = tile(payload, key)
+    block = np.repeat(np.repeat(cells, cell, axis=0), cell, axis=1)
+    reps = (-(-h // block.shape[0]), -(-w // block.shape[1]))
+    plane = np.ascontiguousarray(np.tile(block, reps)[:h, :w])
+    plane.setflags(write=False)
+    return plane
+
+
 def masking(y: np.ndarray) -> np.ndarray:
     """Per-pixel weight of the mark, RMS 1: the local standard deviation of Y (7x7),
-    floored so that flat areas still carry a little and capped so edges do not take all."""
-    mean = ndimage.uniform_filter(y, 7)
-    var = ndimage.uniform_filter(y * y, 7) - mean * mean
-    std = np.sqrt(np.maximum(var, 0.0))
-    weight = np.clip(std, 1.0, 6.0 * max(float(np.median(std)), 1.0))
-    return weight / np.sqrt(np.mean(weight * weight))
+    floored so that flat areas still carry a little and capped so edges do not take all.
+    Box filters in float32 and a median over every 4th pixel each way: a few ms a 1080p
+    frame, which is what lets video be marked faster than it plays."""
+    y = np.asarray(y)
+    if y.dtype not in (np.uint8, np.float32):
+        y = y.astype(np.float32)
+    mean = cv2.boxFilter(y, cv2.CV_32F, (7, 7), borderType=cv2.BORDER_REFLECT)
+    square = cv2.sqrBoxFilter(y, cv2.CV_32F, (7, 7), borderType=cv2.BORDER_REFLECT)
+    var = np.maximum(square - mean * mean, 0.0, out=square)
+    std = cv2.sqrt(var)
+    cap = 6.0 * max(float(np.median(std[::4, ::4])), 1.0)
+    weight = np.clip(std, 1.0, cap, out=std)
+    return weight * np.float32(np.sqrt(weight.size) / (cv2.norm(weight) + 1e-12))
 
 
-def embed(image: np.ndarray, payload: int, key: bytes, strength: float = DEFAULT_STRENGTH) -> np.ndarray:
+def mark_delta(y: np.ndarray, plane: np.ndarray, strength: float) -> np.ndarray:
+    """The change to add to luminance `y` (H x W, uint8 or float32): the repeated tile
+    `plane` weighted by `masking(y)`, RMS `strength` grey levels (float32)."""
+    return cv2.multiply(masking(y), plane, scale=float(strength))
+
+
+def mark_luma(y: np.ndarray, plane: np.ndarray, strength: float = DEFAULT_STRENGTH) -> np.ndarray:
+    """A uint8 luminance plane `y` with the mark added (rounded, clipped): a video frame's
+    whole per-frame cost once `pattern` is known."""
+    return cv2.add(y, mark_delta(y, plane, strength), dtype=cv2.CV_8U)
+
+
+def _check_cell(cell: int) -> int:
+    if isinstance(cell, bool) or not isinstance(cell, (int, np.integer)) or cell < MIN_CELL:
+        raise WatermarkError(f"the cell size must be an int of at least {MIN_CELL} pixels (got {cell!r})")
+    return int(cell)
+
+
+def embed(
+    image: np.ndarray, payload: int, key: bytes, strength: float = DEFAULT_STRENGTH, cell: int | None = None
+) -> np.ndarray:
     """A copy of `image` (uint8 grey, RGB or RGBA; alpha kept) carrying `payload` (< 2**48)
-    under `key`, with a mark of RMS `strength` grey levels in luminance."""
-    y = luma(image)
-    cells = tile(payload, key)
+    under `key`, with a mark of RMS `strength` grey levels in luminance, in cells of
+    `cell` pixels (default `cell_size(h, w)`)."""
+    image = _check_image(image)
+    key = check_key(key)
+    payload = framing.check_payload(payload)
     if not strength > 0:
         raise WatermarkError(f"the strength must be positive (got {strength})")
-    h, w = y.shape
-    c = cell_size(h, w)
-    pattern = np.repeat(np.repeat(cells, c, axis=0), c, axis=1)
-    reps = (-(-h // pattern.shape[0]), -(-w // pattern.shape[1]))
-    pattern = np.tile(pattern, reps)[:h, :w]
-    delta = (strength * masking(y)) * pattern
-    if image.ndim == 2:
-        return np.clip(np.rint(image + delta), 0, 255).astype(np.uint8)
+    h, w = image.shape[:2]
+    c = cell_size(h, w) if cell is None else _check_cell(cell)
+    plane = pattern(h, w, payload, key, c)
+    if image.ndim == 2 or image.shape[2] == 1:
+        return mark_luma(image.reshape(h, w), plane, strength).reshape(image.shape)
+    colour = np.ascontiguousarray(image[..., :3])
+    delta = mark_delta(cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY), plane, strength)
+    marked = cv2.add(colour, cv2.cvtColor(delta, cv2.COLOR_GRAY2RGB), dtype=cv2.CV_8U)
+    if image.shape[2] == 3:
+        return marked
     out = image.copy()
-    n = min(3, image.shape[2])
-    out[..., :n] = np.clip(np.rint(image[..., :n] + delta[..., None]), 0, 255).astype(np.uint8)
+    out[..., :3] = marked
     return out
 
 
 # ---------------------------------------------------------------- detection
 
 
-def _residual(y: np.ndarray) -> np.ndarray:
-    """Y with the host image mostly removed: high-pass, then locally normalised."""
-    r = y - ndimage.gaussian_filter(y, 1.5)
-    local = np.sqrt(ndimage.gaussian_filter(r * r, 6.0)) + 1.0
-    return np.clip(r / local, -3.0, 3.0).astype(np.float32)
+def residual(y: np.ndarray) -> np.ndarray:
+    """Y with the host image mostly removed: high-pass, then locally normalised. Residuals
+    of frames carrying the same mark may be summed before `fold_candidates`."""
+    y = np.asarray(y, dtype=np.float32)
+    r = y - cv2.GaussianBlur(y, (0, 0), 1.5, borderType=cv2.BORDER_REFLECT)
+    local = cv2.sqrt(cv2.GaussianBlur(r * r, (0, 0), 6.0, borderType=cv2.BORDER_REFLECT)) + 1.0
+    return np.clip(r / local, -3.0, 3.0)
 
 
-def _autocorrelation(r: np.ndarray, reach: int) -> np.ndarray:
+def _grid_bins(n: int, bins: int) -> np.ndarray:
+    """Which of the first `bins` bins of an n-point FFT lie within GRID_NOTCH bins of a
+    multiple of 1/BLOCK_GRID cycle per pixel."""
+    step = n / BLOCK_GRID  # bins between multiples
+    f = np.arange(bins) / step
+    return np.abs(f - np.round(f)) * step <= GRID_NOTCH
+
+
+def _autocorrelation(r: np.ndarray, reach: int, block_grid: bool = False) -> np.ndarray:
     """Whitened, peak-sharpened linear autocorrelation of r for lags |dy|, |dx| <= reach,
-    centred on lag 0."""
+    centred on lag 0; with `block_grid`, without the lines of a coding block grid."""
     h, w = r.shape
     shape = (fft.next_fast_len(h + reach + 1), fft.next_fast_len(w + reach + 1))
     spec = fft.rfft2(r - r.mean(), s=shape, workers=-1)
     power = spec.real**2 + spec.imag**2
     # Whiten: the tiling puts narrow lines in the spectrum, the host's energy is broad.
     power /= ndimage.uniform_filter(power, 15, mode="wrap") + 1e-12
+    if block_grid:
+        # Strongly compressed video: H.264 blocks (4, 8, 16 px) leave lines at multiples of
+        # 1/16 cycle per pixel along the axes, whose lattices would outscore a faint mark.
+        # Set them to what whitened noise would give; the mark's points off them remain.
+        # (Not for stills: there it costs more of a 2-pixel-cell mark than it saves.)
+        power[_grid_bins(shape[0], power.shape[0]), :] = 1.0
+        power[:, _grid_bins(shape[1], power.shape[1])] = 1.0
     ac = fft.irfft2(power, s=shape, workers=-1)
     ac = np.roll(ac, (reach, reach), axis=(0, 1))[: 2 * reach + 1, : 2 * reach + 1]
     ac = ndimage.gaussian_filter(ac / ac[reach, reach], 1.0)
@@ -189,17 +264,29 @@ def _autocorrelation(r: np.ndarray, reach: int) -> np.ndarray:
     return ac.astype(np.float32)
 
 
-def _lattice_score(ac: np.ndarray, reach: int, periods: np.ndarray, angles: np.ndarray) -> np.ndarray:
-    """Mean autocorrelation at v1, v2, v1+v2, v1-v2 of square lattices (period, angle)."""
+def _lattice_score(
+    ac: np.ndarray, reach: int, periods: np.ndarray, angles: np.ndarray, ridges: bool = False
+) -> np.ndarray:
+    """Mean autocorrelation at v1, v2, v1+v2, v1-v2 of square lattices (period, angle).
+    With `ridges`, less its mean at the half-way points v1 +/- v2/2, v2 +/- v1/2: a grid
+    of lines (coding blocks, rotated or scaled with the picture) correlates along whole
+    ridges and scores as much there, the mark's random tile only at the lattice points."""
     p, a = np.meshgrid(periods, np.deg2rad(angles), indexing="ij")
     cos, sin = np.cos(a) * p, np.sin(a) * p
-    v1 = (sin, cos)  # (dy, dx) of the first basis vector, near the x axis
-    v2 = (cos, -sin)  # near the y axis
-    score = np.zeros_like(p)
-    for dy, dx in (v1, v2, (v1[0] + v2[0], v1[1] + v2[1]), (v1[0] - v2[0], v1[1] - v2[1])):
-        coords = np.stack([dy.ravel() + reach, dx.ravel() + reach])
-        score += ndimage.map_coordinates(ac, coords, order=1, mode="constant").reshape(p.shape)
-    return score / 4
+    v1 = np.stack([sin, cos])  # (dy, dx) of the first basis vector, near the x axis
+    v2 = np.stack([cos, -sin])  # near the y axis
+
+    def mean_at(points) -> np.ndarray:
+        total = np.zeros_like(p)
+        for dy, dx in points:
+            coords = np.stack([dy.ravel() + reach, dx.ravel() + reach])
+            total += ndimage.map_coordinates(ac, coords, order=1, mode="constant").reshape(p.shape)
+        return total / len(points)
+
+    score = mean_at((v1, v2, v1 + v2, v1 - v2))
+    if ridges:
+        score -= mean_at((v1 + v2 / 2, v1 - v2 / 2, v2 + v1 / 2, v2 - v1 / 2))
+    return score
 
 
 def _refine(ac: np.ndarray, reach: int, basis: np.ndarray) -> np.ndarray:
@@ -241,16 +328,16 @@ def _refine(ac: np.ndarray, reach: int, basis: np.ndarray) -> np.ndarray:
     return refined
 
 
-def _lattices(r: np.ndarray, candidates: int = LATTICE_CANDIDATES) -> list[np.ndarray]:
+def _lattices(r: np.ndarray, candidates: int = LATTICE_CANDIDATES, block_grid: bool = False) -> list[np.ndarray]:
     """Candidate tile lattices in this image, best first: 2x2 matrices whose columns are
     the (dy, dx) tile vectors, near the x and y axes."""
     h, w = r.shape
     max_period = 0.7 * min(h, w)
     reach = int(min(h, w) * 0.9)
-    ac = _autocorrelation(r, reach)
+    ac = _autocorrelation(r, reach, block_grid)
     periods = np.arange(MIN_PERIOD, max_period, 1.0)
     coarse = np.arange(-MAX_ANGLE, MAX_ANGLE + 1e-9, 0.25)
-    score = _lattice_score(ac, reach, periods, coarse)
+    score = _lattice_score(ac, reach, periods, coarse, block_grid)
     peaks = score == ndimage.maximum_filter(score, size=(9, 5), mode="nearest")
     order = np.argsort(np.where(peaks, score, -np.inf), axis=None)[::-1][:candidates]
     found = []
@@ -260,7 +347,7 @@ def _lattices(r: np.ndarray, candidates: int = LATTICE_CANDIDATES) -> list[np.nd
         for div in (3, 2):
             sub = periods[i] / div
             if sub >= MIN_PERIOD:
-                s = _lattice_score(ac, reach, np.array([sub]), np.array([coarse[j]]))[0, 0]
+                s = _lattice_score(ac, reach, np.array([sub]), np.array([coarse[j]]), block_grid)[0, 0]
                 if s > 0.5 * score[i, j]:
                     i = int(np.argmin(np.abs(periods - sub)))
                     break
@@ -268,7 +355,7 @@ def _lattices(r: np.ndarray, candidates: int = LATTICE_CANDIDATES) -> list[np.nd
         p0, a0 = periods[i], coarse[j]
         fine_p = np.arange(p0 - 2, p0 + 2.01, 0.25)
         fine_a = np.arange(a0 - 0.3, a0 + 0.301, 0.02)
-        fine = _lattice_score(ac, reach, fine_p, fine_a)
+        fine = _lattice_score(ac, reach, fine_p, fine_a, block_grid)
         fi, fj = np.unravel_index(np.argmax(fine), fine.shape)
         p, a = fine_p[fi], np.deg2rad(fine_a[fj])
         basis = np.array([[p * np.sin(a), p * np.cos(a)], [p * np.cos(a), -p * np.sin(a)]]).T
@@ -304,20 +391,30 @@ def _offset(folded: np.ndarray, template_spectrum: np.ndarray) -> tuple[tuple[in
     return (int(oy), int(ox)), float((corr[oy, ox] - med) / spread)
 
 
-def soft_bits(y: np.ndarray, key: bytes) -> tuple[np.ndarray, float]:
-    """Soft values (one per coded bit, unit noise scale, positive = bit 0) read from the
-    luminance plane `y` (H x W, any real dtype), and the sync strength. Soft values of
-    several frames of the same mark may be summed before `decode`."""
-    key = check_key(key)
-    y = np.asarray(y, dtype=np.float32)
-    if y.ndim != 2 or min(y.shape) < TILE_CELLS * MIN_CELL:
-        raise WatermarkError(f"expected a luminance plane of at least {TILE_CELLS * MIN_CELL} pixels a side, got shape {y.shape}")
-    r = _residual(y)
+def fold_candidates(r: np.ndarray, candidates: int = LATTICE_CANDIDATES, block_grid: bool = False) -> list[np.ndarray]:
+    """The key-independent part of a reading: `r` (a residual, or a sum of the residuals
+    of frames of one copy) folded into one tile along each of `candidates` lattices
+    (`block_grid`: see `_autocorrelation`)."""
+    return [_fold(r, basis) for basis in _lattices(r, candidates, block_grid)]
+
+
+@functools.lru_cache(maxsize=16)
+def _reader(key: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What reading under `key` needs, derived once per key: sync pattern, conjugate
+    spectrum of its folded-tile template, cell layout, chips, cells per coded bit."""
     s, layout = _sync(key), _layout(key).ravel()
     template_spectrum = np.conj(fft.rfft2(np.kron(s, np.ones((BINS, BINS), dtype=np.float32))))
+    counts = np.bincount(layout, minlength=framing.CODED_BITS)
+    return s, template_spectrum, layout, _chips(key), counts
+
+
+def read(folds: list[np.ndarray], key: bytes) -> tuple[np.ndarray, float]:
+    """The per-key part of a reading: soft values (one per coded bit, unit noise scale,
+    positive = bit 0) and sync strength, from the folded tile whose sync under `key` is
+    strongest."""
+    s, template_spectrum, layout, chips, counts = _reader(check_key(key))
     best = None
-    for basis in _lattices(r):
-        folded = _fold(r, basis)
+    for folded in folds:
         (oy, ox), sync = _offset(folded, template_spectrum)
         if best is None or sync > best[2]:
             best = (folded, (oy, ox), sync)
@@ -326,9 +423,25 @@ def soft_bits(y: np.ndarray, key: bytes) -> tuple[np.ndarray, float]:
     cells = aligned.reshape(TILE_CELLS, BINS, TILE_CELLS, BINS).mean(axis=(1, 3))
     cells = cells - (np.sum(cells * s) / s.size) * s
     cells = cells / (np.std(cells) + 1e-12)
-    soft = np.bincount(layout, weights=(cells * _chips(key)).ravel(), minlength=framing.CODED_BITS)
-    counts = np.bincount(layout, minlength=framing.CODED_BITS)
+    soft = np.bincount(layout, weights=(cells * chips).ravel(), minlength=framing.CODED_BITS)
     return soft / np.sqrt(counts), sync
+
+
+def _check_plane(y: np.ndarray) -> np.ndarray:
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 2 or min(y.shape) < TILE_CELLS * MIN_CELL:
+        raise WatermarkError(
+            f"expected a luminance plane of at least {TILE_CELLS * MIN_CELL} pixels a side, got shape {y.shape}"
+        )
+    return y
+
+
+def soft_bits(y: np.ndarray, key: bytes) -> tuple[np.ndarray, float]:
+    """Soft values (one per coded bit, unit noise scale, positive = bit 0) read from the
+    luminance plane `y` (H x W, any real dtype), and the sync strength. Soft values of
+    several frames of the same mark may be summed before `decode`."""
+    key = check_key(key)
+    return read(fold_candidates(residual(_check_plane(y))), key)
 
 
 def decode(soft: np.ndarray) -> int | None:
@@ -336,14 +449,44 @@ def decode(soft: np.ndarray) -> int | None:
     return framing.decode(soft)
 
 
+def check_keys(keys: bytes | Sequence[bytes]) -> list[bytes]:
+    """One key or a non-empty sequence of keys, as a list of checked keys."""
+    if isinstance(keys, (bytes, bytearray)):
+        return [check_key(keys)]
+    if isinstance(keys, str) or not isinstance(keys, Sequence):
+        raise WatermarkError(f"expected a watermark key (bytes) or a sequence of keys, not {type(keys).__name__}")
+    if not keys:
+        raise WatermarkError("no watermark keys given")
+    return [check_key(k) for k in keys]
+
+
+def decide(folds: list[np.ndarray], keys: Sequence[bytes]) -> Detection:
+    """Read `folds` under every key; decode under each key whose sync reaches
+    SYNC_THRESHOLD (one Viterbi + CRC per key at most), and report the decoded payload of
+    strongest sync with the index of its key. With no payload the sync reported is the
+    strongest seen."""
+    best, strongest = None, float("-inf")
+    for index, key in enumerate(keys):
+        soft, sync = read(folds, key)
+        strongest = max(strongest, sync)
+        if sync < SYNC_THRESHOLD or (best is not None and sync <= best.sync):
+            continue
+        found = decode(soft)
+        if found is None:
+            continue
+        norm = np.linalg.norm(soft) * np.sqrt(soft.size) + 1e-12
+        confidence = float(np.dot(soft, framing.symbols(found)) / norm)
+        best = Detection(found, max(confidence, 0.0), sync, index)
+    return best if best is not None else Detection(None, 0.0, strongest, None)
+
+
+def detect_many(image: np.ndarray, keys: Sequence[bytes]) -> Detection:
+    """Read a uint8 grey, RGB or RGBA image under each of `keys`; the key-independent work
+    (residual, lattice search, folding) is done once. `key_index` says which key matched."""
+    keys = check_keys(keys)
+    return decide(fold_candidates(residual(luma(image))), keys)
+
+
 def detect(image: np.ndarray, key: bytes) -> Detection:
     """Read the payload marked under `key` from a uint8 grey, RGB or RGBA image."""
-    key = check_key(key)
-    soft, sync = soft_bits(luma(image), key)
-    if sync < SYNC_THRESHOLD:
-        return Detection(None, 0.0, sync)
-    found = decode(soft)
-    if found is None:
-        return Detection(None, 0.0, sync)
-    confidence = float(np.dot(soft, framing.symbols(found)) / (np.linalg.norm(soft) * np.sqrt(soft.size) + 1e-12))
-    return Detection(found, max(confidence, 0.0), sync)
+    return detect_many(image, [check_key(key)])

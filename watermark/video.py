@@ -1,0 +1,371 @@
+"""The image watermark (`watermark.image`) carried through video, streaming, frame by frame.
+
+Embedding
+    `embed_video` decodes the source with PyAV and re-encodes it to H.264 (libx264,
+    yuv420p; MP4 unless the destination's suffix says .mkv or .mov), never holding more
+    than a frame or two. The tile depends only on (frame size, payload, key), so it is laid
+    out once per video (`image.pattern`); each frame costs the masking map and one
+    multiply-add on its Y plane, which is marked directly (no RGB round trip; chroma is
+    left as decoded). Every frame carries the same mark in the same place. Cells are
+    `video_cell(h, w)` = min(h, w) / CELL_DIVISOR pixels, rounded down (8 at 1080p, 5 at
+    720p, 2 at 360p): about twice the image default, so that a copy scaled down to 360p
+    still has cells of 2.5 px or more, which survive H.264 at CRF 30 or 500 kbit/s, while
+    the tile stays under half the frame's shorter side. Timestamps are copied from the
+    source frame by frame (so its frame rate, constant or variable, is kept); audio streams
+    are remuxed packet for packet, not re-encoded. Sources of more than 8 bits (e.g.
+    yuv420p10le) and other pixel formats are converted to 8-bit yuv420p, which is what is
+    written.
+
+Detection
+    `detect_video` decodes a stretch (from `start`, at most `max_seconds`), takes the Y
+    plane of every frame, scaled down by a whole factor to about ANALYSIS_SIDE lines
+    (1080p: by 2, so cells stay 4 px), and sums the frames' high-pass residuals
+    (`image.residual`): the mark is in the same place in every frame of a copy, the
+    picture is not, so the sum favours the mark by up to the square root of the frame
+    count. The lattice search, folding and sync then run once, on the sum. Two things
+    make it hold up under strong compression. Frames are weighted by how they were coded
+    (FRAME_WEIGHTS): an intra frame carries the mark as it reached the encoder, while a
+    predicted frame of a moving shot drags it along with the picture, so a second sum of
+    the intra frames alone is folded too. And the lattice search leaves out the coding
+    block grid, whose regular edges otherwise outscore a faint mark (`block_grid` in
+    `image`). A damaged or truncated file is read up to where decoding fails.
+
+False positives
+    One call reads the evidence once: the candidate lattices of both sums are folded, and
+    under each of k keys the fold of strongest sync is kept, and decoded (one Viterbi
+    decode and CRC-32 check) only if that sync reaches image.SYNC_THRESHOLD. More folds
+    raise the best sync of unmarked video a little, never the number of decodes. As for
+    still images, a reading without this key's mark passes the CRC with probability
+    2**-32, so the probability of reporting a payload for a video without a mark under
+    any of the keys is at most k x 2**-32 per call (one in four billion for one key,
+    ~2.3e-8 for 100 keys), whatever the video's length. Copies under other keys are
+    content without this key's mark: the same bound covers them.
+
+Limits (see benchmarks/watermark_video.py)
+    The weakest case is one long moving shot with a single intra frame, heavily
+    compressed: the predicted frames then carry little of the mark. Sources of 360 lines
+    or fewer get 2-pixel cells and survive fewer attacks, like small stills.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from watermark import image
+from watermark.errors import WatermarkError
+from watermark.keys import check_key
+from watermark.payload import check_payload
+
+CELL_DIVISOR = 135  # video cells are min(h, w) / CELL_DIVISOR pixels (at least image.MIN_CELL)
+VIDEO_STRENGTH = 2.4  # RMS of the mark in grey levels, per frame: PSNR ~40.5 dB (stills: 1.9, ~42.5 dB)
+MIN_SIDE = 192  # pixels on the shorter side: a 128-pixel tile must fit 1.5 times to be found
+MAX_PIXELS = 50_000_000  # per frame
+ANALYSIS_SIDE = 540  # detection scales frames down by a whole factor, to about this shorter side
+FRAME_WEIGHTS = {1: 8.0, 5: 8.0, 7: 8.0, 3: 0.5}  # by picture type: I, SI, BI; B (others 1)
+LATTICE_CANDIDATES = 5  # lattices folded and tried: one fold costs far less than decoding the video
+STEP = 1  # detection reads every STEP-th predicted frame (intra frames always)
+_CONTAINERS = {".mkv": "matroska", ".mov": "mov"}  # by destination suffix; anything else: mp4
+_NOT_VIDEO = {"tty", "image2"}  # demuxers that open text or still images as "video"
+
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass(frozen=True)
+class VideoEmbedResult:
+    frames: int
+    width: int
+    height: int
+    seconds: float  # duration of the marked video (last frame's time plus one frame)
+    mean_psnr: float  # of the marked Y planes against the decoded source, before encoding
+    min_psnr: float
+    cell: int  # pixels per cell side
+
+
+@dataclass(frozen=True)
+class VideoDetection:
+    payload: int | None  # None: no mark under any of the keys
+    confidence: float  # correlation of the soft values with the decoded codeword, 0..1
+    sync: float  # sync strength of the reported key (the strongest seen when no payload)
+    key_index: int | None  # which of the keys matched
+    frames: int  # frames whose residuals were summed
+
+
+def video_cell(h: int, w: int) -> int:
+    """Pixels per cell side for video: min(h, w) / CELL_DIVISOR, rounded down so that the
+    tile (64 cells) stays under half the shorter side, and found again after a 25 % crop."""
+    return max(image.MIN_CELL, min(h, w) // CELL_DIVISOR)
+
+
+# ---------------------------------------------------------------- input
+
+
+def open_video(path: str | Path) -> av.container.InputContainer:
+    """The file opened for demuxing, with at least one video stream; WatermarkError otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise WatermarkError(f"{path} does not exist or is not a file")
+    if path.stat().st_size == 0:
+        raise WatermarkError(f"{path} is empty")
+    try:
+        container = av.open(str(path), "r")
+    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as e:
+        raise WatermarkError(f"{path} is not a video, or is damaged or truncated ({e})") from None
+    if not container.streams.video or container.format.name in _NOT_VIDEO or container.format.name.endswith("_pipe"):
+        container.close()
+        raise WatermarkError(f"{path} is not a video (no video stream)")
+    return container
+
+
+def _frame_size(stream: av.video.stream.VideoStream, path: Path) -> tuple[int, int]:
+    h, w = stream.codec_context.height, stream.codec_context.width
+    if not h or not w:
+        raise WatermarkError(f"{path}: the video stream has no frame size (no decodable video)")
+    if h * w > MAX_PIXELS:
+        raise WatermarkError(f"{path}: frames of {w} x {h} are over the limit of {MAX_PIXELS // 1_000_000} megapixels")
+    return h, w
+
+
+def _frames(container: av.container.InputContainer, stream, path: Path) -> Iterator[av.VideoFrame]:
+    """Decoded frames of `stream` until the end or the first stretch that cannot be read."""
+    try:
+        for packet in container.demux(stream):
+            for frame in packet.decode():
+                yield frame
+    except (av.FFmpegError, EOFError):
+        return  # damaged or truncated: what decoded so far is what there is
+
+
+# ---------------------------------------------------------------- embedding
+
+
+def _output(dst: Path) -> tuple[Path, str]:
+    fmt = _CONTAINERS.get(dst.suffix.lower(), "mp4")
+    return dst.with_name(f".{dst.name}.partial"), fmt
+
+
+def embed_video(
+    src: str | Path,
+    dst: str | Path,
+    payload: int,
+    key: bytes,
+    *,
+    strength: float = VIDEO_STRENGTH,
+    progress: Progress | None = None,
+    crf: int = 18,
+    preset: str = "veryfast",
+    cell: int | None = None,
+) -> VideoEmbedResult:
+    """Mark every frame of `src` with `payload` under `key` and write H.264 to `dst`
+    (written to a temporary name beside it and renamed when complete)."""
+    key, payload = check_key(key), check_payload(payload)
+    if not strength > 0:
+        raise WatermarkError(f"the strength must be positive (got {strength})")
+    src, dst = Path(src), Path(dst)
+    with open_video(src) as container:
+        vin = container.streams.video[0]
+        vin.thread_type = "AUTO"
+        h, w = _frame_size(vin, src)
+        if min(h, w) < MIN_SIDE:
+            raise WatermarkError(f"{src}: frames of {w} x {h} are too small to mark (at least {MIN_SIDE} pixels a side)")
+        if h % 2 or w % 2:
+            raise WatermarkError(f"{src}: frames of {w} x {h} have an odd side, which 4:2:0 H.264 cannot carry")
+        c = video_cell(h, w) if cell is None else image._check_cell(cell)
+        plane = image.pattern(h, w, payload, key, c)
+        audio = list(container.streams.audio)
+        total = vin.frames or None
+        tmp, fmt = _output(dst)
+        started = time.perf_counter()
+        try:
+            out = av.open(str(tmp), "w", format=fmt, options={"movflags": "+faststart"} if fmt == "mp4" else {})
+        except (av.FFmpegError, OSError) as e:
+            raise WatermarkError(f"cannot write {dst}: {e}") from None
+        try:
+            rate = vin.average_rate or vin.guessed_rate or Fraction(25)
+            vout = out.add_stream("libx264", rate=rate)
+            vout.width, vout.height, vout.pix_fmt = w, h, "yuv420p"
+            vout.codec_context.time_base = vin.time_base or 1 / rate
+            vout.time_base = vin.time_base or 1 / rate
+            vout.options = {"crf": str(int(crf)), "preset": preset}
+            vout.thread_type = "AUTO"
+            try:
+                remux = {a.index: out.add_stream_from_template(a) for a in audio}
+                out.start_encoding()
+            except (av.FFmpegError, ValueError) as e:
+                names = ", ".join(a.codec_context.name for a in audio) or "none"
+                raise WatermarkError(
+                    f"{dst.name}: the {fmt} container cannot take the source's audio ({names}) "
+                    f"without re-encoding it, which marking does not do ({e}); try .mkv or .mov"
+                ) from None
+            frames, psnrs, last_time, step = 0, [], 0.0, 1 / float(rate)
+            for packet in container.demux(vin, *audio):
+                if packet.stream.type == "audio":
+                    if packet.dts is not None:
+                        packet.stream = remux[packet.stream.index]
+                        out.mux(packet)
+                    continue
+                for frame in packet.decode():
+                    marked, psnr = _mark_frame(frame, plane, strength)
+                    psnrs.append(psnr)
+                    out.mux(vout.encode(marked))
+                    frames += 1
+                    if frame.time is not None:
+                        last_time = max(last_time, frame.time)
+                    if frame.duration and frame.time_base:
+                        step = float(frame.duration * frame.time_base)
+                    if progress is not None:
+                        progress(frames, total)
+            out.mux(vout.encode(None))
+            out.close()
+        except BaseException as e:
+            try:
+                out.close()
+            except Exception:
+                pass
+            tmp.unlink(missing_ok=True)
+            if isinstance(e, av.FFmpegError):
+                raise WatermarkError(f"{src}: the video could not be re-encoded: {e}") from None
+            raise
+        if frames == 0:
+            tmp.unlink(missing_ok=True)
+            raise WatermarkError(f"{src} has no decodable video frames")
+        os.replace(tmp, dst)
+    finite = [p for p in psnrs if np.isfinite(p)] or [float("inf")]
+    return VideoEmbedResult(
+        frames=frames,
+        width=w,
+        height=h,
+        seconds=last_time + step,
+        mean_psnr=float(np.mean(finite)),
+        min_psnr=float(np.min(finite)),
+        cell=c,
+    )
+
+
+def _mark_frame(frame: av.VideoFrame, plane: np.ndarray, strength: float) -> tuple[av.VideoFrame, float]:
+    """The frame (as 8-bit yuv420p) with its Y plane marked, and the PSNR of that Y plane."""
+    if frame.format.name != "yuv420p":
+        frame = frame.reformat(format="yuv420p")
+    planes = frame.to_ndarray()  # (h * 3/2, w): Y, then U and V
+    h = plane.shape[0]
+    y = planes[:h]
+    marked = image.mark_luma(y, plane, strength)
+    mse = cv2.norm(marked, y, cv2.NORM_L2SQR) / y.size
+    planes[:h] = marked
+    out = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+    out.pts, out.time_base = frame.pts, frame.time_base
+    out.color_range, out.colorspace = frame.color_range, frame.colorspace
+    return out, (10 * np.log10(255.0**2 / mse) if mse > 0 else float("inf"))
+
+
+# ---------------------------------------------------------------- detection
+
+
+def _shrink(h: int, w: int) -> int:
+    """Integer factor by which detection scales a frame down: its shorter side to about
+    ANALYSIS_SIDE, by a whole factor so that the coding block grid stays on multiples of
+    1/16 cycle per pixel, where the lattice search leaves it out."""
+    return max(1, round(min(h, w) / ANALYSIS_SIDE))
+
+
+def _luma(frame: av.VideoFrame, shrink: int) -> np.ndarray:
+    """The frame's luminance (uint8, whatever the source's bit depth), scaled down by
+    `shrink` with area averaging."""
+    if shrink == 1:
+        return frame.to_ndarray(format="gray")
+    size = (frame.width // shrink, frame.height // shrink)
+    return frame.to_ndarray(format="gray", width=size[0], height=size[1], interpolation="AREA")
+
+
+def _weight(frame: av.VideoFrame) -> float:
+    """How much a frame's residual counts in the sum: intra-coded frames carry the mark as
+    it reached the encoder, predicted ones partly dragged along with the picture's motion
+    (P), or more coarsely quantised (B)."""
+    return FRAME_WEIGHTS.get(int(frame.pict_type), 1.0)
+
+
+class _Sum:
+    """A weighted sum of frames' residuals."""
+
+    def __init__(self) -> None:
+        self.total: np.ndarray | None = None
+        self.weight = 0.0
+        self.frames = 0
+
+    def add(self, r: np.ndarray, weight: float) -> None:
+        self.total = weight * r if self.total is None else cv2.scaleAdd(r, weight, self.total)
+        self.weight += weight
+        self.frames += 1
+
+    def mean(self) -> np.ndarray:
+        return self.total / self.weight
+
+
+def detect_video(
+    path: str | Path,
+    keys: bytes | Sequence[bytes],
+    *,
+    max_seconds: float | None = None,
+    start: float | None = None,
+    progress: Progress | None = None,
+    step: int = STEP,
+) -> VideoDetection:
+    """Read the mark from `path` under one key or each of a sequence of keys, summing the
+    evidence of the frames from `start` (seconds) for at most `max_seconds`."""
+    keys = image.check_keys(keys)
+    path = Path(path)
+    if max_seconds is not None and not max_seconds > 0:
+        raise WatermarkError(f"max_seconds must be positive (got {max_seconds})")
+    with open_video(path) as container:
+        vin = container.streams.video[0]
+        vin.thread_type = "AUTO"
+        _frame_size(vin, path)
+        first = None
+        if start:
+            try:
+                container.seek(int(start / vin.time_base) + (vin.start_time or 0), stream=vin)
+            except av.FFmpegError as e:
+                raise WatermarkError(f"{path}: cannot seek to {start} s ({e})") from None
+        total = vin.frames or None
+        if total and max_seconds and vin.average_rate:
+            total = min(total, int(np.ceil(max_seconds * float(vin.average_rate))))
+        every, intra, decoded = _Sum(), _Sum(), 0
+        shrink = _shrink(vin.codec_context.height, vin.codec_context.width)
+        for frame in _frames(container, vin, path):
+            t = frame.time
+            if start and t is not None and t + 1e-6 < start:
+                continue
+            if first is None:
+                first = t if t is not None else 0.0
+            if max_seconds is not None and t is not None and t - first >= max_seconds - 1e-6:
+                break
+            decoded += 1
+            weight = _weight(frame)
+            if (decoded - 1) % step and weight <= 1:
+                continue
+            y = _luma(frame, shrink)
+            if every.total is not None and y.shape != every.total.shape:
+                continue  # a resolution change mid-stream: keep to the first size
+            if min(y.shape) < image.TILE_CELLS * image.MIN_CELL:
+                raise WatermarkError(f"{path}: frames of {frame.width} x {frame.height} are too small to carry a mark")
+            r = image.residual(y)
+            every.add(r, weight)
+            if weight > 1:
+                intra.add(r, 1.0)
+            if progress is not None:
+                progress(decoded, total)
+    if every.frames == 0:
+        raise WatermarkError(f"{path}: no video frame could be decoded" + (f" after {start} s" if start else ""))
+    folds = image.fold_candidates(every.mean(), LATTICE_CANDIDATES, block_grid=True)
+    if 0 < intra.frames < every.frames:
+        folds += image.fold_candidates(intra.mean(), LATTICE_CANDIDATES, block_grid=True)
+    found = image.decide(folds, keys)
+    return VideoDetection(found.payload, found.confidence, found.sync, found.key_index, every.frames)

@@ -1,0 +1,203 @@
+"""Attacks on marked video: the transcodes a copy goes through on its way to a pirate site.
+
+Each attack is one streaming pass with PyAV (decode, change each frame, encode H.264 with
+libx264 at the attack's quality), never holding the video in memory. Frame changes reuse
+the still-image attacks of `watermark.attacks` on RGB frames; randomised ones (noise) are
+seeded per frame, geometric ones (perspective of the screen recording) are fixed for the
+whole video, as a camera on a tripod would be. Re-encoding is part of every attack: a copy
+is never stored raw, so even "blur" is blur then H.264 at DEFAULT_CRF.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from watermark import attacks
+
+DEFAULT_CRF = 23  # libx264's own default: a copy re-encoded without further thought
+EXCERPT_SECONDS = 10.0
+
+FrameFn = Callable[[np.ndarray, int], np.ndarray]  # (RGB frame, frame index) -> RGB frame
+
+
+@dataclass(frozen=True)
+class VideoAttack:
+    frame: FrameFn | None = None  # what happens to each frame (None: nothing)
+    crf: int | None = DEFAULT_CRF  # constant-quality encode ...
+    bitrate: int | None = None  # ... or average bit rate, bits per second
+    seconds: float | None = None  # cut an excerpt this long out of the middle (unless a start is given)
+
+    def then(self, **changes) -> "VideoAttack":
+        return replace(self, **changes)
+
+
+def _even(image: np.ndarray) -> np.ndarray:
+    """Cut a row or column off an odd side: 4:2:0 H.264 needs even sides."""
+    h, w = image.shape[:2]
+    return image[: h - h % 2, : w - w % 2]
+
+
+def _then(*fns: FrameFn) -> FrameFn:
+    def run(frame: np.ndarray, index: int) -> np.ndarray:
+        for fn in fns:
+            frame = fn(frame, index)
+        return frame
+
+    return run
+
+
+def scale_to(lines: int) -> FrameFn:
+    """Scale (area averaging) to `lines` lines, keeping the aspect ratio."""
+    return lambda im, i: attacks.rescale(im, lines / im.shape[0])
+
+
+def noise(sigma: float, seed: int = 0) -> FrameFn:
+    """Gaussian noise of `sigma` grey levels, new every frame (as `attacks.noise`, drawn in
+    float32: a third of the time on a 1080p frame)."""
+
+    def add(frame: np.ndarray, index: int) -> np.ndarray:
+        rng = np.random.default_rng((seed, index))
+        grain = rng.standard_normal(frame.shape, dtype=np.float32)
+        return np.clip(np.rint(frame + sigma * grain), 0, 255).astype(np.uint8)
+
+    return add
+
+
+def screen_recording(seed: int = 0) -> FrameFn:
+    """A simulated camcording / screen capture, per frame: slight perspective (fixed for
+    the video), rescale to 75 %, optical blur, a little gamma, sensor noise (new every
+    frame); the encode that follows (CRF 28) stands in for the camera's compression."""
+
+    def record(frame: np.ndarray, index: int) -> np.ndarray:
+        out = attacks.perspective(frame, 0.005, seed)
+        out = attacks.rescale(out, 0.75)
+        out = attacks.blur(out, 0.8)
+        out = np.clip(np.rint(255.0 * (out / 255.0) ** 0.9), 0, 255).astype(np.uint8)
+        return noise(3.0, seed + 1)(out, index)
+
+    return record
+
+
+_crop10 = lambda im, i: attacks.crop(im, 0.10)  # noqa: E731
+_360p = scale_to(360)
+
+VIDEO_ATTACKS: dict[str, VideoAttack] = {
+    "crf30": VideoAttack(crf=30),
+    "500k": VideoAttack(crf=None, bitrate=500_000),
+    "360p": VideoAttack(_360p),
+    "crop10": VideoAttack(_crop10),
+    "crop25": VideoAttack(lambda im, i: attacks.crop(im, 0.25)),
+    "rotate2": VideoAttack(lambda im, i: attacks.rotate(im, 2.0)),
+    "blur1": VideoAttack(lambda im, i: attacks.blur(im, 1.0)),
+    "bright+20": VideoAttack(lambda im, i: attacks.brightness(im, 1.2)),
+    "bright-20": VideoAttack(lambda im, i: attacks.brightness(im, 0.8)),
+    "contrast0.8": VideoAttack(lambda im, i: attacks.contrast(im, 0.8)),
+    "noise5": VideoAttack(noise(5.0)),
+    "screen": VideoAttack(screen_recording(), crf=28),
+    "excerpt10": VideoAttack(seconds=EXCERPT_SECONDS),
+    "crop10+crf30": VideoAttack(_crop10, crf=30),
+    "360p+crf30": VideoAttack(_360p, crf=30),
+    "360p+500k": VideoAttack(_360p, crf=None, bitrate=500_000),
+    "360p+excerpt10": VideoAttack(_360p, seconds=EXCERPT_SECONDS),
+}
+"""The named attacks the tests and the benchmark run, single and combined."""
+
+
+def duration(path: str | Path) -> float:
+    """Seconds of video in `path` (from the container, else the stream)."""
+    with av.open(str(path)) as container:
+        if container.duration:
+            return container.duration / av.time_base
+        stream = container.streams.video[0]
+        return float(stream.duration * stream.time_base)
+
+
+def transcode(
+    src: str | Path,
+    dst: str | Path,
+    attack: VideoAttack = VideoAttack(),
+    *,
+    start: float | None = None,
+    seconds: float | None = None,
+    preset: str = "veryfast",
+) -> Path:
+    """Write `src` through `attack` to `dst` (H.264, yuv420p, video only). `start` and
+    `seconds` cut an excerpt (frame-exact, timestamps restarting at 0); without them an
+    attack with its own `seconds` takes them from the middle of the video."""
+    dst = Path(dst)
+    seconds = seconds if seconds is not None else attack.seconds
+    if seconds is not None and start is None:
+        start = max(0.0, (duration(src) - seconds) / 2)
+    with av.open(str(src)) as container:
+        vin = container.streams.video[0]
+        vin.thread_type = "AUTO"
+        rate = vin.average_rate or vin.guessed_rate or Fraction(25)
+        if start:
+            container.seek(int(start / vin.time_base) + (vin.start_time or 0), stream=vin)
+        with av.open(str(dst), "w", format="mp4") as out:
+            vout, first, index = None, None, 0
+            for frame in container.decode(vin):
+                t = frame.time or 0.0
+                if start and t + 1e-6 < start:
+                    continue
+                first = t if first is None else first
+                if seconds is not None and t - first >= seconds - 1e-6:
+                    break
+                if attack.frame is None:
+                    picture = frame.reformat(format="yuv420p")
+                    h, w = picture.height, picture.width
+                else:
+                    rgb = _even(np.ascontiguousarray(attack.frame(frame.to_ndarray(format="rgb24"), index)))
+                    h, w = rgb.shape[:2]
+                    picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format="yuv420p")
+                if vout is None:
+                    vout = out.add_stream("libx264", rate=rate)
+                    vout.width, vout.height, vout.pix_fmt = w, h, "yuv420p"
+                    vout.thread_type = "AUTO"
+                    options = {"preset": preset}
+                    if attack.bitrate:
+                        vout.bit_rate = attack.bitrate
+                    else:
+                        options["crf"] = str(attack.crf if attack.crf is not None else DEFAULT_CRF)
+                    vout.options = options
+                picture.pts, picture.time_base = index, 1 / rate
+                out.mux(vout.encode(picture))
+                index += 1
+            if vout is None:
+                raise ValueError(f"{src}: no frames to transcode")
+            out.mux(vout.encode(None))
+    return dst
+
+
+def apply(name: str, src: str | Path, dst: str | Path, *, start: float | None = None, seconds: float | None = None) -> Path:
+    """Run the attack VIDEO_ATTACKS[name] on `src`, writing `dst`."""
+    return transcode(src, dst, VIDEO_ATTACKS[name], start=start, seconds=seconds)
+
+
+def collude(copies: list[str | Path], dst: str | Path, *, crf: int = DEFAULT_CRF) -> Path:
+    """The frame-by-frame average of copies of one video carrying different marks (the
+    classic collusion attack), streaming, written as H.264 at `crf`."""
+    containers = [av.open(str(p)) for p in copies]
+    try:
+        streams = [c.streams.video[0] for c in containers]
+        rate = streams[0].average_rate or Fraction(25)
+        with av.open(str(dst), "w", format="mp4") as out:
+            vout = out.add_stream("libx264", rate=rate)
+            vout.width, vout.height, vout.pix_fmt = streams[0].width, streams[0].height, "yuv420p"
+            vout.options = {"crf": str(crf), "preset": "veryfast"}
+            for index, frames in enumerate(zip(*(c.decode(s) for c, s in zip(containers, streams)))):
+                planes = np.mean([f.reformat(format="yuv420p").to_ndarray() for f in frames], axis=0)
+                mixed = av.VideoFrame.from_ndarray(np.rint(planes).astype(np.uint8), format="yuv420p")
+                mixed.pts, mixed.time_base = index, 1 / rate
+                out.mux(vout.encode(mixed))
+            out.mux(vout.encode(None))
+    finally:
+        for c in containers:
+            c.close()
+    return Path(dst)
