@@ -74,7 +74,9 @@ def test_service_deploys_on_first_start_and_answers_health(service):
     health = service.start()
     assert health["status"] == "ok"
     assert health["chain"]["managed"] is True
-    assert set(health["contracts"]) == {"WorkRegistry", "LicenseRegistry", "SplitRegistry", "TestStablecoin", "SettlementRegistry"}
+    assert set(health["contracts"]) == {
+        "WorkRegistry", "LicenseRegistry", "SplitRegistry", "DistributionRegistry", "TestStablecoin", "SettlementRegistry"
+    }
     assert health["outbox_unfinished"] == 0
     assert (service.data_dir / "reelledger.db").exists()
 

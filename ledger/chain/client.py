@@ -43,6 +43,7 @@ CONTRACTS = (
     ContractSpec("WorkRegistry"),
     ContractSpec("LicenseRegistry", ("address",), ("WorkRegistry",)),
     ContractSpec("SplitRegistry", ("address",), ("WorkRegistry",)),
+    ContractSpec("DistributionRegistry", ("address",), ("WorkRegistry",)),
     # The payout token of a development chain; a configured settlement_token replaces it.
     ContractSpec("TestStablecoin", ("address",), constructor_args=lambda chain: [chain.signer],
                  wanted=lambda chain: chain.settings.settlement_token is None),
