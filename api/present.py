@@ -98,3 +98,41 @@ def period(view, full: bool = True) -> dict:
         for private in ("pools", "unsettled_works", "reports", "adjustments_applied", "platform_id"):
             shown.pop(private)
     return shown
+
+
+def distribution(view) -> schemas.DistributionPublic:
+    from ledger.distributions.records import payload_hex
+
+    d, p = view.dist, view.platform
+    copy = None
+    if d.copy_sha256 is not None:
+        copy = schemas.DistributionCopy(sha256=d.copy_sha256, size=d.copy_size, url=f"/distributions/{d.id}/copy")
+    return schemas.DistributionPublic(
+        id=d.id, work_id=view.work.work_id,
+        platform=schemas.PartyRef(account_id=p.id, name=p.name, address=p.address),
+        session=d.session, tier=d.tier, payload=payload_hex(d.payload), watermark_key_id=d.key_id,
+        media_kind=d.media_kind, status=view.status, error=view.error,
+        progress=schemas.DistributionProgress(frames_done=d.frames_done, frames_total=d.frames_total),
+        copy_file=copy, record_hash=d.record_hash, chain=chain_status(view.op) if view.op else None,
+        created_at=d.created_at,
+    )
+
+
+def trace(found) -> schemas.TraceOut:
+    from ledger.distributions.records import payload_hex
+
+    w = found.detection
+    reading = schemas.WatermarkReading(
+        found=w.payload is not None, payload=payload_hex(w.payload) if w.payload is not None else None,
+        confidence=round(w.confidence, 4), sync=round(w.sync, 2), media_kind=w.kind, frames=w.frames,
+        keys_tried=found.keys_tried,
+    )
+    check = None
+    if found.chain is not None:
+        check = schemas.AnchorCheck(
+            anchored=found.chain.anchored, record_hash_matches=found.chain.record_hash_matches,
+            anchored_at=found.chain.anchored_at,
+        )
+    return schemas.TraceOut(
+        watermark=reading, distribution=distribution(found.distribution) if found.distribution else None, on_chain=check
+    )

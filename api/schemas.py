@@ -168,3 +168,72 @@ class Page(BaseModel):
 
 class WorkPage(Page):
     items: list[WorkPublic]
+
+
+class DistributionIn(BaseModel):
+    platform: str = Field(min_length=1, max_length=120, description="The receiving platform's account name or address.")
+    session: str | None = Field(default=None, max_length=200, description="A playback session or delivery, if any.")
+    tier: str | None = Field(default=None, max_length=80, description="A user tier, if any.")
+
+
+class PartyRef(BaseModel):
+    account_id: int
+    name: str
+    address: str
+
+
+class DistributionProgress(BaseModel):
+    frames_done: int
+    frames_total: int | None
+
+
+class DistributionCopy(BaseModel):
+    sha256: str
+    size: int
+    url: str
+
+
+class DistributionPublic(BaseModel):
+    id: int
+    work_id: str
+    platform: PartyRef
+    session: str | None
+    tier: str | None
+    payload: str = Field(description="The 48-bit watermark payload the copy carries, hex.")
+    watermark_key_id: str
+    media_kind: str | None
+    status: str = Field(description="embedding, anchoring, ready or failed")
+    error: str | None
+    progress: DistributionProgress
+    copy_file: DistributionCopy | None = Field(alias="copy", serialization_alias="copy")
+    record_hash: str | None = Field(description="SHA-256 of the canonical record anchored on chain.")
+    chain: ChainStatus | None
+    created_at: datetime
+
+    model_config = {"populate_by_name": True}
+
+
+class DistributionPage(Page):
+    items: list[DistributionPublic]
+
+
+class WatermarkReading(BaseModel):
+    found: bool = Field(description="A payload was read under one of the keys tried.")
+    payload: str | None
+    confidence: float
+    sync: float = Field(description="Synchronisation strength; decoding needs 9 or more.")
+    media_kind: str
+    frames: int
+    keys_tried: int
+
+
+class AnchorCheck(BaseModel):
+    anchored: bool
+    record_hash_matches: bool
+    anchored_at: int | None
+
+
+class TraceOut(BaseModel):
+    watermark: WatermarkReading
+    distribution: DistributionPublic | None
+    on_chain: AnchorCheck | None = Field(description="The record's hash against the chain; null if it does not answer.")

@@ -5,7 +5,8 @@ so that receiving the next chunks overlaps with them.
 
 Fingerprinting reads only a video's opening seconds, plus its index, which an MP4 may keep at
 the end. So only the first KEEP_HEAD and the last KEEP_TAIL bytes are written, at their own
-offsets in a sparse file of the full size: a 2 GB master costs a few hundred MB of writes."""
+offsets in a sparse file of the full size: a 2 GB master costs a few hundred MB of writes.
+Watermarking and detection read every frame, so for them (`whole=True`) the whole file is kept."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def looks_like_media(head: bytes) -> bool:
 class _Sink:
     """Hashes every chunk and, once the first bytes say it is media, writes it: on a thread."""
 
-    def __init__(self, spool_dir: Path) -> None:
+    def __init__(self, spool_dir: Path, whole: bool = False) -> None:
+        self.whole = whole
         self.digest = hashlib.sha256()
         self.size = 0
         self.path: Path | None = None
@@ -84,7 +86,7 @@ class _Sink:
     def _decide(self) -> None:
         self._decided = True
         held, self._head = self._head, []
-        if looks_like_media(b"".join(held)[:SNIFF_BYTES]):
+        if self.whole or looks_like_media(b"".join(held)[:SNIFF_BYTES]):
             fd, name = tempfile.mkstemp(prefix="upload-", dir=self._spool_dir)
             self.path = Path(name)
             self._file = os.fdopen(fd, "wb")
@@ -94,6 +96,9 @@ class _Sink:
     def _keep(self, chunk: bytes) -> None:
         offset = self._seen
         self._seen += len(chunk)
+        if self.whole:
+            self._file.write(chunk)
+            return
         if offset < KEEP_HEAD:
             head = chunk[: KEEP_HEAD - offset]
             self._file.write(head)
@@ -128,7 +133,7 @@ class StreamedUpload:
     fields: dict[str, str] = field(default_factory=dict)
     has_file: bool = False
     file_name: str | None = None
-    path: Path | None = None  # kept only for media, for fingerprinting
+    path: Path | None = None  # kept only for media, for fingerprinting (or whole, when asked)
     sha256: bytes | None = None
     size: int = 0
 
@@ -137,7 +142,9 @@ class StreamedUpload:
             self.path.unlink(missing_ok=True)
 
 
-async def read_multipart(request: Request, spool_dir: Path, file_field: str = "file") -> StreamedUpload:
+async def read_multipart(
+    request: Request, spool_dir: Path, file_field: str = "file", whole: bool = False
+) -> StreamedUpload:
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
@@ -169,7 +176,7 @@ async def read_multipart(request: Request, spool_dir: Path, file_field: str = "f
                 raise InvalidInput(file_field, "only one file per registration")
             upload.has_file = True
             upload.file_name = filename.decode(errors="replace") if filename else None
-            state["sink"] = _Sink(spool_dir)
+            state["sink"] = _Sink(spool_dir, whole)
         else:
             state["buffer"] = bytearray()
 

@@ -333,3 +333,46 @@ class Adjustment(SQLModel, table=True):
     amount: int = Field(sa_column=Column(Numeric(78, 0), nullable=False), description="Signed, minor units.")
     applied_period_pk: int | None = Field(default=None, foreign_key="settlement_period.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class DistributionStatus(str, enum.Enum):
+    """embedding -> anchoring (the copy exists, its record is on its way to the chain) -> ready; or failed."""
+
+    embedding = "embedding"
+    anchoring = "anchoring"
+    ready = "ready"
+    failed = "failed"
+
+
+class DistributionRecord(SQLModel, table=True):
+    """A watermarked copy of a work made for one recipient: the payload it carries names it.
+
+    The canonical record (`record`) is what a leak is traced back to; its SHA-256 is anchored
+    in the DistributionRegistry, so the link payload -> recipient predates any leak."""
+
+    __tablename__ = "distribution"
+    __table_args__ = (UniqueConstraint("owner_id", "idempotency_key", name="uq_distribution_owner_idempotency"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_pk: int = Field(foreign_key="work.id", index=True)
+    owner_id: int = Field(foreign_key="account.id", index=True, description="The rights holder who made it.")
+    platform_id: int = Field(foreign_key="account.id", index=True, description="The platform it went to.")
+    session: str | None = Field(default=None, max_length=200)
+    tier: str | None = Field(default=None, max_length=80)
+    payload: int = Field(sa_type=BigInteger, unique=True, index=True, description="48-bit watermark payload.")
+    key_id: str = Field(max_length=18, description="Which watermark key marked it (a hash, never the key).")
+    status: DistributionStatus = Field(default=DistributionStatus.embedding, index=True)
+    frames_done: int = 0
+    frames_total: int | None = None
+    source_name: str | None = Field(default=None, max_length=255)
+    media_kind: str | None = Field(default=None, max_length=10)
+    copy_name: str | None = Field(default=None, max_length=255, description="File of the copy under data_dir.")
+    copy_sha256: str | None = Field(default=None, max_length=66)
+    copy_size: int | None = Field(default=None, sa_type=BigInteger)
+    record: dict | None = Field(default=None, sa_column=Column(JSON))
+    record_hash: str | None = Field(default=None, max_length=66)
+    op_id: int | None = Field(default=None, foreign_key="chain_op.id")
+    error: str | None = None
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -15,6 +15,7 @@ from ledger.chain.registries import Registries
 from ledger.config import Settings, redact_url
 from ledger.db import make_engine, migrate, session
 from ledger.models import ChainOp, OpStatus
+from ledger.distributions.keys import WatermarkKeys
 from ledger.keys import KeyStore, load_master_key
 
 log = logging.getLogger("reelledger")
@@ -26,13 +27,16 @@ class Ledger:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(self.settings.resolved_database_url)
         migrate(self.engine)
-        self.keys = KeyStore(self.engine, load_master_key(self.settings.data_dir, self.settings.master_key))
+        master_key = load_master_key(self.settings.data_dir, self.settings.master_key)
+        self.keys = KeyStore(self.engine, master_key)
+        self.watermark_keys = WatermarkKeys(master_key)
         self.chain = Chain(self.settings, self.engine, self.keys)
         self.registries = Registries(self.chain)
         self._stop = threading.Event()
         self._reconciler: threading.Thread | None = None
         self._pool = None
         self._pool_lock = threading.Lock()
+        self._media = None
 
     def start(self) -> "Ledger":
         from ledger.reports.ingest import discard_interrupted
@@ -44,7 +48,24 @@ class Ledger:
         self._reconciler = threading.Thread(target=self._reconcile_forever, name="outbox-reconciler", daemon=True)
         self._reconciler.start()
         log.info("chain %s at %s, contracts %s", self.chain.chain_id, redact_url(self.chain.rpc_url), self.chain.addresses)
+        from ledger.distributions.copies import resume
+
+        if resumed := resume(self):
+            log.warning("making %d watermarked copies that a stop interrupted", resumed)
         return self
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def submit_media(self, fn, *args):
+        """Run heavy media work (marking a copy) on the one media worker thread, in order."""
+        with self._pool_lock:
+            if self._media is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._media = ThreadPoolExecutor(max_workers=1, thread_name_prefix="media")
+            return self._media.submit(fn, *args)
 
     def parse_pool(self):
         """Worker processes that parse and hash report rows, started at the first report."""
@@ -59,6 +80,9 @@ class Ledger:
         self._stop.set()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._media is not None:  # a copy being marked sees `stopping` and gives up
+            self._media.shutdown(wait=True, cancel_futures=True)
+            self._media = None
         if self._reconciler:
             self._reconciler.join(timeout=10)
         self.chain.stop()

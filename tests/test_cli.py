@@ -173,3 +173,65 @@ def test_walk_through_from_play_report_to_verified_statement_claim_and_audit(set
     audited = run(settling, "audit", "period", period_id)
     assert "identical" in audited.stdout
     assert "identical" in run(settling, "periods", "audit", period_id, api_key=auditor_key).stdout
+
+
+def test_walk_through_distribution_leak_and_trace(running, tmp_path):
+    """The issue's acceptance path: a registered video is distributed to a platform, the
+    watermarked copy is taken, cropped and re-encoded into an excerpt, and `watermark detect`
+    names the distribution and the platform. Footage: skimage.data photographs (pans, zooms,
+    cuts) encoded here, with an audio track."""
+    from watermark.testvideos import photo_footage
+    from watermark.video_attacks import VIDEO_ATTACKS, transcode
+
+    _, _, studio_key = created(run(running, "accounts", "create", "--role", "rights_holder", "--name", "studio3"))
+    created(run(running, "accounts", "create", "--role", "platform", "--name", "streamer3"))
+    _, _, crawler_key = created(run(running, "accounts", "create", "--role", "crawler", "--name", "crawler3"))
+    master = photo_footage(tmp_path / "master.mp4", width=854, height=480, seconds=6, audio=True)
+    registered = run(running, "works", "register", str(master), "--title", "Photographs", api_key=studio_key)
+    work_id = re.search(r"work id\s+(0x[0-9a-f]{64})", registered.stdout).group(1)
+
+    copy = tmp_path / "copy.mp4"
+    made = run(running, "distributions", "create", work_id, str(master), "--platform", "streamer3",
+               "--session", "premiere-42", "--out", str(copy), api_key=studio_key)
+    assert "ready" in made.stdout and copy.exists()
+    dist_id = re.search(r"distribution\s+(\d+)", made.stdout).group(1)
+    payload = re.search(r"payload\s+(0x[0-9a-f]{12})", made.stdout).group(1)
+
+    leaked = transcode(copy, tmp_path / "leak.mp4", VIDEO_ATTACKS["crop10+crf30"], start=1.0, seconds=4.0)
+    for key in (studio_key, crawler_key):
+        traced = run(running, "watermark", "detect", str(leaked), api_key=key)
+        assert f"distribution {dist_id}" in traced.stdout and "streamer3" in traced.stdout, traced.stdout
+        assert "premiere-42" in traced.stdout and payload in traced.stdout and "matches" in traced.stdout
+    clean = run(running, "watermark", "detect", str(master), api_key=crawler_key, ok=False)
+    assert clean.returncode == 3 and "no mark" in clean.stdout
+
+
+def test_standalone_keygen_embed_and_detect_need_no_service(tmp_path):
+    from watermark.testvideos import photo_footage
+
+    def local(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("REELLEDGER_")}
+        result = subprocess.run([str(REELLEDGER), *args], env=dict(env, COLUMNS="200"), capture_output=True,
+                                text=True, timeout=300)
+        if ok:
+            assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+    key, other = tmp_path / "studio.key", tmp_path / "other.key"
+    local("watermark", "keygen", str(key))
+    local("watermark", "keygen", str(other))
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert local("watermark", "keygen", str(key), ok=False).returncode == 2  # never overwritten
+    video = photo_footage(tmp_path / "in.mp4", width=640, height=360, seconds=3)
+    marked = tmp_path / "out.mp4"
+    embedded = local("watermark", "embed", str(video), str(marked), "--payload", "0xabcdef012345", "--key-file", str(key))
+    assert "PSNR" in embedded.stdout and marked.exists()
+    found = local("watermark", "detect", str(marked), "--key-file", str(other), "--key-file", str(key))
+    assert "payload 0xabcdef012345 (key 2 of 2)" in found.stdout
+    assert local("watermark", "detect", str(video), "--key-file", str(key), ok=False).returncode == 3
+    too_long = local("watermark", "embed", str(video), str(marked), "--payload", hex(2**48), "--key-file", str(key), ok=False)
+    assert too_long.returncode == 1 and "48" in too_long.stderr
+    junk = tmp_path / "notes.txt"
+    junk.write_text("not media")
+    refused = local("watermark", "detect", str(junk), "--key-file", str(key), ok=False)
+    assert refused.returncode == 1 and "not an image or a video" in refused.stderr

@@ -14,8 +14,8 @@ from api import upload
 from watermark.fingerprint import fingerprint_file
 
 
-def feed(spool: Path, data: bytes, chunk: int = 65_536) -> upload._Sink:
-    sink = upload._Sink(spool)
+def feed(spool: Path, data: bytes, chunk: int = 65_536, whole: bool = False) -> upload._Sink:
+    sink = upload._Sink(spool, whole)
     for start in range(0, len(data), chunk):
         sink.put(data[start : start + chunk])
     sink.close()
@@ -31,6 +31,17 @@ def test_head_and_tail_land_at_their_offsets_and_the_hash_covers_everything(tmp_
     assert len(kept) == len(data)
     assert kept[:1000] == data[:1000] and kept[-300:] == data[-300:]
     assert set(kept[1000 : len(data) - 400]) == {0}
+    assert sink.digest.digest() == hashlib.sha256(data).digest()
+
+
+@pytest.mark.parametrize("head", [b"\x89PNG", b"%PDF-1.7", b""])
+def test_a_whole_upload_keeps_every_byte_whatever_it_is(tmp_path, monkeypatch, head):
+    """Watermarking and detection read every frame: their uploads are kept whole."""
+    monkeypatch.setattr(upload, "KEEP_HEAD", 1000)
+    monkeypatch.setattr(upload, "KEEP_TAIL", 300)
+    data = head + os.urandom(5000)
+    sink = feed(tmp_path, data, chunk=97, whole=True)
+    assert sink.path.read_bytes() == data
     assert sink.digest.digest() == hashlib.sha256(data).digest()
 
 

@@ -1,8 +1,9 @@
 """The `reelledger` command.
 
 Server-side commands (serve, compile, status, accounts) work on this machine's data; the
-client commands (works, licences, splits, reports, rules, periods) talk to a running service over HTTP with
-REELLEDGER_URL and REELLEDGER_API_KEY; `verify` asks the chain itself.
+client commands (works, licences, splits, reports, rules, periods, distributions) talk to a running service over HTTP with
+REELLEDGER_URL and REELLEDGER_API_KEY; `verify` asks the chain itself; `watermark embed` and
+`watermark detect --key-file` need neither.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 
 import typer
 
-from ledger.cli import client, server, settlement, verify
+from ledger.cli import client, server, settlement, verify, watermarking
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Copyright and revenue-share ledger for film and TV.")
 server.register(app)
@@ -23,6 +24,8 @@ app.add_typer(settlement.reports, name="reports")
 app.add_typer(settlement.rules, name="rules")
 app.add_typer(settlement.periods, name="periods")
 app.add_typer(verify.app, name="verify")
+app.add_typer(watermarking.distributions, name="distributions")
+app.add_typer(watermarking.watermark, name="watermark")
 app.add_typer(server.audit, name="audit")
 
 

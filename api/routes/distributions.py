@@ -1,0 +1,131 @@
+"""Watermarked distributions of works, and tracing a found copy back to one."""
+
+import json
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import ValidationError
+
+from api import present, schemas
+from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, RowId
+from api.upload import read_multipart
+from ledger.distributions import copies, records, trace
+from ledger.errors import Forbidden, InvalidInput
+from ledger.models import Role
+
+router = APIRouter(tags=["distributions"])
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "The file, streamed."},
+                        "distribution": {"type": "string", "description": "DistributionIn as JSON (creating only)."},
+                    },
+                }
+            }
+        },
+        "required": True,
+    }
+}
+
+
+def _distribution_fields(text: str | None) -> schemas.DistributionIn:
+    if text is None:
+        raise InvalidInput("distribution", "the form has no distribution field")
+    try:
+        return schemas.DistributionIn.model_validate(json.loads(text))
+    except json.JSONDecodeError:
+        raise InvalidInput("distribution", "the distribution field is not valid JSON") from None
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+
+
+@router.post(
+    "/works/{work_id}/distributions",
+    status_code=status.HTTP_202_ACCEPTED,
+    openapi_extra=UPLOAD_BODY,
+    responses={202: {"description": "Recorded; the copy is being marked (poll the distribution)."}},
+)
+async def create_distribution(
+    work_id: str, request: Request, ledger: LedgerDep, account: CurrentAccount, idempotency_key: IdempotencyKey = None
+) -> schemas.DistributionPublic:
+    """Distribute a work to a platform: upload its master (checked against the registered
+    SHA-256); a copy carrying this distribution's own payload is made and its record anchored."""
+    if account.role != Role.rights_holder:  # before receiving a whole master
+        raise Forbidden("only a rights holder distributes works")
+    upload = await read_multipart(request, ledger.settings.data_dir / "uploads", whole=True)
+    try:
+        if not upload.has_file or upload.path is None:
+            raise InvalidInput("file", "the form has no file part")
+        fields = _distribution_fields(upload.fields.get("distribution"))
+        view = await run_in_threadpool(
+            copies.create_distribution, ledger, account, work_id, platform=fields.platform, master=upload.path,
+            master_sha256=upload.sha256, master_name=upload.file_name, session_label=fields.session,
+            tier=fields.tier, idempotency_key=idempotency_key,
+        )
+    finally:
+        upload.discard()  # moved into storage when accepted; removed otherwise
+    return JSONResponse(present.distribution(view).model_dump(mode="json", by_alias=True), status_code=202)
+
+
+@router.get("/distributions")
+def list_distributions(
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    work_id: str | None = Query(None, max_length=66),
+    offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=500),
+) -> schemas.DistributionPage:
+    views, total = copies.list_distributions(ledger, account, work_id=work_id, offset=offset, limit=limit)
+    return schemas.DistributionPage(
+        total=total, offset=offset, limit=limit, items=[present.distribution(v) for v in views]
+    )
+
+
+@router.get("/distributions/{dist_id}", response_model_by_alias=True)
+def read_distribution(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> schemas.DistributionPublic:
+    return present.distribution(copies.get_distribution(ledger, account, dist_id))
+
+
+@router.get("/distributions/{dist_id}/record", response_class=Response)
+def read_record(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> Response:
+    """The canonical record whose SHA-256 is anchored on chain, byte for byte."""
+    view = copies.get_distribution(ledger, account, dist_id)
+    if view.dist.record is None:
+        raise InvalidInput("distribution", f"distribution {dist_id} has no record yet ({view.status})")
+    return Response(records.document(view.dist.record), media_type="application/json")
+
+
+@router.get("/distributions/{dist_id}/copy", response_class=FileResponse)
+def download_copy(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> FileResponse:
+    path, view = copies.copy_file(ledger, account, dist_id)
+    media = "video/mp4" if view.dist.media_kind == "video" else "image/png"
+    return FileResponse(path, media_type=media, filename=f"distribution-{dist_id}{path.suffix}")
+
+
+@router.post("/detect", openapi_extra=UPLOAD_BODY)
+async def detect(
+    request: Request,
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    seconds: float = Query(trace.DEFAULT_SECONDS, gt=0, le=3600, description="Seconds of video to read at most."),
+) -> schemas.TraceOut:
+    """Which distribution a copy came from: its watermark read under the keys the caller may
+    use, the distribution it names, and whether that record is anchored on chain."""
+    if account.role not in trace.TRACE_ROLES:
+        raise Forbidden("tracing copies needs the role rights_holder, crawler, auditor or admin")
+    upload = await read_multipart(request, ledger.settings.data_dir / "uploads", whole=True)
+    try:
+        if not upload.has_file or upload.path is None:
+            raise InvalidInput("file", "the form has no file part")
+        found = await run_in_threadpool(trace.trace_file, ledger, account, upload.path, max_seconds=seconds)
+    finally:
+        upload.discard()
+    return JSONResponse(present.trace(found).model_dump(mode="json", by_alias=True))

@@ -1,0 +1,250 @@
+"""Watermark commands: distributions through the service, and embed / detect on files.
+
+`watermark embed` and `watermark detect --key-file` work on this machine alone, with a key
+file of one's own; `watermark detect` without a key file asks the service which
+distribution a copy came from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+
+import httpx
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from ledger.cli.client import _call, _client, console, err
+from ledger.cli.files import ProgressReader, progress
+
+distributions = typer.Typer(no_args_is_help=True, help="Watermarked copies of your works for platforms.")
+watermark = typer.Typer(no_args_is_help=True, help="Embed and detect the invisible watermark.")
+
+
+def _frames_bar() -> Progress:
+    return Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    transient=True)
+
+
+def _show_distribution(d: dict) -> None:
+    table = Table(show_header=False, box=None)
+    rows = [
+        ("distribution", str(d["id"])), ("work id", d["work_id"]),
+        ("platform", f"{d['platform']['name']} ({d['platform']['address']})"),
+        ("session", d["session"] or "-"), ("tier", d["tier"] or "-"), ("payload", d["payload"]),
+        ("status", d["status"] + (f" ({d['error']})" if d.get("error") else "")),
+        ("record hash", d["record_hash"] or "-"),
+        ("anchor tx", (d.get("chain") or {}).get("tx_hash") or "-"),
+    ]
+    if d.get("copy"):
+        rows.append(("copy", f"{d['copy']['sha256']} ({d['copy']['size']} bytes)"))
+    for label, value in rows:
+        table.add_row(f"[bold]{label}[/bold]", value)
+    console.print(table)
+
+
+def _follow(dist: dict) -> dict:
+    """Poll a distribution until its copy is made and anchored, with a progress bar."""
+    with _frames_bar() as bar:
+        task = bar.add_task("marking", total=None)
+        while dist["status"] in ("embedding", "anchoring"):
+            done, total = dist["progress"]["frames_done"], dist["progress"]["frames_total"]
+            bar.update(task, completed=done, total=total,
+                       description="marking" if dist["status"] == "embedding" else "anchoring on chain")
+            time.sleep(0.5)
+            dist = _call("GET", f"/distributions/{dist['id']}")
+    return dist
+
+
+def _download(dist_id: int, out: Path) -> None:
+    try:
+        with _client() as client, client.stream("GET", f"/distributions/{dist_id}/copy") as response:
+            if response.status_code >= 400:
+                response.read()
+                message = response.json().get("error", {}).get("message", response.text)
+                err.print(f"[red]refused ({response.status_code}):[/red] {message}")
+                raise typer.Exit(1)
+            partial = out.with_name(out.name + ".partial")
+            with progress() as bar, open(partial, "wb") as fh:
+                task = bar.add_task("downloading", total=int(response.headers.get("content-length", 0)) or None)
+                for chunk in response.iter_bytes(1 << 20):
+                    fh.write(chunk)
+                    bar.advance(task, len(chunk))
+            partial.replace(out)
+    except httpx.TransportError as exc:
+        err.print(f"[red]reelledger:[/red] the service does not answer: {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"copy written to {out}")
+
+
+@distributions.command("create")
+def create(
+    work_id: str,
+    master: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The work's registered master file."),
+    platform: str = typer.Option(..., help="The receiving platform's account name or address."),
+    session: str = typer.Option(None, help="A playback session or delivery."),
+    tier: str = typer.Option(None, help="A user tier."),
+    out: Path = typer.Option(None, help="Where to write the watermarked copy once it is made."),
+    wait: bool = typer.Option(True, help="Follow the marking and anchoring to the end."),
+    idempotency_key: str = typer.Option(None, help="Retrying with the same key creates nothing twice."),
+) -> None:
+    """Distribute a work to a platform: its copy carries a payload of its own, anchored on chain."""
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+    fields = {"platform": platform, "session": session, "tier": tier}
+    with progress() as bar:
+        reader = ProgressReader(master, bar, "uploading")
+        try:
+            dist = _call("POST", f"/works/{work_id}/distributions", files={"file": (master.name, reader)},
+                         data={"distribution": json.dumps(fields)}, headers=headers)
+        finally:
+            reader.close()
+    if wait:
+        dist = _follow(dist)
+    _show_distribution(dist)
+    if dist["status"] == "failed":
+        raise typer.Exit(1)
+    if out is not None and dist.get("copy"):
+        _download(dist["id"], out)
+
+
+@distributions.command("show")
+def show(dist_id: int) -> None:
+    _show_distribution(_call("GET", f"/distributions/{dist_id}"))
+
+
+@distributions.command("list")
+def list_distributions(work_id: str = typer.Option(None), offset: int = 0, limit: int = 50) -> None:
+    params = {k: v for k, v in {"work_id": work_id, "offset": offset, "limit": limit}.items() if v is not None}
+    page = _call("GET", "/distributions", params=params)
+    table = Table("id", "work id", "platform", "session", "payload", "status")
+    for d in page["items"]:
+        table.add_row(str(d["id"]), d["work_id"], d["platform"]["name"], d["session"] or "-", d["payload"], d["status"])
+    console.print(table)
+    console.print(f"{len(page['items'])} of {page['total']}")
+
+
+@distributions.command("download")
+def download(dist_id: int, out: Path) -> None:
+    """Write the watermarked copy of a distribution to OUT."""
+    _download(dist_id, out)
+
+
+# ---------------------------------------------------------------- standalone
+
+
+def _read_key(path: Path) -> bytes:
+    try:
+        text = path.read_text().strip()
+        key = bytes.fromhex(text.removeprefix("0x"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        err.print(f"[red]reelledger:[/red] {path} is not a key file (64 hexadecimal characters)")
+        raise typer.Exit(2) from None
+    if len(key) < 16:
+        err.print(f"[red]reelledger:[/red] the key in {path} is shorter than 16 bytes")
+        raise typer.Exit(2)
+    return key
+
+
+def _payload(text: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        err.print(f"[red]reelledger:[/red] --payload {text!r} is not a number (decimal or 0x hex)")
+        raise typer.Exit(2) from None
+
+
+@watermark.command("keygen")
+def keygen(out: Path = typer.Argument(..., help="New key file (written 0600, never overwritten).")) -> None:
+    """Make a random 256-bit watermark key for standalone embed and detect."""
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        err.print(f"[red]reelledger:[/red] {out} exists; a key file is never overwritten")
+        raise typer.Exit(2) from None
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+    console.print(f"key written to {out}")
+
+
+@watermark.command("embed")
+def embed(
+    source: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    out: Path = typer.Argument(..., help="The marked copy: .png (or another image suffix) for images, .mp4 for video."),
+    payload: str = typer.Option(..., help="48-bit payload, decimal or 0x hex."),
+    key_file: Path = typer.Option(..., exists=True, dir_okay=False, help="A key file from `watermark keygen`."),
+) -> None:
+    """Mark an image or a video with a payload, on this machine, without the service."""
+    from watermark.errors import WatermarkError
+    from watermark.files import embed_file
+
+    key, value = _read_key(key_file), _payload(payload)
+    with _frames_bar() as bar:
+        task = bar.add_task("marking", total=None)
+        try:
+            result = embed_file(source, out, value, key, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        except WatermarkError as exc:
+            err.print(f"[red]reelledger:[/red] {exc}")
+            raise typer.Exit(1) from None
+    psnr = f", PSNR {result.psnr:.1f} dB" if result.psnr is not None else ""
+    console.print(f"marked {result.kind} {result.width}x{result.height}, {result.frames} frame(s){psnr} -> {out}")
+
+
+@watermark.command("detect")
+def detect(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    key_file: list[Path] = typer.Option([], help="Detect here with these key files instead of asking the service."),
+    seconds: float = typer.Option(60.0, help="Seconds of video to read at most."),
+) -> None:
+    """Which distribution a copy came from (through the service), or its payload under a key file."""
+    if key_file:
+        _detect_here(file, [_read_key(k) for k in key_file], seconds)
+        return
+    with progress() as bar:
+        reader = ProgressReader(file, bar, "uploading")
+        try:
+            found = _call("POST", "/detect", files={"file": (file.name, reader)}, params={"seconds": seconds})
+        finally:
+            reader.close()
+    mark = found["watermark"]
+    if not mark["found"]:
+        console.print(f"no mark found (sync {mark['sync']}, {mark['frames']} frame(s), {mark['keys_tried']} key(s) tried)")
+        raise typer.Exit(3)
+    dist = found["distribution"]
+    if dist is None:
+        console.print(f"payload {mark['payload']} read, but no distribution of the ledger carries it")
+        raise typer.Exit(3)
+    chain = found.get("on_chain")
+    console.print(f"[bold]distribution {dist['id']}[/bold] of work {dist['work_id']}")
+    console.print(f"  platform {dist['platform']['name']} ({dist['platform']['address']})"
+                  + (f", session {dist['session']}" if dist["session"] else "")
+                  + (f", tier {dist['tier']}" if dist["tier"] else ""))
+    console.print(f"  payload {mark['payload']}, confidence {mark['confidence']}, sync {mark['sync']}, {mark['frames']} frame(s)")
+    if chain is None:
+        console.print("  on chain: the chain did not answer; the record could not be checked")
+    elif chain["record_hash_matches"]:
+        console.print(f"  on chain: record {dist['record_hash']} anchored at {chain['anchored_at']} and matches")
+    else:
+        console.print(f"  on chain: [red]the record is {'not anchored' if not chain['anchored'] else 'different'}[/red]")
+
+
+def _detect_here(file: Path, keys: list[bytes], seconds: float) -> None:
+    from watermark.errors import WatermarkError
+    from watermark.files import detect_file
+
+    with _frames_bar() as bar:
+        task = bar.add_task("reading", total=None)
+        try:
+            found = detect_file(file, keys, max_seconds=seconds,
+                                progress=lambda done, total: bar.update(task, completed=done, total=total))
+        except WatermarkError as exc:
+            err.print(f"[red]reelledger:[/red] {exc}")
+            raise typer.Exit(1) from None
+    if found.payload is None:
+        console.print(f"no mark found (sync {found.sync:.1f}, {found.frames} frame(s))")
+        raise typer.Exit(3)
+    console.print(f"payload 0x{found.payload:012x} (key {found.key_index + 1} of {len(keys)}), "
+                  f"confidence {found.confidence:.3f}, sync {found.sync:.1f}, {found.frames} frame(s)")

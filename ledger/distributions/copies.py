@@ -1,0 +1,352 @@
+"""Creating a distribution and making its watermarked copy.
+
+A request stores the distribution (its payload drawn at random, unique in the ledger) and the
+uploaded master, and returns at once: marking a feature film takes minutes, so the copy is
+made on the ledger's media worker, which writes its progress as it goes. When the copy is
+finished, its SHA-256 goes into the canonical record and the record's hash into the outbox,
+in one transaction; the chain write then goes like any other. A stop in the middle loses
+nothing: at the next start every distribution still `embedding` is made again from its
+stored master (the copy is written under a temporary name and renamed when complete).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import or_, select
+
+from ledger.accounts import authorise_service
+from ledger.db import session
+from ledger.distributions import records
+from ledger.distributions.keys import key_id
+from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ledger.models import (
+    Account,
+    ChainOp,
+    DistributionRecord,
+    DistributionStatus,
+    Role,
+    Work,
+    utcnow,
+)
+from ledger.works import op_status, parse_work_id, work_id_of
+from watermark.errors import WatermarkError
+from watermark.files import embed_file, media_kind
+
+log = logging.getLogger("reelledger.distributions")
+
+PAYLOAD_BITS = 48
+COPY_SUFFIX = {"image": ".png", "video": ".mp4"}
+PROGRESS_EVERY = 1.0  # seconds between progress writes
+READ_ALL = {Role.auditor, Role.admin}
+
+
+class Interrupted(Exception):
+    """The ledger is stopping; the copy will be made again at the next start."""
+
+
+@dataclass(frozen=True)
+class DistributionView:
+    dist: DistributionRecord
+    work: Work
+    platform: Account
+    op: ChainOp | None
+
+    @property
+    def status(self) -> str:
+        if self.dist.status == DistributionStatus.anchoring and self.op is not None:
+            state = op_status(self.op)
+            return {"confirmed": "ready", "failed": "failed"}.get(state, "anchoring")
+        return self.dist.status.value
+
+    @property
+    def error(self) -> str | None:
+        if self.dist.error:
+            return self.dist.error
+        if self.op is not None and op_status(self.op) == "failed":
+            return f"the chain refused the anchor: {self.op.error_name or self.op.last_error}"
+        return None
+
+
+def storage_dir(ledger, dist_id: int) -> Path:
+    return ledger.settings.data_dir / "distributions" / str(dist_id)
+
+
+def source_path(ledger, dist: DistributionRecord) -> Path:
+    return storage_dir(ledger, dist.id) / "master"
+
+
+def copy_path(ledger, dist: DistributionRecord) -> Path | None:
+    return storage_dir(ledger, dist.id) / dist.copy_name if dist.copy_name else None
+
+
+def _platform(db, ident: str) -> Account:
+    ident = ident.strip()
+    account = db.exec(
+        select(Account).where(or_(Account.name == ident, Account.address == ident))
+    ).first()
+    if account is None and ident.lower().startswith("0x"):
+        account = db.exec(select(Account).where(Account.address.ilike(ident))).first()
+    if account is None or account.role != Role.platform:
+        raise InvalidInput("platform", f"no platform account {ident!r}")
+    return account
+
+
+def _optional_text(field: str, value: str | None, limit: int) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if len(value) > limit:
+        raise InvalidInput(field, f"{field} is at most {limit} characters")
+    return value
+
+
+def create_distribution(
+    ledger,
+    account: Account,
+    work_id: str,
+    *,
+    platform: str,
+    master: Path,
+    master_sha256: bytes,
+    master_name: str | None = None,
+    session_label: str | None = None,
+    tier: str | None = None,
+    idempotency_key: str | None = None,
+) -> DistributionView:
+    """Record a distribution of the work to `platform` and start marking its copy; the
+    uploaded `master` (which must be the registered file) is moved into the ledger's storage."""
+    if account.role != Role.rights_holder:
+        raise Forbidden("only a rights holder distributes works")
+    ident = work_id_of(parse_work_id(work_id))
+    session_label = _optional_text("session", session_label, 200)
+    tier = _optional_text("tier", tier, 80)
+    with session(ledger.engine) as db:
+        work = db.exec(select(Work).where(Work.work_id == ident)).first()
+        if work is None or work.owner_id != account.id:
+            raise NotFound("work", ident)
+        recipient = _platform(db, platform)
+        if idempotency_key:
+            again = db.exec(
+                select(DistributionRecord).where(
+                    DistributionRecord.owner_id == account.id, DistributionRecord.idempotency_key == idempotency_key
+                )
+            ).first()
+            if again is not None:
+                if (again.work_pk, again.platform_id, again.session, again.tier) != (
+                    work.id, recipient.id, session_label, tier
+                ):
+                    raise Conflict("idempotency_key_reused", "this Idempotency-Key was used for another distribution")
+                master.unlink(missing_ok=True)
+                return _view(db, again)
+        if op_status(db.get(ChainOp, work.op_id)) != "confirmed":
+            raise Conflict("work_not_confirmed", f"work {ident} is not confirmed on chain yet; try again shortly")
+    if "0x" + master_sha256.hex() != ident:
+        raise InvalidInput(
+            "file", f"this file is not the work's master: its SHA-256 is 0x{master_sha256.hex()}, the work is {ident}"
+        )
+    try:
+        kind = media_kind(master)
+    except WatermarkError as exc:
+        raise InvalidInput("file", str(exc)) from None
+    authorise_service(ledger, account)
+    key = ledger.watermark_keys.key_for(account.address)
+    with session(ledger.engine) as db:
+        for _ in range(8):  # a collision among 2**48 payloads is rare; draw again
+            dist = DistributionRecord(
+                work_pk=work.id,
+                owner_id=account.id,
+                platform_id=recipient.id,
+                session=session_label,
+                tier=tier,
+                payload=secrets.randbelow(2**PAYLOAD_BITS - 1) + 1,
+                key_id=key_id(key),
+                source_name=(master_name or "")[:255] or None,
+                media_kind=kind,
+                idempotency_key=idempotency_key,
+            )
+            db.add(dist)
+            try:
+                db.commit()
+                break
+            except IntegrityError:
+                db.rollback()
+                if idempotency_key and db.exec(
+                    select(DistributionRecord).where(
+                        DistributionRecord.owner_id == account.id,
+                        DistributionRecord.idempotency_key == idempotency_key,
+                    )
+                ).first():
+                    raise Conflict("idempotency_key_reused", "a request with this Idempotency-Key is in progress") from None
+        else:  # pragma: no cover - 8 collisions in 2**48
+            raise Conflict("payload_exhausted", "could not draw a free payload")
+    target = source_path(ledger, dist)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(master, target)
+    ledger.submit_media(make_copy, ledger, dist.id)
+    with session(ledger.engine) as db:
+        return _view(db, db.get(DistributionRecord, dist.id))
+
+
+def make_copy(ledger, dist_id: int) -> None:
+    """Mark the copy of one distribution and send its record to the chain (the media job)."""
+    with session(ledger.engine) as db:
+        dist = db.get(DistributionRecord, dist_id)
+        if dist is None or dist.status != DistributionStatus.embedding:
+            return
+        owner = db.get(Account, dist.owner_id)
+    source = source_path(ledger, dist)
+    if not source.exists():
+        _fail(ledger, dist_id, "the uploaded master was lost before its copy was made; create the distribution again")
+        return
+    name = "copy" + COPY_SUFFIX.get(dist.media_kind, ".bin")
+    partial = source.parent / ("partial-" + name)
+    last = [0.0]
+
+    def progress(done: int, total: int | None) -> None:
+        if ledger.stopping:
+            raise Interrupted()
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_EVERY:
+            last[0] = now
+            _progress(ledger, dist_id, done, total)
+
+    key = ledger.watermark_keys.key_for(owner.address)
+    try:
+        result = embed_file(source, partial, dist.payload, key, progress=progress)
+    except Interrupted:
+        partial.unlink(missing_ok=True)
+        return
+    except WatermarkError as exc:
+        partial.unlink(missing_ok=True)
+        _fail(ledger, dist_id, f"the master could not be marked: {exc}")
+        return
+    except Exception as exc:  # a media library failing on odd input must not stay "embedding" forever
+        log.exception("marking the copy of distribution %s failed", dist_id)
+        partial.unlink(missing_ok=True)
+        _fail(ledger, dist_id, f"the master could not be marked ({type(exc).__name__})")
+        return
+    os.replace(partial, source.parent / name)
+    digest, size = _sha256(source.parent / name)
+    chain = ledger.chain
+    with session(ledger.engine) as db:
+        dist = db.get(DistributionRecord, dist_id)
+        work, platform = db.get(Work, dist.work_pk), db.get(Account, dist.platform_id)
+        dist.copy_name, dist.copy_sha256, dist.copy_size = name, "0x" + digest.hex(), size
+        dist.frames_done = dist.frames_total = result.frames
+        record = records.record_of(dist, work, owner, platform)
+        anchored = records.record_hash(record)
+        call = chain.call("DistributionRegistry", "anchor", [bytes.fromhex(work.work_id[2:]), dist.payload, anchored])
+        op = chain.outbox.record(db, f"anchor-distribution:{dist.id}:{anchored.hex()[:16]}", chain.signer, call)
+        dist.record, dist.record_hash, dist.op_id = record, "0x" + anchored.hex(), op.id
+        dist.status, dist.updated_at = DistributionStatus.anchoring, utcnow()
+        db.add(dist)
+        db.commit()
+        op_id = op.id
+    source.unlink(missing_ok=True)  # the master is the owner's; only the marked copy stays
+    try:
+        chain.outbox.send(op_id)
+    except Exception as exc:  # the reconciler sends it when the node is back
+        log.warning("anchoring distribution %s waits for the chain: %s", dist_id, exc)
+
+
+def _sha256(path: Path) -> tuple[bytes, int]:
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.digest(), size
+
+
+def _progress(ledger, dist_id: int, done: int, total: int | None) -> None:
+    with session(ledger.engine) as db:
+        dist = db.get(DistributionRecord, dist_id)
+        dist.frames_done, dist.frames_total, dist.updated_at = done, total, utcnow()
+        db.add(dist)
+        db.commit()
+
+
+def _fail(ledger, dist_id: int, reason: str) -> None:
+    with session(ledger.engine) as db:
+        dist = db.get(DistributionRecord, dist_id)
+        dist.status, dist.error, dist.updated_at = DistributionStatus.failed, reason, utcnow()
+        db.add(dist)
+        db.commit()
+    source = source_path(ledger, dist)
+    source.unlink(missing_ok=True)
+
+
+def resume(ledger) -> int:
+    """Queue every copy a previous run left unfinished; returns how many."""
+    with session(ledger.engine) as db:
+        ids = db.exec(select(DistributionRecord.id).where(DistributionRecord.status == DistributionStatus.embedding)).all()
+    for dist_id in ids:
+        ledger.submit_media(make_copy, ledger, dist_id)
+    return len(ids)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _view(db, dist: DistributionRecord) -> DistributionView:
+    op = db.get(ChainOp, dist.op_id) if dist.op_id else None
+    return DistributionView(dist, db.get(Work, dist.work_pk), db.get(Account, dist.platform_id), op)
+
+
+def visible_to(account: Account, dist: DistributionRecord) -> bool:
+    return account.role in READ_ALL or account.id in (dist.owner_id, dist.platform_id)
+
+
+def get_distribution(ledger, account: Account, dist_id: int) -> DistributionView:
+    """A distribution its owner, its platform or an auditor may see; to others it does not exist."""
+    with session(ledger.engine) as db:
+        dist = db.get(DistributionRecord, dist_id)
+        if dist is None or not visible_to(account, dist):
+            raise NotFound("distribution", dist_id)
+        return _view(db, dist)
+
+
+def list_distributions(
+    ledger, account: Account, *, work_id: str | None = None, offset: int = 0, limit: int = 50
+) -> tuple[list[DistributionView], int]:
+    from sqlalchemy import func
+
+    with session(ledger.engine) as db:
+        query = select(DistributionRecord)
+        if account.role not in READ_ALL:
+            query = query.where(
+                or_(DistributionRecord.owner_id == account.id, DistributionRecord.platform_id == account.id)
+            )
+        if work_id:
+            work = db.exec(select(Work).where(Work.work_id == work_id_of(parse_work_id(work_id)))).first()
+            query = query.where(DistributionRecord.work_pk == (work.id if work else -1))
+        total = db.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = db.exec(query.order_by(DistributionRecord.id).offset(offset).limit(limit)).all()
+        return [_view(db, d) for d in rows], total
+
+
+def copy_file(ledger, account: Account, dist_id: int) -> tuple[Path, DistributionView]:
+    """The marked copy, for its owner and the platform it was made for."""
+    view = get_distribution(ledger, account, dist_id)
+    if account.id not in (view.dist.owner_id, view.dist.platform_id):
+        raise Forbidden("only the rights holder and the receiving platform download the copy")
+    path = copy_path(ledger, view.dist)
+    if path is None or not path.exists():
+        raise Conflict("copy_not_ready", f"the copy of distribution {dist_id} is not ready ({view.status})")
+    return path, view
+
+
+def anchored_hash(ledger, work_id: str, payload: int) -> tuple[bytes, int]:
+    """What the chain holds for (work, payload): the record hash (zero if none) and when."""
+    contract = ledger.chain.contract("DistributionRegistry")
+    record_hash, anchored_at, _ = contract.functions.anchorOf(bytes.fromhex(work_id[2:]), payload).call()
+    return bytes(record_hash), int(anchored_at)

@@ -1,0 +1,195 @@
+"""Watermarked distributions over HTTP: a rights holder distributes a registered work to a
+platform, the copy carries its own payload, the record is anchored on chain, and a copy found
+later is traced back to the distribution (by its owner or a crawler, never by another tenant).
+
+Media: scikit-image's bundled photographs (skimage.data), scaled to 1080p, encoded as PNG and
+JPEG here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from ledger.distributions.records import document
+from ledger.models import Role
+from watermark import attacks
+from watermark.testimages import full_hd
+
+
+def png(image: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image)
+    assert ok
+    return buf.tobytes()
+
+
+def decode(raw: bytes) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_UNCHANGED)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if image.ndim == 3 else image
+
+
+MASTER = png(full_hd(data.astronaut()))  # a 1080p frame: the size the mark is robust at
+
+
+def register(client, raw: bytes, title: str) -> str:
+    r = client.post("/works", files={"file": ("master.png", raw, "image/png")},
+                    data={"metadata": json.dumps({"title": title, "kind": "film"})})
+    assert r.status_code == 201, r.text
+    return r.json()["work_id"]
+
+
+def distribute(client, work_id: str, raw: bytes, platform: str, **extra):
+    fields = {"platform": platform, **extra.pop("fields", {})}
+    return client.post(f"/works/{work_id}/distributions", files={"file": ("master.png", raw, "image/png")},
+                       data={"distribution": json.dumps(fields)}, **extra)
+
+
+def wait_ready(client, dist_id: int, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        d = client.get(f"/distributions/{dist_id}").json()
+        if d["status"] in ("ready", "failed"):
+            return d
+        assert time.monotonic() < deadline, f"distribution stuck in {d['status']}"
+        time.sleep(0.2)
+
+
+def detect(client, raw: bytes, name: str = "found.png"):
+    return client.post("/detect", files={"file": (name, raw, "application/octet-stream")})
+
+
+@pytest.fixture(scope="module")
+def parties(service):
+    """A studio with one registered photograph, a platform, a crawler and another studio."""
+    _, studio_address, studio = service.new_account(Role.rights_holder)
+    _, _, platform = service.new_account(Role.platform)
+    platform_name = platform.get("/accounts/me").json()["name"]
+    _, _, crawler = service.new_account(Role.crawler)
+    _, _, other = service.new_account(Role.rights_holder)
+    work_id = register(studio, MASTER, "Astronaut")
+    return dict(studio=studio, studio_address=studio_address, platform=platform, platform_name=platform_name,
+                crawler=crawler, other=other, work_id=work_id)
+
+
+@pytest.fixture(scope="module")
+def ready(service, parties):
+    """One finished distribution of the photograph to the platform, session s-1."""
+    r = distribute(parties["studio"], parties["work_id"], MASTER, parties["platform_name"],
+                   fields={"session": "s-1", "tier": "vip"})
+    assert r.status_code == 202, r.text
+    created = r.json()
+    assert created["status"] in ("embedding", "anchoring", "ready")
+    assert created["platform"]["name"] == parties["platform_name"]
+    d = wait_ready(parties["studio"], created["id"])
+    assert d["status"] == "ready", d
+    copy = parties["studio"].get(d["copy"]["url"])
+    assert copy.status_code == 200
+    return d, copy.content
+
+
+def test_the_copy_is_marked_anchored_and_its_record_checks_against_the_chain(service, parties, ready):
+    d, copy = ready
+    assert hashlib.sha256(copy).hexdigest() == d["copy"]["sha256"][2:] and len(copy) == d["copy"]["size"]
+    assert copy != MASTER
+    marked, original = decode(copy), decode(MASTER)
+    assert marked.shape == original.shape
+    assert cv2.PSNR(marked, original) >= 40
+    record = parties["studio"].get(f"/distributions/{d['id']}/record")
+    assert "0x" + hashlib.sha256(record.content).hexdigest() == d["record_hash"]
+    body = json.loads(record.content)
+    assert body["payload"] == d["payload"] and body["copy_sha256"] == d["copy"]["sha256"]
+    assert body["platform"]["name"] == parties["platform_name"] and body["session"] == "s-1"
+    assert record.content == document(body)  # canonical: re-encoding gives the same bytes
+    anchored, at, by = service.ledger.chain.contract("DistributionRegistry").functions.anchorOf(
+        bytes.fromhex(d["work_id"][2:]), int(d["payload"], 16)).call()
+    assert "0x" + anchored.hex() == d["record_hash"] and at > 0
+    assert d["chain"]["status"] == "confirmed" and d["chain"]["tx_hash"]
+
+
+def test_the_platform_sees_and_downloads_its_copy_and_nobody_else_does(parties, ready):
+    d, copy = ready
+    assert parties["platform"].get(f"/distributions/{d['id']}/copy").content == copy
+    assert [x["id"] for x in parties["platform"].get("/distributions").json()["items"]] == [d["id"]]
+    assert parties["other"].get(f"/distributions/{d['id']}").status_code == 404
+    assert parties["other"].get(f"/distributions/{d['id']}/copy").status_code == 404
+    assert parties["other"].get("/distributions").json()["total"] == 0
+    assert parties["crawler"].get(f"/distributions/{d['id']}").status_code == 404
+
+
+@pytest.mark.parametrize("attack", ["jpeg50", "crop10", "rotate2"])
+def test_a_leaked_copy_is_traced_to_its_distribution_by_owner_and_crawler(parties, ready, attack):
+    d, copy = ready
+    leaked = attacks.ATTACKS[attack](decode(copy))
+    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(leaked, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    for who in ("studio", "crawler"):
+        r = detect(parties[who], jpeg.tobytes(), "leak.jpg")
+        assert r.status_code == 200, r.text
+        found = r.json()
+        assert found["watermark"]["found"] and found["watermark"]["payload"] == d["payload"]
+        assert found["distribution"]["id"] == d["id"]
+        assert found["distribution"]["platform"]["name"] == parties["platform_name"]
+        assert found["distribution"]["session"] == "s-1"
+        assert found["on_chain"] == {"anchored": True, "record_hash_matches": True,
+                                     "anchored_at": found["on_chain"]["anchored_at"]}
+
+
+def test_another_tenant_cannot_trace_and_unmarked_content_has_no_mark(parties, ready):
+    _, copy = ready
+    other = detect(parties["other"], copy).json()  # tries only the other studio's key
+    assert other["watermark"]["found"] is False and other["distribution"] is None
+    assert other["watermark"]["keys_tried"] == 1
+    clean = detect(parties["crawler"], MASTER).json()
+    assert clean["watermark"]["found"] is False and clean["distribution"] is None
+    assert detect(parties["platform"], copy).status_code == 403
+
+
+def test_distributing_needs_the_registered_master_a_platform_and_ownership(service, parties):
+    studio, work_id = parties["studio"], parties["work_id"]
+    wrong = distribute(studio, work_id, png(data.coffee()), parties["platform_name"])
+    assert wrong.status_code == 422 and "not the work's master" in wrong.json()["error"]["message"]
+    nobody = distribute(studio, work_id, MASTER, "no-such-platform")
+    assert nobody.status_code == 422 and nobody.json()["error"]["details"]["field"] == "platform"
+    crawler_name = parties["crawler"].get("/accounts/me").json()["name"]
+    assert distribute(studio, work_id, MASTER, crawler_name).status_code == 422  # not a platform
+    assert distribute(parties["other"], work_id, MASTER, parties["platform_name"]).status_code == 404
+    assert distribute(parties["platform"], work_id, MASTER, parties["platform_name"]).status_code == 403
+    no_fields = studio.post(f"/works/{work_id}/distributions", files={"file": ("m.png", MASTER, "image/png")})
+    assert no_fields.status_code == 422
+    bad_json = studio.post(f"/works/{work_id}/distributions", files={"file": ("m.png", MASTER, "image/png")},
+                           data={"distribution": "{not json"})
+    assert bad_json.status_code == 422
+    assert studio.get("/distributions", params={"work_id": work_id}).json()["total"] <= 1  # only `ready`, if run
+
+
+def test_a_work_that_is_not_media_is_refused_with_a_reason(parties):
+    studio = parties["studio"]
+    text = b"a screenplay, not a picture\n" * 100
+    r = studio.post("/works", json={"title": "Screenplay", "kind": "film", "sha256": hashlib.sha256(text).hexdigest()})
+    assert r.status_code == 201, r.text
+    refused = distribute(studio, r.json()["work_id"], text, parties["platform_name"])
+    assert refused.status_code == 422 and "not an image or a video" in refused.json()["error"]["message"]
+    junk = detect(parties["crawler"], text, "junk.bin")
+    assert junk.status_code == 422 and junk.json()["error"]["details"]["field"] == "file"
+
+
+def test_retrying_with_the_same_idempotency_key_makes_one_distribution(parties):
+    studio = parties["studio"]
+    raw = png(data.chelsea())
+    work_id = register(studio, raw, "Chelsea")
+    headers = {"Idempotency-Key": "deliver-chelsea-1"}
+    first = distribute(studio, work_id, raw, parties["platform_name"], headers=headers)
+    again = distribute(studio, work_id, raw, parties["platform_name"], headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"] and first.json()["payload"] == again.json()["payload"]
+    clash = distribute(studio, work_id, raw, parties["platform_name"], headers=headers, fields={"session": "x"})
+    assert clash.status_code == 409
+    assert studio.get("/distributions", params={"work_id": work_id}).json()["total"] == 1
+    second = distribute(studio, work_id, raw, parties["platform_name"])  # no key: a new distribution
+    assert second.json()["payload"] != first.json()["payload"]
+    for dist_id in (first.json()["id"], second.json()["id"]):
+        assert wait_ready(studio, dist_id)["status"] == "ready"
