@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import io
+
+import av
 import cv2
 import numpy as np
 
@@ -22,6 +25,34 @@ def jpeg(image: np.ndarray, quality: int = 50) -> np.ndarray:
     assert ok
     out = cv2.imdecode(buf, cv2.IMREAD_COLOR if colour else cv2.IMREAD_GRAYSCALE)
     return cv2.cvtColor(out, cv2.COLOR_BGR2RGB) if colour else out
+
+
+def h264(image: np.ndarray, *, crf: int | None = None, bitrate: int | None = None, frames: int = 24) -> np.ndarray:
+    """The image held for `frames` frames (one second at 24 fps) of H.264 (libx264,
+    veryfast, 4:2:0) at constant quality `crf` or an average `bitrate` (bits per second),
+    and the last frame decoded: a still as it comes out of a re-encoded video."""
+    colour = image.ndim == 3
+    rgb = image if colour else np.repeat(image[..., None], 3, axis=2)
+    h, w = rgb.shape[:2]
+    rgb = np.ascontiguousarray(rgb[: h - h % 2, : w - w % 2])
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = rgb.shape[1], rgb.shape[0], "yuv420p"
+        if bitrate:
+            stream.bit_rate = bitrate
+        stream.options = {"preset": "veryfast", **({"crf": str(crf)} if crf is not None else {})}
+        picture = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        for index in range(frames):
+            picture.pts = index
+            out.mux(stream.encode(picture))
+        out.mux(stream.encode(None))
+    buffer.seek(0)
+    with av.open(buffer) as container:
+        for frame in container.decode(video=0):
+            last = frame
+    decoded = last.to_ndarray(format="rgb24")
+    return decoded if colour else decoded[..., 0]
 
 
 def rescale(image: np.ndarray, factor: float) -> np.ndarray:
@@ -91,6 +122,8 @@ def screen_recording(image: np.ndarray, seed: int = 0) -> np.ndarray:
 
 ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "jpeg50": lambda im: jpeg(im, 50),
+    "crf30": lambda im: h264(im, crf=30),
+    "500k": lambda im: h264(im, bitrate=500_000),
     "scale50": lambda im: rescale(im, 0.5),
     "crop10": lambda im: crop(im, 0.10),
     "crop25": lambda im: crop(im, 0.25),

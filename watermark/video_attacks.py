@@ -90,6 +90,8 @@ _360p = scale_to(360)
 VIDEO_ATTACKS: dict[str, VideoAttack] = {
     "crf30": VideoAttack(crf=30),
     "500k": VideoAttack(crf=None, bitrate=500_000),
+    "jpeg50": VideoAttack(lambda im, i: attacks.jpeg(im, 50)),
+    "scale50": VideoAttack(lambda im, i: attacks.rescale(im, 0.5)),
     "360p": VideoAttack(_360p),
     "crop10": VideoAttack(_crop10),
     "crop25": VideoAttack(lambda im, i: attacks.crop(im, 0.25)),
