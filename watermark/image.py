@@ -159,11 +159,13 @@ def pattern(h: int, w: int, payload: int, key: bytes, cell: int) -> np.ndarray:
     return plane
 
 
-def masking(y: np.ndarray) -> np.ndarray:
+def masking(y: np.ndarray, max_gain: float | None = None) -> np.ndarray:
     """Per-pixel weight of the mark, RMS 1: the local standard deviation of Y (7x7),
     floored so that flat areas still carry a little and capped so edges do not take all.
     Box filters in float32 and a median over every 4th pixel each way: a few ms a 1080p
-    frame, which is what lets video be marked faster than it plays."""
+    frame, which is what lets video be marked faster than it plays. `max_gain` bounds the
+    factor that scales the local deviation to RMS 1: a nearly flat picture (a fade, a dark
+    scene) then carries less than RMS 1 instead of a mark many times its own texture."""
     y = np.asarray(y)
     if y.dtype not in (np.uint8, np.float32):
         y = y.astype(np.float32)
@@ -173,19 +175,24 @@ def masking(y: np.ndarray) -> np.ndarray:
     std = cv2.sqrt(var)
     cap = 6.0 * max(float(np.median(std[::4, ::4])), 1.0)
     weight = np.clip(std, 1.0, cap, out=std)
-    return weight * np.float32(np.sqrt(weight.size) / (cv2.norm(weight) + 1e-12))
+    gain = np.sqrt(weight.size) / (cv2.norm(weight) + 1e-12)
+    if max_gain is not None:
+        gain = min(gain, max_gain)
+    return weight * np.float32(gain)
 
 
-def mark_delta(y: np.ndarray, plane: np.ndarray, strength: float) -> np.ndarray:
+def mark_delta(y: np.ndarray, plane: np.ndarray, strength: float, max_gain: float | None = None) -> np.ndarray:
     """The change to add to luminance `y` (H x W, uint8 or float32): the repeated tile
-    `plane` weighted by `masking(y)`, RMS `strength` grey levels (float32)."""
-    return cv2.multiply(masking(y), plane, scale=float(strength))
+    `plane` weighted by `masking(y, max_gain)`, RMS `strength` grey levels (float32)."""
+    return cv2.multiply(masking(y, max_gain), plane, scale=float(strength))
 
 
-def mark_luma(y: np.ndarray, plane: np.ndarray, strength: float = DEFAULT_STRENGTH) -> np.ndarray:
+def mark_luma(
+    y: np.ndarray, plane: np.ndarray, strength: float = DEFAULT_STRENGTH, max_gain: float | None = None
+) -> np.ndarray:
     """A uint8 luminance plane `y` with the mark added (rounded, clipped): a video frame's
     whole per-frame cost once `pattern` is known."""
-    return cv2.add(y, mark_delta(y, plane, strength), dtype=cv2.CV_8U)
+    return cv2.add(y, mark_delta(y, plane, strength, max_gain), dtype=cv2.CV_8U)
 
 
 def _check_cell(cell: int) -> int:

@@ -6,7 +6,10 @@ Embedding
     than a frame or two. The tile depends only on (frame size, payload, key), so it is laid
     out once per video (`image.pattern`); each frame costs the masking map and one
     multiply-add on its Y plane, which is marked directly (no RGB round trip; chroma is
-    left as decoded). Every frame carries the same mark in the same place. Cells are
+    left as decoded). The mark's RMS is VIDEO_STRENGTH grey levels on a frame with
+    texture and less on a nearly flat one (VIDEO_MAX_GAIN): a fade or a dark scene would
+    otherwise carry a mark several times its own texture, the one place grain shows.
+    Every frame carries the same mark in the same place. Cells are
     `video_cell(h, w)` = min(h, w) / CELL_DIVISOR pixels, rounded down (8 at 1080p, 5 at
     720p, 2 at 360p): about twice the image default, so that a copy scaled down to 360p
     still has cells of 2.5 px or more, which survive H.264 at CRF 30 or 500 kbit/s, while
@@ -67,6 +70,7 @@ from watermark.payload import check_payload
 
 CELL_DIVISOR = 135  # video cells are min(h, w) / CELL_DIVISOR pixels (at least image.MIN_CELL)
 VIDEO_STRENGTH = 2.4  # RMS of the mark in grey levels, per frame: PSNR ~40.5 dB (stills: 1.9, ~42.5 dB)
+VIDEO_MAX_GAIN = 0.25  # `image.masking`: nearly flat frames (fades, dark scenes) carry less than VIDEO_STRENGTH
 MIN_SIDE = 192  # pixels on the shorter side: a 128-pixel tile must fit 1.5 times to be found
 MAX_PIXELS = 50_000_000  # per frame
 ANALYSIS_SIDE = 540  # detection scales frames down by a whole factor, to about this shorter side
@@ -257,7 +261,7 @@ def _mark_frame(frame: av.VideoFrame, plane: np.ndarray, strength: float) -> tup
     planes = frame.to_ndarray()  # (h * 3/2, w): Y, then U and V
     h = plane.shape[0]
     y = planes[:h]
-    marked = image.mark_luma(y, plane, strength)
+    marked = image.mark_luma(y, plane, strength, VIDEO_MAX_GAIN)
     mse = cv2.norm(marked, y, cv2.NORM_L2SQR) / y.size
     planes[:h] = marked
     out = av.VideoFrame.from_ndarray(planes, format="yuv420p")
