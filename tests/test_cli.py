@@ -207,8 +207,6 @@ def test_walk_through_distribution_leak_and_trace(running, tmp_path):
 
 
 def test_standalone_keygen_embed_and_detect_need_no_service(tmp_path):
-    from watermark.testvideos import photo_footage
-
     def local(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
         env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("REELLEDGER_")}
         result = subprocess.run([str(REELLEDGER), *args], env=dict(env, COLUMNS="200"), capture_output=True,
@@ -222,12 +220,19 @@ def test_standalone_keygen_embed_and_detect_need_no_service(tmp_path):
     local("watermark", "keygen", str(other))
     assert oct(key.stat().st_mode & 0o777) == "0o600"
     assert local("watermark", "keygen", str(key), ok=False).returncode == 2  # never overwritten
-    video = photo_footage(tmp_path / "in.mp4", width=640, height=360, seconds=3)
+    video = tmp_path / "in.mp4"
+    assert "854x480" in local("watermark", "footage", str(video), "--seconds", "3", "--width", "854", "--height", "480").stdout
     marked = tmp_path / "out.mp4"
     embedded = local("watermark", "embed", str(video), str(marked), "--payload", "0xabcdef012345", "--key-file", str(key))
     assert "PSNR" in embedded.stdout and marked.exists()
     found = local("watermark", "detect", str(marked), "--key-file", str(other), "--key-file", str(key))
     assert "payload 0xabcdef012345 (key 2 of 2)" in found.stdout
+    leaked = tmp_path / "leak.mp4"
+    local("watermark", "attack", str(marked), str(leaked), "--attack", "crop10", "--start", "1", "--seconds", "2")
+    found = local("watermark", "detect", str(leaked), "--key-file", str(key))
+    assert "payload 0xabcdef012345" in found.stdout and "50 frame(s)" in found.stdout
+    unknown = local("watermark", "attack", str(marked), str(leaked), "--attack", "crop99", ok=False)
+    assert unknown.returncode == 2 and "crop10+crf30" in unknown.stderr
     assert local("watermark", "detect", str(video), "--key-file", str(key), ok=False).returncode == 3
     too_long = local("watermark", "embed", str(video), str(marked), "--payload", hex(2**48), "--key-file", str(key), ok=False)
     assert too_long.returncode == 1 and "48" in too_long.stderr

@@ -248,3 +248,77 @@ def _detect_here(file: Path, keys: list[bytes], seconds: float) -> None:
         raise typer.Exit(3)
     console.print(f"payload 0x{found.payload:012x} (key {found.key_index + 1} of {len(keys)}), "
                   f"confidence {found.confidence:.3f}, sync {found.sync:.1f}, {found.frames} frame(s)")
+
+
+@watermark.command("attack")
+def attack(
+    source: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    out: Path = typer.Argument(..., help="The attacked copy: .mp4 for video, an image suffix for images."),
+    name: str = typer.Option(..., "--attack", help="An attack by name; `--attack list` names them all."),
+    start: float = typer.Option(None, help="Video: cut from this second (default: the middle, for excerpts)."),
+    seconds: float = typer.Option(None, help="Video: keep at most this many seconds."),
+) -> None:
+    """Do to a copy what a pirate would (re-encode, crop, rescale, cut an excerpt ...), to see
+    for yourself what the mark survives. Video goes through H.264 (libx264) with PyAV."""
+    from watermark.attacks import ATTACKS
+    from watermark.errors import WatermarkError
+    from watermark.files import media_kind
+    from watermark.video_attacks import VIDEO_ATTACKS, transcode
+
+    try:
+        kind = media_kind(source)
+    except WatermarkError as exc:
+        err.print(f"[red]reelledger:[/red] {exc}")
+        raise typer.Exit(1) from None
+    known = VIDEO_ATTACKS if kind == "video" else ATTACKS
+    if name not in known:
+        listing = ", ".join(known)
+        if name == "list":
+            console.print(f"{kind} attacks: {listing}")
+            return
+        err.print(f"[red]reelledger:[/red] no {kind} attack {name!r}; known: {listing}")
+        raise typer.Exit(2)
+    if kind == "video":
+        if start is not None and start < 0 or seconds is not None and seconds <= 0:
+            err.print("[red]reelledger:[/red] --start must be 0 or more and --seconds more than 0")
+            raise typer.Exit(2)
+        import av
+
+        try:
+            transcode(source, out, VIDEO_ATTACKS[name], start=start, seconds=seconds)
+        except (ValueError, OSError, av.FFmpegError) as exc:
+            err.print(f"[red]reelledger:[/red] {source}: {exc}")
+            raise typer.Exit(1) from None
+    else:
+        import cv2
+
+        picture = cv2.imread(str(source), cv2.IMREAD_COLOR)
+        if picture is None:
+            err.print(f"[red]reelledger:[/red] {source} could not be decoded")
+            raise typer.Exit(1)
+        changed = ATTACKS[name](cv2.cvtColor(picture, cv2.COLOR_BGR2RGB))
+        if not cv2.imwrite(str(out), cv2.cvtColor(changed, cv2.COLOR_RGB2BGR)):
+            err.print(f"[red]reelledger:[/red] cannot write {out} (is its suffix an image format?)")
+            raise typer.Exit(1)
+    console.print(f"{name} -> {out}")
+
+
+@watermark.command("footage")
+def footage(
+    out: Path = typer.Argument(..., help="The .mp4 to write."),
+    seconds: float = typer.Option(20.0, min=1.0, max=3600.0),
+    width: int = typer.Option(1280, min=256, max=3840),
+    height: int = typer.Option(720, min=192, max=2160),
+) -> None:
+    """Sample footage to try things with: pans, zooms and cuts over scikit-image's bundled
+    photographs, with a sine-tone audio track (nothing is downloaded)."""
+    try:
+        from watermark.testvideos import photo_footage
+    except ImportError as exc:
+        err.print(f"[red]reelledger:[/red] sample footage needs scikit-image ({exc}); scripts/setup installs it")
+        raise typer.Exit(1) from None
+    if width % 2 or height % 2:
+        err.print("[red]reelledger:[/red] --width and --height must be even (4:2:0 H.264)")
+        raise typer.Exit(2)
+    photo_footage(out, width=width, height=height, seconds=seconds, audio=True)
+    console.print(f"{width}x{height}, {seconds:g} s -> {out}")
