@@ -44,10 +44,15 @@ False positives
     ~2.3e-8 for 100 keys), whatever the video's length. Copies under other keys are
     content without this key's mark: the same bound covers them.
 
-Limits (see benchmarks/watermark_video.py)
-    The weakest case is one long moving shot with a single intra frame, heavily
-    compressed: the predicted frames then carry little of the mark. Sources of 360 lines
-    or fewer get 2-pixel cells and survive fewer attacks, like small stills.
+Limits (measured by benchmarks/watermark_video.py; docs/watermark-video-benchmark.md)
+    Every attack of VIDEO_ATTACKS reads on 1080p footage. The simulated screen recording
+    does not read on sources of 720 lines or fewer: its 75 % rescale leaves cells of
+    3.75 px or less, which the warp's interpolation and CRF 28 smear below what the
+    lattice search finds. The weakest other case is one long moving shot with a single
+    intra frame, heavily compressed: the predicted frames then carry little of the mark.
+    Sources of 360 lines or fewer get 2-pixel cells and survive fewer attacks, like small
+    stills. Strength is a trade: at 2.4 the mark's SSIM falls to ~0.978 on low-texture
+    frames; 2.2 keeps SSIM above 0.98 there but loses 720p scaled to 360p at CRF 30.
 """
 
 from __future__ import annotations
