@@ -16,7 +16,16 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
 
 from ledger.chain.errors import ChainRevert, ChainUnavailable, IdempotencyConflict
-from ledger.errors import Conflict, Forbidden, InvalidInput, LedgerError, NotFound, Unauthenticated, Unavailable
+from ledger.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    LedgerError,
+    NotFound,
+    TooLarge,
+    Unauthenticated,
+    Unavailable,
+)
 
 log = logging.getLogger("reelledger.api")
 
@@ -26,6 +35,7 @@ STATUS = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    TooLarge: 413,
     Unavailable: 503,
 }
 

@@ -23,7 +23,7 @@ from fastapi import Request
 from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
 
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, LedgerError, TooLarge
 
 MAX_FIELD_BYTES = 64 * 1024
 SNIFF_BYTES = 64
@@ -142,13 +142,22 @@ class StreamedUpload:
             self.path.unlink(missing_ok=True)
 
 
+def _too_large(field: str, limit: int) -> TooLarge:
+    return TooLarge(field, f"the upload is larger than this service accepts ({limit} bytes)", limit)
+
+
 async def read_multipart(
-    request: Request, spool_dir: Path, file_field: str = "file", whole: bool = False
+    request: Request, spool_dir: Path, file_field: str = "file", whole: bool = False, max_bytes: int | None = None
 ) -> StreamedUpload:
+    """The form's fields and its one file part, read as it streams; a file over `max_bytes`
+    is refused (before reading, when Content-Length already says so) and nothing is kept."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
         raise InvalidInput("body", "expected multipart/form-data with a boundary")
+    declared = request.headers.get("content-length", "")
+    if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes + 2 * MAX_FIELD_BYTES:
+        raise _too_large(file_field, max_bytes)
     upload = StreamedUpload()
     spool_dir.mkdir(parents=True, exist_ok=True)
     state: dict = {"headers": {}, "name": None, "buffer": None, "sink": None, "done": False}
@@ -182,6 +191,8 @@ async def read_multipart(
 
     def on_part_data(data, start, end):
         if state["sink"] is not None:
+            if max_bytes is not None and state["sink"].size + (end - start) > max_bytes:
+                raise _too_large(file_field, max_bytes)
             state["sink"].put(bytes(data[start:end]))
         else:
             state["buffer"] += data[start:end]
@@ -217,7 +228,7 @@ async def read_multipart(
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
-    except InvalidInput:
+    except LedgerError:
         _abandon(upload, state)
         raise
     except Exception as exc:  # the parser's own complaint about a malformed body

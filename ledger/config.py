@@ -75,6 +75,10 @@ class Settings(BaseSettings):
         default=60, description="Seconds between a period's commitment and its finalisation (days in production)."
     )
     parse_workers: int = Field(default=2, ge=1, description="Processes that parse and hash NDJSON report rows.")
+    max_upload_bytes: int = Field(
+        default=256 * 2**30, ge=1, description="Largest file a work registration or a distribution may upload."
+    )
+    max_detect_bytes: int = Field(default=16 * 2**30, ge=1, description="Largest copy POST /detect accepts.")
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -40,5 +40,12 @@ class Conflict(LedgerError):
         self.code = code
 
 
+class TooLarge(LedgerError):
+    code = "too_large"
+
+    def __init__(self, field: str, message: str, limit: int) -> None:
+        super().__init__(message, field=field, limit=limit)
+
+
 class Unavailable(LedgerError):
     code = "unavailable"

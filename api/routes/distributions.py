@@ -60,7 +60,9 @@ async def create_distribution(
     SHA-256); a copy carrying this distribution's own payload is made and its record anchored."""
     if account.role != Role.rights_holder:  # before receiving a whole master
         raise Forbidden("only a rights holder distributes works")
-    upload = await read_multipart(request, ledger.settings.data_dir / "uploads", whole=True)
+    upload = await read_multipart(
+        request, ledger.settings.data_dir / "uploads", whole=True, max_bytes=ledger.settings.max_upload_bytes
+    )
     try:
         if not upload.has_file or upload.path is None:
             raise InvalidInput("file", "the form has no file part")
@@ -121,7 +123,9 @@ async def detect(
     use, the distribution it names, and whether that record is anchored on chain."""
     if account.role not in trace.TRACE_ROLES:
         raise Forbidden("tracing copies needs the role rights_holder, crawler, auditor or admin")
-    upload = await read_multipart(request, ledger.settings.data_dir / "uploads", whole=True)
+    upload = await read_multipart(
+        request, ledger.settings.data_dir / "uploads", whole=True, max_bytes=ledger.settings.max_detect_bytes
+    )
     try:
         if not upload.has_file or upload.path is None:
             raise InvalidInput("file", "the form has no file part")

@@ -48,7 +48,9 @@ async def register_work(
     """Register a work from an uploaded master file (hashed as it streams) or from its SHA-256."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        upload = await read_multipart(request, ledger.settings.data_dir / "uploads")
+        upload = await read_multipart(
+            request, ledger.settings.data_dir / "uploads", max_bytes=ledger.settings.max_upload_bytes
+        )
         try:
             if not upload.has_file:
                 raise InvalidInput("file", "the form has no file part")
