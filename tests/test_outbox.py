@@ -245,3 +245,25 @@ def test_nonce_taken_outside_the_outbox_is_signed_again_and_sent_once(ledger):
     assert op.status == OpStatus.confirmed
     assert op.tx_hash != "0x" + bytes(stray.hash).hex()
     assert registered_events(ledger, [work_id("stray")]) == 1
+
+
+def test_a_resend_that_finds_its_own_transaction_mined_signs_nothing_again(ledger):
+    """The reconciler may look for a receipt just before the transaction is mined and then
+    broadcast it again: the node answers "nonce too low", which must not be read as the nonce
+    being taken by someone else (that would sign and send the call a second time)."""
+    owner = make_owner(ledger)
+    outbox, signer = ledger.chain.outbox, ledger.chain.signer
+    op = outbox.wait(outbox.submit("mined-before-resend", signer, register_call(ledger, owner, "race")).id)
+    assert op.status == OpStatus.confirmed
+    with session(ledger.engine) as db:  # as the reconciler saw it a moment before it was mined
+        row = db.get(ChainOp, op.id)
+        row.status = OpStatus.pending
+        db.add(row)
+        db.commit()
+        outbox._broadcast(db, row)
+        db.refresh(row)
+        assert (row.status, row.nonce, row.tx_hash) == (OpStatus.pending, op.nonce, op.tx_hash)
+    outbox.reconcile([op.id])
+    assert outbox.get(op.id).status == OpStatus.confirmed
+    assert registered_events(ledger, [work_id("race")]) == 1
+    assert chain_nonce(ledger, signer) == op.nonce + 1

@@ -218,8 +218,10 @@ class Outbox:
         if "already known" in message or "already imported" in message:
             return
         if "nonce too low" in message or "nonce is too low" in message:
-            # Another transaction took this nonce, and ours was not mined (the caller looked for
-            # its receipt first): these bytes can never be mined, so sign the op again afresh.
+            if self._mined_or_unknown(op.tx_hash):
+                return  # ours took the nonce after the caller looked for its receipt: settled next pass
+            # Another transaction took this nonce, and ours was not mined: these bytes can
+            # never be mined, so sign the op again afresh.
             op.status, op.nonce, op.raw_tx, op.tx_hash, op.gas = OpStatus.queued, None, None, None, None
             op.last_error, op.updated_at = None, utcnow()
             db.add(op)
@@ -227,6 +229,18 @@ class Outbox:
             self._next_nonce.pop(op.sender, None)
             return
         self._note_error(db, op, exc)
+
+    def _mined_or_unknown(self, tx_hash: str | None) -> bool:
+        """Whether `tx_hash` has a receipt, asked at the moment the node says its nonce is
+        used; a node that cannot answer counts as "maybe", so nothing is signed twice."""
+        if not tx_hash:
+            return False
+        try:
+            return self.w3.eth.get_transaction_receipt(HexBytes(tx_hash)) is not None
+        except TransactionNotFound:
+            return False
+        except (*NODE_DOWN, Web3RPCError):
+            return True
 
     def _note_error(self, db, op: ChainOp, exc: BaseException) -> ChainOp:
         op.last_error = f"{type(exc).__name__}: {exc}"[:500]
