@@ -287,8 +287,10 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
-def code_version() -> str:
-    """The commit measured, and whether the watermark or benchmark code had changes on top."""
+def code_version(
+    paths: tuple[str, ...] = ("watermark", "benchmarks/watermark_image.py", "benchmarks/watermark_baselines.py"),
+) -> str:
+    """The commit measured, and whether the watermark or benchmark code (`paths`) had changes on top."""
     root = Path(__file__).resolve().parent.parent
 
     def git(*cmd: str) -> str:
@@ -300,9 +302,7 @@ def code_version() -> str:
     head = git("rev-parse", "--short", "HEAD")
     if not head:
         return "unknown (not a git checkout)"
-    dirty = git(
-        "status", "--porcelain", "--", "watermark", "benchmarks/watermark_image.py", "benchmarks/watermark_baselines.py"
-    )
+    dirty = git("status", "--porcelain", "--", *paths)
     if not dirty:
         return f"commit {head}"
     return (

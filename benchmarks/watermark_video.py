@@ -27,7 +27,6 @@ import argparse
 import contextlib
 import datetime as dt
 import io
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +36,7 @@ import av
 import numpy as np
 from skimage.metrics import structural_similarity
 
-from benchmarks.watermark_image import machine
+from benchmarks.watermark_image import code_version, machine
 from watermark import image
 from watermark.testvideos import bundled_clip, photo_footage
 from watermark.video import VIDEO_MAX_GAIN, VIDEO_STRENGTH, _mark_frame, detect_video, embed_video, video_cell
@@ -151,13 +150,7 @@ class _Tee(io.TextIOBase):
 
 
 def report(printed: str, arguments: str, elapsed: float) -> str:
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "watermark", "benchmarks/watermark_video.py"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        head, dirty = "", ""
-    code = f"commit {head}" + (" with uncommitted changes to the watermark or benchmark code" if dirty else "") if head else "unknown"
+    code = code_version(("watermark", "benchmarks/watermark_video.py"))
     return "\n".join([
         "# Video watermark benchmark",
         "",

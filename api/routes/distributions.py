@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, RowId
-from api.upload import read_multipart
+from api.upload import StreamedUpload, read_multipart
 from ledger.distributions import copies, records, trace
 from ledger.errors import Forbidden, InvalidInput
 from ledger.models import Role
@@ -34,6 +34,16 @@ UPLOAD_BODY = {
         "required": True,
     }
 }
+
+
+async def _whole_file(request: Request, ledger, max_bytes: int) -> StreamedUpload:
+    """The form with its file part kept whole on disk (marking and detection read every
+    frame); a form without one is refused."""
+    upload = await read_multipart(request, ledger.settings.data_dir / "uploads", whole=True, max_bytes=max_bytes)
+    if not upload.has_file or upload.path is None:
+        upload.discard()
+        raise InvalidInput("file", "the form has no file part")
+    return upload
 
 
 def _distribution_fields(text: str | None) -> schemas.DistributionIn:
@@ -60,12 +70,8 @@ async def create_distribution(
     SHA-256); a copy carrying this distribution's own payload is made and its record anchored."""
     if account.role != Role.rights_holder:  # before receiving a whole master
         raise Forbidden("only a rights holder distributes works")
-    upload = await read_multipart(
-        request, ledger.settings.data_dir / "uploads", whole=True, max_bytes=ledger.settings.max_upload_bytes
-    )
+    upload = await _whole_file(request, ledger, ledger.settings.max_upload_bytes)
     try:
-        if not upload.has_file or upload.path is None:
-            raise InvalidInput("file", "the form has no file part")
         fields = _distribution_fields(upload.fields.get("distribution"))
         view = await run_in_threadpool(
             copies.create_distribution, ledger, account, work_id, platform=fields.platform, master=upload.path,
@@ -123,12 +129,8 @@ async def detect(
     use, the distribution it names, and whether that record is anchored on chain."""
     if account.role not in trace.TRACE_ROLES:
         raise Forbidden("tracing copies needs the role rights_holder, crawler, auditor or admin")
-    upload = await read_multipart(
-        request, ledger.settings.data_dir / "uploads", whole=True, max_bytes=ledger.settings.max_detect_bytes
-    )
+    upload = await _whole_file(request, ledger, ledger.settings.max_detect_bytes)
     try:
-        if not upload.has_file or upload.path is None:
-            raise InvalidInput("file", "the form has no file part")
         found = await run_in_threadpool(trace.trace_file, ledger, account, upload.path, max_seconds=seconds)
     finally:
         upload.discard()

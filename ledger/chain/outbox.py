@@ -236,9 +236,7 @@ class Outbox:
         if not tx_hash:
             return False
         try:
-            return self.w3.eth.get_transaction_receipt(HexBytes(tx_hash)) is not None
-        except TransactionNotFound:
-            return False
+            return bool(self._receipts([tx_hash]))
         except (*NODE_DOWN, Web3RPCError):
             return True
 
