@@ -136,3 +136,27 @@ def trace(found) -> schemas.TraceOut:
     return schemas.TraceOut(
         watermark=reading, distribution=distribution(found.distribution) if found.distribution else None, on_chain=check
     )
+
+
+def match(outcome, registry: str | None) -> schemas.MatchOut:
+    q = outcome.query
+    query = schemas.QuerySummary(
+        kind=q.kind, frames_sampled=q.sampled, frames_usable=len(q), duration_seconds=round(q.duration, 3)
+    )
+    found, w = outcome.match, outcome.work
+    if found is None:
+        return schemas.MatchOut(matched=False, query=query)
+    return schemas.MatchOut(
+        matched=True,
+        work=schemas.MatchedWork(
+            work_id=w.work_id, title=w.title, kind=w.kind, owner_account_id=w.owner_id, registry=registry,
+            chain=chain_status(outcome.op),
+        ),
+        offset_seconds=found.offset,
+        duration_seconds=found.duration,
+        speed=found.speed,
+        confidence=found.confidence,
+        frames_agreeing=found.votes,
+        mean_bits_apart=found.distance,
+        query=query,
+    )

@@ -58,9 +58,21 @@ class WorkMetadataIn(Strict):
     parties: list[Party] = Field(default_factory=list, max_length=100)
 
 
+class FramesIn(Strict):
+    """A hash sequence as `watermark.hash_sequence.HashSequence.to_json` writes it."""
+
+    kind: str = Field(pattern="^(image|video)$")
+    variants: list[str] = Field(min_length=1, max_length=8)
+    times_ms: str = Field(max_length=2_000_000, description="Base64 of little-endian int64 milliseconds.")
+    hashes: str = Field(max_length=8_000_000, description="Base64 of 8 bytes per variant per frame.")
+    duration: float = Field(ge=0, le=7 * 24 * 3600, description="Seconds of video looked at.")
+    sampled: int = Field(ge=0, le=10_000_000)
+
+
 class WorkRegisterByHash(WorkMetadataIn):
     sha256: str = Field(description="SHA-256 of the master file, 64 hex characters.")
     fingerprint: FingerprintIn | None = None
+    frames: FramesIn | None = Field(default=None, description="Frame hashes for matching copies (reelledger works register --hash-only sends them).")
 
 
 class ChainStatus(BaseModel):
@@ -237,3 +249,35 @@ class TraceOut(BaseModel):
     watermark: WatermarkReading
     distribution: DistributionPublic | None
     on_chain: AnchorCheck | None = Field(description="The record's hash against the chain; null if it does not answer.")
+
+
+class MatchQuery(Strict):
+    frames: FramesIn
+
+
+class QuerySummary(BaseModel):
+    kind: str = Field(description="image or video")
+    frames_sampled: int
+    frames_usable: int = Field(description="Frames with enough structure to match on.")
+    duration_seconds: float
+
+
+class MatchedWork(BaseModel):
+    work_id: str
+    title: str
+    kind: WorkKind
+    owner_account_id: int
+    registry: str | None = Field(description="The WorkRegistry contract that holds its registration.")
+    chain: ChainStatus
+
+
+class MatchOut(BaseModel):
+    matched: bool
+    work: MatchedWork | None = None
+    offset_seconds: float | None = Field(None, description="Where in the work the copy's first frame shows.")
+    duration_seconds: float | None = Field(None, description="Seconds of the copy that agree with the work.")
+    speed: float | None = Field(None, description="The copy's playback speed relative to the work.")
+    confidence: float | None = None
+    frames_agreeing: int | None = None
+    mean_bits_apart: float | None = None
+    query: QuerySummary

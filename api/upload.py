@@ -3,14 +3,16 @@ looks like an image or a video, written once to a temporary file that fingerprin
 that is removed afterwards. Hashing and writing run on a worker thread (both release the GIL),
 so that receiving the next chunks overlaps with them.
 
-Fingerprinting reads only a video's opening seconds, plus its index, which an MP4 may keep at
-the end. So only the first KEEP_HEAD and the last KEEP_TAIL bytes are written, at their own
-offsets in a sparse file of the full size: a 2 GB master costs a few hundred MB of writes.
-Watermarking and detection read every frame, so for them (`whole=True`) the whole file is kept."""
+The on-chain fingerprint reads only a video's opening seconds, plus its index, which an MP4
+may keep at the end. So by default only the first KEEP_HEAD and the last KEEP_TAIL bytes are
+written, at their own offsets in a sparse file of the full size. Watermarking, detection and
+matching read every frame, so for them (`whole=True`) the whole file is kept, and a
+registration (`whole_media=True`) keeps a media file whole, for its frame hashes."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import queue
 import tempfile
@@ -44,8 +46,9 @@ def looks_like_media(head: bytes) -> bool:
 class _Sink:
     """Hashes every chunk and, once the first bytes say it is media, writes it: on a thread."""
 
-    def __init__(self, spool_dir: Path, whole: bool = False) -> None:
+    def __init__(self, spool_dir: Path, whole: bool = False, whole_media: bool = False) -> None:
         self.whole = whole
+        self.whole_media = whole_media
         self.digest = hashlib.sha256()
         self.size = 0
         self.path: Path | None = None
@@ -86,7 +89,9 @@ class _Sink:
     def _decide(self) -> None:
         self._decided = True
         held, self._head = self._head, []
-        if self.whole or looks_like_media(b"".join(held)[:SNIFF_BYTES]):
+        media = looks_like_media(b"".join(held)[:SNIFF_BYTES])
+        self.whole = self.whole or (media and self.whole_media)
+        if self.whole or media:
             fd, name = tempfile.mkstemp(prefix="upload-", dir=self._spool_dir)
             self.path = Path(name)
             self._file = os.fdopen(fd, "wb")
@@ -147,7 +152,12 @@ def _too_large(field: str, limit: int) -> TooLarge:
 
 
 async def read_multipart(
-    request: Request, spool_dir: Path, file_field: str = "file", whole: bool = False, max_bytes: int | None = None
+    request: Request,
+    spool_dir: Path,
+    file_field: str = "file",
+    whole: bool = False,
+    max_bytes: int | None = None,
+    whole_media: bool = False,
 ) -> StreamedUpload:
     """The form's fields and its one file part, read as it streams; a file over `max_bytes`
     is refused (before reading, when Content-Length already says so) and nothing is kept."""
@@ -185,7 +195,7 @@ async def read_multipart(
                 raise InvalidInput(file_field, "only one file per registration")
             upload.has_file = True
             upload.file_name = filename.decode(errors="replace") if filename else None
-            state["sink"] = _Sink(spool_dir, whole)
+            state["sink"] = _Sink(spool_dir, whole, whole_media)
         else:
             state["buffer"] = bytearray()
 
@@ -252,3 +262,43 @@ def _abandon(upload: StreamedUpload, state: dict) -> None:
             if sink.path is not None:
                 sink.path.unlink(missing_ok=True)
     upload.discard()
+
+
+MAX_JSON_BYTES = 16 * 1024 * 1024
+
+
+async def read_json(request: Request, max_bytes: int = MAX_JSON_BYTES):
+    """The request's JSON body, read up to `max_bytes` (whether or not its length is declared)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large("body", max_bytes)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            raise _too_large("body", max_bytes)
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput("body", "the body is not valid JSON") from None
+
+
+async def read_whole_file(request: Request, spool_dir: Path, max_bytes: int) -> StreamedUpload:
+    """The form with its file part kept whole on disk (marking, detection and matching read
+    every frame); a form without one is refused."""
+    upload = await read_multipart(request, spool_dir, whole=True, max_bytes=max_bytes)
+    if not upload.has_file or upload.path is None:
+        upload.discard()
+        raise InvalidInput("file", "the form has no file part")
+    return upload
+
+
+def upload_body(fields: dict[str, str], json_schema: str | None = None) -> dict:
+    """OpenAPI for a route that takes a streamed file part (plus `fields`, name: description),
+    or a JSON body of the named schema instead."""
+    properties = {"file": {"type": "string", "format": "binary", "description": "The file, streamed."}}
+    properties |= {name: {"type": "string", "description": text} for name, text in fields.items()}
+    content = {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": properties}}}
+    if json_schema:
+        content["application/json"] = {"schema": {"$ref": f"#/components/schemas/{json_schema}"}}
+    return {"requestBody": {"content": content, "required": True}}

@@ -124,15 +124,22 @@ def main() -> None:
     args = parser.parse_args()
     full = args.excerpts >= 3 and args.sources == parser.get_default("sources") and args.attacks == parser.get_default("attacks")
     output = args.output or (DOC if full else None)
+    printed, elapsed = run_printing(run, args)
+    if output is not None:
+        output.write_text(report(printed, " ".join(sys.argv[1:]), elapsed))
+        print(f"wrote {output}")
+
+
+def run_printing(run, args) -> tuple[str, float]:
+    """`run(args, workdir)` in `args.workdir` (or a scratch directory), its output both shown
+    and kept: (what it printed, seconds it took)."""
     began = time.perf_counter()
     printed = io.StringIO()
     with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(_Tee(sys.stdout, printed)):
         workdir = args.workdir or Path(scratch)
         workdir.mkdir(parents=True, exist_ok=True)
         run(args, workdir)
-    if output is not None:
-        output.write_text(report(printed.getvalue(), " ".join(sys.argv[1:]), time.perf_counter() - began))
-        print(f"wrote {output}")
+    return printed.getvalue(), time.perf_counter() - began
 
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "watermark-video-benchmark.md"

@@ -49,10 +49,11 @@ def session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
 
 
-def commit_or(db: Session, conflict: Exception) -> None:
-    """Commit, or roll back and raise `conflict` if a unique constraint says another request won."""
+def commit_or(db: Session, conflict: Exception, *, flush_only: bool = False) -> None:
+    """Commit (or only flush, to learn new rows' ids), or roll back and raise `conflict` if a
+    unique constraint says another request won."""
     try:
-        db.commit()
+        db.flush() if flush_only else db.commit()
     except IntegrityError as exc:
         db.rollback()
         raise conflict from exc

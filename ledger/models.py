@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, BigInteger, Column, Numeric, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -135,6 +135,28 @@ class Work(SQLModel, table=True):
     near_duplicate_distance: int | None = None
     idempotency_key: str | None = Field(default=None, max_length=200)
     op_id: int = Field(foreign_key="chain_op.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkFrames(SQLModel, table=True):
+    """A registered work's frame hashes with their times: what the matcher's index is built from.
+
+    Packed, one row per work (an hour of video is some 7,200 frames): `times_ms` holds
+    little-endian int64 milliseconds, `hashes` 8 bytes per variant per frame, variants in
+    the order `variants` names them. A row goes only with its work (a registration the
+    chain refused); ids are never reused, so the match index, keyed by them, stays right."""
+
+    __tablename__ = "work_frames"
+    __table_args__ = {"sqlite_autoincrement": True}  # an id is never reused: the match index is keyed by it
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_pk: int = Field(sa_column=Column(Integer, ForeignKey("work.id", ondelete="CASCADE"), nullable=False, unique=True, index=True))
+    kind: str = Field(max_length=10)  # image or video
+    variants: str = Field(max_length=200)  # comma-separated
+    frames: int
+    duration_ms: int = Field(sa_type=BigInteger)
+    times_ms: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    hashes: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
 
 

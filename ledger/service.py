@@ -37,6 +37,17 @@ class Ledger:
         self._pool = None
         self._pool_lock = threading.Lock()
         self._media = None
+        self._matcher = None
+
+    @property
+    def matcher(self):
+        """The frame index of every registered work (built at the first call, then kept in step)."""
+        with self._pool_lock:
+            if self._matcher is None:
+                from ledger.matching import WorkMatcher
+
+                self._matcher = WorkMatcher(self.engine)
+            return self._matcher
 
     def start(self) -> "Ledger":
         from ledger.reports.ingest import discard_interrupted
@@ -52,7 +63,17 @@ class Ledger:
 
         if resumed := resume(self):
             log.warning("making %d watermarked copies that a stop interrupted", resumed)
+        threading.Thread(target=self._build_match_index, name="match-index", daemon=True).start()
         return self
+
+    def _build_match_index(self) -> None:
+        try:
+            loaded = self.matcher.refresh()
+            self.matcher.index.prepare()
+            if loaded:
+                log.info("match index rebuilt from %d registered works (%d frame hashes)", loaded, len(self.matcher.index))
+        except Exception:  # the first match builds it instead
+            log.exception("could not build the match index at start")
 
     @property
     def stopping(self) -> bool:

@@ -13,15 +13,19 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
+import numpy as np
 from sqlmodel import select
 
 from ledger.accounts import authorise_service
 from ledger.db import commit_or, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ledger.models import Account, ChainOp, OpStatus, Role, Work, WorkKind
+from ledger.models import Account, ChainOp, OpStatus, Role, Work, WorkFrames, WorkKind
 from ledger.service import Ledger
-from watermark.fingerprint import Fingerprint
+from watermark.errors import WatermarkError
+from watermark.fingerprint import Fingerprint, fingerprint_file
+from watermark.frame_hashes import REGISTERED_VARIANTS
+from watermark.hash_sequence import HashSequence, hash_file
 
 NEAR_DUPLICATE_BITS = 10  # of 64: pHash distance under which two works look the same
 READ_ALL = {Role.auditor, Role.admin, Role.crawler}
@@ -97,9 +101,11 @@ def register_work(
     sha256: bytes,
     meta: WorkMeta,
     fingerprint: Fingerprint | None = None,
+    frames: HashSequence | None = None,
     size_bytes: int | None = None,
     idempotency_key: str | None = None,
 ) -> WorkView:
+    """Register a work; `frames`, its frame hashes, are kept with it for matching copies."""
     if account.role != Role.rights_holder:
         raise Forbidden("only a rights holder registers works")
     if not meta.title.strip():
@@ -118,6 +124,7 @@ def register_work(
                 return _view(db, again)
         existing = db.exec(select(Work).where(Work.work_id == work_id)).first()
         if existing is not None and op_status(db.get(ChainOp, existing.op_id)) == "failed":
+            db.exec(delete(WorkFrames).where(WorkFrames.work_pk == existing.id))
             db.delete(existing)  # a registration the chain refused later (after a 202) blocks nothing
             db.commit()
         elif existing is not None:
@@ -156,10 +163,49 @@ def register_work(
             op_id=op.id,
         )
         db.add(work)  # a concurrent registration of the same file may have won:
-        commit_or(db, Conflict("duplicate_work", f"work {work_id} is already registered", work_id=work_id))
+        duplicate = Conflict("duplicate_work", f"work {work_id} is already registered", work_id=work_id)
+        if frames is not None:
+            commit_or(db, duplicate, flush_only=True)
+            db.add(frames_row(work.id, frames))
+        commit_or(db, duplicate)
     ledger.finish_write(op.id, Work, work.id)
     with session(ledger.engine) as db:
         return _view(db, db.get(Work, work.id))
+
+
+def frames_row(work_pk: int, sequence: HashSequence) -> WorkFrames:
+    """The row that keeps a registered work's hash sequence."""
+    return WorkFrames(
+        work_pk=work_pk,
+        kind=sequence.kind,
+        variants=",".join(sequence.variants),
+        frames=len(sequence),
+        duration_ms=round(sequence.duration * 1000),
+        times_ms=sequence.times_ms.astype("<i8").tobytes(),
+        hashes=np.ascontiguousarray(sequence.hashes, dtype=np.uint8).tobytes(),
+    )
+
+
+def fingerprints_of(path) -> tuple[Fingerprint | None, HashSequence | None]:
+    """What registration keeps of a master file's pictures: the on-chain fingerprint of its
+    opening and the frame hashes of all of it; (None, None) for a file that is not media."""
+    fingerprint = fingerprint_file(path)
+    try:
+        frames = hash_file(path, REGISTERED_VARIANTS)
+    except WatermarkError:
+        frames = None  # not media, or no decodable frames: registered, but nothing to match
+    return fingerprint, frames
+
+
+def parse_frames(body: dict) -> HashSequence:
+    """Frame hashes a client computed (`reelledger works register --hash-only`)."""
+    try:
+        frames = HashSequence.from_json(body)
+    except WatermarkError as e:
+        raise InvalidInput("frames", str(e)) from None
+    if frames.variants != REGISTERED_VARIANTS:
+        raise InvalidInput("frames", f"registered frames carry the variants {', '.join(REGISTERED_VARIANTS)}")
+    return frames
 
 
 def _parent(db, account: Account, meta: WorkMeta) -> int | None:

@@ -5,6 +5,7 @@ set a split, and verify the file against the chain without the API."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -240,3 +241,41 @@ def test_standalone_keygen_embed_and_detect_need_no_service(tmp_path):
     junk.write_text("not media")
     refused = local("watermark", "detect", str(junk), "--key-file", str(key), ok=False)
     assert refused.returncode == 1 and "not an image or a video" in refused.stderr
+
+
+def test_walk_through_register_a_video_then_match_an_excerpt(running, tmp_path):
+    """The fingerprint issue's acceptance path: a registered video is found again from a
+    re-encoded, cropped 10-second excerpt with `reelledger match`, which names the work, the
+    offset and the registration on chain. Footage: skimage.data photographs encoded here."""
+    from watermark.testimages import UNRELATED_PHOTOGRAPHS
+    from watermark.testvideos import photo_footage
+    from watermark.video_attacks import ALL_ATTACKS, transcode
+
+    _, _, studio_key = created(run(running, "accounts", "create", "--role", "rights_holder", "--name", "studio4"))
+    _, _, crawler_key = created(run(running, "accounts", "create", "--role", "crawler", "--name", "crawler4"))
+    master = photo_footage(tmp_path / "master.mp4", width=854, height=480, seconds=30, shot_seconds=3.0)
+    other = photo_footage(tmp_path / "other.mp4", width=854, height=480, seconds=12, photos=UNRELATED_PHOTOGRAPHS[:6])
+    registered = run(running, "works", "register", str(master), "--title", "Photographs", api_key=studio_key)
+    work_id = re.search(r"work id\s+(0x[0-9a-f]{64})", registered.stdout).group(1)
+    hashed = run(running, "works", "register", str(other), "--title", "Other", "--hash-only", api_key=studio_key)
+    other_id = re.search(r"work id\s+(0x[0-9a-f]{64})", hashed.stdout).group(1)
+
+    excerpt = transcode(master, tmp_path / "excerpt.mp4", ALL_ATTACKS["crop10each+crf30"], start=14.2, seconds=10)
+    found = run(running, "match", str(excerpt), api_key=crawler_key)
+    assert work_id in found.stdout and "0:00:1" in found.stdout, found.stdout
+    offset = float(re.search(r"offset\s+0:00:(\d+\.\d+)", found.stdout).group(1))
+    assert abs(offset - 14.2) <= 1.0 and "confirmed in WorkRegistry 0x" in found.stdout
+    uploaded = json.loads(run(running, "match", str(excerpt), "--upload", "--json", api_key=studio_key).stdout)
+    assert uploaded["matched"] and uploaded["work"]["work_id"] == work_id
+
+    cut = transcode(other, tmp_path / "other-cut.mp4", ALL_ATTACKS["mirror"], start=1.0, seconds=8)
+    by_hash = json.loads(run(running, "match", str(cut), "--json", api_key=crawler_key).stdout)
+    assert by_hash["matched"] and by_hash["work"]["work_id"] == other_id  # registered by hash: matchable too
+    stranger = photo_footage(tmp_path / "stranger.mp4", width=640, height=360, seconds=8, photos=("moon", "clock", "coins"))  # not in either
+    assert "no match" in run(running, "match", str(stranger), api_key=crawler_key).stdout
+    refused = run(running, "match", str(tmp_path / "master.mp4"), api_key=None, ok=False)
+    assert refused.returncode == 2 and "REELLEDGER_API_KEY" in refused.stderr
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video\n")
+    bad = run(running, "match", str(notes), api_key=crawler_key, ok=False)
+    assert bad.returncode == 1 and "not an image or a video" in bad.stderr and "Traceback" not in bad.stderr

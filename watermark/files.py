@@ -112,6 +112,12 @@ def media_kind(path: Path) -> str:
 # ---------------------------------------------------------------- images
 
 
+def read_pixels(path: Path, min_side: int) -> np.ndarray:
+    """An image file's pixels as they are seen (grey, RGB or RGBA, uint8), sizes checked first."""
+    pixels, alpha, _ = _read_image(_check_file(path), min_side)
+    return pixels
+
+
 def _read_image(path: Path, min_side: int) -> tuple[np.ndarray, np.ndarray | None, dict]:
     """Pixels (H x W grey or H x W x 3/4 RGB(A), uint8), a separate alpha plane for grey
     with alpha, and what to keep when writing (ICC profile). Sizes are checked first."""

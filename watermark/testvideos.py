@@ -74,20 +74,46 @@ def _shot_frame(canvas: np.ndarray, move: str, t: float, width: int, height: int
     return cv2.warpAffine(canvas, m, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
+def _free_shot_frame(canvas: np.ndarray, path: np.ndarray, t: float, width: int, height: int) -> np.ndarray:
+    """The frame at progress t of a shot whose window moves and scales from path[0] to path[1]
+    (each: scale, x share, y share of the room left on the canvas)."""
+    scale, xs, ys = path[0] + (path[1] - path[0]) * t
+    ch, cw = canvas.shape[:2]
+    x0, y0 = (cw - width * scale) * xs, (ch - height * scale) * ys
+    m = np.array([[1 / scale, 0, -x0 / scale], [0, 1 / scale, -y0 / scale]], dtype=np.float64)
+    return cv2.warpAffine(canvas, m, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
 def footage_frames(
-    width: int, height: int, seconds: float, fps: float, shot_seconds: float = 2.0, photos: Sequence[str] = PHOTOGRAPHS
+    width: int,
+    height: int,
+    seconds: float,
+    fps: float,
+    shot_seconds: float = 2.0,
+    photos: Sequence[str] = PHOTOGRAPHS,
+    seed: int | None = None,
 ) -> Iterator[np.ndarray]:
     """RGB frames (uint8) of photo footage: one shot per `shot_seconds`, cycling through
-    `photos` and MOVES, cut hard from one to the next."""
+    `photos` and MOVES, cut hard from one to the next. The cycle repeats after
+    len(photos) x len(MOVES) shots; with a `seed`, each shot instead frames its photograph
+    anew (a window of random size and place moving to another), so long footage never
+    shows the same frames twice, as a long work would not."""
     total = int(round(seconds * fps))
     per_shot = max(1, int(round(shot_seconds * fps)))
     canvases: dict[str, np.ndarray] = {}
+    rng = np.random.default_rng(seed) if seed is not None else None
+    path = None
     for i in range(total):
         shot, k = divmod(i, per_shot)
         name = photos[shot % len(photos)]
         if name not in canvases:
             canvases[name] = _cover(_rgb(name), width, height, 1.3)
-        yield _shot_frame(canvases[name], MOVES[shot % len(MOVES)], k / per_shot, width, height)
+        if rng is None:
+            yield _shot_frame(canvases[name], MOVES[shot % len(MOVES)], k / per_shot, width, height)
+            continue
+        if k == 0:  # scale 1.0-1.25 of the frame (the canvas covers 1.3), anywhere on the canvas
+            path = np.column_stack([rng.uniform(1.0, 1.25, 2), rng.uniform(0, 1, 2), rng.uniform(0, 1, 2)])
+        yield _free_shot_frame(canvases[name], path, k / per_shot, width, height)
 
 
 def _tone(seconds: float, chunk: int = 1024) -> Iterator[av.AudioFrame]:
@@ -114,9 +140,12 @@ def photo_footage(
     audio: bool = False,
     shot_seconds: float = 2.0,
     container_format: str | None = None,
+    photos: Sequence[str] = PHOTOGRAPHS,
+    seed: int | None = None,
 ) -> Path:
     """Write photo footage to `path` (H.264 at `crf`, `pix_fmt` e.g. yuv420p10le; with
-    `audio`, a 440 Hz AAC tone of the same length, 48 kHz stereo) and return the path."""
+    `audio`, a 440 Hz AAC tone of the same length, 48 kHz stereo; `seed`: see
+    `footage_frames`) and return the path."""
     path = Path(path)
     rate = Fraction(fps).limit_denominator(1001)
     with av.open(str(path), "w", format=container_format) as out:
@@ -129,7 +158,7 @@ def photo_footage(
             sound.layout = "stereo"
         tones = _tone(seconds) if audio else iter(())
         pending = next(tones, None)
-        for i, rgb in enumerate(footage_frames(width, height, seconds, fps, shot_seconds)):
+        for i, rgb in enumerate(footage_frames(width, height, seconds, fps, shot_seconds, photos, seed)):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format=pix_fmt)
             frame.pts = i
             frame.time_base = 1 / rate

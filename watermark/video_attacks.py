@@ -16,6 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 from watermark import attacks
@@ -32,6 +33,7 @@ class VideoAttack:
     crf: int | None = DEFAULT_CRF  # constant-quality encode ...
     bitrate: int | None = None  # ... or average bit rate, bits per second
     seconds: float | None = None  # cut an excerpt this long out of the middle (unless a start is given)
+    speed: float = 1.0  # played this much faster: every frame kept, the frame rate raised
 
     def then(self, **changes) -> "VideoAttack":
         return replace(self, **changes)
@@ -84,7 +86,40 @@ def screen_recording(seed: int = 0) -> FrameFn:
     return record
 
 
+def letterbox(share: float = 0.25) -> FrameFn:
+    """Squeeze the picture to (1 - share) of its height between black bars, as a 4:3 or
+    cinema re-framing does (frame size kept)."""
+
+    def bars(frame: np.ndarray, index: int) -> np.ndarray:
+        h, w = frame.shape[:2]
+        inner = int(round(h * (1 - share))) // 2 * 2
+        out = np.zeros_like(frame)
+        top = (h - inner) // 2
+        out[top : top + inner] = cv2.resize(frame, (w, inner), interpolation=cv2.INTER_AREA)
+        return out
+
+    return bars
+
+
+def logo(frame: np.ndarray, index: int) -> np.ndarray:
+    """A pirate site's logo in the top right corner: a white plate with red lettering."""
+    out = frame.copy()
+    h, w = frame.shape[:2]
+    top, bottom, left, right = int(h * 0.04), int(h * 0.16), int(w * 0.78), int(w * 0.96)
+    out[top:bottom, left:right] = 255
+    scale = (bottom - top) / 40
+    cv2.putText(out, "PIRATE", (left + int(4 * scale), bottom - int(10 * scale)), cv2.FONT_HERSHEY_SIMPLEX,
+                scale, (200, 0, 0), max(1, int(2 * scale)))
+    return out
+
+
+def gamma(g: float) -> FrameFn:
+    table = np.clip(np.rint(255.0 * (np.arange(256) / 255.0) ** g), 0, 255).astype(np.uint8)
+    return lambda im, i: table[im]
+
+
 _crop10 = lambda im, i: attacks.crop(im, 0.10)  # noqa: E731
+_crop10_each = lambda im, i: attacks.crop(im, 0.20, top_left_share=0.5)  # noqa: E731  10 % off every border
 _360p = scale_to(360)
 
 VIDEO_ATTACKS: dict[str, VideoAttack] = {
@@ -108,7 +143,21 @@ VIDEO_ATTACKS: dict[str, VideoAttack] = {
     "360p+500k": VideoAttack(_360p, crf=None, bitrate=500_000),
     "360p+excerpt10": VideoAttack(_360p, seconds=EXCERPT_SECONDS),
 }
-"""The named attacks the tests and the benchmark run, single and combined."""
+"""The named attacks the watermark's tests and benchmark run, single and combined."""
+
+FINGERPRINT_ATTACKS: dict[str, VideoAttack] = {
+    "crop10each": VideoAttack(_crop10_each),
+    "letterbox": VideoAttack(letterbox()),
+    "mirror": VideoAttack(lambda im, i: np.ascontiguousarray(im[:, ::-1])),
+    "logo": VideoAttack(logo),
+    "gamma0.7": VideoAttack(gamma(0.7)),
+    "speed1.05": VideoAttack(speed=1.05),
+    "crop10each+crf30": VideoAttack(_crop10_each, crf=30),
+}
+"""What the fingerprint matcher must survive besides VIDEO_ATTACKS (re-framing the watermark
+is not built for: bars, mirroring, speed)."""
+
+ALL_ATTACKS = VIDEO_ATTACKS | FINGERPRINT_ATTACKS
 
 
 def duration(path: str | Path) -> float:
@@ -139,7 +188,7 @@ def transcode(
     with av.open(str(src)) as container:
         vin = container.streams.video[0]
         vin.thread_type = "AUTO"
-        rate = vin.average_rate or vin.guessed_rate or Fraction(25)
+        rate = (vin.average_rate or vin.guessed_rate or Fraction(25)) * Fraction(attack.speed).limit_denominator(1000)
         if start:
             container.seek(int(start / vin.time_base) + (vin.start_time or 0), stream=vin)
         with av.open(str(dst), "w", format="mp4") as out:
@@ -178,8 +227,8 @@ def transcode(
 
 
 def apply(name: str, src: str | Path, dst: str | Path, *, start: float | None = None, seconds: float | None = None) -> Path:
-    """Run the attack VIDEO_ATTACKS[name] on `src`, writing `dst`."""
-    return transcode(src, dst, VIDEO_ATTACKS[name], start=start, seconds=seconds)
+    """Run the attack ALL_ATTACKS[name] on `src`, writing `dst`."""
+    return transcode(src, dst, ALL_ATTACKS[name], start=start, seconds=seconds)
 
 
 def collude(copies: list[str | Path], dst: str | Path, *, crf: int = DEFAULT_CRF) -> Path:

@@ -10,40 +10,14 @@ from pydantic import ValidationError
 
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, RowId
-from api.upload import StreamedUpload, read_multipart
+from api.upload import read_whole_file, upload_body
 from ledger.distributions import copies, records, trace
 from ledger.errors import Forbidden, InvalidInput
 from ledger.models import Role
 
 router = APIRouter(tags=["distributions"])
 
-UPLOAD_BODY = {
-    "requestBody": {
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "The file, streamed."},
-                        "distribution": {"type": "string", "description": "DistributionIn as JSON (creating only)."},
-                    },
-                }
-            }
-        },
-        "required": True,
-    }
-}
-
-
-async def _whole_file(request: Request, ledger, max_bytes: int) -> StreamedUpload:
-    """The form with its file part kept whole on disk (marking and detection read every
-    frame); a form without one is refused."""
-    upload = await read_multipart(request, ledger.settings.data_dir / "uploads", whole=True, max_bytes=max_bytes)
-    if not upload.has_file or upload.path is None:
-        upload.discard()
-        raise InvalidInput("file", "the form has no file part")
-    return upload
+UPLOAD_BODY = upload_body({"distribution": "DistributionIn as JSON (creating only)."})
 
 
 def _distribution_fields(text: str | None) -> schemas.DistributionIn:
@@ -70,7 +44,7 @@ async def create_distribution(
     SHA-256); a copy carrying this distribution's own payload is made and its record anchored."""
     if account.role != Role.rights_holder:  # before receiving a whole master
         raise Forbidden("only a rights holder distributes works")
-    upload = await _whole_file(request, ledger, ledger.settings.max_upload_bytes)
+    upload = await read_whole_file(request, ledger.settings.data_dir / "uploads", ledger.settings.max_upload_bytes)
     try:
         fields = _distribution_fields(upload.fields.get("distribution"))
         view = await run_in_threadpool(
@@ -129,7 +103,7 @@ async def detect(
     use, the distribution it names, and whether that record is anchored on chain."""
     if account.role not in trace.TRACE_ROLES:
         raise Forbidden("tracing copies needs the role rights_holder, crawler, auditor or admin")
-    upload = await _whole_file(request, ledger, ledger.settings.max_detect_bytes)
+    upload = await read_whole_file(request, ledger.settings.data_dir / "uploads", ledger.settings.max_detect_bytes)
     try:
         found = await run_in_threadpool(trace.trace_file, ledger, account, upload.path, max_seconds=seconds)
     finally:

@@ -8,11 +8,11 @@ from pydantic import ValidationError
 
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
-from api.upload import read_multipart
+from api.upload import read_json, read_multipart
 from ledger import licences, splits, works
 from ledger.errors import InvalidInput, NotFound
 from ledger.models import WorkKind
-from watermark.fingerprint import Fingerprint, fingerprint_file
+from watermark.fingerprint import Fingerprint
 
 router = APIRouter(prefix="/works", tags=["works"])
 
@@ -49,24 +49,21 @@ async def register_work(
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         upload = await read_multipart(
-            request, ledger.settings.data_dir / "uploads", max_bytes=ledger.settings.max_upload_bytes
+            request, ledger.settings.data_dir / "uploads", max_bytes=ledger.settings.max_upload_bytes, whole_media=True
         )
         try:
             if not upload.has_file:
                 raise InvalidInput("file", "the form has no file part")
             meta = _parse(schemas.WorkMetadataIn, _json_field(upload.fields.get("metadata")))
-            fingerprint = await run_in_threadpool(fingerprint_file, upload.path) if upload.path else None
+            fingerprint, frames = await run_in_threadpool(works.fingerprints_of, upload.path) if upload.path else (None, None)
         finally:
             upload.discard()
         sha256, size = upload.sha256, upload.size
     else:
-        try:
-            raw = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise InvalidInput("body", "the body is not valid JSON") from None
-        body = _parse(schemas.WorkRegisterByHash, raw)
+        body = _parse(schemas.WorkRegisterByHash, await read_json(request))
         sha256, size = works.parse_work_id(body.sha256), None
         fingerprint = None
+        frames = works.parse_frames(body.frames.model_dump()) if body.frames else None
         if body.fingerprint:
             try:
                 fingerprint = Fingerprint.from_hex(body.fingerprint.kind, body.fingerprint.hashes)
@@ -80,6 +77,7 @@ async def register_work(
         sha256=sha256,
         meta=works.WorkMeta(meta.title, meta.kind, meta.parent, [p.model_dump() for p in meta.parties]),
         fingerprint=fingerprint,
+        frames=frames,
         size_bytes=size,
         idempotency_key=idempotency_key,
     )

@@ -1,7 +1,7 @@
 """The `reelledger` command.
 
 Server-side commands (serve, compile, status, accounts) work on this machine's data; the
-client commands (works, licences, splits, reports, rules, periods, distributions) talk to a running service over HTTP with
+client commands (works, licences, splits, reports, rules, periods, distributions, match) talk to a running service over HTTP with
 REELLEDGER_URL and REELLEDGER_API_KEY; `verify` asks the chain itself; `watermark embed` and
 `watermark detect --key-file` need neither.
 """
@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from ledger.cli import client, server, settlement, verify, watermarking
+from ledger.cli import client, matching, server, settlement, verify, watermarking
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Copyright and revenue-share ledger for film and TV.")
 server.register(app)
@@ -27,6 +27,7 @@ app.add_typer(verify.app, name="verify")
 app.add_typer(watermarking.distributions, name="distributions")
 app.add_typer(watermarking.watermark, name="watermark")
 app.add_typer(server.audit, name="audit")
+app.command("match")(matching.match)
 
 
 def main(argv: list[str] | None = None) -> int:

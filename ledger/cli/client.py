@@ -90,7 +90,7 @@ def register(
     kind: WorkKind = typer.Option(WorkKind.film),
     parent: str = typer.Option(None, help="Work id of the series, for an episode."),
     party: list[str] = typer.Option([], help="NAME:ROLE, repeatable (e.g. 'Studio A:producer')."),
-    hash_only: bool = typer.Option(False, help="Send only the SHA-256 and fingerprint; the file stays here."),
+    hash_only: bool = typer.Option(False, help="Send only the SHA-256, fingerprint and frame hashes; the file stays here."),
     idempotency_key: str = typer.Option(None, help="Retrying with the same key registers nothing twice."),
 ) -> None:
     """Register FILE: uploaded and hashed as it streams, or hashed here with --hash-only."""
@@ -110,7 +110,10 @@ def register(
         fingerprint = fingerprint_file(file)
         body = {**meta, "sha256": digest.hex()}
         if fingerprint:
+            from ledger.cli.matching import hash_with_progress
+
             body["fingerprint"] = {"kind": fingerprint.kind, "hashes": fingerprint.hex_hashes()}
+            body["frames"] = hash_with_progress(file, registered=True).to_json()
         work = _call("POST", "/works", json=body, headers=headers)
     else:
         with progress() as bar:

@@ -263,14 +263,14 @@ def attack(
     from watermark.attacks import ATTACKS
     from watermark.errors import WatermarkError
     from watermark.files import media_kind
-    from watermark.video_attacks import VIDEO_ATTACKS, transcode
+    from watermark.video_attacks import ALL_ATTACKS, transcode
 
     try:
         kind = media_kind(source)
     except WatermarkError as exc:
         err.print(f"[red]reelledger:[/red] {exc}")
         raise typer.Exit(1) from None
-    known = VIDEO_ATTACKS if kind == "video" else ATTACKS
+    known = ALL_ATTACKS if kind == "video" else ATTACKS
     if name not in known:
         listing = ", ".join(known)
         if name == "list":
@@ -285,7 +285,7 @@ def attack(
         import av
 
         try:
-            transcode(source, out, VIDEO_ATTACKS[name], start=start, seconds=seconds)
+            transcode(source, out, ALL_ATTACKS[name], start=start, seconds=seconds)
         except (ValueError, OSError, av.FFmpegError) as exc:
             err.print(f"[red]reelledger:[/red] {source}: {exc}")
             raise typer.Exit(1) from None
@@ -309,9 +309,11 @@ def footage(
     seconds: float = typer.Option(20.0, min=1.0, max=3600.0),
     width: int = typer.Option(1280, min=256, max=3840),
     height: int = typer.Option(720, min=192, max=2160),
+    seed: int = typer.Option(0, help="Each shot frames its photograph at random from this seed; other seeds, other footage."),
 ) -> None:
     """Sample footage to try things with: pans, zooms and cuts over scikit-image's bundled
-    photographs, with a sine-tone audio track (nothing is downloaded)."""
+    photographs, every shot framed anew so no stretch repeats, with a sine-tone audio track
+    (nothing is downloaded)."""
     try:
         from watermark.testvideos import photo_footage
     except ImportError as exc:
@@ -320,5 +322,5 @@ def footage(
     if width % 2 or height % 2:
         err.print("[red]reelledger:[/red] --width and --height must be even (4:2:0 H.264)")
         raise typer.Exit(2)
-    photo_footage(out, width=width, height=height, seconds=seconds, audio=True)
+    photo_footage(out, width=width, height=height, seconds=seconds, audio=True, seed=seed)
     console.print(f"{width}x{height}, {seconds:g} s -> {out}")

