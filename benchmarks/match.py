@@ -115,7 +115,7 @@ def run(args, workdir: Path) -> None:
     rng = np.random.default_rng(2026)
     seconds = args.minutes * 60
     print(f"making {args.minutes:g} min of registered and 1 min of unrelated 720p footage ...", flush=True)
-    footage = workdir / "footage.mp4"
+    footage = workdir / f"footage-{args.minutes:g}min.mp4"
     if not footage.exists():
         photo_footage(footage, width=1280, height=720, seconds=seconds, fps=25, crf=18, shot_seconds=3.0, seed=1)
     unrelated = workdir / "unrelated.mp4"
@@ -162,10 +162,10 @@ def run(args, workdir: Path) -> None:
             copy = transcode(unrelated, workdir / f"n-{name}-{k}.mp4", attack, start=float(rng.uniform(0, 49)), seconds=10)
             q = query_sequence(copy)
             false += match(index, q) is not None
-            most = max(most, (best_candidate(index, q) or _none).votes)
+            most = max(most, _votes(best_candidate(index, q)))
         bq = query_sequence(transcode(bikes, workdir / f"k-{name}.mp4", attack.then(seconds=None)))
         bikes_false = match(index, bq) is not None
-        most = max(most, (best_candidate(index, bq) or _none).votes)
+        most = max(most, _votes(best_candidate(index, bq)))
         totals["hits"] += hits + bunny_hit
         totals["tries"] += len(starts) + 1
         totals["false"] += false + bikes_false
@@ -207,11 +207,8 @@ def run(args, workdir: Path) -> None:
               f"one hour in {3600 * took / length:5.0f} s")
 
 
-class _None:
-    votes = 0
-
-
-_none = _None()
+def _votes(candidate) -> int:
+    return candidate.votes if candidate is not None else 0
 
 
 if __name__ == "__main__":
