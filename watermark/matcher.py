@@ -37,8 +37,9 @@ BITS = HASH_BYTES * 8
 RADIUS = 10  # bits: a frame hash this close to a stored one is a hit
 IVF_MIN = 250_000  # hashes from which the inverted-file index takes over from the full scan
 IVF_REGROW = 4  # ... and is trained again each time the hashes have grown this much
-IVF_PROBE_SHARE = 1 / 32  # share of the inverted lists each query hash reads
+IVF_PROBE_SHARE = 1 / 64  # share of the inverted lists each query hash reads (chosen by benchmarks/match_index.py)
 MAX_HITS = 256  # nearest stored hashes a query hash may take
+SEARCH_BATCH = 64  # query hashes per range search
 SPEEDS = (1 / 1.1, 1 / 1.05, 1 / 1.025, 1.0, 1.025, 1.05, 1.1)  # playback speeds voted over
 OFFSET_TOLERANCE = 0.75  # seconds: hits within this of one another agree on an offset
 FIT_SPAN = 4.0  # seconds of agreeing query frames from which speed and offset are fitted
@@ -131,22 +132,34 @@ class FrameIndex:
         return self._works, self._times
 
     def search(self, codes: np.ndarray, radius: int = RADIUS) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Up to MAX_HITS nearest stored hashes within `radius` bits (inclusive) of each code:
-        (query row, work, time_ms, bits)."""
+        """Stored hashes within `radius` bits (inclusive) of each code, at most MAX_HITS of the
+        nearest per code: (query row, work, time_ms, bits)."""
         codes = np.ascontiguousarray(codes, dtype=np.uint8).reshape(-1, HASH_BYTES)
         if not self.exact and len(self) >= IVF_REGROW * max(self._ivf_trained_on, IVF_MIN // IVF_REGROW) and not self._training:
             threading.Thread(target=self.prepare, name="match-index-training", daemon=True).start()
+        parts = []
         with self._lock:
             if len(self) == 0 or len(codes) == 0:
                 empty = np.zeros(0, dtype=np.int64)
                 return empty, empty, empty, empty
             index = self._ivf if self._ivf is not None else self._flat
-            distances, ids = index.search(codes, min(MAX_HITS, len(self)))
+            for start in range(0, len(codes), SEARCH_BATCH):  # bounds what one batch's hits can take
+                limits, distances, ids = index.range_search(codes[start : start + SEARCH_BATCH], radius + 1)  # d < r + 1
+                parts.append(_nearest_per_row(limits.astype(np.int64), distances, ids, start))
             all_works, all_times = self._columns()
-        keep = (ids >= 0) & (distances <= radius)
-        rows = np.nonzero(keep)[0]
-        ids = ids[keep]
-        return rows, all_works[ids], all_times[ids], distances[keep].astype(np.int64)
+        rows, distances, ids = (np.concatenate(column) for column in zip(*parts))
+        return rows, all_works[ids], all_times[ids], distances.astype(np.int64)
+
+
+def _nearest_per_row(limits: np.ndarray, distances: np.ndarray, ids: np.ndarray, first_row: int):
+    """A range search's results as (row, distance, id), at most MAX_HITS nearest per row."""
+    rows = np.repeat(np.arange(len(limits) - 1), np.diff(limits))
+    if len(rows) and np.diff(limits).max() > MAX_HITS:
+        order = np.lexsort((distances, rows))
+        rank = np.arange(len(rows)) - limits[rows[order]]  # position within its row, nearest first
+        keep = order[rank < MAX_HITS]
+        rows, distances, ids = rows[keep], distances[keep], ids[keep]
+    return rows + first_row, distances, ids
 
 
 def _train(codes: np.ndarray) -> tuple[faiss.IndexBinaryIVF, faiss.IndexBinaryFlat]:
