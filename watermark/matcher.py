@@ -109,8 +109,7 @@ class FrameIndex:
         too, and carries on with the full scan meanwhile); returns when it is in place."""
         with self._lock:
             n = len(self)
-            due = not self.exact and n >= IVF_MIN and n >= IVF_REGROW * self._ivf_trained_on and not self._training
-            if not due:
+            if not self._training_due():
                 return
             self._training = True
             codes = self._flat.reconstruct_n(0, n)
@@ -122,6 +121,10 @@ class FrameIndex:
                 self._ivf, self._quantizer, self._ivf_trained_on = ivf, quantizer, n
         finally:
             self._training = False
+
+    def _training_due(self) -> bool:
+        n = len(self)
+        return not self.exact and not self._training and n >= IVF_MIN and n >= IVF_REGROW * self._ivf_trained_on
 
     def _columns(self) -> tuple[np.ndarray, np.ndarray]:
         """The work and time of every stored hash, by faiss id (copied once per batch of additions)."""
@@ -135,7 +138,7 @@ class FrameIndex:
         """Stored hashes within `radius` bits (inclusive) of each code, at most MAX_HITS of the
         nearest per code: (query row, work, time_ms, bits)."""
         codes = np.ascontiguousarray(codes, dtype=np.uint8).reshape(-1, HASH_BYTES)
-        if not self.exact and len(self) >= IVF_REGROW * max(self._ivf_trained_on, IVF_MIN // IVF_REGROW) and not self._training:
+        if self._training_due():
             threading.Thread(target=self.prepare, name="match-index-training", daemon=True).start()
         parts = []
         with self._lock:
