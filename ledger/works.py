@@ -13,8 +13,8 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func
 import numpy as np
+from sqlalchemy import delete, func
 from sqlmodel import select
 
 from ledger.accounts import authorise_service

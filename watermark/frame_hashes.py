@@ -8,8 +8,9 @@ after three normalisations, chosen by measurement (benchmarks/match.py):
 * black bars (letterbox, pillarbox, or both) are trimmed first, on both sides of the match;
 * a registered frame is hashed whole and as its centre CENTRE (a crop of 10 % from each
   border), so a copy cropped by up to that much still meets a frame of its own size;
-* a suspect frame is hashed whole and as its centre QUERY_CENTRE, each also mirrored, so a
-  mirrored copy, or one cropped by half as much, meets one of the stored variants too.
+* a suspect frame is hashed whole, as its centre QUERY_CENTRE and as its centre CENTRE, and
+  mirrored whole and centre QUERY_CENTRE, so a mirrored copy, one cropped by half as much, or
+  one with a logo near a corner, meets one of the stored variants too.
 
 The hash is imagehash's 64-bit pHash of the picture's luma. Nearly flat pictures (black
 frames, fades, plain title cards) hash to bits that say nothing about them: their hashes
@@ -66,10 +67,16 @@ def small_luma(rgb_or_grey: np.ndarray) -> np.ndarray:
     h, w = image.shape
     if min(h, w) < 16:
         raise WatermarkError(f"a picture of {w} x {h} is too small to hash (at least 16 pixels a side)")
-    scale = WORK_SIZE / max(h, w)
-    if scale < 1:
-        image = cv2.resize(image, (max(16, round(w * scale)), max(16, round(h * scale))), interpolation=cv2.INTER_AREA)
+    size = thumbnail_size(h, w)
+    if size != (w, h):
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(image)
+
+
+def thumbnail_size(h: int, w: int) -> tuple[int, int]:
+    """(width, height) with the longer side at most WORK_SIZE: the size pictures are hashed at."""
+    scale = min(1.0, WORK_SIZE / max(h, w))
+    return max(16, round(w * scale)), max(16, round(h * scale))
 
 
 def _bar_lines(lines: np.ndarray) -> int:
@@ -125,7 +132,3 @@ def hash_picture(picture: np.ndarray, variants: tuple[str, ...] = REGISTERED_VAR
     if unknown:
         raise WatermarkError(f"unknown variants {sorted(unknown)}")
     return FrameHashes(variants, tuple(phash(np.ascontiguousarray(_VARIANTS[v](luma))) for v in variants))
-
-
-def hamming(a: bytes, b: bytes) -> int:
-    return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).bit_count()

@@ -21,7 +21,7 @@ import numpy as np
 
 from watermark import files, video
 from watermark.errors import WatermarkError
-from watermark.frame_hashes import HASH_BYTES, QUERY_VARIANTS, REGISTERED_VARIANTS, WORK_SIZE, hash_picture
+from watermark.frame_hashes import HASH_BYTES, QUERY_VARIANTS, REGISTERED_VARIANTS, hash_picture, thumbnail_size
 
 RATE = 2.0  # frames hashed per second of video
 MAX_SECONDS = 7 * 24 * 3600  # the longest video a sequence may describe
@@ -103,11 +103,6 @@ def _small_luma(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
     return frame.reformat(width=size[0], height=size[1], format="gray", interpolation="AREA").to_ndarray()
 
 
-def _thumbnail_size(h: int, w: int) -> tuple[int, int]:
-    scale = min(1.0, WORK_SIZE / max(h, w))
-    return max(16, round(w * scale)), max(16, round(h * scale))
-
-
 def hash_video(
     path: str | Path,
     variants: tuple[str, ...] = REGISTERED_VARIANTS,
@@ -124,7 +119,7 @@ def hash_video(
     with container:
         stream = container.streams.video[0]
         h, w = video._frame_size(stream, path)
-        size = _thumbnail_size(h, w)
+        size = thumbnail_size(h, w)
         stream.thread_type = "AUTO"
         stream.codec_context.skip_frame = "NONREF"
         stream.codec_context.options = {"skip_loop_filter": "all"}

@@ -11,8 +11,9 @@ from PIL import Image
 
 from watermark import attacks
 from watermark.errors import WatermarkError
-from watermark.frame_hashes import QUERY_VARIANTS, REGISTERED_VARIANTS, hamming, hash_picture, phash, small_luma, trim_bars
+from watermark.frame_hashes import QUERY_VARIANTS, REGISTERED_VARIANTS, hash_picture, phash, small_luma, trim_bars
 from watermark.hash_sequence import RATE, HashSequence, hash_file, hash_video, query_sequence
+from watermark.picture_hashes import hamming
 from watermark.testimages import full_hd, photograph
 from watermark.testvideos import photo_footage
 from watermark.video_attacks import letterbox
