@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import accounts, distributions, health, licences, matching, periods, reports, rules, splits, works
+from api.routes import accounts, cases, distributions, health, licences, matching, periods, reports, rules, splits, works
 from ledger.config import Settings
 from ledger.service import Ledger
 
@@ -34,4 +34,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(periods.router)
     app.include_router(distributions.router)
     app.include_router(matching.router)
+    app.include_router(cases.router)
     return app

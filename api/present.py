@@ -160,3 +160,31 @@ def match(outcome, registry: str | None) -> schemas.MatchOut:
         mean_bits_apart=found.distance,
         query=query,
     )
+
+
+def case(view, evidence_registry: str | None, screenshot: bool) -> schemas.CasePublic:
+    c, bundle = view.case, view.case.evidence
+    m = bundle["match"]
+    mark = bundle["watermark"]
+    platform = None
+    if view.platform is not None:
+        platform = schemas.PartyRef(account_id=view.platform.id, name=view.platform.name, address=view.platform.address)
+    return schemas.CasePublic(
+        id=c.id, work_id=view.work.work_id, title=view.work.title, url=c.url, page_url=c.page_url,
+        status=c.status.value, content_sha256=c.content_sha256, content_size=c.content_size, media_kind=c.media_kind,
+        match=schemas.CaseMatch(offset_seconds=m["offset_seconds"], duration_seconds=m["duration_seconds"],
+                                confidence=m["confidence"]),
+        leak=schemas.CaseLeak(payload=mark.get("payload"), distribution_id=c.distribution_id, platform=platform),
+        evidence_hash=c.evidence_hash, evidence_url=f"/cases/{c.id}/evidence", anchor=chain_status(view.op),
+        evidence_registry=evidence_registry, screenshot=screenshot,
+        first_seen_at=c.first_seen_at, last_seen_at=c.last_seen_at, sightings=c.sightings, checks=c.checks,
+        last_checked_at=c.last_checked_at, gone_at=c.gone_at, lifetime_seconds=c.lifetime_seconds,
+        notices=[
+            schemas.NoticePublic(
+                format=n.format, language=n.language, subject=n.subject, body=n.body, delivery=n.delivery.value,
+                attempts=n.attempts, delivered_at=n.delivered_at, response_status=n.response_status,
+                last_error=n.last_error,
+            )
+            for n in view.notices
+        ],
+    )

@@ -281,3 +281,92 @@ class MatchOut(BaseModel):
     frames_agreeing: int | None = None
     mean_bits_apart: float | None = None
     query: QuerySummary
+
+
+class SightingIn(Strict):
+    """How a crawler fetched the copy it uploads with this form."""
+
+    url: str = Field(min_length=1, max_length=2048, description="Where the copy was fetched.")
+    fetched_at: datetime = Field(description="When (with a time zone).")
+    page_url: str | None = Field(None, max_length=2048, description="The page that linked to it.")
+    final_url: str | None = Field(None, max_length=2048, description="After redirects.")
+    status: int | None = Field(None, ge=100, le=599)
+    http_version: str | None = Field(None, max_length=20)
+    content_type: str | None = Field(None, max_length=200)
+    headers: dict[str, str] = Field(default_factory=dict, max_length=200, description="The response headers.")
+    sha256: str | None = Field(None, max_length=66, description="The crawler's hash of the bytes; checked.")
+
+
+class CaseCheckIn(Strict):
+    alive: bool = Field(description="Whether the copy was still served.")
+    checked_at: datetime | None = Field(None, description="When; now if omitted.")
+    http_status: int | None = Field(None, ge=100, le=599)
+    detail: str | None = Field(None, max_length=500)
+
+
+class NoticePublic(BaseModel):
+    format: str = Field(description="cn-notice (通知-删除) or dmca")
+    language: str
+    subject: str
+    body: str
+    delivery: str = Field(description="draft, sending, delivered or failed")
+    attempts: int
+    delivered_at: datetime | None
+    response_status: int | None
+    last_error: str | None
+
+
+class CaseMatch(BaseModel):
+    offset_seconds: float
+    duration_seconds: float
+    confidence: float
+
+
+class CaseLeak(BaseModel):
+    payload: str | None
+    distribution_id: int | None
+    platform: PartyRef | None
+
+
+class CasePublic(BaseModel):
+    id: int
+    work_id: str
+    title: str
+    url: str
+    page_url: str | None
+    status: str = Field(description="open or closed (the link is gone)")
+    content_sha256: str
+    content_size: int
+    media_kind: str
+    match: CaseMatch
+    leak: CaseLeak
+    evidence_hash: str
+    evidence_url: str
+    anchor: ChainStatus = Field(description="The evidence hash's anchor in the EvidenceRegistry.")
+    evidence_registry: str | None
+    screenshot: bool
+    first_seen_at: datetime
+    last_seen_at: datetime
+    sightings: int
+    checks: int
+    last_checked_at: datetime | None
+    gone_at: datetime | None
+    lifetime_seconds: int | None
+    notices: list[NoticePublic]
+
+
+class CasePage(Page):
+    items: list[CasePublic]
+
+
+class SightingOut(BaseModel):
+    matched: bool
+    created: bool = Field(description="A new case was opened (false: a sighting of a known case, or no match).")
+    case: CasePublic | None
+
+
+class LifetimeSummary(BaseModel):
+    open: int
+    closed: int
+    median_lifetime_seconds: int | None
+    mean_lifetime_seconds: int | None

@@ -136,6 +136,7 @@ class _Sink:
 @dataclass
 class StreamedUpload:
     fields: dict[str, str] = field(default_factory=dict)
+    blobs: dict[str, bytes] = field(default_factory=dict)  # small binary parts the route asked for by name
     has_file: bool = False
     file_name: str | None = None
     path: Path | None = None  # kept only for media, for fingerprinting (or whole, when asked)
@@ -158,15 +159,18 @@ async def read_multipart(
     whole: bool = False,
     max_bytes: int | None = None,
     whole_media: bool = False,
+    blob_limits: dict[str, int] | None = None,
 ) -> StreamedUpload:
     """The form's fields and its one file part, read as it streams; a file over `max_bytes`
-    is refused (before reading, when Content-Length already says so) and nothing is kept."""
+    is refused (before reading, when Content-Length already says so) and nothing is kept.
+    Parts named in `blob_limits` are kept in memory as bytes, each up to its limit."""
+    blob_limits = blob_limits or {}
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
         raise InvalidInput("body", "expected multipart/form-data with a boundary")
     declared = request.headers.get("content-length", "")
-    if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes + 2 * MAX_FIELD_BYTES:
+    if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes + 2 * MAX_FIELD_BYTES + sum(blob_limits.values()):
         raise _too_large(file_field, max_bytes)
     upload = StreamedUpload()
     spool_dir.mkdir(parents=True, exist_ok=True)
@@ -206,8 +210,9 @@ async def read_multipart(
             state["sink"].put(bytes(data[start:end]))
         else:
             state["buffer"] += data[start:end]
-            if len(state["buffer"]) > MAX_FIELD_BYTES:
-                raise InvalidInput(state["name"] or "field", f"a form field is at most {MAX_FIELD_BYTES} bytes")
+            limit = blob_limits.get(state["name"], MAX_FIELD_BYTES)
+            if len(state["buffer"]) > limit:
+                raise InvalidInput(state["name"] or "field", f"the form field {state['name']} is at most {limit} bytes")
 
     def on_part_end():
         sink = state["sink"]
@@ -215,6 +220,8 @@ async def read_multipart(
             state["sink"] = None
             sink.close()
             upload.path, upload.size, upload.sha256 = sink.path, sink.size, sink.digest.digest()
+        elif state["name"] in blob_limits:
+            upload.blobs[state["name"]] = bytes(state["buffer"])
         elif state["name"]:
             upload.fields[state["name"]] = bytes(state["buffer"]).decode("utf-8", errors="replace")
 
@@ -283,10 +290,12 @@ async def read_json(request: Request, max_bytes: int = MAX_JSON_BYTES):
         raise InvalidInput("body", "the body is not valid JSON") from None
 
 
-async def read_whole_file(request: Request, spool_dir: Path, max_bytes: int) -> StreamedUpload:
+async def read_whole_file(
+    request: Request, spool_dir: Path, max_bytes: int, blob_limits: dict[str, int] | None = None
+) -> StreamedUpload:
     """The form with its file part kept whole on disk (marking, detection and matching read
     every frame); a form without one is refused."""
-    upload = await read_multipart(request, spool_dir, whole=True, max_bytes=max_bytes)
+    upload = await read_multipart(request, spool_dir, whole=True, max_bytes=max_bytes, blob_limits=blob_limits)
     if not upload.has_file or upload.path is None:
         upload.discard()
         raise InvalidInput("file", "the form has no file part")

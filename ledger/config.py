@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         default=256 * 2**30, ge=1, description="Largest file a work registration or a distribution may upload."
     )
     max_detect_bytes: int = Field(default=16 * 2**30, ge=1, description="Largest copy POST /detect accepts.")
+    takedown_webhook: str | None = Field(
+        default=None, description="URL that drafted takedown notices are POSTed to; notices stay drafts when unset."
+    )
+    takedown_webhook_secret: str | None = Field(
+        default=None, repr=False, description="Signs each notice POST (X-ReelLedger-Signature: sha256=HMAC)."
+    )
+    takedown_max_attempts: int = Field(default=8, ge=1, description="Delivery attempts before a notice counts as failed.")
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -398,3 +398,90 @@ class DistributionRecord(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CaseStatus(str, enum.Enum):
+    """open (the link was alive when last seen) -> closed (a re-check found it gone)."""
+
+    open = "open"
+    closed = "closed"
+
+
+class PiracyCase(SQLModel, table=True):
+    """A copy of a registered work found at a URL: one case per work and URL, however often
+    it is found again. `evidence` is the canonical bundle of the first sighting; its SHA-256
+    is anchored in the EvidenceRegistry by `op_id`."""
+
+    __tablename__ = "piracy_case"
+    __table_args__ = (UniqueConstraint("work_pk", "url_key", name="uq_piracy_case_work_url"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_pk: int = Field(foreign_key="work.id", index=True)
+    owner_id: int = Field(foreign_key="account.id", index=True, description="The work's rights holder.")
+    crawler_id: int = Field(foreign_key="account.id", index=True, description="The crawler that found it.")
+    url: str = Field(max_length=2048)
+    url_key: str = Field(max_length=64, index=True, description="SHA-256 of the URL: a bounded unique key.")
+    page_url: str | None = Field(default=None, max_length=2048)
+    content_sha256: str = Field(max_length=66, index=True)
+    content_size: int = Field(sa_type=BigInteger)
+    media_kind: str = Field(max_length=10)
+    distribution_id: int | None = Field(default=None, foreign_key="distribution.id", index=True)
+    platform_id: int | None = Field(default=None, foreign_key="account.id", index=True,
+                                    description="The platform whose copy leaked, when the watermark names one.")
+    evidence: dict = Field(sa_column=Column(JSON, nullable=False))
+    evidence_hash: str = Field(max_length=66, unique=True, index=True)
+    op_id: int = Field(foreign_key="chain_op.id")
+    status: CaseStatus = Field(default=CaseStatus.open, index=True)
+    first_seen_at: datetime
+    last_seen_at: datetime
+    sightings: int = 1
+    gone_at: datetime | None = None
+    lifetime_seconds: int | None = Field(default=None, sa_type=BigInteger)
+    last_checked_at: datetime | None = None
+    checks: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CaseCheck(SQLModel, table=True):
+    """One re-check of a case's link: what a takedown's effect is measured by."""
+
+    __tablename__ = "case_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(sa_column=Column(Integer, ForeignKey("piracy_case.id", ondelete="CASCADE"), nullable=False, index=True))
+    checked_at: datetime
+    alive: bool
+    http_status: int | None = None
+    detail: str | None = Field(default=None, max_length=500)
+    crawler_id: int = Field(foreign_key="account.id")
+
+
+class NoticeDelivery(str, enum.Enum):
+    """draft -> sending (a webhook is configured) -> delivered, or failed after every retry."""
+
+    draft = "draft"
+    sending = "sending"
+    delivered = "delivered"
+    failed = "failed"
+
+
+class TakedownNotice(SQLModel, table=True):
+    """A takedown notice drafted for a case, in one format, and what became of its delivery."""
+
+    __tablename__ = "takedown_notice"
+    __table_args__ = (UniqueConstraint("case_id", "format", name="uq_takedown_notice_case_format"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(sa_column=Column(Integer, ForeignKey("piracy_case.id", ondelete="CASCADE"), nullable=False, index=True))
+    format: str = Field(max_length=20, description="cn-notice (通知-删除) or dmca.")
+    language: str = Field(max_length=10)
+    subject: str = Field(max_length=500)
+    body: str
+    delivery: NoticeDelivery = Field(default=NoticeDelivery.draft, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, index=True)
+    delivered_at: datetime | None = None
+    response_status: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)

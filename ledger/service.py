@@ -133,6 +133,13 @@ class Ledger:
 
     def _reconcile_forever(self) -> None:
         while not self._stop.wait(self.settings.reconcile_interval):
+            if self.settings.takedown_webhook:  # notices go out whether or not the chain answers
+                from ledger.piracy.delivery import deliver_due
+
+                try:
+                    deliver_due(self)
+                except Exception:
+                    log.exception("takedown notice delivery pass failed")
             try:
                 if self.chain.ensure_node():
                     log.warning("the managed chain node had stopped and was restarted from its state file")

@@ -44,6 +44,9 @@ CONTRACTS = (
     ContractSpec("LicenseRegistry", ("address",), ("WorkRegistry",)),
     ContractSpec("SplitRegistry", ("address",), ("WorkRegistry",)),
     ContractSpec("DistributionRegistry", ("address",), ("WorkRegistry",)),
+    # Evidence of piracy, anchored for registered works; the service signer administers it and anchors.
+    ContractSpec("EvidenceRegistry", ("address", "address", "address"),
+                 constructor_args=lambda chain: [chain.addresses["WorkRegistry"], chain.signer, chain.signer]),
     # The payout token of a development chain; a configured settlement_token replaces it.
     ContractSpec("TestStablecoin", ("address",), constructor_args=lambda chain: [chain.signer],
                  wanted=lambda chain: chain.settings.settlement_token is None),

@@ -24,18 +24,24 @@ class Registration:
     metadata_uri: str
 
 
-def find_registration(rpc_url: str, registry: str, sha256: bytes) -> Registration | None:
-    """The on-chain registration of a content hash, or None. Raises if `registry` does not hold
-    ReelLedger's WorkRegistry code, so that nobody can point a verifier at a look-alike."""
+def checked_contract(rpc_url: str, address: str, name: str):
+    """A connection and the contract `name` at `address`, once its code on chain is checked to
+    be the one this release was built from, so that nobody can point a verifier at a look-alike."""
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}, exception_retry_configuration=None))
-    artifact = artifacts.load("WorkRegistry")
+    artifact = artifacts.load(name)
     try:
-        code = w3.eth.get_code(Web3.to_checksum_address(registry))
+        code = w3.eth.get_code(Web3.to_checksum_address(address))
     except OSError as exc:
         raise ChainUnavailable(f"no EVM node answers at {rpc_url}") from exc
     if not artifact.runtime_matches(bytes(code)):
-        raise ChainError(f"{registry} does not hold the WorkRegistry contract this release was built from")
-    contract = w3.eth.contract(address=Web3.to_checksum_address(registry), abi=artifact.abi)
+        raise ChainError(f"{address} does not hold the {name} contract this release was built from")
+    return w3, w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifact.abi)
+
+
+def find_registration(rpc_url: str, registry: str, sha256: bytes) -> Registration | None:
+    """The on-chain registration of a content hash, or None. Raises if `registry` does not hold
+    ReelLedger's WorkRegistry code, so that nobody can point a verifier at a look-alike."""
+    _, contract = checked_contract(rpc_url, registry, "WorkRegistry")
     owner, registered_at = contract.functions.work(sha256).call()
     if owner == ZERO:
         return None
@@ -152,4 +158,43 @@ def verify_statement(rpc_url: str, statement: dict, registry: str) -> StatementC
         total_matches=int(on_chain["total"]) == int(statement["total"]),
         lines=tuple(checks),
         problems=tuple(problems),
+    )
+
+
+@dataclass(frozen=True)
+class EvidenceCheck:
+    evidence_hash: str
+    anchored: bool
+    anchored_at: int
+    anchored_by: str | None
+    block_number: int | None
+    tx_hash: str | None
+    work_id: str | None  # as anchored
+    work_matches: bool  # the bundle names the work the anchor names
+    work_registered: bool  # and that work is registered in the WorkRegistry the evidence registry defers to
+
+
+def find_evidence(rpc_url: str, registry: str, bundle: bytes) -> EvidenceCheck:
+    """Re-hash an evidence bundle exactly as given and look its anchor up in the
+    EvidenceRegistry at `registry` (whose code is checked first)."""
+    import hashlib
+    import json
+
+    try:
+        named = json.loads(bundle)["work"]["work_id"].lower()
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ChainError("this file is not an evidence bundle (no work.work_id in it)") from None
+    digest = hashlib.sha256(bundle).digest()
+    w3, contract = checked_contract(rpc_url, registry, "EvidenceRegistry")
+    work_id, anchored_at, anchored_by = contract.functions.anchorOf(digest).call()
+    if int(anchored_at) == 0:
+        return EvidenceCheck("0x" + digest.hex(), False, 0, None, None, None, None, False, False)
+    anchored_work = "0x" + bytes(work_id).hex()
+    log = contract.events.EvidenceAnchored().get_logs(from_block=0, argument_filters={"evidenceHash": digest})[0]
+    works = w3.eth.contract(address=contract.functions.works().call(), abi=artifacts.load("WorkRegistry").abi)
+    owner, _ = works.functions.work(bytes(work_id)).call()
+    return EvidenceCheck(
+        evidence_hash="0x" + digest.hex(), anchored=True, anchored_at=int(anchored_at), anchored_by=anchored_by,
+        block_number=log["blockNumber"], tx_hash="0x" + bytes(log["transactionHash"]).hex(), work_id=anchored_work,
+        work_matches=anchored_work == named, work_registered=owner != ZERO,
     )

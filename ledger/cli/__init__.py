@@ -1,7 +1,7 @@
 """The `reelledger` command.
 
 Server-side commands (serve, compile, status, accounts) work on this machine's data; the
-client commands (works, licences, splits, reports, rules, periods, distributions, match) talk to a running service over HTTP with
+client commands (works, licences, splits, reports, rules, periods, distributions, match, cases, crawl) talk to a running service over HTTP with
 REELLEDGER_URL and REELLEDGER_API_KEY; `verify` asks the chain itself; `watermark embed` and
 `watermark detect --key-file` need neither.
 """
@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from ledger.cli import client, matching, server, settlement, verify, watermarking
+from ledger.cli import cases, client, matching, server, settlement, verify, watermarking
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Copyright and revenue-share ledger for film and TV.")
 server.register(app)
@@ -28,6 +28,7 @@ app.add_typer(watermarking.distributions, name="distributions")
 app.add_typer(watermarking.watermark, name="watermark")
 app.add_typer(server.audit, name="audit")
 app.command("match")(matching.match)
+app.add_typer(cases.cases, name="cases")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -96,3 +96,45 @@ def statement(
         console.print("[red]the statement does not match the chain[/red]")
         raise typer.Exit(1)
     console.print(f"[green]verified[/green]: {len(check.lines)} lines against the chain")
+
+
+@app.command("evidence")
+def evidence(
+    bundle: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The evidence bundle (JSON)."),
+    copy: Path = typer.Option(None, "--copy", exists=True, dir_okay=False, help="The copy it describes, to re-hash too."),
+    rpc_url: str = typer.Option(None, help="EVM JSON-RPC endpoint; default REELLEDGER_RPC_URL or the local node."),
+    registry: str = typer.Option(None, envvar="REELLEDGER_EVIDENCE_REGISTRY", help="EvidenceRegistry address."),
+) -> None:
+    """Is this evidence bundle anchored on chain, unaltered? Exit code 0 if so, 1 if not."""
+    import json
+
+    from ledger.chain.errors import ChainError
+    from ledger.chain.verify import find_evidence
+
+    data = bundle.read_bytes()
+    try:
+        found = find_evidence(rpc_url or _default_rpc(), registry or _registry_from_service("EvidenceRegistry"), data)
+    except ChainError as exc:
+        err.print(f"[red]reelledger:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if not found.anchored:
+        console.print(f"[red]not anchored[/red]: the chain holds no anchor of {found.evidence_hash}; "
+                      "this bundle was altered or never anchored")
+        raise typer.Exit(1)
+    when = datetime.fromtimestamp(found.anchored_at, timezone.utc).isoformat()
+    console.print(f"[green]anchored[/green]: {bundle} hashes to {found.evidence_hash}")
+    console.print(f"  anchored {when} in block {found.block_number}, tx {found.tx_hash}, by {found.anchored_by}")
+    console.print(f"  work {found.work_id}" + ("" if found.work_registered else " [red](not registered)[/red]"))
+    ok = found.work_matches and found.work_registered
+    if not found.work_matches:
+        console.print("[red]the bundle names another work than its anchor[/red]")
+    if copy is not None:
+        expected = json.loads(data)["content"]["sha256"].lower()
+        actual = "0x" + sha256_file(copy).hex()
+        if actual == expected:
+            console.print(f"[green]copy matches[/green]: {copy} has SHA-256 {actual}, as the bundle says")
+        else:
+            console.print(f"[red]copy differs[/red]: {copy} has SHA-256 {actual}, the bundle says {expected}")
+            ok = False
+    if not ok:
+        raise typer.Exit(1)

@@ -1,0 +1,134 @@
+"""Piracy cases: copies of registered works found on the web, their evidence and notices."""
+
+import json
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import ValidationError
+
+from api import present, schemas
+from api.deps import CurrentAccount, LedgerDep, RowId
+from api.upload import read_whole_file, upload_body
+from ledger.distributions.records import document
+from ledger.errors import Forbidden, InvalidInput
+from ledger.models import CaseStatus, Role, utcnow
+from ledger.piracy import cases, delivery
+from ledger.piracy.notices import FORMATS
+
+router = APIRouter(tags=["piracy cases"])
+
+SIGHTING_BODY = upload_body(
+    {"sighting": "SightingIn as JSON.", "screenshot": "Optional PNG of the page the copy was found on."}
+)
+
+
+def _sighting(text: str | None) -> cases.Sighting:
+    if text is None:
+        raise InvalidInput("sighting", "the form has no sighting field")
+    try:
+        fields = schemas.SightingIn.model_validate(json.loads(text))
+    except json.JSONDecodeError:
+        raise InvalidInput("sighting", "the sighting field is not valid JSON") from None
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+    if fields.fetched_at.tzinfo is None:
+        raise InvalidInput("fetched_at", "fetched_at needs a time zone")
+    return cases.Sighting(**fields.model_dump())
+
+
+def _present(ledger, view) -> schemas.CasePublic:
+    shot = (cases.evidence_dir(ledger, view.case.evidence_hash) / "screenshot.png").exists()
+    return present.case(view, ledger.chain.addresses.get("EvidenceRegistry"), shot)
+
+
+@router.post("/cases", openapi_extra=SIGHTING_BODY)
+async def report_sighting(request: Request, ledger: LedgerDep, account: CurrentAccount) -> schemas.SightingOut:
+    """A crawler reports a copy it fetched: the service matches it to a registered work, reads
+    its watermark, and opens a case (evidence anchored on chain, notices drafted), or counts
+    a sighting of the case this work and URL already have."""
+    if account.role != Role.crawler:  # before receiving the copy
+        raise Forbidden("only a crawler reports copies found on the web")
+    upload = await read_whole_file(
+        request, ledger.settings.data_dir / "uploads", ledger.settings.max_detect_bytes,
+        blob_limits={"screenshot": cases.MAX_SCREENSHOT_BYTES},
+    )
+    try:
+        sighting = _sighting(upload.fields.get("sighting"))
+        outcome = await run_in_threadpool(
+            cases.report_sighting, ledger, account, upload.path, upload.sha256, upload.size, sighting,
+            upload.blobs.get("screenshot") or None,
+        )
+    finally:
+        upload.discard()
+    body = schemas.SightingOut(
+        matched=outcome.case is not None, created=outcome.created,
+        case=_present(ledger, outcome.case) if outcome.case else None,
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=201 if outcome.created else 200)
+
+
+@router.get("/cases")
+def list_cases(
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    status: CaseStatus | None = None,
+    work_id: str | None = Query(None, max_length=66),
+    offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=500),
+) -> schemas.CasePage:
+    views, total = cases.list_cases(ledger, account, status=status, work_id=work_id, offset=offset, limit=limit)
+    return schemas.CasePage(total=total, offset=offset, limit=limit, items=[_present(ledger, v) for v in views])
+
+
+@router.get("/cases/lifetimes")
+def lifetimes(ledger: LedgerDep, account: CurrentAccount) -> schemas.LifetimeSummary:
+    """How long the links of the cases you may read lived, first seen to gone."""
+    return schemas.LifetimeSummary(**cases.lifetimes(ledger, account))
+
+
+@router.get("/cases/{case_id}")
+def read_case(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> schemas.CasePublic:
+    return _present(ledger, cases.get_case(ledger, account, case_id))
+
+
+@router.get("/cases/{case_id}/evidence", response_class=Response)
+def read_evidence(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> Response:
+    """The evidence bundle, byte for byte as hashed and anchored: `reelledger verify evidence` checks it."""
+    view = cases.get_case(ledger, account, case_id)
+    return Response(document(view.case.evidence), media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="case-{case_id}-evidence.json"'})
+
+
+@router.get("/cases/{case_id}/evidence/copy", response_class=FileResponse)
+def read_copy(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> FileResponse:
+    """The bytes the crawler fetched, whose SHA-256 the bundle names."""
+    return FileResponse(cases.evidence_file(ledger, account, case_id, "copy"), media_type="application/octet-stream",
+                        filename=f"case-{case_id}-copy")
+
+
+@router.get("/cases/{case_id}/evidence/screenshot", response_class=FileResponse)
+def read_screenshot(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> FileResponse:
+    return FileResponse(cases.evidence_file(ledger, account, case_id, "screenshot.png"), media_type="image/png")
+
+
+@router.post("/cases/{case_id}/checks")
+def record_check(
+    case_id: RowId, body: schemas.CaseCheckIn, ledger: LedgerDep, account: CurrentAccount
+) -> schemas.CasePublic:
+    """A re-check of the case's link; a check that finds it gone closes the case and fixes its lifetime."""
+    view = cases.record_check(
+        ledger, account, case_id, alive=body.alive, checked_at=body.checked_at or utcnow(),
+        http_status=body.http_status, detail=body.detail,
+    )
+    return _present(ledger, view)
+
+
+@router.post("/cases/{case_id}/notices/{notice_format}/send", status_code=202)
+def send_notice(case_id: RowId, notice_format: str, ledger: LedgerDep, account: CurrentAccount) -> schemas.CasePublic:
+    """Send (or send again) a notice to the configured takedown endpoint."""
+    if notice_format not in FORMATS:
+        raise InvalidInput("notice_format", f"the notice formats are {', '.join(FORMATS)}")
+    delivery.send_notice(ledger, account, case_id, notice_format)
+    return _present(ledger, cases.get_case(ledger, account, case_id))

@@ -1,0 +1,121 @@
+"""`reelledger cases`: piracy cases, their evidence bundles and takedown notices."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ledger.cli.client import _call, _client, console, err
+
+cases = typer.Typer(no_args_is_help=True, help="Piracy cases: evidence, notices, link lifetimes.")
+
+
+def _lifetime(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m{rest % 60:02d}s"
+
+
+def show_case(case: dict) -> None:
+    table = Table(show_header=False, box=None)
+    leak = case["leak"]
+    leaked = "no watermark read"
+    if leak["payload"]:
+        platform = leak["platform"]["name"] if leak["platform"] else "no distribution on record"
+        leaked = f"payload {leak['payload']} -> {platform}"
+    rows = [
+        ("case", f"{case['id']} ({case['status']})"), ("work", f"{case['title']} {case['work_id']}"),
+        ("url", case["url"]), ("page", case["page_url"] or "-"),
+        ("match", f"{case['match']['duration_seconds']:.1f} s from {case['match']['offset_seconds']:.1f} s, "
+                  f"confidence {case['match']['confidence']:.2f}"),
+        ("leaked by", leaked),
+        ("evidence", f"{case['evidence_hash']} {case['anchor']['status']} in EvidenceRegistry "
+                     f"{case['evidence_registry']}, tx {case['anchor']['tx_hash']}"),
+        ("seen", f"{case['first_seen_at']} .. {case['last_seen_at']} ({case['sightings']} sightings, "
+                 f"{case['checks']} checks)"),
+        ("lifetime", _lifetime(case["lifetime_seconds"])),
+        ("notices", ", ".join(f"{n['format']} {n['delivery']}" for n in case["notices"]) or "-"),
+    ]
+    for label, value in rows:
+        table.add_row(f"[bold]{label}[/bold]", str(value))
+    console.print(table)
+
+
+@cases.command("list")
+def list_cases(
+    status: str = typer.Option(None, help="open or closed"),
+    work_id: str = typer.Option(None, help="Only this work's cases."),
+    limit: int = typer.Option(50, min=1, max=500),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The cases you may see: a rights holder's works', a crawler's own, an auditor all."""
+    params = {k: v for k, v in {"status": status, "work_id": work_id, "limit": limit}.items() if v is not None}
+    page = _call("GET", "/cases", params=params)
+    if as_json:
+        console.print_json(json.dumps(page))
+        return
+    table = Table("case", "status", "work", "url", "leaked by", "anchor", "lifetime")
+    for c in page["items"]:
+        platform = c["leak"]["platform"]["name"] if c["leak"]["platform"] else "-"
+        table.add_row(str(c["id"]), c["status"], c["title"], c["url"], platform, c["anchor"]["status"],
+                      _lifetime(c["lifetime_seconds"]))
+    console.print(table)
+    console.print(f"{len(page['items'])} of {page['total']}")
+    summary = _call("GET", "/cases/lifetimes")
+    console.print(f"links: {summary['open']} open, {summary['closed']} gone, median lifetime "
+                  f"{_lifetime(summary['median_lifetime_seconds'])}")
+
+
+@cases.command("show")
+def show(case_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
+    case = _call("GET", f"/cases/{case_id}")
+    console.print_json(json.dumps(case)) if as_json else show_case(case)
+
+
+@cases.command("evidence")
+def evidence(
+    case_id: int,
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write the bundle (JSON)."),
+    copy: Path = typer.Option(None, "--copy", help="Also save the fetched copy here."),
+    screenshot: Path = typer.Option(None, "--screenshot", help="Also save the page screenshot here."),
+) -> None:
+    """Save a case's evidence bundle, byte for byte as anchored; check it with `reelledger verify evidence`."""
+    wanted = [(f"/cases/{case_id}/evidence", output), (f"/cases/{case_id}/evidence/copy", copy),
+              (f"/cases/{case_id}/evidence/screenshot", screenshot)]
+    with _client() as client:
+        for path, target in wanted:
+            if target is None:
+                continue
+            with client.stream("GET", path) as response:
+                if response.status_code != 200:
+                    response.read()
+                    err.print(f"[red]refused ({response.status_code}):[/red] {response.text}")
+                    raise typer.Exit(1)
+                with open(target, "wb") as fh:
+                    for chunk in response.iter_bytes():
+                        fh.write(chunk)
+            console.print(f"wrote {target}")
+
+
+@cases.command("notice")
+def notice(
+    case_id: int,
+    notice_format: str = typer.Option("cn-notice", "--format", help="cn-notice (通知-删除) or dmca"),
+    send: bool = typer.Option(False, "--send", help="Send it to the configured takedown endpoint."),
+) -> None:
+    """Print a case's drafted notice, or send it."""
+    if send:
+        case = _call("POST", f"/cases/{case_id}/notices/{notice_format}/send")
+    else:
+        case = _call("GET", f"/cases/{case_id}")
+    for n in case["notices"]:
+        if n["format"] == notice_format:
+            console.print(f"[bold]{n['subject']}[/bold]  ({n['delivery']}, {n['attempts']} attempts)")
+            console.print(n["body"], markup=False, highlight=False)
+            return
+    err.print(f"[red]reelledger:[/red] case {case_id} has no {notice_format} notice")
+    raise typer.Exit(1)

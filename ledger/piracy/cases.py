@@ -1,0 +1,306 @@
+"""Opening a case for a copy found on the web, and reading cases.
+
+A crawler reports a sighting: the bytes it fetched and how it fetched them. The service
+matches the bytes itself (a crawler's word is not evidence), reads the watermark, and opens
+one case per work and URL: the evidence bundle, its anchor in the outbox and the drafted
+notices are stored in one transaction. The same leak found again (by another worker, a
+retried job or a later crawl) is a sighting of the same case, never a second one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from ledger.db import session
+from ledger.distributions import trace as tracing
+from ledger.errors import Forbidden, InvalidInput, NotFound
+from ledger.matching import match_file
+from ledger.models import (
+    Account,
+    CaseStatus,
+    ChainOp,
+    NoticeDelivery,
+    PiracyCase,
+    Role,
+    TakedownNotice,
+    Work,
+    utcnow,
+)
+from ledger.piracy import evidence, notices
+
+log = logging.getLogger("reelledger.piracy")
+
+READ_ALL = {Role.auditor, Role.admin}
+MAX_URL = 2048
+MAX_SCREENSHOT_BYTES = 8 * 2**20
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """How a crawler fetched a copy, as it reports it."""
+
+    url: str
+    fetched_at: datetime
+    page_url: str | None = None
+    final_url: str | None = None
+    status: int | None = None
+    http_version: str | None = None
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    sha256: str | None = None  # what the crawler computed; checked against the bytes received
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: PiracyCase
+    work: Work
+    op: ChainOp
+    notices: list[TakedownNotice]
+    platform: Account | None
+
+
+@dataclass(frozen=True)
+class SightingOutcome:
+    case: CaseView | None  # None: the copy matched no registered work
+    created: bool
+    match: object | None = None  # ledger.matching.MatchOutcome when matching ran
+
+
+def check_url(name: str, url: str | None, required: bool = True) -> str | None:
+    if url is None or not url.strip():
+        if required:
+            raise InvalidInput(name, f"{name} is required")
+        return None
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(name, f"{name} must be an http or https URL")
+    if len(url) > MAX_URL:
+        raise InvalidInput(name, f"{name} is at most {MAX_URL} characters")
+    return url
+
+
+def url_key(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+def evidence_dir(ledger, evidence_hash: str) -> Path:
+    return ledger.settings.data_dir / "evidence" / evidence_hash.removeprefix("0x")
+
+
+def report_sighting(
+    ledger, crawler: Account, path: Path, content_sha256: bytes, size: int, sighting: Sighting,
+    screenshot: bytes | None = None,
+) -> SightingOutcome:
+    """Open a case for the copy at `sighting.url`, or count one more sighting of its case."""
+    if crawler.role != Role.crawler:
+        raise Forbidden("only a crawler reports copies found on the web")
+    url = check_url("url", sighting.url)
+    check_url("page_url", sighting.page_url, required=False)
+    check_url("final_url", sighting.final_url, required=False)
+    digest = "0x" + content_sha256.hex()
+    if sighting.sha256 and sighting.sha256.lower().removeprefix("0x") != content_sha256.hex():
+        raise InvalidInput("sha256", f"the file received has SHA-256 {digest}, not the one reported")
+    if screenshot is not None and not screenshot.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise InvalidInput("screenshot", "the screenshot is not a PNG")
+    key = url_key(url)
+    with session(ledger.engine) as db:  # the same bytes at the same address: nothing to examine again
+        known = db.exec(select(PiracyCase).where(PiracyCase.url_key == key, PiracyCase.content_sha256 == digest)).first()
+        if known is not None:
+            return SightingOutcome(_seen_again(db, known, sighting.fetched_at), False)
+    outcome = match_file(ledger, crawler, path)
+    if outcome.match is None:
+        return SightingOutcome(None, False, outcome)
+    work = outcome.work
+    with session(ledger.engine) as db:
+        known = db.exec(select(PiracyCase).where(PiracyCase.work_pk == work.id, PiracyCase.url_key == key)).first()
+        if known is not None:
+            return SightingOutcome(_seen_again(db, known, sighting.fetched_at), False, outcome)
+    traced = tracing.trace_file(ledger, crawler, path)
+    view, created = _open_case(ledger, crawler, path, digest, size, sighting, screenshot, outcome, traced)
+    return SightingOutcome(view, created, outcome)
+
+
+def _open_case(ledger, crawler, path, digest, size, sighting, screenshot, outcome, traced) -> tuple[CaseView, bool]:
+    chain, work = ledger.chain, outcome.work
+    registration = outcome.op
+    shot_sha = "0x" + hashlib.sha256(screenshot).hexdigest() if screenshot else None
+    media_kind = outcome.query.kind
+    bundle = evidence.bundle_of(
+        sighting=sighting, content_sha256=digest, content_size=size, media_kind=media_kind,
+        screenshot_sha256=shot_sha, work=work, chain_id=chain.chain_id,
+        work_registry=chain.addresses.get("WorkRegistry"), registration_tx=registration.tx_hash,
+        match=outcome.match, trace=traced, crawler=crawler, recorded_at=utcnow(),
+    )
+    hashed = evidence.bundle_hash(bundle)
+    evidence_hash = "0x" + hashed.hex()
+    store = evidence_dir(ledger, evidence_hash)
+    store.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, store / "copy")
+    if screenshot:
+        (store / "screenshot.png").write_bytes(screenshot)
+    dist = traced.distribution if traced is not None else None
+    with session(ledger.engine) as db:
+        owner = db.get(Account, work.owner_id)
+        call = chain.call("EvidenceRegistry", "anchor", [hashed, bytes.fromhex(work.work_id[2:])])
+        op = chain.outbox.record(db, f"anchor-evidence:{evidence_hash}", chain.signer, call)
+        case = PiracyCase(
+            work_pk=work.id, owner_id=work.owner_id, crawler_id=crawler.id, url=bundle["url"], url_key=url_key(bundle["url"]),
+            page_url=sighting.page_url, content_sha256=digest, content_size=size, media_kind=media_kind,
+            distribution_id=dist.dist.id if dist else None, platform_id=dist.platform.id if dist else None,
+            evidence=bundle, evidence_hash=evidence_hash, op_id=op.id,
+            first_seen_at=sighting.fetched_at, last_seen_at=sighting.fetched_at,
+        )
+        db.add(case)
+        try:
+            db.flush()
+            delivery = NoticeDelivery.sending if ledger.settings.takedown_webhook else NoticeDelivery.draft
+            for text in notices.draft(bundle, evidence_hash, owner.name, owner.address, case.id):
+                db.add(TakedownNotice(case_id=case.id, format=text.format, language=text.language,
+                                      subject=text.subject, body=text.body, delivery=delivery,
+                                      next_attempt_at=utcnow() if delivery == NoticeDelivery.sending else None))
+            db.commit()
+        except IntegrityError:  # another worker opened this case first: this is a sighting of it
+            db.rollback()
+            shutil.rmtree(store, ignore_errors=True)
+            known = db.exec(
+                select(PiracyCase).where(PiracyCase.work_pk == work.id, PiracyCase.url_key == url_key(bundle["url"]))
+            ).one()
+            return _seen_again(db, known, sighting.fetched_at), False
+        op_id, case_id = op.id, case.id
+    try:
+        chain.outbox.send(op_id)
+    except Exception as exc:  # the reconciler anchors it when the node is back
+        log.warning("anchoring the evidence of case %s waits for the chain: %s", case_id, exc)
+    with session(ledger.engine) as db:
+        return _view(db, db.get(PiracyCase, case_id)), True
+
+
+def _seen_again(db, case: PiracyCase, at: datetime) -> CaseView:
+    """Count a sighting; a closed case whose link is back is open again."""
+    row = db.get(PiracyCase, case.id)
+    row.sightings += 1
+    row.last_seen_at = max(_aware(row.last_seen_at), at)
+    if row.status == CaseStatus.closed and at > _aware(row.gone_at):
+        row.status, row.gone_at, row.lifetime_seconds = CaseStatus.open, None, None
+    row.updated_at = utcnow()
+    db.add(row)
+    db.commit()
+    return _view(db, row)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+# ------------------------------------------------------------------ re-checks
+
+
+def record_check(
+    ledger, crawler: Account, case_id: int, *, alive: bool, checked_at: datetime, http_status: int | None = None,
+    detail: str | None = None,
+) -> CaseView:
+    """A crawler's re-check of a case's link; the first check that finds it gone closes the
+    case and fixes the link's lifetime (first seen to gone)."""
+    from ledger.models import CaseCheck
+
+    if crawler.role != Role.crawler:
+        raise Forbidden("only a crawler records link checks")
+    with session(ledger.engine) as db:
+        case = db.exec(select(PiracyCase).where(PiracyCase.id == case_id, PiracyCase.crawler_id == crawler.id)).first()
+        if case is None:  # another crawler's case is not this crawler's to close
+            raise NotFound("case", case_id)
+        db.add(CaseCheck(case_id=case.id, checked_at=checked_at, alive=alive, http_status=http_status,
+                         detail=(detail or None) and detail[:500], crawler_id=crawler.id))
+        case.checks += 1
+        case.last_checked_at = checked_at
+        if alive:
+            case.last_seen_at = max(_aware(case.last_seen_at), checked_at)
+        elif case.status == CaseStatus.open:
+            gone = max(checked_at, _aware(case.first_seen_at))
+            case.status, case.gone_at = CaseStatus.closed, gone
+            case.lifetime_seconds = int((gone - _aware(case.first_seen_at)).total_seconds())
+        case.updated_at = utcnow()
+        db.add(case)
+        db.commit()
+        return _view(db, case)
+
+
+# -------------------------------------------------------------------- reading
+
+
+def _view(db, case: PiracyCase) -> CaseView:
+    texts = db.exec(select(TakedownNotice).where(TakedownNotice.case_id == case.id).order_by(TakedownNotice.id)).all()
+    platform = db.get(Account, case.platform_id) if case.platform_id else None
+    return CaseView(case, db.get(Work, case.work_pk), db.get(ChainOp, case.op_id), list(texts), platform)
+
+
+def _visible(account: Account):
+    """The cases an account may read: every case for auditors, a rights holder's own works'
+    cases, the cases a crawler opened; nothing for anyone else."""
+    if account.role in READ_ALL:
+        return True
+    if account.role == Role.rights_holder:
+        return PiracyCase.owner_id == account.id
+    if account.role == Role.crawler:
+        return PiracyCase.crawler_id == account.id
+    raise Forbidden("piracy cases are read by rights holders, crawlers and auditors")
+
+
+def get_case(ledger, account: Account, case_id: int) -> CaseView:
+    condition = _visible(account)
+    with session(ledger.engine) as db:
+        case = db.exec(select(PiracyCase).where(PiracyCase.id == case_id).where(condition)).first()
+        if case is None:
+            raise NotFound("case", case_id)
+        return _view(db, case)
+
+
+def list_cases(
+    ledger, account: Account, *, status: CaseStatus | None = None, work_id: str | None = None,
+    offset: int = 0, limit: int = 50,
+) -> tuple[list[CaseView], int]:
+    condition = _visible(account)
+    with session(ledger.engine) as db:
+        query = select(PiracyCase).where(condition)
+        if status is not None:
+            query = query.where(PiracyCase.status == status)
+        if work_id:
+            work = db.exec(select(Work).where(Work.work_id == work_id.lower())).first()
+            query = query.where(PiracyCase.work_pk == (work.id if work else -1))
+        total = db.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = db.exec(query.order_by(PiracyCase.id).offset(offset).limit(limit)).all()
+        return [_view(db, c) for c in rows], total
+
+
+def lifetimes(ledger, account: Account) -> dict:
+    """How long links lived, over the cases the account may read (closed ones have a lifetime)."""
+    condition = _visible(account)
+    with session(ledger.engine) as db:
+        rows = db.exec(select(PiracyCase.status, PiracyCase.lifetime_seconds).where(condition)).all()
+    closed = sorted(life for status, life in rows if status == CaseStatus.closed and life is not None)
+    median = None
+    if closed:
+        middle = len(closed) // 2
+        median = closed[middle] if len(closed) % 2 else (closed[middle - 1] + closed[middle]) // 2
+    return {"open": sum(1 for s, _ in rows if s == CaseStatus.open), "closed": len(closed),
+            "median_lifetime_seconds": median, "mean_lifetime_seconds": sum(closed) // len(closed) if closed else None}
+
+
+def evidence_file(ledger, account: Account, case_id: int, name: str) -> Path:
+    """A stored evidence file of a case: `copy` (the bytes fetched) or `screenshot.png`."""
+    view = get_case(ledger, account, case_id)
+    path = evidence_dir(ledger, view.case.evidence_hash) / name
+    if not path.exists():
+        raise NotFound("evidence file", f"{name} of case {case_id}")
+    return path

@@ -1,0 +1,131 @@
+"""Sending drafted notices to the configured takedown endpoint, and recording what happened.
+
+A notice to send is marked `sending` with a time for its next attempt; the service's
+background pass posts every notice that is due, so a webhook that is down or slow costs a
+retry with back-off, never a lost notice or a blocked request. Each POST carries the
+notice's id as its Idempotency-Key, so a receiver can drop a repeat after a lost answer,
+and, when a secret is configured, an HMAC-SHA256 signature of the body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from datetime import timedelta
+
+import httpx
+from sqlmodel import select
+
+from ledger.db import session
+from ledger.errors import Conflict, NotFound
+from ledger.models import Account, NoticeDelivery, PiracyCase, TakedownNotice, Work, utcnow
+
+log = logging.getLogger("reelledger.piracy")
+
+BATCH = 20
+FIRST_RETRY_SECONDS = 5
+LONGEST_RETRY_SECONDS = 3600
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+def payload_of(notice: TakedownNotice, case: PiracyCase, work: Work) -> bytes:
+    return json.dumps(
+        {
+            "notice": {"id": notice.id, "format": notice.format, "language": notice.language,
+                       "subject": notice.subject, "body": notice.body},
+            "case": {"id": case.id, "url": case.url, "page_url": case.page_url, "work_id": work.work_id,
+                     "evidence_hash": case.evidence_hash, "content_sha256": case.content_sha256},
+        },
+        ensure_ascii=False, sort_keys=True,
+    ).encode()
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def deliver_due(ledger, client: httpx.Client | None = None) -> int:
+    """Post every notice whose attempt is due; returns how many were delivered."""
+    settings = ledger.settings
+    if not settings.takedown_webhook:
+        return 0
+    now = utcnow()
+    with session(ledger.engine) as db:
+        due = db.exec(
+            select(TakedownNotice)
+            .where(TakedownNotice.delivery == NoticeDelivery.sending, TakedownNotice.next_attempt_at <= now)
+            .order_by(TakedownNotice.next_attempt_at)
+            .limit(BATCH)
+        ).all()
+        jobs = [(n, db.get(PiracyCase, n.case_id)) for n in due]
+        jobs = [(n, c, db.get(Work, c.work_pk)) for n, c in jobs]
+    delivered = 0
+    own = client is None
+    client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+    try:
+        for notice, case, work in jobs:
+            delivered += _attempt(ledger, client, notice, case, work)
+    finally:
+        if own:
+            client.close()
+    return delivered
+
+
+def _attempt(ledger, client, notice, case, work) -> bool:
+    settings = ledger.settings
+    body = payload_of(notice, case, work)
+    headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": f"takedown-notice-{notice.id}"}
+    if settings.takedown_webhook_secret:
+        headers["X-ReelLedger-Signature"] = signature(settings.takedown_webhook_secret, body)
+    status, error = None, None
+    try:
+        response = client.post(settings.takedown_webhook, content=body, headers=headers)
+        status = response.status_code
+        if not 200 <= status < 300:
+            error = f"the endpoint answered {status}"
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    with session(ledger.engine) as db:
+        row = db.get(TakedownNotice, notice.id)
+        if row is None or row.delivery != NoticeDelivery.sending:
+            return False
+        row.attempts += 1
+        row.response_status, row.last_error = status, error
+        if error is None:
+            row.delivery, row.delivered_at, row.next_attempt_at = NoticeDelivery.delivered, utcnow(), None
+        elif row.attempts >= settings.takedown_max_attempts:
+            row.delivery, row.next_attempt_at = NoticeDelivery.failed, None
+            log.warning("notice %s for case %s was not delivered after %d attempts: %s",
+                        row.id, row.case_id, row.attempts, error)
+        else:
+            wait = min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** (row.attempts - 1))
+            row.next_attempt_at = utcnow() + timedelta(seconds=wait)
+        db.add(row)
+        db.commit()
+        return error is None
+
+
+def send_notice(ledger, account: Account, case_id: int, notice_format: str) -> TakedownNotice:
+    """Queue a case's notice for (re)delivery now: its rights holder or the crawler asks."""
+    from ledger.piracy.cases import get_case
+
+    if not ledger.settings.takedown_webhook:
+        raise Conflict("no_takedown_endpoint", "no takedown endpoint is configured (REELLEDGER_TAKEDOWN_WEBHOOK)")
+    view = get_case(ledger, account, case_id)
+    if account.id not in (view.case.owner_id, view.case.crawler_id):
+        from ledger.errors import Forbidden
+
+        raise Forbidden("only the work's rights holder or the case's crawler sends its notices")
+    with session(ledger.engine) as db:
+        notice = db.exec(
+            select(TakedownNotice).where(TakedownNotice.case_id == case_id, TakedownNotice.format == notice_format)
+        ).first()
+        if notice is None:
+            raise NotFound("notice", f"{notice_format} of case {case_id}")
+        if notice.delivery != NoticeDelivery.delivered:
+            notice.delivery, notice.next_attempt_at, notice.attempts = NoticeDelivery.sending, utcnow(), 0
+            db.add(notice)
+            db.commit()
+        return notice

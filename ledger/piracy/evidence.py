@@ -1,0 +1,89 @@
+"""The evidence bundle (存证): the canonical document whose SHA-256 is anchored on chain.
+
+It holds what a court or a platform's legal desk asks of a sighting: where and when the copy
+was fetched and what the server answered, the SHA-256 of the bytes fetched, which registered
+work it is (and where in it), and whose distribution the watermark names. Anyone holding the
+document re-hashes it and compares with `EvidenceRegistry.anchorOf`; anyone holding the copy
+re-hashes that and compares with `content.sha256`. Nothing secret goes in it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from ledger.distributions.records import document, payload_hex
+
+BUNDLE_VERSION = 1
+# Response headers that can carry a credential or a tracking session of the crawler's own.
+PRIVATE_HEADERS = {"set-cookie", "set-cookie2", "authorization", "proxy-authorization", "cookie"}
+
+
+def public_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k.lower(): str(v)[:4000] for k, v in sorted(headers.items()) if k.lower() not in PRIVATE_HEADERS}
+
+
+def bundle_of(
+    *,
+    sighting,
+    content_sha256: str,
+    content_size: int,
+    media_kind: str,
+    screenshot_sha256: str | None,
+    work,
+    chain_id: int | None,
+    work_registry: str | None,
+    registration_tx: str | None,
+    match,
+    trace,
+    crawler,
+    recorded_at: datetime,
+) -> dict:
+    """The bundle of one sighting; `match` is watermark.matcher.Match, `trace` ledger's Trace."""
+    watermark = {"found": False}
+    if trace is not None and trace.detection.payload is not None:
+        watermark = {"found": True, "payload": payload_hex(trace.detection.payload),
+                     "confidence": round(trace.detection.confidence, 4), "frames": trace.detection.frames}
+        if trace.distribution is not None:
+            view = trace.distribution
+            watermark["distribution"] = {
+                "id": view.dist.id,
+                "platform": {"name": view.platform.name, "address": view.platform.address},
+                "session": view.dist.session,
+                "record_hash": view.dist.record_hash,
+                "record_anchored": bool(trace.chain and trace.chain.anchored and trace.chain.record_hash_matches),
+            }
+    return {
+        "version": BUNDLE_VERSION,
+        "kind": "reelledger.piracy-evidence",
+        "url": sighting.url,
+        "page_url": sighting.page_url,
+        "final_url": sighting.final_url,
+        "fetched_at": sighting.fetched_at.isoformat(),
+        "http": {"status": sighting.status, "version": sighting.http_version,
+                 "headers": public_headers(sighting.headers)},
+        "content": {"sha256": content_sha256, "size": content_size, "media_kind": media_kind,
+                    "content_type": sighting.content_type},
+        "screenshot": {"sha256": screenshot_sha256} if screenshot_sha256 else None,
+        "work": {"work_id": work.work_id, "title": work.title, "chain_id": chain_id,
+                 "registry": work_registry, "registration_tx": registration_tx},
+        "match": {"offset_seconds": round(match.offset, 3), "duration_seconds": round(match.duration, 3),
+                  "speed": round(match.speed, 4), "frames_agreeing": match.votes, "frames": match.frames,
+                  "confidence": match.confidence},
+        "watermark": watermark,
+        "crawler": crawler.address,
+        "recorded_at": recorded_at.isoformat(),
+    }
+
+
+def bundle_hash(bundle: dict) -> bytes:
+    return hashlib.sha256(document(bundle)).digest()
+
+
+def anchor_of(chain, evidence_hash: bytes) -> tuple[str | None, int, str | None]:
+    """What the EvidenceRegistry holds for a bundle hash: (work id, anchored at, anchored by),
+    or (None, 0, None) when it was never anchored."""
+    work_id, at, by = chain.contract("EvidenceRegistry").functions.anchorOf(evidence_hash).call()
+    if int(at) == 0:
+        return None, 0, None
+    return "0x" + bytes(work_id).hex(), int(at), by

@@ -1,0 +1,93 @@
+"""Takedown notices drafted from a case, in the formats platforms take.
+
+`cn-notice` is a 通知-删除 letter with what Article 14 of the 信息网络传播权保护条例 asks of a
+notice: the right holder's name and address, the work and the infringing address, and
+preliminary proof; `dmca` is a notice with the elements of 17 U.S.C. § 512(c)(3). Both name
+the work's on-chain registration and the anchored evidence hash, which is the proof a
+platform can check without asking us.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FORMATS = ("cn-notice", "dmca")
+
+
+@dataclass(frozen=True)
+class Draft:
+    format: str
+    language: str
+    subject: str
+    body: str
+
+
+def _when(text: str) -> str:
+    return text.replace("T", " ").split(".")[0].removesuffix("+00:00") + " UTC"
+
+
+def draft(bundle: dict, evidence_hash: str, owner_name: str, owner_address: str, case_id: int) -> list[Draft]:
+    work, match, mark = bundle["work"], bundle["match"], bundle["watermark"]
+    seen = _when(bundle["fetched_at"])
+    registry = f"{work['registry']} (chain {work['chain_id']})" if work.get("registry") else f"chain {work['chain_id']}"
+    leak_zh = leak_en = ""
+    if mark.get("distribution"):
+        platform = mark["distribution"]["platform"]["name"]
+        leak_zh = f"\n经隐形水印（载荷 {mark['payload']}）识别，该副本源自发行给“{platform}”的版本。"
+        leak_en = f"\nIts invisible watermark (payload {mark['payload']}) identifies the copy distributed to {platform}."
+    page = bundle.get("page_url") or bundle["url"]
+    zh = Draft(
+        "cn-notice",
+        "zh-CN",
+        f"通知-删除：《{work['title']}》侵权链接（案件 {case_id}）",
+        f"""致相关网络服务提供者：
+
+根据《信息网络传播权保护条例》第十四条，权利人现就下列侵权内容发出通知，请删除该内容或断开其链接。
+
+一、权利人
+名称：{owner_name}
+链上地址：{owner_address}
+
+二、被侵权作品
+名称：《{work['title']}》
+作品登记：作品标识 {work['work_id']}，登记于合约 {registry}，登记交易 {work.get('registration_tx') or '—'}
+
+三、侵权内容的网络地址
+{bundle['url']}
+所在页面：{page}
+发现时间：{seen}
+
+四、构成侵权的初步证明材料
+所下载内容的 SHA-256：{bundle['content']['sha256']}（{bundle['content']['size']} 字节）
+指纹比对：与作品第 {match['offset_seconds']:.1f} 秒起的 {match['duration_seconds']:.1f} 秒内容一致（置信度 {match['confidence']:.2f}）。{leak_zh}
+证据包 SHA-256：{evidence_hash}，已在链上存证合约中锚定，任何人均可重新计算证据包哈希并与链上记录核对。
+
+权利人保证上述通知内容真实，并对其真实性承担法律责任。
+
+{owner_name}
+""",
+    )
+    en = Draft(
+        "dmca",
+        "en",
+        f"DMCA takedown notice: {work['title']} (case {case_id})",
+        f"""To the designated agent:
+
+1. Copyrighted work: "{work['title']}", registered under work id {work['work_id']} in {registry}, registration transaction {work.get('registration_tx') or '-'}.
+
+2. Infringing material: {bundle['url']}
+   found on page {page} at {seen}.
+   The bytes fetched have SHA-256 {bundle['content']['sha256']} ({bundle['content']['size']} bytes). Their perceptual fingerprint matches {match['duration_seconds']:.1f} s of the work from {match['offset_seconds']:.1f} s on (confidence {match['confidence']:.2f}).{leak_en}
+   The evidence bundle, SHA-256 {evidence_hash}, is anchored on chain; anyone can re-hash the bundle and check it against the chain.
+
+3. Please remove or disable access to the material at the address above.
+
+4. Complaining party: {owner_name}, on-chain address {owner_address}.
+
+I have a good faith belief that use of the material in the manner complained of is not authorized by the copyright owner, its agent, or the law.
+The information in this notification is accurate, and under penalty of perjury, I am authorized to act on behalf of the owner of an exclusive right that is allegedly infringed.
+
+/{owner_name}/
+""",
+    )
+    return [zh, en]

@@ -1,0 +1,116 @@
+"""Cases when something is down: the chain node stopped while evidence is anchored (the case
+waits and is anchored later, once), and the takedown endpoint failing (the notice is sent
+again with back-off, signed, and its delivery recorded)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from ledger.models import Role
+from tests.api.conftest import Service
+from tests.api.test_case_faults_helpers import leaked_copy  # noqa: F401  (fixture)
+from tests.api.test_cases import jpeg, report
+from tests.api.test_faults import settle
+from tests.conftest import free_port, make_settings
+
+
+class Receiver:
+    """A takedown endpoint on loopback: refuses its first `failures` posts, then takes them."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures, self.posts = failures, []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.posts.append((dict(self.headers), body))
+                code = 503 if len(receiver.posts) <= receiver.failures else 200
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/takedown"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver(failures=1)
+    yield r
+    r.close()
+
+
+def test_evidence_waits_for_a_stopped_node_and_is_anchored_once(tmp_path, leaked_copy):
+    settings = make_settings(tmp_path / "data", port=free_port(), reconcile_interval=3600, write_wait=1)
+    svc = Service(settings).start()
+    try:
+        work_id, leaked, _ = leaked_copy(svc)
+        _, _, crawler = svc.new_account(Role.crawler)
+        svc.ledger.chain.node.kill()
+        r = report(crawler, jpeg(leaked), url="http://pirate.example/offline.jpg")
+        assert r.status_code == 201, r.text
+        case = r.json()["case"]
+        assert case["anchor"]["status"] == "pending" and case["notices"]
+        again = report(crawler, jpeg(leaked), url="http://pirate.example/offline.jpg")
+        assert again.json()["case"]["id"] == case["id"] and not again.json()["created"]
+
+        assert svc.ledger.chain.ensure_node()
+        settle(svc.ledger.chain.outbox)
+        anchored = crawler.get(f"/cases/{case['id']}").json()
+        assert anchored["anchor"]["status"] == "confirmed"
+        logs = svc.ledger.chain.events("EvidenceRegistry", "EvidenceAnchored",
+                                       evidenceHash=bytes.fromhex(case["evidence_hash"][2:]))
+        assert len(logs) == 1 and "0x" + logs[0]["args"]["workId"].hex() == work_id
+    finally:
+        svc.stop()
+
+
+def test_notices_are_delivered_signed_with_retries_and_recorded(tmp_path, receiver, leaked_copy):
+    settings = make_settings(tmp_path / "data", port=free_port(), reconcile_interval=0.2,
+                             takedown_webhook=receiver.url, takedown_webhook_secret="s3cret")
+    svc = Service(settings).start()
+    try:
+        _, leaked, _ = leaked_copy(svc)
+        _, _, crawler = svc.new_account(Role.crawler)
+        case = report(crawler, jpeg(leaked), url="http://pirate.example/sent.jpg").json()["case"]
+        assert {n["delivery"] for n in case["notices"]} == {"sending"}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            notices = crawler.get(f"/cases/{case['id']}").json()["notices"]
+            if all(n["delivery"] == "delivered" for n in notices):
+                break
+            time.sleep(0.2)
+        assert {n["format"]: n["delivery"] for n in notices} == {"cn-notice": "delivered", "dmca": "delivered"}
+        assert sorted(n["attempts"] for n in notices) == [1, 2]  # the first post was refused, then retried
+        assert all(n["response_status"] == 200 for n in notices)
+        assert len(receiver.posts) == 3
+        for headers, body in receiver.posts:
+            expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+            assert headers["X-ReelLedger-Signature"] == expected
+            sent = json.loads(body)
+            assert sent["case"]["evidence_hash"] == case["evidence_hash"]
+            assert headers["Idempotency-Key"] == f"takedown-notice-{sent['notice']['id']}"
+        assert "s3cret" not in crawler.get(f"/cases/{case['id']}").text
+        # sending again on request: the rights holder asks, a delivered notice is not posted twice
+        resent = crawler.post(f"/cases/{case['id']}/notices/dmca/send")
+        assert resent.status_code == 202
+        time.sleep(1)
+        assert len(receiver.posts) == 3
+        assert crawler.post(f"/cases/{case['id']}/notices/fax/send").status_code == 422
+    finally:
+        svc.stop()

@@ -1,0 +1,207 @@
+"""Piracy cases over HTTP: a crawler reports a copy it fetched; the service matches it,
+reads its watermark, anchors the evidence bundle on chain and drafts the notices. The same
+leak reported again is the same case; re-checks close it and fix the link's lifetime; each
+role sees only what is theirs; bad input is a clear 4xx.
+
+Media: scikit-image's bundled photographs (skimage.data), scaled to 1080p, as PNG and JPEG."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from ledger.chain.verify import find_evidence
+from ledger.models import Role
+from tests.api.test_distributions import MASTER, decode, distribute, register, wait_ready
+from watermark import attacks
+
+LEAK_URL = "http://pirate.example/watch/astronaut.jpg"
+
+
+def jpeg(image: np.ndarray, quality: int = 85) -> bytes:
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return buf.tobytes()
+
+
+def report(client, raw: bytes, url: str = LEAK_URL, screenshot: bytes | None = None, **fields):
+    sighting = {"url": url, "fetched_at": datetime.now(timezone.utc).isoformat(), "page_url": "http://pirate.example/",
+                "status": 200, "http_version": "HTTP/1.1", "content_type": "image/jpeg",
+                "headers": {"Content-Type": "image/jpeg", "Server": "pirate/1.0", "Set-Cookie": "sid=crawler-secret"}}
+    sighting.update(fields)
+    files = {"file": ("found.jpg", raw, "application/octet-stream")}
+    if screenshot is not None:
+        files["screenshot"] = ("page.png", screenshot, "image/png")
+    return client.post("/cases", files=files, data={"sighting": json.dumps(sighting)})
+
+
+def wait_anchored(client, case_id: int, ledger) -> dict:
+    for _ in range(100):
+        case = client.get(f"/cases/{case_id}").json()
+        if case["anchor"]["status"] != "pending":
+            return case
+        ledger.chain.outbox.reconcile()
+    raise AssertionError("the evidence anchor stayed pending")
+
+
+@pytest.fixture(scope="module")
+def parties(service):
+    _, _, studio = service.new_account(Role.rights_holder)
+    _, _, platform = service.new_account(Role.platform)
+    platform_name = platform.get("/accounts/me").json()["name"]
+    _, _, crawler = service.new_account(Role.crawler)
+    _, _, other_crawler = service.new_account(Role.crawler)
+    _, _, other = service.new_account(Role.rights_holder)
+    _, _, auditor = service.new_account(Role.auditor)
+    work_id = register(studio, MASTER, "Astronaut")
+    r = distribute(studio, work_id, MASTER, platform_name, fields={"session": "leaky-session"})
+    assert r.status_code == 202, r.text
+    dist = wait_ready(studio, r.json()["id"])
+    assert dist["status"] == "ready", dist
+    leaked = decode(studio.get(dist["copy"]["url"]).content)
+    return dict(studio=studio, platform=platform, platform_name=platform_name, crawler=crawler,
+                other_crawler=other_crawler, other=other, auditor=auditor, work_id=work_id, dist=dist, leaked=leaked)
+
+
+@pytest.fixture(scope="module")
+def opened(service, parties):
+    shot = cv2.imencode(".png", np.full((40, 60, 3), 200, np.uint8))[1].tobytes()
+    r = report(parties["crawler"], jpeg(attacks.ATTACKS["crop10"](parties["leaked"])), screenshot=shot)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["matched"] and body["created"]
+    return wait_anchored(parties["crawler"], body["case"]["id"], service.ledger), shot
+
+
+def test_a_leaked_copy_becomes_a_case_traced_to_the_platform_with_anchored_evidence(service, parties, opened):
+    case, shot = opened
+    assert case["work_id"] == parties["work_id"] and case["title"] == "Astronaut"
+    assert case["status"] == "open" and case["sightings"] == 1
+    assert case["leak"]["payload"] == parties["dist"]["payload"]
+    assert case["leak"]["platform"]["name"] == parties["platform_name"]
+    assert case["leak"]["distribution_id"] == parties["dist"]["id"]
+    assert case["anchor"]["status"] == "confirmed" and case["anchor"]["tx_hash"]
+    ledger = service.ledger
+    assert case["evidence_registry"] == ledger.chain.addresses["EvidenceRegistry"]
+
+    bundle = parties["crawler"].get(f"/cases/{case['id']}/evidence").content
+    assert "0x" + hashlib.sha256(bundle).hexdigest() == case["evidence_hash"]
+    parsed = json.loads(bundle)
+    assert parsed["url"] == LEAK_URL and parsed["work"]["work_id"] == parties["work_id"]
+    assert parsed["watermark"]["distribution"]["session"] == "leaky-session"
+    assert parsed["watermark"]["distribution"]["record_anchored"] is True
+    assert parsed["screenshot"]["sha256"] == "0x" + hashlib.sha256(shot).hexdigest()
+    assert "set-cookie" not in parsed["http"]["headers"] and parsed["http"]["headers"]["server"] == "pirate/1.0"
+    copy = parties["crawler"].get(f"/cases/{case['id']}/evidence/copy").content
+    assert "0x" + hashlib.sha256(copy).hexdigest() == parsed["content"]["sha256"] == case["content_sha256"]
+    assert parties["studio"].get(f"/cases/{case['id']}/evidence/screenshot").content == shot
+
+    rpc = ledger.chain.rpc_url
+    found = find_evidence(rpc, case["evidence_registry"], bundle)
+    assert found.anchored and found.work_matches and found.work_registered
+    assert found.work_id == parties["work_id"] and found.anchored_by == ledger.chain.signer
+    tampered = bundle.replace(LEAK_URL.encode(), LEAK_URL.replace("pirate", "p1rate").encode())
+    assert not find_evidence(rpc, case["evidence_registry"], tampered).anchored
+
+
+def test_the_notices_name_the_work_its_registration_the_url_and_the_evidence(parties, opened):
+    case, _ = opened
+    notices = {n["format"]: n for n in case["notices"]}
+    assert set(notices) == {"cn-notice", "dmca"}
+    assert all(n["delivery"] == "draft" for n in notices.values())  # no endpoint configured
+    cn, dmca = notices["cn-notice"], notices["dmca"]
+    assert cn["language"] == "zh-CN" and "通知-删除" in cn["subject"] and "《Astronaut》" in cn["body"]
+    assert "信息网络传播权保护条例" in cn["body"] and parties["platform_name"] in cn["body"]
+    assert dmca["language"] == "en" and "good faith" in dmca["body"] and "penalty of perjury" in dmca["body"]
+    for n in (cn, dmca):
+        assert LEAK_URL in n["body"] and case["evidence_hash"] in n["body"] and parties["work_id"] in n["body"]
+
+
+def test_the_same_leak_found_again_is_one_case(service, parties, opened):
+    case, _ = opened
+    again = report(parties["crawler"], jpeg(attacks.ATTACKS["crop10"](parties["leaked"])))
+    assert again.status_code == 200 and not again.json()["created"]
+    assert again.json()["case"]["id"] == case["id"]
+    # other bytes at the same address, reported by two workers at once: still that one case
+    answers = []
+
+    def worker(quality):
+        answers.append(report(parties["crawler"], jpeg(parties["leaked"], quality)))
+
+    threads = [threading.Thread(target=worker, args=(q,)) for q in (70, 75)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert {a.json()["case"]["id"] for a in answers} == {case["id"]}
+    listed = parties["crawler"].get("/cases").json()
+    assert listed["total"] == 1 and listed["items"][0]["sightings"] == 4
+
+
+def test_a_copy_at_a_new_address_is_a_new_case_and_unrelated_content_none(parties, opened):
+    case, _ = opened
+    elsewhere = report(parties["crawler"], jpeg(parties["leaked"]), url="http://mirror.example/a.jpg")
+    assert elsewhere.status_code == 201 and elsewhere.json()["case"]["id"] != case["id"]
+    unrelated = report(parties["crawler"], jpeg(cv2.resize(data.coffee(), (1920, 1080))), url="http://x.example/c.jpg")
+    assert unrelated.status_code == 200 and unrelated.json() == {"matched": False, "created": False, "case": None}
+
+
+def test_each_role_sees_only_its_own_cases(parties, opened):
+    case, _ = opened
+    assert parties["studio"].get(f"/cases/{case['id']}").status_code == 200
+    assert case["id"] in [c["id"] for c in parties["auditor"].get("/cases").json()["items"]]
+    assert parties["other"].get("/cases").json()["total"] == 0
+    assert parties["other"].get(f"/cases/{case['id']}").status_code == 404
+    assert parties["other"].get(f"/cases/{case['id']}/evidence").status_code == 404
+    assert parties["other_crawler"].get(f"/cases/{case['id']}").status_code == 404
+    assert parties["platform"].get("/cases").status_code == 403
+    assert report(parties["studio"], jpeg(parties["leaked"])).status_code == 403
+    assert report(parties["auditor"], jpeg(parties["leaked"])).status_code == 403
+    check = {"alive": False}
+    assert parties["studio"].post(f"/cases/{case['id']}/checks", json=check).status_code == 403
+    assert parties["other_crawler"].post(f"/cases/{case['id']}/checks", json=check).status_code == 404
+
+
+def test_rechecks_close_the_case_when_the_link_is_gone_and_record_its_lifetime(parties):
+    first = datetime.now(timezone.utc) - timedelta(hours=5)
+    r = report(parties["crawler"], jpeg(parties["leaked"], 80), url="http://short-lived.example/a.jpg",
+               fetched_at=first.isoformat())
+    case = r.json()["case"]
+    crawler = parties["crawler"]
+    alive = crawler.post(f"/cases/{case['id']}/checks", json={"alive": True, "http_status": 200,
+                                                                "checked_at": (first + timedelta(hours=2)).isoformat()})
+    assert alive.status_code == 200 and alive.json()["status"] == "open" and alive.json()["checks"] == 1
+    gone_at = first + timedelta(hours=4, minutes=18)
+    gone = crawler.post(f"/cases/{case['id']}/checks",
+                        json={"alive": False, "http_status": 404, "checked_at": gone_at.isoformat()}).json()
+    assert gone["status"] == "closed" and gone["lifetime_seconds"] == 4 * 3600 + 18 * 60
+    summary = parties["studio"].get("/cases/lifetimes").json()
+    assert summary["closed"] == 1 and summary["median_lifetime_seconds"] == 4 * 3600 + 18 * 60
+    assert parties["studio"].get("/cases", params={"status": "closed"}).json()["total"] == 1
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"url": "ftp://pirate.example/a.jpg"}, "url"),
+    ({"fetched_at": "2026-11-01T10:00:00"}, "fetched_at"),
+    ({"sha256": "0x" + "00" * 32}, "sha256"),
+    ({"status": 99}, "status"),
+    ({"surprise": 1}, "surprise"),
+])
+def test_bad_sightings_are_refused_with_the_reason(parties, change, field):
+    r = report(parties["crawler"], jpeg(parties["leaked"]), **change)
+    assert r.status_code == 422, r.text
+    assert field in r.text
+
+
+def test_a_form_without_sighting_or_with_a_fake_screenshot_is_refused(parties):
+    raw = jpeg(parties["leaked"])
+    bare = parties["crawler"].post("/cases", files={"file": ("f.jpg", raw, "image/jpeg")})
+    assert bare.status_code == 422 and "sighting" in bare.text
+    fake = report(parties["crawler"], raw, screenshot=b"GIF89a not a png")
+    assert fake.status_code == 422 and "PNG" in fake.text
