@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from ledger.cli import cases, client, matching, server, settlement, verify, watermarking
+from ledger.cli import cases, client, crawl, matching, server, settlement, verify, watermarking
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Copyright and revenue-share ledger for film and TV.")
 server.register(app)
@@ -29,6 +29,7 @@ app.add_typer(watermarking.watermark, name="watermark")
 app.add_typer(server.audit, name="audit")
 app.command("match")(matching.match)
 app.add_typer(cases.cases, name="cases")
+app.add_typer(crawl.crawl, name="crawl")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,233 @@
+"""`reelledger crawl`: find copies of registered works on the web, inline or on a Redis queue.
+
+`crawl run` crawls in this process, with a progress bar, and reports what matches to the
+service as the crawler account (REELLEDGER_URL, REELLEDGER_API_KEY). `crawl recheck` asks
+whether the links of open cases are still up. `crawl submit` and `crawl worker` run the
+same crawl on Dramatiq workers that share a Redis (REELLEDGER_REDIS_URL).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ledger.cli.client import console, err
+
+crawl = typer.Typer(no_args_is_help=True, help="Crawl sites for copies of registered works.")
+
+SEEDS_HELP = "A file of seed URLs, one per line (# starts a comment)."
+
+
+def read_seeds(path: Path) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        err.print(f"[red]reelledger:[/red] cannot read the seeds file {path}: {exc}")
+        raise typer.Exit(2) from None
+    seeds = [line.split("#", 1)[0].strip() for line in lines]
+    seeds = [s for s in seeds if s]
+    if not seeds:
+        err.print(f"[red]reelledger:[/red] {path} names no seed URL")
+        raise typer.Exit(2)
+    return seeds
+
+
+def service_client():
+    from ledger.crawl.reporting import ServiceClient
+
+    key = os.environ.get("REELLEDGER_API_KEY")
+    if not key:
+        err.print("[red]reelledger:[/red] set REELLEDGER_API_KEY to a crawler account's API key")
+        raise typer.Exit(2)
+    return ServiceClient(os.environ.get("REELLEDGER_URL", "http://127.0.0.1:8000"), key)
+
+
+def crawl_config(depth: int, max_pages: int, interval: float, max_media_mb: int, extra_host: list[str],
+                 ca_bundle: str | None, deadline: float = 300.0):
+    from ledger.crawl.config import MiB, CrawlConfig
+
+    return CrawlConfig(max_depth=depth, max_pages=max_pages, host_interval=interval, resource_deadline=deadline,
+                       max_media_bytes=max_media_mb * MiB, extra_hosts=frozenset(extra_host or ()),
+                       verify=ca_bundle if ca_bundle else True)
+
+
+@crawl.command("run")
+def run(
+    seeds: Path = typer.Option(..., "--seeds", exists=True, dir_okay=False, help=SEEDS_HELP),
+    depth: int = typer.Option(3, min=0, max=20, help="Links followed from a seed."),
+    max_pages: int = typer.Option(1000, min=1, help="Pages fetched at most."),
+    interval: float = typer.Option(1.0, min=0.0, help="Seconds between two requests to one host, at least."),
+    max_media_mb: int = typer.Option(2048, min=1, help="Largest medium downloaded, in MiB."),
+    deadline: float = typer.Option(300.0, min=1.0, help="Seconds one resource may take, however slowly it comes."),
+    extra_host: list[str] = typer.Option(None, help="A host in scope besides the seeds' (repeatable)."),
+    state_dir: Path = typer.Option(Path(".reelledger-crawl"), "--state", help="Remembers what was fetched, between runs."),
+    screenshots: bool = typer.Option(True, help="Attach a headless-Chromium screenshot of the page to each case."),
+    ca_bundle: str = typer.Option(None, help="CA bundle to verify TLS sites with."),
+) -> None:
+    """Crawl from the seeds; every medium that matches a registered work is reported and
+    becomes a case (evidence anchored on chain, notices drafted)."""
+    from ledger.crawl.crawler import Crawler
+    from ledger.crawl.reporting import ServiceRefused, ServiceUnavailable, examine
+    from ledger.crawl.state import SqliteCrawlState
+
+    urls = read_seeds(seeds)
+    service = service_client()
+    config = crawl_config(depth, max_pages, interval, max_media_mb, extra_host, ca_bundle, deadline)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    state = SqliteCrawlState(state_dir / "state.sqlite")
+    found: list[dict] = []
+    counts = {"matched": 0, "cases": 0, "refused": 0}
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    try:
+        with Crawler(urls, state_dir / "work", config, state=state) as crawler, \
+                Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("starting")
+
+            def show(stats) -> None:
+                skipped = sum(stats.skipped.values())
+                bar.update(task, description=f"{stats.pages} pages, {stats.media} media, {counts['matched']} matched, "
+                                             f"{counts['cases']} new cases, {skipped} skipped")
+
+            def on_medium(medium) -> None:
+                try:
+                    bar.update(task, description=f"examining {medium.url}")
+                    result = examine(service, medium, screenshots)
+                except ServiceRefused as exc:  # remembered: the same bytes would be refused again
+                    counts["refused"] += 1
+                    err.print(f"[yellow]not reported[/yellow] {medium.url}: {exc}")
+                    return
+                finally:
+                    medium.path.unlink(missing_ok=True)
+                if result.matched:
+                    counts["matched"] += 1
+                    counts["cases"] += result.created
+                    found.append(result.case)
+
+            stats = crawler.run(on_medium, progress=show)
+    except ServiceUnavailable as exc:
+        err.print(f"[red]reelledger:[/red] {exc}; the crawl stopped (run it again: what was not reported is fetched again)")
+        raise typer.Exit(1) from None
+    except ValueError as exc:
+        err.print(f"[red]reelledger:[/red] {exc}")
+        raise typer.Exit(2) from None
+    finally:
+        state.close()
+        service.close()
+    console.print(f"crawled {stats.pages} pages, downloaded {stats.media} media ({stats.bytes:,} bytes); "
+                  f"{counts['matched']} matched a registered work, {counts['cases']} new cases")
+    if stats.skipped:
+        console.print("skipped: " + ", ".join(f"{n} {reason}" for reason, n in sorted(stats.skipped.items())))
+    if found:
+        table = Table("case", "work", "url", "leaked by", "evidence")
+        for case in found:
+            leak = case["leak"]["platform"]["name"] if case["leak"]["platform"] else "-"
+            table.add_row(str(case["id"]), case["title"], case["url"], leak,
+                          f"{case['evidence_hash'][:18]}… {case['anchor']['status']}")
+        console.print(table)
+
+
+@crawl.command("recheck")
+def recheck(
+    every: float = typer.Option(0, min=0, help="Seconds between passes; 0: one pass."),
+    interval: float = typer.Option(1.0, min=0.0, help="Seconds between two requests to one host, at least."),
+    ca_bundle: str = typer.Option(None, help="CA bundle to verify TLS sites with."),
+) -> None:
+    """Check whether the links of your open cases are still up; a gone link closes its case."""
+    from ledger.crawl.recheck import recheck_pass
+
+    service = service_client()
+    config = crawl_config(0, 1, interval, 1, [], ca_bundle)
+    try:
+        while True:
+            results = recheck_pass(service, config)
+            for case, state in results:
+                verdict = {True: "[yellow]alive[/yellow]", False: "[green]gone[/green]", None: "unknown"}[state.alive]
+                console.print(f"case {case['id']} {case['url']}: {verdict} ({state.detail})")
+            console.print(f"{len(results)} open cases checked")
+            if not every:
+                return
+            time.sleep(every)
+    finally:
+        service.close()
+
+
+@crawl.command("submit")
+def submit(
+    seeds: Path = typer.Option(..., "--seeds", exists=True, dir_okay=False, help=SEEDS_HELP),
+    depth: int = typer.Option(3, min=0, max=20),
+    max_pages: int = typer.Option(1000, min=1),
+    interval: float = typer.Option(1.0, min=0.0, help="Seconds between two requests to one host, over all workers."),
+    max_media_mb: int = typer.Option(2048, min=1),
+    deadline: float = typer.Option(300.0, min=1.0),
+    extra_host: list[str] = typer.Option(None),
+    screenshots: bool = typer.Option(True),
+    rescan_every: float = typer.Option(0, min=0, help="Seconds between rescans of the seeds; 0: none."),
+    recheck_every: float = typer.Option(0, min=0, help="Also re-check open cases' links this often; 0: no."),
+    ca_bundle: str = typer.Option(None),
+) -> None:
+    """Put a crawl on the Redis queue for `reelledger crawl worker` processes; prints the job id."""
+    import redis
+
+    from ledger.crawl import jobs
+
+    config = crawl_config(depth, max_pages, interval, max_media_mb, extra_host, ca_bundle, deadline)
+    try:
+        job_id = jobs.submit(read_seeds(seeds), config, screenshots=screenshots, rescan_every=rescan_every or None)
+        if recheck_every:
+            jobs.recheck.send(recheck_every)
+    except redis.RedisError as exc:
+        err.print(f"[red]reelledger:[/red] the queue's Redis ({jobs.redis_url()}) does not answer: {exc}")
+        raise typer.Exit(1) from None
+    console.print(job_id)
+
+
+@crawl.command("status")
+def status(job_id: str, wait: bool = typer.Option(False, help="Follow the job with a progress bar until it is done.")) -> None:
+    """A queued crawl's progress: pages, media, matches, new cases, what was skipped."""
+    import redis
+
+    from ledger.crawl import jobs
+
+    def line(counts: dict) -> str:
+        skipped = sum(v for k, v in counts.items() if k.startswith("skipped:"))
+        return (f"{counts.get('pages', 0)} pages, {counts.get('media', 0)} media, {counts.get('matched', 0)} matched, "
+                f"{counts.get('cases', 0)} new cases, {skipped} skipped; {counts.get('done', 0)} of "
+                f"{counts.get('queued', 0)} tasks done")
+
+    try:
+        counts = jobs.status(job_id)
+        if wait:
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                          transient=True) as bar:
+                task = bar.add_task(line(counts))
+                while not counts["finished"]:
+                    time.sleep(0.5)
+                    counts = jobs.status(job_id)
+                    bar.update(task, description=line(counts))
+    except LookupError as exc:
+        err.print(f"[red]reelledger:[/red] {exc}")
+        raise typer.Exit(1) from None
+    except redis.RedisError as exc:
+        err.print(f"[red]reelledger:[/red] the queue's Redis does not answer: {exc}")
+        raise typer.Exit(1) from None
+    console.print(("finished: " if counts["finished"] else "running: ") + line(counts))
+
+
+@crawl.command("worker")
+def worker(
+    processes: int = typer.Option(1, min=1, help="Worker processes."),
+    threads: int = typer.Option(2, min=1, help="Threads per process."),
+) -> None:
+    """Run a crawl worker on the Redis queue (Dramatiq); stop it with Ctrl-C."""
+    import sys
+
+    from ledger.crawl.jobs import MEDIA_QUEUE, PAGES_QUEUE
+
+    argv = [sys.executable, "-m", "dramatiq", "ledger.crawl.jobs", "--processes", str(processes),
+            "--threads", str(threads), "--queues", PAGES_QUEUE, MEDIA_QUEUE]
+    os.execv(sys.executable, argv)

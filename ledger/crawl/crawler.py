@@ -1,0 +1,218 @@
+"""A crawl: pages breadth-first from the seeds, media handed on as they are found.
+
+`run` drives a whole crawl in this process. A distributed crawl uses the two steps it is
+made of, one task each: `crawl_page(url, depth)` fetches a page and names the pages and media
+it leads to (each claimed once in the shared `CrawlState`, so no two workers take the same),
+and `fetch_medium(url, page_url)` downloads one medium. Workers that share a Redis share
+claims, validators, content hashes (`RedisCrawlState`) and politeness (`RedisHostLimiter`).
+
+A medium handed on is new: a 304 to our conditional request means unchanged, and bytes
+whose SHA-256 was handed on before (at any URL, in any earlier crawl the state remembers)
+are a duplicate; both are skipped and their files deleted. A medium's validators and
+content hash are recorded once the caller is done with it (`run` does so after `on_medium`
+returns; a worker calls `record` after `fetch_medium(..., record=False)`): a crash in
+between means the medium is fetched again next time, never that it is lost.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from ledger.crawl import hls
+from ledger.crawl.config import CrawlConfig
+from ledger.crawl.fetch import Fetched, FetchedMedium, Fetcher, Skipped
+from ledger.crawl.limits import HostLimiter, LocalHostLimiter
+from ledger.crawl.links import extract
+from ledger.crawl.robots import Robots
+from ledger.crawl.state import CrawlState, MemoryCrawlState
+from ledger.crawl.transport import make_client
+from ledger.crawl.urls import Scope, normalise
+
+
+@dataclass
+class PageOutcome:
+    url: str
+    depth: int
+    pages: list[tuple[str, int]] = field(default_factory=list)  # newly claimed pages to crawl, with their depth
+    media: list[str] = field(default_factory=list)  # newly claimed media to fetch (page_url: this page)
+    skipped: list[Skipped] = field(default_factory=list)  # this page, if it failed; links robots.txt forbids
+    final_url: str | None = None  # where the page was, after redirects (None when not fetched)
+    is_medium: bool = False  # the URL was a medium, not a page: `media` is [url]
+
+
+@dataclass
+class CrawlStats:
+    pages: int = 0  # fetched and read
+    media: int = 0  # handed on
+    bytes: int = 0  # of the media handed on
+    skipped: Counter = field(default_factory=Counter)  # reason -> count
+    skips: list[Skipped] = field(default_factory=list)  # each, with its detail
+
+    def skip(self, skipped: Skipped) -> None:
+        self.skipped[skipped.reason] += 1
+        self.skips.append(skipped)
+
+
+class Crawler:
+    """A crawl of the hosts of `seeds` (plus `config.extra_hosts`), files under `work_dir`."""
+
+    def __init__(
+        self,
+        seeds: Iterable[str],
+        work_dir: str | Path,
+        config: CrawlConfig = CrawlConfig(),
+        *,
+        state: CrawlState | None = None,
+        limiter: HostLimiter | None = None,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.seeds = [u for u in (normalise(s) for s in seeds) if u]
+        if not self.seeds:
+            raise ValueError("no usable seed URL (http or https)")
+        self.config = config
+        self.work_dir = Path(work_dir)
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.state = state if state is not None else MemoryCrawlState()
+        self.limiter = limiter if limiter is not None else LocalHostLimiter()
+        self._own_client = client is None
+        self.client = client if client is not None else make_client(config)
+        self.scope = Scope(self.seeds, config.extra_hosts)
+        self.robots = Robots(self.client, config, self.limiter)
+        self.fetcher = Fetcher(self.client, config, self.scope, self.robots, self.limiter, self.work_dir)
+
+    def close(self) -> None:
+        if self._own_client:
+            self.client.close()
+
+    def __enter__(self) -> "Crawler":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def seed_pages(self) -> list[tuple[str, int]]:
+        """The seeds not yet claimed, at depth 0: where a crawl starts."""
+        return [(u, 0) for u in self.seeds if self.state.claim(u) and self.state.take_page_slot(self.config.max_pages)]
+
+    def crawl_page(self, url: str, depth: int) -> PageOutcome:
+        """Fetch the page at `url` (already claimed) and claim what it leads to. A link that
+        turned out to be a medium comes back as this outcome's only medium."""
+        outcome = PageOutcome(url, depth)
+        got = self.fetcher.fetch(url, "page", self.config.max_page_bytes)
+        if isinstance(got, Skipped):
+            outcome.skipped.append(got)
+            return outcome
+        outcome.final_url = got.final_url
+        self.state.claim(got.final_url)
+        if got.kind != "page":
+            outcome.is_medium = True
+            outcome.media.append(url)
+            return outcome
+        links = extract(_decode(got), got.final_url)
+        if depth < self.config.max_depth:
+            for page in links.pages:
+                if not self.scope.allows(page):
+                    continue
+                if not self.robots.allows(page):
+                    if self.state.claim(page):
+                        outcome.skipped.append(Skipped(page, "robots", f"robots.txt disallows {page}"))
+                    continue
+                if self.state.claim(page) and self.state.take_page_slot(self.config.max_pages):
+                    outcome.pages.append((page, depth + 1))
+        outcome.media = [m for m in links.media if self.state.claim(m)]
+        return outcome
+
+    def fetch_medium(self, url: str, page_url: str | None = None, *, record: bool = True) -> FetchedMedium | Skipped:
+        """Download one medium (an HLS stream assembled into one file); the caller owns the
+        file of a FetchedMedium. Nothing is left on disk for a Skipped. With `record`, its
+        validators and content hash are recorded at once; without, the caller calls
+        `record(medium)` when it is done with it."""
+        got = self.fetcher.fetch(url, "media", self.config.max_media_bytes, validators=self.state.validators)
+        if isinstance(got, Skipped):
+            return got
+        if got.kind == "hls":
+            stream = hls.download_stream(self.fetcher, got, self.config, self.work_dir)
+            if isinstance(stream, Skipped):
+                return stream
+            medium = FetchedMedium(
+                url=url, page_url=page_url, final_url=got.final_url, path=stream.path, kind="hls",
+                content_type="video/mp4" if stream.container == "mp4" else "video/mp2t",
+                size=stream.size, sha256=stream.sha256, status=got.status, headers=got.headers,
+                http_version=got.http_version, fetched_at=got.fetched_at, redirects=got.redirects,
+                segments=stream.segments, variant=stream.variant, complete=stream.complete,
+                validators=got.validators,
+            )
+        else:
+            medium = FetchedMedium(
+                url=url, page_url=page_url, final_url=got.final_url, path=got.path, kind=got.kind,
+                content_type=got.content_type, size=got.size, sha256=got.sha256, status=got.status,
+                headers=got.headers, http_version=got.http_version, fetched_at=got.fetched_at,
+                redirects=got.redirects, validators=got.validators,
+            )
+        new = self.state.add_content(medium.sha256) if record else not self.state.has_content(medium.sha256)
+        if record or not new:  # a duplicate's bytes are recorded already: its validators may be too
+            self._remember(medium)
+        if not new:
+            medium.path.unlink(missing_ok=True)
+            return Skipped(url, "duplicate_content", f"sha256 {medium.sha256} was handed on before")
+        return medium
+
+    def record(self, medium: FetchedMedium) -> None:
+        """Remember `medium` as handed on: its content hash, and its validators for the next
+        crawl's conditional request."""
+        self.state.add_content(medium.sha256)
+        self._remember(medium)
+
+    def _remember(self, medium: FetchedMedium) -> None:
+        if medium.validators:
+            self.state.remember(medium.final_url, medium.validators)
+
+    def run(
+        self,
+        on_medium: Callable[[FetchedMedium], None],
+        progress: Callable[[CrawlStats], None] | None = None,
+    ) -> CrawlStats:
+        """Crawl to the end (depth, page count or no more links); `on_medium` gets each new
+        medium as it is downloaded and owns its file. `progress` gets the running stats
+        after each page. An exception from `on_medium` ends the crawl, and that medium is
+        not recorded (the next crawl fetches it again)."""
+        stats = CrawlStats()
+        frontier: deque[tuple[str, int, str | None]] = deque((u, d, None) for u, d in self.seed_pages())
+        while frontier:
+            url, depth, referrer = frontier.popleft()
+            outcome = self.crawl_page(url, depth)
+            for skipped in outcome.skipped:
+                stats.skip(skipped)
+            if outcome.final_url is not None and not outcome.is_medium:
+                stats.pages += 1
+            frontier.extend((u, d, outcome.final_url) for u, d in outcome.pages)
+            page_url = referrer if outcome.is_medium else outcome.final_url
+            for media_url in outcome.media:
+                result = self.fetch_medium(media_url, page_url, record=False)
+                if isinstance(result, Skipped):
+                    stats.skip(result)
+                    continue
+                on_medium(result)
+                self.record(result)
+                stats.media += 1
+                stats.bytes += result.size
+            if progress is not None:
+                progress(stats)
+        return stats
+
+
+def _decode(got: Fetched) -> str:
+    charset = "utf-8"
+    for param in got.headers.get("content-type", "").split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            charset = value.strip().strip("\"'")
+    try:
+        return got.body.decode(charset, "replace")
+    except LookupError:
+        return got.body.decode("utf-8", "replace")

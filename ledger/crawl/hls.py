@@ -1,0 +1,178 @@
+"""An HLS stream made one file: the variant picked, its segments fetched in order and joined.
+
+MPEG-TS segments join by plain concatenation into one .ts; fragmented-MP4 segments join
+behind their EXT-X-MAP initialisation segment into one .mp4. Both play as the stream did.
+Each segment is a resource of its own (scope, robots, rate limit, deadline), and the whole
+stops at `hls_max_seconds` of media or the byte cap, whichever comes first: a stream is
+evidence from its start, not a copy of a whole film. AES-128 segments are decrypted when
+their key is in scope; a key elsewhere (a licence server) means the stream is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import m3u8
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from ledger.crawl.config import CrawlConfig
+from ledger.crawl.fetch import MAX_PLAYLIST_BYTES, Fetched, Fetcher, Skipped
+from ledger.crawl.urls import normalise
+
+READ = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Stream:
+    path: Path
+    container: str  # "ts" or "mp4"
+    size: int
+    sha256: str
+    seconds: float  # of media, by the playlist's EXTINF durations
+    variant: str | None  # the media playlist picked from a master playlist
+    segments: tuple[str, ...]  # in the order joined (the init segment first, for fMP4)
+    complete: bool  # False when a segment failed and the stream stops before its planned end
+
+
+def pick_variant(variants: list, max_bandwidth: int | None):
+    """The highest bandwidth not above `max_bandwidth` (any, when None), else the lowest."""
+    ranked = sorted(variants, key=lambda p: p.stream_info.bandwidth or 0)
+    fitting = [p for p in ranked if max_bandwidth is None or (p.stream_info.bandwidth or 0) <= max_bandwidth]
+    return fitting[-1] if fitting else ranked[0]
+
+
+def _text(got: Fetched) -> str:
+    try:
+        return got.path.read_bytes().decode("utf-8-sig", "replace")
+    finally:
+        got.discard()
+
+
+class _Assembler:
+    def __init__(self, fetcher: Fetcher, config: CrawlConfig, url: str) -> None:
+        self.fetcher, self.config, self.url = fetcher, config, url
+        self.keys: dict[str, bytes] = {}
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.parts: list[str] = []
+
+    def key(self, key) -> bytes | Skipped:
+        if key.method != "AES-128":  # SAMPLE-AES and vendor schemes need a player's DRM
+            return Skipped(self.url, "bad_type", f"segments encrypted with {key.method}, which we do not decrypt")
+        key_url = normalise(key.absolute_uri or "")
+        if key_url is None or not self.fetcher.scope.allows(key_url):
+            return Skipped(self.url, "out_of_scope", f"the key of the stream is at {key.absolute_uri}, outside the crawl's hosts")
+        if key_url not in self.keys:
+            got = self.fetcher.fetch(key_url, "any", 64)
+            if isinstance(got, Skipped):
+                return Skipped(self.url, got.reason, f"key {key_url}: {got.detail}")
+            data = got.path.read_bytes()
+            got.discard()
+            if len(data) != 16:
+                return Skipped(self.url, "bad_type", f"key {key_url} is {len(data)} bytes, not 16")
+            self.keys[key_url] = data
+        return self.keys[key_url]
+
+    def append(self, out, url: str, accept: str, decrypt=None) -> Skipped | None:
+        got = self.fetcher.fetch(url, accept, self.config.max_media_bytes - self.size)
+        if isinstance(got, Skipped):
+            return Skipped(self.url, got.reason, f"segment {url}: {got.detail}")
+        try:
+            with open(got.path, "rb") as part:
+                while chunk := part.read(READ):
+                    self._write(out, decrypt.update(chunk) if decrypt else chunk)
+            if decrypt:
+                self._write(out, decrypt.finalize())
+        except ValueError:  # bad padding: the wrong key or a broken segment
+            return Skipped(self.url, "error", f"segment {url} does not decrypt")
+        finally:
+            got.discard()
+        self.parts.append(url)
+        return None
+
+    def _write(self, out, data: bytes) -> None:
+        out.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+
+
+class _Decryptor:
+    def __init__(self, key: bytes, iv: bytes) -> None:
+        self.cipher = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+        self.unpadder = padding.PKCS7(128).unpadder()
+
+    def update(self, data: bytes) -> bytes:
+        return self.unpadder.update(self.cipher.update(data))
+
+    def finalize(self) -> bytes:
+        return self.unpadder.update(self.cipher.finalize()) + self.unpadder.finalize()
+
+
+def download_stream(fetcher: Fetcher, playlist: Fetched, config: CrawlConfig, work_dir: Path) -> Stream | Skipped:
+    """The stream of `playlist` (a fetched master or media playlist; its file is consumed)."""
+    url = playlist.url
+    parsed = m3u8.loads(_text(playlist), uri=playlist.final_url)
+    variant = None
+    if parsed.is_variant:
+        if not parsed.playlists:
+            return Skipped(url, "bad_type", "a master playlist without variants")
+        variant = normalise(pick_variant(parsed.playlists, config.hls_max_bandwidth).absolute_uri)
+        got = fetcher.fetch(variant, "any", MAX_PLAYLIST_BYTES) if variant else Skipped(url, "error", "unusable variant URI")
+        if isinstance(got, Skipped):
+            return Skipped(url, got.reason, f"variant {variant}: {got.detail}")
+        parsed = m3u8.loads(_text(got), uri=got.final_url)
+        if parsed.is_variant:
+            return Skipped(url, "bad_type", f"variant {variant} is itself a master playlist")
+    planned, seconds = [], 0.0
+    for segment in parsed.segments:
+        if seconds >= config.hls_max_seconds:
+            break
+        planned.append(segment)
+        seconds += segment.duration or 0.0
+    if not planned:
+        return Skipped(url, "bad_type", "a playlist without segments")
+    fmp4 = any(s.init_section is not None for s in planned)
+    fd, name = tempfile.mkstemp(dir=work_dir, prefix="hls-", suffix=".mp4" if fmp4 else ".ts")
+    path = Path(name)
+    work = _Assembler(fetcher, config, url)
+    stop: Skipped | None = None
+    done_seconds = 0.0
+    init = None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for segment in planned:
+                if segment.init_section is not None and segment.init_section.absolute_uri != init:
+                    init = segment.init_section.absolute_uri
+                    init_url = normalise(init or "")
+                    stop = work.append(out, init_url, "media") if init_url else Skipped(url, "error", "unusable EXT-X-MAP URI")
+                    if stop:
+                        break
+                seg_url = normalise(segment.absolute_uri or "")
+                if seg_url is None:
+                    stop = Skipped(url, "error", f"unusable segment URI {segment.uri!r}")
+                    break
+                decrypt = None
+                if segment.key is not None and segment.key.method not in (None, "NONE"):
+                    key = work.key(segment.key)
+                    if isinstance(key, Skipped):
+                        stop = key
+                        break
+                    iv = segment.key.iv
+                    iv_bytes = bytes.fromhex(iv[2:] if iv.lower().startswith("0x") else iv) if iv else (segment.media_sequence or 0).to_bytes(16, "big")
+                    decrypt = _Decryptor(key, iv_bytes)
+                stop = work.append(out, seg_url, "any" if decrypt else "media", decrypt)
+                if stop:
+                    break
+                done_seconds += segment.duration or 0.0
+        if done_seconds == 0.0:
+            path.unlink(missing_ok=True)
+            return stop or Skipped(url, "error", "no segment could be had")
+        return Stream(path, "mp4" if fmp4 else "ts", work.size, work.digest.hexdigest(), done_seconds, variant, tuple(work.parts), stop is None)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,256 @@
+"""The crawl on a Redis task queue (Dramatiq), for when one machine is not enough.
+
+A job is its seeds and its crawl settings, kept in Redis under its id. Two kinds of message
+carry it: `crawl_page` (fetch a page, send a message for each page and medium it leads to)
+and `examine_medium` (download one medium, match it, report it). Workers share claims,
+validators, content hashes and per-host politeness in Redis, so two workers never take the
+same URL and a host hears from all of them together no more often than the limit.
+
+A worker killed mid-message loses nothing: the message was not acknowledged, so Redis gives
+it to another worker once the dead one's heartbeat is missed; a retry re-claims what its
+own first attempt claimed, and a medium counts as seen only after the service has it (the
+service makes one case of the same leak however often it is reported). A failing message
+(the service or a site down) is retried with exponential back-off. With Redis down, workers
+wait and reconnect; run Redis with `appendonly yes` so that a restart keeps the queue.
+Rescans and link re-checks are delayed messages that schedule their own next run.
+
+Settings from the environment: REELLEDGER_REDIS_URL (redis://127.0.0.1:6379/0), the service's
+REELLEDGER_URL and a crawler's REELLEDGER_API_KEY, REELLEDGER_CRAWL_WORK_DIR for downloads,
+REELLEDGER_QUEUE_HEARTBEAT_MS (60000: after how long a silent worker's messages go to others).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+
+import dramatiq
+import redis
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import CurrentMessage
+
+from ledger.crawl.config import CrawlConfig
+from ledger.crawl.crawler import Crawler
+from ledger.crawl.fetch import Skipped
+from ledger.crawl.limits import RedisHostLimiter
+from ledger.crawl.state import RedisCrawlState
+
+log = logging.getLogger("reelledger.crawl")
+
+PREFIX = "reelledger:crawl"
+PAGES_QUEUE = "reelledger-crawl-pages"
+MEDIA_QUEUE = "reelledger-crawl-media"
+RETRIES = dict(max_retries=12, min_backoff=1_000, max_backoff=600_000)
+MESSAGE_TTL = 7 * 24 * 3600
+
+
+def redis_url() -> str:
+    return os.environ.get("REELLEDGER_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def make_broker() -> RedisBroker:
+    broker = RedisBroker(
+        url=redis_url(),
+        namespace=f"{PREFIX}:queue",
+        heartbeat_timeout=int(os.environ.get("REELLEDGER_QUEUE_HEARTBEAT_MS", "60000")),
+        maintenance_chance=int(os.environ.get("REELLEDGER_QUEUE_MAINTENANCE_CHANCE", "100")),
+    )
+    broker.add_middleware(CurrentMessage())
+    return broker
+
+
+broker = make_broker()
+dramatiq.set_broker(broker)
+_redis = redis.Redis.from_url(redis_url())
+_local = threading.local()
+
+
+def _job_key(job_id: str) -> str:
+    return f"{PREFIX}:job:{job_id}"
+
+
+def _spec(job_id: str) -> dict:
+    raw = _redis.hget(_job_key(job_id), "spec")
+    if raw is None:
+        raise LookupError(f"no crawl job {job_id}")
+    return json.loads(raw)
+
+
+def _config(spec: dict) -> CrawlConfig:
+    fields = dict(spec["config"])
+    fields["extra_hosts"] = frozenset(fields.get("extra_hosts") or ())
+    return CrawlConfig(**fields)
+
+
+def _work_dir(job_id: str) -> Path:
+    root = Path(os.environ.get("REELLEDGER_CRAWL_WORK_DIR") or Path(tempfile.gettempdir()) / "reelledger-crawl")
+    return root / job_id
+
+
+class _MessageClaims:
+    """The job's shared state, seen from one message: what an earlier attempt of this same
+    message claimed is still its to take, so a retry after a crash loses no link."""
+
+    def __init__(self, base: RedisCrawlState, message_id: str) -> None:
+        self.base = base
+        self.key = f"{PREFIX}:claims-of:{message_id}"
+
+    def claim(self, url: str) -> bool:
+        if _redis.sismember(self.key, url):
+            return True
+        if self.base.claim(url):
+            pipe = _redis.pipeline()
+            pipe.sadd(self.key, url)
+            pipe.expire(self.key, MESSAGE_TTL)
+            pipe.execute()
+            return True
+        return False
+
+    def __getattr__(self, name):
+        return getattr(self.base, name)
+
+
+def _crawler(job_id: str, spec: dict) -> Crawler:
+    state = RedisCrawlState(_redis, f"{PREFIX}:state:{spec['namespace']}", crawl_id=spec["crawl_id"])
+    message = CurrentMessage.get_current_message()
+    if message is not None:
+        state = _MessageClaims(state, message.message_id)
+    return Crawler(spec["seeds"], _work_dir(job_id), _config(spec), state=state, limiter=RedisHostLimiter(_redis))
+
+
+def _service():
+    from ledger.crawl.reporting import ServiceClient
+
+    client = getattr(_local, "service", None)
+    if client is None:
+        key = os.environ.get("REELLEDGER_API_KEY")
+        if not key:
+            raise RuntimeError("REELLEDGER_API_KEY (a crawler account's key) is not set for this worker")
+        client = _local.service = ServiceClient(os.environ.get("REELLEDGER_URL", "http://127.0.0.1:8000"), key)
+    return client
+
+
+def _count(job_id: str, **deltas: int) -> None:
+    pipe = _redis.pipeline()
+    for name, delta in deltas.items():
+        pipe.hincrby(_job_key(job_id), name, delta)
+    pipe.execute()
+
+
+def _send(job_id: str, actor, *args) -> None:
+    _count(job_id, queued=1)
+    actor.send(job_id, *args)
+
+
+# ------------------------------------------------------------------- actors
+
+
+@dramatiq.actor(queue_name=PAGES_QUEUE, **RETRIES)
+def crawl_page(job_id: str, url: str, depth: int, referrer: str | None = None) -> None:
+    spec = _spec(job_id)
+    with _crawler(job_id, spec) as crawler:
+        outcome = crawler.crawl_page(url, depth)
+    for skipped in outcome.skipped:
+        _count(job_id, **{f"skipped:{skipped.reason}": 1})
+    if outcome.final_url is not None and not outcome.is_medium:
+        _count(job_id, pages=1)
+    for page, page_depth in outcome.pages:
+        _send(job_id, crawl_page, page, page_depth, outcome.final_url)
+    page_url = referrer if outcome.is_medium else outcome.final_url
+    for medium in outcome.media:
+        _send(job_id, examine_medium, medium, page_url)
+    _count(job_id, done=1)
+
+
+@dramatiq.actor(queue_name=MEDIA_QUEUE, time_limit=3_600_000, **RETRIES)
+def examine_medium(job_id: str, url: str, page_url: str | None) -> None:
+    from ledger.crawl.reporting import ServiceRefused, examine
+
+    spec = _spec(job_id)
+    with _crawler(job_id, spec) as crawler:
+        medium = crawler.fetch_medium(url, page_url, record=False)
+        if isinstance(medium, Skipped):
+            _count(job_id, **{f"skipped:{medium.reason}": 1}, done=1)
+            return
+        try:
+            result = examine(_service(), medium, spec.get("screenshots", True))
+        except ServiceRefused as exc:
+            log.warning("the service refused %s: %s", url, exc)
+            result = None
+        finally:
+            medium.path.unlink(missing_ok=True)
+        crawler.record(medium)  # only now: a crash before this fetches the medium again
+    counts = {"media": 1, "bytes": medium.size, "done": 1}
+    if result is not None and result.matched:
+        counts.update(matched=1, cases=int(result.created))
+    _count(job_id, **counts)
+
+
+@dramatiq.actor(queue_name=PAGES_QUEUE, **RETRIES)
+def rescan(job_id: str) -> None:
+    """Crawl the job's seeds again (a new crawl: claims start afresh, validators and content
+    hashes stay, so unchanged media are not fetched again), then schedule the next rescan."""
+    spec = _spec(job_id)
+    message = CurrentMessage.get_current_message()
+    spec["crawl_id"] = message.message_id if message else uuid.uuid4().hex
+    _redis.hset(_job_key(job_id), "spec", json.dumps(spec))
+    _start(job_id, spec)
+    _count(job_id, rescans=1)
+    if spec.get("rescan_every"):
+        rescan.send_with_options(args=(job_id,), delay=int(spec["rescan_every"] * 1000))
+
+
+@dramatiq.actor(queue_name=PAGES_QUEUE, **RETRIES)
+def recheck(every: float | None = None) -> None:
+    """Re-check the links of the crawler's open cases; with `every`, again after that long."""
+    from ledger.crawl.recheck import recheck_pass
+
+    recheck_pass(_service(), CrawlConfig())
+    if every:
+        recheck.send_with_options(args=(every,), delay=int(every * 1000))
+
+
+# ------------------------------------------------------------------- submit
+
+
+def _start(job_id: str, spec: dict) -> int:
+    state = RedisCrawlState(_redis, f"{PREFIX}:state:{spec['namespace']}", crawl_id=spec["crawl_id"])
+    config = _config(spec)
+    with Crawler(spec["seeds"], _work_dir(job_id), config, state=state, limiter=RedisHostLimiter(_redis)) as crawler:
+        seeds = crawler.seed_pages()
+    for url, depth in seeds:
+        _send(job_id, crawl_page, url, depth, None)
+    return len(seeds)
+
+
+def submit(seeds: list[str], config: CrawlConfig, *, screenshots: bool = True, rescan_every: float | None = None,
+           namespace: str = "default") -> str:
+    """Start a crawl job on the queue; returns its id."""
+    job_id = uuid.uuid4().hex[:12]
+    fields = asdict(config)
+    fields["extra_hosts"] = sorted(config.extra_hosts)
+    spec = {"seeds": seeds, "config": fields, "screenshots": screenshots, "rescan_every": rescan_every,
+            "namespace": namespace, "crawl_id": job_id}
+    _redis.hset(_job_key(job_id), mapping={"spec": json.dumps(spec), "submitted_at": time.time()})
+    _start(job_id, spec)
+    if rescan_every:
+        rescan.send_with_options(args=(job_id,), delay=int(rescan_every * 1000))
+    return job_id
+
+
+def status(job_id: str) -> dict:
+    """The job's counters: pages, media, bytes, matched, cases, queued, done, skipped:<reason>."""
+    raw = _redis.hgetall(_job_key(job_id))
+    if not raw:
+        raise LookupError(f"no crawl job {job_id}")
+    found = {k.decode(): v.decode() for k, v in raw.items() if k != b"spec"}
+    counts = {k: int(v) for k, v in found.items() if v.lstrip("-").isdigit()}
+    counts["finished"] = counts.get("queued", 0) > 0 and counts.get("done", 0) >= counts.get("queued", 0)
+    return counts

@@ -1,0 +1,111 @@
+"""Handing what a crawl finds to the ReelLedger service, as the crawler's account.
+
+A medium is hashed here and only its frame hashes are sent to be matched (a few KB a
+minute of video), so content that is no registered work never leaves the crawler. A match
+is then reported with the bytes themselves, how they were fetched and a screenshot of the
+page: the service matches again, reads the watermark and opens the case; reporting the
+same leak twice is harmless (the service counts it as a sighting of one case).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from ledger.crawl.fetch import FetchedMedium
+from ledger.crawl.screenshot import screenshot
+
+TIMEOUT = httpx.Timeout(30.0, read=600.0)
+
+
+class ServiceRefused(Exception):
+    """The service said no (4xx): sending the same again would not help."""
+
+
+class ServiceUnavailable(Exception):
+    """The service did not answer, or failed (5xx): worth trying again later."""
+
+
+@dataclass(frozen=True)
+class Examined:
+    url: str
+    matched: bool
+    created: bool = False
+    case: dict | None = None
+    reason: str | None = None  # why nothing was matched, when it was not media at all
+
+
+class ServiceClient:
+    def __init__(self, base_url: str, api_key: str, timeout: httpx.Timeout = TIMEOUT) -> None:
+        self.http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _call(self, method: str, path: str, **kwargs) -> dict:
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable(f"the service does not answer: {exc}") from exc
+        if response.status_code >= 500:
+            raise ServiceUnavailable(f"the service failed ({response.status_code}): {response.text[:300]}")
+        if response.status_code >= 400:
+            raise ServiceRefused(f"the service refused {method} {path} ({response.status_code}): {response.text[:500]}")
+        return response.json()
+
+    def match_frames(self, frames: dict) -> dict:
+        return self._call("POST", "/match", json={"frames": frames})
+
+    def report(self, medium: FetchedMedium, shot: bytes | None) -> dict:
+        sighting = {
+            "url": medium.url, "fetched_at": medium.fetched_at.isoformat(), "page_url": medium.page_url,
+            "final_url": medium.final_url, "status": medium.status, "http_version": medium.http_version,
+            "content_type": medium.content_type or None, "headers": medium.headers, "sha256": medium.sha256,
+        }
+        with open(medium.path, "rb") as fh:
+            files = {"file": (Path(medium.path).name, fh, "application/octet-stream")}
+            if shot:
+                files["screenshot"] = ("page.png", shot, "image/png")
+            return self._call("POST", "/cases", files=files, data={"sighting": json.dumps(sighting)})
+
+    def open_cases(self) -> list[dict]:
+        found, offset = [], 0
+        while True:
+            page = self._call("GET", "/cases", params={"status": "open", "offset": offset, "limit": 500})
+            found += page["items"]
+            offset += len(page["items"])
+            if not page["items"] or offset >= page["total"]:
+                return found
+
+    def record_check(self, case_id: int, alive: bool, http_status: int | None, detail: str) -> dict:
+        body = {"alive": alive, "http_status": http_status, "detail": detail[:500]}
+        return self._call("POST", f"/cases/{case_id}/checks", json=body)
+
+
+def examine(service: ServiceClient, medium: FetchedMedium, screenshots: bool = True) -> Examined:
+    """Match a downloaded medium and, if it is a registered work, report it. The caller keeps
+    (and deletes) the file."""
+    from ledger.matching import MAX_QUERY_SECONDS
+    from watermark.errors import WatermarkError
+    from watermark.hash_sequence import query_sequence
+
+    try:
+        frames = query_sequence(medium.path, seconds=MAX_QUERY_SECONDS)
+    except WatermarkError as exc:
+        return Examined(medium.url, False, reason=f"not matchable: {exc}")
+    found = service.match_frames(frames.to_json())
+    if not found["matched"]:
+        return Examined(medium.url, False)
+    shot = page_screenshot(medium.page_url or medium.url) if screenshots else None
+    answer = service.report(medium, shot)
+    return Examined(medium.url, answer["matched"], answer["created"], answer["case"])
+
+
+def page_screenshot(url: str) -> bytes | None:
+    with tempfile.TemporaryDirectory(prefix="reelledger-shot-") as tmp:
+        out = Path(tmp) / "page.png"
+        return out.read_bytes() if screenshot(url, out) else None

@@ -1,0 +1,51 @@
+"""A picture of a page as a visitor saw it, by Debian's chromium run headless.
+
+A screenshot shows what the page's script put there (a player, a title, an advert), which
+the HTML alone may not. It is a nicety beside the downloaded media, not a requirement: when
+chromium is missing, fails or takes too long, `screenshot` says False and the crawl goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+from ledger.crawl.config import USER_AGENT
+
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+
+
+def chromium_path() -> str:
+    return os.environ.get("REELLEDGER_CHROMIUM", DEFAULT_CHROMIUM)
+
+
+def screenshot(url: str, out_path: str | Path, timeout: float = 30, user_agent: str = USER_AGENT) -> bool:
+    """Write a 1280 x 800 PNG of `url` to `out_path`; True when a non-empty file was written.
+    The browser says who it is, as the crawl does (`user_agent`)."""
+    binary, out = chromium_path(), Path(out_path)
+    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+        return False
+    out.unlink(missing_ok=True)
+    command = [
+        binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+        "--window-size=1280,800", f"--user-agent={user_agent}", f"--screenshot={out}", url,
+    ]
+    try:  # its own process group: chromium's helper processes go with it on a timeout
+        proc = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+    except OSError:
+        return False
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        out.unlink(missing_ok=True)
+        return False
+    return out.is_file() and out.stat().st_size > 0

@@ -1,0 +1,127 @@
+"""A hostile server costs at most a cap of disk and a deadline of time, and every failure
+comes back as a reason."""
+
+from __future__ import annotations
+
+import time
+
+from ledger.crawl import Crawler, Skipped
+from tests.crawl.conftest import with_
+from tests.crawl.piracy_site import MP4_HEAD
+
+MiB = 1024 * 1024
+
+
+def _medium(site, work_dir, config, path):
+    with Crawler([site.url("/")], work_dir, config) as crawler:
+        return crawler.fetch_medium(site.url(path), site.url("/"))
+
+
+def test_a_5gb_content_length_is_refused_before_reading(site, work_dir, config):
+    result = _medium(site, work_dir, with_(config, max_media_bytes=MiB), "/huge.mp4")
+    assert isinstance(result, Skipped) and result.reason == "too_large"
+    assert "5000000000" in result.detail
+    assert list(work_dir.iterdir()) == []
+    time.sleep(0.2)  # let the server notice the client left
+    assert site.requests("/huge.mp4")[0].sent < 64 * MiB
+
+
+def test_an_unsized_endless_body_is_abandoned_at_the_cap(site, work_dir, config):
+    result = _medium(site, work_dir, with_(config, max_media_bytes=MiB), "/huge-unsized.mp4")
+    assert isinstance(result, Skipped) and result.reason == "too_large"
+    assert list(work_dir.iterdir()) == []  # the partial file is gone
+    time.sleep(0.2)
+    assert site.requests("/huge-unsized.mp4")[0].sent < 64 * MiB  # the rest of the 5 GB never came
+
+
+def test_a_body_trickling_one_byte_a_second_is_abandoned_at_the_deadline(site, work_dir, config):
+    started = time.monotonic()
+    result = _medium(site, work_dir, with_(config, resource_deadline=2.0), "/slow.mp4")
+    elapsed = time.monotonic() - started
+    assert isinstance(result, Skipped) and result.reason == "timeout"
+    assert elapsed < 3.5  # the read timeout (5 s) never fires; the deadline does
+    assert list(work_dir.iterdir()) == []
+
+
+def test_headers_trickling_one_byte_a_second_are_abandoned_at_the_deadline(site, work_dir, config):
+    started = time.monotonic()
+    result = _medium(site, work_dir, with_(config, resource_deadline=2.0), "/slow-headers.mp4")
+    assert isinstance(result, Skipped) and result.reason == "timeout"
+    assert time.monotonic() - started < 3.5
+
+
+def test_a_redirect_loop_is_reported_not_followed(site, work_dir, config):
+    result = _medium(site, work_dir, config, "/loop/a")
+    assert isinstance(result, Skipped) and result.reason == "redirect_loop"
+    assert site.paths().count("/loop/a") == 1 and site.paths().count("/loop/b") == 1
+
+
+def test_more_than_five_redirects_are_not_followed(site, work_dir, config):
+    for i in range(7):
+        site.redirect(f"/hop/{i}", f"/hop/{i + 1}")
+    site.publish("/hop/7", MP4_HEAD, "video/mp4")
+    result = _medium(site, work_dir, config, "/hop/0")
+    assert isinstance(result, Skipped) and result.reason == "too_many_redirects"
+    assert "/hop/6" not in site.paths()  # the sixth hop is never requested
+
+
+def test_a_redirect_out_of_scope_is_not_followed(site, work_dir, config):
+    site.redirect("/away.mp4", "http://elsewhere.invalid/film.mp4")
+    result = _medium(site, work_dir, config, "/away.mp4")
+    assert isinstance(result, Skipped) and result.reason == "out_of_scope"
+
+
+def test_redirects_are_followed_and_recorded(site, work_dir, config):
+    site.redirect("/dl/film.mp4", "/files/film.mp4", status=301)
+    site.publish("/files/film.mp4", MP4_HEAD + b"movie", "video/mp4")
+    result = _medium(site, work_dir, config, "/dl/film.mp4")
+    assert result.final_url == site.url("/files/film.mp4")
+    assert result.redirects == (site.url("/dl/film.mp4"),)
+    assert result.path.read_bytes() == MP4_HEAD + b"movie"
+
+
+def test_404_and_a_connection_closed_mid_body_are_reported(site, work_dir, config):
+    missing = _medium(site, work_dir, config, "/gone.mp4")
+    broken = _medium(site, work_dir, config, "/broken.mp4")
+    assert isinstance(missing, Skipped) and missing.reason == "http_404"
+    assert isinstance(broken, Skipped) and broken.reason == "error"
+    assert list(work_dir.iterdir()) == []
+
+
+def test_a_medium_of_the_wrong_type_is_refused(site, work_dir, config):
+    site.publish("/fake.mp4", b"<html>an advert</html>", "text/html")
+    site.publish("/notes.mp4", b"just text", "text/plain")
+    site.publish("/blob.bin", b"PK\x03\x04 a zip, not a film" + bytes(300), "application/octet-stream")
+    for path in ("/fake.mp4", "/notes.mp4", "/blob.bin"):
+        result = _medium(site, work_dir, config, path)
+        assert isinstance(result, Skipped) and result.reason == "bad_type", path
+    assert list(work_dir.iterdir()) == []
+
+
+def test_untyped_bytes_are_taken_when_they_sniff_as_a_medium(site, work_dir, config, clip):
+    site.publish("/get?id=7", clip.read_bytes(), "application/octet-stream")
+    result = _medium(site, work_dir, config, "/get?id=7")
+    assert result.kind == "video" and result.path.read_bytes() == clip.read_bytes()
+
+
+def test_a_fetched_medium_carries_the_facts_of_its_fetch(site, work_dir, config, clip):
+    import hashlib
+
+    site.publish("/films/film.mp4", clip, "video/mp4", headers={"X-Served-By": "pirate-cdn-3"})
+    result = _medium(site, work_dir, config, "/films/film.mp4")
+    data = clip.read_bytes()
+    assert (result.kind, result.status, result.http_version) == ("video", 200, "HTTP/1.1")
+    assert result.sha256 == hashlib.sha256(data).hexdigest() and result.size == len(data)
+    assert result.headers["x-served-by"] == "pirate-cdn-3" and result.headers["content-type"] == "video/mp4"
+    assert result.fetched_at.tzinfo is not None
+    assert result.page_url == site.url("/")
+    assert result.path.parent == work_dir
+
+
+def test_every_request_carries_our_user_agent(site, work_dir, config):
+    site.page("/", '<a href="/a.html">a</a>')
+    site.page("/a.html", "<p>hello</p>")
+    with Crawler([site.url("/")], work_dir, with_(config, user_agent="ReelLedgerBot/9 (+test)")) as crawler:
+        crawler.run(lambda medium: None)
+    assert {r.path for r in site.requests()} == {"/robots.txt", "/", "/a.html"}
+    assert {r.user_agent for r in site.requests()} == {"ReelLedgerBot/9 (+test)"}

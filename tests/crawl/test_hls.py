@@ -1,0 +1,105 @@
+"""HLS found on a page becomes one playable file: the right variant, its segments in order,
+as much as the limits allow, decrypted when the key is ours to have."""
+
+from __future__ import annotations
+
+import hashlib
+
+import av
+import pytest
+
+from ledger.crawl import Crawler, Skipped
+from tests.crawl.conftest import with_
+from tests.crawl.piracy_site import encrypt_hls, make_hls, publish_dir
+
+KEY = bytes(range(16))
+
+
+@pytest.fixture(scope="session")
+def ts_stream(clip, tmp_path_factory):
+    return make_hls(clip, tmp_path_factory.mktemp("hls-ts"), segment_seconds=2)
+
+
+@pytest.fixture(scope="session")
+def fmp4_stream(clip, tmp_path_factory):
+    return make_hls(clip, tmp_path_factory.mktemp("hls-fmp4"), segment_seconds=2, fmp4=True)
+
+
+def _crawl(site, work_dir, config, playlist: str):
+    site.page("/watch.html", f'<video><source src="{playlist}" type="application/x-mpegURL"></video>')
+    got: list = []
+    with Crawler([site.url("/watch.html")], work_dir, config) as crawler:
+        stats = crawler.run(lambda medium: got.append(medium))
+    return stats, got
+
+
+def _seconds(path) -> float:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        return frames / float(stream.average_rate)
+
+
+def test_a_master_playlist_on_a_page_becomes_one_ts_of_the_best_variant(site, work_dir, config, ts_stream):
+    publish_dir(site, ts_stream.media.parent, "/hls")
+    stats, got = _crawl(site, work_dir, config, "/hls/master.m3u8")
+    assert stats.media == 1
+    medium = got[0]
+    assert (medium.kind, medium.content_type, medium.path.suffix) == ("hls", "video/mp2t", ".ts")
+    assert medium.variant == site.url("/hls/media.m3u8")  # 800 kb/s, not the 200 kb/s one
+    assert medium.segments == tuple(site.url(f"/hls/{s.name}") for s in ts_stream.segments)
+    joined = b"".join(s.read_bytes() for s in ts_stream.segments)
+    assert medium.complete and medium.sha256 == hashlib.sha256(joined).hexdigest() and medium.path.read_bytes() == joined
+    assert abs(_seconds(medium.path) - 6.0) <= 2.0
+    assert "/hls/low.m3u8" not in site.paths()
+
+
+def test_the_variant_is_the_best_under_the_bandwidth_cap(site, work_dir, config, ts_stream):
+    publish_dir(site, ts_stream.media.parent, "/hls")
+    _, got = _crawl(site, work_dir, with_(config, hls_max_bandwidth=500_000), "/hls/master.m3u8")
+    assert got[0].variant == site.url("/hls/low.m3u8") and "/hls/media.m3u8" not in site.paths()
+
+
+def test_a_stream_is_downloaded_only_up_to_the_duration_limit(site, work_dir, config, ts_stream):
+    publish_dir(site, ts_stream.media.parent, "/hls")
+    _, got = _crawl(site, work_dir, with_(config, hls_max_seconds=3), "/hls/media.m3u8")
+    assert len(got[0].segments) == 2 and "/hls/seg002.ts" not in site.paths()
+    assert abs(_seconds(got[0].path) - 4.0) <= 2.0
+
+
+def test_fmp4_segments_join_behind_their_init_segment_into_an_mp4(site, work_dir, config, fmp4_stream):
+    publish_dir(site, fmp4_stream.media.parent, "/f")
+    _, got = _crawl(site, work_dir, config, "/f/master.m3u8")
+    medium = got[0]
+    assert (medium.content_type, medium.path.suffix) == ("video/mp4", ".mp4")
+    assert medium.segments[0] == site.url("/f/init.mp4")
+    assert abs(_seconds(medium.path) - 6.0) <= 2.0
+
+
+def test_aes_128_segments_are_decrypted_with_a_key_in_scope(site, work_dir, config, ts_stream):
+    encrypt_hls(ts_stream, KEY, "/keys/k1", out_name="enc.m3u8")
+    publish_dir(site, ts_stream.media.parent, "/hls")
+    site.publish("/keys/k1", KEY, "application/octet-stream")
+    _, got = _crawl(site, work_dir, config, "/hls/enc.m3u8")
+    joined = b"".join(s.read_bytes() for s in ts_stream.segments)
+    assert got[0].path.read_bytes() == joined  # exactly the clear segments
+    assert site.paths().count("/keys/k1") == 1  # fetched once for all segments
+    assert abs(_seconds(got[0].path) - 6.0) <= 2.0
+
+
+def test_a_stream_whose_key_is_out_of_scope_is_skipped(site, work_dir, config, ts_stream):
+    encrypt_hls(ts_stream, KEY, "https://licence.invalid/k1", out_name="enc-away.m3u8")
+    publish_dir(site, ts_stream.media.parent, "/hls")
+    stats, got = _crawl(site, work_dir, config, "/hls/enc-away.m3u8")
+    assert got == [] and stats.skipped["out_of_scope"] == 1
+    assert "licence.invalid" in stats.skips[0].detail
+    assert list(work_dir.iterdir()) == []
+
+
+def test_a_playlist_with_a_missing_segment_keeps_what_came_before(site, work_dir, config, ts_stream):
+    files = publish_dir(site, ts_stream.media.parent, "/hls")
+    site.publish("/hls/seg001.ts", b"", "text/html")  # the second segment is not video
+    with Crawler([site.url("/")], work_dir, config) as crawler:
+        medium = crawler.fetch_medium(files["media.m3u8"])
+    assert not isinstance(medium, Skipped)
+    assert medium.segments == (site.url("/hls/seg000.ts"),) and not medium.complete

@@ -1,0 +1,127 @@
+"""The whole anti-piracy pipeline, inline: `reelledger crawl run` against the piracy site on
+loopback, reporting to a real service with its managed chain. Every leak of the film is
+found and traced to the platform whose copy leaked, its evidence anchored on chain and
+checked by `reelledger verify evidence`, its notices drafted; unrelated footage is not a
+case; the bad corners of the site (5 GB files, a slow server, a redirect loop, broken links,
+robots.txt) neither crash, hang nor fill the disk. A second crawl fetches nothing unchanged
+again and opens no case twice; a re-check closes the case of a link taken down."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.api.conftest import running_service
+from tests.crawl.leaks import LEAK_NAMES, build_world, publish_leaks
+from tests.crawl.piracy_site import PiracySite
+
+REELLEDGER = Path(sys.executable).parent / "reelledger"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline")
+    with running_service(root / "data") as service:
+        yield build_world(service, root)
+
+
+@pytest.fixture(scope="module")
+def site():
+    with PiracySite() as running:
+        yield running
+
+
+def cli(world, *args, ok: bool = True, cwd=None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, REELLEDGER_URL=world.service.url, REELLEDGER_API_KEY=world.crawler_key, COLUMNS="250",
+               REELLEDGER_RPC_URL=world.service.ledger.chain.rpc_url)
+    done = subprocess.run([str(REELLEDGER), *args], env=env, capture_output=True, text=True, timeout=600, cwd=cwd)
+    assert (done.returncode == 0) == ok, done.stdout + done.stderr
+    return done
+
+
+def settle_anchors(world, timeout: float = 60) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        cases = world.crawler.get("/cases", params={"limit": 500}).json()["items"]
+        if all(c["anchor"]["status"] == "confirmed" for c in cases):
+            return cases
+        assert time.monotonic() < deadline, [c["anchor"] for c in cases]
+        time.sleep(0.3)
+
+
+CRAWL = ("--interval", "0.02", "--deadline", "4", "--max-media-mb", "64")
+
+
+@pytest.fixture(scope="module")
+def first_crawl(world, site, tmp_path_factory):
+    urls = publish_leaks(site, world, "/inline")
+    work = tmp_path_factory.mktemp("crawler")
+    (work / "seeds.txt").write_text(f"# the site\n{urls['index']}\n")
+    started = time.monotonic()
+    done = cli(world, "crawl", "run", "--seeds", "seeds.txt", *CRAWL, cwd=work)
+    return dict(urls=urls, out=done.stdout, work=work, seconds=time.monotonic() - started)
+
+
+def test_every_leak_is_found_traced_to_the_platform_and_anchored(world, first_crawl):
+    cases = {c["url"]: c for c in settle_anchors(world)}
+    urls = first_crawl["urls"]
+    assert set(cases) == {urls[name] for name in LEAK_NAMES}, first_crawl["out"]
+    for case in cases.values():
+        assert case["work_id"] == world.work_id and case["status"] == "open"
+        assert case["leak"]["platform"]["name"] == world.platform_name, case
+        assert {n["format"] for n in case["notices"]} == {"cn-notice", "dmca"}
+        assert case["screenshot"] is (shutil.which("chromium") is not None or Path("/usr/bin/chromium").exists())
+    assert cases[urls["excerpt"]]["match"]["offset_seconds"] == pytest.approx(3.0, abs=1.0)
+    assert urls["unrelated"] not in cases
+    assert "5 new cases" in first_crawl["out"]
+
+
+def test_the_bad_corners_of_the_site_are_survived_and_robots_obeyed(site, first_crawl):
+    out = first_crawl["out"]
+    assert "too_large" in out and "timeout" in out and "redirect_loop" in out and "http_404" in out
+    assert not [r for r in site.log if r.path.startswith("/private")]
+    assert {r.user_agent for r in site.log} == {"ReelLedgerBot/0.1 (+https://github.com/reelledger/reelledger; anti-piracy crawler)"}
+    assert sum(r.sent for r in site.log if r.path.startswith("/huge")) <= 2 * 64 * 2**20 + 2**20
+    assert not any((first_crawl["work"] / ".reelledger-crawl" / "work").iterdir())  # nothing left on disk
+
+
+def test_evidence_bundles_verify_against_the_chain_from_the_cli(world, first_crawl, tmp_path):
+    case = next(c for c in settle_anchors(world) if c["url"] == first_crawl["urls"]["cropped"])
+    bundle, copy = tmp_path / "bundle.json", tmp_path / "copy.bin"
+    cli(world, "cases", "evidence", str(case["id"]), "-o", str(bundle), "--copy", str(copy))
+    checked = cli(world, "verify", "evidence", str(bundle), "--copy", str(copy))
+    assert "anchored" in checked.stdout and case["evidence_hash"] in checked.stdout and "copy matches" in checked.stdout
+    altered = json.loads(bundle.read_bytes())
+    altered["url"] = "http://elsewhere.example/"
+    bundle.write_text(json.dumps(altered, sort_keys=True, separators=(",", ":")))
+    assert "not anchored" in cli(world, "verify", "evidence", str(bundle), ok=False).stdout
+    notice = cli(world, "cases", "notice", str(case["id"]), "--format", "dmca").stdout
+    assert case["url"] in notice and "penalty of perjury" in notice
+
+
+def test_a_second_crawl_fetches_nothing_unchanged_and_opens_no_case(world, site, first_crawl):
+    before = len(site.log)
+    done = cli(world, "crawl", "run", "--seeds", "seeds.txt", *CRAWL, cwd=first_crawl["work"])
+    assert "0 new cases" in done.stdout and "unchanged" in done.stdout
+    again = [r for r in site.log[before:] if r.path == "/inline/media/whole.mp4"]
+    assert again and all(r.if_none_match for r in again)
+    assert world.crawler.get("/cases").json()["total"] == len(LEAK_NAMES)
+
+
+def test_a_recheck_closes_the_case_of_a_link_taken_down(world, site, first_crawl):
+    site.withdraw("/inline/media/whole.mp4")
+    done = cli(world, "crawl", "recheck", "--interval", "0.02")
+    assert "gone" in done.stdout
+    cases = {c["url"]: c for c in world.crawler.get("/cases").json()["items"]}
+    gone = cases[first_crawl["urls"]["whole"]]
+    assert gone["status"] == "closed" and gone["lifetime_seconds"] is not None and gone["gone_at"]
+    assert all(c["status"] == "open" for url, c in cases.items() if url != first_crawl["urls"]["whole"])
+    summary = world.studio.get("/cases/lifetimes").json()
+    assert summary["closed"] == 1 and summary["open"] == len(LEAK_NAMES) - 1

@@ -1,0 +1,125 @@
+"""robots.txt obeyed, and one host never hears from us more often than the interval allows."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+from ledger.crawl import Crawler, LocalHostLimiter, RedisHostLimiter
+from tests.crawl.conftest import REDIS_URL, with_
+from tests.crawl.piracy_site import MP4_HEAD
+
+
+def _site_with_private_links(site):
+    site.page("/", '<a href="/private/secret.html">s</a> <a href="/open.html">o</a> <video src="/private/film.mp4"></video>')
+    site.page("/open.html", '<a href="/private/other.html">x</a>')
+    site.page("/private/secret.html", "<p>hidden</p>")
+    site.publish("/private/film.mp4", MP4_HEAD, "video/mp4")
+
+
+def test_robots_disallowed_paths_are_never_requested(site, work_dir, config):
+    _site_with_private_links(site)
+    with Crawler([site.url("/")], work_dir, config) as crawler:
+        stats = crawler.run(lambda medium: None)
+    assert not [p for p in site.paths() if p.startswith("/private/")]
+    assert site.paths()[0] == "/robots.txt" and site.paths().count("/robots.txt") == 1
+    assert stats.skipped["robots"] == 3  # two pages and a film, each reported once
+    assert stats.pages == 2
+
+
+def test_a_missing_robots_txt_allows_everything(site, work_dir, config):
+    _site_with_private_links(site)
+    site.robots_txt = None
+    with Crawler([site.url("/")], work_dir, config) as crawler:
+        stats = crawler.run(lambda medium: medium.path.unlink())
+    assert "/private/secret.html" in site.paths() and stats.media == 1
+
+
+def test_a_failing_robots_txt_disallows_everything(site, work_dir, config):
+    _site_with_private_links(site)
+    site.robots_status = 503
+    with Crawler([site.url("/")], work_dir, config) as crawler:
+        stats = crawler.run(lambda medium: None)
+    assert site.paths() == ["/robots.txt"]
+    assert stats.skipped["robots"] == 1 and stats.pages == 0
+
+
+def test_a_crawl_delay_longer_than_ours_is_honoured(site, work_dir, config):
+    site.robots_txt = "User-agent: *\nCrawl-delay: 5\n\nUser-agent: ReelLedgerBot\nCrawl-delay: 0.3\nDisallow:\n"
+    site.page("/", "".join(f'<a href="/p{i}.html">{i}</a>' for i in range(3)))
+    for i in range(3):
+        site.page(f"/p{i}.html", "<p>page</p>")
+    with Crawler([site.url("/")], work_dir, config) as crawler:
+        crawler.run(lambda medium: None)
+    times = [r.time for r in site.requests() if r.path != "/robots.txt"]
+    assert len(times) == 4
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= 0.27 and max(gaps) < 1.0  # our group's delay, not the others' 5 s (server-side jitter allowed)
+    assert times[-1] - times[0] >= 3 * 0.3 - 0.02
+
+
+def test_requests_to_one_host_are_spaced_by_the_interval(site, work_dir, config):
+    site.page("/", "".join(f'<a href="/p{i}.html">{i}</a> <img src="/i{i}.png">' for i in range(4)))
+    for i in range(4):
+        site.page(f"/p{i}.html", "<p>page</p>")
+        site.publish(f"/i{i}.png", b"\x89PNG\r\n\x1a\n" + bytes([i]) * 20, "image/png")
+    with Crawler([site.url("/")], work_dir, with_(config, host_interval=0.15)) as crawler:
+        stats = crawler.run(lambda medium: None)
+    times = sorted(r.time for r in site.requests())
+    assert stats.media == 4 and len(times) == 10
+    assert min(b - a for a, b in zip(times, times[1:])) >= 0.13  # as the server saw them: some jitter
+    assert times[-1] - times[0] >= 9 * 0.15 - 0.02
+
+
+def test_the_local_limiter_spaces_threads(config):
+    limiter, stamps, lock = LocalHostLimiter(), [], threading.Lock()
+
+    def worker():
+        for _ in range(4):
+            limiter.wait("h.example", 0.05)
+            with lock:
+                stamps.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stamps.sort()
+    assert len(stamps) == 12 and min(b - a for a, b in zip(stamps, stamps[1:])) >= 0.04
+    assert stamps[-1] - stamps[0] >= 11 * 0.05 - 0.01
+
+
+WORKER = """
+import sys, time, redis
+from ledger.crawl.limits import RedisHostLimiter
+limiter = RedisHostLimiter(redis.Redis.from_url(sys.argv[1]), prefix=sys.argv[2])
+for _ in range(5):
+    limiter.wait("pirate.example", 0.1)
+    print(time.time(), flush=True)
+"""
+
+
+def test_the_redis_limiter_spaces_separate_processes(redis_prefix):
+    client, prefix = redis_prefix
+    workers = [
+        subprocess.Popen([sys.executable, "-c", WORKER, REDIS_URL, prefix + ":"], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    stamps = sorted(float(line) for w in workers for line in w.communicate(timeout=30)[0].split())
+    assert all(w.returncode == 0 for w in workers)
+    assert len(stamps) == 10
+    assert min(b - a for a, b in zip(stamps, stamps[1:])) >= 0.08  # stamped after the sleep: scheduling jitter
+    assert stamps[-1] - stamps[0] >= 9 * 0.1 - 0.01
+    assert client.pttl(prefix + ":pirate.example") > 0  # the gate expires by itself
+
+
+def test_the_redis_limiter_keeps_hosts_apart(redis_prefix):
+    client, prefix = redis_prefix
+    limiter = RedisHostLimiter(client, prefix=prefix + ":")
+    started = time.monotonic()
+    for host in ("a.example", "b.example", "c.example"):
+        limiter.wait(host, 5.0)  # each host's first request is free
+    assert time.monotonic() - started < 1.0
