@@ -107,6 +107,7 @@ def run(
                     counts["matched"] += 1
                     counts["cases"] += result.created
                     found.append(result.case)
+                return result.matched
 
             stats = crawler.run(on_medium, progress=show)
     except ServiceUnavailable as exc:

@@ -162,10 +162,13 @@ class Crawler:
             return Skipped(url, "duplicate_content", f"sha256 {medium.sha256} was handed on before")
         return medium
 
-    def record(self, medium: FetchedMedium) -> None:
-        """Remember `medium` as handed on: its content hash, and its validators for the next
-        crawl's conditional request."""
-        self.state.add_content(medium.sha256)
+    def record(self, medium: FetchedMedium, content: bool = True) -> None:
+        """Remember `medium` as handed on: its validators for the next crawl's conditional
+        request and, with `content`, its content hash. A caller that found the bytes to
+        matter (a copy of a registered work) passes content=False: the same bytes at another
+        address are another leak, to be handed on again."""
+        if content:
+            self.state.add_content(medium.sha256)
         self._remember(medium)
 
     def _remember(self, medium: FetchedMedium) -> None:
@@ -174,11 +177,12 @@ class Crawler:
 
     def run(
         self,
-        on_medium: Callable[[FetchedMedium], None],
+        on_medium: Callable[[FetchedMedium], bool | None],
         progress: Callable[[CrawlStats], None] | None = None,
     ) -> CrawlStats:
         """Crawl to the end (depth, page count or no more links); `on_medium` gets each new
-        medium as it is downloaded and owns its file. `progress` gets the running stats
+        medium as it is downloaded and owns its file; it returns True when the bytes matter
+        (then the same bytes are handed on again wherever else they are found). `progress` gets the running stats
         after each page. An exception from `on_medium` ends the crawl, and that medium is
         not recorded (the next crawl fetches it again)."""
         stats = CrawlStats()
@@ -197,8 +201,8 @@ class Crawler:
                 if isinstance(result, Skipped):
                     stats.skip(result)
                     continue
-                on_medium(result)
-                self.record(result)
+                relevant = on_medium(result)
+                self.record(result, content=not relevant)
                 stats.media += 1
                 stats.bytes += result.size
             if progress is not None:

@@ -16,7 +16,8 @@ Rescans and link re-checks are delayed messages that schedule their own next run
 
 Settings from the environment: REELLEDGER_REDIS_URL (redis://127.0.0.1:6379/0), the service's
 REELLEDGER_URL and a crawler's REELLEDGER_API_KEY, REELLEDGER_CRAWL_WORK_DIR for downloads,
-REELLEDGER_QUEUE_HEARTBEAT_MS (60000: after how long a silent worker's messages go to others).
+REELLEDGER_QUEUE_HEARTBEAT_MS (60000: after how long a silent worker's messages go to others),
+REELLEDGER_QUEUE_MAINTENANCE_CHANCE (20000 per million queue calls look for dead workers' messages).
 """
 
 from __future__ import annotations
@@ -55,20 +56,43 @@ def redis_url() -> str:
     return os.environ.get("REELLEDGER_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
+def redis_client() -> redis.Redis:
+    """A client that rides out a short Redis outage: each command is retried with back-off for
+    about REELLEDGER_QUEUE_OUTAGE_S seconds (default 300), so a job waits instead of failing."""
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
+
+    patience = float(os.environ.get("REELLEDGER_QUEUE_OUTAGE_S", "300"))
+    retries = max(1, int(patience / 2))  # attempts at most 2 s apart once the back-off is capped
+    return redis.Redis.from_url(
+        redis_url(),
+        retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+        socket_connect_timeout=5,
+        health_check_interval=10,
+    )
+
+
 def make_broker() -> RedisBroker:
     broker = RedisBroker(
-        url=redis_url(),
+        client=redis_client(),
         namespace=f"{PREFIX}:queue",
         heartbeat_timeout=int(os.environ.get("REELLEDGER_QUEUE_HEARTBEAT_MS", "60000")),
-        maintenance_chance=int(os.environ.get("REELLEDGER_QUEUE_MAINTENANCE_CHANCE", "100")),
+        maintenance_chance=int(os.environ.get("REELLEDGER_QUEUE_MAINTENANCE_CHANCE", "20000")),
     )
     broker.add_middleware(CurrentMessage())
     return broker
 
 
+import faulthandler
+import signal
+import sys
+
+faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)  # `kill -USR1` shows where a worker is
+
 broker = make_broker()
 dramatiq.set_broker(broker)
-_redis = redis.Redis.from_url(redis_url())
+_redis = redis_client()
 _local = threading.local()
 
 
@@ -186,7 +210,8 @@ def examine_medium(job_id: str, url: str, page_url: str | None) -> None:
             result = None
         finally:
             medium.path.unlink(missing_ok=True)
-        crawler.record(medium)  # only now: a crash before this fetches the medium again
+        # only now: a crash before this fetches the medium again; a leak's bytes stay reportable elsewhere
+        crawler.record(medium, content=not (result is not None and result.matched))
     counts = {"media": 1, "bytes": medium.size, "done": 1}
     if result is not None and result.matched:
         counts.update(matched=1, cases=int(result.created))

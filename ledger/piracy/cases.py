@@ -118,29 +118,63 @@ def report_sighting(
         known = db.exec(select(PiracyCase).where(PiracyCase.url_key == key, PiracyCase.content_sha256 == digest)).first()
         if known is not None:
             return SightingOutcome(_seen_again(db, known, sighting.fetched_at), False)
-    outcome = match_file(ledger, crawler, path)
-    if outcome.match is None:
-        return SightingOutcome(None, False, outcome)
-    work = outcome.work
+        finding = _finding_of_known_bytes(db, digest)
+    outcome = None
+    if finding is None:  # bytes never seen: match them and read their watermark
+        outcome = match_file(ledger, crawler, path)
+        if outcome.match is None:
+            return SightingOutcome(None, False, outcome)
+        traced = tracing.trace_file(ledger, crawler, path)
+        dist = traced.distribution
+        finding = Finding(outcome.work, outcome.op, outcome.query.kind, evidence.match_doc(outcome.match),
+                          evidence.watermark_doc(traced), dist.dist.id if dist else None,
+                          dist.platform.id if dist else None)
     with session(ledger.engine) as db:
-        known = db.exec(select(PiracyCase).where(PiracyCase.work_pk == work.id, PiracyCase.url_key == key)).first()
+        known = db.exec(select(PiracyCase).where(PiracyCase.work_pk == finding.work.id, PiracyCase.url_key == key)).first()
         if known is not None:
             return SightingOutcome(_seen_again(db, known, sighting.fetched_at), False, outcome)
-    traced = tracing.trace_file(ledger, crawler, path)
-    view, created = _open_case(ledger, crawler, path, digest, size, sighting, screenshot, outcome, traced)
+    view, created = _open_case(ledger, crawler, path, digest, size, sighting, screenshot, finding)
     return SightingOutcome(view, created, outcome)
 
 
-def _open_case(ledger, crawler, path, digest, size, sighting, screenshot, outcome, traced) -> tuple[CaseView, bool]:
-    chain, work = ledger.chain, outcome.work
-    registration = outcome.op
+@dataclass(frozen=True)
+class Finding:
+    """What a copy is: its work, how it matched and whose distribution its watermark names."""
+
+    work: Work
+    registration: ChainOp
+    media_kind: str
+    match: dict
+    watermark: dict
+    distribution_id: int | None
+    platform_id: int | None
+
+
+def _finding_of_known_bytes(db, digest: str) -> Finding | None:
+    """The same bytes found at another address before: what they were found to be then
+    (matching and tracing them again would only say it again)."""
+    from ledger.works import op_status
+
+    case = db.exec(select(PiracyCase).where(PiracyCase.content_sha256 == digest).order_by(PiracyCase.id)).first()
+    if case is None:
+        return None
+    work = db.get(Work, case.work_pk)
+    registration = db.get(ChainOp, work.op_id) if work is not None else None
+    if registration is None or op_status(registration) == "failed":
+        return None
+    bundle = case.evidence
+    return Finding(work, registration, case.media_kind, bundle["match"], bundle["watermark"],
+                   case.distribution_id, case.platform_id)
+
+
+def _open_case(ledger, crawler, path, digest, size, sighting, screenshot, finding: Finding) -> tuple[CaseView, bool]:
+    chain, work = ledger.chain, finding.work
     shot_sha = "0x" + hashlib.sha256(screenshot).hexdigest() if screenshot else None
-    media_kind = outcome.query.kind
     bundle = evidence.bundle_of(
-        sighting=sighting, content_sha256=digest, content_size=size, media_kind=media_kind,
+        sighting=sighting, content_sha256=digest, content_size=size, media_kind=finding.media_kind,
         screenshot_sha256=shot_sha, work=work, chain_id=chain.chain_id,
-        work_registry=chain.addresses.get("WorkRegistry"), registration_tx=registration.tx_hash,
-        match=outcome.match, trace=traced, crawler=crawler, recorded_at=utcnow(),
+        work_registry=chain.addresses.get("WorkRegistry"), registration_tx=finding.registration.tx_hash,
+        match=finding.match, watermark=finding.watermark, crawler=crawler, recorded_at=utcnow(),
     )
     hashed = evidence.bundle_hash(bundle)
     evidence_hash = "0x" + hashed.hex()
@@ -149,15 +183,14 @@ def _open_case(ledger, crawler, path, digest, size, sighting, screenshot, outcom
     shutil.copyfile(path, store / "copy")
     if screenshot:
         (store / "screenshot.png").write_bytes(screenshot)
-    dist = traced.distribution if traced is not None else None
     with session(ledger.engine) as db:
         owner = db.get(Account, work.owner_id)
         call = chain.call("EvidenceRegistry", "anchor", [hashed, bytes.fromhex(work.work_id[2:])])
         op = chain.outbox.record(db, f"anchor-evidence:{evidence_hash}", chain.signer, call)
         case = PiracyCase(
             work_pk=work.id, owner_id=work.owner_id, crawler_id=crawler.id, url=bundle["url"], url_key=url_key(bundle["url"]),
-            page_url=sighting.page_url, content_sha256=digest, content_size=size, media_kind=media_kind,
-            distribution_id=dist.dist.id if dist else None, platform_id=dist.platform.id if dist else None,
+            page_url=sighting.page_url, content_sha256=digest, content_size=size, media_kind=finding.media_kind,
+            distribution_id=finding.distribution_id, platform_id=finding.platform_id,
             evidence=bundle, evidence_hash=evidence_hash, op_id=op.id,
             first_seen_at=sighting.fetched_at, last_seen_at=sighting.fetched_at,
         )

@@ -23,6 +23,31 @@ def public_headers(headers: dict[str, str]) -> dict[str, str]:
     return {k.lower(): str(v)[:4000] for k, v in sorted(headers.items()) if k.lower() not in PRIVATE_HEADERS}
 
 
+def match_doc(match) -> dict:
+    """How the copy matched its work (a watermark.matcher.Match), as the bundle says it."""
+    return {"offset_seconds": round(match.offset, 3), "duration_seconds": round(match.duration, 3),
+            "speed": round(match.speed, 4), "frames_agreeing": match.votes, "frames": match.frames,
+            "confidence": match.confidence}
+
+
+def watermark_doc(trace) -> dict:
+    """What the copy's watermark says (a ledger Trace, or None when it was not read)."""
+    if trace is None or trace.detection.payload is None:
+        return {"found": False}
+    found = {"found": True, "payload": payload_hex(trace.detection.payload),
+             "confidence": round(trace.detection.confidence, 4), "frames": trace.detection.frames}
+    if trace.distribution is not None:
+        view = trace.distribution
+        found["distribution"] = {
+            "id": view.dist.id,
+            "platform": {"name": view.platform.name, "address": view.platform.address},
+            "session": view.dist.session,
+            "record_hash": view.dist.record_hash,
+            "record_anchored": bool(trace.chain and trace.chain.anchored and trace.chain.record_hash_matches),
+        }
+    return found
+
+
 def bundle_of(
     *,
     sighting,
@@ -34,25 +59,12 @@ def bundle_of(
     chain_id: int | None,
     work_registry: str | None,
     registration_tx: str | None,
-    match,
-    trace,
+    match: dict,
+    watermark: dict,
     crawler,
     recorded_at: datetime,
 ) -> dict:
-    """The bundle of one sighting; `match` is watermark.matcher.Match, `trace` ledger's Trace."""
-    watermark = {"found": False}
-    if trace is not None and trace.detection.payload is not None:
-        watermark = {"found": True, "payload": payload_hex(trace.detection.payload),
-                     "confidence": round(trace.detection.confidence, 4), "frames": trace.detection.frames}
-        if trace.distribution is not None:
-            view = trace.distribution
-            watermark["distribution"] = {
-                "id": view.dist.id,
-                "platform": {"name": view.platform.name, "address": view.platform.address},
-                "session": view.dist.session,
-                "record_hash": view.dist.record_hash,
-                "record_anchored": bool(trace.chain and trace.chain.anchored and trace.chain.record_hash_matches),
-            }
+    """The bundle of one sighting; `match` and `watermark` as `match_doc` and `watermark_doc` make them."""
     return {
         "version": BUNDLE_VERSION,
         "kind": "reelledger.piracy-evidence",
@@ -67,9 +79,7 @@ def bundle_of(
         "screenshot": {"sha256": screenshot_sha256} if screenshot_sha256 else None,
         "work": {"work_id": work.work_id, "title": work.title, "chain_id": chain_id,
                  "registry": work_registry, "registration_tx": registration_tx},
-        "match": {"offset_seconds": round(match.offset, 3), "duration_seconds": round(match.duration, 3),
-                  "speed": round(match.speed, 4), "frames_agreeing": match.votes, "frames": match.frames,
-                  "confidence": match.confidence},
+        "match": match,
         "watermark": watermark,
         "crawler": crawler.address,
         "recorded_at": recorded_at.isoformat(),

@@ -205,3 +205,15 @@ def test_a_form_without_sighting_or_with_a_fake_screenshot_is_refused(parties):
     assert bare.status_code == 422 and "sighting" in bare.text
     fake = report(parties["crawler"], raw, screenshot=b"GIF89a not a png")
     assert fake.status_code == 422 and "PNG" in fake.text
+
+
+def test_the_same_bytes_at_another_address_are_a_new_case_found_as_before(parties, opened):
+    case, _ = opened
+    again = report(parties["crawler"], jpeg(attacks.ATTACKS["crop10"](parties["leaked"])),
+                   url="http://another-mirror.example/astronaut.jpg")
+    assert again.status_code == 201, again.text
+    copy = again.json()["case"]
+    assert copy["id"] != case["id"] and copy["content_sha256"] == case["content_sha256"]
+    assert copy["match"] == case["match"] and copy["leak"] == case["leak"]
+    bundle = json.loads(parties["crawler"].get(f"/cases/{copy['id']}/evidence").content)
+    assert bundle["url"] == "http://another-mirror.example/astronaut.jpg"
