@@ -72,6 +72,7 @@ def list_cases(
 
 @cases.command("show")
 def show(case_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
+    """One case: its work, URL, match, the platform its watermark names, evidence and notices."""
     case = _call("GET", f"/cases/{case_id}")
     console.print_json(json.dumps(case)) if as_json else show_case(case)
 

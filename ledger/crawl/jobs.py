@@ -142,11 +142,22 @@ class _MessageClaims:
 
 
 def _crawler(job_id: str, spec: dict) -> Crawler:
+    """This thread's crawler for the job (its HTTP client and robots.txt rules kept from one
+    message to the next), looking at the job's shared state through the current message."""
+    crawlers = getattr(_local, "crawlers", None)
+    if crawlers is None:
+        crawlers = _local.crawlers = {}
+    key = (job_id, spec["crawl_id"])
+    crawler = crawlers.get(key)
+    if crawler is None:
+        for old in crawlers.values():  # one job at a time per thread is the common case
+            old.close()
+        crawlers.clear()
+        crawler = crawlers[key] = Crawler(spec["seeds"], _work_dir(job_id), _config(spec), limiter=RedisHostLimiter(_redis))
     state = RedisCrawlState(_redis, f"{PREFIX}:state:{spec['namespace']}", crawl_id=spec["crawl_id"])
     message = CurrentMessage.get_current_message()
-    if message is not None:
-        state = _MessageClaims(state, message.message_id)
-    return Crawler(spec["seeds"], _work_dir(job_id), _config(spec), state=state, limiter=RedisHostLimiter(_redis))
+    crawler.state = _MessageClaims(state, message.message_id) if message is not None else state
+    return crawler
 
 
 def _service():
@@ -179,8 +190,7 @@ def _send(job_id: str, actor, *args) -> None:
 @dramatiq.actor(queue_name=PAGES_QUEUE, **RETRIES)
 def crawl_page(job_id: str, url: str, depth: int, referrer: str | None = None) -> None:
     spec = _spec(job_id)
-    with _crawler(job_id, spec) as crawler:
-        outcome = crawler.crawl_page(url, depth)
+    outcome = _crawler(job_id, spec).crawl_page(url, depth)
     for skipped in outcome.skipped:
         _count(job_id, **{f"skipped:{skipped.reason}": 1})
     if outcome.final_url is not None and not outcome.is_medium:
@@ -198,20 +208,20 @@ def examine_medium(job_id: str, url: str, page_url: str | None) -> None:
     from ledger.crawl.reporting import ServiceRefused, examine
 
     spec = _spec(job_id)
-    with _crawler(job_id, spec) as crawler:
-        medium = crawler.fetch_medium(url, page_url, record=False)
-        if isinstance(medium, Skipped):
-            _count(job_id, **{f"skipped:{medium.reason}": 1}, done=1)
-            return
-        try:
-            result = examine(_service(), medium, spec.get("screenshots", True))
-        except ServiceRefused as exc:
-            log.warning("the service refused %s: %s", url, exc)
-            result = None
-        finally:
-            medium.path.unlink(missing_ok=True)
-        # only now: a crash before this fetches the medium again; a leak's bytes stay reportable elsewhere
-        crawler.record(medium, content=not (result is not None and result.matched))
+    crawler = _crawler(job_id, spec)
+    medium = crawler.fetch_medium(url, page_url, record=False)
+    if isinstance(medium, Skipped):
+        _count(job_id, **{f"skipped:{medium.reason}": 1}, done=1)
+        return
+    try:
+        result = examine(_service(), medium, spec.get("screenshots", True))
+    except ServiceRefused as exc:
+        log.warning("the service refused %s: %s", url, exc)
+        result = None
+    finally:
+        medium.path.unlink(missing_ok=True)
+    # only now: a crash before this fetches the medium again; a leak's bytes stay reportable elsewhere
+    crawler.record(medium, content=not (result is not None and result.matched))
     counts = {"media": 1, "bytes": medium.size, "done": 1}
     if result is not None and result.matched:
         counts.update(matched=1, cases=int(result.created))

@@ -54,6 +54,9 @@ class RobotsRules:
         return float(delay) / DELAY_SCALE if delay is not None else None
 
 
+ROBOTS_TTL = 24 * 3600.0
+
+
 class Robots:
     """The rules of each origin, fetched the first time a URL there is checked."""
 
@@ -62,23 +65,28 @@ class Robots:
         self.config = config
         self.limiter = limiter
         self._rules: dict[str, RobotsRules] = {}
+        self._fetched: dict[str, float] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def rules(self, url: str) -> RobotsRules:
         key = origin(url)
         with self._lock:
-            if key in self._rules:
+            if self._fresh(key):
                 return self._rules[key]
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:  # one fetch per origin, however many threads ask at once
             with self._lock:
-                if key in self._rules:
+                if self._fresh(key):
                     return self._rules[key]
             rules = self._fetch(key)
             with self._lock:
-                self._rules[key] = rules
+                self._rules[key], self._fetched[key] = rules, time.monotonic()
             return rules
+
+    def _fresh(self, key: str) -> bool:
+        """Known, and fetched within a day (RFC 9309: a cached robots.txt is used 24 hours at most)."""
+        return key in self._rules and time.monotonic() - self._fetched[key] < ROBOTS_TTL
 
     def allows(self, url: str) -> bool:
         return self.rules(url).allows(self.config.robots_token, url)
