@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ledger.models import Role, WorkKind
 
@@ -287,7 +287,7 @@ class SightingIn(Strict):
     """How a crawler fetched the copy it uploads with this form."""
 
     url: str = Field(min_length=1, max_length=2048, description="Where the copy was fetched.")
-    fetched_at: datetime = Field(description="When (with a time zone).")
+    fetched_at: AwareDatetime = Field(description="When (with a time zone).")
     page_url: str | None = Field(None, max_length=2048, description="The page that linked to it.")
     final_url: str | None = Field(None, max_length=2048, description="After redirects.")
     status: int | None = Field(None, ge=100, le=599)
@@ -299,7 +299,7 @@ class SightingIn(Strict):
 
 class CaseCheckIn(Strict):
     alive: bool = Field(description="Whether the copy was still served.")
-    checked_at: datetime | None = Field(None, description="When; now if omitted.")
+    checked_at: AwareDatetime | None = Field(None, description="When (with a time zone); now if omitted.")
     http_status: int | None = Field(None, ge=100, le=599)
     detail: str | None = Field(None, max_length=500)
 
@@ -362,7 +362,7 @@ class CasePage(Page):
 class SightingOut(BaseModel):
     matched: bool
     created: bool = Field(description="A new case was opened (false: a sighting of a known case, or no match).")
-    case: CasePublic | None
+    case: CasePublic | None = Field(description="The case, when it is yours to see (another crawler's case is not).")
 
 
 class LifetimeSummary(BaseModel):

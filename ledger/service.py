@@ -58,6 +58,10 @@ class Ledger:
         self._stop.clear()
         self._reconciler = threading.Thread(target=self._reconcile_forever, name="outbox-reconciler", daemon=True)
         self._reconciler.start()
+        self._deliverer = None
+        if self.settings.takedown_webhook:
+            self._deliverer = threading.Thread(target=self._deliver_forever, name="notice-delivery", daemon=True)
+            self._deliverer.start()
         log.info("chain %s at %s, contracts %s", self.chain.chain_id, redact_url(self.chain.rpc_url), self.chain.addresses)
         from ledger.distributions.copies import resume
 
@@ -106,6 +110,8 @@ class Ledger:
             self._media = None
         if self._reconciler:
             self._reconciler.join(timeout=10)
+        if getattr(self, "_deliverer", None):
+            self._deliverer.join(timeout=15)
         self.chain.stop()
         self.engine.dispose()
 
@@ -131,15 +137,18 @@ class Ledger:
             raise_for(op)
         return op
 
+    def _deliver_forever(self) -> None:
+        """Takedown notices, on their own thread: a slow endpoint never holds up a chain write."""
+        from ledger.piracy.delivery import deliver_due
+
+        while not self._stop.wait(self.settings.reconcile_interval):
+            try:
+                deliver_due(self)
+            except Exception:
+                log.exception("takedown notice delivery pass failed")
+
     def _reconcile_forever(self) -> None:
         while not self._stop.wait(self.settings.reconcile_interval):
-            if self.settings.takedown_webhook:  # notices go out whether or not the chain answers
-                from ledger.piracy.delivery import deliver_due
-
-                try:
-                    deliver_due(self)
-                except Exception:
-                    log.exception("takedown notice delivery pass failed")
             try:
                 if self.chain.ensure_node():
                     log.warning("the managed chain node had stopped and was restarted from its state file")

@@ -33,8 +33,6 @@ def _sighting(text: str | None) -> cases.Sighting:
         raise InvalidInput("sighting", "the sighting field is not valid JSON") from None
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
-    if fields.fetched_at.tzinfo is None:
-        raise InvalidInput("fetched_at", "fetched_at needs a time zone")
     return cases.Sighting(**fields.model_dump())
 
 
@@ -63,7 +61,7 @@ async def report_sighting(request: Request, ledger: LedgerDep, account: CurrentA
     finally:
         upload.discard()
     body = schemas.SightingOut(
-        matched=outcome.case is not None, created=outcome.created,
+        matched=outcome.matched, created=outcome.created,
         case=_present(ledger, outcome.case) if outcome.case else None,
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=201 if outcome.created else 200)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from web3 import Web3
+from web3.exceptions import Web3Exception
 
 from ledger.chain import artifacts
 from ledger.chain.errors import ChainError, ChainUnavailable
@@ -185,14 +186,20 @@ def find_evidence(rpc_url: str, registry: str, bundle: bytes) -> EvidenceCheck:
     except (ValueError, KeyError, TypeError, AttributeError):
         raise ChainError("this file is not an evidence bundle (no work.work_id in it)") from None
     digest = hashlib.sha256(bundle).digest()
-    w3, contract = checked_contract(rpc_url, registry, "EvidenceRegistry")
-    work_id, anchored_at, anchored_by = contract.functions.anchorOf(digest).call()
-    if int(anchored_at) == 0:
-        return EvidenceCheck("0x" + digest.hex(), False, 0, None, None, None, None, False, False)
-    anchored_work = "0x" + bytes(work_id).hex()
-    log = contract.events.EvidenceAnchored().get_logs(from_block=0, argument_filters={"evidenceHash": digest})[0]
-    works = w3.eth.contract(address=contract.functions.works().call(), abi=artifacts.load("WorkRegistry").abi)
-    owner, _ = works.functions.work(bytes(work_id)).call()
+    _, contract = checked_contract(rpc_url, registry, "EvidenceRegistry")
+    try:
+        work_id, anchored_at, anchored_by = contract.functions.anchorOf(digest).call()
+        if int(anchored_at) == 0:
+            return EvidenceCheck("0x" + digest.hex(), False, 0, None, None, None, None, False, False)
+        anchored_work = "0x" + bytes(work_id).hex()
+        logs = contract.events.EvidenceAnchored().get_logs(from_block=0, argument_filters={"evidenceHash": digest})
+        _, works = checked_contract(rpc_url, contract.functions.works().call(), "WorkRegistry")
+        owner, _ = works.functions.work(bytes(work_id)).call()
+    except (OSError, ValueError, Web3Exception) as exc:  # the node stopped answering, or refused the log query
+        raise ChainError(f"the chain did not answer the evidence lookup: {exc}") from exc
+    if not logs:
+        raise ChainError("the anchor is there but its EvidenceAnchored event is not: the node has pruned its logs")
+    log = logs[0]
     return EvidenceCheck(
         evidence_hash="0x" + digest.hex(), anchored=True, anchored_at=int(anchored_at), anchored_by=anchored_by,
         block_number=log["blockNumber"], tx_hash="0x" + bytes(log["transactionHash"]).hex(), work_id=anchored_work,

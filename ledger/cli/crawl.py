@@ -71,7 +71,7 @@ def run(
 ) -> None:
     """Crawl from the seeds; every medium that matches a registered work is reported and
     becomes a case (evidence anchored on chain, notices drafted)."""
-    from ledger.crawl.crawler import Crawler
+    from ledger.crawl.crawler import Crawler, Deferred
     from ledger.crawl.reporting import ServiceRefused, ServiceUnavailable, examine
     from ledger.crawl.state import SqliteCrawlState
 
@@ -93,14 +93,21 @@ def run(
                 bar.update(task, description=f"{stats.pages} pages, {stats.media} media, {counts['matched']} matched, "
                                              f"{counts['cases']} new cases, {skipped} skipped")
 
-            def on_medium(medium) -> None:
+            def on_medium(medium) -> bool | None:
                 try:
                     bar.update(task, description=f"examining {medium.url}")
                     result = examine(service, medium, screenshots)
-                except ServiceRefused as exc:  # remembered: the same bytes would be refused again
-                    counts["refused"] += 1
+                except ServiceRefused as exc:
+                    if exc.bad_key:  # no medium will fare better: stop, remembering nothing of this one
+                        raise
+                    counts["refused"] += 1  # remembered: the same bytes would be refused again
                     err.print(f"[yellow]not reported[/yellow] {medium.url}: {exc}")
-                    return
+                    return None
+                except ServiceUnavailable as exc:
+                    if exc.status is None:  # no service at all: stop; nothing unreported is remembered
+                        raise
+                    err.print(f"[yellow]deferred[/yellow] {medium.url}: {exc}")
+                    raise Deferred(str(exc)) from None
                 finally:
                     medium.path.unlink(missing_ok=True)
                 if result.matched:
@@ -110,7 +117,7 @@ def run(
                 return result.matched
 
             stats = crawler.run(on_medium, progress=show)
-    except ServiceUnavailable as exc:
+    except (ServiceUnavailable, ServiceRefused) as exc:
         err.print(f"[red]reelledger:[/red] {exc}; the crawl stopped (run it again: what was not reported is fetched again)")
         raise typer.Exit(1) from None
     except ValueError as exc:
@@ -136,16 +143,23 @@ def run(
 def recheck(
     every: float = typer.Option(0, min=0, help="Seconds between passes; 0: one pass."),
     interval: float = typer.Option(1.0, min=0.0, help="Seconds between two requests to one host, at least."),
+    extra_host: list[str] = typer.Option(None, help="A host a link may redirect to (a CDN), besides its own."),
     ca_bundle: str = typer.Option(None, help="CA bundle to verify TLS sites with."),
 ) -> None:
     """Check whether the links of your open cases are still up; a gone link closes its case."""
     from ledger.crawl.recheck import recheck_pass
 
     service = service_client()
-    config = crawl_config(0, 1, interval, 1, [], ca_bundle)
+    config = crawl_config(0, 1, interval, 1, extra_host, ca_bundle)
+    from ledger.crawl.reporting import ServiceRefused, ServiceUnavailable
+
     try:
         while True:
-            results = recheck_pass(service, config)
+            try:
+                results = recheck_pass(service, config)
+            except (ServiceRefused, ServiceUnavailable) as exc:
+                err.print(f"[red]reelledger:[/red] {exc}")
+                raise typer.Exit(1) from None
             for case, state in results:
                 verdict = {True: "[yellow]alive[/yellow]", False: "[green]gone[/green]", None: "unknown"}[state.alive]
                 console.print(f"case {case['id']} {case['url']}: {verdict} ({state.detail})")
@@ -179,8 +193,8 @@ def submit(
     config = crawl_config(depth, max_pages, interval, max_media_mb, extra_host, ca_bundle, deadline)
     try:
         job_id = jobs.submit(read_seeds(seeds), config, screenshots=screenshots, rescan_every=rescan_every or None)
-        if recheck_every:
-            jobs.recheck.send(recheck_every)
+        if recheck_every and not jobs.start_rechecks(recheck_every, config):
+            err.print("re-checks are already scheduled; not starting another chain")
     except redis.RedisError as exc:
         err.print(f"[red]reelledger:[/red] the queue's Redis ({jobs.redis_url()}) does not answer: {exc}")
         raise typer.Exit(1) from None

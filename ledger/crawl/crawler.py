@@ -58,6 +58,11 @@ class CrawlStats:
         self.skips.append(skipped)
 
 
+class Deferred(Exception):
+    """Raised by an `on_medium` that cannot deal with a medium now (the service is busy): the
+    medium is not remembered, so the next crawl fetches and hands it on again."""
+
+
 class Crawler:
     """A crawl of the hosts of `seeds` (plus `config.extra_hosts`), files under `work_dir`."""
 
@@ -136,7 +141,10 @@ class Crawler:
         if isinstance(got, Skipped):
             return got
         if got.kind == "hls":
-            stream = hls.download_stream(self.fetcher, got, self.config, self.work_dir)
+            try:
+                stream = hls.download_stream(self.fetcher, got, self.config, self.work_dir)
+            except (ValueError, KeyError, IndexError) as exc:  # a playlist that says nonsense (a bad IV, say)
+                return Skipped(url, "bad_type", f"an HLS playlist that cannot be followed: {exc}")
             if isinstance(stream, Skipped):
                 return stream
             medium = FetchedMedium(
@@ -164,12 +172,12 @@ class Crawler:
 
     def record(self, medium: FetchedMedium, content: bool = True) -> None:
         """Remember `medium` as handed on: its validators for the next crawl's conditional
-        request and, with `content`, its content hash. A caller that found the bytes to
-        matter (a copy of a registered work) passes content=False: the same bytes at another
-        address are another leak, to be handed on again."""
-        if content:
+        request and its content hash. A caller that found the bytes to matter (a copy of a
+        registered work) passes content=False, and neither is kept: the same bytes at another
+        address are another leak, and at this one, another sighting, to be handed on again."""
+        if content:  # a leak's validators are not kept either: each crawl sees whether it is still there
             self.state.add_content(medium.sha256)
-        self._remember(medium)
+            self._remember(medium)
 
     def _remember(self, medium: FetchedMedium) -> None:
         if medium.validators:
@@ -201,7 +209,11 @@ class Crawler:
                 if isinstance(result, Skipped):
                     stats.skip(result)
                     continue
-                relevant = on_medium(result)
+                try:
+                    relevant = on_medium(result)
+                except Deferred as exc:
+                    stats.skip(Skipped(media_url, "deferred", str(exc)))
+                    continue
                 self.record(result, content=not relevant)
                 stats.media += 1
                 stats.bytes += result.size

@@ -35,7 +35,7 @@ from pathlib import Path
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
-from dramatiq.middleware import CurrentMessage
+from dramatiq.middleware import CurrentMessage, Middleware
 
 from ledger.crawl.config import CrawlConfig
 from ledger.crawl.crawler import Crawler
@@ -50,38 +50,76 @@ PAGES_QUEUE = "reelledger-crawl-pages"
 MEDIA_QUEUE = "reelledger-crawl-media"
 RETRIES = dict(max_retries=12, min_backoff=1_000, max_backoff=600_000)
 MESSAGE_TTL = 7 * 24 * 3600
+TRANSIENT = {"timeout", "error"}  # a skip worth another try (the site or our Redis was slow, a connection broke)
+TRANSIENT_TRIES = 4  # a resource that keeps failing so is given up after this many tries
+
+
+class TryAgain(Exception):
+    """A page or medium failed in a way that may pass (a timeout, a 5xx): the message is retried."""
+
+
+def _transient(skipped: Skipped) -> bool:
+    return skipped.reason in TRANSIENT or skipped.reason in ("http_429",) or (
+        skipped.reason.startswith("http_5") and skipped.reason[5:].isdigit()
+    )
+
+
+def _give_up_after_tries(skipped: Skipped) -> None:
+    """Raise TryAgain for a transient failure, unless this message has had its tries."""
+    message = CurrentMessage.get_current_message()
+    tries = (message.options.get("retries", 0) if message is not None else TRANSIENT_TRIES) + 1
+    if _transient(skipped) and tries < TRANSIENT_TRIES:
+        raise TryAgain(f"{skipped.url}: {skipped.reason} ({skipped.detail}); try {tries} of {TRANSIENT_TRIES}")
 
 
 def redis_url() -> str:
     return os.environ.get("REELLEDGER_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def redis_client() -> redis.Redis:
-    """A client that rides out a short Redis outage: each command is retried with back-off for
-    about REELLEDGER_QUEUE_OUTAGE_S seconds (default 300), so a job waits instead of failing."""
+def redis_client(patient: bool = True) -> redis.Redis:
+    """A client for our own bookkeeping that rides out a short Redis outage: each command is
+    retried with back-off for about REELLEDGER_QUEUE_OUTAGE_S seconds (default 300), so a job
+    waits instead of failing. The broker's client is not patient (`patient=False`): a fetch
+    retried after its answer was lost would strand the messages the first one took, so
+    Dramatiq's consumer restarts on a connection error instead."""
     from redis.backoff import ExponentialBackoff
     from redis.retry import Retry
 
     patience = float(os.environ.get("REELLEDGER_QUEUE_OUTAGE_S", "300"))
-    retries = max(1, int(patience / 2))  # attempts at most 2 s apart once the back-off is capped
+    retries = max(1, int(patience / 2)) if patient else 0  # attempts at most 2 s apart once capped
     return redis.Redis.from_url(
         redis_url(),
         retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries),
-        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError] if patient else [],
         socket_connect_timeout=5,
+        socket_timeout=15,  # no command here blocks: a read this long is a connection to a server that went away
+        socket_keepalive=True,
         health_check_interval=10,
     )
 
 
 def make_broker() -> RedisBroker:
     broker = RedisBroker(
-        client=redis_client(),
+        client=redis_client(patient=False),
         namespace=f"{PREFIX}:queue",
         heartbeat_timeout=int(os.environ.get("REELLEDGER_QUEUE_HEARTBEAT_MS", "60000")),
         maintenance_chance=int(os.environ.get("REELLEDGER_QUEUE_MAINTENANCE_CHANCE", "20000")),
     )
     broker.add_middleware(CurrentMessage())
+    broker.add_middleware(_CountFailures())
     return broker
+
+
+class _CountFailures(Middleware):
+    """A message that ran out of retries counts as settled (failed), so a job can finish."""
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        if exception is not None and message.failed:
+            self.after_skip_message(broker, message)
+
+    def after_skip_message(self, broker, message):
+        if message.actor_name in ("crawl_page", "examine_medium"):
+            _count(message.args[0], failed=1)
 
 
 import faulthandler
@@ -118,24 +156,31 @@ def _work_dir(job_id: str) -> Path:
     return root / job_id
 
 
+_CLAIM = """
+if redis.call('sismember', KEYS[2], ARGV[1]) == 1 then return 1 end
+if redis.call('sadd', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('sadd', KEYS[2], ARGV[1])
+redis.call('expire', KEYS[2], ARGV[2])
+redis.call('expire', KEYS[1], ARGV[3])
+return 1
+"""
+
+
+_claim_script = _redis.register_script(_CLAIM)
+
+
 class _MessageClaims:
     """The job's shared state, seen from one message: what an earlier attempt of this same
-    message claimed is still its to take, so a retry after a crash loses no link."""
+    message claimed is still its to take, so a retry after a crash loses no link. The claim
+    and its note under the message are one atomic step (a Lua script)."""
 
     def __init__(self, base: RedisCrawlState, message_id: str) -> None:
         self.base = base
         self.key = f"{PREFIX}:claims-of:{message_id}"
 
     def claim(self, url: str) -> bool:
-        if _redis.sismember(self.key, url):
-            return True
-        if self.base.claim(url):
-            pipe = _redis.pipeline()
-            pipe.sadd(self.key, url)
-            pipe.expire(self.key, MESSAGE_TTL)
-            pipe.execute()
-            return True
-        return False
+        keys = [self.base._claims, self.key]
+        return bool(_claim_script(keys=keys, args=[url, MESSAGE_TTL, self.base._ttl]))
 
     def __getattr__(self, name):
         return getattr(self.base, name)
@@ -180,8 +225,20 @@ def _count(job_id: str, **deltas: int) -> None:
 
 
 def _send(job_id: str, actor, *args) -> None:
+    """Enqueue, waiting out a short Redis outage (a message once lost in flight would at worst
+    be sent twice, and every message is safe to handle twice)."""
     _count(job_id, queued=1)
-    actor.send(job_id, *args)
+    deadline = time.monotonic() + float(os.environ.get("REELLEDGER_QUEUE_OUTAGE_S", "300"))
+    delay = 0.1
+    while True:
+        try:
+            actor.send(job_id, *args)
+            return
+        except (redis.ConnectionError, redis.TimeoutError, dramatiq.errors.BrokerConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(2.0, delay * 2)
 
 
 # ------------------------------------------------------------------- actors
@@ -191,6 +248,8 @@ def _send(job_id: str, actor, *args) -> None:
 def crawl_page(job_id: str, url: str, depth: int, referrer: str | None = None) -> None:
     spec = _spec(job_id)
     outcome = _crawler(job_id, spec).crawl_page(url, depth)
+    if outcome.final_url is None and outcome.skipped:  # the page itself failed
+        _give_up_after_tries(outcome.skipped[0])
     for skipped in outcome.skipped:
         _count(job_id, **{f"skipped:{skipped.reason}": 1})
     if outcome.final_url is not None and not outcome.is_medium:
@@ -211,14 +270,17 @@ def examine_medium(job_id: str, url: str, page_url: str | None) -> None:
     crawler = _crawler(job_id, spec)
     medium = crawler.fetch_medium(url, page_url, record=False)
     if isinstance(medium, Skipped):
+        _give_up_after_tries(medium)
         _count(job_id, **{f"skipped:{medium.reason}": 1}, done=1)
         return
     try:
         result = examine(_service(), medium, spec.get("screenshots", True))
     except ServiceRefused as exc:
+        if exc.bad_key:  # retried with back-off: nothing is remembered until a right key reports it
+            raise
         log.warning("the service refused %s: %s", url, exc)
         result = None
-    finally:
+    finally:  # a busy or absent service raises on: the message is retried, the medium fetched again
         medium.path.unlink(missing_ok=True)
     # only now: a crash before this fetches the medium again; a leak's bytes stay reportable elsewhere
     crawler.record(medium, content=not (result is not None and result.matched))
@@ -242,35 +304,58 @@ def rescan(job_id: str) -> None:
         rescan.send_with_options(args=(job_id,), delay=int(spec["rescan_every"] * 1000))
 
 
-@dramatiq.actor(queue_name=PAGES_QUEUE, **RETRIES)
-def recheck(every: float | None = None) -> None:
-    """Re-check the links of the crawler's open cases; with `every`, again after that long."""
+RECHECKS_KEY = f"{PREFIX}:rechecks"
+
+
+@dramatiq.actor(queue_name=PAGES_QUEUE, time_limit=6 * 3_600_000, **RETRIES)
+def recheck(every: float | None = None, config: dict | None = None) -> None:
+    """Re-check the links of the crawler's open cases (politely, the per-host limit shared with
+    every worker); with `every`, again after that long. One chain of re-checks runs at a time."""
     from ledger.crawl.recheck import recheck_pass
 
-    recheck_pass(_service(), CrawlConfig())
+    crawl_config = _config({"config": config}) if config else CrawlConfig()
+    with tempfile.TemporaryDirectory(prefix="reelledger-recheck-") as tmp:
+        recheck_pass(_service(), crawl_config, tmp, limiter=RedisHostLimiter(_redis))
     if every:
-        recheck.send_with_options(args=(every,), delay=int(every * 1000))
+        _redis.set(RECHECKS_KEY, "1", ex=int(every * 3) + 60)
+        recheck.send_with_options(args=(every, config), delay=int(every * 1000))
+
+
+def start_rechecks(every: float, config: CrawlConfig) -> bool:
+    """Start re-checking every `every` seconds, unless a chain of re-checks is already running."""
+    if not _redis.set(RECHECKS_KEY, "1", nx=True, ex=int(every * 3) + 60):
+        return False
+    recheck.send(every, _config_fields(config))
+    return True
 
 
 # ------------------------------------------------------------------- submit
 
 
 def _start(job_id: str, spec: dict) -> int:
+    """Claim the seeds and send a message for each (a retried rescan re-claims its own)."""
     state = RedisCrawlState(_redis, f"{PREFIX}:state:{spec['namespace']}", crawl_id=spec["crawl_id"])
-    config = _config(spec)
-    with Crawler(spec["seeds"], _work_dir(job_id), config, state=state, limiter=RedisHostLimiter(_redis)) as crawler:
+    message = CurrentMessage.get_current_message()
+    if message is not None:
+        state = _MessageClaims(state, message.message_id)
+    with Crawler(spec["seeds"], _work_dir(job_id), _config(spec), state=state, limiter=RedisHostLimiter(_redis)) as crawler:
         seeds = crawler.seed_pages()
     for url, depth in seeds:
         _send(job_id, crawl_page, url, depth, None)
     return len(seeds)
 
 
+def _config_fields(config: CrawlConfig) -> dict:
+    fields = asdict(config)
+    fields["extra_hosts"] = sorted(config.extra_hosts)
+    return fields
+
+
 def submit(seeds: list[str], config: CrawlConfig, *, screenshots: bool = True, rescan_every: float | None = None,
            namespace: str = "default") -> str:
     """Start a crawl job on the queue; returns its id."""
     job_id = uuid.uuid4().hex[:12]
-    fields = asdict(config)
-    fields["extra_hosts"] = sorted(config.extra_hosts)
+    fields = _config_fields(config)
     spec = {"seeds": seeds, "config": fields, "screenshots": screenshots, "rescan_every": rescan_every,
             "namespace": namespace, "crawl_id": job_id}
     _redis.hset(_job_key(job_id), mapping={"spec": json.dumps(spec), "submitted_at": time.time()})
@@ -287,5 +372,6 @@ def status(job_id: str) -> dict:
         raise LookupError(f"no crawl job {job_id}")
     found = {k.decode(): v.decode() for k, v in raw.items() if k != b"spec"}
     counts = {k: int(v) for k, v in found.items() if v.lstrip("-").isdigit()}
-    counts["finished"] = counts.get("queued", 0) > 0 and counts.get("done", 0) >= counts.get("queued", 0)
+    settled = counts.get("done", 0) + counts.get("failed", 0)
+    counts["finished"] = counts.get("queued", 0) > 0 and settled >= counts.get("queued", 0)
     return counts

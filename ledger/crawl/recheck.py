@@ -42,7 +42,7 @@ def probe(crawler: Crawler, url: str) -> LinkState:
     return LinkState(url, None, None, f"{reason}: {got.detail}")
 
 
-def recheck_pass(service, config, work_dir=None) -> list[tuple[dict, LinkState]]:
+def recheck_pass(service, config, work_dir=None, limiter=None) -> list[tuple[dict, LinkState]]:
     """Probe the link of every open case of the service's crawler account and record each
     clear answer; a gone link closes its case there."""
     import tempfile
@@ -52,7 +52,7 @@ def recheck_pass(service, config, work_dir=None) -> list[tuple[dict, LinkState]]
         return []
     results = []
     with tempfile.TemporaryDirectory(prefix="reelledger-recheck-") as tmp, \
-            Crawler([c["url"] for c in cases], work_dir or tmp, config) as crawler:
+            Crawler([c["url"] for c in cases], work_dir or tmp, config, limiter=limiter) as crawler:
         for case in cases:
             state = probe(crawler, case["url"])
             if state.alive is not None:

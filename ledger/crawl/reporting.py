@@ -23,11 +23,25 @@ TIMEOUT = httpx.Timeout(30.0, read=600.0)
 
 
 class ServiceRefused(Exception):
-    """The service said no (4xx): sending the same again would not help."""
+    """The service said no (4xx): sending the same again would not help. 401 and 403 mean
+    the crawler's key is wrong, which no medium can help."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def bad_key(self) -> bool:
+        return self.status in (401, 403)
 
 
 class ServiceUnavailable(Exception):
-    """The service did not answer, or failed (5xx): worth trying again later."""
+    """The service did not answer (`status` None), failed (5xx), or asks to be asked again
+    later (409, 429): worth trying again later."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -51,10 +65,11 @@ class ServiceClient:
             response = self.http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise ServiceUnavailable(f"the service does not answer: {exc}") from exc
-        if response.status_code >= 500:
-            raise ServiceUnavailable(f"the service failed ({response.status_code}): {response.text[:300]}")
-        if response.status_code >= 400:
-            raise ServiceRefused(f"the service refused {method} {path} ({response.status_code}): {response.text[:500]}")
+        status = response.status_code
+        if status >= 500 or status in (409, 429):
+            raise ServiceUnavailable(f"the service cannot take it now ({status}): {response.text[:300]}", status)
+        if status >= 400:
+            raise ServiceRefused(f"the service refused {method} {path} ({status}): {response.text[:500]}", status)
         return response.json()
 
     def match_frames(self, frames: dict) -> dict:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import signal
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from ledger.crawl.config import USER_AGENT
@@ -28,10 +30,18 @@ def screenshot(url: str, out_path: str | Path, timeout: float = 30, user_agent: 
     if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
         return False
     out.unlink(missing_ok=True)
+    profile = tempfile.mkdtemp(prefix="reelledger-chromium-")  # its own profile: no lock shared with another run
     command = [
-        binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-        "--window-size=1280,800", f"--user-agent={user_agent}", f"--screenshot={out}", url,
+        binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={profile}",
+        "--no-first-run", "--window-size=1280,800", f"--user-agent={user_agent}", f"--screenshot={out}", url,
     ]
+    try:
+        return _run(command, out, timeout)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _run(command: list[str], out: Path, timeout: float) -> bool:
     try:  # its own process group: chromium's helper processes go with it on a timeout
         proc = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True

@@ -13,7 +13,8 @@ import hashlib
 import logging
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,7 +24,7 @@ from sqlmodel import select
 
 from ledger.db import session
 from ledger.distributions import trace as tracing
-from ledger.errors import Forbidden, InvalidInput, NotFound
+from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.matching import match_file
 from ledger.models import (
     Account,
@@ -37,12 +38,14 @@ from ledger.models import (
     utcnow,
 )
 from ledger.piracy import evidence, notices
+from ledger.works import op_status
 
 log = logging.getLogger("reelledger.piracy")
 
 READ_ALL = {Role.auditor, Role.admin}
 MAX_URL = 2048
 MAX_SCREENSHOT_BYTES = 8 * 2**20
+CLOCK_SKEW = timedelta(minutes=5)  # how far in the future a crawler's clock may be
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,9 @@ class CaseView:
 
 @dataclass(frozen=True)
 class SightingOutcome:
-    case: CaseView | None  # None: the copy matched no registered work
+    matched: bool  # the copy is a registered work's
     created: bool
+    case: CaseView | None  # None: no match, or the case is another crawler's
     match: object | None = None  # ledger.matching.MatchOutcome when matching ran
 
 
@@ -105,9 +109,13 @@ def report_sighting(
     """Open a case for the copy at `sighting.url`, or count one more sighting of its case."""
     if crawler.role != Role.crawler:
         raise Forbidden("only a crawler reports copies found on the web")
-    url = check_url("url", sighting.url)
-    check_url("page_url", sighting.page_url, required=False)
-    check_url("final_url", sighting.final_url, required=False)
+    sighting = replace(
+        sighting, url=check_url("url", sighting.url), page_url=check_url("page_url", sighting.page_url, required=False),
+        final_url=check_url("final_url", sighting.final_url, required=False),
+    )
+    url = sighting.url
+    if sighting.fetched_at > utcnow() + CLOCK_SKEW:
+        raise InvalidInput("fetched_at", "fetched_at is in the future")
     digest = "0x" + content_sha256.hex()
     if sighting.sha256 and sighting.sha256.lower().removeprefix("0x") != content_sha256.hex():
         raise InvalidInput("sha256", f"the file received has SHA-256 {digest}, not the one reported")
@@ -117,13 +125,13 @@ def report_sighting(
     with session(ledger.engine) as db:  # the same bytes at the same address: nothing to examine again
         known = db.exec(select(PiracyCase).where(PiracyCase.url_key == key, PiracyCase.content_sha256 == digest)).first()
         if known is not None:
-            return SightingOutcome(_seen_again(db, known, sighting.fetched_at), False)
+            return _sighting_of(db, known, crawler, sighting.fetched_at)
         finding = _finding_of_known_bytes(db, digest)
     outcome = None
     if finding is None:  # bytes never seen: match them and read their watermark
         outcome = match_file(ledger, crawler, path)
         if outcome.match is None:
-            return SightingOutcome(None, False, outcome)
+            return SightingOutcome(False, False, None, outcome)
         traced = tracing.trace_file(ledger, crawler, path)
         dist = traced.distribution
         finding = Finding(outcome.work, outcome.op, outcome.query.kind, evidence.match_doc(outcome.match),
@@ -132,9 +140,20 @@ def report_sighting(
     with session(ledger.engine) as db:
         known = db.exec(select(PiracyCase).where(PiracyCase.work_pk == finding.work.id, PiracyCase.url_key == key)).first()
         if known is not None:
-            return SightingOutcome(_seen_again(db, known, sighting.fetched_at), False, outcome)
+            return _sighting_of(db, known, crawler, sighting.fetched_at, outcome)
+    if op_status(finding.registration) != "confirmed":  # the evidence registry anchors only for registered works
+        raise Conflict("work_not_confirmed", f"work {finding.work.work_id} is not confirmed on chain yet; "
+                                             "report this copy again shortly")
     view, created = _open_case(ledger, crawler, path, digest, size, sighting, screenshot, finding)
-    return SightingOutcome(view, created, outcome)
+    if view.case.crawler_id != crawler.id:
+        return SightingOutcome(True, False, None, outcome)
+    return SightingOutcome(True, created, view, outcome)
+
+
+def _sighting_of(db, known: PiracyCase, crawler: Account, at: datetime, outcome=None) -> SightingOutcome:
+    """One more sighting of a known case; its details go back only to the crawler that opened it."""
+    view = _seen_again(db, known, at, reopen=known.crawler_id == crawler.id)
+    return SightingOutcome(True, False, view if known.crawler_id == crawler.id else None, outcome)
 
 
 @dataclass(frozen=True)
@@ -153,8 +172,6 @@ class Finding:
 def _finding_of_known_bytes(db, digest: str) -> Finding | None:
     """The same bytes found at another address before: what they were found to be then
     (matching and tracing them again would only say it again)."""
-    from ledger.works import op_status
-
     case = db.exec(select(PiracyCase).where(PiracyCase.content_sha256 == digest).order_by(PiracyCase.id)).first()
     if case is None:
         return None
@@ -180,9 +197,21 @@ def _open_case(ledger, crawler, path, digest, size, sighting, screenshot, findin
     evidence_hash = "0x" + hashed.hex()
     store = evidence_dir(ledger, evidence_hash)
     store.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, store / "copy")
-    if screenshot:
-        (store / "screenshot.png").write_bytes(screenshot)
+    try:
+        shutil.copyfile(path, store / "copy")
+        if screenshot:
+            (store / "screenshot.png").write_bytes(screenshot)
+        return _store_case(ledger, crawler, digest, size, sighting, finding, bundle, hashed, evidence_hash, store)
+    except BaseException:  # no row refers to these files unless the case was stored
+        with session(ledger.engine) as db:
+            stored = db.exec(select(PiracyCase.id).where(PiracyCase.evidence_hash == evidence_hash)).first()
+        if stored is None:
+            shutil.rmtree(store, ignore_errors=True)
+        raise
+
+
+def _store_case(ledger, crawler, digest, size, sighting, finding, bundle, hashed, evidence_hash, store):
+    chain, work = ledger.chain, finding.work
     with session(ledger.engine) as db:
         owner = db.get(Account, work.owner_id)
         call = chain.call("EvidenceRegistry", "anchor", [hashed, bytes.fromhex(work.work_id[2:])])
@@ -209,7 +238,7 @@ def _open_case(ledger, crawler, path, digest, size, sighting, screenshot, findin
             known = db.exec(
                 select(PiracyCase).where(PiracyCase.work_pk == work.id, PiracyCase.url_key == url_key(bundle["url"]))
             ).one()
-            return _seen_again(db, known, sighting.fetched_at), False
+            return _seen_again(db, known, sighting.fetched_at, reopen=known.crawler_id == crawler.id), False
         op_id, case_id = op.id, case.id
     try:
         chain.outbox.send(op_id)
@@ -219,12 +248,13 @@ def _open_case(ledger, crawler, path, digest, size, sighting, screenshot, findin
         return _view(db, db.get(PiracyCase, case_id)), True
 
 
-def _seen_again(db, case: PiracyCase, at: datetime) -> CaseView:
-    """Count a sighting; a closed case whose link is back is open again."""
+def _seen_again(db, case: PiracyCase, at: datetime, reopen: bool = True) -> CaseView:
+    """Count a sighting; a closed case whose link is back is open again (when its own
+    crawler says so)."""
     row = db.get(PiracyCase, case.id)
     row.sightings += 1
     row.last_seen_at = max(_aware(row.last_seen_at), at)
-    if row.status == CaseStatus.closed and at > _aware(row.gone_at):
+    if reopen and row.status == CaseStatus.closed and at > _aware(row.gone_at):
         row.status, row.gone_at, row.lifetime_seconds = CaseStatus.open, None, None
     row.updated_at = utcnow()
     db.add(row)
@@ -249,6 +279,8 @@ def record_check(
 
     if crawler.role != Role.crawler:
         raise Forbidden("only a crawler records link checks")
+    if checked_at > utcnow() + CLOCK_SKEW:
+        raise InvalidInput("checked_at", "checked_at is in the future")
     with session(ledger.engine) as db:
         case = db.exec(select(PiracyCase).where(PiracyCase.id == case_id, PiracyCase.crawler_id == crawler.id)).first()
         if case is None:  # another crawler's case is not this crawler's to close

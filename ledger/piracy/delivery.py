@@ -1,7 +1,8 @@
 """Sending drafted notices to the configured takedown endpoint, and recording what happened.
 
 A notice to send is marked `sending` with a time for its next attempt; the service's
-background pass posts every notice that is due, so a webhook that is down or slow costs a
+delivery thread posts every notice that is due once its case's evidence is anchored (the
+notice says it is), so a webhook that is down or slow costs a
 retry with back-off, never a lost notice or a blocked request. Each POST carries the
 notice's id as its Idempotency-Key, so a receiver can drop a repeat after a lost answer,
 and, when a secret is configured, an HMAC-SHA256 signature of the body.
@@ -20,7 +21,7 @@ from sqlmodel import select
 
 from ledger.db import session
 from ledger.errors import Conflict, NotFound
-from ledger.models import Account, NoticeDelivery, PiracyCase, TakedownNotice, Work, utcnow
+from ledger.models import Account, ChainOp, NoticeDelivery, OpStatus, PiracyCase, TakedownNotice, Work, utcnow
 
 log = logging.getLogger("reelledger.piracy")
 
@@ -55,12 +56,15 @@ def deliver_due(ledger, client: httpx.Client | None = None) -> int:
     with session(ledger.engine) as db:
         due = db.exec(
             select(TakedownNotice)
-            .where(TakedownNotice.delivery == NoticeDelivery.sending, TakedownNotice.next_attempt_at <= now)
+            .join(PiracyCase, PiracyCase.id == TakedownNotice.case_id)
+            .join(ChainOp, ChainOp.id == PiracyCase.op_id)
+            .where(TakedownNotice.delivery == NoticeDelivery.sending, TakedownNotice.next_attempt_at <= now,
+                   ChainOp.status == OpStatus.confirmed)
             .order_by(TakedownNotice.next_attempt_at)
             .limit(BATCH)
         ).all()
-        jobs = [(n, db.get(PiracyCase, n.case_id)) for n in due]
-        jobs = [(n, c, db.get(Work, c.work_pk)) for n, c in jobs]
+        cases = [db.get(PiracyCase, n.case_id) for n in due]
+        jobs = [(n, c, db.get(Work, c.work_pk)) for n, c in zip(due, cases)]
     delivered = 0
     own = client is None
     client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)

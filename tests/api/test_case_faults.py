@@ -11,7 +11,10 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import cv2
+import numpy as np
 import pytest
+from skimage import data
 
 from ledger.models import Role
 from tests.api.conftest import Service
@@ -61,6 +64,9 @@ def test_evidence_waits_for_a_stopped_node_and_is_anchored_once(tmp_path, leaked
     try:
         work_id, leaked, _ = leaked_copy(svc)
         _, _, crawler = svc.new_account(Role.crawler)
+        _, _, studio = svc.new_account(Role.rights_holder)
+        # the studio's operator approval goes through while the node is up
+        assert studio.post("/works", json={"sha256": "22" * 32, "title": "warm-up", "kind": "film"}).status_code == 201
         svc.ledger.chain.node.kill()
         r = report(crawler, jpeg(leaked), url="http://pirate.example/offline.jpg")
         assert r.status_code == 201, r.text
@@ -69,8 +75,19 @@ def test_evidence_waits_for_a_stopped_node_and_is_anchored_once(tmp_path, leaked
         again = report(crawler, jpeg(leaked), url="http://pirate.example/offline.jpg")
         assert again.json()["case"]["id"] == case["id"] and not again.json()["created"]
 
+        # a copy of a work whose own registration is still on its way is not a case yet: 409, try again
+        camera = cv2.resize(data.camera(), (1920, 1080))
+        pending = studio.post("/works", files={"file": ("camera.png", cv2.imencode(".png", camera)[1].tobytes(), "image/png")},
+                              data={"metadata": json.dumps({"title": "Pending", "kind": "film"})})
+        assert pending.status_code == 202, pending.text
+        early = report(crawler, jpeg(np.dstack([camera] * 3)), url="http://pirate.example/pending.jpg")
+        assert early.status_code == 409 and "not confirmed" in early.text
+        assert crawler.get("/cases").json()["total"] == 1
+
         assert svc.ledger.chain.ensure_node()
         settle(svc.ledger.chain.outbox)
+        later = report(crawler, jpeg(np.dstack([camera] * 3)), url="http://pirate.example/pending.jpg")
+        assert later.status_code == 201, later.text
         anchored = crawler.get(f"/cases/{case['id']}").json()
         assert anchored["anchor"]["status"] == "confirmed"
         logs = svc.ledger.chain.events("EvidenceRegistry", "EvidenceAnchored",

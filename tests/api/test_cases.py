@@ -166,6 +166,14 @@ def test_each_role_sees_only_its_own_cases(parties, opened):
     check = {"alive": False}
     assert parties["studio"].post(f"/cases/{case['id']}/checks", json=check).status_code == 403
     assert parties["other_crawler"].post(f"/cases/{case['id']}/checks", json=check).status_code == 404
+    # another crawler finding the same leak is told it is a known work's copy, not shown the case
+    theirs = report(parties["other_crawler"], jpeg(attacks.ATTACKS["crop10"](parties["leaked"])))
+    assert theirs.status_code == 200 and theirs.json() == {"matched": True, "created": False, "case": None}
+    for bad in ({"alive": False, "checked_at": "2026-11-01T10:00:00"}, {"alive": "maybe"},
+                {"alive": False, "checked_at": "2099-01-01T00:00:00Z"}):
+        refused = parties["crawler"].post(f"/cases/{case['id']}/checks", json=bad)
+        assert refused.status_code == 422, refused.text
+    assert parties["crawler"].get(f"/cases/{case['id']}").json()["status"] == "open"
 
 
 def test_rechecks_close_the_case_when_the_link_is_gone_and_record_its_lifetime(parties):
@@ -189,6 +197,7 @@ def test_rechecks_close_the_case_when_the_link_is_gone_and_record_its_lifetime(p
 @pytest.mark.parametrize("change, field", [
     ({"url": "ftp://pirate.example/a.jpg"}, "url"),
     ({"fetched_at": "2026-11-01T10:00:00"}, "fetched_at"),
+    ({"fetched_at": "2099-01-01T00:00:00+00:00"}, "fetched_at"),
     ({"sha256": "0x" + "00" * 32}, "sha256"),
     ({"status": 99}, "status"),
     ({"surprise": 1}, "surprise"),
