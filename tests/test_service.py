@@ -75,7 +75,8 @@ def test_service_deploys_on_first_start_and_answers_health(service):
     assert health["status"] == "ok"
     assert health["chain"]["managed"] is True
     assert set(health["contracts"]) == {
-        "WorkRegistry", "LicenseRegistry", "SplitRegistry", "DistributionRegistry", "TestStablecoin", "SettlementRegistry"
+        "WorkRegistry", "LicenseRegistry", "SplitRegistry", "DistributionRegistry", "EvidenceRegistry", "TestStablecoin",
+        "SettlementRegistry",
     }
     assert health["outbox_unfinished"] == 0
     assert (service.data_dir / "reelledger.db").exists()
