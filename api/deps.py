@@ -1,11 +1,13 @@
-"""Dependencies shared by the routers: the ledger, and the account an API key belongs to."""
+"""Dependencies shared by the routers: the ledger, and the account an API key (or the web
+console's session cookie) belongs to."""
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Cookie, Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ledger.accounts import authenticate
+from ledger.console_sessions import check_csrf, session_of
 from ledger.errors import Forbidden
 from ledger.models import Account, Role
 from ledger.service import Ledger
@@ -20,12 +22,27 @@ def get_ledger(request: Request) -> Ledger:
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 
+SESSION_COOKIE = "reelledger_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def current_account(
+    request: Request,
     ledger: LedgerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+    session_token: Annotated[str | None, Cookie(alias=SESSION_COOKIE, include_in_schema=False)] = None,
+    x_csrf_token: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Account:
-    return authenticate(ledger.engine, credentials.credentials if credentials else x_api_key)
+    """An API key wins over a cookie; a change made with the console's cookie also needs its
+    CSRF token, so another site cannot make a signed-in browser act."""
+    key = credentials.credentials if credentials else x_api_key
+    if key or not session_token:
+        return authenticate(ledger.engine, key)
+    held, account = session_of(ledger.engine, session_token)
+    if request.method not in SAFE_METHODS:
+        check_csrf(held, x_csrf_token)
+    return account
 
 
 CurrentAccount = Annotated[Account, Depends(current_account)]

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         default=None, repr=False, description="Signs each notice POST (X-ReelLedger-Signature: sha256=HMAC)."
     )
     takedown_max_attempts: int = Field(default=8, ge=1, description="Delivery attempts before a notice counts as failed.")
+    public_rpc_url: str | None = Field(
+        default=None,
+        description="The JSON-RPC URL the web console gives browsers to verify statements with; the managed "
+        "Anvil node's when unset (a remote rpc_url, which may hold credentials, is never handed out).",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -485,3 +485,19 @@ class TakedownNotice(SQLModel, table=True):
     response_status: int | None = None
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A web console sign-in: the cookie's token is kept only as a hash, and the session dies
+    with the API key it was opened with (rotated or revoked) or when it ends or expires."""
+
+    __tablename__ = "console_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True, description="SHA-256 of the cookie's token.")
+    csrf_token: str = Field(max_length=64, description="Sent back in X-CSRF-Token with every change.")
+    account_id: int = Field(sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False, index=True))
+    key_hash: str = Field(max_length=64, description="The account's key hash at sign-in.")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+    ended_at: datetime | None = None

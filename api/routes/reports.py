@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 from api import present
 from api.body import BodyBroken, stream_to
 from api.deps import CurrentAccount, LedgerDep
-from ledger.errors import InvalidInput
+from ledger.errors import Forbidden, InvalidInput, TooLarge
+from ledger.models import Role
 from ledger.reports import ingest, signing, views
 from ledger.reports.blocks import ndjson_blocks, row_blocks
 from ledger.reports.rows import csv_rows, json_rows
@@ -23,6 +24,17 @@ ROW_PARSERS = {
 }
 NDJSON = ("application/x-ndjson", "application/jsonl")
 KINDS = (*NDJSON, *ROW_PARSERS)
+CHECK_LIMIT = 64 * 2**20  # a check reads the body whole; bigger reports are checked as they are posted
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge("body", f"a report checked before posting is at most {limit // 2**20} MiB", limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _source(kind: str, pipe, ledger):
@@ -80,6 +92,23 @@ async def post_report(
         raise InvalidInput("body", "the upload was cut off; nothing of it was kept, send it again") from None
     body = present.report(result.report, result.op)
     return JSONResponse(body, status_code=201 if result.created else 200)
+
+
+@router.post("/check")
+async def check_report(request: Request, ledger: LedgerDep, account: CurrentAccount) -> dict:
+    """Every bad row of a report body (up to 200), without keeping anything: what to fix before posting it."""
+    from starlette.concurrency import run_in_threadpool
+
+    from ledger.reports.check import check_rows
+
+    if account.role != Role.platform:
+        raise Forbidden("only a platform account checks play reports")
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in KINDS:
+        raise InvalidInput("content-type", f"send rows as one of {', '.join(KINDS)}")
+    body = await read_limited(request, CHECK_LIMIT)
+    result = await run_in_threadpool(check_rows, ledger.engine, kind, io.BytesIO(body))
+    return {"rows": result.rows, "problems": result.problems, "truncated": result.truncated}
 
 
 @router.get("/signing-domain")

@@ -11,7 +11,9 @@ it to another worker once the dead one's heartbeat is missed; a retry re-claims 
 own first attempt claimed, and a medium counts as seen only after the service has it (the
 service makes one case of the same leak however often it is reported). A failing message
 (the service or a site down) is retried with exponential back-off. With Redis down, workers
-wait and reconnect; run Redis with `appendonly yes` so that a restart keeps the queue.
+wait and reconnect, then requeue whatever the lost connection left marked as theirs but never
+reached them (`ledger.crawl.broker`); run Redis with `appendonly yes` so that a restart keeps
+the queue.
 Rescans and link re-checks are delayed messages that schedule their own next run.
 
 Settings from the environment: REELLEDGER_REDIS_URL (redis://127.0.0.1:6379/0), the service's
@@ -34,9 +36,9 @@ from pathlib import Path
 
 import dramatiq
 import redis
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage, Middleware
 
+from ledger.crawl.broker import SweepingRedisBroker
 from ledger.crawl.config import CrawlConfig
 from ledger.crawl.crawler import Crawler
 from ledger.crawl.fetch import Skipped
@@ -98,8 +100,8 @@ def redis_client(patient: bool = True) -> redis.Redis:
     )
 
 
-def make_broker() -> RedisBroker:
-    broker = RedisBroker(
+def make_broker() -> SweepingRedisBroker:
+    broker = SweepingRedisBroker(
         client=redis_client(patient=False),
         namespace=f"{PREFIX}:queue",
         heartbeat_timeout=int(os.environ.get("REELLEDGER_QUEUE_HEARTBEAT_MS", "60000")),

@@ -1,0 +1,145 @@
+"""Console pages and sign-in. Pages are shells: their data comes from the JSON API, with the
+session cookie, so a page shows nothing the API would not give the same account."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Cookie, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.console.i18n import LANG_COOKIE, LANGUAGES, language_of, messages
+from api.console.pages import PAGES, nav_for
+from api.deps import SESSION_COOKIE, LedgerDep
+from ledger.console_sessions import LIFETIME, check_csrf, end_session, open_session, session_of
+from ledger.errors import Forbidden, Unauthenticated
+from ledger.models import Account
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+STATIC = Path(__file__).parent / "static"
+SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
+
+
+class SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    api_key: str = Field(min_length=1, max_length=200)
+
+
+def _same_origin(request: Request) -> bool:
+    """A sign-in posted from another site's page is refused (login CSRF)."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+    parts = urlsplit(origin)
+    return (parts.scheme, parts.netloc) == (request.url.scheme, request.headers.get("host", request.url.netloc))
+
+
+def browser_rpc_url(ledger) -> str | None:
+    """The node browsers verify against: never a remote rpc_url, which may carry credentials."""
+    settings = ledger.settings
+    if settings.public_rpc_url:
+        return settings.public_rpc_url
+    return ledger.chain.rpc_url if settings.managed_chain else None
+
+
+def _config(ledger) -> dict:
+    chain = ledger.chain
+    return {
+        "rpcUrl": browser_rpc_url(ledger),
+        "chainId": chain.chain_id,
+        "contracts": dict(chain.addresses),
+        "currency": ledger.settings.settlement_currency,
+    }
+
+
+def _security_headers(response: Response, rpc_url: str | None) -> Response:
+    rpc = urlsplit(rpc_url) if rpc_url else None
+    connect = "'self'" + (f" {rpc.scheme}://{rpc.netloc}" if rpc else "")
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src 'self'; connect-src {connect}; img-src 'self' data: blob:; "
+        "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+    lang = language_of(request)
+    response = templates.TemplateResponse(
+        request, template, {"lang": lang, "t": messages(lang), "languages": LANGUAGES, **context}, status_code=status
+    )
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return _security_headers(response, context.get("rpc_url"))
+
+
+def _script_json(value) -> str:
+    """JSON safe inside a <script> element: no "</script>" can close it early."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _shell(request: Request, ledger, account: Account, held, page: str) -> HTMLResponse:
+    config = _config(ledger)
+    return _render(
+        request, "page.html", page=page, account=account, nav=nav_for(account.role), csrf=held.csrf_token,
+        rpc_url=config["rpcUrl"], config_json=_script_json(config), messages_json=_script_json(messages(language_of(request))),
+    )
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None):
+    return _render(request, "login.html", next=next if next and next.startswith("/console/") else "/console/overview")
+
+
+@router.post("/session")
+def sign_in(request: Request, body: SignIn, ledger: LedgerDep) -> JSONResponse:
+    if not _same_origin(request):
+        raise Forbidden("sign in from the console's own page")
+    opened = open_session(ledger.engine, body.api_key)
+    response = JSONResponse({"name": opened.account.name, "role": opened.account.role.value})
+    response.set_cookie(
+        SESSION_COOKIE, opened.token, max_age=int(LIFETIME.total_seconds()), httponly=True, samesite="strict",
+        secure=request.url.scheme == "https", path="/",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/session/end")
+def sign_out(request: Request, ledger: LedgerDep, token: SessionCookie = None) -> JSONResponse:
+    held, _ = session_of(ledger.engine, token)
+    check_csrf(held, request.headers.get("x-csrf-token"))
+    end_session(ledger.engine, token)
+    response = JSONResponse({"signed_out": True})
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+@router.get("")
+@router.get("/")
+def console_home() -> RedirectResponse:
+    return RedirectResponse("/console/overview", status_code=303)
+
+
+@router.get("/{page}")
+def console_page(page: str, request: Request, ledger: LedgerDep, token: SessionCookie = None):
+    try:
+        held, account = session_of(ledger.engine, token)
+    except Unauthenticated:
+        return RedirectResponse(f"/console/login?next=/console/{page}" if page in PAGES else "/console/login", status_code=303)
+    found = PAGES.get(page)
+    if found is None:
+        return _render(request, "refused.html", status=404, account=account, nav=nav_for(account.role),
+                       csrf=held.csrf_token, reason="not_found")
+    if account.role not in found.roles:
+        return _render(request, "refused.html", status=403, account=account, nav=nav_for(account.role),
+                       csrf=held.csrf_token, reason="forbidden")
+    return _shell(request, ledger, account, held, page)

@@ -1,0 +1,162 @@
+// The console's shared parts: the catalogue, API calls with the session's CSRF token, a small
+// DOM builder (text is always set as text, never parsed as HTML), and the page loader.
+
+import { formatMinor } from './console.js';
+
+const csrf = document.querySelector('meta[name="csrf-token"]')?.content;
+const root = document.getElementById('app');
+const messages = JSON.parse(document.getElementById('console-messages')?.textContent || '{}');
+export const config = JSON.parse(document.getElementById('console-config')?.textContent || '{}');
+
+export function t(key, vars = {}) {
+  const text = messages[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const error = body?.error;
+    super(error?.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = error?.code;
+    this.details = error?.details || {};
+    this.body = body;
+  }
+}
+
+function withCsrf(headers = {}) {
+  return csrf ? { ...headers, 'X-CSRF-Token': csrf } : headers;
+}
+
+export async function api(path, { method = 'GET', json, headers = {}, raw = false } = {}) {
+  const init = { method, credentials: 'same-origin', headers: method === 'GET' ? headers : withCsrf(headers) };
+  if (json !== undefined) {
+    init.body = JSON.stringify(json);
+    init.headers['Content-Type'] = 'application/json';
+  }
+  const response = await fetch(path, init);
+  if (response.status === 401) {
+    location.assign(`/console/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+    throw new ApiError(401, null);
+  }
+  if (raw && response.ok) return response;
+  const text = await response.text();
+  let body = null;
+  try { body = text ? JSON.parse(text) : null; } catch { body = { error: { message: text.slice(0, 300) } }; }
+  if (!response.ok) throw new ApiError(response.status, body);
+  return body;
+}
+
+// An upload with progress: fetch cannot report upload progress, XMLHttpRequest can.
+export function upload(path, body, { headers = {}, onProgress } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.withCredentials = true;
+    for (const [name, value] of Object.entries(withCsrf(headers))) xhr.setRequestHeader(name, value);
+    xhr.upload.onprogress = (event) => event.lengthComputable && onProgress?.(event.loaded, event.total);
+    xhr.onload = () => {
+      let parsed = null;
+      try { parsed = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch { parsed = null; }
+      if (xhr.status >= 200 && xhr.status < 300) resolve({ status: xhr.status, body: parsed });
+      else reject(new ApiError(xhr.status, parsed));
+    };
+    xhr.onerror = () => reject(new ApiError(0, { error: { message: t('error.network') } }));
+    xhr.send(body);
+  });
+}
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith('on') && typeof value === 'function') el.addEventListener(name.slice(2), value);
+    else if (name === 'dataset') Object.assign(el.dataset, value);
+    else el.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+// replaceChildren, but with h()'s rules: nested lists flattened, null and false left out.
+export function mount(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false)
+    .map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
+}
+
+export function table(columns, rows, { testid, empty = t('empty') } = {}) {
+  if (!rows.length) return h('p', { class: 'muted', 'data-testid': testid && `${testid}-empty` }, empty);
+  return h('table', { 'data-testid': testid },
+    h('thead', {}, h('tr', {}, columns.map((c) => h('th', {}, c.label)))),
+    h('tbody', {}, rows.map((row) => h('tr', {}, columns.map((c) => h('td', { class: c.class }, c.value(row)))))));
+}
+
+export function progress(label) {
+  const bar = h('progress', { max: 100, value: 0 });
+  const text = h('span', { class: 'muted' }, '');
+  const el = h('div', { class: 'progress', 'data-testid': 'progress' }, h('span', {}, label), bar, text);
+  return {
+    el,
+    set(done, total) {
+      bar.max = total; bar.value = done;
+      text.textContent = `${Math.floor((done * 100) / Math.max(total, 1))}%`;
+    },
+  };
+}
+
+// A form's submit: the button is disabled while `action` runs, and what it throws is shown in `status`.
+export function onSubmit(form, status, action) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      await action();
+    } catch (error) {
+      status.replaceChildren(errorBox(error));
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+export function errorBox(error) {
+  const lines = [error.message];
+  if (error.details?.field) lines.push(`${t('error.field')}: ${error.details.field}`);
+  return h('div', { class: 'error', role: 'alert' }, lines.join(' · '));
+}
+
+// Amounts are integer minor units in strings, formatted with BigInt (never floats) by the bundle.
+export function money(amount, currency) {
+  return `${formatMinor(amount, currency)} ${currency}`;
+}
+
+export function date(value) {
+  if (value === null || value === undefined) return '';
+  const when = typeof value === 'number' ? new Date(value * 1000) : new Date(value);
+  return when.toISOString().replace('T', ' ').slice(0, 16);
+}
+
+export function short(hex, keep = 10) {
+  return hex && hex.length > keep + 4 ? `${hex.slice(0, keep)}…${hex.slice(-4)}` : hex || '';
+}
+
+export function chainBadge(chain) {
+  const state = chain?.status || 'unknown';
+  return h('span', { class: `badge ${state}`, title: chain?.tx_hash || '' }, t(`chain.${state}`));
+}
+
+document.getElementById('sign-out')?.addEventListener('click', async () => {
+  try { await api('/console/session/end', { method: 'POST' }); } catch { /* signed out either way */ }
+  location.assign('/console/login');
+});
+
+if (root) {
+  const context = { root, role: root.dataset.role, address: root.dataset.address, lang: root.dataset.lang };
+  import(`./pages/${root.dataset.page}.js`)
+    .then((page) => page.render(context))
+    .catch((error) => { root.replaceChildren(errorBox(error)); });
+}

@@ -1,0 +1,47 @@
+// Piracy cases: the links found, where each leak came from, and how long links stay up.
+import { api, chainBadge, date, h, mount, short, t, table } from '../app.js';
+
+const BUCKETS = [[3600, '< 1 h'], [6 * 3600, '1–6 h'], [86400, '6–24 h'], [3 * 86400, '1–3 d'], [7 * 86400, '3–7 d'], [Infinity, '> 7 d']];
+
+function hours(seconds) {
+  return seconds === null || seconds === undefined ? '—' : `${(seconds / 3600).toFixed(1)} h`;
+}
+
+async function lifetimeChart(items) {
+  const lives = items.filter((c) => c.lifetime_seconds !== null).map((c) => c.lifetime_seconds);
+  if (!lives.length) return h('p', { class: 'muted' }, t('cases.nolifetimes'));
+  const { Chart } = await import('../console.js');
+  const counts = BUCKETS.map(([limit], i) => lives.filter((s) => s < limit && (i === 0 || s >= BUCKETS[i - 1][0])).length);
+  const canvas = h('canvas', { id: 'lifetimes', role: 'img', 'aria-label': t('cases.lifetimes') });
+  queueMicrotask(() => new Chart(canvas, {
+    type: 'bar',
+    data: { labels: BUCKETS.map(([, label]) => label), datasets: [{ label: t('cases.links'), data: counts }] },
+    options: { animation: false, plugins: { legend: { display: false } }, scales: { y: { ticks: { precision: 0 } } } },
+  }));
+  return canvas;
+}
+
+export async function render({ root }) {
+  const status = new URLSearchParams(location.search).get('status') || '';
+  const [page, lifetimes] = await Promise.all([
+    api(`/cases?limit=500${status ? `&status=${encodeURIComponent(status)}` : ''}`), api('/cases/lifetimes'),
+  ]);
+  mount(root, 
+    h('h1', {}, t('nav.cases')),
+    h('div', { class: 'tiles' },
+      h('a', { class: 'tile', href: '?status=open' }, h('strong', { 'data-testid': 'open-cases' }, String(lifetimes.open)), h('span', {}, t('cases.open'))),
+      h('a', { class: 'tile', href: '?status=closed' }, h('strong', {}, String(lifetimes.closed)), h('span', {}, t('cases.closed'))),
+      h('div', { class: 'tile' }, h('strong', {}, hours(lifetimes.median_lifetime_seconds)), h('span', {}, t('cases.median')))),
+    h('section', { class: 'card chart' }, h('h2', {}, t('cases.lifetimes')), await lifetimeChart(page.items)),
+    table([
+      { label: '#', value: (c) => h('a', { href: `/console/case?id=${c.id}`, 'data-testid': 'case-link' }, String(c.id)) },
+      { label: t('statement.work'), value: (c) => c.title },
+      { label: t('cases.url'), value: (c) => h('span', { class: 'mono', title: c.url }, short(c.url, 40)) },
+      { label: t('cases.source'), value: (c) => c.leak.platform?.name || t('cases.unknown') },
+      { label: t('cases.status'), value: (c) => t(`case.status.${c.status}`) },
+      { label: t('cases.firstSeen'), value: (c) => date(c.first_seen_at) },
+      { label: t('cases.lifetime'), value: (c) => hours(c.lifetime_seconds) },
+      { label: t('cases.anchor'), value: (c) => chainBadge(c.anchor) },
+    ], page.items, { testid: 'cases' }),
+  );
+}

@@ -1,0 +1,81 @@
+// Settlement periods: a platform closes one (settled and committed on chain); auditors see each
+// period's re-computation from the stored signed reports, compared with the chain.
+import { api, chainBadge, config, errorBox, h, money, mount, onSubmit, short, t, table } from '../app.js';
+
+function closeForm(onDone) {
+  const status = h('div', { class: 'status' });
+  const form = h('form', { class: 'card', id: 'close-period' },
+    h('h2', {}, t('periods.close')),
+    h('label', { for: 'period-start' }, t('reports.start')), h('input', { id: 'period-start', name: 'period_start', type: 'date', required: true }),
+    h('label', { for: 'period-end' }, t('reports.end')), h('input', { id: 'period-end', name: 'period_end', type: 'date', required: true }),
+    h('label', { for: 'period-currency' }, t('reports.currency')),
+    h('input', { id: 'period-currency', name: 'currency', required: true, maxlength: 3, minlength: 3, value: config.currency || 'CNY' }),
+    h('label', { for: 'period-pools' }, t('periods.pools')),
+    h('textarea', { id: 'period-pools', name: 'pools', rows: 3, placeholder: t('periods.pools.help') }),
+    h('button', { type: 'submit' }, t('periods.submit')),
+    status);
+  onSubmit(form, status, async () => {
+    const pools = {};
+    for (const line of form.pools.value.split('\n').map((l) => l.trim()).filter(Boolean)) {
+      const match = line.match(/^([^=]+)=\s*(\d+)$/);
+      if (!match) {
+        status.replaceChildren(h('div', { class: 'error', role: 'alert' }, t('periods.pools.bad', { line })));
+        return;
+      }
+      pools[match[1].trim()] = match[2]; // minor units as digits: the service reads them as an integer
+    }
+    const period = await api('/periods/close', { method: 'POST', json: {
+      period_start: form.period_start.value, period_end: form.period_end.value,
+      currency: form.currency.value.trim().toUpperCase(), pools,
+    } });
+    status.replaceChildren(h('p', { class: 'ok', 'data-testid': 'period-closed' },
+      t('periods.closed', { lines: period.line_count, total: money(period.total, period.currency) }), ' ', chainBadge(period.commit)));
+    onDone();
+  });
+  return form;
+}
+
+function auditCell(period) {
+  const cell = h('span', { class: 'muted' }, '…');
+  api(`/periods/${period.period_id}/audit`).then((audit) => {
+    cell.replaceWith(h('span', { class: audit.ok ? 'ok' : 'bad', 'data-testid': 'audit', title: audit.problems.join('\n') },
+      audit.ok ? t('periods.audit.ok') : `${t('periods.audit.bad')}: ${audit.problems.join('; ')}`));
+  }).catch((error) => cell.replaceWith(errorBox(error)));
+  return cell;
+}
+
+function fundButton(period) {
+  if (period.status === 'committing') return '';
+  const button = h('button', { type: 'button', 'data-testid': 'fund' }, t('periods.fund'));
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const funded = await api(`/periods/${period.period_id}/fund`, { method: 'POST', json: {} });
+      button.replaceWith(h('span', { class: 'ok', 'data-testid': 'funded' }, t('periods.funded', { amount: money(funded.funded, period.currency) })));
+    } catch (error) {
+      button.disabled = false;
+      button.after(errorBox(error));
+    }
+  });
+  return button;
+}
+
+export async function render({ root, role }) {
+  const list = h('div');
+  const auditing = role === 'auditor' || role === 'admin';
+  const load = async () => {
+    const periods = await api('/periods');
+    list.replaceChildren(table([
+      { label: t('period.dates'), value: (p) => h('a', { href: `/console/statements?period=${p.period_id}` }, `${p.period.first_day} → ${p.period.last_day}`) },
+      { label: t('period.id'), value: (p) => h('span', { class: 'mono', title: p.period_id }, short(p.period_id)) },
+      { label: t('period.status'), value: (p) => t(`period.${p.status}`) },
+      { label: t('period.lines'), class: 'num', value: (p) => String(p.line_count) },
+      { label: t('period.total'), class: 'num', value: (p) => money(p.total, p.currency) },
+      { label: t('field.chain'), value: (p) => chainBadge(p.commit) },
+      auditing ? { label: t('periods.audit'), value: auditCell } : null,
+      role === 'platform' ? { label: '', value: fundButton } : null,
+    ].filter(Boolean), periods, { testid: 'periods' }));
+  };
+  mount(root, h('h1', {}, t('nav.periods')), role === 'platform' ? closeForm(load) : null, list);
+  await load();
+}

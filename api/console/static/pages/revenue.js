@@ -1,0 +1,61 @@
+// Revenue from statements: by platform, by work and over time, for the periods the account has
+// lines in. Sums are BigInt minor units; charts get whole major units only for drawing.
+import { api, h, money, mount, short, t } from '../app.js';
+
+function add(map, key, amount) {
+  map.set(key, (map.get(key) || 0n) + amount);
+}
+
+function toMajor(amount, currency, minorExponent) {
+  return Number(amount / 10n ** BigInt(minorExponent(currency))); // drawing only: the tables show exact amounts
+}
+
+function chartCard({ Chart, minorExponent }, id, title, type, labels, values, currency) {
+  const canvas = h('canvas', { id, 'aria-label': title, role: 'img' });
+  const card = h('section', { class: 'card chart' }, h('h2', {}, title), canvas);
+  queueMicrotask(() => new Chart(canvas, {
+    type,
+    data: { labels, datasets: [{ label: currency, data: values.map((v) => toMajor(v, currency, minorExponent)) }] },
+    options: { animation: false, responsive: true, plugins: { legend: { display: type === 'doughnut' } } },
+  }));
+  return card;
+}
+
+export async function render({ root, role }) {
+  const [bundle, periods, works] = await Promise.all([import('../console.js'), api('/periods'), api('/works?limit=500')]);
+  const titles = new Map(works.items.map((w) => [w.work_id, w.title]));
+  const byCurrency = new Map();
+  for (const period of periods) {
+    const statement = await api(`/periods/${period.period_id}/statement`);
+    if (!byCurrency.has(statement.currency)) {
+      byCurrency.set(statement.currency, { platform: new Map(), work: new Map(), month: new Map(), total: 0n });
+    }
+    const sums = byCurrency.get(statement.currency);
+    for (const line of statement.lines) {
+      const amount = BigInt(line.amount);
+      add(sums.platform, statement.platform, amount);
+      add(sums.work, line.work_id, amount);
+      add(sums.month, statement.period.first_day.slice(0, 7), amount);
+      sums.total += amount;
+    }
+  }
+  const sections = [];
+  for (const [currency, sums] of byCurrency) {
+    const months = [...sums.month.keys()].sort();
+    sections.push(
+      h('p', { 'data-testid': 'revenue-total' }, `${t('revenue.total')}: ${money(sums.total.toString(), currency)}`),
+      h('div', { class: 'charts' },
+        chartCard(bundle, `by-platform-${currency}`, t('revenue.byPlatform'), 'doughnut',
+          [...sums.platform.keys()].map((a) => short(a, 8)), [...sums.platform.values()], currency),
+        chartCard(bundle, `by-work-${currency}`, t('revenue.byWork'), 'bar',
+          [...sums.work.keys()].map((w) => titles.get(w) || short(w, 8)), [...sums.work.values()], currency),
+        chartCard(bundle, `by-month-${currency}`, t('revenue.overTime'), 'line', months, months.map((m) => sums.month.get(m)), currency)),
+      h('table', { 'data-testid': 'revenue-by-work' },
+        h('thead', {}, h('tr', {}, h('th', {}, t('statement.work')), h('th', {}, t('statement.amount')))),
+        h('tbody', {}, [...sums.work].map(([work, amount]) => h('tr', {}, h('td', {}, titles.get(work) || work),
+          h('td', { class: 'num' }, money(amount.toString(), currency)))))),
+    );
+  }
+  mount(root, h('h1', {}, t('nav.revenue')), h('p', { class: 'muted' }, t(`revenue.${role === 'rights_holder' ? 'own' : 'all'}`)),
+    ...(sections.length ? sections : [h('p', { class: 'muted' }, t('empty'))]));
+}

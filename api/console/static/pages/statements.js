@@ -1,0 +1,136 @@
+// Statements: a payee's own lines per period, verified against the chain by this browser
+// (the service is not trusted for that), and claimed. A statement file can be verified too.
+import { api, ApiError, config, errorBox, h, money, mount, progress, short, t, table } from '../app.js';
+
+let verifier;
+function loadVerifier() {
+  verifier ??= import('../console.js');
+  return verifier;
+}
+
+function verdict(check) {
+  if (!check) return h('span', { class: 'muted' }, '—');
+  const good = check.proofOk && check.contractOk;
+  return h('span', { class: good ? 'ok' : 'bad', 'data-testid': 'line-verdict', dataset: { ok: String(good) } },
+    good ? t('verify.line.ok') : t('verify.line.bad'), check.settled ? ` · ${t('verify.settled')}` : '');
+}
+
+function summary(result) {
+  const items = [
+    [t('verify.root'), result.rootMatches], [t('verify.total'), result.totalMatches], [t('verify.token'), result.tokenMatches],
+  ];
+  return h('div', { class: `verdict ${result.ok ? 'ok' : 'bad'}`, 'data-testid': 'verify-result', dataset: { ok: String(result.ok) } },
+    h('strong', {}, result.ok ? t('verify.ok') : t('verify.bad')),
+    h('span', { class: 'muted' }, ` ${t('verify.took', { ms: Math.round(result.millis) })}`),
+    h('ul', {}, items.map(([label, good]) => h('li', { class: good ? 'ok' : 'bad' }, `${label}: ${good ? '✓' : '✗'}`)),
+      result.problems.map((p) => h('li', { class: 'bad' }, p))));
+}
+
+async function verifyInto(statement, out, onLines) {
+  const bar = progress(t('verify.running'));
+  out.replaceChildren(bar.el);
+  try {
+    const { verifyStatement } = await loadVerifier();
+    if (!config.rpcUrl) throw new Error(t('verify.norpc'));
+    const result = await verifyStatement({
+      rpcUrl: config.rpcUrl, registry: config.contracts.SettlementRegistry, statement,
+      onProgress: (done, total) => bar.set(done, total),
+    });
+    out.replaceChildren(summary(result));
+    onLines(new Map(result.lines.map((line) => [line.index, line])));
+  } catch (error) {
+    out.replaceChildren(h('div', { class: 'error', role: 'alert', 'data-testid': 'verify-error' }, error.message));
+  }
+}
+
+function linesTable(statement, checks, { own, onClaim }) {
+  return table([
+    { label: '#', value: (l) => String(l.index) },
+    { label: t('statement.work'), value: (l) => h('span', { class: 'mono', title: l.work_id }, short(l.work_id)) },
+    { label: t('statement.payee'), value: (l) => h('span', { class: 'mono', title: l.payee }, short(l.payee)) },
+    { label: t('statement.amount'), class: 'num', value: (l) => money(l.amount, statement.currency) },
+    { label: t('statement.versions'), value: (l) => `${l.rule_version} / ${l.split_version}` },
+    { label: t('verify.column'), value: (l) => verdict(checks?.get(l.index)) },
+    { label: '', value: (l) => (own(l) ? h('button', { type: 'button', 'data-testid': 'claim', onclick: (e) => onClaim(l, e.target) }, t('statement.claim')) : '') },
+  ], statement.lines, { testid: 'lines' });
+}
+
+function statementView(statement, { address, reload }) {
+  const verifyOut = h('div');
+  const lines = h('div');
+  const own = (line) => address && line.payee.toLowerCase() === address.toLowerCase();
+  const onClaim = async (line, button) => {
+    button.disabled = true;
+    try {
+      const result = await api(`/periods/${statement.period_id}/lines/${line.index}/claim`, { method: 'POST' });
+      button.replaceWith(h('span', { class: 'ok', 'data-testid': 'claimed' }, t(`statement.claim.${result.chain.status}`)));
+    } catch (error) {
+      button.disabled = false;
+      button.after(errorBox(error));
+    }
+  };
+  const draw = (checks) => lines.replaceChildren(linesTable(statement, checks, { own, onClaim }));
+  draw(null);
+  const blob = new Blob([JSON.stringify(statement, null, 2)], { type: 'application/json' });
+  return h('section', { class: 'card', 'data-testid': 'statement' },
+    h('h2', {}, `${statement.period.first_day} → ${statement.period.last_day}`),
+    h('dl', { class: 'facts' },
+      h('dt', {}, t('statement.platform')), h('dd', { class: 'mono' }, statement.platform),
+      h('dt', {}, t('statement.status')), h('dd', {}, t(`period.${statement.status}`)),
+      h('dt', {}, t('statement.yours')), h('dd', { 'data-testid': 'payee-total' }, money(statement.payee_total, statement.currency)),
+      h('dt', {}, t('statement.root')), h('dd', { class: 'mono' }, statement.root || '—'),
+      h('dt', {}, t('statement.contract')), h('dd', { class: 'mono' }, statement.contract)),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', 'data-testid': 'verify', onclick: () => verifyInto(statement, verifyOut, draw) }, t('verify.button')),
+      h('a', { href: URL.createObjectURL(blob), download: `statement-${statement.period_id.slice(2, 10)}.json`, 'data-testid': 'download' }, t('statement.download')),
+      reload ? h('button', { type: 'button', class: 'secondary', onclick: reload }, t('reload')) : null),
+    verifyOut, lines);
+}
+
+function fileVerifier(address) {
+  const out = h('div');
+  const input = h('input', { type: 'file', accept: 'application/json,.json', id: 'statement-file', 'data-testid': 'statement-file' });
+  input.addEventListener('change', async () => {
+    const file = input.files[0];
+    if (!file) return;
+    let statement;
+    try {
+      statement = JSON.parse(await file.text());
+      if (!Array.isArray(statement.lines) || !statement.period_id) throw new Error(t('verify.notstatement'));
+    } catch (error) {
+      out.replaceChildren(h('div', { class: 'error', role: 'alert' }, `${t('verify.unreadable')}: ${error.message}`));
+      return;
+    }
+    const view = statementView(statement, { address });
+    out.replaceChildren(view);
+    view.querySelector('[data-testid="verify"]').click();
+  });
+  return h('section', { class: 'card' }, h('h2', {}, t('verify.file')), h('p', { class: 'muted' }, t('verify.file.help')),
+    h('label', { for: 'statement-file' }, t('verify.file.pick')), input, out);
+}
+
+export async function render({ root, role, address }) {
+  const periods = await api('/periods');
+  const holder = h('div');
+  const show = async (period) => {
+    holder.replaceChildren(h('p', { class: 'muted' }, t('loading')));
+    try {
+      const statement = await api(`/periods/${period.period_id}/statement`);
+      holder.replaceChildren(statementView(statement, { address: role === 'rights_holder' || role === 'platform' ? address : null, reload: () => show(period) }));
+    } catch (error) {
+      holder.replaceChildren(error instanceof ApiError ? errorBox(error) : h('div', { class: 'error' }, error.message));
+    }
+  };
+  mount(root, 
+    h('h1', {}, t('nav.statements')),
+    table([
+      { label: t('period.dates'), value: (p) => h('a', { href: '#', 'data-testid': 'open-period', onclick: (e) => { e.preventDefault(); show(p); } }, `${p.period.first_day} → ${p.period.last_day}`) },
+      { label: t('period.status'), value: (p) => t(`period.${p.status}`) },
+      { label: t('period.lines'), class: 'num', value: (p) => String(p.line_count) },
+      { label: t('period.total'), class: 'num', value: (p) => money(p.total, p.currency) },
+    ], periods, { testid: 'periods' }),
+    holder, fileVerifier(address));
+  const wanted = new URLSearchParams(location.search).get('period');
+  const first = periods.find((p) => p.period_id === wanted) || (periods.length === 1 ? periods[0] : null);
+  if (first) await show(first);
+}

@@ -1,0 +1,354 @@
+"""The web console in a real browser (Debian's chromium, driven by Playwright) against the real
+service on loopback with its managed Anvil node: sign in, register a work by upload, post a
+play report (every bad row shown first), close and fund a period, verify a statement in the
+browser against the chain (and see a tampered statement file fail), claim, follow a piracy case
+to its leak; a wrong role gets a 403 page, and nothing leaks between tenants.
+
+A screenshot of each main page is saved under build/console-screenshots (or
+REELLEDGER_CONSOLE_SHOTS). Media: scikit-image's bundled photographs (skimage.data)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from ledger.models import Role
+from tests.api.conftest import running_service
+from tests.api.settlement_helpers import make_deal, rows, wait_status
+from tests.api.test_cases import jpeg, report, wait_anchored
+from tests.api.test_distributions import MASTER, decode, distribute, register, wait_ready
+from watermark import attacks
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(os.environ.get("REELLEDGER_CONSOLE_SHOTS", Path(__file__).resolve().parents[2] / "build" / "console-screenshots"))
+ROW_HEADER = "work,territory,date,plays,valid_plays,watch_minutes,ad_revenue,currency\n"
+
+
+def key_of(client) -> str:
+    return client.headers["Authorization"].removeprefix("Bearer ")
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    with running_service(tmp_path_factory.mktemp("console") / "data", write_wait=10, dispute_window=2) as svc:
+        yield svc
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed (scripts/setup installs it)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def deal(service):
+    return make_deal(service)
+
+
+class Console:
+    """One signed-in browser: its own context (cookies), so accounts never share a session."""
+
+    def __init__(self, browser, service, api_key: str | None, lang: str = "en") -> None:
+        self.base = service.url
+        self.context = browser.new_context(base_url=service.url, locale="en-US", viewport={"width": 1280, "height": 900},
+                                           accept_downloads=True)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        if api_key is not None:
+            self.sign_in(api_key, lang)
+
+    def sign_in(self, api_key: str, lang: str = "en") -> None:
+        self.page.goto(f"/console/login?lang={lang}")
+        self.page.fill("#api-key", api_key)
+        self.page.click("#sign-in button[type=submit]")
+        self.page.wait_for_url(re.compile(r"/console/overview"))
+
+    def open(self, path: str):
+        self.page.goto(path)
+        self.page.wait_for_selector("#app > :not(p.muted):first-child, [data-testid=refused]")
+        return self.page
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        assert not self.errors, self.errors
+        self.context.close()
+
+
+@pytest.fixture
+def console(browser, service):
+    opened: list[Console] = []
+
+    def make(api_key: str | None, lang: str = "en") -> Console:
+        opened.append(Console(browser, service, api_key, lang))
+        return opened[-1]
+
+    yield make
+    for c in opened:
+        c.close()
+
+
+def test_a_wrong_key_is_refused_with_a_readable_message_and_pages_need_a_session(console, service):
+    c = console(None)
+    c.page.goto("/console/works")
+    assert "/console/login" in c.page.url  # no session: sent to sign in, nothing shown
+    c.page.fill("#api-key", "rl_nope_nope")
+    c.page.click("#sign-in button[type=submit]")
+    c.page.wait_for_selector("#sign-in .error:not([hidden])")
+    assert "not valid" in c.page.inner_text("#sign-in .error")
+    cookies = {k["name"] for k in c.context.cookies()}
+    assert "reelledger_session" not in cookies
+    c.shot("sign-in")
+
+
+def test_a_rights_holder_registers_a_work_by_upload_and_sees_its_on_chain_record(console, service, tmp_path):
+    _, address, studio = service.new_account(Role.rights_holder)
+    c = console(key_of(studio))
+    page = c.open("/console/works")
+    master = tmp_path / "coffee.png"
+    cv2.imwrite(str(master), cv2.cvtColor(data.coffee(), cv2.COLOR_RGB2BGR))
+
+    page.set_input_files("#work-file", str(master))
+    page.fill("#work-title", "Coffee")
+    page.fill("#work-parties", "no role on this line")
+    page.click("#register-work button[type=submit]")
+    assert "name, role" in page.inner_text("#register-work [role=alert]")  # bad input: a readable message, nothing sent
+    assert studio.get("/works").json()["total"] == 0
+
+    page.fill("#work-parties", "Blue Studio, producer\n李导演, director")
+    page.click("#register-work button[type=submit]")
+    page.wait_for_selector("[data-testid=registered]")
+    assert page.locator("[data-testid=progress]").count() == 0  # replaced by the result once the upload finished
+    work = studio.get("/works").json()["items"][0]
+    assert work["title"] == "Coffee" and work["parties"] == [{"name": "Blue Studio", "role": "producer"}, {"name": "李导演", "role": "director"}]
+    assert page.locator("[data-testid=works] tbody tr").count() == 1
+
+    page.click("[data-testid=registered] a")
+    page.wait_for_selector("[data-testid=work-record]")
+    record = page.inner_text("[data-testid=work-record]")
+    assert work["work_id"] in record and address in record  # the owner as the chain has it
+    c.shot("work")
+    c.open("/console/works")
+    c.shot("works")
+
+    # The same file again is refused with the reason, shown on the page.
+    page.set_input_files("#work-file", str(master))
+    page.fill("#work-title", "Coffee again")
+    page.click("#register-work button[type=submit]")
+    page.wait_for_selector("#register-work [role=alert]")
+    assert "already" in page.inner_text("#register-work [role=alert]").lower()
+
+
+def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claimed(console, service, deal, tmp_path):
+    platform = console(key_of(deal.platform))
+    page = platform.open("/console/reports")
+    good = rows(deal)
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text(ROW_HEADER + "".join(
+        f"{r['work']},{r['territory']},{r['date']},{r['plays']},{r['valid_plays']},{r['watch_minutes']},{r['ad_revenue']},CNY\n"
+        for r in good[:2]) + f"{deal.work_id},CN,2026-02-30,10,5,1,0,CNY\n" + f"{deal.work_id},CN,{good[0]['date']},10,50,1,0,CNY\n"
+        + f"0x{'ab' * 32},CN,{good[0]['date']},10,5,1,0,CNY\n")
+    page.fill("#report-id", "weekly-1")
+    page.fill("#report-start", str(deal.start))
+    page.fill("#report-end", str(deal.end))
+    page.set_input_files("#report-file", str(bad_csv))
+    page.click("#post-report button[type=submit]")
+    page.wait_for_selector("[data-testid=row-problems]")
+    problems = page.locator("[data-testid=row-problem] tbody tr").all_inner_texts()
+    assert [p.split("\t")[:2] for p in problems] == [["3", "date"], ["4", "valid_plays"], ["5", "work"]], problems
+    platform.shot("report-problems")
+    assert deal.platform.get("/reports").json() == []  # nothing was posted
+
+    good_csv = tmp_path / "good.csv"
+    good_csv.write_text(ROW_HEADER + "".join(
+        f"{r['work']},{r['territory']},{r['date']},{r['plays']},{r['valid_plays']},{r['watch_minutes']},{r['ad_revenue']},CNY\n"
+        for r in good))
+    page.set_input_files("#report-file", str(good_csv))
+    page.click("#post-report button[type=submit]")
+    page.wait_for_selector("[data-testid=report-posted]")
+    assert "5 rows" in page.inner_text("[data-testid=report-posted]")
+    platform.shot("reports")
+
+    page = platform.open("/console/periods")
+    page.fill("#period-start", str(deal.start))
+    page.fill("#period-end", str(deal.end))
+    page.fill("#period-pools", "ads=oops")
+    page.click("#close-period button[type=submit]")
+    assert "name=amount" in page.inner_text("#close-period [role=alert]")
+    page.fill("#period-pools", "")
+    page.click("#close-period button[type=submit]")
+    page.wait_for_selector("[data-testid=period-closed]")
+    period = deal.platform.get("/periods").json()[0]
+    assert wait_status(deal.platform, period["period_id"], "finalised")["status"] == "finalised"
+    page = platform.open("/console/periods")
+    page.click("[data-testid=fund]")
+    page.wait_for_selector("[data-testid=funded]")
+    platform.shot("periods")
+
+    payee = console(key_of(deal.second_payee))
+    page = payee.open(f"/console/statements?period={period['period_id']}")
+    page.wait_for_selector("[data-testid=statement]")
+    page.click("[data-testid=verify]")
+    page.wait_for_selector("[data-testid=verify-result]")
+    assert page.get_attribute("[data-testid=verify-result]", "data-ok") == "true", page.inner_text("[data-testid=verify-result]")
+    verdicts = page.locator("[data-testid=line-verdict]")
+    assert verdicts.count() >= 1 and all(v.get_attribute("data-ok") == "true" for v in verdicts.all())
+    statement = deal.second_payee.get(f"/periods/{period['period_id']}/statement").json()
+    assert {line["payee"].lower() for line in statement["lines"]} == {deal.second_address.lower()}  # only its own lines
+    payee.shot("statement-verified")
+
+    page.click("[data-testid=claim]")
+    page.wait_for_selector("[data-testid=claimed]")
+    line = statement["lines"][0]
+    claimed = deal.second_payee.get(f"/periods/{period['period_id']}/statement").json()
+    assert claimed["lines"][0]["index"] == line["index"]
+
+    # The statement file, saved from the page and altered, fails in the browser.
+    with page.expect_download() as saved:
+        page.click("[data-testid=statement] [data-testid=download]")
+    saved_statement = json.loads(Path(saved.value.path()).read_text())
+    assert saved_statement["root"] == statement["root"]
+    saved_statement["lines"][0]["amount"] = str(int(saved_statement["lines"][0]["amount"]) + 100)
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(saved_statement))
+    page.set_input_files("[data-testid=statement-file]", str(tampered))
+    result = page.locator("section:has([data-testid=statement-file]) [data-testid=verify-result]")
+    result.wait_for()
+    assert result.get_attribute("data-ok") == "false"
+    assert page.locator("section:has([data-testid=statement-file]) [data-testid=line-verdict][data-ok=false]").count() == 1
+    payee.shot("statement-tampered")
+
+    auditor = console(key_of(service.new_account(Role.auditor)[2]))
+    page = auditor.open("/console/periods")
+    page.wait_for_selector("[data-testid=audit]")
+    assert page.locator("[data-testid=audit].ok").count() >= 1
+    assert page.locator("#close-period").count() == 0  # auditors read, never write
+    auditor.shot("audit")
+
+    owner = console(key_of(deal.owner))
+    page = owner.open("/console/revenue")
+    page.wait_for_selector("[data-testid=revenue-total]")
+    owner_lines = deal.owner.get(f"/periods/{period['period_id']}/statement").json()
+    assert owner_lines["payee_total"] in page.inner_text("[data-testid=revenue-total]").replace(",", "").replace(".", "")
+    owner.shot("revenue")
+
+
+def test_a_piracy_case_shows_its_leak_evidence_and_notices(console, service):
+    _, _, studio = service.new_account(Role.rights_holder)
+    _, _, platform = service.new_account(Role.platform)
+    platform_name = platform.get("/accounts/me").json()["name"]
+    _, _, crawler = service.new_account(Role.crawler)
+    work_id = register(studio, MASTER, "Astronaut")
+    dist = wait_ready(studio, distribute(studio, work_id, MASTER, platform_name).json()["id"])
+    leaked = decode(studio.get(dist["copy"]["url"]).content)
+    shot = cv2.imencode(".png", np.full((40, 60, 3), 200, np.uint8))[1].tobytes()
+    found = report(crawler, jpeg(attacks.ATTACKS["crop10"](leaked)), screenshot=shot)
+    assert found.status_code == 201, found.text
+    case = wait_anchored(crawler, found.json()["case"]["id"], service.ledger)
+
+    c = console(key_of(studio))
+    page = c.open("/console/cases")
+    assert page.inner_text("[data-testid=open-cases]") == "1"
+    c.shot("cases")
+    page.click("[data-testid=case-link]")
+    page.wait_for_selector("[data-testid=case]")
+    assert platform_name in page.inner_text("[data-testid=leak-source]")
+    assert case["evidence_hash"] in page.inner_text("[data-testid=case]")
+    assert sorted(n.get_attribute("data-format") for n in page.locator("[data-testid=notice]").all()) == ["cn-notice", "dmca"]
+    c.shot("case")
+
+    crawler_console = console(key_of(crawler))
+    page = crawler_console.open("/console/cases")
+    assert page.locator("[data-testid=cases] tbody tr").count() == 1
+
+
+def test_a_wrong_role_gets_a_403_page_and_tenants_see_nothing_of_each_other(console, service, deal):
+    platform = console(key_of(deal.platform))
+    response = platform.page.goto("/console/works")
+    assert response.status == 403
+    assert platform.page.get_attribute("[data-testid=refused]", "data-status") == "403"
+    platform.shot("forbidden")
+
+    crawler = console(key_of(service.new_account(Role.crawler)[2]))
+    assert crawler.page.goto("/console/statements").status == 403
+    assert crawler.page.goto("/console/nothing-here").status == 404
+
+    outsider = console(key_of(service.new_account(Role.rights_holder)[2]))
+    page = outsider.open("/console/works")
+    assert page.locator("[data-testid=works-empty]").count() == 1  # not the deal's work
+    page = outsider.open(f"/console/work?id={deal.work_id}")
+    page.wait_for_selector("[role=alert]")
+    assert "no work" in page.inner_text("[role=alert]").lower()
+    page = outsider.open("/console/statements")
+    assert page.locator("[data-testid=periods-empty]").count() == 1
+
+
+def test_the_console_speaks_chinese(console, deal):
+    c = console(key_of(deal.owner), lang="zh")
+    page = c.open("/console/works")
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    assert "作品" in page.inner_text("nav") and "分账单" in page.inner_text("nav")
+    assert "登记作品" in page.inner_text("#register-work")
+    c.shot("works-zh")
+
+
+def test_changes_with_the_cookie_need_the_csrf_token(service, deal):
+    import httpx
+
+    with httpx.Client(base_url=service.url) as browserless:
+        assert browserless.post("/console/session", json={"api_key": key_of(deal.owner)}).status_code == 200
+        assert browserless.get("/works").status_code == 200  # reading with the cookie
+        refused = browserless.post(f"/works/{deal.work_id}/splits", json={"payees": [{"address": deal.owner_address, "bps": 10_000}]})
+        assert refused.status_code == 403 and "CSRF" in refused.json()["error"]["message"]
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', browserless.get("/console/overview").text).group(1)
+        assert browserless.post("/console/session/end", headers={"X-CSRF-Token": csrf}).status_code == 200
+        assert browserless.get("/works").status_code == 401  # the session is over
+
+
+def test_rotating_the_key_ends_the_sessions_opened_with_it(service):
+    import httpx
+
+    from ledger.accounts import rotate_key
+
+    account_id, _, studio = service.new_account(Role.rights_holder)
+    with httpx.Client(base_url=service.url) as browserless:
+        assert browserless.post("/console/session", json={"api_key": key_of(studio)}).status_code == 200
+        assert browserless.get("/accounts/me").json()["id"] == account_id
+        new_key = rotate_key(service.ledger.engine, account_id)
+        assert browserless.get("/accounts/me").status_code == 401
+        assert browserless.get("/console/works", follow_redirects=False).headers["location"].startswith("/console/login")
+        assert browserless.post("/console/session", json={"api_key": new_key}).status_code == 200
+        assert browserless.get("/accounts/me").status_code == 200
+
+
+def test_a_report_is_checked_row_by_row_without_keeping_anything(service, deal):
+    before = deal.platform.get("/reports").json()
+    good = rows(deal, days=2)
+    bad = [dict(good[0], valid_plays=good[0]["plays"] + 1), dict(good[1], territory="ZZ"), {"work": "nope"}]
+    body = "\n".join(json.dumps(r) for r in good + bad) + "\n"
+    checked = deal.platform.post("/reports/check", content=body, headers={"content-type": "application/x-ndjson"})
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["rows"] == 5
+    assert [(p["row"], p["field"]) for p in checked.json()["problems"]] == [(3, "valid_plays"), (4, "territory"), (5, "work")]
+    as_json = deal.platform.post("/reports/check", json={"rows": good}).json()
+    assert as_json == {"rows": 2, "problems": [], "truncated": False}
+    assert deal.platform.post("/reports/check", content=b"{", headers={"content-type": "application/json"}).json()["problems"][0]["field"] == "body"
+    assert deal.owner.post("/reports/check", json={"rows": good}).status_code == 403
+    assert deal.platform.post("/reports/check", content=b"x", headers={"content-type": "text/plain"}).status_code == 422
+    assert deal.platform.get("/reports").json() == before  # checking kept nothing

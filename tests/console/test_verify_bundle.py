@@ -1,0 +1,205 @@
+"""The web console's bundle (api/console/static/console.js, built by scripts/build-console)
+checks a real statement against a real Anvil chain, run under Node as a browser would run it:
+the period committed by the service, every line proven both by the Merkle library and by the
+contract, and a tampered line or an untrusted registry refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from eth_utils import keccak
+
+from ledger.chain import artifacts
+from ledger.chain.verify import verify_statement
+from ledger.currencies import CURRENCIES
+from tests.api.conftest import running_service
+from tests.api.settlement_helpers import close, make_deal, post_report, rows, wait_status
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+BUNDLE = ROOT / "api" / "console" / "static" / "console.js"
+SOURCES = ROOT / "console" / "src"
+
+# Reads {"module": file URL, "jobs": [...]} on stdin and prints one outcome per job: the value,
+# or the message a rejected promise carried.
+RUNNER = r"""
+import { readFileSync } from "node:fs";
+const { module, jobs } = JSON.parse(readFileSync(0, "utf8"));
+const lib = await import(module);
+const outcomes = [];
+for (const job of jobs) {
+  try {
+    if (job.call === "verifyStatement") {
+      const progress = [];
+      const result = await lib.verifyStatement({ ...job.args, onProgress: (done, total) => progress.push([done, total]) });
+      outcomes.push({ value: result, progress: { calls: progress.length, first: progress[0], last: progress.at(-1) } });
+    } else if (job.call === "exports") {
+      outcomes.push({ value: { names: Object.keys(lib).sort(), charts: lib.Chart.registry.controllers.get("bar") !== undefined } });
+    } else {
+      outcomes.push({ value: lib[job.call](...job.args) });
+    }
+  } catch (error) {
+    outcomes.push({ error: String(error && error.message || error) });
+  }
+}
+process.stdout.write(JSON.stringify(outcomes));
+"""
+
+
+def node(module: Path, jobs: list[dict]) -> list[dict]:
+    done = subprocess.run(["node", "--input-type=module", "-e", RUNNER], cwd=ROOT, capture_output=True, text=True,
+                          input=json.dumps({"module": module.as_uri(), "jobs": jobs}), timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    """The built bundle, rebuilt if a source is newer; imported from a .mjs copy so that Node
+    loads it as the ES module it is whatever its module detection does with a .js file."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    sources = [*SOURCES.iterdir(), ROOT / "package-lock.json"]
+    if not BUNDLE.exists() or any(s.stat().st_mtime > BUNDLE.stat().st_mtime for s in sources):
+        subprocess.run([str(ROOT / "scripts" / "build-console")], cwd=ROOT, check=True, timeout=120)
+    copy = tmp_path_factory.mktemp("bundle") / "console.mjs"
+    shutil.copyfile(BUNDLE, copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def closed(tmp_path_factory):
+    """A service with a finalised period of two lines, one of them paid off chain; yields the
+    service and the platform's statement of every line."""
+    with running_service(tmp_path_factory.mktemp("svc") / "data", write_wait=10, dispute_window=2) as service:
+        deal = make_deal(service)
+        posted = post_report(deal, "weekly-1", rows(deal))
+        assert posted.status_code == 201, posted.text
+        closing = close(deal)
+        assert closing.status_code == 201, closing.text
+        period = closing.json()
+        assert wait_status(deal.platform, period["period_id"], "finalised")["status"] == "finalised"
+        owner_line = deal.owner.get(f"/periods/{period['period_id']}/statement").json()["lines"][0]["index"]
+        paid = deal.owner.post(f"/periods/{period['period_id']}/lines/{owner_line}/paid-off-chain",
+                               json={"payment_ref": "bank transfer #1"})
+        assert paid.status_code == 200, paid.text
+        statement = deal.platform.get(f"/periods/{period['period_id']}/statement").json()
+        assert len(statement["lines"]) == 2
+        yield service, statement, owner_line
+
+
+def verify_jobs(service, *statements, registry=None, rpc_url=None, code_hash=None) -> list[dict]:
+    chain = service.ledger.chain
+    args = {"rpcUrl": rpc_url or chain.rpc_url, "registry": registry or chain.addresses["SettlementRegistry"]}
+    if code_hash:
+        args["codeHash"] = code_hash
+    return [{"call": "verifyStatement", "args": {**args, "statement": s}} for s in statements]
+
+
+def test_the_bundled_abi_is_the_artifacts(bundle):
+    """The views console/src/abi.js declares are exactly those of the compiled contract."""
+    script = f"import {{ SETTLEMENT_REGISTRY_ABI }} from {json.dumps((SOURCES / 'abi.js').as_uri())};" \
+             "process.stdout.write(JSON.stringify(SETTLEMENT_REGISTRY_ABI));"
+    done = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
+    declared = json.loads(done.stdout)
+    compiled = {f["name"]: f for f in artifacts.load("SettlementRegistry").abi if f.get("type") == "function"}
+    assert [f["name"] for f in declared] == ["period", "verifyLine", "isLineSettled"]
+    assert all(f == compiled[f["name"]] for f in declared)
+
+
+def test_the_bundle_exports_what_the_pages_use(bundle):
+    [outcome] = node(bundle, [{"call": "exports"}])
+    assert outcome["value"] == {"names": ["Chart", "formatMinor", "minorExponent", "verifyStatement"], "charts": True}
+
+
+def test_amounts_are_formatted_from_minor_units(bundle):
+    cases = [("123456", "CNY", "1,234.56"), ("5", "USD", "0.05"), ("100", "EUR", "1.00"), ("0", "CNY", "0.00"),
+             ("123456", "JPY", "123,456"), ("1234567", "KRW", "1,234,567"), ("1234", "KWD", "1.234"),
+             ("-250", "CNY", "-2.50"), (str(2**88 + 1), "USD", "3,094,850,098,213,450,687,247,810.57")]
+    outcomes = node(bundle, [{"call": "formatMinor", "args": [amount, currency]} for amount, currency, _ in cases])
+    assert [o.get("value") for o in outcomes] == [expected for *_, expected in cases]
+    refused = node(bundle, [{"call": "formatMinor", "args": args} for args in (["12.5", "CNY"], ["1", "ZZZ"])])
+    assert all("error" in o for o in refused)
+    exponents = node(bundle, [{"call": "minorExponent", "args": [code]} for code in sorted(CURRENCIES)])
+    assert all(o.get("value") in (0, 2, 3, 4) for o in exponents), exponents
+
+
+def test_a_real_statement_verifies_line_by_line(bundle, closed):
+    service, statement, owner_line = closed
+    chain = service.ledger.chain
+    registry = chain.addresses["SettlementRegistry"]
+    code_hash = "0x" + keccak(bytes(chain.w3.eth.get_code(registry))).hex()
+    [outcome] = node(bundle, verify_jobs(service, statement, code_hash=code_hash))
+    result = outcome.get("value")
+    assert result, outcome
+    assert result["ok"], result
+    assert (result["chainId"], result["periodState"]) == (statement["chain_id"], 2)
+    assert result["rootMatches"] and result["totalMatches"] and result["tokenMatches"] and result["problems"] == []
+    assert [line["index"] for line in result["lines"]] == [line["index"] for line in statement["lines"]]
+    assert [line["amount"] for line in result["lines"]] == [line["amount"] for line in statement["lines"]]
+    assert all(line["proofOk"] and line["contractOk"] for line in result["lines"])
+    assert {line["index"]: line["settled"] for line in result["lines"]} == {
+        line["index"]: line["index"] == owner_line for line in statement["lines"]}
+    assert outcome["progress"]["first"] == [0, 2] and outcome["progress"]["last"] == [2, 2]
+    # The same verdict as the Python verifier's.
+    check = verify_statement(chain.rpc_url, statement, registry)
+    assert (check.ok, check.root_matches, check.total_matches, check.token_matches) == (
+        result["ok"], result["rootMatches"], result["totalMatches"], result["tokenMatches"])
+    assert [(c.index, c.proof_ok, c.contract_ok, c.settled) for c in check.lines] == [
+        (line["index"], line["proofOk"], line["contractOk"], line["settled"]) for line in result["lines"]]
+
+
+def test_a_tampered_line_fails_and_so_does_the_statement(bundle, closed):
+    service, statement, _ = closed
+    raised = json.loads(json.dumps(statement))
+    raised["lines"][1]["amount"] = str(int(raised["lines"][1]["amount"]) + 1)
+    other_payee = json.loads(json.dumps(statement))  # a line's amount moved to the other payee
+    other_payee["lines"][0]["payee"] = statement["lines"][1]["payee"]
+    for outcome, bad in zip(node(bundle, verify_jobs(service, raised, other_payee)), (1, 0)):
+        result = outcome["value"]
+        assert not result["ok"]
+        assert [(line["proofOk"], line["contractOk"]) for line in result["lines"]] == [
+            (i != bad, i != bad) for i in range(2)]
+        assert result["rootMatches"] and result["totalMatches"]  # the period itself is what it was
+
+
+def test_an_untrusted_registry_node_or_chain_is_refused_with_a_reason(bundle, closed):
+    service, statement, _ = closed
+    chain = service.ledger.chain
+    registry = chain.addresses["SettlementRegistry"]
+    elsewhere = chain.addresses["WorkRegistry"]
+    empty = "0x" + "11" * 20
+    lookalike = {**statement, "contract": empty}  # a statement that names an address with no code
+    wrong_chain = {**statement, "chain_id": statement["chain_id"] + 1}
+    jobs = [
+        *verify_jobs(service, statement, registry=elsewhere),
+        *verify_jobs(service, lookalike, registry=empty),
+        *verify_jobs(service, statement, code_hash="0x" + "00" * 32),
+        *verify_jobs(service, wrong_chain),
+        *verify_jobs(service, statement, rpc_url=f"http://127.0.0.1:{free_port()}"),
+        *verify_jobs(service, {"lines": "none"}),
+    ]
+    errors = [outcome.get("error") for outcome in node(bundle, jobs)]
+    assert errors[0] == f"the statement names the contract {registry}, not {elsewhere}"
+    assert errors[1] == f"there is no contract at {empty} on chain {statement['chain_id']}"
+    assert "does not hold the SettlementRegistry code expected" in errors[2]
+    assert errors[3] == f"the statement is for chain {wrong_chain['chain_id']}, the node at {chain.rpc_url} " \
+                        f"is chain {statement['chain_id']}"
+    assert errors[4].startswith("the node at http://127.0.0.1:") and "did not answer its chain id" in errors[4]
+    assert errors[5] == "this is not a statement (no lines in it)"
+
+
+def test_a_thousand_lines_are_checked_in_batches(bundle, closed):
+    """A statement of 1,200 lines (its two real lines, repeated) costs a few batched round trips."""
+    service, statement, _ = closed
+    long = {**statement, "lines": statement["lines"] * 600}
+    [outcome] = node(bundle, verify_jobs(service, long))
+    result = outcome["value"]
+    assert len(result["lines"]) == 1200 and all(line["proofOk"] and line["contractOk"] for line in result["lines"])
+    assert result["problems"] == ["a line appears more than once"] and not result["ok"]
+    assert outcome["progress"]["last"] == [1200, 1200] and outcome["progress"]["calls"] == 1201
+    assert result["millis"] < 20_000, result["millis"]
