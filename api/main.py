@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.console import routes as console
-from api.routes import accounts, cases, distributions, health, licences, matching, periods, reports, rules, splits, works
+from api.routes import accounts, cases, crawls, distributions, health, licences, matching, periods, reports, rules, splits, works
 from ledger.config import Settings
 from ledger.service import Ledger
 
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(distributions.router)
     app.include_router(matching.router)
     app.include_router(cases.router)
+    app.include_router(crawls.router)
     app.include_router(console.router)
     app.add_api_route("/", console.console_home, include_in_schema=False)
     app.mount("/console/static", StaticFiles(directory=console.STATIC), name="console-static")

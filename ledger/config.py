@@ -86,6 +86,9 @@ class Settings(BaseSettings):
         default=None, repr=False, description="Signs each notice POST (X-ReelLedger-Signature: sha256=HMAC)."
     )
     takedown_max_attempts: int = Field(default=8, ge=1, description="Delivery attempts before a notice counts as failed.")
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0", description="The crawl queue's Redis, where the console reads crawl jobs' progress."
+    )
     public_rpc_url: str | None = Field(
         default=None,
         description="The JSON-RPC URL the web console gives browsers to verify statements with; the managed "

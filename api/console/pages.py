@@ -27,6 +27,7 @@ PAGES = {
         Page("reports", frozenset({Role.platform, Role.auditor, Role.admin})),
         Page("periods", frozenset({Role.platform, Role.auditor, Role.admin})),
         Page("cases", frozenset({Role.rights_holder, Role.crawler, Role.auditor, Role.admin})),
+        Page("crawls", frozenset({Role.crawler, Role.auditor, Role.admin})),
         Page("case", frozenset({Role.rights_holder, Role.crawler, Role.auditor, Role.admin}), in_nav=False),
     )
 }

@@ -185,14 +185,29 @@ def submit(
     recheck_every: float = typer.Option(0, min=0, help="Also re-check open cases' links this often; 0: no."),
     ca_bundle: str = typer.Option(None),
 ) -> None:
-    """Put a crawl on the Redis queue for `reelledger crawl worker` processes; prints the job id."""
+    """Put a crawl on the Redis queue for `reelledger crawl worker` processes; prints the job id.
+    The job is filed under the crawler account whose key is in REELLEDGER_API_KEY, so that its
+    progress shows in that account's web console."""
     import redis
 
     from ledger.crawl import jobs
+    from ledger.crawl.reporting import ServiceRefused, ServiceUnavailable
 
     config = crawl_config(depth, max_pages, interval, max_media_mb, extra_host, ca_bundle, deadline)
+    service = service_client()
     try:
-        job_id = jobs.submit(read_seeds(seeds), config, screenshots=screenshots, rescan_every=rescan_every or None)
+        me = service.me()
+    except (ServiceRefused, ServiceUnavailable) as exc:
+        err.print(f"[red]reelledger:[/red] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        service.close()
+    if me["role"] != "crawler":
+        err.print("[red]reelledger:[/red] REELLEDGER_API_KEY is not a crawler account's key")
+        raise typer.Exit(2)
+    try:
+        job_id = jobs.submit(read_seeds(seeds), config, screenshots=screenshots, rescan_every=rescan_every or None,
+                             submitter=me["address"])
         if recheck_every and not jobs.start_rechecks(recheck_every, config):
             err.print("re-checks are already scheduled; not starting another chain")
     except redis.RedisError as exc:

@@ -123,7 +123,7 @@ class Crawler:
             for page in links.pages:
                 if not self.scope.allows(page):
                     continue
-                if not self.robots.allows(page):
+                if not self.robots.allows(page) and self.robots.rules(page).reachable:  # else its own fetch decides
                     if self.state.claim(page):
                         outcome.skipped.append(Skipped(page, "robots", f"robots.txt disallows {page}"))
                     continue

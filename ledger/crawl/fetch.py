@@ -42,7 +42,8 @@ MAX_PLAYLIST_BYTES = 4 * 1024 * 1024  # an HLS playlist read as a medium: text, 
 
 @dataclass(frozen=True)
 class Skipped:
-    """A resource not handed on. `reason` is one of: robots, too_large, timeout, bad_type,
+    """A resource not handed on. `reason` is one of: robots, robots_unreachable (the site
+    could not give its robots.txt just now), too_large, timeout, bad_type,
     http_<status>, redirect_loop, too_many_redirects, out_of_scope, unchanged,
     duplicate_content, error."""
 
@@ -138,6 +139,8 @@ class Fetcher:
             if not self.scope.allows(current):
                 return Skipped(url, "out_of_scope", f"{current} is outside the crawl's hosts")
             if not self.robots.allows(current):
+                if not self.robots.rules(current).reachable:
+                    return Skipped(url, "robots_unreachable", f"no robots.txt could be read for {current} just now")
                 return Skipped(url, "robots", f"robots.txt disallows {current}")
             self.limiter.wait(authority(current), self.robots.interval(current))
             headers = {"Accept-Encoding": "gzip, deflate" if accept == "page" else "identity"}

@@ -42,17 +42,17 @@ from ledger.crawl.broker import SweepingRedisBroker
 from ledger.crawl.config import CrawlConfig
 from ledger.crawl.crawler import Crawler
 from ledger.crawl.fetch import Skipped
+from ledger.crawl.job_book import PREFIX, counts_of, job_key, record_job
 from ledger.crawl.limits import RedisHostLimiter
 from ledger.crawl.state import RedisCrawlState
 
 log = logging.getLogger("reelledger.crawl")
 
-PREFIX = "reelledger:crawl"
 PAGES_QUEUE = "reelledger-crawl-pages"
 MEDIA_QUEUE = "reelledger-crawl-media"
 RETRIES = dict(max_retries=12, min_backoff=1_000, max_backoff=600_000)
 MESSAGE_TTL = 7 * 24 * 3600
-TRANSIENT = {"timeout", "error"}  # a skip worth another try (the site or our Redis was slow, a connection broke)
+TRANSIENT = {"timeout", "error", "robots_unreachable"}  # worth another try: the site or our Redis was slow, a connection broke
 TRANSIENT_TRIES = 4  # a resource that keeps failing so is given up after this many tries
 
 
@@ -136,12 +136,8 @@ _redis = redis_client()
 _local = threading.local()
 
 
-def _job_key(job_id: str) -> str:
-    return f"{PREFIX}:job:{job_id}"
-
-
 def _spec(job_id: str) -> dict:
-    raw = _redis.hget(_job_key(job_id), "spec")
+    raw = _redis.hget(job_key(job_id), "spec")
     if raw is None:
         raise LookupError(f"no crawl job {job_id}")
     return json.loads(raw)
@@ -222,7 +218,7 @@ def _service():
 def _count(job_id: str, **deltas: int) -> None:
     pipe = _redis.pipeline()
     for name, delta in deltas.items():
-        pipe.hincrby(_job_key(job_id), name, delta)
+        pipe.hincrby(job_key(job_id), name, delta)
     pipe.execute()
 
 
@@ -299,7 +295,7 @@ def rescan(job_id: str) -> None:
     spec = _spec(job_id)
     message = CurrentMessage.get_current_message()
     spec["crawl_id"] = message.message_id if message else uuid.uuid4().hex
-    _redis.hset(_job_key(job_id), "spec", json.dumps(spec))
+    _redis.hset(job_key(job_id), "spec", json.dumps(spec))
     _start(job_id, spec)
     _count(job_id, rescans=1)
     if spec.get("rescan_every"):
@@ -354,13 +350,14 @@ def _config_fields(config: CrawlConfig) -> dict:
 
 
 def submit(seeds: list[str], config: CrawlConfig, *, screenshots: bool = True, rescan_every: float | None = None,
-           namespace: str = "default") -> str:
-    """Start a crawl job on the queue; returns its id."""
+           namespace: str = "default", submitter: str | None = None) -> str:
+    """Start a crawl job on the queue; returns its id. `submitter` is the crawler account's
+    address, under which the service lists the job."""
     job_id = uuid.uuid4().hex[:12]
     fields = _config_fields(config)
     spec = {"seeds": seeds, "config": fields, "screenshots": screenshots, "rescan_every": rescan_every,
             "namespace": namespace, "crawl_id": job_id}
-    _redis.hset(_job_key(job_id), mapping={"spec": json.dumps(spec), "submitted_at": time.time()})
+    record_job(_redis, job_id, spec, time.time(), submitter)
     _start(job_id, spec)
     if rescan_every:
         rescan.send_with_options(args=(job_id,), delay=int(rescan_every * 1000))
@@ -369,11 +366,7 @@ def submit(seeds: list[str], config: CrawlConfig, *, screenshots: bool = True, r
 
 def status(job_id: str) -> dict:
     """The job's counters: pages, media, bytes, matched, cases, queued, done, skipped:<reason>."""
-    raw = _redis.hgetall(_job_key(job_id))
+    raw = _redis.hgetall(job_key(job_id))
     if not raw:
         raise LookupError(f"no crawl job {job_id}")
-    found = {k.decode(): v.decode() for k, v in raw.items() if k != b"spec"}
-    counts = {k: int(v) for k, v in found.items() if v.lstrip("-").isdigit()}
-    settled = counts.get("done", 0) + counts.get("failed", 0)
-    counts["finished"] = counts.get("queued", 0) > 0 and settled >= counts.get("queued", 0)
-    return counts
+    return counts_of(raw)

@@ -72,6 +72,9 @@ class ServiceClient:
             raise ServiceRefused(f"the service refused {method} {path} ({status}): {response.text[:500]}", status)
         return response.json()
 
+    def me(self) -> dict:
+        return self._call("GET", "/accounts/me")
+
     def match_frames(self, frames: dict) -> dict:
         return self._call("POST", "/match", json={"frames": frames})
 

@@ -42,6 +42,11 @@ class RobotsRules:
     allow_all: bool
     status: str  # how we came by them: "200", "404", "unreachable", "503"...
 
+    @property
+    def reachable(self) -> bool:
+        """False when the site could not give its robots.txt: everything is disallowed, for now."""
+        return self.status != "unreachable" and not self.status.startswith("5")
+
     def allows(self, token: str, url: str) -> bool:
         if self.parser is None:
             return self.allow_all
@@ -55,6 +60,7 @@ class RobotsRules:
 
 
 ROBOTS_TTL = 24 * 3600.0
+UNREACHABLE_TTL = 60.0  # a robots.txt the site could not give is asked for again this soon
 
 
 class Robots:
@@ -85,8 +91,12 @@ class Robots:
             return rules
 
     def _fresh(self, key: str) -> bool:
-        """Known, and fetched within a day (RFC 9309: a cached robots.txt is used 24 hours at most)."""
-        return key in self._rules and time.monotonic() - self._fetched[key] < ROBOTS_TTL
+        """Known, and fetched within a day (RFC 9309: a cached robots.txt is used 24 hours at most);
+        a site that could not answer is asked again after a minute, not held to it for a day."""
+        if key not in self._rules:
+            return False
+        ttl = ROBOTS_TTL if self._rules[key].reachable else UNREACHABLE_TTL
+        return time.monotonic() - self._fetched[key] < ttl
 
     def allows(self, url: str) -> bool:
         return self.rules(url).allows(self.config.robots_token, url)
@@ -98,10 +108,11 @@ class Robots:
 
     def _fetch(self, site: str) -> RobotsRules:
         url = f"{site}/robots.txt"
-        deadline = time.monotonic() + min(ROBOTS_DEADLINE, self.config.resource_deadline)
         try:
             for _ in range(self.config.max_redirects + 1):
                 self.limiter.wait(authority(url), self.config.host_interval)
+                # the site's time starts now: waiting for our own turn (or our own Redis) is not its fault
+                deadline = time.monotonic() + min(ROBOTS_DEADLINE, self.config.resource_deadline)
                 with guarded_stream(self.client, self.config, url, {}, deadline) as (response, watchdog):
                     if response.is_redirect and "location" in response.headers:
                         url = normalise(response.headers["location"], url) or ""

@@ -29,6 +29,7 @@ from watermark import attacks
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("REELLEDGER_CONSOLE_SHOTS", Path(__file__).resolve().parents[2] / "build" / "console-screenshots"))
+QUEUE_REDIS = "redis://127.0.0.1:6379/14"  # the crawl queue's Redis for these tests: a database of their own
 ROW_HEADER = "work,territory,date,plays,valid_plays,watch_minutes,ad_revenue,currency\n"
 
 
@@ -38,7 +39,8 @@ def key_of(client) -> str:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    with running_service(tmp_path_factory.mktemp("console") / "data", write_wait=10, dispute_window=2) as svc:
+    with running_service(tmp_path_factory.mktemp("console") / "data", write_wait=10, dispute_window=2,
+                         redis_url=QUEUE_REDIS) as svc:
         yield svc
 
 
@@ -352,3 +354,79 @@ def test_a_report_is_checked_row_by_row_without_keeping_anything(service, deal):
     assert deal.owner.post("/reports/check", json={"rows": good}).status_code == 403
     assert deal.platform.post("/reports/check", content=b"x", headers={"content-type": "text/plain"}).status_code == 422
     assert deal.platform.get("/reports").json() == before  # checking kept nothing
+
+
+class TinySite:
+    """Three linked pages on loopback: a crawl of them is quick and finds no media."""
+
+    PAGES = {"/": '<a href="/a.html">a</a> <a href="/b.html">b</a>', "/a.html": '<a href="/b.html">b</a>', "/b.html": "end"}
+
+    def __enter__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        pages = self.PAGES
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = pages.get(self.path)
+                if body is None:
+                    self.send_error(404)
+                    return
+                raw = f"<html><body>{body}</body></html>".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/"
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+
+
+def test_a_crawler_follows_its_queued_crawl_jobs_live(console, service, tmp_path):
+    import signal
+    import subprocess
+
+    from tests.crawl.test_pipeline import REELLEDGER
+
+    _, _, crawler = service.new_account(Role.crawler)
+    _, _, other = service.new_account(Role.crawler)
+    env = dict(os.environ, REELLEDGER_URL=service.url, REELLEDGER_API_KEY=key_of(crawler), REELLEDGER_REDIS_URL=QUEUE_REDIS,
+               REELLEDGER_CRAWL_WORK_DIR=str(tmp_path / "downloads"))
+    with TinySite() as site:
+        (tmp_path / "seeds.txt").write_text(site.url + "\n")
+        submitted = subprocess.run([str(REELLEDGER), "crawl", "submit", "--seeds", str(tmp_path / "seeds.txt"), "--interval", "0",
+                                    "--no-screenshots"], env=env, capture_output=True, text=True, timeout=120)
+        assert submitted.returncode == 0, submitted.stdout + submitted.stderr
+        job_id = submitted.stdout.strip()
+
+        c = console(key_of(crawler))
+        page = c.open("/console/crawls")
+        page.wait_for_selector("[data-testid=job-progress]")
+        assert job_id in page.inner_text("[data-testid=jobs]")
+        assert page.get_attribute("[data-testid=job-progress]", "data-finished") == "false"  # no worker yet
+
+        worker = subprocess.Popen([str(REELLEDGER), "crawl", "worker", "--processes", "1", "--threads", "1"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:  # the open page follows the job to its end without a reload
+            page.wait_for_selector("[data-testid=job-progress][data-finished=true]", timeout=120_000)
+        finally:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(30)
+        assert "3" in page.inner_text("[data-testid=jobs] tbody tr")  # three pages crawled
+        c.shot("crawls")
+
+    assert job_id not in [j["job_id"] for j in other.get("/crawl/jobs").json()]  # another crawler's job is not shown
+    assert other.get(f"/crawl/jobs/{job_id}").status_code == 404
+    assert crawler.get(f"/crawl/jobs/{job_id}").json()["counts"]["pages"] == 3
+    _, _, studio = service.new_account(Role.rights_holder)
+    assert studio.get("/crawl/jobs").status_code == 403

@@ -114,5 +114,5 @@ def test_a_site_whose_certificate_we_do_not_trust_is_not_crawled(h2_site, work_d
     base, _, seen = h2_site
     with Crawler([base + "/"], work_dir, config) as crawler:  # the system CAs do not know it
         result = crawler.fetch_medium(base + "/film.mp4")
-    assert result.reason == "robots"  # robots.txt unreachable: everything is disallowed
+    assert result.reason == "robots_unreachable"  # robots.txt unreachable: everything is disallowed
     assert seen == [] and list(work_dir.iterdir()) == []

@@ -43,7 +43,34 @@ def test_a_failing_robots_txt_disallows_everything(site, work_dir, config):
     with Crawler([site.url("/")], work_dir, config) as crawler:
         stats = crawler.run(lambda medium: None)
     assert site.paths() == ["/robots.txt"]
-    assert stats.skipped["robots"] == 1 and stats.pages == 0
+    assert stats.skipped["robots_unreachable"] == 1 and stats.pages == 0  # a reason worth another try later
+
+
+def test_a_robots_txt_the_site_could_not_give_is_asked_for_again_soon(site, work_dir, config, monkeypatch):
+    from ledger.crawl import robots
+
+    monkeypatch.setattr(robots, "UNREACHABLE_TTL", 0.2)
+    site.page("/", "<p>home</p>")
+    site.robots_status = 503
+    with Crawler([site.url("/")], work_dir, config) as crawler:
+        assert crawler.fetch_medium(site.url("/")).reason == "robots_unreachable"
+        site.robots_status = 200
+        time.sleep(0.3)
+        assert crawler.robots.allows(site.url("/"))  # not held to the failure for a day
+    assert site.paths().count("/robots.txt") == 2
+
+
+def test_waiting_for_our_own_turn_does_not_use_up_the_sites_deadline(site, work_dir, config):
+    """A limiter that keeps us waiting (a busy host, our own Redis riding out an outage) must
+    not turn into a robots.txt the site "could not give"."""
+
+    class Patient(LocalHostLimiter):
+        def wait(self, host: str, interval: float) -> None:
+            time.sleep(1.5)
+
+    _site_with_private_links(site)
+    with Crawler([site.url("/")], work_dir, with_(config, resource_deadline=1), limiter=Patient()) as crawler:
+        assert crawler.robots.rules(site.url("/")).status == "200"
 
 
 def test_a_crawl_delay_longer_than_ours_is_honoured(site, work_dir, config):

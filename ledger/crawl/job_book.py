@@ -1,0 +1,65 @@
+"""Where a queued crawl job's record lives in Redis, and how it is read: its spec, its
+counters (which the workers bump), and who submitted it. Kept apart from `jobs` so that the
+service can show jobs without loading the task queue."""
+
+from __future__ import annotations
+
+import json
+
+PREFIX = "reelledger:crawl"
+JOBS_BY = f"{PREFIX}:jobs-by"  # + ":<submitter address>": a sorted set of job ids by submission time
+JOBS_ALL = f"{PREFIX}:jobs"
+
+
+def job_key(job_id: str) -> str:
+    return f"{PREFIX}:job:{job_id}"
+
+
+def submitter_key(address: str) -> str:
+    return f"{JOBS_BY}:{address.lower()}"
+
+
+def record_job(client, job_id: str, spec: dict, submitted_at: float, submitter: str | None) -> None:
+    pipe = client.pipeline()
+    pipe.hset(job_key(job_id), mapping={"spec": json.dumps(spec), "submitted_at": submitted_at,
+                                        "submitter": (submitter or "").lower()})
+    pipe.zadd(JOBS_ALL, {job_id: submitted_at})
+    if submitter:
+        pipe.zadd(submitter_key(submitter), {job_id: submitted_at})
+    pipe.execute()
+
+
+def counts_of(raw: dict) -> dict:
+    """The counters of a job's hash: pages, media, bytes, matched, cases, queued, done,
+    failed, skipped:<reason>; finished once every queued task settled."""
+    found = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+             for k, v in raw.items()}
+    counts = {k: int(v) for k, v in found.items() if k != "spec" and v.lstrip("-").isdigit()}
+    settled = counts.get("done", 0) + counts.get("failed", 0)
+    counts["finished"] = counts.get("queued", 0) > 0 and settled >= counts.get("queued", 0)
+    return counts
+
+
+def read_job(client, job_id: str) -> dict | None:
+    """A job as the console shows it; None when there is no such job."""
+    raw = client.hgetall(job_key(job_id))
+    if not raw:
+        return None
+    text = {k.decode(): v.decode() for k, v in raw.items()}
+    spec = json.loads(text.get("spec", "{}"))
+    return {
+        "job_id": job_id,
+        "submitted_at": float(text.get("submitted_at", 0)),
+        "submitter": text.get("submitter") or None,
+        "seeds": spec.get("seeds", []),
+        "rescan_every": spec.get("rescan_every"),
+        "counts": counts_of(raw),
+    }
+
+
+def list_jobs(client, submitter: str | None, limit: int = 100) -> list[dict]:
+    """The newest jobs first: one submitter's, or everyone's (submitter None)."""
+    key = submitter_key(submitter) if submitter else JOBS_ALL
+    ids = [i.decode() for i in client.zrevrange(key, 0, limit - 1)]
+    return [job for job in (read_job(client, i) for i in ids) if job is not None]
+
