@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import delete, select
 
 from ledger.accounts import authenticate
 from ledger.db import session
@@ -20,6 +20,7 @@ from ledger.errors import Forbidden, Unauthenticated
 from ledger.models import Account, ConsoleSession, utcnow
 
 LIFETIME = timedelta(hours=12)
+KEPT = timedelta(days=30)  # ended and expired sessions are kept this long (who signed in when), then dropped
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ def open_session(engine: Engine, api_key: str | None) -> OpenedSession:
     account = authenticate(engine, api_key)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     with session(engine) as db:
+        db.exec(delete(ConsoleSession).where(ConsoleSession.expires_at < utcnow() - KEPT))
         db.add(ConsoleSession(token_hash=_digest(token), csrf_token=csrf, account_id=account.id,
                               key_hash=account.key_hash, expires_at=utcnow() + LIFETIME))
         db.commit()

@@ -430,3 +430,40 @@ def test_a_crawler_follows_its_queued_crawl_jobs_live(console, service, tmp_path
     assert crawler.get(f"/crawl/jobs/{job_id}").json()["counts"]["pages"] == 3
     _, _, studio = service.new_account(Role.rights_holder)
     assert studio.get("/crawl/jobs").status_code == 403
+
+
+def test_licences_show_as_a_tree_with_revoked_branches_greyed(console, service):
+    import hashlib
+    import time
+    import uuid
+
+    _, _, owner = service.new_account(Role.rights_holder)
+    a_id, _, platform_a = service.new_account(Role.platform)
+    b_id, _, _ = service.new_account(Role.platform)
+    c_id, _, _ = service.new_account(Role.platform)
+    work_id = owner.post("/works", json={"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "title": "Tree",
+                                         "kind": "film"}).json()["work_id"]
+    now = int(time.time())
+
+    def terms(licensee: int, territories: list[str], **extra) -> dict:
+        return {"licensee_id": licensee, "territories": territories, "rights": ["streaming"], "start": now - 60,
+                "end": now + 30 * 86_400, **extra}
+
+    root = owner.post(f"/works/{work_id}/licences", json=terms(a_id, ["CN", "HK"], sublicensable=True)).json()
+    child = platform_a.post(f"/licences/{root['id']}/sublicences", json=terms(b_id, ["HK"]))
+    assert child.status_code == 201, child.text
+    other = owner.post(f"/works/{work_id}/licences", json=terms(c_id, ["US"]))
+    assert other.status_code == 201, other.text
+    assert owner.post(f"/licences/{root['id']}/revoke").json()["status"] == "revoked"
+
+    c = console(key_of(owner))
+    page = c.open(f"/console/work?id={work_id}")
+    page.wait_for_selector("[data-testid=licence-tree]")
+    assert page.locator("[data-testid=licence-tree] > li").count() == 2  # two licences granted by the owner
+    revoked = page.locator(f"[data-testid=licence-tree] > li[data-status=revoked]")
+    assert revoked.count() == 1 and "revoked" in (revoked.get_attribute("class") or "")
+    nested = revoked.locator("li")  # the sub-licence sits under its parent, greyed with it
+    assert nested.count() == 1 and f"#{child.json()['id']}" in nested.inner_text() and "revoked" in nested.get_attribute("class")
+    kept = page.locator("[data-testid=licence-tree] > li:not([data-status=revoked])")
+    assert "US" in kept.inner_text() and "revoked" not in (kept.get_attribute("class") or "")
+    c.shot("licences")

@@ -15,7 +15,7 @@ function licenceTree(licences) {
     return h('li', { class: revoked ? 'revoked' : '', 'data-testid': 'licence', dataset: { status: licence.status } },
       h('span', {}, `#${licence.id} · ${t('licence.to')} ${licence.licensee_account_id} · ${licence.rights.join(', ')} · `
         + `${licence.territories.join(', ')} · ${date(licence.start)} → ${date(licence.end)}`
-        + `${licence.exclusive ? ` · ${t('licence.exclusive')}` : ''} · ${t(`licence.${licence.status}`)}`),
+        + `${licence.exclusive ? ` · ${t('licence.exclusive')}` : ''} · ${revokedAbove && licence.status !== 'revoked' ? t('licence.revokedAbove') : t(`licence.${licence.status}`)}`),
       ' ', chainBadge(licence.chain),
       (children.get(licence.id) || []).length ? h('ul', {}, children.get(licence.id).map((c) => node(c, revoked))) : null);
   };
