@@ -36,8 +36,8 @@ def _same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
         return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
-    parts = urlsplit(origin)
-    return (parts.scheme, parts.netloc) == (request.url.scheme, request.headers.get("host", request.url.netloc))
+    # the host only: behind a TLS-terminating proxy the scheme the service sees is not the browser's
+    return urlsplit(origin).netloc == request.headers.get("host", request.url.netloc)
 
 
 def browser_rpc_url(ledger) -> str | None:

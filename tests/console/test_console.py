@@ -314,6 +314,8 @@ def test_changes_with_the_cookie_need_the_csrf_token(service, deal):
     import httpx
 
     with httpx.Client(base_url=service.url) as browserless:
+        forged = browserless.post("/console/session", json={"api_key": key_of(deal.owner)}, headers={"Origin": "http://evil.example"})
+        assert forged.status_code == 403 and "reelledger_session" not in forged.cookies  # no sign-in from another site's page
         assert browserless.post("/console/session", json={"api_key": key_of(deal.owner)}).status_code == 200
         assert browserless.get("/works").status_code == 200  # reading with the cookie
         refused = browserless.post(f"/works/{deal.work_id}/splits", json={"payees": [{"address": deal.owner_address, "bps": 10_000}]})
