@@ -289,8 +289,10 @@ def _version(dist: str) -> str:
 
 def code_version(
     paths: tuple[str, ...] = ("watermark", "benchmarks/watermark_image.py", "benchmarks/watermark_baselines.py"),
+    what: str = "the watermark or benchmark code",
+    note: str | None = None,
 ) -> str:
-    """The commit measured, and whether the watermark or benchmark code (`paths`) had changes on top."""
+    """The commit measured, and whether the measured code (`paths`, described as `what`) had changes on top."""
     root = Path(__file__).resolve().parent.parent
 
     def git(*cmd: str) -> str:
@@ -305,9 +307,7 @@ def code_version(
     dirty = git("status", "--porcelain", "--", *paths)
     if not dirty:
         return f"commit {head}"
-    return (
-        f"commit {head} with uncommitted changes to the watermark or benchmark code (watermark/*.py sha256 {SOURCES})"
-    )
+    return f"commit {head} with uncommitted changes to {what}" + (f" ({note})" if note else "")
 
 
 def machine() -> str:
@@ -355,7 +355,7 @@ def markdown(results: Results, command: str, elapsed: float) -> str:
                 "scikit-image",
             )
         ),
-        f"- Code: {code_version()}",
+        f"- Code: {code_version(note=f'watermark/*.py sha256 {SOURCES}')}",
         f"- Images: {', '.join(r.images)} (skimage.data), "
         + " and ".join(
             {"native": "at native size", "1080p": "scaled up and centre-cropped to 1920 x 1080"}[s] for s in r.sizes

@@ -236,6 +236,21 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     assert page.locator("section:has([data-testid=statement-file]) [data-testid=line-verdict][data-ok=false]").count() == 1
     payee.shot("statement-tampered")
 
+    # A long statement is drawn 500 lines at a time; after a check, the lines that failed come first.
+    line = statement["lines"][0]
+    long_statement = dict(statement, lines=[dict(line, index=line["index"] if i == 0 else 10_000 + i) for i in range(600)])
+    long_file = tmp_path / "long.json"
+    long_file.write_text(json.dumps(long_statement))
+    page.set_input_files("[data-testid=statement-file]", str(long_file))
+    section = page.locator("section:has([data-testid=statement-file])")
+    section.locator("[data-testid=verify-result]").wait_for()
+    assert section.locator("[data-testid=lines] tbody tr").count() == 500
+    assert "500 of 599" in section.locator("[data-testid=lines-shown]").inner_text()  # only the 599 made-up lines failed
+    section.locator("[data-testid=more-lines]").click()
+    assert section.locator("[data-testid=lines] tbody tr").count() == 599
+    section.locator("[data-testid=only-failed]").click()
+    assert "500 of 600" in section.locator("[data-testid=lines-shown]").inner_text()
+
     auditor = console(key_of(service.new_account(Role.auditor)[2]))
     page = auditor.open("/console/periods")
     page.wait_for_selector("[data-testid=audit]")

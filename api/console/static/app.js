@@ -98,11 +98,19 @@ export function progress(label) {
   const bar = h('progress', { max: 100, value: 0 });
   const text = h('span', { class: 'muted' }, '');
   const el = h('div', { class: 'progress', 'data-testid': 'progress' }, h('span', {}, label), bar, text);
+  let latest = null;
   return {
     el,
-    set(done, total) {
-      bar.max = total; bar.value = done;
-      text.textContent = `${Math.floor((done * 100) / Math.max(total, 1))}%`;
+    set(done, total) { // called once per line or chunk: drawn at most once a frame
+      if (latest === null) {
+        requestAnimationFrame(() => {
+          const [d, n] = latest;
+          latest = null;
+          bar.max = n; bar.value = d;
+          text.textContent = `${Math.floor((d * 100) / Math.max(n, 1))}%`;
+        });
+      }
+      latest = [done, total];
     },
   };
 }

@@ -43,7 +43,29 @@ async function verifyInto(statement, out, onLines) {
   }
 }
 
-function linesTable(statement, checks, { own, onClaim }) {
+const PAGE = 500; // lines drawn at once: ten thousand rows take the browser seconds to lay out
+
+function failed(check) {
+  return check && !(check.proofOk && check.contractOk);
+}
+
+function linesTable(statement, checks, { own, onClaim }, view, redraw) {
+  const wanted = view.onlyFailed ? statement.lines.filter((l) => failed(checks?.get(l.index))) : statement.lines;
+  const shown = wanted.slice(0, view.count);
+  const more = wanted.length - shown.length;
+  const bad = checks ? statement.lines.filter((l) => failed(checks.get(l.index))).length : 0;
+  return h('div', {},
+    h('p', { class: 'muted actions', 'data-testid': 'lines-shown' },
+      t('statement.shown', { shown: shown.length, total: wanted.length }),
+      more > 0 ? h('button', { type: 'button', class: 'secondary', 'data-testid': 'more-lines', onclick: () => redraw({ count: view.count + PAGE }) },
+        t('statement.more', { n: Math.min(PAGE, more) })) : null,
+      more > PAGE ? h('button', { type: 'button', class: 'secondary', onclick: () => redraw({ count: Infinity }) }, t('statement.all')) : null,
+      bad ? h('button', { type: 'button', class: 'secondary', 'data-testid': 'only-failed', onclick: () => redraw({ onlyFailed: !view.onlyFailed, count: PAGE }) },
+        view.onlyFailed ? t('statement.everyLine') : t('statement.onlyFailed', { n: bad })) : null),
+    linesRows(statement, checks, { own, onClaim }, shown));
+}
+
+function linesRows(statement, checks, { own, onClaim }, lines) {
   return table([
     { label: '#', value: (l) => String(l.index) },
     { label: t('statement.work'), value: (l) => h('span', { class: 'mono', title: l.work_id }, short(l.work_id)) },
@@ -52,7 +74,7 @@ function linesTable(statement, checks, { own, onClaim }) {
     { label: t('statement.versions'), value: (l) => `${l.rule_version} / ${l.split_version}` },
     { label: t('verify.column'), value: (l) => verdict(checks?.get(l.index)) },
     { label: '', value: (l) => (own(l) ? h('button', { type: 'button', 'data-testid': 'claim', onclick: (e) => onClaim(l, e.target) }, t('statement.claim')) : '') },
-  ], statement.lines, { testid: 'lines' });
+  ], lines, { testid: 'lines' });
 }
 
 function statementView(statement, { address, reload }) {
@@ -69,9 +91,23 @@ function statementView(statement, { address, reload }) {
       button.after(errorBox(error));
     }
   };
-  const draw = (checks) => lines.replaceChildren(linesTable(statement, checks, { own, onClaim }));
-  draw(null);
-  const blob = new Blob([JSON.stringify(statement, null, 2)], { type: 'application/json' });
+  let view = { count: PAGE, onlyFailed: false };
+  let checks = null;
+  const redraw = (change = {}) => {
+    view = { ...view, ...change };
+    lines.replaceChildren(linesTable(statement, checks, { own, onClaim }, view, redraw));
+  };
+  const draw = (found) => {
+    checks = found;
+    redraw({ onlyFailed: [...found.values()].some(failed) }); // a failing line is shown first, wherever it is
+  };
+  redraw();
+  const download = (event) => { // the file is made when asked for: at 10,000 lines it is megabytes
+    const link = event.currentTarget;
+    if (!link.href || link.href.endsWith('#')) {
+      link.href = URL.createObjectURL(new Blob([JSON.stringify(statement, null, 2)], { type: 'application/json' }));
+    }
+  };
   return h('section', { class: 'card', 'data-testid': 'statement' },
     h('h2', {}, `${statement.period.first_day} → ${statement.period.last_day}`),
     h('dl', { class: 'facts' },
@@ -82,7 +118,7 @@ function statementView(statement, { address, reload }) {
       h('dt', {}, t('statement.contract')), h('dd', { class: 'mono' }, statement.contract)),
     h('div', { class: 'actions' },
       h('button', { type: 'button', 'data-testid': 'verify', onclick: () => verifyInto(statement, verifyOut, draw) }, t('verify.button')),
-      h('a', { href: URL.createObjectURL(blob), download: `statement-${statement.period_id.slice(2, 10)}.json`, 'data-testid': 'download' }, t('statement.download')),
+      h('a', { href: '#', onclick: download, download: `statement-${statement.period_id.slice(2, 10)}.json`, 'data-testid': 'download' }, t('statement.download')),
       reload ? h('button', { type: 'button', class: 'secondary', onclick: reload }, t('reload')) : null),
     verifyOut, lines);
 }
