@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from api import present
 from api.body import BodyBroken, stream_to
 from api.deps import CurrentAccount, LedgerDep
-from ledger.errors import Forbidden, InvalidInput, TooLarge
+from ledger.errors import Forbidden, InvalidInput
 from ledger.models import Role
 from ledger.reports import ingest, signing, views
 from ledger.reports.blocks import ndjson_blocks, row_blocks
@@ -24,17 +24,13 @@ ROW_PARSERS = {
 }
 NDJSON = ("application/x-ndjson", "application/jsonl")
 KINDS = (*NDJSON, *ROW_PARSERS)
-CHECK_LIMIT = 64 * 2**20  # a check reads the body whole; bigger reports are checked as they are posted
 
 
-async def read_limited(request: Request, limit: int) -> bytes:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge("body", f"a report checked before posting is at most {limit // 2**20} MiB", limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _kind(request: Request) -> str:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in KINDS:
+        raise InvalidInput("content-type", f"send rows as one of {', '.join(KINDS)}")
+    return kind
 
 
 def _source(kind: str, pipe, ledger):
@@ -71,9 +67,7 @@ async def post_report(
 ):
     """Stream a play report in (NDJSON, CSV or JSON by Content-Type). Nothing counts until the
     whole report has arrived and its signature checks out."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind not in KINDS:
-        raise InvalidInput("content-type", f"send rows as one of {', '.join(KINDS)}")
+    kind = _kind(request)
     header = ingest.ReportHeader(
         report_id=report_id, first_day=(period_start - EPOCH).days, end_day=(period_end - EPOCH).days + 1,
         currency=currency.upper(), supersedes=supersedes,
@@ -96,18 +90,16 @@ async def post_report(
 
 @router.post("/check")
 async def check_report(request: Request, ledger: LedgerDep, account: CurrentAccount) -> dict:
-    """Every bad row of a report body (up to 200), without keeping anything: what to fix before posting it."""
-    from starlette.concurrency import run_in_threadpool
-
+    """Every bad row of a report body (the first 200), without keeping anything: what to fix before posting it."""
     from ledger.reports.check import check_rows
 
     if account.role != Role.platform:
         raise Forbidden("only a platform account checks play reports")
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind not in KINDS:
-        raise InvalidInput("content-type", f"send rows as one of {', '.join(KINDS)}")
-    body = await read_limited(request, CHECK_LIMIT)
-    result = await run_in_threadpool(check_rows, ledger.engine, kind, io.BytesIO(body))
+    kind = _kind(request)
+    try:
+        result = await stream_to(request, lambda pipe: check_rows(ledger.engine, kind, io.BufferedReader(pipe)))
+    except BodyBroken:
+        raise InvalidInput("body", "the upload was cut off; send it again") from None
     return {"rows": result.rows, "problems": result.problems, "truncated": result.truncated}
 
 

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from ledger.db import session
 from ledger.models import Work
-from ledger.reports.rows import BadRow, RowParser
+from ledger.reports.rows import BadRow, RowParser, json_items
 
 MAX_PROBLEMS = 200
 
@@ -41,14 +41,7 @@ def _raw_rows(kind: str, stream: IO[bytes]) -> Iterator[tuple[int, object]]:
             raise BadRow(0, "header", f"missing columns: {', '.join(sorted(missing))}")
         yield from enumerate(reader, start=1)
     elif kind == "application/json":
-        try:
-            body = json.load(io.TextIOWrapper(stream, encoding="utf-8"), parse_float=Decimal)
-        except ValueError:
-            raise BadRow(0, "body", "is not valid JSON") from None
-        items = body.get("rows") if isinstance(body, dict) else body
-        if not isinstance(items, list):
-            raise BadRow(0, "body", "holds no list of rows")
-        yield from enumerate(items, start=1)
+        yield from json_items(stream)
     else:
         for number, line in enumerate((l for l in io.TextIOWrapper(stream, encoding="utf-8") if l.strip()), start=1):
             try:

@@ -164,8 +164,8 @@ def csv_rows(lines: Iterable[str]) -> Iterator[ReportRow]:
         raise BadRow(number + 1, "row", f"is not valid CSV: {exc}") from None
 
 
-def json_rows(stream: IO[bytes]) -> Iterator[ReportRow]:
-    """Rows of `{"rows": [...]}` or of a bare array, parsed incrementally."""
+def json_items(stream: IO[bytes]) -> Iterator[tuple[int, object]]:
+    """(number, item) of `{"rows": [...]}` or of a bare array, read incrementally."""
     import ijson
 
     head = stream.read(1)
@@ -174,13 +174,18 @@ def json_rows(stream: IO[bytes]) -> Iterator[ReportRow]:
     prefix = "item" if head == b"[" else "rows.item"
     body = io.BufferedReader(_Prepend(head, stream))
     try:
-        parse = RowParser()
         # use_float=True: the C parser then refuses absurdly long integers cleanly (with floats off,
         # it crashes on them), and a fraction arrives as a float, which is refused as not whole.
-        for number, raw in enumerate(ijson.items(body, prefix, use_float=True), start=1):
-            yield parse(number, raw)
+        yield from enumerate(ijson.items(body, prefix, use_float=True), start=1)
     except ijson.JSONError:
         raise BadRow(0, "body", "is not valid JSON") from None
+
+
+def json_rows(stream: IO[bytes]) -> Iterator[ReportRow]:
+    """Rows of `{"rows": [...]}` or of a bare array, parsed incrementally."""
+    parse = RowParser()
+    for number, raw in json_items(stream):
+        yield parse(number, raw)
 
 
 class _Prepend(io.RawIOBase):
