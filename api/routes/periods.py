@@ -76,9 +76,10 @@ def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) 
 def statement(
     period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount,
     payee: str | None = Query(None, description="Platforms and auditors may name a payee; payees get their own."),
+    proofs: bool = Query(True, description="Each line's Merkle proof; leave them out to just add amounts up."),
 ) -> dict:
     """A payee's lines, each with the Merkle proof that `reelledger verify statement` checks on chain."""
-    return payouts.statement(ledger, account, period_id, payee)
+    return payouts.statement(ledger, account, period_id, payee, proofs)
 
 
 @router.post("/{period_id}/fund")

@@ -50,9 +50,10 @@ def period_tree(db, period: SettlementPeriod) -> tuple[list[StatementLine], Stan
     return lines, tree
 
 
-def statement(ledger, account: Account, period_id: str, payee: str | None = None) -> dict:
-    """A payee's lines with proofs. Payees get their own; the period's platform, auditors and
-    admins may ask for any payee's, or for every line (payee None)."""
+def statement(ledger, account: Account, period_id: str, payee: str | None = None, proofs: bool = True) -> dict:
+    """A payee's lines with proofs (without, for a reader that only adds amounts up). Payees get
+    their own; the period's platform, auditors and admins may ask for any payee's, or for every
+    line (payee None)."""
     payee = payee or (None if account.role in (Role.auditor, Role.admin, Role.platform) else account.address)
     with session(ledger.engine) as db:
         period = find_period(db, period_id)
@@ -86,7 +87,7 @@ def statement(ledger, account: Account, period_id: str, payee: str | None = None
                 "index": line.index, "payee": line.payee, "work_id": line.work_id, "amount": str(line.amount),
                 "rule_version": line.rule_version, "split_version": line.split_version,
                 "adjustment": str(line.adjustment),
-                "proof": ["0x" + p.hex() for p in tree.proof_of(line_leaf_hash(line))],
+                **({"proof": ["0x" + p.hex() for p in tree.proof_of(line_leaf_hash(line))]} if proofs else {}),
             }
             for line in wanted
         ],

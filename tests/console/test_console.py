@@ -262,6 +262,9 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     page = owner.open("/console/revenue")
     page.wait_for_selector("[data-testid=revenue-total]")
     owner_lines = deal.owner.get(f"/periods/{period['period_id']}/statement").json()
+    amounts_only = deal.owner.get(f"/periods/{period['period_id']}/statement", params={"proofs": "false"}).json()
+    assert [{k: v for k, v in line.items() if k != "proof"} for line in owner_lines["lines"]] == amounts_only["lines"]
+    assert all(line["proof"] for line in owner_lines["lines"]) and not any("proof" in line for line in amounts_only["lines"])
     assert owner_lines["payee_total"] in page.inner_text("[data-testid=revenue-total]").replace(",", "").replace(".", "")
     owner.shot("revenue")
 

@@ -26,7 +26,7 @@ export async function render({ root, role }) {
   const titles = new Map(works.items.map((w) => [w.work_id, w.title]));
   const byCurrency = new Map();
   for (const period of periods) {
-    const statement = await api(`/periods/${period.period_id}/statement`);
+    const statement = await api(`/periods/${period.period_id}/statement?proofs=false`); // amounts only
     if (!byCurrency.has(statement.currency)) {
       byCurrency.set(statement.currency, { platform: new Map(), work: new Map(), month: new Map(), total: 0n });
     }
