@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 from skimage import data
 
 from ledger.models import Role
@@ -243,13 +244,14 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     long_file.write_text(json.dumps(long_statement))
     page.set_input_files("[data-testid=statement-file]", str(long_file))
     section = page.locator("section:has([data-testid=statement-file])")
-    section.locator("[data-testid=verify-result]").wait_for()
-    assert section.locator("[data-testid=lines] tbody tr").count() == 500
-    assert "500 of 599" in section.locator("[data-testid=lines-shown]").inner_text()  # only the 599 made-up lines failed
+    # Waiting on the text, not on a verdict element: the page must not show the previous file's verdict meanwhile.
+    expect(section.locator("[data-testid=lines-shown]")).to_contain_text("500 of 599", timeout=60_000)  # only the made-up lines failed
+    assert section.locator("[data-testid=verify-result]").get_attribute("data-ok") == "false"
+    expect(section.locator("[data-testid=lines] tbody tr")).to_have_count(500)
     section.locator("[data-testid=more-lines]").click()
-    assert section.locator("[data-testid=lines] tbody tr").count() == 599
+    expect(section.locator("[data-testid=lines] tbody tr")).to_have_count(599)
     section.locator("[data-testid=only-failed]").click()
-    assert "500 of 600" in section.locator("[data-testid=lines-shown]").inner_text()
+    expect(section.locator("[data-testid=lines-shown]")).to_contain_text("500 of 600")
 
     auditor = console(key_of(service.new_account(Role.auditor)[2]))
     page = auditor.open("/console/periods")

@@ -128,6 +128,7 @@ function fileVerifier(address) {
   const input = h('input', { type: 'file', accept: 'application/json,.json', id: 'statement-file', 'data-testid': 'statement-file' });
   input.addEventListener('change', async () => {
     const file = input.files[0];
+    out.replaceChildren(); // the last file's verdict is not this one's
     if (!file) return;
     let statement;
     try {
