@@ -3,18 +3,15 @@ row at once (ingesting stops at the first). Same parser, same rules as `ingest`.
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import IO, Iterator
 
 from sqlmodel import select
 
 from ledger.db import session
 from ledger.models import Work
-from ledger.reports.rows import BadRow, RowParser, json_items
+from ledger.reports.rows import BadRow, RowParser, csv_items, json_items, ndjson_items
 
 MAX_PROBLEMS = 200
 
@@ -35,19 +32,11 @@ class RowCheck:
 def _raw_rows(kind: str, stream: IO[bytes]) -> Iterator[tuple[int, object]]:
     """(row number, the row as read) pairs; a row that cannot be read at all is a BadRow."""
     if kind == "text/csv":
-        reader = csv.DictReader(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
-        missing = {"work", "territory", "date", "currency"} - set(reader.fieldnames or ())
-        if missing:
-            raise BadRow(0, "header", f"missing columns: {', '.join(sorted(missing))}")
-        yield from enumerate(reader, start=1)
+        yield from csv_items(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
     elif kind == "application/json":
         yield from json_items(stream)
     else:
-        for number, line in enumerate((l for l in io.TextIOWrapper(stream, encoding="utf-8") if l.strip()), start=1):
-            try:
-                yield number, json.loads(line, parse_float=Decimal)
-            except ValueError:
-                yield number, BadRow(number, "row", "is not valid JSON")
+        yield from ndjson_items(io.TextIOWrapper(stream, encoding="utf-8"))
 
 
 def check_rows(engine, kind: str, stream: IO[bytes]) -> RowCheck:
@@ -67,7 +56,7 @@ def check_rows(engine, kind: str, stream: IO[bytes]) -> RowCheck:
             seen.setdefault(row.work_id, []).append(number)
     except BadRow as bad:
         result.add(bad.number, bad.field, bad.problem)
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except UnicodeDecodeError as exc:
         result.add(result.rows + 1, "row", f"cannot be read: {exc}")
     if seen:
         with session(engine) as db:

@@ -132,36 +132,53 @@ def parse_row(number: int, raw: dict) -> ReportRow:
     return RowParser()(number, raw)
 
 
-def ndjson_rows(lines: Iterable[str]) -> Iterator[ReportRow]:
+REQUIRED_COLUMNS = frozenset({"work", "territory", "date", "currency"})
+
+
+def ndjson_items(lines: Iterable[str]) -> Iterator[tuple[int, object]]:
+    """(number, item) per non-blank line. A line that is not JSON comes as a BadRow in the item's
+    place, so that a checker can go on past it and an ingest can stop at it."""
     import json
     from decimal import Decimal
 
     decode = json.JSONDecoder(parse_float=Decimal).decode  # a fraction then fails as not whole
-    parse = RowParser()
     number = 0
     for line in lines:
         if not line.strip():
             continue
         number += 1
         try:
-            raw = decode(line)
+            yield number, decode(line)
         except ValueError:  # not JSON, or a number too long for Python to read
-            raise BadRow(number, "row", "is not valid JSON (or holds a number far out of range)") from None
+            yield number, BadRow(number, "row", "is not valid JSON (or holds a number far out of range)")
+
+
+def ndjson_rows(lines: Iterable[str]) -> Iterator[ReportRow]:
+    parse = RowParser()
+    for number, raw in ndjson_items(lines):
+        if isinstance(raw, BadRow):
+            raise raw
         yield parse(number, raw)
 
 
-def csv_rows(lines: Iterable[str]) -> Iterator[ReportRow]:
+def csv_items(lines: Iterable[str]) -> Iterator[tuple[int, dict]]:
+    """(number, row as read) after the header is checked for the columns every row needs."""
     reader = csv.DictReader(lines)
-    parse = RowParser()
     number = 0
     try:
-        missing = {"work", "territory", "date", "currency"} - set(reader.fieldnames or ())
+        missing = REQUIRED_COLUMNS - set(reader.fieldnames or ())
         if missing:
             raise BadRow(0, "header", f"missing columns: {', '.join(sorted(missing))}")
         for number, raw in enumerate(reader, start=1):
-            yield parse(number, raw)
+            yield number, raw
     except csv.Error as exc:
         raise BadRow(number + 1, "row", f"is not valid CSV: {exc}") from None
+
+
+def csv_rows(lines: Iterable[str]) -> Iterator[ReportRow]:
+    parse = RowParser()
+    for number, raw in csv_items(lines):
+        yield parse(number, raw)
 
 
 def json_items(stream: IO[bytes]) -> Iterator[tuple[int, object]]:
