@@ -21,8 +21,10 @@ from tests.api.settlement_helpers import close, make_deal, post_report, rows, wa
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-BUNDLE = ROOT / "api" / "console" / "static" / "console.js"
+STATIC = ROOT / "api" / "console" / "static"
+BUILT = [STATIC / "console.js", STATIC / "currency.js"]
 SOURCES = ROOT / "console" / "src"
+ARTIFACT = ROOT / "ledger" / "artifacts" / "SettlementRegistry.json"
 
 # Reads {"module": file URL, "jobs": [...]} on stdin and prints one outcome per job: the value,
 # or the message a rejected promise carried.
@@ -37,6 +39,8 @@ for (const job of jobs) {
       const progress = [];
       const result = await lib.verifyStatement({ ...job.args, onProgress: (done, total) => progress.push([done, total]) });
       outcomes.push({ value: result, progress: { calls: progress.length, first: progress[0], last: progress.at(-1) } });
+    } else if (job.call === "names") {
+      outcomes.push({ value: Object.keys(lib).sort() });
     } else if (job.call === "exports") {
       outcomes.push({ value: { names: Object.keys(lib).sort(), charts: lib.Chart.registry.controllers.get("bar") !== undefined } });
     } else {
@@ -58,17 +62,28 @@ def node(module: Path, jobs: list[dict]) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    """The built bundle, rebuilt if a source is newer; imported from a .mjs copy so that Node
-    loads it as the ES module it is whatever its module detection does with a .js file."""
+def built(tmp_path_factory) -> Path:
+    """The built modules, rebuilt if a source is newer, copied as .mjs so that Node loads them
+    as the ES modules they are whatever its module detection does with a .js file."""
     if shutil.which("node") is None:
         pytest.skip("node is not installed")
-    sources = [*SOURCES.iterdir(), ROOT / "package-lock.json"]
-    if not BUNDLE.exists() or any(s.stat().st_mtime > BUNDLE.stat().st_mtime for s in sources):
+    sources = [*SOURCES.iterdir(), ROOT / "console" / "build.mjs", ROOT / "package-lock.json", ARTIFACT]
+    if any(not b.exists() or any(s.stat().st_mtime > b.stat().st_mtime for s in sources) for b in BUILT):
         subprocess.run([str(ROOT / "scripts" / "build-console")], cwd=ROOT, check=True, timeout=120)
-    copy = tmp_path_factory.mktemp("bundle") / "console.mjs"
-    shutil.copyfile(BUNDLE, copy)
-    return copy
+    copies = tmp_path_factory.mktemp("bundle")
+    for b in BUILT:
+        shutil.copyfile(b, copies / f"{b.stem}.mjs")
+    return copies
+
+
+@pytest.fixture(scope="module")
+def bundle(built) -> Path:
+    return built / "console.mjs"
+
+
+@pytest.fixture(scope="module")
+def currency(built) -> Path:
+    return built / "currency.mjs"
 
 
 @pytest.fixture(scope="module")
@@ -100,31 +115,34 @@ def verify_jobs(service, *statements, registry=None, rpc_url=None, code_hash=Non
     return [{"call": "verifyStatement", "args": {**args, "statement": s}} for s in statements]
 
 
-def test_the_bundled_abi_is_the_artifacts(bundle):
-    """The views console/src/abi.js declares are exactly those of the compiled contract."""
-    script = f"import {{ SETTLEMENT_REGISTRY_ABI }} from {json.dumps((SOURCES / 'abi.js').as_uri())};" \
-             "process.stdout.write(JSON.stringify(SETTLEMENT_REGISTRY_ABI));"
-    done = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
-    declared = json.loads(done.stdout)
-    compiled = {f["name"]: f for f in artifacts.load("SettlementRegistry").abi if f.get("type") == "function"}
-    assert [f["name"] for f in declared] == ["period", "verifyLine", "isLineSettled"]
-    assert all(f == compiled[f["name"]] for f in declared)
+def test_the_bundle_carries_the_three_views_and_nothing_else_of_the_contract(bundle):
+    text = bundle.read_text()
+    compiled = artifacts.load("SettlementRegistry")
+    functions = {f["name"] for f in compiled.abi if f.get("type") == "function"}
+    used = {"period", "verifyLine", "isLineSettled"}
+    assert used <= functions
+    assert all(f'name:"{name}"' in text for name in used)
+    assert not any(f'name:"{name}"' in text for name in functions - used)
+    assert compiled.deployed_bytecode[2:][200:264] not in text  # the artifact's bytecode stays out
 
 
-def test_the_bundle_exports_what_the_pages_use(bundle):
+def test_each_module_exports_what_the_pages_use(bundle, currency):
     [outcome] = node(bundle, [{"call": "exports"}])
-    assert outcome["value"] == {"names": ["Chart", "formatMinor", "minorExponent", "verifyStatement"], "charts": True}
+    assert outcome["value"] == {"names": ["Chart", "verifyStatement"], "charts": True}
+    assert currency.stat().st_size < 8_000  # every page loads it: no library rides along
+    [outcome] = node(currency, [{"call": "names"}])
+    assert outcome["value"] == ["formatMinor", "minorExponent"]
 
 
-def test_amounts_are_formatted_from_minor_units(bundle):
+def test_amounts_are_formatted_from_minor_units(currency):
     cases = [("123456", "CNY", "1,234.56"), ("5", "USD", "0.05"), ("100", "EUR", "1.00"), ("0", "CNY", "0.00"),
              ("123456", "JPY", "123,456"), ("1234567", "KRW", "1,234,567"), ("1234", "KWD", "1.234"),
              ("-250", "CNY", "-2.50"), (str(2**88 + 1), "USD", "3,094,850,098,213,450,687,247,810.57")]
-    outcomes = node(bundle, [{"call": "formatMinor", "args": [amount, currency]} for amount, currency, _ in cases])
+    outcomes = node(currency, [{"call": "formatMinor", "args": [amount, currency]} for amount, currency, _ in cases])
     assert [o.get("value") for o in outcomes] == [expected for *_, expected in cases]
-    refused = node(bundle, [{"call": "formatMinor", "args": args} for args in (["12.5", "CNY"], ["1", "ZZZ"])])
+    refused = node(currency, [{"call": "formatMinor", "args": args} for args in (["12.5", "CNY"], ["1", "ZZZ"])])
     assert all("error" in o for o in refused)
-    exponents = node(bundle, [{"call": "minorExponent", "args": [code]} for code in sorted(CURRENCIES)])
+    exponents = node(currency, [{"call": "minorExponent", "args": [code]} for code in sorted(CURRENCIES)])
     assert all(o.get("value") in (0, 2, 3, 4) for o in exponents), exponents
 
 

@@ -1,7 +1,7 @@
 // The console's shared parts: the catalogue, API calls with the session's CSRF token, a small
 // DOM builder (text is always set as text, never parsed as HTML), and the page loader.
 
-import { formatMinor } from './console.js';
+import { formatMinor } from './currency.js';
 
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content;
 const root = document.getElementById('app');

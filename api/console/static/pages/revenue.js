@@ -1,21 +1,22 @@
 // Revenue from statements: by platform, by work and over time, for the periods the account has
 // lines in. Sums are BigInt minor units; charts get whole major units only for drawing.
 import { api, h, money, mount, short, t } from '../app.js';
+import { minorExponent } from '../currency.js';
 
 function add(map, key, amount) {
   map.set(key, (map.get(key) || 0n) + amount);
 }
 
-function toMajor(amount, currency, minorExponent) {
+function toMajor(amount, currency) {
   return Number(amount / 10n ** BigInt(minorExponent(currency))); // drawing only: the tables show exact amounts
 }
 
-function chartCard({ Chart, minorExponent }, id, title, type, labels, values, currency) {
+function chartCard({ Chart }, id, title, type, labels, values, currency) {
   const canvas = h('canvas', { id, 'aria-label': title, role: 'img' });
   const card = h('section', { class: 'card chart' }, h('h2', {}, title), canvas);
   queueMicrotask(() => new Chart(canvas, {
     type,
-    data: { labels, datasets: [{ label: currency, data: values.map((v) => toMajor(v, currency, minorExponent)) }] },
+    data: { labels, datasets: [{ label: currency, data: values.map((v) => toMajor(v, currency)) }] },
     options: { animation: false, responsive: true, plugins: { legend: { display: type === 'doughnut' } } },
   }));
   return card;
