@@ -193,3 +193,16 @@ def test_retrying_with_the_same_idempotency_key_makes_one_distribution(parties):
     assert second.json()["payload"] != first.json()["payload"]
     for dist_id in (first.json()["id"], second.json()["id"]):
         assert wait_ready(studio, dist_id)["status"] == "ready"
+
+
+def test_json_answers_are_gzipped_for_clients_that_ask_and_media_are_sent_as_they_are(service, parties, ready):
+    import httpx
+
+    d, copy = ready
+    schema = httpx.get(f"{service.url}/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert schema.headers["content-encoding"] == "gzip"
+    assert int(schema.headers["content-length"]) < len(schema.content) / 3  # httpx decoded it: the wire held far less
+    plain = httpx.get(f"{service.url}/openapi.json", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.json() == schema.json()
+    media = parties["platform"].get(f"/distributions/{d['id']}/copy", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in media.headers and media.content == copy

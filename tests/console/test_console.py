@@ -205,8 +205,11 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     platform.shot("periods")
 
     payee = console(key_of(deal.second_payee))
+    asked: list[str] = []
+    payee.page.on("request", lambda r: asked.append(r.url) if "/periods/" in r.url and "/statement" in r.url else None)
     page = payee.open(f"/console/statements?period={period['period_id']}")
     page.wait_for_selector("[data-testid=statement]")
+    assert asked and all(url.endswith("?proofs=false") for url in asked)  # proofs are fetched only to verify or save
     page.click("[data-testid=verify]")
     page.wait_for_selector("[data-testid=verify-result]")
     assert page.get_attribute("[data-testid=verify-result]", "data-ok") == "true", page.inner_text("[data-testid=verify-result]")
