@@ -4,9 +4,6 @@
 
 import { AbiCoder, getAddress, isHexString, keccak256 } from "ethers";
 
-// OpenZeppelin StandardMerkleTree leaf of a line (ledger/settlement/lines.py LINE_TYPES).
-export const LINE_TYPES = ["uint256", "address", "bytes32", "uint256", "uint32", "uint32"];
-
 const DAY_SECONDS = 86400n;
 const UINT32_MAX = 2n ** 32n - 1n;
 

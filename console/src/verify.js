@@ -3,11 +3,12 @@
 // registry address the payee already trusts. Mirrors verify_statement in
 // ledger/chain/verify.py.
 
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
 import { FetchRequest, Interface, JsonRpcProvider, Network, keccak256, toQuantity } from "ethers";
 
 import { PERIOD_NONE, SETTLEMENT_REGISTRY_ABI } from "./abi.js";
-import { LINE_TYPES, address, bytes32, leafOf, statementProblems, whole } from "./statement.js";
+import { decodeBool, isLineSettledData, leafHash, leafWords, verifyLineData } from "./calldata.js";
+import { address, bytes32, leafOf, statementProblems, whole } from "./statement.js";
 
 // Lines checked per round: 2 view calls each, sent as JSON-RPC batches of BATCH_CALLS, so a
 // 1,000-line statement takes a handful of round trips without queueing thousands of calls.
@@ -17,8 +18,8 @@ const TIMEOUT_MS = 10000;
 
 const registryInterface = new Interface(SETTLEMENT_REGISTRY_ABI);
 const PERIOD = registryInterface.getFunction("period");
-const VERIFY_LINE = registryInterface.getFunction("verifyLine");
-const IS_LINE_SETTLED = registryInterface.getFunction("isLineSettled");
+const VERIFY_LINE = registryInterface.getFunction("verifyLine").selector;
+const IS_LINE_SETTLED = registryInterface.getFunction("isLineSettled").selector;
 
 function connect(rpcUrl, chainId) {
   const request = new FetchRequest(rpcUrl);
@@ -35,11 +36,7 @@ function connect(rpcUrl, chainId) {
 // millisecond a call in argument resolution and formatting, which adds up over 2,000 calls.
 function viewCall(provider, to, blockTag) {
   const tag = toQuantity(blockTag);
-  return async (fn, args) => {
-    const data = registryInterface.encodeFunctionData(fn, args);
-    const result = await provider.send("eth_call", [{ to, data }, tag]);
-    return registryInterface.decodeFunctionResult(fn, result)[0];
-  };
+  return (data) => provider.send("eth_call", [{ to, data }, tag]);
 }
 
 async function ask(rpcUrl, what, promise) {
@@ -89,7 +86,8 @@ export async function verifyStatement({ rpcUrl, registry, statement, codeHash, o
       throw new Error(`${trusted} does not hold the SettlementRegistry code expected (${codeHash})`);
     }
     const call = viewCall(provider, trusted, blockTag);
-    const onChain = await ask(rpcUrl, "for the period", call(PERIOD, [periodId]));
+    const periodData = registryInterface.encodeFunctionData(PERIOD, [periodId]);
+    const onChain = registryInterface.decodeFunctionResult(PERIOD, await ask(rpcUrl, "for the period", call(periodData)))[0];
     const state = Number(onChain.state);
     const root = onChain.root;
 
@@ -99,14 +97,15 @@ export async function verifyStatement({ rpcUrl, registry, statement, codeHash, o
     if (onProgress) onProgress(0, total);
     for (let start = 0; start < total; start += LINES_PER_ROUND) {
       const round = leaves.slice(start, start + LINES_PER_ROUND).map(async ({ leaf, proof }, i) => {
+        const words = leafWords(leaf);
         const [contractOk, settled] = await Promise.all([
-          call(VERIFY_LINE, [periodId, ...leaf, proof]),
-          call(IS_LINE_SETTLED, [periodId, leaf[0]]),
+          call(verifyLineData(VERIFY_LINE, periodId, words, proof)).then(decodeBool),
+          call(isLineSettledData(IS_LINE_SETTLED, periodId, leaf[0])).then(decodeBool),
         ]);
         lines[start + i] = {
           index: Number(leaf[0]),
           amount: leaf[3].toString(),
-          proofOk: StandardMerkleTree.verify(root, LINE_TYPES, leaf, proof),
+          proofOk: SimpleMerkleTree.verify(root, leafHash(words), proof),
           contractOk,
           settled,
         };

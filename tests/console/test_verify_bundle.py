@@ -11,11 +11,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from ledger.chain import artifacts
 from ledger.chain.verify import verify_statement
 from ledger.currencies import CURRENCIES
+from ledger.settlement.lines import LINE_TYPES
 from tests.api.conftest import running_service
 from tests.api.settlement_helpers import close, make_deal, post_report, rows, wait_status
 from tests.conftest import free_port
@@ -132,6 +133,52 @@ def test_each_module_exports_what_the_pages_use(bundle, currency):
     assert currency.stat().st_size < 8_000  # every page loads it: no library rides along
     [outcome] = node(currency, [{"call": "names"}])
     assert outcome["value"] == ["formatMinor", "minorExponent"]
+
+
+# Lays out random lines with console/src/calldata.js and with the libraries it stands in for.
+LAYOUT = r"""
+import { readFileSync } from "node:fs";
+const { calldata, abi, types, periodId, lines } = JSON.parse(readFileSync(0, "utf8"));
+const mine = await import(calldata);
+const { Interface } = await import("ethers");
+const { StandardMerkleTree } = await import("@openzeppelin/merkle-tree");
+const registry = new Interface(abi);
+const [verifyLine, isLineSettled] = ["verifyLine", "isLineSettled"].map((name) => registry.getFunction(name).selector);
+const differ = [];
+for (const line of lines) {
+  const leaf = [BigInt(line.index), line.payee, line.work_id, BigInt(line.amount), BigInt(line.rule), BigInt(line.split)];
+  const words = mine.leafWords(leaf);
+  const pairs = [
+    [mine.leafHash(words), StandardMerkleTree.of([leaf], types, { sortLeaves: false }).leafHash(leaf)],
+    [mine.verifyLineData(verifyLine, periodId, words, line.proof), registry.encodeFunctionData("verifyLine", [periodId, ...leaf, line.proof])],
+    [mine.isLineSettledData(isLineSettled, periodId, leaf[0]), registry.encodeFunctionData("isLineSettled", [periodId, leaf[0]])],
+  ];
+  pairs.forEach(([a, b], which) => { if (a !== b) differ.push({ line, which, a, b }); });
+}
+const bools = ["0x" + "0".repeat(63) + "1", "0x" + "0".repeat(64), "0x" + "0".repeat(63) + "2", "0x01", null].map((r) => {
+  try { return mine.decodeBool(r); } catch { return "refused"; }
+});
+process.stdout.write(JSON.stringify({ differ, bools }));
+"""
+
+
+def test_lines_are_laid_out_as_the_abi_and_merkle_libraries_lay_them_out(built):
+    import random
+
+    rng = random.Random(7)
+    word = lambda bits: rng.getrandbits(bits)  # noqa: E731
+    lines = [{"index": str(word(rng.choice((8, 64, 256)))), "payee": to_checksum_address(rng.randbytes(20)),
+              "work_id": "0x" + rng.randbytes(32).hex(), "amount": str(word(rng.choice((1, 40, 256)))),
+              "rule": str(word(32)), "split": str(word(rng.choice((1, 32)))),
+              "proof": ["0x" + rng.randbytes(32).hex() for _ in range(rng.randrange(0, 20))]} for _ in range(300)]
+    job = {"calldata": (SOURCES / "calldata.js").as_uri(), "abi": artifacts.load("SettlementRegistry").abi,
+           "types": list(LINE_TYPES), "periodId": "0x" + rng.randbytes(32).hex(), "lines": lines}
+    done = subprocess.run(["node", "--input-type=module", "-e", LAYOUT], cwd=ROOT, input=json.dumps(job),
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout)
+    assert outcome["differ"] == []
+    assert outcome["bools"] == [True, False, "refused", "refused", "refused"]
 
 
 def test_amounts_are_formatted_from_minor_units(currency):
