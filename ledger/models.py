@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from ledger.choices import Role, WorkKind  # noqa: F401 - the tables' enums, importable from here too
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -83,14 +85,6 @@ class StoredKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Role(str, enum.Enum):
-    rights_holder = "rights_holder"  # registers and manages own works, licences and splits
-    platform = "platform"  # reports plays for works it is licensed for
-    crawler = "crawler"  # submits candidate media and evidence
-    auditor = "auditor"  # reads everything, writes nothing
-    admin = "admin"  # manages accounts
-
-
 class Account(SQLModel, table=True):
     """Someone who uses ReelLedger: a role, an API key (kept only as a hash) and an EVM address."""
 
@@ -105,12 +99,6 @@ class Account(SQLModel, table=True):
     key_hash: str = Field(max_length=64, description="SHA-256 of the whole API key.")
     key_revoked_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
-
-
-class WorkKind(str, enum.Enum):
-    film = "film"
-    series = "series"
-    episode = "episode"
 
 
 class Work(SQLModel, table=True):

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ledger.cli.files import ProgressReader, progress, sha256_file
-from ledger.models import WorkKind
+from ledger.choices import WorkKind
 
 console = Console()
 err = Console(stderr=True)

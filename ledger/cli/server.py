@@ -8,7 +8,7 @@ import logging
 import typer
 from rich.console import Console
 
-from ledger.models import Role
+from ledger.choices import Role
 
 console = Console()
 err = Console(stderr=True)
