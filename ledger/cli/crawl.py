@@ -47,12 +47,17 @@ def service_client():
     return ServiceClient(os.environ.get("REELLEDGER_URL", "http://127.0.0.1:8000"), key)
 
 
+PRIVATE_HOST_HELP = ("A host name that may lead to a private address, such as localhost (repeatable); "
+                     "an address written in a URL always may.")
+
+
 def crawl_config(depth: int, max_pages: int, interval: float, max_media_mb: int, extra_host: list[str],
-                 ca_bundle: str | None, deadline: float = 300.0):
+                 ca_bundle: str | None, deadline: float = 300.0, private_host: list[str] | None = None):
     from ledger.crawl.config import MiB, CrawlConfig
 
     return CrawlConfig(max_depth=depth, max_pages=max_pages, host_interval=interval, resource_deadline=deadline,
                        max_media_bytes=max_media_mb * MiB, extra_hosts=frozenset(extra_host or ()),
+                       private_hosts=frozenset(h.lower() for h in private_host or ()),
                        verify=ca_bundle if ca_bundle else True)
 
 
@@ -65,6 +70,7 @@ def run(
     max_media_mb: int = typer.Option(2048, min=1, help="Largest medium downloaded, in MiB."),
     deadline: float = typer.Option(300.0, min=1.0, help="Seconds one resource may take, however slowly it comes."),
     extra_host: list[str] = typer.Option(None, help="A host in scope besides the seeds' (repeatable)."),
+    private_host: list[str] = typer.Option(None, help=PRIVATE_HOST_HELP),
     state_dir: Path = typer.Option(Path(".reelledger-crawl"), "--state", help="Remembers what was fetched, between runs."),
     screenshots: bool = typer.Option(True, help="Attach a headless-Chromium screenshot of the page to each case."),
     ca_bundle: str = typer.Option(None, help="CA bundle to verify TLS sites with."),
@@ -77,7 +83,7 @@ def run(
 
     urls = read_seeds(seeds)
     service = service_client()
-    config = crawl_config(depth, max_pages, interval, max_media_mb, extra_host, ca_bundle, deadline)
+    config = crawl_config(depth, max_pages, interval, max_media_mb, extra_host, ca_bundle, deadline, private_host)
     state_dir.mkdir(parents=True, exist_ok=True)
     state = SqliteCrawlState(state_dir / "state.sqlite")
     found: list[dict] = []
@@ -144,13 +150,14 @@ def recheck(
     every: float = typer.Option(0, min=0, help="Seconds between passes; 0: one pass."),
     interval: float = typer.Option(1.0, min=0.0, help="Seconds between two requests to one host, at least."),
     extra_host: list[str] = typer.Option(None, help="A host a link may redirect to (a CDN), besides its own."),
+    private_host: list[str] = typer.Option(None, help=PRIVATE_HOST_HELP),
     ca_bundle: str = typer.Option(None, help="CA bundle to verify TLS sites with."),
 ) -> None:
     """Check whether the links of your open cases are still up; a gone link closes its case."""
     from ledger.crawl.recheck import recheck_pass
 
     service = service_client()
-    config = crawl_config(0, 1, interval, 1, extra_host, ca_bundle)
+    config = crawl_config(0, 1, interval, 1, extra_host, ca_bundle, private_host=private_host)
     from ledger.crawl.reporting import ServiceRefused, ServiceUnavailable
 
     try:
@@ -180,6 +187,7 @@ def submit(
     max_media_mb: int = typer.Option(2048, min=1),
     deadline: float = typer.Option(300.0, min=1.0),
     extra_host: list[str] = typer.Option(None),
+    private_host: list[str] = typer.Option(None, help=PRIVATE_HOST_HELP),
     screenshots: bool = typer.Option(True),
     rescan_every: float = typer.Option(0, min=0, help="Seconds between rescans of the seeds; 0: none."),
     recheck_every: float = typer.Option(0, min=0, help="Also re-check open cases' links this often; 0: no."),
@@ -193,7 +201,7 @@ def submit(
     from ledger.crawl import jobs
     from ledger.crawl.reporting import ServiceRefused, ServiceUnavailable
 
-    config = crawl_config(depth, max_pages, interval, max_media_mb, extra_host, ca_bundle, deadline)
+    config = crawl_config(depth, max_pages, interval, max_media_mb, extra_host, ca_bundle, deadline, private_host)
     service = service_client()
     try:
         me = service.me()

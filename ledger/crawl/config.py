@@ -34,6 +34,7 @@ class CrawlConfig:
     user_agent: str = USER_AGENT
     robots_token: str = ROBOTS_TOKEN
     extra_hosts: frozenset[str] = frozenset()  # in scope besides the seeds' hosts ("host" or "host:port")
+    private_hosts: frozenset[str] = frozenset()  # host names allowed to resolve to private addresses ("localhost")
     verify: str | bool = True  # TLS: verify with the system CAs, a CA bundle path, or not at all
     http2: bool = True
 

@@ -31,7 +31,7 @@ from ledger.crawl.limits import HostLimiter
 from ledger.crawl.robots import Robots
 from ledger.crawl.sniff import PAGE_TYPES, SNIFF_BYTES, declared_kind, media_type, sniff
 from ledger.crawl.state import Validators
-from ledger.crawl.transport import DeadlineExceeded, guarded_stream
+from ledger.crawl.transport import DeadlineExceeded, PrivateAddress, guarded_stream
 from ledger.crawl.urls import Scope, authority, media_kind_by_extension, normalise
 
 Accept = Literal["page", "media", "any"]
@@ -44,8 +44,8 @@ MAX_PLAYLIST_BYTES = 4 * 1024 * 1024  # an HLS playlist read as a medium: text, 
 class Skipped:
     """A resource not handed on. `reason` is one of: robots, robots_unreachable (the site
     could not give its robots.txt just now), too_large, timeout, bad_type,
-    http_<status>, redirect_loop, too_many_redirects, out_of_scope, unchanged,
-    duplicate_content, error."""
+    http_<status>, redirect_loop, too_many_redirects, out_of_scope, private_address (a host
+    name that led to a private address), unchanged, duplicate_content, error."""
 
     url: str
     reason: str
@@ -139,6 +139,8 @@ class Fetcher:
             if not self.scope.allows(current):
                 return Skipped(url, "out_of_scope", f"{current} is outside the crawl's hosts")
             if not self.robots.allows(current):
+                if self.robots.rules(current).private:
+                    return Skipped(url, "private_address", f"{authority(current)} is not at a public address")
                 if not self.robots.rules(current).reachable:
                     return Skipped(url, "robots_unreachable", f"no robots.txt could be read for {current} just now")
                 return Skipped(url, "robots", f"robots.txt disallows {current}")
@@ -167,6 +169,8 @@ class Fetcher:
                     return self._body(url, current, tuple(seen[:-1]), response, watchdog, accept, cap)
             except _Abandon as why:
                 return Skipped(url, why.reason, why.detail)
+            except PrivateAddress as exc:
+                return Skipped(url, "private_address", f"{authority(current)} {exc}")
             except DeadlineExceeded:
                 return Skipped(url, "timeout", f"not done within {self.config.resource_deadline:g} s")
             except httpx.TimeoutException as exc:

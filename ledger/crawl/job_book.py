@@ -11,6 +11,20 @@ JOBS_BY = f"{PREFIX}:jobs-by"  # + ":<submitter address>": a sorted set of job i
 JOBS_ALL = f"{PREFIX}:jobs"
 
 
+COUNTED = f"{PREFIX}:counted"  # + ":<message id>": there while that message's counts stand added
+COUNTED_TTL = 8 * 24 * 3600  # longer than a message lives on the queue (jobs.MESSAGE_TTL)
+
+# Adds a message's counts to its job unless they were added already: a message handled twice (a
+# retry after a crash or an outage, a redelivery) counts once. One script, so both or neither.
+_ADD_ONCE = """
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
+  for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+  return 1
+end
+return 0
+"""
+
+
 def job_key(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}"
 
@@ -27,6 +41,15 @@ def record_job(client, job_id: str, spec: dict, submitted_at: float, submitter: 
     if submitter:
         pipe.zadd(submitter_key(submitter), {job_id: submitted_at})
     pipe.execute()
+
+
+def add_counts_once(client, job_id: str, message_id: str, deltas: dict[str, int]) -> bool:
+    """Adds `deltas` to the job's counters for message `message_id`, once; False if they were."""
+    args = [COUNTED_TTL]
+    for name, delta in deltas.items():
+        args += [name, delta]
+    added = client.register_script(_ADD_ONCE)(keys=[job_key(job_id), f"{COUNTED}:{message_id}"], args=args)
+    return bool(added)
 
 
 def counts_of(raw: dict) -> dict:

@@ -6,14 +6,15 @@ and `examine_medium` (download one medium, match it, report it). Workers share c
 validators, content hashes and per-host politeness in Redis, so two workers never take the
 same URL and a host hears from all of them together no more often than the limit.
 
-A worker killed mid-message loses nothing: the message was not acknowledged, so Redis gives
-it to another worker once the dead one's heartbeat is missed; a retry re-claims what its
-own first attempt claimed, and a medium counts as seen only after the service has it (the
-service makes one case of the same leak however often it is reported). A failing message
-(the service or a site down) is retried with exponential back-off. With Redis down, workers
-wait and reconnect, then requeue whatever the lost connection left marked as theirs but never
-reached them (`ledger.crawl.broker`); run Redis with `appendonly yes` so that a restart keeps
-the queue.
+A worker killed mid-message loses nothing: the message was not acknowledged, so Redis gives it
+to another worker once the dead one's heartbeat is missed; a retry re-claims what its own
+first attempt claimed, and a medium counts as seen only after the service has it (the service
+makes one case of the same leak however often it is reported), and a message's counts (pages,
+media, skips) are added to its job once, as it ends, however often it is handled. A failing
+message (the service or a site down) is retried with exponential back-off. With Redis down,
+workers wait and reconnect, then requeue whatever the lost connection left marked as theirs
+but never reached them (`ledger.crawl.broker`); run Redis with `appendonly yes` so that a
+restart keeps the queue.
 Rescans and link re-checks are delayed messages that schedule their own next run.
 
 Settings from the environment: REELLEDGER_REDIS_URL (redis://127.0.0.1:6379/0), the service's
@@ -42,7 +43,7 @@ from ledger.crawl.broker import SweepingRedisBroker
 from ledger.crawl.config import CrawlConfig
 from ledger.crawl.crawler import Crawler
 from ledger.crawl.fetch import Skipped
-from ledger.crawl.job_book import PREFIX, counts_of, job_key, record_job
+from ledger.crawl.job_book import PREFIX, add_counts_once, counts_of, job_key, record_job
 from ledger.crawl.limits import RedisHostLimiter
 from ledger.crawl.state import RedisCrawlState
 
@@ -121,7 +122,7 @@ class _CountFailures(Middleware):
 
     def after_skip_message(self, broker, message):
         if message.actor_name in ("crawl_page", "examine_medium"):
-            _count(message.args[0], failed=1)
+            add_counts_once(_redis, message.args[0], message.message_id, {"failed": 1})
 
 
 import faulthandler
@@ -145,7 +146,8 @@ def _spec(job_id: str) -> dict:
 
 def _config(spec: dict) -> CrawlConfig:
     fields = dict(spec["config"])
-    fields["extra_hosts"] = frozenset(fields.get("extra_hosts") or ())
+    for name in ("extra_hosts", "private_hosts"):
+        fields[name] = frozenset(fields.get(name) or ())
     return CrawlConfig(**fields)
 
 
@@ -222,6 +224,13 @@ def _count(job_id: str, **deltas: int) -> None:
     pipe.execute()
 
 
+def _settle(job_id: str, counts: dict[str, int]) -> None:
+    """A message's outcome counted as it ends, once however often the message is handled: a
+    retry after a crash or an outage counts its pages and skips again only if this never ran."""
+    message = CurrentMessage.get_current_message()
+    add_counts_once(_redis, job_id, message.message_id if message else uuid.uuid4().hex, {**counts, "done": 1})
+
+
 def _send(job_id: str, actor, *args) -> None:
     """Enqueue, waiting out a short Redis outage (a message once lost in flight would at worst
     be sent twice, and every message is safe to handle twice)."""
@@ -248,16 +257,17 @@ def crawl_page(job_id: str, url: str, depth: int, referrer: str | None = None) -
     outcome = _crawler(job_id, spec).crawl_page(url, depth)
     if outcome.final_url is None and outcome.skipped:  # the page itself failed
         _give_up_after_tries(outcome.skipped[0])
+    counts: dict[str, int] = {}
     for skipped in outcome.skipped:
-        _count(job_id, **{f"skipped:{skipped.reason}": 1})
+        counts[f"skipped:{skipped.reason}"] = counts.get(f"skipped:{skipped.reason}", 0) + 1
     if outcome.final_url is not None and not outcome.is_medium:
-        _count(job_id, pages=1)
+        counts["pages"] = 1
     for page, page_depth in outcome.pages:
         _send(job_id, crawl_page, page, page_depth, outcome.final_url)
     page_url = referrer if outcome.is_medium else outcome.final_url
     for medium in outcome.media:
         _send(job_id, examine_medium, medium, page_url)
-    _count(job_id, done=1)
+    _settle(job_id, counts)
 
 
 @dramatiq.actor(queue_name=MEDIA_QUEUE, time_limit=3_600_000, **RETRIES)
@@ -269,7 +279,7 @@ def examine_medium(job_id: str, url: str, page_url: str | None) -> None:
     medium = crawler.fetch_medium(url, page_url, record=False)
     if isinstance(medium, Skipped):
         _give_up_after_tries(medium)
-        _count(job_id, **{f"skipped:{medium.reason}": 1}, done=1)
+        _settle(job_id, {f"skipped:{medium.reason}": 1})
         return
     try:
         result = examine(_service(), medium, spec.get("screenshots", True))
@@ -282,10 +292,10 @@ def examine_medium(job_id: str, url: str, page_url: str | None) -> None:
         medium.path.unlink(missing_ok=True)
     # only now: a crash before this fetches the medium again; a leak's bytes stay reportable elsewhere
     crawler.record(medium, content=not (result is not None and result.matched))
-    counts = {"media": 1, "bytes": medium.size, "done": 1}
+    counts = {"media": 1, "bytes": medium.size}
     if result is not None and result.matched:
         counts.update(matched=1, cases=int(result.created))
-    _count(job_id, **counts)
+    _settle(job_id, counts)
 
 
 @dramatiq.actor(queue_name=PAGES_QUEUE, **RETRIES)
@@ -346,6 +356,7 @@ def _start(job_id: str, spec: dict) -> int:
 def _config_fields(config: CrawlConfig) -> dict:
     fields = asdict(config)
     fields["extra_hosts"] = sorted(config.extra_hosts)
+    fields["private_hosts"] = sorted(config.private_hosts)
     return fields
 
 

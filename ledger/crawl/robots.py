@@ -19,7 +19,7 @@ import httpx
 
 from ledger.crawl.config import CrawlConfig, KiB
 from ledger.crawl.limits import HostLimiter
-from ledger.crawl.transport import DeadlineExceeded, guarded_stream
+from ledger.crawl.transport import DeadlineExceeded, PrivateAddress, guarded_stream
 from ledger.crawl.urls import authority, normalise, origin
 
 MAX_ROBOTS_BYTES = 512 * KiB
@@ -40,12 +40,17 @@ def _scaled(line: str) -> str:
 class RobotsRules:
     parser: RobotFileParser | None  # None: no rules (allow all)
     allow_all: bool
-    status: str  # how we came by them: "200", "404", "unreachable", "503"...
+    status: str  # how we came by them: "200", "404", "unreachable", "503", "private_address"...
 
     @property
     def reachable(self) -> bool:
         """False when the site could not give its robots.txt: everything is disallowed, for now."""
-        return self.status != "unreachable" and not self.status.startswith("5")
+        return self.status not in ("unreachable", PRIVATE) and not self.status.startswith("5")
+
+    @property
+    def private(self) -> bool:
+        """The site's name led to a private address: nothing there is fetched (transport.py)."""
+        return self.status == PRIVATE
 
     def allows(self, token: str, url: str) -> bool:
         if self.parser is None:
@@ -59,6 +64,7 @@ class RobotsRules:
         return float(delay) / DELAY_SCALE if delay is not None else None
 
 
+PRIVATE = "private_address"
 ROBOTS_TTL = 24 * 3600.0
 UNREACHABLE_TTL = 60.0  # a robots.txt the site could not give is asked for again this soon
 
@@ -133,5 +139,7 @@ class Robots:
                     parser.parse([_scaled(line) for line in bytes(body[:MAX_ROBOTS_BYTES]).decode("utf-8", "replace").splitlines()])
                     return RobotsRules(parser, True, str(response.status_code))
             return RobotsRules(None, True, "too_many_redirects")  # RFC 9309: treat as unavailable
+        except PrivateAddress:
+            return RobotsRules(None, False, PRIVATE)
         except (httpx.HTTPError, DeadlineExceeded, OSError):
             return RobotsRules(None, False, "unreachable")

@@ -7,10 +7,19 @@ request carries a watchdog: the request learns its socket as the connection open
 blocked read then fails at once. Connections are not kept alive for that reason: a pooled
 connection would be reused without our learning its socket. For a crawler that waits a
 second between two requests to a host, that costs little.
+
+The same hook keeps the crawler out of private networks: a piracy site controls its own DNS,
+and could point its name at 127.0.0.1 or a cloud metadata address. So when a URL names its
+host, the address the connection actually reached (the socket's peer, after DNS, so a
+rebinding answer is caught too) must be a public one, checked before a byte of the request
+is sent. A URL that gives an address itself (http://10.0.0.5/), or a host the operator lists
+in `CrawlConfig.private_hosts`, may be private: the crawl's scope already let that exact
+host in.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 import time
@@ -26,6 +35,28 @@ class DeadlineExceeded(Exception):
     """The resource took longer than its deadline; the connection was cut."""
 
 
+class PrivateAddress(Exception):
+    """A host given by name was reached at an address that is not public; nothing was sent."""
+
+
+def _public(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global
+
+
+def must_be_public(url: str, config: CrawlConfig) -> bool:
+    """Whether the address `url` reaches must be public: its host is a name not listed in
+    `config.private_hosts` (an address written in the URL is the operator's own choice)."""
+    host = (httpx.URL(url).host or "").lower()
+    try:
+        ipaddress.ip_address(host)
+        return False
+    except ValueError:
+        return host not in config.private_hosts
+
+
 def make_client(config: CrawlConfig) -> httpx.Client:
     return httpx.Client(
         http2=config.http2,
@@ -39,8 +70,10 @@ def make_client(config: CrawlConfig) -> httpx.Client:
 
 
 class _Watchdog:
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float, public_only: bool = False) -> None:
         self.deadline = deadline
+        self.public_only = public_only
+        self.refused: str | None = None
         self.fired = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -48,6 +81,13 @@ class _Watchdog:
         self._timer.daemon = True
 
     def trace(self, name: str, info: dict) -> None:
+        if name == "connection.connect_tcp.complete" and self.public_only:
+            sock = info["return_value"].get_extra_info("socket")
+            peer = sock.getpeername()[0] if sock is not None else None
+            if peer is None or not _public(peer):
+                self.refused = str(peer)
+                info["return_value"].close()
+                raise PrivateAddress(f"reached at {peer}, which is not a public address")
         if name in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
             sock = info["return_value"].get_extra_info("socket")
             if sock is not None:
@@ -92,7 +132,7 @@ def guarded_stream(
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise DeadlineExceeded("deadline passed before the request")
-    watchdog = _Watchdog(deadline)
+    watchdog = _Watchdog(deadline, public_only=must_be_public(url, config))
     timeout = httpx.Timeout(
         min(config.read_timeout, remaining), connect=min(config.connect_timeout, remaining), pool=min(config.connect_timeout, remaining)
     )
@@ -102,6 +142,8 @@ def guarded_stream(
             request = client.build_request("GET", url, headers=headers, timeout=timeout, extensions={"trace": watchdog.trace})
             response = client.send(request, stream=True)
         except httpx.TransportError:
+            if watchdog.refused is not None:  # should httpx ever wrap it
+                raise PrivateAddress(f"reached at {watchdog.refused}, which is not a public address") from None
             if watchdog.fired:
                 raise DeadlineExceeded("deadline passed before the response") from None
             raise

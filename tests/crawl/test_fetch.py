@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from ledger.crawl import Crawler, Skipped
+from ledger.crawl.transport import PrivateAddress, guarded_stream, make_client
 from tests.crawl.conftest import with_
-from tests.crawl.piracy_site import MP4_HEAD
+from tests.crawl.piracy_site import MP4_HEAD, make_png
 
 MiB = 1024 * 1024
 
@@ -125,3 +128,23 @@ def test_every_request_carries_our_user_agent(site, work_dir, config):
         crawler.run(lambda medium: None)
     assert {r.path for r in site.requests()} == {"/robots.txt", "/", "/a.html"}
     assert {r.user_agent for r in site.requests()} == {"ReelLedgerBot/9 (+test)"}
+
+
+def test_a_host_name_that_leads_to_a_private_address_is_sent_nothing(site, work_dir, config):
+    """A piracy site's DNS could point its name at 127.0.0.1 or a metadata address: the peer
+    the connection reached is checked before the request goes out."""
+    site.publish("/poster.png", make_png(3), "image/png")
+    by_name = site.url("/").replace("127.0.0.1", "localhost")
+    with Crawler([by_name], work_dir, config) as crawler:
+        refused = crawler.fetch_medium(by_name + "poster.png", by_name)
+    assert isinstance(refused, Skipped) and refused.reason == "private_address", refused
+    with make_client(config) as client, pytest.raises(PrivateAddress):  # also when the robots.txt check was passed
+        with guarded_stream(client, config, by_name + "poster.png", {}, time.monotonic() + 10):
+            pass
+    assert site.requests() == []  # not even robots.txt was asked for
+
+    with Crawler([by_name], work_dir, with_(config, private_hosts=frozenset({"localhost"}))) as crawler:
+        allowed = crawler.fetch_medium(by_name + "poster.png", by_name)  # the operator said this name may be private
+    assert not isinstance(allowed, Skipped), allowed
+    with Crawler([site.url("/")], work_dir, config) as crawler:  # an address written in the URL is the operator's choice
+        assert not isinstance(crawler.fetch_medium(site.url("/poster.png"), site.url("/")), Skipped)
