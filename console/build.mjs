@@ -1,27 +1,30 @@
 // Builds the browser console's modules from console/src into api/console/static (see
-// scripts/build-console). The verifier's contract interface comes from the compiled artifact
-// at build time, cut down to the views it calls, so that the bundle neither copies the ABI by
-// hand nor carries the rest of the contract.
+// scripts/build-console). Contract interfaces come from the compiled artifacts at build time,
+// cut down to the functions the console calls, so that the bundle neither copies an ABI by
+// hand nor carries the rest of a contract.
 import { build } from "esbuild";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const ARTIFACT = `${root}ledger/artifacts/SettlementRegistry.json`;
-const VIEWS = ["period", "verifyLine", "isLineSettled"];
 
-const settlementViews = {
-  name: "settlement-registry-views",
+// `import fragments from "abi:Contract/fnA,fnB"`: those functions of the compiled contract,
+// and its custom errors, so that a revert can be told by name.
+const contractFunctions = {
+  name: "contract-functions",
   setup(bundler) {
-    bundler.onResolve({ filter: /^settlement-registry-views$/ }, ({ path }) => ({ path, namespace: "views" }));
-    bundler.onLoad({ filter: /.*/, namespace: "views" }, () => {
-      const { abi } = JSON.parse(readFileSync(ARTIFACT, "utf8"));
-      const views = VIEWS.map((name) => {
+    bundler.onResolve({ filter: /^abi:/ }, ({ path }) => ({ path, namespace: "abi" }));
+    bundler.onLoad({ filter: /.*/, namespace: "abi" }, ({ path }) => {
+      const [contract, names] = path.slice("abi:".length).split("/");
+      const artifact = `${root}ledger/artifacts/${contract}.json`;
+      const { abi } = JSON.parse(readFileSync(artifact, "utf8"));
+      const fragments = names.split(",").map((name) => {
         const fragment = abi.find((f) => f.type === "function" && f.name === name);
-        if (!fragment) throw new Error(`${ARTIFACT} has no function ${name}`);
+        if (!fragment) throw new Error(`${artifact} has no function ${name}`);
         return fragment;
       });
-      return { contents: JSON.stringify(views), loader: "json", watchFiles: [ARTIFACT] };
+      const errors = abi.filter((f) => f.type === "error");
+      return { contents: JSON.stringify([...fragments, ...errors]), loader: "json", watchFiles: [artifact] };
     });
   },
 };
@@ -36,5 +39,5 @@ await build({
   platform: "browser",
   sourcemap: true,
   logLevel: "warning",
-  plugins: [settlementViews],
+  plugins: [contractFunctions],
 });

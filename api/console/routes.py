@@ -87,7 +87,7 @@ def _script_json(value) -> str:
 
 
 def _shell(request: Request, ledger, account: Account, held, page: str) -> HTMLResponse:
-    config = _config(ledger)
+    config = {**_config(ledger), "custodial": account.custodial}  # whether claims go through the service or a wallet
     return _render(
         request, "page.html", page=page, account=account, nav=nav_for(account.role), csrf=held.csrf_token,
         rpc_url=config["rpcUrl"], config_json=_script_json(config), messages_json=_script_json(messages(language_of(request))),

@@ -2,4 +2,5 @@
 // or a chart. Amount formatting is its own small module (currency.js), loaded by every page.
 
 export { default as Chart } from "chart.js/auto";
+export { claimWithWallet } from "./claim.js";
 export { verifyStatement } from "./verify.js";

@@ -30,11 +30,12 @@ class Deal:
     end: date  # inclusive
 
 
-def make_deal(service, platform_address: str | None = None, bps=(7_000, 3_000), rule=RULE) -> Deal:
+def make_deal(service, platform_address: str | None = None, bps=(7_000, 3_000), rule=RULE,
+              second_address: str | None = None) -> Deal:
     """A work licensed to a new platform in CN for streaming, split between two payees, priced by `rule`;
-    the period is a week that ended four days ago."""
+    the period is a week that ended four days ago. `second_address`: the second payee brings its own."""
     _, owner_address, owner = service.new_account(Role.rights_holder)
-    _, second_address, second = service.new_account(Role.rights_holder)
+    _, second_address, second = service.new_account(Role.rights_holder, address=second_address)
     platform_id, platform_addr, platform = service.new_account(Role.platform, address=platform_address)
     work = owner.post("/works", json={"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(),
                                       "title": "Drama", "kind": "series"})

@@ -492,3 +492,53 @@ def test_licences_show_as_a_tree_with_revoked_branches_greyed(console, service):
     kept = page.locator("[data-testid=licence-tree] > li:not([data-status=revoked])")
     assert "US" in kept.inner_text() and "revoked" not in (kept.get_attribute("class") or "")
     c.shot("licences")
+
+
+# A browser wallet (EIP-1193, as MetaMask injects it) holding one of the node's own unlocked
+# accounts: it forwards every request to the node, so the transaction is really signed and mined.
+WALLET = """
+window.ethereum = {
+  request: async ({ method, params }) => {
+    if (method === 'eth_requestAccounts' || method === 'eth_accounts') return [%(account)s];
+    const answer = await fetch(%(rpc)s, { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: params || [] }) }).then((r) => r.json());
+    if (answer.error) throw Object.assign(new Error(answer.error.message), answer.error);
+    return answer.result;
+  },
+};
+"""
+
+
+def test_a_payee_with_its_own_key_claims_from_its_browser_wallet(console, service):
+    from tests.api.settlement_helpers import close, post_report
+
+    chain = service.ledger.chain
+    wallet = chain.w3.eth.accounts[-1]  # a node account: the test's wallet signs with it, the service never does
+    deal = make_deal(service, second_address=wallet)
+    assert deal.second_payee.get("/accounts/me").json()["custodial"] is False
+    assert post_report(deal, "wallet-week", rows(deal)).status_code == 201
+    period_id = close(deal).json()["period_id"]
+    assert wait_status(deal.platform, period_id, "finalised")["status"] == "finalised"
+    assert deal.platform.post(f"/periods/{period_id}/fund", json={}).status_code == 200
+    [line] = deal.second_payee.get(f"/periods/{period_id}/statement").json()["lines"]
+    token = chain.contract("TestStablecoin")
+    before = token.functions.balanceOf(wallet).call()
+
+    payee = console(key_of(deal.second_payee))
+    page = payee.open(f"/console/statements?period={period_id}")
+    page.click("[data-testid=claim]")  # no wallet in this browser: told how to claim without one
+    expect(page.locator("[data-testid=claim-error]")).to_contain_text("no wallet")
+    assert not chain.contract("SettlementRegistry").functions.isLineSettled(bytes.fromhex(period_id[2:]), line["index"]).call()
+
+    payee.context.add_init_script(WALLET % {"account": json.dumps(wallet), "rpc": json.dumps(chain.rpc_url)})
+    page = payee.open(f"/console/statements?period={period_id}")
+    assert page.inner_text("[data-testid=claim]") == "Claim with your wallet"
+    page.click("[data-testid=claim]")
+    expect(page.locator("[data-testid=claimed]")).to_contain_text("in block", timeout=60_000)
+    assert chain.contract("SettlementRegistry").functions.isLineSettled(bytes.fromhex(period_id[2:]), line["index"]).call()
+    assert token.functions.balanceOf(wallet).call() == before + int(line["amount"])
+    payee.shot("claimed-from-wallet")
+
+    page = payee.open(f"/console/statements?period={period_id}")  # claiming again: the contract's reason, by name
+    page.click("[data-testid=claim]")
+    expect(page.locator("[data-testid=claim-error]")).to_contain_text("LineAlreadySettled", timeout=60_000)

@@ -73,7 +73,8 @@ function linesRows(statement, checks, { own, onClaim }, lines) {
     { label: t('statement.amount'), class: 'num', value: (l) => money(l.amount, statement.currency) },
     { label: t('statement.versions'), value: (l) => `${l.rule_version} / ${l.split_version}` },
     { label: t('verify.column'), value: (l) => verdict(checks?.get(l.index)) },
-    { label: '', value: (l) => (own(l) ? h('button', { type: 'button', 'data-testid': 'claim', onclick: (e) => onClaim(l, e.target) }, t('statement.claim')) : '') },
+    { label: '', value: (l) => (own(l) ? h('button', { type: 'button', 'data-testid': 'claim', onclick: (e) => onClaim(l, e.target) },
+      config.custodial ? t('statement.claim') : t('statement.claimWallet')) : '') },
   ], lines, { testid: 'lines' });
 }
 
@@ -83,14 +84,38 @@ function statementView(statement, { address, reload, full }) {
   const verifyOut = h('div');
   const lines = h('div');
   const own = (line) => address && line.payee.toLowerCase() === address.toLowerCase();
+  const failedClaim = (button, error) => {
+    button.disabled = false;
+    button.after(error instanceof ApiError ? errorBox(error)
+      : h('div', { class: 'error', role: 'alert', 'data-testid': 'claim-error' }, error.message));
+  };
   const onClaim = async (line, button) => {
     button.disabled = true;
+    if (!config.custodial) {
+      claimFromWallet(line, button).catch((error) => failedClaim(button, error));
+      return;
+    }
     try {
       const result = await api(`/periods/${statement.period_id}/lines/${line.index}/claim`, { method: 'POST' });
       button.replaceWith(h('span', { class: 'ok', 'data-testid': 'claimed' }, t(`statement.claim.${result.chain.status}`)));
     } catch (error) {
-      button.disabled = false;
-      button.after(errorBox(error));
+      failedClaim(button, error);
+    }
+  };
+  // The payee's own key is in their wallet: the browser sends the claim, the service is not asked.
+  const claimFromWallet = async (line, button) => {
+    if (!window.ethereum) throw new Error(t('statement.noWallet', { payout: statement.payout }));
+    const note = h('span', { class: 'muted', 'data-testid': 'claim-progress' }, ` ${t('statement.claim.confirm')}`);
+    button.after(note);
+    try {
+      const [{ claimWithWallet }, whole] = await Promise.all([loadVerifier(), full()]);
+      const done = await claimWithWallet({
+        ethereum: window.ethereum, statement: whole, line: whole.lines.find((l) => l.index === line.index),
+        onSent: (hash) => { note.textContent = ` ${t('statement.claim.sent', { tx: short(hash) })}`; },
+      });
+      button.replaceWith(h('span', { class: 'ok', 'data-testid': 'claimed', title: done.hash }, t('statement.claim.mined', { block: done.block })));
+    } finally {
+      note.remove();
     }
   };
   let view = { count: PAGE, onlyFailed: false };
