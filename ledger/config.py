@@ -96,6 +96,18 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    console_origin: str | None = Field(
+        default=None,
+        description="Where browsers open the console (scheme://host:port); the managed Anvil node answers web pages "
+        "from this origin only. Default: http://127.0.0.1:<port>.",
+    )
+
+    @property
+    def browser_origin(self) -> str:
+        if self.console_origin:
+            return self.console_origin.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "localhost") else self.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
     @cached_property
     def resolved_database_url(self) -> str:

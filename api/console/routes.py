@@ -55,6 +55,8 @@ def _config(ledger) -> dict:
         "chainId": chain.chain_id,
         "contracts": dict(chain.addresses),
         "currency": ledger.settings.settlement_currency,
+        # the managed node answers pages from this origin only: elsewhere, the page says where to go
+        "origin": ledger.settings.browser_origin if ledger.settings.managed_chain and not ledger.settings.public_rpc_url else None,
     }
 
 

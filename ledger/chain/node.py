@@ -56,8 +56,14 @@ class ManagedAnvil:
         chain_id: int = 31337,
         state_interval: int = 1,
         log_file: Path | None = None,
+        allow_origin: str | None = None,
     ) -> None:
         self.binary = Path(binary)
+        # The one web origin whose pages may call the node (the console's). Anvil's default, any
+        # origin, would let every page in a browser on this machine rewrite the chain
+        # (anvil_setStorageAt...); a request without a JSON content type it refuses anyway,
+        # so another origin cannot reach it without a CORS preflight, which then fails.
+        self.allow_origin = allow_origin
         self.port = port
         self.state_file = Path(state_file)
         self.chain_id = chain_id
@@ -114,6 +120,8 @@ class ManagedAnvil:
             "--state-interval", str(self.state_interval),
             "--silent",
         ]
+        if self.allow_origin:
+            command += ["--allow-origin", self.allow_origin]
         log = open(self.log_file, "ab")
         self._process = subprocess.Popen(
             command, stdout=log, stderr=log, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent

@@ -542,3 +542,32 @@ def test_a_payee_with_its_own_key_claims_from_its_browser_wallet(console, servic
     page = payee.open(f"/console/statements?period={period_id}")  # claiming again: the contract's reason, by name
     page.click("[data-testid=claim]")
     expect(page.locator("[data-testid=claim-error]")).to_contain_text("LineAlreadySettled", timeout=60_000)
+
+
+def test_the_managed_node_takes_calls_from_console_pages_only(console, service):
+    """Any page in a browser on this machine could otherwise rewrite the dev chain (anvil_setBalance,
+    anvil_setStorageAt...): the node's CORS admits the console's origin alone."""
+    chain = service.ledger.chain
+    target = chain.w3.to_checksum_address("0x" + "5a" * 20)
+    write = """async ([rpc, target]) => {
+      try {
+        const r = await fetch(rpc, { method: 'POST', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_setBalance', params: [target, '0x1234'] }) });
+        return (await r.json()).error ? 'refused by the node' : 'written';
+      } catch (error) { return 'blocked by the browser'; }
+    }"""
+    _, _, studio = service.new_account(Role.rights_holder)
+    elsewhere = console(None)  # the console by another name is another origin, as any other site would be
+    elsewhere.page.goto(service.url.replace("127.0.0.1", "localhost") + "/console/login")
+    elsewhere.page.fill("#api-key", key_of(studio))
+    elsewhere.page.click("#sign-in button[type=submit]")
+    elsewhere.page.wait_for_url(re.compile(r"localhost:\d+/console/overview"))  # its CSP lets it try the node
+    assert elsewhere.page.evaluate(write, [chain.rpc_url, target]) == "blocked by the browser"
+    elsewhere.page.goto("about:blank")  # a page with no policy of its own
+    assert elsewhere.page.evaluate(write, [chain.rpc_url, target]) == "blocked by the browser"
+    assert chain.w3.eth.get_balance(target) == 0
+
+    here = console(key_of(studio))
+    here.open("/console/overview")
+    assert here.page.evaluate(write, [chain.rpc_url, target]) == "written"  # the console's own pages reach it
+    assert chain.w3.eth.get_balance(target) == 0x1234

@@ -39,7 +39,9 @@ async function verifyInto(statement, out, onLines) {
     out.replaceChildren(summary(result));
     onLines(new Map(result.lines.map((line) => [line.index, line])));
   } catch (error) {
-    out.replaceChildren(h('div', { class: 'error', role: 'alert', 'data-testid': 'verify-error' }, error.message));
+    const elsewhere = config.origin && config.origin !== location.origin; // the managed node would not answer this page
+    out.replaceChildren(h('div', { class: 'error', role: 'alert', 'data-testid': 'verify-error' }, error.message,
+      elsewhere ? h('p', {}, t('verify.origin', { origin: config.origin })) : null));
   }
 }
 
