@@ -13,7 +13,8 @@ against. Payee A is paid by every work (--lines lines), payee B by the first --v
 works, the studio by all of them.
 
 1. First render. A signed-in browser (a new context each run: empty cache, new session) opens
-   /console/statements?period=<id> as payee A. The page itself notes, with performance.now()
+   /console/statements?period=<id> as payee A (the page asks for the statement without its
+   proofs, gzipped, and fetches them only to verify). The page itself notes, with performance.now()
    from its navigation start, when the lines table enters the document (a MutationObserver;
    the page inserts the table whole) and when the frame after that has run (a
    requestAnimationFrame callback, then a task: style, layout and paint done), beside the
@@ -26,7 +27,8 @@ works, the studio by all of them.
    period is committed (the service then rebuilds the period's tree) and again with the tree
    cached.
 2. Verification. Payee B opens the page (a new context each run) and presses "Verify against
-   the chain": ethers.js and @openzeppelin/merkle-tree in the page check every line's proof
+   the chain": the page fetches the statement with its proofs, then ethers.js and
+   @openzeppelin/merkle-tree in the page check every line's proof
    locally and ask the Anvil node (verifyLine, isLineSettled) about each line. Timed in the
    page from the click (with the loading of the verifier bundle, if the page has not loaded
    it already) until the verdict replaces the progress bar, and until the frame after that
@@ -144,7 +146,7 @@ MARKS = """() => {
   const p = fetched.filter((r) => new URL(r.name).pathname === '/periods').pop();
   return { html: nav.responseEnd, dcl: nav.domContentLoadedEventEnd, pStart: p.startTime, pEnd: p.responseEnd,
            stStart: s.startTime, stEnd: s.responseEnd,
-           stBytes: s.encodedBodySize, ...window.__bench, nodes: document.getElementsByTagName('*').length,
+           stBytes: s.encodedBodySize, stDecoded: s.decodedBodySize, ...window.__bench, nodes: document.getElementsByTagName('*').length,
            note: document.querySelector('[data-testid=statement] [data-testid=lines-shown]')?.firstChild?.textContent
              ?? null };
 }"""
@@ -339,8 +341,8 @@ def first_render(args, browser: Browser, a: Party, period_id: str) -> None:
     ]
     for label, values in rows:
         print(f"  {label:<58} {spread(values)}")
-    print(f"  statement JSON as the page received it: {marks[-1]['stBytes'] / 2**20:.2f} MiB (no compression); "
-          f"{marks[-1]['nodes']:,} elements in the page once rendered")
+    print(f"  statement JSON as the page fetched it (without proofs, gzip): {marks[-1]['stBytes'] / 2**20:.2f} MiB on the "
+          f"wire, {marks[-1]['stDecoded'] / 2**20:.2f} MiB decoded; {marks[-1]['nodes']:,} elements in the page once rendered")
     busy = main_thread(browser, a, period_id, args.lines)
     print(f"  one more run with Chrome's Performance metrics on, page asked for -> painted: main thread busy "
           f"{busy['TaskDuration'] * 1000:.0f} ms, of which layout {busy['LayoutDuration'] * 1000:.0f} ms and style "
