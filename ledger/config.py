@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -102,11 +102,26 @@ class Settings(BaseSettings):
         "from this origin only. Default: http://127.0.0.1:<port>.",
     )
 
+    @field_validator("console_origin")
+    @classmethod
+    def _an_origin(cls, value: str | None) -> str | None:
+        """scheme://host[:port] as a browser sends it in Origin: no path, no default port."""
+        if value is None:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+            raise ValueError(f"{value!r} is not an origin like http://127.0.0.1:8000")
+        default = {"http": 80, "https": 443}[parts.scheme]
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port not in (None, default) else "")
+
     @property
     def browser_origin(self) -> str:
         if self.console_origin:
-            return self.console_origin.rstrip("/")
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "localhost") else self.host
+            return self.console_origin
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # all interfaces: the machine's own
         return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
     @cached_property

@@ -3,12 +3,13 @@
 // PeriodPayout.claim pays the line to its payee whoever sends it, so any account of the wallet
 // may send it; the wallet pays the gas.
 
-import { BrowserProvider, Interface, toQuantity } from "ethers";
+import { BrowserProvider, Interface, ZeroAddress, toQuantity } from "ethers";
 
-import { PERIOD_PAYOUT_ABI } from "./abi.js";
-import { address, leafOf, whole } from "./statement.js";
+import { PERIOD_PAYOUT_ABI, SETTLEMENT_REGISTRY_ABI } from "./abi.js";
+import { address, bytes32, leafOf, whole } from "./statement.js";
 
 const payout = new Interface(PERIOD_PAYOUT_ABI);
+const registryInterface = new Interface(SETTLEMENT_REGISTRY_ABI);
 
 // The contract's reason for refusing, by name (LineAlreadySettled, InsufficientFunding...).
 function refusal(error) {
@@ -32,16 +33,30 @@ async function onChain(ethereum, chainId) {
   return provider;
 }
 
+// The period's payout contract as the registry (an address the caller trusts) has it: the
+// statement's own word for it could send the claim, and the wallet's gas, anywhere.
+async function payoutOf(provider, registry, periodId) {
+  const answer = await provider.call({ to: registry, data: registryInterface.encodeFunctionData("period", [periodId]) });
+  const { payout: found } = registryInterface.decodeFunctionResult("period", answer)[0];
+  if (found === ZeroAddress) throw new Error(`the registry ${registry} holds no payout contract for period ${periodId}`);
+  return found;
+}
+
 /**
- * Sends PeriodPayout.claim for `line` (with its proof) of `statement` from `ethereum`, and
- * resolves once it is mined: { hash, block }. `onSent(hash)` is called when the wallet sent it.
- * Rejects with the contract's reason by name when it refuses.
+ * Sends PeriodPayout.claim for `line` (with its proof) of `statement` from `ethereum` to the
+ * period's payout contract as the SettlementRegistry at `registry` names it, and resolves once
+ * it is mined: { hash, block }. `onSent(hash)` is called when the wallet sent it. Rejects with
+ * the contract's reason by name when it refuses.
  */
-export async function claimWithWallet({ ethereum, statement, line, onSent }) {
+export async function claimWithWallet({ ethereum, registry, statement, line, onSent }) {
   if (!ethereum || typeof ethereum.request !== "function") throw new Error("there is no wallet in this browser");
   const { leaf, proof } = leafOf(line, 0);
-  const to = address(statement.payout, "the statement's payout contract");
+  const trusted = address(registry, "the registry");
   const provider = await onChain(ethereum, whole(statement.chain_id, "chain_id"));
+  const to = await payoutOf(provider, trusted, bytes32(statement.period_id, "period_id"));
+  if (statement.payout != null && address(statement.payout, "the statement's payout") !== to) {
+    throw new Error(`the statement sends claims to ${statement.payout}, the registry to ${to}`);
+  }
   const signer = await provider.getSigner();
   const data = payout.encodeFunctionData("claim", [...leaf, proof]);
   let tx;

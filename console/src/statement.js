@@ -6,6 +6,7 @@ import { AbiCoder, getAddress, isHexString, keccak256 } from "ethers";
 
 const DAY_SECONDS = 86400n;
 const UINT32_MAX = 2n ** 32n - 1n;
+const UINT256_MAX = 2n ** 256n - 1n;
 
 export function address(value, what) {
   if (typeof value !== "string" || !isHexString(value, 20)) throw new Error(`${what} is not an address: ${value}`);
@@ -31,10 +32,10 @@ export function leafOf(line, position) {
   const where = `line ${position}`;
   if (line === null || typeof line !== "object") throw new Error(`${where} is not an object`);
   const leaf = [
-    whole(line.index, `${where}: index`),
+    whole(line.index, `${where}: index`, UINT256_MAX),
     address(line.payee, `${where}: payee`),
     bytes32(line.work_id, `${where}: work_id`),
-    whole(line.amount, `${where}: amount`),
+    whole(line.amount, `${where}: amount`, UINT256_MAX),
     whole(line.rule_version, `${where}: rule_version`, UINT32_MAX),
     whole(line.split_version, `${where}: split_version`, UINT32_MAX),
   ];

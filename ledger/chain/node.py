@@ -59,10 +59,12 @@ class ManagedAnvil:
         allow_origin: str | None = None,
     ) -> None:
         self.binary = Path(binary)
-        # The one web origin whose pages may call the node (the console's). Anvil's default, any
-        # origin, would let every page in a browser on this machine rewrite the chain
-        # (anvil_setStorageAt...); a request without a JSON content type it refuses anyway,
-        # so another origin cannot reach it without a CORS preflight, which then fails.
+        # The one web origin whose pages may call the node over HTTP (the console's). Anvil's
+        # default, any origin, lets every page in a browser on this machine rewrite the chain
+        # (anvil_setStorageAt...) with a plain fetch; Anvil refuses a body that is not JSON, so
+        # another origin needs a CORS preflight, which then fails. Not covered: Anvil's
+        # WebSocket on the same port (browsers do not apply CORS to it, Anvil does not check
+        # Origin) and DNS rebinding. The managed node is a development chain.
         self.allow_origin = allow_origin
         self.port = port
         self.state_file = Path(state_file)

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import dramatiq
 import redis
-from dramatiq.middleware import CurrentMessage, Middleware
+from dramatiq.middleware import CurrentMessage, Middleware, Retries
 
 from ledger.crawl.broker import SweepingRedisBroker
 from ledger.crawl.config import CrawlConfig
@@ -109,7 +109,9 @@ def make_broker() -> SweepingRedisBroker:
         maintenance_chance=int(os.environ.get("REELLEDGER_QUEUE_MAINTENANCE_CHANCE", "20000")),
     )
     broker.add_middleware(CurrentMessage())
-    broker.add_middleware(_CountFailures())
+    # before Retries in the list: "after" hooks run last-added first, and a message only counts as
+    # failed once Retries has given up on it
+    broker.add_middleware(_CountFailures(), before=Retries)
     return broker
 
 

@@ -119,7 +119,10 @@ class Robots:
                 self.limiter.wait(authority(url), self.config.host_interval)
                 # the site's time starts now: waiting for our own turn (or our own Redis) is not its fault
                 deadline = time.monotonic() + min(ROBOTS_DEADLINE, self.config.resource_deadline)
-                with guarded_stream(self.client, self.config, url, {}, deadline) as (response, watchdog):
+                # a robots.txt may redirect anywhere (RFC 9309), so elsewhere must be a public address:
+                # the crawl's scope, which admits an address written in a seed, is not asked here
+                public_only = True if authority(url) != authority(site) else None
+                with guarded_stream(self.client, self.config, url, {}, deadline, public_only) as (response, watchdog):
                     if response.is_redirect and "location" in response.headers:
                         url = normalise(response.headers["location"], url) or ""
                         if not url:

@@ -39,11 +39,22 @@ class PrivateAddress(Exception):
     """A host given by name was reached at an address that is not public; nothing was sent."""
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
 def _public(address: str) -> bool:
+    """A global address, and so is any IPv4 address an IPv6 one carries (mapped, 6to4, Teredo,
+    NAT64, IPv4-compatible): ::ffff:127.0.0.1 and 64:ff9b::a9fe:a9fe are not public."""
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global
+    if not ip.is_global:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+        if any(ip in net for net in (*_NAT64, _IPV4_COMPATIBLE)):
+            carried.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        return all(v4.is_global for v4 in carried if v4 is not None)
+    return True
 
 
 def must_be_public(url: str, config: CrawlConfig) -> bool:
@@ -82,11 +93,15 @@ class _Watchdog:
 
     def trace(self, name: str, info: dict) -> None:
         if name == "connection.connect_tcp.complete" and self.public_only:
-            sock = info["return_value"].get_extra_info("socket")
-            peer = sock.getpeername()[0] if sock is not None else None
-            if peer is None or not _public(peer):
+            stream = info["return_value"]
+            try:
+                peer = stream.get_extra_info("socket").getpeername()[0]
+                public = _public(peer)
+            except (AttributeError, OSError, ValueError):  # no socket, or it is gone: nothing to vouch for
+                peer, public = None, False
+            if not public:
                 self.refused = str(peer)
-                info["return_value"].close()
+                stream.close()
                 raise PrivateAddress(f"reached at {peer}, which is not a public address")
         if name in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
             sock = info["return_value"].get_extra_info("socket")
@@ -124,15 +139,17 @@ class _Watchdog:
 
 @contextmanager
 def guarded_stream(
-    client: httpx.Client, config: CrawlConfig, url: str, headers: dict[str, str], deadline: float
+    client: httpx.Client, config: CrawlConfig, url: str, headers: dict[str, str], deadline: float,
+    public_only: bool | None = None,
 ) -> Iterator[tuple[httpx.Response, _Watchdog]]:
     """A streamed GET of `url`, cut at `deadline` (time.monotonic()). Raises DeadlineExceeded
     when the deadline passed before or while the response headers came; the caller checks
-    `watchdog.check()` between body chunks, and maps a read error after the deadline to it."""
+    `watchdog.check()` between body chunks, and maps a read error after the deadline to it.
+    `public_only`: whether the address reached must be public; by default, `must_be_public`."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise DeadlineExceeded("deadline passed before the request")
-    watchdog = _Watchdog(deadline, public_only=must_be_public(url, config))
+    watchdog = _Watchdog(deadline, public_only=must_be_public(url, config) if public_only is None else public_only)
     timeout = httpx.Timeout(
         min(config.read_timeout, remaining), connect=min(config.connect_timeout, remaining), pool=min(config.connect_timeout, remaining)
     )

@@ -509,7 +509,7 @@ window.ethereum = {
 """
 
 
-def test_a_payee_with_its_own_key_claims_from_its_browser_wallet(console, service):
+def test_a_payee_with_its_own_key_claims_from_its_browser_wallet(console, service, tmp_path):
     from tests.api.settlement_helpers import close, post_report
 
     chain = service.ledger.chain
@@ -542,6 +542,16 @@ def test_a_payee_with_its_own_key_claims_from_its_browser_wallet(console, servic
     page = payee.open(f"/console/statements?period={period_id}")  # claiming again: the contract's reason, by name
     page.click("[data-testid=claim]")
     expect(page.locator("[data-testid=claim-error]")).to_contain_text("LineAlreadySettled", timeout=60_000)
+
+    # A statement file naming another payout contract: the wallet is never asked to send there.
+    statement = deal.second_payee.get(f"/periods/{period_id}/statement").json()
+    statement["payout"] = chain.w3.to_checksum_address("0x" + "77" * 20)
+    (tmp_path / "elsewhere.json").write_text(json.dumps(statement))
+    page.set_input_files("[data-testid=statement-file]", str(tmp_path / "elsewhere.json"))
+    section = page.locator("section:has([data-testid=statement-file])")
+    expect(section.locator("[data-testid=verify-result]")).to_have_attribute("data-ok", "false", timeout=60_000)  # lines redrawn
+    section.locator("[data-testid=claim]").click()
+    expect(section.locator("[data-testid=claim-error]")).to_contain_text("the registry to", timeout=60_000)
 
 
 def test_the_managed_node_takes_calls_from_console_pages_only(console, service):

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "api" / "console" / "static"
 BUILT = [STATIC / "console.js", STATIC / "currency.js"]
 SOURCES = ROOT / "console" / "src"
-ARTIFACT = ROOT / "ledger" / "artifacts" / "SettlementRegistry.json"
+ARTIFACTS = ROOT / "ledger" / "artifacts"
 
 # Reads {"module": file URL, "jobs": [...]} on stdin and prints one outcome per job: the value,
 # or the message a rejected promise carried.
@@ -68,7 +68,7 @@ def built(tmp_path_factory) -> Path:
     as the ES modules they are whatever its module detection does with a .js file."""
     if shutil.which("node") is None:
         pytest.skip("node is not installed")
-    sources = [*SOURCES.iterdir(), ROOT / "console" / "build.mjs", ROOT / "package-lock.json", ARTIFACT]
+    sources = [*SOURCES.iterdir(), ROOT / "console" / "build.mjs", ROOT / "package-lock.json", *ARTIFACTS.glob("*.json")]
     if any(not b.exists() or any(s.stat().st_mtime > b.stat().st_mtime for s in sources) for b in BUILT):
         subprocess.run([str(ROOT / "scripts" / "build-console")], cwd=ROOT, check=True, timeout=120)
     copies = tmp_path_factory.mktemp("bundle")

@@ -164,12 +164,12 @@ class PiracySite:
             file = self._files.get(path)
             route = self._routes.get(path)
         try:
-            if path == "/robots.txt" and file is None:
-                self._robots(handler)
-            elif file is not None:
+            if file is not None:
                 self._file(handler, file)
             elif route is not None:
                 route(handler, request)
+            elif path == "/robots.txt":
+                self._robots(handler)
             else:
                 self._send(handler, 404, b"not here", "text/plain")
         except (BrokenPipeError, ConnectionResetError):

@@ -1,5 +1,6 @@
 """A job's counters on a real Redis: a message handled twice (retried after a crash or an
-outage, or delivered again) adds its counts once, so a job's pages and media are exact."""
+outage, or delivered again) adds its counts once, and one that ran out of tries settles as
+failed, so that the job can finish."""
 
 from __future__ import annotations
 
@@ -29,3 +30,36 @@ def test_a_message_counts_once_however_often_it_is_handled(client):
     counts = read_job(redis_client, job_id)["counts"]
     assert (counts["pages"], counts["done"], counts["finished"]) == (2, 2, True)
     assert 0 < redis_client.ttl(f"{COUNTED}:{messages[0]}") <= 8 * 24 * 3600  # the markers do not pile up for ever
+
+
+# A worker's broker, told that a crawl_page message failed its last allowed try.
+LAST_TRY_FAILED = """
+import sys
+from dramatiq import Message
+from dramatiq.broker import MessageProxy
+from ledger.crawl import jobs
+
+job_id, message_id = sys.argv[1:]
+message = MessageProxy(Message(queue_name=jobs.PAGES_QUEUE, actor_name="crawl_page", args=(job_id, "http://x/", 0),
+                               kwargs={}, options={"retries": jobs.RETRIES["max_retries"]}, message_id=message_id))
+jobs.broker.emit_after("process_message", message, exception=RuntimeError("the site is down for good"))
+print(message.failed)
+"""
+
+
+def test_a_message_that_ran_out_of_tries_settles_its_job_as_failed(client):
+    """Otherwise a job with one dead link would never show finished."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.crawl.conftest import REDIS_URL
+
+    redis_client, job_id, messages = client
+    messages.append(f"{job_id}-dead")
+    redis_client.hset(job_key(job_id), mapping={"spec": "{}", "submitted_at": 1, "queued": 1})
+    done = subprocess.run([sys.executable, "-c", LAST_TRY_FAILED, job_id, messages[0]], capture_output=True, text=True,
+                          env=dict(os.environ, REELLEDGER_REDIS_URL=REDIS_URL), timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
+    counts = read_job(redis_client, job_id)["counts"]
+    assert counts["failed"] == 1 and counts["finished"]

@@ -112,7 +112,8 @@ function statementView(statement, { address, reload, full }) {
     try {
       const [{ claimWithWallet }, whole] = await Promise.all([loadVerifier(), full()]);
       const done = await claimWithWallet({
-        ethereum: window.ethereum, statement: whole, line: whole.lines.find((l) => l.index === line.index),
+        ethereum: window.ethereum, registry: config.contracts.SettlementRegistry, statement: whole,
+        line: whole.lines.find((l) => l.index === line.index),
         onSent: (hash) => { note.textContent = ` ${t('statement.claim.sent', { tx: short(hash) })}`; },
       });
       button.replaceWith(h('span', { class: 'ok', 'data-testid': 'claimed', title: done.hash }, t('statement.claim.mined', { block: done.block })));
