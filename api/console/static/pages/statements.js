@@ -51,7 +51,7 @@ function failed(check) {
   return check && !(check.proofOk && check.contractOk);
 }
 
-function linesTable(statement, checks, { own, onClaim }, view, redraw) {
+function linesTable(statement, checks, { own, claimCell }, view, redraw) {
   const wanted = view.onlyFailed ? statement.lines.filter((l) => failed(checks?.get(l.index))) : statement.lines;
   const shown = wanted.slice(0, view.count);
   const more = wanted.length - shown.length;
@@ -64,10 +64,10 @@ function linesTable(statement, checks, { own, onClaim }, view, redraw) {
       more > PAGE ? h('button', { type: 'button', class: 'secondary', onclick: () => redraw({ count: Infinity }) }, t('statement.all')) : null,
       bad ? h('button', { type: 'button', class: 'secondary', 'data-testid': 'only-failed', onclick: () => redraw({ onlyFailed: !view.onlyFailed, count: PAGE }) },
         view.onlyFailed ? t('statement.everyLine') : t('statement.onlyFailed', { n: bad })) : null),
-    linesRows(statement, checks, { own, onClaim }, shown));
+    linesRows(statement, checks, { own, claimCell }, shown));
 }
 
-function linesRows(statement, checks, { own, onClaim }, lines) {
+function linesRows(statement, checks, { own, claimCell }, lines) {
   return table([
     { label: '#', value: (l) => String(l.index) },
     { label: t('statement.work'), value: (l) => h('span', { class: 'mono', title: l.work_id }, short(l.work_id)) },
@@ -75,8 +75,7 @@ function linesRows(statement, checks, { own, onClaim }, lines) {
     { label: t('statement.amount'), class: 'num', value: (l) => money(l.amount, statement.currency) },
     { label: t('statement.versions'), value: (l) => `${l.rule_version} / ${l.split_version}` },
     { label: t('verify.column'), value: (l) => verdict(checks?.get(l.index)) },
-    { label: '', value: (l) => (own(l) ? h('button', { type: 'button', 'data-testid': 'claim', onclick: (e) => onClaim(l, e.target) },
-      config.custodial ? t('statement.claim') : t('statement.claimWallet')) : '') },
+    { label: '', value: (l) => (own(l) ? claimCell(l) : '') },
   ], lines, { testid: 'lines' });
 }
 
@@ -121,11 +120,22 @@ function statementView(statement, { address, reload, full }) {
       note.remove();
     }
   };
+  // One cell per line, kept across redraws (a verification redraws the lines): a claim under
+  // way, its outcome or its error stays where it is.
+  const claimCells = new Map();
+  const claimCell = (line) => {
+    if (!claimCells.has(line.index)) {
+      claimCells.set(line.index, h('span', { class: 'claim' }, h('button', {
+        type: 'button', 'data-testid': 'claim', onclick: (e) => onClaim(line, e.currentTarget),
+      }, config.custodial ? t('statement.claim') : t('statement.claimWallet'))));
+    }
+    return claimCells.get(line.index);
+  };
   let view = { count: PAGE, onlyFailed: false };
   let checks = null;
   const redraw = (change = {}) => {
     view = { ...view, ...change };
-    lines.replaceChildren(linesTable(statement, checks, { own, onClaim }, view, redraw));
+    lines.replaceChildren(linesTable(statement, checks, { own, claimCell }, view, redraw));
   };
   const draw = (found) => {
     checks = found;
