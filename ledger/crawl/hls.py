@@ -6,6 +6,11 @@ Each segment is a resource of its own (scope, robots, rate limit, deadline), and
 stops at `hls_max_seconds` of media or the byte cap, whichever comes first: a stream is
 evidence from its start, not a copy of a whole film. AES-128 segments are decrypted when
 their key is in scope; a key elsewhere (a licence server) means the stream is skipped.
+
+A live stream (a media playlist without EXT-X-ENDLIST) lists only its last few segments, which
+may be too little to match: its playlist is read again every half target duration and each
+new segment joined on, until the stream ends, `hls_max_seconds` of media are had,
+`hls_live_seconds` of waiting have passed, or three target durations bring nothing new.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +42,8 @@ class Stream:
     seconds: float  # of media, by the playlist's EXTINF durations
     variant: str | None  # the media playlist picked from a master playlist
     segments: tuple[str, ...]  # in the order joined (the init segment first, for fMP4)
-    complete: bool  # False when a segment failed and the stream stops before its planned end
+    complete: bool  # False when a segment failed and the stream stops before its planned end, or a live one skipped some
+    live: bool = False  # the playlist was a live one, followed as it grew
 
 
 def pick_variant(variants: list, max_bandwidth: int | None):
@@ -128,6 +135,7 @@ def download_stream(fetcher: Fetcher, playlist: Fetched, config: CrawlConfig, wo
         parsed = m3u8.loads(_text(got), uri=got.final_url)
         if parsed.is_variant:
             return Skipped(url, "bad_type", f"variant {variant} is itself a master playlist")
+    media_url = got.final_url if variant else playlist.final_url
     planned, seconds = [], 0.0
     for segment in parsed.segments:
         if seconds >= config.hls_max_seconds:
@@ -139,40 +147,88 @@ def download_stream(fetcher: Fetcher, playlist: Fetched, config: CrawlConfig, wo
     fmp4 = any(s.init_section is not None for s in planned)
     fd, name = tempfile.mkstemp(dir=work_dir, prefix="hls-", suffix=".mp4" if fmp4 else ".ts")
     path = Path(name)
-    work = _Assembler(fetcher, config, url)
-    stop: Skipped | None = None
-    done_seconds = 0.0
-    init = None
+    joiner = _Joiner(_Assembler(fetcher, config, url), url)
     try:
         with os.fdopen(fd, "wb") as out:
             for segment in planned:
-                if segment.init_section is not None and segment.init_section.absolute_uri != init:
-                    init = segment.init_section.absolute_uri
-                    init_url = normalise(init or "")
-                    stop = work.append(out, init_url, "media") if init_url else Skipped(url, "error", "unusable EXT-X-MAP URI")
-                    if stop:
-                        break
-                seg_url = normalise(segment.absolute_uri or "")
-                if seg_url is None:
-                    stop = Skipped(url, "error", f"unusable segment URI {segment.uri!r}")
+                if joiner.take(out, segment):
                     break
-                decrypt = None
-                if segment.key is not None and segment.key.method not in (None, "NONE"):
-                    key = work.key(segment.key)
-                    if isinstance(key, Skipped):
-                        stop = key
-                        break
-                    iv = segment.key.iv
-                    iv_bytes = bytes.fromhex(iv[2:] if iv.lower().startswith("0x") else iv) if iv else (segment.media_sequence or 0).to_bytes(16, "big")
-                    decrypt = _Decryptor(key, iv_bytes)
-                stop = work.append(out, seg_url, "any" if decrypt else "media", decrypt)
-                if stop:
-                    break
-                done_seconds += segment.duration or 0.0
-        if done_seconds == 0.0:
+            live = not parsed.is_endlist
+            if live and joiner.stop is None and joiner.seconds < config.hls_max_seconds:
+                last = (parsed.media_sequence or 0) + len(parsed.segments) - 1
+                _follow(fetcher, config, media_url, parsed, last, joiner, out)
+        if joiner.seconds == 0.0:
             path.unlink(missing_ok=True)
-            return stop or Skipped(url, "error", "no segment could be had")
-        return Stream(path, "mp4" if fmp4 else "ts", work.size, work.digest.hexdigest(), done_seconds, variant, tuple(work.parts), stop is None)
+            return joiner.stop or Skipped(url, "error", "no segment could be had")
+        work = joiner.work
+        return Stream(path, "mp4" if fmp4 else "ts", work.size, work.digest.hexdigest(), joiner.seconds, variant,
+                      tuple(work.parts), joiner.stop is None and not joiner.gap, live)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+
+
+class _Joiner:
+    """Segments joined in order into one file: the init segment when it changes, decryption."""
+
+    def __init__(self, work: "_Assembler", url: str) -> None:
+        self.work, self.url = work, url
+        self.init: str | None = None
+        self.stop: Skipped | None = None
+        self.seconds = 0.0
+        self.gap = False  # a live playlist moved on past segments never seen
+
+    def take(self, out, segment) -> Skipped | None:
+        """Appends `segment`; the reason to stop, if any (kept in `stop`)."""
+        work, url = self.work, self.url
+        if segment.init_section is not None and segment.init_section.absolute_uri != self.init:
+            self.init = segment.init_section.absolute_uri
+            init_url = normalise(self.init or "")
+            self.stop = work.append(out, init_url, "media") if init_url else Skipped(url, "error", "unusable EXT-X-MAP URI")
+            if self.stop:
+                return self.stop
+        seg_url = normalise(segment.absolute_uri or "")
+        if seg_url is None:
+            self.stop = Skipped(url, "error", f"unusable segment URI {segment.uri!r}")
+            return self.stop
+        decrypt = None
+        if segment.key is not None and segment.key.method not in (None, "NONE"):
+            key = work.key(segment.key)
+            if isinstance(key, Skipped):
+                self.stop = key
+                return key
+            iv = segment.key.iv
+            iv_bytes = bytes.fromhex(iv[2:] if iv.lower().startswith("0x") else iv) if iv else (segment.media_sequence or 0).to_bytes(16, "big")
+            decrypt = _Decryptor(key, iv_bytes)
+        self.stop = work.append(out, seg_url, "any" if decrypt else "media", decrypt)
+        if self.stop is None:
+            self.seconds += segment.duration or 0.0
+        return self.stop
+
+
+def _follow(fetcher: Fetcher, config: CrawlConfig, media_url: str, parsed, last: int, joiner: _Joiner, out) -> None:
+    """Reads a live media playlist again and again, joining each segment after `last` (a media
+    sequence number) on, within the limits the module docstring lists."""
+    target = float(parsed.target_duration or 2)
+    give_up = time.monotonic() + config.hls_live_seconds
+    quiet_since = time.monotonic()
+    while joiner.seconds < config.hls_max_seconds and time.monotonic() < give_up:
+        time.sleep(min(target / 2, max(0.0, give_up - time.monotonic())))
+        got = fetcher.fetch(media_url, "any", MAX_PLAYLIST_BYTES)
+        if isinstance(got, Skipped):  # gone, or unreadable just now: what was joined stands
+            return
+        fresh = m3u8.loads(_text(got), uri=got.final_url)
+        first = fresh.media_sequence or 0
+        new = [(first + i, segment) for i, segment in enumerate(fresh.segments) if first + i > last]
+        if new and new[0][0] > last + 1:
+            joiner.gap = True
+        for number, segment in new:
+            if joiner.seconds >= config.hls_max_seconds or joiner.take(out, segment):
+                return
+            last = number
+        if fresh.is_endlist:
+            return
+        if new:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 3 * target:
+            return

@@ -4,6 +4,7 @@ as much as the limits allow, decrypted when the key is ours to have."""
 from __future__ import annotations
 
 import hashlib
+import time
 
 import av
 import pytest
@@ -103,3 +104,42 @@ def test_a_playlist_with_a_missing_segment_keeps_what_came_before(site, work_dir
         medium = crawler.fetch_medium(files["media.m3u8"])
     assert not isinstance(medium, Skipped)
     assert medium.segments == (site.url("/hls/seg000.ts"),) and not medium.complete
+
+
+def test_a_live_stream_is_followed_as_it_grows_until_it_ends(site, work_dir, config, ts_stream):
+    """A live playlist lists only its newest segment here: read once, it would give one of
+    three. Followed, the stream is had whole and in order, and ends with EXT-X-ENDLIST."""
+    publish_dir(site, ts_stream.media.parent, "/live")
+    names = [s.name for s in ts_stream.segments]
+    started = time.monotonic()
+
+    def playlist(handler, request):
+        newest = min(int((time.monotonic() - started) / 1.0), len(names) - 1)  # a new segment every second
+        lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2", f"#EXT-X-MEDIA-SEQUENCE:{newest}",
+                 "#EXTINF:2.0,", names[newest]]
+        if newest == len(names) - 1:
+            lines.append("#EXT-X-ENDLIST")
+        site._send(handler, 200, ("\n".join(lines) + "\n").encode(), "application/vnd.apple.mpegurl")
+
+    site.route("/live/now.m3u8", playlist)
+    stats, got = _crawl(site, work_dir, config, "/live/now.m3u8")
+    assert stats.media == 1
+    medium = got[0]
+    assert medium.segments == tuple(site.url(f"/live/{name}") for name in names)  # each once, in order
+    assert medium.path.read_bytes() == b"".join(s.read_bytes() for s in ts_stream.segments)
+    assert site.paths().count("/live/now.m3u8") >= len(names)
+
+
+def test_a_live_stream_is_followed_no_longer_than_allowed(site, work_dir, config, ts_stream):
+    publish_dir(site, ts_stream.media.parent, "/stuck")
+    first = ts_stream.segments[0].name
+
+    def playlist(handler, request):  # live for ever, and never anything new
+        body = f"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2.0,\n{first}\n"
+        site._send(handler, 200, body.encode(), "application/vnd.apple.mpegurl")
+
+    site.route("/stuck/now.m3u8", playlist)
+    started = time.monotonic()
+    stats, got = _crawl(site, work_dir, with_(config, hls_live_seconds=30), "/stuck/now.m3u8")
+    assert stats.media == 1 and got[0].segments == (site.url(f"/stuck/{first}"),)
+    assert time.monotonic() - started < 15  # three target durations with nothing new: given up
