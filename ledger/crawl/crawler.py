@@ -143,7 +143,7 @@ class Crawler:
         if got.kind == "hls":
             try:
                 stream = hls.download_stream(self.fetcher, got, self.config, self.work_dir)
-            except (ValueError, KeyError, IndexError) as exc:  # a playlist that says nonsense (a bad IV, say)
+            except (ValueError, KeyError, IndexError, OverflowError) as exc:  # a playlist that says nonsense
                 return Skipped(url, "bad_type", f"an HLS playlist that cannot be followed: {exc}")
             if isinstance(stream, Skipped):
                 return stream

@@ -93,7 +93,7 @@ class FetchedMedium:
     redirects: tuple[str, ...] = ()  # URLs that redirected to final_url, in order
     segments: tuple[str, ...] = ()  # for HLS: the segment URLs joined (init segment first)
     variant: str | None = None  # for HLS: the media playlist picked from a master playlist
-    complete: bool = True  # False: an HLS stream cut short by a failed segment (what came before it)
+    complete: bool = True  # False: an HLS stream cut short by a failed segment, or a live one that skipped some
     validators: Validators | None = None  # how the server named this version (ETag, Last-Modified)
 
 
@@ -132,7 +132,6 @@ class Fetcher:
         """GET `url`. `accept`: "page" wants HTML in memory (a medium answers with its kind
         and no body, unread); "media" wants a medium in a file; "any" takes any bytes into a
         file (segments, keys). `validators(url)` gives what to send as conditions."""
-        deadline = deadline if deadline is not None else time.monotonic() + self.config.resource_deadline
         seen = [url]
         current = url
         while True:
@@ -145,6 +144,8 @@ class Fetcher:
                     return Skipped(url, "robots_unreachable", f"no robots.txt could be read for {current} just now")
                 return Skipped(url, "robots", f"robots.txt disallows {current}")
             self.limiter.wait(authority(current), self.robots.interval(current))
+            if deadline is None:  # the resource's own time starts now: waiting for our turn is not the site's
+                deadline = time.monotonic() + self.config.resource_deadline
             headers = {"Accept-Encoding": "gzip, deflate" if accept == "page" else "identity"}
             known = validators(current) if validators else None
             if known:

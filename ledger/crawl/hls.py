@@ -135,7 +135,7 @@ def download_stream(fetcher: Fetcher, playlist: Fetched, config: CrawlConfig, wo
         parsed = m3u8.loads(_text(got), uri=got.final_url)
         if parsed.is_variant:
             return Skipped(url, "bad_type", f"variant {variant} is itself a master playlist")
-    media_url = got.final_url if variant else playlist.final_url
+    media_url = variant or url  # read again as found: a redirect's target may have been for once only
     planned, seconds = [], 0.0
     for segment in parsed.segments:
         if seconds >= config.hls_max_seconds:
@@ -153,7 +153,7 @@ def download_stream(fetcher: Fetcher, playlist: Fetched, config: CrawlConfig, wo
             for segment in planned:
                 if joiner.take(out, segment):
                     break
-            live = not parsed.is_endlist
+            live = not parsed.is_endlist and (parsed.playlist_type or "").lower() != "vod"
             if live and joiner.stop is None and joiner.seconds < config.hls_max_seconds:
                 last = (parsed.media_sequence or 0) + len(parsed.segments) - 1
                 _follow(fetcher, config, media_url, parsed, last, joiner, out)
@@ -198,8 +198,12 @@ class _Joiner:
                 self.stop = key
                 return key
             iv = segment.key.iv
-            iv_bytes = bytes.fromhex(iv[2:] if iv.lower().startswith("0x") else iv) if iv else (segment.media_sequence or 0).to_bytes(16, "big")
-            decrypt = _Decryptor(key, iv_bytes)
+            try:
+                iv_bytes = bytes.fromhex(iv[2:] if iv.lower().startswith("0x") else iv) if iv else int(segment.media_sequence or 0).to_bytes(16, "big")
+                decrypt = _Decryptor(key, iv_bytes)
+            except (ValueError, OverflowError) as exc:  # a bad IV, or a negative sequence number for one
+                self.stop = Skipped(url, "bad_type", f"an AES-128 segment whose IV cannot be had: {exc}")
+                return self.stop
         self.stop = work.append(out, seg_url, "any" if decrypt else "media", decrypt)
         if self.stop is None:
             self.seconds += segment.duration or 0.0
@@ -208,22 +212,32 @@ class _Joiner:
 
 def _follow(fetcher: Fetcher, config: CrawlConfig, media_url: str, parsed, last: int, joiner: _Joiner, out) -> None:
     """Reads a live media playlist again and again, joining each segment after `last` (a media
-    sequence number) on, within the limits the module docstring lists."""
-    target = float(parsed.target_duration or 2)
+    sequence number) on, within the limits the module docstring lists: `hls_live_seconds` bounds
+    the whole, each read and each segment included."""
+    target = float(parsed.target_duration or 0)
+    target = target if 0 < target <= 60 else 2.0  # what players assume of a playlist that says nonsense
     give_up = time.monotonic() + config.hls_live_seconds
     quiet_since = time.monotonic()
     while joiner.seconds < config.hls_max_seconds and time.monotonic() < give_up:
         time.sleep(min(target / 2, max(0.0, give_up - time.monotonic())))
-        got = fetcher.fetch(media_url, "any", MAX_PLAYLIST_BYTES)
-        if isinstance(got, Skipped):  # gone, or unreadable just now: what was joined stands
+        got = fetcher.fetch(media_url, "any", MAX_PLAYLIST_BYTES, deadline=give_up)
+        if isinstance(got, Skipped):
+            if got.reason in ("timeout", "error") and time.monotonic() - quiet_since <= 3 * target:
+                continue  # a read that failed just now: the next may not
+            return  # gone: what was joined stands
+        try:
+            fresh = m3u8.loads(_text(got), uri=got.final_url)
+            first = int(fresh.media_sequence or 0)
+        except (ValueError, TypeError):  # a playlist turned to nonsense: what was joined stands
             return
-        fresh = m3u8.loads(_text(got), uri=got.final_url)
-        first = fresh.media_sequence or 0
+        if first + len(fresh.segments) - 1 < last:  # numbered from the start again: an encoder restarted
+            joiner.gap = True
+            return
         new = [(first + i, segment) for i, segment in enumerate(fresh.segments) if first + i > last]
         if new and new[0][0] > last + 1:
             joiner.gap = True
         for number, segment in new:
-            if joiner.seconds >= config.hls_max_seconds or joiner.take(out, segment):
+            if joiner.seconds >= config.hls_max_seconds or time.monotonic() >= give_up or joiner.take(out, segment):
                 return
             last = number
         if fresh.is_endlist:

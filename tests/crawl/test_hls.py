@@ -143,3 +143,30 @@ def test_a_live_stream_is_followed_no_longer_than_allowed(site, work_dir, config
     stats, got = _crawl(site, work_dir, with_(config, hls_live_seconds=30), "/stuck/now.m3u8")
     assert stats.media == 1 and got[0].segments == (site.url(f"/stuck/{first}"),)
     assert time.monotonic() - started < 15  # three target durations with nothing new: given up
+
+
+def test_a_vod_playlist_without_an_end_tag_is_read_once(site, work_dir, config, ts_stream):
+    publish_dir(site, ts_stream.media.parent, "/vod")
+    names = [s.name for s in ts_stream.segments]
+    body = "#EXTM3U\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:2\n" + "".join(f"#EXTINF:2.0,\n{n}\n" for n in names)
+    site.publish("/vod/noend.m3u8", body.encode(), "application/vnd.apple.mpegurl")
+    stats, got = _crawl(site, work_dir, config, "/vod/noend.m3u8")
+    assert stats.media == 1 and len(got[0].segments) == len(names) and got[0].complete
+    assert site.paths().count("/vod/noend.m3u8") == 1
+
+
+def test_a_live_stream_that_starts_its_numbering_again_is_kept_as_far_as_it_went(site, work_dir, config, ts_stream):
+    publish_dir(site, ts_stream.media.parent, "/restart")
+    names = [s.name for s in ts_stream.segments]
+    reads: list[int] = []
+
+    def playlist(handler, request):  # sequence 7 first, then an encoder restart from 0
+        reads.append(1)
+        sequence, name = (7, names[0]) if len(reads) == 1 else (0, names[1])
+        body = f"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:{sequence}\n#EXTINF:2.0,\n{name}\n"
+        site._send(handler, 200, body.encode(), "application/vnd.apple.mpegurl")
+
+    site.route("/restart/now.m3u8", playlist)
+    stats, got = _crawl(site, work_dir, config, "/restart/now.m3u8")
+    assert stats.media == 1 and got[0].segments == (site.url(f"/restart/{names[0]}"),)
+    assert not got[0].complete  # what came after the restart is not in it

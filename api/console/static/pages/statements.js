@@ -87,11 +87,13 @@ function statementView(statement, { address, reload, full }) {
   const own = (line) => address && line.payee.toLowerCase() === address.toLowerCase();
   const failedClaim = (button, error) => {
     button.disabled = false;
-    button.after(error instanceof ApiError ? errorBox(error)
-      : h('div', { class: 'error', role: 'alert', 'data-testid': 'claim-error' }, error.message));
+    const box = error instanceof ApiError ? errorBox(error) : h('div', { class: 'error', role: 'alert' }, error.message);
+    box.dataset.testid = 'claim-error';
+    button.after(box);
   };
   const onClaim = async (line, button) => {
     button.disabled = true;
+    button.parentNode.querySelectorAll('[data-testid=claim-error]').forEach((old) => old.remove()); // this try's outcome only
     if (!config.custodial) {
       claimFromWallet(line, button).catch((error) => failedClaim(button, error));
       return;
@@ -122,14 +124,14 @@ function statementView(statement, { address, reload, full }) {
   };
   // One cell per line, kept across redraws (a verification redraws the lines): a claim under
   // way, its outcome or its error stays where it is.
-  const claimCells = new Map();
+  const claimCells = new WeakMap(); // by the line itself: a file may repeat an index
   const claimCell = (line) => {
-    if (!claimCells.has(line.index)) {
-      claimCells.set(line.index, h('span', { class: 'claim' }, h('button', {
+    if (!claimCells.has(line)) {
+      claimCells.set(line, h('span', { class: 'claim' }, h('button', {
         type: 'button', 'data-testid': 'claim', onclick: (e) => onClaim(line, e.currentTarget),
       }, config.custodial ? t('statement.claim') : t('statement.claimWallet'))));
     }
-    return claimCells.get(line.index);
+    return claimCells.get(line);
   };
   let view = { count: PAGE, onlyFailed: false };
   let checks = null;
