@@ -73,6 +73,14 @@ def test_waiting_for_our_own_turn_does_not_use_up_the_sites_deadline(site, work_
         assert crawler.robots.rules(site.url("/")).status == "200"
 
 
+def spaced(times: list[float], started: float, interval: float) -> None:
+    """Sorted times that a limiter let through, from a start: the k-th no sooner than k
+    intervals after it (a late wake-up only makes a time later), and no two in a burst
+    (half an interval allows for a loaded machine's scheduling)."""
+    assert all(t >= started + k * interval - 0.005 for k, t in enumerate(times)), [round(t - started, 3) for t in times]
+    assert min(b - a for a, b in zip(times, times[1:])) >= interval / 2
+
+
 def test_a_crawl_delay_longer_than_ours_is_honoured(site, work_dir, config):
     site.robots_txt = "User-agent: *\nCrawl-delay: 5\n\nUser-agent: ReelLedgerBot\nCrawl-delay: 0.3\nDisallow:\n"
     site.page("/", "".join(f'<a href="/p{i}.html">{i}</a>' for i in range(3)))
@@ -80,11 +88,10 @@ def test_a_crawl_delay_longer_than_ours_is_honoured(site, work_dir, config):
         site.page(f"/p{i}.html", "<p>page</p>")
     with Crawler([site.url("/")], work_dir, config) as crawler:
         crawler.run(lambda medium: None)
-    times = [r.time for r in site.requests() if r.path != "/robots.txt"]
+    times = sorted(r.time for r in site.requests() if r.path != "/robots.txt")  # the delay is known once it is read
     assert len(times) == 4
-    gaps = [b - a for a, b in zip(times, times[1:])]
-    assert min(gaps) >= 0.27 and max(gaps) < 1.0  # our group's delay, not the others' 5 s (server-side jitter allowed)
-    assert times[-1] - times[0] >= 3 * 0.3 - 0.02
+    spaced(times, times[0], 0.3)
+    assert max(b - a for a, b in zip(times, times[1:])) < 1.0  # our group's delay, not the others' 5 s
 
 
 def test_requests_to_one_host_are_spaced_by_the_interval(site, work_dir, config):
@@ -92,12 +99,12 @@ def test_requests_to_one_host_are_spaced_by_the_interval(site, work_dir, config)
     for i in range(4):
         site.page(f"/p{i}.html", "<p>page</p>")
         site.publish(f"/i{i}.png", b"\x89PNG\r\n\x1a\n" + bytes([i]) * 20, "image/png")
+    started = time.monotonic()
     with Crawler([site.url("/")], work_dir, with_(config, host_interval=0.15)) as crawler:
         stats = crawler.run(lambda medium: None)
     times = sorted(r.time for r in site.requests())
     assert stats.media == 4 and len(times) == 10
-    assert min(b - a for a, b in zip(times, times[1:])) >= 0.13  # as the server saw them: some jitter
-    assert times[-1] - times[0] >= 9 * 0.15 - 0.02
+    spaced(times, started, 0.15)
 
 
 def test_the_local_limiter_spaces_threads(config):
@@ -105,18 +112,18 @@ def test_the_local_limiter_spaces_threads(config):
 
     def worker():
         for _ in range(4):
-            limiter.wait("h.example", 0.05)
+            limiter.wait("h.example", 0.1)
             with lock:
                 stamps.append(time.monotonic())
 
+    started = time.monotonic()
     threads = [threading.Thread(target=worker) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    stamps.sort()
-    assert len(stamps) == 12 and min(b - a for a, b in zip(stamps, stamps[1:])) >= 0.04
-    assert stamps[-1] - stamps[0] >= 11 * 0.05 - 0.01
+    assert len(stamps) == 12
+    spaced(sorted(stamps), started, 0.1)
 
 
 WORKER = """
@@ -131,6 +138,7 @@ for _ in range(5):
 
 def test_the_redis_limiter_spaces_separate_processes(redis_prefix):
     client, prefix = redis_prefix
+    started = time.time()  # the slots are Redis's clock, on this machine
     workers = [
         subprocess.Popen([sys.executable, "-c", WORKER, REDIS_URL, prefix + ":"], stdout=subprocess.PIPE, text=True)
         for _ in range(2)
@@ -138,8 +146,7 @@ def test_the_redis_limiter_spaces_separate_processes(redis_prefix):
     stamps = sorted(float(line) for w in workers for line in w.communicate(timeout=30)[0].split())
     assert all(w.returncode == 0 for w in workers)
     assert len(stamps) == 10
-    assert min(b - a for a, b in zip(stamps, stamps[1:])) >= 0.08  # stamped after the sleep: scheduling jitter
-    assert stamps[-1] - stamps[0] >= 9 * 0.1 - 0.01
+    spaced(stamps, started, 0.1)
     assert client.pttl(prefix + ":pirate.example") > 0  # the gate expires by itself
 
 
