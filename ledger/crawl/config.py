@@ -28,6 +28,7 @@ class CrawlConfig:
     read_timeout: float = 15.0  # the longest silence between two reads
     resource_deadline: float = 300.0  # the longest one resource (with its redirects) may take
     host_interval: float = 1.0  # seconds between two requests to one host, at least
+    max_crawl_delay: float = 60.0  # a robots.txt asking for longer between requests: its site is not crawled
     hls_max_seconds: float = 600.0  # of an HLS stream downloaded, from its start
     hls_live_seconds: float = 120.0  # the longest a live HLS stream is followed as it grows
     hls_max_bandwidth: int | None = None  # bits/s of the variant picked; None: the highest

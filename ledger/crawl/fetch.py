@@ -45,7 +45,8 @@ class Skipped:
     """A resource not handed on. `reason` is one of: robots, robots_unreachable (the site
     could not give its robots.txt just now), too_large, timeout, bad_type,
     http_<status>, redirect_loop, too_many_redirects, out_of_scope, private_address (a host
-    name that led to a private address), unchanged, duplicate_content, error."""
+    name that led to a private address), crawl_delay (the site asks for longer between requests
+    than the crawl waits), unchanged, duplicate_content, error."""
 
     url: str
     reason: str
@@ -143,7 +144,11 @@ class Fetcher:
                 if not self.robots.rules(current).reachable:
                     return Skipped(url, "robots_unreachable", f"no robots.txt could be read for {current} just now")
                 return Skipped(url, "robots", f"robots.txt disallows {current}")
-            self.limiter.wait(authority(current), self.robots.interval(current))
+            interval = self.robots.interval(current)
+            if interval > max(self.config.max_crawl_delay, self.config.host_interval):
+                return Skipped(url, "crawl_delay", f"robots.txt asks for {interval:g} s between requests to "
+                               f"{authority(current)}; this crawl waits {self.config.max_crawl_delay:g} s at most")
+            self.limiter.wait(authority(current), interval)
             if deadline is None:  # the resource's own time starts now: waiting for our turn is not the site's
                 deadline = time.monotonic() + self.config.resource_deadline
             headers = {"Accept-Encoding": "gzip, deflate" if accept == "page" else "identity"}

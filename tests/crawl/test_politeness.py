@@ -94,6 +94,17 @@ def test_a_crawl_delay_longer_than_ours_is_honoured(site, work_dir, config):
     assert max(b - a for a, b in zip(times, times[1:])) < 1.0  # our group's delay, not the others' 5 s
 
 
+def test_a_crawl_delay_beyond_what_the_crawl_waits_skips_the_site(site, work_dir, config):
+    """Honouring an hour between requests would hold a worker for hours per page: the site is
+    skipped, with the reason, and asked for nothing but its robots.txt."""
+    site.robots_txt = "User-agent: *\nCrawl-delay: 3600\n"
+    site.page("/", '<a href="/p.html">p</a>')
+    with Crawler([site.url("/")], work_dir, with_(config, max_crawl_delay=30)) as crawler:
+        stats = crawler.run(lambda medium: None)
+    assert stats.pages == 0 and stats.skipped.get("crawl_delay") == 1
+    assert site.paths() == ["/robots.txt"]
+
+
 def test_requests_to_one_host_are_spaced_by_the_interval(site, work_dir, config):
     site.page("/", "".join(f'<a href="/p{i}.html">{i}</a> <img src="/i{i}.png">' for i in range(4)))
     for i in range(4):
