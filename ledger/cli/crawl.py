@@ -102,7 +102,7 @@ def run(
             def on_medium(medium) -> bool | None:
                 try:
                     bar.update(task, description=f"examining {medium.url}")
-                    result = examine(service, medium, screenshots)
+                    result = examine(service, medium, screenshots, config.private_hosts)
                 except ServiceRefused as exc:
                     if exc.bad_key:  # no medium will fare better: stop, remembering nothing of this one
                         raise

@@ -284,7 +284,7 @@ def examine_medium(job_id: str, url: str, page_url: str | None) -> None:
         _settle(job_id, {f"skipped:{medium.reason}": 1})
         return
     try:
-        result = examine(_service(), medium, spec.get("screenshots", True))
+        result = examine(_service(), medium, spec.get("screenshots", True), crawler.config.private_hosts)
     except ServiceRefused as exc:
         if exc.bad_key:  # retried with back-off: nothing is remembered until a right key reports it
             raise

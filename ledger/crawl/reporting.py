@@ -104,9 +104,10 @@ class ServiceClient:
         return self._call("POST", f"/cases/{case_id}/checks", json=body)
 
 
-def examine(service: ServiceClient, medium: FetchedMedium, screenshots: bool = True) -> Examined:
+def examine(service: ServiceClient, medium: FetchedMedium, screenshots: bool = True,
+            private_hosts: frozenset[str] = frozenset()) -> Examined:
     """Match a downloaded medium and, if it is a registered work, report it. The caller keeps
-    (and deletes) the file."""
+    (and deletes) the file. `private_hosts`: the crawl's, for the page screenshot."""
     from ledger.matching import MAX_QUERY_SECONDS
     from watermark.errors import WatermarkError
     from watermark.hash_sequence import query_sequence
@@ -118,12 +119,12 @@ def examine(service: ServiceClient, medium: FetchedMedium, screenshots: bool = T
     found = service.match_frames(frames.to_json())
     if not found["matched"]:
         return Examined(medium.url, False)
-    shot = page_screenshot(medium.page_url or medium.url) if screenshots else None
+    shot = page_screenshot(medium.page_url or medium.url, private_hosts) if screenshots else None
     answer = service.report(medium, shot)
     return Examined(medium.url, answer["matched"], answer["created"], answer["case"])
 
 
-def page_screenshot(url: str) -> bytes | None:
+def page_screenshot(url: str, private_hosts: frozenset[str] = frozenset()) -> bytes | None:
     with tempfile.TemporaryDirectory(prefix="reelledger-shot-") as tmp:
         out = Path(tmp) / "page.png"
-        return out.read_bytes() if screenshot(url, out) else None
+        return out.read_bytes() if screenshot(url, out, private_hosts=private_hosts) else None

@@ -43,7 +43,7 @@ _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1:
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
-def _public(address: str) -> bool:
+def is_public(address: str) -> bool:
     """A global address, and so is any IPv4 address an IPv6 one carries (mapped, 6to4, Teredo,
     NAT64, IPv4-compatible): ::ffff:127.0.0.1 and 64:ff9b::a9fe:a9fe are not public."""
     ip = ipaddress.ip_address(address)
@@ -96,7 +96,7 @@ class _Watchdog:
             stream = info["return_value"]
             try:
                 peer = stream.get_extra_info("socket").getpeername()[0]
-                public = _public(peer)
+                public = is_public(peer)
             except (AttributeError, OSError, ValueError):  # no socket, or it is gone: nothing to vouch for
                 peer, public = None, False
             if not public:

@@ -172,6 +172,6 @@ def test_a_robots_txt_redirecting_into_a_private_network_is_not_followed(site, w
     ("64:ff9b::a9fe:a9fe", False), ("2002:7f00:1::1", False), ("::127.0.0.1", False), ("0.0.0.0", False),
 ])
 def test_an_address_is_public_only_with_every_ipv4_address_it_carries(address, public):
-    from ledger.crawl.transport import _public
+    from ledger.crawl.transport import is_public
 
-    assert _public(address) is public
+    assert is_public(address) is public
