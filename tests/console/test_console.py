@@ -140,7 +140,7 @@ def test_a_rights_holder_registers_a_work_by_upload_and_sees_its_on_chain_record
     assert page.locator("[data-testid=progress]").count() == 0  # replaced by the result once the upload finished
     work = studio.get("/works").json()["items"][0]
     assert work["title"] == "Coffee" and work["parties"] == [{"name": "Blue Studio", "role": "producer"}, {"name": "李导演", "role": "director"}]
-    assert page.locator("[data-testid=works] tbody tr").count() == 1
+    expect(page.locator("[data-testid=works] tbody tr")).to_have_count(1)
 
     page.click("[data-testid=registered] a")
     page.wait_for_selector("[data-testid=work-record]")
@@ -259,7 +259,7 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     auditor = console(key_of(service.new_account(Role.auditor)[2]))
     page = auditor.open("/console/periods")
     page.wait_for_selector("[data-testid=audit]")
-    assert page.locator("[data-testid=audit].ok").count() >= 1
+    expect(page.locator("[data-testid=audit].ok").first).to_be_visible()
     assert page.locator("#close-period").count() == 0  # auditors read, never write
     auditor.shot("audit")
 
@@ -300,7 +300,7 @@ def test_a_piracy_case_shows_its_leak_evidence_and_notices(console, service):
 
     crawler_console = console(key_of(crawler))
     page = crawler_console.open("/console/cases")
-    assert page.locator("[data-testid=cases] tbody tr").count() == 1
+    expect(page.locator("[data-testid=cases] tbody tr")).to_have_count(1)
 
 
 def test_a_wrong_role_gets_a_403_page_and_tenants_see_nothing_of_each_other(console, service, deal):
@@ -316,12 +316,12 @@ def test_a_wrong_role_gets_a_403_page_and_tenants_see_nothing_of_each_other(cons
 
     outsider = console(key_of(service.new_account(Role.rights_holder)[2]))
     page = outsider.open("/console/works")
-    assert page.locator("[data-testid=works-empty]").count() == 1  # not the deal's work
+    expect(page.locator("[data-testid=works-empty]")).to_have_count(1)  # not the deal's work
     page = outsider.open(f"/console/work?id={deal.work_id}")
     page.wait_for_selector("[role=alert]")
     assert "no work" in page.inner_text("[role=alert]").lower()
     page = outsider.open("/console/statements")
-    assert page.locator("[data-testid=periods-empty]").count() == 1
+    expect(page.locator("[data-testid=periods-empty]")).to_have_count(1)
 
 
 def test_the_console_speaks_chinese(console, deal):
