@@ -7,7 +7,6 @@ chromium is missing, fails or takes too long, `screenshot` says False and the cr
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import signal
 import shutil
@@ -18,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ledger.crawl.config import USER_AGENT
-from ledger.crawl.transport import is_public
+from ledger.crawl.transport import is_public, must_be_public
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 
@@ -31,14 +30,9 @@ def resolver_rules(url: str, private_hosts: frozenset[str] = frozenset()) -> lis
     """The chromium arguments that hold a page named by host name to the public address looked
     up here ([] when there is nothing to hold: an address in the URL, a host the operator lets
     be private); None when the name leads to a private address, or nowhere."""
+    if not must_be_public(url, private_hosts):
+        return []
     host = (urlsplit(url).hostname or "").lower()
-    try:
-        ipaddress.ip_address(host)
-        return []
-    except ValueError:
-        pass
-    if not host or host in private_hosts:
-        return []
     try:
         addresses = [info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)]
     except OSError:

@@ -57,15 +57,15 @@ def is_public(address: str) -> bool:
     return True
 
 
-def must_be_public(url: str, config: CrawlConfig) -> bool:
+def must_be_public(url: str, private_hosts: frozenset[str]) -> bool:
     """Whether the address `url` reaches must be public: its host is a name not listed in
-    `config.private_hosts` (an address written in the URL is the operator's own choice)."""
+    `private_hosts` (an address written in the URL is the operator's own choice)."""
     host = (httpx.URL(url).host or "").lower()
     try:
         ipaddress.ip_address(host)
         return False
     except ValueError:
-        return host not in config.private_hosts
+        return host not in private_hosts
 
 
 def make_client(config: CrawlConfig) -> httpx.Client:
@@ -149,7 +149,7 @@ def guarded_stream(
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise DeadlineExceeded("deadline passed before the request")
-    watchdog = _Watchdog(deadline, public_only=must_be_public(url, config) if public_only is None else public_only)
+    watchdog = _Watchdog(deadline, public_only=must_be_public(url, config.private_hosts) if public_only is None else public_only)
     timeout = httpx.Timeout(
         min(config.read_timeout, remaining), connect=min(config.connect_timeout, remaining), pool=min(config.connect_timeout, remaining)
     )
