@@ -69,6 +69,7 @@ class Chain:
                 state_file=settings.anvil_state_file,
                 chain_id=settings.anvil_chain_id,
                 state_interval=settings.anvil_state_interval,
+                backup_interval=settings.anvil_state_copy_interval,
                 allow_origin=settings.browser_origin,
             )
         self.w3: Web3 | None = None

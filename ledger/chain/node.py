@@ -4,12 +4,18 @@ Its state goes to a file in the data directory (`anvil --state`), dumped every
 `state_interval` seconds and on a clean exit, so a restart finds every block again.
 Anything mined after the last dump and lost in a hard kill is sent again by the
 outbox from the signed transactions it keeps.
+
+Anvil rewrites that file in place, so a hard kill during a dump leaves it cut short and
+Anvil then refuses to start on it. A copy known to be whole is kept beside it (made at
+every start and every `backup_interval` seconds while the node runs), and a start on a
+cut file falls back to that copy; the outbox sends again what the copy lacks.
 """
 
 from __future__ import annotations
 
 import ctypes
 import json
+import logging
 import os
 import signal
 import sys
@@ -19,6 +25,8 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+
+log = logging.getLogger("reelledger.chain")
 
 
 class NodeError(RuntimeError):
@@ -57,6 +65,7 @@ class ManagedAnvil:
         state_interval: int = 1,
         log_file: Path | None = None,
         allow_origin: str | None = None,
+        backup_interval: float = 30.0,
     ) -> None:
         self.binary = Path(binary)
         # The one web origin whose pages may call the node over HTTP (the console's). Anvil's
@@ -71,8 +80,12 @@ class ManagedAnvil:
         self.chain_id = chain_id
         self.state_interval = state_interval
         self.log_file = Path(log_file) if log_file else self.state_file.with_suffix(".log")
+        self.backup_interval = backup_interval
         self._process: subprocess.Popen | None = None
         self._lock = threading.RLock()
+        self._backups_stop = threading.Event()
+        self._backups: threading.Thread | None = None
+        self._backed_up_mtime: int | None = None
 
     @property
     def url(self) -> str:
@@ -81,6 +94,63 @@ class ManagedAnvil:
     @property
     def pid_file(self) -> Path:
         return self.state_file.with_suffix(".pid")
+
+    @property
+    def whole_copy(self) -> Path:
+        """The last state file read back whole."""
+        return self.state_file.with_suffix(".whole.json")
+
+    @property
+    def cut_file(self) -> Path:
+        """A state file found cut short, kept for a look rather than deleted."""
+        return self.state_file.with_suffix(".cut.json")
+
+    def _copy_if_whole(self) -> bool:
+        """Copy the state file aside if it reads as whole JSON; False if it does not (or is mid-dump)."""
+        try:
+            mtime = self.state_file.stat().st_mtime_ns
+            if mtime == self._backed_up_mtime and self.whole_copy.exists():
+                return True
+            body = self.state_file.read_bytes()
+            if not isinstance(json.loads(body), dict):
+                return False
+        except (OSError, ValueError):
+            return False
+        partial = self.whole_copy.with_suffix(".part")
+        partial.write_bytes(body)
+        os.replace(partial, self.whole_copy)
+        self._backed_up_mtime = mtime
+        return True
+
+    def _usable_state(self) -> None:
+        """Make sure Anvil finds a state file it can read, or none at all."""
+        if not self.state_file.exists() or self._copy_if_whole():
+            return
+        os.replace(self.state_file, self.cut_file)
+        if self.whole_copy.exists():
+            log.warning("anvil state file %s was cut short (kept as %s); starting from the last whole copy",
+                        self.state_file, self.cut_file.name)
+            partial = self.state_file.with_suffix(".part")
+            partial.write_bytes(self.whole_copy.read_bytes())
+            os.replace(partial, self.state_file)
+        else:
+            log.warning("anvil state file %s was cut short (kept as %s) and there is no whole copy; "
+                        "starting an empty chain", self.state_file, self.cut_file.name)
+
+    def _keep_copies(self) -> None:
+        while not self._backups_stop.wait(self.backup_interval):
+            self._copy_if_whole()
+
+    def _start_backups(self) -> None:
+        self._backups_stop = threading.Event()
+        self._backups = threading.Thread(target=self._keep_copies, name="anvil-state-copies", daemon=True)
+        self._backups.start()
+
+    def _stop_backups(self) -> None:
+        self._backups_stop.set()
+        if self._backups is not None and self._backups is not threading.current_thread():
+            self._backups.join()
+        self._backups = None
 
     def _stop_orphan(self) -> None:
         """Stop a node that an earlier, killed ReelLedger left running on this state file."""
@@ -107,12 +177,14 @@ class ManagedAnvil:
     def _start(self, timeout: float) -> None:
         if self.running:
             return
+        self._stop_backups()  # a node that died by itself left its copier running
         if not self.binary.exists():
             raise NodeError(f"anvil not found at {self.binary}: run scripts/run or `npm ci` first")
         self._stop_orphan()
         if not port_is_free(self.port):
             raise NodeError(f"port {self.port} is already in use; set REELLEDGER_ANVIL_PORT or stop what holds it")
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        self._usable_state()
         command = [
             str(self.binary),
             "--host", "127.0.0.1",
@@ -135,6 +207,7 @@ class ManagedAnvil:
             if self._process.poll() is not None:
                 raise NodeError(f"anvil exited with code {self._process.returncode}; see {self.log_file}")
             if rpc_answers(self.url, timeout=0.5) == self.chain_id:
+                self._start_backups()
                 return
             time.sleep(0.1)
         self._process.kill()
@@ -148,6 +221,7 @@ class ManagedAnvil:
             self._stop(timeout)
 
     def _stop(self, timeout: float) -> None:
+        self._stop_backups()
         if not self.running:
             return
         assert self._process is not None
@@ -162,6 +236,7 @@ class ManagedAnvil:
     def kill(self) -> None:
         """Stop abruptly, losing whatever was mined since the last state dump."""
         with self._lock:
+            self._stop_backups()
             if self._process is None:
                 return
             self._process.kill()
