@@ -10,14 +10,12 @@ from __future__ import annotations
 import os
 import signal
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from ledger.crawl.config import USER_AGENT
-from ledger.crawl.transport import is_public, must_be_public
+from ledger.crawl.guard_proxy import GuardProxy, origin_of
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 
@@ -26,47 +24,34 @@ def chromium_path() -> str:
     return os.environ.get("REELLEDGER_CHROMIUM", DEFAULT_CHROMIUM)
 
 
-def resolver_rules(url: str, private_hosts: frozenset[str] = frozenset()) -> list[str] | None:
-    """The chromium arguments that hold a page named by host name to the public address looked
-    up here ([] when there is nothing to hold: an address in the URL, a host the operator lets
-    be private); None when the name leads to a private address, or nowhere."""
-    if not must_be_public(url, private_hosts):
-        return []
-    host = (urlsplit(url).hostname or "").lower()
-    try:
-        addresses = [info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)]
-    except OSError:
-        return None
-    if not addresses or not all(is_public(a) for a in addresses):
-        return None
-    address = f"[{addresses[0]}]" if ":" in addresses[0] else addresses[0]
-    return [f"--host-resolver-rules=MAP {host} {address}"]
-
-
 def screenshot(url: str, out_path: str | Path, timeout: float = 30, user_agent: str = USER_AGENT,
                private_hosts: frozenset[str] = frozenset()) -> bool:
     """Write a 1280 x 800 PNG of `url` to `out_path`; True when a non-empty file was written.
-    The browser says who it is, as the crawl does (`user_agent`). A page named by a host that
-    leads to a private address is not taken (the crawl's own rule, transport.py), and chromium
-    is held to the public address looked up here, so that the site's DNS cannot send it
-    elsewhere for the page itself; what the page then loads from other hosts is not checked."""
+    The browser says who it is, as the crawl does (`user_agent`). Everything it loads goes
+    through a GuardProxy, so the page and whatever its markup and scripts ask for reach public
+    addresses only (the crawl's own rule, transport.py); a page whose own host may not be
+    reached is not taken at all."""
     binary, out = chromium_path(), Path(out_path)
     if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
         return False
-    rules = resolver_rules(url, private_hosts)
-    if rules is None:
-        return False
-    out.unlink(missing_ok=True)
-    profile = tempfile.mkdtemp(prefix="reelledger-chromium-")  # its own profile: no lock shared with another run
-    command = [
-        binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={profile}",
-        "--no-first-run", "--window-size=1280,800", f"--user-agent={user_agent}", f"--screenshot={out}",
-        *rules, url,
-    ]
-    try:
-        return _run(command, out, timeout)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    with GuardProxy(url, private_hosts) as proxy:
+        if proxy.address_for(*origin_of(url)) is None:
+            return False
+        out.unlink(missing_ok=True)
+        profile = tempfile.mkdtemp(prefix="reelledger-chromium-")  # its own profile: no lock shared with another run
+        command = [
+            binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={profile}",
+            "--no-first-run", "--window-size=1280,800", f"--user-agent={user_agent}", f"--screenshot={out}",
+            # every connection through the proxy, loopback too ("<-loopback>" drops chromium's own
+            # bypass for it); WebRTC may not open UDP of its own around it
+            f"--proxy-server={proxy.url}", "--proxy-bypass-list=<-loopback>",
+            "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+            url,
+        ]
+        try:
+            return _run(command, out, timeout)
+        finally:
+            shutil.rmtree(profile, ignore_errors=True)
 
 
 def _run(command: list[str], out: Path, timeout: float) -> bool:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -62,6 +63,13 @@ class _File:
 Route = Callable[[BaseHTTPRequestHandler, Request], None]
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A crawler that gives up on a slow page drops its connection; that is no error here."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 class PiracySite:
     def __init__(self) -> None:
         self.robots_txt: str | None = ROBOTS  # None: 404
@@ -93,7 +101,7 @@ class PiracySite:
             def log_message(self, *args) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()

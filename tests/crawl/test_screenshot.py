@@ -6,7 +6,14 @@ import os
 
 import pytest
 
-from ledger.crawl.screenshot import DEFAULT_CHROMIUM, resolver_rules, screenshot
+from ledger.crawl.guard_proxy import GuardProxy
+from ledger.crawl.screenshot import DEFAULT_CHROMIUM, screenshot
+from tests.crawl.piracy_site import PiracySite
+
+PNG = bytes.fromhex(  # one transparent pixel
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082"
+)
 
 
 def test_without_chromium_a_screenshot_is_false(monkeypatch, tmp_path):
@@ -42,13 +49,84 @@ def test_a_page_whose_name_leads_to_a_private_address_is_not_taken(site, tmp_pat
     by_name = site.url("/").replace("127.0.0.1", "localhost")
     assert screenshot(by_name, tmp_path / "shot.png", timeout=5) is False
     assert not (tmp_path / "started").exists()
-    assert resolver_rules(by_name) is None
-    assert resolver_rules(by_name, frozenset({"localhost"})) == []  # the operator let this name be private
-    assert resolver_rules(site.url("/")) == []  # an address written in the URL: nothing to look up
 
 
-def test_a_public_name_is_pinned_to_the_address_looked_up(monkeypatch):
+def test_the_proxy_lets_through_public_addresses_the_page_s_own_address_and_listed_names(site):
+    port = int(site.authority.rsplit(":", 1)[1])
+    by_name = site.url("/").replace("127.0.0.1", "localhost")
+    assert GuardProxy(by_name).address_for("localhost", port) is None
+    assert GuardProxy(by_name, frozenset({"localhost"})).address_for("localhost", port) in ("127.0.0.1", "::1")
+    page = GuardProxy(site.url("/"))  # an address written in the URL is the operator's choice...
+    assert page.address_for("127.0.0.1", port) == "127.0.0.1"
+    assert page.address_for("127.0.0.1", 8545) is None  # ...for that origin only, not its other ports
+    for private in ("10.1.2.3", "169.254.169.254", "::1", "::ffff:127.0.0.1", "192.168.0.1"):
+        assert page.address_for(private, 80) is None, private
+    assert page.address_for("93.184.215.14", 443) == "93.184.215.14"
+
+
+def test_a_public_name_is_connected_at_the_address_checked(monkeypatch):
     import socket
 
-    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, **kw: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 0))])
-    assert resolver_rules("https://pirate.example/watch") == ["--host-resolver-rules=MAP pirate.example 93.184.215.14"]
+    answers = {"pirate.example": ["93.184.215.14"], "mixed.example": ["93.184.215.14", "10.0.0.7"]}
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, **kw: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in answers.get(host, [])])
+    proxy = GuardProxy("https://pirate.example/watch")
+    assert proxy.address_for("pirate.example", 443) == "93.184.215.14"
+    assert proxy.address_for("mixed.example", 443) is None  # one private answer is enough to refuse
+    assert proxy.address_for("nowhere.example", 443) is None
+
+
+@pytest.mark.skipif(not os.access(DEFAULT_CHROMIUM, os.X_OK), reason="no chromium on this machine")
+def test_what_a_page_loads_reaches_public_addresses_only(site, tmp_path, monkeypatch):
+    """A hostile page's images, fetches and WebSockets aimed at loopback (the chain node, Redis)
+    do not get there; the page's own images do, and so does a name the operator let be private."""
+    monkeypatch.delenv("REELLEDGER_CHROMIUM", raising=False)
+    with PiracySite() as inside:
+        other = inside.authority.rsplit(":", 1)[1]
+        site.publish("/own.png", PNG, "image/png")
+        inside.publish("/pixel.png", PNG, "image/png")
+        inside.publish("/by-name.png", PNG, "image/png")
+        site.page("/", f"""<h1>Watch free</h1><img src="/own.png">
+            <img src="http://127.0.0.1:{other}/pixel.png"><img src="http://localhost:{other}/by-name.png">
+            <script>
+              fetch("http://127.0.0.1:{other}/fetch", {{mode: "no-cors"}}).catch(() => {{}});
+              try {{ new WebSocket("ws://127.0.0.1:{other}/ws"); }} catch (e) {{}}
+            </script>""")
+        assert screenshot(site.url("/"), tmp_path / "shot.png", timeout=30) is True
+        assert site.requests("/own.png")
+        assert inside.paths() == []
+
+        assert screenshot(site.url("/"), tmp_path / "again.png", timeout=30, private_hosts=frozenset({"localhost"}))
+        assert "/by-name.png" in inside.paths()  # the operator's word lets it through: the check can see a request
+        assert "/pixel.png" not in inside.paths()
+
+
+def _through(proxy: GuardProxy, head: bytes, then: bytes = b"") -> bytes:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", int(proxy.url.rsplit(":", 1)[1])), timeout=10) as sock:
+        sock.sendall(head)
+        if then:
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200 Connection Established")
+            sock.sendall(then)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+        return answer
+
+
+def test_the_proxy_tunnels_and_forwards_to_an_allowed_origin_and_refuses_others(site):
+    site.page("/hello", "<p>hello</p>")
+    with GuardProxy(site.url("/")) as proxy:
+        tunnelled = _through(proxy, f"CONNECT {site.authority} HTTP/1.1\r\nHost: {site.authority}\r\n\r\n".encode(),
+                             f"GET /hello HTTP/1.1\r\nHost: {site.authority}\r\nConnection: close\r\n\r\n".encode())
+        assert tunnelled.startswith(b"HTTP/1.1 200") and tunnelled.endswith(b"<p>hello</p>")
+        forwarded = _through(proxy, f"GET {site.url('/hello')} HTTP/1.1\r\nHost: {site.authority}\r\n"
+                                    "Proxy-Connection: keep-alive\r\n\r\n".encode())
+        assert forwarded.startswith(b"HTTP/1.1 200") and forwarded.endswith(b"<p>hello</p>")
+        assert len(site.requests("/hello")) == 2
+
+        refused = _through(proxy, b"CONNECT 127.0.0.1:6379 HTTP/1.1\r\nHost: 127.0.0.1:6379\r\n\r\n")
+        assert refused.startswith(b"HTTP/1.1 403") and proxy.refused == ["127.0.0.1:6379"]
+        assert _through(proxy, b"GET http://localhost:6379/ HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 403")
+        assert _through(proxy, b"GET /relative HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 403")
