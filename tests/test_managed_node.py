@@ -114,3 +114,16 @@ def test_the_ledger_sends_again_what_a_cut_state_file_lost(tmp_path):
         assert all(ledger.registries.work(i).owner == owner for i in ids)
     finally:
         ledger.stop()
+
+
+def test_a_whole_state_file_anvil_cannot_load_is_set_aside(tmp_path):
+    """JSON that parses but is not a state Anvil knows (another version's, say): the node starts
+    empty, the outbox fills it again, and the file is kept."""
+    node = node_in(tmp_path, backup_interval=3600)
+    node.state_file.write_text('{"block": "from another version"}')
+    node.start()
+    try:
+        assert head(node) == 0
+        assert node.unloadable_file.read_text() == '{"block": "from another version"}'
+    finally:
+        node.stop()

@@ -8,7 +8,9 @@ outbox from the signed transactions it keeps.
 Anvil rewrites that file in place, so a hard kill during a dump leaves it cut short and
 Anvil then refuses to start on it. A copy known to be whole is kept beside it (made at
 every start and every `backup_interval` seconds while the node runs), and a start on a
-cut file falls back to that copy; the outbox sends again what the copy lacks.
+cut file falls back to that copy; the outbox sends again what the copy lacks. A whole file
+that Anvil still will not load (another version's) is set aside and the chain starts empty,
+to be filled again by the outbox likewise.
 """
 
 from __future__ import annotations
@@ -53,6 +55,19 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
     """Linux: the node gets SIGTERM (and so dumps its state) if ReelLedger dies without stopping it."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class _StateRefused(Exception):
+    """Anvil exited at once with a usage error, as it does on a state file it cannot load."""
+
+
+def _write_atomically(path: Path, body: bytes) -> None:
+    partial = path.with_suffix(".part")
+    with open(partial, "wb") as out:
+        out.write(body)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(partial, path)
 
 
 class ManagedAnvil:
@@ -105,41 +120,66 @@ class ManagedAnvil:
         """A state file found cut short, kept for a look rather than deleted."""
         return self.state_file.with_suffix(".cut.json")
 
-    def _copy_if_whole(self) -> bool:
-        """Copy the state file aside if it reads as whole JSON; False if it does not (or is mid-dump)."""
+    @property
+    def unloadable_file(self) -> Path:
+        """A whole state file Anvil would not load, kept likewise."""
+        return self.state_file.with_suffix(".unloadable.json")
+
+    def _copy_if_whole(self, force: bool = False) -> bool:
+        """Copy the state file aside if it reads as whole JSON; False if it does not. Unless
+        `force`, a file unchanged since the last copy is not read again, and one that changed
+        while it was read (Anvil mid-dump) is left for the next round."""
         try:
-            mtime = self.state_file.stat().st_mtime_ns
-            if mtime == self._backed_up_mtime and self.whole_copy.exists():
+            before = self.state_file.stat()
+            if not force and before.st_mtime_ns == self._backed_up_mtime and self.whole_copy.exists():
                 return True
             body = self.state_file.read_bytes()
+            after = self.state_file.stat()
+            if (before.st_mtime_ns, before.st_size) != (after.st_mtime_ns, after.st_size) or len(body) != after.st_size:
+                return False
             if not isinstance(json.loads(body), dict):
                 return False
         except (OSError, ValueError):
             return False
-        partial = self.whole_copy.with_suffix(".part")
-        partial.write_bytes(body)
-        os.replace(partial, self.whole_copy)
-        self._backed_up_mtime = mtime
+        _write_atomically(self.whole_copy, body)
+        self._backed_up_mtime = after.st_mtime_ns
         return True
 
     def _usable_state(self) -> None:
         """Make sure Anvil finds a state file it can read, or none at all."""
-        if not self.state_file.exists() or self._copy_if_whole():
+        if not self.state_file.exists() or self._copy_if_whole(force=True):
             return
         os.replace(self.state_file, self.cut_file)
         if self.whole_copy.exists():
             log.warning("anvil state file %s was cut short (kept as %s); starting from the last whole copy",
                         self.state_file, self.cut_file.name)
-            partial = self.state_file.with_suffix(".part")
-            partial.write_bytes(self.whole_copy.read_bytes())
-            os.replace(partial, self.state_file)
+            _write_atomically(self.state_file, self.whole_copy.read_bytes())
         else:
             log.warning("anvil state file %s was cut short (kept as %s) and there is no whole copy; "
                         "starting an empty chain", self.state_file, self.cut_file.name)
 
+    def _set_aside_unloadable(self) -> bool:
+        """After Anvil refused the state file (whole JSON it cannot load, say from another
+        version): keep it and its copy aside and let the next try start an empty chain, which
+        the outbox fills again. False when Anvil's refusal was about something else."""
+        try:
+            refusal = self.log_file.read_bytes()[-4096:]
+        except OSError:
+            return False
+        if b"'--state" not in refusal or not self.state_file.exists():
+            return False
+        log.warning("anvil could not load its state file %s (kept as %s); starting an empty chain",
+                    self.state_file, self.unloadable_file.name)
+        os.replace(self.state_file, self.unloadable_file)
+        self.whole_copy.unlink(missing_ok=True)
+        return True
+
     def _keep_copies(self) -> None:
         while not self._backups_stop.wait(self.backup_interval):
-            self._copy_if_whole()
+            try:
+                self._copy_if_whole()
+            except OSError as exc:  # a full disk: the node runs on, the copy ages
+                log.warning("could not copy anvil's state file: %s", exc)
 
     def _start_backups(self) -> None:
         self._backups_stop = threading.Event()
@@ -172,7 +212,17 @@ class ManagedAnvil:
 
     def start(self, timeout: float = 30.0) -> None:
         with self._lock:
-            self._start(timeout)
+            try:
+                try:
+                    self._start(timeout)
+                except _StateRefused:
+                    if not self._set_aside_unloadable():
+                        raise
+                    self._start(timeout)
+            except _StateRefused:
+                raise NodeError(f"anvil exited with code 2; see {self.log_file}") from None
+            except OSError as exc:
+                raise NodeError(f"could not prepare anvil's state in {self.state_file.parent}: {exc}") from exc
 
     def _start(self, timeout: float) -> None:
         if self.running:
@@ -196,16 +246,19 @@ class ManagedAnvil:
         ]
         if self.allow_origin:
             command += ["--allow-origin", self.allow_origin]
-        log = open(self.log_file, "ab")
+        output = open(self.log_file, "ab")
         self._process = subprocess.Popen(
-            command, stdout=log, stderr=log, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
+            command, stdout=output, stderr=output, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
         )
-        log.close()
+        output.close()
         self.pid_file.write_text(str(self._process.pid))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise NodeError(f"anvil exited with code {self._process.returncode}; see {self.log_file}")
+                code, self._process = self._process.returncode, None
+                if code == 2:  # a usage error: the state file is the argument Anvil checks
+                    raise _StateRefused()
+                raise NodeError(f"anvil exited with code {code}; see {self.log_file}")
             if rpc_answers(self.url, timeout=0.5) == self.chain_id:
                 self._start_backups()
                 return

@@ -5,9 +5,11 @@ our machine. Left alone, its images, fetches and WebSockets could reach whatever
 loopback or the private network: the managed chain node, Redis, a router's admin page.
 Chromium is pointed here for every connection, loopback included, and the proxy looks each
 host up itself and connects only to an address it has checked (so DNS cannot answer one
-address to the check and another to the connection). The page's own origin, when the
-operator wrote it as an address, and the hosts the operator lets be private are let through:
-the crawl's rule (transport.py), applied to everything the page loads.
+address to the check and another to the connection). Only the page's own origin may be
+private, when the operator wrote it as an address or listed its name: the crawl's rule
+(transport.py), applied to everything the page loads, and no wider (a listed intranet name
+does not open the node's port to every page). A plain-HTTP connection carries one request,
+so a site that keeps it open cannot slip a second one, for another host, past the check.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import ipaddress
 import socket
 import socketserver
 import threading
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from ledger.crawl.transport import is_public
@@ -42,19 +45,20 @@ class GuardProxy:
         self._lock = threading.Lock()
         self._server: socketserver.ThreadingTCPServer | None = None
 
-    def address_for(self, host: str, port: int) -> str | None:
-        """The address to connect to for host:port, or None when it may not be reached."""
+    def addresses_for(self, host: str, port: int) -> list[str]:
+        """The addresses to try for host:port, in order; [] when it may not be reached."""
         host = host.lower().strip("[]")
-        let_private = ((host, port) == self.page_origin and _is_address(host)) or host in self.private_hosts
+        own = (host, port) == self.page_origin
+        let_private = own and (_is_address(host) or host in self.private_hosts)
         if _is_address(host):
-            return host if let_private or is_public(host) else None
+            return [host] if let_private or is_public(host) else []
         try:
-            addresses = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+            found = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
         except (OSError, UnicodeError):
-            return None
-        if not addresses or not (let_private or all(is_public(a) for a in addresses)):
-            return None
-        return addresses[0]
+            return []
+        if not (let_private or all(is_public(a) for a in found)):
+            return []
+        return list(dict.fromkeys(found))
 
     # --- running -------------------------------------------------------------------------
     @property
@@ -96,35 +100,53 @@ class GuardProxy:
             method, target, version = request_line.split(b" ", 2)
         except ValueError:
             return
-        if method == b"CONNECT":
-            host, _, port = target.decode("latin-1").rpartition(":")
-            upstream = self._connect(handler, host, int(port) if port.isdigit() else 443)
-            if upstream is None:
+        upstream = None
+        try:
+            if method == b"CONNECT":
+                host, _, port = target.decode("latin-1").rpartition(":")
+                upstream = self._connect(handler, host, _port(port))
+                if upstream is None:
+                    return
+                handler.wfile.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                _pipe(handler, upstream, _all_of(handler))
                 return
-            handler.wfile.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
-        else:
-            parts = urlsplit(target.decode("latin-1"))
-            if parts.scheme != "http" or not parts.hostname:
+            try:
+                parts = urlsplit(target.decode("latin-1"))
+                port = parts.port or 80
+            except ValueError:
+                parts, port = None, 0
+            if parts is None or parts.scheme != "http" or not parts.hostname:
                 return self._refuse(handler, target.decode("latin-1"), b"only absolute http URLs and CONNECT")
-            upstream = self._connect(handler, parts.hostname, parts.port or 80)
+            body = _body_length(headers)
+            if body is None:
+                return self._refuse(handler, target.decode("latin-1"), b"a body needs a Content-Length")
+            upstream = self._connect(handler, parts.hostname, port)
             if upstream is None:
                 return
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             kept = [h for h in headers if h.split(b":", 1)[0].strip().lower() not in HOP_BY_HOP]
             upstream.sendall(b" ".join([method, path.encode("latin-1"), version]) + b"\r\n"
                              + b"".join(h + b"\r\n" for h in kept) + b"Connection: close\r\n\r\n")
-        _pipe(handler, upstream)
-
-    def _connect(self, handler, host: str, port: int) -> socket.socket | None:
-        address = self.address_for(host, port)
-        if address is None:
-            self._refuse(handler, f"{host}:{port}", b"private or unknown address")
-            return None
-        try:
-            return socket.create_connection((address, port), timeout=IDLE_TIMEOUT)
+            _pipe(handler, upstream, _exactly(handler, body))
         except OSError:
-            handler.wfile.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            pass
+        finally:
+            if upstream is not None:
+                upstream.close()
+
+    def _connect(self, handler, host: str, port: int | None) -> socket.socket | None:
+        addresses = self.addresses_for(host, port) if port else []
+        if not addresses:
+            shown = f"[{host.strip('[]')}]" if ":" in host else host
+            self._refuse(handler, f"{shown}:{port}", b"private or unknown address")
             return None
+        for address in addresses:
+            try:
+                return socket.create_connection((address, port), timeout=IDLE_TIMEOUT)
+            except OSError:
+                continue
+        handler.wfile.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        return None
 
     def _refuse(self, handler, target: str, reason: bytes) -> None:
         with self._lock:
@@ -138,6 +160,28 @@ def _is_address(host: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+def _port(text: str) -> int | None:
+    if not (text.isascii() and text.isdigit()):
+        return None
+    port = int(text)
+    return port if 0 < port < 65536 else None
+
+
+def _body_length(headers: list[bytes]) -> int | None:
+    """The request body's length; None when it is chunked or unreadable (not forwarded)."""
+    length = 0
+    for line in headers:
+        name, _, value = line.partition(b":")
+        name, value = name.strip().lower(), value.strip()
+        if name == b"transfer-encoding":
+            return None
+        if name == b"content-length":
+            if not (value.isascii() and value.isdigit()):
+                return None
+            length = int(value)
+    return length
 
 
 def _read_head(rfile) -> tuple[bytes, list[bytes]] | None:
@@ -158,13 +202,26 @@ def _read_head(rfile) -> tuple[bytes, list[bytes]] | None:
     return (lines[0], lines[1:]) if lines else None
 
 
-def _pipe(handler: socketserver.StreamRequestHandler, upstream: socket.socket) -> None:
-    """Copy bytes both ways until either side is done."""
+def _all_of(handler: socketserver.StreamRequestHandler) -> Iterator[bytes]:
+    """Everything the client sends (a tunnel); read1 first hands over what the head's reads buffered."""
+    while chunk := handler.rfile.read1(65536):
+        yield chunk
+
+
+def _exactly(handler: socketserver.StreamRequestHandler, length: int) -> Iterator[bytes]:
+    """One request's body, and nothing after it."""
+    while length > 0 and (chunk := handler.rfile.read1(min(length, 65536))):
+        length -= len(chunk)
+        yield chunk
+
+
+def _pipe(handler: socketserver.StreamRequestHandler, upstream: socket.socket, sent: Iterator[bytes]) -> None:
+    """Send `sent` up while copying the answer down, until either side is done."""
     client = handler.connection
 
     def up() -> None:
         try:
-            while chunk := handler.rfile.read1(65536):  # read1 first hands over what the head's reads buffered
+            for chunk in sent:
                 upstream.sendall(chunk)
         except OSError:
             pass

@@ -7,6 +7,7 @@ chromium is missing, fails or takes too long, `screenshot` says False and the cr
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import shutil
@@ -18,6 +19,7 @@ from ledger.crawl.config import USER_AGENT
 from ledger.crawl.guard_proxy import GuardProxy, origin_of
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
+log = logging.getLogger("reelledger.crawl")
 
 
 def chromium_path() -> str:
@@ -35,7 +37,7 @@ def screenshot(url: str, out_path: str | Path, timeout: float = 30, user_agent: 
     if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
         return False
     with GuardProxy(url, private_hosts) as proxy:
-        if proxy.address_for(*origin_of(url)) is None:
+        if not proxy.addresses_for(*origin_of(url)):
             return False
         out.unlink(missing_ok=True)
         profile = tempfile.mkdtemp(prefix="reelledger-chromium-")  # its own profile: no lock shared with another run
@@ -43,15 +45,23 @@ def screenshot(url: str, out_path: str | Path, timeout: float = 30, user_agent: 
             binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={profile}",
             "--no-first-run", "--window-size=1280,800", f"--user-agent={user_agent}", f"--screenshot={out}",
             # every connection through the proxy, loopback too ("<-loopback>" drops chromium's own
-            # bypass for it); WebRTC may not open UDP of its own around it
+            # bypass for it); no name looked up by chromium itself (prefetch, anything that would
+            # go around the proxy), no QUIC, and no UDP of WebRTC's own
             f"--proxy-server={proxy.url}", "--proxy-bypass-list=<-loopback>",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--disable-quic",
             "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+            # as little of chromium's own traffic as it allows (Debian's build still asks Google's
+            # update and account hosts at start; the proxy holds those to the same rule)
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-default-apps", "--disable-extensions", "--no-pings",
             url,
         ]
         try:
             return _run(command, out, timeout)
         finally:
             shutil.rmtree(profile, ignore_errors=True)
+            if proxy.refused:
+                log.info("screenshot of %s: refused to reach %s", url, ", ".join(sorted(set(proxy.refused))))
 
 
 def _run(command: list[str], out: Path, timeout: float) -> bool:
