@@ -253,6 +253,11 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     expect(section.locator("[data-testid=lines] tbody tr")).to_have_count(500)
     section.locator("[data-testid=more-lines]").click()
     expect(section.locator("[data-testid=lines] tbody tr")).to_have_count(599)
+    # drawn as a long list (rows off screen skipped by layout), and still a table to a screen reader
+    lines_table = section.get_by_role("table")
+    expect(lines_table.get_by_role("row")).to_have_count(600)
+    expect(lines_table.get_by_role("columnheader")).to_have_count(7)
+    assert lines_table.get_by_role("row").nth(599).get_by_role("cell").count() == 7
     section.locator("[data-testid=only-failed]").click()
     expect(section.locator("[data-testid=lines-shown]")).to_contain_text("500 of 600")
 

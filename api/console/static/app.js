@@ -87,11 +87,19 @@ export function mount(el, ...children) {
     .map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
 }
 
-export function table(columns, rows, { testid, empty = t('empty') } = {}) {
+// With `widths` (a CSS track size a column) the table is laid out as a long list: each row its
+// own grid of those widths, so the browser lays out and paints only the rows on screen
+// (content-visibility in app.css), and find-in-page still finds the rest. The roles keep it a
+// table for assistive technology, which a display other than table's would otherwise hide.
+export function table(columns, rows, { testid, empty = t('empty'), widths } = {}) {
   if (!rows.length) return h('p', { class: 'muted', 'data-testid': testid && `${testid}-empty` }, empty);
-  return h('table', { 'data-testid': testid },
-    h('thead', {}, h('tr', {}, columns.map((c) => h('th', {}, c.label)))),
-    h('tbody', {}, rows.map((row) => h('tr', {}, columns.map((c) => h('td', { class: c.class }, c.value(row)))))));
+  const long = Array.isArray(widths);
+  const role = (name) => (long ? name : undefined);
+  return h('table', { 'data-testid': testid, class: long ? 'long' : undefined, role: role('table'),
+    style: long ? `--columns: ${widths.join(' ')}` : undefined },
+    h('thead', { role: role('rowgroup') }, h('tr', { role: role('row') }, columns.map((c) => h('th', { role: role('columnheader') }, c.label)))),
+    h('tbody', { role: role('rowgroup') }, rows.map((row) => h('tr', { role: role('row') },
+      columns.map((c) => h('td', { class: c.class, role: role('cell') }, c.value(row)))))));
 }
 
 export function progress(label) {

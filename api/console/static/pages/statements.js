@@ -45,7 +45,7 @@ async function verifyInto(statement, out, onLines) {
   }
 }
 
-const PAGE = 500; // lines drawn at once: ten thousand rows take the browser seconds to lay out
+const PAGE = 500; // lines drawn at once: building ten thousand rows' elements takes the browser most of a second
 
 function failed(check) {
   return check && !(check.proofOk && check.contractOk);
@@ -76,7 +76,7 @@ function linesRows(statement, checks, { own, claimCell }, lines) {
     { label: t('statement.versions'), value: (l) => `${l.rule_version} / ${l.split_version}` },
     { label: t('verify.column'), value: (l) => verdict(checks?.get(l.index)) },
     { label: '', value: (l) => (own(l) ? claimCell(l) : '') },
-  ], lines, { testid: 'lines' });
+  ], lines, { testid: 'lines', widths: ['4.5rem', 'minmax(0, 1fr)', 'minmax(0, 1fr)', '9rem', '7rem', 'minmax(7rem, 1fr)', '9rem'] });
 }
 
 // `statement` is drawn as it came (the page asks for it without proofs: at 10,000 lines they are
