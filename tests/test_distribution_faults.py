@@ -87,7 +87,8 @@ def test_the_chain_down_when_anchoring_delays_the_record_and_anchors_it_once(set
         waiting = _wait(ledger, studio, view.dist.id, "anchoring")
         assert waiting.dist.record_hash and waiting.op.status.value in ("queued", "pending")
         ledger.chain.ensure_node()  # what the reconciler does on its next pass
-        for _ in range(50):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             ledger.chain.outbox.reconcile()
             if get_distribution(ledger, studio, view.dist.id).status == "ready":
                 break

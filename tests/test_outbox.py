@@ -138,7 +138,17 @@ def test_transaction_that_reverts_on_chain_is_named_by_replay(ledger):
     assert int(done.error_args["effectiveFrom"]) == soon
 
 
-def test_crash_between_signing_and_broadcast_is_sent_by_the_next_process(ledger, monkeypatch):
+@pytest.fixture
+def quiet_ledger(tmp_path):
+    """A ledger whose background reconciler does not run: the test alone sends and looks, so
+    what it sees between two steps is not changed by a pass it did not ask for."""
+    running = Ledger(make_settings(tmp_path / "data", reconcile_interval=3600)).start()
+    yield running
+    running.stop()
+
+
+def test_crash_between_signing_and_broadcast_is_sent_by_the_next_process(quiet_ledger, monkeypatch):
+    ledger = quiet_ledger
     owner = make_owner(ledger)
     outbox, signer = ledger.chain.outbox, ledger.chain.signer
 
@@ -202,7 +212,9 @@ def test_node_killed_mid_batch_loses_nothing_and_sends_nothing_twice(any_db_ledg
 
     writer = threading.Thread(target=submit_all)
     writer.start()
+    deadline = time.monotonic() + 60
     while _count(ledger, OpStatus.confirmed, OpStatus.pending) < batch // 3:
+        assert writer.is_alive() and time.monotonic() < deadline, "the writer stopped before a third of the batch"
         time.sleep(0.005)
     node.kill()  # the reconciler notices and restarts it from the older state file
     writer.join(60)
@@ -247,10 +259,11 @@ def test_nonce_taken_outside_the_outbox_is_signed_again_and_sent_once(ledger):
     assert registered_events(ledger, [work_id("stray")]) == 1
 
 
-def test_a_resend_that_finds_its_own_transaction_mined_signs_nothing_again(ledger):
+def test_a_resend_that_finds_its_own_transaction_mined_signs_nothing_again(quiet_ledger):
     """The reconciler may look for a receipt just before the transaction is mined and then
     broadcast it again: the node answers "nonce too low", which must not be read as the nonce
     being taken by someone else (that would sign and send the call a second time)."""
+    ledger = quiet_ledger
     owner = make_owner(ledger)
     outbox, signer = ledger.chain.outbox, ledger.chain.signer
     op = outbox.wait(outbox.submit("mined-before-resend", signer, register_call(ledger, owner, "race")).id)

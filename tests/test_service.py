@@ -123,7 +123,10 @@ def test_health_reports_degraded_with_503_when_the_node_is_down(service):
     anvil_pid = int((service.data_dir / "anvil-state.pid").read_text())
     os.kill(anvil_pid, signal.SIGKILL)
 
-    response = httpx.get(f"http://127.0.0.1:{service.api_port}/health", timeout=5)
+    deadline = time.monotonic() + 10  # a killed process may take a moment to let go of its port
+    while (response := httpx.get(f"http://127.0.0.1:{service.api_port}/health", timeout=5)).status_code != 503:
+        assert time.monotonic() < deadline, response.text
+        time.sleep(0.1)
 
     assert response.status_code == 503
     assert response.json()["status"] == "degraded"

@@ -18,6 +18,26 @@ from ledger.models import Role
 from tests.conftest import free_port, make_settings, temporary_database
 
 
+def settle(outbox, timeout: float = 60.0) -> None:
+    """What the reconciler does every few seconds, until nothing is left in flight."""
+    deadline = time.monotonic() + timeout
+    while True:
+        outbox.reconcile()
+        if outbox.unfinished() == 0:
+            return
+        assert time.monotonic() < deadline, "the outbox did not settle"
+        time.sleep(0.05)
+
+
+def written(service, response) -> httpx.Response:
+    """A write's answer, its chain operation final: 201 at once, or a 202 (a loaded machine took
+    longer than the service's write_wait) settled here, as these tests' services may not."""
+    assert response.status_code in (201, 202), response.text
+    if response.status_code == 202:
+        settle(service.ledger.chain.outbox)
+    return response
+
+
 class Client(httpx.Client):
     def as_(self, api_key: str) -> "Client":
         return Client(base_url=self.base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ledger.models import Role
+from tests.api.conftest import written
 
 DAY = 86_400
 RULE = {"valid_play_tiers": [{"from_plays": 0, "price_micro": 10_000}, {"from_plays": 2_000, "price_micro": 15_000}],
@@ -39,20 +40,20 @@ def make_deal(service, platform_address: str | None = None, bps=(7_000, 3_000), 
     platform_id, platform_addr, platform = service.new_account(Role.platform, address=platform_address)
     work = owner.post("/works", json={"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(),
                                       "title": "Drama", "kind": "series"})
-    assert work.status_code == 201, work.text
+    written(service, work)
     work_id = work.json()["work_id"]
     now = int(time.time())
     licence = owner.post(f"/works/{work_id}/licences", json={
         "licensee_id": platform_id, "territories": ["CN"], "rights": ["streaming"],
         "start": now - 60 * DAY, "end": now + 30 * DAY})
-    assert licence.status_code == 201, licence.text
+    written(service, licence)
     split = owner.post(f"/works/{work_id}/splits", json={"payees": [
         {"address": owner_address, "bps": bps[0]}, {"address": second_address, "bps": bps[1]}]})
-    assert split.status_code == 201, split.text
+    written(service, split)
     today = date.today()
     start, end = today - timedelta(days=10), today - timedelta(days=4)
     priced = owner.post(f"/works/{work_id}/rules", json={"effective_from": str(start - timedelta(days=30)), "rule": rule})
-    assert priced.status_code == 201, priced.text
+    written(service, priced)
     return Deal(work_id, owner, owner_address, second, second_address, platform_id, platform_addr, platform, start, end)
 
 

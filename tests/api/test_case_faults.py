@@ -17,10 +17,9 @@ import pytest
 from skimage import data
 
 from ledger.models import Role
-from tests.api.conftest import Service
+from tests.api.conftest import Service, settle, written
 from tests.api.test_case_faults_helpers import leaked_copy  # noqa: F401  (fixture)
 from tests.api.test_cases import jpeg, report
-from tests.api.test_faults import settle
 from tests.conftest import free_port, make_settings
 
 
@@ -66,7 +65,7 @@ def test_evidence_waits_for_a_stopped_node_and_is_anchored_once(tmp_path, leaked
         _, _, crawler = svc.new_account(Role.crawler)
         _, _, studio = svc.new_account(Role.rights_holder)
         # the studio's operator approval goes through while the node is up
-        assert studio.post("/works", json={"sha256": "22" * 32, "title": "warm-up", "kind": "film"}).status_code == 201
+        written(svc, studio.post("/works", json={"sha256": "22" * 32, "title": "warm-up", "kind": "film"}))
         svc.ledger.chain.node.kill()
         r = report(crawler, jpeg(leaked), url="http://pirate.example/offline.jpg")
         assert r.status_code == 201, r.text

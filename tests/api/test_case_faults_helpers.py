@@ -16,7 +16,7 @@ def leaked_copy():
         _, _, studio = svc.new_account(Role.rights_holder)
         _, _, platform = svc.new_account(Role.platform)
         name = platform.get("/accounts/me").json()["name"]
-        work_id = register(studio, MASTER, "Astronaut")
+        work_id = register(studio, MASTER, "Astronaut", svc)
         dist_id = distribute(studio, work_id, MASTER, name).json()["id"]
         deadline = time.monotonic() + 60
         while (dist := studio.get(f"/distributions/{dist_id}").json())["status"] not in ("ready", "failed"):

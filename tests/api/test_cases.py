@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import cv2
@@ -42,12 +43,14 @@ def report(client, raw: bytes, url: str = LEAK_URL, screenshot: bytes | None = N
     return client.post("/cases", files=files, data={"sighting": json.dumps(sighting)})
 
 
-def wait_anchored(client, case_id: int, ledger) -> dict:
-    for _ in range(100):
+def wait_anchored(client, case_id: int, ledger, timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         case = client.get(f"/cases/{case_id}").json()
         if case["anchor"]["status"] != "pending":
             return case
         ledger.chain.outbox.reconcile()
+        time.sleep(0.05)
     raise AssertionError("the evidence anchor stayed pending")
 
 

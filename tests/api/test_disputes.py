@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from ledger.models import Role
@@ -13,7 +11,9 @@ from tests.api.settlement_helpers import close, make_deal, post_report, rows, wa
 
 @pytest.fixture
 def slow_window_service(tmp_path):
-    with running_service(tmp_path / "data", write_wait=10, dispute_window=5) as svc:
+    # a minute, so that a loaded machine raises the dispute inside it; the test then moves the
+    # chain's clock past it rather than waiting
+    with running_service(tmp_path / "data", write_wait=10, dispute_window=60) as svc:
         yield svc
 
 
@@ -30,7 +30,9 @@ def test_a_payees_dispute_holds_finalisation_until_an_admin_answers_it(slow_wind
                                     json={"reason": "our deal has a higher per-play price"})
     assert raised.status_code == 200 and raised.json()["chain"]["status"] == "confirmed", raised.text
 
-    time.sleep(6)  # the window has passed, but a dispute is open
+    w3 = svc.ledger.chain.w3
+    w3.provider.make_request("evm_increaseTime", [61])
+    w3.provider.make_request("evm_mine", [])  # the window has passed, but a dispute is open
     held = wait_status(deal.platform, period_id, "finalised", timeout=2)
     assert held["status"] == "committed" and held["open_disputes"] == 1
     assert deal.platform.post(f"/periods/{period_id}/disputes/0/resolve", json={"resolution": "x"}).status_code == 403

@@ -15,7 +15,7 @@ from sqlmodel import select
 from ledger.db import session
 from ledger.models import ChainOp, PlayReport, PlayRowRecord, Role
 from ledger.reports.prepare import rows_of_text, sign_summary, summarise
-from tests.api.conftest import running_service
+from tests.api.conftest import running_service, settle
 from tests.api.settlement_helpers import close, make_deal, ndjson, params, post_report, rows, wait_status
 from tests.api.test_settlement import stored_rows
 from tests.conftest import make_settings
@@ -130,7 +130,10 @@ def test_an_upload_cut_off_half_way_counts_nothing_and_can_be_sent_again(service
             f"Content-Type: application/x-ndjson\r\nContent-Length: {len(body)}\r\n\r\n").encode()
     with socket.create_connection(("127.0.0.1", service.settings.port)) as raw:
         raw.sendall(head + body[: len(body) * 6 // 10])
-        time.sleep(1.5)  # the first batches of rows are stored by now
+        deadline = time.monotonic() + 30  # the upload is under way: its first batches of rows are stored
+        while time.monotonic() < deadline and not stored_rows(service, "cut"):
+            time.sleep(0.05)
+        assert stored_rows(service, "cut") > 0
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and _report_exists(service, "cut"):
         time.sleep(0.2)
@@ -203,10 +206,7 @@ def test_a_node_down_during_commit_leaves_the_period_committing_until_it_is_back
         assert len(db.exec(select(ChainOp).where(ChainOp.label == "SettlementRegistry.commitPeriod")).all()) == 1
 
     assert svc.ledger.chain.ensure_node()
-    for _ in range(50):
-        svc.ledger.chain.outbox.reconcile()
-        if svc.ledger.chain.outbox.unfinished() == 0:
-            break
+    settle(svc.ledger.chain.outbox)
     period = wait_status(deal.platform, closed.json()["period_id"], "committed", timeout=10)
     assert period["status"] in ("committed", "finalised")
     logs = svc.ledger.chain.events("SettlementRegistry", "PeriodCommitted",

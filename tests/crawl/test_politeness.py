@@ -66,19 +66,20 @@ def test_waiting_for_our_own_turn_does_not_use_up_the_sites_deadline(site, work_
 
     class Patient(LocalHostLimiter):
         def wait(self, host: str, interval: float) -> None:
-            time.sleep(1.5)
+            time.sleep(4)
 
     _site_with_private_links(site)
-    with Crawler([site.url("/")], work_dir, with_(config, resource_deadline=1), limiter=Patient()) as crawler:
+    with Crawler([site.url("/")], work_dir, with_(config, resource_deadline=3), limiter=Patient()) as crawler:
         assert crawler.robots.rules(site.url("/")).status == "200"
 
 
 def spaced(times: list[float], started: float, interval: float) -> None:
     """Sorted times that a limiter let through, from a start: the k-th no sooner than k
-    intervals after it (a late wake-up only makes a time later), and no two in a burst
-    (half an interval allows for a loaded machine's scheduling)."""
+    intervals after it. That is the limiter's promise; a gap between two neighbours is not,
+    as a loaded machine can wake one waiter late and the next on time. And spread out, not
+    let through together after a wait (the first would have to wake half the run late)."""
     assert all(t >= started + k * interval - 0.005 for k, t in enumerate(times)), [round(t - started, 3) for t in times]
-    assert min(b - a for a, b in zip(times, times[1:])) >= interval / 2
+    assert times[-1] - times[0] >= (len(times) - 1) * interval / 2, [round(t - started, 3) for t in times]
 
 
 def test_a_crawl_delay_longer_than_ours_is_honoured(site, work_dir, config):
@@ -91,7 +92,7 @@ def test_a_crawl_delay_longer_than_ours_is_honoured(site, work_dir, config):
     times = sorted(r.time for r in site.requests() if r.path != "/robots.txt")  # the delay is known once it is read
     assert len(times) == 4
     spaced(times, times[0], 0.3)
-    assert max(b - a for a, b in zip(times, times[1:])) < 1.0  # our group's delay, not the others' 5 s
+    assert max(b - a for a, b in zip(times, times[1:])) < 3.0  # our group's delay, not the others' 5 s
 
 
 def test_a_crawl_delay_beyond_what_the_crawl_waits_skips_the_site(site, work_dir, config):
@@ -167,4 +168,4 @@ def test_the_redis_limiter_keeps_hosts_apart(redis_prefix):
     started = time.monotonic()
     for host in ("a.example", "b.example", "c.example"):
         limiter.wait(host, 5.0)  # each host's first request is free
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 4.0  # not the 5 s a second request to one of them would wait
