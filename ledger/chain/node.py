@@ -7,7 +7,7 @@ outbox from the signed transactions it keeps.
 
 Anvil rewrites that file in place, so a hard kill during a dump leaves it cut short and
 Anvil then refuses to start on it. A copy known to be whole is kept beside it (made at
-every start and every `backup_interval` seconds while the node runs), and a start on a
+every start, a few seconds after it and every `backup_interval` seconds while the node runs), and a start on a
 cut file falls back to that copy; the outbox sends again what the copy lacks. A whole file
 that Anvil still will not load (another version's) is set aside and the chain starts empty,
 to be filled again by the outbox likewise.
@@ -175,7 +175,10 @@ class ManagedAnvil:
         return True
 
     def _keep_copies(self) -> None:
-        while not self._backups_stop.wait(self.backup_interval):
+        # the first copy soon after the start: a new chain's deployments are then kept too
+        wait = min(self.backup_interval, 3.0)
+        while not self._backups_stop.wait(wait):
+            wait = self.backup_interval
             try:
                 self._copy_if_whole()
             except OSError as exc:  # a full disk: the node runs on, the copy ages
