@@ -7,10 +7,10 @@ outbox from the signed transactions it keeps.
 
 Anvil rewrites that file in place, so a hard kill during a dump leaves it cut short and
 Anvil then refuses to start on it. A copy known to be whole is kept beside it (made at
-every start, a few seconds after it and every `backup_interval` seconds while the node runs), and a start on a
-cut file falls back to that copy; the outbox sends again what the copy lacks. A whole file
-that Anvil still will not load (another version's) is set aside and the chain starts empty,
-to be filled again by the outbox likewise.
+every start, a few seconds after it, then every `backup_interval` seconds), and a start on
+a cut file falls back to that copy; the outbox sends again what the copy lacks. A whole
+file that Anvil still will not load (another version's) is set aside and the chain starts
+empty, to be filled again by the outbox likewise.
 """
 
 from __future__ import annotations
