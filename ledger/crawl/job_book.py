@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+from redis.commands.core import Script
+
 PREFIX = "reelledger:crawl"
 JOBS_BY = f"{PREFIX}:jobs-by"  # + ":<submitter address>": a sorted set of job ids by submission time
 JOBS_ALL = f"{PREFIX}:jobs"
@@ -16,13 +18,14 @@ COUNTED_TTL = 8 * 24 * 3600  # longer than a message lives on the queue (jobs.ME
 
 # Adds a message's counts to its job unless they were added already: a message handled twice (a
 # retry after a crash or an outage, a redelivery) counts once. One script, so both or neither.
-_ADD_ONCE = """
+# Made once (as bytes, its SHA-1 needs no client) and run on whichever client is given.
+_ADD_ONCE = Script(None, b"""
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
   for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
   return 1
 end
 return 0
-"""
+""")
 
 
 def job_key(job_id: str) -> str:
@@ -48,7 +51,7 @@ def add_counts_once(client, job_id: str, message_id: str, deltas: dict[str, int]
     args = [COUNTED_TTL]
     for name, delta in deltas.items():
         args += [name, delta]
-    added = client.register_script(_ADD_ONCE)(keys=[job_key(job_id), f"{COUNTED}:{message_id}"], args=args)
+    added = _ADD_ONCE(keys=[job_key(job_id), f"{COUNTED}:{message_id}"], args=args, client=client)
     return bool(added)
 
 
