@@ -14,10 +14,11 @@ one that fetches for its queue, so no fetch can be adding ids while the sweep lo
 from __future__ import annotations
 
 import threading
+import time
 
 import redis
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
-from dramatiq.errors import ConnectionClosed
+from dramatiq.errors import BrokerConnectionError, ConnectionClosed
 
 
 class _Holdings:
@@ -114,11 +115,30 @@ class _SweepingConsumer(_RedisConsumer):
 
 
 class SweepingRedisBroker(RedisBroker):
-    """RedisBroker whose consumers requeue what a lost connection stranded in this worker's ack set."""
+    """RedisBroker whose consumers requeue what a lost connection stranded in this worker's ack
+    set, and whose enqueue waits out a Redis outage of up to `outage_s` seconds."""
 
-    def __init__(self, **parameters) -> None:
+    def __init__(self, outage_s: float = 300.0, **parameters) -> None:
         super().__init__(**parameters)
         self.holdings = _Holdings()
+        self.outage_s = outage_s
+
+    def enqueue(self, message, *, delay=None):
+        """Dramatiq's Retries middleware sends a failed message's next try from a hook whose
+        errors are only logged, after which the message is acknowledged: an enqueue refused
+        there by a Redis outage would lose the message, and its job would never finish. So
+        every enqueue waits for Redis instead. Should Redis have taken a message whose answer
+        was lost, it is enqueued twice; every message here is safe to handle twice."""
+        deadline = time.monotonic() + self.outage_s
+        pause = 0.1
+        while True:
+            try:
+                return super().enqueue(message, delay=delay)
+            except (redis.ConnectionError, redis.TimeoutError, BrokerConnectionError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(2.0, pause * 2)
 
     @property
     def consumer_class(self):

@@ -13,8 +13,9 @@ makes one case of the same leak however often it is reported), and a message's c
 media, skips) are added to its job once, as it ends, however often it is handled. A failing
 message (the service or a site down) is retried with exponential back-off. With Redis down,
 workers wait and reconnect, then requeue whatever the lost connection left marked as theirs
-but never reached them (`ledger.crawl.broker`); run Redis with `appendonly yes` so that a
-restart keeps the queue.
+but never reached them, and every enqueue, a failed message's next try included, waits for
+Redis to be back (`ledger.crawl.broker`); run Redis with `appendonly yes` so that a restart
+keeps the queue.
 Rescans and link re-checks are delayed messages that schedule their own next run.
 
 Settings from the environment: REELLEDGER_REDIS_URL (redis://127.0.0.1:6379/0), the service's
@@ -32,6 +33,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
@@ -103,6 +105,7 @@ def redis_client(patient: bool = True) -> redis.Redis:
 
 def make_broker() -> SweepingRedisBroker:
     broker = SweepingRedisBroker(
+        outage_s=float(os.environ.get("REELLEDGER_QUEUE_OUTAGE_S", "300")),
         client=redis_client(patient=False),
         namespace=f"{PREFIX}:queue",
         heartbeat_timeout=int(os.environ.get("REELLEDGER_QUEUE_HEARTBEAT_MS", "60000")),
@@ -234,20 +237,9 @@ def _settle(job_id: str, counts: dict[str, int]) -> None:
 
 
 def _send(job_id: str, actor, *args) -> None:
-    """Enqueue, waiting out a short Redis outage (a message once lost in flight would at worst
-    be sent twice, and every message is safe to handle twice)."""
+    """Count, then enqueue; both wait out a short Redis outage (the broker's enqueue too)."""
     _count(job_id, queued=1)
-    deadline = time.monotonic() + float(os.environ.get("REELLEDGER_QUEUE_OUTAGE_S", "300"))
-    delay = 0.1
-    while True:
-        try:
-            actor.send(job_id, *args)
-            return
-        except (redis.ConnectionError, redis.TimeoutError, dramatiq.errors.BrokerConnectionError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(2.0, delay * 2)
+    actor.send(job_id, *args)
 
 
 # ------------------------------------------------------------------- actors
@@ -259,9 +251,7 @@ def crawl_page(job_id: str, url: str, depth: int, referrer: str | None = None) -
     outcome = _crawler(job_id, spec).crawl_page(url, depth)
     if outcome.final_url is None and outcome.skipped:  # the page itself failed
         _give_up_after_tries(outcome.skipped[0])
-    counts: dict[str, int] = {}
-    for skipped in outcome.skipped:
-        counts[f"skipped:{skipped.reason}"] = counts.get(f"skipped:{skipped.reason}", 0) + 1
+    counts = Counter(f"skipped:{skipped.reason}" for skipped in outcome.skipped)
     if outcome.final_url is not None and not outcome.is_medium:
         counts["pages"] = 1
     for page, page_depth in outcome.pages:

@@ -4,6 +4,9 @@ worker's heartbeat to stop. Real redis-server, stopped and started under the con
 
 from __future__ import annotations
 
+import threading
+import time
+
 import dramatiq
 import pytest
 import redis
@@ -74,3 +77,32 @@ def test_without_a_lost_connection_a_new_consumer_takes_nothing_back(broker):
     for message in handed:
         second.ack(message)
     assert taken(broker) == set()
+
+
+def test_an_enqueue_during_an_outage_waits_for_redis(broker, server):
+    """Dramatiq's Retries sends a failed message's next try from a hook whose errors it only
+    logs, then acknowledges the message: an enqueue that gave up during an outage would lose
+    the message, and its job would never finish."""
+    server.stop()
+    done: list[list[str]] = []
+    sender = threading.Thread(target=lambda: done.append(enqueue(broker, 1)))
+    sender.start()
+    time.sleep(1.0)
+    assert sender.is_alive() and not done  # waiting, not failed
+    server.start()
+    sender.join(30)
+    assert done, "the enqueue did not finish once Redis was back"
+    consumer = broker.consume(QUEUE, prefetch=1, timeout=100)
+    deadline = time.monotonic() + 10
+    while (message := next(consumer)) is None:
+        assert time.monotonic() < deadline
+    assert message.options["redis_message_id"] == done[0][0]
+
+
+def test_an_outage_longer_than_the_queue_waits_is_an_error(broker, server):
+    broker.outage_s = 0.5
+    server.stop()
+    started = time.monotonic()
+    with pytest.raises(redis.ConnectionError):
+        enqueue(broker, 1)
+    assert time.monotonic() - started < 10
