@@ -133,6 +133,10 @@ def test_walk_through_from_play_report_to_verified_statement_claim_and_audit(set
         assert time.monotonic() < deadline, "the period was not finalised"
         time.sleep(0.5)
 
+    as_payee = run(settling, "periods", "show", period_id, api_key=writer_key).stdout  # a payee's view: no platform fields
+    assert period_id in as_payee and "finalised" in as_payee and "disputes until" in as_payee
+    assert "unsettled works" not in as_payee
+
     statement = tmp_path / "writer-statement.json"
     run(settling, "periods", "statement", period_id, "-o", str(statement), api_key=writer_key)
     verified = run(settling, "verify", "statement", str(statement))
@@ -279,3 +283,12 @@ def test_walk_through_register_a_video_then_match_an_excerpt(running, tmp_path):
     notes.write_text("not a video\n")
     bad = run(running, "match", str(notes), api_key=crawler_key, ok=False)
     assert bad.returncode == 1 and "not an image or a video" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_crawl_worker_without_a_crawler_key_does_not_start(tmp_path):
+    """It would take jobs off the queue and fail every one of them."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "REELLEDGER_API_KEY"}
+    result = subprocess.run([str(REELLEDGER), "crawl", "worker"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "REELLEDGER_API_KEY" in result.stderr

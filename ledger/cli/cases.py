@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from ledger.cli.client import _call, _client, console, err
+from ledger.cli.client import _call, _client, console, err, facts_table
 
 cases = typer.Typer(no_args_is_help=True, help="Piracy cases: evidence, notices, link lifetimes.")
 
@@ -21,7 +22,7 @@ def _lifetime(seconds: int | None) -> str:
 
 
 def show_case(case: dict) -> None:
-    table = Table(show_header=False, box=None)
+    table = facts_table()
     leak = case["leak"]
     leaked = "no watermark read"
     if leak["payload"]:
@@ -115,8 +116,11 @@ def notice(
         case = _call("GET", f"/cases/{case_id}")
     for n in case["notices"]:
         if n["format"] == notice_format:
-            console.print(f"[bold]{n['subject']}[/bold]  ({n['delivery']}, {n['attempts']} attempts)")
-            console.print(n["body"], markup=False, highlight=False)
+            # the letter itself on stdout, as drafted (no wrapping: `> notice.txt` is the notice);
+            # its subject and delivery on stderr
+            err.print(f"[bold]{n['subject']}[/bold]  ({n['delivery']}, {n['attempts']} attempts)")
+            sys.stdout.write(n["body"] if n["body"].endswith("\n") else n["body"] + "\n")
+            sys.stdout.flush()
             return
     err.print(f"[red]reelledger:[/red] case {case_id} has no {notice_format} notice")
     raise typer.Exit(1)

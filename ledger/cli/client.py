@@ -22,8 +22,18 @@ licences = typer.Typer(no_args_is_help=True, help="Grant, sub-license and revoke
 splits = typer.Typer(no_args_is_help=True, help="Set and list revenue split versions.")
 
 
+def service_url() -> str:
+    return os.environ.get("REELLEDGER_URL", "http://127.0.0.1:8000")
+
+
+def unanswered(exc: Exception) -> str:
+    """Which service did not answer, and how to point at another (a service started with
+    REELLEDGER_PORT set is not at the default URL)."""
+    return f"the service at {service_url()} does not answer ({exc}); set REELLEDGER_URL if it runs elsewhere"
+
+
 def _client() -> httpx.Client:
-    url = os.environ.get("REELLEDGER_URL", "http://127.0.0.1:8000")
+    url = service_url()
     key = os.environ.get("REELLEDGER_API_KEY")
     if not key:
         err.print("[red]reelledger:[/red] set REELLEDGER_API_KEY to your account's API key")
@@ -36,7 +46,7 @@ def _call(method: str, path: str, **kwargs) -> dict | list:
         with _client() as client:
             response = client.request(method, path, **kwargs)
     except httpx.TransportError as exc:
-        err.print(f"[red]reelledger:[/red] the service does not answer: {exc}")
+        err.print(f"[red]reelledger:[/red] {unanswered(exc)}")
         raise typer.Exit(1) from None
     body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
     if response.status_code >= 400:
@@ -58,8 +68,28 @@ def _when(text: str) -> int:
     return int(moment.timestamp())
 
 
-def _show_work(work: dict) -> None:
+def facts_table() -> Table:
+    """Label and value. Values are printed whole: ids and hashes are there to be copied, so a
+    narrow terminal folds them onto the next line, never cuts them with an ellipsis."""
     table = Table(show_header=False, box=None)
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    return table
+
+
+def listing(*headers: str, ids: tuple[str, ...] = ()) -> Table:
+    """A table whose `ids` columns (0x and 64 hex digits) are kept whole, whatever the width."""
+    table = Table()
+    for header in headers:
+        if header in ids:
+            table.add_column(header, no_wrap=True, min_width=66)
+        else:
+            table.add_column(header, overflow="fold")
+    return table
+
+
+def _show_work(work: dict) -> None:
+    table = facts_table()
     chain = work["chain"]
     rows = [
         ("work id", work["work_id"]), ("title", work["title"]), ("kind", work["kind"]),
@@ -139,7 +169,7 @@ def list_works(
 ) -> None:
     params = {k: v for k, v in {"kind": kind.value if kind else None, "title": title, "offset": offset, "limit": limit}.items() if v is not None}
     page = _call("GET", "/works", params=params)
-    table = Table("work id", "title", "kind", "status")
+    table = listing("work id", "title", "kind", "status", ids=("work id",))
     for work in page["items"]:
         table.add_row(work["work_id"], work["title"], work["kind"], work["chain"]["status"])
     console.print(table)

@@ -235,7 +235,7 @@ def status(job_id: str, wait: bool = typer.Option(False, help="Follow the job wi
         skipped = sum(v for k, v in counts.items() if k.startswith("skipped:"))
         return (f"{counts.get('pages', 0)} pages, {counts.get('media', 0)} media, {counts.get('matched', 0)} matched, "
                 f"{counts.get('cases', 0)} new cases, {skipped} skipped; {counts.get('done', 0)} of "
-                f"{counts.get('queued', 0)} tasks done")
+                f"{counts.get('queued', 0)} tasks done" + (f", {counts['failed']} failed" if counts.get("failed") else ""))
 
     try:
         counts = jobs.status(job_id)
@@ -261,8 +261,15 @@ def worker(
     processes: int = typer.Option(1, min=1, help="Worker processes."),
     threads: int = typer.Option(2, min=1, help="Threads per process."),
 ) -> None:
-    """Run a crawl worker on the Redis queue (Dramatiq); stop it with Ctrl-C."""
+    """Run a crawl worker on the Redis queue (Dramatiq); stop it with Ctrl-C. It reports what it
+    finds to the service at REELLEDGER_URL as the crawler account of REELLEDGER_API_KEY."""
     import sys
+
+    if not os.environ.get("REELLEDGER_API_KEY"):
+        # checked here, not in every message: a worker without it would take jobs and fail each one
+        err.print("[red]reelledger:[/red] set REELLEDGER_API_KEY to a crawler account's key: the worker "
+                  "reports what it finds to the service as that account")
+        raise typer.Exit(2)
 
     from ledger.crawl.jobs import MEDIA_QUEUE, PAGES_QUEUE
 

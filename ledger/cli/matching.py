@@ -11,9 +11,8 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from ledger.cli.client import _call, console, err
+from ledger.cli.client import _call, console, err, facts_table
 from ledger.cli.files import ProgressReader, progress
 
 
@@ -72,7 +71,7 @@ def match(
         console.print(f"no match ({heard})")
         return
     work = found["work"]
-    table = Table(show_header=False, box=None)
+    table = facts_table()
     rows = [
         ("work id", work["work_id"]), ("title", work["title"]),
         ("offset", f"{_clock(found['offset_seconds'])} into the work"),

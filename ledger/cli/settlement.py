@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from ledger.cli.client import _call, console, err
+from ledger.cli.client import _call, console, err, facts_table
 from ledger.cli.files import ProgressReader, progress
 
 reports = typer.Typer(no_args_is_help=True, help="Send and read play reports.")
@@ -135,13 +134,21 @@ def list_rules(work_id: str) -> None:
 
 
 def _show_period(p: dict) -> None:
-    table = Table(show_header=False, box=None)
-    for key, value in (
+    """A period as its platform sees it, or as a payee does (without the platform's own fields)."""
+    table = facts_table()
+    rows = [
         ("period id", p["period_id"]), ("days", f"{p['period']['first_day']} to {p['period']['last_day']}"),
-        ("status", p["status"]), ("root", p["root"]), ("total", f"{p['total']} (minor units, {p['currency']})"),
-        ("lines", str(p["line_count"])), ("commit tx", p["commit"].get("tx_hash") or "-"),
-        ("unsettled works", ", ".join(p["unsettled_works"]) or "none"),
-    ):
+        ("status", p["status"]), ("root", p["root"] or "-"), ("total", f"{p['total']} (minor units, {p['currency']})"),
+        ("lines", str(p["line_count"])), ("commit tx", (p.get("commit") or {}).get("tx_hash") or "-"),
+    ]
+    if p.get("dispute_ends"):
+        ends = datetime.fromtimestamp(p["dispute_ends"], timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        rows.append(("disputes until", ends))
+    if p.get("finalise"):
+        rows.append(("finalise tx", f"{p['finalise'].get('tx_hash') or '-'} ({p['finalise'].get('status')})"))
+    if "unsettled_works" in p:  # the platform's own view
+        rows.append(("unsettled works", ", ".join(p["unsettled_works"]) or "none"))
+    for key, value in rows:
         table.add_row(f"[bold]{key}[/bold]", value)
     console.print(table)
 

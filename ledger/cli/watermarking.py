@@ -16,9 +16,8 @@ from pathlib import Path
 import httpx
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-from rich.table import Table
 
-from ledger.cli.client import _call, _client, console, err
+from ledger.cli.client import _call, _client, console, err, facts_table, listing, unanswered
 from ledger.cli.files import ProgressReader, progress
 
 distributions = typer.Typer(no_args_is_help=True, help="Watermarked copies of your works for platforms.")
@@ -31,7 +30,7 @@ def _frames_bar() -> Progress:
 
 
 def _show_distribution(d: dict) -> None:
-    table = Table(show_header=False, box=None)
+    table = facts_table()
     rows = [
         ("distribution", str(d["id"])), ("work id", d["work_id"]),
         ("platform", f"{d['platform']['name']} ({d['platform']['address']})"),
@@ -76,7 +75,7 @@ def _download(dist_id: int, out: Path) -> None:
                     bar.advance(task, len(chunk))
             partial.replace(out)
     except httpx.TransportError as exc:
-        err.print(f"[red]reelledger:[/red] the service does not answer: {exc}")
+        err.print(f"[red]reelledger:[/red] {unanswered(exc)}")
         raise typer.Exit(1) from None
     console.print(f"copy written to {out}")
 
@@ -120,7 +119,7 @@ def show(dist_id: int) -> None:
 def list_distributions(work_id: str = typer.Option(None), offset: int = 0, limit: int = 50) -> None:
     params = {k: v for k, v in {"work_id": work_id, "offset": offset, "limit": limit}.items() if v is not None}
     page = _call("GET", "/distributions", params=params)
-    table = Table("id", "work id", "platform", "session", "payload", "status")
+    table = listing("id", "work id", "platform", "session", "payload", "status", ids=("work id",))
     for d in page["items"]:
         table.add_row(str(d["id"]), d["work_id"], d["platform"]["name"], d["session"] or "-", d["payload"], d["status"])
     console.print(table)

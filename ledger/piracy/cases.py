@@ -227,7 +227,8 @@ def _store_case(ledger, crawler, digest, size, sighting, finding, bundle, hashed
         try:
             db.flush()
             delivery = NoticeDelivery.sending if ledger.settings.takedown_webhook else NoticeDelivery.draft
-            for text in notices.draft(bundle, evidence_hash, owner.name, owner.address, case.id):
+            for text in notices.draft(bundle, evidence_hash, owner.name, owner.address, case.id,
+                                      chain.addresses.get("EvidenceRegistry")):
                 db.add(TakedownNotice(case_id=case.id, format=text.format, language=text.language,
                                       subject=text.subject, body=text.body, delivery=delivery,
                                       next_attempt_at=utcnow() if delivery == NoticeDelivery.sending else None))

@@ -26,8 +26,15 @@ def _when(text: str) -> str:
     return text.replace("T", " ").split(".")[0].removesuffix("+00:00") + " UTC"
 
 
-def draft(bundle: dict, evidence_hash: str, owner_name: str, owner_address: str, case_id: int) -> list[Draft]:
+def draft(bundle: dict, evidence_hash: str, owner_name: str, owner_address: str, case_id: int,
+          evidence_registry: str | None = None) -> list[Draft]:
+    """`evidence_registry`, where the bundle's hash is anchored, is named so that a recipient
+    can check the anchor without asking anyone (EvidenceRegistry.anchorOf)."""
     work, match, mark = bundle["work"], bundle["match"], bundle["watermark"]
+    anchored_zh, anchored_en = "链上存证合约", "on chain"
+    if evidence_registry:
+        anchored_zh = f"链上存证合约 {evidence_registry}（链 {work['chain_id']}）"
+        anchored_en = f"on chain {work['chain_id']} in the evidence registry {evidence_registry}"
     seen = _when(bundle["fetched_at"])
     registry = f"{work['registry']} (chain {work['chain_id']})" if work.get("registry") else f"chain {work['chain_id']}"
     leak_zh = leak_en = ""
@@ -60,7 +67,7 @@ def draft(bundle: dict, evidence_hash: str, owner_name: str, owner_address: str,
 四、构成侵权的初步证明材料
 所下载内容的 SHA-256：{bundle['content']['sha256']}（{bundle['content']['size']} 字节）
 指纹比对：与作品第 {match['offset_seconds']:.1f} 秒起的 {match['duration_seconds']:.1f} 秒内容一致（置信度 {match['confidence']:.2f}）。{leak_zh}
-证据包 SHA-256：{evidence_hash}，已在链上存证合约中锚定，任何人均可重新计算证据包哈希并与链上记录核对。
+证据包 SHA-256：{evidence_hash}，已在{anchored_zh}中锚定，任何人均可重新计算证据包哈希并与链上记录核对。
 
 权利人保证上述通知内容真实，并对其真实性承担法律责任。
 
@@ -78,7 +85,7 @@ def draft(bundle: dict, evidence_hash: str, owner_name: str, owner_address: str,
 2. Infringing material: {bundle['url']}
    found on page {page} at {seen}.
    The bytes fetched have SHA-256 {bundle['content']['sha256']} ({bundle['content']['size']} bytes). Their perceptual fingerprint matches {match['duration_seconds']:.1f} s of the work from {match['offset_seconds']:.1f} s on (confidence {match['confidence']:.2f}).{leak_en}
-   The evidence bundle, SHA-256 {evidence_hash}, is anchored on chain; anyone can re-hash the bundle and check it against the chain.
+   The evidence bundle, SHA-256 {evidence_hash}, is anchored {anchored_en}; anyone can re-hash the bundle and check it against the chain.
 
 3. Please remove or disable access to the material at the address above.
 

@@ -102,8 +102,12 @@ def test_evidence_bundles_verify_against_the_chain_from_the_cli(world, first_cra
     altered["url"] = "http://elsewhere.example/"
     bundle.write_text(json.dumps(altered, sort_keys=True, separators=(",", ":")))
     assert "not anchored" in cli(world, "verify", "evidence", str(bundle), ok=False).stdout
-    notice = cli(world, "cases", "notice", str(case["id"]), "--format", "dmca").stdout
-    assert case["url"] in notice and "penalty of perjury" in notice
+    printed = cli(world, "cases", "notice", str(case["id"]), "--format", "dmca")
+    drafted = next(n["body"] for n in world.crawler.get(f"/cases/{case['id']}").json()["notices"] if n["format"] == "dmca")
+    assert printed.stdout.rstrip("\n") == drafted.rstrip("\n")  # the letter as drafted, not re-wrapped for a terminal
+    assert case["url"] in printed.stdout and "penalty of perjury" in printed.stdout and "DMCA" in printed.stderr
+    # where to check the anchor, so that a recipient needs nobody's word for it
+    assert world.service.ledger.chain.addresses["EvidenceRegistry"] in printed.stdout
 
 
 def test_a_second_crawl_fetches_nothing_unchanged_and_opens_no_case(world, site, first_crawl):
