@@ -207,6 +207,7 @@ def test_walk_through_distribution_leak_and_trace(running, tmp_path):
         traced = run(running, "watermark", "detect", str(leaked), api_key=key)
         assert f"distribution {dist_id}" in traced.stdout and "streamer3" in traced.stdout, traced.stdout
         assert "premiere-42" in traced.stdout and payload in traced.stdout and "matches" in traced.stdout
+        assert re.search(r"anchored at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", traced.stdout), traced.stdout
     clean = run(running, "watermark", "detect", str(master), api_key=crawler_key, ok=False)
     assert clean.returncode == 3 and "no mark" in clean.stdout
 

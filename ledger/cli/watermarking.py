@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -225,7 +226,8 @@ def detect(
     if chain is None:
         console.print("  on chain: the chain did not answer; the record could not be checked")
     elif chain["record_hash_matches"]:
-        console.print(f"  on chain: record {dist['record_hash']} anchored at {chain['anchored_at']} and matches")
+        when = datetime.fromtimestamp(int(chain["anchored_at"]), timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        console.print(f"  on chain: record {dist['record_hash']} anchored at {when} and matches")
     else:
         console.print(f"  on chain: [red]the record is {'not anchored' if not chain['anchored'] else 'different'}[/red]")
 
