@@ -221,7 +221,8 @@ def submit(
     except redis.RedisError as exc:
         err.print(f"[red]reelledger:[/red] the queue's Redis ({jobs.redis_url()}) does not answer: {exc}")
         raise typer.Exit(1) from None
-    console.print(job_id)
+    console.print(job_id)  # alone on stdout, for scripts; the hint on stderr
+    err.print(f"queued; a worker takes it (reelledger crawl worker). Follow it: reelledger crawl status {job_id} --wait")
 
 
 @crawl.command("status")
