@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ledger.cli.client import _call, _client, console, err, facts_table
+from ledger.cli.client import _call, _client, console, counted, err, facts_table
 
 cases = typer.Typer(no_args_is_help=True, help="Piracy cases: evidence, notices, link lifetimes.")
 
@@ -36,8 +36,8 @@ def show_case(case: dict) -> None:
         ("leaked by", leaked),
         ("evidence", f"{case['evidence_hash']} {case['anchor']['status']} in EvidenceRegistry "
                      f"{case['evidence_registry']}, tx {case['anchor']['tx_hash']}"),
-        ("seen", f"{case['first_seen_at']} .. {case['last_seen_at']} ({case['sightings']} sightings, "
-                 f"{case['checks']} checks)"),
+        ("seen", f"{case['first_seen_at']} .. {case['last_seen_at']} ({counted(case['sightings'], 'sighting')}, "
+                 f"{counted(case['checks'], 'check')})"),
         ("lifetime", _lifetime(case["lifetime_seconds"])),
         ("notices", ", ".join(f"{n['format']} {n['delivery']}" for n in case["notices"]) or "-"),
     ]

@@ -15,8 +15,8 @@ from rich.table import Table
 from ledger.cli.files import ProgressReader, progress, sha256_file
 from ledger.choices import WorkKind
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)  # lines whole (ids, keys, hashes are copied from them); the terminal wraps
+err = Console(stderr=True, soft_wrap=True)
 works = typer.Typer(no_args_is_help=True, help="Register and read works.")
 licences = typer.Typer(no_args_is_help=True, help="Grant, sub-license and revoke licences.")
 splits = typer.Typer(no_args_is_help=True, help="Set and list revenue split versions.")
@@ -66,6 +66,11 @@ def _when(text: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return int(moment.timestamp())
+
+
+def counted(n: int, noun: str) -> str:
+    """"1 new case", "2 new cases"."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def facts_table() -> Table:

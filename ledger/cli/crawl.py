@@ -16,7 +16,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ledger.cli.client import console, err
+from ledger.cli.client import console, counted, err
 
 crawl = typer.Typer(no_args_is_help=True, help="Crawl sites for copies of registered works.")
 
@@ -97,7 +97,7 @@ def run(
             def show(stats) -> None:
                 skipped = sum(stats.skipped.values())
                 bar.update(task, description=f"{stats.pages} pages, {stats.media} media, {counts['matched']} matched, "
-                                             f"{counts['cases']} new cases, {skipped} skipped")
+                                             f"{counted(counts['cases'], 'new case')}, {skipped} skipped")
 
             def on_medium(medium) -> bool | None:
                 try:
@@ -133,7 +133,7 @@ def run(
         state.close()
         service.close()
     console.print(f"crawled {stats.pages} pages, downloaded {stats.media} media ({stats.bytes:,} bytes); "
-                  f"{counts['matched']} matched a registered work, {counts['cases']} new cases")
+                  f"{counts['matched']} matched a registered work, {counted(counts['cases'], 'new case')}")
     if stats.skipped:
         console.print("skipped: " + ", ".join(f"{n} {reason}" for reason, n in sorted(stats.skipped.items())))
     if found:
@@ -235,7 +235,7 @@ def status(job_id: str, wait: bool = typer.Option(False, help="Follow the job wi
     def line(counts: dict) -> str:
         skipped = sum(v for k, v in counts.items() if k.startswith("skipped:"))
         return (f"{counts.get('pages', 0)} pages, {counts.get('media', 0)} media, {counts.get('matched', 0)} matched, "
-                f"{counts.get('cases', 0)} new cases, {skipped} skipped; {counts.get('done', 0)} of "
+                f"{counted(counts.get('cases', 0), 'new case')}, {skipped} skipped; {counts.get('done', 0)} of "
                 f"{counts.get('queued', 0)} tasks done" + (f", {counts['failed']} failed" if counts.get("failed") else ""))
 
     try:

@@ -10,8 +10,8 @@ from rich.console import Console
 
 from ledger.choices import Role
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)  # lines whole (ids, keys, hashes are copied from them); the terminal wraps
+err = Console(stderr=True, soft_wrap=True)
 accounts = typer.Typer(no_args_is_help=True, help="Manage accounts on this machine's database.")
 
 
@@ -93,7 +93,10 @@ def create_account(
     from ledger.errors import LedgerError
     from ledger.keys import KeyStore, load_master_key
 
+    from sqlalchemy.engine import make_url
+
     settings = Settings()
+    fresh = not settings.data_dir.exists()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
@@ -105,6 +108,11 @@ def create_account(
     account = created.account
     console.print(f"created {account.role.value} account {account.id} ({account.name}), address {account.address}")
     console.print(f"API key (shown once, store it now): [bold]{created.api_key}[/bold]")
+    # The account is in this machine's database, which the service must share: a key made in
+    # another data directory is "not valid" to it.
+    where = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+    err.print(f"in {where} (data dir {settings.data_dir.resolve()})"
+              + ("; that directory was new: the service must run with the same REELLEDGER_DATA_DIR" if fresh else ""))
 
 
 audit = typer.Typer(no_args_is_help=True, help="Recompute committed periods from this machine's database.")

@@ -11,8 +11,8 @@ from rich.console import Console
 
 from ledger.cli.files import sha256_file
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)  # lines whole (ids, keys, hashes are copied from them); the terminal wraps
+err = Console(stderr=True, soft_wrap=True)
 app = typer.Typer(no_args_is_help=True, help="Check registrations against the chain directly.")
 
 
