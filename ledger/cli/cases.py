@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
-from ledger.cli.client import _call, _client, console, counted, err, facts_table
+from ledger.cli.client import _call, _client, console, counted, err, facts_table, listing
 
 cases = typer.Typer(no_args_is_help=True, help="Piracy cases: evidence, notices, link lifetimes.")
 
@@ -42,7 +42,7 @@ def show_case(case: dict) -> None:
         ("notices", ", ".join(f"{n['format']} {n['delivery']}" for n in case["notices"]) or "-"),
     ]
     for label, value in rows:
-        table.add_row(f"[bold]{label}[/bold]", str(value))
+        table.add_row(label, str(value))
     console.print(table)
 
 
@@ -59,7 +59,7 @@ def list_cases(
     if as_json:
         console.print_json(json.dumps(page))
         return
-    table = Table("case", "status", "work", "url", "leaked by", "anchor", "lifetime")
+    table = listing("case", "status", "work", "url", "leaked by", "anchor", "lifetime")
     for c in page["items"]:
         platform = c["leak"]["platform"]["name"] if c["leak"]["platform"] else "-"
         table.add_row(str(c["id"]), c["status"], c["title"], c["url"], platform, c["anchor"]["status"],
@@ -118,7 +118,7 @@ def notice(
         if n["format"] == notice_format:
             # the letter itself on stdout, as drafted (no wrapping: `> notice.txt` is the notice);
             # its subject and delivery on stderr
-            err.print(f"[bold]{n['subject']}[/bold]  ({n['delivery']}, {n['attempts']} attempts)")
+            err.print(Text(f"{n['subject']}  ({n['delivery']}, {n['attempts']} attempts)", style="bold"))
             sys.stdout.write(n["body"] if n["body"].endswith("\n") else n["body"] + "\n")
             sys.stdout.flush()
             return

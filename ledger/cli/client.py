@@ -11,6 +11,7 @@ import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ledger.cli.files import ProgressReader, progress, sha256_file
 from ledger.choices import WorkKind
@@ -73,23 +74,29 @@ def counted(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+class PlainTable(Table):
+    """Cells are text, never markup: titles, names and URLs come from users and from hostile
+    sites, and "[/b]" in a URL would otherwise stop the command (or "[link=...]" spoof it)."""
+
+    def add_row(self, *cells, **kwargs) -> None:
+        super().add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in cells), **kwargs)
+
+
 def facts_table() -> Table:
     """Label and value. Values are printed whole: ids and hashes are there to be copied, so a
     narrow terminal folds them onto the next line, never cuts them with an ellipsis."""
-    table = Table(show_header=False, box=None)
-    table.add_column(no_wrap=True)
+    table = PlainTable(show_header=False, box=None)
+    table.add_column(no_wrap=True, style="bold")
     table.add_column(overflow="fold")
     return table
 
 
-def listing(*headers: str, ids: tuple[str, ...] = ()) -> Table:
-    """A table whose `ids` columns (0x and 64 hex digits) are kept whole, whatever the width."""
-    table = Table()
+def listing(*headers: str) -> Table:
+    """A table whose cells fold rather than end in an ellipsis: ids come out whole, if over
+    two lines on a narrow (or piped, 80-column) output."""
+    table = PlainTable()
     for header in headers:
-        if header in ids:
-            table.add_column(header, no_wrap=True, min_width=66)
-        else:
-            table.add_column(header, overflow="fold")
+        table.add_column(header, overflow="fold")
     return table
 
 
@@ -108,7 +115,7 @@ def _show_work(work: dict) -> None:
     if work.get("on_chain"):
         rows.append(("owner on chain", work["on_chain"]["owner"]))
     for row in rows:
-        table.add_row(f"[bold]{row[0]}[/bold]", row[1])
+        table.add_row(row[0], row[1])
     console.print(table)
     for licence in work.get("licences", []):
         console.print(f"  licence {licence['id']} -> account {licence['licensee_account_id']} "
@@ -174,7 +181,7 @@ def list_works(
 ) -> None:
     params = {k: v for k, v in {"kind": kind.value if kind else None, "title": title, "offset": offset, "limit": limit}.items() if v is not None}
     page = _call("GET", "/works", params=params)
-    table = listing("work id", "title", "kind", "status", ids=("work id",))
+    table = listing("work id", "title", "kind", "status")
     for work in page["items"]:
         table.add_row(work["work_id"], work["title"], work["kind"], work["chain"]["status"])
     console.print(table)

@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from ledger.cli.client import console, counted, err
+from ledger.cli.client import console, counted, err, listing
 
 crawl = typer.Typer(no_args_is_help=True, help="Crawl sites for copies of registered works.")
 
@@ -107,12 +107,12 @@ def run(
                     if exc.bad_key:  # no medium will fare better: stop, remembering nothing of this one
                         raise
                     counts["refused"] += 1  # remembered: the same bytes would be refused again
-                    err.print(f"[yellow]not reported[/yellow] {medium.url}: {exc}")
+                    err.print(f"[yellow]not reported[/yellow] {escape(medium.url)}: {escape(str(exc))}")
                     return None
                 except ServiceUnavailable as exc:
                     if exc.status is None:  # no service at all: stop; nothing unreported is remembered
                         raise
-                    err.print(f"[yellow]deferred[/yellow] {medium.url}: {exc}")
+                    err.print(f"[yellow]deferred[/yellow] {escape(medium.url)}: {escape(str(exc))}")
                     raise Deferred(str(exc)) from None
                 finally:
                     medium.path.unlink(missing_ok=True)
@@ -137,7 +137,7 @@ def run(
     if stats.skipped:
         console.print("skipped: " + ", ".join(f"{n} {reason}" for reason, n in sorted(stats.skipped.items())))
     if found:
-        table = Table("case", "work", "url", "leaked by", "evidence")
+        table = listing("case", "work", "url", "leaked by", "evidence")
         for case in found:
             leak = case["leak"]["platform"]["name"] if case["leak"]["platform"] else "-"
             table.add_row(str(case["id"]), case["title"], case["url"], leak,
@@ -169,7 +169,7 @@ def recheck(
                 raise typer.Exit(1) from None
             for case, state in results:
                 verdict = {True: "[yellow]alive[/yellow]", False: "[green]gone[/green]", None: "unknown"}[state.alive]
-                console.print(f"case {case['id']} {case['url']}: {verdict} ({state.detail})")
+                console.print(f"case {case['id']} {escape(case['url'])}: {verdict} ({escape(str(state.detail))})")
             console.print(f"{len(results)} open cases checked")
             if not every:
                 return

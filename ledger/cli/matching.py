@@ -80,5 +80,5 @@ def match(
         ("on chain", f"{work['chain']['status']} in WorkRegistry {work['registry']}, tx {work['chain']['tx_hash']}"),
     ]
     for label, value in rows:
-        table.add_row(f"[bold]{label}[/bold]", value)
+        table.add_row(label, value)
     console.print(table)

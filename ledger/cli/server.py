@@ -110,7 +110,8 @@ def create_account(
     console.print(f"API key (shown once, store it now): [bold]{created.api_key}[/bold]")
     # The account is in this machine's database, which the service must share: a key made in
     # another data directory is "not valid" to it.
-    where = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+    url = make_url(settings.resolved_database_url)  # named without credentials (a password may sit in the query)
+    where = f"{url.get_backend_name()} database {url.database}" + (f" on {url.host}" if url.host else "")
     err.print(f"in {where} (data dir {settings.data_dir.resolve()})"
               + ("; that directory was new: the service must run with the same REELLEDGER_DATA_DIR" if fresh else ""))
 

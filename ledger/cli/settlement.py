@@ -149,7 +149,7 @@ def _show_period(p: dict) -> None:
     if "unsettled_works" in p:  # the platform's own view
         rows.append(("unsettled works", ", ".join(p["unsettled_works"]) or "none"))
     for key, value in rows:
-        table.add_row(f"[bold]{key}[/bold]", value)
+        table.add_row(key, value)
     console.print(table)
 
 

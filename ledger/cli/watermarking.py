@@ -43,7 +43,7 @@ def _show_distribution(d: dict) -> None:
     if d.get("copy"):
         rows.append(("copy", f"{d['copy']['sha256']} ({d['copy']['size']} bytes)"))
     for label, value in rows:
-        table.add_row(f"[bold]{label}[/bold]", value)
+        table.add_row(label, value)
     console.print(table)
 
 
@@ -120,7 +120,7 @@ def show(dist_id: int) -> None:
 def list_distributions(work_id: str = typer.Option(None), offset: int = 0, limit: int = 50) -> None:
     params = {k: v for k, v in {"work_id": work_id, "offset": offset, "limit": limit}.items() if v is not None}
     page = _call("GET", "/distributions", params=params)
-    table = listing("id", "work id", "platform", "session", "payload", "status", ids=("work id",))
+    table = listing("id", "work id", "platform", "session", "payload", "status")
     for d in page["items"]:
         table.add_row(str(d["id"]), d["work_id"], d["platform"]["name"], d["session"] or "-", d["payload"], d["status"])
     console.print(table)

@@ -54,6 +54,10 @@ log = logging.getLogger("reelledger.crawl")
 PAGES_QUEUE = "reelledger-crawl-pages"
 MEDIA_QUEUE = "reelledger-crawl-media"
 RETRIES = dict(max_retries=12, min_backoff=1_000, max_backoff=600_000)
+# Dramatiq's default is 10 minutes, and its time limit still runs while Retries enqueues a failed
+# message's next try, which waits out a Redis outage (up to REELLEDGER_QUEUE_OUTAGE_S, and our own
+# bookkeeping as long again): a page's message gets an hour, as a medium's does.
+PAGE_TIME_LIMIT = 3_600_000
 MESSAGE_TTL = 7 * 24 * 3600
 TRANSIENT = {"timeout", "error", "robots_unreachable"}  # worth another try: the site or our Redis was slow, a connection broke
 TRANSIENT_TRIES = 4  # a resource that keeps failing so is given up after this many tries
@@ -245,7 +249,7 @@ def _send(job_id: str, actor, *args) -> None:
 # ------------------------------------------------------------------- actors
 
 
-@dramatiq.actor(queue_name=PAGES_QUEUE, **RETRIES)
+@dramatiq.actor(queue_name=PAGES_QUEUE, time_limit=PAGE_TIME_LIMIT, **RETRIES)
 def crawl_page(job_id: str, url: str, depth: int, referrer: str | None = None) -> None:
     spec = _spec(job_id)
     outcome = _crawler(job_id, spec).crawl_page(url, depth)
@@ -290,7 +294,26 @@ def examine_medium(job_id: str, url: str, page_url: str | None) -> None:
     _settle(job_id, counts)
 
 
-@dramatiq.actor(queue_name=PAGES_QUEUE, **RETRIES)
+def _next_link_once(send_next) -> None:
+    """A chain of delayed messages (rescans, re-checks) sends its next link once per message. A
+    message can be on the queue twice (Redis took an enqueue whose answer was lost, and the send
+    was tried again; both copies carry one message id): each copy sending a next link would fork
+    the chain for good, and every later lost answer double it again."""
+    message = CurrentMessage.get_current_message()
+    if message is None:
+        send_next()
+        return
+    key = f"{PREFIX}:next-sent:{message.message_id}"
+    if not _redis.set(key, "1", nx=True, ex=MESSAGE_TTL):
+        return  # the other copy sent it
+    try:
+        send_next()
+    except BaseException:
+        _redis.delete(key)  # not sent: a retry of this message may send it
+        raise
+
+
+@dramatiq.actor(queue_name=PAGES_QUEUE, time_limit=PAGE_TIME_LIMIT, **RETRIES)
 def rescan(job_id: str) -> None:
     """Crawl the job's seeds again (a new crawl: claims start afresh, validators and content
     hashes stay, so unchanged media are not fetched again), then schedule the next rescan."""
@@ -301,7 +324,7 @@ def rescan(job_id: str) -> None:
     _start(job_id, spec)
     _count(job_id, rescans=1)
     if spec.get("rescan_every"):
-        rescan.send_with_options(args=(job_id,), delay=int(spec["rescan_every"] * 1000))
+        _next_link_once(lambda: rescan.send_with_options(args=(job_id,), delay=int(spec["rescan_every"] * 1000)))
 
 
 RECHECKS_KEY = f"{PREFIX}:rechecks"
@@ -318,7 +341,7 @@ def recheck(every: float | None = None, config: dict | None = None) -> None:
         recheck_pass(_service(), crawl_config, tmp, limiter=RedisHostLimiter(_redis))
     if every:
         _redis.set(RECHECKS_KEY, "1", ex=int(every * 3) + 60)
-        recheck.send_with_options(args=(every, config), delay=int(every * 1000))
+        _next_link_once(lambda: recheck.send_with_options(args=(every, config), delay=int(every * 1000)))
 
 
 def start_rechecks(every: float, config: CrawlConfig) -> bool:

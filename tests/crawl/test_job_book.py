@@ -63,3 +63,30 @@ def test_a_message_that_ran_out_of_tries_settles_its_job_as_failed(client):
     assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
     counts = read_job(redis_client, job_id)["counts"]
     assert counts["failed"] == 1 and counts["finished"]
+
+
+def test_a_chain_sends_its_next_link_once_per_message(redis_prefix, monkeypatch):
+    """A rescan or re-check message on the queue twice (an enqueue whose answer was lost, sent
+    again) must not fork its chain: one copy sends the next link, the other does not; and a link
+    that could not be sent is left for the message's retry to send."""
+    from types import SimpleNamespace
+
+    from ledger.crawl import jobs
+
+    client, prefix = redis_prefix
+    monkeypatch.setattr(jobs, "_redis", client)
+    message = SimpleNamespace(message_id=f"{prefix}-rescan")
+    monkeypatch.setattr(jobs.CurrentMessage, "get_current_message", staticmethod(lambda: message))
+    sent: list[str] = []
+
+    def redis_down():
+        raise ConnectionError("Redis went away")
+
+    try:
+        with pytest.raises(ConnectionError):
+            jobs._next_link_once(redis_down)
+        jobs._next_link_once(lambda: sent.append("the retry"))
+        jobs._next_link_once(lambda: sent.append("the twin copy"))
+        assert sent == ["the retry"]
+    finally:
+        client.delete(f"{jobs.PREFIX}:next-sent:{message.message_id}")
