@@ -14,6 +14,7 @@ import urllib.request
 from ledger.chain.node import ManagedAnvil, rpc_answers
 from ledger.config import native_foundry_binary
 from ledger.service import Ledger
+from tests.api.conftest import settle
 from tests.conftest import free_port, make_settings
 from tests.test_outbox import make_owner, register_call, registered_events, work_id
 
@@ -104,11 +105,7 @@ def test_the_ledger_sends_again_what_a_cut_state_file_lost(tmp_path):
 
         assert ledger.chain.ensure_node()
         assert head(node) == 0 and node.cut_file.exists()
-        deadline = time.monotonic() + 60
-        while outbox.unfinished() and time.monotonic() < deadline:
-            outbox.reconcile()
-            time.sleep(0.05)
-        assert outbox.unfinished() == 0
+        settle(outbox)
         assert head(node) >= mined
         assert registered_events(ledger, ids) == 3
         assert all(ledger.registries.work(i).owner == owner for i in ids)

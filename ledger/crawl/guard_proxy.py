@@ -14,14 +14,13 @@ so a site that keeps it open cannot slip a second one, for another host, past th
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import socketserver
 import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from ledger.crawl.transport import is_public
+from ledger.crawl.transport import is_address, is_public
 
 MAX_HEAD = 64 * 1024
 IDLE_TIMEOUT = 30.0
@@ -49,8 +48,8 @@ class GuardProxy:
         """The addresses to try for host:port, in order; [] when it may not be reached."""
         host = host.lower().strip("[]")
         own = (host, port) == self.page_origin
-        let_private = own and (_is_address(host) or host in self.private_hosts)
-        if _is_address(host):
+        let_private = own and (is_address(host) or host in self.private_hosts)
+        if is_address(host):
             return [host] if let_private or is_public(host) else []
         try:
             found = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
@@ -152,14 +151,6 @@ class GuardProxy:
         with self._lock:
             self.refused.append(target)
         handler.wfile.write(REFUSED % (len(reason), reason))
-
-
-def _is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        return False
 
 
 def _port(text: str) -> int | None:

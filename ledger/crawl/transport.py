@@ -57,15 +57,20 @@ def is_public(address: str) -> bool:
     return True
 
 
+def is_address(host: str) -> bool:
+    """Whether `host` is an IP address written out, rather than a name to look up."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
+
+
 def must_be_public(url: str, private_hosts: frozenset[str]) -> bool:
     """Whether the address `url` reaches must be public: its host is a name not listed in
     `private_hosts` (an address written in the URL is the operator's own choice)."""
     host = (httpx.URL(url).host or "").lower()
-    try:
-        ipaddress.ip_address(host)
-        return False
-    except ValueError:
-        return host not in private_hosts
+    return not is_address(host) and host not in private_hosts
 
 
 def make_client(config: CrawlConfig) -> httpx.Client:
