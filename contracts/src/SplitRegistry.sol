@@ -248,7 +248,7 @@ contract SplitRegistry {
         uint256 count = payees.length;
         if (count != bps.length) revert SplitLengthMismatch(count, bps.length);
         if (count == 0 || count > MAX_PAYEES) revert SplitPayeeCount(count, MAX_PAYEES);
-        uint256 sum;
+        uint256 sum = 0;
         for (uint256 i; i < count; ++i) {
             address payee = payees[i];
             if (payee == address(0)) revert SplitZeroAddress(i);
