@@ -379,7 +379,7 @@ def test_a_report_is_checked_row_by_row_without_keeping_anything(service, deal):
     assert checked.json()["rows"] == 5
     assert [(p["row"], p["field"]) for p in checked.json()["problems"]] == [(3, "valid_plays"), (4, "territory"), (5, "work")]
     as_json = deal.platform.post("/reports/check", json={"rows": good}).json()
-    assert as_json == {"rows": 2, "problems": [], "truncated": False}
+    assert as_json == {"rows": 2, "problems": [], "total": 0, "truncated": False}
     assert deal.platform.post("/reports/check", content=b"{", headers={"content-type": "application/json"}).json()["problems"][0]["field"] == "body"
     assert deal.owner.post("/reports/check", json={"rows": good}).status_code == 403
     assert deal.platform.post("/reports/check", content=b"x", headers={"content-type": "text/plain"}).status_code == 422

@@ -6,7 +6,7 @@ const TYPES = { csv: 'text/csv', json: 'application/json', ndjson: 'application/
 
 function problemsTable(check) {
   return h('div', { class: 'error-block', role: 'alert', 'data-testid': 'row-problems' },
-    h('p', {}, t('reports.problems', { count: check.problems.length, rows: check.rows })),
+    h('p', {}, t('reports.problems', { count: check.total ?? check.problems.length, rows: check.rows })),
     table([
       { label: t('reports.row'), value: (p) => String(p.row) },
       { label: t('reports.field'), value: (p) => p.field },
