@@ -103,3 +103,9 @@ def test_unknown_and_missing_keys_of_json_rows_are_problems_of_their_rows(engine
     assert problems(result) == [(2, "valid_plyas"), (3, "ad_revenue"), (4, "currency")]
     assert "did you mean valid_plays?" in result.problems[0]["problem"]
     assert result.problems[1]["problem"].startswith("is missing")
+
+
+def test_a_problem_quoting_a_huge_value_is_cut_short(engine):
+    body = "\n".join(json.dumps(dict(GOOD, plays="9" * 50_000 + "x")) for _ in range(3)).encode()
+    result = check_rows(engine, "application/x-ndjson", io.BytesIO(body), "CNY")
+    assert result.total == 3 and all(len(p["problem"]) <= 300 for p in result.problems)

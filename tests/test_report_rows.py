@@ -120,3 +120,9 @@ def test_a_json_row_that_leaves_a_column_out_is_refused_not_read_as_zero(left_ou
     with pytest.raises(BadRow) as raised:
         list(ndjson_rows([json.dumps(row)]))
     assert raised.value.field == left_out and raised.value.problem.startswith("is missing")
+
+
+def test_an_absurdly_long_unknown_key_is_named_cut_short():
+    with pytest.raises(BadRow) as raised:
+        list(ndjson_rows([json.dumps({**GOOD, "x" * 100_000: 1})]))
+    assert len(raised.value.field) == 64 and raised.value.field.endswith("...")

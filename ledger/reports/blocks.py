@@ -19,7 +19,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import IO, BinaryIO, Iterator, NamedTuple
 
 from ledger.reports.digest import ReportDigest
-from ledger.reports.problems import MAX_LISTED, Problems
+from ledger.reports.problems import MAX_LISTED, Problems, clip
 from ledger.reports.rows import BadRow, ReportRow, RowParser, csv_items, json_items, ndjson_items
 
 BLOCK_BYTES = 1 << 20
@@ -74,7 +74,7 @@ def item_blocks(
             nonlocal bad
             bad += 1
             if len(problems) < MAX_LISTED:
-                problems.append((number, exc.field, exc.problem))
+                problems.append((number, clip(exc.field), clip(exc.problem)))
 
         while read < size:
             try:

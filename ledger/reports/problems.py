@@ -9,6 +9,11 @@ from dataclasses import dataclass, field
 from ledger.errors import InvalidInput
 
 MAX_LISTED = 100
+MAX_TEXT = 300  # a problem quotes what it refuses: a value of megabytes is cut short
+
+
+def clip(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
 
 
 class ReportRefused(InvalidInput):
@@ -50,7 +55,7 @@ class Problems:
         """Some of `total` problems, in row order, after those already taken."""
         self.total += total
         room = MAX_LISTED - len(self.problems)
-        self.problems.extend({"row": n, "field": f, "problem": p} for n, f, p in found[: max(room, 0)])
+        self.problems.extend({"row": n, "field": clip(f), "problem": clip(p)} for n, f, p in found[: max(room, 0)])
 
     def as_dict(self) -> dict:
         return {"rows": self.rows, "problems": self.problems, "total": self.total, "truncated": self.truncated}

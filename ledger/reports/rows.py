@@ -51,9 +51,16 @@ class ReportRow:
                 self.watch_minutes, self.ad_revenue, self.currency)
 
 
+def column_name(name) -> str:
+    """A column's name as a problem names it: an absurdly long one is cut short."""
+    name = str(name)
+    return name if len(name) <= 64 else name[:61] + "..."
+
+
 def unknown_column(name) -> str:
     """Why a column is refused, with the column it most likely means."""
-    near = difflib.get_close_matches(str(name).strip().lower(), COLUMNS, n=1, cutoff=0.6)
+    name = str(name)
+    near = difflib.get_close_matches(name.strip().lower(), COLUMNS, n=1, cutoff=0.6) if len(name) <= 64 else []
     if near:
         return f"is not a column of a play report; did you mean {near[0]}?"
     return f"is not a column of a play report (they are {', '.join(COLUMNS)})"
@@ -102,7 +109,7 @@ class RowParser:
         if raw.keys() != _COLUMNS:
             for name in raw:
                 if name not in _COLUMNS:
-                    raise BadRow(number, str(name), unknown_column(name))
+                    raise BadRow(number, column_name(name), unknown_column(name))
         get = raw.get
         work = self._work(number, get("work", MISSING))
         territory = self._code(number, "territory", get("territory", MISSING), _TERRITORIES, "an ISO 3166-1 alpha-2 code")
@@ -171,7 +178,7 @@ def header_problems(names) -> list[tuple[str, str]]:
         if not name or not name.strip():
             problems.append(("header", f"column {position} has no name"))
         elif name not in _COLUMNS:
-            problems.append((name, unknown_column(name)))
+            problems.append((column_name(name), unknown_column(name)))
         elif name in seen:
             problems.append((name, "is named twice"))
         seen.add(name)
