@@ -4,8 +4,9 @@ summary is checked (or, for a custodial platform, signed here) and anchored on c
 Nothing of a report counts until it is complete: its rows are stored under a report in
 state `receiving`, and any failure (a bad row, a bad signature, a dropped connection)
 deletes them. A report with bad rows is read to its end all the same, so that its refusal
-lists every bad row (up to a cap, with their count); nothing of it is signed or anchored. The same report sent again is recognised by (platform, report id) and its
-content; the same id with other content is refused.
+lists every bad row (up to a cap, with their count); nothing of it is signed or anchored.
+The same report sent again is recognised by (platform, report id) and its content; the same
+id with other content is refused.
 """
 
 from __future__ import annotations
