@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -282,7 +283,45 @@ def list_works(
 
 
 def _licensed_work_ids(db, account: Account) -> set[int]:
-    from ledger.models import LicenceRecord
+    """Works an account reads as a licensee: those a licence it holds is in force for (its grant,
+    and every grant above it, confirmed and not revoked, and not yet ended), and those it still
+    has a period to settle for (rows the licence covered, in an accepted report whose period is not
+    committed yet). A revoked or ended licence reads as never granted once that is settled."""
+    from ledger.models import LicenceRecord, PlayReport, PlayRowRecord, ReportStatus, SettlementPeriod
 
-    rows = db.exec(select(LicenceRecord.work_pk).where(LicenceRecord.licensee_id == account.id)).all()
-    return set(rows)
+    held = db.exec(select(LicenceRecord).where(LicenceRecord.licensee_id == account.id)).all()
+    if not held:
+        return set()
+    records = {r.id: r for r in held}
+    wanted = {r.parent_pk for r in held if r.parent_pk}
+    while wanted - records.keys():
+        for parent in db.exec(select(LicenceRecord).where(LicenceRecord.id.in_(wanted - records.keys()))).all():
+            records[parent.id] = parent
+            if parent.parent_pk:
+                wanted.add(parent.parent_pk)
+        wanted &= records.keys()  # a missing parent ends the walk (its child then is not in force)
+    ops = {r.op_id for r in records.values()}
+    confirmed = set(db.exec(select(ChainOp.id).where(ChainOp.id.in_(ops), ChainOp.status == OpStatus.confirmed)).all())
+    now = time.time()
+
+    def in_force(record: LicenceRecord | None) -> bool:
+        if record is None:
+            return False
+        if record.op_id not in confirmed or record.revoke_op_id is not None or record.end <= now:
+            return False
+        return record.parent_pk is None or in_force(records.get(record.parent_pk))
+
+    readable = {r.work_pk for r in held if in_force(r)}
+    lapsed = {r.work_pk for r in held if r.op_id in confirmed} - readable
+    if lapsed:
+        committed = select(SettlementPeriod.id).where(
+            SettlementPeriod.platform_id == PlayReport.platform_id, SettlementPeriod.currency == PlayReport.currency,
+            SettlementPeriod.first_day == PlayReport.first_day, SettlementPeriod.end_day == PlayReport.end_day,
+        ).exists()
+        readable |= set(db.exec(
+            select(PlayRowRecord.work_pk).distinct().join(PlayReport, PlayReport.id == PlayRowRecord.report_pk).where(
+                PlayReport.platform_id == account.id, PlayReport.status == ReportStatus.accepted,
+                PlayRowRecord.work_pk.in_(lapsed), PlayRowRecord.held.is_(False), ~committed,
+            )
+        ).all())
+    return readable

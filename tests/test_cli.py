@@ -34,8 +34,9 @@ def running(tmp_path):
     service.stop()
 
 
-def run(service: Service, *args: str, api_key: str | None = None, ok: bool = True) -> subprocess.CompletedProcess:
-    env = dict(service.env, REELLEDGER_URL=f"http://127.0.0.1:{service.api_port}", COLUMNS="200")
+def run(service: Service, *args: str, api_key: str | None = None, ok: bool = True,
+        env: dict | None = None) -> subprocess.CompletedProcess:
+    env = dict(service.env, REELLEDGER_URL=f"http://127.0.0.1:{service.api_port}", COLUMNS="200", **(env or {}))
     if api_key:
         env["REELLEDGER_API_KEY"] = api_key
     result = subprocess.run([str(REELLEDGER), *args], env=env, capture_output=True, text=True, timeout=300)
@@ -293,3 +294,53 @@ def test_a_crawl_worker_without_a_crawler_key_does_not_start(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "REELLEDGER_API_KEY"}
     result = subprocess.run([str(REELLEDGER), "crawl", "worker"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "REELLEDGER_API_KEY" in result.stderr
+
+
+def test_a_report_with_bad_rows_is_refused_by_the_cli_with_each_problem_on_its_own_line(running, tmp_path):
+    from datetime import date, timedelta
+
+    from eth_account import Account
+
+    _, _, studio_key = created(run(running, "accounts", "create", "--role", "rights_holder", "--name", "studio"))
+    platform_id, _, platform_key = created(run(running, "accounts", "create", "--role", "platform", "--name", "streamer"))
+    own = Account.create()
+    own_id, _, own_key = created(run(running, "accounts", "create", "--role", "platform", "--name", "signer",
+                                     "--address", own.address))
+    registered = run(running, "works", "register", str(clip("bikes.mp4")), "--title", "Bikes", "--hash-only",
+                     api_key=studio_key)
+    work_id = re.search(r"work id\s+(0x[0-9a-f]{64})", registered.stdout).group(1)
+    for licensee in (platform_id, own_id):
+        run(running, "licences", "grant", work_id, "--licensee", str(licensee), "--territory", "CN",
+            "--start", str(int(time.time()) - 40 * 86_400), "--end", "2030-01-01", api_key=studio_key)
+    start = date.today() - timedelta(days=9)
+    days = [start + timedelta(days=i) for i in range(5)]
+
+    misspelt = tmp_path / "week.csv"
+    misspelt.write_text("work,territory,date,plays,valid_plays,watch_minuts,ad_revenue,currency\n"
+                        + "".join(f"{work_id},CN,{d},10,8,300,0,CNY\n" for d in days))
+    checked = run(running, "reports", "check", str(misspelt), api_key=platform_key, ok=False)
+    assert checked.returncode == 1
+    assert "  watch_minuts: is not a column of a play report; did you mean watch_minutes?\n" in checked.stderr
+    assert "  header: missing columns: watch_minutes " in checked.stderr
+    period = ("--start", str(days[0]), "--end", str(days[-1]))
+    sent = run(running, "reports", "submit", str(misspelt), "--report-id", "w1", *period, api_key=platform_key, ok=False)
+    assert sent.returncode == 1 and "refused (422 invalid_rows)" in sent.stderr
+    assert "did you mean watch_minutes?" in sent.stderr
+
+    bad_rows = tmp_path / "week.ndjson"
+    lines = [{"work": work_id, "territory": "CN", "date": str(d), "plays": 10, "valid_plays": 8, "watch_minutes": 300,
+              "ad_revenue": 0, "currency": "CNY"} for d in days]
+    lines[1]["valid_plays"] = 11
+    lines[3]["territory"] = "ZZ"
+    lines[4]["valid_plyas"] = lines[4].pop("valid_plays")
+    bad_rows.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    expected = ["  row 2: valid_plays: exceeds plays", "  row 4: territory: 'ZZ' is not an ISO 3166-1 alpha-2 code",
+                "  row 5: valid_plyas: is not a column of a play report; did you mean valid_plays?"]
+    sent = run(running, "reports", "submit", str(bad_rows), "--report-id", "w2", *period, api_key=platform_key, ok=False)
+    assert sent.returncode == 1 and [line for line in sent.stderr.splitlines() if line.startswith("  row ")] == expected
+    signed = run(running, "reports", "submit", str(bad_rows), "--report-id", "w3", *period, api_key=own_key, ok=False,
+                 env={"REELLEDGER_PLATFORM_KEY": own.key.hex()})
+    assert signed.returncode == 1 and "nothing was signed" in signed.stderr
+    assert [line for line in signed.stderr.splitlines() if line.startswith("  row ")] == expected
+    for key in (platform_key, own_key):
+        assert "report " not in run(running, "reports", "list", api_key=key).stdout  # nothing was accepted

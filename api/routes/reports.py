@@ -12,18 +12,13 @@ from api.deps import CurrentAccount, LedgerDep
 from ledger.errors import Forbidden, InvalidInput
 from ledger.models import Role
 from ledger.reports import ingest, signing, views
-from ledger.reports.blocks import ndjson_blocks, row_blocks
-from ledger.reports.rows import csv_rows, json_rows
+from ledger.reports.blocks import item_blocks, items_of, ndjson_blocks
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 EPOCH = date(1970, 1, 1)
-ROW_PARSERS = {
-    "text/csv": lambda f: csv_rows(io.TextIOWrapper(io.BufferedReader(f), encoding="utf-8-sig", newline="")),
-    "application/json": lambda f: json_rows(io.BufferedReader(f)),
-}
 NDJSON = ("application/x-ndjson", "application/jsonl")
-KINDS = (*NDJSON, *ROW_PARSERS)
+KINDS = (*NDJSON, "text/csv", "application/json")
 
 
 def _kind(request: Request) -> str:
@@ -38,7 +33,7 @@ def _source(kind: str, pipe, ledger):
     others row by row here."""
     if kind in NDJSON:
         return lambda h: ndjson_blocks(io.BufferedReader(pipe), ledger.parse_pool(), h.currency, h.first_day, h.end_day)
-    return lambda h: row_blocks(ROW_PARSERS[kind](pipe), h.currency, h.first_day, h.end_day)
+    return lambda h: item_blocks(items_of(kind, io.BufferedReader(pipe)), h.currency, h.first_day, h.end_day)
 
 
 def _signature(text: str | None) -> bytes | None:
@@ -66,7 +61,9 @@ async def post_report(
     x_report_signature: str | None = Header(default=None, description="The platform's EIP-712 signature, hex."),
 ):
     """Stream a play report in (NDJSON, CSV or JSON by Content-Type). Nothing counts until the
-    whole report has arrived and its signature checks out."""
+    whole report has arrived and its signature checks out. Every row names every column (the
+    quantities too, 0 where there is none); a report with bad rows is a 422 listing them all
+    (the first 100, and how many in all) in `details.problems` and `details.total`."""
     kind = _kind(request)
     header = ingest.ReportHeader(
         report_id=report_id, first_day=(period_start - EPOCH).days, end_day=(period_end - EPOCH).days + 1,
@@ -90,17 +87,19 @@ async def post_report(
 
 @router.post("/check")
 async def check_report(request: Request, ledger: LedgerDep, account: CurrentAccount) -> dict:
-    """Every bad row of a report body (the first 200), without keeping anything: what to fix before posting it."""
+    """Every bad row of a report body (the first 100, and how many in all), without keeping anything:
+    what to fix before posting it."""
     from ledger.reports.check import check_rows
 
     if account.role != Role.platform:
         raise Forbidden("only a platform account checks play reports")
     kind = _kind(request)
     try:
-        result = await stream_to(request, lambda pipe: check_rows(ledger.engine, kind, io.BufferedReader(pipe)))
+        result = await stream_to(request, lambda pipe: check_rows(
+            ledger.engine, kind, io.BufferedReader(pipe), ledger.settings.settlement_currency))
     except BodyBroken:
         raise InvalidInput("body", "the upload was cut off; send it again") from None
-    return {"rows": result.rows, "problems": result.problems, "truncated": result.truncated}
+    return result.as_dict()
 
 
 @router.get("/signing-domain")

@@ -53,10 +53,21 @@ def _call(method: str, path: str, **kwargs) -> dict | list:
     if response.status_code >= 400:
         error = body.get("error", {}) if isinstance(body, dict) else {}
         err.print(f"[red]refused ({response.status_code} {error.get('code', '')}):[/red] {error.get('message', response.text)}")
-        for problem in error.get("details", {}).get("problems", []):
-            err.print(f"  {problem['field']}: {problem['problem']}")
+        print_problems(error.get("details", {}))
         raise typer.Exit(1)
     return body
+
+
+def print_problems(details: dict) -> None:
+    """Each problem on a line of its own (as text, never markup), then how many there are in all."""
+    from ledger.reports.problems import problem_line
+
+    listed = details.get("problems", [])
+    for problem in listed:
+        err.print(Text(f"  {problem_line(problem)}"))
+    total = details.get("total", len(listed))
+    if total > len(listed):
+        err.print(f"  ... {total - len(listed)} more ({total} problems in all; the first {len(listed)} are listed)")
 
 
 def _when(text: str) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from ledger.cli.client import _call, console, err, facts_table
+from ledger.cli.client import _call, console, err, facts_table, print_problems
 from ledger.cli.files import ProgressReader, progress
 
 reports = typer.Typer(no_args_is_help=True, help="Send and read play reports.")
@@ -58,18 +58,17 @@ def submit(
     if private_key:
         from eth_account import Account
 
-        from ledger.reports.prepare import rows_of_file, sign_summary, summarise
-        from ledger.reports.rows import BadRow
+        from ledger.reports.prepare import check_file, sign_summary, summary_of_digest
 
         signer = Account.from_key(private_key)
         domain = _call("GET", "/reports/signing-domain")["domain"]
-        try:
-            summary = summarise(rows_of_file(file, kind), platform=signer.address, report_id=report_id,
-                                first_day=(first - EPOCH).days, end_day=(last - EPOCH).days + 1,
-                                currency=currency.upper(), supersedes=supersedes)
-        except BadRow as exc:
-            err.print(f"[red]reelledger:[/red] {file.name}: {exc}")
-            raise typer.Exit(1) from None
+        digest, problems = check_file(file, kind, first_day=(first - EPOCH).days, end_day=(last - EPOCH).days + 1,
+                                      currency=currency.upper())
+        if problems:
+            err.print(f"[red]reelledger:[/red] {file.name}: not sent, nothing was signed")
+            print_problems(problems.as_dict())
+            raise typer.Exit(1)
+        summary = summary_of_digest(digest, platform=signer.address, report_id=report_id, supersedes=supersedes)
         headers["X-Report-Signature"] = sign_summary(summary, signer.key, domain)
         console.print(f"signed {summary.row_count} rows, root 0x{summary.rows_root.hex()}, as {signer.address}")
     query = {"report_id": report_id, "period_start": str(first), "period_end": str(last), "currency": currency.upper()}
@@ -82,6 +81,24 @@ def submit(
         finally:
             reader.close()
     _show_report(body)
+
+
+@reports.command("check")
+def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Check a report with the service, keeping nothing: every bad row, one per line."""
+    from ledger.reports.prepare import CONTENT_TYPES
+
+    headers = {"content-type": CONTENT_TYPES[_kind(file)]}
+    with progress() as bar:
+        reader = ProgressReader(file, bar, "checking")
+        try:
+            body = _call("POST", "/reports/check", content=iter(lambda: reader.read(), b""), headers=headers)
+        finally:
+            reader.close()
+    if body["problems"]:
+        print_problems(body)
+        raise typer.Exit(1)
+    console.print(f"{file.name}: {body['rows']} rows, no problems")
 
 
 def _show_report(body: dict) -> None:

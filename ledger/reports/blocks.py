@@ -5,27 +5,36 @@ splits anywhere between lines) is cut into blocks that worker processes parse an
 other cores while this process stores the rows of the blocks before. CSV and JSON go through
 the same block protocol in this process.
 
-A block is (rows, digest, error): the rows as tuples (work id, territory, day, plays, valid
-plays, watch minutes, ad revenue), the digest of exactly those rows, and a BadRow's (number
-within the block, field, problem) when the block stopped at a bad row.
+A block holds the good rows as tuples (work id, territory, day, plays, valid plays, watch
+minutes, ad revenue) with the digest of exactly those rows, and the problems of the bad ones,
+numbered within the block: reading goes on past a bad row, so that one answer lists them all.
 """
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 from collections import deque
 from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import BinaryIO, Iterator
+from typing import IO, BinaryIO, Iterator, NamedTuple
 
 from ledger.reports.digest import ReportDigest
-from ledger.reports.rows import BadRow, ReportRow, ndjson_rows
+from ledger.reports.problems import MAX_LISTED, Problems, clip
+from ledger.reports.rows import BadRow, ReportRow, RowParser, csv_items, json_items, ndjson_items
 
 BLOCK_BYTES = 1 << 20
 IN_FLIGHT = 4
 ROWS_PER_BLOCK = 20_000
 MAX_LINE_BYTES = 16 << 20
 
-Block = tuple[list[tuple], ReportDigest, tuple | None]
+
+class Block(NamedTuple):
+    rows: list[tuple]
+    digest: ReportDigest  # of exactly `rows`
+    read: int  # rows read, good and bad
+    problems: list[tuple[int, str, str]]  # (number within the block, or 0 for the report, field, problem): the first
+    bad: int  # how many problems the block has in all
+    numbers: list[int] | None = None  # the numbers within the block of `rows`, when some rows were bad
 
 
 def worker_pool(workers: int) -> Executor:
@@ -37,19 +46,76 @@ def _as_tuple(row: ReportRow) -> tuple:
     return (row.work_id, row.territory, row.day, row.plays, row.valid_plays, row.watch_minutes, row.ad_revenue)
 
 
-def parse_ndjson_block(data: bytes, currency: str, first_day: int, end_day: int) -> Block:
-    """Runs in a worker process."""
-    digest = ReportDigest(currency, first_day, end_day)
-    rows: list[tuple] = []
-    try:
-        for row in ndjson_rows(data.decode("utf-8").splitlines()):
-            digest.add(row)
+def items_of(kind: str, stream: IO[bytes]) -> Iterator[tuple[int, object]]:
+    """(row number, the row as read) of a body of this content type; a row that cannot be read is
+    a BadRow in its place, a body that cannot be read further raises one."""
+    if kind == "text/csv":
+        return csv_items(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+    if kind == "application/json":
+        return json_items(stream)
+    return ndjson_items(io.TextIOWrapper(stream, encoding="utf-8-sig"))
+
+
+def item_blocks(
+    items: Iterator[tuple[int, object]], currency: str, first_day: int, end_day: int, size: int = ROWS_PER_BLOCK,
+) -> Iterator[Block]:
+    """Blocks of up to `size` rows read from `items` (numbered from the top of the report)."""
+    parse = RowParser()
+    before = 0  # rows in earlier blocks
+    done = False
+    while not done:
+        digest = ReportDigest(currency, first_day, end_day)
+        rows: list[tuple] = []
+        numbers: list[int] = []
+        problems: list[tuple[int, str, str]] = []
+        bad = read = 0
+
+        def problem(number: int, exc: BadRow) -> None:
+            nonlocal bad
+            bad += 1
+            if len(problems) < MAX_LISTED:
+                problems.append((number, clip(exc.field), clip(exc.problem)))
+
+        while read < size:
+            try:
+                item = next(items, None)
+            except BadRow as exc:  # nothing further can be read
+                problem(exc.number - before if exc.number > 0 else 0, exc)
+                done = True
+                break
+            except UnicodeDecodeError:
+                problem(read + 1, BadRow(0, "body", "the rows are not UTF-8 text"))
+                done = True
+                break
+            if item is None:
+                done = True
+                break
+            number, raw = item
+            if number <= 0:  # about the whole report (a CSV header)
+                problem(0, raw)
+                continue
+            read = number - before
+            try:
+                if isinstance(raw, BadRow):
+                    raise raw
+                row = parse(number, raw)
+                digest.add(row)
+            except BadRow as exc:
+                problem(read, exc)
+                continue
             rows.append(_as_tuple(row))
-    except BadRow as exc:
-        return rows, digest, (exc.number, exc.field, exc.problem)
-    except UnicodeDecodeError:
-        return rows, digest, (len(rows) + 1, "body", "the rows are not UTF-8 text")
-    return rows, digest, None
+            numbers.append(read)
+        if read or bad:
+            yield Block(rows, digest, read, problems, bad, numbers if bad else None)
+        before += read
+
+
+def parse_ndjson_block(data: bytes, currency: str, first_day: int, end_day: int) -> Block:
+    """Runs in a worker process: all of `data`'s lines as one block."""
+    lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
+    for block in item_blocks(ndjson_items(lines), currency, first_day, end_day, size=1 << 62):
+        return block
+    return Block([], ReportDigest(currency, first_day, end_day), 0, [], 0)
 
 
 def ndjson_blocks(stream: BinaryIO, pool: Executor, currency: str, first_day: int, end_day: int) -> Iterator[Block]:
@@ -64,7 +130,10 @@ def ndjson_blocks(stream: BinaryIO, pool: Executor, currency: str, first_day: in
             cut = data.rfind(b"\n")
             if cut < 0:
                 if len(data) > MAX_LINE_BYTES:
-                    yield [], ReportDigest(currency, first_day, end_day), (1, "row", "a line is longer than 16 MiB")
+                    while pending:
+                        yield pending.popleft().result()
+                    yield Block([], ReportDigest(currency, first_day, end_day), 0,
+                                [(1, "row", "a line is longer than 16 MiB")], 1)
                     return
                 carry = data
                 continue
@@ -81,27 +150,22 @@ def ndjson_blocks(stream: BinaryIO, pool: Executor, currency: str, first_day: in
             future.cancel()
 
 
-def row_blocks(rows: Iterator[ReportRow], currency: str, first_day: int, end_day: int) -> Iterator[Block]:
-    """Blocks of rows parsed in this process (CSV, JSON)."""
-    before = 0  # rows in earlier blocks: the parsers number rows from the start of the report
-    while True:
-        digest = ReportDigest(currency, first_day, end_day)
-        block: list[tuple] = []
-        while len(block) < ROWS_PER_BLOCK:
-            try:
-                row = next(rows, None)
-            except BadRow as exc:
-                yield block, digest, (exc.number - before if exc.number > 0 else exc.number, exc.field, exc.problem)
-                return
-            if row is None:
-                break
-            try:
-                digest.add(row)
-            except BadRow as exc:
-                yield block, digest, (exc.number, exc.field, exc.problem)
-                return
-            block.append(_as_tuple(row))
-        if not block:
-            return
-        before += len(block)
-        yield block, digest, None
+def numbered(blocks: Iterator[Block], works: dict[bytes, int], problems: Problems) -> Iterator[tuple[list, ReportDigest]]:
+    """Each block's good rows as (work key, row) pairs, with the block's digest; every problem (a
+    row that does not parse, a work not registered here) goes to `problems`, numbered from the top
+    of the report."""
+    for block in blocks:
+        offset = problems.rows
+        found = [(offset + n if n > 0 else 0, f, p) for n, f, p in block.problems]
+        keyed, unknown = [], 0
+        for n, row in zip(block.numbers or range(1, len(block.rows) + 1), block.rows):
+            work_pk = works.get(row[0])
+            if work_pk is None:
+                unknown += 1
+                found.append((offset + n, "work", f"0x{row[0].hex()} is not a registered work"))
+            else:
+                keyed.append((work_pk, row))
+        found.sort(key=lambda p: p[0])
+        problems.take(found, block.bad + unknown)
+        problems.rows += block.read
+        yield keyed, block.digest

@@ -3,8 +3,10 @@ summary is checked (or, for a custodial platform, signed here) and anchored on c
 
 Nothing of a report counts until it is complete: its rows are stored under a report in
 state `receiving`, and any failure (a bad row, a bad signature, a dropped connection)
-deletes them. The same report sent again is recognised by (platform, report id) and its
-content; the same id with other content is refused.
+deletes them. A report with bad rows is read to its end all the same, so that its refusal
+lists every bad row (up to a cap, with their count); nothing of it is signed or anchored.
+The same report sent again is recognised by (platform, report id) and its content; the same
+id with other content is refused.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from ledger.errors import Conflict, Forbidden, InvalidInput
 from ledger.models import Account, ChainOp, PlayReport, PlayRowRecord, ReportStatus, Role, SettlementPeriod, Work
 from ledger.reports import signing
 from ledger.reports.coverage import Coverage
-from ledger.reports.blocks import Block
+from ledger.reports.blocks import Block, numbered
 from ledger.reports.digest import ReportDigest
+from ledger.reports.problems import Problems
 from ledger.reports.rows import BadRow
 
 log = logging.getLogger("reelledger.reports")
@@ -163,10 +166,10 @@ def _resend(db, existing: PlayReport, header: ReportHeader, blocks: Iterator[Blo
     """The report is known: the same content is a harmless resend, other content a conflict."""
     digest = ReportDigest(header.currency, header.first_day, header.end_day)
     root = None
-    for _, block_digest, error in blocks:
-        if error is not None:
+    for block in blocks:
+        if block.bad:
             break
-        digest.merge(block_digest)
+        digest.merge(block.digest)
     else:
         try:
             root = "0x" + digest.root().hex()
@@ -194,36 +197,32 @@ def _receive(ledger, report: PlayReport, platform: Account, blocks: Iterator[Blo
     dialect = engine.dialect.name
     raw = engine.raw_connection()
     held = 0
+    problems = Problems()
     try:
-        for rows, block_digest, error in blocks:
+        for rows, block_digest in numbered(blocks, works, problems):
+            digest.merge(block_digest)
+            if problems:  # the report is refused: read on only to name the rest of its problems
+                continue
             stored = []
-            for number, (work_id, territory, day, plays, valid, minutes, ad) in enumerate(rows, digest.row_count + 1):
-                work_pk = works.get(work_id)
-                if work_pk is None:
-                    _refuse(number, "work", f"0x{work_id.hex()} is not a registered work")
+            for work_pk, (_, territory, day, plays, valid, minutes, ad) in rows:
                 covered = coverage.covers(work_pk, territory, day)
                 held += not covered
                 stored.append((report.id, work_pk, territory, day, plays, valid, minutes, ad, not covered))
-            if error is not None:
-                number, field, problem = error
-                _refuse(digest.row_count + number if number > 0 else number, field, problem)
-            digest.merge(block_digest)
             insert_many(raw, dialect, "play_row", ROW_COLUMNS, stored)
             raw.commit()
-        try:
-            root = digest.root()
-        except BadRow as exc:
-            raise InvalidInput("rows", str(exc)) from None
+        if not problems:
+            try:
+                root = digest.root()
+            except BadRow as exc:
+                problems.add(0, exc.field, exc.problem)
+        if problems:
+            raise problems.refusal()
     finally:
         raw.close()
     report.row_count, report.held_rows = digest.row_count, held
     report.plays, report.valid_plays = digest.plays, digest.valid_plays
     report.watch_minutes, report.ad_revenue = digest.watch_minutes, digest.ad_revenue
     report.rows_root = "0x" + root.hex()
-
-
-def _refuse(number: int, field: str, problem: str):
-    raise InvalidInput("rows", str(BadRow(number, field, problem)))
 
 
 def _signature(ledger, platform: Account, summary: signing.ReportSummary, signature: bytes | None) -> bytes:

@@ -10,8 +10,10 @@ from typing import Iterator
 from eth_utils import keccak
 
 from ledger.reports import signing
+from ledger.reports.blocks import item_blocks, items_of, numbered
 from ledger.reports.digest import ReportDigest
-from ledger.reports.rows import ReportRow, csv_rows, json_rows, ndjson_rows
+from ledger.reports.problems import Problems
+from ledger.reports.rows import BadRow, ReportRow, ndjson_rows
 
 DAY = 86_400
 ZERO32 = b"\0" * 32
@@ -19,17 +21,31 @@ CONTENT_TYPES = {"ndjson": "application/x-ndjson", "jsonl": "application/x-ndjso
                  "json": "application/json"}
 
 
-def rows_of_file(path: Path, kind: str) -> Iterator[ReportRow]:
-    if kind == "json":
-        with path.open("rb") as stream:
-            yield from json_rows(stream)
-        return
-    with path.open("r", encoding="utf-8-sig", newline="") as text:
-        yield from (csv_rows(text) if kind == "csv" else ndjson_rows(text))
-
-
 def rows_of_text(text: str) -> Iterator[ReportRow]:
     return ndjson_rows(io.StringIO(text))
+
+
+class _AnyWork(dict):
+    """Works as a platform sees them locally: any work id may be registered (the service checks)."""
+
+    def get(self, key, default=None):
+        return 0
+
+
+def check_file(path: Path, kind: str, *, first_day: int, end_day: int, currency: str) -> tuple[ReportDigest, Problems]:
+    """A file's rows summed, and every problem found in them (all of them counted, the first listed)."""
+    digest = ReportDigest(currency, first_day, end_day)
+    problems = Problems()
+    with path.open("rb") as stream:
+        blocks = item_blocks(items_of(CONTENT_TYPES[kind], stream), currency, first_day, end_day)
+        for _, part in numbered(blocks, _AnyWork(), problems):
+            digest.merge(part)
+    if not problems:
+        try:
+            digest.root()
+        except BadRow as exc:
+            problems.add(0, exc.field, exc.problem)
+    return digest, problems
 
 
 def summarise(
@@ -39,6 +55,13 @@ def summarise(
     digest = ReportDigest(currency, first_day, end_day)
     for row in rows:
         digest.add(row)
+    return summary_of_digest(digest, platform=platform, report_id=report_id, supersedes=supersedes)
+
+
+def summary_of_digest(
+    digest: ReportDigest, *, platform: str, report_id: str, supersedes: str | None = None
+) -> signing.ReportSummary:
+    first_day, end_day, currency = digest.first_day, digest.end_day, digest.currency
     return signing.ReportSummary(
         platform=platform, report_id=keccak(text=report_id), period_start=first_day * DAY, period_end=end_day * DAY,
         currency=currency, row_count=digest.row_count, plays=digest.plays, valid_plays=digest.valid_plays,

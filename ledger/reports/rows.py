@@ -1,13 +1,16 @@
 """Rows of a play report: strict parsing from JSON, NDJSON or CSV, one row at a time.
 
 Every count and money value is a whole non-negative number (money in minor units): "12.5",
-12.5, -3 or "1e3" are refused with the row number, never rounded. The parsers are generators
+12.5, -3 or "1e3" are refused with the row number, never rounded. Every row names every column,
+the quantities included (0 where there is none): a column the ledger does not know (a misspelt
+`watch_minuts`) or one left out is refused, never read as zero. The parsers are generators
 over the incoming text, so a report of millions of rows is never whole in memory.
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +21,9 @@ from ledger.territories import TERRITORIES
 
 LEAF_TYPES = ("bytes32", "string", "uint32", "uint256", "uint256", "uint256", "uint256", "string")
 COUNTS = ("plays", "valid_plays", "watch_minutes", "ad_revenue")
+COLUMNS = ("work", "territory", "date", "plays", "valid_plays", "watch_minutes", "ad_revenue", "currency")
+_COLUMNS = frozenset(COLUMNS)
+MISSING = object()  # a column a row leaves out
 EPOCH = date(1970, 1, 1)
 _TERRITORIES = frozenset(TERRITORIES)
 
@@ -45,9 +51,30 @@ class ReportRow:
                 self.watch_minutes, self.ad_revenue, self.currency)
 
 
+def column_name(name) -> str:
+    """A column's name as a problem names it: an absurdly long one is cut short."""
+    name = str(name)
+    return name if len(name) <= 64 else name[:61] + "..."
+
+
+def unknown_column(name) -> str:
+    """Why a column is refused, with the column it most likely means."""
+    name = str(name)
+    near = difflib.get_close_matches(name.strip().lower(), COLUMNS, n=1, cutoff=0.6) if len(name) <= 64 else []
+    if near:
+        return f"is not a column of a play report; did you mean {near[0]}?"
+    return f"is not a column of a play report (they are {', '.join(COLUMNS)})"
+
+
+def _missing(number: int, name: str):
+    raise BadRow(number, name, "is missing; every row names every column (0 where there is none)")
+
+
 def _whole(number: int, name: str, value) -> int:
     if type(value) is int:
         parsed = value
+    elif value is MISSING:
+        _missing(number, name)
     elif isinstance(value, bool):
         raise BadRow(number, name, "is not a number")
     elif isinstance(value, int):
@@ -79,15 +106,19 @@ class RowParser:
     def __call__(self, number: int, raw: dict) -> ReportRow:
         if not isinstance(raw, dict):
             raise BadRow(number, "row", "is not an object")
+        if raw.keys() != _COLUMNS:
+            for name in raw:
+                if name not in _COLUMNS:
+                    raise BadRow(number, column_name(name), unknown_column(name))
         get = raw.get
-        work = self._work(number, get("work", ""))
-        territory = self._code(number, "territory", get("territory", ""), _TERRITORIES, "an ISO 3166-1 alpha-2 code")
-        day = self._day(number, get("date", ""))
-        currency = self._code(number, "currency", get("currency", ""), CURRENCIES, "an ISO 4217 currency")
-        plays = _whole(number, "plays", get("plays", 0))
-        valid_plays = _whole(number, "valid_plays", get("valid_plays", 0))
-        watch_minutes = _whole(number, "watch_minutes", get("watch_minutes", 0))
-        ad_revenue = _whole(number, "ad_revenue", get("ad_revenue", 0))
+        work = self._work(number, get("work", MISSING))
+        territory = self._code(number, "territory", get("territory", MISSING), _TERRITORIES, "an ISO 3166-1 alpha-2 code")
+        day = self._day(number, get("date", MISSING))
+        currency = self._code(number, "currency", get("currency", MISSING), CURRENCIES, "an ISO 4217 currency")
+        plays = _whole(number, "plays", get("plays", MISSING))
+        valid_plays = _whole(number, "valid_plays", get("valid_plays", MISSING))
+        watch_minutes = _whole(number, "watch_minutes", get("watch_minutes", MISSING))
+        ad_revenue = _whole(number, "ad_revenue", get("ad_revenue", MISSING))
         if valid_plays > plays:
             raise BadRow(number, "valid_plays", "exceeds plays")
         return ReportRow(work, territory, day, plays, valid_plays, watch_minutes, ad_revenue, currency)
@@ -102,6 +133,8 @@ class RowParser:
         found = self._works.get(value) if type(value) is str else None
         if found is not None:
             return found
+        if value is MISSING:
+            _missing(number, "work")
         work = str(value).strip().lower().removeprefix("0x")
         if len(work) != 64 or not all(c in "0123456789abcdef" for c in work):
             raise BadRow(number, "work", "is not a work id (64 hex characters)")
@@ -111,6 +144,8 @@ class RowParser:
         found = self._days.get(value) if type(value) is str else None
         if found is not None:
             return found
+        if value is MISSING:
+            _missing(number, "date")
         try:
             day = (date.fromisoformat(str(value)) - EPOCH).days
         except ValueError:
@@ -122,6 +157,8 @@ class RowParser:
         found = self._codes.get(key) if key else None
         if found is not None:
             return found
+        if value is MISSING:
+            _missing(number, field)
         code = str(value).strip().upper()
         if code not in known:
             raise BadRow(number, field, f"{code!r} is not {what}")
@@ -132,7 +169,24 @@ def parse_row(number: int, raw: dict) -> ReportRow:
     return RowParser()(number, raw)
 
 
-REQUIRED_COLUMNS = frozenset({"work", "territory", "date", "currency"})
+def header_problems(names) -> list[tuple[str, str]]:
+    """(field, problem) for each fault of a CSV header: a column the ledger does not know (with
+    the one it most likely means), a column named twice, a column left out."""
+    problems: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for position, name in enumerate(names, start=1):
+        if not name or not name.strip():
+            problems.append(("header", f"column {position} has no name"))
+        elif name not in _COLUMNS:
+            problems.append((column_name(name), unknown_column(name)))
+        elif name in seen:
+            problems.append((name, "is named twice"))
+        seen.add(name)
+    missing = [c for c in COLUMNS if c not in seen]
+    if missing:
+        problems.append(("header", f"missing columns: {', '.join(sorted(missing))} "
+                                   "(every column is needed; a quantity is 0 where there is none)"))
+    return problems
 
 
 def ndjson_items(lines: Iterable[str]) -> Iterator[tuple[int, object]]:
@@ -161,16 +215,26 @@ def ndjson_rows(lines: Iterable[str]) -> Iterator[ReportRow]:
         yield parse(number, raw)
 
 
-def csv_items(lines: Iterable[str]) -> Iterator[tuple[int, dict]]:
-    """(number, row as read) after the header is checked for the columns every row needs."""
-    reader = csv.DictReader(lines)
+def csv_items(lines: Iterable[str]) -> Iterator[tuple[int, object]]:
+    """(number, row as read) after the header is checked: exactly the report's columns, each once.
+    A faulty header comes as BadRows numbered 0 and ends the items (no row can be read by it); a
+    row with more or fewer values than the header comes as a BadRow in the row's place."""
+    reader = csv.DictReader(lines, restval=MISSING)
     number = 0
     try:
-        missing = REQUIRED_COLUMNS - set(reader.fieldnames or ())
-        if missing:
-            raise BadRow(0, "header", f"missing columns: {', '.join(sorted(missing))}")
+        problems = header_problems(reader.fieldnames or ())
+        if problems:
+            for field, problem in problems:
+                yield 0, BadRow(0, field, problem)
+            return
+        last = reader.fieldnames[-1]
         for number, raw in enumerate(reader, start=1):
-            yield number, raw
+            if None in raw:
+                yield number, BadRow(number, "row", f"has {len(raw[None])} more values than the header has columns")
+            elif raw[last] is MISSING:
+                yield number, BadRow(number, "row", "has fewer values than the header has columns")
+            else:
+                yield number, raw
     except csv.Error as exc:
         raise BadRow(number + 1, "row", f"is not valid CSV: {exc}") from None
 
@@ -178,6 +242,8 @@ def csv_items(lines: Iterable[str]) -> Iterator[tuple[int, dict]]:
 def csv_rows(lines: Iterable[str]) -> Iterator[ReportRow]:
     parse = RowParser()
     for number, raw in csv_items(lines):
+        if isinstance(raw, BadRow):
+            raise raw
         yield parse(number, raw)
 
 

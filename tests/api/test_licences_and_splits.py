@@ -136,3 +136,71 @@ def test_out_of_range_values_are_422_not_500(service, owned_work, path, body):
     payload = {**terms(platform_id), **body} if path == "licences" else body
     response = owner.post(f"/works/{work_id}/{path}", json=payload)
     assert response.status_code == 422, response.text
+
+
+WORK_READS = ("", "/licences", "/splits", "/rules", "/metadata")
+
+
+def reads(client, work_id: str) -> dict[str, int]:
+    """The status of every read a licensee makes about a work, and whether its listing shows it."""
+    answers = {path or "work": client.get(f"/works/{work_id}{path}").status_code for path in WORK_READS}
+    answers["listed"] = any(w["work_id"] == work_id for w in client.get("/works", params={"limit": 500}).json()["items"])
+    return answers
+
+
+OPEN = {"work": 200, "/licences": 200, "/splits": 200, "/rules": 200, "/metadata": 200, "listed": True}
+CLOSED = {"work": 404, "/licences": 404, "/splits": 404, "/rules": 404, "/metadata": 404, "listed": False}
+
+
+def test_a_platform_reads_a_work_while_its_licence_is_in_force_and_not_after_revocation(service, owned_work):
+    work_id, owner, address = owned_work
+    assert owner.post(f"/works/{work_id}/splits", json={"payees": [{"address": address, "bps": 10000}]}).status_code == 201
+    platform_id, _, platform = service.new_account(Role.platform)
+    assert reads(platform, work_id) == CLOSED
+    licence = owner.post(f"/works/{work_id}/licences", json=terms(platform_id))
+    assert licence.status_code == 201, licence.text
+    assert reads(platform, work_id) == OPEN
+    assert platform.get(f"/works/{work_id}/splits").json()[0]["payees"][0]["address"] == address
+    assert owner.post(f"/licences/{licence.json()['id']}/revoke").json()["status"] == "revoked"
+    assert reads(platform, work_id) == CLOSED  # the same answer as never licensed: nothing leaks
+    assert platform.get(f"/works/{work_id}").json()["error"]["code"] == "not_found"
+    assert platform.get(f"/licences/{licence.json()['id']}").json()["status"] == "revoked"  # its own licence, still its own
+
+
+def test_an_ended_licence_no_longer_opens_the_work(service, owned_work):
+    work_id, owner, _ = owned_work
+    platform_id, _, platform = service.new_account(Role.platform)
+    now = int(time.time())
+    short = {**terms(platform_id), "end": now + 6}
+    assert owner.post(f"/works/{work_id}/licences", json=short).status_code == 201
+    assert platform.get(f"/works/{work_id}").status_code == 200
+    time.sleep(max(0.0, now + 6.5 - time.time()))
+    assert reads(platform, work_id) == CLOSED
+
+
+def test_a_sublicensing_rights_holder_and_its_sublicensee_lose_the_work_when_the_root_is_revoked(service, owned_work):
+    work_id, owner, _ = owned_work
+    reseller_id, _, reseller = service.new_account(Role.rights_holder)
+    platform_id, _, platform = service.new_account(Role.platform)
+    root = owner.post(f"/works/{work_id}/licences", json=terms(reseller_id, sublicensable=True)).json()
+    child = reseller.post(f"/licences/{root['id']}/sublicences", json=terms(platform_id, territories=["HK"], days=10))
+    assert child.status_code == 201, child.text
+    assert reads(reseller, work_id) == OPEN and reads(platform, work_id) == OPEN
+    assert owner.post(f"/licences/{root['id']}/revoke").json()["status"] == "revoked"
+    assert reads(reseller, work_id) == CLOSED
+    assert reads(platform, work_id) == CLOSED  # its sub-licence fell with the licence it came from
+
+
+def test_a_platform_with_a_period_still_to_settle_reads_the_work_until_that_period_is_committed(service):
+    from tests.api.settlement_helpers import close, make_deal, post_report, rows
+
+    deal = make_deal(service)
+    posted = post_report(deal, "before-revocation", rows(deal, days=2))
+    assert posted.status_code == 201, posted.text
+    licence = deal.owner.get(f"/works/{deal.work_id}/licences").json()[0]
+    assert deal.owner.post(f"/licences/{licence['id']}/revoke").json()["status"] == "revoked"
+    assert reads(deal.platform, deal.work_id) == OPEN  # what it reported is still to settle
+    assert deal.platform.get(f"/works/{deal.work_id}/rules").json()[0]["rule"]["commission_bps"] == 1_000
+    closed = close(deal)
+    assert closed.status_code in (200, 201, 202), closed.text
+    assert reads(deal.platform, deal.work_id) == CLOSED

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import cv2
@@ -379,11 +380,31 @@ def test_a_report_is_checked_row_by_row_without_keeping_anything(service, deal):
     assert checked.json()["rows"] == 5
     assert [(p["row"], p["field"]) for p in checked.json()["problems"]] == [(3, "valid_plays"), (4, "territory"), (5, "work")]
     as_json = deal.platform.post("/reports/check", json={"rows": good}).json()
-    assert as_json == {"rows": 2, "problems": [], "truncated": False}
+    assert as_json == {"rows": 2, "problems": [], "total": 0, "truncated": False}
     assert deal.platform.post("/reports/check", content=b"{", headers={"content-type": "application/json"}).json()["problems"][0]["field"] == "body"
     assert deal.owner.post("/reports/check", json={"rows": good}).status_code == 403
     assert deal.platform.post("/reports/check", content=b"x", headers={"content-type": "text/plain"}).status_code == 422
     assert deal.platform.get("/reports").json() == before  # checking kept nothing
+
+
+def test_rows_outside_the_period_entered_are_listed_when_the_report_is_refused(console, service, tmp_path):
+    """The check cannot know the period; the refusal of the upload lists those rows the same way."""
+    deal = make_deal(service)
+    good = rows(deal, days=3)
+    outside = tmp_path / "outside.csv"
+    outside.write_text(ROW_HEADER + "".join(
+        f"{r['work']},{r['territory']},{r['date']},{r['plays']},{r['valid_plays']},{r['watch_minutes']},{r['ad_revenue']},CNY\n"
+        for r in good))
+    page = console(key_of(deal.platform)).open("/console/reports")
+    page.fill("#report-id", "outside-1")
+    page.fill("#report-start", str(deal.start + timedelta(days=1)))  # the first row's day is before it
+    page.fill("#report-end", str(deal.start + timedelta(days=1)))  # and the third's after it
+    page.set_input_files("#report-file", str(outside))
+    page.click("#post-report button[type=submit]")
+    page.wait_for_selector("[data-testid=row-problems]")
+    problems = page.locator("[data-testid=row-problem] tbody tr").all_inner_texts()
+    assert [p.split("\t")[:2] for p in problems] == [["1", "date"], ["3", "date"]], problems
+    assert deal.platform.get("/reports").json() == []  # nothing was posted
 
 
 class TinySite:

@@ -6,7 +6,7 @@ const TYPES = { csv: 'text/csv', json: 'application/json', ndjson: 'application/
 
 function problemsTable(check) {
   return h('div', { class: 'error-block', role: 'alert', 'data-testid': 'row-problems' },
-    h('p', {}, t('reports.problems', { count: check.problems.length, rows: check.rows })),
+    h('p', {}, t('reports.problems', { count: check.total ?? check.problems.length, rows: check.rows })),
     table([
       { label: t('reports.row'), value: (p) => String(p.row) },
       { label: t('reports.field'), value: (p) => p.field },
@@ -47,7 +47,17 @@ function uploadForm(onDone) {
       report_id: form.report_id.value.trim(), period_start: form.period_start.value, period_end: form.period_end.value,
       currency: form.currency.value.trim().toUpperCase(),
     });
-    const { status: code, body: report } = await upload(`/reports?${query}`, file, { headers: { 'Content-Type': type }, onProgress: sending.set });
+    let posted;
+    try {
+      posted = await upload(`/reports?${query}`, file, { headers: { 'Content-Type': type }, onProgress: sending.set });
+    } catch (error) {
+      if (!error.details?.problems) throw error;
+      // Problems only the period tells (a day outside it, two identical rows): listed like the check's.
+      const { problems, total } = error.details;
+      status.replaceChildren(problemsTable({ rows: check.rows, problems, total, truncated: total > problems.length }));
+      return;
+    }
+    const { status: code, body: report } = posted;
     status.replaceChildren(h('p', { class: 'ok', 'data-testid': 'report-posted' },
       t(code === 201 ? 'reports.posted' : 'reports.again', { rows: report.rows, held: report.held_rows })));
     onDone();
