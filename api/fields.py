@@ -12,7 +12,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, AwareDatetime, Field, Strict
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Strict
 from pydantic_core import PydanticCustomError
 from web3 import Web3
 
@@ -24,6 +24,17 @@ Bool = Annotated[bool, Strict()]
 Float = Annotated[float, Strict()]  # a JSON integer is a number too; a boolean or a string is not
 Uint64 = Annotated[int, Strict(), Field(ge=0, le=DB_INT_MAX)]  # a contract uint64 kept in a BIGINT
 RowId = Annotated[int, Strict(), Field(ge=1, le=ROW_ID_MAX, description="A numeric id.")]
+
+
+def _digits(value: Any) -> Any:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 40:
+        return int(value)
+    return value
+
+
+# An amount in minor units: a JSON integer, or its decimal digits as a string, since a browser's
+# numbers lose precision past 2^53. Never a boolean, a fraction or "1e3".
+MinorUnits = Annotated[int, Strict(), BeforeValidator(_digits)]
 
 # Numbers in paths and query strings.
 RowIdPath = Annotated[int, Path(ge=1, le=ROW_ID_MAX, description="A numeric id.")]
@@ -102,7 +113,7 @@ When = Annotated[AwareDatetime, AfterValidator(_in_range)]  # with a time zone; 
 
 
 __all__ = [
-    "Address", "AddressQuery", "Bool", "Day", "Float", "Int", "Limit", "LongLimit", "Offset", "RowId",
+    "Address", "AddressQuery", "Bool", "Day", "Float", "Int", "Limit", "LongLimit", "MinorUnits", "Offset", "RowId",
     "RowIdPath", "RowIdQuery", "Uint64", "When", "name", "prose", "query_text", "token",
 ]
 

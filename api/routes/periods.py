@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api import present
 from api.deps import CurrentAccount, LedgerDep, require
-from api.fields import AddressQuery, Day, Int, RowId, prose, token
+from api.fields import AddressQuery, Day, MinorUnits, RowId, prose, token
 from ledger.errors import InvalidInput
+from ledger.limits import DB_INT_MAX
 from ledger.models import Role
 from ledger.settlement import audit, payouts, periods
 
@@ -26,14 +27,14 @@ class PeriodClose(BaseModel):
     period_start: Day
     period_end: Day = Field(description="Last day, inclusive.")
     currency: token(3, 3)
-    pools: dict[token(64), Annotated[Int, Field(ge=0, lt=2**63)]] = Field(
+    pools: dict[token(64), Annotated[MinorUnits, Field(ge=0, le=DB_INT_MAX)]] = Field(
         default_factory=dict, max_length=100, description="Revenue pool amounts in minor units, by name.")
     platform_id: RowId | None = Field(default=None, description="Only for an admin closing a platform's period.")
 
 
 class Funding(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    amount: Int | None = Field(default=None, gt=0, lt=2**88, description="Minor units; default: all the period still owes.")
+    amount: MinorUnits | None = Field(default=None, gt=0, lt=2**88, description="Minor units; default: all the period still owes.")
 
 
 class PaidOffChain(BaseModel):

@@ -202,3 +202,26 @@ def test_a_split_payee_in_lower_case_is_stored_checksummed(service, owned_work):
     split = written(service, owner.post(f"/works/{work_id}/splits",
                                         json={"payees": [{"address": address.lower(), "bps": 10_000}]}))
     assert split.json()["payees"] == [{"address": address, "bps": 10_000}]
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"pools": {"ads": True}}, "pools.ads"),
+    ({"pools": {"ads": "1e3"}}, "pools.ads"),
+    ({"pools": {"ads": 2**63}}, "pools.ads"),
+    ({"pools": {"ad\u202es": 5}}, "pools.ad\u202es.[key]"),
+    ({"period_start": "0001-01-01"}, "period_start"),
+    ({"platform_id": True}, "platform_id"),
+])
+def test_a_period_close_with_a_hostile_value_is_422_naming_it(service, change, field):
+    _, _, platform = service.new_account(Role.platform)
+    body = {"period_start": "2026-01-01", "period_end": "2026-01-07", "currency": "CNY", **change}
+    assert refused_fields(platform.post("/periods/close", json=body)) == [field]
+
+
+def test_pool_amounts_as_digit_strings_are_read_as_integers(service):
+    """The console sends minor units as digits: a browser's numbers lose precision past 2^53."""
+    deal = make_deal(service)
+    assert post_report(deal, "weekly-pools", rows(deal)).status_code == 201
+    closed = close(deal, pools={"ads": "9007199254740993"})
+    assert closed.status_code == 201, closed.text
+    assert int(closed.json()["pools"]["ads"]) == 9_007_199_254_740_993
