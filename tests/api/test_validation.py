@@ -225,3 +225,16 @@ def test_pool_amounts_as_digit_strings_are_read_as_integers(service):
     closed = close(deal, pools={"ads": "9007199254740993"})
     assert closed.status_code == 201, closed.text
     assert int(closed.json()["pools"]["ads"]) == 9_007_199_254_740_993
+
+
+@pytest.mark.parametrize("file_name", ["master\x00.png", "master\u202egnp.exe", "\u200b"])
+def test_an_upload_whose_file_name_hides_its_text_is_refused(service, studio, file_name):
+    """Built by hand: an HTTP client escapes a NUL in a file name, a hostile one does not."""
+    _, _, client = studio
+    boundary = uuid.uuid4().hex
+    metadata = json.dumps({"title": "Film", "kind": "film"}).encode()
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n".encode() + metadata
+            + f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"".encode()
+            + file_name.encode() + b"\"\r\n\r\n" + uuid.uuid4().bytes + f"\r\n--{boundary}--\r\n".encode())
+    response = client.post("/works", content=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    assert refused_fields(response) == ["file"]
