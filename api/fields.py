@@ -114,7 +114,7 @@ When = Annotated[AwareDatetime, AfterValidator(_in_range)]  # with a time zone; 
 
 __all__ = [
     "Address", "AddressQuery", "Bool", "Day", "Float", "Int", "Limit", "LongLimit", "MinorUnits", "Offset", "RowId",
-    "RowIdPath", "RowIdQuery", "Uint64", "When", "name", "prose", "query_text", "token",
+    "RowIdPath", "RowIdQuery", "Uint64", "When", "name", "path_text", "prose", "query_text", "token",
 ]
 
 
