@@ -3,9 +3,10 @@ console's session cookie) belongs to."""
 
 from typing import Annotated
 
-from fastapi import Cookie, Depends, Header, Path, Request
+from fastapi import Cookie, Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.fields import RowIdPath as RowId  # noqa: F401 (the routes' path ids)
 from ledger.accounts import authenticate
 from ledger.console_sessions import check_csrf, session_of
 from ledger.errors import Forbidden
@@ -61,6 +62,3 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", max_length=200, description="Retrying with the same key repeats nothing."),
 ]
-
-
-RowId = Annotated[int, Path(ge=1, le=2**62, description="A numeric id.")]

@@ -59,7 +59,10 @@ def install(app: FastAPI) -> None:
     async def ledger_error(_: Request, exc: LedgerError):
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse(error_body(exc.code, exc.message, **exc.details), status, headers=headers)
+        details = exc.details
+        if isinstance(exc, InvalidInput):  # the same list of problems as a malformed request's
+            details = {**details, "problems": [{"field": details["field"], "problem": exc.message}]}
+        return JSONResponse(error_body(exc.code, exc.message, **details), status, headers=headers)
 
     @app.exception_handler(ChainRevert)
     async def chain_revert(request: Request, exc: ChainRevert):

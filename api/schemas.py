@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.fields import Address, Bool, Float, Int, RowId, Uint64, When, name, prose, token
 from ledger.models import Role, WorkKind
 
-
-UINT64_MAX = 2**64 - 1  # the contracts keep times as uint64
+BASE64 = r"^[A-Za-z0-9+/=]*$"
 
 
 class Strict(BaseModel):
@@ -17,9 +17,9 @@ class Strict(BaseModel):
 
 
 class AccountCreate(Strict):
-    name: str = Field(min_length=1, max_length=120)
+    name: name(120)
     role: Role
-    address: str | None = Field(default=None, description="Its own EVM address; omit for a custodial key.")
+    address: Address | None = Field(default=None, description="Its own EVM address; omit for a custodial key.")
 
 
 class AccountPublic(BaseModel):
@@ -42,19 +42,19 @@ class ApiKey(BaseModel):
 
 
 class Party(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    role: str = Field(min_length=1, max_length=80, description="producer, director, investor, ...")
+    name: name(200)
+    role: name(80, description="producer, director, investor, ...")
 
 
 class FingerprintIn(Strict):
-    kind: str
-    hashes: list[str] = Field(min_length=1, max_length=600)
+    kind: token(20)
+    hashes: list[token(64)] = Field(min_length=1, max_length=600)
 
 
 class WorkMetadataIn(Strict):
-    title: str = Field(min_length=1, max_length=300)
+    title: name(300)
     kind: WorkKind
-    parent: str | None = Field(default=None, description="Work id of the series an episode belongs to.")
+    parent: token(66) | None = Field(default=None, description="Work id of the series an episode belongs to.")
     parties: list[Party] = Field(default_factory=list, max_length=100)
 
 
@@ -62,15 +62,15 @@ class FramesIn(Strict):
     """A hash sequence as `watermark.hash_sequence.HashSequence.to_json` writes it."""
 
     kind: str = Field(pattern="^(image|video)$")
-    variants: list[str] = Field(min_length=1, max_length=8)
-    times_ms: str = Field(max_length=2_000_000, description="Base64 of little-endian int64 milliseconds.")
-    hashes: str = Field(max_length=8_000_000, description="Base64 of 8 bytes per variant per frame.")
-    duration: float = Field(ge=0, le=7 * 24 * 3600, description="Seconds of video looked at.")
-    sampled: int = Field(ge=0, le=10_000_000)
+    variants: list[token(20)] = Field(min_length=1, max_length=8)
+    times_ms: str = Field(max_length=2_000_000, pattern=BASE64, strict=True, description="Base64 of little-endian int64 milliseconds.")
+    hashes: str = Field(max_length=8_000_000, pattern=BASE64, strict=True, description="Base64 of 8 bytes per variant per frame.")
+    duration: Float = Field(ge=0, le=7 * 24 * 3600, description="Seconds of video looked at.")
+    sampled: Int = Field(ge=0, le=10_000_000)
 
 
 class WorkRegisterByHash(WorkMetadataIn):
-    sha256: str = Field(description="SHA-256 of the master file, 64 hex characters.")
+    sha256: token(66, description="SHA-256 of the master file, 64 hex characters.")
     fingerprint: FingerprintIn | None = None
     frames: FramesIn | None = Field(default=None, description="Frame hashes for matching copies (reelledger works register --hash-only sends them).")
 
@@ -115,13 +115,13 @@ class OnChainWork(BaseModel):
 
 
 class LicenceCreate(Strict):
-    licensee_id: int = Field(ge=1, le=2**62)
-    territories: list[str] = Field(min_length=1, description='ISO 3166-1 alpha-2 codes, or "WW" for all.')
-    rights: list[str] = Field(min_length=1, description="streaming, download, broadcast, theatrical")
-    start: int = Field(ge=0, le=UINT64_MAX, description="Unix seconds, inclusive.")
-    end: int = Field(gt=0, le=UINT64_MAX, description="Unix seconds, exclusive.")
-    exclusive: bool = False
-    sublicensable: bool = False
+    licensee_id: RowId
+    territories: list[token(8)] = Field(min_length=1, max_length=300, description='ISO 3166-1 alpha-2 codes, or "WW" for all.')
+    rights: list[token(20)] = Field(min_length=1, max_length=20, description="streaming, download, broadcast, theatrical")
+    start: Uint64 = Field(description="Unix seconds, inclusive.")
+    end: Uint64 = Field(gt=0, description="Unix seconds, exclusive.")
+    exclusive: Bool = False
+    sublicensable: Bool = False
 
 
 class LicencePublic(BaseModel):
@@ -142,13 +142,13 @@ class LicencePublic(BaseModel):
 
 
 class Payee(Strict):
-    address: str
-    bps: int = Field(description="Basis points; all payees sum to 10,000.")
+    address: Address
+    bps: Int = Field(ge=0, le=10_000, description="Basis points; all payees sum to 10,000.")
 
 
 class SplitCreate(Strict):
     payees: list[Payee] = Field(min_length=1)
-    effective_from: int = Field(default=0, ge=0, le=UINT64_MAX, description="Unix seconds; 0 means when mined.")
+    effective_from: Uint64 = Field(default=0, description="Unix seconds; 0 means when mined; at most a year ahead.")
 
 
 class SplitPublic(BaseModel):
@@ -183,9 +183,9 @@ class WorkPage(Page):
 
 
 class DistributionIn(BaseModel):
-    platform: str = Field(min_length=1, max_length=120, description="The receiving platform's account name or address.")
-    session: str | None = Field(default=None, max_length=200, description="A playback session or delivery, if any.")
-    tier: str | None = Field(default=None, max_length=80, description="A user tier, if any.")
+    platform: name(120, description="The receiving platform's account name or address.")
+    session: token(200, 0) | None = Field(default=None, description="A playback session or delivery, if any.")
+    tier: token(80, 0) | None = Field(default=None, description="A user tier, if any.")
 
 
 class PartyRef(BaseModel):
@@ -286,22 +286,22 @@ class MatchOut(BaseModel):
 class SightingIn(Strict):
     """How a crawler fetched the copy it uploads with this form."""
 
-    url: str = Field(min_length=1, max_length=2048, description="Where the copy was fetched.")
-    fetched_at: AwareDatetime = Field(description="When (with a time zone).")
-    page_url: str | None = Field(None, max_length=2048, description="The page that linked to it.")
-    final_url: str | None = Field(None, max_length=2048, description="After redirects.")
-    status: int | None = Field(None, ge=100, le=599)
-    http_version: str | None = Field(None, max_length=20)
-    content_type: str | None = Field(None, max_length=200)
-    headers: dict[str, str] = Field(default_factory=dict, max_length=200, description="The response headers.")
-    sha256: str | None = Field(None, max_length=66, description="The crawler's hash of the bytes; checked.")
+    url: token(2048, description="Where the copy was fetched.")
+    fetched_at: When = Field(description="When (with a time zone).")
+    page_url: token(2048) | None = Field(None, description="The page that linked to it.")
+    final_url: token(2048) | None = Field(None, description="After redirects.")
+    status: Int | None = Field(None, ge=100, le=599)
+    http_version: token(20, 0) | None = None
+    content_type: token(200, 0) | None = None
+    headers: dict[token(200), token(8192, 0)] = Field(default_factory=dict, max_length=200, description="The response headers.")
+    sha256: token(66) | None = Field(None, description="The crawler's hash of the bytes; checked.")
 
 
 class CaseCheckIn(Strict):
-    alive: bool = Field(description="Whether the copy was still served.")
-    checked_at: AwareDatetime | None = Field(None, description="When (with a time zone); now if omitted.")
-    http_status: int | None = Field(None, ge=100, le=599)
-    detail: str | None = Field(None, max_length=500)
+    alive: Bool = Field(description="Whether the copy was still served.")
+    checked_at: When | None = Field(None, description="When (with a time zone); now if omitted.")
+    http_status: Int | None = Field(None, ge=100, le=599)
+    detail: prose(500, 0) | None = None
 
 
 class NoticePublic(BaseModel):

@@ -26,6 +26,7 @@ from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
 
 from ledger.errors import InvalidInput, LedgerError, TooLarge
+from ledger.limits import text_problem
 
 MAX_FIELD_BYTES = 64 * 1024
 SNIFF_BYTES = 64
@@ -199,6 +200,8 @@ async def read_multipart(
                 raise InvalidInput(file_field, "only one file per registration")
             upload.has_file = True
             upload.file_name = filename.decode(errors="replace") if filename else None
+            if upload.file_name and (problem := text_problem(upload.file_name)):
+                raise InvalidInput(file_field, f"the file's name {problem}")
             state["sink"] = _Sink(spool_dir, whole, whole_media)
         else:
             state["buffer"] = bytearray()

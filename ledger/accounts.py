@@ -18,6 +18,7 @@ from web3 import Web3
 
 from ledger.db import commit_or, session
 from ledger.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from ledger.limits import normal_name, text_problem
 from ledger.keys import KeyStore
 from ledger.chain.errors import ChainUnavailable
 from ledger.models import Account, OpStatus, Role, utcnow
@@ -45,7 +46,10 @@ def create_account(
     engine: Engine, keys: KeyStore, *, name: str, role: Role, address: str | None = None
 ) -> NewAccount:
     """A new account with a fresh API key; without `address`, ReelLedger generates and keeps its key."""
-    name = name.strip()
+    problem = text_problem(name)
+    if problem:
+        raise InvalidInput("name", f"the name {problem}")
+    name = normal_name(name)
     if not name:
         raise InvalidInput("name", "an account needs a name")
     if address is not None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils import is_address, to_checksum_address
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -83,6 +84,8 @@ class KeyStore:
         return row.address
 
     def account(self, address: str) -> LocalAccount:
+        if is_address(address):  # held checksummed, as every address is; asked for in any case
+            address = to_checksum_address(address)
         with self._lock:
             cached = self._cache.get(address)
         if cached is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, time, timezone
 
 from sqlmodel import select
 from web3 import Web3
@@ -12,6 +13,7 @@ from ledger.chain.registries import TOTAL_BPS
 from ledger.accounts import authorise_service
 from ledger.db import commit_or, session
 from ledger.errors import Conflict, Forbidden, InvalidInput
+from ledger.limits import HORIZON_REASON, horizon_day
 from ledger.models import Account, ChainOp, OpStatus, SplitRecord
 from ledger.service import Ledger
 from ledger.works import get_work, op_status
@@ -42,6 +44,9 @@ def set_split(
     if work.owner_id != account.id:
         raise Forbidden("only the work's owner sets its split")
     _check(payees)
+    horizon = int(datetime.combine(horizon_day(), time(), timezone.utc).timestamp())
+    if not 0 <= effective_from <= horizon:
+        raise InvalidInput("effective_from", f"a split version starts when mined (0) or by Unix second {horizon} at the latest; {HORIZON_REASON}")
     authorise_service(ledger, account)
     addresses = [Web3.to_checksum_address(a) for a, _ in payees]
     shares = [bps for _, bps in payees]

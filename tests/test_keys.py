@@ -73,3 +73,12 @@ def test_configured_key_that_differs_from_the_stored_one_is_refused(engine):
     store.ensure("service-signer", "0x" + secrets.token_bytes(32).hex())
     with pytest.raises(ValueError, match="different key"):
         store.ensure("service-signer", "0x" + secrets.token_bytes(32).hex())
+
+
+def test_a_custodial_key_is_found_by_its_address_in_any_case(engine):
+    master = secrets.token_bytes(32)
+    address = KeyStore(engine, master).ensure("any-case")
+    keys = KeyStore(engine, master)  # a fresh store: nothing cached
+    for spelling in (address.lower(), "0x" + address[2:].upper()):
+        assert keys.account(spelling).address == address
+        assert keys.holds(spelling)

@@ -11,11 +11,12 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Cookie, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from api.console.i18n import LANG_COOKIE, LANGUAGES, language_of, messages
 from api.console.pages import PAGES, nav_for
 from api.deps import SESSION_COOKIE, LedgerDep
+from api.fields import query_text, token
 from ledger.console_sessions import LIFETIME, check_csrf, end_session, open_session, session_of
 from ledger.errors import Forbidden, Unauthenticated
 from ledger.models import Account
@@ -28,7 +29,7 @@ SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
 
 class SignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    api_key: str = Field(min_length=1, max_length=200)
+    api_key: token(200)
 
 
 def _same_origin(request: Request) -> bool:
@@ -97,7 +98,7 @@ def _shell(request: Request, ledger, account: Account, held, page: str) -> HTMLR
 
 
 @router.get("/login")
-def login_page(request: Request, next: str | None = None):
+def login_page(request: Request, next: query_text(2000) | None = None):
     return _render(request, "login.html", next=next if next and next.startswith("/console/") else "/console/overview")
 
 

@@ -1,7 +1,8 @@
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from api import present, schemas
 from api.deps import CurrentAccount, LedgerDep, RowId, require
+from api.fields import Limit, Offset
 from ledger import accounts
 from ledger.models import Role
 
@@ -18,7 +19,7 @@ def create_account(body: schemas.AccountCreate, ledger: LedgerDep) -> schemas.Ac
 
 @router.get("", dependencies=[require(Role.admin, Role.auditor)])
 def list_accounts(
-    ledger: LedgerDep, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+    ledger: LedgerDep, offset: Offset = 0, limit: Limit = 50
 ) -> list[schemas.AccountPublic]:
     return [present.account(a) for a in accounts.list_accounts(ledger.engine, offset=offset, limit=limit)]
 

@@ -2,7 +2,7 @@
 
 import json
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from api import present, schemas
 from api.deps import CurrentAccount, LedgerDep, RowId
+from api.fields import Limit, Offset, query_text
 from api.upload import read_whole_file, upload_body
 from ledger.distributions.records import document
 from ledger.errors import Forbidden, InvalidInput
@@ -72,9 +73,9 @@ def list_cases(
     ledger: LedgerDep,
     account: CurrentAccount,
     status: CaseStatus | None = None,
-    work_id: str | None = Query(None, max_length=66),
-    offset: int = Query(0, ge=0),
-    limit: int = Query(50, ge=1, le=500),
+    work_id: query_text(66) | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> schemas.CasePage:
     views, total = cases.list_cases(ledger, account, status=status, work_id=work_id, offset=offset, limit=limit)
     return schemas.CasePage(total=total, offset=offset, limit=limit, items=[_present(ledger, v) for v in views])

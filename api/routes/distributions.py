@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, RowId
+from api.fields import Limit, Offset, query_text
 from api.upload import read_whole_file, upload_body
 from ledger.distributions import copies, records, trace
 from ledger.errors import Forbidden, InvalidInput
@@ -61,9 +62,9 @@ async def create_distribution(
 def list_distributions(
     ledger: LedgerDep,
     account: CurrentAccount,
-    work_id: str | None = Query(None, max_length=66),
-    offset: int = Query(0, ge=0),
-    limit: int = Query(50, ge=1, le=500),
+    work_id: query_text(66) | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> schemas.DistributionPage:
     views, total = copies.list_distributions(ledger, account, work_id=work_id, offset=offset, limit=limit)
     return schemas.DistributionPage(

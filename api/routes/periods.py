@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api import present
 from api.deps import CurrentAccount, LedgerDep, require
+from api.fields import AddressQuery, Day, MinorUnits, RowId, prose, token
 from ledger.errors import InvalidInput
+from ledger.limits import DB_INT_MAX
 from ledger.models import Role
 from ledger.settlement import audit, payouts, periods
 
@@ -22,22 +24,22 @@ DisputeId = Annotated[int, Path(ge=0, le=2**63, description="A dispute's number 
 
 class PeriodClose(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    period_start: date
-    period_end: date = Field(description="Last day, inclusive.")
-    currency: str = Field(min_length=3, max_length=3)
-    pools: dict[str, Annotated[int, Field(ge=0, lt=2**63)]] = Field(
+    period_start: Day
+    period_end: Day = Field(description="Last day, inclusive.")
+    currency: token(3, 3)
+    pools: dict[token(64), Annotated[MinorUnits, Field(ge=0, le=DB_INT_MAX)]] = Field(
         default_factory=dict, max_length=100, description="Revenue pool amounts in minor units, by name.")
-    platform_id: int | None = Field(default=None, ge=1, le=2**62, description="Only for an admin closing a platform's period.")
+    platform_id: RowId | None = Field(default=None, description="Only for an admin closing a platform's period.")
 
 
 class Funding(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    amount: int | None = Field(default=None, gt=0, lt=2**88, description="Minor units; default: all the period still owes.")
+    amount: MinorUnits | None = Field(default=None, gt=0, lt=2**88, description="Minor units; default: all the period still owes.")
 
 
 class PaidOffChain(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    payment_ref: str = Field(min_length=1, max_length=200, description="The bank or other payment reference.")
+    payment_ref: token(200) = Field(description="The bank or other payment reference.")
 
 
 def _op(op) -> dict:
@@ -75,7 +77,7 @@ def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) 
 @router.get("/{period_id}/statement")
 def statement(
     period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount,
-    payee: str | None = Query(None, description="Platforms and auditors may name a payee; payees get their own."),
+    payee: Annotated[AddressQuery, Query(description="Platforms and auditors may name a payee; payees get their own.")] = None,
     proofs: bool = Query(True, description="Each line's Merkle proof; leave them out to just add amounts up."),
 ) -> dict:
     """A payee's lines, each with the Merkle proof that `reelledger verify statement` checks on chain."""
@@ -106,7 +108,7 @@ def paid_off_chain(period_id: PeriodId, index: LineIndex, body: PaidOffChain, le
 
 class DisputeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: prose(2000)
 
 
 @router.post("/{period_id}/lines/{index}/dispute")
@@ -118,7 +120,7 @@ def dispute(period_id: PeriodId, index: LineIndex, body: DisputeIn, ledger: Ledg
 
 class Resolution(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    resolution: str = Field(min_length=1, max_length=2000)
+    resolution: prose(2000)
 
 
 @router.post("/{period_id}/disputes/{dispute_id}/resolve")

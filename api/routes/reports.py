@@ -2,6 +2,7 @@
 
 import io
 from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
@@ -9,6 +10,7 @@ from fastapi.responses import JSONResponse
 from api import present
 from api.body import BodyBroken, stream_to
 from api.deps import CurrentAccount, LedgerDep
+from api.fields import Day, Limit, LongLimit, Offset, RowIdQuery, path_text, query_text
 from ledger.errors import Forbidden, InvalidInput
 from ledger.models import Role
 from ledger.reports import ingest, signing, views
@@ -53,11 +55,11 @@ async def post_report(
     request: Request,
     ledger: LedgerDep,
     account: CurrentAccount,
-    report_id: str = Query(min_length=1, max_length=200, description="The platform's own id for this report."),
-    period_start: date = Query(description="First day of the period (YYYY-MM-DD)."),
-    period_end: date = Query(description="Last day of the period, inclusive."),
-    currency: str = Query(min_length=3, max_length=3),
-    supersedes: str | None = Query(default=None, max_length=200, description="Id of the report this one corrects."),
+    report_id: query_text(200, "The platform's own id for this report.", min_length=1),
+    period_start: Annotated[Day, Query(description="First day of the period (YYYY-MM-DD).")],
+    period_end: Annotated[Day, Query(description="Last day of the period, inclusive.")],
+    currency: query_text(3, min_length=3),
+    supersedes: query_text(200, "Id of the report this one corrects.") | None = None,
     x_report_signature: str | None = Header(default=None, description="The platform's EIP-712 signature, hex."),
 ):
     """Stream a play report in (NDJSON, CSV or JSON by Content-Type). Nothing counts until the
@@ -112,7 +114,7 @@ def signing_domain(ledger: LedgerDep) -> dict:
 
 @router.get("")
 def list_reports(
-    ledger: LedgerDep, account: CurrentAccount, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+    ledger: LedgerDep, account: CurrentAccount, offset: Offset = 0, limit: Limit = 50
 ) -> list[dict]:
     """A platform's own reports; auditors see all."""
     return [present.report(r, None) for r in views.list_reports(ledger, account, offset, limit)]
@@ -120,7 +122,7 @@ def list_reports(
 
 @router.get("/held")
 def held_rows(
-    ledger: LedgerDep, account: CurrentAccount, offset: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)
+    ledger: LedgerDep, account: CurrentAccount, offset: Offset = 0, limit: LongLimit = 100
 ) -> list[dict]:
     """Rows that no licence covered, held out of settlement: the platform's own, or those on the caller's works."""
     return views.held_rows(ledger, account, offset, limit)
@@ -128,7 +130,7 @@ def held_rows(
 
 @router.get("/{report_id}")
 def get_report(
-    report_id: str, ledger: LedgerDep, account: CurrentAccount, platform_id: int | None = Query(None, ge=1, le=2**62)
+    report_id: path_text(200), ledger: LedgerDep, account: CurrentAccount, platform_id: RowIdQuery = None
 ) -> dict:
     report = views.get_report(ledger, account, report_id, platform_id)
     return present.report(report, ledger.chain.outbox.get(report.op_id) if report.op_id else None)

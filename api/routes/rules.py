@@ -1,11 +1,10 @@
 """Settlement rule versions of a work: set by its owner, read by those it concerns."""
 
-from datetime import date
-
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentAccount, LedgerDep
+from api.fields import Day, RowId, token
 from api.routes.periods import EPOCH
 from ledger.settlement import rules
 
@@ -14,10 +13,10 @@ router = APIRouter(prefix="/works/{work_id}/rules", tags=["settlement"])
 
 class RuleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    effective_from: date
-    platform_id: int | None = Field(default=None, ge=1, le=2**62, description="The deal with one platform; omit for every platform.")
-    currency: str | None = Field(default=None, min_length=3, max_length=3)
-    rule: dict = Field(description="valid_play_tiers, watch_minute_price_micro, ad_revenue_bps, pool, "
+    effective_from: Day = Field(description="The first day in force; at most a year ahead.")
+    platform_id: RowId | None = Field(default=None, description="The deal with one platform; omit for every platform.")
+    currency: token(3, 3) | None = None
+    rule: dict = Field(max_length=len(rules.FIELDS), description="valid_play_tiers, watch_minute_price_micro, ad_revenue_bps, pool, "
                                    "commission_bps, advance (prices in millionths of a minor unit)")
 
 

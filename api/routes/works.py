@@ -1,6 +1,6 @@
 import json
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
+from api.fields import Limit, Offset, query_text
 from api.upload import read_json, read_multipart
 from ledger import licences, splits, works
 from ledger.errors import InvalidInput, NotFound
@@ -106,10 +107,10 @@ def _parse(model, raw):
 def list_works(
     ledger: LedgerDep,
     account: CurrentAccount,
-    offset: int = Query(0, ge=0),
-    limit: int = Query(50, ge=1, le=500),
+    offset: Offset = 0,
+    limit: Limit = 50,
     kind: WorkKind | None = None,
-    title: str | None = Query(None, max_length=300, description="Part of the title."),
+    title: query_text(300, "Part of the title.") | None = None,
 ) -> schemas.WorkPage:
     views, total = works.list_works(ledger, account, offset=offset, limit=limit, kind=kind, title=title)
     return schemas.WorkPage(

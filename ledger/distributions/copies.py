@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import or_, select
+from web3 import Web3
 
 from ledger.accounts import authorise_service
 from ledger.db import session
@@ -90,11 +91,11 @@ def copy_path(ledger, dist: DistributionRecord) -> Path | None:
 
 def _platform(db, ident: str) -> Account:
     ident = ident.strip()
-    account = db.exec(
-        select(Account).where(or_(Account.name == ident, Account.address == ident))
-    ).first()
-    if account is None and ident.lower().startswith("0x"):
-        account = db.exec(select(Account).where(Account.address.ilike(ident))).first()
+    account = None
+    if Web3.is_address(ident):  # an address in any case, held checksummed
+        account = db.exec(select(Account).where(Account.address == Web3.to_checksum_address(ident))).first()
+    if account is None:
+        account = db.exec(select(Account).where(Account.name == ident)).first()
     if account is None or account.role != Role.platform:
         raise InvalidInput("platform", f"no platform account {ident!r}")
     return account

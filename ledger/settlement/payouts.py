@@ -13,6 +13,7 @@ from collections import OrderedDict
 from datetime import date, timedelta
 
 from sqlmodel import select
+from web3 import Web3
 
 from ledger.chain import artifacts
 from ledger.chain.errors import ChainUnavailable
@@ -54,6 +55,10 @@ def statement(ledger, account: Account, period_id: str, payee: str | None = None
     """A payee's lines with proofs (without, for a reader that only adds amounts up). Payees get
     their own; the period's platform, auditors and admins may ask for any payee's, or for every
     line (payee None)."""
+    if payee:  # addresses compare in one case: checksummed, as lines and accounts hold them
+        if not Web3.is_address(payee):
+            raise InvalidInput("payee", f"{payee!r} is not an EVM address")
+        payee = Web3.to_checksum_address(payee)
     payee = payee or (None if account.role in (Role.auditor, Role.admin, Role.platform) else account.address)
     with session(ledger.engine) as db:
         period = find_period(db, period_id)

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 
 from eth_utils import keccak
 from sqlmodel import select
 
 from ledger.db import commit_or, session
 from ledger.errors import Conflict, Forbidden, InvalidInput
+from ledger.limits import HORIZON_REASON, horizon_day, text_problem
 from ledger.models import Account, Role, SettlementRuleRecord, Work
 from ledger.settlement.engine import Rule, SettlementError, Tier
 
 FIELDS = {"valid_play_tiers", "watch_minute_price_micro", "ad_revenue_bps", "pool", "commission_bps", "advance"}
 MAX_TIERS = 16
+EPOCH_DAY = date(1970, 1, 1)
 
 
 def _whole(field: str, value, upper: int = 2**63 - 1) -> int:
@@ -49,6 +52,8 @@ def canonical_body(raw: dict) -> dict:
     pool = raw.get("pool")
     if pool is not None and (not isinstance(pool, str) or not 0 < len(pool) <= 64):
         raise InvalidInput("pool", "a pool is named by 1 to 64 characters")
+    if pool is not None and (problem := text_problem(pool)):
+        raise InvalidInput("pool", f"the pool's name {problem}")
     body = {
         "valid_play_tiers": clean_tiers,
         "watch_minute_price_micro": _whole("watch_minute_price_micro", raw.get("watch_minute_price_micro", 0)),
@@ -104,6 +109,8 @@ def set_rule(
     if currency != ledger.settings.settlement_currency:
         raise InvalidInput("currency", f"this ledger settles in {ledger.settings.settlement_currency}")
     body = canonical_body(raw_body)
+    if not 0 <= effective_from <= (horizon_day() - EPOCH_DAY).days:
+        raise InvalidInput("effective_from", f"a rule version starts by {horizon_day()} at the latest; {HORIZON_REASON}")
     with session(ledger.engine) as db:
         if platform_id is not None:
             platform = db.get(Account, platform_id)

@@ -211,3 +211,16 @@ def test_json_answers_are_gzipped_for_clients_that_ask_and_media_are_sent_as_the
     assert "content-encoding" not in plain.headers and plain.json() == schema.json()
     media = parties["platform"].get(f"/distributions/{d['id']}/copy", headers={"Accept-Encoding": "gzip"})
     assert "content-encoding" not in media.headers and media.content == copy
+
+
+def test_a_platform_named_by_its_address_in_any_case_is_found_and_a_like_pattern_is_not(parties):
+    studio = parties["studio"]
+    raw = png(data.astronaut())
+    work_id = register(studio, raw, "Astronaut")
+    address = parties["platform"].get("/accounts/me").json()["address"]
+    for spelling in (address.lower(), "0x" + address[2:].upper()):
+        made = distribute(studio, work_id, raw, spelling)
+        assert made.status_code == 202, made.text
+        assert made.json()["platform"]["address"] == address
+    pattern = distribute(studio, work_id, raw, address[:-3].lower() + "%")  # a LIKE pattern matched it once
+    assert pattern.status_code == 422 and pattern.json()["error"]["details"]["field"] == "platform"
