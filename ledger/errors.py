@@ -47,5 +47,15 @@ class TooLarge(LedgerError):
         super().__init__(message, field=field, limit=limit)
 
 
+class TooDeep(LedgerError):
+    """JSON nested past the limit: refused before any parser builds it."""
+
+    code = "body_too_deep"
+
+    def __init__(self, field: str, limit: int) -> None:
+        super().__init__(f"the JSON in {field} nests deeper than {limit} levels, more than any request needs", field=field, limit=limit)
+        self.field, self.limit = field, limit
+
+
 class Unavailable(LedgerError):
     code = "unavailable"

@@ -68,3 +68,10 @@ def test_problems_past_the_cap_are_counted_as_truncated(engine):
     body = "\n".join(json.dumps(dict(GOOD, plays=-1)) for _ in range(MAX_PROBLEMS + 5)).encode()
     result = check_rows(engine, "application/x-ndjson", io.BytesIO(body))
     assert result.rows == MAX_PROBLEMS + 5 and len(result.problems) == MAX_PROBLEMS and result.truncated
+
+
+def test_a_line_nested_too_deep_is_one_problem_and_the_check_goes_on(engine):
+    body = "\n".join([json.dumps(GOOD), "[" * 50_000 + "]" * 50_000, json.dumps(dict(GOOD, plays=-1))]).encode()
+    result = check_rows(engine, "application/x-ndjson", io.BytesIO(body))
+    assert result.rows == 3 and problems(result) == [(2, "row"), (3, "plays")]
+    assert "nested deeper than" in result.problems[0]["problem"]

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from ledger.limits import MAX_JSON_DEPTH
 from ledger.reports.rows import BadRow, csv_rows, json_rows, ndjson_rows
 
 WORK = "ab" * 32
@@ -59,3 +60,31 @@ def test_malformed_documents_are_refused():
 def test_absurd_numbers_and_fields_are_refused_as_bad_rows(parse, body):
     with pytest.raises(BadRow):
         parse(body)
+
+
+DEEP = b"[" * 80_000 + b"]" * 80_000
+
+
+@pytest.mark.parametrize("parse, body", [
+    (lambda b: list(json_rows(io.BytesIO(b))), b'{"rows": [' + DEEP + b"]}"),
+    (lambda b: list(json_rows(io.BytesIO(b))), b"[" + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"]"),
+    (lambda b: list(ndjson_rows(io.StringIO(b.decode()))), DEEP + b"\n"),
+])
+def test_json_nested_past_the_limit_is_a_bad_row_before_the_parser_builds_it(parse, body):
+    """The API refuses such bodies as they arrive; the parsers refuse them too, by themselves."""
+    with pytest.raises(BadRow, match=f"nested deeper than {MAX_JSON_DEPTH} levels"):
+        parse(body)
+
+
+def test_a_deep_ndjson_line_is_a_row_error_from_a_parse_worker_process():
+    """Parse workers are fresh processes (their recursion limit is not the service's): the
+    line comes back as a row error, not as an exception out of the worker."""
+    from ledger.reports.blocks import parse_ndjson_block, worker_pool
+
+    good = json.dumps({"work": WORK, "territory": "CN", "date": "2026-11-16", "plays": 1, "currency": "CNY"})
+    pool = worker_pool(1)
+    try:
+        rows, digest, error = pool.submit(parse_ndjson_block, (good + "\n").encode() + DEEP + b"\n", "CNY", 0, 30000).result(60)
+    finally:
+        pool.shutdown()
+    assert len(rows) == 1 and error[:2] == (2, "row") and f"deeper than {MAX_JSON_DEPTH}" in error[2]

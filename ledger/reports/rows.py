@@ -14,12 +14,15 @@ from datetime import date
 from typing import IO, Iterable, Iterator
 
 from ledger.currencies import CURRENCIES
+from ledger.errors import TooDeep
+from ledger.limits import MAX_JSON_DEPTH, DepthScanner, check_depth
 from ledger.territories import TERRITORIES
 
 LEAF_TYPES = ("bytes32", "string", "uint32", "uint256", "uint256", "uint256", "uint256", "string")
 COUNTS = ("plays", "valid_plays", "watch_minutes", "ad_revenue")
 EPOCH = date(1970, 1, 1)
 _TERRITORIES = frozenset(TERRITORIES)
+TOO_DEEP = f"is JSON nested deeper than {MAX_JSON_DEPTH} levels (a row is an object of numbers and strings)"
 
 
 class BadRow(ValueError):
@@ -148,7 +151,10 @@ def ndjson_items(lines: Iterable[str]) -> Iterator[tuple[int, object]]:
             continue
         number += 1
         try:
+            check_depth(line, "row")  # before the decoder, which recurses a level per bracket
             yield number, decode(line)
+        except TooDeep:
+            yield number, BadRow(number, "row", TOO_DEEP)
         except ValueError:  # not JSON, or a number too long for Python to read
             yield number, BadRow(number, "row", "is not valid JSON (or holds a number far out of range)")
 
@@ -182,20 +188,24 @@ def csv_rows(lines: Iterable[str]) -> Iterator[ReportRow]:
 
 
 def json_items(stream: IO[bytes]) -> Iterator[tuple[int, object]]:
-    """(number, item) of `{"rows": [...]}` or of a bare array, read incrementally."""
+    """(number, item) of `{"rows": [...]}` or of a bare array, read incrementally; refused
+    (BadRow 0) once it nests past MAX_JSON_DEPTH, before the parser reads that far: ijson keeps
+    the path to every value it is inside, so its memory grows with the square of the depth."""
     import ijson
 
     head = stream.read(1)
     while head and head.isspace():
         head = stream.read(1)
     prefix = "item" if head == b"[" else "rows.item"
-    body = io.BufferedReader(_Prepend(head, stream))
+    body = io.BufferedReader(_Prepend(head, stream, DepthScanner(field="body")))
     try:
         # use_float=True: the C parser then refuses absurdly long integers cleanly (with floats off,
         # it crashes on them), and a fraction arrives as a float, which is refused as not whole.
         yield from enumerate(ijson.items(body, prefix, use_float=True), start=1)
     except ijson.JSONError:
         raise BadRow(0, "body", "is not valid JSON") from None
+    except TooDeep:
+        raise BadRow(0, "body", TOO_DEEP) from None
 
 
 def json_rows(stream: IO[bytes]) -> Iterator[ReportRow]:
@@ -206,10 +216,11 @@ def json_rows(stream: IO[bytes]) -> Iterator[ReportRow]:
 
 
 class _Prepend(io.RawIOBase):
-    """A stream with some already-read bytes put back in front of it."""
+    """A stream with some already-read bytes put back in front of it, each byte shown to
+    `scanner` before it is passed on."""
 
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
-        self._head, self._rest = head, rest
+    def __init__(self, head: bytes, rest: IO[bytes], scanner: DepthScanner) -> None:
+        self._head, self._rest, self._scanner = head, rest, scanner
 
     def readable(self) -> bool:
         return True
@@ -218,5 +229,6 @@ class _Prepend(io.RawIOBase):
         data = self._head or self._rest.read(len(buffer))
         self._head = b""
         data = data[: len(buffer)]
+        self._scanner.feed(data)
         buffer[: len(data)] = data
         return len(data)
