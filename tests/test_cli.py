@@ -8,6 +8,7 @@ import importlib.util
 import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -293,3 +294,30 @@ def test_a_crawl_worker_without_a_crawler_key_does_not_start(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "REELLEDGER_API_KEY"}
     result = subprocess.run([str(REELLEDGER), "crawl", "worker"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "REELLEDGER_API_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("key", ["rlk_Secret0Key1 ", " rlk_Secret0Key1", "rlk_Secret0\tKey1", "rlk_Secret0Key1\n", "rlk_Secret0Kéy1"])
+@pytest.mark.parametrize("command", [["works", "list"], ["crawl", "worker"]])
+def test_a_malformed_api_key_is_refused_without_being_printed(key, command):
+    """A key pasted with a trailing space once made httpx refuse the header, and the message
+    said the service did not answer, quoting the whole key."""
+    import os
+
+    with socket.socket() as listening:  # a service that answers, so nothing fails before the header would
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        env = dict(os.environ, REELLEDGER_API_KEY=key, REELLEDGER_URL=f"http://127.0.0.1:{listening.getsockname()[1]}")
+        result = subprocess.run([str(REELLEDGER), *command], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "REELLEDGER_API_KEY" in result.stderr and ("whitespace" in result.stderr or "character" in result.stderr)
+    assert "Secret0" not in result.stdout + result.stderr
+
+
+def test_a_service_that_does_not_answer_is_named_without_the_key(monkeypatch):
+    import httpx
+
+    from ledger.cli.client import unanswered
+
+    monkeypatch.setenv("REELLEDGER_API_KEY", "rlk_Secret0Key1")
+    message = unanswered(httpx.LocalProtocolError("Illegal header value b'Bearer rlk_Secret0Key1'"))
+    assert "Secret0" not in message and "<REELLEDGER_API_KEY>" in message
