@@ -88,3 +88,12 @@ def test_a_deep_ndjson_line_is_a_row_error_from_a_parse_worker_process():
     finally:
         pool.shutdown()
     assert len(rows) == 1 and error[:2] == (2, "row") and f"deeper than {MAX_JSON_DEPTH}" in error[2]
+
+
+def test_a_json_row_longer_than_the_cap_is_a_bad_row_before_it_is_whole_in_memory():
+    from ledger.reports.rows import MAX_ITEM_BYTES
+
+    row = json.dumps({"work": WORK, "territory": "CN", "date": "2026-11-16", "plays": 1, "currency": "CNY"})
+    body = io.BytesIO(('{"rows": [' + row + ', {"work": "' + "x" * (MAX_ITEM_BYTES + (1 << 17)) + '"}]}').encode())
+    with pytest.raises(BadRow, match="row 2: row: is longer than 16 MiB"):
+        list(json_rows(body))
