@@ -2,14 +2,16 @@
 process's recursion limit.
 
 No request of ours nests JSON deeper than a handful of levels (a report row is 2 deep inside
-its array, a settlement rule 4), so every JSON text, NDJSON line and JSON report is refused
+its array, a settlement rule 3), so every JSON text, NDJSON line and JSON report is refused
 past MAX_JSON_DEPTH levels before a parser sees it. A decoder that recursed a level per
 bracket would otherwise overflow the C stack (the process dies) or, for a streaming parser
 that keeps the path to every value, take memory quadratic in the depth.
 
 The scan is a small state machine (inside a string, after a backslash, depth) run over bytes
-as they arrive: strings are skipped by a regular expression and the brackets left are summed
-in C, so it costs a few milliseconds per megabyte and holds two bytes of state.
+as they arrive, with no Python step per byte: escapes are dropped by a regular expression,
+every byte but quotes and brackets by bytes.translate, the quotes left pair up as strings, and
+the brackets outside them are summed in C. About 300 MB/s on report rows; it holds a depth,
+two flags and at most one byte between chunks.
 """
 
 from __future__ import annotations
