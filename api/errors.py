@@ -24,6 +24,7 @@ from ledger.errors import (
     NotFound,
     TooDeep,
     TooLarge,
+    TooWide,
     Unauthenticated,
     Unavailable,
 )
@@ -38,6 +39,7 @@ STATUS = {
     Conflict: 409,
     TooLarge: 413,
     TooDeep: 413,
+    TooWide: 413,
     Unavailable: 503,
 }
 

@@ -5,12 +5,14 @@ key).
 - JSON and NDJSON bodies (and bodies with no Content-Type) are scanned chunk by chunk and
   refused past MAX_JSON_DEPTH levels (ledger/limits.py); an NDJSON body line by line.
 - A body that is parsed whole (every JSON body, and anything else not multipart) is refused past
-  MAX_BODY_BYTES, or READ_JSON_BYTES on the two routes that take frame hashes as JSON.
+  MAX_BODY_BYTES, or READ_JSON_BYTES on the two routes that take frame hashes as JSON, and a
+  JSON one past MAX_JSON_VALUES values (each becomes a Python object).
 - Play reports (/reports, /reports/check) are parsed row by row as they arrive, so their size
   is not capped; multipart uploads stream their file part to disk and cap their own fields.
 
 So what a hostile body can make the service build is bounded by its size cap times a
-constant: at most 16 MiB of JSON, at most 32 levels deep (measured with scripts/bench-hostile).
+constant: at most 16 MiB of JSON, 32 levels deep, 100,000 values (scripts/bench-hostile
+measures it).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import BodyRefused, error_body
-from ledger.errors import TooDeep
-from ledger.limits import MAX_JSON_DEPTH, DepthScanner
+from ledger.errors import LedgerError, TooDeep, TooWide
+from ledger.limits import MAX_JSON_DEPTH, MAX_JSON_VALUES, DepthScanner
 
 MAX_BODY_BYTES = 1024 * 1024
 READ_JSON_BYTES = 16 * 1024 * 1024  # api.upload.MAX_JSON_BYTES: works registered by hash, match queries
@@ -33,7 +35,7 @@ def too_large(limit: int) -> BodyRefused:
     return BodyRefused(413, "body_too_large", f"the body is larger than this route accepts ({limit} bytes)", field="body", limit=limit)
 
 
-def too_deep(exc: TooDeep) -> BodyRefused:
+def as_refusal(exc: LedgerError) -> BodyRefused:
     return BodyRefused(413, exc.code, exc.message, **exc.details)
 
 
@@ -65,7 +67,9 @@ class BodyLimits:
             await response(scope, receive, send)
             return
         lines = content_type.split(";")[0].strip().lower() in NDJSON
-        scanner = DepthScanner(self.max_depth, lines=lines) if _is_json(content_type) else None
+        # a body parsed whole also has its values counted: each becomes a Python object
+        values = MAX_JSON_VALUES if limit is not None and not lines else None
+        scanner = DepthScanner(self.max_depth, lines=lines, max_values=values) if _is_json(content_type) else None
         if limit is None and scanner is None:
             await self.app(scope, receive, send)
             return
@@ -82,8 +86,8 @@ class BodyLimits:
                 if scanner is not None:
                     try:
                         scanner.feed(chunk)
-                    except TooDeep as exc:
-                        raise too_deep(exc) from None
+                    except (TooDeep, TooWide) as exc:
+                        raise as_refusal(exc) from None
             return message
 
         await self.app(scope, checked, send)

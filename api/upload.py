@@ -26,7 +26,7 @@ from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
 
 from ledger.errors import InvalidInput, LedgerError, TooLarge
-from ledger.limits import check_depth
+from ledger.limits import MAX_JSON_VALUES, check_depth
 
 MAX_FIELD_BYTES = 64 * 1024
 SNIFF_BYTES = 64
@@ -285,7 +285,7 @@ async def read_json(request: Request, max_bytes: int = MAX_JSON_BYTES):
         body += chunk
         if len(body) > max_bytes:
             raise _too_large("body", max_bytes)
-    check_depth(body)
+    check_depth(body, max_values=MAX_JSON_VALUES)
     try:
         return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):

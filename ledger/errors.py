@@ -57,5 +57,14 @@ class TooDeep(LedgerError):
         self.field, self.limit = field, limit
 
 
+class TooWide(LedgerError):
+    """A JSON body parsed whole that holds more values than any request needs."""
+
+    code = "body_too_wide"
+
+    def __init__(self, field: str, limit: int) -> None:
+        super().__init__(f"the JSON in {field} holds more than {limit} values, more than any request needs", field=field, limit=limit)
+
+
 class Unavailable(LedgerError):
     code = "unavailable"

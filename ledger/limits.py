@@ -20,9 +20,13 @@ import re
 import sys
 from itertools import accumulate
 
-from ledger.errors import TooDeep
+from ledger.errors import TooDeep, TooWide
 
 MAX_JSON_DEPTH = 32
+# A body parsed whole becomes one Python object per value: 16 MiB of "[{},{},...]" is 5.6
+# million dicts (over 400 MiB). No request holds more than a few thousand values (frame hashes
+# travel as one base64 string); play reports, parsed row by row, are not counted.
+MAX_JSON_VALUES = 100_000
 # Python's own default is 1000; a few times that leaves room for deep but legitimate call
 # chains (SQLAlchemy, pydantic, rich) while a runaway recursion still ends in a RecursionError
 # long before the C stack does.
@@ -34,6 +38,7 @@ RECURSION_LIMIT = 4000
 _ESCAPES = re.compile(rb"\\.", re.S)
 _LINE_ESCAPES = re.compile(rb"\\[^\n]")
 _KEEP = bytes(b for b in range(256) if b not in b'"[]{}')
+_KEEP_COMMAS = bytes(b for b in range(256) if b not in b'"[]{},')
 _KEEP_LINES = bytes(b for b in range(256) if b not in b'"[]{}\n')
 _STEP = [0] * 256
 _STEP[ord("[")] = _STEP[ord("{")] = 1
@@ -54,10 +59,13 @@ def restore_recursion_limit() -> None:
 
 class DepthScanner:
     """Feed it a JSON body (or NDJSON, `lines=True`: each line its own document) chunk by chunk;
-    `feed` raises TooDeep as soon as the nesting passes `limit`."""
+    `feed` raises TooDeep as soon as the nesting passes `limit`, and TooWide once a JSON body
+    holds more than `max_values` values (elements and members, when given)."""
 
-    def __init__(self, limit: int = MAX_JSON_DEPTH, lines: bool = False, field: str = "body") -> None:
-        self.limit, self.lines, self.field = limit, lines, field
+    def __init__(self, limit: int = MAX_JSON_DEPTH, lines: bool = False, field: str = "body",
+                 max_values: int | None = None) -> None:
+        self.limit, self.lines, self.field, self.max_values = limit, lines, field, max_values
+        self.values = 0  # commas and opening brackets outside strings, counted with max_values
         self.depth = 0  # of the document (NDJSON: the line) being read
         self._in_string = False
         self._escape = b""  # a backslash that ended the last chunk: it escapes the next byte
@@ -72,9 +80,16 @@ class DepthScanner:
             data = (_LINE_ESCAPES if self.lines else _ESCAPES).sub(b"", data)
             if data.endswith(b"\\"):
                 self._escape, data = b"\\", data[:-1]
-        marks = data.translate(None, _KEEP_LINES if self.lines else _KEEP)
+        counting = self.max_values is not None and not self.lines
+        marks = data.translate(None, _KEEP_LINES if self.lines else _KEEP_COMMAS if counting else _KEEP)
         if not self.lines:
-            self._add(self._outside(marks))
+            outside = self._outside(marks)
+            if counting:
+                self.values += outside.count(b",") + outside.count(b"[") + outside.count(b"{")
+                if self.values > self.max_values:
+                    raise TooWide(self.field, self.max_values)
+                outside = outside.translate(None, b",")
+            self._add(outside)
             return
         before = self._in_string
         joined = self._outside(marks)
@@ -130,12 +145,13 @@ class DepthScanner:
             raise TooDeep(self.field, self.limit)
 
 
-def check_depth(text: str | bytes, field: str = "body", limit: int = MAX_JSON_DEPTH) -> None:
-    """Raise TooDeep when the JSON `text` nests deeper than `limit`; cheap for shallow texts."""
+def check_depth(text: str | bytes, field: str = "body", limit: int = MAX_JSON_DEPTH, max_values: int | None = None) -> None:
+    """Raise TooDeep when the JSON `text` nests deeper than `limit` (TooWide when it holds more
+    than `max_values` values, if given); cheap for shallow texts."""
     if isinstance(text, str):
-        if text.count("[") + text.count("{") <= limit:
+        if max_values is None and text.count("[") + text.count("{") <= limit:
             return
         text = text.encode("utf-8", "surrogatepass")
-    elif text.count(b"[") + text.count(b"{") <= limit:
+    elif max_values is None and text.count(b"[") + text.count(b"{") <= limit:
         return
-    DepthScanner(limit, field=field).feed(bytes(text))
+    DepthScanner(limit, field=field, max_values=max_values).feed(bytes(text))

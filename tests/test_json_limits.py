@@ -66,3 +66,17 @@ def test_check_depth_names_the_field_and_the_limit():
         check_depth("[" * 80_000, "metadata")
     assert refused_.value.details == {"field": "metadata", "limit": MAX_JSON_DEPTH}
     assert refused_.value.code == "body_too_deep"
+
+
+def test_a_body_parsed_whole_is_refused_past_its_count_of_values_and_strings_do_not_count():
+    from ledger.errors import TooWide
+    from ledger.limits import MAX_JSON_VALUES
+
+    check_depth(json.dumps({"hashes": ["ab"] * 1000, "note": "," * 200_000}), max_values=MAX_JSON_VALUES)
+    for chunk in (7, 1 << 20):
+        scanner = DepthScanner(max_values=MAX_JSON_VALUES)
+        body = b"[" + b"{}," * MAX_JSON_VALUES + b"{}]"
+        with pytest.raises(TooWide) as refused_:
+            for i in range(0, len(body), chunk):
+                scanner.feed(body[i : i + chunk])
+        assert refused_.value.code == "body_too_wide"

@@ -122,3 +122,12 @@ def test_the_recursion_limit_after_importing_the_app_is_the_sane_one():
     code = "import sys, api.main, web3, eth_account, py_ecc; print(sys.getrecursionlimit())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert int(out) == RECURSION_LIMIT
+
+
+def test_a_wide_body_is_refused_before_it_becomes_millions_of_objects(served):
+    body = "[" + "{}," * 2_000_000 + "{}]"  # 6 MiB, within /works' 16 MiB
+    response = post(served, "/works", body, key=served.studio_key)
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["code"] == "body_too_wide"
+    response = post(served, "/works", body, content_type="text/plain", key=served.studio_key)
+    assert response.status_code == 413 and response.json()["error"]["code"] == "body_too_wide"
