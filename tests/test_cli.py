@@ -321,3 +321,11 @@ def test_a_service_that_does_not_answer_is_named_without_the_key(monkeypatch):
     monkeypatch.setenv("REELLEDGER_API_KEY", "rlk_Secret0Key1")
     message = unanswered(httpx.LocalProtocolError("Illegal header value b'Bearer rlk_Secret0Key1'"))
     assert "Secret0" not in message and "<REELLEDGER_API_KEY>" in message
+
+
+def test_a_deeply_nested_statement_file_is_refused_saying_so(tmp_path):
+    statement = tmp_path / "statement.json"
+    statement.write_text("[" * 80_000 + "]" * 80_000)
+    result = subprocess.run([str(REELLEDGER), "verify", "statement", str(statement), "--registry", "0x" + "11" * 20,
+                             "--rpc-url", "http://127.0.0.1:9"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "nests deeper than 32 levels" in result.stderr and "Traceback" not in result.stderr
