@@ -84,12 +84,11 @@ class DepthScanner:
         marks = data.translate(None, _KEEP_LINES if self.lines else _KEEP_COMMAS if counting else _KEEP)
         if not self.lines:
             outside = self._outside(marks)
+            self._add(outside.translate(None, b",") if counting else outside)
             if counting:
                 self.values += outside.count(b",") + outside.count(b"[") + outside.count(b"{")
                 if self.values > self.max_values:
                     raise TooWide(self.field, self.max_values)
-                outside = outside.translate(None, b",")
-            self._add(outside)
             return
         before = self._in_string
         joined = self._outside(marks)
