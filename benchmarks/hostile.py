@@ -123,13 +123,12 @@ class Probe:
         except httpx.HTTPError as exc:
             status, code = "-", type(exc).__name__
         elapsed = time.perf_counter() - started
+        if self.service.process.poll() is not None:
+            raise SystemExit(f"the service died on {name} to {path} as {role or 'no key'} "
+                             f"(exit status {self.service.process.returncode}; {status} {code})")
         memory = self.service.memory_kib()
-        alive = self.service.process.poll() is None
         self.results.append({"case": name, "path": path.replace(WORK, "{id}"), "as": role or "no key", "bytes": len(body), "status": status,
-                             "code": code, "seconds": round(elapsed, 3), "peak_mib": round(memory["VmHWM"] / 1024, 1),
-                             "alive": alive})
-        if not alive:
-            raise SystemExit(f"the service died on {name} to {path}")
+                             "code": code, "seconds": round(elapsed, 3), "peak_mib": round(memory["VmHWM"] / 1024, 1)})
 
 
 def main() -> None:
