@@ -5,7 +5,7 @@ key).
 - JSON and NDJSON bodies (and bodies with no Content-Type) are scanned chunk by chunk and
   refused past MAX_JSON_DEPTH levels (ledger/limits.py); an NDJSON body line by line.
 - A body that is parsed whole (every JSON body, and anything else not multipart) is refused past
-  MAX_BODY_BYTES, or READ_JSON_BYTES on the two routes that take frame hashes as JSON, and a
+  MAX_BODY_BYTES, or MAX_JSON_BYTES on the two routes that take frame hashes as JSON, and a
   JSON one past MAX_JSON_VALUES values (each becomes a Python object).
 - Play reports (/reports, /reports/check) are parsed row by row as they arrive, so their size
   is not capped; multipart uploads stream their file part to disk and cap their own fields.
@@ -21,12 +21,12 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import BodyRefused, error_body
+from api.upload import MAX_JSON_BYTES
 from ledger.errors import LedgerError, TooDeep, TooWide
 from ledger.limits import MAX_JSON_DEPTH, MAX_JSON_VALUES, DepthScanner
 
 MAX_BODY_BYTES = 1024 * 1024
-READ_JSON_BYTES = 16 * 1024 * 1024  # api.upload.MAX_JSON_BYTES: works registered by hash, match queries
-LARGER = {"/works": READ_JSON_BYTES, "/match": READ_JSON_BYTES}
+LARGER = {"/works": MAX_JSON_BYTES, "/match": MAX_JSON_BYTES}  # read_json's: works registered by hash, match queries
 STREAMED = frozenset({"/reports", "/reports/check"})
 NDJSON = frozenset({"application/x-ndjson", "application/jsonl", "application/ndjson", "application/x-jsonlines"})
 

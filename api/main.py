@@ -9,8 +9,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from api import errors
-from api.limits import BodyLimits
 from api.console import routes as console
+from api.limits import BodyLimits
 from api.routes import accounts, cases, crawls, distributions, health, licences, matching, periods, reports, rules, splits, works
 from ledger.config import Settings
 from ledger.limits import restore_recursion_limit

@@ -37,9 +37,9 @@ RECURSION_LIMIT = 4000
 # left pair up as strings' ends.
 _ESCAPES = re.compile(rb"\\.", re.S)
 _LINE_ESCAPES = re.compile(rb"\\[^\n]")
-_KEEP = bytes(b for b in range(256) if b not in b'"[]{}')
-_KEEP_COMMAS = bytes(b for b in range(256) if b not in b'"[]{},')
-_KEEP_LINES = bytes(b for b in range(256) if b not in b'"[]{}\n')
+_DROP = bytes(b for b in range(256) if b not in b'"[]{}')
+_DROP_BUT_COMMAS = bytes(b for b in range(256) if b not in b'"[]{},')
+_DROP_BUT_NEWLINES = bytes(b for b in range(256) if b not in b'"[]{}\n')
 _STEP = [0] * 256
 _STEP[ord("[")] = _STEP[ord("{")] = 1
 _STEP[ord("]")] = _STEP[ord("}")] = -1
@@ -81,7 +81,7 @@ class DepthScanner:
             if data.endswith(b"\\"):
                 self._escape, data = b"\\", data[:-1]
         counting = self.max_values is not None and not self.lines
-        marks = data.translate(None, _KEEP_LINES if self.lines else _KEEP_COMMAS if counting else _KEEP)
+        marks = data.translate(None, _DROP_BUT_NEWLINES if self.lines else _DROP_BUT_COMMAS if counting else _DROP)
         if not self.lines:
             outside = self._outside(marks)
             self._add(outside.translate(None, b",") if counting else outside)
