@@ -329,3 +329,18 @@ def test_a_deeply_nested_statement_file_is_refused_saying_so(tmp_path):
     result = subprocess.run([str(REELLEDGER), "verify", "statement", str(statement), "--registry", "0x" + "11" * 20,
                              "--rpc-url", "http://127.0.0.1:9"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "nests deeper than 32 levels" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_crawlers_service_client_withholds_its_key_from_errors():
+    from ledger.crawl.reporting import ServiceClient, ServiceUnavailable
+
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        client = ServiceClient(f"http://127.0.0.1:{listening.getsockname()[1]}", "rlk_Secret0Key1 ")
+        try:
+            with pytest.raises(ServiceUnavailable) as failed:
+                client.me()
+        finally:
+            client.close()
+    assert "Secret0" not in str(failed.value) and "<api key>" in str(failed.value)
