@@ -22,7 +22,9 @@ from ledger.errors import (
     InvalidInput,
     LedgerError,
     NotFound,
+    TooDeep,
     TooLarge,
+    TooWide,
     Unauthenticated,
     Unavailable,
 )
@@ -36,8 +38,19 @@ STATUS = {
     NotFound: 404,
     Conflict: 409,
     TooLarge: 413,
+    TooDeep: 413,
+    TooWide: 413,
     Unavailable: 503,
 }
+
+
+class BodyRefused(HTTPException):
+    """A body refused as it streams in (api.limits): raised from the receive channel, where
+    FastAPI passes an HTTPException on as it is; rendered with its own code."""
+
+    def __init__(self, status: int, code: str, message: str, **details) -> None:
+        super().__init__(status, message)
+        self.code, self.message, self.details = code, message, details
 
 
 def error_body(code: str, message: str, **details) -> dict:
@@ -60,7 +73,7 @@ def install(app: FastAPI) -> None:
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         details = exc.details
-        if isinstance(exc, InvalidInput):  # the same list of problems as a malformed request's
+        if isinstance(exc, InvalidInput) and "problems" not in details:  # as a malformed request's; a report lists its own
             details = {**details, "problems": [{"field": details["field"], "problem": exc.message}]}
         return JSONResponse(error_body(exc.code, exc.message, **details), status, headers=headers)
 
@@ -94,6 +107,10 @@ def install(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         return JSONResponse(error_body("invalid_request", "the request is malformed", problems=problems), 422)
+
+    @app.exception_handler(BodyRefused)
+    async def body_refused(_: Request, exc: BodyRefused):
+        return JSONResponse(error_body(exc.code, exc.message, **exc.details), exc.status_code, headers={"Connection": "close"})
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException):

@@ -10,9 +10,13 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 
 from api import errors
 from api.console import routes as console
+from api.limits import BodyLimits
 from api.routes import accounts, cases, crawls, distributions, health, licences, matching, periods, reports, rules, splits, works
 from ledger.config import Settings
+from ledger.json_limits import restore_recursion_limit
 from ledger.service import Ledger
+
+restore_recursion_limit()  # after the imports above, one of which raises it to 100,000 (see ledger/json_limits.py)
 
 
 # Gzip at level 1: statements (mostly hex proofs) halve as well as at level 6 in 40 % of the
@@ -34,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="ReelLedger", version="0.1.0", lifespan=lifespan)
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1, exclude_content_types=UNCOMPRESSED)
+    app.add_middleware(BodyLimits)  # outermost: sizes and JSON depth checked before anything reads a body
     app.include_router(health.router)
     app.include_router(accounts.router)
     app.include_router(works.router)

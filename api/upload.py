@@ -26,6 +26,7 @@ from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
 
 from ledger.errors import InvalidInput, LedgerError, TooLarge
+from ledger.json_limits import MAX_JSON_VALUES, check_depth
 from ledger.limits import text_problem
 
 MAX_FIELD_BYTES = 64 * 1024
@@ -287,10 +288,22 @@ async def read_json(request: Request, max_bytes: int = MAX_JSON_BYTES):
         body += chunk
         if len(body) > max_bytes:
             raise _too_large("body", max_bytes)
+    check_depth(body, max_values=MAX_JSON_VALUES)
     try:
         return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise InvalidInput("body", "the body is not valid JSON") from None
+
+
+def form_json(text: str | None, name: str):
+    """A multipart form's JSON field, parsed once it is known to be there, shallow and valid."""
+    if text is None:
+        raise InvalidInput(name, f"the form has no {name} field")
+    check_depth(text, name)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise InvalidInput(name, f"the {name} field is not valid JSON") from None
 
 
 async def read_whole_file(

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark the console's cookies Secure (sent over HTTPS only): set it when browsers reach the "
+        "service through a TLS-terminating proxy, where the service itself sees plain HTTP.",
+    )
     console_origin: str | None = Field(
         default=None,
         description="Where browsers open the console (scheme://host:port); the managed Anvil node answers web pages "

@@ -47,5 +47,24 @@ class TooLarge(LedgerError):
         super().__init__(message, field=field, limit=limit)
 
 
+class TooDeep(LedgerError):
+    """JSON nested past the limit: refused before any parser builds it."""
+
+    code = "body_too_deep"
+
+    def __init__(self, field: str, limit: int) -> None:
+        super().__init__(f"the JSON in {field} nests deeper than {limit} levels, deeper than anything ReelLedger reads", field=field, limit=limit)
+        self.field, self.limit = field, limit
+
+
+class TooWide(LedgerError):
+    """A JSON body parsed whole that holds more values than any request needs."""
+
+    code = "body_too_wide"
+
+    def __init__(self, field: str, limit: int) -> None:
+        super().__init__(f"the JSON in {field} holds more than {limit} values, more than any request needs", field=field, limit=limit)
+
+
 class Unavailable(LedgerError):
     code = "unavailable"

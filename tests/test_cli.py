@@ -8,6 +8,7 @@ import importlib.util
 import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -344,3 +345,51 @@ def test_a_report_with_bad_rows_is_refused_by_the_cli_with_each_problem_on_its_o
     assert [line for line in signed.stderr.splitlines() if line.startswith("  row ")] == expected
     for key in (platform_key, own_key):
         assert "report " not in run(running, "reports", "list", api_key=key).stdout  # nothing was accepted
+@pytest.mark.parametrize("key", ["rlk_Secret0Key1 ", " rlk_Secret0Key1", "rlk_Secret0\tKey1", "rlk_Secret0Key1\n", "rlk_Secret0Kéy1"])
+@pytest.mark.parametrize("command", [["works", "list"], ["crawl", "worker"]])
+def test_a_malformed_api_key_is_refused_without_being_printed(key, command):
+    """A key pasted with a trailing space once made httpx refuse the header, and the message
+    said the service did not answer, quoting the whole key."""
+    import os
+
+    with socket.socket() as listening:  # a service that answers, so nothing fails before the header would
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        env = dict(os.environ, REELLEDGER_API_KEY=key, REELLEDGER_URL=f"http://127.0.0.1:{listening.getsockname()[1]}")
+        result = subprocess.run([str(REELLEDGER), *command], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "REELLEDGER_API_KEY" in result.stderr and ("whitespace" in result.stderr or "character" in result.stderr)
+    assert "Secret0" not in result.stdout + result.stderr
+
+
+def test_a_service_that_does_not_answer_is_named_without_the_key(monkeypatch):
+    import httpx
+
+    from ledger.cli.client import unanswered
+
+    monkeypatch.setenv("REELLEDGER_API_KEY", "rlk_Secret0Key1")
+    message = unanswered(httpx.LocalProtocolError("Illegal header value b'Bearer rlk_Secret0Key1'"))
+    assert "Secret0" not in message and "<REELLEDGER_API_KEY>" in message
+
+
+def test_a_deeply_nested_statement_file_is_refused_saying_so(tmp_path):
+    statement = tmp_path / "statement.json"
+    statement.write_text("[" * 80_000 + "]" * 80_000)
+    result = subprocess.run([str(REELLEDGER), "verify", "statement", str(statement), "--registry", "0x" + "11" * 20,
+                             "--rpc-url", "http://127.0.0.1:9"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "nests deeper than 32 levels" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_crawlers_service_client_withholds_its_key_from_errors():
+    from ledger.crawl.reporting import ServiceClient, ServiceUnavailable
+
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        client = ServiceClient(f"http://127.0.0.1:{listening.getsockname()[1]}", "rlk_Secret0Key1 ")
+        try:
+            with pytest.raises(ServiceUnavailable) as failed:
+                client.me()
+        finally:
+            client.close()
+    assert "Secret0" not in str(failed.value) and "<api key>" in str(failed.value)

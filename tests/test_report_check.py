@@ -109,3 +109,10 @@ def test_a_problem_quoting_a_huge_value_is_cut_short(engine):
     body = "\n".join(json.dumps(dict(GOOD, plays="9" * 50_000 + "x")) for _ in range(3)).encode()
     result = check_rows(engine, "application/x-ndjson", io.BytesIO(body), "CNY")
     assert result.total == 3 and all(len(p["problem"]) <= 300 for p in result.problems)
+
+
+def test_a_line_nested_too_deep_is_one_problem_and_the_check_goes_on(engine):
+    body = "\n".join([json.dumps(GOOD), "[" * 50_000 + "]" * 50_000, json.dumps(dict(GOOD, plays=-1))]).encode()
+    result = check_rows(engine, "application/x-ndjson", io.BytesIO(body), "CNY")
+    assert result.rows == 3 and problems(result) == [(2, "row"), (3, "plays")]
+    assert "nested deeper than" in result.problems[0]["problem"]

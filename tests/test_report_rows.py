@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from ledger.json_limits import MAX_JSON_DEPTH
 from ledger.reports.rows import BadRow, csv_items, csv_rows, json_rows, ndjson_rows
 
 WORK = "ab" * 32
@@ -126,3 +127,39 @@ def test_an_absurdly_long_unknown_key_is_named_cut_short():
     with pytest.raises(BadRow) as raised:
         list(ndjson_rows([json.dumps({**GOOD, "x" * 100_000: 1})]))
     assert len(raised.value.field) == 64 and raised.value.field.endswith("...")
+DEEP = b"[" * 80_000 + b"]" * 80_000
+
+
+@pytest.mark.parametrize("parse, body", [
+    (lambda b: list(json_rows(io.BytesIO(b))), b'{"rows": [' + DEEP + b"]}"),
+    (lambda b: list(json_rows(io.BytesIO(b))), b"[" + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"]"),
+    (lambda b: list(ndjson_rows(io.StringIO(b.decode()))), DEEP + b"\n"),
+])
+def test_json_nested_past_the_limit_is_a_bad_row_before_the_parser_builds_it(parse, body):
+    """The API refuses such bodies as they arrive; the parsers refuse them too, by themselves."""
+    with pytest.raises(BadRow, match=f"nested deeper than {MAX_JSON_DEPTH} levels"):
+        parse(body)
+
+
+def test_a_deep_ndjson_line_is_a_row_error_from_a_parse_worker_process():
+    """Parse workers are fresh processes (their recursion limit is not the service's): the
+    line comes back as a row error, not as an exception out of the worker."""
+    from ledger.reports.blocks import parse_ndjson_block, worker_pool
+
+    good = json.dumps(GOOD)
+    pool = worker_pool(1)
+    try:
+        block = pool.submit(parse_ndjson_block, (good + "\n").encode() + DEEP + b"\n", "CNY", 0, 30000).result(60)
+    finally:
+        pool.shutdown()
+    assert len(block.rows) == 1 and block.bad == 1
+    assert block.problems[0][:2] == (2, "row") and f"deeper than {MAX_JSON_DEPTH}" in block.problems[0][2]
+
+
+def test_a_json_row_longer_than_the_cap_is_a_bad_row_before_it_is_whole_in_memory():
+    from ledger.reports.rows import MAX_ITEM_BYTES
+
+    row = json.dumps(GOOD)
+    body = io.BytesIO(('{"rows": [' + row + ', {"work": "' + "x" * (MAX_ITEM_BYTES + (1 << 17)) + '"}]}').encode())
+    with pytest.raises(BadRow, match="row 2: row: is longer than 16 MiB"):
+        list(json_rows(body))

@@ -102,6 +102,11 @@ def login_page(request: Request, next: query_text(2000) | None = None):
     return _render(request, "login.html", next=next if next and next.startswith("/console/") else "/console/overview")
 
 
+def _secure(request: Request, ledger) -> bool:
+    """Behind a TLS-terminating proxy the service sees http: REELLEDGER_SECURE_COOKIES says https."""
+    return ledger.settings.secure_cookies or request.url.scheme == "https"
+
+
 @router.post("/session")
 def sign_in(request: Request, body: SignIn, ledger: LedgerDep) -> JSONResponse:
     if not _same_origin(request):
@@ -110,7 +115,7 @@ def sign_in(request: Request, body: SignIn, ledger: LedgerDep) -> JSONResponse:
     response = JSONResponse({"name": opened.account.name, "role": opened.account.role.value})
     response.set_cookie(
         SESSION_COOKIE, opened.token, max_age=int(LIFETIME.total_seconds()), httponly=True, samesite="strict",
-        secure=request.url.scheme == "https", path="/",
+        secure=_secure(request, ledger), path="/",
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -122,7 +127,7 @@ def sign_out(request: Request, ledger: LedgerDep, token: SessionCookie = None) -
     check_csrf(held, request.headers.get("x-csrf-token"))
     end_session(ledger.engine, token)
     response = JSONResponse({"signed_out": True})
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=_secure(request, ledger))
     return response
 
 

@@ -1,7 +1,5 @@
 """Piracy cases: copies of registered works found on the web, their evidence and notices."""
 
-import json
-
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -11,7 +9,7 @@ from pydantic import ValidationError
 from api import present, schemas
 from api.deps import CurrentAccount, LedgerDep, RowId
 from api.fields import Limit, Offset, query_text
-from api.upload import read_whole_file, upload_body
+from api.upload import form_json, read_whole_file, upload_body
 from ledger.distributions.records import document
 from ledger.errors import Forbidden, InvalidInput
 from ledger.models import CaseStatus, Role, utcnow
@@ -26,12 +24,8 @@ SIGHTING_BODY = upload_body(
 
 
 def _sighting(text: str | None) -> cases.Sighting:
-    if text is None:
-        raise InvalidInput("sighting", "the form has no sighting field")
     try:
-        fields = schemas.SightingIn.model_validate(json.loads(text))
-    except json.JSONDecodeError:
-        raise InvalidInput("sighting", "the sighting field is not valid JSON") from None
+        fields = schemas.SightingIn.model_validate(form_json(text, "sighting"))
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
     return cases.Sighting(**fields.model_dump())

@@ -1,7 +1,5 @@
 """Watermarked distributions of works, and tracing a found copy back to one."""
 
-import json
-
 from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -11,7 +9,7 @@ from pydantic import ValidationError
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, RowId
 from api.fields import Limit, Offset, query_text
-from api.upload import read_whole_file, upload_body
+from api.upload import form_json, read_whole_file, upload_body
 from ledger.distributions import copies, records, trace
 from ledger.errors import Forbidden, InvalidInput
 from ledger.models import Role
@@ -22,12 +20,8 @@ UPLOAD_BODY = upload_body({"distribution": "DistributionIn as JSON (creating onl
 
 
 def _distribution_fields(text: str | None) -> schemas.DistributionIn:
-    if text is None:
-        raise InvalidInput("distribution", "the form has no distribution field")
     try:
-        return schemas.DistributionIn.model_validate(json.loads(text))
-    except json.JSONDecodeError:
-        raise InvalidInput("distribution", "the distribution field is not valid JSON") from None
+        return schemas.DistributionIn.model_validate(form_json(text, "distribution"))
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
 

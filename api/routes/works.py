@@ -1,5 +1,3 @@
-import json
-
 from fastapi import APIRouter, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -9,7 +7,7 @@ from pydantic import ValidationError
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
 from api.fields import Limit, Offset, query_text
-from api.upload import read_json, read_multipart
+from api.upload import form_json, read_json, read_multipart
 from ledger import licences, splits, works
 from ledger.errors import InvalidInput, NotFound
 from ledger.models import WorkKind
@@ -55,7 +53,7 @@ async def register_work(
         try:
             if not upload.has_file:
                 raise InvalidInput("file", "the form has no file part")
-            meta = _parse(schemas.WorkMetadataIn, _json_field(upload.fields.get("metadata")))
+            meta = _parse(schemas.WorkMetadataIn, form_json(upload.fields.get("metadata"), "metadata"))
             fingerprint, frames = await run_in_threadpool(works.fingerprints_of, upload.path) if upload.path else (None, None)
         finally:
             upload.discard()
@@ -85,15 +83,6 @@ async def register_work(
     shaped = present.work(view, ledger.engine)
     code = status.HTTP_201_CREATED if view.status == "confirmed" else status.HTTP_202_ACCEPTED
     return JSONResponse(shaped.model_dump(mode="json"), status_code=code)
-
-
-def _json_field(text: str | None):
-    if text is None:
-        raise InvalidInput("metadata", "the form has no metadata field")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        raise InvalidInput("metadata", "the metadata field is not valid JSON") from None
 
 
 def _parse(model, raw):

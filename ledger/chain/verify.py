@@ -181,9 +181,13 @@ def find_evidence(rpc_url: str, registry: str, bundle: bytes) -> EvidenceCheck:
     import hashlib
     import json
 
+    from ledger.errors import TooDeep
+    from ledger.json_limits import check_depth
+
     try:
+        check_depth(bundle, "the bundle")
         named = json.loads(bundle)["work"]["work_id"].lower()
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, TooDeep):
         raise ChainError("this file is not an evidence bundle (no work.work_id in it)") from None
     digest = hashlib.sha256(bundle).digest()
     _, contract = checked_contract(rpc_url, registry, "EvidenceRegistry")

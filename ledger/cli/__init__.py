@@ -13,6 +13,7 @@ import sys
 import typer
 
 from ledger.cli import cases, client, crawl, matching, server, settlement, verify, watermarking
+from ledger.json_limits import restore_recursion_limit
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Copyright and revenue-share ledger for film and TV.")
 server.register(app)
@@ -33,6 +34,10 @@ app.add_typer(crawl.crawl, name="crawl")
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The Ethereum libraries the commands import raise the recursion limit to 100,000 (see
+    # ledger/json_limits.py): put it back first, so that a hostile file or answer ends in a
+    # RecursionError, never in a crash.
+    restore_recursion_limit()
     try:
         app(args=argv, prog_name="reelledger", standalone_mode=True)
     except SystemExit as exc:

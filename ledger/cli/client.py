@@ -27,18 +27,45 @@ def service_url() -> str:
     return os.environ.get("REELLEDGER_URL", "http://127.0.0.1:8000")
 
 
+def without_key(text: str) -> str:
+    """`text` with the API key, should an error quote it (httpx's may quote the header), withheld."""
+    key = os.environ.get("REELLEDGER_API_KEY", "")
+    return text.replace(key, "<REELLEDGER_API_KEY>") if len(key.strip()) >= 4 else text
+
+
 def unanswered(exc: Exception) -> str:
     """Which service did not answer, and how to point at another (a service started with
     REELLEDGER_PORT set is not at the default URL)."""
-    return f"the service at {service_url()} does not answer ({exc}); set REELLEDGER_URL if it runs elsewhere"
+    return without_key(f"the service at {service_url()} does not answer ({exc}); set REELLEDGER_URL if it runs elsewhere")
+
+
+def key_problem(key: str) -> str | None:
+    """What makes `key` unfit for an Authorization header, in words that never quote it."""
+    if key != key.strip():
+        return "starts or ends with whitespace"
+    bad = next((i for i, c in enumerate(key) if not "!" <= c <= "~"), None)
+    if bad is not None:
+        return f"holds a space, a control or a non-ASCII character (character {bad + 1} of {len(key)})"
+    return None
+
+
+def api_key(whose: str = "your account's API key") -> str:
+    """REELLEDGER_API_KEY, once it is there and well-formed; a malformed key is refused by
+    saying what is wrong with it, never by printing it."""
+    key = os.environ.get("REELLEDGER_API_KEY")
+    if not key:
+        err.print(f"[red]reelledger:[/red] set REELLEDGER_API_KEY to {whose}")
+        raise typer.Exit(2)
+    problem = key_problem(key)
+    if problem:
+        err.print(f"[red]reelledger:[/red] REELLEDGER_API_KEY {problem}: set it to the key exactly as it was printed")
+        raise typer.Exit(2)
+    return key
 
 
 def _client() -> httpx.Client:
     url = service_url()
-    key = os.environ.get("REELLEDGER_API_KEY")
-    if not key:
-        err.print("[red]reelledger:[/red] set REELLEDGER_API_KEY to your account's API key")
-        raise typer.Exit(2)
+    key = api_key()
     return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=httpx.Timeout(60, read=600))
 
 

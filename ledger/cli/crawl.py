@@ -16,7 +16,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ledger.cli.client import console, counted, err, listing
+from ledger.cli.client import api_key, console, counted, err, listing
 
 crawl = typer.Typer(no_args_is_help=True, help="Crawl sites for copies of registered works.")
 
@@ -40,10 +40,7 @@ def read_seeds(path: Path) -> list[str]:
 def service_client():
     from ledger.crawl.reporting import ServiceClient
 
-    key = os.environ.get("REELLEDGER_API_KEY")
-    if not key:
-        err.print("[red]reelledger:[/red] set REELLEDGER_API_KEY to a crawler account's API key")
-        raise typer.Exit(2)
+    key = api_key("a crawler account's API key")
     return ServiceClient(os.environ.get("REELLEDGER_URL", "http://127.0.0.1:8000"), key)
 
 
@@ -266,11 +263,8 @@ def worker(
     finds to the service at REELLEDGER_URL as the crawler account of REELLEDGER_API_KEY."""
     import sys
 
-    if not os.environ.get("REELLEDGER_API_KEY"):
-        # checked here, not in every message: a worker without it would take jobs and fail each one
-        err.print("[red]reelledger:[/red] set REELLEDGER_API_KEY to a crawler account's key: the worker "
-                  "reports what it finds to the service as that account")
-        raise typer.Exit(2)
+    # checked here, not in every message: a worker without it would take jobs and fail each one
+    api_key("a crawler account's key: the worker reports what it finds to the service as that account")
 
     from ledger.crawl.jobs import MEDIA_QUEUE, PAGES_QUEUE
 

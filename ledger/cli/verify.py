@@ -71,12 +71,16 @@ def statement(
 
     from ledger.chain.errors import ChainError
     from ledger.chain.verify import verify_statement
+    from ledger.errors import TooDeep
+    from ledger.json_limits import check_depth
 
     try:
-        doc = json.loads(file.read_text())
+        text = file.read_text()
+        check_depth(text, file.name)  # before the decoder, which recurses a level per bracket
+        doc = json.loads(text)
         check = verify_statement(rpc_url or _default_rpc(), doc,
                                  registry or _registry_from_service("SettlementRegistry", "--registry"))
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, TooDeep) as exc:
         err.print(f"[red]reelledger:[/red] {file.name} is not a statement: {exc}")
         raise typer.Exit(2) from None
     except ChainError as exc:

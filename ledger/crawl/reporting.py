@@ -56,6 +56,7 @@ class Examined:
 class ServiceClient:
     def __init__(self, base_url: str, api_key: str, timeout: httpx.Timeout = TIMEOUT) -> None:
         self.http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=timeout)
+        self._api_key = api_key
 
     def close(self) -> None:
         self.http.close()
@@ -64,7 +65,9 @@ class ServiceClient:
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
-            raise ServiceUnavailable(f"the service does not answer: {exc}") from exc
+            # never the key, which an error about a malformed header quotes
+            message = f"the service does not answer: {exc}"
+            raise ServiceUnavailable(message.replace(self._api_key, "<api key>") if self._api_key else message) from None
         status = response.status_code
         if status >= 500 or status in (409, 429):
             raise ServiceUnavailable(f"the service cannot take it now ({status}): {response.text[:300]}", status)

@@ -17,6 +17,8 @@ from datetime import date
 from typing import IO, Iterable, Iterator
 
 from ledger.currencies import CURRENCIES
+from ledger.errors import TooDeep
+from ledger.json_limits import MAX_JSON_DEPTH, DepthScanner, check_depth
 from ledger.territories import TERRITORIES
 
 LEAF_TYPES = ("bytes32", "string", "uint32", "uint256", "uint256", "uint256", "uint256", "string")
@@ -26,6 +28,8 @@ _COLUMNS = frozenset(COLUMNS)
 MISSING = object()  # a column a row leaves out
 EPOCH = date(1970, 1, 1)
 _TERRITORIES = frozenset(TERRITORIES)
+TOO_DEEP = f"is JSON nested deeper than {MAX_JSON_DEPTH} levels (a row is an object of numbers and strings)"
+MAX_ITEM_BYTES = 16 << 20  # a JSON report's row (or any one value in it), as an NDJSON line (blocks.MAX_LINE_BYTES)
 
 
 class BadRow(ValueError):
@@ -202,7 +206,10 @@ def ndjson_items(lines: Iterable[str]) -> Iterator[tuple[int, object]]:
             continue
         number += 1
         try:
+            check_depth(line, "row")  # before the decoder, which recurses a level per bracket
             yield number, decode(line)
+        except TooDeep:
+            yield number, BadRow(number, "row", TOO_DEEP)
         except ValueError:  # not JSON, or a number too long for Python to read
             yield number, BadRow(number, "row", "is not valid JSON (or holds a number far out of range)")
 
@@ -248,20 +255,29 @@ def csv_rows(lines: Iterable[str]) -> Iterator[ReportRow]:
 
 
 def json_items(stream: IO[bytes]) -> Iterator[tuple[int, object]]:
-    """(number, item) of `{"rows": [...]}` or of a bare array, read incrementally."""
+    """(number, item) of `{"rows": [...]}` or of a bare array, read incrementally; refused
+    (BadRow 0) once it nests past MAX_JSON_DEPTH, before the parser reads that far: ijson keeps
+    the path to every value it is inside, so its memory grows with the square of the depth."""
     import ijson
 
     head = stream.read(1)
     while head and head.isspace():
         head = stream.read(1)
     prefix = "item" if head == b"[" else "rows.item"
-    body = io.BufferedReader(_Prepend(head, stream))
+    reader = _Prepend(head, stream, DepthScanner(field="body"))
+    number = 0
     try:
         # use_float=True: the C parser then refuses absurdly long integers cleanly (with floats off,
         # it crashes on them), and a fraction arrives as a float, which is refused as not whole.
-        yield from enumerate(ijson.items(body, prefix, use_float=True), start=1)
+        for number, item in enumerate(ijson.items(io.BufferedReader(reader), prefix, use_float=True), start=1):
+            reader.since_item = 0
+            yield number, item
     except ijson.JSONError:
         raise BadRow(0, "body", "is not valid JSON") from None
+    except TooDeep:
+        raise BadRow(0, "body", TOO_DEEP) from None
+    except _ItemTooLong:  # the parser holds a string or a row whole until it ends
+        raise BadRow(number + 1, "row", f"is longer than {MAX_ITEM_BYTES >> 20} MiB") from None
 
 
 def json_rows(stream: IO[bytes]) -> Iterator[ReportRow]:
@@ -271,11 +287,17 @@ def json_rows(stream: IO[bytes]) -> Iterator[ReportRow]:
         yield parse(number, raw)
 
 
-class _Prepend(io.RawIOBase):
-    """A stream with some already-read bytes put back in front of it."""
+class _ItemTooLong(Exception):
+    pass
 
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
-        self._head, self._rest = head, rest
+
+class _Prepend(io.RawIOBase):
+    """A stream with some already-read bytes put back in front of it, each byte shown to
+    `scanner` before it is passed on, and no more than MAX_ITEM_BYTES since the last item."""
+
+    def __init__(self, head: bytes, rest: IO[bytes], scanner: DepthScanner) -> None:
+        self._head, self._rest, self._scanner = head, rest, scanner
+        self.since_item = 0
 
     def readable(self) -> bool:
         return True
@@ -284,5 +306,9 @@ class _Prepend(io.RawIOBase):
         data = self._head or self._rest.read(len(buffer))
         self._head = b""
         data = data[: len(buffer)]
+        self.since_item += len(data)
+        if self.since_item > MAX_ITEM_BYTES:
+            raise _ItemTooLong()
+        self._scanner.feed(data)
         buffer[: len(data)] = data
         return len(data)
