@@ -28,6 +28,7 @@ from ledger.db import session
 from ledger.distributions import records
 from ledger.distributions.keys import key_id
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ledger.idempotency import check_same, key_in_use, key_reused, request_digest
 from ledger.models import (
     Account,
     ChainOp,
@@ -134,6 +135,8 @@ def create_distribution(
         if work is None or work.owner_id != account.id:
             raise NotFound("work", ident)
         recipient = _platform(db, platform)
+        digest = request_digest("distribution", work_id=ident, platform_id=recipient.id, session=session_label,
+                                tier=tier, file_sha256="0x" + master_sha256.hex())
         if idempotency_key:
             again = db.exec(
                 select(DistributionRecord).where(
@@ -144,7 +147,8 @@ def create_distribution(
                 if (again.work_pk, again.platform_id, again.session, again.tier) != (
                     work.id, recipient.id, session_label, tier
                 ):
-                    raise Conflict("idempotency_key_reused", "this Idempotency-Key was used for another distribution")
+                    raise key_reused(idempotency_key, "distribution")
+                check_same(again, idempotency_key, digest, "distribution")
                 master.unlink(missing_ok=True)
                 return _view(db, again)
         if op_status(db.get(ChainOp, work.op_id)) != "confirmed":
@@ -172,6 +176,7 @@ def create_distribution(
                 source_name=(master_name or "")[:255] or None,
                 media_kind=kind,
                 idempotency_key=idempotency_key,
+                request_digest=digest,
             )
             db.add(dist)
             try:
@@ -185,7 +190,7 @@ def create_distribution(
                         DistributionRecord.idempotency_key == idempotency_key,
                     )
                 ).first():
-                    raise Conflict("idempotency_key_reused", "a request with this Idempotency-Key is in progress") from None
+                    raise key_in_use(idempotency_key) from None
         else:  # pragma: no cover - 8 collisions in 2**48
             raise Conflict("payload_exhausted", "could not draw a free payload")
     target = source_path(ledger, dist)
