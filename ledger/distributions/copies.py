@@ -16,11 +16,12 @@ import logging
 import os
 import secrets
 import shutil
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import or_, select
 
 from ledger.accounts import authorise_service
@@ -47,6 +48,7 @@ log = logging.getLogger("reelledger.distributions")
 PAYLOAD_BITS = 48
 COPY_SUFFIX = {"image": ".png", "video": ".mp4"}
 PROGRESS_EVERY = 1.0  # seconds between progress writes
+RETRY_AFTER = 2.0  # seconds before a copy whose record could not be stored is tried again
 READ_ALL = {Role.auditor, Role.admin}
 
 
@@ -242,20 +244,26 @@ def make_copy(ledger, dist_id: int) -> None:
     os.replace(partial, source.parent / name)
     digest, size = _sha256(source.parent / name)
     chain = ledger.chain
-    with session(ledger.engine) as db:
-        dist = db.get(DistributionRecord, dist_id)
-        work, platform = db.get(Work, dist.work_pk), db.get(Account, dist.platform_id)
-        dist.copy_name, dist.copy_sha256, dist.copy_size = name, "0x" + digest.hex(), size
-        dist.frames_done = dist.frames_total = result.frames
-        record = records.record_of(dist, work, owner, platform)
-        anchored = records.record_hash(record)
-        call = chain.call("DistributionRegistry", "anchor", [bytes.fromhex(work.work_id[2:]), dist.payload, anchored])
-        op = chain.outbox.record(db, f"anchor-distribution:{dist.id}:{anchored.hex()[:16]}", chain.signer, call)
-        dist.record, dist.record_hash, dist.op_id = record, "0x" + anchored.hex(), op.id
-        dist.status, dist.updated_at = DistributionStatus.anchoring, utcnow()
-        db.add(dist)
-        db.commit()
-        op_id = op.id
+    try:
+        with session(ledger.engine) as db:
+            dist = db.get(DistributionRecord, dist_id)
+            work, platform = db.get(Work, dist.work_pk), db.get(Account, dist.platform_id)
+            dist.copy_name, dist.copy_sha256, dist.copy_size = name, "0x" + digest.hex(), size
+            dist.frames_done = dist.frames_total = result.frames
+            record = records.record_of(dist, work, owner, platform)
+            anchored = records.record_hash(record)
+            call = chain.call("DistributionRegistry", "anchor", [bytes.fromhex(work.work_id[2:]), dist.payload, anchored])
+            op = chain.outbox.record(db, f"anchor-distribution:{dist.id}:{anchored.hex()[:16]}", chain.signer, call)
+            dist.record, dist.record_hash, dist.op_id = record, "0x" + anchored.hex(), op.id
+            dist.status, dist.updated_at = DistributionStatus.anchoring, utcnow()
+            db.add(dist)
+            db.commit()
+            op_id = op.id
+    except SQLAlchemyError as exc:  # nothing was recorded, nothing sent: the job runs again shortly
+        log.warning("distribution %s: its record could not be stored (%s); trying again in %ss", dist_id,
+                    type(exc).__name__, RETRY_AFTER)
+        _again_later(ledger, dist_id)
+        return
     source.unlink(missing_ok=True)  # the master is the owner's; only the marked copy stays
     try:
         chain.outbox.send(op_id)
@@ -273,11 +281,27 @@ def _sha256(path: Path) -> tuple[bytes, int]:
 
 
 def _progress(ledger, dist_id: int, done: int, total: int | None) -> None:
-    with session(ledger.engine) as db:
-        dist = db.get(DistributionRecord, dist_id)
-        dist.frames_done, dist.frames_total, dist.updated_at = done, total, utcnow()
-        db.add(dist)
-        db.commit()
+    """Note how far marking is; a database failing on this note does not fail the copy."""
+    try:
+        with session(ledger.engine) as db:
+            dist = db.get(DistributionRecord, dist_id)
+            dist.frames_done, dist.frames_total, dist.updated_at = done, total, utcnow()
+            db.add(dist)
+            db.commit()
+    except SQLAlchemyError as exc:
+        log.warning("distribution %s: progress not stored (%s)", dist_id, type(exc).__name__)
+
+
+def _again_later(ledger, dist_id: int) -> None:
+    """Queue the copy's job again after a pause (the database may be failing right now)."""
+
+    def again():
+        if not ledger.stopping:
+            ledger.submit_media(make_copy, ledger, dist_id)
+
+    timer = threading.Timer(RETRY_AFTER, again)
+    timer.daemon = True
+    timer.start()
 
 
 def _fail(ledger, dist_id: int, reason: str) -> None:
