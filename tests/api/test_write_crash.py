@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -93,75 +94,108 @@ def process(request, tmp_path):
     proc.stop()
 
 
+@dataclass(frozen=True)
+class Write:
+    api_key: str
+    key: str  # its Idempotency-Key
+    url: str
+    body: dict
+    on_chain: str  # what names it among the registries' events: a work id, or a licence's end time
+    resource: str  # the field of the answer that names what it made
+
+
 def test_a_service_killed_mid_burst_keeps_every_accepted_write_once_and_sends_nothing_twice(process):
-    ledger = Ledger(process.settings())  # the schema and the studios, before the service starts
+    ledger = Ledger(process.settings())  # the schema and the accounts, before the service starts
     studios = [create_account(ledger.engine, ledger.keys, name=f"studio-{i}", role=Role.rights_holder) for i in range(CLIENTS)]
+    platform = create_account(ledger.engine, ledger.keys, name="streamer", role=Role.platform).account
     ledger.engine.dispose()
     health = process.start()
-    signer, registry_address = health["operator"], health["contracts"]["WorkRegistry"]
+    signer = health["operator"]
 
-    writes = [(studios[i % CLIENTS].api_key, f"burst-{i}", hashlib.sha256(f"reel {i}".encode()).hexdigest())
-              for i in range(WRITES)]
+    def post(write: Write, timeout: float = 30) -> httpx.Response:
+        return httpx.post(f"{process.url}{write.url}", json=write.body, timeout=timeout,
+                          headers={"Authorization": f"Bearer {write.api_key}", "Idempotency-Key": write.key})
+
+    catalogue = []  # one confirmed work per studio, licensed during the burst
+    for i, studio in enumerate(studios):
+        sha = hashlib.sha256(f"catalogue {i}".encode()).hexdigest()
+        first = Write(studio.api_key, f"catalogue-{i}", "/works", {"sha256": sha, "title": f"Catalogue {i}", "kind": "film"},
+                      "0x" + sha, "work_id")
+        assert post(first, 60).status_code in (201, 202)
+        catalogue.append("0x" + sha)
+    process.settled()
+
+    now = int(time.time())
+    writes = []
+    for i in range(WRITES):
+        studio = studios[i % CLIENTS]
+        if i % 3 == 2:  # a licence on the studio's catalogue work, told apart on chain by its end time
+            end = now + 30 * 86_400 + i
+            writes.append(Write(studio.api_key, f"licence-{i}", f"/works/{catalogue[i % CLIENTS]}/licences",
+                                {"licensee_id": platform.id, "territories": ["CN"], "rights": ["streaming"],
+                                 "start": now - 60, "end": end}, f"licence-end:{end}", "id"))
+        else:
+            sha = hashlib.sha256(f"reel {i}".encode()).hexdigest()
+            writes.append(Write(studio.api_key, f"work-{i}", "/works", {"sha256": sha, "title": f"Reel {i}", "kind": "film"},
+                                "0x" + sha, "work_id"))
     answers: dict[str, httpx.Response | Exception] = {}
     answered = threading.Event()
 
-    def write(api_key: str, key: str, sha: str):
+    def write(w: Write):
         try:
-            response = httpx.post(f"{process.url}/works", json={"sha256": sha, "title": f"Reel {key}", "kind": "film"},
-                                  headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": key}, timeout=30)
+            answers[w.key] = post(w)
         except httpx.TransportError as exc:  # the service died under this request
-            answers[key] = exc
+            answers[w.key] = exc
             return
-        answers[key] = response
         if sum(isinstance(a, httpx.Response) for a in answers.values()) >= WRITES // 4:
             answered.set()
 
     with ThreadPoolExecutor(CLIENTS) as pool:
-        futures = [pool.submit(write, *w) for w in writes]
+        futures = [pool.submit(write, w) for w in writes]
         assert answered.wait(120), "no write was answered"
         process.kill()  # mid-burst: some writes answered, some in flight, some not yet sent
         for future in futures:
             future.result()
 
+    def accepted(answer) -> bool:
+        return isinstance(answer, httpx.Response) and answer.status_code in (201, 202)
+
     outcome = Counter(
-        "lost in the kill" if isinstance(a, Exception) else "accepted" if a.status_code in (201, 202) else "refused"
+        "lost in the kill" if isinstance(a, Exception) else "accepted" if accepted(a) else "refused"
         for a in answers.values()
     )
     assert outcome["accepted"] >= 1 and outcome["lost in the kill"] >= 1, outcome
-    refused = {k: a for k, a in answers.items() if isinstance(a, httpx.Response) and a.status_code not in (201, 202)}
-    assert all(a.status_code == 503 for a in refused.values()), {k: a.text for k, a in refused.items()}
+    refused = {k for k, a in answers.items() if isinstance(a, httpx.Response) and not accepted(a)}
+    assert all(answers[k].status_code == 503 for k in refused), {k: answers[k].text for k in refused}
 
     process.start()
     process.settled()
     w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{process.anvil_port}"))
-    registry = w3.eth.contract(address=registry_address, abi=artifacts.load("WorkRegistry").abi)
+    works = w3.eth.contract(address=health["contracts"]["WorkRegistry"], abi=artifacts.load("WorkRegistry").abi)
+    licences = w3.eth.contract(address=health["contracts"]["LicenseRegistry"], abi=artifacts.load("LicenseRegistry").abi)
 
     def on_chain() -> Counter:
-        return Counter("0x" + log["args"]["workId"].hex() for log in registry.events.WorkRegistered().get_logs(from_block=0))
+        seen = Counter("0x" + log["args"]["workId"].hex() for log in works.events.WorkRegistered().get_logs(from_block=0))
+        seen.update(f"licence-end:{log['args']['scope']['end']}" for log in licences.events.LicenseGranted().get_logs(from_block=0))
+        return seen
 
-    registered = on_chain()
-    by_key = {key: "0x" + sha for _, key, sha in writes}
-    for key, answer in answers.items():
-        if isinstance(answer, httpx.Response) and answer.status_code in (201, 202):
-            assert registered[by_key[key]] == 1, f"accepted write {key} is on chain {registered[by_key[key]]} times"
-        if key in refused:
-            assert registered[by_key[key]] == 0, f"refused write {key} is on chain"
+    chain = on_chain()
+    for w in writes:
+        if accepted(answers.get(w.key)):
+            assert chain[w.on_chain] == 1, f"accepted write {w.key} is on chain {chain[w.on_chain]} times"
+        if w.key in refused:
+            assert chain[w.on_chain] == 0, f"refused write {w.key} is on chain"
 
-    # Every client retries what it did not see accepted, and what it did, with the same key.
-    retried = {}
-    for api_key, key, sha in writes:
-        response = httpx.post(f"{process.url}/works", json={"sha256": sha, "title": f"Reel {key}", "kind": "film"},
-                              headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": key}, timeout=60)
-        assert response.status_code in (200, 201, 202), (key, response.text)
-        assert response.json()["work_id"] == by_key[key]
-        before = answers.get(key)
-        if isinstance(before, httpx.Response) and before.status_code in (201, 202):
-            assert response.json()["chain"]["tx_hash"] == before.json()["chain"]["tx_hash"] or before.json()["chain"]["tx_hash"] is None
-        retried[key] = response
+    # Every client sends each write again with its key: what it saw accepted, and what it did not see answered.
+    for w in writes:
+        response = post(w, 60)
+        assert response.status_code in (200, 201, 202), (w.key, response.text)
+        if accepted(answers.get(w.key)):
+            assert response.json()[w.resource] == answers[w.key].json()[w.resource], w.key
     process.settled()
-    registered = on_chain()
-    assert all(registered[work] == 1 for work in by_key.values()), registered
-    assert sum(registered.values()) == WRITES
+    chain = on_chain()
+    assert all(chain[w.on_chain] == 1 for w in writes), chain
+    assert sum(chain.values()) == len(writes) + len(catalogue)
 
     # Nothing sent twice: the signer's nonce counts exactly the operations the outbox holds for it.
     check = Ledger(process.settings())
@@ -172,5 +206,5 @@ def test_a_service_killed_mid_burst_keeps_every_accepted_write_once_and_sends_no
         check.engine.dispose()
     assert all(op.status == OpStatus.confirmed for op in ops), Counter(op.status for op in ops)
     assert w3.eth.get_transaction_count(signer) == len(ops)
-    print(f"burst of {WRITES}: {dict(outcome)}; on chain after retries: {sum(registered.values())}, "
-          f"signer transactions {len(ops)}")
+    print(f"burst of {WRITES} writes killed: {dict(outcome)}; on chain after retries: {sum(chain.values())} "
+          f"(each once), signer transactions {len(ops)} = outbox operations")
