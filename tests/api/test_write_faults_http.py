@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from ledger.errors import Unavailable
 from ledger.models import LicenceRecord, Role, SplitRecord
 from tests.api.test_idempotency import licence_terms, owned  # noqa: F401  (fixture)
-from tests.test_write_faults import events, fault_every_step, rows
+from tests.test_write_faults import events, fault_every_step, fault_figures, rows  # noqa: F401  (figures with -s)
 
 
 def not_the_reconciler() -> bool:
@@ -26,30 +28,22 @@ def answered(response):
     return response
 
 
-def test_a_database_failure_during_a_licence_request_is_503_and_a_retry_makes_it_once(service, owned):  # noqa: F811
-    work_id, owner, _ = owned
-    platform_id, _, _ = service.new_account(Role.platform)
-    terms = licence_terms(platform_id)
-    ledger = service.ledger
-    fault_every_step(
-        ledger, "http-licence",
-        lambda key: answered(owner.post(f"/works/{work_id}/licences", json=terms, headers={"Idempotency-Key": key})),
-        lambda key: rows(ledger, LicenceRecord, idempotency_key=key),
-        lambda: events(ledger, "LicenseRegistry", "LicenseGranted"),
-        also=not_the_reconciler,
-    )
-
-
-def test_a_database_failure_during_a_split_request_is_503_and_a_retry_makes_it_once(service, owned):  # noqa: F811
+@pytest.mark.parametrize("kind", ["licence", "split"])
+def test_a_database_failure_during_a_write_request_is_503_and_a_retry_makes_it_once(service, owned, kind):  # noqa: F811
     work_id, owner, address = owned
-    _, other, _ = service.new_account(Role.rights_holder)
-    body = {"payees": [{"address": address, "bps": 5_000}, {"address": other, "bps": 5_000}],
-            "effective_from": 0}
+    if kind == "licence":
+        url, body = f"/works/{work_id}/licences", licence_terms(service.new_account(Role.platform)[0])
+        model, event = LicenceRecord, ("LicenseRegistry", "LicenseGranted")
+    else:
+        other = service.new_account(Role.rights_holder)[1]
+        url, body = f"/works/{work_id}/splits", {"payees": [{"address": address, "bps": 5_000},
+                                                            {"address": other, "bps": 5_000}], "effective_from": 0}
+        model, event = SplitRecord, ("SplitRegistry", "SplitVersionSet")
     ledger = service.ledger
     fault_every_step(
-        ledger, "http-split",
-        lambda key: answered(owner.post(f"/works/{work_id}/splits", json=body, headers={"Idempotency-Key": key})),
-        lambda key: rows(ledger, SplitRecord, idempotency_key=key),
-        lambda: events(ledger, "SplitRegistry", "SplitVersionSet"),
+        ledger, f"http-{kind}",
+        lambda key: answered(owner.post(url, json=body, headers={"Idempotency-Key": key})),
+        lambda key: rows(ledger, model, idempotency_key=key),
+        lambda: events(ledger, *event),
         also=not_the_reconciler,
     )
