@@ -24,7 +24,7 @@ from sqlmodel import select
 from ledger.accounts import create_account
 from ledger.db import session
 from ledger.errors import LedgerError
-from ledger.licences import LicenceTerms, grant_licence, grant_sublicence
+from ledger.licences import LicenceTerms, grant_licence, grant_sublicence, revoke_licence
 from ledger.distributions.copies import create_distribution, get_distribution
 from ledger.models import ChainOp, DistributionRecord, LicenceRecord, PlayReport, Role, SplitRecord, Work, WorkKind
 from ledger.reports.blocks import row_blocks
@@ -304,3 +304,22 @@ def test_a_distribution_anchoring_fails_at_any_step_and_nothing_is_anchored_with
         also=lambda: threading.current_thread().name.startswith("media"),
     )
     assert "INSERT distribution" in steps and "INSERT chain_op" in steps
+
+
+def test_a_revocation_fails_at_any_step_and_nothing_is_revoked_on_chain_without_its_record(studio):
+    """A revocation's key is its licence: revoking it again after a failure revokes it once."""
+    ledger, owner, platform, work_id = studio
+    now = int(time.time())
+    pool = [grant_licence(ledger, owner, work_id, LicenceTerms(platform.id, ["CN"], ["streaming"], now - 60, now + 86_400 + i),
+                          f"to-revoke-{i}").record.id for i in range(16)]
+    assigned: dict[str, int] = {}
+
+    def attempt(key):
+        return revoke_licence(ledger, owner, assigned.setdefault(key, pool.pop()))
+
+    def stored(key):
+        with session(ledger.engine) as db:
+            return int(db.get(LicenceRecord, assigned[key]).revoke_op_id is not None)
+
+    steps = fault_every_step(ledger, "revocation", attempt, stored, lambda: events(ledger, "LicenseRegistry", "LicenseRevoked"))
+    assert "UPDATE licence" in steps
