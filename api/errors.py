@@ -98,7 +98,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def database_down(_: Request, exc: DBAPIError):
         log.warning("database error: %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__)
-        return JSONResponse(error_body("database_unavailable", "the database does not answer; nothing was written"), 503)
+        return JSONResponse(error_body(
+            "database_unavailable",
+            "the database failed; nothing half-written is kept: retry (a write with the same Idempotency-Key is made once)",
+        ), 503)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError):

@@ -26,6 +26,16 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _begin_before_savepoint(conn, _name):
+            # Python's sqlite3 opens a transaction only before an INSERT/UPDATE/DELETE, so a
+            # SAVEPOINT issued first would start one of its own, and its RELEASE would commit
+            # at once whatever it holds (an outbox op) even if the caller's transaction then
+            # fails. Open the transaction first; IMMEDIATE, as a savepoint means a write.
+            dbapi_conn = conn.connection.dbapi_connection
+            if not dbapi_conn.in_transaction:
+                dbapi_conn.execute("BEGIN IMMEDIATE")
+
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -45,8 +55,23 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+class _Session(Session):
+    def commit(self) -> None:
+        """Commit; if that fails, roll back before anything else runs on the connection.
+
+        SQLAlchemy leaves a transaction whose COMMIT failed open on its connection until a
+        rollback, and closing the session does not roll it back: the connection would go back
+        to the pool still holding the failed write (on SQLite with its write lock), and the
+        next user's commit would store it after the caller was told it failed."""
+        try:
+            super().commit()
+        except BaseException:
+            self.rollback()
+            raise
+
+
 def session(engine: Engine) -> Session:
-    return Session(engine, expire_on_commit=False)
+    return _Session(engine, expire_on_commit=False)
 
 
 def commit_or(db: Session, conflict: Exception, *, flush_only: bool = False) -> None:

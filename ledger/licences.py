@@ -18,6 +18,7 @@ from ledger.chain.registries import Right, Scope
 from ledger.accounts import authorise_service
 from ledger.db import commit_or, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ledger.idempotency import check_same, key_in_use, request_digest
 from ledger.models import Account, ChainOp, LicenceRecord, OpStatus, Work
 from ledger.service import Ledger
 from ledger.territories import territory_codes, territory_mask
@@ -99,6 +100,12 @@ def _grant(ledger, account, work, parent, terms, idempotency_key) -> LicenceView
         licensee = db.get(Account, terms.licensee_id)
         if licensee is None:
             raise InvalidInput("licensee_id", f"no account {terms.licensee_id}")
+        digest = request_digest(
+            "sublicence" if parent else "licence", work_id=work.work_id, parent=parent.id if parent else None,
+            licensee_id=licensee.id, territories=sorted(territory_codes(scope.territories)),
+            rights=sorted(r.lower() for r in terms.rights), start=terms.start, end=terms.end,
+            exclusive=terms.exclusive, sublicensable=terms.sublicensable,
+        )
         if idempotency_key:
             again = db.exec(
                 select(LicenceRecord).where(
@@ -106,6 +113,7 @@ def _grant(ledger, account, work, parent, terms, idempotency_key) -> LicenceView
                 )
             ).first()
             if again is not None:
+                check_same(again, idempotency_key, digest, "licence")
                 return _view(db, again)
         chain = ledger.chain
         if parent is None:
@@ -126,10 +134,11 @@ def _grant(ledger, account, work, parent, terms, idempotency_key) -> LicenceView
             exclusive=terms.exclusive,
             sublicensable=terms.sublicensable,
             idempotency_key=idempotency_key,
+            request_digest=digest,
             op_id=op.id,
         )
         db.add(record)
-        commit_or(db, Conflict("idempotency_key_reused", "this Idempotency-Key is being used by another request"))
+        commit_or(db, key_in_use(idempotency_key))
     return _finish(ledger, record.id)
 
 

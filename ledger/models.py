@@ -122,6 +122,7 @@ class Work(SQLModel, table=True):
     near_duplicate_of: str | None = Field(default=None, max_length=66)
     near_duplicate_distance: int | None = None
     idempotency_key: str | None = Field(default=None, max_length=200)
+    request_digest: str | None = Field(default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key.")
     op_id: int = Field(foreign_key="chain_op.id")
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -167,6 +168,7 @@ class LicenceRecord(SQLModel, table=True):
     exclusive: bool = False
     sublicensable: bool = False
     idempotency_key: str | None = Field(default=None, max_length=200)
+    request_digest: str | None = Field(default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key.")
     op_id: int = Field(foreign_key="chain_op.id")
     revoke_op_id: int | None = Field(default=None, foreign_key="chain_op.id")
     created_at: datetime = Field(default_factory=utcnow)
@@ -185,6 +187,7 @@ class SplitRecord(SQLModel, table=True):
     payees: list = Field(sa_column=Column(JSON, nullable=False), description="[{address, bps}]")
     effective_from: int = Field(sa_type=BigInteger)
     idempotency_key: str | None = Field(default=None, max_length=200)
+    request_digest: str | None = Field(default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key.")
     op_id: int = Field(foreign_key="chain_op.id")
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -384,6 +387,7 @@ class DistributionRecord(SQLModel, table=True):
     op_id: int | None = Field(default=None, foreign_key="chain_op.id")
     error: str | None = None
     idempotency_key: str | None = Field(default=None, max_length=200)
+    request_digest: str | None = Field(default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key.")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -12,7 +12,8 @@ from web3 import Web3
 from ledger.chain.registries import TOTAL_BPS
 from ledger.accounts import authorise_service
 from ledger.db import commit_or, session
-from ledger.errors import Conflict, Forbidden, InvalidInput
+from ledger.errors import Forbidden, InvalidInput
+from ledger.idempotency import check_same, key_in_use, request_digest
 from ledger.limits import HORIZON_REASON, horizon_day
 from ledger.models import Account, ChainOp, OpStatus, SplitRecord
 from ledger.service import Ledger
@@ -51,6 +52,8 @@ def set_split(
     addresses = [Web3.to_checksum_address(a) for a, _ in payees]
     shares = [bps for _, bps in payees]
     chain = ledger.chain
+    digest = request_digest("split", work_id=work.work_id, payees=[[a, b] for a, b in zip(addresses, shares)],
+                            effective_from=effective_from)
     with session(ledger.engine) as db:
         if idempotency_key:
             again = db.exec(
@@ -59,6 +62,7 @@ def set_split(
                 )
             ).first()
             if again is not None:
+                check_same(again, idempotency_key, digest, "split")
                 return SplitView(again, db.get(ChainOp, again.op_id))
         call = chain.call(
             "SplitRegistry", "setSplit", [bytes.fromhex(work.work_id[2:]), addresses, shares, effective_from]
@@ -70,10 +74,11 @@ def set_split(
             payees=[{"address": a, "bps": b} for a, b in zip(addresses, shares)],
             effective_from=effective_from,
             idempotency_key=idempotency_key,
+            request_digest=digest,
             op_id=op.id,
         )
         db.add(record)
-        commit_or(db, Conflict("idempotency_key_reused", "this Idempotency-Key is being used by another request"))
+        commit_or(db, key_in_use(idempotency_key))
     op = ledger.finish_write(op.id, SplitRecord, record.id)
     with session(ledger.engine) as db:
         row = db.get(SplitRecord, record.id)

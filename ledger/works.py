@@ -21,6 +21,7 @@ from sqlmodel import select
 from ledger.accounts import authorise_service
 from ledger.db import commit_or, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ledger.idempotency import check_same, key_reused, request_digest
 from ledger.models import Account, ChainOp, OpStatus, Role, Work, WorkFrames, WorkKind
 from ledger.service import Ledger
 from watermark.errors import WatermarkError
@@ -114,6 +115,7 @@ def register_work(
     parent = work_id_of(parse_work_id(meta.parent)) if meta.parent else None
     meta = WorkMeta(meta.title.strip(), meta.kind, parent, meta.parties)  # as the metadata document has it
     work_id = work_id_of(sha256)
+    asked = _request_digest(work_id, meta, fingerprint, frames, size_bytes)
     with session(ledger.engine) as db:
         if idempotency_key:
             again = db.exec(
@@ -121,7 +123,8 @@ def register_work(
             ).first()
             if again is not None:
                 if again.work_id != work_id:
-                    raise Conflict("idempotency_key_reused", "this Idempotency-Key was used for another work")
+                    raise key_reused(idempotency_key, "work")
+                check_same(again, idempotency_key, asked, "work")
                 return _view(db, again)
         existing = db.exec(select(Work).where(Work.work_id == work_id)).first()
         if existing is not None and op_status(db.get(ChainOp, existing.op_id)) == "failed":
@@ -161,6 +164,7 @@ def register_work(
             near_duplicate_of=near,
             near_duplicate_distance=distance,
             idempotency_key=idempotency_key,
+            request_digest=asked,
             op_id=op.id,
         )
         db.add(work)  # a concurrent registration of the same file may have won:
@@ -172,6 +176,22 @@ def register_work(
     ledger.finish_write(op.id, Work, work.id)
     with session(ledger.engine) as db:
         return _view(db, db.get(Work, work.id))
+
+
+def _request_digest(work_id: str, meta: WorkMeta, fingerprint: Fingerprint | None, frames: HashSequence | None,
+                    size_bytes: int | None) -> str:
+    """What a registration request asks for, whether its file was uploaded or named by hash."""
+    frames_digest = None
+    if frames is not None:
+        packed = hashlib.sha256(f"{frames.kind}:{','.join(frames.variants)}:".encode())
+        packed.update(frames.times_ms.astype("<i8").tobytes())
+        packed.update(np.ascontiguousarray(frames.hashes, dtype=np.uint8).tobytes())
+        frames_digest = packed.hexdigest()
+    return request_digest(
+        "work", work_id=work_id, title=meta.title, work_kind=meta.kind.value, parent=meta.parent, parties=meta.parties,
+        fingerprint=[fingerprint.kind, fingerprint.hex_hashes()] if fingerprint else None, frames=frames_digest,
+        size_bytes=size_bytes,
+    )
 
 
 def frames_row(work_pk: int, sequence: HashSequence) -> WorkFrames:

@@ -26,6 +26,7 @@ class Service:
         self.api_port, self.anvil_port = free_port(), free_port()
         self.process: subprocess.Popen | None = None
         self.extra_env: dict[str, str] = {}
+        self.command = [str(RUN_SCRIPT)]
 
     @property
     def env(self) -> dict[str, str]:
@@ -40,7 +41,7 @@ class Service:
 
     def start(self) -> dict:
         log = open(self.data_dir.parent / "service.log", "ab")
-        self.process = subprocess.Popen([str(RUN_SCRIPT)], env=self.env, stdout=log, stderr=log)
+        self.process = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=log)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert self.process.poll() is None, (self.data_dir.parent / "service.log").read_text()[-3000:]

@@ -16,11 +16,12 @@ import logging
 import os
 import secrets
 import shutil
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import or_, select
 from web3 import Web3
 
@@ -29,6 +30,7 @@ from ledger.db import session
 from ledger.distributions import records
 from ledger.distributions.keys import key_id
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ledger.idempotency import check_same, key_in_use, key_reused, request_digest
 from ledger.models import (
     Account,
     ChainOp,
@@ -47,6 +49,7 @@ log = logging.getLogger("reelledger.distributions")
 PAYLOAD_BITS = 48
 COPY_SUFFIX = {"image": ".png", "video": ".mp4"}
 PROGRESS_EVERY = 1.0  # seconds between progress writes
+RETRY_AFTER = 2.0  # seconds before a copy whose record could not be stored is tried again
 READ_ALL = {Role.auditor, Role.admin}
 
 
@@ -135,6 +138,8 @@ def create_distribution(
         if work is None or work.owner_id != account.id:
             raise NotFound("work", ident)
         recipient = _platform(db, platform)
+        digest = request_digest("distribution", work_id=ident, platform_id=recipient.id, session=session_label,
+                                tier=tier, file_sha256="0x" + master_sha256.hex())
         if idempotency_key:
             again = db.exec(
                 select(DistributionRecord).where(
@@ -145,7 +150,8 @@ def create_distribution(
                 if (again.work_pk, again.platform_id, again.session, again.tier) != (
                     work.id, recipient.id, session_label, tier
                 ):
-                    raise Conflict("idempotency_key_reused", "this Idempotency-Key was used for another distribution")
+                    raise key_reused(idempotency_key, "distribution")
+                check_same(again, idempotency_key, digest, "distribution")
                 master.unlink(missing_ok=True)
                 return _view(db, again)
         if op_status(db.get(ChainOp, work.op_id)) != "confirmed":
@@ -173,6 +179,7 @@ def create_distribution(
                 source_name=(master_name or "")[:255] or None,
                 media_kind=kind,
                 idempotency_key=idempotency_key,
+                request_digest=digest,
             )
             db.add(dist)
             try:
@@ -186,7 +193,7 @@ def create_distribution(
                         DistributionRecord.idempotency_key == idempotency_key,
                     )
                 ).first():
-                    raise Conflict("idempotency_key_reused", "a request with this Idempotency-Key is in progress") from None
+                    raise key_in_use(idempotency_key) from None
         else:  # pragma: no cover - 8 collisions in 2**48
             raise Conflict("payload_exhausted", "could not draw a free payload")
     target = source_path(ledger, dist)
@@ -238,20 +245,26 @@ def make_copy(ledger, dist_id: int) -> None:
     os.replace(partial, source.parent / name)
     digest, size = _sha256(source.parent / name)
     chain = ledger.chain
-    with session(ledger.engine) as db:
-        dist = db.get(DistributionRecord, dist_id)
-        work, platform = db.get(Work, dist.work_pk), db.get(Account, dist.platform_id)
-        dist.copy_name, dist.copy_sha256, dist.copy_size = name, "0x" + digest.hex(), size
-        dist.frames_done = dist.frames_total = result.frames
-        record = records.record_of(dist, work, owner, platform)
-        anchored = records.record_hash(record)
-        call = chain.call("DistributionRegistry", "anchor", [bytes.fromhex(work.work_id[2:]), dist.payload, anchored])
-        op = chain.outbox.record(db, f"anchor-distribution:{dist.id}:{anchored.hex()[:16]}", chain.signer, call)
-        dist.record, dist.record_hash, dist.op_id = record, "0x" + anchored.hex(), op.id
-        dist.status, dist.updated_at = DistributionStatus.anchoring, utcnow()
-        db.add(dist)
-        db.commit()
-        op_id = op.id
+    try:
+        with session(ledger.engine) as db:
+            dist = db.get(DistributionRecord, dist_id)
+            work, platform = db.get(Work, dist.work_pk), db.get(Account, dist.platform_id)
+            dist.copy_name, dist.copy_sha256, dist.copy_size = name, "0x" + digest.hex(), size
+            dist.frames_done = dist.frames_total = result.frames
+            record = records.record_of(dist, work, owner, platform)
+            anchored = records.record_hash(record)
+            call = chain.call("DistributionRegistry", "anchor", [bytes.fromhex(work.work_id[2:]), dist.payload, anchored])
+            op = chain.outbox.record(db, f"anchor-distribution:{dist.id}:{anchored.hex()[:16]}", chain.signer, call)
+            dist.record, dist.record_hash, dist.op_id = record, "0x" + anchored.hex(), op.id
+            dist.status, dist.updated_at = DistributionStatus.anchoring, utcnow()
+            db.add(dist)
+            db.commit()
+            op_id = op.id
+    except SQLAlchemyError as exc:  # nothing was recorded, nothing sent: the job runs again shortly
+        log.warning("distribution %s: its record could not be stored (%s); trying again in %ss", dist_id,
+                    type(exc).__name__, RETRY_AFTER)
+        _again_later(ledger, dist_id)
+        return
     source.unlink(missing_ok=True)  # the master is the owner's; only the marked copy stays
     try:
         chain.outbox.send(op_id)
@@ -269,11 +282,27 @@ def _sha256(path: Path) -> tuple[bytes, int]:
 
 
 def _progress(ledger, dist_id: int, done: int, total: int | None) -> None:
-    with session(ledger.engine) as db:
-        dist = db.get(DistributionRecord, dist_id)
-        dist.frames_done, dist.frames_total, dist.updated_at = done, total, utcnow()
-        db.add(dist)
-        db.commit()
+    """Note how far marking is; a database failing on this note does not fail the copy."""
+    try:
+        with session(ledger.engine) as db:
+            dist = db.get(DistributionRecord, dist_id)
+            dist.frames_done, dist.frames_total, dist.updated_at = done, total, utcnow()
+            db.add(dist)
+            db.commit()
+    except SQLAlchemyError as exc:
+        log.warning("distribution %s: progress not stored (%s)", dist_id, type(exc).__name__)
+
+
+def _again_later(ledger, dist_id: int) -> None:
+    """Queue the copy's job again after a pause (the database may be failing right now)."""
+
+    def again():
+        if not ledger.stopping:
+            ledger.submit_media(make_copy, ledger, dist_id)
+
+    timer = threading.Timer(RETRY_AFTER, again)
+    timer.daemon = True
+    timer.start()
 
 
 def _fail(ledger, dist_id: int, reason: str) -> None:

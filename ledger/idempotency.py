@@ -1,0 +1,42 @@
+"""Idempotency keys as payment APIs treat them: a key names one request. The same key with the
+same request repeats nothing and answers with what the first one made; the same key with a
+different request is refused (409 idempotency_key_reused), never answered with the old result.
+
+A request is compared by the SHA-256 of its canonical form: the parsed domain inputs as JSON
+with sorted keys, so key order and whitespace in the client's body do not matter (an upload
+is its file's SHA-256 plus its fields)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from ledger.errors import Conflict
+
+
+def request_digest(kind: str, **inputs) -> str:
+    canonical = json.dumps({"kind": kind, **inputs}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "0x" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def key_reused(key: str, what: str) -> Conflict:
+    return Conflict(
+        "idempotency_key_reused",
+        f"Idempotency-Key {key!r} was used for a different {what}; a new request needs a new key",
+        idempotency_key=key,
+    )
+
+
+def key_in_use(key: str) -> Conflict:
+    return Conflict(
+        "idempotency_key_reused",
+        f"Idempotency-Key {key!r} is being used by another request; retry it shortly",
+        idempotency_key=key,
+    )
+
+
+def check_same(row, key: str, digest: str, what: str) -> None:
+    """Refuse a stored request's key used for a different one (rows from before digests were
+    kept have none: the caller compares what it can)."""
+    if row.request_digest is not None and row.request_digest != digest:
+        raise key_reused(key, what)

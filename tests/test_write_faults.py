@@ -1,0 +1,327 @@
+"""A database failure at any step of a write never leaves a transaction on chain without its
+row, nor a stored row whose transaction is never sent; a retry with the same Idempotency-Key
+then writes exactly once. Faults are real driver errors raised on the engine (the Nth
+INSERT/UPDATE/DELETE or COMMIT of the writing thread), on SQLite and on PostgreSQL, against a
+real Anvil node."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event, func
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import select
+
+from ledger.accounts import create_account
+from ledger.db import session
+from ledger.errors import LedgerError
+from ledger.licences import LicenceTerms, grant_licence, grant_sublicence, revoke_licence
+from ledger.distributions.copies import create_distribution, get_distribution
+from ledger.models import ChainOp, DistributionRecord, LicenceRecord, PlayReport, Role, SplitRecord, Work, WorkKind
+from ledger.reports.blocks import row_blocks
+from ledger.reports.ingest import ReportHeader, ingest
+from ledger.reports.rows import json_rows
+from ledger.splits import set_split
+from ledger.works import WorkMeta, register_work
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+FAULT_TALLY: Counter = Counter()  # (kind, database, outcome) -> faults injected, for the closing figures
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fault_figures():
+    """The faults injected, by kind, database, failed statement and outcome (shown with -s)."""
+    yield
+    for (kind, database, statement, outcome), count in sorted(FAULT_TALLY.items()):
+        print(f"faults: {kind:12} {database:10} {statement:7} {outcome:16} {count}")
+
+
+class Faults:
+    """Counts, or fails, the database writes (INSERT/UPDATE/DELETE statements and COMMITs) made
+    by the calling thread; the reconciler's thread is never touched."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.fail_at: int | None = None
+        self.steps: list[str] = []
+        self.fired: str | None = None
+        self.thread = threading.get_ident()
+        self.also = None
+
+    def _step(self, what: str) -> None:
+        ours = threading.get_ident() == self.thread or (self.also is not None and self.also())
+        if not ours or self.fired:
+            return
+        self.steps.append(what)
+        if len(self.steps) == self.fail_at:
+            self.fired = what
+            raise OperationalError(what, {}, self.engine.dialect.loaded_dbapi.OperationalError("injected fault"))
+
+    def _statement(self, conn, cursor, statement, parameters, context, executemany):
+        words = statement.lstrip().split(None, 3)
+        if words and words[0].upper() in WRITES:
+            table = words[2] if words[0].upper() != "UPDATE" else words[1]
+            self._step(f"{words[0].upper()} {table.strip(chr(34))}")
+
+    def _commit(self, conn):
+        self._step("COMMIT")
+
+    @contextmanager
+    def watching(self, fail_at: int | None = None, also=None):
+        """`also`: a test of the current thread for other threads whose writes count too."""
+        self.fail_at, self.steps, self.fired, self.also = fail_at, [], None, also
+        self.thread = threading.get_ident()
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "commit", self._commit)
+        try:
+            yield self
+        finally:
+            event.remove(self.engine, "before_cursor_execute", self._statement)
+            event.remove(self.engine, "commit", self._commit)
+
+
+def settle(ledger, timeout: float = 60.0) -> None:
+    """Until the reconciler has finished everything in the outbox."""
+    deadline = time.monotonic() + timeout
+    while ledger.chain.outbox.unfinished():
+        assert time.monotonic() < deadline, "the outbox did not settle"
+        time.sleep(0.1)
+
+
+def events(ledger, contract: str, name: str) -> int:
+    return len(ledger.chain.contract(contract).events[name]().get_logs(from_block=0))
+
+
+def rows(ledger, model, **where) -> int:
+    with session(ledger.engine) as db:
+        query = select(func.count()).select_from(model)
+        for column, value in where.items():
+            query = query.where(getattr(model, column) == value)
+        return db.exec(query).one()
+
+
+def database_of(ledger) -> str:
+    return ledger.engine.url.get_backend_name()
+
+
+def fault_every_step(ledger, kind: str, attempt, stored, on_chain, most: int = 40, also=None,
+                     one_send_each: bool = True) -> list[str]:
+    """Run `attempt(key)` once per step of it with that step failing (the 1st write, the 2nd,
+    ... until an attempt gets through all its steps untouched), each under a new key. After
+    each fault the outbox settles, and the write's rows and its transactions on chain must
+    agree (none of either, or one of each), and the signer sent one transaction per row (unless
+    `one_send_each` is off: a write that later sends others, like a period's finalisation); then
+    a retry with the same key writes it exactly once. Returns the steps that failed, in order."""
+    faults = Faults(ledger.engine)
+    fired = []
+    for n in range(1, most + 1):
+        key = f"{kind}-fault-{n}"
+        chain_before, nonce_before = on_chain(), ledger.chain.w3.eth.get_transaction_count(ledger.chain.signer)
+        with faults.watching(fail_at=n, also=also):
+            try:
+                attempt(key)
+                outcome = "answered"
+            except (DBAPIError, LedgerError):
+                assert faults.fired, "the write failed without a fault"
+                outcome = "refused"
+        step = faults.fired
+        settle(ledger)
+        kept = stored(key)
+        assert kept in (0, 1), (n, step, kept)
+        assert on_chain() - chain_before == kept, f"fault at step {n} ({step}): {kept} rows, chain disagrees"
+        sent = ledger.chain.w3.eth.get_transaction_count(ledger.chain.signer) - nonce_before
+        assert sent == kept or not one_send_each, f"fault at step {n} ({step}): {sent} transactions sent for {kept} rows"
+        if step is None:  # every step of this write ran: all of them have been failed once
+            assert outcome == "answered" and kept == 1
+            break
+        fired.append(step)
+        if outcome == "answered":
+            assert kept == 1, f"fault at step {n} ({step}) was answered as a success without a row"
+        FAULT_TALLY[(kind, database_of(ledger), step.split()[0], "kept, sent once" if kept else "nothing written")] += 1
+        attempt(key)  # the client's retry with the same Idempotency-Key
+        settle(ledger)
+        assert stored(key) == 1 and on_chain() - chain_before == 1, f"retry after a fault at step {n} ({step})"
+    else:
+        pytest.fail(f"{kind}: still failing after {most} steps")
+    return fired
+
+
+@pytest.fixture
+def studio(any_db_ledger):
+    ledger = any_db_ledger
+    owner = create_account(ledger.engine, ledger.keys, name=f"studio-{uuid.uuid4().hex[:6]}", role=Role.rights_holder).account
+    platform = create_account(ledger.engine, ledger.keys, name=f"platform-{uuid.uuid4().hex[:6]}", role=Role.platform).account
+    view = register_work(ledger, owner, sha256=hashlib.sha256(uuid.uuid4().bytes).digest(), meta=WorkMeta("Film", WorkKind.film))
+    assert view.status == "confirmed"
+    return ledger, owner, platform, view.work.work_id
+
+
+def test_a_database_failure_at_any_step_of_a_licence_grant_sends_nothing_without_its_row(studio):
+    ledger, owner, platform, work_id = studio
+    now = int(time.time())
+    terms = LicenceTerms(platform.id, ["CN"], ["streaming"], now - 60, now + 86_400, sublicensable=True)
+    steps = fault_every_step(
+        ledger, "licence",
+        lambda key: grant_licence(ledger, owner, work_id, terms, key),
+        lambda key: rows(ledger, LicenceRecord, idempotency_key=key),
+        lambda: events(ledger, "LicenseRegistry", "LicenseGranted"),
+    )
+    assert "INSERT chain_op" in steps and "INSERT licence" in steps
+
+
+def test_a_database_failure_at_any_step_of_a_sublicence_sends_nothing_without_its_row(studio):
+    ledger, owner, platform, work_id = studio
+    now = int(time.time())
+    parent = grant_licence(ledger, owner, work_id, LicenceTerms(platform.id, ["CN"], ["streaming"], now - 60, now + 86_400,
+                                                              sublicensable=True), "parent")
+    reseller = create_account(ledger.engine, ledger.keys, name=f"reseller-{uuid.uuid4().hex[:6]}", role=Role.platform).account
+    terms = LicenceTerms(reseller.id, ["CN"], ["streaming"], now - 30, now + 3_600)
+    grant_sublicence(ledger, platform, parent.record.id, terms, "first")  # approves the service for the platform
+    fault_every_step(
+        ledger, "sublicence",
+        lambda key: grant_sublicence(ledger, platform, parent.record.id, terms, key),
+        lambda key: rows(ledger, LicenceRecord, idempotency_key=key),
+        lambda: events(ledger, "LicenseRegistry", "LicenseGranted"),
+    )
+
+
+def test_a_database_failure_at_any_step_of_a_split_sends_nothing_without_its_row(studio):
+    ledger, owner, platform, work_id = studio
+    payees = [(owner.address, 6_000), (platform.address, 4_000)]
+    fault_every_step(
+        ledger, "split",
+        lambda key: set_split(ledger, owner, work_id, payees, 0, key),
+        lambda key: rows(ledger, SplitRecord, idempotency_key=key),
+        lambda: events(ledger, "SplitRegistry", "SplitVersionSet"),
+    )
+
+
+def test_a_database_failure_at_any_step_of_a_first_registration_sends_nothing_without_its_row(any_db_ledger):
+    """Each attempt is a new studio's first work, so the operator approval's steps fail too."""
+    ledger = any_db_ledger
+    studios: dict[str, object] = {}
+    contents: dict[str, bytes] = {}
+
+    def attempt(key):
+        owner = studios.setdefault(key, create_account(
+            ledger.engine, ledger.keys, name=f"studio-{uuid.uuid4().hex[:8]}", role=Role.rights_holder).account)
+        sha = contents.setdefault(key, hashlib.sha256(key.encode() + uuid.uuid4().bytes).digest())
+        return register_work(ledger, owner, sha256=sha, meta=WorkMeta(f"Film {key}", WorkKind.film), idempotency_key=key)
+
+    steps = fault_every_step(
+        ledger, "work", attempt,
+        lambda key: rows(ledger, Work, idempotency_key=key),
+        lambda: events(ledger, "WorkRegistry", "WorkRegistered"),
+    )
+    assert steps.count("COMMIT") >= 3  # the approval's record and sending, then the work's
+    approvals = events(ledger, "WorkRegistry", "OperatorSet")
+    assert approvals == len(studios)  # each studio approved the service once, however its writes failed
+
+
+def test_a_play_report_anchoring_fails_at_any_step_and_nothing_is_anchored_without_its_report(studio):
+    """The report's id is the platform's retry key: sending it again after a failure stores and anchors it once."""
+    ledger, owner, platform, work_id = studio
+    start = date.today() - timedelta(days=10)
+    first_day = (start - date(1970, 1, 1)).days
+    body = json.dumps([
+        {"work": work_id, "territory": "CN", "date": str(start + timedelta(days=i)), "plays": 100 + i,
+         "valid_plays": 90 + i, "watch_minutes": 3_000, "ad_revenue": 1_234, "currency": "CNY"}
+        for i in range(3)
+    ]).encode()
+
+    def attempt(key):
+        header = ReportHeader(report_id=key, first_day=first_day, end_day=first_day + 3, currency="CNY")
+        source = lambda h: row_blocks(json_rows(io.BytesIO(body)), h.currency, h.first_day, h.end_day)  # noqa: E731
+        return ingest(ledger, platform, header, source, None)
+
+    steps = fault_every_step(
+        ledger, "report", attempt,
+        lambda key: rows(ledger, PlayReport, report_id=key),
+        lambda: events(ledger, "SettlementRegistry", "ReportAnchored"),
+    )
+    assert "UPDATE play_report" in steps
+
+
+def test_a_licence_the_database_cannot_store_never_reaches_the_chain(studio):
+    """The probe's case: an end time past BIGINT fails at the licence's INSERT, after its outbox
+    op was recorded; on SQLite the op used to be committed on its own and sent."""
+    ledger, owner, platform, work_id = studio
+    granted, nonce = events(ledger, "LicenseRegistry", "LicenseGranted"), ledger.chain.w3.eth.get_transaction_count(ledger.chain.signer)
+    with session(ledger.engine) as db:
+        ops = db.exec(select(func.count()).select_from(ChainOp)).one()
+    terms = LicenceTerms(platform.id, ["CN"], ["streaming"], int(time.time()) - 60, 2**64 - 1)
+    with pytest.raises((DBAPIError, OverflowError, LedgerError)):
+        grant_licence(ledger, owner, work_id, terms, "far-future")
+    time.sleep(1)  # several reconciler passes
+    settle(ledger)
+    with session(ledger.engine) as db:
+        assert db.exec(select(func.count()).select_from(ChainOp)).one() == ops
+    assert rows(ledger, LicenceRecord, idempotency_key="far-future") == 0
+    assert events(ledger, "LicenseRegistry", "LicenseGranted") == granted
+    assert ledger.chain.w3.eth.get_transaction_count(ledger.chain.signer) == nonce
+
+
+def test_a_distribution_anchoring_fails_at_any_step_and_nothing_is_anchored_without_its_record(any_db_ledger, tmp_path):
+    """Its record is stored and anchored by the media job: the job's writes fail too, one at a
+    time; a job whose record could not be stored runs again, so every distribution ends anchored once."""
+    import cv2
+    from skimage import data
+
+    ledger = any_db_ledger
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(data.chelsea(), cv2.COLOR_RGB2BGR))
+    master = encoded.tobytes()
+    studio = create_account(ledger.engine, ledger.keys, name="studio", role=Role.rights_holder).account
+    create_account(ledger.engine, ledger.keys, name="streamer", role=Role.platform)
+    digest = hashlib.sha256(master).digest()
+    work_id = register_work(ledger, studio, sha256=digest, meta=WorkMeta("Chelsea", WorkKind.film)).work.work_id
+
+    def attempt(key):
+        upload = tmp_path / f"{key}.png"
+        upload.write_bytes(master)
+        view = create_distribution(ledger, studio, work_id, platform="streamer", master=upload, master_sha256=digest,
+                                   idempotency_key=key)
+        deadline = time.monotonic() + 60
+        while (view := get_distribution(ledger, studio, view.dist.id)).dist.op_id is None:
+            assert view.status != "failed", view.error
+            assert time.monotonic() < deadline, "the copy was never recorded for anchoring"
+            time.sleep(0.1)
+        return view
+
+    def stored(key):
+        with session(ledger.engine) as db:
+            return db.exec(select(func.count()).select_from(DistributionRecord).where(
+                DistributionRecord.idempotency_key == key, DistributionRecord.op_id.is_not(None))).one()
+
+    steps = fault_every_step(
+        ledger, "distribution", attempt, stored, lambda: events(ledger, "DistributionRegistry", "DistributionAnchored"),
+        also=lambda: threading.current_thread().name.startswith("media"),
+    )
+    assert "INSERT distribution" in steps and "INSERT chain_op" in steps
+
+
+def test_a_revocation_fails_at_any_step_and_nothing_is_revoked_on_chain_without_its_record(studio):
+    """A revocation's key is its licence: revoking it again after a failure revokes it once."""
+    ledger, owner, platform, work_id = studio
+    now = int(time.time())
+    pool = [grant_licence(ledger, owner, work_id, LicenceTerms(platform.id, ["CN"], ["streaming"], now - 60, now + 86_400 + i),
+                          f"to-revoke-{i}").record.id for i in range(16)]
+    assigned: dict[str, int] = {}
+
+    def attempt(key):
+        return revoke_licence(ledger, owner, assigned.setdefault(key, pool.pop()))
+
+    def stored(key):
+        with session(ledger.engine) as db:
+            return int(db.get(LicenceRecord, assigned[key]).revoke_op_id is not None)
+
+    steps = fault_every_step(ledger, "revocation", attempt, stored, lambda: events(ledger, "LicenseRegistry", "LicenseRevoked"))
+    assert "UPDATE licence" in steps
