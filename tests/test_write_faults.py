@@ -27,9 +27,8 @@ from ledger.errors import LedgerError
 from ledger.licences import LicenceTerms, grant_licence, grant_sublicence, revoke_licence
 from ledger.distributions.copies import create_distribution, get_distribution
 from ledger.models import ChainOp, DistributionRecord, LicenceRecord, PlayReport, Role, SplitRecord, Work, WorkKind
-from ledger.reports.blocks import row_blocks
+from ledger.reports.blocks import item_blocks, items_of
 from ledger.reports.ingest import ReportHeader, ingest
-from ledger.reports.rows import json_rows
 from ledger.splits import set_split
 from ledger.works import WorkMeta, register_work
 
@@ -240,7 +239,7 @@ def test_a_play_report_anchoring_fails_at_any_step_and_nothing_is_anchored_witho
 
     def attempt(key):
         header = ReportHeader(report_id=key, first_day=first_day, end_day=first_day + 3, currency="CNY")
-        source = lambda h: row_blocks(json_rows(io.BytesIO(body)), h.currency, h.first_day, h.end_day)  # noqa: E731
+        source = lambda h: item_blocks(items_of("application/json", io.BytesIO(body)), h.currency, h.first_day, h.end_day)  # noqa: E731
         return ingest(ledger, platform, header, source, None)
 
     steps = fault_every_step(
