@@ -6,7 +6,7 @@ from datetime import date
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from api import present
+from api import present, schemas
 from api.body import BodyBroken, stream_to
 from api.deps import CurrentAccount, LedgerDep
 from ledger.errors import Forbidden, InvalidInput
@@ -24,6 +24,20 @@ ROW_PARSERS = {
 }
 NDJSON = ("application/x-ndjson", "application/jsonl")
 KINDS = (*NDJSON, *ROW_PARSERS)
+
+_ROWS = {"type": "array", "items": {"$ref": "#/components/schemas/PlayRowIn"}}
+REPORT_BODIES = {
+    "requestBody": {
+        "required": True,
+        "description": "The rows, streamed: NDJSON (one PlayRowIn object a line), CSV (a header row naming "
+                       "PlayRowIn's fields, then one row a line) or JSON (an array of PlayRowIn, or PlayRowsIn).",
+        "content": {
+            **{kind: {"schema": _ROWS} for kind in NDJSON},
+            "text/csv": {"schema": _ROWS},
+            "application/json": {"schema": {"anyOf": [_ROWS, {"$ref": "#/components/schemas/PlayRowsIn"}]}},
+        },
+    }
+}
 
 
 def _kind(request: Request) -> str:
@@ -53,7 +67,10 @@ def _signature(text: str | None) -> bytes | None:
     return raw
 
 
-@router.post("", status_code=201, responses={200: {"description": "The same report was received before."}})
+@router.post(
+    "", status_code=201, response_model=schemas.ReportPublic, openapi_extra=REPORT_BODIES,
+    responses={200: {"model": schemas.ReportPublic, "description": "The same report was received before."}},
+)
 async def post_report(
     request: Request,
     ledger: LedgerDep,
@@ -88,8 +105,8 @@ async def post_report(
     return JSONResponse(body, status_code=201 if result.created else 200)
 
 
-@router.post("/check")
-async def check_report(request: Request, ledger: LedgerDep, account: CurrentAccount) -> dict:
+@router.post("/check", openapi_extra=REPORT_BODIES)
+async def check_report(request: Request, ledger: LedgerDep, account: CurrentAccount) -> schemas.ReportCheck:
     """Every bad row of a report body (the first 200), without keeping anything: what to fix before posting it."""
     from ledger.reports.check import check_rows
 
@@ -104,7 +121,7 @@ async def check_report(request: Request, ledger: LedgerDep, account: CurrentAcco
 
 
 @router.get("/signing-domain")
-def signing_domain(ledger: LedgerDep) -> dict:
+def signing_domain(ledger: LedgerDep) -> schemas.SigningDomain:
     """What a platform signs over: the EIP-712 domain and types of a report summary."""
     chain = ledger.chain
     return {"domain": signing.domain(chain.chain_id, chain.addresses["SettlementRegistry"]),
@@ -114,7 +131,7 @@ def signing_domain(ledger: LedgerDep) -> dict:
 @router.get("")
 def list_reports(
     ledger: LedgerDep, account: CurrentAccount, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
-) -> list[dict]:
+) -> list[schemas.ReportPublic]:
     """A platform's own reports; auditors see all."""
     return [present.report(r, None) for r in views.list_reports(ledger, account, offset, limit)]
 
@@ -122,7 +139,7 @@ def list_reports(
 @router.get("/held")
 def held_rows(
     ledger: LedgerDep, account: CurrentAccount, offset: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)
-) -> list[dict]:
+) -> list[schemas.HeldRow]:
     """Rows that no licence covered, held out of settlement: the platform's own, or those on the caller's works."""
     return views.held_rows(ledger, account, offset, limit)
 
@@ -130,6 +147,6 @@ def held_rows(
 @router.get("/{report_id}")
 def get_report(
     report_id: str, ledger: LedgerDep, account: CurrentAccount, platform_id: int | None = Query(None, ge=1, le=2**62)
-) -> dict:
+) -> schemas.ReportPublic:
     report = views.get_report(ledger, account, report_id, platform_id)
     return present.report(report, ledger.chain.outbox.get(report.op_id) if report.op_id else None)
