@@ -16,7 +16,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Stri
 from pydantic_core import PydanticCustomError
 from web3 import Web3
 
-from ledger.limits import DB_INT_MAX, ROW_ID_MAX, normal_name, text_problem, year_problem
+from ledger.limits import DB_INT_MAX, OFFSET_MAX, ROW_ID_MAX, normal_name, text_problem, year_problem
 
 # Numbers in JSON bodies.
 Int = Annotated[int, Strict()]
@@ -39,7 +39,7 @@ MinorUnits = Annotated[int, Strict(), BeforeValidator(_digits)]
 # Numbers in paths and query strings.
 RowIdPath = Annotated[int, Path(ge=1, le=ROW_ID_MAX, description="A numeric id.")]
 RowIdQuery = Annotated[int | None, Query(ge=1, le=ROW_ID_MAX)]
-Offset = Annotated[int, Query(ge=0, le=ROW_ID_MAX, description="Items to skip.")]
+Offset = Annotated[int, Query(ge=0, le=OFFSET_MAX, description="Items to skip.")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Items to return at most.")]
 LongLimit = Annotated[int, Query(ge=1, le=1000, description="Items to return at most.")]
 

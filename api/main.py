@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
-from api import errors
+from api import errors, openapi
 from api.console import routes as console
 from api.limits import BodyLimits
 from api.routes import accounts, cases, crawls, distributions, health, licences, matching, periods, reports, rules, splits, works
@@ -54,4 +54,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(console.router)
     app.add_api_route("/", console.console_home, include_in_schema=False)
     app.mount("/console/static", StaticFiles(directory=console.STATIC), name="console-static")
+    openapi.install(app)
     return app

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.fields import Address, Bool, Float, Int, RowId, Uint64, When, name, prose, token
+from api.fields import Address, Bool, Day, Float, Int, MinorUnits, RowId, Uint64, When, name, prose, token
+from ledger.limits import DB_INT_MAX
+from ledger.settlement.rules import FIELDS as RULE_FIELDS
 from ledger.models import Role, WorkKind
 
 BASE64 = r"^[A-Za-z0-9+/=]*$"
@@ -370,3 +373,265 @@ class LifetimeSummary(BaseModel):
     closed: int
     median_lifetime_seconds: int | None
     mean_lifetime_seconds: int | None
+
+
+# What the settlement, report, health and crawl routes send and take (each route declares its
+# model, so that the OpenAPI document describes every answer).
+
+
+class HealthChain(BaseModel):
+    managed: bool = Field(description="The service runs its own Anvil node.")
+    rpc_url: str = Field(description="The node's URL, credentials removed.")
+    chain_id: int
+    block_number: int | None = Field(description="Null when the node does not answer.")
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok or degraded (then the answer is a 503)")
+    problems: list[str]
+    chain: HealthChain
+    contracts: dict[str, str] = Field(description="Contract addresses by name.")
+    operator: str = Field(description="The service's signer; accounts with their own address approve it.")
+    database: str
+    outbox_unfinished: int | None = Field(description="Chain operations in flight; null when the database does not answer.")
+
+
+class RuleCreate(Strict):
+    effective_from: Day = Field(description="The first day in force; at most a year ahead.")
+    platform_id: RowId | None = Field(default=None, description="The deal with one platform; omit for every platform.")
+    currency: token(3, 3) | None = None
+    rule: dict = Field(max_length=len(RULE_FIELDS), description="valid_play_tiers, watch_minute_price_micro, ad_revenue_bps, "
+                       "pool, commission_bps, advance (prices in millionths of a minor unit)")
+
+
+class RulePublic(BaseModel):
+    version: int
+    platform_id: int | None
+    currency: str | None
+    effective_from: date
+    rule: dict
+    content_hash: str
+
+
+class DayRange(BaseModel):
+    first_day: date
+    last_day: date = Field(description="Inclusive.")
+
+
+class PlayRowIn(BaseModel):
+    """One row of a play report, as a JSON object or an NDJSON line (a CSV has these columns).
+    Counts and money are whole non-negative numbers, money in minor units."""
+
+    work: str = Field(description="Work id, 64 hex characters (0x optional).")
+    territory: str = Field(description="ISO 3166-1 alpha-2 code.")
+    date: str = Field(description="YYYY-MM-DD, inside the report's period.")
+    currency: str = Field(description="ISO 4217 code, the report's currency.")
+    plays: int | str = 0
+    valid_plays: int | str = 0
+    watch_minutes: int | str = 0
+    ad_revenue: int | str = 0
+
+
+class PlayRowsIn(BaseModel):
+    rows: list[PlayRowIn]
+
+
+class ReportTotals(BaseModel):
+    plays: str
+    valid_plays: str
+    watch_minutes: str
+    ad_revenue: str
+
+
+class ReportPublic(BaseModel):
+    report_id: str
+    report_hash: str = Field(description="keccak of report_id: the reportId signed and anchored.")
+    status: str = Field(description="receiving, accepted or superseded")
+    period: DayRange
+    currency: str
+    rows: int
+    held_rows: int
+    totals: ReportTotals
+    rows_root: str | None
+    digest: str | None = Field(description="The EIP-712 digest the platform signed.")
+    signature: str | None
+    anchor: ChainStatus | None
+
+
+class RowProblem(BaseModel):
+    row: int = Field(description="The row's number, from 1 (0: the body or header as a whole).")
+    field: str
+    problem: str
+
+
+class ReportCheck(BaseModel):
+    rows: int
+    problems: list[RowProblem] = Field(description="The first 100 problems, in row order.")
+    total: int = Field(description="How many problems the report has in all.")
+    truncated: bool = Field(description="More problems than are listed.")
+
+
+class TypedField(BaseModel):
+    name: str
+    type: str
+
+
+class SigningDomainFields(BaseModel):
+    name: str
+    version: str
+    chainId: int
+    verifyingContract: str
+
+
+class SigningDomain(BaseModel):
+    domain: SigningDomainFields
+    types: dict[str, list[TypedField]]
+    primary_type: str
+
+
+class HeldRow(BaseModel):
+    report_id: str
+    platform: str = Field(description="The platform's account name.")
+    work_id: str
+    territory: str
+    date: date
+    plays: int
+    valid_plays: int
+    watch_minutes: int
+    ad_revenue: int
+    reason: str
+
+
+class PeriodClose(Strict):
+    period_start: Day
+    period_end: Day = Field(description="Last day, inclusive.")
+    currency: token(3, 3)
+    pools: dict[token(64), Annotated[MinorUnits, Field(ge=0, le=DB_INT_MAX)]] = Field(
+        default_factory=dict, max_length=100, description="Revenue pool amounts in minor units, by name.")
+    platform_id: RowId | None = Field(default=None, description="Only for an admin closing a platform's period.")
+
+
+class Funding(Strict):
+    amount: MinorUnits | None = Field(default=None, gt=0, lt=2**88, description="Minor units; default: all the period still owes.")
+
+
+class PaidOffChain(Strict):
+    payment_ref: token(200) = Field(description="The bank or other payment reference.")
+
+
+class DisputeIn(Strict):
+    reason: prose(2000)
+
+
+class Resolution(Strict):
+    resolution: prose(2000)
+
+
+class PeriodPublic(BaseModel):
+    """A period. The fields marked private are there only for its platform, auditors and admins."""
+
+    period_id: str
+    platform_id: int | None = Field(None, description="Private.")
+    currency: str
+    period: DayRange
+    status: str
+    root: str
+    total: str = Field(description="Minor units.")
+    line_count: int
+    token: str
+    inputs_hash: str
+    dispute_ends: int | None = Field(description="Unix seconds, from the chain.")
+    pools: dict[str, int] | None = Field(None, description="Private.")
+    unsettled_works: dict[str, str] | None = Field(None, description="Private: works left out, and why.")
+    reports: list[str] | None = Field(None, description="Private.")
+    adjustments_applied: int | None = Field(None, description="Private.")
+    commit: ChainStatus
+    finalise: ChainStatus | None
+
+
+class PeriodDetail(PeriodPublic):
+    open_disputes: int | None = Field(description="Null while the node does not answer.")
+
+
+class StatementLine(BaseModel):
+    index: int
+    payee: str
+    work_id: str
+    amount: str
+    rule_version: int
+    split_version: int
+    adjustment: str
+    proof: list[str] | None = Field(None, description="The line's Merkle proof; absent when proofs=false.")
+
+
+class Statement(BaseModel):
+    format: str
+    chain_id: int
+    contract: str = Field(description="The SettlementRegistry.")
+    period_id: str
+    platform: str
+    period: DayRange
+    currency: str
+    token: str
+    payout: str = Field(description="The period's PeriodPayout contract.")
+    root: str
+    inputs_hash: str
+    total: str
+    line_count: int
+    status: str
+    payee: str | None
+    payee_total: str
+    lines: list[StatementLine]
+
+
+class ChainResult(BaseModel):
+    chain: ChainStatus
+
+
+class Funded(ChainResult):
+    funded: str = Field(description="Minor units paid in.")
+
+
+class AuditOut(BaseModel):
+    period_id: str
+    recomputed_root: str | None
+    stored_root: str
+    chain_root: str | None
+    recomputed_inputs_hash: str
+    chain_inputs_hash: str | None
+    total: str
+    line_count: int
+    problems: list[str]
+    ok: bool
+
+
+class CrawlJob(BaseModel):
+    job_id: str
+    submitted_at: float = Field(description="Unix seconds.")
+    submitter: str | None
+    seeds: list[str]
+    rescan_every: float | None
+    counts: dict[str, int | bool] = Field(description="pages, media, bytes, matched, cases, queued, done, failed, "
+                                                      "skipped:<reason>, and finished.")
+
+
+def binary(media_type: str, description: str) -> dict:
+    """A 200 whose body is bytes of `media_type` (a download), for a route's `responses`."""
+    return {200: {"description": description, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+def document(description: str) -> dict:
+    """A 200 whose body is a JSON document kept byte for byte (its hash is on chain), for a route's `responses`."""
+    return {200: {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Machine-readable: invalid_request, not_found, forbidden, a contract's error name, ...")
+    message: str
+    details: dict = Field(description="What the refusal concerns; for invalid_request, `problems` (field, problem).")
+
+
+class ErrorBody(BaseModel):
+    """Every refusal (4xx, or 503 during an outage)."""
+
+    error: ErrorDetail

@@ -318,12 +318,21 @@ async def read_whole_file(
     return upload
 
 
-def upload_body(fields: dict[str, str], json_schema: str | None = None) -> dict:
-    """OpenAPI for a route that takes a streamed file part (plus `fields`, name: description),
-    or a JSON body of the named schema instead."""
+def json_field(schema: str, description: str) -> dict:
+    """OpenAPI for a form field that holds the named schema as JSON text."""
+    return {"type": "string", "description": description, "contentMediaType": "application/json",
+            "contentSchema": {"$ref": f"#/components/schemas/{schema}"}}
+
+
+def upload_body(fields: dict[str, str | dict], json_schema: str | None = None) -> dict:
+    """OpenAPI for a route that takes a streamed file part (plus `fields`, name: description or
+    schema), or a JSON body of the named schema instead."""
     properties = {"file": {"type": "string", "format": "binary", "description": "The file, streamed."}}
-    properties |= {name: {"type": "string", "description": text} for name, text in fields.items()}
-    content = {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": properties}}}
+    properties |= {
+        name: text if isinstance(text, dict) else {"type": "string", "description": text} for name, text in fields.items()
+    }
+    required = ["file", *(name for name, schema in properties.items() if "contentSchema" in schema)]
+    content = {"multipart/form-data": {"schema": {"type": "object", "required": required, "properties": properties}}}
     if json_schema:
         content["application/json"] = {"schema": {"$ref": f"#/components/schemas/{json_schema}"}}
     return {"requestBody": {"content": content, "required": True}}

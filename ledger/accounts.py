@@ -57,7 +57,7 @@ def create_account(
             raise InvalidInput("address", f"{address!r} is not an EVM address")
         address, custodial = Web3.to_checksum_address(address), False
     else:
-        address = keys.ensure(custodial_label(f"{name}:{secrets.token_hex(8)}"))
+        address = keys.ensure(custodial_label(f"{name[:48]}:{secrets.token_hex(8)}"))  # a label holds 80 characters
         custodial = True
     key, prefix, digest = _new_key()
     account = Account(name=name, role=role, address=address, custodial=custodial, key_prefix=prefix, key_hash=digest)

@@ -23,7 +23,8 @@ import unicodedata
 from datetime import date, datetime, timedelta, timezone
 
 DB_INT_MAX = 2**63 - 1  # a BIGINT; the contracts' uint64 holds it too
-ROW_ID_MAX = 2**62  # ids and offsets: no table holds that many rows
+ROW_ID_MAX = 2**31 - 1  # ids: the tables' id columns are 32-bit INTEGERs on PostgreSQL
+OFFSET_MAX = 2**62  # list offsets: no table holds that many rows
 
 # Times: 1970 (the contracts' and the day numbers' zero) to 2200. Checked on the value as sent,
 # before any conversion to UTC or subtraction, which are then always representable.

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from api import present, schemas
 from api.deps import CurrentAccount, LedgerDep, RowId
 from api.fields import Limit, Offset, query_text
-from api.upload import form_json, read_whole_file, upload_body
+from api.upload import form_json, json_field, read_whole_file, upload_body
 from ledger.distributions.records import document
 from ledger.errors import Forbidden, InvalidInput
 from ledger.models import CaseStatus, Role, utcnow
@@ -19,7 +19,8 @@ from ledger.piracy.notices import FORMATS
 router = APIRouter(tags=["piracy cases"])
 
 SIGHTING_BODY = upload_body(
-    {"sighting": "SightingIn as JSON.", "screenshot": "Optional PNG of the page the copy was found on."}
+    {"sighting": json_field("SightingIn", "SightingIn as JSON."),
+     "screenshot": {"type": "string", "format": "binary", "description": "Optional PNG of the page the copy was found on."}}
 )
 
 
@@ -36,7 +37,10 @@ def _present(ledger, view) -> schemas.CasePublic:
     return present.case(view, ledger.chain.addresses.get("EvidenceRegistry"), shot)
 
 
-@router.post("/cases", openapi_extra=SIGHTING_BODY)
+@router.post(
+    "/cases", openapi_extra=SIGHTING_BODY,
+    responses={201: {"model": schemas.SightingOut, "description": "A new case was opened."}},
+)
 async def report_sighting(request: Request, ledger: LedgerDep, account: CurrentAccount) -> schemas.SightingOut:
     """A crawler reports a copy it fetched: the service matches it to a registered work, reads
     its watermark, and opens a case (evidence anchored on chain, notices drafted), or counts
@@ -86,7 +90,7 @@ def read_case(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> sch
     return _present(ledger, cases.get_case(ledger, account, case_id))
 
 
-@router.get("/cases/{case_id}/evidence", response_class=Response)
+@router.get("/cases/{case_id}/evidence", response_class=Response, responses=schemas.document("The evidence bundle."))
 def read_evidence(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> Response:
     """The evidence bundle, byte for byte as hashed and anchored: `reelledger verify evidence` checks it."""
     view = cases.get_case(ledger, account, case_id)
@@ -94,14 +98,20 @@ def read_evidence(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) ->
                     headers={"Content-Disposition": f'attachment; filename="case-{case_id}-evidence.json"'})
 
 
-@router.get("/cases/{case_id}/evidence/copy", response_class=FileResponse)
+@router.get(
+    "/cases/{case_id}/evidence/copy", response_class=FileResponse,
+    responses=schemas.binary("application/octet-stream", "The copy's bytes."),
+)
 def read_copy(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> FileResponse:
     """The bytes the crawler fetched, whose SHA-256 the bundle names."""
     return FileResponse(cases.evidence_file(ledger, account, case_id, "copy"), media_type="application/octet-stream",
                         filename=f"case-{case_id}-copy")
 
 
-@router.get("/cases/{case_id}/evidence/screenshot", response_class=FileResponse)
+@router.get(
+    "/cases/{case_id}/evidence/screenshot", response_class=FileResponse,
+    responses=schemas.binary("image/png", "The page's screenshot."),
+)
 def read_screenshot(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> FileResponse:
     return FileResponse(cases.evidence_file(ledger, account, case_id, "screenshot.png"), media_type="image/png")
 

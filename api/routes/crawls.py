@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Path
 
+from api import schemas
 from api.deps import CurrentAccount, LedgerDep
 from ledger.piracy.crawl_jobs import jobs_for
 
@@ -9,12 +10,12 @@ router = APIRouter(prefix="/crawl/jobs", tags=["piracy"])
 
 
 @router.get("")
-def list_crawl_jobs(ledger: LedgerDep, account: CurrentAccount) -> list[dict]:
+def list_crawl_jobs(ledger: LedgerDep, account: CurrentAccount) -> list[schemas.CrawlJob]:
     """The newest first: a crawler's own jobs, everyone's for auditors and admins."""
     return jobs_for(ledger.settings.redis_url, account)
 
 
 @router.get("/{job_id}")
 def read_crawl_job(ledger: LedgerDep, account: CurrentAccount,
-                   job_id: str = Path(pattern=r"^[0-9a-f]{12}$", description="The id `crawl submit` printed.")) -> dict:
+                   job_id: str = Path(pattern=r"^[0-9a-f]{12}$", description="The id `crawl submit` printed.")) -> schemas.CrawlJob:
     return jobs_for(ledger.settings.redis_url, account, job_id)[0]

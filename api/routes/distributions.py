@@ -9,14 +9,15 @@ from pydantic import ValidationError
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, RowId
 from api.fields import Limit, Offset, query_text
-from api.upload import form_json, read_whole_file, upload_body
+from api.upload import form_json, json_field, read_whole_file, upload_body
 from ledger.distributions import copies, records, trace
 from ledger.errors import Forbidden, InvalidInput
 from ledger.models import Role
 
 router = APIRouter(tags=["distributions"])
 
-UPLOAD_BODY = upload_body({"distribution": "DistributionIn as JSON (creating only)."})
+UPLOAD_BODY = upload_body({"distribution": json_field("DistributionIn", "DistributionIn as JSON.")})
+DETECT_BODY = upload_body({})
 
 
 def _distribution_fields(text: str | None) -> schemas.DistributionIn:
@@ -71,7 +72,7 @@ def read_distribution(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount
     return present.distribution(copies.get_distribution(ledger, account, dist_id))
 
 
-@router.get("/distributions/{dist_id}/record", response_class=Response)
+@router.get("/distributions/{dist_id}/record", response_class=Response, responses=schemas.document("The anchored record."))
 def read_record(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> Response:
     """The canonical record whose SHA-256 is anchored on chain, byte for byte."""
     view = copies.get_distribution(ledger, account, dist_id)
@@ -80,14 +81,18 @@ def read_record(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> R
     return Response(records.document(view.dist.record), media_type="application/json")
 
 
-@router.get("/distributions/{dist_id}/copy", response_class=FileResponse)
+@router.get(
+    "/distributions/{dist_id}/copy", response_class=FileResponse,
+    responses={200: {"description": "The watermarked copy.", "content": {
+        kind: {"schema": {"type": "string", "format": "binary"}} for kind in ("video/mp4", "image/png")}}},
+)
 def download_copy(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> FileResponse:
     path, view = copies.copy_file(ledger, account, dist_id)
     media = "video/mp4" if view.dist.media_kind == "video" else "image/png"
     return FileResponse(path, media_type=media, filename=f"distribution-{dist_id}{path.suffix}")
 
 
-@router.post("/detect", openapi_extra=UPLOAD_BODY)
+@router.post("/detect", openapi_extra=DETECT_BODY)
 async def detect(
     request: Request,
     ledger: LedgerDep,

@@ -8,6 +8,7 @@ from ledger.db import session
 from ledger.models import Work
 
 router = APIRouter(tags=["licences"])
+PENDING = {202: {"model": schemas.LicencePublic, "description": "Recorded; the chain has not confirmed it yet."}}
 
 
 def _terms(body: schemas.LicenceCreate) -> licences.LicenceTerms:
@@ -22,7 +23,7 @@ def _respond(view, ledger, code_if_done=status.HTTP_201_CREATED) -> JSONResponse
     return JSONResponse(shaped.model_dump(mode="json"), status_code=code)
 
 
-@router.post("/works/{work_id}/licences", status_code=201, response_model=schemas.LicencePublic)
+@router.post("/works/{work_id}/licences", status_code=201, response_model=schemas.LicencePublic, responses=PENDING)
 def grant_licence(
     work_id: str, body: schemas.LicenceCreate, ledger: LedgerDep, account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
@@ -38,7 +39,7 @@ def list_licences(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> l
     return [present.licence(v, ident) for v in views]
 
 
-@router.post("/licences/{licence_id}/sublicences", status_code=201, response_model=schemas.LicencePublic)
+@router.post("/licences/{licence_id}/sublicences", status_code=201, response_model=schemas.LicencePublic, responses=PENDING)
 def grant_sublicence(
     licence_id: RowId, body: schemas.LicenceCreate, ledger: LedgerDep, account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,

@@ -5,13 +5,11 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
 
-from api import present
+from api import present, schemas
 from api.deps import CurrentAccount, LedgerDep, require
-from api.fields import AddressQuery, Day, MinorUnits, RowId, prose, token
+from api.fields import AddressQuery
 from ledger.errors import InvalidInput
-from ledger.limits import DB_INT_MAX
 from ledger.models import Role
 from ledger.settlement import audit, payouts, periods
 
@@ -22,32 +20,12 @@ LineIndex = Annotated[int, Path(ge=0, le=2**32, description="A line's index in i
 DisputeId = Annotated[int, Path(ge=0, le=2**63, description="A dispute's number in its period.")]
 
 
-class PeriodClose(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    period_start: Day
-    period_end: Day = Field(description="Last day, inclusive.")
-    currency: token(3, 3)
-    pools: dict[token(64), Annotated[MinorUnits, Field(ge=0, le=DB_INT_MAX)]] = Field(
-        default_factory=dict, max_length=100, description="Revenue pool amounts in minor units, by name.")
-    platform_id: RowId | None = Field(default=None, description="Only for an admin closing a platform's period.")
-
-
-class Funding(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    amount: MinorUnits | None = Field(default=None, gt=0, lt=2**88, description="Minor units; default: all the period still owes.")
-
-
-class PaidOffChain(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    payment_ref: token(200) = Field(description="The bank or other payment reference.")
-
-
 def _op(op) -> dict:
     return present.chain_status(op).model_dump()
 
 
-@router.post("/close", status_code=201)
-def close_period(body: PeriodClose, ledger: LedgerDep, account: CurrentAccount) -> dict:
+@router.post("/close", status_code=201, response_model_exclude_unset=True)
+def close_period(body: schemas.PeriodClose, ledger: LedgerDep, account: CurrentAccount) -> schemas.PeriodPublic:
     """Settle the platform's reports of exactly this period and commit the root on chain, once."""
     if body.period_end < body.period_start:
         raise InvalidInput("period_end", "the period ends before it starts")
@@ -60,45 +38,45 @@ def close_period(body: PeriodClose, ledger: LedgerDep, account: CurrentAccount) 
     return present.period(view)
 
 
-@router.get("")
-def list_periods(ledger: LedgerDep, account: CurrentAccount) -> list[dict]:
+@router.get("", response_model_exclude_unset=True)
+def list_periods(ledger: LedgerDep, account: CurrentAccount) -> list[schemas.PeriodPublic]:
     """A platform's own periods, a payee's periods with lines for it, every period for auditors."""
     return [present.period(v, periods.may_see_period(account, v.period)) for v in periods.list_periods(ledger, account)]
 
 
-@router.get("/{period_id}")
-def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) -> dict:
+@router.get("/{period_id}", response_model_exclude_unset=True)
+def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) -> schemas.PeriodDetail:
     periods.advance_periods(ledger)
     view = periods.get_period(ledger, account, period_id)
     full = periods.may_see_period(account, view.period)
     return {**present.period(view, full), "open_disputes": periods.open_disputes(ledger, view.period)}
 
 
-@router.get("/{period_id}/statement")
+@router.get("/{period_id}/statement", response_model_exclude_unset=True)
 def statement(
     period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount,
     payee: Annotated[AddressQuery, Query(description="Platforms and auditors may name a payee; payees get their own.")] = None,
     proofs: bool = Query(True, description="Each line's Merkle proof; leave them out to just add amounts up."),
-) -> dict:
+) -> schemas.Statement:
     """A payee's lines, each with the Merkle proof that `reelledger verify statement` checks on chain."""
     return payouts.statement(ledger, account, period_id, payee, proofs)
 
 
 @router.post("/{period_id}/fund")
-def fund(period_id: PeriodId, body: Funding, ledger: LedgerDep, account: CurrentAccount) -> dict:
+def fund(period_id: PeriodId, body: schemas.Funding, ledger: LedgerDep, account: CurrentAccount) -> schemas.Funded:
     """The platform pays what the period owes into the settlement contract."""
     result = payouts.fund(ledger, account, period_id, body.amount)
     return {"funded": str(result["funded"]), "chain": _op(result["op"])}
 
 
 @router.post("/{period_id}/lines/{index}/claim")
-def claim(period_id: PeriodId, index: LineIndex, ledger: LedgerDep, account: CurrentAccount) -> dict:
+def claim(period_id: PeriodId, index: LineIndex, ledger: LedgerDep, account: CurrentAccount) -> schemas.ChainResult:
     """Pay the caller's line out to the caller's address (custodial accounts; others call the contract)."""
     return {"chain": _op(payouts.claim(ledger, account, period_id, index))}
 
 
 @router.post("/{period_id}/lines/{index}/paid-off-chain")
-def paid_off_chain(period_id: PeriodId, index: LineIndex, body: PaidOffChain, ledger: LedgerDep, account: CurrentAccount) -> dict:
+def paid_off_chain(period_id: PeriodId, index: LineIndex, body: schemas.PaidOffChain, ledger: LedgerDep, account: CurrentAccount) -> schemas.ChainResult:
     """The payee records that the line was paid outside the contract; it can then never be claimed."""
     from eth_utils import keccak
 
@@ -106,31 +84,21 @@ def paid_off_chain(period_id: PeriodId, index: LineIndex, body: PaidOffChain, le
     return {"chain": _op(op)}
 
 
-class DisputeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: prose(2000)
-
-
 @router.post("/{period_id}/lines/{index}/dispute")
-def dispute(period_id: PeriodId, index: LineIndex, body: DisputeIn, ledger: LedgerDep, account: CurrentAccount) -> dict:
+def dispute(period_id: PeriodId, index: LineIndex, body: schemas.DisputeIn, ledger: LedgerDep, account: CurrentAccount) -> schemas.ChainResult:
     """The payee disputes their line during the dispute window; the period is not finalised until
     the dispute is answered."""
     return {"chain": _op(payouts.dispute(ledger, account, period_id, index, body.reason))}
 
 
-class Resolution(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    resolution: prose(2000)
-
-
 @router.post("/{period_id}/disputes/{dispute_id}/resolve")
-def resolve(period_id: PeriodId, dispute_id: DisputeId, body: Resolution, ledger: LedgerDep, account: CurrentAccount) -> dict:
+def resolve(period_id: PeriodId, dispute_id: DisputeId, body: schemas.Resolution, ledger: LedgerDep, account: CurrentAccount) -> schemas.ChainResult:
     """An admin answers a dispute; the period finalises once none is open and the window has passed."""
     return {"chain": _op(periods.resolve_dispute(ledger, account, period_id, dispute_id, body.resolution))}
 
 
 @router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)])
-def audit_period(period_id: PeriodId, ledger: LedgerDep) -> dict:
+def audit_period(period_id: PeriodId, ledger: LedgerDep) -> schemas.AuditOut:
     """Recompute the period from the stored signed reports and rule versions; compare with the chain."""
     result = audit.audit_period(ledger.engine, ledger.chain.contract("SettlementRegistry"), period_id)
     return {**result.__dict__, "total": str(result.total), "ok": result.ok}

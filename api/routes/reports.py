@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from api import present
+from api import present, schemas
 from api.body import BodyBroken, stream_to
 from api.deps import CurrentAccount, LedgerDep
 from api.fields import Day, Limit, LongLimit, Offset, RowIdQuery, path_text, query_text
@@ -21,6 +21,20 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 EPOCH = date(1970, 1, 1)
 NDJSON = ("application/x-ndjson", "application/jsonl")
 KINDS = (*NDJSON, "text/csv", "application/json")
+
+_ROWS = {"type": "array", "items": {"$ref": "#/components/schemas/PlayRowIn"}}
+REPORT_BODIES = {
+    "requestBody": {
+        "required": True,
+        "description": "The rows, streamed: NDJSON (one PlayRowIn object a line), CSV (a header row naming "
+                       "PlayRowIn's fields, then one row a line) or JSON (an array of PlayRowIn, or PlayRowsIn).",
+        "content": {
+            **{kind: {"schema": _ROWS} for kind in NDJSON},
+            "text/csv": {"schema": _ROWS},
+            "application/json": {"schema": {"anyOf": [_ROWS, {"$ref": "#/components/schemas/PlayRowsIn"}]}},
+        },
+    }
+}
 
 
 def _kind(request: Request) -> str:
@@ -50,7 +64,10 @@ def _signature(text: str | None) -> bytes | None:
     return raw
 
 
-@router.post("", status_code=201, responses={200: {"description": "The same report was received before."}})
+@router.post(
+    "", status_code=201, response_model=schemas.ReportPublic, openapi_extra=REPORT_BODIES,
+    responses={200: {"model": schemas.ReportPublic, "description": "The same report was received before."}},
+)
 async def post_report(
     request: Request,
     ledger: LedgerDep,
@@ -87,8 +104,8 @@ async def post_report(
     return JSONResponse(body, status_code=201 if result.created else 200)
 
 
-@router.post("/check")
-async def check_report(request: Request, ledger: LedgerDep, account: CurrentAccount) -> dict:
+@router.post("/check", openapi_extra=REPORT_BODIES)
+async def check_report(request: Request, ledger: LedgerDep, account: CurrentAccount) -> schemas.ReportCheck:
     """Every bad row of a report body (the first 100, and how many in all), without keeping anything:
     what to fix before posting it."""
     from ledger.reports.check import check_rows
@@ -105,7 +122,7 @@ async def check_report(request: Request, ledger: LedgerDep, account: CurrentAcco
 
 
 @router.get("/signing-domain")
-def signing_domain(ledger: LedgerDep) -> dict:
+def signing_domain(ledger: LedgerDep) -> schemas.SigningDomain:
     """What a platform signs over: the EIP-712 domain and types of a report summary."""
     chain = ledger.chain
     return {"domain": signing.domain(chain.chain_id, chain.addresses["SettlementRegistry"]),
@@ -115,7 +132,7 @@ def signing_domain(ledger: LedgerDep) -> dict:
 @router.get("")
 def list_reports(
     ledger: LedgerDep, account: CurrentAccount, offset: Offset = 0, limit: Limit = 50
-) -> list[dict]:
+) -> list[schemas.ReportPublic]:
     """A platform's own reports; auditors see all."""
     return [present.report(r, None) for r in views.list_reports(ledger, account, offset, limit)]
 
@@ -123,7 +140,7 @@ def list_reports(
 @router.get("/held")
 def held_rows(
     ledger: LedgerDep, account: CurrentAccount, offset: Offset = 0, limit: LongLimit = 100
-) -> list[dict]:
+) -> list[schemas.HeldRow]:
     """Rows that no licence covered, held out of settlement: the platform's own, or those on the caller's works."""
     return views.held_rows(ledger, account, offset, limit)
 
@@ -131,6 +148,6 @@ def held_rows(
 @router.get("/{report_id}")
 def get_report(
     report_id: path_text(200), ledger: LedgerDep, account: CurrentAccount, platform_id: RowIdQuery = None
-) -> dict:
+) -> schemas.ReportPublic:
     report = views.get_report(ledger, account, report_id, platform_id)
     return present.report(report, ledger.chain.outbox.get(report.op_id) if report.op_id else None)

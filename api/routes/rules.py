@@ -1,23 +1,13 @@
 """Settlement rule versions of a work: set by its owner, read by those it concerns."""
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
+from api import schemas
 from api.deps import CurrentAccount, LedgerDep
-from api.fields import Day, RowId, token
 from api.routes.periods import EPOCH
 from ledger.settlement import rules
 
 router = APIRouter(prefix="/works/{work_id}/rules", tags=["settlement"])
-
-
-class RuleCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    effective_from: Day = Field(description="The first day in force; at most a year ahead.")
-    platform_id: RowId | None = Field(default=None, description="The deal with one platform; omit for every platform.")
-    currency: token(3, 3) | None = None
-    rule: dict = Field(max_length=len(rules.FIELDS), description="valid_play_tiers, watch_minute_price_micro, ad_revenue_bps, pool, "
-                                   "commission_bps, advance (prices in millionths of a minor unit)")
 
 
 def _public(record) -> dict:
@@ -28,7 +18,7 @@ def _public(record) -> dict:
 
 
 @router.post("", status_code=201)
-def set_rule(work_id: str, body: RuleCreate, ledger: LedgerDep, account: CurrentAccount) -> dict:
+def set_rule(work_id: str, body: schemas.RuleCreate, ledger: LedgerDep, account: CurrentAccount) -> schemas.RulePublic:
     record = rules.set_rule(
         ledger, account, work_id, body.rule, effective_from=(body.effective_from - EPOCH).days,
         platform_id=body.platform_id, currency=body.currency.upper() if body.currency else None,
@@ -37,5 +27,5 @@ def set_rule(work_id: str, body: RuleCreate, ledger: LedgerDep, account: Current
 
 
 @router.get("")
-def list_rules(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> list[dict]:
+def list_rules(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> list[schemas.RulePublic]:
     return [_public(r) for r in rules.rules_of(ledger, account, work_id)]

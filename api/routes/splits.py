@@ -8,7 +8,10 @@ from ledger import splits, works
 router = APIRouter(prefix="/works/{work_id}/splits", tags=["splits"])
 
 
-@router.post("", status_code=201, response_model=schemas.SplitPublic)
+@router.post(
+    "", status_code=201, response_model=schemas.SplitPublic,
+    responses={202: {"model": schemas.SplitPublic, "description": "Recorded; the chain has not confirmed it yet."}},
+)
 def set_split(
     work_id: str, body: schemas.SplitCreate, ledger: LedgerDep, account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
 from api.fields import Limit, Offset, query_text
-from api.upload import form_json, read_json, read_multipart
+from api.upload import form_json, json_field, read_json, read_multipart
 from ledger import licences, splits, works
 from ledger.errors import InvalidInput, NotFound
 from ledger.models import WorkKind
@@ -24,7 +24,7 @@ REGISTER_BODIES = {
                     "required": ["file", "metadata"],
                     "properties": {
                         "file": {"type": "string", "format": "binary", "description": "The master file, streamed."},
-                        "metadata": {"type": "string", "description": "WorkMetadataIn as JSON."},
+                        "metadata": json_field("WorkMetadataIn", "WorkMetadataIn as JSON."),
                     },
                 }
             },
@@ -39,7 +39,8 @@ REGISTER_BODIES = {
     "",
     status_code=status.HTTP_201_CREATED,
     openapi_extra=REGISTER_BODIES,
-    responses={202: {"description": "Registered; the chain has not confirmed it yet."}, 409: {"description": "Exact duplicate."}},
+    responses={202: {"model": schemas.WorkPublic, "description": "Registered; the chain has not confirmed it yet."},
+               409: {"model": schemas.ErrorBody, "description": "Exact duplicate."}},
 )
 async def register_work(
     request: Request, ledger: LedgerDep, account: CurrentAccount, idempotency_key: IdempotencyKey = None
@@ -131,7 +132,7 @@ def read_work(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> schem
     )
 
 
-@router.get("/{work_id}/metadata", response_class=Response)
+@router.get("/{work_id}/metadata", response_class=Response, responses=schemas.document("The metadata document."))
 def read_metadata(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> Response:
     """The exact metadata document whose SHA-256 is on chain."""
     work = works.get_work(ledger, account, work_id).work

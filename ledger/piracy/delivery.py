@@ -115,13 +115,13 @@ def send_notice(ledger, account: Account, case_id: int, notice_format: str) -> T
     """Queue a case's notice for (re)delivery now: its rights holder or the crawler asks."""
     from ledger.piracy.cases import get_case
 
-    if not ledger.settings.takedown_webhook:
-        raise Conflict("no_takedown_endpoint", "no takedown endpoint is configured (REELLEDGER_TAKEDOWN_WEBHOOK)")
-    view = get_case(ledger, account, case_id)
+    view = get_case(ledger, account, case_id)  # who asks comes before how the service is set up
     if account.id not in (view.case.owner_id, view.case.crawler_id):
         from ledger.errors import Forbidden
 
         raise Forbidden("only the work's rights holder or the case's crawler sends its notices")
+    if not ledger.settings.takedown_webhook:
+        raise Conflict("no_takedown_endpoint", "no takedown endpoint is configured (REELLEDGER_TAKEDOWN_WEBHOOK)")
     with session(ledger.engine) as db:
         notice = db.exec(
             select(TakedownNotice).where(TakedownNotice.case_id == case_id, TakedownNotice.format == notice_format)

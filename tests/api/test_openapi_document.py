@@ -1,0 +1,172 @@
+"""The OpenAPI document describes the whole API: every reference resolves, every operation that
+reads a body says what it reads, and every success answer has a schema (a download names its
+media type). Built from the application itself; no service needs to run."""
+
+from __future__ import annotations
+
+import pytest
+
+from api import schemas
+from api.main import create_app
+
+METHODS = ("get", "put", "post", "delete", "patch")
+# Operations that change something without a body: the path says it all.
+BODYLESS = {
+    ("post", "/accounts/{account_id}/key"),
+    ("delete", "/accounts/{account_id}/key"),
+    ("post", "/licences/{licence_id}/revoke"),
+    ("post", "/periods/{period_id}/lines/{index}/claim"),
+    ("post", "/cases/{case_id}/notices/{notice_format}/send"),
+}
+
+
+@pytest.fixture(scope="module")
+def document() -> dict:
+    return create_app().openapi()
+
+
+def operations(doc: dict):
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield method, path, operation
+
+
+def resolve(doc: dict, ref: str):
+    assert ref.startswith("#/"), f"{ref} is not a local reference"
+    node = doc
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        assert isinstance(node, dict) and part in node, f"{ref} does not resolve"
+        node = node[part]
+    return node
+
+
+def refs(node, where: str = "#"):
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield where, node["$ref"]
+        for key, value in node.items():
+            yield from refs(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from refs(value, f"{where}/{i}")
+
+
+def deref(doc: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = resolve(doc, schema["$ref"])
+    return schema
+
+
+def free_form(doc: dict, schema: dict) -> bool:
+    """A bare `dict` (or list of them) as FastAPI describes it: an object with no properties."""
+    schema = deref(doc, schema)
+    if schema.get("type") == "array":
+        return free_form(doc, schema.get("items", {}))
+    if not schema:
+        return True
+    return (schema.get("type") == "object" and not schema.get("properties")
+            and schema.get("additionalProperties", True) is True and "anyOf" not in schema)
+
+
+def test_every_reference_resolves(document):
+    found = list(refs(document))
+    assert len(found) > 100
+    broken = []
+    for where, ref in found:
+        try:
+            resolve(document, ref)
+        except AssertionError:
+            broken.append(f"{where}: {ref}")
+    assert not broken, broken
+
+
+def test_every_component_is_a_model_of_the_api(document):
+    """Components come from api.schemas (or are enums of the ledger's models): none is made up."""
+    from ledger import models
+
+    for name in document["components"]["schemas"]:
+        assert hasattr(schemas, name) or hasattr(models, name), name
+
+
+def test_every_operation_that_takes_a_body_declares_its_schema(document):
+    missing, extra = [], []
+    for method, path, operation in operations(document):
+        body = operation.get("requestBody")
+        if method in ("post", "put", "patch") and (method, path) not in BODYLESS:
+            if not body:
+                missing.append(f"{method.upper()} {path}")
+                continue
+            for media_type, content in body["content"].items():
+                schema = content.get("schema")
+                if not schema or free_form(document, schema):
+                    missing.append(f"{method.upper()} {path} ({media_type})")
+                fields = deref(document, schema or {}).get("properties", {}) if media_type == "multipart/form-data" else {}
+                for name, prop in fields.items():
+                    if prop.get("contentMediaType") == "application/json":
+                        resolve(document, prop["contentSchema"]["$ref"])
+                    elif prop.get("type") == "string" and prop.get("format") != "binary":
+                        missing.append(f"{method.upper()} {path}: form field {name} is text of no declared schema")
+        elif body:
+            extra.append(f"{method.upper()} {path}")
+    assert not missing, missing
+    assert not extra, f"declared bodyless but documented with a body: {extra}"
+
+
+def test_the_streamed_bodies_are_documented(document):
+    """The two bodies read by hand that a probe found undocumented, and the two dangling references."""
+    for path in ("/reports", "/reports/check"):
+        content = document["paths"][path]["post"]["requestBody"]["content"]
+        assert {"application/x-ndjson", "application/jsonl", "text/csv", "application/json"} <= set(content)
+    for name in ("WorkRegisterByHash", "MatchQuery", "PlayRowIn"):
+        assert document["components"]["schemas"][name]["properties"], name
+    assert set(document["components"]["schemas"]["WorkRegisterByHash"]["required"]) >= {"sha256", "title", "kind"}
+
+
+def test_every_operation_declares_its_success_schema(document):
+    missing = []
+    for method, path, operation in operations(document):
+        successes = {code: r for code, r in operation["responses"].items() if code.startswith("2")}
+        if not successes:
+            missing.append(f"{method.upper()} {path}: no 2xx")
+        for code, response in successes.items():
+            content = response.get("content") or {}
+            if not content:
+                missing.append(f"{method.upper()} {path} {code}: no content")
+            for media_type, body in content.items():
+                schema = body.get("schema")
+                if schema is None:
+                    missing.append(f"{method.upper()} {path} {code} {media_type}: no schema")
+                elif media_type == "application/json":
+                    if free_form(document, schema) and schema != {"type": "object"}:
+                        missing.append(f"{method.upper()} {path} {code}: a bare dict")
+                elif schema != {"type": "string", "format": "binary"}:
+                    missing.append(f"{method.upper()} {path} {code} {media_type}: a download is binary")
+    assert not missing, missing
+
+
+def test_every_refusal_is_the_error_body(document):
+    for method, path, operation in operations(document):
+        for code, response in operation["responses"].items():
+            if (code == "default" or code[0] in "45") and (method, path, code) != ("get", "/health", "503"):
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, code)
+        assert "default" in operation["responses"], (method, path)
+
+
+def test_request_models_live_in_schemas():
+    """Request models are in api.schemas, not defined in the route modules."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from pydantic import BaseModel
+
+    from api import routes
+
+    for info in pkgutil.iter_modules(routes.__path__):
+        module = importlib.import_module(f"api.routes.{info.name}")
+        for name, value in vars(module).items():
+            if inspect.isclass(value) and issubclass(value, BaseModel):
+                assert value.__module__ != module.__name__, f"{module.__name__}.{name} belongs in api.schemas"
