@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import CurrentAccount, LedgerDep
+from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
 from api.fields import Day, RowId, token
 from api.routes.periods import EPOCH
 from ledger.settlement import rules
@@ -28,10 +28,13 @@ def _public(record) -> dict:
 
 
 @router.post("", status_code=201)
-def set_rule(work_id: str, body: RuleCreate, ledger: LedgerDep, account: CurrentAccount) -> dict:
+def set_rule(
+    work_id: str, body: RuleCreate, ledger: LedgerDep, account: CurrentAccount, idempotency_key: IdempotencyKey = None,
+) -> dict:
     record = rules.set_rule(
         ledger, account, work_id, body.rule, effective_from=(body.effective_from - EPOCH).days,
         platform_id=body.platform_id, currency=body.currency.upper() if body.currency else None,
+        idempotency_key=idempotency_key,
     )
     return _public(record)
 
