@@ -197,7 +197,10 @@ class SettlementRuleRecord(SQLModel, table=True):
     licence's own deal). The body is what `ledger.settlement.rules` reads."""
 
     __tablename__ = "settlement_rule"
-    __table_args__ = (UniqueConstraint("work_pk", "platform_id", "version", name="uq_rule_work_platform_version"),)
+    __table_args__ = (
+        UniqueConstraint("work_pk", "platform_id", "version", name="uq_rule_work_platform_version"),
+        UniqueConstraint("setter_id", "idempotency_key", name="uq_rule_setter_idempotency_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     work_pk: int = Field(foreign_key="work.id", index=True)
@@ -208,6 +211,8 @@ class SettlementRuleRecord(SQLModel, table=True):
     body: dict = Field(sa_column=Column(JSON, nullable=False))
     content_hash: str = Field(max_length=66)
     setter_id: int = Field(foreign_key="account.id")
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    request_digest: str | None = Field(default=None, max_length=66)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from api import schemas
-from api.deps import CurrentAccount, LedgerDep
+from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
 from api.routes.periods import EPOCH
 from ledger.settlement import rules
 
@@ -18,10 +18,14 @@ def _public(record) -> dict:
 
 
 @router.post("", status_code=201)
-def set_rule(work_id: str, body: schemas.RuleCreate, ledger: LedgerDep, account: CurrentAccount) -> schemas.RulePublic:
+def set_rule(
+    work_id: str, body: schemas.RuleCreate, ledger: LedgerDep, account: CurrentAccount,
+    idempotency_key: IdempotencyKey = None,
+) -> schemas.RulePublic:
     record = rules.set_rule(
         ledger, account, work_id, body.rule, effective_from=(body.effective_from - EPOCH).days,
         platform_id=body.platform_id, currency=body.currency.upper() if body.currency else None,
+        idempotency_key=idempotency_key,
     )
     return _public(record)
 

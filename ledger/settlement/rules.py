@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from ledger.db import commit_or, session
 from ledger.errors import Conflict, Forbidden, InvalidInput
+from ledger.idempotency import check_same, request_digest
 from ledger.limits import HORIZON_REASON, horizon_day, text_problem
 from ledger.models import Account, Role, SettlementRuleRecord, Work
 from ledger.settlement.engine import Rule, SettlementError, Tier
@@ -97,9 +98,11 @@ class RuleInForce:
 
 def set_rule(
     ledger, account: Account, work_id: str, raw_body: dict, *, effective_from: int,
-    platform_id: int | None = None, currency: str | None = None,
+    platform_id: int | None = None, currency: str | None = None, idempotency_key: str | None = None,
 ) -> SettlementRuleRecord:
-    """Add the next version of a work's rule (for one platform when `platform_id` is given)."""
+    """Add the next version of a work's rule (for one platform when `platform_id` is given).
+    A retry under the same Idempotency-Key answers with the version it added, never a second
+    one; the key with another request is refused."""
     from ledger.works import get_work
 
     work = get_work(ledger, account, work_id).work
@@ -111,7 +114,16 @@ def set_rule(
     body = canonical_body(raw_body)
     if not 0 <= effective_from <= (horizon_day() - EPOCH_DAY).days:
         raise InvalidInput("effective_from", f"a rule version starts by {horizon_day()} at the latest; {HORIZON_REASON}")
+    digest = request_digest("rule", work_id=work.work_id, body=body, effective_from=effective_from,
+                            platform_id=platform_id, currency=currency)
     with session(ledger.engine) as db:
+        if idempotency_key:
+            again = db.exec(select(SettlementRuleRecord).where(
+                SettlementRuleRecord.setter_id == account.id, SettlementRuleRecord.idempotency_key == idempotency_key
+            )).first()
+            if again is not None:
+                check_same(again, idempotency_key, digest, "rule version")
+                return again
         if platform_id is not None:
             platform = db.get(Account, platform_id)
             if platform is None or platform.role != Role.platform:
@@ -128,9 +140,11 @@ def set_rule(
             work_pk=work.id, platform_id=platform_id, version=(latest.version if latest else 0) + 1,
             effective_from=effective_from, currency=currency, body=body,
             content_hash=content_hash(body, currency), setter_id=account.id,
+            idempotency_key=idempotency_key, request_digest=digest,
         )
         db.add(record)
-        commit_or(db, Conflict("rule_version_race", "another version was added at the same moment; try again"))
+        commit_or(db, Conflict("rule_version_race", "another version (or a request with this Idempotency-Key) was "
+                                                    "added at the same moment; try again"))
         return record
 
 

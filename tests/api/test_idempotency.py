@@ -151,3 +151,20 @@ def test_a_distribution_asked_again_with_its_key_repeats_nothing_and_a_changed_o
     assert wait_ready(client, first.json()["id"])["status"] == "ready"
     settle(service.ledger.chain.outbox)
     assert chain_events(service, "DistributionRegistry", "DistributionAnchored") >= 1
+
+
+def test_a_rule_version_set_again_with_its_key_adds_no_version_and_a_changed_one_is_409(service, owned):
+    from tests.api.settlement_helpers import RULE
+
+    work_id, client, _ = owned
+    key = f"rule-{uuid.uuid4().hex}"
+    body = {"effective_from": "2026-01-01", "rule": RULE}
+    first = post_raw(client, f"/works/{work_id}/rules", body, key)
+    assert first.status_code == 201, first.text
+    again = post_raw(client, f"/works/{work_id}/rules", body, key, reordered=True)
+    assert again.status_code == 201 and again.json() == first.json()
+    assert_reused(post_raw(client, f"/works/{work_id}/rules", {**body, "effective_from": "2026-02-01"}, key), key)
+    assert_reused(post_raw(client, f"/works/{work_id}/rules", {**body, "rule": {**RULE, "commission_bps": 100}}, key), key)
+    assert [v["version"] for v in client.get(f"/works/{work_id}/rules").json()] == [1]
+    unkeyed = client.post(f"/works/{work_id}/rules", json=body)  # without a key each request is a new version
+    assert unkeyed.status_code == 201 and unkeyed.json()["version"] == 2
