@@ -215,7 +215,7 @@ def licences_of_work(ledger: Ledger, account: Account, work_id: str) -> list[Lic
         records = db.exec(select(LicenceRecord).where(LicenceRecord.work_pk == work.id).order_by(LicenceRecord.id)).all()
         seen = [
             r for r in records
-            if account.role.value in ("auditor", "admin", "crawler")
+            if account.role.value in ("auditor", "admin")
             or account.id in (work.owner_id, r.licensee_id, r.grantor_id)
         ]
         for r in seen:

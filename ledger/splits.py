@@ -15,7 +15,7 @@ from ledger.db import commit_or, session
 from ledger.errors import Forbidden, InvalidInput
 from ledger.idempotency import check_same, key_in_use, request_digest
 from ledger.limits import HORIZON_REASON, horizon_day
-from ledger.models import Account, ChainOp, OpStatus, SplitRecord
+from ledger.models import Account, ChainOp, OpStatus, Role, SplitRecord
 from ledger.service import Ledger
 from ledger.works import get_work, op_status
 
@@ -108,8 +108,11 @@ def _check(payees: list[tuple[str, int]]) -> None:
 
 
 def split_versions(ledger: Ledger, account: Account, work_id: str) -> list:
-    """Every version on chain, oldest first, read from the chain itself."""
+    """Every version on chain, oldest first, read from the chain itself. A crawler reads a work's
+    registration to name what it found, not who is paid from it."""
     work = get_work(ledger, account, work_id).work
+    if account.role == Role.crawler:
+        return []
     raw = bytes.fromhex(work.work_id[2:])
     count = ledger.chain.contract("SplitRegistry").functions.splitVersionCount(raw).call()
     return [ledger.registries.split_version(raw, v) for v in range(1, count + 1)]

@@ -159,6 +159,8 @@ def rules_of(ledger, account: Account, work_id: str) -> list[SettlementRuleRecor
         ).all()
     if account.role in (Role.auditor, Role.admin) or account.id == work.owner_id:
         return list(records)
+    if account.role == Role.crawler:  # it reads a work's registration, not its commercial terms
+        return []
     return [r for r in records if r.platform_id in (None, account.id)]
 
 

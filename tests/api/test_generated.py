@@ -76,8 +76,10 @@ STATEFUL = {
     ("post", "/periods/{period_id}/lines/{index}/dispute"),
     ("post", "/cases/{case_id}/notices/{notice_format}/send"),
 }
-# Roles that read a resource of any tenant, by design: a crawler matches copies against every
-# registered work, so it reads every work and what hangs on it (ledger.works.READ_ALL).
+# Roles that read a resource of any tenant, by design: a crawler names the registered works it
+# finds copies of, so it reads every work's registration (ledger.works.READ_ALL), which is public
+# on chain anyway; it sees none of a work's licences, payees or rules (its own test, in
+# test_licences_and_splits).
 READERS = {"work_id": {Role.crawler}}
 # Changes that end something: they run after every other owner's request.
 LAST = {("post", "/licences/{licence_id}/revoke"), ("delete", "/accounts/{account_id}/key")}

@@ -204,3 +204,21 @@ def test_a_platform_with_a_period_still_to_settle_reads_the_work_until_that_peri
     closed = close(deal)
     assert closed.status_code in (200, 201, 202), closed.text
     assert reads(deal.platform, deal.work_id) == CLOSED
+
+
+def test_a_crawler_reads_a_works_registration_but_not_its_licences_payees_or_rules(service, owned_work):
+    from tests.api.settlement_helpers import RULE
+
+    work_id, owner, address = owned_work
+    platform_id, _, _ = service.new_account(Role.platform)
+    assert owner.post(f"/works/{work_id}/licences", json=terms(platform_id)).status_code == 201
+    assert owner.post(f"/works/{work_id}/splits", json={"payees": [{"address": address, "bps": 10000}]}).status_code == 201
+    assert owner.post(f"/works/{work_id}/rules", json={"effective_from": "2026-01-01", "rule": RULE}).status_code == 201
+    _, _, crawler = service.new_account(Role.crawler)
+    work = crawler.get(f"/works/{work_id}")
+    assert work.status_code == 200 and work.json()["title"] == "Licensed film"
+    assert work.json()["licences"] == [] and work.json()["splits"] == []
+    assert crawler.get(f"/works/{work_id}/licences").json() == []
+    assert crawler.get(f"/works/{work_id}/splits").json() == []
+    assert crawler.get(f"/works/{work_id}/rules").json() == []
+    assert len(owner.get(f"/works/{work_id}/rules").json()) == 1  # the owner still sees what the crawler does not
