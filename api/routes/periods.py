@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from api import present, schemas
-from api.deps import CurrentAccount, LedgerDep, require
+from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, require
 from api.fields import AddressQuery
 from ledger.errors import InvalidInput
 from ledger.models import Role
@@ -63,9 +63,13 @@ def statement(
 
 
 @router.post("/{period_id}/fund")
-def fund(period_id: PeriodId, body: schemas.Funding, ledger: LedgerDep, account: CurrentAccount) -> schemas.Funded:
-    """The platform pays what the period owes into the settlement contract."""
-    result = payouts.fund(ledger, account, period_id, body.amount)
+def fund(
+    period_id: PeriodId, body: schemas.Funding, ledger: LedgerDep, account: CurrentAccount,
+    idempotency_key: IdempotencyKey = None,
+) -> schemas.Funded:
+    """The platform pays what the period owes into the settlement contract; a retry under the same
+    Idempotency-Key answers with the first funding and pays nothing more."""
+    result = payouts.fund(ledger, account, period_id, body.amount, idempotency_key)
     return {"funded": str(result["funded"]), "chain": _op(result["op"])}
 
 

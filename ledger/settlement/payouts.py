@@ -21,6 +21,7 @@ from ledger.chain.outbox import Call, raise_for
 from ledger.chain.settlement import payout_address, read_period
 from ledger.db import session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ledger.idempotency import key_reused
 from ledger.merkle import StandardMerkleTree
 from ledger.models import Account, ChainOp, PeriodStatus, Role, SettlementPeriod, StatementLineRecord
 from ledger.settlement.computation import committed_lines
@@ -169,8 +170,10 @@ def mark_paid_off_chain(ledger, account: Account, period_id: str, index: int, pa
                                         [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, payment_ref]))
 
 
-def fund(ledger, account: Account, period_id: str, amount: int | None = None) -> dict:
-    """The platform pays the period's total (or part of it) into the contract."""
+def fund(ledger, account: Account, period_id: str, amount: int | None = None, idempotency_key: str | None = None) -> dict:
+    """The platform pays the period's total (or part of it) into the contract. Under an
+    Idempotency-Key a retry answers with the funding it made instead of paying again (a part
+    paid twice would be money moved twice); the key with another amount is refused."""
     chain = ledger.chain
     with session(ledger.engine) as db:
         period = find_period(db, period_id)
@@ -178,6 +181,15 @@ def fund(ledger, account: Account, period_id: str, amount: int | None = None) ->
         raise Forbidden("the period's platform funds it")
     if period.status == PeriodStatus.committing:
         raise Conflict("period_committing", "the period's root is not on chain yet")
+    if idempotency_key:
+        keyed = f"fund:{chain.chain_id}:{period.period_id}:key:{account.id}:{idempotency_key}"
+        with session(ledger.engine) as db:
+            earlier = db.exec(select(ChainOp).where(ChainOp.idempotency_key == keyed)).first()
+        if earlier is not None:
+            paid = int(earlier.data[-64:], 16)  # fund(bytes32 periodId, uint256 amount): the last word
+            if amount is not None and amount != paid:
+                raise key_reused(idempotency_key, "funding")
+            return {"funded": paid, "op": raise_for(ledger.settle(earlier.id))}
     registry = chain.contract("SettlementRegistry")
     try:
         state = read_period(registry, period.period_id)
@@ -194,7 +206,8 @@ def fund(ledger, account: Account, period_id: str, amount: int | None = None) ->
                        f"fund({period.period_id}, {amount}) from {account.address}")
     _gas(chain, account.address)
     _test_tokens(ledger, period.token, account.address, amount)
-    stage = f"{period.period_id}:{state['funded']}:{amount}"
+    stage = (f"{period.period_id}:key:{account.id}:{idempotency_key}" if idempotency_key
+             else f"{period.period_id}:{state['funded']}:{amount}")
     token = chain.w3.eth.contract(address=period.token, abi=artifacts.load("TestStablecoin").abi)  # any ERC-20
     approve = chain.outbox.submit(f"fund-approve:{chain.chain_id}:{stage}", account.address,
                                   Call("ERC20.approve", token.address, token.encode_abi("approve", [registry.address, amount])))

@@ -129,3 +129,27 @@ def test_a_report_is_settled_committed_verified_claimed_and_audited(service):
     audit = auditor.get(f"/periods/{period['period_id']}/audit").json()
     assert audit["ok"], audit["problems"]
     assert audit["recomputed_root"] == audit["chain_root"] == period["root"]
+
+
+def test_a_funding_retried_under_its_key_pays_once_and_the_key_with_another_amount_is_409(service):
+    from ledger.chain.settlement import read_period
+
+    deal = make_deal(service)
+    assert post_report(deal, "keyed-funding", rows(deal)).status_code == 201
+    period_id = close(deal).json()["period_id"]
+    assert wait_status(deal.platform, period_id, "finalised")["status"] == "finalised"
+    registry = service.ledger.chain.contract("SettlementRegistry")
+
+    def fund(amount: int, key: str):
+        return deal.platform.post(f"/periods/{period_id}/fund", json={"amount": amount}, headers={"Idempotency-Key": key})
+
+    first = fund(100, "fund-a")
+    assert first.status_code == 200 and first.json()["funded"] == "100", first.text
+    again = fund(100, "fund-a")  # the answer was lost, say: the retry pays nothing more
+    assert again.status_code == 200 and again.json()["chain"]["tx_hash"] == first.json()["chain"]["tx_hash"]
+    assert read_period(registry, period_id)["funded"] == 100
+    reused = fund(250, "fund-a")
+    assert reused.status_code == 409 and reused.json()["error"]["code"] == "idempotency_key_reused"
+    assert "fund-a" in reused.json()["error"]["message"]
+    assert fund(100, "fund-b").status_code == 200  # a new key is a new payment
+    assert read_period(registry, period_id)["funded"] == 200
