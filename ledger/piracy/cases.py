@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -251,9 +251,11 @@ def _store_case(ledger, crawler, digest, size, sighting, finding, bundle, hashed
 
 def _seen_again(db, case: PiracyCase, at: datetime, reopen: bool = True) -> CaseView:
     """Count a sighting; a closed case whose link is back is open again (when its own
-    crawler says so)."""
-    row = db.get(PiracyCase, case.id)
-    row.sightings += 1
+    crawler says so). The count is raised in SQL first: that takes the row's lock (the
+    database's write lock on SQLite), so two sightings at once both count, and the row read
+    after it is current."""
+    db.exec(update(PiracyCase).where(PiracyCase.id == case.id).values(sightings=PiracyCase.sightings + 1))
+    row = db.get(PiracyCase, case.id, populate_existing=True)
     row.last_seen_at = max(_aware(row.last_seen_at), at)
     if reopen and row.status == CaseStatus.closed and at > _aware(row.gone_at):
         row.status, row.gone_at, row.lifetime_seconds = CaseStatus.open, None, None
