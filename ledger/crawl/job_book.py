@@ -47,7 +47,9 @@ def record_job(client, job_id: str, spec: dict, submitted_at: float, submitter: 
 
 
 def add_counts_once(client, job_id: str, message_id: str, deltas: dict[str, int]) -> bool:
-    """Adds `deltas` to the job's counters for message `message_id`, once; False if they were."""
+    """Adds `deltas` to the job's counters for message `message_id`, once; False if they were.
+    `message_id` may name another one-off event (`queued:<id>`: that message was sent). Safe to
+    retry after a lost answer, as the patient client does: a bare HINCRBY is not."""
     args = [COUNTED_TTL]
     for name, delta in deltas.items():
         args += [name, delta]

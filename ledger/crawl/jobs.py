@@ -226,13 +226,6 @@ def _service():
     return client
 
 
-def _count(job_id: str, **deltas: int) -> None:
-    pipe = _redis.pipeline()
-    for name, delta in deltas.items():
-        pipe.hincrby(job_key(job_id), name, delta)
-    pipe.execute()
-
-
 def _settle(job_id: str, counts: dict[str, int]) -> None:
     """A message's outcome counted as it ends, once however often the message is handled: a
     retry after a crash or an outage counts its pages and skips again only if this never ran."""
@@ -241,9 +234,15 @@ def _settle(job_id: str, counts: dict[str, int]) -> None:
 
 
 def _send(job_id: str, actor, *args) -> None:
-    """Count, then enqueue; both wait out a short Redis outage (the broker's enqueue too)."""
-    _count(job_id, queued=1)
-    actor.send(job_id, *args)
+    """Count, then enqueue; both wait out a short Redis outage (the broker's enqueue too).
+
+    The count is made once for the new message's id, not as a bare HINCRBY: a Redis told to stop
+    carries out the commands it has read and exits before it answers them, and the patient client
+    sends a command whose answer it lost again, so a bare increment counted the message twice, and
+    its job, one message short of its `queued`, never finished."""
+    message = actor.message(job_id, *args)
+    add_counts_once(_redis, job_id, f"queued:{message.message_id}", {"queued": 1})
+    actor.broker.enqueue(message)
 
 
 # ------------------------------------------------------------------- actors
@@ -322,7 +321,7 @@ def rescan(job_id: str) -> None:
     spec["crawl_id"] = message.message_id if message else uuid.uuid4().hex
     _redis.hset(job_key(job_id), "spec", json.dumps(spec))
     _start(job_id, spec)
-    _count(job_id, rescans=1)
+    add_counts_once(_redis, job_id, f"rescan:{spec['crawl_id']}", {"rescans": 1})  # once, however often retried
     if spec.get("rescan_every"):
         _next_link_once(lambda: rescan.send_with_options(args=(job_id,), delay=int(spec["rescan_every"] * 1000)))
 

@@ -90,3 +90,68 @@ def test_a_chain_sends_its_next_link_once_per_message(redis_prefix, monkeypatch)
         assert sent == ["the retry"]
     finally:
         client.delete(f"{jobs.PREFIX}:next-sent:{message.message_id}")
+
+
+class _AnswerLost:
+    """Makes a client's connection lose the answer to the first command (or pipeline) that names
+    `key`, after Redis carried it out: what a Redis told to stop does to the commands it has read
+    but not answered yet. The client then sends it again, as the patient client does."""
+
+    key: bytes | None = None
+
+    @classmethod
+    def connection_class(cls):
+        import redis
+
+        class Connection(redis.Connection):
+            def send_packed_command(self, command, check_health=True):
+                super().send_packed_command(command, check_health)
+                packed = command if isinstance(command, (bytes, bytearray)) else b"".join(bytes(c) for c in command)
+                if cls.key is None or cls.key not in packed:
+                    return
+                cls.key = None
+                super().send_packed_command(self.pack_command("PING"), False)  # answered once all above ran
+                while True:
+                    try:
+                        if self.read_response() in (b"PONG", "PONG"):
+                            break
+                    except redis.ResponseError:
+                        pass
+                self.disconnect()
+                raise redis.ConnectionError("Redis stopped before it answered (injected)")
+
+        return Connection
+
+
+def test_a_message_sent_as_redis_stops_is_counted_once(redis_prefix, monkeypatch):
+    """Redis stopped (SIGTERM) carries out what it has read, then exits without answering; the
+    worker's client, which waits out an outage, sends the command again. The job's `queued` must
+    still go up by one for the one message sent, or the job never finishes."""
+    import redis
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
+
+    from ledger.crawl import jobs
+    from tests.crawl.conftest import REDIS_URL
+
+    client, job_id = redis_prefix
+    patience = dict(retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 5), retry_on_error=[redis.ConnectionError])
+    pool = redis.ConnectionPool.from_url(REDIS_URL, connection_class=_AnswerLost.connection_class(), **patience)
+    lossy = redis.Redis(connection_pool=pool, **patience)
+    monkeypatch.setattr(jobs, "_redis", lossy)
+    sent = []
+    monkeypatch.setattr(jobs.broker, "enqueue", lambda message, *, delay=None: sent.append(message) or message)
+    client.hset(job_key(job_id), mapping={"spec": "{}", "submitted_at": 1})
+    _AnswerLost.key = job_key(job_id).encode()
+    try:
+        jobs._send(job_id, jobs.crawl_page, "http://x/", 1, None)
+        assert _AnswerLost.key is None, "no answer was lost"
+        assert len(sent) == 1
+        assert read_job(client, job_id)["counts"]["queued"] == 1
+        # and the message's one settling finishes the job
+        assert add_counts_once(client, job_id, sent[0].message_id, {"done": 1})
+        assert read_job(client, job_id)["counts"]["finished"]
+    finally:
+        _AnswerLost.key = None
+        lossy.close()
+        client.delete(*[f"{COUNTED}:{m}" for m in (f"queued:{sent[0].message_id}", sent[0].message_id)] if sent else [])
