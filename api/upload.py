@@ -279,7 +279,11 @@ MAX_JSON_BYTES = 16 * 1024 * 1024
 
 
 async def read_json(request: Request, max_bytes: int = MAX_JSON_BYTES):
-    """The request's JSON body, read up to `max_bytes` (whether or not its length is declared)."""
+    """The request's JSON body, read up to `max_bytes` (whether or not its length is declared).
+
+    Its depth and width are checked here too: BodyLimits (api/limits.py) scans only bodies
+    typed as JSON or untyped, and a route reads any body that is not multipart/form-data, as
+    it spells it, with this (text/plain, multipart/mixed, a multipart type in capitals)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise _too_large("body", max_bytes)
