@@ -313,7 +313,7 @@ def test_settlement_writes_retried_under_their_keys_are_made_once(service, admin
     disputed = post_raw(deal.second_payee, f"{period}/lines/{second_line}/dispute", {"reason": "the price"}, key)
     assert disputed.status_code == 200, disputed.text
     disputes = chain_events(service, "SettlementRegistry", "Disputed")
-    # unkeyed, the same dispute again is a second dispute on chain
+    # unkeyed, the same dispute again is refused: the line is disputed already
     assert_replayed(disputed, post_raw(deal.second_payee, f"{period}/lines/{second_line}/dispute", {"reason": "the price"}, key))
     assert_reused(post_raw(deal.second_payee, f"{period}/lines/{second_line}/dispute", {"reason": "the date"}, key), key)
     assert chain_events(service, "SettlementRegistry", "Disputed") == disputes
