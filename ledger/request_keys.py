@@ -14,7 +14,10 @@ A key's life, one `request_key` row, unique per account and key:
 
 Two requests claiming at once both insert; the unique constraint lets one in, the other meets a
 running row and is told the key is in use (409), not run. A request that was overtaken (its
-claim taken over as stale) stores nothing: its `claimed_at` is no longer the row's.
+claim taken over as stale) stores nothing: its `claimed_at` is no longer the row's. A process
+that stops after the work but before its answer is kept leaves the key running: the retry that
+takes it over runs the request again, and the domain's own checks (an account's name, a revoked
+licence, a disputed line, the outbox's keys) answer or refuse the repeat.
 
 Answers are sealed: AES-256-GCM under a key derived from the master key (HKDF, as the watermark
 keys are), the row's account, key, route and digest as associated data, so a sealed answer moved
