@@ -54,12 +54,14 @@ class BodyPipe(io.RawIOBase):
             except queue.Empty:
                 return
 
-    async def feed(self, request: Request, worker: asyncio.Future) -> None:
+    async def feed(self, request: Request, worker: asyncio.Future, sha256=None) -> None:
         try:
             async for chunk in request.stream():
                 if worker.done() or self._closed_by_reader:
                     return
                 if chunk:
+                    if sha256 is not None:
+                        sha256.update(chunk)
                     while True:
                         try:
                             self._queue.put_nowait(chunk)
@@ -74,8 +76,9 @@ class BodyPipe(io.RawIOBase):
             raise
 
 
-async def stream_to(request: Request, work) -> object:
-    """Run `work(pipe)` on a thread while the body streams into `pipe`; return its result."""
+async def stream_to(request: Request, work, sha256=None) -> object:
+    """Run `work(pipe)` on a thread while the body streams into `pipe`; return its result.
+    `sha256` (a hashlib object), when given, is fed the body as it arrives."""
     pipe = BodyPipe()
 
     def run():
@@ -86,7 +89,7 @@ async def stream_to(request: Request, work) -> object:
 
     worker = asyncio.ensure_future(run_in_threadpool(run))
     try:
-        await pipe.feed(request, worker)
+        await pipe.feed(request, worker, sha256)
     except Exception:
         await asyncio.wait([worker])
         raise

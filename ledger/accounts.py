@@ -1,8 +1,9 @@
 """Accounts, their roles and API keys.
 
 An API key is `rlk_<prefix>_<secret>`: the prefix finds the account, the SHA-256 of the whole
-key is compared in constant time, and the key itself is shown once, at creation, and never
-stored. A random 256-bit secret needs no slow password hash.
+key is compared in constant time, and the key itself is shown once, at creation (or to a retry
+under that request's Idempotency-Key, from the answer `ledger.request_keys` keeps sealed for a
+day), and never stored in clear. A random 256-bit secret needs no slow password hash.
 """
 
 from __future__ import annotations

@@ -97,6 +97,16 @@ class Settings(BaseSettings):
         description="The JSON-RPC URL the web console gives browsers to verify statements with; the managed "
         "Anvil node's when unset (a remote rpc_url, which may hold credentials, is never handed out).",
     )
+    idempotency_keep: float = Field(
+        default=86_400, gt=0,
+        description="Seconds an Idempotency-Key given to a route whose domain keeps no key of its own, and the answer "
+        "it names, are kept; after that the key is free again.",
+    )
+    idempotency_takeover: float = Field(
+        default=300, gt=0,
+        description="Seconds after which a retry takes over an Idempotency-Key whose request never finished (its "
+        "process stopped); a request still running that long is run a second time.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     secure_cookies: bool = Field(

@@ -498,3 +498,25 @@ class ConsoleSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(index=True)
     ended_at: datetime | None = None
+
+
+class RequestKey(SQLModel, table=True):
+    """An Idempotency-Key given to a write route whose domain keeps no key of its own
+    (`ledger.request_keys`): which request it named and, once that request finished, its answer,
+    sealed under the master key. A row with no status is a request still running (or one whose
+    process stopped: it is taken over once it is old enough)."""
+
+    __tablename__ = "request_key"
+    __table_args__ = (UniqueConstraint("account_id", "key", name="uq_request_key_account_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False))
+    key: str = Field(max_length=200)
+    route: str = Field(max_length=300, description="Method and path template, e.g. 'POST /periods/close'.")
+    request_digest: str | None = Field(
+        default=None, max_length=66, description="SHA-256 of the canonical request; None until a streamed body is read."
+    )
+    status: int | None = Field(default=None, description="The answer's HTTP status; None while the request runs.")
+    answer: bytes | None = Field(default=None, sa_column=Column(LargeBinary), description="Nonce and AES-GCM ciphertext of the JSON answer.")
+    claimed_at: datetime = Field(default_factory=utcnow, description="When the running request took the key.")
+    created_at: datetime = Field(default_factory=utcnow, index=True)

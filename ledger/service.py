@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -17,6 +18,7 @@ from ledger.db import make_engine, migrate, session
 from ledger.models import ChainOp, OpStatus
 from ledger.distributions.keys import WatermarkKeys
 from ledger.keys import KeyStore, load_master_key
+from ledger.request_keys import RequestKeys
 
 log = logging.getLogger("reelledger")
 
@@ -30,6 +32,10 @@ class Ledger:
         master_key = load_master_key(self.settings.data_dir, self.settings.master_key)
         self.keys = KeyStore(self.engine, master_key)
         self.watermark_keys = WatermarkKeys(master_key)
+        self.request_keys = RequestKeys(
+            self.engine, master_key, keep=timedelta(seconds=self.settings.idempotency_keep),
+            takeover=timedelta(seconds=self.settings.idempotency_takeover),
+        )
         self.chain = Chain(self.settings, self.engine, self.keys)
         self.registries = Registries(self.chain)
         self._stop = threading.Event()

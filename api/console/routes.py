@@ -107,6 +107,9 @@ def _secure(request: Request, ledger) -> bool:
     return ledger.settings.secure_cookies or request.url.scheme == "https"
 
 
+# The console's sign-in and sign-out take no Idempotency-Key: they are a browser's, outside the API
+# document. Signing in again opens one more session (it expires like the first; keeping the
+# answer would keep its cookie's token), and ending a session that is over is not an error.
 @router.post("/session")
 def sign_in(request: Request, body: SignIn, ledger: LedgerDep) -> JSONResponse:
     if not _same_origin(request):

@@ -3,6 +3,7 @@ from fastapi import APIRouter, status
 from api import present, schemas
 from api.deps import CurrentAccount, LedgerDep, RowId, require
 from api.fields import Limit, Offset
+from api.once import Once
 from ledger import accounts
 from ledger.models import Role
 
@@ -10,11 +11,16 @@ router = APIRouter(prefix="/accounts", tags=["accounts"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[require(Role.admin)])
-def create_account(body: schemas.AccountCreate, ledger: LedgerDep) -> schemas.AccountCreated:
-    """Create an account; its API key is in this response and nowhere else, ever."""
-    created = accounts.create_account(ledger.engine, ledger.keys, name=body.name, role=body.role, address=body.address)
-    accounts.authorise_service(ledger, created.account)
-    return schemas.AccountCreated(account=present.account(created.account), api_key=created.api_key)
+def create_account(body: schemas.AccountCreate, ledger: LedgerDep, once: Once) -> schemas.AccountCreated:
+    """Create an account; its API key is in this response and nowhere else, ever (a retry under
+    the same Idempotency-Key answers it again: see ledger.request_keys for how it is kept)."""
+
+    def create():
+        created = accounts.create_account(ledger.engine, ledger.keys, name=body.name, role=body.role, address=body.address)
+        accounts.authorise_service(ledger, created.account)
+        return schemas.AccountCreated(account=present.account(created.account), api_key=created.api_key)
+
+    return once(create, body)
 
 
 @router.get("", dependencies=[require(Role.admin, Role.auditor)])
@@ -30,11 +36,12 @@ def read_me(account: CurrentAccount) -> schemas.AccountPublic:
 
 
 @router.post("/{account_id}/key", dependencies=[require(Role.admin)])
-def rotate_key(account_id: RowId, ledger: LedgerDep) -> schemas.ApiKey:
-    """A new API key; the old one stops working at once."""
-    return schemas.ApiKey(api_key=accounts.rotate_key(ledger.engine, account_id))
+def rotate_key(account_id: RowId, ledger: LedgerDep, once: Once) -> schemas.ApiKey:
+    """A new API key; the old one stops working at once. A retry under the same Idempotency-Key
+    answers the same new key and rotates nothing."""
+    return once(lambda: schemas.ApiKey(api_key=accounts.rotate_key(ledger.engine, account_id)))
 
 
 @router.delete("/{account_id}/key", dependencies=[require(Role.admin)])
-def revoke_key(account_id: RowId, ledger: LedgerDep) -> schemas.AccountPublic:
-    return present.account(accounts.revoke_key(ledger.engine, account_id))
+def revoke_key(account_id: RowId, ledger: LedgerDep, once: Once) -> schemas.AccountPublic:
+    return once(lambda: present.account(accounts.revoke_key(ledger.engine, account_id)))

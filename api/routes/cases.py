@@ -1,5 +1,7 @@
 """Piracy cases: copies of registered works found on the web, their evidence and notices."""
 
+import hashlib
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -9,6 +11,7 @@ from pydantic import ValidationError
 from api import present, schemas
 from api.deps import CurrentAccount, LedgerDep, RowId
 from api.fields import Limit, Offset, query_text
+from api.once import Once
 from api.upload import form_json, json_field, read_whole_file, upload_body
 from ledger.distributions.records import document
 from ledger.errors import Forbidden, InvalidInput
@@ -41,7 +44,7 @@ def _present(ledger, view) -> schemas.CasePublic:
     "/cases", openapi_extra=SIGHTING_BODY,
     responses={201: {"model": schemas.SightingOut, "description": "A new case was opened."}},
 )
-async def report_sighting(request: Request, ledger: LedgerDep, account: CurrentAccount) -> schemas.SightingOut:
+async def report_sighting(request: Request, ledger: LedgerDep, account: CurrentAccount, once: Once) -> schemas.SightingOut:
     """A crawler reports a copy it fetched: the service matches it to a registered work, reads
     its watermark, and opens a case (evidence anchored on chain, notices drafted), or counts
     a sighting of the case this work and URL already have."""
@@ -53,17 +56,21 @@ async def report_sighting(request: Request, ledger: LedgerDep, account: CurrentA
     )
     try:
         sighting = _sighting(upload.fields.get("sighting"))
-        outcome = await run_in_threadpool(
-            cases.report_sighting, ledger, account, upload.path, upload.sha256, upload.size, sighting,
-            upload.blobs.get("screenshot") or None,
-        )
+        screenshot = upload.blobs.get("screenshot") or None
+
+        def report():
+            outcome = cases.report_sighting(ledger, account, upload.path, upload.sha256, upload.size, sighting, screenshot)
+            body = schemas.SightingOut(
+                matched=outcome.matched, created=outcome.created,
+                case=_present(ledger, outcome.case) if outcome.case else None,
+            )
+            return JSONResponse(body.model_dump(mode="json"), status_code=201 if outcome.created else 200)
+
+        sent = {"sighting": sighting, "sha256": upload.sha256.hex() if upload.sha256 else None,
+                "screenshot": hashlib.sha256(screenshot).hexdigest() if screenshot else None}
+        return await run_in_threadpool(once, report, sent)
     finally:
         upload.discard()
-    body = schemas.SightingOut(
-        matched=outcome.matched, created=outcome.created,
-        case=_present(ledger, outcome.case) if outcome.case else None,
-    )
-    return JSONResponse(body.model_dump(mode="json"), status_code=201 if outcome.created else 200)
 
 
 @router.get("/cases")
@@ -118,20 +125,26 @@ def read_screenshot(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) 
 
 @router.post("/cases/{case_id}/checks")
 def record_check(
-    case_id: RowId, body: schemas.CaseCheckIn, ledger: LedgerDep, account: CurrentAccount
+    case_id: RowId, body: schemas.CaseCheckIn, ledger: LedgerDep, account: CurrentAccount, once: Once,
 ) -> schemas.CasePublic:
     """A re-check of the case's link; a check that finds it gone closes the case and fixes its lifetime."""
-    view = cases.record_check(
+    return once(lambda: _present(ledger, cases.record_check(
         ledger, account, case_id, alive=body.alive, checked_at=body.checked_at or utcnow(),
         http_status=body.http_status, detail=body.detail,
-    )
-    return _present(ledger, view)
+    )), body)
 
 
 @router.post("/cases/{case_id}/notices/{notice_format}/send", status_code=202)
-def send_notice(case_id: RowId, notice_format: str, ledger: LedgerDep, account: CurrentAccount) -> schemas.CasePublic:
-    """Send (or send again) a notice to the configured takedown endpoint."""
+def send_notice(
+    case_id: RowId, notice_format: str, ledger: LedgerDep, account: CurrentAccount, once: Once,
+) -> schemas.CasePublic:
+    """Send (or send again) a notice to the configured takedown endpoint; a retry under the same
+    Idempotency-Key sends nothing more."""
     if notice_format not in FORMATS:
         raise InvalidInput("notice_format", f"the notice formats are {', '.join(FORMATS)}")
-    delivery.send_notice(ledger, account, case_id, notice_format)
-    return _present(ledger, cases.get_case(ledger, account, case_id))
+
+    def send():
+        delivery.send_notice(ledger, account, case_id, notice_format)
+        return _present(ledger, cases.get_case(ledger, account, case_id))
+
+    return once(send)

@@ -92,6 +92,7 @@ def download_copy(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount) ->
     return FileResponse(path, media_type=media, filename=f"distribution-{dist_id}{path.suffix}")
 
 
+# No Idempotency-Key: tracing reads a copy and keeps nothing, so a repeat is harmless.
 @router.post("/detect", openapi_extra=DETECT_BODY)
 async def detect(
     request: Request,

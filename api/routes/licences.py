@@ -3,6 +3,7 @@ from fastapi.responses import JSONResponse
 
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, RowId
+from api.once import Once
 from ledger import licences, works
 from ledger.db import session
 from ledger.models import Work
@@ -54,6 +55,6 @@ def read_licence(licence_id: RowId, ledger: LedgerDep, account: CurrentAccount):
 
 
 @router.post("/licences/{licence_id}/revoke", response_model=schemas.LicencePublic)
-def revoke_licence(licence_id: RowId, ledger: LedgerDep, account: CurrentAccount):
+def revoke_licence(licence_id: RowId, ledger: LedgerDep, account: CurrentAccount, once: Once):
     """Revoke a licence; its whole sub-licence tree stops being valid with it."""
-    return _respond(licences.revoke_licence(ledger, account, licence_id), ledger, status.HTTP_200_OK)
+    return once(lambda: _respond(licences.revoke_licence(ledger, account, licence_id), ledger, status.HTTP_200_OK))

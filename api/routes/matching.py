@@ -16,6 +16,7 @@ router = APIRouter(tags=["matching"])
 MATCH_BODIES = upload_body({}, json_schema="MatchQuery")
 
 
+# No Idempotency-Key: matching reads the index and keeps nothing, so a repeat is harmless.
 @router.post("/match", openapi_extra=MATCH_BODIES)
 async def match(request: Request, ledger: LedgerDep, account: CurrentAccount) -> schemas.MatchOut:
     """Match a suspect copy (uploaded, or its query frame hashes as `reelledger match` sends

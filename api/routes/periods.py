@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, require
 from api.fields import AddressQuery
+from api.once import Once
 from ledger.errors import InvalidInput
 from ledger.models import Role
 from ledger.settlement import audit, payouts, periods
@@ -25,17 +26,16 @@ def _op(op) -> dict:
 
 
 @router.post("/close", status_code=201, response_model_exclude_unset=True)
-def close_period(body: schemas.PeriodClose, ledger: LedgerDep, account: CurrentAccount) -> schemas.PeriodPublic:
+def close_period(body: schemas.PeriodClose, ledger: LedgerDep, account: CurrentAccount, once: Once) -> schemas.PeriodPublic:
     """Settle the platform's reports of exactly this period and commit the root on chain, once."""
     if body.period_end < body.period_start:
         raise InvalidInput("period_end", "the period ends before it starts")
     if body.period_start < EPOCH:
         raise InvalidInput("period_start", "a period starts in 1970 or later")
-    view = periods.close_period(
+    return once(lambda: present.period(periods.close_period(
         ledger, account, body.currency.upper(), (body.period_start - EPOCH).days, (body.period_end - EPOCH).days + 1,
         body.pools, body.platform_id,
-    )
-    return present.period(view)
+    )), body)
 
 
 @router.get("", response_model_exclude_unset=True)
@@ -74,31 +74,38 @@ def fund(
 
 
 @router.post("/{period_id}/lines/{index}/claim")
-def claim(period_id: PeriodId, index: LineIndex, ledger: LedgerDep, account: CurrentAccount) -> schemas.ChainResult:
+def claim(period_id: PeriodId, index: LineIndex, ledger: LedgerDep, account: CurrentAccount, once: Once) -> schemas.ChainResult:
     """Pay the caller's line out to the caller's address (custodial accounts; others call the contract)."""
-    return {"chain": _op(payouts.claim(ledger, account, period_id, index))}
+    return once(lambda: {"chain": _op(payouts.claim(ledger, account, period_id, index))})
 
 
 @router.post("/{period_id}/lines/{index}/paid-off-chain")
-def paid_off_chain(period_id: PeriodId, index: LineIndex, body: schemas.PaidOffChain, ledger: LedgerDep, account: CurrentAccount) -> schemas.ChainResult:
+def paid_off_chain(
+    period_id: PeriodId, index: LineIndex, body: schemas.PaidOffChain, ledger: LedgerDep, account: CurrentAccount, once: Once,
+) -> schemas.ChainResult:
     """The payee records that the line was paid outside the contract; it can then never be claimed."""
     from eth_utils import keccak
 
-    op = payouts.mark_paid_off_chain(ledger, account, period_id, index, keccak(text=body.payment_ref))
-    return {"chain": _op(op)}
+    ref = keccak(text=body.payment_ref)
+    return once(lambda: {"chain": _op(payouts.mark_paid_off_chain(ledger, account, period_id, index, ref))}, body)
 
 
 @router.post("/{period_id}/lines/{index}/dispute")
-def dispute(period_id: PeriodId, index: LineIndex, body: schemas.DisputeIn, ledger: LedgerDep, account: CurrentAccount) -> schemas.ChainResult:
+def dispute(
+    period_id: PeriodId, index: LineIndex, body: schemas.DisputeIn, ledger: LedgerDep, account: CurrentAccount, once: Once,
+) -> schemas.ChainResult:
     """The payee disputes their line during the dispute window; the period is not finalised until
     the dispute is answered."""
-    return {"chain": _op(payouts.dispute(ledger, account, period_id, index, body.reason))}
+    return once(lambda: {"chain": _op(payouts.dispute(ledger, account, period_id, index, body.reason))}, body)
 
 
 @router.post("/{period_id}/disputes/{dispute_id}/resolve")
-def resolve(period_id: PeriodId, dispute_id: DisputeId, body: schemas.Resolution, ledger: LedgerDep, account: CurrentAccount) -> schemas.ChainResult:
+def resolve(
+    period_id: PeriodId, dispute_id: DisputeId, body: schemas.Resolution, ledger: LedgerDep, account: CurrentAccount,
+    once: Once,
+) -> schemas.ChainResult:
     """An admin answers a dispute; the period finalises once none is open and the window has passed."""
-    return {"chain": _op(periods.resolve_dispute(ledger, account, period_id, dispute_id, body.resolution))}
+    return once(lambda: {"chain": _op(periods.resolve_dispute(ledger, account, period_id, dispute_id, body.resolution))}, body)
 
 
 @router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)])

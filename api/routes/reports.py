@@ -11,6 +11,7 @@ from api import present, schemas
 from api.body import BodyBroken, stream_to
 from api.deps import CurrentAccount, LedgerDep
 from api.fields import Day, Limit, LongLimit, Offset, RowIdQuery, path_text, query_text
+from api.once import Once
 from ledger.errors import Forbidden, InvalidInput
 from ledger.models import Role
 from ledger.reports import ingest, signing, views
@@ -76,13 +77,16 @@ async def post_report(
     period_start: Annotated[Day, Query(description="First day of the period (YYYY-MM-DD).")],
     period_end: Annotated[Day, Query(description="Last day of the period, inclusive.")],
     currency: query_text(3, min_length=3),
+    once: Once,
     supersedes: query_text(200, "Id of the report this one corrects.") | None = None,
     x_report_signature: str | None = Header(default=None, description="The platform's EIP-712 signature, hex."),
 ):
     """Stream a play report in (NDJSON, CSV or JSON by Content-Type). Nothing counts until the
     whole report has arrived and its signature checks out. Every row names every column (the
     quantities too, 0 where there is none); a report with bad rows is a 422 listing them all
-    (the first 100, and how many in all) in `details.problems` and `details.total`."""
+    (the first 100, and how many in all) in `details.problems` and `details.total`. The same
+    report sent again is known by its id and content; under an Idempotency-Key its body is
+    compared byte for byte (its SHA-256), as an uploaded file is."""
     kind = _kind(request)
     header = ingest.ReportHeader(
         report_id=report_id, first_day=(period_start - EPOCH).days, end_day=(period_end - EPOCH).days + 1,
@@ -96,14 +100,17 @@ async def post_report(
         except UnicodeDecodeError:
             raise InvalidInput("body", "the rows are not UTF-8 text") from None
 
-    try:
-        result = await stream_to(request, work)
-    except BodyBroken:
-        raise InvalidInput("body", "the upload was cut off; nothing of it was kept, send it again") from None
-    body = present.report(result.report, result.op)
-    return JSONResponse(body, status_code=201 if result.created else 200)
+    async def receive(sha256):
+        try:
+            result = await stream_to(request, work, sha256)
+        except BodyBroken:
+            raise InvalidInput("body", "the upload was cut off; nothing of it was kept, send it again") from None
+        return JSONResponse(present.report(result.report, result.op), status_code=201 if result.created else 200)
+
+    return await once.streamed(request, receive, {"kind": kind, "signature": x_report_signature})
 
 
+# No Idempotency-Key: checking keeps nothing, so a repeat is harmless.
 @router.post("/check", openapi_extra=REPORT_BODIES)
 async def check_report(request: Request, ledger: LedgerDep, account: CurrentAccount) -> schemas.ReportCheck:
     """Every bad row of a report body (the first 100, and how many in all), without keeping anything:
