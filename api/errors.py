@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
 
-from ledger.chain.errors import ChainRevert, ChainUnavailable, IdempotencyConflict
+from ledger.chain.errors import ChainRevert, ChainUnavailable, IdempotencyConflict, InsufficientFunds
 from ledger.errors import (
     Conflict,
     Forbidden,
@@ -89,6 +89,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IdempotencyConflict)
     async def idempotency(_: Request, exc: IdempotencyConflict):
         return JSONResponse(error_body("idempotency_key_reused", str(exc)), 409)
+
+    @app.exception_handler(InsufficientFunds)
+    async def insufficient_funds(_: Request, exc: InsufficientFunds):
+        # The service's gas money ran out: an outage of the operator's making, not the caller's
+        # fault; the write is kept and sent once the account can pay.
+        return JSONResponse(error_body(InsufficientFunds.code, str(exc), **exc.details), 503)
 
     @app.exception_handler(ChainUnavailable)
     async def chain_down(_: Request, exc: ChainUnavailable):

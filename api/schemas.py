@@ -386,9 +386,18 @@ class HealthChain(BaseModel):
     block_number: int | None = Field(description="Null when the node does not answer.")
 
 
+class HealthFunding(BaseModel):
+    address: str = Field(description="The funding key: it pays the gas of the accounts the service signs for.")
+    balance: str | None = Field(description="Its balance in wei; null when the node does not answer.")
+    warn_below: str = Field(description="Wei below which a warning is given (REELLEDGER_FUNDING_WARN_WEI).")
+    warning: str | None = Field(description="Set when the balance is below warn_below.")
+
+
 class Health(BaseModel):
     status: str = Field(description="ok or degraded (then the answer is a 503)")
     problems: list[str]
+    warnings: list[str] = Field(description="Worth an operator's look (a funding key running low); the service works.")
+    funding: HealthFunding
     chain: HealthChain
     contracts: dict[str, str] = Field(description="Contract addresses by name.")
     operator: str = Field(description="The service's signer; accounts with their own address approve it.")

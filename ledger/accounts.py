@@ -21,7 +21,6 @@ from ledger.db import commit_or, session
 from ledger.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from ledger.limits import normal_name, text_problem
 from ledger.keys import KeyStore
-from ledger.chain.errors import ChainUnavailable
 from ledger.models import Account, OpStatus, Role, utcnow
 
 KEY_SCHEME = "rlk"
@@ -141,11 +140,6 @@ def authorise_service(ledger, account: Account) -> None:
     done = chain.outbox.by_key(key)
     if done is not None and done.status == OpStatus.confirmed:
         return
-    if chain.node is not None:
-        try:
-            chain.fund(account.address)
-        except OSError as exc:
-            raise ChainUnavailable("the chain node does not answer") from exc
     call = chain.call("WorkRegistry", "setOperator", [chain.signer, True])
-    op = chain.outbox.submit(key, account.address, call)
-    ledger.settle(op.id)
+    op = chain.outbox.submit(key, account.address, call)  # its gas comes from the funding key (chain/gas.py)
+    ledger.settle(op.id)  # raises InsufficientFunds, by name, when nobody can pay for the approval

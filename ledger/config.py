@@ -66,6 +66,25 @@ class Settings(BaseSettings):
         repr=False,
         description="Hex private key of the service's signer on a remote chain; generated when unset.",
     )
+    funding_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Hex private key that pays the gas of every other account the service signs for (custodial "
+        "accounts, and the signer when this is another key); the signer's own key when unset.",
+    )
+    gas_floor_wei: int = Field(
+        default=10**16, ge=0,
+        description="Wei a service-held account keeps after a transaction's maximum cost; below it the funding key "
+        "tops it up (through the outbox) before the transaction is sent.",
+    )
+    gas_topup_wei: int = Field(default=10**17, ge=0, description="The least wei one top-up sends.")
+    gas_topup_wait: float = Field(
+        default=60.0, gt=0,
+        description="Seconds a write waits for its account's top-up to be mined before it waits in the outbox instead.",
+    )
+    funding_warn_wei: int = Field(
+        default=10**18, ge=0, description="/health warns when the funding key holds less than this many wei."
+    )
     reconcile_interval: float = Field(default=2.0, description="Seconds between outbox reconciler passes.")
     write_wait: float = Field(default=5.0, description="Seconds a request waits for its chain write before answering pending.")
     settlement_currency: str = Field(default="CNY", description="The ISO 4217 currency this ledger settles in.")

@@ -16,3 +16,25 @@ CURRENCIES: frozenset[str] = frozenset((
     "XAF", "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XCD", "XCG", "XDR", "XOF", "XPD", "XPF",
     "XPT", "XSU", "XTS", "XUA", "XXX", "YER", "ZAR", "ZMW", "ZWG",
 ))
+
+# ISO 4217 minor units where they are not 2 (as in api/console/static/currency.js): amounts in
+# these currencies are kept in whole units, thousandths or ten-thousandths.
+_NO_MINOR_UNIT = frozenset((
+    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF",
+    "XOF", "XPF", "XAD", "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX",
+))
+_THREE_DECIMALS = frozenset(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"))
+_FOUR_DECIMALS = frozenset(("CLF", "UYW"))
+
+
+def minor_unit(code: str) -> int:
+    """How many decimals the currency's minor unit has: 2 for CNY (fen), 0 for JPY, 3 for KWD.
+    A settlement token's `decimals()` must equal it, since amounts move as minor units."""
+    code = code.upper()
+    if code not in CURRENCIES:
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
+    if code in _NO_MINOR_UNIT:
+        return 0
+    if code in _THREE_DECIMALS:
+        return 3
+    return 4 if code in _FOUR_DECIMALS else 2

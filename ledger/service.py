@@ -9,7 +9,8 @@ from datetime import timedelta
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.chain.client import Chain
-from ledger.chain.errors import ChainUnavailable, OpTimeout
+from ledger.chain.errors import ChainUnavailable, InsufficientFunds, OpTimeout
+from ledger.chain.gas import balance_report
 from ledger.chain.node import NodeError
 from ledger.chain.outbox import raise_for
 from ledger.chain.registries import Registries
@@ -167,6 +168,8 @@ class Ledger:
                     advance_periods(self)
             except ChainUnavailable as exc:
                 log.warning("chain node unavailable, writes are kept in the outbox: %s", exc)
+            except InsufficientFunds as exc:
+                log.warning("a write waits in the outbox for gas money: %s", exc)
             except NodeError as exc:
                 log.error("the managed chain node could not be restarted: %s", exc)
             except Exception:  # keep reconciling whatever one pass hit
@@ -187,12 +190,21 @@ class Ledger:
             "operator": chain.signer,
             "database": self.engine.url.get_backend_name(),
         }
-        problems = []
+        problems, warnings = [], []
         try:
             report["chain"]["block_number"] = chain.w3.eth.block_number
         except OSError:
             report["chain"]["block_number"] = None
             problems.append("chain node does not answer")
+        report["funding"] = {"address": chain.funder, "balance": None, "warn_below": str(self.settings.funding_warn_wei),
+                             "warning": None}
+        if report["chain"]["block_number"] is not None:
+            try:
+                report["funding"] = balance_report(chain.w3, chain.funder, self.settings.funding_warn_wei)
+            except OSError:
+                pass
+        if report["funding"]["warning"]:
+            warnings.append(report["funding"]["warning"])
         try:
             report["outbox_unfinished"] = chain.outbox.unfinished()
         except SQLAlchemyError:
@@ -200,4 +212,5 @@ class Ledger:
             problems.append("database does not answer")
         report["status"] = "degraded" if problems else "ok"
         report["problems"] = problems
+        report["warnings"] = warnings  # worth an operator's look, but the service still works
         return report

@@ -14,14 +14,17 @@ from web3.contract import Contract
 
 from ledger.chain import artifacts
 from ledger.chain.errors import ChainError, ChainUnavailable
+from ledger.chain.gas import GasStation
 from ledger.chain.node import ManagedAnvil
 from ledger.chain.outbox import Call, Outbox, raise_for
+from ledger.chain.tokens import check_settlement_token
 from ledger.config import Settings
 from ledger.db import session
 from ledger.keys import KeyStore
 from ledger.models import Deployment
 
 SERVICE_KEY_LABEL = "service-signer"
+FUNDING_KEY_LABEL = "gas-funder"
 DEV_FUNDING_WEI = 10**24  # a million ether on the local node, for gas only
 
 
@@ -76,6 +79,7 @@ class Chain:
         self.chain_id: int | None = None
         self.outbox: Outbox | None = None
         self.signer: str | None = None
+        self.funder: str | None = None  # pays the gas of every other account the service signs for
         self.addresses: dict[str, str] = {}
         self._contracts: dict[str, Contract] = {}
 
@@ -93,9 +97,15 @@ class Chain:
         except OSError as exc:
             raise ChainUnavailable(f"no EVM node answers at {self.rpc_url}: {exc}") from exc
         self.signer = self.keys.ensure(SERVICE_KEY_LABEL, self.settings.signer_key)
+        self.funder = (self.keys.ensure(FUNDING_KEY_LABEL, self.settings.funding_key) if self.settings.funding_key
+                       else self.signer)
         self.outbox = Outbox(self.engine, self.w3, self.keys, self.chain_id, self.settings.confirmations)
+        self.outbox.gas = GasStation(self.outbox, self.funder, floor=self.settings.gas_floor_wei,
+                                     top_up=self.settings.gas_topup_wei, wait=self.settings.gas_topup_wait)
         if self.node:
-            self.fund(self.signer)
+            self.fund(self.funder)
+        if self.settings.settlement_token:
+            check_settlement_token(self.w3, self.settings.settlement_token, self.settings.settlement_currency)
         self.recover_lost()
         self.outbox.reconcile()  # finish whatever a previous run left in flight
         if deploy:
@@ -106,7 +116,7 @@ class Chain:
         if not self.node or self.node.running:
             return False
         self.node.start()
-        self.fund(self.signer)
+        self.fund(self.funder)
         self.recover_lost()
         return True
 
@@ -124,7 +134,8 @@ class Chain:
             self.node.stop()
 
     def fund(self, address: str, wei: int = DEV_FUNDING_WEI) -> None:
-        """Give an account gas money on the managed development node."""
+        """Give an account gas money on the managed development node, by fiat (anvil_setBalance).
+        Only the funding key is funded so; the accounts it pays for get real top-ups (gas.py)."""
         if not self.node:
             raise ChainError("funding by fiat is only possible on the managed development node")
         if self.w3.eth.get_balance(address) < wei // 2:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_utils import function_signature_to_4byte_selector
+from web3.exceptions import ContractLogicError, Web3RPCError
 
 from ledger.chain import artifacts
 
@@ -26,6 +28,43 @@ class IdempotencyConflict(ChainError):
 
 class OpTimeout(ChainError):
     """An operation was not final in time; it stays in the outbox and the reconciler carries on."""
+
+
+class GasPending(ChainError):
+    """The account's gas top-up is sent but not mined yet: its write waits in the queue for it."""
+
+
+class InsufficientFunds(ChainError):
+    """An account the service signs for cannot pay for its transaction, and the funding key
+    cannot top it up. The operation stays queued in the outbox and is sent once it can pay.
+
+    `address` is the account that must pay, `shortfall` the wei it lacks for this transaction
+    at the fees of the moment; `funder` and `funder_balance` say where its gas comes from."""
+
+    code = "insufficient_funds"
+
+    def __init__(self, address: str, shortfall: int, funder: str | None = None, funder_balance: int | None = None,
+                 label: str = "") -> None:
+        self.address, self.shortfall, self.funder, self.funder_balance = address, shortfall, funder, funder_balance
+        self.label = label
+        message = f"{label + ': ' if label else ''}{address} lacks {shortfall} wei to pay for its transaction"
+        if funder and funder != address:
+            message += f", and the funding key {funder} (holding {funder_balance} wei) cannot top it up"
+        super().__init__(message + "; it is sent once the account can pay")
+
+    @property
+    def details(self) -> dict[str, str]:
+        """The values as JSON strings (wei outgrow a JSON number's exact range)."""
+        found = {"address": self.address, "shortfall": str(self.shortfall)}
+        if self.funder and self.funder != self.address:
+            found.update(funder=self.funder, funder_balance=str(self.funder_balance))
+        return found
+
+    @classmethod
+    def from_details(cls, details: dict, label: str = "") -> "InsufficientFunds":
+        balance = details.get("funder_balance")
+        return cls(details["address"], int(details["shortfall"]), details.get("funder"),
+                   None if balance is None else int(balance), label)
 
 
 class ChainRevert(ChainError):
@@ -91,11 +130,67 @@ def decode_revert(data: bytes | str | None, label: str = "") -> ChainRevert:
     return ChainRevert(error.name, dict(zip(error.names, values)), label)
 
 
-def revert_data_of(exc: BaseException) -> str | None:
-    """The revert payload carried by a web3 exception, where there is one."""
-    data = getattr(exc, "data", None)
-    if isinstance(data, dict):
-        data = data.get("data")
-    if isinstance(data, str) and data.startswith("0x"):
-        return data
+# Where each node flavour puts the revert bytes in its JSON-RPC error object: `data` itself
+# (Anvil, geth with code 3 and "execution reverted", Besu with "Execution reverted", Hardhat's
+# string form), `data.data` (Hardhat's object form), `data.result` (Ganache 7), `return` under
+# a transaction hash (Ganache 6: `data` keyed by the hash), `revertReason` (Besu receipts and
+# errors with --revert-reason-enabled), `output` (traces). Only these names are read: Ganache
+# also sends the transaction's hash (`hash`), which is hex too and no revert.
+REVERT_KEYS = ("data", "result", "return", "revertReason", "output")
+_HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
+
+
+def revert_payload(value: Any, depth: int = 0) -> str | None:
+    """The revert bytes (hex) in one node's error `data` or receipt field, or None."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("Reverted "):  # OpenEthereum and Besu's older form: "Reverted 0x..."
+            text = text.removeprefix("Reverted ").strip()
+        return text if _HEX.fullmatch(text) else None
+    if not isinstance(value, dict) or depth > 3:
+        return None
+    for key in REVERT_KEYS:
+        found = revert_payload(value.get(key), depth + 1)
+        if found is not None:
+            return found
+    # Nested objects: Ganache 6 keys its by the transaction hash ({"0x<hash>": {"return": "0x..."}}),
+    # relays wrap the node's own error ({"originalError": {"data": "0x..."}}).
+    for inner in value.values():
+        if isinstance(inner, dict):
+            found = revert_payload(inner, depth + 1)
+            if found is not None:
+                return found
     return None
+
+
+def _rpc_error(exc: BaseException) -> dict:
+    """The JSON-RPC error object a web3 exception came from (web3 8's Web3RPCError keeps the
+    whole response as `rpc_response`), or an empty dict."""
+    response = getattr(exc, "rpc_response", None)
+    error = response.get("error") if isinstance(response, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def revert_data_of(exc: BaseException) -> str | None:
+    """The revert payload carried by a web3 exception, whichever node raised it.
+
+    web3 8 raises ContractCustomError / ContractPanicError / ContractLogicError with the
+    error object's `data` as `.data` (a hex string, "Reverted 0x...", a dict, or "no data"),
+    and a plain Web3RPCError with `.rpc_response` when it does not see a revert (Besu's
+    "Execution reverted" with an Error(string) payload, say)."""
+    for source in (getattr(exc, "data", None), _rpc_error(exc)):
+        found = revert_payload(source)
+        if found is not None:
+            return found
+    return None
+
+
+def is_revert(exc: BaseException) -> bool:
+    """Whether a node's error says the EVM reverted (rather than that the node is unwell)."""
+    if isinstance(exc, ContractLogicError):
+        return True
+    if isinstance(exc, Web3RPCError):
+        error = _rpc_error(exc)
+        message = str(error.get("message", "")).lower()
+        return "revert" in message or revert_payload(error.get("data")) is not None
+    return False

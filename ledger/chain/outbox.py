@@ -5,6 +5,8 @@ An operation's life:
     submit(key, sender, call)
       record   -> row `queued` under its idempotency key (a repeated key returns the same row)
       dry run  -> a revert marks it `rejected` with the custom error's name; nothing is sent
+      gas      -> the sender can pay, or is topped up by the funding key (ledger/chain/gas.py);
+                  if nobody can pay, it stays `queued` as `insufficient_funds`
       sign     -> nonce, gas, signed bytes and hash stored, row `pending`     (committed first)
       send     -> the stored bytes are broadcast
     reconcile()
@@ -34,10 +36,14 @@ from web3.exceptions import ContractLogicError, ProviderConnectionError, Transac
 from ledger.chain.errors import (
     ChainRevert,
     ChainUnavailable,
+    GasPending,
     IdempotencyConflict,
+    InsufficientFunds,
     OpTimeout,
     decode_revert,
+    is_revert,
     revert_data_of,
+    revert_payload,
 )
 from ledger.db import session
 from ledger.keys import KeyStore
@@ -70,6 +76,7 @@ class Outbox:
         self._locks_guard = threading.Lock()
         self._next_nonce: dict[str, int] = {}
         self._fees: tuple[float, dict] | None = None
+        self.gas = None  # a GasStation, set by the Chain: pays the gas of the accounts it signs for
 
     # ----------------------------------------------------------------- submit
 
@@ -158,7 +165,9 @@ class Outbox:
                     estimate = self.w3.eth.estimate_gas(tx, block_identifier="pending")
                     nonce = self._nonce_for(db, op.sender)
                     fees = self._fee_fields()
-                except ContractLogicError as exc:
+                except (ContractLogicError, Web3RPCError) as exc:
+                    if not is_revert(exc):  # the node refused for its own reasons: try again later
+                        return self._note_error(db, op, exc)
                     revert = decode_revert(revert_data_of(exc), op.label)
                     op.status = OpStatus.rejected
                     op.error_name, op.error_args = revert.name, _jsonable(revert.args_by_name)
@@ -169,17 +178,36 @@ class Outbox:
                 except NODE_DOWN as exc:
                     return self._note_error(db, op, exc)
                 tx.update(fees, nonce=nonce, gas=estimate * 6 // 5 + 10_000)
+                account = self.keys.account(op.sender)  # a key we hold, before anyone pays its gas
+                if self.gas is not None:
+                    price = fees.get("maxFeePerGas", fees.get("gasPrice", 0))
+                    try:
+                        self.gas.cover(op.sender, nonce, tx["gas"] * price + int(op.value))
+                    except InsufficientFunds as exc:
+                        return self._hold(db, op, exc)
+                    except (GasPending, ChainUnavailable, *NODE_DOWN) as exc:
+                        return self._note_error(db, op, exc)
                 del tx["from"]
-                signed = self.keys.account(op.sender).sign_transaction(tx)
+                signed = account.sign_transaction(tx)
                 op.nonce, op.gas = nonce, tx["gas"]
                 op.raw_tx = "0x" + bytes(signed.raw_transaction).hex()
                 op.tx_hash = "0x" + bytes(signed.hash).hex()
                 op.status, op.last_error, op.updated_at = OpStatus.pending, None, utcnow()
+                op.error_name = op.error_args = None  # an earlier insufficient_funds is over
                 db.add(op)
                 db.commit()  # the signed bytes are safe before anything is broadcast
                 self._next_nonce[op.sender] = nonce + 1
                 self._broadcast(db, op)
                 return op
+
+    def _hold(self, db, op: ChainOp, exc: InsufficientFunds) -> ChainOp:
+        """Keep the op queued, unsigned, saying who cannot pay and how much is missing; the
+        reconciler tries it again each pass and sends it once the account can pay."""
+        op.error_name, op.error_args = InsufficientFunds.code, exc.details
+        op.last_error, op.updated_at = str(exc)[:500], utcnow()
+        db.add(op)
+        db.commit()
+        return op
 
     def _nonce_for(self, db, sender: str) -> int:
         cached = self._next_nonce.get(sender)
@@ -236,9 +264,13 @@ class Outbox:
         if not tx_hash:
             return False
         try:
-            return bool(self._receipts([tx_hash]))
+            return self.mined(tx_hash)
         except (*NODE_DOWN, Web3RPCError):
             return True
+
+    def mined(self, tx_hash: str) -> bool:
+        """Whether the node has a receipt for `tx_hash`."""
+        return bool(self._receipts([tx_hash]))
 
     def _note_error(self, db, op: ChainOp, exc: BaseException) -> ChainOp:
         op.last_error = f"{type(exc).__name__}: {exc}"[:500]
@@ -279,7 +311,7 @@ class Outbox:
                 receipt = self.w3.eth.get_transaction_receipt(tx_hashes[0])
             except TransactionNotFound:
                 return {}
-            return {tx_hashes[0]: {k: receipt[k] for k in ("blockNumber", "status", "contractAddress")}}
+            return {tx_hashes[0]: {k: receipt.get(k) for k in ("blockNumber", "status", "contractAddress", "revertReason")}}
         responses = self.w3.provider.make_batch_request(
             [("eth_getTransactionReceipt", [tx_hash]) for tx_hash in tx_hashes]
         )
@@ -291,6 +323,7 @@ class Outbox:
                     "blockNumber": int(raw["blockNumber"], 16),
                     "status": int(raw["status"], 16),
                     "contractAddress": raw.get("contractAddress") and Web3.to_checksum_address(raw["contractAddress"]),
+                    "revertReason": raw.get("revertReason"),  # Besu with --revert-reason-enabled
                 }
         return {h: found[h.lower()] for h in tx_hashes if h.lower() in found}
 
@@ -313,7 +346,7 @@ class Outbox:
                 if receipt["status"] == 1:
                     row.status = OpStatus.confirmed
                 else:
-                    revert = self._replay_revert(row, receipt["blockNumber"])
+                    revert = self._replay_revert(row, receipt["blockNumber"], receipt.get("revertReason"))
                     row.status = OpStatus.reverted
                     row.error_name, row.error_args = revert.name, _jsonable(revert.args_by_name)
                 row.last_error, row.updated_at = None, utcnow()
@@ -370,8 +403,13 @@ class Outbox:
         db.add(row)
         db.commit()
 
-    def _replay_revert(self, row: ChainOp, block_number: int) -> ChainRevert:
-        """Why a mined transaction reverted: the node's trace if it offers one, else a replay."""
+    def _replay_revert(self, row: ChainOp, block_number: int, reason: str | None = None) -> ChainRevert:
+        """Why a mined transaction reverted: the receipt's own revertReason (Besu), the node's
+        trace if it offers one, else a replay."""
+        if isinstance(reason, (bytes, bytearray)):
+            reason = "0x" + bytes(reason).hex()
+        if revert_payload(reason) not in (None, "0x"):
+            return decode_revert(revert_payload(reason), row.label)
         try:
             trace = self.w3.provider.make_request(
                 "debug_traceTransaction", [row.tx_hash, {"tracer": "callTracer"}]
@@ -385,8 +423,9 @@ class Outbox:
             call["to"] = row.to
         try:
             self.w3.eth.call(call, block_identifier=block_number - 1)
-        except ContractLogicError as exc:
-            return decode_revert(revert_data_of(exc), row.label)
+        except (ContractLogicError, Web3RPCError) as exc:
+            if is_revert(exc):
+                return decode_revert(revert_data_of(exc), row.label)
         except Exception:  # the node cannot replay (pruned state): the name stays unknown
             pass
         return ChainRevert("UnknownRevert", {}, row.label)
@@ -410,6 +449,8 @@ class Outbox:
             op = self.get(op_id)
             if op.status in FINAL:
                 return op
+            if op.status == OpStatus.queued and op.error_name == InsufficientFunds.code:
+                raise InsufficientFunds.from_details(op.error_args, op.label)
             if time.monotonic() >= deadline:
                 if unavailable or op.status == OpStatus.queued:
                     raise ChainUnavailable(

@@ -123,7 +123,6 @@ def _own_write(ledger, account: Account, key: str, call: Call) -> ChainOp:
     if not account.custodial:
         raise Conflict("own_wallet", f"this account signs its own transactions: call {call.label} at {call.to} "
                        f"from {account.address}")
-    _gas(chain, account.address)
     op = chain.outbox.submit(key, account.address, call)
     return raise_for(ledger.settle(op.id))
 
@@ -204,7 +203,6 @@ def fund(ledger, account: Account, period_id: str, amount: int | None = None, id
     if not account.custodial:
         raise Conflict("own_wallet", f"approve {amount} of token {period.token} to {registry.address} and call "
                        f"fund({period.period_id}, {amount}) from {account.address}")
-    _gas(chain, account.address)
     _test_tokens(ledger, period.token, account.address, amount)
     stage = (f"{period.period_id}:key:{account.id}:{idempotency_key}" if idempotency_key
              else f"{period.period_id}:{state['funded']}:{amount}")
@@ -218,21 +216,12 @@ def fund(ledger, account: Account, period_id: str, amount: int | None = None, id
     return {"funded": amount, "op": op}
 
 
-def _gas(chain, address: str) -> None:
-    """Gas money for an account's own transaction, on the development node."""
-    if chain.node is None:
-        return
-    try:
-        chain.fund(address)
-    except OSError as exc:
-        raise ChainUnavailable("the chain node does not answer") from exc
-
-
 def _test_tokens(ledger, token: str, holder: str, amount: int) -> None:
-    """On the local development chain the test stablecoin has a faucet: the service mints the
-    platform what it is about to pay in. Never on a configured (real) token."""
+    """On a development chain (no REELLEDGER_SETTLEMENT_TOKEN, so the service deployed the test
+    stablecoin and owns it) the service mints the platform what it is about to pay in, through
+    the outbox like every other write of its signer. Never on a configured (real) token."""
     chain = ledger.chain
-    if chain.node is None or token != chain.addresses.get("TestStablecoin"):
+    if ledger.settings.settlement_token or token != chain.addresses.get("TestStablecoin"):
         return
     stablecoin = chain.contract("TestStablecoin")
     short = amount - stablecoin.functions.balanceOf(holder).call()
