@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {BaseTest} from "./utils/BaseTest.sol";
 import {StatementTree} from "./utils/StatementTree.sol";
 import {Vm} from "./utils/Vm.sol";
@@ -258,6 +258,14 @@ contract SettlementRegistryTest is SettlementFixture {
         assertEq(registry.hashReport(report), expected, "digest");
     }
 
+    function test_HashReport_FollowsTheChainIdAfterAFork() public {
+        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        vm.chainId(999);
+        bytes32 expected =
+            keccak256(abi.encodePacked("\x19\x01", _domainSeparator(999, address(registry)), _structHash(report)));
+        assertEq(registry.hashReport(report), expected, "digest on the new chain id");
+    }
+
     /// @dev The digest written out above agrees with eth-account's `encode_typed_data` (the Python signer), computed
     /// for chain 31337, verifying contract 0x…dEaD and platform 0x…1A7F.
     function test_HashReport_MatchesEthAccountVector() public pure {
@@ -323,6 +331,24 @@ contract SettlementRegistryTest is SettlementFixture {
         SettlementRegistry.PlayReport memory report = _report(address(wallet), REPORT, 0);
         bytes memory signature = _sign(OTHER_KEY, registry.hashReport(report));
         vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidReportSignature.selector, address(wallet)));
+        _anchor(report, signature);
+    }
+
+    function test_AnchorReport_Revert_WhenPlatformIsAContractWithoutErc1271() public {
+        SettlementRegistry.PlayReport memory report = _report(address(token), REPORT, 0);
+        bytes memory signature = _signed(report);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidReportSignature.selector, address(token)));
+        _anchor(report, signature);
+    }
+
+    /// @dev A contract answering with the bare 4-byte magic value, not a whole word, has not approved the signature.
+    function test_AnchorReport_Revert_WhenErc1271AnswerIsShorterThanAWord() public {
+        address shortWallet = makeAddr("short-answer wallet");
+        // PUSH4 0x1626ba7e PUSH1 0xe0 SHL PUSH0 MSTORE PUSH1 4 PUSH0 RETURN
+        vm.etch(shortWallet, hex"631626ba7e60e01b5f5260045ff3");
+        SettlementRegistry.PlayReport memory report = _report(shortWallet, REPORT, 0);
+        bytes memory signature = _signed(report);
+        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidReportSignature.selector, shortWallet));
         _anchor(report, signature);
     }
 
@@ -1267,7 +1293,7 @@ contract SettlementRegistryTest is SettlementFixture {
         registry.commitPeriod(PERIOD, _root(), address(evil), TOTAL, LINE_COUNT, INPUTS);
 
         evil.arm(address(registry), abi.encodeCall(registry.fund, (PERIOD, 1)));
-        vm.expectRevert(abi.encodeWithSelector(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector));
+        vm.expectRevert(abi.encodeWithSelector(ReentrancyGuard.ReentrancyGuardReentrantCall.selector));
         _fund(PERIOD, 10);
         assertEq(registry.period(PERIOD).funded, 0, "nothing funded");
         assertEq(evil.balanceOf(registry.payoutOf(PERIOD)), 0, "nothing moved");
@@ -1623,8 +1649,63 @@ contract TestStablecoinTest is BaseTest {
         token.mint(holder, 1);
     }
 
+    uint256 internal constant PERMIT_KEY = 0x5EC12E7;
+
+    function _permitDigest(address owner, address spender, uint256 value, uint256 nonce, uint256 deadline)
+        internal
+        view
+        returns (bytes32)
+    {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
+                owner,
+                spender,
+                value,
+                nonce,
+                deadline
+            )
+        );
+        return keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash));
+    }
+
+    /// @dev The domain OpenZeppelin's ERC20Permit gives a token: its name, version "1", so wallets sign as before.
+    function test_DomainSeparator_IsTheTokensNameVersion1() public view {
+        bytes32 expected = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("Test Yuan"),
+                keccak256("1"),
+                block.chainid,
+                address(token)
+            )
+        );
+        assertEq(token.DOMAIN_SEPARATOR(), expected, "domain separator");
+    }
+
+    function test_Permit_Revert_WhenDeadlinePassed() public {
+        address signer = vm.addr(PERMIT_KEY);
+        uint256 deadline = block.timestamp + 1 hours;
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(PERMIT_KEY, _permitDigest(signer, holder, 500, 0, deadline));
+        vm.warp(deadline + 1);
+        vm.expectRevert(abi.encodeWithSelector(TestStablecoin.ERC2612ExpiredSignature.selector, deadline));
+        token.permit(signer, holder, 500, deadline, v, r, s);
+    }
+
+    function test_Permit_Revert_WhenReplayed() public {
+        address signer = vm.addr(PERMIT_KEY);
+        uint256 deadline = block.timestamp + 1 hours;
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(PERMIT_KEY, _permitDigest(signer, holder, 500, 0, deadline));
+        token.permit(signer, holder, 500, deadline, v, r, s);
+        assertEq(token.nonces(signer), 1, "nonce used");
+        // The second time the digest is built with nonce 1, so the signature recovers to some other address.
+        address recovered = ecrecover(_permitDigest(signer, holder, 500, 1, deadline), v, r, s);
+        vm.expectRevert(abi.encodeWithSelector(TestStablecoin.ERC2612InvalidSigner.selector, recovered, signer));
+        token.permit(signer, holder, 500, deadline, v, r, s);
+    }
+
     function test_Permit_SignedByHolderSetsAllowance() public {
-        uint256 key = 0x5EC12E7;
+        uint256 key = PERMIT_KEY;
         address signer = vm.addr(key);
         uint256 deadline = block.timestamp + 1 hours;
         bytes32 structHash = keccak256(

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ledger.models import Role
+from ledger.reports.prepare import rows_of_text, sign_summary, summarise
 from tests.api.conftest import written
 
 DAY = 86_400
+EPOCH = date(1970, 1, 1)
 RULE = {"valid_play_tiers": [{"from_plays": 0, "price_micro": 10_000}, {"from_plays": 2_000, "price_micro": 15_000}],
         "watch_minute_price_micro": 500, "ad_revenue_bps": 5_000, "commission_bps": 1_000}
 
@@ -32,10 +34,10 @@ class Deal:
 
 
 def make_deal(service, platform_address: str | None = None, bps=(7_000, 3_000), rule=RULE,
-              second_address: str | None = None) -> Deal:
+              second_address: str | None = None, owner_address: str | None = None) -> Deal:
     """A work licensed to a new platform in CN for streaming, split between two payees, priced by `rule`;
-    the period is a week that ended four days ago. `second_address`: the second payee brings its own."""
-    _, owner_address, owner = service.new_account(Role.rights_holder)
+    the period is a week that ended four days ago. `second_address`, `owner_address`: that party brings its own."""
+    _, owner_address, owner = service.new_account(Role.rights_holder, address=owner_address)
     _, second_address, second = service.new_account(Role.rights_holder, address=second_address)
     platform_id, platform_addr, platform = service.new_account(Role.platform, address=platform_address)
     work = owner.post("/works", json={"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(),
@@ -92,3 +94,14 @@ def wait_status(client, period_id: str, status: str, timeout: float = 30.0) -> d
         if body.get("status") == status or time.monotonic() > deadline:
             return body
         time.sleep(0.2)
+
+
+def signed_post(service, deal, key, report_id: str, items: list[dict], signer=None):
+    """Post a report signed with `signer` (default: the platform's own key)."""
+    domain = deal.platform.get("/reports/signing-domain").json()["domain"]
+    text = ndjson(items)
+    summary = summarise(rows_of_text(text), platform=deal.platform_address, report_id=report_id,
+                        first_day=(deal.start - EPOCH).days, end_day=(deal.end - EPOCH).days + 1, currency="CNY")
+    signature = sign_summary(summary, (signer or key).key, domain)
+    return deal.platform.post("/reports", params=params(deal, report_id), content=text,
+                              headers={"content-type": "application/x-ndjson", "X-Report-Signature": signature})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from eth_account import Account
@@ -16,27 +16,16 @@ from ledger.db import session
 from ledger.models import ChainOp, PlayReport, PlayRowRecord, Role
 from ledger.reports.prepare import rows_of_text, sign_summary, summarise
 from tests.api.conftest import running_service, settle
-from tests.api.settlement_helpers import close, make_deal, ndjson, params, post_report, rows, wait_status
+from tests.api.settlement_helpers import (
+    EPOCH, close, make_deal, ndjson, params, post_report, rows, signed_post, wait_status,
+)
 from tests.api.test_settlement import stored_rows
 from tests.conftest import make_settings
-
-EPOCH = date(1970, 1, 1)
 
 
 @pytest.fixture(scope="module")
 def service(settlement_service):
     return settlement_service
-
-
-def signed_post(service, deal, key, report_id: str, items: list[dict], signer=None):
-    """Post a report signed with `signer` (default: the platform's own key)."""
-    domain = deal.platform.get("/reports/signing-domain").json()["domain"]
-    text = ndjson(items)
-    summary = summarise(rows_of_text(text), platform=deal.platform_address, report_id=report_id,
-                        first_day=(deal.start - EPOCH).days, end_day=(deal.end - EPOCH).days + 1, currency="CNY")
-    signature = sign_summary(summary, (signer or key).key, domain)
-    return deal.platform.post("/reports", params=params(deal, report_id), content=text,
-                              headers={"content-type": "application/x-ndjson", "X-Report-Signature": signature})
 
 
 def test_an_own_key_platform_signs_its_report_and_nobody_else_can(service):

@@ -58,4 +58,13 @@ interface Vm {
 
     /// @notice Returns and clears the logs recorded since {recordLogs}.
     function getRecordedLogs() external returns (Log[] memory logs);
+
+    /// @notice Sets `block.chainid`.
+    function chainId(uint256 newChainId) external;
+
+    /// @notice Sets the runtime code of `target`.
+    function etch(address target, bytes calldata newRuntimeBytecode) external;
+
+    /// @notice Deploys the compiled contract named by `artifactPath` ("File.sol:Contract") and returns its address.
+    function deployCode(string calldata artifactPath) external returns (address deployedAddress);
 }
