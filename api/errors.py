@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from ledger.chain.errors import ChainRevert, ChainUnavailable, IdempotencyConflict, InsufficientFunds
 from ledger.errors import (
@@ -120,6 +121,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(BodyRefused)
     async def body_refused(_: Request, exc: BodyRefused):
         return JSONResponse(error_body(exc.code, exc.message, **exc.details), exc.status_code, headers={"Connection": "close"})
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, _: ClientDisconnect):
+        """The client hung up mid-body: nothing was kept (streamed bodies count only once whole)
+        and nobody reads this answer, so it is a line in the log, not a traceback."""
+        log.info("%s %s: the client disconnected before its body ended", request.method, request.url.path)
+        return JSONResponse(error_body("client_disconnected", "the request body ended early"), 400)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException):

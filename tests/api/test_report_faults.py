@@ -4,6 +4,7 @@ of a committed period flows into the next one, and a chain outage leaves a perio
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
 from datetime import timedelta
@@ -108,7 +109,30 @@ def test_unknown_currency_duplicate_id_and_committed_period_are_refused(service)
     assert late.status_code == 409 and late.json()["error"]["code"] == "period_committed"
 
 
-def test_an_upload_cut_off_half_way_counts_nothing_and_can_be_sent_again(service):
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def server_log():
+    """What the service logs, from its own loggers: uvicorn's do not reach the root logger."""
+    logged = Records()
+    levels = {name: logging.getLogger(name).level for name in ("uvicorn.error", "reelledger.api")}
+    for name in levels:
+        logging.getLogger(name).addHandler(logged)
+        logging.getLogger(name).setLevel(logging.INFO)
+    yield logged
+    for name, level in levels.items():
+        logging.getLogger(name).removeHandler(logged)
+        logging.getLogger(name).setLevel(level)
+
+
+def test_an_upload_cut_off_half_way_counts_nothing_and_can_be_sent_again(service, server_log):
     deal = make_deal(service)
     items = rows(deal, days=5)
     many = [dict(items[i % 5], plays=1_000 + i, valid_plays=900 + i) for i in range(50_000)]  # all distinct
@@ -127,6 +151,8 @@ def test_an_upload_cut_off_half_way_counts_nothing_and_can_be_sent_again(service
     while time.monotonic() < deadline and _report_exists(service, "cut"):
         time.sleep(0.2)
     assert not _report_exists(service, "cut") and stored_rows(service, "cut") == 0
+    assert not [line for line in server_log.lines if "Exception" in line], server_log.lines  # a line, not a traceback
+    assert any("disconnected before its body ended" in line for line in server_log.lines), server_log.lines
     again = deal.platform.post("/reports", params=params(deal, "cut"), content=body,
                                headers={"content-type": "application/x-ndjson"}, timeout=120)
     assert again.status_code == 201, again.text
