@@ -297,8 +297,8 @@ class Outbox:
         settled next pass), or by another transaction: once the chain has grown `confirmations`
         blocks since that was first seen, the op goes back to the queue to be signed at a
         fresh nonce; until then it waits. (The depth is counted from what this process saw,
-        not asked of an older block's state, which a pruned node or an Anvil restarted from
-        its state file no longer has.) A node that cannot answer counts as "maybe ours", so
+        so a restart counts again, rather than asked of an older block's state, which a
+        pruned node or an Anvil restarted from its state file no longer has.) A node that cannot answer counts as "maybe ours", so
         nothing is signed twice."""
         try:
             if self.confirmations and seen.head is None:
@@ -311,7 +311,7 @@ class Outbox:
             since = self._taken_at.setdefault((op.id, op.nonce), seen.head)
             if seen.head < since + self.confirmations:
                 self._note(db, op, f"nonce {op.nonce} is used by another transaction; the op is signed again at a "
-                           f"new nonce once that one is {self.confirmations} blocks deep")
+                           f"new nonce once the chain has grown {self.confirmations} blocks past it")
                 return
         taken = op.nonce
         resigned = self._swap(db, op, {"status": OpStatus.pending, "nonce": taken}, {
