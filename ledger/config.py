@@ -55,7 +55,16 @@ class Settings(BaseSettings):
     anvil_state_copy_interval: float = Field(
         default=30.0, gt=0, description="Seconds between copies of Anvil's state file known to be whole (a hard kill can cut the file short)."
     )
-    confirmations: int = Field(default=0, description="Blocks on top of a receipt before a write counts as final.")
+    confirmations: int = Field(
+        default=0, ge=0,
+        description="Blocks on top of a receipt before a write counts as final: the depth of reorg the outbox "
+        "survives (a dropped write is sent again). 0 suits a development chain only: a reorg is then not watched.",
+    )
+    fee_bump_after: float = Field(
+        default=60.0, ge=0,
+        description="Seconds a sent write may stay unmined while the chain asks more than it offers before it is "
+        "replaced by the same nonce at a price outbidding it by at least 12.5% (each replacement waits as long).",
+    )
     master_key: str | None = Field(
         default=None,
         repr=False,

@@ -45,8 +45,16 @@ class ChainOp(SQLModel, table=True):
     status: OpStatus = Field(default=OpStatus.queued, index=True)
     nonce: int | None = Field(default=None, sa_type=BigInteger)
     gas: int | None = Field(default=None, sa_type=BigInteger)
-    tx_hash: str | None = Field(default=None, max_length=66, index=True)
-    raw_tx: str | None = None
+    tx_hash: str | None = Field(
+        default=None, max_length=66, index=True,
+        description="The newest signed version's hash while pending; the mined one's once final.",
+    )
+    raw_tx: str | None = Field(default=None, description="The newest signed version, what a resend broadcasts.")
+    sent_txs: list | None = Field(
+        default=None, sa_column=Column(JSON),
+        description="Every version signed for this nonce, oldest first: [{hash, at}] (at: Unix seconds). A "
+        "receipt for any of them confirms the op; a fee bump appends one.",
+    )
     block_number: int | None = Field(default=None, sa_type=BigInteger, index=True)
     contract_address: str | None = Field(default=None, max_length=42)
     error_name: str | None = Field(default=None, max_length=120)

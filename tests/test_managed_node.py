@@ -16,7 +16,7 @@ from ledger.config import native_foundry_binary
 from ledger.service import Ledger
 from tests.api.conftest import settle
 from tests.conftest import free_port, make_settings
-from tests.test_outbox import make_owner, register_call, registered_events, work_id
+from tests.outbox_helpers import make_owner, register_call, registered_events, work_id
 
 
 def rpc(node: ManagedAnvil, method: str, params: list):

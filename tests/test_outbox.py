@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 
@@ -15,34 +14,13 @@ from ledger.db import session
 from ledger.models import ChainOp, OpStatus
 from ledger.service import Ledger
 from tests.conftest import make_settings
-
-
-def work_id(n: int | str) -> bytes:
-    return hashlib.sha256(f"master file {n}".encode()).digest()
-
-
-def register_call(ledger: Ledger, owner: str, n: int | str):
-    return ledger.chain.call(
-        "WorkRegistry", "register", [work_id(n), owner, b"\x11" * 32, b"\x22" * 32, f"ipfs://meta/{n}"]
-    )
-
-
-def make_owner(ledger: Ledger) -> str:
-    """An owner who lets the service register works on its behalf."""
-    owner = ledger.keys.ensure("owner")
-    ledger.chain.fund(owner)
-    ledger.registries.set_operator("approve-service", owner, ledger.chain.signer, True)
-    return owner
-
-
-def chain_nonce(ledger: Ledger, address: str) -> int:
-    return ledger.chain.w3.eth.get_transaction_count(address)
-
-
-def registered_events(ledger: Ledger, ids: list[bytes]) -> int:
-    logs = ledger.chain.contract("WorkRegistry").events.WorkRegistered().get_logs(from_block=0)
-    wanted = set(ids)
-    return sum(1 for log in logs if log["args"]["workId"] in wanted)
+from tests.outbox_helpers import (
+    chain_nonce,
+    make_owner,
+    register_call,
+    registered_events,
+    work_id,
+)
 
 
 def wait_until_settled(ledger: Ledger, timeout: float = 60.0) -> None:

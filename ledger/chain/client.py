@@ -99,7 +99,8 @@ class Chain:
         self.signer = self.keys.ensure(SERVICE_KEY_LABEL, self.settings.signer_key)
         self.funder = (self.keys.ensure(FUNDING_KEY_LABEL, self.settings.funding_key) if self.settings.funding_key
                        else self.signer)
-        self.outbox = Outbox(self.engine, self.w3, self.keys, self.chain_id, self.settings.confirmations)
+        self.outbox = Outbox(self.engine, self.w3, self.keys, self.chain_id, self.settings.confirmations,
+                             fee_bump_after=self.settings.fee_bump_after)
         self.outbox.gas = GasStation(self.outbox, self.funder, floor=self.settings.gas_floor_wei,
                                      top_up=self.settings.gas_topup_wei, wait=self.settings.gas_topup_wait)
         if self.node:

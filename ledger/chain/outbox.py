@@ -7,31 +7,58 @@ An operation's life:
       dry run  -> a revert marks it `rejected` with the custom error's name; nothing is sent
       gas      -> the sender can pay, or is topped up by the funding key (ledger/chain/gas.py);
                   if nobody can pay, it stays `queued` as `insufficient_funds`
-      sign     -> nonce, gas, signed bytes and hash stored, row `pending`     (committed first)
+      sign     -> nonce, gas, signed bytes and hash stored, the hash also as the first entry
+                  of `sent_txs`; row `pending`                               (committed first)
       send     -> the stored bytes are broadcast
-    reconcile()
-      pending  -> receipt found: `confirmed` or `reverted`; unknown to the node: the same
-                  bytes are broadcast again (same nonce, same hash: it can be mined only once)
-      queued   -> signed and sent as above (the node was down when it was submitted)
+    reconcile(), for each `pending` row, looking for a receipt of ANY hash in `sent_txs`:
+      receipt  -> `confirmed` or `reverted` once `confirmations` blocks are on top of its
+                  block and that block is still the chain's block at its height; until then
+                  it stays pending, and a receipt that a reorg took away counts as none
+      none, and the nonce is used on chain by a transaction that is not ours (another
+                  program with the same key, a reorg that mined someone else's) while the
+                  chain grew `confirmations` blocks -> back to `queued`, signed again at a
+                  fresh nonce; the old bytes can never be mined
+      none, unmined `fee_bump_after` seconds while the chain asks more than it offers
+               -> replaced: same nonce and gas, every price field outbid by >= 12.5%
+                  (fees.py); stored (appended to `sent_txs`) before it is broadcast
+      none, in the node's pool -> wait
+      none, unknown to the node (lost, dropped by a reorg) -> the newest stored bytes are
+                  broadcast again: same nonce, so at most one version is ever mined
+    reconcile(), for each `queued` row: signed and sent as above (the node was down, the
+                  sender could not pay, or its nonce was taken)
 
 A crash between any two steps leaves a row that the next reconcile pass carries on from.
 One process signs for a given sender at a time (an in-process lock per sender); run one
-service instance per signing key.
+service instance per signing key. Within it, the reconciler thread and requests waiting for
+their write both reconcile: a replacement or a re-signing is stored only if the row still
+holds the version it was decided on (compare and set), so two passes never both act.
+
+Reorgs are watched only while an op is pending, so `confirmations` is the depth of reorg the
+service survives. With 0 (the default, for a development chain) an op is final at its first
+receipt: a reorg that later drops it is not noticed, except when the node comes back with
+fewer blocks than the op's (`reopen_lost`), and a nonce counts as taken as soon as it is used
+in the latest block. Set REELLEDGER_CONFIRMATIONS on any chain that can reorg.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from dataclasses import dataclass
-from typing import Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from hexbytes import HexBytes
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from web3 import Web3
-from web3.exceptions import ContractLogicError, ProviderConnectionError, TransactionNotFound, Web3RPCError
+from web3.exceptions import (
+    ContractLogicError,
+    ProviderConnectionError,
+    TransactionNotFound,
+    Web3RPCError,
+)
 
 from ledger.chain.errors import (
     ChainRevert,
@@ -45,14 +72,19 @@ from ledger.chain.errors import (
     revert_data_of,
     revert_payload,
 )
+from ledger.chain.fees import Market, market, outbid, signed_fees, underpriced
 from ledger.db import session
 from ledger.keys import KeyStore
 from ledger.models import ChainOp, OpStatus, utcnow
+
+log = logging.getLogger("reelledger.chain")
 
 NODE_DOWN = (OSError, ProviderConnectionError)
 FINAL = {OpStatus.confirmed, OpStatus.reverted, OpStatus.rejected}
 FEE_CACHE_SECONDS = 5.0
 RECEIPT_BATCH = 200
+FEE_BUMP_AFTER = 60.0
+NONCE_USED = ("nonce too low", "nonce is too low", "nonce has already been used")
 
 
 @dataclass(frozen=True)
@@ -65,17 +97,29 @@ class Call:
     value: int = 0
 
 
+@dataclass
+class _Pass:
+    """What one reconcile pass asked the node, so that each question is asked once per pass."""
+
+    head: int | None  # the latest block number, when confirmations count
+    nonces: dict[str, int] = field(default_factory=dict)  # sender -> transaction count in the latest block
+    market: Market | None = None
+
+
 class Outbox:
-    def __init__(self, engine: Engine, w3: Web3, keys: KeyStore, chain_id: int, confirmations: int = 0) -> None:
+    def __init__(self, engine: Engine, w3: Web3, keys: KeyStore, chain_id: int, confirmations: int = 0,
+                 fee_bump_after: float = FEE_BUMP_AFTER) -> None:
         self.engine = engine
         self.w3 = w3
         self.keys = keys
         self.chain_id = chain_id
         self.confirmations = confirmations
+        self.fee_bump_after = fee_bump_after
         self._sender_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._next_nonce: dict[str, int] = {}
-        self._fees: tuple[float, dict] | None = None
+        self._taken_at: dict[tuple[int, int], int] = {}  # (op id, nonce) -> head when another's use was first seen
+        self._market: tuple[float, Market] | None = None
         self.gas = None  # a GasStation, set by the Chain: pays the gas of the accounts it signs for
 
     # ----------------------------------------------------------------- submit
@@ -158,13 +202,11 @@ class Outbox:
                 op = db.get(ChainOp, op_id)
                 if op.status != OpStatus.queued:  # another thread got here first
                     return op
-                tx = {"from": op.sender, "data": op.data, "value": int(op.value), "chainId": self.chain_id}
-                if op.to:
-                    tx["to"] = op.to
+                tx = self._transaction(op)
                 try:
-                    estimate = self.w3.eth.estimate_gas(tx, block_identifier="pending")
+                    estimate = self.w3.eth.estimate_gas({**tx, "from": op.sender}, block_identifier="pending")
                     nonce = self._nonce_for(db, op.sender)
-                    fees = self._fee_fields()
+                    offer = self._going().offer
                 except (ContractLogicError, Web3RPCError) as exc:
                     if not is_revert(exc):  # the node refused for its own reasons: try again later
                         return self._note_error(db, op, exc)
@@ -177,21 +219,19 @@ class Outbox:
                     return op
                 except NODE_DOWN as exc:
                     return self._note_error(db, op, exc)
-                tx.update(fees, nonce=nonce, gas=estimate * 6 // 5 + 10_000)
+                tx.update(offer.fields(), nonce=nonce, gas=estimate * 6 // 5 + 10_000)
                 account = self.keys.account(op.sender)  # a key we hold, before anyone pays its gas
                 if self.gas is not None:
-                    price = fees.get("maxFeePerGas", fees.get("gasPrice", 0))
                     try:
-                        self.gas.cover(op.sender, nonce, tx["gas"] * price + int(op.value))
+                        self.gas.cover(op.sender, nonce, tx["gas"] * offer.cap + int(op.value))
                     except InsufficientFunds as exc:
                         return self._hold(db, op, exc)
                     except (GasPending, ChainUnavailable, *NODE_DOWN) as exc:
                         return self._note_error(db, op, exc)
-                del tx["from"]
                 signed = account.sign_transaction(tx)
                 op.nonce, op.gas = nonce, tx["gas"]
-                op.raw_tx = "0x" + bytes(signed.raw_transaction).hex()
-                op.tx_hash = "0x" + bytes(signed.hash).hex()
+                op.raw_tx, op.tx_hash = _hex(signed.raw_transaction), _hex(signed.hash)
+                op.sent_txs = [_version(op.tx_hash)]
                 op.status, op.last_error, op.updated_at = OpStatus.pending, None, utcnow()
                 op.error_name = op.error_args = None  # an earlier insufficient_funds is over
                 db.add(op)
@@ -199,6 +239,13 @@ class Outbox:
                 self._next_nonce[op.sender] = nonce + 1
                 self._broadcast(db, op)
                 return op
+
+    def _transaction(self, op: ChainOp) -> dict:
+        """The op's call as transaction fields, without nonce, gas or price."""
+        tx = {"data": op.data, "value": int(op.value), "chainId": self.chain_id}
+        if op.to:
+            tx["to"] = op.to
+        return tx
 
     def _hold(self, db, op: ChainOp, exc: InsufficientFunds) -> ChainOp:
         """Keep the op queued, unsigned, saying who cannot pay and how much is missing; the
@@ -219,19 +266,14 @@ class Outbox:
         on_chain = self.w3.eth.get_transaction_count(sender, "pending")
         return max(on_chain, -1 if highest is None else highest + 1)
 
-    def _fee_fields(self) -> dict:
+    def _going(self, fresh: bool = False) -> Market:
+        """The chain's price, asked at most every few seconds for new transactions; `fresh`
+        asks now (to decide a replacement) and keeps the answer for the next ones."""
         now = time.monotonic()
-        if self._fees and now - self._fees[0] < FEE_CACHE_SECONDS:
-            return self._fees[1]
-        latest = self.w3.eth.get_block("latest")
-        base_fee = latest.get("baseFeePerGas")
-        if base_fee is None:
-            fields = {"gasPrice": self.w3.eth.gas_price}
-        else:
-            tip = self.w3.eth.max_priority_fee
-            fields = {"maxFeePerGas": 2 * base_fee + tip, "maxPriorityFeePerGas": tip, "type": 2}
-        self._fees = (now, fields)
-        return fields
+        if not fresh and self._market and now - self._market[0] < FEE_CACHE_SECONDS:
+            return self._market[1]
+        self._market = (now, market(self.w3))
+        return self._market[1]
 
     def _broadcast(self, db, op: ChainOp) -> None:
         try:
@@ -245,41 +287,76 @@ class Outbox:
         message = str(exc).lower()
         if "already known" in message or "already imported" in message:
             return
-        if "nonce too low" in message or "nonce is too low" in message:
-            if self._mined_or_unknown(op.tx_hash):
-                return  # ours took the nonce after the caller looked for its receipt: settled next pass
-            # Another transaction took this nonce, and ours was not mined: these bytes can
-            # never be mined, so sign the op again afresh.
-            op.status, op.nonce, op.raw_tx, op.tx_hash, op.gas = OpStatus.queued, None, None, None, None
-            op.last_error, op.updated_at = None, utcnow()
-            db.add(op)
-            db.commit()
-            self._next_nonce.pop(op.sender, None)
+        if any(words in message for words in NONCE_USED):
+            self._after_nonce_used(db, op, _Pass(None))
             return
-        self._note_error(db, op, exc)
+        self._note_error(db, op, exc)  # a price below the base fee included: a replacement follows
 
-    def _mined_or_unknown(self, tx_hash: str | None) -> bool:
-        """Whether `tx_hash` has a receipt, asked at the moment the node says its nonce is
-        used; a node that cannot answer counts as "maybe", so nothing is signed twice."""
-        if not tx_hash:
-            return False
+    def _after_nonce_used(self, db, op: ChainOp, seen: _Pass) -> None:
+        """The op's nonce is used on chain. By a version of ours (its receipt is there now:
+        settled next pass), or by another transaction: once the chain has grown `confirmations`
+        blocks since that was first seen, the op goes back to the queue to be signed at a
+        fresh nonce; until then it waits. (The depth is counted from what this process saw,
+        so a restart counts again, rather than asked of an older block's state, which a
+        pruned node or an Anvil restarted from its state file no longer has.) A node that cannot answer counts as "maybe ours", so
+        nothing is signed twice."""
         try:
-            return self.mined(tx_hash)
+            if self.confirmations and seen.head is None:
+                seen.head = self.w3.eth.block_number
+            if self._current_receipts(self._hashes(op), seen.head):  # asked after the nonce: ours
+                return
         except (*NODE_DOWN, Web3RPCError):
-            return True
+            return
+        if self.confirmations:
+            since = self._taken_at.setdefault((op.id, op.nonce), seen.head)
+            if seen.head < since + self.confirmations:
+                self._note(db, op, f"nonce {op.nonce} is used by another transaction; the op is signed again at a "
+                           f"new nonce once the chain has grown {self.confirmations} blocks past it")
+                return
+        taken = op.nonce
+        resigned = self._swap(db, op, {"status": OpStatus.pending, "nonce": taken}, {
+            "status": OpStatus.queued, "nonce": None, "raw_tx": None, "tx_hash": None, "gas": None,
+            "sent_txs": None, "last_error": None, "updated_at": utcnow(),
+        })
+        self._taken_at.pop((op.id, taken), None)
+        if resigned:
+            self._next_nonce.pop(op.sender, None)
+            log.warning("nonce %d of %s was used by another transaction: operation %d (%s) is signed again at a "
+                        "new nonce", taken, op.sender, op.id, op.label)
+
+    def _nonce_used(self, sender: str, nonce: int, seen: _Pass) -> bool:
+        """Whether the account's transaction count in the latest block has passed `nonce`."""
+        if sender not in seen.nonces:
+            seen.nonces[sender] = self.w3.eth.get_transaction_count(sender, "latest")
+        return seen.nonces[sender] > nonce
+
+    def _swap(self, db, op: ChainOp, expected: dict, values: dict) -> bool:
+        """Store `values` on the op's row only if it still holds `expected` (compare and set);
+        `op` is refreshed either way. True if this call stored them."""
+        stored = db.exec(
+            update(ChainOp)
+            .where(ChainOp.id == op.id, *(getattr(ChainOp, name) == value for name, value in expected.items()))
+            .values(**values)
+        ).rowcount == 1
+        db.commit()
+        db.refresh(op)
+        return stored
 
     def mined(self, tx_hash: str) -> bool:
         """Whether the node has a receipt for `tx_hash`."""
         return bool(self._receipts([tx_hash]))
 
     def _note_error(self, db, op: ChainOp, exc: BaseException) -> ChainOp:
-        op.last_error = f"{type(exc).__name__}: {exc}"[:500]
-        op.updated_at = utcnow()
-        db.add(op)
-        db.commit()
+        self._note(db, op, f"{type(exc).__name__}: {exc}")
         if isinstance(exc, NODE_DOWN):
             self._next_nonce.pop(op.sender, None)
         return op
+
+    def _note(self, db, op: ChainOp, problem: str) -> None:
+        op.last_error = problem[:500]
+        op.updated_at = utcnow()
+        db.add(op)
+        db.commit()
 
     # -------------------------------------------------------------- reconcile
 
@@ -293,9 +370,7 @@ class Outbox:
         for start in range(0, len(pending), RECEIPT_BATCH):
             chunk = pending[start : start + RECEIPT_BATCH]
             try:
-                latest = self.w3.eth.block_number if self.confirmations else None
-                receipts = self._receipts([op.tx_hash for op in chunk])
-                finished += self._settle(chunk, receipts, latest)
+                finished += self._settle(chunk)
             except NODE_DOWN as exc:
                 with session(self.engine) as db:
                     self._note_error(db, db.get(ChainOp, chunk[0].id), exc)
@@ -304,6 +379,13 @@ class Outbox:
             finished += self._sign_and_send(op.id).status in FINAL
         return finished
 
+    @staticmethod
+    def _hashes(op: ChainOp) -> list[str]:
+        """Every hash signed for the op's nonce, oldest first; a receipt for any is its receipt."""
+        if op.sent_txs:
+            return [version["hash"] for version in op.sent_txs]
+        return [op.tx_hash] if op.tx_hash else []
+
     def _receipts(self, tx_hashes: list[str]) -> dict[str, dict]:
         """Receipts by transaction hash, fetched in one JSON-RPC batch; absent ones are left out."""
         if len(tx_hashes) == 1:
@@ -311,37 +393,66 @@ class Outbox:
                 receipt = self.w3.eth.get_transaction_receipt(tx_hashes[0])
             except TransactionNotFound:
                 return {}
-            return {tx_hashes[0]: {k: receipt.get(k) for k in ("blockNumber", "status", "contractAddress", "revertReason")}}
+            found = {k: receipt.get(k) for k in ("blockNumber", "status", "contractAddress", "revertReason")}
+            return {tx_hashes[0]: {**found, "blockHash": _hex(receipt["blockHash"])}}
         responses = self.w3.provider.make_batch_request(
             [("eth_getTransactionReceipt", [tx_hash]) for tx_hash in tx_hashes]
-        )
+        ) if tx_hashes else []
         found = {}
         for response in responses:
             raw = response.get("result") if isinstance(response, dict) else None
             if raw:
                 found[raw["transactionHash"].lower()] = {
                     "blockNumber": int(raw["blockNumber"], 16),
+                    "blockHash": raw["blockHash"].lower(),
                     "status": int(raw["status"], 16),
                     "contractAddress": raw.get("contractAddress") and Web3.to_checksum_address(raw["contractAddress"]),
                     "revertReason": raw.get("revertReason"),  # Besu with --revert-reason-enabled
                 }
         return {h: found[h.lower()] for h in tx_hashes if h.lower() in found}
 
-    def _settle(self, ops: list[ChainOp], receipts: dict[str, dict], latest: int | None) -> int:
-        """Record the receipts found, in one commit; send again what the node does not know."""
+    def _current_receipts(self, tx_hashes: list[str], head: int | None) -> dict[str, dict]:
+        """The receipts found, less those deep enough to count whose block is no longer the
+        chain's block at that height (a node may still answer for a block a reorg replaced)."""
+        receipts = self._receipts(tx_hashes)
+        if not self.confirmations or not receipts:
+            return receipts
+        if head is None:
+            head = self.w3.eth.block_number
+        deep = sorted({r["blockNumber"] for r in receipts.values() if r["blockNumber"] + self.confirmations <= head})
+        chain = self._block_hashes(deep)
+        return {h: r for h, r in receipts.items()
+                if r["blockNumber"] not in chain or chain[r["blockNumber"]] == r["blockHash"]}
+
+    def _block_hashes(self, numbers: list[int]) -> dict[int, str | None]:
+        """The hash of the chain's block at each height now (None past its head)."""
+        if not numbers:
+            return {}
+        responses = self.w3.provider.make_batch_request(
+            [("eth_getBlockByNumber", [hex(number), False]) for number in numbers]
+        )
+        blocks = [response.get("result") if isinstance(response, dict) else None for response in responses]
+        by_number = {int(b["number"], 16): b["hash"].lower() for b in blocks if b}
+        return {number: by_number.get(number) for number in numbers}
+
+    def _settle(self, ops: list[ChainOp]) -> int:
+        """Record the receipts found, in one commit; see to the ops that have none."""
+        seen = _Pass(self.w3.eth.block_number if self.confirmations else None)
+        receipts = self._current_receipts([h for op in ops for h in self._hashes(op)], seen.head)
         settled = 0
         with session(self.engine) as db:
             for op in ops:
-                receipt = receipts.get(op.tx_hash)
                 row = db.get(ChainOp, op.id)
                 if row.status != OpStatus.pending:
                     continue
-                if receipt is None:
-                    self._resend_if_lost(db, row)
+                mined = next(((h, receipts[h]) for h in self._hashes(row) if h in receipts), None)
+                if mined is None:
+                    self._unmined(db, row, seen)
                     continue
-                if self.confirmations and receipt["blockNumber"] + self.confirmations > latest:
-                    continue
-                row.block_number = receipt["blockNumber"]
+                tx_hash, receipt = mined
+                if self.confirmations and receipt["blockNumber"] + self.confirmations > seen.head:
+                    continue  # seen, not yet deep enough: a reorg may still take it away
+                row.tx_hash, row.block_number = tx_hash, receipt["blockNumber"]
                 row.contract_address = receipt["contractAddress"] or None
                 if receipt["status"] == 1:
                     row.status = OpStatus.confirmed
@@ -354,6 +465,74 @@ class Outbox:
                 settled += 1
             db.commit()
         return settled
+
+    def _unmined(self, db, row: ChainOp, seen: _Pass) -> None:
+        """A pending op without a receipt: its nonce taken, its price too low, or lost."""
+        if self._nonce_used(row.sender, row.nonce, seen):  # by ours, mined meanwhile, or by another's
+            self._after_nonce_used(db, row, seen)
+            return
+        self._taken_at.pop((row.id, row.nonce), None)  # free again: whatever took it was reorged away
+        if self._bump_due(row) and self._replace(db, row, seen):
+            return
+        if not self._in_pool(row.tx_hash):
+            self._resend(db, row)
+
+    def _in_pool(self, tx_hash: str) -> bool:
+        try:
+            return self.w3.eth.get_transaction(tx_hash) is not None
+        except TransactionNotFound:
+            return False
+
+    def _bump_due(self, row: ChainOp) -> bool:
+        """Whether the newest version has waited `fee_bump_after` seconds (a row signed before
+        versions were kept has waited long enough)."""
+        return not row.sent_txs or time.time() - row.sent_txs[-1]["at"] >= self.fee_bump_after
+
+    def _replace(self, db, row: ChainOp, seen: _Pass) -> bool:
+        """If the chain now asks more than the newest version offers, sign the same nonce
+        and gas again at an outbidding price, store it, then broadcast it. True if the op
+        was dealt with this pass (replaced, or the replacement could not be paid for yet)."""
+        old = signed_fees(row.raw_tx)
+        if seen.market is None:
+            seen.market = self._going(fresh=True)
+        if old is None or not underpriced(old, seen.market):
+            return False
+        new = outbid(old, seen.market)
+        if self.gas is not None:
+            try:
+                self.gas.cover(row.sender, row.nonce, row.gas * new.cap + int(row.value))
+            except (InsufficientFunds, GasPending, ChainUnavailable, *NODE_DOWN) as exc:
+                self._note_error(db, row, exc)
+                return True
+        signed = self.keys.account(row.sender).sign_transaction(
+            {**self._transaction(row), **new.fields(), "nonce": row.nonce, "gas": row.gas}
+        )
+        replaced = _hex(signed.hash)
+        stored = self._swap(db, row, {"status": OpStatus.pending, "tx_hash": row.tx_hash}, {
+            "raw_tx": _hex(signed.raw_transaction), "tx_hash": replaced,
+            "sent_txs": [*row.sent_txs, _version(replaced)] if row.sent_txs else [
+                {"hash": row.tx_hash, "at": 0}, _version(replaced)],
+            "last_error": None, "updated_at": utcnow(),
+        })
+        if stored:  # else another pass replaced or settled it first
+            log.warning("operation %d (%s) at nonce %d offered less than the chain asks; replaced by %s",
+                        row.id, row.label, row.nonce, replaced)
+            self._broadcast(db, row)
+        return True
+
+    def _resend(self, db, row: ChainOp) -> None:
+        """Broadcast the newest stored bytes again: the node lost them, or a reorg dropped
+        the block that held them and the nonce is still free."""
+        try:
+            self.w3.eth.send_raw_transaction(HexBytes(row.raw_tx))
+        except Web3RPCError as exc:
+            self._on_rejected_broadcast(db, row, exc)
+            if row.status != OpStatus.pending or row.last_error:
+                return
+        row.broadcasts += 1
+        row.last_error, row.updated_at = None, utcnow()
+        db.add(row)
+        db.commit()
 
     def _unfinished(self, status: OpStatus, ids: list[int] | None, *order) -> list[ChainOp]:
         with session(self.engine) as db:
@@ -380,28 +559,12 @@ class Outbox:
             ).all()
             for op in lost:
                 op.status, op.block_number, op.updated_at = OpStatus.pending, None, utcnow()
+                op.tx_hash = self._hashes(op)[-1]  # the newest version, the one `raw_tx` holds
                 op.error_name = op.error_args = None
                 db.add(op)
             db.commit()
         self._next_nonce.clear()
         return list(lost)
-
-    def _resend_if_lost(self, db, row: ChainOp) -> None:
-        try:
-            if self.w3.eth.get_transaction(row.tx_hash) is not None:
-                return  # still in the pool: wait for it
-        except TransactionNotFound:
-            pass
-        try:
-            self.w3.eth.send_raw_transaction(HexBytes(row.raw_tx))
-        except Web3RPCError as exc:
-            self._on_rejected_broadcast(db, row, exc)
-            if row.status != OpStatus.pending or row.last_error:
-                return
-        row.broadcasts += 1
-        row.last_error, row.updated_at = None, utcnow()
-        db.add(row)
-        db.commit()
 
     def _replay_revert(self, row: ChainOp, block_number: int, reason: str | None = None) -> ChainRevert:
         """Why a mined transaction reverted: the receipt's own revertReason (Besu), the node's
@@ -482,6 +645,15 @@ def raise_for(op: ChainOp) -> ChainOp:
     if op.status in (OpStatus.reverted, OpStatus.rejected):
         raise ChainRevert(op.error_name or "UnknownRevert", op.error_args or {}, op.label)
     return op
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+def _version(tx_hash: str) -> dict:
+    """An entry of `sent_txs`: a hash signed for the op's nonce and when (Unix seconds)."""
+    return {"hash": tx_hash, "at": time.time()}
 
 
 def _jsonable(values: dict) -> dict:
