@@ -83,7 +83,10 @@ def install(app: FastAPI) -> None:
         message = f"the chain refused: {exc}"
         if exc.name.endswith("Unauthorized"):
             operator = request.app.state.ledger.chain.signer
-            message += f"; an account with its own address approves the service first: WorkRegistry.setOperator({operator}, true)"
+            message += (
+                "; an account with its own address approves the service first: "
+                f"WorkRegistry.setOperator({operator}, true)"
+            )
         return JSONResponse(error_body(exc.name, message, **details), _revert_status(exc.name))
 
     @app.exception_handler(IdempotencyConflict)
@@ -106,7 +109,8 @@ def install(app: FastAPI) -> None:
         log.warning("database error: %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__)
         return JSONResponse(error_body(
             "database_unavailable",
-            "the database failed; nothing half-written is kept: retry (a write with the same Idempotency-Key is made once)",
+            "the database failed; nothing half-written is kept: "
+                "retry (a write with the same Idempotency-Key is made once)",
         ), 503)
 
     @app.exception_handler(RequestValidationError)

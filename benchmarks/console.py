@@ -146,7 +146,8 @@ MARKS = """() => {
   const p = fetched.filter((r) => new URL(r.name).pathname === '/periods').pop();
   return { html: nav.responseEnd, dcl: nav.domContentLoadedEventEnd, pStart: p.startTime, pEnd: p.responseEnd,
            stStart: s.startTime, stEnd: s.responseEnd,
-           stBytes: s.encodedBodySize, stDecoded: s.decodedBodySize, ...window.__bench, nodes: document.getElementsByTagName('*').length,
+           stBytes: s.encodedBodySize, stDecoded: s.decodedBodySize, ...window.__bench,
+           nodes: document.getElementsByTagName('*').length,
            note: document.querySelector('[data-testid=statement] [data-testid=lines-shown]')?.firstChild?.textContent
              ?? null };
 }"""
@@ -341,8 +342,9 @@ def first_render(args, browser: Browser, a: Party, period_id: str) -> None:
     ]
     for label, values in rows:
         print(f"  {label:<58} {spread(values)}")
-    print(f"  statement JSON as the page fetched it (without proofs, gzip): {marks[-1]['stBytes'] / 2**20:.2f} MiB on the "
-          f"wire, {marks[-1]['stDecoded'] / 2**20:.2f} MiB decoded; {marks[-1]['nodes']:,} elements in the page once rendered")
+    print(f"  statement JSON as the page fetched it (without proofs, gzip): "
+          f"{marks[-1]['stBytes'] / 2**20:.2f} MiB on the wire, {marks[-1]['stDecoded'] / 2**20:.2f} MiB decoded; "
+          f"{marks[-1]['nodes']:,} elements in the page once rendered")
     busy = main_thread(browser, a, period_id, args.lines)
     print(f"  one more run with Chrome's Performance metrics on, page asked for -> painted: main thread busy "
           f"{busy['TaskDuration'] * 1000:.0f} ms, of which layout {busy['LayoutDuration'] * 1000:.0f} ms and style "
@@ -494,7 +496,10 @@ def report(printed: str, elapsed: float, load: tuple[float, float]) -> str:
         f"{version('playwright')}",
         f"- Command: `{command}` (took {elapsed / 60:.1f} min; 1-minute load average {load[0]:.1f} at the start, "
         f"{load[1]:.1f} at the end)",
-        f"- Code: {code_version(('api/console', 'console/src', 'ledger/settlement', 'benchmarks/console.py'), 'the console, settlement or benchmark code')}",
+        "- Code: " + code_version(
+            ("api/console", "console/src", "ledger/settlement", "benchmarks/console.py"),
+            "the console, settlement or benchmark code",
+        ),
         "",
         "## What is measured",
         "",

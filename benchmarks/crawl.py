@@ -247,7 +247,8 @@ def sites_per_day(numbers: dict, pages: int) -> None:
     polite = max(requests * POLITE_INTERVAL, inline)
     per_site_work = inline
     print(f"\n3. sites per day at the polite limit ({POLITE_INTERVAL:g} s between two requests to one host)")
-    print(f"  a site like run 1: {requests} requests ({pages} pages + media + robots.txt), pipeline work {per_site_work:.1f} s")
+    print(f"  a site like run 1: {requests} requests ({pages} pages + media + robots.txt), "
+          f"pipeline work {per_site_work:.1f} s")
     print(f"  one inline crawler, one site at a time: {polite:.0f} s a site -> {86400 / polite:,.0f} sites a day")
     threads = 2
     worker_rate = max(requests * POLITE_INTERVAL / threads, numbers["queue1"])

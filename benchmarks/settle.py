@@ -50,7 +50,7 @@ def seed(url: str, rows: int, works: int, payees: int) -> None:
                             row_count=rows, rows_root="0x" + "44" * 32, digest="0x" + "55" * 32)
         db.add(report)
         db.commit()
-        op_id, owner_id, platform_id, report_pk = op.id, owner.id, platform.id, report.id
+        op_id, owner_id, report_pk = op.id, owner.id, report.id
     body = canonical_body({"valid_play_tiers": [{"from_plays": 0, "price_micro": 8_000},
                                                 {"from_plays": 50_000, "price_micro": 12_000}],
                            "watch_minute_price_micro": 300, "ad_revenue_bps": 4_000, "commission_bps": 1_500,

@@ -56,7 +56,7 @@ def _y_planes(path: Path, every: int):
 def quality(source: Path, marked: Path, every: int = 5) -> tuple[float, float]:
     """Mean PSNR and SSIM of the marked video's Y planes against the source's."""
     psnrs, ssims = [], []
-    for a, b in zip(_y_planes(source, every), _y_planes(marked, every)):
+    for a, b in zip(_y_planes(source, every), _y_planes(marked, every), strict=False):
         mse = np.mean((a.astype(np.float64) - b) ** 2)
         psnrs.append(10 * np.log10(255.0**2 / mse) if mse else np.inf)
         ssims.append(structural_similarity(a, b, data_range=255))
@@ -165,9 +165,11 @@ def report(printed: str, arguments: str, elapsed: float) -> str:
         "",
         f"- Date: {dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
         f"- Machine: {machine()}",
-        f"- Command: `scripts/bench-watermark-video{(' ' + arguments) if arguments else ''}` (took {elapsed / 60:.1f} min)",
+        f"- Command: `scripts/bench-watermark-video{(' ' + arguments) if arguments else ''}` "
+        f"(took {elapsed / 60:.1f} min)",
         f"- Code: {code}",
-        f"- Payload 48 bits, strength {VIDEO_STRENGTH} grey levels RMS; attacks `watermark.video_attacks.VIDEO_ATTACKS`, "
+        f"- Payload 48 bits, strength {VIDEO_STRENGTH} grey levels RMS; "
+        "attacks `watermark.video_attacks.VIDEO_ATTACKS`, "
         "each cutting a 10-second excerpt (or the whole clip when shorter) and re-encoding it with H.264.",
         "",
         "```",
@@ -194,7 +196,8 @@ def run(args, workdir: Path) -> None:
         embed_video(src, workdir / f"{src.stem}-plain.mp4", PAYLOAD, KEY, strength=1e-6)
         codec_psnr, codec_ssim = quality(src, workdir / f"{src.stem}-plain.mp4")
         print(
-            f"\n{label}: {result.frames} frames, cell {result.cell} px; marked at {result.frames / took:.1f} fps with the codec; "
+            f"\n{label}: {result.frames} frames, cell {result.cell} px; "
+            f"marked at {result.frames / took:.1f} fps with the codec; "
             f"the mark on the Y plane, every frame: PSNR {result.mean_psnr:.2f} dB (min {result.min_psnr:.2f}); "
             f"every 10th frame: SSIM {mark_ssim:.4f} (min {mark_ssim_min:.4f}); "
             f"after H.264: PSNR {psnr:.2f} dB, SSIM {ssim:.4f} "

@@ -53,7 +53,10 @@ class Settings(BaseSettings):
     anvil_chain_id: int = 31337
     anvil_state_interval: int = Field(default=1, description="Seconds between Anvil state dumps to disk.")
     anvil_state_copy_interval: float = Field(
-        default=30.0, gt=0, description="Seconds between copies of Anvil's state file known to be whole (a hard kill can cut the file short)."
+        default=30.0,
+        gt=0,
+        description="Seconds between copies of Anvil's state file known to be whole "
+        "(a hard kill can cut the file short).",
     )
     confirmations: int = Field(default=0, description="Blocks on top of a receipt before a write counts as final.")
     master_key: str | None = Field(

@@ -52,7 +52,7 @@ def set_split(
     addresses = [Web3.to_checksum_address(a) for a, _ in payees]
     shares = [bps for _, bps in payees]
     chain = ledger.chain
-    digest = request_digest("split", work_id=work.work_id, payees=[[a, b] for a, b in zip(addresses, shares)],
+    digest = request_digest("split", work_id=work.work_id, payees=[[a, b] for a, b in zip(addresses, shares, strict=True)],
                             effective_from=effective_from)
     with session(ledger.engine) as db:
         if idempotency_key:
@@ -71,7 +71,7 @@ def set_split(
         record = SplitRecord(
             work_pk=work.id,
             setter_id=account.id,
-            payees=[{"address": a, "bps": b} for a, b in zip(addresses, shares)],
+            payees=[{"address": a, "bps": b} for a, b in zip(addresses, shares, strict=True)],
             effective_from=effective_from,
             idempotency_key=idempotency_key,
             request_digest=digest,

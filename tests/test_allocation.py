@@ -14,10 +14,10 @@ weighted = st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 10_000)), mi
 
 @given(amounts, weighted)
 def test_parts_sum_to_the_amount_and_stay_within_a_unit_of_the_exact_share(amount, pairs):
-    keys, weights = zip(*pairs)
+    keys, weights = zip(*pairs, strict=True)
     parts = allocate(amount, weights, keys)
     assert sum(parts) == amount
-    for part, weight in zip(parts, weights):
+    for part, weight in zip(parts, weights, strict=True):
         exact = Fraction(amount * weight, sum(weights))
         assert part >= 0 and exact - 1 < part < exact + 1
 
@@ -26,8 +26,8 @@ def test_parts_sum_to_the_amount_and_stay_within_a_unit_of_the_exact_share(amoun
 def test_result_does_not_depend_on_input_order(amount, pairs, rnd):
     shuffled = list(pairs)
     rnd.shuffle(shuffled)
-    first = dict(zip((k for k, _ in pairs), allocate(amount, [w for _, w in pairs], [k for k, _ in pairs])))
-    second = dict(zip((k for k, _ in shuffled), allocate(amount, [w for _, w in shuffled], [k for k, _ in shuffled])))
+    first = dict(zip((k for k, _ in pairs), allocate(amount, [w for _, w in pairs], [k for k, _ in pairs]), strict=True))
+    second = dict(zip((k for k, _ in shuffled), allocate(amount, [w for _, w in shuffled], [k for k, _ in shuffled]), strict=True))
     assert first == second
 
 

@@ -28,7 +28,7 @@ def footage(tmp_path_factory):
 
 def _setup(ledger: Ledger, master):
     studio = create_account(ledger.engine, ledger.keys, name="studio", role=Role.rights_holder).account
-    platform = create_account(ledger.engine, ledger.keys, name="streamer", role=Role.platform).account
+    create_account(ledger.engine, ledger.keys, name="streamer", role=Role.platform)
     digest = hashlib.sha256(master.read_bytes()).digest()
     view = register_work(ledger, studio, sha256=digest, meta=WorkMeta("Photographs", WorkKind.film))
     assert view.status == "confirmed"

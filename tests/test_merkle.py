@@ -39,7 +39,7 @@ def test_root_and_every_proof_match_openzeppelin(n):
     tree = StandardMerkleTree.of(values, TYPES)
     theirs = openzeppelin(values)
     assert "0x" + tree.root.hex() == theirs["root"]
-    for value, their_proof in zip(values, theirs["proofs"]):
+    for value, their_proof in zip(values, theirs["proofs"], strict=True):
         ours = tree.proof(value)
         assert ["0x" + p.hex() for p in ours] == their_proof
         assert verify(tree.root, TYPES, value, ours)

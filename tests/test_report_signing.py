@@ -22,8 +22,8 @@ def test_the_platforms_signature_verifies():
     check(report, sign(report, key.key, CHAIN, CONTRACT), CHAIN, CONTRACT)
 
 
-@pytest.mark.parametrize("change", [dict(valid_plays=801), dict(rows_root=b"\x08" * 32), dict(row_count=4),
-                                    dict(currency="USD"), dict(period_end=1_795_604_801)])
+@pytest.mark.parametrize("change", [{"valid_plays": 801}, {"rows_root": b"\x08" * 32}, {"row_count": 4},
+                                    {"currency": "USD"}, {"period_end": 1_795_604_801}])
 def test_any_changed_number_breaks_the_signature(change):
     key = Account.create()
     signature = sign(summary(key.address), key.key, CHAIN, CONTRACT)

@@ -26,7 +26,10 @@ WORK_ID = bytes.fromhex("ab" * 32)
 TX_HASH = "0x" + "5e" * 32
 # web3 tries to read "Reverted 0x<custom error>" as a reason string and warns that it is none.
 pytestmark = pytest.mark.filterwarnings("ignore:Could not decode revert reason as UTF-8:RuntimeWarning")
-STACK = "RuntimeError: VM Exception while processing transaction: revert\n    at exactimate (ganache/dist/node/1.js:2:182136)"
+STACK = (
+    "RuntimeError: VM Exception while processing transaction: revert\n"
+    "    at exactimate (ganache/dist/node/1.js:2:182136)"
+)
 
 
 def encoded(signature: str, types: list[str], values: list) -> str:

@@ -55,8 +55,8 @@ def test_a_pool_is_shared_by_watch_minutes_to_the_last_unit():
 
 
 @pytest.mark.parametrize("bad", [
-    dict(rows=[row(valid=-1)]), dict(rows=[row(valid=5, plays=4)]), dict(rows=[row(currency="USD")]),
-    dict(rows=[row(work="unknown")]), dict(rows=[PlayRow("w1", "CN", 1, 1, 1, 1.5, "CNY")]),
+    {"rows": [row(valid=-1)]}, {"rows": [row(valid=5, plays=4)]}, {"rows": [row(currency="USD")]},
+    {"rows": [row(work="unknown")]}, {"rows": [PlayRow("w1", "CN", 1, 1, 1, 1.5, "CNY")]},
 ])
 def test_bad_rows_are_refused(bad):
     with pytest.raises(SettlementError):
@@ -77,7 +77,7 @@ rows = st.lists(st.builds(lambda w, v, extra, m, ad: row(w, valid=v, plays=v + e
                           works, st.integers(0, 10**7), st.integers(0, 10**3), st.integers(0, 10**8), st.integers(0, 10**9)),
                 max_size=60)
 rules = st.builds(lambda tiers, minute, ad, commission, pooled: Rule(
-    1, "CNY", tuple(Tier(start, price) for start, price in zip([0] + sorted(set(tiers[1:])), tiers[:1] + tiers[1:])),
+    1, "CNY", tuple(Tier(start, price) for start, price in zip([0] + sorted(set(tiers[1:])), tiers[:1] + tiers[1:], strict=False)),
     minute, ad, "pool" if pooled else None, commission),
     st.lists(st.integers(1, 10**7), min_size=1, max_size=4), st.integers(0, 10**6), st.integers(0, 10_000),
     st.integers(0, 10_000), st.booleans())
@@ -87,7 +87,7 @@ rules = st.builds(lambda tiers, minute, ad, commission, pooled: Rule(
 def splits(draw):
     n = draw(st.integers(1, 10))
     cuts = sorted(draw(st.lists(st.integers(1, 9_999), min_size=n - 1, max_size=n - 1, unique=True)))
-    bps = [b - a for a, b in zip([0] + cuts, cuts + [10_000])]
+    bps = [b - a for a, b in zip([0] + cuts, cuts + [10_000], strict=True)]
     return Split(draw(st.integers(1, 9)), tuple(draw(st.permutations(PAYEES))[:n]), tuple(bps))
 
 

@@ -249,7 +249,10 @@ def test_a_play_report_anchoring_fails_at_any_step_and_nothing_is_anchored_witho
 
     def attempt(key):
         header = ReportHeader(report_id=key, first_day=first_day, end_day=first_day + 3, currency="CNY")
-        source = lambda h: item_blocks(items_of("application/json", io.BytesIO(body)), h.currency, h.first_day, h.end_day)  # noqa: E731
+
+        def source(h):
+            return item_blocks(items_of("application/json", io.BytesIO(body)), h.currency, h.first_day, h.end_day)
+
         return ingest(ledger, platform, header, source, None)
 
     steps = fault_every_step(

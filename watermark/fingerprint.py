@@ -44,7 +44,7 @@ class Fingerprint:
         None when the two cannot be compared."""
         if self.kind != other.kind or not self.hashes or not other.hashes:
             return None
-        pairs = sorted(a - b for a, b in zip(self.hashes, other.hashes))
+        pairs = sorted(a - b for a, b in zip(self.hashes, other.hashes, strict=False))
         return int(pairs[len(pairs) // 2])
 
 

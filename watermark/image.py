@@ -298,13 +298,13 @@ def _lattice_score(
 
 def _refine(ac: np.ndarray, reach: int, basis: np.ndarray) -> np.ndarray:
     """Least-squares affine lattice (columns v1, v2 in (dy, dx)) through the sub-pixel
-    autocorrelation peaks near the lattice points k*v1 + l*v2."""
+    autocorrelation peaks near the lattice points k*v1 + m*v2."""
     rows, targets, weights = [], [], []
     for k in range(-4, 5):
-        for l in range(0, 5):
-            if l == 0 and k <= 0:
+        for m in range(0, 5):
+            if m == 0 and k <= 0:
                 continue
-            guess = basis @ np.array([k, l], dtype=np.float64)
+            guess = basis @ np.array([k, m], dtype=np.float64)
             cy, cx = int(round(guess[0])) + reach, int(round(guess[1])) + reach
             if not (3 <= cy < ac.shape[0] - 3 and 3 <= cx < ac.shape[1] - 3):
                 continue
@@ -320,7 +320,7 @@ def _refine(ac: np.ndarray, reach: int, basis: np.ndarray) -> np.ndarray:
 
             sy = vertex(ac[py - 1, px], ac[py, px], ac[py + 1, px])
             sx = vertex(ac[py, px - 1], ac[py, px], ac[py, px + 1])
-            rows.append((k, l))
+            rows.append((k, m))
             targets.append((py + sy - reach, px + sx - reach))
             weights.append(float(ac[py, px]))
     if len(rows) < 3:

@@ -150,7 +150,7 @@ class FrameIndex:
                 limits, distances, ids = index.range_search(codes[start : start + SEARCH_BATCH], radius + 1)  # d < r + 1
                 parts.append(_nearest_per_row(limits.astype(np.int64), distances, ids, start))
             all_works, all_times = self._columns()
-        rows, distances, ids = (np.concatenate(column) for column in zip(*parts))
+        rows, distances, ids = (np.concatenate(column) for column in zip(*parts, strict=True))
         return rows, all_works[ids], all_times[ids], distances.astype(np.int64)
 
 
@@ -231,7 +231,7 @@ def candidates(index: FrameIndex, query: HashSequence, allowed: set[int] | None 
     query_t = query.times_ms[frames] / 1000
     ids, reach = np.unique(np.unique(works * n + frames) // n, return_counts=True)
     found = []
-    for work, frames_hit in zip(ids.tolist(), reach.tolist()):
+    for work, frames_hit in zip(ids.tolist(), reach.tolist(), strict=True):
         if frames_hit < 2:
             continue  # one frame cannot agree with anything
         mine = works == work

@@ -58,7 +58,6 @@ Limits (measured by benchmarks/watermark_video.py; docs/watermark-video-benchmar
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -147,8 +146,7 @@ def _frames(container: av.container.InputContainer, stream, path: Path) -> Itera
     """Decoded frames of `stream` until the end or the first stretch that cannot be read."""
     try:
         for packet in container.demux(stream):
-            for frame in packet.decode():
-                yield frame
+            yield from packet.decode()
     except (av.FFmpegError, EOFError):
         return  # damaged or truncated: what decoded so far is what there is
 
@@ -192,7 +190,6 @@ def embed_video(
         audio = list(container.streams.audio)
         total = vin.frames or None
         tmp, fmt = _output(dst)
-        started = time.perf_counter()
         try:
             out = av.open(str(tmp), "w", format=fmt, options={"movflags": "+faststart"} if fmt == "mp4" else {})
         except (av.FFmpegError, OSError) as e:

@@ -242,7 +242,7 @@ def collude(copies: list[str | Path], dst: str | Path, *, crf: int = DEFAULT_CRF
             vout = out.add_stream("libx264", rate=rate)
             vout.width, vout.height, vout.pix_fmt = streams[0].width, streams[0].height, "yuv420p"
             vout.options = {"crf": str(crf), "preset": "veryfast"}
-            for index, frames in enumerate(zip(*(c.decode(s) for c, s in zip(containers, streams)))):
+            for index, frames in enumerate(zip(*(c.decode(s) for c, s in zip(containers, streams, strict=True)), strict=False)):
                 planes = np.mean([f.reformat(format="yuv420p").to_ndarray() for f in frames], axis=0)
                 mixed = av.VideoFrame.from_ndarray(np.rint(planes).astype(np.uint8), format="yuv420p")
                 mixed.pts, mixed.time_base = index, 1 / rate

@@ -127,7 +127,7 @@ def decode_revert(data: bytes | str | None, label: str = "") -> ChainRevert:
         values = abi_decode(list(error.types), data[4:])
     except Exception:  # malformed payload: keep the raw bytes rather than fail
         return ChainRevert(error.name, {"data": data}, label)
-    return ChainRevert(error.name, dict(zip(error.names, values)), label)
+    return ChainRevert(error.name, dict(zip(error.names, values, strict=True)), label)
 
 
 # Where each node flavour puts the revert bytes in its JSON-RPC error object: `data` itself

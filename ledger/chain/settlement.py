@@ -10,7 +10,7 @@ def read_period(contract: Contract, period_id: str | bytes) -> dict:
     value = contract.functions.period(raw_id).call()
     outputs = next(f for f in contract.abi if f.get("type") == "function" and f.get("name") == "period")["outputs"]
     names = [c["name"] for c in outputs[0]["components"]]
-    return dict(zip(names, value))
+    return dict(zip(names, value, strict=True))
 
 
 def payout_address(registry: str, period_id: str, root: str, token: str) -> str:

@@ -1,9 +1,10 @@
 """The `reelledger` command.
 
 Server-side commands (serve, compile, status, accounts) work on this machine's data; the
-client commands (works, licences, splits, reports, rules, periods, distributions, match, cases, crawl) talk to a running service over HTTP with
-REELLEDGER_URL and REELLEDGER_API_KEY; `verify` asks the chain itself; `watermark embed` and
-`watermark detect --key-file` need neither.
+client commands (works, licences, splits, reports, rules, periods, distributions, match, cases,
+crawl) talk to a running service over HTTP with REELLEDGER_URL and REELLEDGER_API_KEY;
+`verify` asks the chain itself; `watermark embed` and `watermark detect --key-file` need
+neither.
 """
 
 from __future__ import annotations

@@ -79,7 +79,10 @@ def _call(method: str, path: str, **kwargs) -> dict | list:
     body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
     if response.status_code >= 400:
         error = body.get("error", {}) if isinstance(body, dict) else {}
-        err.print(f"[red]refused ({response.status_code} {error.get('code', '')}):[/red] {error.get('message', response.text)}")
+        err.print(
+            f"[red]refused ({response.status_code} {error.get('code', '')}):[/red] "
+            f"{error.get('message', response.text)}"
+        )
         print_problems(error.get("details", {}))
         raise typer.Exit(1)
     return body

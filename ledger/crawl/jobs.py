@@ -26,9 +26,12 @@ REELLEDGER_QUEUE_MAINTENANCE_CHANCE (20000 per million queue calls look for dead
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
 import os
+import signal
+import sys
 import tempfile
 import threading
 import time
@@ -53,7 +56,7 @@ log = logging.getLogger("reelledger.crawl")
 
 PAGES_QUEUE = "reelledger-crawl-pages"
 MEDIA_QUEUE = "reelledger-crawl-media"
-RETRIES = dict(max_retries=12, min_backoff=1_000, max_backoff=600_000)
+RETRIES = {"max_retries": 12, "min_backoff": 1_000, "max_backoff": 600_000}
 # Dramatiq's default is 10 minutes, and its time limit still runs while Retries enqueues a failed
 # message's next try, which waits out a Redis outage (up to REELLEDGER_QUEUE_OUTAGE_S, and our own
 # bookkeeping as long again): a page's message gets an hour, as a medium's does.
@@ -133,10 +136,6 @@ class _CountFailures(Middleware):
         if message.actor_name in ("crawl_page", "examine_medium"):
             add_counts_once(_redis, message.args[0], message.message_id, {"failed": 1})
 
-
-import faulthandler
-import signal
-import sys
 
 faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)  # `kill -USR1` shows where a worker is
 

@@ -64,7 +64,7 @@ def deliver_due(ledger, client: httpx.Client | None = None) -> int:
             .limit(BATCH)
         ).all()
         cases = [db.get(PiracyCase, n.case_id) for n in due]
-        jobs = [(n, c, db.get(Work, c.work_pk)) for n, c in zip(due, cases)]
+        jobs = [(n, c, db.get(Work, c.work_pk)) for n, c in zip(due, cases, strict=True)]
     delivered = 0
     own = client is None
     client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)

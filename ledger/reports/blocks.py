@@ -70,11 +70,11 @@ def item_blocks(
         problems: list[tuple[int, str, str]] = []
         bad = read = 0
 
-        def problem(number: int, exc: BadRow) -> None:
+        def problem(number: int, exc: BadRow) -> None:  # called only within this block's pass, so `problems` is its own
             nonlocal bad
             bad += 1
-            if len(problems) < MAX_LISTED:
-                problems.append((number, clip(exc.field), clip(exc.problem)))
+            if len(problems) < MAX_LISTED:  # noqa: B023
+                problems.append((number, clip(exc.field), clip(exc.problem)))  # noqa: B023
 
         while read < size:
             try:
@@ -158,7 +158,7 @@ def numbered(blocks: Iterator[Block], works: dict[bytes, int], problems: Problem
         offset = problems.rows
         found = [(offset + n if n > 0 else 0, f, p) for n, f, p in block.problems]
         keyed, unknown = [], 0
-        for n, row in zip(block.numbers or range(1, len(block.rows) + 1), block.rows):
+        for n, row in zip(block.numbers or range(1, len(block.rows) + 1), block.rows, strict=False):
             work_pk = works.get(row[0])
             if work_pk is None:
                 unknown += 1

@@ -167,7 +167,7 @@ def settle(
         recouped = min(net, outstanding)
         payable = net - recouped
         works.append(WorkResult(work_id, u.currency, earned, commission, recouped, payable, outstanding - recouped))
-        for payee, amount in zip(split.payees, allocate(payable, split.bps, split.payees)):
+        for payee, amount in zip(split.payees, allocate(payable, split.bps, split.payees), strict=True):
             if amount:
                 lines.append(Line(payee, work_id, amount, u.currency, rule.version, split.version))
                 totals[u.currency] += amount
@@ -196,5 +196,5 @@ def _pool_shares(usage: Mapping[str, _Usage], rules: Mapping[str, Rule], pools: 
         minutes = [usage[w].watch_minutes for w in works]
         if sum(minutes) == 0:
             continue  # nobody watched: the pool stays with the platform
-        shares.update(zip(works, allocate(pools[pool], minutes, works)))
+        shares.update(zip(works, allocate(pools[pool], minutes, works), strict=True))
     return shares

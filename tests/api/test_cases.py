@@ -69,8 +69,8 @@ def parties(service):
     dist = wait_ready(studio, r.json()["id"])
     assert dist["status"] == "ready", dist
     leaked = decode(studio.get(dist["copy"]["url"]).content)
-    return dict(studio=studio, platform=platform, platform_name=platform_name, crawler=crawler,
-                other_crawler=other_crawler, other=other, auditor=auditor, work_id=work_id, dist=dist, leaked=leaked)
+    return {"studio": studio, "platform": platform, "platform_name": platform_name, "crawler": crawler,
+                "other_crawler": other_crawler, "other": other, "auditor": auditor, "work_id": work_id, "dist": dist, "leaked": leaked}
 
 
 @pytest.fixture(scope="module")

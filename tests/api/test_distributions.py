@@ -77,8 +77,8 @@ def parties(service):
     _, _, crawler = service.new_account(Role.crawler)
     _, _, other = service.new_account(Role.rights_holder)
     work_id = register(studio, MASTER, "Astronaut")
-    return dict(studio=studio, studio_address=studio_address, platform=platform, platform_name=platform_name,
-                crawler=crawler, other=other, work_id=work_id)
+    return {"studio": studio, "studio_address": studio_address, "platform": platform, "platform_name": platform_name,
+                "crawler": crawler, "other": other, "work_id": work_id}
 
 
 @pytest.fixture(scope="module")

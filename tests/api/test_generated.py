@@ -234,7 +234,7 @@ def query_for(operation: dict, world) -> dict:
 
 
 def test_every_role_is_refused_another_tenants_resources_and_owners_are_not(api):
-    doc, x, y = api.document, api.x, api.y
+    doc, y = api.document, api.y
     y_params = {**y.params(), "account_id": api.spare["Y"][0]}
     assert not unclassified(doc), unclassified(doc)
     violations, owner_failures = [], []
@@ -271,7 +271,7 @@ def test_every_role_is_refused_another_tenants_resources_and_owners_are_not(api)
               Role.crawler: y.clients[Role.crawler], Role.auditor: api.client(Role.auditor),
               Role.admin: api.client(Role.admin)}
     replayed = 0
-    for method, path, operation, owner, extra, query in sorted(mine, key=lambda m: (m[0], m[1]) in LAST):
+    for method, path, _operation, owner, extra, query in sorted(mine, key=lambda m: (m[0], m[1]) in LAST):
         if method != "get":
             extra = {**(extra or {}), "headers": {"Idempotency-Key": f"owner {method} {path}"}}
         r = call(owners[owner], method, path, y_params, extra, query)
@@ -313,7 +313,7 @@ def test_listings_show_nothing_of_another_tenant(api):
 
 
 def test_a_platform_cannot_close_or_trace_another_tenants_business(api):
-    x, y = api.x, api.y
+    y = api.y
     start, end = date.today().replace(day=1), date.today()
     closing = api.client(Role.platform).post("/periods/close", json={
         "period_start": str(start), "period_end": str(end), "currency": "CNY", "platform_id": y.ids[Role.platform]})
@@ -418,9 +418,9 @@ def test_generated_requests_never_fail_and_match_the_document(api):
             @settings(max_examples=EXAMPLES * len(strategies), deadline=None, database=None, derandomize=True,
                       phases=[Phase.generate], suppress_health_check=list(HealthCheck))
             @given(case=st.one_of(strategies))
-            def run(case):
-                if send(case, role, label) not in (None, 401, 403):
-                    further[role] += 1
+            def run(case):  # run at once, so the loop's current `role`, `label` and `further` are the ones meant
+                if send(case, role, label) not in (None, 401, 403):  # noqa: B023
+                    further[role] += 1  # noqa: B023
 
             run()
         role = max(ROLES, key=lambda r: further[r])

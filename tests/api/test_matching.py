@@ -45,7 +45,7 @@ def footage(tmp_path_factory):
     film = photo_footage(d / "film.mp4", width=854, height=480, seconds=24, fps=25, crf=18, shot_seconds=3.0)
     copy = transcode(film, d / "copy.mp4", ALL_ATTACKS["crop10each+crf30"], start=START, seconds=10)
     unrelated = photo_footage(d / "unrelated.mp4", width=854, height=480, seconds=10, photos=UNRELATED_PHOTOGRAPHS)
-    return dict(dir=d, film=film, copy=copy, unrelated=unrelated)
+    return {"dir": d, "film": film, "copy": copy, "unrelated": unrelated}
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def parties(service, footage):
     _, _, crawler = service.new_account(Role.crawler)
     _, _, platform = service.new_account(Role.platform)
     work = register(studio, footage["film"], "Photographs in motion")
-    return dict(studio=studio, other=other, crawler=crawler, platform=platform, work=work)
+    return {"studio": studio, "other": other, "crawler": crawler, "platform": platform, "work": work}
 
 
 def test_a_cropped_re_encoded_excerpt_names_the_work_its_offset_and_its_registration(service, parties, footage):

@@ -47,8 +47,8 @@ class Process(Service):
         self.master_key = base64.b64encode(secrets.token_bytes(32)).decode()
         self.database_url = database_url
         self.command = [sys.executable, "-c", SERVE]
-        self.extra_env = dict(PYTHONPATH=str(ROOT), REELLEDGER_MASTER_KEY=self.master_key,
-                              REELLEDGER_RECONCILE_INTERVAL="0.2", REELLEDGER_WRITE_WAIT="2")
+        self.extra_env = {"PYTHONPATH": str(ROOT), "REELLEDGER_MASTER_KEY": self.master_key,
+                              "REELLEDGER_RECONCILE_INTERVAL": "0.2", "REELLEDGER_WRITE_WAIT": "2"}
         if database_url:
             self.extra_env["REELLEDGER_DATABASE_URL"] = database_url
 

@@ -238,7 +238,7 @@ def test_a_tampered_line_fails_and_so_does_the_statement(bundle, closed):
     raised["lines"][1]["amount"] = str(int(raised["lines"][1]["amount"]) + 1)
     other_payee = json.loads(json.dumps(statement))  # a line's amount moved to the other payee
     other_payee["lines"][0]["payee"] = statement["lines"][1]["payee"]
-    for outcome, bad in zip(node(bundle, verify_jobs(service, raised, other_payee)), (1, 0)):
+    for outcome, bad in zip(node(bundle, verify_jobs(service, raised, other_payee)), (1, 0), strict=True):
         result = outcome["value"]
         assert not result["ok"]
         assert [(line["proofOk"], line["contractOk"]) for line in result["lines"]] == [

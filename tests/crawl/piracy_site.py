@@ -366,7 +366,7 @@ def encrypt_hls(files: HlsFiles, key: bytes, key_uri: str, out_name: str = "enc.
     lines = files.media.read_text().splitlines()
     out: list[str] = []
     for line in lines:
-        if line.startswith("#EXTINF") and not any(l.startswith("#EXT-X-KEY") for l in out):
+        if line.startswith("#EXTINF") and not any(o.startswith("#EXT-X-KEY") for o in out):
             out.append(f'#EXT-X-KEY:METHOD=AES-128,URI="{key_uri}"')
         if line and not line.startswith("#"):
             sequence = int(line.removeprefix("seg").removesuffix(".ts"))

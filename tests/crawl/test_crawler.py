@@ -47,7 +47,8 @@ def test_a_crawl_stops_at_the_page_count(site, work_dir, config):
 
 def test_one_url_is_fetched_once_however_it_is_spelled(site, work_dir, config):
     base = site.base_url
-    site.page("/", f'<a href="/a.html">a</a> <a href="/a.html#x">b</a> <a href="{base.upper().replace("HTTP", "http", 1)}/a.html">c</a>')
+    shouted = base.upper().replace("HTTP", "http", 1)
+    site.page("/", f'<a href="/a.html">a</a> <a href="/a.html#x">b</a> <a href="{shouted}/a.html">c</a>')
     site.page("/a.html", '<a href="/">home</a>')
     with Crawler([site.url("/")], work_dir, config) as crawler:
         crawler.run(lambda m: None)

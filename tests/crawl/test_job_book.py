@@ -135,7 +135,7 @@ def test_a_message_sent_as_redis_stops_is_counted_once(redis_prefix, monkeypatch
     from tests.crawl.conftest import REDIS_URL
 
     client, job_id = redis_prefix
-    patience = dict(retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 5), retry_on_error=[redis.ConnectionError])
+    patience = {"retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 5), "retry_on_error": [redis.ConnectionError]}
     pool = redis.ConnectionPool.from_url(REDIS_URL, connection_class=_AnswerLost.connection_class(), **patience)
     lossy = redis.Redis(connection_pool=pool, **patience)
     monkeypatch.setattr(jobs, "_redis", lossy)

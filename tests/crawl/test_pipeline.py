@@ -66,7 +66,7 @@ def first_crawl(world, site, tmp_path_factory):
     (work / "seeds.txt").write_text(f"# the site\n{urls['index']}\n")
     started = time.monotonic()
     done = cli(world, "crawl", "run", "--seeds", "seeds.txt", *CRAWL, cwd=work)
-    return dict(urls=urls, out=done.stdout, work=work, seconds=time.monotonic() - started)
+    return {"urls": urls, "out": done.stdout, "work": work, "seconds": time.monotonic() - started}
 
 
 def test_every_leak_is_found_traced_to_the_platform_and_anchored(world, first_crawl):

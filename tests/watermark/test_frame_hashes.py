@@ -79,7 +79,7 @@ def test_a_video_is_hashed_at_its_rate_and_an_excerpt_is_reached_by_seeking(foot
     part = hash_video(footage, start=6.0, seconds=4.0)
     assert part.times_ms[0] >= 6000 and part.times_ms[-1] < 10000 and part.sampled == pytest.approx(8, abs=1)
     same = [whole.hashes[np.argmin(np.abs(whole.times_ms - t))] for t in part.times_ms]
-    assert all(hamming(a[0].tobytes(), b[0].tobytes()) <= 6 for a, b in zip(same, part.hashes))
+    assert all(hamming(a[0].tobytes(), b[0].tobytes()) <= 6 for a, b in zip(same, part.hashes, strict=True))
 
 
 def test_a_sequence_survives_its_json_and_a_damaged_one_is_refused(footage):

@@ -133,7 +133,7 @@ def test_the_inverted_file_index_finds_what_brute_force_finds_and_the_same_match
     stored = rng.integers(0, 256, (IVF_MIN + 20_000, HASH_BYTES), dtype=np.uint8)
     queries = stored[rng.choice(len(stored), 300)].copy()
     bits = np.unpackbits(queries, axis=1)
-    for row, flips in zip(bits, rng.integers(0, 11, len(bits))):  # 0..10 bits away: inside the radius
+    for row, flips in zip(bits, rng.integers(0, 11, len(bits)), strict=True):  # 0..10 bits away: inside the radius
         row[rng.choice(64, flips, replace=False)] ^= 1
     queries = np.packbits(bits, axis=1)
     fast, exact = FrameIndex(), FrameIndex(exact=True)
@@ -144,8 +144,8 @@ def test_the_inverted_file_index_finds_what_brute_force_finds_and_the_same_match
     for idx in (fast, exact):  # added after training: the inverted file's ids must stay in step
         idx.add_codes(np.arange(len(stored) - 5000, len(stored)) + 100, np.zeros(5000), stored[-5000:])
         idx.add(FILM, hash_video(film))
-    found = set(zip(*[x.tolist() for x in fast.search(queries)]))
-    truth = set(zip(*[x.tolist() for x in exact.search(queries)]))
+    found = set(zip(*[x.tolist() for x in fast.search(queries)], strict=True))
+    truth = set(zip(*[x.tolist() for x in exact.search(queries)], strict=True))
     assert found <= truth and len(found) >= 0.75 * len(truth) and len(truth) >= 300  # 85 % measured at 1/64 of lists
     late = {hit for hit in truth if hit[1] >= len(stored) - 5000 + 100}
     assert late and len(late & found) >= 0.75 * len(late)

@@ -1,7 +1,7 @@
 """chain outbox, deployments and stored keys
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 06:26:55.188596
 """
 
