@@ -61,8 +61,12 @@ def _checked(multiline: bool = False, normalise: bool = False):
 
 
 def _text(max_length: int, min_length: int, multiline: bool, normalise: bool, description: str | None):
-    return Annotated[str, Strict(), Field(min_length=min_length, max_length=max_length, description=description),
-                     _checked(multiline, normalise)]
+    return Annotated[
+        str,
+        Strict(),
+        Field(min_length=min_length, max_length=max_length, description=description),
+        _checked(multiline, normalise),
+    ]
 
 
 def name(max_length: int, min_length: int = 1, description: str | None = None):
@@ -77,8 +81,12 @@ def prose(max_length: int, min_length: int = 1, description: str | None = None):
 
 def token(max_length: int, min_length: int = 1, description: str | None = None, pattern: str | None = None):
     """An identifier, reference or URL on one line, kept verbatim."""
-    return Annotated[str, Strict(), Field(min_length=min_length, max_length=max_length, pattern=pattern,
-                                          description=description), _checked()]
+    return Annotated[
+        str,
+        Strict(),
+        Field(min_length=min_length, max_length=max_length, pattern=pattern, description=description),
+        _checked(),
+    ]
 
 
 def query_text(max_length: int, description: str | None = None, min_length: int | None = None):
@@ -91,7 +99,8 @@ def _address(value: Any) -> Any:
         return None
     if not isinstance(value, str) or not Web3.is_address(value):
         raise PydanticCustomError(
-            "address", "an EVM address is 0x and 40 hex digits (in one case, or with a valid EIP-55 checksum)")
+            "address", "an EVM address is 0x and 40 hex digits (in one case, or with a valid EIP-55 checksum)"
+        )
     return Web3.to_checksum_address(value)
 
 
@@ -113,8 +122,26 @@ When = Annotated[AwareDatetime, AfterValidator(_in_range)]  # with a time zone; 
 
 
 __all__ = [
-    "Address", "AddressQuery", "Bool", "Day", "Float", "Int", "Limit", "LongLimit", "MinorUnits", "Offset", "RowId",
-    "RowIdPath", "RowIdQuery", "Uint64", "When", "name", "path_text", "prose", "query_text", "token",
+    "Address",
+    "AddressQuery",
+    "Bool",
+    "Day",
+    "Float",
+    "Int",
+    "Limit",
+    "LongLimit",
+    "MinorUnits",
+    "Offset",
+    "RowId",
+    "RowIdPath",
+    "RowIdQuery",
+    "Uint64",
+    "When",
+    "name",
+    "path_text",
+    "prose",
+    "query_text",
+    "token",
 ]
 
 

@@ -12,15 +12,17 @@ from pydantic.json_schema import models_json_schema
 from api import schemas
 
 REF = "#/components/schemas/"
-ERROR = {"description": "Refused: the error body (4xx; 503 while the chain or database does not answer).",
-         "content": {"application/json": {"schema": {"$ref": REF + "ErrorBody"}}}}
+ERROR = {
+    "description": "Refused: the error body (4xx; 503 while the chain or database does not answer).",
+    "content": {"application/json": {"schema": {"$ref": REF + "ErrorBody"}}},
+}
 
 
 def _refs(node, found: set[str]) -> set[str]:
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith(REF):
-            found.add(ref[len(REF):])
+            found.add(ref[len(REF) :])
         for value in node.values():
             _refs(value, found)
     elif isinstance(node, list):

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.fields import Address, Bool, Day, Float, Int, MinorUnits, RowId, Uint64, When, name, prose, token
 from ledger.limits import DB_INT_MAX
-from ledger.settlement.rules import FIELDS as RULE_FIELDS
 from ledger.models import Role, WorkKind
+from ledger.settlement.rules import FIELDS as RULE_FIELDS
 
 BASE64 = r"^[A-Za-z0-9+/=]*$"
 
@@ -66,8 +66,12 @@ class FramesIn(Strict):
 
     kind: str = Field(pattern="^(image|video)$")
     variants: list[token(20)] = Field(min_length=1, max_length=8)
-    times_ms: str = Field(max_length=2_000_000, pattern=BASE64, strict=True, description="Base64 of little-endian int64 milliseconds.")
-    hashes: str = Field(max_length=8_000_000, pattern=BASE64, strict=True, description="Base64 of 8 bytes per variant per frame.")
+    times_ms: str = Field(
+        max_length=2_000_000, pattern=BASE64, strict=True, description="Base64 of little-endian int64 milliseconds."
+    )
+    hashes: str = Field(
+        max_length=8_000_000, pattern=BASE64, strict=True, description="Base64 of 8 bytes per variant per frame."
+    )
     duration: Float = Field(ge=0, le=7 * 24 * 3600, description="Seconds of video looked at.")
     sampled: Int = Field(ge=0, le=10_000_000)
 
@@ -75,7 +79,9 @@ class FramesIn(Strict):
 class WorkRegisterByHash(WorkMetadataIn):
     sha256: token(66, description="SHA-256 of the master file, 64 hex characters.")
     fingerprint: FingerprintIn | None = None
-    frames: FramesIn | None = Field(default=None, description="Frame hashes for matching copies (reelledger works register --hash-only sends them).")
+    frames: FramesIn | None = Field(
+        default=None, description="Frame hashes for matching copies (reelledger works register --hash-only sends them)."
+    )
 
 
 class ChainStatus(BaseModel):
@@ -119,8 +125,12 @@ class OnChainWork(BaseModel):
 
 class LicenceCreate(Strict):
     licensee_id: RowId
-    territories: list[token(8)] = Field(min_length=1, max_length=300, description='ISO 3166-1 alpha-2 codes, or "WW" for all.')
-    rights: list[token(20)] = Field(min_length=1, max_length=20, description="streaming, download, broadcast, theatrical")
+    territories: list[token(8)] = Field(
+        min_length=1, max_length=300, description='ISO 3166-1 alpha-2 codes, or "WW" for all.'
+    )
+    rights: list[token(20)] = Field(
+        min_length=1, max_length=20, description="streaming, download, broadcast, theatrical"
+    )
     start: Uint64 = Field(description="Unix seconds, inclusive.")
     end: Uint64 = Field(gt=0, description="Unix seconds, exclusive.")
     exclusive: Bool = False
@@ -296,7 +306,9 @@ class SightingIn(Strict):
     status: Int | None = Field(None, ge=100, le=599)
     http_version: token(20, 0) | None = None
     content_type: token(200, 0) | None = None
-    headers: dict[token(200), token(8192, 0)] = Field(default_factory=dict, max_length=200, description="The response headers.")
+    headers: dict[token(200), token(8192, 0)] = Field(
+        default_factory=dict, max_length=200, description="The response headers."
+    )
     sha256: token(66) | None = Field(None, description="The crawler's hash of the bytes; checked.")
 
 
@@ -402,15 +414,20 @@ class Health(BaseModel):
     contracts: dict[str, str] = Field(description="Contract addresses by name.")
     operator: str = Field(description="The service's signer; accounts with their own address approve it.")
     database: str
-    outbox_unfinished: int | None = Field(description="Chain operations in flight; null when the database does not answer.")
+    outbox_unfinished: int | None = Field(
+        description="Chain operations in flight; null when the database does not answer."
+    )
 
 
 class RuleCreate(Strict):
     effective_from: Day = Field(description="The first day in force; at most a year ahead.")
     platform_id: RowId | None = Field(default=None, description="The deal with one platform; omit for every platform.")
     currency: token(3, 3) | None = None
-    rule: dict = Field(max_length=len(RULE_FIELDS), description="valid_play_tiers, watch_minute_price_micro, ad_revenue_bps, "
-                       "pool, commission_bps, advance (prices in millionths of a minor unit)")
+    rule: dict = Field(
+        max_length=len(RULE_FIELDS),
+        description="valid_play_tiers, watch_minute_price_micro, ad_revenue_bps, "
+        "pool, commission_bps, advance (prices in millionths of a minor unit)",
+    )
 
 
 class RulePublic(BaseModel):
@@ -516,12 +533,15 @@ class PeriodClose(Strict):
     period_end: Day = Field(description="Last day, inclusive.")
     currency: token(3, 3)
     pools: dict[token(64), Annotated[MinorUnits, Field(ge=0, le=DB_INT_MAX)]] = Field(
-        default_factory=dict, max_length=100, description="Revenue pool amounts in minor units, by name.")
+        default_factory=dict, max_length=100, description="Revenue pool amounts in minor units, by name."
+    )
     platform_id: RowId | None = Field(default=None, description="Only for an admin closing a platform's period.")
 
 
 class Funding(Strict):
-    amount: MinorUnits | None = Field(default=None, gt=0, lt=2**88, description="Minor units; default: all the period still owes.")
+    amount: MinorUnits | None = Field(
+        default=None, gt=0, lt=2**88, description="Minor units; default: all the period still owes."
+    )
 
 
 class PaidOffChain(Strict):
@@ -620,13 +640,16 @@ class CrawlJob(BaseModel):
     submitter: str | None
     seeds: list[str]
     rescan_every: float | None
-    counts: dict[str, int | bool] = Field(description="pages, media, bytes, matched, cases, queued, done, failed, "
-                                                      "skipped:<reason>, and finished.")
+    counts: dict[str, int | bool] = Field(
+        description="pages, media, bytes, matched, cases, queued, done, failed, skipped:<reason>, and finished."
+    )
 
 
 def binary(media_type: str, description: str) -> dict:
     """A 200 whose body is bytes of `media_type` (a download), for a route's `responses`."""
-    return {200: {"description": description, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}
+    return {
+        200: {"description": description, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}
+    }
 
 
 def document(description: str) -> dict:
@@ -635,7 +658,9 @@ def document(description: str) -> dict:
 
 
 class ErrorDetail(BaseModel):
-    code: str = Field(description="Machine-readable: invalid_request, not_found, forbidden, a contract's error name, ...")
+    code: str = Field(
+        description="Machine-readable: invalid_request, not_found, forbidden, a contract's error name, ..."
+    )
     message: str
     details: dict = Field(description="What the refusal concerns; for invalid_request, `problems` (field, problem).")
 

@@ -19,8 +19,8 @@ from web3 import Web3
 
 from ledger.db import commit_or, session
 from ledger.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from ledger.limits import normal_name, text_problem
 from ledger.keys import KeyStore
+from ledger.limits import normal_name, text_problem
 from ledger.models import Account, OpStatus, Role, utcnow
 
 KEY_SCHEME = "rlk"
@@ -42,9 +42,7 @@ def custodial_label(address: str) -> str:
     return f"account:{address}"
 
 
-def create_account(
-    engine: Engine, keys: KeyStore, *, name: str, role: Role, address: str | None = None
-) -> NewAccount:
+def create_account(engine: Engine, keys: KeyStore, *, name: str, role: Role, address: str | None = None) -> NewAccount:
     """A new account with a fresh API key; without `address`, ReelLedger generates and keeps its key."""
     problem = text_problem(name)
     if problem:

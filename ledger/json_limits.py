@@ -62,8 +62,9 @@ class DepthScanner:
     `feed` raises TooDeep as soon as the nesting passes `limit`, and TooWide once a JSON body
     holds more than `max_values` values (elements and members, when given)."""
 
-    def __init__(self, limit: int = MAX_JSON_DEPTH, lines: bool = False, field: str = "body",
-                 max_values: int | None = None) -> None:
+    def __init__(
+        self, limit: int = MAX_JSON_DEPTH, lines: bool = False, field: str = "body", max_values: int | None = None
+    ) -> None:
         self.limit, self.lines, self.field, self.max_values = limit, lines, field, max_values
         self.values = 0  # commas and opening brackets outside strings, counted with max_values
         self.depth = 0  # of the document (NDJSON: the line) being read
@@ -144,7 +145,9 @@ class DepthScanner:
             raise TooDeep(self.field, self.limit)
 
 
-def check_depth(text: str | bytes, field: str = "body", limit: int = MAX_JSON_DEPTH, max_values: int | None = None) -> None:
+def check_depth(
+    text: str | bytes, field: str = "body", limit: int = MAX_JSON_DEPTH, max_values: int | None = None
+) -> None:
     """Raise TooDeep when the JSON `text` nests deeper than `limit` (TooWide when it holds more
     than `max_values` values, if given); cheap for shallow texts."""
     if isinstance(text, str):

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
+from ledger.accounts import authorise_service
 from ledger.chain.outbox import raise_for
 from ledger.chain.registries import Right, Scope
-from ledger.accounts import authorise_service
 from ledger.db import commit_or, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.idempotency import check_same, key_in_use, request_digest
@@ -101,10 +101,16 @@ def _grant(ledger, account, work, parent, terms, idempotency_key) -> LicenceView
         if licensee is None:
             raise InvalidInput("licensee_id", f"no account {terms.licensee_id}")
         digest = request_digest(
-            "sublicence" if parent else "licence", work_id=work.work_id, parent=parent.id if parent else None,
-            licensee_id=licensee.id, territories=sorted(territory_codes(scope.territories)),
-            rights=sorted(r.lower() for r in terms.rights), start=terms.start, end=terms.end,
-            exclusive=terms.exclusive, sublicensable=terms.sublicensable,
+            "sublicence" if parent else "licence",
+            work_id=work.work_id,
+            parent=parent.id if parent else None,
+            licensee_id=licensee.id,
+            territories=sorted(territory_codes(scope.territories)),
+            rights=sorted(r.lower() for r in terms.rights),
+            start=terms.start,
+            end=terms.end,
+            exclusive=terms.exclusive,
+            sublicensable=terms.sublicensable,
         )
         if idempotency_key:
             again = db.exec(
@@ -117,9 +123,13 @@ def _grant(ledger, account, work, parent, terms, idempotency_key) -> LicenceView
                 return _view(db, again)
         chain = ledger.chain
         if parent is None:
-            call = chain.call("LicenseRegistry", "grant", [bytes.fromhex(work.work_id[2:]), licensee.address, scope.as_tuple()])
+            call = chain.call(
+                "LicenseRegistry", "grant", [bytes.fromhex(work.work_id[2:]), licensee.address, scope.as_tuple()]
+            )
         else:
-            call = chain.call("LicenseRegistry", "grantSublicense", [parent.chain_licence_id, licensee.address, scope.as_tuple()])
+            call = chain.call(
+                "LicenseRegistry", "grantSublicense", [parent.chain_licence_id, licensee.address, scope.as_tuple()]
+            )
         op_key = f"licence:{account.id}:{idempotency_key or uuid.uuid4().hex}"
         op = chain.outbox.record(db, op_key, chain.signer, call)
         record = LicenceRecord(
@@ -156,7 +166,9 @@ def revoke_licence(ledger: Ledger, account: Account, licence_pk: int) -> Licence
     with session(ledger.engine) as db:
         row = db.get(LicenceRecord, record.id)
         op = chain.outbox.record(
-            db, f"revoke-licence:{row.chain_licence_id}", chain.signer,
+            db,
+            f"revoke-licence:{row.chain_licence_id}",
+            chain.signer,
             chain.call("LicenseRegistry", "revoke", [row.chain_licence_id]),
         )
         row.revoke_op_id = op.id
@@ -212,11 +224,13 @@ def get_licence(ledger: Ledger, account: Account, licence_pk: int) -> LicenceVie
 def licences_of_work(ledger: Ledger, account: Account, work_id: str) -> list[LicenceView]:
     work = get_work(ledger, account, work_id).work
     with session(ledger.engine) as db:
-        records = db.exec(select(LicenceRecord).where(LicenceRecord.work_pk == work.id).order_by(LicenceRecord.id)).all()
+        records = db.exec(
+            select(LicenceRecord).where(LicenceRecord.work_pk == work.id).order_by(LicenceRecord.id)
+        ).all()
         seen = [
-            r for r in records
-            if account.role.value in ("auditor", "admin")
-            or account.id in (work.owner_id, r.licensee_id, r.grantor_id)
+            r
+            for r in records
+            if account.role.value in ("auditor", "admin") or account.id in (work.owner_id, r.licensee_id, r.grantor_id)
         ]
         for r in seen:
             _fill_chain_id(ledger, db, r)

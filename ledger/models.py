@@ -8,7 +8,7 @@ nonce are written here before they are broadcast.
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -17,7 +17,7 @@ from ledger.choices import Role, WorkKind  # noqa: F401 - the tables' enums, imp
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class OpStatus(str, enum.Enum):
@@ -122,7 +122,9 @@ class Work(SQLModel, table=True):
     near_duplicate_of: str | None = Field(default=None, max_length=66)
     near_duplicate_distance: int | None = None
     idempotency_key: str | None = Field(default=None, max_length=200)
-    request_digest: str | None = Field(default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key.")
+    request_digest: str | None = Field(
+        default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key."
+    )
     op_id: int = Field(foreign_key="chain_op.id")
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -139,7 +141,9 @@ class WorkFrames(SQLModel, table=True):
     __table_args__ = {"sqlite_autoincrement": True}  # an id is never reused: the match index is keyed by it
 
     id: int | None = Field(default=None, primary_key=True)
-    work_pk: int = Field(sa_column=Column(Integer, ForeignKey("work.id", ondelete="CASCADE"), nullable=False, unique=True, index=True))
+    work_pk: int = Field(
+        sa_column=Column(Integer, ForeignKey("work.id", ondelete="CASCADE"), nullable=False, unique=True, index=True)
+    )
     kind: str = Field(max_length=10)  # image or video
     variants: str = Field(max_length=200)  # comma-separated
     frames: int
@@ -168,7 +172,9 @@ class LicenceRecord(SQLModel, table=True):
     exclusive: bool = False
     sublicensable: bool = False
     idempotency_key: str | None = Field(default=None, max_length=200)
-    request_digest: str | None = Field(default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key.")
+    request_digest: str | None = Field(
+        default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key."
+    )
     op_id: int = Field(foreign_key="chain_op.id")
     revoke_op_id: int | None = Field(default=None, foreign_key="chain_op.id")
     created_at: datetime = Field(default_factory=utcnow)
@@ -187,7 +193,9 @@ class SplitRecord(SQLModel, table=True):
     payees: list = Field(sa_column=Column(JSON, nullable=False), description="[{address, bps}]")
     effective_from: int = Field(sa_type=BigInteger)
     idempotency_key: str | None = Field(default=None, max_length=200)
-    request_digest: str | None = Field(default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key.")
+    request_digest: str | None = Field(
+        default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key."
+    )
     op_id: int = Field(foreign_key="chain_op.id")
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -392,7 +400,9 @@ class DistributionRecord(SQLModel, table=True):
     op_id: int | None = Field(default=None, foreign_key="chain_op.id")
     error: str | None = None
     idempotency_key: str | None = Field(default=None, max_length=200)
-    request_digest: str | None = Field(default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key.")
+    request_digest: str | None = Field(
+        default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key."
+    )
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -423,8 +433,12 @@ class PiracyCase(SQLModel, table=True):
     content_size: int = Field(sa_type=BigInteger)
     media_kind: str = Field(max_length=10)
     distribution_id: int | None = Field(default=None, foreign_key="distribution.id", index=True)
-    platform_id: int | None = Field(default=None, foreign_key="account.id", index=True,
-                                    description="The platform whose copy leaked, when the watermark names one.")
+    platform_id: int | None = Field(
+        default=None,
+        foreign_key="account.id",
+        index=True,
+        description="The platform whose copy leaked, when the watermark names one.",
+    )
     evidence: dict = Field(sa_column=Column(JSON, nullable=False))
     evidence_hash: str = Field(max_length=66, unique=True, index=True)
     op_id: int = Field(foreign_key="chain_op.id")
@@ -446,7 +460,9 @@ class CaseCheck(SQLModel, table=True):
     __tablename__ = "case_check"
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(sa_column=Column(Integer, ForeignKey("piracy_case.id", ondelete="CASCADE"), nullable=False, index=True))
+    case_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("piracy_case.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
     checked_at: datetime
     alive: bool
     http_status: int | None = None
@@ -470,7 +486,9 @@ class TakedownNotice(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("case_id", "format", name="uq_takedown_notice_case_format"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(sa_column=Column(Integer, ForeignKey("piracy_case.id", ondelete="CASCADE"), nullable=False, index=True))
+    case_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("piracy_case.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
     format: str = Field(max_length=20, description="cn-notice (通知-删除) or dmca.")
     language: str = Field(max_length=10)
     subject: str = Field(max_length=500)
@@ -493,7 +511,9 @@ class ConsoleSession(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True, index=True, description="SHA-256 of the cookie's token.")
     csrf_token: str = Field(max_length=64, description="Sent back in X-CSRF-Token with every change.")
-    account_id: int = Field(sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False, index=True))
+    account_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
     key_hash: str = Field(max_length=64, description="The account's key hash at sign-in.")
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(index=True)
@@ -517,6 +537,8 @@ class RequestKey(SQLModel, table=True):
         default=None, max_length=66, description="SHA-256 of the canonical request; None until a streamed body is read."
     )
     status: int | None = Field(default=None, description="The answer's HTTP status; None while the request runs.")
-    answer: bytes | None = Field(default=None, sa_column=Column(LargeBinary), description="Nonce and AES-GCM ciphertext of the JSON answer.")
+    answer: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary), description="Nonce and AES-GCM ciphertext of the JSON answer."
+    )
     claimed_at: datetime = Field(default_factory=utcnow, description="When the running request took the key.")
     created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -110,8 +110,14 @@ class RequestKeys:
             now = utcnow()
             with session(self._engine) as db:
                 db.exec(delete(RequestKey).where(RequestKey.created_at < now - self.keep))
-                row = RequestKey(account_id=held.account_id, key=key, route=held.route, request_digest=digest,
-                                 claimed_at=now, created_at=now)
+                row = RequestKey(
+                    account_id=held.account_id,
+                    key=key,
+                    route=held.route,
+                    request_digest=digest,
+                    claimed_at=now,
+                    created_at=now,
+                )
                 db.add(row)
                 try:
                     db.commit()
@@ -131,13 +137,22 @@ class RequestKeys:
                     raise key_in_use(key)
                 taken = db.exec(
                     update(RequestKey)
-                    .where(RequestKey.id == other.id, RequestKey.status.is_(None), RequestKey.claimed_at == other.claimed_at)
+                    .where(
+                        RequestKey.id == other.id,
+                        RequestKey.status.is_(None),
+                        RequestKey.claimed_at == other.claimed_at,
+                    )
                     .values(claimed_at=now, request_digest=digest)
                 )
                 db.commit()
                 if taken.rowcount == 1:
-                    log.warning("Idempotency-Key %r of account %d: the request that took it at %s never finished; "
-                                "running it again", key, held.account_id, other.claimed_at.isoformat())
+                    log.warning(
+                        "Idempotency-Key %r of account %d: the request that took it at %s never finished; "
+                        "running it again",
+                        key,
+                        held.account_id,
+                        other.claimed_at.isoformat(),
+                    )
                     return Claim(held, other.id, now)
         raise key_in_use(key)
 
@@ -162,7 +177,11 @@ class RequestKeys:
         nonce = secrets.token_bytes(NONCE_BYTES)
         sealed = nonce + self._aead.encrypt(nonce, answer.body, _bound(claim.held, digest))
         with session(self._engine) as db:
-            db.exec(update(RequestKey).where(*_still(claim)).values(status=answer.status, answer=sealed, request_digest=digest))
+            db.exec(
+                update(RequestKey)
+                .where(*_still(claim))
+                .values(status=answer.status, answer=sealed, request_digest=digest)
+            )
             db.commit()
 
     def release(self, claim: Claim) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from sqlmodel import select
 from web3 import Web3
 
-from ledger.chain.registries import TOTAL_BPS
 from ledger.accounts import authorise_service
+from ledger.chain.registries import TOTAL_BPS
 from ledger.db import commit_or, session
 from ledger.errors import Forbidden, InvalidInput
 from ledger.idempotency import check_same, key_in_use, request_digest
@@ -45,15 +45,22 @@ def set_split(
     if work.owner_id != account.id:
         raise Forbidden("only the work's owner sets its split")
     _check(payees)
-    horizon = int(datetime.combine(horizon_day(), time(), timezone.utc).timestamp())
+    horizon = int(datetime.combine(horizon_day(), time(), UTC).timestamp())
     if not 0 <= effective_from <= horizon:
-        raise InvalidInput("effective_from", f"a split version starts when mined (0) or by Unix second {horizon} at the latest; {HORIZON_REASON}")
+        raise InvalidInput(
+            "effective_from",
+            f"a split version starts when mined (0) or by Unix second {horizon} at the latest; {HORIZON_REASON}",
+        )
     authorise_service(ledger, account)
     addresses = [Web3.to_checksum_address(a) for a, _ in payees]
     shares = [bps for _, bps in payees]
     chain = ledger.chain
-    digest = request_digest("split", work_id=work.work_id, payees=[[a, b] for a, b in zip(addresses, shares, strict=True)],
-                            effective_from=effective_from)
+    digest = request_digest(
+        "split",
+        work_id=work.work_id,
+        payees=[[a, b] for a, b in zip(addresses, shares, strict=True)],
+        effective_from=effective_from,
+    )
     with session(ledger.engine) as db:
         if idempotency_key:
             again = db.exec(

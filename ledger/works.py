@@ -88,7 +88,9 @@ def metadata_of(ledger: Ledger, work: Work) -> bytes:
     """The metadata document of a registered work, byte for byte as it was hashed."""
     with session(ledger.engine) as db:
         parent = db.get(Work, work.parent_id).work_id if work.parent_id else None
-    fingerprint = Fingerprint.from_hex(work.fingerprint_kind, work.fingerprint_hashes) if work.fingerprint_kind else None
+    fingerprint = (
+        Fingerprint.from_hex(work.fingerprint_kind, work.fingerprint_hashes) if work.fingerprint_kind else None
+    )
     return metadata_document(work.work_id, WorkMeta(work.title, work.kind, parent, work.parties), fingerprint)
 
 
@@ -178,8 +180,9 @@ def register_work(
         return _view(db, db.get(Work, work.id))
 
 
-def _request_digest(work_id: str, meta: WorkMeta, fingerprint: Fingerprint | None, frames: HashSequence | None,
-                    size_bytes: int | None) -> str:
+def _request_digest(
+    work_id: str, meta: WorkMeta, fingerprint: Fingerprint | None, frames: HashSequence | None, size_bytes: int | None
+) -> str:
     """What a registration request asks for, whether its file was uploaded or named by hash."""
     frames_digest = None
     if frames is not None:
@@ -188,8 +191,14 @@ def _request_digest(work_id: str, meta: WorkMeta, fingerprint: Fingerprint | Non
         packed.update(np.ascontiguousarray(frames.hashes, dtype=np.uint8).tobytes())
         frames_digest = packed.hexdigest()
     return request_digest(
-        "work", work_id=work_id, title=meta.title, work_kind=meta.kind.value, parent=meta.parent, parties=meta.parties,
-        fingerprint=[fingerprint.kind, fingerprint.hex_hashes()] if fingerprint else None, frames=frames_digest,
+        "work",
+        work_id=work_id,
+        title=meta.title,
+        work_kind=meta.kind.value,
+        parent=meta.parent,
+        parties=meta.parties,
+        fingerprint=[fingerprint.kind, fingerprint.hex_hashes()] if fingerprint else None,
+        frames=frames_digest,
         size_bytes=size_bytes,
     )
 
@@ -249,9 +258,7 @@ def _nearest(db, fingerprint: Fingerprint | None) -> tuple[str | None, int | Non
     if fingerprint is None:
         return None, None
     best: tuple[int, str] | None = None
-    rows = db.exec(
-        select(Work.work_id, Work.fingerprint_hashes).where(Work.fingerprint_kind == fingerprint.kind)
-    ).all()
+    rows = db.exec(select(Work.work_id, Work.fingerprint_hashes).where(Work.fingerprint_kind == fingerprint.kind)).all()
     for other_id, hashes in rows:
         distance = fingerprint.distance(Fingerprint.from_hex(fingerprint.kind, hashes))
         if distance is not None and distance <= NEAR_DUPLICATE_BITS and (best is None or distance < best[0]):
@@ -334,14 +341,28 @@ def _licensed_work_ids(db, account: Account) -> set[int]:
     readable = {r.work_pk for r in held if in_force(r)}
     lapsed = {r.work_pk for r in held if r.op_id in confirmed} - readable
     if lapsed:
-        committed = select(SettlementPeriod.id).where(
-            SettlementPeriod.platform_id == PlayReport.platform_id, SettlementPeriod.currency == PlayReport.currency,
-            SettlementPeriod.first_day == PlayReport.first_day, SettlementPeriod.end_day == PlayReport.end_day,
-        ).exists()
-        readable |= set(db.exec(
-            select(PlayRowRecord.work_pk).distinct().join(PlayReport, PlayReport.id == PlayRowRecord.report_pk).where(
-                PlayReport.platform_id == account.id, PlayReport.status == ReportStatus.accepted,
-                PlayRowRecord.work_pk.in_(lapsed), PlayRowRecord.held.is_(False), ~committed,
+        committed = (
+            select(SettlementPeriod.id)
+            .where(
+                SettlementPeriod.platform_id == PlayReport.platform_id,
+                SettlementPeriod.currency == PlayReport.currency,
+                SettlementPeriod.first_day == PlayReport.first_day,
+                SettlementPeriod.end_day == PlayReport.end_day,
             )
-        ).all())
+            .exists()
+        )
+        readable |= set(
+            db.exec(
+                select(PlayRowRecord.work_pk)
+                .distinct()
+                .join(PlayReport, PlayReport.id == PlayRowRecord.report_pk)
+                .where(
+                    PlayReport.platform_id == account.id,
+                    PlayReport.status == ReportStatus.accepted,
+                    PlayRowRecord.work_pk.in_(lapsed),
+                    PlayRowRecord.held.is_(False),
+                    ~committed,
+                )
+            ).all()
+        )
     return readable

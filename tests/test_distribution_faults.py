@@ -95,8 +95,11 @@ def test_the_chain_down_when_anchoring_delays_the_record_and_anchors_it_once(set
             time.sleep(0.1)
         ready = get_distribution(ledger, studio, view.dist.id)
         assert ready.status == "ready"
-        anchored, _, _ = ledger.chain.contract("DistributionRegistry").functions.anchorOf(
-            bytes.fromhex(work_id[2:]), ready.dist.payload).call()
+        anchored, _, _ = (
+            ledger.chain.contract("DistributionRegistry")
+            .functions.anchorOf(bytes.fromhex(work_id[2:]), ready.dist.payload)
+            .call()
+        )
         assert "0x" + anchored.hex() == ready.dist.record_hash
     finally:
         ledger.stop()

@@ -28,8 +28,9 @@ const proofs = input.values.map((v) => tree.getProof(v));
 process.stdout.write(JSON.stringify({ root: tree.root, proofs }));
 """
     payload = {"types": TYPES, "values": [[v[0], v[1], "0x" + v[2].hex(), str(v[3])] for v in values]}
-    out = subprocess.run(["node", "-e", script], input=json.dumps(payload), capture_output=True, text=True,
-                         cwd=REPO, check=True)
+    out = subprocess.run(
+        ["node", "-e", script], input=json.dumps(payload), capture_output=True, text=True, cwd=REPO, check=True
+    )
     return json.loads(out.stdout)
 
 

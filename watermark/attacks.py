@@ -4,9 +4,8 @@ randomised ones take a seed so that tests and benchmarks are reproducible."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import io
+from collections.abc import Callable
 
 import av
 import cv2

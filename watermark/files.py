@@ -85,7 +85,9 @@ def _open_image(path: Path) -> Image.Image | None:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(path)
     except Image.DecompressionBombError:
-        raise WatermarkError(f"{path}: the image is over the limit of {MAX_IMAGE_PIXELS // 1_000_000} megapixels") from None
+        raise WatermarkError(
+            f"{path}: the image is over the limit of {MAX_IMAGE_PIXELS // 1_000_000} megapixels"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return None
     if im.format in _NOT_IMAGES:
@@ -95,7 +97,7 @@ def _open_image(path: Path) -> Image.Image | None:
 
 
 def media_kind(path: Path) -> str:
-    """"image" or "video", by content (the suffix is not looked at)."""
+    """ "image" or "video", by content (the suffix is not looked at)."""
     path = _check_file(path)
     im = _open_image(path)
     if im is not None:
@@ -185,9 +187,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 # ---------------------------------------------------------------- entry points
 
 
-def embed_file(
-    src: Path, dst: Path, payload: int, key: bytes, *, progress: Progress | None = None
-) -> EmbedResult:
+def embed_file(src: Path, dst: Path, payload: int, key: bytes, *, progress: Progress | None = None) -> EmbedResult:
     """Mark the image or video `src` with `payload` under `key` and write `dst` (an image
     in its suffix's format; a video as H.264 in MP4, or MKV / MOV by suffix)."""
     payload, key = check_payload(payload), check_key(key)

@@ -36,10 +36,10 @@ class Fingerprint:
         return [str(h) for h in self.hashes]
 
     @classmethod
-    def from_hex(cls, kind: str, hashes: list[str]) -> "Fingerprint":
+    def from_hex(cls, kind: str, hashes: list[str]) -> Fingerprint:
         return cls(kind, tuple(imagehash.hex_to_hash(h) for h in hashes))
 
-    def distance(self, other: "Fingerprint") -> int | None:
+    def distance(self, other: Fingerprint) -> int | None:
         """Bits apart, frame by frame from the start (the median over aligned frames for video);
         None when the two cannot be compared."""
         if self.kind != other.kind or not self.hashes or not other.hashes:

@@ -54,7 +54,7 @@ class HashSequence:
         }
 
     @classmethod
-    def from_json(cls, body: dict) -> "HashSequence":
+    def from_json(cls, body: dict) -> HashSequence:
         """The sequence a client sent; WatermarkError when it does not hold together."""
         try:
             variants = tuple(str(v) for v in body["variants"])
@@ -66,7 +66,9 @@ class HashSequence:
         if kind not in ("image", "video") or not variants or raw.size != len(times) * len(variants) * HASH_BYTES:
             raise WatermarkError("not a hash sequence: its kind, variants, times and hashes do not agree")
         if not (np.isfinite(duration) and 0 <= duration <= MAX_SECONDS) or sampled < len(times):
-            raise WatermarkError(f"not a hash sequence: duration must be 0 to {MAX_SECONDS} s and sampled at least its frames")
+            raise WatermarkError(
+                f"not a hash sequence: duration must be 0 to {MAX_SECONDS} s and sampled at least its frames"
+            )
         if kind == "image" and len(times) > 1:
             raise WatermarkError("not a hash sequence: an image has one frame")
         if len(times) and (times.min() < 0 or times.max() > MAX_SECONDS * 1000 or np.any(np.diff(times) < 0)):
@@ -77,8 +79,12 @@ class HashSequence:
 def _sequence(kind: str, variants, times: list[int], hashes: list[tuple[bytes, ...]], duration: float, sampled: int):
     array = np.frombuffer(b"".join(b"".join(h) for h in hashes), dtype=np.uint8)
     return HashSequence(
-        kind, tuple(variants), np.asarray(times, dtype=np.int64),
-        array.reshape(len(times), len(variants), HASH_BYTES), duration, sampled,
+        kind,
+        tuple(variants),
+        np.asarray(times, dtype=np.int64),
+        array.reshape(len(times), len(variants), HASH_BYTES),
+        duration,
+        sampled,
     )
 
 

@@ -147,7 +147,9 @@ class FrameIndex:
                 return empty, empty, empty, empty
             index = self._ivf if self._ivf is not None else self._flat
             for start in range(0, len(codes), SEARCH_BATCH):  # bounds what one batch's hits can take
-                limits, distances, ids = index.range_search(codes[start : start + SEARCH_BATCH], radius + 1)  # d < r + 1
+                limits, distances, ids = index.range_search(
+                    codes[start : start + SEARCH_BATCH], radius + 1
+                )  # d < r + 1
                 parts.append(_nearest_per_row(limits.astype(np.int64), distances, ids, start))
             all_works, all_times = self._columns()
         rows, distances, ids = (np.concatenate(column) for column in zip(*parts, strict=True))

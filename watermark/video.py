@@ -182,7 +182,9 @@ def embed_video(
         vin.thread_type = "AUTO"
         h, w = _frame_size(vin, src)
         if min(h, w) < MIN_SIDE:
-            raise WatermarkError(f"{src}: frames of {w} x {h} are too small to mark (at least {MIN_SIDE} pixels a side)")
+            raise WatermarkError(
+                f"{src}: frames of {w} x {h} are too small to mark (at least {MIN_SIDE} pixels a side)"
+            )
         if h % 2 or w % 2:
             raise WatermarkError(f"{src}: frames of {w} x {h} have an odd side, which 4:2:0 H.264 cannot carry")
         c = video_cell(h, w) if cell is None else image._check_cell(cell)

@@ -35,7 +35,7 @@ class VideoAttack:
     seconds: float | None = None  # cut an excerpt this long out of the middle (unless a start is given)
     speed: float = 1.0  # played this much faster: every frame kept, the frame rate raised
 
-    def then(self, **changes) -> "VideoAttack":
+    def then(self, **changes) -> VideoAttack:
         return replace(self, **changes)
 
 
@@ -108,8 +108,15 @@ def logo(frame: np.ndarray, index: int) -> np.ndarray:
     top, bottom, left, right = int(h * 0.04), int(h * 0.16), int(w * 0.78), int(w * 0.96)
     out[top:bottom, left:right] = 255
     scale = (bottom - top) / 40
-    cv2.putText(out, "PIRATE", (left + int(4 * scale), bottom - int(10 * scale)), cv2.FONT_HERSHEY_SIMPLEX,
-                scale, (200, 0, 0), max(1, int(2 * scale)))
+    cv2.putText(
+        out,
+        "PIRATE",
+        (left + int(4 * scale), bottom - int(10 * scale)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale,
+        (200, 0, 0),
+        max(1, int(2 * scale)),
+    )
     return out
 
 
@@ -206,7 +213,9 @@ def transcode(
                 else:
                     rgb = _even(np.ascontiguousarray(attack.frame(frame.to_ndarray(format="rgb24"), index)))
                     h, w = rgb.shape[:2]
-                    picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format="yuv420p")
+                    picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(
+                        format="yuv420p"
+                    )
                 if vout is None:
                     vout = out.add_stream("libx264", rate=rate)
                     vout.width, vout.height, vout.pix_fmt = w, h, "yuv420p"
@@ -226,7 +235,9 @@ def transcode(
     return dst
 
 
-def apply(name: str, src: str | Path, dst: str | Path, *, start: float | None = None, seconds: float | None = None) -> Path:
+def apply(
+    name: str, src: str | Path, dst: str | Path, *, start: float | None = None, seconds: float | None = None
+) -> Path:
     """Run the attack ALL_ATTACKS[name] on `src`, writing `dst`."""
     return transcode(src, dst, ALL_ATTACKS[name], start=start, seconds=seconds)
 
@@ -242,7 +253,9 @@ def collude(copies: list[str | Path], dst: str | Path, *, crf: int = DEFAULT_CRF
             vout = out.add_stream("libx264", rate=rate)
             vout.width, vout.height, vout.pix_fmt = streams[0].width, streams[0].height, "yuv420p"
             vout.options = {"crf": str(crf), "preset": "veryfast"}
-            for index, frames in enumerate(zip(*(c.decode(s) for c, s in zip(containers, streams, strict=True)), strict=False)):
+            for index, frames in enumerate(
+                zip(*(c.decode(s) for c, s in zip(containers, streams, strict=True)), strict=False)
+            ):
                 planes = np.mean([f.reformat(format="yuv420p").to_ndarray() for f in frames], axis=0)
                 mixed = av.VideoFrame.from_ndarray(np.rint(planes).astype(np.uint8), format="yuv420p")
                 mixed.pts, mixed.time_base = index, 1 / rate

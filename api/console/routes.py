@@ -57,7 +57,9 @@ def _config(ledger) -> dict:
         "contracts": dict(chain.addresses),
         "currency": ledger.settings.settlement_currency,
         # the managed node answers pages from this origin only: elsewhere, the page says where to go
-        "origin": ledger.settings.browser_origin if ledger.settings.managed_chain and not ledger.settings.public_rpc_url else None,
+        "origin": ledger.settings.browser_origin
+        if ledger.settings.managed_chain and not ledger.settings.public_rpc_url
+        else None,
     }
 
 
@@ -92,8 +94,15 @@ def _script_json(value) -> str:
 def _shell(request: Request, ledger, account: Account, held, page: str) -> HTMLResponse:
     config = {**_config(ledger), "custodial": account.custodial}  # whether claims go through the service or a wallet
     return _render(
-        request, "page.html", page=page, account=account, nav=nav_for(account.role), csrf=held.csrf_token,
-        rpc_url=config["rpcUrl"], config_json=_script_json(config), messages_json=_script_json(messages(language_of(request))),
+        request,
+        "page.html",
+        page=page,
+        account=account,
+        nav=nav_for(account.role),
+        csrf=held.csrf_token,
+        rpc_url=config["rpcUrl"],
+        config_json=_script_json(config),
+        messages_json=_script_json(messages(language_of(request))),
     )
 
 
@@ -117,8 +126,13 @@ def sign_in(request: Request, body: SignIn, ledger: LedgerDep) -> JSONResponse:
     opened = open_session(ledger.engine, body.api_key)
     response = JSONResponse({"name": opened.account.name, "role": opened.account.role.value})
     response.set_cookie(
-        SESSION_COOKIE, opened.token, max_age=int(LIFETIME.total_seconds()), httponly=True, samesite="strict",
-        secure=_secure(request, ledger), path="/",
+        SESSION_COOKIE,
+        opened.token,
+        max_age=int(LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request, ledger),
+        path="/",
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -145,12 +159,28 @@ def console_page(page: str, request: Request, ledger: LedgerDep, token: SessionC
     try:
         held, account = session_of(ledger.engine, token)
     except Unauthenticated:
-        return RedirectResponse(f"/console/login?next=/console/{page}" if page in PAGES else "/console/login", status_code=303)
+        return RedirectResponse(
+            f"/console/login?next=/console/{page}" if page in PAGES else "/console/login", status_code=303
+        )
     found = PAGES.get(page)
     if found is None:
-        return _render(request, "refused.html", status=404, account=account, nav=nav_for(account.role),
-                       csrf=held.csrf_token, reason="not_found")
+        return _render(
+            request,
+            "refused.html",
+            status=404,
+            account=account,
+            nav=nav_for(account.role),
+            csrf=held.csrf_token,
+            reason="not_found",
+        )
     if account.role not in found.roles:
-        return _render(request, "refused.html", status=403, account=account, nav=nav_for(account.role),
-                       csrf=held.csrf_token, reason="forbidden")
+        return _render(
+            request,
+            "refused.html",
+            status=403,
+            account=account,
+            nav=nav_for(account.role),
+            csrf=held.csrf_token,
+            reason="forbidden",
+        )
     return _shell(request, ledger, account, held, page)

@@ -16,6 +16,9 @@ def list_crawl_jobs(ledger: LedgerDep, account: CurrentAccount) -> list[schemas.
 
 
 @router.get("/{job_id}")
-def read_crawl_job(ledger: LedgerDep, account: CurrentAccount,
-                   job_id: str = Path(pattern=r"^[0-9a-f]{12}$", description="The id `crawl submit` printed.")) -> schemas.CrawlJob:
+def read_crawl_job(
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    job_id: str = Path(pattern=r"^[0-9a-f]{12}$", description="The id `crawl submit` printed."),
+) -> schemas.CrawlJob:
     return jobs_for(ledger.settings.redis_url, account, job_id)[0]

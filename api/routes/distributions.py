@@ -44,9 +44,17 @@ async def create_distribution(
     try:
         fields = _distribution_fields(upload.fields.get("distribution"))
         view = await run_in_threadpool(
-            copies.create_distribution, ledger, account, work_id, platform=fields.platform, master=upload.path,
-            master_sha256=upload.sha256, master_name=upload.file_name, session_label=fields.session,
-            tier=fields.tier, idempotency_key=idempotency_key,
+            copies.create_distribution,
+            ledger,
+            account,
+            work_id,
+            platform=fields.platform,
+            master=upload.path,
+            master_sha256=upload.sha256,
+            master_name=upload.file_name,
+            session_label=fields.session,
+            tier=fields.tier,
+            idempotency_key=idempotency_key,
         )
     finally:
         upload.discard()  # moved into storage when accepted; removed otherwise
@@ -72,7 +80,9 @@ def read_distribution(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount
     return present.distribution(copies.get_distribution(ledger, account, dist_id))
 
 
-@router.get("/distributions/{dist_id}/record", response_class=Response, responses=schemas.document("The anchored record."))
+@router.get(
+    "/distributions/{dist_id}/record", response_class=Response, responses=schemas.document("The anchored record.")
+)
 def read_record(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> Response:
     """The canonical record whose SHA-256 is anchored on chain, byte for byte."""
     view = copies.get_distribution(ledger, account, dist_id)
@@ -82,9 +92,16 @@ def read_record(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> R
 
 
 @router.get(
-    "/distributions/{dist_id}/copy", response_class=FileResponse,
-    responses={200: {"description": "The watermarked copy.", "content": {
-        kind: {"schema": {"type": "string", "format": "binary"}} for kind in ("video/mp4", "image/png")}}},
+    "/distributions/{dist_id}/copy",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The watermarked copy.",
+            "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}} for kind in ("video/mp4", "image/png")
+            },
+        }
+    },
 )
 def download_copy(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> FileResponse:
     path, view = copies.copy_file(ledger, account, dist_id)

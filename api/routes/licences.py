@@ -26,7 +26,10 @@ def _respond(view, ledger, code_if_done=status.HTTP_201_CREATED) -> JSONResponse
 
 @router.post("/works/{work_id}/licences", status_code=201, response_model=schemas.LicencePublic, responses=PENDING)
 def grant_licence(
-    work_id: str, body: schemas.LicenceCreate, ledger: LedgerDep, account: CurrentAccount,
+    work_id: str,
+    body: schemas.LicenceCreate,
+    ledger: LedgerDep,
+    account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
 ):
     """Grant a licence on your work (授权)."""
@@ -40,9 +43,14 @@ def list_licences(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> l
     return [present.licence(v, ident) for v in views]
 
 
-@router.post("/licences/{licence_id}/sublicences", status_code=201, response_model=schemas.LicencePublic, responses=PENDING)
+@router.post(
+    "/licences/{licence_id}/sublicences", status_code=201, response_model=schemas.LicencePublic, responses=PENDING
+)
 def grant_sublicence(
-    licence_id: RowId, body: schemas.LicenceCreate, ledger: LedgerDep, account: CurrentAccount,
+    licence_id: RowId,
+    body: schemas.LicenceCreate,
+    ledger: LedgerDep,
+    account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
 ):
     """Sub-license a licence you hold (转授); the scope must lie within it."""

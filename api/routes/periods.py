@@ -1,7 +1,6 @@
 """Settlement periods: close (settle and commit), read, fund, statements, claims, audit."""
 
 from datetime import date
-
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -26,16 +25,28 @@ def _op(op) -> dict:
 
 
 @router.post("/close", status_code=201, response_model_exclude_unset=True)
-def close_period(body: schemas.PeriodClose, ledger: LedgerDep, account: CurrentAccount, once: Once) -> schemas.PeriodPublic:
+def close_period(
+    body: schemas.PeriodClose, ledger: LedgerDep, account: CurrentAccount, once: Once
+) -> schemas.PeriodPublic:
     """Settle the platform's reports of exactly this period and commit the root on chain, once."""
     if body.period_end < body.period_start:
         raise InvalidInput("period_end", "the period ends before it starts")
     if body.period_start < EPOCH:
         raise InvalidInput("period_start", "a period starts in 1970 or later")
-    return once(lambda: present.period(periods.close_period(
-        ledger, account, body.currency.upper(), (body.period_start - EPOCH).days, (body.period_end - EPOCH).days + 1,
-        body.pools, body.platform_id,
-    )), body)
+    return once(
+        lambda: present.period(
+            periods.close_period(
+                ledger,
+                account,
+                body.currency.upper(),
+                (body.period_start - EPOCH).days,
+                (body.period_end - EPOCH).days + 1,
+                body.pools,
+                body.platform_id,
+            )
+        ),
+        body,
+    )
 
 
 @router.get("", response_model_exclude_unset=True)
@@ -54,8 +65,12 @@ def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) 
 
 @router.get("/{period_id}/statement", response_model_exclude_unset=True)
 def statement(
-    period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount,
-    payee: Annotated[AddressQuery, Query(description="Platforms and auditors may name a payee; payees get their own.")] = None,
+    period_id: PeriodId,
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    payee: Annotated[
+        AddressQuery, Query(description="Platforms and auditors may name a payee; payees get their own.")
+    ] = None,
     proofs: bool = Query(True, description="Each line's Merkle proof; leave them out to just add amounts up."),
 ) -> schemas.Statement:
     """A payee's lines, each with the Merkle proof that `reelledger verify statement` checks on chain."""
@@ -64,7 +79,10 @@ def statement(
 
 @router.post("/{period_id}/fund")
 def fund(
-    period_id: PeriodId, body: schemas.Funding, ledger: LedgerDep, account: CurrentAccount,
+    period_id: PeriodId,
+    body: schemas.Funding,
+    ledger: LedgerDep,
+    account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.Funded:
     """The platform pays what the period owes into the settlement contract; a retry under the same
@@ -74,14 +92,21 @@ def fund(
 
 
 @router.post("/{period_id}/lines/{index}/claim")
-def claim(period_id: PeriodId, index: LineIndex, ledger: LedgerDep, account: CurrentAccount, once: Once) -> schemas.ChainResult:
+def claim(
+    period_id: PeriodId, index: LineIndex, ledger: LedgerDep, account: CurrentAccount, once: Once
+) -> schemas.ChainResult:
     """Pay the caller's line out to the caller's address (custodial accounts; others call the contract)."""
     return once(lambda: {"chain": _op(payouts.claim(ledger, account, period_id, index))})
 
 
 @router.post("/{period_id}/lines/{index}/paid-off-chain")
 def paid_off_chain(
-    period_id: PeriodId, index: LineIndex, body: schemas.PaidOffChain, ledger: LedgerDep, account: CurrentAccount, once: Once,
+    period_id: PeriodId,
+    index: LineIndex,
+    body: schemas.PaidOffChain,
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    once: Once,
 ) -> schemas.ChainResult:
     """The payee records that the line was paid outside the contract; it can then never be claimed."""
     from eth_utils import keccak
@@ -92,7 +117,12 @@ def paid_off_chain(
 
 @router.post("/{period_id}/lines/{index}/dispute")
 def dispute(
-    period_id: PeriodId, index: LineIndex, body: schemas.DisputeIn, ledger: LedgerDep, account: CurrentAccount, once: Once,
+    period_id: PeriodId,
+    index: LineIndex,
+    body: schemas.DisputeIn,
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    once: Once,
 ) -> schemas.ChainResult:
     """The payee disputes their line during the dispute window; the period is not finalised until
     the dispute is answered."""
@@ -101,11 +131,17 @@ def dispute(
 
 @router.post("/{period_id}/disputes/{dispute_id}/resolve")
 def resolve(
-    period_id: PeriodId, dispute_id: DisputeId, body: schemas.Resolution, ledger: LedgerDep, account: CurrentAccount,
+    period_id: PeriodId,
+    dispute_id: DisputeId,
+    body: schemas.Resolution,
+    ledger: LedgerDep,
+    account: CurrentAccount,
     once: Once,
 ) -> schemas.ChainResult:
     """An admin answers a dispute; the period finalises once none is open and the window has passed."""
-    return once(lambda: {"chain": _op(periods.resolve_dispute(ledger, account, period_id, dispute_id, body.resolution))}, body)
+    return once(
+        lambda: {"chain": _op(periods.resolve_dispute(ledger, account, period_id, dispute_id, body.resolution))}, body
+    )
 
 
 @router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)])

@@ -28,7 +28,7 @@ REPORT_BODIES = {
     "requestBody": {
         "required": True,
         "description": "The rows, streamed: NDJSON (one PlayRowIn object a line), CSV (a header row naming "
-                       "PlayRowIn's fields, then one row a line) or JSON (an array of PlayRowIn, or PlayRowsIn).",
+        "PlayRowIn's fields, then one row a line) or JSON (an array of PlayRowIn, or PlayRowsIn).",
         "content": {
             **{kind: {"schema": _ROWS} for kind in NDJSON},
             "text/csv": {"schema": _ROWS},
@@ -66,7 +66,10 @@ def _signature(text: str | None) -> bytes | None:
 
 
 @router.post(
-    "", status_code=201, response_model=schemas.ReportPublic, openapi_extra=REPORT_BODIES,
+    "",
+    status_code=201,
+    response_model=schemas.ReportPublic,
+    openapi_extra=REPORT_BODIES,
     responses={200: {"model": schemas.ReportPublic, "description": "The same report was received before."}},
 )
 async def post_report(
@@ -89,8 +92,11 @@ async def post_report(
     compared byte for byte (its SHA-256), as an uploaded file is."""
     kind = _kind(request)
     header = ingest.ReportHeader(
-        report_id=report_id, first_day=(period_start - EPOCH).days, end_day=(period_end - EPOCH).days + 1,
-        currency=currency.upper(), supersedes=supersedes,
+        report_id=report_id,
+        first_day=(period_start - EPOCH).days,
+        end_day=(period_end - EPOCH).days + 1,
+        currency=currency.upper(),
+        supersedes=supersedes,
     )
     signature = _signature(x_report_signature)
 
@@ -121,8 +127,10 @@ async def check_report(request: Request, ledger: LedgerDep, account: CurrentAcco
         raise Forbidden("only a platform account checks play reports")
     kind = _kind(request)
     try:
-        result = await stream_to(request, lambda pipe: check_rows(
-            ledger.engine, kind, io.BufferedReader(pipe), ledger.settings.settlement_currency))
+        result = await stream_to(
+            request,
+            lambda pipe: check_rows(ledger.engine, kind, io.BufferedReader(pipe), ledger.settings.settlement_currency),
+        )
     except BodyBroken:
         raise InvalidInput("body", "the upload was cut off; send it again") from None
     return result.as_dict()
@@ -132,8 +140,11 @@ async def check_report(request: Request, ledger: LedgerDep, account: CurrentAcco
 def signing_domain(ledger: LedgerDep) -> schemas.SigningDomain:
     """What a platform signs over: the EIP-712 domain and types of a report summary."""
     chain = ledger.chain
-    return {"domain": signing.domain(chain.chain_id, chain.addresses["SettlementRegistry"]),
-            "types": signing.TYPES, "primary_type": "PlayReport"}
+    return {
+        "domain": signing.domain(chain.chain_id, chain.addresses["SettlementRegistry"]),
+        "types": signing.TYPES,
+        "primary_type": "PlayReport",
+    }
 
 
 @router.get("")

@@ -13,18 +13,32 @@ router = APIRouter(prefix="/works/{work_id}/rules", tags=["settlement"])
 def _public(record) -> dict:
     from ledger.reports.views import day_text
 
-    return {"version": record.version, "platform_id": record.platform_id, "currency": record.currency,
-            "effective_from": day_text(record.effective_from), "rule": record.body, "content_hash": record.content_hash}
+    return {
+        "version": record.version,
+        "platform_id": record.platform_id,
+        "currency": record.currency,
+        "effective_from": day_text(record.effective_from),
+        "rule": record.body,
+        "content_hash": record.content_hash,
+    }
 
 
 @router.post("", status_code=201)
 def set_rule(
-    work_id: str, body: schemas.RuleCreate, ledger: LedgerDep, account: CurrentAccount,
+    work_id: str,
+    body: schemas.RuleCreate,
+    ledger: LedgerDep,
+    account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.RulePublic:
     record = rules.set_rule(
-        ledger, account, work_id, body.rule, effective_from=(body.effective_from - EPOCH).days,
-        platform_id=body.platform_id, currency=body.currency.upper() if body.currency else None,
+        ledger,
+        account,
+        work_id,
+        body.rule,
+        effective_from=(body.effective_from - EPOCH).days,
+        platform_id=body.platform_id,
+        currency=body.currency.upper() if body.currency else None,
         idempotency_key=idempotency_key,
     )
     return _public(record)

@@ -39,8 +39,10 @@ REGISTER_BODIES = {
     "",
     status_code=status.HTTP_201_CREATED,
     openapi_extra=REGISTER_BODIES,
-    responses={202: {"model": schemas.WorkPublic, "description": "Registered; the chain has not confirmed it yet."},
-               409: {"model": schemas.ErrorBody, "description": "Exact duplicate."}},
+    responses={
+        202: {"model": schemas.WorkPublic, "description": "Registered; the chain has not confirmed it yet."},
+        409: {"model": schemas.ErrorBody, "description": "Exact duplicate."},
+    },
 )
 async def register_work(
     request: Request, ledger: LedgerDep, account: CurrentAccount, idempotency_key: IdempotencyKey = None
@@ -55,7 +57,9 @@ async def register_work(
             if not upload.has_file:
                 raise InvalidInput("file", "the form has no file part")
             meta = _parse(schemas.WorkMetadataIn, form_json(upload.fields.get("metadata"), "metadata"))
-            fingerprint, frames = await run_in_threadpool(works.fingerprints_of, upload.path) if upload.path else (None, None)
+            fingerprint, frames = (
+                await run_in_threadpool(works.fingerprints_of, upload.path) if upload.path else (None, None)
+            )
         finally:
             upload.discard()
         sha256, size = upload.sha256, upload.size
@@ -117,8 +121,11 @@ def read_work(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> schem
     try:
         record = ledger.registries.work(bytes.fromhex(view.work.work_id[2:]))
         on_chain = schemas.OnChainWork(
-            owner=record.owner, registered_at=record.registered_at, pending_owner=record.pending_owner,
-            fingerprint="0x" + record.fingerprint.hex(), metadata_hash="0x" + record.metadata_hash.hex(),
+            owner=record.owner,
+            registered_at=record.registered_at,
+            pending_owner=record.pending_owner,
+            fingerprint="0x" + record.fingerprint.hex(),
+            metadata_hash="0x" + record.metadata_hash.hex(),
             metadata_uri=record.metadata_uri,
         )
     except NotFound:

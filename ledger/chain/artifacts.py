@@ -27,7 +27,14 @@ COMPILER_SETTINGS = {
     "evmVersion": "shanghai",
     "remappings": ["@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"],
     "outputSelection": {
-        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"]}
+        "*": {
+            "*": [
+                "abi",
+                "evm.bytecode.object",
+                "evm.deployedBytecode.object",
+                "evm.deployedBytecode.immutableReferences",
+            ]
+        }
     },
 }
 
@@ -70,8 +77,7 @@ def compile_contracts() -> dict[str, Artifact]:
     import solcx
 
     sources = {
-        str(path.relative_to(REPO_ROOT)): {"content": path.read_text()}
-        for path in sorted(SOURCES_DIR.rglob("*.sol"))
+        str(path.relative_to(REPO_ROOT)): {"content": path.read_text()} for path in sorted(SOURCES_DIR.rglob("*.sol"))
     }
     output = solcx.compile_standard(
         {"language": "Solidity", "sources": sources, "settings": COMPILER_SETTINGS},
@@ -93,10 +99,13 @@ def compile_contracts() -> dict[str, Artifact]:
                 abi=out["abi"],
                 bytecode="0x" + bytecode,
                 deployed_bytecode="0x" + out["evm"]["deployedBytecode"]["object"],
-                immutable_ranges=tuple(sorted(
-                    (ref["start"], ref["length"])
-                    for refs in out["evm"]["deployedBytecode"].get("immutableReferences", {}).values() for ref in refs
-                )),
+                immutable_ranges=tuple(
+                    sorted(
+                        (ref["start"], ref["length"])
+                        for refs in out["evm"]["deployedBytecode"].get("immutableReferences", {}).values()
+                        for ref in refs
+                    )
+                ),
             )
     return artifacts
 

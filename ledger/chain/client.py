@@ -3,8 +3,8 @@ and the deployed contracts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from eth_abi import encode as abi_encode
 from sqlalchemy import Engine
@@ -37,8 +37,8 @@ class ContractSpec:
     name: str
     constructor_types: tuple[str, ...] = ()
     constructor_refs: tuple[str, ...] = ()  # names of contracts deployed earlier, passed in order
-    constructor_args: Callable[["Chain"], list] | None = None  # or values taken from the chain's settings
-    wanted: Callable[["Chain"], bool] = lambda chain: True
+    constructor_args: Callable[[Chain], list] | None = None  # or values taken from the chain's settings
+    wanted: Callable[[Chain], bool] = lambda chain: True
 
 
 # Deployment order: each entry may take addresses of the ones before it.
@@ -48,14 +48,24 @@ CONTRACTS = (
     ContractSpec("SplitRegistry", ("address",), ("WorkRegistry",)),
     ContractSpec("DistributionRegistry", ("address",), ("WorkRegistry",)),
     # Evidence of piracy, anchored for registered works; the service signer administers it and anchors.
-    ContractSpec("EvidenceRegistry", ("address", "address", "address"),
-                 constructor_args=lambda chain: [chain.addresses["WorkRegistry"], chain.signer, chain.signer]),
+    ContractSpec(
+        "EvidenceRegistry",
+        ("address", "address", "address"),
+        constructor_args=lambda chain: [chain.addresses["WorkRegistry"], chain.signer, chain.signer],
+    ),
     # The payout token of a development chain; a configured settlement_token replaces it.
-    ContractSpec("TestStablecoin", ("address",), constructor_args=lambda chain: [chain.signer],
-                 wanted=lambda chain: chain.settings.settlement_token is None),
+    ContractSpec(
+        "TestStablecoin",
+        ("address",),
+        constructor_args=lambda chain: [chain.signer],
+        wanted=lambda chain: chain.settings.settlement_token is None,
+    ),
     # The service signer administers the settlement contract and settles periods.
-    ContractSpec("SettlementRegistry", ("address", "address", "uint64"),
-                 constructor_args=lambda chain: [chain.signer, chain.signer, chain.settings.dispute_window]),
+    ContractSpec(
+        "SettlementRegistry",
+        ("address", "address", "uint64"),
+        constructor_args=lambda chain: [chain.signer, chain.signer, chain.settings.dispute_window],
+    ),
 )
 
 
@@ -91,17 +101,25 @@ class Chain:
         """Start the managed node if there is one, connect, and deploy what this chain lacks."""
         if self.node:
             self.node.start()
-        self.w3 = Web3(Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": 10}, exception_retry_configuration=None))
+        self.w3 = Web3(
+            Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": 10}, exception_retry_configuration=None)
+        )
         try:
             self.chain_id = self.w3.eth.chain_id
         except OSError as exc:
             raise ChainUnavailable(f"no EVM node answers at {self.rpc_url}: {exc}") from exc
         self.signer = self.keys.ensure(SERVICE_KEY_LABEL, self.settings.signer_key)
-        self.funder = (self.keys.ensure(FUNDING_KEY_LABEL, self.settings.funding_key) if self.settings.funding_key
-                       else self.signer)
+        self.funder = (
+            self.keys.ensure(FUNDING_KEY_LABEL, self.settings.funding_key) if self.settings.funding_key else self.signer
+        )
         self.outbox = Outbox(self.engine, self.w3, self.keys, self.chain_id, self.settings.confirmations)
-        self.outbox.gas = GasStation(self.outbox, self.funder, floor=self.settings.gas_floor_wei,
-                                     top_up=self.settings.gas_topup_wei, wait=self.settings.gas_topup_wait)
+        self.outbox.gas = GasStation(
+            self.outbox,
+            self.funder,
+            floor=self.settings.gas_floor_wei,
+            top_up=self.settings.gas_topup_wei,
+            wait=self.settings.gas_topup_wait,
+        )
         if self.node:
             self.fund(self.funder)
         if self.settings.settlement_token:
@@ -164,7 +182,9 @@ class Chain:
                 )
             return known.address
         artifact = artifacts.load(spec.name)
-        args = spec.constructor_args(self) if spec.constructor_args else [self.addresses[r] for r in spec.constructor_refs]
+        args = (
+            spec.constructor_args(self) if spec.constructor_args else [self.addresses[r] for r in spec.constructor_refs]
+        )
         init_code = artifact.bytecode + abi_encode(list(spec.constructor_types), args).hex()
         key = f"deploy:{self.chain_id}:{spec.name}:{Web3.keccak(hexstr=init_code).hex()[:16]}"
         op = self.outbox.submit(key, self.signer, Call(f"{spec.name}.constructor", None, init_code))
@@ -173,7 +193,11 @@ class Chain:
         with session(self.engine) as db:
             db.add(
                 Deployment(
-                    chain_id=self.chain_id, name=spec.name, address=op.contract_address, code_hash=code_hash, op_id=op.id
+                    chain_id=self.chain_id,
+                    name=spec.name,
+                    address=op.contract_address,
+                    code_hash=code_hash,
+                    op_id=op.id,
                 )
             )
             db.commit()

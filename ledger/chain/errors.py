@@ -43,8 +43,14 @@ class InsufficientFunds(ChainError):
 
     code = "insufficient_funds"
 
-    def __init__(self, address: str, shortfall: int, funder: str | None = None, funder_balance: int | None = None,
-                 label: str = "") -> None:
+    def __init__(
+        self,
+        address: str,
+        shortfall: int,
+        funder: str | None = None,
+        funder_balance: int | None = None,
+        label: str = "",
+    ) -> None:
         self.address, self.shortfall, self.funder, self.funder_balance = address, shortfall, funder, funder_balance
         self.label = label
         message = f"{label + ': ' if label else ''}{address} lacks {shortfall} wei to pay for its transaction"
@@ -61,10 +67,15 @@ class InsufficientFunds(ChainError):
         return found
 
     @classmethod
-    def from_details(cls, details: dict, label: str = "") -> "InsufficientFunds":
+    def from_details(cls, details: dict, label: str = "") -> InsufficientFunds:
         balance = details.get("funder_balance")
-        return cls(details["address"], int(details["shortfall"]), details.get("funder"),
-                   None if balance is None else int(balance), label)
+        return cls(
+            details["address"],
+            int(details["shortfall"]),
+            details.get("funder"),
+            None if balance is None else int(balance),
+            label,
+        )
 
 
 class ChainRevert(ChainError):

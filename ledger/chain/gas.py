@@ -89,6 +89,8 @@ def balance_report(w3: Web3, funder: str, warn_below: int) -> dict:
     balance = w3.eth.get_balance(funder)
     warning = None
     if balance < warn_below:
-        warning = (f"the funding key {funder} holds {balance} wei, less than {warn_below} "
-                   "(REELLEDGER_FUNDING_WARN_WEI): refill it before service-held accounts cannot pay for their writes")
+        warning = (
+            f"the funding key {funder} holds {balance} wei, less than {warn_below} "
+            "(REELLEDGER_FUNDING_WARN_WEI): refill it before service-held accounts cannot pay for their writes"
+        )
     return {"address": funder, "balance": str(balance), "warn_below": str(warn_below), "warning": warning}

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from hexbytes import HexBytes
 from sqlalchemy import Engine, func
@@ -311,7 +311,9 @@ class Outbox:
                 receipt = self.w3.eth.get_transaction_receipt(tx_hashes[0])
             except TransactionNotFound:
                 return {}
-            return {tx_hashes[0]: {k: receipt.get(k) for k in ("blockNumber", "status", "contractAddress", "revertReason")}}
+            return {
+                tx_hashes[0]: {k: receipt.get(k) for k in ("blockNumber", "status", "contractAddress", "revertReason")}
+            }
         responses = self.w3.provider.make_batch_request(
             [("eth_getTransactionReceipt", [tx_hash]) for tx_hash in tx_hashes]
         )
@@ -411,9 +413,12 @@ class Outbox:
         if revert_payload(reason) not in (None, "0x"):
             return decode_revert(revert_payload(reason), row.label)
         try:
-            trace = self.w3.provider.make_request(
-                "debug_traceTransaction", [row.tx_hash, {"tracer": "callTracer"}]
-            ).get("result") or {}
+            trace = (
+                self.w3.provider.make_request("debug_traceTransaction", [row.tx_hash, {"tracer": "callTracer"}]).get(
+                    "result"
+                )
+                or {}
+            )
             if trace.get("output"):
                 return decode_revert(trace["output"], row.label)
         except Exception:  # the debug namespace is often closed on production nodes

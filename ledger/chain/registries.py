@@ -14,8 +14,8 @@ from web3.logs import DISCARD as _DISCARD
 
 from ledger.chain.client import Chain
 from ledger.chain.errors import ChainError
-from ledger.errors import NotFound
 from ledger.chain.outbox import raise_for
+from ledger.errors import NotFound
 from ledger.models import ChainOp
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -115,7 +115,9 @@ class Registries:
             key, sender, "WorkRegistry", "register", [work_id, owner, fingerprint, metadata_hash, metadata_uri]
         )
 
-    def update_metadata(self, key: str, sender: str, work_id: bytes, metadata_hash: bytes, metadata_uri: str) -> ChainOp:
+    def update_metadata(
+        self, key: str, sender: str, work_id: bytes, metadata_hash: bytes, metadata_uri: str
+    ) -> ChainOp:
         return self._write(key, sender, "WorkRegistry", "updateMetadata", [work_id, metadata_hash, metadata_uri])
 
     def transfer_work(self, key: str, sender: str, work_id: bytes, new_owner: str) -> ChainOp:
@@ -170,7 +172,9 @@ class Registries:
     def is_licensed(self, work_id: bytes, licensee: str, territory: int, right: int, at: int) -> int | None:
         """The id of a licence that covers the use, or None."""
         ok, licence_id = (
-            self.chain.contract("LicenseRegistry").functions.isLicensed(work_id, licensee, territory, int(right), at).call()
+            self.chain.contract("LicenseRegistry")
+            .functions.isLicensed(work_id, licensee, territory, int(right), at)
+            .call()
         )
         return licence_id if ok else None
 
@@ -194,4 +198,3 @@ class Registries:
         if version == 0:
             raise NotFound("split in force", f"at {at} for work 0x{work_id.hex()}")
         return self.split_version(work_id, version)
-

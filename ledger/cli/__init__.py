@@ -16,7 +16,9 @@ import typer
 from ledger.cli import cases, client, crawl, matching, server, settlement, verify, watermarking
 from ledger.json_limits import restore_recursion_limit
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Copyright and revenue-share ledger for film and TV.")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Copyright and revenue-share ledger for film and TV."
+)
 server.register(app)
 app.add_typer(server.accounts, name="accounts")
 app.add_typer(client.works, name="works")

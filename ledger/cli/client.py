@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ledger.cli.files import ProgressReader, progress, sha256_file
 from ledger.choices import WorkKind
+from ledger.cli.files import ProgressReader, progress, sha256_file
 
 console = Console(soft_wrap=True)  # lines whole (ids, keys, hashes are copied from them); the terminal wraps
 err = Console(stderr=True, soft_wrap=True)
@@ -36,7 +36,9 @@ def without_key(text: str) -> str:
 def unanswered(exc: Exception) -> str:
     """Which service did not answer, and how to point at another (a service started with
     REELLEDGER_PORT set is not at the default URL)."""
-    return without_key(f"the service at {service_url()} does not answer ({exc}); set REELLEDGER_URL if it runs elsewhere")
+    return without_key(
+        f"the service at {service_url()} does not answer ({exc}); set REELLEDGER_URL if it runs elsewhere"
+    )
 
 
 def key_problem(key: str) -> str | None:
@@ -106,12 +108,12 @@ def _when(text: str) -> int:
         return int(text)
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
 
 
 def counted(n: int, noun: str) -> str:
-    """"1 new case", "2 new cases"."""
+    """ "1 new case", "2 new cases"."""
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
@@ -145,9 +147,12 @@ def _show_work(work: dict) -> None:
     table = facts_table()
     chain = work["chain"]
     rows = [
-        ("work id", work["work_id"]), ("title", work["title"]), ("kind", work["kind"]),
+        ("work id", work["work_id"]),
+        ("title", work["title"]),
+        ("kind", work["kind"]),
         ("status", f"{chain['status']}" + (f" ({chain['error']})" if chain.get("error") else "")),
-        ("transaction", chain.get("tx_hash") or "-"), ("block", str(chain.get("block_number") or "-")),
+        ("transaction", chain.get("tx_hash") or "-"),
+        ("block", str(chain.get("block_number") or "-")),
         ("fingerprint", f"{work['fingerprint']['kind'] or 'none'} {work['fingerprint']['digest']}"),
         ("metadata hash", work["metadata_hash"]),
     ]
@@ -159,8 +164,10 @@ def _show_work(work: dict) -> None:
         table.add_row(row[0], row[1])
     console.print(table)
     for licence in work.get("licences", []):
-        console.print(f"  licence {licence['id']} -> account {licence['licensee_account_id']} "
-                      f"{','.join(licence['territories'][:8])} {','.join(licence['rights'])} [{licence['status']}]")
+        console.print(
+            f"  licence {licence['id']} -> account {licence['licensee_account_id']} "
+            f"{','.join(licence['territories'][:8])} {','.join(licence['rights'])} [{licence['status']}]"
+        )
     for split in work.get("splits", []):
         shares = ", ".join(f"{p['address']}={p['bps']}" for p in split["payees"])
         console.print(f"  split v{split['version']} from {split['effective_from']}: {shares}")
@@ -173,7 +180,9 @@ def register(
     kind: WorkKind = typer.Option(WorkKind.film),
     parent: str = typer.Option(None, help="Work id of the series, for an episode."),
     party: list[str] = typer.Option([], help="NAME:ROLE, repeatable (e.g. 'Studio A:producer')."),
-    hash_only: bool = typer.Option(False, help="Send only the SHA-256, fingerprint and frame hashes; the file stays here."),
+    hash_only: bool = typer.Option(
+        False, help="Send only the SHA-256, fingerprint and frame hashes; the file stays here."
+    ),
     idempotency_key: str = typer.Option(None, help="Retrying with the same key registers nothing twice."),
 ) -> None:
     """Register FILE: uploaded and hashed as it streams, or hashed here with --hash-only."""
@@ -202,8 +211,13 @@ def register(
         with progress() as bar:
             reader = ProgressReader(file, bar, "uploading")
             try:
-                work = _call("POST", "/works", files={"file": (file.name, reader)},
-                             data={"metadata": json.dumps(meta)}, headers=headers)
+                work = _call(
+                    "POST",
+                    "/works",
+                    files={"file": (file.name, reader)},
+                    data={"metadata": json.dumps(meta)},
+                    headers=headers,
+                )
             finally:
                 reader.close()
     _show_work(work)
@@ -217,10 +231,16 @@ def show(work_id: str) -> None:
 
 @works.command("list")
 def list_works(
-    kind: WorkKind = typer.Option(None), title: str = typer.Option(None),
-    offset: int = typer.Option(0), limit: int = typer.Option(50),
+    kind: WorkKind = typer.Option(None),
+    title: str = typer.Option(None),
+    offset: int = typer.Option(0),
+    limit: int = typer.Option(50),
 ) -> None:
-    params = {k: v for k, v in {"kind": kind.value if kind else None, "title": title, "offset": offset, "limit": limit}.items() if v is not None}
+    params = {
+        k: v
+        for k, v in {"kind": kind.value if kind else None, "title": title, "offset": offset, "limit": limit}.items()
+        if v is not None
+    }
     page = _call("GET", "/works", params=params)
     table = listing("work id", "title", "kind", "status")
     for work in page["items"]:
@@ -229,14 +249,25 @@ def list_works(
     console.print(f"{len(page['items'])} of {page['total']}")
 
 
-def _terms(licensee: int, territory: list[str], right: list[str], start: str, end: str, exclusive: bool, sublicensable: bool) -> dict:
-    return {"licensee_id": licensee, "territories": territory, "rights": right, "start": _when(start),
-            "end": _when(end), "exclusive": exclusive, "sublicensable": sublicensable}
+def _terms(
+    licensee: int, territory: list[str], right: list[str], start: str, end: str, exclusive: bool, sublicensable: bool
+) -> dict:
+    return {
+        "licensee_id": licensee,
+        "territories": territory,
+        "rights": right,
+        "start": _when(start),
+        "end": _when(end),
+        "exclusive": exclusive,
+        "sublicensable": sublicensable,
+    }
 
 
 def _show_licence(licence: dict) -> None:
-    console.print(f"licence {licence['id']} (chain id {licence['chain_licence_id']}) on {licence['work_id']}: "
-                  f"{licence['status']}, tx {licence['chain'].get('tx_hash')}")
+    console.print(
+        f"licence {licence['id']} (chain id {licence['chain_licence_id']}) on {licence['work_id']}: "
+        f"{licence['status']}, tx {licence['chain'].get('tx_hash')}"
+    )
 
 
 @licences.command("grant")
@@ -251,7 +282,13 @@ def grant(
     sublicensable: bool = typer.Option(False),
 ) -> None:
     """Grant a licence on your work (授权)."""
-    _show_licence(_call("POST", f"/works/{work_id}/licences", json=_terms(licensee, territory, right, start, end, exclusive, sublicensable)))
+    _show_licence(
+        _call(
+            "POST",
+            f"/works/{work_id}/licences",
+            json=_terms(licensee, territory, right, start, end, exclusive, sublicensable),
+        )
+    )
 
 
 @licences.command("sublicense")
@@ -266,7 +303,13 @@ def sublicense(
     sublicensable: bool = typer.Option(False),
 ) -> None:
     """Sub-license a licence you hold (转授), within its scope."""
-    _show_licence(_call("POST", f"/licences/{licence_id}/sublicences", json=_terms(licensee, territory, right, start, end, exclusive, sublicensable)))
+    _show_licence(
+        _call(
+            "POST",
+            f"/licences/{licence_id}/sublicences",
+            json=_terms(licensee, territory, right, start, end, exclusive, sublicensable),
+        )
+    )
 
 
 @licences.command("revoke")

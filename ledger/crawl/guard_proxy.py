@@ -65,7 +65,7 @@ class GuardProxy:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def __enter__(self) -> "GuardProxy":
+    def __enter__(self) -> GuardProxy:
         guard = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -124,8 +124,12 @@ class GuardProxy:
                 return
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             kept = [h for h in headers if h.split(b":", 1)[0].strip().lower() not in HOP_BY_HOP]
-            upstream.sendall(b" ".join([method, path.encode("latin-1"), version]) + b"\r\n"
-                             + b"".join(h + b"\r\n" for h in kept) + b"Connection: close\r\n\r\n")
+            upstream.sendall(
+                b" ".join([method, path.encode("latin-1"), version])
+                + b"\r\n"
+                + b"".join(h + b"\r\n" for h in kept)
+                + b"Connection: close\r\n\r\n"
+            )
             _pipe(handler, upstream, _exactly(handler, body))
         except OSError:
             pass

@@ -62,7 +62,11 @@ RETRIES = {"max_retries": 12, "min_backoff": 1_000, "max_backoff": 600_000}
 # bookkeeping as long again): a page's message gets an hour, as a medium's does.
 PAGE_TIME_LIMIT = 3_600_000
 MESSAGE_TTL = 7 * 24 * 3600
-TRANSIENT = {"timeout", "error", "robots_unreachable"}  # worth another try: the site or our Redis was slow, a connection broke
+TRANSIENT = {
+    "timeout",
+    "error",
+    "robots_unreachable",
+}  # worth another try: the site or our Redis was slow, a connection broke
 TRANSIENT_TRIES = 4  # a resource that keeps failing so is given up after this many tries
 
 
@@ -71,8 +75,10 @@ class TryAgain(Exception):
 
 
 def _transient(skipped: Skipped) -> bool:
-    return skipped.reason in TRANSIENT or skipped.reason in ("http_429",) or (
-        skipped.reason.startswith("http_5") and skipped.reason[5:].isdigit()
+    return (
+        skipped.reason in TRANSIENT
+        or skipped.reason in ("http_429",)
+        or (skipped.reason.startswith("http_5") and skipped.reason[5:].isdigit())
     )
 
 
@@ -206,7 +212,9 @@ def _crawler(job_id: str, spec: dict) -> Crawler:
         for old in crawlers.values():  # one job at a time per thread is the common case
             old.close()
         crawlers.clear()
-        crawler = crawlers[key] = Crawler(spec["seeds"], _work_dir(job_id), _config(spec), limiter=RedisHostLimiter(_redis))
+        crawler = crawlers[key] = Crawler(
+            spec["seeds"], _work_dir(job_id), _config(spec), limiter=RedisHostLimiter(_redis)
+        )
     state = RedisCrawlState(_redis, f"{PREFIX}:state:{spec['namespace']}", crawl_id=spec["crawl_id"])
     message = CurrentMessage.get_current_message()
     crawler.state = _MessageClaims(state, message.message_id) if message is not None else state
@@ -359,7 +367,9 @@ def _start(job_id: str, spec: dict) -> int:
     message = CurrentMessage.get_current_message()
     if message is not None:
         state = _MessageClaims(state, message.message_id)
-    with Crawler(spec["seeds"], _work_dir(job_id), _config(spec), state=state, limiter=RedisHostLimiter(_redis)) as crawler:
+    with Crawler(
+        spec["seeds"], _work_dir(job_id), _config(spec), state=state, limiter=RedisHostLimiter(_redis)
+    ) as crawler:
         seeds = crawler.seed_pages()
     for url, depth in seeds:
         _send(job_id, crawl_page, url, depth, None)
@@ -373,14 +383,27 @@ def _config_fields(config: CrawlConfig) -> dict:
     return fields
 
 
-def submit(seeds: list[str], config: CrawlConfig, *, screenshots: bool = True, rescan_every: float | None = None,
-           namespace: str = "default", submitter: str | None = None) -> str:
+def submit(
+    seeds: list[str],
+    config: CrawlConfig,
+    *,
+    screenshots: bool = True,
+    rescan_every: float | None = None,
+    namespace: str = "default",
+    submitter: str | None = None,
+) -> str:
     """Start a crawl job on the queue; returns its id. `submitter` is the crawler account's
     address, under which the service lists the job."""
     job_id = uuid.uuid4().hex[:12]
     fields = _config_fields(config)
-    spec = {"seeds": seeds, "config": fields, "screenshots": screenshots, "rescan_every": rescan_every,
-            "namespace": namespace, "crawl_id": job_id}
+    spec = {
+        "seeds": seeds,
+        "config": fields,
+        "screenshots": screenshots,
+        "rescan_every": rescan_every,
+        "namespace": namespace,
+        "crawl_id": job_id,
+    }
     record_job(_redis, job_id, spec, time.time(), submitter)
     _start(job_id, spec)
     if rescan_every:

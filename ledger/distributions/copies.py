@@ -138,8 +138,14 @@ def create_distribution(
         if work is None or work.owner_id != account.id:
             raise NotFound("work", ident)
         recipient = _platform(db, platform)
-        digest = request_digest("distribution", work_id=ident, platform_id=recipient.id, session=session_label,
-                                tier=tier, file_sha256="0x" + master_sha256.hex())
+        digest = request_digest(
+            "distribution",
+            work_id=ident,
+            platform_id=recipient.id,
+            session=session_label,
+            tier=tier,
+            file_sha256="0x" + master_sha256.hex(),
+        )
         if idempotency_key:
             again = db.exec(
                 select(DistributionRecord).where(
@@ -148,7 +154,10 @@ def create_distribution(
             ).first()
             if again is not None:
                 if (again.work_pk, again.platform_id, again.session, again.tier) != (
-                    work.id, recipient.id, session_label, tier
+                    work.id,
+                    recipient.id,
+                    session_label,
+                    tier,
                 ):
                     raise key_reused(idempotency_key, "distribution")
                 check_same(again, idempotency_key, digest, "distribution")
@@ -187,12 +196,15 @@ def create_distribution(
                 break
             except IntegrityError:
                 db.rollback()
-                if idempotency_key and db.exec(
-                    select(DistributionRecord).where(
-                        DistributionRecord.owner_id == account.id,
-                        DistributionRecord.idempotency_key == idempotency_key,
-                    )
-                ).first():
+                if (
+                    idempotency_key
+                    and db.exec(
+                        select(DistributionRecord).where(
+                            DistributionRecord.owner_id == account.id,
+                            DistributionRecord.idempotency_key == idempotency_key,
+                        )
+                    ).first()
+                ):
                     raise key_in_use(idempotency_key) from None
         else:  # pragma: no cover - 8 collisions in 2**48
             raise Conflict("payload_exhausted", "could not draw a free payload")
@@ -253,7 +265,9 @@ def make_copy(ledger, dist_id: int) -> None:
             dist.frames_done = dist.frames_total = result.frames
             record = records.record_of(dist, work, owner, platform)
             anchored = records.record_hash(record)
-            call = chain.call("DistributionRegistry", "anchor", [bytes.fromhex(work.work_id[2:]), dist.payload, anchored])
+            call = chain.call(
+                "DistributionRegistry", "anchor", [bytes.fromhex(work.work_id[2:]), dist.payload, anchored]
+            )
             op = chain.outbox.record(db, f"anchor-distribution:{dist.id}:{anchored.hex()[:16]}", chain.signer, call)
             dist.record, dist.record_hash, dist.op_id = record, "0x" + anchored.hex(), op.id
             dist.status, dist.updated_at = DistributionStatus.anchoring, utcnow()
@@ -261,8 +275,12 @@ def make_copy(ledger, dist_id: int) -> None:
             db.commit()
             op_id = op.id
     except SQLAlchemyError as exc:  # nothing was recorded, nothing sent: the job runs again shortly
-        log.warning("distribution %s: its record could not be stored (%s); trying again in %ss", dist_id,
-                    type(exc).__name__, RETRY_AFTER)
+        log.warning(
+            "distribution %s: its record could not be stored (%s); trying again in %ss",
+            dist_id,
+            type(exc).__name__,
+            RETRY_AFTER,
+        )
         _again_later(ledger, dist_id)
         return
     source.unlink(missing_ok=True)  # the master is the owner's; only the marked copy stays
@@ -318,7 +336,9 @@ def _fail(ledger, dist_id: int, reason: str) -> None:
 def resume(ledger) -> int:
     """Queue every copy a previous run left unfinished; returns how many."""
     with session(ledger.engine) as db:
-        ids = db.exec(select(DistributionRecord.id).where(DistributionRecord.status == DistributionStatus.embedding)).all()
+        ids = db.exec(
+            select(DistributionRecord.id).where(DistributionRecord.status == DistributionStatus.embedding)
+        ).all()
     for dist_id in ids:
         ledger.submit_media(make_copy, ledger, dist_id)
     return len(ids)

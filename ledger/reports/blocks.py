@@ -15,8 +15,9 @@ from __future__ import annotations
 import io
 import multiprocessing
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import IO, BinaryIO, Iterator, NamedTuple
+from typing import IO, BinaryIO, NamedTuple
 
 from ledger.reports.digest import ReportDigest
 from ledger.reports.problems import MAX_LISTED, Problems, clip
@@ -57,7 +58,11 @@ def items_of(kind: str, stream: IO[bytes]) -> Iterator[tuple[int, object]]:
 
 
 def item_blocks(
-    items: Iterator[tuple[int, object]], currency: str, first_day: int, end_day: int, size: int = ROWS_PER_BLOCK,
+    items: Iterator[tuple[int, object]],
+    currency: str,
+    first_day: int,
+    end_day: int,
+    size: int = ROWS_PER_BLOCK,
 ) -> Iterator[Block]:
     """Blocks of up to `size` rows read from `items` (numbered from the top of the report)."""
     parse = RowParser()
@@ -132,8 +137,13 @@ def ndjson_blocks(stream: BinaryIO, pool: Executor, currency: str, first_day: in
                 if len(data) > MAX_LINE_BYTES:
                     while pending:
                         yield pending.popleft().result()
-                    yield Block([], ReportDigest(currency, first_day, end_day), 0,
-                                [(1, "row", "a line is longer than 16 MiB")], 1)
+                    yield Block(
+                        [],
+                        ReportDigest(currency, first_day, end_day),
+                        0,
+                        [(1, "row", "a line is longer than 16 MiB")],
+                        1,
+                    )
                     return
                 carry = data
                 continue
@@ -150,7 +160,9 @@ def ndjson_blocks(stream: BinaryIO, pool: Executor, currency: str, first_day: in
             future.cancel()
 
 
-def numbered(blocks: Iterator[Block], works: dict[bytes, int], problems: Problems) -> Iterator[tuple[list, ReportDigest]]:
+def numbered(
+    blocks: Iterator[Block], works: dict[bytes, int], problems: Problems
+) -> Iterator[tuple[list, ReportDigest]]:
     """Each block's good rows as (work key, row) pairs, with the block's digest; every problem (a
     row that does not parse, a work not registered here) goes to `problems`, numbered from the top
     of the report."""

@@ -30,9 +30,9 @@ class Coverage:
 
     def __init__(self, db, platform_id: int) -> None:
         records = {r.id: r for r in db.exec(select(LicenceRecord)).all()}
-        confirmed = set(
-            db.exec(select(ChainOp.id).where(ChainOp.status == OpStatus.confirmed)).all()
-        ) if records else set()
+        confirmed = (
+            set(db.exec(select(ChainOp.id).where(ChainOp.status == OpStatus.confirmed)).all()) if records else set()
+        )
 
         def valid(record: LicenceRecord) -> bool:
             while record is not None:

@@ -4,8 +4,8 @@ before sending. Used by the CLI and by anyone who holds their own key."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from eth_utils import keccak
 
@@ -17,8 +17,12 @@ from ledger.reports.rows import BadRow, ReportRow, ndjson_rows
 
 DAY = 86_400
 ZERO32 = b"\0" * 32
-CONTENT_TYPES = {"ndjson": "application/x-ndjson", "jsonl": "application/x-ndjson", "csv": "text/csv",
-                 "json": "application/json"}
+CONTENT_TYPES = {
+    "ndjson": "application/x-ndjson",
+    "jsonl": "application/x-ndjson",
+    "csv": "text/csv",
+    "json": "application/json",
+}
 
 
 def rows_of_text(text: str) -> Iterator[ReportRow]:
@@ -49,7 +53,13 @@ def check_file(path: Path, kind: str, *, first_day: int, end_day: int, currency:
 
 
 def summarise(
-    rows: Iterator[ReportRow], *, platform: str, report_id: str, first_day: int, end_day: int, currency: str,
+    rows: Iterator[ReportRow],
+    *,
+    platform: str,
+    report_id: str,
+    first_day: int,
+    end_day: int,
+    currency: str,
     supersedes: str | None = None,
 ) -> signing.ReportSummary:
     digest = ReportDigest(currency, first_day, end_day)
@@ -63,9 +73,17 @@ def summary_of_digest(
 ) -> signing.ReportSummary:
     first_day, end_day, currency = digest.first_day, digest.end_day, digest.currency
     return signing.ReportSummary(
-        platform=platform, report_id=keccak(text=report_id), period_start=first_day * DAY, period_end=end_day * DAY,
-        currency=currency, row_count=digest.row_count, plays=digest.plays, valid_plays=digest.valid_plays,
-        watch_minutes=digest.watch_minutes, ad_revenue=digest.ad_revenue, rows_root=digest.root(),
+        platform=platform,
+        report_id=keccak(text=report_id),
+        period_start=first_day * DAY,
+        period_end=end_day * DAY,
+        currency=currency,
+        row_count=digest.row_count,
+        plays=digest.plays,
+        valid_plays=digest.valid_plays,
+        watch_minutes=digest.watch_minutes,
+        ad_revenue=digest.ad_revenue,
+        rows_root=digest.root(),
         supersedes=keccak(text=supersedes) if supersedes else ZERO32,
     )
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import IO, Iterable, Iterator
+from typing import IO
 
 from ledger.currencies import CURRENCIES
 from ledger.errors import TooDeep
@@ -51,8 +52,16 @@ class ReportRow:
 
     def leaf(self) -> tuple:
         """The row as a Merkle leaf, in LEAF_TYPES order."""
-        return (self.work_id, self.territory, self.day, self.plays, self.valid_plays,
-                self.watch_minutes, self.ad_revenue, self.currency)
+        return (
+            self.work_id,
+            self.territory,
+            self.day,
+            self.plays,
+            self.valid_plays,
+            self.watch_minutes,
+            self.ad_revenue,
+            self.currency,
+        )
 
 
 def column_name(name) -> str:
@@ -116,7 +125,9 @@ class RowParser:
                     raise BadRow(number, column_name(name), unknown_column(name))
         get = raw.get
         work = self._work(number, get("work", MISSING))
-        territory = self._code(number, "territory", get("territory", MISSING), _TERRITORIES, "an ISO 3166-1 alpha-2 code")
+        territory = self._code(
+            number, "territory", get("territory", MISSING), _TERRITORIES, "an ISO 3166-1 alpha-2 code"
+        )
         day = self._day(number, get("date", MISSING))
         currency = self._code(number, "currency", get("currency", MISSING), CURRENCIES, "an ISO 4217 currency")
         plays = _whole(number, "plays", get("plays", MISSING))
@@ -188,8 +199,13 @@ def header_problems(names) -> list[tuple[str, str]]:
         seen.add(name)
     missing = [c for c in COLUMNS if c not in seen]
     if missing:
-        problems.append(("header", f"missing columns: {', '.join(sorted(missing))} "
-                                   "(every column is needed; a quantity is 0 where there is none)"))
+        problems.append(
+            (
+                "header",
+                f"missing columns: {', '.join(sorted(missing))} "
+                "(every column is needed; a quantity is 0 where there is none)",
+            )
+        )
     return problems
 
 

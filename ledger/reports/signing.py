@@ -76,7 +76,12 @@ def report_id_hash(platform_report_id: str) -> bytes:
 
 
 def domain(chain_id: int, verifying_contract: str) -> dict:
-    return {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": verifying_contract}
+    return {
+        "name": DOMAIN_NAME,
+        "version": DOMAIN_VERSION,
+        "chainId": chain_id,
+        "verifyingContract": verifying_contract,
+    }
 
 
 def signable(summary: ReportSummary, chain_id: int, verifying_contract: str):

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from ledger.db import session
 from ledger.errors import NotFound
-from ledger.models import Account, PlayReport, Role, Work
+from ledger.models import Account, PlayReport, Role
 
 EPOCH = date(1970, 1, 1)
 
@@ -56,10 +56,17 @@ def held_rows(ledger, account: Account, offset: int = 0, limit: int = 100) -> li
     with session(ledger.engine) as db:
         rows = db.exec(text(HELD.format(where=where)), params={**params, "limit": limit, "offset": offset}).all()
     return [
-        {"report_id": r[0], "platform": r[1], "work_id": r[2], "territory": r[3], "date": day_text(r[4]),
-         "plays": r[5], "valid_plays": r[6], "watch_minutes": r[7], "ad_revenue": r[8],
-         "reason": "no valid licence covers this work, territory, right and date"}
+        {
+            "report_id": r[0],
+            "platform": r[1],
+            "work_id": r[2],
+            "territory": r[3],
+            "date": day_text(r[4]),
+            "plays": r[5],
+            "valid_plays": r[6],
+            "watch_minutes": r[7],
+            "ad_revenue": r[8],
+            "reason": "no valid licence covers this work, territory, right and date",
+        }
         for r in rows
     ]
-
-

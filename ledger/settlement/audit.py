@@ -15,8 +15,8 @@ from sqlalchemy import text
 from ledger.chain.settlement import read_period
 from ledger.db import session
 from ledger.models import Account, PlayReport
-from ledger.reports.ingest import ZERO32, report_tuple, summary_of
 from ledger.reports.digest import ReportDigest
+from ledger.reports.ingest import ZERO32, report_tuple, summary_of
 from ledger.reports.rows import BadRow, ReportRow
 from ledger.settlement.computation import compute, inputs_hash
 from ledger.settlement.periods import find_period
@@ -77,9 +77,15 @@ def audit_period(engine, registry, period_id: str) -> AuditResult:
     if computed is not None and computed.total != int(on_chain["total"]):
         problems.append(f"the recomputed total {computed.total} differs from the chain's {on_chain['total']}")
     return AuditResult(
-        period_id=period.period_id, recomputed_root=root, stored_root=period.root, chain_root=chain_root,
-        recomputed_inputs_hash=recomputed_inputs, chain_inputs_hash=chain_inputs,
-        total=computed.total if computed else 0, line_count=len(computed.lines) if computed else 0, problems=problems,
+        period_id=period.period_id,
+        recomputed_root=root,
+        stored_root=period.root,
+        chain_root=chain_root,
+        recomputed_inputs_hash=recomputed_inputs,
+        chain_inputs_hash=chain_inputs,
+        total=computed.total if computed else 0,
+        line_count=len(computed.lines) if computed else 0,
+        problems=problems,
     )
 
 
@@ -128,7 +134,9 @@ def _check_report(db, registry, report: PlayReport, entry: dict) -> str | None:
     digest = ReportDigest(report.currency, report.first_day, report.end_day)
     try:
         for work_id, territory, day, plays, valid, minutes, ad in db.exec(ROWS, params={"pk": report.id}):
-            digest.add(ReportRow(bytes.fromhex(work_id[2:]), territory, day, plays, valid, minutes, ad, report.currency))
+            digest.add(
+                ReportRow(bytes.fromhex(work_id[2:]), territory, day, plays, valid, minutes, ad, report.currency)
+            )
         root = "0x" + digest.root().hex()
     except BadRow as exc:
         return f"report {report.report_id!r}: its stored rows are no longer a valid report ({exc})"
@@ -161,8 +169,9 @@ def registry_for_audit(engine, rpc_url: str):
     except OSError as exc:
         raise ChainUnavailable(f"no EVM node answers at {rpc_url}") from exc
     with session(engine) as db:
-        deployment = db.exec(select(Deployment).where(
-            Deployment.chain_id == chain_id, Deployment.name == "SettlementRegistry")).first()
+        deployment = db.exec(
+            select(Deployment).where(Deployment.chain_id == chain_id, Deployment.name == "SettlementRegistry")
+        ).first()
     if deployment is None:
         raise ChainError(f"this database has no SettlementRegistry on chain {chain_id}")
     artifact = artifacts.load("SettlementRegistry")

@@ -20,7 +20,15 @@ from sqlmodel import select
 
 from ledger.merkle import StandardMerkleTree
 from ledger.models import (
-    Adjustment, ChainOp, OpStatus, PlayReport, ReportStatus, SettlementPeriod, SettlementRuleRecord, SplitRecord, Work,
+    Adjustment,
+    ChainOp,
+    OpStatus,
+    PlayReport,
+    ReportStatus,
+    SettlementPeriod,
+    SettlementRuleRecord,
+    SplitRecord,
+    Work,
 )
 from ledger.settlement.engine import PlayRow, Split, WorkResult, settle
 from ledger.settlement.lines import StatementLine, numbered, tree_of
@@ -30,7 +38,9 @@ DAY = 86_400
 
 
 def period_id_of(platform: str, currency: str, first_day: int, end_day: int) -> str:
-    encoded = abi_encode(["address", "string", "uint64", "uint64"], [platform, currency, first_day * DAY, end_day * DAY])
+    encoded = abi_encode(
+        ["address", "string", "uint64", "uint64"], [platform, currency, first_day * DAY, end_day * DAY]
+    )
     return "0x" + keccak(encoded).hex()
 
 
@@ -76,9 +86,14 @@ def _work_ids(db, pks) -> dict[int, str]:
 def splits_in_force(db, work_pks: list[int], moment: int) -> dict[int, SplitRecord]:
     """The newest confirmed split version of each work in force at `moment` (unix seconds)."""
     records = db.exec(
-        select(SplitRecord).join(ChainOp, ChainOp.id == SplitRecord.op_id).where(
-            SplitRecord.version.is_not(None), SplitRecord.effective_from <= moment, ChainOp.status == OpStatus.confirmed,
-        ).order_by(SplitRecord.version)
+        select(SplitRecord)
+        .join(ChainOp, ChainOp.id == SplitRecord.op_id)
+        .where(
+            SplitRecord.version.is_not(None),
+            SplitRecord.effective_from <= moment,
+            ChainOp.status == OpStatus.confirmed,
+        )
+        .order_by(SplitRecord.version)
     ).all()
     wanted = set(work_pks)
     return {r.work_pk: r for r in records if r.work_pk in wanted}
@@ -92,10 +107,16 @@ def gather_inputs(db, platform, currency: str, first_day: int, end_day: int, poo
 def gather(db, platform, currency: str, first_day: int, end_day: int, pools: dict[str, int]) -> tuple[dict, dict]:
     """The inputs record, and the usage it was chosen from (which `compute` may reuse)."""
     reports = db.exec(
-        select(PlayReport).where(
-            PlayReport.platform_id == platform.id, PlayReport.currency == currency, PlayReport.first_day == first_day,
-            PlayReport.end_day == end_day, PlayReport.status == ReportStatus.accepted, PlayReport.period_pk.is_(None),
-        ).order_by(PlayReport.id)
+        select(PlayReport)
+        .where(
+            PlayReport.platform_id == platform.id,
+            PlayReport.currency == currency,
+            PlayReport.first_day == first_day,
+            PlayReport.end_day == end_day,
+            PlayReport.status == ReportStatus.accepted,
+            PlayReport.period_pk.is_(None),
+        )
+        .order_by(PlayReport.id)
     ).all()
     usage = _usage(db, [r.id for r in reports])
     work_ids = _work_ids(db, usage)
@@ -112,9 +133,13 @@ def gather(db, platform, currency: str, first_day: int, end_day: int, pools: dic
     settled = [pk for pk in usage if work_ids[pk] not in unsettled]
     recouped = _recouped(db, platform.id, settled)
     adjustments = db.exec(
-        select(Adjustment).where(
-            Adjustment.platform_id == platform.id, Adjustment.currency == currency, Adjustment.applied_period_pk.is_(None)
-        ).order_by(Adjustment.id)
+        select(Adjustment)
+        .where(
+            Adjustment.platform_id == platform.id,
+            Adjustment.currency == currency,
+            Adjustment.applied_period_pk.is_(None),
+        )
+        .order_by(Adjustment.id)
     ).all()
     return {
         "period_id": period_id_of(platform.address, currency, first_day, end_day),
@@ -122,7 +147,9 @@ def gather(db, platform, currency: str, first_day: int, end_day: int, pools: dic
         "currency": currency,
         "first_day": first_day,
         "end_day": end_day,
-        "reports": [{"pk": r.id, "report_id": r.report_id, "digest": r.digest, "rows_root": r.rows_root} for r in reports],
+        "reports": [
+            {"pk": r.id, "report_id": r.report_id, "digest": r.digest, "rows_root": r.rows_root} for r in reports
+        ],
         "rules": {
             work_ids[pk]: {"pk": rules[pk].id, "version": rules[pk].version, "content_hash": rules[pk].content_hash}
             for pk in sorted(settled)
@@ -131,7 +158,8 @@ def gather(db, platform, currency: str, first_day: int, end_day: int, pools: dic
         "pools": {name: int(amount) for name, amount in sorted(pools.items())},
         "advances": {
             work_ids[pk]: max(0, rules[pk].body["advance"] - recouped.get(pk, 0))
-            for pk in sorted(settled) if rules[pk].body["advance"]
+            for pk in sorted(settled)
+            if rules[pk].body["advance"]
         },
         "adjustments": [
             {"pk": a.id, "payee": a.payee, "work_id": a.work_id, "amount": int(a.amount)} for a in adjustments
@@ -172,7 +200,9 @@ def compute(db, inputs: dict, usage: dict | None = None) -> Computed:
             raise ValueError(f"rule version {record.version} of {work_id} was changed after it was used")
         rules[work_id] = to_rule(record.body, record.version, record.currency)
         split = split_records[pk]
-        splits[work_id] = Split(split.version, tuple(p["address"] for p in split.payees), tuple(p["bps"] for p in split.payees))
+        splits[work_id] = Split(
+            split.version, tuple(p["address"] for p in split.payees), tuple(p["bps"] for p in split.payees)
+        )
         plays, valid, minutes, ad = usage[pk]
         rows.append(PlayRow(work_id, "", plays, valid, minutes, ad, currency))
     result = settle(rows, rules, splits, inputs["pools"], inputs["advances"])
@@ -187,7 +217,8 @@ def compute(db, inputs: dict, usage: dict | None = None) -> Computed:
     carried = {key: entry[0] for key, entry in amounts.items() if entry[0] < 0}
     lines = numbered(
         (payee, work_id, amount, rule_v, split_v, adjusted)
-        for (payee, work_id), (amount, rule_v, split_v, adjusted) in amounts.items() if amount > 0
+        for (payee, work_id), (amount, rule_v, split_v, adjusted) in amounts.items()
+        if amount > 0
     )
     return Computed(inputs, lines, {w.work_id: w for w in result.works}, carried, tree_of(lines) if lines else None)
 
@@ -213,10 +244,14 @@ def committed_lines(db, period: SettlementPeriod) -> list[StatementLine]:
     from ledger.models import StatementLineRecord
 
     records = db.exec(
-        select(StatementLineRecord).where(StatementLineRecord.period_pk == period.id).order_by(StatementLineRecord.line_index)
+        select(StatementLineRecord)
+        .where(StatementLineRecord.period_pk == period.id)
+        .order_by(StatementLineRecord.line_index)
     ).all()
     return [
-        StatementLine(r.line_index, r.payee, r.work_id, int(r.amount), r.rule_version, r.split_version, int(r.adjustment))
+        StatementLine(
+            r.line_index, r.payee, r.work_id, int(r.amount), r.rule_version, r.split_version, int(r.adjustment)
+        )
         for r in records
     ]
 
@@ -226,7 +261,12 @@ def corrected_inputs(db, period: SettlementPeriod, old_report: PlayReport, new_r
     correction adds are settled by the rule and split in force on the period's first day."""
     inputs = json.loads(json.dumps(period.inputs))
     inputs["reports"] = [r for r in inputs["reports"] if r["pk"] != old_report.id] + [
-        {"pk": new_report.id, "report_id": new_report.report_id, "digest": new_report.digest, "rows_root": new_report.rows_root}
+        {
+            "pk": new_report.id,
+            "report_id": new_report.report_id,
+            "digest": new_report.digest,
+            "rows_root": new_report.rows_root,
+        }
     ]
     inputs["adjustments"] = []
     usage = _usage(db, [r["pk"] for r in inputs["reports"]])
@@ -237,7 +277,11 @@ def corrected_inputs(db, period: SettlementPeriod, old_report: PlayReport, new_r
     for pk in missing:
         if pk in rules and pk in splits and rules[pk].currency == period.currency:
             record = rules[pk]
-            inputs["rules"][work_ids[pk]] = {"pk": record.id, "version": record.version, "content_hash": record.content_hash}
+            inputs["rules"][work_ids[pk]] = {
+                "pk": record.id,
+                "version": record.version,
+                "content_hash": record.content_hash,
+            }
             inputs["splits"][work_ids[pk]] = splits[pk].version
         else:
             inputs["unsettled"][work_ids[pk]] = "no settlement rule or split in force"

@@ -60,6 +60,15 @@ def price(db, correction: PlayReport) -> int:
     except SettlementError as exc:
         raise InvalidInput("supersedes", f"the corrected period cannot be settled: {exc}") from None
     for (payee, work_id), amount in sorted(changes.items()):
-        db.add(Adjustment(platform_id=period.platform_id, currency=period.currency, source_period_pk=period.id,
-                          correction_pk=correction.id, payee=payee, work_id=work_id, amount=amount))
+        db.add(
+            Adjustment(
+                platform_id=period.platform_id,
+                currency=period.currency,
+                source_period_pk=period.id,
+                correction_pk=correction.id,
+                payee=payee,
+                work_id=work_id,
+                amount=amount,
+            )
+        )
     return len(changes)

@@ -15,8 +15,8 @@ Rows are summed before anything else, so the result cannot depend on their order
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 from ledger.settlement.allocation import allocate
 
@@ -152,7 +152,9 @@ def settle(
         if work_id not in splits:
             raise SettlementError(f"work {work_id} has no split in force")
         if rules[work_id].currency != u.currency:
-            raise SettlementError(f"work {work_id} is settled in {rules[work_id].currency}, its rows are in {u.currency}")
+            raise SettlementError(
+                f"work {work_id} is settled in {rules[work_id].currency}, its rows are in {u.currency}"
+            )
 
     pooled = _pool_shares(usage, rules, pools)
     works, lines, totals = [], [], defaultdict(int)

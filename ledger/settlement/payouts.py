@@ -31,7 +31,7 @@ from ledger.settlement.periods import find_period, may_see_period
 STATEMENT_FORMAT = "reelledger-statement/1"
 EPOCH = date(1970, 1, 1)
 
-_trees: "OrderedDict[str, tuple[list[StatementLine], StandardMerkleTree]]" = OrderedDict()
+_trees: OrderedDict[str, tuple[list[StatementLine], StandardMerkleTree]] = OrderedDict()
 _trees_lock = threading.Lock()
 
 
@@ -77,7 +77,10 @@ def statement(ledger, account: Account, period_id: str, payee: str | None = None
         "contract": chain.addresses["SettlementRegistry"],
         "period_id": period.period_id,
         "platform": period.inputs["platform"],
-        "period": {"first_day": str(first), "last_day": str(first + timedelta(days=period.end_day - period.first_day - 1))},
+        "period": {
+            "first_day": str(first),
+            "last_day": str(first + timedelta(days=period.end_day - period.first_day - 1)),
+        },
         "currency": period.currency,
         "token": period.token,
         "payout": payout_address(chain.addresses["SettlementRegistry"], period.period_id, period.root, period.token),
@@ -90,8 +93,12 @@ def statement(ledger, account: Account, period_id: str, payee: str | None = None
         "payee_total": str(sum(line.amount for line in wanted)),
         "lines": [
             {
-                "index": line.index, "payee": line.payee, "work_id": line.work_id, "amount": str(line.amount),
-                "rule_version": line.rule_version, "split_version": line.split_version,
+                "index": line.index,
+                "payee": line.payee,
+                "work_id": line.work_id,
+                "amount": str(line.amount),
+                "rule_version": line.rule_version,
+                "split_version": line.split_version,
                 "adjustment": str(line.adjustment),
                 **({"proof": ["0x" + p.hex() for p in tree.proof_of(line_leaf_hash(line))]} if proofs else {}),
             }
@@ -100,7 +107,9 @@ def statement(ledger, account: Account, period_id: str, payee: str | None = None
     }
 
 
-def _line_for(ledger, account: Account, period_id: str, index: int) -> tuple[SettlementPeriod, StatementLine, list[bytes]]:
+def _line_for(
+    ledger, account: Account, period_id: str, index: int
+) -> tuple[SettlementPeriod, StatementLine, list[bytes]]:
     with session(ledger.engine) as db:
         period = find_period(db, period_id)
         record = db.exec(
@@ -121,8 +130,10 @@ def _own_write(ledger, account: Account, key: str, call: Call) -> ChainOp:
     """The account's own transaction, sent by the service for a custodial account."""
     chain = ledger.chain
     if not account.custodial:
-        raise Conflict("own_wallet", f"this account signs its own transactions: call {call.label} at {call.to} "
-                       f"from {account.address}")
+        raise Conflict(
+            "own_wallet",
+            f"this account signs its own transactions: call {call.label} at {call.to} from {account.address}",
+        )
     op = chain.outbox.submit(key, account.address, call)
     return raise_for(ledger.settle(op.id))
 
@@ -132,8 +143,12 @@ def claim(ledger, account: Account, period_id: str, index: int) -> ChainOp:
     period, line, proof = _line_for(ledger, account, period_id, index)
     _require_final(period, "claims open")
     payout = payout_address(ledger.chain.addresses["SettlementRegistry"], period.period_id, period.root, period.token)
-    return _own_write(ledger, account, f"claim:{ledger.chain.chain_id}:{period.period_id}:{index}",
-                      ledger.chain.call("PeriodPayout", "claim", [*line.leaf(), proof], at=payout))
+    return _own_write(
+        ledger,
+        account,
+        f"claim:{ledger.chain.chain_id}:{period.period_id}:{index}",
+        ledger.chain.call("PeriodPayout", "claim", [*line.leaf(), proof], at=payout),
+    )
 
 
 def _require_final(period, what: str) -> None:
@@ -151,12 +166,21 @@ def dispute(ledger, account: Account, period_id: str, index: int, reason: str) -
         raise Conflict("not_disputable", f"a period is disputed while committed; it is {period.status.value}")
     digest = keccak(text=reason)
     try:  # the number of disputes so far makes a new dispute after an answered one a new write
-        count = ledger.chain.contract("SettlementRegistry").functions.disputeCount(bytes.fromhex(period.period_id[2:])).call()
+        count = (
+            ledger.chain.contract("SettlementRegistry")
+            .functions.disputeCount(bytes.fromhex(period.period_id[2:]))
+            .call()
+        )
     except OSError as exc:
         raise ChainUnavailable("the chain node does not answer") from exc
-    return _own_write(ledger, account, f"dispute:{ledger.chain.chain_id}:{period.period_id}:{index}:{count}",
-                      ledger.chain.call("SettlementRegistry", "dispute",
-                                        [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, digest]))
+    return _own_write(
+        ledger,
+        account,
+        f"dispute:{ledger.chain.chain_id}:{period.period_id}:{index}:{count}",
+        ledger.chain.call(
+            "SettlementRegistry", "dispute", [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, digest]
+        ),
+    )
 
 
 def mark_paid_off_chain(ledger, account: Account, period_id: str, index: int, payment_ref: bytes) -> ChainOp:
@@ -164,12 +188,21 @@ def mark_paid_off_chain(ledger, account: Account, period_id: str, index: int, pa
     Claims and off-chain payments share one bitmap in the period's payout, deployed at finalisation."""
     period, line, proof = _line_for(ledger, account, period_id, index)
     _require_final(period, "a line is recorded as paid off-chain")
-    return _own_write(ledger, account, f"paid-off-chain:{ledger.chain.chain_id}:{period.period_id}:{index}",
-                      ledger.chain.call("SettlementRegistry", "markPaidOffChain",
-                                        [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, payment_ref]))
+    return _own_write(
+        ledger,
+        account,
+        f"paid-off-chain:{ledger.chain.chain_id}:{period.period_id}:{index}",
+        ledger.chain.call(
+            "SettlementRegistry",
+            "markPaidOffChain",
+            [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, payment_ref],
+        ),
+    )
 
 
-def fund(ledger, account: Account, period_id: str, amount: int | None = None, idempotency_key: str | None = None) -> dict:
+def fund(
+    ledger, account: Account, period_id: str, amount: int | None = None, idempotency_key: str | None = None
+) -> dict:
     """The platform pays the period's total (or part of it) into the contract. Under an
     Idempotency-Key a retry answers with the funding it made instead of paying again (a part
     paid twice would be money moved twice); the key with another amount is refused."""
@@ -201,17 +234,29 @@ def fund(ledger, account: Account, period_id: str, amount: int | None = None, id
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0 or amount > owed:
         raise InvalidInput("amount", f"the period still owes {owed} minor units; fund 1 to {owed}")
     if not account.custodial:
-        raise Conflict("own_wallet", f"approve {amount} of token {period.token} to {registry.address} and call "
-                       f"fund({period.period_id}, {amount}) from {account.address}")
+        raise Conflict(
+            "own_wallet",
+            f"approve {amount} of token {period.token} to {registry.address} and call "
+            f"fund({period.period_id}, {amount}) from {account.address}",
+        )
     _test_tokens(ledger, period.token, account.address, amount)
-    stage = (f"{period.period_id}:key:{account.id}:{idempotency_key}" if idempotency_key
-             else f"{period.period_id}:{state['funded']}:{amount}")
+    stage = (
+        f"{period.period_id}:key:{account.id}:{idempotency_key}"
+        if idempotency_key
+        else f"{period.period_id}:{state['funded']}:{amount}"
+    )
     token = chain.w3.eth.contract(address=period.token, abi=artifacts.load("TestStablecoin").abi)  # any ERC-20
-    approve = chain.outbox.submit(f"fund-approve:{chain.chain_id}:{stage}", account.address,
-                                  Call("ERC20.approve", token.address, token.encode_abi("approve", [registry.address, amount])))
+    approve = chain.outbox.submit(
+        f"fund-approve:{chain.chain_id}:{stage}",
+        account.address,
+        Call("ERC20.approve", token.address, token.encode_abi("approve", [registry.address, amount])),
+    )
     raise_for(ledger.settle(approve.id))
-    op = chain.outbox.submit(f"fund:{chain.chain_id}:{stage}", account.address,
-                             chain.call("SettlementRegistry", "fund", [bytes.fromhex(period.period_id[2:]), amount]))
+    op = chain.outbox.submit(
+        f"fund:{chain.chain_id}:{stage}",
+        account.address,
+        chain.call("SettlementRegistry", "fund", [bytes.fromhex(period.period_id[2:]), amount]),
+    )
     op = raise_for(ledger.settle(op.id))
     return {"funded": amount, "op": op}
 
@@ -227,4 +272,8 @@ def _test_tokens(ledger, token: str, holder: str, amount: int) -> None:
     short = amount - stablecoin.functions.balanceOf(holder).call()
     if short > 0:
         key = f"test-mint:{chain.chain_id}:{holder}:{stablecoin.functions.totalSupply().call()}:{short}"
-        raise_for(ledger.settle(chain.outbox.submit(key, chain.signer, chain.call("TestStablecoin", "mint", [holder, short])).id))
+        raise_for(
+            ledger.settle(
+                chain.outbox.submit(key, chain.signer, chain.call("TestStablecoin", "mint", [holder, short])).id
+            )
+        )

@@ -21,13 +21,26 @@ from ledger.chain.settlement import read_period
 from ledger.db import commit_or, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.models import (
-    Account, Adjustment, ChainOp, OpStatus, PeriodStatus, PlayReport, ReportStatus, Role, SettlementPeriod, Work,
+    Account,
+    Adjustment,
+    ChainOp,
+    OpStatus,
+    PeriodStatus,
+    PlayReport,
+    ReportStatus,
+    Role,
+    SettlementPeriod,
+    Work,
+)
+from ledger.settlement.computation import (
+    Computed,
+    compute,
+    gather,
+    inputs_hash,
+    period_id_of,
 )
 from ledger.settlement.engine import SettlementError
 from ledger.settlement.locks import platform_lock
-from ledger.settlement.computation import (
-    Computed, compute, gather, inputs_hash, period_id_of,
-)
 
 log = logging.getLogger("reelledger.settlement")
 
@@ -48,7 +61,12 @@ def token_address(ledger) -> str:
 
 
 def close_period(
-    ledger, account: Account, currency: str, first_day: int, end_day: int, pools: dict[str, int] | None = None,
+    ledger,
+    account: Account,
+    currency: str,
+    first_day: int,
+    end_day: int,
+    pools: dict[str, int] | None = None,
     platform_id: int | None = None,
 ) -> PeriodView:
     """Settle and commit a platform's period. Closing the same period again returns it."""
@@ -64,8 +82,9 @@ def close_period(
         existing = db.exec(select(SettlementPeriod).where(SettlementPeriod.period_id == period_id)).first()
         if existing is not None:
             if existing.pools != {k: int(v) for k, v in sorted(pools.items())}:
-                raise Conflict("period_committed", "the period is already closed, with other pool amounts",
-                               period_id=period_id)
+                raise Conflict(
+                    "period_committed", "the period is already closed, with other pool amounts", period_id=period_id
+                )
             resend = existing.op_id
         else:
             resend = None
@@ -84,21 +103,41 @@ def _settle_and_record(ledger, db, platform, period_id, currency, first_day, end
     except SettlementError as exc:
         raise InvalidInput("pools", str(exc)) from None
     if not computed.lines:
-        raise Conflict("nothing_to_settle", "no row of this period earns anything for anyone (held or unsettled rows "
-                       "are listed with the reports)", unsettled=inputs["unsettled"])
+        raise Conflict(
+            "nothing_to_settle",
+            "no row of this period earns anything for anyone (held or unsettled rows are listed with the reports)",
+            unsettled=inputs["unsettled"],
+        )
     if computed.total >= MAX_TOTAL:
         raise InvalidInput("pools", f"the period's total {computed.total} is beyond what the contract records")
     digest = inputs_hash(inputs)
     token = token_address(ledger)
     period = SettlementPeriod(
-        period_id=period_id, platform_id=platform.id, currency=currency, first_day=first_day, end_day=end_day,
-        pools=inputs["pools"], token=token, root=computed.root, total=computed.total,
-        line_count=len(computed.lines), inputs=inputs, inputs_hash=digest, op_id=0,
+        period_id=period_id,
+        platform_id=platform.id,
+        currency=currency,
+        first_day=first_day,
+        end_day=end_day,
+        pools=inputs["pools"],
+        token=token,
+        root=computed.root,
+        total=computed.total,
+        line_count=len(computed.lines),
+        inputs=inputs,
+        inputs_hash=digest,
+        op_id=0,
     )
     call = chain.call(
-        "SettlementRegistry", "commitPeriod",
-        [bytes.fromhex(period_id[2:]), computed.tree.root, token, computed.total, len(computed.lines),
-         bytes.fromhex(digest[2:])],
+        "SettlementRegistry",
+        "commitPeriod",
+        [
+            bytes.fromhex(period_id[2:]),
+            computed.tree.root,
+            token,
+            computed.total,
+            len(computed.lines),
+            bytes.fromhex(digest[2:]),
+        ],
     )
     op = chain.outbox.record(db, f"commit-period:{chain.chain_id}:{period_id}", chain.signer, call)
     period.op_id = op.id
@@ -124,8 +163,10 @@ def _platform_for(ledger, account: Account, platform_id: int | None) -> Account:
 def _check_reports(ledger, db, platform: Account, currency: str, first_day: int, end_day: int) -> None:
     reports = db.exec(
         select(PlayReport).where(
-            PlayReport.platform_id == platform.id, PlayReport.currency == currency,
-            PlayReport.first_day == first_day, PlayReport.end_day == end_day,
+            PlayReport.platform_id == platform.id,
+            PlayReport.currency == currency,
+            PlayReport.first_day == first_day,
+            PlayReport.end_day == end_day,
         )
     ).all()
     if not any(r.status == ReportStatus.accepted for r in reports):
@@ -133,31 +174,66 @@ def _check_reports(ledger, db, platform: Account, currency: str, first_day: int,
     if any(r.status == ReportStatus.receiving for r in reports):
         raise Conflict("report_in_flight", "a report of this period is still being received")
     unanchored = [
-        r for r in reports
+        r
+        for r in reports
         if r.status == ReportStatus.accepted and db.get(ChainOp, r.op_id).status != OpStatus.confirmed
     ]
     for report in unanchored:  # a refused or unsent anchoring is tried again (the outbox repeats nothing sent)
         _retry(ledger, report.op_id)
     unanchored = [r.report_id for r in unanchored if ledger.chain.outbox.get(r.op_id).status != OpStatus.confirmed]
     if unanchored:
-        raise Conflict("reports_not_anchored", "reports are not anchored on chain yet; try again shortly",
-                       reports=unanchored[:20])
+        raise Conflict(
+            "reports_not_anchored", "reports are not anchored on chain yet; try again shortly", reports=unanchored[:20]
+        )
 
 
 def _store_results(db, period: SettlementPeriod, computed: Computed, platform: Account) -> None:
     raw = db.connection().connection
     dialect = db.get_bind().dialect.name
-    insert_many(raw, dialect, "statement_line", LINE_COLUMNS, [
-        (period.id, line.index, line.payee, line.work_id, line.amount, line.rule_version, line.split_version,
-         line.adjustment) for line in computed.lines
-    ])
-    works = dict(db.exec(select(Work.work_id, Work.id).where(Work.work_id.in_(list(computed.works)))).all()) \
-        if len(computed.works) <= 5000 else dict(db.exec(select(Work.work_id, Work.id)).all())
+    insert_many(
+        raw,
+        dialect,
+        "statement_line",
+        LINE_COLUMNS,
+        [
+            (
+                period.id,
+                line.index,
+                line.payee,
+                line.work_id,
+                line.amount,
+                line.rule_version,
+                line.split_version,
+                line.adjustment,
+            )
+            for line in computed.lines
+        ],
+    )
+    works = (
+        dict(db.exec(select(Work.work_id, Work.id).where(Work.work_id.in_(list(computed.works)))).all())
+        if len(computed.works) <= 5000
+        else dict(db.exec(select(Work.work_id, Work.id)).all())
+    )
     rules = computed.inputs["rules"]
-    insert_many(raw, dialect, "work_settlement", WORK_COLUMNS, [
-        (period.id, works[w.work_id], rules[w.work_id]["pk"], w.earned, w.commission, w.recouped, w.payable,
-         w.advance_after) for w in computed.works.values()
-    ])
+    insert_many(
+        raw,
+        dialect,
+        "work_settlement",
+        WORK_COLUMNS,
+        [
+            (
+                period.id,
+                works[w.work_id],
+                rules[w.work_id]["pk"],
+                w.earned,
+                w.commission,
+                w.recouped,
+                w.payable,
+                w.advance_after,
+            )
+            for w in computed.works.values()
+        ],
+    )
     for report in computed.inputs["reports"]:
         row = db.get(PlayReport, report["pk"])
         row.period_pk = period.id
@@ -167,8 +243,16 @@ def _store_results(db, period: SettlementPeriod, computed: Computed, platform: A
         row.applied_period_pk = period.id
         db.add(row)
     for (payee, work_id), amount in computed.carried.items():
-        db.add(Adjustment(platform_id=platform.id, currency=period.currency, source_period_pk=period.id,
-                          payee=payee, work_id=work_id, amount=amount))
+        db.add(
+            Adjustment(
+                platform_id=platform.id,
+                currency=period.currency,
+                source_period_pk=period.id,
+                payee=payee,
+                work_id=work_id,
+                amount=amount,
+            )
+        )
 
 
 def _retry(ledger, op_id: int) -> None:
@@ -209,9 +293,7 @@ def _advance(ledger) -> int:
     chain = ledger.chain
     moved = 0
     with session(ledger.engine) as db:
-        waiting = db.exec(
-            select(SettlementPeriod).where(SettlementPeriod.status != PeriodStatus.finalised)
-        ).all()
+        waiting = db.exec(select(SettlementPeriod).where(SettlementPeriod.status != PeriodStatus.finalised)).all()
     registry = chain.contract("SettlementRegistry")
     for period in waiting:
         with session(ledger.engine) as db:
@@ -262,8 +344,9 @@ def _finalise(ledger, db, row: SettlementPeriod) -> int:
 
 
 def _view(db, period: SettlementPeriod) -> PeriodView:
-    return PeriodView(period, db.get(ChainOp, period.op_id),
-                      db.get(ChainOp, period.finalise_op_id) if period.finalise_op_id else None)
+    return PeriodView(
+        period, db.get(ChainOp, period.op_id), db.get(ChainOp, period.finalise_op_id) if period.finalise_op_id else None
+    )
 
 
 def may_see_period(account: Account, period: SettlementPeriod) -> bool:
@@ -289,11 +372,14 @@ def get_period(ledger, account: Account, period_id: str) -> PeriodView:
 def _is_payee(db, account: Account, period: SettlementPeriod) -> bool:
     from ledger.models import StatementLineRecord
 
-    return db.exec(
-        select(StatementLineRecord.id).where(
-            StatementLineRecord.period_pk == period.id, StatementLineRecord.payee == account.address
-        )
-    ).first() is not None
+    return (
+        db.exec(
+            select(StatementLineRecord.id).where(
+                StatementLineRecord.period_pk == period.id, StatementLineRecord.payee == account.address
+            )
+        ).first()
+        is not None
+    )
 
 
 def list_periods(ledger, account: Account) -> list[PeriodView]:

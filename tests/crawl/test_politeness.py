@@ -13,7 +13,9 @@ from tests.crawl.piracy_site import MP4_HEAD
 
 
 def _site_with_private_links(site):
-    site.page("/", '<a href="/private/secret.html">s</a> <a href="/open.html">o</a> <video src="/private/film.mp4"></video>')
+    site.page(
+        "/", '<a href="/private/secret.html">s</a> <a href="/open.html">o</a> <video src="/private/film.mp4"></video>'
+    )
     site.page("/open.html", '<a href="/private/other.html">x</a>')
     site.page("/private/secret.html", "<p>hidden</p>")
     site.publish("/private/film.mp4", MP4_HEAD, "video/mp4")

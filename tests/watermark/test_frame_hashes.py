@@ -85,13 +85,25 @@ def test_a_video_is_hashed_at_its_rate_and_an_excerpt_is_reached_by_seeking(foot
 def test_a_sequence_survives_its_json_and_a_damaged_one_is_refused(footage):
     q = query_sequence(footage)
     back = HashSequence.from_json(q.to_json())
-    assert back.variants == QUERY_VARIANTS and np.array_equal(back.hashes, q.hashes) and np.array_equal(back.times_ms, q.times_ms)
+    assert (
+        back.variants == QUERY_VARIANTS
+        and np.array_equal(back.hashes, q.hashes)
+        and np.array_equal(back.times_ms, q.times_ms)
+    )
     body = q.to_json()
     backwards = HashSequence("video", q.variants, q.times_ms[::-1].copy(), q.hashes, q.duration, q.sampled).to_json()
     two_stills = HashSequence("image", q.variants, q.times_ms[:2], q.hashes[:2], 0.0, 2).to_json()
-    for broken in ({**body, "hashes": body["hashes"][:-8]}, {**body, "times_ms": "not base64!"}, {**body, "kind": "audio"},
-                   {k: v for k, v in body.items() if k != "variants"}, {**body, "duration": float("inf")},
-                   {**body, "duration": -1.0}, {**body, "sampled": 0}, backwards, two_stills):
+    for broken in (
+        {**body, "hashes": body["hashes"][:-8]},
+        {**body, "times_ms": "not base64!"},
+        {**body, "kind": "audio"},
+        {k: v for k, v in body.items() if k != "variants"},
+        {**body, "duration": float("inf")},
+        {**body, "duration": -1.0},
+        {**body, "sampled": 0},
+        backwards,
+        two_stills,
+    ):
         with pytest.raises(WatermarkError, match="not a hash sequence"):
             HashSequence.from_json(broken)
 

@@ -24,16 +24,37 @@ from watermark.video_attacks import ALL_ATTACKS, logo, transcode
 FILM, BUNNY, STILL = 1, 2, 3
 START = 23.7  # an arbitrary point of the film
 
-ATTACKS = ["500k", "360p", "crop10each", "letterbox", "bright+20", "contrast0.8", "gamma0.7", "blur1", "noise5",
-           "logo", "mirror", "speed1.05", "excerpt10"]
+ATTACKS = [
+    "500k",
+    "360p",
+    "crop10each",
+    "letterbox",
+    "bright+20",
+    "contrast0.8",
+    "gamma0.7",
+    "blur1",
+    "noise5",
+    "logo",
+    "mirror",
+    "speed1.05",
+    "excerpt10",
+]
 
 
 @pytest.fixture(scope="module")
 def media(tmp_path_factory):
     d = tmp_path_factory.mktemp("match")
     film = photo_footage(d / "film.mp4", width=960, height=540, seconds=48, fps=25, crf=18, shot_seconds=3.0)
-    unrelated = photo_footage(d / "unrelated.mp4", width=960, height=540, seconds=24, fps=25, crf=18,
-                              shot_seconds=3.0, photos=UNRELATED_PHOTOGRAPHS)
+    unrelated = photo_footage(
+        d / "unrelated.mp4",
+        width=960,
+        height=540,
+        seconds=24,
+        fps=25,
+        crf=18,
+        shot_seconds=3.0,
+        photos=UNRELATED_PHOTOGRAPHS,
+    )
     return d, film, unrelated
 
 
@@ -62,8 +83,13 @@ def test_an_attacked_excerpt_is_matched_to_its_work_and_offset(media, index, nam
 def test_the_real_clip_is_found_after_re_encoding_and_mirroring(media, index):
     d = media[0]
     bunny = bundled_clip("bigbuckbunny.mp4")
-    copy = transcode(bunny, d / "bunny.mp4", ALL_ATTACKS["360p+crf30"].then(frame=lambda im, i: np.ascontiguousarray(
-        attacks.rescale(im, 360 / im.shape[0])[:, ::-1])))
+    copy = transcode(
+        bunny,
+        d / "bunny.mp4",
+        ALL_ATTACKS["360p+crf30"].then(
+            frame=lambda im, i: np.ascontiguousarray(attacks.rescale(im, 360 / im.shape[0])[:, ::-1])
+        ),
+    )
     found = match(index, query_sequence(copy))
     assert found is not None and found.work == BUNNY and abs(found.offset) <= 1.0
 
@@ -81,8 +107,13 @@ def test_a_real_unrelated_clip_matches_nothing(index):
 
 @pytest.mark.parametrize(
     "attack",
-    [lambda im: attacks.jpeg(im, 40), lambda im: attacks.rescale(im, 1 / 3), lambda im: attacks.crop(im, 0.2, 0.5),
-     lambda im: np.ascontiguousarray(im[:, ::-1]), lambda im: logo(im, 0)],
+    [
+        lambda im: attacks.jpeg(im, 40),
+        lambda im: attacks.rescale(im, 1 / 3),
+        lambda im: attacks.crop(im, 0.2, 0.5),
+        lambda im: np.ascontiguousarray(im[:, ::-1]),
+        lambda im: logo(im, 0),
+    ],
     ids=["jpeg40", "third-size", "crop10each", "mirror", "logo"],
 )
 def test_an_attacked_still_is_matched_and_an_unrelated_one_is_not(tmp_path, index, attack):
