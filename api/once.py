@@ -55,6 +55,7 @@ class KeyedWrite:
         self._sent = {"path": dict(request.path_params), "query": sorted(request.query_params.multi_items())}
 
     def digest(self, body: Any) -> str:
+        assert self.held is not None  # only a keyed request is digested
         return request_digest(self.held.route, **self._sent, body=_canonical(body))
 
     def __call__(self, run: Callable[[], Any], body: Any = None):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api import schemas
-from ledger.db import session
+from ledger.db import must_get, session
 from ledger.models import Account, ChainOp, Work
 from ledger.works import WorkView, metadata_uri, op_status
 
@@ -31,7 +31,7 @@ def work(view: WorkView, engine) -> schemas.WorkPublic:
     parent = None
     if w.parent_id is not None:
         with session(engine) as db:
-            parent = db.get(Work, w.parent_id).work_id
+            parent = must_get(db, Work, w.parent_id).work_id
     return schemas.WorkPublic(
         work_id=w.work_id,
         title=w.title,

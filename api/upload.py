@@ -20,6 +20,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from fastapi import Request
 from python_multipart import MultipartParser
@@ -67,7 +68,7 @@ class _Sink:
         self.path: Path | None = None
         self._spool_dir = spool_dir
         self._head: list[bytes] = []  # chunks held until the first SNIFF_BYTES are known
-        self._file = None
+        self._file: BinaryIO | None = None
         self._seen = 0  # bytes of the file passed to _keep so far
         self._tail: deque[tuple[int, bytes]] = deque()  # (offset, chunk) of the last KEEP_TAIL bytes
         self._tail_bytes = 0
@@ -112,14 +113,16 @@ class _Sink:
                 self._keep(chunk)
 
     def _keep(self, chunk: bytes) -> None:
+        file = self._file
+        assert file is not None  # opened by _decide before anything is kept
         offset = self._seen
         self._seen += len(chunk)
         if self.whole:
-            self._file.write(chunk)
+            file.write(chunk)
             return
         if offset < KEEP_HEAD:
             head = chunk[: KEEP_HEAD - offset]
-            self._file.write(head)
+            file.write(head)
             if len(head) == len(chunk):
                 return
             chunk, offset = chunk[len(head) :], offset + len(head)
@@ -129,10 +132,12 @@ class _Sink:
             self._tail_bytes -= len(self._tail.popleft()[1])
 
     def _finish_file(self) -> None:
+        file = self._file
+        assert file is not None  # opened by _decide before anything is kept
         for offset, chunk in self._tail:
-            self._file.seek(offset)
-            self._file.write(chunk)
-        self._file.truncate(self._seen)  # the full size; what was skipped reads as zeros
+            file.seek(offset)
+            file.write(chunk)
+        file.truncate(self._seen)  # the full size; what was skipped reads as zeros
 
     def close(self) -> None:
         self._queue.put(None)

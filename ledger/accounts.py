@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 from web3 import Web3
 
 from ledger.db import commit_or, session
@@ -114,7 +114,7 @@ def _existing(db, account_id: int) -> Account:
 
 def list_accounts(engine: Engine, *, offset: int = 0, limit: int = 50) -> list[Account]:
     with session(engine) as db:
-        return list(db.exec(select(Account).order_by(Account.id).offset(offset).limit(limit)).all())
+        return list(db.exec(select(Account).order_by(col(Account.id)).offset(offset).limit(limit)).all())
 
 
 def account_by_address(engine: Engine, address: str) -> Account | None:

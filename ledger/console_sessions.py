@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import delete, select
+from sqlmodel import col, delete, select
 
 from ledger.accounts import authenticate
 from ledger.db import session
@@ -38,7 +38,7 @@ def open_session(engine: Engine, api_key: str | None) -> OpenedSession:
     account = authenticate(engine, api_key)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     with session(engine) as db:
-        db.exec(delete(ConsoleSession).where(ConsoleSession.expires_at < utcnow() - KEPT))
+        db.exec(delete(ConsoleSession).where(col(ConsoleSession.expires_at) < utcnow() - KEPT))
         db.add(
             ConsoleSession(
                 token_hash=_digest(token),
@@ -59,7 +59,7 @@ def session_of(engine: Engine, token: str | None) -> tuple[ConsoleSession, Accou
     with session(engine) as db:
         found = db.exec(
             select(ConsoleSession, Account)
-            .join(Account, Account.id == ConsoleSession.account_id)
+            .join(Account, col(Account.id) == col(ConsoleSession.account_id))
             .where(ConsoleSession.token_hash == _digest(token))
         ).first()
     if found is None:

@@ -88,12 +88,12 @@ class DepthScanner:
             self._add(outside.translate(None, b",") if counting else outside)
             if counting:
                 self.values += outside.count(b",") + outside.count(b"[") + outside.count(b"{")
-                if self.values > self.max_values:
+                if self.max_values is not None and self.values > self.max_values:
                     raise TooWide(self.field, self.max_values)
             return
         before = self._in_string
-        joined = self._outside(marks)
-        if joined.count(b"\n") != marks.count(b"\n"):  # a string left open at a line's end
+        joined: bytes | None = self._outside(marks)
+        if joined is not None and joined.count(b"\n") != marks.count(b"\n"):  # a string left open at a line's end
             joined = None
         self._add_lines(marks, joined, before)
 
@@ -146,7 +146,7 @@ class DepthScanner:
 
 
 def check_depth(
-    text: str | bytes, field: str = "body", limit: int = MAX_JSON_DEPTH, max_values: int | None = None
+    text: str | bytes | bytearray, field: str = "body", limit: int = MAX_JSON_DEPTH, max_values: int | None = None
 ) -> None:
     """Raise TooDeep when the JSON `text` nests deeper than `limit` (TooWide when it holds more
     than `max_values` values, if given); cheap for shallow texts."""

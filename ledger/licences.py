@@ -11,12 +11,12 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.accounts import authorise_service
 from ledger.chain.outbox import raise_for
 from ledger.chain.registries import Right, Scope
-from ledger.db import commit_or, session
+from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.idempotency import check_same, key_in_use, request_digest
 from ledger.models import Account, ChainOp, LicenceRecord, OpStatus, Work
@@ -24,7 +24,7 @@ from ledger.service import Ledger
 from ledger.territories import territory_codes, territory_mask
 from ledger.works import get_work, op_status
 
-RIGHT_NAMES = {right.name.lower(): right for right in Right}
+RIGHT_NAMES = {right.name.lower(): right for right in Right if right.name}  # every member has one
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def _grant(ledger, account, work, parent, terms, idempotency_key) -> LicenceView
 def revoke_licence(ledger: Ledger, account: Account, licence_pk: int) -> LicenceView:
     record = _record_for(ledger, account, licence_pk)
     with session(ledger.engine) as db:
-        work = db.get(Work, record.work_pk)
+        work = must_get(db, Work, record.work_pk)
         parent = db.get(LicenceRecord, record.parent_pk) if record.parent_pk else None
     may = work.owner_id == account.id or (parent is not None and parent.licensee_id == account.id)
     if not may:
@@ -164,7 +164,7 @@ def revoke_licence(ledger: Ledger, account: Account, licence_pk: int) -> Licence
         raise Conflict("licence_pending", f"licence {licence_pk} is not confirmed on chain yet")
     chain = ledger.chain
     with session(ledger.engine) as db:
-        row = db.get(LicenceRecord, record.id)
+        row = must_get(db, LicenceRecord, record.id)
         op = chain.outbox.record(
             db,
             f"revoke-licence:{row.chain_licence_id}",
@@ -178,7 +178,7 @@ def revoke_licence(ledger: Ledger, account: Account, licence_pk: int) -> Licence
     done = ledger.settle(op.id)
     if done.status in (OpStatus.rejected, OpStatus.reverted):
         with session(ledger.engine) as db:
-            row = db.get(LicenceRecord, record.id)
+            row = must_get(db, LicenceRecord, record.id)
             row.revoke_op_id = None
             db.add(row)
             db.commit()
@@ -188,10 +188,10 @@ def revoke_licence(ledger: Ledger, account: Account, licence_pk: int) -> Licence
 
 def _finish(ledger: Ledger, record_pk: int) -> LicenceView:
     with session(ledger.engine) as db:
-        op_id = db.get(LicenceRecord, record_pk).op_id
+        op_id = must_get(db, LicenceRecord, record_pk).op_id
     ledger.finish_write(op_id, LicenceRecord, record_pk)
     with session(ledger.engine) as db:
-        record = db.get(LicenceRecord, record_pk)
+        record = must_get(db, LicenceRecord, record_pk)
         _fill_chain_id(ledger, db, record)
         return _view(db, record)
 
@@ -211,7 +211,7 @@ def get_licence(ledger: Ledger, account: Account, licence_pk: int) -> LicenceVie
     with session(ledger.engine) as db:
         record = db.get(LicenceRecord, licence_pk)
         if record is not None:
-            work = db.get(Work, record.work_pk)
+            work = must_get(db, Work, record.work_pk)
             _fill_chain_id(ledger, db, record)
         if record is None or not (
             account.role.value in ("auditor", "admin")
@@ -225,7 +225,7 @@ def licences_of_work(ledger: Ledger, account: Account, work_id: str) -> list[Lic
     work = get_work(ledger, account, work_id).work
     with session(ledger.engine) as db:
         records = db.exec(
-            select(LicenceRecord).where(LicenceRecord.work_pk == work.id).order_by(LicenceRecord.id)
+            select(LicenceRecord).where(col(LicenceRecord.work_pk) == work.id).order_by(col(LicenceRecord.id))
         ).all()
         seen = [
             r

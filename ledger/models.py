@@ -34,7 +34,7 @@ class ChainOp(SQLModel, table=True):
     __tablename__ = "chain_op"
     __table_args__ = (UniqueConstraint("chain_id", "sender", "nonce", name="uq_chain_op_sender_nonce"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     idempotency_key: str = Field(max_length=200, unique=True, index=True)
     chain_id: int = Field(sa_type=BigInteger)
     sender: str = Field(max_length=42, index=True)
@@ -63,7 +63,7 @@ class Deployment(SQLModel, table=True):
     __tablename__ = "deployment"
     __table_args__ = (UniqueConstraint("chain_id", "name", name="uq_deployment_chain_name"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     chain_id: int = Field(sa_type=BigInteger)
     name: str = Field(max_length=80)
     address: str = Field(max_length=42)
@@ -77,7 +77,7 @@ class StoredKey(SQLModel, table=True):
 
     __tablename__ = "stored_key"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     address: str = Field(max_length=42, unique=True, index=True)
     label: str = Field(max_length=80, unique=True, index=True)
     nonce: bytes
@@ -90,7 +90,7 @@ class Account(SQLModel, table=True):
 
     __tablename__ = "account"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     name: str = Field(max_length=120, unique=True, index=True)
     role: Role = Field(index=True)
     address: str = Field(max_length=42, unique=True, index=True)
@@ -107,7 +107,7 @@ class Work(SQLModel, table=True):
     __tablename__ = "work"
     __table_args__ = (UniqueConstraint("owner_id", "idempotency_key", name="uq_work_owner_idempotency"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     work_id: str = Field(max_length=66, unique=True, index=True, description="0x + SHA-256 of the master file.")
     owner_id: int = Field(foreign_key="account.id", index=True)
     title: str = Field(max_length=300, index=True)
@@ -140,7 +140,7 @@ class WorkFrames(SQLModel, table=True):
     __tablename__ = "work_frames"
     __table_args__ = {"sqlite_autoincrement": True}  # an id is never reused: the match index is keyed by it
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     work_pk: int = Field(
         sa_column=Column(Integer, ForeignKey("work.id", ondelete="CASCADE"), nullable=False, unique=True, index=True)
     )
@@ -159,7 +159,7 @@ class LicenceRecord(SQLModel, table=True):
     __tablename__ = "licence"
     __table_args__ = (UniqueConstraint("grantor_id", "idempotency_key", name="uq_licence_grantor_idempotency"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     work_pk: int = Field(foreign_key="work.id", index=True)
     parent_pk: int | None = Field(default=None, foreign_key="licence.id")
     chain_licence_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
@@ -186,7 +186,7 @@ class SplitRecord(SQLModel, table=True):
     __tablename__ = "split"
     __table_args__ = (UniqueConstraint("setter_id", "idempotency_key", name="uq_split_setter_idempotency"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     work_pk: int = Field(foreign_key="work.id", index=True)
     setter_id: int = Field(foreign_key="account.id")
     version: int | None = None
@@ -210,7 +210,7 @@ class SettlementRuleRecord(SQLModel, table=True):
         UniqueConstraint("setter_id", "idempotency_key", name="uq_rule_setter_idempotency_key"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     work_pk: int = Field(foreign_key="work.id", index=True)
     platform_id: int | None = Field(default=None, foreign_key="account.id", description="None: any platform.")
     version: int
@@ -236,7 +236,7 @@ class PlayReport(SQLModel, table=True):
     __tablename__ = "play_report"
     __table_args__ = (UniqueConstraint("platform_id", "report_id", name="uq_report_platform_report_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     platform_id: int = Field(foreign_key="account.id", index=True)
     report_id: str = Field(max_length=200, description="The platform's own id for the report.")
     report_hash: str = Field(max_length=66, description="keccak of report_id: the reportId signed and anchored.")
@@ -267,7 +267,7 @@ class PlayRowRecord(SQLModel, table=True):
 
     __tablename__ = "play_row"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     report_pk: int = Field(foreign_key="play_report.id", index=True)
     work_pk: int = Field(foreign_key="work.id")
     territory: str = Field(max_length=2)
@@ -293,7 +293,7 @@ class SettlementPeriod(SQLModel, table=True):
         UniqueConstraint("platform_id", "currency", "first_day", "end_day", name="uq_period_platform_currency_days"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     period_id: str = Field(max_length=66, unique=True, index=True, description="The bytes32 id on chain.")
     platform_id: int = Field(foreign_key="account.id", index=True)
     currency: str = Field(max_length=3)
@@ -317,7 +317,7 @@ class StatementLineRecord(SQLModel, table=True):
     __tablename__ = "statement_line"
     __table_args__ = (UniqueConstraint("period_pk", "line_index", name="uq_line_period_index"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     period_pk: int = Field(foreign_key="settlement_period.id", index=True)
     line_index: int
     payee: str = Field(max_length=42, index=True)
@@ -333,7 +333,7 @@ class WorkSettlementRecord(SQLModel, table=True):
 
     __tablename__ = "work_settlement"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     period_pk: int = Field(foreign_key="settlement_period.id", index=True)
     work_pk: int = Field(foreign_key="work.id", index=True)
     rule_pk: int = Field(foreign_key="settlement_rule.id")
@@ -349,7 +349,7 @@ class Adjustment(SQLModel, table=True):
 
     __tablename__ = "adjustment"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     platform_id: int = Field(foreign_key="account.id", index=True)
     currency: str = Field(max_length=3)
     source_period_pk: int = Field(foreign_key="settlement_period.id")
@@ -379,7 +379,7 @@ class DistributionRecord(SQLModel, table=True):
     __tablename__ = "distribution"
     __table_args__ = (UniqueConstraint("owner_id", "idempotency_key", name="uq_distribution_owner_idempotency"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     work_pk: int = Field(foreign_key="work.id", index=True)
     owner_id: int = Field(foreign_key="account.id", index=True, description="The rights holder who made it.")
     platform_id: int = Field(foreign_key="account.id", index=True, description="The platform it went to.")
@@ -422,7 +422,7 @@ class PiracyCase(SQLModel, table=True):
     __tablename__ = "piracy_case"
     __table_args__ = (UniqueConstraint("work_pk", "url_key", name="uq_piracy_case_work_url"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     work_pk: int = Field(foreign_key="work.id", index=True)
     owner_id: int = Field(foreign_key="account.id", index=True, description="The work's rights holder.")
     crawler_id: int = Field(foreign_key="account.id", index=True, description="The crawler that found it.")
@@ -459,7 +459,7 @@ class CaseCheck(SQLModel, table=True):
 
     __tablename__ = "case_check"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     case_id: int = Field(
         sa_column=Column(Integer, ForeignKey("piracy_case.id", ondelete="CASCADE"), nullable=False, index=True)
     )
@@ -485,7 +485,7 @@ class TakedownNotice(SQLModel, table=True):
     __tablename__ = "takedown_notice"
     __table_args__ = (UniqueConstraint("case_id", "format", name="uq_takedown_notice_case_format"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     case_id: int = Field(
         sa_column=Column(Integer, ForeignKey("piracy_case.id", ondelete="CASCADE"), nullable=False, index=True)
     )
@@ -508,7 +508,7 @@ class ConsoleSession(SQLModel, table=True):
 
     __tablename__ = "console_session"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     token_hash: str = Field(max_length=64, unique=True, index=True, description="SHA-256 of the cookie's token.")
     csrf_token: str = Field(max_length=64, description="Sent back in X-CSRF-Token with every change.")
     account_id: int = Field(
@@ -529,7 +529,7 @@ class RequestKey(SQLModel, table=True):
     __tablename__ = "request_key"
     __table_args__ = (UniqueConstraint("account_id", "key", name="uq_request_key_account_key"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     account_id: int = Field(sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False))
     key: str = Field(max_length=200)
     route: str = Field(max_length=300, description="Method and path template, e.g. 'POST /periods/close'.")

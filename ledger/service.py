@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -125,8 +126,9 @@ class Ledger:
             self._media = None
         if self._reconciler:
             self._reconciler.join(timeout=10)
-        if getattr(self, "_deliverer", None):
-            self._deliverer.join(timeout=15)
+        deliverer = getattr(self, "_deliverer", None)
+        if deliverer:
+            deliverer.join(timeout=15)
         self.chain.stop()
         self.engine.dispose()
 
@@ -186,7 +188,7 @@ class Ledger:
     def health(self) -> dict:
         """What a monitor needs: is the chain answering, where are the contracts, is anything stuck."""
         chain = self.chain
-        report = {
+        report: dict[str, Any] = {
             "chain": {
                 "managed": chain.node is not None,
                 "rpc_url": redact_url(chain.rpc_url),

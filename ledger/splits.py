@@ -11,7 +11,7 @@ from web3 import Web3
 
 from ledger.accounts import authorise_service
 from ledger.chain.registries import TOTAL_BPS
-from ledger.db import commit_or, session
+from ledger.db import commit_or, must_get, session
 from ledger.errors import Forbidden, InvalidInput
 from ledger.idempotency import check_same, key_in_use, request_digest
 from ledger.limits import HORIZON_REASON, horizon_day
@@ -70,7 +70,7 @@ def set_split(
             ).first()
             if again is not None:
                 check_same(again, idempotency_key, digest, "split")
-                return SplitView(again, db.get(ChainOp, again.op_id))
+                return SplitView(again, must_get(db, ChainOp, again.op_id))
         call = chain.call(
             "SplitRegistry", "setSplit", [bytes.fromhex(work.work_id[2:]), addresses, shares, effective_from]
         )
@@ -88,12 +88,12 @@ def set_split(
         commit_or(db, key_in_use(idempotency_key))
     op = ledger.finish_write(op.id, SplitRecord, record.id)
     with session(ledger.engine) as db:
-        row = db.get(SplitRecord, record.id)
+        row = must_get(db, SplitRecord, record.id)
         if op.status == OpStatus.confirmed and row.version is None:
             row.version = ledger.registries.event_of(op, "SplitRegistry", "SplitVersionSet")["version"]
             db.add(row)
             db.commit()
-        return SplitView(row, db.get(ChainOp, row.op_id))
+        return SplitView(row, must_get(db, ChainOp, row.op_id))
 
 
 def _check(payees: list[tuple[str, int]]) -> None:

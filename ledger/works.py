@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import delete, func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.accounts import authorise_service
-from ledger.db import commit_or, session
+from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.idempotency import check_same, key_reused, request_digest
 from ledger.models import Account, ChainOp, OpStatus, Role, Work, WorkFrames, WorkKind
@@ -87,9 +87,11 @@ def metadata_document(work_id: str, meta: WorkMeta, fingerprint: Fingerprint | N
 def metadata_of(ledger: Ledger, work: Work) -> bytes:
     """The metadata document of a registered work, byte for byte as it was hashed."""
     with session(ledger.engine) as db:
-        parent = db.get(Work, work.parent_id).work_id if work.parent_id else None
+        parent = must_get(db, Work, work.parent_id).work_id if work.parent_id else None
     fingerprint = (
-        Fingerprint.from_hex(work.fingerprint_kind, work.fingerprint_hashes) if work.fingerprint_kind else None
+        Fingerprint.from_hex(work.fingerprint_kind, work.fingerprint_hashes)
+        if work.fingerprint_kind and work.fingerprint_hashes is not None  # stored together
+        else None
     )
     return metadata_document(work.work_id, WorkMeta(work.title, work.kind, parent, work.parties), fingerprint)
 
@@ -129,8 +131,8 @@ def register_work(
                 check_same(again, idempotency_key, asked, "work")
                 return _view(db, again)
         existing = db.exec(select(Work).where(Work.work_id == work_id)).first()
-        if existing is not None and op_status(db.get(ChainOp, existing.op_id)) == "failed":
-            db.exec(delete(WorkFrames).where(WorkFrames.work_pk == existing.id))
+        if existing is not None and op_status(must_get(db, ChainOp, existing.op_id)) == "failed":
+            db.exec(delete(WorkFrames).where(col(WorkFrames.work_pk) == existing.id))
             db.delete(existing)  # a registration the chain refused later (after a 202) blocks nothing
             db.commit()
         elif existing is not None:
@@ -177,7 +179,7 @@ def register_work(
         commit_or(db, duplicate)
     ledger.finish_write(op.id, Work, work.id)
     with session(ledger.engine) as db:
-        return _view(db, db.get(Work, work.id))
+        return _view(db, must_get(db, Work, work.id))
 
 
 def _request_digest(
@@ -299,13 +301,13 @@ def list_works(
         query = select(Work)
         if account.role not in READ_ALL:
             licensed = _licensed_work_ids(db, account)
-            query = query.where((Work.owner_id == account.id) | (Work.id.in_(licensed or {-1})))
+            query = query.where((col(Work.owner_id) == account.id) | (col(Work.id).in_(licensed or {-1})))
         if kind:
             query = query.where(Work.kind == kind)
         if title:
-            query = query.where(Work.title.ilike(f"%{title}%"))
+            query = query.where(col(Work.title).ilike(f"%{title}%"))
         total = db.exec(select(func.count()).select_from(query.subquery())).one()
-        works = db.exec(query.order_by(Work.id).offset(offset).limit(limit)).all()
+        works = db.exec(query.order_by(col(Work.id)).offset(offset).limit(limit)).all()
         return [_view(db, w) for w in works], total
 
 
@@ -322,13 +324,17 @@ def _licensed_work_ids(db, account: Account) -> set[int]:
     records = {r.id: r for r in held}
     wanted = {r.parent_pk for r in held if r.parent_pk}
     while wanted - records.keys():
-        for parent in db.exec(select(LicenceRecord).where(LicenceRecord.id.in_(wanted - records.keys()))).all():
+        for parent in db.exec(select(LicenceRecord).where(col(LicenceRecord.id).in_(wanted - records.keys()))).all():
             records[parent.id] = parent
             if parent.parent_pk:
                 wanted.add(parent.parent_pk)
         wanted &= records.keys()  # a missing parent ends the walk (its child then is not in force)
     ops = {r.op_id for r in records.values()}
-    confirmed = set(db.exec(select(ChainOp.id).where(ChainOp.id.in_(ops), ChainOp.status == OpStatus.confirmed)).all())
+    confirmed = set(
+        db.exec(
+            select(col(ChainOp.id)).where(col(ChainOp.id).in_(ops), col(ChainOp.status) == OpStatus.confirmed)
+        ).all()
+    )
     now = time.time()
 
     def in_force(record: LicenceRecord | None) -> bool:
@@ -355,12 +361,12 @@ def _licensed_work_ids(db, account: Account) -> set[int]:
             db.exec(
                 select(PlayRowRecord.work_pk)
                 .distinct()
-                .join(PlayReport, PlayReport.id == PlayRowRecord.report_pk)
+                .join(PlayReport, col(PlayReport.id) == col(PlayRowRecord.report_pk))
                 .where(
                     PlayReport.platform_id == account.id,
                     PlayReport.status == ReportStatus.accepted,
-                    PlayRowRecord.work_pk.in_(lapsed),
-                    PlayRowRecord.held.is_(False),
+                    col(PlayRowRecord.work_pk).in_(lapsed),
+                    col(PlayRowRecord.held).is_(False),
                     ~committed,
                 )
             ).all()

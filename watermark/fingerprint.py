@@ -69,7 +69,8 @@ def video_fingerprint(path: str | Path, seconds: int = VIDEO_SECONDS, rate: floa
                 for frame in packet.decode():
                     if frame.time is None or frame.time + 1e-6 < next_mark:
                         continue
-                    hashes.append(imagehash.phash(frame.to_image()))
+                    picture = frame.to_image()  # type: ignore[no-untyped-call]  # PyAV leaves it unannotated
+                    hashes.append(imagehash.phash(picture))
                     next_mark += 1.0 / rate
                     if len(hashes) >= seconds * rate:
                         return Fingerprint(VIDEO_PHASH, tuple(hashes))

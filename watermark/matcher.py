@@ -156,7 +156,9 @@ class FrameIndex:
         return rows, all_works[ids], all_times[ids], distances.astype(np.int64)
 
 
-def _nearest_per_row(limits: np.ndarray, distances: np.ndarray, ids: np.ndarray, first_row: int):
+def _nearest_per_row(
+    limits: np.ndarray, distances: np.ndarray, ids: np.ndarray, first_row: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A range search's results as (row, distance, id), at most MAX_HITS nearest per row."""
     rows = np.repeat(np.arange(len(limits) - 1), np.diff(limits))
     if len(rows) and np.diff(limits).max() > MAX_HITS:
@@ -242,12 +244,20 @@ def candidates(index: FrameIndex, query: HashSequence, allowed: set[int] | None 
     return sorted(found, key=_rank, reverse=True)
 
 
-def _rank(m: Match) -> tuple:
+def _rank(m: Match) -> tuple[int, float, float]:
     """More agreeing frames first; on a tie, the speed nearer 1 (as most copies play), then closer hashes."""
     return (m.votes, -abs(np.log(m.speed)), -m.distance)
 
 
-def _vote(work: int, speed: float, query_t, work_t, frames, bits, n: int) -> Match | None:
+def _vote(
+    work: int,
+    speed: float,
+    query_t: np.ndarray,
+    work_t: np.ndarray,
+    frames: np.ndarray,
+    bits: np.ndarray,
+    n: int,
+) -> Match | None:
     """The offset most query frames agree on at this speed: distinct query frames are counted
     in bins of half the tolerance, a window of four bins slides over them, and the windows
     are counted exactly (a frame that falls in two bins of one window counts once) from the

@@ -27,7 +27,8 @@ UNRELATED_PHOTOGRAPHS = (
 def photograph(name: str) -> np.ndarray:
     from skimage import data
 
-    return getattr(data, name)()
+    picture: np.ndarray = getattr(data, name)()
+    return picture
 
 
 def full_hd(image: np.ndarray) -> np.ndarray:

@@ -142,7 +142,15 @@ def _frame_size(stream: av.video.stream.VideoStream, path: Path) -> tuple[int, i
     return h, w
 
 
-def _frames(container: av.container.InputContainer, stream, path: Path) -> Iterator[av.VideoFrame]:
+def _time_base(stream: av.video.stream.VideoStream) -> Fraction:
+    """The stream's time base; a video stream that was opened for reading always has one."""
+    assert stream.time_base is not None, "a video stream without a time base"
+    return stream.time_base
+
+
+def _frames(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, path: Path
+) -> Iterator[av.VideoFrame]:
     """Decoded frames of `stream` until the end or the first stretch that cannot be read."""
     try:
         for packet in container.demux(stream):
@@ -220,7 +228,7 @@ def embed_video(
                         packet.stream = remux[packet.stream.index]
                         out.mux(packet)
                     continue
-                for frame in packet.decode():
+                for frame in vin.decode(packet):
                     marked, psnr = _mark_frame(frame, plane, strength)
                     psnrs.append(psnr)
                     out.mux(vout.encode(marked))
@@ -314,6 +322,7 @@ class _Sum:
         self.frames += 1
 
     def mean(self) -> np.ndarray:
+        assert self.total is not None, "a mean of no frames"
         return self.total / self.weight
 
 
@@ -339,7 +348,7 @@ def detect_video(
         first = None
         if start:
             try:
-                container.seek(int(start / vin.time_base) + (vin.start_time or 0), stream=vin)
+                container.seek(int(start / _time_base(vin)) + (vin.start_time or 0), stream=vin)
             except av.FFmpegError as e:
                 raise WatermarkError(f"{path}: cannot seek to {start} s ({e})") from None
         total = vin.frames or None

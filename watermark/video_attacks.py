@@ -14,12 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
 import numpy as np
 
-from watermark import attacks
+from watermark import attacks, video
 
 DEFAULT_CRF = 23  # libx264's own default: a copy re-encoded without further thought
 EXCERPT_SECONDS = 10.0
@@ -35,7 +36,7 @@ class VideoAttack:
     seconds: float | None = None  # cut an excerpt this long out of the middle (unless a start is given)
     speed: float = 1.0  # played this much faster: every frame kept, the frame rate raised
 
-    def then(self, **changes) -> VideoAttack:
+    def then(self, **changes: Any) -> VideoAttack:  # any of the fields, checked by replace()
         return replace(self, **changes)
 
 
@@ -66,7 +67,8 @@ def noise(sigma: float, seed: int = 0) -> FrameFn:
     def add(frame: np.ndarray, index: int) -> np.ndarray:
         rng = np.random.default_rng((seed, index))
         grain = rng.standard_normal(frame.shape, dtype=np.float32)
-        return np.clip(np.rint(frame + sigma * grain), 0, 255).astype(np.uint8)
+        grainy: np.ndarray = np.clip(np.rint(frame + sigma * grain), 0, 255).astype(np.uint8)
+        return grainy
 
     return add
 
@@ -173,7 +175,8 @@ def duration(path: str | Path) -> float:
         if container.duration:
             return container.duration / av.time_base
         stream = container.streams.video[0]
-        return float(stream.duration * stream.time_base)
+        assert stream.duration is not None, "a video stream without a duration"
+        return float(stream.duration * video._time_base(stream))
 
 
 def transcode(
@@ -197,7 +200,7 @@ def transcode(
         vin.thread_type = "AUTO"
         rate = (vin.average_rate or vin.guessed_rate or Fraction(25)) * Fraction(attack.speed).limit_denominator(1000)
         if start:
-            container.seek(int(start / vin.time_base) + (vin.start_time or 0), stream=vin)
+            container.seek(int(start / video._time_base(vin)) + (vin.start_time or 0), stream=vin)
         with av.open(str(dst), "w", format="mp4") as out:
             vout, first, index = None, None, 0
             for frame in container.decode(vin):
@@ -220,7 +223,7 @@ def transcode(
                     vout = out.add_stream("libx264", rate=rate)
                     vout.width, vout.height, vout.pix_fmt = w, h, "yuv420p"
                     vout.thread_type = "AUTO"
-                    options = {"preset": preset}
+                    options: dict[str, object] = {"preset": preset}
                     if attack.bitrate:
                         vout.bit_rate = attack.bitrate
                     else:

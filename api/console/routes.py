@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Cookie, Request
+from fastapi import APIRouter, Cookie, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from api.console.i18n import LANG_COOKIE, LANGUAGES, language_of, messages
 from api.console.pages import PAGES, nav_for
 from api.deps import SESSION_COOKIE, LedgerDep
-from api.fields import query_text, token
+from api.fields import CHECKED_TEXT, Token
 from ledger.console_sessions import LIFETIME, check_csrf, end_session, open_session, session_of
 from ledger.errors import Forbidden, Unauthenticated
 from ledger.models import Account
@@ -29,7 +29,7 @@ SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
 
 class SignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    api_key: token(200)
+    api_key: Annotated[str, Token(200)]
 
 
 def _same_origin(request: Request) -> bool:
@@ -63,7 +63,10 @@ def _config(ledger) -> dict:
     }
 
 
-def _security_headers(response: Response, rpc_url: str | None) -> Response:
+R = TypeVar("R", bound=Response)
+
+
+def _security_headers(response: R, rpc_url: str | None) -> R:
     rpc = urlsplit(rpc_url) if rpc_url else None
     connect = "'self'" + (f" {rpc.scheme}://{rpc.netloc}" if rpc else "")
     response.headers["Content-Security-Policy"] = (
@@ -107,7 +110,7 @@ def _shell(request: Request, ledger, account: Account, held, page: str) -> HTMLR
 
 
 @router.get("/login")
-def login_page(request: Request, next: query_text(2000) | None = None):
+def login_page(request: Request, next: Annotated[str, Query(max_length=2000), CHECKED_TEXT] | None = None):
     return _render(request, "login.html", next=next if next and next.startswith("/console/") else "/console/overview")
 
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from api import present, schemas
 from api.deps import CurrentAccount, LedgerDep, RowId
-from api.fields import Limit, Offset, query_text
+from api.fields import Limit, Offset, WorkIdQuery
 from api.once import Once
 from api.upload import form_json, json_field, read_whole_file, upload_body
 from ledger.distributions.records import document
@@ -95,7 +95,7 @@ def list_cases(
     ledger: LedgerDep,
     account: CurrentAccount,
     status: CaseStatus | None = None,
-    work_id: query_text(66) | None = None,
+    work_id: WorkIdQuery | None = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> schemas.CasePage:

@@ -1,7 +1,7 @@
 """Settlement periods: close (settle and commit), read, fund, statements, claims, audit."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
@@ -49,21 +49,21 @@ def close_period(
     )
 
 
-@router.get("", response_model_exclude_unset=True)
-def list_periods(ledger: LedgerDep, account: CurrentAccount) -> list[schemas.PeriodPublic]:
+@router.get("", response_model_exclude_unset=True, response_model=list[schemas.PeriodPublic])
+def list_periods(ledger: LedgerDep, account: CurrentAccount) -> list[dict[str, Any]]:
     """A platform's own periods, a payee's periods with lines for it, every period for auditors."""
     return [present.period(v, periods.may_see_period(account, v.period)) for v in periods.list_periods(ledger, account)]
 
 
-@router.get("/{period_id}", response_model_exclude_unset=True)
-def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) -> schemas.PeriodDetail:
+@router.get("/{period_id}", response_model_exclude_unset=True, response_model=schemas.PeriodDetail)
+def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) -> dict[str, Any]:
     periods.advance_periods(ledger)
     view = periods.get_period(ledger, account, period_id)
     full = periods.may_see_period(account, view.period)
     return {**present.period(view, full), "open_disputes": periods.open_disputes(ledger, view.period)}
 
 
-@router.get("/{period_id}/statement", response_model_exclude_unset=True)
+@router.get("/{period_id}/statement", response_model_exclude_unset=True, response_model=schemas.Statement)
 def statement(
     period_id: PeriodId,
     ledger: LedgerDep,
@@ -72,19 +72,19 @@ def statement(
         AddressQuery, Query(description="Platforms and auditors may name a payee; payees get their own.")
     ] = None,
     proofs: bool = Query(True, description="Each line's Merkle proof; leave them out to just add amounts up."),
-) -> schemas.Statement:
+) -> dict[str, Any]:
     """A payee's lines, each with the Merkle proof that `reelledger verify statement` checks on chain."""
     return payouts.statement(ledger, account, period_id, payee, proofs)
 
 
-@router.post("/{period_id}/fund")
+@router.post("/{period_id}/fund", response_model=schemas.Funded)
 def fund(
     period_id: PeriodId,
     body: schemas.Funding,
     ledger: LedgerDep,
     account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
-) -> schemas.Funded:
+) -> dict[str, Any]:
     """The platform pays what the period owes into the settlement contract; a retry under the same
     Idempotency-Key answers with the first funding and pays nothing more."""
     result = payouts.fund(ledger, account, period_id, body.amount, idempotency_key)
@@ -144,8 +144,8 @@ def resolve(
     )
 
 
-@router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)])
-def audit_period(period_id: PeriodId, ledger: LedgerDep) -> schemas.AuditOut:
+@router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)], response_model=schemas.AuditOut)
+def audit_period(period_id: PeriodId, ledger: LedgerDep) -> dict[str, Any]:
     """Recompute the period from the stored signed reports and rule versions; compare with the chain."""
     result = audit.audit_period(ledger.engine, ledger.chain.contract("SettlementRegistry"), period_id)
     return {**result.__dict__, "total": str(result.total), "ok": result.ok}

@@ -1,5 +1,7 @@
 """Settlement rule versions of a work: set by its owner, read by those it concerns."""
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from api import schemas
@@ -23,14 +25,14 @@ def _public(record) -> dict:
     }
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=schemas.RulePublic)
 def set_rule(
     work_id: str,
     body: schemas.RuleCreate,
     ledger: LedgerDep,
     account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
-) -> schemas.RulePublic:
+) -> dict[str, Any]:
     record = rules.set_rule(
         ledger,
         account,
@@ -44,6 +46,6 @@ def set_rule(
     return _public(record)
 
 
-@router.get("")
-def list_rules(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> list[schemas.RulePublic]:
+@router.get("", response_model=list[schemas.RulePublic])
+def list_rules(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> list[dict[str, Any]]:
     return [_public(r) for r in rules.rules_of(ledger, account, work_id)]

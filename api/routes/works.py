@@ -1,4 +1,6 @@
-from fastapi import APIRouter, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -6,7 +8,7 @@ from pydantic import ValidationError
 
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
-from api.fields import Limit, Offset, query_text
+from api.fields import CHECKED_TEXT, Limit, Offset
 from api.upload import form_json, json_field, read_json, read_multipart
 from ledger import licences, splits, works
 from ledger.errors import InvalidInput, NotFound
@@ -43,10 +45,11 @@ REGISTER_BODIES = {
         202: {"model": schemas.WorkPublic, "description": "Registered; the chain has not confirmed it yet."},
         409: {"model": schemas.ErrorBody, "description": "Exact duplicate."},
     },
+    response_model=schemas.WorkPublic,
 )
 async def register_work(
     request: Request, ledger: LedgerDep, account: CurrentAccount, idempotency_key: IdempotencyKey = None
-) -> schemas.WorkPublic:
+) -> JSONResponse:
     """Register a work from an uploaded master file (hashed as it streams) or from its SHA-256."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
@@ -62,6 +65,7 @@ async def register_work(
             )
         finally:
             upload.discard()
+        assert upload.sha256 is not None  # there is a file part, hashed as it streamed
         sha256, size = upload.sha256, upload.size
     else:
         body = _parse(schemas.WorkRegisterByHash, await read_json(request))
@@ -104,7 +108,7 @@ def list_works(
     offset: Offset = 0,
     limit: Limit = 50,
     kind: WorkKind | None = None,
-    title: query_text(300, "Part of the title.") | None = None,
+    title: Annotated[str, Query(max_length=300, description="Part of the title."), CHECKED_TEXT] | None = None,
 ) -> schemas.WorkPage:
     views, total = works.list_works(ledger, account, offset=offset, limit=limit, kind=kind, title=title)
     return schemas.WorkPage(

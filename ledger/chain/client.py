@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 from sqlmodel import select
 from web3 import Web3
 from web3.contract import Contract
+from web3.types import RPCEndpoint
 
-from ledger.chain import artifacts
+from ledger.chain import artifacts, web3_types
 from ledger.chain.errors import ChainError, ChainUnavailable
 from ledger.chain.gas import GasStation
 from ledger.chain.node import ManagedAnvil
@@ -71,7 +72,7 @@ CONTRACTS = (
 
 class Chain:
     def __init__(self, settings: Settings, engine: Engine, keys: KeyStore) -> None:
-        self.settings = settings
+        self.settings: Settings = settings
         self.engine = engine
         self.keys = keys
         self.node: ManagedAnvil | None = None
@@ -85,17 +86,21 @@ class Chain:
                 backup_interval=settings.anvil_state_copy_interval,
                 allow_origin=settings.browser_origin,
             )
-        self.w3: Web3 | None = None
-        self.chain_id: int | None = None
-        self.outbox: Outbox | None = None
-        self.signer: str | None = None
-        self.funder: str | None = None  # pays the gas of every other account the service signs for
+        # Set by start(): nothing uses a chain before it has started.
+        self.w3: Web3
+        self.chain_id: int
+        self.outbox: Outbox
+        self.signer: str
+        self.funder: str  # pays the gas of every other account the service signs for
         self.addresses: dict[str, str] = {}
         self._contracts: dict[str, Contract] = {}
 
     @property
     def rpc_url(self) -> str:
-        return self.node.url if self.node else self.settings.rpc_url
+        if self.node:
+            return self.node.url
+        assert self.settings.rpc_url is not None  # no managed node: the configured one (Settings.managed_chain)
+        return self.settings.rpc_url
 
     def start(self, deploy: bool = True) -> None:
         """Start the managed node if there is one, connect, and deploy what this chain lacks."""
@@ -156,8 +161,8 @@ class Chain:
         Only the funding key is funded so; the accounts it pays for get real top-ups (gas.py)."""
         if not self.node:
             raise ChainError("funding by fiat is only possible on the managed development node")
-        if self.w3.eth.get_balance(address) < wei // 2:
-            self.w3.provider.make_request("anvil_setBalance", [address, hex(wei)])
+        if self.w3.eth.get_balance(web3_types.address(address)) < wei // 2:
+            self.w3.provider.make_request(RPCEndpoint("anvil_setBalance"), [address, hex(wei)])
 
     # ------------------------------------------------------------- deployment
 
@@ -174,7 +179,7 @@ class Chain:
                 select(Deployment).where(Deployment.chain_id == self.chain_id, Deployment.name == spec.name)
             ).first()
         if known is not None:
-            code = self.w3.eth.get_code(known.address)
+            code = self.w3.eth.get_code(web3_types.address(known.address))
             if Web3.keccak(code).hex().removeprefix("0x") != known.code_hash.removeprefix("0x"):
                 raise DeploymentMissing(
                     f"{spec.name} is recorded at {known.address} on chain {self.chain_id} but that address holds "
@@ -189,25 +194,29 @@ class Chain:
         key = f"deploy:{self.chain_id}:{spec.name}:{Web3.keccak(hexstr=init_code).hex()[:16]}"
         op = self.outbox.submit(key, self.signer, Call(f"{spec.name}.constructor", None, init_code))
         op = raise_for(self.outbox.wait(op.id, timeout=60))
-        code_hash = Web3.keccak(self.w3.eth.get_code(op.contract_address)).hex()
+        address = op.contract_address
+        assert address is not None  # a confirmed deployment has its address
+        code_hash = Web3.keccak(self.w3.eth.get_code(web3_types.address(address))).hex()
         with session(self.engine) as db:
             db.add(
                 Deployment(
                     chain_id=self.chain_id,
                     name=spec.name,
-                    address=op.contract_address,
+                    address=address,
                     code_hash=code_hash,
                     op_id=op.id,
                 )
             )
             db.commit()
-        return op.contract_address
+        return address
 
     def contract(self, name: str) -> Contract:
         if name not in self._contracts:
             if name not in self.addresses:
                 raise ChainError(f"{name} is not deployed on chain {self.chain_id}")
-            self._contracts[name] = self.w3.eth.contract(address=self.addresses[name], abi=artifacts.load(name).abi)
+            self._contracts[name] = self.w3.eth.contract(
+                address=web3_types.address(self.addresses[name]), abi=artifacts.load(name).abi
+            )
         return self._contracts[name]
 
     def events(self, contract: str, event: str, from_block: int = 0, **filters) -> list:
@@ -220,5 +229,5 @@ class Chain:
         if at is None:
             target = self.contract(contract)
         else:
-            target = self.w3.eth.contract(address=at, abi=artifacts.load(contract).abi)
+            target = self.w3.eth.contract(address=web3_types.address(at), abi=artifacts.load(contract).abi)
         return Call(f"{contract}.{function}", target.address, target.encode_abi(function, args))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from web3.logs import DISCARD as _DISCARD
 
+from ledger.chain import web3_types
 from ledger.chain.client import Chain
 from ledger.chain.errors import ChainError
 from ledger.chain.outbox import raise_for
@@ -89,7 +90,8 @@ class Registries:
 
     def event_of(self, op: ChainOp, contract: str, event: str):
         """The arguments of the first `event` in a confirmed operation's receipt."""
-        receipt = self.chain.w3.eth.get_transaction_receipt(op.tx_hash)
+        assert op.tx_hash is not None  # a confirmed operation was sent
+        receipt = self.chain.w3.eth.get_transaction_receipt(web3_types.hex_str(op.tx_hash))
         logs = self.chain.contract(contract).events[event]().process_receipt(receipt, errors=_DISCARD)
         if not logs:
             raise ChainError(f"{op.label} confirmed without a {event} event")

@@ -6,6 +6,7 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import typer
@@ -71,7 +72,8 @@ def _client() -> httpx.Client:
     return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=httpx.Timeout(60, read=600))
 
 
-def _call(method: str, path: str, **kwargs) -> dict | list:
+def _call(method: str, path: str, **kwargs: Any) -> Any:
+    """The service's JSON answer (an object or a list, shaped by the route's response model)."""
     try:
         with _client() as client:
             response = client.request(method, path, **kwargs)
@@ -193,7 +195,7 @@ def register(
             err.print(f"[red]reelledger:[/red] --party {item!r} is not NAME:ROLE")
             raise typer.Exit(2)
         parties.append({"name": name, "role": role})
-    meta = {"title": title, "kind": kind.value, "parent": parent, "parties": parties}
+    meta: dict[str, Any] = {"title": title, "kind": kind.value, "parent": parent, "parties": parties}
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
     if hash_only:
         from watermark.fingerprint import fingerprint_file

@@ -139,6 +139,7 @@ def run(
                 if result.matched:
                     counts["matched"] += 1
                     counts["cases"] += result.created
+                    assert result.case is not None  # a match opens or finds a case
                     found.append(result.case)
                 return result.matched
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -37,7 +38,8 @@ def serve(
     from ledger.config import Settings, redact_url
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings(**{k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    given: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**given)
     chain = (
         f"managed Anvil on port {settings.anvil_port}"
         if settings.managed_chain

@@ -280,6 +280,7 @@ def _detect_here(file: Path, keys: list[bytes], seconds: float) -> None:
     if found.payload is None:
         console.print(f"no mark found (sync {found.sync:.1f}, {found.frames} frame(s))")
         raise typer.Exit(3)
+    assert found.key_index is not None  # given with a payload
     console.print(
         f"payload 0x{found.payload:012x} (key {found.key_index + 1} of {len(keys)}), "
         f"confidence {found.confidence:.3f}, sync {found.sync:.1f}, {found.frames} frame(s)"

@@ -167,6 +167,7 @@ class Crawler:
                 validators=got.validators,
             )
         else:
+            assert got.path is not None  # a medium is fetched into a file
             medium = FetchedMedium(
                 url=url,
                 page_url=page_url,
@@ -249,6 +250,7 @@ def _decode(got: Fetched) -> str:
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset" and value.strip():
             charset = value.strip().strip("\"'")
+    assert got.body is not None  # a page comes as bytes
     try:
         return got.body.decode(charset, "replace")
     except LookupError:

@@ -63,7 +63,7 @@ class Fetched:
     http_version: str  # "HTTP/1.1", "HTTP/2"
     fetched_at: datetime  # UTC, when the response headers came
     content_type: str  # the media type declared ("" when none)
-    kind: str | None  # "page", "video", "image", "hls"
+    kind: str  # "page", "video", "image", "hls" ("any" when anything was accepted)
     size: int
     sha256: str  # hex, of the body as decoded (what is in `path` or `body`)
     path: Path | None  # the body, for media (the caller owns the file)
@@ -266,10 +266,10 @@ class Fetcher:
                 path.unlink(missing_ok=True)
             raise
 
-    def _kind(self, url: str, mime: str, accept: Accept) -> str | None:
+    def _kind(self, url: str, mime: str, accept: Accept) -> str:
         declared = declared_kind(mime)
         if accept == "any":
-            return declared if declared not in (None, "sniff") else "any"
+            return declared if declared is not None and declared != "sniff" else "any"
         if mime in PAGE_TYPES:
             if accept == "page":
                 return "page"

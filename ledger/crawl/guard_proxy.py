@@ -52,7 +52,7 @@ class GuardProxy:
         if is_address(host):
             return [host] if let_private or is_public(host) else []
         try:
-            found = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+            found = [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
         except (OSError, UnicodeError):
             return []
         if not (let_private or all(is_public(a) for a in found)):
@@ -102,8 +102,8 @@ class GuardProxy:
         upstream = None
         try:
             if method == b"CONNECT":
-                host, _, port = target.decode("latin-1").rpartition(":")
-                upstream = self._connect(handler, host, _port(port))
+                host, _, port_text = target.decode("latin-1").rpartition(":")
+                upstream = self._connect(handler, host, _port(port_text))
                 if upstream is None:
                     return
                 handler.wfile.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")

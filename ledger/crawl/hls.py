@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from ledger.crawl.config import CrawlConfig
-from ledger.crawl.fetch import MAX_PLAYLIST_BYTES, Fetched, Fetcher, Skipped
+from ledger.crawl.fetch import MAX_PLAYLIST_BYTES, Accept, Fetched, Fetcher, Skipped
 from ledger.crawl.urls import normalise
 
 READ = 1024 * 1024
@@ -56,6 +56,7 @@ def pick_variant(variants: list, max_bandwidth: int | None):
 
 
 def _text(got: Fetched) -> str:
+    assert got.path is not None  # a playlist is fetched as media, into a file
     try:
         return got.path.read_bytes().decode("utf-8-sig", "replace")
     finally:
@@ -82,6 +83,7 @@ class _Assembler:
             got = self.fetcher.fetch(key_url, "any", 64)
             if isinstance(got, Skipped):
                 return Skipped(self.url, got.reason, f"key {key_url}: {got.detail}")
+            assert got.path is not None  # fetched as media, into a file
             data = got.path.read_bytes()
             got.discard()
             if len(data) != 16:
@@ -89,10 +91,11 @@ class _Assembler:
             self.keys[key_url] = data
         return self.keys[key_url]
 
-    def append(self, out, url: str, accept: str, decrypt=None) -> Skipped | None:
+    def append(self, out, url: str, accept: Accept, decrypt=None) -> Skipped | None:
         got = self.fetcher.fetch(url, accept, self.config.max_media_bytes - self.size)
         if isinstance(got, Skipped):
             return Skipped(self.url, got.reason, f"segment {url}: {got.detail}")
+        assert got.path is not None  # a segment is fetched as media, into a file
         try:
             with open(got.path, "rb") as part:
                 while chunk := part.read(READ):

@@ -20,7 +20,7 @@ COUNTED_TTL = 8 * 24 * 3600  # longer than a message lives on the queue (jobs.ME
 # retry after a crash or an outage, a redelivery) counts once. One script, so both or neither.
 # Made once (as bytes, its SHA-1 needs no client) and run on whichever client is given.
 _ADD_ONCE = Script(
-    None,
+    None,  # type: ignore[arg-type]  # no client of its own: each call names one
     b"""
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
   for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
@@ -55,7 +55,7 @@ def add_counts_once(client, job_id: str, message_id: str, deltas: dict[str, int]
     """Adds `deltas` to the job's counters for message `message_id`, once; False if they were.
     `message_id` may name another one-off event (`queued:<id>`: that message was sent). Safe to
     retry after a lost answer, as the patient client does: a bare HINCRBY is not."""
-    args = [COUNTED_TTL]
+    args: list[int | str] = [COUNTED_TTL]
     for name, delta in deltas.items():
         args += [name, delta]
     added = _ADD_ONCE(keys=[job_key(job_id), f"{COUNTED}:{message_id}"], args=args, client=client)

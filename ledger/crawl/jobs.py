@@ -39,6 +39,7 @@ import uuid
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import dramatiq
 import redis
@@ -56,7 +57,7 @@ log = logging.getLogger("reelledger.crawl")
 
 PAGES_QUEUE = "reelledger-crawl-pages"
 MEDIA_QUEUE = "reelledger-crawl-media"
-RETRIES = {"max_retries": 12, "min_backoff": 1_000, "max_backoff": 600_000}
+RETRIES: dict[str, Any] = {"max_retries": 12, "min_backoff": 1_000, "max_backoff": 600_000}
 # Dramatiq's default is 10 minutes, and its time limit still runs while Retries enqueues a failed
 # message's next try, which waits out a Redis outage (up to REELLEDGER_QUEUE_OUTAGE_S, and our own
 # bookkeeping as long again): a page's message gets an hour, as a medium's does.
@@ -365,10 +366,11 @@ def _start(job_id: str, spec: dict) -> int:
     """Claim the seeds and send a message for each (a retried rescan re-claims its own)."""
     state = RedisCrawlState(_redis, f"{PREFIX}:state:{spec['namespace']}", crawl_id=spec["crawl_id"])
     message = CurrentMessage.get_current_message()
+    claims: RedisCrawlState | _MessageClaims = state
     if message is not None:
-        state = _MessageClaims(state, message.message_id)
+        claims = _MessageClaims(state, message.message_id)
     with Crawler(
-        spec["seeds"], _work_dir(job_id), _config(spec), state=state, limiter=RedisHostLimiter(_redis)
+        spec["seeds"], _work_dir(job_id), _config(spec), state=claims, limiter=RedisHostLimiter(_redis)
     ) as crawler:
         seeds = crawler.seed_pages()
     for url, depth in seeds:

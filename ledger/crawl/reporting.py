@@ -13,6 +13,7 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -96,7 +97,9 @@ class ServiceClient:
             "sha256": medium.sha256,
         }
         with open(medium.path, "rb") as fh:
-            files = {"file": (Path(medium.path).name, fh, "application/octet-stream")}
+            files: dict[str, tuple[str, IO[bytes] | bytes, str]] = {
+                "file": (Path(medium.path).name, fh, "application/octet-stream")
+            }
             if shot:
                 files["screenshot"] = ("page.png", shot, "image/png")
             return self._call("POST", "/cases", files=files, data={"sighting": json.dumps(sighting)})

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import or_, select
+from sqlmodel import col, or_, select
 from web3 import Web3
 
 from ledger.accounts import authorise_service
-from ledger.db import session
+from ledger.db import must_get, session
 from ledger.distributions import records
 from ledger.distributions.keys import key_id
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -163,7 +163,7 @@ def create_distribution(
                 check_same(again, idempotency_key, digest, "distribution")
                 master.unlink(missing_ok=True)
                 return _view(db, again)
-        if op_status(db.get(ChainOp, work.op_id)) != "confirmed":
+        if op_status(must_get(db, ChainOp, work.op_id)) != "confirmed":
             raise Conflict("work_not_confirmed", f"work {ident} is not confirmed on chain yet; try again shortly")
     if "0x" + master_sha256.hex() != ident:
         raise InvalidInput(
@@ -213,7 +213,7 @@ def create_distribution(
     shutil.move(master, target)
     ledger.submit_media(make_copy, ledger, dist.id)
     with session(ledger.engine) as db:
-        return _view(db, db.get(DistributionRecord, dist.id))
+        return _view(db, must_get(db, DistributionRecord, dist.id))
 
 
 def make_copy(ledger, dist_id: int) -> None:
@@ -222,12 +222,12 @@ def make_copy(ledger, dist_id: int) -> None:
         dist = db.get(DistributionRecord, dist_id)
         if dist is None or dist.status != DistributionStatus.embedding:
             return
-        owner = db.get(Account, dist.owner_id)
+        owner = must_get(db, Account, dist.owner_id)
     source = source_path(ledger, dist)
     if not source.exists():
         _fail(ledger, dist_id, "the uploaded master was lost before its copy was made; create the distribution again")
         return
-    name = "copy" + COPY_SUFFIX.get(dist.media_kind, ".bin")
+    name = "copy" + COPY_SUFFIX.get(dist.media_kind or "", ".bin")
     partial = source.parent / ("partial-" + name)
     last = [0.0]
 
@@ -259,8 +259,8 @@ def make_copy(ledger, dist_id: int) -> None:
     chain = ledger.chain
     try:
         with session(ledger.engine) as db:
-            dist = db.get(DistributionRecord, dist_id)
-            work, platform = db.get(Work, dist.work_pk), db.get(Account, dist.platform_id)
+            dist = must_get(db, DistributionRecord, dist_id)
+            work, platform = must_get(db, Work, dist.work_pk), must_get(db, Account, dist.platform_id)
             dist.copy_name, dist.copy_sha256, dist.copy_size = name, "0x" + digest.hex(), size
             dist.frames_done = dist.frames_total = result.frames
             record = records.record_of(dist, work, owner, platform)
@@ -303,7 +303,7 @@ def _progress(ledger, dist_id: int, done: int, total: int | None) -> None:
     """Note how far marking is; a database failing on this note does not fail the copy."""
     try:
         with session(ledger.engine) as db:
-            dist = db.get(DistributionRecord, dist_id)
+            dist = must_get(db, DistributionRecord, dist_id)
             dist.frames_done, dist.frames_total, dist.updated_at = done, total, utcnow()
             db.add(dist)
             db.commit()
@@ -325,7 +325,7 @@ def _again_later(ledger, dist_id: int) -> None:
 
 def _fail(ledger, dist_id: int, reason: str) -> None:
     with session(ledger.engine) as db:
-        dist = db.get(DistributionRecord, dist_id)
+        dist = must_get(db, DistributionRecord, dist_id)
         dist.status, dist.error, dist.updated_at = DistributionStatus.failed, reason, utcnow()
         db.add(dist)
         db.commit()
@@ -380,7 +380,7 @@ def list_distributions(
             work = db.exec(select(Work).where(Work.work_id == work_id_of(parse_work_id(work_id)))).first()
             query = query.where(DistributionRecord.work_pk == (work.id if work else -1))
         total = db.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = db.exec(query.order_by(DistributionRecord.id).offset(offset).limit(limit)).all()
+        rows = db.exec(query.order_by(col(DistributionRecord.id)).offset(offset).limit(limit)).all()
         return [_view(db, d) for d in rows], total
 
 

@@ -15,11 +15,12 @@ import shutil
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal, overload
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.db import session
 from ledger.distributions import trace as tracing
@@ -79,6 +80,10 @@ class SightingOutcome:
     match: object | None = None  # ledger.matching.MatchOutcome when matching ran
 
 
+@overload
+def check_url(name: str, url: str | None, required: Literal[True] = True) -> str: ...
+@overload
+def check_url(name: str, url: str | None, required: bool) -> str | None: ...
 def check_url(name: str, url: str | None, required: bool = True) -> str | None:
     if url is None or not url.strip():
         if required:
@@ -142,6 +147,7 @@ def report_sighting(
             return SightingOutcome(False, False, None, outcome)
         traced = tracing.trace_file(ledger, crawler, path)
         dist = traced.distribution
+        assert outcome.work is not None and outcome.op is not None  # a match names its work
         finding = Finding(
             outcome.work,
             outcome.op,
@@ -190,7 +196,7 @@ class Finding:
 def _finding_of_known_bytes(db, digest: str) -> Finding | None:
     """The same bytes found at another address before: what they were found to be then
     (matching and tracing them again would only say it again)."""
-    case = db.exec(select(PiracyCase).where(PiracyCase.content_sha256 == digest).order_by(PiracyCase.id)).first()
+    case = db.exec(select(PiracyCase).where(PiracyCase.content_sha256 == digest).order_by(col(PiracyCase.id))).first()
     if case is None:
         return None
     work = db.get(Work, case.work_pk)
@@ -308,7 +314,7 @@ def _seen_again(db, case: PiracyCase, at: datetime, reopen: bool = True) -> Case
     crawler says so). The count is raised in SQL first: that takes the row's lock (the
     database's write lock on SQLite), so two sightings at once both count, and the row read
     after it is current."""
-    db.exec(update(PiracyCase).where(PiracyCase.id == case.id).values(sightings=PiracyCase.sightings + 1))
+    db.exec(update(PiracyCase).where(col(PiracyCase.id) == case.id).values(sightings=col(PiracyCase.sightings) + 1))
     row = db.get(PiracyCase, case.id, populate_existing=True)
     row.last_seen_at = max(_aware(row.last_seen_at), at)
     if reopen and row.status == CaseStatus.closed and at > _aware(row.gone_at):
@@ -376,7 +382,9 @@ def record_check(
 
 
 def _view(db, case: PiracyCase) -> CaseView:
-    texts = db.exec(select(TakedownNotice).where(TakedownNotice.case_id == case.id).order_by(TakedownNotice.id)).all()
+    texts = db.exec(
+        select(TakedownNotice).where(col(TakedownNotice.case_id) == case.id).order_by(col(TakedownNotice.id))
+    ).all()
     platform = db.get(Account, case.platform_id) if case.platform_id else None
     return CaseView(case, db.get(Work, case.work_pk), db.get(ChainOp, case.op_id), list(texts), platform)
 
@@ -420,7 +428,7 @@ def list_cases(
             work = db.exec(select(Work).where(Work.work_id == work_id.lower())).first()
             query = query.where(PiracyCase.work_pk == (work.id if work else -1))
         total = db.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = db.exec(query.order_by(PiracyCase.id).offset(offset).limit(limit)).all()
+        rows = db.exec(query.order_by(col(PiracyCase.id)).offset(offset).limit(limit)).all()
         return [_view(db, c) for c in rows], total
 
 

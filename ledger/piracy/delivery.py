@@ -17,9 +17,9 @@ import logging
 from datetime import timedelta
 
 import httpx
-from sqlmodel import select
+from sqlmodel import col, select
 
-from ledger.db import session
+from ledger.db import must_get, session
 from ledger.errors import Conflict, NotFound
 from ledger.models import Account, ChainOp, NoticeDelivery, OpStatus, PiracyCase, TakedownNotice, Work, utcnow
 
@@ -68,18 +68,18 @@ def deliver_due(ledger, client: httpx.Client | None = None) -> int:
     with session(ledger.engine) as db:
         due = db.exec(
             select(TakedownNotice)
-            .join(PiracyCase, PiracyCase.id == TakedownNotice.case_id)
-            .join(ChainOp, ChainOp.id == PiracyCase.op_id)
+            .join(PiracyCase, col(PiracyCase.id) == col(TakedownNotice.case_id))
+            .join(ChainOp, col(ChainOp.id) == col(PiracyCase.op_id))
             .where(
                 TakedownNotice.delivery == NoticeDelivery.sending,
-                TakedownNotice.next_attempt_at <= now,
+                col(TakedownNotice.next_attempt_at) <= now,
                 ChainOp.status == OpStatus.confirmed,
             )
-            .order_by(TakedownNotice.next_attempt_at)
+            .order_by(col(TakedownNotice.next_attempt_at))
             .limit(BATCH)
         ).all()
-        cases = [db.get(PiracyCase, n.case_id) for n in due]
-        jobs = [(n, c, db.get(Work, c.work_pk)) for n, c in zip(due, cases, strict=True)]
+        cases = [must_get(db, PiracyCase, n.case_id) for n in due]
+        jobs = [(n, c, must_get(db, Work, c.work_pk)) for n, c in zip(due, cases, strict=True)]
     delivered = 0
     own = client is None
     client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)

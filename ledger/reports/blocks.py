@@ -97,6 +97,7 @@ def item_blocks(
                 break
             number, raw = item
             if number <= 0:  # about the whole report (a CSV header)
+                assert isinstance(raw, BadRow)  # only a faulty header is numbered 0
                 problem(0, raw)
                 continue
             read = number - before

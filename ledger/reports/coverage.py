@@ -34,7 +34,7 @@ class Coverage:
             set(db.exec(select(ChainOp.id).where(ChainOp.status == OpStatus.confirmed)).all()) if records else set()
         )
 
-        def valid(record: LicenceRecord) -> bool:
+        def valid(record: LicenceRecord | None) -> bool:
             while record is not None:
                 if record.op_id not in confirmed or (record.revoke_op_id in confirmed):
                     return False

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 
 from eth_utils import keccak
 from sqlalchemy import delete
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.bulk import insert_many
 from ledger.chain.errors import ChainUnavailable
 from ledger.currencies import CURRENCIES
-from ledger.db import commit_or, session
+from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput
 from ledger.models import Account, ChainOp, PlayReport, PlayRowRecord, ReportStatus, Role, SettlementPeriod, Work
 from ledger.reports import signing
@@ -67,6 +67,7 @@ class Ingested:
 
 
 def summary_of(report: PlayReport, platform: Account, supersedes_hash: bytes = ZERO32) -> signing.ReportSummary:
+    assert report.rows_root is not None  # a report is summed up once all its rows are read
     return signing.ReportSummary(
         platform=platform.address,
         report_id=bytes.fromhex(report.report_hash[2:]),
@@ -286,7 +287,7 @@ def _accept(ledger, received: PlayReport, platform: Account, summary, signature:
                 "send it as a correction (supersedes) of one of its reports",
             )
         if superseded is not None and (
-            db.get(PlayReport, superseded.id).status == ReportStatus.superseded
+            must_get(db, PlayReport, superseded.id).status == ReportStatus.superseded
             or db.exec(
                 select(PlayReport.id).where(
                     PlayReport.supersedes_pk == superseded.id, PlayReport.status == ReportStatus.accepted
@@ -296,7 +297,7 @@ def _accept(ledger, received: PlayReport, platform: Account, summary, signature:
             raise Conflict(
                 "already_corrected", f"report {superseded.report_id!r} was corrected meanwhile; correct the latest one"
             )
-        report = db.get(PlayReport, received.id)
+        report = must_get(db, PlayReport, received.id)
         for name in ("row_count", "held_rows", "plays", "valid_plays", "watch_minutes", "ad_revenue", "rows_root"):
             setattr(report, name, getattr(received, name))
         report.signature = "0x" + signature.hex()
@@ -305,7 +306,7 @@ def _accept(ledger, received: PlayReport, platform: Account, summary, signature:
         )
         report.status = ReportStatus.accepted
         if superseded is not None and corrections.price(db, report) == 0 and report.correction_inputs is None:
-            old = db.get(PlayReport, superseded.id)  # its period is not committed: replaced outright
+            old = must_get(db, PlayReport, superseded.id)  # its period is not committed: replaced outright
             old.status = ReportStatus.superseded
             db.add(old)
         call = chain.call("SettlementRegistry", "anchorReport", [report_tuple(summary), signature])
@@ -348,7 +349,7 @@ def _discard(ledger, report_pk: int) -> None:
         report = db.get(PlayReport, report_pk)
         if report is None or report.status != ReportStatus.receiving:
             return
-        db.exec(delete(PlayRowRecord).where(PlayRowRecord.report_pk == report_pk))
+        db.exec(delete(PlayRowRecord).where(col(PlayRowRecord.report_pk) == report_pk))
         db.delete(report)
         db.commit()
 
@@ -359,7 +360,7 @@ def discard_interrupted(engine) -> int:
     with session(engine) as db:
         stale = db.exec(select(PlayReport.id).where(PlayReport.status == ReportStatus.receiving)).all()
         for report_pk in stale:
-            db.exec(delete(PlayRowRecord).where(PlayRowRecord.report_pk == report_pk))
-            db.exec(delete(PlayReport).where(PlayReport.id == report_pk))
+            db.exec(delete(PlayRowRecord).where(col(PlayRowRecord.report_pk) == report_pk))
+            db.exec(delete(PlayReport).where(col(PlayReport.id) == report_pk))
         db.commit()
     return len(stale)

@@ -116,7 +116,7 @@ class RowParser:
         self._days: dict[str, int] = {}
         self._codes: dict[tuple[str, str], str] = {}
 
-    def __call__(self, number: int, raw: dict) -> ReportRow:
+    def __call__(self, number: int, raw: object) -> ReportRow:
         if not isinstance(raw, dict):
             raise BadRow(number, "row", "is not an object")
         if raw.keys() != _COLUMNS:
@@ -242,7 +242,7 @@ def csv_items(lines: Iterable[str]) -> Iterator[tuple[int, object]]:
     """(number, row as read) after the header is checked: exactly the report's columns, each once.
     A faulty header comes as BadRows numbered 0 and ends the items (no row can be read by it); a
     row with more or fewer values than the header comes as a BadRow in the row's place."""
-    reader = csv.DictReader(lines, restval=MISSING)
+    reader = csv.DictReader(lines, restval=MISSING)  # type: ignore[call-overload]  # typeshed wants a str restval
     number = 0
     try:
         problems = header_problems(reader.fieldnames or ())

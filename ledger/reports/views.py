@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.db import session
 from ledger.errors import NotFound
@@ -20,7 +20,7 @@ def day_text(day: int) -> str:
 
 def list_reports(ledger, account: Account, offset: int = 0, limit: int = 50) -> list[PlayReport]:
     with session(ledger.engine) as db:
-        query = select(PlayReport).order_by(PlayReport.id).offset(offset).limit(limit)
+        query = select(PlayReport).order_by(col(PlayReport.id)).offset(offset).limit(limit)
         if account.role not in (Role.auditor, Role.admin):
             query = query.where(PlayReport.platform_id == account.id)
         return list(db.exec(query).all())
@@ -54,7 +54,8 @@ def held_rows(ledger, account: Account, offset: int = 0, limit: int = 100) -> li
     else:
         where, params = "AND w.owner_id = :me", {"me": account.id}
     with session(ledger.engine) as db:
-        rows = db.exec(text(HELD.format(where=where)), params={**params, "limit": limit, "offset": offset}).all()
+        query = text(HELD.format(where=where))
+        rows = db.exec(query, params={**params, "limit": limit, "offset": offset}).all()  # type: ignore[call-overload]  # a text() query: sqlmodel types only select()
     return [
         {
             "report_id": r[0],

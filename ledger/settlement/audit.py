@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
+from ledger.chain import web3_types
 from ledger.chain.settlement import read_period
-from ledger.db import session
+from ledger.db import must_get, session
 from ledger.models import Account, PlayReport
 from ledger.reports.digest import ReportDigest
 from ledger.reports.ingest import ZERO32, report_tuple, summary_of
@@ -51,7 +52,7 @@ def audit_period(engine, registry, period_id: str) -> AuditResult:
         period = find_period(db, period_id)
         problems = []
         for entry in period.inputs["reports"]:
-            report = db.get(PlayReport, entry["pk"])
+            report = must_get(db, PlayReport, entry["pk"])
             problem = _check_report(db, registry, report, entry)
             if problem:
                 problems.append(problem)
@@ -106,12 +107,13 @@ def _check_adjustments(db, registry, period) -> list[str]:
             by_correction[adjustment.correction_pk][(adjustment.payee, adjustment.work_id)] = entry["amount"]
     problems = []
     for correction_pk, recorded in by_correction.items():
-        new = db.get(PlayReport, correction_pk)
+        new = must_get(db, PlayReport, correction_pk)
         signed = _check_report(db, registry, new, {"rows_root": new.rows_root})
         if signed:
             problems.append(signed)
         original, earlier = committed_original(db, new)
-        source = db.get(SettlementPeriod, original.period_pk)
+        assert original is not None  # the period recorded this correction of a committed report
+        source = must_get(db, SettlementPeriod, original.period_pk)
         inputs = new.correction_inputs or {}
         kept = sorted(r["pk"] for r in source.inputs["reports"] if r["pk"] != original.id) + [new.id]
         if sorted(r["pk"] for r in inputs.get("reports", [])) != sorted(kept) or any(
@@ -175,6 +177,7 @@ def registry_for_audit(engine, rpc_url: str):
     if deployment is None:
         raise ChainError(f"this database has no SettlementRegistry on chain {chain_id}")
     artifact = artifacts.load("SettlementRegistry")
-    if not artifact.runtime_matches(bytes(w3.eth.get_code(deployment.address))):
+    address = web3_types.address(deployment.address)
+    if not artifact.runtime_matches(bytes(w3.eth.get_code(address))):
         raise ChainError(f"{deployment.address} does not hold the SettlementRegistry this release was built from")
-    return w3.eth.contract(address=deployment.address, abi=artifact.abi)
+    return w3.eth.contract(address=address, abi=artifact.abi)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 from sqlalchemy import bindparam, text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.merkle import StandardMerkleTree
 from ledger.models import (
@@ -72,14 +72,19 @@ def _usage(db, report_pks: list[int]) -> dict[int, tuple[int, int, int, int]]:
         "SELECT work_pk, sum(plays), sum(valid_plays), sum(watch_minutes), sum(ad_revenue) FROM play_row "
         "WHERE report_pk IN :pks AND NOT held GROUP BY work_pk"
     ).bindparams(bindparam("pks", expanding=True))
-    return {row[0]: tuple(int(v) for v in row[1:]) for row in db.exec(query, params={"pks": report_pks}).all()}
+    return {
+        row[0]: (int(row[1]), int(row[2]), int(row[3]), int(row[4]))
+        for row in db.exec(query, params={"pks": report_pks}).all()
+    }
 
 
 def _work_ids(db, pks) -> dict[int, str]:
     pks = list(pks)
     found: dict[int, str] = {}
     for start in range(0, len(pks), 5000):
-        found.update(db.exec(select(Work.id, Work.work_id).where(Work.id.in_(pks[start : start + 5000]))).all())
+        found.update(
+            db.exec(select(col(Work.id), col(Work.work_id)).where(col(Work.id).in_(pks[start : start + 5000]))).all()
+        )
     return found
 
 
@@ -87,13 +92,13 @@ def splits_in_force(db, work_pks: list[int], moment: int) -> dict[int, SplitReco
     """The newest confirmed split version of each work in force at `moment` (unix seconds)."""
     records = db.exec(
         select(SplitRecord)
-        .join(ChainOp, ChainOp.id == SplitRecord.op_id)
+        .join(ChainOp, col(ChainOp.id) == col(SplitRecord.op_id))
         .where(
-            SplitRecord.version.is_not(None),
+            col(SplitRecord.version).is_not(None),
             SplitRecord.effective_from <= moment,
             ChainOp.status == OpStatus.confirmed,
         )
-        .order_by(SplitRecord.version)
+        .order_by(col(SplitRecord.version))
     ).all()
     wanted = set(work_pks)
     return {r.work_pk: r for r in records if r.work_pk in wanted}
@@ -114,9 +119,9 @@ def gather(db, platform, currency: str, first_day: int, end_day: int, pools: dic
             PlayReport.first_day == first_day,
             PlayReport.end_day == end_day,
             PlayReport.status == ReportStatus.accepted,
-            PlayReport.period_pk.is_(None),
+            col(PlayReport.period_pk).is_(None),
         )
-        .order_by(PlayReport.id)
+        .order_by(col(PlayReport.id))
     ).all()
     usage = _usage(db, [r.id for r in reports])
     work_ids = _work_ids(db, usage)
@@ -137,9 +142,9 @@ def gather(db, platform, currency: str, first_day: int, end_day: int, pools: dic
         .where(
             Adjustment.platform_id == platform.id,
             Adjustment.currency == currency,
-            Adjustment.applied_period_pk.is_(None),
+            col(Adjustment.applied_period_pk).is_(None),
         )
-        .order_by(Adjustment.id)
+        .order_by(col(Adjustment.id))
     ).all()
     return {
         "period_id": period_id_of(platform.address, currency, first_day, end_day),
@@ -200,6 +205,7 @@ def compute(db, inputs: dict, usage: dict | None = None) -> Computed:
             raise ValueError(f"rule version {record.version} of {work_id} was changed after it was used")
         rules[work_id] = to_rule(record.body, record.version, record.currency)
         split = split_records[pk]
+        assert split.version is not None  # only confirmed split versions are settled
         splits[work_id] = Split(
             split.version, tuple(p["address"] for p in split.payees), tuple(p["bps"] for p in split.payees)
         )
@@ -234,7 +240,7 @@ def _splits(db, wanted: dict[int, int]) -> dict[int, SplitRecord]:
     found: dict[int, SplitRecord] = {}
     pks = list(wanted)
     for start in range(0, len(pks), 5000):
-        for record in db.exec(select(SplitRecord).where(SplitRecord.work_pk.in_(pks[start : start + 5000]))).all():
+        for record in db.exec(select(SplitRecord).where(col(SplitRecord.work_pk).in_(pks[start : start + 5000]))).all():
             if record.version == wanted[record.work_pk]:
                 found[record.work_pk] = record
     return found
@@ -246,7 +252,7 @@ def committed_lines(db, period: SettlementPeriod) -> list[StatementLine]:
     records = db.exec(
         select(StatementLineRecord)
         .where(StatementLineRecord.period_pk == period.id)
-        .order_by(StatementLineRecord.line_index)
+        .order_by(col(StatementLineRecord.line_index))
     ).all()
     return [
         StatementLine(

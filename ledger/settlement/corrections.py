@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.errors import InvalidInput
 from ledger.models import Adjustment, PlayReport, ReportStatus, SettlementPeriod
@@ -36,7 +36,7 @@ def effect(db, period: SettlementPeriod, inputs: dict, earlier: list[PlayReport]
     base = compute(db, {**json.loads(json.dumps(period.inputs)), "adjustments": []}).lines
     changes = defaultdict(int, differences(base, compute(db, inputs).lines))
     if earlier:
-        carried = db.exec(select(Adjustment).where(Adjustment.correction_pk.in_([r.id for r in earlier]))).all()
+        carried = db.exec(select(Adjustment).where(col(Adjustment.correction_pk).in_([r.id for r in earlier]))).all()
         for adjustment in carried:
             changes[(adjustment.payee, adjustment.work_id)] -= int(adjustment.amount)
     return {key: amount for key, amount in changes.items() if amount}

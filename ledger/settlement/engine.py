@@ -112,7 +112,7 @@ class _Usage:
     valid_plays: int = 0
     watch_minutes: int = 0
     ad_revenue: int = 0
-    currency: str | None = None
+    currency: str = ""  # the currency of the work's first row
 
 
 def tiered(valid_plays: int, tiers: tuple[Tier, ...]) -> int:
@@ -139,7 +139,7 @@ def settle(
     for row in rows:
         _check_row(row)
         u = usage[row.work_id]
-        if u.currency not in (None, row.currency):
+        if u.currency and u.currency != row.currency:
             raise SettlementError(f"work {row.work_id} has rows in {u.currency} and {row.currency}")
         u.currency = row.currency
         u.valid_plays += row.valid_plays
@@ -157,7 +157,9 @@ def settle(
             )
 
     pooled = _pool_shares(usage, rules, pools)
-    works, lines, totals = [], [], defaultdict(int)
+    works: list[WorkResult] = []
+    lines: list[Line] = []
+    totals: dict[str, int] = defaultdict(int)
     for work_id in sorted(usage):
         u, rule, split = usage[work_id], rules[work_id], splits[work_id]
         micro = tiered(u.valid_plays, rule.valid_play_tiers) + u.watch_minutes * rule.watch_minute_price_micro
@@ -189,8 +191,9 @@ def _pool_shares(usage: Mapping[str, _Usage], rules: Mapping[str, Rule], pools: 
     """Each pool divided among its works by watch minutes, to the last unit."""
     members: dict[str, list[str]] = defaultdict(list)
     for work_id in sorted(usage):
-        if rules[work_id].pool is not None:
-            members[rules[work_id].pool].append(work_id)
+        pool = rules[work_id].pool
+        if pool is not None:
+            members[pool].append(work_id)
     shares: dict[str, int] = {}
     for pool, works in members.items():
         if pool not in pools:

@@ -14,11 +14,11 @@ import logging
 import time
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.bulk import insert_many
 from ledger.chain.settlement import read_period
-from ledger.db import commit_or, session
+from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.models import (
     Account,
@@ -108,6 +108,8 @@ def _settle_and_record(ledger, db, platform, period_id, currency, first_day, end
             "no row of this period earns anything for anyone (held or unsettled rows are listed with the reports)",
             unsettled=inputs["unsettled"],
         )
+    tree = computed.tree
+    assert tree is not None  # there are lines
     if computed.total >= MAX_TOTAL:
         raise InvalidInput("pools", f"the period's total {computed.total} is beyond what the contract records")
     digest = inputs_hash(inputs)
@@ -120,7 +122,7 @@ def _settle_and_record(ledger, db, platform, period_id, currency, first_day, end
         end_day=end_day,
         pools=inputs["pools"],
         token=token,
-        root=computed.root,
+        root="0x" + tree.root.hex(),  # computed.root
         total=computed.total,
         line_count=len(computed.lines),
         inputs=inputs,
@@ -132,7 +134,7 @@ def _settle_and_record(ledger, db, platform, period_id, currency, first_day, end
         "commitPeriod",
         [
             bytes.fromhex(period_id[2:]),
-            computed.tree.root,
+            tree.root,
             token,
             computed.total,
             len(computed.lines),
@@ -176,7 +178,7 @@ def _check_reports(ledger, db, platform: Account, currency: str, first_day: int,
     unanchored = [
         r
         for r in reports
-        if r.status == ReportStatus.accepted and db.get(ChainOp, r.op_id).status != OpStatus.confirmed
+        if r.status == ReportStatus.accepted and must_get(db, ChainOp, r.op_id).status != OpStatus.confirmed
     ]
     for report in unanchored:  # a refused or unsent anchoring is tried again (the outbox repeats nothing sent)
         _retry(ledger, report.op_id)
@@ -210,7 +212,7 @@ def _store_results(db, period: SettlementPeriod, computed: Computed, platform: A
         ],
     )
     works = (
-        dict(db.exec(select(Work.work_id, Work.id).where(Work.work_id.in_(list(computed.works)))).all())
+        dict(db.exec(select(col(Work.work_id), col(Work.id)).where(col(Work.work_id).in_(list(computed.works)))).all())
         if len(computed.works) <= 5000
         else dict(db.exec(select(Work.work_id, Work.id)).all())
     )
@@ -297,8 +299,8 @@ def _advance(ledger) -> int:
     registry = chain.contract("SettlementRegistry")
     for period in waiting:
         with session(ledger.engine) as db:
-            row = db.get(SettlementPeriod, period.id)
-            op = db.get(ChainOp, row.op_id)
+            row = must_get(db, SettlementPeriod, period.id)
+            op = must_get(db, ChainOp, row.op_id)
             if row.status == PeriodStatus.committing:
                 if op.status != OpStatus.confirmed:
                     continue
@@ -386,12 +388,12 @@ def list_periods(ledger, account: Account) -> list[PeriodView]:
     from ledger.models import StatementLineRecord
 
     with session(ledger.engine) as db:
-        query = select(SettlementPeriod).order_by(SettlementPeriod.id)
+        query = select(SettlementPeriod).order_by(col(SettlementPeriod.id))
         if account.role == Role.platform:
             query = query.where(SettlementPeriod.platform_id == account.id)
         elif account.role not in (Role.auditor, Role.admin):
             mine = select(StatementLineRecord.period_pk).where(StatementLineRecord.payee == account.address)
-            query = query.where(SettlementPeriod.id.in_(mine))
+            query = query.where(col(SettlementPeriod.id).in_(mine))
         return [_view(db, p) for p in db.exec(query).all()]
 
 

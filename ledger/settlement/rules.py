@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from eth_utils import keccak
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.db import commit_or, session
 from ledger.errors import Conflict, Forbidden, InvalidInput
@@ -153,7 +153,7 @@ def set_rule(
         latest = db.exec(
             select(SettlementRuleRecord)
             .where(SettlementRuleRecord.work_pk == work.id, SettlementRuleRecord.platform_id == platform_id)
-            .order_by(SettlementRuleRecord.version.desc())
+            .order_by(col(SettlementRuleRecord.version).desc())
         ).first()
         if latest is not None and effective_from < latest.effective_from:
             raise InvalidInput(
@@ -192,7 +192,7 @@ def rules_of(ledger, account: Account, work_id: str) -> list[SettlementRuleRecor
         records = db.exec(
             select(SettlementRuleRecord)
             .where(SettlementRuleRecord.work_pk == work.id)
-            .order_by(SettlementRuleRecord.platform_id, SettlementRuleRecord.version)
+            .order_by(col(SettlementRuleRecord.platform_id), col(SettlementRuleRecord.version))
         ).all()
     if account.role in (Role.auditor, Role.admin) or account.id == work.owner_id:
         return list(records)
@@ -208,9 +208,9 @@ def rules_in_force(db, work_pks: list[int], platform_id: int, day: int) -> dict[
         select(SettlementRuleRecord)
         .where(
             SettlementRuleRecord.effective_from <= day,
-            (SettlementRuleRecord.platform_id == platform_id) | (SettlementRuleRecord.platform_id.is_(None)),
+            (col(SettlementRuleRecord.platform_id) == platform_id) | (col(SettlementRuleRecord.platform_id).is_(None)),
         )
-        .order_by(SettlementRuleRecord.version)
+        .order_by(col(SettlementRuleRecord.version))
     ).all()
     wanted = set(work_pks)
     for record in records:
