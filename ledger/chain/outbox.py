@@ -25,14 +25,17 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from hexbytes import HexBytes
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, col, select
 from web3 import Web3
 from web3.exceptions import ContractLogicError, ProviderConnectionError, TransactionNotFound, Web3RPCError
+from web3.types import RPCEndpoint, TxParams
 
+from ledger.chain import web3_types
 from ledger.chain.errors import (
     ChainRevert,
     ChainUnavailable,
@@ -45,9 +48,12 @@ from ledger.chain.errors import (
     revert_data_of,
     revert_payload,
 )
-from ledger.db import session
+from ledger.db import must_get, session
 from ledger.keys import KeyStore
 from ledger.models import ChainOp, OpStatus, utcnow
+
+if TYPE_CHECKING:
+    from ledger.chain.gas import GasStation  # it imports this module
 
 NODE_DOWN = (OSError, ProviderConnectionError)
 FINAL = {OpStatus.confirmed, OpStatus.reverted, OpStatus.rejected}
@@ -75,8 +81,8 @@ class Outbox:
         self._sender_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._next_nonce: dict[str, int] = {}
-        self._fees: tuple[float, dict] | None = None
-        self.gas = None  # a GasStation, set by the Chain: pays the gas of the accounts it signs for
+        self._fees: tuple[float, dict[str, Any]] | None = None
+        self.gas: GasStation | None = None  # set by the Chain: pays the gas of the accounts it signs for
 
     # ----------------------------------------------------------------- submit
 
@@ -87,7 +93,7 @@ class Outbox:
             db.commit()
         return self.send(op.id)
 
-    def record(self, db, key: str, sender: str, call: Call) -> ChainOp:
+    def record(self, db: Session, key: str, sender: str, call: Call) -> ChainOp:
         """Add the call to the outbox inside the caller's transaction, so that it is stored
         together with the domain rows that refer to it, or not at all. Returns the existing
         row when the key was used before for the same call."""
@@ -132,7 +138,7 @@ class Outbox:
 
     def _requeue(self, op: ChainOp) -> ChainOp:
         with session(self.engine) as db:
-            row = db.get(ChainOp, op.id)
+            row = must_get(db, ChainOp, op.id)
             if row.status == OpStatus.rejected:
                 row.status, row.error_name, row.error_args, row.updated_at = OpStatus.queued, None, None, utcnow()
                 db.add(row)
@@ -152,17 +158,22 @@ class Outbox:
 
     def _sign_and_send_once(self, op_id: int) -> ChainOp:
         with session(self.engine) as db:
-            sender = db.get(ChainOp, op_id).sender
+            sender = must_get(db, ChainOp, op_id).sender
         with self._lock_for(sender):
             with session(self.engine) as db:
-                op = db.get(ChainOp, op_id)
+                op = must_get(db, ChainOp, op_id)
                 if op.status != OpStatus.queued:  # another thread got here first
                     return op
-                tx = {"from": op.sender, "data": op.data, "value": int(op.value), "chainId": self.chain_id}
+                tx: dict[str, Any] = {
+                    "from": op.sender,
+                    "data": op.data,
+                    "value": int(op.value),
+                    "chainId": self.chain_id,
+                }
                 if op.to:
                     tx["to"] = op.to
                 try:
-                    estimate = self.w3.eth.estimate_gas(tx, block_identifier="pending")
+                    estimate = self.w3.eth.estimate_gas(cast(TxParams, tx), block_identifier="pending")
                     nonce = self._nonce_for(db, op.sender)
                     fees = self._fee_fields()
                 except (ContractLogicError, Web3RPCError) as exc:
@@ -200,7 +211,7 @@ class Outbox:
                 self._broadcast(db, op)
                 return op
 
-    def _hold(self, db, op: ChainOp, exc: InsufficientFunds) -> ChainOp:
+    def _hold(self, db: Session, op: ChainOp, exc: InsufficientFunds) -> ChainOp:
         """Keep the op queued, unsigned, saying who cannot pay and how much is missing; the
         reconciler tries it again each pass and sends it once the account can pay."""
         op.error_name, op.error_args = InsufficientFunds.code, exc.details
@@ -209,39 +220,39 @@ class Outbox:
         db.commit()
         return op
 
-    def _nonce_for(self, db, sender: str) -> int:
+    def _nonce_for(self, db: Session, sender: str) -> int:
         cached = self._next_nonce.get(sender)
         if cached is not None:
             return cached
         highest = db.exec(
             select(func.max(ChainOp.nonce)).where(ChainOp.chain_id == self.chain_id, ChainOp.sender == sender)
         ).one()
-        on_chain = self.w3.eth.get_transaction_count(sender, "pending")
+        on_chain = self.w3.eth.get_transaction_count(web3_types.address(sender), "pending")
         return max(on_chain, -1 if highest is None else highest + 1)
 
-    def _fee_fields(self) -> dict:
+    def _fee_fields(self) -> dict[str, Any]:
         now = time.monotonic()
         if self._fees and now - self._fees[0] < FEE_CACHE_SECONDS:
             return self._fees[1]
         latest = self.w3.eth.get_block("latest")
         base_fee = latest.get("baseFeePerGas")
         if base_fee is None:
-            fields = {"gasPrice": self.w3.eth.gas_price}
+            fields: dict[str, Any] = {"gasPrice": self.w3.eth.gas_price}
         else:
             tip = self.w3.eth.max_priority_fee
             fields = {"maxFeePerGas": 2 * base_fee + tip, "maxPriorityFeePerGas": tip, "type": 2}
         self._fees = (now, fields)
         return fields
 
-    def _broadcast(self, db, op: ChainOp) -> None:
+    def _broadcast(self, db: Session, op: ChainOp) -> None:
         try:
-            self.w3.eth.send_raw_transaction(HexBytes(op.raw_tx))
+            self.w3.eth.send_raw_transaction(HexBytes(_signed(op.raw_tx)))
         except NODE_DOWN as exc:
             self._note_error(db, op, exc)
         except Web3RPCError as exc:
             self._on_rejected_broadcast(db, op, exc)
 
-    def _on_rejected_broadcast(self, db, op: ChainOp, exc: Web3RPCError) -> None:
+    def _on_rejected_broadcast(self, db: Session, op: ChainOp, exc: Web3RPCError) -> None:
         message = str(exc).lower()
         if "already known" in message or "already imported" in message:
             return
@@ -272,7 +283,7 @@ class Outbox:
         """Whether the node has a receipt for `tx_hash`."""
         return bool(self._receipts([tx_hash]))
 
-    def _note_error(self, db, op: ChainOp, exc: BaseException) -> ChainOp:
+    def _note_error(self, db: Session, op: ChainOp, exc: BaseException) -> ChainOp:
         op.last_error = f"{type(exc).__name__}: {exc}"[:500]
         op.updated_at = utcnow()
         db.add(op)
@@ -294,27 +305,27 @@ class Outbox:
             chunk = pending[start : start + RECEIPT_BATCH]
             try:
                 latest = self.w3.eth.block_number if self.confirmations else None
-                receipts = self._receipts([op.tx_hash for op in chunk])
+                receipts = self._receipts([_signed(op.tx_hash) for op in chunk])
                 finished += self._settle(chunk, receipts, latest)
             except NODE_DOWN as exc:
                 with session(self.engine) as db:
-                    self._note_error(db, db.get(ChainOp, chunk[0].id), exc)
+                    self._note_error(db, must_get(db, ChainOp, chunk[0].id), exc)
                 raise ChainUnavailable(str(exc)) from exc
         for op in self._unfinished(OpStatus.queued, ids, ChainOp.id):
             finished += self._sign_and_send(op.id).status in FINAL
         return finished
 
-    def _receipts(self, tx_hashes: list[str]) -> dict[str, dict]:
+    def _receipts(self, tx_hashes: list[str]) -> dict[str, dict[str, Any]]:
         """Receipts by transaction hash, fetched in one JSON-RPC batch; absent ones are left out."""
         if len(tx_hashes) == 1:
             try:
-                receipt = self.w3.eth.get_transaction_receipt(tx_hashes[0])
+                receipt = self.w3.eth.get_transaction_receipt(web3_types.hex_str(tx_hashes[0]))
             except TransactionNotFound:
                 return {}
             return {
                 tx_hashes[0]: {k: receipt.get(k) for k in ("blockNumber", "status", "contractAddress", "revertReason")}
             }
-        responses = self.w3.provider.make_batch_request(
+        responses = self.w3.provider.make_batch_request(  # type: ignore[attr-defined]  # HTTPProvider has it
             [("eth_getTransactionReceipt", [tx_hash]) for tx_hash in tx_hashes]
         )
         found = {}
@@ -329,19 +340,19 @@ class Outbox:
                 }
         return {h: found[h.lower()] for h in tx_hashes if h.lower() in found}
 
-    def _settle(self, ops: list[ChainOp], receipts: dict[str, dict], latest: int | None) -> int:
+    def _settle(self, ops: list[ChainOp], receipts: dict[str, dict[str, Any]], latest: int | None) -> int:
         """Record the receipts found, in one commit; send again what the node does not know."""
         settled = 0
         with session(self.engine) as db:
             for op in ops:
-                receipt = receipts.get(op.tx_hash)
-                row = db.get(ChainOp, op.id)
+                receipt = receipts.get(_signed(op.tx_hash))
+                row = must_get(db, ChainOp, op.id)
                 if row.status != OpStatus.pending:
                     continue
                 if receipt is None:
                     self._resend_if_lost(db, row)
                     continue
-                if self.confirmations and receipt["blockNumber"] + self.confirmations > latest:
+                if self.confirmations and latest is not None and receipt["blockNumber"] + self.confirmations > latest:
                     continue
                 row.block_number = receipt["blockNumber"]
                 row.contract_address = receipt["contractAddress"] or None
@@ -357,11 +368,11 @@ class Outbox:
             db.commit()
         return settled
 
-    def _unfinished(self, status: OpStatus, ids: list[int] | None, *order) -> list[ChainOp]:
+    def _unfinished(self, status: OpStatus, ids: list[int] | None, *order: Any) -> list[ChainOp]:
         with session(self.engine) as db:
             query = select(ChainOp).where(ChainOp.chain_id == self.chain_id, ChainOp.status == status)
             if ids is not None:
-                query = query.where(ChainOp.id.in_(ids))
+                query = query.where(col(ChainOp.id).in_(ids))
             return list(db.exec(query.order_by(*order)).all())
 
     def reopen_lost(self) -> list[ChainOp]:
@@ -376,8 +387,8 @@ class Outbox:
             lost = db.exec(
                 select(ChainOp).where(
                     ChainOp.chain_id == self.chain_id,
-                    ChainOp.status.in_([OpStatus.confirmed, OpStatus.reverted]),
-                    ChainOp.block_number > head,
+                    col(ChainOp.status).in_([OpStatus.confirmed, OpStatus.reverted]),
+                    col(ChainOp.block_number) > head,
                 )
             ).all()
             for op in lost:
@@ -388,14 +399,14 @@ class Outbox:
         self._next_nonce.clear()
         return list(lost)
 
-    def _resend_if_lost(self, db, row: ChainOp) -> None:
+    def _resend_if_lost(self, db: Session, row: ChainOp) -> None:
         try:
-            if self.w3.eth.get_transaction(row.tx_hash) is not None:
+            if self.w3.eth.get_transaction(web3_types.hex_str(_signed(row.tx_hash))) is not None:
                 return  # still in the pool: wait for it
         except TransactionNotFound:
             pass
         try:
-            self.w3.eth.send_raw_transaction(HexBytes(row.raw_tx))
+            self.w3.eth.send_raw_transaction(HexBytes(_signed(row.raw_tx)))
         except Web3RPCError as exc:
             self._on_rejected_broadcast(db, row, exc)
             if row.status != OpStatus.pending or row.last_error:
@@ -414,20 +425,20 @@ class Outbox:
             return decode_revert(revert_payload(reason), row.label)
         try:
             trace = (
-                self.w3.provider.make_request("debug_traceTransaction", [row.tx_hash, {"tracer": "callTracer"}]).get(
-                    "result"
-                )
+                self.w3.provider.make_request(
+                    RPCEndpoint("debug_traceTransaction"), [row.tx_hash, {"tracer": "callTracer"}]
+                ).get("result")
                 or {}
             )
             if trace.get("output"):
                 return decode_revert(trace["output"], row.label)
         except Exception:  # the debug namespace is often closed on production nodes
             pass
-        call = {"from": row.sender, "data": row.data, "value": int(row.value), "gas": row.gas}
+        call: dict[str, Any] = {"from": row.sender, "data": row.data, "value": int(row.value), "gas": row.gas}
         if row.to:
             call["to"] = row.to
         try:
-            self.w3.eth.call(call, block_identifier=block_number - 1)
+            self.w3.eth.call(cast(TxParams, call), block_identifier=block_number - 1)
         except (ContractLogicError, Web3RPCError) as exc:
             if is_revert(exc):
                 return decode_revert(revert_data_of(exc), row.label)
@@ -455,7 +466,7 @@ class Outbox:
             if op.status in FINAL:
                 return op
             if op.status == OpStatus.queued and op.error_name == InsufficientFunds.code:
-                raise InsufficientFunds.from_details(op.error_args, op.label)
+                raise InsufficientFunds.from_details(op.error_args or {}, op.label)
             if time.monotonic() >= deadline:
                 if unavailable or op.status == OpStatus.queued:
                     raise ChainUnavailable(
@@ -467,7 +478,7 @@ class Outbox:
 
     def get(self, op_id: int) -> ChainOp:
         with session(self.engine) as db:
-            return db.get(ChainOp, op_id)
+            return must_get(db, ChainOp, op_id)
 
     def by_key(self, key: str) -> ChainOp | None:
         with session(self.engine) as db:
@@ -478,8 +489,14 @@ class Outbox:
             return db.exec(
                 select(func.count())
                 .select_from(ChainOp)
-                .where(ChainOp.chain_id == self.chain_id, ChainOp.status.in_([OpStatus.pending, OpStatus.queued]))
+                .where(ChainOp.chain_id == self.chain_id, col(ChainOp.status).in_([OpStatus.pending, OpStatus.queued]))
             ).one()
+
+
+def _signed(text: str | None) -> str:
+    """A pending operation's transaction hash or signed bytes (stored when it was signed)."""
+    assert text is not None, "an operation past signing keeps its signed bytes and hash"
+    return text
 
 
 def raise_for(op: ChainOp) -> ChainOp:
@@ -489,8 +506,8 @@ def raise_for(op: ChainOp) -> ChainOp:
     return op
 
 
-def _jsonable(values: dict) -> dict:
-    def conv(v):
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    def conv(v: Any) -> Any:
         if isinstance(v, (bytes, bytearray)):
             return "0x" + bytes(v).hex()
         if isinstance(v, (list, tuple)):
