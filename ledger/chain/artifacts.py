@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from ledger.config import REPO_ROOT
 
@@ -43,7 +44,7 @@ COMPILER_SETTINGS = {
 class Artifact:
     name: str
     source: str
-    abi: list[dict]
+    abi: list[dict[str, Any]]
     bytecode: str
     deployed_bytecode: str
     immutable_ranges: tuple[tuple[int, int], ...] = ()  # (byte offset, length) set by the constructor
@@ -140,5 +141,5 @@ def load(name: str) -> Artifact:
     )
 
 
-def all_abis() -> list[list[dict]]:
+def all_abis() -> list[list[dict[str, Any]]]:
     return [load(path.stem).abi for path in sorted(ARTIFACTS_DIR.glob("*.json"))]

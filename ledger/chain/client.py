@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from eth_abi import encode as abi_encode
 from sqlalchemy import Engine
@@ -38,7 +39,7 @@ class ContractSpec:
     name: str
     constructor_types: tuple[str, ...] = ()
     constructor_refs: tuple[str, ...] = ()  # names of contracts deployed earlier, passed in order
-    constructor_args: Callable[[Chain], list] | None = None  # or values taken from the chain's settings
+    constructor_args: Callable[[Chain], list[Any]] | None = None  # or values taken from the chain's settings
     wanted: Callable[[Chain], bool] = lambda chain: True
 
 
@@ -219,11 +220,13 @@ class Chain:
             )
         return self._contracts[name]
 
-    def events(self, contract: str, event: str, from_block: int = 0, **filters) -> list:
+    def events(self, contract: str, event: str, from_block: int = 0, **filters: Any) -> list[Any]:
         """Decoded logs of one event, optionally filtered on indexed arguments."""
-        return self.contract(contract).events[event]().get_logs(from_block=from_block, argument_filters=filters or None)
+        return list(
+            self.contract(contract).events[event]().get_logs(from_block=from_block, argument_filters=filters or None)
+        )
 
-    def call(self, contract: str, function: str, args: list, at: str | None = None) -> Call:
+    def call(self, contract: str, function: str, args: list[Any], at: str | None = None) -> Call:
         """The outbox call for `contract.function(*args)`: the deployed `contract`, or the one
         at address `at` (contracts that others deploy, such as a period's payout)."""
         if at is None:

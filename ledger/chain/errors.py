@@ -67,7 +67,7 @@ class InsufficientFunds(ChainError):
         return found
 
     @classmethod
-    def from_details(cls, details: dict, label: str = "") -> InsufficientFunds:
+    def from_details(cls, details: dict[str, Any], label: str = "") -> InsufficientFunds:
         balance = details.get("funder_balance")
         return cls(
             details["address"],
@@ -102,11 +102,11 @@ class _ErrorAbi:
     names: tuple[str, ...]
 
 
-def _type_string(item: dict) -> str:
+def _type_string(item: dict[str, Any]) -> str:
     if item["type"].startswith("tuple"):
         inner = ",".join(_type_string(c) for c in item["components"])
         return f"({inner}){item['type'][5:]}"
-    return item["type"]
+    return str(item["type"])
 
 
 @cache
@@ -174,7 +174,7 @@ def revert_payload(value: Any, depth: int = 0) -> str | None:
     return None
 
 
-def _rpc_error(exc: BaseException) -> dict:
+def _rpc_error(exc: BaseException) -> dict[str, Any]:
     """The JSON-RPC error object a web3 exception came from (web3 8's Web3RPCError keeps the
     whole response as `rpc_response`), or an empty dict."""
     response = getattr(exc, "rpc_response", None)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from web3 import Web3
 
@@ -85,7 +86,7 @@ class GasStation:
             op = self.outbox.get(op.id)
 
 
-def balance_report(w3: Web3, funder: str, warn_below: int) -> dict:
+def balance_report(w3: Web3, funder: str, warn_below: int) -> dict[str, Any]:
     """The funding key's balance for /health, with a warning when it runs low."""
     balance = w3.eth.get_balance(web3_types.address(funder))
     warning = None

@@ -96,7 +96,7 @@ class ManagedAnvil:
         self.state_interval = state_interval
         self.log_file = Path(log_file) if log_file else self.state_file.with_suffix(".log")
         self.backup_interval = backup_interval
-        self._process: subprocess.Popen | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.RLock()
         self._backups_stop = threading.Event()
         self._backups: threading.Thread | None = None

@@ -8,7 +8,9 @@ and from event logs for what the contracts keep only there (a work's fingerprint
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from web3.logs import DISCARD as _DISCARD
 
@@ -41,7 +43,7 @@ class Scope:
     exclusive: bool = False
     sublicensable: bool = False
 
-    def as_tuple(self) -> tuple:
+    def as_tuple(self) -> tuple[Any, ...]:
         return (int(self.territories), int(self.rights), self.start, self.end, self.exclusive, self.sublicensable)
 
 
@@ -83,19 +85,20 @@ class Registries:
         self.chain = chain
         self.timeout = timeout
 
-    def _write(self, key: str, sender: str, contract: str, function: str, args: list) -> ChainOp:
+    def _write(self, key: str, sender: str, contract: str, function: str, args: list[Any]) -> ChainOp:
         outbox = self.chain.outbox
         op = outbox.submit(key, sender, self.chain.call(contract, function, args))
         return raise_for(outbox.wait(op.id, self.timeout))
 
-    def event_of(self, op: ChainOp, contract: str, event: str):
+    def event_of(self, op: ChainOp, contract: str, event: str) -> Mapping[str, Any]:
         """The arguments of the first `event` in a confirmed operation's receipt."""
         assert op.tx_hash is not None  # a confirmed operation was sent
         receipt = self.chain.w3.eth.get_transaction_receipt(web3_types.hex_str(op.tx_hash))
         logs = self.chain.contract(contract).events[event]().process_receipt(receipt, errors=_DISCARD)
         if not logs:
             raise ChainError(f"{op.label} confirmed without a {event} event")
-        return logs[0]["args"]
+        args: Mapping[str, Any] = logs[0]["args"]
+        return args
 
     # ------------------------------------------------------------------ works
 
@@ -151,11 +154,11 @@ class Registries:
 
     def grant_licence(self, key: str, sender: str, *, work_id: bytes, licensee: str, scope: Scope) -> int:
         op = self._write(key, sender, "LicenseRegistry", "grant", [work_id, licensee, scope.as_tuple()])
-        return self.event_of(op, "LicenseRegistry", "LicenseGranted")["licenseId"]
+        return int(self.event_of(op, "LicenseRegistry", "LicenseGranted")["licenseId"])
 
     def grant_sublicence(self, key: str, sender: str, *, parent_id: int, licensee: str, scope: Scope) -> int:
         op = self._write(key, sender, "LicenseRegistry", "grantSublicense", [parent_id, licensee, scope.as_tuple()])
-        return self.event_of(op, "LicenseRegistry", "LicenseGranted")["licenseId"]
+        return int(self.event_of(op, "LicenseRegistry", "LicenseGranted")["licenseId"])
 
     def revoke_licence(self, key: str, sender: str, licence_id: int) -> ChainOp:
         return self._write(key, sender, "LicenseRegistry", "revoke", [licence_id])
@@ -169,7 +172,7 @@ class Registries:
         return Licence(licence_id, work_id, parent_id, licensor, licensee, Scope(*scope), revoked, depth)
 
     def licence_valid(self, licence_id: int, at: int) -> bool:
-        return self.chain.contract("LicenseRegistry").functions.isValid(licence_id, at).call()
+        return bool(self.chain.contract("LicenseRegistry").functions.isValid(licence_id, at).call())
 
     def is_licensed(self, work_id: bytes, licensee: str, territory: int, right: int, at: int) -> int | None:
         """The id of a licence that covers the use, or None."""
@@ -186,7 +189,7 @@ class Registries:
         self, key: str, sender: str, *, work_id: bytes, payees: list[str], bps: list[int], effective_from: int = 0
     ) -> int:
         op = self._write(key, sender, "SplitRegistry", "setSplit", [work_id, payees, bps, effective_from])
-        return self.event_of(op, "SplitRegistry", "SplitVersionSet")["version"]
+        return int(self.event_of(op, "SplitRegistry", "SplitVersionSet")["version"])
 
     def split_version(self, work_id: bytes, version: int) -> SplitVersion:
         registry = self.chain.contract("SplitRegistry")

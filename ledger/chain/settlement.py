@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from web3.contract import Contract
 
 
-def read_period(contract: Contract, period_id: str | bytes) -> dict:
+def read_period(contract: Contract, period_id: str | bytes) -> dict[str, Any]:
     raw_id = bytes.fromhex(period_id[2:]) if isinstance(period_id, str) else period_id
     value = contract.functions.period(raw_id).call()
     function = next(f for f in contract.abi if f.get("type") == "function" and f.get("name") == "period")

@@ -54,4 +54,4 @@ def check_settlement_token(w3: Web3, address: str, currency: str) -> int:
             f"minor units of {wanted} decimals (REELLEDGER_SETTLEMENT_CURRENCY): name a token whose decimals() is "
             f"{wanted}, or settle in a currency whose minor unit it counts"
         )
-    return decimals
+    return int(decimals)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from web3 import Web3
+from web3.contract import Contract
 from web3.exceptions import Web3Exception
 
 from ledger.chain import artifacts
@@ -25,7 +27,7 @@ class Registration:
     metadata_uri: str
 
 
-def checked_contract(rpc_url: str, address: str, name: str):
+def checked_contract(rpc_url: str, address: str, name: str) -> tuple[Web3, Contract]:
     """A connection and the contract `name` at `address`, once its code on chain is checked to
     be the one this release was built from, so that nobody can point a verifier at a look-alike."""
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}, exception_retry_configuration=None))
@@ -90,7 +92,7 @@ class StatementCheck:
         )
 
 
-def _statement_problems(statement: dict, line_count: int) -> list[str]:
+def _statement_problems(statement: dict[str, Any], line_count: int) -> list[str]:
     """The statement's own claims that the chain does not hold line by line: its period id is
     that of its platform, currency and days; each line once; lines the named payee's; totals."""
     from datetime import date
@@ -119,7 +121,7 @@ def _statement_problems(statement: dict, line_count: int) -> list[str]:
     return problems
 
 
-def verify_statement(rpc_url: str, statement: dict, registry: str) -> StatementCheck:
+def verify_statement(rpc_url: str, statement: dict[str, Any], registry: str) -> StatementCheck:
     """Check every line of a payee statement against the settlement contract at `registry`, an
     address the verifier trusts (never the one the statement names: anyone can deploy a
     look-alike contract and commit what they like in it)."""

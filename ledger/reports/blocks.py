@@ -16,8 +16,8 @@ import io
 import multiprocessing
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import IO, BinaryIO, NamedTuple
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import IO, Any, BinaryIO, NamedTuple
 
 from ledger.reports.digest import ReportDigest
 from ledger.reports.problems import MAX_LISTED, Problems, clip
@@ -30,7 +30,7 @@ MAX_LINE_BYTES = 16 << 20
 
 
 class Block(NamedTuple):
-    rows: list[tuple]
+    rows: list[tuple[Any, ...]]
     digest: ReportDigest  # of exactly `rows`
     read: int  # rows read, good and bad
     problems: list[tuple[int, str, str]]  # (number within the block, or 0 for the report, field, problem): the first
@@ -43,7 +43,7 @@ def worker_pool(workers: int) -> Executor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
-def _as_tuple(row: ReportRow) -> tuple:
+def _as_tuple(row: ReportRow) -> tuple[Any, ...]:
     return (row.work_id, row.territory, row.day, row.plays, row.valid_plays, row.watch_minutes, row.ad_revenue)
 
 
@@ -70,7 +70,7 @@ def item_blocks(
     done = False
     while not done:
         digest = ReportDigest(currency, first_day, end_day)
-        rows: list[tuple] = []
+        rows: list[tuple[Any, ...]] = []
         numbers: list[int] = []
         problems: list[tuple[int, str, str]] = []
         bad = read = 0
@@ -126,7 +126,7 @@ def parse_ndjson_block(data: bytes, currency: str, first_day: int, end_day: int)
 
 def ndjson_blocks(stream: BinaryIO, pool: Executor, currency: str, first_day: int, end_day: int) -> Iterator[Block]:
     """Blocks of whole lines handed to `pool`, their results yielded in order."""
-    pending: deque = deque()
+    pending: deque[Future[Block]] = deque()
     carry, first = b"", True
     try:
         while chunk := stream.read(BLOCK_BYTES):
@@ -163,7 +163,7 @@ def ndjson_blocks(stream: BinaryIO, pool: Executor, currency: str, first_day: in
 
 def numbered(
     blocks: Iterator[Block], works: dict[bytes, int], problems: Problems
-) -> Iterator[tuple[list, ReportDigest]]:
+) -> Iterator[tuple[list[tuple[int, tuple[Any, ...]]], ReportDigest]]:
     """Each block's good rows as (work key, row) pairs, with the block's digest; every problem (a
     row that does not parse, a work not registered here) goes to `problems`, numbered from the top
     of the report."""

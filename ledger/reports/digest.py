@@ -16,7 +16,8 @@ _CURRENCY_OFFSET = (10 * 32).to_bytes(32, "big")
 
 
 def _keccak(data: bytes) -> bytes:
-    return keccak_256(data).digest()
+    digest: bytes = keccak_256(data).digest()
+    return digest
 
 
 def row_leaf_hash(row: ReportRow) -> bytes:

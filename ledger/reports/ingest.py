@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak
-from sqlalchemy import delete
-from sqlmodel import col, select
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, col, select
 
 from ledger.bulk import insert_many
 from ledger.chain.errors import ChainUnavailable
@@ -31,6 +32,9 @@ from ledger.reports.coverage import Coverage
 from ledger.reports.digest import ReportDigest
 from ledger.reports.problems import Problems
 from ledger.reports.rows import BadRow
+
+if TYPE_CHECKING:
+    from ledger.service import Ledger
 
 log = logging.getLogger("reelledger.reports")
 
@@ -85,7 +89,7 @@ def summary_of(report: PlayReport, platform: Account, supersedes_hash: bytes = Z
 
 
 def ingest(
-    ledger,
+    ledger: Ledger,
     platform: Account,
     header: ReportHeader,
     source: Callable[[ReportHeader], Iterator[Block]],
@@ -134,7 +138,7 @@ def ingest(
         raise
 
 
-def _check_header(ledger, header: ReportHeader) -> None:
+def _check_header(ledger: Ledger, header: ReportHeader) -> None:
     if not 0 < len(header.report_id) <= 200 or not header.report_id.isprintable():
         raise InvalidInput("report_id", "a report id is 1 to 200 printable characters")
     if header.currency not in CURRENCIES:
@@ -147,20 +151,20 @@ def _check_header(ledger, header: ReportHeader) -> None:
         raise InvalidInput("period", f"a period is 1 to {MAX_PERIOD_DAYS} days, its end after its start")
 
 
-def _days(header) -> str:
+def _days(header: ReportHeader) -> str:
     from datetime import date, timedelta
 
     first = date(1970, 1, 1) + timedelta(days=header.first_day)
     return f"{first} to {first + timedelta(days=header.end_day - header.first_day - 1)}"
 
 
-def _report(db, platform_id: int, report_id: str) -> PlayReport | None:
+def _report(db: Session, platform_id: int, report_id: str) -> PlayReport | None:
     return db.exec(
         select(PlayReport).where(PlayReport.platform_id == platform_id, PlayReport.report_id == report_id)
     ).first()
 
 
-def _period(db, platform_id: int, header) -> SettlementPeriod | None:
+def _period(db: Session, platform_id: int, header: ReportHeader | PlayReport) -> SettlementPeriod | None:
     return db.exec(
         select(SettlementPeriod).where(
             SettlementPeriod.platform_id == platform_id,
@@ -171,7 +175,7 @@ def _period(db, platform_id: int, header) -> SettlementPeriod | None:
     ).first()
 
 
-def _superseded(db, platform: Account, header: ReportHeader) -> PlayReport | None:
+def _superseded(db: Session, platform: Account, header: ReportHeader) -> PlayReport | None:
     if header.supersedes is None:
         return None
     old = _report(db, platform.id, header.supersedes)
@@ -191,7 +195,7 @@ def _superseded(db, platform: Account, header: ReportHeader) -> PlayReport | Non
     return old
 
 
-def _resend(db, existing: PlayReport, header: ReportHeader, blocks: Iterator[Block]) -> Ingested:
+def _resend(db: Session, existing: PlayReport, header: ReportHeader, blocks: Iterator[Block]) -> Ingested:
     """The report is known: the same content is a harmless resend, other content a conflict."""
     digest = ReportDigest(header.currency, header.first_day, header.end_day)
     root = None
@@ -219,7 +223,7 @@ def _resend(db, existing: PlayReport, header: ReportHeader, blocks: Iterator[Blo
     return Ingested(existing, db.get(ChainOp, existing.op_id) if existing.op_id else None, created=False)
 
 
-def _receive(ledger, report: PlayReport, platform: Account, blocks: Iterator[Block]) -> None:
+def _receive(ledger: Ledger, report: PlayReport, platform: Account, blocks: Iterator[Block]) -> None:
     """Store and sum every row, block by block; the totals and root land on `report`."""
     engine = ledger.engine
     with session(engine) as db:
@@ -257,7 +261,7 @@ def _receive(ledger, report: PlayReport, platform: Account, blocks: Iterator[Blo
     report.rows_root = "0x" + root.hex()
 
 
-def _signature(ledger, platform: Account, summary: signing.ReportSummary, signature: bytes | None) -> bytes:
+def _signature(ledger: Ledger, platform: Account, summary: signing.ReportSummary, signature: bytes | None) -> bytes:
     chain = ledger.chain
     where = (chain.chain_id, chain.addresses["SettlementRegistry"])
     if signature is None:
@@ -274,7 +278,14 @@ def _signature(ledger, platform: Account, summary: signing.ReportSummary, signat
     return signature
 
 
-def _accept(ledger, received: PlayReport, platform: Account, summary, signature: bytes, superseded) -> Ingested:
+def _accept(
+    ledger: Ledger,
+    received: PlayReport,
+    platform: Account,
+    summary: signing.ReportSummary,
+    signature: bytes,
+    superseded: PlayReport | None,
+) -> Ingested:
     from ledger.settlement import corrections
     from ledger.settlement.locks import platform_lock
 
@@ -326,7 +337,7 @@ def _accept(ledger, received: PlayReport, platform: Account, summary, signature:
     return Ingested(report, op, created=True)
 
 
-def report_tuple(s: signing.ReportSummary) -> tuple:
+def report_tuple(s: signing.ReportSummary) -> tuple[Any, ...]:
     return (
         s.platform,
         s.report_id,
@@ -343,7 +354,7 @@ def report_tuple(s: signing.ReportSummary) -> tuple:
     )
 
 
-def _discard(ledger, report_pk: int) -> None:
+def _discard(ledger: Ledger, report_pk: int) -> None:
     """Remove an incomplete report and whatever of its rows arrived."""
     with session(ledger.engine) as db:
         report = db.get(PlayReport, report_pk)
@@ -354,7 +365,7 @@ def _discard(ledger, report_pk: int) -> None:
         db.commit()
 
 
-def discard_interrupted(engine) -> int:
+def discard_interrupted(engine: Engine) -> int:
     """Remove reports whose upload a stopped process left half-received; run at start-up, when
     no upload can be in flight. Returns how many were removed."""
     with session(engine) as db:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from eth_utils import keccak
 
@@ -29,10 +30,10 @@ def rows_of_text(text: str) -> Iterator[ReportRow]:
     return ndjson_rows(io.StringIO(text))
 
 
-class _AnyWork(dict):
+class _AnyWork(dict[bytes, int]):
     """Works as a platform sees them locally: any work id may be registered (the service checks)."""
 
-    def get(self, key, default=None):
+    def get(self, key: bytes, default: object = None) -> int:  # every key is there
         return 0
 
 
@@ -88,6 +89,6 @@ def summary_of_digest(
     )
 
 
-def sign_summary(summary: signing.ReportSummary, private_key, domain: dict) -> str:
+def sign_summary(summary: signing.ReportSummary, private_key: bytes | str, domain: dict[str, Any]) -> str:
     """Hex signature for the X-Report-Signature header; `domain` is GET /reports/signing-domain's."""
     return "0x" + signing.sign(summary, private_key, domain["chainId"], domain["verifyingContract"]).hex()

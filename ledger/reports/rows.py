@@ -15,7 +15,7 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import IO
+from typing import IO, Any, NoReturn, TypeVar
 
 from ledger.currencies import CURRENCIES
 from ledger.errors import TooDeep
@@ -27,6 +27,8 @@ COUNTS = ("plays", "valid_plays", "watch_minutes", "ad_revenue")
 COLUMNS = ("work", "territory", "date", "plays", "valid_plays", "watch_minutes", "ad_revenue", "currency")
 _COLUMNS = frozenset(COLUMNS)
 MISSING = object()  # a column a row leaves out
+K = TypeVar("K")
+V = TypeVar("V")
 EPOCH = date(1970, 1, 1)
 _TERRITORIES = frozenset(TERRITORIES)
 TOO_DEEP = f"is JSON nested deeper than {MAX_JSON_DEPTH} levels (a row is an object of numbers and strings)"
@@ -50,7 +52,7 @@ class ReportRow:
     ad_revenue: int  # minor units
     currency: str
 
-    def leaf(self) -> tuple:
+    def leaf(self) -> tuple[Any, ...]:
         """The row as a Merkle leaf, in LEAF_TYPES order."""
         return (
             self.work_id,
@@ -64,26 +66,26 @@ class ReportRow:
         )
 
 
-def column_name(name) -> str:
+def column_name(name: object) -> str:
     """A column's name as a problem names it: an absurdly long one is cut short."""
-    name = str(name)
-    return name if len(name) <= 64 else name[:61] + "..."
+    text = str(name)
+    return text if len(text) <= 64 else text[:61] + "..."
 
 
-def unknown_column(name) -> str:
+def unknown_column(name: object) -> str:
     """Why a column is refused, with the column it most likely means."""
-    name = str(name)
-    near = difflib.get_close_matches(name.strip().lower(), COLUMNS, n=1, cutoff=0.6) if len(name) <= 64 else []
+    text = str(name)
+    near = difflib.get_close_matches(text.strip().lower(), COLUMNS, n=1, cutoff=0.6) if len(text) <= 64 else []
     if near:
         return f"is not a column of a play report; did you mean {near[0]}?"
     return f"is not a column of a play report (they are {', '.join(COLUMNS)})"
 
 
-def _missing(number: int, name: str):
+def _missing(number: int, name: str) -> NoReturn:
     raise BadRow(number, name, "is missing; every row names every column (0 where there is none)")
 
 
-def _whole(number: int, name: str, value) -> int:
+def _whole(number: int, name: str, value: object) -> int:
     if type(value) is int:
         parsed = value
     elif value is MISSING:
@@ -138,13 +140,13 @@ class RowParser:
             raise BadRow(number, "valid_plays", "exceeds plays")
         return ReportRow(work, territory, day, plays, valid_plays, watch_minutes, ad_revenue, currency)
 
-    def _remember(self, cache: dict, key, value):
+    def _remember(self, cache: dict[K, V], key: K, value: V) -> V:
         if len(cache) >= self.CACHE_LIMIT:
             cache.clear()
         cache[key] = value
         return value
 
-    def _work(self, number: int, value) -> bytes:
+    def _work(self, number: int, value: object) -> bytes:
         found = self._works.get(value) if type(value) is str else None
         if found is not None:
             return found
@@ -155,7 +157,7 @@ class RowParser:
             raise BadRow(number, "work", "is not a work id (64 hex characters)")
         return self._remember(self._works, value, bytes.fromhex(work)) if type(value) is str else bytes.fromhex(work)
 
-    def _day(self, number: int, value) -> int:
+    def _day(self, number: int, value: object) -> int:
         found = self._days.get(value) if type(value) is str else None
         if found is not None:
             return found
@@ -167,7 +169,7 @@ class RowParser:
             raise BadRow(number, "date", "is not a YYYY-MM-DD date") from None
         return self._remember(self._days, value, day) if type(value) is str else day
 
-    def _code(self, number: int, field: str, value, known: frozenset, what: str) -> str:
+    def _code(self, number: int, field: str, value: object, known: frozenset[str], what: str) -> str:
         key = (field, value) if type(value) is str else None
         found = self._codes.get(key) if key else None
         if found is not None:
@@ -180,11 +182,11 @@ class RowParser:
         return self._remember(self._codes, key, code) if key else code
 
 
-def parse_row(number: int, raw: dict) -> ReportRow:
+def parse_row(number: int, raw: dict[str, Any]) -> ReportRow:
     return RowParser()(number, raw)
 
 
-def header_problems(names) -> list[tuple[str, str]]:
+def header_problems(names: Iterable[str]) -> list[tuple[str, str]]:
     """(field, problem) for each fault of a CSV header: a column the ledger does not know (with
     the one it most likely means), a column named twice, a column left out."""
     problems: list[tuple[str, str]] = []
@@ -318,7 +320,7 @@ class _Prepend(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Any) -> int:
         data = self._head or self._rest.read(len(buffer))
         self._head = b""
         data = data[: len(buffer)]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from ledger.db import session
+from ledger.db import session, text_rows
 from ledger.errors import NotFound
 from ledger.models import Account, PlayReport, Role
+
+if TYPE_CHECKING:
+    from ledger.service import Ledger
 
 EPOCH = date(1970, 1, 1)
 
@@ -18,7 +22,7 @@ def day_text(day: int) -> str:
     return str(EPOCH + timedelta(days=day))
 
 
-def list_reports(ledger, account: Account, offset: int = 0, limit: int = 50) -> list[PlayReport]:
+def list_reports(ledger: Ledger, account: Account, offset: int = 0, limit: int = 50) -> list[PlayReport]:
     with session(ledger.engine) as db:
         query = select(PlayReport).order_by(col(PlayReport.id)).offset(offset).limit(limit)
         if account.role not in (Role.auditor, Role.admin):
@@ -26,7 +30,7 @@ def list_reports(ledger, account: Account, offset: int = 0, limit: int = 50) -> 
         return list(db.exec(query).all())
 
 
-def get_report(ledger, account: Account, report_id: str, platform_id: int | None = None) -> PlayReport:
+def get_report(ledger: Ledger, account: Account, report_id: str, platform_id: int | None = None) -> PlayReport:
     platform_id = platform_id if account.role in (Role.auditor, Role.admin) and platform_id else account.id
     with session(ledger.engine) as db:
         report = db.exec(
@@ -45,7 +49,7 @@ HELD = (
 )
 
 
-def held_rows(ledger, account: Account, offset: int = 0, limit: int = 100) -> list[dict]:
+def held_rows(ledger: Ledger, account: Account, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
     """Rows no licence covered: a platform sees its own, a rights holder those on its works."""
     if account.role == Role.platform:
         where, params = "AND rep.platform_id = :me", {"me": account.id}
@@ -55,7 +59,7 @@ def held_rows(ledger, account: Account, offset: int = 0, limit: int = 100) -> li
         where, params = "AND w.owner_id = :me", {"me": account.id}
     with session(ledger.engine) as db:
         query = text(HELD.format(where=where))
-        rows = db.exec(query, params={**params, "limit": limit, "offset": offset}).all()  # type: ignore[call-overload]  # a text() query: sqlmodel types only select()
+        rows = text_rows(db, query, {**params, "limit": limit, "offset": offset})
     return [
         {
             "report_id": r[0],

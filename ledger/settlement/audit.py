@@ -9,13 +9,16 @@ and inputs hash the contract holds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+from web3.contract import Contract
 
 from ledger.chain import web3_types
 from ledger.chain.settlement import read_period
-from ledger.db import must_get, session
-from ledger.models import Account, PlayReport
+from ledger.db import must_get, session, text_rows
+from ledger.models import Account, PlayReport, SettlementPeriod
 from ledger.reports.digest import ReportDigest
 from ledger.reports.ingest import ZERO32, report_tuple, summary_of
 from ledger.reports.rows import BadRow, ReportRow
@@ -45,7 +48,7 @@ class AuditResult:
         return not self.problems
 
 
-def audit_period(engine, registry, period_id: str) -> AuditResult:
+def audit_period(engine: Engine, registry: Contract, period_id: str) -> AuditResult:
     """Recompute `period_id` from the database behind `engine` and compare it with `registry`
     (a web3 contract of the SettlementRegistry whose code the caller has checked)."""
     with session(engine) as db:
@@ -90,7 +93,7 @@ def audit_period(engine, registry, period_id: str) -> AuditResult:
     )
 
 
-def _check_adjustments(db, registry, period) -> list[str]:
+def _check_adjustments(db: Session, registry: Contract, period: SettlementPeriod) -> list[str]:
     """Each correction's adjustments carried into this period are what the correction, applied
     to the period it corrects with the inputs recorded on it, really changes."""
     from collections import defaultdict
@@ -98,7 +101,7 @@ def _check_adjustments(db, registry, period) -> list[str]:
     from ledger.models import Adjustment, SettlementPeriod
     from ledger.settlement.corrections import committed_original, effect
 
-    by_correction: dict[int, dict] = defaultdict(dict)
+    by_correction: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
     for entry in period.inputs.get("adjustments", []):
         adjustment = db.get(Adjustment, entry["pk"])
         if adjustment is None or int(adjustment.amount) != entry["amount"]:
@@ -131,11 +134,11 @@ def _check_adjustments(db, registry, period) -> list[str]:
     return problems
 
 
-def _check_report(db, registry, report: PlayReport, entry: dict) -> str | None:
+def _check_report(db: Session, registry: Contract, report: PlayReport, entry: dict[str, Any]) -> str | None:
     """The report's stored rows still give the row root it was signed over, and the chain anchored it."""
     digest = ReportDigest(report.currency, report.first_day, report.end_day)
     try:
-        for work_id, territory, day, plays, valid, minutes, ad in db.exec(ROWS, params={"pk": report.id}):
+        for work_id, territory, day, plays, valid, minutes, ad in text_rows(db, ROWS, {"pk": report.id}):
             digest.add(
                 ReportRow(bytes.fromhex(work_id[2:]), territory, day, plays, valid, minutes, ad, report.currency)
             )
@@ -144,7 +147,7 @@ def _check_report(db, registry, report: PlayReport, entry: dict) -> str | None:
         return f"report {report.report_id!r}: its stored rows are no longer a valid report ({exc})"
     if root != entry["rows_root"] or root != report.rows_root:
         return f"report {report.report_id!r}: its stored rows no longer give the signed row root"
-    platform = db.get(Account, report.platform_id)
+    platform = must_get(db, Account, report.platform_id)
     superseded = db.get(PlayReport, report.supersedes_pk) if report.supersedes_pk else None
     summary = summary_of(report, platform, bytes.fromhex(superseded.report_hash[2:]) if superseded else ZERO32)
     anchored = registry.functions.reportDigest(platform.address, summary.report_id).call()
@@ -155,7 +158,7 @@ def _check_report(db, registry, report: PlayReport, entry: dict) -> str | None:
     return None
 
 
-def registry_for_audit(engine, rpc_url: str):
+def registry_for_audit(engine: Engine, rpc_url: str) -> Contract:
     """The settlement contract this database recorded on the chain at `rpc_url`, after checking
     that the address holds exactly this release's SettlementRegistry code."""
     from sqlmodel import select

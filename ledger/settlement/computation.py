@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 from sqlalchemy import bindparam, text
-from sqlmodel import col, select
+from sqlmodel import Session, SQLModel, col, select
 
+from ledger.db import text_rows
 from ledger.merkle import StandardMerkleTree
 from ledger.models import (
+    Account,
     Adjustment,
     ChainOp,
     OpStatus,
@@ -44,13 +48,13 @@ def period_id_of(platform: str, currency: str, first_day: int, end_day: int) -> 
     return "0x" + keccak(encoded).hex()
 
 
-def inputs_hash(inputs: dict) -> str:
+def inputs_hash(inputs: dict[str, Any]) -> str:
     return "0x" + keccak(text=json.dumps(inputs, sort_keys=True, separators=(",", ":"))).hex()
 
 
 @dataclass(frozen=True)
 class Computed:
-    inputs: dict
+    inputs: dict[str, Any]
     lines: list[StatementLine]
     works: dict[str, WorkResult]  # work id -> how its amount came about
     carried: dict[tuple[str, str], int]  # (payee, work id) -> a negative balance left for a later period
@@ -65,7 +69,11 @@ class Computed:
         return "0x" + self.tree.root.hex() if self.tree else None
 
 
-def _usage(db, report_pks: list[int]) -> dict[int, tuple[int, int, int, int]]:
+M = TypeVar("M", bound=SQLModel)
+Usage = dict[int, tuple[int, int, int, int]]  # work pk -> plays, valid plays, watch minutes, ad revenue
+
+
+def _usage(db: Session, report_pks: list[int]) -> Usage:
     if not report_pks:
         return {}
     query = text(
@@ -74,11 +82,11 @@ def _usage(db, report_pks: list[int]) -> dict[int, tuple[int, int, int, int]]:
     ).bindparams(bindparam("pks", expanding=True))
     return {
         row[0]: (int(row[1]), int(row[2]), int(row[3]), int(row[4]))
-        for row in db.exec(query, params={"pks": report_pks}).all()
+        for row in text_rows(db, query, {"pks": report_pks})
     }
 
 
-def _work_ids(db, pks) -> dict[int, str]:
+def _work_ids(db: Session, pks: Iterable[int]) -> dict[int, str]:
     pks = list(pks)
     found: dict[int, str] = {}
     for start in range(0, len(pks), 5000):
@@ -88,7 +96,7 @@ def _work_ids(db, pks) -> dict[int, str]:
     return found
 
 
-def splits_in_force(db, work_pks: list[int], moment: int) -> dict[int, SplitRecord]:
+def splits_in_force(db: Session, work_pks: list[int], moment: int) -> dict[int, SplitRecord]:
     """The newest confirmed split version of each work in force at `moment` (unix seconds)."""
     records = db.exec(
         select(SplitRecord)
@@ -104,12 +112,16 @@ def splits_in_force(db, work_pks: list[int], moment: int) -> dict[int, SplitReco
     return {r.work_pk: r for r in records if r.work_pk in wanted}
 
 
-def gather_inputs(db, platform, currency: str, first_day: int, end_day: int, pools: dict[str, int]) -> dict:
+def gather_inputs(
+    db: Session, platform: Account, currency: str, first_day: int, end_day: int, pools: dict[str, int]
+) -> dict[str, Any]:
     """What a period closed now is settled from."""
     return gather(db, platform, currency, first_day, end_day, pools)[0]
 
 
-def gather(db, platform, currency: str, first_day: int, end_day: int, pools: dict[str, int]) -> tuple[dict, dict]:
+def gather(
+    db: Session, platform: Account, currency: str, first_day: int, end_day: int, pools: dict[str, int]
+) -> tuple[dict[str, Any], Usage]:
     """The inputs record, and the usage it was chosen from (which `compute` may reuse)."""
     reports = db.exec(
         select(PlayReport)
@@ -173,17 +185,17 @@ def gather(db, platform, currency: str, first_day: int, end_day: int, pools: dic
     }, usage
 
 
-def _recouped(db, platform_id: int, work_pks: list[int]) -> dict[int, int]:
+def _recouped(db: Session, platform_id: int, work_pks: list[int]) -> dict[int, int]:
     if not work_pks:
         return {}
     query = text(
         "SELECT ws.work_pk, sum(ws.recouped) FROM work_settlement ws JOIN settlement_period p ON p.id = ws.period_pk "
         "WHERE p.platform_id = :platform AND ws.work_pk IN :pks GROUP BY ws.work_pk"
     ).bindparams(bindparam("pks", expanding=True))
-    return {row[0]: int(row[1]) for row in db.exec(query, params={"platform": platform_id, "pks": work_pks}).all()}
+    return {row[0]: int(row[1]) for row in text_rows(db, query, {"platform": platform_id, "pks": work_pks})}
 
 
-def compute(db, inputs: dict, usage: dict | None = None) -> Computed:
+def compute(db: Session, inputs: dict[str, Any], usage: Usage | None = None) -> Computed:
     """Lines and root from an inputs record; reads only what the record names (`usage`, when
     given, is the summed rows of exactly those reports, as `gather` returns it)."""
     currency = inputs["currency"]
@@ -229,14 +241,15 @@ def compute(db, inputs: dict, usage: dict | None = None) -> Computed:
     return Computed(inputs, lines, {w.work_id: w for w in result.works}, carried, tree_of(lines) if lines else None)
 
 
-def _by_pks(db, model, pks: list[int]) -> list:
-    found = []
+def _by_pks(db: Session, model: type[M], pks: list[int]) -> list[M]:
+    pk = col(model.id)  # type: ignore[attr-defined]  # every table here has an integer id
+    found: list[M] = []
     for start in range(0, len(pks), 5000):
-        found += db.exec(select(model).where(model.id.in_(pks[start : start + 5000]))).all()
+        found += db.exec(select(model).where(pk.in_(pks[start : start + 5000]))).all()
     return found
 
 
-def _splits(db, wanted: dict[int, int]) -> dict[int, SplitRecord]:
+def _splits(db: Session, wanted: dict[int, int]) -> dict[int, SplitRecord]:
     found: dict[int, SplitRecord] = {}
     pks = list(wanted)
     for start in range(0, len(pks), 5000):
@@ -246,7 +259,7 @@ def _splits(db, wanted: dict[int, int]) -> dict[int, SplitRecord]:
     return found
 
 
-def committed_lines(db, period: SettlementPeriod) -> list[StatementLine]:
+def committed_lines(db: Session, period: SettlementPeriod) -> list[StatementLine]:
     from ledger.models import StatementLineRecord
 
     records = db.exec(
@@ -262,10 +275,12 @@ def committed_lines(db, period: SettlementPeriod) -> list[StatementLine]:
     ]
 
 
-def corrected_inputs(db, period: SettlementPeriod, old_report: PlayReport, new_report: PlayReport) -> dict:
+def corrected_inputs(
+    db: Session, period: SettlementPeriod, old_report: PlayReport, new_report: PlayReport
+) -> dict[str, Any]:
     """The committed period's inputs with one report replaced by its correction; works the
     correction adds are settled by the rule and split in force on the period's first day."""
-    inputs = json.loads(json.dumps(period.inputs))
+    inputs: dict[str, Any] = json.loads(json.dumps(period.inputs))
     inputs["reports"] = [r for r in inputs["reports"] if r["pk"] != old_report.id] + [
         {
             "pk": new_report.id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sha3 import keccak_256
 
@@ -27,7 +28,7 @@ class StatementLine:
     split_version: int
     adjustment: int = 0  # the part of `amount` that corrects an earlier period (signed)
 
-    def leaf(self) -> tuple:
+    def leaf(self) -> tuple[Any, ...]:
         return (
             self.index,
             self.payee,
@@ -39,7 +40,8 @@ class StatementLine:
 
 
 def _keccak(data: bytes) -> bytes:
-    return keccak_256(data).digest()
+    digest: bytes = keccak_256(data).digest()
+    return digest
 
 
 def line_leaf_hash(line: StatementLine) -> bytes:

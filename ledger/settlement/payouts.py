@@ -11,11 +11,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import select
+from sqlmodel import Session, select
 from web3 import Web3
 
-from ledger.chain import artifacts
+from ledger.chain import artifacts, web3_types
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.outbox import Call, raise_for
 from ledger.chain.settlement import payout_address, read_period
@@ -28,6 +29,9 @@ from ledger.settlement.computation import committed_lines
 from ledger.settlement.lines import StatementLine, line_leaf_hash, tree_of
 from ledger.settlement.periods import find_period, may_see_period
 
+if TYPE_CHECKING:
+    from ledger.service import Ledger
+
 STATEMENT_FORMAT = "reelledger-statement/1"
 EPOCH = date(1970, 1, 1)
 
@@ -35,7 +39,7 @@ _trees: OrderedDict[str, tuple[list[StatementLine], StandardMerkleTree]] = Order
 _trees_lock = threading.Lock()
 
 
-def period_tree(db, period: SettlementPeriod) -> tuple[list[StatementLine], StandardMerkleTree]:
+def period_tree(db: Session, period: SettlementPeriod) -> tuple[list[StatementLine], StandardMerkleTree]:
     """The period's lines and tree, rebuilt from the stored lines (a few periods are cached)."""
     with _trees_lock:
         if period.period_id in _trees:
@@ -52,7 +56,9 @@ def period_tree(db, period: SettlementPeriod) -> tuple[list[StatementLine], Stan
     return lines, tree
 
 
-def statement(ledger, account: Account, period_id: str, payee: str | None = None, proofs: bool = True) -> dict:
+def statement(
+    ledger: Ledger, account: Account, period_id: str, payee: str | None = None, proofs: bool = True
+) -> dict[str, Any]:
     """A payee's lines with proofs (without, for a reader that only adds amounts up). Payees get
     their own; the period's platform, auditors and admins may ask for any payee's, or for every
     line (payee None)."""
@@ -108,7 +114,7 @@ def statement(ledger, account: Account, period_id: str, payee: str | None = None
 
 
 def _line_for(
-    ledger, account: Account, period_id: str, index: int
+    ledger: Ledger, account: Account, period_id: str, index: int
 ) -> tuple[SettlementPeriod, StatementLine, list[bytes]]:
     with session(ledger.engine) as db:
         period = find_period(db, period_id)
@@ -126,7 +132,7 @@ def _line_for(
     return period, line, tree.proof_of(line_leaf_hash(line))
 
 
-def _own_write(ledger, account: Account, key: str, call: Call) -> ChainOp:
+def _own_write(ledger: Ledger, account: Account, key: str, call: Call) -> ChainOp:
     """The account's own transaction, sent by the service for a custodial account."""
     chain = ledger.chain
     if not account.custodial:
@@ -138,7 +144,7 @@ def _own_write(ledger, account: Account, key: str, call: Call) -> ChainOp:
     return raise_for(ledger.settle(op.id))
 
 
-def claim(ledger, account: Account, period_id: str, index: int) -> ChainOp:
+def claim(ledger: Ledger, account: Account, period_id: str, index: int) -> ChainOp:
     """Pay a line out to its payee in the period's token, from the period's payout contract."""
     period, line, proof = _line_for(ledger, account, period_id, index)
     _require_final(period, "claims open")
@@ -151,12 +157,12 @@ def claim(ledger, account: Account, period_id: str, index: int) -> ChainOp:
     )
 
 
-def _require_final(period, what: str) -> None:
+def _require_final(period: SettlementPeriod, what: str) -> None:
     if period.status != PeriodStatus.finalised:
         raise Conflict("period_not_finalised", f"{what} when the period is finalised; it is {period.status.value}")
 
 
-def dispute(ledger, account: Account, period_id: str, index: int, reason: str) -> ChainOp:
+def dispute(ledger: Ledger, account: Account, period_id: str, index: int, reason: str) -> ChainOp:
     """A payee disputes one of their lines during the dispute window; finalisation waits until
     the settler has answered. The reason's text stays here, its hash goes on chain."""
     from eth_utils import keccak
@@ -183,7 +189,7 @@ def dispute(ledger, account: Account, period_id: str, index: int, reason: str) -
     )
 
 
-def mark_paid_off_chain(ledger, account: Account, period_id: str, index: int, payment_ref: bytes) -> ChainOp:
+def mark_paid_off_chain(ledger: Ledger, account: Account, period_id: str, index: int, payment_ref: bytes) -> ChainOp:
     """The payee records that this line was paid outside the contract; it can no longer be claimed.
     Claims and off-chain payments share one bitmap in the period's payout, deployed at finalisation."""
     period, line, proof = _line_for(ledger, account, period_id, index)
@@ -201,8 +207,8 @@ def mark_paid_off_chain(ledger, account: Account, period_id: str, index: int, pa
 
 
 def fund(
-    ledger, account: Account, period_id: str, amount: int | None = None, idempotency_key: str | None = None
-) -> dict:
+    ledger: Ledger, account: Account, period_id: str, amount: int | None = None, idempotency_key: str | None = None
+) -> dict[str, Any]:
     """The platform pays the period's total (or part of it) into the contract. Under an
     Idempotency-Key a retry answers with the funding it made instead of paying again (a part
     paid twice would be money moved twice); the key with another amount is refused."""
@@ -245,7 +251,9 @@ def fund(
         if idempotency_key
         else f"{period.period_id}:{state['funded']}:{amount}"
     )
-    token = chain.w3.eth.contract(address=period.token, abi=artifacts.load("TestStablecoin").abi)  # any ERC-20
+    token = chain.w3.eth.contract(
+        address=web3_types.address(period.token), abi=artifacts.load("TestStablecoin").abi
+    )  # any ERC-20
     approve = chain.outbox.submit(
         f"fund-approve:{chain.chain_id}:{stage}",
         account.address,
@@ -261,7 +269,7 @@ def fund(
     return {"funded": amount, "op": op}
 
 
-def _test_tokens(ledger, token: str, holder: str, amount: int) -> None:
+def _test_tokens(ledger: Ledger, token: str, holder: str, amount: int) -> None:
     """On a development chain (no REELLEDGER_SETTLEMENT_TOKEN, so the service deployed the test
     stablecoin and owns it) the service mints the platform what it is about to pay in, through
     the outbox like every other write of its signer. Never on a configured (real) token."""

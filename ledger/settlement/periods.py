@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from ledger.bulk import insert_many
 from ledger.chain.settlement import read_period
@@ -42,6 +43,9 @@ from ledger.settlement.computation import (
 from ledger.settlement.engine import SettlementError
 from ledger.settlement.locks import platform_lock
 
+if TYPE_CHECKING:
+    from ledger.service import Ledger
+
 log = logging.getLogger("reelledger.settlement")
 
 MAX_TOTAL = 2**88  # the contract keeps amounts in 88 bits
@@ -56,12 +60,12 @@ class PeriodView:
     finalise_op: ChainOp | None
 
 
-def token_address(ledger) -> str:
+def token_address(ledger: Ledger) -> str:
     return ledger.settings.settlement_token or ledger.chain.addresses["TestStablecoin"]
 
 
 def close_period(
-    ledger,
+    ledger: Ledger,
     account: Account,
     currency: str,
     first_day: int,
@@ -93,7 +97,16 @@ def close_period(
     return get_period(ledger, account, period_id)
 
 
-def _settle_and_record(ledger, db, platform, period_id, currency, first_day, end_day, pools) -> ChainOp:
+def _settle_and_record(
+    ledger: Ledger,
+    db: Session,
+    platform: Account,
+    period_id: str,
+    currency: str,
+    first_day: int,
+    end_day: int,
+    pools: dict[str, int],
+) -> ChainOp:
     """Settle the period and write it, its lines and its commit operation in `db`'s transaction."""
     chain = ledger.chain
     _check_reports(ledger, db, platform, currency, first_day, end_day)
@@ -150,7 +163,7 @@ def _settle_and_record(ledger, db, platform, period_id, currency, first_day, end
     return op
 
 
-def _platform_for(ledger, account: Account, platform_id: int | None) -> Account:
+def _platform_for(ledger: Ledger, account: Account, platform_id: int | None) -> Account:
     if account.role == Role.platform and platform_id in (None, account.id):
         return account
     if account.role == Role.admin and platform_id is not None:
@@ -162,7 +175,7 @@ def _platform_for(ledger, account: Account, platform_id: int | None) -> Account:
     raise Forbidden("a platform closes its own periods (an admin may close one for a platform)")
 
 
-def _check_reports(ledger, db, platform: Account, currency: str, first_day: int, end_day: int) -> None:
+def _check_reports(ledger: Ledger, db: Session, platform: Account, currency: str, first_day: int, end_day: int) -> None:
     reports = db.exec(
         select(PlayReport).where(
             PlayReport.platform_id == platform.id,
@@ -181,15 +194,16 @@ def _check_reports(ledger, db, platform: Account, currency: str, first_day: int,
         if r.status == ReportStatus.accepted and must_get(db, ChainOp, r.op_id).status != OpStatus.confirmed
     ]
     for report in unanchored:  # a refused or unsent anchoring is tried again (the outbox repeats nothing sent)
+        assert report.op_id is not None  # an accepted report has its anchoring
         _retry(ledger, report.op_id)
-    unanchored = [r.report_id for r in unanchored if ledger.chain.outbox.get(r.op_id).status != OpStatus.confirmed]
-    if unanchored:
+    waiting = [r.report_id for r in unanchored if must_get(db, ChainOp, r.op_id).status != OpStatus.confirmed]
+    if waiting:
         raise Conflict(
-            "reports_not_anchored", "reports are not anchored on chain yet; try again shortly", reports=unanchored[:20]
+            "reports_not_anchored", "reports are not anchored on chain yet; try again shortly", reports=waiting[:20]
         )
 
 
-def _store_results(db, period: SettlementPeriod, computed: Computed, platform: Account) -> None:
+def _store_results(db: Session, period: SettlementPeriod, computed: Computed, platform: Account) -> None:
     raw = db.connection().connection
     dialect = db.get_bind().dialect.name
     insert_many(
@@ -237,13 +251,13 @@ def _store_results(db, period: SettlementPeriod, computed: Computed, platform: A
         ],
     )
     for report in computed.inputs["reports"]:
-        row = db.get(PlayReport, report["pk"])
-        row.period_pk = period.id
-        db.add(row)
+        settled = must_get(db, PlayReport, report["pk"])
+        settled.period_pk = period.id
+        db.add(settled)
     for adjustment in computed.inputs["adjustments"]:
-        row = db.get(Adjustment, adjustment["pk"])
-        row.applied_period_pk = period.id
-        db.add(row)
+        applied = must_get(db, Adjustment, adjustment["pk"])
+        applied.applied_period_pk = period.id
+        db.add(applied)
     for (payee, work_id), amount in computed.carried.items():
         db.add(
             Adjustment(
@@ -257,7 +271,7 @@ def _store_results(db, period: SettlementPeriod, computed: Computed, platform: A
         )
 
 
-def _retry(ledger, op_id: int) -> None:
+def _retry(ledger: Ledger, op_id: int) -> None:
     from ledger.chain.errors import ChainUnavailable
 
     try:
@@ -267,7 +281,7 @@ def _retry(ledger, op_id: int) -> None:
         pass
 
 
-def _send(ledger, op_id: int) -> None:
+def _send(ledger: Ledger, op_id: int) -> None:
     from ledger.chain.errors import ChainUnavailable
 
     try:
@@ -278,7 +292,7 @@ def _send(ledger, op_id: int) -> None:
     advance_periods(ledger)
 
 
-def advance_periods(ledger) -> int:
+def advance_periods(ledger: Ledger) -> int:
     """Move periods along: committing -> committed once the root is on chain, committed ->
     finalised once the dispute window has passed with no dispute open. Returns how many moved;
     with the node down nothing moves and the next pass tries again."""
@@ -291,7 +305,7 @@ def advance_periods(ledger) -> int:
         return 0
 
 
-def _advance(ledger) -> int:
+def _advance(ledger: Ledger) -> int:
     chain = ledger.chain
     moved = 0
     with session(ledger.engine) as db:
@@ -314,7 +328,7 @@ def _advance(ledger) -> int:
     return moved
 
 
-def _finalise(ledger, db, row: SettlementPeriod) -> int:
+def _finalise(ledger: Ledger, db: Session, row: SettlementPeriod) -> int:
     chain = ledger.chain
     if row.finalise_op_id is None:
         # The next block is stamped with the time it is mined; a quiet node's latest block may be old.
@@ -345,9 +359,11 @@ def _finalise(ledger, db, row: SettlementPeriod) -> int:
 # ------------------------------------------------------------------ reading
 
 
-def _view(db, period: SettlementPeriod) -> PeriodView:
+def _view(db: Session, period: SettlementPeriod) -> PeriodView:
     return PeriodView(
-        period, db.get(ChainOp, period.op_id), db.get(ChainOp, period.finalise_op_id) if period.finalise_op_id else None
+        period,
+        must_get(db, ChainOp, period.op_id),
+        db.get(ChainOp, period.finalise_op_id) if period.finalise_op_id else None,
     )
 
 
@@ -356,14 +372,14 @@ def may_see_period(account: Account, period: SettlementPeriod) -> bool:
     return account.role in (Role.auditor, Role.admin) or account.id == period.platform_id
 
 
-def find_period(db, period_id: str) -> SettlementPeriod:
+def find_period(db: Session, period_id: str) -> SettlementPeriod:
     period = db.exec(select(SettlementPeriod).where(SettlementPeriod.period_id == period_id.lower())).first()
     if period is None:
         raise NotFound("period", period_id)
     return period
 
 
-def get_period(ledger, account: Account, period_id: str) -> PeriodView:
+def get_period(ledger: Ledger, account: Account, period_id: str) -> PeriodView:
     with session(ledger.engine) as db:
         period = find_period(db, period_id)
         if not may_see_period(account, period) and not _is_payee(db, account, period):
@@ -371,7 +387,7 @@ def get_period(ledger, account: Account, period_id: str) -> PeriodView:
         return _view(db, period)
 
 
-def _is_payee(db, account: Account, period: SettlementPeriod) -> bool:
+def _is_payee(db: Session, account: Account, period: SettlementPeriod) -> bool:
     from ledger.models import StatementLineRecord
 
     return (
@@ -384,7 +400,7 @@ def _is_payee(db, account: Account, period: SettlementPeriod) -> bool:
     )
 
 
-def list_periods(ledger, account: Account) -> list[PeriodView]:
+def list_periods(ledger: Ledger, account: Account) -> list[PeriodView]:
     from ledger.models import StatementLineRecord
 
     with session(ledger.engine) as db:
@@ -397,7 +413,7 @@ def list_periods(ledger, account: Account) -> list[PeriodView]:
         return [_view(db, p) for p in db.exec(query).all()]
 
 
-def wait_for_status(ledger, period_id: str, status: PeriodStatus, timeout: float) -> SettlementPeriod:
+def wait_for_status(ledger: Ledger, period_id: str, status: PeriodStatus, timeout: float) -> SettlementPeriod:
     """For tests and the CLI: poll until the period reaches `status`."""
     deadline = time.monotonic() + timeout
     while True:
@@ -409,7 +425,7 @@ def wait_for_status(ledger, period_id: str, status: PeriodStatus, timeout: float
         time.sleep(0.2)
 
 
-def resolve_dispute(ledger, account: Account, period_id: str, dispute_id: int, resolution: str) -> ChainOp:
+def resolve_dispute(ledger: Ledger, account: Account, period_id: str, dispute_id: int, resolution: str) -> ChainOp:
     """An admin answers a payee's dispute (the answer's hash goes on chain); a correction, if any,
     is a corrected report that flows into the next period."""
     from eth_utils import keccak
@@ -427,7 +443,7 @@ def resolve_dispute(ledger, account: Account, period_id: str, dispute_id: int, r
     return raise_for(ledger.settle(op.id))
 
 
-def open_disputes(ledger, period: SettlementPeriod) -> int | None:
+def open_disputes(ledger: Ledger, period: SettlementPeriod) -> int | None:
     """Disputes the chain holds open for the period, or None while the node does not answer."""
     try:
         return int(read_period(ledger.chain.contract("SettlementRegistry"), period.period_id)["openDisputes"])

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from ledger.db import commit_or, session
 from ledger.errors import Conflict, Forbidden, InvalidInput
@@ -23,18 +24,21 @@ from ledger.limits import HORIZON_REASON, horizon_day, text_problem
 from ledger.models import Account, Role, SettlementRuleRecord
 from ledger.settlement.engine import Rule, SettlementError, Tier
 
+if TYPE_CHECKING:
+    from ledger.service import Ledger
+
 FIELDS = {"valid_play_tiers", "watch_minute_price_micro", "ad_revenue_bps", "pool", "commission_bps", "advance"}
 MAX_TIERS = 16
 EPOCH_DAY = date(1970, 1, 1)
 
 
-def _whole(field: str, value, upper: int = 2**63 - 1) -> int:
+def _whole(field: str, value: object, upper: int = 2**63 - 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= upper:
         raise InvalidInput(field, f"is a whole number from 0 to {upper}")
     return value
 
 
-def canonical_body(raw: dict) -> dict:
+def canonical_body(raw: dict[str, Any]) -> dict[str, Any]:
     """The rule body with defaults filled and every value checked, or InvalidInput."""
     if not isinstance(raw, dict):
         raise InvalidInput("rule", "a rule is a JSON object")
@@ -74,12 +78,12 @@ def canonical_body(raw: dict) -> dict:
     return body
 
 
-def content_hash(body: dict, currency: str) -> str:
+def content_hash(body: dict[str, Any], currency: str) -> str:
     encoded = json.dumps({"currency": currency, **body}, sort_keys=True, separators=(",", ":"))
     return "0x" + keccak(text=encoded).hex()
 
 
-def to_rule(body: dict, version: int, currency: str) -> Rule:
+def to_rule(body: dict[str, Any], version: int, currency: str) -> Rule:
     return Rule(
         version=version,
         currency=currency,
@@ -101,10 +105,10 @@ class RuleInForce:
 
 
 def set_rule(
-    ledger,
+    ledger: Ledger,
     account: Account,
     work_id: str,
-    raw_body: dict,
+    raw_body: dict[str, Any],
     *,
     effective_from: int,
     platform_id: int | None = None,
@@ -184,7 +188,7 @@ def set_rule(
         return record
 
 
-def rules_of(ledger, account: Account, work_id: str) -> list[SettlementRuleRecord]:
+def rules_of(ledger: Ledger, account: Account, work_id: str) -> list[SettlementRuleRecord]:
     from ledger.works import get_work
 
     work = get_work(ledger, account, work_id).work
@@ -201,7 +205,7 @@ def rules_of(ledger, account: Account, work_id: str) -> list[SettlementRuleRecor
     return [r for r in records if r.platform_id in (None, account.id)]
 
 
-def rules_in_force(db, work_pks: list[int], platform_id: int, day: int) -> dict[int, SettlementRuleRecord]:
+def rules_in_force(db: Session, work_pks: list[int], platform_id: int, day: int) -> dict[int, SettlementRuleRecord]:
     """For each work, the version in force on `day` for this platform: its own deal, else the general rule."""
     chosen: dict[int, SettlementRuleRecord] = {}
     records = db.exec(
