@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import io
 import queue
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
+T = TypeVar("T")
 _END = object()
 
 
@@ -76,7 +79,7 @@ class BodyPipe(io.RawIOBase):
             raise
 
 
-async def stream_to(request: Request, work, sha256=None) -> object:
+async def stream_to(request: Request, work: Callable[[BodyPipe], T], sha256: Any = None) -> T:
     """Run `work(pipe)` on a thread while the body streams into `pipe`; return its result.
     `sha256` (a hashlib object), when given, is fed the body as it arrives."""
     pipe = BodyPipe()

@@ -61,7 +61,8 @@ def require(*roles: Role):
 IdempotencyKey = Annotated[
     str | None,
     Header(
-        alias="Idempotency-Key", max_length=200,
+        alias="Idempotency-Key",
+        max_length=200,
         description="Names this request: sent again with the same key it repeats nothing and answers what it answered "
         "first; the key with another request is refused (409 idempotency_key_reused). Each account's keys are its own.",
     ),

@@ -74,7 +74,9 @@ def install(app: FastAPI) -> None:
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         details = exc.details
-        if isinstance(exc, InvalidInput) and "problems" not in details:  # as a malformed request's; a report lists its own
+        if (
+            isinstance(exc, InvalidInput) and "problems" not in details
+        ):  # as a malformed request's; a report lists its own
             details = {**details, "problems": [{"field": details["field"], "problem": exc.message}]}
         return JSONResponse(error_body(exc.code, exc.message, **details), status, headers=headers)
 
@@ -84,7 +86,10 @@ def install(app: FastAPI) -> None:
         message = f"the chain refused: {exc}"
         if exc.name.endswith("Unauthorized"):
             operator = request.app.state.ledger.chain.signer
-            message += f"; an account with its own address approves the service first: WorkRegistry.setOperator({operator}, true)"
+            message += (
+                "; an account with its own address approves the service first: "
+                f"WorkRegistry.setOperator({operator}, true)"
+            )
         return JSONResponse(error_body(exc.name, message, **details), _revert_status(exc.name))
 
     @app.exception_handler(IdempotencyConflict)
@@ -105,10 +110,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def database_down(_: Request, exc: DBAPIError):
         log.warning("database error: %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__)
-        return JSONResponse(error_body(
-            "database_unavailable",
-            "the database failed; nothing half-written is kept: retry (a write with the same Idempotency-Key is made once)",
-        ), 503)
+        return JSONResponse(
+            error_body(
+                "database_unavailable",
+                "the database failed; nothing half-written is kept: "
+                "retry (a write with the same Idempotency-Key is made once)",
+            ),
+            503,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError):
@@ -120,7 +129,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(BodyRefused)
     async def body_refused(_: Request, exc: BodyRefused):
-        return JSONResponse(error_body(exc.code, exc.message, **exc.details), exc.status_code, headers={"Connection": "close"})
+        return JSONResponse(
+            error_body(exc.code, exc.message, **exc.details), exc.status_code, headers={"Connection": "close"}
+        )
 
     @app.exception_handler(ClientDisconnect)
     async def client_gone(request: Request, _: ClientDisconnect):
@@ -131,7 +142,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException):
-        return JSONResponse(error_body(f"http_{exc.status_code}", str(exc.detail)), exc.status_code, headers=exc.headers)
+        return JSONResponse(
+            error_body(f"http_{exc.status_code}", str(exc.detail)), exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception):

@@ -8,9 +8,12 @@ usual, with the same bounds. Request models use these types and nothing looser.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
+from annotated_types import GroupedMetadata
 from fastapi import Path, Query
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Strict
 from pydantic_core import PydanticCustomError
@@ -44,7 +47,7 @@ Limit = Annotated[int, Query(ge=1, le=500, description="Items to return at most.
 LongLimit = Annotated[int, Query(ge=1, le=1000, description="Items to return at most.")]
 
 
-def _checked(multiline: bool = False, normalise: bool = False):
+def _checked(multiline: bool = False, normalise: bool = False) -> AfterValidator:
     def check(value: Any) -> Any:
         if value is None:
             return None
@@ -60,30 +63,46 @@ def _checked(multiline: bool = False, normalise: bool = False):
     return AfterValidator(check)
 
 
-def _text(max_length: int, min_length: int, multiline: bool, normalise: bool, description: str | None):
-    return Annotated[str, Strict(), Field(min_length=min_length, max_length=max_length, description=description),
-                     _checked(multiline, normalise)]
+@dataclass(frozen=True)
+class _Text(GroupedMetadata):
+    """Strict text of bounded length, checked by ledger/limits.py (`Annotated[str, Token(66)]`)."""
+
+    max_length: int
+    min_length: int = 1
+    description: str | None = None
+    pattern: str | None = None
+    multiline: ClassVar[bool] = False
+    normalise: ClassVar[bool] = False
+
+    def __iter__(self) -> Iterator[object]:
+        yield Strict()
+        yield Field(
+            min_length=self.min_length, max_length=self.max_length, pattern=self.pattern, description=self.description
+        )
+        yield _checked(self.multiline, self.normalise)
 
 
-def name(max_length: int, min_length: int = 1, description: str | None = None):
+class Name(_Text):
     """A name or title, on one line; stored NFC and stripped."""
-    return _text(max_length, min_length, False, True, description)
+
+    normalise = True
 
 
-def prose(max_length: int, min_length: int = 1, description: str | None = None):
+class Prose(_Text):
     """Multi-line free text kept verbatim (its hash may go on chain)."""
-    return _text(max_length, min_length, True, False, description)
+
+    multiline = True
 
 
-def token(max_length: int, min_length: int = 1, description: str | None = None, pattern: str | None = None):
+class Token(_Text):
     """An identifier, reference or URL on one line, kept verbatim."""
-    return Annotated[str, Strict(), Field(min_length=min_length, max_length=max_length, pattern=pattern,
-                                          description=description), _checked()]
 
 
-def query_text(max_length: int, description: str | None = None, min_length: int | None = None):
-    """A text query parameter, checked like a token."""
-    return Annotated[str, Query(min_length=min_length, max_length=max_length, description=description), _checked()]
+# Query and path parameters are text by nature: FastAPI reads their Query()/Path() from the annotation
+# itself, so they are spelled out where they are used, with this check, as a token's.
+CHECKED_TEXT = _checked()
+# A work id in a query string (the lists of distributions and cases filter by it).
+WorkIdQuery = Annotated[str, Query(max_length=66), CHECKED_TEXT]
 
 
 def _address(value: Any) -> Any:
@@ -91,7 +110,8 @@ def _address(value: Any) -> Any:
         return None
     if not isinstance(value, str) or not Web3.is_address(value):
         raise PydanticCustomError(
-            "address", "an EVM address is 0x and 40 hex digits (in one case, or with a valid EIP-55 checksum)")
+            "address", "an EVM address is 0x and 40 hex digits (in one case, or with a valid EIP-55 checksum)"
+        )
     return Web3.to_checksum_address(value)
 
 
@@ -113,11 +133,24 @@ When = Annotated[AwareDatetime, AfterValidator(_in_range)]  # with a time zone; 
 
 
 __all__ = [
-    "Address", "AddressQuery", "Bool", "Day", "Float", "Int", "Limit", "LongLimit", "MinorUnits", "Offset", "RowId",
-    "RowIdPath", "RowIdQuery", "Uint64", "When", "name", "path_text", "prose", "query_text", "token",
+    "Address",
+    "AddressQuery",
+    "Bool",
+    "Day",
+    "Float",
+    "Int",
+    "Limit",
+    "LongLimit",
+    "MinorUnits",
+    "Offset",
+    "RowId",
+    "RowIdPath",
+    "RowIdQuery",
+    "Uint64",
+    "When",
+    "CHECKED_TEXT",
+    "Name",
+    "Prose",
+    "Token",
+    "WorkIdQuery",
 ]
-
-
-def path_text(max_length: int, description: str | None = None):
-    """A text path parameter, checked like a token."""
-    return Annotated[str, Path(max_length=max_length, description=description), _checked()]

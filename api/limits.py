@@ -32,7 +32,9 @@ NDJSON = frozenset({"application/x-ndjson", "application/jsonl", "application/nd
 
 
 def too_large(limit: int) -> BodyRefused:
-    return BodyRefused(413, "body_too_large", f"the body is larger than this route accepts ({limit} bytes)", field="body", limit=limit)
+    return BodyRefused(
+        413, "body_too_large", f"the body is larger than this route accepts ({limit} bytes)", field="body", limit=limit
+    )
 
 
 def as_refusal(exc: LedgerError) -> BodyRefused:
@@ -63,7 +65,9 @@ class BodyLimits:
         declared = headers.get(b"content-length", b"")
         if limit is not None and declared.isdigit() and int(declared) > limit:
             refused = too_large(limit)
-            response = JSONResponse(error_body(refused.code, refused.message, **refused.details), 413, headers={"Connection": "close"})
+            response = JSONResponse(
+                error_body(refused.code, refused.message, **refused.details), 413, headers={"Connection": "close"}
+            )
             await response(scope, receive, send)
             return
         lines = content_type.split(";")[0].strip().lower() in NDJSON

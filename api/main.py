@@ -11,7 +11,20 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 from api import errors, openapi
 from api.console import routes as console
 from api.limits import BodyLimits
-from api.routes import accounts, cases, crawls, distributions, health, licences, matching, periods, reports, rules, splits, works
+from api.routes import (
+    accounts,
+    cases,
+    crawls,
+    distributions,
+    health,
+    licences,
+    matching,
+    periods,
+    reports,
+    rules,
+    splits,
+    works,
+)
 from ledger.config import Settings
 from ledger.json_limits import restore_recursion_limit
 from ledger.service import Ledger

@@ -13,8 +13,9 @@ same bytes again, marked `Idempotent-Replayed: true`. Without a key the work sim
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from functools import cache
-from typing import Annotated, Any, Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -41,8 +42,9 @@ def _canonical(body: Any) -> Any:
 
 
 def _send(answer: Answer, replayed: bool = False) -> Response:
-    return Response(answer.body, answer.status, headers={REPLAYED: "true"} if replayed else None,
-                    media_type="application/json")
+    return Response(
+        answer.body, answer.status, headers={REPLAYED: "true"} if replayed else None, media_type="application/json"
+    )
 
 
 class KeyedWrite:
@@ -53,6 +55,7 @@ class KeyedWrite:
         self._sent = {"path": dict(request.path_params), "query": sorted(request.query_params.multi_items())}
 
     def digest(self, body: Any) -> str:
+        assert self.held is not None  # only a keyed request is digested
         return request_digest(self.held.route, **self._sent, body=_canonical(body))
 
     def __call__(self, run: Callable[[], Any], body: Any = None):
@@ -107,14 +110,18 @@ class KeyedWrite:
         route = self._route
         adapter = _adapter(route.response_model)
         body = adapter.dump_json(
-            adapter.validate_python(result, from_attributes=True), by_alias=route.response_model_by_alias,
-            exclude_unset=route.response_model_exclude_unset, exclude_defaults=route.response_model_exclude_defaults,
+            adapter.validate_python(result, from_attributes=True),
+            by_alias=route.response_model_by_alias,
+            exclude_unset=route.response_model_exclude_unset,
+            exclude_defaults=route.response_model_exclude_defaults,
             exclude_none=route.response_model_exclude_none,
         )
         return Answer(route.status_code or 200, body)
 
 
-def keyed_write(request: Request, ledger: LedgerDep, account: CurrentAccount, idempotency_key: IdempotencyKey = None) -> KeyedWrite:
+def keyed_write(
+    request: Request, ledger: LedgerDep, account: CurrentAccount, idempotency_key: IdempotencyKey = None
+) -> KeyedWrite:
     return KeyedWrite(request, ledger, account, idempotency_key)
 
 

@@ -7,20 +7,22 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from api import schemas
 
 REF = "#/components/schemas/"
-ERROR = {"description": "Refused: the error body (4xx; 503 while the chain or database does not answer).",
-         "content": {"application/json": {"schema": {"$ref": REF + "ErrorBody"}}}}
+ERROR = {
+    "description": "Refused: the error body (4xx; 503 while the chain or database does not answer).",
+    "content": {"application/json": {"schema": {"$ref": REF + "ErrorBody"}}},
+}
 
 
 def _refs(node, found: set[str]) -> set[str]:
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith(REF):
-            found.add(ref[len(REF):])
+            found.add(ref[len(REF) :])
         for value in node.values():
             _refs(value, found)
     elif isinstance(node, list):
@@ -31,7 +33,7 @@ def _refs(node, found: set[str]) -> set[str]:
 
 def _add_models(doc: dict, names: set[str]) -> None:
     """Add the named `api.schemas` models (and the models they use) to the components."""
-    models = []
+    models: list[tuple[type[schemas.BaseModel], JsonSchemaMode]] = []
     for name in sorted(names):
         model = getattr(schemas, name, None)
         if model is None or not isinstance(model, type) or not issubclass(model, schemas.BaseModel):
@@ -65,4 +67,4 @@ def install(app: FastAPI) -> None:
             app.openapi_schema = build(app)
         return app.openapi_schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the document

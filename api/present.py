@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api import schemas
-from ledger.db import session
+from ledger.db import must_get, session
 from ledger.models import Account, ChainOp, Work
 from ledger.works import WorkView, metadata_uri, op_status
 
@@ -16,8 +16,13 @@ def chain_status(op: ChainOp) -> schemas.ChainStatus:
 
 def account(a: Account) -> schemas.AccountPublic:
     return schemas.AccountPublic(
-        id=a.id, name=a.name, role=a.role, address=a.address, custodial=a.custodial,
-        key_revoked=a.key_revoked_at is not None, created_at=a.created_at,
+        id=a.id,
+        name=a.name,
+        role=a.role,
+        address=a.address,
+        custodial=a.custodial,
+        key_revoked=a.key_revoked_at is not None,
+        created_at=a.created_at,
     )
 
 
@@ -26,7 +31,7 @@ def work(view: WorkView, engine) -> schemas.WorkPublic:
     parent = None
     if w.parent_id is not None:
         with session(engine) as db:
-            parent = db.get(Work, w.parent_id).work_id
+            parent = must_get(db, Work, w.parent_id).work_id
     return schemas.WorkPublic(
         work_id=w.work_id,
         title=w.title,
@@ -35,7 +40,9 @@ def work(view: WorkView, engine) -> schemas.WorkPublic:
         parties=w.parties,
         owner_account_id=w.owner_id,
         size_bytes=w.size_bytes,
-        fingerprint=schemas.FingerprintOut(kind=w.fingerprint_kind, hashes=w.fingerprint_hashes, digest=w.fingerprint_digest),
+        fingerprint=schemas.FingerprintOut(
+            kind=w.fingerprint_kind, hashes=w.fingerprint_hashes, digest=w.fingerprint_digest
+        ),
         metadata_hash=w.metadata_hash,
         metadata_uri=metadata_uri(w.work_id),
         near_duplicate_of=w.near_duplicate_of,
@@ -48,17 +55,27 @@ def work(view: WorkView, engine) -> schemas.WorkPublic:
 def licence(view, work_id: str) -> schemas.LicencePublic:
     r = view.record
     return schemas.LicencePublic(
-        id=r.id, work_id=work_id, parent_id=r.parent_pk, chain_licence_id=r.chain_licence_id,
-        grantor_account_id=r.grantor_id, licensee_account_id=r.licensee_id, territories=r.territories,
-        rights=r.rights, start=r.start, end=r.end, exclusive=r.exclusive, sublicensable=r.sublicensable,
-        status=view.status, chain=chain_status(view.op),
+        id=r.id,
+        work_id=work_id,
+        parent_id=r.parent_pk,
+        chain_licence_id=r.chain_licence_id,
+        grantor_account_id=r.grantor_id,
+        licensee_account_id=r.licensee_id,
+        territories=r.territories,
+        rights=r.rights,
+        start=r.start,
+        end=r.end,
+        exclusive=r.exclusive,
+        sublicensable=r.sublicensable,
+        status=view.status,
+        chain=chain_status(view.op),
     )
 
 
 def split_version(v) -> schemas.SplitVersionPublic:
     return schemas.SplitVersionPublic(
         version=v.version,
-        payees=[{"address": a, "bps": b} for a, b in zip(v.payees, v.bps)],
+        payees=[{"address": a, "bps": b} for a, b in zip(v.payees, v.bps, strict=True)],
         effective_from=v.effective_from,
         split_hash="0x" + v.split_hash.hex(),
     )
@@ -68,12 +85,22 @@ def report(r, op: ChainOp | None) -> dict:
     from ledger.reports.views import day_text
 
     return {
-        "report_id": r.report_id, "report_hash": r.report_hash, "status": r.status.value,
-        "period": {"first_day": day_text(r.first_day), "last_day": day_text(r.end_day - 1)}, "currency": r.currency,
-        "rows": r.row_count, "held_rows": r.held_rows,
-        "totals": {"plays": str(r.plays), "valid_plays": str(r.valid_plays), "watch_minutes": str(r.watch_minutes),
-                   "ad_revenue": str(r.ad_revenue)},
-        "rows_root": r.rows_root, "digest": r.digest, "signature": r.signature,
+        "report_id": r.report_id,
+        "report_hash": r.report_hash,
+        "status": r.status.value,
+        "period": {"first_day": day_text(r.first_day), "last_day": day_text(r.end_day - 1)},
+        "currency": r.currency,
+        "rows": r.row_count,
+        "held_rows": r.held_rows,
+        "totals": {
+            "plays": str(r.plays),
+            "valid_plays": str(r.valid_plays),
+            "watch_minutes": str(r.watch_minutes),
+            "ad_revenue": str(r.ad_revenue),
+        },
+        "rows_root": r.rows_root,
+        "digest": r.digest,
+        "signature": r.signature,
         "anchor": chain_status(op).model_dump() if op else None,
     }
 
@@ -85,11 +112,20 @@ def period(view, full: bool = True) -> dict:
 
     p = view.period
     shown = {
-        "period_id": p.period_id, "platform_id": p.platform_id, "currency": p.currency,
+        "period_id": p.period_id,
+        "platform_id": p.platform_id,
+        "currency": p.currency,
         "period": {"first_day": day_text(p.first_day), "last_day": day_text(p.end_day - 1)},
-        "status": p.status.value, "root": p.root, "total": str(p.total), "line_count": p.line_count,
-        "token": p.token, "inputs_hash": p.inputs_hash, "dispute_ends": p.dispute_ends, "pools": p.pools,
-        "unsettled_works": p.inputs.get("unsettled", {}), "reports": [r["report_id"] for r in p.inputs["reports"]],
+        "status": p.status.value,
+        "root": p.root,
+        "total": str(p.total),
+        "line_count": p.line_count,
+        "token": p.token,
+        "inputs_hash": p.inputs_hash,
+        "dispute_ends": p.dispute_ends,
+        "pools": p.pools,
+        "unsettled_works": p.inputs.get("unsettled", {}),
+        "reports": [r["report_id"] for r in p.inputs["reports"]],
         "adjustments_applied": len(p.inputs.get("adjustments", [])),
         "commit": chain_status(view.op).model_dump(),
         "finalise": chain_status(view.finalise_op).model_dump() if view.finalise_op else None,
@@ -108,12 +144,20 @@ def distribution(view) -> schemas.DistributionPublic:
     if d.copy_sha256 is not None:
         copy = schemas.DistributionCopy(sha256=d.copy_sha256, size=d.copy_size, url=f"/distributions/{d.id}/copy")
     return schemas.DistributionPublic(
-        id=d.id, work_id=view.work.work_id,
+        id=d.id,
+        work_id=view.work.work_id,
         platform=schemas.PartyRef(account_id=p.id, name=p.name, address=p.address),
-        session=d.session, tier=d.tier, payload=payload_hex(d.payload), watermark_key_id=d.key_id,
-        media_kind=d.media_kind, status=view.status, error=view.error,
+        session=d.session,
+        tier=d.tier,
+        payload=payload_hex(d.payload),
+        watermark_key_id=d.key_id,
+        media_kind=d.media_kind,
+        status=view.status,
+        error=view.error,
         progress=schemas.DistributionProgress(frames_done=d.frames_done, frames_total=d.frames_total),
-        copy_file=copy, record_hash=d.record_hash, chain=chain_status(view.op) if view.op else None,
+        copy_file=copy,
+        record_hash=d.record_hash,
+        chain=chain_status(view.op) if view.op else None,
         created_at=d.created_at,
     )
 
@@ -123,14 +167,19 @@ def trace(found) -> schemas.TraceOut:
 
     w = found.detection
     reading = schemas.WatermarkReading(
-        found=w.payload is not None, payload=payload_hex(w.payload) if w.payload is not None else None,
-        confidence=round(w.confidence, 4), sync=round(w.sync, 2), media_kind=w.kind, frames=w.frames,
+        found=w.payload is not None,
+        payload=payload_hex(w.payload) if w.payload is not None else None,
+        confidence=round(w.confidence, 4),
+        sync=round(w.sync, 2),
+        media_kind=w.kind,
+        frames=w.frames,
         keys_tried=found.keys_tried,
     )
     check = None
     if found.chain is not None:
         check = schemas.AnchorCheck(
-            anchored=found.chain.anchored, record_hash_matches=found.chain.record_hash_matches,
+            anchored=found.chain.anchored,
+            record_hash_matches=found.chain.record_hash_matches,
             anchored_at=found.chain.anchored_at,
         )
     return schemas.TraceOut(
@@ -149,7 +198,11 @@ def match(outcome, registry: str | None) -> schemas.MatchOut:
     return schemas.MatchOut(
         matched=True,
         work=schemas.MatchedWork(
-            work_id=w.work_id, title=w.title, kind=w.kind, owner_account_id=w.owner_id, registry=registry,
+            work_id=w.work_id,
+            title=w.title,
+            kind=w.kind,
+            owner_account_id=w.owner_id,
+            registry=registry,
             chain=chain_status(outcome.op),
         ),
         offset_seconds=found.offset,
@@ -170,19 +223,41 @@ def case(view, evidence_registry: str | None, screenshot: bool) -> schemas.CaseP
     if view.platform is not None:
         platform = schemas.PartyRef(account_id=view.platform.id, name=view.platform.name, address=view.platform.address)
     return schemas.CasePublic(
-        id=c.id, work_id=view.work.work_id, title=view.work.title, url=c.url, page_url=c.page_url,
-        status=c.status.value, content_sha256=c.content_sha256, content_size=c.content_size, media_kind=c.media_kind,
-        match=schemas.CaseMatch(offset_seconds=m["offset_seconds"], duration_seconds=m["duration_seconds"],
-                                confidence=m["confidence"]),
+        id=c.id,
+        work_id=view.work.work_id,
+        title=view.work.title,
+        url=c.url,
+        page_url=c.page_url,
+        status=c.status.value,
+        content_sha256=c.content_sha256,
+        content_size=c.content_size,
+        media_kind=c.media_kind,
+        match=schemas.CaseMatch(
+            offset_seconds=m["offset_seconds"], duration_seconds=m["duration_seconds"], confidence=m["confidence"]
+        ),
         leak=schemas.CaseLeak(payload=mark.get("payload"), distribution_id=c.distribution_id, platform=platform),
-        evidence_hash=c.evidence_hash, evidence_url=f"/cases/{c.id}/evidence", anchor=chain_status(view.op),
-        evidence_registry=evidence_registry, screenshot=screenshot,
-        first_seen_at=c.first_seen_at, last_seen_at=c.last_seen_at, sightings=c.sightings, checks=c.checks,
-        last_checked_at=c.last_checked_at, gone_at=c.gone_at, lifetime_seconds=c.lifetime_seconds,
+        evidence_hash=c.evidence_hash,
+        evidence_url=f"/cases/{c.id}/evidence",
+        anchor=chain_status(view.op),
+        evidence_registry=evidence_registry,
+        screenshot=screenshot,
+        first_seen_at=c.first_seen_at,
+        last_seen_at=c.last_seen_at,
+        sightings=c.sightings,
+        checks=c.checks,
+        last_checked_at=c.last_checked_at,
+        gone_at=c.gone_at,
+        lifetime_seconds=c.lifetime_seconds,
         notices=[
             schemas.NoticePublic(
-                format=n.format, language=n.language, subject=n.subject, body=n.body, delivery=n.delivery.value,
-                attempts=n.attempts, delivered_at=n.delivered_at, response_status=n.response_status,
+                format=n.format,
+                language=n.language,
+                subject=n.subject,
+                body=n.body,
+                delivery=n.delivery.value,
+                attempts=n.attempts,
+                delivered_at=n.delivered_at,
+                response_status=n.response_status,
                 last_error=n.last_error,
             )
             for n in view.notices

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.fields import Address, Bool, Day, Float, Int, MinorUnits, RowId, Uint64, When, name, prose, token
+from api.fields import Address, Bool, Day, Float, Int, MinorUnits, Name, Prose, RowId, Token, Uint64, When
 from ledger.limits import DB_INT_MAX
-from ledger.settlement.rules import FIELDS as RULE_FIELDS
 from ledger.models import Role, WorkKind
+from ledger.settlement.rules import FIELDS as RULE_FIELDS
 
 BASE64 = r"^[A-Za-z0-9+/=]*$"
 
@@ -20,7 +20,7 @@ class Strict(BaseModel):
 
 
 class AccountCreate(Strict):
-    name: name(120)
+    name: Annotated[str, Name(120)]
     role: Role
     address: Address | None = Field(default=None, description="Its own EVM address; omit for a custodial key.")
 
@@ -45,19 +45,21 @@ class ApiKey(BaseModel):
 
 
 class Party(Strict):
-    name: name(200)
-    role: name(80, description="producer, director, investor, ...")
+    name: Annotated[str, Name(200)]
+    role: Annotated[str, Name(80, description="producer, director, investor, ...")]
 
 
 class FingerprintIn(Strict):
-    kind: token(20)
-    hashes: list[token(64)] = Field(min_length=1, max_length=600)
+    kind: Annotated[str, Token(20)]
+    hashes: list[Annotated[str, Token(64)]] = Field(min_length=1, max_length=600)
 
 
 class WorkMetadataIn(Strict):
-    title: name(300)
+    title: Annotated[str, Name(300)]
     kind: WorkKind
-    parent: token(66) | None = Field(default=None, description="Work id of the series an episode belongs to.")
+    parent: Annotated[str, Token(66)] | None = Field(
+        default=None, description="Work id of the series an episode belongs to."
+    )
     parties: list[Party] = Field(default_factory=list, max_length=100)
 
 
@@ -65,17 +67,23 @@ class FramesIn(Strict):
     """A hash sequence as `watermark.hash_sequence.HashSequence.to_json` writes it."""
 
     kind: str = Field(pattern="^(image|video)$")
-    variants: list[token(20)] = Field(min_length=1, max_length=8)
-    times_ms: str = Field(max_length=2_000_000, pattern=BASE64, strict=True, description="Base64 of little-endian int64 milliseconds.")
-    hashes: str = Field(max_length=8_000_000, pattern=BASE64, strict=True, description="Base64 of 8 bytes per variant per frame.")
+    variants: list[Annotated[str, Token(20)]] = Field(min_length=1, max_length=8)
+    times_ms: str = Field(
+        max_length=2_000_000, pattern=BASE64, strict=True, description="Base64 of little-endian int64 milliseconds."
+    )
+    hashes: str = Field(
+        max_length=8_000_000, pattern=BASE64, strict=True, description="Base64 of 8 bytes per variant per frame."
+    )
     duration: Float = Field(ge=0, le=7 * 24 * 3600, description="Seconds of video looked at.")
     sampled: Int = Field(ge=0, le=10_000_000)
 
 
 class WorkRegisterByHash(WorkMetadataIn):
-    sha256: token(66, description="SHA-256 of the master file, 64 hex characters.")
+    sha256: Annotated[str, Token(66, description="SHA-256 of the master file, 64 hex characters.")]
     fingerprint: FingerprintIn | None = None
-    frames: FramesIn | None = Field(default=None, description="Frame hashes for matching copies (reelledger works register --hash-only sends them).")
+    frames: FramesIn | None = Field(
+        default=None, description="Frame hashes for matching copies (reelledger works register --hash-only sends them)."
+    )
 
 
 class ChainStatus(BaseModel):
@@ -119,8 +127,12 @@ class OnChainWork(BaseModel):
 
 class LicenceCreate(Strict):
     licensee_id: RowId
-    territories: list[token(8)] = Field(min_length=1, max_length=300, description='ISO 3166-1 alpha-2 codes, or "WW" for all.')
-    rights: list[token(20)] = Field(min_length=1, max_length=20, description="streaming, download, broadcast, theatrical")
+    territories: list[Annotated[str, Token(8)]] = Field(
+        min_length=1, max_length=300, description='ISO 3166-1 alpha-2 codes, or "WW" for all.'
+    )
+    rights: list[Annotated[str, Token(20)]] = Field(
+        min_length=1, max_length=20, description="streaming, download, broadcast, theatrical"
+    )
     start: Uint64 = Field(description="Unix seconds, inclusive.")
     end: Uint64 = Field(gt=0, description="Unix seconds, exclusive.")
     exclusive: Bool = False
@@ -186,9 +198,11 @@ class WorkPage(Page):
 
 
 class DistributionIn(BaseModel):
-    platform: name(120, description="The receiving platform's account name or address.")
-    session: token(200, 0) | None = Field(default=None, description="A playback session or delivery, if any.")
-    tier: token(80, 0) | None = Field(default=None, description="A user tier, if any.")
+    platform: Annotated[str, Name(120, description="The receiving platform's account name or address.")]
+    session: Annotated[str, Token(200, 0)] | None = Field(
+        default=None, description="A playback session or delivery, if any."
+    )
+    tier: Annotated[str, Token(80, 0)] | None = Field(default=None, description="A user tier, if any.")
 
 
 class PartyRef(BaseModel):
@@ -289,22 +303,24 @@ class MatchOut(BaseModel):
 class SightingIn(Strict):
     """How a crawler fetched the copy it uploads with this form."""
 
-    url: token(2048, description="Where the copy was fetched.")
+    url: Annotated[str, Token(2048, description="Where the copy was fetched.")]
     fetched_at: When = Field(description="When (with a time zone).")
-    page_url: token(2048) | None = Field(None, description="The page that linked to it.")
-    final_url: token(2048) | None = Field(None, description="After redirects.")
+    page_url: Annotated[str, Token(2048)] | None = Field(None, description="The page that linked to it.")
+    final_url: Annotated[str, Token(2048)] | None = Field(None, description="After redirects.")
     status: Int | None = Field(None, ge=100, le=599)
-    http_version: token(20, 0) | None = None
-    content_type: token(200, 0) | None = None
-    headers: dict[token(200), token(8192, 0)] = Field(default_factory=dict, max_length=200, description="The response headers.")
-    sha256: token(66) | None = Field(None, description="The crawler's hash of the bytes; checked.")
+    http_version: Annotated[str, Token(20, 0)] | None = None
+    content_type: Annotated[str, Token(200, 0)] | None = None
+    headers: dict[Annotated[str, Token(200)], Annotated[str, Token(8192, 0)]] = Field(
+        default_factory=dict, max_length=200, description="The response headers."
+    )
+    sha256: Annotated[str, Token(66)] | None = Field(None, description="The crawler's hash of the bytes; checked.")
 
 
 class CaseCheckIn(Strict):
     alive: Bool = Field(description="Whether the copy was still served.")
     checked_at: When | None = Field(None, description="When (with a time zone); now if omitted.")
     http_status: Int | None = Field(None, ge=100, le=599)
-    detail: prose(500, 0) | None = None
+    detail: Annotated[str, Prose(500, 0)] | None = None
 
 
 class NoticePublic(BaseModel):
@@ -402,15 +418,20 @@ class Health(BaseModel):
     contracts: dict[str, str] = Field(description="Contract addresses by name.")
     operator: str = Field(description="The service's signer; accounts with their own address approve it.")
     database: str
-    outbox_unfinished: int | None = Field(description="Chain operations in flight; null when the database does not answer.")
+    outbox_unfinished: int | None = Field(
+        description="Chain operations in flight; null when the database does not answer."
+    )
 
 
 class RuleCreate(Strict):
     effective_from: Day = Field(description="The first day in force; at most a year ahead.")
     platform_id: RowId | None = Field(default=None, description="The deal with one platform; omit for every platform.")
-    currency: token(3, 3) | None = None
-    rule: dict = Field(max_length=len(RULE_FIELDS), description="valid_play_tiers, watch_minute_price_micro, ad_revenue_bps, "
-                       "pool, commission_bps, advance (prices in millionths of a minor unit)")
+    currency: Annotated[str, Token(3, 3)] | None = None
+    rule: dict = Field(
+        max_length=len(RULE_FIELDS),
+        description="valid_play_tiers, watch_minute_price_micro, ad_revenue_bps, "
+        "pool, commission_bps, advance (prices in millionths of a minor unit)",
+    )
 
 
 class RulePublic(BaseModel):
@@ -514,26 +535,29 @@ class HeldRow(BaseModel):
 class PeriodClose(Strict):
     period_start: Day
     period_end: Day = Field(description="Last day, inclusive.")
-    currency: token(3, 3)
-    pools: dict[token(64), Annotated[MinorUnits, Field(ge=0, le=DB_INT_MAX)]] = Field(
-        default_factory=dict, max_length=100, description="Revenue pool amounts in minor units, by name.")
+    currency: Annotated[str, Token(3, 3)]
+    pools: dict[Annotated[str, Token(64)], Annotated[MinorUnits, Field(ge=0, le=DB_INT_MAX)]] = Field(
+        default_factory=dict, max_length=100, description="Revenue pool amounts in minor units, by name."
+    )
     platform_id: RowId | None = Field(default=None, description="Only for an admin closing a platform's period.")
 
 
 class Funding(Strict):
-    amount: MinorUnits | None = Field(default=None, gt=0, lt=2**88, description="Minor units; default: all the period still owes.")
+    amount: MinorUnits | None = Field(
+        default=None, gt=0, lt=2**88, description="Minor units; default: all the period still owes."
+    )
 
 
 class PaidOffChain(Strict):
-    payment_ref: token(200) = Field(description="The bank or other payment reference.")
+    payment_ref: Annotated[str, Token(200)] = Field(description="The bank or other payment reference.")
 
 
 class DisputeIn(Strict):
-    reason: prose(2000)
+    reason: Annotated[str, Prose(2000)]
 
 
 class Resolution(Strict):
-    resolution: prose(2000)
+    resolution: Annotated[str, Prose(2000)]
 
 
 class PeriodPublic(BaseModel):
@@ -620,13 +644,16 @@ class CrawlJob(BaseModel):
     submitter: str | None
     seeds: list[str]
     rescan_every: float | None
-    counts: dict[str, int | bool] = Field(description="pages, media, bytes, matched, cases, queued, done, failed, "
-                                                      "skipped:<reason>, and finished.")
+    counts: dict[str, int | bool] = Field(
+        description="pages, media, bytes, matched, cases, queued, done, failed, skipped:<reason>, and finished."
+    )
 
 
 def binary(media_type: str, description: str) -> dict:
     """A 200 whose body is bytes of `media_type` (a download), for a route's `responses`."""
-    return {200: {"description": description, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}
+    return {
+        200: {"description": description, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}
+    }
 
 
 def document(description: str) -> dict:
@@ -635,7 +662,9 @@ def document(description: str) -> dict:
 
 
 class ErrorDetail(BaseModel):
-    code: str = Field(description="Machine-readable: invalid_request, not_found, forbidden, a contract's error name, ...")
+    code: str = Field(
+        description="Machine-readable: invalid_request, not_found, forbidden, a contract's error name, ..."
+    )
     message: str
     details: dict = Field(description="What the refusal concerns; for invalid_request, `problems` (field, problem).")
 

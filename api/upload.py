@@ -20,6 +20,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from fastapi import Request
 from python_multipart import MultipartParser
@@ -35,9 +36,20 @@ KEEP_HEAD = 256 * 1024 * 1024
 KEEP_TAIL = 32 * 1024 * 1024  # held in memory until the end, so it bounds the memory an upload takes
 # Leading bytes of the image and video containers that fingerprinting reads: (offset, bytes).
 MEDIA_SIGNATURES = (
-    (0, b"\x89PNG"), (0, b"\xff\xd8\xff"), (0, b"GIF8"), (0, b"BM"), (0, b"II*\0"), (0, b"MM\0*"),
-    (8, b"WEBP"), (4, b"ftyp"), (0, b"\x1aE\xdf\xa3"), (8, b"AVI "), (0, b"FLV"), (0, b"\x00\x00\x01\xba"),
-    (0, b"\x00\x00\x01\xb3"), (0, b"OggS"),
+    (0, b"\x89PNG"),
+    (0, b"\xff\xd8\xff"),
+    (0, b"GIF8"),
+    (0, b"BM"),
+    (0, b"II*\0"),
+    (0, b"MM\0*"),
+    (8, b"WEBP"),
+    (4, b"ftyp"),
+    (0, b"\x1aE\xdf\xa3"),
+    (8, b"AVI "),
+    (0, b"FLV"),
+    (0, b"\x00\x00\x01\xba"),
+    (0, b"\x00\x00\x01\xb3"),
+    (0, b"OggS"),
 )
 
 
@@ -56,7 +68,7 @@ class _Sink:
         self.path: Path | None = None
         self._spool_dir = spool_dir
         self._head: list[bytes] = []  # chunks held until the first SNIFF_BYTES are known
-        self._file = None
+        self._file: BinaryIO | None = None
         self._seen = 0  # bytes of the file passed to _keep so far
         self._tail: deque[tuple[int, bytes]] = deque()  # (offset, chunk) of the last KEEP_TAIL bytes
         self._tail_bytes = 0
@@ -101,14 +113,16 @@ class _Sink:
                 self._keep(chunk)
 
     def _keep(self, chunk: bytes) -> None:
+        file = self._file
+        assert file is not None  # opened by _decide before anything is kept
         offset = self._seen
         self._seen += len(chunk)
         if self.whole:
-            self._file.write(chunk)
+            file.write(chunk)
             return
         if offset < KEEP_HEAD:
             head = chunk[: KEEP_HEAD - offset]
-            self._file.write(head)
+            file.write(head)
             if len(head) == len(chunk):
                 return
             chunk, offset = chunk[len(head) :], offset + len(head)
@@ -118,10 +132,12 @@ class _Sink:
             self._tail_bytes -= len(self._tail.popleft()[1])
 
     def _finish_file(self) -> None:
+        file = self._file
+        assert file is not None  # opened by _decide before anything is kept
         for offset, chunk in self._tail:
-            self._file.seek(offset)
-            self._file.write(chunk)
-        self._file.truncate(self._seen)  # the full size; what was skipped reads as zeros
+            file.seek(offset)
+            file.write(chunk)
+        file.truncate(self._seen)  # the full size; what was skipped reads as zeros
 
     def close(self) -> None:
         self._queue.put(None)
@@ -172,7 +188,11 @@ async def read_multipart(
     if content_type != b"multipart/form-data" or not boundary:
         raise InvalidInput("body", "expected multipart/form-data with a boundary")
     declared = request.headers.get("content-length", "")
-    if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes + 2 * MAX_FIELD_BYTES + sum(blob_limits.values()):
+    if (
+        max_bytes is not None
+        and declared.isdigit()
+        and int(declared) > max_bytes + 2 * MAX_FIELD_BYTES + sum(blob_limits.values())
+    ):
         raise _too_large(file_field, max_bytes)
     upload = StreamedUpload()
     spool_dir.mkdir(parents=True, exist_ok=True)
@@ -324,8 +344,12 @@ async def read_whole_file(
 
 def json_field(schema: str, description: str) -> dict:
     """OpenAPI for a form field that holds the named schema as JSON text."""
-    return {"type": "string", "description": description, "contentMediaType": "application/json",
-            "contentSchema": {"$ref": f"#/components/schemas/{schema}"}}
+    return {
+        "type": "string",
+        "description": description,
+        "contentMediaType": "application/json",
+        "contentSchema": {"$ref": f"#/components/schemas/{schema}"},
+    }
 
 
 def upload_body(fields: dict[str, str | dict], json_schema: str | None = None) -> dict:
@@ -333,7 +357,8 @@ def upload_body(fields: dict[str, str | dict], json_schema: str | None = None) -
     schema), or a JSON body of the named schema instead."""
     properties = {"file": {"type": "string", "format": "binary", "description": "The file, streamed."}}
     properties |= {
-        name: text if isinstance(text, dict) else {"type": "string", "description": text} for name, text in fields.items()
+        name: text if isinstance(text, dict) else {"type": "string", "description": text}
+        for name, text in fields.items()
     }
     required = ["file", *(name for name, schema in properties.items() if "contentSchema" in schema)]
     content = {"multipart/form-data": {"schema": {"type": "object", "required": required, "properties": properties}}}

@@ -72,8 +72,12 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 EPOCH = date(1970, 1, 1)
 CURRENCY = "CNY"
 PG_DATABASE = "reelledger_bench_console"
-RULE = {"valid_play_tiers": [{"from_plays": 0, "price_micro": 10_000}, {"from_plays": 2_000, "price_micro": 15_000}],
-        "watch_minute_price_micro": 500, "ad_revenue_bps": 5_000, "commission_bps": 1_000}
+RULE = {
+    "valid_play_tiers": [{"from_plays": 0, "price_micro": 10_000}, {"from_plays": 2_000, "price_micro": 15_000}],
+    "watch_minute_price_micro": 500,
+    "ad_revenue_bps": 5_000,
+    "commission_bps": 1_000,
+}
 
 # Installed in every page before its own scripts: notes when the statement's lines table
 # enters the document and when the frame after that has run (style, layout and paint done).
@@ -146,13 +150,15 @@ MARKS = """() => {
   const p = fetched.filter((r) => new URL(r.name).pathname === '/periods').pop();
   return { html: nav.responseEnd, dcl: nav.domContentLoadedEventEnd, pStart: p.startTime, pEnd: p.responseEnd,
            stStart: s.startTime, stEnd: s.responseEnd,
-           stBytes: s.encodedBodySize, stDecoded: s.decodedBodySize, ...window.__bench, nodes: document.getElementsByTagName('*').length,
+           stBytes: s.encodedBodySize, stDecoded: s.decodedBodySize, ...window.__bench,
+           nodes: document.getElementsByTagName('*').length,
            note: document.querySelector('[data-testid=statement] [data-testid=lines-shown]')?.firstChild?.textContent
              ?? null };
 }"""
 
 
 # -- the period ------------------------------------------------------------------------------
+
 
 class Party:
     """An account made with the CLI, as the browser and the API see it."""
@@ -164,8 +170,9 @@ class Party:
         self.id, self.address = me["id"], me["address"]
 
 
-def seed(url: str, studio: Party, platform: Party, a: Party, b: Party, works: int, shared: int, first_day: int,
-         end_day: int) -> None:
+def seed(
+    url: str, studio: Party, platform: Party, a: Party, b: Party, works: int, shared: int, first_day: int, end_day: int
+) -> None:
     """What closing the period reads, written directly: works, a split and a rule each, and an
     accepted, anchored report with one row a work."""
     from ledger.bulk import insert_many
@@ -176,48 +183,129 @@ def seed(url: str, studio: Party, platform: Party, a: Party, b: Party, works: in
     engine = make_engine(url)
     with session(engine) as db:
         # One stand-in for the chain writes that were skipped; chain id 0 keeps the outbox off it.
-        op = ChainOp(idempotency_key=f"bench-console-seed-{uuid.uuid4().hex}", chain_id=0, sender="0x" + "00" * 20,
-                     data="0x", label="benchmark seed (not sent)", status=OpStatus.confirmed)
+        op = ChainOp(
+            idempotency_key=f"bench-console-seed-{uuid.uuid4().hex}",
+            chain_id=0,
+            sender="0x" + "00" * 20,
+            data="0x",
+            label="benchmark seed (not sent)",
+            status=OpStatus.confirmed,
+        )
         db.add(op)
         db.commit()
-        report = PlayReport(platform_id=platform.id, report_id="bench-console", report_hash="0x" + "33" * 32,
-                            status=ReportStatus.accepted, currency=CURRENCY, first_day=first_day, end_day=end_day,
-                            row_count=works, rows_root="0x" + "44" * 32, digest="0x" + "55" * 32, op_id=op.id)
+        report = PlayReport(
+            platform_id=platform.id,
+            report_id="bench-console",
+            report_hash="0x" + "33" * 32,
+            status=ReportStatus.accepted,
+            currency=CURRENCY,
+            first_day=first_day,
+            end_day=end_day,
+            row_count=works,
+            rows_root="0x" + "44" * 32,
+            digest="0x" + "55" * 32,
+            op_id=op.id,
+        )
         db.add(report)
         db.commit()
         op_id, report_pk = op.id, report.id
     raw = engine.raw_connection()
     dialect = engine.dialect.name
-    insert_many(raw, dialect, "work", ("work_id", "owner_id", "title", "kind", "parties", "fingerprint_digest",
-                                       "metadata_hash", "op_id", "created_at"),
-                [("0x" + hashlib.sha256(f"bench-console-{i}".encode()).hexdigest(), studio.id, f"Episode {i}",
-                  WorkKind.episode.name, "[]", "0x" + "00" * 32, "0x" + "00" * 32, op_id, "2026-01-01")
-                 for i in range(works)])
+    insert_many(
+        raw,
+        dialect,
+        "work",
+        (
+            "work_id",
+            "owner_id",
+            "title",
+            "kind",
+            "parties",
+            "fingerprint_digest",
+            "metadata_hash",
+            "op_id",
+            "created_at",
+        ),
+        [
+            (
+                "0x" + hashlib.sha256(f"bench-console-{i}".encode()).hexdigest(),
+                studio.id,
+                f"Episode {i}",
+                WorkKind.episode.name,
+                "[]",
+                "0x" + "00" * 32,
+                "0x" + "00" * 32,
+                op_id,
+                "2026-01-01",
+            )
+            for i in range(works)
+        ],
+    )
     raw.commit()
     cur = raw.cursor()
-    cur.execute("SELECT id FROM work WHERE owner_id = %s ORDER BY id" if dialect == "postgresql"
-                else "SELECT id FROM work WHERE owner_id = ? ORDER BY id", (studio.id,))
+    cur.execute(
+        "SELECT id FROM work WHERE owner_id = %s ORDER BY id"
+        if dialect == "postgresql"
+        else "SELECT id FROM work WHERE owner_id = ? ORDER BY id",
+        (studio.id,),
+    )
     work_pks = [r[0] for r in cur.fetchall()]
     cur.close()
     body = canonical_body(RULE)
-    insert_many(raw, dialect, "settlement_rule", ("work_pk", "version", "effective_from", "currency", "body",
-                                                  "content_hash", "setter_id", "created_at"),
-                [(pk, 1, first_day - 30, CURRENCY, json.dumps(body), content_hash(body, CURRENCY), studio.id,
-                  "2026-01-01") for pk in work_pks])
+    insert_many(
+        raw,
+        dialect,
+        "settlement_rule",
+        ("work_pk", "version", "effective_from", "currency", "body", "content_hash", "setter_id", "created_at"),
+        [
+            (pk, 1, first_day - 30, CURRENCY, json.dumps(body), content_hash(body, CURRENCY), studio.id, "2026-01-01")
+            for pk in work_pks
+        ],
+    )
     splits = []
     for n, pk in enumerate(work_pks):
-        payees = ([(studio, 4_000), (a, 4_000), (b, 2_000)] if n < shared else [(studio, 6_000), (a, 4_000)])
-        splits.append((pk, studio.id, 1, json.dumps([{"address": p.address, "bps": bps} for p, bps in payees]), 0,
-                       op_id, "2026-01-01"))
-    insert_many(raw, dialect, "split", ("work_pk", "setter_id", "version", "payees", "effective_from", "op_id",
-                                        "created_at"), splits)
+        payees = [(studio, 4_000), (a, 4_000), (b, 2_000)] if n < shared else [(studio, 6_000), (a, 4_000)]
+        splits.append(
+            (
+                pk,
+                studio.id,
+                1,
+                json.dumps([{"address": p.address, "bps": bps} for p, bps in payees]),
+                0,
+                op_id,
+                "2026-01-01",
+            )
+        )
+    insert_many(
+        raw,
+        dialect,
+        "split",
+        ("work_pk", "setter_id", "version", "payees", "effective_from", "op_id", "created_at"),
+        splits,
+    )
     rows = []
     for n, pk in enumerate(work_pks):
         plays = 1_000 + (n * 7919) % 4_000
-        rows.append((report_pk, pk, "CN", first_day + n % (end_day - first_day), plays, plays * 9 // 10, plays * 40,
-                     5_000 + n % 900, False))
-    insert_many(raw, dialect, "play_row", ("report_pk", "work_pk", "territory", "day", "plays", "valid_plays",
-                                           "watch_minutes", "ad_revenue", "held"), rows)
+        rows.append(
+            (
+                report_pk,
+                pk,
+                "CN",
+                first_day + n % (end_day - first_day),
+                plays,
+                plays * 9 // 10,
+                plays * 40,
+                5_000 + n % 900,
+                False,
+            )
+        )
+    insert_many(
+        raw,
+        dialect,
+        "play_row",
+        ("report_pk", "work_pk", "territory", "day", "plays", "valid_plays", "watch_minutes", "ad_revenue", "held"),
+        rows,
+    )
     raw.commit()
     raw.close()
     engine.dispose()
@@ -225,8 +313,9 @@ def seed(url: str, studio: Party, platform: Party, a: Party, b: Party, works: in
 
 def close_period(platform: Party, first: date, last: date) -> str:
     """The period closed through the API as its platform, once its root is on chain."""
-    r = platform.client.post("/periods/close", json={"period_start": str(first), "period_end": str(last),
-                                                      "currency": CURRENCY})
+    r = platform.client.post(
+        "/periods/close", json={"period_start": str(first), "period_end": str(last), "currency": CURRENCY}
+    )
     if r.status_code != 201:
         raise RuntimeError(f"closing the period failed: {r.status_code} {r.text[:500]}")
     period_id = r.json()["period_id"]
@@ -239,6 +328,7 @@ def close_period(platform: Party, first: date, last: date) -> str:
 
 
 # -- the browser -----------------------------------------------------------------------------
+
 
 def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else many or one + 's'}"
@@ -261,15 +351,22 @@ class Browser:
 
     def signed_in(self, key: str):
         """A new context (no cache, no cookies) signed in the way a person does."""
-        context = self.browser.new_context(base_url=self.base_url, locale="en-US",
-                                           viewport={"width": 1280, "height": 900})
+        context = self.browser.new_context(
+            base_url=self.base_url, locale="en-US", viewport={"width": 1280, "height": 900}
+        )
         context.add_init_script(OBSERVER)
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         # The console has no favicon; the browser's request for one is not the page's error.
-        page.on("console", lambda m: errors.append(f"{m.text} ({m.location['url']})")
-                if m.type == "error" and not m.location["url"].endswith("/favicon.ico") else None)
+        page.on(
+            "console",
+            lambda m: (
+                errors.append(f"{m.text} ({m.location['url']})")
+                if m.type == "error" and not m.location["url"].endswith("/favicon.ico")
+                else None
+            ),
+        )
         page.goto("/console/login")
         page.fill("#api-key", key)
         page.click("#sign-in button[type=submit]")
@@ -286,8 +383,9 @@ class Browser:
         marks = page.evaluate(MARKS)
         numbers = [int(n) for n in re.findall(r"\d+", (marks["note"] or "").replace(",", ""))]
         if marks["rows"] != lines and not (marks["rows"] < lines and numbers[:2] == [marks["rows"], lines]):
-            raise RuntimeError(f"the table had {marks['rows']} rows when it appeared, not {lines} "
-                               f"(the page says: {marks['note']})")
+            raise RuntimeError(
+                f"the table had {marks['rows']} rows when it appeared, not {lines} (the page says: {marks['note']})"
+            )
         return wall, marks
 
     def show_all(self, page) -> dict | None:
@@ -308,8 +406,10 @@ class Browser:
 
 
 def first_render(args, browser: Browser, a: Party, period_id: str) -> None:
-    print(f"\n1. first render of the statements page, payee A, {args.lines:,} lines "
-          f"({plural(args.runs, 'run')}, each in a new browser context; ms)")
+    print(
+        f"\n1. first render of the statements page, payee A, {args.lines:,} lines "
+        f"({plural(args.runs, 'run')}, each in a new browser context; ms)"
+    )
     walls, marks, everything = [], [], []
     for _ in range(args.runs):
         context, page, errors = browser.signed_in(a.key)
@@ -324,8 +424,10 @@ def first_render(args, browser: Browser, a: Party, period_id: str) -> None:
         walls.append(wall * 1000)
         marks.append(mark)
     drawn = marks[-1]["rows"]
-    print(f"  the page draws {drawn:,} of the {args.lines:,} lines at first"
-          + (f" (it says: {marks[-1]['note']})" if drawn < args.lines else ""))
+    print(
+        f"  the page draws {drawn:,} of the {args.lines:,} lines at first"
+        + (f" (it says: {marks[-1]['note']})" if drawn < args.lines else "")
+    )
     print(f"  {'':<58} {'median':>8} {'min':>7} {'max':>7}")
     rows = [
         ("navigation asked -> table painted, seen from Playwright", walls),
@@ -341,12 +443,17 @@ def first_render(args, browser: Browser, a: Party, period_id: str) -> None:
     ]
     for label, values in rows:
         print(f"  {label:<58} {spread(values)}")
-    print(f"  statement JSON as the page fetched it (without proofs, gzip): {marks[-1]['stBytes'] / 2**20:.2f} MiB on the "
-          f"wire, {marks[-1]['stDecoded'] / 2**20:.2f} MiB decoded; {marks[-1]['nodes']:,} elements in the page once rendered")
+    print(
+        f"  statement JSON as the page fetched it (without proofs, gzip): "
+        f"{marks[-1]['stBytes'] / 2**20:.2f} MiB on the wire, {marks[-1]['stDecoded'] / 2**20:.2f} MiB decoded; "
+        f"{marks[-1]['nodes']:,} elements in the page once rendered"
+    )
     busy = main_thread(browser, a, period_id, args.lines)
-    print(f"  one more run with Chrome's Performance metrics on, page asked for -> painted: main thread busy "
-          f"{busy['TaskDuration'] * 1000:.0f} ms, of which layout {busy['LayoutDuration'] * 1000:.0f} ms and style "
-          f"recalculation {busy['RecalcStyleDuration'] * 1000:.0f} ms")
+    print(
+        f"  one more run with Chrome's Performance metrics on, page asked for -> painted: main thread busy "
+        f"{busy['TaskDuration'] * 1000:.0f} ms, of which layout {busy['LayoutDuration'] * 1000:.0f} ms and style "
+        f"recalculation {busy['RecalcStyleDuration'] * 1000:.0f} ms"
+    )
     if drawn < args.lines:
         if any(e is None for e in everything):
             print(f'  no "{browser.show_all_label}" button found: every line was not drawn')
@@ -390,8 +497,10 @@ def verification(args, browser: Browser, payee: Party, period_id: str, lines: in
     print(f"  {'click -> verdict in the page, every line proven':<58} {spread([r['shown'] for r in results])}")
     print(f"  {'click -> next frame done (verdicts painted)':<58} {spread([r['painted'] for r in results])}")
     print(f"  {'the page own figure (verifyStatement alone)':<58} {spread(own)}")
-    print(f"  {'per line (page figure / lines)':<58} {statistics.median(own) / lines:8.2f} "
-          f"{min(own) / lines:7.2f} {max(own) / lines:7.2f}")
+    print(
+        f"  {'per line (page figure / lines)':<58} {statistics.median(own) / lines:8.2f} "
+        f"{min(own) / lines:7.2f} {max(own) / lines:7.2f}"
+    )
 
 
 def fetch_times(args, a: Party, period_id: str) -> None:
@@ -411,11 +520,15 @@ def fetch_times(args, a: Party, period_id: str) -> None:
     proofs = f"{depths[0]}" if len(depths) == 1 else f"{depths[0]} to {depths[-1]}"
     size = len(cold.content)
     print("\n0. the statement JSON alone (GET /periods/{id}/statement, API key, httpx)")
-    print(f"  payee A: {len(statement['lines']):,} lines of {statement['line_count']:,} in the period, proofs of "
-          f"{proofs} hashes; {size:,} bytes ({size / 2**20:.2f} MiB)")
+    print(
+        f"  payee A: {len(statement['lines']):,} lines of {statement['line_count']:,} in the period, proofs of "
+        f"{proofs} hashes; {size:,} bytes ({size / 2**20:.2f} MiB)"
+    )
     print(f"  first fetch after the commit (the service rebuilds the period's tree): {cold_s * 1000:.0f} ms")
-    print(f"  again, tree cached ({plural(args.runs, 'fetch', 'fetches')}): median {statistics.median(warm):.0f} ms, "
-          f"min {min(warm):.0f}, max {max(warm):.0f}")
+    print(
+        f"  again, tree cached ({plural(args.runs, 'fetch', 'fetches')}): median {statistics.median(warm):.0f} ms, "
+        f"min {min(warm):.0f}, max {max(warm):.0f}"
+    )
 
 
 def postgres_admin() -> str:
@@ -450,29 +563,46 @@ def run(args, workdir: Path) -> None:
             last = date.today() - timedelta(days=4)
             first = last - timedelta(days=6)
             began = time.perf_counter()
-            seed(url, studio, platform, a, b, args.lines, args.verify_lines, (first - EPOCH).days,
-                 (last - EPOCH).days + 1)
+            seed(
+                url,
+                studio,
+                platform,
+                a,
+                b,
+                args.lines,
+                args.verify_lines,
+                (first - EPOCH).days,
+                (last - EPOCH).days + 1,
+            )
             seeded = time.perf_counter() - began
             began = time.perf_counter()
             period_id = close_period(platform, first, last)
             closed = time.perf_counter() - began
             period = platform.client.get(f"/periods/{period_id}").json()
-            print(f"period {first} .. {last} on {args.database}: {args.lines:,} works seeded in {seeded:.1f} s; "
-                  f"closed through the API and committed on chain in {closed:.1f} s "
-                  f"({period['line_count']:,} lines; status {period['status']})")
+            print(
+                f"period {first} .. {last} on {args.database}: {args.lines:,} works seeded in {seeded:.1f} s; "
+                f"closed through the API and committed on chain in {closed:.1f} s "
+                f"({period['line_count']:,} lines; status {period['status']})"
+            )
             print(f"payee A: {args.lines:,} lines; payee B: {args.verify_lines:,} lines")
             fetch_times(args, a, period_id)
             with sync_playwright() as playwright:
                 browser = Browser(playwright, service.url)
-                print(f"browser: Chromium {browser.version}, headless, --disable-gpu, 1280 x 900 viewport; "
-                      f"Playwright {version('playwright')}")
+                print(
+                    f"browser: Chromium {browser.version}, headless, --disable-gpu, 1280 x 900 viewport; "
+                    f"Playwright {version('playwright')}"
+                )
                 first_render(args, browser, a, period_id)
-                print(f"\n2. verification in the browser against the Anvil node, payee B, {args.verify_lines:,} "
-                      f"lines ({plural(args.runs, 'run')}, each in a new browser context; ms)")
+                print(
+                    f"\n2. verification in the browser against the Anvil node, payee B, {args.verify_lines:,} "
+                    f"lines ({plural(args.runs, 'run')}, each in a new browser context; ms)"
+                )
                 verification(args, browser, b, period_id, args.verify_lines, args.runs)
                 if args.large_verify_runs:
-                    print(f"\n3. the same for payee A's {args.lines:,} lines "
-                          f"({plural(args.large_verify_runs, 'run')}; ms)")
+                    print(
+                        f"\n3. the same for payee A's {args.lines:,} lines "
+                        f"({plural(args.large_verify_runs, 'run')}; ms)"
+                    )
                     verification(args, browser, a, period_id, args.lines, args.large_verify_runs)
                 browser.browser.close()
     finally:
@@ -483,36 +613,42 @@ def run(args, workdir: Path) -> None:
 def report(printed: str, elapsed: float, load: tuple[float, float]) -> str:
     command = f"scripts/bench-console{(' ' + ' '.join(sys.argv[1:])) if sys.argv[1:] else ''}"
     what = __doc__.split("\n\n", 1)[1].rsplit("\n\n    scripts/bench-console", 1)[0]
-    return "\n".join([
-        "# Web console benchmark",
-        "",
-        "Generated by `benchmarks/console.py`; do not edit by hand, run it again.",
-        "",
-        f"- Date: {dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
-        f"- Machine: {machine()}",
-        f"- Browser: {chromium_version()}, headless, software rendering (--disable-gpu), driven by Playwright "
-        f"{version('playwright')}",
-        f"- Command: `{command}` (took {elapsed / 60:.1f} min; 1-minute load average {load[0]:.1f} at the start, "
-        f"{load[1]:.1f} at the end)",
-        f"- Code: {code_version(('api/console', 'console/src', 'ledger/settlement', 'benchmarks/console.py'), 'the console, settlement or benchmark code')}",
-        "",
-        "## What is measured",
-        "",
-        what.strip(),
-        "",
-        "## Figures",
-        "",
-        "```",
-        printed.rstrip(),
-        "```",
-        "",
-        "## Running it again",
-        "",
-        "    scripts/bench-console                          # SQLite, the figures above (writes this file)",
-        "    scripts/bench-console --database postgresql    # PostgreSQL at 127.0.0.1:5432",
-        "    scripts/bench-console --lines 2000 --runs 1    # a quick look (this file is left alone)",
-        "",
-    ])
+    return "\n".join(
+        [
+            "# Web console benchmark",
+            "",
+            "Generated by `benchmarks/console.py`; do not edit by hand, run it again.",
+            "",
+            f"- Date: {dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
+            f"- Machine: {machine()}",
+            f"- Browser: {chromium_version()}, headless, software rendering (--disable-gpu), driven by Playwright "
+            f"{version('playwright')}",
+            f"- Command: `{command}` (took {elapsed / 60:.1f} min; 1-minute load average {load[0]:.1f} at the start, "
+            f"{load[1]:.1f} at the end)",
+            "- Code: "
+            + code_version(
+                ("api/console", "console/src", "ledger/settlement", "benchmarks/console.py"),
+                "the console, settlement or benchmark code",
+            ),
+            "",
+            "## What is measured",
+            "",
+            what.strip(),
+            "",
+            "## Figures",
+            "",
+            "```",
+            printed.rstrip(),
+            "```",
+            "",
+            "## Running it again",
+            "",
+            "    scripts/bench-console                          # SQLite, the figures above (writes this file)",
+            "    scripts/bench-console --database postgresql    # PostgreSQL at 127.0.0.1:5432",
+            "    scripts/bench-console --lines 2000 --runs 1    # a quick look (this file is left alone)",
+            "",
+        ]
+    )
 
 
 def chromium_version() -> str:
@@ -536,8 +672,9 @@ def main() -> None:
     args = parser.parse_args()
     if not 0 < args.verify_lines <= args.lines:
         parser.error("--verify-lines is between 1 and --lines")
-    full = all(getattr(args, k) == parser.get_default(k)
-               for k in ("lines", "verify_lines", "runs", "large_verify_runs"))
+    full = all(
+        getattr(args, k) == parser.get_default(k) for k in ("lines", "verify_lines", "runs", "large_verify_runs")
+    )
     output = args.output or (DOC if full and args.database == "sqlite" else None)
     load = os.getloadavg()[0]
     printed, elapsed = run_printing(run, args)

@@ -67,10 +67,11 @@ def build_site(site: PiracySite, pages: int, workdir: Path) -> tuple[str, int]:
         photo = photo[..., :3]
         h, w = photo.shape[:2]
         y, x = rng.integers(0, max(1, h // 4)), rng.integers(0, max(1, w // 4))
-        crop = cv2.resize(photo[y: y + 3 * h // 4, x: x + 3 * w // 4], (640, 360))
+        crop = cv2.resize(photo[y : y + 3 * h // 4, x : x + 3 * w // 4], (640, 360))
         if i % 10 == 9:
-            clip = photo_footage(workdir / f"clip{i}.mp4", width=640, height=360, seconds=6, fps=25,
-                                 photos=UNRELATED_PHOTOGRAPHS, seed=i)
+            clip = photo_footage(
+                workdir / f"clip{i}.mp4", width=640, height=360, seconds=6, fps=25, photos=UNRELATED_PHOTOGRAPHS, seed=i
+            )
             src = site.publish(f"/v/{i}.mp4", clip, "video/mp4")
             body = f'<video src="{src}"></video>'
         else:
@@ -83,7 +84,9 @@ def build_site(site: PiracySite, pages: int, workdir: Path) -> tuple[str, int]:
     for s in range(sections):
         links = "".join(f'<a href="{u}">x</a>' for u in items[s::sections])
         section_urls.append(site.page(f"/section/{s}.html", f"<html><body>{links}</body></html>"))
-    index = site.page("/index.html", "<html><body>" + "".join(f'<a href="{u}">s</a>' for u in section_urls) + "</body></html>")
+    index = site.page(
+        "/index.html", "<html><body>" + "".join(f'<a href="{u}">s</a>' for u in section_urls) + "</body></html>"
+    )
     return index, media
 
 
@@ -95,9 +98,26 @@ def cli_env(service: BenchService, key: str, **extra) -> dict:
 
 def run_inline(env: dict, seeds: Path, state: Path, interval: float) -> float:
     began = time.perf_counter()
-    done = subprocess.run([str(REELLEDGER), "crawl", "run", "--seeds", str(seeds), "--state", str(state),
-                           "--interval", str(interval), "--depth", "4", "--max-pages", "10000"],
-                          env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            str(REELLEDGER),
+            "crawl",
+            "run",
+            "--seeds",
+            str(seeds),
+            "--state",
+            str(state),
+            "--interval",
+            str(interval),
+            "--depth",
+            "4",
+            "--max-pages",
+            "10000",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         raise RuntimeError(done.stdout + done.stderr)
     return time.perf_counter() - began
@@ -106,8 +126,13 @@ def run_inline(env: dict, seeds: Path, state: Path, interval: float) -> float:
 class Workers:
     def __init__(self, env: dict, processes: int, log: Path) -> None:
         self.log = open(log, "ab")
-        self.proc = subprocess.Popen([str(REELLEDGER), "crawl", "worker", "--processes", str(processes), "--threads", "2"],
-                                     env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [str(REELLEDGER), "crawl", "worker", "--processes", str(processes), "--threads", "2"],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def stop(self) -> None:
         os.killpg(self.proc.pid, signal.SIGTERM)
@@ -119,15 +144,33 @@ class Workers:
 
 
 def submit(env: dict, seeds: Path, interval: float) -> str:
-    done = subprocess.run([str(REELLEDGER), "crawl", "submit", "--seeds", str(seeds), "--interval", str(interval),
-                           "--depth", "4", "--max-pages", "10000"], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            str(REELLEDGER),
+            "crawl",
+            "submit",
+            "--seeds",
+            str(seeds),
+            "--interval",
+            str(interval),
+            "--depth",
+            "4",
+            "--max-pages",
+            "10000",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         raise RuntimeError(done.stdout + done.stderr)
     return done.stdout.strip()
 
 
 def wait_job(env: dict, job_id: str) -> str:
-    done = subprocess.run([str(REELLEDGER), "crawl", "status", job_id, "--wait"], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(REELLEDGER), "crawl", "status", job_id, "--wait"], env=env, capture_output=True, text=True
+    )
     if done.returncode:
         raise RuntimeError(done.stdout + done.stderr)
     return done.stdout.strip()
@@ -176,15 +219,23 @@ def leak_to_notice(args, service, keys, workdir: Path) -> None:
     film = photo_footage(workdir / "film.mp4", width=1280, height=720, seconds=seconds, fps=25, crf=20, seed=11)
     t = time.perf_counter()
     with open(film, "rb") as fh:
-        r = studio.post("/works", files={"file": ("film.mp4", fh, "video/mp4")},
-                        data={"metadata": '{"title": "Benchmark Film", "kind": "film"}'})
+        r = studio.post(
+            "/works",
+            files={"file": ("film.mp4", fh, "video/mp4")},
+            data={"metadata": '{"title": "Benchmark Film", "kind": "film"}'},
+        )
     r.raise_for_status()
     work_id = r.json()["work_id"]
-    print(f"  registered in {time.perf_counter() - t:.1f} s; distributing (marking the platform's copy) ...", flush=True)
+    print(
+        f"  registered in {time.perf_counter() - t:.1f} s; distributing (marking the platform's copy) ...", flush=True
+    )
     t = time.perf_counter()
     with open(film, "rb") as fh:
-        r = studio.post(f"/works/{work_id}/distributions", files={"file": ("film.mp4", fh, "video/mp4")},
-                        data={"distribution": '{"platform": "bench-platform", "session": "s-1"}'})
+        r = studio.post(
+            f"/works/{work_id}/distributions",
+            files={"file": ("film.mp4", fh, "video/mp4")},
+            data={"distribution": '{"platform": "bench-platform", "session": "s-1"}'},
+        )
     r.raise_for_status()
     dist_id = r.json()["id"]
     while (d := studio.get(f"/distributions/{dist_id}").json())["status"] not in ("ready", "failed"):
@@ -198,7 +249,9 @@ def leak_to_notice(args, service, keys, workdir: Path) -> None:
     for n, (label, db) in enumerate(runs):
         # each run its own re-encode: bytes the service has seen before would skip matching
         leaked = transcode(marked, workdir / f"leaked-{n}.mp4", VideoAttack(crf=26 + n))
-        print(f"  leaked copy {n + 1}: {seconds:.0f} s of 1280x720, {leaked.stat().st_size / 2**20:.1f} MiB", flush=True)
+        print(
+            f"  leaked copy {n + 1}: {seconds:.0f} s of 1280x720, {leaked.stat().st_size / 2**20:.1f} MiB", flush=True
+        )
         with PiracySite() as site:
             seeds = workdir / f"leak-seeds-{n}.txt"
             index = site.url("/index.html")
@@ -214,10 +267,22 @@ def leak_to_notice(args, service, keys, workdir: Path) -> None:
                 site.page("/watch.html", '<html><body><video src="/films/leaked.mp4"></video></body></html>')
                 site.page("/index.html", '<html><body><a href="/watch.html">new film</a></body></html>')
                 if db is None:
-                    proc = subprocess.Popen([str(REELLEDGER), "crawl", "run", "--seeds", str(seeds), "--state",
-                                             str(workdir / f"leak-state-{n}"), "--interval", str(POLITE_INTERVAL)],
-                                            env=cli_env(service, keys["crawler"]), stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL)
+                    proc = subprocess.Popen(
+                        [
+                            str(REELLEDGER),
+                            "crawl",
+                            "run",
+                            "--seeds",
+                            str(seeds),
+                            "--state",
+                            str(workdir / f"leak-state-{n}"),
+                            "--interval",
+                            str(POLITE_INTERVAL),
+                        ],
+                        env=cli_env(service, keys["crawler"]),
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
                 else:
                     submit(env, seeds, POLITE_INTERVAL)
                 url = site.url("/films/leaked.mp4")
@@ -236,10 +301,14 @@ def leak_to_notice(args, service, keys, workdir: Path) -> None:
                 if workers is not None:
                     workers.stop()
             leak = case["leak"]["platform"]["name"] if case["leak"]["platform"] else "no platform"
-            print(f"  {label:<34} notice drafted {took:6.1f} s after the copy appeared "
-                  f"(traced to {leak}; {len(case['notices'])} notices; anchor {case['anchor']['status']}; "
-                  f"goal 60 s: {'met' if took <= 60 else 'NOT met'})")
-            crawler.post(f"/cases/{case['id']}/checks", json={"alive": False, "http_status": 404})  # next run: a new case
+            print(
+                f"  {label:<34} notice drafted {took:6.1f} s after the copy appeared "
+                f"(traced to {leak}; {len(case['notices'])} notices; anchor {case['anchor']['status']}; "
+                f"goal 60 s: {'met' if took <= 60 else 'NOT met'})"
+            )
+            crawler.post(
+                f"/cases/{case['id']}/checks", json={"alive": False, "http_status": 404}
+            )  # next run: a new case
 
 
 def sites_per_day(numbers: dict, pages: int) -> None:
@@ -247,12 +316,17 @@ def sites_per_day(numbers: dict, pages: int) -> None:
     polite = max(requests * POLITE_INTERVAL, inline)
     per_site_work = inline
     print(f"\n3. sites per day at the polite limit ({POLITE_INTERVAL:g} s between two requests to one host)")
-    print(f"  a site like run 1: {requests} requests ({pages} pages + media + robots.txt), pipeline work {per_site_work:.1f} s")
+    print(
+        f"  a site like run 1: {requests} requests ({pages} pages + media + robots.txt), "
+        f"pipeline work {per_site_work:.1f} s"
+    )
     print(f"  one inline crawler, one site at a time: {polite:.0f} s a site -> {86400 / polite:,.0f} sites a day")
     threads = 2
     worker_rate = max(requests * POLITE_INTERVAL / threads, numbers["queue1"])
-    print(f"  one worker process, {threads} threads on {threads} hosts at once: {worker_rate:.0f} s a site -> "
-          f"{86400 / worker_rate:,.0f} sites a day (bounded by its pipeline work, {numbers['queue1']:.1f} s a site)")
+    print(
+        f"  one worker process, {threads} threads on {threads} hosts at once: {worker_rate:.0f} s a site -> "
+        f"{86400 / worker_rate:,.0f} sites a day (bounded by its pipeline work, {numbers['queue1']:.1f} s a site)"
+    )
     small = 20
     small_polite = max(small * POLITE_INTERVAL, inline * small / requests)
     print(f"  a small site of {small} requests: {small_polite:.0f} s -> {86400 / small_polite:,.0f} sites a day inline")
@@ -272,7 +346,9 @@ def run(args, workdir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=100)
-    parser.add_argument("--clip-minutes", type=float, default=5.0, help="length of the leaked 720p film; 0 skips part 2")
+    parser.add_argument(
+        "--clip-minutes", type=float, default=5.0, help="length of the leaked 720p film; 0 skips part 2"
+    )
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
@@ -280,16 +356,26 @@ def main() -> None:
     output = args.output or (DOC if full else None)
     printed, elapsed = run_printing(run, args)
     if output is not None:
-        output.write_text("\n".join([
-            "# Crawl benchmark", "",
-            "Generated by `benchmarks/crawl.py`; do not edit by hand, run it again.", "",
-            f"- Date: {dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
-            f"- Machine: {machine()}",
-            f"- Command: `scripts/bench-crawl{(' ' + ' '.join(sys.argv[1:])) if sys.argv[1:] else ''}` "
-            f"(took {elapsed / 60:.1f} min)",
-            f"- Code: {code_version(('ledger/crawl', 'ledger/piracy', 'benchmarks/crawl.py'))}", "",
-            "```", printed.rstrip(), "```", "",
-        ]))
+        output.write_text(
+            "\n".join(
+                [
+                    "# Crawl benchmark",
+                    "",
+                    "Generated by `benchmarks/crawl.py`; do not edit by hand, run it again.",
+                    "",
+                    f"- Date: {dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
+                    f"- Machine: {machine()}",
+                    f"- Command: `scripts/bench-crawl{(' ' + ' '.join(sys.argv[1:])) if sys.argv[1:] else ''}` "
+                    f"(took {elapsed / 60:.1f} min)",
+                    f"- Code: {code_version(('ledger/crawl', 'ledger/piracy', 'benchmarks/crawl.py'))}",
+                    "",
+                    "```",
+                    printed.rstrip(),
+                    "```",
+                    "",
+                ]
+            )
+        )
         print(f"wrote {output}")
 
 

@@ -29,8 +29,18 @@ from benchmarks.service import BenchService
 
 MiB = 1 << 20
 WORK = "0x" + "ab" * 32
-ROW = json.dumps({"work": WORK, "territory": "CN", "date": "2026-11-16", "plays": 5, "valid_plays": 4,
-                  "watch_minutes": 9, "ad_revenue": 0, "currency": "CNY"})
+ROW = json.dumps(
+    {
+        "work": WORK,
+        "territory": "CN",
+        "date": "2026-11-16",
+        "plays": 5,
+        "valid_plays": 4,
+        "watch_minutes": 9,
+        "ad_revenue": 0,
+        "currency": "CNY",
+    }
+)
 REPORT = {"report_id": "hostile", "period_start": "2026-11-16", "period_end": "2026-11-22", "currency": "CNY"}
 ROLES = ("rights_holder", "platform", "crawler", "auditor", "admin")
 
@@ -57,12 +67,16 @@ def long_string(size: int) -> bytes:
 
 def generic_cases(quick: bool) -> list[tuple[str, bytes, str]]:
     """(name, body, content type): sent to every JSON route by every caller."""
-    cases = [("deep array 80k", deep_array(80_000), "application/json"),
-             ("deep object 80k", deep_object(80_000), "application/json"),
-             ("deep array 80k, no type", deep_array(80_000), "")]
+    cases = [
+        ("deep array 80k", deep_array(80_000), "application/json"),
+        ("deep object 80k", deep_object(80_000), "application/json"),
+        ("deep array 80k, no type", deep_array(80_000), ""),
+    ]
     if not quick:
-        cases += [("deep array 1M", deep_array(1_000_000), "application/json"),
-                  ("deep object 1M", deep_object(1_000_000), "application/json")]
+        cases += [
+            ("deep array 1M", deep_array(1_000_000), "application/json"),
+            ("deep object 1M", deep_object(1_000_000), "application/json"),
+        ]
     return cases
 
 
@@ -78,21 +92,81 @@ def special_cases(quick: bool) -> list[tuple[str, str, bytes, str, str | None, d
         ("string 16 MiB", "/works", long_string(big), "application/json", "rights_holder", {}),
         ("over the cap (17 MiB)", "/works", long_string(17 * MiB), "application/json", "rights_holder", {}),
         ("deep form field 30k", "/works", b"", "multipart", "rights_holder", {}),
-        ("JSON report, deep row 80k", "/reports", b'{"rows": [' + ROW.encode() + b", " + deep_array(80_000) + b"]}",
-         "application/json", "platform", REPORT),
-        ("NDJSON report, deep line 80k", "/reports", ROW.encode() + b"\n" + deep_array(80_000) + b"\n",
-         "application/x-ndjson", "platform", REPORT),
-        ("JSON report, deep row 80k", "/reports/check", b"[" + deep_array(80_000) + b"]", "application/json", "platform", {}),
-        ("NDJSON report, deep line 80k", "/reports/check", deep_array(80_000) + b"\n", "application/x-ndjson", "platform", {}),
+        (
+            "JSON report, deep row 80k",
+            "/reports",
+            b'{"rows": [' + ROW.encode() + b", " + deep_array(80_000) + b"]}",
+            "application/json",
+            "platform",
+            REPORT,
+        ),
+        (
+            "NDJSON report, deep line 80k",
+            "/reports",
+            ROW.encode() + b"\n" + deep_array(80_000) + b"\n",
+            "application/x-ndjson",
+            "platform",
+            REPORT,
+        ),
+        (
+            "JSON report, deep row 80k",
+            "/reports/check",
+            b"[" + deep_array(80_000) + b"]",
+            "application/json",
+            "platform",
+            {},
+        ),
+        (
+            "NDJSON report, deep line 80k",
+            "/reports/check",
+            deep_array(80_000) + b"\n",
+            "application/x-ndjson",
+            "platform",
+            {},
+        ),
     ]
     if not quick:
         cases += [
-            ("JSON report, deep 1M", "/reports", b"[" + deep_array(1_000_000) + b"]", "application/json", "platform", REPORT),
-            ("NDJSON report, deep line 1M", "/reports", deep_array(1_000_000) + b"\n", "application/x-ndjson", "platform", REPORT),
-            ("JSON report, 64 MiB string", "/reports", b"[" + long_string(64 * MiB) + b"]", "application/json", "platform", REPORT),
-            ("NDJSON report, 32 MiB line", "/reports", long_string(32 * MiB) + b"\n", "application/x-ndjson", "platform", REPORT),
-            ("wide JSON report, 500k rows {}", "/reports/check", b'{"rows": ' + wide_objects(1_500_000) + b"}",
-             "application/json", "platform", {}),
+            (
+                "JSON report, deep 1M",
+                "/reports",
+                b"[" + deep_array(1_000_000) + b"]",
+                "application/json",
+                "platform",
+                REPORT,
+            ),
+            (
+                "NDJSON report, deep line 1M",
+                "/reports",
+                deep_array(1_000_000) + b"\n",
+                "application/x-ndjson",
+                "platform",
+                REPORT,
+            ),
+            (
+                "JSON report, 64 MiB string",
+                "/reports",
+                b"[" + long_string(64 * MiB) + b"]",
+                "application/json",
+                "platform",
+                REPORT,
+            ),
+            (
+                "NDJSON report, 32 MiB line",
+                "/reports",
+                long_string(32 * MiB) + b"\n",
+                "application/x-ndjson",
+                "platform",
+                REPORT,
+            ),
+            (
+                "wide JSON report, 500k rows {}",
+                "/reports/check",
+                b'{"rows": ' + wide_objects(1_500_000) + b"}",
+                "application/json",
+                "platform",
+                {},
+            ),
         ]
     return cases
 
@@ -110,25 +184,50 @@ class Probe:
         headers = {"Authorization": f"Bearer {self.keys[role]}"} if role else {}
         files = None
         if content_type == "multipart":
-            files = {"metadata": (None, deep_array(30_000)), "file": ("film.bin", b"\0" * 1024, "application/octet-stream")}
+            files = {
+                "metadata": (None, deep_array(30_000)),
+                "file": ("film.bin", b"\0" * 1024, "application/octet-stream"),
+            }
         elif content_type:
             headers["content-type"] = content_type
         self.reset_peak()
         started = time.perf_counter()
         try:
-            response = httpx.post(self.service.url + path, content=None if files else body, files=files, headers=headers,
-                                  params=params, timeout=httpx.Timeout(120))
+            response = httpx.post(
+                self.service.url + path,
+                content=None if files else body,
+                files=files,
+                headers=headers,
+                params=params,
+                timeout=httpx.Timeout(120),
+            )
             status = response.status_code
-            code = response.json().get("error", {}).get("code", "") if "json" in response.headers.get("content-type", "") else ""
+            code = (
+                response.json().get("error", {}).get("code", "")
+                if "json" in response.headers.get("content-type", "")
+                else ""
+            )
         except httpx.HTTPError as exc:
             status, code = "-", type(exc).__name__
         elapsed = time.perf_counter() - started
         if self.service.process.poll() is not None:
-            raise SystemExit(f"the service died on {name} to {path} as {role or 'no key'} "
-                             f"(exit status {self.service.process.returncode}; {status} {code})")
+            raise SystemExit(
+                f"the service died on {name} to {path} as {role or 'no key'} "
+                f"(exit status {self.service.process.returncode}; {status} {code})"
+            )
         memory = self.service.memory_kib()
-        self.results.append({"case": name, "path": path.replace(WORK, "{id}"), "as": role or "no key", "bytes": len(body), "status": status,
-                             "code": code, "seconds": round(elapsed, 3), "peak_mib": round(memory["VmHWM"] / 1024, 1)})
+        self.results.append(
+            {
+                "case": name,
+                "path": path.replace(WORK, "{id}"),
+                "as": role or "no key",
+                "bytes": len(body),
+                "status": status,
+                "code": code,
+                "seconds": round(elapsed, 3),
+                "peak_mib": round(memory["VmHWM"] / 1024, 1),
+            }
+        )
 
 
 def main() -> None:
@@ -140,7 +239,13 @@ def main() -> None:
         start = service.memory_kib()
         for role in (None, *ROLES):
             for name, body, content_type in generic_cases(args.quick):
-                for path in ("/console/session", "/accounts", "/works", "/works/" + WORK + "/licences", "/reports/check"):
+                for path in (
+                    "/console/session",
+                    "/accounts",
+                    "/works",
+                    "/works/" + WORK + "/licences",
+                    "/reports/check",
+                ):
                     probe.send(name, path, body, content_type, role, {})
         for case in special_cases(args.quick):
             probe.send(*case)
@@ -148,14 +253,18 @@ def main() -> None:
         end = service.memory_kib()
     print(f"{'case':32} {'path':22} {'as':14} {'bytes':>10} {'status':>6} {'code':22} {'s':>7} {'peak MiB':>8}")
     for r in probe.results:
-        print(f"{r['case']:32} {r['path']:22} {r['as']:14} {r['bytes']:>10} {r['status']:>6} {r['code']:22} "
-              f"{r['seconds']:>7} {r['peak_mib']:>8}")
+        print(
+            f"{r['case']:32} {r['path']:22} {r['as']:14} {r['bytes']:>10} {r['status']:>6} {r['code']:22} "
+            f"{r['seconds']:>7} {r['peak_mib']:>8}"
+        )
     worst = max(probe.results, key=lambda r: r["peak_mib"])
     statuses = sorted({str(r["status"]) for r in probe.results})
     print(f"\n{len(probe.results)} requests, statuses {', '.join(statuses)}; /health afterwards: {health}")
-    print(f"service RSS before {start['VmRSS'] / 1024:.1f} MiB (peak {start['VmHWM'] / 1024:.1f} MiB), "
-          f"after {end['VmRSS'] / 1024:.1f} MiB; highest peak during one request {worst['peak_mib']} MiB "
-          f"({worst['case']} to {worst['path']})")
+    print(
+        f"service RSS before {start['VmRSS'] / 1024:.1f} MiB (peak {start['VmHWM'] / 1024:.1f} MiB), "
+        f"after {end['VmRSS'] / 1024:.1f} MiB; highest peak during one request {worst['peak_mib']} MiB "
+        f"({worst['case']} to {worst['path']})"
+    )
 
 
 if __name__ == "__main__":

@@ -41,9 +41,21 @@ def make_report(path: Path, work_ids: list[str], rows: int, start: date, fmt: st
             if fmt == "csv":
                 out.write(f"{work},CN,{day},{plays},{plays - 100},{plays * 30},{i % 500},CNY\n")
             else:
-                out.write(json.dumps({"work": work, "territory": "CN", "date": str(day), "plays": plays,
-                                      "valid_plays": plays - 100, "watch_minutes": plays * 30, "ad_revenue": i % 500,
-                                      "currency": "CNY"}) + "\n")
+                out.write(
+                    json.dumps(
+                        {
+                            "work": work,
+                            "territory": "CN",
+                            "date": str(day),
+                            "plays": plays,
+                            "valid_plays": plays - 100,
+                            "watch_minutes": plays * 30,
+                            "ad_revenue": i % 500,
+                            "currency": "CNY",
+                        }
+                    )
+                    + "\n"
+                )
 
 
 def raw_rate(url: str, rows: int, works: int, start_day: int) -> float:
@@ -62,8 +74,20 @@ def raw_rate(url: str, rows: int, works: int, start_day: int) -> float:
     cur.execute("SELECT id FROM work ORDER BY id")
     work_pks = [r[0] for r in cur.fetchall()]
     raw.commit()
-    tuples = [(report_pk, work_pks[i % works], "CN", start_day + (i // works) % 28, 1_000 + i, 900 + i, (1_000 + i) * 30,
-               i % 500, False) for i in range(rows)]
+    tuples = [
+        (
+            report_pk,
+            work_pks[i % works],
+            "CN",
+            start_day + (i // works) % 28,
+            1_000 + i,
+            900 + i,
+            (1_000 + i) * 30,
+            i % 500,
+            False,
+        )
+        for i in range(rows)
+    ]
     started = time.perf_counter()
     for at in range(0, rows, 20_000):
         insert_many(raw, engine.dialect.name, "play_row_raw", COLUMNS, tuples[at : at + 20_000])
@@ -83,39 +107,68 @@ def bench(database: str, rows: int, works: int, fmt: str) -> dict:
         env["REELLEDGER_DATABASE_URL"] = url
     with BenchService(**env) as service:
         url = url or f"sqlite:///{(service.data_dir / 'reelledger.db').resolve()}"
-        studio = httpx.Client(base_url=service.url, timeout=600,
-                              headers={"Authorization": f"Bearer {service.create_account('rights_holder', 'studio')}"})
+        studio = httpx.Client(
+            base_url=service.url,
+            timeout=600,
+            headers={"Authorization": f"Bearer {service.create_account('rights_holder', 'studio')}"},
+        )
         platform_key = service.create_account("platform", "streamer")
         platform = httpx.Client(base_url=service.url, timeout=600, headers={"Authorization": f"Bearer {platform_key}"})
         platform_id = platform.get("/accounts/me").json()["id"]
         now = int(time.time())
         work_ids = []
         for i in range(works):
-            work = studio.post("/works", json={"sha256": hashlib.sha256(f"bench-work-{i}".encode()).hexdigest(),
-                                               "title": f"Episode {i}", "kind": "episode"}).json()
+            work = studio.post(
+                "/works",
+                json={
+                    "sha256": hashlib.sha256(f"bench-work-{i}".encode()).hexdigest(),
+                    "title": f"Episode {i}",
+                    "kind": "episode",
+                },
+            ).json()
             work_ids.append(work["work_id"])
-            granted = studio.post(f"/works/{work['work_id']}/licences", json={
-                "licensee_id": platform_id, "territories": ["CN"], "rights": ["streaming"],
-                "start": now - 90 * 86_400, "end": now + 30 * 86_400})
+            granted = studio.post(
+                f"/works/{work['work_id']}/licences",
+                json={
+                    "licensee_id": platform_id,
+                    "territories": ["CN"],
+                    "rights": ["streaming"],
+                    "start": now - 90 * 86_400,
+                    "end": now + 30 * 86_400,
+                },
+            )
             assert granted.status_code in (201, 202), granted.text
         start = date.today() - timedelta(days=40)
         path = Path(tempfile.mkdtemp(prefix="reelledger-bench-ingest-")) / f"report.{fmt}"
         make_report(path, work_ids, rows, start, fmt)
-        params = {"report_id": f"bench-{fmt}", "period_start": str(start), "period_end": str(start + timedelta(days=27)),
-                  "currency": "CNY"}
+        params = {
+            "report_id": f"bench-{fmt}",
+            "period_start": str(start),
+            "period_end": str(start + timedelta(days=27)),
+            "currency": "CNY",
+        }
         kind = {"csv": "text/csv", "ndjson": "application/x-ndjson"}[fmt]
         before = service.memory_kib()
         started = time.perf_counter()
         with path.open("rb") as body:
-            response = platform.post("/reports", params=params, content=iter(lambda: body.read(1 << 20), b""),
-                                     headers={"content-type": kind})
+            response = platform.post(
+                "/reports", params=params, content=iter(lambda: body.read(1 << 20), b""), headers={"content-type": kind}
+            )
         elapsed = time.perf_counter() - started
         assert response.status_code == 201, response.text
         after = service.memory_kib()
         raw = raw_rate(url, rows, works, (start - EPOCH).days)
-        return {"database": database, "format": fmt, "rows": rows, "size_mib": path.stat().st_size / 2**20,
-                "api_rate": rows / elapsed, "raw_rate": raw, "seconds": elapsed,
-                "anchor": response.json()["anchor"]["status"], "rss_growth_mib": (after["VmHWM"] - before["VmRSS"]) / 1024}
+        return {
+            "database": database,
+            "format": fmt,
+            "rows": rows,
+            "size_mib": path.stat().st_size / 2**20,
+            "api_rate": rows / elapsed,
+            "raw_rate": raw,
+            "seconds": elapsed,
+            "anchor": response.json()["anchor"]["status"],
+            "rss_growth_mib": (after["VmHWM"] - before["VmRSS"]) / 1024,
+        }
 
 
 def main() -> None:
@@ -127,12 +180,16 @@ def main() -> None:
     args = parser.parse_args()
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     results = [bench(db, args.rows, args.works, args.format) for db in databases]
-    print(f"{'database':<12}{'format':<8}{'rows':>10}{'MiB':>7}{'HTTP rows/s':>13}{'raw rows/s':>12}{'ratio':>7}"
-          f"{'seconds':>9}{'RSS+ MiB':>10}  anchor")
+    print(
+        f"{'database':<12}{'format':<8}{'rows':>10}{'MiB':>7}{'HTTP rows/s':>13}{'raw rows/s':>12}{'ratio':>7}"
+        f"{'seconds':>9}{'RSS+ MiB':>10}  anchor"
+    )
     for r in results:
-        print(f"{r['database']:<12}{r['format']:<8}{r['rows']:>10,}{r['size_mib']:>7.0f}{r['api_rate']:>13,.0f}"
-              f"{r['raw_rate']:>12,.0f}{r['api_rate'] / r['raw_rate']:>7.0%}{r['seconds']:>9.1f}"
-              f"{r['rss_growth_mib']:>10.0f}  {r['anchor']}")
+        print(
+            f"{r['database']:<12}{r['format']:<8}{r['rows']:>10,}{r['size_mib']:>7.0f}{r['api_rate']:>13,.0f}"
+            f"{r['raw_rate']:>12,.0f}{r['api_rate'] / r['raw_rate']:>7.0%}{r['seconds']:>9.1f}"
+            f"{r['rss_growth_mib']:>10.0f}  {r['anchor']}"
+        )
 
 
 if __name__ == "__main__":

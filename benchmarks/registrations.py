@@ -67,7 +67,8 @@ def main() -> None:
         print(f"{name:<34}{rate:>12.1f}")
     print(f"{'HTTP API, to confirmed':<34}{api:>12.1f}   ({confirmed}/{total} confirmed)")
     best = max(rates.values())
-    print(f"API vs chain layer (pipelined): {api / best:.0%}   vs one at a time: {api / rates['chain layer, one at a time']:.0%}")
+    one_at_a_time = rates["chain layer, one at a time"]
+    print(f"API vs chain layer (pipelined): {api / best:.0%}   vs one at a time: {api / one_at_a_time:.0%}")
 
 
 if __name__ == "__main__":

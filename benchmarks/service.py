@@ -34,7 +34,7 @@ class BenchService:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
-    def __enter__(self) -> "BenchService":
+    def __enter__(self) -> BenchService:
         self.data_dir.mkdir(parents=True)
         log = open(self.data_dir.parent / "service.log", "ab")
         self.process = subprocess.Popen([str(REELLEDGER), "serve"], env=self.env, stdout=log, stderr=log)
@@ -55,7 +55,10 @@ class BenchService:
         """An account made on the service's database; returns its API key."""
         out = subprocess.run(
             [str(REELLEDGER), "accounts", "create", "--role", role, "--name", name],
-            env=dict(self.env, COLUMNS="200"), capture_output=True, text=True, check=True,
+            env=dict(self.env, COLUMNS="200"),
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         return re.search(r"(rlk_\S+)", out).group(1)
 

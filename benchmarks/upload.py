@@ -44,9 +44,11 @@ def stream(path: Path):
 
 
 def multipart_body(path: Path, boundary: str, metadata: dict):
-    yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n"
-           f"{json.dumps(metadata)}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-           f"filename=\"{path.name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode()
+    yield (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n'
+        f'{json.dumps(metadata)}\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="{path.name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+    ).encode()
     yield from stream(path)
     yield f"\r\n--{boundary}--\r\n".encode()
 
@@ -79,7 +81,10 @@ def main() -> None:
     size = int(args.gib * 1024**3)
     mib = size / 1024**2
     workdir = Path(tempfile.mkdtemp(prefix="reelledger-upload-"))
-    files = {"other content (hashed only)": workdir / "master.bin", "video container (hashed, head+tail stored)": workdir / "master.mp4"}
+    files = {
+        "other content (hashed only)": workdir / "master.bin",
+        "video container (hashed, head+tail stored)": workdir / "master.mp4",
+    }
     print(f"writing 2 x {size / 1024**3:.1f} GiB of random bytes under {workdir} ...", flush=True)
     make_file(files["other content (hashed only)"], size)
     make_file(files["video container (hashed, head+tail stored)"], size, MP4_HEAD)

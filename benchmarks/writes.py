@@ -65,7 +65,8 @@ def outbox_pipelined(ledger: Ledger, owner: str, n: int, tag: str) -> float:
     started = time.perf_counter()
     ops = [
         outbox.submit(
-            f"bench-pipe-{tag}-{i}", signer,
+            f"bench-pipe-{tag}-{i}",
+            signer,
             ledger.chain.call("WorkRegistry", "register", register_args(f"pipe-{tag}", i, owner)),
         )
         for i in range(n)
@@ -113,13 +114,18 @@ def main() -> None:
         results: dict[str, float] = {}
         run = secrets.token_hex(4)  # fresh works and keys even on a database kept from an earlier run
         for round_ in range(args.rounds):
-            for name, mode in (("bare web3 loop", bare_loop), ("outbox, one at a time", outbox_sequential),
-                               ("outbox, pipelined", outbox_pipelined)):
+            for name, mode in (
+                ("bare web3 loop", bare_loop),
+                ("outbox, one at a time", outbox_sequential),
+                ("outbox, pipelined", outbox_pipelined),
+            ):
                 rate = mode(ledger, owner, args.writes, f"{run}-r{round_}")
                 results[name] = max(results.get(name, 0.0), rate)
         bare = results["bare web3 loop"]
-        print(f"writes: WorkRegistry.register x {args.writes}, best of {args.rounds}, "
-              f"database {ledger.engine.url.get_backend_name()}, managed Anvil (automine)")
+        print(
+            f"writes: WorkRegistry.register x {args.writes}, best of {args.rounds}, "
+            f"database {ledger.engine.url.get_backend_name()}, managed Anvil (automine)"
+        )
         print(f"{'mode':<26}{'writes/s':>10}{'vs bare':>10}")
         for name, rate in results.items():
             print(f"{name:<26}{rate:>10.1f}{rate / bare:>9.0%}")

@@ -14,13 +14,13 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 from web3 import Web3
 
 from ledger.db import commit_or, session
 from ledger.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from ledger.limits import normal_name, text_problem
 from ledger.keys import KeyStore
+from ledger.limits import normal_name, text_problem
 from ledger.models import Account, OpStatus, Role, utcnow
 
 KEY_SCHEME = "rlk"
@@ -42,9 +42,7 @@ def custodial_label(address: str) -> str:
     return f"account:{address}"
 
 
-def create_account(
-    engine: Engine, keys: KeyStore, *, name: str, role: Role, address: str | None = None
-) -> NewAccount:
+def create_account(engine: Engine, keys: KeyStore, *, name: str, role: Role, address: str | None = None) -> NewAccount:
     """A new account with a fresh API key; without `address`, ReelLedger generates and keeps its key."""
     problem = text_problem(name)
     if problem:
@@ -116,7 +114,7 @@ def _existing(db, account_id: int) -> Account:
 
 def list_accounts(engine: Engine, *, offset: int = 0, limit: int = 50) -> list[Account]:
     with session(engine) as db:
-        return list(db.exec(select(Account).order_by(Account.id).offset(offset).limit(limit)).all())
+        return list(db.exec(select(Account).order_by(col(Account.id)).offset(offset).limit(limit)).all())
 
 
 def account_by_address(engine: Engine, address: str) -> Account | None:

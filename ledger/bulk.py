@@ -3,7 +3,7 @@ executemany on SQLite."""
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 
 def insert_many(raw_connection, dialect: str, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:

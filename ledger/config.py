@@ -53,15 +53,20 @@ class Settings(BaseSettings):
     anvil_chain_id: int = 31337
     anvil_state_interval: int = Field(default=1, description="Seconds between Anvil state dumps to disk.")
     anvil_state_copy_interval: float = Field(
-        default=30.0, gt=0, description="Seconds between copies of Anvil's state file known to be whole (a hard kill can cut the file short)."
+        default=30.0,
+        gt=0,
+        description="Seconds between copies of Anvil's state file known to be whole "
+        "(a hard kill can cut the file short).",
     )
     confirmations: int = Field(
-        default=0, ge=0,
+        default=0,
+        ge=0,
         description="Blocks on top of a receipt before a write counts as final: the depth of reorg the outbox "
         "survives (a dropped write is sent again). 0 suits a development chain only: a reorg is then not watched.",
     )
     fee_bump_after: float = Field(
-        default=60.0, ge=0,
+        default=60.0,
+        ge=0,
         description="Seconds a sent write may stay unmined while the chain asks more than it offers before it is "
         "replaced by the same nonce at a price outbidding it by at least 12.5% (each replacement waits as long).",
     )
@@ -82,20 +87,24 @@ class Settings(BaseSettings):
         "accounts, and the signer when this is another key); the signer's own key when unset.",
     )
     gas_floor_wei: int = Field(
-        default=10**16, ge=0,
+        default=10**16,
+        ge=0,
         description="Wei a service-held account keeps after a transaction's maximum cost; below it the funding key "
         "tops it up (through the outbox) before the transaction is sent.",
     )
     gas_topup_wei: int = Field(default=10**17, ge=0, description="The least wei one top-up sends.")
     gas_topup_wait: float = Field(
-        default=60.0, gt=0,
+        default=60.0,
+        gt=0,
         description="Seconds a write waits for its account's top-up to be mined before it waits in the outbox instead.",
     )
     funding_warn_wei: int = Field(
         default=10**18, ge=0, description="/health warns when the funding key holds less than this many wei."
     )
     reconcile_interval: float = Field(default=2.0, description="Seconds between outbox reconciler passes.")
-    write_wait: float = Field(default=5.0, description="Seconds a request waits for its chain write before answering pending.")
+    write_wait: float = Field(
+        default=5.0, description="Seconds a request waits for its chain write before answering pending."
+    )
     settlement_currency: str = Field(default="CNY", description="The ISO 4217 currency this ledger settles in.")
     settlement_token: str | None = Field(
         default=None,
@@ -116,9 +125,12 @@ class Settings(BaseSettings):
     takedown_webhook_secret: str | None = Field(
         default=None, repr=False, description="Signs each notice POST (X-ReelLedger-Signature: sha256=HMAC)."
     )
-    takedown_max_attempts: int = Field(default=8, ge=1, description="Delivery attempts before a notice counts as failed.")
+    takedown_max_attempts: int = Field(
+        default=8, ge=1, description="Delivery attempts before a notice counts as failed."
+    )
     redis_url: str = Field(
-        default="redis://127.0.0.1:6379/0", description="The crawl queue's Redis, where the console reads crawl jobs' progress."
+        default="redis://127.0.0.1:6379/0",
+        description="The crawl queue's Redis, where the console reads crawl jobs' progress.",
     )
     public_rpc_url: str | None = Field(
         default=None,
@@ -126,12 +138,14 @@ class Settings(BaseSettings):
         "Anvil node's when unset (a remote rpc_url, which may hold credentials, is never handed out).",
     )
     idempotency_keep: float = Field(
-        default=86_400, gt=0,
+        default=86_400,
+        gt=0,
         description="Seconds an Idempotency-Key given to a route whose domain keeps no key of its own, and the answer "
         "it names, are kept; after that the key is free again.",
     )
     idempotency_takeover: float = Field(
-        default=300, gt=0,
+        default=300,
+        gt=0,
         description="Seconds after which a retry takes over an Idempotency-Key whose request never finished (its "
         "process stopped); a request still running that long is run a second time.",
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import delete, select
+from sqlmodel import col, delete, select
 
 from ledger.accounts import authenticate
 from ledger.db import session
@@ -38,9 +38,16 @@ def open_session(engine: Engine, api_key: str | None) -> OpenedSession:
     account = authenticate(engine, api_key)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     with session(engine) as db:
-        db.exec(delete(ConsoleSession).where(ConsoleSession.expires_at < utcnow() - KEPT))
-        db.add(ConsoleSession(token_hash=_digest(token), csrf_token=csrf, account_id=account.id,
-                              key_hash=account.key_hash, expires_at=utcnow() + LIFETIME))
+        db.exec(delete(ConsoleSession).where(col(ConsoleSession.expires_at) < utcnow() - KEPT))
+        db.add(
+            ConsoleSession(
+                token_hash=_digest(token),
+                csrf_token=csrf,
+                account_id=account.id,
+                key_hash=account.key_hash,
+                expires_at=utcnow() + LIFETIME,
+            )
+        )
         db.commit()
     return OpenedSession(token, csrf, account)
 
@@ -51,7 +58,8 @@ def session_of(engine: Engine, token: str | None) -> tuple[ConsoleSession, Accou
         raise Unauthenticated("sign in first")
     with session(engine) as db:
         found = db.exec(
-            select(ConsoleSession, Account).join(Account, Account.id == ConsoleSession.account_id)
+            select(ConsoleSession, Account)
+            .join(Account, col(Account.id) == col(ConsoleSession.account_id))
             .where(ConsoleSession.token_hash == _digest(token))
         ).first()
     if found is None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, TextClause, event
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -68,6 +70,24 @@ class _Session(Session):
         except BaseException:
             self.rollback()
             raise
+
+
+M = TypeVar("M", bound=SQLModel)
+
+
+def must_get(db: Session, model: type[M], pk: object) -> M:
+    """The row `pk` of `model`, which the caller knows exists (its id was read from another row
+    or just written): its absence is a broken invariant, never a request's error."""
+    row = db.get(model, pk)
+    if row is None:
+        raise RuntimeError(f"{model.__name__} {pk!r} is missing")
+    return row
+
+
+def text_rows(db: Session, query: TextClause, params: Mapping[str, object]) -> Sequence[Any]:
+    """The rows (tuples) of a hand-written SQL query; sqlmodel types `exec` for select() only, and
+    such a query's columns are known only to its text."""
+    return db.exec(query, params=params).all()  # type: ignore[call-overload]  # a text() query runs all the same
 
 
 def session(engine: Engine) -> Session:

@@ -53,7 +53,11 @@ class TooDeep(LedgerError):
     code = "body_too_deep"
 
     def __init__(self, field: str, limit: int) -> None:
-        super().__init__(f"the JSON in {field} nests deeper than {limit} levels, deeper than anything ReelLedger reads", field=field, limit=limit)
+        super().__init__(
+            f"the JSON in {field} nests deeper than {limit} levels, deeper than anything ReelLedger reads",
+            field=field,
+            limit=limit,
+        )
         self.field, self.limit = field, limit
 
 
@@ -63,7 +67,9 @@ class TooWide(LedgerError):
     code = "body_too_wide"
 
     def __init__(self, field: str, limit: int) -> None:
-        super().__init__(f"the JSON in {field} holds more than {limit} values, more than any request needs", field=field, limit=limit)
+        super().__init__(
+            f"the JSON in {field} holds more than {limit} values, more than any request needs", field=field, limit=limit
+        )
 
 
 class Unavailable(LedgerError):

@@ -27,7 +27,7 @@ def key_reused(key: str, what: str) -> Conflict:
     )
 
 
-def key_in_use(key: str) -> Conflict:
+def key_in_use(key: str | None) -> Conflict:
     return Conflict(
         "idempotency_key_reused",
         f"Idempotency-Key {key!r} is being used by another request; retry it shortly",

@@ -62,8 +62,9 @@ class DepthScanner:
     `feed` raises TooDeep as soon as the nesting passes `limit`, and TooWide once a JSON body
     holds more than `max_values` values (elements and members, when given)."""
 
-    def __init__(self, limit: int = MAX_JSON_DEPTH, lines: bool = False, field: str = "body",
-                 max_values: int | None = None) -> None:
+    def __init__(
+        self, limit: int = MAX_JSON_DEPTH, lines: bool = False, field: str = "body", max_values: int | None = None
+    ) -> None:
         self.limit, self.lines, self.field, self.max_values = limit, lines, field, max_values
         self.values = 0  # commas and opening brackets outside strings, counted with max_values
         self.depth = 0  # of the document (NDJSON: the line) being read
@@ -87,12 +88,12 @@ class DepthScanner:
             self._add(outside.translate(None, b",") if counting else outside)
             if counting:
                 self.values += outside.count(b",") + outside.count(b"[") + outside.count(b"{")
-                if self.values > self.max_values:
+                if self.max_values is not None and self.values > self.max_values:
                     raise TooWide(self.field, self.max_values)
             return
         before = self._in_string
-        joined = self._outside(marks)
-        if joined.count(b"\n") != marks.count(b"\n"):  # a string left open at a line's end
+        joined: bytes | None = self._outside(marks)
+        if joined is not None and joined.count(b"\n") != marks.count(b"\n"):  # a string left open at a line's end
             joined = None
         self._add_lines(marks, joined, before)
 
@@ -144,7 +145,9 @@ class DepthScanner:
             raise TooDeep(self.field, self.limit)
 
 
-def check_depth(text: str | bytes, field: str = "body", limit: int = MAX_JSON_DEPTH, max_values: int | None = None) -> None:
+def check_depth(
+    text: str | bytes | bytearray, field: str = "body", limit: int = MAX_JSON_DEPTH, max_values: int | None = None
+) -> None:
     """Raise TooDeep when the JSON `text` nests deeper than `limit` (TooWide when it holds more
     than `max_values` values, if given); cheap for shallow texts."""
     if isinstance(text, str):

@@ -11,12 +11,12 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 
+from ledger.accounts import authorise_service
 from ledger.chain.outbox import raise_for
 from ledger.chain.registries import Right, Scope
-from ledger.accounts import authorise_service
-from ledger.db import commit_or, session
+from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.idempotency import check_same, key_in_use, request_digest
 from ledger.models import Account, ChainOp, LicenceRecord, OpStatus, Work
@@ -24,7 +24,7 @@ from ledger.service import Ledger
 from ledger.territories import territory_codes, territory_mask
 from ledger.works import get_work, op_status
 
-RIGHT_NAMES = {right.name.lower(): right for right in Right}
+RIGHT_NAMES = {right.name.lower(): right for right in Right if right.name}  # every member has one
 
 
 @dataclass(frozen=True)
@@ -101,10 +101,16 @@ def _grant(ledger, account, work, parent, terms, idempotency_key) -> LicenceView
         if licensee is None:
             raise InvalidInput("licensee_id", f"no account {terms.licensee_id}")
         digest = request_digest(
-            "sublicence" if parent else "licence", work_id=work.work_id, parent=parent.id if parent else None,
-            licensee_id=licensee.id, territories=sorted(territory_codes(scope.territories)),
-            rights=sorted(r.lower() for r in terms.rights), start=terms.start, end=terms.end,
-            exclusive=terms.exclusive, sublicensable=terms.sublicensable,
+            "sublicence" if parent else "licence",
+            work_id=work.work_id,
+            parent=parent.id if parent else None,
+            licensee_id=licensee.id,
+            territories=sorted(territory_codes(scope.territories)),
+            rights=sorted(r.lower() for r in terms.rights),
+            start=terms.start,
+            end=terms.end,
+            exclusive=terms.exclusive,
+            sublicensable=terms.sublicensable,
         )
         if idempotency_key:
             again = db.exec(
@@ -117,9 +123,13 @@ def _grant(ledger, account, work, parent, terms, idempotency_key) -> LicenceView
                 return _view(db, again)
         chain = ledger.chain
         if parent is None:
-            call = chain.call("LicenseRegistry", "grant", [bytes.fromhex(work.work_id[2:]), licensee.address, scope.as_tuple()])
+            call = chain.call(
+                "LicenseRegistry", "grant", [bytes.fromhex(work.work_id[2:]), licensee.address, scope.as_tuple()]
+            )
         else:
-            call = chain.call("LicenseRegistry", "grantSublicense", [parent.chain_licence_id, licensee.address, scope.as_tuple()])
+            call = chain.call(
+                "LicenseRegistry", "grantSublicense", [parent.chain_licence_id, licensee.address, scope.as_tuple()]
+            )
         op_key = f"licence:{account.id}:{idempotency_key or uuid.uuid4().hex}"
         op = chain.outbox.record(db, op_key, chain.signer, call)
         record = LicenceRecord(
@@ -145,7 +155,7 @@ def _grant(ledger, account, work, parent, terms, idempotency_key) -> LicenceView
 def revoke_licence(ledger: Ledger, account: Account, licence_pk: int) -> LicenceView:
     record = _record_for(ledger, account, licence_pk)
     with session(ledger.engine) as db:
-        work = db.get(Work, record.work_pk)
+        work = must_get(db, Work, record.work_pk)
         parent = db.get(LicenceRecord, record.parent_pk) if record.parent_pk else None
     may = work.owner_id == account.id or (parent is not None and parent.licensee_id == account.id)
     if not may:
@@ -154,9 +164,11 @@ def revoke_licence(ledger: Ledger, account: Account, licence_pk: int) -> Licence
         raise Conflict("licence_pending", f"licence {licence_pk} is not confirmed on chain yet")
     chain = ledger.chain
     with session(ledger.engine) as db:
-        row = db.get(LicenceRecord, record.id)
+        row = must_get(db, LicenceRecord, record.id)
         op = chain.outbox.record(
-            db, f"revoke-licence:{row.chain_licence_id}", chain.signer,
+            db,
+            f"revoke-licence:{row.chain_licence_id}",
+            chain.signer,
             chain.call("LicenseRegistry", "revoke", [row.chain_licence_id]),
         )
         row.revoke_op_id = op.id
@@ -166,7 +178,7 @@ def revoke_licence(ledger: Ledger, account: Account, licence_pk: int) -> Licence
     done = ledger.settle(op.id)
     if done.status in (OpStatus.rejected, OpStatus.reverted):
         with session(ledger.engine) as db:
-            row = db.get(LicenceRecord, record.id)
+            row = must_get(db, LicenceRecord, record.id)
             row.revoke_op_id = None
             db.add(row)
             db.commit()
@@ -176,10 +188,10 @@ def revoke_licence(ledger: Ledger, account: Account, licence_pk: int) -> Licence
 
 def _finish(ledger: Ledger, record_pk: int) -> LicenceView:
     with session(ledger.engine) as db:
-        op_id = db.get(LicenceRecord, record_pk).op_id
+        op_id = must_get(db, LicenceRecord, record_pk).op_id
     ledger.finish_write(op_id, LicenceRecord, record_pk)
     with session(ledger.engine) as db:
-        record = db.get(LicenceRecord, record_pk)
+        record = must_get(db, LicenceRecord, record_pk)
         _fill_chain_id(ledger, db, record)
         return _view(db, record)
 
@@ -199,7 +211,7 @@ def get_licence(ledger: Ledger, account: Account, licence_pk: int) -> LicenceVie
     with session(ledger.engine) as db:
         record = db.get(LicenceRecord, licence_pk)
         if record is not None:
-            work = db.get(Work, record.work_pk)
+            work = must_get(db, Work, record.work_pk)
             _fill_chain_id(ledger, db, record)
         if record is None or not (
             account.role.value in ("auditor", "admin")
@@ -212,11 +224,13 @@ def get_licence(ledger: Ledger, account: Account, licence_pk: int) -> LicenceVie
 def licences_of_work(ledger: Ledger, account: Account, work_id: str) -> list[LicenceView]:
     work = get_work(ledger, account, work_id).work
     with session(ledger.engine) as db:
-        records = db.exec(select(LicenceRecord).where(LicenceRecord.work_pk == work.id).order_by(LicenceRecord.id)).all()
+        records = db.exec(
+            select(LicenceRecord).where(col(LicenceRecord.work_pk) == work.id).order_by(col(LicenceRecord.id))
+        ).all()
         seen = [
-            r for r in records
-            if account.role.value in ("auditor", "admin")
-            or account.id in (work.owner_id, r.licensee_id, r.grantor_id)
+            r
+            for r in records
+            if account.role.value in ("auditor", "admin") or account.id in (work.owner_id, r.licensee_id, r.grantor_id)
         ]
         for r in seen:
             _fill_chain_id(ledger, db, r)

@@ -20,7 +20,7 @@ checked.
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 DB_INT_MAX = 2**63 - 1  # a BIGINT; the contracts' uint64 holds it too
 ROW_ID_MAX = 2**31 - 1  # ids: the tables' id columns are 32-bit INTEGERs on PostgreSQL
@@ -73,8 +73,10 @@ def year_problem(year: int) -> str | None:
 
 
 def horizon_day(today: date | None = None) -> date:
-    return (today or datetime.now(timezone.utc).date()) + timedelta(days=EFFECTIVE_HORIZON_DAYS)
+    return (today or datetime.now(UTC).date()) + timedelta(days=EFFECTIVE_HORIZON_DAYS)
 
 
-HORIZON_REASON = (f"versions take effect at most {EFFECTIVE_HORIZON_DAYS} days ahead, because a later version cannot "
-                  "start before an earlier one and a date further out would block every change until then")
+HORIZON_REASON = (
+    f"versions take effect at most {EFFECTIVE_HORIZON_DAYS} days ahead, because a later version cannot "
+    "start before an earlier one and a date further out would block every change until then"
+)

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.db import session
 from ledger.errors import Forbidden, InvalidInput
@@ -46,7 +46,9 @@ class WorkMatcher:
             with session(self.engine) as db:
                 new = sorted(set(db.exec(select(WorkFrames.id)).all()) - self._loaded)
                 for start in range(0, len(new), 200):
-                    for row in db.exec(select(WorkFrames).where(WorkFrames.id.in_(new[start : start + 200]))).all():
+                    for row in db.exec(
+                        select(WorkFrames).where(col(WorkFrames.id).in_(new[start : start + 200]))
+                    ).all():
                         self._take(row)
             return len(new)
 
@@ -80,7 +82,11 @@ def match_sequence(matcher: WorkMatcher, account: Account, query: HashSequence) 
     with session(matcher.engine) as db:
         allowed = None
         if account.role == Role.rights_holder:
-            mine = select(WorkFrames.id).join(Work, Work.id == WorkFrames.work_pk).where(Work.owner_id == account.id)
+            mine = (
+                select(col(WorkFrames.id))
+                .join(Work, col(Work.id) == col(WorkFrames.work_pk))
+                .where(col(Work.owner_id) == account.id)
+            )
             allowed = set(db.exec(mine).all())
         chosen: dict[int, tuple[Work, ChainOp]] = {}
 
@@ -89,7 +95,7 @@ def match_sequence(matcher: WorkMatcher, account: Account, query: HashSequence) 
             row = db.get(WorkFrames, frames_id)
             work = db.get(Work, row.work_pk) if row is not None else None
             op = db.get(ChainOp, work.op_id) if work is not None else None
-            if op is None or op_status(op) == "failed":
+            if work is None or op is None or op_status(op) == "failed":
                 return False
             chosen[frames_id] = (work, op)
             return True

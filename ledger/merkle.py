@@ -9,8 +9,8 @@ Node and this module agree on every root and proof.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from eth_abi import encode
 from eth_utils import keccak
@@ -32,11 +32,11 @@ class StandardMerkleTree:
     leaf_index: dict[bytes, int]  # leaf hash -> position in `tree`
 
     @classmethod
-    def of(cls, values: Sequence[Sequence], types: Sequence[str]) -> "StandardMerkleTree":
+    def of(cls, values: Sequence[Sequence], types: Sequence[str]) -> StandardMerkleTree:
         return cls.from_leaf_hashes([leaf_hash(types, v) for v in values], types)
 
     @classmethod
-    def from_leaf_hashes(cls, hashes: Sequence[bytes], types: Sequence[str]) -> "StandardMerkleTree":
+    def from_leaf_hashes(cls, hashes: Sequence[bytes], types: Sequence[str]) -> StandardMerkleTree:
         """The tree of leaves already hashed with `leaf_hash`, for callers that stream values."""
         if not hashes:
             raise ValueError("a Merkle tree needs at least one leaf")

@@ -8,7 +8,7 @@ nonce are written here before they are broadcast.
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -17,7 +17,7 @@ from ledger.choices import Role, WorkKind  # noqa: F401 - the tables' enums, imp
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class OpStatus(str, enum.Enum):
@@ -34,7 +34,7 @@ class ChainOp(SQLModel, table=True):
     __tablename__ = "chain_op"
     __table_args__ = (UniqueConstraint("chain_id", "sender", "nonce", name="uq_chain_op_sender_nonce"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     idempotency_key: str = Field(max_length=200, unique=True, index=True)
     chain_id: int = Field(sa_type=BigInteger)
     sender: str = Field(max_length=42, index=True)
@@ -46,12 +46,15 @@ class ChainOp(SQLModel, table=True):
     nonce: int | None = Field(default=None, sa_type=BigInteger)
     gas: int | None = Field(default=None, sa_type=BigInteger)
     tx_hash: str | None = Field(
-        default=None, max_length=66, index=True,
+        default=None,
+        max_length=66,
+        index=True,
         description="The newest signed version's hash while pending; the mined one's once final.",
     )
     raw_tx: str | None = Field(default=None, description="The newest signed version, what a resend broadcasts.")
     sent_txs: list | None = Field(
-        default=None, sa_column=Column(JSON),
+        default=None,
+        sa_column=Column(JSON),
         description="Every version signed for this nonce, oldest first: [{hash, at}] (at: Unix seconds). A "
         "receipt for any of them confirms the op; a fee bump appends one.",
     )
@@ -71,7 +74,7 @@ class Deployment(SQLModel, table=True):
     __tablename__ = "deployment"
     __table_args__ = (UniqueConstraint("chain_id", "name", name="uq_deployment_chain_name"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     chain_id: int = Field(sa_type=BigInteger)
     name: str = Field(max_length=80)
     address: str = Field(max_length=42)
@@ -85,7 +88,7 @@ class StoredKey(SQLModel, table=True):
 
     __tablename__ = "stored_key"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     address: str = Field(max_length=42, unique=True, index=True)
     label: str = Field(max_length=80, unique=True, index=True)
     nonce: bytes
@@ -98,7 +101,7 @@ class Account(SQLModel, table=True):
 
     __tablename__ = "account"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     name: str = Field(max_length=120, unique=True, index=True)
     role: Role = Field(index=True)
     address: str = Field(max_length=42, unique=True, index=True)
@@ -115,7 +118,7 @@ class Work(SQLModel, table=True):
     __tablename__ = "work"
     __table_args__ = (UniqueConstraint("owner_id", "idempotency_key", name="uq_work_owner_idempotency"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     work_id: str = Field(max_length=66, unique=True, index=True, description="0x + SHA-256 of the master file.")
     owner_id: int = Field(foreign_key="account.id", index=True)
     title: str = Field(max_length=300, index=True)
@@ -130,7 +133,9 @@ class Work(SQLModel, table=True):
     near_duplicate_of: str | None = Field(default=None, max_length=66)
     near_duplicate_distance: int | None = None
     idempotency_key: str | None = Field(default=None, max_length=200)
-    request_digest: str | None = Field(default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key.")
+    request_digest: str | None = Field(
+        default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key."
+    )
     op_id: int = Field(foreign_key="chain_op.id")
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -146,8 +151,10 @@ class WorkFrames(SQLModel, table=True):
     __tablename__ = "work_frames"
     __table_args__ = {"sqlite_autoincrement": True}  # an id is never reused: the match index is keyed by it
 
-    id: int | None = Field(default=None, primary_key=True)
-    work_pk: int = Field(sa_column=Column(Integer, ForeignKey("work.id", ondelete="CASCADE"), nullable=False, unique=True, index=True))
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
+    work_pk: int = Field(
+        sa_column=Column(Integer, ForeignKey("work.id", ondelete="CASCADE"), nullable=False, unique=True, index=True)
+    )
     kind: str = Field(max_length=10)  # image or video
     variants: str = Field(max_length=200)  # comma-separated
     frames: int
@@ -163,7 +170,7 @@ class LicenceRecord(SQLModel, table=True):
     __tablename__ = "licence"
     __table_args__ = (UniqueConstraint("grantor_id", "idempotency_key", name="uq_licence_grantor_idempotency"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     work_pk: int = Field(foreign_key="work.id", index=True)
     parent_pk: int | None = Field(default=None, foreign_key="licence.id")
     chain_licence_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
@@ -176,7 +183,9 @@ class LicenceRecord(SQLModel, table=True):
     exclusive: bool = False
     sublicensable: bool = False
     idempotency_key: str | None = Field(default=None, max_length=200)
-    request_digest: str | None = Field(default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key.")
+    request_digest: str | None = Field(
+        default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key."
+    )
     op_id: int = Field(foreign_key="chain_op.id")
     revoke_op_id: int | None = Field(default=None, foreign_key="chain_op.id")
     created_at: datetime = Field(default_factory=utcnow)
@@ -188,14 +197,16 @@ class SplitRecord(SQLModel, table=True):
     __tablename__ = "split"
     __table_args__ = (UniqueConstraint("setter_id", "idempotency_key", name="uq_split_setter_idempotency"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     work_pk: int = Field(foreign_key="work.id", index=True)
     setter_id: int = Field(foreign_key="account.id")
     version: int | None = None
     payees: list = Field(sa_column=Column(JSON, nullable=False), description="[{address, bps}]")
     effective_from: int = Field(sa_type=BigInteger)
     idempotency_key: str | None = Field(default=None, max_length=200)
-    request_digest: str | None = Field(default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key.")
+    request_digest: str | None = Field(
+        default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key."
+    )
     op_id: int = Field(foreign_key="chain_op.id")
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -210,7 +221,7 @@ class SettlementRuleRecord(SQLModel, table=True):
         UniqueConstraint("setter_id", "idempotency_key", name="uq_rule_setter_idempotency_key"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     work_pk: int = Field(foreign_key="work.id", index=True)
     platform_id: int | None = Field(default=None, foreign_key="account.id", description="None: any platform.")
     version: int
@@ -236,7 +247,7 @@ class PlayReport(SQLModel, table=True):
     __tablename__ = "play_report"
     __table_args__ = (UniqueConstraint("platform_id", "report_id", name="uq_report_platform_report_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     platform_id: int = Field(foreign_key="account.id", index=True)
     report_id: str = Field(max_length=200, description="The platform's own id for the report.")
     report_hash: str = Field(max_length=66, description="keccak of report_id: the reportId signed and anchored.")
@@ -267,7 +278,7 @@ class PlayRowRecord(SQLModel, table=True):
 
     __tablename__ = "play_row"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     report_pk: int = Field(foreign_key="play_report.id", index=True)
     work_pk: int = Field(foreign_key="work.id")
     territory: str = Field(max_length=2)
@@ -293,7 +304,7 @@ class SettlementPeriod(SQLModel, table=True):
         UniqueConstraint("platform_id", "currency", "first_day", "end_day", name="uq_period_platform_currency_days"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     period_id: str = Field(max_length=66, unique=True, index=True, description="The bytes32 id on chain.")
     platform_id: int = Field(foreign_key="account.id", index=True)
     currency: str = Field(max_length=3)
@@ -317,7 +328,7 @@ class StatementLineRecord(SQLModel, table=True):
     __tablename__ = "statement_line"
     __table_args__ = (UniqueConstraint("period_pk", "line_index", name="uq_line_period_index"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     period_pk: int = Field(foreign_key="settlement_period.id", index=True)
     line_index: int
     payee: str = Field(max_length=42, index=True)
@@ -333,7 +344,7 @@ class WorkSettlementRecord(SQLModel, table=True):
 
     __tablename__ = "work_settlement"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     period_pk: int = Field(foreign_key="settlement_period.id", index=True)
     work_pk: int = Field(foreign_key="work.id", index=True)
     rule_pk: int = Field(foreign_key="settlement_rule.id")
@@ -349,7 +360,7 @@ class Adjustment(SQLModel, table=True):
 
     __tablename__ = "adjustment"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     platform_id: int = Field(foreign_key="account.id", index=True)
     currency: str = Field(max_length=3)
     source_period_pk: int = Field(foreign_key="settlement_period.id")
@@ -379,7 +390,7 @@ class DistributionRecord(SQLModel, table=True):
     __tablename__ = "distribution"
     __table_args__ = (UniqueConstraint("owner_id", "idempotency_key", name="uq_distribution_owner_idempotency"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     work_pk: int = Field(foreign_key="work.id", index=True)
     owner_id: int = Field(foreign_key="account.id", index=True, description="The rights holder who made it.")
     platform_id: int = Field(foreign_key="account.id", index=True, description="The platform it went to.")
@@ -400,7 +411,9 @@ class DistributionRecord(SQLModel, table=True):
     op_id: int | None = Field(default=None, foreign_key="chain_op.id")
     error: str | None = None
     idempotency_key: str | None = Field(default=None, max_length=200)
-    request_digest: str | None = Field(default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key.")
+    request_digest: str | None = Field(
+        default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key."
+    )
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -420,7 +433,7 @@ class PiracyCase(SQLModel, table=True):
     __tablename__ = "piracy_case"
     __table_args__ = (UniqueConstraint("work_pk", "url_key", name="uq_piracy_case_work_url"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     work_pk: int = Field(foreign_key="work.id", index=True)
     owner_id: int = Field(foreign_key="account.id", index=True, description="The work's rights holder.")
     crawler_id: int = Field(foreign_key="account.id", index=True, description="The crawler that found it.")
@@ -431,8 +444,12 @@ class PiracyCase(SQLModel, table=True):
     content_size: int = Field(sa_type=BigInteger)
     media_kind: str = Field(max_length=10)
     distribution_id: int | None = Field(default=None, foreign_key="distribution.id", index=True)
-    platform_id: int | None = Field(default=None, foreign_key="account.id", index=True,
-                                    description="The platform whose copy leaked, when the watermark names one.")
+    platform_id: int | None = Field(
+        default=None,
+        foreign_key="account.id",
+        index=True,
+        description="The platform whose copy leaked, when the watermark names one.",
+    )
     evidence: dict = Field(sa_column=Column(JSON, nullable=False))
     evidence_hash: str = Field(max_length=66, unique=True, index=True)
     op_id: int = Field(foreign_key="chain_op.id")
@@ -453,8 +470,10 @@ class CaseCheck(SQLModel, table=True):
 
     __tablename__ = "case_check"
 
-    id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(sa_column=Column(Integer, ForeignKey("piracy_case.id", ondelete="CASCADE"), nullable=False, index=True))
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
+    case_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("piracy_case.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
     checked_at: datetime
     alive: bool
     http_status: int | None = None
@@ -477,8 +496,10 @@ class TakedownNotice(SQLModel, table=True):
     __tablename__ = "takedown_notice"
     __table_args__ = (UniqueConstraint("case_id", "format", name="uq_takedown_notice_case_format"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(sa_column=Column(Integer, ForeignKey("piracy_case.id", ondelete="CASCADE"), nullable=False, index=True))
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
+    case_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("piracy_case.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
     format: str = Field(max_length=20, description="cn-notice (通知-删除) or dmca.")
     language: str = Field(max_length=10)
     subject: str = Field(max_length=500)
@@ -498,10 +519,12 @@ class ConsoleSession(SQLModel, table=True):
 
     __tablename__ = "console_session"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     token_hash: str = Field(max_length=64, unique=True, index=True, description="SHA-256 of the cookie's token.")
     csrf_token: str = Field(max_length=64, description="Sent back in X-CSRF-Token with every change.")
-    account_id: int = Field(sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False, index=True))
+    account_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
     key_hash: str = Field(max_length=64, description="The account's key hash at sign-in.")
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(index=True)
@@ -517,7 +540,7 @@ class RequestKey(SQLModel, table=True):
     __tablename__ = "request_key"
     __table_args__ = (UniqueConstraint("account_id", "key", name="uq_request_key_account_key"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
     account_id: int = Field(sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False))
     key: str = Field(max_length=200)
     route: str = Field(max_length=300, description="Method and path template, e.g. 'POST /periods/close'.")
@@ -525,6 +548,8 @@ class RequestKey(SQLModel, table=True):
         default=None, max_length=66, description="SHA-256 of the canonical request; None until a streamed body is read."
     )
     status: int | None = Field(default=None, description="The answer's HTTP status; None while the request runs.")
-    answer: bytes | None = Field(default=None, sa_column=Column(LargeBinary), description="Nonce and AES-GCM ciphertext of the JSON answer.")
+    answer: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary), description="Nonce and AES-GCM ciphertext of the JSON answer."
+    )
     claimed_at: datetime = Field(default_factory=utcnow, description="When the running request took the key.")
     created_at: datetime = Field(default_factory=utcnow, index=True)

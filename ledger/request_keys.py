@@ -46,7 +46,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import delete, select, update
+from sqlmodel import col, delete, select, update
 
 from ledger.db import session
 from ledger.errors import Conflict
@@ -83,7 +83,7 @@ class Earlier:
     compare the digest and open."""
 
     held: Held
-    digest: str
+    digest: str | None
     status: int
     sealed: bytes
 
@@ -109,9 +109,15 @@ class RequestKeys:
         for _ in range(3):  # a row seen here may be purged, finished or taken over before we act on it
             now = utcnow()
             with session(self._engine) as db:
-                db.exec(delete(RequestKey).where(RequestKey.created_at < now - self.keep))
-                row = RequestKey(account_id=held.account_id, key=key, route=held.route, request_digest=digest,
-                                 claimed_at=now, created_at=now)
+                db.exec(delete(RequestKey).where(col(RequestKey.created_at) < now - self.keep))
+                row = RequestKey(
+                    account_id=held.account_id,
+                    key=key,
+                    route=held.route,
+                    request_digest=digest,
+                    claimed_at=now,
+                    created_at=now,
+                )
                 db.add(row)
                 try:
                     db.commit()
@@ -126,18 +132,28 @@ class RequestKeys:
                 if digest and other.request_digest and other.request_digest != digest:
                     raise key_reused(key, "request")
                 if other.status is not None:
+                    assert other.answer is not None  # stored with the status, in one update
                     return Earlier(held, other.request_digest, other.status, other.answer)
                 if other.claimed_at > now - self.takeover:
                     raise key_in_use(key)
                 taken = db.exec(
                     update(RequestKey)
-                    .where(RequestKey.id == other.id, RequestKey.status.is_(None), RequestKey.claimed_at == other.claimed_at)
+                    .where(
+                        col(RequestKey.id) == other.id,
+                        col(RequestKey.status).is_(None),
+                        col(RequestKey.claimed_at) == other.claimed_at,
+                    )
                     .values(claimed_at=now, request_digest=digest)
                 )
                 db.commit()
                 if taken.rowcount == 1:
-                    log.warning("Idempotency-Key %r of account %d: the request that took it at %s never finished; "
-                                "running it again", key, held.account_id, other.claimed_at.isoformat())
+                    log.warning(
+                        "Idempotency-Key %r of account %d: the request that took it at %s never finished; "
+                        "running it again",
+                        key,
+                        held.account_id,
+                        other.claimed_at.isoformat(),
+                    )
                     return Claim(held, other.id, now)
         raise key_in_use(key)
 
@@ -162,7 +178,11 @@ class RequestKeys:
         nonce = secrets.token_bytes(NONCE_BYTES)
         sealed = nonce + self._aead.encrypt(nonce, answer.body, _bound(claim.held, digest))
         with session(self._engine) as db:
-            db.exec(update(RequestKey).where(*_still(claim)).values(status=answer.status, answer=sealed, request_digest=digest))
+            db.exec(
+                update(RequestKey)
+                .where(*_still(claim))
+                .values(status=answer.status, answer=sealed, request_digest=digest)
+            )
             db.commit()
 
     def release(self, claim: Claim) -> None:
@@ -178,7 +198,11 @@ class RequestKeys:
 
 def _still(claim: Claim) -> tuple:
     """The claim's row, if it is still running under this claim (not taken over, not purged)."""
-    return RequestKey.id == claim.id, RequestKey.status.is_(None), RequestKey.claimed_at == claim.claimed_at
+    return (
+        col(RequestKey.id) == claim.id,
+        col(RequestKey.status).is_(None),
+        col(RequestKey.claimed_at) == claim.claimed_at,
+    )
 
 
 def _bound(held: Held, digest: str) -> bytes:

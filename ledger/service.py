@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,9 +17,9 @@ from ledger.chain.outbox import raise_for
 from ledger.chain.registries import Registries
 from ledger.config import Settings, redact_url
 from ledger.db import make_engine, migrate, session
-from ledger.models import ChainOp, OpStatus
 from ledger.distributions.keys import WatermarkKeys
 from ledger.keys import KeyStore, load_master_key
+from ledger.models import ChainOp, OpStatus
 from ledger.request_keys import RequestKeys
 
 log = logging.getLogger("reelledger")
@@ -34,7 +35,9 @@ class Ledger:
         self.keys = KeyStore(self.engine, master_key)
         self.watermark_keys = WatermarkKeys(master_key)
         self.request_keys = RequestKeys(
-            self.engine, master_key, keep=timedelta(seconds=self.settings.idempotency_keep),
+            self.engine,
+            master_key,
+            keep=timedelta(seconds=self.settings.idempotency_keep),
             takeover=timedelta(seconds=self.settings.idempotency_takeover),
         )
         self.chain = Chain(self.settings, self.engine, self.keys)
@@ -56,11 +59,13 @@ class Ledger:
                 self._matcher = WorkMatcher(self.engine)
             return self._matcher
 
-    def start(self) -> "Ledger":
+    def start(self) -> Ledger:
         from ledger.reports.ingest import discard_interrupted
 
         if dropped := discard_interrupted(self.engine):
-            log.warning("removed %d play reports whose upload was interrupted by a stop; they can be sent again", dropped)
+            log.warning(
+                "removed %d play reports whose upload was interrupted by a stop; they can be sent again", dropped
+            )
         self.chain.start()
         self._stop.clear()
         self._reconciler = threading.Thread(target=self._reconcile_forever, name="outbox-reconciler", daemon=True)
@@ -69,7 +74,9 @@ class Ledger:
         if self.settings.takedown_webhook:
             self._deliverer = threading.Thread(target=self._deliver_forever, name="notice-delivery", daemon=True)
             self._deliverer.start()
-        log.info("chain %s at %s, contracts %s", self.chain.chain_id, redact_url(self.chain.rpc_url), self.chain.addresses)
+        log.info(
+            "chain %s at %s, contracts %s", self.chain.chain_id, redact_url(self.chain.rpc_url), self.chain.addresses
+        )
         from ledger.distributions.copies import resume
 
         if resumed := resume(self):
@@ -82,7 +89,9 @@ class Ledger:
             loaded = self.matcher.refresh()
             self.matcher.index.prepare()
             if loaded:
-                log.info("match index rebuilt from %d registered works (%d frame hashes)", loaded, len(self.matcher.index))
+                log.info(
+                    "match index rebuilt from %d registered works (%d frame hashes)", loaded, len(self.matcher.index)
+                )
         except Exception:  # the first match builds it instead
             log.exception("could not build the match index at start")
 
@@ -117,8 +126,9 @@ class Ledger:
             self._media = None
         if self._reconciler:
             self._reconciler.join(timeout=10)
-        if getattr(self, "_deliverer", None):
-            self._deliverer.join(timeout=15)
+        deliverer = getattr(self, "_deliverer", None)
+        if deliverer:
+            deliverer.join(timeout=15)
         self.chain.stop()
         self.engine.dispose()
 
@@ -178,7 +188,7 @@ class Ledger:
     def health(self) -> dict:
         """What a monitor needs: is the chain answering, where are the contracts, is anything stuck."""
         chain = self.chain
-        report = {
+        report: dict[str, Any] = {
             "chain": {
                 "managed": chain.node is not None,
                 "rpc_url": redact_url(chain.rpc_url),
@@ -196,8 +206,12 @@ class Ledger:
         except OSError:
             report["chain"]["block_number"] = None
             problems.append("chain node does not answer")
-        report["funding"] = {"address": chain.funder, "balance": None, "warn_below": str(self.settings.funding_warn_wei),
-                             "warning": None}
+        report["funding"] = {
+            "address": chain.funder,
+            "balance": None,
+            "warn_below": str(self.settings.funding_warn_wei),
+            "warning": None,
+        }
         if report["chain"]["block_number"] is not None:
             try:
                 report["funding"] = balance_report(chain.w3, chain.funder, self.settings.funding_warn_wei)

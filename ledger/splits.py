@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from sqlmodel import select
 from web3 import Web3
 
-from ledger.chain.registries import TOTAL_BPS
 from ledger.accounts import authorise_service
-from ledger.db import commit_or, session
+from ledger.chain.registries import TOTAL_BPS
+from ledger.db import commit_or, must_get, session
 from ledger.errors import Forbidden, InvalidInput
 from ledger.idempotency import check_same, key_in_use, request_digest
 from ledger.limits import HORIZON_REASON, horizon_day
@@ -45,15 +45,22 @@ def set_split(
     if work.owner_id != account.id:
         raise Forbidden("only the work's owner sets its split")
     _check(payees)
-    horizon = int(datetime.combine(horizon_day(), time(), timezone.utc).timestamp())
+    horizon = int(datetime.combine(horizon_day(), time(), UTC).timestamp())
     if not 0 <= effective_from <= horizon:
-        raise InvalidInput("effective_from", f"a split version starts when mined (0) or by Unix second {horizon} at the latest; {HORIZON_REASON}")
+        raise InvalidInput(
+            "effective_from",
+            f"a split version starts when mined (0) or by Unix second {horizon} at the latest; {HORIZON_REASON}",
+        )
     authorise_service(ledger, account)
     addresses = [Web3.to_checksum_address(a) for a, _ in payees]
     shares = [bps for _, bps in payees]
     chain = ledger.chain
-    digest = request_digest("split", work_id=work.work_id, payees=[[a, b] for a, b in zip(addresses, shares)],
-                            effective_from=effective_from)
+    digest = request_digest(
+        "split",
+        work_id=work.work_id,
+        payees=[[a, b] for a, b in zip(addresses, shares, strict=True)],
+        effective_from=effective_from,
+    )
     with session(ledger.engine) as db:
         if idempotency_key:
             again = db.exec(
@@ -63,7 +70,7 @@ def set_split(
             ).first()
             if again is not None:
                 check_same(again, idempotency_key, digest, "split")
-                return SplitView(again, db.get(ChainOp, again.op_id))
+                return SplitView(again, must_get(db, ChainOp, again.op_id))
         call = chain.call(
             "SplitRegistry", "setSplit", [bytes.fromhex(work.work_id[2:]), addresses, shares, effective_from]
         )
@@ -71,7 +78,7 @@ def set_split(
         record = SplitRecord(
             work_pk=work.id,
             setter_id=account.id,
-            payees=[{"address": a, "bps": b} for a, b in zip(addresses, shares)],
+            payees=[{"address": a, "bps": b} for a, b in zip(addresses, shares, strict=True)],
             effective_from=effective_from,
             idempotency_key=idempotency_key,
             request_digest=digest,
@@ -81,12 +88,12 @@ def set_split(
         commit_or(db, key_in_use(idempotency_key))
     op = ledger.finish_write(op.id, SplitRecord, record.id)
     with session(ledger.engine) as db:
-        row = db.get(SplitRecord, record.id)
+        row = must_get(db, SplitRecord, record.id)
         if op.status == OpStatus.confirmed and row.version is None:
             row.version = ledger.registries.event_of(op, "SplitRegistry", "SplitVersionSet")["version"]
             db.add(row)
             db.commit()
-        return SplitView(row, db.get(ChainOp, row.op_id))
+        return SplitView(row, must_get(db, ChainOp, row.op_id))
 
 
 def _check(payees: list[tuple[str, int]]) -> None:

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import delete, func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.accounts import authorise_service
-from ledger.db import commit_or, session
+from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.idempotency import check_same, key_reused, request_digest
 from ledger.models import Account, ChainOp, OpStatus, Role, Work, WorkFrames, WorkKind
@@ -87,8 +87,12 @@ def metadata_document(work_id: str, meta: WorkMeta, fingerprint: Fingerprint | N
 def metadata_of(ledger: Ledger, work: Work) -> bytes:
     """The metadata document of a registered work, byte for byte as it was hashed."""
     with session(ledger.engine) as db:
-        parent = db.get(Work, work.parent_id).work_id if work.parent_id else None
-    fingerprint = Fingerprint.from_hex(work.fingerprint_kind, work.fingerprint_hashes) if work.fingerprint_kind else None
+        parent = must_get(db, Work, work.parent_id).work_id if work.parent_id else None
+    fingerprint = (
+        Fingerprint.from_hex(work.fingerprint_kind, work.fingerprint_hashes)
+        if work.fingerprint_kind and work.fingerprint_hashes is not None  # stored together
+        else None
+    )
     return metadata_document(work.work_id, WorkMeta(work.title, work.kind, parent, work.parties), fingerprint)
 
 
@@ -127,8 +131,8 @@ def register_work(
                 check_same(again, idempotency_key, asked, "work")
                 return _view(db, again)
         existing = db.exec(select(Work).where(Work.work_id == work_id)).first()
-        if existing is not None and op_status(db.get(ChainOp, existing.op_id)) == "failed":
-            db.exec(delete(WorkFrames).where(WorkFrames.work_pk == existing.id))
+        if existing is not None and op_status(must_get(db, ChainOp, existing.op_id)) == "failed":
+            db.exec(delete(WorkFrames).where(col(WorkFrames.work_pk) == existing.id))
             db.delete(existing)  # a registration the chain refused later (after a 202) blocks nothing
             db.commit()
         elif existing is not None:
@@ -175,11 +179,12 @@ def register_work(
         commit_or(db, duplicate)
     ledger.finish_write(op.id, Work, work.id)
     with session(ledger.engine) as db:
-        return _view(db, db.get(Work, work.id))
+        return _view(db, must_get(db, Work, work.id))
 
 
-def _request_digest(work_id: str, meta: WorkMeta, fingerprint: Fingerprint | None, frames: HashSequence | None,
-                    size_bytes: int | None) -> str:
+def _request_digest(
+    work_id: str, meta: WorkMeta, fingerprint: Fingerprint | None, frames: HashSequence | None, size_bytes: int | None
+) -> str:
     """What a registration request asks for, whether its file was uploaded or named by hash."""
     frames_digest = None
     if frames is not None:
@@ -188,8 +193,14 @@ def _request_digest(work_id: str, meta: WorkMeta, fingerprint: Fingerprint | Non
         packed.update(np.ascontiguousarray(frames.hashes, dtype=np.uint8).tobytes())
         frames_digest = packed.hexdigest()
     return request_digest(
-        "work", work_id=work_id, title=meta.title, work_kind=meta.kind.value, parent=meta.parent, parties=meta.parties,
-        fingerprint=[fingerprint.kind, fingerprint.hex_hashes()] if fingerprint else None, frames=frames_digest,
+        "work",
+        work_id=work_id,
+        title=meta.title,
+        work_kind=meta.kind.value,
+        parent=meta.parent,
+        parties=meta.parties,
+        fingerprint=[fingerprint.kind, fingerprint.hex_hashes()] if fingerprint else None,
+        frames=frames_digest,
         size_bytes=size_bytes,
     )
 
@@ -249,9 +260,7 @@ def _nearest(db, fingerprint: Fingerprint | None) -> tuple[str | None, int | Non
     if fingerprint is None:
         return None, None
     best: tuple[int, str] | None = None
-    rows = db.exec(
-        select(Work.work_id, Work.fingerprint_hashes).where(Work.fingerprint_kind == fingerprint.kind)
-    ).all()
+    rows = db.exec(select(Work.work_id, Work.fingerprint_hashes).where(Work.fingerprint_kind == fingerprint.kind)).all()
     for other_id, hashes in rows:
         distance = fingerprint.distance(Fingerprint.from_hex(fingerprint.kind, hashes))
         if distance is not None and distance <= NEAR_DUPLICATE_BITS and (best is None or distance < best[0]):
@@ -292,13 +301,13 @@ def list_works(
         query = select(Work)
         if account.role not in READ_ALL:
             licensed = _licensed_work_ids(db, account)
-            query = query.where((Work.owner_id == account.id) | (Work.id.in_(licensed or {-1})))
+            query = query.where((col(Work.owner_id) == account.id) | (col(Work.id).in_(licensed or {-1})))
         if kind:
             query = query.where(Work.kind == kind)
         if title:
-            query = query.where(Work.title.ilike(f"%{title}%"))
+            query = query.where(col(Work.title).ilike(f"%{title}%"))
         total = db.exec(select(func.count()).select_from(query.subquery())).one()
-        works = db.exec(query.order_by(Work.id).offset(offset).limit(limit)).all()
+        works = db.exec(query.order_by(col(Work.id)).offset(offset).limit(limit)).all()
         return [_view(db, w) for w in works], total
 
 
@@ -315,13 +324,17 @@ def _licensed_work_ids(db, account: Account) -> set[int]:
     records = {r.id: r for r in held}
     wanted = {r.parent_pk for r in held if r.parent_pk}
     while wanted - records.keys():
-        for parent in db.exec(select(LicenceRecord).where(LicenceRecord.id.in_(wanted - records.keys()))).all():
+        for parent in db.exec(select(LicenceRecord).where(col(LicenceRecord.id).in_(wanted - records.keys()))).all():
             records[parent.id] = parent
             if parent.parent_pk:
                 wanted.add(parent.parent_pk)
         wanted &= records.keys()  # a missing parent ends the walk (its child then is not in force)
     ops = {r.op_id for r in records.values()}
-    confirmed = set(db.exec(select(ChainOp.id).where(ChainOp.id.in_(ops), ChainOp.status == OpStatus.confirmed)).all())
+    confirmed = set(
+        db.exec(
+            select(col(ChainOp.id)).where(col(ChainOp.id).in_(ops), col(ChainOp.status) == OpStatus.confirmed)
+        ).all()
+    )
     now = time.time()
 
     def in_force(record: LicenceRecord | None) -> bool:
@@ -334,14 +347,28 @@ def _licensed_work_ids(db, account: Account) -> set[int]:
     readable = {r.work_pk for r in held if in_force(r)}
     lapsed = {r.work_pk for r in held if r.op_id in confirmed} - readable
     if lapsed:
-        committed = select(SettlementPeriod.id).where(
-            SettlementPeriod.platform_id == PlayReport.platform_id, SettlementPeriod.currency == PlayReport.currency,
-            SettlementPeriod.first_day == PlayReport.first_day, SettlementPeriod.end_day == PlayReport.end_day,
-        ).exists()
-        readable |= set(db.exec(
-            select(PlayRowRecord.work_pk).distinct().join(PlayReport, PlayReport.id == PlayRowRecord.report_pk).where(
-                PlayReport.platform_id == account.id, PlayReport.status == ReportStatus.accepted,
-                PlayRowRecord.work_pk.in_(lapsed), PlayRowRecord.held.is_(False), ~committed,
+        committed = (
+            select(SettlementPeriod.id)
+            .where(
+                SettlementPeriod.platform_id == PlayReport.platform_id,
+                SettlementPeriod.currency == PlayReport.currency,
+                SettlementPeriod.first_day == PlayReport.first_day,
+                SettlementPeriod.end_day == PlayReport.end_day,
             )
-        ).all())
+            .exists()
+        )
+        readable |= set(
+            db.exec(
+                select(PlayRowRecord.work_pk)
+                .distinct()
+                .join(PlayReport, col(PlayReport.id) == col(PlayRowRecord.report_pk))
+                .where(
+                    PlayReport.platform_id == account.id,
+                    PlayReport.status == ReportStatus.accepted,
+                    col(PlayRowRecord.work_pk).in_(lapsed),
+                    col(PlayRowRecord.held).is_(False),
+                    ~committed,
+                )
+            ).all()
+        )
     return readable

@@ -70,13 +70,13 @@ def postgres_url(postgres_server):
 
 
 def make_settings(data_dir, database_url: str | None = None, **overrides) -> Settings:
-    values = dict(
-        data_dir=data_dir,
-        database_url=database_url,
-        anvil_port=free_port(),
-        master_key=base64.b64encode(secrets.token_bytes(32)).decode(),
-        reconcile_interval=0.2,
-    )
+    values = {
+        "data_dir": data_dir,
+        "database_url": database_url,
+        "anvil_port": free_port(),
+        "master_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "reconcile_interval": 0.2,
+    }
     values.update(overrides)
     return Settings(**values)
 

@@ -35,8 +35,9 @@ def running(tmp_path):
     service.stop()
 
 
-def run(service: Service, *args: str, api_key: str | None = None, ok: bool = True,
-        env: dict | None = None) -> subprocess.CompletedProcess:
+def run(
+    service: Service, *args: str, api_key: str | None = None, ok: bool = True, env: dict | None = None
+) -> subprocess.CompletedProcess:
     env = dict(service.env, REELLEDGER_URL=f"http://127.0.0.1:{service.api_port}", COLUMNS="200", **(env or {}))
     if api_key:
         env["REELLEDGER_API_KEY"] = api_key
@@ -54,13 +55,24 @@ def created(result) -> tuple[int, str, str]:
 
 def test_walk_through_from_admin_to_verified_registration(running, tmp_path):
     run(running, "accounts", "create", "--role", "admin", "--name", "ops")
-    _, studio_address, studio_key = created(run(running, "accounts", "create", "--role", "rights_holder", "--name", "studio"))
+    _, studio_address, studio_key = created(
+        run(running, "accounts", "create", "--role", "rights_holder", "--name", "studio")
+    )
     platform_id, _, _ = created(run(running, "accounts", "create", "--role", "platform", "--name", "streamer"))
     master = tmp_path / "bigbuckbunny.mp4"
     shutil.copy(clip("bigbuckbunny.mp4"), master)
 
-    registered = run(running, "works", "register", str(master), "--title", "Big Buck Bunny",
-                     "--party", "Blender Foundation:producer", api_key=studio_key)
+    registered = run(
+        running,
+        "works",
+        "register",
+        str(master),
+        "--title",
+        "Big Buck Bunny",
+        "--party",
+        "Blender Foundation:producer",
+        api_key=studio_key,
+    )
     assert "confirmed" in registered.stdout
     assert "video-phash64-1fps" in registered.stdout
     work_id = re.search(r"work id\s+(0x[0-9a-f]{64})", registered.stdout).group(1)
@@ -68,8 +80,23 @@ def test_walk_through_from_admin_to_verified_registration(running, tmp_path):
     shown = run(running, "works", "show", work_id, api_key=studio_key)
     assert studio_address in shown.stdout
     now = int(time.time())
-    granted = run(running, "licences", "grant", work_id, "--licensee", str(platform_id), "--territory", "CN",
-                  "--territory", "HK", "--start", str(now - 60), "--end", "2030-01-01", api_key=studio_key)
+    granted = run(
+        running,
+        "licences",
+        "grant",
+        work_id,
+        "--licensee",
+        str(platform_id),
+        "--territory",
+        "CN",
+        "--territory",
+        "HK",
+        "--start",
+        str(now - 60),
+        "--end",
+        "2030-01-01",
+        api_key=studio_key,
+    )
     assert "confirmed" in granted.stdout
     split = run(running, "splits", "set", work_id, "--payee", f"{studio_address}:10000", api_key=studio_key)
     assert "split version 1" in split.stdout and "confirmed" in split.stdout
@@ -84,7 +111,9 @@ def test_walk_through_from_admin_to_verified_registration(running, tmp_path):
 
 def test_client_commands_explain_refusals(running, tmp_path):
     _, _, key = created(run(running, "accounts", "create", "--role", "rights_holder", "--name", "studio2"))
-    result = run(running, "splits", "set", "0x" + "ab" * 32, "--payee", "0x" + "11" * 20 + ":10000", api_key=key, ok=False)
+    result = run(
+        running, "splits", "set", "0x" + "ab" * 32, "--payee", "0x" + "11" * 20 + ":10000", api_key=key, ok=False
+    )
     assert result.returncode == 1 and "404" in result.stderr
     no_key = run(running, "works", "list", ok=False)
     assert no_key.returncode == 2 and "REELLEDGER_API_KEY" in no_key.stderr
@@ -103,29 +132,73 @@ def test_walk_through_from_play_report_to_verified_statement_claim_and_audit(set
     import json
     from datetime import date, timedelta
 
-    _, studio_address, studio_key = created(run(settling, "accounts", "create", "--role", "rights_holder", "--name", "studio"))
-    _, writer_address, writer_key = created(run(settling, "accounts", "create", "--role", "rights_holder", "--name", "writer"))
-    platform_id, _, platform_key = created(run(settling, "accounts", "create", "--role", "platform", "--name", "streamer"))
+    _, studio_address, studio_key = created(
+        run(settling, "accounts", "create", "--role", "rights_holder", "--name", "studio")
+    )
+    _, writer_address, writer_key = created(
+        run(settling, "accounts", "create", "--role", "rights_holder", "--name", "writer")
+    )
+    platform_id, _, platform_key = created(
+        run(settling, "accounts", "create", "--role", "platform", "--name", "streamer")
+    )
     _, _, auditor_key = created(run(settling, "accounts", "create", "--role", "auditor", "--name", "auditor"))
-    registered = run(settling, "works", "register", str(clip("bikes.mp4")), "--title", "Bikes", "--hash-only",
-                     api_key=studio_key)
+    registered = run(
+        settling, "works", "register", str(clip("bikes.mp4")), "--title", "Bikes", "--hash-only", api_key=studio_key
+    )
     work_id = re.search(r"work id\s+(0x[0-9a-f]{64})", registered.stdout).group(1)
     now = int(time.time())
-    run(settling, "licences", "grant", work_id, "--licensee", str(platform_id), "--territory", "CN",
-        "--start", str(now - 40 * 86_400), "--end", "2030-01-01", api_key=studio_key)
-    run(settling, "splits", "set", work_id, "--payee", f"{studio_address}:7000", "--payee", f"{writer_address}:3000",
-        api_key=studio_key)
+    run(
+        settling,
+        "licences",
+        "grant",
+        work_id,
+        "--licensee",
+        str(platform_id),
+        "--territory",
+        "CN",
+        "--start",
+        str(now - 40 * 86_400),
+        "--end",
+        "2030-01-01",
+        api_key=studio_key,
+    )
+    run(
+        settling,
+        "splits",
+        "set",
+        work_id,
+        "--payee",
+        f"{studio_address}:7000",
+        "--payee",
+        f"{writer_address}:3000",
+        api_key=studio_key,
+    )
     rule = json.dumps({"valid_play_tiers": [{"from_plays": 0, "price_micro": 20_000}], "commission_bps": 1_000})
-    assert "rule version 1" in run(settling, "rules", "set", work_id, "--effective-from", "2020-01-01",
-                                   "--rule", rule, api_key=studio_key).stdout
+    assert (
+        "rule version 1"
+        in run(
+            settling, "rules", "set", work_id, "--effective-from", "2020-01-01", "--rule", rule, api_key=studio_key
+        ).stdout
+    )
 
     start, end = date.today() - timedelta(days=9), date.today() - timedelta(days=3)
     report = tmp_path / "week.csv"
     lines = ["work,territory,date,plays,valid_plays,watch_minutes,ad_revenue,currency"]
     lines += [f"{work_id},CN,{start + timedelta(days=i)},{5_000 + i},{4_000 + i},90000,0,CNY" for i in range(7)]
     report.write_text("\n".join(lines) + "\n")
-    sent = run(settling, "reports", "submit", str(report), "--report-id", "week-47", "--start", str(start),
-               "--end", str(end), api_key=platform_key)
+    sent = run(
+        settling,
+        "reports",
+        "submit",
+        str(report),
+        "--report-id",
+        "week-47",
+        "--start",
+        str(start),
+        "--end",
+        str(end),
+        api_key=platform_key,
+    )
     assert "accepted, 7 rows (0 held)" in sent.stdout and "confirmed" in sent.stdout
 
     closed = run(settling, "periods", "close", "--start", str(start), "--end", str(end), api_key=platform_key)
@@ -135,7 +208,9 @@ def test_walk_through_from_play_report_to_verified_statement_claim_and_audit(set
         assert time.monotonic() < deadline, "the period was not finalised"
         time.sleep(0.5)
 
-    as_payee = run(settling, "periods", "show", period_id, api_key=writer_key).stdout  # a payee's view: no platform fields
+    as_payee = run(
+        settling, "periods", "show", period_id, api_key=writer_key
+    ).stdout  # a payee's view: no platform fields
     assert period_id in as_payee and "finalised" in as_payee and "disputes until" in as_payee
     assert "unsettled works" not in as_payee
 
@@ -198,8 +273,20 @@ def test_walk_through_distribution_leak_and_trace(running, tmp_path):
     work_id = re.search(r"work id\s+(0x[0-9a-f]{64})", registered.stdout).group(1)
 
     copy = tmp_path / "copy.mp4"
-    made = run(running, "distributions", "create", work_id, str(master), "--platform", "streamer3",
-               "--session", "premiere-42", "--out", str(copy), api_key=studio_key)
+    made = run(
+        running,
+        "distributions",
+        "create",
+        work_id,
+        str(master),
+        "--platform",
+        "streamer3",
+        "--session",
+        "premiere-42",
+        "--out",
+        str(copy),
+        api_key=studio_key,
+    )
     assert "ready" in made.stdout and copy.exists()
     dist_id = re.search(r"distribution\s+(\d+)", made.stdout).group(1)
     payload = re.search(r"payload\s+(0x[0-9a-f]{12})", made.stdout).group(1)
@@ -217,8 +304,9 @@ def test_walk_through_distribution_leak_and_trace(running, tmp_path):
 def test_standalone_keygen_embed_and_detect_need_no_service(tmp_path):
     def local(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
         env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("REELLEDGER_")}
-        result = subprocess.run([str(REELLEDGER), *args], env=dict(env, COLUMNS="200"), capture_output=True,
-                                text=True, timeout=300)
+        result = subprocess.run(
+            [str(REELLEDGER), *args], env=dict(env, COLUMNS="200"), capture_output=True, text=True, timeout=300
+        )
         if ok:
             assert result.returncode == 0, result.stdout + result.stderr
         return result
@@ -229,9 +317,14 @@ def test_standalone_keygen_embed_and_detect_need_no_service(tmp_path):
     assert oct(key.stat().st_mode & 0o777) == "0o600"
     assert local("watermark", "keygen", str(key), ok=False).returncode == 2  # never overwritten
     video = tmp_path / "in.mp4"
-    assert "854x480" in local("watermark", "footage", str(video), "--seconds", "3", "--width", "854", "--height", "480").stdout
+    assert (
+        "854x480"
+        in local("watermark", "footage", str(video), "--seconds", "3", "--width", "854", "--height", "480").stdout
+    )
     marked = tmp_path / "out.mp4"
-    embedded = local("watermark", "embed", str(video), str(marked), "--payload", "0xabcdef012345", "--key-file", str(key))
+    embedded = local(
+        "watermark", "embed", str(video), str(marked), "--payload", "0xabcdef012345", "--key-file", str(key)
+    )
     assert "PSNR" in embedded.stdout and marked.exists()
     found = local("watermark", "detect", str(marked), "--key-file", str(other), "--key-file", str(key))
     assert "payload 0xabcdef012345 (key 2 of 2)" in found.stdout
@@ -242,7 +335,9 @@ def test_standalone_keygen_embed_and_detect_need_no_service(tmp_path):
     unknown = local("watermark", "attack", str(marked), str(leaked), "--attack", "crop99", ok=False)
     assert unknown.returncode == 2 and "crop10+crf30" in unknown.stderr
     assert local("watermark", "detect", str(video), "--key-file", str(key), ok=False).returncode == 3
-    too_long = local("watermark", "embed", str(video), str(marked), "--payload", hex(2**48), "--key-file", str(key), ok=False)
+    too_long = local(
+        "watermark", "embed", str(video), str(marked), "--payload", hex(2**48), "--key-file", str(key), ok=False
+    )
     assert too_long.returncode == 1 and "48" in too_long.stderr
     junk = tmp_path / "notes.txt"
     junk.write_text("not media")
@@ -278,7 +373,9 @@ def test_walk_through_register_a_video_then_match_an_excerpt(running, tmp_path):
     cut = transcode(other, tmp_path / "other-cut.mp4", ALL_ATTACKS["mirror"], start=1.0, seconds=8)
     by_hash = json.loads(run(running, "match", str(cut), "--json", api_key=crawler_key).stdout)
     assert by_hash["matched"] and by_hash["work"]["work_id"] == other_id  # registered by hash: matchable too
-    stranger = photo_footage(tmp_path / "stranger.mp4", width=640, height=360, seconds=8, photos=("moon", "clock", "coins"))  # not in either
+    stranger = photo_footage(
+        tmp_path / "stranger.mp4", width=640, height=360, seconds=8, photos=("moon", "clock", "coins")
+    )  # not in either
     assert "no match" in run(running, "match", str(stranger), api_key=crawler_key).stdout
     refused = run(running, "match", str(tmp_path / "master.mp4"), api_key=None, ok=False)
     assert refused.returncode == 2 and "REELLEDGER_API_KEY" in refused.stderr
@@ -303,49 +400,100 @@ def test_a_report_with_bad_rows_is_refused_by_the_cli_with_each_problem_on_its_o
     from eth_account import Account
 
     _, _, studio_key = created(run(running, "accounts", "create", "--role", "rights_holder", "--name", "studio"))
-    platform_id, _, platform_key = created(run(running, "accounts", "create", "--role", "platform", "--name", "streamer"))
+    platform_id, _, platform_key = created(
+        run(running, "accounts", "create", "--role", "platform", "--name", "streamer")
+    )
     own = Account.create()
-    own_id, _, own_key = created(run(running, "accounts", "create", "--role", "platform", "--name", "signer",
-                                     "--address", own.address))
-    registered = run(running, "works", "register", str(clip("bikes.mp4")), "--title", "Bikes", "--hash-only",
-                     api_key=studio_key)
+    own_id, _, own_key = created(
+        run(running, "accounts", "create", "--role", "platform", "--name", "signer", "--address", own.address)
+    )
+    registered = run(
+        running, "works", "register", str(clip("bikes.mp4")), "--title", "Bikes", "--hash-only", api_key=studio_key
+    )
     work_id = re.search(r"work id\s+(0x[0-9a-f]{64})", registered.stdout).group(1)
     for licensee in (platform_id, own_id):
-        run(running, "licences", "grant", work_id, "--licensee", str(licensee), "--territory", "CN",
-            "--start", str(int(time.time()) - 40 * 86_400), "--end", "2030-01-01", api_key=studio_key)
+        run(
+            running,
+            "licences",
+            "grant",
+            work_id,
+            "--licensee",
+            str(licensee),
+            "--territory",
+            "CN",
+            "--start",
+            str(int(time.time()) - 40 * 86_400),
+            "--end",
+            "2030-01-01",
+            api_key=studio_key,
+        )
     start = date.today() - timedelta(days=9)
     days = [start + timedelta(days=i) for i in range(5)]
 
     misspelt = tmp_path / "week.csv"
-    misspelt.write_text("work,territory,date,plays,valid_plays,watch_minuts,ad_revenue,currency\n"
-                        + "".join(f"{work_id},CN,{d},10,8,300,0,CNY\n" for d in days))
+    misspelt.write_text(
+        "work,territory,date,plays,valid_plays,watch_minuts,ad_revenue,currency\n"
+        + "".join(f"{work_id},CN,{d},10,8,300,0,CNY\n" for d in days)
+    )
     checked = run(running, "reports", "check", str(misspelt), api_key=platform_key, ok=False)
     assert checked.returncode == 1
     assert "  watch_minuts: is not a column of a play report; did you mean watch_minutes?\n" in checked.stderr
     assert "  header: missing columns: watch_minutes " in checked.stderr
     period = ("--start", str(days[0]), "--end", str(days[-1]))
-    sent = run(running, "reports", "submit", str(misspelt), "--report-id", "w1", *period, api_key=platform_key, ok=False)
+    sent = run(
+        running, "reports", "submit", str(misspelt), "--report-id", "w1", *period, api_key=platform_key, ok=False
+    )
     assert sent.returncode == 1 and "refused (422 invalid_rows)" in sent.stderr
     assert "did you mean watch_minutes?" in sent.stderr
 
     bad_rows = tmp_path / "week.ndjson"
-    lines = [{"work": work_id, "territory": "CN", "date": str(d), "plays": 10, "valid_plays": 8, "watch_minutes": 300,
-              "ad_revenue": 0, "currency": "CNY"} for d in days]
+    lines = [
+        {
+            "work": work_id,
+            "territory": "CN",
+            "date": str(d),
+            "plays": 10,
+            "valid_plays": 8,
+            "watch_minutes": 300,
+            "ad_revenue": 0,
+            "currency": "CNY",
+        }
+        for d in days
+    ]
     lines[1]["valid_plays"] = 11
     lines[3]["territory"] = "ZZ"
     lines[4]["valid_plyas"] = lines[4].pop("valid_plays")
     bad_rows.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    expected = ["  row 2: valid_plays: exceeds plays", "  row 4: territory: 'ZZ' is not an ISO 3166-1 alpha-2 code",
-                "  row 5: valid_plyas: is not a column of a play report; did you mean valid_plays?"]
-    sent = run(running, "reports", "submit", str(bad_rows), "--report-id", "w2", *period, api_key=platform_key, ok=False)
+    expected = [
+        "  row 2: valid_plays: exceeds plays",
+        "  row 4: territory: 'ZZ' is not an ISO 3166-1 alpha-2 code",
+        "  row 5: valid_plyas: is not a column of a play report; did you mean valid_plays?",
+    ]
+    sent = run(
+        running, "reports", "submit", str(bad_rows), "--report-id", "w2", *period, api_key=platform_key, ok=False
+    )
     assert sent.returncode == 1 and [line for line in sent.stderr.splitlines() if line.startswith("  row ")] == expected
-    signed = run(running, "reports", "submit", str(bad_rows), "--report-id", "w3", *period, api_key=own_key, ok=False,
-                 env={"REELLEDGER_PLATFORM_KEY": own.key.hex()})
+    signed = run(
+        running,
+        "reports",
+        "submit",
+        str(bad_rows),
+        "--report-id",
+        "w3",
+        *period,
+        api_key=own_key,
+        ok=False,
+        env={"REELLEDGER_PLATFORM_KEY": own.key.hex()},
+    )
     assert signed.returncode == 1 and "nothing was signed" in signed.stderr
     assert [line for line in signed.stderr.splitlines() if line.startswith("  row ")] == expected
     for key in (platform_key, own_key):
         assert "report " not in run(running, "reports", "list", api_key=key).stdout  # nothing was accepted
-@pytest.mark.parametrize("key", ["rlk_Secret0Key1 ", " rlk_Secret0Key1", "rlk_Secret0\tKey1", "rlk_Secret0Key1\n", "rlk_Secret0Kéy1"])
+
+
+@pytest.mark.parametrize(
+    "key", ["rlk_Secret0Key1 ", " rlk_Secret0Key1", "rlk_Secret0\tKey1", "rlk_Secret0Key1\n", "rlk_Secret0Kéy1"]
+)
 @pytest.mark.parametrize("command", [["works", "list"], ["crawl", "worker"]])
 def test_a_malformed_api_key_is_refused_without_being_printed(key, command):
     """A key pasted with a trailing space once made httpx refuse the header, and the message
@@ -375,9 +523,24 @@ def test_a_service_that_does_not_answer_is_named_without_the_key(monkeypatch):
 def test_a_deeply_nested_statement_file_is_refused_saying_so(tmp_path):
     statement = tmp_path / "statement.json"
     statement.write_text("[" * 80_000 + "]" * 80_000)
-    result = subprocess.run([str(REELLEDGER), "verify", "statement", str(statement), "--registry", "0x" + "11" * 20,
-                             "--rpc-url", "http://127.0.0.1:9"], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2 and "nests deeper than 32 levels" in result.stderr and "Traceback" not in result.stderr
+    result = subprocess.run(
+        [
+            str(REELLEDGER),
+            "verify",
+            "statement",
+            str(statement),
+            "--registry",
+            "0x" + "11" * 20,
+            "--rpc-url",
+            "http://127.0.0.1:9",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (
+        result.returncode == 2 and "nests deeper than 32 levels" in result.stderr and "Traceback" not in result.stderr
+    )
 
 
 def test_the_crawlers_service_client_withholds_its_key_from_errors():

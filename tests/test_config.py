@@ -8,10 +8,15 @@ def test_rpc_url_credentials_never_reach_reports():
     assert shown == "https://rpc.example.org:8545"
 
 
-@pytest.mark.parametrize("given, origin", [
-    (None, "http://127.0.0.1:8000"), ("https://ledger.example:443/", "https://ledger.example"),
-    ("http://[::1]:9000", "http://[::1]:9000"), ("http://Console.Example:8080", "http://console.example:8080"),
-])
+@pytest.mark.parametrize(
+    "given, origin",
+    [
+        (None, "http://127.0.0.1:8000"),
+        ("https://ledger.example:443/", "https://ledger.example"),
+        ("http://[::1]:9000", "http://[::1]:9000"),
+        ("http://Console.Example:8080", "http://console.example:8080"),
+    ],
+)
 def test_the_console_origin_is_written_as_browsers_send_it(given, origin):
     assert Settings(console_origin=given).browser_origin == origin
 

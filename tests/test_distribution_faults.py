@@ -28,7 +28,7 @@ def footage(tmp_path_factory):
 
 def _setup(ledger: Ledger, master):
     studio = create_account(ledger.engine, ledger.keys, name="studio", role=Role.rights_holder).account
-    platform = create_account(ledger.engine, ledger.keys, name="streamer", role=Role.platform).account
+    create_account(ledger.engine, ledger.keys, name="streamer", role=Role.platform)
     digest = hashlib.sha256(master.read_bytes()).digest()
     view = register_work(ledger, studio, sha256=digest, meta=WorkMeta("Photographs", WorkKind.film))
     assert view.status == "confirmed"
@@ -95,8 +95,11 @@ def test_the_chain_down_when_anchoring_delays_the_record_and_anchors_it_once(set
             time.sleep(0.1)
         ready = get_distribution(ledger, studio, view.dist.id)
         assert ready.status == "ready"
-        anchored, _, _ = ledger.chain.contract("DistributionRegistry").functions.anchorOf(
-            bytes.fromhex(work_id[2:]), ready.dist.payload).call()
+        anchored, _, _ = (
+            ledger.chain.contract("DistributionRegistry")
+            .functions.anchorOf(bytes.fromhex(work_id[2:]), ready.dist.payload)
+            .call()
+        )
         assert "0x" + anchored.hex() == ready.dist.record_hash
     finally:
         ledger.stop()

@@ -76,21 +76,28 @@ def test_a_top_up_held_for_an_empty_funding_key_across_a_restart_is_sent_once_wh
     """The write and its top-up wait in the database, unsigned; every reconciler pass of both
     processes asks for the same need again, and finds the same top-up."""
     empty = Account.create()
-    settings = make_settings(tmp_path / "data", rpc_url=node.url, signer_key=ANVIL_DEV_KEY, funding_key=empty.key.hex(),
-                             gas_topup_wait=1)  # one master key for both processes
+    settings = make_settings(
+        tmp_path / "data", rpc_url=node.url, signer_key=ANVIL_DEV_KEY, funding_key=empty.key.hex(), gas_topup_wait=1
+    )  # one master key for both processes
     first = Ledger(settings).start()
     account = first.keys.ensure("custodial-studio")
-    op = first.chain.outbox.submit("approve-held", account,
-                                   first.chain.call("WorkRegistry", "setOperator", [first.chain.signer, True]))
+    op = first.chain.outbox.submit(
+        "approve-held", account, first.chain.call("WorkRegistry", "setOperator", [first.chain.signer, True])
+    )
     time.sleep(1)  # reconciler passes every 0.2 s
     assert (op.status, op.error_name, op.error_args["address"]) == (OpStatus.queued, "insufficient_funds", account)
     [held] = top_ups(first, account)
-    assert (held.status, held.error_name, held.error_args["address"]) == (OpStatus.queued, "insufficient_funds", empty.address)
+    assert (held.status, held.error_name, held.error_args["address"]) == (
+        OpStatus.queued,
+        "insufficient_funds",
+        empty.address,
+    )
     first.stop()
 
     w3 = first.chain.w3
-    w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": w3.eth.accounts[2], "to": empty.address,
-                                                                 "value": 10**18}))
+    w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_transaction({"from": w3.eth.accounts[2], "to": empty.address, "value": 10**18})
+    )
     second = Ledger(settings).start()
     try:
         assert second.chain.outbox.wait(op.id, timeout=30).status == OpStatus.confirmed
@@ -143,7 +150,8 @@ def test_a_settlement_token_counting_the_currency_minor_unit_is_used_and_none_is
 
 @pytest.mark.parametrize("currency, decimals", [("JPY", 0), ("KWD", 3)])
 def test_a_settlement_token_with_other_decimals_than_the_currency_refuses_to_start(
-        node, tmp_path, stablecoin, currency, decimals):
+    node, tmp_path, stablecoin, currency, decimals
+):
     ledger = on(node, tmp_path / "data", settlement_token=stablecoin, settlement_currency=currency)
     try:
         with pytest.raises(SettlementTokenMismatch) as refused:
@@ -151,8 +159,9 @@ def test_a_settlement_token_with_other_decimals_than_the_currency_refuses_to_sta
     finally:
         ledger.stop()
 
-    assert f"{stablecoin} has 2 decimals, but {currency} amounts are kept in minor units of {decimals} decimals" in \
-        str(refused.value)
+    assert f"{stablecoin} has 2 decimals, but {currency} amounts are kept in minor units of {decimals} decimals" in str(
+        refused.value
+    )
 
 
 def test_a_settlement_token_address_without_a_contract_refuses_to_start(node, tmp_path):

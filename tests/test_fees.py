@@ -33,23 +33,30 @@ def test_a_legacy_replacement_raises_its_gas_price():
     assert outbid(Fees(8 * GWEI), Market(None, Fees(20 * GWEI))) == Fees(20 * GWEI)
 
 
-@pytest.mark.parametrize("fees, stuck", [
-    (Fees(cap=12 * GWEI, tip=1 * GWEI), False),   # covers the base fee and the going tip
-    (Fees(cap=10 * GWEI, tip=1 * GWEI), True),    # the base fee leaves no room for the tip
-    (Fees(cap=50 * GWEI, tip=GWEI // 2), True),   # a tip below the going one
-])
+@pytest.mark.parametrize(
+    "fees, stuck",
+    [
+        (Fees(cap=12 * GWEI, tip=1 * GWEI), False),  # covers the base fee and the going tip
+        (Fees(cap=10 * GWEI, tip=1 * GWEI), True),  # the base fee leaves no room for the tip
+        (Fees(cap=50 * GWEI, tip=GWEI // 2), True),  # a tip below the going one
+    ],
+)
 def test_a_transaction_is_underpriced_when_a_block_at_the_going_price_leaves_it_out(fees, stuck):
     assert underpriced(fees, Market(base_fee=10 * GWEI, offer=Fees(21 * GWEI, 1 * GWEI))) is stuck
 
 
-@pytest.mark.parametrize("price", [
-    {"maxFeePerGas": 31 * GWEI, "maxPriorityFeePerGas": 2 * GWEI, "type": 2},
-    {"gasPrice": 7 * GWEI},
-])
+@pytest.mark.parametrize(
+    "price",
+    [
+        {"maxFeePerGas": 31 * GWEI, "maxPriorityFeePerGas": 2 * GWEI, "type": 2},
+        {"gasPrice": 7 * GWEI},
+    ],
+)
 def test_the_price_is_read_back_from_the_signed_bytes(price):
     account = Account.create()
-    signed = account.sign_transaction({"to": account.address, "value": 1, "gas": 21_000, "nonce": 4, "chainId": 31337,
-                                       **price})
+    signed = account.sign_transaction(
+        {"to": account.address, "value": 1, "gas": 21_000, "nonce": 4, "chainId": 31337, **price}
+    )
 
     fees = signed_fees("0x" + bytes(signed.raw_transaction).hex())
 

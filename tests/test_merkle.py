@@ -28,8 +28,9 @@ const proofs = input.values.map((v) => tree.getProof(v));
 process.stdout.write(JSON.stringify({ root: tree.root, proofs }));
 """
     payload = {"types": TYPES, "values": [[v[0], v[1], "0x" + v[2].hex(), str(v[3])] for v in values]}
-    out = subprocess.run(["node", "-e", script], input=json.dumps(payload), capture_output=True, text=True,
-                         cwd=REPO, check=True)
+    out = subprocess.run(
+        ["node", "-e", script], input=json.dumps(payload), capture_output=True, text=True, cwd=REPO, check=True
+    )
     return json.loads(out.stdout)
 
 
@@ -39,7 +40,7 @@ def test_root_and_every_proof_match_openzeppelin(n):
     tree = StandardMerkleTree.of(values, TYPES)
     theirs = openzeppelin(values)
     assert "0x" + tree.root.hex() == theirs["root"]
-    for value, their_proof in zip(values, theirs["proofs"]):
+    for value, their_proof in zip(values, theirs["proofs"], strict=True):
         ours = tree.proof(value)
         assert ["0x" + p.hex() for p in ours] == their_proof
         assert verify(tree.root, TYPES, value, ours)

@@ -225,8 +225,14 @@ def test_nonce_taken_outside_the_outbox_is_signed_again_and_sent_once(ledger):
     outbox.wait(outbox.submit("warm", signer, register_call(ledger, owner, "warm")).id)  # nonce now cached
     account = ledger.keys.account(signer)
     stray = account.sign_transaction(
-        {"to": owner, "value": 1, "gas": 21_000, "gasPrice": w3.eth.gas_price,
-         "nonce": w3.eth.get_transaction_count(signer), "chainId": ledger.chain.chain_id}
+        {
+            "to": owner,
+            "value": 1,
+            "gas": 21_000,
+            "gasPrice": w3.eth.gas_price,
+            "nonce": w3.eth.get_transaction_count(signer),
+            "chainId": ledger.chain.chain_id,
+        }
     )
     w3.eth.send_raw_transaction(stray.raw_transaction)  # the same key used by another program
 

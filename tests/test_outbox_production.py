@@ -91,8 +91,16 @@ def same_key_transfer(ledger: Ledger, op, to: str, price_times: int):
     the key would send it, offering `price_times` the op's price."""
     offered = signed_fees(op.raw_tx)
     return ledger.keys.account(op.sender).sign_transaction(
-        {"to": to, "value": 1, "gas": 21_000, "nonce": op.nonce, "chainId": ledger.chain.chain_id,
-         "maxFeePerGas": price_times * offered.cap, "maxPriorityFeePerGas": price_times * offered.tip, "type": 2}
+        {
+            "to": to,
+            "value": 1,
+            "gas": 21_000,
+            "nonce": op.nonce,
+            "chainId": ledger.chain.chain_id,
+            "maxFeePerGas": price_times * offered.cap,
+            "maxPriorityFeePerGas": price_times * offered.tip,
+            "type": 2,
+        }
     )
 
 

@@ -59,8 +59,13 @@ def test_same_content_hash_twice_is_reported_by_name(ledger, studio):
     owner, work = studio
     with pytest.raises(ChainRevert) as raised:
         ledger.registries.register_work(
-            "register-again", owner, work_id=work, owner=owner,
-            fingerprint=b"\x00" * 32, metadata_hash=b"\x00" * 32, metadata_uri="",
+            "register-again",
+            owner,
+            work_id=work,
+            owner=owner,
+            fingerprint=b"\x00" * 32,
+            metadata_hash=b"\x00" * 32,
+            metadata_uri="",
         )
     assert raised.value.name == "WorkAlreadyRegistered"
 
@@ -69,8 +74,13 @@ def test_registering_for_someone_who_did_not_approve_is_refused(ledger, accounts
     stranger = accounts.new("stranger")
     with pytest.raises(ChainRevert) as raised:
         ledger.registries.register_work(
-            "register-for-stranger", ledger.chain.signer, work_id=content_hash("x"), owner=stranger,
-            fingerprint=b"\x00" * 32, metadata_hash=b"\x00" * 32, metadata_uri="",
+            "register-for-stranger",
+            ledger.chain.signer,
+            work_id=content_hash("x"),
+            owner=stranger,
+            fingerprint=b"\x00" * 32,
+            metadata_hash=b"\x00" * 32,
+            metadata_uri="",
         )
     assert raised.value.name == "WorkUnauthorized"
 
@@ -96,11 +106,17 @@ def test_licence_chain_answers_who_may_stream_where_and_when(ledger, accounts, s
     platform, reseller = accounts.new("platform"), accounts.new("reseller")
     t = now(ledger)
     root = ledger.registries.grant_licence(
-        "lic-root", owner, work_id=work, licensee=platform,
+        "lic-root",
+        owner,
+        work_id=work,
+        licensee=platform,
         scope=Scope(CN | HK, Right.STREAMING | Right.DOWNLOAD, t, t + 30 * DAY, exclusive=False, sublicensable=True),
     )
     child = ledger.registries.grant_sublicence(
-        "lic-child", platform, parent_id=root, licensee=reseller,
+        "lic-child",
+        platform,
+        parent_id=root,
+        licensee=reseller,
         scope=Scope(HK, Right.STREAMING, t, t + 10 * DAY),
     )
     reg = ledger.registries
@@ -119,12 +135,18 @@ def test_sublicence_wider_than_its_parent_is_reported_by_name(ledger, accounts, 
     platform = accounts.new("platform")
     t = now(ledger)
     root = ledger.registries.grant_licence(
-        "lic-root", owner, work_id=work, licensee=platform,
+        "lic-root",
+        owner,
+        work_id=work,
+        licensee=platform,
         scope=Scope(CN, Right.STREAMING, t, t + 30 * DAY, sublicensable=True),
     )
     with pytest.raises(ChainRevert) as raised:
         ledger.registries.grant_sublicence(
-            "lic-wide", platform, parent_id=root, licensee=accounts.new("reseller"),
+            "lic-wide",
+            platform,
+            parent_id=root,
+            licensee=accounts.new("reseller"),
             scope=Scope(CN | US, Right.STREAMING, t, t + 10 * DAY),
         )
     assert raised.value.name == "LicenseScopeExceedsParent"
@@ -134,12 +156,18 @@ def test_second_overlapping_exclusive_licence_is_reported_by_name(ledger, accoun
     owner, work = studio
     t = now(ledger)
     first = ledger.registries.grant_licence(
-        "excl-1", owner, work_id=work, licensee=accounts.new("platform-a"),
+        "excl-1",
+        owner,
+        work_id=work,
+        licensee=accounts.new("platform-a"),
         scope=Scope(CN, Right.STREAMING, t, t + 30 * DAY, exclusive=True),
     )
     with pytest.raises(ChainRevert) as raised:
         ledger.registries.grant_licence(
-            "excl-2", owner, work_id=work, licensee=accounts.new("platform-b"),
+            "excl-2",
+            owner,
+            work_id=work,
+            licensee=accounts.new("platform-b"),
             scope=Scope(CN | HK, Right.STREAMING, t + DAY, t + 60 * DAY, exclusive=True),
         )
     assert raised.value.name == "LicenseExclusiveConflict"

@@ -14,8 +14,16 @@ from ledger.models import ChainOp, Role, Work, WorkKind
 from ledger.reports.check import MAX_PROBLEMS, check_rows
 
 WORK = "ab" * 32
-GOOD = {"work": "0x" + WORK, "territory": "CN", "date": "2026-11-20", "plays": 10, "valid_plays": 8,
-        "watch_minutes": 300, "ad_revenue": 1250, "currency": "CNY"}
+GOOD = {
+    "work": "0x" + WORK,
+    "territory": "CN",
+    "date": "2026-11-20",
+    "plays": 10,
+    "valid_plays": 8,
+    "watch_minutes": 300,
+    "ad_revenue": 1250,
+    "currency": "CNY",
+}
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +32,22 @@ def engine(tmp_path_factory):
     migrate(engine)
     owner = create_account(engine, None, name="studio", role=Role.rights_holder, address="0x" + "11" * 20).account
     with session(engine) as db:
-        op = ChainOp(idempotency_key="register", chain_id=31337, sender=owner.address, data="0x", label="WorkRegistry.register")
+        op = ChainOp(
+            idempotency_key="register", chain_id=31337, sender=owner.address, data="0x", label="WorkRegistry.register"
+        )
         db.add(op)
         db.flush()
-        db.add(Work(work_id="0x" + WORK, owner_id=owner.id, title="Known", kind=WorkKind.film,
-                    fingerprint_digest="0x" + "00" * 32, metadata_hash="0x" + "00" * 32, op_id=op.id))
+        db.add(
+            Work(
+                work_id="0x" + WORK,
+                owner_id=owner.id,
+                title="Known",
+                kind=WorkKind.film,
+                fingerprint_digest="0x" + "00" * 32,
+                metadata_hash="0x" + "00" * 32,
+                op_id=op.id,
+            )
+        )
         db.commit()
     return engine
 
@@ -46,8 +65,11 @@ def test_every_bad_row_is_named_in_every_format(engine):
     rows = [GOOD, dict(GOOD, valid_plays=11), dict(GOOD, work="0x" + "cd" * 32), dict(GOOD, territory="ZZ")]
     expected = [(2, "valid_plays"), (3, "work"), (4, "territory")]
     ndjson = "\n".join(json.dumps(r) for r in rows).encode()
-    for kind, body in [("application/x-ndjson", ndjson), ("text/csv", csv_body(rows)),
-                       ("application/json", json.dumps({"rows": rows}).encode())]:
+    for kind, body in [
+        ("application/x-ndjson", ndjson),
+        ("text/csv", csv_body(rows)),
+        ("application/json", json.dumps({"rows": rows}).encode()),
+    ]:
         result = check_rows(engine, kind, io.BytesIO(body), "CNY")
         assert (result.rows, problems(result)) == (4, expected), kind
 
@@ -79,12 +101,19 @@ def test_bad_rows_across_blocks_are_numbered_from_the_top_of_the_report(engine, 
     for at in (2, ROWS_PER_BLOCK + 2, ROWS_PER_BLOCK + 4_999):
         rows[at] = dict(rows[at], valid_plays=rows[at]["plays"] + 1)
     rows[ROWS_PER_BLOCK - 1] = dict(rows[ROWS_PER_BLOCK - 1], work="0x" + "cd" * 32)
-    body = {"application/x-ndjson": "\n".join(json.dumps(r) for r in rows).encode(), "text/csv": csv_body(rows),
-            "application/json": json.dumps(rows).encode()}[kind]
+    body = {
+        "application/x-ndjson": "\n".join(json.dumps(r) for r in rows).encode(),
+        "text/csv": csv_body(rows),
+        "application/json": json.dumps(rows).encode(),
+    }[kind]
     result = check_rows(engine, kind, io.BytesIO(body), "CNY")
     assert result.rows == len(rows) and result.total == 4
-    assert problems(result) == [(3, "valid_plays"), (ROWS_PER_BLOCK, "work"), (ROWS_PER_BLOCK + 3, "valid_plays"),
-                                (ROWS_PER_BLOCK + 5_000, "valid_plays")]
+    assert problems(result) == [
+        (3, "valid_plays"),
+        (ROWS_PER_BLOCK, "work"),
+        (ROWS_PER_BLOCK + 3, "valid_plays"),
+        (ROWS_PER_BLOCK + 5_000, "valid_plays"),
+    ]
 
 
 def test_a_misspelt_csv_header_is_named_with_the_column_it_likely_means(engine):
@@ -97,9 +126,15 @@ def test_a_misspelt_csv_header_is_named_with_the_column_it_likely_means(engine):
 
 
 def test_unknown_and_missing_keys_of_json_rows_are_problems_of_their_rows(engine):
-    rows = [GOOD, {**{k: v for k, v in GOOD.items() if k != "valid_plays"}, "valid_plyas": 8},
-            {k: v for k, v in GOOD.items() if k != "ad_revenue"}, dict(GOOD, currency="USD")]
-    result = check_rows(engine, "application/x-ndjson", io.BytesIO("\n".join(json.dumps(r) for r in rows).encode()), "CNY")
+    rows = [
+        GOOD,
+        {**{k: v for k, v in GOOD.items() if k != "valid_plays"}, "valid_plyas": 8},
+        {k: v for k, v in GOOD.items() if k != "ad_revenue"},
+        dict(GOOD, currency="USD"),
+    ]
+    result = check_rows(
+        engine, "application/x-ndjson", io.BytesIO("\n".join(json.dumps(r) for r in rows).encode()), "CNY"
+    )
     assert problems(result) == [(2, "valid_plyas"), (3, "ad_revenue"), (4, "currency")]
     assert "did you mean valid_plays?" in result.problems[0]["problem"]
     assert result.problems[1]["problem"].startswith("is missing")

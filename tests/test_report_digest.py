@@ -16,7 +16,13 @@ def test_totals_and_root_cover_every_row():
     digest = ReportDigest("CNY", 20_410, 20_417)
     for r in rows:
         digest.add(r)
-    assert (digest.row_count, digest.plays, digest.valid_plays, digest.watch_minutes, digest.ad_revenue) == (2, 15, 13, 307, 100)
+    assert (digest.row_count, digest.plays, digest.valid_plays, digest.watch_minutes, digest.ad_revenue) == (
+        2,
+        15,
+        13,
+        307,
+        100,
+    )
     tree = digest.tree()
     assert tree.root == StandardMerkleTree.of([r.leaf() for r in rows], LEAF_TYPES).root
     assert verify(tree.root, LEAF_TYPES, rows[1].leaf(), tree.proof(rows[1].leaf()))

@@ -9,8 +9,16 @@ from ledger.json_limits import MAX_JSON_DEPTH
 from ledger.reports.rows import BadRow, csv_items, csv_rows, json_rows, ndjson_rows
 
 WORK = "ab" * 32
-GOOD = {"work": WORK, "territory": "cn", "date": "2026-11-20", "plays": 10, "valid_plays": 8,
-        "watch_minutes": 300, "ad_revenue": 1250, "currency": "CNY"}
+GOOD = {
+    "work": WORK,
+    "territory": "cn",
+    "date": "2026-11-20",
+    "plays": 10,
+    "valid_plays": 8,
+    "watch_minutes": 300,
+    "ad_revenue": 1250,
+    "currency": "CNY",
+}
 
 
 def test_the_same_row_reads_the_same_from_every_format():
@@ -24,12 +32,22 @@ def test_the_same_row_reads_the_same_from_every_format():
     assert ndjson[0].territory == "CN" and ndjson[0].ad_revenue == 1250
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"plays": -1}, "plays"), ({"valid_plays": 2.5}, "valid_plays"), ({"ad_revenue": "12.5"}, "ad_revenue"),
-    ({"ad_revenue": 12.5}, "ad_revenue"), ({"watch_minutes": "1e3"}, "watch_minutes"), ({"plays": True}, "plays"),
-    ({"currency": "XXY"}, "currency"), ({"territory": "ZZ"}, "territory"), ({"work": "abc"}, "work"),
-    ({"date": "20/11/2026"}, "date"), ({"valid_plays": 11}, "valid_plays"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"plays": -1}, "plays"),
+        ({"valid_plays": 2.5}, "valid_plays"),
+        ({"ad_revenue": "12.5"}, "ad_revenue"),
+        ({"ad_revenue": 12.5}, "ad_revenue"),
+        ({"watch_minutes": "1e3"}, "watch_minutes"),
+        ({"plays": True}, "plays"),
+        ({"currency": "XXY"}, "currency"),
+        ({"territory": "ZZ"}, "territory"),
+        ({"work": "abc"}, "work"),
+        ({"date": "20/11/2026"}, "date"),
+        ({"valid_plays": 11}, "valid_plays"),
+    ],
+)
 def test_bad_values_name_the_row_and_field(change, field):
     rows = [json.dumps(GOOD), json.dumps({**GOOD, **change})]
     with pytest.raises(BadRow) as raised:
@@ -49,16 +67,29 @@ def test_malformed_documents_are_refused():
         list(ndjson_rows(["{not json"]))
 
 
-@pytest.mark.parametrize("parse, body", [
-    (lambda b: list(json_rows(io.BytesIO(b))), b'[{"plays": 1' + b"0" * 4300 + b"}]"),  # crashed ijson's C parser
-    (lambda b: list(ndjson_rows(io.StringIO(b.decode()))), b'{"plays": 1' + b"0" * 4400 + b"}\n"),
-    (lambda b: list(csv_rows(io.StringIO(b.decode()))),
-     b"work,territory,date,currency,valid_plays,watch_minutes,ad_revenue,plays\n" + b"ab" * 32
-     + b",CN,2026-01-01,CNY,0,0,0,1" + b"0" * 5000 + b"\n"),
-    (lambda b: list(csv_rows(io.StringIO(b.decode()))),
-     b"work,territory,date,plays,valid_plays,watch_minutes,ad_revenue,currency\n" + b"ab" * 32
-     + b',CN,2026-01-01,0,0,0,0,"' + b"x" * 200_000 + b"\n"),
-])
+@pytest.mark.parametrize(
+    "parse, body",
+    [
+        (lambda b: list(json_rows(io.BytesIO(b))), b'[{"plays": 1' + b"0" * 4300 + b"}]"),  # crashed ijson's C parser
+        (lambda b: list(ndjson_rows(io.StringIO(b.decode()))), b'{"plays": 1' + b"0" * 4400 + b"}\n"),
+        (
+            lambda b: list(csv_rows(io.StringIO(b.decode()))),
+            b"work,territory,date,currency,valid_plays,watch_minutes,ad_revenue,plays\n"
+            + b"ab" * 32
+            + b",CN,2026-01-01,CNY,0,0,0,1"
+            + b"0" * 5000
+            + b"\n",
+        ),
+        (
+            lambda b: list(csv_rows(io.StringIO(b.decode()))),
+            b"work,territory,date,plays,valid_plays,watch_minutes,ad_revenue,currency\n"
+            + b"ab" * 32
+            + b',CN,2026-01-01,0,0,0,0,"'
+            + b"x" * 200_000
+            + b"\n",
+        ),
+    ],
+)
 def test_absurd_numbers_and_fields_are_refused_as_bad_rows(parse, body):
     with pytest.raises(BadRow):
         parse(body)
@@ -69,8 +100,15 @@ def csv_text(columns, values=None) -> str:
     return ",".join(columns) + "\n" + ",".join(values) + "\n"
 
 
-@pytest.mark.parametrize("misspelt, meant", [("watch_minuts", "watch_minutes"), ("valid_plyas", "valid_plays"),
-                                             ("Plays", "plays"), (" ad_revenue", "ad_revenue")])
+@pytest.mark.parametrize(
+    "misspelt, meant",
+    [
+        ("watch_minuts", "watch_minutes"),
+        ("valid_plyas", "valid_plays"),
+        ("Plays", "plays"),
+        (" ad_revenue", "ad_revenue"),
+    ],
+)
 def test_a_misspelt_csv_column_is_refused_with_the_column_it_likely_means(misspelt, meant):
     columns = [misspelt if c == meant else c for c in GOOD]
     items = list(csv_items(io.StringIO(csv_text(columns, [str(v) for v in GOOD.values()]))))
@@ -85,7 +123,8 @@ def test_a_misspelt_csv_column_is_refused_with_the_column_it_likely_means(misspe
 def test_a_csv_header_without_a_quantity_column_or_with_one_twice_is_refused():
     without = [c for c in GOOD if c != "ad_revenue"]
     assert [(b.field, b.problem.split(" (")[0]) for _, b in csv_items(io.StringIO(csv_text(without)))] == [
-        ("header", "missing columns: ad_revenue")]
+        ("header", "missing columns: ad_revenue")
+    ]
     twice = [*GOOD, "plays"]
     assert [(b.field, b.problem) for _, b in csv_items(io.StringIO(csv_text(twice)))] == [("plays", "is named twice")]
     unnamed = [*GOOD, ""]
@@ -101,15 +140,21 @@ def test_a_csv_row_with_more_or_fewer_values_than_the_header_is_a_bad_row():
     assert "1 more values" in items[1][1].problem and "fewer values" in items[2][1].problem
 
 
-@pytest.mark.parametrize("instead_of, field, problem", [
-    ("watch_minutes", "watch_minuts", "did you mean watch_minutes?"),
-    ("valid_plays", "valid_plyas", "did you mean valid_plays?"),
-    (None, "bonus", "is not a column of a play report (they are work, territory"),
-])
+@pytest.mark.parametrize(
+    "instead_of, field, problem",
+    [
+        ("watch_minutes", "watch_minuts", "did you mean watch_minutes?"),
+        ("valid_plays", "valid_plyas", "did you mean valid_plays?"),
+        (None, "bonus", "is not a column of a play report (they are work, territory"),
+    ],
+)
 def test_an_unknown_key_in_a_json_row_is_refused(instead_of, field, problem):
     row = {**GOOD, field: GOOD.get(instead_of, 1)}
     row.pop(instead_of, None)
-    for rows in (lambda: list(ndjson_rows([json.dumps(row)])), lambda: list(json_rows(io.BytesIO(json.dumps([row]).encode())))):
+    for rows in (
+        lambda: list(ndjson_rows([json.dumps(row)])),
+        lambda: list(json_rows(io.BytesIO(json.dumps([row]).encode()))),
+    ):
         with pytest.raises(BadRow) as raised:
             rows()
         assert raised.value.field == field and problem in raised.value.problem
@@ -127,14 +172,19 @@ def test_an_absurdly_long_unknown_key_is_named_cut_short():
     with pytest.raises(BadRow) as raised:
         list(ndjson_rows([json.dumps({**GOOD, "x" * 100_000: 1})]))
     assert len(raised.value.field) == 64 and raised.value.field.endswith("...")
+
+
 DEEP = b"[" * 80_000 + b"]" * 80_000
 
 
-@pytest.mark.parametrize("parse, body", [
-    (lambda b: list(json_rows(io.BytesIO(b))), b'{"rows": [' + DEEP + b"]}"),
-    (lambda b: list(json_rows(io.BytesIO(b))), b"[" + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"]"),
-    (lambda b: list(ndjson_rows(io.StringIO(b.decode()))), DEEP + b"\n"),
-])
+@pytest.mark.parametrize(
+    "parse, body",
+    [
+        (lambda b: list(json_rows(io.BytesIO(b))), b'{"rows": [' + DEEP + b"]}"),
+        (lambda b: list(json_rows(io.BytesIO(b))), b"[" + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"]"),
+        (lambda b: list(ndjson_rows(io.StringIO(b.decode()))), DEEP + b"\n"),
+    ],
+)
 def test_json_nested_past_the_limit_is_a_bad_row_before_the_parser_builds_it(parse, body):
     """The API refuses such bodies as they arrive; the parsers refuse them too, by themselves."""
     with pytest.raises(BadRow, match=f"nested deeper than {MAX_JSON_DEPTH} levels"):

@@ -26,7 +26,10 @@ WORK_ID = bytes.fromhex("ab" * 32)
 TX_HASH = "0x" + "5e" * 32
 # web3 tries to read "Reverted 0x<custom error>" as a reason string and warns that it is none.
 pytestmark = pytest.mark.filterwarnings("ignore:Could not decode revert reason as UTF-8:RuntimeWarning")
-STACK = "RuntimeError: VM Exception while processing transaction: revert\n    at exactimate (ganache/dist/node/1.js:2:182136)"
+STACK = (
+    "RuntimeError: VM Exception while processing transaction: revert\n"
+    "    at exactimate (ganache/dist/node/1.js:2:182136)"
+)
 
 
 def encoded(signature: str, types: list[str], values: list) -> str:
@@ -46,28 +49,40 @@ FLAVOURS = {
     "hardhat": lambda data: {
         "code": -32603,
         "message": "Error: VM Exception while processing transaction: reverted with custom error",
-        "data": {"message": "Error: VM Exception while processing transaction: reverted with custom error",
-                 "data": data},
+        "data": {
+            "message": "Error: VM Exception while processing transaction: reverted with custom error",
+            "data": data,
+        },
     },
     "ganache-7": lambda data: {
-        "message": "VM Exception while processing transaction: revert", "stack": STACK, "code": -32000,
+        "message": "VM Exception while processing transaction: revert",
+        "stack": STACK,
+        "code": -32000,
         "name": "RuntimeError",
         "data": {"hash": None, "programCounter": 1676, "result": data, "reason": None, "message": "revert"},
     },
     "ganache-7-sent": lambda data: {  # a sent transaction: its hash is hex as well, and no revert
-        "message": "VM Exception while processing transaction: revert", "code": -32000,
+        "message": "VM Exception while processing transaction: revert",
+        "code": -32000,
         "data": {"hash": TX_HASH, "programCounter": 1676, "result": data, "reason": None, "message": "revert"},
     },
     "ganache-6": lambda data: {
-        "message": "VM Exception while processing transaction: revert", "code": -32000,
-        "data": {TX_HASH: {"error": "revert", "program_counter": 92, "return": data}, "stack": STACK,
-                 "name": "RuntimeError"},
+        "message": "VM Exception while processing transaction: revert",
+        "code": -32000,
+        "data": {
+            TX_HASH: {"error": "revert", "program_counter": 92, "return": data},
+            "stack": STACK,
+            "name": "RuntimeError",
+        },
     },
     "geth": lambda data: {"code": 3, "message": "execution reverted", "data": data},
     "besu": lambda data: {"code": -32000, "message": "Execution reverted", "data": data},
     "besu-reverted-prefix": lambda data: {"code": -32015, "message": "VM execution error.", "data": f"Reverted {data}"},
-    "relay-wrapped": lambda data: {"code": -32603, "message": "execution reverted",
-                                   "data": {"originalError": {"code": 3, "data": data, "message": "execution reverted"}}},
+    "relay-wrapped": lambda data: {
+        "code": -32603,
+        "message": "execution reverted",
+        "data": {"originalError": {"code": 3, "data": data, "message": "execution reverted"}},
+    },
 }
 
 
@@ -79,7 +94,11 @@ class Node(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        answer = {"error": type(self).error} if request["method"] in ("eth_estimateGas", "eth_call") else {"result": "0x7a69"}
+        answer = (
+            {"error": type(self).error}
+            if request["method"] in ("eth_estimateGas", "eth_call")
+            else {"result": "0x7a69"}
+        )
         body = json.dumps({"jsonrpc": "2.0", "id": request["id"], **answer}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -137,10 +156,17 @@ def test_web3_raises_different_exceptions_for_the_flavours_and_each_is_read(node
     besu_custom = refusal(node, FLAVOURS["besu"](TOO_DEEP))
     ganache = refusal(node, FLAVOURS["ganache-7"](TOO_DEEP))
 
-    assert (type(besu_string), type(besu_custom), type(ganache)) == (Web3RPCError, ContractCustomError, ContractLogicError)
+    assert (type(besu_string), type(besu_custom), type(ganache)) == (
+        Web3RPCError,
+        ContractCustomError,
+        ContractLogicError,
+    )
     assert isinstance(ganache.data, dict)
-    assert [decode_revert(revert_data_of(exc)).name for exc in (besu_string, besu_custom, ganache)] == \
-        ["Error", "LicenseTooDeep", "LicenseTooDeep"]
+    assert [decode_revert(revert_data_of(exc)).name for exc in (besu_string, besu_custom, ganache)] == [
+        "Error",
+        "LicenseTooDeep",
+        "LicenseTooDeep",
+    ]
     assert decode_revert(revert_data_of(ganache)).args_by_name == {"parentId": 41, "maxDepth": 8}
 
 

@@ -76,7 +76,12 @@ def test_service_deploys_on_first_start_and_answers_health(service):
     assert health["status"] == "ok"
     assert health["chain"]["managed"] is True
     assert set(health["contracts"]) == {
-        "WorkRegistry", "LicenseRegistry", "SplitRegistry", "DistributionRegistry", "EvidenceRegistry", "TestStablecoin",
+        "WorkRegistry",
+        "LicenseRegistry",
+        "SplitRegistry",
+        "DistributionRegistry",
+        "EvidenceRegistry",
+        "TestStablecoin",
         "SettlementRegistry",
     }
     assert health["outbox_unfinished"] == 0
@@ -92,8 +97,13 @@ def test_restart_finds_the_same_contracts_and_state(service):
     work = hashlib.sha256(b"registered between runs").digest()
     owner = ledger.chain.signer
     ledger.registries.register_work(
-        "between-runs", owner, work_id=work, owner=owner,
-        fingerprint=b"\x01" * 32, metadata_hash=b"\x02" * 32, metadata_uri="ipfs://between",
+        "between-runs",
+        owner,
+        work_id=work,
+        owner=owner,
+        fingerprint=b"\x01" * 32,
+        metadata_hash=b"\x02" * 32,
+        metadata_uri="ipfs://between",
     )
     ledger.stop()
 

@@ -7,7 +7,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.merkle import leaf_hash, verify
 from ledger.settlement.lines import LINE_TYPES, StatementLine, line_leaf_hash, numbered, tree_of
@@ -15,8 +16,14 @@ from ledger.settlement.lines import LINE_TYPES, StatementLine, line_leaf_hash, n
 REPO = Path(__file__).resolve().parent.parent
 
 
-@given(st.integers(0, 2**32), st.integers(1, 2**160 - 1), st.binary(min_size=32, max_size=32),
-       st.integers(0, 2**255), st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1))
+@given(
+    st.integers(0, 2**32),
+    st.integers(1, 2**160 - 1),
+    st.binary(min_size=32, max_size=32),
+    st.integers(0, 2**255),
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 2**32 - 1),
+)
 @settings(max_examples=200)
 def test_the_hand_encoded_line_leaf_equals_the_abi_encoders(index, payee, work, amount, rule_v, split_v):
     from web3 import Web3
@@ -26,8 +33,11 @@ def test_the_hand_encoded_line_leaf_equals_the_abi_encoders(index, payee, work, 
 
 
 def test_lines_are_numbered_by_payee_then_work_whatever_their_order():
-    entries = [("0xBb" + "00" * 19, "0x" + "02" * 32, 5, 1, 1, 0), ("0xaA" + "00" * 19, "0x" + "09" * 32, 7, 1, 1, 0),
-               ("0xbb" + "00" * 19, "0x" + "01" * 32, 3, 1, 1, 0)]
+    entries = [
+        ("0xBb" + "00" * 19, "0x" + "02" * 32, 5, 1, 1, 0),
+        ("0xaA" + "00" * 19, "0x" + "09" * 32, 7, 1, 1, 0),
+        ("0xbb" + "00" * 19, "0x" + "01" * 32, 3, 1, 1, 0),
+    ]
     assert numbered(entries) == numbered(list(reversed(entries)))
     assert [line.amount for line in numbered(entries)] == [7, 3, 5]
 
@@ -35,7 +45,8 @@ def test_lines_are_numbered_by_payee_then_work_whatever_their_order():
 def test_a_periods_tree_is_openzeppelins_and_every_proof_verifies_in_node():
     lines = numbered(
         (f"0x{(p * 7919 + 11):040x}", "0x" + bytes([w]).hex() * 32, 1_000 + p * w, 2, 1, 0)
-        for p in range(9) for w in range(1, 4)
+        for p in range(9)
+        for w in range(1, 4)
     )
     tree = tree_of(lines)
     script = """
@@ -45,11 +56,19 @@ const tree = StandardMerkleTree.of(input.values, input.types);
 const ok = input.values.map((v, i) => StandardMerkleTree.verify(tree.root, input.types, v, input.proofs[i]));
 process.stdout.write(JSON.stringify({ root: tree.root, ok }));
 """
-    values = [[str(line.index), line.payee, line.work_id, str(line.amount), line.rule_version, line.split_version]
-              for line in lines]
+    values = [
+        [str(line.index), line.payee, line.work_id, str(line.amount), line.rule_version, line.split_version]
+        for line in lines
+    ]
     proofs = [["0x" + p.hex() for p in tree.proof_of(line_leaf_hash(line))] for line in lines]
-    out = subprocess.run(["node", "-e", script], input=json.dumps({"types": LINE_TYPES, "values": values, "proofs": proofs}),
-                         capture_output=True, text=True, cwd=REPO, check=True)
+    out = subprocess.run(
+        ["node", "-e", script],
+        input=json.dumps({"types": LINE_TYPES, "values": values, "proofs": proofs}),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+    )
     theirs = json.loads(out.stdout)
     assert theirs["root"] == "0x" + tree.root.hex()
     assert all(theirs["ok"]) and len(theirs["ok"]) == len(lines)

@@ -12,8 +12,8 @@ import json
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from collections import Counter
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -24,9 +24,9 @@ from sqlmodel import select
 from ledger.accounts import create_account
 from ledger.chain.gas import TOP_UP_LABEL
 from ledger.db import session
+from ledger.distributions.copies import create_distribution, get_distribution
 from ledger.errors import LedgerError
 from ledger.licences import LicenceTerms, grant_licence, grant_sublicence, revoke_licence
-from ledger.distributions.copies import create_distribution, get_distribution
 from ledger.models import ChainOp, DistributionRecord, LicenceRecord, PlayReport, Role, SplitRecord, Work, WorkKind
 from ledger.reports.blocks import item_blocks, items_of
 from ledger.reports.ingest import ReportHeader, ingest
@@ -113,8 +113,11 @@ def signer_writes(ledger) -> int:
     """The signer's transactions on chain, less the gas top-ups it sent to the accounts it signs
     for (a studio's first write tops the studio up before its operator approval)."""
     with session(ledger.engine) as db:
-        top_ups = db.exec(select(func.count()).select_from(ChainOp).where(
-            ChainOp.sender == ledger.chain.signer, ChainOp.label == TOP_UP_LABEL, ChainOp.nonce.is_not(None))).one()
+        top_ups = db.exec(
+            select(func.count())
+            .select_from(ChainOp)
+            .where(ChainOp.sender == ledger.chain.signer, ChainOp.label == TOP_UP_LABEL, ChainOp.nonce.is_not(None))
+        ).one()
     return ledger.chain.w3.eth.get_transaction_count(ledger.chain.signer) - top_ups
 
 
@@ -122,8 +125,9 @@ def database_of(ledger) -> str:
     return ledger.engine.url.get_backend_name()
 
 
-def fault_every_step(ledger, kind: str, attempt, stored, on_chain, most: int = 40, also=None,
-                     one_send_each: bool = True) -> list[str]:
+def fault_every_step(
+    ledger, kind: str, attempt, stored, on_chain, most: int = 40, also=None, one_send_each: bool = True
+) -> list[str]:
     """Run `attempt(key)` once per step of it with that step failing (the 1st write, the 2nd,
     ... until an attempt gets through all its steps untouched), each under a new key. After
     each fault the outbox settles, and the write's rows and its transactions on chain must
@@ -148,7 +152,9 @@ def fault_every_step(ledger, kind: str, attempt, stored, on_chain, most: int = 4
         assert kept in (0, 1), (n, step, kept)
         assert on_chain() - chain_before == kept, f"fault at step {n} ({step}): {kept} rows, chain disagrees"
         sent = signer_writes(ledger) - nonce_before
-        assert sent == kept or not one_send_each, f"fault at step {n} ({step}): {sent} transactions sent for {kept} rows"
+        assert sent == kept or not one_send_each, (
+            f"fault at step {n} ({step}): {sent} transactions sent for {kept} rows"
+        )
         if step is None:  # every step of this write ran: all of them have been failed once
             assert outcome == "answered" and kept == 1
             break
@@ -167,9 +173,15 @@ def fault_every_step(ledger, kind: str, attempt, stored, on_chain, most: int = 4
 @pytest.fixture
 def studio(any_db_ledger):
     ledger = any_db_ledger
-    owner = create_account(ledger.engine, ledger.keys, name=f"studio-{uuid.uuid4().hex[:6]}", role=Role.rights_holder).account
-    platform = create_account(ledger.engine, ledger.keys, name=f"platform-{uuid.uuid4().hex[:6]}", role=Role.platform).account
-    view = register_work(ledger, owner, sha256=hashlib.sha256(uuid.uuid4().bytes).digest(), meta=WorkMeta("Film", WorkKind.film))
+    owner = create_account(
+        ledger.engine, ledger.keys, name=f"studio-{uuid.uuid4().hex[:6]}", role=Role.rights_holder
+    ).account
+    platform = create_account(
+        ledger.engine, ledger.keys, name=f"platform-{uuid.uuid4().hex[:6]}", role=Role.platform
+    ).account
+    view = register_work(
+        ledger, owner, sha256=hashlib.sha256(uuid.uuid4().bytes).digest(), meta=WorkMeta("Film", WorkKind.film)
+    )
     assert view.status == "confirmed"
     return ledger, owner, platform, view.work.work_id
 
@@ -179,7 +191,8 @@ def test_a_database_failure_at_any_step_of_a_licence_grant_sends_nothing_without
     now = int(time.time())
     terms = LicenceTerms(platform.id, ["CN"], ["streaming"], now - 60, now + 86_400, sublicensable=True)
     steps = fault_every_step(
-        ledger, "licence",
+        ledger,
+        "licence",
         lambda key: grant_licence(ledger, owner, work_id, terms, key),
         lambda key: rows(ledger, LicenceRecord, idempotency_key=key),
         lambda: events(ledger, "LicenseRegistry", "LicenseGranted"),
@@ -190,13 +203,21 @@ def test_a_database_failure_at_any_step_of_a_licence_grant_sends_nothing_without
 def test_a_database_failure_at_any_step_of_a_sublicence_sends_nothing_without_its_row(studio):
     ledger, owner, platform, work_id = studio
     now = int(time.time())
-    parent = grant_licence(ledger, owner, work_id, LicenceTerms(platform.id, ["CN"], ["streaming"], now - 60, now + 86_400,
-                                                              sublicensable=True), "parent")
-    reseller = create_account(ledger.engine, ledger.keys, name=f"reseller-{uuid.uuid4().hex[:6]}", role=Role.platform).account
+    parent = grant_licence(
+        ledger,
+        owner,
+        work_id,
+        LicenceTerms(platform.id, ["CN"], ["streaming"], now - 60, now + 86_400, sublicensable=True),
+        "parent",
+    )
+    reseller = create_account(
+        ledger.engine, ledger.keys, name=f"reseller-{uuid.uuid4().hex[:6]}", role=Role.platform
+    ).account
     terms = LicenceTerms(reseller.id, ["CN"], ["streaming"], now - 30, now + 3_600)
     grant_sublicence(ledger, platform, parent.record.id, terms, "first")  # approves the service for the platform
     fault_every_step(
-        ledger, "sublicence",
+        ledger,
+        "sublicence",
         lambda key: grant_sublicence(ledger, platform, parent.record.id, terms, key),
         lambda key: rows(ledger, LicenceRecord, idempotency_key=key),
         lambda: events(ledger, "LicenseRegistry", "LicenseGranted"),
@@ -207,7 +228,8 @@ def test_a_database_failure_at_any_step_of_a_split_sends_nothing_without_its_row
     ledger, owner, platform, work_id = studio
     payees = [(owner.address, 6_000), (platform.address, 4_000)]
     fault_every_step(
-        ledger, "split",
+        ledger,
+        "split",
         lambda key: set_split(ledger, owner, work_id, payees, 0, key),
         lambda key: rows(ledger, SplitRecord, idempotency_key=key),
         lambda: events(ledger, "SplitRegistry", "SplitVersionSet"),
@@ -221,13 +243,21 @@ def test_a_database_failure_at_any_step_of_a_first_registration_sends_nothing_wi
     contents: dict[str, bytes] = {}
 
     def attempt(key):
-        owner = studios.setdefault(key, create_account(
-            ledger.engine, ledger.keys, name=f"studio-{uuid.uuid4().hex[:8]}", role=Role.rights_holder).account)
+        owner = studios.setdefault(
+            key,
+            create_account(
+                ledger.engine, ledger.keys, name=f"studio-{uuid.uuid4().hex[:8]}", role=Role.rights_holder
+            ).account,
+        )
         sha = contents.setdefault(key, hashlib.sha256(key.encode() + uuid.uuid4().bytes).digest())
-        return register_work(ledger, owner, sha256=sha, meta=WorkMeta(f"Film {key}", WorkKind.film), idempotency_key=key)
+        return register_work(
+            ledger, owner, sha256=sha, meta=WorkMeta(f"Film {key}", WorkKind.film), idempotency_key=key
+        )
 
     steps = fault_every_step(
-        ledger, "work", attempt,
+        ledger,
+        "work",
+        attempt,
         lambda key: rows(ledger, Work, idempotency_key=key),
         lambda: events(ledger, "WorkRegistry", "WorkRegistered"),
     )
@@ -241,19 +271,34 @@ def test_a_play_report_anchoring_fails_at_any_step_and_nothing_is_anchored_witho
     ledger, owner, platform, work_id = studio
     start = date.today() - timedelta(days=10)
     first_day = (start - date(1970, 1, 1)).days
-    body = json.dumps([
-        {"work": work_id, "territory": "CN", "date": str(start + timedelta(days=i)), "plays": 100 + i,
-         "valid_plays": 90 + i, "watch_minutes": 3_000, "ad_revenue": 1_234, "currency": "CNY"}
-        for i in range(3)
-    ]).encode()
+    body = json.dumps(
+        [
+            {
+                "work": work_id,
+                "territory": "CN",
+                "date": str(start + timedelta(days=i)),
+                "plays": 100 + i,
+                "valid_plays": 90 + i,
+                "watch_minutes": 3_000,
+                "ad_revenue": 1_234,
+                "currency": "CNY",
+            }
+            for i in range(3)
+        ]
+    ).encode()
 
     def attempt(key):
         header = ReportHeader(report_id=key, first_day=first_day, end_day=first_day + 3, currency="CNY")
-        source = lambda h: item_blocks(items_of("application/json", io.BytesIO(body)), h.currency, h.first_day, h.end_day)  # noqa: E731
+
+        def source(h):
+            return item_blocks(items_of("application/json", io.BytesIO(body)), h.currency, h.first_day, h.end_day)
+
         return ingest(ledger, platform, header, source, None)
 
     steps = fault_every_step(
-        ledger, "report", attempt,
+        ledger,
+        "report",
+        attempt,
         lambda key: rows(ledger, PlayReport, report_id=key),
         lambda: events(ledger, "SettlementRegistry", "ReportAnchored"),
     )
@@ -264,7 +309,10 @@ def test_a_licence_the_database_cannot_store_never_reaches_the_chain(studio):
     """The probe's case: an end time past BIGINT fails at the licence's INSERT, after its outbox
     op was recorded; on SQLite the op used to be committed on its own and sent."""
     ledger, owner, platform, work_id = studio
-    granted, nonce = events(ledger, "LicenseRegistry", "LicenseGranted"), ledger.chain.w3.eth.get_transaction_count(ledger.chain.signer)
+    granted, nonce = (
+        events(ledger, "LicenseRegistry", "LicenseGranted"),
+        ledger.chain.w3.eth.get_transaction_count(ledger.chain.signer),
+    )
     with session(ledger.engine) as db:
         ops = db.exec(select(func.count()).select_from(ChainOp)).one()
     terms = LicenceTerms(platform.id, ["CN"], ["streaming"], int(time.time()) - 60, 2**64 - 1)
@@ -296,8 +344,9 @@ def test_a_distribution_anchoring_fails_at_any_step_and_nothing_is_anchored_with
     def attempt(key):
         upload = tmp_path / f"{key}.png"
         upload.write_bytes(master)
-        view = create_distribution(ledger, studio, work_id, platform="streamer", master=upload, master_sha256=digest,
-                                   idempotency_key=key)
+        view = create_distribution(
+            ledger, studio, work_id, platform="streamer", master=upload, master_sha256=digest, idempotency_key=key
+        )
         deadline = time.monotonic() + 60
         while (view := get_distribution(ledger, studio, view.dist.id)).dist.op_id is None:
             assert view.status != "failed", view.error
@@ -307,11 +356,18 @@ def test_a_distribution_anchoring_fails_at_any_step_and_nothing_is_anchored_with
 
     def stored(key):
         with session(ledger.engine) as db:
-            return db.exec(select(func.count()).select_from(DistributionRecord).where(
-                DistributionRecord.idempotency_key == key, DistributionRecord.op_id.is_not(None))).one()
+            return db.exec(
+                select(func.count())
+                .select_from(DistributionRecord)
+                .where(DistributionRecord.idempotency_key == key, DistributionRecord.op_id.is_not(None))
+            ).one()
 
     steps = fault_every_step(
-        ledger, "distribution", attempt, stored, lambda: events(ledger, "DistributionRegistry", "DistributionAnchored"),
+        ledger,
+        "distribution",
+        attempt,
+        stored,
+        lambda: events(ledger, "DistributionRegistry", "DistributionAnchored"),
         also=lambda: threading.current_thread().name.startswith("media"),
     )
     assert "INSERT distribution" in steps and "INSERT chain_op" in steps
@@ -321,8 +377,16 @@ def test_a_revocation_fails_at_any_step_and_nothing_is_revoked_on_chain_without_
     """A revocation's key is its licence: revoking it again after a failure revokes it once."""
     ledger, owner, platform, work_id = studio
     now = int(time.time())
-    pool = [grant_licence(ledger, owner, work_id, LicenceTerms(platform.id, ["CN"], ["streaming"], now - 60, now + 86_400 + i),
-                          f"to-revoke-{i}").record.id for i in range(16)]
+    pool = [
+        grant_licence(
+            ledger,
+            owner,
+            work_id,
+            LicenceTerms(platform.id, ["CN"], ["streaming"], now - 60, now + 86_400 + i),
+            f"to-revoke-{i}",
+        ).record.id
+        for i in range(16)
+    ]
     assigned: dict[str, int] = {}
 
     def attempt(key):
@@ -332,5 +396,7 @@ def test_a_revocation_fails_at_any_step_and_nothing_is_revoked_on_chain_without_
         with session(ledger.engine) as db:
             return int(db.get(LicenceRecord, assigned[key]).revoke_op_id is not None)
 
-    steps = fault_every_step(ledger, "revocation", attempt, stored, lambda: events(ledger, "LicenseRegistry", "LicenseRevoked"))
+    steps = fault_every_step(
+        ledger, "revocation", attempt, stored, lambda: events(ledger, "LicenseRegistry", "LicenseRevoked")
+    )
     assert "UPDATE licence" in steps

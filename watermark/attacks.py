@@ -4,9 +4,8 @@ randomised ones take a seed so that tests and benchmarks are reproducible."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import io
+from collections.abc import Callable
 
 import av
 import cv2
@@ -14,7 +13,8 @@ import numpy as np
 
 
 def _clip(image: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    clipped: np.ndarray = np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    return clipped
 
 
 def jpeg(image: np.ndarray, quality: int = 50) -> np.ndarray:
@@ -24,6 +24,7 @@ def jpeg(image: np.ndarray, quality: int = 50) -> np.ndarray:
     ok, buf = cv2.imencode(".jpg", src, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     assert ok
     out = cv2.imdecode(buf, cv2.IMREAD_COLOR if colour else cv2.IMREAD_GRAYSCALE)
+    assert out is not None
     return cv2.cvtColor(out, cv2.COLOR_BGR2RGB) if colour else out
 
 
@@ -48,7 +49,7 @@ def h264(image: np.ndarray, *, crf: int | None = None, bitrate: int | None = Non
             out.mux(stream.encode(picture))
         out.mux(stream.encode(None))
     buffer.seek(0)
-    with av.open(buffer) as container:
+    with av.open(buffer, "r") as container:
         for frame in container.decode(video=0):
             last = frame
     decoded = last.to_ndarray(format="rgb24")
@@ -102,8 +103,8 @@ def perspective(image: np.ndarray, jitter: float = 0.01, seed: int = 0) -> np.nd
     """Move each corner by up to `jitter` of the image size, at random, same output size."""
     h, w = image.shape[:2]
     rng = np.random.default_rng(seed)
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    dst = src + rng.uniform(-jitter, jitter, (4, 2)).astype(np.float32) * np.float32([w, h])
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    dst = src + rng.uniform(-jitter, jitter, (4, 2)).astype(np.float32) * np.array([w, h], dtype=np.float32)
     m = cv2.getPerspectiveTransform(src, dst)
     return cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
 

@@ -34,7 +34,7 @@ from watermark.payload import check_payload
 
 MAX_IMAGE_PIXELS = 50_000_000
 MIN_SIDE = video.MIN_SIDE
-_IMAGE_FORMATS = {  # suffix: (Pillow format, save options)
+_IMAGE_FORMATS: dict[str, tuple[str, dict[str, object]]] = {  # suffix: (Pillow format, save options)
     ".png": ("PNG", {"compress_level": 6}),
     ".jpg": ("JPEG", {"quality": 95, "subsampling": 0}),
     ".jpeg": ("JPEG", {"quality": 95, "subsampling": 0}),
@@ -85,7 +85,9 @@ def _open_image(path: Path) -> Image.Image | None:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(path)
     except Image.DecompressionBombError:
-        raise WatermarkError(f"{path}: the image is over the limit of {MAX_IMAGE_PIXELS // 1_000_000} megapixels") from None
+        raise WatermarkError(
+            f"{path}: the image is over the limit of {MAX_IMAGE_PIXELS // 1_000_000} megapixels"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return None
     if im.format in _NOT_IMAGES:
@@ -95,7 +97,7 @@ def _open_image(path: Path) -> Image.Image | None:
 
 
 def media_kind(path: Path) -> str:
-    """"image" or "video", by content (the suffix is not looked at)."""
+    """ "image" or "video", by content (the suffix is not looked at)."""
     path = _check_file(path)
     im = _open_image(path)
     if im is not None:
@@ -118,7 +120,7 @@ def read_pixels(path: Path, min_side: int) -> np.ndarray:
     return pixels
 
 
-def _read_image(path: Path, min_side: int) -> tuple[np.ndarray, np.ndarray | None, dict]:
+def _read_image(path: Path, min_side: int) -> tuple[np.ndarray, np.ndarray | None, dict[str, object]]:
     """Pixels (H x W grey or H x W x 3/4 RGB(A), uint8), a separate alpha plane for grey
     with alpha, and what to keep when writing (ICC profile). Sizes are checked first."""
     im = _open_image(path)
@@ -160,7 +162,7 @@ def _read_image(path: Path, min_side: int) -> tuple[np.ndarray, np.ndarray | Non
         return np.asarray(im), alpha, keep
 
 
-def _write_image(pixels: np.ndarray, alpha: np.ndarray | None, dst: Path, keep: dict) -> None:
+def _write_image(pixels: np.ndarray, alpha: np.ndarray | None, dst: Path, keep: dict[str, object]) -> None:
     fmt, options = _IMAGE_FORMATS[dst.suffix.lower()]
     if alpha is not None:
         picture = Image.merge("LA", (Image.fromarray(pixels), Image.fromarray(alpha)))
@@ -185,9 +187,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 # ---------------------------------------------------------------- entry points
 
 
-def embed_file(
-    src: Path, dst: Path, payload: int, key: bytes, *, progress: Progress | None = None
-) -> EmbedResult:
+def embed_file(src: Path, dst: Path, payload: int, key: bytes, *, progress: Progress | None = None) -> EmbedResult:
     """Mark the image or video `src` with `payload` under `key` and write `dst` (an image
     in its suffix's format; a video as H.264 in MP4, or MKV / MOV by suffix)."""
     payload, key = check_payload(payload), check_key(key)
@@ -223,7 +223,7 @@ def detect_file(
         found = video.detect_video(path, keys, max_seconds=max_seconds, progress=progress)
         return FileDetection(found.payload, found.confidence, found.sync, "video", found.frames, found.key_index)
     pixels, _, _ = _read_image(path, image.TILE_CELLS * image.MIN_CELL)
-    found = image.detect_many(pixels, keys)
+    read = image.detect_many(pixels, keys)
     if progress is not None:
         progress(1, 1)
-    return FileDetection(found.payload, found.confidence, found.sync, "image", 1, found.key_index)
+    return FileDetection(read.payload, read.confidence, read.sync, "image", 1, read.key_index)

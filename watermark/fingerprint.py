@@ -36,15 +36,15 @@ class Fingerprint:
         return [str(h) for h in self.hashes]
 
     @classmethod
-    def from_hex(cls, kind: str, hashes: list[str]) -> "Fingerprint":
+    def from_hex(cls, kind: str, hashes: list[str]) -> Fingerprint:
         return cls(kind, tuple(imagehash.hex_to_hash(h) for h in hashes))
 
-    def distance(self, other: "Fingerprint") -> int | None:
+    def distance(self, other: Fingerprint) -> int | None:
         """Bits apart, frame by frame from the start (the median over aligned frames for video);
         None when the two cannot be compared."""
         if self.kind != other.kind or not self.hashes or not other.hashes:
             return None
-        pairs = sorted(a - b for a, b in zip(self.hashes, other.hashes))
+        pairs = sorted(a - b for a, b in zip(self.hashes, other.hashes, strict=False))
         return int(pairs[len(pairs) // 2])
 
 
@@ -69,7 +69,8 @@ def video_fingerprint(path: str | Path, seconds: int = VIDEO_SECONDS, rate: floa
                 for frame in packet.decode():
                     if frame.time is None or frame.time + 1e-6 < next_mark:
                         continue
-                    hashes.append(imagehash.phash(frame.to_image()))
+                    picture = frame.to_image()  # type: ignore[no-untyped-call]  # PyAV leaves it unannotated
+                    hashes.append(imagehash.phash(picture))
                     next_mark += 1.0 / rate
                     if len(hashes) >= seconds * rate:
                         return Fingerprint(VIDEO_PHASH, tuple(hashes))

@@ -19,6 +19,7 @@ are marked unusable and neither stored nor asked for.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -114,7 +115,7 @@ def phash(luma: np.ndarray) -> bytes:
     return np.packbits(bits.reshape(-1)).tobytes()
 
 
-_VARIANTS = {
+_VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "whole": lambda luma: luma,
     "centre80": lambda luma: centre(luma, CENTRE),
     "centre89": lambda luma: centre(luma, QUERY_CENTRE),

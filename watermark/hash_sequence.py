@@ -14,6 +14,7 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
@@ -43,7 +44,7 @@ class HashSequence:
     def __len__(self) -> int:
         return len(self.times_ms)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {
             "kind": self.kind,
             "variants": list(self.variants),
@@ -54,7 +55,7 @@ class HashSequence:
         }
 
     @classmethod
-    def from_json(cls, body: dict) -> "HashSequence":
+    def from_json(cls, body: dict[str, Any]) -> HashSequence:
         """The sequence a client sent; WatermarkError when it does not hold together."""
         try:
             variants = tuple(str(v) for v in body["variants"])
@@ -66,7 +67,9 @@ class HashSequence:
         if kind not in ("image", "video") or not variants or raw.size != len(times) * len(variants) * HASH_BYTES:
             raise WatermarkError("not a hash sequence: its kind, variants, times and hashes do not agree")
         if not (np.isfinite(duration) and 0 <= duration <= MAX_SECONDS) or sampled < len(times):
-            raise WatermarkError(f"not a hash sequence: duration must be 0 to {MAX_SECONDS} s and sampled at least its frames")
+            raise WatermarkError(
+                f"not a hash sequence: duration must be 0 to {MAX_SECONDS} s and sampled at least its frames"
+            )
         if kind == "image" and len(times) > 1:
             raise WatermarkError("not a hash sequence: an image has one frame")
         if len(times) and (times.min() < 0 or times.max() > MAX_SECONDS * 1000 or np.any(np.diff(times) < 0)):
@@ -74,18 +77,29 @@ class HashSequence:
         return cls(kind, variants, times, raw.reshape(len(times), len(variants), HASH_BYTES), duration, sampled)
 
 
-def _sequence(kind: str, variants, times: list[int], hashes: list[tuple[bytes, ...]], duration: float, sampled: int):
+def _sequence(
+    kind: str,
+    variants: tuple[str, ...],
+    times: list[int],
+    hashes: list[tuple[bytes, ...]],
+    duration: float,
+    sampled: int,
+) -> HashSequence:
     array = np.frombuffer(b"".join(b"".join(h) for h in hashes), dtype=np.uint8)
     return HashSequence(
-        kind, tuple(variants), np.asarray(times, dtype=np.int64),
-        array.reshape(len(times), len(variants), HASH_BYTES), duration, sampled,
+        kind,
+        tuple(variants),
+        np.asarray(times, dtype=np.int64),
+        array.reshape(len(times), len(variants), HASH_BYTES),
+        duration,
+        sampled,
     )
 
 
 def hash_image(path: str | Path, variants: tuple[str, ...] = REGISTERED_VARIANTS) -> HashSequence:
     pixels = files.read_pixels(Path(path), min_side=16)
     frame = hash_picture(pixels, variants)
-    if not frame.usable:
+    if frame.hashes is None:  # not usable
         return _sequence("image", variants, [], [], 0.0, 1)
     return _sequence("image", variants, [0], [frame.hashes], 0.0, 1)
 
@@ -98,7 +112,9 @@ def _small_luma(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
     plane where there is one (a quarter of the scaler's time), else through the scaler."""
     if frame.format.name in _EIGHT_BIT_LUMA:
         plane = frame.planes[0]
-        rows = np.frombuffer(plane, np.uint8)[: plane.line_size * plane.height].reshape(plane.height, plane.line_size)
+        rows = np.frombuffer(memoryview(plane), np.uint8)[: plane.line_size * plane.height].reshape(
+            plane.height, plane.line_size
+        )
         return cv2.resize(rows[:, : plane.width], size, interpolation=cv2.INTER_AREA)
     return frame.reformat(width=size[0], height=size[1], format="gray", interpolation="AREA").to_ndarray()
 
@@ -126,10 +142,10 @@ def hash_video(
         total = container.duration / av.time_base if container.duration else None
         if seconds is not None:
             total = min(total, start + seconds) if total else start + seconds
-        origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        origin = float(stream.start_time * video._time_base(stream)) if stream.start_time is not None else 0.0
         if start > 0:
             try:
-                container.seek(int((start + origin) / stream.time_base), stream=stream)
+                container.seek(int((start + origin) / video._time_base(stream)), stream=stream)
             except av.FFmpegError:
                 raise WatermarkError(f"{path}: cannot seek to {start:.1f} s") from None
         times: list[int] = []
@@ -146,7 +162,7 @@ def hash_video(
                 continue
             picture = hash_picture(_small_luma(frame, size), variants)
             sampled += 1
-            if picture.usable:
+            if picture.hashes is not None:  # usable
                 times.append(round(t * 1000))
                 hashes.append(picture.hashes)
             mark = start + (int((t - start) * rate + 1e-6) + 1) / rate  # the next mark on the grid, past any gap

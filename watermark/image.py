@@ -54,6 +54,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
@@ -140,7 +141,8 @@ def tile(payload: int, key: bytes) -> np.ndarray:
     """The TILE_CELLS x TILE_CELLS cell values (unit RMS) for a payload under a key."""
     key = check_key(key)
     message = framing.symbols(payload)[_layout(key)] * _chips(key)
-    return (SYNC_WEIGHT * _sync(key) + MSG_WEIGHT * message).astype(np.float32)
+    cells: np.ndarray = (SYNC_WEIGHT * _sync(key) + MSG_WEIGHT * message).astype(np.float32)
+    return cells
 
 
 # ---------------------------------------------------------------- embedding
@@ -268,7 +270,8 @@ def _autocorrelation(r: np.ndarray, reach: int, block_grid: bool = False) -> np.
     ac = ndimage.gaussian_filter(ac / ac[reach, reach], 1.0)
     # Keep the sharp peaks of the lattice, drop the broad correlation of the host.
     ac -= ndimage.gaussian_filter(ac, 3.0)
-    return ac.astype(np.float32)
+    peaks: np.ndarray = ac.astype(np.float32)
+    return peaks
 
 
 def _lattice_score(
@@ -283,8 +286,8 @@ def _lattice_score(
     v1 = np.stack([sin, cos])  # (dy, dx) of the first basis vector, near the x axis
     v2 = np.stack([cos, -sin])  # near the y axis
 
-    def mean_at(points) -> np.ndarray:
-        total = np.zeros_like(p)
+    def mean_at(points: Sequence[np.ndarray]) -> np.ndarray:  # each a (dy, dx) stack
+        total: np.ndarray = np.zeros_like(p)
         for dy, dx in points:
             coords = np.stack([dy.ravel() + reach, dx.ravel() + reach])
             total += ndimage.map_coordinates(ac, coords, order=1, mode="constant").reshape(p.shape)
@@ -298,13 +301,13 @@ def _lattice_score(
 
 def _refine(ac: np.ndarray, reach: int, basis: np.ndarray) -> np.ndarray:
     """Least-squares affine lattice (columns v1, v2 in (dy, dx)) through the sub-pixel
-    autocorrelation peaks near the lattice points k*v1 + l*v2."""
+    autocorrelation peaks near the lattice points k*v1 + m*v2."""
     rows, targets, weights = [], [], []
     for k in range(-4, 5):
-        for l in range(0, 5):
-            if l == 0 and k <= 0:
+        for m in range(0, 5):
+            if m == 0 and k <= 0:
                 continue
-            guess = basis @ np.array([k, l], dtype=np.float64)
+            guess = basis @ np.array([k, m], dtype=np.float64)
             cy, cx = int(round(guess[0])) + reach, int(round(guess[1])) + reach
             if not (3 <= cy < ac.shape[0] - 3 and 3 <= cx < ac.shape[1] - 3):
                 continue
@@ -314,13 +317,13 @@ def _refine(ac: np.ndarray, reach: int, basis: np.ndarray) -> np.ndarray:
                 continue
             py, px = cy - 3 + iy, cx - 3 + ix
 
-            def vertex(a, b, c):
+            def vertex(a: float, b: float, c: float) -> float:
                 d = a - 2 * b + c
                 return 0.0 if d >= 0 else 0.5 * (a - c) / d
 
             sy = vertex(ac[py - 1, px], ac[py, px], ac[py + 1, px])
             sx = vertex(ac[py, px - 1], ac[py, px], ac[py, px + 1])
-            rows.append((k, l))
+            rows.append((k, m))
             targets.append((py + sy - reach, px + sx - reach))
             weights.append(float(ac[py, px]))
     if len(rows) < 3:
@@ -329,7 +332,7 @@ def _refine(ac: np.ndarray, reach: int, basis: np.ndarray) -> np.ndarray:
     t = np.array(targets)
     sw = np.sqrt(np.array(weights))[:, None]
     solution, *_ = np.linalg.lstsq(a * sw, t * sw, rcond=None)
-    refined = solution.T  # (2, 2): columns v1, v2
+    refined: np.ndarray = solution.T  # (2, 2): columns v1, v2
     if np.max(np.abs(refined - basis)) > 0.05 * np.linalg.norm(basis[:, 0]):
         return basis
     return refined
@@ -359,7 +362,7 @@ def _lattices(r: np.ndarray, candidates: int = LATTICE_CANDIDATES, block_grid: b
                     i = int(np.argmin(np.abs(periods - sub)))
                     break
         # Fine search around the coarse optimum.
-        p0, a0 = periods[i], coarse[j]
+        p0, a0 = float(periods[i]), float(coarse[j])
         fine_p = np.arange(p0 - 2, p0 + 2.01, 0.25)
         fine_a = np.arange(a0 - 0.3, a0 + 0.301, 0.02)
         fine = _lattice_score(ac, reach, fine_p, fine_a, block_grid)
@@ -425,6 +428,7 @@ def read(folds: list[np.ndarray], key: bytes) -> tuple[np.ndarray, float]:
         (oy, ox), sync = _offset(folded, template_spectrum)
         if best is None or sync > best[2]:
             best = (folded, (oy, ox), sync)
+    assert best is not None, "no folded tile to read"
     folded, (oy, ox), sync = best
     aligned = np.roll(folded, (-oy, -ox), axis=(0, 1))
     cells = aligned.reshape(TILE_CELLS, BINS, TILE_CELLS, BINS).mean(axis=(1, 3))
@@ -464,7 +468,7 @@ def check_keys(keys: bytes | Sequence[bytes]) -> list[bytes]:
         raise WatermarkError(f"expected a watermark key (bytes) or a sequence of keys, not {type(keys).__name__}")
     if not keys:
         raise WatermarkError("no watermark keys given")
-    return [check_key(k) for k in keys]
+    return [check_key(k) for k in cast(Sequence[bytes], keys)]  # bytes was taken out above
 
 
 def decide(folds: list[np.ndarray], keys: Sequence[bytes]) -> Detection:

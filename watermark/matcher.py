@@ -147,14 +147,18 @@ class FrameIndex:
                 return empty, empty, empty, empty
             index = self._ivf if self._ivf is not None else self._flat
             for start in range(0, len(codes), SEARCH_BATCH):  # bounds what one batch's hits can take
-                limits, distances, ids = index.range_search(codes[start : start + SEARCH_BATCH], radius + 1)  # d < r + 1
+                limits, distances, ids = index.range_search(
+                    codes[start : start + SEARCH_BATCH], radius + 1
+                )  # d < r + 1
                 parts.append(_nearest_per_row(limits.astype(np.int64), distances, ids, start))
             all_works, all_times = self._columns()
-        rows, distances, ids = (np.concatenate(column) for column in zip(*parts))
+        rows, distances, ids = (np.concatenate(column) for column in zip(*parts, strict=True))
         return rows, all_works[ids], all_times[ids], distances.astype(np.int64)
 
 
-def _nearest_per_row(limits: np.ndarray, distances: np.ndarray, ids: np.ndarray, first_row: int):
+def _nearest_per_row(
+    limits: np.ndarray, distances: np.ndarray, ids: np.ndarray, first_row: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A range search's results as (row, distance, id), at most MAX_HITS nearest per row."""
     rows = np.repeat(np.arange(len(limits) - 1), np.diff(limits))
     if len(rows) and np.diff(limits).max() > MAX_HITS:
@@ -231,7 +235,7 @@ def candidates(index: FrameIndex, query: HashSequence, allowed: set[int] | None 
     query_t = query.times_ms[frames] / 1000
     ids, reach = np.unique(np.unique(works * n + frames) // n, return_counts=True)
     found = []
-    for work, frames_hit in zip(ids.tolist(), reach.tolist()):
+    for work, frames_hit in zip(ids.tolist(), reach.tolist(), strict=True):
         if frames_hit < 2:
             continue  # one frame cannot agree with anything
         mine = works == work
@@ -240,12 +244,20 @@ def candidates(index: FrameIndex, query: HashSequence, allowed: set[int] | None 
     return sorted(found, key=_rank, reverse=True)
 
 
-def _rank(m: Match) -> tuple:
+def _rank(m: Match) -> tuple[int, float, float]:
     """More agreeing frames first; on a tie, the speed nearer 1 (as most copies play), then closer hashes."""
     return (m.votes, -abs(np.log(m.speed)), -m.distance)
 
 
-def _vote(work: int, speed: float, query_t, work_t, frames, bits, n: int) -> Match | None:
+def _vote(
+    work: int,
+    speed: float,
+    query_t: np.ndarray,
+    work_t: np.ndarray,
+    frames: np.ndarray,
+    bits: np.ndarray,
+    n: int,
+) -> Match | None:
     """The offset most query frames agree on at this speed: distinct query frames are counted
     in bins of half the tolerance, a window of four bins slides over them, and the windows
     are counted exactly (a frame that falls in two bins of one window counts once) from the

@@ -31,9 +31,7 @@ CODED_BITS = (INFO_BITS + _MEMORY) * RATE  # 258
 
 # Output bits of every 7-bit register value (bit 6 = newest input, bit 0 = oldest).
 _REGISTERS = np.arange(1 << _K)
-_OUTPUTS = np.array(
-    [[bin(r & g).count("1") & 1 for g in _GENERATORS] for r in range(1 << _K)], dtype=np.uint8
-)
+_OUTPUTS = np.array([[bin(r & g).count("1") & 1 for g in _GENERATORS] for r in range(1 << _K)], dtype=np.uint8)
 _SYMBOLS = (1.0 - 2.0 * _OUTPUTS).astype(np.float64)  # (128, RATE)
 
 

@@ -11,13 +11,24 @@ import numpy as np
 
 PHOTOGRAPHS = ("astronaut", "camera", "coffee", "chelsea", "rocket")
 # Never registered anywhere: the negative set of the matcher's tests and benchmark.
-UNRELATED_PHOTOGRAPHS = ("immunohistochemistry", "hubble_deep_field", "retina", "grass", "gravel", "brick", "moon", "clock", "coins")
+UNRELATED_PHOTOGRAPHS = (
+    "immunohistochemistry",
+    "hubble_deep_field",
+    "retina",
+    "grass",
+    "gravel",
+    "brick",
+    "moon",
+    "clock",
+    "coins",
+)
 
 
 def photograph(name: str) -> np.ndarray:
     from skimage import data
 
-    return getattr(data, name)()
+    picture: np.ndarray = getattr(data, name)()
+    return picture
 
 
 def full_hd(image: np.ndarray) -> np.ndarray:

@@ -113,6 +113,7 @@ def footage_frames(
             continue
         if k == 0:  # scale 1.0-1.25 of the frame (the canvas covers 1.3), anywhere on the canvas
             path = np.column_stack([rng.uniform(1.0, 1.25, 2), rng.uniform(0, 1, 2), rng.uniform(0, 1, 2)])
+        assert path is not None  # set on each shot's first frame
         yield _free_shot_frame(canvases[name], path, k / per_shot, width, height)
 
 
@@ -163,7 +164,8 @@ def photo_footage(
             frame.pts = i
             frame.time_base = 1 / rate
             out.mux(video.encode(frame))
-            while pending is not None and pending.pts <= (i + 1) / rate * AUDIO_RATE:
+            while pending is not None and pending.pts is not None and pending.pts <= (i + 1) / rate * AUDIO_RATE:
+                assert sound is not None  # tones come only with audio
                 out.mux(sound.encode(pending))  # interleaved with the video, as a camera writes
                 pending = next(tones, None)
         out.mux(video.encode(None))

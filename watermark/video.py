@@ -58,7 +58,6 @@ Limits (measured by benchmarks/watermark_video.py; docs/watermark-video-benchmar
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -143,12 +142,19 @@ def _frame_size(stream: av.video.stream.VideoStream, path: Path) -> tuple[int, i
     return h, w
 
 
-def _frames(container: av.container.InputContainer, stream, path: Path) -> Iterator[av.VideoFrame]:
+def _time_base(stream: av.video.stream.VideoStream) -> Fraction:
+    """The stream's time base; a video stream that was opened for reading always has one."""
+    assert stream.time_base is not None, "a video stream without a time base"
+    return stream.time_base
+
+
+def _frames(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, path: Path
+) -> Iterator[av.VideoFrame]:
     """Decoded frames of `stream` until the end or the first stretch that cannot be read."""
     try:
         for packet in container.demux(stream):
-            for frame in packet.decode():
-                yield frame
+            yield from packet.decode()
     except (av.FFmpegError, EOFError):
         return  # damaged or truncated: what decoded so far is what there is
 
@@ -184,7 +190,9 @@ def embed_video(
         vin.thread_type = "AUTO"
         h, w = _frame_size(vin, src)
         if min(h, w) < MIN_SIDE:
-            raise WatermarkError(f"{src}: frames of {w} x {h} are too small to mark (at least {MIN_SIDE} pixels a side)")
+            raise WatermarkError(
+                f"{src}: frames of {w} x {h} are too small to mark (at least {MIN_SIDE} pixels a side)"
+            )
         if h % 2 or w % 2:
             raise WatermarkError(f"{src}: frames of {w} x {h} have an odd side, which 4:2:0 H.264 cannot carry")
         c = video_cell(h, w) if cell is None else image._check_cell(cell)
@@ -192,7 +200,6 @@ def embed_video(
         audio = list(container.streams.audio)
         total = vin.frames or None
         tmp, fmt = _output(dst)
-        started = time.perf_counter()
         try:
             out = av.open(str(tmp), "w", format=fmt, options={"movflags": "+faststart"} if fmt == "mp4" else {})
         except (av.FFmpegError, OSError) as e:
@@ -221,7 +228,7 @@ def embed_video(
                         packet.stream = remux[packet.stream.index]
                         out.mux(packet)
                     continue
-                for frame in packet.decode():
+                for frame in vin.decode(packet):
                     marked, psnr = _mark_frame(frame, plane, strength)
                     psnrs.append(psnr)
                     out.mux(vout.encode(marked))
@@ -315,6 +322,7 @@ class _Sum:
         self.frames += 1
 
     def mean(self) -> np.ndarray:
+        assert self.total is not None, "a mean of no frames"
         return self.total / self.weight
 
 
@@ -340,7 +348,7 @@ def detect_video(
         first = None
         if start:
             try:
-                container.seek(int(start / vin.time_base) + (vin.start_time or 0), stream=vin)
+                container.seek(int(start / _time_base(vin)) + (vin.start_time or 0), stream=vin)
             except av.FFmpegError as e:
                 raise WatermarkError(f"{path}: cannot seek to {start} s ({e})") from None
         total = vin.frames or None

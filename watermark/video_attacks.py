@@ -14,12 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
 import numpy as np
 
-from watermark import attacks
+from watermark import attacks, video
 
 DEFAULT_CRF = 23  # libx264's own default: a copy re-encoded without further thought
 EXCERPT_SECONDS = 10.0
@@ -35,7 +36,7 @@ class VideoAttack:
     seconds: float | None = None  # cut an excerpt this long out of the middle (unless a start is given)
     speed: float = 1.0  # played this much faster: every frame kept, the frame rate raised
 
-    def then(self, **changes) -> "VideoAttack":
+    def then(self, **changes: Any) -> VideoAttack:  # any of the fields, checked by replace()
         return replace(self, **changes)
 
 
@@ -66,7 +67,8 @@ def noise(sigma: float, seed: int = 0) -> FrameFn:
     def add(frame: np.ndarray, index: int) -> np.ndarray:
         rng = np.random.default_rng((seed, index))
         grain = rng.standard_normal(frame.shape, dtype=np.float32)
-        return np.clip(np.rint(frame + sigma * grain), 0, 255).astype(np.uint8)
+        grainy: np.ndarray = np.clip(np.rint(frame + sigma * grain), 0, 255).astype(np.uint8)
+        return grainy
 
     return add
 
@@ -108,8 +110,15 @@ def logo(frame: np.ndarray, index: int) -> np.ndarray:
     top, bottom, left, right = int(h * 0.04), int(h * 0.16), int(w * 0.78), int(w * 0.96)
     out[top:bottom, left:right] = 255
     scale = (bottom - top) / 40
-    cv2.putText(out, "PIRATE", (left + int(4 * scale), bottom - int(10 * scale)), cv2.FONT_HERSHEY_SIMPLEX,
-                scale, (200, 0, 0), max(1, int(2 * scale)))
+    cv2.putText(
+        out,
+        "PIRATE",
+        (left + int(4 * scale), bottom - int(10 * scale)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale,
+        (200, 0, 0),
+        max(1, int(2 * scale)),
+    )
     return out
 
 
@@ -166,7 +175,8 @@ def duration(path: str | Path) -> float:
         if container.duration:
             return container.duration / av.time_base
         stream = container.streams.video[0]
-        return float(stream.duration * stream.time_base)
+        assert stream.duration is not None, "a video stream without a duration"
+        return float(stream.duration * video._time_base(stream))
 
 
 def transcode(
@@ -190,7 +200,7 @@ def transcode(
         vin.thread_type = "AUTO"
         rate = (vin.average_rate or vin.guessed_rate or Fraction(25)) * Fraction(attack.speed).limit_denominator(1000)
         if start:
-            container.seek(int(start / vin.time_base) + (vin.start_time or 0), stream=vin)
+            container.seek(int(start / video._time_base(vin)) + (vin.start_time or 0), stream=vin)
         with av.open(str(dst), "w", format="mp4") as out:
             vout, first, index = None, None, 0
             for frame in container.decode(vin):
@@ -206,12 +216,14 @@ def transcode(
                 else:
                     rgb = _even(np.ascontiguousarray(attack.frame(frame.to_ndarray(format="rgb24"), index)))
                     h, w = rgb.shape[:2]
-                    picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format="yuv420p")
+                    picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(
+                        format="yuv420p"
+                    )
                 if vout is None:
                     vout = out.add_stream("libx264", rate=rate)
                     vout.width, vout.height, vout.pix_fmt = w, h, "yuv420p"
                     vout.thread_type = "AUTO"
-                    options = {"preset": preset}
+                    options: dict[str, object] = {"preset": preset}
                     if attack.bitrate:
                         vout.bit_rate = attack.bitrate
                     else:
@@ -226,7 +238,9 @@ def transcode(
     return dst
 
 
-def apply(name: str, src: str | Path, dst: str | Path, *, start: float | None = None, seconds: float | None = None) -> Path:
+def apply(
+    name: str, src: str | Path, dst: str | Path, *, start: float | None = None, seconds: float | None = None
+) -> Path:
     """Run the attack ALL_ATTACKS[name] on `src`, writing `dst`."""
     return transcode(src, dst, ALL_ATTACKS[name], start=start, seconds=seconds)
 
@@ -242,7 +256,9 @@ def collude(copies: list[str | Path], dst: str | Path, *, crf: int = DEFAULT_CRF
             vout = out.add_stream("libx264", rate=rate)
             vout.width, vout.height, vout.pix_fmt = streams[0].width, streams[0].height, "yuv420p"
             vout.options = {"crf": str(crf), "preset": "veryfast"}
-            for index, frames in enumerate(zip(*(c.decode(s) for c, s in zip(containers, streams)))):
+            for index, frames in enumerate(
+                zip(*(c.decode(s) for c, s in zip(containers, streams, strict=True)), strict=False)
+            ):
                 planes = np.mean([f.reformat(format="yuv420p").to_ndarray() for f in frames], axis=0)
                 mixed = av.VideoFrame.from_ndarray(np.rint(planes).astype(np.uint8), format="yuv420p")
                 mixed.pts, mixed.time_base = index, 1 / rate

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Cookie, Request
+from fastapi import APIRouter, Cookie, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from api.console.i18n import LANG_COOKIE, LANGUAGES, language_of, messages
 from api.console.pages import PAGES, nav_for
 from api.deps import SESSION_COOKIE, LedgerDep
-from api.fields import query_text, token
+from api.fields import CHECKED_TEXT, Token
 from ledger.console_sessions import LIFETIME, check_csrf, end_session, open_session, session_of
 from ledger.errors import Forbidden, Unauthenticated
 from ledger.models import Account
@@ -29,7 +29,7 @@ SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
 
 class SignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    api_key: token(200)
+    api_key: Annotated[str, Token(200)]
 
 
 def _same_origin(request: Request) -> bool:
@@ -57,11 +57,16 @@ def _config(ledger) -> dict:
         "contracts": dict(chain.addresses),
         "currency": ledger.settings.settlement_currency,
         # the managed node answers pages from this origin only: elsewhere, the page says where to go
-        "origin": ledger.settings.browser_origin if ledger.settings.managed_chain and not ledger.settings.public_rpc_url else None,
+        "origin": ledger.settings.browser_origin
+        if ledger.settings.managed_chain and not ledger.settings.public_rpc_url
+        else None,
     }
 
 
-def _security_headers(response: Response, rpc_url: str | None) -> Response:
+R = TypeVar("R", bound=Response)
+
+
+def _security_headers(response: R, rpc_url: str | None) -> R:
     rpc = urlsplit(rpc_url) if rpc_url else None
     connect = "'self'" + (f" {rpc.scheme}://{rpc.netloc}" if rpc else "")
     response.headers["Content-Security-Policy"] = (
@@ -92,13 +97,20 @@ def _script_json(value) -> str:
 def _shell(request: Request, ledger, account: Account, held, page: str) -> HTMLResponse:
     config = {**_config(ledger), "custodial": account.custodial}  # whether claims go through the service or a wallet
     return _render(
-        request, "page.html", page=page, account=account, nav=nav_for(account.role), csrf=held.csrf_token,
-        rpc_url=config["rpcUrl"], config_json=_script_json(config), messages_json=_script_json(messages(language_of(request))),
+        request,
+        "page.html",
+        page=page,
+        account=account,
+        nav=nav_for(account.role),
+        csrf=held.csrf_token,
+        rpc_url=config["rpcUrl"],
+        config_json=_script_json(config),
+        messages_json=_script_json(messages(language_of(request))),
     )
 
 
 @router.get("/login")
-def login_page(request: Request, next: query_text(2000) | None = None):
+def login_page(request: Request, next: Annotated[str, Query(max_length=2000), CHECKED_TEXT] | None = None):
     return _render(request, "login.html", next=next if next and next.startswith("/console/") else "/console/overview")
 
 
@@ -117,8 +129,13 @@ def sign_in(request: Request, body: SignIn, ledger: LedgerDep) -> JSONResponse:
     opened = open_session(ledger.engine, body.api_key)
     response = JSONResponse({"name": opened.account.name, "role": opened.account.role.value})
     response.set_cookie(
-        SESSION_COOKIE, opened.token, max_age=int(LIFETIME.total_seconds()), httponly=True, samesite="strict",
-        secure=_secure(request, ledger), path="/",
+        SESSION_COOKIE,
+        opened.token,
+        max_age=int(LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request, ledger),
+        path="/",
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -145,12 +162,28 @@ def console_page(page: str, request: Request, ledger: LedgerDep, token: SessionC
     try:
         held, account = session_of(ledger.engine, token)
     except Unauthenticated:
-        return RedirectResponse(f"/console/login?next=/console/{page}" if page in PAGES else "/console/login", status_code=303)
+        return RedirectResponse(
+            f"/console/login?next=/console/{page}" if page in PAGES else "/console/login", status_code=303
+        )
     found = PAGES.get(page)
     if found is None:
-        return _render(request, "refused.html", status=404, account=account, nav=nav_for(account.role),
-                       csrf=held.csrf_token, reason="not_found")
+        return _render(
+            request,
+            "refused.html",
+            status=404,
+            account=account,
+            nav=nav_for(account.role),
+            csrf=held.csrf_token,
+            reason="not_found",
+        )
     if account.role not in found.roles:
-        return _render(request, "refused.html", status=403, account=account, nav=nav_for(account.role),
-                       csrf=held.csrf_token, reason="forbidden")
+        return _render(
+            request,
+            "refused.html",
+            status=403,
+            account=account,
+            nav=nav_for(account.role),
+            csrf=held.csrf_token,
+            reason="forbidden",
+        )
     return _shell(request, ledger, account, held, page)

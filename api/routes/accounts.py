@@ -16,7 +16,9 @@ def create_account(body: schemas.AccountCreate, ledger: LedgerDep, once: Once) -
     the same Idempotency-Key answers it again: see ledger.request_keys for how it is kept)."""
 
     def create():
-        created = accounts.create_account(ledger.engine, ledger.keys, name=body.name, role=body.role, address=body.address)
+        created = accounts.create_account(
+            ledger.engine, ledger.keys, name=body.name, role=body.role, address=body.address
+        )
         accounts.authorise_service(ledger, created.account)
         return schemas.AccountCreated(account=present.account(created.account), api_key=created.api_key)
 
@@ -24,9 +26,7 @@ def create_account(body: schemas.AccountCreate, ledger: LedgerDep, once: Once) -
 
 
 @router.get("", dependencies=[require(Role.admin, Role.auditor)])
-def list_accounts(
-    ledger: LedgerDep, offset: Offset = 0, limit: Limit = 50
-) -> list[schemas.AccountPublic]:
+def list_accounts(ledger: LedgerDep, offset: Offset = 0, limit: Limit = 50) -> list[schemas.AccountPublic]:
     return [present.account(a) for a in accounts.list_accounts(ledger.engine, offset=offset, limit=limit)]
 
 

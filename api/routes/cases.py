@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from api import present, schemas
 from api.deps import CurrentAccount, LedgerDep, RowId
-from api.fields import Limit, Offset, query_text
+from api.fields import Limit, Offset, WorkIdQuery
 from api.once import Once
 from api.upload import form_json, json_field, read_whole_file, upload_body
 from ledger.distributions.records import document
@@ -22,8 +22,14 @@ from ledger.piracy.notices import FORMATS
 router = APIRouter(tags=["piracy cases"])
 
 SIGHTING_BODY = upload_body(
-    {"sighting": json_field("SightingIn", "SightingIn as JSON."),
-     "screenshot": {"type": "string", "format": "binary", "description": "Optional PNG of the page the copy was found on."}}
+    {
+        "sighting": json_field("SightingIn", "SightingIn as JSON."),
+        "screenshot": {
+            "type": "string",
+            "format": "binary",
+            "description": "Optional PNG of the page the copy was found on.",
+        },
+    }
 )
 
 
@@ -41,17 +47,22 @@ def _present(ledger, view) -> schemas.CasePublic:
 
 
 @router.post(
-    "/cases", openapi_extra=SIGHTING_BODY,
+    "/cases",
+    openapi_extra=SIGHTING_BODY,
     responses={201: {"model": schemas.SightingOut, "description": "A new case was opened."}},
 )
-async def report_sighting(request: Request, ledger: LedgerDep, account: CurrentAccount, once: Once) -> schemas.SightingOut:
+async def report_sighting(
+    request: Request, ledger: LedgerDep, account: CurrentAccount, once: Once
+) -> schemas.SightingOut:
     """A crawler reports a copy it fetched: the service matches it to a registered work, reads
     its watermark, and opens a case (evidence anchored on chain, notices drafted), or counts
     a sighting of the case this work and URL already have."""
     if account.role != Role.crawler:  # before receiving the copy
         raise Forbidden("only a crawler reports copies found on the web")
     upload = await read_whole_file(
-        request, ledger.settings.data_dir / "uploads", ledger.settings.max_detect_bytes,
+        request,
+        ledger.settings.data_dir / "uploads",
+        ledger.settings.max_detect_bytes,
         blob_limits={"screenshot": cases.MAX_SCREENSHOT_BYTES},
     )
     try:
@@ -59,15 +70,21 @@ async def report_sighting(request: Request, ledger: LedgerDep, account: CurrentA
         screenshot = upload.blobs.get("screenshot") or None
 
         def report():
-            outcome = cases.report_sighting(ledger, account, upload.path, upload.sha256, upload.size, sighting, screenshot)
+            outcome = cases.report_sighting(
+                ledger, account, upload.path, upload.sha256, upload.size, sighting, screenshot
+            )
             body = schemas.SightingOut(
-                matched=outcome.matched, created=outcome.created,
+                matched=outcome.matched,
+                created=outcome.created,
                 case=_present(ledger, outcome.case) if outcome.case else None,
             )
             return JSONResponse(body.model_dump(mode="json"), status_code=201 if outcome.created else 200)
 
-        sent = {"sighting": sighting, "sha256": upload.sha256.hex() if upload.sha256 else None,
-                "screenshot": hashlib.sha256(screenshot).hexdigest() if screenshot else None}
+        sent = {
+            "sighting": sighting,
+            "sha256": upload.sha256.hex() if upload.sha256 else None,
+            "screenshot": hashlib.sha256(screenshot).hexdigest() if screenshot else None,
+        }
         return await run_in_threadpool(once, report, sent)
     finally:
         upload.discard()
@@ -78,7 +95,7 @@ def list_cases(
     ledger: LedgerDep,
     account: CurrentAccount,
     status: CaseStatus | None = None,
-    work_id: query_text(66) | None = None,
+    work_id: WorkIdQuery | None = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> schemas.CasePage:
@@ -101,22 +118,30 @@ def read_case(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> sch
 def read_evidence(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> Response:
     """The evidence bundle, byte for byte as hashed and anchored: `reelledger verify evidence` checks it."""
     view = cases.get_case(ledger, account, case_id)
-    return Response(document(view.case.evidence), media_type="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="case-{case_id}-evidence.json"'})
+    return Response(
+        document(view.case.evidence),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="case-{case_id}-evidence.json"'},
+    )
 
 
 @router.get(
-    "/cases/{case_id}/evidence/copy", response_class=FileResponse,
+    "/cases/{case_id}/evidence/copy",
+    response_class=FileResponse,
     responses=schemas.binary("application/octet-stream", "The copy's bytes."),
 )
 def read_copy(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> FileResponse:
     """The bytes the crawler fetched, whose SHA-256 the bundle names."""
-    return FileResponse(cases.evidence_file(ledger, account, case_id, "copy"), media_type="application/octet-stream",
-                        filename=f"case-{case_id}-copy")
+    return FileResponse(
+        cases.evidence_file(ledger, account, case_id, "copy"),
+        media_type="application/octet-stream",
+        filename=f"case-{case_id}-copy",
+    )
 
 
 @router.get(
-    "/cases/{case_id}/evidence/screenshot", response_class=FileResponse,
+    "/cases/{case_id}/evidence/screenshot",
+    response_class=FileResponse,
     responses=schemas.binary("image/png", "The page's screenshot."),
 )
 def read_screenshot(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> FileResponse:
@@ -125,18 +150,37 @@ def read_screenshot(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) 
 
 @router.post("/cases/{case_id}/checks")
 def record_check(
-    case_id: RowId, body: schemas.CaseCheckIn, ledger: LedgerDep, account: CurrentAccount, once: Once,
+    case_id: RowId,
+    body: schemas.CaseCheckIn,
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    once: Once,
 ) -> schemas.CasePublic:
     """A re-check of the case's link; a check that finds it gone closes the case and fixes its lifetime."""
-    return once(lambda: _present(ledger, cases.record_check(
-        ledger, account, case_id, alive=body.alive, checked_at=body.checked_at or utcnow(),
-        http_status=body.http_status, detail=body.detail,
-    )), body)
+    return once(
+        lambda: _present(
+            ledger,
+            cases.record_check(
+                ledger,
+                account,
+                case_id,
+                alive=body.alive,
+                checked_at=body.checked_at or utcnow(),
+                http_status=body.http_status,
+                detail=body.detail,
+            ),
+        ),
+        body,
+    )
 
 
 @router.post("/cases/{case_id}/notices/{notice_format}/send", status_code=202)
 def send_notice(
-    case_id: RowId, notice_format: str, ledger: LedgerDep, account: CurrentAccount, once: Once,
+    case_id: RowId,
+    notice_format: str,
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    once: Once,
 ) -> schemas.CasePublic:
     """Send (or send again) a notice to the configured takedown endpoint; a retry under the same
     Idempotency-Key sends nothing more."""

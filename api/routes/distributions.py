@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, RowId
-from api.fields import Limit, Offset, query_text
+from api.fields import Limit, Offset, WorkIdQuery
 from api.upload import form_json, json_field, read_whole_file, upload_body
 from ledger.distributions import copies, records, trace
 from ledger.errors import Forbidden, InvalidInput
@@ -32,21 +32,31 @@ def _distribution_fields(text: str | None) -> schemas.DistributionIn:
     status_code=status.HTTP_202_ACCEPTED,
     openapi_extra=UPLOAD_BODY,
     responses={202: {"description": "Recorded; the copy is being marked (poll the distribution)."}},
+    response_model=schemas.DistributionPublic,
 )
 async def create_distribution(
     work_id: str, request: Request, ledger: LedgerDep, account: CurrentAccount, idempotency_key: IdempotencyKey = None
-) -> schemas.DistributionPublic:
+) -> JSONResponse:
     """Distribute a work to a platform: upload its master (checked against the registered
     SHA-256); a copy carrying this distribution's own payload is made and its record anchored."""
     if account.role != Role.rights_holder:  # before receiving a whole master
         raise Forbidden("only a rights holder distributes works")
     upload = await read_whole_file(request, ledger.settings.data_dir / "uploads", ledger.settings.max_upload_bytes)
+    assert upload.path is not None and upload.sha256 is not None  # a whole file is kept with its hash
     try:
         fields = _distribution_fields(upload.fields.get("distribution"))
         view = await run_in_threadpool(
-            copies.create_distribution, ledger, account, work_id, platform=fields.platform, master=upload.path,
-            master_sha256=upload.sha256, master_name=upload.file_name, session_label=fields.session,
-            tier=fields.tier, idempotency_key=idempotency_key,
+            copies.create_distribution,
+            ledger,
+            account,
+            work_id,
+            platform=fields.platform,
+            master=upload.path,
+            master_sha256=upload.sha256,
+            master_name=upload.file_name,
+            session_label=fields.session,
+            tier=fields.tier,
+            idempotency_key=idempotency_key,
         )
     finally:
         upload.discard()  # moved into storage when accepted; removed otherwise
@@ -57,7 +67,7 @@ async def create_distribution(
 def list_distributions(
     ledger: LedgerDep,
     account: CurrentAccount,
-    work_id: query_text(66) | None = None,
+    work_id: WorkIdQuery | None = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> schemas.DistributionPage:
@@ -72,7 +82,9 @@ def read_distribution(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount
     return present.distribution(copies.get_distribution(ledger, account, dist_id))
 
 
-@router.get("/distributions/{dist_id}/record", response_class=Response, responses=schemas.document("The anchored record."))
+@router.get(
+    "/distributions/{dist_id}/record", response_class=Response, responses=schemas.document("The anchored record.")
+)
 def read_record(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> Response:
     """The canonical record whose SHA-256 is anchored on chain, byte for byte."""
     view = copies.get_distribution(ledger, account, dist_id)
@@ -82,9 +94,16 @@ def read_record(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> R
 
 
 @router.get(
-    "/distributions/{dist_id}/copy", response_class=FileResponse,
-    responses={200: {"description": "The watermarked copy.", "content": {
-        kind: {"schema": {"type": "string", "format": "binary"}} for kind in ("video/mp4", "image/png")}}},
+    "/distributions/{dist_id}/copy",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The watermarked copy.",
+            "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}} for kind in ("video/mp4", "image/png")
+            },
+        }
+    },
 )
 def download_copy(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> FileResponse:
     path, view = copies.copy_file(ledger, account, dist_id)
@@ -93,18 +112,19 @@ def download_copy(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount) ->
 
 
 # No Idempotency-Key: tracing reads a copy and keeps nothing, so a repeat is harmless.
-@router.post("/detect", openapi_extra=DETECT_BODY)
+@router.post("/detect", openapi_extra=DETECT_BODY, response_model=schemas.TraceOut)
 async def detect(
     request: Request,
     ledger: LedgerDep,
     account: CurrentAccount,
     seconds: float = Query(trace.DEFAULT_SECONDS, gt=0, le=3600, description="Seconds of video to read at most."),
-) -> schemas.TraceOut:
+) -> JSONResponse:
     """Which distribution a copy came from: its watermark read under the keys the caller may
     use, the distribution it names, and whether that record is anchored on chain."""
     if account.role not in trace.TRACE_ROLES:
         raise Forbidden("tracing copies needs the role rights_holder, crawler, auditor or admin")
     upload = await read_whole_file(request, ledger.settings.data_dir / "uploads", ledger.settings.max_detect_bytes)
+    assert upload.path is not None  # a whole file is kept
     try:
         found = await run_in_threadpool(trace.trace_file, ledger, account, upload.path, max_seconds=seconds)
     finally:

@@ -8,7 +8,9 @@ router = APIRouter(tags=["health"])
 
 
 @router.get(
-    "/health", summary="Chain, contracts, database and outbox at a glance", response_model=schemas.Health,
+    "/health",
+    summary="Chain, contracts, database and outbox at a glance",
+    response_model=schemas.Health,
     responses={503: {"model": schemas.Health, "description": "Degraded: the chain or the database does not answer."}},
 )
 def read_health(ledger: LedgerDep) -> JSONResponse:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
@@ -5,11 +7,13 @@ from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, RowId
 from api.once import Once
 from ledger import licences, works
-from ledger.db import session
+from ledger.db import must_get, session
 from ledger.models import Work
 
 router = APIRouter(tags=["licences"])
-PENDING = {202: {"model": schemas.LicencePublic, "description": "Recorded; the chain has not confirmed it yet."}}
+PENDING: dict[int | str, dict[str, Any]] = {
+    202: {"model": schemas.LicencePublic, "description": "Recorded; the chain has not confirmed it yet."}
+}
 
 
 def _terms(body: schemas.LicenceCreate) -> licences.LicenceTerms:
@@ -18,7 +22,7 @@ def _terms(body: schemas.LicenceCreate) -> licences.LicenceTerms:
 
 def _respond(view, ledger, code_if_done=status.HTTP_201_CREATED) -> JSONResponse:
     with session(ledger.engine) as db:
-        work_id = db.get(Work, view.record.work_pk).work_id
+        work_id = must_get(db, Work, view.record.work_pk).work_id
     shaped = present.licence(view, work_id)
     code = code_if_done if shaped.chain.status == "confirmed" else status.HTTP_202_ACCEPTED
     return JSONResponse(shaped.model_dump(mode="json"), status_code=code)
@@ -26,7 +30,10 @@ def _respond(view, ledger, code_if_done=status.HTTP_201_CREATED) -> JSONResponse
 
 @router.post("/works/{work_id}/licences", status_code=201, response_model=schemas.LicencePublic, responses=PENDING)
 def grant_licence(
-    work_id: str, body: schemas.LicenceCreate, ledger: LedgerDep, account: CurrentAccount,
+    work_id: str,
+    body: schemas.LicenceCreate,
+    ledger: LedgerDep,
+    account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
 ):
     """Grant a licence on your work (授权)."""
@@ -40,9 +47,14 @@ def list_licences(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> l
     return [present.licence(v, ident) for v in views]
 
 
-@router.post("/licences/{licence_id}/sublicences", status_code=201, response_model=schemas.LicencePublic, responses=PENDING)
+@router.post(
+    "/licences/{licence_id}/sublicences", status_code=201, response_model=schemas.LicencePublic, responses=PENDING
+)
 def grant_sublicence(
-    licence_id: RowId, body: schemas.LicenceCreate, ledger: LedgerDep, account: CurrentAccount,
+    licence_id: RowId,
+    body: schemas.LicenceCreate,
+    ledger: LedgerDep,
+    account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
 ):
     """Sub-license a licence you hold (转授); the scope must lie within it."""

@@ -1,8 +1,7 @@
 """Settlement periods: close (settle and commit), read, fund, statements, claims, audit."""
 
 from datetime import date
-
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
@@ -26,47 +25,66 @@ def _op(op) -> dict:
 
 
 @router.post("/close", status_code=201, response_model_exclude_unset=True)
-def close_period(body: schemas.PeriodClose, ledger: LedgerDep, account: CurrentAccount, once: Once) -> schemas.PeriodPublic:
+def close_period(
+    body: schemas.PeriodClose, ledger: LedgerDep, account: CurrentAccount, once: Once
+) -> schemas.PeriodPublic:
     """Settle the platform's reports of exactly this period and commit the root on chain, once."""
     if body.period_end < body.period_start:
         raise InvalidInput("period_end", "the period ends before it starts")
     if body.period_start < EPOCH:
         raise InvalidInput("period_start", "a period starts in 1970 or later")
-    return once(lambda: present.period(periods.close_period(
-        ledger, account, body.currency.upper(), (body.period_start - EPOCH).days, (body.period_end - EPOCH).days + 1,
-        body.pools, body.platform_id,
-    )), body)
+    return once(
+        lambda: present.period(
+            periods.close_period(
+                ledger,
+                account,
+                body.currency.upper(),
+                (body.period_start - EPOCH).days,
+                (body.period_end - EPOCH).days + 1,
+                body.pools,
+                body.platform_id,
+            )
+        ),
+        body,
+    )
 
 
-@router.get("", response_model_exclude_unset=True)
-def list_periods(ledger: LedgerDep, account: CurrentAccount) -> list[schemas.PeriodPublic]:
+@router.get("", response_model_exclude_unset=True, response_model=list[schemas.PeriodPublic])
+def list_periods(ledger: LedgerDep, account: CurrentAccount) -> list[dict[str, Any]]:
     """A platform's own periods, a payee's periods with lines for it, every period for auditors."""
     return [present.period(v, periods.may_see_period(account, v.period)) for v in periods.list_periods(ledger, account)]
 
 
-@router.get("/{period_id}", response_model_exclude_unset=True)
-def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) -> schemas.PeriodDetail:
+@router.get("/{period_id}", response_model_exclude_unset=True, response_model=schemas.PeriodDetail)
+def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) -> dict[str, Any]:
     periods.advance_periods(ledger)
     view = periods.get_period(ledger, account, period_id)
     full = periods.may_see_period(account, view.period)
     return {**present.period(view, full), "open_disputes": periods.open_disputes(ledger, view.period)}
 
 
-@router.get("/{period_id}/statement", response_model_exclude_unset=True)
+@router.get("/{period_id}/statement", response_model_exclude_unset=True, response_model=schemas.Statement)
 def statement(
-    period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount,
-    payee: Annotated[AddressQuery, Query(description="Platforms and auditors may name a payee; payees get their own.")] = None,
+    period_id: PeriodId,
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    payee: Annotated[
+        AddressQuery, Query(description="Platforms and auditors may name a payee; payees get their own.")
+    ] = None,
     proofs: bool = Query(True, description="Each line's Merkle proof; leave them out to just add amounts up."),
-) -> schemas.Statement:
+) -> dict[str, Any]:
     """A payee's lines, each with the Merkle proof that `reelledger verify statement` checks on chain."""
     return payouts.statement(ledger, account, period_id, payee, proofs)
 
 
-@router.post("/{period_id}/fund")
+@router.post("/{period_id}/fund", response_model=schemas.Funded)
 def fund(
-    period_id: PeriodId, body: schemas.Funding, ledger: LedgerDep, account: CurrentAccount,
+    period_id: PeriodId,
+    body: schemas.Funding,
+    ledger: LedgerDep,
+    account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
-) -> schemas.Funded:
+) -> dict[str, Any]:
     """The platform pays what the period owes into the settlement contract; a retry under the same
     Idempotency-Key answers with the first funding and pays nothing more."""
     result = payouts.fund(ledger, account, period_id, body.amount, idempotency_key)
@@ -74,14 +92,21 @@ def fund(
 
 
 @router.post("/{period_id}/lines/{index}/claim")
-def claim(period_id: PeriodId, index: LineIndex, ledger: LedgerDep, account: CurrentAccount, once: Once) -> schemas.ChainResult:
+def claim(
+    period_id: PeriodId, index: LineIndex, ledger: LedgerDep, account: CurrentAccount, once: Once
+) -> schemas.ChainResult:
     """Pay the caller's line out to the caller's address (custodial accounts; others call the contract)."""
     return once(lambda: {"chain": _op(payouts.claim(ledger, account, period_id, index))})
 
 
 @router.post("/{period_id}/lines/{index}/paid-off-chain")
 def paid_off_chain(
-    period_id: PeriodId, index: LineIndex, body: schemas.PaidOffChain, ledger: LedgerDep, account: CurrentAccount, once: Once,
+    period_id: PeriodId,
+    index: LineIndex,
+    body: schemas.PaidOffChain,
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    once: Once,
 ) -> schemas.ChainResult:
     """The payee records that the line was paid outside the contract; it can then never be claimed."""
     from eth_utils import keccak
@@ -92,7 +117,12 @@ def paid_off_chain(
 
 @router.post("/{period_id}/lines/{index}/dispute")
 def dispute(
-    period_id: PeriodId, index: LineIndex, body: schemas.DisputeIn, ledger: LedgerDep, account: CurrentAccount, once: Once,
+    period_id: PeriodId,
+    index: LineIndex,
+    body: schemas.DisputeIn,
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    once: Once,
 ) -> schemas.ChainResult:
     """The payee disputes their line during the dispute window; the period is not finalised until
     the dispute is answered."""
@@ -101,15 +131,21 @@ def dispute(
 
 @router.post("/{period_id}/disputes/{dispute_id}/resolve")
 def resolve(
-    period_id: PeriodId, dispute_id: DisputeId, body: schemas.Resolution, ledger: LedgerDep, account: CurrentAccount,
+    period_id: PeriodId,
+    dispute_id: DisputeId,
+    body: schemas.Resolution,
+    ledger: LedgerDep,
+    account: CurrentAccount,
     once: Once,
 ) -> schemas.ChainResult:
     """An admin answers a dispute; the period finalises once none is open and the window has passed."""
-    return once(lambda: {"chain": _op(periods.resolve_dispute(ledger, account, period_id, dispute_id, body.resolution))}, body)
+    return once(
+        lambda: {"chain": _op(periods.resolve_dispute(ledger, account, period_id, dispute_id, body.resolution))}, body
+    )
 
 
-@router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)])
-def audit_period(period_id: PeriodId, ledger: LedgerDep) -> schemas.AuditOut:
+@router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)], response_model=schemas.AuditOut)
+def audit_period(period_id: PeriodId, ledger: LedgerDep) -> dict[str, Any]:
     """Recompute the period from the stored signed reports and rule versions; compare with the chain."""
     result = audit.audit_period(ledger.engine, ledger.chain.contract("SettlementRegistry"), period_id)
     return {**result.__dict__, "total": str(result.total), "ok": result.ok}

@@ -2,15 +2,15 @@
 
 import io
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from api import present, schemas
 from api.body import BodyBroken, stream_to
 from api.deps import CurrentAccount, LedgerDep
-from api.fields import Day, Limit, LongLimit, Offset, RowIdQuery, path_text, query_text
+from api.fields import CHECKED_TEXT, Day, Limit, LongLimit, Offset, RowIdQuery
 from api.once import Once
 from ledger.errors import Forbidden, InvalidInput
 from ledger.models import Role
@@ -28,7 +28,7 @@ REPORT_BODIES = {
     "requestBody": {
         "required": True,
         "description": "The rows, streamed: NDJSON (one PlayRowIn object a line), CSV (a header row naming "
-                       "PlayRowIn's fields, then one row a line) or JSON (an array of PlayRowIn, or PlayRowsIn).",
+        "PlayRowIn's fields, then one row a line) or JSON (an array of PlayRowIn, or PlayRowsIn).",
         "content": {
             **{kind: {"schema": _ROWS} for kind in NDJSON},
             "text/csv": {"schema": _ROWS},
@@ -66,19 +66,25 @@ def _signature(text: str | None) -> bytes | None:
 
 
 @router.post(
-    "", status_code=201, response_model=schemas.ReportPublic, openapi_extra=REPORT_BODIES,
+    "",
+    status_code=201,
+    response_model=schemas.ReportPublic,
+    openapi_extra=REPORT_BODIES,
     responses={200: {"model": schemas.ReportPublic, "description": "The same report was received before."}},
 )
 async def post_report(
     request: Request,
     ledger: LedgerDep,
     account: CurrentAccount,
-    report_id: query_text(200, "The platform's own id for this report.", min_length=1),
+    report_id: Annotated[
+        str, Query(min_length=1, max_length=200, description="The platform's own id for this report."), CHECKED_TEXT
+    ],
     period_start: Annotated[Day, Query(description="First day of the period (YYYY-MM-DD).")],
     period_end: Annotated[Day, Query(description="Last day of the period, inclusive.")],
-    currency: query_text(3, min_length=3),
+    currency: Annotated[str, Query(min_length=3, max_length=3), CHECKED_TEXT],
     once: Once,
-    supersedes: query_text(200, "Id of the report this one corrects.") | None = None,
+    supersedes: Annotated[str, Query(max_length=200, description="Id of the report this one corrects."), CHECKED_TEXT]
+    | None = None,
     x_report_signature: str | None = Header(default=None, description="The platform's EIP-712 signature, hex."),
 ):
     """Stream a play report in (NDJSON, CSV or JSON by Content-Type). Nothing counts until the
@@ -89,8 +95,11 @@ async def post_report(
     compared byte for byte (its SHA-256), as an uploaded file is."""
     kind = _kind(request)
     header = ingest.ReportHeader(
-        report_id=report_id, first_day=(period_start - EPOCH).days, end_day=(period_end - EPOCH).days + 1,
-        currency=currency.upper(), supersedes=supersedes,
+        report_id=report_id,
+        first_day=(period_start - EPOCH).days,
+        end_day=(period_end - EPOCH).days + 1,
+        currency=currency.upper(),
+        supersedes=supersedes,
     )
     signature = _signature(x_report_signature)
 
@@ -111,8 +120,8 @@ async def post_report(
 
 
 # No Idempotency-Key: checking keeps nothing, so a repeat is harmless.
-@router.post("/check", openapi_extra=REPORT_BODIES)
-async def check_report(request: Request, ledger: LedgerDep, account: CurrentAccount) -> schemas.ReportCheck:
+@router.post("/check", openapi_extra=REPORT_BODIES, response_model=schemas.ReportCheck)
+async def check_report(request: Request, ledger: LedgerDep, account: CurrentAccount) -> dict[str, Any]:
     """Every bad row of a report body (the first 100, and how many in all), without keeping anything:
     what to fix before posting it."""
     from ledger.reports.check import check_rows
@@ -121,40 +130,48 @@ async def check_report(request: Request, ledger: LedgerDep, account: CurrentAcco
         raise Forbidden("only a platform account checks play reports")
     kind = _kind(request)
     try:
-        result = await stream_to(request, lambda pipe: check_rows(
-            ledger.engine, kind, io.BufferedReader(pipe), ledger.settings.settlement_currency))
+        result = await stream_to(
+            request,
+            lambda pipe: check_rows(ledger.engine, kind, io.BufferedReader(pipe), ledger.settings.settlement_currency),
+        )
     except BodyBroken:
         raise InvalidInput("body", "the upload was cut off; send it again") from None
     return result.as_dict()
 
 
-@router.get("/signing-domain")
-def signing_domain(ledger: LedgerDep) -> schemas.SigningDomain:
+@router.get("/signing-domain", response_model=schemas.SigningDomain)
+def signing_domain(ledger: LedgerDep) -> dict[str, Any]:
     """What a platform signs over: the EIP-712 domain and types of a report summary."""
     chain = ledger.chain
-    return {"domain": signing.domain(chain.chain_id, chain.addresses["SettlementRegistry"]),
-            "types": signing.TYPES, "primary_type": "PlayReport"}
+    return {
+        "domain": signing.domain(chain.chain_id, chain.addresses["SettlementRegistry"]),
+        "types": signing.TYPES,
+        "primary_type": "PlayReport",
+    }
 
 
-@router.get("")
+@router.get("", response_model=list[schemas.ReportPublic])
 def list_reports(
     ledger: LedgerDep, account: CurrentAccount, offset: Offset = 0, limit: Limit = 50
-) -> list[schemas.ReportPublic]:
+) -> list[dict[str, Any]]:
     """A platform's own reports; auditors see all."""
     return [present.report(r, None) for r in views.list_reports(ledger, account, offset, limit)]
 
 
-@router.get("/held")
+@router.get("/held", response_model=list[schemas.HeldRow])
 def held_rows(
     ledger: LedgerDep, account: CurrentAccount, offset: Offset = 0, limit: LongLimit = 100
-) -> list[schemas.HeldRow]:
+) -> list[dict[str, Any]]:
     """Rows that no licence covered, held out of settlement: the platform's own, or those on the caller's works."""
     return views.held_rows(ledger, account, offset, limit)
 
 
-@router.get("/{report_id}")
+@router.get("/{report_id}", response_model=schemas.ReportPublic)
 def get_report(
-    report_id: path_text(200), ledger: LedgerDep, account: CurrentAccount, platform_id: RowIdQuery = None
-) -> schemas.ReportPublic:
+    report_id: Annotated[str, Path(max_length=200), CHECKED_TEXT],
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    platform_id: RowIdQuery = None,
+) -> dict[str, Any]:
     report = views.get_report(ledger, account, report_id, platform_id)
     return present.report(report, ledger.chain.outbox.get(report.op_id) if report.op_id else None)

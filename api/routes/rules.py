@@ -1,5 +1,7 @@
 """Settlement rule versions of a work: set by its owner, read by those it concerns."""
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from api import schemas
@@ -13,23 +15,37 @@ router = APIRouter(prefix="/works/{work_id}/rules", tags=["settlement"])
 def _public(record) -> dict:
     from ledger.reports.views import day_text
 
-    return {"version": record.version, "platform_id": record.platform_id, "currency": record.currency,
-            "effective_from": day_text(record.effective_from), "rule": record.body, "content_hash": record.content_hash}
+    return {
+        "version": record.version,
+        "platform_id": record.platform_id,
+        "currency": record.currency,
+        "effective_from": day_text(record.effective_from),
+        "rule": record.body,
+        "content_hash": record.content_hash,
+    }
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=schemas.RulePublic)
 def set_rule(
-    work_id: str, body: schemas.RuleCreate, ledger: LedgerDep, account: CurrentAccount,
+    work_id: str,
+    body: schemas.RuleCreate,
+    ledger: LedgerDep,
+    account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
-) -> schemas.RulePublic:
+) -> dict[str, Any]:
     record = rules.set_rule(
-        ledger, account, work_id, body.rule, effective_from=(body.effective_from - EPOCH).days,
-        platform_id=body.platform_id, currency=body.currency.upper() if body.currency else None,
+        ledger,
+        account,
+        work_id,
+        body.rule,
+        effective_from=(body.effective_from - EPOCH).days,
+        platform_id=body.platform_id,
+        currency=body.currency.upper() if body.currency else None,
         idempotency_key=idempotency_key,
     )
     return _public(record)
 
 
-@router.get("")
-def list_rules(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> list[schemas.RulePublic]:
+@router.get("", response_model=list[schemas.RulePublic])
+def list_rules(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> list[dict[str, Any]]:
     return [_public(r) for r in rules.rules_of(ledger, account, work_id)]

@@ -9,11 +9,16 @@ router = APIRouter(prefix="/works/{work_id}/splits", tags=["splits"])
 
 
 @router.post(
-    "", status_code=201, response_model=schemas.SplitPublic,
+    "",
+    status_code=201,
+    response_model=schemas.SplitPublic,
     responses={202: {"model": schemas.SplitPublic, "description": "Recorded; the chain has not confirmed it yet."}},
 )
 def set_split(
-    work_id: str, body: schemas.SplitCreate, ledger: LedgerDep, account: CurrentAccount,
+    work_id: str,
+    body: schemas.SplitCreate,
+    ledger: LedgerDep,
+    account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
 ):
     """Add a split version (分账 rule); earlier versions stay readable."""
@@ -21,8 +26,11 @@ def set_split(
         ledger, account, work_id, [(p.address, p.bps) for p in body.payees], body.effective_from, idempotency_key
     )
     shaped = schemas.SplitPublic(
-        work_id=works.work_id_of(works.parse_work_id(work_id)), version=view.record.version,
-        payees=view.record.payees, effective_from=view.record.effective_from, chain=present.chain_status(view.op),
+        work_id=works.work_id_of(works.parse_work_id(work_id)),
+        version=view.record.version,
+        payees=view.record.payees,
+        effective_from=view.record.effective_from,
+        chain=present.chain_status(view.op),
     )
     code = status.HTTP_201_CREATED if shaped.chain.status == "confirmed" else status.HTTP_202_ACCEPTED
     return JSONResponse(shaped.model_dump(mode="json"), status_code=code)

@@ -1,4 +1,6 @@
-from fastapi import APIRouter, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -6,7 +8,7 @@ from pydantic import ValidationError
 
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
-from api.fields import Limit, Offset, query_text
+from api.fields import CHECKED_TEXT, Limit, Offset
 from api.upload import form_json, json_field, read_json, read_multipart
 from ledger import licences, splits, works
 from ledger.errors import InvalidInput, NotFound
@@ -39,12 +41,15 @@ REGISTER_BODIES = {
     "",
     status_code=status.HTTP_201_CREATED,
     openapi_extra=REGISTER_BODIES,
-    responses={202: {"model": schemas.WorkPublic, "description": "Registered; the chain has not confirmed it yet."},
-               409: {"model": schemas.ErrorBody, "description": "Exact duplicate."}},
+    responses={
+        202: {"model": schemas.WorkPublic, "description": "Registered; the chain has not confirmed it yet."},
+        409: {"model": schemas.ErrorBody, "description": "Exact duplicate."},
+    },
+    response_model=schemas.WorkPublic,
 )
 async def register_work(
     request: Request, ledger: LedgerDep, account: CurrentAccount, idempotency_key: IdempotencyKey = None
-) -> schemas.WorkPublic:
+) -> JSONResponse:
     """Register a work from an uploaded master file (hashed as it streams) or from its SHA-256."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
@@ -55,9 +60,12 @@ async def register_work(
             if not upload.has_file:
                 raise InvalidInput("file", "the form has no file part")
             meta = _parse(schemas.WorkMetadataIn, form_json(upload.fields.get("metadata"), "metadata"))
-            fingerprint, frames = await run_in_threadpool(works.fingerprints_of, upload.path) if upload.path else (None, None)
+            fingerprint, frames = (
+                await run_in_threadpool(works.fingerprints_of, upload.path) if upload.path else (None, None)
+            )
         finally:
             upload.discard()
+        assert upload.sha256 is not None  # there is a file part, hashed as it streamed
         sha256, size = upload.sha256, upload.size
     else:
         body = _parse(schemas.WorkRegisterByHash, await read_json(request))
@@ -100,7 +108,7 @@ def list_works(
     offset: Offset = 0,
     limit: Limit = 50,
     kind: WorkKind | None = None,
-    title: query_text(300, "Part of the title.") | None = None,
+    title: Annotated[str, Query(max_length=300, description="Part of the title."), CHECKED_TEXT] | None = None,
 ) -> schemas.WorkPage:
     views, total = works.list_works(ledger, account, offset=offset, limit=limit, kind=kind, title=title)
     return schemas.WorkPage(
@@ -117,8 +125,11 @@ def read_work(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> schem
     try:
         record = ledger.registries.work(bytes.fromhex(view.work.work_id[2:]))
         on_chain = schemas.OnChainWork(
-            owner=record.owner, registered_at=record.registered_at, pending_owner=record.pending_owner,
-            fingerprint="0x" + record.fingerprint.hex(), metadata_hash="0x" + record.metadata_hash.hex(),
+            owner=record.owner,
+            registered_at=record.registered_at,
+            pending_owner=record.pending_owner,
+            fingerprint="0x" + record.fingerprint.hex(),
+            metadata_hash="0x" + record.metadata_hash.hex(),
             metadata_uri=record.metadata_uri,
         )
     except NotFound:

@@ -57,7 +57,7 @@ contract DistributionRegistryTest is BaseTest {
 
     function test_Anchor_ByOperator() public {
         _anchor(operator, WORK, PAYLOAD, RECORD);
-        (, , address anchoredBy) = distributions.anchorOf(WORK, PAYLOAD);
+        (,, address anchoredBy) = distributions.anchorOf(WORK, PAYLOAD);
         assertEq(anchoredBy, operator, "anchored by the operator");
     }
 
@@ -70,8 +70,8 @@ contract DistributionRegistryTest is BaseTest {
     function test_Anchor_SamePayloadOnAnotherWork_IsIndependent() public {
         _anchor(owner, WORK, PAYLOAD, RECORD);
         _anchor(owner, OTHER_WORK, PAYLOAD, keccak256("other"));
-        (bytes32 a, , ) = distributions.anchorOf(WORK, PAYLOAD);
-        (bytes32 b, , ) = distributions.anchorOf(OTHER_WORK, PAYLOAD);
+        (bytes32 a,,) = distributions.anchorOf(WORK, PAYLOAD);
+        (bytes32 b,,) = distributions.anchorOf(OTHER_WORK, PAYLOAD);
         assertEq(a, RECORD, "first work keeps its record");
         assertEq(b, keccak256("other"), "second work has its own");
     }
@@ -103,7 +103,7 @@ contract DistributionRegistryTest is BaseTest {
         vm.expectRevert(abi.encodeWithSelector(DistributionRegistry.DistributionUnauthorized.selector, WORK, owner));
         _anchor(owner, WORK, PAYLOAD, RECORD);
         _anchor(newOwner, WORK, PAYLOAD, RECORD);
-        (, , address anchoredBy) = distributions.anchorOf(WORK, PAYLOAD);
+        (,, address anchoredBy) = distributions.anchorOf(WORK, PAYLOAD);
         assertEq(anchoredBy, newOwner, "the new owner anchors");
     }
 
@@ -120,7 +120,7 @@ contract DistributionRegistryTest is BaseTest {
 
     function test_Anchor_AcceptsLargestPayload() public {
         _anchor(owner, WORK, uint64(2 ** 48 - 1), RECORD);
-        (bytes32 recordHash, , ) = distributions.anchorOf(WORK, uint64(2 ** 48 - 1));
+        (bytes32 recordHash,,) = distributions.anchorOf(WORK, uint64(2 ** 48 - 1));
         assertEq(recordHash, RECORD, "largest payload anchored");
     }
 
@@ -139,7 +139,7 @@ contract DistributionRegistryTest is BaseTest {
             abi.encodeWithSelector(DistributionRegistry.DistributionAlreadyAnchored.selector, WORK, PAYLOAD, RECORD)
         );
         _anchor(owner, WORK, PAYLOAD, RECORD);
-        (bytes32 recordHash, , address anchoredBy) = distributions.anchorOf(WORK, PAYLOAD);
+        (bytes32 recordHash,, address anchoredBy) = distributions.anchorOf(WORK, PAYLOAD);
         assertEq(recordHash, RECORD, "first record kept");
         assertEq(anchoredBy, owner, "first anchorer kept");
     }
@@ -149,10 +149,12 @@ contract DistributionRegistryTest is BaseTest {
         vm.assume(first != bytes32(0) && second != bytes32(0));
         bool allowed = caller == owner || caller == operator;
         if (!allowed) {
-            vm.expectRevert(abi.encodeWithSelector(DistributionRegistry.DistributionUnauthorized.selector, WORK, caller));
+            vm.expectRevert(
+                abi.encodeWithSelector(DistributionRegistry.DistributionUnauthorized.selector, WORK, caller)
+            );
         }
         _anchor(caller, WORK, payload, first);
-        (bytes32 recordHash, , ) = distributions.anchorOf(WORK, payload);
+        (bytes32 recordHash,,) = distributions.anchorOf(WORK, payload);
         assertEq(recordHash, allowed ? first : bytes32(0), "anchored only by the owner's side");
         if (allowed) {
             vm.expectRevert(

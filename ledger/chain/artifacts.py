@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from ledger.config import REPO_ROOT
 
@@ -27,7 +28,14 @@ COMPILER_SETTINGS = {
     "evmVersion": "shanghai",
     "remappings": ["@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"],
     "outputSelection": {
-        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"]}
+        "*": {
+            "*": [
+                "abi",
+                "evm.bytecode.object",
+                "evm.deployedBytecode.object",
+                "evm.deployedBytecode.immutableReferences",
+            ]
+        }
     },
 }
 
@@ -36,7 +44,7 @@ COMPILER_SETTINGS = {
 class Artifact:
     name: str
     source: str
-    abi: list[dict]
+    abi: list[dict[str, Any]]
     bytecode: str
     deployed_bytecode: str
     immutable_ranges: tuple[tuple[int, int], ...] = ()  # (byte offset, length) set by the constructor
@@ -70,8 +78,7 @@ def compile_contracts() -> dict[str, Artifact]:
     import solcx
 
     sources = {
-        str(path.relative_to(REPO_ROOT)): {"content": path.read_text()}
-        for path in sorted(SOURCES_DIR.rglob("*.sol"))
+        str(path.relative_to(REPO_ROOT)): {"content": path.read_text()} for path in sorted(SOURCES_DIR.rglob("*.sol"))
     }
     output = solcx.compile_standard(
         {"language": "Solidity", "sources": sources, "settings": COMPILER_SETTINGS},
@@ -93,10 +100,13 @@ def compile_contracts() -> dict[str, Artifact]:
                 abi=out["abi"],
                 bytecode="0x" + bytecode,
                 deployed_bytecode="0x" + out["evm"]["deployedBytecode"]["object"],
-                immutable_ranges=tuple(sorted(
-                    (ref["start"], ref["length"])
-                    for refs in out["evm"]["deployedBytecode"].get("immutableReferences", {}).values() for ref in refs
-                )),
+                immutable_ranges=tuple(
+                    sorted(
+                        (ref["start"], ref["length"])
+                        for refs in out["evm"]["deployedBytecode"].get("immutableReferences", {}).values()
+                        for ref in refs
+                    )
+                ),
             )
     return artifacts
 
@@ -131,5 +141,5 @@ def load(name: str) -> Artifact:
     )
 
 
-def all_abis() -> list[list[dict]]:
+def all_abis() -> list[list[dict[str, Any]]]:
     return [load(path.stem).abi for path in sorted(ARTIFACTS_DIR.glob("*.json"))]

@@ -3,16 +3,18 @@ and the deployed contracts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 from eth_abi import encode as abi_encode
 from sqlalchemy import Engine
 from sqlmodel import select
 from web3 import Web3
 from web3.contract import Contract
+from web3.types import RPCEndpoint
 
-from ledger.chain import artifacts
+from ledger.chain import artifacts, web3_types
 from ledger.chain.errors import ChainError, ChainUnavailable
 from ledger.chain.gas import GasStation
 from ledger.chain.node import ManagedAnvil
@@ -37,8 +39,8 @@ class ContractSpec:
     name: str
     constructor_types: tuple[str, ...] = ()
     constructor_refs: tuple[str, ...] = ()  # names of contracts deployed earlier, passed in order
-    constructor_args: Callable[["Chain"], list] | None = None  # or values taken from the chain's settings
-    wanted: Callable[["Chain"], bool] = lambda chain: True
+    constructor_args: Callable[[Chain], list[Any]] | None = None  # or values taken from the chain's settings
+    wanted: Callable[[Chain], bool] = lambda chain: True
 
 
 # Deployment order: each entry may take addresses of the ones before it.
@@ -48,20 +50,30 @@ CONTRACTS = (
     ContractSpec("SplitRegistry", ("address",), ("WorkRegistry",)),
     ContractSpec("DistributionRegistry", ("address",), ("WorkRegistry",)),
     # Evidence of piracy, anchored for registered works; the service signer administers it and anchors.
-    ContractSpec("EvidenceRegistry", ("address", "address", "address"),
-                 constructor_args=lambda chain: [chain.addresses["WorkRegistry"], chain.signer, chain.signer]),
+    ContractSpec(
+        "EvidenceRegistry",
+        ("address", "address", "address"),
+        constructor_args=lambda chain: [chain.addresses["WorkRegistry"], chain.signer, chain.signer],
+    ),
     # The payout token of a development chain; a configured settlement_token replaces it.
-    ContractSpec("TestStablecoin", ("address",), constructor_args=lambda chain: [chain.signer],
-                 wanted=lambda chain: chain.settings.settlement_token is None),
+    ContractSpec(
+        "TestStablecoin",
+        ("address",),
+        constructor_args=lambda chain: [chain.signer],
+        wanted=lambda chain: chain.settings.settlement_token is None,
+    ),
     # The service signer administers the settlement contract and settles periods.
-    ContractSpec("SettlementRegistry", ("address", "address", "uint64"),
-                 constructor_args=lambda chain: [chain.signer, chain.signer, chain.settings.dispute_window]),
+    ContractSpec(
+        "SettlementRegistry",
+        ("address", "address", "uint64"),
+        constructor_args=lambda chain: [chain.signer, chain.signer, chain.settings.dispute_window],
+    ),
 )
 
 
 class Chain:
     def __init__(self, settings: Settings, engine: Engine, keys: KeyStore) -> None:
-        self.settings = settings
+        self.settings: Settings = settings
         self.engine = engine
         self.keys = keys
         self.node: ManagedAnvil | None = None
@@ -75,34 +87,52 @@ class Chain:
                 backup_interval=settings.anvil_state_copy_interval,
                 allow_origin=settings.browser_origin,
             )
-        self.w3: Web3 | None = None
-        self.chain_id: int | None = None
-        self.outbox: Outbox | None = None
-        self.signer: str | None = None
-        self.funder: str | None = None  # pays the gas of every other account the service signs for
+        # Set by start(): nothing uses a chain before it has started.
+        self.w3: Web3
+        self.chain_id: int
+        self.outbox: Outbox
+        self.signer: str
+        self.funder: str  # pays the gas of every other account the service signs for
         self.addresses: dict[str, str] = {}
         self._contracts: dict[str, Contract] = {}
 
     @property
     def rpc_url(self) -> str:
-        return self.node.url if self.node else self.settings.rpc_url
+        if self.node:
+            return self.node.url
+        assert self.settings.rpc_url is not None  # no managed node: the configured one (Settings.managed_chain)
+        return self.settings.rpc_url
 
     def start(self, deploy: bool = True) -> None:
         """Start the managed node if there is one, connect, and deploy what this chain lacks."""
         if self.node:
             self.node.start()
-        self.w3 = Web3(Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": 10}, exception_retry_configuration=None))
+        self.w3 = Web3(
+            Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": 10}, exception_retry_configuration=None)
+        )
         try:
             self.chain_id = self.w3.eth.chain_id
         except OSError as exc:
             raise ChainUnavailable(f"no EVM node answers at {self.rpc_url}: {exc}") from exc
         self.signer = self.keys.ensure(SERVICE_KEY_LABEL, self.settings.signer_key)
-        self.funder = (self.keys.ensure(FUNDING_KEY_LABEL, self.settings.funding_key) if self.settings.funding_key
-                       else self.signer)
-        self.outbox = Outbox(self.engine, self.w3, self.keys, self.chain_id, self.settings.confirmations,
-                             fee_bump_after=self.settings.fee_bump_after)
-        self.outbox.gas = GasStation(self.outbox, self.funder, floor=self.settings.gas_floor_wei,
-                                     top_up=self.settings.gas_topup_wei, wait=self.settings.gas_topup_wait)
+        self.funder = (
+            self.keys.ensure(FUNDING_KEY_LABEL, self.settings.funding_key) if self.settings.funding_key else self.signer
+        )
+        self.outbox = Outbox(
+            self.engine,
+            self.w3,
+            self.keys,
+            self.chain_id,
+            self.settings.confirmations,
+            fee_bump_after=self.settings.fee_bump_after,
+        )
+        self.outbox.gas = GasStation(
+            self.outbox,
+            self.funder,
+            floor=self.settings.gas_floor_wei,
+            top_up=self.settings.gas_topup_wei,
+            wait=self.settings.gas_topup_wait,
+        )
         if self.node:
             self.fund(self.funder)
         if self.settings.settlement_token:
@@ -139,8 +169,8 @@ class Chain:
         Only the funding key is funded so; the accounts it pays for get real top-ups (gas.py)."""
         if not self.node:
             raise ChainError("funding by fiat is only possible on the managed development node")
-        if self.w3.eth.get_balance(address) < wei // 2:
-            self.w3.provider.make_request("anvil_setBalance", [address, hex(wei)])
+        if self.w3.eth.get_balance(web3_types.address(address)) < wei // 2:
+            self.w3.provider.make_request(RPCEndpoint("anvil_setBalance"), [address, hex(wei)])
 
     # ------------------------------------------------------------- deployment
 
@@ -157,7 +187,7 @@ class Chain:
                 select(Deployment).where(Deployment.chain_id == self.chain_id, Deployment.name == spec.name)
             ).first()
         if known is not None:
-            code = self.w3.eth.get_code(known.address)
+            code = self.w3.eth.get_code(web3_types.address(known.address))
             if Web3.keccak(code).hex().removeprefix("0x") != known.code_hash.removeprefix("0x"):
                 raise DeploymentMissing(
                     f"{spec.name} is recorded at {known.address} on chain {self.chain_id} but that address holds "
@@ -165,37 +195,49 @@ class Chain:
                 )
             return known.address
         artifact = artifacts.load(spec.name)
-        args = spec.constructor_args(self) if spec.constructor_args else [self.addresses[r] for r in spec.constructor_refs]
+        args = (
+            spec.constructor_args(self) if spec.constructor_args else [self.addresses[r] for r in spec.constructor_refs]
+        )
         init_code = artifact.bytecode + abi_encode(list(spec.constructor_types), args).hex()
         key = f"deploy:{self.chain_id}:{spec.name}:{Web3.keccak(hexstr=init_code).hex()[:16]}"
         op = self.outbox.submit(key, self.signer, Call(f"{spec.name}.constructor", None, init_code))
         op = raise_for(self.outbox.wait(op.id, timeout=60))
-        code_hash = Web3.keccak(self.w3.eth.get_code(op.contract_address)).hex()
+        address = op.contract_address
+        assert address is not None  # a confirmed deployment has its address
+        code_hash = Web3.keccak(self.w3.eth.get_code(web3_types.address(address))).hex()
         with session(self.engine) as db:
             db.add(
                 Deployment(
-                    chain_id=self.chain_id, name=spec.name, address=op.contract_address, code_hash=code_hash, op_id=op.id
+                    chain_id=self.chain_id,
+                    name=spec.name,
+                    address=address,
+                    code_hash=code_hash,
+                    op_id=op.id,
                 )
             )
             db.commit()
-        return op.contract_address
+        return address
 
     def contract(self, name: str) -> Contract:
         if name not in self._contracts:
             if name not in self.addresses:
                 raise ChainError(f"{name} is not deployed on chain {self.chain_id}")
-            self._contracts[name] = self.w3.eth.contract(address=self.addresses[name], abi=artifacts.load(name).abi)
+            self._contracts[name] = self.w3.eth.contract(
+                address=web3_types.address(self.addresses[name]), abi=artifacts.load(name).abi
+            )
         return self._contracts[name]
 
-    def events(self, contract: str, event: str, from_block: int = 0, **filters) -> list:
+    def events(self, contract: str, event: str, from_block: int = 0, **filters: Any) -> list[Any]:
         """Decoded logs of one event, optionally filtered on indexed arguments."""
-        return self.contract(contract).events[event]().get_logs(from_block=from_block, argument_filters=filters or None)
+        return list(
+            self.contract(contract).events[event]().get_logs(from_block=from_block, argument_filters=filters or None)
+        )
 
-    def call(self, contract: str, function: str, args: list, at: str | None = None) -> Call:
+    def call(self, contract: str, function: str, args: list[Any], at: str | None = None) -> Call:
         """The outbox call for `contract.function(*args)`: the deployed `contract`, or the one
         at address `at` (contracts that others deploy, such as a period's payout)."""
         if at is None:
             target = self.contract(contract)
         else:
-            target = self.w3.eth.contract(address=at, abi=artifacts.load(contract).abi)
+            target = self.w3.eth.contract(address=web3_types.address(at), abi=artifacts.load(contract).abi)
         return Call(f"{contract}.{function}", target.address, target.encode_abi(function, args))

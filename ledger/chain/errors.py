@@ -43,8 +43,14 @@ class InsufficientFunds(ChainError):
 
     code = "insufficient_funds"
 
-    def __init__(self, address: str, shortfall: int, funder: str | None = None, funder_balance: int | None = None,
-                 label: str = "") -> None:
+    def __init__(
+        self,
+        address: str,
+        shortfall: int,
+        funder: str | None = None,
+        funder_balance: int | None = None,
+        label: str = "",
+    ) -> None:
         self.address, self.shortfall, self.funder, self.funder_balance = address, shortfall, funder, funder_balance
         self.label = label
         message = f"{label + ': ' if label else ''}{address} lacks {shortfall} wei to pay for its transaction"
@@ -61,10 +67,15 @@ class InsufficientFunds(ChainError):
         return found
 
     @classmethod
-    def from_details(cls, details: dict, label: str = "") -> "InsufficientFunds":
+    def from_details(cls, details: dict[str, Any], label: str = "") -> InsufficientFunds:
         balance = details.get("funder_balance")
-        return cls(details["address"], int(details["shortfall"]), details.get("funder"),
-                   None if balance is None else int(balance), label)
+        return cls(
+            details["address"],
+            int(details["shortfall"]),
+            details.get("funder"),
+            None if balance is None else int(balance),
+            label,
+        )
 
 
 class ChainRevert(ChainError):
@@ -91,11 +102,11 @@ class _ErrorAbi:
     names: tuple[str, ...]
 
 
-def _type_string(item: dict) -> str:
+def _type_string(item: dict[str, Any]) -> str:
     if item["type"].startswith("tuple"):
         inner = ",".join(_type_string(c) for c in item["components"])
         return f"({inner}){item['type'][5:]}"
-    return item["type"]
+    return str(item["type"])
 
 
 @cache
@@ -127,7 +138,7 @@ def decode_revert(data: bytes | str | None, label: str = "") -> ChainRevert:
         values = abi_decode(list(error.types), data[4:])
     except Exception:  # malformed payload: keep the raw bytes rather than fail
         return ChainRevert(error.name, {"data": data}, label)
-    return ChainRevert(error.name, dict(zip(error.names, values)), label)
+    return ChainRevert(error.name, dict(zip(error.names, values, strict=True)), label)
 
 
 # Where each node flavour puts the revert bytes in its JSON-RPC error object: `data` itself
@@ -163,7 +174,7 @@ def revert_payload(value: Any, depth: int = 0) -> str | None:
     return None
 
 
-def _rpc_error(exc: BaseException) -> dict:
+def _rpc_error(exc: BaseException) -> dict[str, Any]:
     """The JSON-RPC error object a web3 exception came from (web3 8's Web3RPCError keeps the
     whole response as `rpc_response`), or an empty dict."""
     response = getattr(exc, "rpc_response", None)

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from web3 import Web3
 
+from ledger.chain import web3_types
 from ledger.chain.errors import ChainUnavailable, GasPending, InsufficientFunds
 from ledger.chain.outbox import Call, Outbox
 from ledger.models import ChainOp, OpStatus
@@ -50,7 +52,7 @@ class GasStation:
         on its way but not mined in time."""
         if cost <= 0:  # a chain without gas fees (a consortium chain at gas price 0)
             return
-        balance = self.outbox.w3.eth.get_balance(sender, "pending")
+        balance = self.outbox.w3.eth.get_balance(web3_types.address(sender), "pending")
         if sender == self.funder:
             if balance < cost:
                 raise InsufficientFunds(sender, cost - balance)
@@ -69,7 +71,7 @@ class GasStation:
         delay = 0.02
         while True:
             if op.status == OpStatus.queued and op.error_name == InsufficientFunds.code:
-                funder_balance = self.outbox.w3.eth.get_balance(self.funder, "pending")
+                funder_balance = self.outbox.w3.eth.get_balance(web3_types.address(self.funder), "pending")
                 raise InsufficientFunds(sender, shortfall, self.funder, funder_balance)
             if op.status == OpStatus.confirmed or (op.tx_hash and self.outbox.mined(op.tx_hash)):
                 return
@@ -84,11 +86,13 @@ class GasStation:
             op = self.outbox.get(op.id)
 
 
-def balance_report(w3: Web3, funder: str, warn_below: int) -> dict:
+def balance_report(w3: Web3, funder: str, warn_below: int) -> dict[str, Any]:
     """The funding key's balance for /health, with a warning when it runs low."""
-    balance = w3.eth.get_balance(funder)
+    balance = w3.eth.get_balance(web3_types.address(funder))
     warning = None
     if balance < warn_below:
-        warning = (f"the funding key {funder} holds {balance} wei, less than {warn_below} "
-                   "(REELLEDGER_FUNDING_WARN_WEI): refill it before service-held accounts cannot pay for their writes")
+        warning = (
+            f"the funding key {funder} holds {balance} wei, less than {warn_below} "
+            "(REELLEDGER_FUNDING_WARN_WEI): refill it before service-held accounts cannot pay for their writes"
+        )
     return {"address": funder, "balance": str(balance), "warn_below": str(warn_below), "warning": warning}

@@ -20,9 +20,9 @@ import json
 import logging
 import os
 import signal
-import sys
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -96,7 +96,7 @@ class ManagedAnvil:
         self.state_interval = state_interval
         self.log_file = Path(log_file) if log_file else self.state_file.with_suffix(".log")
         self.backup_interval = backup_interval
-        self._process: subprocess.Popen | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.RLock()
         self._backups_stop = threading.Event()
         self._backups: threading.Thread | None = None
@@ -151,12 +151,18 @@ class ManagedAnvil:
             return
         os.replace(self.state_file, self.cut_file)
         if self.whole_copy.exists():
-            log.warning("anvil state file %s was cut short (kept as %s); starting from the last whole copy",
-                        self.state_file, self.cut_file.name)
+            log.warning(
+                "anvil state file %s was cut short (kept as %s); starting from the last whole copy",
+                self.state_file,
+                self.cut_file.name,
+            )
             _write_atomically(self.state_file, self.whole_copy.read_bytes())
         else:
-            log.warning("anvil state file %s was cut short (kept as %s) and there is no whole copy; "
-                        "starting an empty chain", self.state_file, self.cut_file.name)
+            log.warning(
+                "anvil state file %s was cut short (kept as %s) and there is no whole copy; starting an empty chain",
+                self.state_file,
+                self.cut_file.name,
+            )
 
     def _set_aside_unloadable(self) -> bool:
         """After Anvil refused the state file (whole JSON it cannot load, say from another
@@ -168,8 +174,11 @@ class ManagedAnvil:
             return False
         if b"'--state" not in refusal or not self.state_file.exists():
             return False
-        log.warning("anvil could not load its state file %s (kept as %s); starting an empty chain",
-                    self.state_file, self.unloadable_file.name)
+        log.warning(
+            "anvil could not load its state file %s (kept as %s); starting an empty chain",
+            self.state_file,
+            self.unloadable_file.name,
+        )
         os.replace(self.state_file, self.unloadable_file)
         self.whole_copy.unlink(missing_ok=True)
         return True
@@ -240,11 +249,16 @@ class ManagedAnvil:
         self._usable_state()
         command = [
             str(self.binary),
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--chain-id", str(self.chain_id),
-            "--state", str(self.state_file),
-            "--state-interval", str(self.state_interval),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--chain-id",
+            str(self.chain_id),
+            "--state",
+            str(self.state_file),
+            "--state-interval",
+            str(self.state_interval),
             "--silent",
         ]
         if self.allow_origin:

@@ -47,6 +47,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hexbytes import HexBytes
 from sqlalchemy import Engine, func, update
@@ -79,6 +80,9 @@ from ledger.models import ChainOp, OpStatus, utcnow
 
 log = logging.getLogger("reelledger.chain")
 
+if TYPE_CHECKING:
+    from ledger.chain.gas import GasStation  # it imports this module
+
 NODE_DOWN = (OSError, ProviderConnectionError)
 FINAL = {OpStatus.confirmed, OpStatus.reverted, OpStatus.rejected}
 FEE_CACHE_SECONDS = 5.0
@@ -107,8 +111,15 @@ class _Pass:
 
 
 class Outbox:
-    def __init__(self, engine: Engine, w3: Web3, keys: KeyStore, chain_id: int, confirmations: int = 0,
-                 fee_bump_after: float = FEE_BUMP_AFTER) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        w3: Web3,
+        keys: KeyStore,
+        chain_id: int,
+        confirmations: int = 0,
+        fee_bump_after: float = FEE_BUMP_AFTER,
+    ) -> None:
         self.engine = engine
         self.w3 = w3
         self.keys = keys
@@ -120,7 +131,7 @@ class Outbox:
         self._next_nonce: dict[str, int] = {}
         self._taken_at: dict[tuple[int, int], int] = {}  # (op id, nonce) -> head when another's use was first seen
         self._market: tuple[float, Market] | None = None
-        self.gas = None  # a GasStation, set by the Chain: pays the gas of the accounts it signs for
+        self.gas: GasStation | None = None  # set by the Chain: pays the gas of the accounts it signs for
 
     # ----------------------------------------------------------------- submit
 
@@ -298,8 +309,8 @@ class Outbox:
         blocks since that was first seen, the op goes back to the queue to be signed at a
         fresh nonce; until then it waits. (The depth is counted from what this process saw,
         so a restart counts again, rather than asked of an older block's state, which a
-        pruned node or an Anvil restarted from its state file no longer has.) A node that cannot answer counts as "maybe ours", so
-        nothing is signed twice."""
+        pruned node or an Anvil restarted from its state file no longer has.) A node that cannot
+        answer counts as "maybe ours", so nothing is signed twice."""
         try:
             if self.confirmations and seen.head is None:
                 seen.head = self.w3.eth.block_number
@@ -310,19 +321,39 @@ class Outbox:
         if self.confirmations:
             since = self._taken_at.setdefault((op.id, op.nonce), seen.head)
             if seen.head < since + self.confirmations:
-                self._note(db, op, f"nonce {op.nonce} is used by another transaction; the op is signed again at a "
-                           f"new nonce once the chain has grown {self.confirmations} blocks past it")
+                self._note(
+                    db,
+                    op,
+                    f"nonce {op.nonce} is used by another transaction; the op is signed again at a "
+                    f"new nonce once the chain has grown {self.confirmations} blocks past it",
+                )
                 return
         taken = op.nonce
-        resigned = self._swap(db, op, {"status": OpStatus.pending, "nonce": taken}, {
-            "status": OpStatus.queued, "nonce": None, "raw_tx": None, "tx_hash": None, "gas": None,
-            "sent_txs": None, "last_error": None, "updated_at": utcnow(),
-        })
+        resigned = self._swap(
+            db,
+            op,
+            {"status": OpStatus.pending, "nonce": taken},
+            {
+                "status": OpStatus.queued,
+                "nonce": None,
+                "raw_tx": None,
+                "tx_hash": None,
+                "gas": None,
+                "sent_txs": None,
+                "last_error": None,
+                "updated_at": utcnow(),
+            },
+        )
         self._taken_at.pop((op.id, taken), None)
         if resigned:
             self._next_nonce.pop(op.sender, None)
-            log.warning("nonce %d of %s was used by another transaction: operation %d (%s) is signed again at a "
-                        "new nonce", taken, op.sender, op.id, op.label)
+            log.warning(
+                "nonce %d of %s was used by another transaction: operation %d (%s) is signed again at a new nonce",
+                taken,
+                op.sender,
+                op.id,
+                op.label,
+            )
 
     def _nonce_used(self, sender: str, nonce: int, seen: _Pass) -> bool:
         """Whether the account's transaction count in the latest block has passed `nonce`."""
@@ -333,11 +364,14 @@ class Outbox:
     def _swap(self, db, op: ChainOp, expected: dict, values: dict) -> bool:
         """Store `values` on the op's row only if it still holds `expected` (compare and set);
         `op` is refreshed either way. True if this call stored them."""
-        stored = db.exec(
-            update(ChainOp)
-            .where(ChainOp.id == op.id, *(getattr(ChainOp, name) == value for name, value in expected.items()))
-            .values(**values)
-        ).rowcount == 1
+        stored = (
+            db.exec(
+                update(ChainOp)
+                .where(ChainOp.id == op.id, *(getattr(ChainOp, name) == value for name, value in expected.items()))
+                .values(**values)
+            ).rowcount
+            == 1
+        )
         db.commit()
         db.refresh(op)
         return stored
@@ -395,9 +429,11 @@ class Outbox:
                 return {}
             found = {k: receipt.get(k) for k in ("blockNumber", "status", "contractAddress", "revertReason")}
             return {tx_hashes[0]: {**found, "blockHash": _hex(receipt["blockHash"])}}
-        responses = self.w3.provider.make_batch_request(
-            [("eth_getTransactionReceipt", [tx_hash]) for tx_hash in tx_hashes]
-        ) if tx_hashes else []
+        responses = (
+            self.w3.provider.make_batch_request([("eth_getTransactionReceipt", [tx_hash]) for tx_hash in tx_hashes])
+            if tx_hashes
+            else []
+        )
         found = {}
         for response in responses:
             raw = response.get("result") if isinstance(response, dict) else None
@@ -421,8 +457,11 @@ class Outbox:
             head = self.w3.eth.block_number
         deep = sorted({r["blockNumber"] for r in receipts.values() if r["blockNumber"] + self.confirmations <= head})
         chain = self._block_hashes(deep)
-        return {h: r for h, r in receipts.items()
-                if r["blockNumber"] not in chain or chain[r["blockNumber"]] == r["blockHash"]}
+        return {
+            h: r
+            for h, r in receipts.items()
+            if r["blockNumber"] not in chain or chain[r["blockNumber"]] == r["blockHash"]
+        }
 
     def _block_hashes(self, numbers: list[int]) -> dict[int, str | None]:
         """The hash of the chain's block at each height now (None past its head)."""
@@ -508,15 +547,28 @@ class Outbox:
             {**self._transaction(row), **new.fields(), "nonce": row.nonce, "gas": row.gas}
         )
         replaced = _hex(signed.hash)
-        stored = self._swap(db, row, {"status": OpStatus.pending, "tx_hash": row.tx_hash}, {
-            "raw_tx": _hex(signed.raw_transaction), "tx_hash": replaced,
-            "sent_txs": [*row.sent_txs, _version(replaced)] if row.sent_txs else [
-                {"hash": row.tx_hash, "at": 0}, _version(replaced)],
-            "last_error": None, "updated_at": utcnow(),
-        })
+        stored = self._swap(
+            db,
+            row,
+            {"status": OpStatus.pending, "tx_hash": row.tx_hash},
+            {
+                "raw_tx": _hex(signed.raw_transaction),
+                "tx_hash": replaced,
+                "sent_txs": [*row.sent_txs, _version(replaced)]
+                if row.sent_txs
+                else [{"hash": row.tx_hash, "at": 0}, _version(replaced)],
+                "last_error": None,
+                "updated_at": utcnow(),
+            },
+        )
         if stored:  # else another pass replaced or settled it first
-            log.warning("operation %d (%s) at nonce %d offered less than the chain asks; replaced by %s",
-                        row.id, row.label, row.nonce, replaced)
+            log.warning(
+                "operation %d (%s) at nonce %d offered less than the chain asks; replaced by %s",
+                row.id,
+                row.label,
+                row.nonce,
+                replaced,
+            )
             self._broadcast(db, row)
         return True
 
@@ -574,9 +626,12 @@ class Outbox:
         if revert_payload(reason) not in (None, "0x"):
             return decode_revert(revert_payload(reason), row.label)
         try:
-            trace = self.w3.provider.make_request(
-                "debug_traceTransaction", [row.tx_hash, {"tracer": "callTracer"}]
-            ).get("result") or {}
+            trace = (
+                self.w3.provider.make_request("debug_traceTransaction", [row.tx_hash, {"tracer": "callTracer"}]).get(
+                    "result"
+                )
+                or {}
+            )
             if trace.get("output"):
                 return decode_revert(trace["output"], row.label)
         except Exception:  # the debug namespace is often closed on production nodes

@@ -8,14 +8,17 @@ and from event logs for what the contracts keep only there (a work's fingerprint
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from web3.logs import DISCARD as _DISCARD
 
+from ledger.chain import web3_types
 from ledger.chain.client import Chain
 from ledger.chain.errors import ChainError
-from ledger.errors import NotFound
 from ledger.chain.outbox import raise_for
+from ledger.errors import NotFound
 from ledger.models import ChainOp
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -40,7 +43,7 @@ class Scope:
     exclusive: bool = False
     sublicensable: bool = False
 
-    def as_tuple(self) -> tuple:
+    def as_tuple(self) -> tuple[Any, ...]:
         return (int(self.territories), int(self.rights), self.start, self.end, self.exclusive, self.sublicensable)
 
 
@@ -82,18 +85,20 @@ class Registries:
         self.chain = chain
         self.timeout = timeout
 
-    def _write(self, key: str, sender: str, contract: str, function: str, args: list) -> ChainOp:
+    def _write(self, key: str, sender: str, contract: str, function: str, args: list[Any]) -> ChainOp:
         outbox = self.chain.outbox
         op = outbox.submit(key, sender, self.chain.call(contract, function, args))
         return raise_for(outbox.wait(op.id, self.timeout))
 
-    def event_of(self, op: ChainOp, contract: str, event: str):
+    def event_of(self, op: ChainOp, contract: str, event: str) -> Mapping[str, Any]:
         """The arguments of the first `event` in a confirmed operation's receipt."""
-        receipt = self.chain.w3.eth.get_transaction_receipt(op.tx_hash)
+        assert op.tx_hash is not None  # a confirmed operation was sent
+        receipt = self.chain.w3.eth.get_transaction_receipt(web3_types.hex_str(op.tx_hash))
         logs = self.chain.contract(contract).events[event]().process_receipt(receipt, errors=_DISCARD)
         if not logs:
             raise ChainError(f"{op.label} confirmed without a {event} event")
-        return logs[0]["args"]
+        args: Mapping[str, Any] = logs[0]["args"]
+        return args
 
     # ------------------------------------------------------------------ works
 
@@ -115,7 +120,9 @@ class Registries:
             key, sender, "WorkRegistry", "register", [work_id, owner, fingerprint, metadata_hash, metadata_uri]
         )
 
-    def update_metadata(self, key: str, sender: str, work_id: bytes, metadata_hash: bytes, metadata_uri: str) -> ChainOp:
+    def update_metadata(
+        self, key: str, sender: str, work_id: bytes, metadata_hash: bytes, metadata_uri: str
+    ) -> ChainOp:
         return self._write(key, sender, "WorkRegistry", "updateMetadata", [work_id, metadata_hash, metadata_uri])
 
     def transfer_work(self, key: str, sender: str, work_id: bytes, new_owner: str) -> ChainOp:
@@ -147,11 +154,11 @@ class Registries:
 
     def grant_licence(self, key: str, sender: str, *, work_id: bytes, licensee: str, scope: Scope) -> int:
         op = self._write(key, sender, "LicenseRegistry", "grant", [work_id, licensee, scope.as_tuple()])
-        return self.event_of(op, "LicenseRegistry", "LicenseGranted")["licenseId"]
+        return int(self.event_of(op, "LicenseRegistry", "LicenseGranted")["licenseId"])
 
     def grant_sublicence(self, key: str, sender: str, *, parent_id: int, licensee: str, scope: Scope) -> int:
         op = self._write(key, sender, "LicenseRegistry", "grantSublicense", [parent_id, licensee, scope.as_tuple()])
-        return self.event_of(op, "LicenseRegistry", "LicenseGranted")["licenseId"]
+        return int(self.event_of(op, "LicenseRegistry", "LicenseGranted")["licenseId"])
 
     def revoke_licence(self, key: str, sender: str, licence_id: int) -> ChainOp:
         return self._write(key, sender, "LicenseRegistry", "revoke", [licence_id])
@@ -165,12 +172,14 @@ class Registries:
         return Licence(licence_id, work_id, parent_id, licensor, licensee, Scope(*scope), revoked, depth)
 
     def licence_valid(self, licence_id: int, at: int) -> bool:
-        return self.chain.contract("LicenseRegistry").functions.isValid(licence_id, at).call()
+        return bool(self.chain.contract("LicenseRegistry").functions.isValid(licence_id, at).call())
 
     def is_licensed(self, work_id: bytes, licensee: str, territory: int, right: int, at: int) -> int | None:
         """The id of a licence that covers the use, or None."""
         ok, licence_id = (
-            self.chain.contract("LicenseRegistry").functions.isLicensed(work_id, licensee, territory, int(right), at).call()
+            self.chain.contract("LicenseRegistry")
+            .functions.isLicensed(work_id, licensee, territory, int(right), at)
+            .call()
         )
         return licence_id if ok else None
 
@@ -180,7 +189,7 @@ class Registries:
         self, key: str, sender: str, *, work_id: bytes, payees: list[str], bps: list[int], effective_from: int = 0
     ) -> int:
         op = self._write(key, sender, "SplitRegistry", "setSplit", [work_id, payees, bps, effective_from])
-        return self.event_of(op, "SplitRegistry", "SplitVersionSet")["version"]
+        return int(self.event_of(op, "SplitRegistry", "SplitVersionSet")["version"])
 
     def split_version(self, work_id: bytes, version: int) -> SplitVersion:
         registry = self.chain.contract("SplitRegistry")
@@ -194,4 +203,3 @@ class Registries:
         if version == 0:
             raise NotFound("split in force", f"at {at} for work 0x{work_id.hex()}")
         return self.split_version(work_id, version)
-

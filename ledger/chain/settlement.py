@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from web3.contract import Contract
 
 
-def read_period(contract: Contract, period_id: str | bytes) -> dict:
+def read_period(contract: Contract, period_id: str | bytes) -> dict[str, Any]:
     raw_id = bytes.fromhex(period_id[2:]) if isinstance(period_id, str) else period_id
     value = contract.functions.period(raw_id).call()
-    outputs = next(f for f in contract.abi if f.get("type") == "function" and f.get("name") == "period")["outputs"]
-    names = [c["name"] for c in outputs[0]["components"]]
-    return dict(zip(names, value))
+    function = next(f for f in contract.abi if f.get("type") == "function" and f.get("name") == "period")
+    names = [c["name"] for c in function["outputs"][0]["components"]]  # type: ignore[typeddict-item]  # a function's entry
+    return dict(zip(names, value, strict=True))
 
 
 def payout_address(registry: str, period_id: str, root: str, token: str) -> str:

@@ -13,8 +13,15 @@ from web3.exceptions import Web3Exception
 from ledger.chain.errors import ChainError, ChainUnavailable
 from ledger.currencies import minor_unit
 
-DECIMALS_ABI = [{"type": "function", "name": "decimals", "stateMutability": "view", "inputs": [],
-                 "outputs": [{"name": "", "type": "uint8"}]}]
+DECIMALS_ABI = [
+    {
+        "type": "function",
+        "name": "decimals",
+        "stateMutability": "view",
+        "inputs": [],
+        "outputs": [{"name": "", "type": "uint8"}],
+    }
+]
 
 
 class SettlementTokenMismatch(ChainError):
@@ -34,7 +41,8 @@ def check_settlement_token(w3: Web3, address: str, currency: str) -> int:
         if not w3.eth.get_code(token):
             raise SettlementTokenMismatch(
                 f"REELLEDGER_SETTLEMENT_TOKEN {token} holds no contract on chain {w3.eth.chain_id}: "
-                "name an ERC-20 deployed on this chain, or leave it unset on a development chain")
+                "name an ERC-20 deployed on this chain, or leave it unset on a development chain"
+            )
         decimals = w3.eth.contract(address=token, abi=DECIMALS_ABI).functions.decimals().call()
     except OSError as exc:
         raise ChainUnavailable(f"the chain node does not answer: {exc}") from exc
@@ -44,5 +52,6 @@ def check_settlement_token(w3: Web3, address: str, currency: str) -> int:
         raise SettlementTokenMismatch(
             f"REELLEDGER_SETTLEMENT_TOKEN {token} has {decimals} decimals, but {currency.upper()} amounts are kept in "
             f"minor units of {wanted} decimals (REELLEDGER_SETTLEMENT_CURRENCY): name a token whose decimals() is "
-            f"{wanted}, or settle in a currency whose minor unit it counts")
-    return decimals
+            f"{wanted}, or settle in a currency whose minor unit it counts"
+        )
+    return int(decimals)

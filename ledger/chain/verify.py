@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from web3 import Web3
+from web3.contract import Contract
 from web3.exceptions import Web3Exception
 
 from ledger.chain import artifacts
@@ -25,7 +27,7 @@ class Registration:
     metadata_uri: str
 
 
-def checked_contract(rpc_url: str, address: str, name: str):
+def checked_contract(rpc_url: str, address: str, name: str) -> tuple[Web3, Contract]:
     """A connection and the contract `name` at `address`, once its code on chain is checked to
     be the one this release was built from, so that nobody can point a verifier at a look-alike."""
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}, exception_retry_configuration=None))
@@ -81,12 +83,16 @@ class StatementCheck:
 
     @property
     def ok(self) -> bool:
-        return not self.problems and self.root_matches and self.token_matches and self.total_matches and all(
-            line.proof_ok and line.contract_ok for line in self.lines
+        return (
+            not self.problems
+            and self.root_matches
+            and self.token_matches
+            and self.total_matches
+            and all(line.proof_ok and line.contract_ok for line in self.lines)
         )
 
 
-def _statement_problems(statement: dict, line_count: int) -> list[str]:
+def _statement_problems(statement: dict[str, Any], line_count: int) -> list[str]:
     """The statement's own claims that the chain does not hold line by line: its period id is
     that of its platform, currency and days; each line once; lines the named payee's; totals."""
     from datetime import date
@@ -97,8 +103,10 @@ def _statement_problems(statement: dict, line_count: int) -> list[str]:
     first = (date.fromisoformat(statement["period"]["first_day"]) - epoch).days
     last = (date.fromisoformat(statement["period"]["last_day"]) - epoch).days
     problems = []
-    if period_id_of(Web3.to_checksum_address(statement["platform"]), statement["currency"], first, last + 1) != \
-            statement["period_id"].lower():
+    if (
+        period_id_of(Web3.to_checksum_address(statement["platform"]), statement["currency"], first, last + 1)
+        != statement["period_id"].lower()
+    ):
         problems.append("the period id is not that of the statement's platform, currency and days")
     indexes = [line["index"] for line in statement["lines"]]
     if len(set(indexes)) != len(indexes):
@@ -113,7 +121,7 @@ def _statement_problems(statement: dict, line_count: int) -> list[str]:
     return problems
 
 
-def verify_statement(rpc_url: str, statement: dict, registry: str) -> StatementCheck:
+def verify_statement(rpc_url: str, statement: dict[str, Any], registry: str) -> StatementCheck:
     """Check every line of a payee statement against the settlement contract at `registry`, an
     address the verifier trusts (never the one the statement names: anyone can deploy a
     look-alike contract and commit what they like in it)."""
@@ -127,7 +135,9 @@ def verify_statement(rpc_url: str, statement: dict, registry: str) -> StatementC
     except OSError as exc:
         raise ChainUnavailable(f"no EVM node answers at {rpc_url}") from exc
     if chain_id != statement["chain_id"]:
-        raise ChainError(f"the statement is for chain {statement['chain_id']}, the node at {rpc_url} is chain {chain_id}")
+        raise ChainError(
+            f"the statement is for chain {statement['chain_id']}, the node at {rpc_url} is chain {chain_id}"
+        )
     address = Web3.to_checksum_address(registry)
     if Web3.to_checksum_address(statement["contract"]) != address:
         raise ChainError(f"the statement names the contract {statement['contract']}, not {address}")
@@ -140,14 +150,24 @@ def verify_statement(rpc_url: str, statement: dict, registry: str) -> StatementC
     root = bytes(on_chain["root"])
     checks = []
     for line in statement["lines"]:
-        leaf = (line["index"], Web3.to_checksum_address(line["payee"]), bytes.fromhex(line["work_id"][2:]),
-                int(line["amount"]), line["rule_version"], line["split_version"])
+        leaf = (
+            line["index"],
+            Web3.to_checksum_address(line["payee"]),
+            bytes.fromhex(line["work_id"][2:]),
+            int(line["amount"]),
+            line["rule_version"],
+            line["split_version"],
+        )
         proof = [bytes.fromhex(p[2:]) for p in line["proof"]]
-        checks.append(LineCheck(
-            index=line["index"], amount=int(line["amount"]), proof_ok=verify(root, LINE_TYPES, leaf, proof),
-            contract_ok=contract.functions.verifyLine(period_id, *leaf, proof).call(),
-            settled=contract.functions.isLineSettled(period_id, line["index"]).call(),
-        ))
+        checks.append(
+            LineCheck(
+                index=line["index"],
+                amount=int(line["amount"]),
+                proof_ok=verify(root, LINE_TYPES, leaf, proof),
+                contract_ok=contract.functions.verifyLine(period_id, *leaf, proof).call(),
+                settled=contract.functions.isLineSettled(period_id, line["index"]).call(),
+            )
+        )
     problems = _statement_problems(statement, int(on_chain["lineCount"]))
     payout = statement.get("payout")
     if payout is not None and on_chain["state"] != 0 and Web3.to_checksum_address(payout) != on_chain["payout"]:
@@ -205,7 +225,13 @@ def find_evidence(rpc_url: str, registry: str, bundle: bytes) -> EvidenceCheck:
         raise ChainError("the anchor is there but its EvidenceAnchored event is not: the node has pruned its logs")
     log = logs[0]
     return EvidenceCheck(
-        evidence_hash="0x" + digest.hex(), anchored=True, anchored_at=int(anchored_at), anchored_by=anchored_by,
-        block_number=log["blockNumber"], tx_hash="0x" + bytes(log["transactionHash"]).hex(), work_id=anchored_work,
-        work_matches=anchored_work == named, work_registered=owner != ZERO,
+        evidence_hash="0x" + digest.hex(),
+        anchored=True,
+        anchored_at=int(anchored_at),
+        anchored_by=anchored_by,
+        block_number=log["blockNumber"],
+        tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+        work_id=anchored_work,
+        work_matches=anchored_work == named,
+        work_registered=owner != ZERO,
     )

@@ -1,9 +1,10 @@
 """The `reelledger` command.
 
 Server-side commands (serve, compile, status, accounts) work on this machine's data; the
-client commands (works, licences, splits, reports, rules, periods, distributions, match, cases, crawl) talk to a running service over HTTP with
-REELLEDGER_URL and REELLEDGER_API_KEY; `verify` asks the chain itself; `watermark embed` and
-`watermark detect --key-file` need neither.
+client commands (works, licences, splits, reports, rules, periods, distributions, match, cases,
+crawl) talk to a running service over HTTP with REELLEDGER_URL and REELLEDGER_API_KEY;
+`verify` asks the chain itself; `watermark embed` and `watermark detect --key-file` need
+neither.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import typer
 from ledger.cli import cases, client, crawl, matching, server, settlement, verify, watermarking
 from ledger.json_limits import restore_recursion_limit
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Copyright and revenue-share ledger for film and TV.")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Copyright and revenue-share ledger for film and TV."
+)
 server.register(app)
 app.add_typer(server.accounts, name="accounts")
 app.add_typer(client.works, name="works")

@@ -29,15 +29,26 @@ def show_case(case: dict) -> None:
         platform = leak["platform"]["name"] if leak["platform"] else "no distribution on record"
         leaked = f"payload {leak['payload']} -> {platform}"
     rows = [
-        ("case", f"{case['id']} ({case['status']})"), ("work", f"{case['title']} {case['work_id']}"),
-        ("url", case["url"]), ("page", case["page_url"] or "-"),
-        ("match", f"{case['match']['duration_seconds']:.1f} s from {case['match']['offset_seconds']:.1f} s, "
-                  f"confidence {case['match']['confidence']:.2f}"),
+        ("case", f"{case['id']} ({case['status']})"),
+        ("work", f"{case['title']} {case['work_id']}"),
+        ("url", case["url"]),
+        ("page", case["page_url"] or "-"),
+        (
+            "match",
+            f"{case['match']['duration_seconds']:.1f} s from {case['match']['offset_seconds']:.1f} s, "
+            f"confidence {case['match']['confidence']:.2f}",
+        ),
         ("leaked by", leaked),
-        ("evidence", f"{case['evidence_hash']} {case['anchor']['status']} in EvidenceRegistry "
-                     f"{case['evidence_registry']}, tx {case['anchor']['tx_hash']}"),
-        ("seen", f"{case['first_seen_at']} .. {case['last_seen_at']} ({counted(case['sightings'], 'sighting')}, "
-                 f"{counted(case['checks'], 'check')})"),
+        (
+            "evidence",
+            f"{case['evidence_hash']} {case['anchor']['status']} in EvidenceRegistry "
+            f"{case['evidence_registry']}, tx {case['anchor']['tx_hash']}",
+        ),
+        (
+            "seen",
+            f"{case['first_seen_at']} .. {case['last_seen_at']} ({counted(case['sightings'], 'sighting')}, "
+            f"{counted(case['checks'], 'check')})",
+        ),
         ("lifetime", _lifetime(case["lifetime_seconds"])),
         ("notices", ", ".join(f"{n['format']} {n['delivery']}" for n in case["notices"]) or "-"),
     ]
@@ -62,13 +73,22 @@ def list_cases(
     table = listing("case", "status", "work", "url", "leaked by", "anchor", "lifetime")
     for c in page["items"]:
         platform = c["leak"]["platform"]["name"] if c["leak"]["platform"] else "-"
-        table.add_row(str(c["id"]), c["status"], c["title"], c["url"], platform, c["anchor"]["status"],
-                      _lifetime(c["lifetime_seconds"]))
+        table.add_row(
+            str(c["id"]),
+            c["status"],
+            c["title"],
+            c["url"],
+            platform,
+            c["anchor"]["status"],
+            _lifetime(c["lifetime_seconds"]),
+        )
     console.print(table)
     console.print(f"{len(page['items'])} of {page['total']}")
     summary = _call("GET", "/cases/lifetimes")
-    console.print(f"links: {summary['open']} open, {summary['closed']} gone, median lifetime "
-                  f"{_lifetime(summary['median_lifetime_seconds'])}")
+    console.print(
+        f"links: {summary['open']} open, {summary['closed']} gone, median lifetime "
+        f"{_lifetime(summary['median_lifetime_seconds'])}"
+    )
 
 
 @cases.command("show")
@@ -86,8 +106,11 @@ def evidence(
     screenshot: Path = typer.Option(None, "--screenshot", help="Also save the page screenshot here."),
 ) -> None:
     """Save a case's evidence bundle, byte for byte as anchored; check it with `reelledger verify evidence`."""
-    wanted = [(f"/cases/{case_id}/evidence", output), (f"/cases/{case_id}/evidence/copy", copy),
-              (f"/cases/{case_id}/evidence/screenshot", screenshot)]
+    wanted = [
+        (f"/cases/{case_id}/evidence", output),
+        (f"/cases/{case_id}/evidence/copy", copy),
+        (f"/cases/{case_id}/evidence/screenshot", screenshot),
+    ]
     with _client() as client:
         for path, target in wanted:
             if target is None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import typer
@@ -13,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ledger.cli.files import ProgressReader, progress, sha256_file
 from ledger.choices import WorkKind
+from ledger.cli.files import ProgressReader, progress, sha256_file
 
 console = Console(soft_wrap=True)  # lines whole (ids, keys, hashes are copied from them); the terminal wraps
 err = Console(stderr=True, soft_wrap=True)
@@ -36,7 +37,9 @@ def without_key(text: str) -> str:
 def unanswered(exc: Exception) -> str:
     """Which service did not answer, and how to point at another (a service started with
     REELLEDGER_PORT set is not at the default URL)."""
-    return without_key(f"the service at {service_url()} does not answer ({exc}); set REELLEDGER_URL if it runs elsewhere")
+    return without_key(
+        f"the service at {service_url()} does not answer ({exc}); set REELLEDGER_URL if it runs elsewhere"
+    )
 
 
 def key_problem(key: str) -> str | None:
@@ -69,7 +72,8 @@ def _client() -> httpx.Client:
     return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=httpx.Timeout(60, read=600))
 
 
-def _call(method: str, path: str, **kwargs) -> dict | list:
+def _call(method: str, path: str, **kwargs: Any) -> Any:
+    """The service's JSON answer (an object or a list, shaped by the route's response model)."""
     try:
         with _client() as client:
             response = client.request(method, path, **kwargs)
@@ -79,7 +83,10 @@ def _call(method: str, path: str, **kwargs) -> dict | list:
     body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
     if response.status_code >= 400:
         error = body.get("error", {}) if isinstance(body, dict) else {}
-        err.print(f"[red]refused ({response.status_code} {error.get('code', '')}):[/red] {error.get('message', response.text)}")
+        err.print(
+            f"[red]refused ({response.status_code} {error.get('code', '')}):[/red] "
+            f"{error.get('message', response.text)}"
+        )
         print_problems(error.get("details", {}))
         raise typer.Exit(1)
     return body
@@ -103,12 +110,12 @@ def _when(text: str) -> int:
         return int(text)
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
 
 
 def counted(n: int, noun: str) -> str:
-    """"1 new case", "2 new cases"."""
+    """ "1 new case", "2 new cases"."""
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
@@ -142,9 +149,12 @@ def _show_work(work: dict) -> None:
     table = facts_table()
     chain = work["chain"]
     rows = [
-        ("work id", work["work_id"]), ("title", work["title"]), ("kind", work["kind"]),
+        ("work id", work["work_id"]),
+        ("title", work["title"]),
+        ("kind", work["kind"]),
         ("status", f"{chain['status']}" + (f" ({chain['error']})" if chain.get("error") else "")),
-        ("transaction", chain.get("tx_hash") or "-"), ("block", str(chain.get("block_number") or "-")),
+        ("transaction", chain.get("tx_hash") or "-"),
+        ("block", str(chain.get("block_number") or "-")),
         ("fingerprint", f"{work['fingerprint']['kind'] or 'none'} {work['fingerprint']['digest']}"),
         ("metadata hash", work["metadata_hash"]),
     ]
@@ -156,8 +166,10 @@ def _show_work(work: dict) -> None:
         table.add_row(row[0], row[1])
     console.print(table)
     for licence in work.get("licences", []):
-        console.print(f"  licence {licence['id']} -> account {licence['licensee_account_id']} "
-                      f"{','.join(licence['territories'][:8])} {','.join(licence['rights'])} [{licence['status']}]")
+        console.print(
+            f"  licence {licence['id']} -> account {licence['licensee_account_id']} "
+            f"{','.join(licence['territories'][:8])} {','.join(licence['rights'])} [{licence['status']}]"
+        )
     for split in work.get("splits", []):
         shares = ", ".join(f"{p['address']}={p['bps']}" for p in split["payees"])
         console.print(f"  split v{split['version']} from {split['effective_from']}: {shares}")
@@ -170,7 +182,9 @@ def register(
     kind: WorkKind = typer.Option(WorkKind.film),
     parent: str = typer.Option(None, help="Work id of the series, for an episode."),
     party: list[str] = typer.Option([], help="NAME:ROLE, repeatable (e.g. 'Studio A:producer')."),
-    hash_only: bool = typer.Option(False, help="Send only the SHA-256, fingerprint and frame hashes; the file stays here."),
+    hash_only: bool = typer.Option(
+        False, help="Send only the SHA-256, fingerprint and frame hashes; the file stays here."
+    ),
     idempotency_key: str = typer.Option(None, help="Retrying with the same key registers nothing twice."),
 ) -> None:
     """Register FILE: uploaded and hashed as it streams, or hashed here with --hash-only."""
@@ -181,7 +195,7 @@ def register(
             err.print(f"[red]reelledger:[/red] --party {item!r} is not NAME:ROLE")
             raise typer.Exit(2)
         parties.append({"name": name, "role": role})
-    meta = {"title": title, "kind": kind.value, "parent": parent, "parties": parties}
+    meta: dict[str, Any] = {"title": title, "kind": kind.value, "parent": parent, "parties": parties}
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
     if hash_only:
         from watermark.fingerprint import fingerprint_file
@@ -199,8 +213,13 @@ def register(
         with progress() as bar:
             reader = ProgressReader(file, bar, "uploading")
             try:
-                work = _call("POST", "/works", files={"file": (file.name, reader)},
-                             data={"metadata": json.dumps(meta)}, headers=headers)
+                work = _call(
+                    "POST",
+                    "/works",
+                    files={"file": (file.name, reader)},
+                    data={"metadata": json.dumps(meta)},
+                    headers=headers,
+                )
             finally:
                 reader.close()
     _show_work(work)
@@ -214,10 +233,16 @@ def show(work_id: str) -> None:
 
 @works.command("list")
 def list_works(
-    kind: WorkKind = typer.Option(None), title: str = typer.Option(None),
-    offset: int = typer.Option(0), limit: int = typer.Option(50),
+    kind: WorkKind = typer.Option(None),
+    title: str = typer.Option(None),
+    offset: int = typer.Option(0),
+    limit: int = typer.Option(50),
 ) -> None:
-    params = {k: v for k, v in {"kind": kind.value if kind else None, "title": title, "offset": offset, "limit": limit}.items() if v is not None}
+    params = {
+        k: v
+        for k, v in {"kind": kind.value if kind else None, "title": title, "offset": offset, "limit": limit}.items()
+        if v is not None
+    }
     page = _call("GET", "/works", params=params)
     table = listing("work id", "title", "kind", "status")
     for work in page["items"]:
@@ -226,14 +251,25 @@ def list_works(
     console.print(f"{len(page['items'])} of {page['total']}")
 
 
-def _terms(licensee: int, territory: list[str], right: list[str], start: str, end: str, exclusive: bool, sublicensable: bool) -> dict:
-    return {"licensee_id": licensee, "territories": territory, "rights": right, "start": _when(start),
-            "end": _when(end), "exclusive": exclusive, "sublicensable": sublicensable}
+def _terms(
+    licensee: int, territory: list[str], right: list[str], start: str, end: str, exclusive: bool, sublicensable: bool
+) -> dict:
+    return {
+        "licensee_id": licensee,
+        "territories": territory,
+        "rights": right,
+        "start": _when(start),
+        "end": _when(end),
+        "exclusive": exclusive,
+        "sublicensable": sublicensable,
+    }
 
 
 def _show_licence(licence: dict) -> None:
-    console.print(f"licence {licence['id']} (chain id {licence['chain_licence_id']}) on {licence['work_id']}: "
-                  f"{licence['status']}, tx {licence['chain'].get('tx_hash')}")
+    console.print(
+        f"licence {licence['id']} (chain id {licence['chain_licence_id']}) on {licence['work_id']}: "
+        f"{licence['status']}, tx {licence['chain'].get('tx_hash')}"
+    )
 
 
 @licences.command("grant")
@@ -248,7 +284,13 @@ def grant(
     sublicensable: bool = typer.Option(False),
 ) -> None:
     """Grant a licence on your work (授权)."""
-    _show_licence(_call("POST", f"/works/{work_id}/licences", json=_terms(licensee, territory, right, start, end, exclusive, sublicensable)))
+    _show_licence(
+        _call(
+            "POST",
+            f"/works/{work_id}/licences",
+            json=_terms(licensee, territory, right, start, end, exclusive, sublicensable),
+        )
+    )
 
 
 @licences.command("sublicense")
@@ -263,7 +305,13 @@ def sublicense(
     sublicensable: bool = typer.Option(False),
 ) -> None:
     """Sub-license a licence you hold (转授), within its scope."""
-    _show_licence(_call("POST", f"/licences/{licence_id}/sublicences", json=_terms(licensee, territory, right, start, end, exclusive, sublicensable)))
+    _show_licence(
+        _call(
+            "POST",
+            f"/licences/{licence_id}/sublicences",
+            json=_terms(licensee, territory, right, start, end, exclusive, sublicensable),
+        )
+    )
 
 
 @licences.command("revoke")

@@ -44,18 +44,34 @@ def service_client():
     return ServiceClient(os.environ.get("REELLEDGER_URL", "http://127.0.0.1:8000"), key)
 
 
-PRIVATE_HOST_HELP = ("A host name that may lead to a private address, such as localhost (repeatable); "
-                     "an address written in a URL always may.")
+PRIVATE_HOST_HELP = (
+    "A host name that may lead to a private address, such as localhost (repeatable); "
+    "an address written in a URL always may."
+)
 
 
-def crawl_config(depth: int, max_pages: int, interval: float, max_media_mb: int, extra_host: list[str],
-                 ca_bundle: str | None, deadline: float = 300.0, private_host: list[str] | None = None):
-    from ledger.crawl.config import MiB, CrawlConfig
+def crawl_config(
+    depth: int,
+    max_pages: int,
+    interval: float,
+    max_media_mb: int,
+    extra_host: list[str],
+    ca_bundle: str | None,
+    deadline: float = 300.0,
+    private_host: list[str] | None = None,
+):
+    from ledger.crawl.config import CrawlConfig, MiB
 
-    return CrawlConfig(max_depth=depth, max_pages=max_pages, host_interval=interval, resource_deadline=deadline,
-                       max_media_bytes=max_media_mb * MiB, extra_hosts=frozenset(extra_host or ()),
-                       private_hosts=frozenset(h.lower() for h in private_host or ()),
-                       verify=ca_bundle if ca_bundle else True)
+    return CrawlConfig(
+        max_depth=depth,
+        max_pages=max_pages,
+        host_interval=interval,
+        resource_deadline=deadline,
+        max_media_bytes=max_media_mb * MiB,
+        extra_hosts=frozenset(extra_host or ()),
+        private_hosts=frozenset(h.lower() for h in private_host or ()),
+        verify=ca_bundle if ca_bundle else True,
+    )
 
 
 @crawl.command("run")
@@ -68,7 +84,9 @@ def run(
     deadline: float = typer.Option(300.0, min=1.0, help="Seconds one resource may take, however slowly it comes."),
     extra_host: list[str] = typer.Option(None, help="A host in scope besides the seeds' (repeatable)."),
     private_host: list[str] = typer.Option(None, help=PRIVATE_HOST_HELP),
-    state_dir: Path = typer.Option(Path(".reelledger-crawl"), "--state", help="Remembers what was fetched, between runs."),
+    state_dir: Path = typer.Option(
+        Path(".reelledger-crawl"), "--state", help="Remembers what was fetched, between runs."
+    ),
     screenshots: bool = typer.Option(True, help="Attach a headless-Chromium screenshot of the page to each case."),
     ca_bundle: str = typer.Option(None, help="CA bundle to verify TLS sites with."),
 ) -> None:
@@ -87,14 +105,19 @@ def run(
     counts = {"matched": 0, "cases": 0, "refused": 0}
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     try:
-        with Crawler(urls, state_dir / "work", config, state=state) as crawler, \
-                Progress(*columns, console=err, transient=True) as bar:
+        with (
+            Crawler(urls, state_dir / "work", config, state=state) as crawler,
+            Progress(*columns, console=err, transient=True) as bar,
+        ):
             task = bar.add_task("starting")
 
             def show(stats) -> None:
                 skipped = sum(stats.skipped.values())
-                bar.update(task, description=f"{stats.pages} pages, {stats.media} media, {counts['matched']} matched, "
-                                             f"{counted(counts['cases'], 'new case')}, {skipped} skipped")
+                bar.update(
+                    task,
+                    description=f"{stats.pages} pages, {stats.media} media, {counts['matched']} matched, "
+                    f"{counted(counts['cases'], 'new case')}, {skipped} skipped",
+                )
 
             def on_medium(medium) -> bool | None:
                 try:
@@ -116,12 +139,15 @@ def run(
                 if result.matched:
                     counts["matched"] += 1
                     counts["cases"] += result.created
+                    assert result.case is not None  # a match opens or finds a case
                     found.append(result.case)
                 return result.matched
 
             stats = crawler.run(on_medium, progress=show)
     except (ServiceUnavailable, ServiceRefused) as exc:
-        err.print(f"[red]reelledger:[/red] {exc}; the crawl stopped (run it again: what was not reported is fetched again)")
+        err.print(
+            f"[red]reelledger:[/red] {exc}; the crawl stopped (run it again: what was not reported is fetched again)"
+        )
         raise typer.Exit(1) from None
     except ValueError as exc:
         err.print(f"[red]reelledger:[/red] {exc}")
@@ -129,16 +155,23 @@ def run(
     finally:
         state.close()
         service.close()
-    console.print(f"crawled {stats.pages} pages, downloaded {stats.media} media ({stats.bytes:,} bytes); "
-                  f"{counts['matched']} matched a registered work, {counted(counts['cases'], 'new case')}")
+    console.print(
+        f"crawled {stats.pages} pages, downloaded {stats.media} media ({stats.bytes:,} bytes); "
+        f"{counts['matched']} matched a registered work, {counted(counts['cases'], 'new case')}"
+    )
     if stats.skipped:
         console.print("skipped: " + ", ".join(f"{n} {reason}" for reason, n in sorted(stats.skipped.items())))
     if found:
         table = listing("case", "work", "url", "leaked by", "evidence")
         for case in found:
             leak = case["leak"]["platform"]["name"] if case["leak"]["platform"] else "-"
-            table.add_row(str(case["id"]), case["title"], case["url"], leak,
-                          f"{case['evidence_hash'][:18]}… {case['anchor']['status']}")
+            table.add_row(
+                str(case["id"]),
+                case["title"],
+                case["url"],
+                leak,
+                f"{case['evidence_hash'][:18]}… {case['anchor']['status']}",
+            )
         console.print(table)
 
 
@@ -211,19 +244,28 @@ def submit(
         err.print("[red]reelledger:[/red] REELLEDGER_API_KEY is not a crawler account's key")
         raise typer.Exit(2)
     try:
-        job_id = jobs.submit(read_seeds(seeds), config, screenshots=screenshots, rescan_every=rescan_every or None,
-                             submitter=me["address"])
+        job_id = jobs.submit(
+            read_seeds(seeds),
+            config,
+            screenshots=screenshots,
+            rescan_every=rescan_every or None,
+            submitter=me["address"],
+        )
         if recheck_every and not jobs.start_rechecks(recheck_every, config):
             err.print("re-checks are already scheduled; not starting another chain")
     except redis.RedisError as exc:
         err.print(f"[red]reelledger:[/red] the queue's Redis ({jobs.redis_url()}) does not answer: {exc}")
         raise typer.Exit(1) from None
     console.print(job_id)  # alone on stdout, for scripts; the hint on stderr
-    err.print(f"queued; a worker takes it (reelledger crawl worker). Follow it: reelledger crawl status {job_id} --wait")
+    err.print(
+        f"queued; a worker takes it (reelledger crawl worker). Follow it: reelledger crawl status {job_id} --wait"
+    )
 
 
 @crawl.command("status")
-def status(job_id: str, wait: bool = typer.Option(False, help="Follow the job with a progress bar until it is done.")) -> None:
+def status(
+    job_id: str, wait: bool = typer.Option(False, help="Follow the job with a progress bar until it is done.")
+) -> None:
     """A queued crawl's progress: pages, media, matches, new cases, what was skipped."""
     import redis
 
@@ -231,15 +273,18 @@ def status(job_id: str, wait: bool = typer.Option(False, help="Follow the job wi
 
     def line(counts: dict) -> str:
         skipped = sum(v for k, v in counts.items() if k.startswith("skipped:"))
-        return (f"{counts.get('pages', 0)} pages, {counts.get('media', 0)} media, {counts.get('matched', 0)} matched, "
-                f"{counted(counts.get('cases', 0), 'new case')}, {skipped} skipped; {counts.get('done', 0)} of "
-                f"{counts.get('queued', 0)} tasks done" + (f", {counts['failed']} failed" if counts.get("failed") else ""))
+        return (
+            f"{counts.get('pages', 0)} pages, {counts.get('media', 0)} media, {counts.get('matched', 0)} matched, "
+            f"{counted(counts.get('cases', 0), 'new case')}, {skipped} skipped; {counts.get('done', 0)} of "
+            f"{counts.get('queued', 0)} tasks done" + (f", {counts['failed']} failed" if counts.get("failed") else "")
+        )
 
     try:
         counts = jobs.status(job_id)
         if wait:
-            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
-                          transient=True) as bar:
+            with Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True
+            ) as bar:
                 task = bar.add_task(line(counts))
                 while not counts["finished"]:
                     time.sleep(0.5)
@@ -268,6 +313,17 @@ def worker(
 
     from ledger.crawl.jobs import MEDIA_QUEUE, PAGES_QUEUE
 
-    argv = [sys.executable, "-m", "dramatiq", "ledger.crawl.jobs", "--processes", str(processes),
-            "--threads", str(threads), "--queues", PAGES_QUEUE, MEDIA_QUEUE]
+    argv = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "ledger.crawl.jobs",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+        "--queues",
+        PAGES_QUEUE,
+        MEDIA_QUEUE,
+    ]
     os.execv(sys.executable, argv)

@@ -11,7 +11,9 @@ CHUNK = 1024 * 1024
 
 
 def progress() -> Progress:
-    return Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True)
+    return Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True
+    )
 
 
 def sha256_file(path: Path, label: str = "hashing") -> bytes:

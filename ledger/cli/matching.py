@@ -30,7 +30,12 @@ def hash_with_progress(file: Path, registered: bool = False):
     from watermark.frame_hashes import REGISTERED_VARIANTS
     from watermark.hash_sequence import hash_file, query_sequence
 
-    columns = ("[progress.description]{task.description}", BarColumn(), TextColumn("{task.fields[at]}"), TimeRemainingColumn())
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        TextColumn("{task.fields[at]}"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, transient=True, console=err) as bar:
         task = bar.add_task("hashing frames", total=None, at="")
 
@@ -73,10 +78,15 @@ def match(
     work = found["work"]
     table = facts_table()
     rows = [
-        ("work id", work["work_id"]), ("title", work["title"]),
+        ("work id", work["work_id"]),
+        ("title", work["title"]),
         ("offset", f"{_clock(found['offset_seconds'])} into the work"),
-        ("matched", f"{found['duration_seconds']:.1f} s of the copy ({found['frames_agreeing']} frames agree; {heard})"),
-        ("speed", f"{found['speed']:.3f}x"), ("confidence", f"{found['confidence']:.2f}"),
+        (
+            "matched",
+            f"{found['duration_seconds']:.1f} s of the copy ({found['frames_agreeing']} frames agree; {heard})",
+        ),
+        ("speed", f"{found['speed']:.3f}x"),
+        ("confidence", f"{found['confidence']:.2f}"),
         ("on chain", f"{work['chain']['status']} in WorkRegistry {work['registry']}, tx {work['chain']['tx_hash']}"),
     ]
     for label, value in rows:

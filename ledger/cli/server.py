@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -37,11 +38,16 @@ def serve(
     from ledger.config import Settings, redact_url
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings(**{k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    given: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**given)
     chain = (
-        f"managed Anvil on port {settings.anvil_port}" if settings.managed_chain else f"chain at {redact_url(settings.rpc_url)}"
+        f"managed Anvil on port {settings.anvil_port}"
+        if settings.managed_chain
+        else f"chain at {redact_url(settings.rpc_url)}"
     )
-    console.print(f"reelledger: data in {settings.data_dir.resolve()}, {chain}, API on http://{settings.host}:{settings.port}")
+    console.print(
+        f"reelledger: data in {settings.data_dir.resolve()}, {chain}, API on http://{settings.host}:{settings.port}"
+    )
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
@@ -52,7 +58,8 @@ def compile_contracts(check: bool = typer.Option(False, help="Only check that th
     compiled = artifacts.compile_contracts()
     if check:
         stale = [
-            name for name, artifact in compiled.items()
+            name
+            for name, artifact in compiled.items()
             if not (artifacts.ARTIFACTS_DIR / f"{name}.json").exists()
             or (artifacts.ARTIFACTS_DIR / f"{name}.json").read_text() != artifact.to_json()
         ]
@@ -87,13 +94,13 @@ def create_account(
     address: str = typer.Option(None, help="The account's own EVM address; omit for a custodial key."),
 ) -> None:
     """Create an account and print its API key, once. Works before any API key exists."""
+    from sqlalchemy.engine import make_url
+
     from ledger.accounts import create_account as create
     from ledger.config import Settings
     from ledger.db import make_engine, migrate
     from ledger.errors import LedgerError
     from ledger.keys import KeyStore, load_master_key
-
-    from sqlalchemy.engine import make_url
 
     settings = Settings()
     fresh = not settings.data_dir.exists()
@@ -112,8 +119,10 @@ def create_account(
     # another data directory is "not valid" to it.
     url = make_url(settings.resolved_database_url)  # named without credentials (a password may sit in the query)
     where = f"{url.get_backend_name()} database {url.database}" + (f" on {url.host}" if url.host else "")
-    err.print(f"in {where} (data dir {settings.data_dir.resolve()})"
-              + ("; that directory was new: the service must run with the same REELLEDGER_DATA_DIR" if fresh else ""))
+    err.print(
+        f"in {where} (data dir {settings.data_dir.resolve()})"
+        + ("; that directory was new: the service must run with the same REELLEDGER_DATA_DIR" if fresh else "")
+    )
 
 
 audit = typer.Typer(no_args_is_help=True, help="Recompute committed periods from this machine's database.")
@@ -130,7 +139,8 @@ def audit_period(
     from ledger.config import Settings
     from ledger.db import make_engine
     from ledger.errors import NotFound
-    from ledger.settlement.audit import audit_period as recompute, registry_for_audit
+    from ledger.settlement.audit import audit_period as recompute
+    from ledger.settlement.audit import registry_for_audit
 
     settings = Settings()
     engine = make_engine(settings.resolved_database_url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import typer
@@ -62,8 +62,9 @@ def submit(
 
         signer = Account.from_key(private_key)
         domain = _call("GET", "/reports/signing-domain")["domain"]
-        digest, problems = check_file(file, kind, first_day=(first - EPOCH).days, end_day=(last - EPOCH).days + 1,
-                                      currency=currency.upper())
+        digest, problems = check_file(
+            file, kind, first_day=(first - EPOCH).days, end_day=(last - EPOCH).days + 1, currency=currency.upper()
+        )
         if problems:
             err.print(f"[red]reelledger:[/red] {file.name}: not sent, nothing was signed")
             print_problems(problems.as_dict())
@@ -103,10 +104,13 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable
 
 def _show_report(body: dict) -> None:
     anchor = body.get("anchor") or {}
-    console.print(f"report {body['report_id']}: {body['status']}, {body['rows']} rows ({body['held_rows']} held), "
-                  f"{body['period']['first_day']} to {body['period']['last_day']} {body['currency']}")
-    console.print(f"  rows root {body['rows_root']}; anchored on chain: {anchor.get('status', '-')} "
-                  f"{anchor.get('tx_hash') or ''}")
+    console.print(
+        f"report {body['report_id']}: {body['status']}, {body['rows']} rows ({body['held_rows']} held), "
+        f"{body['period']['first_day']} to {body['period']['last_day']} {body['currency']}"
+    )
+    console.print(
+        f"  rows root {body['rows_root']}; anchored on chain: {anchor.get('status', '-')} {anchor.get('tx_hash') or ''}"
+    )
 
 
 @reports.command("list")
@@ -119,16 +123,21 @@ def list_reports() -> None:
 def held() -> None:
     """Rows no licence covered: held out of settlement."""
     for row in _call("GET", "/reports/held"):
-        console.print(f"{row['report_id']} {row['work_id']} {row['territory']} {row['date']} "
-                      f"valid plays {row['valid_plays']}: {row['reason']}")
+        console.print(
+            f"{row['report_id']} {row['work_id']} {row['territory']} {row['date']} "
+            f"valid plays {row['valid_plays']}: {row['reason']}"
+        )
 
 
 @rules.command("set")
 def set_rule(
     work_id: str,
     effective_from: str = typer.Option(..., help="First day the version is in force, YYYY-MM-DD."),
-    rule_json: str = typer.Option(..., "--rule", help='JSON, e.g. {"valid_play_tiers": [{"from_plays": 0, '
-                                  '"price_micro": 10000}], "commission_bps": 1000}'),
+    rule_json: str = typer.Option(
+        ...,
+        "--rule",
+        help='JSON, e.g. {"valid_play_tiers": [{"from_plays": 0, "price_micro": 10000}], "commission_bps": 1000}',
+    ),
     platform_id: int = typer.Option(None, help="The deal with one platform; omit for every platform."),
 ) -> None:
     """Add a settlement rule version (prices in millionths of a minor unit)."""
@@ -139,27 +148,35 @@ def set_rule(
         raise typer.Exit(2) from None
     body = {"effective_from": str(_day(effective_from, "--effective-from")), "rule": rule, "platform_id": platform_id}
     created = _call("POST", f"/works/{work_id}/rules", json=body)
-    console.print(f"rule version {created['version']} of {work_id}, from {created['effective_from']}, "
-                  f"hash {created['content_hash']}")
+    console.print(
+        f"rule version {created['version']} of {work_id}, from {created['effective_from']}, "
+        f"hash {created['content_hash']}"
+    )
 
 
 @rules.command("list")
 def list_rules(work_id: str) -> None:
     for rule in _call("GET", f"/works/{work_id}/rules"):
-        console.print(f"v{rule['version']} from {rule['effective_from']} platform {rule['platform_id'] or 'any'}: "
-                      f"{json.dumps(rule['rule'])}")
+        console.print(
+            f"v{rule['version']} from {rule['effective_from']} platform {rule['platform_id'] or 'any'}: "
+            f"{json.dumps(rule['rule'])}"
+        )
 
 
 def _show_period(p: dict) -> None:
     """A period as its platform sees it, or as a payee does (without the platform's own fields)."""
     table = facts_table()
     rows = [
-        ("period id", p["period_id"]), ("days", f"{p['period']['first_day']} to {p['period']['last_day']}"),
-        ("status", p["status"]), ("root", p["root"] or "-"), ("total", f"{p['total']} (minor units, {p['currency']})"),
-        ("lines", str(p["line_count"])), ("commit tx", (p.get("commit") or {}).get("tx_hash") or "-"),
+        ("period id", p["period_id"]),
+        ("days", f"{p['period']['first_day']} to {p['period']['last_day']}"),
+        ("status", p["status"]),
+        ("root", p["root"] or "-"),
+        ("total", f"{p['total']} (minor units, {p['currency']})"),
+        ("lines", str(p["line_count"])),
+        ("commit tx", (p.get("commit") or {}).get("tx_hash") or "-"),
     ]
     if p.get("dispute_ends"):
-        ends = datetime.fromtimestamp(p["dispute_ends"], timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        ends = datetime.fromtimestamp(p["dispute_ends"], UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         rows.append(("disputes until", ends))
     if p.get("finalise"):
         rows.append(("finalise tx", f"{p['finalise'].get('tx_hash') or '-'} ({p['finalise'].get('status')})"))
@@ -172,7 +189,8 @@ def _show_period(p: dict) -> None:
 
 @periods.command("close")
 def close(
-    start: str = typer.Option(...), end: str = typer.Option(..., help="Last day, inclusive."),
+    start: str = typer.Option(...),
+    end: str = typer.Option(..., help="Last day, inclusive."),
     currency: str = typer.Option("CNY"),
     pool: list[str] = typer.Option([], help="NAME=AMOUNT of a revenue pool, in minor units; repeatable."),
 ) -> None:
@@ -184,16 +202,22 @@ def close(
             err.print(f"[red]reelledger:[/red] --pool {item!r} is not NAME=AMOUNT")
             raise typer.Exit(2)
         pools[name] = int(amount)
-    body = {"period_start": str(_day(start, "--start")), "period_end": str(_day(end, "--end")),
-            "currency": currency.upper(), "pools": pools}
+    body = {
+        "period_start": str(_day(start, "--start")),
+        "period_end": str(_day(end, "--end")),
+        "currency": currency.upper(),
+        "pools": pools,
+    }
     _show_period(_call("POST", "/periods/close", json=body))
 
 
 @periods.command("list")
 def list_periods() -> None:
     for p in _call("GET", "/periods"):
-        console.print(f"{p['period_id']} {p['period']['first_day']}..{p['period']['last_day']} {p['status']} "
-                      f"total {p['total']} {p['currency']}")
+        console.print(
+            f"{p['period_id']} {p['period']['first_day']}..{p['period']['last_day']} {p['status']} "
+            f"total {p['total']} {p['currency']}"
+        )
 
 
 @periods.command("show")

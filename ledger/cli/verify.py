@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -51,7 +51,7 @@ def work(
     if found is None:
         console.print(f"[red]no match[/red]: 0x{digest.hex()} is not registered on this chain")
         raise typer.Exit(1)
-    when = datetime.fromtimestamp(found.registered_at, timezone.utc).isoformat()
+    when = datetime.fromtimestamp(found.registered_at, UTC).isoformat()
     console.print(f"[green]match[/green]: {file} is work {found.work_id}")
     console.print(f"  owner {found.owner}, registered {when} in block {found.block_number}, tx {found.tx_hash}")
     console.print(f"  metadata {found.metadata_hash} ({found.metadata_uri})")
@@ -62,7 +62,8 @@ def statement(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
     rpc_url: str = typer.Option(None, help="EVM JSON-RPC endpoint; default REELLEDGER_RPC_URL or the local node."),
     registry: str = typer.Option(
-        None, envvar="REELLEDGER_SETTLEMENT_REGISTRY",
+        None,
+        envvar="REELLEDGER_SETTLEMENT_REGISTRY",
         help="The SettlementRegistry address you trust (published by the operator); default: ask the service.",
     ),
 ) -> None:
@@ -78,8 +79,9 @@ def statement(
         text = file.read_text()
         check_depth(text, file.name)  # before the decoder, which recurses a level per bracket
         doc = json.loads(text)
-        check = verify_statement(rpc_url or _default_rpc(), doc,
-                                 registry or _registry_from_service("SettlementRegistry", "--registry"))
+        check = verify_statement(
+            rpc_url or _default_rpc(), doc, registry or _registry_from_service("SettlementRegistry", "--registry")
+        )
     except (ValueError, KeyError, TypeError, TooDeep) as exc:
         err.print(f"[red]reelledger:[/red] {file.name} is not a statement: {exc}")
         raise typer.Exit(2) from None
@@ -88,14 +90,18 @@ def statement(
         raise typer.Exit(2) from None
     state = {0: "not committed", 1: "committed (dispute window)", 2: "finalised"}.get(check.period_state, "?")
     console.print(f"period {doc['period_id']}: {state} on chain {doc['chain_id']} at {doc['contract']}")
-    console.print(f"  root {'matches' if check.root_matches else 'DIFFERS'}, token "
-                  f"{'matches' if check.token_matches else 'DIFFERS'}, total {'matches' if check.total_matches else 'DIFFERS'}")
+    console.print(
+        f"  root {'matches' if check.root_matches else 'DIFFERS'}, token "
+        f"{'matches' if check.token_matches else 'DIFFERS'}, total {'matches' if check.total_matches else 'DIFFERS'}"
+    )
     for problem in check.problems:
         console.print(f"  [red]problem:[/red] {problem}")
     for line in check.lines:
         mark = "[green]ok[/green]" if line.proof_ok and line.contract_ok else "[red]FAILS[/red]"
-        console.print(f"  line {line.index}: {line.amount} {doc['currency']} minor units {mark}"
-                      f"{' (settled)' if line.settled else ''}")
+        console.print(
+            f"  line {line.index}: {line.amount} {doc['currency']} minor units {mark}"
+            f"{' (settled)' if line.settled else ''}"
+        )
     if not check.ok:
         console.print("[red]the statement does not match the chain[/red]")
         raise typer.Exit(1)
@@ -105,7 +111,9 @@ def statement(
 @app.command("evidence")
 def evidence(
     bundle: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The evidence bundle (JSON)."),
-    copy: Path = typer.Option(None, "--copy", exists=True, dir_okay=False, help="The copy it describes, to re-hash too."),
+    copy: Path = typer.Option(
+        None, "--copy", exists=True, dir_okay=False, help="The copy it describes, to re-hash too."
+    ),
     rpc_url: str = typer.Option(None, help="EVM JSON-RPC endpoint; default REELLEDGER_RPC_URL or the local node."),
     registry: str = typer.Option(None, envvar="REELLEDGER_EVIDENCE_REGISTRY", help="EvidenceRegistry address."),
 ) -> None:
@@ -122,10 +130,12 @@ def evidence(
         err.print(f"[red]reelledger:[/red] {exc}")
         raise typer.Exit(2) from None
     if not found.anchored:
-        console.print(f"[red]not anchored[/red]: the chain holds no anchor of {found.evidence_hash}; "
-                      "this bundle was altered or never anchored")
+        console.print(
+            f"[red]not anchored[/red]: the chain holds no anchor of {found.evidence_hash}; "
+            "this bundle was altered or never anchored"
+        )
         raise typer.Exit(1)
-    when = datetime.fromtimestamp(found.anchored_at, timezone.utc).isoformat()
+    when = datetime.fromtimestamp(found.anchored_at, UTC).isoformat()
     console.print(f"[green]anchored[/green]: {bundle} hashes to {found.evidence_hash}")
     console.print(f"  anchored {when} in block {found.block_number}, tx {found.tx_hash}, by {found.anchored_by}")
     console.print(f"  work {found.work_id}" + ("" if found.work_registered else " [red](not registered)[/red]"))

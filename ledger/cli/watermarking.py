@@ -11,7 +11,7 @@ import json
 import os
 import secrets
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -26,16 +26,24 @@ watermark = typer.Typer(no_args_is_help=True, help="Embed and detect the invisib
 
 
 def _frames_bar() -> Progress:
-    return Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    transient=True)
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    )
 
 
 def _show_distribution(d: dict) -> None:
     table = facts_table()
     rows = [
-        ("distribution", str(d["id"])), ("work id", d["work_id"]),
+        ("distribution", str(d["id"])),
+        ("work id", d["work_id"]),
         ("platform", f"{d['platform']['name']} ({d['platform']['address']})"),
-        ("session", d["session"] or "-"), ("tier", d["tier"] or "-"), ("payload", d["payload"]),
+        ("session", d["session"] or "-"),
+        ("tier", d["tier"] or "-"),
+        ("payload", d["payload"]),
         ("status", d["status"] + (f" ({d['error']})" if d.get("error") else "")),
         ("record hash", d["record_hash"] or "-"),
         ("anchor tx", (d.get("chain") or {}).get("tx_hash") or "-"),
@@ -53,8 +61,12 @@ def _follow(dist: dict) -> dict:
         task = bar.add_task("marking", total=None)
         while dist["status"] in ("embedding", "anchoring"):
             done, total = dist["progress"]["frames_done"], dist["progress"]["frames_total"]
-            bar.update(task, completed=done, total=total,
-                       description="marking" if dist["status"] == "embedding" else "anchoring on chain")
+            bar.update(
+                task,
+                completed=done,
+                total=total,
+                description="marking" if dist["status"] == "embedding" else "anchoring on chain",
+            )
             time.sleep(0.5)
             dist = _call("GET", f"/distributions/{dist['id']}")
     return dist
@@ -84,7 +96,9 @@ def _download(dist_id: int, out: Path) -> None:
 @distributions.command("create")
 def create(
     work_id: str,
-    master: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The work's registered master file."),
+    master: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="The work's registered master file."
+    ),
     platform: str = typer.Option(..., help="The receiving platform's account name or address."),
     session: str = typer.Option(None, help="A playback session or delivery."),
     tier: str = typer.Option(None, help="A user tier."),
@@ -98,8 +112,13 @@ def create(
     with progress() as bar:
         reader = ProgressReader(master, bar, "uploading")
         try:
-            dist = _call("POST", f"/works/{work_id}/distributions", files={"file": (master.name, reader)},
-                         data={"distribution": json.dumps(fields)}, headers=headers)
+            dist = _call(
+                "POST",
+                f"/works/{work_id}/distributions",
+                files={"file": (master.name, reader)},
+                data={"distribution": json.dumps(fields)},
+                headers=headers,
+            )
         finally:
             reader.close()
     if wait:
@@ -185,7 +204,9 @@ def embed(
     with _frames_bar() as bar:
         task = bar.add_task("marking", total=None)
         try:
-            result = embed_file(source, out, value, key, progress=lambda done, total: bar.update(task, completed=done, total=total))
+            result = embed_file(
+                source, out, value, key, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
         except WatermarkError as exc:
             err.print(f"[red]reelledger:[/red] {exc}")
             raise typer.Exit(1) from None
@@ -211,7 +232,9 @@ def detect(
             reader.close()
     mark = found["watermark"]
     if not mark["found"]:
-        console.print(f"no mark found (sync {mark['sync']}, {mark['frames']} frame(s), {mark['keys_tried']} key(s) tried)")
+        console.print(
+            f"no mark found (sync {mark['sync']}, {mark['frames']} frame(s), {mark['keys_tried']} key(s) tried)"
+        )
         raise typer.Exit(3)
     dist = found["distribution"]
     if dist is None:
@@ -219,17 +242,23 @@ def detect(
         raise typer.Exit(3)
     chain = found.get("on_chain")
     console.print(f"[bold]distribution {dist['id']}[/bold] of work {dist['work_id']}")
-    console.print(f"  platform {dist['platform']['name']} ({dist['platform']['address']})"
-                  + (f", session {dist['session']}" if dist["session"] else "")
-                  + (f", tier {dist['tier']}" if dist["tier"] else ""))
-    console.print(f"  payload {mark['payload']}, confidence {mark['confidence']}, sync {mark['sync']}, {mark['frames']} frame(s)")
+    console.print(
+        f"  platform {dist['platform']['name']} ({dist['platform']['address']})"
+        + (f", session {dist['session']}" if dist["session"] else "")
+        + (f", tier {dist['tier']}" if dist["tier"] else "")
+    )
+    console.print(
+        f"  payload {mark['payload']}, confidence {mark['confidence']}, sync {mark['sync']}, {mark['frames']} frame(s)"
+    )
     if chain is None:
         console.print("  on chain: the chain did not answer; the record could not be checked")
     elif chain["record_hash_matches"]:
-        when = datetime.fromtimestamp(int(chain["anchored_at"]), timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        when = datetime.fromtimestamp(int(chain["anchored_at"]), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         console.print(f"  on chain: record {dist['record_hash']} anchored at {when} and matches")
     else:
-        console.print(f"  on chain: [red]the record is {'not anchored' if not chain['anchored'] else 'different'}[/red]")
+        console.print(
+            f"  on chain: [red]the record is {'not anchored' if not chain['anchored'] else 'different'}[/red]"
+        )
 
 
 def _detect_here(file: Path, keys: list[bytes], seconds: float) -> None:
@@ -239,16 +268,23 @@ def _detect_here(file: Path, keys: list[bytes], seconds: float) -> None:
     with _frames_bar() as bar:
         task = bar.add_task("reading", total=None)
         try:
-            found = detect_file(file, keys, max_seconds=seconds,
-                                progress=lambda done, total: bar.update(task, completed=done, total=total))
+            found = detect_file(
+                file,
+                keys,
+                max_seconds=seconds,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
         except WatermarkError as exc:
             err.print(f"[red]reelledger:[/red] {exc}")
             raise typer.Exit(1) from None
     if found.payload is None:
         console.print(f"no mark found (sync {found.sync:.1f}, {found.frames} frame(s))")
         raise typer.Exit(3)
-    console.print(f"payload 0x{found.payload:012x} (key {found.key_index + 1} of {len(keys)}), "
-                  f"confidence {found.confidence:.3f}, sync {found.sync:.1f}, {found.frames} frame(s)")
+    assert found.key_index is not None  # given with a payload
+    console.print(
+        f"payload 0x{found.payload:012x} (key {found.key_index + 1} of {len(keys)}), "
+        f"confidence {found.confidence:.3f}, sync {found.sync:.1f}, {found.frames} frame(s)"
+    )
 
 
 @watermark.command("attack")
@@ -310,7 +346,9 @@ def footage(
     seconds: float = typer.Option(20.0, min=1.0, max=3600.0),
     width: int = typer.Option(1280, min=256, max=3840),
     height: int = typer.Option(720, min=192, max=2160),
-    seed: int = typer.Option(0, help="Each shot frames its photograph at random from this seed; other seeds, other footage."),
+    seed: int = typer.Option(
+        0, help="Each shot frames its photograph at random from this seed; other seeds, other footage."
+    ),
 ) -> None:
     """Sample footage to try things with: pans, zooms and cuts over scikit-image's bundled
     photographs, every shot framed anew so no stretch repeats, with a sine-tone audio track

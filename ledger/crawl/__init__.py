@@ -7,7 +7,7 @@ hurt us (huge files, trickling servers, redirect loops, broken connections) ends
 `Skipped` with a reason, never in a hang, a full disk or an exception.
 """
 
-from ledger.crawl.config import CrawlConfig, USER_AGENT
+from ledger.crawl.config import USER_AGENT, CrawlConfig
 from ledger.crawl.crawler import Crawler, CrawlStats, PageOutcome
 from ledger.crawl.fetch import FetchedMedium, Skipped
 from ledger.crawl.limits import HostLimiter, LocalHostLimiter, RedisHostLimiter

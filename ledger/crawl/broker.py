@@ -60,7 +60,7 @@ class _Holdings:
 
 
 class _SweepingConsumer(_RedisConsumer):
-    def __init__(self, broker: "SweepingRedisBroker", queue_name, prefetch, timeout):
+    def __init__(self, broker: SweepingRedisBroker, queue_name, prefetch, timeout):
         super().__init__(broker, queue_name, prefetch, timeout)
         self._sweep_due = broker.holdings.take_lost_connection(queue_name)
 
@@ -86,8 +86,9 @@ class _SweepingConsumer(_RedisConsumer):
             raise ConnectionClosed(error) from None
         stranded = sorted(taken - self.broker.holdings.held(self.queue_name))
         if stranded:
-            self.logger.warning("Requeueing %d message(s) stranded by a lost connection on %r.",
-                                len(stranded), self.queue_name)
+            self.logger.warning(
+                "Requeueing %d message(s) stranded by a lost connection on %r.", len(stranded), self.queue_name
+            )
             try:
                 self.broker.do_requeue(self.queue_name, *stranded)
             except redis.ConnectionError as error:

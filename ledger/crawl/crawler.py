@@ -94,7 +94,7 @@ class Crawler:
         if self._own_client:
             self.client.close()
 
-    def __enter__(self) -> "Crawler":
+    def __enter__(self) -> Crawler:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -148,19 +148,41 @@ class Crawler:
             if isinstance(stream, Skipped):
                 return stream
             medium = FetchedMedium(
-                url=url, page_url=page_url, final_url=got.final_url, path=stream.path, kind="hls",
+                url=url,
+                page_url=page_url,
+                final_url=got.final_url,
+                path=stream.path,
+                kind="hls",
                 content_type="video/mp4" if stream.container == "mp4" else "video/mp2t",
-                size=stream.size, sha256=stream.sha256, status=got.status, headers=got.headers,
-                http_version=got.http_version, fetched_at=got.fetched_at, redirects=got.redirects,
-                segments=stream.segments, variant=stream.variant, complete=stream.complete,
+                size=stream.size,
+                sha256=stream.sha256,
+                status=got.status,
+                headers=got.headers,
+                http_version=got.http_version,
+                fetched_at=got.fetched_at,
+                redirects=got.redirects,
+                segments=stream.segments,
+                variant=stream.variant,
+                complete=stream.complete,
                 validators=got.validators,
             )
         else:
+            assert got.path is not None  # a medium is fetched into a file
             medium = FetchedMedium(
-                url=url, page_url=page_url, final_url=got.final_url, path=got.path, kind=got.kind,
-                content_type=got.content_type, size=got.size, sha256=got.sha256, status=got.status,
-                headers=got.headers, http_version=got.http_version, fetched_at=got.fetched_at,
-                redirects=got.redirects, validators=got.validators,
+                url=url,
+                page_url=page_url,
+                final_url=got.final_url,
+                path=got.path,
+                kind=got.kind,
+                content_type=got.content_type,
+                size=got.size,
+                sha256=got.sha256,
+                status=got.status,
+                headers=got.headers,
+                http_version=got.http_version,
+                fetched_at=got.fetched_at,
+                redirects=got.redirects,
+                validators=got.validators,
             )
         new = self.state.add_content(medium.sha256) if record else not self.state.has_content(medium.sha256)
         if record or not new:  # a duplicate's bytes are recorded already: its validators may be too
@@ -228,6 +250,7 @@ def _decode(got: Fetched) -> str:
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset" and value.strip():
             charset = value.strip().strip("\"'")
+    assert got.body is not None  # a page comes as bytes
     try:
         return got.body.decode(charset, "replace")
     except LookupError:

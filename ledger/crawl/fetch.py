@@ -63,7 +63,7 @@ class Fetched:
     http_version: str  # "HTTP/1.1", "HTTP/2"
     fetched_at: datetime  # UTC, when the response headers came
     content_type: str  # the media type declared ("" when none)
-    kind: str | None  # "page", "video", "image", "hls"
+    kind: str  # "page", "video", "image", "hls" ("any" when anything was accepted)
     size: int
     sha256: str  # hex, of the body as decoded (what is in `path` or `body`)
     path: Path | None  # the body, for media (the caller owns the file)
@@ -113,7 +113,13 @@ def _suffix(url: str, kind: str | None) -> str:
 
 class Fetcher:
     def __init__(
-        self, client: httpx.Client, config: CrawlConfig, scope: Scope, robots: Robots, limiter: HostLimiter, work_dir: Path
+        self,
+        client: httpx.Client,
+        config: CrawlConfig,
+        scope: Scope,
+        robots: Robots,
+        limiter: HostLimiter,
+        work_dir: Path,
     ) -> None:
         self.client = client
         self.config = config
@@ -146,8 +152,12 @@ class Fetcher:
                 return Skipped(url, "robots", f"robots.txt disallows {current}")
             interval = self.robots.interval(current)
             if interval > max(self.config.max_crawl_delay, self.config.host_interval):
-                return Skipped(url, "crawl_delay", f"robots.txt asks for {interval:g} s between requests to "
-                               f"{authority(current)}; this crawl waits {self.config.max_crawl_delay:g} s at most")
+                return Skipped(
+                    url,
+                    "crawl_delay",
+                    f"robots.txt asks for {interval:g} s between requests to "
+                    f"{authority(current)}; this crawl waits {self.config.max_crawl_delay:g} s at most",
+                )
             self.limiter.wait(authority(current), interval)
             if deadline is None:  # the resource's own time starts now: waiting for our turn is not the site's
                 deadline = time.monotonic() + self.config.resource_deadline
@@ -164,14 +174,22 @@ class Fetcher:
                         if target in seen:
                             return Skipped(url, "redirect_loop", " -> ".join([*seen, target]))
                         if len(seen) - 1 >= self.config.max_redirects:
-                            return Skipped(url, "too_many_redirects", f"more than {self.config.max_redirects}: " + " -> ".join(seen))
+                            return Skipped(
+                                url,
+                                "too_many_redirects",
+                                f"more than {self.config.max_redirects}: " + " -> ".join(seen),
+                            )
                         seen.append(target)
                         current = target
                         continue
                     if response.status_code == 304 and known:
                         return Skipped(url, "unchanged", f"304 Not Modified at {current}")
                     if response.status_code != 200:
-                        return Skipped(url, f"http_{response.status_code}", f"{response.status_code} {response.reason_phrase} at {current}")
+                        return Skipped(
+                            url,
+                            f"http_{response.status_code}",
+                            f"{response.status_code} {response.reason_phrase} at {current}",
+                        )
                     return self._body(url, current, tuple(seen[:-1]), response, watchdog, accept, cap)
             except _Abandon as why:
                 return Skipped(url, why.reason, why.detail)
@@ -228,7 +246,19 @@ class Fetcher:
                 kind = self._sniffed(head, mime)
             if out is not None:
                 out.close()
-            return self._facts(url, final, redirects, response, fetched_at, mime, kind, size, digest.hexdigest(), path, bytes(buffer) if out is None else None)
+            return self._facts(
+                url,
+                final,
+                redirects,
+                response,
+                fetched_at,
+                mime,
+                kind,
+                size,
+                digest.hexdigest(),
+                path,
+                bytes(buffer) if out is None else None,
+            )
         except BaseException:
             if out is not None:
                 out.close()
@@ -236,10 +266,10 @@ class Fetcher:
                 path.unlink(missing_ok=True)
             raise
 
-    def _kind(self, url: str, mime: str, accept: Accept) -> str | None:
+    def _kind(self, url: str, mime: str, accept: Accept) -> str:
         declared = declared_kind(mime)
         if accept == "any":
-            return declared if declared not in (None, "sniff") else "any"
+            return declared if declared is not None and declared != "sniff" else "any"
         if mime in PAGE_TYPES:
             if accept == "page":
                 return "page"
@@ -254,7 +284,9 @@ class Fetcher:
     def _sniffed(head: bytes, mime: str) -> str:
         kind = sniff(head)
         if kind is None:
-            raise _Abandon("bad_type", f"{mime or 'untyped'} bytes that are no known medium (starting {head[:8].hex()})")
+            raise _Abandon(
+                "bad_type", f"{mime or 'untyped'} bytes that are no known medium (starting {head[:8].hex()})"
+            )
         return kind
 
     @staticmethod

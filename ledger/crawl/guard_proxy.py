@@ -52,7 +52,7 @@ class GuardProxy:
         if is_address(host):
             return [host] if let_private or is_public(host) else []
         try:
-            found = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+            found = [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
         except (OSError, UnicodeError):
             return []
         if not (let_private or all(is_public(a) for a in found)):
@@ -65,7 +65,7 @@ class GuardProxy:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def __enter__(self) -> "GuardProxy":
+    def __enter__(self) -> GuardProxy:
         guard = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -102,8 +102,8 @@ class GuardProxy:
         upstream = None
         try:
             if method == b"CONNECT":
-                host, _, port = target.decode("latin-1").rpartition(":")
-                upstream = self._connect(handler, host, _port(port))
+                host, _, port_text = target.decode("latin-1").rpartition(":")
+                upstream = self._connect(handler, host, _port(port_text))
                 if upstream is None:
                     return
                 handler.wfile.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
@@ -124,8 +124,12 @@ class GuardProxy:
                 return
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             kept = [h for h in headers if h.split(b":", 1)[0].strip().lower() not in HOP_BY_HOP]
-            upstream.sendall(b" ".join([method, path.encode("latin-1"), version]) + b"\r\n"
-                             + b"".join(h + b"\r\n" for h in kept) + b"Connection: close\r\n\r\n")
+            upstream.sendall(
+                b" ".join([method, path.encode("latin-1"), version])
+                + b"\r\n"
+                + b"".join(h + b"\r\n" for h in kept)
+                + b"Connection: close\r\n\r\n"
+            )
             _pipe(handler, upstream, _exactly(handler, body))
         except OSError:
             pass

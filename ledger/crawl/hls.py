@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from ledger.crawl.config import CrawlConfig
-from ledger.crawl.fetch import MAX_PLAYLIST_BYTES, Fetched, Fetcher, Skipped
+from ledger.crawl.fetch import MAX_PLAYLIST_BYTES, Accept, Fetched, Fetcher, Skipped
 from ledger.crawl.urls import normalise
 
 READ = 1024 * 1024
@@ -42,7 +42,9 @@ class Stream:
     seconds: float  # of media, by the playlist's EXTINF durations
     variant: str | None  # the media playlist picked from a master playlist
     segments: tuple[str, ...]  # in the order joined (the init segment first, for fMP4)
-    complete: bool  # False when a segment failed and the stream stops before its planned end, or a live one skipped some
+    complete: (
+        bool  # False when a segment failed and the stream stops before its planned end, or a live one skipped some
+    )
     live: bool = False  # the playlist was a live one, followed as it grew
 
 
@@ -54,6 +56,7 @@ def pick_variant(variants: list, max_bandwidth: int | None):
 
 
 def _text(got: Fetched) -> str:
+    assert got.path is not None  # a playlist is fetched as media, into a file
     try:
         return got.path.read_bytes().decode("utf-8-sig", "replace")
     finally:
@@ -73,11 +76,14 @@ class _Assembler:
             return Skipped(self.url, "bad_type", f"segments encrypted with {key.method}, which we do not decrypt")
         key_url = normalise(key.absolute_uri or "")
         if key_url is None or not self.fetcher.scope.allows(key_url):
-            return Skipped(self.url, "out_of_scope", f"the key of the stream is at {key.absolute_uri}, outside the crawl's hosts")
+            return Skipped(
+                self.url, "out_of_scope", f"the key of the stream is at {key.absolute_uri}, outside the crawl's hosts"
+            )
         if key_url not in self.keys:
             got = self.fetcher.fetch(key_url, "any", 64)
             if isinstance(got, Skipped):
                 return Skipped(self.url, got.reason, f"key {key_url}: {got.detail}")
+            assert got.path is not None  # fetched as media, into a file
             data = got.path.read_bytes()
             got.discard()
             if len(data) != 16:
@@ -85,10 +91,11 @@ class _Assembler:
             self.keys[key_url] = data
         return self.keys[key_url]
 
-    def append(self, out, url: str, accept: str, decrypt=None) -> Skipped | None:
+    def append(self, out, url: str, accept: Accept, decrypt=None) -> Skipped | None:
         got = self.fetcher.fetch(url, accept, self.config.max_media_bytes - self.size)
         if isinstance(got, Skipped):
             return Skipped(self.url, got.reason, f"segment {url}: {got.detail}")
+        assert got.path is not None  # a segment is fetched as media, into a file
         try:
             with open(got.path, "rb") as part:
                 while chunk := part.read(READ):
@@ -129,7 +136,11 @@ def download_stream(fetcher: Fetcher, playlist: Fetched, config: CrawlConfig, wo
         if not parsed.playlists:
             return Skipped(url, "bad_type", "a master playlist without variants")
         variant = normalise(pick_variant(parsed.playlists, config.hls_max_bandwidth).absolute_uri)
-        got = fetcher.fetch(variant, "any", MAX_PLAYLIST_BYTES) if variant else Skipped(url, "error", "unusable variant URI")
+        got = (
+            fetcher.fetch(variant, "any", MAX_PLAYLIST_BYTES)
+            if variant
+            else Skipped(url, "error", "unusable variant URI")
+        )
         if isinstance(got, Skipped):
             return Skipped(url, got.reason, f"variant {variant}: {got.detail}")
         parsed = m3u8.loads(_text(got), uri=got.final_url)
@@ -161,8 +172,17 @@ def download_stream(fetcher: Fetcher, playlist: Fetched, config: CrawlConfig, wo
             path.unlink(missing_ok=True)
             return joiner.stop or Skipped(url, "error", "no segment could be had")
         work = joiner.work
-        return Stream(path, "mp4" if fmp4 else "ts", work.size, work.digest.hexdigest(), joiner.seconds, variant,
-                      tuple(work.parts), joiner.stop is None and not joiner.gap, live)
+        return Stream(
+            path,
+            "mp4" if fmp4 else "ts",
+            work.size,
+            work.digest.hexdigest(),
+            joiner.seconds,
+            variant,
+            tuple(work.parts),
+            joiner.stop is None and not joiner.gap,
+            live,
+        )
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -171,7 +191,7 @@ def download_stream(fetcher: Fetcher, playlist: Fetched, config: CrawlConfig, wo
 class _Joiner:
     """Segments joined in order into one file: the init segment when it changes, decryption."""
 
-    def __init__(self, work: "_Assembler", url: str) -> None:
+    def __init__(self, work: _Assembler, url: str) -> None:
         self.work, self.url = work, url
         self.init: str | None = None
         self.stop: Skipped | None = None
@@ -184,7 +204,9 @@ class _Joiner:
         if segment.init_section is not None and segment.init_section.absolute_uri != self.init:
             self.init = segment.init_section.absolute_uri
             init_url = normalise(self.init or "")
-            self.stop = work.append(out, init_url, "media") if init_url else Skipped(url, "error", "unusable EXT-X-MAP URI")
+            self.stop = (
+                work.append(out, init_url, "media") if init_url else Skipped(url, "error", "unusable EXT-X-MAP URI")
+            )
             if self.stop:
                 return self.stop
         seg_url = normalise(segment.absolute_uri or "")
@@ -199,7 +221,11 @@ class _Joiner:
                 return key
             iv = segment.key.iv
             try:
-                iv_bytes = bytes.fromhex(iv[2:] if iv.lower().startswith("0x") else iv) if iv else int(segment.media_sequence or 0).to_bytes(16, "big")
+                iv_bytes = (
+                    bytes.fromhex(iv[2:] if iv.lower().startswith("0x") else iv)
+                    if iv
+                    else int(segment.media_sequence or 0).to_bytes(16, "big")
+                )
                 decrypt = _Decryptor(key, iv_bytes)
             except (ValueError, OverflowError) as exc:  # a bad IV, or a negative sequence number for one
                 self.stop = Skipped(url, "bad_type", f"an AES-128 segment whose IV cannot be had: {exc}")

@@ -19,13 +19,16 @@ COUNTED_TTL = 8 * 24 * 3600  # longer than a message lives on the queue (jobs.ME
 # Adds a message's counts to its job unless they were added already: a message handled twice (a
 # retry after a crash or an outage, a redelivery) counts once. One script, so both or neither.
 # Made once (as bytes, its SHA-1 needs no client) and run on whichever client is given.
-_ADD_ONCE = Script(None, b"""
+_ADD_ONCE = Script(
+    None,  # type: ignore[arg-type]  # no client of its own: each call names one
+    b"""
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
   for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
   return 1
 end
 return 0
-""")
+""",
+)
 
 
 def job_key(job_id: str) -> str:
@@ -38,8 +41,10 @@ def submitter_key(address: str) -> str:
 
 def record_job(client, job_id: str, spec: dict, submitted_at: float, submitter: str | None) -> None:
     pipe = client.pipeline()
-    pipe.hset(job_key(job_id), mapping={"spec": json.dumps(spec), "submitted_at": submitted_at,
-                                        "submitter": (submitter or "").lower()})
+    pipe.hset(
+        job_key(job_id),
+        mapping={"spec": json.dumps(spec), "submitted_at": submitted_at, "submitter": (submitter or "").lower()},
+    )
     pipe.zadd(JOBS_ALL, {job_id: submitted_at})
     if submitter:
         pipe.zadd(submitter_key(submitter), {job_id: submitted_at})
@@ -50,7 +55,7 @@ def add_counts_once(client, job_id: str, message_id: str, deltas: dict[str, int]
     """Adds `deltas` to the job's counters for message `message_id`, once; False if they were.
     `message_id` may name another one-off event (`queued:<id>`: that message was sent). Safe to
     retry after a lost answer, as the patient client does: a bare HINCRBY is not."""
-    args = [COUNTED_TTL]
+    args: list[int | str] = [COUNTED_TTL]
     for name, delta in deltas.items():
         args += [name, delta]
     added = _ADD_ONCE(keys=[job_key(job_id), f"{COUNTED}:{message_id}"], args=args, client=client)
@@ -60,8 +65,9 @@ def add_counts_once(client, job_id: str, message_id: str, deltas: dict[str, int]
 def counts_of(raw: dict) -> dict:
     """The counters of a job's hash: pages, media, bytes, matched, cases, queued, done,
     failed, skipped:<reason>; finished once every queued task settled."""
-    found = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-             for k, v in raw.items()}
+    found = {
+        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v) for k, v in raw.items()
+    }
     counts = {k: int(v) for k, v in found.items() if k != "spec" and v.lstrip("-").isdigit()}
     settled = counts.get("done", 0) + counts.get("failed", 0)
     counts["finished"] = counts.get("queued", 0) > 0 and settled >= counts.get("queued", 0)
@@ -90,4 +96,3 @@ def list_jobs(client, submitter: str | None, limit: int = 100) -> list[dict]:
     key = submitter_key(submitter) if submitter else JOBS_ALL
     ids = [i.decode() for i in client.zrevrange(key, 0, limit - 1)]
     return [job for job in (read_job(client, i) for i in ids) if job is not None]
-

@@ -26,9 +26,12 @@ REELLEDGER_QUEUE_MAINTENANCE_CHANCE (20000 per million queue calls look for dead
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
 import os
+import signal
+import sys
 import tempfile
 import threading
 import time
@@ -36,6 +39,7 @@ import uuid
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import dramatiq
 import redis
@@ -53,13 +57,17 @@ log = logging.getLogger("reelledger.crawl")
 
 PAGES_QUEUE = "reelledger-crawl-pages"
 MEDIA_QUEUE = "reelledger-crawl-media"
-RETRIES = dict(max_retries=12, min_backoff=1_000, max_backoff=600_000)
+RETRIES: dict[str, Any] = {"max_retries": 12, "min_backoff": 1_000, "max_backoff": 600_000}
 # Dramatiq's default is 10 minutes, and its time limit still runs while Retries enqueues a failed
 # message's next try, which waits out a Redis outage (up to REELLEDGER_QUEUE_OUTAGE_S, and our own
 # bookkeeping as long again): a page's message gets an hour, as a medium's does.
 PAGE_TIME_LIMIT = 3_600_000
 MESSAGE_TTL = 7 * 24 * 3600
-TRANSIENT = {"timeout", "error", "robots_unreachable"}  # worth another try: the site or our Redis was slow, a connection broke
+TRANSIENT = {
+    "timeout",
+    "error",
+    "robots_unreachable",
+}  # worth another try: the site or our Redis was slow, a connection broke
 TRANSIENT_TRIES = 4  # a resource that keeps failing so is given up after this many tries
 
 
@@ -68,8 +76,10 @@ class TryAgain(Exception):
 
 
 def _transient(skipped: Skipped) -> bool:
-    return skipped.reason in TRANSIENT or skipped.reason in ("http_429",) or (
-        skipped.reason.startswith("http_5") and skipped.reason[5:].isdigit()
+    return (
+        skipped.reason in TRANSIENT
+        or skipped.reason in ("http_429",)
+        or (skipped.reason.startswith("http_5") and skipped.reason[5:].isdigit())
     )
 
 
@@ -133,10 +143,6 @@ class _CountFailures(Middleware):
         if message.actor_name in ("crawl_page", "examine_medium"):
             add_counts_once(_redis, message.args[0], message.message_id, {"failed": 1})
 
-
-import faulthandler
-import signal
-import sys
 
 faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)  # `kill -USR1` shows where a worker is
 
@@ -207,7 +213,9 @@ def _crawler(job_id: str, spec: dict) -> Crawler:
         for old in crawlers.values():  # one job at a time per thread is the common case
             old.close()
         crawlers.clear()
-        crawler = crawlers[key] = Crawler(spec["seeds"], _work_dir(job_id), _config(spec), limiter=RedisHostLimiter(_redis))
+        crawler = crawlers[key] = Crawler(
+            spec["seeds"], _work_dir(job_id), _config(spec), limiter=RedisHostLimiter(_redis)
+        )
     state = RedisCrawlState(_redis, f"{PREFIX}:state:{spec['namespace']}", crawl_id=spec["crawl_id"])
     message = CurrentMessage.get_current_message()
     crawler.state = _MessageClaims(state, message.message_id) if message is not None else state
@@ -358,9 +366,12 @@ def _start(job_id: str, spec: dict) -> int:
     """Claim the seeds and send a message for each (a retried rescan re-claims its own)."""
     state = RedisCrawlState(_redis, f"{PREFIX}:state:{spec['namespace']}", crawl_id=spec["crawl_id"])
     message = CurrentMessage.get_current_message()
+    claims: RedisCrawlState | _MessageClaims = state
     if message is not None:
-        state = _MessageClaims(state, message.message_id)
-    with Crawler(spec["seeds"], _work_dir(job_id), _config(spec), state=state, limiter=RedisHostLimiter(_redis)) as crawler:
+        claims = _MessageClaims(state, message.message_id)
+    with Crawler(
+        spec["seeds"], _work_dir(job_id), _config(spec), state=claims, limiter=RedisHostLimiter(_redis)
+    ) as crawler:
         seeds = crawler.seed_pages()
     for url, depth in seeds:
         _send(job_id, crawl_page, url, depth, None)
@@ -374,14 +385,27 @@ def _config_fields(config: CrawlConfig) -> dict:
     return fields
 
 
-def submit(seeds: list[str], config: CrawlConfig, *, screenshots: bool = True, rescan_every: float | None = None,
-           namespace: str = "default", submitter: str | None = None) -> str:
+def submit(
+    seeds: list[str],
+    config: CrawlConfig,
+    *,
+    screenshots: bool = True,
+    rescan_every: float | None = None,
+    namespace: str = "default",
+    submitter: str | None = None,
+) -> str:
     """Start a crawl job on the queue; returns its id. `submitter` is the crawler account's
     address, under which the service lists the job."""
     job_id = uuid.uuid4().hex[:12]
     fields = _config_fields(config)
-    spec = {"seeds": seeds, "config": fields, "screenshots": screenshots, "rescan_every": rescan_every,
-            "namespace": namespace, "crawl_id": job_id}
+    spec = {
+        "seeds": seeds,
+        "config": fields,
+        "screenshots": screenshots,
+        "rescan_every": rescan_every,
+        "namespace": namespace,
+        "crawl_id": job_id,
+    }
     record_job(_redis, job_id, spec, time.time(), submitter)
     _start(job_id, spec)
     if rescan_every:

@@ -50,7 +50,9 @@ class _Extractor(HTMLParser):
             self.raw_media += srcset_urls(a.get("srcset", ""))
         elif tag in ("a", "area") and "href" in a:
             target = a["href"]
-            (self.raw_media if media_kind_by_extension(normalise(target, self.base) or "") else self.raw_pages).append(target)
+            (self.raw_media if media_kind_by_extension(normalise(target, self.base) or "") else self.raw_pages).append(
+                target
+            )
         elif tag in ("iframe", "frame") and "src" in a:
             self.raw_pages.append(a["src"])
 

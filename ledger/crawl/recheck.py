@@ -36,7 +36,9 @@ def probe(crawler: Crawler, url: str) -> LinkState:
         return LinkState(url, True, 200, "still served (larger than the probe reads)")
     if reason.startswith("http_") and reason[5:].isdigit():
         status = int(reason[5:])
-        return LinkState(url, True if status < 300 else (False if status in GONE_STATUSES else None), status, got.detail)
+        return LinkState(
+            url, True if status < 300 else (False if status in GONE_STATUSES else None), status, got.detail
+        )
     if reason == "bad_type":
         return LinkState(url, False, 200, f"no medium there any more: {got.detail}")
     return LinkState(url, None, None, f"{reason}: {got.detail}")
@@ -51,8 +53,10 @@ def recheck_pass(service, config, work_dir=None, limiter=None) -> list[tuple[dic
     if not cases:
         return []
     results = []
-    with tempfile.TemporaryDirectory(prefix="reelledger-recheck-") as tmp, \
-            Crawler([c["url"] for c in cases], work_dir or tmp, config, limiter=limiter) as crawler:
+    with (
+        tempfile.TemporaryDirectory(prefix="reelledger-recheck-") as tmp,
+        Crawler([c["url"] for c in cases], work_dir or tmp, config, limiter=limiter) as crawler,
+    ):
         for case in cases:
             state = probe(crawler, case["url"])
             if state.alive is not None:

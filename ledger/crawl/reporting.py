@@ -13,6 +13,7 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -67,7 +68,9 @@ class ServiceClient:
         except httpx.TransportError as exc:
             # never the key, which an error about a malformed header quotes
             message = f"the service does not answer: {exc}"
-            raise ServiceUnavailable(message.replace(self._api_key, "<api key>") if self._api_key else message) from None
+            raise ServiceUnavailable(
+                message.replace(self._api_key, "<api key>") if self._api_key else message
+            ) from None
         status = response.status_code
         if status >= 500 or status in (409, 429):
             raise ServiceUnavailable(f"the service cannot take it now ({status}): {response.text[:300]}", status)
@@ -83,12 +86,20 @@ class ServiceClient:
 
     def report(self, medium: FetchedMedium, shot: bytes | None) -> dict:
         sighting = {
-            "url": medium.url, "fetched_at": medium.fetched_at.isoformat(), "page_url": medium.page_url,
-            "final_url": medium.final_url, "status": medium.status, "http_version": medium.http_version,
-            "content_type": medium.content_type or None, "headers": medium.headers, "sha256": medium.sha256,
+            "url": medium.url,
+            "fetched_at": medium.fetched_at.isoformat(),
+            "page_url": medium.page_url,
+            "final_url": medium.final_url,
+            "status": medium.status,
+            "http_version": medium.http_version,
+            "content_type": medium.content_type or None,
+            "headers": medium.headers,
+            "sha256": medium.sha256,
         }
         with open(medium.path, "rb") as fh:
-            files = {"file": (Path(medium.path).name, fh, "application/octet-stream")}
+            files: dict[str, tuple[str, IO[bytes] | bytes, str]] = {
+                "file": (Path(medium.path).name, fh, "application/octet-stream")
+            }
             if shot:
                 files["screenshot"] = ("page.png", shot, "image/png")
             return self._call("POST", "/cases", files=files, data={"sighting": json.dumps(sighting)})
@@ -107,8 +118,9 @@ class ServiceClient:
         return self._call("POST", f"/cases/{case_id}/checks", json=body)
 
 
-def examine(service: ServiceClient, medium: FetchedMedium, screenshots: bool = True,
-            private_hosts: frozenset[str] = frozenset()) -> Examined:
+def examine(
+    service: ServiceClient, medium: FetchedMedium, screenshots: bool = True, private_hosts: frozenset[str] = frozenset()
+) -> Examined:
     """Match a downloaded medium and, if it is a registered work, report it. The caller keeps
     (and deletes) the file. `private_hosts`: the crawl's, for the page screenshot."""
     from ledger.matching import MAX_QUERY_SECONDS

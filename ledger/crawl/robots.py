@@ -139,7 +139,12 @@ class Robots:
                         if len(body) >= MAX_ROBOTS_BYTES:
                             break
                     parser = RobotFileParser()
-                    parser.parse([_scaled(line) for line in bytes(body[:MAX_ROBOTS_BYTES]).decode("utf-8", "replace").splitlines()])
+                    parser.parse(
+                        [
+                            _scaled(line)
+                            for line in bytes(body[:MAX_ROBOTS_BYTES]).decode("utf-8", "replace").splitlines()
+                        ]
+                    )
                     return RobotsRules(parser, True, str(response.status_code))
             return RobotsRules(None, True, "too_many_redirects")  # RFC 9309: treat as unavailable
         except PrivateAddress:

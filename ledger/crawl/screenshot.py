@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -26,8 +26,13 @@ def chromium_path() -> str:
     return os.environ.get("REELLEDGER_CHROMIUM", DEFAULT_CHROMIUM)
 
 
-def screenshot(url: str, out_path: str | Path, timeout: float = 30, user_agent: str = USER_AGENT,
-               private_hosts: frozenset[str] = frozenset()) -> bool:
+def screenshot(
+    url: str,
+    out_path: str | Path,
+    timeout: float = 30,
+    user_agent: str = USER_AGENT,
+    private_hosts: frozenset[str] = frozenset(),
+) -> bool:
     """Write a 1280 x 800 PNG of `url` to `out_path`; True when a non-empty file was written.
     The browser says who it is, as the crawl does (`user_agent`). Everything it loads goes
     through a GuardProxy, so the page and whatever its markup and scripts ask for reach public
@@ -42,18 +47,32 @@ def screenshot(url: str, out_path: str | Path, timeout: float = 30, user_agent: 
         out.unlink(missing_ok=True)
         profile = tempfile.mkdtemp(prefix="reelledger-chromium-")  # its own profile: no lock shared with another run
         command = [
-            binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={profile}",
-            "--no-first-run", "--window-size=1280,800", f"--user-agent={user_agent}", f"--screenshot={out}",
+            binary,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            "--no-first-run",
+            "--window-size=1280,800",
+            f"--user-agent={user_agent}",
+            f"--screenshot={out}",
             # every connection through the proxy, loopback too ("<-loopback>" drops chromium's own
             # bypass for it); no name looked up by chromium itself (prefetch, anything that would
             # go around the proxy), no QUIC, and no UDP of WebRTC's own
-            f"--proxy-server={proxy.url}", "--proxy-bypass-list=<-loopback>",
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--disable-quic",
+            f"--proxy-server={proxy.url}",
+            "--proxy-bypass-list=<-loopback>",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            "--disable-quic",
             "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
             # as little of chromium's own traffic as it allows (Debian's build still asks Google's
             # update and account hosts at start; the proxy holds those to the same rule)
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-default-apps", "--disable-extensions", "--no-pings",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-default-apps",
+            "--disable-extensions",
+            "--no-pings",
             url,
         ]
         try:
@@ -67,7 +86,11 @@ def screenshot(url: str, out_path: str | Path, timeout: float = 30, user_agent: 
 def _run(command: list[str], out: Path, timeout: float) -> bool:
     try:  # its own process group: chromium's helper processes go with it on a timeout
         proc = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
     except OSError:
         return False

@@ -10,12 +10,12 @@ SNIFF_BYTES = 189  # enough for every signature below: MPEG-TS is two sync bytes
 
 
 def media_type(content_type: str | None) -> str:
-    """"video/mp4" of "Video/MP4; codecs=..."; "" when there is none."""
+    """ "video/mp4" of "Video/MP4; codecs=..."; "" when there is none."""
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 def declared_kind(mime: str) -> str | None:
-    """"video", "image" or "hls" by a media type; "sniff" for untyped bytes; None otherwise."""
+    """ "video", "image" or "hls" by a media type; "sniff" for untyped bytes; None otherwise."""
     if mime in HLS_TYPES:
         return "hls"
     if mime.startswith("video/"):

@@ -102,9 +102,7 @@ class SqliteCrawlState(MemoryCrawlState):
         super().__init__()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS validators (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT)"
-        )
+        self._db.execute("CREATE TABLE IF NOT EXISTS validators (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT)")
         self._db.execute("CREATE TABLE IF NOT EXISTS content (sha256 TEXT PRIMARY KEY)")
 
     def validators(self, url: str) -> Validators | None:

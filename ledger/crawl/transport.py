@@ -144,7 +144,11 @@ class _Watchdog:
 
 @contextmanager
 def guarded_stream(
-    client: httpx.Client, config: CrawlConfig, url: str, headers: dict[str, str], deadline: float,
+    client: httpx.Client,
+    config: CrawlConfig,
+    url: str,
+    headers: dict[str, str],
+    deadline: float,
     public_only: bool | None = None,
 ) -> Iterator[tuple[httpx.Response, _Watchdog]]:
     """A streamed GET of `url`, cut at `deadline` (time.monotonic()). Raises DeadlineExceeded
@@ -154,14 +158,20 @@ def guarded_stream(
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise DeadlineExceeded("deadline passed before the request")
-    watchdog = _Watchdog(deadline, public_only=must_be_public(url, config.private_hosts) if public_only is None else public_only)
+    watchdog = _Watchdog(
+        deadline, public_only=must_be_public(url, config.private_hosts) if public_only is None else public_only
+    )
     timeout = httpx.Timeout(
-        min(config.read_timeout, remaining), connect=min(config.connect_timeout, remaining), pool=min(config.connect_timeout, remaining)
+        min(config.read_timeout, remaining),
+        connect=min(config.connect_timeout, remaining),
+        pool=min(config.connect_timeout, remaining),
     )
     watchdog.start()
     try:
         try:
-            request = client.build_request("GET", url, headers=headers, timeout=timeout, extensions={"trace": watchdog.trace})
+            request = client.build_request(
+                "GET", url, headers=headers, timeout=timeout, extensions={"trace": watchdog.trace}
+            )
             response = client.send(request, stream=True)
         except httpx.TransportError:
             if watchdog.refused is not None:  # should httpx ever wrap it

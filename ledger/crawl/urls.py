@@ -13,7 +13,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
-VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".ts", ".avi", ".flv", ".wmv", ".mpg", ".mpeg", ".3gp"})
+VIDEO_EXTENSIONS = frozenset(
+    {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".ts", ".avi", ".flv", ".wmv", ".mpg", ".mpeg", ".3gp"}
+)
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".avif"})
 HLS_EXTENSIONS = frozenset({".m3u8"})
 
@@ -64,7 +66,7 @@ class Scope:
 
 
 def media_kind_by_extension(url: str) -> str | None:
-    """"video", "image" or "hls" when the URL's path ends like one, else None."""
+    """ "video", "image" or "hls" when the URL's path ends like one, else None."""
     ext = posixpath.splitext(urlsplit(url).path)[1].lower()
     if ext in HLS_EXTENSIONS:
         return "hls"

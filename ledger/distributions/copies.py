@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import or_, select
+from sqlmodel import col, or_, select
 from web3 import Web3
 
 from ledger.accounts import authorise_service
-from ledger.db import session
+from ledger.db import must_get, session
 from ledger.distributions import records
 from ledger.distributions.keys import key_id
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -138,8 +138,14 @@ def create_distribution(
         if work is None or work.owner_id != account.id:
             raise NotFound("work", ident)
         recipient = _platform(db, platform)
-        digest = request_digest("distribution", work_id=ident, platform_id=recipient.id, session=session_label,
-                                tier=tier, file_sha256="0x" + master_sha256.hex())
+        digest = request_digest(
+            "distribution",
+            work_id=ident,
+            platform_id=recipient.id,
+            session=session_label,
+            tier=tier,
+            file_sha256="0x" + master_sha256.hex(),
+        )
         if idempotency_key:
             again = db.exec(
                 select(DistributionRecord).where(
@@ -148,13 +154,16 @@ def create_distribution(
             ).first()
             if again is not None:
                 if (again.work_pk, again.platform_id, again.session, again.tier) != (
-                    work.id, recipient.id, session_label, tier
+                    work.id,
+                    recipient.id,
+                    session_label,
+                    tier,
                 ):
                     raise key_reused(idempotency_key, "distribution")
                 check_same(again, idempotency_key, digest, "distribution")
                 master.unlink(missing_ok=True)
                 return _view(db, again)
-        if op_status(db.get(ChainOp, work.op_id)) != "confirmed":
+        if op_status(must_get(db, ChainOp, work.op_id)) != "confirmed":
             raise Conflict("work_not_confirmed", f"work {ident} is not confirmed on chain yet; try again shortly")
     if "0x" + master_sha256.hex() != ident:
         raise InvalidInput(
@@ -187,12 +196,15 @@ def create_distribution(
                 break
             except IntegrityError:
                 db.rollback()
-                if idempotency_key and db.exec(
-                    select(DistributionRecord).where(
-                        DistributionRecord.owner_id == account.id,
-                        DistributionRecord.idempotency_key == idempotency_key,
-                    )
-                ).first():
+                if (
+                    idempotency_key
+                    and db.exec(
+                        select(DistributionRecord).where(
+                            DistributionRecord.owner_id == account.id,
+                            DistributionRecord.idempotency_key == idempotency_key,
+                        )
+                    ).first()
+                ):
                     raise key_in_use(idempotency_key) from None
         else:  # pragma: no cover - 8 collisions in 2**48
             raise Conflict("payload_exhausted", "could not draw a free payload")
@@ -201,7 +213,7 @@ def create_distribution(
     shutil.move(master, target)
     ledger.submit_media(make_copy, ledger, dist.id)
     with session(ledger.engine) as db:
-        return _view(db, db.get(DistributionRecord, dist.id))
+        return _view(db, must_get(db, DistributionRecord, dist.id))
 
 
 def make_copy(ledger, dist_id: int) -> None:
@@ -210,12 +222,12 @@ def make_copy(ledger, dist_id: int) -> None:
         dist = db.get(DistributionRecord, dist_id)
         if dist is None or dist.status != DistributionStatus.embedding:
             return
-        owner = db.get(Account, dist.owner_id)
+        owner = must_get(db, Account, dist.owner_id)
     source = source_path(ledger, dist)
     if not source.exists():
         _fail(ledger, dist_id, "the uploaded master was lost before its copy was made; create the distribution again")
         return
-    name = "copy" + COPY_SUFFIX.get(dist.media_kind, ".bin")
+    name = "copy" + COPY_SUFFIX.get(dist.media_kind or "", ".bin")
     partial = source.parent / ("partial-" + name)
     last = [0.0]
 
@@ -247,13 +259,15 @@ def make_copy(ledger, dist_id: int) -> None:
     chain = ledger.chain
     try:
         with session(ledger.engine) as db:
-            dist = db.get(DistributionRecord, dist_id)
-            work, platform = db.get(Work, dist.work_pk), db.get(Account, dist.platform_id)
+            dist = must_get(db, DistributionRecord, dist_id)
+            work, platform = must_get(db, Work, dist.work_pk), must_get(db, Account, dist.platform_id)
             dist.copy_name, dist.copy_sha256, dist.copy_size = name, "0x" + digest.hex(), size
             dist.frames_done = dist.frames_total = result.frames
             record = records.record_of(dist, work, owner, platform)
             anchored = records.record_hash(record)
-            call = chain.call("DistributionRegistry", "anchor", [bytes.fromhex(work.work_id[2:]), dist.payload, anchored])
+            call = chain.call(
+                "DistributionRegistry", "anchor", [bytes.fromhex(work.work_id[2:]), dist.payload, anchored]
+            )
             op = chain.outbox.record(db, f"anchor-distribution:{dist.id}:{anchored.hex()[:16]}", chain.signer, call)
             dist.record, dist.record_hash, dist.op_id = record, "0x" + anchored.hex(), op.id
             dist.status, dist.updated_at = DistributionStatus.anchoring, utcnow()
@@ -261,8 +275,12 @@ def make_copy(ledger, dist_id: int) -> None:
             db.commit()
             op_id = op.id
     except SQLAlchemyError as exc:  # nothing was recorded, nothing sent: the job runs again shortly
-        log.warning("distribution %s: its record could not be stored (%s); trying again in %ss", dist_id,
-                    type(exc).__name__, RETRY_AFTER)
+        log.warning(
+            "distribution %s: its record could not be stored (%s); trying again in %ss",
+            dist_id,
+            type(exc).__name__,
+            RETRY_AFTER,
+        )
         _again_later(ledger, dist_id)
         return
     source.unlink(missing_ok=True)  # the master is the owner's; only the marked copy stays
@@ -285,7 +303,7 @@ def _progress(ledger, dist_id: int, done: int, total: int | None) -> None:
     """Note how far marking is; a database failing on this note does not fail the copy."""
     try:
         with session(ledger.engine) as db:
-            dist = db.get(DistributionRecord, dist_id)
+            dist = must_get(db, DistributionRecord, dist_id)
             dist.frames_done, dist.frames_total, dist.updated_at = done, total, utcnow()
             db.add(dist)
             db.commit()
@@ -307,7 +325,7 @@ def _again_later(ledger, dist_id: int) -> None:
 
 def _fail(ledger, dist_id: int, reason: str) -> None:
     with session(ledger.engine) as db:
-        dist = db.get(DistributionRecord, dist_id)
+        dist = must_get(db, DistributionRecord, dist_id)
         dist.status, dist.error, dist.updated_at = DistributionStatus.failed, reason, utcnow()
         db.add(dist)
         db.commit()
@@ -318,7 +336,9 @@ def _fail(ledger, dist_id: int, reason: str) -> None:
 def resume(ledger) -> int:
     """Queue every copy a previous run left unfinished; returns how many."""
     with session(ledger.engine) as db:
-        ids = db.exec(select(DistributionRecord.id).where(DistributionRecord.status == DistributionStatus.embedding)).all()
+        ids = db.exec(
+            select(DistributionRecord.id).where(DistributionRecord.status == DistributionStatus.embedding)
+        ).all()
     for dist_id in ids:
         ledger.submit_media(make_copy, ledger, dist_id)
     return len(ids)
@@ -360,7 +380,7 @@ def list_distributions(
             work = db.exec(select(Work).where(Work.work_id == work_id_of(parse_work_id(work_id)))).first()
             query = query.where(DistributionRecord.work_pk == (work.id if work else -1))
         total = db.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = db.exec(query.order_by(DistributionRecord.id).offset(offset).limit(limit)).all()
+        rows = db.exec(query.order_by(col(DistributionRecord.id)).offset(offset).limit(limit)).all()
         return [_view(db, d) for d in rows], total
 
 

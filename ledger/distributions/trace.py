@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from ledger.chain.errors import ChainError
-from ledger.db import session
+from ledger.db import must_get, session
 from ledger.distributions import records
 from ledger.distributions.copies import DistributionView, _view, anchored_hash
 from ledger.errors import Forbidden, InvalidInput
@@ -51,7 +51,7 @@ def trace_file(ledger, account: Account, path: Path, *, max_seconds: float | Non
             owners = [account]
         else:
             ids = db.exec(select(DistributionRecord.owner_id).distinct()).all()
-            owners = [db.get(Account, i) for i in sorted(ids)]
+            owners = [must_get(db, Account, i) for i in sorted(ids)]
     keys = [ledger.watermark_keys.key_for(o.address) for o in owners]
     try:
         found = detect_file(path, keys, max_seconds=max_seconds)

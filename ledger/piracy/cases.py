@@ -12,15 +12,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
-from dataclasses import dataclass, field
-from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal, overload
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.db import session
 from ledger.distributions import trace as tracing
@@ -80,6 +80,10 @@ class SightingOutcome:
     match: object | None = None  # ledger.matching.MatchOutcome when matching ran
 
 
+@overload
+def check_url(name: str, url: str | None, required: Literal[True] = True) -> str: ...
+@overload
+def check_url(name: str, url: str | None, required: bool) -> str | None: ...
 def check_url(name: str, url: str | None, required: bool = True) -> str | None:
     if url is None or not url.strip():
         if required:
@@ -103,14 +107,21 @@ def evidence_dir(ledger, evidence_hash: str) -> Path:
 
 
 def report_sighting(
-    ledger, crawler: Account, path: Path, content_sha256: bytes, size: int, sighting: Sighting,
+    ledger,
+    crawler: Account,
+    path: Path,
+    content_sha256: bytes,
+    size: int,
+    sighting: Sighting,
     screenshot: bytes | None = None,
 ) -> SightingOutcome:
     """Open a case for the copy at `sighting.url`, or count one more sighting of its case."""
     if crawler.role != Role.crawler:
         raise Forbidden("only a crawler reports copies found on the web")
     sighting = replace(
-        sighting, url=check_url("url", sighting.url), page_url=check_url("page_url", sighting.page_url, required=False),
+        sighting,
+        url=check_url("url", sighting.url),
+        page_url=check_url("page_url", sighting.page_url, required=False),
         final_url=check_url("final_url", sighting.final_url, required=False),
     )
     url = sighting.url
@@ -123,7 +134,9 @@ def report_sighting(
         raise InvalidInput("screenshot", "the screenshot is not a PNG")
     key = url_key(url)
     with session(ledger.engine) as db:  # the same bytes at the same address: nothing to examine again
-        known = db.exec(select(PiracyCase).where(PiracyCase.url_key == key, PiracyCase.content_sha256 == digest)).first()
+        known = db.exec(
+            select(PiracyCase).where(PiracyCase.url_key == key, PiracyCase.content_sha256 == digest)
+        ).first()
         if known is not None:
             return _sighting_of(db, known, crawler, sighting.fetched_at)
         finding = _finding_of_known_bytes(db, digest)
@@ -134,16 +147,27 @@ def report_sighting(
             return SightingOutcome(False, False, None, outcome)
         traced = tracing.trace_file(ledger, crawler, path)
         dist = traced.distribution
-        finding = Finding(outcome.work, outcome.op, outcome.query.kind, evidence.match_doc(outcome.match),
-                          evidence.watermark_doc(traced), dist.dist.id if dist else None,
-                          dist.platform.id if dist else None)
+        assert outcome.work is not None and outcome.op is not None  # a match names its work
+        finding = Finding(
+            outcome.work,
+            outcome.op,
+            outcome.query.kind,
+            evidence.match_doc(outcome.match),
+            evidence.watermark_doc(traced),
+            dist.dist.id if dist else None,
+            dist.platform.id if dist else None,
+        )
     with session(ledger.engine) as db:
-        known = db.exec(select(PiracyCase).where(PiracyCase.work_pk == finding.work.id, PiracyCase.url_key == key)).first()
+        known = db.exec(
+            select(PiracyCase).where(PiracyCase.work_pk == finding.work.id, PiracyCase.url_key == key)
+        ).first()
         if known is not None:
             return _sighting_of(db, known, crawler, sighting.fetched_at, outcome)
     if op_status(finding.registration) != "confirmed":  # the evidence registry anchors only for registered works
-        raise Conflict("work_not_confirmed", f"work {finding.work.work_id} is not confirmed on chain yet; "
-                                             "report this copy again shortly")
+        raise Conflict(
+            "work_not_confirmed",
+            f"work {finding.work.work_id} is not confirmed on chain yet; report this copy again shortly",
+        )
     view, created = _open_case(ledger, crawler, path, digest, size, sighting, screenshot, finding)
     if view.case.crawler_id != crawler.id:
         return SightingOutcome(True, False, None, outcome)
@@ -172,7 +196,7 @@ class Finding:
 def _finding_of_known_bytes(db, digest: str) -> Finding | None:
     """The same bytes found at another address before: what they were found to be then
     (matching and tracing them again would only say it again)."""
-    case = db.exec(select(PiracyCase).where(PiracyCase.content_sha256 == digest).order_by(PiracyCase.id)).first()
+    case = db.exec(select(PiracyCase).where(PiracyCase.content_sha256 == digest).order_by(col(PiracyCase.id))).first()
     if case is None:
         return None
     work = db.get(Work, case.work_pk)
@@ -180,18 +204,34 @@ def _finding_of_known_bytes(db, digest: str) -> Finding | None:
     if registration is None or op_status(registration) == "failed":
         return None
     bundle = case.evidence
-    return Finding(work, registration, case.media_kind, bundle["match"], bundle["watermark"],
-                   case.distribution_id, case.platform_id)
+    return Finding(
+        work,
+        registration,
+        case.media_kind,
+        bundle["match"],
+        bundle["watermark"],
+        case.distribution_id,
+        case.platform_id,
+    )
 
 
 def _open_case(ledger, crawler, path, digest, size, sighting, screenshot, finding: Finding) -> tuple[CaseView, bool]:
     chain, work = ledger.chain, finding.work
     shot_sha = "0x" + hashlib.sha256(screenshot).hexdigest() if screenshot else None
     bundle = evidence.bundle_of(
-        sighting=sighting, content_sha256=digest, content_size=size, media_kind=finding.media_kind,
-        screenshot_sha256=shot_sha, work=work, chain_id=chain.chain_id,
-        work_registry=chain.addresses.get("WorkRegistry"), registration_tx=finding.registration.tx_hash,
-        match=finding.match, watermark=finding.watermark, crawler=crawler, recorded_at=utcnow(),
+        sighting=sighting,
+        content_sha256=digest,
+        content_size=size,
+        media_kind=finding.media_kind,
+        screenshot_sha256=shot_sha,
+        work=work,
+        chain_id=chain.chain_id,
+        work_registry=chain.addresses.get("WorkRegistry"),
+        registration_tx=finding.registration.tx_hash,
+        match=finding.match,
+        watermark=finding.watermark,
+        crawler=crawler,
+        recorded_at=utcnow(),
     )
     hashed = evidence.bundle_hash(bundle)
     evidence_hash = "0x" + hashed.hex()
@@ -217,21 +257,41 @@ def _store_case(ledger, crawler, digest, size, sighting, finding, bundle, hashed
         call = chain.call("EvidenceRegistry", "anchor", [hashed, bytes.fromhex(work.work_id[2:])])
         op = chain.outbox.record(db, f"anchor-evidence:{evidence_hash}", chain.signer, call)
         case = PiracyCase(
-            work_pk=work.id, owner_id=work.owner_id, crawler_id=crawler.id, url=bundle["url"], url_key=url_key(bundle["url"]),
-            page_url=sighting.page_url, content_sha256=digest, content_size=size, media_kind=finding.media_kind,
-            distribution_id=finding.distribution_id, platform_id=finding.platform_id,
-            evidence=bundle, evidence_hash=evidence_hash, op_id=op.id,
-            first_seen_at=sighting.fetched_at, last_seen_at=sighting.fetched_at,
+            work_pk=work.id,
+            owner_id=work.owner_id,
+            crawler_id=crawler.id,
+            url=bundle["url"],
+            url_key=url_key(bundle["url"]),
+            page_url=sighting.page_url,
+            content_sha256=digest,
+            content_size=size,
+            media_kind=finding.media_kind,
+            distribution_id=finding.distribution_id,
+            platform_id=finding.platform_id,
+            evidence=bundle,
+            evidence_hash=evidence_hash,
+            op_id=op.id,
+            first_seen_at=sighting.fetched_at,
+            last_seen_at=sighting.fetched_at,
         )
         db.add(case)
         try:
             db.flush()
             delivery = NoticeDelivery.sending if ledger.settings.takedown_webhook else NoticeDelivery.draft
-            for text in notices.draft(bundle, evidence_hash, owner.name, owner.address, case.id,
-                                      chain.addresses.get("EvidenceRegistry")):
-                db.add(TakedownNotice(case_id=case.id, format=text.format, language=text.language,
-                                      subject=text.subject, body=text.body, delivery=delivery,
-                                      next_attempt_at=utcnow() if delivery == NoticeDelivery.sending else None))
+            for text in notices.draft(
+                bundle, evidence_hash, owner.name, owner.address, case.id, chain.addresses.get("EvidenceRegistry")
+            ):
+                db.add(
+                    TakedownNotice(
+                        case_id=case.id,
+                        format=text.format,
+                        language=text.language,
+                        subject=text.subject,
+                        body=text.body,
+                        delivery=delivery,
+                        next_attempt_at=utcnow() if delivery == NoticeDelivery.sending else None,
+                    )
+                )
             db.commit()
         except IntegrityError:  # another worker opened this case first: this is a sighting of it
             db.rollback()
@@ -254,7 +314,7 @@ def _seen_again(db, case: PiracyCase, at: datetime, reopen: bool = True) -> Case
     crawler says so). The count is raised in SQL first: that takes the row's lock (the
     database's write lock on SQLite), so two sightings at once both count, and the row read
     after it is current."""
-    db.exec(update(PiracyCase).where(PiracyCase.id == case.id).values(sightings=PiracyCase.sightings + 1))
+    db.exec(update(PiracyCase).where(col(PiracyCase.id) == case.id).values(sightings=col(PiracyCase.sightings) + 1))
     row = db.get(PiracyCase, case.id, populate_existing=True)
     row.last_seen_at = max(_aware(row.last_seen_at), at)
     if reopen and row.status == CaseStatus.closed and at > _aware(row.gone_at):
@@ -266,14 +326,20 @@ def _seen_again(db, case: PiracyCase, at: datetime, reopen: bool = True) -> Case
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # ------------------------------------------------------------------ re-checks
 
 
 def record_check(
-    ledger, crawler: Account, case_id: int, *, alive: bool, checked_at: datetime, http_status: int | None = None,
+    ledger,
+    crawler: Account,
+    case_id: int,
+    *,
+    alive: bool,
+    checked_at: datetime,
+    http_status: int | None = None,
     detail: str | None = None,
 ) -> CaseView:
     """A crawler's re-check of a case's link; the first check that finds it gone closes the
@@ -288,8 +354,16 @@ def record_check(
         case = db.exec(select(PiracyCase).where(PiracyCase.id == case_id, PiracyCase.crawler_id == crawler.id)).first()
         if case is None:  # another crawler's case is not this crawler's to close
             raise NotFound("case", case_id)
-        db.add(CaseCheck(case_id=case.id, checked_at=checked_at, alive=alive, http_status=http_status,
-                         detail=(detail or None) and detail[:500], crawler_id=crawler.id))
+        db.add(
+            CaseCheck(
+                case_id=case.id,
+                checked_at=checked_at,
+                alive=alive,
+                http_status=http_status,
+                detail=(detail or None) and detail[:500],
+                crawler_id=crawler.id,
+            )
+        )
         case.checks += 1
         case.last_checked_at = checked_at
         if alive:
@@ -308,7 +382,9 @@ def record_check(
 
 
 def _view(db, case: PiracyCase) -> CaseView:
-    texts = db.exec(select(TakedownNotice).where(TakedownNotice.case_id == case.id).order_by(TakedownNotice.id)).all()
+    texts = db.exec(
+        select(TakedownNotice).where(col(TakedownNotice.case_id) == case.id).order_by(col(TakedownNotice.id))
+    ).all()
     platform = db.get(Account, case.platform_id) if case.platform_id else None
     return CaseView(case, db.get(Work, case.work_pk), db.get(ChainOp, case.op_id), list(texts), platform)
 
@@ -335,8 +411,13 @@ def get_case(ledger, account: Account, case_id: int) -> CaseView:
 
 
 def list_cases(
-    ledger, account: Account, *, status: CaseStatus | None = None, work_id: str | None = None,
-    offset: int = 0, limit: int = 50,
+    ledger,
+    account: Account,
+    *,
+    status: CaseStatus | None = None,
+    work_id: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
 ) -> tuple[list[CaseView], int]:
     condition = _visible(account)
     with session(ledger.engine) as db:
@@ -347,7 +428,7 @@ def list_cases(
             work = db.exec(select(Work).where(Work.work_id == work_id.lower())).first()
             query = query.where(PiracyCase.work_pk == (work.id if work else -1))
         total = db.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = db.exec(query.order_by(PiracyCase.id).offset(offset).limit(limit)).all()
+        rows = db.exec(query.order_by(col(PiracyCase.id)).offset(offset).limit(limit)).all()
         return [_view(db, c) for c in rows], total
 
 
@@ -361,8 +442,12 @@ def lifetimes(ledger, account: Account) -> dict:
     if closed:
         middle = len(closed) // 2
         median = closed[middle] if len(closed) % 2 else (closed[middle - 1] + closed[middle]) // 2
-    return {"open": sum(1 for s, _ in rows if s == CaseStatus.open), "closed": len(closed),
-            "median_lifetime_seconds": median, "mean_lifetime_seconds": sum(closed) // len(closed) if closed else None}
+    return {
+        "open": sum(1 for s, _ in rows if s == CaseStatus.open),
+        "closed": len(closed),
+        "median_lifetime_seconds": median,
+        "mean_lifetime_seconds": sum(closed) // len(closed) if closed else None,
+    }
 
 
 def evidence_file(ledger, account: Account, case_id: int, name: str) -> Path:

@@ -17,9 +17,9 @@ import logging
 from datetime import timedelta
 
 import httpx
-from sqlmodel import select
+from sqlmodel import col, select
 
-from ledger.db import session
+from ledger.db import must_get, session
 from ledger.errors import Conflict, NotFound
 from ledger.models import Account, ChainOp, NoticeDelivery, OpStatus, PiracyCase, TakedownNotice, Work, utcnow
 
@@ -34,12 +34,24 @@ TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 def payload_of(notice: TakedownNotice, case: PiracyCase, work: Work) -> bytes:
     return json.dumps(
         {
-            "notice": {"id": notice.id, "format": notice.format, "language": notice.language,
-                       "subject": notice.subject, "body": notice.body},
-            "case": {"id": case.id, "url": case.url, "page_url": case.page_url, "work_id": work.work_id,
-                     "evidence_hash": case.evidence_hash, "content_sha256": case.content_sha256},
+            "notice": {
+                "id": notice.id,
+                "format": notice.format,
+                "language": notice.language,
+                "subject": notice.subject,
+                "body": notice.body,
+            },
+            "case": {
+                "id": case.id,
+                "url": case.url,
+                "page_url": case.page_url,
+                "work_id": work.work_id,
+                "evidence_hash": case.evidence_hash,
+                "content_sha256": case.content_sha256,
+            },
         },
-        ensure_ascii=False, sort_keys=True,
+        ensure_ascii=False,
+        sort_keys=True,
     ).encode()
 
 
@@ -56,15 +68,18 @@ def deliver_due(ledger, client: httpx.Client | None = None) -> int:
     with session(ledger.engine) as db:
         due = db.exec(
             select(TakedownNotice)
-            .join(PiracyCase, PiracyCase.id == TakedownNotice.case_id)
-            .join(ChainOp, ChainOp.id == PiracyCase.op_id)
-            .where(TakedownNotice.delivery == NoticeDelivery.sending, TakedownNotice.next_attempt_at <= now,
-                   ChainOp.status == OpStatus.confirmed)
-            .order_by(TakedownNotice.next_attempt_at)
+            .join(PiracyCase, col(PiracyCase.id) == col(TakedownNotice.case_id))
+            .join(ChainOp, col(ChainOp.id) == col(PiracyCase.op_id))
+            .where(
+                TakedownNotice.delivery == NoticeDelivery.sending,
+                col(TakedownNotice.next_attempt_at) <= now,
+                ChainOp.status == OpStatus.confirmed,
+            )
+            .order_by(col(TakedownNotice.next_attempt_at))
             .limit(BATCH)
         ).all()
-        cases = [db.get(PiracyCase, n.case_id) for n in due]
-        jobs = [(n, c, db.get(Work, c.work_pk)) for n, c in zip(due, cases)]
+        cases = [must_get(db, PiracyCase, n.case_id) for n in due]
+        jobs = [(n, c, must_get(db, Work, c.work_pk)) for n, c in zip(due, cases, strict=True)]
     delivered = 0
     own = client is None
     client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
@@ -101,8 +116,13 @@ def _attempt(ledger, client, notice, case, work) -> bool:
             row.delivery, row.delivered_at, row.next_attempt_at = NoticeDelivery.delivered, utcnow(), None
         elif row.attempts >= settings.takedown_max_attempts:
             row.delivery, row.next_attempt_at = NoticeDelivery.failed, None
-            log.warning("notice %s for case %s was not delivered after %d attempts: %s",
-                        row.id, row.case_id, row.attempts, error)
+            log.warning(
+                "notice %s for case %s was not delivered after %d attempts: %s",
+                row.id,
+                row.case_id,
+                row.attempts,
+                error,
+            )
         else:
             wait = min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** (row.attempts - 1))
             row.next_attempt_at = utcnow() + timedelta(seconds=wait)

@@ -25,17 +25,26 @@ def public_headers(headers: dict[str, str]) -> dict[str, str]:
 
 def match_doc(match) -> dict:
     """How the copy matched its work (a watermark.matcher.Match), as the bundle says it."""
-    return {"offset_seconds": round(match.offset, 3), "duration_seconds": round(match.duration, 3),
-            "speed": round(match.speed, 4), "frames_agreeing": match.votes, "frames": match.frames,
-            "confidence": match.confidence}
+    return {
+        "offset_seconds": round(match.offset, 3),
+        "duration_seconds": round(match.duration, 3),
+        "speed": round(match.speed, 4),
+        "frames_agreeing": match.votes,
+        "frames": match.frames,
+        "confidence": match.confidence,
+    }
 
 
 def watermark_doc(trace) -> dict:
     """What the copy's watermark says (a ledger Trace, or None when it was not read)."""
     if trace is None or trace.detection.payload is None:
         return {"found": False}
-    found = {"found": True, "payload": payload_hex(trace.detection.payload),
-             "confidence": round(trace.detection.confidence, 4), "frames": trace.detection.frames}
+    found = {
+        "found": True,
+        "payload": payload_hex(trace.detection.payload),
+        "confidence": round(trace.detection.confidence, 4),
+        "frames": trace.detection.frames,
+    }
     if trace.distribution is not None:
         view = trace.distribution
         found["distribution"] = {
@@ -72,13 +81,25 @@ def bundle_of(
         "page_url": sighting.page_url,
         "final_url": sighting.final_url,
         "fetched_at": sighting.fetched_at.isoformat(),
-        "http": {"status": sighting.status, "version": sighting.http_version,
-                 "headers": public_headers(sighting.headers)},
-        "content": {"sha256": content_sha256, "size": content_size, "media_kind": media_kind,
-                    "content_type": sighting.content_type},
+        "http": {
+            "status": sighting.status,
+            "version": sighting.http_version,
+            "headers": public_headers(sighting.headers),
+        },
+        "content": {
+            "sha256": content_sha256,
+            "size": content_size,
+            "media_kind": media_kind,
+            "content_type": sighting.content_type,
+        },
         "screenshot": {"sha256": screenshot_sha256} if screenshot_sha256 else None,
-        "work": {"work_id": work.work_id, "title": work.title, "chain_id": chain_id,
-                 "registry": work_registry, "registration_tx": registration_tx},
+        "work": {
+            "work_id": work.work_id,
+            "title": work.title,
+            "chain_id": chain_id,
+            "registry": work_registry,
+            "registration_tx": registration_tx,
+        },
         "match": match,
         "watermark": watermark,
         "crawler": crawler.address,

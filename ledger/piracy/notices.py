@@ -26,8 +26,14 @@ def _when(text: str) -> str:
     return text.replace("T", " ").split(".")[0].removesuffix("+00:00") + " UTC"
 
 
-def draft(bundle: dict, evidence_hash: str, owner_name: str, owner_address: str, case_id: int,
-          evidence_registry: str | None = None) -> list[Draft]:
+def draft(
+    bundle: dict,
+    evidence_hash: str,
+    owner_name: str,
+    owner_address: str,
+    case_id: int,
+    evidence_registry: str | None = None,
+) -> list[Draft]:
     """`evidence_registry`, where the bundle's hash is anchored, is named so that a recipient
     can check the anchor without asking anyone (EvidenceRegistry.anchorOf)."""
     work, match, mark = bundle["work"], bundle["match"], bundle["watermark"]
@@ -41,7 +47,9 @@ def draft(bundle: dict, evidence_hash: str, owner_name: str, owner_address: str,
     if mark.get("distribution"):
         platform = mark["distribution"]["platform"]["name"]
         leak_zh = f"\n经隐形水印（载荷 {mark['payload']}）识别，该副本源自发行给“{platform}”的版本。"
-        leak_en = f"\nIts invisible watermark (payload {mark['payload']}) identifies the copy distributed to {platform}."
+        leak_en = (
+            f"\nIts invisible watermark (payload {mark['payload']}) identifies the copy distributed to {platform}."
+        )
     page = bundle.get("page_url") or bundle["url"]
     zh = Draft(
         "cn-notice",
@@ -56,17 +64,17 @@ def draft(bundle: dict, evidence_hash: str, owner_name: str, owner_address: str,
 链上地址：{owner_address}
 
 二、被侵权作品
-名称：《{work['title']}》
-作品登记：作品标识 {work['work_id']}，登记于合约 {registry}，登记交易 {work.get('registration_tx') or '—'}
+名称：《{work["title"]}》
+作品登记：作品标识 {work["work_id"]}，登记于合约 {registry}，登记交易 {work.get("registration_tx") or "—"}
 
 三、侵权内容的网络地址
-{bundle['url']}
+{bundle["url"]}
 所在页面：{page}
 发现时间：{seen}
 
 四、构成侵权的初步证明材料
-所下载内容的 SHA-256：{bundle['content']['sha256']}（{bundle['content']['size']} 字节）
-指纹比对：与作品第 {match['offset_seconds']:.1f} 秒起的 {match['duration_seconds']:.1f} 秒内容一致（置信度 {match['confidence']:.2f}）。{leak_zh}
+所下载内容的 SHA-256：{bundle["content"]["sha256"]}（{bundle["content"]["size"]} 字节）
+指纹比对：与作品第 {match["offset_seconds"]:.1f} 秒起的 {match["duration_seconds"]:.1f} 秒内容一致（置信度 {match["confidence"]:.2f}）。{leak_zh}
 证据包 SHA-256：{evidence_hash}，已在{anchored_zh}中锚定，任何人均可重新计算证据包哈希并与链上记录核对。
 
 权利人保证上述通知内容真实，并对其真实性承担法律责任。
@@ -80,11 +88,11 @@ def draft(bundle: dict, evidence_hash: str, owner_name: str, owner_address: str,
         f"DMCA takedown notice: {work['title']} (case {case_id})",
         f"""To the designated agent:
 
-1. Copyrighted work: "{work['title']}", registered under work id {work['work_id']} in {registry}, registration transaction {work.get('registration_tx') or '-'}.
+1. Copyrighted work: "{work["title"]}", registered under work id {work["work_id"]} in {registry}, registration transaction {work.get("registration_tx") or "-"}.
 
-2. Infringing material: {bundle['url']}
+2. Infringing material: {bundle["url"]}
    found on page {page} at {seen}.
-   The bytes fetched have SHA-256 {bundle['content']['sha256']} ({bundle['content']['size']} bytes). Their perceptual fingerprint matches {match['duration_seconds']:.1f} s of the work from {match['offset_seconds']:.1f} s on (confidence {match['confidence']:.2f}).{leak_en}
+   The bytes fetched have SHA-256 {bundle["content"]["sha256"]} ({bundle["content"]["size"]} bytes). Their perceptual fingerprint matches {match["duration_seconds"]:.1f} s of the work from {match["offset_seconds"]:.1f} s on (confidence {match["confidence"]:.2f}).{leak_en}
    The evidence bundle, SHA-256 {evidence_hash}, is anchored {anchored_en}; anyone can re-hash the bundle and check it against the chain.
 
 3. Please remove or disable access to the material at the address above.

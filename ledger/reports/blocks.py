@@ -15,8 +15,9 @@ from __future__ import annotations
 import io
 import multiprocessing
 from collections import deque
-from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import IO, BinaryIO, Iterator, NamedTuple
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import IO, Any, BinaryIO, NamedTuple
 
 from ledger.reports.digest import ReportDigest
 from ledger.reports.problems import MAX_LISTED, Problems, clip
@@ -29,7 +30,7 @@ MAX_LINE_BYTES = 16 << 20
 
 
 class Block(NamedTuple):
-    rows: list[tuple]
+    rows: list[tuple[Any, ...]]
     digest: ReportDigest  # of exactly `rows`
     read: int  # rows read, good and bad
     problems: list[tuple[int, str, str]]  # (number within the block, or 0 for the report, field, problem): the first
@@ -42,7 +43,7 @@ def worker_pool(workers: int) -> Executor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
-def _as_tuple(row: ReportRow) -> tuple:
+def _as_tuple(row: ReportRow) -> tuple[Any, ...]:
     return (row.work_id, row.territory, row.day, row.plays, row.valid_plays, row.watch_minutes, row.ad_revenue)
 
 
@@ -57,7 +58,11 @@ def items_of(kind: str, stream: IO[bytes]) -> Iterator[tuple[int, object]]:
 
 
 def item_blocks(
-    items: Iterator[tuple[int, object]], currency: str, first_day: int, end_day: int, size: int = ROWS_PER_BLOCK,
+    items: Iterator[tuple[int, object]],
+    currency: str,
+    first_day: int,
+    end_day: int,
+    size: int = ROWS_PER_BLOCK,
 ) -> Iterator[Block]:
     """Blocks of up to `size` rows read from `items` (numbered from the top of the report)."""
     parse = RowParser()
@@ -65,16 +70,16 @@ def item_blocks(
     done = False
     while not done:
         digest = ReportDigest(currency, first_day, end_day)
-        rows: list[tuple] = []
+        rows: list[tuple[Any, ...]] = []
         numbers: list[int] = []
         problems: list[tuple[int, str, str]] = []
         bad = read = 0
 
-        def problem(number: int, exc: BadRow) -> None:
+        def problem(number: int, exc: BadRow) -> None:  # called only within this block's pass, so `problems` is its own
             nonlocal bad
             bad += 1
-            if len(problems) < MAX_LISTED:
-                problems.append((number, clip(exc.field), clip(exc.problem)))
+            if len(problems) < MAX_LISTED:  # noqa: B023
+                problems.append((number, clip(exc.field), clip(exc.problem)))  # noqa: B023
 
         while read < size:
             try:
@@ -92,6 +97,7 @@ def item_blocks(
                 break
             number, raw = item
             if number <= 0:  # about the whole report (a CSV header)
+                assert isinstance(raw, BadRow)  # only a faulty header is numbered 0
                 problem(0, raw)
                 continue
             read = number - before
@@ -120,7 +126,7 @@ def parse_ndjson_block(data: bytes, currency: str, first_day: int, end_day: int)
 
 def ndjson_blocks(stream: BinaryIO, pool: Executor, currency: str, first_day: int, end_day: int) -> Iterator[Block]:
     """Blocks of whole lines handed to `pool`, their results yielded in order."""
-    pending: deque = deque()
+    pending: deque[Future[Block]] = deque()
     carry, first = b"", True
     try:
         while chunk := stream.read(BLOCK_BYTES):
@@ -132,8 +138,13 @@ def ndjson_blocks(stream: BinaryIO, pool: Executor, currency: str, first_day: in
                 if len(data) > MAX_LINE_BYTES:
                     while pending:
                         yield pending.popleft().result()
-                    yield Block([], ReportDigest(currency, first_day, end_day), 0,
-                                [(1, "row", "a line is longer than 16 MiB")], 1)
+                    yield Block(
+                        [],
+                        ReportDigest(currency, first_day, end_day),
+                        0,
+                        [(1, "row", "a line is longer than 16 MiB")],
+                        1,
+                    )
                     return
                 carry = data
                 continue
@@ -150,7 +161,9 @@ def ndjson_blocks(stream: BinaryIO, pool: Executor, currency: str, first_day: in
             future.cancel()
 
 
-def numbered(blocks: Iterator[Block], works: dict[bytes, int], problems: Problems) -> Iterator[tuple[list, ReportDigest]]:
+def numbered(
+    blocks: Iterator[Block], works: dict[bytes, int], problems: Problems
+) -> Iterator[tuple[list[tuple[int, tuple[Any, ...]]], ReportDigest]]:
     """Each block's good rows as (work key, row) pairs, with the block's digest; every problem (a
     row that does not parse, a work not registered here) goes to `problems`, numbered from the top
     of the report."""
@@ -158,7 +171,7 @@ def numbered(blocks: Iterator[Block], works: dict[bytes, int], problems: Problem
         offset = problems.rows
         found = [(offset + n if n > 0 else 0, f, p) for n, f, p in block.problems]
         keyed, unknown = [], 0
-        for n, row in zip(block.numbers or range(1, len(block.rows) + 1), block.rows):
+        for n, row in zip(block.numbers or range(1, len(block.rows) + 1), block.rows, strict=False):
             work_pk = works.get(row[0])
             if work_pk is None:
                 unknown += 1

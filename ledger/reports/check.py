@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import IO
 
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from ledger.db import session
@@ -17,7 +18,7 @@ MAX_PROBLEMS = MAX_LISTED
 ANY_DAY = (0, 1 << 31)  # a check is not told the report's period: any day is in it
 
 
-def check_rows(engine, kind: str, stream: IO[bytes], currency: str) -> Problems:
+def check_rows(engine: Engine, kind: str, stream: IO[bytes], currency: str) -> Problems:
     """Every problem of a report in `currency` (the ledger's): its rows are read block by block
     and nothing of a block is kept past it."""
     with session(engine) as db:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from ledger.models import ChainOp, LicenceRecord, OpStatus
 
@@ -28,13 +28,13 @@ class _Window:
 class Coverage:
     """The platform's licences, loaded once per report and asked once per row."""
 
-    def __init__(self, db, platform_id: int) -> None:
+    def __init__(self, db: Session, platform_id: int) -> None:
         records = {r.id: r for r in db.exec(select(LicenceRecord)).all()}
-        confirmed = set(
-            db.exec(select(ChainOp.id).where(ChainOp.status == OpStatus.confirmed)).all()
-        ) if records else set()
+        confirmed = (
+            set(db.exec(select(ChainOp.id).where(ChainOp.status == OpStatus.confirmed)).all()) if records else set()
+        )
 
-        def valid(record: LicenceRecord) -> bool:
+        def valid(record: LicenceRecord | None) -> bool:
             while record is not None:
                 if record.op_id not in confirmed or (record.revoke_op_id in confirmed):
                     return False

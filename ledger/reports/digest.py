@@ -16,20 +16,30 @@ _CURRENCY_OFFSET = (10 * 32).to_bytes(32, "big")
 
 
 def _keccak(data: bytes) -> bytes:
-    return keccak_256(data).digest()
+    digest: bytes = keccak_256(data).digest()
+    return digest
 
 
 def row_leaf_hash(row: ReportRow) -> bytes:
     """`leaf_hash(LEAF_TYPES, row.leaf())`, encoded by hand: the general ABI encoder costs
     more than everything else an ingested row needs (a test holds the two equal)."""
     territory, currency = row.territory.encode(), row.currency.encode()
-    encoded = b"".join((
-        row.work_id, _TERRITORY_OFFSET, row.day.to_bytes(32, "big"), row.plays.to_bytes(32, "big"),
-        row.valid_plays.to_bytes(32, "big"), row.watch_minutes.to_bytes(32, "big"),
-        row.ad_revenue.to_bytes(32, "big"), _CURRENCY_OFFSET,
-        len(territory).to_bytes(32, "big"), territory.ljust(32, b"\0"),
-        len(currency).to_bytes(32, "big"), currency.ljust(32, b"\0"),
-    ))
+    encoded = b"".join(
+        (
+            row.work_id,
+            _TERRITORY_OFFSET,
+            row.day.to_bytes(32, "big"),
+            row.plays.to_bytes(32, "big"),
+            row.valid_plays.to_bytes(32, "big"),
+            row.watch_minutes.to_bytes(32, "big"),
+            row.ad_revenue.to_bytes(32, "big"),
+            _CURRENCY_OFFSET,
+            len(territory).to_bytes(32, "big"),
+            territory.ljust(32, b"\0"),
+            len(currency).to_bytes(32, "big"),
+            currency.ljust(32, b"\0"),
+        )
+    )
     return _keccak(_keccak(encoded))
 
 
@@ -58,7 +68,7 @@ class ReportDigest:
         self.ad_revenue += row.ad_revenue
         self._leaves.append(row_leaf_hash(row))
 
-    def merge(self, later: "ReportDigest") -> None:
+    def merge(self, later: ReportDigest) -> None:
         """Take in the digest of the rows that follow these (summed elsewhere, e.g. on another core)."""
         self.row_count += later.row_count
         self.plays += later.plays

@@ -12,32 +12,45 @@ id with other content is refused.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak
-from sqlalchemy import delete
-from sqlmodel import select
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, col, select
 
-from ledger.accounts import authorise_service
 from ledger.bulk import insert_many
 from ledger.chain.errors import ChainUnavailable
 from ledger.currencies import CURRENCIES
-from ledger.db import commit_or, session
+from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput
 from ledger.models import Account, ChainOp, PlayReport, PlayRowRecord, ReportStatus, Role, SettlementPeriod, Work
 from ledger.reports import signing
-from ledger.reports.coverage import Coverage
 from ledger.reports.blocks import Block, numbered
+from ledger.reports.coverage import Coverage
 from ledger.reports.digest import ReportDigest
 from ledger.reports.problems import Problems
 from ledger.reports.rows import BadRow
+
+if TYPE_CHECKING:
+    from ledger.service import Ledger
 
 log = logging.getLogger("reelledger.reports")
 
 DAY = 86_400
 MAX_PERIOD_DAYS = 366
-ROW_COLUMNS = ("report_pk", "work_pk", "territory", "day", "plays", "valid_plays", "watch_minutes", "ad_revenue", "held")
+ROW_COLUMNS = (
+    "report_pk",
+    "work_pk",
+    "territory",
+    "day",
+    "plays",
+    "valid_plays",
+    "watch_minutes",
+    "ad_revenue",
+    "held",
+)
 ZERO32 = b"\0" * 32
 
 
@@ -58,6 +71,7 @@ class Ingested:
 
 
 def summary_of(report: PlayReport, platform: Account, supersedes_hash: bytes = ZERO32) -> signing.ReportSummary:
+    assert report.rows_root is not None  # a report is summed up once all its rows are read
     return signing.ReportSummary(
         platform=platform.address,
         report_id=bytes.fromhex(report.report_hash[2:]),
@@ -75,7 +89,10 @@ def summary_of(report: PlayReport, platform: Account, supersedes_hash: bytes = Z
 
 
 def ingest(
-    ledger, platform: Account, header: ReportHeader, source: Callable[[ReportHeader], Iterator[Block]],
+    ledger: Ledger,
+    platform: Account,
+    header: ReportHeader,
+    source: Callable[[ReportHeader], Iterator[Block]],
     signature: bytes | None,
 ) -> Ingested:
     """Receive a report whose rows `source(header)` yields in blocks (see ledger.reports.blocks)."""
@@ -95,11 +112,18 @@ def ingest(
                 period_id=period.period_id,
             )
         if existing is not None:  # another upload of it is arriving now (a stopped one is removed at start-up)
-            raise Conflict("report_in_flight", f"report {header.report_id!r} is being received right now; "
-                           "if that upload failed, send it again in a moment")
+            raise Conflict(
+                "report_in_flight",
+                f"report {header.report_id!r} is being received right now; "
+                "if that upload failed, send it again in a moment",
+            )
         report = PlayReport(
-            platform_id=platform.id, report_id=header.report_id, report_hash="0x" + keccak(text=header.report_id).hex(),
-            currency=header.currency, first_day=header.first_day, end_day=header.end_day,
+            platform_id=platform.id,
+            report_id=header.report_id,
+            report_hash="0x" + keccak(text=header.report_id).hex(),
+            currency=header.currency,
+            first_day=header.first_day,
+            end_day=header.end_day,
             supersedes_pk=superseded.id if superseded else None,
         )
         db.add(report)
@@ -114,55 +138,64 @@ def ingest(
         raise
 
 
-def _check_header(ledger, header: ReportHeader) -> None:
+def _check_header(ledger: Ledger, header: ReportHeader) -> None:
     if not 0 < len(header.report_id) <= 200 or not header.report_id.isprintable():
         raise InvalidInput("report_id", "a report id is 1 to 200 printable characters")
     if header.currency not in CURRENCIES:
         raise InvalidInput("currency", f"{header.currency!r} is not an ISO 4217 currency")
     if header.currency != ledger.settings.settlement_currency:
-        raise InvalidInput("currency", f"this ledger settles in {ledger.settings.settlement_currency}, not {header.currency}")
+        raise InvalidInput(
+            "currency", f"this ledger settles in {ledger.settings.settlement_currency}, not {header.currency}"
+        )
     if not 0 <= header.first_day < header.end_day or header.end_day - header.first_day > MAX_PERIOD_DAYS:
         raise InvalidInput("period", f"a period is 1 to {MAX_PERIOD_DAYS} days, its end after its start")
 
 
-def _days(header) -> str:
+def _days(header: ReportHeader) -> str:
     from datetime import date, timedelta
 
     first = date(1970, 1, 1) + timedelta(days=header.first_day)
     return f"{first} to {first + timedelta(days=header.end_day - header.first_day - 1)}"
 
 
-def _report(db, platform_id: int, report_id: str) -> PlayReport | None:
+def _report(db: Session, platform_id: int, report_id: str) -> PlayReport | None:
     return db.exec(
         select(PlayReport).where(PlayReport.platform_id == platform_id, PlayReport.report_id == report_id)
     ).first()
 
 
-def _period(db, platform_id: int, header) -> SettlementPeriod | None:
+def _period(db: Session, platform_id: int, header: ReportHeader | PlayReport) -> SettlementPeriod | None:
     return db.exec(
         select(SettlementPeriod).where(
-            SettlementPeriod.platform_id == platform_id, SettlementPeriod.currency == header.currency,
-            SettlementPeriod.first_day == header.first_day, SettlementPeriod.end_day == header.end_day,
+            SettlementPeriod.platform_id == platform_id,
+            SettlementPeriod.currency == header.currency,
+            SettlementPeriod.first_day == header.first_day,
+            SettlementPeriod.end_day == header.end_day,
         )
     ).first()
 
 
-def _superseded(db, platform: Account, header: ReportHeader) -> PlayReport | None:
+def _superseded(db: Session, platform: Account, header: ReportHeader) -> PlayReport | None:
     if header.supersedes is None:
         return None
     old = _report(db, platform.id, header.supersedes)
     if old is None or old.status == ReportStatus.receiving:
         raise InvalidInput("supersedes", f"there is no report {header.supersedes!r} to correct")
-    if old.status == ReportStatus.superseded or db.exec(
-        select(PlayReport.id).where(PlayReport.supersedes_pk == old.id, PlayReport.status != ReportStatus.receiving)
-    ).first():
-        raise Conflict("already_corrected", f"report {header.supersedes!r} was already corrected; correct the latest one")
+    if (
+        old.status == ReportStatus.superseded
+        or db.exec(
+            select(PlayReport.id).where(PlayReport.supersedes_pk == old.id, PlayReport.status != ReportStatus.receiving)
+        ).first()
+    ):
+        raise Conflict(
+            "already_corrected", f"report {header.supersedes!r} was already corrected; correct the latest one"
+        )
     if (old.currency, old.first_day, old.end_day) != (header.currency, header.first_day, header.end_day):
         raise InvalidInput("supersedes", "a correction covers the same period and currency as the report it corrects")
     return old
 
 
-def _resend(db, existing: PlayReport, header: ReportHeader, blocks: Iterator[Block]) -> Ingested:
+def _resend(db: Session, existing: PlayReport, header: ReportHeader, blocks: Iterator[Block]) -> Ingested:
     """The report is known: the same content is a harmless resend, other content a conflict."""
     digest = ReportDigest(header.currency, header.first_day, header.end_day)
     root = None
@@ -176,18 +209,21 @@ def _resend(db, existing: PlayReport, header: ReportHeader, blocks: Iterator[Blo
         except BadRow:
             root = None
     same = (
-        root == existing.rows_root and digest.row_count == existing.row_count
-        and (header.currency, header.first_day, header.end_day) == (existing.currency, existing.first_day, existing.end_day)
+        root == existing.rows_root
+        and digest.row_count == existing.row_count
+        and (header.currency, header.first_day, header.end_day)
+        == (existing.currency, existing.first_day, existing.end_day)
     )
     if not same:
         raise Conflict(
-            "report_id_reused", f"report {existing.report_id!r} was received before with other content",
+            "report_id_reused",
+            f"report {existing.report_id!r} was received before with other content",
             report_id=existing.report_id,
         )
     return Ingested(existing, db.get(ChainOp, existing.op_id) if existing.op_id else None, created=False)
 
 
-def _receive(ledger, report: PlayReport, platform: Account, blocks: Iterator[Block]) -> None:
+def _receive(ledger: Ledger, report: PlayReport, platform: Account, blocks: Iterator[Block]) -> None:
     """Store and sum every row, block by block; the totals and root land on `report`."""
     engine = ledger.engine
     with session(engine) as db:
@@ -225,13 +261,14 @@ def _receive(ledger, report: PlayReport, platform: Account, blocks: Iterator[Blo
     report.rows_root = "0x" + root.hex()
 
 
-def _signature(ledger, platform: Account, summary: signing.ReportSummary, signature: bytes | None) -> bytes:
+def _signature(ledger: Ledger, platform: Account, summary: signing.ReportSummary, signature: bytes | None) -> bytes:
     chain = ledger.chain
     where = (chain.chain_id, chain.addresses["SettlementRegistry"])
     if signature is None:
         if not platform.custodial:
             raise InvalidInput(
-                "signature", "sign the report's EIP-712 summary with the platform's key and send it as X-Report-Signature"
+                "signature",
+                "sign the report's EIP-712 summary with the platform's key and send it as X-Report-Signature",
             )
         return signing.sign(summary, ledger.keys.account(platform.address).key, *where)
     try:
@@ -241,34 +278,52 @@ def _signature(ledger, platform: Account, summary: signing.ReportSummary, signat
     return signature
 
 
-def _accept(ledger, received: PlayReport, platform: Account, summary, signature: bytes, superseded) -> Ingested:
+def _accept(
+    ledger: Ledger,
+    received: PlayReport,
+    platform: Account,
+    summary: signing.ReportSummary,
+    signature: bytes,
+    superseded: PlayReport | None,
+) -> Ingested:
     from ledger.settlement import corrections
     from ledger.settlement.locks import platform_lock
 
     chain = ledger.chain
     with session(ledger.engine) as db, platform_lock(db, platform.id):
         if superseded is None and _period(db, platform.id, received) is not None:
-            raise Conflict("period_committed", "the period was closed while this report was arriving; "
-                           "send it as a correction (supersedes) of one of its reports")
+            raise Conflict(
+                "period_committed",
+                "the period was closed while this report was arriving; "
+                "send it as a correction (supersedes) of one of its reports",
+            )
         if superseded is not None and (
-            db.get(PlayReport, superseded.id).status == ReportStatus.superseded
-            or db.exec(select(PlayReport.id).where(
-                PlayReport.supersedes_pk == superseded.id, PlayReport.status == ReportStatus.accepted)).first()
+            must_get(db, PlayReport, superseded.id).status == ReportStatus.superseded
+            or db.exec(
+                select(PlayReport.id).where(
+                    PlayReport.supersedes_pk == superseded.id, PlayReport.status == ReportStatus.accepted
+                )
+            ).first()
         ):
-            raise Conflict("already_corrected", f"report {superseded.report_id!r} was corrected meanwhile; "
-                           "correct the latest one")
-        report = db.get(PlayReport, received.id)
+            raise Conflict(
+                "already_corrected", f"report {superseded.report_id!r} was corrected meanwhile; correct the latest one"
+            )
+        report = must_get(db, PlayReport, received.id)
         for name in ("row_count", "held_rows", "plays", "valid_plays", "watch_minutes", "ad_revenue", "rows_root"):
             setattr(report, name, getattr(received, name))
         report.signature = "0x" + signature.hex()
-        report.digest = "0x" + bytes(signing.signable_hash(summary, chain.chain_id, chain.addresses["SettlementRegistry"])).hex()
+        report.digest = (
+            "0x" + bytes(signing.signable_hash(summary, chain.chain_id, chain.addresses["SettlementRegistry"])).hex()
+        )
         report.status = ReportStatus.accepted
         if superseded is not None and corrections.price(db, report) == 0 and report.correction_inputs is None:
-            old = db.get(PlayReport, superseded.id)  # its period is not committed: replaced outright
+            old = must_get(db, PlayReport, superseded.id)  # its period is not committed: replaced outright
             old.status = ReportStatus.superseded
             db.add(old)
         call = chain.call("SettlementRegistry", "anchorReport", [report_tuple(summary), signature])
-        op = chain.outbox.record(db, f"anchor-report:{chain.chain_id}:{platform.address}:{report.report_hash}", chain.signer, call)
+        op = chain.outbox.record(
+            db, f"anchor-report:{chain.chain_id}:{platform.address}:{report.report_hash}", chain.signer, call
+        )
         report.op_id = op.id
         db.add(report)
         db.commit()
@@ -282,29 +337,41 @@ def _accept(ledger, received: PlayReport, platform: Account, summary, signature:
     return Ingested(report, op, created=True)
 
 
-def report_tuple(s: signing.ReportSummary) -> tuple:
-    return (s.platform, s.report_id, s.period_start, s.period_end, s.currency, s.row_count, s.plays, s.valid_plays,
-            s.watch_minutes, s.ad_revenue, s.rows_root, s.supersedes)
+def report_tuple(s: signing.ReportSummary) -> tuple[Any, ...]:
+    return (
+        s.platform,
+        s.report_id,
+        s.period_start,
+        s.period_end,
+        s.currency,
+        s.row_count,
+        s.plays,
+        s.valid_plays,
+        s.watch_minutes,
+        s.ad_revenue,
+        s.rows_root,
+        s.supersedes,
+    )
 
 
-def _discard(ledger, report_pk: int) -> None:
+def _discard(ledger: Ledger, report_pk: int) -> None:
     """Remove an incomplete report and whatever of its rows arrived."""
     with session(ledger.engine) as db:
         report = db.get(PlayReport, report_pk)
         if report is None or report.status != ReportStatus.receiving:
             return
-        db.exec(delete(PlayRowRecord).where(PlayRowRecord.report_pk == report_pk))
+        db.exec(delete(PlayRowRecord).where(col(PlayRowRecord.report_pk) == report_pk))
         db.delete(report)
         db.commit()
 
 
-def discard_interrupted(engine) -> int:
+def discard_interrupted(engine: Engine) -> int:
     """Remove reports whose upload a stopped process left half-received; run at start-up, when
     no upload can be in flight. Returns how many were removed."""
     with session(engine) as db:
         stale = db.exec(select(PlayReport.id).where(PlayReport.status == ReportStatus.receiving)).all()
         for report_pk in stale:
-            db.exec(delete(PlayRowRecord).where(PlayRowRecord.report_pk == report_pk))
-            db.exec(delete(PlayReport).where(PlayReport.id == report_pk))
+            db.exec(delete(PlayRowRecord).where(col(PlayRowRecord.report_pk) == report_pk))
+            db.exec(delete(PlayReport).where(col(PlayReport.id) == report_pk))
         db.commit()
     return len(stale)

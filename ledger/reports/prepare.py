@@ -4,8 +4,9 @@ before sending. Used by the CLI and by anyone who holds their own key."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 from eth_utils import keccak
 
@@ -17,18 +18,22 @@ from ledger.reports.rows import BadRow, ReportRow, ndjson_rows
 
 DAY = 86_400
 ZERO32 = b"\0" * 32
-CONTENT_TYPES = {"ndjson": "application/x-ndjson", "jsonl": "application/x-ndjson", "csv": "text/csv",
-                 "json": "application/json"}
+CONTENT_TYPES = {
+    "ndjson": "application/x-ndjson",
+    "jsonl": "application/x-ndjson",
+    "csv": "text/csv",
+    "json": "application/json",
+}
 
 
 def rows_of_text(text: str) -> Iterator[ReportRow]:
     return ndjson_rows(io.StringIO(text))
 
 
-class _AnyWork(dict):
+class _AnyWork(dict[bytes, int]):
     """Works as a platform sees them locally: any work id may be registered (the service checks)."""
 
-    def get(self, key, default=None):
+    def get(self, key: bytes, default: object = None) -> int:  # every key is there
         return 0
 
 
@@ -49,7 +54,13 @@ def check_file(path: Path, kind: str, *, first_day: int, end_day: int, currency:
 
 
 def summarise(
-    rows: Iterator[ReportRow], *, platform: str, report_id: str, first_day: int, end_day: int, currency: str,
+    rows: Iterator[ReportRow],
+    *,
+    platform: str,
+    report_id: str,
+    first_day: int,
+    end_day: int,
+    currency: str,
     supersedes: str | None = None,
 ) -> signing.ReportSummary:
     digest = ReportDigest(currency, first_day, end_day)
@@ -63,13 +74,21 @@ def summary_of_digest(
 ) -> signing.ReportSummary:
     first_day, end_day, currency = digest.first_day, digest.end_day, digest.currency
     return signing.ReportSummary(
-        platform=platform, report_id=keccak(text=report_id), period_start=first_day * DAY, period_end=end_day * DAY,
-        currency=currency, row_count=digest.row_count, plays=digest.plays, valid_plays=digest.valid_plays,
-        watch_minutes=digest.watch_minutes, ad_revenue=digest.ad_revenue, rows_root=digest.root(),
+        platform=platform,
+        report_id=keccak(text=report_id),
+        period_start=first_day * DAY,
+        period_end=end_day * DAY,
+        currency=currency,
+        row_count=digest.row_count,
+        plays=digest.plays,
+        valid_plays=digest.valid_plays,
+        watch_minutes=digest.watch_minutes,
+        ad_revenue=digest.ad_revenue,
+        rows_root=digest.root(),
         supersedes=keccak(text=supersedes) if supersedes else ZERO32,
     )
 
 
-def sign_summary(summary: signing.ReportSummary, private_key, domain: dict) -> str:
+def sign_summary(summary: signing.ReportSummary, private_key: bytes | str, domain: dict[str, Any]) -> str:
     """Hex signature for the X-Report-Signature header; `domain` is GET /reports/signing-domain's."""
     return "0x" + signing.sign(summary, private_key, domain["chainId"], domain["verifyingContract"]).hex()

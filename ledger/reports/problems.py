@@ -5,6 +5,7 @@ there are in all. Row 0 is the report as a whole (its header, its body, its rows
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ledger.errors import InvalidInput
 
@@ -21,7 +22,7 @@ class ReportRefused(InvalidInput):
 
     code = "invalid_rows"
 
-    def __init__(self, problems: list[dict], total: int) -> None:
+    def __init__(self, problems: list[dict[str, Any]], total: int) -> None:
         first = problems[0]
         where = f"row {first['row']}: " if first["row"] else ""
         more = f" (and {total - 1} more problems)" if total > 1 else ""
@@ -29,7 +30,7 @@ class ReportRefused(InvalidInput):
         self.details.update(problems=problems, total=total)
 
 
-def problem_line(problem: dict) -> str:
+def problem_line(problem: dict[str, Any]) -> str:
     """A problem as one line of text, as the CLI prints it."""
     where = f"row {problem['row']}: " if problem.get("row") else ""
     return f"{where}{problem['field']}: {problem['problem']}"
@@ -38,7 +39,7 @@ def problem_line(problem: dict) -> str:
 @dataclass
 class Problems:
     rows: int = 0  # rows read, good and bad
-    problems: list[dict] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
     total: int = 0
 
     def __bool__(self) -> bool:
@@ -57,7 +58,7 @@ class Problems:
         room = MAX_LISTED - len(self.problems)
         self.problems.extend({"row": n, "field": clip(f), "problem": clip(p)} for n, f, p in found[: max(room, 0)])
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"rows": self.rows, "problems": self.problems, "total": self.total, "truncated": self.truncated}
 
     def refusal(self) -> ReportRefused:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import IO, Iterable, Iterator
+from typing import IO, Any, NoReturn, TypeVar
 
 from ledger.currencies import CURRENCIES
 from ledger.errors import TooDeep
@@ -26,6 +27,8 @@ COUNTS = ("plays", "valid_plays", "watch_minutes", "ad_revenue")
 COLUMNS = ("work", "territory", "date", "plays", "valid_plays", "watch_minutes", "ad_revenue", "currency")
 _COLUMNS = frozenset(COLUMNS)
 MISSING = object()  # a column a row leaves out
+K = TypeVar("K")
+V = TypeVar("V")
 EPOCH = date(1970, 1, 1)
 _TERRITORIES = frozenset(TERRITORIES)
 TOO_DEEP = f"is JSON nested deeper than {MAX_JSON_DEPTH} levels (a row is an object of numbers and strings)"
@@ -49,32 +52,40 @@ class ReportRow:
     ad_revenue: int  # minor units
     currency: str
 
-    def leaf(self) -> tuple:
+    def leaf(self) -> tuple[Any, ...]:
         """The row as a Merkle leaf, in LEAF_TYPES order."""
-        return (self.work_id, self.territory, self.day, self.plays, self.valid_plays,
-                self.watch_minutes, self.ad_revenue, self.currency)
+        return (
+            self.work_id,
+            self.territory,
+            self.day,
+            self.plays,
+            self.valid_plays,
+            self.watch_minutes,
+            self.ad_revenue,
+            self.currency,
+        )
 
 
-def column_name(name) -> str:
+def column_name(name: object) -> str:
     """A column's name as a problem names it: an absurdly long one is cut short."""
-    name = str(name)
-    return name if len(name) <= 64 else name[:61] + "..."
+    text = str(name)
+    return text if len(text) <= 64 else text[:61] + "..."
 
 
-def unknown_column(name) -> str:
+def unknown_column(name: object) -> str:
     """Why a column is refused, with the column it most likely means."""
-    name = str(name)
-    near = difflib.get_close_matches(name.strip().lower(), COLUMNS, n=1, cutoff=0.6) if len(name) <= 64 else []
+    text = str(name)
+    near = difflib.get_close_matches(text.strip().lower(), COLUMNS, n=1, cutoff=0.6) if len(text) <= 64 else []
     if near:
         return f"is not a column of a play report; did you mean {near[0]}?"
     return f"is not a column of a play report (they are {', '.join(COLUMNS)})"
 
 
-def _missing(number: int, name: str):
+def _missing(number: int, name: str) -> NoReturn:
     raise BadRow(number, name, "is missing; every row names every column (0 where there is none)")
 
 
-def _whole(number: int, name: str, value) -> int:
+def _whole(number: int, name: str, value: object) -> int:
     if type(value) is int:
         parsed = value
     elif value is MISSING:
@@ -107,7 +118,7 @@ class RowParser:
         self._days: dict[str, int] = {}
         self._codes: dict[tuple[str, str], str] = {}
 
-    def __call__(self, number: int, raw: dict) -> ReportRow:
+    def __call__(self, number: int, raw: object) -> ReportRow:
         if not isinstance(raw, dict):
             raise BadRow(number, "row", "is not an object")
         if raw.keys() != _COLUMNS:
@@ -116,7 +127,9 @@ class RowParser:
                     raise BadRow(number, column_name(name), unknown_column(name))
         get = raw.get
         work = self._work(number, get("work", MISSING))
-        territory = self._code(number, "territory", get("territory", MISSING), _TERRITORIES, "an ISO 3166-1 alpha-2 code")
+        territory = self._code(
+            number, "territory", get("territory", MISSING), _TERRITORIES, "an ISO 3166-1 alpha-2 code"
+        )
         day = self._day(number, get("date", MISSING))
         currency = self._code(number, "currency", get("currency", MISSING), CURRENCIES, "an ISO 4217 currency")
         plays = _whole(number, "plays", get("plays", MISSING))
@@ -127,13 +140,13 @@ class RowParser:
             raise BadRow(number, "valid_plays", "exceeds plays")
         return ReportRow(work, territory, day, plays, valid_plays, watch_minutes, ad_revenue, currency)
 
-    def _remember(self, cache: dict, key, value):
+    def _remember(self, cache: dict[K, V], key: K, value: V) -> V:
         if len(cache) >= self.CACHE_LIMIT:
             cache.clear()
         cache[key] = value
         return value
 
-    def _work(self, number: int, value) -> bytes:
+    def _work(self, number: int, value: object) -> bytes:
         found = self._works.get(value) if type(value) is str else None
         if found is not None:
             return found
@@ -144,7 +157,7 @@ class RowParser:
             raise BadRow(number, "work", "is not a work id (64 hex characters)")
         return self._remember(self._works, value, bytes.fromhex(work)) if type(value) is str else bytes.fromhex(work)
 
-    def _day(self, number: int, value) -> int:
+    def _day(self, number: int, value: object) -> int:
         found = self._days.get(value) if type(value) is str else None
         if found is not None:
             return found
@@ -156,7 +169,7 @@ class RowParser:
             raise BadRow(number, "date", "is not a YYYY-MM-DD date") from None
         return self._remember(self._days, value, day) if type(value) is str else day
 
-    def _code(self, number: int, field: str, value, known: frozenset, what: str) -> str:
+    def _code(self, number: int, field: str, value: object, known: frozenset[str], what: str) -> str:
         key = (field, value) if type(value) is str else None
         found = self._codes.get(key) if key else None
         if found is not None:
@@ -169,11 +182,11 @@ class RowParser:
         return self._remember(self._codes, key, code) if key else code
 
 
-def parse_row(number: int, raw: dict) -> ReportRow:
+def parse_row(number: int, raw: dict[str, Any]) -> ReportRow:
     return RowParser()(number, raw)
 
 
-def header_problems(names) -> list[tuple[str, str]]:
+def header_problems(names: Iterable[str]) -> list[tuple[str, str]]:
     """(field, problem) for each fault of a CSV header: a column the ledger does not know (with
     the one it most likely means), a column named twice, a column left out."""
     problems: list[tuple[str, str]] = []
@@ -188,8 +201,13 @@ def header_problems(names) -> list[tuple[str, str]]:
         seen.add(name)
     missing = [c for c in COLUMNS if c not in seen]
     if missing:
-        problems.append(("header", f"missing columns: {', '.join(sorted(missing))} "
-                                   "(every column is needed; a quantity is 0 where there is none)"))
+        problems.append(
+            (
+                "header",
+                f"missing columns: {', '.join(sorted(missing))} "
+                "(every column is needed; a quantity is 0 where there is none)",
+            )
+        )
     return problems
 
 
@@ -226,7 +244,7 @@ def csv_items(lines: Iterable[str]) -> Iterator[tuple[int, object]]:
     """(number, row as read) after the header is checked: exactly the report's columns, each once.
     A faulty header comes as BadRows numbered 0 and ends the items (no row can be read by it); a
     row with more or fewer values than the header comes as a BadRow in the row's place."""
-    reader = csv.DictReader(lines, restval=MISSING)
+    reader = csv.DictReader(lines, restval=MISSING)  # type: ignore[call-overload]  # typeshed wants a str restval
     number = 0
     try:
         problems = header_problems(reader.fieldnames or ())
@@ -302,7 +320,7 @@ class _Prepend(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Any) -> int:
         data = self._head or self._rest.read(len(buffer))
         self._head = b""
         data = data[: len(buffer)]

@@ -8,9 +8,10 @@ row or deny the report. Signing and recovery use eth-account.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from eth_account import Account
-from eth_account.messages import encode_typed_data
+from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils import keccak
 
 DOMAIN_NAME = "ReelLedger"
@@ -53,7 +54,7 @@ class ReportSummary:
     rows_root: bytes
     supersedes: bytes = b"\0" * 32  # the report this one corrects, or zero
 
-    def message(self) -> dict:
+    def message(self) -> dict[str, Any]:
         body = asdict(self)
         return {
             "platform": body["platform"],
@@ -75,11 +76,16 @@ def report_id_hash(platform_report_id: str) -> bytes:
     return keccak(text=platform_report_id)
 
 
-def domain(chain_id: int, verifying_contract: str) -> dict:
-    return {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": verifying_contract}
+def domain(chain_id: int, verifying_contract: str) -> dict[str, Any]:
+    return {
+        "name": DOMAIN_NAME,
+        "version": DOMAIN_VERSION,
+        "chainId": chain_id,
+        "verifyingContract": verifying_contract,
+    }
 
 
-def signable(summary: ReportSummary, chain_id: int, verifying_contract: str):
+def signable(summary: ReportSummary, chain_id: int, verifying_contract: str) -> SignableMessage:
     return encode_typed_data(domain(chain_id, verifying_contract), TYPES, summary.message())
 
 
@@ -89,7 +95,7 @@ def signable_hash(summary: ReportSummary, chain_id: int, verifying_contract: str
     return keccak(b"\x19" + message.version + message.header + message.body)
 
 
-def sign(summary: ReportSummary, private_key, chain_id: int, verifying_contract: str) -> bytes:
+def sign(summary: ReportSummary, private_key: bytes | str, chain_id: int, verifying_contract: str) -> bytes:
     """What a platform (or the service, for a custodial platform) signs."""
     return bytes(Account.sign_message(signable(summary, chain_id, verifying_contract), private_key).signature)
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import col, select
 
-from ledger.db import session
+from ledger.db import session, text_rows
 from ledger.errors import NotFound
-from ledger.models import Account, PlayReport, Role, Work
+from ledger.models import Account, PlayReport, Role
+
+if TYPE_CHECKING:
+    from ledger.service import Ledger
 
 EPOCH = date(1970, 1, 1)
 
@@ -18,15 +22,15 @@ def day_text(day: int) -> str:
     return str(EPOCH + timedelta(days=day))
 
 
-def list_reports(ledger, account: Account, offset: int = 0, limit: int = 50) -> list[PlayReport]:
+def list_reports(ledger: Ledger, account: Account, offset: int = 0, limit: int = 50) -> list[PlayReport]:
     with session(ledger.engine) as db:
-        query = select(PlayReport).order_by(PlayReport.id).offset(offset).limit(limit)
+        query = select(PlayReport).order_by(col(PlayReport.id)).offset(offset).limit(limit)
         if account.role not in (Role.auditor, Role.admin):
             query = query.where(PlayReport.platform_id == account.id)
         return list(db.exec(query).all())
 
 
-def get_report(ledger, account: Account, report_id: str, platform_id: int | None = None) -> PlayReport:
+def get_report(ledger: Ledger, account: Account, report_id: str, platform_id: int | None = None) -> PlayReport:
     platform_id = platform_id if account.role in (Role.auditor, Role.admin) and platform_id else account.id
     with session(ledger.engine) as db:
         report = db.exec(
@@ -45,7 +49,7 @@ HELD = (
 )
 
 
-def held_rows(ledger, account: Account, offset: int = 0, limit: int = 100) -> list[dict]:
+def held_rows(ledger: Ledger, account: Account, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
     """Rows no licence covered: a platform sees its own, a rights holder those on its works."""
     if account.role == Role.platform:
         where, params = "AND rep.platform_id = :me", {"me": account.id}
@@ -54,12 +58,20 @@ def held_rows(ledger, account: Account, offset: int = 0, limit: int = 100) -> li
     else:
         where, params = "AND w.owner_id = :me", {"me": account.id}
     with session(ledger.engine) as db:
-        rows = db.exec(text(HELD.format(where=where)), params={**params, "limit": limit, "offset": offset}).all()
+        query = text(HELD.format(where=where))
+        rows = text_rows(db, query, {**params, "limit": limit, "offset": offset})
     return [
-        {"report_id": r[0], "platform": r[1], "work_id": r[2], "territory": r[3], "date": day_text(r[4]),
-         "plays": r[5], "valid_plays": r[6], "watch_minutes": r[7], "ad_revenue": r[8],
-         "reason": "no valid licence covers this work, territory, right and date"}
+        {
+            "report_id": r[0],
+            "platform": r[1],
+            "work_id": r[2],
+            "territory": r[3],
+            "date": day_text(r[4]),
+            "plays": r[5],
+            "valid_plays": r[6],
+            "watch_minutes": r[7],
+            "ad_revenue": r[8],
+            "reason": "no valid licence covers this work, territory, right and date",
+        }
         for r in rows
     ]
-
-

@@ -8,7 +8,7 @@ on the keys, never on the order the inputs arrive in.
 
 from __future__ import annotations
 
-from typing import Hashable, Sequence
+from collections.abc import Hashable, Sequence
 
 
 def allocate(amount: int, weights: Sequence[int], keys: Sequence[Hashable]) -> list[int]:

@@ -9,14 +9,18 @@ and inputs hash the contract holds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+from web3.contract import Contract
 
+from ledger.chain import web3_types
 from ledger.chain.settlement import read_period
-from ledger.db import session
-from ledger.models import Account, PlayReport
-from ledger.reports.ingest import ZERO32, report_tuple, summary_of
+from ledger.db import must_get, session, text_rows
+from ledger.models import Account, PlayReport, SettlementPeriod
 from ledger.reports.digest import ReportDigest
+from ledger.reports.ingest import ZERO32, report_tuple, summary_of
 from ledger.reports.rows import BadRow, ReportRow
 from ledger.settlement.computation import compute, inputs_hash
 from ledger.settlement.periods import find_period
@@ -44,14 +48,14 @@ class AuditResult:
         return not self.problems
 
 
-def audit_period(engine, registry, period_id: str) -> AuditResult:
+def audit_period(engine: Engine, registry: Contract, period_id: str) -> AuditResult:
     """Recompute `period_id` from the database behind `engine` and compare it with `registry`
     (a web3 contract of the SettlementRegistry whose code the caller has checked)."""
     with session(engine) as db:
         period = find_period(db, period_id)
         problems = []
         for entry in period.inputs["reports"]:
-            report = db.get(PlayReport, entry["pk"])
+            report = must_get(db, PlayReport, entry["pk"])
             problem = _check_report(db, registry, report, entry)
             if problem:
                 problems.append(problem)
@@ -77,13 +81,19 @@ def audit_period(engine, registry, period_id: str) -> AuditResult:
     if computed is not None and computed.total != int(on_chain["total"]):
         problems.append(f"the recomputed total {computed.total} differs from the chain's {on_chain['total']}")
     return AuditResult(
-        period_id=period.period_id, recomputed_root=root, stored_root=period.root, chain_root=chain_root,
-        recomputed_inputs_hash=recomputed_inputs, chain_inputs_hash=chain_inputs,
-        total=computed.total if computed else 0, line_count=len(computed.lines) if computed else 0, problems=problems,
+        period_id=period.period_id,
+        recomputed_root=root,
+        stored_root=period.root,
+        chain_root=chain_root,
+        recomputed_inputs_hash=recomputed_inputs,
+        chain_inputs_hash=chain_inputs,
+        total=computed.total if computed else 0,
+        line_count=len(computed.lines) if computed else 0,
+        problems=problems,
     )
 
 
-def _check_adjustments(db, registry, period) -> list[str]:
+def _check_adjustments(db: Session, registry: Contract, period: SettlementPeriod) -> list[str]:
     """Each correction's adjustments carried into this period are what the correction, applied
     to the period it corrects with the inputs recorded on it, really changes."""
     from collections import defaultdict
@@ -91,7 +101,7 @@ def _check_adjustments(db, registry, period) -> list[str]:
     from ledger.models import Adjustment, SettlementPeriod
     from ledger.settlement.corrections import committed_original, effect
 
-    by_correction: dict[int, dict] = defaultdict(dict)
+    by_correction: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
     for entry in period.inputs.get("adjustments", []):
         adjustment = db.get(Adjustment, entry["pk"])
         if adjustment is None or int(adjustment.amount) != entry["amount"]:
@@ -100,12 +110,13 @@ def _check_adjustments(db, registry, period) -> list[str]:
             by_correction[adjustment.correction_pk][(adjustment.payee, adjustment.work_id)] = entry["amount"]
     problems = []
     for correction_pk, recorded in by_correction.items():
-        new = db.get(PlayReport, correction_pk)
+        new = must_get(db, PlayReport, correction_pk)
         signed = _check_report(db, registry, new, {"rows_root": new.rows_root})
         if signed:
             problems.append(signed)
         original, earlier = committed_original(db, new)
-        source = db.get(SettlementPeriod, original.period_pk)
+        assert original is not None  # the period recorded this correction of a committed report
+        source = must_get(db, SettlementPeriod, original.period_pk)
         inputs = new.correction_inputs or {}
         kept = sorted(r["pk"] for r in source.inputs["reports"] if r["pk"] != original.id) + [new.id]
         if sorted(r["pk"] for r in inputs.get("reports", [])) != sorted(kept) or any(
@@ -123,18 +134,20 @@ def _check_adjustments(db, registry, period) -> list[str]:
     return problems
 
 
-def _check_report(db, registry, report: PlayReport, entry: dict) -> str | None:
+def _check_report(db: Session, registry: Contract, report: PlayReport, entry: dict[str, Any]) -> str | None:
     """The report's stored rows still give the row root it was signed over, and the chain anchored it."""
     digest = ReportDigest(report.currency, report.first_day, report.end_day)
     try:
-        for work_id, territory, day, plays, valid, minutes, ad in db.exec(ROWS, params={"pk": report.id}):
-            digest.add(ReportRow(bytes.fromhex(work_id[2:]), territory, day, plays, valid, minutes, ad, report.currency))
+        for work_id, territory, day, plays, valid, minutes, ad in text_rows(db, ROWS, {"pk": report.id}):
+            digest.add(
+                ReportRow(bytes.fromhex(work_id[2:]), territory, day, plays, valid, minutes, ad, report.currency)
+            )
         root = "0x" + digest.root().hex()
     except BadRow as exc:
         return f"report {report.report_id!r}: its stored rows are no longer a valid report ({exc})"
     if root != entry["rows_root"] or root != report.rows_root:
         return f"report {report.report_id!r}: its stored rows no longer give the signed row root"
-    platform = db.get(Account, report.platform_id)
+    platform = must_get(db, Account, report.platform_id)
     superseded = db.get(PlayReport, report.supersedes_pk) if report.supersedes_pk else None
     summary = summary_of(report, platform, bytes.fromhex(superseded.report_hash[2:]) if superseded else ZERO32)
     anchored = registry.functions.reportDigest(platform.address, summary.report_id).call()
@@ -145,7 +158,7 @@ def _check_report(db, registry, report: PlayReport, entry: dict) -> str | None:
     return None
 
 
-def registry_for_audit(engine, rpc_url: str):
+def registry_for_audit(engine: Engine, rpc_url: str) -> Contract:
     """The settlement contract this database recorded on the chain at `rpc_url`, after checking
     that the address holds exactly this release's SettlementRegistry code."""
     from sqlmodel import select
@@ -161,11 +174,13 @@ def registry_for_audit(engine, rpc_url: str):
     except OSError as exc:
         raise ChainUnavailable(f"no EVM node answers at {rpc_url}") from exc
     with session(engine) as db:
-        deployment = db.exec(select(Deployment).where(
-            Deployment.chain_id == chain_id, Deployment.name == "SettlementRegistry")).first()
+        deployment = db.exec(
+            select(Deployment).where(Deployment.chain_id == chain_id, Deployment.name == "SettlementRegistry")
+        ).first()
     if deployment is None:
         raise ChainError(f"this database has no SettlementRegistry on chain {chain_id}")
     artifact = artifacts.load("SettlementRegistry")
-    if not artifact.runtime_matches(bytes(w3.eth.get_code(deployment.address))):
+    address = web3_types.address(deployment.address)
+    if not artifact.runtime_matches(bytes(w3.eth.get_code(address))):
         raise ChainError(f"{deployment.address} does not hold the SettlementRegistry this release was built from")
-    return w3.eth.contract(address=deployment.address, abi=artifact.abi)
+    return w3.eth.contract(address=address, abi=artifact.abi)

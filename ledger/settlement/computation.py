@@ -11,16 +11,28 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 from sqlalchemy import bindparam, text
-from sqlmodel import select
+from sqlmodel import Session, SQLModel, col, select
 
+from ledger.db import text_rows
 from ledger.merkle import StandardMerkleTree
 from ledger.models import (
-    Adjustment, ChainOp, OpStatus, PlayReport, ReportStatus, SettlementPeriod, SettlementRuleRecord, SplitRecord, Work,
+    Account,
+    Adjustment,
+    ChainOp,
+    OpStatus,
+    PlayReport,
+    ReportStatus,
+    SettlementPeriod,
+    SettlementRuleRecord,
+    SplitRecord,
+    Work,
 )
 from ledger.settlement.engine import PlayRow, Split, WorkResult, settle
 from ledger.settlement.lines import StatementLine, numbered, tree_of
@@ -30,17 +42,19 @@ DAY = 86_400
 
 
 def period_id_of(platform: str, currency: str, first_day: int, end_day: int) -> str:
-    encoded = abi_encode(["address", "string", "uint64", "uint64"], [platform, currency, first_day * DAY, end_day * DAY])
+    encoded = abi_encode(
+        ["address", "string", "uint64", "uint64"], [platform, currency, first_day * DAY, end_day * DAY]
+    )
     return "0x" + keccak(encoded).hex()
 
 
-def inputs_hash(inputs: dict) -> str:
+def inputs_hash(inputs: dict[str, Any]) -> str:
     return "0x" + keccak(text=json.dumps(inputs, sort_keys=True, separators=(",", ":"))).hex()
 
 
 @dataclass(frozen=True)
 class Computed:
-    inputs: dict
+    inputs: dict[str, Any]
     lines: list[StatementLine]
     works: dict[str, WorkResult]  # work id -> how its amount came about
     carried: dict[tuple[str, str], int]  # (payee, work id) -> a negative balance left for a later period
@@ -55,47 +69,71 @@ class Computed:
         return "0x" + self.tree.root.hex() if self.tree else None
 
 
-def _usage(db, report_pks: list[int]) -> dict[int, tuple[int, int, int, int]]:
+M = TypeVar("M", bound=SQLModel)
+Usage = dict[int, tuple[int, int, int, int]]  # work pk -> plays, valid plays, watch minutes, ad revenue
+
+
+def _usage(db: Session, report_pks: list[int]) -> Usage:
     if not report_pks:
         return {}
     query = text(
         "SELECT work_pk, sum(plays), sum(valid_plays), sum(watch_minutes), sum(ad_revenue) FROM play_row "
         "WHERE report_pk IN :pks AND NOT held GROUP BY work_pk"
     ).bindparams(bindparam("pks", expanding=True))
-    return {row[0]: tuple(int(v) for v in row[1:]) for row in db.exec(query, params={"pks": report_pks}).all()}
+    return {
+        row[0]: (int(row[1]), int(row[2]), int(row[3]), int(row[4]))
+        for row in text_rows(db, query, {"pks": report_pks})
+    }
 
 
-def _work_ids(db, pks) -> dict[int, str]:
+def _work_ids(db: Session, pks: Iterable[int]) -> dict[int, str]:
     pks = list(pks)
     found: dict[int, str] = {}
     for start in range(0, len(pks), 5000):
-        found.update(db.exec(select(Work.id, Work.work_id).where(Work.id.in_(pks[start : start + 5000]))).all())
+        found.update(
+            db.exec(select(col(Work.id), col(Work.work_id)).where(col(Work.id).in_(pks[start : start + 5000]))).all()
+        )
     return found
 
 
-def splits_in_force(db, work_pks: list[int], moment: int) -> dict[int, SplitRecord]:
+def splits_in_force(db: Session, work_pks: list[int], moment: int) -> dict[int, SplitRecord]:
     """The newest confirmed split version of each work in force at `moment` (unix seconds)."""
     records = db.exec(
-        select(SplitRecord).join(ChainOp, ChainOp.id == SplitRecord.op_id).where(
-            SplitRecord.version.is_not(None), SplitRecord.effective_from <= moment, ChainOp.status == OpStatus.confirmed,
-        ).order_by(SplitRecord.version)
+        select(SplitRecord)
+        .join(ChainOp, col(ChainOp.id) == col(SplitRecord.op_id))
+        .where(
+            col(SplitRecord.version).is_not(None),
+            SplitRecord.effective_from <= moment,
+            ChainOp.status == OpStatus.confirmed,
+        )
+        .order_by(col(SplitRecord.version))
     ).all()
     wanted = set(work_pks)
     return {r.work_pk: r for r in records if r.work_pk in wanted}
 
 
-def gather_inputs(db, platform, currency: str, first_day: int, end_day: int, pools: dict[str, int]) -> dict:
+def gather_inputs(
+    db: Session, platform: Account, currency: str, first_day: int, end_day: int, pools: dict[str, int]
+) -> dict[str, Any]:
     """What a period closed now is settled from."""
     return gather(db, platform, currency, first_day, end_day, pools)[0]
 
 
-def gather(db, platform, currency: str, first_day: int, end_day: int, pools: dict[str, int]) -> tuple[dict, dict]:
+def gather(
+    db: Session, platform: Account, currency: str, first_day: int, end_day: int, pools: dict[str, int]
+) -> tuple[dict[str, Any], Usage]:
     """The inputs record, and the usage it was chosen from (which `compute` may reuse)."""
     reports = db.exec(
-        select(PlayReport).where(
-            PlayReport.platform_id == platform.id, PlayReport.currency == currency, PlayReport.first_day == first_day,
-            PlayReport.end_day == end_day, PlayReport.status == ReportStatus.accepted, PlayReport.period_pk.is_(None),
-        ).order_by(PlayReport.id)
+        select(PlayReport)
+        .where(
+            PlayReport.platform_id == platform.id,
+            PlayReport.currency == currency,
+            PlayReport.first_day == first_day,
+            PlayReport.end_day == end_day,
+            PlayReport.status == ReportStatus.accepted,
+            col(PlayReport.period_pk).is_(None),
+        )
+        .order_by(col(PlayReport.id))
     ).all()
     usage = _usage(db, [r.id for r in reports])
     work_ids = _work_ids(db, usage)
@@ -112,9 +150,13 @@ def gather(db, platform, currency: str, first_day: int, end_day: int, pools: dic
     settled = [pk for pk in usage if work_ids[pk] not in unsettled]
     recouped = _recouped(db, platform.id, settled)
     adjustments = db.exec(
-        select(Adjustment).where(
-            Adjustment.platform_id == platform.id, Adjustment.currency == currency, Adjustment.applied_period_pk.is_(None)
-        ).order_by(Adjustment.id)
+        select(Adjustment)
+        .where(
+            Adjustment.platform_id == platform.id,
+            Adjustment.currency == currency,
+            col(Adjustment.applied_period_pk).is_(None),
+        )
+        .order_by(col(Adjustment.id))
     ).all()
     return {
         "period_id": period_id_of(platform.address, currency, first_day, end_day),
@@ -122,7 +164,9 @@ def gather(db, platform, currency: str, first_day: int, end_day: int, pools: dic
         "currency": currency,
         "first_day": first_day,
         "end_day": end_day,
-        "reports": [{"pk": r.id, "report_id": r.report_id, "digest": r.digest, "rows_root": r.rows_root} for r in reports],
+        "reports": [
+            {"pk": r.id, "report_id": r.report_id, "digest": r.digest, "rows_root": r.rows_root} for r in reports
+        ],
         "rules": {
             work_ids[pk]: {"pk": rules[pk].id, "version": rules[pk].version, "content_hash": rules[pk].content_hash}
             for pk in sorted(settled)
@@ -131,7 +175,8 @@ def gather(db, platform, currency: str, first_day: int, end_day: int, pools: dic
         "pools": {name: int(amount) for name, amount in sorted(pools.items())},
         "advances": {
             work_ids[pk]: max(0, rules[pk].body["advance"] - recouped.get(pk, 0))
-            for pk in sorted(settled) if rules[pk].body["advance"]
+            for pk in sorted(settled)
+            if rules[pk].body["advance"]
         },
         "adjustments": [
             {"pk": a.id, "payee": a.payee, "work_id": a.work_id, "amount": int(a.amount)} for a in adjustments
@@ -140,17 +185,17 @@ def gather(db, platform, currency: str, first_day: int, end_day: int, pools: dic
     }, usage
 
 
-def _recouped(db, platform_id: int, work_pks: list[int]) -> dict[int, int]:
+def _recouped(db: Session, platform_id: int, work_pks: list[int]) -> dict[int, int]:
     if not work_pks:
         return {}
     query = text(
         "SELECT ws.work_pk, sum(ws.recouped) FROM work_settlement ws JOIN settlement_period p ON p.id = ws.period_pk "
         "WHERE p.platform_id = :platform AND ws.work_pk IN :pks GROUP BY ws.work_pk"
     ).bindparams(bindparam("pks", expanding=True))
-    return {row[0]: int(row[1]) for row in db.exec(query, params={"platform": platform_id, "pks": work_pks}).all()}
+    return {row[0]: int(row[1]) for row in text_rows(db, query, {"platform": platform_id, "pks": work_pks})}
 
 
-def compute(db, inputs: dict, usage: dict | None = None) -> Computed:
+def compute(db: Session, inputs: dict[str, Any], usage: Usage | None = None) -> Computed:
     """Lines and root from an inputs record; reads only what the record names (`usage`, when
     given, is the summed rows of exactly those reports, as `gather` returns it)."""
     currency = inputs["currency"]
@@ -172,7 +217,10 @@ def compute(db, inputs: dict, usage: dict | None = None) -> Computed:
             raise ValueError(f"rule version {record.version} of {work_id} was changed after it was used")
         rules[work_id] = to_rule(record.body, record.version, record.currency)
         split = split_records[pk]
-        splits[work_id] = Split(split.version, tuple(p["address"] for p in split.payees), tuple(p["bps"] for p in split.payees))
+        assert split.version is not None  # only confirmed split versions are settled
+        splits[work_id] = Split(
+            split.version, tuple(p["address"] for p in split.payees), tuple(p["bps"] for p in split.payees)
+        )
         plays, valid, minutes, ad = usage[pk]
         rows.append(PlayRow(work_id, "", plays, valid, minutes, ad, currency))
     result = settle(rows, rules, splits, inputs["pools"], inputs["advances"])
@@ -187,46 +235,59 @@ def compute(db, inputs: dict, usage: dict | None = None) -> Computed:
     carried = {key: entry[0] for key, entry in amounts.items() if entry[0] < 0}
     lines = numbered(
         (payee, work_id, amount, rule_v, split_v, adjusted)
-        for (payee, work_id), (amount, rule_v, split_v, adjusted) in amounts.items() if amount > 0
+        for (payee, work_id), (amount, rule_v, split_v, adjusted) in amounts.items()
+        if amount > 0
     )
     return Computed(inputs, lines, {w.work_id: w for w in result.works}, carried, tree_of(lines) if lines else None)
 
 
-def _by_pks(db, model, pks: list[int]) -> list:
-    found = []
+def _by_pks(db: Session, model: type[M], pks: list[int]) -> list[M]:
+    pk = col(model.id)  # type: ignore[attr-defined]  # every table here has an integer id
+    found: list[M] = []
     for start in range(0, len(pks), 5000):
-        found += db.exec(select(model).where(model.id.in_(pks[start : start + 5000]))).all()
+        found += db.exec(select(model).where(pk.in_(pks[start : start + 5000]))).all()
     return found
 
 
-def _splits(db, wanted: dict[int, int]) -> dict[int, SplitRecord]:
+def _splits(db: Session, wanted: dict[int, int]) -> dict[int, SplitRecord]:
     found: dict[int, SplitRecord] = {}
     pks = list(wanted)
     for start in range(0, len(pks), 5000):
-        for record in db.exec(select(SplitRecord).where(SplitRecord.work_pk.in_(pks[start : start + 5000]))).all():
+        for record in db.exec(select(SplitRecord).where(col(SplitRecord.work_pk).in_(pks[start : start + 5000]))).all():
             if record.version == wanted[record.work_pk]:
                 found[record.work_pk] = record
     return found
 
 
-def committed_lines(db, period: SettlementPeriod) -> list[StatementLine]:
+def committed_lines(db: Session, period: SettlementPeriod) -> list[StatementLine]:
     from ledger.models import StatementLineRecord
 
     records = db.exec(
-        select(StatementLineRecord).where(StatementLineRecord.period_pk == period.id).order_by(StatementLineRecord.line_index)
+        select(StatementLineRecord)
+        .where(StatementLineRecord.period_pk == period.id)
+        .order_by(col(StatementLineRecord.line_index))
     ).all()
     return [
-        StatementLine(r.line_index, r.payee, r.work_id, int(r.amount), r.rule_version, r.split_version, int(r.adjustment))
+        StatementLine(
+            r.line_index, r.payee, r.work_id, int(r.amount), r.rule_version, r.split_version, int(r.adjustment)
+        )
         for r in records
     ]
 
 
-def corrected_inputs(db, period: SettlementPeriod, old_report: PlayReport, new_report: PlayReport) -> dict:
+def corrected_inputs(
+    db: Session, period: SettlementPeriod, old_report: PlayReport, new_report: PlayReport
+) -> dict[str, Any]:
     """The committed period's inputs with one report replaced by its correction; works the
     correction adds are settled by the rule and split in force on the period's first day."""
-    inputs = json.loads(json.dumps(period.inputs))
+    inputs: dict[str, Any] = json.loads(json.dumps(period.inputs))
     inputs["reports"] = [r for r in inputs["reports"] if r["pk"] != old_report.id] + [
-        {"pk": new_report.id, "report_id": new_report.report_id, "digest": new_report.digest, "rows_root": new_report.rows_root}
+        {
+            "pk": new_report.id,
+            "report_id": new_report.report_id,
+            "digest": new_report.digest,
+            "rows_root": new_report.rows_root,
+        }
     ]
     inputs["adjustments"] = []
     usage = _usage(db, [r["pk"] for r in inputs["reports"]])
@@ -237,7 +298,11 @@ def corrected_inputs(db, period: SettlementPeriod, old_report: PlayReport, new_r
     for pk in missing:
         if pk in rules and pk in splits and rules[pk].currency == period.currency:
             record = rules[pk]
-            inputs["rules"][work_ids[pk]] = {"pk": record.id, "version": record.version, "content_hash": record.content_hash}
+            inputs["rules"][work_ids[pk]] = {
+                "pk": record.id,
+                "version": record.version,
+                "content_hash": record.content_hash,
+            }
             inputs["splits"][work_ids[pk]] = splits[pk].version
         else:
             inputs["unsettled"][work_ids[pk]] = "no settlement rule or split in force"

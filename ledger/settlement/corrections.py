@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from typing import Any
 
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
+from ledger.db import must_get
 from ledger.errors import InvalidInput
 from ledger.models import Adjustment, PlayReport, ReportStatus, SettlementPeriod
 from ledger.settlement.computation import compute, corrected_inputs, differences
 from ledger.settlement.engine import SettlementError
 
 
-def committed_original(db, report: PlayReport) -> tuple[PlayReport | None, list[PlayReport]]:
+def committed_original(db: Session, report: PlayReport) -> tuple[PlayReport | None, list[PlayReport]]:
     """The committed report a correction chain starts from, and the earlier corrections in between."""
     between = []
     current = db.get(PlayReport, report.supersedes_pk) if report.supersedes_pk else None
@@ -31,24 +33,26 @@ def committed_original(db, report: PlayReport) -> tuple[PlayReport | None, list[
     return current, between
 
 
-def effect(db, period: SettlementPeriod, inputs: dict, earlier: list[PlayReport]) -> dict[tuple[str, str], int]:
+def effect(
+    db: Session, period: SettlementPeriod, inputs: dict[str, Any], earlier: list[PlayReport]
+) -> dict[tuple[str, str], int]:
     """What settling `period` from `inputs` changes, less what `earlier` corrections already carried."""
     base = compute(db, {**json.loads(json.dumps(period.inputs)), "adjustments": []}).lines
     changes = defaultdict(int, differences(base, compute(db, inputs).lines))
     if earlier:
-        carried = db.exec(select(Adjustment).where(Adjustment.correction_pk.in_([r.id for r in earlier]))).all()
+        carried = db.exec(select(Adjustment).where(col(Adjustment.correction_pk).in_([r.id for r in earlier]))).all()
         for adjustment in carried:
             changes[(adjustment.payee, adjustment.work_id)] -= int(adjustment.amount)
     return {key: amount for key, amount in changes.items() if amount}
 
 
-def price(db, correction: PlayReport) -> int:
+def price(db: Session, correction: PlayReport) -> int:
     """Record the adjustments of a correction inside the caller's transaction; returns how many.
     A correction of a period not yet committed needs none: it replaces the report at closing."""
     original, earlier = committed_original(db, correction)
     if original is None:
         return 0
-    period = db.get(SettlementPeriod, original.period_pk)
+    period = must_get(db, SettlementPeriod, original.period_pk)
     inputs = corrected_inputs(db, period, original, correction)
     correction.correction_inputs = inputs
     db.add(correction)
@@ -60,6 +64,15 @@ def price(db, correction: PlayReport) -> int:
     except SettlementError as exc:
         raise InvalidInput("supersedes", f"the corrected period cannot be settled: {exc}") from None
     for (payee, work_id), amount in sorted(changes.items()):
-        db.add(Adjustment(platform_id=period.platform_id, currency=period.currency, source_period_pk=period.id,
-                          correction_pk=correction.id, payee=payee, work_id=work_id, amount=amount))
+        db.add(
+            Adjustment(
+                platform_id=period.platform_id,
+                currency=period.currency,
+                source_period_pk=period.id,
+                correction_pk=correction.id,
+                payee=payee,
+                work_id=work_id,
+                amount=amount,
+            )
+        )
     return len(changes)

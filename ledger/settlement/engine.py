@@ -15,8 +15,8 @@ Rows are summed before anything else, so the result cannot depend on their order
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 from ledger.settlement.allocation import allocate
 
@@ -112,7 +112,7 @@ class _Usage:
     valid_plays: int = 0
     watch_minutes: int = 0
     ad_revenue: int = 0
-    currency: str | None = None
+    currency: str = ""  # the currency of the work's first row
 
 
 def tiered(valid_plays: int, tiers: tuple[Tier, ...]) -> int:
@@ -139,7 +139,7 @@ def settle(
     for row in rows:
         _check_row(row)
         u = usage[row.work_id]
-        if u.currency not in (None, row.currency):
+        if u.currency and u.currency != row.currency:
             raise SettlementError(f"work {row.work_id} has rows in {u.currency} and {row.currency}")
         u.currency = row.currency
         u.valid_plays += row.valid_plays
@@ -152,10 +152,14 @@ def settle(
         if work_id not in splits:
             raise SettlementError(f"work {work_id} has no split in force")
         if rules[work_id].currency != u.currency:
-            raise SettlementError(f"work {work_id} is settled in {rules[work_id].currency}, its rows are in {u.currency}")
+            raise SettlementError(
+                f"work {work_id} is settled in {rules[work_id].currency}, its rows are in {u.currency}"
+            )
 
     pooled = _pool_shares(usage, rules, pools)
-    works, lines, totals = [], [], defaultdict(int)
+    works: list[WorkResult] = []
+    lines: list[Line] = []
+    totals: dict[str, int] = defaultdict(int)
     for work_id in sorted(usage):
         u, rule, split = usage[work_id], rules[work_id], splits[work_id]
         micro = tiered(u.valid_plays, rule.valid_play_tiers) + u.watch_minutes * rule.watch_minute_price_micro
@@ -167,7 +171,7 @@ def settle(
         recouped = min(net, outstanding)
         payable = net - recouped
         works.append(WorkResult(work_id, u.currency, earned, commission, recouped, payable, outstanding - recouped))
-        for payee, amount in zip(split.payees, allocate(payable, split.bps, split.payees)):
+        for payee, amount in zip(split.payees, allocate(payable, split.bps, split.payees), strict=True):
             if amount:
                 lines.append(Line(payee, work_id, amount, u.currency, rule.version, split.version))
                 totals[u.currency] += amount
@@ -187,8 +191,9 @@ def _pool_shares(usage: Mapping[str, _Usage], rules: Mapping[str, Rule], pools: 
     """Each pool divided among its works by watch minutes, to the last unit."""
     members: dict[str, list[str]] = defaultdict(list)
     for work_id in sorted(usage):
-        if rules[work_id].pool is not None:
-            members[rules[work_id].pool].append(work_id)
+        pool = rules[work_id].pool
+        if pool is not None:
+            members[pool].append(work_id)
     shares: dict[str, int] = {}
     for pool, works in members.items():
         if pool not in pools:
@@ -196,5 +201,5 @@ def _pool_shares(usage: Mapping[str, _Usage], rules: Mapping[str, Rule], pools: 
         minutes = [usage[w].watch_minutes for w in works]
         if sum(minutes) == 0:
             continue  # nobody watched: the pool stays with the platform
-        shares.update(zip(works, allocate(pools[pool], minutes, works)))
+        shares.update(zip(works, allocate(pools[pool], minutes, works), strict=True))
     return shares

@@ -7,8 +7,9 @@ are numbered in (payee, work) order, so the same lines always give the same root
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any
 
 from sha3 import keccak_256
 
@@ -27,20 +28,34 @@ class StatementLine:
     split_version: int
     adjustment: int = 0  # the part of `amount` that corrects an earlier period (signed)
 
-    def leaf(self) -> tuple:
-        return (self.index, self.payee, bytes.fromhex(self.work_id[2:]), self.amount, self.rule_version, self.split_version)
+    def leaf(self) -> tuple[Any, ...]:
+        return (
+            self.index,
+            self.payee,
+            bytes.fromhex(self.work_id[2:]),
+            self.amount,
+            self.rule_version,
+            self.split_version,
+        )
 
 
 def _keccak(data: bytes) -> bytes:
-    return keccak_256(data).digest()
+    digest: bytes = keccak_256(data).digest()
+    return digest
 
 
 def line_leaf_hash(line: StatementLine) -> bytes:
     """`leaf_hash(LINE_TYPES, line.leaf())` with the six static words laid out by hand (tested equal)."""
-    encoded = b"".join((
-        line.index.to_bytes(32, "big"), bytes(12) + bytes.fromhex(line.payee[2:]), bytes.fromhex(line.work_id[2:]),
-        line.amount.to_bytes(32, "big"), line.rule_version.to_bytes(32, "big"), line.split_version.to_bytes(32, "big"),
-    ))
+    encoded = b"".join(
+        (
+            line.index.to_bytes(32, "big"),
+            bytes(12) + bytes.fromhex(line.payee[2:]),
+            bytes.fromhex(line.work_id[2:]),
+            line.amount.to_bytes(32, "big"),
+            line.rule_version.to_bytes(32, "big"),
+            line.split_version.to_bytes(32, "big"),
+        )
+    )
     return _keccak(_keccak(encoded))
 
 

@@ -5,9 +5,10 @@ between a period's settlement and its commitment."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from ledger.models import Account
 
@@ -16,7 +17,7 @@ _guard = threading.Lock()
 
 
 @contextmanager
-def platform_lock(db, platform_id: int):
+def platform_lock(db: Session, platform_id: int) -> Iterator[None]:
     """Held until the block ends; on PostgreSQL the platform's row is also locked for the rest of
     `db`'s transaction, which serialises other service processes too."""
     with _guard:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import select
+from sqlmodel import Session, select
 from web3 import Web3
 
-from ledger.chain import artifacts
+from ledger.chain import artifacts, web3_types
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.outbox import Call, raise_for
 from ledger.chain.settlement import payout_address, read_period
@@ -28,14 +29,17 @@ from ledger.settlement.computation import committed_lines
 from ledger.settlement.lines import StatementLine, line_leaf_hash, tree_of
 from ledger.settlement.periods import find_period, may_see_period
 
+if TYPE_CHECKING:
+    from ledger.service import Ledger
+
 STATEMENT_FORMAT = "reelledger-statement/1"
 EPOCH = date(1970, 1, 1)
 
-_trees: "OrderedDict[str, tuple[list[StatementLine], StandardMerkleTree]]" = OrderedDict()
+_trees: OrderedDict[str, tuple[list[StatementLine], StandardMerkleTree]] = OrderedDict()
 _trees_lock = threading.Lock()
 
 
-def period_tree(db, period: SettlementPeriod) -> tuple[list[StatementLine], StandardMerkleTree]:
+def period_tree(db: Session, period: SettlementPeriod) -> tuple[list[StatementLine], StandardMerkleTree]:
     """The period's lines and tree, rebuilt from the stored lines (a few periods are cached)."""
     with _trees_lock:
         if period.period_id in _trees:
@@ -52,7 +56,9 @@ def period_tree(db, period: SettlementPeriod) -> tuple[list[StatementLine], Stan
     return lines, tree
 
 
-def statement(ledger, account: Account, period_id: str, payee: str | None = None, proofs: bool = True) -> dict:
+def statement(
+    ledger: Ledger, account: Account, period_id: str, payee: str | None = None, proofs: bool = True
+) -> dict[str, Any]:
     """A payee's lines with proofs (without, for a reader that only adds amounts up). Payees get
     their own; the period's platform, auditors and admins may ask for any payee's, or for every
     line (payee None)."""
@@ -77,7 +83,10 @@ def statement(ledger, account: Account, period_id: str, payee: str | None = None
         "contract": chain.addresses["SettlementRegistry"],
         "period_id": period.period_id,
         "platform": period.inputs["platform"],
-        "period": {"first_day": str(first), "last_day": str(first + timedelta(days=period.end_day - period.first_day - 1))},
+        "period": {
+            "first_day": str(first),
+            "last_day": str(first + timedelta(days=period.end_day - period.first_day - 1)),
+        },
         "currency": period.currency,
         "token": period.token,
         "payout": payout_address(chain.addresses["SettlementRegistry"], period.period_id, period.root, period.token),
@@ -90,8 +99,12 @@ def statement(ledger, account: Account, period_id: str, payee: str | None = None
         "payee_total": str(sum(line.amount for line in wanted)),
         "lines": [
             {
-                "index": line.index, "payee": line.payee, "work_id": line.work_id, "amount": str(line.amount),
-                "rule_version": line.rule_version, "split_version": line.split_version,
+                "index": line.index,
+                "payee": line.payee,
+                "work_id": line.work_id,
+                "amount": str(line.amount),
+                "rule_version": line.rule_version,
+                "split_version": line.split_version,
                 "adjustment": str(line.adjustment),
                 **({"proof": ["0x" + p.hex() for p in tree.proof_of(line_leaf_hash(line))]} if proofs else {}),
             }
@@ -100,7 +113,9 @@ def statement(ledger, account: Account, period_id: str, payee: str | None = None
     }
 
 
-def _line_for(ledger, account: Account, period_id: str, index: int) -> tuple[SettlementPeriod, StatementLine, list[bytes]]:
+def _line_for(
+    ledger: Ledger, account: Account, period_id: str, index: int
+) -> tuple[SettlementPeriod, StatementLine, list[bytes]]:
     with session(ledger.engine) as db:
         period = find_period(db, period_id)
         record = db.exec(
@@ -117,31 +132,37 @@ def _line_for(ledger, account: Account, period_id: str, index: int) -> tuple[Set
     return period, line, tree.proof_of(line_leaf_hash(line))
 
 
-def _own_write(ledger, account: Account, key: str, call: Call) -> ChainOp:
+def _own_write(ledger: Ledger, account: Account, key: str, call: Call) -> ChainOp:
     """The account's own transaction, sent by the service for a custodial account."""
     chain = ledger.chain
     if not account.custodial:
-        raise Conflict("own_wallet", f"this account signs its own transactions: call {call.label} at {call.to} "
-                       f"from {account.address}")
+        raise Conflict(
+            "own_wallet",
+            f"this account signs its own transactions: call {call.label} at {call.to} from {account.address}",
+        )
     op = chain.outbox.submit(key, account.address, call)
     return raise_for(ledger.settle(op.id))
 
 
-def claim(ledger, account: Account, period_id: str, index: int) -> ChainOp:
+def claim(ledger: Ledger, account: Account, period_id: str, index: int) -> ChainOp:
     """Pay a line out to its payee in the period's token, from the period's payout contract."""
     period, line, proof = _line_for(ledger, account, period_id, index)
     _require_final(period, "claims open")
     payout = payout_address(ledger.chain.addresses["SettlementRegistry"], period.period_id, period.root, period.token)
-    return _own_write(ledger, account, f"claim:{ledger.chain.chain_id}:{period.period_id}:{index}",
-                      ledger.chain.call("PeriodPayout", "claim", [*line.leaf(), proof], at=payout))
+    return _own_write(
+        ledger,
+        account,
+        f"claim:{ledger.chain.chain_id}:{period.period_id}:{index}",
+        ledger.chain.call("PeriodPayout", "claim", [*line.leaf(), proof], at=payout),
+    )
 
 
-def _require_final(period, what: str) -> None:
+def _require_final(period: SettlementPeriod, what: str) -> None:
     if period.status != PeriodStatus.finalised:
         raise Conflict("period_not_finalised", f"{what} when the period is finalised; it is {period.status.value}")
 
 
-def dispute(ledger, account: Account, period_id: str, index: int, reason: str) -> ChainOp:
+def dispute(ledger: Ledger, account: Account, period_id: str, index: int, reason: str) -> ChainOp:
     """A payee disputes one of their lines during the dispute window; finalisation waits until
     the settler has answered. The reason's text stays here, its hash goes on chain."""
     from eth_utils import keccak
@@ -151,25 +172,43 @@ def dispute(ledger, account: Account, period_id: str, index: int, reason: str) -
         raise Conflict("not_disputable", f"a period is disputed while committed; it is {period.status.value}")
     digest = keccak(text=reason)
     try:  # the number of disputes so far makes a new dispute after an answered one a new write
-        count = ledger.chain.contract("SettlementRegistry").functions.disputeCount(bytes.fromhex(period.period_id[2:])).call()
+        count = (
+            ledger.chain.contract("SettlementRegistry")
+            .functions.disputeCount(bytes.fromhex(period.period_id[2:]))
+            .call()
+        )
     except OSError as exc:
         raise ChainUnavailable("the chain node does not answer") from exc
-    return _own_write(ledger, account, f"dispute:{ledger.chain.chain_id}:{period.period_id}:{index}:{count}",
-                      ledger.chain.call("SettlementRegistry", "dispute",
-                                        [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, digest]))
+    return _own_write(
+        ledger,
+        account,
+        f"dispute:{ledger.chain.chain_id}:{period.period_id}:{index}:{count}",
+        ledger.chain.call(
+            "SettlementRegistry", "dispute", [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, digest]
+        ),
+    )
 
 
-def mark_paid_off_chain(ledger, account: Account, period_id: str, index: int, payment_ref: bytes) -> ChainOp:
+def mark_paid_off_chain(ledger: Ledger, account: Account, period_id: str, index: int, payment_ref: bytes) -> ChainOp:
     """The payee records that this line was paid outside the contract; it can no longer be claimed.
     Claims and off-chain payments share one bitmap in the period's payout, deployed at finalisation."""
     period, line, proof = _line_for(ledger, account, period_id, index)
     _require_final(period, "a line is recorded as paid off-chain")
-    return _own_write(ledger, account, f"paid-off-chain:{ledger.chain.chain_id}:{period.period_id}:{index}",
-                      ledger.chain.call("SettlementRegistry", "markPaidOffChain",
-                                        [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, payment_ref]))
+    return _own_write(
+        ledger,
+        account,
+        f"paid-off-chain:{ledger.chain.chain_id}:{period.period_id}:{index}",
+        ledger.chain.call(
+            "SettlementRegistry",
+            "markPaidOffChain",
+            [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, payment_ref],
+        ),
+    )
 
 
-def fund(ledger, account: Account, period_id: str, amount: int | None = None, idempotency_key: str | None = None) -> dict:
+def fund(
+    ledger: Ledger, account: Account, period_id: str, amount: int | None = None, idempotency_key: str | None = None
+) -> dict[str, Any]:
     """The platform pays the period's total (or part of it) into the contract. Under an
     Idempotency-Key a retry answers with the funding it made instead of paying again (a part
     paid twice would be money moved twice); the key with another amount is refused."""
@@ -201,22 +240,36 @@ def fund(ledger, account: Account, period_id: str, amount: int | None = None, id
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0 or amount > owed:
         raise InvalidInput("amount", f"the period still owes {owed} minor units; fund 1 to {owed}")
     if not account.custodial:
-        raise Conflict("own_wallet", f"approve {amount} of token {period.token} to {registry.address} and call "
-                       f"fund({period.period_id}, {amount}) from {account.address}")
+        raise Conflict(
+            "own_wallet",
+            f"approve {amount} of token {period.token} to {registry.address} and call "
+            f"fund({period.period_id}, {amount}) from {account.address}",
+        )
     _test_tokens(ledger, period.token, account.address, amount)
-    stage = (f"{period.period_id}:key:{account.id}:{idempotency_key}" if idempotency_key
-             else f"{period.period_id}:{state['funded']}:{amount}")
-    token = chain.w3.eth.contract(address=period.token, abi=artifacts.load("TestStablecoin").abi)  # any ERC-20
-    approve = chain.outbox.submit(f"fund-approve:{chain.chain_id}:{stage}", account.address,
-                                  Call("ERC20.approve", token.address, token.encode_abi("approve", [registry.address, amount])))
+    stage = (
+        f"{period.period_id}:key:{account.id}:{idempotency_key}"
+        if idempotency_key
+        else f"{period.period_id}:{state['funded']}:{amount}"
+    )
+    token = chain.w3.eth.contract(
+        address=web3_types.address(period.token), abi=artifacts.load("TestStablecoin").abi
+    )  # any ERC-20
+    approve = chain.outbox.submit(
+        f"fund-approve:{chain.chain_id}:{stage}",
+        account.address,
+        Call("ERC20.approve", token.address, token.encode_abi("approve", [registry.address, amount])),
+    )
     raise_for(ledger.settle(approve.id))
-    op = chain.outbox.submit(f"fund:{chain.chain_id}:{stage}", account.address,
-                             chain.call("SettlementRegistry", "fund", [bytes.fromhex(period.period_id[2:]), amount]))
+    op = chain.outbox.submit(
+        f"fund:{chain.chain_id}:{stage}",
+        account.address,
+        chain.call("SettlementRegistry", "fund", [bytes.fromhex(period.period_id[2:]), amount]),
+    )
     op = raise_for(ledger.settle(op.id))
     return {"funded": amount, "op": op}
 
 
-def _test_tokens(ledger, token: str, holder: str, amount: int) -> None:
+def _test_tokens(ledger: Ledger, token: str, holder: str, amount: int) -> None:
     """On a development chain (no REELLEDGER_SETTLEMENT_TOKEN, so the service deployed the test
     stablecoin and owns it) the service mints the platform what it is about to pay in, through
     the outbox like every other write of its signer. Never on a configured (real) token."""
@@ -227,4 +280,8 @@ def _test_tokens(ledger, token: str, holder: str, amount: int) -> None:
     short = amount - stablecoin.functions.balanceOf(holder).call()
     if short > 0:
         key = f"test-mint:{chain.chain_id}:{holder}:{stablecoin.functions.totalSupply().call()}:{short}"
-        raise_for(ledger.settle(chain.outbox.submit(key, chain.signer, chain.call("TestStablecoin", "mint", [holder, short])).id))
+        raise_for(
+            ledger.settle(
+                chain.outbox.submit(key, chain.signer, chain.call("TestStablecoin", "mint", [holder, short])).id
+            )
+        )

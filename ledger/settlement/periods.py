@@ -13,21 +13,38 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from ledger.bulk import insert_many
 from ledger.chain.settlement import read_period
-from ledger.db import commit_or, session
+from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.models import (
-    Account, Adjustment, ChainOp, OpStatus, PeriodStatus, PlayReport, ReportStatus, Role, SettlementPeriod, Work,
+    Account,
+    Adjustment,
+    ChainOp,
+    OpStatus,
+    PeriodStatus,
+    PlayReport,
+    ReportStatus,
+    Role,
+    SettlementPeriod,
+    Work,
+)
+from ledger.settlement.computation import (
+    Computed,
+    compute,
+    gather,
+    inputs_hash,
+    period_id_of,
 )
 from ledger.settlement.engine import SettlementError
 from ledger.settlement.locks import platform_lock
-from ledger.settlement.computation import (
-    Computed, compute, gather, inputs_hash, period_id_of,
-)
+
+if TYPE_CHECKING:
+    from ledger.service import Ledger
 
 log = logging.getLogger("reelledger.settlement")
 
@@ -43,12 +60,17 @@ class PeriodView:
     finalise_op: ChainOp | None
 
 
-def token_address(ledger) -> str:
+def token_address(ledger: Ledger) -> str:
     return ledger.settings.settlement_token or ledger.chain.addresses["TestStablecoin"]
 
 
 def close_period(
-    ledger, account: Account, currency: str, first_day: int, end_day: int, pools: dict[str, int] | None = None,
+    ledger: Ledger,
+    account: Account,
+    currency: str,
+    first_day: int,
+    end_day: int,
+    pools: dict[str, int] | None = None,
     platform_id: int | None = None,
 ) -> PeriodView:
     """Settle and commit a platform's period. Closing the same period again returns it."""
@@ -64,8 +86,9 @@ def close_period(
         existing = db.exec(select(SettlementPeriod).where(SettlementPeriod.period_id == period_id)).first()
         if existing is not None:
             if existing.pools != {k: int(v) for k, v in sorted(pools.items())}:
-                raise Conflict("period_committed", "the period is already closed, with other pool amounts",
-                               period_id=period_id)
+                raise Conflict(
+                    "period_committed", "the period is already closed, with other pool amounts", period_id=period_id
+                )
             resend = existing.op_id
         else:
             resend = None
@@ -74,7 +97,16 @@ def close_period(
     return get_period(ledger, account, period_id)
 
 
-def _settle_and_record(ledger, db, platform, period_id, currency, first_day, end_day, pools) -> ChainOp:
+def _settle_and_record(
+    ledger: Ledger,
+    db: Session,
+    platform: Account,
+    period_id: str,
+    currency: str,
+    first_day: int,
+    end_day: int,
+    pools: dict[str, int],
+) -> ChainOp:
     """Settle the period and write it, its lines and its commit operation in `db`'s transaction."""
     chain = ledger.chain
     _check_reports(ledger, db, platform, currency, first_day, end_day)
@@ -84,21 +116,43 @@ def _settle_and_record(ledger, db, platform, period_id, currency, first_day, end
     except SettlementError as exc:
         raise InvalidInput("pools", str(exc)) from None
     if not computed.lines:
-        raise Conflict("nothing_to_settle", "no row of this period earns anything for anyone (held or unsettled rows "
-                       "are listed with the reports)", unsettled=inputs["unsettled"])
+        raise Conflict(
+            "nothing_to_settle",
+            "no row of this period earns anything for anyone (held or unsettled rows are listed with the reports)",
+            unsettled=inputs["unsettled"],
+        )
+    tree = computed.tree
+    assert tree is not None  # there are lines
     if computed.total >= MAX_TOTAL:
         raise InvalidInput("pools", f"the period's total {computed.total} is beyond what the contract records")
     digest = inputs_hash(inputs)
     token = token_address(ledger)
     period = SettlementPeriod(
-        period_id=period_id, platform_id=platform.id, currency=currency, first_day=first_day, end_day=end_day,
-        pools=inputs["pools"], token=token, root=computed.root, total=computed.total,
-        line_count=len(computed.lines), inputs=inputs, inputs_hash=digest, op_id=0,
+        period_id=period_id,
+        platform_id=platform.id,
+        currency=currency,
+        first_day=first_day,
+        end_day=end_day,
+        pools=inputs["pools"],
+        token=token,
+        root="0x" + tree.root.hex(),  # computed.root
+        total=computed.total,
+        line_count=len(computed.lines),
+        inputs=inputs,
+        inputs_hash=digest,
+        op_id=0,
     )
     call = chain.call(
-        "SettlementRegistry", "commitPeriod",
-        [bytes.fromhex(period_id[2:]), computed.tree.root, token, computed.total, len(computed.lines),
-         bytes.fromhex(digest[2:])],
+        "SettlementRegistry",
+        "commitPeriod",
+        [
+            bytes.fromhex(period_id[2:]),
+            tree.root,
+            token,
+            computed.total,
+            len(computed.lines),
+            bytes.fromhex(digest[2:]),
+        ],
     )
     op = chain.outbox.record(db, f"commit-period:{chain.chain_id}:{period_id}", chain.signer, call)
     period.op_id = op.id
@@ -109,7 +163,7 @@ def _settle_and_record(ledger, db, platform, period_id, currency, first_day, end
     return op
 
 
-def _platform_for(ledger, account: Account, platform_id: int | None) -> Account:
+def _platform_for(ledger: Ledger, account: Account, platform_id: int | None) -> Account:
     if account.role == Role.platform and platform_id in (None, account.id):
         return account
     if account.role == Role.admin and platform_id is not None:
@@ -121,11 +175,13 @@ def _platform_for(ledger, account: Account, platform_id: int | None) -> Account:
     raise Forbidden("a platform closes its own periods (an admin may close one for a platform)")
 
 
-def _check_reports(ledger, db, platform: Account, currency: str, first_day: int, end_day: int) -> None:
+def _check_reports(ledger: Ledger, db: Session, platform: Account, currency: str, first_day: int, end_day: int) -> None:
     reports = db.exec(
         select(PlayReport).where(
-            PlayReport.platform_id == platform.id, PlayReport.currency == currency,
-            PlayReport.first_day == first_day, PlayReport.end_day == end_day,
+            PlayReport.platform_id == platform.id,
+            PlayReport.currency == currency,
+            PlayReport.first_day == first_day,
+            PlayReport.end_day == end_day,
         )
     ).all()
     if not any(r.status == ReportStatus.accepted for r in reports):
@@ -133,45 +189,89 @@ def _check_reports(ledger, db, platform: Account, currency: str, first_day: int,
     if any(r.status == ReportStatus.receiving for r in reports):
         raise Conflict("report_in_flight", "a report of this period is still being received")
     unanchored = [
-        r for r in reports
-        if r.status == ReportStatus.accepted and db.get(ChainOp, r.op_id).status != OpStatus.confirmed
+        r
+        for r in reports
+        if r.status == ReportStatus.accepted and must_get(db, ChainOp, r.op_id).status != OpStatus.confirmed
     ]
     for report in unanchored:  # a refused or unsent anchoring is tried again (the outbox repeats nothing sent)
+        assert report.op_id is not None  # an accepted report has its anchoring
         _retry(ledger, report.op_id)
-    unanchored = [r.report_id for r in unanchored if ledger.chain.outbox.get(r.op_id).status != OpStatus.confirmed]
-    if unanchored:
-        raise Conflict("reports_not_anchored", "reports are not anchored on chain yet; try again shortly",
-                       reports=unanchored[:20])
+    waiting = [r.report_id for r in unanchored if must_get(db, ChainOp, r.op_id).status != OpStatus.confirmed]
+    if waiting:
+        raise Conflict(
+            "reports_not_anchored", "reports are not anchored on chain yet; try again shortly", reports=waiting[:20]
+        )
 
 
-def _store_results(db, period: SettlementPeriod, computed: Computed, platform: Account) -> None:
+def _store_results(db: Session, period: SettlementPeriod, computed: Computed, platform: Account) -> None:
     raw = db.connection().connection
     dialect = db.get_bind().dialect.name
-    insert_many(raw, dialect, "statement_line", LINE_COLUMNS, [
-        (period.id, line.index, line.payee, line.work_id, line.amount, line.rule_version, line.split_version,
-         line.adjustment) for line in computed.lines
-    ])
-    works = dict(db.exec(select(Work.work_id, Work.id).where(Work.work_id.in_(list(computed.works)))).all()) \
-        if len(computed.works) <= 5000 else dict(db.exec(select(Work.work_id, Work.id)).all())
+    insert_many(
+        raw,
+        dialect,
+        "statement_line",
+        LINE_COLUMNS,
+        [
+            (
+                period.id,
+                line.index,
+                line.payee,
+                line.work_id,
+                line.amount,
+                line.rule_version,
+                line.split_version,
+                line.adjustment,
+            )
+            for line in computed.lines
+        ],
+    )
+    works = (
+        dict(db.exec(select(col(Work.work_id), col(Work.id)).where(col(Work.work_id).in_(list(computed.works)))).all())
+        if len(computed.works) <= 5000
+        else dict(db.exec(select(Work.work_id, Work.id)).all())
+    )
     rules = computed.inputs["rules"]
-    insert_many(raw, dialect, "work_settlement", WORK_COLUMNS, [
-        (period.id, works[w.work_id], rules[w.work_id]["pk"], w.earned, w.commission, w.recouped, w.payable,
-         w.advance_after) for w in computed.works.values()
-    ])
+    insert_many(
+        raw,
+        dialect,
+        "work_settlement",
+        WORK_COLUMNS,
+        [
+            (
+                period.id,
+                works[w.work_id],
+                rules[w.work_id]["pk"],
+                w.earned,
+                w.commission,
+                w.recouped,
+                w.payable,
+                w.advance_after,
+            )
+            for w in computed.works.values()
+        ],
+    )
     for report in computed.inputs["reports"]:
-        row = db.get(PlayReport, report["pk"])
-        row.period_pk = period.id
-        db.add(row)
+        settled = must_get(db, PlayReport, report["pk"])
+        settled.period_pk = period.id
+        db.add(settled)
     for adjustment in computed.inputs["adjustments"]:
-        row = db.get(Adjustment, adjustment["pk"])
-        row.applied_period_pk = period.id
-        db.add(row)
+        applied = must_get(db, Adjustment, adjustment["pk"])
+        applied.applied_period_pk = period.id
+        db.add(applied)
     for (payee, work_id), amount in computed.carried.items():
-        db.add(Adjustment(platform_id=platform.id, currency=period.currency, source_period_pk=period.id,
-                          payee=payee, work_id=work_id, amount=amount))
+        db.add(
+            Adjustment(
+                platform_id=platform.id,
+                currency=period.currency,
+                source_period_pk=period.id,
+                payee=payee,
+                work_id=work_id,
+                amount=amount,
+            )
+        )
 
 
-def _retry(ledger, op_id: int) -> None:
+def _retry(ledger: Ledger, op_id: int) -> None:
     from ledger.chain.errors import ChainUnavailable
 
     try:
@@ -181,7 +281,7 @@ def _retry(ledger, op_id: int) -> None:
         pass
 
 
-def _send(ledger, op_id: int) -> None:
+def _send(ledger: Ledger, op_id: int) -> None:
     from ledger.chain.errors import ChainUnavailable
 
     try:
@@ -192,7 +292,7 @@ def _send(ledger, op_id: int) -> None:
     advance_periods(ledger)
 
 
-def advance_periods(ledger) -> int:
+def advance_periods(ledger: Ledger) -> int:
     """Move periods along: committing -> committed once the root is on chain, committed ->
     finalised once the dispute window has passed with no dispute open. Returns how many moved;
     with the node down nothing moves and the next pass tries again."""
@@ -205,18 +305,16 @@ def advance_periods(ledger) -> int:
         return 0
 
 
-def _advance(ledger) -> int:
+def _advance(ledger: Ledger) -> int:
     chain = ledger.chain
     moved = 0
     with session(ledger.engine) as db:
-        waiting = db.exec(
-            select(SettlementPeriod).where(SettlementPeriod.status != PeriodStatus.finalised)
-        ).all()
+        waiting = db.exec(select(SettlementPeriod).where(SettlementPeriod.status != PeriodStatus.finalised)).all()
     registry = chain.contract("SettlementRegistry")
     for period in waiting:
         with session(ledger.engine) as db:
-            row = db.get(SettlementPeriod, period.id)
-            op = db.get(ChainOp, row.op_id)
+            row = must_get(db, SettlementPeriod, period.id)
+            op = must_get(db, ChainOp, row.op_id)
             if row.status == PeriodStatus.committing:
                 if op.status != OpStatus.confirmed:
                     continue
@@ -230,7 +328,7 @@ def _advance(ledger) -> int:
     return moved
 
 
-def _finalise(ledger, db, row: SettlementPeriod) -> int:
+def _finalise(ledger: Ledger, db: Session, row: SettlementPeriod) -> int:
     chain = ledger.chain
     if row.finalise_op_id is None:
         # The next block is stamped with the time it is mined; a quiet node's latest block may be old.
@@ -261,9 +359,12 @@ def _finalise(ledger, db, row: SettlementPeriod) -> int:
 # ------------------------------------------------------------------ reading
 
 
-def _view(db, period: SettlementPeriod) -> PeriodView:
-    return PeriodView(period, db.get(ChainOp, period.op_id),
-                      db.get(ChainOp, period.finalise_op_id) if period.finalise_op_id else None)
+def _view(db: Session, period: SettlementPeriod) -> PeriodView:
+    return PeriodView(
+        period,
+        must_get(db, ChainOp, period.op_id),
+        db.get(ChainOp, period.finalise_op_id) if period.finalise_op_id else None,
+    )
 
 
 def may_see_period(account: Account, period: SettlementPeriod) -> bool:
@@ -271,14 +372,14 @@ def may_see_period(account: Account, period: SettlementPeriod) -> bool:
     return account.role in (Role.auditor, Role.admin) or account.id == period.platform_id
 
 
-def find_period(db, period_id: str) -> SettlementPeriod:
+def find_period(db: Session, period_id: str) -> SettlementPeriod:
     period = db.exec(select(SettlementPeriod).where(SettlementPeriod.period_id == period_id.lower())).first()
     if period is None:
         raise NotFound("period", period_id)
     return period
 
 
-def get_period(ledger, account: Account, period_id: str) -> PeriodView:
+def get_period(ledger: Ledger, account: Account, period_id: str) -> PeriodView:
     with session(ledger.engine) as db:
         period = find_period(db, period_id)
         if not may_see_period(account, period) and not _is_payee(db, account, period):
@@ -286,30 +387,33 @@ def get_period(ledger, account: Account, period_id: str) -> PeriodView:
         return _view(db, period)
 
 
-def _is_payee(db, account: Account, period: SettlementPeriod) -> bool:
+def _is_payee(db: Session, account: Account, period: SettlementPeriod) -> bool:
     from ledger.models import StatementLineRecord
 
-    return db.exec(
-        select(StatementLineRecord.id).where(
-            StatementLineRecord.period_pk == period.id, StatementLineRecord.payee == account.address
-        )
-    ).first() is not None
+    return (
+        db.exec(
+            select(StatementLineRecord.id).where(
+                StatementLineRecord.period_pk == period.id, StatementLineRecord.payee == account.address
+            )
+        ).first()
+        is not None
+    )
 
 
-def list_periods(ledger, account: Account) -> list[PeriodView]:
+def list_periods(ledger: Ledger, account: Account) -> list[PeriodView]:
     from ledger.models import StatementLineRecord
 
     with session(ledger.engine) as db:
-        query = select(SettlementPeriod).order_by(SettlementPeriod.id)
+        query = select(SettlementPeriod).order_by(col(SettlementPeriod.id))
         if account.role == Role.platform:
             query = query.where(SettlementPeriod.platform_id == account.id)
         elif account.role not in (Role.auditor, Role.admin):
             mine = select(StatementLineRecord.period_pk).where(StatementLineRecord.payee == account.address)
-            query = query.where(SettlementPeriod.id.in_(mine))
+            query = query.where(col(SettlementPeriod.id).in_(mine))
         return [_view(db, p) for p in db.exec(query).all()]
 
 
-def wait_for_status(ledger, period_id: str, status: PeriodStatus, timeout: float) -> SettlementPeriod:
+def wait_for_status(ledger: Ledger, period_id: str, status: PeriodStatus, timeout: float) -> SettlementPeriod:
     """For tests and the CLI: poll until the period reaches `status`."""
     deadline = time.monotonic() + timeout
     while True:
@@ -321,7 +425,7 @@ def wait_for_status(ledger, period_id: str, status: PeriodStatus, timeout: float
         time.sleep(0.2)
 
 
-def resolve_dispute(ledger, account: Account, period_id: str, dispute_id: int, resolution: str) -> ChainOp:
+def resolve_dispute(ledger: Ledger, account: Account, period_id: str, dispute_id: int, resolution: str) -> ChainOp:
     """An admin answers a payee's dispute (the answer's hash goes on chain); a correction, if any,
     is a corrected report that flows into the next period."""
     from eth_utils import keccak
@@ -339,7 +443,7 @@ def resolve_dispute(ledger, account: Account, period_id: str, dispute_id: int, r
     return raise_for(ledger.settle(op.id))
 
 
-def open_disputes(ledger, period: SettlementPeriod) -> int | None:
+def open_disputes(ledger: Ledger, period: SettlementPeriod) -> int | None:
     """Disputes the chain holds open for the period, or None while the node does not answer."""
     try:
         return int(read_period(ledger.chain.contract("SettlementRegistry"), period.period_id)["openDisputes"])

@@ -4,9 +4,9 @@ PostgreSQL, each with its own managed Anvil node."""
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 import time
 import uuid
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -39,7 +39,7 @@ def written(service, response) -> httpx.Response:
 
 
 class Client(httpx.Client):
-    def as_(self, api_key: str) -> "Client":
+    def as_(self, api_key: str) -> Client:
         return Client(base_url=self.base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
 
 
@@ -59,7 +59,7 @@ class Service:
     def ledger(self):
         return self.app.state.ledger
 
-    def start(self) -> "Service":
+    def start(self) -> Service:
         self.thread.start()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -82,7 +82,11 @@ class Service:
     def new_account(self, role: Role, address: str | None = None) -> tuple[int, str, Client]:
         """An account made the way an admin would; returns its id, address and a client with its key."""
         created = create_account(
-            self.ledger.engine, self.ledger.keys, name=f"{role.value}-{uuid.uuid4().hex[:8]}", role=role, address=address
+            self.ledger.engine,
+            self.ledger.keys,
+            name=f"{role.value}-{uuid.uuid4().hex[:8]}",
+            role=role,
+            address=address,
         )
         return created.account.id, created.account.address, self.client(created.api_key)
 

@@ -15,8 +15,12 @@ from tests.api.conftest import written
 
 DAY = 86_400
 EPOCH = date(1970, 1, 1)
-RULE = {"valid_play_tiers": [{"from_plays": 0, "price_micro": 10_000}, {"from_plays": 2_000, "price_micro": 15_000}],
-        "watch_minute_price_micro": 500, "ad_revenue_bps": 5_000, "commission_bps": 1_000}
+RULE = {
+    "valid_play_tiers": [{"from_plays": 0, "price_micro": 10_000}, {"from_plays": 2_000, "price_micro": 15_000}],
+    "watch_minute_price_micro": 500,
+    "ad_revenue_bps": 5_000,
+    "commission_bps": 1_000,
+}
 
 
 @dataclass
@@ -33,37 +37,62 @@ class Deal:
     end: date  # inclusive
 
 
-def make_deal(service, platform_address: str | None = None, bps=(7_000, 3_000), rule=RULE,
-              second_address: str | None = None, owner_address: str | None = None) -> Deal:
+def make_deal(
+    service,
+    platform_address: str | None = None,
+    bps=(7_000, 3_000),
+    rule=RULE,
+    second_address: str | None = None,
+    owner_address: str | None = None,
+) -> Deal:
     """A work licensed to a new platform in CN for streaming, split between two payees, priced by `rule`;
     the period is a week that ended four days ago. `second_address`, `owner_address`: that party brings its own."""
     _, owner_address, owner = service.new_account(Role.rights_holder, address=owner_address)
     _, second_address, second = service.new_account(Role.rights_holder, address=second_address)
     platform_id, platform_addr, platform = service.new_account(Role.platform, address=platform_address)
-    work = owner.post("/works", json={"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(),
-                                      "title": "Drama", "kind": "series"})
+    work = owner.post(
+        "/works", json={"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "title": "Drama", "kind": "series"}
+    )
     written(service, work)
     work_id = work.json()["work_id"]
     now = int(time.time())
-    licence = owner.post(f"/works/{work_id}/licences", json={
-        "licensee_id": platform_id, "territories": ["CN"], "rights": ["streaming"],
-        "start": now - 60 * DAY, "end": now + 30 * DAY})
+    licence = owner.post(
+        f"/works/{work_id}/licences",
+        json={
+            "licensee_id": platform_id,
+            "territories": ["CN"],
+            "rights": ["streaming"],
+            "start": now - 60 * DAY,
+            "end": now + 30 * DAY,
+        },
+    )
     written(service, licence)
-    split = owner.post(f"/works/{work_id}/splits", json={"payees": [
-        {"address": owner_address, "bps": bps[0]}, {"address": second_address, "bps": bps[1]}]})
+    split = owner.post(
+        f"/works/{work_id}/splits",
+        json={"payees": [{"address": owner_address, "bps": bps[0]}, {"address": second_address, "bps": bps[1]}]},
+    )
     written(service, split)
     today = date.today()
     start, end = today - timedelta(days=10), today - timedelta(days=4)
-    priced = owner.post(f"/works/{work_id}/rules", json={"effective_from": str(start - timedelta(days=30)), "rule": rule})
+    priced = owner.post(
+        f"/works/{work_id}/rules", json={"effective_from": str(start - timedelta(days=30)), "rule": rule}
+    )
     written(service, priced)
     return Deal(work_id, owner, owner_address, second, second_address, platform_id, platform_addr, platform, start, end)
 
 
 def rows(deal: Deal, days=5, plays=1_000, territory="CN", work_id=None) -> list[dict]:
     return [
-        {"work": work_id or deal.work_id, "territory": territory, "date": str(deal.start + timedelta(days=i)),
-         "plays": plays + i, "valid_plays": plays - 100 + i, "watch_minutes": 30_000, "ad_revenue": 12_345,
-         "currency": "CNY"}
+        {
+            "work": work_id or deal.work_id,
+            "territory": territory,
+            "date": str(deal.start + timedelta(days=i)),
+            "plays": plays + i,
+            "valid_plays": plays - 100 + i,
+            "watch_minutes": 30_000,
+            "ad_revenue": 12_345,
+            "currency": "CNY",
+        }
         for i in range(days)
     ]
 
@@ -73,18 +102,29 @@ def ndjson(items: list[dict]) -> str:
 
 
 def params(deal: Deal, report_id: str, **extra) -> dict:
-    return {"report_id": report_id, "period_start": str(deal.start), "period_end": str(deal.end), "currency": "CNY",
-            **extra}
+    return {
+        "report_id": report_id,
+        "period_start": str(deal.start),
+        "period_end": str(deal.end),
+        "currency": "CNY",
+        **extra,
+    }
 
 
 def post_report(deal: Deal, report_id: str, items: list[dict], **extra):
-    return deal.platform.post("/reports", params=params(deal, report_id, **extra), content=ndjson(items),
-                              headers={"content-type": "application/x-ndjson"})
+    return deal.platform.post(
+        "/reports",
+        params=params(deal, report_id, **extra),
+        content=ndjson(items),
+        headers={"content-type": "application/x-ndjson"},
+    )
 
 
 def close(deal: Deal, **extra):
-    return deal.platform.post("/periods/close", json={"period_start": str(deal.start), "period_end": str(deal.end),
-                                                      "currency": "CNY", **extra})
+    return deal.platform.post(
+        "/periods/close",
+        json={"period_start": str(deal.start), "period_end": str(deal.end), "currency": "CNY", **extra},
+    )
 
 
 def wait_status(client, period_id: str, status: str, timeout: float = 30.0) -> dict:
@@ -100,8 +140,18 @@ def signed_post(service, deal, key, report_id: str, items: list[dict], signer=No
     """Post a report signed with `signer` (default: the platform's own key)."""
     domain = deal.platform.get("/reports/signing-domain").json()["domain"]
     text = ndjson(items)
-    summary = summarise(rows_of_text(text), platform=deal.platform_address, report_id=report_id,
-                        first_day=(deal.start - EPOCH).days, end_day=(deal.end - EPOCH).days + 1, currency="CNY")
+    summary = summarise(
+        rows_of_text(text),
+        platform=deal.platform_address,
+        report_id=report_id,
+        first_day=(deal.start - EPOCH).days,
+        end_day=(deal.end - EPOCH).days + 1,
+        currency="CNY",
+    )
     signature = sign_summary(summary, (signer or key).key, domain)
-    return deal.platform.post("/reports", params=params(deal, report_id), content=text,
-                              headers={"content-type": "application/x-ndjson", "X-Report-Signature": signature})
+    return deal.platform.post(
+        "/reports",
+        params=params(deal, report_id),
+        content=text,
+        headers={"content-type": "application/x-ndjson", "X-Report-Signature": signature},
+    )

@@ -8,7 +8,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import cv2
 import numpy as np
@@ -53,17 +53,31 @@ class World:
 
     def params(self) -> dict:
         """Path parameters naming this world's resources, by the names the document gives them."""
-        return {"account_id": self.ids[Role.rights_holder], "work_id": self.work_id, "licence_id": self.licence_id,
-                "period_id": self.period_id, "index": self.line_index, "dispute_id": self.dispute_id,
-                "report_id": self.report_id, "dist_id": self.dist_id, "case_id": self.case_id,
-                "notice_format": "cn-notice", "job_id": self.job_id}
+        return {
+            "account_id": self.ids[Role.rights_holder],
+            "work_id": self.work_id,
+            "licence_id": self.licence_id,
+            "period_id": self.period_id,
+            "index": self.line_index,
+            "dispute_id": self.dispute_id,
+            "report_id": self.report_id,
+            "dist_id": self.dist_id,
+            "case_id": self.case_id,
+            "notice_format": "cn-notice",
+            "job_id": self.job_id,
+        }
 
     def secrets(self) -> dict[str, str]:
         """Identifiers of this world's resources that another tenant's answers must never show, by
         the path parameter that names them (or the account they belong to)."""
-        return {"work_id": self.work_id, "period_id": self.period_id, "report_id": self.report_id,
-                "platform": self.platform_name, "rights_holder": self.addresses[Role.rights_holder],
-                "crawler": self.addresses[Role.crawler]}
+        return {
+            "work_id": self.work_id,
+            "period_id": self.period_id,
+            "report_id": self.report_id,
+            "platform": self.platform_name,
+            "rights_holder": self.addresses[Role.rights_holder],
+            "crawler": self.addresses[Role.crawler],
+        }
 
 
 def make_world(service, name: str) -> World:
@@ -73,28 +87,63 @@ def make_world(service, name: str) -> World:
     owner, platform, crawler = w.clients[Role.rights_holder], w.clients[Role.platform], w.clients[Role.crawler]
     w.platform_name = platform.get("/accounts/me").json()["name"]
     w.master = png(PICTURES[name]())
-    work = owner.post("/works", files={"file": ("master.png", w.master, "image/png")},
-                      data={"metadata": json.dumps({"title": f"World {name}", "kind": "film"})})
+    work = owner.post(
+        "/works",
+        files={"file": ("master.png", w.master, "image/png")},
+        data={"metadata": json.dumps({"title": f"World {name}", "kind": "film"})},
+    )
     w.work_id = written(service, work).json()["work_id"]
     now = int(time.time())
-    licence = owner.post(f"/works/{w.work_id}/licences", json={
-        "licensee_id": w.ids[Role.platform], "territories": ["CN"], "rights": ["streaming"],
-        "start": now - 60 * DAY, "end": now + 30 * DAY, "sublicensable": True})
+    licence = owner.post(
+        f"/works/{w.work_id}/licences",
+        json={
+            "licensee_id": w.ids[Role.platform],
+            "territories": ["CN"],
+            "rights": ["streaming"],
+            "start": now - 60 * DAY,
+            "end": now + 30 * DAY,
+            "sublicensable": True,
+        },
+    )
     w.licence_id = written(service, licence).json()["id"]
-    written(service, owner.post(f"/works/{w.work_id}/splits", json={
-        "payees": [{"address": w.addresses[Role.rights_holder], "bps": 10_000}]}))
+    written(
+        service,
+        owner.post(
+            f"/works/{w.work_id}/splits", json={"payees": [{"address": w.addresses[Role.rights_holder], "bps": 10_000}]}
+        ),
+    )
     start, end = date.today() - timedelta(days=10), date.today() - timedelta(days=4)
-    written(service, owner.post(f"/works/{w.work_id}/rules", json={"effective_from": str(start - timedelta(days=30)),
-                                                                   "rule": RULE}))
+    written(
+        service,
+        owner.post(f"/works/{w.work_id}/rules", json={"effective_from": str(start - timedelta(days=30)), "rule": RULE}),
+    )
     w.report_id = f"report-{name}-{uuid.uuid4().hex[:8]}"
-    rows = "".join(json.dumps({"work": w.work_id, "territory": "CN", "date": str(start + timedelta(days=i)),
-                               "plays": 100, "valid_plays": 90, "watch_minutes": 3_000, "ad_revenue": 500,
-                               "currency": "CNY"}) + "\n" for i in range(3))
-    report = platform.post("/reports", params={"report_id": w.report_id, "period_start": str(start),
-                                               "period_end": str(end), "currency": "CNY"},
-                           content=rows, headers={"content-type": "application/x-ndjson"})
+    rows = "".join(
+        json.dumps(
+            {
+                "work": w.work_id,
+                "territory": "CN",
+                "date": str(start + timedelta(days=i)),
+                "plays": 100,
+                "valid_plays": 90,
+                "watch_minutes": 3_000,
+                "ad_revenue": 500,
+                "currency": "CNY",
+            }
+        )
+        + "\n"
+        for i in range(3)
+    )
+    report = platform.post(
+        "/reports",
+        params={"report_id": w.report_id, "period_start": str(start), "period_end": str(end), "currency": "CNY"},
+        content=rows,
+        headers={"content-type": "application/x-ndjson"},
+    )
     assert report.status_code == 201, report.text
-    closed = platform.post("/periods/close", json={"period_start": str(start), "period_end": str(end), "currency": "CNY"})
+    closed = platform.post(
+        "/periods/close", json={"period_start": str(start), "period_end": str(end), "currency": "CNY"}
+    )
     assert closed.status_code == 201, closed.text
     w.period_id = closed.json()["period_id"]
     settle(service.ledger.chain.outbox)
@@ -102,20 +151,37 @@ def make_world(service, name: str) -> World:
     w.line_index = lines[0]["index"]
     disputed = owner.post(f"/periods/{w.period_id}/lines/{w.line_index}/dispute", json={"reason": "a test dispute"})
     assert disputed.status_code == 200, disputed.text
-    dist = owner.post(f"/works/{w.work_id}/distributions", files={"file": ("master.png", w.master, "image/png")},
-                      data={"distribution": json.dumps({"platform": w.platform_name, "session": f"s-{name}"})})
+    dist = owner.post(
+        f"/works/{w.work_id}/distributions",
+        files={"file": ("master.png", w.master, "image/png")},
+        data={"distribution": json.dumps({"platform": w.platform_name, "session": f"s-{name}"})},
+    )
     assert dist.status_code == 202, dist.text
     w.dist_id = dist.json()["id"]
-    sighting = {"url": f"http://pirate.example/{name}.png", "fetched_at": datetime.now(timezone.utc).isoformat(),
-                "status": 200, "content_type": "image/png"}
-    found = crawler.post("/cases", files={"file": ("found.png", w.master, "application/octet-stream"),
-                                          "screenshot": ("page.png", png(np.full((20, 30, 3), 90, np.uint8)), "image/png")},
-                         data={"sighting": json.dumps(sighting)})
+    sighting = {
+        "url": f"http://pirate.example/{name}.png",
+        "fetched_at": datetime.now(UTC).isoformat(),
+        "status": 200,
+        "content_type": "image/png",
+    }
+    found = crawler.post(
+        "/cases",
+        files={
+            "file": ("found.png", w.master, "application/octet-stream"),
+            "screenshot": ("page.png", png(np.full((20, 30, 3), 90, np.uint8)), "image/png"),
+        },
+        data={"sighting": json.dumps(sighting)},
+    )
     assert found.status_code == 201 and found.json()["case"], found.text
     w.case_id = found.json()["case"]["id"]
     w.job_id = uuid.uuid4().hex[:12]
-    record_job(redis.Redis.from_url(service.settings.redis_url), w.job_id,
-               {"seeds": [f"http://pirate.example/{name}/"], "rescan_every": None}, time.time(), w.addresses[Role.crawler])
+    record_job(
+        redis.Redis.from_url(service.settings.redis_url),
+        w.job_id,
+        {"seeds": [f"http://pirate.example/{name}/"], "rescan_every": None},
+        time.time(),
+        w.addresses[Role.crawler],
+    )
     return w
 
 

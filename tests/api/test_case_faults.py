@@ -76,8 +76,11 @@ def test_evidence_waits_for_a_stopped_node_and_is_anchored_once(tmp_path, leaked
 
         # a copy of a work whose own registration is still on its way is not a case yet: 409, try again
         camera = cv2.resize(data.camera(), (1920, 1080))
-        pending = studio.post("/works", files={"file": ("camera.png", cv2.imencode(".png", camera)[1].tobytes(), "image/png")},
-                              data={"metadata": json.dumps({"title": "Pending", "kind": "film"})})
+        pending = studio.post(
+            "/works",
+            files={"file": ("camera.png", cv2.imencode(".png", camera)[1].tobytes(), "image/png")},
+            data={"metadata": json.dumps({"title": "Pending", "kind": "film"})},
+        )
         assert pending.status_code == 202, pending.text
         early = report(crawler, jpeg(np.dstack([camera] * 3)), url="http://pirate.example/pending.jpg")
         assert early.status_code == 409 and "not confirmed" in early.text
@@ -89,16 +92,22 @@ def test_evidence_waits_for_a_stopped_node_and_is_anchored_once(tmp_path, leaked
         assert later.status_code == 201, later.text
         anchored = crawler.get(f"/cases/{case['id']}").json()
         assert anchored["anchor"]["status"] == "confirmed"
-        logs = svc.ledger.chain.events("EvidenceRegistry", "EvidenceAnchored",
-                                       evidenceHash=bytes.fromhex(case["evidence_hash"][2:]))
+        logs = svc.ledger.chain.events(
+            "EvidenceRegistry", "EvidenceAnchored", evidenceHash=bytes.fromhex(case["evidence_hash"][2:])
+        )
         assert len(logs) == 1 and "0x" + logs[0]["args"]["workId"].hex() == work_id
     finally:
         svc.stop()
 
 
 def test_notices_are_delivered_signed_with_retries_and_recorded(tmp_path, receiver, leaked_copy):
-    settings = make_settings(tmp_path / "data", port=free_port(), reconcile_interval=0.2,
-                             takedown_webhook=receiver.url, takedown_webhook_secret="s3cret")
+    settings = make_settings(
+        tmp_path / "data",
+        port=free_port(),
+        reconcile_interval=0.2,
+        takedown_webhook=receiver.url,
+        takedown_webhook_secret="s3cret",
+    )
     svc = Service(settings).start()
     try:
         _, leaked, _ = leaked_copy(svc)

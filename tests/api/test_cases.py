@@ -11,7 +11,7 @@ import hashlib
 import json
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import cv2
 import numpy as np
@@ -33,9 +33,15 @@ def jpeg(image: np.ndarray, quality: int = 85) -> bytes:
 
 
 def report(client, raw: bytes, url: str = LEAK_URL, screenshot: bytes | None = None, **fields):
-    sighting = {"url": url, "fetched_at": datetime.now(timezone.utc).isoformat(), "page_url": "http://pirate.example/",
-                "status": 200, "http_version": "HTTP/1.1", "content_type": "image/jpeg",
-                "headers": {"Content-Type": "image/jpeg", "Server": "pirate/1.0", "Set-Cookie": "sid=crawler-secret"}}
+    sighting = {
+        "url": url,
+        "fetched_at": datetime.now(UTC).isoformat(),
+        "page_url": "http://pirate.example/",
+        "status": 200,
+        "http_version": "HTTP/1.1",
+        "content_type": "image/jpeg",
+        "headers": {"Content-Type": "image/jpeg", "Server": "pirate/1.0", "Set-Cookie": "sid=crawler-secret"},
+    }
     sighting.update(fields)
     files = {"file": ("found.jpg", raw, "application/octet-stream")}
     if screenshot is not None:
@@ -69,8 +75,18 @@ def parties(service):
     dist = wait_ready(studio, r.json()["id"])
     assert dist["status"] == "ready", dist
     leaked = decode(studio.get(dist["copy"]["url"]).content)
-    return dict(studio=studio, platform=platform, platform_name=platform_name, crawler=crawler,
-                other_crawler=other_crawler, other=other, auditor=auditor, work_id=work_id, dist=dist, leaked=leaked)
+    return {
+        "studio": studio,
+        "platform": platform,
+        "platform_name": platform_name,
+        "crawler": crawler,
+        "other_crawler": other_crawler,
+        "other": other,
+        "auditor": auditor,
+        "work_id": work_id,
+        "dist": dist,
+        "leaked": leaked,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -172,39 +188,52 @@ def test_each_role_sees_only_its_own_cases(parties, opened):
     # another crawler finding the same leak is told it is a known work's copy, not shown the case
     theirs = report(parties["other_crawler"], jpeg(attacks.ATTACKS["crop10"](parties["leaked"])))
     assert theirs.status_code == 200 and theirs.json() == {"matched": True, "created": False, "case": None}
-    for bad in ({"alive": False, "checked_at": "2026-11-01T10:00:00"}, {"alive": "maybe"},
-                {"alive": False, "checked_at": "2099-01-01T00:00:00Z"}):
+    for bad in (
+        {"alive": False, "checked_at": "2026-11-01T10:00:00"},
+        {"alive": "maybe"},
+        {"alive": False, "checked_at": "2099-01-01T00:00:00Z"},
+    ):
         refused = parties["crawler"].post(f"/cases/{case['id']}/checks", json=bad)
         assert refused.status_code == 422, refused.text
     assert parties["crawler"].get(f"/cases/{case['id']}").json()["status"] == "open"
 
 
 def test_rechecks_close_the_case_when_the_link_is_gone_and_record_its_lifetime(parties):
-    first = datetime.now(timezone.utc) - timedelta(hours=5)
-    r = report(parties["crawler"], jpeg(parties["leaked"], 80), url="http://short-lived.example/a.jpg",
-               fetched_at=first.isoformat())
+    first = datetime.now(UTC) - timedelta(hours=5)
+    r = report(
+        parties["crawler"],
+        jpeg(parties["leaked"], 80),
+        url="http://short-lived.example/a.jpg",
+        fetched_at=first.isoformat(),
+    )
     case = r.json()["case"]
     crawler = parties["crawler"]
-    alive = crawler.post(f"/cases/{case['id']}/checks", json={"alive": True, "http_status": 200,
-                                                                "checked_at": (first + timedelta(hours=2)).isoformat()})
+    alive = crawler.post(
+        f"/cases/{case['id']}/checks",
+        json={"alive": True, "http_status": 200, "checked_at": (first + timedelta(hours=2)).isoformat()},
+    )
     assert alive.status_code == 200 and alive.json()["status"] == "open" and alive.json()["checks"] == 1
     gone_at = first + timedelta(hours=4, minutes=18)
-    gone = crawler.post(f"/cases/{case['id']}/checks",
-                        json={"alive": False, "http_status": 404, "checked_at": gone_at.isoformat()}).json()
+    gone = crawler.post(
+        f"/cases/{case['id']}/checks", json={"alive": False, "http_status": 404, "checked_at": gone_at.isoformat()}
+    ).json()
     assert gone["status"] == "closed" and gone["lifetime_seconds"] == 4 * 3600 + 18 * 60
     summary = parties["studio"].get("/cases/lifetimes").json()
     assert summary["closed"] == 1 and summary["median_lifetime_seconds"] == 4 * 3600 + 18 * 60
     assert parties["studio"].get("/cases", params={"status": "closed"}).json()["total"] == 1
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"url": "ftp://pirate.example/a.jpg"}, "url"),
-    ({"fetched_at": "2026-11-01T10:00:00"}, "fetched_at"),
-    ({"fetched_at": "2099-01-01T00:00:00+00:00"}, "fetched_at"),
-    ({"sha256": "0x" + "00" * 32}, "sha256"),
-    ({"status": 99}, "status"),
-    ({"surprise": 1}, "surprise"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"url": "ftp://pirate.example/a.jpg"}, "url"),
+        ({"fetched_at": "2026-11-01T10:00:00"}, "fetched_at"),
+        ({"fetched_at": "2099-01-01T00:00:00+00:00"}, "fetched_at"),
+        ({"sha256": "0x" + "00" * 32}, "sha256"),
+        ({"status": 99}, "status"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
 def test_bad_sightings_are_refused_with_the_reason(parties, change, field):
     r = report(parties["crawler"], jpeg(parties["leaked"]), **change)
     assert r.status_code == 422, r.text
@@ -221,8 +250,11 @@ def test_a_form_without_sighting_or_with_a_fake_screenshot_is_refused(parties):
 
 def test_the_same_bytes_at_another_address_are_a_new_case_found_as_before(parties, opened):
     case, _ = opened
-    again = report(parties["crawler"], jpeg(attacks.ATTACKS["crop10"](parties["leaked"])),
-                   url="http://another-mirror.example/astronaut.jpg")
+    again = report(
+        parties["crawler"],
+        jpeg(attacks.ATTACKS["crop10"](parties["leaked"])),
+        url="http://another-mirror.example/astronaut.jpg",
+    )
     assert again.status_code == 201, again.text
     copy = again.json()["case"]
     assert copy["id"] != case["id"] and copy["content_sha256"] == case["content_sha256"]

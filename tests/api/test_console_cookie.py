@@ -13,7 +13,9 @@ from tests.api.conftest import running_service
 def session_cookie(service) -> str:
     _, _, holder = service.new_account(Role.rights_holder)
     with holder, service.client() as browser:
-        response = browser.post("/console/session", json={"api_key": holder.headers["Authorization"].removeprefix("Bearer ")})
+        response = browser.post(
+            "/console/session", json={"api_key": holder.headers["Authorization"].removeprefix("Bearer ")}
+        )
     assert response.status_code == 200, response.text
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie

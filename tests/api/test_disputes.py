@@ -26,8 +26,9 @@ def test_a_payees_dispute_holds_finalisation_until_an_admin_answers_it(slow_wind
     line = deal.second_payee.get(f"/periods/{period_id}/statement").json()["lines"][0]
     outsider = deal.owner.post(f"/periods/{period_id}/lines/{line['index']}/dispute", json={"reason": "not mine"})
     assert outsider.status_code == 404  # another payee's line is not even visible
-    raised = deal.second_payee.post(f"/periods/{period_id}/lines/{line['index']}/dispute",
-                                    json={"reason": "our deal has a higher per-play price"})
+    raised = deal.second_payee.post(
+        f"/periods/{period_id}/lines/{line['index']}/dispute", json={"reason": "our deal has a higher per-play price"}
+    )
     assert raised.status_code == 200 and raised.json()["chain"]["status"] == "confirmed", raised.text
 
     w3 = svc.ledger.chain.w3
@@ -36,7 +37,9 @@ def test_a_payees_dispute_holds_finalisation_until_an_admin_answers_it(slow_wind
     held = wait_status(deal.platform, period_id, "finalised", timeout=2)
     assert held["status"] == "committed" and held["open_disputes"] == 1
     assert deal.platform.post(f"/periods/{period_id}/disputes/0/resolve", json={"resolution": "x"}).status_code == 403
-    answered = admin.post(f"/periods/{period_id}/disputes/0/resolve",
-                          json={"resolution": "the rule in force on the period's first day applies"})
+    answered = admin.post(
+        f"/periods/{period_id}/disputes/0/resolve",
+        json={"resolution": "the rule in force on the period's first day applies"},
+    )
     assert answered.status_code == 200, answered.text
     assert wait_status(deal.platform, period_id, "finalised")["status"] == "finalised"

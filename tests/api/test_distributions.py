@@ -39,8 +39,11 @@ MASTER = png(full_hd(data.astronaut()))  # a 1080p frame: the size the mark is r
 
 def register(client, raw: bytes, title: str, service=None) -> str:
     """With `service`, a 202 is settled (its reconciler may be idle) rather than refused."""
-    r = client.post("/works", files={"file": ("master.png", raw, "image/png")},
-                    data={"metadata": json.dumps({"title": title, "kind": "film"})})
+    r = client.post(
+        "/works",
+        files={"file": ("master.png", raw, "image/png")},
+        data={"metadata": json.dumps({"title": title, "kind": "film"})},
+    )
     if service is not None:
         written(service, r)
     else:
@@ -50,8 +53,12 @@ def register(client, raw: bytes, title: str, service=None) -> str:
 
 def distribute(client, work_id: str, raw: bytes, platform: str, **extra):
     fields = {"platform": platform, **extra.pop("fields", {})}
-    return client.post(f"/works/{work_id}/distributions", files={"file": ("master.png", raw, "image/png")},
-                       data={"distribution": json.dumps(fields)}, **extra)
+    return client.post(
+        f"/works/{work_id}/distributions",
+        files={"file": ("master.png", raw, "image/png")},
+        data={"distribution": json.dumps(fields)},
+        **extra,
+    )
 
 
 def wait_ready(client, dist_id: int, timeout: float = 60) -> dict:
@@ -77,15 +84,27 @@ def parties(service):
     _, _, crawler = service.new_account(Role.crawler)
     _, _, other = service.new_account(Role.rights_holder)
     work_id = register(studio, MASTER, "Astronaut")
-    return dict(studio=studio, studio_address=studio_address, platform=platform, platform_name=platform_name,
-                crawler=crawler, other=other, work_id=work_id)
+    return {
+        "studio": studio,
+        "studio_address": studio_address,
+        "platform": platform,
+        "platform_name": platform_name,
+        "crawler": crawler,
+        "other": other,
+        "work_id": work_id,
+    }
 
 
 @pytest.fixture(scope="module")
 def ready(service, parties):
     """One finished distribution of the photograph to the platform, session s-1."""
-    r = distribute(parties["studio"], parties["work_id"], MASTER, parties["platform_name"],
-                   fields={"session": "s-1", "tier": "vip"})
+    r = distribute(
+        parties["studio"],
+        parties["work_id"],
+        MASTER,
+        parties["platform_name"],
+        fields={"session": "s-1", "tier": "vip"},
+    )
     assert r.status_code == 202, r.text
     created = r.json()
     assert created["status"] in ("embedding", "anchoring", "ready")
@@ -110,8 +129,11 @@ def test_the_copy_is_marked_anchored_and_its_record_checks_against_the_chain(ser
     assert body["payload"] == d["payload"] and body["copy_sha256"] == d["copy"]["sha256"]
     assert body["platform"]["name"] == parties["platform_name"] and body["session"] == "s-1"
     assert record.content == document(body)  # canonical: re-encoding gives the same bytes
-    anchored, at, by = service.ledger.chain.contract("DistributionRegistry").functions.anchorOf(
-        bytes.fromhex(d["work_id"][2:]), int(d["payload"], 16)).call()
+    anchored, at, by = (
+        service.ledger.chain.contract("DistributionRegistry")
+        .functions.anchorOf(bytes.fromhex(d["work_id"][2:]), int(d["payload"], 16))
+        .call()
+    )
     assert "0x" + anchored.hex() == d["record_hash"] and at > 0
     assert d["chain"]["status"] == "confirmed" and d["chain"]["tx_hash"]
 
@@ -139,8 +161,11 @@ def test_a_leaked_copy_is_traced_to_its_distribution_by_owner_and_crawler(partie
         assert found["distribution"]["id"] == d["id"]
         assert found["distribution"]["platform"]["name"] == parties["platform_name"]
         assert found["distribution"]["session"] == "s-1"
-        assert found["on_chain"] == {"anchored": True, "record_hash_matches": True,
-                                     "anchored_at": found["on_chain"]["anchored_at"]}
+        assert found["on_chain"] == {
+            "anchored": True,
+            "record_hash_matches": True,
+            "anchored_at": found["on_chain"]["anchored_at"],
+        }
 
 
 def test_another_tenant_cannot_trace_and_unmarked_content_has_no_mark(parties, ready):
@@ -165,8 +190,11 @@ def test_distributing_needs_the_registered_master_a_platform_and_ownership(servi
     assert distribute(parties["platform"], work_id, MASTER, parties["platform_name"]).status_code == 403
     no_fields = studio.post(f"/works/{work_id}/distributions", files={"file": ("m.png", MASTER, "image/png")})
     assert no_fields.status_code == 422
-    bad_json = studio.post(f"/works/{work_id}/distributions", files={"file": ("m.png", MASTER, "image/png")},
-                           data={"distribution": "{not json"})
+    bad_json = studio.post(
+        f"/works/{work_id}/distributions",
+        files={"file": ("m.png", MASTER, "image/png")},
+        data={"distribution": "{not json"},
+    )
     assert bad_json.status_code == 422
     assert studio.get("/distributions", params={"work_id": work_id}).json()["total"] <= 1  # only `ready`, if run
 

@@ -51,8 +51,9 @@ def test_a_database_failure_at_any_step_of_opening_a_case_anchors_its_evidence_o
             cases = db.exec(select(PiracyCase).where(PiracyCase.url_key == url_key(url(key)))).all()
             every_hash = {h.removeprefix("0x") for h in db.exec(select(PiracyCase.evidence_hash)).all()}
         for case in cases:
-            anchors = ledger.chain.events("EvidenceRegistry", "EvidenceAnchored",
-                                          evidenceHash=bytes.fromhex(case.evidence_hash[2:]))
+            anchors = ledger.chain.events(
+                "EvidenceRegistry", "EvidenceAnchored", evidenceHash=bytes.fromhex(case.evidence_hash[2:])
+            )
             assert len(anchors) == 1 and "0x" + anchors[0]["args"]["workId"].hex() == work_id, (key, anchors)
         evidence = ledger.settings.data_dir / "evidence"
         kept_files = {p.name for p in evidence.iterdir()} if evidence.exists() else set()
@@ -60,7 +61,8 @@ def test_a_database_failure_at_any_step_of_opening_a_case_anchors_its_evidence_o
         return len(cases)
 
     steps = fault_every_step(
-        ledger, "evidence",
+        ledger,
+        "evidence",
         lambda key: reported(report(crawler, found, url=url(key))),
         stored,
         lambda: events(ledger, "EvidenceRegistry", "EvidenceAnchored"),

@@ -32,8 +32,13 @@ def node(tmp_path_factory):
 @pytest.fixture(scope="module")
 def service(node, tmp_path_factory):
     """A service whose signer is a fresh key with no ether; the funding key pays for everything."""
-    with running_service(tmp_path_factory.mktemp("svc") / "data", rpc_url=node.url, funding_key=ANVIL_DEV_KEY,
-                         write_wait=10, dispute_window=2) as svc:
+    with running_service(
+        tmp_path_factory.mktemp("svc") / "data",
+        rpc_url=node.url,
+        funding_key=ANVIL_DEV_KEY,
+        write_wait=10,
+        dispute_window=2,
+    ) as svc:
         yield svc
 
 
@@ -87,8 +92,13 @@ def test_health_shows_the_funding_key_and_its_balance(service):
 def unfunded(node, tmp_path_factory):
     """A service that signs with the funded development key but whose funding key holds nothing."""
     key = "0x" + secrets.token_hex(32)
-    with running_service(tmp_path_factory.mktemp("svc") / "data", rpc_url=node.url, signer_key=ANVIL_DEV_KEY,
-                         funding_key=key, write_wait=10) as svc:
+    with running_service(
+        tmp_path_factory.mktemp("svc") / "data",
+        rpc_url=node.url,
+        signer_key=ANVIL_DEV_KEY,
+        funding_key=key,
+        write_wait=10,
+    ) as svc:
         yield svc
 
 
@@ -104,8 +114,11 @@ def test_an_account_nobody_can_pay_for_is_insufficient_funds_naming_it_and_its_s
     assert refused.status_code == 503, refused.text
     error = refused.json()["error"]
     assert error["code"] == "insufficient_funds" and studio in error["message"]
-    assert (error["details"]["address"], error["details"]["funder"], error["details"]["funder_balance"]) == \
-        (studio, funder, "0")
+    assert (error["details"]["address"], error["details"]["funder"], error["details"]["funder_balance"]) == (
+        studio,
+        funder,
+        "0",
+    )
     assert int(error["details"]["shortfall"]) > 0
     op = ledger.chain.outbox.by_key(f"approve-operator:{studio}")  # held in the outbox, unsigned
     assert (op.status, op.nonce, op.error_name) == (OpStatus.queued, None, "insufficient_funds")
@@ -117,7 +130,9 @@ def test_an_account_nobody_can_pay_for_is_insufficient_funds_naming_it_and_its_s
     # Someone refills the funding key from outside: the reconciler tops the studio up and sends
     # its approval by itself, and the registration goes through.
     w3 = ledger.chain.w3
-    w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": w3.eth.accounts[1], "to": funder, "value": 10**18}))
+    w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_transaction({"from": w3.eth.accounts[1], "to": funder, "value": 10**18})
+    )
     deadline = time.monotonic() + 60
     while ledger.chain.outbox.get(op.id).status != OpStatus.confirmed:
         assert time.monotonic() < deadline, ledger.chain.outbox.get(op.id)

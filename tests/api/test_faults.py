@@ -34,12 +34,18 @@ def test_node_stopped_during_registration_answers_pending_then_confirms_once(qui
     svc.ledger.chain.node.kill()
 
     content_hash = hashlib.sha256(b"registered while the node is down").hexdigest()
-    response = client.post("/works", json={"sha256": content_hash, "title": "Offline", "kind": "film"},
-                           headers={"Idempotency-Key": "offline-1"})
+    response = client.post(
+        "/works",
+        json={"sha256": content_hash, "title": "Offline", "kind": "film"},
+        headers={"Idempotency-Key": "offline-1"},
+    )
     assert response.status_code == 202
     assert response.json()["chain"]["status"] == "pending"
-    retry = client.post("/works", json={"sha256": content_hash, "title": "Offline", "kind": "film"},
-                        headers={"Idempotency-Key": "offline-1"})
+    retry = client.post(
+        "/works",
+        json={"sha256": content_hash, "title": "Offline", "kind": "film"},
+        headers={"Idempotency-Key": "offline-1"},
+    )
     assert retry.status_code == 202
 
     assert svc.ledger.chain.ensure_node()
@@ -74,7 +80,10 @@ def test_database_connection_killed_mid_registration_is_503_and_nothing_half_wri
     assert response.json()["error"]["code"] == "database_unavailable"
     with session(engine) as db:
         assert db.exec(select(Work).where(Work.work_id == "0x" + content_hash)).first() is None
-        assert db.exec(select(ChainOp).where(ChainOp.idempotency_key.like(f"register-work:0x{content_hash}%"))).first() is None
+        assert (
+            db.exec(select(ChainOp).where(ChainOp.idempotency_key.like(f"register-work:0x{content_hash}%"))).first()
+            is None
+        )
     written(svc, client.post("/works", json={"sha256": content_hash, "title": "Lost", "kind": "film"}))
 
 

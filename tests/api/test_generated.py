@@ -27,7 +27,8 @@ from datetime import date
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.drivers import CoverageGenerator
@@ -88,8 +89,12 @@ LAST = {("post", "/licences/{licence_id}/revoke"), ("delete", "/accounts/{accoun
 # chain status may have moved on). Every other change keeps its first answer (ledger.request_keys)
 # and a retry gets it word for word, marked Idempotent-Replayed.
 DOMAIN_KEYED = {
-    ("post", "/works"), ("post", "/works/{work_id}/licences"), ("post", "/licences/{licence_id}/sublicences"),
-    ("post", "/works/{work_id}/splits"), ("post", "/works/{work_id}/rules"), ("post", "/works/{work_id}/distributions"),
+    ("post", "/works"),
+    ("post", "/works/{work_id}/licences"),
+    ("post", "/licences/{licence_id}/sublicences"),
+    ("post", "/works/{work_id}/splits"),
+    ("post", "/works/{work_id}/rules"),
+    ("post", "/works/{work_id}/distributions"),
     ("post", "/periods/{period_id}/fund"),
 }
 # Operations without a path parameter that change something: what each one creates is the
@@ -108,8 +113,15 @@ CREATES_OWN = {
 
 def _terms(spare_platform_id: int) -> dict:
     now = int(time.time())
-    return {"json": {"licensee_id": spare_platform_id, "territories": ["CN"], "rights": ["streaming"],
-                     "start": now - DAY, "end": now + DAY}}
+    return {
+        "json": {
+            "licensee_id": spare_platform_id,
+            "territories": ["CN"],
+            "rights": ["streaming"],
+            "start": now - DAY,
+            "end": now + DAY,
+        }
+    }
 
 
 # The body of each change, made from the tenant's world and a spare platform's id, such that the
@@ -118,16 +130,19 @@ BODIES = {
     ("post", "/works/{work_id}/licences"): lambda w, spare: _terms(spare),
     ("post", "/licences/{licence_id}/sublicences"): lambda w, spare: _terms(spare),
     ("post", "/works/{work_id}/splits"): lambda w, spare: {
-        "json": {"payees": [{"address": w.addresses[Role.rights_holder], "bps": 10_000}]}},
+        "json": {"payees": [{"address": w.addresses[Role.rights_holder], "bps": 10_000}]}
+    },
     ("post", "/works/{work_id}/rules"): lambda w, spare: {"json": {"effective_from": str(date.today()), "rule": RULE}},
     ("post", "/works/{work_id}/distributions"): lambda w, spare: {
         "files": {"file": ("master.png", w.master, "image/png")},
-        "data": {"distribution": json.dumps({"platform": w.platform_name, "session": "another"})}},
+        "data": {"distribution": json.dumps({"platform": w.platform_name, "session": "another"})},
+    },
     ("post", "/periods/{period_id}/fund"): lambda w, spare: {"json": {}},
     ("post", "/periods/{period_id}/lines/{index}/paid-off-chain"): lambda w, spare: {"json": {"payment_ref": "bank-1"}},
     ("post", "/periods/{period_id}/lines/{index}/dispute"): lambda w, spare: {"json": {"reason": "again"}},
     ("post", "/periods/{period_id}/disputes/{dispute_id}/resolve"): lambda w, spare: {
-        "json": {"resolution": "the rule applies"}},
+        "json": {"resolution": "the rule applies"}
+    },
     ("post", "/cases/{case_id}/checks"): lambda w, spare: {"json": {"alive": True}},
 }
 
@@ -163,13 +178,21 @@ def test_a_new_operation_must_be_classified():
     """An operation the tables do not cover stops the matrix (checked on the document alone)."""
     doc = json.loads(json.dumps(create_app().openapi()))
     assert unclassified(doc) == []
-    doc["paths"]["/works/{work_id}/trailers/{trailer_id}"] = {"get": {"parameters": [
-        {"name": "work_id", "in": "path"}, {"name": "trailer_id", "in": "path"}], "responses": {}}}
+    doc["paths"]["/works/{work_id}/trailers/{trailer_id}"] = {
+        "get": {
+            "parameters": [{"name": "work_id", "in": "path"}, {"name": "trailer_id", "in": "path"}],
+            "responses": {},
+        }
+    }
     doc["paths"]["/works/bulk"] = {"post": {"responses": {}}}
-    doc["paths"]["/works/{work_id}/transfer"] = {"post": {"parameters": [{"name": "work_id", "in": "path"}],
-                                                          "requestBody": {"content": {}}, "responses": {}}}
+    doc["paths"]["/works/{work_id}/transfer"] = {
+        "post": {"parameters": [{"name": "work_id", "in": "path"}], "requestBody": {"content": {}}, "responses": {}}
+    }
     assert [m.split(":")[0] for m in unclassified(doc)] == [
-        "GET /works/{work_id}/trailers/{trailer_id}", "POST /works/bulk", "POST /works/{work_id}/transfer"]
+        "GET /works/{work_id}/trailers/{trailer_id}",
+        "POST /works/bulk",
+        "POST /works/{work_id}/transfer",
+    ]
 
 
 def owner_of(method: str, path: str, operation: dict) -> Role:
@@ -214,16 +237,28 @@ def snapshot(api: Api, world) -> dict:
     auditor = api.client(Role.auditor)
     p = world.params()
     shown = {}
-    for path in ("/works/{work_id}", "/works/{work_id}/licences", "/works/{work_id}/splits", "/works/{work_id}/rules",
-                 "/licences/{licence_id}", "/periods/{period_id}", "/periods/{period_id}/statement",
-                 "/distributions/{dist_id}", "/cases/{case_id}", "/crawl/jobs/{job_id}"):
+    for path in (
+        "/works/{work_id}",
+        "/works/{work_id}/licences",
+        "/works/{work_id}/splits",
+        "/works/{work_id}/rules",
+        "/licences/{licence_id}",
+        "/periods/{period_id}",
+        "/periods/{period_id}/statement",
+        "/distributions/{dist_id}",
+        "/cases/{case_id}",
+        "/crawl/jobs/{job_id}",
+    ):
         r = call(auditor, "get", path, p)
         assert r.status_code == 200, (path, r.text)
         shown[path] = r.json()
     report = auditor.get(f"/reports/{world.report_id}", params={"platform_id": world.ids[Role.platform]})
     shown["report"] = report.json()
-    shown["accounts"] = [a for a in auditor.get("/accounts", params={"limit": 500}).json()
-                         if a["id"] in (*world.ids.values(), api.spare[world.name][0])]
+    shown["accounts"] = [
+        a
+        for a in auditor.get("/accounts", params={"limit": 500}).json()
+        if a["id"] in (*world.ids.values(), api.spare[world.name][0])
+    ]
     return shown
 
 
@@ -234,7 +269,7 @@ def query_for(operation: dict, world) -> dict:
 
 
 def test_every_role_is_refused_another_tenants_resources_and_owners_are_not(api):
-    doc, x, y = api.document, api.x, api.y
+    doc, y = api.document, api.y
     y_params = {**y.params(), "account_id": api.spare["Y"][0]}
     assert not unclassified(doc), unclassified(doc)
     violations, owner_failures = [], []
@@ -251,14 +286,17 @@ def test_every_role_is_refused_another_tenants_resources_and_owners_are_not(api)
         for role in ROLES:
             if role is not None and role == owner and role not in TENANT_ROLES:
                 continue  # the auditor's or admin's own operation: tried by the owner below
-            if method == "get" and (role in (Role.auditor, Role.admin) or all(role in READERS.get(n, ()) for n in names)):
+            if method == "get" and (
+                role in (Role.auditor, Role.admin) or all(role in READERS.get(n, ()) for n in names)
+            ):
                 continue  # auditors (and admins) read everything; READERS what they read
             r = call(api.client(role), method, path, y_params, extra, query)
             checked[role] += 1
             expected = {401} if role is None and operation.get("security") else {403, 404}
             if r.status_code not in expected:
-                violations.append(f"{role.value if role else 'no key'} {method.upper()} {path}: {r.status_code} "
-                                  f"{r.text[:200]}")
+                violations.append(
+                    f"{role.value if role else 'no key'} {method.upper()} {path}: {r.status_code} {r.text[:200]}"
+                )
         mine.append((method, path, operation, owner, extra, query))
     after = snapshot(api, y)
     changed = [k for k in before if before[k] != after[k]]
@@ -267,17 +305,22 @@ def test_every_role_is_refused_another_tenants_resources_and_owners_are_not(api)
 
     # The owners' own requests, on their own resources (changes that end something last), each
     # under an Idempotency-Key and, when it was carried out, sent again under it.
-    owners = {Role.rights_holder: y.clients[Role.rights_holder], Role.platform: y.clients[Role.platform],
-              Role.crawler: y.clients[Role.crawler], Role.auditor: api.client(Role.auditor),
-              Role.admin: api.client(Role.admin)}
+    owners = {
+        Role.rights_holder: y.clients[Role.rights_holder],
+        Role.platform: y.clients[Role.platform],
+        Role.crawler: y.clients[Role.crawler],
+        Role.auditor: api.client(Role.auditor),
+        Role.admin: api.client(Role.admin),
+    }
     replayed = 0
-    for method, path, operation, owner, extra, query in sorted(mine, key=lambda m: (m[0], m[1]) in LAST):
+    for method, path, _operation, owner, extra, query in sorted(mine, key=lambda m: (m[0], m[1]) in LAST):
         if method != "get":
             extra = {**(extra or {}), "headers": {"Idempotency-Key": f"owner {method} {path}"}}
         r = call(owners[owner], method, path, y_params, extra, query)
         if (method, path) in STATEFUL:
-            ok = r.status_code < 300 or (r.status_code in (409, 422) and r.json()["error"]["code"] not in
-                                          ("forbidden", "not_found"))
+            ok = r.status_code < 300 or (
+                r.status_code in (409, 422) and r.json()["error"]["code"] not in ("forbidden", "not_found")
+            )
         else:
             ok = r.status_code < 300
         if not ok:
@@ -285,16 +328,26 @@ def test_every_role_is_refused_another_tenants_resources_and_owners_are_not(api)
         elif method != "get" and r.status_code < 300:
             again = call(owners[owner], method, path, y_params, extra, query)
             kept = (method, path) not in DOMAIN_KEYED
-            if again.status_code >= 300 or kept and (again.headers.get("Idempotent-Replayed") != "true"
-                                                      or (again.status_code, again.json()) != (r.status_code, r.json())):
-                owner_failures.append(f"{owner.value} {method.upper()} {path} again under its key: "
-                                      f"{again.status_code} {dict(again.headers)} {again.text[:300]}")
+            if (
+                again.status_code >= 300
+                or kept
+                and (
+                    again.headers.get("Idempotent-Replayed") != "true"
+                    or (again.status_code, again.json()) != (r.status_code, r.json())
+                )
+            ):
+                owner_failures.append(
+                    f"{owner.value} {method.upper()} {path} again under its key: "
+                    f"{again.status_code} {dict(again.headers)} {again.text[:300]}"
+                )
             replayed += kept
     assert not owner_failures, "\n".join(owner_failures)
     assert replayed >= 4, replayed
     by_role = ", ".join(f"{r.value if r else 'no key'} {n}" for r, n in checked.items())
-    print(f"\nmatrix: {sum(checked.values())} refused requests over {len(mine)} operations ({by_role}), "
-          f"{len(mine)} owners' requests")
+    print(
+        f"\nmatrix: {sum(checked.values())} refused requests over {len(mine)} operations ({by_role}), "
+        f"{len(mine)} owners' requests"
+    )
     assert sum(checked.values()) > 150, checked
 
 
@@ -307,16 +360,26 @@ def test_listings_show_nothing_of_another_tenant(api):
         for role in TENANT_ROLES:
             r = api.client(role).get(path, params={"limit": 500} if "limit" in json.dumps(operation) else None)
             assert r.status_code < 500, (role, path, r.text)
-            leaks += [f"{role.value} GET {path} shows {kind} {s}" for kind, s in secrets.items()
-                      if s.lower() in r.text.lower() and role not in READERS.get(kind, ())]
+            leaks += [
+                f"{role.value} GET {path} shows {kind} {s}"
+                for kind, s in secrets.items()
+                if s.lower() in r.text.lower() and role not in READERS.get(kind, ())
+            ]
     assert not leaks, leaks
 
 
 def test_a_platform_cannot_close_or_trace_another_tenants_business(api):
-    x, y = api.x, api.y
+    y = api.y
     start, end = date.today().replace(day=1), date.today()
-    closing = api.client(Role.platform).post("/periods/close", json={
-        "period_start": str(start), "period_end": str(end), "currency": "CNY", "platform_id": y.ids[Role.platform]})
+    closing = api.client(Role.platform).post(
+        "/periods/close",
+        json={
+            "period_start": str(start),
+            "period_end": str(end),
+            "currency": "CNY",
+            "platform_id": y.ids[Role.platform],
+        },
+    )
     assert closing.status_code in (403, 404), closing.text
     copy = y.clients[Role.rights_holder].get(f"/distributions/{y.dist_id}/copy").content
     traced = api.client(Role.rights_holder).post("/detect", files={"file": ("found.png", copy, "image/png")})
@@ -396,12 +459,16 @@ def test_generated_requests_never_fail_and_match_the_document(api):
         tally.operations.add(label)
         tally.statuses[response.status_code] += 1
         if response.status_code >= 500:
-            tally.server_errors.append(f"{label} as {who}: {response.status_code} {response.text[:200]} <- {_describe(case)}")
+            tally.server_errors.append(
+                f"{label} as {who}: {response.status_code} {response.text[:200]} <- {_describe(case)}"
+            )
             return response.status_code
         try:
             case.validate_response(response, checks=CHECKS, headers=headers)
         except (Exception, FailureGroup) as exc:  # schemathesis raises its failures grouped
-            tally.nonconforming.append(f"{label} as {who}: {response.status_code} {str(exc)[:400]} <- {_describe(case)}")
+            tally.nonconforming.append(
+                f"{label} as {who}: {response.status_code} {str(exc)[:400]} <- {_describe(case)}"
+            )
         return response.status_code
 
     # Key changes last: an admin's generated request may rotate or revoke the callers' own keys.
@@ -415,26 +482,37 @@ def test_generated_requests_never_fail_and_match_the_document(api):
         further = Counter()
         for role in ROLES:
 
-            @settings(max_examples=EXAMPLES * len(strategies), deadline=None, database=None, derandomize=True,
-                      phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=EXAMPLES * len(strategies),
+                deadline=None,
+                database=None,
+                derandomize=True,
+                phases=[Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
             @given(case=st.one_of(strategies))
-            def run(case):
-                if send(case, role, label) not in (None, 401, 403):
-                    further[role] += 1
+            def run(case):  # run at once, so the loop's current `role`, `label` and `further` are the ones meant
+                if send(case, role, label) not in (None, 401, 403):  # noqa: B023
+                    further[role] += 1  # noqa: B023
 
             run()
         role = max(ROLES, key=lambda r: further[r])
         boundary = CoverageGenerator(
-            operation=operation, generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+            operation=operation,
+            generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
             generation_config=schema.config.generation_for(operation=operation, phase="coverage"),
-            auth_storage=None, override=Override(), feedback=NO_FEEDBACK,
+            auth_storage=None,
+            override=Override(),
+            feedback=NO_FEEDBACK,
         )
         cases = list(boundary)
         for case in random.Random(label).sample(cases, min(BOUNDARY_CASES, len(cases))):
             send(case, role, label)
-    print(f"\ngenerated: {tally.requests} requests, {len(tally.operations)} operations, statuses "
-          f"{dict(sorted(tally.statuses.items()))}, {len(tally.server_errors)} 5xx, "
-          f"{len(tally.nonconforming)} not matching the document")
+    print(
+        f"\ngenerated: {tally.requests} requests, {len(tally.operations)} operations, statuses "
+        f"{dict(sorted(tally.statuses.items()))}, {len(tally.server_errors)} 5xx, "
+        f"{len(tally.nonconforming)} not matching the document"
+    )
     for failure in tally.server_errors + tally.nonconforming:
         print(" ", failure)
     documented = {f"{m.upper()} {p}" for m, p, _ in operations(api.document)}
@@ -458,4 +536,5 @@ def test_the_document_check_catches_an_answer_that_does_not_match(api):
         case.validate_response(response, checks=CHECKS, headers=headers)
     assert "violates schema" in "".join(traceback.format_exception(refused.value))
     schemathesis.openapi.from_dict(api.document)["/accounts/me"]["GET"].Case().validate_response(
-        response, checks=CHECKS, headers=headers)
+        response, checks=CHECKS, headers=headers
+    )

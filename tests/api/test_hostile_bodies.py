@@ -15,8 +15,16 @@ from ledger.json_limits import MAX_JSON_DEPTH, RECURSION_LIMIT
 
 DEEP = "[" * 80_000 + "]" * 80_000
 WORK = "0x" + "ab" * 32
-ROW = {"work": WORK, "territory": "CN", "date": "2026-11-16", "plays": 5, "valid_plays": 4, "watch_minutes": 9,
-       "ad_revenue": 0, "currency": "CNY"}
+ROW = {
+    "work": WORK,
+    "territory": "CN",
+    "date": "2026-11-16",
+    "plays": 5,
+    "valid_plays": 4,
+    "watch_minutes": 9,
+    "ad_revenue": 0,
+    "currency": "CNY",
+}
 REPORT = {"report_id": "hostile", "period_start": "2026-11-16", "period_end": "2026-11-22", "currency": "CNY"}
 
 
@@ -112,7 +120,9 @@ def test_ndjson_lines_each_within_the_limit_are_not_summed(served):
 def test_a_deep_json_form_field_is_refused_naming_the_field(served):
     deep = "[" * 30_000 + "]" * 30_000  # within the form field's 64 KiB
     files = {"metadata": (None, deep), "file": ("film.bin", b"\0" * 1024, "application/octet-stream")}
-    response = httpx.post(served.url + "/works", files=files, headers={"Authorization": f"Bearer {served.studio_key}"}, timeout=60)
+    response = httpx.post(
+        served.url + "/works", files=files, headers={"Authorization": f"Bearer {served.studio_key}"}, timeout=60
+    )
     assert_too_deep(response, "metadata")
     assert still_serves(served)
 

@@ -40,22 +40,34 @@ def assert_reused(response, key: str) -> None:
 @pytest.fixture
 def owned(service, studio):
     _, address, client = studio
-    body = client.post("/works", json={"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "title": "Film", "kind": "film"})
+    body = client.post(
+        "/works", json={"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "title": "Film", "kind": "film"}
+    )
     written(service, body)
     return body.json()["work_id"], client, address
 
 
 def licence_terms(licensee_id: int, **extra) -> dict:
     now = int(time.time())
-    return {"licensee_id": licensee_id, "territories": ["CN", "HK"], "rights": ["streaming"],
-            "start": now - 60, "end": now + 30 * DAY, **extra}
+    return {
+        "licensee_id": licensee_id,
+        "territories": ["CN", "HK"],
+        "rights": ["streaming"],
+        "start": now - 60,
+        "end": now + 30 * DAY,
+        **extra,
+    }
 
 
 def test_a_work_registered_again_with_its_key_repeats_nothing_and_a_changed_one_is_409(service, studio):
     _, _, client = studio
     key = f"work-{uuid.uuid4().hex}"
-    body = {"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "title": "Night Ferry", "kind": "film",
-            "parties": [{"name": "Studio A", "role": "producer"}]}
+    body = {
+        "sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(),
+        "title": "Night Ferry",
+        "kind": "film",
+        "parties": [{"name": "Studio A", "role": "producer"}],
+    }
     first = written(service, post_raw(client, "/works", body, key))
     registered = chain_events(service, "WorkRegistry", "WorkRegistered")
     again = post_raw(client, "/works", body, key, reordered=True)
@@ -73,8 +85,12 @@ def test_an_uploaded_work_is_compared_by_its_file_and_fields(service, studio):
     content = uuid.uuid4().bytes * 64  # not media: registered by its SHA-256, nothing to fingerprint
 
     def upload(raw: bytes, meta: dict):
-        return client.post("/works", files={"file": ("master.bin", raw, "application/octet-stream")},
-                           data={"metadata": json.dumps(meta)}, headers={"Idempotency-Key": key})
+        return client.post(
+            "/works",
+            files={"file": ("master.bin", raw, "application/octet-stream")},
+            data={"metadata": json.dumps(meta)},
+            headers={"Idempotency-Key": key},
+        )
 
     first = written(service, upload(content, {"title": "Archive reel", "kind": "film"}))
     again = upload(content, {"kind": "film", "title": "Archive reel"})
@@ -126,8 +142,12 @@ def test_a_split_set_again_with_its_key_repeats_nothing_and_a_changed_one_is_409
     body = {"payees": [{"address": address, "bps": 7_000}, {"address": other, "bps": 3_000}], "effective_from": 0}
     first = written(service, post_raw(owner, url, body, key))
     versions = chain_events(service, "SplitRegistry", "SplitVersionSet")
-    again = post_raw(owner, url, {"effective_from": 0, "payees": [{"bps": 7_000, "address": address.lower()},
-                                                                   {"bps": 3_000, "address": other}]}, key)
+    again = post_raw(
+        owner,
+        url,
+        {"effective_from": 0, "payees": [{"bps": 7_000, "address": address.lower()}, {"bps": 3_000, "address": other}]},
+        key,
+    )
     assert again.status_code in (200, 201, 202)
     assert again.json()["chain"]["tx_hash"] == first.json()["chain"]["tx_hash"]
     swapped = {"payees": [{"address": address, "bps": 3_000}, {"address": other, "bps": 7_000}], "effective_from": 0}
@@ -147,9 +167,14 @@ def test_a_distribution_asked_again_with_its_key_repeats_nothing_and_a_changed_o
     assert first.status_code == 202, first.text
     again = distribute(client, work_id, raw, platform_address, headers=headers, fields={"session": "s", "tier": "hd"})
     assert again.json()["id"] == first.json()["id"]
-    assert_reused(distribute(client, work_id, raw, platform_address, headers=headers, fields={"tier": "sd", "session": "s"}), key)
+    assert_reused(
+        distribute(client, work_id, raw, platform_address, headers=headers, fields={"tier": "sd", "session": "s"}), key
+    )
     other = png(data.astronaut())
-    assert_reused(distribute(client, work_id, other, platform_address, headers=headers, fields={"tier": "hd", "session": "s"}), key)
+    assert_reused(
+        distribute(client, work_id, other, platform_address, headers=headers, fields={"tier": "hd", "session": "s"}),
+        key,
+    )
     assert wait_ready(client, first.json()["id"])["status"] == "ready"
     settle(service.ledger.chain.outbox)
     assert chain_events(service, "DistributionRegistry", "DistributionAnchored") >= 1
@@ -166,7 +191,9 @@ def test_a_rule_version_set_again_with_its_key_adds_no_version_and_a_changed_one
     again = post_raw(client, f"/works/{work_id}/rules", body, key, reordered=True)
     assert again.status_code == 201 and again.json() == first.json()
     assert_reused(post_raw(client, f"/works/{work_id}/rules", {**body, "effective_from": "2026-02-01"}, key), key)
-    assert_reused(post_raw(client, f"/works/{work_id}/rules", {**body, "rule": {**RULE, "commission_bps": 100}}, key), key)
+    assert_reused(
+        post_raw(client, f"/works/{work_id}/rules", {**body, "rule": {**RULE, "commission_bps": 100}}, key), key
+    )
     assert [v["version"] for v in client.get(f"/works/{work_id}/rules").json()] == [1]
     unkeyed = client.post(f"/works/{work_id}/rules", json=body)  # without a key each request is a new version
     assert unkeyed.status_code == 201 and unkeyed.json()["version"] == 2

@@ -25,8 +25,14 @@ def owned_work(service, studio):
 
 def terms(licensee_id: int, territories=("CN", "HK"), rights=("streaming",), days=30, **extra) -> dict:
     now = int(time.time())
-    return {"licensee_id": licensee_id, "territories": list(territories), "rights": list(rights),
-            "start": now - 60, "end": now + days * DAY, **extra}
+    return {
+        "licensee_id": licensee_id,
+        "territories": list(territories),
+        "rights": list(rights),
+        "start": now - 60,
+        "end": now + days * DAY,
+        **extra,
+    }
 
 
 def test_licence_then_sublicence_within_scope_then_revocation_of_the_tree(service, owned_work):
@@ -37,7 +43,9 @@ def test_licence_then_sublicence_within_scope_then_revocation_of_the_tree(servic
     root = owner.post(f"/works/{work_id}/licences", json=terms(platform_id, sublicensable=True))
     assert root.status_code == 201, root.text
     assert root.json()["chain_licence_id"] is not None
-    child = platform.post(f"/licences/{root.json()['id']}/sublicences", json=terms(reseller_id, territories=["HK"], days=10))
+    child = platform.post(
+        f"/licences/{root.json()['id']}/sublicences", json=terms(reseller_id, territories=["HK"], days=10)
+    )
     assert child.status_code == 201, child.text
     assert reseller.get(f"/licences/{child.json()['id']}").json()["status"] == "confirmed"
     assert platform.get(f"/works/{work_id}").status_code == 200  # a licensee sees the work
@@ -53,8 +61,12 @@ def test_sublicence_wider_than_its_parent_is_422_named(service, owned_work):
     work_id, owner, _ = owned_work
     platform_id, _, platform = service.new_account(Role.platform)
     reseller_id, _, _ = service.new_account(Role.platform)
-    root = owner.post(f"/works/{work_id}/licences", json=terms(platform_id, territories=["CN"], sublicensable=True)).json()
-    wide = platform.post(f"/licences/{root['id']}/sublicences", json=terms(reseller_id, territories=["CN", "US"], days=5))
+    root = owner.post(
+        f"/works/{work_id}/licences", json=terms(platform_id, territories=["CN"], sublicensable=True)
+    ).json()
+    wide = platform.post(
+        f"/licences/{root['id']}/sublicences", json=terms(reseller_id, territories=["CN", "US"], days=5)
+    )
     assert wide.status_code == 422
     assert wide.json()["error"]["code"] == "LicenseScopeExceedsParent"
 
@@ -95,7 +107,10 @@ def test_bad_licence_terms_are_422(service, owned_work, change, field):
 def test_split_versions_are_added_and_read_back_from_chain(service, owned_work):
     work_id, owner, address = owned_work
     _, investor, _ = service.new_account(Role.rights_holder)
-    first = owner.post(f"/works/{work_id}/splits", json={"payees": [{"address": address, "bps": 7000}, {"address": investor, "bps": 3000}]})
+    first = owner.post(
+        f"/works/{work_id}/splits",
+        json={"payees": [{"address": address, "bps": 7000}, {"address": investor, "bps": 3000}]},
+    )
     assert first.status_code == 201, first.text
     assert first.json()["version"] == 1
     second = owner.post(f"/works/{work_id}/splits", json={"payees": [{"address": address, "bps": 10000}]})
@@ -144,7 +159,9 @@ WORK_READS = ("", "/licences", "/splits", "/rules", "/metadata")
 def reads(client, work_id: str) -> dict[str, int]:
     """The status of every read a licensee makes about a work, and whether its listing shows it."""
     answers = {path or "work": client.get(f"/works/{work_id}{path}").status_code for path in WORK_READS}
-    answers["listed"] = any(w["work_id"] == work_id for w in client.get("/works", params={"limit": 500}).json()["items"])
+    answers["listed"] = any(
+        w["work_id"] == work_id for w in client.get("/works", params={"limit": 500}).json()["items"]
+    )
     return answers
 
 
@@ -154,7 +171,9 @@ CLOSED = {"work": 404, "/licences": 404, "/splits": 404, "/rules": 404, "/metada
 
 def test_a_platform_reads_a_work_while_its_licence_is_in_force_and_not_after_revocation(service, owned_work):
     work_id, owner, address = owned_work
-    assert owner.post(f"/works/{work_id}/splits", json={"payees": [{"address": address, "bps": 10000}]}).status_code == 201
+    assert (
+        owner.post(f"/works/{work_id}/splits", json={"payees": [{"address": address, "bps": 10000}]}).status_code == 201
+    )
     platform_id, _, platform = service.new_account(Role.platform)
     assert reads(platform, work_id) == CLOSED
     licence = owner.post(f"/works/{work_id}/licences", json=terms(platform_id))
@@ -164,7 +183,9 @@ def test_a_platform_reads_a_work_while_its_licence_is_in_force_and_not_after_rev
     assert owner.post(f"/licences/{licence.json()['id']}/revoke").json()["status"] == "revoked"
     assert reads(platform, work_id) == CLOSED  # the same answer as never licensed: nothing leaks
     assert platform.get(f"/works/{work_id}").json()["error"]["code"] == "not_found"
-    assert platform.get(f"/licences/{licence.json()['id']}").json()["status"] == "revoked"  # its own licence, still its own
+    assert (
+        platform.get(f"/licences/{licence.json()['id']}").json()["status"] == "revoked"
+    )  # its own licence, still its own
 
 
 def test_an_ended_licence_no_longer_opens_the_work(service, owned_work):
@@ -212,7 +233,9 @@ def test_a_crawler_reads_a_works_registration_but_not_its_licences_payees_or_rul
     work_id, owner, address = owned_work
     platform_id, _, _ = service.new_account(Role.platform)
     assert owner.post(f"/works/{work_id}/licences", json=terms(platform_id)).status_code == 201
-    assert owner.post(f"/works/{work_id}/splits", json={"payees": [{"address": address, "bps": 10000}]}).status_code == 201
+    assert (
+        owner.post(f"/works/{work_id}/splits", json={"payees": [{"address": address, "bps": 10000}]}).status_code == 201
+    )
     assert owner.post(f"/works/{work_id}/rules", json={"effective_from": "2026-01-01", "rule": RULE}).status_code == 201
     _, _, crawler = service.new_account(Role.crawler)
     work = crawler.get(f"/works/{work_id}")

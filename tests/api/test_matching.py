@@ -28,8 +28,11 @@ START = 9.3
 
 def register(client, path, title: str) -> dict:
     with open(path, "rb") as fh:
-        r = client.post("/works", files={"file": (path.name, fh, "video/mp4")},
-                        data={"metadata": json.dumps({"title": title, "kind": "film"})})
+        r = client.post(
+            "/works",
+            files={"file": (path.name, fh, "video/mp4")},
+            data={"metadata": json.dumps({"title": title, "kind": "film"})},
+        )
     assert r.status_code in (201, 202), r.text
     return r.json()
 
@@ -45,7 +48,7 @@ def footage(tmp_path_factory):
     film = photo_footage(d / "film.mp4", width=854, height=480, seconds=24, fps=25, crf=18, shot_seconds=3.0)
     copy = transcode(film, d / "copy.mp4", ALL_ATTACKS["crop10each+crf30"], start=START, seconds=10)
     unrelated = photo_footage(d / "unrelated.mp4", width=854, height=480, seconds=10, photos=UNRELATED_PHOTOGRAPHS)
-    return dict(dir=d, film=film, copy=copy, unrelated=unrelated)
+    return {"dir": d, "film": film, "copy": copy, "unrelated": unrelated}
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +58,7 @@ def parties(service, footage):
     _, _, crawler = service.new_account(Role.crawler)
     _, _, platform = service.new_account(Role.platform)
     work = register(studio, footage["film"], "Photographs in motion")
-    return dict(studio=studio, other=other, crawler=crawler, platform=platform, work=work)
+    return {"studio": studio, "other": other, "crawler": crawler, "platform": platform, "work": work}
 
 
 def test_a_cropped_re_encoded_excerpt_names_the_work_its_offset_and_its_registration(service, parties, footage):
@@ -110,13 +113,25 @@ def test_bad_input_is_a_clear_4xx_and_the_service_keeps_answering(parties, foota
     empty = crawler.post("/match", files={"file": ("empty.mp4", b"", "video/mp4")})
     assert empty.status_code == 422 and "empty" in empty.text
     good = query_sequence(footage["copy"]).to_json()
-    registered_variants = {**good, "variants": ["whole", "centre80"], "hashes": good["hashes"][: len(good["hashes"]) * 2 // 5]}
-    for frames in ({"kind": "video"}, {**good, "hashes": "AAAA"}, {**good, "duration": 1e12}, {**good, "sampled": -1},
-                   {**good, "kind": "image"}, registered_variants):
+    registered_variants = {
+        **good,
+        "variants": ["whole", "centre80"],
+        "hashes": good["hashes"][: len(good["hashes"]) * 2 // 5],
+    }
+    for frames in (
+        {"kind": "video"},
+        {**good, "hashes": "AAAA"},
+        {**good, "duration": 1e12},
+        {**good, "sampled": -1},
+        {**good, "kind": "image"},
+        registered_variants,
+    ):
         r = crawler.post("/match", json={"frames": frames})
         assert r.status_code == 422, (frames.keys(), r.text)
     assert crawler.post("/match", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 422
-    flood = crawler.post("/match", content=b"[" + b"0," * 9_000_000 + b"0]", headers={"Content-Type": "application/json"})
+    flood = crawler.post(
+        "/match", content=b"[" + b"0," * 9_000_000 + b"0]", headers={"Content-Type": "application/json"}
+    )
     assert flood.status_code == 413
     assert send(crawler, footage["copy"]).json()["matched"]  # still answering, still right
 
@@ -139,8 +154,9 @@ def test_the_index_is_rebuilt_from_the_database_when_the_service_starts_again(tm
 def test_a_registration_the_chain_refused_is_never_matched(service, footage):
     _, _, studio = service.new_account(Role.rights_holder)
     _, _, crawler = service.new_account(Role.crawler)
-    clip = photo_footage(footage["dir"] / "refused.mp4", width=640, height=360, seconds=12, seed=5,
-                         photos=("coins", "clock", "moon"))  # in no other footage of this module
+    clip = photo_footage(
+        footage["dir"] / "refused.mp4", width=640, height=360, seconds=12, seed=5, photos=("coins", "clock", "moon")
+    )  # in no other footage of this module
     first = register(studio, clip, "Refused later")
     excerpt = transcode(clip, footage["dir"] / "refused-copy.mp4", ALL_ATTACKS["crf30"], start=2.0, seconds=8)
     assert send(crawler, excerpt).json()["work"]["work_id"] == first["work_id"]

@@ -66,8 +66,12 @@ def free_form(doc: dict, schema: dict) -> bool:
         return free_form(doc, schema.get("items", {}))
     if not schema:
         return True
-    return (schema.get("type") == "object" and not schema.get("properties")
-            and schema.get("additionalProperties", True) is True and "anyOf" not in schema)
+    return (
+        schema.get("type") == "object"
+        and not schema.get("properties")
+        and schema.get("additionalProperties", True) is True
+        and "anyOf" not in schema
+    )
 
 
 def test_every_reference_resolves(document):
@@ -102,7 +106,9 @@ def test_every_operation_that_takes_a_body_declares_its_schema(document):
                 schema = content.get("schema")
                 if not schema or free_form(document, schema):
                     missing.append(f"{method.upper()} {path} ({media_type})")
-                fields = deref(document, schema or {}).get("properties", {}) if media_type == "multipart/form-data" else {}
+                fields = (
+                    deref(document, schema or {}).get("properties", {}) if media_type == "multipart/form-data" else {}
+                )
                 for name, prop in fields.items():
                     if prop.get("contentMediaType") == "application/json":
                         resolve(document, prop["contentSchema"]["$ref"])

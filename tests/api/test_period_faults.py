@@ -13,7 +13,7 @@ from sqlmodel import select
 from ledger.db import session
 from ledger.models import SettlementPeriod
 from tests.api.settlement_helpers import close, make_deal, post_report, rows
-from tests.api.test_write_faults_http import answered, a_request_thread
+from tests.api.test_write_faults_http import a_request_thread, answered
 from tests.test_write_faults import events, fault_every_step, fault_figures  # noqa: F401  (figures with -s)
 
 PERIODS = 24
@@ -39,10 +39,19 @@ def test_a_database_failure_at_any_step_of_a_period_close_commits_nothing_withou
     def stored(key):
         first_day = (assigned[key] - type(assigned[key])(1970, 1, 1)).days
         with session(ledger.engine) as db:
-            return db.exec(select(func.count()).select_from(SettlementPeriod).where(
-                SettlementPeriod.platform_id == deal.platform_id, SettlementPeriod.first_day == first_day)).one()
+            return db.exec(
+                select(func.count())
+                .select_from(SettlementPeriod)
+                .where(SettlementPeriod.platform_id == deal.platform_id, SettlementPeriod.first_day == first_day)
+            ).one()
 
-    steps = fault_every_step(ledger, "period", attempt, stored,
-                             lambda: events(ledger, "SettlementRegistry", "PeriodCommitted"), also=a_request_thread,
-                             one_send_each=False)  # a committed period is finalised after its dispute window
+    steps = fault_every_step(
+        ledger,
+        "period",
+        attempt,
+        stored,
+        lambda: events(ledger, "SettlementRegistry", "PeriodCommitted"),
+        also=a_request_thread,
+        one_send_each=False,
+    )  # a committed period is finalised after its dispute window
     assert "INSERT settlement_period" in steps and "INSERT chain_op" in steps

@@ -18,7 +18,15 @@ from ledger.models import ChainOp, PlayReport, PlayRowRecord, Role
 from ledger.reports.prepare import rows_of_text, sign_summary, summarise
 from tests.api.conftest import running_service, settle
 from tests.api.settlement_helpers import (
-    EPOCH, close, make_deal, ndjson, params, post_report, rows, signed_post, wait_status,
+    EPOCH,
+    close,
+    make_deal,
+    ndjson,
+    params,
+    post_report,
+    rows,
+    signed_post,
+    wait_status,
 )
 from tests.api.test_settlement import stored_rows
 from tests.conftest import make_settings
@@ -43,22 +51,34 @@ def test_an_own_key_platform_signs_its_report_and_nobody_else_can(service):
     tampered_items = rows(deal)
     tampered_items[0]["plays"] += 1
     domain = deal.platform.get("/reports/signing-domain").json()["domain"]
-    summary = summarise(rows_of_text(ndjson(items)), platform=deal.platform_address, report_id="own-2",
-                        first_day=(deal.start - EPOCH).days, end_day=(deal.end - EPOCH).days + 1, currency="CNY")
-    response = deal.platform.post("/reports", params=params(deal, "own-2"), content=ndjson(tampered_items),
-                                  headers={"content-type": "application/x-ndjson",
-                                           "X-Report-Signature": sign_summary(summary, key.key, domain)})
+    summary = summarise(
+        rows_of_text(ndjson(items)),
+        platform=deal.platform_address,
+        report_id="own-2",
+        first_day=(deal.start - EPOCH).days,
+        end_day=(deal.end - EPOCH).days + 1,
+        currency="CNY",
+    )
+    response = deal.platform.post(
+        "/reports",
+        params=params(deal, "own-2"),
+        content=ndjson(tampered_items),
+        headers={"content-type": "application/x-ndjson", "X-Report-Signature": sign_summary(summary, key.key, domain)},
+    )
     assert response.status_code == 422 and stored_rows(service, "own-2") == 0
 
 
-@pytest.mark.parametrize("change, field", [
-    (lambda r: r.update(plays=-5), "plays"),
-    (lambda r: r.update(valid_plays=2.5), "valid_plays"),
-    (lambda r: r.update(ad_revenue="12.5"), "ad_revenue"),
-    (lambda r: r.update(work="0x" + "ab" * 32), "work"),
-    (lambda r: r.update(currency="XYZ"), "currency"),
-    (lambda r: r.update(date="2001-01-01"), "date"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (lambda r: r.update(plays=-5), "plays"),
+        (lambda r: r.update(valid_plays=2.5), "valid_plays"),
+        (lambda r: r.update(ad_revenue="12.5"), "ad_revenue"),
+        (lambda r: r.update(work="0x" + "ab" * 32), "work"),
+        (lambda r: r.update(currency="XYZ"), "currency"),
+        (lambda r: r.update(date="2001-01-01"), "date"),
+    ],
+)
 def test_a_bad_row_refuses_the_whole_report(service, change, field):
     deal = make_deal(service)
     items = rows(deal, days=3)
@@ -85,21 +105,35 @@ def test_a_bad_row_deep_in_a_long_report_is_named_by_its_number_in_the_report(se
     items = rows(deal, days=5)
     many = [dict(items[i % 5], plays=1_000 + i, valid_plays=900 + i) for i in range(45_000)]  # several blocks
     many[43_210]["plays"] = -1
-    response = deal.platform.post("/reports", params=params(deal, f"deep-{kind}"), content=_body(kind, many),
-                                  headers={"content-type": kind}, timeout=120)
+    response = deal.platform.post(
+        "/reports",
+        params=params(deal, f"deep-{kind}"),
+        content=_body(kind, many),
+        headers={"content-type": kind},
+        timeout=120,
+    )
     assert response.status_code == 422, response.text
     assert "row 43211: plays" in response.json()["error"]["message"]
     assert stored_rows(service, f"deep-{kind}") == 0
     del many[43_210]
-    accepted = deal.platform.post("/reports", params=params(deal, f"deep-{kind}"), content=_body(kind, many),
-                                  headers={"content-type": kind}, timeout=120)
+    accepted = deal.platform.post(
+        "/reports",
+        params=params(deal, f"deep-{kind}"),
+        content=_body(kind, many),
+        headers={"content-type": kind},
+        timeout=120,
+    )
     assert accepted.status_code == 201 and accepted.json()["rows"] == 44_999
 
 
 def test_unknown_currency_duplicate_id_and_committed_period_are_refused(service):
     deal = make_deal(service)
-    unknown = deal.platform.post("/reports", params=params(deal, "c-1", currency="XYZ"), content=ndjson(rows(deal)),
-                                 headers={"content-type": "application/x-ndjson"})
+    unknown = deal.platform.post(
+        "/reports",
+        params=params(deal, "c-1", currency="XYZ"),
+        content=ndjson(rows(deal)),
+        headers={"content-type": "application/x-ndjson"},
+    )
     assert unknown.status_code == 422 and unknown.json()["error"]["details"]["field"] == "currency"
     assert post_report(deal, "c-1", rows(deal)).status_code == 201
     other = post_report(deal, "c-1", rows(deal, plays=5_000))
@@ -139,8 +173,10 @@ def test_an_upload_cut_off_half_way_counts_nothing_and_can_be_sent_again(service
     body = ndjson(many).encode()
     api_key = deal.platform.headers["Authorization"].split()[1]
     query = "&".join(f"{k}={v}" for k, v in params(deal, "cut").items())
-    head = (f"POST /reports?{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {api_key}\r\n"
-            f"Content-Type: application/x-ndjson\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    head = (
+        f"POST /reports?{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {api_key}\r\n"
+        f"Content-Type: application/x-ndjson\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
     with socket.create_connection(("127.0.0.1", service.settings.port)) as raw:
         raw.sendall(head + body[: len(body) * 6 // 10])
         deadline = time.monotonic() + 30  # the upload is under way: its first batches of rows are stored
@@ -153,8 +189,13 @@ def test_an_upload_cut_off_half_way_counts_nothing_and_can_be_sent_again(service
     assert not _report_exists(service, "cut") and stored_rows(service, "cut") == 0
     assert not [line for line in server_log.lines if "Exception" in line], server_log.lines  # a line, not a traceback
     assert any("disconnected before its body ended" in line for line in server_log.lines), server_log.lines
-    again = deal.platform.post("/reports", params=params(deal, "cut"), content=body,
-                               headers={"content-type": "application/x-ndjson"}, timeout=120)
+    again = deal.platform.post(
+        "/reports",
+        params=params(deal, "cut"),
+        content=body,
+        headers={"content-type": "application/x-ndjson"},
+        timeout=120,
+    )
     assert again.status_code == 201, again.text
     assert again.json()["rows"] == 50_000 and stored_rows(service, "cut") == 50_000
 
@@ -177,12 +218,16 @@ def test_a_correction_of_a_committed_period_is_carried_into_the_next(service):
 
     next_start, next_end = deal.end + timedelta(days=1), deal.end + timedelta(days=3)
     following = [dict(r, date=str(next_start)) for r in rows(deal, days=1)]
-    posted = deal.platform.post("/reports", params={"report_id": "w2", "period_start": str(next_start),
-                                                    "period_end": str(next_end), "currency": "CNY"},
-                                content=ndjson(following), headers={"content-type": "application/x-ndjson"})
+    posted = deal.platform.post(
+        "/reports",
+        params={"report_id": "w2", "period_start": str(next_start), "period_end": str(next_end), "currency": "CNY"},
+        content=ndjson(following),
+        headers={"content-type": "application/x-ndjson"},
+    )
     assert posted.status_code == 201, posted.text
-    second = deal.platform.post("/periods/close", json={"period_start": str(next_start), "period_end": str(next_end),
-                                                        "currency": "CNY"})
+    second = deal.platform.post(
+        "/periods/close", json={"period_start": str(next_start), "period_end": str(next_end), "currency": "CNY"}
+    )
     assert second.status_code == 201 and second.json()["adjustments_applied"] == 2
     statement = deal.platform.get(f"/periods/{second.json()['period_id']}/statement").json()
     adjustments = {line["payee"]: int(line["adjustment"]) for line in statement["lines"]}
@@ -224,8 +269,9 @@ def test_a_node_down_during_commit_leaves_the_period_committing_until_it_is_back
     settle(svc.ledger.chain.outbox)
     period = wait_status(deal.platform, closed.json()["period_id"], "committed", timeout=10)
     assert period["status"] in ("committed", "finalised")
-    logs = svc.ledger.chain.events("SettlementRegistry", "PeriodCommitted",
-                                   periodId=bytes.fromhex(period["period_id"][2:]))
+    logs = svc.ledger.chain.events(
+        "SettlementRegistry", "PeriodCommitted", periodId=bytes.fromhex(period["period_id"][2:])
+    )
     assert len(logs) == 1 and "0x" + bytes(logs[0]["args"]["root"]).hex() == period["root"]
 
 
@@ -237,18 +283,34 @@ def test_a_revenue_pool_and_an_advance_recouped_once_across_periods(service):
     assert first.status_code == 201, first.text
     lines = deal.platform.get(f"/periods/{first.json()['period_id']}/statement").json()["lines"]
     # The only work in the pool takes all 10,000 fen; 500 recoup the advance; 9,500 split 70/30.
-    assert {line["payee"]: line["amount"] for line in lines} == {deal.owner_address: "6650", deal.second_address: "2850"}
+    assert {line["payee"]: line["amount"] for line in lines} == {
+        deal.owner_address: "6650",
+        deal.second_address: "2850",
+    }
 
     next_start, next_end = deal.end + timedelta(days=1), deal.end + timedelta(days=2)
     as_json = {"rows": [dict(r, date=str(next_start)) for r in rows(deal, days=1)]}  # the JSON body form
-    posted = deal.platform.post("/reports", params={"report_id": "p2", "period_start": str(next_start),
-                                                    "period_end": str(next_end), "currency": "CNY"},
-                                content=json.dumps(as_json), headers={"content-type": "application/json"})
+    posted = deal.platform.post(
+        "/reports",
+        params={"report_id": "p2", "period_start": str(next_start), "period_end": str(next_end), "currency": "CNY"},
+        content=json.dumps(as_json),
+        headers={"content-type": "application/json"},
+    )
     assert posted.status_code == 201, posted.text
-    second = deal.platform.post("/periods/close", json={"period_start": str(next_start), "period_end": str(next_end),
-                                                        "currency": "CNY", "pools": {"members": 10_000}})
+    second = deal.platform.post(
+        "/periods/close",
+        json={
+            "period_start": str(next_start),
+            "period_end": str(next_end),
+            "currency": "CNY",
+            "pools": {"members": 10_000},
+        },
+    )
     lines = deal.platform.get(f"/periods/{second.json()['period_id']}/statement").json()["lines"]
-    assert {line["payee"]: line["amount"] for line in lines} == {deal.owner_address: "7000", deal.second_address: "3000"}
+    assert {line["payee"]: line["amount"] for line in lines} == {
+        deal.owner_address: "7000",
+        deal.second_address: "3000",
+    }
 
 
 def test_a_report_left_half_received_by_a_stopped_service_is_removed_at_the_next_start(tmp_path):
@@ -260,12 +322,22 @@ def test_a_report_left_half_received_by_a_stopped_service_is_removed_at_the_next
     with session(ledger.engine) as db:
         from ledger.models import Account, ReportStatus
 
-        platform = Account(name="p", role=Role.platform, address="0x" + "12" * 20, custodial=False,
-                           key_prefix="p", key_hash="0" * 64)
+        platform = Account(
+            name="p", role=Role.platform, address="0x" + "12" * 20, custodial=False, key_prefix="p", key_hash="0" * 64
+        )
         db.add(platform)
         db.commit()
-        db.add(PlayReport(platform_id=platform.id, report_id="half", report_hash="0x" + "00" * 32,
-                          status=ReportStatus.receiving, currency="CNY", first_day=1, end_day=2))
+        db.add(
+            PlayReport(
+                platform_id=platform.id,
+                report_id="half",
+                report_hash="0x" + "00" * 32,
+                status=ReportStatus.receiving,
+                currency="CNY",
+                first_day=1,
+                end_day=2,
+            )
+        )
         db.commit()
     assert discard_interrupted(ledger.engine) == 1
     assert discard_interrupted(ledger.engine) == 0
@@ -288,10 +360,15 @@ def test_a_correction_of_a_correction_carries_only_what_it_changes_again(service
     next_start = deal.end + timedelta(days=1)
     following = [dict(r, date=str(next_start)) for r in rows(deal, days=1)]
     query = {"report_id": "c2", "period_start": str(next_start), "period_end": str(next_start), "currency": "CNY"}
-    assert deal.platform.post("/reports", params=query, content=ndjson(following),
-                              headers={"content-type": "application/x-ndjson"}).status_code == 201
-    second = deal.platform.post("/periods/close", json={"period_start": str(next_start), "period_end": str(next_start),
-                                                        "currency": "CNY"}).json()
+    assert (
+        deal.platform.post(
+            "/reports", params=query, content=ndjson(following), headers={"content-type": "application/x-ndjson"}
+        ).status_code
+        == 201
+    )
+    second = deal.platform.post(
+        "/periods/close", json={"period_start": str(next_start), "period_end": str(next_start), "currency": "CNY"}
+    ).json()
     statement = deal.platform.get(f"/periods/{second['period_id']}/statement").json()
     adjustments = {line["payee"]: int(line["adjustment"]) for line in statement["lines"]}
     # 2,000 more valid plays at 0.015 fen: earned 30,995 -> 31,025, commission 3,099 -> 3,102, net +27, split
@@ -307,8 +384,17 @@ def test_a_second_upload_of_a_report_still_arriving_is_refused_not_merged(servic
     with session(service.ledger.engine) as db:  # an upload of "busy" is under way
         from ledger.models import ReportStatus
 
-        db.add(PlayReport(platform_id=deal.platform_id, report_id="busy", report_hash="0x" + "00" * 32,
-                          status=ReportStatus.receiving, currency="CNY", first_day=1, end_day=2))
+        db.add(
+            PlayReport(
+                platform_id=deal.platform_id,
+                report_id="busy",
+                report_hash="0x" + "00" * 32,
+                status=ReportStatus.receiving,
+                currency="CNY",
+                first_day=1,
+                end_day=2,
+            )
+        )
         db.commit()
     second = post_report(deal, "busy", rows(deal))
     assert second.status_code == 409 and second.json()["error"]["code"] == "report_in_flight"

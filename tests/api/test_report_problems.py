@@ -43,10 +43,16 @@ def nothing_reached_the_chain(service, deal, report_id: str) -> bool:
     """No row stored, no anchoring recorded in the outbox, no digest in the registry."""
     chain = service.ledger.chain
     with session(service.ledger.engine) as db:
-        anchors = db.exec(select(ChainOp.id).where(
-            ChainOp.idempotency_key.startswith(f"anchor-report:{chain.chain_id}:{deal.platform_address}:"))).all()
-    anchored = chain.contract("SettlementRegistry").functions.reportDigest(
-        deal.platform_address, keccak(text=report_id)).call()
+        anchors = db.exec(
+            select(ChainOp.id).where(
+                ChainOp.idempotency_key.startswith(f"anchor-report:{chain.chain_id}:{deal.platform_address}:")
+            )
+        ).all()
+    anchored = (
+        chain.contract("SettlementRegistry")
+        .functions.reportDigest(deal.platform_address, keccak(text=report_id))
+        .call()
+    )
     return stored_rows(service, report_id) == 0 and not anchors and anchored == b"\0" * 32
 
 
@@ -63,7 +69,11 @@ def test_a_misspelt_csv_column_refuses_the_report_naming_the_column_it_likely_me
     report_id = fresh("misspelt")
     response = send(deal, report_id, csv_body(rows(deal), rename={meant: misspelt}), "text/csv")
     details = refusal(response)
-    assert {"row": 0, "field": misspelt, "problem": f"is not a column of a play report; did you mean {meant}?"} in details["problems"]
+    assert {
+        "row": 0,
+        "field": misspelt,
+        "problem": f"is not a column of a play report; did you mean {meant}?",
+    } in details["problems"]
     assert any(p["field"] == "header" and f"missing columns: {meant} " in p["problem"] for p in details["problems"])
     assert nothing_reached_the_chain(service, deal, report_id)
     fixed = send(deal, report_id, csv_body(rows(deal)), "text/csv")  # the same id, once the header is right
@@ -79,8 +89,9 @@ def test_an_unknown_key_in_a_json_row_refuses_the_report(service, kind):
     items[1]["watch_minuts"] = items[1].pop("watch_minutes")
     body = "\n".join(json.dumps(i) for i in items) if kind.endswith("ndjson") else json.dumps({"rows": items})
     details = refusal(send(deal, unknown_key, body, kind))
-    assert details["problems"] == [{"row": 2, "field": "watch_minuts",
-                                    "problem": "is not a column of a play report; did you mean watch_minutes?"}]
+    assert details["problems"] == [
+        {"row": 2, "field": "watch_minuts", "problem": "is not a column of a play report; did you mean watch_minutes?"}
+    ]
     assert details["total"] == 1
     assert nothing_reached_the_chain(service, deal, unknown_key)
 
@@ -104,14 +115,19 @@ def test_every_bad_row_of_a_report_is_listed_in_one_refusal_up_to_the_cap_with_t
     deal = make_deal(service)
     many_bad = fresh("many-bad")
     items = rows(deal, days=5)
-    many = [dict(items[i % 5], plays=1_000 + i, valid_plays=900 + i) for i in range(30_000)]  # blocks on several workers
+    many = [
+        dict(items[i % 5], plays=1_000 + i, valid_plays=900 + i) for i in range(30_000)
+    ]  # blocks on several workers
     bad = list(range(7, 30_000, 199))  # 151 bad rows, spread over every block
     for at in bad:
         many[at]["territory"] = "ZZ"
     many[29_999]["work"] = "0x" + "ef" * 32  # not registered here
     body = "".join(json.dumps(i) + "\n" for i in many) if kind.endswith("ndjson") else csv_body(many)
-    details = refusal(deal.platform.post("/reports", params=params(deal, many_bad), content=body,
-                                         headers={"content-type": kind}, timeout=120))
+    details = refusal(
+        deal.platform.post(
+            "/reports", params=params(deal, many_bad), content=body, headers={"content-type": kind}, timeout=120
+        )
+    )
     assert details["total"] == len(bad) + 1
     assert len(details["problems"]) == MAX_LISTED
     assert [p["row"] for p in details["problems"]] == [at + 1 for at in bad[:MAX_LISTED]]

@@ -48,8 +48,13 @@ def receiver():
 def service(request, tmp_path_factory, receiver):
     """The service with a takedown endpoint and its background passes idle (the tests run them)."""
     url = request.getfixturevalue("module_postgres_url") if request.param == "postgresql" else None
-    with running_service(tmp_path_factory.mktemp("svc") / "data", url, write_wait=10, reconcile_interval=3600,
-                         takedown_webhook=receiver.url) as svc:
+    with running_service(
+        tmp_path_factory.mktemp("svc") / "data",
+        url,
+        write_wait=10,
+        reconcile_interval=3600,
+        takedown_webhook=receiver.url,
+    ) as svc:
         yield svc
 
 
@@ -86,8 +91,11 @@ def backdate(service, account_id: int, key: str, **ages: timedelta) -> None:
     """Move the key's times into the past, as if it had been taken that long ago."""
     with session(service.ledger.engine) as db:
         row = db.exec(select(RequestKey).where(RequestKey.account_id == account_id, RequestKey.key == key)).one()
-        db.exec(update(RequestKey).where(RequestKey.id == row.id).values(
-            **{column: getattr(row, column) - age for column, age in ages.items()}))
+        db.exec(
+            update(RequestKey)
+            .where(RequestKey.id == row.id)
+            .values(**{column: getattr(row, column) - age for column, age in ages.items()})
+        )
         db.commit()
 
 
@@ -113,12 +121,19 @@ def account_body() -> dict:
 
 def test_every_write_operation_documents_the_idempotency_key():
     document = create_app().openapi()
-    writes = {(method, path): operation for path, item in document["paths"].items()
-              for method, operation in item.items() if method in ("post", "put", "patch", "delete")}
+    writes = {
+        (method, path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in ("post", "put", "patch", "delete")
+    }
     assert READ_ONLY <= set(writes)
-    missing = [f"{method.upper()} {path}" for (method, path), operation in writes.items()
-               if (method, path) not in READ_ONLY
-               and not any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))]
+    missing = [
+        f"{method.upper()} {path}"
+        for (method, path), operation in writes.items()
+        if (method, path) not in READ_ONLY
+        and not any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))
+    ]
     assert not missing, missing
     assert len(writes) - len(READ_ONLY) >= 20
 
@@ -265,9 +280,13 @@ def test_a_key_is_kept_for_idempotency_keep_then_is_free_again(service, admin):
 def test_a_licence_revoked_again_under_its_key_is_answered_not_revoked_again(service, studio):
     _, _, owner = studio
     platform_id, _, _ = service.new_account(Role.platform)
-    work = written(service, owner.post("/works", json={"sha256": uuid.uuid4().hex * 2, "title": "Reel", "kind": "film"}))
+    work = written(
+        service, owner.post("/works", json={"sha256": uuid.uuid4().hex * 2, "title": "Reel", "kind": "film"})
+    )
     url = f"/works/{work.json()['work_id']}/licences"
-    licence_id, other_id = (written(service, owner.post(url, json=licence_terms(platform_id))).json()["id"] for _ in "ab")
+    licence_id, other_id = (
+        written(service, owner.post(url, json=licence_terms(platform_id))).json()["id"] for _ in "ab"
+    )
     key = new_key()
     first = owner.post(f"/licences/{licence_id}/revoke", **with_key(key))
     assert first.status_code == 200, first.text
@@ -285,8 +304,12 @@ def test_settlement_writes_retried_under_their_keys_are_made_once(service, admin
     chain = service.ledger.chain
 
     def report(report_id: str, items: list, key: str):
-        return deal.platform.post("/reports", params=params(deal, report_id), content=ndjson(items),
-                                  headers={"content-type": "application/x-ndjson", "Idempotency-Key": key})
+        return deal.platform.post(
+            "/reports",
+            params=params(deal, report_id),
+            content=ndjson(items),
+            headers={"content-type": "application/x-ndjson", "Idempotency-Key": key},
+        )
 
     key = new_key()
     sent = report("keyed-week", rows(deal), key)
@@ -314,8 +337,12 @@ def test_settlement_writes_retried_under_their_keys_are_made_once(service, admin
     assert disputed.status_code == 200, disputed.text
     disputes = chain_events(service, "SettlementRegistry", "Disputed")
     # unkeyed, the same dispute again is refused: the line is disputed already
-    assert_replayed(disputed, post_raw(deal.second_payee, f"{period}/lines/{second_line}/dispute", {"reason": "the price"}, key))
-    assert_reused(post_raw(deal.second_payee, f"{period}/lines/{second_line}/dispute", {"reason": "the date"}, key), key)
+    assert_replayed(
+        disputed, post_raw(deal.second_payee, f"{period}/lines/{second_line}/dispute", {"reason": "the price"}, key)
+    )
+    assert_reused(
+        post_raw(deal.second_payee, f"{period}/lines/{second_line}/dispute", {"reason": "the date"}, key), key
+    )
     assert chain_events(service, "SettlementRegistry", "Disputed") == disputes
 
     key = new_key()
@@ -333,8 +360,12 @@ def test_settlement_writes_retried_under_their_keys_are_made_once(service, admin
     key = new_key()
     paid = post_raw(deal.owner, f"{period}/lines/{owner_line}/paid-off-chain", {"payment_ref": "bank-1"}, key)
     assert paid.status_code == 200, paid.text
-    assert_replayed(paid, post_raw(deal.owner, f"{period}/lines/{owner_line}/paid-off-chain", {"payment_ref": "bank-1"}, key))
-    assert_reused(post_raw(deal.owner, f"{period}/lines/{owner_line}/paid-off-chain", {"payment_ref": "bank-2"}, key), key)
+    assert_replayed(
+        paid, post_raw(deal.owner, f"{period}/lines/{owner_line}/paid-off-chain", {"payment_ref": "bank-1"}, key)
+    )
+    assert_reused(
+        post_raw(deal.owner, f"{period}/lines/{owner_line}/paid-off-chain", {"payment_ref": "bank-2"}, key), key
+    )
     assert chain_events(service, "SettlementRegistry", "LinePaidOffChain") == 1
 
     assert deal.platform.post(f"{period}/fund", json={}).status_code == 200
@@ -343,8 +374,9 @@ def test_settlement_writes_retried_under_their_keys_are_made_once(service, admin
     assert claimed.status_code == 200, claimed.text
     assert_replayed(claimed, deal.second_payee.post(f"{period}/lines/{second_line}/claim", **with_key(key)))
     assert_reused(deal.second_payee.post(f"{period}/lines/{owner_line}/claim", **with_key(key)), key)
-    payout = chain.w3.eth.contract(address=deal.second_payee.get(f"{period}/statement").json()["payout"],
-                                   abi=artifacts.load("PeriodPayout").abi)
+    payout = chain.w3.eth.contract(
+        address=deal.second_payee.get(f"{period}/statement").json()["payout"], abi=artifacts.load("PeriodPayout").abi
+    )
     assert len(payout.events.LineClaimed().get_logs(from_block=0)) == 1
 
 
@@ -366,8 +398,12 @@ def test_case_writes_retried_under_their_keys_are_made_once(service, studio):
 
     def sighting(raw: bytes, key: str, url: str = "http://pirate.example/coffee.png"):
         found = {"url": url, "fetched_at": FETCHED_AT, "status": 200, "content_type": "image/png"}
-        return crawler.post("/cases", files={"file": ("found.png", raw, "application/octet-stream")},
-                            data={"sighting": json.dumps(found)}, **with_key(key))
+        return crawler.post(
+            "/cases",
+            files={"file": ("found.png", raw, "application/octet-stream")},
+            data={"sighting": json.dumps(found)},
+            **with_key(key),
+        )
 
     key = new_key()
     opened = sighting(master, key)

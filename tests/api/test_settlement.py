@@ -23,8 +23,14 @@ def service(settlement_service):
 
 
 def line_leaf(line: dict) -> tuple:
-    return (line["index"], line["payee"], bytes.fromhex(line["work_id"][2:]), int(line["amount"]),
-            line["rule_version"], line["split_version"])
+    return (
+        line["index"],
+        line["payee"],
+        bytes.fromhex(line["work_id"][2:]),
+        int(line["amount"]),
+        line["rule_version"],
+        line["split_version"],
+    )
 
 
 def cast_verifies(service, registry: str, period_id: str, line: dict) -> bool:
@@ -32,10 +38,30 @@ def cast_verifies(service, registry: str, period_id: str, line: dict) -> bool:
     from ledger.config import native_foundry_binary
 
     signature = "verifyLine(bytes32,uint256,address,bytes32,uint256,uint32,uint32,bytes32[])(bool)"
-    args = [period_id, str(line["index"]), line["payee"], line["work_id"], line["amount"], str(line["rule_version"]),
-            str(line["split_version"]), "[" + ",".join(line["proof"]) + "]"]
-    out = subprocess.run([str(native_foundry_binary("cast")), "call", registry, signature, *args,
-                          "--rpc-url", service.ledger.chain.rpc_url], capture_output=True, text=True, check=True)
+    args = [
+        period_id,
+        str(line["index"]),
+        line["payee"],
+        line["work_id"],
+        line["amount"],
+        str(line["rule_version"]),
+        str(line["split_version"]),
+        "[" + ",".join(line["proof"]) + "]",
+    ]
+    out = subprocess.run(
+        [
+            str(native_foundry_binary("cast")),
+            "call",
+            registry,
+            signature,
+            *args,
+            "--rpc-url",
+            service.ledger.chain.rpc_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.strip() == "true"
 
 
@@ -97,8 +123,10 @@ def test_a_report_is_settled_committed_verified_claimed_and_audited(service):
 
     # The owner was paid its 19,527 by bank transfer: recorded on chain, the period owes only the rest.
     owner_line = own["lines"][0]["index"]
-    paid = deal.owner.post(f"/periods/{period['period_id']}/lines/{owner_line}/paid-off-chain",
-                           json={"payment_ref": "bank transfer 2026-11-30 #4411"})
+    paid = deal.owner.post(
+        f"/periods/{period['period_id']}/lines/{owner_line}/paid-off-chain",
+        json={"payment_ref": "bank transfer 2026-11-30 #4411"},
+    )
     assert paid.status_code == 200 and paid.json()["chain"]["status"] == "confirmed", paid.text
     assert registry.functions.isLineSettled(period_key, owner_line).call()
     assert deal.owner.post(f"/periods/{period['period_id']}/lines/{owner_line}/claim").status_code == 422
@@ -106,7 +134,9 @@ def test_a_report_is_settled_committed_verified_claimed_and_audited(service):
     assert deal.second_payee.post(f"/periods/{period['period_id']}/fund", json={}).status_code == 403
     funded = deal.platform.post(f"/periods/{period['period_id']}/fund", json={})
     assert funded.status_code == 200 and funded.json()["funded"] == "8369", funded.text
-    assert deal.platform.post(f"/periods/{period['period_id']}/fund", json={}).json()["error"]["code"] == "period_funded"
+    assert (
+        deal.platform.post(f"/periods/{period['period_id']}/fund", json={}).json()["error"]["code"] == "period_funded"
+    )
     # The funds sit in the period's own payout contract, at the address the statement names.
     token = service.ledger.chain.contract("TestStablecoin")
     assert statement["payout"] == registry.functions.payoutOf(period_key).call()
@@ -141,7 +171,9 @@ def test_a_funding_retried_under_its_key_pays_once_and_the_key_with_another_amou
     registry = service.ledger.chain.contract("SettlementRegistry")
 
     def fund(amount: int, key: str):
-        return deal.platform.post(f"/periods/{period_id}/fund", json={"amount": amount}, headers={"Idempotency-Key": key})
+        return deal.platform.post(
+            f"/periods/{period_id}/fund", json={"amount": amount}, headers={"Idempotency-Key": key}
+        )
 
     first = fund(100, "fund-a")
     assert first.status_code == 200 and first.json()["funded"] == "100", first.text

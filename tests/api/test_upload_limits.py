@@ -37,7 +37,9 @@ def test_uploads_over_the_limit_are_refused_and_leave_nothing(tmp_path):
             declared = crawler.post(path, content=body, headers=headers)
             assert declared.status_code == 413, declared.text
             error = declared.json()["error"]
-            assert error["code"] == "too_large" and error["details"]["limit"] == LIMIT and str(LIMIT) in error["message"]
+            assert (
+                error["code"] == "too_large" and error["details"]["limit"] == LIMIT and str(LIMIT) in error["message"]
+            )
             streamed = crawler.post(path, content=_chunked(body), headers=headers)  # no Content-Length
             assert streamed.status_code == 413 and streamed.json()["error"]["code"] == "too_large"
 

@@ -51,16 +51,24 @@ def admin_client(service):
 @pytest.fixture
 def owned_work(service, studio):
     _, address, client = studio
-    body = client.post("/works", json={"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(),
-                                       "title": "Validated film", "kind": "film"})
+    body = client.post(
+        "/works",
+        json={"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "title": "Validated film", "kind": "film"},
+    )
     written(service, body)
     return body.json()["work_id"], client, address
 
 
 def licence_terms(licensee_id, **extra) -> dict:
     now = int(time.time())
-    return {"licensee_id": licensee_id, "territories": ["CN"], "rights": ["streaming"],
-            "start": now - 60, "end": now + 30 * DAY, **extra}
+    return {
+        "licensee_id": licensee_id,
+        "territories": ["CN"],
+        "rights": ["streaming"],
+        "start": now - 60,
+        "end": now + 30 * DAY,
+        **extra,
+    }
 
 
 def test_list_routes_are_found_in_the_openapi_document():
@@ -89,7 +97,9 @@ def test_a_licence_ending_past_what_bigint_holds_is_422_and_at_its_maximum_is_gr
     for end in (2**64 - 1, 2**63):
         response = owner.post(f"/works/{work_id}/licences", json=licence_terms(platform_id, end=end))
         assert refused_fields(response) == ["end"]
-    granted = written(service, owner.post(f"/works/{work_id}/licences", json=licence_terms(platform_id, end=DB_INT_MAX)))
+    granted = written(
+        service, owner.post(f"/works/{work_id}/licences", json=licence_terms(platform_id, end=DB_INT_MAX))
+    )
     assert granted.json()["end"] == DB_INT_MAX
     assert owner.get(f"/licences/{granted.json()['id']}").json()["chain"]["status"] == "confirmed"
 
@@ -123,8 +133,12 @@ def test_a_hostile_work_title_is_refused_by_hash_and_by_upload(service, studio, 
 @pytest.mark.parametrize("kind", sorted(HOSTILE_NAMES))
 def test_a_hostile_party_name_is_refused(service, studio, kind):
     _, _, client = studio
-    body = {"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "title": "Film", "kind": "film",
-            "parties": [{"name": HOSTILE_NAMES[kind], "role": "director"}]}
+    body = {
+        "sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(),
+        "title": "Film",
+        "kind": "film",
+        "parties": [{"name": HOSTILE_NAMES[kind], "role": "director"}],
+    }
     assert refused_fields(client.post("/works", json=body)) == ["parties.0.name"]
 
 
@@ -165,7 +179,9 @@ def test_a_rule_dated_beyond_the_horizon_is_422_and_cannot_block_later_versions(
     furthest = date.today() + timedelta(days=EFFECTIVE_HORIZON_DAYS - 1)
     first = owner.post(f"/works/{work_id}/rules", json={"effective_from": str(furthest), "rule": rule})
     assert first.status_code == 201, first.text
-    later = owner.post(f"/works/{work_id}/rules", json={"effective_from": str(furthest), "rule": {**rule, "commission_bps": 5}})
+    later = owner.post(
+        f"/works/{work_id}/rules", json={"effective_from": str(furthest), "rule": {**rule, "commission_bps": 5}}
+    )
     assert later.status_code == 201, later.text
     assert [r["version"] for r in owner.get(f"/works/{work_id}/rules").json()] == [1, 2]
 
@@ -199,19 +215,23 @@ def test_a_payee_address_in_lower_case_finds_the_payees_own_statement(service):
 
 def test_a_split_payee_in_lower_case_is_stored_checksummed(service, owned_work):
     work_id, owner, address = owned_work
-    split = written(service, owner.post(f"/works/{work_id}/splits",
-                                        json={"payees": [{"address": address.lower(), "bps": 10_000}]}))
+    split = written(
+        service, owner.post(f"/works/{work_id}/splits", json={"payees": [{"address": address.lower(), "bps": 10_000}]})
+    )
     assert split.json()["payees"] == [{"address": address, "bps": 10_000}]
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"pools": {"ads": True}}, "pools.ads"),
-    ({"pools": {"ads": "1e3"}}, "pools.ads"),
-    ({"pools": {"ads": 2**63}}, "pools.ads"),
-    ({"pools": {"ad\u202es": 5}}, "pools.ad\u202es.[key]"),
-    ({"period_start": "0001-01-01"}, "period_start"),
-    ({"platform_id": True}, "platform_id"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"pools": {"ads": True}}, "pools.ads"),
+        ({"pools": {"ads": "1e3"}}, "pools.ads"),
+        ({"pools": {"ads": 2**63}}, "pools.ads"),
+        ({"pools": {"ad\u202es": 5}}, "pools.ad\u202es.[key]"),
+        ({"period_start": "0001-01-01"}, "period_start"),
+        ({"platform_id": True}, "platform_id"),
+    ],
+)
 def test_a_period_close_with_a_hostile_value_is_422_naming_it(service, change, field):
     _, _, platform = service.new_account(Role.platform)
     body = {"period_start": "2026-01-01", "period_end": "2026-01-07", "currency": "CNY", **change}
@@ -233,8 +253,16 @@ def test_an_upload_whose_file_name_hides_its_text_is_refused(service, studio, fi
     _, _, client = studio
     boundary = uuid.uuid4().hex
     metadata = json.dumps({"title": "Film", "kind": "film"}).encode()
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n".encode() + metadata
-            + f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"".encode()
-            + file_name.encode() + b"\"\r\n\r\n" + uuid.uuid4().bytes + f"\r\n--{boundary}--\r\n".encode())
-    response = client.post("/works", content=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n'.encode()
+        + metadata
+        + f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="'.encode()
+        + file_name.encode()
+        + b'"\r\n\r\n'
+        + uuid.uuid4().bytes
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = client.post(
+        "/works", content=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"}
+    )
     assert refused_fields(response) == ["file"]

@@ -29,8 +29,12 @@ def metadata(title: str = "The Long Night", kind: str = "film", **extra) -> str:
 
 
 def upload(client, content: bytes, meta: str | None = None, **headers):
-    return client.post("/works", files={"file": ("master.png", content, "image/png")},
-                       data={"metadata": meta or metadata()}, headers=headers)
+    return client.post(
+        "/works",
+        files={"file": ("master.png", content, "image/png")},
+        data={"metadata": meta or metadata()},
+        headers=headers,
+    )
 
 
 def by_hash(client, content_hash: str, title: str = "Held by its owner", **extra):
@@ -132,7 +136,15 @@ def test_only_rights_holders_register(service):
         (lambda c: upload(c, b""), "file"),
         (lambda c: upload(c, b"x", meta="{broken"), "metadata"),
     ],
-    ids=["malformed-json", "missing-hash", "short-hash", "unknown-kind", "title-not-string", "empty-upload", "bad-metadata"],
+    ids=[
+        "malformed-json",
+        "missing-hash",
+        "short-hash",
+        "unknown-kind",
+        "title-not-string",
+        "empty-upload",
+        "bad-metadata",
+    ],
 )
 def test_bad_input_is_a_clear_4xx(service, studio, send, field):
     _, _, client = studio
@@ -148,11 +160,13 @@ def test_truncated_upload_is_refused_and_nothing_is_registered(service, studio):
     _, _, client = studio
     boundary = "cut-here"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{metadata()}\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"m.bin\"\r\n\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n{metadata()}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="m.bin"\r\n\r\n'
     ).encode() + b"partial bytes and then the connection ends"
     before = client.get("/works").json()["total"]
-    response = client.post("/works", content=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    response = client.post(
+        "/works", content=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"}
+    )
     assert response.status_code == 422
     assert "truncated" in response.json()["error"]["message"]
     assert client.get("/works").json()["total"] == before
@@ -180,8 +194,13 @@ def test_work_registered_on_chain_by_other_means_is_409_and_leaves_no_row(servic
     content_hash = hashlib.sha256(b"registered straight on chain").digest()
     signer = service.ledger.chain.signer
     service.ledger.registries.register_work(
-        "outside-the-api", signer, work_id=content_hash, owner=signer,
-        fingerprint=b"\0" * 32, metadata_hash=b"\0" * 32, metadata_uri="",
+        "outside-the-api",
+        signer,
+        work_id=content_hash,
+        owner=signer,
+        fingerprint=b"\0" * 32,
+        metadata_hash=b"\0" * 32,
+        metadata_uri="",
     )
     response = by_hash(client, content_hash.hex())
     assert response.status_code == 409
@@ -192,8 +211,11 @@ def test_work_registered_on_chain_by_other_means_is_409_and_leaves_no_row(servic
 def test_upload_of_other_content_is_hashed_without_a_fingerprint(service, studio):
     _, _, client = studio
     content = b"%PDF-1.7 a contract, not a picture " * 1000
-    response = client.post("/works", files={"file": ("contract.pdf", content, "application/pdf")},
-                           data={"metadata": metadata("Screenplay")})
+    response = client.post(
+        "/works",
+        files={"file": ("contract.pdf", content, "application/pdf")},
+        data={"metadata": metadata("Screenplay")},
+    )
     assert response.status_code == 201, response.text
     assert response.json()["work_id"] == "0x" + hashlib.sha256(content).hexdigest()
     assert response.json()["fingerprint"]["kind"] is None
@@ -202,7 +224,9 @@ def test_upload_of_other_content_is_hashed_without_a_fingerprint(service, studio
 
 def test_own_address_account_registers_once_it_approves_the_service_on_chain(service):
     ledger = service.ledger
-    wallet = ledger.keys.ensure(f"their-own-wallet-{hashlib.sha256(b'w').hexdigest()[:6]}")  # stands in for the user's wallet
+    wallet = ledger.keys.ensure(
+        f"their-own-wallet-{hashlib.sha256(b'w').hexdigest()[:6]}"
+    )  # stands in for the user's wallet
     ledger.chain.fund(wallet)
     _, address, client = service.new_account(Role.rights_holder, address=wallet)
     assert client.get("/accounts/me").json()["custodial"] is False

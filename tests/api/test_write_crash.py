@@ -47,14 +47,22 @@ class Process(Service):
         self.master_key = base64.b64encode(secrets.token_bytes(32)).decode()
         self.database_url = database_url
         self.command = [sys.executable, "-c", SERVE]
-        self.extra_env = dict(PYTHONPATH=str(ROOT), REELLEDGER_MASTER_KEY=self.master_key,
-                              REELLEDGER_RECONCILE_INTERVAL="0.2", REELLEDGER_WRITE_WAIT="2")
+        self.extra_env = {
+            "PYTHONPATH": str(ROOT),
+            "REELLEDGER_MASTER_KEY": self.master_key,
+            "REELLEDGER_RECONCILE_INTERVAL": "0.2",
+            "REELLEDGER_WRITE_WAIT": "2",
+        }
         if database_url:
             self.extra_env["REELLEDGER_DATABASE_URL"] = database_url
 
     def settings(self) -> Settings:
-        return Settings(data_dir=self.data_dir, anvil_port=self.anvil_port, master_key=self.master_key,
-                        database_url=self.database_url)
+        return Settings(
+            data_dir=self.data_dir,
+            anvil_port=self.anvil_port,
+            master_key=self.master_key,
+            database_url=self.database_url,
+        )
 
     @property
     def url(self) -> str:
@@ -106,21 +114,33 @@ class Write:
 
 def test_a_service_killed_mid_burst_keeps_every_accepted_write_once_and_sends_nothing_twice(process):
     ledger = Ledger(process.settings())  # the schema and the accounts, before the service starts
-    studios = [create_account(ledger.engine, ledger.keys, name=f"studio-{i}", role=Role.rights_holder) for i in range(CLIENTS)]
+    studios = [
+        create_account(ledger.engine, ledger.keys, name=f"studio-{i}", role=Role.rights_holder) for i in range(CLIENTS)
+    ]
     platform = create_account(ledger.engine, ledger.keys, name="streamer", role=Role.platform).account
     ledger.engine.dispose()
     health = process.start()
     signer = health["operator"]
 
     def post(write: Write, timeout: float = 30) -> httpx.Response:
-        return httpx.post(f"{process.url}{write.url}", json=write.body, timeout=timeout,
-                          headers={"Authorization": f"Bearer {write.api_key}", "Idempotency-Key": write.key})
+        return httpx.post(
+            f"{process.url}{write.url}",
+            json=write.body,
+            timeout=timeout,
+            headers={"Authorization": f"Bearer {write.api_key}", "Idempotency-Key": write.key},
+        )
 
     catalogue = []  # one confirmed work per studio, licensed during the burst
     for i, studio in enumerate(studios):
         sha = hashlib.sha256(f"catalogue {i}".encode()).hexdigest()
-        first = Write(studio.api_key, f"catalogue-{i}", "/works", {"sha256": sha, "title": f"Catalogue {i}", "kind": "film"},
-                      "0x" + sha, "work_id")
+        first = Write(
+            studio.api_key,
+            f"catalogue-{i}",
+            "/works",
+            {"sha256": sha, "title": f"Catalogue {i}", "kind": "film"},
+            "0x" + sha,
+            "work_id",
+        )
         assert post(first, 60).status_code in (201, 202)
         catalogue.append("0x" + sha)
     process.settled()
@@ -131,13 +151,34 @@ def test_a_service_killed_mid_burst_keeps_every_accepted_write_once_and_sends_no
         studio = studios[i % CLIENTS]
         if i % 3 == 2:  # a licence on the studio's catalogue work, told apart on chain by its end time
             end = now + 30 * 86_400 + i
-            writes.append(Write(studio.api_key, f"licence-{i}", f"/works/{catalogue[i % CLIENTS]}/licences",
-                                {"licensee_id": platform.id, "territories": ["CN"], "rights": ["streaming"],
-                                 "start": now - 60, "end": end}, f"licence-end:{end}", "id"))
+            writes.append(
+                Write(
+                    studio.api_key,
+                    f"licence-{i}",
+                    f"/works/{catalogue[i % CLIENTS]}/licences",
+                    {
+                        "licensee_id": platform.id,
+                        "territories": ["CN"],
+                        "rights": ["streaming"],
+                        "start": now - 60,
+                        "end": end,
+                    },
+                    f"licence-end:{end}",
+                    "id",
+                )
+            )
         else:
             sha = hashlib.sha256(f"reel {i}".encode()).hexdigest()
-            writes.append(Write(studio.api_key, f"work-{i}", "/works", {"sha256": sha, "title": f"Reel {i}", "kind": "film"},
-                                "0x" + sha, "work_id"))
+            writes.append(
+                Write(
+                    studio.api_key,
+                    f"work-{i}",
+                    "/works",
+                    {"sha256": sha, "title": f"Reel {i}", "kind": "film"},
+                    "0x" + sha,
+                    "work_id",
+                )
+            )
     answers: dict[str, httpx.Response | Exception] = {}
     answered = threading.Event()
 
@@ -172,11 +213,18 @@ def test_a_service_killed_mid_burst_keeps_every_accepted_write_once_and_sends_no
     process.settled()
     w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{process.anvil_port}"))
     works = w3.eth.contract(address=health["contracts"]["WorkRegistry"], abi=artifacts.load("WorkRegistry").abi)
-    licences = w3.eth.contract(address=health["contracts"]["LicenseRegistry"], abi=artifacts.load("LicenseRegistry").abi)
+    licences = w3.eth.contract(
+        address=health["contracts"]["LicenseRegistry"], abi=artifacts.load("LicenseRegistry").abi
+    )
 
     def on_chain() -> Counter:
-        seen = Counter("0x" + log["args"]["workId"].hex() for log in works.events.WorkRegistered().get_logs(from_block=0))
-        seen.update(f"licence-end:{log['args']['scope']['end']}" for log in licences.events.LicenseGranted().get_logs(from_block=0))
+        seen = Counter(
+            "0x" + log["args"]["workId"].hex() for log in works.events.WorkRegistered().get_logs(from_block=0)
+        )
+        seen.update(
+            f"licence-end:{log['args']['scope']['end']}"
+            for log in licences.events.LicenseGranted().get_logs(from_block=0)
+        )
         return seen
 
     chain = on_chain()
@@ -206,5 +254,7 @@ def test_a_service_killed_mid_burst_keeps_every_accepted_write_once_and_sends_no
         check.engine.dispose()
     assert all(op.status == OpStatus.confirmed for op in ops), Counter(op.status for op in ops)
     assert w3.eth.get_transaction_count(signer) == len(ops)
-    print(f"burst of {WRITES} writes killed: {dict(outcome)}; on chain after retries: {sum(chain.values())} "
-          f"(each once), signer transactions {len(ops)} = outbox operations")
+    print(
+        f"burst of {WRITES} writes killed: {dict(outcome)}; on chain after retries: {sum(chain.values())} "
+        f"(each once), signer transactions {len(ops)} = outbox operations"
+    )

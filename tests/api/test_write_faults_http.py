@@ -39,12 +39,15 @@ def test_a_database_failure_during_a_write_request_is_503_and_a_retry_makes_it_o
         model, event = LicenceRecord, ("LicenseRegistry", "LicenseGranted")
     else:
         other = service.new_account(Role.rights_holder)[1]
-        url, body = f"/works/{work_id}/splits", {"payees": [{"address": address, "bps": 5_000},
-                                                            {"address": other, "bps": 5_000}], "effective_from": 0}
+        url, body = (
+            f"/works/{work_id}/splits",
+            {"payees": [{"address": address, "bps": 5_000}, {"address": other, "bps": 5_000}], "effective_from": 0},
+        )
         model, event = SplitRecord, ("SplitRegistry", "SplitVersionSet")
     ledger = service.ledger
     fault_every_step(
-        ledger, f"http-{kind}",
+        ledger,
+        f"http-{kind}",
         lambda key: answered(owner.post(url, json=body, headers={"Idempotency-Key": key})),
         lambda key: rows(ledger, model, idempotency_key=key),
         lambda: events(ledger, *event),

@@ -30,7 +30,9 @@ from tests.api.test_distributions import MASTER, decode, distribute, register, w
 from watermark import attacks
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = Path(os.environ.get("REELLEDGER_CONSOLE_SHOTS", Path(__file__).resolve().parents[2] / "build" / "console-screenshots"))
+SHOTS = Path(
+    os.environ.get("REELLEDGER_CONSOLE_SHOTS", Path(__file__).resolve().parents[2] / "build" / "console-screenshots")
+)
 QUEUE_REDIS = "redis://127.0.0.1:6379/14"  # the crawl queue's Redis for these tests: a database of their own
 ROW_HEADER = "work,territory,date,plays,valid_plays,watch_minutes,ad_revenue,currency\n"
 
@@ -41,8 +43,9 @@ def key_of(client) -> str:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    with running_service(tmp_path_factory.mktemp("console") / "data", write_wait=10, dispute_window=2,
-                         redis_url=QUEUE_REDIS) as svc:
+    with running_service(
+        tmp_path_factory.mktemp("console") / "data", write_wait=10, dispute_window=2, redis_url=QUEUE_REDIS
+    ) as svc:
         yield svc
 
 
@@ -67,8 +70,9 @@ class Console:
 
     def __init__(self, browser, service, api_key: str | None, lang: str = "en") -> None:
         self.base = service.url
-        self.context = browser.new_context(base_url=service.url, locale="en-US", viewport={"width": 1280, "height": 900},
-                                           accept_downloads=True)
+        self.context = browser.new_context(
+            base_url=service.url, locale="en-US", viewport={"width": 1280, "height": 900}, accept_downloads=True
+        )
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
@@ -140,7 +144,10 @@ def test_a_rights_holder_registers_a_work_by_upload_and_sees_its_on_chain_record
     page.wait_for_selector("[data-testid=registered]")
     assert page.locator("[data-testid=progress]").count() == 0  # replaced by the result once the upload finished
     work = studio.get("/works").json()["items"][0]
-    assert work["title"] == "Coffee" and work["parties"] == [{"name": "Blue Studio", "role": "producer"}, {"name": "李导演", "role": "director"}]
+    assert work["title"] == "Coffee" and work["parties"] == [
+        {"name": "Blue Studio", "role": "producer"},
+        {"name": "李导演", "role": "director"},
+    ]
     expect(page.locator("[data-testid=works] tbody tr")).to_have_count(1)
 
     page.click("[data-testid=registered] a")
@@ -164,10 +171,16 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     page = platform.open("/console/reports")
     good = rows(deal)
     bad_csv = tmp_path / "bad.csv"
-    bad_csv.write_text(ROW_HEADER + "".join(
-        f"{r['work']},{r['territory']},{r['date']},{r['plays']},{r['valid_plays']},{r['watch_minutes']},{r['ad_revenue']},CNY\n"
-        for r in good[:2]) + f"{deal.work_id},CN,2026-02-30,10,5,1,0,CNY\n" + f"{deal.work_id},CN,{good[0]['date']},10,50,1,0,CNY\n"
-        + f"0x{'ab' * 32},CN,{good[0]['date']},10,5,1,0,CNY\n")
+    bad_csv.write_text(
+        ROW_HEADER
+        + "".join(
+            f"{r['work']},{r['territory']},{r['date']},{r['plays']},{r['valid_plays']},{r['watch_minutes']},{r['ad_revenue']},CNY\n"
+            for r in good[:2]
+        )
+        + f"{deal.work_id},CN,2026-02-30,10,5,1,0,CNY\n"
+        + f"{deal.work_id},CN,{good[0]['date']},10,50,1,0,CNY\n"
+        + f"0x{'ab' * 32},CN,{good[0]['date']},10,5,1,0,CNY\n"
+    )
     page.fill("#report-id", "weekly-1")
     page.fill("#report-start", str(deal.start))
     page.fill("#report-end", str(deal.end))
@@ -180,9 +193,13 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     assert deal.platform.get("/reports").json() == []  # nothing was posted
 
     good_csv = tmp_path / "good.csv"
-    good_csv.write_text(ROW_HEADER + "".join(
-        f"{r['work']},{r['territory']},{r['date']},{r['plays']},{r['valid_plays']},{r['watch_minutes']},{r['ad_revenue']},CNY\n"
-        for r in good))
+    good_csv.write_text(
+        ROW_HEADER
+        + "".join(
+            f"{r['work']},{r['territory']},{r['date']},{r['plays']},{r['valid_plays']},{r['watch_minutes']},{r['ad_revenue']},CNY\n"
+            for r in good
+        )
+    )
     page.set_input_files("#report-file", str(good_csv))
     page.click("#post-report button[type=submit]")
     page.wait_for_selector("[data-testid=report-posted]")
@@ -213,7 +230,9 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     assert asked and all(url.endswith("?proofs=false") for url in asked)  # proofs are fetched only to verify or save
     page.click("[data-testid=verify]")
     page.wait_for_selector("[data-testid=verify-result]")
-    assert page.get_attribute("[data-testid=verify-result]", "data-ok") == "true", page.inner_text("[data-testid=verify-result]")
+    assert page.get_attribute("[data-testid=verify-result]", "data-ok") == "true", page.inner_text(
+        "[data-testid=verify-result]"
+    )
     verdicts = page.locator("[data-testid=line-verdict]")
     assert verdicts.count() >= 1 and all(v.get_attribute("data-ok") == "true" for v in verdicts.all())
     statement = deal.second_payee.get(f"/periods/{period['period_id']}/statement").json()
@@ -238,18 +257,24 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     result = page.locator("section:has([data-testid=statement-file]) [data-testid=verify-result]")
     result.wait_for()
     assert result.get_attribute("data-ok") == "false"
-    assert page.locator("section:has([data-testid=statement-file]) [data-testid=line-verdict][data-ok=false]").count() == 1
+    assert (
+        page.locator("section:has([data-testid=statement-file]) [data-testid=line-verdict][data-ok=false]").count() == 1
+    )
     payee.shot("statement-tampered")
 
     # A long statement is drawn 500 lines at a time; after a check, the lines that failed come first.
     line = statement["lines"][0]
-    long_statement = dict(statement, lines=[dict(line, index=line["index"] if i == 0 else 10_000 + i) for i in range(600)])
+    long_statement = dict(
+        statement, lines=[dict(line, index=line["index"] if i == 0 else 10_000 + i) for i in range(600)]
+    )
     long_file = tmp_path / "long.json"
     long_file.write_text(json.dumps(long_statement))
     page.set_input_files("[data-testid=statement-file]", str(long_file))
     section = page.locator("section:has([data-testid=statement-file])")
     # Waiting on the text, not on a verdict element: the page must not show the previous file's verdict meanwhile.
-    expect(section.locator("[data-testid=lines-shown]")).to_contain_text("500 of 599", timeout=60_000)  # only the made-up lines failed
+    expect(section.locator("[data-testid=lines-shown]")).to_contain_text(
+        "500 of 599", timeout=60_000
+    )  # only the made-up lines failed
     assert section.locator("[data-testid=verify-result]").get_attribute("data-ok") == "false"
     expect(section.locator("[data-testid=lines] tbody tr")).to_have_count(500)
     section.locator("[data-testid=more-lines]").click()
@@ -275,8 +300,12 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     owner_lines = deal.owner.get(f"/periods/{period['period_id']}/statement").json()
     amounts_only = deal.owner.get(f"/periods/{period['period_id']}/statement", params={"proofs": "false"}).json()
     assert [{k: v for k, v in line.items() if k != "proof"} for line in owner_lines["lines"]] == amounts_only["lines"]
-    assert all(line["proof"] for line in owner_lines["lines"]) and not any("proof" in line for line in amounts_only["lines"])
-    assert owner_lines["payee_total"] in page.inner_text("[data-testid=revenue-total]").replace(",", "").replace(".", "")
+    assert all(line["proof"] for line in owner_lines["lines"]) and not any(
+        "proof" in line for line in amounts_only["lines"]
+    )
+    assert owner_lines["payee_total"] in page.inner_text("[data-testid=revenue-total]").replace(",", "").replace(
+        ".", ""
+    )
     owner.shot("revenue")
 
 
@@ -301,7 +330,10 @@ def test_a_piracy_case_shows_its_leak_evidence_and_notices(console, service):
     page.wait_for_selector("[data-testid=case]")
     assert platform_name in page.inner_text("[data-testid=leak-source]")
     assert case["evidence_hash"] in page.inner_text("[data-testid=case]")
-    assert sorted(n.get_attribute("data-format") for n in page.locator("[data-testid=notice]").all()) == ["cn-notice", "dmca"]
+    assert sorted(n.get_attribute("data-format") for n in page.locator("[data-testid=notice]").all()) == [
+        "cn-notice",
+        "dmca",
+    ]
     c.shot("case")
 
     crawler_console = console(key_of(crawler))
@@ -343,11 +375,17 @@ def test_changes_with_the_cookie_need_the_csrf_token(service, deal):
     import httpx
 
     with httpx.Client(base_url=service.url) as browserless:
-        forged = browserless.post("/console/session", json={"api_key": key_of(deal.owner)}, headers={"Origin": "http://evil.example"})
-        assert forged.status_code == 403 and "reelledger_session" not in forged.cookies  # no sign-in from another site's page
+        forged = browserless.post(
+            "/console/session", json={"api_key": key_of(deal.owner)}, headers={"Origin": "http://evil.example"}
+        )
+        assert (
+            forged.status_code == 403 and "reelledger_session" not in forged.cookies
+        )  # no sign-in from another site's page
         assert browserless.post("/console/session", json={"api_key": key_of(deal.owner)}).status_code == 200
         assert browserless.get("/works").status_code == 200  # reading with the cookie
-        refused = browserless.post(f"/works/{deal.work_id}/splits", json={"payees": [{"address": deal.owner_address, "bps": 10_000}]})
+        refused = browserless.post(
+            f"/works/{deal.work_id}/splits", json={"payees": [{"address": deal.owner_address, "bps": 10_000}]}
+        )
         assert refused.status_code == 403 and "CSRF" in refused.json()["error"]["message"]
         csrf = re.search(r'name="csrf-token" content="([^"]+)"', browserless.get("/console/overview").text).group(1)
         assert browserless.post("/console/session/end", headers={"X-CSRF-Token": csrf}).status_code == 200
@@ -365,7 +403,9 @@ def test_rotating_the_key_ends_the_sessions_opened_with_it(service):
         assert browserless.get("/accounts/me").json()["id"] == account_id
         new_key = rotate_key(service.ledger.engine, account_id)
         assert browserless.get("/accounts/me").status_code == 401
-        assert browserless.get("/console/works", follow_redirects=False).headers["location"].startswith("/console/login")
+        assert (
+            browserless.get("/console/works", follow_redirects=False).headers["location"].startswith("/console/login")
+        )
         assert browserless.post("/console/session", json={"api_key": new_key}).status_code == 200
         assert browserless.get("/accounts/me").status_code == 200
 
@@ -378,10 +418,19 @@ def test_a_report_is_checked_row_by_row_without_keeping_anything(service, deal):
     checked = deal.platform.post("/reports/check", content=body, headers={"content-type": "application/x-ndjson"})
     assert checked.status_code == 200, checked.text
     assert checked.json()["rows"] == 5
-    assert [(p["row"], p["field"]) for p in checked.json()["problems"]] == [(3, "valid_plays"), (4, "territory"), (5, "work")]
+    assert [(p["row"], p["field"]) for p in checked.json()["problems"]] == [
+        (3, "valid_plays"),
+        (4, "territory"),
+        (5, "work"),
+    ]
     as_json = deal.platform.post("/reports/check", json={"rows": good}).json()
     assert as_json == {"rows": 2, "problems": [], "total": 0, "truncated": False}
-    assert deal.platform.post("/reports/check", content=b"{", headers={"content-type": "application/json"}).json()["problems"][0]["field"] == "body"
+    assert (
+        deal.platform.post("/reports/check", content=b"{", headers={"content-type": "application/json"}).json()[
+            "problems"
+        ][0]["field"]
+        == "body"
+    )
     assert deal.owner.post("/reports/check", json={"rows": good}).status_code == 403
     assert deal.platform.post("/reports/check", content=b"x", headers={"content-type": "text/plain"}).status_code == 422
     assert deal.platform.get("/reports").json() == before  # checking kept nothing
@@ -392,9 +441,13 @@ def test_rows_outside_the_period_entered_are_listed_when_the_report_is_refused(c
     deal = make_deal(service)
     good = rows(deal, days=3)
     outside = tmp_path / "outside.csv"
-    outside.write_text(ROW_HEADER + "".join(
-        f"{r['work']},{r['territory']},{r['date']},{r['plays']},{r['valid_plays']},{r['watch_minutes']},{r['ad_revenue']},CNY\n"
-        for r in good))
+    outside.write_text(
+        ROW_HEADER
+        + "".join(
+            f"{r['work']},{r['territory']},{r['date']},{r['plays']},{r['valid_plays']},{r['watch_minutes']},{r['ad_revenue']},CNY\n"
+            for r in good
+        )
+    )
     page = console(key_of(deal.platform)).open("/console/reports")
     page.fill("#report-id", "outside-1")
     page.fill("#report-start", str(deal.start + timedelta(days=1)))  # the first row's day is before it
@@ -410,7 +463,11 @@ def test_rows_outside_the_period_entered_are_listed_when_the_report_is_refused(c
 class TinySite:
     """Three linked pages on loopback: a crawl of them is quick and finds no media."""
 
-    PAGES = {"/": '<a href="/a.html">a</a> <a href="/b.html">b</a>', "/a.html": '<a href="/b.html">b</a>', "/b.html": "end"}
+    PAGES = {
+        "/": '<a href="/a.html">a</a> <a href="/b.html">b</a>',
+        "/a.html": '<a href="/b.html">b</a>',
+        "/b.html": "end",
+    }
 
     def __enter__(self):
         import threading
@@ -451,12 +508,31 @@ def test_a_crawler_follows_its_queued_crawl_jobs_live(console, service, tmp_path
 
     _, _, crawler = service.new_account(Role.crawler)
     _, _, other = service.new_account(Role.crawler)
-    env = dict(os.environ, REELLEDGER_URL=service.url, REELLEDGER_API_KEY=key_of(crawler), REELLEDGER_REDIS_URL=QUEUE_REDIS,
-               REELLEDGER_CRAWL_WORK_DIR=str(tmp_path / "downloads"))
+    env = dict(
+        os.environ,
+        REELLEDGER_URL=service.url,
+        REELLEDGER_API_KEY=key_of(crawler),
+        REELLEDGER_REDIS_URL=QUEUE_REDIS,
+        REELLEDGER_CRAWL_WORK_DIR=str(tmp_path / "downloads"),
+    )
     with TinySite() as site:
         (tmp_path / "seeds.txt").write_text(site.url + "\n")
-        submitted = subprocess.run([str(REELLEDGER), "crawl", "submit", "--seeds", str(tmp_path / "seeds.txt"), "--interval", "0",
-                                    "--no-screenshots"], env=env, capture_output=True, text=True, timeout=120)
+        submitted = subprocess.run(
+            [
+                str(REELLEDGER),
+                "crawl",
+                "submit",
+                "--seeds",
+                str(tmp_path / "seeds.txt"),
+                "--interval",
+                "0",
+                "--no-screenshots",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert submitted.returncode == 0, submitted.stdout + submitted.stderr
         job_id = submitted.stdout.strip()
 
@@ -466,8 +542,13 @@ def test_a_crawler_follows_its_queued_crawl_jobs_live(console, service, tmp_path
         assert job_id in page.inner_text("[data-testid=jobs]")
         assert page.get_attribute("[data-testid=job-progress]", "data-finished") == "false"  # no worker yet
 
-        worker = subprocess.Popen([str(REELLEDGER), "crawl", "worker", "--processes", "1", "--threads", "1"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        worker = subprocess.Popen(
+            [str(REELLEDGER), "crawl", "worker", "--processes", "1", "--threads", "1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:  # the open page follows the job to its end without a reload
             page.wait_for_selector("[data-testid=job-progress][data-finished=true]", timeout=120_000)
         finally:
@@ -492,13 +573,20 @@ def test_licences_show_as_a_tree_with_revoked_branches_greyed(console, service):
     a_id, _, platform_a = service.new_account(Role.platform)
     b_id, _, _ = service.new_account(Role.platform)
     c_id, _, _ = service.new_account(Role.platform)
-    work_id = owner.post("/works", json={"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "title": "Tree",
-                                         "kind": "film"}).json()["work_id"]
+    work_id = owner.post(
+        "/works", json={"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "title": "Tree", "kind": "film"}
+    ).json()["work_id"]
     now = int(time.time())
 
     def terms(licensee: int, territories: list[str], **extra) -> dict:
-        return {"licensee_id": licensee, "territories": territories, "rights": ["streaming"], "start": now - 60,
-                "end": now + 30 * 86_400, **extra}
+        return {
+            "licensee_id": licensee,
+            "territories": territories,
+            "rights": ["streaming"],
+            "start": now - 60,
+            "end": now + 30 * 86_400,
+            **extra,
+        }
 
     root = owner.post(f"/works/{work_id}/licences", json=terms(a_id, ["CN", "HK"], sublicensable=True)).json()
     child = platform_a.post(f"/licences/{root['id']}/sublicences", json=terms(b_id, ["HK"]))
@@ -511,10 +599,14 @@ def test_licences_show_as_a_tree_with_revoked_branches_greyed(console, service):
     page = c.open(f"/console/work?id={work_id}")
     page.wait_for_selector("[data-testid=licence-tree]")
     assert page.locator("[data-testid=licence-tree] > li").count() == 2  # two licences granted by the owner
-    revoked = page.locator(f"[data-testid=licence-tree] > li[data-status=revoked]")
+    revoked = page.locator("[data-testid=licence-tree] > li[data-status=revoked]")
     assert revoked.count() == 1 and "revoked" in (revoked.get_attribute("class") or "")
     nested = revoked.locator("li")  # the sub-licence sits under its parent, greyed with it
-    assert nested.count() == 1 and f"#{child.json()['id']}" in nested.inner_text() and "revoked" in nested.get_attribute("class")
+    assert (
+        nested.count() == 1
+        and f"#{child.json()['id']}" in nested.inner_text()
+        and "revoked" in nested.get_attribute("class")
+    )
     kept = page.locator("[data-testid=licence-tree] > li:not([data-status=revoked])")
     assert "US" in kept.inner_text() and "revoked" not in (kept.get_attribute("class") or "")
     c.shot("licences")
@@ -554,14 +646,20 @@ def test_a_payee_with_its_own_key_claims_from_its_browser_wallet(console, servic
     page = payee.open(f"/console/statements?period={period_id}")
     page.click("[data-testid=claim]")  # no wallet in this browser: told how to claim without one
     expect(page.locator("[data-testid=claim-error]")).to_contain_text("no wallet")
-    assert not chain.contract("SettlementRegistry").functions.isLineSettled(bytes.fromhex(period_id[2:]), line["index"]).call()
+    assert (
+        not chain.contract("SettlementRegistry")
+        .functions.isLineSettled(bytes.fromhex(period_id[2:]), line["index"])
+        .call()
+    )
 
     payee.context.add_init_script(WALLET % {"account": json.dumps(wallet), "rpc": json.dumps(chain.rpc_url)})
     page = payee.open(f"/console/statements?period={period_id}")
     assert page.inner_text("[data-testid=claim]") == "Claim with your wallet"
     page.click("[data-testid=claim]")
     expect(page.locator("[data-testid=claimed]")).to_contain_text("in block", timeout=60_000)
-    assert chain.contract("SettlementRegistry").functions.isLineSettled(bytes.fromhex(period_id[2:]), line["index"]).call()
+    assert (
+        chain.contract("SettlementRegistry").functions.isLineSettled(bytes.fromhex(period_id[2:]), line["index"]).call()
+    )
     assert token.functions.balanceOf(wallet).call() == before + int(line["amount"])
     payee.shot("claimed-from-wallet")
 

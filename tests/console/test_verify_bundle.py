@@ -56,8 +56,15 @@ process.stdout.write(JSON.stringify(outcomes));
 
 
 def node(module: Path, jobs: list[dict]) -> list[dict]:
-    done = subprocess.run(["node", "--input-type=module", "-e", RUNNER], cwd=ROOT, capture_output=True, text=True,
-                          input=json.dumps({"module": module.as_uri(), "jobs": jobs}), timeout=60, check=False)
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", RUNNER],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        input=json.dumps({"module": module.as_uri(), "jobs": jobs}),
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -68,7 +75,12 @@ def built(tmp_path_factory) -> Path:
     as the ES modules they are whatever its module detection does with a .js file."""
     if shutil.which("node") is None:
         pytest.skip("node is not installed")
-    sources = [*SOURCES.iterdir(), ROOT / "console" / "build.mjs", ROOT / "package-lock.json", *ARTIFACTS.glob("*.json")]
+    sources = [
+        *SOURCES.iterdir(),
+        ROOT / "console" / "build.mjs",
+        ROOT / "package-lock.json",
+        *ARTIFACTS.glob("*.json"),
+    ]
     if any(not b.exists() or any(s.stat().st_mtime > b.stat().st_mtime for s in sources) for b in BUILT):
         subprocess.run([str(ROOT / "scripts" / "build-console")], cwd=ROOT, check=True, timeout=120)
     copies = tmp_path_factory.mktemp("bundle")
@@ -100,8 +112,10 @@ def closed(tmp_path_factory):
         period = closing.json()
         assert wait_status(deal.platform, period["period_id"], "finalised")["status"] == "finalised"
         owner_line = deal.owner.get(f"/periods/{period['period_id']}/statement").json()["lines"][0]["index"]
-        paid = deal.owner.post(f"/periods/{period['period_id']}/lines/{owner_line}/paid-off-chain",
-                               json={"payment_ref": "bank transfer #1"})
+        paid = deal.owner.post(
+            f"/periods/{period['period_id']}/lines/{owner_line}/paid-off-chain",
+            json={"payment_ref": "bank transfer #1"},
+        )
         assert paid.status_code == 200, paid.text
         statement = deal.platform.get(f"/periods/{period['period_id']}/statement").json()
         assert len(statement["lines"]) == 2
@@ -181,14 +195,34 @@ def test_lines_are_laid_out_as_the_abi_and_merkle_libraries_lay_them_out(built):
 
     rng = random.Random(7)
     word = lambda bits: rng.getrandbits(bits)  # noqa: E731
-    lines = [{"index": str(word(rng.choice((8, 64, 256)))), "payee": to_checksum_address(rng.randbytes(20)),
-              "work_id": "0x" + rng.randbytes(32).hex(), "amount": str(word(rng.choice((1, 40, 256)))),
-              "rule": str(word(32)), "split": str(word(rng.choice((1, 32)))),
-              "proof": ["0x" + rng.randbytes(32).hex() for _ in range(rng.randrange(0, 20))]} for _ in range(300)]
-    job = {"calldata": (SOURCES / "calldata.js").as_uri(), "abi": artifacts.load("SettlementRegistry").abi,
-           "types": list(LINE_TYPES), "periodId": "0x" + rng.randbytes(32).hex(), "lines": lines}
-    done = subprocess.run(["node", "--input-type=module", "-e", LAYOUT], cwd=ROOT, input=json.dumps(job),
-                          capture_output=True, text=True, timeout=60, check=False)
+    lines = [
+        {
+            "index": str(word(rng.choice((8, 64, 256)))),
+            "payee": to_checksum_address(rng.randbytes(20)),
+            "work_id": "0x" + rng.randbytes(32).hex(),
+            "amount": str(word(rng.choice((1, 40, 256)))),
+            "rule": str(word(32)),
+            "split": str(word(rng.choice((1, 32)))),
+            "proof": ["0x" + rng.randbytes(32).hex() for _ in range(rng.randrange(0, 20))],
+        }
+        for _ in range(300)
+    ]
+    job = {
+        "calldata": (SOURCES / "calldata.js").as_uri(),
+        "abi": artifacts.load("SettlementRegistry").abi,
+        "types": list(LINE_TYPES),
+        "periodId": "0x" + rng.randbytes(32).hex(),
+        "lines": lines,
+    }
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", LAYOUT],
+        cwd=ROOT,
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     outcome = json.loads(done.stdout)
     assert outcome["differ"] == []
@@ -196,9 +230,17 @@ def test_lines_are_laid_out_as_the_abi_and_merkle_libraries_lay_them_out(built):
 
 
 def test_amounts_are_formatted_from_minor_units(currency):
-    cases = [("123456", "CNY", "1,234.56"), ("5", "USD", "0.05"), ("100", "EUR", "1.00"), ("0", "CNY", "0.00"),
-             ("123456", "JPY", "123,456"), ("1234567", "KRW", "1,234,567"), ("1234", "KWD", "1.234"),
-             ("-250", "CNY", "-2.50"), (str(2**88 + 1), "USD", "3,094,850,098,213,450,687,247,810.57")]
+    cases = [
+        ("123456", "CNY", "1,234.56"),
+        ("5", "USD", "0.05"),
+        ("100", "EUR", "1.00"),
+        ("0", "CNY", "0.00"),
+        ("123456", "JPY", "123,456"),
+        ("1234567", "KRW", "1,234,567"),
+        ("1234", "KWD", "1.234"),
+        ("-250", "CNY", "-2.50"),
+        (str(2**88 + 1), "USD", "3,094,850,098,213,450,687,247,810.57"),
+    ]
     outcomes = node(currency, [{"call": "formatMinor", "args": [amount, currency]} for amount, currency, _ in cases])
     assert [o.get("value") for o in outcomes] == [expected for *_, expected in cases]
     refused = node(currency, [{"call": "formatMinor", "args": args} for args in (["12.5", "CNY"], ["1", "ZZZ"])])
@@ -222,14 +264,20 @@ def test_a_real_statement_verifies_line_by_line(bundle, closed):
     assert [line["amount"] for line in result["lines"]] == [line["amount"] for line in statement["lines"]]
     assert all(line["proofOk"] and line["contractOk"] for line in result["lines"])
     assert {line["index"]: line["settled"] for line in result["lines"]} == {
-        line["index"]: line["index"] == owner_line for line in statement["lines"]}
+        line["index"]: line["index"] == owner_line for line in statement["lines"]
+    }
     assert outcome["progress"]["first"] == [0, 2] and outcome["progress"]["last"] == [2, 2]
     # The same verdict as the Python verifier's.
     check = verify_statement(chain.rpc_url, statement, registry)
     assert (check.ok, check.root_matches, check.total_matches, check.token_matches) == (
-        result["ok"], result["rootMatches"], result["totalMatches"], result["tokenMatches"])
+        result["ok"],
+        result["rootMatches"],
+        result["totalMatches"],
+        result["tokenMatches"],
+    )
     assert [(c.index, c.proof_ok, c.contract_ok, c.settled) for c in check.lines] == [
-        (line["index"], line["proofOk"], line["contractOk"], line["settled"]) for line in result["lines"]]
+        (line["index"], line["proofOk"], line["contractOk"], line["settled"]) for line in result["lines"]
+    ]
 
 
 def test_a_tampered_line_fails_and_so_does_the_statement(bundle, closed):
@@ -238,11 +286,12 @@ def test_a_tampered_line_fails_and_so_does_the_statement(bundle, closed):
     raised["lines"][1]["amount"] = str(int(raised["lines"][1]["amount"]) + 1)
     other_payee = json.loads(json.dumps(statement))  # a line's amount moved to the other payee
     other_payee["lines"][0]["payee"] = statement["lines"][1]["payee"]
-    for outcome, bad in zip(node(bundle, verify_jobs(service, raised, other_payee)), (1, 0)):
+    for outcome, bad in zip(node(bundle, verify_jobs(service, raised, other_payee)), (1, 0), strict=True):
         result = outcome["value"]
         assert not result["ok"]
         assert [(line["proofOk"], line["contractOk"]) for line in result["lines"]] == [
-            (i != bad, i != bad) for i in range(2)]
+            (i != bad, i != bad) for i in range(2)
+        ]
         assert result["rootMatches"] and result["totalMatches"]  # the period itself is what it was
 
 
@@ -266,8 +315,10 @@ def test_an_untrusted_registry_node_or_chain_is_refused_with_a_reason(bundle, cl
     assert errors[0] == f"the statement names the contract {registry}, not {elsewhere}"
     assert errors[1] == f"there is no contract at {empty} on chain {statement['chain_id']}"
     assert "does not hold the SettlementRegistry code expected" in errors[2]
-    assert errors[3] == f"the statement is for chain {wrong_chain['chain_id']}, the node at {chain.rpc_url} " \
-                        f"is chain {statement['chain_id']}"
+    assert (
+        errors[3] == f"the statement is for chain {wrong_chain['chain_id']}, the node at {chain.rpc_url} "
+        f"is chain {statement['chain_id']}"
+    )
     assert errors[4].startswith("the node at http://127.0.0.1:") and "did not answer its chain id" in errors[4]
     assert errors[5] == "this is not a statement (no lines in it)"
 

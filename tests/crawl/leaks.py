@@ -41,13 +41,19 @@ def build_world(service, media_dir: Path) -> World:
     crawler = Client(base_url=service.url, headers={"Authorization": f"Bearer {created.api_key}"}, timeout=60)
     film = photo_footage(media_dir / "film.mp4", width=640, height=360, seconds=12, fps=25, crf=18, seed=3)
     with open(film, "rb") as fh:
-        r = studio.post("/works", files={"file": ("film.mp4", fh, "video/mp4")},
-                        data={"metadata": json.dumps({"title": "Leaky Film", "kind": "film"})})
+        r = studio.post(
+            "/works",
+            files={"file": ("film.mp4", fh, "video/mp4")},
+            data={"metadata": json.dumps({"title": "Leaky Film", "kind": "film"})},
+        )
     assert r.status_code in (201, 202), r.text
     work_id = r.json()["work_id"]
     with open(film, "rb") as fh:
-        r = studio.post(f"/works/{work_id}/distributions", files={"file": ("film.mp4", fh, "video/mp4")},
-                        data={"distribution": json.dumps({"platform": platform_name, "session": "vip-42"})})
+        r = studio.post(
+            f"/works/{work_id}/distributions",
+            files={"file": ("film.mp4", fh, "video/mp4")},
+            data={"distribution": json.dumps({"platform": platform_name, "session": "vip-42"})},
+        )
     assert r.status_code == 202, r.text
     dist_id, deadline = r.json()["id"], time.monotonic() + 300
     while (d := studio.get(f"/distributions/{dist_id}").json())["status"] not in ("ready", "failed"):
@@ -58,11 +64,14 @@ def build_world(service, media_dir: Path) -> World:
     marked.write_bytes(studio.get(d["copy"]["url"]).content)
     files = {
         "whole": marked,
-        "excerpt": transcode(marked, media_dir / "excerpt.mp4", ALL_ATTACKS["crf30"].then(crf=23), start=3.0, seconds=7),
+        "excerpt": transcode(
+            marked, media_dir / "excerpt.mp4", ALL_ATTACKS["crf30"].then(crf=23), start=3.0, seconds=7
+        ),
         "reencoded": transcode(marked, media_dir / "reencoded.mp4", ALL_ATTACKS["crf30"]),
         "cropped": transcode(marked, media_dir / "cropped.mp4", ALL_ATTACKS["crop10+crf30"]),
-        "unrelated": photo_footage(media_dir / "unrelated.mp4", width=640, height=360, seconds=8,
-                                   photos=UNRELATED_PHOTOGRAPHS),
+        "unrelated": photo_footage(
+            media_dir / "unrelated.mp4", width=640, height=360, seconds=8, photos=UNRELATED_PHOTOGRAPHS
+        ),
     }
     files["hls"] = make_hls(marked, media_dir / "hls", segment_seconds=2).master
     return World(service, studio, created.api_key, crawler, platform_name, work_id, files)
@@ -86,19 +95,31 @@ def publish_leaks(site: PiracySite, world: World, prefix: str) -> dict[str, str]
     hls = publish_dir(site, f["hls"].parent, f"{prefix}/hls")
     urls["hls"] = hls["master.m3u8"]
     site.publish(f"/private{prefix}/whole.mp4", f["whole"], "video/mp4")
-    site.page(f"{prefix}/watch/whole.html", f'<html><body><h1>Leaky Film (full)</h1><video src="{prefix}/media/whole.mp4"></video></body></html>')
+    site.page(
+        f"{prefix}/watch/whole.html",
+        f'<html><body><h1>Leaky Film (full)</h1><video src="{prefix}/media/whole.mp4"></video></body></html>',
+    )
     site.page(f"{prefix}/watch/hls.html", f'<html><body><video src="{prefix}/hls/master.m3u8"></video></body></html>')
-    site.page(f"{prefix}/watch/more.html", f"""<html><body>
+    site.page(
+        f"{prefix}/watch/more.html",
+        f"""<html><body>
         <video><source src="{prefix}/media/reencoded.mp4" type="video/mp4"></video>
         <a href="{prefix}/dl/excerpt.mp4">download excerpt</a>
         <a href="{prefix}/files/cropped">mirror</a>
         <video src="{prefix}/media/unrelated.mp4"></video>
-        <a href="/private{prefix}/whole.mp4">members only</a></body></html>""")
-    site.page(f"{prefix}/bad.html", """<html><body>
+        <a href="/private{prefix}/whole.mp4">members only</a></body></html>""",
+    )
+    site.page(
+        f"{prefix}/bad.html",
+        """<html><body>
         <a href="/huge.mp4">5 GB</a> <a href="/huge-unsized.mp4">5 GB, no length</a>
         <a href="/slow.mp4">slow</a> <a href="/loop/a">loop</a> <a href="/broken.mp4">broken</a>
-        <a href="/gone/missing.mp4">missing</a></body></html>""")
-    urls["index"] = site.page(f"{prefix}/index.html", f"""<html><body>
+        <a href="/gone/missing.mp4">missing</a></body></html>""",
+    )
+    urls["index"] = site.page(
+        f"{prefix}/index.html",
+        f"""<html><body>
         <a href="{prefix}/watch/whole.html">Leaky Film</a> <a href="{prefix}/watch/hls.html">stream</a>
-        <a href="{prefix}/watch/more.html">more</a> <a href="{prefix}/bad.html">bad</a></body></html>""")
+        <a href="{prefix}/watch/more.html">more</a> <a href="{prefix}/bad.html">bad</a></body></html>""",
+    )
     return urls

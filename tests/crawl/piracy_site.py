@@ -89,7 +89,7 @@ class PiracySite:
         self._server: ThreadingHTTPServer | None = None
 
     # --- running -------------------------------------------------------------------------
-    def __enter__(self) -> "PiracySite":
+    def __enter__(self) -> PiracySite:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -123,7 +123,9 @@ class PiracySite:
         return self.base_url + path
 
     # --- content -------------------------------------------------------------------------
-    def publish(self, path: str, body: bytes | str | Path, content_type: str, headers: dict[str, str] | None = None) -> str:
+    def publish(
+        self, path: str, body: bytes | str | Path, content_type: str, headers: dict[str, str] | None = None
+    ) -> str:
         """Serve `body` (bytes, or a file's contents) at `path`; returns its URL."""
         data = Path(body).read_bytes() if isinstance(body, (str, Path)) else body
         etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
@@ -164,8 +166,12 @@ class PiracySite:
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         path = handler.path if handler.path in self._files else handler.path.split("?", 1)[0]
         request = Request(
-            "GET", path, time.monotonic(), handler.headers.get("User-Agent"),
-            handler.headers.get("If-None-Match"), handler.headers.get("If-Modified-Since"),
+            "GET",
+            path,
+            time.monotonic(),
+            handler.headers.get("User-Agent"),
+            handler.headers.get("If-None-Match"),
+            handler.headers.get("If-Modified-Since"),
         )
         with self._lock:
             self.log.append(request)
@@ -184,7 +190,9 @@ class PiracySite:
             handler.close_connection = True
 
     @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str, headers: dict | None = None) -> None:
+    def _send(
+        handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str, headers: dict | None = None
+    ) -> None:
         handler.send_response(status)
         handler.send_header("Content-Type", content_type)
         handler.send_header("Content-Length", str(len(body)))
@@ -214,7 +222,9 @@ class PiracySite:
             return
         self._send(handler, 200, file.body, file.content_type, {**validators, **file.headers})
 
-    def _stream(self, handler, request: Request, total: int | None, pause: float = 0.0, chunk: int = 256 * 1024) -> None:
+    def _stream(
+        self, handler, request: Request, total: int | None, pause: float = 0.0, chunk: int = 256 * 1024
+    ) -> None:
         """A body of MP4_HEAD then zeros, `total` bytes long (or until the client leaves)."""
         handler.send_response(200)
         handler.send_header("Content-Type", "video/mp4")
@@ -270,7 +280,9 @@ def _not_after(last_modified: str, since: str) -> bool:
 
 
 # --- test media ---------------------------------------------------------------------------
-def make_clip(path: str | Path, seconds: float = 6.0, fps: int = 10, width: int = 96, height: int = 64, seed: int = 0) -> Path:
+def make_clip(
+    path: str | Path, seconds: float = 6.0, fps: int = 10, width: int = 96, height: int = 64, seed: int = 0
+) -> Path:
     """A tiny H.264 MP4 of moving noise (a keyframe every second), different for each seed."""
     path = Path(path)
     rng = np.random.default_rng(seed)
@@ -328,7 +340,12 @@ def make_hls(video_path: str | Path, out_dir: str | Path, segment_seconds: int =
         fps = int(round(vin.average_rate or 10))
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = vin.codec_context.width, vin.codec_context.height, "yuv420p"
-        stream.options = {"g": str(fps * segment_seconds), "keyint_min": str(fps * segment_seconds), "sc_threshold": "0", "preset": "ultrafast"}
+        stream.options = {
+            "g": str(fps * segment_seconds),
+            "keyint_min": str(fps * segment_seconds),
+            "sc_threshold": "0",
+            "preset": "ultrafast",
+        }
         for i, frame in enumerate(src.decode(vin)):
             frame = frame.reformat(format="yuv420p")
             frame.pts, frame.time_base = i, Fraction(1, fps)
@@ -348,7 +365,12 @@ def make_hls(video_path: str | Path, out_dir: str | Path, segment_seconds: int =
 
 def publish_dir(site: PiracySite, directory: Path, prefix: str) -> dict[str, str]:
     """Every file of `directory` at `prefix`/name, typed by extension; name -> URL."""
-    types = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t", ".m4s": "video/iso.segment", ".mp4": "video/mp4"}
+    types = {
+        ".m3u8": "application/vnd.apple.mpegurl",
+        ".ts": "video/mp2t",
+        ".m4s": "video/iso.segment",
+        ".mp4": "video/mp4",
+    }
     return {
         f.name: site.publish(f"{prefix}/{f.name}", f.read_bytes(), types.get(f.suffix, "application/octet-stream"))
         for f in sorted(directory.iterdir())
@@ -366,7 +388,7 @@ def encrypt_hls(files: HlsFiles, key: bytes, key_uri: str, out_name: str = "enc.
     lines = files.media.read_text().splitlines()
     out: list[str] = []
     for line in lines:
-        if line.startswith("#EXTINF") and not any(l.startswith("#EXT-X-KEY") for l in out):
+        if line.startswith("#EXTINF") and not any(o.startswith("#EXT-X-KEY") for o in out):
             out.append(f'#EXT-X-KEY:METHOD=AES-128,URI="{key_uri}"')
         if line and not line.startswith("#"):
             sequence = int(line.removeprefix("seg").removesuffix(".ts"))

@@ -28,8 +28,9 @@ def server(tmp_path):
 @pytest.fixture
 def broker(server):
     client = redis.Redis.from_url(server.url, socket_connect_timeout=2, socket_timeout=5)
-    broker = SweepingRedisBroker(client=client, namespace="sweep-test", heartbeat_timeout=3_600_000,
-                                 maintenance_chance=0)
+    broker = SweepingRedisBroker(
+        client=client, namespace="sweep-test", heartbeat_timeout=3_600_000, maintenance_chance=0
+    )
     broker.declare_queue(QUEUE)
     yield broker
     broker.close()

@@ -30,7 +30,9 @@ def test_a_crawl_follows_links_in_scope_to_the_depth_and_hands_on_each_medium(si
     assert "/d3.html" not in site.paths()
     assert (stats.pages, stats.media) == (3, 3)
     assert {m.url: m.page_url for m, _ in got} == {
-        site.url("/a.png"): site.url("/"), site.url("/b.png"): site.url("/d1.html"), site.url("/c.png"): site.url("/d2.html"),
+        site.url("/a.png"): site.url("/"),
+        site.url("/b.png"): site.url("/d1.html"),
+        site.url("/c.png"): site.url("/d2.html"),
     }
     assert stats.bytes == sum(len(data) for _, data in got)
     assert list(work_dir.iterdir()) == []
@@ -47,7 +49,8 @@ def test_a_crawl_stops_at_the_page_count(site, work_dir, config):
 
 def test_one_url_is_fetched_once_however_it_is_spelled(site, work_dir, config):
     base = site.base_url
-    site.page("/", f'<a href="/a.html">a</a> <a href="/a.html#x">b</a> <a href="{base.upper().replace("HTTP", "http", 1)}/a.html">c</a>')
+    shouted = base.upper().replace("HTTP", "http", 1)
+    site.page("/", f'<a href="/a.html">a</a> <a href="/a.html#x">b</a> <a href="{shouted}/a.html">c</a>')
     site.page("/a.html", '<a href="/">home</a>')
     with Crawler([site.url("/")], work_dir, config) as crawler:
         crawler.run(lambda m: None)
@@ -112,7 +115,8 @@ def test_workers_sharing_redis_state_take_each_url_once(site, work_dir, config, 
     site.publish("/x.png", make_png(1), "image/png")
     site.publish("/y.png", make_png(1), "image/png")  # the same bytes as x.png
     workers = [
-        Crawler([site.url("/")], work_dir, config, state=RedisCrawlState(client, prefix, crawl_id="c1")) for _ in range(2)
+        Crawler([site.url("/")], work_dir, config, state=RedisCrawlState(client, prefix, crawl_id="c1"))
+        for _ in range(2)
     ]
     assert workers[0].seed_pages() == [(site.url("/"), 0)] and workers[1].seed_pages() == []
     home = workers[0].crawl_page(site.url("/"), 0)

@@ -146,7 +146,9 @@ def test_a_host_name_that_leads_to_a_private_address_is_sent_nothing(site, work_
     with Crawler([by_name], work_dir, with_(config, private_hosts=frozenset({"localhost"}))) as crawler:
         allowed = crawler.fetch_medium(by_name + "poster.png", by_name)  # the operator said this name may be private
     assert not isinstance(allowed, Skipped), allowed
-    with Crawler([site.url("/")], work_dir, config) as crawler:  # an address written in the URL is the operator's choice
+    with Crawler(
+        [site.url("/")], work_dir, config
+    ) as crawler:  # an address written in the URL is the operator's choice
         assert not isinstance(crawler.fetch_medium(site.url("/poster.png"), site.url("/")), Skipped)
 
 
@@ -165,12 +167,28 @@ def test_a_robots_txt_redirecting_into_a_private_network_is_not_followed(site, w
         assert site.paths() == ["/robots.txt"]  # and nothing else of a site that tried it
 
 
-@pytest.mark.parametrize("address, public", [
-    ("8.8.8.8", True), ("2001:4860:4860::8888", True), ("64:ff9b::808:808", True), ("2002:808:808::1", True),
-    ("127.0.0.1", False), ("10.0.0.1", False), ("169.254.169.254", False), ("100.64.0.1", False), ("::1", False),
-    ("fe80::1", False), ("fc00::1", False), ("::ffff:127.0.0.1", False), ("::ffff:169.254.169.254", False),
-    ("64:ff9b::a9fe:a9fe", False), ("2002:7f00:1::1", False), ("::127.0.0.1", False), ("0.0.0.0", False),
-])
+@pytest.mark.parametrize(
+    "address, public",
+    [
+        ("8.8.8.8", True),
+        ("2001:4860:4860::8888", True),
+        ("64:ff9b::808:808", True),
+        ("2002:808:808::1", True),
+        ("127.0.0.1", False),
+        ("10.0.0.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("::ffff:169.254.169.254", False),
+        ("64:ff9b::a9fe:a9fe", False),
+        ("2002:7f00:1::1", False),
+        ("::127.0.0.1", False),
+        ("0.0.0.0", False),
+    ],
+)
 def test_an_address_is_public_only_with_every_ipv4_address_it_carries(address, public):
     from ledger.crawl.transport import is_public
 

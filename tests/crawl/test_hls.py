@@ -50,7 +50,9 @@ def test_a_master_playlist_on_a_page_becomes_one_ts_of_the_best_variant(site, wo
     assert medium.variant == site.url("/hls/media.m3u8")  # 800 kb/s, not the 200 kb/s one
     assert medium.segments == tuple(site.url(f"/hls/{s.name}") for s in ts_stream.segments)
     joined = b"".join(s.read_bytes() for s in ts_stream.segments)
-    assert medium.complete and medium.sha256 == hashlib.sha256(joined).hexdigest() and medium.path.read_bytes() == joined
+    assert (
+        medium.complete and medium.sha256 == hashlib.sha256(joined).hexdigest() and medium.path.read_bytes() == joined
+    )
     assert abs(_seconds(medium.path) - 6.0) <= 2.0
     assert "/hls/low.m3u8" not in site.paths()
 
@@ -117,8 +119,14 @@ def test_a_live_stream_is_followed_as_it_grows_until_it_ends(site, work_dir, con
         # a new segment at every read (by the clock, a slow machine's late read would skip one)
         newest = min(len(reads), len(names) - 1)
         reads.append(newest)
-        lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2", f"#EXT-X-MEDIA-SEQUENCE:{newest}",
-                 "#EXTINF:2.0,", names[newest]]
+        lines = [
+            "#EXTM3U",
+            "#EXT-X-VERSION:3",
+            "#EXT-X-TARGETDURATION:2",
+            f"#EXT-X-MEDIA-SEQUENCE:{newest}",
+            "#EXTINF:2.0,",
+            names[newest],
+        ]
         if newest == len(names) - 1:
             lines.append("#EXT-X-ENDLIST")
         site._send(handler, 200, ("\n".join(lines) + "\n").encode(), "application/vnd.apple.mpegurl")
@@ -150,7 +158,9 @@ def test_a_live_stream_is_followed_no_longer_than_allowed(site, work_dir, config
 def test_a_vod_playlist_without_an_end_tag_is_read_once(site, work_dir, config, ts_stream):
     publish_dir(site, ts_stream.media.parent, "/vod")
     names = [s.name for s in ts_stream.segments]
-    body = "#EXTM3U\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:2\n" + "".join(f"#EXTINF:2.0,\n{n}\n" for n in names)
+    body = "#EXTM3U\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:2\n" + "".join(
+        f"#EXTINF:2.0,\n{n}\n" for n in names
+    )
     site.publish("/vod/noend.m3u8", body.encode(), "application/vnd.apple.mpegurl")
     stats, got = _crawl(site, work_dir, config, "/vod/noend.m3u8")
     assert stats.media == 1 and len(got[0].segments) == len(names) and got[0].complete

@@ -64,7 +64,13 @@ def h2_site(tmp_path):
             "/film.mp4": (200, b"video/mp4", FILM),
         }
         status, kind, body = routes.get(scope["path"], (404, b"text/plain", b"no"))
-        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     cert, key = self_signed(tmp_path)

@@ -22,7 +22,9 @@ def test_a_message_counts_once_however_often_it_is_handled(client):
     messages += [f"{job_id}-1", f"{job_id}-2"]
     redis_client.hset(job_key(job_id), mapping={"spec": "{}", "submitted_at": 1, "queued": 2})
     assert add_counts_once(redis_client, job_id, messages[0], {"pages": 1, "skipped:robots": 2, "done": 1})
-    assert not add_counts_once(redis_client, job_id, messages[0], {"pages": 1, "skipped:robots": 2, "done": 1})  # the retry
+    assert not add_counts_once(
+        redis_client, job_id, messages[0], {"pages": 1, "skipped:robots": 2, "done": 1}
+    )  # the retry
     counts = read_job(redis_client, job_id)["counts"]
     assert (counts["pages"], counts["skipped:robots"], counts["done"], counts["finished"]) == (1, 2, 1, False)
 
@@ -58,8 +60,13 @@ def test_a_message_that_ran_out_of_tries_settles_its_job_as_failed(client):
     redis_client, job_id, messages = client
     messages.append(f"{job_id}-dead")
     redis_client.hset(job_key(job_id), mapping={"spec": "{}", "submitted_at": 1, "queued": 1})
-    done = subprocess.run([sys.executable, "-c", LAST_TRY_FAILED, job_id, messages[0]], capture_output=True, text=True,
-                          env=dict(os.environ, REELLEDGER_REDIS_URL=REDIS_URL), timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", LAST_TRY_FAILED, job_id, messages[0]],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, REELLEDGER_REDIS_URL=REDIS_URL),
+        timeout=60,
+    )
     assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
     counts = read_job(redis_client, job_id)["counts"]
     assert counts["failed"] == 1 and counts["finished"]
@@ -135,7 +142,7 @@ def test_a_message_sent_as_redis_stops_is_counted_once(redis_prefix, monkeypatch
     from tests.crawl.conftest import REDIS_URL
 
     client, job_id = redis_prefix
-    patience = dict(retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 5), retry_on_error=[redis.ConnectionError])
+    patience = {"retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 5), "retry_on_error": [redis.ConnectionError]}
     pool = redis.ConnectionPool.from_url(REDIS_URL, connection_class=_AnswerLost.connection_class(), **patience)
     lossy = redis.Redis(connection_pool=pool, **patience)
     monkeypatch.setattr(jobs, "_redis", lossy)

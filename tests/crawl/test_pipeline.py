@@ -39,8 +39,13 @@ def site():
 
 
 def cli(world, *args, ok: bool = True, cwd=None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, REELLEDGER_URL=world.service.url, REELLEDGER_API_KEY=world.crawler_key, COLUMNS="250",
-               REELLEDGER_RPC_URL=world.service.ledger.chain.rpc_url)
+    env = dict(
+        os.environ,
+        REELLEDGER_URL=world.service.url,
+        REELLEDGER_API_KEY=world.crawler_key,
+        COLUMNS="250",
+        REELLEDGER_RPC_URL=world.service.ledger.chain.rpc_url,
+    )
     done = subprocess.run([str(REELLEDGER), *args], env=env, capture_output=True, text=True, timeout=600, cwd=cwd)
     assert (done.returncode == 0) == ok, done.stdout + done.stderr
     return done
@@ -66,7 +71,7 @@ def first_crawl(world, site, tmp_path_factory):
     (work / "seeds.txt").write_text(f"# the site\n{urls['index']}\n")
     started = time.monotonic()
     done = cli(world, "crawl", "run", "--seeds", "seeds.txt", *CRAWL, cwd=work)
-    return dict(urls=urls, out=done.stdout, work=work, seconds=time.monotonic() - started)
+    return {"urls": urls, "out": done.stdout, "work": work, "seconds": time.monotonic() - started}
 
 
 def test_every_leak_is_found_traced_to_the_platform_and_anchored(world, first_crawl):
@@ -87,7 +92,9 @@ def test_the_bad_corners_of_the_site_are_survived_and_robots_obeyed(site, first_
     out = first_crawl["out"]
     assert "too_large" in out and "timeout" in out and "redirect_loop" in out and "http_404" in out
     assert not [r for r in site.log if r.path.startswith("/private")]
-    assert {r.user_agent for r in site.log} == {"ReelLedgerBot/0.1 (+https://github.com/reelledger/reelledger; anti-piracy crawler)"}
+    assert {r.user_agent for r in site.log} == {
+        "ReelLedgerBot/0.1 (+https://github.com/reelledger/reelledger; anti-piracy crawler)"
+    }
     assert sum(r.sent for r in site.log if r.path.startswith("/huge")) <= 2 * 64 * 2**20 + 2**20
     assert not any((first_crawl["work"] / ".reelledger-crawl" / "work").iterdir())  # nothing left on disk
 
@@ -103,7 +110,9 @@ def test_evidence_bundles_verify_against_the_chain_from_the_cli(world, first_cra
     bundle.write_text(json.dumps(altered, sort_keys=True, separators=(",", ":")))
     assert "not anchored" in cli(world, "verify", "evidence", str(bundle), ok=False).stdout
     printed = cli(world, "cases", "notice", str(case["id"]), "--format", "dmca")
-    drafted = next(n["body"] for n in world.crawler.get(f"/cases/{case['id']}").json()["notices"] if n["format"] == "dmca")
+    drafted = next(
+        n["body"] for n in world.crawler.get(f"/cases/{case['id']}").json()["notices"] if n["format"] == "dmca"
+    )
     assert printed.stdout.rstrip("\n") == drafted.rstrip("\n")  # the letter as drafted, not re-wrapped for a terminal
     assert case["url"] in printed.stdout and "penalty of perjury" in printed.stdout and "DMCA" in printed.stderr
     # where to check the anchor, so that a recipient needs nobody's word for it

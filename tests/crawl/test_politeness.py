@@ -13,7 +13,9 @@ from tests.crawl.piracy_site import MP4_HEAD
 
 
 def _site_with_private_links(site):
-    site.page("/", '<a href="/private/secret.html">s</a> <a href="/open.html">o</a> <video src="/private/film.mp4"></video>')
+    site.page(
+        "/", '<a href="/private/secret.html">s</a> <a href="/open.html">o</a> <video src="/private/film.mp4"></video>'
+    )
     site.page("/open.html", '<a href="/private/other.html">x</a>')
     site.page("/private/secret.html", "<p>hidden</p>")
     site.publish("/private/film.mp4", MP4_HEAD, "video/mp4")
@@ -111,7 +113,7 @@ def test_a_crawl_delay_longer_than_ours_is_honoured(site, work_dir, config):
     assert len(times) == 4
     assert limiter.intervals[-4:] == [0.3] * 4, limiter.intervals
     assert times[-1] - times[0] >= 3 * 0.3 / 2, [round(t - times[0], 3) for t in times]
-    assert max(b - a for a, b in zip(times, times[1:])) < 3.0  # our group's delay, not the others' 5 s
+    assert max(b - a for a, b in zip(times, times[1:], strict=False)) < 3.0  # our group's delay, not the others' 5 s
 
 
 def test_a_crawl_delay_beyond_what_the_crawl_waits_skips_the_site(site, work_dir, config):

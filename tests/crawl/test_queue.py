@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -35,11 +34,25 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> "RedisServer":
+    def start(self) -> RedisServer:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.directory),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         client = redis.Redis.from_url(self.url)
         for _ in range(100):
@@ -64,17 +77,29 @@ def queue_redis(tmp_path_factory):
 
 
 def env_for(world, queue_redis, work_dir: Path) -> dict:
-    return dict(os.environ, REELLEDGER_URL=world.service.url, REELLEDGER_API_KEY=world.crawler_key, COLUMNS="250",
-                REELLEDGER_REDIS_URL=queue_redis.url, REELLEDGER_QUEUE_HEARTBEAT_MS="2000",
-                REELLEDGER_QUEUE_MAINTENANCE_CHANCE="1000000", REELLEDGER_CRAWL_WORK_DIR=str(work_dir),
-                dramatiq_restart_delay="500")
+    return dict(
+        os.environ,
+        REELLEDGER_URL=world.service.url,
+        REELLEDGER_API_KEY=world.crawler_key,
+        COLUMNS="250",
+        REELLEDGER_REDIS_URL=queue_redis.url,
+        REELLEDGER_QUEUE_HEARTBEAT_MS="2000",
+        REELLEDGER_QUEUE_MAINTENANCE_CHANCE="1000000",
+        REELLEDGER_CRAWL_WORK_DIR=str(work_dir),
+        dramatiq_restart_delay="500",
+    )
 
 
 class Worker:
     def __init__(self, env: dict, log: Path) -> None:
         self.log = open(log, "ab")
-        self.proc = subprocess.Popen([str(REELLEDGER), "crawl", "worker", "--processes", "1", "--threads", "2"],
-                                     env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [str(REELLEDGER), "crawl", "worker", "--processes", "1", "--threads", "2"],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def kill(self) -> None:
         """SIGKILL to the worker and its children: no goodbye, nothing acknowledged."""
@@ -97,9 +122,25 @@ class Worker:
 def submit(world, queue_redis, tmp_path, urls) -> tuple[str, dict]:
     env = env_for(world, queue_redis, tmp_path / "downloads")
     (tmp_path / "seeds.txt").write_text(urls["index"] + "\n")
-    done = subprocess.run([str(REELLEDGER), "crawl", "submit", "--seeds", str(tmp_path / "seeds.txt"),
-                           "--interval", "0.02", "--deadline", "4", "--max-media-mb", "64"],
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            str(REELLEDGER),
+            "crawl",
+            "submit",
+            "--seeds",
+            str(tmp_path / "seeds.txt"),
+            "--interval",
+            "0.02",
+            "--deadline",
+            "4",
+            "--max-media-mb",
+            "64",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout.strip(), env
 
@@ -108,8 +149,11 @@ def wait_for_cases(world, urls, timeout: float = 240) -> dict:
     wanted = {urls[name] for name in LEAK_NAMES}
     deadline = time.monotonic() + timeout
     while True:
-        cases = {c["url"]: c for c in world.crawler.get("/cases", params={"limit": 500}).json()["items"]
-                 if c["url"] in wanted}
+        cases = {
+            c["url"]: c
+            for c in world.crawler.get("/cases", params={"limit": 500}).json()["items"]
+            if c["url"] in wanted
+        }
         if set(cases) == wanted:
             return cases
         assert time.monotonic() < deadline, f"found {sorted(cases)} of {sorted(wanted)}"

@@ -63,7 +63,15 @@ def test_the_proxy_lets_through_public_addresses_and_the_page_s_own_origin(site)
     page = GuardProxy(site.url("/"))  # an address written in the URL is the operator's choice, for that origin
     assert page.addresses_for("127.0.0.1", port) == ["127.0.0.1"]
     assert page.addresses_for("127.0.0.1", 8545) == []
-    for private in ("10.1.2.3", "169.254.169.254", "::1", "::ffff:127.0.0.1", "192.168.0.1", "2130706433", "localhost."):
+    for private in (
+        "10.1.2.3",
+        "169.254.169.254",
+        "::1",
+        "::ffff:127.0.0.1",
+        "192.168.0.1",
+        "2130706433",
+        "localhost.",
+    ):
         assert page.addresses_for(private, 80) == [], private
     assert page.addresses_for("93.184.215.14", 443) == ["93.184.215.14"]
 
@@ -71,10 +79,18 @@ def test_the_proxy_lets_through_public_addresses_and_the_page_s_own_origin(site)
 def test_a_public_name_is_connected_at_the_addresses_checked(monkeypatch):
     import socket
 
-    answers = {"pirate.example": ["2606:2800:21f:cb07:6820:80da:af6b:8b2c", "93.184.215.14"],
-               "mixed.example": ["93.184.215.14", "10.0.0.7"]}
-    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, **kw: [
-        (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in answers.get(host, [])])
+    answers = {
+        "pirate.example": ["2606:2800:21f:cb07:6820:80da:af6b:8b2c", "93.184.215.14"],
+        "mixed.example": ["93.184.215.14", "10.0.0.7"],
+    }
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, port, **kw: [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+            for a in answers.get(host, [])
+        ],
+    )
     proxy = GuardProxy("https://pirate.example/watch")
     assert proxy.addresses_for("pirate.example", 443) == answers["pirate.example"]  # each tried in turn
     assert proxy.addresses_for("mixed.example", 443) == []  # one private answer is enough to refuse
@@ -92,7 +108,9 @@ def test_what_a_page_loads_reaches_public_addresses_only(site, tmp_path, monkeyp
         site.publish("/own.png", PNG, "image/png")
         inside.publish("/pixel.png", PNG, "image/png")
         inside.publish("/by-name.png", PNG, "image/png")
-        site.page("/", f"""<h1>Watch free</h1><img src="/own.png">
+        site.page(
+            "/",
+            f"""<h1>Watch free</h1><img src="/own.png">
             <img src="http://127.0.0.1:{other}/pixel.png"><img src="http://localhost:{other}/by-name.png">
             <script>
               try {{ new WebSocket("ws://127.0.0.1:{other}/ws"); }} catch (e) {{}}
@@ -100,7 +118,8 @@ def test_what_a_page_loads_reaches_public_addresses_only(site, tmp_path, monkeyp
               const xhr = new XMLHttpRequest();  // synchronous: sent before the page has loaded
               xhr.open("GET", "http://[::1]:{other}/xhr", false);
               try {{ xhr.send(); }} catch (e) {{}}
-            </script>""")
+            </script>""",
+        )
         assert screenshot(site.url("/"), tmp_path / "shot.png", timeout=30) is True
         assert site.requests("/own.png")
         assert inside.paths() == []
@@ -126,11 +145,17 @@ def _through(proxy: GuardProxy, head: bytes, then: bytes = b"") -> bytes:
 def test_the_proxy_tunnels_and_forwards_to_an_allowed_origin_and_refuses_others(site):
     site.page("/hello", "<p>hello</p>")
     with GuardProxy(site.url("/")) as proxy:
-        tunnelled = _through(proxy, f"CONNECT {site.authority} HTTP/1.1\r\nHost: {site.authority}\r\n\r\n".encode(),
-                             f"GET /hello HTTP/1.1\r\nHost: {site.authority}\r\nConnection: close\r\n\r\n".encode())
+        tunnelled = _through(
+            proxy,
+            f"CONNECT {site.authority} HTTP/1.1\r\nHost: {site.authority}\r\n\r\n".encode(),
+            f"GET /hello HTTP/1.1\r\nHost: {site.authority}\r\nConnection: close\r\n\r\n".encode(),
+        )
         assert tunnelled.startswith(b"HTTP/1.1 200") and tunnelled.endswith(b"<p>hello</p>")
-        forwarded = _through(proxy, f"GET {site.url('/hello')} HTTP/1.1\r\nHost: {site.authority}\r\n"
-                                    "Proxy-Connection: keep-alive\r\n\r\n".encode())
+        forwarded = _through(
+            proxy,
+            f"GET {site.url('/hello')} HTTP/1.1\r\nHost: {site.authority}\r\n"
+            "Proxy-Connection: keep-alive\r\n\r\n".encode(),
+        )
         assert forwarded.startswith(b"HTTP/1.1 200") and forwarded.endswith(b"<p>hello</p>")
         assert len(site.requests("/hello")) == 2
 
@@ -142,7 +167,9 @@ def test_the_proxy_tunnels_and_forwards_to_an_allowed_origin_and_refuses_others(
 
         # a connection carries one request: a second one on it, for a host that may not be
         # reached, goes nowhere (the site may keep its side open, the proxy does not)
-        second = f"GET http://127.0.0.1:6379/ HTTP/1.1\r\nHost: 127.0.0.1:6379\r\n\r\n".encode()
-        answer = _through(proxy, f"GET {site.url('/hello')} HTTP/1.1\r\nHost: {site.authority}\r\n\r\n".encode() + second)
+        second = b"GET http://127.0.0.1:6379/ HTTP/1.1\r\nHost: 127.0.0.1:6379\r\n\r\n"
+        answer = _through(
+            proxy, f"GET {site.url('/hello')} HTTP/1.1\r\nHost: {site.authority}\r\n\r\n".encode() + second
+        )
         assert answer.count(b"HTTP/1.1 ") == 1 and len(site.requests("/hello")) == 3
         assert [r.path for r in site.requests()][-1] == "/hello"

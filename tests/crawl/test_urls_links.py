@@ -21,7 +21,9 @@ def test_normalise_resolves_relative_urls_and_refuses_other_schemes():
 
 
 def test_scope_is_the_seeds_authorities_plus_extra_hosts():
-    scope = Scope(["http://Pirate.example/films/", "http://127.0.0.1:8080/"], frozenset({"cdn.example", "keys.example:8443"}))
+    scope = Scope(
+        ["http://Pirate.example/films/", "http://127.0.0.1:8080/"], frozenset({"cdn.example", "keys.example:8443"})
+    )
     assert scope.allows("http://pirate.example/other")
     assert scope.allows("https://cdn.example:9000/v.mp4")  # a host without port: any port
     assert scope.allows("https://keys.example:8443/k")
@@ -58,8 +60,15 @@ def test_extract_finds_pages_and_every_kind_of_media_once():
     assert links.media == [
         base + u
         for u in (
-            "films/direct.mkv", "poster.jpg", "poster-2x.jpg", "poster-3x.jpg", "trailer.mp4", "film.webm",
-            "wide.avif", "narrow.png", "stream/master.m3u8",
+            "films/direct.mkv",
+            "poster.jpg",
+            "poster-2x.jpg",
+            "poster-3x.jpg",
+            "trailer.mp4",
+            "film.webm",
+            "wide.avif",
+            "narrow.png",
+            "stream/master.m3u8",
         )
     ]  # a <source> outside <video>/<picture> is not media; trailer.mp4 once
 

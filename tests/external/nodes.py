@@ -40,11 +40,33 @@ class NodeKind:
 
     def command(self, port: int) -> list[str]:
         if self.name == "hardhat":
-            return [str(NODE_BIN / "hardhat"), "node", "--config", str(HARDHAT_CONFIG),
-                    "--hostname", "127.0.0.1", "--port", str(port)]
-        return [str(NODE_BIN / "ganache"), "--chain.hardfork", self.hardfork, "--chain.chainId", str(self.chain_id),
-                "--server.host", "127.0.0.1", "--server.port", str(port), "--wallet.mnemonic", self.mnemonic,
-                "--wallet.totalAccounts", str(ACCOUNTS), "--wallet.defaultBalance", "10000"]
+            return [
+                str(NODE_BIN / "hardhat"),
+                "node",
+                "--config",
+                str(HARDHAT_CONFIG),
+                "--hostname",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ]
+        return [
+            str(NODE_BIN / "ganache"),
+            "--chain.hardfork",
+            self.hardfork,
+            "--chain.chainId",
+            str(self.chain_id),
+            "--server.host",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--wallet.mnemonic",
+            self.mnemonic,
+            "--wallet.totalAccounts",
+            str(ACCOUNTS),
+            "--wallet.defaultBalance",
+            "10000",
+        ]
 
 
 HARDHAT = NodeKind("hardhat", 31337, HARDHAT_MNEMONIC, "cancun")
@@ -55,8 +77,10 @@ KINDS = {kind.name: kind for kind in (HARDHAT, GANACHE)}
 def development_keys(mnemonic: str, count: int = ACCOUNTS) -> list[str]:
     """The private keys a development node funds from `mnemonic`, in its order."""
     Account.enable_unaudited_hdwallet_features()
-    return ["0x" + Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{i}").key.hex().removeprefix("0x")
-            for i in range(count)]
+    return [
+        "0x" + Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{i}").key.hex().removeprefix("0x")
+        for i in range(count)
+    ]
 
 
 class ExternalNode:
@@ -73,12 +97,16 @@ class ExternalNode:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 90.0) -> "ExternalNode":
+    def start(self, timeout: float = 90.0) -> ExternalNode:
         with open(self.log_file, "ab") as log:
-            self._process = subprocess.Popen(self.kind.command(self.port), stdout=log, stderr=log,
-                                             stdin=subprocess.DEVNULL, cwd=REPO_ROOT,
-                                             env=dict(os.environ, HOME=str(self.log_file.parent),
-                                                      HARDHAT_DISABLE_TELEMETRY_PROMPT="true"))
+            self._process = subprocess.Popen(
+                self.kind.command(self.port),
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                cwd=REPO_ROOT,
+                env=dict(os.environ, HOME=str(self.log_file.parent), HARDHAT_DISABLE_TELEMETRY_PROMPT="true"),
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

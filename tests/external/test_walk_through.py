@@ -35,8 +35,9 @@ WINDOW = 3_600  # the dispute window: an hour, passed by the node's clock, not w
 @contextmanager
 def service_on(node, data_dir, **overrides):
     """The service on `node`, signing with the node's first funded key."""
-    with running_service(data_dir, rpc_url=node.url, signer_key=node.keys[0], write_wait=10,
-                         dispute_window=WINDOW, **overrides) as service:
+    with running_service(
+        data_dir, rpc_url=node.url, signer_key=node.keys[0], write_wait=10, dispute_window=WINDOW, **overrides
+    ) as service:
         yield service
 
 
@@ -94,8 +95,11 @@ def distribution_then_leak(node, service, desk, deal) -> None:
     assert started.status_code == 202, started.text
     dist = wait_ready(deal.owner, started.json()["id"], timeout=120)
     assert dist["status"] == "ready" and dist["chain"]["status"] == "confirmed", dist
-    record_hash, _, _ = service.ledger.chain.contract("DistributionRegistry").functions.anchorOf(
-        bytes.fromhex(work_id[2:]), int(dist["payload"], 16)).call()
+    record_hash, _, _ = (
+        service.ledger.chain.contract("DistributionRegistry")
+        .functions.anchorOf(bytes.fromhex(work_id[2:]), int(dist["payload"], 16))
+        .call()
+    )
     assert "0x" + record_hash.hex() == dist["record_hash"]
 
     _, _, crawler = desk.new_account(Role.crawler)
@@ -143,8 +147,9 @@ def test_the_walk_through_with_own_wallets_and_an_issued_settlement_token(node, 
         assert "TestStablecoin" not in published(service)
         _, _, admin = service.new_account(Role.admin)
         desk = AdminDesk(service, admin, {w.address: w for w in (studio, investor, streamer)})
-        deal = make_deal(desk, owner_address=studio.address, second_address=investor.address,
-                         platform_address=streamer.address)
+        deal = make_deal(
+            desk, owner_address=studio.address, second_address=investor.address, platform_address=streamer.address
+        )
         sent = signed_post(service, deal, streamer.account, "week-47", rows(deal))  # signed by the platform's key
         assert sent.status_code == 201 and sent.json()["anchor"]["status"] == "confirmed", sent.text
         period = commit_and_finalise(node, deal)
@@ -161,9 +166,17 @@ def test_the_walk_through_with_own_wallets_and_an_issued_settlement_token(node, 
         refused = deal.second_payee.post(f"/periods/{period_id}/lines/{line['index']}/claim")
         assert refused.status_code == 409 and refused.json()["error"]["code"] == "own_wallet", refused.text
         payout = w3.eth.contract(address=statement["payout"], abi=artifacts.load("PeriodPayout").abi)
-        investor.call(payout, "claim", line["index"], line["payee"], bytes.fromhex(line["work_id"][2:]),
-                      int(line["amount"]), line["rule_version"], line["split_version"],
-                      [bytes.fromhex(p[2:]) for p in line["proof"]])
+        investor.call(
+            payout,
+            "claim",
+            line["index"],
+            line["payee"],
+            bytes.fromhex(line["work_id"][2:]),
+            int(line["amount"]),
+            line["rule_version"],
+            line["split_version"],
+            [bytes.fromhex(p[2:]) for p in line["proof"]],
+        )
         assert token.functions.balanceOf(investor.address).call() == int(line["amount"])
         check = verify_statement(node.url, statement, registry.address)
         assert check.ok and all(checked.settled for checked in check.lines)

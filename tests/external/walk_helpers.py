@@ -29,8 +29,12 @@ class Wallet:
 
     def send(self, to: str | None, data: str) -> dict:
         """One transaction, mined; returns its receipt (a revert fails the test with the node's word)."""
-        tx = {"from": self.address, "data": data, "nonce": self.w3.eth.get_transaction_count(self.address),
-              "chainId": self.w3.eth.chain_id}
+        tx = {
+            "from": self.address,
+            "data": data,
+            "nonce": self.w3.eth.get_transaction_count(self.address),
+            "chainId": self.w3.eth.chain_id,
+        }
         if to is not None:
             tx["to"] = to
         tx["gas"] = self.w3.eth.estimate_gas(tx)
@@ -69,8 +73,9 @@ class AdminDesk:
         return self.service.ledger
 
     def new_account(self, role: Role, address: str | None = None) -> tuple[int, str, Client]:
-        made = self.admin.post("/accounts", json={"name": f"{role.value}-{uuid.uuid4().hex[:8]}", "role": role.value,
-                                                  "address": address})
+        made = self.admin.post(
+            "/accounts", json={"name": f"{role.value}-{uuid.uuid4().hex[:8]}", "role": role.value, "address": address}
+        )
         assert made.status_code == 201, made.text
         body = made.json()
         account = body["account"]

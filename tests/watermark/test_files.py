@@ -152,7 +152,7 @@ def test_bad_files(folder, rgb, clip):
     half_video = folder / "half.mp4"
     half_video.write_bytes(clip.read_bytes()[: clip.stat().st_size // 2])  # its index is at the end
     wide = folder / "sixteen-bit.png"
-    Image.fromarray((photograph("camera").astype(np.uint16) * 257)).save(wide)
+    Image.fromarray(photograph("camera").astype(np.uint16) * 257).save(wide)
     cases = [
         (text, "is not an image or a video"),
         (empty, "is empty"),

@@ -79,19 +79,31 @@ def test_a_video_is_hashed_at_its_rate_and_an_excerpt_is_reached_by_seeking(foot
     part = hash_video(footage, start=6.0, seconds=4.0)
     assert part.times_ms[0] >= 6000 and part.times_ms[-1] < 10000 and part.sampled == pytest.approx(8, abs=1)
     same = [whole.hashes[np.argmin(np.abs(whole.times_ms - t))] for t in part.times_ms]
-    assert all(hamming(a[0].tobytes(), b[0].tobytes()) <= 6 for a, b in zip(same, part.hashes))
+    assert all(hamming(a[0].tobytes(), b[0].tobytes()) <= 6 for a, b in zip(same, part.hashes, strict=True))
 
 
 def test_a_sequence_survives_its_json_and_a_damaged_one_is_refused(footage):
     q = query_sequence(footage)
     back = HashSequence.from_json(q.to_json())
-    assert back.variants == QUERY_VARIANTS and np.array_equal(back.hashes, q.hashes) and np.array_equal(back.times_ms, q.times_ms)
+    assert (
+        back.variants == QUERY_VARIANTS
+        and np.array_equal(back.hashes, q.hashes)
+        and np.array_equal(back.times_ms, q.times_ms)
+    )
     body = q.to_json()
     backwards = HashSequence("video", q.variants, q.times_ms[::-1].copy(), q.hashes, q.duration, q.sampled).to_json()
     two_stills = HashSequence("image", q.variants, q.times_ms[:2], q.hashes[:2], 0.0, 2).to_json()
-    for broken in ({**body, "hashes": body["hashes"][:-8]}, {**body, "times_ms": "not base64!"}, {**body, "kind": "audio"},
-                   {k: v for k, v in body.items() if k != "variants"}, {**body, "duration": float("inf")},
-                   {**body, "duration": -1.0}, {**body, "sampled": 0}, backwards, two_stills):
+    for broken in (
+        {**body, "hashes": body["hashes"][:-8]},
+        {**body, "times_ms": "not base64!"},
+        {**body, "kind": "audio"},
+        {k: v for k, v in body.items() if k != "variants"},
+        {**body, "duration": float("inf")},
+        {**body, "duration": -1.0},
+        {**body, "sampled": 0},
+        backwards,
+        two_stills,
+    ):
         with pytest.raises(WatermarkError, match="not a hash sequence"):
             HashSequence.from_json(broken)
 

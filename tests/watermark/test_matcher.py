@@ -24,16 +24,37 @@ from watermark.video_attacks import ALL_ATTACKS, logo, transcode
 FILM, BUNNY, STILL = 1, 2, 3
 START = 23.7  # an arbitrary point of the film
 
-ATTACKS = ["500k", "360p", "crop10each", "letterbox", "bright+20", "contrast0.8", "gamma0.7", "blur1", "noise5",
-           "logo", "mirror", "speed1.05", "excerpt10"]
+ATTACKS = [
+    "500k",
+    "360p",
+    "crop10each",
+    "letterbox",
+    "bright+20",
+    "contrast0.8",
+    "gamma0.7",
+    "blur1",
+    "noise5",
+    "logo",
+    "mirror",
+    "speed1.05",
+    "excerpt10",
+]
 
 
 @pytest.fixture(scope="module")
 def media(tmp_path_factory):
     d = tmp_path_factory.mktemp("match")
     film = photo_footage(d / "film.mp4", width=960, height=540, seconds=48, fps=25, crf=18, shot_seconds=3.0)
-    unrelated = photo_footage(d / "unrelated.mp4", width=960, height=540, seconds=24, fps=25, crf=18,
-                              shot_seconds=3.0, photos=UNRELATED_PHOTOGRAPHS)
+    unrelated = photo_footage(
+        d / "unrelated.mp4",
+        width=960,
+        height=540,
+        seconds=24,
+        fps=25,
+        crf=18,
+        shot_seconds=3.0,
+        photos=UNRELATED_PHOTOGRAPHS,
+    )
     return d, film, unrelated
 
 
@@ -62,8 +83,13 @@ def test_an_attacked_excerpt_is_matched_to_its_work_and_offset(media, index, nam
 def test_the_real_clip_is_found_after_re_encoding_and_mirroring(media, index):
     d = media[0]
     bunny = bundled_clip("bigbuckbunny.mp4")
-    copy = transcode(bunny, d / "bunny.mp4", ALL_ATTACKS["360p+crf30"].then(frame=lambda im, i: np.ascontiguousarray(
-        attacks.rescale(im, 360 / im.shape[0])[:, ::-1])))
+    copy = transcode(
+        bunny,
+        d / "bunny.mp4",
+        ALL_ATTACKS["360p+crf30"].then(
+            frame=lambda im, i: np.ascontiguousarray(attacks.rescale(im, 360 / im.shape[0])[:, ::-1])
+        ),
+    )
     found = match(index, query_sequence(copy))
     assert found is not None and found.work == BUNNY and abs(found.offset) <= 1.0
 
@@ -81,8 +107,13 @@ def test_a_real_unrelated_clip_matches_nothing(index):
 
 @pytest.mark.parametrize(
     "attack",
-    [lambda im: attacks.jpeg(im, 40), lambda im: attacks.rescale(im, 1 / 3), lambda im: attacks.crop(im, 0.2, 0.5),
-     lambda im: np.ascontiguousarray(im[:, ::-1]), lambda im: logo(im, 0)],
+    [
+        lambda im: attacks.jpeg(im, 40),
+        lambda im: attacks.rescale(im, 1 / 3),
+        lambda im: attacks.crop(im, 0.2, 0.5),
+        lambda im: np.ascontiguousarray(im[:, ::-1]),
+        lambda im: logo(im, 0),
+    ],
     ids=["jpeg40", "third-size", "crop10each", "mirror", "logo"],
 )
 def test_an_attacked_still_is_matched_and_an_unrelated_one_is_not(tmp_path, index, attack):
@@ -133,7 +164,7 @@ def test_the_inverted_file_index_finds_what_brute_force_finds_and_the_same_match
     stored = rng.integers(0, 256, (IVF_MIN + 20_000, HASH_BYTES), dtype=np.uint8)
     queries = stored[rng.choice(len(stored), 300)].copy()
     bits = np.unpackbits(queries, axis=1)
-    for row, flips in zip(bits, rng.integers(0, 11, len(bits))):  # 0..10 bits away: inside the radius
+    for row, flips in zip(bits, rng.integers(0, 11, len(bits)), strict=True):  # 0..10 bits away: inside the radius
         row[rng.choice(64, flips, replace=False)] ^= 1
     queries = np.packbits(bits, axis=1)
     fast, exact = FrameIndex(), FrameIndex(exact=True)
@@ -144,8 +175,8 @@ def test_the_inverted_file_index_finds_what_brute_force_finds_and_the_same_match
     for idx in (fast, exact):  # added after training: the inverted file's ids must stay in step
         idx.add_codes(np.arange(len(stored) - 5000, len(stored)) + 100, np.zeros(5000), stored[-5000:])
         idx.add(FILM, hash_video(film))
-    found = set(zip(*[x.tolist() for x in fast.search(queries)]))
-    truth = set(zip(*[x.tolist() for x in exact.search(queries)]))
+    found = set(zip(*[x.tolist() for x in fast.search(queries)], strict=True))
+    truth = set(zip(*[x.tolist() for x in exact.search(queries)], strict=True))
     assert found <= truth and len(found) >= 0.75 * len(truth) and len(truth) >= 300  # 85 % measured at 1/64 of lists
     late = {hit for hit in truth if hit[1] >= len(stored) - 5000 + 100}
     assert late and len(late & found) >= 0.75 * len(late)

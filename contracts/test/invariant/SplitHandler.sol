@@ -56,7 +56,7 @@ contract SplitHandler is BaseTest {
         uint256 sum;
         for (uint256 i; i < count; ++i) {
             payees[i] = toAddress(0xB000 + ((uint256(payeeSeed) + i * (payeeSeed % 3 == 0 ? 0 : 1)) % 16));
-            bps[i] = uint16(bound(raw[i], 0, 5_000));
+            bps[i] = uint16(bound(raw[i], 0, 5000));
             sum += bps[i];
         }
         if (close) {
