@@ -124,3 +124,19 @@ def test_a_whole_state_file_anvil_cannot_load_is_set_aside(tmp_path):
         assert node.unloadable_file.read_text() == '{"block": "from another version"}'
     finally:
         node.stop()
+
+
+def test_a_managed_node_with_confirmations_keeps_mining_so_writes_become_final(tmp_path):
+    """Anvil mines only when a transaction arrives: a write waiting for blocks on top of its own
+    would wait forever (the contracts' deployments first). With confirmations asked for, the
+    managed node mines a block every second."""
+    ledger = Ledger(make_settings(tmp_path / "data", confirmations=2)).start()
+    try:
+        owner = make_owner(ledger)
+        outbox = ledger.chain.outbox
+        op = outbox.wait(outbox.submit("final-1", ledger.chain.signer, register_call(ledger, owner, "final-1")).id)
+        assert op.status.value == "confirmed"
+        assert head(ledger.chain.node) >= op.block_number + 2
+        assert registered_events(ledger, [work_id("final-1")]) == 1
+    finally:
+        ledger.stop()

@@ -86,6 +86,8 @@ class Chain:
                 state_interval=settings.anvil_state_interval,
                 backup_interval=settings.anvil_state_copy_interval,
                 allow_origin=settings.browser_origin,
+                # Anvil mines only when a transaction arrives: confirmations need blocks that come anyway.
+                block_time=1 if settings.confirmations else None,
             )
         # Set by start(): nothing uses a chain before it has started.
         self.w3: Web3

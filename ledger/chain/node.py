@@ -81,8 +81,12 @@ class ManagedAnvil:
         log_file: Path | None = None,
         allow_origin: str | None = None,
         backup_interval: float = 30.0,
+        block_time: int | None = None,
     ) -> None:
         self.binary = Path(binary)
+        # Seconds between blocks mined whether or not a transaction arrives (besides mining each
+        # one at once): a write waiting for blocks on top of its own gets them on an idle chain.
+        self.block_time = block_time
         # The one web origin whose pages may call the node over HTTP (the console's). Anvil's
         # default, any origin, lets every page in a browser on this machine rewrite the chain
         # (anvil_setStorageAt...) with a plain fetch; Anvil refuses a body that is not JSON, so
@@ -263,6 +267,8 @@ class ManagedAnvil:
         ]
         if self.allow_origin:
             command += ["--allow-origin", self.allow_origin]
+        if self.block_time:
+            command += ["--block-time", str(self.block_time)]
         output = open(self.log_file, "ab")
         self._process = subprocess.Popen(
             command, stdout=output, stderr=output, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
