@@ -17,6 +17,7 @@ import rlp
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import Web3RPCError
+from web3.types import TxParams, Wei
 
 # Every node we know accepts a replacement outbidding each price field by 12.5% (geth's
 # default price bump is 10%); a fraction keeps the arithmetic in integers.
@@ -31,11 +32,11 @@ class Fees:
     cap: int
     tip: int | None = None
 
-    def fields(self) -> dict:
+    def fields(self) -> TxParams:
         """The transaction fields that carry this price."""
         if self.tip is None:
-            return {"gasPrice": self.cap}
-        return {"maxFeePerGas": self.cap, "maxPriorityFeePerGas": self.tip, "type": DYNAMIC_FEE_TYPE}
+            return {"gasPrice": Wei(self.cap)}
+        return {"maxFeePerGas": Wei(self.cap), "maxPriorityFeePerGas": Wei(self.tip), "type": DYNAMIC_FEE_TYPE}
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ def underpriced(fees: Fees, now: Market) -> bool:
     """Whether a block built at today's price would leave a transaction offering `fees` out."""
     if fees.tip is None or now.base_fee is None:
         return fees.cap < now.offer.cap
+    if now.offer.tip is None:  # `market` offers a tip wherever there is a base fee
+        raise ValueError("a market with a base fee must offer a tip")
     return fees.cap < now.base_fee + now.offer.tip or fees.tip < now.offer.tip
 
 

@@ -47,12 +47,13 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from eth_account.types import TransactionDictType
 from hexbytes import HexBytes
 from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, col, select
 from web3 import Web3
 from web3.exceptions import (
     ContractLogicError,
@@ -60,7 +61,10 @@ from web3.exceptions import (
     TransactionNotFound,
     Web3RPCError,
 )
+from web3.providers.base import JSONBaseProvider
+from web3.types import Nonce, RPCEndpoint, RPCResponse, TxParams, Wei
 
+from ledger.chain import web3_types
 from ledger.chain.errors import (
     ChainRevert,
     ChainUnavailable,
@@ -74,7 +78,7 @@ from ledger.chain.errors import (
     revert_payload,
 )
 from ledger.chain.fees import Market, market, outbid, signed_fees, underpriced
-from ledger.db import session
+from ledger.db import must_get, session
 from ledger.keys import KeyStore
 from ledger.models import ChainOp, OpStatus, utcnow
 
@@ -89,6 +93,8 @@ FEE_CACHE_SECONDS = 5.0
 RECEIPT_BATCH = 200
 FEE_BUMP_AFTER = 60.0
 NONCE_USED = ("nonce too low", "nonce is too low", "nonce has already been used")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,7 @@ class Outbox:
             db.commit()
         return self.send(op.id)
 
-    def record(self, db, key: str, sender: str, call: Call) -> ChainOp:
+    def record(self, db: Session, key: str, sender: str, call: Call) -> ChainOp:
         """Add the call to the outbox inside the caller's transaction, so that it is stored
         together with the domain rows that refer to it, or not at all. Returns the existing
         row when the key was used before for the same call."""
@@ -187,7 +193,7 @@ class Outbox:
 
     def _requeue(self, op: ChainOp) -> ChainOp:
         with session(self.engine) as db:
-            row = db.get(ChainOp, op.id)
+            row = must_get(db, ChainOp, op.id)
             if row.status == OpStatus.rejected:
                 row.status, row.error_name, row.error_args, row.updated_at = OpStatus.queued, None, None, utcnow()
                 db.add(row)
@@ -207,15 +213,17 @@ class Outbox:
 
     def _sign_and_send_once(self, op_id: int) -> ChainOp:
         with session(self.engine) as db:
-            sender = db.get(ChainOp, op_id).sender
+            sender = must_get(db, ChainOp, op_id).sender
         with self._lock_for(sender):
             with session(self.engine) as db:
-                op = db.get(ChainOp, op_id)
+                op = must_get(db, ChainOp, op_id)
                 if op.status != OpStatus.queued:  # another thread got here first
                     return op
                 tx = self._transaction(op)
                 try:
-                    estimate = self.w3.eth.estimate_gas({**tx, "from": op.sender}, block_identifier="pending")
+                    probe = tx.copy()
+                    probe["from"] = web3_types.address(op.sender)
+                    estimate = self.w3.eth.estimate_gas(probe, block_identifier="pending")
                     nonce = self._nonce_for(db, op.sender)
                     offer = self._going().offer
                 except (ContractLogicError, Web3RPCError) as exc:
@@ -230,19 +238,22 @@ class Outbox:
                     return op
                 except NODE_DOWN as exc:
                     return self._note_error(db, op, exc)
-                tx.update(offer.fields(), nonce=nonce, gas=estimate * 6 // 5 + 10_000)
+                gas = estimate * 6 // 5 + 10_000
+                tx.update(offer.fields())
+                tx["nonce"], tx["gas"] = Nonce(nonce), gas
                 account = self.keys.account(op.sender)  # a key we hold, before anyone pays its gas
                 if self.gas is not None:
                     try:
-                        self.gas.cover(op.sender, nonce, tx["gas"] * offer.cap + int(op.value))
+                        self.gas.cover(op.sender, nonce, gas * offer.cap + int(op.value))
                     except InsufficientFunds as exc:
                         return self._hold(db, op, exc)
                     except (GasPending, ChainUnavailable, *NODE_DOWN) as exc:
                         return self._note_error(db, op, exc)
-                signed = account.sign_transaction(tx)
-                op.nonce, op.gas = nonce, tx["gas"]
-                op.raw_tx, op.tx_hash = _hex(signed.raw_transaction), _hex(signed.hash)
-                op.sent_txs = [_version(op.tx_hash)]
+                signed = account.sign_transaction(_signable(tx))
+                tx_hash = _hex(signed.hash)
+                op.nonce, op.gas = nonce, gas
+                op.raw_tx, op.tx_hash = _hex(signed.raw_transaction), tx_hash
+                op.sent_txs = [_version(tx_hash)]
                 op.status, op.last_error, op.updated_at = OpStatus.pending, None, utcnow()
                 op.error_name = op.error_args = None  # an earlier insufficient_funds is over
                 db.add(op)
@@ -251,14 +262,14 @@ class Outbox:
                 self._broadcast(db, op)
                 return op
 
-    def _transaction(self, op: ChainOp) -> dict:
+    def _transaction(self, op: ChainOp) -> TxParams:
         """The op's call as transaction fields, without nonce, gas or price."""
-        tx = {"data": op.data, "value": int(op.value), "chainId": self.chain_id}
+        tx: TxParams = {"data": web3_types.hex_str(op.data), "value": Wei(int(op.value)), "chainId": self.chain_id}
         if op.to:
-            tx["to"] = op.to
+            tx["to"] = web3_types.address(op.to)
         return tx
 
-    def _hold(self, db, op: ChainOp, exc: InsufficientFunds) -> ChainOp:
+    def _hold(self, db: Session, op: ChainOp, exc: InsufficientFunds) -> ChainOp:
         """Keep the op queued, unsigned, saying who cannot pay and how much is missing; the
         reconciler tries it again each pass and sends it once the account can pay."""
         op.error_name, op.error_args = InsufficientFunds.code, exc.details
@@ -267,14 +278,14 @@ class Outbox:
         db.commit()
         return op
 
-    def _nonce_for(self, db, sender: str) -> int:
+    def _nonce_for(self, db: Session, sender: str) -> int:
         cached = self._next_nonce.get(sender)
         if cached is not None:
             return cached
         highest = db.exec(
             select(func.max(ChainOp.nonce)).where(ChainOp.chain_id == self.chain_id, ChainOp.sender == sender)
         ).one()
-        on_chain = self.w3.eth.get_transaction_count(sender, "pending")
+        on_chain = self.w3.eth.get_transaction_count(web3_types.address(sender), "pending")
         return max(on_chain, -1 if highest is None else highest + 1)
 
     def _going(self, fresh: bool = False) -> Market:
@@ -286,15 +297,15 @@ class Outbox:
         self._market = (now, market(self.w3))
         return self._market[1]
 
-    def _broadcast(self, db, op: ChainOp) -> None:
+    def _broadcast(self, db: Session, op: ChainOp) -> None:
         try:
-            self.w3.eth.send_raw_transaction(HexBytes(op.raw_tx))
+            self.w3.eth.send_raw_transaction(HexBytes(_required(op, op.raw_tx, "signed bytes")))
         except NODE_DOWN as exc:
             self._note_error(db, op, exc)
         except Web3RPCError as exc:
             self._on_rejected_broadcast(db, op, exc)
 
-    def _on_rejected_broadcast(self, db, op: ChainOp, exc: Web3RPCError) -> None:
+    def _on_rejected_broadcast(self, db: Session, op: ChainOp, exc: Web3RPCError) -> None:
         message = str(exc).lower()
         if "already known" in message or "already imported" in message:
             return
@@ -303,7 +314,7 @@ class Outbox:
             return
         self._note_error(db, op, exc)  # a price below the base fee included: a replacement follows
 
-    def _after_nonce_used(self, db, op: ChainOp, seen: _Pass) -> None:
+    def _after_nonce_used(self, db: Session, op: ChainOp, seen: _Pass) -> None:
         """The op's nonce is used on chain. By a version of ours (its receipt is there now:
         settled next pass), or by another transaction: once the chain has grown `confirmations`
         blocks since that was first seen, the op goes back to the queue to be signed at a
@@ -314,13 +325,17 @@ class Outbox:
         try:
             if self.confirmations and seen.head is None:
                 seen.head = self.w3.eth.block_number
-            if self._current_receipts(self._hashes(op), seen.head):  # asked after the nonce: ours
+            head = seen.head
+            if self._current_receipts(self._hashes(op), head):  # asked after the nonce: ours
                 return
         except (*NODE_DOWN, Web3RPCError):
             return
+        taken = _required(op, op.nonce, "nonce")
         if self.confirmations:
-            since = self._taken_at.setdefault((op.id, op.nonce), seen.head)
-            if seen.head < since + self.confirmations:
+            if head is None:
+                raise RuntimeError("the head is read above whenever confirmations count")
+            since = self._taken_at.setdefault((op.id, taken), head)
+            if head < since + self.confirmations:
                 self._note(
                     db,
                     op,
@@ -328,7 +343,6 @@ class Outbox:
                     f"new nonce once the chain has grown {self.confirmations} blocks past it",
                 )
                 return
-        taken = op.nonce
         resigned = self._swap(
             db,
             op,
@@ -358,16 +372,16 @@ class Outbox:
     def _nonce_used(self, sender: str, nonce: int, seen: _Pass) -> bool:
         """Whether the account's transaction count in the latest block has passed `nonce`."""
         if sender not in seen.nonces:
-            seen.nonces[sender] = self.w3.eth.get_transaction_count(sender, "latest")
+            seen.nonces[sender] = self.w3.eth.get_transaction_count(web3_types.address(sender), "latest")
         return seen.nonces[sender] > nonce
 
-    def _swap(self, db, op: ChainOp, expected: dict, values: dict) -> bool:
+    def _swap(self, db: Session, op: ChainOp, expected: dict[str, Any], values: dict[str, Any]) -> bool:
         """Store `values` on the op's row only if it still holds `expected` (compare and set);
         `op` is refreshed either way. True if this call stored them."""
-        stored = (
+        stored: bool = (
             db.exec(
                 update(ChainOp)
-                .where(ChainOp.id == op.id, *(getattr(ChainOp, name) == value for name, value in expected.items()))
+                .where(col(ChainOp.id) == op.id, *(getattr(ChainOp, name) == value for name, value in expected.items()))
                 .values(**values)
             ).rowcount
             == 1
@@ -380,13 +394,13 @@ class Outbox:
         """Whether the node has a receipt for `tx_hash`."""
         return bool(self._receipts([tx_hash]))
 
-    def _note_error(self, db, op: ChainOp, exc: BaseException) -> ChainOp:
+    def _note_error(self, db: Session, op: ChainOp, exc: BaseException) -> ChainOp:
         self._note(db, op, f"{type(exc).__name__}: {exc}")
         if isinstance(exc, NODE_DOWN):
             self._next_nonce.pop(op.sender, None)
         return op
 
-    def _note(self, db, op: ChainOp, problem: str) -> None:
+    def _note(self, db: Session, op: ChainOp, problem: str) -> None:
         op.last_error = problem[:500]
         op.updated_at = utcnow()
         db.add(op)
@@ -407,7 +421,7 @@ class Outbox:
                 finished += self._settle(chunk)
             except NODE_DOWN as exc:
                 with session(self.engine) as db:
-                    self._note_error(db, db.get(ChainOp, chunk[0].id), exc)
+                    self._note_error(db, must_get(db, ChainOp, chunk[0].id), exc)
                 raise ChainUnavailable(str(exc)) from exc
         for op in self._unfinished(OpStatus.queued, ids, ChainOp.id):
             finished += self._sign_and_send(op.id).status in FINAL
@@ -420,21 +434,17 @@ class Outbox:
             return [version["hash"] for version in op.sent_txs]
         return [op.tx_hash] if op.tx_hash else []
 
-    def _receipts(self, tx_hashes: list[str]) -> dict[str, dict]:
+    def _receipts(self, tx_hashes: list[str]) -> dict[str, dict[str, Any]]:
         """Receipts by transaction hash, fetched in one JSON-RPC batch; absent ones are left out."""
         if len(tx_hashes) == 1:
             try:
-                receipt = self.w3.eth.get_transaction_receipt(tx_hashes[0])
+                receipt = self.w3.eth.get_transaction_receipt(web3_types.hex_str(tx_hashes[0]))
             except TransactionNotFound:
                 return {}
-            found = {k: receipt.get(k) for k in ("blockNumber", "status", "contractAddress", "revertReason")}
-            return {tx_hashes[0]: {**found, "blockHash": _hex(receipt["blockHash"])}}
-        responses = (
-            self.w3.provider.make_batch_request([("eth_getTransactionReceipt", [tx_hash]) for tx_hash in tx_hashes])
-            if tx_hashes
-            else []
-        )
-        found = {}
+            fields = {k: receipt.get(k) for k in ("blockNumber", "status", "contractAddress", "revertReason")}
+            return {tx_hashes[0]: {**fields, "blockHash": _hex(receipt["blockHash"])}}
+        responses = self._batch("eth_getTransactionReceipt", [[tx_hash] for tx_hash in tx_hashes]) if tx_hashes else []
+        found: dict[str, dict[str, Any]] = {}
         for response in responses:
             raw = response.get("result") if isinstance(response, dict) else None
             if raw:
@@ -447,7 +457,7 @@ class Outbox:
                 }
         return {h: found[h.lower()] for h in tx_hashes if h.lower() in found}
 
-    def _current_receipts(self, tx_hashes: list[str], head: int | None) -> dict[str, dict]:
+    def _current_receipts(self, tx_hashes: list[str], head: int | None) -> dict[str, dict[str, Any]]:
         """The receipts found, less those deep enough to count whose block is no longer the
         chain's block at that height (a node may still answer for a block a reorg replaced)."""
         receipts = self._receipts(tx_hashes)
@@ -467,12 +477,16 @@ class Outbox:
         """The hash of the chain's block at each height now (None past its head)."""
         if not numbers:
             return {}
-        responses = self.w3.provider.make_batch_request(
-            [("eth_getBlockByNumber", [hex(number), False]) for number in numbers]
-        )
+        responses = self._batch("eth_getBlockByNumber", [[hex(number), False] for number in numbers])
         blocks = [response.get("result") if isinstance(response, dict) else None for response in responses]
         by_number = {int(b["number"], 16): b["hash"].lower() for b in blocks if b}
         return {number: by_number.get(number) for number in numbers}
+
+    def _batch(self, method: str, params: list[list[Any]]) -> list[RPCResponse] | RPCResponse:
+        """One JSON-RPC batch of `method`, once per entry of `params`: a list of responses, or one
+        error response for the whole batch."""
+        provider = cast(JSONBaseProvider, self.w3.provider)  # an HTTPProvider (ledger/chain/client.py)
+        return provider.make_batch_request([(RPCEndpoint(method), p) for p in params])
 
     def _settle(self, ops: list[ChainOp]) -> int:
         """Record the receipts found, in one commit; see to the ops that have none."""
@@ -481,7 +495,7 @@ class Outbox:
         settled = 0
         with session(self.engine) as db:
             for op in ops:
-                row = db.get(ChainOp, op.id)
+                row = must_get(db, ChainOp, op.id)
                 if row.status != OpStatus.pending:
                     continue
                 mined = next(((h, receipts[h]) for h in self._hashes(row) if h in receipts), None)
@@ -505,20 +519,21 @@ class Outbox:
             db.commit()
         return settled
 
-    def _unmined(self, db, row: ChainOp, seen: _Pass) -> None:
+    def _unmined(self, db: Session, row: ChainOp, seen: _Pass) -> None:
         """A pending op without a receipt: its nonce taken, its price too low, or lost."""
-        if self._nonce_used(row.sender, row.nonce, seen):  # by ours, mined meanwhile, or by another's
+        nonce = _required(row, row.nonce, "nonce")
+        if self._nonce_used(row.sender, nonce, seen):  # by ours, mined meanwhile, or by another's
             self._after_nonce_used(db, row, seen)
             return
-        self._taken_at.pop((row.id, row.nonce), None)  # free again: whatever took it was reorged away
+        self._taken_at.pop((row.id, nonce), None)  # free again: whatever took it was reorged away
         if self._bump_due(row) and self._replace(db, row, seen):
             return
-        if not self._in_pool(row.tx_hash):
+        if not self._in_pool(_required(row, row.tx_hash, "hash")):
             self._resend(db, row)
 
     def _in_pool(self, tx_hash: str) -> bool:
         try:
-            return self.w3.eth.get_transaction(tx_hash) is not None
+            return self.w3.eth.get_transaction(web3_types.hex_str(tx_hash)) is not None
         except TransactionNotFound:
             return False
 
@@ -527,25 +542,27 @@ class Outbox:
         versions were kept has waited long enough)."""
         return not row.sent_txs or time.time() - row.sent_txs[-1]["at"] >= self.fee_bump_after
 
-    def _replace(self, db, row: ChainOp, seen: _Pass) -> bool:
+    def _replace(self, db: Session, row: ChainOp, seen: _Pass) -> bool:
         """If the chain now asks more than the newest version offers, sign the same nonce
         and gas again at an outbidding price, store it, then broadcast it. True if the op
         was dealt with this pass (replaced, or the replacement could not be paid for yet)."""
-        old = signed_fees(row.raw_tx)
+        old = signed_fees(_required(row, row.raw_tx, "signed bytes"))
         if seen.market is None:
             seen.market = self._going(fresh=True)
         if old is None or not underpriced(old, seen.market):
             return False
         new = outbid(old, seen.market)
+        nonce, gas = _required(row, row.nonce, "nonce"), _required(row, row.gas, "gas")
         if self.gas is not None:
             try:
-                self.gas.cover(row.sender, row.nonce, row.gas * new.cap + int(row.value))
+                self.gas.cover(row.sender, nonce, gas * new.cap + int(row.value))
             except (InsufficientFunds, GasPending, ChainUnavailable, *NODE_DOWN) as exc:
                 self._note_error(db, row, exc)
                 return True
-        signed = self.keys.account(row.sender).sign_transaction(
-            {**self._transaction(row), **new.fields(), "nonce": row.nonce, "gas": row.gas}
-        )
+        tx = self._transaction(row)
+        tx.update(new.fields())
+        tx["nonce"], tx["gas"] = Nonce(nonce), gas
+        signed = self.keys.account(row.sender).sign_transaction(_signable(tx))
         replaced = _hex(signed.hash)
         stored = self._swap(
             db,
@@ -572,11 +589,11 @@ class Outbox:
             self._broadcast(db, row)
         return True
 
-    def _resend(self, db, row: ChainOp) -> None:
+    def _resend(self, db: Session, row: ChainOp) -> None:
         """Broadcast the newest stored bytes again: the node lost them, or a reorg dropped
         the block that held them and the nonce is still free."""
         try:
-            self.w3.eth.send_raw_transaction(HexBytes(row.raw_tx))
+            self.w3.eth.send_raw_transaction(HexBytes(_required(row, row.raw_tx, "signed bytes")))
         except Web3RPCError as exc:
             self._on_rejected_broadcast(db, row, exc)
             if row.status != OpStatus.pending or row.last_error:
@@ -586,11 +603,11 @@ class Outbox:
         db.add(row)
         db.commit()
 
-    def _unfinished(self, status: OpStatus, ids: list[int] | None, *order) -> list[ChainOp]:
+    def _unfinished(self, status: OpStatus, ids: list[int] | None, *order: Any) -> list[ChainOp]:
         with session(self.engine) as db:
             query = select(ChainOp).where(ChainOp.chain_id == self.chain_id, ChainOp.status == status)
             if ids is not None:
-                query = query.where(ChainOp.id.in_(ids))
+                query = query.where(col(ChainOp.id).in_(ids))
             return list(db.exec(query.order_by(*order)).all())
 
     def reopen_lost(self) -> list[ChainOp]:
@@ -605,8 +622,8 @@ class Outbox:
             lost = db.exec(
                 select(ChainOp).where(
                     ChainOp.chain_id == self.chain_id,
-                    ChainOp.status.in_([OpStatus.confirmed, OpStatus.reverted]),
-                    ChainOp.block_number > head,
+                    col(ChainOp.status).in_([OpStatus.confirmed, OpStatus.reverted]),
+                    col(ChainOp.block_number) > head,
                 )
             ).all()
             for op in lost:
@@ -627,18 +644,23 @@ class Outbox:
             return decode_revert(revert_payload(reason), row.label)
         try:
             trace = (
-                self.w3.provider.make_request("debug_traceTransaction", [row.tx_hash, {"tracer": "callTracer"}]).get(
-                    "result"
-                )
+                self.w3.provider.make_request(
+                    RPCEndpoint("debug_traceTransaction"), [row.tx_hash, {"tracer": "callTracer"}]
+                ).get("result")
                 or {}
             )
             if trace.get("output"):
                 return decode_revert(trace["output"], row.label)
         except Exception:  # the debug namespace is often closed on production nodes
             pass
-        call = {"from": row.sender, "data": row.data, "value": int(row.value), "gas": row.gas}
+        call: TxParams = {
+            "from": web3_types.address(row.sender),
+            "data": web3_types.hex_str(row.data),
+            "value": Wei(int(row.value)),
+            "gas": _required(row, row.gas, "gas"),
+        }
         if row.to:
-            call["to"] = row.to
+            call["to"] = web3_types.address(row.to)
         try:
             self.w3.eth.call(call, block_identifier=block_number - 1)
         except (ContractLogicError, Web3RPCError) as exc:
@@ -668,7 +690,7 @@ class Outbox:
             if op.status in FINAL:
                 return op
             if op.status == OpStatus.queued and op.error_name == InsufficientFunds.code:
-                raise InsufficientFunds.from_details(op.error_args, op.label)
+                raise InsufficientFunds.from_details(_required(op, op.error_args, "shortfall details"), op.label)
             if time.monotonic() >= deadline:
                 if unavailable or op.status == OpStatus.queued:
                     raise ChainUnavailable(
@@ -680,7 +702,7 @@ class Outbox:
 
     def get(self, op_id: int) -> ChainOp:
         with session(self.engine) as db:
-            return db.get(ChainOp, op_id)
+            return must_get(db, ChainOp, op_id)
 
     def by_key(self, key: str) -> ChainOp | None:
         with session(self.engine) as db:
@@ -691,7 +713,7 @@ class Outbox:
             return db.exec(
                 select(func.count())
                 .select_from(ChainOp)
-                .where(ChainOp.chain_id == self.chain_id, ChainOp.status.in_([OpStatus.pending, OpStatus.queued]))
+                .where(ChainOp.chain_id == self.chain_id, col(ChainOp.status).in_([OpStatus.pending, OpStatus.queued]))
             ).one()
 
 
@@ -706,13 +728,26 @@ def _hex(value: bytes) -> str:
     return "0x" + bytes(value).hex()
 
 
-def _version(tx_hash: str) -> dict:
+def _required(op: ChainOp, value: T | None, what: str) -> T:
+    """A field that the op's state guarantees (a pending op keeps the nonce, gas, bytes and hash
+    it was signed with; a held one its shortfall): its absence is a broken invariant."""
+    if value is None:
+        raise RuntimeError(f"operation {op.id} ({op.label}) is {op.status.value} but has no {what}")
+    return value
+
+
+def _signable(tx: TxParams) -> TransactionDictType:
+    """The fields as eth-account types them: a plain dict of the same values web3 spells as TxParams."""
+    return cast(TransactionDictType, tx)
+
+
+def _version(tx_hash: str) -> dict[str, Any]:
     """An entry of `sent_txs`: a hash signed for the op's nonce and when (Unix seconds)."""
     return {"hash": tx_hash, "at": time.time()}
 
 
-def _jsonable(values: dict) -> dict:
-    def conv(v):
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    def conv(v: Any) -> Any:
         if isinstance(v, (bytes, bytearray)):
             return "0x" + bytes(v).hex()
         if isinstance(v, (list, tuple)):
