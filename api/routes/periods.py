@@ -1,6 +1,5 @@
 """Settlement periods: close (settle and commit), read, fund, statements, claims, audit."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -9,12 +8,12 @@ from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, require
 from api.fields import AddressQuery
 from api.once import Once
+from ledger.days import EPOCH, day_number
 from ledger.errors import InvalidInput
 from ledger.models import Role
 from ledger.settlement import audit, payouts, periods
 
 router = APIRouter(prefix="/periods", tags=["settlement"])
-EPOCH = date(1970, 1, 1)
 PeriodId = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="The period's bytes32 id.")]
 LineIndex = Annotated[int, Path(ge=0, le=2**32, description="A line's index in its period.")]
 DisputeId = Annotated[int, Path(ge=0, le=2**63, description="A dispute's number in its period.")]
@@ -39,8 +38,8 @@ def close_period(
                 ledger,
                 account,
                 body.currency.upper(),
-                (body.period_start - EPOCH).days,
-                (body.period_end - EPOCH).days + 1,
+                day_number(body.period_start),
+                day_number(body.period_end) + 1,
                 body.pools,
                 body.platform_id,
             )

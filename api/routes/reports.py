@@ -1,7 +1,6 @@
 """Play reports: a platform streams its rows in; reading them back, and the rows held back."""
 
 import io
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
@@ -12,6 +11,7 @@ from api.body import BodyBroken, stream_to
 from api.deps import CurrentAccount, LedgerDep
 from api.fields import CHECKED_TEXT, Day, Limit, LongLimit, Offset, RowIdQuery
 from api.once import Once
+from ledger.days import day_number
 from ledger.errors import Forbidden, InvalidInput
 from ledger.models import Role
 from ledger.reports import ingest, signing, views
@@ -19,7 +19,6 @@ from ledger.reports.blocks import item_blocks, items_of, ndjson_blocks
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
-EPOCH = date(1970, 1, 1)
 NDJSON = ("application/x-ndjson", "application/jsonl")
 KINDS = (*NDJSON, "text/csv", "application/json")
 
@@ -96,8 +95,8 @@ async def post_report(
     kind = _kind(request)
     header = ingest.ReportHeader(
         report_id=report_id,
-        first_day=(period_start - EPOCH).days,
-        end_day=(period_end - EPOCH).days + 1,
+        first_day=day_number(period_start),
+        end_day=day_number(period_end) + 1,
         currency=currency.upper(),
         supersedes=supersedes,
     )

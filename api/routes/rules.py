@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api import schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
-from api.routes.periods import EPOCH
+from ledger.days import day_number
 from ledger.settlement import rules
 
 router = APIRouter(prefix="/works/{work_id}/rules", tags=["settlement"])
@@ -38,7 +38,7 @@ def set_rule(
         account,
         work_id,
         body.rule,
-        effective_from=(body.effective_from - EPOCH).days,
+        effective_from=day_number(body.effective_from),
         platform_id=body.platform_id,
         currency=body.currency.upper() if body.currency else None,
         idempotency_key=idempotency_key,

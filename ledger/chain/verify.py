@@ -11,6 +11,7 @@ from web3.exceptions import Web3Exception
 
 from ledger.chain import artifacts
 from ledger.chain.errors import ChainError, ChainUnavailable
+from ledger.days import day_number
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
@@ -99,9 +100,8 @@ def _statement_problems(statement: dict[str, Any], line_count: int) -> list[str]
 
     from ledger.settlement.computation import period_id_of
 
-    epoch = date(1970, 1, 1)
-    first = (date.fromisoformat(statement["period"]["first_day"]) - epoch).days
-    last = (date.fromisoformat(statement["period"]["last_day"]) - epoch).days
+    first = day_number(date.fromisoformat(statement["period"]["first_day"]))
+    last = day_number(date.fromisoformat(statement["period"]["last_day"]))
     problems = []
     if (
         period_id_of(Web3.to_checksum_address(statement["platform"]), statement["currency"], first, last + 1)

@@ -11,11 +11,11 @@ import typer
 
 from ledger.cli.client import _call, console, err, facts_table, print_problems
 from ledger.cli.files import ProgressReader, progress
+from ledger.days import day_number
 
 reports = typer.Typer(no_args_is_help=True, help="Send and read play reports.")
 rules = typer.Typer(no_args_is_help=True, help="Set and list settlement rule versions of a work.")
 periods = typer.Typer(no_args_is_help=True, help="Close periods, read statements, fund and claim.")
-EPOCH = date(1970, 1, 1)
 
 
 def _day(text: str, option: str) -> date:
@@ -63,7 +63,7 @@ def submit(
         signer = Account.from_key(private_key)
         domain = _call("GET", "/reports/signing-domain")["domain"]
         digest, problems = check_file(
-            file, kind, first_day=(first - EPOCH).days, end_day=(last - EPOCH).days + 1, currency=currency.upper()
+            file, kind, first_day=day_number(first), end_day=day_number(last) + 1, currency=currency.upper()
         )
         if problems:
             err.print(f"[red]reelledger:[/red] {file.name}: not sent, nothing was signed")

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from ledger.bulk import insert_many
 from ledger.chain.errors import ChainUnavailable
 from ledger.currencies import CURRENCIES
+from ledger.days import day_date
 from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput
 from ledger.models import Account, ChainOp, PlayReport, PlayRowRecord, ReportStatus, Role, SettlementPeriod, Work
@@ -152,9 +153,9 @@ def _check_header(ledger: Ledger, header: ReportHeader) -> None:
 
 
 def _days(header: ReportHeader) -> str:
-    from datetime import date, timedelta
+    from datetime import timedelta
 
-    first = date(1970, 1, 1) + timedelta(days=header.first_day)
+    first = day_date(header.first_day)
     return f"{first} to {first + timedelta(days=header.end_day - header.first_day - 1)}"
 
 

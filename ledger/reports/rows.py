@@ -18,6 +18,7 @@ from datetime import date
 from typing import IO, Any, NoReturn, TypeVar
 
 from ledger.currencies import CURRENCIES
+from ledger.days import day_number
 from ledger.errors import TooDeep
 from ledger.json_limits import MAX_JSON_DEPTH, DepthScanner, check_depth
 from ledger.territories import TERRITORIES
@@ -29,7 +30,6 @@ _COLUMNS = frozenset(COLUMNS)
 MISSING = object()  # a column a row leaves out
 K = TypeVar("K")
 V = TypeVar("V")
-EPOCH = date(1970, 1, 1)
 _TERRITORIES = frozenset(TERRITORIES)
 TOO_DEEP = f"is JSON nested deeper than {MAX_JSON_DEPTH} levels (a row is an object of numbers and strings)"
 MAX_ITEM_BYTES = 16 << 20  # a JSON report's row (or any one value in it), as an NDJSON line (blocks.MAX_LINE_BYTES)
@@ -164,7 +164,7 @@ class RowParser:
         if value is MISSING:
             _missing(number, "date")
         try:
-            day = (date.fromisoformat(str(value)) - EPOCH).days
+            day = day_number(date.fromisoformat(str(value)))
         except ValueError:
             raise BadRow(number, "date", "is not a YYYY-MM-DD date") from None
         return self._remember(self._days, value, day) if type(value) is str else day

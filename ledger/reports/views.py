@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlmodel import col, select
 
+from ledger.days import day_date
 from ledger.db import session, text_rows
 from ledger.errors import NotFound
 from ledger.models import Account, PlayReport, Role
@@ -15,11 +15,9 @@ from ledger.models import Account, PlayReport, Role
 if TYPE_CHECKING:
     from ledger.service import Ledger
 
-EPOCH = date(1970, 1, 1)
-
 
 def day_text(day: int) -> str:
-    return str(EPOCH + timedelta(days=day))
+    return str(day_date(day))
 
 
 def list_reports(ledger: Ledger, account: Account, offset: int = 0, limit: int = 50) -> list[PlayReport]:

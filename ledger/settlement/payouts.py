@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
@@ -20,6 +20,7 @@ from ledger.chain import artifacts, web3_types
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.outbox import Call, raise_for
 from ledger.chain.settlement import payout_address, read_period
+from ledger.days import day_date
 from ledger.db import session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.idempotency import key_reused
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from ledger.service import Ledger
 
 STATEMENT_FORMAT = "reelledger-statement/1"
-EPOCH = date(1970, 1, 1)
 
 _trees: OrderedDict[str, tuple[list[StatementLine], StandardMerkleTree]] = OrderedDict()
 _trees_lock = threading.Lock()
@@ -76,7 +76,7 @@ def statement(
     wanted = [line for line in lines if payee is None or line.payee.lower() == payee.lower()]
     if not wanted and payee == account.address and not may_see_period(account, period):
         raise NotFound("statement", f"of {payee} in period {period_id}")
-    first = EPOCH + timedelta(days=period.first_day)
+    first = day_date(period.first_day)
     return {
         "format": STATEMENT_FORMAT,
         "chain_id": chain.chain_id,

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak
 from sqlmodel import Session, col, select
 
+from ledger.days import day_number
 from ledger.db import commit_or, session
 from ledger.errors import Conflict, Forbidden, InvalidInput
 from ledger.idempotency import check_same, request_digest
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 FIELDS = {"valid_play_tiers", "watch_minute_price_micro", "ad_revenue_bps", "pool", "commission_bps", "advance"}
 MAX_TIERS = 16
-EPOCH_DAY = date(1970, 1, 1)
 
 
 def _whole(field: str, value: object, upper: int = 2**63 - 1) -> int:
@@ -127,7 +126,7 @@ def set_rule(
     if currency != ledger.settings.settlement_currency:
         raise InvalidInput("currency", f"this ledger settles in {ledger.settings.settlement_currency}")
     body = canonical_body(raw_body)
-    if not 0 <= effective_from <= (horizon_day() - EPOCH_DAY).days:
+    if not 0 <= effective_from <= day_number(horizon_day()):
         raise InvalidInput(
             "effective_from", f"a rule version starts by {horizon_day()} at the latest; {HORIZON_REASON}"
         )
