@@ -1,8 +1,13 @@
-"""Tables of the off-chain system of record that the chain layer needs.
+"""The tables of the off-chain system of record, in the order the data flows: the chain
+layer's own (outbox, deployments, held keys), accounts, works and their licences, splits and
+rules, play reports and settlement periods with their statement lines, watermarked
+distributions, piracy cases with their checks and notices, console sessions, and kept
+Idempotency-Keys. Alembic's migrations (`ledger/migrations/versions`) create exactly these
+(tests/test_db.py compares them).
 
 The outbox (`ChainOp`) is the heart of "never lose, never duplicate": an operation is
-written here with its idempotency key before anything is sent, and its signed bytes and
-nonce are written here before they are broadcast.
+written here with its idempotency key before anything is sent, and its signed bytes, nonce
+and every hash sent for that nonce are written here before they are broadcast.
 """
 
 from __future__ import annotations
