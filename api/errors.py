@@ -58,14 +58,120 @@ def error_body(code: str, message: str, **details) -> dict:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+# Every custom error our contracts (and the OpenZeppelin code they use) can revert with, and its
+# HTTP status: one decision per name, read off here rather than guessed from a suffix
+# (tests/api/test_revert_statuses.py fails when a contract gains an error this table lacks).
+# 403: the caller may not; 404: what it names does not exist; 409: the state forbids it now (a
+# repeat, a window, a conflict); 422: the request itself is malformed or out of range.
+REVERT_STATUS: dict[str, int] = {
+    **dict.fromkeys(
+        [
+            "AccessControlUnauthorizedAccount",
+            "DistributionUnauthorized",
+            "InvalidReportSignature",
+            "LicenseNotSublicensable",
+            "LicenseUnauthorized",
+            "NotPayee",
+            "OnlyRegistry",
+            "OwnableUnauthorizedAccount",
+            "SplitUnauthorized",
+            "WorkNotPendingOwner",
+            "WorkUnauthorized",
+        ],
+        403,
+    ),
+    **dict.fromkeys(
+        [
+            "EvidenceUnknownWork",
+            "LicenseNotFound",
+            "LicenseWorkNotRegistered",
+            "NoSuchOpenDispute",
+            "SplitVersionNotFound",
+            "SplitWorkNotRegistered",
+            "SupersededReportUnknown",
+            "WorkNotRegistered",
+        ],
+        404,
+    ),
+    **dict.fromkeys(
+        [
+            "DisputeWindowClosed",
+            "DisputeWindowOpen",
+            "DisputesOpen",
+            "DistributionAlreadyAnchored",
+            "ERC20InsufficientAllowance",
+            "ERC20InsufficientBalance",
+            "EvidenceAlreadyAnchored",
+            "InsufficientFunding",
+            "InvalidAccountNonce",
+            "LicenseAlreadyRevoked",
+            "LicenseExclusiveConflict",
+            "LicenseParentNotValid",
+            "LineAlreadyDisputed",
+            "LineAlreadySettled",
+            "Overfunded",
+            "PeriodAlreadyCommitted",
+            "PeriodAlreadyFinalised",
+            "PeriodNotCommitted",
+            "PeriodNotFinalised",
+            "ReentrancyGuardReentrantCall",
+            "ReportAlreadyAnchored",
+            "WorkAlreadyRegistered",
+        ],
+        409,
+    ),
+    **dict.fromkeys(
+        [
+            "AccessControlBadConfirmation",
+            "AmountTooLarge",
+            "DistributionInvalidPayload",
+            "DistributionInvalidRecord",
+            "ECDSAInvalidSignature",
+            "ECDSAInvalidSignatureLength",
+            "ECDSAInvalidSignatureS",
+            "ERC20InvalidApprover",
+            "ERC20InvalidReceiver",
+            "ERC20InvalidSender",
+            "ERC20InvalidSpender",
+            "ERC2612ExpiredSignature",
+            "ERC2612InvalidSigner",
+            "EmptyRoot",
+            "EvidenceInvalidHash",
+            "InvalidPeriod",
+            "InvalidProof",
+            "InvalidShortString",
+            "LicenseEmptyScope",
+            "LicenseExclusiveExceedsParent",
+            "LicenseInvalidLicensee",
+            "LicenseInvalidWindow",
+            "LicenseScopeExceedsParent",
+            "LicenseTooDeep",
+            "OwnableInvalidOwner",
+            "SafeCastOverflowedUintDowncast",
+            "SafeERC20FailedOperation",
+            "SplitDuplicatePayee",
+            "SplitEffectiveBeforePrevious",
+            "SplitEffectiveInPast",
+            "SplitLengthMismatch",
+            "SplitPayeeCount",
+            "SplitSharesSum",
+            "SplitZeroAddress",
+            "SplitZeroShare",
+            "StringTooLong",
+            "TransferFailed",
+            "WorkInvalidId",
+            "WorkInvalidOperator",
+            "WorkInvalidOwner",
+            "ZeroToken",
+        ],
+        422,
+    ),
+}
+
+
 def _revert_status(name: str) -> int:
-    if name.endswith("Unauthorized"):
-        return 403
-    if name.endswith("NotFound") or name.endswith("NotRegistered"):
-        return 404
-    if "AlreadyRegistered" in name or "Conflict" in name or "AlreadyRevoked" in name:
-        return 409
-    return 422
+    """A revert the table does not know (another contract's, or `UnknownRevert`) is 422."""
+    return REVERT_STATUS.get(name, 422)
 
 
 def install(app: FastAPI) -> None:

@@ -129,7 +129,8 @@ def test_a_report_is_settled_committed_verified_claimed_and_audited(service):
     )
     assert paid.status_code == 200 and paid.json()["chain"]["status"] == "confirmed", paid.text
     assert registry.functions.isLineSettled(period_key, owner_line).call()
-    assert deal.owner.post(f"/periods/{period['period_id']}/lines/{owner_line}/claim").status_code == 422
+    settled = deal.owner.post(f"/periods/{period['period_id']}/lines/{owner_line}/claim")
+    assert settled.status_code == 409 and settled.json()["error"]["code"] == "LineAlreadySettled", settled.text
 
     assert deal.second_payee.post(f"/periods/{period['period_id']}/fund", json={}).status_code == 403
     funded = deal.platform.post(f"/periods/{period['period_id']}/fund", json={})

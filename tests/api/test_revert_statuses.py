@@ -1,0 +1,28 @@
+"""Every custom error a deployed contract can revert with has its HTTP status decided in one
+table (api.errors.REVERT_STATUS), not guessed from its name: a contract that gains an error
+fails here until someone decides what a client is told."""
+
+from __future__ import annotations
+
+from api.errors import REVERT_STATUS, _revert_status
+from ledger.chain import artifacts
+
+
+def errors_of(name: str) -> set[str]:
+    return {entry["name"] for entry in artifacts.load(name).abi if entry.get("type") == "error"}
+
+
+def test_every_error_of_every_contract_has_its_status():
+    names = set().union(*(errors_of(path.stem) for path in artifacts.ARTIFACTS_DIR.glob("*.json")))
+    assert names - REVERT_STATUS.keys() == set()
+    assert REVERT_STATUS.keys() - names == set()  # no entry for an error nothing raises
+    assert set(REVERT_STATUS.values()) == {403, 404, 409, 422}
+
+
+def test_names_the_old_suffix_rule_got_wrong_are_answered_by_what_they_mean():
+    assert _revert_status("NotPayee") == 403  # another payee's line
+    assert _revert_status("AccessControlUnauthorizedAccount") == 403
+    assert _revert_status("NoSuchOpenDispute") == 404
+    assert _revert_status("LineAlreadyDisputed") == 409
+    assert _revert_status("PeriodAlreadyCommitted") == 409
+    assert _revert_status("UnknownRevert") == 422  # a revert nobody could name
