@@ -654,7 +654,9 @@ def test_a_payee_with_its_own_key_claims_from_its_browser_wallet(console, servic
 
     payee.context.add_init_script(WALLET % {"account": json.dumps(wallet), "rpc": json.dumps(chain.rpc_url)})
     page = payee.open(f"/console/statements?period={period_id}")
-    assert page.inner_text("[data-testid=claim]") == "Claim with your wallet"
+    expect(page.locator("[data-testid=claim]")).to_have_text(
+        "Claim with your wallet"
+    )  # once the page has read the wallet
     page.click("[data-testid=claim]")
     expect(page.locator("[data-testid=claimed]")).to_contain_text("in block", timeout=60_000)
     assert (
