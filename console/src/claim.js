@@ -58,7 +58,7 @@ export async function claimWithWallet({ ethereum, registry, statement, line, onS
     throw new Error(`the statement sends claims to ${statement.payout}, the registry to ${to}`);
   }
   const signer = await provider.getSigner();
-  const data = payout.encodeFunctionData("claim", [...leaf, proof]);
+  const data = payout.encodeFunctionData("claim", [leaf, proof]);
   let tx;
   try {
     tx = await signer.sendTransaction({ to, data });

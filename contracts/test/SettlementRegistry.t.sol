@@ -7,12 +7,15 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {BaseTest} from "./utils/BaseTest.sol";
 import {StatementTree} from "./utils/StatementTree.sol";
+import {StatementLine} from "../src/interfaces/ISettlementRegistry.sol";
 import {Vm} from "./utils/Vm.sol";
 import {ReentrantToken} from "./utils/ReentrantToken.sol";
 import {ERC1271Wallet} from "./utils/ERC1271Wallet.sol";
 import {PeriodPayout} from "../src/PeriodPayout.sol";
 import {SettlementRegistry} from "../src/SettlementRegistry.sol";
 import {TestStablecoin} from "../src/TestStablecoin.sol";
+import {IPeriodPayout} from "../src/interfaces/IPeriodPayout.sol";
+import {ISettlementRegistry} from "../src/interfaces/ISettlementRegistry.sol";
 
 /// @dev Shared fixture: a registry, a test stablecoin, a paying platform and a five-line statement tree.
 abstract contract SettlementFixture is BaseTest {
@@ -38,7 +41,8 @@ abstract contract SettlementFixture is BaseTest {
     uint256 internal constant TOTAL = 300_001;
     uint32 internal constant LINE_COUNT = 5;
 
-    /// @dev Root of the five lines as computed by `StandardMerkleTree.of(lines, types)` of OpenZeppelin merkle-tree (JS).
+    /// @dev Root of the five lines as computed by `StandardMerkleTree.of(lines, types)` of OpenZeppelin merkle-tree
+    /// (JS).
     bytes32 internal constant OZ_JS_ROOT = 0x9bdf36a82a36366b6d46682d550f4587e8661e71279179f0d00df0e1224c23ff;
 
     uint64 internal constant T0 = 1_700_000_000;
@@ -47,7 +51,7 @@ abstract contract SettlementFixture is BaseTest {
     bytes32 internal constant OTHER_PERIOD = keccak256("2026-11 platform A");
     bytes32 internal constant INPUTS = keccak256("inputs");
 
-    StatementTree.Line[] internal lines;
+    StatementLine[] internal lines;
     bytes32[] internal tree;
 
     function setUp() public virtual {
@@ -59,11 +63,11 @@ abstract contract SettlementFixture is BaseTest {
         vm.prank(platform);
         token.approve(address(registry), type(uint256).max);
 
-        lines.push(StatementTree.Line(0, ALICE, WORK_A, 150_000, 1, 1));
-        lines.push(StatementTree.Line(1, BOB, WORK_A, 50_000, 1, 1));
-        lines.push(StatementTree.Line(2, ALICE, WORK_B, 7, 2, 3));
-        lines.push(StatementTree.Line(3, CAROL, WORK_B, 99_993, 2, 3));
-        lines.push(StatementTree.Line(4, DAVE, WORK_C, 1, 4, 5));
+        lines.push(StatementLine(0, ALICE, WORK_A, 150_000, 1, 1));
+        lines.push(StatementLine(1, BOB, WORK_A, 50_000, 1, 1));
+        lines.push(StatementLine(2, ALICE, WORK_B, 7, 2, 3));
+        lines.push(StatementLine(3, CAROL, WORK_B, 99_993, 2, 3));
+        lines.push(StatementLine(4, DAVE, WORK_C, 1, 4, 5));
         tree = StatementTree.build(lines);
     }
 
@@ -87,16 +91,16 @@ abstract contract SettlementFixture is BaseTest {
         registry.fund(periodId, amount);
     }
 
-    function _finalise(bytes32 periodId) internal {
+    function _finalize(bytes32 periodId) internal {
         vm.warp(registry.period(periodId).disputeEnds);
-        registry.finalise(periodId);
+        registry.finalize(periodId);
     }
 
-    /// @dev Commits, fully funds and finalises `periodId`.
+    /// @dev Commits, fully funds and finalizes `periodId`.
     function _ready(bytes32 periodId) internal {
         _commit(periodId);
         _fund(periodId, TOTAL);
-        _finalise(periodId);
+        _finalize(periodId);
     }
 
     /// @dev The period's payout, as the registry names it. A call: look it up before `vm.expectRevert` or `vm.prank`.
@@ -106,16 +110,16 @@ abstract contract SettlementFixture is BaseTest {
 
     /// @dev What has been claimed from a period: its funding less what its payout still holds.
     function _claimed(bytes32 periodId) internal view returns (uint256) {
-        SettlementRegistry.Period memory p = registry.period(periodId);
+        ISettlementRegistry.Period memory p = registry.period(periodId);
         return p.funded - token.balanceOf(p.payout);
     }
 
     /// @dev A stranger claims line `i` at `payout`; the only call made is the claim itself.
     function _claim(PeriodPayout payout, uint256 i) internal {
-        StatementTree.Line storage l = lines[i];
+        StatementLine storage l = lines[i];
         bytes32[] memory proof = _proof(i);
         vm.prank(stranger);
-        payout.claim(l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof);
+        payout.claim(l, proof);
     }
 
     /// @dev A stranger claims line `i` of `periodId`. Looks the payout up first: with `vm.expectRevert`, use the
@@ -125,23 +129,18 @@ abstract contract SettlementFixture is BaseTest {
     }
 
     function _markPaid(bytes32 periodId, uint256 i, bytes32 paymentRef) internal {
-        StatementTree.Line storage l = lines[i];
+        StatementLine storage l = lines[i];
         bytes32[] memory proof = _proof(i);
         vm.prank(l.payee);
-        registry.markPaidOffChain(
-            periodId, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, paymentRef
-        );
+        registry.markPaidOffChain(periodId, l, proof, paymentRef);
     }
 
     /// @dev The payee of line `i` disputes it with its real proof.
     function _dispute(bytes32 periodId, uint256 i, bytes32 reason) internal returns (uint256) {
-        StatementTree.Line storage l = lines[i];
+        StatementLine storage l = lines[i];
         bytes32[] memory proof = _proof(i);
         vm.prank(l.payee);
-        return
-            registry.dispute(
-                periodId, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, reason
-            );
+        return registry.dispute(periodId, l, proof, reason);
     }
 
     function _err(bytes4 selector, bytes32 periodId) internal pure returns (bytes memory) {
@@ -160,9 +159,9 @@ contract SettlementRegistryTest is SettlementFixture {
     function _report(address who, bytes32 reportId, bytes32 supersedes)
         internal
         pure
-        returns (SettlementRegistry.PlayReport memory)
+        returns (ISettlementRegistry.PlayReport memory)
     {
-        return SettlementRegistry.PlayReport({
+        return ISettlementRegistry.PlayReport({
             platform: who,
             reportId: reportId,
             periodStart: T0 - 30 days,
@@ -183,17 +182,17 @@ contract SettlementRegistryTest is SettlementFixture {
         return abi.encodePacked(r, s, v);
     }
 
-    function _signed(SettlementRegistry.PlayReport memory report) internal view returns (bytes memory) {
+    function _signed(ISettlementRegistry.PlayReport memory report) internal view returns (bytes memory) {
         return _sign(PLATFORM_KEY, registry.hashReport(report));
     }
 
-    function _anchor(SettlementRegistry.PlayReport memory report, bytes memory signature) internal {
+    function _anchor(ISettlementRegistry.PlayReport memory report, bytes memory signature) internal {
         vm.prank(settler);
         registry.anchorReport(report, signature);
     }
 
     /// @dev The EIP-712 struct hash of a report, written out independently of the contract.
-    function _structHash(SettlementRegistry.PlayReport memory r) internal pure returns (bytes32) {
+    function _structHash(ISettlementRegistry.PlayReport memory r) internal pure returns (bytes32) {
         bytes memory head = abi.encode(
             keccak256(
                 "PlayReport(address platform,bytes32 reportId,uint64 periodStart,uint64 periodEnd,string currency,"
@@ -251,7 +250,7 @@ contract SettlementRegistryTest is SettlementFixture {
     // ---------------------------------------------------------------- hashReport
 
     function test_HashReport_IsTheEip712DigestOfTheReport() public view {
-        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
         bytes32 expected = keccak256(
             abi.encodePacked("\x19\x01", _domainSeparator(block.chainid, address(registry)), _structHash(report))
         );
@@ -259,7 +258,7 @@ contract SettlementRegistryTest is SettlementFixture {
     }
 
     function test_HashReport_FollowsTheChainIdAfterAFork() public {
-        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
         vm.chainId(999);
         bytes32 expected =
             keccak256(abi.encodePacked("\x19\x01", _domainSeparator(999, address(registry)), _structHash(report)));
@@ -269,7 +268,7 @@ contract SettlementRegistryTest is SettlementFixture {
     /// @dev The digest written out above agrees with eth-account's `encode_typed_data` (the Python signer), computed
     /// for chain 31337, verifying contract 0x…dEaD and platform 0x…1A7F.
     function test_HashReport_MatchesEthAccountVector() public pure {
-        SettlementRegistry.PlayReport memory report = _report(address(0x1A7F), REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(address(0x1A7F), REPORT, 0);
         bytes32 domainSeparator = _domainSeparator(31_337, address(0xdEaD));
         bytes32 structHash = _structHash(report);
         assertEq(
@@ -286,25 +285,25 @@ contract SettlementRegistryTest is SettlementFixture {
     // ---------------------------------------------------------------- anchorReport
 
     function test_AnchorReport_StoresStructHash() public {
-        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
         _anchor(report, _signed(report));
         assertEq(registry.reportDigest(platform, REPORT), _structHash(report), "struct hash stored");
     }
 
     function test_AnchorReport_EmitsReportAnchored() public {
-        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
         bytes memory signature = _signed(report);
         vm.expectEmit(true, true, true, true, address(registry));
-        emit SettlementRegistry.ReportAnchored(
+        emit ISettlementRegistry.ReportAnchored(
             platform, REPORT, _structHash(report), keccak256("rows"), bytes32(0), T0 - 30 days, T0
         );
         _anchor(report, signature);
     }
 
     function test_AnchorReport_AcceptsCorrectionOfAnchoredReport() public {
-        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
         _anchor(report, _signed(report));
-        SettlementRegistry.PlayReport memory correction = _report(platform, CORRECTION, REPORT);
+        ISettlementRegistry.PlayReport memory correction = _report(platform, CORRECTION, REPORT);
         correction.plays = 1001;
         _anchor(correction, _signed(correction));
         assertEq(registry.reportDigest(platform, CORRECTION), _structHash(correction), "correction stored");
@@ -312,32 +311,36 @@ contract SettlementRegistryTest is SettlementFixture {
     }
 
     function test_AnchorReport_SameReportIdForAnotherPlatform() public {
-        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
         _anchor(report, _signed(report));
-        SettlementRegistry.PlayReport memory other = _report(vm.addr(OTHER_KEY), REPORT, 0);
+        ISettlementRegistry.PlayReport memory other = _report(vm.addr(OTHER_KEY), REPORT, 0);
         _anchor(other, _sign(OTHER_KEY, registry.hashReport(other)));
         assertEq(registry.reportDigest(vm.addr(OTHER_KEY), REPORT), _structHash(other), "other platform's report");
     }
 
     function test_AnchorReport_AcceptsErc1271Platform() public {
         ERC1271Wallet wallet = new ERC1271Wallet(platform);
-        SettlementRegistry.PlayReport memory report = _report(address(wallet), REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(address(wallet), REPORT, 0);
         _anchor(report, _signed(report));
         assertEq(registry.reportDigest(address(wallet), REPORT), _structHash(report), "contract platform's report");
     }
 
     function test_AnchorReport_Revert_WhenErc1271PlatformRejects() public {
         ERC1271Wallet wallet = new ERC1271Wallet(platform);
-        SettlementRegistry.PlayReport memory report = _report(address(wallet), REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(address(wallet), REPORT, 0);
         bytes memory signature = _sign(OTHER_KEY, registry.hashReport(report));
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidReportSignature.selector, address(wallet)));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidReportSignature.selector, address(wallet))
+        );
         _anchor(report, signature);
     }
 
     function test_AnchorReport_Revert_WhenPlatformIsAContractWithoutErc1271() public {
-        SettlementRegistry.PlayReport memory report = _report(address(token), REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(address(token), REPORT, 0);
         bytes memory signature = _signed(report);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidReportSignature.selector, address(token)));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidReportSignature.selector, address(token))
+        );
         _anchor(report, signature);
     }
 
@@ -346,84 +349,92 @@ contract SettlementRegistryTest is SettlementFixture {
         address shortWallet = makeAddr("short-answer wallet");
         // PUSH4 0x1626ba7e PUSH1 0xe0 SHL PUSH0 MSTORE PUSH1 4 PUSH0 RETURN
         vm.etch(shortWallet, hex"631626ba7e60e01b5f5260045ff3");
-        SettlementRegistry.PlayReport memory report = _report(shortWallet, REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(shortWallet, REPORT, 0);
         bytes memory signature = _signed(report);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidReportSignature.selector, shortWallet));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidReportSignature.selector, shortWallet)
+        );
         _anchor(report, signature);
     }
 
     function test_AnchorReport_Revert_WhenSignedByAnotherKey() public {
-        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
         bytes memory signature = _sign(OTHER_KEY, registry.hashReport(report));
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidReportSignature.selector, platform));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidReportSignature.selector, platform));
         _anchor(report, signature);
     }
 
     function test_AnchorReport_Revert_WhenReportChangedAfterSigning() public {
-        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
         bytes memory signature = _signed(report);
         report.validPlays += 1;
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidReportSignature.selector, platform));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidReportSignature.selector, platform));
         _anchor(report, signature);
     }
 
     function test_AnchorReport_Revert_WhenSignedForAnotherRegistry() public {
-        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
         bytes32 foreignDigest =
             keccak256(abi.encodePacked("\x19\x01", _domainSeparator(block.chainid, stranger), _structHash(report)));
         bytes memory signature = _sign(PLATFORM_KEY, foreignDigest);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidReportSignature.selector, platform));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidReportSignature.selector, platform));
         _anchor(report, signature);
     }
 
     function test_AnchorReport_Revert_WhenSignatureMalformed() public {
-        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidReportSignature.selector, platform));
+        ISettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidReportSignature.selector, platform));
         _anchor(report, hex"deadbeef");
     }
 
     function test_AnchorReport_Revert_WhenAlreadyAnchored() public {
-        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
         bytes memory signature = _signed(report);
         _anchor(report, signature);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.ReportAlreadyAnchored.selector, platform, REPORT));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlementRegistry.SettlementReportAlreadyAnchored.selector, platform, REPORT)
+        );
         _anchor(report, signature);
     }
 
     function test_AnchorReport_Revert_WhenSupersededReportUnknown() public {
-        SettlementRegistry.PlayReport memory correction = _report(platform, CORRECTION, REPORT);
+        ISettlementRegistry.PlayReport memory correction = _report(platform, CORRECTION, REPORT);
         bytes memory signature = _signed(correction);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.SupersededReportUnknown.selector, platform, REPORT));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlementRegistry.SettlementSupersededReportUnknown.selector, platform, REPORT)
+        );
         _anchor(correction, signature);
     }
 
     function test_AnchorReport_Revert_WhenSupersededReportIsAnotherPlatforms() public {
-        SettlementRegistry.PlayReport memory other = _report(vm.addr(OTHER_KEY), REPORT, 0);
+        ISettlementRegistry.PlayReport memory other = _report(vm.addr(OTHER_KEY), REPORT, 0);
         _anchor(other, _sign(OTHER_KEY, registry.hashReport(other)));
-        SettlementRegistry.PlayReport memory correction = _report(platform, CORRECTION, REPORT);
+        ISettlementRegistry.PlayReport memory correction = _report(platform, CORRECTION, REPORT);
         bytes memory signature = _signed(correction);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.SupersededReportUnknown.selector, platform, REPORT));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlementRegistry.SettlementSupersededReportUnknown.selector, platform, REPORT)
+        );
         _anchor(correction, signature);
     }
 
     function test_AnchorReport_Revert_WhenPeriodEmpty() public {
-        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
         report.periodEnd = report.periodStart;
         bytes memory signature = _signed(report);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidPeriod.selector));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidPeriod.selector));
         _anchor(report, signature);
     }
 
     function test_AnchorReport_Revert_WhenPeriodReversed() public {
-        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
         report.periodEnd = report.periodStart - 1;
         bytes memory signature = _signed(report);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidPeriod.selector));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidPeriod.selector));
         _anchor(report, signature);
     }
 
     function test_AnchorReport_Revert_WhenNotSettler() public {
-        SettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
+        ISettlementRegistry.PlayReport memory report = _report(platform, REPORT, 0);
         bytes memory signature = _signed(report);
         bytes32 role = registry.SETTLER_ROLE();
         vm.expectRevert(
@@ -437,16 +448,16 @@ contract SettlementRegistryTest is SettlementFixture {
 
     function test_CommitPeriod_StoresPeriod() public {
         _commit(PERIOD);
-        SettlementRegistry.Period memory p = registry.period(PERIOD);
+        ISettlementRegistry.Period memory p = registry.period(PERIOD);
         assertEq(p.root, OZ_JS_ROOT, "root");
         assertEq(p.token, address(token), "token");
-        assertTrue(p.state == SettlementRegistry.PeriodState.Committed, "committed");
+        assertTrue(p.state == ISettlementRegistry.PeriodState.Committed, "committed");
         assertEq(p.total, TOTAL, "total");
         assertEq(p.funded, 0, "funded");
         assertEq(p.paidOffChain, 0, "paid off-chain");
         assertEq(p.payout, registry.payoutOf(PERIOD), "payout address");
         assertTrue(p.payout != address(0), "payout address known at commitment");
-        assertEq(p.payout.code.length, 0, "payout not deployed before finalisation");
+        assertEq(p.payout.code.length, 0, "payout not deployed before finalization");
         assertEq(p.lineCount, LINE_COUNT, "line count");
         assertEq(p.disputeEnds, T0 + WINDOW, "dispute window");
         assertEq(p.openDisputes, 0, "open disputes");
@@ -455,7 +466,7 @@ contract SettlementRegistryTest is SettlementFixture {
 
     function test_CommitPeriod_EmitsPeriodCommitted() public {
         vm.expectEmit(true, true, true, true, address(registry));
-        emit SettlementRegistry.PeriodCommitted(
+        emit ISettlementRegistry.PeriodCommitted(
             PERIOD, OZ_JS_ROOT, address(token), TOTAL, LINE_COUNT, INPUTS, T0 + WINDOW
         );
         _commit(PERIOD);
@@ -468,10 +479,10 @@ contract SettlementRegistryTest is SettlementFixture {
     }
 
     function test_Period_UnknownIsAllZero() public view {
-        SettlementRegistry.Period memory p = registry.period(PERIOD);
+        ISettlementRegistry.Period memory p = registry.period(PERIOD);
         assertEq(p.root, 0, "root");
         assertEq(p.token, address(0), "token");
-        assertTrue(p.state == SettlementRegistry.PeriodState.None, "state");
+        assertTrue(p.state == ISettlementRegistry.PeriodState.None, "state");
         assertEq(p.total, 0, "total");
         assertEq(p.payout, address(0), "payout");
         assertEq(p.disputeEnds, 0, "dispute ends");
@@ -479,25 +490,27 @@ contract SettlementRegistryTest is SettlementFixture {
 
     function test_CommitPeriod_Revert_WhenAlreadyCommitted() public {
         _commit(PERIOD);
-        vm.expectRevert(_err(SettlementRegistry.PeriodAlreadyCommitted.selector, PERIOD));
+        vm.expectRevert(_err(ISettlementRegistry.SettlementPeriodAlreadyCommitted.selector, PERIOD));
         _commit(PERIOD);
     }
 
     function test_CommitPeriod_Revert_WhenRootEmpty() public {
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.EmptyRoot.selector));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementEmptyRoot.selector));
         vm.prank(settler);
         registry.commitPeriod(PERIOD, 0, address(token), TOTAL, LINE_COUNT, INPUTS);
     }
 
     function test_CommitPeriod_Revert_WhenTokenZero() public {
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.ZeroToken.selector));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementZeroToken.selector));
         vm.prank(settler);
         registry.commitPeriod(PERIOD, _root(), address(0), TOTAL, LINE_COUNT, INPUTS);
     }
 
     function test_CommitPeriod_Revert_WhenTotalAbove88Bits() public {
         uint256 tooMuch = uint256(type(uint88).max) + 1;
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.AmountTooLarge.selector, tooMuch, type(uint88).max));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlementRegistry.SettlementAmountTooLarge.selector, tooMuch, type(uint88).max)
+        );
         vm.prank(settler);
         registry.commitPeriod(PERIOD, _root(), address(token), tooMuch, LINE_COUNT, INPUTS);
     }
@@ -527,7 +540,7 @@ contract SettlementRegistryTest is SettlementFixture {
         _commit(PERIOD);
         _dispute(PERIOD, 0, "first");
         vm.expectEmit(true, true, true, true, address(registry));
-        emit SettlementRegistry.Disputed(PERIOD, 1, ALICE, 2, "wrong rate");
+        emit ISettlementRegistry.Disputed(PERIOD, 1, ALICE, 2, "wrong rate");
         _dispute(PERIOD, 2, "wrong rate");
     }
 
@@ -577,7 +590,7 @@ contract SettlementRegistryTest is SettlementFixture {
         // A line is settled (claimed or paid off-chain) only once the period is final, so every line can still be
         // disputed while the window is open: a payee paid off-chain in the meantime records it afterwards.
         _commit(PERIOD);
-        vm.expectRevert(_err(SettlementRegistry.PeriodNotFinalised.selector, PERIOD));
+        vm.expectRevert(_err(ISettlementRegistry.SettlementPeriodNotFinalized.selector, PERIOD));
         _markPaid(PERIOD, 1, "bank-ref-1");
         assertEq(_dispute(PERIOD, 1, "short"), 0, "disputed");
         assertFalse(registry.isLineSettled(PERIOD, 1), "not settled");
@@ -585,44 +598,52 @@ contract SettlementRegistryTest is SettlementFixture {
 
     function test_Dispute_Revert_WhenNotPayee() public {
         _commit(PERIOD);
-        StatementTree.Line memory l = lines[1];
+        StatementLine memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.NotPayee.selector, BOB));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNotPayee.selector, BOB));
         vm.prank(stranger);
-        registry.dispute(PERIOD, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, "r");
+        registry.dispute(PERIOD, l, proof, "r");
     }
 
     function test_Dispute_Revert_WhenAnotherPayeeOfThePeriod() public {
         // Alice is a payee of the period, but not of Bob's line.
         _commit(PERIOD);
-        StatementTree.Line memory l = lines[1];
+        StatementLine memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.NotPayee.selector, BOB));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNotPayee.selector, BOB));
         vm.prank(ALICE);
-        registry.dispute(PERIOD, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, "r");
+        registry.dispute(PERIOD, l, proof, "r");
     }
 
     function test_Dispute_Revert_WhenCallerNamesItselfOnAnotherLine() public {
         // Someone not in the tree cannot dispute by putting its own address on a real line's proof.
         _commit(PERIOD);
-        StatementTree.Line memory l = lines[1];
+        StatementLine memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidProof.selector));
         vm.prank(stranger);
-        registry.dispute(PERIOD, l.index, stranger, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, "r");
+        registry.dispute(
+            PERIOD, StatementLine(l.index, stranger, l.workId, l.amount, l.ruleVersion, l.splitVersion), proof, "r"
+        );
     }
 
     function test_Dispute_Revert_WhenProofInvalid() public {
         _commit(PERIOD);
-        StatementTree.Line memory l = lines[1];
+        StatementLine memory l = lines[1];
         bytes32[] memory proof = _proof(1);
         vm.startPrank(BOB);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
-        registry.dispute(PERIOD, l.index, BOB, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion, proof, "r");
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
-        registry.dispute(PERIOD, l.index + 1, BOB, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, "r");
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
-        registry.dispute(PERIOD, l.index, BOB, l.workId, l.amount, l.ruleVersion, l.splitVersion, _proof(0), "r");
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidProof.selector));
+        registry.dispute(
+            PERIOD, StatementLine(l.index, BOB, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion), proof, "r"
+        );
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidProof.selector));
+        registry.dispute(
+            PERIOD, StatementLine(l.index + 1, BOB, l.workId, l.amount, l.ruleVersion, l.splitVersion), proof, "r"
+        );
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidProof.selector));
+        registry.dispute(
+            PERIOD, StatementLine(l.index, BOB, l.workId, l.amount, l.ruleVersion, l.splitVersion), _proof(0), "r"
+        );
         vm.stopPrank();
         assertEq(registry.disputeCount(PERIOD), 0, "none opened");
     }
@@ -630,21 +651,21 @@ contract SettlementRegistryTest is SettlementFixture {
     function test_Dispute_Revert_WhenLineAlreadyDisputed() public {
         _commit(PERIOD);
         _dispute(PERIOD, 1, "first");
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.LineAlreadyDisputed.selector, PERIOD, 1));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementLineAlreadyDisputed.selector, PERIOD, 1));
         _dispute(PERIOD, 1, "second");
         assertEq(registry.disputeCount(PERIOD), 1, "one opened");
         assertEq(registry.period(PERIOD).openDisputes, 1, "one open");
     }
 
     function test_Dispute_Revert_WhenPeriodNotCommitted() public {
-        vm.expectRevert(_err(SettlementRegistry.PeriodNotCommitted.selector, PERIOD));
+        vm.expectRevert(_err(ISettlementRegistry.SettlementPeriodNotCommitted.selector, PERIOD));
         _dispute(PERIOD, 0, "r");
     }
 
     function test_Dispute_Revert_WhenWindowClosed() public {
         _commit(PERIOD);
         vm.warp(T0 + WINDOW);
-        vm.expectRevert(_err(SettlementRegistry.DisputeWindowClosed.selector, PERIOD));
+        vm.expectRevert(_err(ISettlementRegistry.SettlementDisputeWindowClosed.selector, PERIOD));
         _dispute(PERIOD, 0, "r");
     }
 
@@ -654,13 +675,13 @@ contract SettlementRegistryTest is SettlementFixture {
         vm.warp(T0 + WINDOW);
         vm.prank(settler);
         registry.resolveDispute(PERIOD, 0, "rejected");
-        vm.expectRevert(_err(SettlementRegistry.DisputeWindowClosed.selector, PERIOD));
+        vm.expectRevert(_err(ISettlementRegistry.SettlementDisputeWindowClosed.selector, PERIOD));
         _dispute(PERIOD, 1, "again");
     }
 
-    function test_Dispute_Revert_WhenFinalised() public {
+    function test_Dispute_Revert_WhenFinalized() public {
         _ready(PERIOD);
-        vm.expectRevert(_err(SettlementRegistry.DisputeWindowClosed.selector, PERIOD));
+        vm.expectRevert(_err(ISettlementRegistry.SettlementDisputeWindowClosed.selector, PERIOD));
         _dispute(PERIOD, 0, "r");
     }
 
@@ -668,7 +689,7 @@ contract SettlementRegistryTest is SettlementFixture {
         _commit(PERIOD);
         _dispute(PERIOD, 3, "r");
         vm.expectEmit(true, true, true, true, address(registry));
-        emit SettlementRegistry.DisputeResolved(PERIOD, 0, "rejected");
+        emit ISettlementRegistry.DisputeResolved(PERIOD, 0, "rejected");
         vm.prank(settler);
         registry.resolveDispute(PERIOD, 0, "rejected");
         assertFalse(registry.isDisputeOpen(PERIOD, 0), "closed");
@@ -685,7 +706,7 @@ contract SettlementRegistryTest is SettlementFixture {
         registry.resolveDispute(PERIOD, 1, "x");
         assertTrue(registry.isLineDisputed(PERIOD, 0), "line 0 still disputed");
         assertFalse(registry.isLineDisputed(PERIOD, 2), "line 2 free");
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.LineAlreadyDisputed.selector, PERIOD, 0));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementLineAlreadyDisputed.selector, PERIOD, 0));
         _dispute(PERIOD, 0, "again");
     }
 
@@ -700,7 +721,7 @@ contract SettlementRegistryTest is SettlementFixture {
 
     function test_ResolveDispute_Revert_WhenNeverOpened() public {
         _commit(PERIOD);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.NoSuchOpenDispute.selector, PERIOD, 0));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNoSuchOpenDispute.selector, PERIOD, 0));
         vm.prank(settler);
         registry.resolveDispute(PERIOD, 0, "x");
     }
@@ -710,7 +731,7 @@ contract SettlementRegistryTest is SettlementFixture {
         _dispute(PERIOD, 0, "r");
         vm.startPrank(settler);
         registry.resolveDispute(PERIOD, 0, "x");
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.NoSuchOpenDispute.selector, PERIOD, 0));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNoSuchOpenDispute.selector, PERIOD, 0));
         registry.resolveDispute(PERIOD, 0, "x");
         vm.stopPrank();
     }
@@ -722,7 +743,7 @@ contract SettlementRegistryTest is SettlementFixture {
         vm.prank(settler);
         registry.resolveDispute(PERIOD, 0, "x");
         _dispute(PERIOD, 1, "second");
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.NoSuchOpenDispute.selector, PERIOD, 0));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNoSuchOpenDispute.selector, PERIOD, 0));
         vm.prank(settler);
         registry.resolveDispute(PERIOD, 0, "x");
         assertTrue(registry.isLineDisputed(PERIOD, 1), "line still disputed");
@@ -737,42 +758,42 @@ contract SettlementRegistryTest is SettlementFixture {
         registry.resolveDispute(PERIOD, 0, "self-resolved");
     }
 
-    // ---------------------------------------------------------------- finalise
+    // ---------------------------------------------------------------- finalize
 
-    function test_Finalise_ByAnyoneOnceWindowClosed() public {
+    function test_Finalize_ByAnyoneOnceWindowClosed() public {
         _commit(PERIOD);
         address payout = registry.payoutOf(PERIOD);
         vm.warp(T0 + WINDOW);
         vm.expectEmit(true, true, true, true, address(registry));
-        emit SettlementRegistry.PeriodFinalised(PERIOD, payout);
+        emit ISettlementRegistry.PeriodFinalized(PERIOD, payout);
         vm.prank(stranger);
-        assertEq(registry.finalise(PERIOD), payout, "returns the payout");
-        assertTrue(registry.period(PERIOD).state == SettlementRegistry.PeriodState.Finalised, "final");
+        assertEq(registry.finalize(PERIOD), payout, "returns the payout");
+        assertTrue(registry.period(PERIOD).state == ISettlementRegistry.PeriodState.Finalized, "final");
     }
 
-    function test_Finalise_DeploysPayoutAtPayoutOf() public {
+    function test_Finalize_DeploysPayoutAtPayoutOf() public {
         _commit(PERIOD);
         address expected = registry.payoutOf(PERIOD);
         assertEq(expected.code.length, 0, "nothing there before");
         vm.warp(T0 + WINDOW);
         vm.recordLogs();
-        address payout = registry.finalise(PERIOD);
+        address payout = registry.finalize(PERIOD);
         Vm.Log[] memory logs = vm.getRecordedLogs();
 
         assertEq(payout, expected, "deployed where payoutOf said");
         assertTrue(payout.code.length > 0, "code deployed");
-        assertEq(registry.payoutOf(PERIOD), payout, "payoutOf unchanged after finalisation");
+        assertEq(registry.payoutOf(PERIOD), payout, "payoutOf unchanged after finalization");
         assertEq(registry.period(PERIOD).payout, payout, "period names the payout");
         assertEq(logs.length, 1, "one event");
         assertEq(logs[0].emitter, address(registry), "emitted by the registry");
-        assertEq(logs[0].topics[0], SettlementRegistry.PeriodFinalised.selector, "PeriodFinalised");
+        assertEq(logs[0].topics[0], ISettlementRegistry.PeriodFinalized.selector, "PeriodFinalized");
         assertEq(logs[0].topics[1], PERIOD, "period topic");
         assertEq(abi.decode(logs[0].data, (address)), payout, "event names the payout");
     }
 
-    function test_Finalise_PayoutImmutablesAreThePeriods() public {
+    function test_Finalize_PayoutImmutablesAreThePeriods() public {
         _commit(PERIOD);
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         PeriodPayout payout = _payout(PERIOD);
         assertEq(payout.registry(), address(registry), "registry");
         assertEq(payout.periodId(), PERIOD, "period id");
@@ -794,67 +815,69 @@ contract SettlementRegistryTest is SettlementFixture {
         _commit(PERIOD);
         _commit(OTHER_PERIOD);
         assertTrue(registry.payoutOf(PERIOD) != registry.payoutOf(OTHER_PERIOD), "one payout per period");
-        _finalise(PERIOD);
-        registry.finalise(OTHER_PERIOD);
+        _finalize(PERIOD);
+        registry.finalize(OTHER_PERIOD);
         assertTrue(registry.payoutOf(PERIOD).code.length > 0, "first deployed");
         assertTrue(registry.payoutOf(OTHER_PERIOD).code.length > 0, "second deployed");
         assertEq(_payout(OTHER_PERIOD).periodId(), OTHER_PERIOD, "second pays its own period");
     }
 
     function test_PayoutOf_Revert_WhenPeriodNotCommitted() public {
-        vm.expectRevert(_err(SettlementRegistry.PeriodNotCommitted.selector, PERIOD));
+        vm.expectRevert(_err(ISettlementRegistry.SettlementPeriodNotCommitted.selector, PERIOD));
         registry.payoutOf(PERIOD);
     }
 
-    function test_Finalise_AfterDisputesResolved() public {
+    function test_Finalize_AfterDisputesResolved() public {
         _commit(PERIOD);
         _dispute(PERIOD, 0, "r");
         vm.warp(T0 + WINDOW);
         vm.prank(settler);
         registry.resolveDispute(PERIOD, 0, "rejected");
-        registry.finalise(PERIOD);
-        assertTrue(registry.period(PERIOD).state == SettlementRegistry.PeriodState.Finalised, "final");
+        registry.finalize(PERIOD);
+        assertTrue(registry.period(PERIOD).state == ISettlementRegistry.PeriodState.Finalized, "final");
     }
 
-    function test_Finalise_Revert_WhenPeriodNotCommitted() public {
-        vm.expectRevert(_err(SettlementRegistry.PeriodNotCommitted.selector, PERIOD));
-        registry.finalise(PERIOD);
+    function test_Finalize_Revert_WhenPeriodNotCommitted() public {
+        vm.expectRevert(_err(ISettlementRegistry.SettlementPeriodNotCommitted.selector, PERIOD));
+        registry.finalize(PERIOD);
     }
 
-    function test_Finalise_Revert_WhenWindowOpen() public {
+    function test_Finalize_Revert_WhenWindowOpen() public {
         _commit(PERIOD);
         vm.warp(T0 + WINDOW - 1);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.DisputeWindowOpen.selector, PERIOD, T0 + WINDOW));
-        registry.finalise(PERIOD);
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlementRegistry.SettlementDisputeWindowOpen.selector, PERIOD, T0 + WINDOW)
+        );
+        registry.finalize(PERIOD);
     }
 
-    function test_Finalise_Revert_WhileLineDisputeOpen() public {
+    function test_Finalize_Revert_WhileLineDisputeOpen() public {
         _commit(PERIOD);
         _dispute(PERIOD, 4, "r");
         vm.warp(T0 + 10 * WINDOW);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.DisputesOpen.selector, PERIOD, 1));
-        registry.finalise(PERIOD);
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementDisputesOpen.selector, PERIOD, 1));
+        registry.finalize(PERIOD);
         vm.prank(settler);
         registry.resolveDispute(PERIOD, 0, "upheld");
-        registry.finalise(PERIOD);
-        assertTrue(registry.period(PERIOD).state == SettlementRegistry.PeriodState.Finalised, "final once resolved");
+        registry.finalize(PERIOD);
+        assertTrue(registry.period(PERIOD).state == ISettlementRegistry.PeriodState.Finalized, "final once resolved");
     }
 
-    function test_Finalise_Revert_WhenDisputesOpen() public {
+    function test_Finalize_Revert_WhenDisputesOpen() public {
         _commit(PERIOD);
         _dispute(PERIOD, 0, "a");
         _dispute(PERIOD, 1, "b");
         vm.prank(settler);
         registry.resolveDispute(PERIOD, 0, "x");
         vm.warp(T0 + WINDOW);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.DisputesOpen.selector, PERIOD, 1));
-        registry.finalise(PERIOD);
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementDisputesOpen.selector, PERIOD, 1));
+        registry.finalize(PERIOD);
     }
 
-    function test_Finalise_Revert_WhenAlreadyFinalised() public {
+    function test_Finalize_Revert_WhenAlreadyFinalized() public {
         _ready(PERIOD);
-        vm.expectRevert(_err(SettlementRegistry.PeriodAlreadyFinalised.selector, PERIOD));
-        registry.finalise(PERIOD);
+        vm.expectRevert(_err(ISettlementRegistry.SettlementPeriodAlreadyFinalized.selector, PERIOD));
+        registry.finalize(PERIOD);
     }
 
     // ---------------------------------------------------------------- fund
@@ -870,11 +893,11 @@ contract SettlementRegistryTest is SettlementFixture {
         assertEq(registry.period(PERIOD).funded, 100_000, "funded");
     }
 
-    function test_Fund_BeforeFinalise_PaysClaimsAfterIt() public {
+    function test_Fund_BeforeFinalize_PaysClaimsAfterIt() public {
         _commit(PERIOD);
         address expected = registry.payoutOf(PERIOD);
         _fund(PERIOD, TOTAL);
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         assertEq(registry.payoutOf(PERIOD), expected, "same address");
         assertEq(token.balanceOf(expected), TOTAL, "funds found at the deployed payout");
         _claim(PERIOD, 3);
@@ -896,28 +919,28 @@ contract SettlementRegistryTest is SettlementFixture {
         _commit(PERIOD);
         _fund(PERIOD, 100_000);
         vm.expectEmit(true, true, true, true, address(registry));
-        emit SettlementRegistry.PeriodFunded(PERIOD, platform, 200_001, TOTAL);
+        emit ISettlementRegistry.PeriodFunded(PERIOD, platform, 200_001, TOTAL);
         _fund(PERIOD, 200_001);
     }
 
-    function test_Fund_AfterFinalise() public {
+    function test_Fund_AfterFinalize() public {
         _commit(PERIOD);
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         _fund(PERIOD, TOTAL);
-        assertEq(registry.period(PERIOD).funded, TOTAL, "funded after finalise");
+        assertEq(registry.period(PERIOD).funded, TOTAL, "funded after finalize");
         assertEq(token.balanceOf(registry.payoutOf(PERIOD)), TOTAL, "payout balance");
         assertEq(token.balanceOf(address(registry)), 0, "registry holds nothing");
     }
 
     function test_Fund_Revert_WhenPeriodNotCommitted() public {
-        vm.expectRevert(_err(SettlementRegistry.PeriodNotCommitted.selector, PERIOD));
+        vm.expectRevert(_err(ISettlementRegistry.SettlementPeriodNotCommitted.selector, PERIOD));
         _fund(PERIOD, 1);
     }
 
     function test_Fund_Revert_WhenOverfunded() public {
         _commit(PERIOD);
         _fund(PERIOD, TOTAL - 10);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.Overfunded.selector, PERIOD, 11, 10));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementOverfunded.selector, PERIOD, 11, 10));
         _fund(PERIOD, 11);
     }
 
@@ -964,7 +987,7 @@ contract SettlementRegistryTest is SettlementFixture {
         _ready(PERIOD);
         PeriodPayout payout = _payout(PERIOD);
         vm.expectEmit(true, true, true, true, address(payout));
-        emit PeriodPayout.LineClaimed(3, CAROL, 99_993);
+        emit IPeriodPayout.LineClaimed(3, CAROL, 99_993);
         _claim(payout, 3);
     }
 
@@ -972,7 +995,7 @@ contract SettlementRegistryTest is SettlementFixture {
         _ready(PERIOD);
         _commit(OTHER_PERIOD);
         _fund(OTHER_PERIOD, TOTAL);
-        _finalise(OTHER_PERIOD);
+        _finalize(OTHER_PERIOD);
         _claim(PERIOD, 1);
         assertFalse(registry.isLineSettled(OTHER_PERIOD, 1), "other period untouched");
         _claim(OTHER_PERIOD, 1);
@@ -986,17 +1009,21 @@ contract SettlementRegistryTest is SettlementFixture {
         _ready(PERIOD);
         _commit(OTHER_PERIOD);
         _fund(OTHER_PERIOD, 50_000);
-        _finalise(OTHER_PERIOD);
+        _finalize(OTHER_PERIOD);
         PeriodPayout first = _payout(PERIOD);
         PeriodPayout second = _payout(OTHER_PERIOD);
         assertTrue(address(first) != address(second), "one payout per period");
 
         vm.expectRevert(
-            abi.encodeWithSelector(PeriodPayout.InsufficientFunding.selector, OTHER_PERIOD, 150_000, 50_000)
+            abi.encodeWithSelector(
+                IPeriodPayout.PeriodPayoutInsufficientFunding.selector, OTHER_PERIOD, 150_000, 50_000
+            )
         );
         _claim(second, 0);
         _claim(second, 1);
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InsufficientFunding.selector, OTHER_PERIOD, 99_993, 0));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPeriodPayout.PeriodPayoutInsufficientFunding.selector, OTHER_PERIOD, 99_993, 0)
+        );
         _claim(second, 3);
 
         assertEq(token.balanceOf(address(first)), TOTAL, "first period's funds untouched");
@@ -1008,7 +1035,7 @@ contract SettlementRegistryTest is SettlementFixture {
         assertEq(token.balanceOf(ALICE), 150_000, "the first period still pays its own line");
     }
 
-    function test_Claim_Revert_BeforeFinalise_NoPayoutDeployed() public {
+    function test_Claim_Revert_BeforeFinalize_NoPayoutDeployed() public {
         _commit(PERIOD);
         _fund(PERIOD, TOTAL);
         PeriodPayout payout = _payout(PERIOD);
@@ -1016,41 +1043,36 @@ contract SettlementRegistryTest is SettlementFixture {
 
         // A high-level call to an address without code reverts without data (Solidity checks for code first).
         try this.claimExternally(payout, 0) {
-            revert("claim before finalisation went through");
+            revert("claim before finalization went through");
         } catch (bytes memory reason) {
             assertEq(reason.length, 0, "reverts without data");
         }
 
         // A low-level call to the address "succeeds", but there is nothing there to pay anything out.
-        StatementTree.Line memory l = lines[0];
-        (bool ok, bytes memory returned) = address(payout)
-            .call(
-                abi.encodeCall(
-                    PeriodPayout.claim, (l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, _proof(0))
-                )
-            );
+        StatementLine memory l = lines[0];
+        (bool ok, bytes memory returned) = address(payout).call(abi.encodeCall(PeriodPayout.claim, (l, _proof(0))));
         assertTrue(ok, "a call to an account without code does not fail");
         assertEq(returned.length, 0, "and returns nothing");
         assertEq(token.balanceOf(ALICE), 0, "nothing paid");
         assertEq(token.balanceOf(address(payout)), TOTAL, "funds stay at the payout address");
         assertFalse(registry.isLineSettled(PERIOD, 0), "not settled");
 
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         _claim(payout, 0);
         assertEq(token.balanceOf(ALICE), 150_000, "claimable once final");
     }
 
     /// @dev Claims line `i` at `payout` from an external frame, so that the caller sees how the call fails.
     function claimExternally(PeriodPayout payout, uint256 i) external {
-        StatementTree.Line storage l = lines[i];
-        payout.claim(l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, _proof(i));
+        StatementLine storage l = lines[i];
+        payout.claim(l, _proof(i));
     }
 
     function test_Claim_Revert_WhenClaimedTwice() public {
         _ready(PERIOD);
         PeriodPayout payout = _payout(PERIOD);
         _claim(payout, 0);
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, 0));
+        vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutLineAlreadySettled.selector, PERIOD, 0));
         _claim(payout, 0);
         assertEq(token.balanceOf(ALICE), 150_000, "paid once");
         assertEq(token.balanceOf(address(payout)), TOTAL - 150_000, "payout paid once");
@@ -1059,57 +1081,59 @@ contract SettlementRegistryTest is SettlementFixture {
     function test_Claim_Revert_WhenAmountAltered() public {
         _ready(PERIOD);
         PeriodPayout payout = _payout(PERIOD);
-        StatementTree.Line memory l = lines[1];
+        StatementLine memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InvalidProof.selector));
-        payout.claim(l.index, l.payee, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion, proof);
+        vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutInvalidProof.selector));
+        payout.claim(StatementLine(l.index, l.payee, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion), proof);
     }
 
     function test_Claim_Revert_WhenPayeeAltered() public {
         _ready(PERIOD);
         PeriodPayout payout = _payout(PERIOD);
-        StatementTree.Line memory l = lines[1];
+        StatementLine memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InvalidProof.selector));
-        payout.claim(l.index, stranger, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof);
+        vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutInvalidProof.selector));
+        payout.claim(StatementLine(l.index, stranger, l.workId, l.amount, l.ruleVersion, l.splitVersion), proof);
     }
 
     function test_Claim_Revert_WhenIndexAltered() public {
         _ready(PERIOD);
         PeriodPayout payout = _payout(PERIOD);
-        StatementTree.Line memory l = lines[1];
+        StatementLine memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InvalidProof.selector));
-        payout.claim(4, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof);
+        vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutInvalidProof.selector));
+        payout.claim(StatementLine(4, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion), proof);
         assertFalse(payout.isLineSettled(4), "line 4 not settled by the failed claim");
     }
 
     function test_Claim_Revert_WhenVersionsAltered() public {
         _ready(PERIOD);
         PeriodPayout payout = _payout(PERIOD);
-        StatementTree.Line memory l = lines[1];
+        StatementLine memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InvalidProof.selector));
-        payout.claim(l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion + 1, proof);
+        vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutInvalidProof.selector));
+        payout.claim(StatementLine(l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion + 1), proof);
     }
 
     function test_Claim_Revert_WhenSettledAndProofInvalid_ReportsSettled() public {
         _ready(PERIOD);
         PeriodPayout payout = _payout(PERIOD);
         _claim(payout, 1);
-        StatementTree.Line memory l = lines[1];
+        StatementLine memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, 1));
-        payout.claim(l.index, l.payee, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion, proof);
+        vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutLineAlreadySettled.selector, PERIOD, 1));
+        payout.claim(StatementLine(l.index, l.payee, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion), proof);
     }
 
     function test_Claim_Revert_WhenFundingShort() public {
         _commit(PERIOD);
         _fund(PERIOD, 150_006);
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         PeriodPayout payout = _payout(PERIOD);
         _claim(payout, 2); // 7
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InsufficientFunding.selector, PERIOD, 150_000, 149_999));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPeriodPayout.PeriodPayoutInsufficientFunding.selector, PERIOD, 150_000, 149_999)
+        );
         _claim(payout, 0);
         assertFalse(payout.isLineSettled(0), "the failed claim settled nothing");
         _fund(PERIOD, 1);
@@ -1120,10 +1144,12 @@ contract SettlementRegistryTest is SettlementFixture {
     function test_Claim_Revert_WhenPeriodFundedLessThanLine() public {
         _commit(PERIOD);
         _fund(PERIOD, 49_999);
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         PeriodPayout payout = _payout(PERIOD);
         // `held` is what the payout holds.
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InsufficientFunding.selector, PERIOD, 50_000, 49_999));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPeriodPayout.PeriodPayoutInsufficientFunding.selector, PERIOD, 50_000, 49_999)
+        );
         _claim(payout, 1);
         assertEq(token.balanceOf(address(payout)), 49_999, "funds stay");
         assertEq(token.balanceOf(BOB), 0, "nothing paid");
@@ -1136,9 +1162,11 @@ contract SettlementRegistryTest is SettlementFixture {
         vm.prank(settler);
         registry.commitPeriod(OTHER_PERIOD, _root(), address(token), 100, LINE_COUNT, INPUTS);
         _fund(OTHER_PERIOD, 100);
-        _finalise(OTHER_PERIOD);
+        _finalize(OTHER_PERIOD);
         PeriodPayout other = _payout(OTHER_PERIOD);
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InsufficientFunding.selector, OTHER_PERIOD, 50_000, 100));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPeriodPayout.PeriodPayoutInsufficientFunding.selector, OTHER_PERIOD, 50_000, 100)
+        );
         _claim(other, 1);
         assertEq(token.balanceOf(registry.payoutOf(PERIOD)), TOTAL, "first period's funds intact");
         assertEq(token.balanceOf(address(other)), 100, "second period's funds intact");
@@ -1147,25 +1175,25 @@ contract SettlementRegistryTest is SettlementFixture {
 
     function test_Claim_Revert_WhenProofOfAnotherTree() public {
         _ready(PERIOD);
-        StatementTree.Line[] memory others = new StatementTree.Line[](2);
-        others[0] = StatementTree.Line(0, stranger, WORK_C, 300_001, 9, 9);
-        others[1] = StatementTree.Line(1, BOB, WORK_C, 1, 9, 9);
+        StatementLine[] memory others = new StatementLine[](2);
+        others[0] = StatementLine(0, stranger, WORK_C, 300_001, 9, 9);
+        others[1] = StatementLine(1, BOB, WORK_C, 1, 9, 9);
         bytes32[] memory otherTree = StatementTree.build(others);
         vm.prank(settler);
         registry.commitPeriod(OTHER_PERIOD, otherTree[0], address(token), 300_002, 2, INPUTS);
         _fund(OTHER_PERIOD, 300_002);
-        _finalise(OTHER_PERIOD);
+        _finalize(OTHER_PERIOD);
         PeriodPayout payout = _payout(PERIOD);
         PeriodPayout other = _payout(OTHER_PERIOD);
 
         // A valid proof of OTHER_PERIOD's tree (final and funded too) presented at PERIOD's payout.
         bytes32[] memory proof = StatementTree.proof(otherTree, others[0]);
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InvalidProof.selector));
-        payout.claim(0, stranger, WORK_C, 300_001, 9, 9, proof);
+        vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutInvalidProof.selector));
+        payout.claim(StatementLine(0, stranger, WORK_C, 300_001, 9, 9), proof);
         assertFalse(payout.isLineSettled(0), "PERIOD's line 0 not settled");
 
         // The same line is claimable where it belongs, from that period's funds only.
-        other.claim(0, stranger, WORK_C, 300_001, 9, 9, proof);
+        other.claim(StatementLine(0, stranger, WORK_C, 300_001, 9, 9), proof);
         assertEq(token.balanceOf(stranger), 300_001, "paid by its own period");
         assertEq(token.balanceOf(address(payout)), TOTAL, "PERIOD's funds untouched");
         assertEq(token.balanceOf(address(other)), 1, "OTHER_PERIOD paid its line");
@@ -1173,7 +1201,7 @@ contract SettlementRegistryTest is SettlementFixture {
 
     // ---------------------------------------------------------------- reentrancy
 
-    /// @dev Commits, funds with `funding` and finalises PERIOD over the fixture's lines in a hostile token.
+    /// @dev Commits, funds with `funding` and finalizes PERIOD over the fixture's lines in a hostile token.
     function _evilPeriod(uint256 funding) internal returns (ReentrantToken evil, PeriodPayout payout) {
         evil = new ReentrantToken();
         evil.mint(platform, TOTAL);
@@ -1182,22 +1210,20 @@ contract SettlementRegistryTest is SettlementFixture {
         vm.prank(settler);
         registry.commitPeriod(PERIOD, _root(), address(evil), TOTAL, LINE_COUNT, INPUTS);
         _fund(PERIOD, funding);
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         payout = _payout(PERIOD);
     }
 
     /// @dev The calldata of a claim of line `i`.
     function _claimCall(uint256 i) internal view returns (bytes memory) {
-        StatementTree.Line memory l = lines[i];
-        return abi.encodeCall(
-            PeriodPayout.claim, (l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, _proof(i))
-        );
+        StatementLine memory l = lines[i];
+        return abi.encodeCall(PeriodPayout.claim, (l, _proof(i)));
     }
 
     /// @dev How many `LineClaimed` events `emitter` emitted among `logs`.
     function _lineClaimedCount(Vm.Log[] memory logs, address emitter) internal pure returns (uint256 count) {
         for (uint256 i; i < logs.length; ++i) {
-            if (logs[i].emitter == emitter && logs[i].topics[0] == PeriodPayout.LineClaimed.selector) ++count;
+            if (logs[i].emitter == emitter && logs[i].topics[0] == IPeriodPayout.LineClaimed.selector) ++count;
         }
     }
 
@@ -1213,7 +1239,7 @@ contract SettlementRegistryTest is SettlementFixture {
         assertFalse(evil.callbackOk(), "the reentrant claim failed");
         assertEq(
             keccak256(evil.callbackReturn()),
-            keccak256(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, 0)),
+            keccak256(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutLineAlreadySettled.selector, PERIOD, 0)),
             "because the line was already settled"
         );
         assertEq(_lineClaimedCount(logs, address(payout)), 1, "one LineClaimed");
@@ -1222,12 +1248,14 @@ contract SettlementRegistryTest is SettlementFixture {
         assertTrue(registry.isLineSettled(PERIOD, 0), "settled");
     }
 
-    /// @dev A token that bubbles up the failed reentrant claim fails the outer transfer; the payout, which holds enough,
-    /// reports it as `TransferFailed`, and the whole claim is undone.
+    /// @dev A token that bubbles up the failed reentrant claim fails the outer transfer; the payout, which holds
+    /// enough, reports it as `PeriodPayoutTransferFailed`, and the whole claim is undone.
     function test_Claim_Revert_WhenTokenRevertsOnReentrantClaimOfSameLine() public {
         (ReentrantToken evil, PeriodPayout payout) = _evilPeriod(TOTAL);
         evil.arm(address(payout), _claimCall(0));
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.TransferFailed.selector, PERIOD, ALICE, 150_000));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPeriodPayout.PeriodPayoutTransferFailed.selector, PERIOD, ALICE, 150_000)
+        );
         _claim(payout, 0);
         assertFalse(registry.isLineSettled(PERIOD, 0), "outer claim undone");
         assertEq(evil.balanceOf(ALICE), 0, "nothing paid");
@@ -1255,21 +1283,23 @@ contract SettlementRegistryTest is SettlementFixture {
         assertTrue(registry.isLineSettled(PERIOD, 0), "outer line settled");
         assertTrue(registry.isLineSettled(PERIOD, 1), "inner line settled");
 
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, 1));
+        vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutLineAlreadySettled.selector, PERIOD, 1));
         _claim(payout, 1);
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, 0));
+        vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutLineAlreadySettled.selector, PERIOD, 0));
         _claim(payout, 0);
         assertEq(evil.balanceOf(BOB), 50_000, "inner line not paid again");
     }
 
     /// @dev Funded for the outer line only: the inner claim pays first, the outer transfer then finds too little and
     /// fails, and the whole token transfer (inner claim included) is undone. The payout reads its balance after that
-    /// undo, finds it covers the line and reports `TransferFailed`. Nothing is paid, nothing settled; each line remains
-    /// claimable once.
+    /// undo, finds it covers the line and reports `PeriodPayoutTransferFailed`. Nothing is paid, nothing settled; each
+    /// line remains claimable once.
     function test_Claim_Revert_WhenTokenReentersAnotherLineBeyondFunding() public {
         (ReentrantToken evil, PeriodPayout payout) = _evilPeriod(150_000);
         evil.arm(address(payout), _claimCall(1));
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.TransferFailed.selector, PERIOD, ALICE, 150_000));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPeriodPayout.PeriodPayoutTransferFailed.selector, PERIOD, ALICE, 150_000)
+        );
         _claim(payout, 0);
         assertEq(evil.balanceOf(ALICE), 0, "outer line not paid");
         assertEq(evil.balanceOf(BOB), 0, "inner line not paid");
@@ -1279,7 +1309,9 @@ contract SettlementRegistryTest is SettlementFixture {
 
         evil.arm(address(0), "");
         _claim(payout, 0);
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InsufficientFunding.selector, PERIOD, 50_000, 0));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPeriodPayout.PeriodPayoutInsufficientFunding.selector, PERIOD, 50_000, 0)
+        );
         _claim(payout, 1);
         assertEq(evil.balanceOf(ALICE), 150_000, "outer line paid once the token behaves");
     }
@@ -1303,7 +1335,7 @@ contract SettlementRegistryTest is SettlementFixture {
 
     function test_MarkPaidOffChain_SettlesLine() public {
         _commit(PERIOD);
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         _markPaid(PERIOD, 1, "bank-ref-1");
         assertTrue(registry.isLineSettled(PERIOD, 1), "settled");
         assertTrue(_payout(PERIOD).isLineSettled(1), "settled in the payout");
@@ -1313,31 +1345,33 @@ contract SettlementRegistryTest is SettlementFixture {
 
     function test_MarkPaidOffChain_EmitsLinePaidOffChainAndLineSettledOffChain() public {
         _commit(PERIOD);
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         address payout = registry.payoutOf(PERIOD);
         vm.expectEmit(true, true, true, true, address(registry));
-        emit SettlementRegistry.LinePaidOffChain(PERIOD, 1, BOB, 50_000, "bank-ref-1");
+        emit ISettlementRegistry.LinePaidOffChain(PERIOD, 1, BOB, 50_000, "bank-ref-1");
         vm.expectEmit(true, true, true, true, payout);
-        emit PeriodPayout.LineSettledOffChain(1);
+        emit IPeriodPayout.LineSettledOffChain(1);
         _markPaid(PERIOD, 1, "bank-ref-1");
     }
 
     function test_MarkPaidOffChain_LineCannotBeClaimed() public {
         _commit(PERIOD);
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         _markPaid(PERIOD, 1, "bank-ref-1");
         _fund(PERIOD, TOTAL - 50_000);
         PeriodPayout payout = _payout(PERIOD);
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, 1));
+        vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutLineAlreadySettled.selector, PERIOD, 1));
         _claim(payout, 1);
         assertEq(token.balanceOf(BOB), 0, "not paid on chain");
     }
 
     function test_MarkPaidOffChain_LowersWhatFundAccepts() public {
         _commit(PERIOD);
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         _markPaid(PERIOD, 1, "bank-ref-1");
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.Overfunded.selector, PERIOD, TOTAL, TOTAL - 50_000));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlementRegistry.SettlementOverfunded.selector, PERIOD, TOTAL, TOTAL - 50_000)
+        );
         _fund(PERIOD, TOTAL);
         _fund(PERIOD, TOTAL - 50_000);
         PeriodPayout payout = _payout(PERIOD);
@@ -1352,64 +1386,68 @@ contract SettlementRegistryTest is SettlementFixture {
     function test_MarkPaidOffChain_AfterPartialFunding() public {
         _commit(PERIOD);
         _fund(PERIOD, 150_000);
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         _markPaid(PERIOD, 4, "bank-ref-4");
         assertTrue(registry.isLineSettled(PERIOD, 4), "settled");
         assertEq(registry.period(PERIOD).paidOffChain, 1, "paid off-chain");
         vm.expectRevert(
-            abi.encodeWithSelector(SettlementRegistry.Overfunded.selector, PERIOD, TOTAL - 150_000, TOTAL - 150_001)
+            abi.encodeWithSelector(
+                ISettlementRegistry.SettlementOverfunded.selector, PERIOD, TOTAL - 150_000, TOTAL - 150_001
+            )
         );
         _fund(PERIOD, TOTAL - 150_000);
         _fund(PERIOD, TOTAL - 150_001);
         assertEq(registry.period(PERIOD).funded, TOTAL - 1, "funded up to the total less paid off-chain");
     }
 
-    function test_MarkPaidOffChain_Revert_WhenPeriodNotFinalised() public {
+    function test_MarkPaidOffChain_Revert_WhenPeriodNotFinalized() public {
         _commit(PERIOD);
-        vm.expectRevert(_err(SettlementRegistry.PeriodNotFinalised.selector, PERIOD));
+        vm.expectRevert(_err(ISettlementRegistry.SettlementPeriodNotFinalized.selector, PERIOD));
         _markPaid(PERIOD, 1, "bank-ref-1");
-        // Not even once the window has closed, until someone finalises the period.
+        // Not even once the window has closed, until someone finalizes the period.
         vm.warp(T0 + WINDOW);
-        vm.expectRevert(_err(SettlementRegistry.PeriodNotFinalised.selector, PERIOD));
+        vm.expectRevert(_err(ISettlementRegistry.SettlementPeriodNotFinalized.selector, PERIOD));
         _markPaid(PERIOD, 1, "bank-ref-1");
         assertEq(registry.period(PERIOD).paidOffChain, 0, "nothing recorded");
         assertFalse(registry.isLineSettled(PERIOD, 1), "not settled");
 
-        registry.finalise(PERIOD);
+        registry.finalize(PERIOD);
         _markPaid(PERIOD, 1, "bank-ref-1");
         assertTrue(registry.isLineSettled(PERIOD, 1), "settled once final");
     }
 
-    function test_MarkPaidOffChain_Revert_WhenNotFinalisedAndProofInvalid_ReportsNotFinalised() public {
+    function test_MarkPaidOffChain_Revert_WhenNotFinalizedAndProofInvalid_ReportsNotFinalized() public {
         _commit(PERIOD);
-        StatementTree.Line memory l = lines[1];
+        StatementLine memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(_err(SettlementRegistry.PeriodNotFinalised.selector, PERIOD));
+        vm.expectRevert(_err(ISettlementRegistry.SettlementPeriodNotFinalized.selector, PERIOD));
         vm.prank(BOB);
-        registry.markPaidOffChain(PERIOD, l.index, BOB, l.workId, l.amount - 1, l.ruleVersion, l.splitVersion, proof, 0);
+        registry.markPaidOffChain(
+            PERIOD, StatementLine(l.index, BOB, l.workId, l.amount - 1, l.ruleVersion, l.splitVersion), proof, 0
+        );
     }
 
     function test_MarkPaidOffChain_Revert_WhenNotPayee() public {
         _commit(PERIOD);
-        _finalise(PERIOD);
-        StatementTree.Line memory l = lines[1];
+        _finalize(PERIOD);
+        StatementLine memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.NotPayee.selector, BOB));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNotPayee.selector, BOB));
         vm.prank(stranger);
-        registry.markPaidOffChain(PERIOD, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, 0);
+        registry.markPaidOffChain(PERIOD, l, proof, 0);
     }
 
-    function test_MarkPaidOffChain_Revert_WhenNotPayeeOfUnfinalisedPeriod_ReportsNotPayee() public {
+    function test_MarkPaidOffChain_Revert_WhenNotPayeeOfUnfinalizedPeriod_ReportsNotPayee() public {
         _commit(PERIOD);
-        StatementTree.Line memory l = lines[1];
+        StatementLine memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.NotPayee.selector, BOB));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNotPayee.selector, BOB));
         vm.prank(stranger);
-        registry.markPaidOffChain(PERIOD, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, 0);
+        registry.markPaidOffChain(PERIOD, l, proof, 0);
     }
 
     function test_MarkPaidOffChain_Revert_WhenPeriodNotCommitted() public {
-        vm.expectRevert(_err(SettlementRegistry.PeriodNotCommitted.selector, PERIOD));
+        vm.expectRevert(_err(ISettlementRegistry.SettlementPeriodNotCommitted.selector, PERIOD));
         _markPaid(PERIOD, 1, 0);
     }
 
@@ -1417,9 +1455,9 @@ contract SettlementRegistryTest is SettlementFixture {
         // Funded short by Bob's amount, so the funding check lets the call reach the payout's settled bitmap.
         _commit(PERIOD);
         _fund(PERIOD, TOTAL - 50_000);
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         _claim(PERIOD, 1);
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, 1));
+        vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutLineAlreadySettled.selector, PERIOD, 1));
         _markPaid(PERIOD, 1, 0);
         assertEq(registry.period(PERIOD).paidOffChain, 0, "nothing recorded");
     }
@@ -1427,35 +1465,37 @@ contract SettlementRegistryTest is SettlementFixture {
     function test_MarkPaidOffChain_Revert_WhenAlreadyClaimedFromFullFunding_ReportsOverfunded() public {
         _ready(PERIOD);
         _claim(PERIOD, 1);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.Overfunded.selector, PERIOD, 50_000, 0));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementOverfunded.selector, PERIOD, 50_000, 0));
         _markPaid(PERIOD, 1, 0);
         assertEq(registry.period(PERIOD).paidOffChain, 0, "nothing recorded");
     }
 
     function test_MarkPaidOffChain_Revert_WhenAlreadyPaidOffChain() public {
         _commit(PERIOD);
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         _markPaid(PERIOD, 1, "bank-ref-1");
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, 1));
+        vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutLineAlreadySettled.selector, PERIOD, 1));
         _markPaid(PERIOD, 1, "bank-ref-1-again");
         assertEq(registry.period(PERIOD).paidOffChain, 50_000, "recorded once");
     }
 
     function test_MarkPaidOffChain_Revert_WhenProofInvalid() public {
         _commit(PERIOD);
-        _finalise(PERIOD);
-        StatementTree.Line memory l = lines[1];
+        _finalize(PERIOD);
+        StatementLine memory l = lines[1];
         bytes32[] memory proof = _proof(1);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.InvalidProof.selector));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidProof.selector));
         vm.prank(BOB);
-        registry.markPaidOffChain(PERIOD, l.index, BOB, l.workId, l.amount - 1, l.ruleVersion, l.splitVersion, proof, 0);
+        registry.markPaidOffChain(
+            PERIOD, StatementLine(l.index, BOB, l.workId, l.amount - 1, l.ruleVersion, l.splitVersion), proof, 0
+        );
     }
 
     function test_MarkPaidOffChain_Revert_WhenFundingAlreadyCoversLine() public {
         _commit(PERIOD);
         _fund(PERIOD, TOTAL);
-        _finalise(PERIOD);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.Overfunded.selector, PERIOD, 50_000, 0));
+        _finalize(PERIOD);
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementOverfunded.selector, PERIOD, 50_000, 0));
         _markPaid(PERIOD, 1, 0);
         assertFalse(registry.isLineSettled(PERIOD, 1), "not settled");
     }
@@ -1465,11 +1505,11 @@ contract SettlementRegistryTest is SettlementFixture {
     function test_SettleOffChain_Revert_WhenNotRegistry() public {
         _commit(PERIOD);
         _fund(PERIOD, TOTAL);
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         PeriodPayout payout = _payout(PERIOD);
         address[5] memory callers = [stranger, settler, admin, BOB, platform];
         for (uint256 i; i < callers.length; ++i) {
-            vm.expectRevert(abi.encodeWithSelector(PeriodPayout.OnlyRegistry.selector));
+            vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutOnlyRegistry.selector));
             vm.prank(callers[i]);
             payout.settleOffChain(1);
         }
@@ -1483,30 +1523,22 @@ contract SettlementRegistryTest is SettlementFixture {
     function test_VerifyLine_TrueForEveryCommittedLine() public {
         _commit(PERIOD);
         for (uint256 i; i < LINE_COUNT; ++i) {
-            StatementTree.Line memory l = lines[i];
-            assertTrue(
-                registry.verifyLine(
-                    PERIOD, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, _proof(i)
-                ),
-                "line verifies"
-            );
+            StatementLine memory l = lines[i];
+            assertTrue(registry.verifyLine(PERIOD, l, _proof(i)), "line verifies");
         }
     }
 
     function test_VerifyLine_FalseForAlteredLineOrUnknownPeriod() public {
         _commit(PERIOD);
-        StatementTree.Line memory l = lines[3];
+        StatementLine memory l = lines[3];
         bytes32[] memory proof = _proof(3);
         assertFalse(
-            registry.verifyLine(PERIOD, l.index, l.payee, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion, proof),
+            registry.verifyLine(
+                PERIOD, StatementLine(l.index, l.payee, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion), proof
+            ),
             "altered amount"
         );
-        assertFalse(
-            registry.verifyLine(
-                OTHER_PERIOD, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof
-            ),
-            "unknown period"
-        );
+        assertFalse(registry.verifyLine(OTHER_PERIOD, l, proof), "unknown period");
     }
 
     function test_IsLineSettled_FalseUntilFinalAndSettled() public {
@@ -1514,7 +1546,7 @@ contract SettlementRegistryTest is SettlementFixture {
         _commit(PERIOD);
         _fund(PERIOD, TOTAL);
         assertFalse(registry.isLineSettled(PERIOD, 0), "committed period");
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         assertFalse(registry.isLineSettled(PERIOD, 0), "final, not claimed");
         _claim(PERIOD, 0);
         assertTrue(registry.isLineSettled(PERIOD, 0), "claimed");
@@ -1527,56 +1559,56 @@ contract SettlementRegistryTest is SettlementFixture {
         vm.assume(payee != address(0) && payee != address(registry) && payee != platform);
         amount = bound(amount, 0, type(uint88).max - 2);
         // Three lines: the fuzzed one, a neighbour in the same bitmap word and one in another word.
-        StatementTree.Line[] memory ls = new StatementTree.Line[](3);
-        ls[0] = StatementTree.Line(index, payee, WORK_A, amount, 1, 1);
-        ls[1] = StatementTree.Line(index ^ 1, BOB, WORK_A, 1, 1, 1);
-        ls[2] = StatementTree.Line(index ^ 256, CAROL, WORK_B, 1, 1, 1);
+        StatementLine[] memory ls = new StatementLine[](3);
+        ls[0] = StatementLine(index, payee, WORK_A, amount, 1, 1);
+        ls[1] = StatementLine(index ^ 1, BOB, WORK_A, 1, 1, 1);
+        ls[2] = StatementLine(index ^ 256, CAROL, WORK_B, 1, 1, 1);
         bytes32[] memory t = StatementTree.build(ls);
         uint256 total = amount + 2;
         token.mint(platform, total);
         vm.prank(settler);
         registry.commitPeriod(PERIOD, t[0], address(token), total, 3, INPUTS);
         _fund(PERIOD, total);
-        _finalise(PERIOD);
+        _finalize(PERIOD);
 
         PeriodPayout payout = _payout(PERIOD);
         vm.assume(payee != address(payout));
         uint256 before = token.balanceOf(payee);
-        payout.claim(index, payee, WORK_A, amount, 1, 1, StatementTree.proof(t, ls[0]));
+        payout.claim(StatementLine(index, payee, WORK_A, amount, 1, 1), StatementTree.proof(t, ls[0]));
         assertEq(token.balanceOf(payee) - before, amount, "payee paid");
         assertTrue(registry.isLineSettled(PERIOD, index), "line settled");
         assertFalse(registry.isLineSettled(PERIOD, index ^ 1), "neighbour not settled");
         assertFalse(registry.isLineSettled(PERIOD, index ^ 256), "other word not settled");
 
         bytes32[] memory proof = StatementTree.proof(t, ls[0]);
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.LineAlreadySettled.selector, PERIOD, index));
-        payout.claim(index, payee, WORK_A, amount, 1, 1, proof);
+        vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutLineAlreadySettled.selector, PERIOD, index));
+        payout.claim(StatementLine(index, payee, WORK_A, amount, 1, 1), proof);
 
-        payout.claim(index ^ 1, BOB, WORK_A, 1, 1, 1, StatementTree.proof(t, ls[1]));
-        payout.claim(index ^ 256, CAROL, WORK_B, 1, 1, 1, StatementTree.proof(t, ls[2]));
+        payout.claim(StatementLine(index ^ 1, BOB, WORK_A, 1, 1, 1), StatementTree.proof(t, ls[1]));
+        payout.claim(StatementLine(index ^ 256, CAROL, WORK_B, 1, 1, 1), StatementTree.proof(t, ls[2]));
         assertEq(_claimed(PERIOD), total, "everything claimed");
         assertEq(token.balanceOf(address(payout)), 0, "payout emptied");
     }
 
     function testFuzz_Dispute_Revert_WhenCallerNotPayee(address caller, uint256 i) public {
         i = bound(i, 0, LINE_COUNT - 1);
-        StatementTree.Line memory l = lines[i];
+        StatementLine memory l = lines[i];
         vm.assume(caller != l.payee);
         _commit(PERIOD);
         bytes32[] memory proof = _proof(i);
-        vm.expectRevert(abi.encodeWithSelector(SettlementRegistry.NotPayee.selector, l.payee));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNotPayee.selector, l.payee));
         vm.prank(caller);
-        registry.dispute(PERIOD, l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, "r");
+        registry.dispute(PERIOD, l, proof, "r");
     }
 
     function testFuzz_Claim_Revert_WhenAmountAltered(uint256 delta) public {
         _ready(PERIOD);
         PeriodPayout payout = _payout(PERIOD);
         delta = bound(delta, 1, type(uint256).max - 150_000);
-        StatementTree.Line memory l = lines[0];
+        StatementLine memory l = lines[0];
         bytes32[] memory proof = _proof(0);
-        vm.expectRevert(abi.encodeWithSelector(PeriodPayout.InvalidProof.selector));
-        payout.claim(l.index, l.payee, l.workId, l.amount + delta, l.ruleVersion, l.splitVersion, proof);
+        vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutInvalidProof.selector));
+        payout.claim(StatementLine(l.index, l.payee, l.workId, l.amount + delta, l.ruleVersion, l.splitVersion), proof);
     }
 
     function testFuzz_Fund_NeverAboveTotal(uint256 first, uint256 second) public {
@@ -1586,7 +1618,7 @@ contract SettlementRegistryTest is SettlementFixture {
         _fund(PERIOD, first);
         if (first + second > TOTAL) {
             vm.expectRevert(
-                abi.encodeWithSelector(SettlementRegistry.Overfunded.selector, PERIOD, second, TOTAL - first)
+                abi.encodeWithSelector(ISettlementRegistry.SettlementOverfunded.selector, PERIOD, second, TOTAL - first)
             );
         }
         _fund(PERIOD, second);
@@ -1600,14 +1632,16 @@ contract SettlementRegistryTest is SettlementFixture {
         _commit(PERIOD);
         funding = bound(funding, 0, TOTAL);
         _fund(PERIOD, funding);
-        _finalise(PERIOD);
+        _finalize(PERIOD);
         PeriodPayout payout = _payout(PERIOD);
         uint256 paid;
         for (uint256 i; i < LINE_COUNT; ++i) {
             uint256 amount = lines[i].amount;
             if (paid + amount > funding) {
                 vm.expectRevert(
-                    abi.encodeWithSelector(PeriodPayout.InsufficientFunding.selector, PERIOD, amount, funding - paid)
+                    abi.encodeWithSelector(
+                        IPeriodPayout.PeriodPayoutInsufficientFunding.selector, PERIOD, amount, funding - paid
+                    )
                 );
                 _claim(payout, i);
                 assertFalse(payout.isLineSettled(i), "unpaid line not settled");
