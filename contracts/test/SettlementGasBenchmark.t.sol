@@ -6,9 +6,8 @@ import {BaseTest} from "./utils/BaseTest.sol";
 import {ReferenceMerkleDistributor} from "./utils/ReferenceMerkleDistributor.sol";
 import {PeriodPayout} from "../src/PeriodPayout.sol";
 import {SettlementRegistry} from "../src/SettlementRegistry.sol";
-import {StatementLine} from "../src/interfaces/ISettlementRegistry.sol";
+import {ISettlementRegistry, StatementLine} from "../src/interfaces/ISettlementRegistry.sol";
 import {TestStablecoin} from "../src/TestStablecoin.sol";
-import {ISettlementRegistry} from "../src/interfaces/ISettlementRegistry.sol";
 
 /**
  * @title SettlementGasBenchmark

@@ -3,10 +3,9 @@ pragma solidity 0.8.28;
 
 import {BaseTest} from "../utils/BaseTest.sol";
 import {StatementTree} from "../utils/StatementTree.sol";
-import {StatementLine} from "../../src/interfaces/ISettlementRegistry.sol";
+import {ISettlementRegistry, StatementLine} from "../../src/interfaces/ISettlementRegistry.sol";
 import {SettlementRegistry} from "../../src/SettlementRegistry.sol";
 import {SettlementHandler} from "./SettlementHandler.sol";
-import {ISettlementRegistry} from "../../src/interfaces/ISettlementRegistry.sol";
 
 /// @dev A settlement goes through several steps (fund, wait, finalize, claim), so runs are longer than the default.
 /// forge-config: default.invariant.depth = 128
