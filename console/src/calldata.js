@@ -6,7 +6,7 @@
 
 import { keccak256 } from "ethers";
 
-const OFFSET_OF_PROOF = 8n * 32n; // verifyLine's head: periodId, six leaf words, the proof's offset
+const OFFSET_OF_PROOF = 8n * 32n; // verifyLine's head: periodId, the line's six words (a static struct), the proof's offset
 
 function word(n) {
   return n.toString(16).padStart(64, "0");

@@ -11,7 +11,7 @@ import { address, bytes32, leafOf, whole } from "./statement.js";
 const payout = new Interface(PERIOD_PAYOUT_ABI);
 const registryInterface = new Interface(SETTLEMENT_REGISTRY_ABI);
 
-// The contract's reason for refusing, by name (LineAlreadySettled, InsufficientFunding...).
+// The contract's reason for refusing, by name (PeriodPayoutLineAlreadySettled, PeriodPayoutInsufficientFunding...).
 function refusal(error) {
   const data = error?.data ?? error?.info?.error?.data ?? error?.error?.data;
   try {
@@ -58,7 +58,7 @@ export async function claimWithWallet({ ethereum, registry, statement, line, onS
     throw new Error(`the statement sends claims to ${statement.payout}, the registry to ${to}`);
   }
   const signer = await provider.getSigner();
-  const data = payout.encodeFunctionData("claim", [...leaf, proof]);
+  const data = payout.encodeFunctionData("claim", [leaf, proof]);
   let tx;
   try {
     tx = await signer.sendTransaction({ to, data });

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {WorkRegistry} from "./WorkRegistry.sol";
+import {IDistributionRegistry} from "./interfaces/IDistributionRegistry.sol";
 
 /**
  * @title DistributionRegistry
@@ -15,7 +16,7 @@ import {WorkRegistry} from "./WorkRegistry.sol";
  *
  * A payload is unique per work and an anchor is never changed or removed.
  */
-contract DistributionRegistry {
+contract DistributionRegistry is IDistributionRegistry {
     /// @notice The largest payload: watermark payloads are 48 bits.
     uint64 public constant MAX_PAYLOAD = type(uint48).max;
 
@@ -31,41 +32,6 @@ contract DistributionRegistry {
 
     /// @dev Anchors per work and payload.
     mapping(bytes32 workId => mapping(uint64 payload => Anchor)) private _anchors;
-
-    /**
-     * @notice Emitted when a distribution record is anchored.
-     * @param workId The work distributed.
-     * @param payload The watermark payload the distributed copy carries.
-     * @param recordHash SHA-256 of the canonical distribution record.
-     * @param anchoredBy The owner of the work or the operator who anchored it.
-     */
-    event DistributionAnchored(
-        bytes32 indexed workId, uint64 indexed payload, bytes32 recordHash, address anchoredBy
-    );
-
-    /**
-     * @notice The account is neither the owner of the work nor an operator of the owner.
-     * @param workId The work.
-     * @param account The calling account.
-     */
-    error DistributionUnauthorized(bytes32 workId, address account);
-
-    /**
-     * @notice The payload is zero or wider than 48 bits.
-     * @param payload The payload given.
-     */
-    error DistributionInvalidPayload(uint64 payload);
-
-    /// @notice The record hash is zero.
-    error DistributionInvalidRecord();
-
-    /**
-     * @notice A record is already anchored for this work and payload.
-     * @param workId The work.
-     * @param payload The payload.
-     * @param recordHash The hash anchored before.
-     */
-    error DistributionAlreadyAnchored(bytes32 workId, uint64 payload, bytes32 recordHash);
 
     /**
      * @param works_ The registry of works and owners that decides who may anchor for a work.

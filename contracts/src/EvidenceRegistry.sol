@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 
 import {WorkRegistry} from "./WorkRegistry.sol";
+import {IEvidenceRegistry} from "./interfaces/IEvidenceRegistry.sol";
 
 /**
  * @title EvidenceRegistry
@@ -20,7 +21,7 @@ import {WorkRegistry} from "./WorkRegistry.sol";
  * @dev Only the hash is stored; the bundle itself lives off chain. `DEFAULT_ADMIN_ROLE` grants and revokes
  * {ANCHORER_ROLE} (and itself), as OpenZeppelin's `AccessControl` does.
  */
-contract EvidenceRegistry is AccessControl {
+contract EvidenceRegistry is IEvidenceRegistry, AccessControl {
     /// @dev One anchored evidence bundle: the work and a word holding time and anchorer.
     struct Anchor {
         bytes32 workId;
@@ -36,34 +37,6 @@ contract EvidenceRegistry is AccessControl {
 
     /// @dev Anchors by evidence hash.
     mapping(bytes32 evidenceHash => Anchor) private _anchors;
-
-    /**
-     * @notice Emitted when an evidence bundle is anchored.
-     * @param evidenceHash SHA-256 of the canonical evidence bundle.
-     * @param workId The work the evidence concerns.
-     * @param anchoredBy The account that anchored it.
-     * @param anchoredAt When it was anchored, in Unix seconds.
-     */
-    event EvidenceAnchored(
-        bytes32 indexed evidenceHash, bytes32 indexed workId, address indexed anchoredBy, uint48 anchoredAt
-    );
-
-    /// @notice The evidence hash is zero.
-    error EvidenceInvalidHash();
-
-    /**
-     * @notice The work is not registered in the work registry.
-     * @param workId The work given.
-     */
-    error EvidenceUnknownWork(bytes32 workId);
-
-    /**
-     * @notice The evidence hash is already anchored.
-     * @param evidenceHash The hash.
-     * @param workId The work it was anchored for.
-     * @param anchoredAt When it was anchored, in Unix seconds.
-     */
-    error EvidenceAlreadyAnchored(bytes32 evidenceHash, bytes32 workId, uint48 anchoredAt);
 
     /**
      * @param works_ The registry of works; evidence may be anchored only for works registered there.

@@ -4,37 +4,27 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {IPeriodPayout} from "./interfaces/IPeriodPayout.sol";
+import {StatementLine} from "./interfaces/ISettlementRegistry.sol";
 
 /**
  * @title StatementLines
- * @notice The leaf of a statement line, as OpenZeppelin's `StandardMerkleTree` computes it for
- * `(uint256 index, address payee, bytes32 workId, uint256 amount, uint32 ruleVersion, uint32 splitVersion)`: the
- * keccak256 of the keccak256 of the ABI-encoded values. Hashing twice keeps a 64-byte inner node from passing as a leaf.
+ * @notice The leaf of a statement line, as OpenZeppelin's `StandardMerkleTree` computes it for `(uint256 index, address
+ * payee, bytes32 workId, uint256 amount, uint32 ruleVersion, uint32 splitVersion)`: the keccak256 of the keccak256 of
+ * the ABI-encoded values. Hashing twice keeps a 64-byte inner node from passing as a leaf.
  */
 library StatementLines {
     /**
-     * @param index The line's index.
-     * @param payee The line's payee.
-     * @param workId The line's work.
-     * @param amount The line's amount.
-     * @param ruleVersion The settlement rule version.
-     * @param splitVersion The split version.
+     * @dev A {StatementLine} holds only static fields, so its calldata encoding is the six ABI-encoded words of the
+     * leaf, in the leaf's order: they are copied to free memory and hashed there, with no abi.encode allocation. A
+     * field with dirty high bits gives a leaf no tree holds, so its proof fails.
+     * @param line The line.
      * @return result The leaf.
      */
-    function leaf(uint256 index, address payee, bytes32 workId, uint256 amount, uint32 ruleVersion, uint32 splitVersion)
-        internal
-        pure
-        returns (bytes32 result)
-    {
-        // The six words are hashed from free memory instead of a fresh abi.encode allocation: same bytes, less gas.
+    function leaf(StatementLine calldata line) internal pure returns (bytes32 result) {
         assembly ("memory-safe") {
             let m := mload(0x40)
-            mstore(m, index)
-            mstore(add(m, 0x20), and(payee, 0xffffffffffffffffffffffffffffffffffffffff))
-            mstore(add(m, 0x40), workId)
-            mstore(add(m, 0x60), amount)
-            mstore(add(m, 0x80), and(ruleVersion, 0xffffffff))
-            mstore(add(m, 0xa0), and(splitVersion, 0xffffffff))
+            calldatacopy(m, line, 0xc0)
             mstore(0x00, keccak256(m, 0xc0))
             result := keccak256(0x00, 0x20)
         }
@@ -49,7 +39,7 @@ library StatementLines {
  * token are immutable, so a claim reads no storage but one word of the settled bitmap.
  * @dev The token must move exactly the amounts asked (no fee on transfer, no rebasing).
  */
-contract PeriodPayout {
+contract PeriodPayout is IPeriodPayout {
     using SafeERC20 for IERC20;
 
     /// @notice The registry that deployed this payout; the only account that records lines as paid off-chain.
@@ -68,50 +58,6 @@ contract PeriodPayout {
     mapping(uint256 wordIndex => uint256 bits) private _settled;
 
     /**
-     * @notice Emitted when a line is paid out to its payee. Not indexed, as in the Merkle airdrop distributors: a
-     * payee finds its claims from its statement's line indexes (or the token's indexed `Transfer` events).
-     * @param index The line.
-     * @param payee The recipient of the tokens.
-     * @param amount The amount paid.
-     */
-    event LineClaimed(uint256 index, address payee, uint256 amount);
-
-    /**
-     * @notice Emitted when the registry records a line as paid off-chain (its own event carries the details).
-     * @param index The line.
-     */
-    event LineSettledOffChain(uint256 indexed index);
-
-    /**
-     * @notice The line has already been claimed or recorded as paid off-chain.
-     * @param periodId The period.
-     * @param index The line.
-     */
-    error LineAlreadySettled(bytes32 periodId, uint256 index);
-
-    /// @notice The proof does not show that the line is in the period's Merkle tree.
-    error InvalidProof();
-
-    /**
-     * @notice What this payout holds does not cover the line: the period is not (fully) funded yet.
-     * @param periodId The period.
-     * @param amount The line's amount.
-     * @param held What this payout holds.
-     */
-    error InsufficientFunding(bytes32 periodId, uint256 amount, uint256 held);
-
-    /**
-     * @notice The token refused a transfer that this payout's balance covers (a paused token, a blocked payee).
-     * @param periodId The period.
-     * @param payee The line's payee.
-     * @param amount The line's amount.
-     */
-    error TransferFailed(bytes32 periodId, address payee, uint256 amount);
-
-    /// @notice Only the registry that deployed this payout may call this.
-    error OnlyRegistry();
-
-    /**
      * @param periodId_ The period.
      * @param root_ Its committed Merkle root.
      * @param token_ The payout token.
@@ -124,38 +70,28 @@ contract PeriodPayout {
     }
 
     /**
-     * @notice Pays a line to its payee. Anyone may trigger it; the tokens always go to `payee`.
-     * @dev Checks, in order: the line is not settled ({LineAlreadySettled}), the proof holds ({InvalidProof}) and
-     * this payout holds the amount ({InsufficientFunding}); a transfer the token refuses otherwise is {TransferFailed}.
+     * @notice Pays a line to its payee. Anyone may trigger it; the tokens always go to `line.payee`.
+     * @dev Checks, in order: the line is not settled ({PeriodPayoutLineAlreadySettled}), the proof holds
+     * ({PeriodPayoutInvalidProof}) and this payout holds the amount ({PeriodPayoutInsufficientFunding}); a transfer the
+     * token refuses otherwise is {PeriodPayoutTransferFailed}.
      *
      * The line is marked settled before the only external call, the token transfer, so a token that calls back into
      * this contract finds the line settled (a test does this): a claim pays each line exactly once without a
      * reentrancy guard, whose 490 gas per claim would take it above what the well-known distributors cost.
-     * @param index The line's index.
-     * @param payee The line's payee.
-     * @param workId The line's work.
-     * @param amount The line's amount, in token units.
-     * @param ruleVersion The settlement rule version the line was computed with.
-     * @param splitVersion The split version the line was computed with.
+     * @param line The line.
      * @param proof The Merkle proof of the line.
      */
-    function claim(
-        uint256 index,
-        address payee,
-        bytes32 workId,
-        uint256 amount,
-        uint32 ruleVersion,
-        uint32 splitVersion,
-        bytes32[] calldata proof
-    ) external {
+    function claim(StatementLine calldata line, bytes32[] calldata proof) external {
+        uint256 index = line.index;
         _settle(index);
-        bytes32 leaf = StatementLines.leaf(index, payee, workId, amount, ruleVersion, splitVersion);
-        if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert InvalidProof();
+        if (!MerkleProof.verifyCalldata(proof, root, StatementLines.leaf(line))) revert PeriodPayoutInvalidProof();
+        address payee = line.payee;
+        uint256 amount = line.amount;
         emit LineClaimed(index, payee, amount);
         if (!token.trySafeTransfer(payee, amount)) {
             uint256 held = token.balanceOf(address(this));
-            if (held < amount) revert InsufficientFunding(periodId, amount, held);
-            revert TransferFailed(periodId, payee, amount);
+            if (held < amount) revert PeriodPayoutInsufficientFunding(periodId, amount, held);
+            revert PeriodPayoutTransferFailed(periodId, payee, amount);
         }
     }
 
@@ -165,7 +101,7 @@ contract PeriodPayout {
      * @param index The line.
      */
     function settleOffChain(uint256 index) external {
-        if (msg.sender != registry) revert OnlyRegistry();
+        if (msg.sender != registry) revert PeriodPayoutOnlyRegistry();
         _settle(index);
         emit LineSettledOffChain(index);
     }
@@ -179,12 +115,12 @@ contract PeriodPayout {
         return _settled[index >> 8] & (uint256(1) << (index & 0xff)) != 0;
     }
 
-    /// @dev Marks a line settled, reverting with {LineAlreadySettled} if it already was.
+    /// @dev Marks a line settled, reverting with {PeriodPayoutLineAlreadySettled} if it already was.
     function _settle(uint256 index) private {
         uint256 wordIndex = index >> 8;
         uint256 word = _settled[wordIndex];
         uint256 mask = uint256(1) << (index & 0xff);
-        if (word & mask != 0) revert LineAlreadySettled(periodId, index);
+        if (word & mask != 0) revert PeriodPayoutLineAlreadySettled(periodId, index);
         _settled[wordIndex] = word | mask;
     }
 }

@@ -13,6 +13,7 @@ import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
 import {PeriodPayout, StatementLines} from "./PeriodPayout.sol";
 import {EIP712Domain} from "./utils/EIP712Domain.sol";
 import {SignatureCheck} from "./utils/SignatureCheck.sol";
+import {ISettlementRegistry, StatementLine} from "./interfaces/ISettlementRegistry.sol";
 
 /**
  * @title SettlementRegistry
@@ -27,7 +28,7 @@ import {SignatureCheck} from "./utils/SignatureCheck.sol";
  * over `(uint256 index, address payee, bytes32 workId, uint256 amount, uint32 ruleVersion, uint32 splitVersion)`,
  * with `index` running from 0 to `lineCount - 1`. For {disputeWindow} seconds after the commitment a payee may dispute
  * one of its lines, proving the line against the committed root, with at most one open dispute per line; the settler
- * resolves disputes. Once the window has closed and no dispute is open, anyone may finalise the period. The paying
+ * resolves disputes. Once the window has closed and no dispute is open, anyone may finalize the period. The paying
  * platform funds the period in the token at any time after the commitment (in parts if it wishes), up to the total
  * less what was recorded as paid off-chain. When the period becomes final, the registry deploys its {PeriodPayout},
  * where anyone may trigger the claim of a line and its amount goes to its payee. A payee paid by bank transfer instead
@@ -47,75 +48,9 @@ import {SignatureCheck} from "./utils/SignatureCheck.sol";
  * Built for a Shanghai EVM (no transient storage, no MCOPY), like every ReelLedger contract, so that one release runs
  * on every chain from Shanghai on: hence a storage-based reentrancy guard on {fund}.
  */
-contract SettlementRegistry is AccessControl, EIP712Domain("ReelLedger", "1"), ReentrancyGuard {
+contract SettlementRegistry is ISettlementRegistry, AccessControl, EIP712Domain("ReelLedger", "1"), ReentrancyGuard {
     using BitMaps for BitMaps.BitMap;
     using SafeERC20 for IERC20;
-
-    /**
-     * @notice The summary of a play report that a platform signs.
-     * @param platform The reporting platform, which signs the report.
-     * @param reportId The platform's id of the report (keccak256 of its own report id).
-     * @param periodStart First second covered by the report (inclusive).
-     * @param periodEnd End of the covered period (exclusive).
-     * @param currency ISO 4217 code of the amounts in the report.
-     * @param rowCount Number of rows in the report.
-     * @param plays Total plays over all rows.
-     * @param validPlays Total valid plays over all rows.
-     * @param watchMinutes Total watch minutes over all rows.
-     * @param adRevenue Total advertising revenue over all rows, in minor units of `currency`.
-     * @param rowsRoot Merkle root of the report's rows.
-     * @param supersedes The id of an earlier report of the same platform that this report corrects, or zero.
-     */
-    struct PlayReport {
-        address platform;
-        bytes32 reportId;
-        uint64 periodStart;
-        uint64 periodEnd;
-        string currency;
-        uint256 rowCount;
-        uint256 plays;
-        uint256 validPlays;
-        uint256 watchMinutes;
-        uint256 adRevenue;
-        bytes32 rowsRoot;
-        bytes32 supersedes;
-    }
-
-    /// @notice Where a settlement period stands.
-    enum PeriodState {
-        None,
-        Committed,
-        Finalised
-    }
-
-    /**
-     * @notice A settlement period as returned by {period}.
-     * @param root Merkle root of the statement lines.
-     * @param token The payout token.
-     * @param state Where the period stands.
-     * @param total What the lines add up to, in token units.
-     * @param funded What the platform has paid in so far.
-     * @param paidOffChain What payees have recorded as paid to them off-chain.
-     * @param payout Where the period's funds go and its lines are claimed: its {PeriodPayout}, deployed when the
-     * period becomes final.
-     * @param lineCount Number of statement lines.
-     * @param disputeEnds When the dispute window closes (exclusive), in Unix seconds.
-     * @param openDisputes Number of disputes not yet resolved.
-     * @param inputsHash Hash of the inputs the lines were computed from.
-     */
-    struct Period {
-        bytes32 root;
-        address token;
-        PeriodState state;
-        uint256 total;
-        uint256 funded;
-        uint256 paidOffChain;
-        address payout;
-        uint32 lineCount;
-        uint64 disputeEnds;
-        uint256 openDisputes;
-        bytes32 inputsHash;
-    }
 
     /// @dev A period, addressed by its id.
     struct PeriodRecord {
@@ -161,205 +96,6 @@ contract SettlementRegistry is AccessControl, EIP712Domain("ReelLedger", "1"), R
     mapping(bytes32 periodId => mapping(uint256 disputeId => uint256 index)) private _disputeLines;
 
     /**
-     * @notice Emitted when a signed play report is anchored.
-     * @param platform The reporting platform.
-     * @param reportId The platform's id of the report.
-     * @param structHash The EIP-712 struct hash of the report, as stored in {reportDigest}.
-     * @param rowsRoot Merkle root of the report's rows.
-     * @param supersedes The report this one corrects, or zero.
-     * @param periodStart First second covered by the report.
-     * @param periodEnd End of the covered period (exclusive).
-     */
-    event ReportAnchored(
-        address indexed platform,
-        bytes32 indexed reportId,
-        bytes32 structHash,
-        bytes32 rowsRoot,
-        bytes32 supersedes,
-        uint64 periodStart,
-        uint64 periodEnd
-    );
-
-    /**
-     * @notice Emitted when a settlement period is committed.
-     * @param periodId The period.
-     * @param root Merkle root of its statement lines.
-     * @param token The payout token.
-     * @param total What the lines add up to.
-     * @param lineCount Number of lines.
-     * @param inputsHash Hash of the inputs the lines were computed from.
-     * @param disputeEnds When the dispute window closes (exclusive).
-     */
-    event PeriodCommitted(
-        bytes32 indexed periodId,
-        bytes32 root,
-        address token,
-        uint256 total,
-        uint32 lineCount,
-        bytes32 inputsHash,
-        uint64 disputeEnds
-    );
-
-    /**
-     * @notice Emitted when a payee opens a dispute against one of its lines in a committed period.
-     * @param periodId The period.
-     * @param disputeId The id of the dispute, counted from zero per period.
-     * @param by The account that opened it: the payee of the disputed line.
-     * @param index The disputed line's index.
-     * @param reason A hash or short code identifying the grounds (the full text lives off-chain).
-     */
-    event Disputed(
-        bytes32 indexed periodId, uint256 indexed disputeId, address indexed by, uint256 index, bytes32 reason
-    );
-
-    /**
-     * @notice Emitted when the settler resolves a dispute.
-     * @param periodId The period.
-     * @param disputeId The dispute.
-     * @param resolution A hash or short code identifying the outcome.
-     */
-    event DisputeResolved(bytes32 indexed periodId, uint256 indexed disputeId, bytes32 resolution);
-
-    /**
-     * @notice Emitted when a period becomes final and its lines become claimable.
-     * @param periodId The period.
-     * @param payout The period's {PeriodPayout}, where its lines are claimed.
-     */
-    event PeriodFinalised(bytes32 indexed periodId, address payout);
-
-    /**
-     * @notice Emitted when tokens are paid into a period.
-     * @param periodId The period.
-     * @param from The payer.
-     * @param amount The amount paid in.
-     * @param funded The period's funding after this payment.
-     */
-    event PeriodFunded(bytes32 indexed periodId, address indexed from, uint256 amount, uint256 funded);
-
-    /**
-     * @notice Emitted when a payee records that its line was paid off-chain.
-     * @param periodId The period.
-     * @param index The line.
-     * @param payee The payee, which recorded it.
-     * @param amount The line's amount.
-     * @param paymentRef A reference to the off-chain payment (for example a hash of the bank transfer id).
-     */
-    event LinePaidOffChain(
-        bytes32 indexed periodId, uint256 indexed index, address indexed payee, uint256 amount, bytes32 paymentRef
-    );
-
-    /**
-     * @notice The platform has already anchored a report with this id.
-     * @param platform The platform.
-     * @param reportId The report id.
-     */
-    error ReportAlreadyAnchored(address platform, bytes32 reportId);
-
-    /**
-     * @notice The signature is not the platform's signature of the report.
-     * @param platform The platform named in the report.
-     */
-    error InvalidReportSignature(address platform);
-
-    /**
-     * @notice The report corrects a report that the platform has not anchored.
-     * @param platform The platform.
-     * @param supersedes The unknown report id.
-     */
-    error SupersededReportUnknown(address platform, bytes32 supersedes);
-
-    /// @notice The report's period is empty: `periodEnd <= periodStart`.
-    error InvalidPeriod();
-
-    /**
-     * @notice A period with this id has already been committed.
-     * @param periodId The period.
-     */
-    error PeriodAlreadyCommitted(bytes32 periodId);
-
-    /// @notice The Merkle root is zero.
-    error EmptyRoot();
-
-    /// @notice The payout token is the zero address.
-    error ZeroToken();
-
-    /**
-     * @notice The amount does not fit the registry's 88-bit accounting.
-     * @param amount The amount.
-     * @param max The largest amount accepted.
-     */
-    error AmountTooLarge(uint256 amount, uint256 max);
-
-    /**
-     * @notice The period has not been committed.
-     * @param periodId The period.
-     */
-    error PeriodNotCommitted(bytes32 periodId);
-
-    /**
-     * @notice The period's dispute window has closed.
-     * @param periodId The period.
-     */
-    error DisputeWindowClosed(bytes32 periodId);
-
-    /**
-     * @notice The line already has an open dispute; it may be disputed again once the settler has resolved that one.
-     * @param periodId The period.
-     * @param index The line.
-     */
-    error LineAlreadyDisputed(bytes32 periodId, uint256 index);
-
-    /**
-     * @notice The period has no open dispute with this id.
-     * @param periodId The period.
-     * @param disputeId The dispute.
-     */
-    error NoSuchOpenDispute(bytes32 periodId, uint256 disputeId);
-
-    /**
-     * @notice The period's dispute window is still open.
-     * @param periodId The period.
-     * @param disputeEnds When it closes.
-     */
-    error DisputeWindowOpen(bytes32 periodId, uint64 disputeEnds);
-
-    /**
-     * @notice The period has unresolved disputes.
-     * @param periodId The period.
-     * @param count How many.
-     */
-    error DisputesOpen(bytes32 periodId, uint256 count);
-
-    /**
-     * @notice The period is already final.
-     * @param periodId The period.
-     */
-    error PeriodAlreadyFinalised(bytes32 periodId);
-
-    /**
-     * @notice The amount would take what the period has received (funded plus paid off-chain) above its total.
-     * @param periodId The period.
-     * @param amount The amount paid in or recorded as paid off-chain.
-     * @param stillOwed What the period could still receive: total less funded less paid off-chain.
-     */
-    error Overfunded(bytes32 periodId, uint256 amount, uint256 stillOwed);
-
-    /**
-     * @notice The period is not final yet, so its lines can be neither claimed nor recorded as paid off-chain.
-     * @param periodId The period.
-     */
-    error PeriodNotFinalised(bytes32 periodId);
-
-    /// @notice The proof does not show that the line is in the period's Merkle tree.
-    error InvalidProof();
-
-    /**
-     * @notice Only the payee of a line may dispute it or record that it was paid off-chain.
-     * @param payee The line's payee.
-     */
-    error NotPayee(address payee);
-
-    /**
      * @param admin Receives `DEFAULT_ADMIN_ROLE`, which grants and revokes roles.
      * @param settler Receives {SETTLER_ROLE}.
      * @param disputeWindow_ How long after its commitment a period may be disputed, in seconds.
@@ -381,17 +117,17 @@ contract SettlementRegistry is AccessControl, EIP712Domain("ReelLedger", "1"), R
      * @param signature The platform's signature of {hashReport}`(report)`.
      */
     function anchorReport(PlayReport calldata report, bytes calldata signature) external onlyRole(SETTLER_ROLE) {
-        if (report.periodEnd <= report.periodStart) revert InvalidPeriod();
+        if (report.periodEnd <= report.periodStart) revert SettlementInvalidPeriod();
         address platform = report.platform;
         bytes32 reportId = report.reportId;
-        if (reportDigest[platform][reportId] != 0) revert ReportAlreadyAnchored(platform, reportId);
+        if (reportDigest[platform][reportId] != 0) revert SettlementReportAlreadyAnchored(platform, reportId);
         bytes32 supersedes = report.supersedes;
         if (supersedes != 0 && reportDigest[platform][supersedes] == 0) {
-            revert SupersededReportUnknown(platform, supersedes);
+            revert SettlementSupersededReportUnknown(platform, supersedes);
         }
         bytes32 structHash = _reportStructHash(report);
         if (!SignatureCheck.isValidNowCalldata(platform, _hashTypedDataV4(structHash), signature)) {
-            revert InvalidReportSignature(platform);
+            revert SettlementInvalidReportSignature(platform);
         }
 
         reportDigest[platform][reportId] = structHash;
@@ -430,10 +166,10 @@ contract SettlementRegistry is AccessControl, EIP712Domain("ReelLedger", "1"), R
         bytes32 inputsHash
     ) external onlyRole(SETTLER_ROLE) {
         PeriodRecord storage p = _periods[periodId];
-        if (p.root != 0) revert PeriodAlreadyCommitted(periodId);
-        if (root == 0) revert EmptyRoot();
-        if (token == address(0)) revert ZeroToken();
-        if (total > type(uint88).max) revert AmountTooLarge(total, type(uint88).max);
+        if (p.root != 0) revert SettlementPeriodAlreadyCommitted(periodId);
+        if (root == 0) revert SettlementEmptyRoot();
+        if (token == address(0)) revert SettlementZeroToken();
+        if (total > type(uint88).max) revert SettlementAmountTooLarge(total, type(uint88).max);
         uint48 disputeEnds = SafeCast.toUint48(block.timestamp + disputeWindow);
 
         p.root = root;
@@ -459,40 +195,28 @@ contract SettlementRegistry is AccessControl, EIP712Domain("ReelLedger", "1"), R
      * number of lines. A payee missing from the tree has no line to prove and so cannot dispute on chain: it raises its
      * claim with the operator off chain, and a missing or short amount is corrected in a later period.
      *
-     * Checks, in order: the caller is `payee` ({NotPayee}), the period is committed ({PeriodNotCommitted}), its window
-     * is open ({DisputeWindowClosed}), the proof holds ({InvalidProof}) and the line has no open dispute
-     * ({LineAlreadyDisputed}).
+     * Checks, in order: the caller is `payee` ({SettlementNotPayee}), the period is committed
+     * ({SettlementPeriodNotCommitted}), its window is open ({SettlementDisputeWindowClosed}), the proof holds
+     * ({SettlementInvalidProof}) and the line has no open dispute ({SettlementLineAlreadyDisputed}).
      * @param periodId The period.
-     * @param index The line's index.
-     * @param payee The line's payee; must be the caller.
-     * @param workId The line's work.
-     * @param amount The line's amount, in token units.
-     * @param ruleVersion The settlement rule version the line was computed with.
-     * @param splitVersion The split version the line was computed with.
+     * @param line The line; its payee must be the caller.
      * @param proof The Merkle proof of the line.
      * @param reason A hash or short code identifying the grounds.
      * @return disputeId The id of the dispute, counted from zero per period.
      */
-    function dispute(
-        bytes32 periodId,
-        uint256 index,
-        address payee,
-        bytes32 workId,
-        uint256 amount,
-        uint32 ruleVersion,
-        uint32 splitVersion,
-        bytes32[] calldata proof,
-        bytes32 reason
-    ) external returns (uint256 disputeId) {
-        if (msg.sender != payee) revert NotPayee(payee);
-        bytes32 leaf = StatementLines.leaf(index, payee, workId, amount, ruleVersion, splitVersion);
+    function dispute(bytes32 periodId, StatementLine calldata line, bytes32[] calldata proof, bytes32 reason)
+        external
+        returns (uint256 disputeId)
+    {
+        address payee = line.payee;
+        if (msg.sender != payee) revert SettlementNotPayee(payee);
         PeriodRecord storage p = _periods[periodId];
         bytes32 root = p.root;
-        if (root == 0) revert PeriodNotCommitted(periodId);
+        if (root == 0) revert SettlementPeriodNotCommitted(periodId);
         // A period cannot be final before its window closes, so within the window it is committed.
-        if (block.timestamp >= p.disputeEnds) revert DisputeWindowClosed(periodId);
-        if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert InvalidProof();
-        return _openDispute(p, periodId, index, payee, reason);
+        if (block.timestamp >= p.disputeEnds) revert SettlementDisputeWindowClosed(periodId);
+        if (!MerkleProof.verifyCalldata(proof, root, StatementLines.leaf(line))) revert SettlementInvalidProof();
+        return _openDispute(p, periodId, line.index, payee, reason);
     }
 
     /**
@@ -504,7 +228,7 @@ contract SettlementRegistry is AccessControl, EIP712Domain("ReelLedger", "1"), R
      */
     function resolveDispute(bytes32 periodId, uint256 disputeId, bytes32 resolution) external onlyRole(SETTLER_ROLE) {
         BitMaps.BitMap storage open = _openDisputes[periodId];
-        if (!open.get(disputeId)) revert NoSuchOpenDispute(periodId, disputeId);
+        if (!open.get(disputeId)) revert SettlementNoSuchOpenDispute(periodId, disputeId);
 
         open.unset(disputeId);
         _disputedLines[periodId].unset(_disputeLines[periodId][disputeId]);
@@ -513,22 +237,22 @@ contract SettlementRegistry is AccessControl, EIP712Domain("ReelLedger", "1"), R
     }
 
     /**
-     * @notice Makes a period final and deploys its {PeriodPayout} at {payoutOf}, so that its lines may be claimed there.
-     * Anyone may, once the dispute window has closed and no dispute is open.
+     * @notice Makes a period final and deploys its {PeriodPayout} at {payoutOf}, so that its lines may be claimed
+     * there. Anyone may, once the dispute window has closed and no dispute is open.
      * @param periodId The period.
      * @return payout The period's payout.
      */
-    function finalise(bytes32 periodId) external returns (address payout) {
+    function finalize(bytes32 periodId) external returns (address payout) {
         PeriodRecord storage p = _committed(periodId);
-        if (p.state == PeriodState.Finalised) revert PeriodAlreadyFinalised(periodId);
+        if (p.state == PeriodState.Finalized) revert SettlementPeriodAlreadyFinalized(periodId);
         uint48 disputeEnds = p.disputeEnds;
-        if (block.timestamp < disputeEnds) revert DisputeWindowOpen(periodId, disputeEnds);
+        if (block.timestamp < disputeEnds) revert SettlementDisputeWindowOpen(periodId, disputeEnds);
         uint256 open = p.openDisputes;
-        if (open != 0) revert DisputesOpen(periodId, open);
+        if (open != 0) revert SettlementDisputesOpen(periodId, open);
 
-        p.state = PeriodState.Finalised;
+        p.state = PeriodState.Finalized;
         payout = address(new PeriodPayout{salt: periodId}(periodId, p.root, IERC20(p.token)));
-        emit PeriodFinalised(periodId, payout);
+        emit PeriodFinalized(periodId, payout);
     }
 
     /**
@@ -543,7 +267,7 @@ contract SettlementRegistry is AccessControl, EIP712Domain("ReelLedger", "1"), R
         PeriodRecord storage p = _committed(periodId);
         uint256 funded = p.funded;
         uint256 stillOwed = p.total - funded - p.paidOffChain;
-        if (amount > stillOwed) revert Overfunded(periodId, amount, stillOwed);
+        if (amount > stillOwed) revert SettlementOverfunded(periodId, amount, stillOwed);
 
         funded += amount;
         // casting to 'uint88' is safe because amount <= stillOwed, so funded <= total < 2**88
@@ -556,36 +280,28 @@ contract SettlementRegistry is AccessControl, EIP712Domain("ReelLedger", "1"), R
     /**
      * @notice Records that a line of a final period was paid to its payee off-chain (for example by bank transfer).
      * Only the payee itself may. The line is settled in the period's {PeriodPayout} and can no longer be claimed, and
-     * the period needs that much less funding.
-     * @dev Fails with {PeriodNotFinalised} before the period is final (claims and off-chain payments are settled in the
-     * same bitmap, which lives in the payout), with the payout's `LineAlreadySettled` for a settled line, and with
-     * {Overfunded} when the period's funding already covers the line: its payee should claim it.
+     * the period needs that much less funding. @dev Fails with {SettlementPeriodNotFinalized} before the period is
+     * final (claims and off-chain payments are settled in the same bitmap, which lives in the payout), with the
+     * payout's `PeriodPayoutLineAlreadySettled` for a settled line, and with {SettlementOverfunded} when the period's
+     * funding already covers the line: its payee should claim it.
      * @param periodId The period.
-     * @param index The line's index.
-     * @param payee The line's payee; must be the caller.
-     * @param workId The line's work.
-     * @param amount The line's amount, in token units.
-     * @param ruleVersion The settlement rule version the line was computed with.
-     * @param splitVersion The split version the line was computed with.
+     * @param line The line; its payee must be the caller.
      * @param proof The Merkle proof of the line.
      * @param paymentRef A reference to the off-chain payment.
      */
     function markPaidOffChain(
         bytes32 periodId,
-        uint256 index,
-        address payee,
-        bytes32 workId,
-        uint256 amount,
-        uint32 ruleVersion,
-        uint32 splitVersion,
+        StatementLine calldata line,
         bytes32[] calldata proof,
         bytes32 paymentRef
     ) external {
-        if (msg.sender != payee) revert NotPayee(payee);
+        address payee = line.payee;
+        if (msg.sender != payee) revert SettlementNotPayee(payee);
         PeriodRecord storage p = _committed(periodId);
-        if (p.state != PeriodState.Finalised) revert PeriodNotFinalised(periodId);
-        bytes32 leaf = StatementLines.leaf(index, payee, workId, amount, ruleVersion, splitVersion);
-        if (!MerkleProof.verifyCalldata(proof, p.root, leaf)) revert InvalidProof();
+        if (p.state != PeriodState.Finalized) revert SettlementPeriodNotFinalized(periodId);
+        if (!MerkleProof.verifyCalldata(proof, p.root, StatementLines.leaf(line))) revert SettlementInvalidProof();
+        uint256 amount = line.amount;
+        uint256 index = line.index;
         _addPaidOffChain(p, periodId, amount);
         emit LinePaidOffChain(periodId, index, payee, amount, paymentRef);
         PeriodPayout(_payoutOf(periodId, p)).settleOffChain(index);
@@ -601,7 +317,7 @@ contract SettlementRegistry is AccessControl, EIP712Domain("ReelLedger", "1"), R
      */
     function isLineSettled(bytes32 periodId, uint256 index) external view returns (bool) {
         PeriodRecord storage p = _periods[periodId];
-        return p.state == PeriodState.Finalised && PeriodPayout(_payoutOf(periodId, p)).isLineSettled(index);
+        return p.state == PeriodState.Finalized && PeriodPayout(_payoutOf(periodId, p)).isLineSettled(index);
     }
 
     /**
@@ -617,30 +333,17 @@ contract SettlementRegistry is AccessControl, EIP712Domain("ReelLedger", "1"), R
     /**
      * @notice Returns whether a line is in a committed period's Merkle tree. Says nothing about whether it is settled.
      * @param periodId The period.
-     * @param index The line's index.
-     * @param payee The line's payee.
-     * @param workId The line's work.
-     * @param amount The line's amount.
-     * @param ruleVersion The settlement rule version.
-     * @param splitVersion The split version.
+     * @param line The line.
      * @param proof The Merkle proof of the line.
      * @return True if the proof holds against the committed root; false if it does not or the period is unknown.
      */
-    function verifyLine(
-        bytes32 periodId,
-        uint256 index,
-        address payee,
-        bytes32 workId,
-        uint256 amount,
-        uint32 ruleVersion,
-        uint32 splitVersion,
-        bytes32[] calldata proof
-    ) external view returns (bool) {
+    function verifyLine(bytes32 periodId, StatementLine calldata line, bytes32[] calldata proof)
+        external
+        view
+        returns (bool)
+    {
         bytes32 root = _periods[periodId].root;
-        return root != 0
-            && MerkleProof.verifyCalldata(
-            proof, root, StatementLines.leaf(index, payee, workId, amount, ruleVersion, splitVersion)
-        );
+        return root != 0 && MerkleProof.verifyCalldata(proof, root, StatementLines.leaf(line));
     }
 
     /**
@@ -697,14 +400,14 @@ contract SettlementRegistry is AccessControl, EIP712Domain("ReelLedger", "1"), R
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev Returns a committed period, reverting with {PeriodNotCommitted} if there is none.
+    /// @dev Returns a committed period, reverting with {SettlementPeriodNotCommitted} if there is none.
     function _committed(bytes32 periodId) private view returns (PeriodRecord storage p) {
         p = _periods[periodId];
-        if (p.root == 0) revert PeriodNotCommitted(periodId);
+        if (p.root == 0) revert SettlementPeriodNotCommitted(periodId);
     }
 
     /**
-     * @dev The CREATE2 address of a committed period's {PeriodPayout}, as {finalise} deploys it. The init code is the
+     * @dev The CREATE2 address of a committed period's {PeriodPayout}, as {finalize} deploys it. The init code is the
      * creation code followed by the three constructor arguments, each one word; they are written straight after the
      * creation code in memory, past the free memory pointer and only for the hash, instead of concatenating two
      * arrays: without MCOPY (Shanghai) that copy of the creation code alone would cost about 5,000 gas per call.
@@ -726,15 +429,15 @@ contract SettlementRegistry is AccessControl, EIP712Domain("ReelLedger", "1"), R
     }
 
     /**
-     * @dev Opens a dispute of line `index` by `payee`, reverting with {LineAlreadyDisputed} if the line already has an
-     * open one. The caller has checked everything else.
+     * @dev Opens a dispute of line `index` by `payee`, reverting with {SettlementLineAlreadyDisputed} if the line
+     * already has an open one. The caller has checked everything else.
      */
     function _openDispute(PeriodRecord storage p, bytes32 periodId, uint256 index, address payee, bytes32 reason)
         private
         returns (uint256 disputeId)
     {
         BitMaps.BitMap storage disputedLines = _disputedLines[periodId];
-        if (disputedLines.get(index)) revert LineAlreadyDisputed(periodId, index);
+        if (disputedLines.get(index)) revert SettlementLineAlreadyDisputed(periodId, index);
 
         disputeId = p.disputeCount;
         // casting to 'uint64' is safe because 2**64 disputes cannot be opened (each costs gas)
@@ -747,11 +450,12 @@ contract SettlementRegistry is AccessControl, EIP712Domain("ReelLedger", "1"), R
         emit Disputed(periodId, disputeId, payee, index, reason);
     }
 
-    /// @dev Adds `amount` to what a period records as paid off-chain, reverting with {Overfunded} past its total.
+    /// @dev Adds `amount` to what a period records as paid off-chain, reverting with {SettlementOverfunded} past its
+    /// total.
     function _addPaidOffChain(PeriodRecord storage p, bytes32 periodId, uint256 amount) private {
         uint256 paidOffChain = p.paidOffChain;
         uint256 stillOwed = p.total - p.funded - paidOffChain;
-        if (amount > stillOwed) revert Overfunded(periodId, amount, stillOwed);
+        if (amount > stillOwed) revert SettlementOverfunded(periodId, amount, stillOwed);
         // casting to 'uint88' is safe because amount <= stillOwed, so paidOffChain + amount <= total < 2**88
         // forge-lint: disable-next-line(unsafe-typecast)
         p.paidOffChain = uint88(paidOffChain + amount);

@@ -39,11 +39,7 @@ contract TestStablecoin is ERC20, IERC20Permit, EIP712Domain, Nonces, Ownable {
     /**
      * @param initialOwner The account allowed to mint.
      */
-    constructor(address initialOwner)
-        ERC20("Test Yuan", "tCNY")
-        EIP712Domain("Test Yuan", "1")
-        Ownable(initialOwner)
-    {}
+    constructor(address initialOwner) ERC20("Test Yuan", "tCNY") EIP712Domain("Test Yuan", "1") Ownable(initialOwner) {}
 
     /**
      * @notice One unit is one fen (0.01 yuan).

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {BaseTest} from "./utils/BaseTest.sol";
 import {WorkRegistry} from "../src/WorkRegistry.sol";
 import {DistributionRegistry} from "../src/DistributionRegistry.sol";
+import {IDistributionRegistry} from "../src/interfaces/IDistributionRegistry.sol";
 
 contract DistributionRegistryTest is BaseTest {
     WorkRegistry internal works;
@@ -63,7 +64,7 @@ contract DistributionRegistryTest is BaseTest {
 
     function test_Anchor_EmitsDistributionAnchored() public {
         vm.expectEmit(true, true, true, true, address(distributions));
-        emit DistributionRegistry.DistributionAnchored(WORK, PAYLOAD, RECORD, operator);
+        emit IDistributionRegistry.DistributionAnchored(WORK, PAYLOAD, RECORD, operator);
         _anchor(operator, WORK, PAYLOAD, RECORD);
     }
 
@@ -77,20 +78,20 @@ contract DistributionRegistryTest is BaseTest {
     }
 
     function test_Anchor_RevertsWhen_Stranger() public {
-        vm.expectRevert(abi.encodeWithSelector(DistributionRegistry.DistributionUnauthorized.selector, WORK, stranger));
+        vm.expectRevert(abi.encodeWithSelector(IDistributionRegistry.DistributionUnauthorized.selector, WORK, stranger));
         _anchor(stranger, WORK, PAYLOAD, RECORD);
     }
 
     function test_Anchor_RevertsWhen_OperatorApprovalWithdrawn() public {
         vm.prank(owner);
         works.setOperator(operator, false);
-        vm.expectRevert(abi.encodeWithSelector(DistributionRegistry.DistributionUnauthorized.selector, WORK, operator));
+        vm.expectRevert(abi.encodeWithSelector(IDistributionRegistry.DistributionUnauthorized.selector, WORK, operator));
         _anchor(operator, WORK, PAYLOAD, RECORD);
     }
 
     function test_Anchor_RevertsWhen_WorkNotRegistered() public {
         vm.expectRevert(
-            abi.encodeWithSelector(DistributionRegistry.DistributionUnauthorized.selector, UNREGISTERED, owner)
+            abi.encodeWithSelector(IDistributionRegistry.DistributionUnauthorized.selector, UNREGISTERED, owner)
         );
         _anchor(owner, UNREGISTERED, PAYLOAD, RECORD);
     }
@@ -100,7 +101,7 @@ contract DistributionRegistryTest is BaseTest {
         works.transferWorkOwnership(WORK, newOwner);
         vm.prank(newOwner);
         works.acceptWorkOwnership(WORK);
-        vm.expectRevert(abi.encodeWithSelector(DistributionRegistry.DistributionUnauthorized.selector, WORK, owner));
+        vm.expectRevert(abi.encodeWithSelector(IDistributionRegistry.DistributionUnauthorized.selector, WORK, owner));
         _anchor(owner, WORK, PAYLOAD, RECORD);
         _anchor(newOwner, WORK, PAYLOAD, RECORD);
         (,, address anchoredBy) = distributions.anchorOf(WORK, PAYLOAD);
@@ -108,13 +109,13 @@ contract DistributionRegistryTest is BaseTest {
     }
 
     function test_Anchor_RevertsWhen_PayloadZero() public {
-        vm.expectRevert(abi.encodeWithSelector(DistributionRegistry.DistributionInvalidPayload.selector, uint64(0)));
+        vm.expectRevert(abi.encodeWithSelector(IDistributionRegistry.DistributionInvalidPayload.selector, uint64(0)));
         _anchor(owner, WORK, 0, RECORD);
     }
 
     function test_Anchor_RevertsWhen_PayloadWiderThan48Bits() public {
         uint64 wide = uint64(2 ** 48);
-        vm.expectRevert(abi.encodeWithSelector(DistributionRegistry.DistributionInvalidPayload.selector, wide));
+        vm.expectRevert(abi.encodeWithSelector(IDistributionRegistry.DistributionInvalidPayload.selector, wide));
         _anchor(owner, WORK, wide, RECORD);
     }
 
@@ -125,18 +126,18 @@ contract DistributionRegistryTest is BaseTest {
     }
 
     function test_Anchor_RevertsWhen_RecordZero() public {
-        vm.expectRevert(abi.encodeWithSelector(DistributionRegistry.DistributionInvalidRecord.selector));
+        vm.expectRevert(abi.encodeWithSelector(IDistributionRegistry.DistributionInvalidRecord.selector));
         _anchor(owner, WORK, PAYLOAD, bytes32(0));
     }
 
     function test_Anchor_RevertsWhen_AlreadyAnchored_EvenWithSameHash() public {
         _anchor(owner, WORK, PAYLOAD, RECORD);
         vm.expectRevert(
-            abi.encodeWithSelector(DistributionRegistry.DistributionAlreadyAnchored.selector, WORK, PAYLOAD, RECORD)
+            abi.encodeWithSelector(IDistributionRegistry.DistributionAlreadyAnchored.selector, WORK, PAYLOAD, RECORD)
         );
         _anchor(operator, WORK, PAYLOAD, keccak256("rewritten"));
         vm.expectRevert(
-            abi.encodeWithSelector(DistributionRegistry.DistributionAlreadyAnchored.selector, WORK, PAYLOAD, RECORD)
+            abi.encodeWithSelector(IDistributionRegistry.DistributionAlreadyAnchored.selector, WORK, PAYLOAD, RECORD)
         );
         _anchor(owner, WORK, PAYLOAD, RECORD);
         (bytes32 recordHash,, address anchoredBy) = distributions.anchorOf(WORK, PAYLOAD);
@@ -150,7 +151,7 @@ contract DistributionRegistryTest is BaseTest {
         bool allowed = caller == owner || caller == operator;
         if (!allowed) {
             vm.expectRevert(
-                abi.encodeWithSelector(DistributionRegistry.DistributionUnauthorized.selector, WORK, caller)
+                abi.encodeWithSelector(IDistributionRegistry.DistributionUnauthorized.selector, WORK, caller)
             );
         }
         _anchor(caller, WORK, payload, first);
@@ -158,7 +159,7 @@ contract DistributionRegistryTest is BaseTest {
         assertEq(recordHash, allowed ? first : bytes32(0), "anchored only by the owner's side");
         if (allowed) {
             vm.expectRevert(
-                abi.encodeWithSelector(DistributionRegistry.DistributionAlreadyAnchored.selector, WORK, payload, first)
+                abi.encodeWithSelector(IDistributionRegistry.DistributionAlreadyAnchored.selector, WORK, payload, first)
             );
             _anchor(owner, WORK, payload, second);
         }

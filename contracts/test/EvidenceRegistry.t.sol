@@ -6,6 +6,7 @@ import {BaseTest} from "./utils/BaseTest.sol";
 import {Vm} from "./utils/Vm.sol";
 import {WorkRegistry} from "../src/WorkRegistry.sol";
 import {EvidenceRegistry} from "../src/EvidenceRegistry.sol";
+import {IEvidenceRegistry} from "../src/interfaces/IEvidenceRegistry.sol";
 
 contract EvidenceRegistryTest is BaseTest {
     WorkRegistry internal works;
@@ -83,7 +84,7 @@ contract EvidenceRegistryTest is BaseTest {
         assertEq(logs.length, 1, "one event");
         assertEq(logs[0].emitter, address(evidence), "emitted by the registry");
         assertEq(logs[0].topics.length, 4, "three indexed fields");
-        assertEq(logs[0].topics[0], EvidenceRegistry.EvidenceAnchored.selector, "EvidenceAnchored");
+        assertEq(logs[0].topics[0], IEvidenceRegistry.EvidenceAnchored.selector, "EvidenceAnchored");
         assertEq(logs[0].topics[1], EVIDENCE, "evidence hash topic");
         assertEq(logs[0].topics[2], WORK, "work topic");
         assertEq(logs[0].topics[3], bytes32(uint256(uint160(anchorer))), "anchorer topic");
@@ -92,7 +93,7 @@ contract EvidenceRegistryTest is BaseTest {
 
     function test_Anchor_EmitsEvidenceAnchored_AsExpected() public {
         vm.expectEmit(address(evidence));
-        emit EvidenceRegistry.EvidenceAnchored(EVIDENCE, WORK, anchorer, T0);
+        emit IEvidenceRegistry.EvidenceAnchored(EVIDENCE, WORK, anchorer, T0);
         _anchor(anchorer, EVIDENCE, WORK);
     }
 
@@ -125,17 +126,17 @@ contract EvidenceRegistryTest is BaseTest {
     }
 
     function test_Anchor_Revert_WhenHashZero() public {
-        vm.expectRevert(abi.encodeWithSelector(EvidenceRegistry.EvidenceInvalidHash.selector));
+        vm.expectRevert(abi.encodeWithSelector(IEvidenceRegistry.EvidenceInvalidHash.selector));
         _anchor(anchorer, bytes32(0), WORK);
     }
 
     function test_Anchor_Revert_WhenWorkNotRegistered() public {
-        vm.expectRevert(abi.encodeWithSelector(EvidenceRegistry.EvidenceUnknownWork.selector, UNREGISTERED));
+        vm.expectRevert(abi.encodeWithSelector(IEvidenceRegistry.EvidenceUnknownWork.selector, UNREGISTERED));
         _anchor(anchorer, EVIDENCE, UNREGISTERED);
     }
 
     function test_Anchor_Revert_WhenWorkIdZero() public {
-        vm.expectRevert(abi.encodeWithSelector(EvidenceRegistry.EvidenceUnknownWork.selector, bytes32(0)));
+        vm.expectRevert(abi.encodeWithSelector(IEvidenceRegistry.EvidenceUnknownWork.selector, bytes32(0)));
         _anchor(anchorer, EVIDENCE, bytes32(0));
     }
 
@@ -143,7 +144,7 @@ contract EvidenceRegistryTest is BaseTest {
         _anchor(anchorer, EVIDENCE, WORK);
         vm.warp(T0 + 100);
         bytes memory already =
-            abi.encodeWithSelector(EvidenceRegistry.EvidenceAlreadyAnchored.selector, EVIDENCE, WORK, T0);
+            abi.encodeWithSelector(IEvidenceRegistry.EvidenceAlreadyAnchored.selector, EVIDENCE, WORK, T0);
         vm.expectRevert(already);
         _anchor(anchorer, EVIDENCE, WORK);
         vm.expectRevert(already);
@@ -200,7 +201,7 @@ contract EvidenceRegistryTest is BaseTest {
         assertEq(anchoredBy, anchorer, "anchorer");
 
         vm.expectRevert(
-            abi.encodeWithSelector(EvidenceRegistry.EvidenceAlreadyAnchored.selector, evidenceHash, workId, at)
+            abi.encodeWithSelector(IEvidenceRegistry.EvidenceAlreadyAnchored.selector, evidenceHash, workId, at)
         );
         _anchor(anchorer, evidenceHash, workId);
     }

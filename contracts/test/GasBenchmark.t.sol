@@ -6,6 +6,7 @@ import {IReferenceERC721} from "./utils/IReferenceERC721.sol";
 import {WorkRegistry} from "../src/WorkRegistry.sol";
 import {LicenseRegistry} from "../src/LicenseRegistry.sol";
 import {SplitRegistry} from "../src/SplitRegistry.sol";
+import {ILicenseRegistry} from "../src/interfaces/ILicenseRegistry.sol";
 
 /**
  * @title GasBenchmark
@@ -63,9 +64,9 @@ contract GasBenchmark is BaseTest {
     function _scope(uint256 territories, uint32 rights, bool sublicensable)
         internal
         pure
-        returns (LicenseRegistry.Scope memory)
+        returns (ILicenseRegistry.Scope memory)
     {
-        return LicenseRegistry.Scope({
+        return ILicenseRegistry.Scope({
             territories: territories,
             rights: rights,
             start: T0,
@@ -147,7 +148,7 @@ contract GasBenchmark is BaseTest {
     function test_gas_grant_root() public {
         LicenseRegistry target = emptyLicenses;
         address to = licensee;
-        LicenseRegistry.Scope memory s = _scope(0xFF, 0xF, true);
+        ILicenseRegistry.Scope memory s = _scope(0xFF, 0xF, true);
         vm.prank(owner);
         uint256 before = gasleft();
         target.grant(WORK, to, s);
@@ -157,7 +158,7 @@ contract GasBenchmark is BaseTest {
     }
 
     function test_gas_grantSublicense() public {
-        LicenseRegistry.Scope memory s = _scope(0x0F, 0x1, false);
+        ILicenseRegistry.Scope memory s = _scope(0x0F, 0x1, false);
         LicenseRegistry target = licenses;
         uint256 parentId = parentLicense;
         address to = sublicensee;

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {BaseTest} from "./utils/BaseTest.sol";
 import {WorkRegistry} from "../src/WorkRegistry.sol";
 import {LicenseRegistry} from "../src/LicenseRegistry.sol";
+import {ILicenseRegistry} from "../src/interfaces/ILicenseRegistry.sol";
 
 contract LicenseRegistryTest is BaseTest {
     WorkRegistry internal works;
@@ -60,9 +61,9 @@ contract LicenseRegistryTest is BaseTest {
     function _scope(uint256 territories, uint32 rights, uint64 start, uint64 end, bool exclusive, bool sublicensable)
         internal
         pure
-        returns (LicenseRegistry.Scope memory)
+        returns (ILicenseRegistry.Scope memory)
     {
-        return LicenseRegistry.Scope({
+        return ILicenseRegistry.Scope({
             territories: territories,
             rights: rights,
             start: start,
@@ -73,16 +74,16 @@ contract LicenseRegistryTest is BaseTest {
     }
 
     /// @dev A broad, exclusive, sublicensable scope for a root licence.
-    function _broad() internal pure returns (LicenseRegistry.Scope memory) {
+    function _broad() internal pure returns (ILicenseRegistry.Scope memory) {
         return _scope(SOME_TERRITORIES, ALL_RIGHTS, START, END, true, true);
     }
 
-    function _grant(address licensee, LicenseRegistry.Scope memory scope) internal returns (uint256 id) {
+    function _grant(address licensee, ILicenseRegistry.Scope memory scope) internal returns (uint256 id) {
         vm.prank(owner);
         id = licenses.grant(WORK, licensee, scope);
     }
 
-    function _sub(uint256 parentId, address caller, address licensee, LicenseRegistry.Scope memory scope)
+    function _sub(uint256 parentId, address caller, address licensee, ILicenseRegistry.Scope memory scope)
         internal
         returns (uint256 id)
     {
@@ -90,7 +91,7 @@ contract LicenseRegistryTest is BaseTest {
         id = licenses.grantSublicense(parentId, licensee, scope);
     }
 
-    function _assertScope(LicenseRegistry.Scope memory a, LicenseRegistry.Scope memory b) internal pure {
+    function _assertScope(ILicenseRegistry.Scope memory a, ILicenseRegistry.Scope memory b) internal pure {
         assertEq(a.territories, b.territories, "territories");
         assertEq(a.rights, b.rights, "rights");
         assertEq(a.start, b.start, "start");
@@ -107,22 +108,22 @@ contract LicenseRegistryTest is BaseTest {
     }
 
     function test_GetLicense_Revert_WhenNotFound() public {
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseNotFound.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseNotFound.selector, 0));
         licenses.getLicense(0);
         _grant(distributor, _broad());
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseNotFound.selector, 2));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseNotFound.selector, 2));
         licenses.getLicense(2);
     }
 
     // ---------------------------------------------------------------- grant
 
     function test_Grant_StoresRootLicence() public {
-        LicenseRegistry.Scope memory s = _broad();
+        ILicenseRegistry.Scope memory s = _broad();
         uint256 id = _grant(distributor, s);
         assertEq(id, 1, "ids start at 1");
         assertEq(licenses.licenseCount(), 1, "count");
 
-        LicenseRegistry.License memory l = licenses.getLicense(id);
+        ILicenseRegistry.License memory l = licenses.getLicense(id);
         assertEq(l.workId, WORK, "workId");
         assertEq(l.parentId, 0, "root parent");
         assertEq(l.licensor, owner, "licensor is the work owner");
@@ -134,9 +135,9 @@ contract LicenseRegistryTest is BaseTest {
     }
 
     function test_Grant_EmitsLicenseGranted() public {
-        LicenseRegistry.Scope memory s = _broad();
+        ILicenseRegistry.Scope memory s = _broad();
         vm.expectEmit(true, true, true, true, address(licenses));
-        emit LicenseRegistry.LicenseGranted(1, WORK, 0, owner, distributor, s);
+        emit ILicenseRegistry.LicenseGranted(1, WORK, 0, owner, distributor, s);
         _grant(distributor, s);
     }
 
@@ -165,7 +166,7 @@ contract LicenseRegistryTest is BaseTest {
         vm.prank(newOwner);
         works.acceptWorkOwnership(WORK);
 
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseUnauthorized.selector, 0, owner));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseUnauthorized.selector, 0, owner));
         vm.prank(owner);
         licenses.grant(WORK, distributor, _broad());
 
@@ -175,39 +176,39 @@ contract LicenseRegistryTest is BaseTest {
     }
 
     function test_Grant_Revert_WhenWorkNotRegistered() public {
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseWorkNotRegistered.selector, UNREGISTERED));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseWorkNotRegistered.selector, UNREGISTERED));
         vm.prank(owner);
         licenses.grant(UNREGISTERED, distributor, _broad());
     }
 
     function test_Grant_Revert_WhenCallerNotOwnerOrOperator() public {
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseUnauthorized.selector, 0, stranger));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseUnauthorized.selector, 0, stranger));
         vm.prank(stranger);
         licenses.grant(WORK, distributor, _broad());
     }
 
     function test_Grant_Revert_WhenLicenseeIsZero() public {
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseInvalidLicensee.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseInvalidLicensee.selector, address(0)));
         _grant(address(0), _broad());
     }
 
     function test_Grant_Revert_WhenNoTerritories() public {
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseEmptyScope.selector, 0, ALL_RIGHTS));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseEmptyScope.selector, 0, ALL_RIGHTS));
         _grant(distributor, _scope(0, ALL_RIGHTS, START, END, false, false));
     }
 
     function test_Grant_Revert_WhenNoRights() public {
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseEmptyScope.selector, SOME_TERRITORIES, 0));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseEmptyScope.selector, SOME_TERRITORIES, 0));
         _grant(distributor, _scope(SOME_TERRITORIES, 0, START, END, false, false));
     }
 
     function test_Grant_Revert_WhenStartNotBeforeEnd() public {
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseInvalidWindow.selector, END, END, T0));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseInvalidWindow.selector, END, END, T0));
         _grant(distributor, _scope(SOME_TERRITORIES, ALL_RIGHTS, END, END, false, false));
     }
 
     function test_Grant_Revert_WhenEndNotAfterNow() public {
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseInvalidWindow.selector, T0 - 10, T0, T0));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseInvalidWindow.selector, T0 - 10, T0, T0));
         _grant(distributor, _scope(SOME_TERRITORIES, ALL_RIGHTS, T0 - 10, T0, false, false));
     }
 
@@ -220,14 +221,14 @@ contract LicenseRegistryTest is BaseTest {
 
     function test_Grant_Revert_WhenOverlappingExistingExclusive() public {
         uint256 first = _grant(distributor, _scope(TERRITORY_0 | TERRITORY_1, STREAMING, START, END, true, false));
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseExclusiveConflict.selector, first));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseExclusiveConflict.selector, first));
         _grant(stranger, _scope(TERRITORY_1, STREAMING | DOWNLOAD, END - 1, END + 1, false, false));
     }
 
     function test_Grant_Revert_WhenExclusiveOverlapsExistingNonExclusive() public {
         _grant(distributor, _scope(TERRITORY_2, BROADCAST, START, END, false, false));
         uint256 second = _grant(distributor, _scope(TERRITORY_0, STREAMING, START, END, false, false));
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseExclusiveConflict.selector, second));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseExclusiveConflict.selector, second));
         _grant(stranger, _scope(TERRITORY_0, STREAMING, START, END, true, false));
     }
 
@@ -275,14 +276,14 @@ contract LicenseRegistryTest is BaseTest {
         bool ex1,
         bool ex2
     ) public {
-        LicenseRegistry.Scope memory a = _fuzzScope(t1, r1, s1, len1, ex1);
-        LicenseRegistry.Scope memory b = _fuzzScope(t2, r2, s2, len2, ex2);
+        ILicenseRegistry.Scope memory a = _fuzzScope(t1, r1, s1, len1, ex1);
+        ILicenseRegistry.Scope memory b = _fuzzScope(t2, r2, s2, len2, ex2);
         uint256 first = _grant(distributor, a);
 
         bool overlap =
             (a.territories & b.territories) != 0 && (a.rights & b.rights) != 0 && a.start < b.end && b.start < a.end;
         if (overlap && (ex1 || ex2)) {
-            vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseExclusiveConflict.selector, first));
+            vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseExclusiveConflict.selector, first));
             _grant(stranger, b);
         } else {
             uint256 second = _grant(stranger, b);
@@ -293,7 +294,7 @@ contract LicenseRegistryTest is BaseTest {
     function _fuzzScope(uint8 t, uint8 r, uint32 s, uint32 len, bool ex)
         internal
         pure
-        returns (LicenseRegistry.Scope memory)
+        returns (ILicenseRegistry.Scope memory)
     {
         uint256 territories = bound(t, 1, 15);
         uint32 rights = uint32(bound(r, 1, 15));
@@ -306,13 +307,13 @@ contract LicenseRegistryTest is BaseTest {
 
     function test_GrantSublicense_StoresChildAndEmits() public {
         uint256 parent = _grant(distributor, _broad());
-        LicenseRegistry.Scope memory s = _scope(TERRITORY_1, STREAMING, START + 1 days, END - 1 days, true, true);
+        ILicenseRegistry.Scope memory s = _scope(TERRITORY_1, STREAMING, START + 1 days, END - 1 days, true, true);
 
         vm.expectEmit(true, true, true, true, address(licenses));
-        emit LicenseRegistry.LicenseGranted(2, WORK, parent, distributor, subDistributor, s);
+        emit ILicenseRegistry.LicenseGranted(2, WORK, parent, distributor, subDistributor, s);
         uint256 id = _sub(parent, distributor, subDistributor, s);
 
-        LicenseRegistry.License memory l = licenses.getLicense(id);
+        ILicenseRegistry.License memory l = licenses.getLicense(id);
         assertEq(l.workId, WORK, "workId inherited");
         assertEq(l.parentId, parent, "parent");
         assertEq(l.licensor, distributor, "licensor is the parent's licensee");
@@ -349,47 +350,47 @@ contract LicenseRegistryTest is BaseTest {
         for (uint256 i = 1; i <= MAX_DEPTH; ++i) {
             id = _sub(id, distributor, distributor, _broad());
         }
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseTooDeep.selector, id, MAX_DEPTH));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseTooDeep.selector, id, MAX_DEPTH));
         _sub(id, distributor, distributor, _broad());
     }
 
     function test_GrantSublicense_Revert_WhenParentNotFound() public {
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseNotFound.selector, 7));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseNotFound.selector, 7));
         _sub(7, distributor, subDistributor, _broad());
     }
 
     function test_GrantSublicense_Revert_WhenParentIdIsZero() public {
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseNotFound.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseNotFound.selector, 0));
         _sub(0, distributor, subDistributor, _broad());
     }
 
     function test_GrantSublicense_Revert_WhenCallerNotParentLicensee() public {
         uint256 parent = _grant(distributor, _broad());
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseUnauthorized.selector, parent, stranger));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseUnauthorized.selector, parent, stranger));
         _sub(parent, stranger, subDistributor, _broad());
     }
 
     function test_GrantSublicense_Revert_WhenCallerIsWorkOwner() public {
         uint256 parent = _grant(distributor, _broad());
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseUnauthorized.selector, parent, owner));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseUnauthorized.selector, parent, owner));
         _sub(parent, owner, subDistributor, _broad());
     }
 
     function test_GrantSublicense_Revert_WhenLicenseeIsZero() public {
         uint256 parent = _grant(distributor, _broad());
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseInvalidLicensee.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseInvalidLicensee.selector, address(0)));
         _sub(parent, distributor, address(0), _broad());
     }
 
     function test_GrantSublicense_Revert_WhenEmptyScope() public {
         uint256 parent = _grant(distributor, _broad());
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseEmptyScope.selector, SOME_TERRITORIES, 0));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseEmptyScope.selector, SOME_TERRITORIES, 0));
         _sub(parent, distributor, subDistributor, _scope(SOME_TERRITORIES, 0, START, END, false, false));
     }
 
     function test_GrantSublicense_Revert_WhenInvalidWindow() public {
         uint256 parent = _grant(distributor, _broad());
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseInvalidWindow.selector, END, START, T0));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseInvalidWindow.selector, END, START, T0));
         _sub(parent, distributor, subDistributor, _scope(SOME_TERRITORIES, STREAMING, END, START, false, false));
     }
 
@@ -397,7 +398,7 @@ contract LicenseRegistryTest is BaseTest {
         uint256 parent = _grant(distributor, _broad());
         vm.prank(owner);
         licenses.revoke(parent);
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseParentNotValid.selector, parent));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseParentNotValid.selector, parent));
         _sub(parent, distributor, subDistributor, _broad());
     }
 
@@ -406,14 +407,14 @@ contract LicenseRegistryTest is BaseTest {
         uint256 mid = _sub(root, distributor, subDistributor, _broad());
         vm.prank(owner);
         licenses.revoke(root);
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseParentNotValid.selector, mid));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseParentNotValid.selector, mid));
         _sub(mid, subDistributor, stranger, _broad());
     }
 
     function test_GrantSublicense_Revert_WhenParentExpired() public {
         uint256 parent = _grant(distributor, _scope(SOME_TERRITORIES, ALL_RIGHTS, START, T0 + 10, false, true));
         vm.warp(T0 + 10);
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseParentNotValid.selector, parent));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseParentNotValid.selector, parent));
         _sub(parent, distributor, subDistributor, _scope(SOME_TERRITORIES, ALL_RIGHTS, START, T0 + 20, false, false));
     }
 
@@ -427,7 +428,7 @@ contract LicenseRegistryTest is BaseTest {
 
     function test_GrantSublicense_Revert_WhenParentNotSublicensable() public {
         uint256 parent = _grant(distributor, _scope(SOME_TERRITORIES, ALL_RIGHTS, START, END, true, false));
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseNotSublicensable.selector, parent));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseNotSublicensable.selector, parent));
         _sub(parent, distributor, subDistributor, _scope(TERRITORY_0, STREAMING, START, END, false, false));
     }
 
@@ -436,7 +437,7 @@ contract LicenseRegistryTest is BaseTest {
         uint256 requested = TERRITORY_0 | TERRITORY_255 | (1 << 9);
         vm.expectRevert(
             abi.encodeWithSelector(
-                LicenseRegistry.LicenseScopeExceedsParent.selector,
+                ILicenseRegistry.LicenseScopeExceedsParent.selector,
                 parent,
                 TERRITORY_255 | (1 << 9),
                 uint32(0),
@@ -451,7 +452,7 @@ contract LicenseRegistryTest is BaseTest {
         uint256 parent = _grant(distributor, _scope(SOME_TERRITORIES, STREAMING | DOWNLOAD, START, END, false, true));
         vm.expectRevert(
             abi.encodeWithSelector(
-                LicenseRegistry.LicenseScopeExceedsParent.selector,
+                ILicenseRegistry.LicenseScopeExceedsParent.selector,
                 parent,
                 uint256(0),
                 BROADCAST | uint32(1 << 20),
@@ -471,7 +472,7 @@ contract LicenseRegistryTest is BaseTest {
         uint256 parent = _grant(distributor, _scope(SOME_TERRITORIES, ALL_RIGHTS, START + 10, END, false, true));
         vm.expectRevert(
             abi.encodeWithSelector(
-                LicenseRegistry.LicenseScopeExceedsParent.selector, parent, uint256(0), uint32(0), START + 9, END
+                ILicenseRegistry.LicenseScopeExceedsParent.selector, parent, uint256(0), uint32(0), START + 9, END
             )
         );
         _sub(parent, distributor, subDistributor, _scope(TERRITORY_0, STREAMING, START + 9, END, false, false));
@@ -481,7 +482,7 @@ contract LicenseRegistryTest is BaseTest {
         uint256 parent = _grant(distributor, _broad());
         vm.expectRevert(
             abi.encodeWithSelector(
-                LicenseRegistry.LicenseScopeExceedsParent.selector, parent, uint256(0), uint32(0), START, END + 1
+                ILicenseRegistry.LicenseScopeExceedsParent.selector, parent, uint256(0), uint32(0), START, END + 1
             )
         );
         _sub(parent, distributor, subDistributor, _scope(TERRITORY_0, STREAMING, START, END + 1, false, false));
@@ -489,7 +490,7 @@ contract LicenseRegistryTest is BaseTest {
 
     function test_GrantSublicense_Revert_WhenExclusiveUnderNonExclusiveParent() public {
         uint256 parent = _grant(distributor, _scope(SOME_TERRITORIES, ALL_RIGHTS, START, END, false, true));
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseExclusiveExceedsParent.selector, parent));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseExclusiveExceedsParent.selector, parent));
         _sub(parent, distributor, subDistributor, _scope(TERRITORY_0, STREAMING, START, END, true, false));
     }
 
@@ -497,7 +498,7 @@ contract LicenseRegistryTest is BaseTest {
         uint256 parent = _grant(distributor, _broad());
         uint256 first =
             _sub(parent, distributor, subDistributor, _scope(TERRITORY_0, STREAMING, START, END, true, false));
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseExclusiveConflict.selector, first));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseExclusiveConflict.selector, first));
         _sub(parent, distributor, stranger, _scope(TERRITORY_0, STREAMING, START, END, false, false));
     }
 
@@ -541,7 +542,7 @@ contract LicenseRegistryTest is BaseTest {
             end = uint64(bound(end, T0 - 1 days, T0 + 110 days));
         }
         if (shape & 8 == 0) exclusive = false;
-        LicenseRegistry.Scope memory s = _scope(territories, rights, start, end, exclusive, false);
+        ILicenseRegistry.Scope memory s = _scope(territories, rights, start, end, exclusive, false);
 
         bytes memory expected =
             _expectedSublicenseError(parent, s, parentTerritories, parentRights, parentStart, parentEnd);
@@ -552,7 +553,7 @@ contract LicenseRegistryTest is BaseTest {
             return;
         }
         uint256 id = _sub(parent, distributor, subDistributor, s);
-        LicenseRegistry.License memory l = licenses.getLicense(id);
+        ILicenseRegistry.License memory l = licenses.getLicense(id);
         assertEq(l.scope.territories & ~parentTerritories, 0, "territories within parent");
         assertEq(l.scope.rights & ~parentRights, 0, "rights within parent");
         assertTrue(l.scope.start >= parentStart && l.scope.end <= parentEnd, "window within parent");
@@ -563,7 +564,7 @@ contract LicenseRegistryTest is BaseTest {
     /// @dev The error a sub-licence request under a non-exclusive parent must fail with, or empty if it must succeed.
     function _expectedSublicenseError(
         uint256 parent,
-        LicenseRegistry.Scope memory s,
+        ILicenseRegistry.Scope memory s,
         uint256 parentTerritories,
         uint32 parentRights,
         uint64 parentStart,
@@ -572,14 +573,14 @@ contract LicenseRegistryTest is BaseTest {
         uint256 extraTerritories = s.territories & ~parentTerritories;
         uint32 extraRights = s.rights & ~parentRights;
         if (s.territories == 0 || s.rights == 0) {
-            return abi.encodeWithSelector(LicenseRegistry.LicenseEmptyScope.selector, s.territories, s.rights);
+            return abi.encodeWithSelector(ILicenseRegistry.LicenseEmptyScope.selector, s.territories, s.rights);
         }
         if (s.start >= s.end || s.end <= T0) {
-            return abi.encodeWithSelector(LicenseRegistry.LicenseInvalidWindow.selector, s.start, s.end, T0);
+            return abi.encodeWithSelector(ILicenseRegistry.LicenseInvalidWindow.selector, s.start, s.end, T0);
         }
         if (extraTerritories != 0 || extraRights != 0 || s.start < parentStart || s.end > parentEnd) {
             return abi.encodeWithSelector(
-                LicenseRegistry.LicenseScopeExceedsParent.selector,
+                ILicenseRegistry.LicenseScopeExceedsParent.selector,
                 parent,
                 extraTerritories,
                 extraRights,
@@ -587,7 +588,9 @@ contract LicenseRegistryTest is BaseTest {
                 s.end
             );
         }
-        if (s.exclusive) return abi.encodeWithSelector(LicenseRegistry.LicenseExclusiveExceedsParent.selector, parent);
+        if (s.exclusive) {
+            return abi.encodeWithSelector(ILicenseRegistry.LicenseExclusiveExceedsParent.selector, parent);
+        }
         return "";
     }
 
@@ -596,7 +599,7 @@ contract LicenseRegistryTest is BaseTest {
     function test_Revoke_ByWorkOwner_EmitsAndInvalidates() public {
         uint256 id = _grant(distributor, _broad());
         vm.expectEmit(true, true, true, true, address(licenses));
-        emit LicenseRegistry.LicenseRevoked(id, WORK, owner);
+        emit ILicenseRegistry.LicenseRevoked(id, WORK, owner);
         vm.prank(owner);
         licenses.revoke(id);
         assertTrue(licenses.getLicense(id).revoked, "revoked flag");
@@ -606,7 +609,7 @@ contract LicenseRegistryTest is BaseTest {
     function test_Revoke_ByWorkOperator() public {
         uint256 id = _grant(distributor, _broad());
         vm.expectEmit(true, true, true, true, address(licenses));
-        emit LicenseRegistry.LicenseRevoked(id, WORK, ownerOperator);
+        emit ILicenseRegistry.LicenseRevoked(id, WORK, ownerOperator);
         vm.prank(ownerOperator);
         licenses.revoke(id);
         assertTrue(licenses.getLicense(id).revoked, "revoked by operator");
@@ -625,7 +628,7 @@ contract LicenseRegistryTest is BaseTest {
         uint256 parent = _grant(distributor, _broad());
         uint256 child = _sub(parent, distributor, subDistributor, _broad());
         vm.expectEmit(true, true, true, true, address(licenses));
-        emit LicenseRegistry.LicenseRevoked(child, WORK, distributor);
+        emit ILicenseRegistry.LicenseRevoked(child, WORK, distributor);
         vm.prank(distributor);
         licenses.revoke(child);
         assertTrue(licenses.getLicense(child).revoked, "revoked by parent licensee");
@@ -646,7 +649,7 @@ contract LicenseRegistryTest is BaseTest {
         vm.prank(newOwner);
         works.acceptWorkOwnership(WORK);
 
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseUnauthorized.selector, id, owner));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseUnauthorized.selector, id, owner));
         vm.prank(owner);
         licenses.revoke(id);
 
@@ -656,21 +659,21 @@ contract LicenseRegistryTest is BaseTest {
     }
 
     function test_Revoke_Revert_WhenNotFound() public {
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseNotFound.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseNotFound.selector, 1));
         vm.prank(owner);
         licenses.revoke(1);
     }
 
     function test_Revoke_Revert_WhenStranger() public {
         uint256 id = _grant(distributor, _broad());
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseUnauthorized.selector, id, stranger));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseUnauthorized.selector, id, stranger));
         vm.prank(stranger);
         licenses.revoke(id);
     }
 
     function test_Revoke_Revert_WhenLicenseeRevokesOwnRootLicence() public {
         uint256 id = _grant(distributor, _broad());
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseUnauthorized.selector, id, distributor));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseUnauthorized.selector, id, distributor));
         vm.prank(distributor);
         licenses.revoke(id);
     }
@@ -679,7 +682,7 @@ contract LicenseRegistryTest is BaseTest {
         uint256 root = _grant(distributor, _broad());
         uint256 child = _sub(root, distributor, subDistributor, _broad());
         uint256 grandchild = _sub(child, subDistributor, stranger, _broad());
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseUnauthorized.selector, grandchild, distributor));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseUnauthorized.selector, grandchild, distributor));
         vm.prank(distributor);
         licenses.revoke(grandchild);
     }
@@ -688,7 +691,7 @@ contract LicenseRegistryTest is BaseTest {
         uint256 id = _grant(distributor, _broad());
         vm.startPrank(owner);
         licenses.revoke(id);
-        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.LicenseAlreadyRevoked.selector, id));
+        vm.expectRevert(abi.encodeWithSelector(ILicenseRegistry.LicenseAlreadyRevoked.selector, id));
         licenses.revoke(id);
         vm.stopPrank();
     }

@@ -6,6 +6,7 @@ import {BaseTest} from "./utils/BaseTest.sol";
 import {ReferenceMerkleDistributor} from "./utils/ReferenceMerkleDistributor.sol";
 import {PeriodPayout} from "../src/PeriodPayout.sol";
 import {SettlementRegistry} from "../src/SettlementRegistry.sol";
+import {ISettlementRegistry, StatementLine} from "../src/interfaces/ISettlementRegistry.sol";
 import {TestStablecoin} from "../src/TestStablecoin.sol";
 
 /**
@@ -42,7 +43,7 @@ contract SettlementGasBenchmark is BaseTest {
     uint256 internal constant PERIOD_TOTAL = 100_000_000;
     bytes32 internal constant WORK = keccak256("work");
     bytes32 internal constant INPUTS = keccak256("inputs");
-    bytes32 internal constant FINALISE_PERIOD = keccak256("period to finalise");
+    bytes32 internal constant FINALIZE_PERIOD = keccak256("period to finalize");
     bytes32 internal constant FUND_PERIOD = keccak256("period to fund");
 
     /// @dev The three tree sizes measured.
@@ -61,7 +62,7 @@ contract SettlementGasBenchmark is BaseTest {
         token.approve(address(registry), type(uint256).max);
 
         vm.startPrank(settler);
-        registry.commitPeriod(FINALISE_PERIOD, keccak256("root"), address(token), PERIOD_TOTAL, 1000, INPUTS);
+        registry.commitPeriod(FINALIZE_PERIOD, keccak256("root"), address(token), PERIOD_TOTAL, 1000, INPUTS);
         registry.commitPeriod(FUND_PERIOD, keccak256("root"), address(token), PERIOD_TOTAL, 1000, INPUTS);
         vm.stopPrank();
 
@@ -90,8 +91,8 @@ contract SettlementGasBenchmark is BaseTest {
 
         vm.warp(T0 + WINDOW);
         for (uint256 s; s < sizes.length; ++s) {
-            registry.finalise(_periodId(sizes[s], 0));
-            registry.finalise(_periodId(sizes[s], 1));
+            registry.finalize(_periodId(sizes[s], 0));
+            registry.finalize(_periodId(sizes[s], 1));
         }
     }
 
@@ -161,7 +162,7 @@ contract SettlementGasBenchmark is BaseTest {
         (, bytes32[] memory proof) = _folded(_leaf(n, variant), _depth(n), variant);
         uint256 index = n - 1;
         uint256 before = gasleft();
-        target.claim(index, to, WORK, AMOUNT, 1, 1, proof);
+        target.claim(StatementLine(index, to, WORK, AMOUNT, 1, 1), proof);
         gasUsed = before - gasleft();
         require(registry.isLineSettled(periodId, index), "claimed");
         require(token.balanceOf(to) == AMOUNT + variant, "paid");
@@ -243,7 +244,7 @@ contract SettlementGasBenchmark is BaseTest {
 
     function test_gas_anchor_report() public {
         SettlementRegistry target = registry;
-        SettlementRegistry.PlayReport memory report = SettlementRegistry.PlayReport({
+        ISettlementRegistry.PlayReport memory report = ISettlementRegistry.PlayReport({
             platform: platform,
             reportId: keccak256("report"),
             periodStart: T0 - 30 days,
@@ -279,13 +280,13 @@ contract SettlementGasBenchmark is BaseTest {
         require(registry.period(periodId).funded == PERIOD_TOTAL, "funded");
     }
 
-    function test_gas_finalise() public {
+    function test_gas_finalize() public {
         SettlementRegistry target = registry;
-        bytes32 periodId = FINALISE_PERIOD;
+        bytes32 periodId = FINALIZE_PERIOD;
         uint256 before = gasleft();
-        target.finalise(periodId);
+        target.finalize(periodId);
         uint256 gasUsed = before - gasleft();
-        emit log_named_uint("finalise", gasUsed);
-        require(registry.period(periodId).state == SettlementRegistry.PeriodState.Finalised, "final");
+        emit log_named_uint("finalize", gasUsed);
+        require(registry.period(periodId).state == ISettlementRegistry.PeriodState.Finalized, "final");
     }
 }

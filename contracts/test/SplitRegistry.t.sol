@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {BaseTest} from "./utils/BaseTest.sol";
 import {WorkRegistry} from "../src/WorkRegistry.sol";
 import {SplitRegistry} from "../src/SplitRegistry.sol";
+import {ISplitRegistry} from "../src/interfaces/ISplitRegistry.sol";
 
 contract SplitRegistryTest is BaseTest {
     WorkRegistry internal works;
@@ -113,7 +114,7 @@ contract SplitRegistryTest is BaseTest {
         address[] memory payees = _payees(director, writer);
         uint16[] memory bps = _bps(6000, 4000);
         vm.expectEmit(true, true, true, true, address(splits));
-        emit SplitRegistry.SplitVersionSet(WORK, 1, keccak256(abi.encode(payees, bps)), T0 + 7 days, payees, bps);
+        emit ISplitRegistry.SplitVersionSet(WORK, 1, keccak256(abi.encode(payees, bps)), T0 + 7 days, payees, bps);
         _set(payees, bps, T0 + 7 days);
     }
 
@@ -165,7 +166,7 @@ contract SplitRegistryTest is BaseTest {
         vm.prank(newOwner);
         works.acceptWorkOwnership(WORK);
 
-        vm.expectRevert(abi.encodeWithSelector(SplitRegistry.SplitUnauthorized.selector, WORK, operator));
+        vm.expectRevert(abi.encodeWithSelector(ISplitRegistry.SplitUnauthorized.selector, WORK, operator));
         vm.prank(operator);
         splits.setSplit(WORK, _payees(director, writer), _bps(5000, 5000), 0);
 
@@ -174,13 +175,13 @@ contract SplitRegistryTest is BaseTest {
     }
 
     function test_SetSplit_Revert_WhenWorkNotRegistered() public {
-        vm.expectRevert(abi.encodeWithSelector(SplitRegistry.SplitWorkNotRegistered.selector, UNREGISTERED));
+        vm.expectRevert(abi.encodeWithSelector(ISplitRegistry.SplitWorkNotRegistered.selector, UNREGISTERED));
         vm.prank(owner);
         splits.setSplit(UNREGISTERED, _payees(director, writer), _bps(5000, 5000), 0);
     }
 
     function test_SetSplit_Revert_WhenUnauthorized() public {
-        vm.expectRevert(abi.encodeWithSelector(SplitRegistry.SplitUnauthorized.selector, WORK, stranger));
+        vm.expectRevert(abi.encodeWithSelector(ISplitRegistry.SplitUnauthorized.selector, WORK, stranger));
         vm.prank(stranger);
         splits.setSplit(WORK, _payees(director, writer), _bps(5000, 5000), 0);
     }
@@ -189,13 +190,13 @@ contract SplitRegistryTest is BaseTest {
         _expectSetRevert(
             _payees(director, writer, composer),
             _bps(5000, 5000),
-            abi.encodeWithSelector(SplitRegistry.SplitLengthMismatch.selector, 3, 2)
+            abi.encodeWithSelector(ISplitRegistry.SplitLengthMismatch.selector, 3, 2)
         );
     }
 
     function test_SetSplit_Revert_WhenNoPayees() public {
         _expectSetRevert(
-            new address[](0), new uint16[](0), abi.encodeWithSelector(SplitRegistry.SplitPayeeCount.selector, 0, 64)
+            new address[](0), new uint16[](0), abi.encodeWithSelector(ISplitRegistry.SplitPayeeCount.selector, 0, 64)
         );
     }
 
@@ -206,14 +207,14 @@ contract SplitRegistryTest is BaseTest {
             payees[i] = toAddress(0x1000 + i);
             bps[i] = 100;
         }
-        _expectSetRevert(payees, bps, abi.encodeWithSelector(SplitRegistry.SplitPayeeCount.selector, 65, 64));
+        _expectSetRevert(payees, bps, abi.encodeWithSelector(ISplitRegistry.SplitPayeeCount.selector, 65, 64));
     }
 
     function test_SetSplit_Revert_WhenZeroAddressPayee() public {
         _expectSetRevert(
             _payees(director, address(0), writer),
             _bps(5000, 3000, 2000),
-            abi.encodeWithSelector(SplitRegistry.SplitZeroAddress.selector, 1)
+            abi.encodeWithSelector(ISplitRegistry.SplitZeroAddress.selector, 1)
         );
     }
 
@@ -221,7 +222,7 @@ contract SplitRegistryTest is BaseTest {
         _expectSetRevert(
             _payees(director, writer, director),
             _bps(5000, 3000, 2000),
-            abi.encodeWithSelector(SplitRegistry.SplitDuplicatePayee.selector, director)
+            abi.encodeWithSelector(ISplitRegistry.SplitDuplicatePayee.selector, director)
         );
     }
 
@@ -229,7 +230,7 @@ contract SplitRegistryTest is BaseTest {
         _expectSetRevert(
             _payees(director, writer, composer),
             _bps(5000, 5000, 0),
-            abi.encodeWithSelector(SplitRegistry.SplitZeroShare.selector, 2)
+            abi.encodeWithSelector(ISplitRegistry.SplitZeroShare.selector, 2)
         );
     }
 
@@ -237,7 +238,7 @@ contract SplitRegistryTest is BaseTest {
         _expectSetRevert(
             _payees(director, writer),
             _bps(5000, 4999),
-            abi.encodeWithSelector(SplitRegistry.SplitSharesSum.selector, 9999, 10_000)
+            abi.encodeWithSelector(ISplitRegistry.SplitSharesSum.selector, 9999, 10_000)
         );
     }
 
@@ -245,26 +246,26 @@ contract SplitRegistryTest is BaseTest {
         _expectSetRevert(
             _payees(director, writer),
             _bps(65_535, 65_535),
-            abi.encodeWithSelector(SplitRegistry.SplitSharesSum.selector, 131_070, 10_000)
+            abi.encodeWithSelector(ISplitRegistry.SplitSharesSum.selector, 131_070, 10_000)
         );
     }
 
     function test_SetSplit_Revert_WhenEffectiveInPast() public {
-        vm.expectRevert(abi.encodeWithSelector(SplitRegistry.SplitEffectiveInPast.selector, T0 - 1, T0));
+        vm.expectRevert(abi.encodeWithSelector(ISplitRegistry.SplitEffectiveInPast.selector, T0 - 1, T0));
         _setDefault(T0 - 1);
     }
 
     function test_SetSplit_Revert_WhenEffectiveBeforePrevious() public {
         _setDefault(T0 + 10 days);
         vm.expectRevert(
-            abi.encodeWithSelector(SplitRegistry.SplitEffectiveBeforePrevious.selector, T0 + 5 days, T0 + 10 days)
+            abi.encodeWithSelector(ISplitRegistry.SplitEffectiveBeforePrevious.selector, T0 + 5 days, T0 + 10 days)
         );
         _setDefault(T0 + 5 days);
     }
 
     function test_SetSplit_Revert_WhenZeroEffectiveIsBeforeScheduledPrevious() public {
         _setDefault(T0 + 10 days);
-        vm.expectRevert(abi.encodeWithSelector(SplitRegistry.SplitEffectiveBeforePrevious.selector, T0, T0 + 10 days));
+        vm.expectRevert(abi.encodeWithSelector(ISplitRegistry.SplitEffectiveBeforePrevious.selector, T0, T0 + 10 days));
         _setDefault(0);
     }
 
@@ -277,13 +278,13 @@ contract SplitRegistryTest is BaseTest {
 
     function test_SplitVersion_Revert_WhenVersionZero() public {
         _setDefault(0);
-        vm.expectRevert(abi.encodeWithSelector(SplitRegistry.SplitVersionNotFound.selector, WORK, 0));
+        vm.expectRevert(abi.encodeWithSelector(ISplitRegistry.SplitVersionNotFound.selector, WORK, 0));
         splits.splitVersion(WORK, 0);
     }
 
     function test_SplitVersion_Revert_WhenVersionBeyondCount() public {
         _setDefault(0);
-        vm.expectRevert(abi.encodeWithSelector(SplitRegistry.SplitVersionNotFound.selector, WORK, 2));
+        vm.expectRevert(abi.encodeWithSelector(ISplitRegistry.SplitVersionNotFound.selector, WORK, 2));
         splits.splitVersion(WORK, 2);
     }
 
@@ -312,7 +313,7 @@ contract SplitRegistryTest is BaseTest {
         }
 
         if (sum != 10_000) {
-            vm.expectRevert(abi.encodeWithSelector(SplitRegistry.SplitSharesSum.selector, sum, 10_000));
+            vm.expectRevert(abi.encodeWithSelector(ISplitRegistry.SplitSharesSum.selector, sum, 10_000));
             _set(payees, bps, 0);
             assertEq(splits.splitVersionCount(WORK), 0, "nothing stored");
         } else {
@@ -344,7 +345,7 @@ contract SplitRegistryTest is BaseTest {
 
     function testFuzz_SetSplit_Revert_WhenEffectiveInPast(uint64 effectiveFrom) public {
         effectiveFrom = uint64(bound(effectiveFrom, 1, T0 - 1));
-        vm.expectRevert(abi.encodeWithSelector(SplitRegistry.SplitEffectiveInPast.selector, effectiveFrom, T0));
+        vm.expectRevert(abi.encodeWithSelector(ISplitRegistry.SplitEffectiveInPast.selector, effectiveFrom, T0));
         _setDefault(effectiveFrom);
     }
 }

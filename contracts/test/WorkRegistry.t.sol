@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {BaseTest} from "./utils/BaseTest.sol";
 import {WorkRegistry} from "../src/WorkRegistry.sol";
+import {IWorkRegistry} from "../src/interfaces/IWorkRegistry.sol";
 
 contract WorkRegistryTest is BaseTest {
     WorkRegistry internal registry;
@@ -48,33 +49,33 @@ contract WorkRegistryTest is BaseTest {
 
     function test_Register_EmitsWorkRegistered() public {
         vm.expectEmit(true, true, true, true, address(registry));
-        emit WorkRegistry.WorkRegistered(WORK, owner, owner, FINGERPRINT, META_HASH, META_URI);
+        emit IWorkRegistry.WorkRegistered(WORK, owner, owner, FINGERPRINT, META_HASH, META_URI);
         _register();
     }
 
     function test_Register_ByOperator_RecordsOwnerAndOperatorAsRegistrar() public {
         _approveOperator();
         vm.expectEmit(true, true, true, true, address(registry));
-        emit WorkRegistry.WorkRegistered(WORK, owner, operator, FINGERPRINT, META_HASH, META_URI);
+        emit IWorkRegistry.WorkRegistered(WORK, owner, operator, FINGERPRINT, META_HASH, META_URI);
         vm.prank(operator);
         registry.register(WORK, owner, FINGERPRINT, META_HASH, META_URI);
         assertEq(registry.ownerOf(WORK), owner, "owner, not operator, owns the work");
     }
 
     function test_Register_Revert_WhenIdIsZero() public {
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkInvalidId.selector));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkInvalidId.selector));
         vm.prank(owner);
         registry.register(bytes32(0), owner, FINGERPRINT, META_HASH, META_URI);
     }
 
     function test_Register_Revert_WhenOwnerIsZero() public {
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkInvalidOwner.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkInvalidOwner.selector, address(0)));
         vm.prank(owner);
         registry.register(WORK, address(0), FINGERPRINT, META_HASH, META_URI);
     }
 
     function test_Register_Revert_WhenCallerIsNotOwnerOrOperator() public {
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkUnauthorized.selector, WORK, stranger));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkUnauthorized.selector, WORK, stranger));
         vm.prank(stranger);
         registry.register(WORK, owner, FINGERPRINT, META_HASH, META_URI);
     }
@@ -83,28 +84,28 @@ contract WorkRegistryTest is BaseTest {
         _approveOperator();
         vm.prank(owner);
         registry.setOperator(operator, false);
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkUnauthorized.selector, WORK, operator));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkUnauthorized.selector, WORK, operator));
         vm.prank(operator);
         registry.register(WORK, owner, FINGERPRINT, META_HASH, META_URI);
     }
 
     function test_Register_Revert_WhenOperatorOfAnotherOwner() public {
         _approveOperator();
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkUnauthorized.selector, WORK, operator));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkUnauthorized.selector, WORK, operator));
         vm.prank(operator);
         registry.register(WORK, stranger, FINGERPRINT, META_HASH, META_URI);
     }
 
     function test_Register_Revert_WhenAlreadyRegistered() public {
         _register();
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkAlreadyRegistered.selector, WORK, owner));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkAlreadyRegistered.selector, WORK, owner));
         vm.prank(owner);
         registry.register(WORK, owner, FINGERPRINT, META_HASH_2, META_URI_2);
     }
 
     function test_Register_Revert_WhenAlreadyRegisteredByAnotherOwner() public {
         _register();
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkAlreadyRegistered.selector, WORK, owner));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkAlreadyRegistered.selector, WORK, owner));
         vm.prank(stranger);
         registry.register(WORK, stranger, FINGERPRINT, META_HASH, META_URI);
         assertEq(registry.ownerOf(WORK), owner, "first registration stands");
@@ -119,7 +120,7 @@ contract WorkRegistryTest is BaseTest {
         assertEq(storedOwner, first, "first registrant owns the work");
         assertEq(registeredAt, at, "timestamp recorded");
 
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkAlreadyRegistered.selector, workId, first));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkAlreadyRegistered.selector, workId, first));
         vm.prank(second);
         registry.register(workId, second, FINGERPRINT, META_HASH, META_URI);
         assertEq(registry.ownerOf(workId), first, "owner unchanged");
@@ -129,7 +130,7 @@ contract WorkRegistryTest is BaseTest {
         public
     {
         vm.assume(workId != bytes32(0) && claimedOwner != address(0) && caller != claimedOwner);
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkUnauthorized.selector, workId, caller));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkUnauthorized.selector, workId, caller));
         vm.prank(caller);
         registry.register(workId, claimedOwner, FINGERPRINT, META_HASH, META_URI);
     }
@@ -139,7 +140,7 @@ contract WorkRegistryTest is BaseTest {
     function test_UpdateMetadata_EmitsWorkMetadataUpdated_ByOwner() public {
         _register();
         vm.expectEmit(true, true, true, true, address(registry));
-        emit WorkRegistry.WorkMetadataUpdated(WORK, META_HASH_2, META_URI_2);
+        emit IWorkRegistry.WorkMetadataUpdated(WORK, META_HASH_2, META_URI_2);
         vm.prank(owner);
         registry.updateMetadata(WORK, META_HASH_2, META_URI_2);
     }
@@ -148,20 +149,20 @@ contract WorkRegistryTest is BaseTest {
         _register();
         _approveOperator();
         vm.expectEmit(true, true, true, true, address(registry));
-        emit WorkRegistry.WorkMetadataUpdated(WORK, META_HASH_2, META_URI_2);
+        emit IWorkRegistry.WorkMetadataUpdated(WORK, META_HASH_2, META_URI_2);
         vm.prank(operator);
         registry.updateMetadata(WORK, META_HASH_2, META_URI_2);
     }
 
     function test_UpdateMetadata_Revert_WhenNotRegistered() public {
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkNotRegistered.selector, WORK));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkNotRegistered.selector, WORK));
         vm.prank(owner);
         registry.updateMetadata(WORK, META_HASH_2, META_URI_2);
     }
 
     function test_UpdateMetadata_Revert_WhenUnauthorized() public {
         _register();
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkUnauthorized.selector, WORK, stranger));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkUnauthorized.selector, WORK, stranger));
         vm.prank(stranger);
         registry.updateMetadata(WORK, META_HASH_2, META_URI_2);
     }
@@ -170,7 +171,7 @@ contract WorkRegistryTest is BaseTest {
 
     function test_SetOperator_ApprovesAndEmits() public {
         vm.expectEmit(true, true, true, true, address(registry));
-        emit WorkRegistry.OperatorSet(owner, operator, true);
+        emit IWorkRegistry.OperatorSet(owner, operator, true);
         _approveOperator();
         assertTrue(registry.isOperator(owner, operator), "operator approved");
         assertFalse(registry.isOperator(operator, owner), "approval is directional");
@@ -180,20 +181,20 @@ contract WorkRegistryTest is BaseTest {
     function test_SetOperator_RemovesAndEmits() public {
         _approveOperator();
         vm.expectEmit(true, true, true, true, address(registry));
-        emit WorkRegistry.OperatorSet(owner, operator, false);
+        emit IWorkRegistry.OperatorSet(owner, operator, false);
         vm.prank(owner);
         registry.setOperator(operator, false);
         assertFalse(registry.isOperator(owner, operator), "operator removed");
     }
 
     function test_SetOperator_Revert_WhenOperatorIsZero() public {
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkInvalidOperator.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkInvalidOperator.selector, address(0)));
         vm.prank(owner);
         registry.setOperator(address(0), true);
     }
 
     function test_SetOperator_Revert_WhenOperatorIsCaller() public {
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkInvalidOperator.selector, owner));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkInvalidOperator.selector, owner));
         vm.prank(owner);
         registry.setOperator(owner, true);
     }
@@ -227,7 +228,7 @@ contract WorkRegistryTest is BaseTest {
     }
 
     function test_OwnerOf_Revert_WhenNotRegistered() public {
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkNotRegistered.selector, WORK));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkNotRegistered.selector, WORK));
         registry.ownerOf(WORK);
     }
 
@@ -236,7 +237,7 @@ contract WorkRegistryTest is BaseTest {
     function test_TransferWorkOwnership_StartsTransferAndEmits() public {
         _register();
         vm.expectEmit(true, true, true, true, address(registry));
-        emit WorkRegistry.WorkOwnershipTransferStarted(WORK, owner, newOwner);
+        emit IWorkRegistry.WorkOwnershipTransferStarted(WORK, owner, newOwner);
         vm.prank(owner);
         registry.transferWorkOwnership(WORK, newOwner);
         assertEq(registry.pendingOwnerOf(WORK), newOwner, "pending owner set");
@@ -258,7 +259,7 @@ contract WorkRegistryTest is BaseTest {
         vm.warp(T0 + 1 days);
 
         vm.expectEmit(true, true, true, true, address(registry));
-        emit WorkRegistry.WorkOwnershipTransferred(WORK, owner, newOwner);
+        emit IWorkRegistry.WorkOwnershipTransferred(WORK, owner, newOwner);
         vm.prank(newOwner);
         registry.acceptWorkOwnership(WORK);
 
@@ -279,7 +280,7 @@ contract WorkRegistryTest is BaseTest {
         registry.acceptWorkOwnership(WORK);
 
         assertFalse(registry.isAuthorized(WORK, operator), "operator of previous owner");
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkUnauthorized.selector, WORK, operator));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkUnauthorized.selector, WORK, operator));
         vm.prank(operator);
         registry.updateMetadata(WORK, META_HASH_2, META_URI_2);
     }
@@ -290,12 +291,12 @@ contract WorkRegistryTest is BaseTest {
         registry.transferWorkOwnership(WORK, newOwner);
 
         vm.expectEmit(true, true, true, true, address(registry));
-        emit WorkRegistry.WorkOwnershipTransferStarted(WORK, owner, address(0));
+        emit IWorkRegistry.WorkOwnershipTransferStarted(WORK, owner, address(0));
         vm.prank(owner);
         registry.transferWorkOwnership(WORK, address(0));
         assertEq(registry.pendingOwnerOf(WORK), address(0), "pending cleared");
 
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkNotPendingOwner.selector, WORK, newOwner));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkNotPendingOwner.selector, WORK, newOwner));
         vm.prank(newOwner);
         registry.acceptWorkOwnership(WORK);
     }
@@ -308,20 +309,20 @@ contract WorkRegistryTest is BaseTest {
         vm.stopPrank();
         assertEq(registry.pendingOwnerOf(WORK), stranger, "latest offer pending");
 
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkNotPendingOwner.selector, WORK, newOwner));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkNotPendingOwner.selector, WORK, newOwner));
         vm.prank(newOwner);
         registry.acceptWorkOwnership(WORK);
     }
 
     function test_TransferWorkOwnership_Revert_WhenNotRegistered() public {
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkNotRegistered.selector, WORK));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkNotRegistered.selector, WORK));
         vm.prank(owner);
         registry.transferWorkOwnership(WORK, newOwner);
     }
 
     function test_TransferWorkOwnership_Revert_WhenUnauthorized() public {
         _register();
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkUnauthorized.selector, WORK, stranger));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkUnauthorized.selector, WORK, stranger));
         vm.prank(stranger);
         registry.transferWorkOwnership(WORK, stranger);
     }
@@ -330,20 +331,20 @@ contract WorkRegistryTest is BaseTest {
         _register();
         vm.prank(owner);
         registry.transferWorkOwnership(WORK, newOwner);
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkNotPendingOwner.selector, WORK, stranger));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkNotPendingOwner.selector, WORK, stranger));
         vm.prank(stranger);
         registry.acceptWorkOwnership(WORK);
     }
 
     function test_AcceptWorkOwnership_Revert_WhenNoTransferPending() public {
         _register();
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkNotPendingOwner.selector, WORK, owner));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkNotPendingOwner.selector, WORK, owner));
         vm.prank(owner);
         registry.acceptWorkOwnership(WORK);
     }
 
     function test_AcceptWorkOwnership_Revert_WhenZeroAddressOnUnregisteredWork() public {
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkNotPendingOwner.selector, WORK, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkNotPendingOwner.selector, WORK, address(0)));
         vm.prank(address(0));
         registry.acceptWorkOwnership(WORK);
     }
@@ -354,7 +355,7 @@ contract WorkRegistryTest is BaseTest {
         vm.prank(owner);
         registry.transferWorkOwnership(WORK, to);
 
-        vm.expectRevert(abi.encodeWithSelector(WorkRegistry.WorkNotPendingOwner.selector, WORK, caller));
+        vm.expectRevert(abi.encodeWithSelector(IWorkRegistry.WorkNotPendingOwner.selector, WORK, caller));
         vm.prank(caller);
         registry.acceptWorkOwnership(WORK);
 

@@ -164,7 +164,7 @@ def verify_statement(rpc_url: str, statement: dict[str, Any], registry: str) -> 
                 index=line["index"],
                 amount=int(line["amount"]),
                 proof_ok=verify(root, LINE_TYPES, leaf, proof),
-                contract_ok=contract.functions.verifyLine(period_id, *leaf, proof).call(),
+                contract_ok=contract.functions.verifyLine(period_id, leaf, proof).call(),
                 settled=contract.functions.isLineSettled(period_id, line["index"]).call(),
             )
         )

@@ -153,7 +153,7 @@ def claim(ledger: Ledger, account: Account, period_id: str, index: int) -> Chain
         ledger,
         account,
         f"claim:{ledger.chain.chain_id}:{period.period_id}:{index}",
-        ledger.chain.call("PeriodPayout", "claim", [*line.leaf(), proof], at=payout),
+        ledger.chain.call("PeriodPayout", "claim", [line.leaf(), proof], at=payout),
     )
 
 
@@ -184,7 +184,7 @@ def dispute(ledger: Ledger, account: Account, period_id: str, index: int, reason
         account,
         f"dispute:{ledger.chain.chain_id}:{period.period_id}:{index}:{count}",
         ledger.chain.call(
-            "SettlementRegistry", "dispute", [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, digest]
+            "SettlementRegistry", "dispute", [bytes.fromhex(period.period_id[2:]), line.leaf(), proof, digest]
         ),
     )
 
@@ -201,7 +201,7 @@ def mark_paid_off_chain(ledger: Ledger, account: Account, period_id: str, index:
         ledger.chain.call(
             "SettlementRegistry",
             "markPaidOffChain",
-            [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, payment_ref],
+            [bytes.fromhex(period.period_id[2:]), line.leaf(), proof, payment_ref],
         ),
     )
 

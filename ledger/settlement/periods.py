@@ -337,7 +337,7 @@ def _finalise(ledger: Ledger, db: Session, row: SettlementPeriod) -> int:
             return 0
         if read_period(chain.contract("SettlementRegistry"), row.period_id)["openDisputes"]:
             return 0
-        call = chain.call("SettlementRegistry", "finalise", [bytes.fromhex(row.period_id[2:])])
+        call = chain.call("SettlementRegistry", "finalize", [bytes.fromhex(row.period_id[2:])])
         op = chain.outbox.record(db, f"finalise-period:{chain.chain_id}:{row.period_id}", chain.signer, call)
         row.finalise_op_id = op.id
         db.add(row)

@@ -20,9 +20,9 @@ def test_every_error_of_every_contract_has_its_status():
 
 
 def test_names_the_old_suffix_rule_got_wrong_are_answered_by_what_they_mean():
-    assert _revert_status("NotPayee") == 403  # another payee's line
+    assert _revert_status("SettlementNotPayee") == 403  # another payee's line
     assert _revert_status("AccessControlUnauthorizedAccount") == 403
-    assert _revert_status("NoSuchOpenDispute") == 404
-    assert _revert_status("LineAlreadyDisputed") == 409
-    assert _revert_status("PeriodAlreadyCommitted") == 409
+    assert _revert_status("SettlementNoSuchOpenDispute") == 404
+    assert _revert_status("SettlementLineAlreadyDisputed") == 409
+    assert _revert_status("SettlementPeriodAlreadyCommitted") == 409
     assert _revert_status("UnknownRevert") == 422  # a revert nobody could name

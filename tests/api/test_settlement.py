@@ -37,17 +37,10 @@ def cast_verifies(service, registry: str, period_id: str, line: dict) -> bool:
     """Foundry's `cast` asks the contract about the same leaf and proof."""
     from ledger.config import native_foundry_binary
 
-    signature = "verifyLine(bytes32,uint256,address,bytes32,uint256,uint32,uint32,bytes32[])(bool)"
-    args = [
-        period_id,
-        str(line["index"]),
-        line["payee"],
-        line["work_id"],
-        line["amount"],
-        str(line["rule_version"]),
-        str(line["split_version"]),
-        "[" + ",".join(line["proof"]) + "]",
-    ]
+    signature = "verifyLine(bytes32,(uint256,address,bytes32,uint256,uint32,uint32),bytes32[])(bool)"
+    fields = [str(line["index"]), line["payee"], line["work_id"], line["amount"]]
+    fields += [str(line["rule_version"]), str(line["split_version"])]
+    args = [period_id, "(" + ",".join(fields) + ")", "[" + ",".join(line["proof"]) + "]"]
     out = subprocess.run(
         [
             str(native_foundry_binary("cast")),
@@ -114,7 +107,7 @@ def test_a_report_is_settled_committed_verified_claimed_and_audited(service):
     proof = [bytes.fromhex(p[2:]) for p in line["proof"]]
     assert verify(bytes.fromhex(statement["root"][2:]), LINE_TYPES, line_leaf(line), proof)
     period_key = bytes.fromhex(period["period_id"][2:])
-    assert registry.functions.verifyLine(period_key, *line_leaf(line), proof).call()
+    assert registry.functions.verifyLine(period_key, line_leaf(line), proof).call()
     assert cast_verifies(service, registry.address, period["period_id"], line)
     seen_by_payee = deal.second_payee.get(f"/periods/{period['period_id']}").json()
     assert seen_by_payee["root"] == period["root"] and "reports" not in seen_by_payee and "pools" not in seen_by_payee
@@ -130,7 +123,9 @@ def test_a_report_is_settled_committed_verified_claimed_and_audited(service):
     assert paid.status_code == 200 and paid.json()["chain"]["status"] == "confirmed", paid.text
     assert registry.functions.isLineSettled(period_key, owner_line).call()
     settled = deal.owner.post(f"/periods/{period['period_id']}/lines/{owner_line}/claim")
-    assert settled.status_code == 409 and settled.json()["error"]["code"] == "LineAlreadySettled", settled.text
+    assert settled.status_code == 409 and settled.json()["error"]["code"] == "PeriodPayoutLineAlreadySettled", (
+        settled.text
+    )
 
     assert deal.second_payee.post(f"/periods/{period['period_id']}/fund", json={}).status_code == 403
     funded = deal.platform.post(f"/periods/{period['period_id']}/fund", json={})
@@ -153,8 +148,8 @@ def test_a_report_is_settled_committed_verified_claimed_and_audited(service):
     assert token.functions.balanceOf(deal.second_address).call() == 8369  # a second claim pays nothing
     assert registry.functions.isLineSettled(period_key, line["index"]).call()
     with pytest.raises(Exception) as refused:  # and the contract itself refuses a second claim
-        payout.functions.claim(*line_leaf(line), proof).call({"from": deal.second_address})
-    assert keccak(text="LineAlreadySettled(bytes32,uint256)")[:4].hex() in str(refused.value)
+        payout.functions.claim(line_leaf(line), proof).call({"from": deal.second_address})
+    assert keccak(text="PeriodPayoutLineAlreadySettled(bytes32,uint256)")[:4].hex() in str(refused.value)
 
     assert deal.owner.get(f"/periods/{period['period_id']}/audit").status_code == 403
     audit = auditor.get(f"/periods/{period['period_id']}/audit").json()

@@ -667,7 +667,7 @@ def test_a_payee_with_its_own_key_claims_from_its_browser_wallet(console, servic
 
     page = payee.open(f"/console/statements?period={period_id}")  # claiming again: the contract's reason, by name
     page.click("[data-testid=claim]")
-    expect(page.locator("[data-testid=claim-error]")).to_contain_text("LineAlreadySettled", timeout=60_000)
+    expect(page.locator("[data-testid=claim-error]")).to_contain_text("PeriodPayoutLineAlreadySettled", timeout=60_000)
 
     # A statement file naming another payout contract: the wallet is never asked to send there.
     statement = deal.second_payee.get(f"/periods/{period_id}/statement").json()

@@ -178,7 +178,7 @@ for (const line of lines) {
   const words = mine.leafWords(leaf);
   const pairs = [
     [mine.leafHash(words), StandardMerkleTree.of([leaf], types, { sortLeaves: false }).leafHash(leaf)],
-    [mine.verifyLineData(verifyLine, periodId, words, line.proof), registry.encodeFunctionData("verifyLine", [periodId, ...leaf, line.proof])],
+    [mine.verifyLineData(verifyLine, periodId, words, line.proof), registry.encodeFunctionData("verifyLine", [periodId, leaf, line.proof])],
     [mine.isLineSettledData(isLineSettled, periodId, leaf[0]), registry.encodeFunctionData("isLineSettled", [periodId, leaf[0]])],
   ];
   pairs.forEach(([a, b], which) => { if (a !== b) differ.push({ line, which, a, b }); });

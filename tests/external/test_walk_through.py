@@ -169,12 +169,14 @@ def test_the_walk_through_with_own_wallets_and_an_issued_settlement_token(node, 
         investor.call(
             payout,
             "claim",
-            line["index"],
-            line["payee"],
-            bytes.fromhex(line["work_id"][2:]),
-            int(line["amount"]),
-            line["rule_version"],
-            line["split_version"],
+            (
+                line["index"],
+                line["payee"],
+                bytes.fromhex(line["work_id"][2:]),
+                int(line["amount"]),
+                line["rule_version"],
+                line["split_version"],
+            ),
             [bytes.fromhex(p[2:]) for p in line["proof"]],
         )
         assert token.functions.balanceOf(investor.address).call() == int(line["amount"])

@@ -23,11 +23,7 @@ library SignatureCheck {
      * @param signature The signature.
      * @return True if it is `signer`'s signature of `digest`.
      */
-    function isValidNowCalldata(address signer, bytes32 digest, bytes calldata signature)
-        internal
-        view
-        returns (bool)
-    {
+    function isValidNowCalldata(address signer, bytes32 digest, bytes calldata signature) internal view returns (bool) {
         if (signer.code.length == 0) {
             (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
             return err == ECDSA.RecoverError.NoError && recovered == signer;

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {BaseTest} from "../utils/BaseTest.sol";
 import {WorkRegistry} from "../../src/WorkRegistry.sol";
 import {LicenseRegistry} from "../../src/LicenseRegistry.sol";
+import {ILicenseRegistry} from "../../src/interfaces/ILicenseRegistry.sol";
 
 /**
  * @title LicenseHandler
@@ -47,7 +48,7 @@ contract LicenseHandler is BaseTest {
     /// @notice Grants a root licence with a small random scope; about a quarter are exclusive.
     function grant(uint256 workSeed, uint256 licenseeSeed, uint256 scopeSeed, bool exclusive) external {
         scopeSeed = _spread(scopeSeed);
-        LicenseRegistry.Scope memory s = LicenseRegistry.Scope({
+        ILicenseRegistry.Scope memory s = ILicenseRegistry.Scope({
             territories: bound(scopeSeed & 0xFF, 1, 15),
             rights: uint32(bound((scopeSeed >> 8) & 0xFF, 1, 15)),
             start: uint64(block.timestamp + bound((scopeSeed >> 16) & 0xFFFFFF, 0, 10 days) - 2 days),
@@ -89,8 +90,8 @@ contract LicenseHandler is BaseTest {
         for (uint256 i; !wild && i < 8 && !_usableParent(parentId); ++i) {
             parentId = parentId == 1 ? count : parentId - 1;
         }
-        LicenseRegistry.License memory parent = licenses.getLicense(parentId);
-        LicenseRegistry.Scope memory s;
+        ILicenseRegistry.License memory parent = licenses.getLicense(parentId);
+        ILicenseRegistry.Scope memory s;
         if (wild) {
             s.territories = bound(scopeSeed >> 8 & 0xFF, 1, 15);
             s.rights = uint32(bound(scopeSeed >> 16 & 0xFF, 1, 15));
@@ -122,7 +123,7 @@ contract LicenseHandler is BaseTest {
         if (count == 0 || idSeed % 3 != 0) return;
         idSeed /= 3;
         uint256 id = bound(idSeed, 1, count);
-        LicenseRegistry.License memory l = licenses.getLicense(id);
+        ILicenseRegistry.License memory l = licenses.getLicense(id);
         address caller = owner;
         if (asParentLicensee && l.parentId != 0) caller = licenses.getLicense(l.parentId).licensee;
         vm.prank(caller);
@@ -137,7 +138,7 @@ contract LicenseHandler is BaseTest {
     }
 
     function _usableParent(uint256 id) private view returns (bool) {
-        LicenseRegistry.License memory l = licenses.getLicense(id);
+        ILicenseRegistry.License memory l = licenses.getLicense(id);
         return l.scope.sublicensable && l.depth < licenses.MAX_DEPTH() && licenses.isValid(id, l.scope.start)
             && l.scope.end > block.timestamp;
     }

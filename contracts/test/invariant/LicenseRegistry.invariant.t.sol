@@ -5,6 +5,7 @@ import {BaseTest} from "../utils/BaseTest.sol";
 import {WorkRegistry} from "../../src/WorkRegistry.sol";
 import {LicenseRegistry} from "../../src/LicenseRegistry.sol";
 import {LicenseHandler} from "./LicenseHandler.sol";
+import {ILicenseRegistry} from "../../src/interfaces/ILicenseRegistry.sol";
 
 contract LicenseRegistryInvariantTest is BaseTest {
     WorkRegistry internal works;
@@ -27,13 +28,13 @@ contract LicenseRegistryInvariantTest is BaseTest {
     function invariant_SublicenceNeverExceedsItsParent() public view {
         uint256 count = licenses.licenseCount();
         for (uint256 id = 1; id <= count; ++id) {
-            LicenseRegistry.License memory child = licenses.getLicense(id);
+            ILicenseRegistry.License memory child = licenses.getLicense(id);
             if (child.parentId == 0) {
                 assertEq(child.depth, 0, "root depth");
                 continue;
             }
             assertTrue(child.parentId < id, "parent granted first");
-            LicenseRegistry.License memory parent = licenses.getLicense(child.parentId);
+            ILicenseRegistry.License memory parent = licenses.getLicense(child.parentId);
             assertEq(child.workId, parent.workId, "same work");
             assertEq(child.licensor, parent.licensee, "licensor is the parent's licensee");
             assertEq(child.depth, parent.depth + 1, "depth");
@@ -56,11 +57,11 @@ contract LicenseRegistryInvariantTest is BaseTest {
     function invariant_RevokedLicenceHasNoValidDescendant() public view {
         uint256 count = licenses.licenseCount();
         for (uint256 id = 1; id <= count; ++id) {
-            LicenseRegistry.License memory l = licenses.getLicense(id);
+            ILicenseRegistry.License memory l = licenses.getLicense(id);
             bool revokedOnPath = l.revoked;
             uint256 ancestor = l.parentId;
             while (!revokedOnPath && ancestor != 0) {
-                LicenseRegistry.License memory a = licenses.getLicense(ancestor);
+                ILicenseRegistry.License memory a = licenses.getLicense(ancestor);
                 revokedOnPath = a.revoked;
                 ancestor = a.parentId;
             }
@@ -74,10 +75,10 @@ contract LicenseRegistryInvariantTest is BaseTest {
     function invariant_NoOverlappingSiblingsWhereOneIsExclusive() public view {
         uint256 count = licenses.licenseCount();
         for (uint256 i = 1; i <= count; ++i) {
-            LicenseRegistry.License memory a = licenses.getLicense(i);
+            ILicenseRegistry.License memory a = licenses.getLicense(i);
             if (a.revoked) continue;
             for (uint256 j = i + 1; j <= count; ++j) {
-                LicenseRegistry.License memory b = licenses.getLicense(j);
+                ILicenseRegistry.License memory b = licenses.getLicense(j);
                 if (b.revoked || b.workId != a.workId || b.parentId != a.parentId) continue;
                 if (!a.scope.exclusive && !b.scope.exclusive) continue;
                 bool overlap = a.scope.territories & b.scope.territories != 0 && a.scope.rights & b.scope.rights != 0

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {BaseTest} from "../utils/BaseTest.sol";
 import {StatementTree} from "../utils/StatementTree.sol";
+import {StatementLine} from "../../src/interfaces/ISettlementRegistry.sol";
 import {PeriodPayout} from "../../src/PeriodPayout.sol";
 import {SettlementRegistry} from "../../src/SettlementRegistry.sol";
 import {TestStablecoin} from "../../src/TestStablecoin.sol";
@@ -12,7 +13,7 @@ import {TestStablecoin} from "../../src/TestStablecoin.sol";
  * @notice Drives a {SettlementRegistry} over a few committed periods of real statement trees: funding (in parts and
  * beyond the total), claims at the periods' {PeriodPayout}s with good and altered proofs and with lines of other
  * periods, off-chain payments, direct off-chain settlements by others than the registry, disputes, resolutions,
- * finalisation and the passage of time. The last period commits a total below what its lines add up to, so claims
+ * finalization and the passage of time. The last period commits a total below what its lines add up to, so claims
  * also run out of funding. The handler is the registry's admin and settler. It keeps its own sum of what each period's
  * claims paid out ({claimed}), which the registry no longer records.
  */
@@ -25,7 +26,7 @@ contract SettlementHandler is BaseTest {
     uint256 public constant LINES_PER_PERIOD = 6;
     uint256 public constant PAYEE_COUNT = 4;
 
-    mapping(uint256 p => StatementTree.Line[]) private _lines;
+    mapping(uint256 p => StatementLine[]) private _lines;
     mapping(uint256 p => bytes32[]) private _trees;
 
     /// @notice The position in `_lines[p]` of the line each dispute was opened against, as returned by `dispute`.
@@ -35,7 +36,7 @@ contract SettlementHandler is BaseTest {
     uint256 public funds;
     uint256 public claims;
     uint256 public offChainPayments;
-    uint256 public finalisations;
+    uint256 public finalizations;
 
     uint256 public disputes;
 
@@ -66,7 +67,7 @@ contract SettlementHandler is BaseTest {
             for (uint256 i; i < LINES_PER_PERIOD; ++i) {
                 uint256 amount = uint256(keccak256(abi.encode(p, i))) % 100_000 + 1;
                 // Indices 97 apart spread the lines over several bitmap words.
-                _lines[p].push(StatementTree.Line(i * 97, payee((p + i) % PAYEE_COUNT), workId(i % 2), amount, 1, 1));
+                _lines[p].push(StatementLine(i * 97, payee((p + i) % PAYEE_COUNT), workId(i % 2), amount, 1, 1));
                 sum += amount;
             }
             _trees[p] = StatementTree.build(_lines[p]);
@@ -89,7 +90,7 @@ contract SettlementHandler is BaseTest {
         return keccak256(abi.encode("settled work", i));
     }
 
-    function line(uint256 p, uint256 i) external view returns (StatementTree.Line memory) {
+    function line(uint256 p, uint256 i) external view returns (StatementLine memory) {
         return _lines[p][i];
     }
 
@@ -116,10 +117,10 @@ contract SettlementHandler is BaseTest {
         uint256 p = bound(pSeed, 0, PERIOD_COUNT - 1);
         PeriodPayout target = payout(p);
         if (address(target).code.length == 0) return;
-        StatementTree.Line memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
+        StatementLine memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
         bytes32[] memory proof = StatementTree.proof(_trees[p], l);
         uint256 before = token.balanceOf(l.payee);
-        try target.claim(l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof) {
+        try target.claim(l, proof) {
             ++claims;
             claimed[p] += l.amount;
             if (token.balanceOf(l.payee) - before != l.amount) ++misPaidClaims;
@@ -132,9 +133,9 @@ contract SettlementHandler is BaseTest {
         uint256 q = (p + 1 + bound(qSeed, 0, PERIOD_COUNT - 2)) % PERIOD_COUNT;
         PeriodPayout target = payout(q);
         if (address(target).code.length == 0) return;
-        StatementTree.Line memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
+        StatementLine memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
         bytes32[] memory proof = StatementTree.proof(_trees[p], l);
-        try target.claim(l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof) {
+        try target.claim(l, proof) {
             ++badClaimsPaid;
             claimed[q] += l.amount;
         } catch {}
@@ -145,13 +146,13 @@ contract SettlementHandler is BaseTest {
         uint256 p = bound(pSeed, 0, PERIOD_COUNT - 1);
         PeriodPayout target = payout(p);
         if (address(target).code.length == 0) return;
-        StatementTree.Line memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
+        StatementLine memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
         bytes32[] memory proof = StatementTree.proof(_trees[p], l);
         delta = bound(delta, 1, 1_000_000);
         if (what % 3 == 0) l.amount += delta;
         else if (what % 3 == 1) l.payee = toAddress(uint160(l.payee) + delta);
         else l.index += delta;
-        try target.claim(l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof) {
+        try target.claim(l, proof) {
             ++badClaimsPaid;
             claimed[p] += l.amount;
         } catch {}
@@ -160,12 +161,10 @@ contract SettlementHandler is BaseTest {
     /// @notice A payee records that its line was paid off-chain.
     function markPaidOffChain(uint256 pSeed, uint256 lSeed, bytes32 paymentRef) external {
         uint256 p = bound(pSeed, 0, PERIOD_COUNT - 1);
-        StatementTree.Line memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
+        StatementLine memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
         bytes32[] memory proof = StatementTree.proof(_trees[p], l);
         vm.prank(l.payee);
-        try registry.markPaidOffChain(
-            periodId(p), l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, paymentRef
-        ) {
+        try registry.markPaidOffChain(periodId(p), l, proof, paymentRef) {
             ++offChainPayments;
         } catch {}
     }
@@ -187,14 +186,10 @@ contract SettlementHandler is BaseTest {
         if (uint256(reason) % 3 != 0) return;
         uint256 p = bound(pSeed, 0, PERIOD_COUNT - 1);
         uint256 i = bound(lSeed, 0, LINES_PER_PERIOD - 1);
-        StatementTree.Line memory l = _lines[p][i];
+        StatementLine memory l = _lines[p][i];
         bytes32[] memory proof = StatementTree.proof(_trees[p], l);
         vm.prank(l.payee);
-        try registry.dispute(
-            periodId(p), l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, reason
-        ) returns (
-            uint256 disputeId
-        ) {
+        try registry.dispute(periodId(p), l, proof, reason) returns (uint256 disputeId) {
             disputedLine[p][disputeId] = i;
             ++disputes;
         } catch {}
@@ -203,7 +198,7 @@ contract SettlementHandler is BaseTest {
     /// @notice Someone other than the payee disputes a line, or the payee disputes an altered line.
     function disputeUnentitled(uint256 pSeed, uint256 lSeed, uint8 what, uint256 delta, address caller) external {
         uint256 p = bound(pSeed, 0, PERIOD_COUNT - 1);
-        StatementTree.Line memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
+        StatementLine memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
         bytes32[] memory proof = StatementTree.proof(_trees[p], l);
         delta = bound(delta, 1, 1_000_000);
         if (what % 4 == 0) {
@@ -217,9 +212,7 @@ contract SettlementHandler is BaseTest {
             caller = l.payee;
         }
         vm.prank(caller);
-        try registry.dispute(
-            periodId(p), l.index, l.payee, l.workId, l.amount, l.ruleVersion, l.splitVersion, proof, "unentitled"
-        ) {
+        try registry.dispute(periodId(p), l, proof, "unentitled") {
             ++badDisputesOpened;
         } catch {}
     }
@@ -233,13 +226,13 @@ contract SettlementHandler is BaseTest {
         try registry.resolveDispute(id, disputeId, "resolved") {} catch {}
     }
 
-    /// @notice Anyone finalises a period, waiting for its dispute window to close when `wait` is set.
-    function finalise(uint256 pSeed, bool wait) external {
+    /// @notice Anyone finalizes a period, waiting for its dispute window to close when `wait` is set.
+    function finalize(uint256 pSeed, bool wait) external {
         bytes32 id = periodId(bound(pSeed, 0, PERIOD_COUNT - 1));
         uint256 disputeEnds = registry.period(id).disputeEnds;
         if (wait && block.timestamp < disputeEnds) vm.warp(disputeEnds);
-        try registry.finalise(id) {
-            ++finalisations;
+        try registry.finalize(id) {
+            ++finalizations;
         } catch {}
     }
 

@@ -3,10 +3,11 @@ pragma solidity 0.8.28;
 
 import {BaseTest} from "../utils/BaseTest.sol";
 import {StatementTree} from "../utils/StatementTree.sol";
+import {ISettlementRegistry, StatementLine} from "../../src/interfaces/ISettlementRegistry.sol";
 import {SettlementRegistry} from "../../src/SettlementRegistry.sol";
 import {SettlementHandler} from "./SettlementHandler.sol";
 
-/// @dev A settlement goes through several steps (fund, wait, finalise, claim), so runs are longer than the default.
+/// @dev A settlement goes through several steps (fund, wait, finalize, claim), so runs are longer than the default.
 /// forge-config: default.invariant.depth = 128
 contract SettlementRegistryInvariantTest is BaseTest {
     SettlementHandler internal handler;
@@ -31,7 +32,7 @@ contract SettlementRegistryInvariantTest is BaseTest {
     /// @dev Each period's funds sit at its payout address (deployed or not), less what its claims paid out.
     function invariant_EachPayoutHoldsExactlyFundedLessClaimed() public view {
         for (uint256 p; p < handler.PERIOD_COUNT(); ++p) {
-            SettlementRegistry.Period memory period = registry.period(handler.periodId(p));
+            ISettlementRegistry.Period memory period = registry.period(handler.periodId(p));
             assertEq(
                 handler.token().balanceOf(period.payout),
                 period.funded - handler.claimed(p),
@@ -42,7 +43,7 @@ contract SettlementRegistryInvariantTest is BaseTest {
 
     function invariant_ClaimedWithinFundedWithinTotal() public view {
         for (uint256 p; p < handler.PERIOD_COUNT(); ++p) {
-            SettlementRegistry.Period memory period = registry.period(handler.periodId(p));
+            ISettlementRegistry.Period memory period = registry.period(handler.periodId(p));
             assertTrue(handler.claimed(p) <= period.funded, "claimed <= funded");
             assertTrue(period.funded <= period.total, "funded <= total");
             assertTrue(period.funded + period.paidOffChain <= period.total, "funded + paid off-chain <= total");
@@ -54,10 +55,10 @@ contract SettlementRegistryInvariantTest is BaseTest {
             bytes32 id = handler.periodId(p);
             uint256 settled;
             for (uint256 i; i < handler.LINES_PER_PERIOD(); ++i) {
-                StatementTree.Line memory l = handler.line(p, i);
+                StatementLine memory l = handler.line(p, i);
                 if (registry.isLineSettled(id, l.index)) settled += l.amount;
             }
-            SettlementRegistry.Period memory period = registry.period(id);
+            ISettlementRegistry.Period memory period = registry.period(id);
             assertEq(settled, handler.claimed(p) + period.paidOffChain, "settled lines == claimed + paid off-chain");
         }
     }
@@ -67,9 +68,9 @@ contract SettlementRegistryInvariantTest is BaseTest {
     function invariant_PayoutDeployedExactlyWhenFinal() public view {
         for (uint256 p; p < handler.PERIOD_COUNT(); ++p) {
             bytes32 id = handler.periodId(p);
-            SettlementRegistry.Period memory period = registry.period(id);
+            ISettlementRegistry.Period memory period = registry.period(id);
             assertEq(period.payout, registry.payoutOf(id), "period.payout == payoutOf");
-            bool isFinal = period.state == SettlementRegistry.PeriodState.Finalised;
+            bool isFinal = period.state == ISettlementRegistry.PeriodState.Finalized;
             assertEq(period.payout.code.length > 0, isFinal, "payout deployed <=> final");
             if (!isFinal) {
                 assertEq(handler.claimed(p), 0, "nothing claimed before final");
@@ -130,9 +131,9 @@ contract SettlementRegistryInvariantTest is BaseTest {
                 if (registry.isDisputeOpen(id, d)) ++open;
             }
             assertFalse(registry.isDisputeOpen(id, count), "no dispute beyond the count");
-            SettlementRegistry.Period memory period = registry.period(id);
+            ISettlementRegistry.Period memory period = registry.period(id);
             assertEq(period.openDisputes, open, "open dispute count");
-            if (period.state == SettlementRegistry.PeriodState.Finalised) assertEq(open, 0, "final => none open");
+            if (period.state == ISettlementRegistry.PeriodState.Finalized) assertEq(open, 0, "final => none open");
         }
     }
 }

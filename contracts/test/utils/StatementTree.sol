@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
+import {StatementLine} from "../../src/interfaces/ISettlementRegistry.sol";
 
 /**
  * @title StatementTree
@@ -11,18 +12,8 @@ import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
  * `2i + 1` and `2i + 2`, leaves at the end in sorted order); every pair is hashed in sorted order.
  */
 library StatementTree {
-    /// @notice A statement line, in leaf order.
-    struct Line {
-        uint256 index;
-        address payee;
-        bytes32 workId;
-        uint256 amount;
-        uint32 ruleVersion;
-        uint32 splitVersion;
-    }
-
     /// @notice The leaf of a line: keccak256 of keccak256 of the ABI-encoded values.
-    function leaf(Line memory line) internal pure returns (bytes32) {
+    function leaf(StatementLine memory line) internal pure returns (bytes32) {
         return keccak256(
             bytes.concat(
                 keccak256(
@@ -33,7 +24,7 @@ library StatementTree {
     }
 
     /// @notice The array layout of the tree over `lines`.
-    function build(Line[] memory lines) internal pure returns (bytes32[] memory tree) {
+    function build(StatementLine[] memory lines) internal pure returns (bytes32[] memory tree) {
         uint256 n = lines.length;
         require(n > 0, "StatementTree: no lines");
         bytes32[] memory leaves = new bytes32[](n);
@@ -56,7 +47,7 @@ library StatementTree {
     }
 
     /// @notice The proof of `line` in `tree`, from the leaf's sibling up.
-    function proof(bytes32[] memory tree, Line memory line) internal pure returns (bytes32[] memory siblings) {
+    function proof(bytes32[] memory tree, StatementLine memory line) internal pure returns (bytes32[] memory siblings) {
         bytes32 target = leaf(line);
         uint256 i = type(uint256).max;
         for (uint256 j = tree.length; j > tree.length / 2; --j) {
