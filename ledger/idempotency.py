@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 
+from ledger.chain.hexes import to_0x
 from ledger.errors import Conflict
 
 
 def request_digest(kind: str, **inputs) -> str:
     canonical = json.dumps({"kind": kind, **inputs}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "0x" + hashlib.sha256(canonical.encode()).hexdigest()
+    return to_0x(hashlib.sha256(canonical.encode()).digest())
 
 
 def key_reused(key: str, what: str) -> Conflict:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 
 from ledger.accounts import authorise_service
+from ledger.chain.hexes import from_0x
 from ledger.chain.outbox import raise_for
 from ledger.chain.registries import Right, Scope
 from ledger.db import commit_or, must_get, session
@@ -123,9 +124,7 @@ def _grant(ledger, account, work, parent, terms, idempotency_key) -> LicenceView
                 return _view(db, again)
         chain = ledger.chain
         if parent is None:
-            call = chain.call(
-                "LicenseRegistry", "grant", [bytes.fromhex(work.work_id[2:]), licensee.address, scope.as_tuple()]
-            )
+            call = chain.call("LicenseRegistry", "grant", [from_0x(work.work_id), licensee.address, scope.as_tuple()])
         else:
             call = chain.call(
                 "LicenseRegistry", "grantSublicense", [parent.chain_licence_id, licensee.address, scope.as_tuple()]

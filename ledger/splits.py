@@ -10,6 +10,7 @@ from sqlmodel import select
 from web3 import Web3
 
 from ledger.accounts import authorise_service
+from ledger.chain.hexes import from_0x
 from ledger.chain.registries import TOTAL_BPS
 from ledger.db import commit_or, must_get, session
 from ledger.errors import Forbidden, InvalidInput
@@ -71,9 +72,7 @@ def set_split(
             if again is not None:
                 check_same(again, idempotency_key, digest, "split")
                 return SplitView(again, must_get(db, ChainOp, again.op_id))
-        call = chain.call(
-            "SplitRegistry", "setSplit", [bytes.fromhex(work.work_id[2:]), addresses, shares, effective_from]
-        )
+        call = chain.call("SplitRegistry", "setSplit", [from_0x(work.work_id), addresses, shares, effective_from])
         op = chain.outbox.record(db, f"split:{account.id}:{idempotency_key or uuid.uuid4().hex}", chain.signer, call)
         record = SplitRecord(
             work_pk=work.id,
@@ -120,6 +119,6 @@ def split_versions(ledger: Ledger, account: Account, work_id: str) -> list:
     work = get_work(ledger, account, work_id).work
     if account.role == Role.crawler:
         return []
-    raw = bytes.fromhex(work.work_id[2:])
+    raw = from_0x(work.work_id)
     count = ledger.chain.contract("SplitRegistry").functions.splitVersionCount(raw).call()
     return [ledger.registries.split_version(raw, v) for v in range(1, count + 1)]

@@ -19,6 +19,7 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 
 from ledger.accounts import authorise_service
+from ledger.chain.hexes import to_0x
 from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.idempotency import check_same, key_reused, request_digest
@@ -60,7 +61,7 @@ def op_status(op: ChainOp) -> str:
 
 
 def work_id_of(sha256: bytes) -> str:
-    return "0x" + sha256.hex()
+    return to_0x(sha256)
 
 
 def parse_work_id(text: str) -> bytes:
@@ -163,8 +164,8 @@ def register_work(
             size_bytes=size_bytes,
             fingerprint_kind=fingerprint.kind if fingerprint else None,
             fingerprint_hashes=fingerprint.hex_hashes() if fingerprint else None,
-            fingerprint_digest="0x" + digest.hex(),
-            metadata_hash="0x" + metadata_hash.hex(),
+            fingerprint_digest=to_0x(digest),
+            metadata_hash=to_0x(metadata_hash),
             near_duplicate_of=near,
             near_duplicate_distance=distance,
             idempotency_key=idempotency_key,

@@ -12,6 +12,7 @@ from eth_utils import function_signature_to_4byte_selector
 from web3.exceptions import ContractLogicError, Web3RPCError
 
 from ledger.chain import artifacts
+from ledger.chain.hexes import to_0x
 
 
 class ChainError(Exception):
@@ -91,7 +92,7 @@ class ChainRevert(ChainError):
 
 def _show(value: Any) -> str:
     if isinstance(value, bytes):
-        return "0x" + value.hex()
+        return to_0x(value)
     return str(value)
 
 

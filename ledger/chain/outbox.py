@@ -78,6 +78,7 @@ from ledger.chain.errors import (
     revert_payload,
 )
 from ledger.chain.fees import Market, market, outbid, signed_fees, underpriced
+from ledger.chain.hexes import to_0x
 from ledger.db import must_get, session
 from ledger.keys import KeyStore
 from ledger.models import ChainOp, OpStatus, utcnow
@@ -250,9 +251,9 @@ class Outbox:
                     except (GasPending, ChainUnavailable, *NODE_DOWN) as exc:
                         return self._note_error(db, op, exc)
                 signed = account.sign_transaction(_signable(tx))
-                tx_hash = _hex(signed.hash)
+                tx_hash = to_0x(signed.hash)
                 op.nonce, op.gas = nonce, gas
-                op.raw_tx, op.tx_hash = _hex(signed.raw_transaction), tx_hash
+                op.raw_tx, op.tx_hash = to_0x(signed.raw_transaction), tx_hash
                 op.sent_txs = [_version(tx_hash)]
                 op.status, op.last_error, op.updated_at = OpStatus.pending, None, utcnow()
                 op.error_name = op.error_args = None  # an earlier insufficient_funds is over
@@ -442,7 +443,7 @@ class Outbox:
             except TransactionNotFound:
                 return {}
             fields = {k: receipt.get(k) for k in ("blockNumber", "status", "contractAddress", "revertReason")}
-            return {tx_hashes[0]: {**fields, "blockHash": _hex(receipt["blockHash"])}}
+            return {tx_hashes[0]: {**fields, "blockHash": to_0x(receipt["blockHash"])}}
         responses = self._batch("eth_getTransactionReceipt", [[tx_hash] for tx_hash in tx_hashes]) if tx_hashes else []
         found: dict[str, dict[str, Any]] = {}
         for response in responses:
@@ -563,13 +564,13 @@ class Outbox:
         tx.update(new.fields())
         tx["nonce"], tx["gas"] = Nonce(nonce), gas
         signed = self.keys.account(row.sender).sign_transaction(_signable(tx))
-        replaced = _hex(signed.hash)
+        replaced = to_0x(signed.hash)
         stored = self._swap(
             db,
             row,
             {"status": OpStatus.pending, "tx_hash": row.tx_hash},
             {
-                "raw_tx": _hex(signed.raw_transaction),
+                "raw_tx": to_0x(signed.raw_transaction),
                 "tx_hash": replaced,
                 "sent_txs": [*row.sent_txs, _version(replaced)]
                 if row.sent_txs
@@ -639,7 +640,7 @@ class Outbox:
         """Why a mined transaction reverted: the receipt's own revertReason (Besu), the node's
         trace if it offers one, else a replay."""
         if isinstance(reason, (bytes, bytearray)):
-            reason = "0x" + bytes(reason).hex()
+            reason = to_0x(reason)
         if revert_payload(reason) not in (None, "0x"):
             return decode_revert(revert_payload(reason), row.label)
         try:
@@ -724,10 +725,6 @@ def raise_for(op: ChainOp) -> ChainOp:
     return op
 
 
-def _hex(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
-
-
 def _required(op: ChainOp, value: T | None, what: str) -> T:
     """A field that the op's state guarantees (a pending op keeps the nonce, gas, bytes and hash
     it was signed with; a held one its shortfall): its absence is a broken invariant."""
@@ -749,7 +746,7 @@ def _version(tx_hash: str) -> dict[str, Any]:
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     def conv(v: Any) -> Any:
         if isinstance(v, (bytes, bytearray)):
-            return "0x" + bytes(v).hex()
+            return to_0x(v)
         if isinstance(v, (list, tuple)):
             return [conv(x) for x in v]
         if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**53:

@@ -17,6 +17,7 @@ from web3.logs import DISCARD as _DISCARD
 from ledger.chain import web3_types
 from ledger.chain.client import Chain
 from ledger.chain.errors import ChainError
+from ledger.chain.hexes import to_0x
 from ledger.chain.outbox import raise_for
 from ledger.errors import NotFound
 from ledger.models import ChainOp
@@ -135,7 +136,7 @@ class Registries:
         works = self.chain.contract("WorkRegistry")
         owner, registered_at = works.functions.work(work_id).call()
         if owner == ZERO_ADDRESS:
-            raise NotFound("work", "0x" + work_id.hex())
+            raise NotFound("work", to_0x(work_id))
         registered = self.chain.events("WorkRegistry", "WorkRegistered", workId=work_id)
         updates = self.chain.events("WorkRegistry", "WorkMetadataUpdated", workId=work_id)
         latest = (updates or registered)[-1]["args"]

@@ -6,9 +6,11 @@ from typing import Any
 
 from web3.contract import Contract
 
+from ledger.chain.hexes import from_0x
+
 
 def read_period(contract: Contract, period_id: str | bytes) -> dict[str, Any]:
-    raw_id = bytes.fromhex(period_id[2:]) if isinstance(period_id, str) else period_id
+    raw_id = from_0x(period_id) if isinstance(period_id, str) else period_id
     value = contract.functions.period(raw_id).call()
     function = next(f for f in contract.abi if f.get("type") == "function" and f.get("name") == "period")
     names = [c["name"] for c in function["outputs"][0]["components"]]  # type: ignore[typeddict-item]  # a function's entry
@@ -24,9 +26,9 @@ def payout_address(registry: str, period_id: str, root: str, token: str) -> str:
 
     from ledger.chain import artifacts
 
-    salt = bytes.fromhex(period_id[2:])
+    salt = from_0x(period_id)
     init_code = bytes.fromhex(artifacts.load("PeriodPayout").bytecode[2:]) + encode(
-        ["bytes32", "bytes32", "address"], [salt, bytes.fromhex(root[2:]), to_checksum_address(token)]
+        ["bytes32", "bytes32", "address"], [salt, from_0x(root), to_checksum_address(token)]
     )
-    digest = keccak(b"\xff" + bytes.fromhex(registry[2:]) + salt + keccak(init_code))
+    digest = keccak(b"\xff" + from_0x(registry) + salt + keccak(init_code))
     return to_checksum_address(digest[12:])

@@ -11,6 +11,7 @@ from web3.exceptions import Web3Exception
 
 from ledger.chain import artifacts
 from ledger.chain.errors import ChainError, ChainUnavailable
+from ledger.chain.hexes import from_0x, to_0x
 from ledger.days import day_number
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -53,13 +54,13 @@ def find_registration(rpc_url: str, registry: str, sha256: bytes) -> Registratio
     updates = contract.events.WorkMetadataUpdated().get_logs(from_block=0, argument_filters={"workId": sha256})
     latest = (updates or [log])[-1]["args"]
     return Registration(
-        work_id="0x" + sha256.hex(),
+        work_id=to_0x(sha256),
         owner=owner,
         registered_at=registered_at,
         block_number=log["blockNumber"],
-        tx_hash="0x" + bytes(log["transactionHash"]).hex(),
-        fingerprint="0x" + log["args"]["fingerprint"].hex(),
-        metadata_hash="0x" + latest["metadataHash"].hex(),
+        tx_hash=to_0x(log["transactionHash"]),
+        fingerprint=to_0x(log["args"]["fingerprint"]),
+        metadata_hash=to_0x(latest["metadataHash"]),
         metadata_uri=latest["metadataURI"],
     )
 
@@ -145,7 +146,7 @@ def verify_statement(rpc_url: str, statement: dict[str, Any], registry: str) -> 
     if not artifact.runtime_matches(bytes(w3.eth.get_code(address))):
         raise ChainError(f"{address} does not hold the SettlementRegistry contract this release was built from")
     contract = w3.eth.contract(address=address, abi=artifact.abi)
-    period_id = bytes.fromhex(statement["period_id"][2:])
+    period_id = from_0x(statement["period_id"])
     on_chain = read_period(contract, period_id)
     root = bytes(on_chain["root"])
     checks = []
@@ -153,12 +154,12 @@ def verify_statement(rpc_url: str, statement: dict[str, Any], registry: str) -> 
         leaf = (
             line["index"],
             Web3.to_checksum_address(line["payee"]),
-            bytes.fromhex(line["work_id"][2:]),
+            from_0x(line["work_id"]),
             int(line["amount"]),
             line["rule_version"],
             line["split_version"],
         )
-        proof = [bytes.fromhex(p[2:]) for p in line["proof"]]
+        proof = [from_0x(p) for p in line["proof"]]
         checks.append(
             LineCheck(
                 index=line["index"],
@@ -174,7 +175,7 @@ def verify_statement(rpc_url: str, statement: dict[str, Any], registry: str) -> 
         problems.append(f"the statement sends claims to {payout}, the period's payout is {on_chain['payout']}")
     return StatementCheck(
         period_state=int(on_chain["state"]),
-        root_matches=on_chain["state"] != 0 and "0x" + root.hex() == statement["root"].lower(),
+        root_matches=on_chain["state"] != 0 and to_0x(root) == statement["root"].lower(),
         token_matches=Web3.to_checksum_address(on_chain["token"]) == Web3.to_checksum_address(statement["token"]),
         total_matches=int(on_chain["total"]) == int(statement["total"]),
         lines=tuple(checks),
@@ -214,8 +215,8 @@ def find_evidence(rpc_url: str, registry: str, bundle: bytes) -> EvidenceCheck:
     try:
         work_id, anchored_at, anchored_by = contract.functions.anchorOf(digest).call()
         if int(anchored_at) == 0:
-            return EvidenceCheck("0x" + digest.hex(), False, 0, None, None, None, None, False, False)
-        anchored_work = "0x" + bytes(work_id).hex()
+            return EvidenceCheck(to_0x(digest), False, 0, None, None, None, None, False, False)
+        anchored_work = to_0x(work_id)
         logs = contract.events.EvidenceAnchored().get_logs(from_block=0, argument_filters={"evidenceHash": digest})
         _, works = checked_contract(rpc_url, contract.functions.works().call(), "WorkRegistry")
         owner, _ = works.functions.work(bytes(work_id)).call()
@@ -225,12 +226,12 @@ def find_evidence(rpc_url: str, registry: str, bundle: bytes) -> EvidenceCheck:
         raise ChainError("the anchor is there but its EvidenceAnchored event is not: the node has pruned its logs")
     log = logs[0]
     return EvidenceCheck(
-        evidence_hash="0x" + digest.hex(),
+        evidence_hash=to_0x(digest),
         anchored=True,
         anchored_at=int(anchored_at),
         anchored_by=anchored_by,
         block_number=log["blockNumber"],
-        tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+        tx_hash=to_0x(log["transactionHash"]),
         work_id=anchored_work,
         work_matches=anchored_work == named,
         work_registered=owner != ZERO,

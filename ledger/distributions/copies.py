@@ -26,6 +26,7 @@ from sqlmodel import col, or_, select
 from web3 import Web3
 
 from ledger.accounts import authorise_service
+from ledger.chain.hexes import from_0x, to_0x
 from ledger.db import must_get, session
 from ledger.distributions import records
 from ledger.distributions.keys import key_id
@@ -144,7 +145,7 @@ def create_distribution(
             platform_id=recipient.id,
             session=session_label,
             tier=tier,
-            file_sha256="0x" + master_sha256.hex(),
+            file_sha256=to_0x(master_sha256),
         )
         if idempotency_key:
             again = db.exec(
@@ -165,7 +166,7 @@ def create_distribution(
                 return _view(db, again)
         if op_status(must_get(db, ChainOp, work.op_id)) != "confirmed":
             raise Conflict("work_not_confirmed", f"work {ident} is not confirmed on chain yet; try again shortly")
-    if "0x" + master_sha256.hex() != ident:
+    if to_0x(master_sha256) != ident:
         raise InvalidInput(
             "file", f"this file is not the work's master: its SHA-256 is 0x{master_sha256.hex()}, the work is {ident}"
         )
@@ -261,15 +262,13 @@ def make_copy(ledger, dist_id: int) -> None:
         with session(ledger.engine) as db:
             dist = must_get(db, DistributionRecord, dist_id)
             work, platform = must_get(db, Work, dist.work_pk), must_get(db, Account, dist.platform_id)
-            dist.copy_name, dist.copy_sha256, dist.copy_size = name, "0x" + digest.hex(), size
+            dist.copy_name, dist.copy_sha256, dist.copy_size = name, to_0x(digest), size
             dist.frames_done = dist.frames_total = result.frames
             record = records.record_of(dist, work, owner, platform)
             anchored = records.record_hash(record)
-            call = chain.call(
-                "DistributionRegistry", "anchor", [bytes.fromhex(work.work_id[2:]), dist.payload, anchored]
-            )
+            call = chain.call("DistributionRegistry", "anchor", [from_0x(work.work_id), dist.payload, anchored])
             op = chain.outbox.record(db, f"anchor-distribution:{dist.id}:{anchored.hex()[:16]}", chain.signer, call)
-            dist.record, dist.record_hash, dist.op_id = record, "0x" + anchored.hex(), op.id
+            dist.record, dist.record_hash, dist.op_id = record, to_0x(anchored), op.id
             dist.status, dist.updated_at = DistributionStatus.anchoring, utcnow()
             db.add(dist)
             db.commit()
@@ -398,5 +397,5 @@ def copy_file(ledger, account: Account, dist_id: int) -> tuple[Path, Distributio
 def anchored_hash(ledger, work_id: str, payload: int) -> tuple[bytes, int]:
     """What the chain holds for (work, payload): the record hash (zero if none) and when."""
     contract = ledger.chain.contract("DistributionRegistry")
-    record_hash, anchored_at, _ = contract.functions.anchorOf(bytes.fromhex(work_id[2:]), payload).call()
+    record_hash, anchored_at, _ = contract.functions.anchorOf(from_0x(work_id), payload).call()
     return bytes(record_hash), int(anchored_at)

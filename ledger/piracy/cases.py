@@ -22,6 +22,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from ledger.chain.hexes import from_0x, to_0x
 from ledger.db import session
 from ledger.distributions import trace as tracing
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -127,7 +128,7 @@ def report_sighting(
     url = sighting.url
     if sighting.fetched_at > utcnow() + CLOCK_SKEW:
         raise InvalidInput("fetched_at", "fetched_at is in the future")
-    digest = "0x" + content_sha256.hex()
+    digest = to_0x(content_sha256)
     if sighting.sha256 and sighting.sha256.lower().removeprefix("0x") != content_sha256.hex():
         raise InvalidInput("sha256", f"the file received has SHA-256 {digest}, not the one reported")
     if screenshot is not None and not screenshot.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -217,7 +218,7 @@ def _finding_of_known_bytes(db, digest: str) -> Finding | None:
 
 def _open_case(ledger, crawler, path, digest, size, sighting, screenshot, finding: Finding) -> tuple[CaseView, bool]:
     chain, work = ledger.chain, finding.work
-    shot_sha = "0x" + hashlib.sha256(screenshot).hexdigest() if screenshot else None
+    shot_sha = to_0x(hashlib.sha256(screenshot).digest()) if screenshot else None
     bundle = evidence.bundle_of(
         sighting=sighting,
         content_sha256=digest,
@@ -234,7 +235,7 @@ def _open_case(ledger, crawler, path, digest, size, sighting, screenshot, findin
         recorded_at=utcnow(),
     )
     hashed = evidence.bundle_hash(bundle)
-    evidence_hash = "0x" + hashed.hex()
+    evidence_hash = to_0x(hashed)
     store = evidence_dir(ledger, evidence_hash)
     store.mkdir(parents=True, exist_ok=True)
     try:
@@ -254,7 +255,7 @@ def _store_case(ledger, crawler, digest, size, sighting, finding, bundle, hashed
     chain, work = ledger.chain, finding.work
     with session(ledger.engine) as db:
         owner = db.get(Account, work.owner_id)
-        call = chain.call("EvidenceRegistry", "anchor", [hashed, bytes.fromhex(work.work_id[2:])])
+        call = chain.call("EvidenceRegistry", "anchor", [hashed, from_0x(work.work_id)])
         op = chain.outbox.record(db, f"anchor-evidence:{evidence_hash}", chain.signer, call)
         case = PiracyCase(
             work_pk=work.id,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from ledger.chain.hexes import to_0x
 from ledger.distributions.records import document, payload_hex
 
 BUNDLE_VERSION = 1
@@ -117,4 +118,4 @@ def anchor_of(chain, evidence_hash: bytes) -> tuple[str | None, int, str | None]
     work_id, at, by = chain.contract("EvidenceRegistry").functions.anchorOf(evidence_hash).call()
     if int(at) == 0:
         return None, 0, None
-    return "0x" + bytes(work_id).hex(), int(at), by
+    return to_0x(work_id), int(at), by

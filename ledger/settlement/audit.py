@@ -16,11 +16,12 @@ from sqlmodel import Session
 from web3.contract import Contract
 
 from ledger.chain import web3_types
+from ledger.chain.hexes import ZERO32, from_0x, to_0x
 from ledger.chain.settlement import read_period
 from ledger.db import must_get, session, text_rows
 from ledger.models import Account, PlayReport, SettlementPeriod
 from ledger.reports.digest import ReportDigest
-from ledger.reports.ingest import ZERO32, report_tuple, summary_of
+from ledger.reports.ingest import report_tuple, summary_of
 from ledger.reports.rows import BadRow, ReportRow
 from ledger.settlement.computation import compute, inputs_hash
 from ledger.settlement.periods import find_period
@@ -66,8 +67,8 @@ def audit_period(engine: Engine, registry: Contract, period_id: str) -> AuditRes
             problems.append(str(exc))
             computed = None
     on_chain = read_period(registry, period.period_id)
-    chain_root = "0x" + bytes(on_chain["root"]).hex() if on_chain["state"] else None
-    chain_inputs = "0x" + bytes(on_chain["inputsHash"]).hex() if on_chain["state"] else None
+    chain_root = to_0x(on_chain["root"]) if on_chain["state"] else None
+    chain_inputs = to_0x(on_chain["inputsHash"]) if on_chain["state"] else None
     recomputed_inputs = inputs_hash(period.inputs)
     root = computed.root if computed else None
     if root != period.root:
@@ -139,21 +140,19 @@ def _check_report(db: Session, registry: Contract, report: PlayReport, entry: di
     digest = ReportDigest(report.currency, report.first_day, report.end_day)
     try:
         for work_id, territory, day, plays, valid, minutes, ad in text_rows(db, ROWS, {"pk": report.id}):
-            digest.add(
-                ReportRow(bytes.fromhex(work_id[2:]), territory, day, plays, valid, minutes, ad, report.currency)
-            )
-        root = "0x" + digest.root().hex()
+            digest.add(ReportRow(from_0x(work_id), territory, day, plays, valid, minutes, ad, report.currency))
+        root = to_0x(digest.root())
     except BadRow as exc:
         return f"report {report.report_id!r}: its stored rows are no longer a valid report ({exc})"
     if root != entry["rows_root"] or root != report.rows_root:
         return f"report {report.report_id!r}: its stored rows no longer give the signed row root"
     platform = must_get(db, Account, report.platform_id)
     superseded = db.get(PlayReport, report.supersedes_pk) if report.supersedes_pk else None
-    summary = summary_of(report, platform, bytes.fromhex(superseded.report_hash[2:]) if superseded else ZERO32)
+    summary = summary_of(report, platform, from_0x(superseded.report_hash) if superseded else ZERO32)
     anchored = registry.functions.reportDigest(platform.address, summary.report_id).call()
     if bytes(anchored) == ZERO32:
         return f"report {report.report_id!r} is not anchored on chain"
-    if "0x" + bytes(registry.functions.hashReport(report_tuple(summary)).call()).hex() != report.digest:
+    if to_0x(registry.functions.hashReport(report_tuple(summary)).call()) != report.digest:
         return f"report {report.report_id!r}: its stored summary is not what the platform signed"
     return None
 

@@ -20,6 +20,7 @@ from eth_utils import keccak
 from sqlalchemy import bindparam, text
 from sqlmodel import Session, SQLModel, col, select
 
+from ledger.chain.hexes import to_0x
 from ledger.db import text_rows
 from ledger.merkle import StandardMerkleTree
 from ledger.models import (
@@ -45,11 +46,11 @@ def period_id_of(platform: str, currency: str, first_day: int, end_day: int) -> 
     encoded = abi_encode(
         ["address", "string", "uint64", "uint64"], [platform, currency, first_day * DAY, end_day * DAY]
     )
-    return "0x" + keccak(encoded).hex()
+    return to_0x(keccak(encoded))
 
 
 def inputs_hash(inputs: dict[str, Any]) -> str:
-    return "0x" + keccak(text=json.dumps(inputs, sort_keys=True, separators=(",", ":"))).hex()
+    return to_0x(keccak(text=json.dumps(inputs, sort_keys=True, separators=(",", ":"))))
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class Computed:
 
     @property
     def root(self) -> str | None:
-        return "0x" + self.tree.root.hex() if self.tree else None
+        return to_0x(self.tree.root) if self.tree else None
 
 
 M = TypeVar("M", bound=SQLModel)

@@ -18,6 +18,7 @@ from web3 import Web3
 
 from ledger.chain import artifacts, web3_types
 from ledger.chain.errors import ChainUnavailable
+from ledger.chain.hexes import from_0x, to_0x
 from ledger.chain.outbox import Call, raise_for
 from ledger.chain.settlement import payout_address, read_period
 from ledger.days import day_date
@@ -47,7 +48,7 @@ def period_tree(db: Session, period: SettlementPeriod) -> tuple[list[StatementLi
             return _trees[period.period_id]
     lines = committed_lines(db, period)
     tree = tree_of(lines)
-    if "0x" + tree.root.hex() != period.root:
+    if to_0x(tree.root) != period.root:
         raise RuntimeError(f"the stored lines of period {period.period_id} no longer give its root")
     with _trees_lock:
         _trees[period.period_id] = (lines, tree)
@@ -106,7 +107,7 @@ def statement(
                 "rule_version": line.rule_version,
                 "split_version": line.split_version,
                 "adjustment": str(line.adjustment),
-                **({"proof": ["0x" + p.hex() for p in tree.proof_of(line_leaf_hash(line))]} if proofs else {}),
+                **({"proof": [to_0x(p) for p in tree.proof_of(line_leaf_hash(line))]} if proofs else {}),
             }
             for line in wanted
         ],
@@ -172,20 +173,14 @@ def dispute(ledger: Ledger, account: Account, period_id: str, index: int, reason
         raise Conflict("not_disputable", f"a period is disputed while committed; it is {period.status.value}")
     digest = keccak(text=reason)
     try:  # the number of disputes so far makes a new dispute after an answered one a new write
-        count = (
-            ledger.chain.contract("SettlementRegistry")
-            .functions.disputeCount(bytes.fromhex(period.period_id[2:]))
-            .call()
-        )
+        count = ledger.chain.contract("SettlementRegistry").functions.disputeCount(from_0x(period.period_id)).call()
     except OSError as exc:
         raise ChainUnavailable("the chain node does not answer") from exc
     return _own_write(
         ledger,
         account,
         f"dispute:{ledger.chain.chain_id}:{period.period_id}:{index}:{count}",
-        ledger.chain.call(
-            "SettlementRegistry", "dispute", [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, digest]
-        ),
+        ledger.chain.call("SettlementRegistry", "dispute", [from_0x(period.period_id), *line.leaf(), proof, digest]),
     )
 
 
@@ -201,7 +196,7 @@ def mark_paid_off_chain(ledger: Ledger, account: Account, period_id: str, index:
         ledger.chain.call(
             "SettlementRegistry",
             "markPaidOffChain",
-            [bytes.fromhex(period.period_id[2:]), *line.leaf(), proof, payment_ref],
+            [from_0x(period.period_id), *line.leaf(), proof, payment_ref],
         ),
     )
 
@@ -263,7 +258,7 @@ def fund(
     op = chain.outbox.submit(
         f"fund:{chain.chain_id}:{stage}",
         account.address,
-        chain.call("SettlementRegistry", "fund", [bytes.fromhex(period.period_id[2:]), amount]),
+        chain.call("SettlementRegistry", "fund", [from_0x(period.period_id), amount]),
     )
     op = raise_for(ledger.settle(op.id))
     return {"funded": amount, "op": op}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, col, select
 
 from ledger.bulk import insert_many
+from ledger.chain.hexes import from_0x, to_0x
 from ledger.chain.settlement import read_period
 from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -135,7 +136,7 @@ def _settle_and_record(
         end_day=end_day,
         pools=inputs["pools"],
         token=token,
-        root="0x" + tree.root.hex(),  # computed.root
+        root=to_0x(tree.root),  # computed.root
         total=computed.total,
         line_count=len(computed.lines),
         inputs=inputs,
@@ -146,12 +147,12 @@ def _settle_and_record(
         "SettlementRegistry",
         "commitPeriod",
         [
-            bytes.fromhex(period_id[2:]),
+            from_0x(period_id),
             tree.root,
             token,
             computed.total,
             len(computed.lines),
-            bytes.fromhex(digest[2:]),
+            from_0x(digest),
         ],
     )
     op = chain.outbox.record(db, f"commit-period:{chain.chain_id}:{period_id}", chain.signer, call)
@@ -337,7 +338,7 @@ def _finalise(ledger: Ledger, db: Session, row: SettlementPeriod) -> int:
             return 0
         if read_period(chain.contract("SettlementRegistry"), row.period_id)["openDisputes"]:
             return 0
-        call = chain.call("SettlementRegistry", "finalise", [bytes.fromhex(row.period_id[2:])])
+        call = chain.call("SettlementRegistry", "finalise", [from_0x(row.period_id)])
         op = chain.outbox.record(db, f"finalise-period:{chain.chain_id}:{row.period_id}", chain.signer, call)
         row.finalise_op_id = op.id
         db.add(row)
@@ -438,7 +439,7 @@ def resolve_dispute(ledger: Ledger, account: Account, period_id: str, dispute_id
         period = find_period(db, period_id)
     chain = ledger.chain
     digest = keccak(text=resolution)
-    call = chain.call("SettlementRegistry", "resolveDispute", [bytes.fromhex(period.period_id[2:]), dispute_id, digest])
+    call = chain.call("SettlementRegistry", "resolveDispute", [from_0x(period.period_id), dispute_id, digest])
     op = chain.outbox.submit(f"resolve-dispute:{chain.chain_id}:{period.period_id}:{dispute_id}", chain.signer, call)
     return raise_for(ledger.settle(op.id))
 
