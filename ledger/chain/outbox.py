@@ -45,7 +45,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -673,14 +673,16 @@ class Outbox:
 
     # ------------------------------------------------------------------- wait
 
-    def wait(self, op_id: int, timeout: float = 30.0) -> ChainOp:
-        """Reconcile one operation until it is final; raises OpTimeout or ChainUnavailable if not in time."""
+    def wait(self, op_id: int, timeout: float = 30.0, done: Callable[[ChainOp], bool] | None = None) -> ChainOp:
+        """Reconcile one operation until it is final (or until `done` says it is far enough along);
+        raises InsufficientFunds if it is held for gas money, OpTimeout or ChainUnavailable if not in time."""
+        finished = done or _final
         deadline = time.monotonic() + timeout
         delay = 0.01
         unavailable: ChainUnavailable | None = None
         while True:
             op = self.get(op_id)
-            if op.status in FINAL:
+            if finished(op):
                 return op
             try:
                 self.reconcile([op_id])
@@ -688,7 +690,7 @@ class Outbox:
             except ChainUnavailable as exc:
                 unavailable = exc
             op = self.get(op_id)
-            if op.status in FINAL:
+            if finished(op):
                 return op
             if op.status == OpStatus.queued and op.error_name == InsufficientFunds.code:
                 raise InsufficientFunds.from_details(_required(op, op.error_args, "shortfall details"), op.label)
@@ -716,6 +718,10 @@ class Outbox:
                 .select_from(ChainOp)
                 .where(ChainOp.chain_id == self.chain_id, col(ChainOp.status).in_([OpStatus.pending, OpStatus.queued]))
             ).one()
+
+
+def _final(op: ChainOp) -> bool:
+    return op.status in FINAL
 
 
 def raise_for(op: ChainOp) -> ChainOp:
