@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import delete, func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from ledger.accounts import authorise_service
 from ledger.chain.hexes import to_0x
 from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ledger.idempotency import check_same, key_reused, request_digest
+from ledger.idempotency import check_same, earlier_request, key_reused, request_digest
 from ledger.models import Account, ChainOp, OpStatus, Role, Work, WorkFrames, WorkKind
 from ledger.service import Ledger
 from watermark.errors import WatermarkError
@@ -123,9 +123,7 @@ def register_work(
     asked = _request_digest(work_id, meta, fingerprint, frames, size_bytes)
     with session(ledger.engine) as db:
         if idempotency_key:
-            again = db.exec(
-                select(Work).where(Work.owner_id == account.id, Work.idempotency_key == idempotency_key)
-            ).first()
+            again = earlier_request(db, Work, idempotency_key, owner_id=account.id)
             if again is not None:
                 if again.work_id != work_id:
                     raise key_reused(idempotency_key, "work")
@@ -146,8 +144,12 @@ def register_work(
     metadata_hash = hashlib.sha256(document).digest()
     digest = fingerprint.digest() if fingerprint else b"\0" * 32
     chain = ledger.chain
-    call = chain.call(
-        "WorkRegistry", "register", [sha256, account.address, digest, metadata_hash, metadata_uri(work_id)]
+    call = ledger.registries.register_call(
+        work_id=sha256,
+        owner=account.address,
+        fingerprint=digest,
+        metadata_hash=metadata_hash,
+        metadata_uri=metadata_uri(work_id),
     )
     with session(ledger.engine) as db:
         # The key names the exact call: a retry of this request sends nothing new, and a
@@ -241,7 +243,7 @@ def parse_frames(body: dict) -> HashSequence:
     return frames
 
 
-def _parent(db, account: Account, meta: WorkMeta) -> int | None:
+def _parent(db: Session, account: Account, meta: WorkMeta) -> int | None:
     if meta.kind != WorkKind.episode:
         if meta.parent:
             raise InvalidInput("parent", "only an episode has a parent series")
@@ -256,21 +258,22 @@ def _parent(db, account: Account, meta: WorkMeta) -> int | None:
     return parent.id
 
 
-def _nearest(db, fingerprint: Fingerprint | None) -> tuple[str | None, int | None]:
+def _nearest(db: Session, fingerprint: Fingerprint | None) -> tuple[str | None, int | None]:
     """The registered work whose fingerprint is closest, if within the near-duplicate threshold."""
     if fingerprint is None:
         return None, None
     best: tuple[int, str] | None = None
     rows = db.exec(select(Work.work_id, Work.fingerprint_hashes).where(Work.fingerprint_kind == fingerprint.kind)).all()
     for other_id, hashes in rows:
-        distance = fingerprint.distance(Fingerprint.from_hex(fingerprint.kind, hashes))
+        assert hashes is not None  # stored together with the kind selected on
+        distance = fingerprint.distance(Fingerprint.from_hex(fingerprint.kind, list(hashes)))
         if distance is not None and distance <= NEAR_DUPLICATE_BITS and (best is None or distance < best[0]):
             best = (distance, other_id)
     return (best[1], best[0]) if best else (None, None)
 
 
-def _view(db, work: Work) -> WorkView:
-    return WorkView(work, db.get(ChainOp, work.op_id))
+def _view(db: Session, work: Work) -> WorkView:
+    return WorkView(work, must_get(db, ChainOp, work.op_id))
 
 
 def visible_to(account: Account, work: Work, licensee_work_ids: set[int] | None = None) -> bool:
@@ -312,7 +315,7 @@ def list_works(
         return [_view(db, w) for w in works], total
 
 
-def _licensed_work_ids(db, account: Account) -> set[int]:
+def _licensed_work_ids(db: Session, account: Account) -> set[int]:
     """Works an account reads as a licensee: those a licence it holds is in force for (its grant,
     and every grant above it, confirmed and not revoked, and not yet ended), and those it still
     has a period to settle for (rows the licence covered, in an accepted report whose period is not

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from ledger.chain.hexes import to_0x
 from ledger.distributions.records import document, payload_hex
 
 BUNDLE_VERSION = 1
@@ -110,12 +109,3 @@ def bundle_of(
 
 def bundle_hash(bundle: dict) -> bytes:
     return hashlib.sha256(document(bundle)).digest()
-
-
-def anchor_of(chain, evidence_hash: bytes) -> tuple[str | None, int, str | None]:
-    """What the EvidenceRegistry holds for a bundle hash: (work id, anchored at, anchored by),
-    or (None, 0, None) when it was never anchored."""
-    work_id, at, by = chain.contract("EvidenceRegistry").functions.anchorOf(evidence_hash).call()
-    if int(at) == 0:
-        return None, 0, None
-    return to_0x(work_id), int(at), by

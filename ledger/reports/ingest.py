@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from eth_utils import keccak
 from sqlalchemy import Engine, delete
@@ -319,7 +319,7 @@ def _accept(
             old = must_get(db, PlayReport, superseded.id)  # its period is not committed: replaced outright
             old.status = ReportStatus.superseded
             db.add(old)
-        call = chain.call("SettlementRegistry", "anchorReport", [report_tuple(summary), signature])
+        call = chain.settlement.anchor_report(summary, signature)
         op = chain.outbox.record(
             db, f"anchor-report:{chain.chain_id}:{platform.address}:{report.report_hash}", chain.signer, call
         )
@@ -334,23 +334,6 @@ def _accept(
         log.warning("report %s is stored; its anchoring waits for the chain node", report.report_id)
         op = chain.outbox.get(op.id)
     return Ingested(report, op, created=True)
-
-
-def report_tuple(s: signing.ReportSummary) -> tuple[Any, ...]:
-    return (
-        s.platform,
-        s.report_id,
-        s.period_start,
-        s.period_end,
-        s.currency,
-        s.row_count,
-        s.plays,
-        s.valid_plays,
-        s.watch_minutes,
-        s.ad_revenue,
-        s.rows_root,
-        s.supersedes,
-    )
 
 
 def _discard(ledger: Ledger, report_pk: int) -> None:

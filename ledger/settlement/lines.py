@@ -14,6 +14,7 @@ from typing import Any
 from sha3 import keccak_256
 
 from ledger.chain.hexes import from_0x
+from ledger.chain.settlement import LineLeaf
 from ledger.merkle import StandardMerkleTree
 
 LINE_TYPES = ("uint256", "address", "bytes32", "uint256", "uint32", "uint32")
@@ -37,6 +38,12 @@ class StatementLine:
             self.amount,
             self.rule_version,
             self.split_version,
+        )
+
+    def as_leaf(self) -> LineLeaf:
+        """The line as the settlement contracts take it."""
+        return LineLeaf(
+            self.index, self.payee, from_0x(self.work_id), self.amount, self.rule_version, self.split_version
         )
 
 
