@@ -19,7 +19,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from ledger.accounts import authorise_service
-from ledger.chain.hexes import to_0x
+from ledger.chain.hexes import from_0x, to_0x
 from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.idempotency import check_same, earlier_request, key_reused, request_digest
@@ -280,6 +280,34 @@ def visible_to(account: Account, work: Work, licensee_work_ids: set[int] | None 
     if account.role in READ_ALL or work.owner_id == account.id:
         return True
     return bool(licensee_work_ids and work.id in licensee_work_ids)
+
+
+@dataclass(frozen=True)
+class OnChainWork:
+    """A work's registration as the WorkRegistry holds it."""
+
+    owner: str
+    registered_at: int  # unix seconds
+    pending_owner: str | None  # offered the work, not yet accepted
+    fingerprint: str
+    metadata_hash: str
+    metadata_uri: str
+
+
+def registration_on_chain(ledger: Ledger, work: Work) -> OnChainWork | None:
+    """The work's registration read back from the chain, or None while the chain has none yet."""
+    try:
+        record = ledger.registries.work(from_0x(work.work_id))
+    except NotFound:
+        return None  # not confirmed yet
+    return OnChainWork(
+        owner=record.owner,
+        registered_at=record.registered_at,
+        pending_owner=record.pending_owner,
+        fingerprint=to_0x(record.fingerprint),
+        metadata_hash=to_0x(record.metadata_hash),
+        metadata_uri=record.metadata_uri,
+    )
 
 
 def get_work(ledger: Ledger, account: Account, work_id: str) -> WorkView:

@@ -56,7 +56,6 @@ def list_periods(ledger: LedgerDep, account: CurrentAccount) -> list[dict[str, A
 
 @router.get("/{period_id}", response_model_exclude_unset=True, response_model=schemas.PeriodDetail)
 def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) -> dict[str, Any]:
-    periods.advance_periods(ledger)
     view = periods.get_period(ledger, account, period_id)
     full = periods.may_see_period(account, view.period)
     return {**present.period(view, full), "open_disputes": periods.open_disputes(ledger, view.period)}

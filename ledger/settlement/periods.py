@@ -291,7 +291,9 @@ def _send(ledger: Ledger, op_id: int) -> None:
 def advance_periods(ledger: Ledger) -> int:
     """Move periods along: committing -> committed once the root is on chain, committed ->
     finalised once the dispute window has passed with no dispute open. Returns how many moved;
-    with the node down nothing moves and the next pass tries again."""
+    with the node down nothing moves and the next pass tries again. The reconciler runs this on
+    every pass, and so do the writes that can move a period (closing one, answering a dispute);
+    reading a period never does."""
     from ledger.chain.errors import ChainUnavailable
 
     try:
@@ -433,7 +435,9 @@ def resolve_dispute(ledger: Ledger, account: Account, period_id: str, dispute_id
     chain = ledger.chain
     call = chain.settlement.resolve_dispute(period.period_id, dispute_id, resolution)
     op = chain.outbox.submit(f"resolve-dispute:{chain.chain_id}:{period.period_id}:{dispute_id}", chain.signer, call)
-    return raise_for(ledger.settle(op.id))
+    op = raise_for(ledger.settle(op.id))
+    advance_periods(ledger)  # the last open dispute answered after the window: the period finalises
+    return op
 
 
 def open_disputes(ledger: Ledger, period: SettlementPeriod) -> int | None:
