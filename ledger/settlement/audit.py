@@ -21,7 +21,7 @@ from ledger.models import Account, PlayReport, SettlementPeriod
 from ledger.reports.digest import ReportDigest
 from ledger.reports.ingest import summary_of
 from ledger.reports.rows import BadRow, ReportRow
-from ledger.settlement.computation import compute, inputs_hash
+from ledger.settlement.computation import compute, inputs_hash, stored_inputs
 from ledger.settlement.periods import find_period
 
 ROWS = text(
@@ -60,14 +60,14 @@ def audit_period(engine: Engine, registry: SettlementGateway, period_id: str) ->
                 problems.append(problem)
         problems += _check_adjustments(db, registry, period)
         try:
-            computed = compute(db, period.inputs)
+            computed = compute(db, stored_inputs(period.inputs))
         except ValueError as exc:
             problems.append(str(exc))
             computed = None
     on_chain = registry.period(period.period_id)
     chain_root = on_chain.root if on_chain.committed else None
     chain_inputs = on_chain.inputs_hash if on_chain.committed else None
-    recomputed_inputs = inputs_hash(period.inputs)
+    recomputed_inputs = inputs_hash(stored_inputs(period.inputs))
     root = computed.root if computed else None
     if root != period.root:
         problems.append(f"the recomputed root {root} differs from the stored root {period.root}")
@@ -124,7 +124,7 @@ def _check_adjustments(db: Session, registry: SettlementGateway, period: Settlem
             problems.append(f"correction {new.report_id!r} was priced from other inputs than its period's")
             continue
         try:
-            expected = effect(db, source, inputs, earlier)
+            expected = effect(db, source, stored_inputs(inputs), earlier)
         except ValueError as exc:
             problems.append(f"correction {new.report_id!r} cannot be recomputed: {exc}")
             continue

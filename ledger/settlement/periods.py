@@ -138,7 +138,7 @@ def _settle_and_record(
         root=to_0x(tree.root),  # computed.root
         total=computed.total,
         line_count=len(computed.lines),
-        inputs=inputs,
+        inputs=dict(inputs),
         inputs_hash=digest,
         op_id=0,
     )
