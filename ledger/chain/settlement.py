@@ -1,10 +1,10 @@
 """The settlement contracts as domain operations: the SettlementRegistry (report anchoring,
 periods, disputes, funding, off-chain payment) and each period's PeriodPayout (claims).
 
-Every ABI name these use is a constant here, and a statement line is laid out for calldata in
-one function (`_line_args`), so that a change of the contracts' interface is a change of a line
-or two in this module. Ids go in as the service keeps them (`0x` strings); results come out as
-frozen dataclasses.
+Each write's ABI name is a constant here and a statement line is laid out for calldata in one
+function (`_line_args`, which `dispute`, `markPaidOffChain`, `verifyLine` and `claim` share), so
+that a change of the contracts' interface is a change of a line or two in this module. Ids go
+in as the service keeps them (`0x` strings); results come out as frozen dataclasses.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 SETTLEMENT_REGISTRY = "SettlementRegistry"
 PERIOD_PAYOUT = "PeriodPayout"
 
-# The ABI's names, each written once.
+# The writes' ABI names, each written once.
 ANCHOR_REPORT = "anchorReport"
 COMMIT_PERIOD = "commitPeriod"
 FINALIZE = "finalise"
