@@ -12,9 +12,10 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from web3 import Web3
 
 from ledger.db import commit_or, session
@@ -22,6 +23,9 @@ from ledger.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from ledger.keys import KeyStore
 from ledger.limits import normal_name, text_problem
 from ledger.models import Account, OpStatus, Role, utcnow
+
+if TYPE_CHECKING:
+    from ledger.service import Ledger
 
 KEY_SCHEME = "rlk"
 
@@ -105,7 +109,7 @@ def get_account(engine: Engine, account_id: int) -> Account:
         return _existing(db, account_id)
 
 
-def _existing(db, account_id: int) -> Account:
+def _existing(db: Session, account_id: int) -> Account:
     account = db.get(Account, account_id)
     if account is None:
         raise NotFound("account", account_id)
@@ -125,7 +129,7 @@ def account_by_address(engine: Engine, address: str) -> Account | None:
 ON_CHAIN_ROLES = {Role.rights_holder, Role.platform}
 
 
-def authorise_service(ledger, account: Account) -> None:
+def authorise_service(ledger: Ledger, account: Account) -> None:
     """Let the service sign for a custodial account on chain (operator approval), once.
 
     Accounts that bring their own address approve the service themselves, from their wallet:
@@ -138,6 +142,6 @@ def authorise_service(ledger, account: Account) -> None:
     done = chain.outbox.by_key(key)
     if done is not None and done.status == OpStatus.confirmed:
         return
-    call = chain.call("WorkRegistry", "setOperator", [chain.signer, True])
+    call = ledger.registries.set_operator_call(chain.signer, True)
     op = chain.outbox.submit(key, account.address, call)  # its gas comes from the funding key (chain/gas.py)
     ledger.settle(op.id)  # raises InsufficientFunds, by name, when nobody can pay for the approval

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any, TypeVar, cast
 
+from sqlmodel import Session, SQLModel, select
+
+from ledger.chain.hexes import to_0x
 from ledger.errors import Conflict
+
+T = TypeVar("T", bound=SQLModel)
 
 
 def request_digest(kind: str, **inputs) -> str:
     canonical = json.dumps({"kind": kind, **inputs}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "0x" + hashlib.sha256(canonical.encode()).hexdigest()
+    return to_0x(hashlib.sha256(canonical.encode()).digest())
 
 
 def key_reused(key: str, what: str) -> Conflict:
@@ -40,3 +46,11 @@ def check_same(row, key: str, digest: str, what: str) -> None:
     kept have none: the caller compares what it can)."""
     if row.request_digest is not None and row.request_digest != digest:
         raise key_reused(key, what)
+
+
+def earlier_request(db: Session, model: type[T], key: str, **owner: int) -> T | None:
+    """The row of `model` that a request under Idempotency-Key `key` made before, or None.
+    Keys are the client's own: `owner` names the one column that says whose (`owner_id=7`)."""
+    ((column, value),) = owner.items()
+    table = cast(Any, model)  # a table model with an idempotency_key column
+    return db.exec(select(model).where(getattr(table, column) == value, table.idempotency_key == key)).first()

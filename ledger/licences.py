@@ -11,14 +11,15 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from ledger.accounts import authorise_service
+from ledger.chain.hexes import from_0x
 from ledger.chain.outbox import raise_for
 from ledger.chain.registries import Right, Scope
 from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ledger.idempotency import check_same, key_in_use, request_digest
+from ledger.idempotency import check_same, earlier_request, key_in_use, request_digest
 from ledger.models import Account, ChainOp, LicenceRecord, OpStatus, Work
 from ledger.service import Ledger
 from ledger.territories import territory_codes, territory_mask
@@ -89,12 +90,21 @@ def grant_sublicence(
     if parent.chain_licence_id is None:
         raise Conflict("licence_pending", f"licence {parent_pk} is not confirmed on chain yet")
     with session(ledger.engine) as db:
-        work = db.get(Work, parent.work_pk)
+        work = must_get(db, Work, parent.work_pk)
     return _grant(ledger, account, work, parent, terms, idempotency_key)
 
 
-def _grant(ledger, account, work, parent, terms, idempotency_key) -> LicenceView:
+def _grant(
+    ledger: Ledger,
+    account: Account,
+    work: Work,
+    parent: LicenceRecord | None,
+    terms: LicenceTerms,
+    idempotency_key: str | None,
+) -> LicenceView:
     scope = terms.scope()
+    territories = sorted(territory_codes(scope.territories))
+    rights = sorted(r.lower() for r in terms.rights)
     authorise_service(ledger, account)
     with session(ledger.engine) as db:
         licensee = db.get(Account, terms.licensee_id)
@@ -105,30 +115,25 @@ def _grant(ledger, account, work, parent, terms, idempotency_key) -> LicenceView
             work_id=work.work_id,
             parent=parent.id if parent else None,
             licensee_id=licensee.id,
-            territories=sorted(territory_codes(scope.territories)),
-            rights=sorted(r.lower() for r in terms.rights),
+            territories=territories,
+            rights=rights,
             start=terms.start,
             end=terms.end,
             exclusive=terms.exclusive,
             sublicensable=terms.sublicensable,
         )
         if idempotency_key:
-            again = db.exec(
-                select(LicenceRecord).where(
-                    LicenceRecord.grantor_id == account.id, LicenceRecord.idempotency_key == idempotency_key
-                )
-            ).first()
+            again = earlier_request(db, LicenceRecord, idempotency_key, grantor_id=account.id)
             if again is not None:
                 check_same(again, idempotency_key, digest, "licence")
                 return _view(db, again)
         chain = ledger.chain
         if parent is None:
-            call = chain.call(
-                "LicenseRegistry", "grant", [bytes.fromhex(work.work_id[2:]), licensee.address, scope.as_tuple()]
-            )
+            call = ledger.registries.grant_call(work_id=from_0x(work.work_id), licensee=licensee.address, scope=scope)
         else:
-            call = chain.call(
-                "LicenseRegistry", "grantSublicense", [parent.chain_licence_id, licensee.address, scope.as_tuple()]
+            assert parent.chain_licence_id is not None  # grant_sublicence checked that the parent is confirmed
+            call = ledger.registries.grant_sublicence_call(
+                parent_id=parent.chain_licence_id, licensee=licensee.address, scope=scope
             )
         op_key = f"licence:{account.id}:{idempotency_key or uuid.uuid4().hex}"
         op = chain.outbox.record(db, op_key, chain.signer, call)
@@ -137,8 +142,8 @@ def _grant(ledger, account, work, parent, terms, idempotency_key) -> LicenceView
             parent_pk=parent.id if parent else None,
             grantor_id=account.id,
             licensee_id=licensee.id,
-            territories=sorted(territory_codes(scope.territories)),
-            rights=sorted(r.lower() for r in terms.rights),
+            territories=territories,
+            rights=rights,
             start=terms.start,
             end=terms.end,
             exclusive=terms.exclusive,
@@ -160,16 +165,14 @@ def revoke_licence(ledger: Ledger, account: Account, licence_pk: int) -> Licence
     may = work.owner_id == account.id or (parent is not None and parent.licensee_id == account.id)
     if not may:
         raise Forbidden("only the work's owner or the grantor of a sub-licence revokes it")
-    if record.chain_licence_id is None:
+    chain_id = record.chain_licence_id
+    if chain_id is None:
         raise Conflict("licence_pending", f"licence {licence_pk} is not confirmed on chain yet")
     chain = ledger.chain
     with session(ledger.engine) as db:
         row = must_get(db, LicenceRecord, record.id)
         op = chain.outbox.record(
-            db,
-            f"revoke-licence:{row.chain_licence_id}",
-            chain.signer,
-            chain.call("LicenseRegistry", "revoke", [row.chain_licence_id]),
+            db, f"revoke-licence:{chain_id}", chain.signer, ledger.registries.revoke_call(chain_id)
         )
         row.revoke_op_id = op.id
         db.add(row)
@@ -196,8 +199,8 @@ def _finish(ledger: Ledger, record_pk: int) -> LicenceView:
         return _view(db, record)
 
 
-def _view(db, record: LicenceRecord) -> LicenceView:
-    op = db.get(ChainOp, record.op_id)
+def _view(db: Session, record: LicenceRecord) -> LicenceView:
+    op = must_get(db, ChainOp, record.op_id)
     return LicenceView(record, op, db.get(ChainOp, record.revoke_op_id) if record.revoke_op_id else None)
 
 
@@ -237,13 +240,13 @@ def licences_of_work(ledger: Ledger, account: Account, work_id: str) -> list[Lic
         return [_view(db, r) for r in seen]
 
 
-def _fill_chain_id(ledger: Ledger, db, record: LicenceRecord) -> None:
+def _fill_chain_id(ledger: Ledger, db: Session, record: LicenceRecord) -> None:
     """Learn the chain's licence id from the confirmed grant's event, once."""
     if record.chain_licence_id is not None:
         return
-    op = db.get(ChainOp, record.op_id)
+    op = must_get(db, ChainOp, record.op_id)
     if op.status != OpStatus.confirmed:
         return
-    record.chain_licence_id = ledger.registries.event_of(op, "LicenseRegistry", "LicenseGranted")["licenseId"]
+    record.chain_licence_id = ledger.registries.granted_licence_id(op)
     db.add(record)
     db.commit()

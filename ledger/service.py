@@ -11,7 +11,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.chain.client import Chain
 from ledger.chain.errors import ChainUnavailable, InsufficientFunds, OpTimeout
-from ledger.chain.gas import balance_report
 from ledger.chain.node import NodeError
 from ledger.chain.outbox import raise_for
 from ledger.chain.registries import Registries
@@ -202,7 +201,7 @@ class Ledger:
         }
         problems, warnings = [], []
         try:
-            report["chain"]["block_number"] = chain.w3.eth.block_number
+            report["chain"]["block_number"] = chain.block_number()
         except OSError:
             report["chain"]["block_number"] = None
             problems.append("chain node does not answer")
@@ -214,7 +213,7 @@ class Ledger:
         }
         if report["chain"]["block_number"] is not None:
             try:
-                report["funding"] = balance_report(chain.w3, chain.funder, self.settings.funding_warn_wei)
+                report["funding"] = chain.funding_report(self.settings.funding_warn_wei)
             except OSError:
                 pass
         if report["funding"]["warning"]:

@@ -6,14 +6,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
-from sqlmodel import select
 from web3 import Web3
 
 from ledger.accounts import authorise_service
-from ledger.chain.registries import TOTAL_BPS
+from ledger.chain.hexes import from_0x
+from ledger.chain.registries import TOTAL_BPS, SplitVersion
 from ledger.db import commit_or, must_get, session
 from ledger.errors import Forbidden, InvalidInput
-from ledger.idempotency import check_same, key_in_use, request_digest
+from ledger.idempotency import check_same, earlier_request, key_in_use, request_digest
 from ledger.limits import HORIZON_REASON, horizon_day
 from ledger.models import Account, ChainOp, OpStatus, Role, SplitRecord
 from ledger.service import Ledger
@@ -63,16 +63,12 @@ def set_split(
     )
     with session(ledger.engine) as db:
         if idempotency_key:
-            again = db.exec(
-                select(SplitRecord).where(
-                    SplitRecord.setter_id == account.id, SplitRecord.idempotency_key == idempotency_key
-                )
-            ).first()
+            again = earlier_request(db, SplitRecord, idempotency_key, setter_id=account.id)
             if again is not None:
                 check_same(again, idempotency_key, digest, "split")
                 return SplitView(again, must_get(db, ChainOp, again.op_id))
-        call = chain.call(
-            "SplitRegistry", "setSplit", [bytes.fromhex(work.work_id[2:]), addresses, shares, effective_from]
+        call = ledger.registries.set_split_call(
+            work_id=from_0x(work.work_id), payees=addresses, bps=shares, effective_from=effective_from
         )
         op = chain.outbox.record(db, f"split:{account.id}:{idempotency_key or uuid.uuid4().hex}", chain.signer, call)
         record = SplitRecord(
@@ -90,7 +86,7 @@ def set_split(
     with session(ledger.engine) as db:
         row = must_get(db, SplitRecord, record.id)
         if op.status == OpStatus.confirmed and row.version is None:
-            row.version = ledger.registries.event_of(op, "SplitRegistry", "SplitVersionSet")["version"]
+            row.version = ledger.registries.split_version_set(op)
             db.add(row)
             db.commit()
         return SplitView(row, must_get(db, ChainOp, row.op_id))
@@ -114,12 +110,10 @@ def _check(payees: list[tuple[str, int]]) -> None:
         raise InvalidInput("payees", f"shares sum to {total} basis points, not {TOTAL_BPS}")
 
 
-def split_versions(ledger: Ledger, account: Account, work_id: str) -> list:
+def split_versions(ledger: Ledger, account: Account, work_id: str) -> list[SplitVersion]:
     """Every version on chain, oldest first, read from the chain itself. A crawler reads a work's
     registration to name what it found, not who is paid from it."""
     work = get_work(ledger, account, work_id).work
     if account.role == Role.crawler:
         return []
-    raw = bytes.fromhex(work.work_id[2:])
-    count = ledger.chain.contract("SplitRegistry").functions.splitVersionCount(raw).call()
-    return [ledger.registries.split_version(raw, v) for v in range(1, count + 1)]
+    return ledger.registries.split_versions(from_0x(work.work_id))

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import delete, func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from ledger.accounts import authorise_service
+from ledger.chain.hexes import from_0x, to_0x
 from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ledger.idempotency import check_same, key_reused, request_digest
+from ledger.idempotency import check_same, earlier_request, key_reused, request_digest
 from ledger.models import Account, ChainOp, OpStatus, Role, Work, WorkFrames, WorkKind
 from ledger.service import Ledger
 from watermark.errors import WatermarkError
@@ -60,7 +61,7 @@ def op_status(op: ChainOp) -> str:
 
 
 def work_id_of(sha256: bytes) -> str:
-    return "0x" + sha256.hex()
+    return to_0x(sha256)
 
 
 def parse_work_id(text: str) -> bytes:
@@ -122,9 +123,7 @@ def register_work(
     asked = _request_digest(work_id, meta, fingerprint, frames, size_bytes)
     with session(ledger.engine) as db:
         if idempotency_key:
-            again = db.exec(
-                select(Work).where(Work.owner_id == account.id, Work.idempotency_key == idempotency_key)
-            ).first()
+            again = earlier_request(db, Work, idempotency_key, owner_id=account.id)
             if again is not None:
                 if again.work_id != work_id:
                     raise key_reused(idempotency_key, "work")
@@ -145,8 +144,12 @@ def register_work(
     metadata_hash = hashlib.sha256(document).digest()
     digest = fingerprint.digest() if fingerprint else b"\0" * 32
     chain = ledger.chain
-    call = chain.call(
-        "WorkRegistry", "register", [sha256, account.address, digest, metadata_hash, metadata_uri(work_id)]
+    call = ledger.registries.register_call(
+        work_id=sha256,
+        owner=account.address,
+        fingerprint=digest,
+        metadata_hash=metadata_hash,
+        metadata_uri=metadata_uri(work_id),
     )
     with session(ledger.engine) as db:
         # The key names the exact call: a retry of this request sends nothing new, and a
@@ -163,8 +166,8 @@ def register_work(
             size_bytes=size_bytes,
             fingerprint_kind=fingerprint.kind if fingerprint else None,
             fingerprint_hashes=fingerprint.hex_hashes() if fingerprint else None,
-            fingerprint_digest="0x" + digest.hex(),
-            metadata_hash="0x" + metadata_hash.hex(),
+            fingerprint_digest=to_0x(digest),
+            metadata_hash=to_0x(metadata_hash),
             near_duplicate_of=near,
             near_duplicate_distance=distance,
             idempotency_key=idempotency_key,
@@ -240,7 +243,7 @@ def parse_frames(body: dict) -> HashSequence:
     return frames
 
 
-def _parent(db, account: Account, meta: WorkMeta) -> int | None:
+def _parent(db: Session, account: Account, meta: WorkMeta) -> int | None:
     if meta.kind != WorkKind.episode:
         if meta.parent:
             raise InvalidInput("parent", "only an episode has a parent series")
@@ -255,27 +258,56 @@ def _parent(db, account: Account, meta: WorkMeta) -> int | None:
     return parent.id
 
 
-def _nearest(db, fingerprint: Fingerprint | None) -> tuple[str | None, int | None]:
+def _nearest(db: Session, fingerprint: Fingerprint | None) -> tuple[str | None, int | None]:
     """The registered work whose fingerprint is closest, if within the near-duplicate threshold."""
     if fingerprint is None:
         return None, None
     best: tuple[int, str] | None = None
     rows = db.exec(select(Work.work_id, Work.fingerprint_hashes).where(Work.fingerprint_kind == fingerprint.kind)).all()
     for other_id, hashes in rows:
-        distance = fingerprint.distance(Fingerprint.from_hex(fingerprint.kind, hashes))
+        assert hashes is not None  # stored together with the kind selected on
+        distance = fingerprint.distance(Fingerprint.from_hex(fingerprint.kind, list(hashes)))
         if distance is not None and distance <= NEAR_DUPLICATE_BITS and (best is None or distance < best[0]):
             best = (distance, other_id)
     return (best[1], best[0]) if best else (None, None)
 
 
-def _view(db, work: Work) -> WorkView:
-    return WorkView(work, db.get(ChainOp, work.op_id))
+def _view(db: Session, work: Work) -> WorkView:
+    return WorkView(work, must_get(db, ChainOp, work.op_id))
 
 
 def visible_to(account: Account, work: Work, licensee_work_ids: set[int] | None = None) -> bool:
     if account.role in READ_ALL or work.owner_id == account.id:
         return True
     return bool(licensee_work_ids and work.id in licensee_work_ids)
+
+
+@dataclass(frozen=True)
+class OnChainWork:
+    """A work's registration as the WorkRegistry holds it."""
+
+    owner: str
+    registered_at: int  # unix seconds
+    pending_owner: str | None  # offered the work, not yet accepted
+    fingerprint: str
+    metadata_hash: str
+    metadata_uri: str
+
+
+def registration_on_chain(ledger: Ledger, work: Work) -> OnChainWork | None:
+    """The work's registration read back from the chain, or None while the chain has none yet."""
+    try:
+        record = ledger.registries.work(from_0x(work.work_id))
+    except NotFound:
+        return None  # not confirmed yet
+    return OnChainWork(
+        owner=record.owner,
+        registered_at=record.registered_at,
+        pending_owner=record.pending_owner,
+        fingerprint=to_0x(record.fingerprint),
+        metadata_hash=to_0x(record.metadata_hash),
+        metadata_uri=record.metadata_uri,
+    )
 
 
 def get_work(ledger: Ledger, account: Account, work_id: str) -> WorkView:
@@ -311,7 +343,7 @@ def list_works(
         return [_view(db, w) for w in works], total
 
 
-def _licensed_work_ids(db, account: Account) -> set[int]:
+def _licensed_work_ids(db: Session, account: Account) -> set[int]:
     """Works an account reads as a licensee: those a licence it holds is in force for (its grant,
     and every grant above it, confirmed and not revoked, and not yet ended), and those it still
     has a period to settle for (rows the licence covered, in an accepted report whose period is not

@@ -56,7 +56,6 @@ def list_periods(ledger: LedgerDep, account: CurrentAccount) -> list[dict[str, A
 
 @router.get("/{period_id}", response_model_exclude_unset=True, response_model=schemas.PeriodDetail)
 def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) -> dict[str, Any]:
-    periods.advance_periods(ledger)
     view = periods.get_period(ledger, account, period_id)
     full = periods.may_see_period(account, view.period)
     return {**present.period(view, full), "open_disputes": periods.open_disputes(ledger, view.period)}
@@ -86,8 +85,8 @@ def fund(
 ) -> dict[str, Any]:
     """The platform pays what the period owes into the settlement contract; a retry under the same
     Idempotency-Key answers with the first funding and pays nothing more."""
-    result = payouts.fund(ledger, account, period_id, body.amount, idempotency_key)
-    return {"funded": str(result["funded"]), "chain": _op(result["op"])}
+    result = payouts.fund(ledger, account, period_id, amount=body.amount, idempotency_key=idempotency_key)
+    return {"funded": str(result.funded), "chain": _op(result.op)}
 
 
 @router.post("/{period_id}/lines/{index}/claim")
@@ -108,9 +107,7 @@ def paid_off_chain(
     once: Once,
 ) -> schemas.ChainResult:
     """The payee records that the line was paid outside the contract; it can then never be claimed."""
-    from eth_utils import keccak
-
-    ref = keccak(text=body.payment_ref)
+    ref = body.payment_ref
     return once(lambda: {"chain": _op(payouts.mark_paid_off_chain(ledger, account, period_id, index, ref))}, body)
 
 
@@ -146,5 +143,5 @@ def resolve(
 @router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)], response_model=schemas.AuditOut)
 def audit_period(period_id: PeriodId, ledger: LedgerDep) -> dict[str, Any]:
     """Recompute the period from the stored signed reports and rule versions; compare with the chain."""
-    result = audit.audit_period(ledger.engine, ledger.chain.contract("SettlementRegistry"), period_id)
+    result = audit.audit_period(ledger.engine, ledger.chain.settlement, period_id)
     return {**result.__dict__, "total": str(result.total), "ok": result.ok}

@@ -1,3 +1,4 @@
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
@@ -11,7 +12,7 @@ from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
 from api.fields import CHECKED_TEXT, Limit, Offset
 from api.upload import form_json, json_field, read_json, read_multipart
 from ledger import licences, splits, works
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import InvalidInput
 from ledger.models import WorkKind
 from watermark.fingerprint import Fingerprint
 
@@ -121,19 +122,8 @@ def read_work(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> schem
     """The work as ReelLedger holds it, with its on-chain state read back from the chain."""
     view = works.get_work(ledger, account, work_id)
     base = present.work(view, ledger.engine)
-    on_chain = None
-    try:
-        record = ledger.registries.work(bytes.fromhex(view.work.work_id[2:]))
-        on_chain = schemas.OnChainWork(
-            owner=record.owner,
-            registered_at=record.registered_at,
-            pending_owner=record.pending_owner,
-            fingerprint="0x" + record.fingerprint.hex(),
-            metadata_hash="0x" + record.metadata_hash.hex(),
-            metadata_uri=record.metadata_uri,
-        )
-    except NotFound:
-        pass  # not confirmed yet
+    record = works.registration_on_chain(ledger, view.work)
+    on_chain = schemas.OnChainWork(**asdict(record)) if record else None
     versions = splits.split_versions(ledger, account, work_id) if on_chain else []
     return schemas.WorkDetail(
         **base.model_dump(),

@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ledger.chain.hexes import from_0x
 from ledger.config import REPO_ROOT
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "artifacts"
@@ -51,7 +52,7 @@ class Artifact:
 
     def runtime_matches(self, code: bytes) -> bool:
         """Is `code` this contract's runtime code, whatever its constructor wrote into immutables?"""
-        expected = bytearray(bytes.fromhex(self.deployed_bytecode[2:]))
+        expected = bytearray(from_0x(self.deployed_bytecode))
         actual = bytearray(code)
         if len(actual) != len(expected):
             return False

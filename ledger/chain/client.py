@@ -15,11 +15,13 @@ from web3.contract import Contract
 from web3.types import RPCEndpoint
 
 from ledger.chain import artifacts, web3_types
+from ledger.chain.anchors import DISTRIBUTION_REGISTRY, EVIDENCE_REGISTRY, DistributionGateway, EvidenceGateway
 from ledger.chain.errors import ChainError, ChainUnavailable
-from ledger.chain.gas import GasStation
+from ledger.chain.gas import GasStation, balance_report
 from ledger.chain.node import ManagedAnvil
 from ledger.chain.outbox import Call, Outbox, raise_for
-from ledger.chain.tokens import check_settlement_token
+from ledger.chain.settlement import SETTLEMENT_REGISTRY, PayoutGateway, SettlementGateway
+from ledger.chain.tokens import TokenGateway, check_settlement_token
 from ledger.config import Settings
 from ledger.db import session
 from ledger.keys import KeyStore
@@ -234,6 +236,48 @@ class Chain:
         return list(
             self.contract(contract).events[event]().get_logs(from_block=from_block, argument_filters=filters or None)
         )
+
+    # --------------------------------------------------------------- gateways
+
+    @property
+    def settlement(self) -> SettlementGateway:
+        return SettlementGateway(self.contract(SETTLEMENT_REGISTRY))
+
+    def payout(self, address: str) -> PayoutGateway:
+        """The PeriodPayout at `address` (a period's, see `settlement.payout_address`)."""
+        return PayoutGateway(self.w3, address)
+
+    @property
+    def distributions(self) -> DistributionGateway:
+        return DistributionGateway(self.contract(DISTRIBUTION_REGISTRY))
+
+    @property
+    def evidence(self) -> EvidenceGateway:
+        return EvidenceGateway(self.contract(EVIDENCE_REGISTRY))
+
+    def token(self, address: str) -> TokenGateway:
+        """Any ERC-20 (through the TestStablecoin's ABI, a superset of ERC-20's)."""
+        abi = artifacts.load("TestStablecoin").abi
+        return TokenGateway(self.w3.eth.contract(address=web3_types.address(address), abi=abi), "ERC20")
+
+    @property
+    def test_stablecoin(self) -> TokenGateway | None:
+        """The development chain's payout token, deployed and owned by the service; None on a
+        chain with a configured settlement token."""
+        if "TestStablecoin" not in self.addresses:
+            return None
+        return TokenGateway(self.contract("TestStablecoin"), "TestStablecoin")
+
+    def block_number(self) -> int:
+        return int(self.w3.eth.block_number)
+
+    def latest_block_time(self) -> int:
+        """The timestamp of the latest block (a quiet node's may be old)."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def funding_report(self, warn_below: int) -> dict[str, Any]:
+        """The funding key's balance for /health (`gas.balance_report`)."""
+        return balance_report(self.w3, self.funder, warn_below)
 
     def call(self, contract: str, function: str, args: list[Any], at: str | None = None) -> Call:
         """The outbox call for `contract.function(*args)`: the deployed `contract`, or the one

@@ -12,6 +12,7 @@ from eth_utils import function_signature_to_4byte_selector
 from web3.exceptions import ContractLogicError, Web3RPCError
 
 from ledger.chain import artifacts
+from ledger.chain.hexes import from_0x, to_0x
 
 
 class ChainError(Exception):
@@ -91,7 +92,7 @@ class ChainRevert(ChainError):
 
 def _show(value: Any) -> str:
     if isinstance(value, bytes):
-        return "0x" + value.hex()
+        return to_0x(value)
     return str(value)
 
 
@@ -128,7 +129,7 @@ def _errors_by_selector() -> dict[bytes, _ErrorAbi]:
 def decode_revert(data: bytes | str | None, label: str = "") -> ChainRevert:
     """Name a revert by the custom error whose selector starts its data."""
     if isinstance(data, str):
-        data = bytes.fromhex(data.removeprefix("0x"))
+        data = from_0x(data)
     if not data:
         return ChainRevert("UnknownRevert", {}, label)
     error = _errors_by_selector().get(data[:4])

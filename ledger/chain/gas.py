@@ -20,15 +20,14 @@ naming the account and its shortfall, and the reconciler sends it once the key i
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from web3 import Web3
 
 from ledger.chain import web3_types
-from ledger.chain.errors import ChainUnavailable, GasPending, InsufficientFunds
-from ledger.chain.outbox import Call, Outbox
+from ledger.chain.errors import ChainUnavailable, GasPending, InsufficientFunds, OpTimeout
+from ledger.chain.outbox import FINAL, Call, Outbox
 from ledger.models import ChainOp, OpStatus
 
 TOP_UP_LABEL = "gas.topUp"
@@ -67,23 +66,20 @@ class GasStation:
         self._until_mined(op, sender, cost - balance)
 
     def _until_mined(self, op: ChainOp, sender: str, shortfall: int) -> None:
-        deadline = time.monotonic() + self.wait
-        delay = 0.02
-        while True:
-            if op.status == OpStatus.queued and op.error_name == InsufficientFunds.code:
-                funder_balance = self.outbox.w3.eth.get_balance(web3_types.address(self.funder), "pending")
-                raise InsufficientFunds(sender, shortfall, self.funder, funder_balance)
-            if op.status == OpStatus.confirmed or (op.tx_hash and self.outbox.mined(op.tx_hash)):
-                return
-            if op.status in (OpStatus.reverted, OpStatus.rejected) or time.monotonic() >= deadline:
-                raise GasPending(f"{sender} waits for its gas top-up (operation {op.id}, {op.status.value})")
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
-            try:
-                self.outbox.reconcile([op.id])
-            except ChainUnavailable:
-                pass
+        """Wait for the top-up to be mined (confirmations do not matter: the account may spend it)."""
+        try:
+            op = self.outbox.wait(op.id, self.wait, done=self._mined_or_final)
+        except InsufficientFunds:
+            funder_balance = self.outbox.w3.eth.get_balance(web3_types.address(self.funder), "pending")
+            raise InsufficientFunds(sender, shortfall, self.funder, funder_balance) from None
+        except (OpTimeout, ChainUnavailable):
             op = self.outbox.get(op.id)
+            raise GasPending(f"{sender} waits for its gas top-up (operation {op.id}, {op.status.value})") from None
+        if op.status in (OpStatus.reverted, OpStatus.rejected):
+            raise GasPending(f"{sender} waits for its gas top-up (operation {op.id}, {op.status.value})")
+
+    def _mined_or_final(self, op: ChainOp) -> bool:
+        return op.status in FINAL or bool(op.tx_hash and self.outbox.mined(op.tx_hash))
 
 
 def balance_report(w3: Web3, funder: str, warn_below: int) -> dict[str, Any]:

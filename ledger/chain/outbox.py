@@ -45,7 +45,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -78,6 +78,7 @@ from ledger.chain.errors import (
     revert_payload,
 )
 from ledger.chain.fees import Market, market, outbid, signed_fees, underpriced
+from ledger.chain.hexes import to_0x
 from ledger.db import must_get, session
 from ledger.keys import KeyStore
 from ledger.models import ChainOp, OpStatus, utcnow
@@ -250,9 +251,9 @@ class Outbox:
                     except (GasPending, ChainUnavailable, *NODE_DOWN) as exc:
                         return self._note_error(db, op, exc)
                 signed = account.sign_transaction(_signable(tx))
-                tx_hash = _hex(signed.hash)
+                tx_hash = to_0x(signed.hash)
                 op.nonce, op.gas = nonce, gas
-                op.raw_tx, op.tx_hash = _hex(signed.raw_transaction), tx_hash
+                op.raw_tx, op.tx_hash = to_0x(signed.raw_transaction), tx_hash
                 op.sent_txs = [_version(tx_hash)]
                 op.status, op.last_error, op.updated_at = OpStatus.pending, None, utcnow()
                 op.error_name = op.error_args = None  # an earlier insufficient_funds is over
@@ -442,7 +443,7 @@ class Outbox:
             except TransactionNotFound:
                 return {}
             fields = {k: receipt.get(k) for k in ("blockNumber", "status", "contractAddress", "revertReason")}
-            return {tx_hashes[0]: {**fields, "blockHash": _hex(receipt["blockHash"])}}
+            return {tx_hashes[0]: {**fields, "blockHash": to_0x(receipt["blockHash"])}}
         responses = self._batch("eth_getTransactionReceipt", [[tx_hash] for tx_hash in tx_hashes]) if tx_hashes else []
         found: dict[str, dict[str, Any]] = {}
         for response in responses:
@@ -563,13 +564,13 @@ class Outbox:
         tx.update(new.fields())
         tx["nonce"], tx["gas"] = Nonce(nonce), gas
         signed = self.keys.account(row.sender).sign_transaction(_signable(tx))
-        replaced = _hex(signed.hash)
+        replaced = to_0x(signed.hash)
         stored = self._swap(
             db,
             row,
             {"status": OpStatus.pending, "tx_hash": row.tx_hash},
             {
-                "raw_tx": _hex(signed.raw_transaction),
+                "raw_tx": to_0x(signed.raw_transaction),
                 "tx_hash": replaced,
                 "sent_txs": [*row.sent_txs, _version(replaced)]
                 if row.sent_txs
@@ -639,7 +640,7 @@ class Outbox:
         """Why a mined transaction reverted: the receipt's own revertReason (Besu), the node's
         trace if it offers one, else a replay."""
         if isinstance(reason, (bytes, bytearray)):
-            reason = "0x" + bytes(reason).hex()
+            reason = to_0x(reason)
         if revert_payload(reason) not in (None, "0x"):
             return decode_revert(revert_payload(reason), row.label)
         try:
@@ -672,14 +673,16 @@ class Outbox:
 
     # ------------------------------------------------------------------- wait
 
-    def wait(self, op_id: int, timeout: float = 30.0) -> ChainOp:
-        """Reconcile one operation until it is final; raises OpTimeout or ChainUnavailable if not in time."""
+    def wait(self, op_id: int, timeout: float = 30.0, done: Callable[[ChainOp], bool] | None = None) -> ChainOp:
+        """Reconcile one operation until it is final (or until `done` says it is far enough along);
+        raises InsufficientFunds if it is held for gas money, OpTimeout or ChainUnavailable if not in time."""
+        finished = done or _final
         deadline = time.monotonic() + timeout
         delay = 0.01
         unavailable: ChainUnavailable | None = None
         while True:
             op = self.get(op_id)
-            if op.status in FINAL:
+            if finished(op):
                 return op
             try:
                 self.reconcile([op_id])
@@ -687,7 +690,7 @@ class Outbox:
             except ChainUnavailable as exc:
                 unavailable = exc
             op = self.get(op_id)
-            if op.status in FINAL:
+            if finished(op):
                 return op
             if op.status == OpStatus.queued and op.error_name == InsufficientFunds.code:
                 raise InsufficientFunds.from_details(_required(op, op.error_args, "shortfall details"), op.label)
@@ -717,15 +720,15 @@ class Outbox:
             ).one()
 
 
+def _final(op: ChainOp) -> bool:
+    return op.status in FINAL
+
+
 def raise_for(op: ChainOp) -> ChainOp:
     """The op if it succeeded, else its revert as a ChainRevert."""
     if op.status in (OpStatus.reverted, OpStatus.rejected):
         raise ChainRevert(op.error_name or "UnknownRevert", op.error_args or {}, op.label)
     return op
-
-
-def _hex(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
 
 
 def _required(op: ChainOp, value: T | None, what: str) -> T:
@@ -749,7 +752,7 @@ def _version(tx_hash: str) -> dict[str, Any]:
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     def conv(v: Any) -> Any:
         if isinstance(v, (bytes, bytearray)):
-            return "0x" + bytes(v).hex()
+            return to_0x(v)
         if isinstance(v, (list, tuple)):
             return [conv(x) for x in v]
         if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**53:

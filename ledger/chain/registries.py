@@ -8,7 +8,7 @@ and from event logs for what the contracts keep only there (a work's fingerprint
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,8 @@ from web3.logs import DISCARD as _DISCARD
 from ledger.chain import web3_types
 from ledger.chain.client import Chain
 from ledger.chain.errors import ChainError
-from ledger.chain.outbox import raise_for
+from ledger.chain.hexes import to_0x
+from ledger.chain.outbox import Call, raise_for
 from ledger.errors import NotFound
 from ledger.models import ChainOp
 
@@ -85,9 +86,9 @@ class Registries:
         self.chain = chain
         self.timeout = timeout
 
-    def _write(self, key: str, sender: str, contract: str, function: str, args: list[Any]) -> ChainOp:
+    def _write(self, key: str, sender: str, call: Call) -> ChainOp:
         outbox = self.chain.outbox
-        op = outbox.submit(key, sender, self.chain.call(contract, function, args))
+        op = outbox.submit(key, sender, call)
         return raise_for(outbox.wait(op.id, self.timeout))
 
     def event_of(self, op: ChainOp, contract: str, event: str) -> Mapping[str, Any]:
@@ -102,8 +103,16 @@ class Registries:
 
     # ------------------------------------------------------------------ works
 
+    def set_operator_call(self, operator: str, approved: bool = True) -> Call:
+        return self.chain.call("WorkRegistry", "setOperator", [operator, approved])
+
     def set_operator(self, key: str, owner: str, operator: str, approved: bool = True) -> ChainOp:
-        return self._write(key, owner, "WorkRegistry", "setOperator", [operator, approved])
+        return self._write(key, owner, self.set_operator_call(operator, approved))
+
+    def register_call(
+        self, *, work_id: bytes, owner: str, fingerprint: bytes, metadata_hash: bytes, metadata_uri: str
+    ) -> Call:
+        return self.chain.call("WorkRegistry", "register", [work_id, owner, fingerprint, metadata_hash, metadata_uri])
 
     def register_work(
         self,
@@ -116,26 +125,32 @@ class Registries:
         metadata_hash: bytes,
         metadata_uri: str,
     ) -> ChainOp:
-        return self._write(
-            key, sender, "WorkRegistry", "register", [work_id, owner, fingerprint, metadata_hash, metadata_uri]
+        call = self.register_call(
+            work_id=work_id,
+            owner=owner,
+            fingerprint=fingerprint,
+            metadata_hash=metadata_hash,
+            metadata_uri=metadata_uri,
         )
+        return self._write(key, sender, call)
 
     def update_metadata(
         self, key: str, sender: str, work_id: bytes, metadata_hash: bytes, metadata_uri: str
     ) -> ChainOp:
-        return self._write(key, sender, "WorkRegistry", "updateMetadata", [work_id, metadata_hash, metadata_uri])
+        call = self.chain.call("WorkRegistry", "updateMetadata", [work_id, metadata_hash, metadata_uri])
+        return self._write(key, sender, call)
 
     def transfer_work(self, key: str, sender: str, work_id: bytes, new_owner: str) -> ChainOp:
-        return self._write(key, sender, "WorkRegistry", "transferWorkOwnership", [work_id, new_owner])
+        return self._write(key, sender, self.chain.call("WorkRegistry", "transferWorkOwnership", [work_id, new_owner]))
 
     def accept_work(self, key: str, sender: str, work_id: bytes) -> ChainOp:
-        return self._write(key, sender, "WorkRegistry", "acceptWorkOwnership", [work_id])
+        return self._write(key, sender, self.chain.call("WorkRegistry", "acceptWorkOwnership", [work_id]))
 
     def work(self, work_id: bytes) -> WorkRecord:
         works = self.chain.contract("WorkRegistry")
         owner, registered_at = works.functions.work(work_id).call()
         if owner == ZERO_ADDRESS:
-            raise NotFound("work", "0x" + work_id.hex())
+            raise NotFound("work", to_0x(work_id))
         registered = self.chain.events("WorkRegistry", "WorkRegistered", workId=work_id)
         updates = self.chain.events("WorkRegistry", "WorkMetadataUpdated", workId=work_id)
         latest = (updates or registered)[-1]["args"]
@@ -152,16 +167,29 @@ class Registries:
 
     # --------------------------------------------------------------- licences
 
-    def grant_licence(self, key: str, sender: str, *, work_id: bytes, licensee: str, scope: Scope) -> int:
-        op = self._write(key, sender, "LicenseRegistry", "grant", [work_id, licensee, scope.as_tuple()])
+    def grant_call(self, *, work_id: bytes, licensee: str, scope: Scope) -> Call:
+        return self.chain.call("LicenseRegistry", "grant", [work_id, licensee, scope.as_tuple()])
+
+    def grant_sublicence_call(self, *, parent_id: int, licensee: str, scope: Scope) -> Call:
+        return self.chain.call("LicenseRegistry", "grantSublicense", [parent_id, licensee, scope.as_tuple()])
+
+    def revoke_call(self, licence_id: int) -> Call:
+        return self.chain.call("LicenseRegistry", "revoke", [licence_id])
+
+    def granted_licence_id(self, op: ChainOp) -> int:
+        """The chain's id of the licence a confirmed grant made."""
         return int(self.event_of(op, "LicenseRegistry", "LicenseGranted")["licenseId"])
+
+    def grant_licence(self, key: str, sender: str, *, work_id: bytes, licensee: str, scope: Scope) -> int:
+        op = self._write(key, sender, self.grant_call(work_id=work_id, licensee=licensee, scope=scope))
+        return self.granted_licence_id(op)
 
     def grant_sublicence(self, key: str, sender: str, *, parent_id: int, licensee: str, scope: Scope) -> int:
-        op = self._write(key, sender, "LicenseRegistry", "grantSublicense", [parent_id, licensee, scope.as_tuple()])
-        return int(self.event_of(op, "LicenseRegistry", "LicenseGranted")["licenseId"])
+        op = self._write(key, sender, self.grant_sublicence_call(parent_id=parent_id, licensee=licensee, scope=scope))
+        return self.granted_licence_id(op)
 
     def revoke_licence(self, key: str, sender: str, licence_id: int) -> ChainOp:
-        return self._write(key, sender, "LicenseRegistry", "revoke", [licence_id])
+        return self._write(key, sender, self.revoke_call(licence_id))
 
     def licence(self, licence_id: int) -> Licence:
         registry = self.chain.contract("LicenseRegistry")
@@ -185,15 +213,31 @@ class Registries:
 
     # ----------------------------------------------------------------- splits
 
+    def set_split_call(
+        self, *, work_id: bytes, payees: Sequence[str], bps: Sequence[int], effective_from: int = 0
+    ) -> Call:
+        return self.chain.call("SplitRegistry", "setSplit", [work_id, list(payees), list(bps), effective_from])
+
+    def split_version_set(self, op: ChainOp) -> int:
+        """The version number a confirmed setSplit made."""
+        return int(self.event_of(op, "SplitRegistry", "SplitVersionSet")["version"])
+
     def set_split(
         self, key: str, sender: str, *, work_id: bytes, payees: list[str], bps: list[int], effective_from: int = 0
     ) -> int:
-        op = self._write(key, sender, "SplitRegistry", "setSplit", [work_id, payees, bps, effective_from])
-        return int(self.event_of(op, "SplitRegistry", "SplitVersionSet")["version"])
+        call = self.set_split_call(work_id=work_id, payees=payees, bps=bps, effective_from=effective_from)
+        return self.split_version_set(self._write(key, sender, call))
+
+    def split_version_count(self, work_id: bytes) -> int:
+        return int(self.chain.contract("SplitRegistry").functions.splitVersionCount(work_id).call())
+
+    def split_versions(self, work_id: bytes) -> list[SplitVersion]:
+        """Every version of a work's split, oldest first."""
+        return [self.split_version(work_id, v) for v in range(1, self.split_version_count(work_id) + 1)]
 
     def split_version(self, work_id: bytes, version: int) -> SplitVersion:
         registry = self.chain.contract("SplitRegistry")
-        if not 0 < version <= registry.functions.splitVersionCount(work_id).call():
+        if not 0 < version <= self.split_version_count(work_id):
             raise NotFound("split version", f"{version} of work 0x{work_id.hex()}")
         payees, bps, effective_from, split_hash = registry.functions.splitVersion(work_id, version).call()
         return SplitVersion(work_id, version, tuple(payees), tuple(bps), effective_from, split_hash)

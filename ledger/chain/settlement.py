@@ -1,14 +1,109 @@
-"""Reading the settlement contract: a period's record as a dict keyed by the ABI's names."""
+"""The settlement contracts as domain operations: the SettlementRegistry (report anchoring,
+periods, disputes, funding, off-chain payment) and each period's PeriodPayout (claims).
+
+Each write's ABI name is a constant here and a statement line is laid out for calldata in one
+function (`_line_args`, which `dispute`, `markPaidOffChain`, `verifyLine` and `claim` share), so
+that a change of the contracts' interface is a change of a line or two in this module. Ids go
+in as the service keeps them (`0x` strings); results come out as frozen dataclasses.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
 from web3.contract import Contract
+
+from ledger.chain import artifacts, web3_types
+from ledger.chain.gateway import Gateway
+from ledger.chain.hexes import from_0x, to_0x, to_bytes32
+from ledger.chain.outbox import Call
+
+if TYPE_CHECKING:
+    from ledger.reports.signing import ReportSummary
+
+SETTLEMENT_REGISTRY = "SettlementRegistry"
+PERIOD_PAYOUT = "PeriodPayout"
+
+# The writes' ABI names, each written once.
+ANCHOR_REPORT = "anchorReport"
+COMMIT_PERIOD = "commitPeriod"
+FINALIZE = "finalize"
+DISPUTE = "dispute"
+RESOLVE_DISPUTE = "resolveDispute"
+MARK_PAID_OFF_CHAIN = "markPaidOffChain"
+FUND = "fund"
+CLAIM = "claim"
+
+
+@dataclass(frozen=True)
+class LineLeaf:
+    """A statement line as the contracts check it against a period's root."""
+
+    index: int
+    payee: str  # checksummed address
+    work_id: bytes  # 32 bytes
+    amount: int  # minor units
+    rule_version: int
+    split_version: int
+
+
+def _line_args(line: LineLeaf) -> list[Any]:
+    """A line as `dispute`, `markPaidOffChain`, `verifyLine` and `claim` take it: one `StatementLine` struct."""
+    return [(line.index, line.payee, line.work_id, line.amount, line.rule_version, line.split_version)]
+
+
+def _report_args(report: ReportSummary) -> tuple[Any, ...]:
+    """A play report's summary as `anchorReport` and `hashReport` take it (the PlayReport struct)."""
+    return (
+        report.platform,
+        report.report_id,
+        report.period_start,
+        report.period_end,
+        report.currency,
+        report.row_count,
+        report.plays,
+        report.valid_plays,
+        report.watch_minutes,
+        report.ad_revenue,
+        report.rows_root,
+        report.supersedes,
+    )
+
+
+@dataclass(frozen=True)
+class OnChainPeriod:
+    """A period as the SettlementRegistry holds it (state 0: never committed)."""
+
+    state: int
+    root: str
+    token: str
+    total: int
+    funded: int
+    paid_off_chain: int
+    payout: str
+    line_count: int
+    dispute_ends: int
+    open_disputes: int
+    inputs_hash: str
+
+    @property
+    def committed(self) -> bool:
+        return self.state != 0
+
+    @property
+    def owed(self) -> int:
+        """What funding still has to pay in."""
+        return self.total - self.funded - self.paid_off_chain
 
 
 def read_period(contract: Contract, period_id: str | bytes) -> dict[str, Any]:
-    raw_id = bytes.fromhex(period_id[2:]) if isinstance(period_id, str) else period_id
+    """A period's record as a dict keyed by the ABI's names."""
+    raw_id = to_bytes32(period_id) if isinstance(period_id, str) else period_id
     value = contract.functions.period(raw_id).call()
     function = next(f for f in contract.abi if f.get("type") == "function" and f.get("name") == "period")
     names = [c["name"] for c in function["outputs"][0]["components"]]  # type: ignore[typeddict-item]  # a function's entry
@@ -19,14 +114,102 @@ def payout_address(registry: str, period_id: str, root: str, token: str) -> str:
     """Where a committed period's funds go and its lines are claimed: the CREATE2 address at which
     the registry deploys the period's PeriodPayout (`SettlementRegistry.payoutOf`), known from the
     commitment alone."""
-    from eth_abi import encode
-    from eth_utils import keccak, to_checksum_address
-
-    from ledger.chain import artifacts
-
-    salt = bytes.fromhex(period_id[2:])
-    init_code = bytes.fromhex(artifacts.load("PeriodPayout").bytecode[2:]) + encode(
-        ["bytes32", "bytes32", "address"], [salt, bytes.fromhex(root[2:]), to_checksum_address(token)]
+    salt = to_bytes32(period_id)
+    init_code = from_0x(artifacts.load(PERIOD_PAYOUT).bytecode) + encode(
+        ["bytes32", "bytes32", "address"], [salt, to_bytes32(root), to_checksum_address(token)]
     )
-    digest = keccak(b"\xff" + bytes.fromhex(registry[2:]) + salt + keccak(init_code))
-    return to_checksum_address(digest[12:])
+    digest = keccak(b"\xff" + from_0x(registry) + salt + keccak(init_code))
+    return str(to_checksum_address(digest[12:]))
+
+
+class SettlementGateway(Gateway):
+    """The SettlementRegistry: on the service's chain, or one a verifier or auditor checked."""
+
+    def __init__(self, contract: Contract) -> None:
+        super().__init__(contract, SETTLEMENT_REGISTRY)
+
+    # ----------------------------------------------------------------- writes
+
+    def anchor_report(self, report: ReportSummary, signature: bytes) -> Call:
+        return self._call(ANCHOR_REPORT, [_report_args(report), signature])
+
+    def commit_period(
+        self, *, period_id: str, root: bytes, token: str, total: int, line_count: int, inputs_hash: str
+    ) -> Call:
+        return self._call(
+            COMMIT_PERIOD, [to_bytes32(period_id), root, token, total, line_count, to_bytes32(inputs_hash)]
+        )
+
+    def finalize(self, period_id: str) -> Call:
+        return self._call(FINALIZE, [to_bytes32(period_id)])
+
+    def dispute(self, period_id: str, line: LineLeaf, proof: Sequence[bytes], reason: str) -> Call:
+        """The payee's dispute of a line; the reason's text stays off chain, its hash goes on."""
+        return self._call(DISPUTE, [to_bytes32(period_id), *_line_args(line), list(proof), text_hash(reason)])
+
+    def resolve_dispute(self, period_id: str, dispute_id: int, resolution: str) -> Call:
+        return self._call(RESOLVE_DISPUTE, [to_bytes32(period_id), dispute_id, text_hash(resolution)])
+
+    def mark_paid_off_chain(self, period_id: str, line: LineLeaf, proof: Sequence[bytes], payment_ref: str) -> Call:
+        """The payee's record of a payment made outside the contract; the reference's hash goes on chain."""
+        return self._call(
+            MARK_PAID_OFF_CHAIN, [to_bytes32(period_id), *_line_args(line), list(proof), text_hash(payment_ref)]
+        )
+
+    def fund(self, period_id: str, amount: int) -> Call:
+        return self._call(FUND, [to_bytes32(period_id), amount])
+
+    @staticmethod
+    def funded_amount(call_data: str) -> int:
+        """The amount of a recorded `fund` call: its last ABI word."""
+        return int(call_data[-64:], 16)
+
+    # ------------------------------------------------------------------ reads
+
+    def period(self, period_id: str) -> OnChainPeriod:
+        raw = read_period(self.contract, period_id)
+        return OnChainPeriod(
+            state=int(raw["state"]),
+            root=to_0x(raw["root"]),
+            token=str(raw["token"]),
+            total=int(raw["total"]),
+            funded=int(raw["funded"]),
+            paid_off_chain=int(raw["paidOffChain"]),
+            payout=str(raw["payout"]),
+            line_count=int(raw["lineCount"]),
+            dispute_ends=int(raw["disputeEnds"]),
+            open_disputes=int(raw["openDisputes"]),
+            inputs_hash=to_0x(raw["inputsHash"]),
+        )
+
+    def dispute_count(self, period_id: str) -> int:
+        return int(self.contract.functions.disputeCount(to_bytes32(period_id)).call())
+
+    def report_digest(self, platform: str, report_id: bytes) -> bytes:
+        """The struct hash anchored for a platform's report, zero if none was."""
+        return bytes(self.contract.functions.reportDigest(web3_types.address(platform), report_id).call())
+
+    def hash_report(self, report: ReportSummary) -> bytes:
+        return bytes(self.contract.functions.hashReport(_report_args(report)).call())
+
+    def verify_line(self, period_id: str, line: LineLeaf, proof: Sequence[bytes]) -> bool:
+        return bool(self.contract.functions.verifyLine(to_bytes32(period_id), *_line_args(line), list(proof)).call())
+
+    def is_line_settled(self, period_id: str, index: int) -> bool:
+        return bool(self.contract.functions.isLineSettled(to_bytes32(period_id), index).call())
+
+
+class PayoutGateway(Gateway):
+    """A period's PeriodPayout, deployed by the registry at finalisation."""
+
+    def __init__(self, w3: Web3, address: str) -> None:
+        abi = artifacts.load(PERIOD_PAYOUT).abi
+        super().__init__(w3.eth.contract(address=web3_types.address(address), abi=abi), PERIOD_PAYOUT)
+
+    def claim(self, line: LineLeaf, proof: Sequence[bytes]) -> Call:
+        return self._call(CLAIM, [*_line_args(line), list(proof)])
+
+
+def text_hash(text: str) -> bytes:
+    """The keccak-256 of a text kept off chain (a dispute's reason, a payment reference)."""
+    return bytes(keccak(text=text))

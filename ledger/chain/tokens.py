@@ -10,7 +10,10 @@ from __future__ import annotations
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
+from ledger.chain import web3_types
 from ledger.chain.errors import ChainError, ChainUnavailable
+from ledger.chain.gateway import Gateway
+from ledger.chain.outbox import Call
 from ledger.currencies import minor_unit
 
 DECIMALS_ABI = [
@@ -55,3 +58,19 @@ def check_settlement_token(w3: Web3, address: str, currency: str) -> int:
             f"{wanted}, or settle in a currency whose minor unit it counts"
         )
     return int(decimals)
+
+
+class TokenGateway(Gateway):
+    """An ERC-20 the service pays in; the development chain's TestStablecoin also mints."""
+
+    def approve(self, spender: str, amount: int) -> Call:
+        return self._call("approve", [spender, amount])
+
+    def mint(self, holder: str, amount: int) -> Call:
+        return self._call("mint", [holder, amount])
+
+    def balance_of(self, holder: str) -> int:
+        return int(self.contract.functions.balanceOf(web3_types.address(holder)).call())
+
+    def total_supply(self) -> int:
+        return int(self.contract.functions.totalSupply().call())

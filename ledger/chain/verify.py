@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
+from sqlalchemy import Engine
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import Web3Exception
 
-from ledger.chain import artifacts
+from ledger.chain import artifacts, web3_types
+from ledger.chain.anchors import EVIDENCE_REGISTRY, EvidenceGateway
 from ledger.chain.errors import ChainError, ChainUnavailable
+from ledger.chain.hexes import from_0x, to_0x
+from ledger.chain.settlement import SETTLEMENT_REGISTRY, LineLeaf, SettlementGateway
 from ledger.days import day_number
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -53,13 +57,13 @@ def find_registration(rpc_url: str, registry: str, sha256: bytes) -> Registratio
     updates = contract.events.WorkMetadataUpdated().get_logs(from_block=0, argument_filters={"workId": sha256})
     latest = (updates or [log])[-1]["args"]
     return Registration(
-        work_id="0x" + sha256.hex(),
+        work_id=to_0x(sha256),
         owner=owner,
         registered_at=registered_at,
         block_number=log["blockNumber"],
-        tx_hash="0x" + bytes(log["transactionHash"]).hex(),
-        fingerprint="0x" + log["args"]["fingerprint"].hex(),
-        metadata_hash="0x" + latest["metadataHash"].hex(),
+        tx_hash=to_0x(log["transactionHash"]),
+        fingerprint=to_0x(log["args"]["fingerprint"]),
+        metadata_hash=to_0x(latest["metadataHash"]),
         metadata_uri=latest["metadataURI"],
     )
 
@@ -125,7 +129,6 @@ def verify_statement(rpc_url: str, statement: dict[str, Any], registry: str) -> 
     """Check every line of a payee statement against the settlement contract at `registry`, an
     address the verifier trusts (never the one the statement names: anyone can deploy a
     look-alike contract and commit what they like in it)."""
-    from ledger.chain.settlement import read_period
     from ledger.merkle import verify
     from ledger.settlement.lines import LINE_TYPES
 
@@ -141,42 +144,42 @@ def verify_statement(rpc_url: str, statement: dict[str, Any], registry: str) -> 
     address = Web3.to_checksum_address(registry)
     if Web3.to_checksum_address(statement["contract"]) != address:
         raise ChainError(f"the statement names the contract {statement['contract']}, not {address}")
-    artifact = artifacts.load("SettlementRegistry")
+    artifact = artifacts.load(SETTLEMENT_REGISTRY)
     if not artifact.runtime_matches(bytes(w3.eth.get_code(address))):
         raise ChainError(f"{address} does not hold the SettlementRegistry contract this release was built from")
-    contract = w3.eth.contract(address=address, abi=artifact.abi)
-    period_id = bytes.fromhex(statement["period_id"][2:])
-    on_chain = read_period(contract, period_id)
-    root = bytes(on_chain["root"])
+    settlement = SettlementGateway(w3.eth.contract(address=address, abi=artifact.abi))
+    period_id = statement["period_id"]
+    on_chain = settlement.period(period_id)
+    root = from_0x(on_chain.root)
     checks = []
     for line in statement["lines"]:
-        leaf = (
-            line["index"],
-            Web3.to_checksum_address(line["payee"]),
-            bytes.fromhex(line["work_id"][2:]),
-            int(line["amount"]),
-            line["rule_version"],
-            line["split_version"],
+        leaf = LineLeaf(
+            index=line["index"],
+            payee=Web3.to_checksum_address(line["payee"]),
+            work_id=from_0x(line["work_id"]),
+            amount=int(line["amount"]),
+            rule_version=line["rule_version"],
+            split_version=line["split_version"],
         )
-        proof = [bytes.fromhex(p[2:]) for p in line["proof"]]
+        proof = [from_0x(p) for p in line["proof"]]
         checks.append(
             LineCheck(
                 index=line["index"],
                 amount=int(line["amount"]),
-                proof_ok=verify(root, LINE_TYPES, leaf, proof),
-                contract_ok=contract.functions.verifyLine(period_id, leaf, proof).call(),
-                settled=contract.functions.isLineSettled(period_id, line["index"]).call(),
+                proof_ok=verify(root, LINE_TYPES, astuple(leaf), proof),
+                contract_ok=settlement.verify_line(period_id, leaf, proof),
+                settled=settlement.is_line_settled(period_id, line["index"]),
             )
         )
-    problems = _statement_problems(statement, int(on_chain["lineCount"]))
+    problems = _statement_problems(statement, on_chain.line_count)
     payout = statement.get("payout")
-    if payout is not None and on_chain["state"] != 0 and Web3.to_checksum_address(payout) != on_chain["payout"]:
-        problems.append(f"the statement sends claims to {payout}, the period's payout is {on_chain['payout']}")
+    if payout is not None and on_chain.committed and Web3.to_checksum_address(payout) != on_chain.payout:
+        problems.append(f"the statement sends claims to {payout}, the period's payout is {on_chain.payout}")
     return StatementCheck(
-        period_state=int(on_chain["state"]),
-        root_matches=on_chain["state"] != 0 and "0x" + root.hex() == statement["root"].lower(),
-        token_matches=Web3.to_checksum_address(on_chain["token"]) == Web3.to_checksum_address(statement["token"]),
-        total_matches=int(on_chain["total"]) == int(statement["total"]),
+        period_state=on_chain.state,
+        root_matches=on_chain.committed and on_chain.root == statement["root"].lower(),
+        token_matches=Web3.to_checksum_address(on_chain.token) == Web3.to_checksum_address(statement["token"]),
+        total_matches=on_chain.total == int(statement["total"]),
         lines=tuple(checks),
         problems=tuple(problems),
     )
@@ -210,28 +213,55 @@ def find_evidence(rpc_url: str, registry: str, bundle: bytes) -> EvidenceCheck:
     except (ValueError, KeyError, TypeError, AttributeError, TooDeep):
         raise ChainError("this file is not an evidence bundle (no work.work_id in it)") from None
     digest = hashlib.sha256(bundle).digest()
-    _, contract = checked_contract(rpc_url, registry, "EvidenceRegistry")
+    _, contract = checked_contract(rpc_url, registry, EVIDENCE_REGISTRY)
+    evidence = EvidenceGateway(contract)
     try:
-        work_id, anchored_at, anchored_by = contract.functions.anchorOf(digest).call()
-        if int(anchored_at) == 0:
-            return EvidenceCheck("0x" + digest.hex(), False, 0, None, None, None, None, False, False)
-        anchored_work = "0x" + bytes(work_id).hex()
+        anchor = evidence.anchor_of(digest)
+        if anchor.work_id is None:
+            return EvidenceCheck(to_0x(digest), False, 0, None, None, None, None, False, False)
+        anchored_work = anchor.work_id
         logs = contract.events.EvidenceAnchored().get_logs(from_block=0, argument_filters={"evidenceHash": digest})
-        _, works = checked_contract(rpc_url, contract.functions.works().call(), "WorkRegistry")
-        owner, _ = works.functions.work(bytes(work_id)).call()
+        _, works = checked_contract(rpc_url, evidence.work_registry(), "WorkRegistry")
+        owner, _ = works.functions.work(from_0x(anchored_work)).call()
     except (OSError, ValueError, Web3Exception) as exc:  # the node stopped answering, or refused the log query
         raise ChainError(f"the chain did not answer the evidence lookup: {exc}") from exc
     if not logs:
         raise ChainError("the anchor is there but its EvidenceAnchored event is not: the node has pruned its logs")
     log = logs[0]
     return EvidenceCheck(
-        evidence_hash="0x" + digest.hex(),
+        evidence_hash=to_0x(digest),
         anchored=True,
-        anchored_at=int(anchored_at),
-        anchored_by=anchored_by,
+        anchored_at=anchor.anchored_at,
+        anchored_by=anchor.anchored_by,
         block_number=log["blockNumber"],
-        tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+        tx_hash=to_0x(log["transactionHash"]),
         work_id=anchored_work,
         work_matches=anchored_work == named,
         work_registered=owner != ZERO,
     )
+
+
+def registry_for_audit(engine: Engine, rpc_url: str) -> SettlementGateway:
+    """The settlement contract this database recorded on the chain at `rpc_url`, after checking
+    that the address holds exactly this release's SettlementRegistry code."""
+    from sqlmodel import select
+
+    from ledger.db import session
+    from ledger.models import Deployment
+
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}, exception_retry_configuration=None))
+    try:
+        chain_id = w3.eth.chain_id
+    except OSError as exc:
+        raise ChainUnavailable(f"no EVM node answers at {rpc_url}") from exc
+    with session(engine) as db:
+        deployment = db.exec(
+            select(Deployment).where(Deployment.chain_id == chain_id, Deployment.name == SETTLEMENT_REGISTRY)
+        ).first()
+    if deployment is None:
+        raise ChainError(f"this database has no SettlementRegistry on chain {chain_id}")
+    artifact = artifacts.load(SETTLEMENT_REGISTRY)
+    address = web3_types.address(deployment.address)
+    if not artifact.runtime_matches(bytes(w3.eth.get_code(address))):
+        raise ChainError(f"{deployment.address} does not hold the SettlementRegistry this release was built from")
+    return SettlementGateway(w3.eth.contract(address=address, abi=artifact.abi))

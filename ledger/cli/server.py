@@ -136,11 +136,11 @@ def audit_period(
     """Recompute a committed period from the stored signed reports and rule versions, and
     compare the root with the one the chain holds. Exit 0 when identical."""
     from ledger.chain.errors import ChainError
+    from ledger.chain.verify import registry_for_audit
     from ledger.config import Settings
     from ledger.db import make_engine
     from ledger.errors import NotFound
     from ledger.settlement.audit import audit_period as recompute
-    from ledger.settlement.audit import registry_for_audit
 
     settings = Settings()
     engine = make_engine(settings.resolved_database_url)

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from ledger.chain.hexes import to_0x
 from ledger.cli.files import sha256_file
 
 console = Console(soft_wrap=True)  # lines whole (ids, keys, hashes are copied from them); the terminal wraps
@@ -144,7 +145,7 @@ def evidence(
         console.print("[red]the bundle names another work than its anchor[/red]")
     if copy is not None:
         expected = json.loads(data)["content"]["sha256"].lower()
-        actual = "0x" + sha256_file(copy).hex()
+        actual = to_0x(sha256_file(copy))
         if actual == expected:
             console.print(f"[green]copy matches[/green]: {copy} has SHA-256 {actual}, as the bundle says")
         else:

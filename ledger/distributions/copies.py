@@ -20,17 +20,19 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import col, or_, select
+from sqlmodel import Session, col, or_, select
 from web3 import Web3
 
 from ledger.accounts import authorise_service
+from ledger.chain.hexes import to_0x
 from ledger.db import must_get, session
 from ledger.distributions import records
 from ledger.distributions.keys import key_id
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ledger.idempotency import check_same, key_in_use, key_reused, request_digest
+from ledger.idempotency import check_same, earlier_request, key_in_use, key_reused, request_digest
 from ledger.models import (
     Account,
     ChainOp,
@@ -43,6 +45,9 @@ from ledger.models import (
 from ledger.works import op_status, parse_work_id, work_id_of
 from watermark.errors import WatermarkError
 from watermark.files import embed_file, media_kind
+
+if TYPE_CHECKING:
+    from ledger.service import Ledger
 
 log = logging.getLogger("reelledger.distributions")
 
@@ -80,19 +85,19 @@ class DistributionView:
         return None
 
 
-def storage_dir(ledger, dist_id: int) -> Path:
+def storage_dir(ledger: Ledger, dist_id: int) -> Path:
     return ledger.settings.data_dir / "distributions" / str(dist_id)
 
 
-def source_path(ledger, dist: DistributionRecord) -> Path:
+def source_path(ledger: Ledger, dist: DistributionRecord) -> Path:
     return storage_dir(ledger, dist.id) / "master"
 
 
-def copy_path(ledger, dist: DistributionRecord) -> Path | None:
+def copy_path(ledger: Ledger, dist: DistributionRecord) -> Path | None:
     return storage_dir(ledger, dist.id) / dist.copy_name if dist.copy_name else None
 
 
-def _platform(db, ident: str) -> Account:
+def _platform(db: Session, ident: str) -> Account:
     ident = ident.strip()
     account = None
     if Web3.is_address(ident):  # an address in any case, held checksummed
@@ -114,7 +119,7 @@ def _optional_text(field: str, value: str | None, limit: int) -> str | None:
 
 
 def create_distribution(
-    ledger,
+    ledger: Ledger,
     account: Account,
     work_id: str,
     *,
@@ -144,14 +149,10 @@ def create_distribution(
             platform_id=recipient.id,
             session=session_label,
             tier=tier,
-            file_sha256="0x" + master_sha256.hex(),
+            file_sha256=to_0x(master_sha256),
         )
         if idempotency_key:
-            again = db.exec(
-                select(DistributionRecord).where(
-                    DistributionRecord.owner_id == account.id, DistributionRecord.idempotency_key == idempotency_key
-                )
-            ).first()
+            again = earlier_request(db, DistributionRecord, idempotency_key, owner_id=account.id)
             if again is not None:
                 if (again.work_pk, again.platform_id, again.session, again.tier) != (
                     work.id,
@@ -165,7 +166,7 @@ def create_distribution(
                 return _view(db, again)
         if op_status(must_get(db, ChainOp, work.op_id)) != "confirmed":
             raise Conflict("work_not_confirmed", f"work {ident} is not confirmed on chain yet; try again shortly")
-    if "0x" + master_sha256.hex() != ident:
+    if to_0x(master_sha256) != ident:
         raise InvalidInput(
             "file", f"this file is not the work's master: its SHA-256 is 0x{master_sha256.hex()}, the work is {ident}"
         )
@@ -196,15 +197,7 @@ def create_distribution(
                 break
             except IntegrityError:
                 db.rollback()
-                if (
-                    idempotency_key
-                    and db.exec(
-                        select(DistributionRecord).where(
-                            DistributionRecord.owner_id == account.id,
-                            DistributionRecord.idempotency_key == idempotency_key,
-                        )
-                    ).first()
-                ):
+                if idempotency_key and earlier_request(db, DistributionRecord, idempotency_key, owner_id=account.id):
                     raise key_in_use(idempotency_key) from None
         else:  # pragma: no cover - 8 collisions in 2**48
             raise Conflict("payload_exhausted", "could not draw a free payload")
@@ -216,7 +209,7 @@ def create_distribution(
         return _view(db, must_get(db, DistributionRecord, dist.id))
 
 
-def make_copy(ledger, dist_id: int) -> None:
+def make_copy(ledger: Ledger, dist_id: int) -> None:
     """Mark the copy of one distribution and send its record to the chain (the media job)."""
     with session(ledger.engine) as db:
         dist = db.get(DistributionRecord, dist_id)
@@ -261,15 +254,13 @@ def make_copy(ledger, dist_id: int) -> None:
         with session(ledger.engine) as db:
             dist = must_get(db, DistributionRecord, dist_id)
             work, platform = must_get(db, Work, dist.work_pk), must_get(db, Account, dist.platform_id)
-            dist.copy_name, dist.copy_sha256, dist.copy_size = name, "0x" + digest.hex(), size
+            dist.copy_name, dist.copy_sha256, dist.copy_size = name, to_0x(digest), size
             dist.frames_done = dist.frames_total = result.frames
             record = records.record_of(dist, work, owner, platform)
             anchored = records.record_hash(record)
-            call = chain.call(
-                "DistributionRegistry", "anchor", [bytes.fromhex(work.work_id[2:]), dist.payload, anchored]
-            )
+            call = chain.distributions.anchor(work_id=work.work_id, payload=dist.payload, record_hash=anchored)
             op = chain.outbox.record(db, f"anchor-distribution:{dist.id}:{anchored.hex()[:16]}", chain.signer, call)
-            dist.record, dist.record_hash, dist.op_id = record, "0x" + anchored.hex(), op.id
+            dist.record, dist.record_hash, dist.op_id = record, to_0x(anchored), op.id
             dist.status, dist.updated_at = DistributionStatus.anchoring, utcnow()
             db.add(dist)
             db.commit()
@@ -299,7 +290,7 @@ def _sha256(path: Path) -> tuple[bytes, int]:
     return digest.digest(), size
 
 
-def _progress(ledger, dist_id: int, done: int, total: int | None) -> None:
+def _progress(ledger: Ledger, dist_id: int, done: int, total: int | None) -> None:
     """Note how far marking is; a database failing on this note does not fail the copy."""
     try:
         with session(ledger.engine) as db:
@@ -311,7 +302,7 @@ def _progress(ledger, dist_id: int, done: int, total: int | None) -> None:
         log.warning("distribution %s: progress not stored (%s)", dist_id, type(exc).__name__)
 
 
-def _again_later(ledger, dist_id: int) -> None:
+def _again_later(ledger: Ledger, dist_id: int) -> None:
     """Queue the copy's job again after a pause (the database may be failing right now)."""
 
     def again():
@@ -323,7 +314,7 @@ def _again_later(ledger, dist_id: int) -> None:
     timer.start()
 
 
-def _fail(ledger, dist_id: int, reason: str) -> None:
+def _fail(ledger: Ledger, dist_id: int, reason: str) -> None:
     with session(ledger.engine) as db:
         dist = must_get(db, DistributionRecord, dist_id)
         dist.status, dist.error, dist.updated_at = DistributionStatus.failed, reason, utcnow()
@@ -333,7 +324,7 @@ def _fail(ledger, dist_id: int, reason: str) -> None:
     source.unlink(missing_ok=True)
 
 
-def resume(ledger) -> int:
+def resume(ledger: Ledger) -> int:
     """Queue every copy a previous run left unfinished; returns how many."""
     with session(ledger.engine) as db:
         ids = db.exec(
@@ -347,16 +338,16 @@ def resume(ledger) -> int:
 # ---------------------------------------------------------------- reading
 
 
-def _view(db, dist: DistributionRecord) -> DistributionView:
+def _view(db: Session, dist: DistributionRecord) -> DistributionView:
     op = db.get(ChainOp, dist.op_id) if dist.op_id else None
-    return DistributionView(dist, db.get(Work, dist.work_pk), db.get(Account, dist.platform_id), op)
+    return DistributionView(dist, must_get(db, Work, dist.work_pk), must_get(db, Account, dist.platform_id), op)
 
 
 def visible_to(account: Account, dist: DistributionRecord) -> bool:
     return account.role in READ_ALL or account.id in (dist.owner_id, dist.platform_id)
 
 
-def get_distribution(ledger, account: Account, dist_id: int) -> DistributionView:
+def get_distribution(ledger: Ledger, account: Account, dist_id: int) -> DistributionView:
     """A distribution its owner, its platform or an auditor may see; to others it does not exist."""
     with session(ledger.engine) as db:
         dist = db.get(DistributionRecord, dist_id)
@@ -366,7 +357,7 @@ def get_distribution(ledger, account: Account, dist_id: int) -> DistributionView
 
 
 def list_distributions(
-    ledger, account: Account, *, work_id: str | None = None, offset: int = 0, limit: int = 50
+    ledger: Ledger, account: Account, *, work_id: str | None = None, offset: int = 0, limit: int = 50
 ) -> tuple[list[DistributionView], int]:
     from sqlalchemy import func
 
@@ -384,7 +375,7 @@ def list_distributions(
         return [_view(db, d) for d in rows], total
 
 
-def copy_file(ledger, account: Account, dist_id: int) -> tuple[Path, DistributionView]:
+def copy_file(ledger: Ledger, account: Account, dist_id: int) -> tuple[Path, DistributionView]:
     """The marked copy, for its owner and the platform it was made for."""
     view = get_distribution(ledger, account, dist_id)
     if account.id not in (view.dist.owner_id, view.dist.platform_id):
@@ -395,8 +386,7 @@ def copy_file(ledger, account: Account, dist_id: int) -> tuple[Path, Distributio
     return path, view
 
 
-def anchored_hash(ledger, work_id: str, payload: int) -> tuple[bytes, int]:
+def anchored_hash(ledger: Ledger, work_id: str, payload: int) -> tuple[bytes, int]:
     """What the chain holds for (work, payload): the record hash (zero if none) and when."""
-    contract = ledger.chain.contract("DistributionRegistry")
-    record_hash, anchored_at, _ = contract.functions.anchorOf(bytes.fromhex(work_id[2:]), payload).call()
-    return bytes(record_hash), int(anchored_at)
+    anchor = ledger.chain.distributions.anchor_of(work_id, payload)
+    return anchor.record_hash, anchor.anchored_at

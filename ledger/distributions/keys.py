@@ -12,6 +12,8 @@ import hashlib
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from ledger.chain.hexes import to_0x
+
 KEY_BYTES = 32
 INFO = b"reelledger watermark key v1:"
 
@@ -27,4 +29,4 @@ class WatermarkKeys:
 
 def key_id(key: bytes) -> str:
     """A short public name of a key: the first 8 bytes of a domain-separated SHA-256."""
-    return "0x" + hashlib.sha256(b"reelledger watermark key id:" + key).digest()[:8].hex()
+    return to_0x(hashlib.sha256(b"reelledger watermark key id:" + key).digest()[:8])

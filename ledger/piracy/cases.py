@@ -15,14 +15,15 @@ import shutil
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from ledger.db import session
+from ledger.chain.hexes import to_0x
+from ledger.db import must_get, session
 from ledger.distributions import trace as tracing
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.matching import match_file
@@ -39,6 +40,9 @@ from ledger.models import (
 )
 from ledger.piracy import evidence, notices
 from ledger.works import op_status
+
+if TYPE_CHECKING:
+    from ledger.service import Ledger
 
 log = logging.getLogger("reelledger.piracy")
 
@@ -102,12 +106,12 @@ def url_key(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()
 
 
-def evidence_dir(ledger, evidence_hash: str) -> Path:
+def evidence_dir(ledger: Ledger, evidence_hash: str) -> Path:
     return ledger.settings.data_dir / "evidence" / evidence_hash.removeprefix("0x")
 
 
 def report_sighting(
-    ledger,
+    ledger: Ledger,
     crawler: Account,
     path: Path,
     content_sha256: bytes,
@@ -127,7 +131,7 @@ def report_sighting(
     url = sighting.url
     if sighting.fetched_at > utcnow() + CLOCK_SKEW:
         raise InvalidInput("fetched_at", "fetched_at is in the future")
-    digest = "0x" + content_sha256.hex()
+    digest = to_0x(content_sha256)
     if sighting.sha256 and sighting.sha256.lower().removeprefix("0x") != content_sha256.hex():
         raise InvalidInput("sha256", f"the file received has SHA-256 {digest}, not the one reported")
     if screenshot is not None and not screenshot.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -174,7 +178,7 @@ def report_sighting(
     return SightingOutcome(True, created, view, outcome)
 
 
-def _sighting_of(db, known: PiracyCase, crawler: Account, at: datetime, outcome=None) -> SightingOutcome:
+def _sighting_of(db: Session, known: PiracyCase, crawler: Account, at: datetime, outcome=None) -> SightingOutcome:
     """One more sighting of a known case; its details go back only to the crawler that opened it."""
     view = _seen_again(db, known, at, reopen=known.crawler_id == crawler.id)
     return SightingOutcome(True, False, view if known.crawler_id == crawler.id else None, outcome)
@@ -193,7 +197,7 @@ class Finding:
     platform_id: int | None
 
 
-def _finding_of_known_bytes(db, digest: str) -> Finding | None:
+def _finding_of_known_bytes(db: Session, digest: str) -> Finding | None:
     """The same bytes found at another address before: what they were found to be then
     (matching and tracing them again would only say it again)."""
     case = db.exec(select(PiracyCase).where(PiracyCase.content_sha256 == digest).order_by(col(PiracyCase.id))).first()
@@ -201,7 +205,7 @@ def _finding_of_known_bytes(db, digest: str) -> Finding | None:
         return None
     work = db.get(Work, case.work_pk)
     registration = db.get(ChainOp, work.op_id) if work is not None else None
-    if registration is None or op_status(registration) == "failed":
+    if work is None or registration is None or op_status(registration) == "failed":
         return None
     bundle = case.evidence
     return Finding(
@@ -215,9 +219,11 @@ def _finding_of_known_bytes(db, digest: str) -> Finding | None:
     )
 
 
-def _open_case(ledger, crawler, path, digest, size, sighting, screenshot, finding: Finding) -> tuple[CaseView, bool]:
+def _open_case(
+    ledger: Ledger, crawler, path, digest, size, sighting, screenshot, finding: Finding
+) -> tuple[CaseView, bool]:
     chain, work = ledger.chain, finding.work
-    shot_sha = "0x" + hashlib.sha256(screenshot).hexdigest() if screenshot else None
+    shot_sha = to_0x(hashlib.sha256(screenshot).digest()) if screenshot else None
     bundle = evidence.bundle_of(
         sighting=sighting,
         content_sha256=digest,
@@ -234,7 +240,7 @@ def _open_case(ledger, crawler, path, digest, size, sighting, screenshot, findin
         recorded_at=utcnow(),
     )
     hashed = evidence.bundle_hash(bundle)
-    evidence_hash = "0x" + hashed.hex()
+    evidence_hash = to_0x(hashed)
     store = evidence_dir(ledger, evidence_hash)
     store.mkdir(parents=True, exist_ok=True)
     try:
@@ -250,11 +256,11 @@ def _open_case(ledger, crawler, path, digest, size, sighting, screenshot, findin
         raise
 
 
-def _store_case(ledger, crawler, digest, size, sighting, finding, bundle, hashed, evidence_hash, store):
+def _store_case(ledger: Ledger, crawler, digest, size, sighting, finding, bundle, hashed, evidence_hash, store):
     chain, work = ledger.chain, finding.work
     with session(ledger.engine) as db:
-        owner = db.get(Account, work.owner_id)
-        call = chain.call("EvidenceRegistry", "anchor", [hashed, bytes.fromhex(work.work_id[2:])])
+        owner = must_get(db, Account, work.owner_id)
+        call = chain.evidence.anchor(evidence_hash=hashed, work_id=work.work_id)
         op = chain.outbox.record(db, f"anchor-evidence:{evidence_hash}", chain.signer, call)
         case = PiracyCase(
             work_pk=work.id,
@@ -306,18 +312,19 @@ def _store_case(ledger, crawler, digest, size, sighting, finding, bundle, hashed
     except Exception as exc:  # the reconciler anchors it when the node is back
         log.warning("anchoring the evidence of case %s waits for the chain: %s", case_id, exc)
     with session(ledger.engine) as db:
-        return _view(db, db.get(PiracyCase, case_id)), True
+        return _view(db, must_get(db, PiracyCase, case_id)), True
 
 
-def _seen_again(db, case: PiracyCase, at: datetime, reopen: bool = True) -> CaseView:
+def _seen_again(db: Session, case: PiracyCase, at: datetime, reopen: bool = True) -> CaseView:
     """Count a sighting; a closed case whose link is back is open again (when its own
     crawler says so). The count is raised in SQL first: that takes the row's lock (the
     database's write lock on SQLite), so two sightings at once both count, and the row read
     after it is current."""
     db.exec(update(PiracyCase).where(col(PiracyCase.id) == case.id).values(sightings=col(PiracyCase.sightings) + 1))
     row = db.get(PiracyCase, case.id, populate_existing=True)
+    assert row is not None  # the update above found it
     row.last_seen_at = max(_aware(row.last_seen_at), at)
-    if reopen and row.status == CaseStatus.closed and at > _aware(row.gone_at):
+    if reopen and row.status == CaseStatus.closed and row.gone_at is not None and at > _aware(row.gone_at):
         row.status, row.gone_at, row.lifetime_seconds = CaseStatus.open, None, None
     row.updated_at = utcnow()
     db.add(row)
@@ -333,7 +340,7 @@ def _aware(moment: datetime) -> datetime:
 
 
 def record_check(
-    ledger,
+    ledger: Ledger,
     crawler: Account,
     case_id: int,
     *,
@@ -381,12 +388,12 @@ def record_check(
 # -------------------------------------------------------------------- reading
 
 
-def _view(db, case: PiracyCase) -> CaseView:
+def _view(db: Session, case: PiracyCase) -> CaseView:
     texts = db.exec(
         select(TakedownNotice).where(col(TakedownNotice.case_id) == case.id).order_by(col(TakedownNotice.id))
     ).all()
     platform = db.get(Account, case.platform_id) if case.platform_id else None
-    return CaseView(case, db.get(Work, case.work_pk), db.get(ChainOp, case.op_id), list(texts), platform)
+    return CaseView(case, must_get(db, Work, case.work_pk), must_get(db, ChainOp, case.op_id), list(texts), platform)
 
 
 def _visible(account: Account):
@@ -401,7 +408,7 @@ def _visible(account: Account):
     raise Forbidden("piracy cases are read by rights holders, crawlers and auditors")
 
 
-def get_case(ledger, account: Account, case_id: int) -> CaseView:
+def get_case(ledger: Ledger, account: Account, case_id: int) -> CaseView:
     condition = _visible(account)
     with session(ledger.engine) as db:
         case = db.exec(select(PiracyCase).where(PiracyCase.id == case_id).where(condition)).first()
@@ -411,7 +418,7 @@ def get_case(ledger, account: Account, case_id: int) -> CaseView:
 
 
 def list_cases(
-    ledger,
+    ledger: Ledger,
     account: Account,
     *,
     status: CaseStatus | None = None,
@@ -432,7 +439,7 @@ def list_cases(
         return [_view(db, c) for c in rows], total
 
 
-def lifetimes(ledger, account: Account) -> dict:
+def lifetimes(ledger: Ledger, account: Account) -> dict:
     """How long links lived, over the cases the account may read (closed ones have a lifetime)."""
     condition = _visible(account)
     with session(ledger.engine) as db:
@@ -450,7 +457,7 @@ def lifetimes(ledger, account: Account) -> dict:
     }
 
 
-def evidence_file(ledger, account: Account, case_id: int, name: str) -> Path:
+def evidence_file(ledger: Ledger, account: Account, case_id: int, name: str) -> Path:
     """A stored evidence file of a case: `copy` (the bytes fetched) or `screenshot.png`."""
     view = get_case(ledger, account, case_id)
     path = evidence_dir(ledger, view.case.evidence_hash) / name

@@ -109,12 +109,3 @@ def bundle_of(
 
 def bundle_hash(bundle: dict) -> bytes:
     return hashlib.sha256(document(bundle)).digest()
-
-
-def anchor_of(chain, evidence_hash: bytes) -> tuple[str | None, int, str | None]:
-    """What the EvidenceRegistry holds for a bundle hash: (work id, anchored at, anchored by),
-    or (None, 0, None) when it was never anchored."""
-    work_id, at, by = chain.contract("EvidenceRegistry").functions.anchorOf(evidence_hash).call()
-    if int(at) == 0:
-        return None, 0, None
-    return "0x" + bytes(work_id).hex(), int(at), by

@@ -9,6 +9,7 @@ from typing import IO
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from ledger.chain.hexes import from_0x
 from ledger.db import session
 from ledger.models import Work
 from ledger.reports.blocks import item_blocks, items_of, numbered
@@ -22,7 +23,7 @@ def check_rows(engine: Engine, kind: str, stream: IO[bytes], currency: str) -> P
     """Every problem of a report in `currency` (the ledger's): its rows are read block by block
     and nothing of a block is kept past it."""
     with session(engine) as db:
-        works = {bytes.fromhex(w[2:]): pk for pk, w in db.exec(select(Work.id, Work.work_id)).all()}
+        works = {from_0x(w): pk for pk, w in db.exec(select(Work.id, Work.work_id)).all()}
     result = Problems()
     for _ in numbered(item_blocks(items_of(kind, stream), currency, *ANY_DAY), works, result):
         pass

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from eth_utils import keccak
 from sqlalchemy import Engine, delete
@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from ledger.bulk import insert_many
 from ledger.chain.errors import ChainUnavailable
+from ledger.chain.hexes import ZERO32, from_0x, to_0x
 from ledger.currencies import CURRENCIES
 from ledger.days import day_date
 from ledger.db import commit_or, must_get, session
@@ -52,7 +53,6 @@ ROW_COLUMNS = (
     "ad_revenue",
     "held",
 )
-ZERO32 = b"\0" * 32
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def summary_of(report: PlayReport, platform: Account, supersedes_hash: bytes = Z
     assert report.rows_root is not None  # a report is summed up once all its rows are read
     return signing.ReportSummary(
         platform=platform.address,
-        report_id=bytes.fromhex(report.report_hash[2:]),
+        report_id=from_0x(report.report_hash),
         period_start=report.first_day * DAY,
         period_end=report.end_day * DAY,
         currency=report.currency,
@@ -84,7 +84,7 @@ def summary_of(report: PlayReport, platform: Account, supersedes_hash: bytes = Z
         valid_plays=int(report.valid_plays),
         watch_minutes=int(report.watch_minutes),
         ad_revenue=int(report.ad_revenue),
-        rows_root=bytes.fromhex(report.rows_root[2:]),
+        rows_root=from_0x(report.rows_root),
         supersedes=supersedes_hash,
     )
 
@@ -121,7 +121,7 @@ def ingest(
         report = PlayReport(
             platform_id=platform.id,
             report_id=header.report_id,
-            report_hash="0x" + keccak(text=header.report_id).hex(),
+            report_hash=to_0x(keccak(text=header.report_id)),
             currency=header.currency,
             first_day=header.first_day,
             end_day=header.end_day,
@@ -131,7 +131,7 @@ def ingest(
         commit_or(db, Conflict("report_in_flight", f"report {header.report_id!r} is being received right now"))
     try:
         _receive(ledger, report, platform, source(header))
-        summary = summary_of(report, platform, bytes.fromhex(superseded.report_hash[2:]) if superseded else ZERO32)
+        summary = summary_of(report, platform, from_0x(superseded.report_hash) if superseded else ZERO32)
         signature = _signature(ledger, platform, summary, signature)
         return _accept(ledger, report, platform, summary, signature, superseded)
     except BaseException:
@@ -206,7 +206,7 @@ def _resend(db: Session, existing: PlayReport, header: ReportHeader, blocks: Ite
         digest.merge(block.digest)
     else:
         try:
-            root = "0x" + digest.root().hex()
+            root = to_0x(digest.root())
         except BadRow:
             root = None
     same = (
@@ -228,7 +228,7 @@ def _receive(ledger: Ledger, report: PlayReport, platform: Account, blocks: Iter
     """Store and sum every row, block by block; the totals and root land on `report`."""
     engine = ledger.engine
     with session(engine) as db:
-        works = {bytes.fromhex(w[2:]): pk for pk, w in db.exec(select(Work.id, Work.work_id)).all()}
+        works = {from_0x(w): pk for pk, w in db.exec(select(Work.id, Work.work_id)).all()}
         coverage = Coverage(db, platform.id)
     digest = ReportDigest(report.currency, report.first_day, report.end_day)
     dialect = engine.dialect.name
@@ -259,7 +259,7 @@ def _receive(ledger: Ledger, report: PlayReport, platform: Account, blocks: Iter
     report.row_count, report.held_rows = digest.row_count, held
     report.plays, report.valid_plays = digest.plays, digest.valid_plays
     report.watch_minutes, report.ad_revenue = digest.watch_minutes, digest.ad_revenue
-    report.rows_root = "0x" + root.hex()
+    report.rows_root = to_0x(root)
 
 
 def _signature(ledger: Ledger, platform: Account, summary: signing.ReportSummary, signature: bytes | None) -> bytes:
@@ -312,16 +312,14 @@ def _accept(
         report = must_get(db, PlayReport, received.id)
         for name in ("row_count", "held_rows", "plays", "valid_plays", "watch_minutes", "ad_revenue", "rows_root"):
             setattr(report, name, getattr(received, name))
-        report.signature = "0x" + signature.hex()
-        report.digest = (
-            "0x" + bytes(signing.signable_hash(summary, chain.chain_id, chain.addresses["SettlementRegistry"])).hex()
-        )
+        report.signature = to_0x(signature)
+        report.digest = to_0x(signing.signable_hash(summary, chain.chain_id, chain.addresses["SettlementRegistry"]))
         report.status = ReportStatus.accepted
         if superseded is not None and corrections.price(db, report) == 0 and report.correction_inputs is None:
             old = must_get(db, PlayReport, superseded.id)  # its period is not committed: replaced outright
             old.status = ReportStatus.superseded
             db.add(old)
-        call = chain.call("SettlementRegistry", "anchorReport", [report_tuple(summary), signature])
+        call = chain.settlement.anchor_report(summary, signature)
         op = chain.outbox.record(
             db, f"anchor-report:{chain.chain_id}:{platform.address}:{report.report_hash}", chain.signer, call
         )
@@ -336,23 +334,6 @@ def _accept(
         log.warning("report %s is stored; its anchoring waits for the chain node", report.report_id)
         op = chain.outbox.get(op.id)
     return Ingested(report, op, created=True)
-
-
-def report_tuple(s: signing.ReportSummary) -> tuple[Any, ...]:
-    return (
-        s.platform,
-        s.report_id,
-        s.period_start,
-        s.period_end,
-        s.currency,
-        s.row_count,
-        s.plays,
-        s.valid_plays,
-        s.watch_minutes,
-        s.ad_revenue,
-        s.rows_root,
-        s.supersedes,
-    )
 
 
 def _discard(ledger: Ledger, report_pk: int) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from eth_utils import keccak
 
+from ledger.chain.hexes import ZERO32, to_0x
 from ledger.reports import signing
 from ledger.reports.blocks import item_blocks, items_of, numbered
 from ledger.reports.digest import ReportDigest
@@ -17,7 +18,6 @@ from ledger.reports.problems import Problems
 from ledger.reports.rows import BadRow, ReportRow, ndjson_rows
 
 DAY = 86_400
-ZERO32 = b"\0" * 32
 CONTENT_TYPES = {
     "ndjson": "application/x-ndjson",
     "jsonl": "application/x-ndjson",
@@ -91,4 +91,4 @@ def summary_of_digest(
 
 def sign_summary(summary: signing.ReportSummary, private_key: bytes | str, domain: dict[str, Any]) -> str:
     """Hex signature for the X-Report-Signature header; `domain` is GET /reports/signing-domain's."""
-    return "0x" + signing.sign(summary, private_key, domain["chainId"], domain["verifyingContract"]).hex()
+    return to_0x(signing.sign(summary, private_key, domain["chainId"], domain["verifyingContract"]))

@@ -13,16 +13,15 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlmodel import Session
-from web3.contract import Contract
 
-from ledger.chain import web3_types
-from ledger.chain.settlement import read_period
+from ledger.chain.hexes import ZERO32, from_0x, to_0x
+from ledger.chain.settlement import SettlementGateway
 from ledger.db import must_get, session, text_rows
 from ledger.models import Account, PlayReport, SettlementPeriod
 from ledger.reports.digest import ReportDigest
-from ledger.reports.ingest import ZERO32, report_tuple, summary_of
+from ledger.reports.ingest import summary_of
 from ledger.reports.rows import BadRow, ReportRow
-from ledger.settlement.computation import compute, inputs_hash
+from ledger.settlement.computation import compute, inputs_hash, stored_inputs
 from ledger.settlement.periods import find_period
 
 ROWS = text(
@@ -48,9 +47,9 @@ class AuditResult:
         return not self.problems
 
 
-def audit_period(engine: Engine, registry: Contract, period_id: str) -> AuditResult:
+def audit_period(engine: Engine, registry: SettlementGateway, period_id: str) -> AuditResult:
     """Recompute `period_id` from the database behind `engine` and compare it with `registry`
-    (a web3 contract of the SettlementRegistry whose code the caller has checked)."""
+    (a SettlementRegistry whose code the caller has checked)."""
     with session(engine) as db:
         period = find_period(db, period_id)
         problems = []
@@ -61,14 +60,14 @@ def audit_period(engine: Engine, registry: Contract, period_id: str) -> AuditRes
                 problems.append(problem)
         problems += _check_adjustments(db, registry, period)
         try:
-            computed = compute(db, period.inputs)
+            computed = compute(db, stored_inputs(period.inputs))
         except ValueError as exc:
             problems.append(str(exc))
             computed = None
-    on_chain = read_period(registry, period.period_id)
-    chain_root = "0x" + bytes(on_chain["root"]).hex() if on_chain["state"] else None
-    chain_inputs = "0x" + bytes(on_chain["inputsHash"]).hex() if on_chain["state"] else None
-    recomputed_inputs = inputs_hash(period.inputs)
+    on_chain = registry.period(period.period_id)
+    chain_root = on_chain.root if on_chain.committed else None
+    chain_inputs = on_chain.inputs_hash if on_chain.committed else None
+    recomputed_inputs = inputs_hash(stored_inputs(period.inputs))
     root = computed.root if computed else None
     if root != period.root:
         problems.append(f"the recomputed root {root} differs from the stored root {period.root}")
@@ -78,8 +77,8 @@ def audit_period(engine: Engine, registry: Contract, period_id: str) -> AuditRes
         problems.append(f"the recomputed root {root} differs from the chain's {chain_root}")
     if chain_inputs is not None and chain_inputs != recomputed_inputs:
         problems.append("the period's recorded inputs no longer hash to what the chain holds")
-    if computed is not None and computed.total != int(on_chain["total"]):
-        problems.append(f"the recomputed total {computed.total} differs from the chain's {on_chain['total']}")
+    if computed is not None and computed.total != on_chain.total:
+        problems.append(f"the recomputed total {computed.total} differs from the chain's {on_chain.total}")
     return AuditResult(
         period_id=period.period_id,
         recomputed_root=root,
@@ -93,7 +92,7 @@ def audit_period(engine: Engine, registry: Contract, period_id: str) -> AuditRes
     )
 
 
-def _check_adjustments(db: Session, registry: Contract, period: SettlementPeriod) -> list[str]:
+def _check_adjustments(db: Session, registry: SettlementGateway, period: SettlementPeriod) -> list[str]:
     """Each correction's adjustments carried into this period are what the correction, applied
     to the period it corrects with the inputs recorded on it, really changes."""
     from collections import defaultdict
@@ -125,7 +124,7 @@ def _check_adjustments(db: Session, registry: Contract, period: SettlementPeriod
             problems.append(f"correction {new.report_id!r} was priced from other inputs than its period's")
             continue
         try:
-            expected = effect(db, source, inputs, earlier)
+            expected = effect(db, source, stored_inputs(inputs), earlier)
         except ValueError as exc:
             problems.append(f"correction {new.report_id!r} cannot be recomputed: {exc}")
             continue
@@ -134,53 +133,22 @@ def _check_adjustments(db: Session, registry: Contract, period: SettlementPeriod
     return problems
 
 
-def _check_report(db: Session, registry: Contract, report: PlayReport, entry: dict[str, Any]) -> str | None:
+def _check_report(db: Session, registry: SettlementGateway, report: PlayReport, entry: dict[str, Any]) -> str | None:
     """The report's stored rows still give the row root it was signed over, and the chain anchored it."""
     digest = ReportDigest(report.currency, report.first_day, report.end_day)
     try:
         for work_id, territory, day, plays, valid, minutes, ad in text_rows(db, ROWS, {"pk": report.id}):
-            digest.add(
-                ReportRow(bytes.fromhex(work_id[2:]), territory, day, plays, valid, minutes, ad, report.currency)
-            )
-        root = "0x" + digest.root().hex()
+            digest.add(ReportRow(from_0x(work_id), territory, day, plays, valid, minutes, ad, report.currency))
+        root = to_0x(digest.root())
     except BadRow as exc:
         return f"report {report.report_id!r}: its stored rows are no longer a valid report ({exc})"
     if root != entry["rows_root"] or root != report.rows_root:
         return f"report {report.report_id!r}: its stored rows no longer give the signed row root"
     platform = must_get(db, Account, report.platform_id)
     superseded = db.get(PlayReport, report.supersedes_pk) if report.supersedes_pk else None
-    summary = summary_of(report, platform, bytes.fromhex(superseded.report_hash[2:]) if superseded else ZERO32)
-    anchored = registry.functions.reportDigest(platform.address, summary.report_id).call()
-    if bytes(anchored) == ZERO32:
+    summary = summary_of(report, platform, from_0x(superseded.report_hash) if superseded else ZERO32)
+    if registry.report_digest(platform.address, summary.report_id) == ZERO32:
         return f"report {report.report_id!r} is not anchored on chain"
-    if "0x" + bytes(registry.functions.hashReport(report_tuple(summary)).call()).hex() != report.digest:
+    if to_0x(registry.hash_report(summary)) != report.digest:
         return f"report {report.report_id!r}: its stored summary is not what the platform signed"
     return None
-
-
-def registry_for_audit(engine: Engine, rpc_url: str) -> Contract:
-    """The settlement contract this database recorded on the chain at `rpc_url`, after checking
-    that the address holds exactly this release's SettlementRegistry code."""
-    from sqlmodel import select
-    from web3 import Web3
-
-    from ledger.chain import artifacts
-    from ledger.chain.errors import ChainError, ChainUnavailable
-    from ledger.models import Deployment
-
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}, exception_retry_configuration=None))
-    try:
-        chain_id = w3.eth.chain_id
-    except OSError as exc:
-        raise ChainUnavailable(f"no EVM node answers at {rpc_url}") from exc
-    with session(engine) as db:
-        deployment = db.exec(
-            select(Deployment).where(Deployment.chain_id == chain_id, Deployment.name == "SettlementRegistry")
-        ).first()
-    if deployment is None:
-        raise ChainError(f"this database has no SettlementRegistry on chain {chain_id}")
-    artifact = artifacts.load("SettlementRegistry")
-    address = web3_types.address(deployment.address)
-    if not artifact.runtime_matches(bytes(w3.eth.get_code(address))):
-        raise ChainError(f"{deployment.address} does not hold the SettlementRegistry this release was built from")
-    return w3.eth.contract(address=address, abi=artifact.abi)

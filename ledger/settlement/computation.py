@@ -13,13 +13,14 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypedDict, TypeVar, cast
 
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 from sqlalchemy import bindparam, text
 from sqlmodel import Session, SQLModel, col, select
 
+from ledger.chain.hexes import to_0x
 from ledger.db import text_rows
 from ledger.merkle import StandardMerkleTree
 from ledger.models import (
@@ -41,20 +42,63 @@ from ledger.settlement.rules import rules_in_force, to_rule
 DAY = 86_400
 
 
+class ReportInput(TypedDict):
+    pk: int
+    report_id: str
+    digest: str | None
+    rows_root: str | None
+
+
+class RuleChoice(TypedDict):
+    pk: int  # the rule version's row
+    version: int
+    content_hash: str  # what the version held when it was chosen
+
+
+class AdjustmentInput(TypedDict):
+    pk: int
+    payee: str
+    work_id: str
+    amount: int  # minor units, signed
+
+
+class SettlementInputs(TypedDict):
+    """The inputs record: plain JSON, stored with the period and hashed into its `inputs_hash`
+    (so it stays a mapping, typed here key by key, rather than an object with its own encoding)."""
+
+    period_id: str
+    platform: str
+    currency: str
+    first_day: int
+    end_day: int
+    reports: list[ReportInput]
+    rules: dict[str, RuleChoice]  # work id -> the rule version chosen
+    splits: dict[str, int]  # work id -> the split version chosen
+    pools: dict[str, int]
+    advances: dict[str, int]  # work id -> advance still to recoup
+    adjustments: list[AdjustmentInput]
+    unsettled: dict[str, str]  # work id -> why it is not settled
+
+
+def stored_inputs(record: dict[str, object]) -> SettlementInputs:
+    """A period's (or a correction's) stored inputs record, as `gather` wrote it."""
+    return cast(SettlementInputs, record)
+
+
 def period_id_of(platform: str, currency: str, first_day: int, end_day: int) -> str:
     encoded = abi_encode(
         ["address", "string", "uint64", "uint64"], [platform, currency, first_day * DAY, end_day * DAY]
     )
-    return "0x" + keccak(encoded).hex()
+    return to_0x(keccak(encoded))
 
 
-def inputs_hash(inputs: dict[str, Any]) -> str:
-    return "0x" + keccak(text=json.dumps(inputs, sort_keys=True, separators=(",", ":"))).hex()
+def inputs_hash(inputs: SettlementInputs) -> str:
+    return to_0x(keccak(text=json.dumps(inputs, sort_keys=True, separators=(",", ":"))))
 
 
 @dataclass(frozen=True)
 class Computed:
-    inputs: dict[str, Any]
+    inputs: SettlementInputs
     lines: list[StatementLine]
     works: dict[str, WorkResult]  # work id -> how its amount came about
     carried: dict[tuple[str, str], int]  # (payee, work id) -> a negative balance left for a later period
@@ -66,7 +110,7 @@ class Computed:
 
     @property
     def root(self) -> str | None:
-        return "0x" + self.tree.root.hex() if self.tree else None
+        return to_0x(self.tree.root) if self.tree else None
 
 
 M = TypeVar("M", bound=SQLModel)
@@ -112,16 +156,21 @@ def splits_in_force(db: Session, work_pks: list[int], moment: int) -> dict[int, 
     return {r.work_pk: r for r in records if r.work_pk in wanted}
 
 
+def _version(split: SplitRecord) -> int:
+    assert split.version is not None  # splits_in_force chooses confirmed versions only
+    return split.version
+
+
 def gather_inputs(
     db: Session, platform: Account, currency: str, first_day: int, end_day: int, pools: dict[str, int]
-) -> dict[str, Any]:
+) -> SettlementInputs:
     """What a period closed now is settled from."""
     return gather(db, platform, currency, first_day, end_day, pools)[0]
 
 
 def gather(
     db: Session, platform: Account, currency: str, first_day: int, end_day: int, pools: dict[str, int]
-) -> tuple[dict[str, Any], Usage]:
+) -> tuple[SettlementInputs, Usage]:
     """The inputs record, and the usage it was chosen from (which `compute` may reuse)."""
     reports = db.exec(
         select(PlayReport)
@@ -171,7 +220,7 @@ def gather(
             work_ids[pk]: {"pk": rules[pk].id, "version": rules[pk].version, "content_hash": rules[pk].content_hash}
             for pk in sorted(settled)
         },
-        "splits": {work_ids[pk]: splits[pk].version for pk in sorted(settled)},
+        "splits": {work_ids[pk]: _version(splits[pk]) for pk in sorted(settled)},
         "pools": {name: int(amount) for name, amount in sorted(pools.items())},
         "advances": {
             work_ids[pk]: max(0, rules[pk].body["advance"] - recouped.get(pk, 0))
@@ -195,7 +244,7 @@ def _recouped(db: Session, platform_id: int, work_pks: list[int]) -> dict[int, i
     return {row[0]: int(row[1]) for row in text_rows(db, query, {"platform": platform_id, "pks": work_pks})}
 
 
-def compute(db: Session, inputs: dict[str, Any], usage: Usage | None = None) -> Computed:
+def compute(db: Session, inputs: SettlementInputs, usage: Usage | None = None) -> Computed:
     """Lines and root from an inputs record; reads only what the record names (`usage`, when
     given, is the summed rows of exactly those reports, as `gather` returns it)."""
     currency = inputs["currency"]
@@ -277,10 +326,10 @@ def committed_lines(db: Session, period: SettlementPeriod) -> list[StatementLine
 
 def corrected_inputs(
     db: Session, period: SettlementPeriod, old_report: PlayReport, new_report: PlayReport
-) -> dict[str, Any]:
+) -> SettlementInputs:
     """The committed period's inputs with one report replaced by its correction; works the
     correction adds are settled by the rule and split in force on the period's first day."""
-    inputs: dict[str, Any] = json.loads(json.dumps(period.inputs))
+    inputs = stored_inputs(json.loads(json.dumps(period.inputs)))
     inputs["reports"] = [r for r in inputs["reports"] if r["pk"] != old_report.id] + [
         {
             "pk": new_report.id,
@@ -303,7 +352,7 @@ def corrected_inputs(
                 "version": record.version,
                 "content_hash": record.content_hash,
             }
-            inputs["splits"][work_ids[pk]] = splits[pk].version
+            inputs["splits"][work_ids[pk]] = _version(splits[pk])
         else:
             inputs["unsettled"][work_ids[pk]] = "no settlement rule or split in force"
     return inputs

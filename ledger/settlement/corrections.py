@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any
 
 from sqlmodel import Session, col, select
 
 from ledger.db import must_get
 from ledger.errors import InvalidInput
 from ledger.models import Adjustment, PlayReport, ReportStatus, SettlementPeriod
-from ledger.settlement.computation import compute, corrected_inputs, differences
+from ledger.settlement.computation import SettlementInputs, compute, corrected_inputs, differences, stored_inputs
 from ledger.settlement.engine import SettlementError
 
 
@@ -34,10 +33,10 @@ def committed_original(db: Session, report: PlayReport) -> tuple[PlayReport | No
 
 
 def effect(
-    db: Session, period: SettlementPeriod, inputs: dict[str, Any], earlier: list[PlayReport]
+    db: Session, period: SettlementPeriod, inputs: SettlementInputs, earlier: list[PlayReport]
 ) -> dict[tuple[str, str], int]:
     """What settling `period` from `inputs` changes, less what `earlier` corrections already carried."""
-    base = compute(db, {**json.loads(json.dumps(period.inputs)), "adjustments": []}).lines
+    base = compute(db, stored_inputs({**json.loads(json.dumps(period.inputs)), "adjustments": []})).lines
     changes = defaultdict(int, differences(base, compute(db, inputs).lines))
     if earlier:
         carried = db.exec(select(Adjustment).where(col(Adjustment.correction_pk).in_([r.id for r in earlier]))).all()
@@ -54,7 +53,7 @@ def price(db: Session, correction: PlayReport) -> int:
         return 0
     period = must_get(db, SettlementPeriod, original.period_pk)
     inputs = corrected_inputs(db, period, original, correction)
-    correction.correction_inputs = inputs
+    correction.correction_inputs = dict(inputs)
     db.add(correction)
     for previous in earlier:
         previous.status = ReportStatus.superseded

@@ -13,6 +13,8 @@ from typing import Any
 
 from sha3 import keccak_256
 
+from ledger.chain.hexes import from_0x
+from ledger.chain.settlement import LineLeaf
 from ledger.merkle import StandardMerkleTree
 
 LINE_TYPES = ("uint256", "address", "bytes32", "uint256", "uint32", "uint32")
@@ -32,10 +34,16 @@ class StatementLine:
         return (
             self.index,
             self.payee,
-            bytes.fromhex(self.work_id[2:]),
+            from_0x(self.work_id),
             self.amount,
             self.rule_version,
             self.split_version,
+        )
+
+    def as_leaf(self) -> LineLeaf:
+        """The line as the settlement contracts take it."""
+        return LineLeaf(
+            self.index, self.payee, from_0x(self.work_id), self.amount, self.rule_version, self.split_version
         )
 
 
@@ -49,8 +57,8 @@ def line_leaf_hash(line: StatementLine) -> bytes:
     encoded = b"".join(
         (
             line.index.to_bytes(32, "big"),
-            bytes(12) + bytes.fromhex(line.payee[2:]),
-            bytes.fromhex(line.work_id[2:]),
+            bytes(12) + from_0x(line.payee),
+            from_0x(line.work_id),
             line.amount.to_bytes(32, "big"),
             line.rule_version.to_bytes(32, "big"),
             line.split_version.to_bytes(32, "big"),

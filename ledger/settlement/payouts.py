@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 from web3 import Web3
 
-from ledger.chain import artifacts, web3_types
 from ledger.chain.errors import ChainUnavailable
+from ledger.chain.hexes import to_0x
 from ledger.chain.outbox import Call, raise_for
-from ledger.chain.settlement import payout_address, read_period
+from ledger.chain.settlement import SettlementGateway, payout_address
 from ledger.days import day_date
 from ledger.db import session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -47,7 +48,7 @@ def period_tree(db: Session, period: SettlementPeriod) -> tuple[list[StatementLi
             return _trees[period.period_id]
     lines = committed_lines(db, period)
     tree = tree_of(lines)
-    if "0x" + tree.root.hex() != period.root:
+    if to_0x(tree.root) != period.root:
         raise RuntimeError(f"the stored lines of period {period.period_id} no longer give its root")
     with _trees_lock:
         _trees[period.period_id] = (lines, tree)
@@ -106,7 +107,7 @@ def statement(
                 "rule_version": line.rule_version,
                 "split_version": line.split_version,
                 "adjustment": str(line.adjustment),
-                **({"proof": ["0x" + p.hex() for p in tree.proof_of(line_leaf_hash(line))]} if proofs else {}),
+                **({"proof": [to_0x(p) for p in tree.proof_of(line_leaf_hash(line))]} if proofs else {}),
             }
             for line in wanted
         ],
@@ -148,12 +149,12 @@ def claim(ledger: Ledger, account: Account, period_id: str, index: int) -> Chain
     """Pay a line out to its payee in the period's token, from the period's payout contract."""
     period, line, proof = _line_for(ledger, account, period_id, index)
     _require_final(period, "claims open")
-    payout = payout_address(ledger.chain.addresses["SettlementRegistry"], period.period_id, period.root, period.token)
+    payout = payout_address(ledger.chain.settlement.address, period.period_id, period.root, period.token)
     return _own_write(
         ledger,
         account,
         f"claim:{ledger.chain.chain_id}:{period.period_id}:{index}",
-        ledger.chain.call("PeriodPayout", "claim", [line.leaf(), proof], at=payout),
+        ledger.chain.payout(payout).claim(line.as_leaf(), proof),
     )
 
 
@@ -165,50 +166,50 @@ def _require_final(period: SettlementPeriod, what: str) -> None:
 def dispute(ledger: Ledger, account: Account, period_id: str, index: int, reason: str) -> ChainOp:
     """A payee disputes one of their lines during the dispute window; finalisation waits until
     the settler has answered. The reason's text stays here, its hash goes on chain."""
-    from eth_utils import keccak
-
     period, line, proof = _line_for(ledger, account, period_id, index)
     if period.status != PeriodStatus.committed:
         raise Conflict("not_disputable", f"a period is disputed while committed; it is {period.status.value}")
-    digest = keccak(text=reason)
+    registry = ledger.chain.settlement
     try:  # the number of disputes so far makes a new dispute after an answered one a new write
-        count = (
-            ledger.chain.contract("SettlementRegistry")
-            .functions.disputeCount(bytes.fromhex(period.period_id[2:]))
-            .call()
-        )
+        count = registry.dispute_count(period.period_id)
     except OSError as exc:
         raise ChainUnavailable("the chain node does not answer") from exc
     return _own_write(
         ledger,
         account,
         f"dispute:{ledger.chain.chain_id}:{period.period_id}:{index}:{count}",
-        ledger.chain.call(
-            "SettlementRegistry", "dispute", [bytes.fromhex(period.period_id[2:]), line.leaf(), proof, digest]
-        ),
+        registry.dispute(period.period_id, line.as_leaf(), proof, reason),
     )
 
 
-def mark_paid_off_chain(ledger: Ledger, account: Account, period_id: str, index: int, payment_ref: bytes) -> ChainOp:
+def mark_paid_off_chain(ledger: Ledger, account: Account, period_id: str, index: int, payment_ref: str) -> ChainOp:
     """The payee records that this line was paid outside the contract; it can no longer be claimed.
-    Claims and off-chain payments share one bitmap in the period's payout, deployed at finalisation."""
+    Claims and off-chain payments share one bitmap in the period's payout, deployed at finalisation.
+    The reference's text stays here, its hash goes on chain."""
     period, line, proof = _line_for(ledger, account, period_id, index)
     _require_final(period, "a line is recorded as paid off-chain")
     return _own_write(
         ledger,
         account,
         f"paid-off-chain:{ledger.chain.chain_id}:{period.period_id}:{index}",
-        ledger.chain.call(
-            "SettlementRegistry",
-            "markPaidOffChain",
-            [bytes.fromhex(period.period_id[2:]), line.leaf(), proof, payment_ref],
-        ),
+        ledger.chain.settlement.mark_paid_off_chain(period.period_id, line.as_leaf(), proof, payment_ref),
     )
 
 
+@dataclass(frozen=True)
+class Funding:
+    funded: int  # minor units this funding paid in
+    op: ChainOp  # its fund() transaction
+
+
 def fund(
-    ledger: Ledger, account: Account, period_id: str, amount: int | None = None, idempotency_key: str | None = None
-) -> dict[str, Any]:
+    ledger: Ledger,
+    account: Account,
+    period_id: str,
+    *,
+    amount: int | None = None,
+    idempotency_key: str | None = None,
+) -> Funding:
     """The platform pays the period's total (or part of it) into the contract. Under an
     Idempotency-Key a retry answers with the funding it made instead of paying again (a part
     paid twice would be money moved twice); the key with another amount is refused."""
@@ -224,16 +225,16 @@ def fund(
         with session(ledger.engine) as db:
             earlier = db.exec(select(ChainOp).where(ChainOp.idempotency_key == keyed)).first()
         if earlier is not None:
-            paid = int(earlier.data[-64:], 16)  # fund(bytes32 periodId, uint256 amount): the last word
+            paid = SettlementGateway.funded_amount(earlier.data)
             if amount is not None and amount != paid:
                 raise key_reused(idempotency_key, "funding")
-            return {"funded": paid, "op": raise_for(ledger.settle(earlier.id))}
-    registry = chain.contract("SettlementRegistry")
+            return Funding(paid, raise_for(ledger.settle(earlier.id)))
+    registry = chain.settlement
     try:
-        state = read_period(registry, period.period_id)
+        state = registry.period(period.period_id)
     except OSError as exc:
         raise ChainUnavailable("the chain node does not answer") from exc
-    owed = state["total"] - state["funded"] - state["paidOffChain"]
+    owed = state.owed
     if owed == 0:
         raise Conflict("period_funded", "the period is fully funded (or its lines were paid off-chain)")
     amount = owed if amount is None else amount
@@ -249,24 +250,16 @@ def fund(
     stage = (
         f"{period.period_id}:key:{account.id}:{idempotency_key}"
         if idempotency_key
-        else f"{period.period_id}:{state['funded']}:{amount}"
+        else f"{period.period_id}:{state.funded}:{amount}"
     )
-    token = chain.w3.eth.contract(
-        address=web3_types.address(period.token), abi=artifacts.load("TestStablecoin").abi
-    )  # any ERC-20
     approve = chain.outbox.submit(
         f"fund-approve:{chain.chain_id}:{stage}",
         account.address,
-        Call("ERC20.approve", token.address, token.encode_abi("approve", [registry.address, amount])),
+        chain.token(period.token).approve(registry.address, amount),
     )
     raise_for(ledger.settle(approve.id))
-    op = chain.outbox.submit(
-        f"fund:{chain.chain_id}:{stage}",
-        account.address,
-        chain.call("SettlementRegistry", "fund", [bytes.fromhex(period.period_id[2:]), amount]),
-    )
-    op = raise_for(ledger.settle(op.id))
-    return {"funded": amount, "op": op}
+    op = chain.outbox.submit(f"fund:{chain.chain_id}:{stage}", account.address, registry.fund(period.period_id, amount))
+    return Funding(amount, raise_for(ledger.settle(op.id)))
 
 
 def _test_tokens(ledger: Ledger, token: str, holder: str, amount: int) -> None:
@@ -274,14 +267,10 @@ def _test_tokens(ledger: Ledger, token: str, holder: str, amount: int) -> None:
     stablecoin and owns it) the service mints the platform what it is about to pay in, through
     the outbox like every other write of its signer. Never on a configured (real) token."""
     chain = ledger.chain
-    if ledger.settings.settlement_token or token != chain.addresses.get("TestStablecoin"):
+    stablecoin = chain.test_stablecoin
+    if ledger.settings.settlement_token or stablecoin is None or token != stablecoin.address:
         return
-    stablecoin = chain.contract("TestStablecoin")
-    short = amount - stablecoin.functions.balanceOf(holder).call()
+    short = amount - stablecoin.balance_of(holder)
     if short > 0:
-        key = f"test-mint:{chain.chain_id}:{holder}:{stablecoin.functions.totalSupply().call()}:{short}"
-        raise_for(
-            ledger.settle(
-                chain.outbox.submit(key, chain.signer, chain.call("TestStablecoin", "mint", [holder, short])).id
-            )
-        )
+        key = f"test-mint:{chain.chain_id}:{holder}:{stablecoin.total_supply()}:{short}"
+        raise_for(ledger.settle(chain.outbox.submit(key, chain.signer, stablecoin.mint(holder, short)).id))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, col, select
 
 from ledger.bulk import insert_many
-from ledger.chain.settlement import read_period
+from ledger.chain.hexes import to_0x
 from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.models import (
@@ -135,24 +135,20 @@ def _settle_and_record(
         end_day=end_day,
         pools=inputs["pools"],
         token=token,
-        root="0x" + tree.root.hex(),  # computed.root
+        root=to_0x(tree.root),  # computed.root
         total=computed.total,
         line_count=len(computed.lines),
-        inputs=inputs,
+        inputs=dict(inputs),
         inputs_hash=digest,
         op_id=0,
     )
-    call = chain.call(
-        "SettlementRegistry",
-        "commitPeriod",
-        [
-            bytes.fromhex(period_id[2:]),
-            tree.root,
-            token,
-            computed.total,
-            len(computed.lines),
-            bytes.fromhex(digest[2:]),
-        ],
+    call = chain.settlement.commit_period(
+        period_id=period_id,
+        root=tree.root,
+        token=token,
+        total=computed.total,
+        line_count=len(computed.lines),
+        inputs_hash=digest,
     )
     op = chain.outbox.record(db, f"commit-period:{chain.chain_id}:{period_id}", chain.signer, call)
     period.op_id = op.id
@@ -295,7 +291,9 @@ def _send(ledger: Ledger, op_id: int) -> None:
 def advance_periods(ledger: Ledger) -> int:
     """Move periods along: committing -> committed once the root is on chain, committed ->
     finalised once the dispute window has passed with no dispute open. Returns how many moved;
-    with the node down nothing moves and the next pass tries again."""
+    with the node down nothing moves and the next pass tries again. The reconciler runs this on
+    every pass, and so do the writes that can move a period (closing one, answering a dispute);
+    reading a period never does."""
     from ledger.chain.errors import ChainUnavailable
 
     try:
@@ -310,7 +308,7 @@ def _advance(ledger: Ledger) -> int:
     moved = 0
     with session(ledger.engine) as db:
         waiting = db.exec(select(SettlementPeriod).where(SettlementPeriod.status != PeriodStatus.finalised)).all()
-    registry = chain.contract("SettlementRegistry")
+    registry = chain.settlement
     for period in waiting:
         with session(ledger.engine) as db:
             row = must_get(db, SettlementPeriod, period.id)
@@ -318,7 +316,7 @@ def _advance(ledger: Ledger) -> int:
             if row.status == PeriodStatus.committing:
                 if op.status != OpStatus.confirmed:
                     continue
-                row.dispute_ends = read_period(registry, row.period_id)["disputeEnds"]
+                row.dispute_ends = registry.period(row.period_id).dispute_ends
                 row.status = PeriodStatus.committed
                 db.add(row)
                 db.commit()
@@ -332,12 +330,12 @@ def _finalise(ledger: Ledger, db: Session, row: SettlementPeriod) -> int:
     chain = ledger.chain
     if row.finalise_op_id is None:
         # The next block is stamped with the time it is mined; a quiet node's latest block may be old.
-        now = max(time.time(), chain.w3.eth.get_block("latest")["timestamp"])
+        now = max(time.time(), chain.latest_block_time())
         if row.dispute_ends is None or now < row.dispute_ends:
             return 0
-        if read_period(chain.contract("SettlementRegistry"), row.period_id)["openDisputes"]:
+        if chain.settlement.period(row.period_id).open_disputes:
             return 0
-        call = chain.call("SettlementRegistry", "finalize", [bytes.fromhex(row.period_id[2:])])
+        call = chain.settlement.finalize(row.period_id)
         op = chain.outbox.record(db, f"finalise-period:{chain.chain_id}:{row.period_id}", chain.signer, call)
         row.finalise_op_id = op.id
         db.add(row)
@@ -428,8 +426,6 @@ def wait_for_status(ledger: Ledger, period_id: str, status: PeriodStatus, timeou
 def resolve_dispute(ledger: Ledger, account: Account, period_id: str, dispute_id: int, resolution: str) -> ChainOp:
     """An admin answers a payee's dispute (the answer's hash goes on chain); a correction, if any,
     is a corrected report that flows into the next period."""
-    from eth_utils import keccak
-
     from ledger.chain.outbox import raise_for
 
     if account.role != Role.admin:
@@ -437,15 +433,16 @@ def resolve_dispute(ledger: Ledger, account: Account, period_id: str, dispute_id
     with session(ledger.engine) as db:
         period = find_period(db, period_id)
     chain = ledger.chain
-    digest = keccak(text=resolution)
-    call = chain.call("SettlementRegistry", "resolveDispute", [bytes.fromhex(period.period_id[2:]), dispute_id, digest])
+    call = chain.settlement.resolve_dispute(period.period_id, dispute_id, resolution)
     op = chain.outbox.submit(f"resolve-dispute:{chain.chain_id}:{period.period_id}:{dispute_id}", chain.signer, call)
-    return raise_for(ledger.settle(op.id))
+    op = raise_for(ledger.settle(op.id))
+    advance_periods(ledger)  # the last open dispute answered after the window: the period finalises
+    return op
 
 
 def open_disputes(ledger: Ledger, period: SettlementPeriod) -> int | None:
     """Disputes the chain holds open for the period, or None while the node does not answer."""
     try:
-        return int(read_period(ledger.chain.contract("SettlementRegistry"), period.period_id)["openDisputes"])
+        return ledger.chain.settlement.period(period.period_id).open_disputes
     except OSError:
         return None

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from eth_utils import keccak
 from sqlmodel import Session, col, select
 
+from ledger.chain.hexes import to_0x
 from ledger.days import day_number
 from ledger.db import commit_or, session
 from ledger.errors import Conflict, Forbidden, InvalidInput
@@ -79,7 +80,7 @@ def canonical_body(raw: dict[str, Any]) -> dict[str, Any]:
 
 def content_hash(body: dict[str, Any], currency: str) -> str:
     encoded = json.dumps({"currency": currency, **body}, sort_keys=True, separators=(",", ":"))
-    return "0x" + keccak(text=encoded).hex()
+    return to_0x(keccak(text=encoded))
 
 
 def to_rule(body: dict[str, Any], version: int, currency: str) -> Rule:

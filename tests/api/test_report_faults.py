@@ -16,6 +16,7 @@ from sqlmodel import select
 from ledger.db import session
 from ledger.models import ChainOp, PlayReport, PlayRowRecord, Role
 from ledger.reports.prepare import rows_of_text, sign_summary, summarise
+from ledger.settlement.periods import advance_periods
 from tests.api.conftest import running_service, settle
 from tests.api.settlement_helpers import (
     EPOCH,
@@ -267,6 +268,7 @@ def test_a_node_down_during_commit_leaves_the_period_committing_until_it_is_back
 
     assert svc.ledger.chain.ensure_node()
     settle(svc.ledger.chain.outbox)
+    advance_periods(svc.ledger)  # the reconciler's period pass, which this idle service leaves to the test
     period = wait_status(deal.platform, closed.json()["period_id"], "committed", timeout=10)
     assert period["status"] in ("committed", "finalised")
     logs = svc.ledger.chain.events(
