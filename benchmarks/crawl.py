@@ -1,7 +1,7 @@
 """Crawl benchmark: pages and media per second, leak-to-notice time, sites per day.
 
 Everything runs on this machine over loopback: a ReelLedger service in its own process (its
-managed Anvil node, SQLite), the piracy test site (tests/crawl/piracy_site.py, a threaded
+managed Anvil node, SQLite), the piracy test site (tests/helpers/piracy_site.py, a threaded
 HTTP/1.1 server), the crawler as a user runs it (`reelledger crawl run`, or `reelledger crawl
 submit` to Dramatiq workers started with `reelledger crawl worker` on the machine's Redis).
 
@@ -44,7 +44,7 @@ import redis
 from benchmarks.service import REELLEDGER, BenchService
 from benchmarks.watermark_image import code_version, machine
 from benchmarks.watermark_video import run_printing
-from tests.crawl.piracy_site import PiracySite
+from tests.helpers.piracy_site import PiracySite
 from watermark.testimages import UNRELATED_PHOTOGRAPHS, photograph
 from watermark.testvideos import photo_footage
 from watermark.video_attacks import VideoAttack, transcode

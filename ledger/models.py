@@ -3,7 +3,7 @@ layer's own (outbox, deployments, held keys), accounts, works and their licences
 rules, play reports and settlement periods with their statement lines, watermarked
 distributions, piracy cases with their checks and notices, console sessions, and kept
 Idempotency-Keys. Alembic's migrations (`ledger/migrations/versions`) create exactly these
-(tests/test_db.py compares them).
+(tests/ledger/test_db.py compares them).
 
 The outbox (`ChainOp`) is the heart of "never lose, never duplicate": an operation is
 written here with its idempotency key before anything is sent, and its signed bytes, nonce

@@ -3,32 +3,19 @@
 
 from __future__ import annotations
 
-import base64
 import os
-import secrets
-import socket
 import subprocess
 import uuid
-from contextlib import contextmanager
 
 import psycopg
 import pytest
 
-from ledger.chain.node import ManagedAnvil
-from ledger.config import Settings, native_foundry_binary
+from ledger.config import Settings
 from ledger.service import Ledger
+from tests.helpers.settings import make_settings, temporary_database
 
 PG_ADMIN_DSN = os.environ.get("REELLEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-# Anvil's first development account (its well-known mnemonic), given 10,000 ether at genesis:
-# on an external node the tests' funding key, as an operator's own funded key would be.
-ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _postgres_answers() -> bool:
@@ -49,36 +36,10 @@ def postgres_server() -> str:
     return PG_ADMIN_DSN
 
 
-@contextmanager
-def temporary_database(admin_dsn: str):
-    """A fresh PostgreSQL database for one test or module, dropped afterwards; yields its URL."""
-    name = f"reelledger_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = admin_dsn.rsplit("/", 1)[0]
-    try:
-        yield f"{base.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture
 def postgres_url(postgres_server):
     with temporary_database(postgres_server) as url:
         yield url
-
-
-def make_settings(data_dir, database_url: str | None = None, **overrides) -> Settings:
-    values = {
-        "data_dir": data_dir,
-        "database_url": database_url,
-        "anvil_port": free_port(),
-        "master_key": base64.b64encode(secrets.token_bytes(32)).decode(),
-        "reconcile_interval": 0.2,
-    }
-    values.update(overrides)
-    return Settings(**values)
 
 
 @pytest.fixture
@@ -118,32 +79,3 @@ class Accounts:
 @pytest.fixture
 def accounts(ledger) -> Accounts:
     return Accounts(ledger)
-
-
-@contextmanager
-def external_anvil(directory):
-    """An Anvil node started here, not by the service: the service is given only its URL
-    (REELLEDGER_RPC_URL), as it would be a chain someone else runs, and has no anvil_setBalance."""
-    node = ManagedAnvil(binary=native_foundry_binary("anvil"), port=free_port(), state_file=directory / "external.json")
-    node.start()
-    try:
-        yield node
-    finally:
-        node.stop()
-
-
-def ether_flows(w3, address: str) -> tuple[int, int, set[str]]:
-    """Wei sent to `address` by transactions, wei it spent (values and fees), and who sent it
-    ether, from every block of the chain. On a node where nothing sets balances by fiat, the
-    balance is exactly what came in minus what went out."""
-    received = spent = 0
-    senders = set()
-    for number in range(w3.eth.block_number + 1):
-        for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
-            if tx["to"] == address and tx["value"]:
-                received += tx["value"]
-                senders.add(tx["from"])
-            if tx["from"] == address:
-                receipt = w3.eth.get_transaction_receipt(tx["hash"])
-                spent += tx["value"] + receipt["gasUsed"] * receipt["effectiveGasPrice"]
-    return received, spent, senders

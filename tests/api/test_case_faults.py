@@ -7,9 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
 import numpy as np
@@ -17,37 +15,14 @@ import pytest
 from skimage import data
 
 from ledger.models import Role
-from tests.api.conftest import Service, settle, written
-from tests.api.test_case_faults_helpers import leaked_copy  # noqa: F401  (fixture)
-from tests.api.test_cases import jpeg, report
-from tests.conftest import free_port, make_settings
-
-
-class Receiver:
-    """A takedown endpoint on loopback: refuses its first `failures` posts, then takes them."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures, self.posts = failures, []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.posts.append((dict(self.headers), body))
-                code = 503 if len(receiver.posts) <= receiver.failures else 200
-                self.send_response(code)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/takedown"
-
-    def close(self) -> None:
-        self.server.shutdown()
+from tests.helpers.cases import (
+    Receiver,
+    jpeg,
+    leaked_copy,  # noqa: F401  (fixture)
+    report,
+)
+from tests.helpers.service import Service, settle, written
+from tests.helpers.settings import free_port, make_settings
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import cv2
@@ -20,44 +19,9 @@ from skimage import data
 
 from ledger.chain.verify import find_evidence
 from ledger.models import Role
-from tests.api.test_distributions import MASTER, decode, distribute, register, wait_ready
+from tests.helpers.cases import LEAK_URL, jpeg, report, wait_anchored
+from tests.helpers.distributions import MASTER, decode, distribute, register, wait_ready
 from watermark import attacks
-
-LEAK_URL = "http://pirate.example/watch/astronaut.jpg"
-
-
-def jpeg(image: np.ndarray, quality: int = 85) -> bytes:
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    assert ok
-    return buf.tobytes()
-
-
-def report(client, raw: bytes, url: str = LEAK_URL, screenshot: bytes | None = None, **fields):
-    sighting = {
-        "url": url,
-        "fetched_at": datetime.now(UTC).isoformat(),
-        "page_url": "http://pirate.example/",
-        "status": 200,
-        "http_version": "HTTP/1.1",
-        "content_type": "image/jpeg",
-        "headers": {"Content-Type": "image/jpeg", "Server": "pirate/1.0", "Set-Cookie": "sid=crawler-secret"},
-    }
-    sighting.update(fields)
-    files = {"file": ("found.jpg", raw, "application/octet-stream")}
-    if screenshot is not None:
-        files["screenshot"] = ("page.png", screenshot, "image/png")
-    return client.post("/cases", files=files, data={"sighting": json.dumps(sighting)})
-
-
-def wait_anchored(client, case_id: int, ledger, timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        case = client.get(f"/cases/{case_id}").json()
-        if case["anchor"]["status"] != "pending":
-            return case
-        ledger.chain.outbox.reconcile()
-        time.sleep(0.05)
-    raise AssertionError("the evidence anchor stayed pending")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ledger.models import Role
-from tests.api.conftest import running_service
+from tests.helpers.service import running_service
 
 
 def session_cookie(service) -> str:

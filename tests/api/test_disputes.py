@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ledger.models import Role
-from tests.api.conftest import running_service
-from tests.api.settlement_helpers import close, make_deal, post_report, rows, wait_status
+from tests.helpers.service import running_service
+from tests.helpers.settlement import close, make_deal, post_report, rows, wait_status
 
 
 @pytest.fixture

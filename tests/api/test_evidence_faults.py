@@ -14,9 +14,12 @@ from ledger.db import session
 from ledger.errors import Unavailable
 from ledger.models import PiracyCase, Role
 from ledger.piracy.cases import url_key
-from tests.api.test_case_faults_helpers import leaked_copy  # noqa: F401  (fixture)
-from tests.api.test_cases import jpeg, report
-from tests.test_write_faults import events, fault_every_step, fault_figures  # noqa: F401  (figures with -s)
+from tests.helpers.cases import (
+    jpeg,
+    leaked_copy,  # noqa: F401  (fixture)
+    report,
+)
+from tests.helpers.write_faults import events, fault_every_step, fault_figures  # noqa: F401  (figures with -s)
 
 
 def a_request_thread() -> bool:

@@ -16,9 +16,9 @@ from sqlmodel import select
 from ledger.chain.gas import TOP_UP_LABEL
 from ledger.db import session
 from ledger.models import ChainOp, OpStatus, Role
-from tests.api.conftest import running_service, settle
-from tests.api.settlement_helpers import close, make_deal, post_report, rows, wait_status
-from tests.conftest import ANVIL_DEV_KEY, ether_flows, external_anvil
+from tests.helpers.chain import ANVIL_DEV_KEY, ether_flows, external_anvil
+from tests.helpers.service import running_service, settle
+from tests.helpers.settlement import close, make_deal, post_report, rows, wait_status
 
 FUNDER = Account.from_key(ANVIL_DEV_KEY).address
 

@@ -12,8 +12,8 @@ from sqlmodel import select
 
 from ledger.db import session
 from ledger.models import ChainOp, Role, Work
-from tests.api.conftest import Service, settle, written
-from tests.conftest import free_port, make_settings
+from tests.helpers.service import Service, settle, written
+from tests.helpers.settings import free_port, make_settings
 
 
 @pytest.fixture

@@ -42,8 +42,8 @@ from schemathesis.specs.openapi.checks import (
 
 from api.main import create_app
 from ledger.models import Role
-from tests.api.settlement_helpers import RULE
-from tests.api.tenants import forget_jobs, make_world, wait_ready
+from tests.helpers.settlement import RULE
+from tests.helpers.tenants import forget_jobs, make_world, wait_ready
 
 DAY = 86_400
 TENANT_ROLES = (Role.rights_holder, Role.platform, Role.crawler)

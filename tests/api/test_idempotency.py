@@ -7,56 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import uuid
 
-import pytest
 from skimage import data
 
 from ledger.models import Role
-from tests.api.conftest import settle, written
-from tests.api.test_distributions import distribute, png, register, wait_ready
-
-DAY = 86_400
-
-
-def chain_events(service, contract: str, event: str) -> int:
-    return len(service.ledger.chain.contract(contract).events[event]().get_logs(from_block=0))
-
-
-def post_raw(client, url: str, body: dict, key: str, reordered: bool = False):
-    """The body as JSON text; `reordered` sends the same object with its keys reversed and spaced out."""
-    text = json.dumps(dict(reversed(list(body.items()))), indent=3) if reordered else json.dumps(body)
-    return client.post(url, content=text, headers={"content-type": "application/json", "Idempotency-Key": key})
-
-
-def assert_reused(response, key: str) -> None:
-    assert response.status_code == 409, response.text
-    error = response.json()["error"]
-    assert error["code"] == "idempotency_key_reused"
-    assert key in error["message"]
-
-
-@pytest.fixture
-def owned(service, studio):
-    _, address, client = studio
-    body = client.post(
-        "/works", json={"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "title": "Film", "kind": "film"}
-    )
-    written(service, body)
-    return body.json()["work_id"], client, address
-
-
-def licence_terms(licensee_id: int, **extra) -> dict:
-    now = int(time.time())
-    return {
-        "licensee_id": licensee_id,
-        "territories": ["CN", "HK"],
-        "rights": ["streaming"],
-        "start": now - 60,
-        "end": now + 30 * DAY,
-        **extra,
-    }
+from tests.helpers.distributions import distribute, png, register, wait_ready
+from tests.helpers.idempotency import DAY, assert_reused, chain_events, licence_terms, owned, post_raw  # noqa: F401  (fixture)
+from tests.helpers.service import settle, written
 
 
 def test_a_work_registered_again_with_its_key_repeats_nothing_and_a_changed_one_is_409(service, studio):
@@ -181,7 +139,7 @@ def test_a_distribution_asked_again_with_its_key_repeats_nothing_and_a_changed_o
 
 
 def test_a_rule_version_set_again_with_its_key_adds_no_version_and_a_changed_one_is_409(service, owned):
-    from tests.api.settlement_helpers import RULE
+    from tests.helpers.settlement import RULE
 
     work_id, client, _ = owned
     key = f"rule-{uuid.uuid4().hex}"

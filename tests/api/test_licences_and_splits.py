@@ -213,7 +213,7 @@ def test_a_sublicensing_rights_holder_and_its_sublicensee_lose_the_work_when_the
 
 
 def test_a_platform_with_a_period_still_to_settle_reads_the_work_until_that_period_is_committed(service):
-    from tests.api.settlement_helpers import close, make_deal, post_report, rows
+    from tests.helpers.settlement import close, make_deal, post_report, rows
 
     deal = make_deal(service)
     posted = post_report(deal, "before-revocation", rows(deal, days=2))
@@ -228,7 +228,7 @@ def test_a_platform_with_a_period_still_to_settle_reads_the_work_until_that_peri
 
 
 def test_a_crawler_reads_a_works_registration_but_not_its_licences_payees_or_rules(service, owned_work):
-    from tests.api.settlement_helpers import RULE
+    from tests.helpers.settlement import RULE
 
     work_id, owner, address = owned_work
     platform_id, _, _ = service.new_account(Role.platform)

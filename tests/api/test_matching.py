@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from ledger.db import session
 from ledger.models import ChainOp, OpStatus, Role, Work
-from tests.api.conftest import running_service
+from tests.helpers.service import running_service
 from watermark.hash_sequence import query_sequence
 from watermark.testimages import UNRELATED_PHOTOGRAPHS
 from watermark.testvideos import photo_footage

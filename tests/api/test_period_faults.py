@@ -12,9 +12,8 @@ from sqlmodel import select
 
 from ledger.db import session
 from ledger.models import SettlementPeriod
-from tests.api.settlement_helpers import close, make_deal, post_report, rows
-from tests.api.test_write_faults_http import a_request_thread, answered
-from tests.test_write_faults import events, fault_every_step, fault_figures  # noqa: F401  (figures with -s)
+from tests.helpers.settlement import close, make_deal, post_report, rows
+from tests.helpers.write_faults import a_request_thread, answered, events, fault_every_step, fault_figures  # noqa: F401  (figures with -s)
 
 PERIODS = 24
 

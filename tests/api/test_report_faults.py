@@ -17,8 +17,9 @@ from ledger.db import session
 from ledger.models import ChainOp, PlayReport, PlayRowRecord, Role
 from ledger.reports.prepare import rows_of_text, sign_summary, summarise
 from ledger.settlement.periods import advance_periods
-from tests.api.conftest import running_service, settle
-from tests.api.settlement_helpers import (
+from tests.helpers.service import running_service, settle
+from tests.helpers.settings import make_settings
+from tests.helpers.settlement import (
     EPOCH,
     close,
     make_deal,
@@ -27,10 +28,9 @@ from tests.api.settlement_helpers import (
     post_report,
     rows,
     signed_post,
+    stored_rows,
     wait_status,
 )
-from tests.api.test_settlement import stored_rows
-from tests.conftest import make_settings
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,7 @@ from sqlmodel import select
 from ledger.db import session
 from ledger.models import ChainOp
 from ledger.reports.problems import MAX_LISTED
-from tests.api.settlement_helpers import make_deal, params, post_report, rows
-from tests.api.test_settlement import stored_rows
+from tests.helpers.settlement import make_deal, params, post_report, rows, stored_rows
 
 
 @pytest.fixture(scope="module")

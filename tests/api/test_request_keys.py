@@ -25,11 +25,11 @@ from ledger.db import session
 from ledger.models import Account, RequestKey, Role
 from ledger.request_keys import Answer, Held
 from ledger.settlement.periods import advance_periods
-from tests.api.conftest import running_service, settle, written
-from tests.api.settlement_helpers import make_deal, ndjson, params, rows
-from tests.api.test_case_faults import Receiver
-from tests.api.test_distributions import distribute, png, register
-from tests.api.test_idempotency import assert_reused, chain_events, licence_terms, post_raw
+from tests.helpers.cases import Receiver
+from tests.helpers.distributions import distribute, png, register
+from tests.helpers.idempotency import assert_reused, chain_events, licence_terms, post_raw
+from tests.helpers.service import running_service, settle, written
+from tests.helpers.settlement import make_deal, ndjson, params, rows
 
 REPLAYED = "Idempotent-Replayed"
 # POSTs that keep nothing, so that a repeat is harmless: they take no key.

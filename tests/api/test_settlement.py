@@ -7,14 +7,12 @@ import subprocess
 
 import pytest
 from eth_utils import keccak
-from sqlmodel import select
 
 from ledger.chain import artifacts
-from ledger.db import session
 from ledger.merkle import verify
-from ledger.models import PlayReport, PlayRowRecord, Role
+from ledger.models import Role
 from ledger.settlement.lines import LINE_TYPES
-from tests.api.settlement_helpers import close, make_deal, post_report, rows, wait_status
+from tests.helpers.settlement import close, make_deal, post_report, rows, stored_rows, wait_status
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +54,6 @@ def cast_verifies(service, registry: str, period_id: str, line: dict) -> bool:
         check=True,
     )
     return out.stdout.strip() == "true"
-
-
-def stored_rows(service, report_id: str) -> int:
-    with session(service.ledger.engine) as db:
-        report = db.exec(select(PlayReport).where(PlayReport.report_id == report_id)).first()
-        if report is None:
-            return 0
-        return len(db.exec(select(PlayRowRecord.id).where(PlayRowRecord.report_pk == report.id)).all())
 
 
 def test_a_report_is_settled_committed_verified_claimed_and_audited(service):

@@ -7,7 +7,7 @@ import json
 import os
 
 from ledger.models import Role
-from tests.api.conftest import running_service
+from tests.helpers.service import running_service
 
 LIMIT = 256 * 1024
 

@@ -15,8 +15,8 @@ import pytest
 from api.main import create_app
 from ledger.limits import DB_INT_MAX, EFFECTIVE_HORIZON_DAYS
 from ledger.models import Role
-from tests.api.conftest import written
-from tests.api.settlement_helpers import close, make_deal, post_report, rows
+from tests.helpers.service import written
+from tests.helpers.settlement import close, make_deal, post_report, rows
 
 DAY = 86_400
 HOSTILE_NAMES = {

@@ -30,7 +30,7 @@ from ledger.config import Settings
 from ledger.db import session
 from ledger.models import ChainOp, OpStatus, Role
 from ledger.service import Ledger
-from tests.test_service import Service
+from tests.helpers.scripts_run import Service
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITES = 30

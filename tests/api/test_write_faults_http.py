@@ -5,30 +5,11 @@ made exactly once. SQLite and PostgreSQL, real HTTP on loopback."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
-from ledger.errors import Unavailable
 from ledger.models import LicenceRecord, Role, SplitRecord
-from tests.api.test_idempotency import licence_terms, owned  # noqa: F401  (fixture)
-from tests.test_write_faults import events, fault_every_step, fault_figures, rows  # noqa: F401  (figures with -s)
-
-
-def a_request_thread() -> bool:
-    """The service's request handlers (FastAPI runs sync routes and dependencies in AnyIO's
-    worker threads): only a request's own writes are steps, never a background thread's, so a
-    loaded machine's timing cannot add steps."""
-    return threading.current_thread().name.startswith("AnyIO worker thread")
-
-
-def answered(response):
-    """A write's answer as the fault harness expects it: a 503 is a clean refusal."""
-    assert response.status_code in (201, 202, 503), response.text
-    if response.status_code == 503:
-        assert response.json()["error"]["code"] == "database_unavailable"
-        raise Unavailable("503")
-    return response
+from tests.helpers.idempotency import licence_terms, owned  # noqa: F401  (fixture)
+from tests.helpers.write_faults import a_request_thread, answered, events, fault_every_step, fault_figures, rows  # noqa: F401  (figures with -s)
 
 
 @pytest.mark.parametrize("kind", ["licence", "split"])

@@ -23,10 +23,10 @@ from playwright.sync_api import expect
 from skimage import data
 
 from ledger.models import Role
-from tests.api.conftest import running_service
-from tests.api.settlement_helpers import make_deal, rows, wait_status
-from tests.api.test_cases import jpeg, report, wait_anchored
-from tests.api.test_distributions import MASTER, decode, distribute, register, wait_ready
+from tests.helpers.cases import jpeg, report, wait_anchored
+from tests.helpers.distributions import MASTER, decode, distribute, register, wait_ready
+from tests.helpers.service import running_service
+from tests.helpers.settlement import make_deal, rows, wait_status
 from watermark import attacks
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -504,7 +504,7 @@ def test_a_crawler_follows_its_queued_crawl_jobs_live(console, service, tmp_path
     import signal
     import subprocess
 
-    from tests.crawl.test_pipeline import REELLEDGER
+    from tests.helpers.leaks import REELLEDGER
 
     _, _, crawler = service.new_account(Role.crawler)
     _, _, other = service.new_account(Role.crawler)
@@ -628,7 +628,7 @@ window.ethereum = {
 
 
 def test_a_payee_with_its_own_key_claims_from_its_browser_wallet(console, service, tmp_path):
-    from tests.api.settlement_helpers import close, post_report
+    from tests.helpers.settlement import close, post_report
 
     chain = service.ledger.chain
     wallet = chain.w3.eth.accounts[-1]  # a node account: the test's wallet signs with it, the service never does

@@ -17,9 +17,9 @@ from ledger.chain import artifacts
 from ledger.chain.verify import verify_statement
 from ledger.currencies import CURRENCIES
 from ledger.settlement.lines import LINE_TYPES
-from tests.api.conftest import running_service
-from tests.api.settlement_helpers import close, make_deal, post_report, rows, wait_status
-from tests.conftest import free_port
+from tests.helpers.service import running_service
+from tests.helpers.settings import free_port
+from tests.helpers.settlement import close, make_deal, post_report, rows, wait_status
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "api" / "console" / "static"

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 
 import pytest
 import redis
 
 from ledger.crawl import CrawlConfig
-from tests.crawl.piracy_site import PiracySite, make_clip
-
-REDIS_URL = "redis://127.0.0.1:6379/15"
+from tests.helpers.crawl import REDIS_URL
+from tests.helpers.piracy_site import PiracySite, make_clip
 
 
 @pytest.fixture
@@ -53,7 +51,3 @@ def redis_prefix():
     if keys:
         client.delete(*keys)
     client.close()
-
-
-def with_(config: CrawlConfig, **changes) -> CrawlConfig:
-    return replace(config, **changes)

@@ -13,7 +13,7 @@ import redis
 from dramatiq.errors import ConnectionClosed
 
 from ledger.crawl.broker import SweepingRedisBroker
-from tests.crawl.test_queue import RedisServer
+from tests.helpers.crawl import RedisServer
 
 QUEUE = "sweep"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 
 from ledger.crawl import Crawler, RedisCrawlState, Skipped, SqliteCrawlState
-from tests.crawl.conftest import with_
-from tests.crawl.piracy_site import make_png
+from tests.helpers.crawl import with_
+from tests.helpers.piracy_site import make_png
 
 
 def _collect(into: list):

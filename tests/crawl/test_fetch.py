@@ -9,8 +9,8 @@ import pytest
 
 from ledger.crawl import Crawler, Skipped
 from ledger.crawl.transport import PrivateAddress, guarded_stream, make_client
-from tests.crawl.conftest import with_
-from tests.crawl.piracy_site import MP4_HEAD, make_png
+from tests.helpers.crawl import with_
+from tests.helpers.piracy_site import MP4_HEAD, make_png
 
 MiB = 1024 * 1024
 
@@ -155,7 +155,7 @@ def test_a_host_name_that_leads_to_a_private_address_is_sent_nothing(site, work_
 def test_a_robots_txt_redirecting_into_a_private_network_is_not_followed(site, work_dir, config):
     """RFC 9309 lets robots.txt redirect to other hosts; the crawl's scope does not apply there,
     so an address elsewhere must be public, even when written as an address."""
-    from tests.crawl.piracy_site import PiracySite
+    from tests.helpers.piracy_site import PiracySite
 
     with PiracySite() as internal:  # stands for 169.254.169.254, an admin page, a database...
         site.redirect("/robots.txt", internal.url("/robots.txt"))

@@ -10,8 +10,8 @@ import av
 import pytest
 
 from ledger.crawl import Crawler, Skipped
-from tests.crawl.conftest import with_
-from tests.crawl.piracy_site import encrypt_hls, make_hls, publish_dir
+from tests.helpers.crawl import with_
+from tests.helpers.piracy_site import encrypt_hls, make_hls, publish_dir
 
 KEY = bytes(range(16))
 

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ledger.crawl import Crawler
-from tests.crawl.conftest import with_
-from tests.crawl.piracy_site import MP4_HEAD
+from tests.helpers.crawl import with_
+from tests.helpers.piracy_site import MP4_HEAD
 
 FILM = MP4_HEAD + b"an http/2 film"
 

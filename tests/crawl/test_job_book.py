@@ -55,7 +55,7 @@ def test_a_message_that_ran_out_of_tries_settles_its_job_as_failed(client):
     import subprocess
     import sys
 
-    from tests.crawl.conftest import REDIS_URL
+    from tests.helpers.crawl import REDIS_URL
 
     redis_client, job_id, messages = client
     messages.append(f"{job_id}-dead")
@@ -139,7 +139,7 @@ def test_a_message_sent_as_redis_stops_is_counted_once(redis_prefix, monkeypatch
     from redis.retry import Retry
 
     from ledger.crawl import jobs
-    from tests.crawl.conftest import REDIS_URL
+    from tests.helpers.crawl import REDIS_URL
 
     client, job_id = redis_prefix
     patience = {"retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 5), "retry_on_error": [redis.ConnectionError]}

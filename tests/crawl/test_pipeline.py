@@ -12,30 +12,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.api.conftest import running_service
-from tests.crawl.leaks import LEAK_NAMES, build_world, publish_leaks
-from tests.crawl.piracy_site import PiracySite
-
-REELLEDGER = Path(sys.executable).parent / "reelledger"
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    root = tmp_path_factory.mktemp("pipeline")
-    with running_service(root / "data") as service:
-        yield build_world(service, root)
-
-
-@pytest.fixture(scope="module")
-def site():
-    with PiracySite() as running:
-        yield running
+from tests.helpers.leaks import LEAK_NAMES, REELLEDGER, build_world, publish_leaks, site, world  # noqa: F401  (module fixtures)
 
 
 def cli(world, *args, ok: bool = True, cwd=None) -> subprocess.CompletedProcess:

@@ -8,8 +8,8 @@ import threading
 import time
 
 from ledger.crawl import Crawler, LocalHostLimiter, RedisHostLimiter
-from tests.crawl.conftest import REDIS_URL, with_
-from tests.crawl.piracy_site import MP4_HEAD
+from tests.helpers.crawl import REDIS_URL, with_
+from tests.helpers.piracy_site import MP4_HEAD
 
 
 def _site_with_private_links(site):

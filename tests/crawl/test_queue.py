@@ -16,57 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 
-from tests.conftest import free_port
-from tests.crawl.leaks import LEAK_NAMES, publish_leaks
-from tests.crawl.test_pipeline import REELLEDGER, site, world  # noqa: F401  (module fixtures)
-
-
-class RedisServer:
-    """redis-server on its own port, its append-only file in `directory`."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port, self.directory = free_port(), directory
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> RedisServer:
-        self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.directory),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-        for _ in range(100):
-            try:
-                client.ping()
-                return self
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()  # SIGTERM: the append-only file is flushed, as at any orderly stop
-            self.proc.wait(10)
+from tests.helpers.crawl import RedisServer
+from tests.helpers.leaks import LEAK_NAMES, REELLEDGER, publish_leaks, site, world  # noqa: F401  (module fixtures)
 
 
 @pytest.fixture(scope="module")

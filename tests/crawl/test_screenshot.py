@@ -9,7 +9,7 @@ import pytest
 
 from ledger.crawl.guard_proxy import GuardProxy
 from ledger.crawl.screenshot import DEFAULT_CHROMIUM, screenshot
-from tests.crawl.piracy_site import PiracySite
+from tests.helpers.piracy_site import PiracySite
 
 PNG = bytes.fromhex(  # one transparent pixel
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"

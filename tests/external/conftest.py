@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.external.nodes import KINDS, ExternalNode
+from tests.helpers.external_nodes import KINDS, ExternalNode
 
 
 @pytest.fixture(params=sorted(KINDS))

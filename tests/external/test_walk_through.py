@@ -22,11 +22,11 @@ from ledger.chain import artifacts
 from ledger.chain.settlement import read_period
 from ledger.chain.verify import checked_contract, find_evidence, find_registration, verify_statement
 from ledger.models import Role
-from tests.api.conftest import running_service
-from tests.api.settlement_helpers import close, make_deal, post_report, rows, signed_post, wait_status
-from tests.api.test_cases import jpeg, report, wait_anchored
-from tests.api.test_distributions import MASTER, decode, distribute, register, wait_ready
-from tests.external.walk_helpers import AdminDesk, Wallet, issue_token
+from tests.helpers.cases import jpeg, report, wait_anchored
+from tests.helpers.distributions import MASTER, decode, distribute, register, wait_ready
+from tests.helpers.service import running_service
+from tests.helpers.settlement import close, make_deal, post_report, rows, signed_post, wait_status
+from tests.helpers.walk import AdminDesk, Wallet, issue_token
 from watermark import attacks
 
 WINDOW = 3_600  # the dispute window: an hour, passed by the node's clock, not waited for

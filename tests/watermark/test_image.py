@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from tests.watermark.conftest import KEY, PAYLOAD, marked, original
+from tests.helpers.watermark_images import KEY, PAYLOAD, marked, original
 from watermark.attacks import ATTACKS, jpeg, noise
 from watermark.errors import WatermarkError
 from watermark.image import decode, detect, embed, luma, soft_bits

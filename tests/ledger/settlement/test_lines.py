@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ledger.merkle import leaf_hash, verify
 from ledger.settlement.lines import LINE_TYPES, StatementLine, line_leaf_hash, numbered, tree_of
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 
 
 @given(

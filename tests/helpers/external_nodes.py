@@ -22,10 +22,10 @@ from eth_account import Account
 
 from ledger.chain.node import rpc_answers
 from ledger.config import REPO_ROOT
-from tests.conftest import free_port
+from tests.helpers.settings import free_port
 
 NODE_BIN = REPO_ROOT / "node_modules" / ".bin"
-HARDHAT_CONFIG = Path(__file__).resolve().parent / "hardhat.config.js"
+HARDHAT_CONFIG = REPO_ROOT / "tests" / "external" / "hardhat.config.js"
 HARDHAT_MNEMONIC = "test test test test test test test test test test test junk"  # as in hardhat.config.js
 GANACHE_MNEMONIC = "myth like bonus scare over problem client lizard pioneer submit female collect"
 ACCOUNTS = 10

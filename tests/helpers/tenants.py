@@ -17,8 +17,8 @@ from skimage import data
 
 from ledger.crawl.job_book import JOBS_ALL, job_key, record_job, submitter_key
 from ledger.models import Role
-from tests.api.conftest import settle, written
-from tests.api.settlement_helpers import RULE
+from tests.helpers.service import settle, written
+from tests.helpers.settlement import RULE
 
 DAY = 86_400
 PICTURES = {"X": data.coffee, "Y": data.chelsea}  # unlike each other, so neither world's copy matches the other's work

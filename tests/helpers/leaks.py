@@ -1,18 +1,23 @@
 """A registered film, its copy watermarked for a platform, and that copy leaked in the ways
 pirates leak: whole, an excerpt, re-encoded, cropped, as an HLS stream; beside them footage
-of nothing registered.
+of nothing registered. `world` and `site` are module fixtures: a service with that world, and
+the piracy site on loopback, for the modules that crawl the whole site.
 
 Media: footage made here from scikit-image's bundled photographs (skimage.data)."""
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from ledger.models import Role
-from tests.crawl.piracy_site import PiracySite, make_hls, publish_dir
+from tests.helpers.piracy_site import PiracySite, make_hls, publish_dir
+from tests.helpers.service import running_service
 from watermark.testimages import UNRELATED_PHOTOGRAPHS
 from watermark.testvideos import photo_footage
 from watermark.video_attacks import ALL_ATTACKS, transcode
@@ -30,7 +35,7 @@ class World:
 
 
 def build_world(service, media_dir: Path) -> World:
-    from tests.api.conftest import Client
+    from tests.helpers.service import Client
 
     _, _, studio = service.new_account(Role.rights_holder)
     _, _, platform = service.new_account(Role.platform)
@@ -123,3 +128,19 @@ def publish_leaks(site: PiracySite, world: World, prefix: str) -> dict[str, str]
         <a href="{prefix}/watch/more.html">more</a> <a href="{prefix}/bad.html">bad</a></body></html>""",
     )
     return urls
+
+
+REELLEDGER = Path(sys.executable).parent / "reelledger"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline")
+    with running_service(root / "data") as service:
+        yield build_world(service, root)
+
+
+@pytest.fixture(scope="module")
+def site():
+    with PiracySite() as running:
+        yield running

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_service import Service
+from tests.helpers.scripts_run import Service
 
 REELLEDGER = Path(sys.executable).parent / "reelledger"
 

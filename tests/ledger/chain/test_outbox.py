@@ -13,14 +13,8 @@ from ledger.chain.outbox import Outbox, raise_for
 from ledger.db import session
 from ledger.models import ChainOp, OpStatus
 from ledger.service import Ledger
-from tests.conftest import make_settings
-from tests.outbox_helpers import (
-    chain_nonce,
-    make_owner,
-    register_call,
-    registered_events,
-    work_id,
-)
+from tests.helpers.outbox import chain_nonce, make_owner, register_call, registered_events, work_id
+from tests.helpers.settings import make_settings
 
 
 def wait_until_settled(ledger: Ledger, timeout: float = 60.0) -> None:

@@ -14,9 +14,9 @@ import urllib.request
 from ledger.chain.node import ManagedAnvil, rpc_answers
 from ledger.config import native_foundry_binary
 from ledger.service import Ledger
-from tests.api.conftest import settle
-from tests.conftest import free_port, make_settings
-from tests.outbox_helpers import make_owner, register_call, registered_events, work_id
+from tests.helpers.outbox import make_owner, register_call, registered_events, work_id
+from tests.helpers.service import settle
+from tests.helpers.settings import free_port, make_settings
 
 
 def rpc(node: ManagedAnvil, method: str, params: list):

@@ -15,7 +15,8 @@ from ledger.chain.tokens import SettlementTokenMismatch
 from ledger.db import session
 from ledger.models import ChainOp, OpStatus
 from ledger.service import Ledger
-from tests.conftest import ANVIL_DEV_KEY, ether_flows, external_anvil, make_settings
+from tests.helpers.chain import ANVIL_DEV_KEY, ether_flows, external_anvil
+from tests.helpers.settings import make_settings
 
 FUNDER = Account.from_key(ANVIL_DEV_KEY).address
 

@@ -12,7 +12,7 @@ from web3 import Web3
 
 from ledger.chain import artifacts
 from ledger.models import Role
-from tests.api.conftest import Client
+from tests.helpers.service import Client
 
 
 class Wallet:

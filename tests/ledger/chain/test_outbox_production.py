@@ -13,14 +13,8 @@ import pytest
 from ledger.chain.fees import signed_fees
 from ledger.models import OpStatus
 from ledger.service import Ledger
-from tests.conftest import make_settings
-from tests.outbox_helpers import (
-    chain_nonce,
-    make_owner,
-    register_call,
-    registered_events,
-    work_id,
-)
+from tests.helpers.outbox import chain_nonce, make_owner, register_call, registered_events, work_id
+from tests.helpers.settings import make_settings
 
 CONFIRMATIONS = 2
 

@@ -10,7 +10,7 @@ import pytest
 
 from ledger.merkle import StandardMerkleTree, verify
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TYPES = ["uint64", "address", "bytes32", "uint256"]
 
 

@@ -9,9 +9,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ledger.models import Role
+from sqlmodel import select
+
+from ledger.db import session
+from ledger.models import PlayReport, PlayRowRecord, Role
 from ledger.reports.prepare import rows_of_text, sign_summary, summarise
-from tests.api.conftest import written
+from tests.helpers.service import written
 
 DAY = 86_400
 EPOCH = date(1970, 1, 1)
@@ -155,3 +158,11 @@ def signed_post(service, deal, key, report_id: str, items: list[dict], signer=No
         content=text,
         headers={"content-type": "application/x-ndjson", "X-Report-Signature": signature},
     )
+
+
+def stored_rows(service, report_id: str) -> int:
+    with session(service.ledger.engine) as db:
+        report = db.exec(select(PlayReport).where(PlayReport.report_id == report_id)).first()
+        if report is None:
+            return 0
+        return len(db.exec(select(PlayRowRecord.id).where(PlayRowRecord.report_pk == report.id)).all())

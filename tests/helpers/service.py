@@ -1,0 +1,100 @@
+"""The service over real HTTP on loopback (uvicorn in a thread) with its own port and managed Anvil
+node, clients with an account's key, and the outbox settled as the reconciler would."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+
+import httpx
+import uvicorn
+
+from api.main import create_app
+from ledger.accounts import create_account
+from ledger.models import Role
+from tests.helpers.settings import free_port, make_settings
+
+
+def settle(outbox, timeout: float = 60.0) -> None:
+    """What the reconciler does every few seconds, until nothing is left in flight."""
+    deadline = time.monotonic() + timeout
+    while True:
+        outbox.reconcile()
+        if outbox.unfinished() == 0:
+            return
+        assert time.monotonic() < deadline, "the outbox did not settle"
+        time.sleep(0.05)
+
+
+def written(service, response) -> httpx.Response:
+    """A write's answer, its chain operation final: 201 at once, or a 202 (a loaded machine took
+    longer than the service's write_wait) settled here, as these tests' services may not."""
+    assert response.status_code in (201, 202), response.text
+    if response.status_code == 202:
+        settle(service.ledger.chain.outbox)
+    return response
+
+
+class Client(httpx.Client):
+    def as_(self, api_key: str) -> Client:
+        return Client(base_url=self.base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
+
+
+class Service:
+    def __init__(self, settings) -> None:
+        self.settings = settings
+        self.app = create_app(settings)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=settings.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.port}"
+
+    @property
+    def ledger(self):
+        return self.app.state.ledger
+
+    def start(self) -> Service:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("service did not start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+
+    def client(self, api_key: str | None = None) -> Client:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        return Client(base_url=self.url, headers=headers, timeout=30)
+
+    def new_account(self, role: Role, address: str | None = None) -> tuple[int, str, Client]:
+        """An account made the way an admin would; returns its id, address and a client with its key."""
+        created = create_account(
+            self.ledger.engine,
+            self.ledger.keys,
+            name=f"{role.value}-{uuid.uuid4().hex[:8]}",
+            role=role,
+            address=address,
+        )
+        return created.account.id, created.account.address, self.client(created.api_key)
+
+
+@contextmanager
+def running_service(data_dir, database_url: str | None = None, **overrides):
+    """A service on its own port and Anvil node with these settings, stopped afterwards."""
+    svc = Service(make_settings(data_dir, database_url, port=free_port(), **overrides)).start()
+    try:
+        yield svc
+    finally:
+        svc.stop()
