@@ -24,6 +24,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter
 
+from api.body import Digest
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
 from ledger.idempotency import request_digest
 from ledger.models import Account
@@ -77,17 +78,19 @@ class KeyedWrite:
         digest = self.digest(body)
         return _drive(self._steps(run, lambda: digest, digest))
 
-    async def streamed(self, request: Request, work: Callable[[Any], Awaitable[Any]], sent: dict[str, Any]) -> Response:
+    async def streamed(
+        self, request: Request, work: Callable[[Digest | None], Awaitable[Response]], sent: dict[str, Any]
+    ) -> Response:
         """For a body streamed into the work as it arrives (a play report): the key is taken before
         the body is read, and the request compared by `sent` (what else the route reads: headers)
         and the body's SHA-256 once it has been. `work(sha256)` feeds every chunk of the body to
-        `sha256` (a hashlib object, or None)."""
+        `sha256` (a hashlib object, or None) and answers the route's response."""
         if self.held is None:
             return await work(None)
         sha256 = hashlib.sha256()
         body_read = False
 
-        async def run() -> Any:
+        async def run() -> Response:
             nonlocal body_read
             body_read = True
             return await work(sha256)

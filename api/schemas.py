@@ -649,6 +649,21 @@ class CrawlJob(BaseModel):
     )
 
 
+class SignIn(Strict):
+    """The web console's sign-in (outside the API document): an API key for a session cookie."""
+
+    api_key: Annotated[str, Token(200)]
+
+
+class SignedIn(BaseModel):
+    name: str
+    role: Role
+
+
+class SignedOut(BaseModel):
+    signed_out: bool
+
+
 def binary(media_type: str, description: str) -> dict:
     """A 200 whose body is bytes of `media_type` (a download), for a route's `responses`."""
     return {

@@ -20,7 +20,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from fastapi import Request
 from python_multipart import MultipartParser
@@ -298,7 +298,7 @@ def _abandon(upload: StreamedUpload, state: dict) -> None:
 MAX_JSON_BYTES = 16 * 1024 * 1024
 
 
-async def read_json(request: Request, max_bytes: int = MAX_JSON_BYTES):
+async def read_json(request: Request, max_bytes: int = MAX_JSON_BYTES) -> Any:
     """The request's JSON body, read up to `max_bytes` (whether or not its length is declared).
 
     Its depth and width are checked here too: BodyLimits (api/limits.py) scans only bodies
@@ -319,7 +319,7 @@ async def read_json(request: Request, max_bytes: int = MAX_JSON_BYTES):
         raise InvalidInput("body", "the body is not valid JSON") from None
 
 
-def form_json(text: str | None, name: str):
+def form_json(text: str | None, name: str) -> Any:
     """A multipart form's JSON field, parsed once it is known to be there, shallow and valid."""
     if text is None:
         raise InvalidInput(name, f"the form has no {name} field")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api import present, schemas
-from api.body import BodyBroken, BodyPipe, stream_to
+from api.body import BodyBroken, BodyPipe, Digest, stream_to
 from api.deps import CurrentAccount, LedgerDep
 from api.fields import CHECKED_TEXT, Day, Limit, LongLimit, Offset, RowIdQuery
 from api.once import Once
@@ -105,13 +105,13 @@ async def post_report(
     )
     signature = _signature(x_report_signature)
 
-    def work(pipe):
+    def work(pipe: BodyPipe) -> ingest.Ingested:
         try:
             return ingest.ingest(ledger, account, header, _source(kind, pipe, ledger), signature)
         except UnicodeDecodeError:
             raise InvalidInput("body", "the rows are not UTF-8 text") from None
 
-    async def receive(sha256):
+    async def receive(sha256: Digest | None) -> JSONResponse:
         try:
             result = await stream_to(request, work, sha256)
         except BodyBroken:

@@ -1,10 +1,10 @@
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
@@ -16,6 +16,7 @@ from ledger.models import WorkKind
 from watermark.fingerprint import Fingerprint
 
 router = APIRouter(prefix="/works", tags=["works"])
+M = TypeVar("M", bound=BaseModel)
 
 REGISTER_BODIES = {
     "requestBody": {
@@ -103,7 +104,7 @@ def _shaped(view: works.WorkView, parents: dict[int, str]) -> schemas.WorkPublic
     return present.work(view, parent=parents[view.work.parent_id] if view.work.parent_id is not None else None)
 
 
-def _parse(model, raw):
+def _parse(model: type[M], raw: object) -> M:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
