@@ -12,10 +12,11 @@ from ledger.distributions.trace import Trace
 from ledger.licences import LicenceView
 from ledger.matching import MatchOutcome
 from ledger.models import Account, ChainOp, PlayReport, SettlementRuleRecord
+from ledger.op_views import op_status
 from ledger.piracy.cases import CaseView
 from ledger.reports.views import day_text
 from ledger.settlement.periods import PeriodView
-from ledger.works import WorkView, metadata_uri, op_status
+from ledger.works import WorkView, metadata_uri
 
 
 def chain_status(op: ChainOp) -> schemas.ChainStatus:
