@@ -72,7 +72,15 @@ async def report_sighting(request: Request, ledger: LedgerDep, account: CurrentA
         screenshot = upload.blobs.get("screenshot") or None
 
         def report() -> JSONResponse:
-            outcome = cases.report_sighting(ledger, account, path, sha256, upload.size, sighting, screenshot)
+            outcome = cases.report_sighting(
+                ledger,
+                account,
+                path=path,
+                content_sha256=sha256,
+                size=upload.size,
+                sighting=sighting,
+                screenshot=screenshot,
+            )
             body = schemas.SightingOut(
                 matched=outcome.matched,
                 created=outcome.created,

@@ -39,7 +39,11 @@ def grant_licence(
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.LicencePublic:
     """Grant a licence on your work (授权)."""
-    return _granted(ledger, licences.grant_licence(ledger, account, work_id, _terms(body), idempotency_key), response)
+    return _granted(
+        ledger,
+        licences.grant_licence(ledger, account, work_id, _terms(body), idempotency_key=idempotency_key),
+        response,
+    )
 
 
 @router.get("/works/{work_id}/licences")
@@ -61,7 +65,7 @@ def grant_sublicence(
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.LicencePublic:
     """Sub-license a licence you hold (转授); the scope must lie within it."""
-    view = licences.grant_sublicence(ledger, account, licence_id, _terms(body), idempotency_key)
+    view = licences.grant_sublicence(ledger, account, licence_id, _terms(body), idempotency_key=idempotency_key)
     return _granted(ledger, view, response)
 
 

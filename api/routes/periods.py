@@ -75,7 +75,7 @@ def statement(
     proofs: bool = Query(True, description="Each line's Merkle proof; leave them out to just add amounts up."),
 ) -> schemas.Statement:
     """A payee's lines, each with the Merkle proof that `reelledger verify statement` checks on chain."""
-    return schemas.Statement.model_validate(payouts.statement(ledger, account, period_id, payee, proofs))
+    return schemas.Statement.model_validate(payouts.statement(ledger, account, period_id, payee=payee, proofs=proofs))
 
 
 @router.post("/{period_id}/fund")
@@ -88,7 +88,7 @@ def fund(
 ) -> schemas.Funded:
     """The platform pays what the period owes into the settlement contract; a retry under the same
     Idempotency-Key answers with the first funding and pays nothing more."""
-    result = payouts.fund(ledger, account, period_id, body.amount, idempotency_key)
+    result = payouts.fund(ledger, account, period_id, amount=body.amount, idempotency_key=idempotency_key)
     return schemas.Funded(funded=str(result["funded"]), chain=present.chain_status(result["op"]))
 
 
@@ -113,7 +113,7 @@ def paid_off_chain(
     from eth_utils import keccak
 
     ref = keccak(text=body.payment_ref)
-    return once(lambda: _chain(payouts.mark_paid_off_chain(ledger, account, period_id, index, ref)), body)
+    return once(lambda: _chain(payouts.mark_paid_off_chain(ledger, account, period_id, index, payment_ref=ref)), body)
 
 
 @router.post("/{period_id}/lines/{index}/dispute", response_model=schemas.ChainResult)
@@ -127,7 +127,7 @@ def dispute(
 ) -> schemas.ChainResult | Response:
     """The payee disputes their line during the dispute window; the period is not finalised until
     the dispute is answered."""
-    return once(lambda: _chain(payouts.dispute(ledger, account, period_id, index, body.reason)), body)
+    return once(lambda: _chain(payouts.dispute(ledger, account, period_id, index, reason=body.reason)), body)
 
 
 @router.post("/{period_id}/disputes/{dispute_id}/resolve", response_model=schemas.ChainResult)
@@ -140,7 +140,10 @@ def resolve(
     once: Once,
 ) -> schemas.ChainResult | Response:
     """An admin answers a dispute; the period finalises once none is open and the window has passed."""
-    return once(lambda: _chain(periods.resolve_dispute(ledger, account, period_id, dispute_id, body.resolution)), body)
+    return once(
+        lambda: _chain(periods.resolve_dispute(ledger, account, period_id, dispute_id, resolution=body.resolution)),
+        body,
+    )
 
 
 @router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)])

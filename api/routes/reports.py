@@ -158,7 +158,7 @@ def list_reports(
     ledger: LedgerDep, account: CurrentAccount, offset: Offset = 0, limit: Limit = 50
 ) -> list[schemas.ReportPublic]:
     """A platform's own reports; auditors see all."""
-    return [present.report(r, None) for r in views.list_reports(ledger, account, offset, limit)]
+    return [present.report(r, None) for r in views.list_reports(ledger, account, offset=offset, limit=limit)]
 
 
 @router.get("/held")
@@ -166,7 +166,7 @@ def held_rows(
     ledger: LedgerDep, account: CurrentAccount, offset: Offset = 0, limit: LongLimit = 100
 ) -> list[schemas.HeldRow]:
     """Rows that no licence covered, held out of settlement: the platform's own, or those on the caller's works."""
-    return [schemas.HeldRow.model_validate(row) for row in views.held_rows(ledger, account, offset, limit)]
+    return [schemas.HeldRow.model_validate(row) for row in views.held_rows(ledger, account, offset=offset, limit=limit)]
 
 
 @router.get("/{report_id}")
@@ -176,5 +176,5 @@ def get_report(
     account: CurrentAccount,
     platform_id: RowIdQuery = None,
 ) -> schemas.ReportPublic:
-    report = views.get_report(ledger, account, report_id, platform_id)
+    report = views.get_report(ledger, account, report_id, platform_id=platform_id)
     return present.report(report, ledger.chain.outbox.get(report.op_id) if report.op_id else None)

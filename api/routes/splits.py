@@ -23,7 +23,12 @@ def set_split(
 ) -> schemas.SplitPublic:
     """Add a split version (分账 rule); earlier versions stay readable."""
     view = splits.set_split(
-        ledger, account, work_id, [(p.address, p.bps) for p in body.payees], body.effective_from, idempotency_key
+        ledger,
+        account,
+        work_id,
+        [(p.address, p.bps) for p in body.payees],
+        effective_from=body.effective_from,
+        idempotency_key=idempotency_key,
     )
     shaped = schemas.SplitPublic(
         work_id=works.work_id_of(works.parse_work_id(work_id)),
