@@ -11,10 +11,13 @@ import asyncio
 import io
 import queue
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 T = TypeVar("T")
 _END = object()
@@ -41,7 +44,7 @@ class BodyPipe(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: WriteableBuffer) -> int:
         while not self._pending:
             item = self._queue.get()
             if item is _END:
@@ -51,8 +54,9 @@ class BodyPipe(io.RawIOBase):
                 self._queue.put(item)
                 raise BodyBroken(str(item) or "the upload was cut off") from item
             self._pending = item
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
+        view = memoryview(buffer).cast("B")
+        n = min(len(view), len(self._pending))
+        view[:n] = self._pending[:n]
         self._pending = self._pending[n:]
         return n
 
