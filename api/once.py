@@ -60,8 +60,12 @@ Steps = Generator[Step, Any, Response]
 
 
 class KeyedWrite:
-    def __init__(self, request: Request, ledger: Ledger, account: Account, key: str | None) -> None:
+    def __init__(
+        self, request: Request, ledger: Ledger, account: Account, key: str | None, response: Response | None = None
+    ) -> None:
+        """`response`: the request's Response parameter, on which a route may set its status."""
         self._route = request.scope["route"]
+        self._response = response
         self._keys = ledger.request_keys
         self.held = Held(account.id, key, f"{request.method} {self._route.path}") if key else None
         self._sent = {"path": dict(request.path_params), "query": sorted(request.query_params.multi_items())}
@@ -79,18 +83,18 @@ class KeyedWrite:
         return _drive(self._steps(run, lambda: digest, digest))
 
     async def streamed(
-        self, request: Request, work: Callable[[Digest | None], Awaitable[Response]], sent: dict[str, Any]
-    ) -> Response:
+        self, request: Request, work: Callable[[Digest | None], Awaitable[T]], sent: dict[str, Any]
+    ) -> T | Response:
         """For a body streamed into the work as it arrives (a play report): the key is taken before
         the body is read, and the request compared by `sent` (what else the route reads: headers)
         and the body's SHA-256 once it has been. `work(sha256)` feeds every chunk of the body to
-        `sha256` (a hashlib object, or None) and answers the route's response."""
+        `sha256` (a hashlib object, or None) and answers what the route returns."""
         if self.held is None:
             return await work(None)
         sha256 = hashlib.sha256()
         body_read = False
 
-        async def run() -> Response:
+        async def run() -> T:
             nonlocal body_read
             body_read = True
             return await work(sha256)
@@ -129,7 +133,8 @@ class KeyedWrite:
 
     def _answer(self, result: Any) -> Answer:
         """The answer as FastAPI would send it: a route's own response as it is, else its
-        result through the route's response model."""
+        result through the route's response model, with the status the route set on its
+        Response parameter or else its declared one."""
         if isinstance(result, Response):
             return Answer(result.status_code, bytes(result.body))
         route = self._route
@@ -141,7 +146,8 @@ class KeyedWrite:
             exclude_defaults=route.response_model_exclude_defaults,
             exclude_none=route.response_model_exclude_none,
         )
-        return Answer(route.status_code or 200, body)
+        chosen = self._response.status_code if self._response is not None else None
+        return Answer(chosen or route.status_code or 200, body)
 
 
 def _after(steps: Steps, result: Any = None, error: BaseException | None = None) -> Step | Response:
@@ -180,9 +186,13 @@ async def _drive_async(steps: Steps) -> Response:
 
 
 def keyed_write(
-    request: Request, ledger: LedgerDep, account: CurrentAccount, idempotency_key: IdempotencyKey = None
+    request: Request,
+    response: Response,
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    idempotency_key: IdempotencyKey = None,
 ) -> KeyedWrite:
-    return KeyedWrite(request, ledger, account, idempotency_key)
+    return KeyedWrite(request, ledger, account, idempotency_key, response)
 
 
 Once = Annotated[KeyedWrite, Depends(keyed_write)]

@@ -5,7 +5,7 @@ import hashlib
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 
 from api import present, schemas
@@ -53,7 +53,9 @@ def _present(ledger: Ledger, view: cases.CaseView) -> schemas.CasePublic:
     response_model=schemas.SightingOut,
     responses={201: {"model": schemas.SightingOut, "description": "A new case was opened."}},
 )
-async def report_sighting(request: Request, ledger: LedgerDep, account: CurrentAccount, once: Once) -> Response:
+async def report_sighting(
+    request: Request, response: Response, ledger: LedgerDep, account: CurrentAccount, once: Once
+) -> schemas.SightingOut | Response:
     """A crawler reports a copy it fetched: the service matches it to a registered work, reads
     its watermark, and opens a case (evidence anchored on chain, notices drafted), or counts
     a sighting of the case this work and URL already have."""
@@ -71,7 +73,7 @@ async def report_sighting(request: Request, ledger: LedgerDep, account: CurrentA
         sighting = _sighting(upload.fields.get("sighting"))
         screenshot = upload.blobs.get("screenshot") or None
 
-        def report() -> JSONResponse:
+        def report() -> schemas.SightingOut:
             outcome = cases.report_sighting(
                 ledger,
                 account,
@@ -81,12 +83,12 @@ async def report_sighting(request: Request, ledger: LedgerDep, account: CurrentA
                 sighting=sighting,
                 screenshot=screenshot,
             )
-            body = schemas.SightingOut(
+            response.status_code = 201 if outcome.created else 200
+            return schemas.SightingOut(
                 matched=outcome.matched,
                 created=outcome.created,
                 case=_present(ledger, outcome.case) if outcome.case else None,
             )
-            return JSONResponse(body.model_dump(mode="json"), status_code=201 if outcome.created else 200)
 
         sent = {
             "sighting": sighting,

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from api import present, schemas
 from api.body import BodyBroken, BodyPipe, Digest, stream_to
@@ -76,6 +76,7 @@ def _signature(text: str | None) -> bytes | None:
 )
 async def post_report(
     request: Request,
+    response: Response,
     ledger: LedgerDep,
     account: CurrentAccount,
     report_id: Annotated[
@@ -88,7 +89,7 @@ async def post_report(
     supersedes: Annotated[str, Query(max_length=200, description="Id of the report this one corrects."), CHECKED_TEXT]
     | None = None,
     x_report_signature: str | None = Header(default=None, description="The platform's EIP-712 signature, hex."),
-) -> Response:
+) -> schemas.ReportPublic | Response:
     """Stream a play report in (NDJSON, CSV or JSON by Content-Type). Nothing counts until the
     whole report has arrived and its signature checks out. Every row names every column (the
     quantities too, 0 where there is none); a report with bad rows is a 422 listing them all
@@ -111,13 +112,13 @@ async def post_report(
         except UnicodeDecodeError:
             raise InvalidInput("body", "the rows are not UTF-8 text") from None
 
-    async def receive(sha256: Digest | None) -> JSONResponse:
+    async def receive(sha256: Digest | None) -> schemas.ReportPublic:
         try:
             result = await stream_to(request, work, sha256)
         except BodyBroken:
             raise InvalidInput("body", "the upload was cut off; nothing of it was kept, send it again") from None
-        shaped = present.report(result.report, result.op)
-        return JSONResponse(shaped.model_dump(mode="json"), status_code=201 if result.created else 200)
+        response.status_code = 201 if result.created else 200
+        return present.report(result.report, result.op)
 
     return await once.streamed(request, receive, {"kind": kind, "signature": x_report_signature})
 
