@@ -199,8 +199,8 @@ def is_response(annotation: object) -> bool:
 def loosely_typed(routes) -> list[str]:
     """Routes of the API document whose answer is not a model: a JSON answer without a pydantic
     response model (none, a dict, Any), or a handler that does not say what it returns, or says
-    a dict or Any. A download (its own response class) has no model; a route whose status varies
-    may return its response, or a keyed write's kept answer (`Model | Response`)."""
+    a dict, Any or only a Response. A download (its own response class) has no model; a keyed
+    write may also return the answer it kept (`Model | Response`)."""
     found = []
     for context in iter_route_contexts(routes):
         route = context.original_route
@@ -216,7 +216,8 @@ def loosely_typed(routes) -> list[str]:
         if not is_model(route.response_model):
             found.append(f"{name}: response model {route.response_model!r}")
         parts = get_args(returns) if get_origin(returns) in (Union, type(int | str)) else (returns,)
-        if returns is inspect.Signature.empty or not all(is_model(p) or is_response(p) for p in parts):
+        typed = any(is_model(p) for p in parts) and all(is_model(p) or is_response(p) for p in parts)
+        if returns is inspect.Signature.empty or not typed:
             found.append(f"{name}: returns {returns!r}")
     return found
 
@@ -245,6 +246,10 @@ def test_a_route_answering_a_dict_is_found():
     def anything() -> schemas.ApiKey:
         return schemas.ApiKey(api_key="k")
 
+    @app.get("/response", response_model=schemas.ApiKey)
+    def hand_built() -> JSONResponse:
+        return JSONResponse({"api_key": "k"})
+
     @app.get("/typed")
     def typed() -> schemas.ApiKey:
         return schemas.ApiKey(api_key="k")
@@ -254,6 +259,6 @@ def test_a_route_answering_a_dict_is_found():
         return FileResponse(__file__)
 
     found = loosely_typed(app.routes)
-    for route in ("bare_dict", "unannotated", "declared_but_dict", "anything"):
+    for route in ("bare_dict", "unannotated", "declared_but_dict", "anything", "hand_built"):
         assert any(f"({route})" in line for line in found), (route, found)
     assert not [line for line in found if "(typed)" in line or "(download)" in line], found
