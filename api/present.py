@@ -84,7 +84,7 @@ def licence(view: LicenceView, work_id: str) -> schemas.LicencePublic:
 def split_version(v: SplitVersion) -> schemas.SplitVersionPublic:
     return schemas.SplitVersionPublic(
         version=v.version,
-        payees=[{"address": a, "bps": b} for a, b in zip(v.payees, v.bps, strict=True)],
+        payees=[schemas.PayeeShare(address=a, bps=b) for a, b in zip(v.payees, v.bps, strict=True)],
         effective_from=v.effective_from,
         split_hash="0x" + v.split_hash.hex(),
     )
