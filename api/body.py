@@ -11,13 +11,24 @@ import asyncio
 import io
 import queue
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
 T = TypeVar("T")
 _END = object()
+
+
+class Digest(Protocol):
+    """A hashlib object the body is fed to as it arrives."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
 
 
 class BodyBroken(IOError):
@@ -33,7 +44,7 @@ class BodyPipe(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: WriteableBuffer) -> int:
         while not self._pending:
             item = self._queue.get()
             if item is _END:
@@ -43,8 +54,9 @@ class BodyPipe(io.RawIOBase):
                 self._queue.put(item)
                 raise BodyBroken(str(item) or "the upload was cut off") from item
             self._pending = item
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
+        view = memoryview(buffer).cast("B")
+        n = min(len(view), len(self._pending))
+        view[:n] = self._pending[:n]
         self._pending = self._pending[n:]
         return n
 
@@ -57,7 +69,7 @@ class BodyPipe(io.RawIOBase):
             except queue.Empty:
                 return
 
-    async def feed(self, request: Request, worker: asyncio.Future, sha256=None) -> None:
+    async def feed(self, request: Request, worker: asyncio.Future[T], sha256: Digest | None = None) -> None:
         try:
             async for chunk in request.stream():
                 if worker.done() or self._closed_by_reader:
@@ -79,12 +91,12 @@ class BodyPipe(io.RawIOBase):
             raise
 
 
-async def stream_to(request: Request, work: Callable[[BodyPipe], T], sha256: Any = None) -> T:
+async def stream_to(request: Request, work: Callable[[BodyPipe], T], sha256: Digest | None = None) -> T:
     """Run `work(pipe)` on a thread while the body streams into `pipe`; return its result.
     `sha256` (a hashlib object), when given, is fed the body as it arrives."""
     pipe = BodyPipe()
 
-    def run():
+    def run() -> T:
         try:
             return work(pipe)
         finally:

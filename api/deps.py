@@ -1,7 +1,7 @@
 """Dependencies shared by the routers: the ledger, and the account an API key (or the web
 console's session cookie) belongs to."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Cookie, Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -49,7 +49,7 @@ def current_account(
 CurrentAccount = Annotated[Account, Depends(current_account)]
 
 
-def require(*roles: Role):
+def require(*roles: Role) -> Any:  # what fastapi.Depends returns, for a route's `dependencies`
     def check(account: CurrentAccount) -> Account:
         if account.role not in roles:
             raise Forbidden(f"this needs the role {' or '.join(r.value for r in roles)}")

@@ -13,9 +13,10 @@ same bytes again, marked `Idempotent-Replayed: true`. Without a key the work sim
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
-from functools import cache
-from typing import Annotated, Any
+import inspect
+from collections.abc import Awaitable, Callable, Generator
+from functools import cache, partial
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -23,15 +24,19 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter
 
+from api.body import Digest
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
 from ledger.idempotency import request_digest
+from ledger.models import Account
 from ledger.request_keys import Answer, Claim, Earlier, Held
+from ledger.service import Ledger
 
 REPLAYED = "Idempotent-Replayed"
+T = TypeVar("T")
 
 
 @cache
-def _adapter(model) -> TypeAdapter:
+def _adapter(model: Any) -> TypeAdapter[Any]:
     return TypeAdapter(model)
 
 
@@ -47,9 +52,20 @@ def _send(answer: Answer, replayed: bool = False) -> Response:
     )
 
 
+Step = Callable[[], Any]
+"""One thing a keyed write has done, in its order: a call to the key store, the route's work, or
+reading the request to know its digest. A driver runs it and sends its result back (or throws
+what it raised)."""
+Steps = Generator[Step, Any, Response]
+
+
 class KeyedWrite:
-    def __init__(self, request: Request, ledger, account, key: str | None) -> None:
+    def __init__(
+        self, request: Request, ledger: Ledger, account: Account, key: str | None, response: Response | None = None
+    ) -> None:
+        """`response`: the request's Response parameter, on which a route may set its status."""
         self._route = request.scope["route"]
+        self._response = response
         self._keys = ledger.request_keys
         self.held = Held(account.id, key, f"{request.method} {self._route.path}") if key else None
         self._sent = {"path": dict(request.path_params), "query": sorted(request.query_params.multi_items())}
@@ -58,42 +74,55 @@ class KeyedWrite:
         assert self.held is not None  # only a keyed request is digested
         return request_digest(self.held.route, **self._sent, body=_canonical(body))
 
-    def __call__(self, run: Callable[[], Any], body: Any = None):
+    def __call__(self, run: Callable[[], T], body: Any = None) -> T | Response:
         """Run `run()` under the key, or answer what it answered the first time (synchronous:
         call it from a worker thread in an async route)."""
         if self.held is None:
             return run()
         digest = self.digest(body)
-        got = self._keys.claim(self.held, digest)
-        if isinstance(got, Earlier):
-            return _send(self._keys.replay(got, digest), replayed=True)
-        try:
-            answer = self._answer(run())
-        except BaseException:
-            self._keys.release(got)
-            raise
-        self._keep(got, digest, answer)
-        return _send(answer)
+        return _drive(self._steps(run, lambda: digest, digest))
 
-    async def streamed(self, request: Request, work: Callable[[Any], Awaitable[Any]], sent: dict):
+    async def streamed(
+        self, request: Request, work: Callable[[Digest | None], Awaitable[T]], sent: dict[str, Any]
+    ) -> T | Response:
         """For a body streamed into the work as it arrives (a play report): the key is taken before
         the body is read, and the request compared by `sent` (what else the route reads: headers)
         and the body's SHA-256 once it has been. `work(sha256)` feeds every chunk of the body to
-        `sha256` (a hashlib object, or None)."""
+        `sha256` (a hashlib object, or None) and answers what the route returns."""
         if self.held is None:
             return await work(None)
-        got = await run_in_threadpool(self._keys.claim, self.held, None)
         sha256 = hashlib.sha256()
+        body_read = False
+
+        async def run() -> T:
+            nonlocal body_read
+            body_read = True
+            return await work(sha256)
+
+        async def read_digest() -> str:
+            if not body_read:  # answered before: the body is read only to compare it
+                async for chunk in request.stream():
+                    sha256.update(chunk)
+            return self.digest({**sent, "sha256": sha256.hexdigest()})
+
+        return await _drive_async(self._steps(run, read_digest, None))
+
+    def _steps(self, run: Step, read_digest: Step, known_digest: str | None) -> Steps:
+        """A keyed write, in the one order both kinds of route follow: take the key; if a request
+        under it finished before, answer that again; else run the work (the key released if it
+        fails) and keep its answer, or release the key for a refusal. The key is taken with
+        `known_digest`, None while the request is not read yet (a streamed body); `read_digest`
+        gives it when it is needed."""
+        assert self.held is not None
+        got = yield partial(self._keys.claim, self.held, known_digest)
         if isinstance(got, Earlier):
-            async for chunk in request.stream():
-                sha256.update(chunk)
-            return _send(self._keys.replay(got, self.digest({**sent, "sha256": sha256.hexdigest()})), replayed=True)
+            return _send((yield partial(self._keys.replay, got, (yield read_digest))), replayed=True)
         try:
-            answer = self._answer(await work(sha256))
+            answer = self._answer((yield run))
         except BaseException:
-            await run_in_threadpool(self._keys.release, got)
+            yield partial(self._keys.release, got)
             raise
-        await run_in_threadpool(self._keep, got, self.digest({**sent, "sha256": sha256.hexdigest()}), answer)
+        yield partial(self._keep, got, (yield read_digest), answer)
         return _send(answer)
 
     def _keep(self, claim: Claim, digest: str, answer: Answer) -> None:
@@ -104,7 +133,8 @@ class KeyedWrite:
 
     def _answer(self, result: Any) -> Answer:
         """The answer as FastAPI would send it: a route's own response as it is, else its
-        result through the route's response model."""
+        result through the route's response model, with the status the route set on its
+        Response parameter or else its declared one."""
         if isinstance(result, Response):
             return Answer(result.status_code, bytes(result.body))
         route = self._route
@@ -116,13 +146,53 @@ class KeyedWrite:
             exclude_defaults=route.response_model_exclude_defaults,
             exclude_none=route.response_model_exclude_none,
         )
-        return Answer(route.status_code or 200, body)
+        chosen = self._response.status_code if self._response is not None else None
+        return Answer(chosen or route.status_code or 200, body)
+
+
+def _after(steps: Steps, result: Any = None, error: BaseException | None = None) -> Step | Response:
+    """The step after one that gave `result` (or raised `error`), or the answer when none is left."""
+    try:
+        return steps.throw(error) if error is not None else steps.send(result)
+    except StopIteration as done:
+        return done.value
+
+
+def _drive(steps: Steps) -> Response:
+    """Run a keyed write's steps here, one after another."""
+    step = _after(steps)
+    while not isinstance(step, Response):
+        try:
+            result = step()
+        except BaseException as exc:
+            step = _after(steps, error=exc)
+        else:
+            step = _after(steps, result)
+    return step
+
+
+async def _drive_async(steps: Steps) -> Response:
+    """Run a keyed write's steps from the event loop: the route's own coroutines awaited, the key
+    store's calls (blocking) in a worker thread."""
+    step = _after(steps)
+    while not isinstance(step, Response):
+        try:
+            result = await (step() if inspect.iscoroutinefunction(step) else run_in_threadpool(step))
+        except BaseException as exc:
+            step = _after(steps, error=exc)
+        else:
+            step = _after(steps, result)
+    return step
 
 
 def keyed_write(
-    request: Request, ledger: LedgerDep, account: CurrentAccount, idempotency_key: IdempotencyKey = None
+    request: Request,
+    response: Response,
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    idempotency_key: IdempotencyKey = None,
 ) -> KeyedWrite:
-    return KeyedWrite(request, ledger, account, idempotency_key)
+    return KeyedWrite(request, ledger, account, idempotency_key, response)
 
 
 Once = Annotated[KeyedWrite, Depends(keyed_write)]

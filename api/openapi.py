@@ -18,7 +18,7 @@ ERROR = {
 }
 
 
-def _refs(node, found: set[str]) -> set[str]:
+def _refs(node: object, found: set[str]) -> set[str]:
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith(REF):

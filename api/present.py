@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from api import schemas
-from ledger.db import must_get, session
-from ledger.models import Account, ChainOp, Work
-from ledger.works import WorkView, metadata_uri, op_status
+from ledger.chain.registries import SplitVersion
+from ledger.distributions.copies import DistributionView
+from ledger.distributions.records import payload_hex
+from ledger.distributions.trace import Trace
+from ledger.licences import LicenceView
+from ledger.matching import MatchOutcome
+from ledger.models import Account, ChainOp, PlayReport, SettlementRuleRecord
+from ledger.op_views import op_status
+from ledger.piracy.cases import CaseView
+from ledger.reports.views import day_text
+from ledger.settlement.periods import PeriodView
+from ledger.works import WorkView, metadata_uri
 
 
 def chain_status(op: ChainOp) -> schemas.ChainStatus:
@@ -26,12 +37,10 @@ def account(a: Account) -> schemas.AccountPublic:
     )
 
 
-def work(view: WorkView, engine) -> schemas.WorkPublic:
+def work(view: WorkView, *, parent: str | None) -> schemas.WorkPublic:
+    """`parent`: the work id of the series the work belongs to (`ledger.work_views.work_ids` reads
+    those of a page of works at once)."""
     w = view.work
-    parent = None
-    if w.parent_id is not None:
-        with session(engine) as db:
-            parent = must_get(db, Work, w.parent_id).work_id
     return schemas.WorkPublic(
         work_id=w.work_id,
         title=w.title,
@@ -52,7 +61,7 @@ def work(view: WorkView, engine) -> schemas.WorkPublic:
     )
 
 
-def licence(view, work_id: str) -> schemas.LicencePublic:
+def licence(view: LicenceView, work_id: str) -> schemas.LicencePublic:
     r = view.record
     return schemas.LicencePublic(
         id=r.id,
@@ -72,50 +81,54 @@ def licence(view, work_id: str) -> schemas.LicencePublic:
     )
 
 
-def split_version(v) -> schemas.SplitVersionPublic:
+def split_version(v: SplitVersion) -> schemas.SplitVersionPublic:
     return schemas.SplitVersionPublic(
         version=v.version,
-        payees=[{"address": a, "bps": b} for a, b in zip(v.payees, v.bps, strict=True)],
+        payees=[schemas.PayeeShare(address=a, bps=b) for a, b in zip(v.payees, v.bps, strict=True)],
         effective_from=v.effective_from,
         split_hash="0x" + v.split_hash.hex(),
     )
 
 
-def report(r, op: ChainOp | None) -> dict:
-    from ledger.reports.views import day_text
-
-    return {
-        "report_id": r.report_id,
-        "report_hash": r.report_hash,
-        "status": r.status.value,
-        "period": {"first_day": day_text(r.first_day), "last_day": day_text(r.end_day - 1)},
-        "currency": r.currency,
-        "rows": r.row_count,
-        "held_rows": r.held_rows,
-        "totals": {
-            "plays": str(r.plays),
-            "valid_plays": str(r.valid_plays),
-            "watch_minutes": str(r.watch_minutes),
-            "ad_revenue": str(r.ad_revenue),
-        },
-        "rows_root": r.rows_root,
-        "digest": r.digest,
-        "signature": r.signature,
-        "anchor": chain_status(op).model_dump() if op else None,
-    }
+def days(first_day: int, end_day: int) -> schemas.DayRange:
+    return schemas.DayRange(first_day=day_text(first_day), last_day=day_text(end_day - 1))
 
 
-def period(view, full: bool = True) -> dict:
-    """A period; `full` adds what only its platform, auditors and admins see (its reports,
-    pools, other owners' unsettled works)."""
-    from ledger.reports.views import day_text
+def report(r: PlayReport, op: ChainOp | None) -> schemas.ReportPublic:
+    return schemas.ReportPublic(
+        report_id=r.report_id,
+        report_hash=r.report_hash,
+        status=r.status.value,
+        period=days(r.first_day, r.end_day),
+        currency=r.currency,
+        rows=r.row_count,
+        held_rows=r.held_rows,
+        totals=schemas.ReportTotals(
+            plays=str(r.plays),
+            valid_plays=str(r.valid_plays),
+            watch_minutes=str(r.watch_minutes),
+            ad_revenue=str(r.ad_revenue),
+        ),
+        rows_root=r.rows_root,
+        digest=r.digest,
+        signature=r.signature,
+        anchor=chain_status(op) if op else None,
+    )
 
+
+PRIVATE_PERIOD_FIELDS = ("pools", "unsettled_works", "reports", "adjustments_applied", "platform_id")
+
+
+def _period_fields(view: PeriodView, full: bool) -> dict[str, Any]:
+    """A period's fields; `full` adds what only its platform, auditors and admins see (its
+    reports, pools, other owners' unsettled works). A field left out is unset, and the routes
+    answer with `response_model_exclude_unset`: a payee's answer does not name them at all."""
     p = view.period
     shown = {
         "period_id": p.period_id,
         "platform_id": p.platform_id,
         "currency": p.currency,
-        "period": {"first_day": day_text(p.first_day), "last_day": day_text(p.end_day - 1)},
+        "period": days(p.first_day, p.end_day),
         "status": p.status.value,
         "root": p.root,
         "total": str(p.total),
@@ -127,18 +140,24 @@ def period(view, full: bool = True) -> dict:
         "unsettled_works": p.inputs.get("unsettled", {}),
         "reports": [r["report_id"] for r in p.inputs["reports"]],
         "adjustments_applied": len(p.inputs.get("adjustments", [])),
-        "commit": chain_status(view.op).model_dump(),
-        "finalise": chain_status(view.finalise_op).model_dump() if view.finalise_op else None,
+        "commit": chain_status(view.op),
+        "finalise": chain_status(view.finalise_op) if view.finalise_op else None,
     }
     if not full:
-        for private in ("pools", "unsettled_works", "reports", "adjustments_applied", "platform_id"):
+        for private in PRIVATE_PERIOD_FIELDS:
             shown.pop(private)
     return shown
 
 
-def distribution(view) -> schemas.DistributionPublic:
-    from ledger.distributions.records import payload_hex
+def period(view: PeriodView, *, full: bool = True) -> schemas.PeriodPublic:
+    return schemas.PeriodPublic(**_period_fields(view, full))
 
+
+def period_detail(view: PeriodView, *, full: bool, open_disputes: int | None) -> schemas.PeriodDetail:
+    return schemas.PeriodDetail(**_period_fields(view, full), open_disputes=open_disputes)
+
+
+def distribution(view: DistributionView) -> schemas.DistributionPublic:
     d, p = view.dist, view.platform
     copy = None
     if d.copy_sha256 is not None:
@@ -162,9 +181,7 @@ def distribution(view) -> schemas.DistributionPublic:
     )
 
 
-def trace(found) -> schemas.TraceOut:
-    from ledger.distributions.records import payload_hex
-
+def trace(found: Trace) -> schemas.TraceOut:
     w = found.detection
     reading = schemas.WatermarkReading(
         found=w.payload is not None,
@@ -187,14 +204,15 @@ def trace(found) -> schemas.TraceOut:
     )
 
 
-def match(outcome, registry: str | None) -> schemas.MatchOut:
+def match(outcome: MatchOutcome, registry: str | None) -> schemas.MatchOut:
     q = outcome.query
     query = schemas.QuerySummary(
         kind=q.kind, frames_sampled=q.sampled, frames_usable=len(q), duration_seconds=round(q.duration, 3)
     )
-    found, w = outcome.match, outcome.work
+    found, w, op = outcome.match, outcome.work, outcome.op
     if found is None:
         return schemas.MatchOut(matched=False, query=query)
+    assert w is not None and op is not None  # a match names its work, registered under an operation
     return schemas.MatchOut(
         matched=True,
         work=schemas.MatchedWork(
@@ -203,7 +221,7 @@ def match(outcome, registry: str | None) -> schemas.MatchOut:
             kind=w.kind,
             owner_account_id=w.owner_id,
             registry=registry,
-            chain=chain_status(outcome.op),
+            chain=chain_status(op),
         ),
         offset_seconds=found.offset,
         duration_seconds=found.duration,
@@ -215,7 +233,18 @@ def match(outcome, registry: str | None) -> schemas.MatchOut:
     )
 
 
-def case(view, evidence_registry: str | None, screenshot: bool) -> schemas.CasePublic:
+def rule(record: SettlementRuleRecord) -> schemas.RulePublic:
+    return schemas.RulePublic(
+        version=record.version,
+        platform_id=record.platform_id,
+        currency=record.currency,
+        effective_from=day_text(record.effective_from),
+        rule=record.body,
+        content_hash=record.content_hash,
+    )
+
+
+def case(view: CaseView, *, evidence_registry: str | None, screenshot: bool) -> schemas.CasePublic:
     c, bundle = view.case, view.case.evidence
     m = bundle["match"]
     mark = bundle["watermark"]

@@ -93,6 +93,11 @@ class ChainStatus(BaseModel):
     error: str | None = None
 
 
+class PartyOut(BaseModel):
+    name: str
+    role: str
+
+
 class FingerprintOut(BaseModel):
     kind: str | None
     hashes: list[str] | None
@@ -104,7 +109,7 @@ class WorkPublic(BaseModel):
     title: str
     kind: WorkKind
     parent: str | None
-    parties: list[dict]
+    parties: list[PartyOut]
     owner_account_id: int
     size_bytes: int | None
     fingerprint: FingerprintOut
@@ -166,17 +171,22 @@ class SplitCreate(Strict):
     effective_from: Uint64 = Field(default=0, description="Unix seconds; 0 means when mined; at most a year ahead.")
 
 
+class PayeeShare(BaseModel):
+    address: str
+    bps: int = Field(description="Basis points of what the work earns.")
+
+
 class SplitPublic(BaseModel):
     work_id: str
     version: int | None
-    payees: list[dict]
+    payees: list[PayeeShare]
     effective_from: int
     chain: ChainStatus
 
 
 class SplitVersionPublic(BaseModel):
     version: int
-    payees: list[dict]
+    payees: list[PayeeShare]
     effective_from: int
     split_hash: str
 
@@ -647,6 +657,21 @@ class CrawlJob(BaseModel):
     counts: dict[str, int | bool] = Field(
         description="pages, media, bytes, matched, cases, queued, done, failed, skipped:<reason>, and finished."
     )
+
+
+class SignIn(Strict):
+    """The web console's sign-in (outside the API document): an API key for a session cookie."""
+
+    api_key: Annotated[str, Token(200)]
+
+
+class SignedIn(BaseModel):
+    name: str
+    role: Role
+
+
+class SignedOut(BaseModel):
+    signed_out: bool
 
 
 def binary(media_type: str, description: str) -> dict:

@@ -20,7 +20,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from fastapi import Request
 from python_multipart import MultipartParser
@@ -196,23 +196,23 @@ async def read_multipart(
         raise _too_large(file_field, max_bytes)
     upload = StreamedUpload()
     spool_dir.mkdir(parents=True, exist_ok=True)
-    state: dict = {"headers": {}, "name": None, "buffer": None, "sink": None, "done": False}
+    state: dict[str, Any] = {"headers": {}, "name": None, "buffer": None, "sink": None, "done": False}
     header = {"field": b"", "value": b""}
 
-    def on_part_begin():
+    def on_part_begin() -> None:
         state["headers"], state["name"] = {}, None
 
-    def on_header_field(data, start, end):
+    def on_header_field(data: bytes, start: int, end: int) -> None:
         header["field"] += data[start:end]
 
-    def on_header_value(data, start, end):
+    def on_header_value(data: bytes, start: int, end: int) -> None:
         header["value"] += data[start:end]
 
-    def on_header_end():
+    def on_header_end() -> None:
         state["headers"][header["field"].decode("latin-1").lower()] = header["value"]
         header["field"], header["value"] = b"", b""
 
-    def on_headers_finished():
+    def on_headers_finished() -> None:
         _, disposition = parse_options_header(state["headers"].get("content-disposition", b""))
         state["name"] = disposition.get(b"name", b"").decode()
         filename = disposition.get(b"filename")
@@ -227,7 +227,7 @@ async def read_multipart(
         else:
             state["buffer"] = bytearray()
 
-    def on_part_data(data, start, end):
+    def on_part_data(data: bytes, start: int, end: int) -> None:
         if state["sink"] is not None:
             if max_bytes is not None and state["sink"].size + (end - start) > max_bytes:
                 raise _too_large(file_field, max_bytes)
@@ -238,7 +238,7 @@ async def read_multipart(
             if len(state["buffer"]) > limit:
                 raise InvalidInput(state["name"] or "field", f"the form field {state['name']} is at most {limit} bytes")
 
-    def on_part_end():
+    def on_part_end() -> None:
         sink = state["sink"]
         if sink is not None:
             state["sink"] = None
@@ -249,7 +249,7 @@ async def read_multipart(
         elif state["name"]:
             upload.fields[state["name"]] = bytes(state["buffer"]).decode("utf-8", errors="replace")
 
-    def on_end():
+    def on_end() -> None:
         state["done"] = True
 
     parser = MultipartParser(
@@ -284,7 +284,7 @@ async def read_multipart(
     return upload
 
 
-def _abandon(upload: StreamedUpload, state: dict) -> None:
+def _abandon(upload: StreamedUpload, state: dict[str, Any]) -> None:
     sink = state.get("sink")
     if sink is not None:
         try:
@@ -298,7 +298,7 @@ def _abandon(upload: StreamedUpload, state: dict) -> None:
 MAX_JSON_BYTES = 16 * 1024 * 1024
 
 
-async def read_json(request: Request, max_bytes: int = MAX_JSON_BYTES):
+async def read_json(request: Request, max_bytes: int = MAX_JSON_BYTES) -> Any:
     """The request's JSON body, read up to `max_bytes` (whether or not its length is declared).
 
     Its depth and width are checked here too: BodyLimits (api/limits.py) scans only bodies
@@ -319,7 +319,7 @@ async def read_json(request: Request, max_bytes: int = MAX_JSON_BYTES):
         raise InvalidInput("body", "the body is not valid JSON") from None
 
 
-def form_json(text: str | None, name: str):
+def form_json(text: str | None, name: str) -> Any:
     """A multipart form's JSON field, parsed once it is known to be there, shallow and valid."""
     if text is None:
         raise InvalidInput(name, f"the form has no {name} field")

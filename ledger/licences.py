@@ -21,9 +21,10 @@ from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.idempotency import check_same, earlier_request, key_in_use, request_digest
 from ledger.models import Account, ChainOp, LicenceRecord, OpStatus, Work
+from ledger.op_views import OpView
 from ledger.service import Ledger
 from ledger.territories import territory_codes, territory_mask
-from ledger.works import get_work, op_status
+from ledger.works import get_work
 
 RIGHT_NAMES = {right.name.lower(): right for right in Right if right.name}  # every member has one
 
@@ -58,7 +59,7 @@ class LicenceTerms:
 
 
 @dataclass(frozen=True)
-class LicenceView:
+class LicenceView(OpView):
     record: LicenceRecord
     op: ChainOp
     revoke_op: ChainOp | None
@@ -67,7 +68,7 @@ class LicenceView:
     def status(self) -> str:
         if self.revoke_op is not None and self.revoke_op.status == OpStatus.confirmed:
             return "revoked"
-        return op_status(self.op)
+        return super().status
 
 
 def grant_licence(

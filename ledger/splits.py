@@ -16,20 +16,17 @@ from ledger.errors import Forbidden, InvalidInput
 from ledger.idempotency import check_same, earlier_request, key_in_use, request_digest
 from ledger.limits import HORIZON_REASON, horizon_day
 from ledger.models import Account, ChainOp, OpStatus, Role, SplitRecord
+from ledger.op_views import OpView
 from ledger.service import Ledger
-from ledger.works import get_work, op_status
+from ledger.works import get_work
 
 MAX_PAYEES = 64
 
 
 @dataclass(frozen=True)
-class SplitView:
+class SplitView(OpView):
     record: SplitRecord
     op: ChainOp
-
-    @property
-    def status(self) -> str:
-        return op_status(self.op)
 
 
 def set_split(

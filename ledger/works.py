@@ -24,6 +24,7 @@ from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.idempotency import check_same, earlier_request, key_reused, request_digest
 from ledger.models import Account, ChainOp, OpStatus, Role, Work, WorkFrames, WorkKind
+from ledger.op_views import OpView, op_status
 from ledger.service import Ledger
 from watermark.errors import WatermarkError
 from watermark.fingerprint import Fingerprint, fingerprint_file
@@ -43,21 +44,9 @@ class WorkMeta:
 
 
 @dataclass(frozen=True)
-class WorkView:
+class WorkView(OpView):
     work: Work
     op: ChainOp
-
-    @property
-    def status(self) -> str:
-        return op_status(self.op)
-
-
-def op_status(op: ChainOp) -> str:
-    if op.status == OpStatus.confirmed:
-        return "confirmed"
-    if op.status in (OpStatus.rejected, OpStatus.reverted):
-        return "failed"
-    return "pending"
 
 
 def work_id_of(sha256: bytes) -> str:

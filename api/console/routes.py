@@ -5,31 +5,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Cookie, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, ConfigDict
 
+from api import schemas
 from api.console.i18n import LANG_COOKIE, LANGUAGES, language_of, messages
 from api.console.pages import PAGES, nav_for
 from api.deps import SESSION_COOKIE, LedgerDep
-from api.fields import CHECKED_TEXT, Token
+from api.fields import CHECKED_TEXT
 from ledger.console_sessions import LIFETIME, check_csrf, end_session, open_session, session_of
 from ledger.errors import Forbidden, Unauthenticated
-from ledger.models import Account
+from ledger.models import Account, ConsoleSession
+from ledger.service import Ledger
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC = Path(__file__).parent / "static"
 SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
-
-
-class SignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    api_key: Annotated[str, Token(200)]
 
 
 def _same_origin(request: Request) -> bool:
@@ -41,7 +37,7 @@ def _same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == request.headers.get("host", request.url.netloc)
 
 
-def browser_rpc_url(ledger) -> str | None:
+def browser_rpc_url(ledger: Ledger) -> str | None:
     """The node browsers verify against: never a remote rpc_url, which may carry credentials."""
     settings = ledger.settings
     if settings.public_rpc_url:
@@ -49,7 +45,7 @@ def browser_rpc_url(ledger) -> str | None:
     return ledger.chain.rpc_url if settings.managed_chain else None
 
 
-def _config(ledger) -> dict:
+def _config(ledger: Ledger) -> dict[str, Any]:
     chain = ledger.chain
     return {
         "rpcUrl": browser_rpc_url(ledger),
@@ -79,7 +75,7 @@ def _security_headers(response: R, rpc_url: str | None) -> R:
     return response
 
 
-def _render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+def _render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     lang = language_of(request)
     response = templates.TemplateResponse(
         request, template, {"lang": lang, "t": messages(lang), "languages": LANGUAGES, **context}, status_code=status
@@ -89,12 +85,12 @@ def _render(request: Request, template: str, status: int = 200, **context) -> HT
     return _security_headers(response, context.get("rpc_url"))
 
 
-def _script_json(value) -> str:
+def _script_json(value: object) -> str:
     """JSON safe inside a <script> element: no "</script>" can close it early."""
     return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _shell(request: Request, ledger, account: Account, held, page: str) -> HTMLResponse:
+def _shell(request: Request, ledger: Ledger, account: Account, held: ConsoleSession, page: str) -> HTMLResponse:
     config = {**_config(ledger), "custodial": account.custodial}  # whether claims go through the service or a wallet
     return _render(
         request,
@@ -110,11 +106,13 @@ def _shell(request: Request, ledger, account: Account, held, page: str) -> HTMLR
 
 
 @router.get("/login")
-def login_page(request: Request, next: Annotated[str, Query(max_length=2000), CHECKED_TEXT] | None = None):
+def login_page(
+    request: Request, next: Annotated[str, Query(max_length=2000), CHECKED_TEXT] | None = None
+) -> HTMLResponse:
     return _render(request, "login.html", next=next if next and next.startswith("/console/") else "/console/overview")
 
 
-def _secure(request: Request, ledger) -> bool:
+def _secure(request: Request, ledger: Ledger) -> bool:
     """Behind a TLS-terminating proxy the service sees http: REELLEDGER_SECURE_COOKIES says https."""
     return ledger.settings.secure_cookies or request.url.scheme == "https"
 
@@ -123,11 +121,10 @@ def _secure(request: Request, ledger) -> bool:
 # document. Signing in again opens one more session (it expires like the first; keeping the
 # answer would keep its cookie's token), and ending a session that is over is not an error.
 @router.post("/session")
-def sign_in(request: Request, body: SignIn, ledger: LedgerDep) -> JSONResponse:
+def sign_in(request: Request, response: Response, body: schemas.SignIn, ledger: LedgerDep) -> schemas.SignedIn:
     if not _same_origin(request):
         raise Forbidden("sign in from the console's own page")
     opened = open_session(ledger.engine, body.api_key)
-    response = JSONResponse({"name": opened.account.name, "role": opened.account.role.value})
     response.set_cookie(
         SESSION_COOKIE,
         opened.token,
@@ -138,17 +135,16 @@ def sign_in(request: Request, body: SignIn, ledger: LedgerDep) -> JSONResponse:
         path="/",
     )
     response.headers["Cache-Control"] = "no-store"
-    return response
+    return schemas.SignedIn(name=opened.account.name, role=opened.account.role)
 
 
 @router.post("/session/end")
-def sign_out(request: Request, ledger: LedgerDep, token: SessionCookie = None) -> JSONResponse:
+def sign_out(request: Request, response: Response, ledger: LedgerDep, token: SessionCookie = None) -> schemas.SignedOut:
     held, _ = session_of(ledger.engine, token)
     check_csrf(held, request.headers.get("x-csrf-token"))
     end_session(ledger.engine, token)
-    response = JSONResponse({"signed_out": True})
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=_secure(request, ledger))
-    return response
+    return schemas.SignedOut(signed_out=True)
 
 
 @router.get("")
@@ -158,7 +154,7 @@ def console_home() -> RedirectResponse:
 
 
 @router.get("/{page}")
-def console_page(page: str, request: Request, ledger: LedgerDep, token: SessionCookie = None):
+def console_page(page: str, request: Request, ledger: LedgerDep, token: SessionCookie = None) -> Response:
     try:
         held, account = session_of(ledger.engine, token)
     except Unauthenticated:

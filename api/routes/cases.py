@@ -5,7 +5,7 @@ import hashlib
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 
 from api import present, schemas
@@ -18,6 +18,7 @@ from ledger.errors import Forbidden, InvalidInput
 from ledger.models import CaseStatus, Role, utcnow
 from ledger.piracy import cases, delivery
 from ledger.piracy.notices import FORMATS
+from ledger.service import Ledger
 
 router = APIRouter(tags=["piracy cases"])
 
@@ -41,19 +42,20 @@ def _sighting(text: str | None) -> cases.Sighting:
     return cases.Sighting(**fields.model_dump())
 
 
-def _present(ledger, view) -> schemas.CasePublic:
+def _present(ledger: Ledger, view: cases.CaseView) -> schemas.CasePublic:
     shot = (cases.evidence_dir(ledger, view.case.evidence_hash) / "screenshot.png").exists()
-    return present.case(view, ledger.chain.addresses.get("EvidenceRegistry"), shot)
+    return present.case(view, evidence_registry=ledger.chain.addresses.get("EvidenceRegistry"), screenshot=shot)
 
 
 @router.post(
     "/cases",
     openapi_extra=SIGHTING_BODY,
+    response_model=schemas.SightingOut,
     responses={201: {"model": schemas.SightingOut, "description": "A new case was opened."}},
 )
 async def report_sighting(
-    request: Request, ledger: LedgerDep, account: CurrentAccount, once: Once
-) -> schemas.SightingOut:
+    request: Request, response: Response, ledger: LedgerDep, account: CurrentAccount, once: Once
+) -> schemas.SightingOut | Response:
     """A crawler reports a copy it fetched: the service matches it to a registered work, reads
     its watermark, and opens a case (evidence anchored on chain, notices drafted), or counts
     a sighting of the case this work and URL already have."""
@@ -65,24 +67,32 @@ async def report_sighting(
         ledger.settings.max_detect_bytes,
         blob_limits={"screenshot": cases.MAX_SCREENSHOT_BYTES},
     )
+    path, sha256 = upload.path, upload.sha256
+    assert path is not None and sha256 is not None  # a whole file is kept with its hash
     try:
         sighting = _sighting(upload.fields.get("sighting"))
         screenshot = upload.blobs.get("screenshot") or None
 
-        def report():
+        def report() -> schemas.SightingOut:
             outcome = cases.report_sighting(
-                ledger, account, upload.path, upload.sha256, upload.size, sighting, screenshot
+                ledger,
+                account,
+                path=path,
+                content_sha256=sha256,
+                size=upload.size,
+                sighting=sighting,
+                screenshot=screenshot,
             )
-            body = schemas.SightingOut(
+            response.status_code = 201 if outcome.created else 200
+            return schemas.SightingOut(
                 matched=outcome.matched,
                 created=outcome.created,
                 case=_present(ledger, outcome.case) if outcome.case else None,
             )
-            return JSONResponse(body.model_dump(mode="json"), status_code=201 if outcome.created else 200)
 
         sent = {
             "sighting": sighting,
-            "sha256": upload.sha256.hex() if upload.sha256 else None,
+            "sha256": sha256.hex(),
             "screenshot": hashlib.sha256(screenshot).hexdigest() if screenshot else None,
         }
         return await run_in_threadpool(once, report, sent)
@@ -148,14 +158,14 @@ def read_screenshot(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) 
     return FileResponse(cases.evidence_file(ledger, account, case_id, "screenshot.png"), media_type="image/png")
 
 
-@router.post("/cases/{case_id}/checks")
+@router.post("/cases/{case_id}/checks", response_model=schemas.CasePublic)
 def record_check(
     case_id: RowId,
     body: schemas.CaseCheckIn,
     ledger: LedgerDep,
     account: CurrentAccount,
     once: Once,
-) -> schemas.CasePublic:
+) -> schemas.CasePublic | Response:
     """A re-check of the case's link; a check that finds it gone closes the case and fixes its lifetime."""
     return once(
         lambda: _present(
@@ -174,20 +184,20 @@ def record_check(
     )
 
 
-@router.post("/cases/{case_id}/notices/{notice_format}/send", status_code=202)
+@router.post("/cases/{case_id}/notices/{notice_format}/send", status_code=202, response_model=schemas.CasePublic)
 def send_notice(
     case_id: RowId,
     notice_format: str,
     ledger: LedgerDep,
     account: CurrentAccount,
     once: Once,
-) -> schemas.CasePublic:
+) -> schemas.CasePublic | Response:
     """Send (or send again) a notice to the configured takedown endpoint; a retry under the same
     Idempotency-Key sends nothing more."""
     if notice_format not in FORMATS:
         raise InvalidInput("notice_format", f"the notice formats are {', '.join(FORMATS)}")
 
-    def send():
+    def send() -> schemas.CasePublic:
         delivery.send_notice(ledger, account, case_id, notice_format)
         return _present(ledger, cases.get_case(ledger, account, case_id))
 

@@ -1,7 +1,5 @@
 """Queued crawl jobs and their progress, read from the crawl queue's Redis."""
 
-from typing import Any
-
 from fastapi import APIRouter, Path
 
 from api import schemas
@@ -11,16 +9,16 @@ from ledger.piracy.crawl_jobs import jobs_for
 router = APIRouter(prefix="/crawl/jobs", tags=["piracy"])
 
 
-@router.get("", response_model=list[schemas.CrawlJob])
-def list_crawl_jobs(ledger: LedgerDep, account: CurrentAccount) -> list[dict[str, Any]]:
+@router.get("")
+def list_crawl_jobs(ledger: LedgerDep, account: CurrentAccount) -> list[schemas.CrawlJob]:
     """The newest first: a crawler's own jobs, everyone's for auditors and admins."""
-    return jobs_for(ledger.settings.redis_url, account)
+    return [schemas.CrawlJob.model_validate(job) for job in jobs_for(ledger.settings.redis_url, account)]
 
 
-@router.get("/{job_id}", response_model=schemas.CrawlJob)
+@router.get("/{job_id}")
 def read_crawl_job(
     ledger: LedgerDep,
     account: CurrentAccount,
     job_id: str = Path(pattern=r"^[0-9a-f]{12}$", description="The id `crawl submit` printed."),
-) -> dict[str, Any]:
-    return jobs_for(ledger.settings.redis_url, account, job_id)[0]
+) -> schemas.CrawlJob:
+    return schemas.CrawlJob.model_validate(jobs_for(ledger.settings.redis_url, account, job_id)[0])

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 
 from api import present, schemas
@@ -32,11 +32,10 @@ def _distribution_fields(text: str | None) -> schemas.DistributionIn:
     status_code=status.HTTP_202_ACCEPTED,
     openapi_extra=UPLOAD_BODY,
     responses={202: {"description": "Recorded; the copy is being marked (poll the distribution)."}},
-    response_model=schemas.DistributionPublic,
 )
 async def create_distribution(
     work_id: str, request: Request, ledger: LedgerDep, account: CurrentAccount, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
+) -> schemas.DistributionPublic:
     """Distribute a work to a platform: upload its master (checked against the registered
     SHA-256); a copy carrying this distribution's own payload is made and its record anchored."""
     if account.role != Role.rights_holder:  # before receiving a whole master
@@ -60,7 +59,7 @@ async def create_distribution(
         )
     finally:
         upload.discard()  # moved into storage when accepted; removed otherwise
-    return JSONResponse(present.distribution(view).model_dump(mode="json", by_alias=True), status_code=202)
+    return present.distribution(view)
 
 
 @router.get("/distributions")
@@ -112,13 +111,13 @@ def download_copy(dist_id: RowId, ledger: LedgerDep, account: CurrentAccount) ->
 
 
 # No Idempotency-Key: tracing reads a copy and keeps nothing, so a repeat is harmless.
-@router.post("/detect", openapi_extra=DETECT_BODY, response_model=schemas.TraceOut)
+@router.post("/detect", openapi_extra=DETECT_BODY)
 async def detect(
     request: Request,
     ledger: LedgerDep,
     account: CurrentAccount,
     seconds: float = Query(trace.DEFAULT_SECONDS, gt=0, le=3600, description="Seconds of video to read at most."),
-) -> JSONResponse:
+) -> schemas.TraceOut:
     """Which distribution a copy came from: its watermark read under the keys the caller may
     use, the distribution it names, and whether that record is anchored on chain."""
     if account.role not in trace.TRACE_ROLES:
@@ -129,4 +128,4 @@ async def detect(
         found = await run_in_threadpool(trace.trace_file, ledger, account, upload.path, max_seconds=seconds)
     finally:
         upload.discard()
-    return JSONResponse(present.trace(found).model_dump(mode="json", by_alias=True))
+    return present.trace(found)

@@ -1,5 +1,4 @@
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response, status
 
 from api import schemas
 from api.deps import LedgerDep
@@ -10,9 +9,10 @@ router = APIRouter(tags=["health"])
 @router.get(
     "/health",
     summary="Chain, contracts, database and outbox at a glance",
-    response_model=schemas.Health,
     responses={503: {"model": schemas.Health, "description": "Degraded: the chain or the database does not answer."}},
 )
-def read_health(ledger: LedgerDep) -> JSONResponse:
-    report = ledger.health()
-    return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
+def read_health(ledger: LedgerDep, response: Response) -> schemas.Health:
+    report = schemas.Health.model_validate(ledger.health())
+    if report.status != "ok":
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return report

@@ -1,14 +1,12 @@
 from typing import Any
 
-from fastapi import APIRouter, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response, status
 
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, RowId
 from api.once import Once
-from ledger import licences, works
-from ledger.db import must_get, session
-from ledger.models import Work
+from ledger import licences, work_views, works
+from ledger.service import Ledger
 
 router = APIRouter(tags=["licences"])
 PENDING: dict[int | str, dict[str, Any]] = {
@@ -20,24 +18,32 @@ def _terms(body: schemas.LicenceCreate) -> licences.LicenceTerms:
     return licences.LicenceTerms(**body.model_dump())
 
 
-def _respond(view, ledger, code_if_done=status.HTTP_201_CREATED) -> JSONResponse:
-    with session(ledger.engine) as db:
-        work_id = must_get(db, Work, view.record.work_pk).work_id
-    shaped = present.licence(view, work_id)
-    code = code_if_done if shaped.chain.status == "confirmed" else status.HTTP_202_ACCEPTED
-    return JSONResponse(shaped.model_dump(mode="json"), status_code=code)
+def _shaped(ledger: Ledger, view: licences.LicenceView) -> schemas.LicencePublic:
+    return present.licence(view, work_views.work_id(ledger.engine, view.record.work_pk))
+
+
+def _granted(ledger: Ledger, view: licences.LicenceView, response: Response) -> schemas.LicencePublic:
+    """A new licence: 201 once the chain has confirmed it, 202 while it has not."""
+    shaped = _shaped(ledger, view)
+    response.status_code = status.HTTP_201_CREATED if shaped.chain.status == "confirmed" else status.HTTP_202_ACCEPTED
+    return shaped
 
 
 @router.post("/works/{work_id}/licences", status_code=201, response_model=schemas.LicencePublic, responses=PENDING)
 def grant_licence(
     work_id: str,
     body: schemas.LicenceCreate,
+    response: Response,
     ledger: LedgerDep,
     account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
-):
+) -> schemas.LicencePublic:
     """Grant a licence on your work (授权)."""
-    return _respond(licences.grant_licence(ledger, account, work_id, _terms(body), idempotency_key), ledger)
+    return _granted(
+        ledger,
+        licences.grant_licence(ledger, account, work_id, _terms(body), idempotency_key=idempotency_key),
+        response,
+    )
 
 
 @router.get("/works/{work_id}/licences")
@@ -53,20 +59,24 @@ def list_licences(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> l
 def grant_sublicence(
     licence_id: RowId,
     body: schemas.LicenceCreate,
+    response: Response,
     ledger: LedgerDep,
     account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
-):
+) -> schemas.LicencePublic:
     """Sub-license a licence you hold (转授); the scope must lie within it."""
-    return _respond(licences.grant_sublicence(ledger, account, licence_id, _terms(body), idempotency_key), ledger)
+    view = licences.grant_sublicence(ledger, account, licence_id, _terms(body), idempotency_key=idempotency_key)
+    return _granted(ledger, view, response)
 
 
-@router.get("/licences/{licence_id}", response_model=schemas.LicencePublic)
-def read_licence(licence_id: RowId, ledger: LedgerDep, account: CurrentAccount):
-    return _respond(licences.get_licence(ledger, account, licence_id), ledger, status.HTTP_200_OK)
+@router.get("/licences/{licence_id}")
+def read_licence(licence_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> schemas.LicencePublic:
+    return _shaped(ledger, licences.get_licence(ledger, account, licence_id))
 
 
 @router.post("/licences/{licence_id}/revoke", response_model=schemas.LicencePublic)
-def revoke_licence(licence_id: RowId, ledger: LedgerDep, account: CurrentAccount, once: Once):
+def revoke_licence(
+    licence_id: RowId, ledger: LedgerDep, account: CurrentAccount, once: Once
+) -> schemas.LicencePublic | Response:
     """Revoke a licence; its whole sub-licence tree stops being valid with it."""
-    return once(lambda: _respond(licences.revoke_licence(ledger, account, licence_id), ledger, status.HTTP_200_OK))
+    return once(lambda: _shaped(ledger, licences.revoke_licence(ledger, account, licence_id)))

@@ -1,8 +1,8 @@
 """Settlement periods: close (settle and commit), read, fund, statements, claims, audit."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, require
@@ -10,7 +10,7 @@ from api.fields import AddressQuery
 from api.once import Once
 from ledger.days import EPOCH, day_number
 from ledger.errors import InvalidInput
-from ledger.models import Role
+from ledger.models import ChainOp, Role
 from ledger.settlement import audit, payouts, periods
 
 router = APIRouter(prefix="/periods", tags=["settlement"])
@@ -19,14 +19,14 @@ LineIndex = Annotated[int, Path(ge=0, le=2**32, description="A line's index in i
 DisputeId = Annotated[int, Path(ge=0, le=2**63, description="A dispute's number in its period.")]
 
 
-def _op(op) -> dict:
-    return present.chain_status(op).model_dump()
+def _chain(op: ChainOp) -> schemas.ChainResult | Response:
+    return schemas.ChainResult(chain=present.chain_status(op))
 
 
-@router.post("/close", status_code=201, response_model_exclude_unset=True)
+@router.post("/close", status_code=201, response_model=schemas.PeriodPublic, response_model_exclude_unset=True)
 def close_period(
     body: schemas.PeriodClose, ledger: LedgerDep, account: CurrentAccount, once: Once
-) -> schemas.PeriodPublic:
+) -> schemas.PeriodPublic | Response:
     """Settle the platform's reports of exactly this period and commit the root on chain, once."""
     if body.period_end < body.period_start:
         raise InvalidInput("period_end", "the period ends before it starts")
@@ -37,31 +37,33 @@ def close_period(
             periods.close_period(
                 ledger,
                 account,
-                body.currency.upper(),
-                day_number(body.period_start),
-                day_number(body.period_end) + 1,
-                body.pools,
-                body.platform_id,
+                currency=body.currency.upper(),
+                first_day=day_number(body.period_start),
+                end_day=day_number(body.period_end) + 1,
+                pools=body.pools,
+                platform_id=body.platform_id,
             )
         ),
         body,
     )
 
 
-@router.get("", response_model_exclude_unset=True, response_model=list[schemas.PeriodPublic])
-def list_periods(ledger: LedgerDep, account: CurrentAccount) -> list[dict[str, Any]]:
+@router.get("", response_model_exclude_unset=True)
+def list_periods(ledger: LedgerDep, account: CurrentAccount) -> list[schemas.PeriodPublic]:
     """A platform's own periods, a payee's periods with lines for it, every period for auditors."""
-    return [present.period(v, periods.may_see_period(account, v.period)) for v in periods.list_periods(ledger, account)]
+    return [
+        present.period(v, full=periods.may_see_period(account, v.period)) for v in periods.list_periods(ledger, account)
+    ]
 
 
-@router.get("/{period_id}", response_model_exclude_unset=True, response_model=schemas.PeriodDetail)
-def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) -> dict[str, Any]:
+@router.get("/{period_id}", response_model_exclude_unset=True)
+def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) -> schemas.PeriodDetail:
     view = periods.get_period(ledger, account, period_id)
     full = periods.may_see_period(account, view.period)
-    return {**present.period(view, full), "open_disputes": periods.open_disputes(ledger, view.period)}
+    return present.period_detail(view, full=full, open_disputes=periods.open_disputes(ledger, view.period))
 
 
-@router.get("/{period_id}/statement", response_model_exclude_unset=True, response_model=schemas.Statement)
+@router.get("/{period_id}/statement", response_model_exclude_unset=True)
 def statement(
     period_id: PeriodId,
     ledger: LedgerDep,
@@ -70,34 +72,34 @@ def statement(
         AddressQuery, Query(description="Platforms and auditors may name a payee; payees get their own.")
     ] = None,
     proofs: bool = Query(True, description="Each line's Merkle proof; leave them out to just add amounts up."),
-) -> dict[str, Any]:
+) -> schemas.Statement:
     """A payee's lines, each with the Merkle proof that `reelledger verify statement` checks on chain."""
-    return payouts.statement(ledger, account, period_id, payee, proofs)
+    return schemas.Statement.model_validate(payouts.statement(ledger, account, period_id, payee=payee, proofs=proofs))
 
 
-@router.post("/{period_id}/fund", response_model=schemas.Funded)
+@router.post("/{period_id}/fund")
 def fund(
     period_id: PeriodId,
     body: schemas.Funding,
     ledger: LedgerDep,
     account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+) -> schemas.Funded:
     """The platform pays what the period owes into the settlement contract; a retry under the same
     Idempotency-Key answers with the first funding and pays nothing more."""
     result = payouts.fund(ledger, account, period_id, amount=body.amount, idempotency_key=idempotency_key)
-    return {"funded": str(result.funded), "chain": _op(result.op)}
+    return schemas.Funded(funded=str(result.funded), chain=present.chain_status(result.op))
 
 
-@router.post("/{period_id}/lines/{index}/claim")
+@router.post("/{period_id}/lines/{index}/claim", response_model=schemas.ChainResult)
 def claim(
     period_id: PeriodId, index: LineIndex, ledger: LedgerDep, account: CurrentAccount, once: Once
-) -> schemas.ChainResult:
+) -> schemas.ChainResult | Response:
     """Pay the caller's line out to the caller's address (custodial accounts; others call the contract)."""
-    return once(lambda: {"chain": _op(payouts.claim(ledger, account, period_id, index))})
+    return once(lambda: _chain(payouts.claim(ledger, account, period_id, index)))
 
 
-@router.post("/{period_id}/lines/{index}/paid-off-chain")
+@router.post("/{period_id}/lines/{index}/paid-off-chain", response_model=schemas.ChainResult)
 def paid_off_chain(
     period_id: PeriodId,
     index: LineIndex,
@@ -105,13 +107,13 @@ def paid_off_chain(
     ledger: LedgerDep,
     account: CurrentAccount,
     once: Once,
-) -> schemas.ChainResult:
+) -> schemas.ChainResult | Response:
     """The payee records that the line was paid outside the contract; it can then never be claimed."""
     ref = body.payment_ref
-    return once(lambda: {"chain": _op(payouts.mark_paid_off_chain(ledger, account, period_id, index, ref))}, body)
+    return once(lambda: _chain(payouts.mark_paid_off_chain(ledger, account, period_id, index, payment_ref=ref)), body)
 
 
-@router.post("/{period_id}/lines/{index}/dispute")
+@router.post("/{period_id}/lines/{index}/dispute", response_model=schemas.ChainResult)
 def dispute(
     period_id: PeriodId,
     index: LineIndex,
@@ -119,13 +121,13 @@ def dispute(
     ledger: LedgerDep,
     account: CurrentAccount,
     once: Once,
-) -> schemas.ChainResult:
+) -> schemas.ChainResult | Response:
     """The payee disputes their line during the dispute window; the period is not finalised until
     the dispute is answered."""
-    return once(lambda: {"chain": _op(payouts.dispute(ledger, account, period_id, index, body.reason))}, body)
+    return once(lambda: _chain(payouts.dispute(ledger, account, period_id, index, reason=body.reason)), body)
 
 
-@router.post("/{period_id}/disputes/{dispute_id}/resolve")
+@router.post("/{period_id}/disputes/{dispute_id}/resolve", response_model=schemas.ChainResult)
 def resolve(
     period_id: PeriodId,
     dispute_id: DisputeId,
@@ -133,15 +135,16 @@ def resolve(
     ledger: LedgerDep,
     account: CurrentAccount,
     once: Once,
-) -> schemas.ChainResult:
+) -> schemas.ChainResult | Response:
     """An admin answers a dispute; the period finalises once none is open and the window has passed."""
     return once(
-        lambda: {"chain": _op(periods.resolve_dispute(ledger, account, period_id, dispute_id, body.resolution))}, body
+        lambda: _chain(periods.resolve_dispute(ledger, account, period_id, dispute_id, resolution=body.resolution)),
+        body,
     )
 
 
-@router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)], response_model=schemas.AuditOut)
-def audit_period(period_id: PeriodId, ledger: LedgerDep) -> dict[str, Any]:
+@router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)])
+def audit_period(period_id: PeriodId, ledger: LedgerDep) -> schemas.AuditOut:
     """Recompute the period from the stored signed reports and rule versions; compare with the chain."""
     result = audit.audit_period(ledger.engine, ledger.chain.settlement, period_id)
-    return {**result.__dict__, "total": str(result.total), "ok": result.ok}
+    return schemas.AuditOut.model_validate({**vars(result), "total": str(result.total), "ok": result.ok})

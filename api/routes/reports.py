@@ -1,13 +1,14 @@
 """Play reports: a platform streams its rows in; reading them back, and the rows held back."""
 
 import io
-from typing import Annotated, Any
+from collections.abc import Callable, Iterator
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from api import present, schemas
-from api.body import BodyBroken, stream_to
+from api.body import BodyBroken, BodyPipe, Digest, stream_to
 from api.deps import CurrentAccount, LedgerDep
 from api.fields import CHECKED_TEXT, Day, Limit, LongLimit, Offset, RowIdQuery
 from api.once import Once
@@ -15,7 +16,9 @@ from ledger.days import day_number
 from ledger.errors import Forbidden, InvalidInput
 from ledger.models import Role
 from ledger.reports import ingest, signing, views
-from ledger.reports.blocks import item_blocks, items_of, ndjson_blocks
+from ledger.reports.blocks import Block, item_blocks, items_of, ndjson_blocks
+from ledger.reports.check import check_rows
+from ledger.service import Ledger
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -44,7 +47,7 @@ def _kind(request: Request) -> str:
     return kind
 
 
-def _source(kind: str, pipe, ledger):
+def _source(kind: str, pipe: BodyPipe, ledger: Ledger) -> Callable[[ingest.ReportHeader], Iterator[Block]]:
     """How the rows of a body of this kind are read: NDJSON in blocks on worker processes, the
     others row by row here."""
     if kind in NDJSON:
@@ -73,6 +76,7 @@ def _signature(text: str | None) -> bytes | None:
 )
 async def post_report(
     request: Request,
+    response: Response,
     ledger: LedgerDep,
     account: CurrentAccount,
     report_id: Annotated[
@@ -85,7 +89,7 @@ async def post_report(
     supersedes: Annotated[str, Query(max_length=200, description="Id of the report this one corrects."), CHECKED_TEXT]
     | None = None,
     x_report_signature: str | None = Header(default=None, description="The platform's EIP-712 signature, hex."),
-):
+) -> schemas.ReportPublic | Response:
     """Stream a play report in (NDJSON, CSV or JSON by Content-Type). Nothing counts until the
     whole report has arrived and its signature checks out. Every row names every column (the
     quantities too, 0 where there is none); a report with bad rows is a 422 listing them all
@@ -102,29 +106,28 @@ async def post_report(
     )
     signature = _signature(x_report_signature)
 
-    def work(pipe):
+    def work(pipe: BodyPipe) -> ingest.Ingested:
         try:
             return ingest.ingest(ledger, account, header, _source(kind, pipe, ledger), signature)
         except UnicodeDecodeError:
             raise InvalidInput("body", "the rows are not UTF-8 text") from None
 
-    async def receive(sha256):
+    async def receive(sha256: Digest | None) -> schemas.ReportPublic:
         try:
             result = await stream_to(request, work, sha256)
         except BodyBroken:
             raise InvalidInput("body", "the upload was cut off; nothing of it was kept, send it again") from None
-        return JSONResponse(present.report(result.report, result.op), status_code=201 if result.created else 200)
+        response.status_code = 201 if result.created else 200
+        return present.report(result.report, result.op)
 
     return await once.streamed(request, receive, {"kind": kind, "signature": x_report_signature})
 
 
 # No Idempotency-Key: checking keeps nothing, so a repeat is harmless.
-@router.post("/check", openapi_extra=REPORT_BODIES, response_model=schemas.ReportCheck)
-async def check_report(request: Request, ledger: LedgerDep, account: CurrentAccount) -> dict[str, Any]:
+@router.post("/check", openapi_extra=REPORT_BODIES)
+async def check_report(request: Request, ledger: LedgerDep, account: CurrentAccount) -> schemas.ReportCheck:
     """Every bad row of a report body (the first 100, and how many in all), without keeping anything:
     what to fix before posting it."""
-    from ledger.reports.check import check_rows
-
     if account.role != Role.platform:
         raise Forbidden("only a platform account checks play reports")
     kind = _kind(request)
@@ -135,42 +138,44 @@ async def check_report(request: Request, ledger: LedgerDep, account: CurrentAcco
         )
     except BodyBroken:
         raise InvalidInput("body", "the upload was cut off; send it again") from None
-    return result.as_dict()
+    return schemas.ReportCheck.model_validate(result, from_attributes=True)
 
 
-@router.get("/signing-domain", response_model=schemas.SigningDomain)
-def signing_domain(ledger: LedgerDep) -> dict[str, Any]:
+@router.get("/signing-domain")
+def signing_domain(ledger: LedgerDep) -> schemas.SigningDomain:
     """What a platform signs over: the EIP-712 domain and types of a report summary."""
     chain = ledger.chain
-    return {
-        "domain": signing.domain(chain.chain_id, chain.addresses["SettlementRegistry"]),
-        "types": signing.TYPES,
-        "primary_type": "PlayReport",
-    }
+    return schemas.SigningDomain.model_validate(
+        {
+            "domain": signing.domain(chain.chain_id, chain.addresses["SettlementRegistry"]),
+            "types": signing.TYPES,
+            "primary_type": "PlayReport",
+        }
+    )
 
 
-@router.get("", response_model=list[schemas.ReportPublic])
+@router.get("")
 def list_reports(
     ledger: LedgerDep, account: CurrentAccount, offset: Offset = 0, limit: Limit = 50
-) -> list[dict[str, Any]]:
+) -> list[schemas.ReportPublic]:
     """A platform's own reports; auditors see all."""
-    return [present.report(r, None) for r in views.list_reports(ledger, account, offset, limit)]
+    return [present.report(r, None) for r in views.list_reports(ledger, account, offset=offset, limit=limit)]
 
 
-@router.get("/held", response_model=list[schemas.HeldRow])
+@router.get("/held")
 def held_rows(
     ledger: LedgerDep, account: CurrentAccount, offset: Offset = 0, limit: LongLimit = 100
-) -> list[dict[str, Any]]:
+) -> list[schemas.HeldRow]:
     """Rows that no licence covered, held out of settlement: the platform's own, or those on the caller's works."""
-    return views.held_rows(ledger, account, offset, limit)
+    return [schemas.HeldRow.model_validate(row) for row in views.held_rows(ledger, account, offset=offset, limit=limit)]
 
 
-@router.get("/{report_id}", response_model=schemas.ReportPublic)
+@router.get("/{report_id}")
 def get_report(
     report_id: Annotated[str, Path(max_length=200), CHECKED_TEXT],
     ledger: LedgerDep,
     account: CurrentAccount,
     platform_id: RowIdQuery = None,
-) -> dict[str, Any]:
-    report = views.get_report(ledger, account, report_id, platform_id)
+) -> schemas.ReportPublic:
+    report = views.get_report(ledger, account, report_id, platform_id=platform_id)
     return present.report(report, ledger.chain.outbox.get(report.op_id) if report.op_id else None)

@@ -1,5 +1,4 @@
-from fastapi import APIRouter, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response, status
 
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
@@ -17,13 +16,19 @@ router = APIRouter(prefix="/works/{work_id}/splits", tags=["splits"])
 def set_split(
     work_id: str,
     body: schemas.SplitCreate,
+    response: Response,
     ledger: LedgerDep,
     account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
-):
+) -> schemas.SplitPublic:
     """Add a split version (分账 rule); earlier versions stay readable."""
     view = splits.set_split(
-        ledger, account, work_id, [(p.address, p.bps) for p in body.payees], body.effective_from, idempotency_key
+        ledger,
+        account,
+        work_id,
+        [(p.address, p.bps) for p in body.payees],
+        effective_from=body.effective_from,
+        idempotency_key=idempotency_key,
     )
     shaped = schemas.SplitPublic(
         work_id=works.work_id_of(works.parse_work_id(work_id)),
@@ -32,8 +37,8 @@ def set_split(
         effective_from=view.record.effective_from,
         chain=present.chain_status(view.op),
     )
-    code = status.HTTP_201_CREATED if shaped.chain.status == "confirmed" else status.HTTP_202_ACCEPTED
-    return JSONResponse(shaped.model_dump(mode="json"), status_code=code)
+    response.status_code = status.HTTP_201_CREATED if shaped.chain.status == "confirmed" else status.HTTP_202_ACCEPTED
+    return shaped
 
 
 @router.get("")

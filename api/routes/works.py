@@ -1,22 +1,23 @@
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
+from fastapi.responses import Response
+from pydantic import BaseModel, ValidationError
 
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
 from api.fields import CHECKED_TEXT, Limit, Offset
 from api.upload import form_json, json_field, read_json, read_multipart
-from ledger import licences, splits, works
+from ledger import licences, splits, work_views, works
 from ledger.errors import InvalidInput
 from ledger.models import WorkKind
 from watermark.fingerprint import Fingerprint
 
 router = APIRouter(prefix="/works", tags=["works"])
+M = TypeVar("M", bound=BaseModel)
 
 REGISTER_BODIES = {
     "requestBody": {
@@ -49,8 +50,12 @@ REGISTER_BODIES = {
     response_model=schemas.WorkPublic,
 )
 async def register_work(
-    request: Request, ledger: LedgerDep, account: CurrentAccount, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
+    request: Request,
+    response: Response,
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    idempotency_key: IdempotencyKey = None,
+) -> schemas.WorkPublic:
     """Register a work from an uploaded master file (hashed as it streams) or from its SHA-256."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
@@ -90,12 +95,17 @@ async def register_work(
         size_bytes=size,
         idempotency_key=idempotency_key,
     )
-    shaped = present.work(view, ledger.engine)
-    code = status.HTTP_201_CREATED if view.status == "confirmed" else status.HTTP_202_ACCEPTED
-    return JSONResponse(shaped.model_dump(mode="json"), status_code=code)
+    parent = await run_in_threadpool(work_views.work_ids, ledger.engine, [view.work.parent_id])
+    response.status_code = status.HTTP_201_CREATED if view.status == "confirmed" else status.HTTP_202_ACCEPTED
+    return _shaped(view, parent)
 
 
-def _parse(model, raw):
+def _shaped(view: works.WorkView, parents: dict[int, str]) -> schemas.WorkPublic:
+    """`parents`: the work ids of the series among the views' works (`work_views.work_ids`)."""
+    return present.work(view, parent=parents[view.work.parent_id] if view.work.parent_id is not None else None)
+
+
+def _parse(model: type[M], raw: object) -> M:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -112,16 +122,15 @@ def list_works(
     title: Annotated[str, Query(max_length=300, description="Part of the title."), CHECKED_TEXT] | None = None,
 ) -> schemas.WorkPage:
     views, total = works.list_works(ledger, account, offset=offset, limit=limit, kind=kind, title=title)
-    return schemas.WorkPage(
-        total=total, offset=offset, limit=limit, items=[present.work(v, ledger.engine) for v in views]
-    )
+    parents = work_views.work_ids(ledger.engine, (v.work.parent_id for v in views))
+    return schemas.WorkPage(total=total, offset=offset, limit=limit, items=[_shaped(v, parents) for v in views])
 
 
 @router.get("/{work_id}")
 def read_work(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> schemas.WorkDetail:
     """The work as ReelLedger holds it, with its on-chain state read back from the chain."""
     view = works.get_work(ledger, account, work_id)
-    base = present.work(view, ledger.engine)
+    base = _shaped(view, work_views.work_ids(ledger.engine, [view.work.parent_id]))
     record = works.registration_on_chain(ledger, view.work)
     on_chain = schemas.OnChainWork(**asdict(record)) if record else None
     versions = splits.split_versions(ledger, account, work_id) if on_chain else []

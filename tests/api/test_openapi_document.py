@@ -4,7 +4,14 @@ media type). Built from the application itself; no service needs to run."""
 
 from __future__ import annotations
 
+import inspect
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel
 
 from api import schemas
 from api.main import create_app
@@ -176,3 +183,82 @@ def test_request_models_live_in_schemas():
         for name, value in vars(module).items():
             if inspect.isclass(value) and issubclass(value, BaseModel):
                 assert value.__module__ != module.__name__, f"{module.__name__}.{name} belongs in api.schemas"
+
+
+def is_model(annotation: object) -> bool:
+    """A pydantic model, or a list of one."""
+    if get_origin(annotation) is list:
+        (annotation,) = get_args(annotation)
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def is_response(annotation: object) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, Response)
+
+
+def loosely_typed(routes) -> list[str]:
+    """Routes of the API document whose answer is not a model: a JSON answer without a pydantic
+    response model (none, a dict, Any), or a handler that does not say what it returns, or says
+    a dict, Any or only a Response. A download (its own response class) has no model; a keyed
+    write may also return the answer it kept (`Model | Response`)."""
+    found = []
+    for context in iter_route_contexts(routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        name = f"{'/'.join(sorted(route.methods))} {context.path} ({route.endpoint.__name__})"
+        returns = get_type_hints(route.endpoint).get("return", inspect.Signature.empty)
+        download = is_response(route.response_class) and route.response_class is not JSONResponse
+        if download:
+            if not is_response(returns) or route.response_model is not None:
+                found.append(f"{name}: a download returns its response and has no model")
+            continue
+        if not is_model(route.response_model):
+            found.append(f"{name}: response model {route.response_model!r}")
+        parts = get_args(returns) if get_origin(returns) in (Union, type(int | str)) else (returns,)
+        typed = any(is_model(p) for p in parts) and all(is_model(p) or is_response(p) for p in parts)
+        if returns is inspect.Signature.empty or not typed:
+            found.append(f"{name}: returns {returns!r}")
+    return found
+
+
+def test_every_route_answers_with_a_response_model():
+    assert loosely_typed(create_app().routes) == []
+
+
+def test_a_route_answering_a_dict_is_found():
+    """The check above finds each way a route can answer untyped."""
+    app = FastAPI()
+
+    @app.get("/dict")
+    def bare_dict() -> dict[str, Any]:
+        return {}
+
+    @app.get("/unannotated")
+    def unannotated():
+        return {}
+
+    @app.get("/declared", response_model=schemas.ApiKey)
+    def declared_but_dict() -> dict[str, Any]:
+        return {"api_key": "k"}
+
+    @app.get("/any", response_model=Any)
+    def anything() -> schemas.ApiKey:
+        return schemas.ApiKey(api_key="k")
+
+    @app.get("/response", response_model=schemas.ApiKey)
+    def hand_built() -> JSONResponse:
+        return JSONResponse({"api_key": "k"})
+
+    @app.get("/typed")
+    def typed() -> schemas.ApiKey:
+        return schemas.ApiKey(api_key="k")
+
+    @app.get("/download", response_class=FileResponse)
+    def download() -> FileResponse:
+        return FileResponse(__file__)
+
+    found = loosely_typed(app.routes)
+    for route in ("bare_dict", "unannotated", "declared_but_dict", "anything", "hand_built"):
+        assert any(f"({route})" in line for line in found), (route, found)
+    assert not [line for line in found if "(typed)" in line or "(download)" in line], found

@@ -13,6 +13,7 @@ from PIL import Image
 from skimage import data
 
 from ledger.models import Role
+from tests.helpers.service import settle
 
 
 def png_bytes(array: np.ndarray) -> bytes:
@@ -247,3 +248,34 @@ def test_ids_out_of_range_are_422_not_500(service, admin):
     assert admin.get(f"/licences/{10**20}").status_code == 422
     assert admin.delete(f"/accounts/{10**20}/key").status_code == 422
     assert admin.get("/works", params={"limit": 10**6}).status_code == 422
+
+
+def test_a_page_of_episodes_names_their_series_without_a_query_per_work(service, studio):
+    """GET /works reads the series of a whole page of episodes in one query, not one per episode."""
+    from sqlalchemy import event
+
+    client = studio[2]
+    series = by_hash(client, "0x" + hashlib.sha256(b"a series of its own").hexdigest(), "The Series", kind="series")
+    assert series.status_code in (201, 202), series.text
+    series_id = series.json()["work_id"]
+    for n in range(5):
+        content = hashlib.sha256(f"episode {n}".encode()).hexdigest()
+        episode = by_hash(client, content, f"Episode {n}", kind="episode", parent=series_id)
+        assert episode.status_code in (201, 202), episode.text
+    settle(service.ledger.chain.outbox)
+
+    one_by_one = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if "FROM work" in statement and "WHERE work.id = " in statement:
+            one_by_one.append(statement)
+
+    event.listen(service.ledger.engine, "before_cursor_execute", count)
+    try:
+        listed = client.get("/works", params={"kind": "episode"})
+    finally:
+        event.remove(service.ledger.engine, "before_cursor_execute", count)
+    assert listed.status_code == 200, listed.text
+    items = listed.json()["items"]
+    assert len(items) == 5 and {w["parent"] for w in items} == {series_id}
+    assert one_by_one == []
