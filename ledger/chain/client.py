@@ -36,6 +36,11 @@ class DeploymentMissing(ChainError):
     """The database remembers contracts that the chain no longer has (a reset or different node)."""
 
 
+class DeploymentOutdated(ChainError):
+    """The recorded contract is still there but was built from other sources than this version's
+    artifacts: its ABI may differ, so calls would fail or mean something else."""
+
+
 @dataclass(frozen=True)
 class ContractSpec:
     name: str
@@ -196,6 +201,12 @@ class Chain:
                 raise DeploymentMissing(
                     f"{spec.name} is recorded at {known.address} on chain {self.chain_id} but that address holds "
                     "other code; the chain was reset or this is a different node with the same chain id"
+                )
+            if not artifacts.load(spec.name).runtime_matches(bytes(code)):
+                raise DeploymentOutdated(
+                    f"{spec.name} at {known.address} on chain {self.chain_id} was deployed from another build of "
+                    "the contracts than this version's; start on a fresh data directory (or database) to deploy "
+                    "this version's contracts, or run the version that deployed them"
                 )
             return known.address
         artifact = artifacts.load(spec.name)
