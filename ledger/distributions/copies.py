@@ -305,7 +305,7 @@ def _progress(ledger: Ledger, dist_id: int, done: int, total: int | None) -> Non
 def _again_later(ledger: Ledger, dist_id: int) -> None:
     """Queue the copy's job again after a pause (the database may be failing right now)."""
 
-    def again():
+    def again() -> None:
         if not ledger.stopping:
             ledger.submit_media(make_copy, ledger, dist_id)
 
