@@ -42,7 +42,8 @@ from ledger.models import (
     Work,
     utcnow,
 )
-from ledger.works import op_status, parse_work_id, work_id_of
+from ledger.op_views import op_status
+from ledger.works import parse_work_id, work_id_of
 from watermark.errors import WatermarkError
 from watermark.files import embed_file, media_kind
 
