@@ -20,7 +20,13 @@ if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
 T = TypeVar("T")
-_END = object()
+
+
+class _End:
+    """Put after the last chunk: the body is complete."""
+
+
+_END = _End()
 
 
 class Digest(Protocol):
@@ -37,7 +43,7 @@ class BodyBroken(IOError):
 
 class BodyPipe(io.RawIOBase):
     def __init__(self, depth: int = 32) -> None:
-        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[bytes | BaseException | _End] = queue.Queue(maxsize=depth)
         self._pending = b""
         self._closed_by_reader = False
 
@@ -47,7 +53,7 @@ class BodyPipe(io.RawIOBase):
     def readinto(self, buffer: WriteableBuffer) -> int:
         while not self._pending:
             item = self._queue.get()
-            if item is _END:
+            if isinstance(item, _End):
                 self._queue.put(_END)
                 return 0
             if isinstance(item, BaseException):

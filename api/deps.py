@@ -6,18 +6,21 @@ from typing import Annotated, Any
 from fastapi import Cookie, Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.fields import RowIdPath as RowId  # noqa: F401 (the routes' path ids)
+from api.fields import RowIdPath
 from ledger.accounts import authenticate
 from ledger.console_sessions import check_csrf, session_of
 from ledger.errors import Forbidden
 from ledger.models import Account, Role
 from ledger.service import Ledger
 
+RowId = RowIdPath  # the routes' path ids
+
 bearer = HTTPBearer(auto_error=False, description="The account's API key")
 
 
 def get_ledger(request: Request) -> Ledger:
-    return request.app.state.ledger
+    ledger: Ledger = request.app.state.ledger  # set once at start (api.app); Starlette's state is untyped
+    return ledger
 
 
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]

@@ -8,6 +8,7 @@ never a 500 or a traceback.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,7 +33,7 @@ from ledger.errors import (
 
 log = logging.getLogger("reelledger.api")
 
-STATUS = {
+STATUS: dict[type[LedgerError], int] = {
     InvalidInput: 422,
     Unauthenticated: 401,
     Forbidden: 403,
@@ -49,12 +50,12 @@ class BodyRefused(HTTPException):
     """A body refused as it streams in (api.limits): raised from the receive channel, where
     FastAPI passes an HTTPException on as it is; rendered with its own code."""
 
-    def __init__(self, status: int, code: str, message: str, **details) -> None:
+    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
         super().__init__(status, message)
         self.code, self.message, self.details = code, message, details
 
 
-def error_body(code: str, message: str, **details) -> dict:
+def error_body(code: str, message: str, **details: Any) -> dict[str, dict[str, Any]]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
@@ -170,6 +171,20 @@ REVERT_STATUS: dict[str, int] = {
 }
 
 
+# The refusals a caller meets when the service may not act for the account that owns what it names:
+# their answer tells the operator how to approve the service (WorkRegistry.setOperator). Listed by
+# name, as REVERT_STATUS is; OpenZeppelin's AccessControl/Ownable refusals are about the service's own
+# roles, which no account approval changes, so they are not here.
+OPERATOR_HINT: frozenset[str] = frozenset(
+    [
+        "DistributionUnauthorized",
+        "LicenseUnauthorized",
+        "SplitUnauthorized",
+        "WorkUnauthorized",
+    ]
+)
+
+
 def _revert_status(name: str) -> int:
     """A revert the table does not know (another contract's, or `UnknownRevert`) is 422."""
     return REVERT_STATUS.get(name, 422)
@@ -177,7 +192,7 @@ def _revert_status(name: str) -> int:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(LedgerError)
-    async def ledger_error(_: Request, exc: LedgerError):
+    async def ledger_error(_: Request, exc: LedgerError) -> JSONResponse:
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         details = exc.details
@@ -188,10 +203,10 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body(exc.code, exc.message, **details), status, headers=headers)
 
     @app.exception_handler(ChainRevert)
-    async def chain_revert(request: Request, exc: ChainRevert):
+    async def chain_revert(request: Request, exc: ChainRevert) -> JSONResponse:
         details = {k: str(v) for k, v in exc.args_by_name.items()}
         message = f"the chain refused: {exc}"
-        if exc.name.endswith("Unauthorized"):
+        if exc.name in OPERATOR_HINT:
             operator = request.app.state.ledger.chain.signer
             message += (
                 "; an account with its own address approves the service first: "
@@ -200,22 +215,22 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body(exc.name, message, **details), _revert_status(exc.name))
 
     @app.exception_handler(IdempotencyConflict)
-    async def idempotency(_: Request, exc: IdempotencyConflict):
+    async def idempotency(_: Request, exc: IdempotencyConflict) -> JSONResponse:
         return JSONResponse(error_body("idempotency_key_reused", str(exc)), 409)
 
     @app.exception_handler(InsufficientFunds)
-    async def insufficient_funds(_: Request, exc: InsufficientFunds):
+    async def insufficient_funds(_: Request, exc: InsufficientFunds) -> JSONResponse:
         # The service's gas money ran out: an outage of the operator's making, not the caller's
         # fault; the write is kept and sent once the account can pay.
         return JSONResponse(error_body(InsufficientFunds.code, str(exc), **exc.details), 503)
 
     @app.exception_handler(ChainUnavailable)
-    async def chain_down(_: Request, exc: ChainUnavailable):
+    async def chain_down(_: Request, exc: ChainUnavailable) -> JSONResponse:
         return JSONResponse(error_body("chain_unavailable", "the chain node does not answer; try again"), 503)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)
-    async def database_down(_: Request, exc: DBAPIError):
+    async def database_down(_: Request, exc: DBAPIError) -> JSONResponse:
         log.warning("database error: %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__)
         return JSONResponse(
             error_body(
@@ -227,7 +242,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError):
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
             {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("msg", "")}
             for e in exc.errors()
@@ -235,25 +250,25 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body("invalid_request", "the request is malformed", problems=problems), 422)
 
     @app.exception_handler(BodyRefused)
-    async def body_refused(_: Request, exc: BodyRefused):
+    async def body_refused(_: Request, exc: BodyRefused) -> JSONResponse:
         return JSONResponse(
             error_body(exc.code, exc.message, **exc.details), exc.status_code, headers={"Connection": "close"}
         )
 
     @app.exception_handler(ClientDisconnect)
-    async def client_gone(request: Request, _: ClientDisconnect):
+    async def client_gone(request: Request, _: ClientDisconnect) -> JSONResponse:
         """The client hung up mid-body: nothing was kept (streamed bodies count only once whole)
         and nobody reads this answer, so it is a line in the log, not a traceback."""
         log.info("%s %s: the client disconnected before its body ended", request.method, request.url.path)
         return JSONResponse(error_body("client_disconnected", "the request body ended early"), 400)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException):
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse(
             error_body(f"http_{exc.status_code}", str(exc.detail)), exc.status_code, headers=exc.headers
         )
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception):
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
         return JSONResponse(error_body("internal_error", "an unexpected error; it was logged"), 500)

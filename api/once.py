@@ -155,7 +155,8 @@ def _after(steps: Steps, result: Any = None, error: BaseException | None = None)
     try:
         return steps.throw(error) if error is not None else steps.send(result)
     except StopIteration as done:
-        return done.value
+        answer: Response = done.value  # a generator's return value; StopIteration does not carry its type
+        return answer
 
 
 def _drive(steps: Steps) -> Response:

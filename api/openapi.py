@@ -5,8 +5,11 @@ body the service really sends."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from api import schemas
@@ -31,12 +34,12 @@ def _refs(node: object, found: set[str]) -> set[str]:
     return found
 
 
-def _add_models(doc: dict, names: set[str]) -> None:
+def _add_models(doc: dict[str, Any], names: set[str]) -> None:
     """Add the named `api.schemas` models (and the models they use) to the components."""
-    models: list[tuple[type[schemas.BaseModel], JsonSchemaMode]] = []
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = []
     for name in sorted(names):
         model = getattr(schemas, name, None)
-        if model is None or not isinstance(model, type) or not issubclass(model, schemas.BaseModel):
+        if model is None or not isinstance(model, type) or not issubclass(model, BaseModel):
             raise LookupError(f"the OpenAPI document refers to {name}, which api.schemas does not define")
         models.append((model, "validation"))
     _, defs = models_json_schema(models, ref_template=REF + "{model}")
@@ -45,7 +48,7 @@ def _add_models(doc: dict, names: set[str]) -> None:
         components.setdefault(name, schema)
 
 
-def build(app: FastAPI) -> dict:
+def build(app: FastAPI) -> dict[str, Any]:
     doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     for item in doc["paths"].values():
         for operation in item.values():
@@ -62,7 +65,7 @@ def build(app: FastAPI) -> dict:
 
 
 def install(app: FastAPI) -> None:
-    def openapi() -> dict:
+    def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = build(app)
         return app.openapi_schema

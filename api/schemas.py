@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -437,7 +437,7 @@ class RuleCreate(Strict):
     effective_from: Day = Field(description="The first day in force; at most a year ahead.")
     platform_id: RowId | None = Field(default=None, description="The deal with one platform; omit for every platform.")
     currency: Annotated[str, Token(3, 3)] | None = None
-    rule: dict = Field(
+    rule: dict[str, Any] = Field(
         max_length=len(RULE_FIELDS),
         description="valid_play_tiers, watch_minute_price_micro, ad_revenue_bps, "
         "pool, commission_bps, advance (prices in millionths of a minor unit)",
@@ -449,7 +449,7 @@ class RulePublic(BaseModel):
     platform_id: int | None
     currency: str | None
     effective_from: date
-    rule: dict
+    rule: dict[str, Any]
     content_hash: str
 
 
@@ -674,14 +674,14 @@ class SignedOut(BaseModel):
     signed_out: bool
 
 
-def binary(media_type: str, description: str) -> dict:
+def binary(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
     """A 200 whose body is bytes of `media_type` (a download), for a route's `responses`."""
     return {
         200: {"description": description, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}
     }
 
 
-def document(description: str) -> dict:
+def document(description: str) -> dict[int | str, dict[str, Any]]:
     """A 200 whose body is a JSON document kept byte for byte (its hash is on chain), for a route's `responses`."""
     return {200: {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}}
 
@@ -691,7 +691,9 @@ class ErrorDetail(BaseModel):
         description="Machine-readable: invalid_request, not_found, forbidden, a contract's error name, ..."
     )
     message: str
-    details: dict = Field(description="What the refusal concerns; for invalid_request, `problems` (field, problem).")
+    details: dict[str, Any] = Field(
+        description="What the refusal concerns; for invalid_request, `problems` (field, problem)."
+    )
 
 
 class ErrorBody(BaseModel):

@@ -73,7 +73,7 @@ class _Sink:
         self._tail: deque[tuple[int, bytes]] = deque()  # (offset, chunk) of the last KEEP_TAIL bytes
         self._tail_bytes = 0
         self._decided = False
-        self._queue: queue.Queue = queue.Queue(maxsize=64)  # bounds memory: about 64 chunks in flight
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=64)  # bounds memory: about 64 chunks in flight
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="upload-sink", daemon=True)
         self._thread.start()
@@ -342,7 +342,7 @@ async def read_whole_file(
     return upload
 
 
-def json_field(schema: str, description: str) -> dict:
+def json_field(schema: str, description: str) -> dict[str, Any]:
     """OpenAPI for a form field that holds the named schema as JSON text."""
     return {
         "type": "string",
@@ -352,7 +352,7 @@ def json_field(schema: str, description: str) -> dict:
     }
 
 
-def upload_body(fields: dict[str, str | dict], json_schema: str | None = None) -> dict:
+def upload_body(fields: dict[str, str | dict[str, Any]], json_schema: str | None = None) -> dict[str, Any]:
     """OpenAPI for a route that takes a streamed file part (plus `fields`, name: description or
     schema), or a JSON body of the named schema instead."""
     properties = {"file": {"type": "string", "format": "binary", "description": "The file, streamed."}}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, TextClause, event
+from sqlalchemy import Connection, Engine, TextClause, event
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -21,7 +22,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+        def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:  # pragma: no cover - trivial
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -29,13 +30,13 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "savepoint")
-        def _begin_before_savepoint(conn, _name):
+        def _begin_before_savepoint(conn: Connection, _name: object) -> None:
             # Python's sqlite3 opens a transaction only before an INSERT/UPDATE/DELETE, so a
             # SAVEPOINT issued first would start one of its own, and its RELEASE would commit
             # at once whatever it holds (an outbox op) even if the caller's transaction then
             # fails. Open the transaction first; IMMEDIATE, as a savepoint means a write.
             dbapi_conn = conn.connection.dbapi_connection
-            if not dbapi_conn.in_transaction:
+            if isinstance(dbapi_conn, sqlite3.Connection) and not dbapi_conn.in_transaction:
                 dbapi_conn.execute("BEGIN IMMEDIATE")
 
         return engine
@@ -87,7 +88,8 @@ def must_get(db: Session, model: type[M], pk: object) -> M:
 def text_rows(db: Session, query: TextClause, params: Mapping[str, object]) -> Sequence[Any]:
     """The rows (tuples) of a hand-written SQL query; sqlmodel types `exec` for select() only, and
     such a query's columns are known only to its text."""
-    return db.exec(query, params=params).all()  # type: ignore[call-overload]  # a text() query runs all the same
+    rows: Sequence[Any] = db.exec(query, params=params).all()  # type: ignore[call-overload]  # text() runs all the same
+    return rows
 
 
 def session(engine: Engine) -> Session:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class LedgerError(Exception):
     code = "error"
 
-    def __init__(self, message: str, **details) -> None:
+    def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
@@ -30,12 +32,12 @@ class Forbidden(LedgerError):
 class NotFound(LedgerError):
     code = "not_found"
 
-    def __init__(self, kind: str, ident) -> None:
+    def __init__(self, kind: str, ident: object) -> None:
         super().__init__(f"no {kind} {ident}", kind=kind, id=str(ident))
 
 
 class Conflict(LedgerError):
-    def __init__(self, code: str, message: str, **details) -> None:
+    def __init__(self, code: str, message: str, **details: Any) -> None:
         super().__init__(message, **details)
         self.code = code
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlmodel import Session, SQLModel, select
 
@@ -20,7 +20,14 @@ from ledger.errors import Conflict
 T = TypeVar("T", bound=SQLModel)
 
 
-def request_digest(kind: str, **inputs) -> str:
+class Digested(Protocol):
+    """A stored request: every table written under an Idempotency-Key keeps its request's digest."""
+
+    @property
+    def request_digest(self) -> str | None: ...
+
+
+def request_digest(kind: str, **inputs: object) -> str:
     canonical = json.dumps({"kind": kind, **inputs}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return to_0x(hashlib.sha256(canonical.encode()).digest())
 
@@ -41,7 +48,7 @@ def key_in_use(key: str | None) -> Conflict:
     )
 
 
-def check_same(row, key: str, digest: str, what: str) -> None:
+def check_same(row: Digested, key: str, digest: str, what: str) -> None:
     """Refuse a stored request's key used for a different one (rows from before digests were
     kept have none: the caller compares what it can)."""
     if row.request_digest is not None and row.request_digest != digest:

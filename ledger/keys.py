@@ -65,7 +65,8 @@ class KeyStore:
                 if private_key and Account.from_key(private_key).address != row.address:
                     raise ValueError(f"a different key is already stored as {label!r} ({row.address})")
                 return row.address
-            account = Account.from_key(private_key) if private_key else Account.from_key(secrets.token_bytes(32))
+            # eth_account's Account.from_key is a combomethod, which its stubs leave untyped.
+            account: LocalAccount = Account.from_key(private_key or secrets.token_bytes(32))
             nonce = secrets.token_bytes(12)
             ciphertext = self._aead.encrypt(nonce, bytes(account.key), account.address.encode())
             db.add(StoredKey(address=account.address, label=label, nonce=nonce, ciphertext=ciphertext))
@@ -94,7 +95,7 @@ class KeyStore:
             row = db.exec(select(StoredKey).where(StoredKey.address == address)).first()
         if row is None:
             raise KeyNotFound(address)
-        account = Account.from_key(self._aead.decrypt(row.nonce, row.ciphertext, address.encode()))
+        account: LocalAccount = Account.from_key(self._aead.decrypt(row.nonce, row.ciphertext, address.encode()))
         with self._lock:
             self._cache[address] = account
         return account

@@ -17,12 +17,13 @@ from eth_utils import keccak
 from sha3 import keccak_256
 
 
-def leaf_hash(types: Sequence[str], values: Sequence) -> bytes:
+def leaf_hash(types: Sequence[str], values: Sequence[object]) -> bytes:
     return keccak(keccak(encode(list(types), list(values))))
 
 
 def node_hash(a: bytes, b: bytes) -> bytes:
-    return keccak_256(a + b if a <= b else b + a).digest()
+    digest: bytes = keccak_256(a + b if a <= b else b + a).digest()  # safe-pysha3 ships no types
+    return digest
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class StandardMerkleTree:
     leaf_index: dict[bytes, int]  # leaf hash -> position in `tree`
 
     @classmethod
-    def of(cls, values: Sequence[Sequence], types: Sequence[str]) -> StandardMerkleTree:
+    def of(cls, values: Sequence[Sequence[object]], types: Sequence[str]) -> StandardMerkleTree:
         return cls.from_leaf_hashes([leaf_hash(types, v) for v in values], types)
 
     @classmethod
@@ -55,7 +56,7 @@ class StandardMerkleTree:
     def root(self) -> bytes:
         return self.tree[0]
 
-    def proof(self, values: Sequence) -> list[bytes]:
+    def proof(self, values: Sequence[object]) -> list[bytes]:
         return self.proof_of(leaf_hash(self.types, values))
 
     def proof_of(self, leaf: bytes) -> list[bytes]:
@@ -86,7 +87,7 @@ def root_of(hashes: Sequence[bytes]) -> bytes:
     return tree[0]
 
 
-def verify(root: bytes, types: Sequence[str], values: Sequence, proof: Sequence[bytes]) -> bool:
+def verify(root: bytes, types: Sequence[str], values: Sequence[object], proof: Sequence[bytes]) -> bool:
     """What `MerkleProof.verify` does on chain, for a leaf encoded the standard way."""
     computed = leaf_hash(types, values)
     for sibling in proof:

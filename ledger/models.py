@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledger.choices import Role, WorkKind  # noqa: F401 - the tables' enums, importable from here too
+from ledger.choices import Role as Role  # the tables' enums, importable from here too
+from ledger.choices import WorkKind as WorkKind
 
 
 def utcnow() -> datetime:
@@ -57,7 +59,7 @@ class ChainOp(SQLModel, table=True):
         description="The newest signed version's hash while pending; the mined one's once final.",
     )
     raw_tx: str | None = Field(default=None, description="The newest signed version, what a resend broadcasts.")
-    sent_txs: list | None = Field(
+    sent_txs: list[Any] | None = Field(
         default=None,
         sa_column=Column(JSON),
         description="Every version signed for this nonce, oldest first: [{hash, at}] (at: Unix seconds). A "
@@ -66,7 +68,7 @@ class ChainOp(SQLModel, table=True):
     block_number: int | None = Field(default=None, sa_type=BigInteger, index=True)
     contract_address: str | None = Field(default=None, max_length=42)
     error_name: str | None = Field(default=None, max_length=120)
-    error_args: dict | None = Field(default=None, sa_column=Column(JSON))
+    error_args: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     last_error: str | None = None
     broadcasts: int = 0
     created_at: datetime = Field(default_factory=utcnow)
@@ -129,10 +131,10 @@ class Work(SQLModel, table=True):
     title: str = Field(max_length=300, index=True)
     kind: WorkKind = Field(index=True)
     parent_id: int | None = Field(default=None, foreign_key="work.id", description="The series of an episode.")
-    parties: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    parties: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     size_bytes: int | None = Field(default=None, sa_type=BigInteger)
     fingerprint_kind: str | None = Field(default=None, max_length=40)
-    fingerprint_hashes: list | None = Field(default=None, sa_column=Column(JSON))
+    fingerprint_hashes: list[Any] | None = Field(default=None, sa_column=Column(JSON))
     fingerprint_digest: str = Field(max_length=66, description="The bytes32 registered on chain.")
     metadata_hash: str = Field(max_length=66)
     near_duplicate_of: str | None = Field(default=None, max_length=66)
@@ -181,8 +183,8 @@ class LicenceRecord(SQLModel, table=True):
     chain_licence_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
     grantor_id: int = Field(foreign_key="account.id", index=True)
     licensee_id: int = Field(foreign_key="account.id", index=True)
-    territories: list = Field(sa_column=Column(JSON, nullable=False))
-    rights: list = Field(sa_column=Column(JSON, nullable=False))
+    territories: list[Any] = Field(sa_column=Column(JSON, nullable=False))
+    rights: list[Any] = Field(sa_column=Column(JSON, nullable=False))
     start: int = Field(sa_type=BigInteger)
     end: int = Field(sa_type=BigInteger)
     exclusive: bool = False
@@ -206,7 +208,7 @@ class SplitRecord(SQLModel, table=True):
     work_pk: int = Field(foreign_key="work.id", index=True)
     setter_id: int = Field(foreign_key="account.id")
     version: int | None = None
-    payees: list = Field(sa_column=Column(JSON, nullable=False), description="[{address, bps}]")
+    payees: list[Any] = Field(sa_column=Column(JSON, nullable=False), description="[{address, bps}]")
     effective_from: int = Field(sa_type=BigInteger)
     idempotency_key: str | None = Field(default=None, max_length=200)
     request_digest: str | None = Field(
@@ -232,7 +234,7 @@ class SettlementRuleRecord(SQLModel, table=True):
     version: int
     effective_from: int = Field(description="First day (days since 1970-01-01) the version is in force.")
     currency: str = Field(max_length=3)
-    body: dict = Field(sa_column=Column(JSON, nullable=False))
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     content_hash: str = Field(max_length=66)
     setter_id: int = Field(foreign_key="account.id")
     idempotency_key: str | None = Field(default=None, max_length=200)
@@ -271,7 +273,7 @@ class PlayReport(SQLModel, table=True):
     signature: str | None = Field(default=None, max_length=300)
     digest: str | None = Field(default=None, max_length=66, description="The EIP-712 digest the platform signed.")
     period_pk: int | None = Field(default=None, foreign_key="settlement_period.id", index=True)
-    correction_inputs: dict | None = Field(
+    correction_inputs: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSON), description="For a correction of a committed period: what priced it."
     )
     op_id: int | None = Field(default=None, foreign_key="chain_op.id", description="anchorReport.")
@@ -316,12 +318,14 @@ class SettlementPeriod(SQLModel, table=True):
     first_day: int
     end_day: int
     status: PeriodStatus = Field(default=PeriodStatus.committing, index=True)
-    pools: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    pools: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     token: str = Field(max_length=42)
     root: str = Field(max_length=66)
     total: int = Field(sa_column=Column(Numeric(78, 0), nullable=False))
     line_count: int
-    inputs: dict = Field(sa_column=Column(JSON, nullable=False), description="What the root was computed from.")
+    inputs: dict[str, Any] = Field(
+        sa_column=Column(JSON, nullable=False), description="What the root was computed from."
+    )
     inputs_hash: str = Field(max_length=66)
     dispute_ends: int | None = Field(default=None, sa_type=BigInteger, description="Unix seconds, from the chain.")
     op_id: int = Field(foreign_key="chain_op.id")
@@ -411,7 +415,7 @@ class DistributionRecord(SQLModel, table=True):
     copy_name: str | None = Field(default=None, max_length=255, description="File of the copy under data_dir.")
     copy_sha256: str | None = Field(default=None, max_length=66)
     copy_size: int | None = Field(default=None, sa_type=BigInteger)
-    record: dict | None = Field(default=None, sa_column=Column(JSON))
+    record: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     record_hash: str | None = Field(default=None, max_length=66)
     op_id: int | None = Field(default=None, foreign_key="chain_op.id")
     error: str | None = None
@@ -455,7 +459,7 @@ class PiracyCase(SQLModel, table=True):
         index=True,
         description="The platform whose copy leaked, when the watermark names one.",
     )
-    evidence: dict = Field(sa_column=Column(JSON, nullable=False))
+    evidence: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     evidence_hash: str = Field(max_length=66, unique=True, index=True)
     op_id: int = Field(foreign_key="chain_op.id")
     status: CaseStatus = Field(default=CaseStatus.open, index=True)

@@ -44,7 +44,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import Engine
+from sqlalchemy import ColumnElement, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import col, delete, select, update
 
@@ -196,7 +196,7 @@ class RequestKeys:
             log.warning("could not free Idempotency-Key row %d (%s); a retry takes it over later", claim.id, exc)
 
 
-def _still(claim: Claim) -> tuple:
+def _still(claim: Claim) -> tuple[ColumnElement[bool], ...]:
     """The claim's row, if it is still running under this claim (not taken over, not purged)."""
     return (
         col(RequestKey.id) == claim.id,

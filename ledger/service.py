@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,7 +23,12 @@ from ledger.keys import KeyStore, load_master_key
 from ledger.models import ChainOp, OpStatus
 from ledger.request_keys import RequestKeys
 
+if TYPE_CHECKING:
+    from ledger.matching import WorkMatcher
+
 log = logging.getLogger("reelledger")
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class Ledger:
@@ -43,13 +50,13 @@ class Ledger:
         self.registries = Registries(self.chain)
         self._stop = threading.Event()
         self._reconciler: threading.Thread | None = None
-        self._pool = None
+        self._pool: Executor | None = None
         self._pool_lock = threading.Lock()
-        self._media = None
-        self._matcher = None
+        self._media: Executor | None = None
+        self._matcher: WorkMatcher | None = None
 
     @property
-    def matcher(self):
+    def matcher(self) -> WorkMatcher:
         """The frame index of every registered work (built at the first call, then kept in step)."""
         with self._pool_lock:
             if self._matcher is None:
@@ -98,16 +105,16 @@ class Ledger:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
-    def submit_media(self, fn, *args):
+    def submit_media(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """Run heavy media work (marking a copy) on the one media worker thread, in order."""
         with self._pool_lock:
             if self._media is None:
                 from concurrent.futures import ThreadPoolExecutor
 
                 self._media = ThreadPoolExecutor(max_workers=1, thread_name_prefix="media")
-            return self._media.submit(fn, *args)
+            return self._media.submit(fn, *args, **kwargs)
 
-    def parse_pool(self):
+    def parse_pool(self) -> Executor:
         """Worker processes that parse and hash report rows, started at the first report."""
         with self._pool_lock:
             if self._pool is None:

@@ -16,7 +16,8 @@ CATALOGUE = Path(__file__).parent / "static" / "messages.json"
 
 @cache
 def catalogue() -> dict[str, dict[str, str]]:
-    return json.loads(CATALOGUE.read_text(encoding="utf-8"))
+    messages: dict[str, dict[str, str]] = json.loads(CATALOGUE.read_text(encoding="utf-8"))
+    return messages
 
 
 def language_of(request: Request) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.text import Text
@@ -21,7 +22,7 @@ def _lifetime(seconds: int | None) -> str:
     return f"{hours}h{rest // 60:02d}m{rest % 60:02d}s"
 
 
-def show_case(case: dict) -> None:
+def show_case(case: dict[str, Any]) -> None:
     table = facts_table()
     leak = case["leak"]
     leaked = "no watermark read"

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -92,7 +92,7 @@ def _call(method: str, path: str, **kwargs: Any) -> Any:
     return body
 
 
-def print_problems(details: dict) -> None:
+def print_problems(details: dict[str, Any]) -> None:
     """Each problem on a line of its own (as text, never markup), then how many there are in all."""
     from ledger.reports.problems import problem_line
 
@@ -123,7 +123,7 @@ class PlainTable(Table):
     """Cells are text, never markup: titles, names and URLs come from users and from hostile
     sites, and "[/b]" in a URL would otherwise stop the command (or "[link=...]" spoof it)."""
 
-    def add_row(self, *cells, **kwargs) -> None:
+    def add_row(self, *cells: RenderableType | None, **kwargs: Any) -> None:
         super().add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in cells), **kwargs)
 
 
@@ -145,7 +145,7 @@ def listing(*headers: str) -> Table:
     return table
 
 
-def _show_work(work: dict) -> None:
+def _show_work(work: dict[str, Any]) -> None:
     table = facts_table()
     chain = work["chain"]
     rows = [
@@ -253,7 +253,7 @@ def list_works(
 
 def _terms(
     licensee: int, territory: list[str], right: list[str], start: str, end: str, exclusive: bool, sublicensable: bool
-) -> dict:
+) -> dict[str, Any]:
     return {
         "licensee_id": licensee,
         "territories": territory,
@@ -265,7 +265,7 @@ def _terms(
     }
 
 
-def _show_licence(licence: dict) -> None:
+def _show_licence(licence: dict[str, Any]) -> None:
     console.print(
         f"licence {licence['id']} (chain id {licence['chain_licence_id']}) on {licence['work_id']}: "
         f"{licence['status']}, tx {licence['chain'].get('tx_hash')}"

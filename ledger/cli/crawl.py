@@ -11,12 +11,19 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ledger.cli.client import api_key, console, counted, err, listing
+
+if TYPE_CHECKING:
+    from ledger.crawl.config import CrawlConfig
+    from ledger.crawl.crawler import CrawlStats
+    from ledger.crawl.fetch import FetchedMedium
+    from ledger.crawl.reporting import ServiceClient
 
 crawl = typer.Typer(no_args_is_help=True, help="Crawl sites for copies of registered works.")
 
@@ -37,7 +44,7 @@ def read_seeds(path: Path) -> list[str]:
     return seeds
 
 
-def service_client():
+def service_client() -> ServiceClient:
     from ledger.crawl.reporting import ServiceClient
 
     key = api_key("a crawler account's API key")
@@ -59,7 +66,7 @@ def crawl_config(
     ca_bundle: str | None,
     deadline: float = 300.0,
     private_host: list[str] | None = None,
-):
+) -> CrawlConfig:
     from ledger.crawl.config import CrawlConfig, MiB
 
     return CrawlConfig(
@@ -101,7 +108,7 @@ def run(
     config = crawl_config(depth, max_pages, interval, max_media_mb, extra_host, ca_bundle, deadline, private_host)
     state_dir.mkdir(parents=True, exist_ok=True)
     state = SqliteCrawlState(state_dir / "state.sqlite")
-    found: list[dict] = []
+    found: list[dict[str, Any]] = []
     counts = {"matched": 0, "cases": 0, "refused": 0}
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     try:
@@ -111,7 +118,7 @@ def run(
         ):
             task = bar.add_task("starting")
 
-            def show(stats) -> None:
+            def show(stats: CrawlStats) -> None:
                 skipped = sum(stats.skipped.values())
                 bar.update(
                     task,
@@ -119,7 +126,7 @@ def run(
                     f"{counted(counts['cases'], 'new case')}, {skipped} skipped",
                 )
 
-            def on_medium(medium) -> bool | None:
+            def on_medium(medium: FetchedMedium) -> bool | None:
                 try:
                     bar.update(task, description=f"examining {medium.url}")
                     result = examine(service, medium, screenshots, config.private_hosts)
@@ -271,7 +278,7 @@ def status(
 
     from ledger.crawl import jobs
 
-    def line(counts: dict) -> str:
+    def line(counts: dict[str, Any]) -> str:
         skipped = sum(v for k, v in counts.items() if k.startswith("skipped:"))
         return (
             f"{counts.get('pages', 0)} pages, {counts.get('media', 0)} media, {counts.get('matched', 0)} matched, "

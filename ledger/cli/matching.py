@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ledger.cli.client import _call, console, err, facts_table
 from ledger.cli.files import ProgressReader, progress
+
+if TYPE_CHECKING:
+    from watermark.hash_sequence import HashSequence
 
 
 def _clock(seconds: float) -> str:
@@ -23,7 +27,7 @@ def _clock(seconds: float) -> str:
     return f"{'-' if seconds < 0 else ''}{h}:{m:02d}:{s:06.3f}"
 
 
-def hash_with_progress(file: Path, registered: bool = False):
+def hash_with_progress(file: Path, registered: bool = False) -> HashSequence:
     """The file's query (or, with `registered`, registration) frame hashes, with a progress bar."""
     from ledger.matching import MAX_QUERY_SECONDS
     from watermark.errors import WatermarkError

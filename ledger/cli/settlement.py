@@ -6,6 +6,7 @@ import json
 import os
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -102,7 +103,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable
     console.print(f"{file.name}: {body['rows']} rows, no problems")
 
 
-def _show_report(body: dict) -> None:
+def _show_report(body: dict[str, Any]) -> None:
     anchor = body.get("anchor") or {}
     console.print(
         f"report {body['report_id']}: {body['status']}, {body['rows']} rows ({body['held_rows']} held), "
@@ -163,7 +164,7 @@ def list_rules(work_id: str) -> None:
         )
 
 
-def _show_period(p: dict) -> None:
+def _show_period(p: dict[str, Any]) -> None:
     """A period as its platform sees it, or as a payee does (without the platform's own fields)."""
     table = facts_table()
     rows = [
@@ -274,7 +275,7 @@ def audit_remote(period_id: str) -> None:
         raise typer.Exit(1)
 
 
-def _print_audit(body: dict) -> None:
+def _print_audit(body: dict[str, Any]) -> None:
     console.print(f"recomputed root {body['recomputed_root']}")
     console.print(f"chain root      {body['chain_root']}")
     console.print(f"total {body['total']} over {body['line_count']} lines")

@@ -27,7 +27,8 @@ def _registry_from_service(name: str = "WorkRegistry", option: str = "--registry
 
     url = os.environ.get("REELLEDGER_URL", "http://127.0.0.1:8000")
     try:
-        return httpx.get(f"{url}/health", timeout=10).json()["contracts"][name]
+        address: str = httpx.get(f"{url}/health", timeout=10).json()["contracts"][name]
+        return address
     except (httpx.HTTPError, KeyError, ValueError):
         err.print(f"[red]reelledger:[/red] give {option} (the {name} address) or run the service")
         raise typer.Exit(2) from None

@@ -13,6 +13,7 @@ import secrets
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import typer
@@ -35,7 +36,7 @@ def _frames_bar() -> Progress:
     )
 
 
-def _show_distribution(d: dict) -> None:
+def _show_distribution(d: dict[str, Any]) -> None:
     table = facts_table()
     rows = [
         ("distribution", str(d["id"])),
@@ -55,7 +56,7 @@ def _show_distribution(d: dict) -> None:
     console.print(table)
 
 
-def _follow(dist: dict) -> dict:
+def _follow(dist: dict[str, Any]) -> dict[str, Any]:
     """Poll a distribution until its copy is made and anchored, with a progress bar."""
     with _frames_bar() as bar:
         task = bar.add_task("marking", total=None)

@@ -42,7 +42,8 @@ from ledger.models import (
     Work,
     utcnow,
 )
-from ledger.works import op_status, parse_work_id, work_id_of
+from ledger.op_views import op_status
+from ledger.works import parse_work_id, work_id_of
 from watermark.errors import WatermarkError
 from watermark.files import embed_file, media_kind
 
@@ -305,7 +306,7 @@ def _progress(ledger: Ledger, dist_id: int, done: int, total: int | None) -> Non
 def _again_later(ledger: Ledger, dist_id: int) -> None:
     """Queue the copy's job again after a pause (the database may be failing right now)."""
 
-    def again():
+    def again() -> None:
         if not ledger.stopping:
             ledger.submit_media(make_copy, ledger, dist_id)
 

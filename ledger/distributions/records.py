@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from ledger.models import Account, DistributionRecord, Work
 
@@ -16,7 +17,7 @@ def payload_hex(payload: int) -> str:
     return f"0x{payload:012x}"
 
 
-def record_of(dist: DistributionRecord, work: Work, owner: Account, platform: Account) -> dict:
+def record_of(dist: DistributionRecord, work: Work, owner: Account, platform: Account) -> dict[str, Any]:
     return {
         "distribution": dist.id,
         "work_id": work.work_id,
@@ -33,9 +34,9 @@ def record_of(dist: DistributionRecord, work: Work, owner: Account, platform: Ac
     }
 
 
-def document(record: dict) -> bytes:
+def document(record: dict[str, Any]) -> bytes:
     return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def record_hash(record: dict) -> bytes:
+def record_hash(record: dict[str, Any]) -> bytes:
     return hashlib.sha256(document(record)).digest()

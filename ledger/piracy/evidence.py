@@ -11,8 +11,15 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from ledger.distributions.records import document, payload_hex
+from ledger.models import Account, Work
+
+if TYPE_CHECKING:
+    from ledger.distributions.trace import Trace
+    from ledger.piracy.cases import Sighting
+    from watermark.matcher import Match
 
 BUNDLE_VERSION = 1
 # Response headers that can carry a credential or a tracking session of the crawler's own.
@@ -23,7 +30,7 @@ def public_headers(headers: dict[str, str]) -> dict[str, str]:
     return {k.lower(): str(v)[:4000] for k, v in sorted(headers.items()) if k.lower() not in PRIVATE_HEADERS}
 
 
-def match_doc(match) -> dict:
+def match_doc(match: Match) -> dict[str, Any]:
     """How the copy matched its work (a watermark.matcher.Match), as the bundle says it."""
     return {
         "offset_seconds": round(match.offset, 3),
@@ -35,11 +42,11 @@ def match_doc(match) -> dict:
     }
 
 
-def watermark_doc(trace) -> dict:
+def watermark_doc(trace: Trace | None) -> dict[str, Any]:
     """What the copy's watermark says (a ledger Trace, or None when it was not read)."""
     if trace is None or trace.detection.payload is None:
         return {"found": False}
-    found = {
+    found: dict[str, Any] = {
         "found": True,
         "payload": payload_hex(trace.detection.payload),
         "confidence": round(trace.detection.confidence, 4),
@@ -59,20 +66,20 @@ def watermark_doc(trace) -> dict:
 
 def bundle_of(
     *,
-    sighting,
+    sighting: Sighting,
     content_sha256: str,
     content_size: int,
     media_kind: str,
     screenshot_sha256: str | None,
-    work,
+    work: Work,
     chain_id: int | None,
     work_registry: str | None,
     registration_tx: str | None,
-    match: dict,
-    watermark: dict,
-    crawler,
+    match: dict[str, Any],
+    watermark: dict[str, Any],
+    crawler: Account,
     recorded_at: datetime,
-) -> dict:
+) -> dict[str, Any]:
     """The bundle of one sighting; `match` and `watermark` as `match_doc` and `watermark_doc` make them."""
     return {
         "version": BUNDLE_VERSION,
@@ -107,5 +114,5 @@ def bundle_of(
     }
 
 
-def bundle_hash(bundle: dict) -> bytes:
+def bundle_hash(bundle: dict[str, Any]) -> bytes:
     return hashlib.sha256(document(bundle)).digest()

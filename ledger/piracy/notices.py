@@ -10,6 +10,7 @@ platform can check without asking us.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 FORMATS = ("cn-notice", "dmca")
 
@@ -27,7 +28,7 @@ def _when(text: str) -> str:
 
 
 def draft(
-    bundle: dict,
+    bundle: dict[str, Any],
     evidence_hash: str,
     owner_name: str,
     owner_address: str,

@@ -42,10 +42,9 @@ from schemathesis.specs.openapi.checks import (
 
 from api.main import create_app
 from ledger.models import Role
-from tests.helpers.settlement import RULE
+from tests.helpers.settlement import DAY, RULE
 from tests.helpers.tenants import forget_jobs, make_world, wait_ready
 
-DAY = 86_400
 TENANT_ROLES = (Role.rights_holder, Role.platform, Role.crawler)
 ROLES = (*TENANT_ROLES, Role.auditor, Role.admin, None)
 

@@ -13,8 +13,9 @@ from skimage import data
 
 from ledger.models import Role
 from tests.helpers.distributions import distribute, png, register, wait_ready
-from tests.helpers.idempotency import DAY, assert_reused, chain_events, licence_terms, owned, post_raw  # noqa: F401  (fixture)
+from tests.helpers.idempotency import assert_reused, chain_events, licence_terms, owned, post_raw  # noqa: F401  (fixture)
 from tests.helpers.service import settle, written
+from tests.helpers.settlement import DAY
 
 
 def test_a_work_registered_again_with_its_key_repeats_nothing_and_a_changed_one_is_409(service, studio):

@@ -4,7 +4,7 @@ fails here until someone decides what a client is told."""
 
 from __future__ import annotations
 
-from api.errors import REVERT_STATUS, _revert_status
+from api.errors import OPERATOR_HINT, REVERT_STATUS, _revert_status
 from ledger.chain import artifacts
 
 
@@ -26,3 +26,12 @@ def test_names_the_old_suffix_rule_got_wrong_are_answered_by_what_they_mean():
     assert _revert_status("SettlementLineAlreadyDisputed") == 409
     assert _revert_status("SettlementPeriodAlreadyCommitted") == 409
     assert _revert_status("UnknownRevert") == 422  # a revert nobody could name
+
+
+def test_the_operator_hint_is_given_for_the_listed_account_refusals_only():
+    # Decided by name, as the statuses are: each is a 403 a deployed contract raises, and the service's own
+    # role refusals (AccessControl, Ownable), which no account's approval changes, are not among them.
+    forbidden = {name for name, status in REVERT_STATUS.items() if status == 403}
+    assert OPERATOR_HINT == {"DistributionUnauthorized", "LicenseUnauthorized", "SplitUnauthorized", "WorkUnauthorized"}
+    assert OPERATOR_HINT <= forbidden
+    assert {"AccessControlUnauthorizedAccount", "OwnableUnauthorizedAccount"}.isdisjoint(OPERATOR_HINT)

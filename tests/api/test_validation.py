@@ -16,9 +16,8 @@ from api.main import create_app
 from ledger.limits import DB_INT_MAX, EFFECTIVE_HORIZON_DAYS
 from ledger.models import Role
 from tests.helpers.service import written
-from tests.helpers.settlement import close, make_deal, post_report, rows
+from tests.helpers.settlement import DAY, close, make_deal, post_report, rows
 
-DAY = 86_400
 HOSTILE_NAMES = {
     "nul": "Drama\x00Night",
     "right_to_left_override": "Drama \u202eNight",

@@ -238,6 +238,7 @@ def test_own_address_account_registers_once_it_approves_the_service_on_chain(ser
     assert refused.json()["error"]["code"] == "WorkUnauthorized"
 
     operator = service.client().get("/health").json()["operator"]
+    assert f"WorkRegistry.setOperator({operator}, true)" in refused.json()["error"]["message"]  # how to approve
     ledger.registries.set_operator("wallet-approves-service", wallet, operator, True)  # signed by the wallet
     accepted = by_hash(client, content_hash)
     assert accepted.status_code == 201

@@ -64,10 +64,6 @@ class Process(Service):
             database_url=self.database_url,
         )
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.api_port}"
-
     def kill(self) -> None:
         """SIGKILL to the service process: no shutdown, nothing flushed, requests cut off."""
         Service.stop(self, signal.SIGKILL)

@@ -11,8 +11,7 @@ import uuid
 import pytest
 
 from tests.helpers.service import written
-
-DAY = 86_400
+from tests.helpers.settlement import DAY
 
 
 def chain_events(service, contract: str, event: str) -> int:

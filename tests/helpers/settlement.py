@@ -16,7 +16,7 @@ from ledger.models import PlayReport, PlayRowRecord, Role
 from ledger.reports.prepare import rows_of_text, sign_summary, summarise
 from tests.helpers.service import written
 
-DAY = 86_400
+DAY = 86_400  # seconds; the licence windows and report days of every builder here count in these
 EPOCH = date(1970, 1, 1)
 RULE = {
     "valid_play_tiers": [{"from_plays": 0, "price_micro": 10_000}, {"from_plays": 2_000, "price_micro": 15_000}],

@@ -18,9 +18,8 @@ from skimage import data
 from ledger.crawl.job_book import JOBS_ALL, job_key, record_job, submitter_key
 from ledger.models import Role
 from tests.helpers.service import settle, written
-from tests.helpers.settlement import RULE
+from tests.helpers.settlement import DAY, RULE
 
-DAY = 86_400
 PICTURES = {"X": data.coffee, "Y": data.chelsea}  # unlike each other, so neither world's copy matches the other's work
 
 
