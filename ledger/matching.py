@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from ledger.db import session
@@ -26,6 +29,9 @@ from watermark.frame_hashes import HASH_BYTES, QUERY_VARIANTS
 from watermark.hash_sequence import HashSequence, query_sequence
 from watermark.matcher import FrameIndex, Match, match
 
+if TYPE_CHECKING:
+    from ledger.service import Ledger
+
 MATCH_ROLES = {Role.crawler, Role.rights_holder}
 MAX_QUERY_SECONDS = 3600  # of a suspect video, hashed from its start; a longer copy is matched by its first hour
 MAX_QUERY_FRAMES = 2 * MAX_QUERY_SECONDS + 1  # what a client may send (two frames a second)
@@ -34,7 +40,7 @@ MAX_QUERY_FRAMES = 2 * MAX_QUERY_SECONDS + 1  # what a client may send (two fram
 class WorkMatcher:
     """The frame index of every registered work, kept in step with the database."""
 
-    def __init__(self, engine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.index = FrameIndex()
         self._loaded: set[int] = set()  # WorkFrames ids taken in
@@ -107,7 +113,7 @@ def match_sequence(matcher: WorkMatcher, account: Account, query: HashSequence) 
     return MatchOutcome(query, found, work, op)
 
 
-def match_file(ledger, account: Account, path) -> MatchOutcome:
+def match_file(ledger: Ledger, account: Account, path: Path) -> MatchOutcome:
     """Hash a suspect file (image or video) and match it; a file that is not media is refused."""
     if account.role not in MATCH_ROLES:
         raise Forbidden("only a crawler or a rights holder matches suspect copies")

@@ -26,6 +26,7 @@ async def match(request: Request, ledger: LedgerDep, account: CurrentAccount) ->
         raise Forbidden("only a crawler or a rights holder matches suspect copies")
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         upload = await read_whole_file(request, ledger.settings.data_dir / "uploads", ledger.settings.max_detect_bytes)
+        assert upload.path is not None  # read_whole_file refuses a form without a file
         try:
             outcome = await run_in_threadpool(matching.match_file, ledger, account, upload.path)
         finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
@@ -21,6 +22,9 @@ from ledger.errors import Forbidden, InvalidInput
 from ledger.models import Account, DistributionRecord, Role
 from watermark.errors import WatermarkError
 from watermark.files import FileDetection, detect_file
+
+if TYPE_CHECKING:
+    from ledger.service import Ledger
 
 TRACE_ROLES = {Role.rights_holder, Role.crawler, Role.auditor, Role.admin}
 DEFAULT_SECONDS = 60.0  # of video read by default: a trace needs seconds, not the whole film
@@ -41,7 +45,7 @@ class Trace:
     chain: OnChainCheck | None
 
 
-def trace_file(ledger, account: Account, path: Path, *, max_seconds: float | None = DEFAULT_SECONDS) -> Trace:
+def trace_file(ledger: Ledger, account: Account, path: Path, *, max_seconds: float | None = DEFAULT_SECONDS) -> Trace:
     if account.role not in TRACE_ROLES:
         raise Forbidden("tracing copies needs the role rights_holder, crawler, auditor or admin")
     if max_seconds is not None and not 0 < max_seconds <= 3600:
@@ -70,7 +74,7 @@ def trace_file(ledger, account: Account, path: Path, *, max_seconds: float | Non
     return Trace(found, len(keys), view, _check(ledger, view) if view else None)
 
 
-def _check(ledger, view: DistributionView) -> OnChainCheck | None:
+def _check(ledger: Ledger, view: DistributionView) -> OnChainCheck | None:
     if view.dist.record is None:
         return OnChainCheck(False, False, None)
     try:

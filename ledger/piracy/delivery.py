@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import httpx
 from sqlmodel import col, select
@@ -22,6 +23,9 @@ from sqlmodel import col, select
 from ledger.db import must_get, session
 from ledger.errors import Conflict, NotFound
 from ledger.models import Account, ChainOp, NoticeDelivery, OpStatus, PiracyCase, TakedownNotice, Work, utcnow
+
+if TYPE_CHECKING:
+    from ledger.service import Ledger
 
 log = logging.getLogger("reelledger.piracy")
 
@@ -59,7 +63,7 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def deliver_due(ledger, client: httpx.Client | None = None) -> int:
+def deliver_due(ledger: Ledger, client: httpx.Client | None = None) -> int:
     """Post every notice whose attempt is due; returns how many were delivered."""
     settings = ledger.settings
     if not settings.takedown_webhook:
@@ -92,15 +96,17 @@ def deliver_due(ledger, client: httpx.Client | None = None) -> int:
     return delivered
 
 
-def _attempt(ledger, client, notice, case, work) -> bool:
+def _attempt(ledger: Ledger, client: httpx.Client, notice: TakedownNotice, case: PiracyCase, work: Work) -> bool:
     settings = ledger.settings
+    url = settings.takedown_webhook
+    assert url is not None  # deliver_due sends nothing without one
     body = payload_of(notice, case, work)
     headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": f"takedown-notice-{notice.id}"}
     if settings.takedown_webhook_secret:
         headers["X-ReelLedger-Signature"] = signature(settings.takedown_webhook_secret, body)
     status, error = None, None
     try:
-        response = client.post(settings.takedown_webhook, content=body, headers=headers)
+        response = client.post(url, content=body, headers=headers)
         status = response.status_code
         if not 200 <= status < 300:
             error = f"the endpoint answered {status}"
@@ -131,7 +137,7 @@ def _attempt(ledger, client, notice, case, work) -> bool:
         return error is None
 
 
-def send_notice(ledger, account: Account, case_id: int, notice_format: str) -> TakedownNotice:
+def send_notice(ledger: Ledger, account: Account, case_id: int, notice_format: str) -> TakedownNotice:
     """Queue a case's notice for (re)delivery now: its rights holder or the crawler asks."""
     from ledger.piracy.cases import get_case
 
