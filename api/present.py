@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api import schemas
+from ledger.chain.hexes import to_0x
 from ledger.chain.registries import SplitVersion
 from ledger.distributions.copies import DistributionView
 from ledger.distributions.records import payload_hex
@@ -92,7 +93,7 @@ def split_version(v: SplitVersion) -> schemas.SplitVersionPublic:
         version=v.version,
         payees=[schemas.PayeeShare(address=a, bps=b) for a, b in zip(v.payees, v.bps, strict=True)],
         effective_from=v.effective_from,
-        split_hash="0x" + v.split_hash.hex(),
+        split_hash=to_0x(v.split_hash),
     )
 
 
