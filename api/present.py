@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api import schemas
+from ledger.chain.hexes import to_0x
 from ledger.chain.registries import SplitVersion
 from ledger.distributions.copies import DistributionView
 from ledger.distributions.records import payload_hex
@@ -13,8 +14,14 @@ from ledger.licences import LicenceView
 from ledger.matching import MatchOutcome
 from ledger.models import Account, ChainOp, PlayReport, SettlementRuleRecord
 from ledger.op_views import op_status
-from ledger.piracy.cases import CaseView
-from ledger.reports.views import day_text
+from ledger.piracy.cases import CaseView, Lifetimes
+from ledger.piracy.crawl_jobs import CrawlJob
+from ledger.reports import signing
+from ledger.reports.signing import SigningDomain
+from ledger.reports.views import HeldRow, day_text
+from ledger.service import Health
+from ledger.settlement.audit import AuditResult
+from ledger.settlement.payouts import Statement
 from ledger.settlement.periods import PeriodView
 from ledger.works import WorkView, metadata_uri
 
@@ -86,7 +93,7 @@ def split_version(v: SplitVersion) -> schemas.SplitVersionPublic:
         version=v.version,
         payees=[schemas.PayeeShare(address=a, bps=b) for a, b in zip(v.payees, v.bps, strict=True)],
         effective_from=v.effective_from,
-        split_hash="0x" + v.split_hash.hex(),
+        split_hash=to_0x(v.split_hash),
     )
 
 
@@ -291,4 +298,130 @@ def case(view: CaseView, *, evidence_registry: str | None, screenshot: bool) -> 
             )
             for n in view.notices
         ],
+    )
+
+
+def statement(s: Statement) -> schemas.Statement:
+    """A statement; a line's `proof` is left unset (and so out of the answer) when none was asked for."""
+    return schemas.Statement(
+        format=s.format,
+        chain_id=s.chain_id,
+        contract=s.contract,
+        period_id=s.period_id,
+        platform=s.platform,
+        period=schemas.DayRange(first_day=s.first_day, last_day=s.last_day),
+        currency=s.currency,
+        token=s.token,
+        payout=s.payout,
+        root=s.root,
+        inputs_hash=s.inputs_hash,
+        total=str(s.total),
+        line_count=s.line_count,
+        status=s.status,
+        payee=s.payee,
+        payee_total=str(s.payee_total),
+        lines=[
+            schemas.StatementLine(
+                index=entry.line.index,
+                payee=entry.line.payee,
+                work_id=entry.line.work_id,
+                amount=str(entry.line.amount),
+                rule_version=entry.line.rule_version,
+                split_version=entry.line.split_version,
+                adjustment=str(entry.line.adjustment),
+                **({} if entry.proof is None else {"proof": list(entry.proof)}),
+            )
+            for entry in s.lines
+        ],
+    )
+
+
+def held_row(r: HeldRow) -> schemas.HeldRow:
+    return schemas.HeldRow(
+        report_id=r.report_id,
+        platform=r.platform,
+        work_id=r.work_id,
+        territory=r.territory,
+        date=r.date,
+        plays=r.plays,
+        valid_plays=r.valid_plays,
+        watch_minutes=r.watch_minutes,
+        ad_revenue=r.ad_revenue,
+        reason=r.reason,
+    )
+
+
+def lifetimes(summary: Lifetimes) -> schemas.LifetimeSummary:
+    return schemas.LifetimeSummary(
+        open=summary.open,
+        closed=summary.closed,
+        median_lifetime_seconds=summary.median_lifetime_seconds,
+        mean_lifetime_seconds=summary.mean_lifetime_seconds,
+    )
+
+
+def crawl_job(job: CrawlJob) -> schemas.CrawlJob:
+    return schemas.CrawlJob(
+        job_id=job.job_id,
+        submitted_at=job.submitted_at,
+        submitter=job.submitter,
+        seeds=list(job.seeds),
+        rescan_every=job.rescan_every,
+        counts=job.counts,
+    )
+
+
+def signing_domain(domain: SigningDomain) -> schemas.SigningDomain:
+    return schemas.SigningDomain(
+        domain=schemas.SigningDomainFields(
+            name=domain.name,
+            version=domain.version,
+            chainId=domain.chain_id,
+            verifyingContract=domain.verifying_contract,
+        ),
+        types={
+            name: [schemas.TypedField(name=f["name"], type=f["type"]) for f in fields]
+            for name, fields in signing.TYPES.items()
+        },
+        primary_type=signing.PRIMARY_TYPE,
+    )
+
+
+def health(h: Health) -> schemas.Health:
+    f = h.funding
+    return schemas.Health(
+        status=h.status,
+        problems=list(h.problems),
+        warnings=list(h.warnings),
+        funding=schemas.HealthFunding(
+            address=f.address,
+            balance=None if f.balance is None else str(f.balance),
+            warn_below=str(f.warn_below),
+            warning=f.warning,
+        ),
+        chain=schemas.HealthChain(
+            managed=h.chain.managed,
+            rpc_url=h.chain.rpc_url,
+            chain_id=h.chain.chain_id,
+            block_number=h.chain.block_number,
+        ),
+        contracts=h.contracts,
+        operator=h.operator,
+        database=h.database,
+        outbox_unfinished=h.outbox_unfinished,
+    )
+
+
+def audit(result: AuditResult) -> schemas.AuditOut:
+    return schemas.AuditOut(
+        period_id=result.period_id,
+        recomputed_root=result.recomputed_root,
+        stored_root=result.stored_root,
+        chain_root=result.chain_root,
+        recomputed_inputs_hash=result.recomputed_inputs_hash,
+        chain_inputs_hash=result.chain_inputs_hash,
+        total=str(result.total),
+        line_count=result.line_count,
+        problems=list(result.problems),
+        ok=result.ok,
     )

@@ -72,7 +72,7 @@ class LicenceView(OpView):
 
 
 def grant_licence(
-    ledger: Ledger, account: Account, work_id: str, terms: LicenceTerms, idempotency_key: str | None = None
+    ledger: Ledger, account: Account, work_id: str, terms: LicenceTerms, *, idempotency_key: str | None = None
 ) -> LicenceView:
     work = get_work(ledger, account, work_id).work
     if work.owner_id != account.id:
@@ -81,7 +81,7 @@ def grant_licence(
 
 
 def grant_sublicence(
-    ledger: Ledger, account: Account, parent_pk: int, terms: LicenceTerms, idempotency_key: str | None = None
+    ledger: Ledger, account: Account, parent_pk: int, terms: LicenceTerms, *, idempotency_key: str | None = None
 ) -> LicenceView:
     parent = _record_for(ledger, account, parent_pk)
     if parent.licensee_id != account.id:

@@ -6,13 +6,15 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.chain.client import Chain
 from ledger.chain.errors import ChainUnavailable, InsufficientFunds, OpTimeout
+from ledger.chain.gas import FundingReport
 from ledger.chain.node import NodeError
 from ledger.chain.outbox import raise_for
 from ledger.chain.registries import Registries
@@ -29,6 +31,29 @@ if TYPE_CHECKING:
 log = logging.getLogger("reelledger")
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ChainHealth:
+    managed: bool  # the service runs its own Anvil node
+    rpc_url: str  # credentials removed
+    chain_id: int
+    block_number: int | None  # None when the node does not answer
+
+
+@dataclass(frozen=True)
+class Health:
+    """`Ledger.health`: degraded when the chain or the database does not answer."""
+
+    status: str
+    problems: tuple[str, ...]
+    warnings: tuple[str, ...]
+    funding: FundingReport
+    chain: ChainHealth
+    contracts: dict[str, str]
+    operator: str
+    database: str
+    outbox_unfinished: int | None  # None when the database does not answer
 
 
 class Ledger:
@@ -191,46 +216,44 @@ class Ledger:
             except Exception:  # keep reconciling whatever one pass hit
                 log.exception("outbox reconcile pass failed")
 
-    def health(self) -> dict:
+    def health(self) -> Health:
         """What a monitor needs: is the chain answering, where are the contracts, is anything stuck."""
         chain = self.chain
-        report: dict[str, Any] = {
-            "chain": {
-                "managed": chain.node is not None,
-                "rpc_url": redact_url(chain.rpc_url),
-                "chain_id": chain.chain_id,
-            },
-            "contracts": dict(chain.addresses),
-            # Accounts with their own address approve this operator (WorkRegistry.setOperator)
-            # so that the service can record works, licences and splits on their behalf.
-            "operator": chain.signer,
-            "database": self.engine.url.get_backend_name(),
-        }
-        problems, warnings = [], []
+        problems: list[str] = []
+        warnings: list[str] = []
         try:
-            report["chain"]["block_number"] = chain.block_number()
+            block_number: int | None = chain.block_number()
         except OSError:
-            report["chain"]["block_number"] = None
+            block_number = None
             problems.append("chain node does not answer")
-        report["funding"] = {
-            "address": chain.funder,
-            "balance": None,
-            "warn_below": str(self.settings.funding_warn_wei),
-            "warning": None,
-        }
-        if report["chain"]["block_number"] is not None:
+        funding = FundingReport(address=chain.funder, balance=None, warn_below=self.settings.funding_warn_wei)
+        if block_number is not None:
             try:
-                report["funding"] = chain.funding_report(self.settings.funding_warn_wei)
+                funding = chain.funding_report(self.settings.funding_warn_wei)
             except OSError:
                 pass
-        if report["funding"]["warning"]:
-            warnings.append(report["funding"]["warning"])
+        if funding.warning:
+            warnings.append(funding.warning)  # worth an operator's look, but the service still works
         try:
-            report["outbox_unfinished"] = chain.outbox.unfinished()
+            outbox_unfinished: int | None = chain.outbox.unfinished()
         except SQLAlchemyError:
-            report["outbox_unfinished"] = None
+            outbox_unfinished = None
             problems.append("database does not answer")
-        report["status"] = "degraded" if problems else "ok"
-        report["problems"] = problems
-        report["warnings"] = warnings  # worth an operator's look, but the service still works
-        return report
+        return Health(
+            status="degraded" if problems else "ok",
+            problems=tuple(problems),
+            warnings=tuple(warnings),
+            funding=funding,
+            chain=ChainHealth(
+                managed=chain.node is not None,
+                rpc_url=redact_url(chain.rpc_url) or "",
+                chain_id=chain.chain_id,
+                block_number=block_number,
+            ),
+            contracts=dict(chain.addresses),
+            # Accounts with their own address approve this operator (WorkRegistry.setOperator)
+            # so that the service can record works, licences and splits on their behalf.
+            operator=chain.signer,
+            database=self.engine.url.get_backend_name(),
+            outbox_unfinished=outbox_unfinished,
+        )

@@ -34,6 +34,7 @@ def set_split(
     account: Account,
     work_id: str,
     payees: list[tuple[str, int]],
+    *,
     effective_from: int = 0,
     idempotency_key: str | None = None,
 ) -> SplitView:

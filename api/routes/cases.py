@@ -116,7 +116,7 @@ def list_cases(
 @router.get("/cases/lifetimes")
 def lifetimes(ledger: LedgerDep, account: CurrentAccount) -> schemas.LifetimeSummary:
     """How long the links of the cases you may read lived, first seen to gone."""
-    return schemas.LifetimeSummary(**cases.lifetimes(ledger, account))
+    return present.lifetimes(cases.lifetimes(ledger, account))
 
 
 @router.get("/cases/{case_id}")

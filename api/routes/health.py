@@ -1,6 +1,6 @@
 from fastapi import APIRouter, Response, status
 
-from api import schemas
+from api import present, schemas
 from api.deps import LedgerDep
 
 router = APIRouter(tags=["health"])
@@ -12,7 +12,7 @@ router = APIRouter(tags=["health"])
     responses={503: {"model": schemas.Health, "description": "Degraded: the chain or the database does not answer."}},
 )
 def read_health(ledger: LedgerDep, response: Response) -> schemas.Health:
-    report = schemas.Health.model_validate(ledger.health())
+    report = present.health(ledger.health())
     if report.status != "ok":
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return report

@@ -74,7 +74,7 @@ def statement(
     proofs: bool = Query(True, description="Each line's Merkle proof; leave them out to just add amounts up."),
 ) -> schemas.Statement:
     """A payee's lines, each with the Merkle proof that `reelledger verify statement` checks on chain."""
-    return schemas.Statement.model_validate(payouts.statement(ledger, account, period_id, payee=payee, proofs=proofs))
+    return present.statement(payouts.statement(ledger, account, period_id, payee=payee, proofs=proofs))
 
 
 @router.post("/{period_id}/fund")
@@ -146,5 +146,4 @@ def resolve(
 @router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)])
 def audit_period(period_id: PeriodId, ledger: LedgerDep) -> schemas.AuditOut:
     """Recompute the period from the stored signed reports and rule versions; compare with the chain."""
-    result = audit.audit_period(ledger.engine, ledger.chain.settlement, period_id)
-    return schemas.AuditOut.model_validate({**vars(result), "total": str(result.total), "ok": result.ok})
+    return present.audit(audit.audit_period(ledger.engine, ledger.chain.settlement, period_id))

@@ -145,13 +145,7 @@ async def check_report(request: Request, ledger: LedgerDep, account: CurrentAcco
 def signing_domain(ledger: LedgerDep) -> schemas.SigningDomain:
     """What a platform signs over: the EIP-712 domain and types of a report summary."""
     chain = ledger.chain
-    return schemas.SigningDomain.model_validate(
-        {
-            "domain": signing.domain(chain.chain_id, chain.addresses["SettlementRegistry"]),
-            "types": signing.TYPES,
-            "primary_type": "PlayReport",
-        }
-    )
+    return present.signing_domain(signing.domain(chain.chain_id, chain.addresses["SettlementRegistry"]))
 
 
 @router.get("")
@@ -167,7 +161,7 @@ def held_rows(
     ledger: LedgerDep, account: CurrentAccount, offset: Offset = 0, limit: LongLimit = 100
 ) -> list[schemas.HeldRow]:
     """Rows that no licence covered, held out of settlement: the platform's own, or those on the caller's works."""
-    return [schemas.HeldRow.model_validate(row) for row in views.held_rows(ledger, account, offset=offset, limit=limit)]
+    return [present.held_row(row) for row in views.held_rows(ledger, account, offset=offset, limit=limit)]
 
 
 @router.get("/{report_id}")

@@ -17,7 +17,7 @@ from web3.types import RPCEndpoint
 from ledger.chain import artifacts, web3_types
 from ledger.chain.anchors import DISTRIBUTION_REGISTRY, EVIDENCE_REGISTRY, DistributionGateway, EvidenceGateway
 from ledger.chain.errors import ChainError, ChainUnavailable
-from ledger.chain.gas import GasStation, balance_report
+from ledger.chain.gas import FundingReport, GasStation, balance_report
 from ledger.chain.node import ManagedAnvil
 from ledger.chain.outbox import Call, Outbox, raise_for
 from ledger.chain.settlement import SETTLEMENT_REGISTRY, PayoutGateway, SettlementGateway
@@ -286,7 +286,7 @@ class Chain:
         """The timestamp of the latest block (a quiet node's may be old)."""
         return int(self.w3.eth.get_block("latest")["timestamp"])
 
-    def funding_report(self, warn_below: int) -> dict[str, Any]:
+    def funding_report(self, warn_below: int) -> FundingReport:
         """The funding key's balance for /health (`gas.balance_report`)."""
         return balance_report(self.w3, self.funder, warn_below)
 

@@ -21,7 +21,6 @@ naming the account and its shortfall, and the reconciler sends it once the key i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from web3 import Web3
 
@@ -82,7 +81,18 @@ class GasStation:
         return op.status in FINAL or bool(op.tx_hash and self.outbox.mined(op.tx_hash))
 
 
-def balance_report(w3: Web3, funder: str, warn_below: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class FundingReport:
+    """The funding key's balance in wei (None when the node does not answer), the level below
+    which /health warns, and the warning if it is below."""
+
+    address: str
+    balance: int | None
+    warn_below: int
+    warning: str | None = None
+
+
+def balance_report(w3: Web3, funder: str, warn_below: int) -> FundingReport:
     """The funding key's balance for /health, with a warning when it runs low."""
     balance = w3.eth.get_balance(web3_types.address(funder))
     warning = None
@@ -91,4 +101,4 @@ def balance_report(w3: Web3, funder: str, warn_below: int) -> dict[str, Any]:
             f"the funding key {funder} holds {balance} wei, less than {warn_below} "
             "(REELLEDGER_FUNDING_WARN_WEI): refill it before service-held accounts cannot pay for their writes"
         )
-    return {"address": funder, "balance": str(balance), "warn_below": str(warn_below), "warning": warning}
+    return FundingReport(address=funder, balance=balance, warn_below=warn_below, warning=warning)

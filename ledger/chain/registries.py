@@ -238,12 +238,12 @@ class Registries:
     def split_version(self, work_id: bytes, version: int) -> SplitVersion:
         registry = self.chain.contract("SplitRegistry")
         if not 0 < version <= self.split_version_count(work_id):
-            raise NotFound("split version", f"{version} of work 0x{work_id.hex()}")
+            raise NotFound("split version", f"{version} of work {to_0x(work_id)}")
         payees, bps, effective_from, split_hash = registry.functions.splitVersion(work_id, version).call()
         return SplitVersion(work_id, version, tuple(payees), tuple(bps), effective_from, split_hash)
 
     def split_at(self, work_id: bytes, at: int) -> SplitVersion:
         version = self.chain.contract("SplitRegistry").functions.splitVersionAt(work_id, at).call()
         if version == 0:
-            raise NotFound("split in force", f"at {at} for work 0x{work_id.hex()}")
+            raise NotFound("split in force", f"at {at} for work {to_0x(work_id)}")
         return self.split_version(work_id, version)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict
 from typing import Any
 
 import typer
@@ -80,7 +81,10 @@ def status() -> None:
     ledger = Ledger()
     try:
         ledger.start()
-        console.print_json(json.dumps(ledger.health()))
+        report = asdict(ledger.health())
+        funding = report["funding"]  # wei as decimal strings, as GET /health sends them
+        funding.update({k: None if funding[k] is None else str(funding[k]) for k in ("balance", "warn_below")})
+        console.print_json(json.dumps(report))
     except (ChainError, NodeError) as exc:
         _fail(str(exc))
     finally:

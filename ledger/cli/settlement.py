@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 
+from ledger.chain.hexes import to_0x
 from ledger.cli.client import _call, console, err, facts_table, print_problems
 from ledger.cli.files import ProgressReader, progress
 from ledger.days import day_number
@@ -72,7 +73,7 @@ def submit(
             raise typer.Exit(1)
         summary = summary_of_digest(digest, platform=signer.address, report_id=report_id, supersedes=supersedes)
         headers["X-Report-Signature"] = sign_summary(summary, signer.key, domain)
-        console.print(f"signed {summary.row_count} rows, root 0x{summary.rows_root.hex()}, as {signer.address}")
+        console.print(f"signed {summary.row_count} rows, root {to_0x(summary.rows_root)}, as {signer.address}")
     query = {"report_id": report_id, "period_start": str(first), "period_end": str(last), "currency": currency.upper()}
     if supersedes:
         query["supersedes"] = supersedes

@@ -51,7 +51,7 @@ def work(
         err.print(f"[red]reelledger:[/red] {exc}")
         raise typer.Exit(2) from None
     if found is None:
-        console.print(f"[red]no match[/red]: 0x{digest.hex()} is not registered on this chain")
+        console.print(f"[red]no match[/red]: {to_0x(digest)} is not registered on this chain")
         raise typer.Exit(1)
     when = datetime.fromtimestamp(found.registered_at, UTC).isoformat()
     console.print(f"[green]match[/green]: {file} is work {found.work_id}")

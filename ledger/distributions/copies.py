@@ -169,7 +169,7 @@ def create_distribution(
             raise Conflict("work_not_confirmed", f"work {ident} is not confirmed on chain yet; try again shortly")
     if to_0x(master_sha256) != ident:
         raise InvalidInput(
-            "file", f"this file is not the work's master: its SHA-256 is 0x{master_sha256.hex()}, the work is {ident}"
+            "file", f"this file is not the work's master: its SHA-256 is {to_0x(master_sha256)}, the work is {ident}"
         )
     try:
         kind = media_kind(master)

@@ -113,6 +113,7 @@ def evidence_dir(ledger: Ledger, evidence_hash: str) -> Path:
 def report_sighting(
     ledger: Ledger,
     crawler: Account,
+    *,
     path: Path,
     content_sha256: bytes,
     size: int,
@@ -439,7 +440,17 @@ def list_cases(
         return [_view(db, c) for c in rows], total
 
 
-def lifetimes(ledger: Ledger, account: Account) -> dict:
+@dataclass(frozen=True)
+class Lifetimes:
+    """Cases open and closed, and how long the closed ones' links lived (None with none closed)."""
+
+    open: int
+    closed: int
+    median_lifetime_seconds: int | None
+    mean_lifetime_seconds: int | None
+
+
+def lifetimes(ledger: Ledger, account: Account) -> Lifetimes:
     """How long links lived, over the cases the account may read (closed ones have a lifetime)."""
     condition = _visible(account)
     with session(ledger.engine) as db:
@@ -449,12 +460,12 @@ def lifetimes(ledger: Ledger, account: Account) -> dict:
     if closed:
         middle = len(closed) // 2
         median = closed[middle] if len(closed) % 2 else (closed[middle - 1] + closed[middle]) // 2
-    return {
-        "open": sum(1 for s, _ in rows if s == CaseStatus.open),
-        "closed": len(closed),
-        "median_lifetime_seconds": median,
-        "mean_lifetime_seconds": sum(closed) // len(closed) if closed else None,
-    }
+    return Lifetimes(
+        open=sum(1 for s, _ in rows if s == CaseStatus.open),
+        closed=len(closed),
+        median_lifetime_seconds=median,
+        mean_lifetime_seconds=sum(closed) // len(closed) if closed else None,
+    )
 
 
 def evidence_file(ledger: Ledger, account: Account, case_id: int, name: str) -> Path:

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import IO, Any, BinaryIO, NamedTuple
 
+from ledger.chain.hexes import to_0x
 from ledger.reports.digest import ReportDigest
 from ledger.reports.problems import MAX_LISTED, Problems, clip
 from ledger.reports.rows import BadRow, ReportRow, RowParser, csv_items, json_items, ndjson_items
@@ -175,7 +176,7 @@ def numbered(
             work_pk = works.get(row[0])
             if work_pk is None:
                 unknown += 1
-                found.append((offset + n, "work", f"0x{row[0].hex()} is not a registered work"))
+                found.append((offset + n, "work", f"{to_0x(row[0])} is not a registered work"))
             else:
                 keyed.append((work_pk, row))
         found.sort(key=lambda p: p[0])

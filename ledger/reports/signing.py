@@ -17,8 +17,9 @@ from eth_utils import keccak
 DOMAIN_NAME = "ReelLedger"
 DOMAIN_VERSION = "1"
 
+PRIMARY_TYPE = "PlayReport"
 TYPES = {
-    "PlayReport": [
+    PRIMARY_TYPE: [
         {"name": "platform", "type": "address"},
         {"name": "reportId", "type": "bytes32"},
         {"name": "periodStart", "type": "uint64"},
@@ -76,17 +77,31 @@ def report_id_hash(platform_report_id: str) -> bytes:
     return keccak(text=platform_report_id)
 
 
-def domain(chain_id: int, verifying_contract: str) -> dict[str, Any]:
-    return {
-        "name": DOMAIN_NAME,
-        "version": DOMAIN_VERSION,
-        "chainId": chain_id,
-        "verifyingContract": verifying_contract,
-    }
+@dataclass(frozen=True)
+class SigningDomain:
+    """The EIP-712 domain a report summary is signed in."""
+
+    chain_id: int
+    verifying_contract: str  # the SettlementRegistry
+    name: str = DOMAIN_NAME
+    version: str = DOMAIN_VERSION
+
+    def fields(self) -> dict[str, Any]:
+        """The domain as EIP-712 names its fields (what eth-account takes)."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "chainId": self.chain_id,
+            "verifyingContract": self.verifying_contract,
+        }
+
+
+def domain(chain_id: int, verifying_contract: str) -> SigningDomain:
+    return SigningDomain(chain_id=chain_id, verifying_contract=verifying_contract)
 
 
 def signable(summary: ReportSummary, chain_id: int, verifying_contract: str) -> SignableMessage:
-    return encode_typed_data(domain(chain_id, verifying_contract), TYPES, summary.message())
+    return encode_typed_data(domain(chain_id, verifying_contract).fields(), TYPES, summary.message())
 
 
 def signable_hash(summary: ReportSummary, chain_id: int, verifying_contract: str) -> bytes:

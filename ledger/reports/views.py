@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlmodel import col, select
@@ -20,7 +22,7 @@ def day_text(day: int) -> str:
     return str(day_date(day))
 
 
-def list_reports(ledger: Ledger, account: Account, offset: int = 0, limit: int = 50) -> list[PlayReport]:
+def list_reports(ledger: Ledger, account: Account, *, offset: int = 0, limit: int = 50) -> list[PlayReport]:
     with session(ledger.engine) as db:
         query = select(PlayReport).order_by(col(PlayReport.id)).offset(offset).limit(limit)
         if account.role not in (Role.auditor, Role.admin):
@@ -28,7 +30,7 @@ def list_reports(ledger: Ledger, account: Account, offset: int = 0, limit: int =
         return list(db.exec(query).all())
 
 
-def get_report(ledger: Ledger, account: Account, report_id: str, platform_id: int | None = None) -> PlayReport:
+def get_report(ledger: Ledger, account: Account, report_id: str, *, platform_id: int | None = None) -> PlayReport:
     platform_id = platform_id if account.role in (Role.auditor, Role.admin) and platform_id else account.id
     with session(ledger.engine) as db:
         report = db.exec(
@@ -47,7 +49,26 @@ HELD = (
 )
 
 
-def held_rows(ledger: Ledger, account: Account, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+HELD_REASON = "no valid licence covers this work, territory, right and date"
+
+
+@dataclass(frozen=True)
+class HeldRow:
+    """A row of an accepted report that no licence covered, kept out of settlement."""
+
+    report_id: str
+    platform: str  # the platform's account name
+    work_id: str
+    territory: str
+    date: date
+    plays: int
+    valid_plays: int
+    watch_minutes: int
+    ad_revenue: int
+    reason: str = HELD_REASON
+
+
+def held_rows(ledger: Ledger, account: Account, *, offset: int = 0, limit: int = 100) -> list[HeldRow]:
     """Rows no licence covered: a platform sees its own, a rights holder those on its works."""
     if account.role == Role.platform:
         where, params = "AND rep.platform_id = :me", {"me": account.id}
@@ -59,17 +80,16 @@ def held_rows(ledger: Ledger, account: Account, offset: int = 0, limit: int = 10
         query = text(HELD.format(where=where))
         rows = text_rows(db, query, {**params, "limit": limit, "offset": offset})
     return [
-        {
-            "report_id": r[0],
-            "platform": r[1],
-            "work_id": r[2],
-            "territory": r[3],
-            "date": day_text(r[4]),
-            "plays": r[5],
-            "valid_plays": r[6],
-            "watch_minutes": r[7],
-            "ad_revenue": r[8],
-            "reason": "no valid licence covers this work, territory, right and date",
-        }
+        HeldRow(
+            report_id=r[0],
+            platform=r[1],
+            work_id=r[2],
+            territory=r[3],
+            date=day_date(r[4]),
+            plays=r[5],
+            valid_plays=r[6],
+            watch_minutes=r[7],
+            ad_revenue=r[8],
+        )
         for r in rows
     ]

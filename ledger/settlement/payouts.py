@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 from web3 import Web3
@@ -57,9 +57,41 @@ def period_tree(db: Session, period: SettlementPeriod) -> tuple[list[StatementLi
     return lines, tree
 
 
+@dataclass(frozen=True)
+class StatementEntry:
+    """One line of a statement and its Merkle proof; `proof` is None when the reader asked for none."""
+
+    line: StatementLine
+    proof: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A payee's lines of a period (every line when `payee` is None) and what a verifier needs."""
+
+    chain_id: int
+    contract: str
+    period_id: str
+    platform: str
+    first_day: date
+    last_day: date  # inclusive
+    currency: str
+    token: str
+    payout: str
+    root: str
+    inputs_hash: str
+    total: int
+    line_count: int
+    status: str
+    payee: str | None
+    payee_total: int
+    lines: tuple[StatementEntry, ...]
+    format: str = STATEMENT_FORMAT
+
+
 def statement(
-    ledger: Ledger, account: Account, period_id: str, payee: str | None = None, proofs: bool = True
-) -> dict[str, Any]:
+    ledger: Ledger, account: Account, period_id: str, *, payee: str | None = None, proofs: bool = True
+) -> Statement:
     """A payee's lines with proofs (without, for a reader that only adds amounts up). Payees get
     their own; the period's platform, auditors and admins may ask for any payee's, or for every
     line (payee None)."""
@@ -78,40 +110,32 @@ def statement(
     if not wanted and payee == account.address and not may_see_period(account, period):
         raise NotFound("statement", f"of {payee} in period {period_id}")
     first = day_date(period.first_day)
-    return {
-        "format": STATEMENT_FORMAT,
-        "chain_id": chain.chain_id,
-        "contract": chain.addresses["SettlementRegistry"],
-        "period_id": period.period_id,
-        "platform": period.inputs["platform"],
-        "period": {
-            "first_day": str(first),
-            "last_day": str(first + timedelta(days=period.end_day - period.first_day - 1)),
-        },
-        "currency": period.currency,
-        "token": period.token,
-        "payout": payout_address(chain.addresses["SettlementRegistry"], period.period_id, period.root, period.token),
-        "root": period.root,
-        "inputs_hash": period.inputs_hash,
-        "total": str(period.total),
-        "line_count": period.line_count,
-        "status": period.status.value,
-        "payee": payee,
-        "payee_total": str(sum(line.amount for line in wanted)),
-        "lines": [
-            {
-                "index": line.index,
-                "payee": line.payee,
-                "work_id": line.work_id,
-                "amount": str(line.amount),
-                "rule_version": line.rule_version,
-                "split_version": line.split_version,
-                "adjustment": str(line.adjustment),
-                **({"proof": [to_0x(p) for p in tree.proof_of(line_leaf_hash(line))]} if proofs else {}),
-            }
+    registry = chain.addresses["SettlementRegistry"]
+    return Statement(
+        chain_id=chain.chain_id,
+        contract=registry,
+        period_id=period.period_id,
+        platform=period.inputs["platform"],
+        first_day=first,
+        last_day=first + timedelta(days=period.end_day - period.first_day - 1),
+        currency=period.currency,
+        token=period.token,
+        payout=payout_address(registry, period.period_id, period.root, period.token),
+        root=period.root,
+        inputs_hash=period.inputs_hash,
+        total=int(period.total),
+        line_count=period.line_count,
+        status=period.status.value,
+        payee=payee,
+        payee_total=sum(line.amount for line in wanted),
+        lines=tuple(
+            StatementEntry(
+                line=line,
+                proof=tuple(to_0x(p) for p in tree.proof_of(line_leaf_hash(line))) if proofs else None,
+            )
             for line in wanted
-        ],
-    }
+        ),
+    )
 
 
 def _line_for(
@@ -163,7 +187,7 @@ def _require_final(period: SettlementPeriod, what: str) -> None:
         raise Conflict("period_not_finalised", f"{what} when the period is finalised; it is {period.status.value}")
 
 
-def dispute(ledger: Ledger, account: Account, period_id: str, index: int, reason: str) -> ChainOp:
+def dispute(ledger: Ledger, account: Account, period_id: str, index: int, *, reason: str) -> ChainOp:
     """A payee disputes one of their lines during the dispute window; finalisation waits until
     the settler has answered. The reason's text stays here, its hash goes on chain."""
     period, line, proof = _line_for(ledger, account, period_id, index)
@@ -182,7 +206,7 @@ def dispute(ledger: Ledger, account: Account, period_id: str, index: int, reason
     )
 
 
-def mark_paid_off_chain(ledger: Ledger, account: Account, period_id: str, index: int, payment_ref: str) -> ChainOp:
+def mark_paid_off_chain(ledger: Ledger, account: Account, period_id: str, index: int, *, payment_ref: str) -> ChainOp:
     """The payee records that this line was paid outside the contract; it can no longer be claimed.
     Claims and off-chain payments share one bitmap in the period's payout, deployed at finalisation.
     The reference's text stays here, its hash goes on chain."""

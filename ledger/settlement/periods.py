@@ -67,6 +67,7 @@ def token_address(ledger: Ledger) -> str:
 def close_period(
     ledger: Ledger,
     account: Account,
+    *,
     currency: str,
     first_day: int,
     end_day: int,
@@ -423,7 +424,7 @@ def wait_for_status(ledger: Ledger, period_id: str, status: PeriodStatus, timeou
         time.sleep(0.2)
 
 
-def resolve_dispute(ledger: Ledger, account: Account, period_id: str, dispute_id: int, resolution: str) -> ChainOp:
+def resolve_dispute(ledger: Ledger, account: Account, period_id: str, dispute_id: int, *, resolution: str) -> ChainOp:
     """An admin answers a payee's dispute (the answer's hash goes on chain); a correction, if any,
     is a corrected report that flows into the next period."""
     from ledger.chain.outbox import raise_for

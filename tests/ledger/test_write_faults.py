@@ -55,7 +55,7 @@ def test_a_database_failure_at_any_step_of_a_licence_grant_sends_nothing_without
     steps = fault_every_step(
         ledger,
         "licence",
-        lambda key: grant_licence(ledger, owner, work_id, terms, key),
+        lambda key: grant_licence(ledger, owner, work_id, terms, idempotency_key=key),
         lambda key: rows(ledger, LicenceRecord, idempotency_key=key),
         lambda: events(ledger, "LicenseRegistry", "LicenseGranted"),
     )
@@ -70,17 +70,19 @@ def test_a_database_failure_at_any_step_of_a_sublicence_sends_nothing_without_it
         owner,
         work_id,
         LicenceTerms(platform.id, ["CN"], ["streaming"], now - 60, now + 86_400, sublicensable=True),
-        "parent",
+        idempotency_key="parent",
     )
     reseller = create_account(
         ledger.engine, ledger.keys, name=f"reseller-{uuid.uuid4().hex[:6]}", role=Role.platform
     ).account
     terms = LicenceTerms(reseller.id, ["CN"], ["streaming"], now - 30, now + 3_600)
-    grant_sublicence(ledger, platform, parent.record.id, terms, "first")  # approves the service for the platform
+    grant_sublicence(
+        ledger, platform, parent.record.id, terms, idempotency_key="first"
+    )  # approves the service for the platform
     fault_every_step(
         ledger,
         "sublicence",
-        lambda key: grant_sublicence(ledger, platform, parent.record.id, terms, key),
+        lambda key: grant_sublicence(ledger, platform, parent.record.id, terms, idempotency_key=key),
         lambda key: rows(ledger, LicenceRecord, idempotency_key=key),
         lambda: events(ledger, "LicenseRegistry", "LicenseGranted"),
     )
@@ -92,7 +94,7 @@ def test_a_database_failure_at_any_step_of_a_split_sends_nothing_without_its_row
     fault_every_step(
         ledger,
         "split",
-        lambda key: set_split(ledger, owner, work_id, payees, 0, key),
+        lambda key: set_split(ledger, owner, work_id, payees, effective_from=0, idempotency_key=key),
         lambda key: rows(ledger, SplitRecord, idempotency_key=key),
         lambda: events(ledger, "SplitRegistry", "SplitVersionSet"),
     )
@@ -179,7 +181,7 @@ def test_a_licence_the_database_cannot_store_never_reaches_the_chain(studio):
         ops = db.exec(select(func.count()).select_from(ChainOp)).one()
     terms = LicenceTerms(platform.id, ["CN"], ["streaming"], int(time.time()) - 60, 2**64 - 1)
     with pytest.raises((DBAPIError, OverflowError, LedgerError)):
-        grant_licence(ledger, owner, work_id, terms, "far-future")
+        grant_licence(ledger, owner, work_id, terms, idempotency_key="far-future")
     time.sleep(1)  # several reconciler passes
     settle(ledger)
     with session(ledger.engine) as db:
@@ -245,7 +247,7 @@ def test_a_revocation_fails_at_any_step_and_nothing_is_revoked_on_chain_without_
             owner,
             work_id,
             LicenceTerms(platform.id, ["CN"], ["streaming"], now - 60, now + 86_400 + i),
-            f"to-revoke-{i}",
+            idempotency_key=f"to-revoke-{i}",
         ).record.id
         for i in range(16)
     ]
