@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import SQLModel
 
 from ledger.chain.client import Chain
 from ledger.chain.errors import ChainUnavailable, InsufficientFunds, OpTimeout
@@ -171,7 +172,7 @@ class Ledger:
         except (ChainUnavailable, OpTimeout):
             return self.chain.outbox.get(op_id)
 
-    def finish_write(self, op_id: int, row_model, row_id: int) -> ChainOp:
+    def finish_write(self, op_id: int, row_model: type[SQLModel], row_id: int) -> ChainOp:
         """Send a recorded write and wait a little for it. If the chain refuses it, the domain
         row stored with it is removed and the refusal raised by name: nothing half-written stays."""
         self.chain.outbox.send(op_id)

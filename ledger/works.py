@@ -13,6 +13,8 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, func
@@ -40,7 +42,7 @@ class WorkMeta:
     title: str
     kind: WorkKind
     parent: str | None = None  # work id of the series an episode belongs to
-    parties: list[dict] = field(default_factory=list)
+    parties: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,7 @@ def frames_row(work_pk: int, sequence: HashSequence) -> WorkFrames:
     )
 
 
-def fingerprints_of(path) -> tuple[Fingerprint | None, HashSequence | None]:
+def fingerprints_of(path: Path) -> tuple[Fingerprint | None, HashSequence | None]:
     """What registration keeps of a master file's pictures: the on-chain fingerprint of its
     opening and the frame hashes of all of it; (None, None) for a file that is not media."""
     fingerprint = fingerprint_file(path)
@@ -221,7 +223,7 @@ def fingerprints_of(path) -> tuple[Fingerprint | None, HashSequence | None]:
     return fingerprint, frames
 
 
-def parse_frames(body: dict) -> HashSequence:
+def parse_frames(body: dict[str, Any]) -> HashSequence:
     """Frame hashes a client computed (`reelledger works register --hash-only`)."""
     try:
         frames = HashSequence.from_json(body)

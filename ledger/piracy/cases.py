@@ -15,10 +15,10 @@ import shutil
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, update
+from sqlalchemy import ColumnElement, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -38,8 +38,8 @@ from ledger.models import (
     Work,
     utcnow,
 )
+from ledger.op_views import op_status
 from ledger.piracy import evidence, notices
-from ledger.works import op_status
 
 if TYPE_CHECKING:
     from ledger.service import Ledger
@@ -179,7 +179,9 @@ def report_sighting(
     return SightingOutcome(True, created, view, outcome)
 
 
-def _sighting_of(db: Session, known: PiracyCase, crawler: Account, at: datetime, outcome=None) -> SightingOutcome:
+def _sighting_of(
+    db: Session, known: PiracyCase, crawler: Account, at: datetime, outcome: object | None = None
+) -> SightingOutcome:
     """One more sighting of a known case; its details go back only to the crawler that opened it."""
     view = _seen_again(db, known, at, reopen=known.crawler_id == crawler.id)
     return SightingOutcome(True, False, view if known.crawler_id == crawler.id else None, outcome)
@@ -192,8 +194,8 @@ class Finding:
     work: Work
     registration: ChainOp
     media_kind: str
-    match: dict
-    watermark: dict
+    match: dict[str, Any]
+    watermark: dict[str, Any]
     distribution_id: int | None
     platform_id: int | None
 
@@ -221,7 +223,14 @@ def _finding_of_known_bytes(db: Session, digest: str) -> Finding | None:
 
 
 def _open_case(
-    ledger: Ledger, crawler, path, digest, size, sighting, screenshot, finding: Finding
+    ledger: Ledger,
+    crawler: Account,
+    path: Path,
+    digest: str,
+    size: int,
+    sighting: Sighting,
+    screenshot: bytes | None,
+    finding: Finding,
 ) -> tuple[CaseView, bool]:
     chain, work = ledger.chain, finding.work
     shot_sha = to_0x(hashlib.sha256(screenshot).digest()) if screenshot else None
@@ -257,7 +266,18 @@ def _open_case(
         raise
 
 
-def _store_case(ledger: Ledger, crawler, digest, size, sighting, finding, bundle, hashed, evidence_hash, store):
+def _store_case(
+    ledger: Ledger,
+    crawler: Account,
+    digest: str,
+    size: int,
+    sighting: Sighting,
+    finding: Finding,
+    bundle: dict[str, Any],
+    hashed: bytes,
+    evidence_hash: str,
+    store: Path,
+) -> tuple[CaseView, bool]:
     chain, work = ledger.chain, finding.work
     with session(ledger.engine) as db:
         owner = must_get(db, Account, work.owner_id)
@@ -397,15 +417,15 @@ def _view(db: Session, case: PiracyCase) -> CaseView:
     return CaseView(case, must_get(db, Work, case.work_pk), must_get(db, ChainOp, case.op_id), list(texts), platform)
 
 
-def _visible(account: Account):
+def _visible(account: Account) -> ColumnElement[bool] | bool:
     """The cases an account may read: every case for auditors, a rights holder's own works'
     cases, the cases a crawler opened; nothing for anyone else."""
     if account.role in READ_ALL:
         return True
     if account.role == Role.rights_holder:
-        return PiracyCase.owner_id == account.id
+        return col(PiracyCase.owner_id) == account.id
     if account.role == Role.crawler:
-        return PiracyCase.crawler_id == account.id
+        return col(PiracyCase.crawler_id) == account.id
     raise Forbidden("piracy cases are read by rights holders, crawlers and auditors")
 
 
