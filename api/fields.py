@@ -14,10 +14,10 @@ from datetime import date
 from typing import Annotated, Any, ClassVar
 
 from annotated_types import GroupedMetadata
+from eth_utils import is_address, to_checksum_address
 from fastapi import Path, Query
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Strict
 from pydantic_core import PydanticCustomError
-from web3 import Web3
 
 from ledger.limits import DB_INT_MAX, OFFSET_MAX, ROW_ID_MAX, normal_name, text_problem, year_problem
 
@@ -108,11 +108,11 @@ WorkIdQuery = Annotated[str, Query(max_length=66), CHECKED_TEXT]
 def _address(value: Any) -> Any:
     if value is None:
         return None
-    if not isinstance(value, str) or not Web3.is_address(value):
+    if not isinstance(value, str) or not is_address(value):
         raise PydanticCustomError(
             "address", "an EVM address is 0x and 40 hex digits (in one case, or with a valid EIP-55 checksum)"
         )
-    return Web3.to_checksum_address(value)
+    return to_checksum_address(value)
 
 
 # An EVM address in any case, compared and stored checksummed (EIP-55).

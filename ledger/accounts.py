@@ -14,9 +14,9 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from eth_utils import is_address, to_checksum_address
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from web3 import Web3
 
 from ledger.db import commit_or, session
 from ledger.errors import Conflict, InvalidInput, NotFound, Unauthenticated
@@ -55,9 +55,9 @@ def create_account(engine: Engine, keys: KeyStore, *, name: str, role: Role, add
     if not name:
         raise InvalidInput("name", "an account needs a name")
     if address is not None:
-        if not Web3.is_address(address):
+        if not is_address(address):
             raise InvalidInput("address", f"{address!r} is not an EVM address")
-        address, custodial = Web3.to_checksum_address(address), False
+        address, custodial = to_checksum_address(address), False
     else:
         address = keys.ensure(custodial_label(f"{name[:48]}:{secrets.token_hex(8)}"))  # a label holds 80 characters
         custodial = True
@@ -123,7 +123,7 @@ def list_accounts(engine: Engine, *, offset: int = 0, limit: int = 50) -> list[A
 
 def account_by_address(engine: Engine, address: str) -> Account | None:
     with session(engine) as db:
-        return db.exec(select(Account).where(Account.address == Web3.to_checksum_address(address))).first()
+        return db.exec(select(Account).where(Account.address == to_checksum_address(address))).first()
 
 
 ON_CHAIN_ROLES = {Role.rights_holder, Role.platform}

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
-from web3 import Web3
+from eth_utils import is_address, to_checksum_address
 
 from ledger.accounts import authorise_service
 from ledger.chain.hexes import from_0x
@@ -50,7 +50,7 @@ def set_split(
             f"a split version starts when mined (0) or by Unix second {horizon} at the latest; {HORIZON_REASON}",
         )
     authorise_service(ledger, account)
-    addresses = [Web3.to_checksum_address(a) for a, _ in payees]
+    addresses = [to_checksum_address(a) for a, _ in payees]
     shares = [bps for _, bps in payees]
     chain = ledger.chain
     digest = request_digest(
@@ -96,11 +96,11 @@ def _check(payees: list[tuple[str, int]]) -> None:
         raise InvalidInput("payees", f"a split has 1 to {MAX_PAYEES} payees")
     seen = set()
     for address, bps in payees:
-        if not Web3.is_address(address) or int(address, 16) == 0:
+        if not is_address(address) or int(address, 16) == 0:
             raise InvalidInput("payees", f"{address!r} is not a payee address")
-        if Web3.to_checksum_address(address) in seen:
+        if to_checksum_address(address) in seen:
             raise InvalidInput("payees", f"{address} appears twice")
-        seen.add(Web3.to_checksum_address(address))
+        seen.add(to_checksum_address(address))
         if not isinstance(bps, int) or isinstance(bps, bool) or not 0 < bps <= TOTAL_BPS:
             raise InvalidInput("payees", f"a share is a whole number of basis points from 1 to {TOTAL_BPS}")
     total = sum(bps for _, bps in payees)

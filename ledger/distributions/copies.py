@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from eth_utils import is_address, to_checksum_address
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, or_, select
-from web3 import Web3
 
 from ledger.accounts import authorise_service
 from ledger.chain.hexes import to_0x
@@ -101,8 +101,8 @@ def copy_path(ledger: Ledger, dist: DistributionRecord) -> Path | None:
 def _platform(db: Session, ident: str) -> Account:
     ident = ident.strip()
     account = None
-    if Web3.is_address(ident):  # an address in any case, held checksummed
-        account = db.exec(select(Account).where(Account.address == Web3.to_checksum_address(ident))).first()
+    if is_address(ident):  # an address in any case, held checksummed
+        account = db.exec(select(Account).where(Account.address == to_checksum_address(ident))).first()
     if account is None:
         account = db.exec(select(Account).where(Account.name == ident)).first()
     if account is None or account.role != Role.platform:

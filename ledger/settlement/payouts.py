@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from eth_utils import is_address, to_checksum_address
 from sqlmodel import Session, select
-from web3 import Web3
 
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.hexes import to_0x
@@ -96,9 +96,9 @@ def statement(
     their own; the period's platform, auditors and admins may ask for any payee's, or for every
     line (payee None)."""
     if payee:  # addresses compare in one case: checksummed, as lines and accounts hold them
-        if not Web3.is_address(payee):
+        if not is_address(payee):
             raise InvalidInput("payee", f"{payee!r} is not an EVM address")
-        payee = Web3.to_checksum_address(payee)
+        payee = to_checksum_address(payee)
     payee = payee or (None if account.role in (Role.auditor, Role.admin, Role.platform) else account.address)
     with session(ledger.engine) as db:
         period = find_period(db, period_id)
