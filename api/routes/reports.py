@@ -108,7 +108,7 @@ async def post_report(
 
     def work(pipe: BodyPipe) -> ingest.Ingested:
         try:
-            return ingest.ingest(ledger, account, header, _source(kind, pipe, ledger), signature)
+            return ingest.ingest(ledger, account, header, source=_source(kind, pipe, ledger), signature=signature)
         except UnicodeDecodeError:
             raise InvalidInput("body", "the rows are not UTF-8 text") from None
 

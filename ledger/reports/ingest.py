@@ -93,6 +93,7 @@ def ingest(
     ledger: Ledger,
     platform: Account,
     header: ReportHeader,
+    *,
     source: Callable[[ReportHeader], Iterator[Block]],
     signature: bytes | None,
 ) -> Ingested:

@@ -157,7 +157,7 @@ def test_a_play_report_anchoring_fails_at_any_step_and_nothing_is_anchored_witho
         def source(h):
             return item_blocks(items_of("application/json", io.BytesIO(body)), h.currency, h.first_day, h.end_day)
 
-        return ingest(ledger, platform, header, source, None)
+        return ingest(ledger, platform, header, source=source, signature=None)
 
     steps = fault_every_step(
         ledger,
