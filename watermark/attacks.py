@@ -121,6 +121,108 @@ def screen_recording(image: np.ndarray, seed: int = 0) -> np.ndarray:
     return jpeg(out, 75)
 
 
+def mirror(image: np.ndarray) -> np.ndarray:
+    """Flip left to right, as re-uploads do to dodge matching."""
+    return np.ascontiguousarray(image[:, ::-1])
+
+
+def reaspect(image: np.ndarray, x_factor: float, y_factor: float = 1.0) -> np.ndarray:
+    """Scale width and height by different factors: a 16:9 picture shown at 4:3 is
+    (0.75, 1.0), at 21:9 (1.3125, 1.0)."""
+    h, w = image.shape[:2]
+    size = (max(2, int(round(w * x_factor))), max(2, int(round(h * y_factor))))
+    interp = cv2.INTER_AREA if x_factor * y_factor < 1 else cv2.INTER_CUBIC
+    return cv2.resize(image, size, interpolation=interp)
+
+
+def vertical(image: np.ndarray, width: int = 1080, height: int = 1920) -> np.ndarray:
+    """The centre 9:16 column of a landscape picture, scaled to a short-video platform's
+    `width` x `height` (a quarter of the picture's width at 16:9 survives, about a third)."""
+    h, w = image.shape[:2]
+    keep = min(w, int(round(h * width / height)))
+    left = (w - keep) // 2
+    return cv2.resize(image[:, left : left + keep], (width, height), interpolation=cv2.INTER_CUBIC)
+
+
+def crop_borders(image: np.ndarray, top: float, bottom: float, left: float, right: float) -> np.ndarray:
+    """Cut the given share of the height (top, bottom) and width (left, right) off each border."""
+    h, w = image.shape[:2]
+    return image[
+        int(round(h * top)) : h - int(round(h * bottom)), int(round(w * left)) : w - int(round(w * right))
+    ].copy()
+
+
+def barrel(image: np.ndarray, k1: float = 0.04) -> np.ndarray:
+    """Radial lens distortion (barrel for k1 > 0), same size, the corners pulled in and filled black."""
+    h, w = image.shape[:2]
+    ys, xs = np.indices((h, w), dtype=np.float32)
+    cx, cy, norm = (w - 1) / 2, (h - 1) / 2, float(np.hypot(w, h)) / 2
+    dx, dy = (xs - cx) / norm, (ys - cy) / norm
+    f = 1 + k1 * (dx * dx + dy * dy)
+    return cv2.remap(image, cx + dx * f * norm, cy + dy * f * norm, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+
+def camcorder_geometry(image: np.ndarray, corners: float = 0.04, k1: float = 0.04, seed: int = 0) -> np.ndarray:
+    """How a camera pointed at a screen frames it: a perspective that moves each corner by
+    between half and all of `corners` of the frame size (random direction, fixed by `seed`),
+    then barrel distortion `k1`."""
+    h, w = image.shape[:2]
+    rng = np.random.default_rng(seed)
+    size = np.array([w, h], dtype=np.float32)
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    move = rng.uniform(0.5, 1.0, (4, 2)) * rng.choice([-1.0, 1.0], (4, 2)) * corners
+    dst = src + move.astype(np.float32) * size
+    m = cv2.getPerspectiveTransform(src, dst)
+    warped = cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return barrel(warped, k1)
+
+
+def camcorder(image: np.ndarray, corners: float = 0.04, lines: int = 480, seed: int = 0) -> np.ndarray:
+    """A handheld or seat-mounted camera recording a screen (翻拍): `camcorder_geometry`,
+    optical blur, downscaling to `lines` lines, a little gamma, sensor noise, then JPEG at
+    quality 75 for the camera's compression (video attacks encode H.264 instead)."""
+    out = camera_optics(camcorder_geometry(image, corners, seed=seed), lines)
+    return jpeg(noise(out, 3.0, seed + 1), 75)
+
+
+def camera_optics(image: np.ndarray, lines: int = 480) -> np.ndarray:
+    """Optical blur, downscaling to `lines` lines and a little gamma: the camera's side of
+    `camcorder` before its noise and compression."""
+    out = rescale(blur(image, 1.2), lines / image.shape[0])
+    return _clip(255.0 * (out / 255.0) ** 0.9)
+
+
+def inset(
+    image: np.ndarray, background: np.ndarray, share: float = 0.5, at: tuple[float, float] = (0.3, 0.6)
+) -> np.ndarray:
+    """Picture-in-picture: `image` scaled to `share` of the background's size and placed
+    inside it, its top-left corner at `at` (y, x) of the room left. With a black
+    `background` it is a shrink into black bars."""
+    h, w = background.shape[:2]
+    ih, iw = max(2, int(round(h * share))), max(2, int(round(w * share)))
+    small = cv2.resize(image, (iw, ih), interpolation=cv2.INTER_AREA)
+    top, left = int(round((h - ih) * at[0])), int(round((w - iw) * at[1]))
+    out = background.copy()
+    out[top : top + ih, left : left + iw] = small
+    return out
+
+
+def other_footage(shape: tuple[int, ...], index: int = 0) -> np.ndarray:
+    """A background from a photograph no test marks or registers (scikit-image's `grass`),
+    covering `shape` and panning a pixel a frame: the "other footage" a copy is inset into."""
+    from watermark.testimages import photograph
+
+    picture = photograph("grass")
+    h, w = shape[:2]
+    f = 1.2 * max(h / picture.shape[0], w / picture.shape[1])
+    big = cv2.resize(picture, (int(np.ceil(picture.shape[1] * f)), int(np.ceil(picture.shape[0] * f))))
+    x = index % max(1, big.shape[1] - w)
+    out = big[:h, x : x + w]
+    if len(shape) == 3 and out.ndim == 2:
+        out = np.repeat(out[..., None], shape[2], axis=2)
+    return np.ascontiguousarray(out)
+
+
 ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "jpeg50": lambda im: jpeg(im, 50),
     "crf30": lambda im: h264(im, crf=30),
@@ -140,3 +242,18 @@ ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "scale50+noise5": lambda im: noise(rescale(im, 0.5), 5.0),
 }
 """The named attacks the tests and the benchmark run, single and combined."""
+
+GEOMETRY_ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "mirror": mirror,
+    "aspect4:3": lambda im: reaspect(im, 0.75),
+    "aspect21:9": lambda im: reaspect(im, 21 / 16),
+    "vertical9:16": vertical,
+    "camcorder": camcorder,
+    "crop25each+jpeg50": lambda im: jpeg(crop_borders(im, 0.25, 0.25, 0.25, 0.25), 50),
+    "crop-asym+jpeg50": lambda im: jpeg(crop_borders(im, 0.25, 0.05, 0.08, 0.22), 50),
+    "pip40": lambda im: inset(im, other_footage(im.shape), 0.4),
+    "pip60": lambda im: inset(im, other_footage(im.shape), 0.6, (0.7, 0.2)),
+    "bars70": lambda im: inset(im, np.zeros_like(im), 0.7, (0.5, 0.5)),
+}
+"""Geometry beyond similarity: what a camera in a cinema, a re-upload to another aspect or a
+picture-in-picture copy does to a still. Kept apart from ATTACKS until the mark reads them."""

@@ -88,6 +88,21 @@ def screen_recording(seed: int = 0) -> FrameFn:
     return record
 
 
+def camcorder(corners: float = 0.04, lines: int = 480, seed: int = 0) -> FrameFn:
+    """A camera in a cinema or pointed at a screen (翻拍), per frame: the perspective of
+    `attacks.camcorder_geometry` (corners moved by up to `corners` of the frame, fixed for the
+    video), barrel distortion, optical blur, downscaling to `lines` lines, a little gamma and
+    sensor noise new every frame; the encode that follows (CRF 28) is the camera's compression."""
+    grain = noise(3.0, seed + 1)
+    return lambda im, i: grain(attacks.camera_optics(attacks.camcorder_geometry(im, corners, seed=seed), lines), i)
+
+
+def picture_in_picture(share: float, at: tuple[float, float] = (0.3, 0.6)) -> FrameFn:
+    """The copy shown at `share` of the frame inside other footage (`attacks.other_footage`,
+    panning), frame size kept."""
+    return lambda im, i: attacks.inset(im, attacks.other_footage(im.shape, i), share, at)
+
+
 def letterbox(share: float = 0.25) -> FrameFn:
     """Squeeze the picture to (1 - share) of its height between black bars, as a 4:3 or
     cinema re-framing does (frame size kept)."""
@@ -157,16 +172,36 @@ VIDEO_ATTACKS: dict[str, VideoAttack] = {
 FINGERPRINT_ATTACKS: dict[str, VideoAttack] = {
     "crop10each": VideoAttack(_crop10_each),
     "letterbox": VideoAttack(letterbox()),
-    "mirror": VideoAttack(lambda im, i: np.ascontiguousarray(im[:, ::-1])),
     "logo": VideoAttack(logo),
     "gamma0.7": VideoAttack(gamma(0.7)),
     "speed1.05": VideoAttack(speed=1.05),
     "crop10each+crf30": VideoAttack(_crop10_each, crf=30),
 }
-"""What the fingerprint matcher must survive besides VIDEO_ATTACKS (re-framing the watermark
-is not built for: bars, mirroring, speed)."""
+"""What the fingerprint matcher must survive besides VIDEO_ATTACKS and GEOMETRY_ATTACKS
+(letterbox bars, a logo, gamma, speed)."""
 
-ALL_ATTACKS = VIDEO_ATTACKS | FINGERPRINT_ATTACKS
+_crop25_each = lambda im, i: attacks.crop_borders(im, 0.25, 0.25, 0.25, 0.25)  # noqa: E731
+_crop_asym = lambda im, i: attacks.crop_borders(im, 0.25, 0.05, 0.08, 0.22)  # noqa: E731
+
+GEOMETRY_ATTACKS: dict[str, VideoAttack] = {
+    "mirror": VideoAttack(lambda im, i: attacks.mirror(im)),
+    "aspect4:3": VideoAttack(lambda im, i: attacks.reaspect(im, 0.75)),
+    "aspect21:9": VideoAttack(lambda im, i: attacks.reaspect(im, 21 / 16)),
+    "vertical9:16": VideoAttack(lambda im, i: attacks.vertical(im, 608, 1080)),
+    "camcorder": VideoAttack(camcorder(), crf=28),
+    "crop25each+crf30": VideoAttack(_crop25_each, crf=30),
+    "crop-asym+crf30": VideoAttack(_crop_asym, crf=30),
+    "pip40": VideoAttack(picture_in_picture(0.4)),
+    "pip60": VideoAttack(picture_in_picture(0.6, (0.7, 0.2))),
+    "bars70": VideoAttack(lambda im, i: attacks.inset(im, np.zeros_like(im), 0.7, (0.5, 0.5))),
+}
+"""Geometry beyond similarity, for the watermark and the fingerprint alike: mirroring, other
+aspect ratios (16:9 squeezed to 4:3, stretched to 21:9, cut to a 9:16 column), a camera
+recording a screen with up to 4 % keystone and lens distortion at 480p, crops of a quarter
+off every border or off some borders more than others with CRF 30, picture-in-picture at
+40 and 60 % inside other footage, and a shrink into black bars."""
+
+ALL_ATTACKS = VIDEO_ATTACKS | FINGERPRINT_ATTACKS | GEOMETRY_ATTACKS
 
 
 def duration(path: str | Path) -> float:
