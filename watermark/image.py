@@ -471,16 +471,16 @@ def check_keys(keys: bytes | Sequence[bytes]) -> list[bytes]:
     return [check_key(k) for k in cast(Sequence[bytes], keys)]  # bytes was taken out above
 
 
-def decide(folds: list[np.ndarray], keys: Sequence[bytes]) -> Detection:
+def decide(folds: list[np.ndarray], keys: Sequence[bytes], threshold: float = SYNC_THRESHOLD) -> Detection:
     """Read `folds` under every key; decode under each key whose sync reaches
-    SYNC_THRESHOLD (one Viterbi + CRC per key at most), and report the decoded payload of
+    `threshold` (one Viterbi + CRC per key at most), and report the decoded payload of
     strongest sync with the index of its key. With no payload the sync reported is the
     strongest seen."""
     best, strongest = None, float("-inf")
     for index, key in enumerate(keys):
         soft, sync = read(folds, key)
         strongest = max(strongest, sync)
-        if sync < SYNC_THRESHOLD or (best is not None and sync <= best.sync):
+        if sync < threshold or (best is not None and sync <= best.sync):
             continue
         found = decode(soft)
         if found is None:
@@ -495,7 +495,13 @@ def detect_many(image: np.ndarray, keys: Sequence[bytes]) -> Detection:
     """Read a uint8 grey, RGB or RGBA image under each of `keys`; the key-independent work
     (residual, lattice search, folding) is done once. `key_index` says which key matched."""
     keys = check_keys(keys)
-    return decide(fold_candidates(residual(luma(image))), keys)
+    r = residual(luma(image))
+    found = decide(fold_candidates(r), keys)
+    if found.payload is None:  # second stage: the mark may fill only part of the picture
+        from watermark import regions
+
+        found = regions.detect_regions(r, keys, strongest=found.sync)
+    return found
 
 
 def detect(image: np.ndarray, key: bytes) -> Detection:

@@ -67,7 +67,7 @@ import av
 import cv2
 import numpy as np
 
-from watermark import image
+from watermark import image, regions
 from watermark.errors import WatermarkError
 from watermark.keys import check_key
 from watermark.payload import check_payload
@@ -80,6 +80,7 @@ MAX_PIXELS = 50_000_000  # per frame
 ANALYSIS_SIDE = 540  # detection scales frames down by a whole factor, to about this shorter side
 FRAME_WEIGHTS = {1: 8.0, 5: 8.0, 7: 8.0, 3: 0.5}  # by picture type: I, SI, BI; B (others 1)
 LATTICE_CANDIDATES = 5  # lattices folded and tried: one fold costs far less than decoding the video
+STANDARD_LINES = (360, 480, 576, 720, 1080, 1440, 2160)  # frame heights whose tile period a crop keeps
 STEP = 1  # detection reads every STEP-th predicted frame (intra frames always)
 _CONTAINERS = {".mkv": "matroska", ".mov": "mov"}  # by destination suffix; anything else: mp4
 _NOT_VIDEO = {"tty", "image2"}  # demuxers that open text or still images as "video"
@@ -385,4 +386,7 @@ def detect_video(
     if 0 < intra.frames < every.frames:
         folds += image.fold_candidates(intra.mean(), LATTICE_CANDIDATES, block_grid=True)
     found = image.decide(folds, keys)
+    if found.payload is None:  # second stage: a copy inset in other footage, or heavily cropped
+        periods = [image.TILE_CELLS * video_cell(side, side * 16 // 9) / shrink for side in STANDARD_LINES]
+        found = regions.detect_regions(every.mean(), keys, block_grid=True, strongest=found.sync, periods=periods)
     return VideoDetection(found.payload, found.confidence, found.sync, found.key_index, every.frames)
