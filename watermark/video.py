@@ -388,5 +388,7 @@ def detect_video(
     found = image.decide(folds, keys)
     if found.payload is None:  # second stage: a copy inset in other footage, or heavily cropped
         periods = [image.TILE_CELLS * video_cell(side, side * 16 // 9) / shrink for side in STANDARD_LINES]
-        found = regions.detect_regions(every.mean(), keys, block_grid=True, strongest=found.sync, periods=periods)
+        found = regions.detect_regions(
+            every.mean(), keys, block_grid=True, strongest=found.sync, periods=periods, axes=True
+        )
     return VideoDetection(found.payload, found.confidence, found.sync, found.key_index, every.frames)

@@ -145,6 +145,8 @@ def gamma(g: float) -> FrameFn:
 _crop10 = lambda im, i: attacks.crop(im, 0.10)  # noqa: E731
 _crop10_each = lambda im, i: attacks.crop(im, 0.20, top_left_share=0.5)  # noqa: E731  10 % off every border
 _360p = scale_to(360)
+_crop25_each = lambda im, i: attacks.crop_borders(im, 0.25, 0.25, 0.25, 0.25)  # noqa: E731
+_crop_asym = lambda im, i: attacks.crop_borders(im, 0.25, 0.05, 0.08, 0.22)  # noqa: E731
 
 VIDEO_ATTACKS: dict[str, VideoAttack] = {
     "crf30": VideoAttack(crf=30),
@@ -166,6 +168,10 @@ VIDEO_ATTACKS: dict[str, VideoAttack] = {
     "360p+crf30": VideoAttack(_360p, crf=30),
     "360p+500k": VideoAttack(_360p, crf=None, bitrate=500_000),
     "360p+excerpt10": VideoAttack(_360p, seconds=EXCERPT_SECONDS),
+    "crop25each+crf30": VideoAttack(_crop25_each, crf=30),
+    "crop-asym+crf30": VideoAttack(_crop_asym, crf=30),
+    "pip60": VideoAttack(picture_in_picture(0.6, (0.7, 0.2))),
+    "bars70": VideoAttack(lambda im, i: attacks.inset(im, np.zeros_like(im), 0.7, (0.5, 0.5))),
 }
 """The named attacks the watermark's tests and benchmark run, single and combined."""
 
@@ -180,20 +186,13 @@ FINGERPRINT_ATTACKS: dict[str, VideoAttack] = {
 """What the fingerprint matcher must survive besides VIDEO_ATTACKS and GEOMETRY_ATTACKS
 (letterbox bars, a logo, gamma, speed)."""
 
-_crop25_each = lambda im, i: attacks.crop_borders(im, 0.25, 0.25, 0.25, 0.25)  # noqa: E731
-_crop_asym = lambda im, i: attacks.crop_borders(im, 0.25, 0.05, 0.08, 0.22)  # noqa: E731
-
 GEOMETRY_ATTACKS: dict[str, VideoAttack] = {
     "mirror": VideoAttack(lambda im, i: attacks.mirror(im)),
     "aspect4:3": VideoAttack(lambda im, i: attacks.reaspect(im, 0.75)),
     "aspect21:9": VideoAttack(lambda im, i: attacks.reaspect(im, 21 / 16)),
     "vertical9:16": VideoAttack(lambda im, i: attacks.vertical(im, 608, 1080)),
     "camcorder": VideoAttack(camcorder(), crf=28),
-    "crop25each+crf30": VideoAttack(_crop25_each, crf=30),
-    "crop-asym+crf30": VideoAttack(_crop_asym, crf=30),
     "pip40": VideoAttack(picture_in_picture(0.4)),
-    "pip60": VideoAttack(picture_in_picture(0.6, (0.7, 0.2))),
-    "bars70": VideoAttack(lambda im, i: attacks.inset(im, np.zeros_like(im), 0.7, (0.5, 0.5))),
 }
 """Geometry beyond similarity, for the watermark and the fingerprint alike: mirroring, other
 aspect ratios (16:9 squeezed to 4:3, stretched to 21:9, cut to a 9:16 column), a camera
