@@ -42,6 +42,9 @@ False positives
     With k keys (`detect_many`, and video), each key gets its own sync and at most one
     decode, and a payload is reported if any passes: the bound is k x 2**-32 per image
     (2.3e-8 for 100 keys). Reporting the matching key with the payload costs nothing more.
+    When the whole frame gives no payload, `detect_many` reads the same residual again in
+    windows (`watermark.regions`: a copy inset in other footage), with at most one more
+    decode per key at a higher sync threshold: the bound per call is 2k x 2**-32.
 
 Scope
     Robust to every attack in `watermark.attacks.ATTACKS` on 1080p frames. Small images

@@ -117,12 +117,8 @@ def axis_lattices(r: np.ndarray, candidates: int = AXIS_CANDIDATES, block_grid: 
     periods = np.arange(image.MIN_PERIOD, min(reach, FOLD_REACH * min(h, w)), 1.0)
     axes = np.stack([periods <= AXIS_REACH * w, periods <= AXIS_REACH * h]).astype(np.float64)
     coarse = np.arange(-image.MAX_ANGLE, image.MAX_ANGLE + 1e-9, 0.25)
-    score = _axis_score(ac, reach, periods, coarse, axes)
-    peaks = score == ndimage.maximum_filter(score, size=(9, 5), mode="nearest")
-    order = np.argsort(np.where(peaks, score, -np.inf), axis=None)[::-1][:candidates]
     found = []
-    for flat in order:
-        i, j = np.unravel_index(flat, score.shape)
+    for i, j in _local_maxima(_axis_score(ac, reach, periods, coarse, axes), candidates):
         p0, a0 = float(periods[i]), float(coarse[j])
         fine_p = np.arange(p0 - 2, p0 + 2.01, 0.25)
         fine_a = np.arange(a0 - 0.3, a0 + 0.301, 0.02)
@@ -132,6 +128,13 @@ def axis_lattices(r: np.ndarray, candidates: int = AXIS_CANDIDATES, block_grid: 
         p, a = fine_p[fi], np.deg2rad(fine_a[fj])
         found.append(_square(p, a))
     return found
+
+
+def _local_maxima(score: np.ndarray, count: int) -> list[tuple[int, int]]:
+    """The (period, angle) indices of the `count` highest local maxima of a score surface."""
+    peaks = score == ndimage.maximum_filter(score, size=(9, 5), mode="nearest")
+    flat = np.argsort(np.where(peaks, score, -np.inf), axis=None)[::-1][:count]
+    return [(int(i), int(j)) for i, j in zip(*np.unravel_index(flat, score.shape), strict=True)]
 
 
 def _square(period: float, angle: float) -> np.ndarray:

@@ -43,6 +43,10 @@ False positives
     any of the keys is at most k x 2**-32 per call (one in four billion for one key,
     ~2.3e-8 for 100 keys), whatever the video's length. Copies under other keys are
     content without this key's mark: the same bound covers them.
+    When the whole frame gives no payload, the summed residual is read again by
+    `watermark.regions` (windows for a copy inset in other footage; lattices along the
+    axes and at the tile periods of the standard frame heights for a heavy crop), with at
+    most one more decode per key: 2k x 2**-32 per call in all.
 
 Limits (measured by benchmarks/watermark_video.py; docs/watermark-video-benchmark.md)
     Every attack of VIDEO_ATTACKS reads on 1080p footage. The simulated screen recording
