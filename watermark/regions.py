@@ -36,10 +36,16 @@ False positives
     heavier tail); never a wrong payload.
 
 Limits (measured)
-    pip40 reads on 10-s excerpts (sync 11-13, threshold 10) but not on 1-2 s clips;
-    pip60, bars70 and the crops read on 2-s 720p clips. Not the camcorder recording: at
-    480 lines the local lattices (sheared, 103-115 px) are not found in windows, and one
-    affine lattice misses the perspective and barrel by up to 67 px.
+    1080p stills (5 photographs): pip40 at five places, pip60, bars70, a quarter off every
+    border and the asymmetric crop, each with JPEG 50 where named, read on all. Video:
+    pip40 reads on 10-s excerpts (1080p photo footage, bigbuckbunny 720p; sync 11.9 and
+    13.2 against 10) but not on 1-2 s clips; pip60, bars70 and the crops at CRF 30 read
+    on 2-s 720p clips and on the 10-s excerpts. Not the camcorder recording (480 lines,
+    corners moved 2-4 %, barrel): one affine lattice misses its geometry by up to 67 px
+    (sync ~4), the square lattices searched in windows do not match its sheared local
+    ones, and even each window's true local affine lattice rarely reaches the threshold;
+    the whole picture folded along the exact geometry does (stills 11-20, video 10), so
+    it needs a fitted perspective and lens model, not more windows.
 
 Cost
     Nothing for a copy that reads on the whole frame; otherwise 9 lattice searches on
