@@ -29,11 +29,12 @@ False positives
     ~4.7e-10; 100 keys: ~4.7e-8), whatever the sync. The extra folds raise the best sync
     of content without the key's mark, so this stage decodes only at REGION_THRESHOLD.
     Measured best sync of this stage: unmarked 1080p stills and their pip40 / bars70 /
-    JPEG 50 copies (14 photographs, 4 keys, 224 reads) max 5.8; unmarked 10-s clips
-    (1080p photo footage, bigbuckbunny 720p, plain, crop25each+crf30, pip40) max 6.0;
-    copies marked under another key max 9.6, as the whole-frame stage already sees on the
-    same copies (the true lattice's fold correlates with a foreign sync pattern with a
-    heavier tail); never a wrong payload.
+    JPEG 50 copies, and pip40 copies marked under another key (14 photographs, 4 keys,
+    244 reads) max 5.8; unmarked clips (10 s of 1080p photo footage and bigbuckbunny,
+    each plain, crop25each+crf30 and pip40; bikes) max 6.0; marked clips and their attacked
+    copies read under 4 other keys max 9.6, which the whole-frame stage already reaches on
+    the same copy (the fold along the true lattice correlates with a foreign sync pattern
+    with a heavier tail); never a wrong payload.
 
 Limits (measured)
     1080p stills (5 photographs): pip40 at five places, pip60, bars70, a quarter off every
