@@ -240,14 +240,14 @@ ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "crop25+jpeg50": lambda im: jpeg(crop(im, 0.25), 50),
     "rotate2+jpeg50": lambda im: jpeg(rotate(im, 2.0), 50),
     "scale50+noise5": lambda im: noise(rescale(im, 0.5), 5.0),
-}
-"""The named attacks the tests and the benchmark run, single and combined."""
-
-GEOMETRY_ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "mirror": mirror,
     "aspect4:3": lambda im: reaspect(im, 0.75),
     "aspect21:9": lambda im: reaspect(im, 21 / 16),
     "vertical9:16": vertical,
+}
+"""The named attacks the tests and the benchmark run, single and combined."""
+
+GEOMETRY_ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "camcorder": camcorder,
     "crop25each+jpeg50": lambda im: jpeg(crop_borders(im, 0.25, 0.25, 0.25, 0.25), 50),
     "crop-asym+jpeg50": lambda im: jpeg(crop_borders(im, 0.25, 0.05, 0.08, 0.22), 50),
@@ -255,5 +255,6 @@ GEOMETRY_ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "pip60": lambda im: inset(im, other_footage(im.shape), 0.6, (0.7, 0.2)),
     "bars70": lambda im: inset(im, np.zeros_like(im), 0.7, (0.5, 0.5)),
 }
-"""Geometry beyond similarity: what a camera in a cinema, a re-upload to another aspect or a
-picture-in-picture copy does to a still. Kept apart from ATTACKS until the mark reads them."""
+"""Geometry beyond similarity: what a camera in a cinema, a heavy crop or a picture-in-picture
+copy does to a still. Kept apart from ATTACKS until the mark reads them (mirroring, other
+aspects and the 9:16 column read, and moved there)."""

@@ -19,12 +19,15 @@ Detection, in two stages so that soft values of many frames can be summed first
     lattice of peaks in the autocorrelation, which gives the tile's period and rotation in
     this image (a search over periods and angles, then a least-squares fit of an affine
     lattice to the peaks, so scaling, rotation and slight shear keep synchronisation).
-    Besides these square lattices, two searches add candidates: rectangular lattices, the
-    x and y periods apart (ratio 1.04 to 2 either way), for a picture shown at another
-    aspect ratio (16:9 squeezed to 4:3, stretched to 21:9); and periods of 0.7 to
-    LONG_PERIOD of the shorter side, for a narrow column cut out of the picture (9:16)
-    whose tile is nearly as wide as the frame. Fold every pixel modulo the lattice into
-    one tile (averaging all tiles, which also makes cropping harmless); FFT
+    Besides these square lattices, two searches add candidates, each tried only when it
+    scores EXTRA_MARGIN times the best square lattice (the true lattice of the copies
+    measured: 2.1 to 4.7 times; chance lattices where the mark is faint or absent: 1.1
+    to 1.4): rectangular
+    lattices, the x and y periods apart (ratio 1.04 to 2 either way), for a picture shown
+    at another aspect ratio (16:9 squeezed to 4:3, stretched to 21:9); and periods of
+    0.7 to LONG_PERIOD of the shorter side, for a narrow column cut out of the picture
+    (9:16) whose tile is nearly as wide as the frame. Fold every pixel modulo the lattice
+    into one tile (averaging all tiles, which also makes cropping harmless); FFT
     cross-correlation of the folded tile with S gives the cyclic offset, and the peak's
     height over the surface's robust spread is the sync strength. A copy mirrored left to
     right folds into the mirrored tile, so each folded tile is correlated as it is and
@@ -36,17 +39,18 @@ Detection, in two stages so that soft values of many frames can be summed first
     residuals of many frames before folding once.
 
 False positives
-    `detect` tries LATTICE_CANDIDATES square, RECT_CANDIDATES rectangular and
-    LONG_CANDIDATES long-period lattices, each fold as it is and mirrored (12
-    hypotheses), but decodes exactly one per image (the one of strongest sync), and only
-    if the sync strength reaches SYNC_THRESHOLD. More hypotheses raise the best sync of an
-    unmarked image a little, never the number of decodes. Measured over 640 reads (the 5
+    `detect` tries LATTICE_CANDIDATES square lattices, and up to RECT_CANDIDATES
+    rectangular and LONG_CANDIDATES long-period ones when they score EXTRA_MARGIN times
+    the best square one, each fold read as it is and mirrored (6 to 12 hypotheses), but
+    decodes exactly one per image (the one of strongest sync), and only if the sync
+    strength reaches SYNC_THRESHOLD. More hypotheses raise the best sync of an unmarked
+    image a little, never the number of decodes. Measured over 640 reads (the 5
     photographs, native and 1080p, unmarked and marked under another key, as they are,
     at JPEG 60, mirrored and (1080p) at 4:3 and 21:9, each under 8 keys it was not marked
-    with): with the square lattices alone (3 hypotheses) mean 4.7, max 7.1; with all 12,
-    mean SYNC_MEAN_12, max SYNC_MAX_12. Viterbi's output on content without this key's mark is, as far as
-    the CRC can tell, random bits, which pass the 32-bit CRC with probability 2**-32. The
-    designed false-positive probability per image is therefore at most
+    with): with the 3 square lattices alone, mean 4.7, max 7.1; as now, mean 5.1, max
+    8.0, still under SYNC_THRESHOLD. Viterbi's output on content without this key's mark
+    is, as far as the CRC can tell, random bits, which pass the 32-bit CRC with
+    probability 2**-32. The designed false-positive probability per image is therefore at most
     1 decode x 2**-32 x P(sync >= SYNC_THRESHOLD | no mark) <= 2**-32 ~= 2.3e-10 (taking
     P(sync) as 1; it is far lower), i.e. under one false read in four billion unmarked or
     foreign-keyed images. Without the sync gate, 0 of those 640 reads passed the CRC.
@@ -56,14 +60,14 @@ False positives
 
 Scope
     Robust to every attack in `watermark.attacks.ATTACKS` on 1080p frames, mirroring,
-    aspect changes (4:3, 21:9) and a 9:16 column scaled up among them. Not the other
-    classes of `watermark.attacks.GEOMETRY_ATTACKS` (perspective, lens distortion, heavy
-    crops, picture-in-picture): the lattice search assumes one affine lattice over the
-    whole image. Aspect changes combined with a rotation (a sheared lattice) are found
-    only as far as the least-squares fit reaches from the nearest square or rectangular
-    lattice. Small images (a few hundred pixels, so 2-pixel cells and only a few tiles)
-    are read back and survive value changes, but not reliably JPEG 50, 50 % downscale,
-    blur or the screen recording.
+    aspect changes (4:3, 21:9) and a 9:16 column scaled up among them. Not to the
+    camcorder of `watermark.attacks.GEOMETRY_ATTACKS` (keystone and lens distortion): the
+    lattice search assumes one affine lattice over the whole image; for its other classes
+    see the benchmark (docs/watermark-benchmark.md). Aspect changes combined with a
+    rotation (a sheared lattice) are found only as far as the least-squares fit reaches
+    from the nearest square or rectangular lattice. Small images (a few hundred pixels,
+    so 2-pixel cells and only a few tiles) are read back and survive value changes, but
+    not reliably JPEG 50, 50 % downscale, blur or the screen recording.
 """
 
 from __future__ import annotations
@@ -96,6 +100,7 @@ MAX_ASPECT = 2.0  # ratio of the x and y periods searched for, either way
 LONG_PERIOD = 0.88  # longest tile period searched for, as a share of the frame's shorter side
 LONG_CANDIDATES = 1  # lattices of period 0.7 to LONG_PERIOD times the shorter side tried besides
 ASPECT_MIN_RATIO = 1.04  # rectangular lattices closer to square are left to the square search
+EXTRA_MARGIN = 1.5  # rectangular and long-period lattices are tried if they score this times the best square one
 BLOCK_GRID = 16  # pixels: period of the coding block grid (JPEG 8, H.264 4/8/16 divide it)
 GRID_NOTCH = 2  # spectral bins either side of the block grid's lines left out of the lattice search
 
@@ -440,10 +445,12 @@ def _lattices(r: np.ndarray, candidates: int = LATTICE_CANDIDATES, block_grid: b
         return [int(k) for k in np.argsort(ranked)[::-1][:count] if np.isfinite(ranked[k])]
 
     order = best(score[: len(periods)], candidates)
+    top = float(score.flat[order[0]])
     if LONG_CANDIDATES and len(long):
         # Tiles nearly as wide as the frame (a narrow column cut out of the picture and
-        # scaled up): a period beyond the usual range, tried besides, never instead.
-        order += [n + k for k in best(score[len(periods) :], LONG_CANDIDATES)]
+        # scaled up): a period beyond the usual range, tried besides (never instead) when
+        # it clearly outscores every usual one.
+        order += [n + k for k in best(score[len(periods) :], LONG_CANDIDATES) if score.flat[n + k] > EXTRA_MARGIN * top]
     usual, periods = periods, np.concatenate([periods, long])
     found = []
     for flat in order:
@@ -465,7 +472,11 @@ def _lattices(r: np.ndarray, candidates: int = LATTICE_CANDIDATES, block_grid: b
         p, a = fine_p[fi], np.deg2rad(fine_a[fj])
         basis = np.array([[p * np.sin(a), p * np.cos(a)], [p * np.cos(a), -p * np.sin(a)]]).T
         found.append(_refine(ac, reach, _refine(ac, reach, basis)))
-    found += [basis for _, basis in _rectangular(ac, reach, usual, RECT_CANDIDATES, block_grid)]
+    # Rectangular lattices likewise: a wrong lattice tried costs little time, but it may
+    # sync better than the right one by chance when the mark is faint (as may the mirrored
+    # read of every fold, which no score can rule out).
+    rectangular = _rectangular(ac, reach, usual, RECT_CANDIDATES, block_grid)
+    found += [basis for s, basis in rectangular if s > EXTRA_MARGIN * top]
     return found
 
 

@@ -166,6 +166,10 @@ VIDEO_ATTACKS: dict[str, VideoAttack] = {
     "360p+crf30": VideoAttack(_360p, crf=30),
     "360p+500k": VideoAttack(_360p, crf=None, bitrate=500_000),
     "360p+excerpt10": VideoAttack(_360p, seconds=EXCERPT_SECONDS),
+    "mirror": VideoAttack(lambda im, i: attacks.mirror(im)),
+    "aspect4:3": VideoAttack(lambda im, i: attacks.reaspect(im, 0.75)),
+    "aspect21:9": VideoAttack(lambda im, i: attacks.reaspect(im, 21 / 16)),
+    "vertical9:16": VideoAttack(lambda im, i: attacks.vertical(im, 608, 1080)),
 }
 """The named attacks the watermark's tests and benchmark run, single and combined."""
 
@@ -184,10 +188,6 @@ _crop25_each = lambda im, i: attacks.crop_borders(im, 0.25, 0.25, 0.25, 0.25)  #
 _crop_asym = lambda im, i: attacks.crop_borders(im, 0.25, 0.05, 0.08, 0.22)  # noqa: E731
 
 GEOMETRY_ATTACKS: dict[str, VideoAttack] = {
-    "mirror": VideoAttack(lambda im, i: attacks.mirror(im)),
-    "aspect4:3": VideoAttack(lambda im, i: attacks.reaspect(im, 0.75)),
-    "aspect21:9": VideoAttack(lambda im, i: attacks.reaspect(im, 21 / 16)),
-    "vertical9:16": VideoAttack(lambda im, i: attacks.vertical(im, 608, 1080)),
     "camcorder": VideoAttack(camcorder(), crf=28),
     "crop25each+crf30": VideoAttack(_crop25_each, crf=30),
     "crop-asym+crf30": VideoAttack(_crop_asym, crf=30),
@@ -195,11 +195,12 @@ GEOMETRY_ATTACKS: dict[str, VideoAttack] = {
     "pip60": VideoAttack(picture_in_picture(0.6, (0.7, 0.2))),
     "bars70": VideoAttack(lambda im, i: attacks.inset(im, np.zeros_like(im), 0.7, (0.5, 0.5))),
 }
-"""Geometry beyond similarity, for the watermark and the fingerprint alike: mirroring, other
-aspect ratios (16:9 squeezed to 4:3, stretched to 21:9, cut to a 9:16 column), a camera
+"""Geometry beyond similarity, for the watermark and the fingerprint alike: a camera
 recording a screen with up to 4 % keystone and lens distortion at 480p, crops of a quarter
 off every border or off some borders more than others with CRF 30, picture-in-picture at
-40 and 60 % inside other footage, and a shrink into black bars."""
+40 and 60 % inside other footage, and a shrink into black bars. Kept apart from
+VIDEO_ATTACKS until the watermark reads them (mirroring, other aspect ratios (16:9
+squeezed to 4:3, stretched to 21:9, cut to a 9:16 column) read, and moved there)."""
 
 ALL_ATTACKS = VIDEO_ATTACKS | FINGERPRINT_ATTACKS | GEOMETRY_ATTACKS
 
