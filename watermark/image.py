@@ -19,17 +19,17 @@ Detection, in two stages so that soft values of many frames can be summed first
     lattice of peaks in the autocorrelation, which gives the tile's period and rotation in
     this image (a search over periods and angles, then a least-squares fit of an affine
     lattice to the peaks, so scaling, rotation and slight shear keep synchronisation).
-    Besides these square lattices, two searches add candidates, each tried only when it
-    scores EXTRA_MARGIN times the best square lattice (the true lattice of the copies
-    measured: 2.1 to 4.7 times; chance lattices where the mark is faint or absent: 1.1
-    to 1.4): rectangular
-    lattices, the x and y periods apart (ratio 1.04 to 2 either way), for a picture shown
-    at another aspect ratio (16:9 squeezed to 4:3, stretched to 21:9); and periods of
-    0.7 to LONG_PERIOD of the shorter side, for a narrow column cut out of the picture
-    (9:16) whose tile is nearly as wide as the frame. Fold every pixel modulo the lattice
-    into one tile (averaging all tiles, which also makes cropping harmless); FFT
-    cross-correlation of the folded tile with S gives the cyclic offset, and the peak's
-    height over the surface's robust spread is the sync strength. A copy mirrored left to
+    Besides these square lattices, two searches add candidates: rectangular lattices, the
+    x and y periods apart (ratio 1.04 to 2 either way), for a picture shown at another
+    aspect ratio (16:9 squeezed to 4:3, stretched to 21:9), tried only when they score
+    EXTRA_MARGIN times the best square lattice (the true lattice of those copies measured
+    3.2 to 4 times; chance lattices where the mark is faint or absent, 1.1 to 1.4); and
+    the best lattice of period 0.7 to LONG_PERIOD of the shorter side, always tried, for
+    a narrow column cut out of the picture (9:16) whose tile is nearly as wide as the
+    frame (on a faint copy it scores only a little above the usual range's best). Fold
+    every pixel modulo the lattice into one tile (averaging all tiles, which also makes
+    cropping harmless); FFT cross-correlation of the folded tile with S gives the cyclic
+    offset, and the peak's height over the surface's robust spread is the sync strength. A copy mirrored left to
     right folds into the mirrored tile, so each folded tile is correlated as it is and
     flipped along x. Cells read at the best offset give one soft value per coded bit.
     `decode(soft)`: soft-decision Viterbi and CRC-32 (`watermark.payload.decode`).
@@ -39,9 +39,9 @@ Detection, in two stages so that soft values of many frames can be summed first
     residuals of many frames before folding once.
 
 False positives
-    `detect` tries LATTICE_CANDIDATES square lattices, and up to RECT_CANDIDATES
-    rectangular and LONG_CANDIDATES long-period ones when they score EXTRA_MARGIN times
-    the best square one, each fold read as it is and mirrored (6 to 12 hypotheses), but
+    `detect` tries LATTICE_CANDIDATES square lattices, LONG_CANDIDATES long-period one
+    and up to RECT_CANDIDATES rectangular ones, each fold read as it is and mirrored (8
+    to 12 hypotheses), but
     decodes exactly one per image (the one of strongest sync), and only if the sync
     strength reaches SYNC_THRESHOLD. More hypotheses raise the best sync of an unmarked
     image a little, never the number of decodes. Measured over 640 reads (the 5
@@ -100,7 +100,7 @@ MAX_ASPECT = 2.0  # ratio of the x and y periods searched for, either way
 LONG_PERIOD = 0.88  # longest tile period searched for, as a share of the frame's shorter side
 LONG_CANDIDATES = 1  # lattices of period 0.7 to LONG_PERIOD times the shorter side tried besides
 ASPECT_MIN_RATIO = 1.04  # rectangular lattices closer to square are left to the square search
-EXTRA_MARGIN = 1.5  # rectangular and long-period lattices are tried if they score this times the best square one
+EXTRA_MARGIN = 1.5  # rectangular lattices are tried if they score this many times the best square one
 BLOCK_GRID = 16  # pixels: period of the coding block grid (JPEG 8, H.264 4/8/16 divide it)
 GRID_NOTCH = 2  # spectral bins either side of the block grid's lines left out of the lattice search
 
@@ -448,9 +448,9 @@ def _lattices(r: np.ndarray, candidates: int = LATTICE_CANDIDATES, block_grid: b
     top = float(score.flat[order[0]])
     if LONG_CANDIDATES and len(long):
         # Tiles nearly as wide as the frame (a narrow column cut out of the picture and
-        # scaled up): a period beyond the usual range, tried besides (never instead) when
-        # it clearly outscores every usual one.
-        order += [n + k for k in best(score[len(periods) :], LONG_CANDIDATES) if score.flat[n + k] > EXTRA_MARGIN * top]
+        # scaled up): a period beyond the usual range, tried besides, never instead (and
+        # always: on a faint copy it scores little above the usual range's best).
+        order += [n + k for k in best(score[len(periods) :], LONG_CANDIDATES)]
     usual, periods = periods, np.concatenate([periods, long])
     found = []
     for flat in order:
@@ -472,9 +472,9 @@ def _lattices(r: np.ndarray, candidates: int = LATTICE_CANDIDATES, block_grid: b
         p, a = fine_p[fi], np.deg2rad(fine_a[fj])
         basis = np.array([[p * np.sin(a), p * np.cos(a)], [p * np.cos(a), -p * np.sin(a)]]).T
         found.append(_refine(ac, reach, _refine(ac, reach, basis)))
-    # Rectangular lattices likewise: a wrong lattice tried costs little time, but it may
-    # sync better than the right one by chance when the mark is faint (as may the mirrored
-    # read of every fold, which no score can rule out).
+    # Rectangular lattices only when they clearly outscore the square ones: a wrong lattice
+    # tried costs little time, but it may sync better than the right one by chance when the
+    # mark is faint (as may the mirrored read of every fold, which no score can rule out).
     rectangular = _rectangular(ac, reach, usual, RECT_CANDIDATES, block_grid)
     found += [basis for s, basis in rectangular if s > EXTRA_MARGIN * top]
     return found

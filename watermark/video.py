@@ -41,8 +41,8 @@ False positives
     under each of k keys the fold of strongest sync is kept, and decoded (one Viterbi
     decode and CRC-32 check) only if that sync reaches image.SYNC_THRESHOLD. More folds
     raise the best sync of unmarked video a little, never the number of decodes: with
-    LATTICE_CANDIDATES square lattices, the rectangular and long-period ones where they
-    score well enough, and each fold mirrored, 20 to 32 hypotheses (2 sums x 5 to 8
+    LATTICE_CANDIDATES square lattices, the long-period one, the rectangular ones where
+    they score well enough, and each fold mirrored, 24 to 32 hypotheses (2 sums x 6 to 8
     lattices x 2), the best sync of
     unmarked and foreign-keyed clips measured mean 5.4, max 7.8 (120 reads: 4 unmarked
     clips, photo footage at 720p and 1080p, bigbuckbunny and bikes, and 11 marked copies,
