@@ -334,9 +334,12 @@ def detect_video(
     start: float | None = None,
     progress: Progress | None = None,
     step: int = STEP,
+    evidence: Callable[[list[np.ndarray]], None] | None = None,
 ) -> VideoDetection:
     """Read the mark from `path` under one key or each of a sequence of keys, summing the
-    evidence of the frames from `start` (seconds) for at most `max_seconds`."""
+    evidence of the frames from `start` (seconds) for at most `max_seconds`. `evidence`, if
+    given, is handed the folded tiles the reading decided on, so that a caller can read
+    them again under a key (`image.read`), e.g. to test known payloads (`watermark.tracing`)."""
     keys = image.check_keys(keys)
     path = Path(path)
     if max_seconds is not None and not max_seconds > 0:
@@ -384,5 +387,7 @@ def detect_video(
     folds = image.fold_candidates(every.mean(), LATTICE_CANDIDATES, block_grid=True)
     if 0 < intra.frames < every.frames:
         folds += image.fold_candidates(intra.mean(), LATTICE_CANDIDATES, block_grid=True)
+    if evidence is not None:
+        evidence(folds)
     found = image.decide(folds, keys)
     return VideoDetection(found.payload, found.confidence, found.sync, found.key_index, every.frames)
