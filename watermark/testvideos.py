@@ -377,16 +377,13 @@ def synthetic_footage(
     height: int = 360,
     seconds: float = 4.0,
     fps: float = 25,
-    pix_fmt: str = "yuv420p",
-    crf: int = 12,
-    audio: bool = False,
     scene_seconds: float = 2.0,
     fade_seconds: float = 0.5,
     shake: float = 0.006,
     seed: int = 0,
-    container_format: str | None = None,
+    crf: int = 12,
 ) -> Path:
-    """Write synthetic footage (`synthetic_frames`) to `path`, encoded as `photo_footage`
-    encodes, and return the path."""
+    """Write synthetic footage (`synthetic_frames`) to `path` as H.264 yuv420p at `crf`,
+    without sound, and return the path."""
     frames = synthetic_frames(width, height, seconds, fps, scene_seconds, fade_seconds, shake, seed)
-    return _write(path, frames, width, height, seconds, fps, pix_fmt, crf, audio, container_format)
+    return _write(path, frames, width, height, seconds, fps, "yuv420p", crf, False, None)
