@@ -49,6 +49,12 @@ Limits
     score is about sqrt(CODED_BITS) * (a / n) / sqrt(1 + a**2 / n), a being the per-bit
     signal-to-noise of a single copy's reading (16 for a = inf, n = 1; 9.3 for n = 3);
     weak readings (heavy attacks on top of collusion) fall below it and name nobody.
+    Before that, the reading needs its lattice and sync: mixing keeps the sync pattern but
+    leaves the tiled pattern about 60 % (two copies) or 47 % (three) of its energy, so on
+    flat, heavily compressed footage the mixture may read as no mark at all where a single
+    copy reads (bigbuckbunny at CRF 30: 4 of 12 trials named a colluder; photo and
+    synthetic footage 24 of 24; docs/collusion-benchmark.md). Segments of a cut-together
+    copy could then be read one by one (`read_file`'s start and max_seconds); not done.
 """
 
 from __future__ import annotations
