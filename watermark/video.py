@@ -355,9 +355,12 @@ def detect_video(
     start: float | None = None,
     progress: Progress | None = None,
     step: int = STEP,
+    evidence: Callable[[list[np.ndarray]], None] | None = None,
 ) -> VideoDetection:
     """Read the mark from `path` under one key or each of a sequence of keys, summing the
-    evidence of the frames from `start` (seconds) for at most `max_seconds`."""
+    evidence of the frames from `start` (seconds) for at most `max_seconds`. `evidence`, if
+    given, is handed the folded tiles the reading decided on, so that a caller can read
+    them again under a key (`image.read`), e.g. to test known payloads (`watermark.tracing`)."""
     keys = image.check_keys(keys)
     path = Path(path)
     if max_seconds is not None and not max_seconds > 0:
@@ -405,6 +408,8 @@ def detect_video(
     folds = image.fold_candidates(every.mean(), LATTICE_CANDIDATES, block_grid=True)
     if 0 < intra.frames < every.frames:
         folds += image.fold_candidates(intra.mean(), LATTICE_CANDIDATES, block_grid=True)
+    if evidence is not None:
+        evidence(folds)
     found = image.decide(folds, keys)
     if found.payload is None:  # second stage: a copy inset in other footage, or heavily cropped
         periods = [image.TILE_CELLS * video_cell(side, side * 16 // 9) / shrink for side in STANDARD_LINES]

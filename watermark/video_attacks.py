@@ -280,13 +280,68 @@ def apply(
     return transcode(src, dst, ALL_ATTACKS[name], start=start, seconds=seconds)
 
 
-def collude(copies: list[str | Path], dst: str | Path, *, crf: int = DEFAULT_CRF) -> Path:
+def collude(
+    copies: list[str | Path],
+    dst: str | Path,
+    *,
+    crf: int = DEFAULT_CRF,
+    start: float = 0.0,
+    seconds: float | None = None,
+) -> Path:
     """The frame-by-frame average of copies of one video carrying different marks (the
-    classic collusion attack), streaming, written as H.264 at `crf`."""
+    classic collusion attack), streaming, written as H.264 at `crf`; with `start` and
+    `seconds`, of that stretch only."""
+
+    def average(index: int, planes: list[np.ndarray]) -> np.ndarray:
+        mean: np.ndarray = np.rint(np.mean(planes, axis=0)).astype(np.uint8)
+        return mean
+
+    return _combine(copies, dst, average, crf, start, seconds)
+
+
+def cut_together(
+    copies: list[str | Path],
+    dst: str | Path,
+    *,
+    segment_seconds: float = 0.5,
+    crf: int = DEFAULT_CRF,
+    start: float = 0.0,
+    seconds: float | None = None,
+) -> Path:
+    """One video cut together from copies of one video carrying different marks, segment by
+    segment (copy 1 for `segment_seconds`, then copy 2, ..., then copy 1 again): the other
+    collusion attack, where every stretch carries one colluder's mark whole. Streaming,
+    H.264 at `crf`; `start` and `seconds` as for `collude`."""
+    if not segment_seconds > 0:
+        raise ValueError(f"segment_seconds must be positive (got {segment_seconds})")
+    with av.open(str(copies[0])) as first:
+        rate = first.streams.video[0].average_rate or Fraction(25)
+    per_segment = max(1, round(segment_seconds * float(rate)))
+
+    def segment(index: int, planes: list[np.ndarray]) -> np.ndarray:
+        return planes[(index // per_segment) % len(planes)]
+
+    return _combine(copies, dst, segment, crf, start, seconds)
+
+
+def _combine(
+    copies: list[str | Path],
+    dst: str | Path,
+    mix: Callable[[int, list[np.ndarray]], np.ndarray],
+    crf: int,
+    start: float,
+    seconds: float | None,
+) -> Path:
+    """Decode the copies in step and write, for the frames from `start` for `seconds`,
+    `mix(index, yuv420p planes of each copy)` as H.264 at `crf`."""
+    if not copies:
+        raise ValueError("no copies to combine")
     containers = [av.open(str(p)) for p in copies]
     try:
         streams = [c.streams.video[0] for c in containers]
         rate = streams[0].average_rate or Fraction(25)
+        first = int(round(start * float(rate)))
+        last = None if seconds is None else first + int(round(seconds * float(rate)))
         with av.open(str(dst), "w", format="mp4") as out:
             vout = out.add_stream("libx264", rate=rate)
             vout.width, vout.height, vout.pix_fmt = streams[0].width, streams[0].height, "yuv420p"
@@ -294,9 +349,13 @@ def collude(copies: list[str | Path], dst: str | Path, *, crf: int = DEFAULT_CRF
             for index, frames in enumerate(
                 zip(*(c.decode(s) for c, s in zip(containers, streams, strict=True)), strict=False)
             ):
-                planes = np.mean([f.reformat(format="yuv420p").to_ndarray() for f in frames], axis=0)
-                mixed = av.VideoFrame.from_ndarray(np.rint(planes).astype(np.uint8), format="yuv420p")
-                mixed.pts, mixed.time_base = index, 1 / rate
+                if index < first:
+                    continue
+                if last is not None and index >= last:
+                    break
+                planes = [f.reformat(format="yuv420p").to_ndarray() for f in frames]
+                mixed = av.VideoFrame.from_ndarray(mix(index - first, planes), format="yuv420p")
+                mixed.pts, mixed.time_base = index - first, 1 / rate
                 out.mux(vout.encode(mixed))
             out.mux(vout.encode(None))
     finally:

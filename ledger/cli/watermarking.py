@@ -232,15 +232,25 @@ def detect(
         finally:
             reader.close()
     mark = found["watermark"]
+    colluders = found.get("colluders") or []
+    for c in colluders:
+        d = c["distribution"]
+        console.print(
+            f"[bold]colluder: distribution {d['id']}[/bold] of work {d['work_id']}, platform {d['platform']['name']}"
+            + (f", session {d['session']}" if d["session"] else "")
+            + f" (payload {d['payload']}, score {c['score']})"
+        )
     if not mark["found"]:
         console.print(
-            f"no mark found (sync {mark['sync']}, {mark['frames']} frame(s), {mark['keys_tried']} key(s) tried)"
+            f"no single mark read (sync {mark['sync']}, {mark['frames']} frame(s), {mark['keys_tried']} key(s) tried)"
+            if colluders
+            else f"no mark found (sync {mark['sync']}, {mark['frames']} frame(s), {mark['keys_tried']} key(s) tried)"
         )
-        raise typer.Exit(3)
+        raise typer.Exit(0 if colluders else 3)
     dist = found["distribution"]
     if dist is None:
         console.print(f"payload {mark['payload']} read, but no distribution of the ledger carries it")
-        raise typer.Exit(3)
+        raise typer.Exit(0 if colluders else 3)
     chain = found.get("on_chain")
     console.print(f"[bold]distribution {dist['id']}[/bold] of work {dist['work_id']}")
     console.print(

@@ -4,6 +4,13 @@ The copy is read under the watermark keys the caller may use: a rights holder's 
 for crawlers and auditors, the key of every rights holder who has distributions. A payload
 that decodes names one distribution of that key's holder; its record is re-hashed and checked
 against the chain, so the answer says whether the trace is anchored evidence.
+
+Copies of several recipients averaged or cut together (collusion) often decode to no payload,
+or to one colluder's. The ledger knows every payload each holder issued, so the reading's
+soft values are also scored against all of them (`watermark.tracing.accuse`): a distribution
+whose score reaches tracing.ACCUSE_SCORE is named among the colluders. The chance of naming
+a recipient whose copy is not in the mixture is about 2.5e-8 per distribution tried (see
+`watermark.tracing`); the blind reading and its bound are as they were.
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ from ledger.distributions.copies import DistributionView, _view, anchored_hash
 from ledger.errors import Forbidden, InvalidInput
 from ledger.models import Account, DistributionRecord, Role
 from watermark.errors import WatermarkError
-from watermark.files import FileDetection, detect_file
+from watermark.files import FileDetection
+from watermark.tracing import accuse, read_file
 
 if TYPE_CHECKING:
     from ledger.service import Ledger
@@ -38,11 +46,20 @@ class OnChainCheck:
 
 
 @dataclass(frozen=True)
+class Colluder:
+    """A distribution whose payload the copy carries in part: a copy mixed from several."""
+
+    distribution: DistributionView
+    score: float  # watermark.tracing's score; tracing.ACCUSE_SCORE or more
+
+
+@dataclass(frozen=True)
 class Trace:
     detection: FileDetection
     keys_tried: int
     distribution: DistributionView | None
     chain: OnChainCheck | None
+    colluders: tuple[Colluder, ...] = ()  # besides `distribution`, strongest first
 
 
 def trace_file(ledger: Ledger, account: Account, path: Path, *, max_seconds: float | None = DEFAULT_SECONDS) -> Trace:
@@ -58,20 +75,25 @@ def trace_file(ledger: Ledger, account: Account, path: Path, *, max_seconds: flo
             owners = [must_get(db, Account, i) for i in sorted(ids)]
     keys = [ledger.watermark_keys.key_for(o.address) for o in owners]
     try:
-        found = detect_file(path, keys, max_seconds=max_seconds)
+        reading = read_file(path, keys, max_seconds=max_seconds)
     except WatermarkError as exc:
         raise InvalidInput("file", str(exc)) from None
-    if found.payload is None or found.key_index is None:
-        return Trace(found, len(keys), None, None)
-    owner = owners[found.key_index]
+    found = reading.detection
     with session(ledger.engine) as db:
-        dist = db.exec(
-            select(DistributionRecord).where(
-                DistributionRecord.payload == found.payload, DistributionRecord.owner_id == owner.id
-            )
-        ).first()
+        issued = [
+            {d.payload: d for d in db.exec(select(DistributionRecord).where(DistributionRecord.owner_id == o.id))}
+            for o in owners
+        ]
+        dist = None
+        if found.payload is not None and found.key_index is not None:
+            dist = issued[found.key_index].get(found.payload)
         view = _view(db, dist) if dist is not None else None
-    return Trace(found, len(keys), view, _check(ledger, view) if view else None)
+        colluders = tuple(
+            Colluder(_view(db, issued[a.key_index][a.payload]), a.score)
+            for a in accuse(reading.soft, [list(by_payload) for by_payload in issued])
+            if dist is None or issued[a.key_index][a.payload].id != dist.id
+        )
+    return Trace(found, len(keys), view, _check(ledger, view) if view else None, colluders)
 
 
 def _check(ledger: Ledger, view: DistributionView) -> OnChainCheck | None:

@@ -43,9 +43,20 @@ def match_doc(match: Match) -> dict[str, Any]:
 
 
 def watermark_doc(trace: Trace | None) -> dict[str, Any]:
-    """What the copy's watermark says (a ledger Trace, or None when it was not read)."""
+    """What the copy's watermark says (a ledger Trace, or None when it was not read); the
+    distributions of a copy mixed from several (collusion) under "colluders"."""
+    colluders = [
+        {
+            "distribution": c.distribution.dist.id,
+            "platform": {"name": c.distribution.platform.name, "address": c.distribution.platform.address},
+            "session": c.distribution.dist.session,
+            "payload": payload_hex(c.distribution.dist.payload),
+            "score": round(c.score, 2),
+        }
+        for c in (trace.colluders if trace is not None else ())
+    ]
     if trace is None or trace.detection.payload is None:
-        return {"found": False}
+        return {"found": False, "colluders": colluders} if colluders else {"found": False}
     found: dict[str, Any] = {
         "found": True,
         "payload": payload_hex(trace.detection.payload),
@@ -61,6 +72,8 @@ def watermark_doc(trace: Trace | None) -> dict[str, Any]:
             "record_hash": view.dist.record_hash,
             "record_anchored": bool(trace.chain and trace.chain.anchored and trace.chain.record_hash_matches),
         }
+    if colluders:
+        found["colluders"] = colluders
     return found
 
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 
 import cv2
+import numpy as np
 import pytest
 from skimage import data
 
@@ -201,3 +202,52 @@ def test_a_platform_named_by_its_address_in_any_case_is_found_and_a_like_pattern
         assert made.json()["platform"]["address"] == address
     pattern = distribute(studio, work_id, raw, address[:-3].lower() + "%")  # a LIKE pattern matched it once
     assert pattern.status_code == 422 and pattern.json()["error"]["details"]["field"] == "platform"
+
+
+@pytest.fixture(scope="module")
+def recipients(parties, ready):
+    """Three more copies of the photograph for the platform (sessions c-1 to c-3), decoded;
+    with `ready` (s-1) four recipients, of whom a test's colluders are some."""
+    made = {}
+    for session in ("c-1", "c-2", "c-3"):
+        r = distribute(
+            parties["studio"], parties["work_id"], MASTER, parties["platform_name"], fields={"session": session}
+        )
+        assert r.status_code == 202, r.text
+        d = wait_ready(parties["studio"], r.json()["id"])
+        assert d["status"] == "ready", d
+        made[session] = (d["id"], decode(parties["studio"].get(d["copy"]["url"]).content))
+    made["s-1"] = (ready[0]["id"], decode(ready[1]))
+    return made
+
+
+@pytest.mark.parametrize("mix", ["average", "bands"])
+@pytest.mark.parametrize("colluding", [("c-1", "c-2"), ("c-1", "c-2", "c-3")])
+def test_copies_mixed_by_colluders_name_a_colluder_and_no_innocent(parties, recipients, colluding, mix):
+    """Copies averaged pixel by pixel, or cut together in horizontal bands, one per copy: the
+    trace names at least one colluder (as the distribution, or among the colluders) and
+    never s-1 or the copy left out, for the owner and for a crawler."""
+    copies = [recipients[s][1] for s in colluding]
+    if mix == "average":
+        mixed = np.rint(np.mean(copies, axis=0)).astype(np.uint8)
+    else:
+        mixed, h = copies[0].copy(), copies[0].shape[0]
+        for i, c in enumerate(copies):
+            mixed[i * h // len(copies) : (i + 1) * h // len(copies)] = c[
+                i * h // len(copies) : (i + 1) * h // len(copies)
+            ]
+    guilty = {recipients[s][0] for s in colluding}
+    for who in ("studio", "crawler"):
+        r = detect(parties[who], png(mixed), "mixed.png")
+        assert r.status_code == 200, r.text
+        found = r.json()
+        named = {c["distribution"]["id"] for c in found["colluders"]}
+        if found["distribution"] is not None:
+            named.add(found["distribution"]["id"])
+        assert named and named <= guilty, (found, guilty)
+        assert all(c["score"] >= 6 for c in found["colluders"])
+        assert [c["score"] for c in found["colluders"]] == sorted(
+            (c["score"] for c in found["colluders"]), reverse=True
+        )
+    other = detect(parties["other"], png(mixed)).json()  # the other studio issued none of these
+    assert other["colluders"] == [] and other["distribution"] is None

@@ -16,10 +16,11 @@ import av
 import numpy as np
 import pytest
 
+from watermark import tracing
 from watermark.errors import WatermarkError
-from watermark.testvideos import bundled_clip, photo_footage
+from watermark.testvideos import bundled_clip, photo_footage, synthetic_footage
 from watermark.video import detect_video, embed_video
-from watermark.video_attacks import VIDEO_ATTACKS, collude, transcode
+from watermark.video_attacks import VIDEO_ATTACKS, collude, cut_together, transcode
 
 KEY = b"video test key: distribution 7"
 OTHER = b"video test key: distribution 8"
@@ -215,6 +216,62 @@ def test_collusion_reads_a_colluder_or_nothing(copies, folder, n):
     assert detect_video(mixed, OTHER).payload is None
     found = detect_video(mixed, [OTHER, KEY])
     assert found.payload is None or (found.payload in payloads and found.key_index == 1)
+
+
+INNOCENTS = [int(p) for p in np.random.default_rng(20).integers(1, 2**48, 60)]  # issued, never in a mix
+
+
+@pytest.mark.parametrize("attack", ["average", "cut"])
+@pytest.mark.parametrize("n", [2, 3])
+def test_informed_detection_names_a_colluder_and_no_innocent(copies, folder, n, attack):
+    """n of the three copies averaged frame by frame, or cut together every 0.5 s: scored
+    against every payload issued (the three, and 60 never mixed in), at least one colluder
+    reaches ACCUSE_SCORE and no innocent does, the third copy's recipient included. Under
+    another key nobody is named."""
+    make = collude if attack == "average" else cut_together
+    mixed = make([c.marked for c in copies[:n]], folder / f"informed-{attack}-{n}.mp4")
+    issued = [0xA11CE, 0xB0B, 0xC4A5E, *INNOCENTS]
+    reading = tracing.read_file(mixed, [OTHER, KEY])
+    accused = tracing.accuse(reading.soft, [issued, issued])
+    assert accused and {a.payload for a in accused} <= set(issued[:n]), accused
+    assert all(a.key_index == 1 and a.score >= tracing.ACCUSE_SCORE for a in accused)
+    assert reading.detection.payload is None or reading.detection.payload in issued[:n]
+    innocent = tracing.scores(reading.soft[1], INNOCENTS)
+    assert innocent.max() < tracing.ACCUSE_SCORE and abs(innocent.mean()) < 1 and 0.5 < innocent.std() < 1.5
+
+
+def test_informed_detection_of_a_single_copy_and_of_unmarked_video(small, copies):
+    """A copy's own payload scores far over the threshold (about sqrt(258) = 16), others
+    do not; unmarked video names nobody."""
+    issued = [0xA11CE, 0xB0B, 0xC4A5E, *INNOCENTS]
+    reading = tracing.read_file(copies[1].marked, [KEY])
+    assert [a.payload for a in tracing.accuse(reading.soft, [issued])] == [0xB0B]
+    assert tracing.scores(reading.soft[0], [0xB0B])[0] > 12
+    assert tracing.accuse(tracing.read_file(small.source, [KEY]).soft, [issued]) == []
+
+
+@pytest.fixture(scope="session")
+def synthetic(folder) -> list[SimpleNamespace]:
+    """640 x 360, 2 s of synthetic footage (shapes and text over a drifting background,
+    camera shake, a crossfade at 1 s), marked for two recipients."""
+    src = synthetic_footage(folder / "synthetic.mp4", seconds=2.0, scene_seconds=1.0, fade_seconds=0.4, seed=5)
+    return [_mark(src, folder / f"synthetic-{p:x}.mp4", payload=p) for p in (0x5EED01, 0x5EED02)]
+
+
+def test_synthetic_footage_is_marked_invisibly_read_and_traced_when_colluded(synthetic, folder):
+    """Footage of another kind than photographs (flat shapes, sharp edges, a crossfade):
+    each copy reads its own payload; averaged, informed detection names a colluder and none
+    of 60 innocents."""
+    source = _frames(synthetic[0].source)
+    assert len(source) == 50 and len({f.tobytes() for _, _, f in source}) == 50  # every frame moves
+    for copy, expected in zip(synthetic, (0x5EED01, 0x5EED02), strict=True):
+        assert copy.result.min_psnr >= 38 and copy.result.mean_psnr >= 40, copy.result
+        found = detect_video(copy.marked, KEY)
+        assert found.payload == expected, found
+    mixed = collude([c.marked for c in synthetic], folder / "synthetic-mixed.mp4")
+    reading = tracing.read_file(mixed, [KEY])
+    accused = tracing.accuse(reading.soft, [[0x5EED01, 0x5EED02, *INNOCENTS]])
+    assert accused and {a.payload for a in accused} <= {0x5EED01, 0x5EED02}, accused
 
 
 # ---------------------------------------------------------------- damaged and bad inputs
