@@ -22,7 +22,15 @@ import numpy as np
 
 from watermark import files, video
 from watermark.errors import WatermarkError
-from watermark.frame_hashes import HASH_BYTES, QUERY_VARIANTS, REGISTERED_VARIANTS, hash_picture, thumbnail_size
+from watermark.frame_hashes import (
+    HASH_BYTES,
+    INSET_BLOCK,
+    QUERY_VARIANTS,
+    REGISTERED_VARIANTS,
+    hash_lumas,
+    hash_picture,
+    thumbnail_size,
+)
 
 RATE = 2.0  # frames hashed per second of video
 MAX_SECONDS = 7 * 24 * 3600  # the longest video a sequence may describe
@@ -150,6 +158,17 @@ def hash_video(
                 raise WatermarkError(f"{path}: cannot seek to {start:.1f} s") from None
         times: list[int] = []
         hashes: list[tuple[bytes, ...]] = []
+        block: list[
+            tuple[float, np.ndarray]
+        ] = []  # frames hashed together (a picture-in-picture is looked for over them)
+
+        def flush() -> None:
+            for (t, _), picture in zip(block, hash_lumas([luma for _, luma in block], variants), strict=True):
+                if picture.hashes is not None:  # usable
+                    times.append(round(t * 1000))
+                    hashes.append(picture.hashes)
+            block.clear()
+
         sampled, mark, last = 0, start, start
         for frame in video._frames(container, stream, path):
             if frame.time is None:
@@ -160,14 +179,14 @@ def hash_video(
             last = max(last, t)
             if t + 1e-6 < mark:
                 continue
-            picture = hash_picture(_small_luma(frame, size), variants)
+            block.append((t, _small_luma(frame, size)))
             sampled += 1
-            if picture.hashes is not None:  # usable
-                times.append(round(t * 1000))
-                hashes.append(picture.hashes)
+            if len(block) == INSET_BLOCK:
+                flush()
             mark = start + (int((t - start) * rate + 1e-6) + 1) / rate  # the next mark on the grid, past any gap
             if progress is not None:
                 progress(t - start, None if total is None else total - start)
+        flush()
     if sampled == 0:
         raise WatermarkError(f"{path}: the video has no decodable frames" + (f" after {start:.1f} s" if start else ""))
     return _sequence("video", variants, times, hashes, last - start + 1 / rate, sampled)
