@@ -206,7 +206,7 @@ def _persistent_edges(lumas: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     horizontal /= len(lumas)
     vertical[:, :-1] = np.maximum(vertical[:, :-1], vertical[:, 1:])  # a scaled border spreads over two
     horizontal[:-1] = np.maximum(horizontal[:-1], horizontal[1:])
-    vertical[:, 0] = horizontal[0] = 0  # the frame's own border is no edge
+    vertical[:, :3] = vertical[:, -2:] = horizontal[:3] = horizontal[-2:] = 0  # the frame's own border, and scaling's
     return vertical, horizontal
 
 
@@ -225,35 +225,34 @@ def _lines(edges: np.ndarray, span: int) -> list[int]:
 
 def find_inset(lumas: list[np.ndarray]) -> Rect | None:
     """The rectangle of a picture shown inside other footage, if the frames (small lumas of one
-    size) have one: the four straight edges that stay put while the pictures on both sides
-    of them change. Texture and a shot's own edges move or cut away; an inset's border does
-    not. None when no rectangle's weakest side stands INSET_MIN_SCORE above the frame's
-    median, or there are too few frames to tell."""
+    size) have one: the straight edges that stay put while the pictures on both sides of
+    them change (two of them, in a corner of the frame; four anywhere else). Texture and a
+    shot's own edges move or cut away; an inset's border does not. None when no rectangle's
+    weakest side stands INSET_MIN_SCORE above the frame's median, or there are too few
+    frames to tell."""
     if len(lumas) < INSET_MIN_FRAMES:
         return None
     vertical, horizontal = _persistent_edges(lumas)
     h, w = vertical.shape
-    xs, ys = _lines(vertical, int(INSET_SIDE * h)), _lines(horizontal.T, int(INSET_SIDE * w))
+    xs = [0, *_lines(vertical, int(INSET_SIDE * h)), w]  # the frame's own sides close an inset in a corner
+    ys = [0, *_lines(horizontal.T, int(INSET_SIDE * w)), h]
     down = np.cumsum(np.pad(vertical, ((1, 0), (0, 0))), axis=0)  # down[y, x]: edge in column x above row y
     across = np.cumsum(np.pad(horizontal, ((0, 0), (1, 0))), axis=1)
     floor = max(float(np.median(vertical)), float(np.median(horizontal)))
-    best, found = INSET_MIN_SCORE, None
+    best: dict[int, tuple[float, Rect]] = {}  # by sides inside the frame: the best rectangle
     for i, left in enumerate(xs):
-        for right in (x for x in xs[i + 1 :] if x - left >= INSET_SIDE * w):
+        for right in (x for x in xs[i + 1 :] if x - left >= INSET_SIDE * w and (left, x) != (0, w)):
             for j, top in enumerate(ys):
-                for bottom in (y for y in ys[j + 1 :] if y - top >= INSET_SIDE * h):
-                    weakest = min(
-                        (down[bottom, left] - down[top, left]) / (bottom - top),
-                        (down[bottom, right] - down[top, right]) / (bottom - top),
-                        (across[top, right] - across[top, left]) / (right - left),
-                        (across[bottom, right] - across[bottom, left]) / (right - left),
-                    )
-                    if weakest - floor > best:
-                        best, found = weakest - floor, (top, bottom, left, right)
-    if found is None:
+                for bottom in (y for y in ys[j + 1 :] if y - top >= INSET_SIDE * h and (top, y) != (0, h)):
+                    sides = [(down[bottom, x] - down[top, x]) / (bottom - top) for x in (left, right) if 0 < x < w]
+                    sides += [(across[y, right] - across[y, left]) / (right - left) for y in (top, bottom) if 0 < y < h]
+                    score = min(sides) - floor  # at least one side each way is inside the frame
+                    if score > best.get(len(sides), (INSET_MIN_SCORE, None))[0]:
+                        best[len(sides)] = score, (top, bottom, left, right)
+    if not best:
         return None
-    top, bottom, left, right = found
-    return top + 1, bottom - 1, left + 1, right - 1  # inside the border line
+    top, bottom, left, right = best[max(best)][1]  # a side fewer scores higher: the most sides seen win
+    return top + (top > 0), bottom - (bottom < h), left + (left > 0), right - (right < w)  # inside the border line
 
 
 def hash_picture(picture: np.ndarray, variants: tuple[str, ...] = REGISTERED_VARIANTS) -> FrameHashes:

@@ -11,7 +11,7 @@ sequence of one frame at time 0, so a screenshot of a film can be matched like a
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,27 @@ def _small_luma(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
     return frame.reformat(width=size[0], height=size[1], format="gray", interpolation="AREA").to_ndarray()
 
 
+def _decoded(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, key_seconds: float | None
+) -> Iterator[av.VideoFrame]:
+    """Decoded frames until the end or the first stretch that cannot be read; with
+    `key_seconds`, only those of the first `key_seconds` after each keyframe: the packets
+    after that, in decoding order, are not decoded at all until the next keyframe."""
+    base = video._time_base(stream)
+    feeding, until = True, float("inf")
+    try:
+        for packet in container.demux(stream):
+            if key_seconds is not None and packet.size and packet.pts is not None:
+                if packet.is_keyframe:
+                    feeding, until = True, float(packet.pts * base) + key_seconds
+                elif not feeding or float(packet.pts * base) > until:
+                    feeding = False  # what follows may refer to this packet: skip to the next keyframe
+                    continue
+            yield from packet.decode()
+    except (av.FFmpegError, EOFError):
+        return  # damaged or truncated: what decoded so far is what there is
+
+
 def hash_video(
     path: str | Path,
     variants: tuple[str, ...] = REGISTERED_VARIANTS,
@@ -135,9 +156,13 @@ def hash_video(
     start: float = 0.0,
     seconds: float | None = None,
     progress: Progress | None = None,
+    key_seconds: float | None = None,
 ) -> HashSequence:
     """The video's hash sequence from `start` for `seconds` (to the end by default); times
-    are from the start of the video. A damaged or truncated stretch ends the sequence."""
+    are from the start of the video. A damaged or truncated stretch ends the sequence.
+    With `key_seconds`, only frames up to that long after each keyframe are decoded and
+    hashed (at `rate`): a fraction of the decoding, at times as irregular as the keyframes
+    (a suspect copy's sequence meets a registered one, hashed throughout, all the same)."""
     path = Path(path)
     container = video.open_video(path)
     with container:
@@ -170,7 +195,7 @@ def hash_video(
             block.clear()
 
         sampled, mark, last = 0, start, start
-        for frame in video._frames(container, stream, path):
+        for frame in _decoded(container, stream, key_seconds):
             if frame.time is None:
                 continue
             t = frame.time - origin
@@ -205,6 +230,12 @@ def hash_file(
     return hash_video(path, variants, progress=progress, seconds=seconds)
 
 
-def query_sequence(path: str | Path, progress: Progress | None = None, seconds: float | None = None) -> HashSequence:
-    """What a suspect copy is matched by: every query variant of each sampled frame."""
-    return hash_file(path, QUERY_VARIANTS, progress, seconds)
+def query_sequence(
+    path: str | Path, progress: Progress | None = None, seconds: float | None = None, key_seconds: float | None = None
+) -> HashSequence:
+    """What a suspect copy is matched by: every query variant of each sampled frame (with
+    `key_seconds`, of a video's frames that close after a keyframe only; see `hash_video`)."""
+    path = Path(path)
+    if files.media_kind(path) == "image":
+        return hash_image(path, QUERY_VARIANTS)
+    return hash_video(path, QUERY_VARIANTS, progress=progress, seconds=seconds, key_seconds=key_seconds)
