@@ -14,9 +14,15 @@ For every attack, --excerpts 10-second excerpts are cut from random points of th
 hit is the right work with the offset within 1 s. The bunny clip is attacked whole. The
 same attacks run over excerpts of the unrelated footage and over bikes.mp4: any match there
 is a false match; the most query frames any of them got to agree on one offset is printed
-beside the threshold. Stills get the picture attacks. Then the speed: seconds to hash
-720p video (photo footage, and the real bunny clip looped by remuxing, no re-encode),
-projected to one hour.
+beside the threshold. The attacks include the geometry classes (picture-in-picture at 40 and
+60 %, a shrink into bars, heavy symmetric and asymmetric crops at CRF 30, camcorder, other
+aspects, a 9:16 column) and three of them on top of classes survived before (mirror, gamma).
+Each footage excerpt is matched a second time from key-led sampling (only the first
+KEY_SECONDS after each keyframe decoded): the last column. Stills get the picture attacks and
+the stills' geometry attacks. Then the speed of 720p video (photo footage, and the real bunny
+clip looped by remuxing, no re-encode): decoding every frame, registration hashing, query
+hashing and key-led query hashing of the same file one after the other, as x real time by
+the clock and by CPU time (the clock's figure moves with whatever else the machine runs).
 
     scripts/bench-match [--excerpts 3] [--minutes 3] [--attacks crf30,mirror,...] [--workdir DIR]
 
