@@ -67,7 +67,7 @@ class FramesIn(Strict):
     """A hash sequence as `watermark.hash_sequence.HashSequence.to_json` writes it."""
 
     kind: str = Field(pattern="^(image|video)$")
-    variants: list[Annotated[str, Token(20)]] = Field(min_length=1, max_length=8)
+    variants: list[Annotated[str, Token(20)]] = Field(min_length=1, max_length=64)  # a query has 32 (frame_hashes)
     times_ms: str = Field(
         max_length=2_000_000, pattern=BASE64, strict=True, description="Base64 of little-endian int64 milliseconds."
     )

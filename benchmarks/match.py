@@ -14,9 +14,15 @@ For every attack, --excerpts 10-second excerpts are cut from random points of th
 hit is the right work with the offset within 1 s. The bunny clip is attacked whole. The
 same attacks run over excerpts of the unrelated footage and over bikes.mp4: any match there
 is a false match; the most query frames any of them got to agree on one offset is printed
-beside the threshold. Stills get the picture attacks. Then the speed: seconds to hash
-720p video (photo footage, and the real bunny clip looped by remuxing, no re-encode),
-projected to one hour.
+beside the threshold. The attacks include the geometry classes (picture-in-picture at 40 and
+60 %, a shrink into bars, heavy symmetric and asymmetric crops at CRF 30, camcorder, other
+aspects, a 9:16 column) and three of them on top of classes survived before (mirror, gamma).
+Each footage excerpt is matched a second time from key-led sampling (only the first
+KEY_SECONDS after each keyframe decoded): the last column. Stills get the picture attacks and
+the stills' geometry attacks. Then the speed of 720p video (photo footage, and the real bunny
+clip looped by remuxing, no re-encode): decoding every frame, registration hashing, query
+hashing and key-led query hashing of the same file one after the other, as x real time by
+the clock and by CPU time (the clock's figure moves with whatever else the machine runs).
 
     scripts/bench-match [--excerpts 3] [--minutes 3] [--attacks crf30,mirror,...] [--workdir DIR]
 
@@ -42,7 +48,7 @@ from watermark.hash_sequence import hash_file, hash_video, query_sequence
 from watermark.matcher import MIN_SHARE, MIN_VOTES, RADIUS, STRONG_VOTES, FrameIndex, best_candidate, match
 from watermark.testimages import PHOTOGRAPHS, UNRELATED_PHOTOGRAPHS, full_hd, photograph
 from watermark.testvideos import bundled_clip, photo_footage
-from watermark.video_attacks import ALL_ATTACKS, logo, transcode
+from watermark.video_attacks import ALL_ATTACKS, VideoAttack, logo, transcode
 
 VIDEO = [
     "crf30",
@@ -63,7 +69,34 @@ VIDEO = [
     "excerpt10",
     "rotate2",
     "screen",
+    "pip40",
+    "pip60",
+    "mirror+pip40",
+    "bars70",
+    "crop25each+crf30",
+    "crop-asym+crf30",
+    "crop-asym+gamma0.7+crf30",
+    "mirror+crop25each+crf30",
+    "camcorder",
+    "aspect4:3",
+    "aspect21:9",
+    "vertical9:16",
 ]
+
+
+def _after(first: str, attack: str) -> VideoAttack:
+    """`attack` with the frame change of `first` done before its own."""
+    before, then = ALL_ATTACKS[first].frame, ALL_ATTACKS[attack].frame
+    assert before is not None and then is not None
+    return ALL_ATTACKS[attack].then(frame=lambda im, i: then(before(im, i), i))
+
+
+COMBINED = {  # new classes on top of ones the matcher already survived
+    "mirror+pip40": _after("mirror", "pip40"),
+    "crop-asym+gamma0.7+crf30": _after("gamma0.7", "crop-asym+crf30"),
+    "mirror+crop25each+crf30": _after("mirror", "crop25each+crf30"),
+}
+KEY_SECONDS = 1.0  # key-led sampling: frames up to this long after each keyframe
 STILL = {
     "jpeg40": lambda im: attacks.jpeg(im, 40),
     "360p": lambda im: attacks.rescale(im, 360 / im.shape[0]),
@@ -75,6 +108,7 @@ STILL = {
     "noise5": lambda im: attacks.noise(im, 5.0),
     "logo": lambda im: logo(im, 0),
     "mirror": lambda im: np.ascontiguousarray(im[:, ::-1]),
+    **{name: fn for name, fn in attacks.GEOMETRY_ATTACKS.items() if name != "mirror"},
 }
 FOOTAGE, BUNNY, STILL_WORK = 1, 2, 3
 DOC = Path(__file__).resolve().parent.parent / "docs" / "match-benchmark.md"
@@ -184,14 +218,14 @@ def run(args, workdir: Path) -> None:
     starts = rng.uniform(0, seconds - 11, args.excerpts)
     print(f"excerpts start at {', '.join(f'{s:.1f}' for s in starts)} s; offsets are right within 1 s")
     print(
-        f"{'attack':18s} {'footage':>8s} {'bunny':>6s} {'max offset error':>17s} "
-        f"{'unrelated (max votes)':>22s} {'bikes':>6s}"
+        f"{'attack':24s} {'footage':>8s} {'bunny':>6s} {'max offset error':>17s} "
+        f"{'unrelated (max votes)':>22s} {'bikes':>6s} {'key-led':>8s}"
     )
-    totals = {"hits": 0, "tries": 0, "false": 0, "negatives": 0}
+    totals = {"hits": 0, "tries": 0, "false": 0, "negatives": 0, "key": 0}
     query_times = []
     for name in names:
-        attack = ALL_ATTACKS[name]
-        hits, errors = 0, []
+        attack = COMBINED[name] if name in COMBINED else ALL_ATTACKS[name]
+        hits, errors, key_hits = 0, [], 0
         for k, start in enumerate(starts):
             copy = transcode(footage, workdir / f"q-{name}-{k}.mp4", attack, start=float(start), seconds=10)
             t = time.perf_counter()
@@ -200,6 +234,8 @@ def run(args, workdir: Path) -> None:
             if found and found.work == FOOTAGE:
                 errors.append(abs(found.offset - start))
                 hits += found is not None and abs(found.offset - start) <= 1.0
+            keyed = match(index, query_sequence(copy, key_seconds=KEY_SECONDS))
+            key_hits += keyed is not None and keyed.work == FOOTAGE and abs(keyed.offset - start) <= 1.0
         b = match(index, query_sequence(transcode(bunny, workdir / f"b-{name}.mp4", attack.then(seconds=None))))
         bunny_hit = b is not None and b.work == BUNNY and abs(b.offset) <= 1.0
         false, most = 0, 0
@@ -218,14 +254,19 @@ def run(args, workdir: Path) -> None:
         totals["false"] += false + bikes_false
         totals["negatives"] += 3
         err = f"{max(errors):.2f} s" if errors else "-"
+        totals["key"] += key_hits
         print(
-            f"{name:18s} {hits:>5d}/{len(starts)} {'yes' if bunny_hit else 'NO':>6s} {err:>17s} "
-            f"{false:>13d}/2 ({most:>2d}) {'FALSE' if bikes_false else 'none':>6s}",
+            f"{name:24s} {hits:>5d}/{len(starts)} {'yes' if bunny_hit else 'NO':>6s} {err:>17s} "
+            f"{false:>13d}/2 ({most:>2d}) {'FALSE' if bikes_false else 'none':>6s} {key_hits:>6d}/{len(starts)}",
             flush=True,
         )
     print(
         f"\nvideo: {totals['hits']}/{totals['tries']} attacked copies matched to the right work and offset; "
         f"{totals['false']}/{totals['negatives']} unrelated clips matched (false matches)"
+    )
+    print(
+        f"key-led sampling ({KEY_SECONDS:g} s after each keyframe; the last column): "
+        f"{totals['key']}/{len(starts) * len(names)} footage excerpts matched to the right work and offset"
     )
     print(
         f"query (hash a 10-s 720p excerpt and match): median {np.median(query_times):.2f} s, "
@@ -254,18 +295,45 @@ def run(args, workdir: Path) -> None:
         f"(the registered footage is made of {', '.join(PHOTOGRAPHS)}; a still of one of those would rightly match it)"
     )
 
-    print("\nfingerprinting speed (registration variants, 2 frames hashed per second of video):")
+    print(
+        "\nfingerprinting speed, x real time by the clock (and by CPU time: the machine is shared), "
+        "each beside decoding every frame of the same file in the same run:"
+    )
     loop = looped(bunny, workdir / "bunny-loop.mp4", 600)
     for label, path in (("photo footage 720p", footage), ("bigbuckbunny 720p, looped to 10 min", loop)):
         with av.open(str(path)) as c:
             length = c.duration / av.time_base
-        t = time.perf_counter()
-        hash_video(path)
-        took = time.perf_counter() - t
-        print(
-            f"  {label:38s} {length:6.0f} s in {took:6.1f} s: {length / took:5.0f}x real time, "
-            f"one hour in {3600 * took / length:5.0f} s"
-        )
+        print(f"  {label} ({length:.0f} s, {_keyframes(path)} keyframes)")
+        for what, fn in (
+            ("bare decode, every frame", lambda p=path: _decode(p)),
+            ("registration (2 frames a second)", lambda p=path: hash_video(p)),
+            ("query (2 frames a second)", lambda p=path: query_sequence(p)),
+            (
+                f"query, key-led ({KEY_SECONDS:g} s a keyframe)",
+                lambda p=path: query_sequence(p, key_seconds=KEY_SECONDS),
+            ),
+        ):
+            wall, cpu = time.perf_counter(), time.process_time()
+            fn()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            print(
+                f"    {what:38s} {length / wall:5.0f}x real time ({length / cpu:4.0f}x by CPU), "
+                f"one hour in {3600 * wall / length:5.0f} s"
+            )
+
+
+def _decode(path: Path) -> None:
+    """Every frame decoded, threads as the hashing uses them: the floor a full read cannot beat."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for _ in container.decode(stream):
+            pass
+
+
+def _keyframes(path: Path) -> int:
+    with av.open(str(path)) as container:
+        return sum(p.is_keyframe for p in container.demux(video=0) if p.size)
 
 
 def _votes(candidate) -> int:

@@ -11,7 +11,7 @@ sequence of one frame at time 0, so a screenshot of a film can be matched like a
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,15 @@ import numpy as np
 
 from watermark import files, video
 from watermark.errors import WatermarkError
-from watermark.frame_hashes import HASH_BYTES, QUERY_VARIANTS, REGISTERED_VARIANTS, hash_picture, thumbnail_size
+from watermark.frame_hashes import (
+    HASH_BYTES,
+    INSET_BLOCK,
+    QUERY_VARIANTS,
+    REGISTERED_VARIANTS,
+    hash_lumas,
+    hash_picture,
+    thumbnail_size,
+)
 
 RATE = 2.0  # frames hashed per second of video
 MAX_SECONDS = 7 * 24 * 3600  # the longest video a sequence may describe
@@ -119,6 +127,27 @@ def _small_luma(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
     return frame.reformat(width=size[0], height=size[1], format="gray", interpolation="AREA").to_ndarray()
 
 
+def _decoded(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, key_seconds: float | None
+) -> Iterator[av.VideoFrame]:
+    """Decoded frames until the end or the first stretch that cannot be read; with
+    `key_seconds`, only those of the first `key_seconds` after each keyframe: the packets
+    after that, in decoding order, are not decoded at all until the next keyframe."""
+    base = video._time_base(stream)
+    feeding, until = True, float("inf")
+    try:
+        for packet in container.demux(stream):
+            if key_seconds is not None and packet.size and packet.pts is not None:
+                if packet.is_keyframe:
+                    feeding, until = True, float(packet.pts * base) + key_seconds
+                elif not feeding or float(packet.pts * base) > until:
+                    feeding = False  # what follows may refer to this packet: skip to the next keyframe
+                    continue
+            yield from packet.decode()
+    except (av.FFmpegError, EOFError):
+        return  # damaged or truncated: what decoded so far is what there is
+
+
 def hash_video(
     path: str | Path,
     variants: tuple[str, ...] = REGISTERED_VARIANTS,
@@ -127,9 +156,13 @@ def hash_video(
     start: float = 0.0,
     seconds: float | None = None,
     progress: Progress | None = None,
+    key_seconds: float | None = None,
 ) -> HashSequence:
     """The video's hash sequence from `start` for `seconds` (to the end by default); times
-    are from the start of the video. A damaged or truncated stretch ends the sequence."""
+    are from the start of the video. A damaged or truncated stretch ends the sequence.
+    With `key_seconds`, only frames up to that long after each keyframe are decoded and
+    hashed (at `rate`): a fraction of the decoding, at times as irregular as the keyframes
+    (a suspect copy's sequence meets a registered one, hashed throughout, all the same)."""
     path = Path(path)
     container = video.open_video(path)
     with container:
@@ -150,8 +183,19 @@ def hash_video(
                 raise WatermarkError(f"{path}: cannot seek to {start:.1f} s") from None
         times: list[int] = []
         hashes: list[tuple[bytes, ...]] = []
+        block: list[
+            tuple[float, np.ndarray]
+        ] = []  # frames hashed together (a picture-in-picture is looked for over them)
+
+        def flush() -> None:
+            for (t, _), picture in zip(block, hash_lumas([luma for _, luma in block], variants), strict=True):
+                if picture.hashes is not None:  # usable
+                    times.append(round(t * 1000))
+                    hashes.append(picture.hashes)
+            block.clear()
+
         sampled, mark, last = 0, start, start
-        for frame in video._frames(container, stream, path):
+        for frame in _decoded(container, stream, key_seconds):
             if frame.time is None:
                 continue
             t = frame.time - origin
@@ -160,14 +204,14 @@ def hash_video(
             last = max(last, t)
             if t + 1e-6 < mark:
                 continue
-            picture = hash_picture(_small_luma(frame, size), variants)
+            block.append((t, _small_luma(frame, size)))
             sampled += 1
-            if picture.hashes is not None:  # usable
-                times.append(round(t * 1000))
-                hashes.append(picture.hashes)
+            if len(block) == INSET_BLOCK:
+                flush()
             mark = start + (int((t - start) * rate + 1e-6) + 1) / rate  # the next mark on the grid, past any gap
             if progress is not None:
                 progress(t - start, None if total is None else total - start)
+        flush()
     if sampled == 0:
         raise WatermarkError(f"{path}: the video has no decodable frames" + (f" after {start:.1f} s" if start else ""))
     return _sequence("video", variants, times, hashes, last - start + 1 / rate, sampled)
@@ -186,6 +230,12 @@ def hash_file(
     return hash_video(path, variants, progress=progress, seconds=seconds)
 
 
-def query_sequence(path: str | Path, progress: Progress | None = None, seconds: float | None = None) -> HashSequence:
-    """What a suspect copy is matched by: every query variant of each sampled frame."""
-    return hash_file(path, QUERY_VARIANTS, progress, seconds)
+def query_sequence(
+    path: str | Path, progress: Progress | None = None, seconds: float | None = None, key_seconds: float | None = None
+) -> HashSequence:
+    """What a suspect copy is matched by: every query variant of each sampled frame (with
+    `key_seconds`, of a video's frames that close after a keyframe only; see `hash_video`)."""
+    path = Path(path)
+    if files.media_kind(path) == "image":
+        return hash_image(path, QUERY_VARIANTS)
+    return hash_video(path, QUERY_VARIANTS, progress=progress, seconds=seconds, key_seconds=key_seconds)

@@ -11,11 +11,22 @@ from PIL import Image
 
 from watermark import attacks
 from watermark.errors import WatermarkError
-from watermark.frame_hashes import QUERY_VARIANTS, REGISTERED_VARIANTS, hash_picture, phash, small_luma, trim_bars
+from watermark.frame_hashes import (
+    QUERY_VARIANTS,
+    REGISTERED_VARIANTS,
+    WINDOW_VARIANTS,
+    find_inset,
+    hash_lumas,
+    hash_picture,
+    phash,
+    phashes,
+    small_luma,
+    trim_bars,
+)
 from watermark.hash_sequence import RATE, HashSequence, hash_file, hash_video, query_sequence
 from watermark.picture_hashes import hamming
 from watermark.testimages import full_hd, photograph
-from watermark.testvideos import photo_footage
+from watermark.testvideos import footage_frames, photo_footage
 from watermark.video_attacks import letterbox
 
 
@@ -38,6 +49,59 @@ def test_black_bars_are_trimmed_from_every_side_but_a_black_frame_stays_whole(fr
     black = np.zeros((144, 256), np.uint8)
     assert trim_bars(black).shape == black.shape
     assert not hash_picture(black).usable and not hash_picture(np.full((90, 160, 3), 128, np.uint8)).usable
+
+
+def test_hashes_of_many_pictures_at_once_are_imagehash_phash_bit_for_bit(frame):
+    luma = small_luma(frame)
+    pictures = [luma, luma[:100, :200], luma[20:, 37:], np.ascontiguousarray(luma[:, ::-1])]
+    assert phashes(pictures) == [phash(np.ascontiguousarray(p)) for p in pictures]
+
+
+def _frames(seconds: float = 8.0) -> list[tuple[int, np.ndarray]]:
+    return [(i, f) for i, f in enumerate(footage_frames(640, 360, seconds, 25, 3.0, seed=3)) if i % 12 == 0]
+
+
+def test_a_window_of_an_asymmetric_crop_meets_the_stored_centre_half():
+    """Per frame, not always (pHash forgives a shift of a few percent): the temporal vote
+    needs only some frames of a copy to meet."""
+    near, whole = [], []
+    for _, f in _frames():
+        registered = hash_picture(f, REGISTERED_VARIANTS)
+        cropped = hash_picture(attacks.crop_borders(f, 0.25, 0.05, 0.08, 0.22), QUERY_VARIANTS)
+        half = registered.hashes[REGISTERED_VARIANTS.index("centre50")]
+        near.append(min(hamming(cropped.hashes[QUERY_VARIANTS.index(v)], half) for v in WINDOW_VARIANTS) <= 10)
+        whole.append(
+            min(
+                hamming(cropped.hashes[QUERY_VARIANTS.index(v)], h)
+                for v in ("whole", "centre89", "centre80")
+                for h in registered.hashes
+            )
+            <= 10
+        )
+    assert sum(near) >= 0.5 * len(near)
+    assert sum(whole) <= 0.2 * len(whole)  # why the windows are needed
+
+
+@pytest.mark.parametrize(("share", "at"), [(0.4, (0.3, 0.6)), (0.6, (0.7, 0.2)), (0.5, (0.9, 0.1))])
+def test_a_picture_in_picture_is_found_by_its_edges_and_hashed_as_the_work(share, at):
+    frames = _frames()
+    shown = [small_luma(attacks.inset(f, attacks.other_footage(f.shape, 12 * i), share, at)) for i, f in frames]
+    rect = find_inset(shown)
+    h, w = shown[0].shape
+    ih, iw = h * share, w * share
+    top, left = (h - ih) * at[0], (w - iw) * at[1]
+    assert rect is not None
+    assert np.allclose(rect, (top, top + ih, left, left + iw), atol=3), rect
+    own = hash_lumas([small_luma(f) for _, f in frames], REGISTERED_VARIANTS)
+    seen = hash_lumas(shown, QUERY_VARIANTS)
+    inset = QUERY_VARIANTS.index("inset")
+    close = [hamming(q.hashes[inset], r.hashes[0]) <= 10 for q, r in zip(seen, own, strict=True)]
+    assert sum(close) >= 0.8 * len(close)
+
+
+def test_footage_without_an_inset_has_none_and_a_still_is_not_searched(frame):
+    assert find_inset([small_luma(f) for _, f in _frames()]) is None
+    assert find_inset([small_luma(attacks.inset(frame, attacks.other_footage(frame.shape), 0.5))]) is None
 
 
 def test_a_letterboxed_copy_hashes_as_its_picture(frame):

@@ -38,6 +38,9 @@ ATTACKS = [
     "mirror",
     "speed1.05",
     "excerpt10",
+    "pip40",
+    "crop25each+crf30",
+    "crop-asym+crf30",
 ]
 
 
@@ -94,11 +97,22 @@ def test_the_real_clip_is_found_after_re_encoding_and_mirroring(media, index):
     assert found is not None and found.work == BUNNY and abs(found.offset) <= 1.0
 
 
-@pytest.mark.parametrize("name", ["crf30", "crop10each", "mirror", "logo", "letterbox"])
+@pytest.mark.parametrize("name", ["crf30", "crop10each", "mirror", "logo", "letterbox", "pip40", "crop-asym+crf30"])
 def test_unrelated_footage_matches_nothing_however_attacked(media, index, name):
     d, _, unrelated = media
     copy = transcode(unrelated, d / f"unrelated-{name}.mp4", ALL_ATTACKS[name], start=7.0, seconds=10)
     assert match(index, query_sequence(copy)) is None
+
+
+def test_key_led_sampling_decodes_a_fraction_and_still_finds_the_excerpt(media, index):
+    """Only the first second after each keyframe is decoded: about one frame in three of this
+    footage (a keyframe at each 3-s cut), hashed at irregular times."""
+    d, film, _ = media
+    copy = transcode(film, d / "keyed.mp4", ALL_ATTACKS["crf30"], start=START, seconds=10)
+    dense, keyed = query_sequence(copy), query_sequence(copy, key_seconds=1.0)
+    assert keyed.sampled <= 0.6 * dense.sampled
+    found = match(index, keyed)
+    assert found is not None and found.work == FILM and abs(found.offset - START) <= 1.0, found
 
 
 def test_a_real_unrelated_clip_matches_nothing(index):
