@@ -1,7 +1,9 @@
 """Handing what a crawl finds to the ReelLedger service, as the crawler's account.
 
 A medium is hashed here and only its frame hashes are sent to be matched (a few KB a
-minute of video), so content that is no registered work never leaves the crawler. A match
+minute of video), so content that is no registered work never leaves the crawler. A video
+is hashed in stages (`ledger.matching.STAGES`) and matched after each: a leak decided by its
+first seconds is reported without hashing the rest of it. A match
 is then reported with the bytes themselves, how they were fetched and a screenshot of the
 page: the service matches again, reads the watermark and opens the case; reporting the
 same leak twice is harmless (the service counts it as a sighting of one case).
@@ -123,20 +125,34 @@ def examine(
 ) -> Examined:
     """Match a downloaded medium and, if it is a registered work, report it. The caller keeps
     (and deletes) the file. `private_hosts`: the crawl's, for the page screenshot."""
-    from ledger.matching import MAX_QUERY_SECONDS
+    from ledger.matching import staged_query
     from watermark.errors import WatermarkError
-    from watermark.hash_sequence import query_sequence
+
+    answers: list[dict] = []
+
+    def look(frames) -> bool:
+        answers.append(service.match_frames(frames.to_json()))
+        return decisive_answer(answers[-1])
 
     try:
-        frames = query_sequence(medium.path, seconds=MAX_QUERY_SECONDS)
+        staged_query(medium.path, look)
     except WatermarkError as exc:
         return Examined(medium.url, False, reason=f"not matchable: {exc}")
-    found = service.match_frames(frames.to_json())
+    found = answers[-1]
     if not found["matched"]:
         return Examined(medium.url, False)
     shot = page_screenshot(medium.page_url or medium.url, private_hosts) if screenshots else None
     answer = service.report(medium, shot)
     return Examined(medium.url, answer["matched"], answer["created"], answer["case"])
+
+
+def decisive_answer(found: dict) -> bool:
+    """Whether the service's answer to /match settles a copy read in part (see
+    `ledger.matching.decisive`)."""
+    from ledger.matching import decisive
+
+    query = found["query"]
+    return found["matched"] and decisive(query["kind"], found.get("frames_agreeing") or 0, query["frames_usable"])
 
 
 def page_screenshot(url: str, private_hosts: frozenset[str] = frozenset()) -> bytes | None:

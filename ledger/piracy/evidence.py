@@ -19,6 +19,7 @@ from ledger.models import Account, Work
 if TYPE_CHECKING:
     from ledger.distributions.trace import Trace
     from ledger.piracy.cases import Sighting
+    from watermark.hash_sequence import HashSequence
     from watermark.matcher import Match
 
 BUNDLE_VERSION = 1
@@ -30,9 +31,12 @@ def public_headers(headers: dict[str, str]) -> dict[str, str]:
     return {k.lower(): str(v)[:4000] for k, v in sorted(headers.items()) if k.lower() not in PRIVATE_HEADERS}
 
 
-def match_doc(match: Match) -> dict[str, Any]:
-    """How the copy matched its work (a watermark.matcher.Match), as the bundle says it."""
-    return {
+def match_doc(match: Match, query: HashSequence | None = None, *, whole: bool = True) -> dict[str, Any]:
+    """How the copy matched its work (a watermark.matcher.Match), as the bundle says it.
+    A video matched on its first stretch only (`whole` False: the verdict was decisive
+    before the end) says how many seconds of it were compared, so that the duration reads
+    as what it is: the least of the copy that agrees with the work."""
+    doc: dict[str, Any] = {
         "offset_seconds": round(match.offset, 3),
         "duration_seconds": round(match.duration, 3),
         "speed": round(match.speed, 4),
@@ -40,6 +44,10 @@ def match_doc(match: Match) -> dict[str, Any]:
         "frames": match.frames,
         "confidence": match.confidence,
     }
+    if query is not None and query.kind == "video":
+        doc["seconds_compared"] = round(query.duration, 3)
+        doc["whole_copy_compared"] = whole
+    return doc
 
 
 def watermark_doc(trace: Trace | None) -> dict[str, Any]:

@@ -52,6 +52,11 @@ def draft(
             f"\nIts invisible watermark (payload {mark['payload']}) identifies the copy distributed to {platform}."
         )
     page = bundle.get("page_url") or bundle["url"]
+    compared_zh, least_zh, compared_en, least_en = "", "", "Their ", ""
+    if match.get("whole_copy_compared") is False:  # decided on the copy's first seconds; the rest was not compared
+        seconds = match["seconds_compared"]
+        compared_zh, least_zh = f"比对副本的前 {seconds:.1f} 秒，", "至少"
+        compared_en, least_en = f"Compared over the copy's first {seconds:.1f} s, their ", " at least"
     zh = Draft(
         "cn-notice",
         "zh-CN",
@@ -75,7 +80,7 @@ def draft(
 
 四、构成侵权的初步证明材料
 所下载内容的 SHA-256：{bundle["content"]["sha256"]}（{bundle["content"]["size"]} 字节）
-指纹比对：与作品第 {match["offset_seconds"]:.1f} 秒起的 {match["duration_seconds"]:.1f} 秒内容一致（置信度 {match["confidence"]:.2f}）。{leak_zh}
+指纹比对：{compared_zh}与作品第 {match["offset_seconds"]:.1f} 秒起的{least_zh} {match["duration_seconds"]:.1f} 秒内容一致（置信度 {match["confidence"]:.2f}）。{leak_zh}
 证据包 SHA-256：{evidence_hash}，已在{anchored_zh}中锚定，任何人均可重新计算证据包哈希并与链上记录核对。
 
 权利人保证上述通知内容真实，并对其真实性承担法律责任。
@@ -93,7 +98,7 @@ def draft(
 
 2. Infringing material: {bundle["url"]}
    found on page {page} at {seen}.
-   The bytes fetched have SHA-256 {bundle["content"]["sha256"]} ({bundle["content"]["size"]} bytes). Their perceptual fingerprint matches {match["duration_seconds"]:.1f} s of the work from {match["offset_seconds"]:.1f} s on (confidence {match["confidence"]:.2f}).{leak_en}
+   The bytes fetched have SHA-256 {bundle["content"]["sha256"]} ({bundle["content"]["size"]} bytes). {compared_en}perceptual fingerprint matches{least_en} {match["duration_seconds"]:.1f} s of the work from {match["offset_seconds"]:.1f} s on (confidence {match["confidence"]:.2f}).{leak_en}
    The evidence bundle, SHA-256 {evidence_hash}, is anchored {anchored_en}; anyone can re-hash the bundle and check it against the chain.
 
 3. Please remove or disable access to the material at the address above.
