@@ -39,7 +39,9 @@ MAX_QUERY_SECONDS = 3600  # of a suspect video, hashed from its start; a longer 
 MAX_QUERY_FRAMES = 2 * MAX_QUERY_SECONDS + 1  # what a client may send (two frames a second)
 # Seconds of a suspect video hashed before each look at the matcher when a verdict is wanted
 # fast (a crawled copy): most leaks are decided by their first seconds, and the last stage
-# reads as much as a full read would, so a copy that needs it loses nothing.
+# reads as much as a full read would, so a copy that needs it loses nothing. Each stage ends on
+# a whole number of picture-in-picture blocks (frame_hashes.INSET_BLOCK frames at
+# hash_sequence.RATE a second: 10 s), so a staged read hashes exactly what one read does.
 STAGES = (20.0, 60.0, float(MAX_QUERY_SECONDS))
 
 

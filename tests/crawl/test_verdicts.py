@@ -43,7 +43,7 @@ def test_hashing_in_stages_to_the_end_hashes_what_one_read_hashes(film):
         looks.append(len(query))
         return False
 
-    staged, complete = staged_query(film, never_settled, stages=(7.0, 20.0, 3600.0))
+    staged, complete = staged_query(film, never_settled, stages=(10.0, 20.0, 3600.0))
     assert complete and len(looks) == 3 and looks[0] < looks[1] < looks[2]
     assert np.array_equal(staged.times_ms, whole.times_ms)
     assert np.array_equal(staged.hashes, whole.hashes)
