@@ -232,10 +232,7 @@ def detect_file(
         )
         return FileDetection(found.payload, found.confidence, found.sync, "video", found.frames, found.key_index)
     pixels, _, _ = _read_image(path, image.TILE_CELLS * image.MIN_CELL)
-    folds = image.fold_candidates(image.residual(image.luma(pixels)))
-    if evidence is not None:
-        evidence(folds)
-    read = image.decide(folds, keys)
+    read = image.detect_many(pixels, keys, evidence)
     if progress is not None:
         progress(1, 1)
     return FileDetection(read.payload, read.confidence, read.sync, "image", 1, read.key_index)

@@ -76,7 +76,7 @@ Scope
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -603,12 +603,18 @@ def decide(folds: list[np.ndarray], keys: Sequence[bytes], threshold: float = SY
     return best if best is not None else Detection(None, 0.0, strongest, None)
 
 
-def detect_many(image: np.ndarray, keys: Sequence[bytes]) -> Detection:
+def detect_many(
+    image: np.ndarray, keys: Sequence[bytes], evidence: Callable[[list[np.ndarray]], None] | None = None
+) -> Detection:
     """Read a uint8 grey, RGB or RGBA image under each of `keys`; the key-independent work
-    (residual, lattice search, folding) is done once. `key_index` says which key matched."""
+    (residual, lattice search, folding) is done once. `key_index` says which key matched.
+    `evidence`, if given, is handed the whole-frame folds (for tracing colluders)."""
     keys = check_keys(keys)
     r = residual(luma(image))
-    found = decide(fold_candidates(r), keys)
+    folds = fold_candidates(r)
+    if evidence is not None:
+        evidence(folds)
+    found = decide(folds, keys)
     if found.payload is None:  # second stage: the mark may fill only part of the picture
         from watermark import regions
 

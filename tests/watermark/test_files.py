@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from watermark.attacks import ATTACKS
 from watermark.errors import WatermarkError
 from watermark.files import EmbedResult, FileDetection, detect_file, embed_file, media_kind
-from watermark.testimages import photograph
+from watermark.testimages import full_hd, photograph
 from watermark.testvideos import photo_footage
 
 KEY = b"files test key: distribution 3"
@@ -65,6 +66,20 @@ def test_rgb_image_round_trip(folder, rgb):
     assert (found.payload, found.kind, found.frames, found.key_index) == (PAYLOAD, "image", 1, 1)
     assert detect_file(rgb, [KEY]).payload is None
     assert detect_file(out, [OTHER]).payload is None
+
+
+def test_a_still_inset_in_other_footage_reads_from_its_file(folder):
+    """A file goes through the same two stages as pixels: the mark of a copy shown at 40 %
+    inside other footage is found only by the windows of the second stage."""
+    source = _save(folder, "coffee-1080p.png", full_hd(photograph("coffee")))
+    marked = folder / "coffee-marked.png"
+    embed_file(source, marked, PAYLOAD, KEY)
+    with Image.open(marked) as im:
+        pixels = np.asarray(im.convert("RGB"))
+    copy = _save(folder, "coffee-pip40.png", ATTACKS["pip40"](pixels))
+    found = detect_file(copy, [OTHER, KEY])
+    assert (found.payload, found.key_index) == (PAYLOAD, 1)
+    assert detect_file(source, [KEY]).payload is None
 
 
 def test_grey_image_stays_grey(folder):
