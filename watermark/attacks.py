@@ -256,6 +256,8 @@ GEOMETRY_ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "camcorder": camcorder,
 }
 """Geometry beyond similarity that the mark does not read yet: a camera in a cinema (keystone
-and lens distortion need a fitted perspective, not one affine lattice or windows). Kept apart
+and lens distortion need a fitted perspective, not one affine lattice or windows, and the
+camera's blur, noise and compression leave too little of the mark even along the exact
+geometry: see `watermark.regions`). Kept apart
 from ATTACKS, which holds the classes that read (mirror, other aspects, the 9:16 column,
 heavy crops, picture-in-picture, bars)."""

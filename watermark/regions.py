@@ -44,9 +44,13 @@ Limits (measured)
     on 2-s 720p clips and on the 10-s excerpts. Not the camcorder recording (480 lines,
     corners moved 2-4 %, barrel): one affine lattice misses its geometry by up to 67 px
     (sync ~4), the square lattices searched in windows do not match its sheared local
-    ones, and even each window's true local affine lattice rarely reaches the threshold;
-    the whole picture folded along the exact geometry does (stills 11-20, video 10), so
-    it needs a fitted perspective and lens model, not more windows.
+    ones, and at 480 lines a window's own search mostly finds half the tile period. A
+    fitted geometry alone would not be enough either: folded along the attack's exact
+    perspective and barrel (3 photographs x 3 camera placements) the 1080p stills reach
+    sync 35-41 before the camera's optics, 15-21 after its blur and 480 lines, and 9.0-13.6
+    after its noise and JPEG, so 5 of 9 decode at REGION_THRESHOLD. A 4-pixel cell keeps
+    too little of the mark through a camera; that needs more of its energy at lower
+    frequencies (larger cells on large frames), a change of the mark itself.
 
 Cost
     Nothing for a copy that reads on the whole frame; otherwise 9 lattice searches on

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.helpers.scripts_run import Service
@@ -299,6 +300,50 @@ def test_walk_through_distribution_leak_and_trace(running, tmp_path):
         assert re.search(r"anchored at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", traced.stdout), traced.stdout
     clean = run(running, "watermark", "detect", str(master), api_key=crawler_key, ok=False)
     assert clean.returncode == 3 and "no mark" in clean.stdout
+
+
+def test_detect_names_the_colluders_of_a_mixed_copy(running, tmp_path):
+    """Two copies of a still distributed to one platform (sessions c-1, c-2) and averaged pixel
+    by pixel: `watermark detect` names a colluder (a distribution of the two) and exits 0; that
+    no innocent is named is tests/api/test_distributions.py's. Picture: skimage.data's
+    astronaut at 1080p."""
+    from tests.helpers.distributions import MASTER, decode, png
+
+    _, _, studio_key = created(run(running, "accounts", "create", "--role", "rights_holder", "--name", "studio4"))
+    created(run(running, "accounts", "create", "--role", "platform", "--name", "streamer4"))
+    master = tmp_path / "astronaut.png"
+    master.write_bytes(MASTER)
+    registered = run(running, "works", "register", str(master), "--title", "Astronaut", api_key=studio_key)
+    work_id = re.search(r"work id\s+(0x[0-9a-f]{64})", registered.stdout).group(1)
+    copies, ids = [], {}
+    for session in ("c-1", "c-2"):
+        out = tmp_path / f"{session}.png"
+        made = run(
+            running,
+            "distributions",
+            "create",
+            work_id,
+            str(master),
+            "--platform",
+            "streamer4",
+            "--session",
+            session,
+            "--out",
+            str(out),
+            api_key=studio_key,
+        )
+        ids[session] = re.search(r"distribution\s+(\d+)", made.stdout).group(1)
+        copies.append(decode(out.read_bytes()))
+    mixed = tmp_path / "mixed.png"
+    mixed.write_bytes(png(np.rint(np.mean(copies, axis=0)).astype(np.uint8)))
+
+    traced = run(running, "watermark", "detect", str(mixed), api_key=studio_key)
+    named = set(re.findall(r"colluder: distribution (\d+)", traced.stdout))
+    single = re.search(r"^distribution (\d+) of work", traced.stdout, re.MULTILINE)
+    if single:
+        named.add(single.group(1))
+    assert named and named <= set(ids.values()), traced.stdout
+    assert "streamer4" in traced.stdout
 
 
 def test_standalone_keygen_embed_and_detect_need_no_service(tmp_path):
