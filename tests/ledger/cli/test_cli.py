@@ -54,6 +54,20 @@ def created(result) -> tuple[int, str, str]:
     return int(match.group(1)), match.group(2), key
 
 
+def registered_work(service: Service, master: Path, title: str, api_key: str) -> str:
+    """`works register` the master; the work id it prints."""
+    registered = run(service, "works", "register", str(master), "--title", title, api_key=api_key)
+    return re.search(r"work id\s+(0x[0-9a-f]{64})", registered.stdout).group(1)
+
+
+def distributed(
+    service: Service, work_id: str, master: Path, platform: str, session: str, out: Path, api_key: str
+) -> subprocess.CompletedProcess:
+    """`distributions create`, followed to the end, its copy written to `out`."""
+    args = ("distributions", "create", work_id, str(master), "--platform", platform, "--session", session)
+    return run(service, *args, "--out", str(out), api_key=api_key)
+
+
 def test_walk_through_from_admin_to_verified_registration(running, tmp_path):
     run(running, "accounts", "create", "--role", "admin", "--name", "ops")
     _, studio_address, studio_key = created(
@@ -270,24 +284,10 @@ def test_walk_through_distribution_leak_and_trace(running, tmp_path):
     created(run(running, "accounts", "create", "--role", "platform", "--name", "streamer3"))
     _, _, crawler_key = created(run(running, "accounts", "create", "--role", "crawler", "--name", "crawler3"))
     master = photo_footage(tmp_path / "master.mp4", width=854, height=480, seconds=6, audio=True)
-    registered = run(running, "works", "register", str(master), "--title", "Photographs", api_key=studio_key)
-    work_id = re.search(r"work id\s+(0x[0-9a-f]{64})", registered.stdout).group(1)
+    work_id = registered_work(running, master, "Photographs", studio_key)
 
     copy = tmp_path / "copy.mp4"
-    made = run(
-        running,
-        "distributions",
-        "create",
-        work_id,
-        str(master),
-        "--platform",
-        "streamer3",
-        "--session",
-        "premiere-42",
-        "--out",
-        str(copy),
-        api_key=studio_key,
-    )
+    made = distributed(running, work_id, master, "streamer3", "premiere-42", copy, studio_key)
     assert "ready" in made.stdout and copy.exists()
     dist_id = re.search(r"distribution\s+(\d+)", made.stdout).group(1)
     payload = re.search(r"payload\s+(0x[0-9a-f]{12})", made.stdout).group(1)
@@ -313,25 +313,11 @@ def test_detect_names_the_colluders_of_a_mixed_copy(running, tmp_path):
     created(run(running, "accounts", "create", "--role", "platform", "--name", "streamer4"))
     master = tmp_path / "astronaut.png"
     master.write_bytes(MASTER)
-    registered = run(running, "works", "register", str(master), "--title", "Astronaut", api_key=studio_key)
-    work_id = re.search(r"work id\s+(0x[0-9a-f]{64})", registered.stdout).group(1)
+    work_id = registered_work(running, master, "Astronaut", studio_key)
     copies, ids = [], {}
     for session in ("c-1", "c-2"):
         out = tmp_path / f"{session}.png"
-        made = run(
-            running,
-            "distributions",
-            "create",
-            work_id,
-            str(master),
-            "--platform",
-            "streamer4",
-            "--session",
-            session,
-            "--out",
-            str(out),
-            api_key=studio_key,
-        )
+        made = distributed(running, work_id, master, "streamer4", session, out, studio_key)
         ids[session] = re.search(r"distribution\s+(\d+)", made.stdout).group(1)
         copies.append(decode(out.read_bytes()))
     mixed = tmp_path / "mixed.png"
