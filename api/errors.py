@@ -30,6 +30,7 @@ from ledger.errors import (
     Unauthenticated,
     Unavailable,
 )
+from ledger.logs import request_id
 
 log = logging.getLogger("reelledger.api")
 
@@ -271,4 +272,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
-        return JSONResponse(error_body("internal_error", "an unexpected error; it was logged"), 500)
+        rid = request_id.get()  # answered outside api.observe, which names the other answers
+        headers = {"X-Request-ID": rid} if rid else None
+        return JSONResponse(error_body("internal_error", "an unexpected error; it was logged"), 500, headers=headers)

@@ -12,6 +12,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 from api import errors, openapi
 from api.console import routes as console
 from api.limits import BodyLimits
+from api.observe import Observe
 from api.routes import (
     accounts,
     cases,
@@ -20,6 +21,7 @@ from api.routes import (
     health,
     licences,
     matching,
+    metrics,
     periods,
     reports,
     rules,
@@ -52,8 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="ReelLedger", version="0.1.0", lifespan=lifespan)
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1, exclude_content_types=UNCOMPRESSED)
-    app.add_middleware(BodyLimits)  # outermost: sizes and JSON depth checked before anything reads a body
+    app.add_middleware(BodyLimits)  # sizes and JSON depth checked before anything reads a body
+    app.add_middleware(Observe)  # outermost: request ids, counts and times, refusals of BodyLimits included
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(accounts.router)
     app.include_router(works.router)
     app.include_router(licences.router)

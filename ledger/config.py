@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -160,6 +161,17 @@ class Settings(BaseSettings):
         default=None,
         description="Where browsers open the console (scheme://host:port); the managed Anvil node answers web pages "
         "from this origin only. Default: http://127.0.0.1:<port>.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`json` writes each log line as one JSON object (time, level, logger, message, request_id, "
+        "exception); `text` plain lines.",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        repr=False,
+        description="When set, GET /metrics answers only `Authorization: Bearer <this>`; unset, it is open like "
+        "/health (scraped from the operator's own network).",
     )
 
     @field_validator("console_origin")

@@ -23,6 +23,8 @@ from ledger.config import Settings, redact_url
 from ledger.db import make_engine, migrate, session
 from ledger.distributions.keys import WatermarkKeys
 from ledger.keys import KeyStore, load_master_key
+from ledger.logs import carried
+from ledger.metrics import Metrics
 from ledger.models import ChainOp, OpStatus
 from ledger.request_keys import RequestKeys
 
@@ -61,6 +63,7 @@ class Ledger:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.metrics = Metrics(self.settings.redis_url)  # this ledger's own registry (GET /metrics)
         self.engine = make_engine(self.settings.resolved_database_url)
         migrate(self.engine)
         master_key = load_master_key(self.settings.data_dir, self.settings.master_key)
@@ -99,6 +102,7 @@ class Ledger:
                 "removed %d play reports whose upload was interrupted by a stop; they can be sent again", dropped
             )
         self.chain.start()
+        self.metrics.watch_chain(self.chain)
         self._stop.clear()
         self._reconciler = threading.Thread(target=self._reconcile_forever, name="outbox-reconciler", daemon=True)
         self._reconciler.start()
@@ -138,7 +142,7 @@ class Ledger:
                 from concurrent.futures import ThreadPoolExecutor
 
                 self._media = ThreadPoolExecutor(max_workers=1, thread_name_prefix="media")
-            return self._media.submit(fn, *args, **kwargs)
+            return self._media.submit(carried(fn), *args, **kwargs)  # its log lines carry the request's id
 
     def parse_pool(self) -> Executor:
         """Worker processes that parse and hash report rows, started at the first report."""

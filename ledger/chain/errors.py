@@ -9,7 +9,7 @@ from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_utils import function_signature_to_4byte_selector
-from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.exceptions import ContractLogicError, ProviderConnectionError, Web3RPCError
 
 from ledger.chain import artifacts
 from ledger.chain.hexes import from_0x, to_0x
@@ -206,3 +206,28 @@ def is_revert(exc: BaseException) -> bool:
         message = str(error.get("message", "")).lower()
         return "revert" in message or revert_payload(error.get("data")) is not None
     return False
+
+
+# What metrics count chain errors by (ledger.metrics): a short fixed list, never a message.
+ERROR_KINDS = (
+    "node_unavailable",  # the node did not answer; the write waits in the outbox
+    "node_refused",  # the node answered with an error that is no revert (a price too low, say)
+    "gas_pending",  # the sender's gas top-up is not mined yet
+    "insufficient_funds",  # nobody can pay the sender's gas; the write is held
+    "rejected",  # the dry run reverted: nothing was sent
+    "reverted",  # mined, and reverted
+    "other",
+)
+
+
+def error_kind(exc: BaseException) -> str:
+    """The kind (of ERROR_KINDS) of an error met while sending a write."""
+    if isinstance(exc, InsufficientFunds):
+        return "insufficient_funds"
+    if isinstance(exc, GasPending):
+        return "gas_pending"
+    if isinstance(exc, (ChainUnavailable, OSError, ProviderConnectionError)):
+        return "node_unavailable"
+    if isinstance(exc, Web3RPCError):
+        return "node_refused"
+    return "other"

@@ -73,6 +73,7 @@ from ledger.chain.errors import (
     InsufficientFunds,
     OpTimeout,
     decode_revert,
+    error_kind,
     is_revert,
     revert_data_of,
     revert_payload,
@@ -139,6 +140,7 @@ class Outbox:
         self._taken_at: dict[tuple[int, int], int] = {}  # (op id, nonce) -> head when another's use was first seen
         self._market: tuple[float, Market] | None = None
         self.gas: GasStation | None = None  # set by the Chain: pays the gas of the accounts it signs for
+        self.on_error: Callable[[str], None] = _ignore  # told each error's kind (ERROR_KINDS), for metrics
 
     # ----------------------------------------------------------------- submit
 
@@ -231,6 +233,7 @@ class Outbox:
                     if not is_revert(exc):  # the node refused for its own reasons: try again later
                         return self._note_error(db, op, exc)
                     revert = decode_revert(revert_data_of(exc), op.label)
+                    self.on_error("rejected")
                     op.status = OpStatus.rejected
                     op.error_name, op.error_args = revert.name, _jsonable(revert.args_by_name)
                     op.updated_at = utcnow()
@@ -273,6 +276,7 @@ class Outbox:
     def _hold(self, db: Session, op: ChainOp, exc: InsufficientFunds) -> ChainOp:
         """Keep the op queued, unsigned, saying who cannot pay and how much is missing; the
         reconciler tries it again each pass and sends it once the account can pay."""
+        self.on_error(error_kind(exc))
         op.error_name, op.error_args = InsufficientFunds.code, exc.details
         op.last_error, op.updated_at = str(exc)[:500], utcnow()
         db.add(op)
@@ -396,6 +400,7 @@ class Outbox:
         return bool(self._receipts([tx_hash]))
 
     def _note_error(self, db: Session, op: ChainOp, exc: BaseException) -> ChainOp:
+        self.on_error(error_kind(exc))
         self._note(db, op, f"{type(exc).__name__}: {exc}")
         if isinstance(exc, NODE_DOWN):
             self._next_nonce.pop(op.sender, None)
@@ -512,6 +517,7 @@ class Outbox:
                     row.status = OpStatus.confirmed
                 else:
                     revert = self._replay_revert(row, receipt["blockNumber"], receipt.get("revertReason"))
+                    self.on_error("reverted")
                     row.status = OpStatus.reverted
                     row.error_name, row.error_args = revert.name, _jsonable(revert.args_by_name)
                 row.last_error, row.updated_at = None, utcnow()
@@ -718,6 +724,10 @@ class Outbox:
                 .select_from(ChainOp)
                 .where(ChainOp.chain_id == self.chain_id, col(ChainOp.status).in_([OpStatus.pending, OpStatus.queued]))
             ).one()
+
+
+def _ignore(kind: str) -> None:
+    pass
 
 
 def _final(op: ChainOp) -> bool:

@@ -36,20 +36,24 @@ def serve(
     import uvicorn
 
     from api.main import create_app
+    from ledger import logs
     from ledger.config import Settings, redact_url
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     given: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**given)
+    logs.configure(settings.log_format)
     chain = (
         f"managed Anvil on port {settings.anvil_port}"
         if settings.managed_chain
         else f"chain at {redact_url(settings.rpc_url)}"
     )
-    console.print(
-        f"reelledger: data in {settings.data_dir.resolve()}, {chain}, API on http://{settings.host}:{settings.port}"
-    )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    banner = f"data in {settings.data_dir.resolve()}, {chain}, API on http://{settings.host}:{settings.port}"
+    if settings.log_format == "json":  # then every line the process writes is a JSON object
+        logging.getLogger("reelledger").info(banner)
+    else:
+        console.print(f"reelledger: {banner}")
+    # log_config=None: uvicorn's lines (access lines too) go through the handler configured above
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", log_config=None)
 
 
 def compile_contracts(check: bool = typer.Option(False, help="Only check that the artifacts are up to date.")) -> None:

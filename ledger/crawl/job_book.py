@@ -13,17 +13,22 @@ JOBS_BY = f"{PREFIX}:jobs-by"  # + ":<submitter address>": a sorted set of job i
 JOBS_ALL = f"{PREFIX}:jobs"
 
 
+TOTALS = f"{PREFIX}:totals"  # every job's counters added together, for the service's metrics
 COUNTED = f"{PREFIX}:counted"  # + ":<message id>": there while that message's counts stand added
 COUNTED_TTL = 8 * 24 * 3600  # longer than a message lives on the queue (jobs.MESSAGE_TTL)
 
-# Adds a message's counts to its job unless they were added already: a message handled twice (a
-# retry after a crash or an outage, a redelivery) counts once. One script, so both or neither.
+# Adds a message's counts to its job and to the totals unless they were added already: a message
+# handled twice (a retry after a crash or an outage, a redelivery) counts once. One script, so all
+# or nothing.
 # Made once (as bytes, its SHA-1 needs no client) and run on whichever client is given.
 _ADD_ONCE = Script(
     None,  # type: ignore[arg-type]  # no client of its own: each call names one
     b"""
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
-  for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+  for i = 2, #ARGV, 2 do
+    redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+    redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1])
+  end
   return 1
 end
 return 0
@@ -58,8 +63,13 @@ def add_counts_once(client, job_id: str, message_id: str, deltas: dict[str, int]
     args: list[int | str] = [COUNTED_TTL]
     for name, delta in deltas.items():
         args += [name, delta]
-    added = _ADD_ONCE(keys=[job_key(job_id), f"{COUNTED}:{message_id}"], args=args, client=client)
+    added = _ADD_ONCE(keys=[job_key(job_id), f"{COUNTED}:{message_id}", TOTALS], args=args, client=client)
     return bool(added)
+
+
+def crawl_totals(client) -> dict[str, int]:
+    """Every job's counters added together (pages, media, matched, cases, ...), since Redis began."""
+    return {k.decode(): int(v) for k, v in client.hgetall(TOTALS).items()}
 
 
 def counts_of(raw: dict) -> dict:

@@ -134,10 +134,12 @@ def ingest(
         _receive(ledger, report, platform, source(header))
         summary = summary_of(report, platform, from_0x(superseded.report_hash) if superseded else ZERO32)
         signature = _signature(ledger, platform, summary, signature)
-        return _accept(ledger, report, platform, summary, signature, superseded)
+        accepted = _accept(ledger, report, platform, summary, signature, superseded)
     except BaseException:
         _discard(ledger, report.id)
         raise
+    ledger.metrics.report_accepted(accepted.report.row_count)
+    return accepted
 
 
 def _check_header(ledger: Ledger, header: ReportHeader) -> None:

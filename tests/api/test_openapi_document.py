@@ -1,6 +1,7 @@
 """The OpenAPI document describes the whole API: every reference resolves, every operation that
 reads a body says what it reads, and every success answer has a schema (a download names its
-media type). Built from the application itself; no service needs to run."""
+media type; a text answer, /metrics, is a string). Built from the application itself; no service
+needs to run."""
 
 from __future__ import annotations
 
@@ -154,6 +155,9 @@ def test_every_operation_declares_its_success_schema(document):
                 elif media_type == "application/json":
                     if free_form(document, schema) and schema != {"type": "object"}:
                         missing.append(f"{method.upper()} {path} {code}: a bare dict")
+                elif media_type.startswith("text/"):
+                    if schema != {"type": "string"}:
+                        missing.append(f"{method.upper()} {path} {code} {media_type}: a text answer is a string")
                 elif schema != {"type": "string", "format": "binary"}:
                     missing.append(f"{method.upper()} {path} {code} {media_type}: a download is binary")
     assert not missing, missing

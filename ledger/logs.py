@@ -1,0 +1,103 @@
+"""Log lines as text (the default) or as one JSON object each (REELLEDGER_LOG_FORMAT=json), and the
+id of the request they were written for.
+
+A request's id lives in a context variable: the API sets it as a request comes in
+(`api.observe`), and every line logged while that request is handled carries it, on the event
+loop and on the threads the request hands work to (FastAPI's thread pool copies the context;
+`Ledger.submit_media` runs its work `carried`). Lines logged outside any request carry none.
+
+Nothing here removes secrets from messages: the code that logs never puts a key, a password or
+a URL's credentials in one (`ledger.config.redact_url` for URLs); the settings that hold secrets
+are `repr=False`, so not even a logged `Settings` shows them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from contextvars import ContextVar, copy_context
+from datetime import UTC, datetime
+from typing import Literal, ParamSpec, TextIO, TypeVar
+
+LogFormat = Literal["text", "json"]
+P = ParamSpec("P")
+T = TypeVar("T")
+
+request_id: ContextVar[str | None] = ContextVar("reelledger_request_id", default=None)
+
+TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def carried(fn: Callable[P, T]) -> Callable[P, T]:
+    """`fn`, to run on another thread in the caller's context: its lines carry the caller's request id."""
+    context = copy_context()
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        return context.run(fn, *args, **kwargs)
+
+    return run
+
+
+class RequestIdFilter(logging.Filter):
+    """Puts the current request's id on every record (None outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    """The plain lines the service always wrote, with `[request <id>]` when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        rid = getattr(record, "request_id", None)
+        if rid is None:
+            return line
+        head, _, rest = line.partition("\n")  # a traceback follows the first line
+        return f"{head} [request {rid}]" + (f"\n{rest}" if rest else "")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, request_id, and
+    `exception` (the traceback as text) when the record has one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            line["exception"] = record.exc_text
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def handler(log_format: LogFormat, stream: TextIO | None = None) -> logging.Handler:
+    """A handler writing lines of `log_format`, each with its request id."""
+    made = logging.StreamHandler(stream or sys.stderr)
+    made.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    made.addFilter(RequestIdFilter())
+    return made
+
+
+def configure(log_format: LogFormat, level: int = logging.INFO) -> None:
+    """Send every logger's lines (uvicorn's too, when it is told not to configure its own) through
+    one handler on the root logger, replacing whatever handlers it had."""
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler(log_format))
+    root.setLevel(level)
+    logging.captureWarnings(True)  # Python's warnings become lines of the same format
