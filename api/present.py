@@ -12,7 +12,7 @@ from ledger.distributions.records import payload_hex
 from ledger.distributions.trace import Trace
 from ledger.licences import LicenceView
 from ledger.matching import MatchOutcome
-from ledger.models import Account, ChainOp, PlayReport, SettlementRuleRecord
+from ledger.models import Account, ChainOp, JobStatus, MediaJob, PlayReport, SettlementRuleRecord
 from ledger.op_views import op_status
 from ledger.piracy.cases import CaseView, Lifetimes
 from ledger.piracy.crawl_jobs import CrawlJob
@@ -374,6 +374,24 @@ def crawl_job(job: CrawlJob) -> schemas.CrawlJob:
         seeds=list(job.seeds),
         rescan_every=job.rescan_every,
         counts=job.counts,
+    )
+
+
+def job(row: MediaJob) -> schemas.JobPublic:
+    """A job as its owner follows it; its ledger step shows as running."""
+    status = JobStatus.running if row.status == JobStatus.finishing else row.status
+    total = row.progress_total
+    done = total if row.status in (JobStatus.finishing, JobStatus.done) and total else row.progress_done
+    return schemas.JobPublic(
+        id=row.id,
+        kind=row.kind,
+        status=status.value,
+        progress=schemas.JobProgress(done=done, total=total, fraction=min(1.0, done / total) if total else None),
+        attempts=row.attempts,
+        result=schemas.JobResult(**row.result) if row.result else None,
+        error=schemas.JobError(code=row.error_code or "failed", message=row.error or "") if row.error else None,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 
