@@ -180,7 +180,9 @@ def distribution(view: DistributionView) -> schemas.DistributionPublic:
         media_kind=d.media_kind,
         status=view.status,
         error=view.error,
-        progress=schemas.DistributionProgress(frames_done=d.frames_done, frames_total=d.frames_total),
+        progress=schemas.DistributionProgress(
+            frames_done=d.frames_done, frames_total=d.frames_total, job_id=view.job_id
+        ),
         copy_file=copy,
         record_hash=d.record_hash,
         chain=chain_status(view.op) if view.op else None,

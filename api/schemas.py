@@ -224,6 +224,9 @@ class PartyRef(BaseModel):
 class DistributionProgress(BaseModel):
     frames_done: int
     frames_total: int | None
+    job_id: int | None = Field(
+        default=None, description="The media job marking the copy (GET /jobs/{id}, its owner's)."
+    )
 
 
 class DistributionCopy(BaseModel):

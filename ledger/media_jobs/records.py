@@ -122,6 +122,26 @@ def progress(engine: Engine, job_id: int, holder: str, done: float, total: float
     return _apply(engine, renew)
 
 
+def holds(engine: Engine, job_id: int, holder: str, lease_s: float) -> bool:
+    """Whether `holder` still holds the media step, renewing its lease if so."""
+    renew = (
+        update(MediaJob)
+        .where(*_held(job_id, holder, JobStatus.running))
+        .values(lease_until=utcnow() + timedelta(seconds=lease_s))
+    )
+    return _apply(engine, renew)
+
+
+def release(engine: Engine, job_id: int, holder: str) -> None:
+    """Give the media step back (an orderly stop): anyone may take it at once."""
+    _apply(
+        engine,
+        update(MediaJob)
+        .where(*_held(job_id, holder, JobStatus.running))
+        .values(status=JobStatus.queued, lease_holder=None, lease_until=None, updated_at=utcnow()),
+    )
+
+
 def media_done(engine: Engine, job_id: int, holder: str, output: dict[str, Any]) -> bool:
     """Store the media step's result; the ledger step may follow at once (the lease is let go)."""
     step = (

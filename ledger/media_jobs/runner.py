@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ledger.errors import LedgerError
-from ledger.media_jobs import hashing, records
+from ledger.media_jobs import hashing, marking, records
 from ledger.media_jobs.steps import Interrupted, JobRefused, LeaseLost, MediaContext, Report, reporter
 from ledger.models import JobStatus, MediaJob
 
@@ -34,7 +34,7 @@ class JobKind(Protocol):
 
 
 def kinds() -> dict[str, JobKind]:
-    return {hashing.KIND: hashing}  # a module with the protocol's functions
+    return {hashing.KIND: hashing, marking.KIND: marking}  # modules with the protocol's functions
 
 
 class Outcome:
@@ -56,6 +56,7 @@ def run_media(ctx: MediaContext, job_id: int, holder: str) -> str:
         log.warning("media job %s was taken over by another runner", job_id)
         return Outcome.held
     except Interrupted:
+        records.release(ctx.engine, job_id, holder)  # taken up again at once at the next start
         return Outcome.interrupted
     except JobRefused as exc:
         _fail(ctx, job, exc.code, exc.message, kind)

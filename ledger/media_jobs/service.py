@@ -70,6 +70,8 @@ class MediaJobs:
             log.error("media job %s could not be queued (%s); it is queued again at the next start", job_id, exc)
 
     def _run_here(self, job_id: int) -> None:
+        if self.ledger.stopping:
+            return
         with self._lock:
             if job_id in self._here:
                 return

@@ -3,12 +3,14 @@ once (202) with a job that hashes its frames and registers the work, followed at
 out with the fingerprint and frame hashes a synchronous registration computes. Inline (no
 Redis, the embedded default) the service runs the job itself; with `media_jobs = "queue"` a
 real `reelledger media worker` process takes it from a real Redis, and a worker killed with
-SIGKILL in the middle of the job leaves it to the next worker, which finishes it once.
+SIGKILL in the middle of the job leaves it to the next worker, which finishes it once. A
+distribution's copy is marked the same way, as a job of its own.
 
 Media: short low-resolution footage from scikit-image's photographs (watermark.testvideos)."""
 
 from __future__ import annotations
 
+import hashlib
 import signal
 import time
 
@@ -20,6 +22,7 @@ from ledger.db import session
 from ledger.models import ChainOp, JobStatus, MediaJob, Role, Work, WorkFrames
 from ledger.works import fingerprints_of
 from tests.helpers.crawl import RedisServer
+from tests.helpers.distributions import distribute, register, wait_ready
 from tests.helpers.media_jobs import MediaWorker, register_as_job, wait_job
 from tests.helpers.service import running_service
 from watermark.testvideos import photo_footage
@@ -125,27 +128,56 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_next_which_finishes_it_once(tm
     with queued_service(tmp_path, queue_redis) as service:
         _, _, studio = service.new_account(Role.rights_holder)
         job_id = register_as_job(studio, master, "Killed").json()["id"]
-        first = MediaWorker(service.settings, queue_redis.url, tmp_path / "first.log")
-        deadline = time.monotonic() + 60
-        while (row := _row(service, job_id)).status != JobStatus.running:
-            assert row.status in (JobStatus.queued, JobStatus.running), "the job ended before the worker was killed"
-            assert time.monotonic() < deadline, "the worker never started the job"
-            time.sleep(0.01)
-        first.signal(signal.SIGSTOP)  # frozen mid-hash at once, then killed
-        assert _row(service, job_id).status == JobStatus.running
-        first.kill()
-
-        second = MediaWorker(service.settings, queue_redis.url, tmp_path / "second.log")
-        try:
-            done = wait_job(studio, job_id, timeout=180)
-        finally:
-            second.stop()
+        done = killed_mid_job_then_finished(service, studio, job_id, queue_redis.url, tmp_path)
         assert done["status"] == "done" and done["attempts"] == 2, done
         work_id = done["result"]["work_id"]
         assert_registered_as_synchronously(service, work_id, master)
         assert register_ops(service, work_id) == 1  # registered once, sent to the chain once
 
 
+def killed_mid_job_then_finished(service, client, job_id: int, redis_url: str, logs) -> dict:
+    """A worker frozen (SIGSTOP) as soon as it runs the job, then killed (SIGKILL); a second
+    worker started afterwards; the job followed to its end."""
+    first = MediaWorker(service.settings, redis_url, logs / "first.log")
+    deadline = time.monotonic() + 60
+    while (row := _row(service, job_id)).status != JobStatus.running:
+        assert row.status == JobStatus.queued, "the job ended before the worker was killed"
+        assert time.monotonic() < deadline, "the worker never started the job"
+        time.sleep(0.01)
+    first.signal(signal.SIGSTOP)  # frozen mid-step at once, then killed
+    assert _row(service, job_id).status == JobStatus.running
+    first.kill()
+    second = MediaWorker(service.settings, redis_url, logs / "second.log")
+    try:
+        return wait_job(client, job_id, timeout=180)
+    finally:
+        second.stop()
+
+
 def _row(service, job_id: int) -> MediaJob:
     with session(service.ledger.engine) as db:
         return db.exec(select(MediaJob).where(MediaJob.id == job_id)).one()
+
+
+def test_a_copy_marked_by_a_killed_worker_is_finished_by_the_next_and_anchored_once(tmp_path, queue_redis):
+    master = photo_footage(tmp_path / "master.mp4", width=640, height=360, seconds=4, seed=6)
+    with queued_service(tmp_path, queue_redis) as service:
+        _, _, studio = service.new_account(Role.rights_holder)
+        _, _, platform = service.new_account(Role.platform)
+        platform_name = platform.get("/accounts/me").json()["name"]
+        work_id = register(studio, master.read_bytes(), "Marked", service)
+        dist = distribute(studio, work_id, master.read_bytes(), platform_name)
+        assert dist.status_code == 202, dist.text
+        job_id = dist.json()["progress"]["job_id"]
+        assert studio.get(f"/jobs/{job_id}").json()["kind"] == "mark_copy"
+        assert platform.get(f"/jobs/{job_id}").status_code == 404  # the owner's job, not the platform's
+
+        done = killed_mid_job_then_finished(service, studio, job_id, queue_redis.url, tmp_path)
+        assert done["status"] == "done" and done["attempts"] == 2, done
+        ready = wait_ready(studio, dist.json()["id"])
+        assert ready["status"] == "ready", ready
+        copy = studio.get(f"/distributions/{ready['id']}/copy")
+        assert "0x" + hashlib.sha256(copy.content).hexdigest() == ready["copy"]["sha256"]
+        with session(service.ledger.engine) as db:
+            anchors = db.exec(select(ChainOp).where(ChainOp.label == "DistributionRegistry.anchor")).all()
+        assert len(anchors) == 1
