@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ledger.chain.errors import ChainRevert, IdempotencyConflict
 from ledger.errors import LedgerError
 from ledger.media_jobs import hashing, marking, records
 from ledger.media_jobs.steps import Interrupted, JobRefused, LeaseLost, MediaContext, Report, reporter
@@ -95,7 +96,9 @@ def _fail(ctx: MediaContext, job: MediaJob, code: str, message: str, kind: JobKi
 
 
 def run_ledger(ledger: Ledger, job_id: int, holder: str) -> bool:
-    """The ledger step of a job whose media step is done; True when this call ended the job."""
+    """The ledger step of a job whose media step is done; True when this call ended the job.
+    What may pass (the node or the database away, gas not yet there) is raised: the step stays
+    this runner's and is tried again on the next pass."""
     job = records.take(ledger.engine, job_id, JobStatus.finishing, holder, ledger.settings.media_job_lease)
     if job is None:
         return False
@@ -106,6 +109,8 @@ def run_ledger(ledger: Ledger, job_id: int, holder: str) -> bool:
         records.fail(ledger.engine, job_id, exc.code, exc.message)
     except LedgerError as exc:  # refused as the synchronous request would have been
         records.fail(ledger.engine, job_id, exc.code, exc.message)
+    except (ChainRevert, IdempotencyConflict) as exc:  # the chain refused the write: trying again changes nothing
+        records.fail(ledger.engine, job_id, getattr(exc, "name", "chain_refused"), f"the chain refused it: {exc}")
     else:
         if not records.finish(ledger.engine, job_id, holder, result):
             return False

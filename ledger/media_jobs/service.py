@@ -95,13 +95,25 @@ class MediaJobs:
         while not self._stop.wait(self.ledger.settings.media_poll):
             try:
                 for job_id in records.unfinished(self.ledger.engine, JobStatus.finishing):
-                    run_ledger(self.ledger, job_id, self.holder())
+                    self._ledger_step(job_id)
                 if not self.queued:
                     for status in (JobStatus.queued, JobStatus.running):
                         for job_id in records.unfinished(self.ledger.engine, status):
                             self._run_here(job_id)
             except Exception:
                 log.exception("media job pass failed")
+
+    def _ledger_step(self, job_id: int) -> None:
+        """One job's ledger step; what stops it (the chain or the database away) is tried again
+        on the next pass, without holding up the other jobs."""
+        from ledger.chain.errors import ChainError
+
+        try:
+            run_ledger(self.ledger, job_id, self.holder())
+        except ChainError as exc:
+            log.warning("media job %s waits for the chain: %s", job_id, exc)
+        except Exception:
+            log.exception("media job %s: its ledger step failed; it is tried again", job_id)
 
     def close(self) -> None:
         if self._thread is not None:
