@@ -98,9 +98,16 @@ def queue_redis(tmp_path):
     server.stop()
 
 
-def queued_service(tmp_path, queue_redis):
+def queued_service(tmp_path, queue_redis, database_url: str | None = None):
+    """Media steps on the queue; the service and its workers share the database (SQLite's file,
+    or PostgreSQL's) and the data directory."""
     return running_service(
-        tmp_path / "data", media_jobs="queue", redis_url=queue_redis.url, media_poll=0.2, media_job_lease=3.0
+        tmp_path / "data",
+        database_url,
+        media_jobs="queue",
+        redis_url=queue_redis.url,
+        media_poll=0.2,
+        media_job_lease=3.0,
     )
 
 
@@ -123,9 +130,9 @@ def test_a_queue_worker_hashes_the_master_and_the_service_registers_it(tmp_path,
         assert_registered_as_synchronously(service, done["result"]["work_id"], master)
 
 
-def test_a_worker_killed_mid_job_leaves_it_to_the_next_which_finishes_it_once(tmp_path, queue_redis):
+def test_a_worker_killed_mid_job_leaves_it_to_the_next_which_finishes_it_once(tmp_path, queue_redis, postgres_url):
     master = footage(tmp_path / "master.mp4", seconds=40, seed=5)
-    with queued_service(tmp_path, queue_redis) as service:
+    with queued_service(tmp_path, queue_redis, postgres_url) as service:
         _, _, studio = service.new_account(Role.rights_holder)
         job_id = register_as_job(studio, master, "Killed").json()["id"]
         done = killed_mid_job_then_finished(service, studio, job_id, queue_redis.url, tmp_path)
