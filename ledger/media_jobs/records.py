@@ -192,6 +192,16 @@ def unfinished(engine: Engine, status: JobStatus) -> list[int]:
         return list(db.exec(query).all())
 
 
+def never_taken(engine: Engine, older_than: float) -> list[int]:
+    """Queued jobs no runner has taken, made more than `older_than` seconds ago."""
+    before = utcnow() - timedelta(seconds=older_than)
+    with session(engine) as db:
+        query = select(MediaJob.id).where(
+            MediaJob.status == JobStatus.queued, MediaJob.attempts == 0, col(MediaJob.created_at) < before
+        )
+        return list(db.exec(query.order_by(col(MediaJob.id))).all())
+
+
 def active_counts(engine: Engine) -> dict[str, int]:
     """How many jobs are queued and running (the ledger step counts as running), for a gauge."""
     with session(engine) as db:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("reelledger.media_jobs")
 
+UNCLAIMED_AFTER = 10  # leases' length after which an untaken queued job is sent again
+
 
 class MediaJobs:
     def __init__(self, ledger: Ledger, stop: threading.Event) -> None:
@@ -30,6 +32,7 @@ class MediaJobs:
         self._process = f"service:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._lock = threading.Lock()
         self._here: set[int] = set()  # jobs on this process's media thread
+        self._resent: set[int] = set()  # jobs this process sent again, unclaimed
         self._broker: dramatiq.Broker | None = None
         self._thread: threading.Thread | None = None
 
@@ -51,9 +54,10 @@ class MediaJobs:
         return self
 
     def submit(self, job_id: int) -> None:
-        """A new job: to the queue, or to this process's media thread."""
+        """A new job: to the queue, or to this process's media thread. The upload is answered at
+        once even while Redis is away (an enqueue waits for it): the job is sent on a thread."""
         if self.queued:
-            self._send(job_id)
+            threading.Thread(target=self._send, args=(job_id,), name=f"media-job-{job_id}", daemon=True).start()
         else:
             self._run_here(job_id)
 
@@ -96,12 +100,24 @@ class MediaJobs:
             try:
                 for job_id in records.unfinished(self.ledger.engine, JobStatus.finishing):
                     self._ledger_step(job_id)
-                if not self.queued:
+                if self.queued:
+                    self._send_unclaimed()
+                else:
                     for status in (JobStatus.queued, JobStatus.running):
                         for job_id in records.unfinished(self.ledger.engine, status):
                             self._run_here(job_id)
             except Exception:
                 log.exception("media job pass failed")
+
+    def _send_unclaimed(self) -> None:
+        """Send again, once per process, a job no worker has taken for a while: its message may
+        have been lost (Redis away when it was sent, and this process stopped before it came
+        back). A second message for a job that is taken meanwhile does nothing."""
+        waited = UNCLAIMED_AFTER * self.ledger.settings.media_job_lease
+        for job_id in records.never_taken(self.ledger.engine, older_than=waited):
+            if job_id not in self._resent:
+                self._resent.add(job_id)
+                self._send(job_id)
 
     def _ledger_step(self, job_id: int) -> None:
         """One job's ledger step; what stops it (the chain or the database away) is tried again

@@ -130,6 +130,24 @@ def test_a_queue_worker_hashes_the_master_and_the_service_registers_it(tmp_path,
         assert_registered_as_synchronously(service, done["result"]["work_id"], master)
 
 
+def test_an_upload_is_answered_at_once_while_redis_is_away_and_its_job_sent_once_it_is_back(tmp_path, queue_redis):
+    master = footage(tmp_path / "master.mp4", seed=7)
+    with queued_service(tmp_path, queue_redis) as service:
+        _, _, studio = service.new_account(Role.rights_holder)
+        queue_redis.stop()
+        started = time.monotonic()
+        answered = register_as_job(studio, master, "During an outage")
+        assert answered.status_code == 202, answered.text
+        assert time.monotonic() - started < 10  # not held until Redis is back
+        queue_redis.start()
+        worker = MediaWorker(service.settings, queue_redis.url, tmp_path / "worker.log")
+        try:
+            done = wait_job(studio, answered.json()["id"])
+        finally:
+            worker.stop()
+        assert done["status"] == "done", done
+
+
 def test_a_worker_killed_mid_job_leaves_it_to_the_next_which_finishes_it_once(tmp_path, queue_redis, postgres_url):
     master = footage(tmp_path / "master.mp4", seconds=40, seed=5)
     with queued_service(tmp_path, queue_redis, postgres_url) as service:
