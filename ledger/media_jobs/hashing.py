@@ -11,8 +11,9 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ledger.idempotency import key_reused
 from ledger.media_jobs import records
-from ledger.media_jobs.steps import MediaContext, Report
+from ledger.media_jobs.steps import JobRefused, MediaContext, Report
 from ledger.models import Account, MediaJob, WorkKind
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("reelledger.media_jobs")
 
 KIND = "hash_master"
+SAME = ("sha256", "title", "kind", "parent", "parties")  # what a retry under the same key must ask again
 
 
 def master_path(data_dir: Path, job: MediaJob) -> Path:
@@ -61,7 +63,10 @@ def media_step(ctx: MediaContext, job: MediaJob, report: Report) -> dict[str, An
 
     if not job.request.get("media"):
         return {"fingerprint": None, "frames": None}
-    fingerprint, frames = fingerprints_of(master_path(ctx.data_dir, job), progress=report)
+    master = master_path(ctx.data_dir, job)
+    if not master.exists():  # registered without its pictures would be worse than not at all
+        raise JobRefused("upload_lost", "the uploaded master was lost before it was hashed; upload it again")
+    fingerprint, frames = fingerprints_of(master, progress=report)
     return {
         "fingerprint": {"kind": fingerprint.kind, "hashes": fingerprint.hex_hashes()} if fingerprint else None,
         "frames": frames.to_json() if frames is not None else None,
@@ -145,6 +150,8 @@ def register_as_job(
     )
     if not new:
         shutil.rmtree(stored.parent, ignore_errors=True)
+        if job.kind != KIND or {k: job.request.get(k) for k in SAME} != {k: asked[k] for k in SAME}:
+            raise key_reused(idempotency_key or "", "work")
         return job
     ledger.media_jobs.submit(job.id)
     return job

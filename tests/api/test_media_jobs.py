@@ -84,6 +84,20 @@ def test_a_job_for_a_master_already_registered_fails_with_the_reason(tmp_path):
         assert again["status"] == "failed" and again["error"]["code"] == "duplicate_work", again
 
 
+def test_an_upload_sent_again_under_its_idempotency_key_names_the_same_job(tmp_path):
+    master = footage(tmp_path / "master.mp4", seed=8)
+    with running_service(tmp_path / "data", media_poll=0.2) as service:
+        _, _, studio = service.new_account(Role.rights_holder)
+        key = {"Idempotency-Key": "upload-1"}
+        first = register_as_job(studio, master, "Once", headers=key)
+        again = register_as_job(studio, master, "Once", headers=key)
+        assert first.status_code == again.status_code == 202 and first.json()["id"] == again.json()["id"]
+        other = register_as_job(studio, master, "Another title", headers=key)
+        assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_key_reused"
+        assert wait_job(studio, first.json()["id"])["status"] == "done"
+        assert studio.get("/jobs").json()["total"] == 1
+
+
 def test_a_platform_cannot_register_through_a_job(tmp_path):
     master = footage(tmp_path / "master.mp4", seed=3)
     with running_service(tmp_path / "data") as service:

@@ -14,12 +14,13 @@ from pathlib import Path
 REELLEDGER = Path(sys.executable).parent / "reelledger"
 
 
-def register_as_job(client, path: Path, title: str):
+def register_as_job(client, path: Path, title: str, headers: dict | None = None):
     with open(path, "rb") as fh:
         return client.post(
             "/works/jobs",
             files={"file": (path.name, fh, "video/mp4")},
             data={"metadata": json.dumps({"title": title, "kind": "film"})},
+            headers=headers or {},
         )
 
 
