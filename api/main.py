@@ -19,6 +19,7 @@ from api.routes import (
     crawls,
     distributions,
     health,
+    jobs,
     licences,
     matching,
     metrics,
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(matching.router)
     app.include_router(cases.router)
     app.include_router(crawls.router)
+    app.include_router(jobs.router)
     app.include_router(console.router)
     app.add_api_route("/", console.console_home, include_in_schema=False)
     app.mount("/console/static", StaticFiles(directory=console.STATIC), name="console-static")

@@ -12,7 +12,7 @@ from ledger.distributions.records import payload_hex
 from ledger.distributions.trace import Trace
 from ledger.licences import LicenceView
 from ledger.matching import MatchOutcome
-from ledger.models import Account, ChainOp, PlayReport, SettlementRuleRecord
+from ledger.models import Account, ChainOp, JobStatus, MediaJob, PlayReport, SettlementRuleRecord
 from ledger.op_views import op_status
 from ledger.piracy.cases import CaseView, Lifetimes
 from ledger.piracy.crawl_jobs import CrawlJob
@@ -180,7 +180,9 @@ def distribution(view: DistributionView) -> schemas.DistributionPublic:
         media_kind=d.media_kind,
         status=view.status,
         error=view.error,
-        progress=schemas.DistributionProgress(frames_done=d.frames_done, frames_total=d.frames_total),
+        progress=schemas.DistributionProgress(
+            frames_done=d.frames_done, frames_total=d.frames_total, job_id=view.job_id
+        ),
         copy_file=copy,
         record_hash=d.record_hash,
         chain=chain_status(view.op) if view.op else None,
@@ -374,6 +376,24 @@ def crawl_job(job: CrawlJob) -> schemas.CrawlJob:
         seeds=list(job.seeds),
         rescan_every=job.rescan_every,
         counts=job.counts,
+    )
+
+
+def job(row: MediaJob) -> schemas.JobPublic:
+    """A job as its owner follows it; its ledger step shows as running."""
+    status = JobStatus.running if row.status == JobStatus.finishing else row.status
+    total = row.progress_total
+    done = total if row.status in (JobStatus.finishing, JobStatus.done) and total else row.progress_done
+    return schemas.JobPublic(
+        id=row.id,
+        kind=row.kind,
+        status=status.value,
+        progress=schemas.JobProgress(done=done, total=total, fraction=min(1.0, done / total) if total else None),
+        attempts=row.attempts,
+        result=schemas.JobResult(**row.result) if row.result else None,
+        error=schemas.JobError(code=row.error_code or "failed", message=row.error or "") if row.error else None,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 

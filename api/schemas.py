@@ -224,6 +224,9 @@ class PartyRef(BaseModel):
 class DistributionProgress(BaseModel):
     frames_done: int
     frames_total: int | None
+    job_id: int | None = Field(
+        default=None, description="The media job marking the copy (GET /jobs/{id}, its owner's)."
+    )
 
 
 class DistributionCopy(BaseModel):
@@ -669,6 +672,44 @@ class CrawlJob(BaseModel):
     counts: dict[str, int | bool] = Field(
         description="pages, media, bytes, matched, cases, queued, done, failed, skipped:<reason>, and finished."
     )
+
+
+class JobProgress(BaseModel):
+    done: float = Field(description="Seconds of video hashed, or frames marked, so far.")
+    total: float | None = Field(description="Of how many, when known.")
+    fraction: float | None = Field(description="done / total, 0 to 1, when the total is known.")
+
+
+class JobResult(BaseModel):
+    """What a finished job made: the registered work (hash_master) or the distribution's copy (mark_copy)."""
+
+    work_id: str | None = None
+    fingerprint_digest: str | None = None
+    frames: int | None = Field(default=None, description="Frame hashes kept for matching, or frames marked.")
+    distribution_id: int | None = None
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+
+
+class JobPublic(BaseModel):
+    """Heavy media work the caller asked for, followed at GET /jobs/{id}."""
+
+    id: int
+    kind: str = Field(description="hash_master (registering an uploaded master) or mark_copy (a distribution's copy).")
+    status: str = Field(description="queued, running, done or failed")
+    progress: JobProgress
+    attempts: int = Field(description="Times its media step was started (more: a runner died, another took over).")
+    result: JobResult | None
+    error: JobError | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class JobPage(Page):
+    items: list[JobPublic]
 
 
 class SignIn(Strict):

@@ -131,7 +131,22 @@ class Settings(BaseSettings):
     )
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0",
-        description="The crawl queue's Redis, where the console reads crawl jobs' progress.",
+        description="The crawl queue's Redis, where the console reads crawl jobs' progress (and media jobs are "
+        "queued when media_jobs is queue).",
+    )
+    media_jobs: Literal["inline", "queue"] = Field(
+        default="inline",
+        description="Where heavy media work (hashing masters, marking copies) runs: inline, on the service's own "
+        "media thread; queue, on `reelledger media worker` processes over the Redis queue at redis_url.",
+    )
+    media_job_lease: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a media job's runner holds its step without a word; a runner silent longer is taken "
+        "to be dead and its step is taken over.",
+    )
+    media_poll: float = Field(
+        default=1.0, gt=0, description="Seconds between the service's looks for media jobs to finish or take up."
     )
     public_rpc_url: str | None = Field(
         default=None,

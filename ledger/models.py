@@ -562,3 +562,42 @@ class RequestKey(SQLModel, table=True):
     )
     claimed_at: datetime = Field(default_factory=utcnow, description="When the running request took the key.")
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class JobStatus(str, enum.Enum):
+    """queued -> running (the media step: hashing or marking) -> finishing (the media result is
+    stored; the ledger step, database and chain, follows) -> done; or failed."""
+
+    queued = "queued"
+    running = "running"
+    finishing = "finishing"
+    done = "done"
+    failed = "failed"
+
+
+class MediaJob(SQLModel, table=True):
+    """Heavy media work asked for by one account (`ledger.media_jobs`): hashing a registered
+    master's frames, or marking a distribution's copy. Whoever runs a step holds the row's lease
+    and renews it as it goes; a lease left to lapse (its holder died) is taken over."""
+
+    __tablename__ = "media_job"
+    __table_args__ = (UniqueConstraint("owner_id", "idempotency_key", name="uq_media_job_owner_idempotency"),)
+
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
+    kind: str = Field(max_length=20, description="hash_master or mark_copy.")
+    owner_id: int = Field(foreign_key="account.id", index=True)
+    status: JobStatus = Field(default=JobStatus.queued, index=True)
+    progress_done: float = 0.0
+    progress_total: float | None = None
+    attempts: int = 0
+    lease_holder: str | None = Field(default=None, max_length=80)
+    lease_until: datetime | None = None
+    request: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    output: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON), description="The media step's result.")
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON), description="What the job made.")
+    distribution_id: int | None = Field(default=None, foreign_key="distribution.id", index=True)
+    error_code: str | None = Field(default=None, max_length=80)
+    error: str | None = None
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -83,6 +83,9 @@ class Ledger:
         self._pool_lock = threading.Lock()
         self._media: Executor | None = None
         self._matcher: WorkMatcher | None = None
+        from ledger.media_jobs.service import MediaJobs
+
+        self.media_jobs = MediaJobs(self, self._stop)
 
     @property
     def matcher(self) -> WorkMatcher:
@@ -117,6 +120,7 @@ class Ledger:
 
         if resumed := resume(self):
             log.warning("making %d watermarked copies that a stop interrupted", resumed)
+        self.media_jobs.start()
         threading.Thread(target=self._build_match_index, name="match-index", daemon=True).start()
         return self
 
@@ -162,6 +166,7 @@ class Ledger:
             self._media = None
         if self._reconciler:
             self._reconciler.join(timeout=10)
+        self.media_jobs.close()
         deliverer = getattr(self, "_deliverer", None)
         if deliverer:
             deliverer.join(timeout=15)

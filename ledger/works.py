@@ -31,7 +31,7 @@ from ledger.service import Ledger
 from watermark.errors import WatermarkError
 from watermark.fingerprint import Fingerprint, fingerprint_file
 from watermark.frame_hashes import REGISTERED_VARIANTS
-from watermark.hash_sequence import HashSequence, hash_file
+from watermark.hash_sequence import HashSequence, Progress, hash_file
 
 NEAR_DUPLICATE_BITS = 10  # of 64: pHash distance under which two works look the same
 READ_ALL = {Role.auditor, Role.admin, Role.crawler}
@@ -212,12 +212,13 @@ def frames_row(work_pk: int, sequence: HashSequence) -> WorkFrames:
     )
 
 
-def fingerprints_of(path: Path) -> tuple[Fingerprint | None, HashSequence | None]:
+def fingerprints_of(path: Path, progress: Progress | None = None) -> tuple[Fingerprint | None, HashSequence | None]:
     """What registration keeps of a master file's pictures: the on-chain fingerprint of its
-    opening and the frame hashes of all of it; (None, None) for a file that is not media."""
+    opening and the frame hashes of all of it; (None, None) for a file that is not media.
+    `progress` hears (seconds hashed, seconds in all) as a video's frames are hashed."""
     fingerprint = fingerprint_file(path)
     try:
-        frames = hash_file(path, REGISTERED_VARIANTS)
+        frames = hash_file(path, REGISTERED_VARIANTS, progress=progress)
     except WatermarkError:
         frames = None  # not media, or no decodable frames: registered, but nothing to match
     return fingerprint, frames

@@ -10,33 +10,36 @@ from pydantic import BaseModel, ValidationError
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
 from api.fields import CHECKED_TEXT, Limit, Offset
-from api.upload import form_json, json_field, read_json, read_multipart
+from api.upload import StreamedUpload, form_json, json_field, read_json, read_multipart
 from ledger import licences, splits, work_views, works
-from ledger.errors import InvalidInput
-from ledger.models import WorkKind
+from ledger.errors import Forbidden, InvalidInput
+from ledger.media_jobs import hashing
+from ledger.models import Role, WorkKind
 from watermark.fingerprint import Fingerprint
 
 router = APIRouter(prefix="/works", tags=["works"])
 M = TypeVar("M", bound=BaseModel)
 
+MASTER_FORM = {
+    "schema": {
+        "type": "object",
+        "required": ["file", "metadata"],
+        "properties": {
+            "file": {"type": "string", "format": "binary", "description": "The master file, streamed."},
+            "metadata": json_field("WorkMetadataIn", "WorkMetadataIn as JSON."),
+        },
+    }
+}
 REGISTER_BODIES = {
     "requestBody": {
         "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file", "metadata"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "The master file, streamed."},
-                        "metadata": json_field("WorkMetadataIn", "WorkMetadataIn as JSON."),
-                    },
-                }
-            },
+            "multipart/form-data": MASTER_FORM,
             "application/json": {"schema": {"$ref": "#/components/schemas/WorkRegisterByHash"}},
         },
         "required": True,
     }
 }
+JOB_BODIES = {"requestBody": {"content": {"multipart/form-data": MASTER_FORM}, "required": True}}
 
 
 @router.post(
@@ -56,15 +59,12 @@ async def register_work(
     account: CurrentAccount,
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.WorkPublic:
-    """Register a work from an uploaded master file (hashed as it streams) or from its SHA-256."""
+    """Register a work from an uploaded master file (hashed as it streams) or from its SHA-256,
+    answering once it is registered; POST /works/jobs answers an upload at once with a job."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        upload = await read_multipart(
-            request, ledger.settings.data_dir / "uploads", max_bytes=ledger.settings.max_upload_bytes, whole_media=True
-        )
+        upload = await _read_master(request, ledger)
         try:
-            if not upload.has_file:
-                raise InvalidInput("file", "the form has no file part")
             meta = _parse(schemas.WorkMetadataIn, form_json(upload.fields.get("metadata"), "metadata"))
             fingerprint, frames = (
                 await run_in_threadpool(works.fingerprints_of, upload.path) if upload.path else (None, None)
@@ -98,6 +98,51 @@ async def register_work(
     parent = await run_in_threadpool(work_views.work_ids, ledger.engine, [view.work.parent_id])
     response.status_code = status.HTTP_201_CREATED if view.status == "confirmed" else status.HTTP_202_ACCEPTED
     return _shaped(view, parent)
+
+
+@router.post(
+    "/jobs",
+    status_code=status.HTTP_202_ACCEPTED,
+    openapi_extra=JOB_BODIES,
+    responses={202: {"description": "Stored; the job hashes it and registers the work (follow GET /jobs/{id})."}},
+)
+async def register_work_as_job(
+    request: Request, ledger: LedgerDep, account: CurrentAccount, idempotency_key: IdempotencyKey = None
+) -> schemas.JobPublic:
+    """Register a work from an uploaded master, answered at once: hashing a feature film's frames
+    takes minutes, so the upload is stored and a job hashes it and registers the work; the job
+    (GET /jobs/{id}) shows its progress and, once done, the work id. POST /works takes the same
+    form and answers when the work is registered."""
+    if account.role != Role.rights_holder:  # before receiving a whole master
+        raise Forbidden("only a rights holder registers works")
+    upload = await _read_master(request, ledger)
+    try:
+        meta = _parse(schemas.WorkMetadataIn, form_json(upload.fields.get("metadata"), "metadata"))
+        assert upload.sha256 is not None  # there is a file part, hashed as it streamed
+        job = await run_in_threadpool(
+            hashing.register_as_job,
+            ledger,
+            account,
+            upload=upload.path,
+            sha256=upload.sha256,
+            size=upload.size,
+            meta=works.WorkMeta(meta.title, meta.kind, meta.parent, [p.model_dump() for p in meta.parties]),
+            idempotency_key=idempotency_key,
+        )
+    finally:
+        upload.discard()  # moved into the job's storage when accepted
+    return present.job(job)
+
+
+async def _read_master(request: Request, ledger: LedgerDep) -> StreamedUpload:
+    """The registration form, its master kept whole when it is media (for its frame hashes)."""
+    upload = await read_multipart(
+        request, ledger.settings.data_dir / "uploads", max_bytes=ledger.settings.max_upload_bytes, whole_media=True
+    )
+    if not upload.has_file:
+        upload.discard()
+        raise InvalidInput("file", "the form has no file part")
+    return upload
 
 
 def _shaped(view: works.WorkView, parents: dict[int, str]) -> schemas.WorkPublic:

@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from ledger.cli import cases, client, crawl, matching, server, settlement, verify, watermarking
+from ledger.cli import cases, client, crawl, jobs, matching, server, settlement, verify, watermarking
 from ledger.json_limits import restore_recursion_limit
 
 app = typer.Typer(
@@ -34,6 +34,8 @@ app.add_typer(server.audit, name="audit")
 app.command("match")(matching.match)
 app.add_typer(cases.cases, name="cases")
 app.add_typer(crawl.crawl, name="crawl")
+app.add_typer(jobs.jobs, name="jobs")
+app.add_typer(jobs.media, name="media")
 
 
 def main(argv: list[str] | None = None) -> int:

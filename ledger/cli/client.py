@@ -186,8 +186,10 @@ def register(
         False, help="Send only the SHA-256, fingerprint and frame hashes; the file stays here."
     ),
     idempotency_key: str = typer.Option(None, help="Retrying with the same key registers nothing twice."),
+    wait: bool = typer.Option(True, help="Follow the service's hashing job until the work is registered."),
 ) -> None:
-    """Register FILE: uploaded and hashed as it streams, or hashed here with --hash-only."""
+    """Register FILE: uploaded and hashed by the service (a job, followed with a progress bar),
+    or hashed here with --hash-only."""
     parties = []
     for item in party:
         name, _, role = item.rpartition(":")
@@ -213,15 +215,25 @@ def register(
         with progress() as bar:
             reader = ProgressReader(file, bar, "uploading")
             try:
-                work = _call(
+                job = _call(
                     "POST",
-                    "/works",
+                    "/works/jobs",
                     files={"file": (file.name, reader)},
                     data={"metadata": json.dumps(meta)},
                     headers=headers,
                 )
             finally:
                 reader.close()
+        if not wait:
+            console.print(job["id"])  # alone on stdout, for scripts; the hint on stderr
+            err.print(f"hashing; follow it: reelledger jobs show {job['id']} --wait")
+            return
+        from ledger.cli.jobs import follow, refused
+
+        job = follow(job)
+        if job["status"] == "failed":
+            refused(job)
+        work = _call("GET", f"/works/{job['result']['work_id']}")
     _show_work(work)
 
 

@@ -95,7 +95,7 @@ def redis_url() -> str:
     return os.environ.get("REELLEDGER_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def redis_client(patient: bool = True) -> redis.Redis:
+def redis_client(patient: bool = True, url: str | None = None) -> redis.Redis:
     """A client for our own bookkeeping that rides out a short Redis outage: each command is
     retried with back-off for about REELLEDGER_QUEUE_OUTAGE_S seconds (default 300), so a job
     waits instead of failing. The broker's client is not patient (`patient=False`): a fetch
@@ -107,7 +107,7 @@ def redis_client(patient: bool = True) -> redis.Redis:
     patience = float(os.environ.get("REELLEDGER_QUEUE_OUTAGE_S", "300"))
     retries = max(1, int(patience / 2)) if patient else 0  # attempts at most 2 s apart once capped
     return redis.Redis.from_url(
-        redis_url(),
+        url or redis_url(),
         retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries),
         retry_on_error=[redis.ConnectionError, redis.TimeoutError] if patient else [],
         socket_connect_timeout=5,
@@ -117,10 +117,11 @@ def redis_client(patient: bool = True) -> redis.Redis:
     )
 
 
-def make_broker() -> SweepingRedisBroker:
+def make_broker(url: str | None = None) -> SweepingRedisBroker:
+    """The queue's broker, at `url` (REELLEDGER_REDIS_URL by default); the media jobs' too."""
     broker = SweepingRedisBroker(
         outage_s=float(os.environ.get("REELLEDGER_QUEUE_OUTAGE_S", "300")),
-        client=redis_client(patient=False),
+        client=redis_client(patient=False, url=url),
         namespace=f"{PREFIX}:queue",
         heartbeat_timeout=int(os.environ.get("REELLEDGER_QUEUE_HEARTBEAT_MS", "60000")),
         maintenance_chance=int(os.environ.get("REELLEDGER_QUEUE_MAINTENANCE_CHANCE", "20000")),

@@ -2,11 +2,12 @@
 
 A request stores the distribution (its payload drawn at random, unique in the ledger) and the
 uploaded master, and returns at once: marking a feature film takes minutes, so the copy is
-made on the ledger's media worker, which writes its progress as it goes. When the copy is
-finished, its SHA-256 goes into the canonical record and the record's hash into the outbox,
-in one transaction; the chain write then goes like any other. A stop in the middle loses
-nothing: at the next start every distribution still `embedding` is made again from its
-stored master (the copy is written under a temporary name and renamed when complete).
+made by a media job (`ledger.media_jobs`, kind mark_copy: on the service's media thread or a
+queue worker), which writes its progress as it goes. When the copy is finished, the service
+puts its SHA-256 into the canonical record and the record's hash into the outbox, in one
+transaction; the chain write then goes like any other. A stop or a dead worker in the middle
+loses nothing: the job is taken up again from the stored master (the copy is written under a
+temporary name and renamed when complete).
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ import logging
 import os
 import secrets
 import shutil
-import threading
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eth_utils import is_address, to_checksum_address
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, or_, select
 
@@ -30,14 +33,16 @@ from ledger.accounts import authorise_service
 from ledger.chain.hexes import to_0x
 from ledger.db import must_get, session
 from ledger.distributions import records
-from ledger.distributions.keys import key_id
+from ledger.distributions.keys import WatermarkKeys, key_id
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.idempotency import check_same, earlier_request, key_in_use, key_reused, request_digest
+from ledger.media_jobs.steps import Interrupted, JobRefused, LeaseLost
 from ledger.models import (
     Account,
     ChainOp,
     DistributionRecord,
     DistributionStatus,
+    MediaJob,
     Role,
     Work,
     utcnow,
@@ -46,6 +51,7 @@ from ledger.op_views import op_status
 from ledger.works import parse_work_id, work_id_of
 from watermark.errors import WatermarkError
 from watermark.files import embed_file, media_kind
+from watermark.video import Progress
 
 if TYPE_CHECKING:
     from ledger.service import Ledger
@@ -55,12 +61,7 @@ log = logging.getLogger("reelledger.distributions")
 PAYLOAD_BITS = 48
 COPY_SUFFIX = {"image": ".png", "video": ".mp4"}
 PROGRESS_EVERY = 1.0  # seconds between progress writes
-RETRY_AFTER = 2.0  # seconds before a copy whose record could not be stored is tried again
 READ_ALL = {Role.auditor, Role.admin}
-
-
-class Interrupted(Exception):
-    """The ledger is stopping; the copy will be made again at the next start."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class DistributionView:
     work: Work
     platform: Account
     op: ChainOp | None
+    job_id: int | None = None  # the media job that marks the copy
 
     @property
     def status(self) -> str:
@@ -86,16 +88,16 @@ class DistributionView:
         return None
 
 
-def storage_dir(ledger: Ledger, dist_id: int) -> Path:
-    return ledger.settings.data_dir / "distributions" / str(dist_id)
+def storage_dir(data_dir: Path, dist_id: int) -> Path:
+    return data_dir / "distributions" / str(dist_id)
 
 
-def source_path(ledger: Ledger, dist: DistributionRecord) -> Path:
-    return storage_dir(ledger, dist.id) / "master"
+def source_path(data_dir: Path, dist: DistributionRecord) -> Path:
+    return storage_dir(data_dir, dist.id) / "master"
 
 
 def copy_path(ledger: Ledger, dist: DistributionRecord) -> Path | None:
-    return storage_dir(ledger, dist.id) / dist.copy_name if dist.copy_name else None
+    return storage_dir(ledger.settings.data_dir, dist.id) / dist.copy_name if dist.copy_name else None
 
 
 def _platform(db: Session, ident: str) -> Account:
@@ -202,84 +204,94 @@ def create_distribution(
                     raise key_in_use(idempotency_key) from None
         else:  # pragma: no cover - 8 collisions in 2**48
             raise Conflict("payload_exhausted", "could not draw a free payload")
-    target = source_path(ledger, dist)
+    target = source_path(ledger.settings.data_dir, dist)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(master, target)
-    ledger.submit_media(make_copy, ledger, dist.id)
+    from ledger.media_jobs import records as jobs
+
+    job, _ = jobs.create(ledger.engine, kind="mark_copy", owner_id=account.id, request={}, distribution_id=dist.id)
+    ledger.media_jobs.submit(job.id)
     with session(ledger.engine) as db:
         return _view(db, must_get(db, DistributionRecord, dist.id))
 
 
-def make_copy(ledger: Ledger, dist_id: int) -> None:
-    """Mark the copy of one distribution and send its record to the chain (the media job)."""
-    with session(ledger.engine) as db:
+def mark_copy(
+    engine: Engine, data_dir: Path, master_key: bytes, dist_id: int, progress: Progress, holds: Callable[[], bool]
+) -> dict[str, Any]:
+    """The media step of a copy's job: mark the stored master and keep the copy beside it.
+    Only files are written, and the distribution's progress; `holds` says whether this runner
+    still holds the job (a runner thought dead leaves the copy to the one that took over)."""
+    with session(engine) as db:
         dist = db.get(DistributionRecord, dist_id)
         if dist is None or dist.status != DistributionStatus.embedding:
-            return
+            return {"copy_name": dist.copy_name if dist else None}  # made already
         owner = must_get(db, Account, dist.owner_id)
-    source = source_path(ledger, dist)
+    source = source_path(data_dir, dist)
     if not source.exists():
-        _fail(ledger, dist_id, "the uploaded master was lost before its copy was made; create the distribution again")
-        return
+        _fail(engine, data_dir, dist_id, "the uploaded master was lost before its copy was made; create it again")
+        raise JobRefused("master_lost", "the uploaded master was lost before its copy was made")
     name = "copy" + COPY_SUFFIX.get(dist.media_kind or "", ".bin")
-    partial = source.parent / ("partial-" + name)
+    partial = source.parent / f"partial-{uuid.uuid4().hex[:8]}-{name}"
     last = [0.0]
 
-    def progress(done: int, total: int | None) -> None:
-        if ledger.stopping:
-            raise Interrupted()
+    def noted(done: int, total: int | None) -> None:
+        progress(done, total)
         now = time.monotonic()
         if now - last[0] >= PROGRESS_EVERY:
             last[0] = now
-            _progress(ledger, dist_id, done, total)
+            _progress(engine, dist_id, done, total)
 
-    key = ledger.watermark_keys.key_for(owner.address)
+    key = WatermarkKeys(master_key).key_for(owner.address)
     try:
-        result = embed_file(source, partial, dist.payload, key, progress=progress)
-    except Interrupted:
-        partial.unlink(missing_ok=True)
-        return
+        result = embed_file(source, partial, dist.payload, key, progress=noted)
+        if not holds():
+            raise LeaseLost()
+        os.replace(partial, source.parent / name)
     except WatermarkError as exc:
-        partial.unlink(missing_ok=True)
-        _fail(ledger, dist_id, f"the master could not be marked: {exc}")
-        return
+        _fail(engine, data_dir, dist_id, f"the master could not be marked: {exc}")
+        raise JobRefused("not_markable", f"the master could not be marked: {exc}") from None
     except Exception as exc:  # a media library failing on odd input must not stay "embedding" forever
-        log.exception("marking the copy of distribution %s failed", dist_id)
-        partial.unlink(missing_ok=True)
-        _fail(ledger, dist_id, f"the master could not be marked ({type(exc).__name__})")
-        return
-    os.replace(partial, source.parent / name)
+        if not isinstance(exc, (LeaseLost, Interrupted, SQLAlchemyError)):
+            log.exception("marking the copy of distribution %s failed", dist_id)
+            _fail(engine, data_dir, dist_id, f"the master could not be marked ({type(exc).__name__})")
+        raise
+    finally:
+        partial.unlink(missing_ok=True)  # gone once renamed; a leftover of a failed try otherwise
+    return {"copy_name": name, "frames": result.frames}
+
+
+def anchor_copy(ledger: Ledger, dist_id: int, output: dict[str, Any]) -> dict[str, Any]:
+    """The ledger step of a copy's job: its SHA-256 into the canonical record and the record's
+    hash into the outbox, in one transaction, then sent. Done already, it does nothing."""
+    with session(ledger.engine) as db:
+        dist = must_get(db, DistributionRecord, dist_id)
+        owner = must_get(db, Account, dist.owner_id)
+    if dist.status != DistributionStatus.embedding:
+        return {"distribution_id": dist_id, "frames": dist.frames_total}
+    source = source_path(ledger.settings.data_dir, dist)
+    name = output["copy_name"]
     digest, size = _sha256(source.parent / name)
     chain = ledger.chain
-    try:
-        with session(ledger.engine) as db:
-            dist = must_get(db, DistributionRecord, dist_id)
-            work, platform = must_get(db, Work, dist.work_pk), must_get(db, Account, dist.platform_id)
-            dist.copy_name, dist.copy_sha256, dist.copy_size = name, to_0x(digest), size
-            dist.frames_done = dist.frames_total = result.frames
-            record = records.record_of(dist, work, owner, platform)
-            anchored = records.record_hash(record)
-            call = chain.distributions.anchor(work_id=work.work_id, payload=dist.payload, record_hash=anchored)
-            op = chain.outbox.record(db, f"anchor-distribution:{dist.id}:{anchored.hex()[:16]}", chain.signer, call)
-            dist.record, dist.record_hash, dist.op_id = record, to_0x(anchored), op.id
-            dist.status, dist.updated_at = DistributionStatus.anchoring, utcnow()
-            db.add(dist)
-            db.commit()
-            op_id = op.id
-    except SQLAlchemyError as exc:  # nothing was recorded, nothing sent: the job runs again shortly
-        log.warning(
-            "distribution %s: its record could not be stored (%s); trying again in %ss",
-            dist_id,
-            type(exc).__name__,
-            RETRY_AFTER,
-        )
-        _again_later(ledger, dist_id)
-        return
+    with session(ledger.engine) as db:
+        dist = must_get(db, DistributionRecord, dist_id)
+        work, platform = must_get(db, Work, dist.work_pk), must_get(db, Account, dist.platform_id)
+        dist.copy_name, dist.copy_sha256, dist.copy_size = name, to_0x(digest), size
+        dist.frames_done = dist.frames_total = output["frames"]
+        record = records.record_of(dist, work, owner, platform)
+        anchored = records.record_hash(record)
+        call = chain.distributions.anchor(work_id=work.work_id, payload=dist.payload, record_hash=anchored)
+        op = chain.outbox.record(db, f"anchor-distribution:{dist.id}:{anchored.hex()[:16]}", chain.signer, call)
+        dist.record, dist.record_hash, dist.op_id = record, to_0x(anchored), op.id
+        dist.status, dist.updated_at = DistributionStatus.anchoring, utcnow()
+        db.add(dist)
+        db.commit()
+        op_id = op.id
     source.unlink(missing_ok=True)  # the master is the owner's; only the marked copy stays
     try:
         chain.outbox.send(op_id)
     except Exception as exc:  # the reconciler sends it when the node is back
         log.warning("anchoring distribution %s waits for the chain: %s", dist_id, exc)
+    return {"distribution_id": dist_id, "frames": output["frames"]}
 
 
 def _sha256(path: Path) -> tuple[bytes, int]:
@@ -291,10 +303,10 @@ def _sha256(path: Path) -> tuple[bytes, int]:
     return digest.digest(), size
 
 
-def _progress(ledger: Ledger, dist_id: int, done: int, total: int | None) -> None:
+def _progress(engine: Engine, dist_id: int, done: int, total: int | None) -> None:
     """Note how far marking is; a database failing on this note does not fail the copy."""
     try:
-        with session(ledger.engine) as db:
+        with session(engine) as db:
             dist = must_get(db, DistributionRecord, dist_id)
             dist.frames_done, dist.frames_total, dist.updated_at = done, total, utcnow()
             db.add(dist)
@@ -303,37 +315,33 @@ def _progress(ledger: Ledger, dist_id: int, done: int, total: int | None) -> Non
         log.warning("distribution %s: progress not stored (%s)", dist_id, type(exc).__name__)
 
 
-def _again_later(ledger: Ledger, dist_id: int) -> None:
-    """Queue the copy's job again after a pause (the database may be failing right now)."""
-
-    def again() -> None:
-        if not ledger.stopping:
-            ledger.submit_media(make_copy, ledger, dist_id)
-
-    timer = threading.Timer(RETRY_AFTER, again)
-    timer.daemon = True
-    timer.start()
-
-
-def _fail(ledger: Ledger, dist_id: int, reason: str) -> None:
-    with session(ledger.engine) as db:
+def _fail(engine: Engine, data_dir: Path, dist_id: int, reason: str) -> None:
+    with session(engine) as db:
         dist = must_get(db, DistributionRecord, dist_id)
         dist.status, dist.error, dist.updated_at = DistributionStatus.failed, reason, utcnow()
         db.add(dist)
         db.commit()
-    source = source_path(ledger, dist)
-    source.unlink(missing_ok=True)
+    source_path(data_dir, dist).unlink(missing_ok=True)
 
 
 def resume(ledger: Ledger) -> int:
-    """Queue every copy a previous run left unfinished; returns how many."""
+    """Give a job to every copy still to be made that has none (made before copies were jobs);
+    returns how many. Copies with a job are taken up with their job."""
+    from ledger.media_jobs import records as jobs
+
     with session(ledger.engine) as db:
-        ids = db.exec(
-            select(DistributionRecord.id).where(DistributionRecord.status == DistributionStatus.embedding)
+        with_job = select(MediaJob.distribution_id).where(col(MediaJob.distribution_id).is_not(None))
+        orphans = db.exec(
+            select(DistributionRecord).where(
+                DistributionRecord.status == DistributionStatus.embedding, col(DistributionRecord.id).not_in(with_job)
+            )
         ).all()
-    for dist_id in ids:
-        ledger.submit_media(make_copy, ledger, dist_id)
-    return len(ids)
+    for dist in orphans:
+        job, _ = jobs.create(
+            ledger.engine, kind="mark_copy", owner_id=dist.owner_id, request={}, distribution_id=dist.id
+        )
+        ledger.media_jobs.submit(job.id)
+    return len(orphans)
 
 
 # ---------------------------------------------------------------- reading
@@ -341,7 +349,8 @@ def resume(ledger: Ledger) -> int:
 
 def _view(db: Session, dist: DistributionRecord) -> DistributionView:
     op = db.get(ChainOp, dist.op_id) if dist.op_id else None
-    return DistributionView(dist, must_get(db, Work, dist.work_pk), must_get(db, Account, dist.platform_id), op)
+    job = db.exec(select(MediaJob.id).where(MediaJob.distribution_id == dist.id).order_by(col(MediaJob.id))).first()
+    return DistributionView(dist, must_get(db, Work, dist.work_pk), must_get(db, Account, dist.platform_id), op, job)
 
 
 def visible_to(account: Account, dist: DistributionRecord) -> bool:

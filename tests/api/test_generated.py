@@ -62,6 +62,7 @@ PATH_PARAMS = {
     "case_id": Role.crawler,
     "notice_format": None,  # not a resource: the case's
     "job_id": Role.crawler,
+    "media_job_id": Role.rights_holder,
 }
 OWNER = {
     ("post", "/licences/{licence_id}/sublicences"): Role.platform,  # the licensee sub-licenses
@@ -89,6 +90,7 @@ LAST = {("post", "/licences/{licence_id}/revoke"), ("delete", "/accounts/{accoun
 # and a retry gets it word for word, marked Idempotent-Replayed.
 DOMAIN_KEYED = {
     ("post", "/works"),
+    ("post", "/works/jobs"),
     ("post", "/works/{work_id}/licences"),
     ("post", "/licences/{licence_id}/sublicences"),
     ("post", "/works/{work_id}/splits"),
@@ -101,6 +103,7 @@ DOMAIN_KEYED = {
 CREATES_OWN = {
     ("post", "/accounts"): "an admin creates accounts",
     ("post", "/works"): "the caller's own work",
+    ("post", "/works/jobs"): "the caller's own job (and work)",
     ("post", "/reports"): "the calling platform's own report",
     ("post", "/reports/check"): "keeps nothing",
     ("post", "/periods/close"): "the calling platform's period (platform_id: admins only, tested below)",

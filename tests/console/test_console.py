@@ -143,6 +143,9 @@ def test_a_rights_holder_registers_a_work_by_upload_and_sees_its_on_chain_record
     page.click("#register-work button[type=submit]")
     page.wait_for_selector("[data-testid=registered]")
     assert page.locator("[data-testid=progress]").count() == 0  # replaced by the result once the upload finished
+    assert page.locator("[data-testid=job-progress]").count() == 0  # and the hashing job's bar once it was done
+    job = studio.get("/jobs").json()["items"][0]  # the upload was answered with a job, followed to its end
+    assert job["kind"] == "hash_master" and job["status"] == "done"
     work = studio.get("/works").json()["items"][0]
     assert work["title"] == "Coffee" and work["parties"] == [
         {"name": "Blue Studio", "role": "producer"},

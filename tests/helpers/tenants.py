@@ -49,6 +49,7 @@ class World:
     dist_id: int = 0
     case_id: int = 0
     job_id: str = ""
+    media_job_id: int = 0
 
     def params(self) -> dict:
         """Path parameters naming this world's resources, by the names the document gives them."""
@@ -64,6 +65,7 @@ class World:
             "case_id": self.case_id,
             "notice_format": "cn-notice",
             "job_id": self.job_id,
+            "media_job_id": self.media_job_id,
         }
 
     def secrets(self) -> dict[str, str]:
@@ -157,6 +159,13 @@ def make_world(service, name: str) -> World:
     )
     assert dist.status_code == 202, dist.text
     w.dist_id = dist.json()["id"]
+    hashing = owner.post(  # the master is registered: this job ends refusing it, a job all the same
+        "/works/jobs",
+        files={"file": ("master.png", w.master, "image/png")},
+        data={"metadata": json.dumps({"title": f"World {name} again", "kind": "film"})},
+    )
+    assert hashing.status_code == 202, hashing.text
+    w.media_job_id = hashing.json()["id"]
     sighting = {
         "url": f"http://pirate.example/{name}.png",
         "fetched_at": datetime.now(UTC).isoformat(),

@@ -124,6 +124,18 @@ export function progress(label) {
 }
 
 // A form's submit: the button is disabled while `action` runs, and what it throws is shown in `status`.
+// Follow a media job (GET /jobs/{id}) until it ends, moving `bar`; a failed job is thrown as
+// the error it ended with, so that onSubmit shows it like any refusal.
+export async function followJob(job, bar, pollMs = 500) {
+  while (job.status !== 'done' && job.status !== 'failed') {
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    job = await api(`/jobs/${job.id}`);
+    if (job.progress.total) bar.set(job.progress.done, job.progress.total);
+  }
+  if (job.status === 'failed') throw new ApiError(422, { error: job.error });
+  return job;
+}
+
 export function onSubmit(form, status, action) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

@@ -388,8 +388,12 @@ def test_walk_through_register_a_video_then_match_an_excerpt(running, tmp_path):
     _, _, crawler_key = created(run(running, "accounts", "create", "--role", "crawler", "--name", "crawler4"))
     master = photo_footage(tmp_path / "master.mp4", width=854, height=480, seconds=30, shot_seconds=3.0)
     other = photo_footage(tmp_path / "other.mp4", width=854, height=480, seconds=12, photos=UNRELATED_PHOTOGRAPHS[:6])
-    registered = run(running, "works", "register", str(master), "--title", "Photographs", api_key=studio_key)
-    work_id = re.search(r"work id\s+(0x[0-9a-f]{64})", registered.stdout).group(1)
+    # Uploaded and answered with the service's hashing job at once; followed to its end apart.
+    queued = run(running, "works", "register", str(master), "--title", "Photographs", "--no-wait", api_key=studio_key)
+    job_id = queued.stdout.strip()
+    followed = run(running, "jobs", "show", job_id, "--wait", api_key=studio_key)
+    assert f"job {job_id} hash_master: done 100%" in followed.stdout, followed.stdout
+    work_id = re.search(r"work_id: (0x[0-9a-f]{64})", followed.stdout).group(1)
     hashed = run(running, "works", "register", str(other), "--title", "Other", "--hash-only", api_key=studio_key)
     other_id = re.search(r"work id\s+(0x[0-9a-f]{64})", hashed.stdout).group(1)
 

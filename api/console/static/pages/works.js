@@ -1,5 +1,5 @@
 // A rights holder's works, and registering one by uploading its master file.
-import { api, chainBadge, date, h, mount, onSubmit, progress, short, t, table, upload } from '../app.js';
+import { api, chainBadge, date, followJob, h, mount, onSubmit, progress, short, t, table, upload } from '../app.js';
 
 function registerForm(role, onDone) {
   if (role !== 'rights_holder') return null;
@@ -32,9 +32,15 @@ function registerForm(role, onDone) {
     body.append('file', form.file.files[0]);
     const bar = progress(t('works.uploading'));
     status.replaceChildren(bar.el);
-    const { body: work } = await upload('/works', body, {
+    // Answered as soon as it is stored: the service hashes its frames as a job, followed here.
+    const { body: job } = await upload('/works/jobs', body, {
       headers: { 'Idempotency-Key': crypto.randomUUID() }, onProgress: (done, total) => bar.set(done, total),
     });
+    const hashing = progress(t('works.hashing'));
+    hashing.el.dataset.testid = 'job-progress';
+    status.replaceChildren(hashing.el);
+    const done = await followJob(job, hashing);
+    const work = await api(`/works/${done.result.work_id}`);
     status.replaceChildren(h('p', { class: 'ok', 'data-testid': 'registered' }, t('works.registered'), ' ',
       h('a', { href: `/console/work?id=${work.work_id}` }, work.title), ' ', chainBadge(work.chain)));
     form.reset();
