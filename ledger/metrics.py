@@ -9,6 +9,7 @@ Counted as it happens, in this process:
 Read at scrape time, so that every replica shows the shared state and nothing drifts:
     reelledger_outbox_ops{status}          chain writes not yet final (queued, pending)
     reelledger_outbox_oldest_age_seconds   how long the oldest of them has waited
+    reelledger_media_jobs{state}           media jobs (hashing masters, marking copies) queued, running
     reelledger_database_up                 whether the database answered the scrape
     reelledger_jobs{queue,state}           messages on each watched Dramatiq queue: queued, running
                                            (taken by a worker), delayed (retries, rescans), dead
@@ -18,7 +19,7 @@ Read at scrape time, so that every replica shows the shared state and nothing dr
 A scrape costs one grouped query on the outbox's indexed status column and one Redis pipeline;
 a database or Redis that does not answer shows as its `_up` gauge at 0, never as a failed scrape.
 
-More work of the service's own (media jobs, say) shows up in either of two ways:
+More work of the service's own shows up in either of two ways:
 
     ledger.metrics.watch_queue("reelledger-media")     # a Dramatiq queue on the crawl's Redis
     ledger.metrics.register(collector)                 # anything with collect() -> Iterable[Metric]
@@ -52,6 +53,7 @@ from ledger.chain.errors import ERROR_KINDS
 from ledger.crawl.job_book import PREFIX, crawl_totals
 from ledger.db import session
 from ledger.errors import Unauthenticated
+from ledger.media_jobs.records import active_counts
 from ledger.models import ChainOp, OpStatus
 
 if TYPE_CHECKING:
@@ -129,7 +131,8 @@ def check_token(expected: str | None, given: str | None) -> None:
 
 
 class OutboxCollector:
-    """Chain writes not yet final and the age of the oldest, asked of the database at each scrape."""
+    """Chain writes not yet final and the age of the oldest, and the media jobs not finished,
+    asked of the database at each scrape."""
 
     def __init__(self, engine: Engine, chain_id: int) -> None:
         self.engine = engine
@@ -143,6 +146,7 @@ class OutboxCollector:
                     .where(ChainOp.chain_id == self.chain_id, col(ChainOp.status).in_(UNFINISHED))
                     .group_by(ChainOp.status)
                 ).all()
+            media = active_counts(self.engine)
         except SQLAlchemyError as exc:
             log.warning("metrics: the database did not answer (%s)", type(exc).__name__)
             yield _up("reelledger_database_up", "the database", False)
@@ -164,6 +168,14 @@ class OutboxCollector:
             "Seconds since the oldest chain write not yet final was recorded (0 when there is none).",
             value=max(age, 0.0),
         )
+        jobs = GaugeMetricFamily(
+            "reelledger_media_jobs",
+            "Media jobs (hashing a master, marking a copy) queued or running, on the queue or inside the service.",
+            labels=["state"],
+        )
+        for state, count in media.items():
+            jobs.add_metric([state], count)
+        yield jobs
 
 
 def _up(name: str, what: str, answered: bool) -> GaugeMetricFamily:

@@ -180,7 +180,7 @@ def test_the_redis_limiter_spaces_separate_processes(redis_prefix):
     assert all(w.returncode == 0 for w in workers)
     assert len(stamps) == 10
     spaced(stamps, started, 0.1)
-    assert client.pttl(prefix + ":pirate.example") > 0  # the gate expires by itself
+    assert client.pttl(prefix + ":pirate.example") != -1  # the gate expires by itself (-2: it already has)
 
 
 def test_the_redis_limiter_keeps_hosts_apart(redis_prefix):

@@ -8,11 +8,13 @@ import secrets
 import time
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from ledger.accounts import create_account
 from ledger.db import make_engine, migrate
 from ledger.keys import KeyStore
 from ledger.media_jobs import records
+from ledger.metrics import Metrics, OutboxCollector
 from ledger.models import JobStatus, Role
 
 
@@ -72,3 +74,12 @@ def test_the_gauge_counts_queued_and_running_jobs(engine, owner):
     records.media_done(engine, jobs[1].id, "w", {})  # its ledger step still to come: running
     records.fail(engine, jobs[2].id, "media_failed", "not a video")
     assert records.active_counts(engine) == {"queued": 1, "running": 2}
+    metrics = Metrics()
+    metrics.register(OutboxCollector(engine, chain_id=31337))
+    scraped = {
+        sample.labels["state"]: sample.value
+        for family in text_string_to_metric_families(metrics.render().decode())
+        for sample in family.samples
+        if sample.name == "reelledger_media_jobs"
+    }
+    assert scraped == {"queued": 1, "running": 2}  # what GET /metrics shows
