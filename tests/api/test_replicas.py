@@ -48,7 +48,10 @@ PLATFORMS = 3  # each with a work licensed, split and priced, and two weekly per
 EXTRA_WORKS = 12
 EXTRA_LICENCES = 6
 LOOP = "outbox-reconciler"
-TRANSIENT = {"idempotency_key_reused", "report_in_flight", "reports_not_anchored"}  # "try again shortly"
+START_TIMEOUT = 180.0  # three processes importing at once on a loaded 2-core machine
+# "Try again shortly": a cut-off request's key not yet taken over, a cut-off report not yet
+# removed, a report's anchor or a work's split or rule (answered 202) not yet confirmed.
+TRANSIENT = {"idempotency_key_reused", "report_in_flight", "reports_not_anchored", "nothing_to_settle"}
 
 
 class Replica(ProcessService):
@@ -138,7 +141,7 @@ def test_replicas_share_the_writes_and_a_killed_leader_is_replaced_without_a_non
         replicas = [Replica(tmp_path / f"replica-{i}", env) for i in range(REPLICAS)]
         try:
             with ThreadPoolExecutor(REPLICAS) as pool:  # together: one migrates and deploys, the others wait
-                healths = list(pool.map(lambda r: r.start(), replicas))
+                healths = list(pool.map(lambda r: r.start(START_TIMEOUT), replicas))
             assert len({h["contracts"]["WorkRegistry"] for h in healths}) == 1, healths
             assert sorted(loop for h in healths for loop in h["leading"]).count(LOOP) == 1, healths
             _drive_and_check(ledger, node.url, replicas, studios, platforms, healths[0])
@@ -240,7 +243,7 @@ def _drive_and_check(ledger, rpc_url, replicas, studios, platforms, health) -> N
             time.sleep(0.1)
         takeover = time.monotonic() - killed_at
         time.sleep(1.0)
-        leader.start()
+        leader.start(START_TIMEOUT)
         print(f"leader killed after {writes_before} writes; another led in {takeover:.1f} s")
 
     with ThreadPoolExecutor(PLATFORMS + 4) as pool:
