@@ -105,13 +105,13 @@ def ingest(
     if platform.role != Role.platform:
         raise Forbidden("only a platform account posts play reports")
     _check_header(ledger, header)
-    with attempt(ledger.engine, _reception(platform.id, header.report_id)) as ours:
+    with attempt(ledger.engine, reception_lock(platform.id, header.report_id)) as ours:
         if not ours:  # another replica receives it now
             raise Conflict("report_in_flight", f"report {header.report_id!r} is being received right now")
         return _ingest(ledger, platform, header, source, signature)
 
 
-def _reception(platform_id: int, report_id: str) -> str:
+def reception_lock(platform_id: int, report_id: str) -> str:
     """The advisory lock a process holds while it receives the report: a report `receiving`
     whose lock is free was left by a process that stopped (see `discard_interrupted`)."""
     return f"report-reception:{platform_id}:{report_id}"
@@ -379,7 +379,7 @@ def discard_interrupted(engine: Engine) -> int:
         ).all()
     removed = 0
     for report_pk, platform_id, report_id in receiving:
-        with attempt(engine, _reception(platform_id, report_id)) as stopped, session(engine) as db:
+        with attempt(engine, reception_lock(platform_id, report_id)) as stopped, session(engine) as db:
             report = db.get(PlayReport, report_pk)  # read under the lock: accepted meanwhile, it stays
             if not stopped or report is None or report.status != ReportStatus.receiving:
                 continue
