@@ -46,6 +46,7 @@ DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 ADMIN = os.environ.get("REELLEDGER_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test").replace(
     "postgresql+psycopg", "postgresql"
 )  # as benchmarks.settle.postgres_url reads it
+START_TIMEOUT = 180.0  # processes importing at once on a loaded machine
 SERVE = "import sys; from ledger.cli import main; sys.exit(main(['serve']))"
 
 
@@ -90,10 +91,10 @@ def cluster(replicas: int, tag: str):
             service = ProcessService(directory / f"replica-{i}" / "data", [sys.executable, "-c", SERVE], **env)
             service.data_dir.mkdir(parents=True)
             services.append(service)
+        for service in services:  # stopped even if another one fails to start
+            stack.callback(lambda s=service: s.process is not None and s.process.poll() is None and s.stop())
         with ThreadPoolExecutor(replicas) as pool:
-            list(pool.map(lambda s: s.start(), services))
-        for service in services:
-            stack.callback(service.stop)
+            list(pool.map(lambda s: s.start(START_TIMEOUT), services))
         yield services, settings
 
 

@@ -24,12 +24,13 @@ def wait_for(condition, timeout: float = 10.0) -> float:
     return time.monotonic() - started
 
 
-def holder_of(admin_dsn: str, name: str) -> int | None:
-    """The server process of the session holding the loop's lock."""
+def holder_of(admin_dsn: str, database_url: str, name: str) -> int | None:
+    """The server process of the session holding the loop's lock in this test's database."""
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         row = conn.execute(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = %s AND objid = %s",
-            (NAMESPACE, lock_key(name) & 0xFFFFFFFF),
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = %s AND objid = %s"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = %s)",
+            (NAMESPACE, lock_key(name) & 0xFFFFFFFF, database_url.rsplit("/", 1)[1]),
         ).fetchone()
     return row[0] if row else None
 
@@ -44,16 +45,16 @@ def test_one_process_leads_and_another_takes_over_when_its_session_ends(postgres
         time.sleep(10 * POLL)
         assert runs["first"] > 0 and runs["second"] == 0 and not second.leads("reconcile")
 
-        leader = holder_of(postgres_server, "reconcile")
+        leader = holder_of(postgres_server, postgres_url, "reconcile")
         with psycopg.connect(postgres_server, autocommit=True) as conn:  # as if its process were killed
             conn.execute("SELECT pg_terminate_backend(%s)", (leader,))
         took = wait_for(lambda: second.leads("reconcile"))
         assert took < 10 * POLL, took
         wait_for(lambda: not first.leads("reconcile"))
-        before = dict(runs)
+        before = runs.copy()
         time.sleep(10 * POLL)
         assert runs["first"] == before["first"] and runs["second"] > before["second"]
-        assert holder_of(postgres_server, "reconcile") not in (None, leader)
+        assert holder_of(postgres_server, postgres_url, "reconcile") not in (None, leader)
     finally:
         first.stop()
         second.stop()
