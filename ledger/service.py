@@ -214,6 +214,10 @@ class Ledger:
             if lost := self.chain.recover_lost():
                 log.warning("the chain no longer has %d confirmed writes; sending them again", lost)
             self.chain.outbox.reconcile()
+            if "SplitRegistry" in self.chain.addresses:
+                from ledger.splits import record_versions
+
+                record_versions(self)
             if "SettlementRegistry" in self.chain.addresses:
                 from ledger.settlement.periods import advance_periods
 

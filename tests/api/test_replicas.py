@@ -7,8 +7,8 @@ finalised once. Clients do what they would behind a load balancer: a request cut
 kill is sent again, with its Idempotency-Key, to another replica.
 
 Takedown notice delivery runs under the same leadership (ledger/leadership.py) but is not
-driven here: a case needs an uploaded master and a matched copy, too heavy for this test's
-budget; tests/api/test_case_faults.py covers delivery itself."""
+driven here: a case needs a watermarked distribution of an uploaded master and a matched copy,
+too heavy for this test's budget; tests/api/test_case_faults.py covers delivery itself."""
 
 from __future__ import annotations
 
