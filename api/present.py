@@ -435,6 +435,7 @@ def health(h: Health) -> schemas.Health:
         operator=h.operator,
         database=h.database,
         outbox_unfinished=h.outbox_unfinished,
+        leading=list(h.leading),
     )
 
 

@@ -446,6 +446,9 @@ class Health(BaseModel):
     outbox_unfinished: int | None = Field(
         description="Chain operations in flight; null when the database does not answer."
     )
+    leading: list[str] = Field(
+        description="The background loops this replica runs; with replicas on PostgreSQL each loop runs in one."
+    )
 
 
 class RuleCreate(Strict):

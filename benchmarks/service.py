@@ -50,11 +50,11 @@ class ProcessService:
         env.update(self.extra_env)
         return env
 
-    def start(self) -> dict[str, Any]:
+    def start(self, timeout: float = 60.0) -> dict[str, Any]:
         """Start the command and wait for /health to answer 200; returns that answer."""
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x52454C44_00000001  # the advisory lock of a schema migration
 
 
 def make_engine(url: str) -> Engine:
@@ -51,9 +52,12 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration; safe to run on every start."""
+    """Bring the schema to the newest migration; safe to run on every start, and by replicas
+    starting together on one PostgreSQL database: one migrates while the others wait."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # released with this transaction (PostgreSQL's DDL is transactional)
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -1,4 +1,9 @@
-"""The running system: database, keys, chain and the outbox reconciler, started and stopped together."""
+"""The running system: database, keys, chain and the background loops, started and stopped together.
+
+Any number of service processes (replicas) may share one PostgreSQL database and one chain:
+nonces are leased per signer through the database (ledger/chain/outbox.py) and each background
+loop runs in the one replica that leads it (ledger/leadership.py). On SQLite there is one process.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from ledger.config import Settings, redact_url
 from ledger.db import make_engine, migrate, session
 from ledger.distributions.keys import WatermarkKeys
 from ledger.keys import KeyStore, load_master_key
+from ledger.leadership import Leadership
 from ledger.logs import carried
 from ledger.metrics import Metrics
 from ledger.models import ChainOp, OpStatus
@@ -32,6 +38,7 @@ if TYPE_CHECKING:
     from ledger.matching import WorkMatcher
 
 log = logging.getLogger("reelledger")
+SWEEP_EVERY = 5.0  # seconds between looks for uploads that a stopped replica left half-received
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -57,6 +64,7 @@ class Health:
     operator: str
     database: str
     outbox_unfinished: int | None  # None when the database does not answer
+    leading: tuple[str, ...]  # the background loops this process runs (the others' leaders are elsewhere)
 
 
 class Ledger:
@@ -78,7 +86,7 @@ class Ledger:
         self.chain = Chain(self.settings, self.engine, self.keys)
         self.registries = Registries(self.chain)
         self._stop = threading.Event()
-        self._reconciler: threading.Thread | None = None
+        self.leadership = Leadership(self.engine)
         self._pool: Executor | None = None
         self._pool_lock = threading.Lock()
         self._media: Executor | None = None
@@ -98,21 +106,16 @@ class Ledger:
             return self._matcher
 
     def start(self) -> Ledger:
-        from ledger.reports.ingest import discard_interrupted
-
-        if dropped := discard_interrupted(self.engine):
-            log.warning(
-                "removed %d play reports whose upload was interrupted by a stop; they can be sent again", dropped
-            )
+        self._sweep_reports()
         self.chain.start()
         self.metrics.watch_chain(self.chain)
         self._stop.clear()
-        self._reconciler = threading.Thread(target=self._reconcile_forever, name="outbox-reconciler", daemon=True)
-        self._reconciler.start()
-        self._deliverer = None
+        self.leadership = Leadership(self.engine)
+        self.lead("outbox-reconciler", self.settings.reconcile_interval, self._reconcile_pass)
         if self.settings.takedown_webhook:
-            self._deliverer = threading.Thread(target=self._deliver_forever, name="notice-delivery", daemon=True)
-            self._deliverer.start()
+            self.lead("notice-delivery", self.settings.reconcile_interval, self._deliver_pass)
+        if self.leadership.shared:  # alone, the start-up sweep above found everything
+            self.lead("interrupted-reports", SWEEP_EVERY, self._sweep_reports)
         log.info(
             "chain %s at %s, contracts %s", self.chain.chain_id, redact_url(self.chain.rpc_url), self.chain.addresses
         )
@@ -134,6 +137,12 @@ class Ledger:
                 )
         except Exception:  # the first match builds it instead
             log.exception("could not build the match index at start")
+
+    def lead(self, name: str, every: float, run: Callable[[], object]) -> None:
+        """Run `run` every `every` seconds in the one replica that leads `name` (this one, on
+        SQLite); another takes over within seconds if it dies. For work that must not be done
+        by every replica at once. A pass must be safe to repeat (see ledger/leadership.py)."""
+        self.leadership.loop(name, every, run)
 
     @property
     def stopping(self) -> bool:
@@ -164,12 +173,8 @@ class Ledger:
         if self._media is not None:  # a copy being marked sees `stopping` and gives up
             self._media.shutdown(wait=True, cancel_futures=True)
             self._media = None
-        if self._reconciler:
-            self._reconciler.join(timeout=10)
+        self.leadership.stop()
         self.media_jobs.close()
-        deliverer = getattr(self, "_deliverer", None)
-        if deliverer:
-            deliverer.join(timeout=15)
         self.chain.stop()
         self.engine.dispose()
 
@@ -195,36 +200,45 @@ class Ledger:
             raise_for(op)
         return op
 
-    def _deliver_forever(self) -> None:
+    def _deliver_pass(self) -> None:
         """Takedown notices, on their own thread: a slow endpoint never holds up a chain write."""
         from ledger.piracy.delivery import deliver_due
 
-        while not self._stop.wait(self.settings.reconcile_interval):
-            try:
-                deliver_due(self)
-            except Exception:
-                log.exception("takedown notice delivery pass failed")
+        try:
+            deliver_due(self)
+        except Exception:
+            log.exception("takedown notice delivery pass failed")
 
-    def _reconcile_forever(self) -> None:
-        while not self._stop.wait(self.settings.reconcile_interval):
-            try:
-                if self.chain.ensure_node():
-                    log.warning("the managed chain node had stopped and was restarted from its state file")
-                if lost := self.chain.recover_lost():
-                    log.warning("the chain no longer has %d confirmed writes; sending them again", lost)
-                self.chain.outbox.reconcile()
-                if "SettlementRegistry" in self.chain.addresses:
-                    from ledger.settlement.periods import advance_periods
+    def _sweep_reports(self) -> None:
+        """Remove the uploads a stopped process left half-received (never one still arriving)."""
+        from ledger.reports.ingest import discard_interrupted
 
-                    advance_periods(self)
-            except ChainUnavailable as exc:
-                log.warning("chain node unavailable, writes are kept in the outbox: %s", exc)
-            except InsufficientFunds as exc:
-                log.warning("a write waits in the outbox for gas money: %s", exc)
-            except NodeError as exc:
-                log.error("the managed chain node could not be restarted: %s", exc)
-            except Exception:  # keep reconciling whatever one pass hit
-                log.exception("outbox reconcile pass failed")
+        if dropped := discard_interrupted(self.engine):
+            log.warning("removed %d play reports whose upload a stop cut off; they can be sent again", dropped)
+
+    def _reconcile_pass(self) -> None:
+        try:
+            if self.chain.ensure_node():
+                log.warning("the managed chain node had stopped and was restarted from its state file")
+            if lost := self.chain.recover_lost():
+                log.warning("the chain no longer has %d confirmed writes; sending them again", lost)
+            self.chain.outbox.reconcile()
+            if "SplitRegistry" in self.chain.addresses:
+                from ledger.splits import record_versions
+
+                record_versions(self)
+            if "SettlementRegistry" in self.chain.addresses:
+                from ledger.settlement.periods import advance_periods
+
+                advance_periods(self)
+        except ChainUnavailable as exc:
+            log.warning("chain node unavailable, writes are kept in the outbox: %s", exc)
+        except InsufficientFunds as exc:
+            log.warning("a write waits in the outbox for gas money: %s", exc)
+        except NodeError as exc:
+            log.error("the managed chain node could not be restarted: %s", exc)
+        except Exception:  # keep reconciling whatever one pass hit
+            log.exception("outbox reconcile pass failed")
 
     def health(self) -> Health:
         """What a monitor needs: is the chain answering, where are the contracts, is anything stuck."""
@@ -266,4 +280,5 @@ class Ledger:
             operator=chain.signer,
             database=self.engine.url.get_backend_name(),
             outbox_unfinished=outbox_unfinished,
+            leading=self.leadership.leading,
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
 from eth_utils import is_address, to_checksum_address
+from sqlmodel import col, select
 
 from ledger.accounts import authorise_service
 from ledger.chain.hexes import from_0x
@@ -106,6 +107,23 @@ def _check(payees: list[tuple[str, int]]) -> None:
     total = sum(bps for _, bps in payees)
     if total != TOTAL_BPS:
         raise InvalidInput("payees", f"shares sum to {total} basis points, not {TOTAL_BPS}")
+
+
+def record_versions(ledger: Ledger) -> int:
+    """Record the version number of every split confirmed after its request stopped waiting
+    (answered 202, or its process stopped): settlement counts only versions it knows. The
+    reconciler runs this on every pass. Returns how many were recorded."""
+    with session(ledger.engine) as db:
+        waiting = db.exec(
+            select(SplitRecord)
+            .join(ChainOp, col(ChainOp.id) == col(SplitRecord.op_id))
+            .where(col(SplitRecord.version).is_(None), ChainOp.status == OpStatus.confirmed)
+        ).all()
+        for row in waiting:
+            row.version = ledger.registries.split_version_set(must_get(db, ChainOp, row.op_id))
+            db.add(row)
+        db.commit()
+    return len(waiting)
 
 
 def split_versions(ledger: Ledger, account: Account, work_id: str) -> list[SplitVersion]:

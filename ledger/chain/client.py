@@ -14,6 +14,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import RPCEndpoint
 
+from ledger.advisory import exclusive
 from ledger.chain import artifacts, web3_types
 from ledger.chain.anchors import DISTRIBUTION_REGISTRY, EVIDENCE_REGISTRY, DistributionGateway, EvidenceGateway
 from ledger.chain.errors import ChainError, ChainUnavailable
@@ -146,10 +147,13 @@ class Chain:
             self.fund(self.funder)
         if self.settings.settlement_token:
             check_settlement_token(self.w3, self.settings.settlement_token, self.settings.settlement_currency)
-        self.recover_lost()
-        self.outbox.reconcile()  # finish whatever a previous run left in flight
-        if deploy:
-            self.deploy()
+        # Replicas starting together on one database: one at a time finishes what a previous
+        # run left in flight and deploys what the chain lacks; the next finds it deployed.
+        with exclusive(self.engine, f"chain-start:{self.chain_id}"):
+            self.recover_lost()
+            self.outbox.reconcile()  # finish whatever a previous run left in flight
+            if deploy:
+                self.deploy()
 
     def ensure_node(self) -> bool:
         """Restart the managed node if it died; returns True if it had to."""

@@ -28,10 +28,16 @@ An operation's life:
                   sender could not pay, or its nonce was taken)
 
 A crash between any two steps leaves a row that the next reconcile pass carries on from.
-One process signs for a given sender at a time (an in-process lock per sender); run one
-service instance per signing key. Within it, the reconciler thread and requests waiting for
-their write both reconcile: a replacement or a re-signing is stored only if the row still
-holds the version it was decided on (compare and set), so two passes never both act.
+One thread signs for a given sender at a time: an in-process lock per sender, and on
+PostgreSQL, where several service processes (replicas) may share the outbox, the sender's
+key row (`stored_key`) locked FOR UPDATE from before its next nonce is read until the signed
+op is committed. So a nonce is leased through the database: the next one is the highest the
+outbox holds for the sender plus one (or the chain's count, if higher), read under that lock,
+and no two replicas ever sign the same nonce (the unique (chain, sender, nonce) constraint
+backs it). On SQLite (one process) the in-process lock and a cached next nonce suffice.
+The reconciler thread and requests waiting for their write, in any replica, all reconcile: a
+replacement or a re-signing is stored only if the row still holds the version it was decided
+on (compare and set), so two passes never both act.
 
 Reorgs are watched only while an op is pending, so `confirmations` is the depth of reorg the
 service survives. With 0 (the default, for a development chain) an op is final at its first
@@ -64,6 +70,7 @@ from web3.exceptions import (
 from web3.providers.base import JSONBaseProvider
 from web3.types import Nonce, RPCEndpoint, RPCResponse, TxParams, Wei
 
+from ledger.advisory import shared
 from ledger.chain import web3_types
 from ledger.chain.errors import (
     ChainRevert,
@@ -82,7 +89,7 @@ from ledger.chain.fees import Market, market, outbid, signed_fees, underpriced
 from ledger.chain.hexes import to_0x
 from ledger.db import must_get, session
 from ledger.keys import KeyStore
-from ledger.models import ChainOp, OpStatus, utcnow
+from ledger.models import ChainOp, OpStatus, StoredKey, utcnow
 
 log = logging.getLogger("reelledger.chain")
 
@@ -139,6 +146,7 @@ class Outbox:
         self._next_nonce: dict[str, int] = {}
         self._taken_at: dict[tuple[int, int], int] = {}  # (op id, nonce) -> head when another's use was first seen
         self._market: tuple[float, Market] | None = None
+        self._shared = shared(engine)  # other processes may sign from this outbox: lease nonces
         self.gas: GasStation | None = None  # set by the Chain: pays the gas of the accounts it signs for
         self.on_error: Callable[[str], None] = _ignore  # told each error's kind (ERROR_KINDS), for metrics
 
@@ -219,8 +227,9 @@ class Outbox:
             sender = must_get(db, ChainOp, op_id).sender
         with self._lock_for(sender):
             with session(self.engine) as db:
+                self._lease(db, sender)
                 op = must_get(db, ChainOp, op_id)
-                if op.status != OpStatus.queued:  # another thread got here first
+                if op.status != OpStatus.queued:  # another thread or replica got here first
                     return op
                 tx = self._transaction(op)
                 try:
@@ -283,15 +292,27 @@ class Outbox:
         db.commit()
         return op
 
+    def _lease(self, db: Session, sender: str) -> None:
+        """On PostgreSQL, lock the sender's key row for the rest of `db`'s transaction: the
+        nonce lease that keeps replicas from signing the same nonce (see the module's note)."""
+        if self._shared:
+            db.exec(select(StoredKey.id).where(StoredKey.address == sender).with_for_update()).first()
+
     def _nonce_for(self, db: Session, sender: str) -> int:
+        """The sender's next nonce. Alone (SQLite), this process signed every nonce the outbox
+        holds, so the one after its last is cached; with replicas the outbox's highest, read
+        under the lease, also counts what the others signed since."""
         cached = self._next_nonce.get(sender)
-        if cached is not None:
+        if cached is not None and not self._shared:
             return cached
         highest = db.exec(
             select(func.max(ChainOp.nonce)).where(ChainOp.chain_id == self.chain_id, ChainOp.sender == sender)
         ).one()
+        ours = -1 if highest is None else highest + 1
+        if cached is not None:
+            return max(cached, ours)
         on_chain = self.w3.eth.get_transaction_count(web3_types.address(sender), "pending")
-        return max(on_chain, -1 if highest is None else highest + 1)
+        return max(on_chain, ours)
 
     def _going(self, fresh: bool = False) -> Market:
         """The chain's price, asked at most every few seconds for new transactions; `fresh`

@@ -20,6 +20,7 @@ from eth_utils import keccak
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 
+from ledger.advisory import attempt
 from ledger.bulk import insert_many
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.hexes import ZERO32, from_0x, to_0x
@@ -64,6 +65,9 @@ class ReportHeader:
     supersedes: str | None = None  # the platform's id of the report this one corrects
 
 
+Source = Callable[["ReportHeader"], Iterator[Block]]  # a report's rows, in blocks
+
+
 @dataclass(frozen=True)
 class Ingested:
     report: PlayReport
@@ -101,6 +105,21 @@ def ingest(
     if platform.role != Role.platform:
         raise Forbidden("only a platform account posts play reports")
     _check_header(ledger, header)
+    with attempt(ledger.engine, reception_lock(platform.id, header.report_id)) as ours:
+        if not ours:  # another replica receives it now
+            raise Conflict("report_in_flight", f"report {header.report_id!r} is being received right now")
+        return _ingest(ledger, platform, header, source, signature)
+
+
+def reception_lock(platform_id: int, report_id: str) -> str:
+    """The advisory lock a process holds while it receives the report: a report `receiving`
+    whose lock is free was left by a process that stopped (see `discard_interrupted`)."""
+    return f"report-reception:{platform_id}:{report_id}"
+
+
+def _ingest(
+    ledger: Ledger, platform: Account, header: ReportHeader, source: Source, signature: bytes | None
+) -> Ingested:
     with session(ledger.engine) as db:
         existing = _report(db, platform.id, header.report_id)
         if existing is not None and existing.status != ReportStatus.receiving:
@@ -351,12 +370,23 @@ def _discard(ledger: Ledger, report_pk: int) -> None:
 
 
 def discard_interrupted(engine: Engine) -> int:
-    """Remove reports whose upload a stopped process left half-received; run at start-up, when
-    no upload can be in flight. Returns how many were removed."""
+    """Remove reports whose upload a stopped process left half-received: at start-up, and on
+    PostgreSQL every few seconds in one replica, leaving alone those another replica is still
+    receiving (it holds their reception lock). Returns how many were removed."""
     with session(engine) as db:
-        stale = db.exec(select(PlayReport.id).where(PlayReport.status == ReportStatus.receiving)).all()
-        for report_pk in stale:
+        receiving = db.exec(
+            select(PlayReport.id, PlayReport.platform_id, PlayReport.report_id).where(
+                PlayReport.status == ReportStatus.receiving
+            )
+        ).all()
+    removed = 0
+    for report_pk, platform_id, report_id in receiving:
+        with attempt(engine, reception_lock(platform_id, report_id)) as stopped, session(engine) as db:
+            report = db.get(PlayReport, report_pk)  # read under the lock: accepted meanwhile, it stays
+            if not stopped or report is None or report.status != ReportStatus.receiving:
+                continue
             db.exec(delete(PlayRowRecord).where(col(PlayRowRecord.report_pk) == report_pk))
             db.exec(delete(PlayReport).where(col(PlayReport.id) == report_pk))
-        db.commit()
-    return len(stale)
+            db.commit()
+            removed += 1
+    return removed
