@@ -25,7 +25,12 @@ def variables(name: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("unit", "instance"), [("reelledger-replica@.service", "8001"), ("reelledger-crawl-worker@.service", "1")]
+    ("unit", "instance"),
+    [
+        ("reelledger-replica@.service", "8001"),
+        ("reelledger-crawl-worker@.service", "1"),
+        ("reelledger-media-worker@.service", "1"),
+    ],
 )
 def test_systemd_accepts_each_unit(tmp_path, unit, instance):
     if shutil.which("systemd-analyze") is None:
@@ -48,6 +53,11 @@ def test_replica_environment_names_only_settings_and_shares_postgresql_and_an_ex
     assert env["REELLEDGER_DATABASE_URL"].startswith("postgresql")  # SQLite is one process only
     assert env["REELLEDGER_RPC_URL"]  # a managed Anvil node would be each replica's own chain
     assert "REELLEDGER_MASTER_KEY" in env  # the same on every replica, or none reads the others' keys
+    # Copies and uploads a media job waits on are files: every replica and worker sees the same ones.
+    assert env["REELLEDGER_DATA_DIR"].startswith("/") and env["REELLEDGER_MEDIA_JOBS"] == "queue"
+    for unit in ("reelledger-replica@.service", "reelledger-media-worker@.service"):
+        text = (DEPLOY / "systemd" / unit).read_text()
+        assert "EnvironmentFile=/etc/reelledger/reelledger.env" in text and "REELLEDGER_DATA_DIR" not in text
 
 
 def test_worker_environment_names_only_what_workers_read():
