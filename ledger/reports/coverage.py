@@ -7,9 +7,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 from sqlmodel import Session, select
 
 from ledger.models import ChainOp, LicenceRecord, OpStatus
+from ledger.reports.columns import Ints, Rows
 
 DAY = 86_400
 REPORTED_RIGHT = "streaming"
@@ -56,3 +59,17 @@ class Coverage:
             if len(self._answers) < 1_000_000:
                 self._answers[key] = answer
         return answer
+
+    def held(self, rows: Rows, work_pk: Ints) -> npt.NDArray[np.bool_]:
+        """Which of `rows` (of works `work_pk`) no licence covers: asked once per distinct
+        (work, territory, day) of the rows."""
+        if not len(rows):
+            return np.zeros(0, dtype=np.bool_)
+        keys = np.stack((work_pk, rows.territory, rows.day), axis=1)
+        distinct, each = np.unique(keys, axis=0, return_inverse=True)
+        covered = np.array(
+            [self.covers(work, rows.territories[territory], day) for work, territory, day in distinct.tolist()],
+            dtype=np.bool_,
+        )
+        held: npt.NDArray[np.bool_] = ~covered[each.reshape(-1)]
+        return held

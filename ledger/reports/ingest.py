@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 from eth_utils import keccak
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 
-from ledger.bulk import insert_many
+from ledger.bulk import insert_columns
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.hexes import ZERO32, from_0x, to_0x
 from ledger.currencies import CURRENCIES
@@ -42,6 +43,7 @@ log = logging.getLogger("reelledger.reports")
 
 DAY = 86_400
 MAX_PERIOD_DAYS = 366
+COMMIT_ROWS = 20_000  # rows written between commits: a commit per (smaller) NDJSON block would cost more
 ROW_COLUMNS = (
     "report_pk",
     "work_pk",
@@ -234,20 +236,32 @@ def _receive(ledger: Ledger, report: PlayReport, platform: Account, blocks: Iter
     digest = ReportDigest(report.currency, report.first_day, report.end_day)
     dialect = engine.dialect.name
     raw = engine.raw_connection()
-    held = 0
+    held = uncommitted = 0
     problems = Problems()
     try:
-        for rows, block_digest in numbered(blocks, works, problems):
+        for (rows, work_pk), block_digest in numbered(blocks, works, problems):
             digest.merge(block_digest)
             if problems:  # the report is refused: read on only to name the rest of its problems
                 continue
-            stored = []
-            for work_pk, (_, territory, day, plays, valid, minutes, ad) in rows:
-                covered = coverage.covers(work_pk, territory, day)
-                held += not covered
-                stored.append((report.id, work_pk, territory, day, plays, valid, minutes, ad, not covered))
-            insert_many(raw, dialect, "play_row", ROW_COLUMNS, stored)
-            raw.commit()
+            unlicensed = coverage.held(rows, work_pk)
+            held += int(unlicensed.sum())
+            columns = (
+                np.full(len(rows), report.id, dtype=np.int64),
+                work_pk,
+                rows.territory_codes(),
+                rows.day,
+                rows.plays,
+                rows.valid_plays,
+                rows.watch_minutes,
+                rows.ad_revenue,
+                unlicensed,
+            )
+            insert_columns(raw, dialect, "play_row", dict(zip(ROW_COLUMNS, columns, strict=True)))
+            uncommitted += len(rows)
+            if uncommitted >= COMMIT_ROWS:
+                raw.commit()
+                uncommitted = 0
+        raw.commit()
         if not problems:
             try:
                 root = digest.root()
