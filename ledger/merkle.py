@@ -9,7 +9,7 @@ Node and this module agree on every root and proof.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,10 +76,17 @@ def root_of(hashes: Sequence[bytes]) -> bytes:
     return packed_root(b"".join(hashes))
 
 
-def packed_root(leaves: bytes) -> bytes:
+def hash_pairs(pairs: bytes) -> bytes:
+    """keccak256 of each 64 bytes of `pairs`, end to end."""
+    data = memoryview(pairs)
+    return b"".join([keccak_256(data[at : at + 64]).digest() for at in range(0, len(data), 64)])
+
+
+def packed_root(leaves: bytes, hash_level: Callable[[bytes], bytes] = hash_pairs) -> bytes:
     """`root_of` of 32-byte leaf hashes given end to end. The tree is one array, built a level at a
     time: the nodes of a level are consecutive and so are their children, so each level's pairs
-    are ordered and laid out by numpy and only the hashing is a step per node."""
+    are ordered and laid out by numpy and only the hashing is a step per node, done by
+    `hash_level` (`hash_pairs`, or one that shares a level's pairs out between processes)."""
     n, extra = divmod(len(leaves), 32)
     if extra or not n:
         raise ValueError("a Merkle tree needs at least one leaf (of 32 bytes)")
@@ -97,10 +104,7 @@ def packed_root(leaves: bytes) -> bytes:
         pairs = np.empty((stop - start, 2), dtype="S32")
         pairs[:, 0] = np.where(swap, right, left)
         pairs[:, 1] = np.where(swap, left, right)
-        data = memoryview(pairs.tobytes())
-        tree[start:stop] = np.frombuffer(
-            b"".join([keccak_256(data[at : at + 64]).digest() for at in range(0, len(data), 64)]), dtype="S32"
-        )
+        tree[start:stop] = np.frombuffer(hash_level(pairs.tobytes()), dtype="S32")
         first >>= 1
     return bytes(tree[0:1].tobytes())
 

@@ -16,13 +16,14 @@ from __future__ import annotations
 import io
 import multiprocessing
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import IO, Any, BinaryIO, NamedTuple
 
 import numpy as np
 
 from ledger.chain.hexes import to_0x
+from ledger.merkle import hash_pairs
 from ledger.reports.columns import Ints, Rows
 from ledger.reports.digest import ReportDigest
 from ledger.reports.problems import MAX_LISTED, Problems, clip
@@ -33,6 +34,7 @@ BLOCK_BYTES = 1 << 20
 IN_FLIGHT = 4
 ROWS_PER_BLOCK = 20_000
 MAX_LINE_BYTES = 16 << 20
+SHARED_PAIRS = 1 << 14  # a Merkle level smaller than this is hashed here: sending it costs about as much
 
 
 class Block(NamedTuple):
@@ -47,6 +49,21 @@ class Block(NamedTuple):
 def worker_pool(workers: int) -> Executor:
     """Processes started fresh (not forked from a threaded server)."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def shared_hashing(pool: Callable[[], Executor]) -> Callable[[bytes], bytes]:
+    """A Merkle level's hashing (see ledger.merkle.packed_root) shared with a worker of `pool`
+    when the level is large: the worker hashes the second half of the pairs while this process
+    hashes the first."""
+
+    def hash_level(pairs: bytes) -> bytes:
+        if len(pairs) < SHARED_PAIRS * 64:
+            return hash_pairs(pairs)
+        cut = len(pairs) // 128 * 64
+        later = pool().submit(hash_pairs, pairs[cut:])
+        return hash_pairs(pairs[:cut]) + later.result()
+
+    return hash_level
 
 
 def _as_tuple(row: ReportRow) -> tuple[Any, ...]:

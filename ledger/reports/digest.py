@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from sha3 import keccak_256
 
-from ledger.merkle import StandardMerkleTree, packed_root
+from ledger.merkle import StandardMerkleTree, hash_pairs, packed_root
 from ledger.reports.columns import Rows
 from ledger.reports.rows import LEAF_TYPES, BadRow, ReportRow
 
@@ -125,11 +126,12 @@ class ReportDigest:
         except ValueError:
             raise BadRow(0, "rows", "two rows are identical; merge them into one") from None
 
-    def root(self) -> bytes:
-        """The rows' Merkle root alone (the whole tree is only needed to hand out proofs)."""
+    def root(self, hash_level: Callable[[bytes], bytes] = hash_pairs) -> bytes:
+        """The rows' Merkle root alone (the whole tree is only needed to hand out proofs); see
+        `packed_root` for `hash_level`."""
         if not self._leaves:
             raise BadRow(0, "rows", "a report has at least one row")
         try:
-            return packed_root(b"".join(self._leaves))
+            return packed_root(b"".join(self._leaves), hash_level)
         except ValueError:
             raise BadRow(0, "rows", "two rows are identical; merge them into one") from None
