@@ -11,7 +11,8 @@ None and the block is read row by row, which words each problem (and numbers its
 
 from __future__ import annotations
 
-from typing import Annotated
+from operator import attrgetter
+from typing import Annotated, Any
 
 import msgspec
 import numpy as np
@@ -23,7 +24,7 @@ from ledger.reports.rows import BadRow, RowParser
 Count = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 
 
-class _Row(msgspec.Struct, forbid_unknown_fields=True):
+class _Row(msgspec.Struct, forbid_unknown_fields=True, gc=False):  # gc: it holds no containers
     work: str
     territory: str
     date: str
@@ -35,6 +36,7 @@ class _Row(msgspec.Struct, forbid_unknown_fields=True):
 
 
 _decode = msgspec.json.Decoder(_Row).decode
+_FIELDS = [attrgetter(name) for name in _Row.__struct_fields__]
 
 
 def typed_block(data: bytes, parse: RowParser, digest: ReportDigest) -> Rows | None:
@@ -44,10 +46,11 @@ def typed_block(data: bytes, parse: RowParser, digest: ReportDigest) -> Rows | N
         return None
     try:
         decoded = [_decode(line) for line in data.splitlines()]
-        columns = list(zip(*map(msgspec.structs.astuple, decoded), strict=True))
-        if not columns:
+        if not decoded:
             return None
-        work_texts, territory_texts, dates, plays, valid, minutes, ad, currencies = columns
+        work_texts, territory_texts, dates, plays, valid, minutes, ad, currencies = (
+            list(map(field, decoded)) for field in _FIELDS
+        )
         rows = _rows(parse, work_texts, territory_texts, dates, plays, valid, minutes, ad)
         if {parse.currency(c) for c in set(currencies)} != {digest.currency}:
             return None
@@ -61,7 +64,7 @@ def typed_block(data: bytes, parse: RowParser, digest: ReportDigest) -> Rows | N
     return rows
 
 
-def _rows(parse: RowParser, *columns: tuple[object, ...]) -> Rows:
+def _rows(parse: RowParser, *columns: list[Any]) -> Rows:
     work_texts, territory_texts, dates, *counts = columns
     work_of = {text: i for i, text in enumerate(dict.fromkeys(work_texts))}
     day_of = {text: parse.day(text) for text in set(dates)}
@@ -75,5 +78,5 @@ def _rows(parse: RowParser, *columns: tuple[object, ...]) -> Rows:
         territories,
         np.fromiter(map(territory_of.__getitem__, territory_texts), dtype=np.int64, count=n),
         np.fromiter(map(day_of.__getitem__, dates), dtype=np.int64, count=n),
-        *(ints(c) for c in counts),  # type: ignore[arg-type]  # each a tuple of ints, as decoded
+        *(ints(c) for c in counts),
     )
