@@ -9,9 +9,10 @@ Node and this module agree on every root and proof.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from eth_abi import encode
 from eth_utils import keccak
 from sha3 import keccak_256
@@ -72,19 +73,40 @@ class StandardMerkleTree:
 def root_of(hashes: Sequence[bytes]) -> bytes:
     """The root `StandardMerkleTree.from_leaf_hashes(hashes, ...)` would have, without keeping the
     tree or an index: what a receiver of millions of rows needs. Raises ValueError like it."""
-    if not hashes:
-        raise ValueError("a Merkle tree needs at least one leaf")
-    leaves = sorted(hashes)
-    if any(leaves[i] == leaves[i + 1] for i in range(len(leaves) - 1)):
+    return packed_root(b"".join(hashes))
+
+
+def hash_pairs(pairs: bytes) -> bytes:
+    """keccak256 of each 64 bytes of `pairs`, end to end."""
+    data = memoryview(pairs)
+    return b"".join([keccak_256(data[at : at + 64]).digest() for at in range(0, len(data), 64)])
+
+
+def packed_root(leaves: bytes, hash_level: Callable[[bytes], bytes] = hash_pairs) -> bytes:
+    """`root_of` of 32-byte leaf hashes given end to end. The tree is one array, built a level at a
+    time: the nodes of a level are consecutive and so are their children, so each level's pairs
+    are ordered and laid out by numpy and only the hashing is a step per node, done by
+    `hash_level` (`hash_pairs`, or one that shares a level's pairs out between processes)."""
+    n, extra = divmod(len(leaves), 32)
+    if extra or not n:
+        raise ValueError("a Merkle tree needs at least one leaf (of 32 bytes)")
+    ordered = np.sort(np.frombuffer(leaves, dtype="S32"))  # bytewise, as bytes compare
+    if (ordered[1:] == ordered[:-1]).any():
         raise ValueError("two leaves are identical")
-    n = len(leaves)
-    tree: list[bytes] = [b""] * (n - 1)
-    tree.extend(reversed(leaves))
-    del leaves
-    for i in range(n - 2, -1, -1):
-        a, b = tree[2 * i + 1], tree[2 * i + 2]
-        tree[i] = keccak_256(a + b if a <= b else b + a).digest()
-    return tree[0]
+    tree = np.empty(2 * n - 1, dtype="S32")
+    tree[n - 1 :] = ordered[::-1]
+    del ordered
+    first = 1 << ((n - 1).bit_length() - 1) if n > 1 else 1
+    while first >= 1:  # the level whose nodes are first - 1 .. 2 * first - 2 (the lowest one cut at n - 2)
+        start, stop = first - 1, min(2 * first - 1, n - 1)
+        left, right = tree[2 * start + 1 : 2 * stop + 1 : 2], tree[2 * start + 2 : 2 * stop + 2 : 2]
+        swap = left > right
+        pairs = np.empty((stop - start, 2), dtype="S32")
+        pairs[:, 0] = np.where(swap, right, left)
+        pairs[:, 1] = np.where(swap, left, right)
+        tree[start:stop] = np.frombuffer(hash_level(pairs.tobytes()), dtype="S32")
+        first >>= 1
+    return bytes(tree[0:1].tobytes())
 
 
 def verify(root: bytes, types: Sequence[str], values: Sequence[object], proof: Sequence[bytes]) -> bool:

@@ -5,9 +5,10 @@ splits anywhere between lines) is cut into blocks that worker processes parse an
 other cores while this process stores the rows of the blocks before. CSV and JSON go through
 the same block protocol in this process.
 
-A block holds the good rows as tuples (work id, territory, day, plays, valid plays, watch
-minutes, ad revenue) with the digest of exactly those rows, and the problems of the bad ones,
-numbered within the block: reading goes on past a bad row, so that one answer lists them all.
+A block holds the good rows as columns (see ledger.reports.columns) with the digest of exactly
+those rows, and the problems of the bad ones, numbered within the block: reading goes on past
+a bad row, so that one answer lists them all. A worker reads an NDJSON block the typed way
+(ledger.reports.typed_block) and, when that does not take it whole, row by row.
 """
 
 from __future__ import annotations
@@ -15,23 +16,29 @@ from __future__ import annotations
 import io
 import multiprocessing
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import IO, Any, BinaryIO, NamedTuple
 
+import numpy as np
+
 from ledger.chain.hexes import to_0x
+from ledger.merkle import hash_pairs
+from ledger.reports.columns import Ints, Rows
 from ledger.reports.digest import ReportDigest
 from ledger.reports.problems import MAX_LISTED, Problems, clip
 from ledger.reports.rows import BadRow, ReportRow, RowParser, csv_items, json_items, ndjson_items
+from ledger.reports.typed_block import typed_block
 
 BLOCK_BYTES = 1 << 20
 IN_FLIGHT = 4
 ROWS_PER_BLOCK = 20_000
 MAX_LINE_BYTES = 16 << 20
+SHARED_PAIRS = 1 << 14  # a Merkle level smaller than this is hashed here: sending it costs about as much
 
 
 class Block(NamedTuple):
-    rows: list[tuple[Any, ...]]
+    rows: Rows
     digest: ReportDigest  # of exactly `rows`
     read: int  # rows read, good and bad
     problems: list[tuple[int, str, str]]  # (number within the block, or 0 for the report, field, problem): the first
@@ -42,6 +49,21 @@ class Block(NamedTuple):
 def worker_pool(workers: int) -> Executor:
     """Processes started fresh (not forked from a threaded server)."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def shared_hashing(pool: Callable[[], Executor]) -> Callable[[bytes], bytes]:
+    """A Merkle level's hashing (see ledger.merkle.packed_root) shared with a worker of `pool`
+    when the level is large: the worker hashes the second half of the pairs while this process
+    hashes the first."""
+
+    def hash_level(pairs: bytes) -> bytes:
+        if len(pairs) < SHARED_PAIRS * 64:
+            return hash_pairs(pairs)
+        cut = len(pairs) // 128 * 64
+        later = pool().submit(hash_pairs, pairs[cut:])
+        return hash_pairs(pairs[:cut]) + later.result()
+
+    return hash_level
 
 
 def _as_tuple(row: ReportRow) -> tuple[Any, ...]:
@@ -113,16 +135,23 @@ def item_blocks(
             rows.append(_as_tuple(row))
             numbers.append(read)
         if read or bad:
-            yield Block(rows, digest, read, problems, bad, numbers if bad else None)
+            yield Block(Rows.of_tuples(rows), digest, read, problems, bad, numbers if bad else None)
         before += read
 
 
 def parse_ndjson_block(data: bytes, currency: str, first_day: int, end_day: int) -> Block:
     """Runs in a worker process: all of `data`'s lines as one block."""
+    digest = ReportDigest(currency, first_day, end_day)
+    rows = typed_block(data, _PARSER, digest)
+    if rows is not None:
+        return Block(rows, digest, len(rows), [], 0)
     lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
     for block in item_blocks(ndjson_items(lines), currency, first_day, end_day, size=1 << 62):
         return block
-    return Block([], ReportDigest(currency, first_day, end_day), 0, [], 0)
+    return Block(Rows.of_tuples([]), digest, 0, [], 0)
+
+
+_PARSER = RowParser()  # a worker's: its checked values serve every block it reads
 
 
 def ndjson_blocks(stream: BinaryIO, pool: Executor, currency: str, first_day: int, end_day: int) -> Iterator[Block]:
@@ -140,7 +169,7 @@ def ndjson_blocks(stream: BinaryIO, pool: Executor, currency: str, first_day: in
                     while pending:
                         yield pending.popleft().result()
                     yield Block(
-                        [],
+                        Rows.of_tuples([]),
                         ReportDigest(currency, first_day, end_day),
                         0,
                         [(1, "row", "a line is longer than 16 MiB")],
@@ -162,24 +191,31 @@ def ndjson_blocks(stream: BinaryIO, pool: Executor, currency: str, first_day: in
             future.cancel()
 
 
+class Keyed(NamedTuple):
+    rows: Rows
+    work_pk: Ints  # each row's work, as its key in the database
+
+
 def numbered(
     blocks: Iterator[Block], works: dict[bytes, int], problems: Problems
-) -> Iterator[tuple[list[tuple[int, tuple[Any, ...]]], ReportDigest]]:
-    """Each block's good rows as (work key, row) pairs, with the block's digest; every problem (a
-    row that does not parse, a work not registered here) goes to `problems`, numbered from the top
+) -> Iterator[tuple[Keyed, ReportDigest]]:
+    """Each block's good rows with their works' keys, and the block's digest; every problem (a row
+    that does not parse, a work not registered here) goes to `problems`, numbered from the top
     of the report."""
     for block in blocks:
         offset = problems.rows
         found = [(offset + n if n > 0 else 0, f, p) for n, f, p in block.problems]
-        keyed, unknown = [], 0
-        for n, row in zip(block.numbers or range(1, len(block.rows) + 1), block.rows, strict=False):
-            work_pk = works.get(row[0])
-            if work_pk is None:
-                unknown += 1
-                found.append((offset + n, "work", f"{to_0x(row[0])} is not a registered work"))
-            else:
-                keyed.append((work_pk, row))
+        rows = block.rows
+        keys = np.array([works.get(work, -1) for work in rows.works], dtype=np.int64)
+        work_pk = keys[rows.work]
+        unknown = work_pk < 0
+        if unknown.any():
+            numbers = block.numbers or range(1, len(rows) + 1)
+            for i in np.flatnonzero(unknown).tolist():
+                work = rows.works[rows.work[i]]
+                found.append((offset + numbers[i], "work", f"{to_0x(work)} is not a registered work"))
+            rows, work_pk = rows.take(~unknown), work_pk[~unknown]
         found.sort(key=lambda p: p[0])
-        problems.take(found, block.bad + unknown)
+        problems.take(found, block.bad + int(unknown.sum()))
         problems.rows += block.read
-        yield keyed, block.digest
+        yield Keyed(rows, work_pk), block.digest

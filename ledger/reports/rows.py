@@ -127,11 +127,9 @@ class RowParser:
                     raise BadRow(number, column_name(name), unknown_column(name))
         get = raw.get
         work = self._work(number, get("work", MISSING))
-        territory = self._code(
-            number, "territory", get("territory", MISSING), _TERRITORIES, "an ISO 3166-1 alpha-2 code"
-        )
+        territory = self._territory(number, get("territory", MISSING))
         day = self._day(number, get("date", MISSING))
-        currency = self._code(number, "currency", get("currency", MISSING), CURRENCIES, "an ISO 4217 currency")
+        currency = self._currency(number, get("currency", MISSING))
         plays = _whole(number, "plays", get("plays", MISSING))
         valid_plays = _whole(number, "valid_plays", get("valid_plays", MISSING))
         watch_minutes = _whole(number, "watch_minutes", get("watch_minutes", MISSING))
@@ -139,6 +137,26 @@ class RowParser:
         if valid_plays > plays:
             raise BadRow(number, "valid_plays", "exceeds plays")
         return ReportRow(work, territory, day, plays, valid_plays, watch_minutes, ad_revenue, currency)
+
+    # One value checked alone (a BadRow then numbers no row): for readers that check a column's
+    # distinct values once.
+    def work(self, value: object) -> bytes:
+        return self._work(0, value)
+
+    def day(self, value: object) -> int:
+        return self._day(0, value)
+
+    def territory(self, value: object) -> str:
+        return self._territory(0, value)
+
+    def currency(self, value: object) -> str:
+        return self._currency(0, value)
+
+    def _territory(self, number: int, value: object) -> str:
+        return self._code(number, "territory", value, _TERRITORIES, "an ISO 3166-1 alpha-2 code")
+
+    def _currency(self, number: int, value: object) -> str:
+        return self._code(number, "currency", value, CURRENCIES, "an ISO 4217 currency")
 
     def _remember(self, cache: dict[K, V], key: K, value: V) -> V:
         if len(cache) >= self.CACHE_LIMIT:

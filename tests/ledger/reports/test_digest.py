@@ -64,3 +64,17 @@ def test_the_root_alone_is_the_full_trees_root(n):
     assert digest.root() == digest.tree().root
     with pytest.raises(ValueError):
         root_of([b"\x01" * 32, b"\x01" * 32])
+
+
+def test_a_root_hashed_partly_by_a_worker_process_is_the_same_root():
+    import os
+
+    from ledger.merkle import packed_root
+    from ledger.reports.blocks import SHARED_PAIRS, shared_hashing, worker_pool
+
+    leaves = os.urandom(32 * (4 * SHARED_PAIRS + 3))
+    pool = worker_pool(1)
+    try:
+        assert packed_root(leaves, shared_hashing(lambda: pool)) == packed_root(leaves)
+    finally:
+        pool.shutdown()
