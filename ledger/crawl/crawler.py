@@ -1,10 +1,12 @@
 """A crawl: pages breadth-first from the seeds, media handed on as they are found.
 
-`run` drives a whole crawl in this process. A distributed crawl uses the two steps it is
-made of, one task each: `crawl_page(url, depth)` fetches a page and names the pages and media
-it leads to (each claimed once in the shared `CrawlState`, so no two workers take the same),
-and `fetch_medium(url, page_url)` downloads one medium. Workers that share a Redis share
-claims, validators, content hashes (`RedisCrawlState`) and politeness (`RedisHostLimiter`).
+`run` drives a whole crawl in this process, on many hosts at once (`frontier.HostFrontier`:
+one page of a host out at a time, the hosts taking turns, each at its limiter's pace). A
+distributed crawl uses the two steps it is made of, one task each: `crawl_page(url, depth)`
+fetches a page and names the pages and media it leads to (each claimed once in the shared
+`CrawlState`, so no two workers take the same), and `fetch_medium(url, page_url)` downloads
+one medium. Workers that share a Redis share claims, validators, content hashes
+(`RedisCrawlState`) and politeness (`RedisHostLimiter`).
 
 A medium handed on is new: a 304 to our conditional request means unchanged, and bytes
 whose SHA-256 was handed on before (at any URL, in any earlier crawl the state remembers)
@@ -16,8 +18,9 @@ between means the medium is fetched again next time, never that it is lost.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +29,7 @@ import httpx
 from ledger.crawl import hls
 from ledger.crawl.config import CrawlConfig
 from ledger.crawl.fetch import Fetched, FetchedMedium, Fetcher, Skipped
+from ledger.crawl.frontier import HostFrontier, PageTask
 from ledger.crawl.limits import HostLimiter, LocalHostLimiter
 from ledger.crawl.links import extract
 from ledger.crawl.robots import Robots
@@ -185,12 +189,18 @@ class Crawler:
                 validators=got.validators,
             )
         new = self.state.add_content(medium.sha256) if record else not self.state.has_content(medium.sha256)
-        if record or not new:  # a duplicate's bytes are recorded already: its validators may be too
-            self._remember(medium)
         if not new:
-            medium.path.unlink(missing_ok=True)
-            return Skipped(url, "duplicate_content", f"sha256 {medium.sha256} was handed on before")
+            return self._duplicate(medium)
+        if record:
+            self._remember(medium)
         return medium
+
+    def _duplicate(self, medium: FetchedMedium) -> Skipped:
+        """A medium whose bytes were handed on before: its file goes, its validators stay (the
+        bytes are recorded already, so they may be too)."""
+        self._remember(medium)
+        medium.path.unlink(missing_ok=True)
+        return Skipped(medium.url, "duplicate_content", f"sha256 {medium.sha256} was handed on before")
 
     def record(self, medium: FetchedMedium, content: bool = True) -> None:
         """Remember `medium` as handed on: its validators for the next crawl's conditional
@@ -209,39 +219,91 @@ class Crawler:
         self,
         on_medium: Callable[[FetchedMedium], bool | None],
         progress: Callable[[CrawlStats], None] | None = None,
+        *,
+        hosts_at_once: int = 1,
     ) -> CrawlStats:
         """Crawl to the end (depth, page count or no more links); `on_medium` gets each new
         medium as it is downloaded and owns its file; it returns True when the bytes matter
         (then the same bytes are handed on again wherever else they are found). `progress` gets the running stats
         after each page. An exception from `on_medium` ends the crawl, and that medium is
-        not recorded (the next crawl fetches it again)."""
+        not recorded (the next crawl fetches it again).
+
+        `hosts_at_once` fetchers work on that many hosts at a time (`frontier.HostFrontier`),
+        each host still at its own pace (the limiter's); `on_medium` and `progress` are called
+        from this thread only, one medium at a time, while the fetchers go on."""
         stats = CrawlStats()
-        frontier: deque[tuple[str, int, str | None]] = deque((u, d, None) for u, d in self.seed_pages())
-        while frontier:
-            url, depth, referrer = frontier.popleft()
-            outcome = self.crawl_page(url, depth)
-            for skipped in outcome.skipped:
-                stats.skip(skipped)
-            if outcome.final_url is not None and not outcome.is_medium:
-                stats.pages += 1
-            frontier.extend((u, d, outcome.final_url) for u, d in outcome.pages)
-            page_url = referrer if outcome.is_medium else outcome.final_url
-            for media_url in outcome.media:
-                result = self.fetch_medium(media_url, page_url, record=False)
-                if isinstance(result, Skipped):
-                    stats.skip(result)
-                    continue
-                try:
-                    relevant = on_medium(result)
-                except Deferred as exc:
-                    stats.skip(Skipped(media_url, "deferred", str(exc)))
-                    continue
-                self.record(result, content=not relevant)
-                stats.media += 1
-                stats.bytes += result.size
-            if progress is not None:
-                progress(stats)
+        frontier = HostFrontier()
+        for url, depth in self.seed_pages():
+            frontier.add(PageTask(url, depth, None))
+        out: dict[Future[_PageWork], PageTask] = {}
+        with ThreadPoolExecutor(max(1, hosts_at_once), thread_name_prefix="crawl") as pool:
+            try:
+                while frontier:
+                    while len(out) < max(1, hosts_at_once) and (task := frontier.take()) is not None:
+                        out[pool.submit(self._page_work, task)] = task
+                    done, _ = wait(out, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        task = out.pop(future)
+                        frontier.done(task)
+                        self._hand_on(future.result(), frontier, stats, on_medium)
+                        if progress is not None:
+                            progress(stats)
+            finally:  # a crawl ended early: what the fetchers still bring is not handed on
+                for future in out:
+                    future.cancel()
+                for future in out:
+                    if not future.cancelled() and future.exception() is None:
+                        for medium in future.result().media:
+                            if isinstance(medium, FetchedMedium):
+                                medium.path.unlink(missing_ok=True)
         return stats
+
+    def _page_work(self, task: PageTask) -> _PageWork:
+        """A fetcher's part: the page, then the media it names (the scheduler's part is `_hand_on`)."""
+        outcome = self.crawl_page(task.url, task.depth)
+        page_url = task.referrer if outcome.is_medium else outcome.final_url
+        return _PageWork(task, outcome, [self.fetch_medium(url, page_url, record=False) for url in outcome.media])
+
+    def _hand_on(
+        self,
+        work: _PageWork,
+        frontier: HostFrontier,
+        stats: CrawlStats,
+        on_medium: Callable[[FetchedMedium], bool | None],
+    ) -> None:
+        outcome = work.outcome
+        for skipped in outcome.skipped:
+            stats.skip(skipped)
+        if outcome.final_url is not None and not outcome.is_medium:
+            stats.pages += 1
+        for url, depth in outcome.pages:
+            frontier.add(PageTask(url, depth, outcome.final_url))
+        for index, result in enumerate(work.media):
+            if isinstance(result, FetchedMedium) and self.state.has_content(result.sha256):
+                result = self._duplicate(result)  # the same bytes, handed on since this fetch began
+            if isinstance(result, Skipped):
+                stats.skip(result)
+                continue
+            try:
+                relevant = on_medium(result)
+            except Deferred as exc:
+                stats.skip(Skipped(result.url, "deferred", str(exc)))
+                continue
+            except BaseException:
+                for later in work.media[index + 1 :]:
+                    if isinstance(later, FetchedMedium):
+                        later.path.unlink(missing_ok=True)
+                raise
+            self.record(result, content=not relevant)
+            stats.media += 1
+            stats.bytes += result.size
+
+
+@dataclass
+class _PageWork:
+    task: PageTask
+    outcome: PageOutcome
+    media: list[FetchedMedium | Skipped]
 
 
 def _decode(got: Fetched) -> str:

@@ -1,0 +1,67 @@
+"""Many hosts crawled at once, each at its own pace: the crawl's capacity is the number of
+hosts it keeps busy, never a faster pace at one host. Each site is a real HTTP server on an
+address of its own (127.0.1.k, loopback on Linux)."""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+from itertools import pairwise
+
+import pytest
+
+from ledger.crawl import Crawler
+from ledger.crawl.frontier import HostFrontier, PageTask
+from tests.helpers.crawl import with_
+from tests.helpers.piracy_site import PiracySite, make_png
+
+HOSTS = 8
+PAGES = 3  # besides the index, on each host
+INTERVAL = 0.4
+
+
+@pytest.fixture
+def sites():
+    with ExitStack() as stack:
+        running = [stack.enter_context(PiracySite(f"127.0.1.{k + 1}")) for k in range(HOSTS)]
+        for k, site in enumerate(running):
+            site.page("/", "".join(f'<a href="/p{i}.html">{i}</a>' for i in range(PAGES)))
+            for i in range(PAGES):
+                site.page(f"/p{i}.html", f'<img src="/i{i}.png">')
+                site.publish(f"/i{i}.png", make_png(k * PAGES + i), "image/png")
+        yield running
+
+
+def test_hosts_are_crawled_at_once_and_each_keeps_its_interval(sites, work_dir, config):
+    requests_per_host = 1 + 1 + 2 * PAGES  # robots.txt, the index, each page and its image
+    got: list = []
+    started = time.monotonic()
+    with Crawler([s.url("/") for s in sites], work_dir, with_(config, host_interval=INTERVAL)) as crawler:
+        stats = crawler.run(lambda medium: got.append(medium.path.unlink()), hosts_at_once=HOSTS)
+    took = time.monotonic() - started
+    assert (stats.pages, stats.media) == (HOSTS * (1 + PAGES), HOSTS * PAGES)
+    windows = []
+    for site in sites:
+        times = sorted(r.time for r in site.requests())
+        assert len(times) == requests_per_host, site.paths()
+        gaps = [b - a for a, b in pairwise(times)]
+        # sent a slot apart; arrivals may bunch by a loaded machine's scheduling, never by half a slot
+        assert min(gaps) >= INTERVAL / 2, [round(g, 3) for g in gaps]
+        assert times[-1] - times[0] >= (requests_per_host - 1) * INTERVAL - 0.05
+        windows.append((times[0], times[-1]))
+    # every host was being crawled while every other was: their windows all overlap
+    assert max(first for first, _ in windows) < min(last for _, last in windows)
+    one_by_one = HOSTS * (requests_per_host - 1) * INTERVAL
+    assert took < one_by_one / 2, f"{took:.1f} s; one host after another takes {one_by_one:.1f} s at least"
+
+
+def test_the_frontier_gives_out_one_page_of_a_host_at_a_time_and_hosts_take_turns():
+    frontier = HostFrontier()
+    for url in ("http://a.test/1", "http://a.test/2", "http://b.test/1", "http://c.test/1"):
+        frontier.add(PageTask(url, 0, None))
+    first = [frontier.take() for _ in range(4)]
+    assert [t.url if t else None for t in first] == ["http://a.test/1", "http://b.test/1", "http://c.test/1", None]
+    frontier.done(first[1])
+    assert frontier.take() is None  # b has nothing left; a's second page waits for its first
+    frontier.done(first[0])
+    assert frontier.take().url == "http://a.test/2"
