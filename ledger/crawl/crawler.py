@@ -68,7 +68,9 @@ class Deferred(Exception):
 
 
 class Crawler:
-    """A crawl of the hosts of `seeds` (plus `config.extra_hosts`), files under `work_dir`."""
+    """A crawl of the hosts of `seeds` (plus `config.extra_hosts`), files under `work_dir`.
+    `robots` may be shared by crawlers of one crawl (it is thread-safe): each origin's
+    robots.txt is then fetched once for all of them."""
 
     def __init__(
         self,
@@ -79,6 +81,7 @@ class Crawler:
         state: CrawlState | None = None,
         limiter: HostLimiter | None = None,
         client: httpx.Client | None = None,
+        robots: Robots | None = None,
     ) -> None:
         self.seeds = [u for u in (normalise(s) for s in seeds) if u]
         if not self.seeds:
@@ -91,7 +94,7 @@ class Crawler:
         self._own_client = client is None
         self.client = client if client is not None else make_client(config)
         self.scope = Scope(self.seeds, config.extra_hosts)
-        self.robots = Robots(self.client, config, self.limiter)
+        self.robots = robots if robots is not None else Robots(self.client, config, self.limiter)
         self.fetcher = Fetcher(self.client, config, self.scope, self.robots, self.limiter, self.work_dir)
 
     def close(self) -> None:
