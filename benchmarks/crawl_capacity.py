@@ -91,6 +91,8 @@ def capacity(args, service, crawler_key: str, workdir: Path, bench: ModuleType) 
             f"{'crawl cpu s':>11} {'sites cpu s':>11} {'sites a day':>12}"
         )
         results: dict[str, float] = {}
+        cpu: dict[str, float] = {}
+        per_site = 0.0
         runs: list[tuple[str, str, int | None]] = [("inline", f"inline, {HOSTS_AT_ONCE} hosts at once", None)]
         for p in (1, 2):
             runs.append((f"queue{p}", f"queue, {p} worker process{'es' if p > 1 else ''} x {THREADS} threads", p))
@@ -120,6 +122,14 @@ def capacity(args, service, crawler_key: str, workdir: Path, bench: ModuleType) 
             )
             print(f"  {'':<40} {status}; {_load()}", flush=True)
             results[key] = took
+            cpu[label] = (children_after - children) / requests
+            per_site = requests / n
             for site in sites:
                 site.log.clear()  # the next run's requests alone
+    print(
+        "  the crawl's CPU per request (its processes only: not the sites' serving nor the service's matching), "
+        "and the sites a day that would fill both cores with it:"
+    )
+    for label, seconds in cpu.items():
+        print(f"    {label:<40} {seconds * 1000:6.1f} ms -> {2 / seconds / per_site * 86400:12,.0f}")
     return results

@@ -313,7 +313,11 @@ def status(
 @crawl.command("worker")
 def worker(
     processes: int = typer.Option(1, min=1, help="Worker processes."),
-    threads: int = typer.Option(2, min=1, help="Threads per process."),
+    threads: int = typer.Option(
+        16,
+        min=1,
+        help="Threads per process: messages come when their host is due, so each serves many hosts.",
+    ),
 ) -> None:
     """Run a crawl worker on the Redis queue (Dramatiq); stop it with Ctrl-C. It reports what it
     finds to the service at REELLEDGER_URL as the crawler account of REELLEDGER_API_KEY."""

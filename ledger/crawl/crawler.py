@@ -18,9 +18,10 @@ between means the medium is fetched again next time, never that it is lost.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -227,39 +228,77 @@ class Crawler:
     ) -> CrawlStats:
         """Crawl to the end (depth, page count or no more links); `on_medium` gets each new
         medium as it is downloaded and owns its file; it returns True when the bytes matter
-        (then the same bytes are handed on again wherever else they are found). `progress` gets the running stats
-        after each page. An exception from `on_medium` ends the crawl, and that medium is
-        not recorded (the next crawl fetches it again).
+        (then the same bytes are handed on again wherever else they are found).
+        `progress` gets the running stats after each page. An exception from `on_medium` ends
+        the crawl, and that medium is not recorded (the next crawl fetches it again).
 
         `hosts_at_once` fetchers work on that many hosts at a time (`frontier.HostFrontier`),
-        each host still at its own pace (the limiter's); `on_medium` and `progress` are called
-        from this thread only, one medium at a time, while the fetchers go on."""
+        each host still at its own pace (the limiter's), and take their next page themselves;
+        `on_medium` and `progress` are called from this thread only, one medium at a time,
+        while the fetchers go on."""
         stats = CrawlStats()
         frontier = HostFrontier()
         for url, depth in self.seed_pages():
             frontier.add(PageTask(url, depth, None))
-        out: dict[Future[_PageWork], PageTask] = {}
-        with ThreadPoolExecutor(max(1, hosts_at_once), thread_name_prefix="crawl") as pool:
-            try:
-                while frontier:
-                    while len(out) < max(1, hosts_at_once) and (task := frontier.take()) is not None:
-                        out[pool.submit(self._page_work, task)] = task
-                    done, _ = wait(out, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        task = out.pop(future)
-                        frontier.done(task)
-                        self._hand_on(future.result(), frontier, stats, on_medium)
-                        if progress is not None:
-                            progress(stats)
-            finally:  # a crawl ended early: what the fetchers still bring is not handed on
-                for future in out:
-                    future.cancel()
-                for future in out:
-                    if not future.cancelled() and future.exception() is None:
-                        for medium in future.result().media:
-                            if isinstance(medium, FetchedMedium):
-                                medium.path.unlink(missing_ok=True)
+        shared = _Shared(frontier, max(1, hosts_at_once))
+        fetchers = [
+            threading.Thread(target=self._fetcher, args=(shared,), name=f"crawl-{n}", daemon=True)
+            for n in range(max(1, hosts_at_once))
+        ]
+        for fetcher in fetchers:
+            fetcher.start()
+        running = len(fetchers)
+        try:
+            while running:
+                work = shared.handed.get()
+                if work is None:  # a fetcher found nothing left to do
+                    running -= 1
+                    continue
+                if isinstance(work, BaseException):
+                    raise work
+                self._hand_on(work, stats, on_medium)
+                if progress is not None:
+                    progress(stats)
+        finally:  # ended early: the fetchers stop, and what they still bring is not handed on
+            with shared.turn:
+                shared.stopped = True
+                shared.turn.notify_all()
+            while any(fetcher.is_alive() for fetcher in fetchers) or not shared.handed.empty():
+                try:  # taken, so that a fetcher waiting to hand its work on can finish
+                    left = shared.handed.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                if isinstance(left, _PageWork):
+                    left.discard()
         return stats
+
+    def _fetcher(self, shared: _Shared) -> None:
+        """One fetcher: the next host's page and its media, over and over, until no host has a
+        page left and none is out (or the crawl stopped); each result goes to the crawl's thread."""
+        try:
+            while True:
+                with shared.turn:
+                    while not shared.stopped and (task := shared.frontier.take()) is None:
+                        if not shared.frontier:
+                            return
+                        shared.turn.wait()
+                    if shared.stopped:
+                        return
+                try:
+                    work = self._page_work(task)
+                except BaseException as exc:
+                    shared.handed.put(exc)
+                    return
+                with shared.turn:
+                    for url, depth in work.outcome.pages:
+                        shared.frontier.add(PageTask(url, depth, work.outcome.final_url))
+                    shared.frontier.done(task)
+                    shared.turn.notify_all()
+                shared.handed.put(work)
+        finally:
+            with shared.turn:
+                shared.turn.notify_all()
+            shared.handed.put(None)
 
     def _page_work(self, task: PageTask) -> _PageWork:
         """A fetcher's part: the page, then the media it names (the scheduler's part is `_hand_on`)."""
@@ -267,20 +306,12 @@ class Crawler:
         page_url = task.referrer if outcome.is_medium else outcome.final_url
         return _PageWork(task, outcome, [self.fetch_medium(url, page_url, record=False) for url in outcome.media])
 
-    def _hand_on(
-        self,
-        work: _PageWork,
-        frontier: HostFrontier,
-        stats: CrawlStats,
-        on_medium: Callable[[FetchedMedium], bool | None],
-    ) -> None:
+    def _hand_on(self, work: _PageWork, stats: CrawlStats, on_medium: Callable[[FetchedMedium], bool | None]) -> None:
         outcome = work.outcome
         for skipped in outcome.skipped:
             stats.skip(skipped)
         if outcome.final_url is not None and not outcome.is_medium:
             stats.pages += 1
-        for url, depth in outcome.pages:
-            frontier.add(PageTask(url, depth, outcome.final_url))
         for index, result in enumerate(work.media):
             if isinstance(result, FetchedMedium) and self.state.has_content(result.sha256):
                 result = self._duplicate(result)  # the same bytes, handed on since this fetch began
@@ -293,9 +324,7 @@ class Crawler:
                 stats.skip(Skipped(result.url, "deferred", str(exc)))
                 continue
             except BaseException:
-                for later in work.media[index + 1 :]:
-                    if isinstance(later, FetchedMedium):
-                        later.path.unlink(missing_ok=True)
+                work.discard(index + 1)
                 raise
             self.record(result, content=not relevant)
             stats.media += 1
@@ -307,6 +336,24 @@ class _PageWork:
     task: PageTask
     outcome: PageOutcome
     media: list[FetchedMedium | Skipped]
+
+    def discard(self, start: int = 0) -> None:
+        """Delete the files of the media from `start` on: they are not handed on."""
+        for medium in self.media[start:]:
+            if isinstance(medium, FetchedMedium):
+                medium.path.unlink(missing_ok=True)
+
+
+class _Shared:
+    """What a crawl's fetchers share with it: the frontier, taken in turn under `turn`, and
+    the line of results to hand on (None: a fetcher has finished). The line is short: media
+    waiting for `on_medium` wait on disk, so fetchers that run ahead of it stop and wait."""
+
+    def __init__(self, frontier: HostFrontier, waiting: int) -> None:
+        self.frontier = frontier
+        self.turn = threading.Condition()
+        self.stopped = False
+        self.handed: queue.Queue[_PageWork | BaseException | None] = queue.Queue(maxsize=waiting)
 
 
 def _decode(got: Fetched) -> str:

@@ -21,7 +21,9 @@ class HostLimiter(Protocol):
 
 
 class LocalHostLimiter:
-    """In-process and thread-safe."""
+    """In-process and thread-safe. A caller woken late (a loaded machine) sends late: the
+    host's next free slot moves along with it, so that a crawl asking one page of a host at a
+    time (`frontier.HostFrontier`) never sends two requests to it closer than the interval."""
 
     def __init__(self) -> None:
         self._next: dict[str, float] = {}  # host -> monotonic time of the next free slot
@@ -34,6 +36,8 @@ class LocalHostLimiter:
             self._next[host] = slot + interval
         if slot > now:
             time.sleep(slot - now)
+            with self._lock:
+                self._next[host] = max(self._next[host], time.monotonic() + interval)
 
 
 # KEYS[1]: the host's key (KEYS[2], if given: another limiter's key for the host, whose next
