@@ -278,11 +278,13 @@ class Crawler:
         try:
             while True:
                 with shared.turn:
-                    while not shared.stopped and (task := shared.frontier.take()) is None:
-                        if not shared.frontier:
-                            return
-                        shared.turn.wait()
-                    if shared.stopped:
+                    task = None
+                    while not shared.stopped:
+                        task = shared.frontier.take()
+                        if task is not None or not shared.frontier:  # work, or none left anywhere
+                            break
+                        shared.turn.wait()  # every host with pages has one out: wait for one back
+                    if task is None:
                         return
                 try:
                     work = self._page_work(task)
