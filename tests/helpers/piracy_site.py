@@ -72,8 +72,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class PiracySite:
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", poll: float = 0.05) -> None:
         self.host = host  # any 127.x.y.z is loopback on Linux: many sites, each at an address of its own
+        self.poll = poll  # how soon a stop is noticed; hundreds of sites at once poll less often
         self.robots_txt: str | None = ROBOTS  # None: 404
         self.robots_status = 200
         self.log: list[Request] = []
@@ -106,7 +107,7 @@ class PiracySite:
         self._server = _Server((self.host, 0), Handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": self.poll}, daemon=True).start()
         return self
 
     def __exit__(self, *exc) -> None:
