@@ -14,7 +14,7 @@ from itertools import pairwise
 
 import pytest
 
-from ledger.crawl import Crawler, LocalHostLimiter
+from ledger.crawl import Crawler, LocalHostLimiter, RedisHostLimiter
 from ledger.crawl.frontier import HostFrontier, PageTask
 from tests.helpers.crawl import with_
 from tests.helpers.piracy_site import PiracySite, make_png
@@ -83,3 +83,16 @@ def test_the_frontier_gives_out_one_page_of_a_host_at_a_time_and_hosts_take_turn
     assert frontier.take() is None  # b has nothing left; a's second page waits for its first
     frontier.done(first[0])
     assert frontier.take().url == "http://a.test/2"
+
+
+def test_queued_messages_are_planned_one_slot_apart_per_host_after_its_limiter(redis_prefix):
+    """A worker's thread takes a message when its host is due, rather than sleeping on it."""
+    client, prefix = redis_prefix
+    limiter = RedisHostLimiter(client, prefix=prefix + ":host:")
+    plan = RedisHostLimiter(client, prefix=prefix + ":plan:")
+    limiter.wait("a.example", 1.0)  # a request just sent: the host's next slot is a second away
+    delays = [plan.reserve("a.example", 1.0, after=limiter) for _ in range(3)]
+    # each from its own call's now: a loaded machine's calls may be a little apart
+    assert all(k + 0.75 < d <= k + 1.0 for k, d in enumerate(delays)), delays
+    assert plan.reserve("b.example", 1.0, after=limiter) == 0.0  # another host: due at once
+    assert client.pttl(prefix + ":plan:a.example") > 0  # the plan expires by itself
