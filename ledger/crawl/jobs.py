@@ -57,6 +57,8 @@ from ledger.crawl.transport import make_client
 from ledger.crawl.urls import authority
 
 log = logging.getLogger("reelledger.crawl")
+# httpx logs each request at INFO, and a worker makes hundreds a second: a job's counters say it
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 PAGES_QUEUE = "reelledger-crawl-pages"
 MEDIA_QUEUE = "reelledger-crawl-media"
