@@ -28,7 +28,7 @@ submit` to Dramatiq workers started with `reelledger crawl worker` on the machin
    each on a loopback address of its own, crawled at the polite interval, inline and on the
    queue with 1 and 2 worker processes: sites a day and pages a second as measured.
 
-    scripts/bench-crawl [--pages 100] [--clip-minutes 5] [--sites 100] [--site-pages 50]
+    scripts/bench-crawl [--pages 100] [--clip-minutes 5] [--sites 400] [--site-pages 50]
                         [--capacity-only] [--workdir DIR]
 
 A --workdir keeps the film made for part 2 (the same footage each time) for the next run.
@@ -436,7 +436,7 @@ def main() -> None:
     parser.add_argument(
         "--clip-minutes", type=float, default=5.0, help="length of the leaked 720p film; 0 skips part 2"
     )
-    parser.add_argument("--sites", type=int, default=100, help="sites crawled at once in part 4")
+    parser.add_argument("--sites", type=int, default=400, help="sites crawled at once in part 4")
     parser.add_argument("--site-pages", type=int, default=50, help="pages of each site of part 4")
     parser.add_argument("--capacity-only", action="store_true", help="part 4 alone")
     parser.add_argument("--workdir", type=Path, default=None)
