@@ -4,7 +4,11 @@ A job is its seeds and its crawl settings, kept in Redis under its id. Two kinds
 carry it: `crawl_page` (fetch a page, send a message for each page and medium it leads to)
 and `examine_medium` (download one medium, match it, report it). Workers share claims,
 validators, content hashes and per-host politeness in Redis, so two workers never take the
-same URL and a host hears from all of them together no more often than the limit.
+same URL and a host hears from all of them together no more often than the limit. Each
+message is sent for its host's turn (a delayed message; the turns are planned in Redis, one
+interval apart per host), so that a worker's threads take messages of hosts that are due and
+keep many hosts busy at once, instead of all sleeping on the one site whose pages were queued
+together.
 
 A worker killed mid-message loses nothing: the message was not acknowledged, so Redis gives it
 to another worker once the dead one's heartbeat is missed; a retry re-claims what its own
