@@ -31,7 +31,6 @@ from watermark.testimages import UNRELATED_PHOTOGRAPHS, photograph
 INTERVAL = 1.0
 HOSTS_AT_ONCE = 128  # inline fetchers
 THREADS = 64  # per worker process
-QUEUE_DB = 14  # the Redis database the queued runs use (flushed)
 
 
 def address(k: int) -> str:
@@ -104,7 +103,7 @@ def capacity(args, service, crawler_key: str, workdir: Path, bench: ModuleType) 
                 hosts = ("--hosts-at-once", str(HOSTS_AT_ONCE))
                 took, status = bench.run_inline(env, seeds, state, INTERVAL, 2, n * pages, *hosts)
             else:
-                env = bench.queue_env(service, crawler_key, QUEUE_DB, workdir)  # flushed for each run
+                env = bench.queue_env(service, crawler_key, bench.QUEUE_DBS[3], workdir)  # flushed for each run
                 workers = bench.Workers(env, processes, workdir / f"capacity-workers{processes}.log", threads=THREADS)
                 try:
                     time.sleep(3)  # the workers boot
