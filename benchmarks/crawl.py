@@ -24,8 +24,12 @@ submit` to Dramatiq workers started with `reelledger crawl worker` on the machin
    host, longer if robots.txt asks) a site takes max(requests x 1 s, pipeline time). One
    inline crawler works one site at a time; one worker process with T threads keeps up to T
    hosts busy at once.
+4. Many hosts at once (benchmarks/crawl_capacity.py): --sites sites of --site-pages pages,
+   each on a loopback address of its own, crawled at the polite interval, inline and on the
+   queue with 1 and 2 worker processes: sites a day and pages a second as measured.
 
-    scripts/bench-crawl [--pages 100] [--clip-minutes 5] [--workdir DIR]
+    scripts/bench-crawl [--pages 100] [--clip-minutes 5] [--sites 400] [--site-pages 50]
+                        [--capacity-only] [--workdir DIR]
 
 A --workdir keeps the film made for part 2 (the same footage each time) for the next run.
 
@@ -48,6 +52,7 @@ import cv2
 import httpx
 import redis
 
+from benchmarks.crawl_capacity import capacity
 from benchmarks.service import REELLEDGER, BenchService
 from benchmarks.watermark_image import code_version, machine
 from benchmarks.watermark_video import run_printing
@@ -61,7 +66,7 @@ from watermark.video_attacks import VideoAttack, transcode
 DOC = Path(__file__).resolve().parent.parent / "docs" / "crawl-benchmark.md"
 POLITE_INTERVAL = 1.0
 GOAL_SECONDS = 15.0  # leak to notice (issue 20; it was 60 s before verdicts were read from part of a copy)
-QUEUE_DBS = (11, 12, 13, 14)  # Redis databases used (flushed) by the queued runs
+QUEUE_DBS = (11, 12, 13, 10)  # Redis databases used (flushed) by the queued runs (14 and 15 are the tests')
 
 
 def build_site(site: PiracySite, pages: int, workdir: Path) -> tuple[str, int]:
@@ -106,7 +111,10 @@ def cli_env(service: BenchService, key: str, **extra) -> dict:
     return env
 
 
-def run_inline(env: dict, seeds: Path, state: Path, interval: float) -> float:
+def run_inline(
+    env: dict, seeds: Path, state: Path, interval: float, depth: int = 4, max_pages: int = 10000, *extra: str
+) -> tuple[float, str]:
+    """`crawl run` to its end: (seconds it took, its first line of output)."""
     began = time.perf_counter()
     done = subprocess.run(
         [
@@ -120,9 +128,10 @@ def run_inline(env: dict, seeds: Path, state: Path, interval: float) -> float:
             "--interval",
             str(interval),
             "--depth",
-            "4",
+            str(depth),
             "--max-pages",
-            "10000",
+            str(max_pages),
+            *extra,
         ],
         env=env,
         capture_output=True,
@@ -130,14 +139,14 @@ def run_inline(env: dict, seeds: Path, state: Path, interval: float) -> float:
     )
     if done.returncode:
         raise RuntimeError(done.stdout + done.stderr)
-    return time.perf_counter() - began
+    return time.perf_counter() - began, done.stdout.strip().splitlines()[0]
 
 
 class Workers:
-    def __init__(self, env: dict, processes: int, log: Path) -> None:
+    def __init__(self, env: dict, processes: int, log: Path, threads: int = 2) -> None:
         self.log = open(log, "ab")
         self.proc = subprocess.Popen(
-            [str(REELLEDGER), "crawl", "worker", "--processes", str(processes), "--threads", "2"],
+            [str(REELLEDGER), "crawl", "worker", "--processes", str(processes), "--threads", str(threads)],
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -153,7 +162,7 @@ class Workers:
         self.log.close()
 
 
-def submit(env: dict, seeds: Path, interval: float) -> str:
+def submit(env: dict, seeds: Path, interval: float, depth: int = 4, hosts: int = 1) -> str:
     done = subprocess.run(
         [
             str(REELLEDGER),
@@ -164,9 +173,9 @@ def submit(env: dict, seeds: Path, interval: float) -> str:
             "--interval",
             str(interval),
             "--depth",
-            "4",
+            str(depth),
             "--max-pages",
-            "10000",
+            str(10000 * hosts),
         ],
         env=env,
         capture_output=True,
@@ -199,7 +208,7 @@ def throughput(args, service, crawler_key, workdir: Path) -> dict:
         seeds = workdir / "seeds.txt"
         seeds.write_text(index + "\n")
         before = len(site.log)
-        seconds = run_inline(cli_env(service, crawler_key), seeds, workdir / "state-inline", 0.0)
+        seconds, _ = run_inline(cli_env(service, crawler_key), seeds, workdir / "state-inline", 0.0)
         requests = len(site.log) - before
         print(f"\n1. throughput, no per-host delay ({args.pages} pages, {media} media, {requests} requests)")
         print(f"  {'run':<28} {'seconds':>8} {'pages/s':>8} {'media/s':>8}")
@@ -413,10 +422,12 @@ def run(args, workdir: Path) -> None:
         keys = {role: service.create_account(role, f"bench-{role}") for role in ("rights_holder", "crawler")}
         keys["studio"] = keys["rights_holder"]
         service.create_account("platform", "bench-platform")
-        numbers = throughput(args, service, keys["crawler"], workdir)
-        if args.clip_minutes > 0:
-            leak_to_notice(args, service, keys, workdir)
-        sites_per_day(numbers, args.pages)
+        if not args.capacity_only:
+            numbers = throughput(args, service, keys["crawler"], workdir)
+            if args.clip_minutes > 0:
+                leak_to_notice(args, service, keys, workdir)
+            sites_per_day(numbers, args.pages)
+        capacity(args, service, keys["crawler"], workdir, sys.modules[__name__])
 
 
 def main() -> None:
@@ -425,11 +436,14 @@ def main() -> None:
     parser.add_argument(
         "--clip-minutes", type=float, default=5.0, help="length of the leaked 720p film; 0 skips part 2"
     )
+    parser.add_argument("--sites", type=int, default=400, help="sites crawled at once in part 4")
+    parser.add_argument("--site-pages", type=int, default=50, help="pages of each site of part 4")
+    parser.add_argument("--capacity-only", action="store_true", help="part 4 alone")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
-    full = all(getattr(args, k) == parser.get_default(k) for k in ("pages", "clip_minutes"))
-    output = args.output or (DOC if full else None)
+    full = all(getattr(args, k) == parser.get_default(k) for k in ("pages", "clip_minutes", "sites", "site_pages"))
+    output = args.output or (DOC if full and not args.capacity_only else None)
     printed, elapsed = run_printing(run, args)
     if output is not None:
         output.write_text(

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 crawl = typer.Typer(no_args_is_help=True, help="Crawl sites for copies of registered works.")
 
+HOSTS_AT_ONCE = 16  # fetchers of one inline crawl: each waits out its host's interval, not the others'
 SEEDS_HELP = "A file of seed URLs, one per line (# starts a comment)."
 
 
@@ -96,6 +97,9 @@ def run(
     ),
     screenshots: bool = typer.Option(True, help="Attach a headless-Chromium screenshot of the page to each case."),
     ca_bundle: str = typer.Option(None, help="CA bundle to verify TLS sites with."),
+    hosts_at_once: int = typer.Option(
+        HOSTS_AT_ONCE, min=1, max=1024, help="Hosts crawled at the same time, each at its own interval."
+    ),
 ) -> None:
     """Crawl from the seeds; every medium that matches a registered work is reported and
     becomes a case (evidence anchored on chain, notices drafted)."""
@@ -150,7 +154,7 @@ def run(
                     found.append(result.case)
                 return result.matched
 
-            stats = crawler.run(on_medium, progress=show)
+            stats = crawler.run(on_medium, progress=show, hosts_at_once=hosts_at_once)
     except (ServiceUnavailable, ServiceRefused) as exc:
         err.print(
             f"[red]reelledger:[/red] {exc}; the crawl stopped (run it again: what was not reported is fetched again)"
@@ -309,7 +313,11 @@ def status(
 @crawl.command("worker")
 def worker(
     processes: int = typer.Option(1, min=1, help="Worker processes."),
-    threads: int = typer.Option(2, min=1, help="Threads per process."),
+    threads: int = typer.Option(
+        16,
+        min=1,
+        help="Threads per process: messages come when their host is due, so each serves many hosts.",
+    ),
 ) -> None:
     """Run a crawl worker on the Redis queue (Dramatiq); stop it with Ctrl-C. It reports what it
     finds to the service at REELLEDGER_URL as the crawler account of REELLEDGER_API_KEY."""

@@ -1,10 +1,12 @@
 """A crawl: pages breadth-first from the seeds, media handed on as they are found.
 
-`run` drives a whole crawl in this process. A distributed crawl uses the two steps it is
-made of, one task each: `crawl_page(url, depth)` fetches a page and names the pages and media
-it leads to (each claimed once in the shared `CrawlState`, so no two workers take the same),
-and `fetch_medium(url, page_url)` downloads one medium. Workers that share a Redis share
-claims, validators, content hashes (`RedisCrawlState`) and politeness (`RedisHostLimiter`).
+`run` drives a whole crawl in this process, on many hosts at once (`frontier.HostFrontier`:
+one page of a host out at a time, the hosts taking turns, each at its limiter's pace). A
+distributed crawl uses the two steps it is made of, one task each: `crawl_page(url, depth)`
+fetches a page and names the pages and media it leads to (each claimed once in the shared
+`CrawlState`, so no two workers take the same), and `fetch_medium(url, page_url)` downloads
+one medium. Workers that share a Redis share claims, validators, content hashes
+(`RedisCrawlState`) and politeness (`RedisHostLimiter`).
 
 A medium handed on is new: a 304 to our conditional request means unchanged, and bytes
 whose SHA-256 was handed on before (at any URL, in any earlier crawl the state remembers)
@@ -16,7 +18,9 @@ between means the medium is fetched again next time, never that it is lost.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+import queue
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +30,7 @@ import httpx
 from ledger.crawl import hls
 from ledger.crawl.config import CrawlConfig
 from ledger.crawl.fetch import Fetched, FetchedMedium, Fetcher, Skipped
+from ledger.crawl.frontier import HostFrontier, PageTask
 from ledger.crawl.limits import HostLimiter, LocalHostLimiter
 from ledger.crawl.links import extract
 from ledger.crawl.robots import Robots
@@ -64,7 +69,9 @@ class Deferred(Exception):
 
 
 class Crawler:
-    """A crawl of the hosts of `seeds` (plus `config.extra_hosts`), files under `work_dir`."""
+    """A crawl of the hosts of `seeds` (plus `config.extra_hosts`), files under `work_dir`.
+    `robots` may be shared by crawlers of one crawl (it is thread-safe): each origin's
+    robots.txt is then fetched once for all of them."""
 
     def __init__(
         self,
@@ -75,6 +82,7 @@ class Crawler:
         state: CrawlState | None = None,
         limiter: HostLimiter | None = None,
         client: httpx.Client | None = None,
+        robots: Robots | None = None,
     ) -> None:
         self.seeds = [u for u in (normalise(s) for s in seeds) if u]
         if not self.seeds:
@@ -87,7 +95,7 @@ class Crawler:
         self._own_client = client is None
         self.client = client if client is not None else make_client(config)
         self.scope = Scope(self.seeds, config.extra_hosts)
-        self.robots = Robots(self.client, config, self.limiter)
+        self.robots = robots if robots is not None else Robots(self.client, config, self.limiter)
         self.fetcher = Fetcher(self.client, config, self.scope, self.robots, self.limiter, self.work_dir)
 
     def close(self) -> None:
@@ -185,12 +193,18 @@ class Crawler:
                 validators=got.validators,
             )
         new = self.state.add_content(medium.sha256) if record else not self.state.has_content(medium.sha256)
-        if record or not new:  # a duplicate's bytes are recorded already: its validators may be too
-            self._remember(medium)
         if not new:
-            medium.path.unlink(missing_ok=True)
-            return Skipped(url, "duplicate_content", f"sha256 {medium.sha256} was handed on before")
+            return self._duplicate(medium)
+        if record:
+            self._remember(medium)
         return medium
+
+    def _duplicate(self, medium: FetchedMedium) -> Skipped:
+        """A medium whose bytes were handed on before: its file goes, its validators stay (the
+        bytes are recorded already, so they may be too)."""
+        self._remember(medium)
+        medium.path.unlink(missing_ok=True)
+        return Skipped(medium.url, "duplicate_content", f"sha256 {medium.sha256} was handed on before")
 
     def record(self, medium: FetchedMedium, content: bool = True) -> None:
         """Remember `medium` as handed on: its validators for the next crawl's conditional
@@ -209,39 +223,139 @@ class Crawler:
         self,
         on_medium: Callable[[FetchedMedium], bool | None],
         progress: Callable[[CrawlStats], None] | None = None,
+        *,
+        hosts_at_once: int = 1,
     ) -> CrawlStats:
         """Crawl to the end (depth, page count or no more links); `on_medium` gets each new
         medium as it is downloaded and owns its file; it returns True when the bytes matter
-        (then the same bytes are handed on again wherever else they are found). `progress` gets the running stats
-        after each page. An exception from `on_medium` ends the crawl, and that medium is
-        not recorded (the next crawl fetches it again)."""
+        (then the same bytes are handed on again wherever else they are found).
+        `progress` gets the running stats after each page. An exception from `on_medium` ends
+        the crawl, and that medium is not recorded (the next crawl fetches it again).
+
+        `hosts_at_once` fetchers work on that many hosts at a time (`frontier.HostFrontier`),
+        each host still at its own pace (the limiter's), and take their next page themselves;
+        `on_medium` and `progress` are called from this thread only, one medium at a time,
+        while the fetchers go on."""
         stats = CrawlStats()
-        frontier: deque[tuple[str, int, str | None]] = deque((u, d, None) for u, d in self.seed_pages())
-        while frontier:
-            url, depth, referrer = frontier.popleft()
-            outcome = self.crawl_page(url, depth)
-            for skipped in outcome.skipped:
-                stats.skip(skipped)
-            if outcome.final_url is not None and not outcome.is_medium:
-                stats.pages += 1
-            frontier.extend((u, d, outcome.final_url) for u, d in outcome.pages)
-            page_url = referrer if outcome.is_medium else outcome.final_url
-            for media_url in outcome.media:
-                result = self.fetch_medium(media_url, page_url, record=False)
-                if isinstance(result, Skipped):
-                    stats.skip(result)
+        frontier = HostFrontier()
+        for url, depth in self.seed_pages():
+            frontier.add(PageTask(url, depth, None))
+        shared = _Shared(frontier, max(1, hosts_at_once))
+        fetchers = [
+            threading.Thread(target=self._fetcher, args=(shared,), name=f"crawl-{n}", daemon=True)
+            for n in range(max(1, hosts_at_once))
+        ]
+        for fetcher in fetchers:
+            fetcher.start()
+        running = len(fetchers)
+        try:
+            while running:
+                work = shared.handed.get()
+                if work is None:  # a fetcher found nothing left to do
+                    running -= 1
                     continue
-                try:
-                    relevant = on_medium(result)
-                except Deferred as exc:
-                    stats.skip(Skipped(media_url, "deferred", str(exc)))
+                if isinstance(work, BaseException):
+                    raise work
+                self._hand_on(work, stats, on_medium)
+                if progress is not None:
+                    progress(stats)
+        finally:  # ended early: the fetchers stop, and what they still bring is not handed on
+            with shared.turn:
+                shared.stopped = True
+                shared.turn.notify_all()
+            while any(fetcher.is_alive() for fetcher in fetchers) or not shared.handed.empty():
+                try:  # taken, so that a fetcher waiting to hand its work on can finish
+                    left = shared.handed.get(timeout=0.05)
+                except queue.Empty:
                     continue
-                self.record(result, content=not relevant)
-                stats.media += 1
-                stats.bytes += result.size
-            if progress is not None:
-                progress(stats)
+                if isinstance(left, _PageWork):
+                    left.discard()
         return stats
+
+    def _fetcher(self, shared: _Shared) -> None:
+        """One fetcher: the next host's page and its media, over and over, until no host has a
+        page left and none is out (or the crawl stopped); each result goes to the crawl's thread."""
+        try:
+            while True:
+                with shared.turn:
+                    task = None
+                    while not shared.stopped:
+                        task = shared.frontier.take()
+                        if task is not None or not shared.frontier:  # work, or none left anywhere
+                            break
+                        shared.turn.wait()  # every host with pages has one out: wait for one back
+                    if task is None:
+                        return
+                try:
+                    work = self._page_work(task)
+                except BaseException as exc:
+                    shared.handed.put(exc)
+                    return
+                with shared.turn:
+                    for url, depth in work.outcome.pages:
+                        shared.frontier.add(PageTask(url, depth, work.outcome.final_url))
+                    shared.frontier.done(task)
+                    shared.turn.notify_all()
+                shared.handed.put(work)
+        finally:
+            with shared.turn:
+                shared.turn.notify_all()
+            shared.handed.put(None)
+
+    def _page_work(self, task: PageTask) -> _PageWork:
+        """A fetcher's part: the page, then the media it names (the scheduler's part is `_hand_on`)."""
+        outcome = self.crawl_page(task.url, task.depth)
+        page_url = task.referrer if outcome.is_medium else outcome.final_url
+        return _PageWork(task, outcome, [self.fetch_medium(url, page_url, record=False) for url in outcome.media])
+
+    def _hand_on(self, work: _PageWork, stats: CrawlStats, on_medium: Callable[[FetchedMedium], bool | None]) -> None:
+        outcome = work.outcome
+        for skipped in outcome.skipped:
+            stats.skip(skipped)
+        if outcome.final_url is not None and not outcome.is_medium:
+            stats.pages += 1
+        for index, result in enumerate(work.media):
+            if isinstance(result, FetchedMedium) and self.state.has_content(result.sha256):
+                result = self._duplicate(result)  # the same bytes, handed on since this fetch began
+            if isinstance(result, Skipped):
+                stats.skip(result)
+                continue
+            try:
+                relevant = on_medium(result)
+            except Deferred as exc:
+                stats.skip(Skipped(result.url, "deferred", str(exc)))
+                continue
+            except BaseException:
+                work.discard(index + 1)
+                raise
+            self.record(result, content=not relevant)
+            stats.media += 1
+            stats.bytes += result.size
+
+
+@dataclass
+class _PageWork:
+    task: PageTask
+    outcome: PageOutcome
+    media: list[FetchedMedium | Skipped]
+
+    def discard(self, start: int = 0) -> None:
+        """Delete the files of the media from `start` on: they are not handed on."""
+        for medium in self.media[start:]:
+            if isinstance(medium, FetchedMedium):
+                medium.path.unlink(missing_ok=True)
+
+
+class _Shared:
+    """What a crawl's fetchers share with it: the frontier, taken in turn under `turn`, and
+    the line of results to hand on (None: a fetcher has finished). The line is short: media
+    waiting for `on_medium` wait on disk, so fetchers that run ahead of it stop and wait."""
+
+    def __init__(self, frontier: HostFrontier, waiting: int) -> None:
+        self.frontier = frontier
+        self.turn = threading.Condition()
+        self.stopped = False
+        self.handed: queue.Queue[_PageWork | BaseException | None] = queue.Queue(maxsize=waiting)
 
 
 def _decode(got: Fetched) -> str:

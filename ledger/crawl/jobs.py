@@ -4,7 +4,11 @@ A job is its seeds and its crawl settings, kept in Redis under its id. Two kinds
 carry it: `crawl_page` (fetch a page, send a message for each page and medium it leads to)
 and `examine_medium` (download one medium, match it, report it). Workers share claims,
 validators, content hashes and per-host politeness in Redis, so two workers never take the
-same URL and a host hears from all of them together no more often than the limit.
+same URL and a host hears from all of them together no more often than the limit. Each
+message is sent for its host's turn (a delayed message; the turns are planned in Redis, one
+interval apart per host), so that a worker's threads take messages of hosts that are due and
+keep many hosts busy at once, instead of all sleeping on the one site whose pages were queued
+together.
 
 A worker killed mid-message loses nothing: the message was not acknowledged, so Redis gives it
 to another worker once the dead one's heartbeat is missed; a retry re-claims what its own
@@ -51,9 +55,14 @@ from ledger.crawl.crawler import Crawler
 from ledger.crawl.fetch import Skipped
 from ledger.crawl.job_book import PREFIX, add_counts_once, counts_of, job_key, record_job
 from ledger.crawl.limits import RedisHostLimiter
+from ledger.crawl.robots import Robots
 from ledger.crawl.state import RedisCrawlState
+from ledger.crawl.transport import make_client
+from ledger.crawl.urls import authority
 
 log = logging.getLogger("reelledger.crawl")
+# httpx logs each request at INFO, and a worker makes hundreds a second: a job's counters say it
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 PAGES_QUEUE = "reelledger-crawl-pages"
 MEDIA_QUEUE = "reelledger-crawl-media"
@@ -151,6 +160,12 @@ broker = make_broker()
 dramatiq.set_broker(broker)
 _redis = redis_client()
 _local = threading.local()
+_limiter = RedisHostLimiter(_redis)  # politeness: every worker's requests to a host, spaced
+_plan = RedisHostLimiter(_redis, prefix=f"{PREFIX}:plan:")  # when each host's queued messages are due
+_robots_of: dict[tuple[str, str], Robots] = {}
+_robots_lock = threading.Lock()
+ROBOTS_KEPT = 8  # jobs whose robots.txt rules a worker process keeps at hand
+MIN_DELAY = 0.05  # seconds: a message due sooner is sent at once
 
 
 def _spec(job_id: str) -> dict:
@@ -202,9 +217,32 @@ class _MessageClaims:
         return getattr(self.base, name)
 
 
+def _robots(job_id: str, spec: dict, config: CrawlConfig) -> Robots:
+    """The job's robots.txt rules in this process, shared by its threads: each origin's
+    robots.txt is fetched once per worker process, not once per thread."""
+    key = (job_id, json.dumps(spec["config"], sort_keys=True))
+    with _robots_lock:
+        robots = _robots_of.pop(key, None)
+        if robots is None:
+            robots = Robots(make_client(config), config, _limiter)
+        _robots_of[key] = robots  # the most recently used last
+        while len(_robots_of) > ROBOTS_KEPT:
+            _robots_of.pop(next(iter(_robots_of)))  # its client holds no connection open: none to close
+        return robots
+
+
+def _planned(url: str, interval: float) -> float:
+    """Seconds from now until a message for `url` should be handled: the host's turn in the
+    plan (one slot per interval, not before the limiter's next free one). A worker thread that
+    took a message early would hold it, asleep, while other hosts wait: with a whole site's
+    pages on the queue at once, every thread would be waiting on that one site."""
+    return _plan.reserve(authority(url), interval, after=_limiter)
+
+
 def _crawler(job_id: str, spec: dict) -> Crawler:
-    """This thread's crawler for the job (its HTTP client and robots.txt rules kept from one
-    message to the next), looking at the job's shared state through the current message."""
+    """This thread's crawler for the job (its HTTP client kept from one message to the next;
+    robots.txt rules shared by the process's threads), looking at the job's shared state
+    through the current message."""
     crawlers = getattr(_local, "crawlers", None)
     if crawlers is None:
         crawlers = _local.crawlers = {}
@@ -214,8 +252,9 @@ def _crawler(job_id: str, spec: dict) -> Crawler:
         for old in crawlers.values():  # one job at a time per thread is the common case
             old.close()
         crawlers.clear()
+        config = _config(spec)
         crawler = crawlers[key] = Crawler(
-            spec["seeds"], _work_dir(job_id), _config(spec), limiter=RedisHostLimiter(_redis)
+            spec["seeds"], _work_dir(job_id), config, limiter=_limiter, robots=_robots(job_id, spec, config)
         )
     state = RedisCrawlState(_redis, f"{PREFIX}:state:{spec['namespace']}", crawl_id=spec["crawl_id"])
     message = CurrentMessage.get_current_message()
@@ -242,7 +281,7 @@ def _settle(job_id: str, counts: dict[str, int]) -> None:
     add_counts_once(_redis, job_id, message.message_id if message else uuid.uuid4().hex, {**counts, "done": 1})
 
 
-def _send(job_id: str, actor, *args) -> None:
+def _send(job_id: str, actor, *args, delay: float = 0.0) -> None:
     """Count, then enqueue; both wait out a short Redis outage (the broker's enqueue too).
 
     The count is made once for the new message's id, not as a bare HINCRBY: a Redis told to stop
@@ -251,7 +290,7 @@ def _send(job_id: str, actor, *args) -> None:
     its job, one message short of its `queued`, never finished."""
     message = actor.message(job_id, *args)
     add_counts_once(_redis, job_id, f"queued:{message.message_id}", {"queued": 1})
-    actor.broker.enqueue(message)
+    actor.broker.enqueue(message, delay=int(delay * 1000) if delay >= MIN_DELAY else None)
 
 
 # ------------------------------------------------------------------- actors
@@ -260,17 +299,20 @@ def _send(job_id: str, actor, *args) -> None:
 @dramatiq.actor(queue_name=PAGES_QUEUE, time_limit=PAGE_TIME_LIMIT, **RETRIES)
 def crawl_page(job_id: str, url: str, depth: int, referrer: str | None = None) -> None:
     spec = _spec(job_id)
-    outcome = _crawler(job_id, spec).crawl_page(url, depth)
+    crawler = _crawler(job_id, spec)
+    outcome = crawler.crawl_page(url, depth)
     if outcome.final_url is None and outcome.skipped:  # the page itself failed
         _give_up_after_tries(outcome.skipped[0])
     counts = Counter(f"skipped:{skipped.reason}" for skipped in outcome.skipped)
     if outcome.final_url is not None and not outcome.is_medium:
         counts["pages"] = 1
     for page, page_depth in outcome.pages:
-        _send(job_id, crawl_page, page, page_depth, outcome.final_url)
+        delay = _planned(page, crawler.robots.known_interval(page) or crawler.config.host_interval)
+        _send(job_id, crawl_page, page, page_depth, outcome.final_url, delay=delay)
     page_url = referrer if outcome.is_medium else outcome.final_url
     for medium in outcome.media:
-        _send(job_id, examine_medium, medium, page_url)
+        delay = _planned(medium, crawler.robots.known_interval(medium) or crawler.config.host_interval)
+        _send(job_id, examine_medium, medium, page_url, delay=delay)
     _settle(job_id, counts)
 
 
@@ -346,7 +388,7 @@ def recheck(every: float | None = None, config: dict | None = None) -> None:
 
     crawl_config = _config({"config": config}) if config else CrawlConfig()
     with tempfile.TemporaryDirectory(prefix="reelledger-recheck-") as tmp:
-        recheck_pass(_service(), crawl_config, tmp, limiter=RedisHostLimiter(_redis))
+        recheck_pass(_service(), crawl_config, tmp, limiter=_limiter)
     if every:
         _redis.set(RECHECKS_KEY, "1", ex=int(every * 3) + 60)
         _next_link_once(lambda: recheck.send_with_options(args=(every, config), delay=int(every * 1000)))
@@ -370,12 +412,11 @@ def _start(job_id: str, spec: dict) -> int:
     claims: RedisCrawlState | _MessageClaims = state
     if message is not None:
         claims = _MessageClaims(state, message.message_id)
-    with Crawler(
-        spec["seeds"], _work_dir(job_id), _config(spec), state=claims, limiter=RedisHostLimiter(_redis)
-    ) as crawler:
+    config = _config(spec)
+    with Crawler(spec["seeds"], _work_dir(job_id), config, state=claims, limiter=_limiter) as crawler:
         seeds = crawler.seed_pages()
     for url, depth in seeds:
-        _send(job_id, crawl_page, url, depth, None)
+        _send(job_id, crawl_page, url, depth, None, delay=_planned(url, config.host_interval))
     return len(seeds)
 
 

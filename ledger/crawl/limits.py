@@ -21,7 +21,9 @@ class HostLimiter(Protocol):
 
 
 class LocalHostLimiter:
-    """In-process and thread-safe."""
+    """In-process and thread-safe. A caller woken late (a loaded machine) sends late: the
+    host's next free slot moves along with it, so that a crawl asking one page of a host at a
+    time (`frontier.HostFrontier`) never sends two requests to it closer than the interval."""
 
     def __init__(self) -> None:
         self._next: dict[str, float] = {}  # host -> monotonic time of the next free slot
@@ -34,14 +36,18 @@ class LocalHostLimiter:
             self._next[host] = slot + interval
         if slot > now:
             time.sleep(slot - now)
+            with self._lock:
+                self._next[host] = max(self._next[host], time.monotonic() + interval)
 
 
-# KEYS[1]: the host's key; ARGV[1]: interval in microseconds. Returns microseconds to wait.
-# The key holds the server-clock time of the host's next free slot and expires once it passed.
+# KEYS[1]: the host's key (KEYS[2], if given: another limiter's key for the host, whose next
+# slot the reservation also waits for); ARGV[1]: interval in microseconds. Returns microseconds
+# to wait. A key holds the server-clock time of the host's next free slot and expires once it passed.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
+local nxt = 0
+for _, key in ipairs(KEYS) do nxt = math.max(nxt, tonumber(redis.call('GET', key) or '0')) end
 local interval = tonumber(ARGV[1])
 local slot = math.max(now, nxt)
 local ttl_ms = math.ceil((slot + interval - now) / 1000) + 1000
@@ -59,6 +65,12 @@ class RedisHostLimiter:
         self._reserve = client.register_script(_RESERVE)
 
     def wait(self, host: str, interval: float) -> None:
-        delay_us = int(self._reserve(keys=[self.prefix + host], args=[int(interval * 1_000_000)]))
-        if delay_us > 0:
-            time.sleep(delay_us / 1_000_000)
+        delay = self.reserve(host, interval)
+        if delay > 0:
+            time.sleep(delay)
+
+    def reserve(self, host: str, interval: float, after: RedisHostLimiter | None = None) -> float:
+        """Claim the host's next free slot (no sooner than `after`'s next one for the host, if
+        given) and return the seconds until it comes, without waiting for it."""
+        keys = [self.prefix + host] + ([after.prefix + host] if after is not None else [])
+        return int(self._reserve(keys=keys, args=[int(interval * 1_000_000)])) / 1_000_000

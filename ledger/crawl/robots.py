@@ -112,6 +112,12 @@ class Robots:
         delay = self.rules(url).crawl_delay(self.config.robots_token)
         return max(self.config.host_interval, delay or 0.0)
 
+    def known_interval(self, url: str) -> float | None:
+        """`interval(url)` if this origin's rules are at hand; None rather than fetch them."""
+        with self._lock:
+            known = self._fresh(origin(url))
+        return self.interval(url) if known else None
+
     def _fetch(self, site: str) -> RobotsRules:
         url = f"{site}/robots.txt"
         try:

@@ -1,7 +1,8 @@
 """A piracy site on 127.0.0.1 that misbehaves on purpose, for the crawler's tests.
 
 A real HTTP/1.1 server (ThreadingHTTPServer, ephemeral port, daemon threads) started and
-stopped as a context manager. Tests publish their own pages and files on it; built in are
+stopped as a context manager, on 127.0.0.1 or another loopback address (127.0.1.7: many
+sites, each a host of its own). Tests publish their own pages and files on it; built in are
 the ways a hostile or broken site hurts a crawler:
 
     /robots.txt                 disallows /private/ (set `robots_txt`, `robots_status`)
@@ -71,7 +72,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class PiracySite:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", poll: float = 0.05) -> None:
+        self.host = host  # any 127.x.y.z is loopback on Linux: many sites, each at an address of its own
+        self.poll = poll  # how soon a stop is noticed; hundreds of sites at once poll less often
         self.robots_txt: str | None = ROBOTS  # None: 404
         self.robots_status = 200
         self.log: list[Request] = []
@@ -101,10 +104,10 @@ class PiracySite:
             def log_message(self, *args) -> None:
                 pass
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
+        self._server = _Server((self.host, 0), Handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": self.poll}, daemon=True).start()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -113,11 +116,11 @@ class PiracySite:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://{self.authority}"
 
     @property
     def authority(self) -> str:
-        return f"127.0.0.1:{self._server.server_address[1]}"
+        return f"{self.host}:{self._server.server_address[1]}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
