@@ -8,7 +8,9 @@ Media: footage made here from scikit-image's bundled photographs (skimage.data).
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 import time
 
 import pytest
@@ -17,6 +19,7 @@ from sqlmodel import select
 
 from ledger.db import session
 from ledger.models import ChainOp, OpStatus, Role, Work
+from tests.helpers.chain import ANVIL_DEV_KEY, external_anvil
 from tests.helpers.service import running_service
 from watermark.hash_sequence import query_sequence
 from watermark.testimages import UNRELATED_PHOTOGRAPHS
@@ -168,3 +171,22 @@ def test_a_registration_the_chain_refused_is_never_matched(service, footage):
         db.commit()
     assert send(crawler, excerpt).json()["matched"] is False
     assert send(studio, excerpt).json()["matched"] is False
+
+
+def test_a_work_registered_through_one_replica_is_matched_at_once_through_another(tmp_path, footage, postgres_url):
+    """Two replicas on one PostgreSQL database and one chain: each keeps its own index, and
+    takes in the rows it does not hold before every match, so a work registered through one
+    is matched through the other with no wait (the index is never behind the database)."""
+    shared = {"master_key": base64.b64encode(secrets.token_bytes(32)).decode(), "signer_key": ANVIL_DEV_KEY}
+    with external_anvil(tmp_path) as node:
+        with (
+            running_service(tmp_path / "a", postgres_url, rpc_url=node.url, write_wait=10, **shared) as first,
+            running_service(tmp_path / "b", postgres_url, rpc_url=node.url, write_wait=10, **shared) as second,
+        ):
+            _, _, crawler = second.new_account(Role.crawler)
+            assert send(crawler, footage["unrelated"]).json()["matched"] is False  # second's index is built
+            _, _, studio = first.new_account(Role.rights_holder)
+            work = register(studio, footage["film"], "Through the first replica")
+            found = send(crawler, footage["copy"]).json()
+            assert found["matched"] and found["work"]["work_id"] == work["work_id"]
+            assert abs(found["offset_seconds"] - START) <= 1.0
