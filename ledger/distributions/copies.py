@@ -165,6 +165,9 @@ def create_distribution(
                 ):
                     raise key_reused(idempotency_key, "distribution")
                 check_same(again, idempotency_key, digest, "distribution")
+                if again.status == DistributionStatus.embedding:  # its job may never have been made
+                    _keep_master(ledger, again, master)
+                    _start_marking(ledger, again)
                 master.unlink(missing_ok=True)
                 return _view(db, again)
         if op_status(must_get(db, ChainOp, work.op_id)) != "confirmed":
@@ -204,15 +207,40 @@ def create_distribution(
                     raise key_in_use(idempotency_key) from None
         else:  # pragma: no cover - 8 collisions in 2**48
             raise Conflict("payload_exhausted", "could not draw a free payload")
-    target = source_path(ledger.settings.data_dir, dist)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(master, target)
-    from ledger.media_jobs import records as jobs
-
-    job, _ = jobs.create(ledger.engine, kind="mark_copy", owner_id=account.id, request={}, distribution_id=dist.id)
-    ledger.media_jobs.submit(job.id)
+    _keep_master(ledger, dist, master)
+    _start_marking(ledger, dist)
     with session(ledger.engine) as db:
         return _view(db, must_get(db, DistributionRecord, dist.id))
+
+
+def copy_job_key(dist_id: int) -> str:
+    """The key of a distribution's marking job, so that it has one however often it is asked
+    for (a client's retry after the job's row failed to be written, replicas resuming at once).
+    The newline, which no Idempotency-Key header can carry, keeps it apart from clients' keys."""
+    return f"mark copy\n{dist_id}"
+
+
+def _keep_master(ledger: Ledger, dist: DistributionRecord, master: Path) -> None:
+    """Move the upload into the distribution's storage, unless an earlier request's is there."""
+    target = source_path(ledger.settings.data_dir, dist)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(master, target)
+
+
+def _start_marking(ledger: Ledger, dist: DistributionRecord) -> None:
+    from ledger.media_jobs import records as jobs
+
+    job, created = jobs.create(
+        ledger.engine,
+        kind="mark_copy",
+        owner_id=dist.owner_id,
+        request={},
+        distribution_id=dist.id,
+        idempotency_key=copy_job_key(dist.id),
+    )
+    if created:
+        ledger.media_jobs.submit(job.id)
 
 
 def mark_copy(
@@ -325,10 +353,9 @@ def _fail(engine: Engine, data_dir: Path, dist_id: int, reason: str) -> None:
 
 
 def resume(ledger: Ledger) -> int:
-    """Give a job to every copy still to be made that has none (made before copies were jobs);
-    returns how many. Copies with a job are taken up with their job."""
-    from ledger.media_jobs import records as jobs
-
+    """Give a job to every copy still to be made that has none (made before copies were jobs,
+    or whose job's row could not be written); returns how many. Copies with a job are taken up
+    with their job; replicas starting together make one job each (`copy_job_key`)."""
     with session(ledger.engine) as db:
         with_job = select(MediaJob.distribution_id).where(col(MediaJob.distribution_id).is_not(None))
         orphans = db.exec(
@@ -337,10 +364,7 @@ def resume(ledger: Ledger) -> int:
             )
         ).all()
     for dist in orphans:
-        job, _ = jobs.create(
-            ledger.engine, kind="mark_copy", owner_id=dist.owner_id, request={}, distribution_id=dist.id
-        )
-        ledger.media_jobs.submit(job.id)
+        _start_marking(ledger, dist)
     return len(orphans)
 
 

@@ -142,6 +142,13 @@ def release(engine: Engine, job_id: int, holder: str) -> None:
     )
 
 
+def lapse(engine: Engine, job_id: int, holder: str, step: JobStatus) -> None:
+    """End this holder's lease on `step` now, the step left to do: a runner that failed on
+    something passing (the database, the node) lets the next pass, in any thread or replica,
+    take it at once rather than after the lease."""
+    _apply(engine, update(MediaJob).where(*_held(job_id, holder, step)).values(lease_until=utcnow()))
+
+
 def media_done(engine: Engine, job_id: int, holder: str, output: dict[str, Any]) -> bool:
     """Store the media step's result; the ledger step may follow at once (the lease is let go)."""
     step = (

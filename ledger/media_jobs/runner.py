@@ -97,8 +97,8 @@ def _fail(ctx: MediaContext, job: MediaJob, code: str, message: str, kind: JobKi
 
 def run_ledger(ledger: Ledger, job_id: int, holder: str) -> bool:
     """The ledger step of a job whose media step is done; True when this call ended the job.
-    What may pass (the node or the database away, gas not yet there) is raised: the step stays
-    this runner's and is tried again on the next pass."""
+    What may pass (the node or the database away, gas not yet there) is raised, the lease
+    ended, and the step is tried again on the next pass (whichever runner makes it)."""
     job = records.take(ledger.engine, job_id, JobStatus.finishing, holder, ledger.settings.media_job_lease)
     if job is None:
         return False
@@ -111,6 +111,12 @@ def run_ledger(ledger: Ledger, job_id: int, holder: str) -> bool:
         records.fail(ledger.engine, job_id, exc.code, exc.message)
     except (ChainRevert, IdempotencyConflict) as exc:  # the chain refused the write: trying again changes nothing
         records.fail(ledger.engine, job_id, getattr(exc, "name", "chain_refused"), f"the chain refused it: {exc}")
+    except Exception:
+        try:
+            records.lapse(ledger.engine, job_id, holder, JobStatus.finishing)
+        except Exception:  # the database is away: the lease ends by itself
+            log.debug("media job %s: its lease could not be ended early", job_id)
+        raise
     else:
         if not records.finish(ledger.engine, job_id, holder, result):
             return False
