@@ -41,6 +41,7 @@ def make_settings(data_dir, database_url: str | None = None, **overrides) -> Set
         "anvil_port": free_port(),
         "master_key": base64.b64encode(secrets.token_bytes(32)).decode(),
         "reconcile_interval": 0.2,
+        "media_poll": 0.2,
     }
     values.update(overrides)
     return Settings(**values)

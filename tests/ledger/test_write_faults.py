@@ -27,8 +27,10 @@ from ledger.licences import LicenceTerms, grant_licence, grant_sublicence, revok
 from ledger.models import ChainOp, DistributionRecord, LicenceRecord, PlayReport, Role, SplitRecord, Work, WorkKind
 from ledger.reports.blocks import item_blocks, items_of
 from ledger.reports.ingest import ReportHeader, ingest
+from ledger.service import Ledger
 from ledger.splits import set_split
 from ledger.works import WorkMeta, register_work
+from tests.helpers.settings import make_settings
 from tests.helpers.write_faults import events, fault_every_step, fault_figures, rows, settle  # noqa: F401  (figures with -s)
 
 
@@ -191,13 +193,25 @@ def test_a_licence_the_database_cannot_store_never_reaches_the_chain(studio):
     assert ledger.chain.w3.eth.get_transaction_count(ledger.chain.signer) == nonce
 
 
-def test_a_distribution_anchoring_fails_at_any_step_and_nothing_is_anchored_without_its_record(any_db_ledger, tmp_path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def short_lease_ledger(request, tmp_path):
+    """A ledger whose media jobs are taken over 3 s after their runner fell silent (30 s by
+    default): a fault that kills a job's step costs the retry that much waiting."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    running = Ledger(make_settings(tmp_path / "data", url, media_job_lease=3.0)).start()
+    yield running
+    running.stop()
+
+
+def test_a_distribution_anchoring_fails_at_any_step_and_nothing_is_anchored_without_its_record(
+    short_lease_ledger, tmp_path
+):
     """Its record is stored and anchored by the media job: the job's writes fail too, one at a
     time; a job whose record could not be stored runs again, so every distribution ends anchored once."""
     import cv2
     from skimage import data
 
-    ledger = any_db_ledger
+    ledger = short_lease_ledger
     ok, encoded = cv2.imencode(".png", cv2.cvtColor(data.chelsea(), cv2.COLOR_RGB2BGR))
     master = encoded.tobytes()
     studio = create_account(ledger.engine, ledger.keys, name="studio", role=Role.rights_holder).account
