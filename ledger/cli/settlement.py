@@ -145,7 +145,7 @@ def _held_state(row: dict[str, Any]) -> str:
         return f"released into period {row['released_into']}"
     earning = row["would_earn"]
     worth = f"would earn {earning['amount']} {earning['currency']} (minor units)" if earning else "no rule in force"
-    return f"held, {worth}: {row['reason']} [{row['reason_code']}]"
+    return f"held, {worth}: {row['reason']} ({row['reason_code']})"
 
 
 @rules.command("set")
