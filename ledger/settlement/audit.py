@@ -119,8 +119,11 @@ def _check_adjustments(db: Session, registry: SettlementGateway, period: Settlem
         source = must_get(db, SettlementPeriod, original.period_pk)
         inputs = new.correction_inputs or {}
         kept = sorted(r["pk"] for r in source.inputs["reports"] if r["pk"] != original.id) + [new.id]
-        if sorted(r["pk"] for r in inputs.get("reports", [])) != sorted(kept) or any(
-            inputs["rules"].get(w) != v for w, v in source.inputs["rules"].items()
+        releases = [db.get(HeldRelease, pk) for pk in inputs.get("carried_releases", [])]
+        if (
+            sorted(r["pk"] for r in inputs.get("reports", [])) != sorted(kept)
+            or any(inputs["rules"].get(w) != v for w, v in source.inputs["rules"].items())
+            or any(release is None or release.source_period_pk != source.id for release in releases)
         ):
             problems.append(f"correction {new.report_id!r} was priced from other inputs than its period's")
             continue

@@ -86,7 +86,8 @@ class SettlementInputs(TypedDict):
     advances: dict[str, int]  # work id -> advance still to recoup
     adjustments: list[AdjustmentInput]
     unsettled: dict[str, str]  # work id -> why it is not settled
-    released_rows: NotRequired[list[int]]  # held rows settled too (pricing a release of a committed period)
+    released_rows: NotRequired[list[int]]  # held rows settled too (pricing a release, or a correction after one)
+    carried_releases: NotRequired[list[int]]  # a correction's: the releases from its period it is less of
     held_releases: NotRequired[list[ReleaseInput]]  # the releases whose adjustments this period carries
 
 
@@ -380,11 +381,19 @@ def committed_lines(db: Session, period: SettlementPeriod) -> list[StatementLine
 
 
 def corrected_inputs(
-    db: Session, period: SettlementPeriod, old_report: PlayReport, new_report: PlayReport
+    db: Session,
+    period: SettlementPeriod,
+    old_report: PlayReport,
+    new_report: PlayReport,
+    released: list[int] | None = None,
 ) -> SettlementInputs:
-    """The committed period's inputs with one report replaced by its correction; works the
-    correction adds are settled by the rule and split in force on the period's first day."""
+    """The committed period's inputs with one report replaced by its correction (and the held
+    rows `released` from the period's other reports settled too); works the correction adds are
+    settled by the rule and split in force on the period's first day."""
     inputs = stored_inputs(json.loads(json.dumps(period.inputs)))
+    inputs.pop("held_releases", None)
+    if released:
+        inputs["released_rows"] = released
     inputs["reports"] = [r for r in inputs["reports"] if r["pk"] != old_report.id] + [
         {
             "pk": new_report.id,

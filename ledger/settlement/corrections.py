@@ -36,12 +36,16 @@ def committed_original(db: Session, report: PlayReport) -> tuple[PlayReport | No
 def effect(
     db: Session, period: SettlementPeriod, inputs: SettlementInputs, earlier: list[PlayReport]
 ) -> dict[tuple[str, str], int]:
-    """What settling `period` from `inputs` changes, less what `earlier` corrections already carried."""
+    """What settling `period` from `inputs` changes, less what `earlier` corrections and the
+    releases of held rows the inputs name already carried."""
     carried = (
-        db.exec(select(Adjustment).where(col(Adjustment.correction_pk).in_([r.id for r in earlier]))).all()
+        list(db.exec(select(Adjustment).where(col(Adjustment.correction_pk).in_([r.id for r in earlier]))).all())
         if earlier
         else []
     )
+    releases = inputs.get("carried_releases", [])
+    if releases:
+        carried += db.exec(select(Adjustment).where(col(Adjustment.release_pk).in_(releases))).all()
     return change_of(db, period, inputs, carried)
 
 
@@ -63,8 +67,13 @@ def price(db: Session, correction: PlayReport) -> int:
     original, earlier = committed_original(db, correction)
     if original is None:
         return 0
+    from ledger.settlement.releases import released_before
+
     period = must_get(db, SettlementPeriod, original.period_pk)
-    inputs = corrected_inputs(db, period, original, correction)
+    releases, released = released_before(db, period.id, without_report=original.id)
+    inputs = corrected_inputs(db, period, original, correction, released)
+    if releases:  # what they carried is in the corrected period's state already
+        inputs["carried_releases"] = [r.id for r in releases]
     correction.correction_inputs = dict(inputs)
     db.add(correction)
     for previous in earlier:

@@ -80,14 +80,26 @@ def release_held(db: Session, platform: Account, currency: str) -> list[HeldRele
     return releases
 
 
-def released_before(db: Session, source_pk: int) -> tuple[list[HeldRelease], list[int]]:
-    """The releases from a source period so far, oldest first, and every row they released."""
+def released_before(
+    db: Session, source_pk: int, without_report: int | None = None
+) -> tuple[list[HeldRelease], list[int]]:
+    """The releases from a source period so far, oldest first, and every row they released
+    (but those of report `without_report`, which a correction replaces)."""
     earlier = list(
         db.exec(
             select(HeldRelease).where(HeldRelease.source_period_pk == source_pk).order_by(col(HeldRelease.id))
         ).all()
     )
     rows = rows_of(db, [r.id for r in earlier])
+    if without_report is not None and rows:
+        dropped = set(
+            db.exec(
+                select(PlayRowRecord.id).where(
+                    PlayRowRecord.report_pk == without_report, col(PlayRowRecord.id).in_(rows)
+                )
+            ).all()
+        )
+        rows = [pk for pk in rows if pk not in dropped]
     return earlier, rows
 
 
@@ -101,6 +113,7 @@ def _release(db: Session, source: SettlementPeriod, rows: list[tuple[int, str]])
     earlier, before = released_before(db, source.id)
     start = earlier[-1].inputs if earlier else {**source.inputs, "adjustments": []}
     inputs = stored_inputs(json.loads(json.dumps(start)))
+    inputs.pop("held_releases", None)  # what the source period carried in is not what it settled
     inputs["released_rows"] = sorted(before + [pk for pk, _ in rows])
     choose_new_works(db, source, inputs)
     kept = [pk for pk, work_id in rows if work_id not in inputs["unsettled"]]
@@ -153,6 +166,8 @@ def check_release(db: Session, period: SettlementPeriod, entry: dict[str, object
     if (
         sorted(r["pk"] for r in inputs["reports"]) != sorted(r["pk"] for r in source.inputs["reports"])
         or any(inputs["rules"].get(w) != v for w, v in source.inputs["rules"].items())
+        or any(inputs["splits"].get(w) != v for w, v in source.inputs["splits"].items())
+        or (inputs["pools"], inputs["advances"]) != (source.inputs["pools"], source.inputs["advances"])
         or inputs.get("released_rows") != sorted(rows_of(db, [r.id for r in earlier]) + named)
     ):
         return [f"held release {pk} was priced from other inputs than its period's"]

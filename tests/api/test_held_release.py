@@ -120,6 +120,21 @@ def test_held_rows_are_settled_by_the_next_period_once_a_licence_covers_them(ser
         period = db.exec(select(SettlementPeriod).where(SettlementPeriod.period_id == third["period_id"])).one()
         assert "held_releases" not in period.inputs
 
+    # A correction of the first report after the release carries only what it changes beyond it.
+    corrected = rows(deal) + us_row
+    corrected[0]["plays"] += 1_000
+    corrected[0]["valid_plays"] += 1_000  # 1,000 more valid plays at the 0.015 fen tier
+    assert post_report(deal, "late-1-fix", corrected, supersedes="late-1").status_code == 201
+    fourth_start = third_start + timedelta(days=1)
+    fourth = later_period(deal, "late-4", fourth_start, fourth_start)
+    statement = deal.platform.get(f"/periods/{fourth['period_id']}/statement").json()
+    adjustments = {line["payee"]: int(line["adjustment"]) for line in statement["lines"]}
+    # 37,211 earned, 3,721 commission, 33,490 net: 23,443 + 10,047 against the 23,434 + 10,043 already
+    # carried (the US row is not paid twice).
+    assert adjustments == {deal.owner_address: 9, deal.second_address: 4}
+    audit = auditor.get(f"/periods/{fourth['period_id']}/audit").json()
+    assert audit["ok"], audit
+
     # An auditor notices a release whose recorded inputs were edited afterwards.
     with session(service.ledger.engine) as db:
         release = db.exec(select(HeldRelease).where(HeldRelease.id == named["pk"])).one()
