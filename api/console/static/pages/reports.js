@@ -85,6 +85,7 @@ export async function render({ root, role }) {
   const held = h('div');
   const load = async () => {
     held.replaceChildren(heldTable(await api('/reports/held?limit=500')));
+    if (role === 'rights_holder') return; // a rights holder sends no reports: it sees the held rows on its works
     const reports = await api('/reports?limit=500');
     list.replaceChildren(table([
       { label: t('reports.id'), value: (r) => r.report_id },
