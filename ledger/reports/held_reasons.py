@@ -35,9 +35,9 @@ class Earning:
 class HeldReasons:
     """The licences of every platform asked about, loaded once per listing."""
 
-    def __init__(self, db: Session) -> None:
+    def __init__(self, db: Session, licences: Licences | None = None) -> None:
         self._db = db
-        self._licences = Licences.load(db)
+        self._licences = licences or Licences.load(db)
         self._rules: dict[tuple[int, int, int], SettlementRuleRecord | None] = {}
 
     def why(self, platform_id: int, work_pk: int, territory: str, day: int) -> str:
