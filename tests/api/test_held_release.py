@@ -9,10 +9,12 @@ import time
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from ledger.db import session
-from ledger.models import Adjustment, HeldRelease, ReleasedRow, Role, SettlementPeriod
+from ledger.models import Account, Adjustment, HeldRelease, ReleasedRow, Role, SettlementPeriod
+from ledger.settlement import releases
 from tests.helpers.service import written
 from tests.helpers.settlement import DAY, Deal, close, line_leaf, make_deal, ndjson, post_report, rows
 
@@ -181,6 +183,32 @@ def test_two_closes_at_once_release_each_row_once(service):
         release_pk = carried[0].inputs["held_releases"][0]["pk"]
         adjustments = db.exec(select(Adjustment).where(Adjustment.release_pk == release_pk)).all()
         assert sum(int(a.amount) for a in adjustments) == 33_477 - 27_896
+
+
+def test_a_row_released_by_one_close_fails_on_its_key_in_another_that_read_it_before(service):
+    """What keeps two replicas apart even without the platform's lock: the row's key."""
+    deal = make_deal(service)
+    post_report(deal, "key-1", rows(deal) + rows(deal, days=1, territory="US"))
+    first = close(deal).json()
+    grant(service, deal, ["US"])
+    [held] = held_of(deal.platform, "key-1")
+    with session(service.ledger.engine) as one, session(service.ledger.engine) as other:
+        platform = one.get(Account, deal.platform_id)
+        [release] = releases.release_held(one, platform, "CNY")
+        one.commit()
+        source = other.exec(select(SettlementPeriod).where(SettlementPeriod.period_id == first["period_id"])).one()
+        source_pk = source.id
+        with pytest.raises(IntegrityError):
+            releases._release(other, source, [(held["row"], deal.work_id)])
+        other.rollback()
+    next_start = deal.end + timedelta(days=1)
+    second = later_period(deal, "key-2", next_start, next_start)  # carries the release made above, once
+    with session(service.ledger.engine) as db:
+        period = db.exec(select(SettlementPeriod).where(SettlementPeriod.period_id == second["period_id"])).one()
+        assert [r["pk"] for r in period.inputs["held_releases"]] == [release.id]
+        assert db.exec(select(HeldRelease).where(HeldRelease.source_period_pk == source_pk)).all() == [
+            db.get(HeldRelease, release.id)
+        ]
 
 
 def test_held_rows_say_why_and_each_role_sees_only_its_own(service):
