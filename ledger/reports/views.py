@@ -46,7 +46,7 @@ def get_report(ledger: Ledger, account: Account, report_id: str, *, platform_id:
 HELD = (
     "SELECT r.id, rep.report_id, acc.name, w.work_id, r.territory, r.day, r.plays, r.valid_plays, r.watch_minutes, "
     "r.ad_revenue, rep.platform_id, r.work_pk, rep.first_day, rep.currency, rep.period_pk, sp.period_id, "
-    "EXISTS (SELECT 1 FROM play_report c WHERE c.supersedes_pk = rep.id) "
+    "EXISTS (SELECT 1 FROM play_report c WHERE c.supersedes_pk = rep.id AND c.status <> 'receiving') "
     "FROM play_row r JOIN play_report rep ON rep.id = r.report_pk JOIN work w ON w.id = r.work_pk "
     "JOIN account acc ON acc.id = rep.platform_id LEFT JOIN released_row rr ON rr.row_pk = r.id "
     "LEFT JOIN held_release hr ON hr.id = rr.release_pk LEFT JOIN settlement_period sp ON sp.id = hr.applied_period_pk "

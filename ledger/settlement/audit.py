@@ -146,11 +146,14 @@ def _check_releases(db: Session, registry: SettlementGateway, period: Settlement
 
     entries = period.inputs.get("held_releases", [])
     problems = []
+    sources = set()
     for entry in entries:
         problems += check_release(db, period, entry)
         release = db.get(HeldRelease, entry["pk"])
-        source = db.get(SettlementPeriod, release.source_period_pk) if release else None
-        for report in source.inputs["reports"] if source else []:
+        if release is not None:
+            sources.add(release.source_period_pk)
+    for source_pk in sorted(sources):  # the released rows are still the rows their reports signed
+        for report in must_get(db, SettlementPeriod, source_pk).inputs["reports"]:
             problem = _check_report(db, registry, must_get(db, PlayReport, report["pk"]), report)
             if problem:
                 problems.append(problem)

@@ -35,7 +35,8 @@ HELD_IN_COMMITTED = text(
     "LEFT JOIN released_row rr ON rr.row_pk = r.id "
     "WHERE rep.platform_id = :platform AND rep.currency = :currency AND rep.status = 'accepted' "
     "AND rep.period_pk IS NOT NULL AND r.held AND rr.row_pk IS NULL "
-    "AND NOT EXISTS (SELECT 1 FROM play_report c WHERE c.supersedes_pk = rep.id) ORDER BY r.id"
+    "AND NOT EXISTS (SELECT 1 FROM play_report c WHERE c.supersedes_pk = rep.id AND c.status <> 'receiving') "
+    "ORDER BY r.id"
 )
 
 
@@ -177,7 +178,10 @@ def check_release(db: Session, period: SettlementPeriod, entry: dict[str, object
         expected = change_of(db, source, inputs, _carried(db, [r.id for r in earlier]))
     except ValueError as exc:
         return [f"held release {pk} cannot be recomputed: {exc}"]
-    recorded = {(a.payee, a.work_id): int(a.amount) for a in _carried(db, [pk])}
+    own = _carried(db, [pk])
+    if not {a.id for a in own} <= {int(a["pk"]) for a in period.inputs.get("adjustments", [])}:
+        return [f"the period does not carry every adjustment of held release {pk}"]
+    recorded = {(a.payee, a.work_id): int(a.amount) for a in own}
     if expected != recorded:
         return [f"the adjustments of held release {pk} do not follow from it"]
     return []

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from ledger.db import session
-from ledger.models import Account, Adjustment, HeldRelease, ReleasedRow, Role, SettlementPeriod
+from ledger.models import Account, Adjustment, HeldRelease, PlayRowRecord, ReleasedRow, Role, SettlementPeriod
 from ledger.settlement import releases
 from tests.helpers.service import written
 from tests.helpers.settlement import DAY, Deal, close, line_leaf, make_deal, ndjson, post_report, rows
@@ -145,6 +145,13 @@ def test_held_rows_are_settled_by_the_next_period_once_a_licence_covers_them(ser
         db.commit()
     problems = auditor.get(f"/periods/{second['period_id']}/audit").json()["problems"]
     assert any("priced from other inputs" in problem for problem in problems), problems
+    with session(service.ledger.engine) as db:  # and a released row edited after it was signed
+        row = db.get(PlayRowRecord, released["row"])
+        row.valid_plays += 1
+        db.add(row)
+        db.commit()
+    problems = auditor.get(f"/periods/{second['period_id']}/audit").json()["problems"]
+    assert any("'late-1'" in problem and "row root" in problem for problem in problems), problems
 
 
 def test_a_licence_granted_before_the_close_settles_the_rows_in_their_own_period(service):
