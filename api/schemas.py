@@ -566,7 +566,8 @@ class HeldRow(BaseModel):
     state: str = Field(description="held (still out of settlement) or released (settled by a later period).")
     reason_code: str = Field(
         description="no_licence, right_not_granted, territory_outside, day_outside, licence_revoked, "
-        "licence_pending, covered_now (settles at the platform's next close), no_rule, corrected or released."
+        "licence_pending, covered_now (settles at the platform's next close), no_rule, corrected, in_correction or "
+        "released."
     )
     reason: str
     would_earn: WouldEarn | None = Field(

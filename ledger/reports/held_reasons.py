@@ -22,6 +22,7 @@ REASONS = {
     "covered_now": "a licence covers it now: it settles when the platform next closes a period",
     "no_rule": "a licence covers it now, but no settlement rule or split is in force for its period",
     "corrected": "its report was corrected after it was settled: the correction's rows are what counts",
+    "in_correction": "held in a correction of a settled period: a further correction settles it once licensed",
     "released": "settled by a later period of the platform",
 }
 

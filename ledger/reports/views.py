@@ -46,7 +46,9 @@ def get_report(ledger: Ledger, account: Account, report_id: str, *, platform_id:
 HELD = (
     "SELECT r.id, rep.report_id, acc.name, w.work_id, r.territory, r.day, r.plays, r.valid_plays, r.watch_minutes, "
     "r.ad_revenue, rep.platform_id, r.work_pk, rep.first_day, rep.currency, rep.period_pk, sp.period_id, "
-    "EXISTS (SELECT 1 FROM play_report c WHERE c.supersedes_pk = rep.id AND c.status <> 'receiving') "
+    "EXISTS (SELECT 1 FROM play_report c WHERE c.supersedes_pk = rep.id AND c.status <> 'receiving'), "
+    "rep.period_pk IS NULL AND EXISTS (SELECT 1 FROM settlement_period p WHERE p.platform_id = rep.platform_id "
+    "AND p.currency = rep.currency AND p.first_day = rep.first_day AND p.end_day = rep.end_day) "
     "FROM play_row r JOIN play_report rep ON rep.id = r.report_pk JOIN work w ON w.id = r.work_pk "
     "JOIN account acc ON acc.id = rep.platform_id LEFT JOIN released_row rr ON rr.row_pk = r.id "
     "LEFT JOIN held_release hr ON hr.id = rr.release_pk LEFT JOIN settlement_period sp ON sp.id = hr.applied_period_pk "
@@ -96,11 +98,13 @@ def held_rows(
 
 def _held_row(reasons: HeldReasons, r: Sequence[Any]) -> HeldRow:
     (pk, report_id, platform, work_id, territory, day, plays, valid, minutes, ad) = r[:10]
-    platform_id, work_pk, first_day, currency, period_pk, released_into, corrected = r[10:]
+    platform_id, work_pk, first_day, currency, period_pk, released_into, corrected, correcting = r[10:]
     if released_into is not None:
         code = "released"
     elif period_pk is not None and corrected:
         code = "corrected"
+    elif correcting:
+        code = "in_correction"
     else:
         code = reasons.why(platform_id, work_pk, territory, day)
     earning = reasons.would_earn(platform_id, work_pk, first_day, currency, (plays, valid, minutes, ad))

@@ -249,3 +249,11 @@ def test_held_rows_say_why_and_each_role_sees_only_its_own(service):
     assert held_of(stranger.platform, "why-1") == []
     assert len(held_of(auditor, "why-1")) == 5
     assert deal.platform.get("/reports/held", params={"state": "paid"}).status_code == 422
+
+    # Once the period is settled and the report corrected, its held rows are the correction's to settle.
+    assert close(deal).status_code == 201
+    items[0]["valid_plays"] -= 1
+    assert post_report(deal, "why-1-fix", items, supersedes="why-1").status_code == 201
+    assert {h["reason_code"] for h in held_of(deal.platform, "why-1")} == {"corrected"}
+    assert {h["reason_code"] for h in held_of(deal.platform, "why-1-fix")} == {"in_correction"}
+    assert len(held_of(deal.platform, "why-1-fix")) == 5
