@@ -346,6 +346,7 @@ def statement(s: Statement) -> schemas.Statement:
 
 def held_row(r: HeldRow) -> schemas.HeldRow:
     return schemas.HeldRow(
+        row=r.row,
         report_id=r.report_id,
         platform=r.platform,
         work_id=r.work_id,
@@ -355,7 +356,13 @@ def held_row(r: HeldRow) -> schemas.HeldRow:
         valid_plays=r.valid_plays,
         watch_minutes=r.watch_minutes,
         ad_revenue=r.ad_revenue,
+        state="released" if r.released_into else "held",
+        reason_code=r.reason_code,
         reason=r.reason,
+        would_earn=schemas.WouldEarn(amount=str(r.would_earn.amount), currency=r.would_earn.currency)
+        if r.would_earn
+        else None,
+        released_into=r.released_into,
     )
 
 

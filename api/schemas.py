@@ -547,7 +547,13 @@ class SigningDomain(BaseModel):
     primary_type: str
 
 
+class WouldEarn(BaseModel):
+    amount: str = Field(description="Minor units, a whole number in decimal digits.")
+    currency: str
+
+
 class HeldRow(BaseModel):
+    row: int = Field(description="The play row's id: what a release names.")
     report_id: str
     platform: str = Field(description="The platform's account name.")
     work_id: str
@@ -557,7 +563,18 @@ class HeldRow(BaseModel):
     valid_plays: int
     watch_minutes: int
     ad_revenue: int
+    state: str = Field(description="held (still out of settlement) or released (settled by a later period).")
+    reason_code: str = Field(
+        description="no_licence, right_not_granted, territory_outside, day_outside, licence_revoked, "
+        "licence_pending, covered_now (settles at the platform's next close), no_rule, corrected, in_correction or "
+        "released."
+    )
     reason: str
+    would_earn: WouldEarn | None = Field(
+        description="What the row alone earns its payees under the rule in force for its period, after the "
+        "platform's commission, before pool shares and advance recoupment; null when no rule is in force."
+    )
+    released_into: str | None = Field(description="The id of the period whose adjustment lines settled it.")
 
 
 class PeriodClose(Strict):

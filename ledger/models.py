@@ -365,7 +365,8 @@ class WorkSettlementRecord(SQLModel, table=True):
 
 
 class Adjustment(SQLModel, table=True):
-    """A difference owed because a committed period was corrected, carried into a later period."""
+    """A difference owed because a committed period was corrected, or its held rows released,
+    carried into a later period."""
 
     __tablename__ = "adjustment"
 
@@ -374,11 +375,40 @@ class Adjustment(SQLModel, table=True):
     currency: str = Field(max_length=3)
     source_period_pk: int = Field(foreign_key="settlement_period.id")
     correction_pk: int | None = Field(default=None, foreign_key="play_report.id")
+    release_pk: int | None = Field(
+        default=None, foreign_key="held_release.id", description="The release of held rows it settles."
+    )
     payee: str = Field(max_length=42)
     work_id: str = Field(max_length=66)
     amount: int = Field(sa_column=Column(Numeric(78, 0), nullable=False), description="Signed, minor units.")
     applied_period_pk: int | None = Field(default=None, foreign_key="settlement_period.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class HeldRelease(SQLModel, table=True):
+    """Held rows of a committed period that a licence now covers, settled at once in a later
+    period of the platform: `inputs` is the source period's record with every row released from
+    it so far, what its adjustments were priced from."""
+
+    __tablename__ = "held_release"
+
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
+    platform_id: int = Field(foreign_key="account.id", index=True)
+    currency: str = Field(max_length=3)
+    source_period_pk: int = Field(foreign_key="settlement_period.id", index=True)
+    applied_period_pk: int | None = Field(default=None, foreign_key="settlement_period.id", index=True)
+    row_count: int
+    inputs: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReleasedRow(SQLModel, table=True):
+    """A held play row settled by a release; its key makes each row settle once only."""
+
+    __tablename__ = "released_row"
+
+    row_pk: int = Field(primary_key=True, foreign_key="play_row.id")
+    release_pk: int = Field(foreign_key="held_release.id", index=True)
 
 
 class DistributionStatus(str, enum.Enum):

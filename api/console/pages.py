@@ -24,7 +24,7 @@ PAGES = {
         Page("work", frozenset({Role.rights_holder, Role.auditor, Role.admin}), in_nav=False),
         Page("revenue", frozenset({Role.rights_holder, Role.auditor, Role.admin})),
         Page("statements", frozenset({Role.rights_holder, Role.platform, Role.auditor, Role.admin})),
-        Page("reports", frozenset({Role.platform, Role.auditor, Role.admin})),
+        Page("reports", frozenset({Role.platform, Role.rights_holder, Role.auditor, Role.admin})),  # holders: held rows
         Page("periods", frozenset({Role.platform, Role.auditor, Role.admin})),
         Page("cases", frozenset({Role.rights_holder, Role.crawler, Role.auditor, Role.admin})),
         Page("crawls", frozenset({Role.crawler, Role.auditor, Role.admin})),

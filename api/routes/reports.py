@@ -2,7 +2,7 @@
 
 import io
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
@@ -158,10 +158,20 @@ def list_reports(
 
 @router.get("/held")
 def held_rows(
-    ledger: LedgerDep, account: CurrentAccount, offset: Offset = 0, limit: LongLimit = 100
+    ledger: LedgerDep,
+    account: CurrentAccount,
+    state: Annotated[
+        Literal["held", "released"] | None,
+        Query(description="Only rows still held, or only rows a later period settled; both when left out."),
+    ] = None,
+    offset: Offset = 0,
+    limit: LongLimit = 100,
 ) -> list[schemas.HeldRow]:
-    """Rows that no licence covered, held out of settlement: the platform's own, or those on the caller's works."""
-    return [present.held_row(row) for row in views.held_rows(ledger, account, offset=offset, limit=limit)]
+    """Rows that no licence covered when they arrived: why each is held and what it would earn, or
+    which period settled it once a licence covered it. A platform sees its own, a rights holder
+    those on its works, an auditor all."""
+    rows = views.held_rows(ledger, account, state=state, offset=offset, limit=limit)
+    return [present.held_row(row) for row in rows]
 
 
 @router.get("/{report_id}")

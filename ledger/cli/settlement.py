@@ -122,13 +122,30 @@ def list_reports() -> None:
 
 
 @reports.command("held")
-def held() -> None:
-    """Rows no licence covered: held out of settlement."""
-    for row in _call("GET", "/reports/held"):
+def held(
+    state: str = typer.Option(None, help="held: only rows still held; released: only rows a later period settled."),
+    offset: int = typer.Option(0, min=0),
+    limit: int = typer.Option(100, min=1, max=1000),
+) -> None:
+    """Rows no licence covered when they arrived: why each is held and what it would earn, or the
+    period that settled it once a licence covered it."""
+    if state not in (None, "held", "released"):
+        err.print(f"[red]reelledger:[/red] --state {state!r}: give held or released")
+        raise typer.Exit(2)
+    query: dict[str, Any] = {"offset": offset, "limit": limit, **({"state": state} if state else {})}
+    for row in _call("GET", "/reports/held", params=query):
         console.print(
             f"{row['report_id']} {row['work_id']} {row['territory']} {row['date']} "
-            f"valid plays {row['valid_plays']}: {row['reason']}"
+            f"valid plays {row['valid_plays']}: {_held_state(row)}"
         )
+
+
+def _held_state(row: dict[str, Any]) -> str:
+    if row["released_into"]:
+        return f"released into period {row['released_into']}"
+    earning = row["would_earn"]
+    worth = f"would earn {earning['amount']} {earning['currency']} (minor units)" if earning else "no rule in force"
+    return f"held, {worth}: {row['reason']} ({row['reason_code']})"
 
 
 @rules.command("set")

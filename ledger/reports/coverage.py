@@ -28,6 +28,37 @@ class Window:
         return territory in self.territories and self.start <= day * DAY < self.end
 
 
+class Licences:
+    """Every licence record, and which of them are in force: confirmed on chain, and neither it
+    nor a licence it derives from revoked."""
+
+    def __init__(self, records: dict[int, LicenceRecord], confirmed: set[int]) -> None:
+        self.records = records
+        self._confirmed = confirmed
+
+    @classmethod
+    def load(cls, db: Session) -> Licences:
+        records = {r.id: r for r in db.exec(select(LicenceRecord)).all()}
+        confirmed = (
+            set(db.exec(select(ChainOp.id).where(ChainOp.status == OpStatus.confirmed)).all()) if records else set()
+        )
+        return cls(records, confirmed)
+
+    def state(self, record: LicenceRecord | None) -> str:
+        """`valid`, `pending` (it or a parent not confirmed yet) or `revoked` (it or a parent)."""
+        answer = "valid"
+        while record is not None:
+            if record.revoke_op_id in self._confirmed:
+                return "revoked"
+            if record.op_id not in self._confirmed:
+                answer = "pending"
+            record = self.records.get(record.parent_pk) if record.parent_pk else None
+        return answer
+
+    def valid(self, record: LicenceRecord) -> bool:
+        return self.state(record) == "valid"
+
+
 class Coverage:
     """The platform's licences, loaded once per report and asked once per row or per block of rows."""
 
@@ -37,21 +68,10 @@ class Coverage:
 
     @classmethod
     def load(cls, db: Session, platform_id: int) -> Coverage:
-        records = {r.id: r for r in db.exec(select(LicenceRecord)).all()}
-        confirmed = (
-            set(db.exec(select(ChainOp.id).where(ChainOp.status == OpStatus.confirmed)).all()) if records else set()
-        )
-
-        def valid(record: LicenceRecord | None) -> bool:
-            while record is not None:
-                if record.op_id not in confirmed or (record.revoke_op_id in confirmed):
-                    return False
-                record = records.get(record.parent_pk) if record.parent_pk else None
-            return True
-
+        licences = Licences.load(db)
         windows: dict[int, list[Window]] = defaultdict(list)
-        for record in records.values():
-            if record.licensee_id == platform_id and REPORTED_RIGHT in record.rights and valid(record):
+        for record in licences.records.values():
+            if record.licensee_id == platform_id and REPORTED_RIGHT in record.rights and licences.valid(record):
                 windows[record.work_pk].append(Window(frozenset(record.territories), record.start, record.end))
         return cls(dict(windows))
 

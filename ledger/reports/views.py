@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlmodel import col, select
@@ -13,6 +14,7 @@ from ledger.days import day_date
 from ledger.db import session, text_rows
 from ledger.errors import NotFound
 from ledger.models import Account, PlayReport, Role
+from ledger.reports.held_reasons import REASONS, Earning, HeldReasons
 
 if TYPE_CHECKING:
     from ledger.service import Ledger
@@ -42,20 +44,25 @@ def get_report(ledger: Ledger, account: Account, report_id: str, *, platform_id:
 
 
 HELD = (
-    "SELECT rep.report_id, acc.name, w.work_id, r.territory, r.day, r.plays, r.valid_plays, r.watch_minutes, "
-    "r.ad_revenue FROM play_row r JOIN play_report rep ON rep.id = r.report_pk JOIN work w ON w.id = r.work_pk "
-    "JOIN account acc ON acc.id = rep.platform_id WHERE r.held AND rep.status = 'accepted' {where} "
-    "ORDER BY r.id LIMIT :limit OFFSET :offset"
+    "SELECT r.id, rep.report_id, acc.name, w.work_id, r.territory, r.day, r.plays, r.valid_plays, r.watch_minutes, "
+    "r.ad_revenue, rep.platform_id, r.work_pk, rep.first_day, rep.currency, rep.period_pk, sp.period_id, "
+    "EXISTS (SELECT 1 FROM play_report c WHERE c.supersedes_pk = rep.id AND c.status <> 'receiving'), "
+    "rep.period_pk IS NULL AND EXISTS (SELECT 1 FROM settlement_period p WHERE p.platform_id = rep.platform_id "
+    "AND p.currency = rep.currency AND p.first_day = rep.first_day AND p.end_day = rep.end_day) "
+    "FROM play_row r JOIN play_report rep ON rep.id = r.report_pk JOIN work w ON w.id = r.work_pk "
+    "JOIN account acc ON acc.id = rep.platform_id LEFT JOIN released_row rr ON rr.row_pk = r.id "
+    "LEFT JOIN held_release hr ON hr.id = rr.release_pk LEFT JOIN settlement_period sp ON sp.id = hr.applied_period_pk "
+    "WHERE r.held AND rep.status = 'accepted' {where} ORDER BY r.id LIMIT :limit OFFSET :offset"
 )
-
-
-HELD_REASON = "no valid licence covers this work, territory, right and date"
+STATES = {"held": "AND rr.row_pk IS NULL", "released": "AND rr.row_pk IS NOT NULL", None: ""}
 
 
 @dataclass(frozen=True)
 class HeldRow:
-    """A row of an accepted report that no licence covered, kept out of settlement."""
+    """A row of an accepted report that no licence covered when it arrived: still held, or
+    released into a later period once a licence covered it."""
 
+    row: int  # the play row's id
     report_id: str
     platform: str  # the platform's account name
     work_id: str
@@ -65,11 +72,17 @@ class HeldRow:
     valid_plays: int
     watch_minutes: int
     ad_revenue: int
-    reason: str = HELD_REASON
+    reason_code: str  # a key of held_reasons.REASONS
+    reason: str
+    would_earn: Earning | None  # what it earns under the rule in force, after commission
+    released_into: str | None  # the period id whose adjustments settled it
 
 
-def held_rows(ledger: Ledger, account: Account, *, offset: int = 0, limit: int = 100) -> list[HeldRow]:
-    """Rows no licence covered: a platform sees its own, a rights holder those on its works."""
+def held_rows(
+    ledger: Ledger, account: Account, *, state: str | None = None, offset: int = 0, limit: int = 100
+) -> list[HeldRow]:
+    """Rows no licence covered: a platform sees its own, a rights holder those on its works,
+    auditors all. `state`: only those still held, or only those released."""
     if account.role == Role.platform:
         where, params = "AND rep.platform_id = :me", {"me": account.id}
     elif account.role in (Role.auditor, Role.admin):
@@ -77,19 +90,39 @@ def held_rows(ledger: Ledger, account: Account, *, offset: int = 0, limit: int =
     else:
         where, params = "AND w.owner_id = :me", {"me": account.id}
     with session(ledger.engine) as db:
-        query = text(HELD.format(where=where))
+        query = text(HELD.format(where=f"{where} {STATES[state]}"))
         rows = text_rows(db, query, {**params, "limit": limit, "offset": offset})
-    return [
-        HeldRow(
-            report_id=r[0],
-            platform=r[1],
-            work_id=r[2],
-            territory=r[3],
-            date=day_date(r[4]),
-            plays=r[5],
-            valid_plays=r[6],
-            watch_minutes=r[7],
-            ad_revenue=r[8],
-        )
-        for r in rows
-    ]
+        reasons = HeldReasons(db)
+        return [_held_row(reasons, r) for r in rows]
+
+
+def _held_row(reasons: HeldReasons, r: Sequence[Any]) -> HeldRow:
+    (pk, report_id, platform, work_id, territory, day, plays, valid, minutes, ad) = r[:10]
+    platform_id, work_pk, first_day, currency, period_pk, released_into, corrected, correcting = r[10:]
+    if released_into is not None:
+        code = "released"
+    elif period_pk is not None and corrected:
+        code = "corrected"
+    elif correcting:
+        code = "in_correction"
+    else:
+        code = reasons.why(platform_id, work_pk, territory, day)
+    earning = reasons.would_earn(platform_id, work_pk, first_day, currency, (plays, valid, minutes, ad))
+    if code == "covered_now" and earning is None:
+        code = "no_rule"
+    return HeldRow(
+        row=pk,
+        report_id=report_id,
+        platform=platform,
+        work_id=work_id,
+        territory=territory,
+        date=day_date(day),
+        plays=plays,
+        valid_plays=valid,
+        watch_minutes=minutes,
+        ad_revenue=ad,
+        reason_code=code,
+        reason=REASONS[code],
+        would_earn=earning,
+        released_into=released_into,
+    )

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from ledger.chain.hexes import ZERO32, from_0x, to_0x
 from ledger.chain.settlement import SettlementGateway
 from ledger.db import must_get, session, text_rows
-from ledger.models import Account, PlayReport, SettlementPeriod
+from ledger.models import Account, HeldRelease, PlayReport, SettlementPeriod
 from ledger.reports.digest import ReportDigest
 from ledger.reports.ingest import summary_of
 from ledger.reports.rows import BadRow, ReportRow
@@ -59,6 +59,7 @@ def audit_period(engine: Engine, registry: SettlementGateway, period_id: str) ->
             if problem:
                 problems.append(problem)
         problems += _check_adjustments(db, registry, period)
+        problems += _check_releases(db, registry, period)
         try:
             computed = compute(db, stored_inputs(period.inputs))
         except ValueError as exc:
@@ -118,8 +119,11 @@ def _check_adjustments(db: Session, registry: SettlementGateway, period: Settlem
         source = must_get(db, SettlementPeriod, original.period_pk)
         inputs = new.correction_inputs or {}
         kept = sorted(r["pk"] for r in source.inputs["reports"] if r["pk"] != original.id) + [new.id]
-        if sorted(r["pk"] for r in inputs.get("reports", [])) != sorted(kept) or any(
-            inputs["rules"].get(w) != v for w, v in source.inputs["rules"].items()
+        releases = [db.get(HeldRelease, pk) for pk in inputs.get("carried_releases", [])]
+        if (
+            sorted(r["pk"] for r in inputs.get("reports", [])) != sorted(kept)
+            or any(inputs["rules"].get(w) != v for w, v in source.inputs["rules"].items())
+            or any(release is None or release.source_period_pk != source.id for release in releases)
         ):
             problems.append(f"correction {new.report_id!r} was priced from other inputs than its period's")
             continue
@@ -130,6 +134,34 @@ def _check_adjustments(db: Session, registry: SettlementGateway, period: Settlem
             continue
         if expected != recorded:
             problems.append(f"the adjustments from correction {new.report_id!r} do not follow from it")
+    return problems
+
+
+def _check_releases(db: Session, registry: SettlementGateway, period: SettlementPeriod) -> list[str]:
+    """Each release of held rows the period carries is what releasing those rows changes in the
+    period they came from (and those rows are still the signed, anchored rows of its reports);
+    no adjustment of a release is carried without its release named."""
+    from ledger.models import Adjustment
+    from ledger.settlement.releases import check_release
+
+    entries = period.inputs.get("held_releases", [])
+    problems = []
+    sources = set()
+    for entry in entries:
+        problems += check_release(db, period, entry)
+        release = db.get(HeldRelease, entry["pk"])
+        if release is not None:
+            sources.add(release.source_period_pk)
+    for source_pk in sorted(sources):  # the released rows are still the rows their reports signed
+        for report in must_get(db, SettlementPeriod, source_pk).inputs["reports"]:
+            problem = _check_report(db, registry, must_get(db, PlayReport, report["pk"]), report)
+            if problem:
+                problems.append(problem)
+    named = {entry["pk"] for entry in entries}
+    for adjustment in period.inputs.get("adjustments", []):
+        carried = db.get(Adjustment, adjustment["pk"])
+        if carried is not None and carried.release_pk is not None and carried.release_pk not in named:
+            problems.append(f"adjustment {adjustment['pk']} settles held rows whose release the period does not name")
     return problems
 
 

@@ -13,7 +13,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TypedDict, TypeVar, cast
+from typing import NotRequired, TypedDict, TypeVar, cast
 
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
@@ -27,8 +27,10 @@ from ledger.models import (
     Account,
     Adjustment,
     ChainOp,
+    HeldRelease,
     OpStatus,
     PlayReport,
+    ReleasedRow,
     ReportStatus,
     SettlementPeriod,
     SettlementRuleRecord,
@@ -62,6 +64,12 @@ class AdjustmentInput(TypedDict):
     amount: int  # minor units, signed
 
 
+class ReleaseInput(TypedDict):
+    pk: int  # the held release
+    source_period_id: str
+    rows: list[int]  # the play rows it released, by id
+
+
 class SettlementInputs(TypedDict):
     """The inputs record: plain JSON, stored with the period and hashed into its `inputs_hash`
     (so it stays a mapping, typed here key by key, rather than an object with its own encoding)."""
@@ -78,6 +86,9 @@ class SettlementInputs(TypedDict):
     advances: dict[str, int]  # work id -> advance still to recoup
     adjustments: list[AdjustmentInput]
     unsettled: dict[str, str]  # work id -> why it is not settled
+    released_rows: NotRequired[list[int]]  # held rows settled too (pricing a release, or a correction after one)
+    carried_releases: NotRequired[list[int]]  # a correction's: the releases from its period it is less of
+    held_releases: NotRequired[list[ReleaseInput]]  # the releases whose adjustments this period carries
 
 
 def stored_inputs(record: dict[str, object]) -> SettlementInputs:
@@ -117,17 +128,28 @@ M = TypeVar("M", bound=SQLModel)
 Usage = dict[int, tuple[int, int, int, int]]  # work pk -> plays, valid plays, watch minutes, ad revenue
 
 
-def _usage(db: Session, report_pks: list[int]) -> Usage:
+def _usage(db: Session, report_pks: list[int], released: list[int] | None = None) -> Usage:
+    """The rows of the reports summed per work: the covered ones, and the held ones in `released`."""
     if not report_pks:
         return {}
     query = text(
         "SELECT work_pk, sum(plays), sum(valid_plays), sum(watch_minutes), sum(ad_revenue) FROM play_row "
         "WHERE report_pk IN :pks AND NOT held GROUP BY work_pk"
     ).bindparams(bindparam("pks", expanding=True))
-    return {
+    usage = {
         row[0]: (int(row[1]), int(row[2]), int(row[3]), int(row[4]))
         for row in text_rows(db, query, {"pks": report_pks})
     }
+    held = text(
+        "SELECT work_pk, sum(plays), sum(valid_plays), sum(watch_minutes), sum(ad_revenue) FROM play_row "
+        "WHERE report_pk IN :pks AND held AND id IN :rows GROUP BY work_pk"
+    ).bindparams(bindparam("pks", expanding=True), bindparam("rows", expanding=True))
+    released = released or []
+    for start in range(0, len(released), 5000):
+        for row in text_rows(db, held, {"pks": report_pks, "rows": released[start : start + 5000]}):
+            plays, valid, minutes, ad = usage.get(row[0], (0, 0, 0, 0))
+            usage[row[0]] = (plays + int(row[1]), valid + int(row[2]), minutes + int(row[3]), ad + int(row[4]))
+    return usage
 
 
 def _work_ids(db: Session, pks: Iterable[int]) -> dict[int, str]:
@@ -207,7 +229,7 @@ def gather(
         )
         .order_by(col(Adjustment.id))
     ).all()
-    return {
+    inputs: SettlementInputs = {
         "period_id": period_id_of(platform.address, currency, first_day, end_day),
         "platform": platform.address,
         "currency": currency,
@@ -231,7 +253,41 @@ def gather(
             {"pk": a.id, "payee": a.payee, "work_id": a.work_id, "amount": int(a.amount)} for a in adjustments
         ],
         "unsettled": unsettled,
-    }, usage
+    }
+    releases = _releases(db, platform.id, currency)
+    if releases:  # named only when there are some, so a period without any keeps its record's shape
+        inputs["held_releases"] = releases
+    return inputs, usage
+
+
+def _releases(db: Session, platform_id: int, currency: str) -> list[ReleaseInput]:
+    """The held releases whose adjustments the period carries, named with their rows."""
+    releases = db.exec(
+        select(HeldRelease)
+        .where(
+            HeldRelease.platform_id == platform_id,
+            HeldRelease.currency == currency,
+            col(HeldRelease.applied_period_pk).is_(None),
+        )
+        .order_by(col(HeldRelease.id))
+    ).all()
+    if not releases:
+        return []
+    sources = dict(
+        db.exec(
+            select(col(SettlementPeriod.id), col(SettlementPeriod.period_id)).where(
+                col(SettlementPeriod.id).in_([r.source_period_pk for r in releases])
+            )
+        ).all()
+    )
+    rows: dict[int, list[int]] = defaultdict(list)
+    for row_pk, release_pk in db.exec(
+        select(ReleasedRow.row_pk, ReleasedRow.release_pk).where(
+            col(ReleasedRow.release_pk).in_([r.id for r in releases])
+        )
+    ).all():
+        rows[release_pk].append(row_pk)
+    return [{"pk": r.id, "source_period_id": sources[r.source_period_pk], "rows": sorted(rows[r.id])} for r in releases]
 
 
 def _recouped(db: Session, platform_id: int, work_pks: list[int]) -> dict[int, int]:
@@ -249,7 +305,7 @@ def compute(db: Session, inputs: SettlementInputs, usage: Usage | None = None) -
     given, is the summed rows of exactly those reports, as `gather` returns it)."""
     currency = inputs["currency"]
     if usage is None:
-        usage = _usage(db, [r["pk"] for r in inputs["reports"]])
+        usage = _usage(db, [r["pk"] for r in inputs["reports"]], inputs.get("released_rows"))
     work_ids = _work_ids(db, usage)
     by_work = {work_ids[pk]: pk for pk in usage}
     rule_records = {r.id: r for r in _by_pks(db, SettlementRuleRecord, [v["pk"] for v in inputs["rules"].values()])}
@@ -325,11 +381,19 @@ def committed_lines(db: Session, period: SettlementPeriod) -> list[StatementLine
 
 
 def corrected_inputs(
-    db: Session, period: SettlementPeriod, old_report: PlayReport, new_report: PlayReport
+    db: Session,
+    period: SettlementPeriod,
+    old_report: PlayReport,
+    new_report: PlayReport,
+    released: list[int] | None = None,
 ) -> SettlementInputs:
-    """The committed period's inputs with one report replaced by its correction; works the
-    correction adds are settled by the rule and split in force on the period's first day."""
+    """The committed period's inputs with one report replaced by its correction (and the held
+    rows `released` from the period's other reports settled too); works the correction adds are
+    settled by the rule and split in force on the period's first day."""
     inputs = stored_inputs(json.loads(json.dumps(period.inputs)))
+    inputs.pop("held_releases", None)
+    if released:
+        inputs["released_rows"] = released
     inputs["reports"] = [r for r in inputs["reports"] if r["pk"] != old_report.id] + [
         {
             "pk": new_report.id,
@@ -339,7 +403,14 @@ def corrected_inputs(
         }
     ]
     inputs["adjustments"] = []
-    usage = _usage(db, [r["pk"] for r in inputs["reports"]])
+    choose_new_works(db, period, inputs)
+    return inputs
+
+
+def choose_new_works(db: Session, period: SettlementPeriod, inputs: SettlementInputs) -> None:
+    """Settle the works `inputs` adds to a committed period's record (rows it did not settle)
+    by the rule and split in force on the period's first day, or name them unsettled."""
+    usage = _usage(db, [r["pk"] for r in inputs["reports"]], inputs.get("released_rows"))
     work_ids = _work_ids(db, usage)
     missing = [pk for pk in usage if work_ids[pk] not in inputs["rules"] and work_ids[pk] not in inputs["unsettled"]]
     rules = rules_in_force(db, missing, period.platform_id, period.first_day)
@@ -355,7 +426,6 @@ def corrected_inputs(
             inputs["splits"][work_ids[pk]] = _version(splits[pk])
         else:
             inputs["unsettled"][work_ids[pk]] = "no settlement rule or split in force"
-    return inputs
 
 
 def differences(before: list[StatementLine], after: list[StatementLine]) -> dict[tuple[str, str], int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
@@ -35,13 +36,28 @@ def committed_original(db: Session, report: PlayReport) -> tuple[PlayReport | No
 def effect(
     db: Session, period: SettlementPeriod, inputs: SettlementInputs, earlier: list[PlayReport]
 ) -> dict[tuple[str, str], int]:
-    """What settling `period` from `inputs` changes, less what `earlier` corrections already carried."""
+    """What settling `period` from `inputs` changes, less what `earlier` corrections and the
+    releases of held rows the inputs name already carried."""
+    carried = (
+        list(db.exec(select(Adjustment).where(col(Adjustment.correction_pk).in_([r.id for r in earlier]))).all())
+        if earlier
+        else []
+    )
+    releases = inputs.get("carried_releases", [])
+    if releases:
+        carried += db.exec(select(Adjustment).where(col(Adjustment.release_pk).in_(releases))).all()
+    return change_of(db, period, inputs, carried)
+
+
+def change_of(
+    db: Session, period: SettlementPeriod, inputs: SettlementInputs, carried: Sequence[Adjustment]
+) -> dict[tuple[str, str], int]:
+    """What settling committed `period` from `inputs` instead changes per (payee, work), less
+    the adjustments already `carried` for the same change."""
     base = compute(db, stored_inputs({**json.loads(json.dumps(period.inputs)), "adjustments": []})).lines
     changes = defaultdict(int, differences(base, compute(db, inputs).lines))
-    if earlier:
-        carried = db.exec(select(Adjustment).where(col(Adjustment.correction_pk).in_([r.id for r in earlier]))).all()
-        for adjustment in carried:
-            changes[(adjustment.payee, adjustment.work_id)] -= int(adjustment.amount)
+    for adjustment in carried:
+        changes[(adjustment.payee, adjustment.work_id)] -= int(adjustment.amount)
     return {key: amount for key, amount in changes.items() if amount}
 
 
@@ -51,8 +67,13 @@ def price(db: Session, correction: PlayReport) -> int:
     original, earlier = committed_original(db, correction)
     if original is None:
         return 0
+    from ledger.settlement.releases import released_before
+
     period = must_get(db, SettlementPeriod, original.period_pk)
-    inputs = corrected_inputs(db, period, original, correction)
+    releases, released = released_before(db, period.id, without_report=original.id)
+    inputs = corrected_inputs(db, period, original, correction, released)
+    if releases:  # what they carried is in the corrected period's state already
+        inputs["carried_releases"] = [r.id for r in releases]
     correction.correction_inputs = dict(inputs)
     db.add(correction)
     for previous in earlier:
@@ -62,16 +83,29 @@ def price(db: Session, correction: PlayReport) -> int:
         changes = effect(db, period, inputs, earlier)
     except SettlementError as exc:
         raise InvalidInput("supersedes", f"the corrected period cannot be settled: {exc}") from None
+    carry(db, period, changes, correction_pk=correction.id)
+    return len(changes)
+
+
+def carry(
+    db: Session,
+    period: SettlementPeriod,
+    changes: dict[tuple[str, str], int],
+    *,
+    correction_pk: int | None = None,
+    release_pk: int | None = None,
+) -> None:
+    """Record `changes` to committed `period` as adjustments of the platform's next period."""
     for (payee, work_id), amount in sorted(changes.items()):
         db.add(
             Adjustment(
                 platform_id=period.platform_id,
                 currency=period.currency,
                 source_period_pk=period.id,
-                correction_pk=correction.id,
+                correction_pk=correction_pk,
+                release_pk=release_pk,
                 payee=payee,
                 work_id=work_id,
                 amount=amount,
             )
         )
-    return len(changes)

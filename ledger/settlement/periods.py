@@ -25,6 +25,7 @@ from ledger.models import (
     Account,
     Adjustment,
     ChainOp,
+    HeldRelease,
     OpStatus,
     PeriodStatus,
     PlayReport,
@@ -42,6 +43,7 @@ from ledger.settlement.computation import (
 )
 from ledger.settlement.engine import SettlementError
 from ledger.settlement.locks import platform_lock
+from ledger.settlement.releases import cover_open_rows, release_held
 
 if TYPE_CHECKING:
     from ledger.service import Ledger
@@ -110,7 +112,11 @@ def _settle_and_record(
 ) -> ChainOp:
     """Settle the period and write it, its lines and its commit operation in `db`'s transaction."""
     chain = ledger.chain
-    _check_reports(ledger, db, platform, currency, first_day, end_day)
+    reports = _check_reports(ledger, db, platform, currency, first_day, end_day)
+    cover_open_rows(
+        db, platform.id, [r.id for r in reports if r.status == ReportStatus.accepted and r.period_pk is None]
+    )
+    release_held(db, platform, currency)
     inputs, usage = gather(db, platform, currency, first_day, end_day, pools)
     try:
         computed = compute(db, inputs, usage)
@@ -172,7 +178,10 @@ def _platform_for(ledger: Ledger, account: Account, platform_id: int | None) -> 
     raise Forbidden("a platform closes its own periods (an admin may close one for a platform)")
 
 
-def _check_reports(ledger: Ledger, db: Session, platform: Account, currency: str, first_day: int, end_day: int) -> None:
+def _check_reports(
+    ledger: Ledger, db: Session, platform: Account, currency: str, first_day: int, end_day: int
+) -> list[PlayReport]:
+    """The period's reports, once each accepted one is anchored on chain."""
     reports = db.exec(
         select(PlayReport).where(
             PlayReport.platform_id == platform.id,
@@ -198,6 +207,7 @@ def _check_reports(ledger: Ledger, db: Session, platform: Account, currency: str
         raise Conflict(
             "reports_not_anchored", "reports are not anchored on chain yet; try again shortly", reports=waiting[:20]
         )
+    return list(reports)
 
 
 def _store_results(db: Session, period: SettlementPeriod, computed: Computed, platform: Account) -> None:
@@ -255,6 +265,10 @@ def _store_results(db: Session, period: SettlementPeriod, computed: Computed, pl
         applied = must_get(db, Adjustment, adjustment["pk"])
         applied.applied_period_pk = period.id
         db.add(applied)
+    for release in computed.inputs.get("held_releases", []):
+        released = must_get(db, HeldRelease, release["pk"])
+        released.applied_period_pk = period.id
+        db.add(released)
     for (payee, work_id), amount in computed.carried.items():
         db.add(
             Adjustment(

@@ -12,23 +12,12 @@ from ledger.chain import artifacts
 from ledger.merkle import verify
 from ledger.models import Role
 from ledger.settlement.lines import LINE_TYPES
-from tests.helpers.settlement import close, make_deal, post_report, rows, stored_rows, wait_status
+from tests.helpers.settlement import close, line_leaf, make_deal, post_report, rows, stored_rows, wait_status
 
 
 @pytest.fixture(scope="module")
 def service(settlement_service):
     return settlement_service
-
-
-def line_leaf(line: dict) -> tuple:
-    return (
-        line["index"],
-        line["payee"],
-        bytes.fromhex(line["work_id"][2:]),
-        int(line["amount"]),
-        line["rule_version"],
-        line["split_version"],
-    )
 
 
 def cast_verifies(service, registry: str, period_id: str, line: dict) -> bool:

@@ -26,7 +26,7 @@ from ledger.models import Role
 from tests.helpers.cases import jpeg, report, wait_anchored
 from tests.helpers.distributions import MASTER, decode, distribute, register, wait_ready
 from tests.helpers.service import running_service
-from tests.helpers.settlement import make_deal, rows, wait_status
+from tests.helpers.settlement import make_deal, post_report, rows, wait_status
 from watermark import attacks
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -411,6 +411,23 @@ def test_rotating_the_key_ends_the_sessions_opened_with_it(service):
         )
         assert browserless.post("/console/session", json={"api_key": new_key}).status_code == 200
         assert browserless.get("/accounts/me").status_code == 200
+
+
+def test_the_reports_page_lists_held_rows_with_why_and_what_they_would_earn(console, service):
+    deal = make_deal(service)
+    posted = post_report(deal, "held-page", rows(deal, days=1) + rows(deal, days=1, territory="US"))
+    assert posted.json()["held_rows"] == 1
+    page = console(key_of(deal.platform)).open("/console/reports")
+    page.wait_for_selector("[data-testid=held-rows]")
+    [row] = page.locator("[data-testid=held-rows] tbody tr").all_inner_texts()
+    # 900 valid plays, 30,000 minutes and 12,345 of ad revenue: 6,196 fen earned, 619 commission.
+    assert "US" in row and "territory outside the licence" in row and "55.77 CNY" in row, row
+    owner = console(key_of(deal.owner)).open("/console/reports")
+    owner.wait_for_selector("[data-testid=held-rows]")
+    assert owner.locator("[data-testid=held-rows] tbody tr").count() == 1
+    expect(owner.locator("[data-testid=reports]")).to_have_count(0)  # a rights holder sends no reports
+    outsider = console(key_of(service.new_account(Role.rights_holder)[2])).open("/console/reports")
+    outsider.wait_for_selector("[data-testid=held-rows-empty]")
 
 
 def test_a_report_is_checked_row_by_row_without_keeping_anything(service, deal):

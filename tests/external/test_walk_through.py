@@ -25,7 +25,7 @@ from ledger.models import Role
 from tests.helpers.cases import jpeg, report, wait_anchored
 from tests.helpers.distributions import MASTER, decode, distribute, register, wait_ready
 from tests.helpers.service import running_service
-from tests.helpers.settlement import close, make_deal, post_report, rows, signed_post, wait_status
+from tests.helpers.settlement import close, line_leaf, make_deal, post_report, rows, signed_post, wait_status
 from tests.helpers.walk import AdminDesk, Wallet, issue_token
 from watermark import attacks
 
@@ -169,14 +169,7 @@ def test_the_walk_through_with_own_wallets_and_an_issued_settlement_token(node, 
         investor.call(
             payout,
             "claim",
-            (
-                line["index"],
-                line["payee"],
-                bytes.fromhex(line["work_id"][2:]),
-                int(line["amount"]),
-                line["rule_version"],
-                line["split_version"],
-            ),
+            line_leaf(line),
             [bytes.fromhex(p[2:]) for p in line["proof"]],
         )
         assert token.functions.balanceOf(investor.address).call() == int(line["amount"])

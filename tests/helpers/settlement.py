@@ -100,6 +100,18 @@ def rows(deal: Deal, days=5, plays=1_000, territory="CN", work_id=None) -> list[
     ]
 
 
+def line_leaf(line: dict) -> tuple:
+    """A statement line (as the API gives it) as the Merkle leaf the contract checks."""
+    return (
+        line["index"],
+        line["payee"],
+        bytes.fromhex(line["work_id"][2:]),
+        int(line["amount"]),
+        line["rule_version"],
+        line["split_version"],
+    )
+
+
 def ndjson(items: list[dict]) -> str:
     return "\n".join(json.dumps(item) for item in items) + "\n"
 

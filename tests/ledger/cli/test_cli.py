@@ -200,6 +200,7 @@ def test_walk_through_from_play_report_to_verified_statement_claim_and_audit(set
     report = tmp_path / "week.csv"
     lines = ["work,territory,date,plays,valid_plays,watch_minutes,ad_revenue,currency"]
     lines += [f"{work_id},CN,{start + timedelta(days=i)},{5_000 + i},{4_000 + i},90000,0,CNY" for i in range(7)]
+    lines.append(f"{work_id},US,{start},1000,500,0,0,CNY")  # licensed in CN only: held
     report.write_text("\n".join(lines) + "\n")
     sent = run(
         settling,
@@ -214,7 +215,12 @@ def test_walk_through_from_play_report_to_verified_statement_claim_and_audit(set
         str(end),
         api_key=platform_key,
     )
-    assert "accepted, 7 rows (0 held)" in sent.stdout and "confirmed" in sent.stdout
+    assert "accepted, 8 rows (1 held)" in sent.stdout and "confirmed" in sent.stdout
+    held = run(settling, "reports", "held", api_key=platform_key).stdout
+    # 500 valid plays at 0.02 fen = 10 fen, less 10% commission (1): 9 fen had a licence covered it.
+    assert "week-47" in held and "US" in held and "would earn 9 CNY" in held and "(territory_outside)" in held
+    assert run(settling, "reports", "held", "--state", "released", api_key=platform_key).stdout.strip() == ""
+    assert run(settling, "reports", "held", "--state", "paid", api_key=platform_key, ok=False).returncode == 2
 
     closed = run(settling, "periods", "close", "--start", str(start), "--end", str(end), api_key=platform_key)
     period_id = re.search(r"period id\s+(0x[0-9a-f]{64})", closed.stdout).group(1)

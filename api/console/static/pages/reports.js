@@ -1,6 +1,7 @@
 // A platform's play reports: upload one (every bad row listed before anything is sent for
-// good), follow its status; auditors read them all.
-import { api, chainBadge, config, h, mount, onSubmit, progress, t, table, upload } from '../app.js';
+// good), follow its status; auditors read them all. Below, the rows no licence covered: why each
+// is held and what it would earn, or the period that settled it once a licence came.
+import { api, chainBadge, config, h, money, mount, onSubmit, progress, short, t, table, upload } from '../app.js';
 
 const TYPES = { csv: 'text/csv', json: 'application/json', ndjson: 'application/x-ndjson', jsonl: 'application/x-ndjson' };
 
@@ -65,9 +66,26 @@ function uploadForm(onDone) {
   return form;
 }
 
+function heldTable(held) {
+  return table([
+    { label: t('reports.id'), value: (r) => r.report_id },
+    { label: t('held.work'), value: (r) => h('span', { title: r.work_id }, short(r.work_id)) },
+    { label: t('held.territory'), value: (r) => r.territory },
+    { label: t('held.date'), value: (r) => r.date },
+    { label: t('reports.validPlays'), class: 'num', value: (r) => String(r.valid_plays) },
+    { label: t('held.state'), value: (r) => t(`held.${r.state}`) },
+    { label: t('held.reason'), value: (r) => h('span', { title: r.reason }, t(`held.reason.${r.reason_code}`)) },
+    { label: t('held.wouldEarn'), class: 'num', value: (r) => (r.would_earn ? money(r.would_earn.amount, r.would_earn.currency) : '—') },
+    { label: t('held.releasedInto'), value: (r) => (r.released_into ? h('span', { title: r.released_into }, short(r.released_into)) : '—') },
+  ], held, { testid: 'held-rows' });
+}
+
 export async function render({ root, role }) {
   const list = h('div');
+  const held = h('div');
   const load = async () => {
+    held.replaceChildren(heldTable(await api('/reports/held?limit=500')));
+    if (role === 'rights_holder') return; // a rights holder sends no reports: it sees the held rows on its works
     const reports = await api('/reports?limit=500');
     list.replaceChildren(table([
       { label: t('reports.id'), value: (r) => r.report_id },
@@ -79,6 +97,7 @@ export async function render({ root, role }) {
       { label: t('field.chain'), value: (r) => (r.anchor ? chainBadge(r.anchor) : '—') },
     ], reports, { testid: 'reports' }));
   };
-  mount(root, h('h1', {}, t('nav.reports')), role === 'platform' ? uploadForm(load) : null, list);
+  mount(root, h('h1', {}, t('nav.reports')), role === 'platform' ? uploadForm(load) : null, list,
+    h('h2', {}, t('held.title')), h('p', { class: 'muted' }, t('held.intro')), held);
   await load();
 }
