@@ -9,6 +9,8 @@ import uuid
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from ledger.config import Settings
 from ledger.service import Ledger
@@ -16,6 +18,11 @@ from tests.helpers.settings import make_settings, temporary_database
 
 PG_ADMIN_DSN = os.environ.get("REELLEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+
+# The suite runs beside other work on two cores: Hypothesis's own clocks (how long an example
+# takes, how long drawing one takes) measure the machine's load, not the code under test.
+hypothesis_settings.register_profile("loaded", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("loaded")
 
 
 def _postgres_answers() -> bool:
