@@ -34,7 +34,11 @@ ANCHOR_REPORT = "anchorReport"
 COMMIT_PERIOD = "commitPeriod"
 FINALIZE = "finalize"
 DISPUTE = "dispute"
-RESOLVE_DISPUTE = "resolveDispute"
+DECIDE = "decide"
+EXPIRE = "expire"
+BEGIN_ARBITER_HANDOVER = "beginArbiterHandover"
+ACCEPT_ARBITER_HANDOVER = "acceptArbiterHandover"
+CARRY_VOIDED = "carryVoided"
 MARK_PAID_OFF_CHAIN = "markPaidOffChain"
 FUND = "fund"
 CLAIM = "claim"
@@ -90,6 +94,8 @@ class OnChainPeriod:
     dispute_ends: int
     open_disputes: int
     inputs_hash: str
+    voided: int = 0  # what lines voided by upheld disputes add up to
+    carried_out: int = 0  # what carryVoided moved out of the period so far
 
     @property
     def committed(self) -> bool:
@@ -99,6 +105,34 @@ class OnChainPeriod:
     def owed(self) -> int:
         """What funding still has to pay in."""
         return self.total - self.funded - self.paid_off_chain
+
+
+@dataclass(frozen=True)
+class OnChainDispute:
+    """A dispute as the registry holds it (state 1 open, 2 upheld, 3 rejected)."""
+
+    index: int
+    payee: str
+    line_amount: int
+    claimed_amount: int
+    corrected_amount: int
+    deadline: int
+    bond: int
+    state: int
+    by_default: bool
+    reason: bytes
+    decision_reason: bytes
+
+
+@dataclass(frozen=True)
+class DisputeTerms:
+    """How the deployment's disputes are decided, fixed at deployment."""
+
+    decision_window: int
+    default_upheld: bool
+    bond_token: str
+    bond_amount: int
+    bond_sink: str
 
 
 def read_period(contract: Contract, period_id: str | bytes) -> dict[str, Any]:
@@ -143,12 +177,24 @@ class SettlementGateway(Gateway):
     def finalize(self, period_id: str) -> Call:
         return self._call(FINALIZE, [to_bytes32(period_id)])
 
-    def dispute(self, period_id: str, line: LineLeaf, proof: Sequence[bytes], reason: str) -> Call:
+    def dispute(self, period_id: str, line: LineLeaf, proof: Sequence[bytes], reason: str, claimed: int) -> Call:
         """The payee's dispute of a line; the reason's text stays off chain, its hash goes on."""
-        return self._call(DISPUTE, [to_bytes32(period_id), *_line_args(line), list(proof), text_hash(reason)])
+        return self._call(DISPUTE, [to_bytes32(period_id), *_line_args(line), list(proof), text_hash(reason), claimed])
 
-    def resolve_dispute(self, period_id: str, dispute_id: int, resolution: str) -> Call:
-        return self._call(RESOLVE_DISPUTE, [to_bytes32(period_id), dispute_id, text_hash(resolution)])
+    def decide(self, period_id: str, dispute_id: int, upheld: bool, corrected: int, reason: str) -> Call:
+        return self._call(DECIDE, [to_bytes32(period_id), dispute_id, upheld, corrected, text_hash(reason)])
+
+    def expire(self, period_id: str, dispute_id: int) -> Call:
+        return self._call(EXPIRE, [to_bytes32(period_id), dispute_id])
+
+    def begin_arbiter_handover(self, successor: str) -> Call:
+        return self._call(BEGIN_ARBITER_HANDOVER, [web3_types.address(successor)])
+
+    def accept_arbiter_handover(self) -> Call:
+        return self._call(ACCEPT_ARBITER_HANDOVER, [])
+
+    def carry_voided(self, from_period_id: str, to_period_id: str, amount: int) -> Call:
+        return self._call(CARRY_VOIDED, [to_bytes32(from_period_id), to_bytes32(to_period_id), amount])
 
     def mark_paid_off_chain(self, period_id: str, line: LineLeaf, proof: Sequence[bytes], payment_ref: str) -> Call:
         """The payee's record of a payment made outside the contract; the reference's hash goes on chain."""
@@ -180,7 +226,36 @@ class SettlementGateway(Gateway):
             dispute_ends=int(raw["disputeEnds"]),
             open_disputes=int(raw["openDisputes"]),
             inputs_hash=to_0x(raw["inputsHash"]),
+            voided=int(raw.get("voided", 0)),
+            carried_out=int(raw.get("carriedOut", 0)),
         )
+
+    def dispute_of(self, period_id: str, dispute_id: int) -> OnChainDispute:
+        d = self.contract.functions.disputeOf(to_bytes32(period_id), dispute_id).call()
+        return OnChainDispute(
+            index=int(d[0]),
+            payee=str(d[1]),
+            line_amount=int(d[2]),
+            claimed_amount=int(d[3]),
+            corrected_amount=int(d[4]),
+            deadline=int(d[5]),
+            bond=int(d[6]),
+            state=int(d[7]),
+            by_default=bool(d[8]),
+            reason=bytes(d[9]),
+            decision_reason=bytes(d[10]),
+        )
+
+    def dispute_terms(self) -> DisputeTerms:
+        t = self.contract.functions.disputeTerms().call()
+        return DisputeTerms(int(t[0]), bool(t[1]), str(t[2]), int(t[3]), str(t[4]))
+
+    def arbiter(self) -> str:
+        return str(self.contract.functions.arbiter().call())
+
+    def pending_arbiter(self) -> str | None:
+        pending = str(self.contract.functions.pendingArbiter().call())
+        return None if int(pending, 16) == 0 else pending
 
     def dispute_count(self, period_id: str) -> int:
         return int(self.contract.functions.disputeCount(to_bytes32(period_id)).call())
