@@ -142,6 +142,7 @@ def dispute(
 def period_disputes(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) -> list[schemas.DisputePublic]:
     """The period's disputes the caller may see: its own as payee, all as the period's platform,
     those on its works as rights holder; auditors and the arbiter see all."""
+    periods.get_period(ledger, account, period_id)  # a period the caller has no part in is not found
     return [present.dispute(d) for d in disputes.list_disputes(ledger, account, period_id=period_id, limit=500)]
 
 

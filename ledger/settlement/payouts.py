@@ -101,7 +101,9 @@ def statement(
         if not is_address(payee):
             raise InvalidInput("payee", f"{payee!r} is not an EVM address")
         payee = to_checksum_address(payee)
-    payee = payee or (None if account.role in (Role.auditor, Role.admin, Role.platform) else account.address)
+    payee = payee or (
+        None if account.role in (Role.auditor, Role.admin, Role.arbiter, Role.platform) else account.address
+    )
     with session(ledger.engine) as db:
         period = find_period(db, period_id)
         if payee != account.address and not may_see_period(account, period):

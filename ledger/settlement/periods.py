@@ -369,8 +369,9 @@ def _view(db: Session, period: SettlementPeriod) -> PeriodView:
 
 
 def may_see_period(account: Account, period: SettlementPeriod) -> bool:
-    """Auditors and admins see every period, a platform its own; payees see theirs through statements."""
-    return account.role in (Role.auditor, Role.admin) or account.id == period.platform_id
+    """Auditors, admins and the arbiter see every period, a platform its own; payees see theirs
+    through statements."""
+    return account.role in (Role.auditor, Role.admin, Role.arbiter) or account.id == period.platform_id
 
 
 def find_period(db: Session, period_id: str) -> SettlementPeriod:
@@ -408,7 +409,7 @@ def list_periods(ledger: Ledger, account: Account) -> list[PeriodView]:
         query = select(SettlementPeriod).order_by(col(SettlementPeriod.id))
         if account.role == Role.platform:
             query = query.where(SettlementPeriod.platform_id == account.id)
-        elif account.role not in (Role.auditor, Role.admin):
+        elif account.role not in (Role.auditor, Role.admin, Role.arbiter):
             mine = select(StatementLineRecord.period_pk).where(StatementLineRecord.payee == account.address)
             query = query.where(col(SettlementPeriod.id).in_(mine))
         return [_view(db, p) for p in db.exec(query).all()]
