@@ -187,9 +187,12 @@ def _require_final(period: SettlementPeriod, what: str) -> None:
         raise Conflict("period_not_finalised", f"{what} when the period is finalised; it is {period.status.value}")
 
 
-def dispute(ledger: Ledger, account: Account, period_id: str, index: int, *, reason: str) -> ChainOp:
-    """A payee disputes one of their lines during the dispute window; finalisation waits until
-    the settler has answered. The reason's text stays here, its hash goes on chain."""
+def dispute(
+    ledger: Ledger, account: Account, period_id: str, index: int, *, reason: str, claimed_amount: int | None = None
+) -> ChainOp:
+    """A payee disputes one of their lines during the dispute window, saying what it should have
+    been (the line's own amount when not given); the line is held until the arbiter decides. The
+    reason's text stays here, its hash goes on chain."""
     period, line, proof = _line_for(ledger, account, period_id, index)
     if period.status != PeriodStatus.committed:
         raise Conflict("not_disputable", f"a period is disputed while committed; it is {period.status.value}")
@@ -202,7 +205,9 @@ def dispute(ledger: Ledger, account: Account, period_id: str, index: int, *, rea
         ledger,
         account,
         f"dispute:{ledger.chain.chain_id}:{period.period_id}:{index}:{count}",
-        registry.dispute(period.period_id, line.as_leaf(), proof, reason),
+        registry.dispute(
+            period.period_id, line.as_leaf(), proof, reason, line.amount if claimed_amount is None else claimed_amount
+        ),
     )
 
 

@@ -425,8 +425,9 @@ def wait_for_status(ledger: Ledger, period_id: str, status: PeriodStatus, timeou
 
 
 def resolve_dispute(ledger: Ledger, account: Account, period_id: str, dispute_id: int, *, resolution: str) -> ChainOp:
-    """An admin answers a payee's dispute (the answer's hash goes on chain); a correction, if any,
-    is a corrected report that flows into the next period."""
+    """An admin rejects a payee's dispute as the arbiter (the answer's hash goes on chain), which
+    the service signer is while it holds the seat; a correction, if any, is a corrected report that
+    flows into the next period."""
     from ledger.chain.outbox import raise_for
 
     if account.role != Role.admin:
@@ -434,10 +435,10 @@ def resolve_dispute(ledger: Ledger, account: Account, period_id: str, dispute_id
     with session(ledger.engine) as db:
         period = find_period(db, period_id)
     chain = ledger.chain
-    call = chain.settlement.resolve_dispute(period.period_id, dispute_id, resolution)
+    call = chain.settlement.decide(period.period_id, dispute_id, upheld=False, corrected_amount=0, reason=resolution)
     op = chain.outbox.submit(f"resolve-dispute:{chain.chain_id}:{period.period_id}:{dispute_id}", chain.signer, call)
     op = raise_for(ledger.settle(op.id))
-    advance_periods(ledger)  # the last open dispute answered after the window: the period finalises
+    advance_periods(ledger)
     return op
 
 
