@@ -37,6 +37,13 @@ library StatementLines {
  * becomes final, at an address fixed from the period's commitment (CREATE2), to which the period is funded. It holds
  * only that period's funds, so a period's lines can never be paid from another period's money, and its root and
  * token are immutable, so a claim reads no storage but one word of the settled bitmap.
+ *
+ * A line with an open dispute is held: the registry sets its bit in the settled bitmap, so a claim of it fails
+ * without the claim reading anything more (the reason, {PeriodPayoutLineHeld} or {PeriodPayoutLineVoided}, is looked
+ * up only on that failing path). A rejected dispute releases the line (its bit is cleared and it can be claimed); an
+ * upheld one voids it (its bit stays set for good), and the registry later moves the voided funds to a later period's
+ * payout ({carryOut}). This payout so holds exactly what the period was funded, less what was claimed, less what was
+ * carried out.
  * @dev The token must move exactly the amounts asked (no fee on transfer, no rebasing).
  */
 contract PeriodPayout is IPeriodPayout {
@@ -56,6 +63,9 @@ contract PeriodPayout is IPeriodPayout {
 
     /// @dev Settled (claimed or paid off-chain) lines: bit `index % 256` of word `index / 256`.
     mapping(uint256 wordIndex => uint256 bits) private _settled;
+
+    /// @dev Lines held or voided by a dispute; their bits in `_settled` are set too, so a claim of them fails.
+    mapping(uint256 index => LineHold) private _holds;
 
     /**
      * @param periodId_ The period.
@@ -100,27 +110,113 @@ contract PeriodPayout is IPeriodPayout {
      * payee and the proof.
      * @param index The line.
      */
-    function settleOffChain(uint256 index) external {
-        if (msg.sender != registry) revert PeriodPayoutOnlyRegistry();
+    function settleOffChain(uint256 index) external onlyRegistry {
         _settle(index);
         emit LineSettledOffChain(index);
     }
 
     /**
-     * @notice Returns whether a line has been claimed or recorded as paid off-chain.
+     * @notice Holds the lines whose dispute is open and voids the lines an upheld dispute voided, when the period
+     * becomes final. Only the registry may, right after deploying this payout.
+     * @param held The lines with an open dispute.
+     * @param voided The lines voided before the period became final.
+     */
+    function holdLines(uint256[] calldata held, uint256[] calldata voided) external onlyRegistry {
+        for (uint256 i = 0; i < held.length; ++i) {
+            uint256 index = held[i];
+            _settle(index);
+            _holds[index] = LineHold.Held;
+            emit LineHeld(index);
+        }
+        for (uint256 i = 0; i < voided.length; ++i) {
+            uint256 index = voided[i];
+            _settle(index);
+            _holds[index] = LineHold.Voided;
+            emit LineVoided(index);
+        }
+    }
+
+    /**
+     * @notice Releases a held line, whose dispute was rejected: it can be claimed (or recorded as paid off-chain).
+     * Only the registry may.
+     * @param index The line.
+     */
+    function release(uint256 index) external onlyRegistry {
+        _requireHeld(index);
+        delete _holds[index];
+        _settled[index >> 8] &= ~(uint256(1) << (index & 0xff));
+        emit LineReleased(index);
+    }
+
+    /**
+     * @notice Voids a held line, whose dispute was upheld: it is never claimed here. Only the registry may.
+     * @param index The line.
+     */
+    function voidLine(uint256 index) external onlyRegistry {
+        _requireHeld(index);
+        _holds[index] = LineHold.Voided;
+        emit LineVoided(index);
+    }
+
+    /**
+     * @notice Moves voided funds to a later period's payout. Only the registry may, which bounds `amount` by what
+     * this period's upheld disputes voided.
+     * @param to The receiving payout.
+     * @param amount The amount.
+     */
+    function carryOut(address to, uint256 amount) external onlyRegistry {
+        uint256 held = token.balanceOf(address(this));
+        if (held < amount) revert PeriodPayoutInsufficientFunding(periodId, amount, held);
+        emit FundsCarriedOut(to, amount);
+        token.safeTransfer(to, amount);
+    }
+
+    /**
+     * @notice Returns whether a line has been claimed or recorded as paid off-chain. A held or voided line is not.
      * @param index The line.
      * @return True if settled.
      */
     function isLineSettled(uint256 index) external view returns (bool) {
-        return _settled[index >> 8] & (uint256(1) << (index & 0xff)) != 0;
+        return _settled[index >> 8] & (uint256(1) << (index & 0xff)) != 0 && _holds[index] == LineHold.None;
     }
 
-    /// @dev Marks a line settled, reverting with {PeriodPayoutLineAlreadySettled} if it already was.
+    /**
+     * @notice Returns whether a line is held by an open dispute or voided by an upheld one.
+     * @param index The line.
+     * @return The hold.
+     */
+    function lineHold(uint256 index) external view returns (LineHold) {
+        return _holds[index];
+    }
+
+    /// @dev Only the registry that deployed this payout.
+    modifier onlyRegistry() {
+        if (msg.sender != registry) revert PeriodPayoutOnlyRegistry();
+        _;
+    }
+
+    /// @dev Reverts with {PeriodPayoutLineNotHeld} unless the line is held.
+    function _requireHeld(uint256 index) private view {
+        if (_holds[index] != LineHold.Held) revert PeriodPayoutLineNotHeld(periodId, index);
+    }
+
+    /**
+     * @dev Marks a line settled. A line already marked is settled, held or voided: the revert names which, reading
+     * `_holds` only on this failing path so that a claim reads one storage word.
+     */
     function _settle(uint256 index) private {
         uint256 wordIndex = index >> 8;
         uint256 word = _settled[wordIndex];
         uint256 mask = uint256(1) << (index & 0xff);
-        if (word & mask != 0) revert PeriodPayoutLineAlreadySettled(periodId, index);
+        if (word & mask != 0) _revertSettled(index);
         _settled[wordIndex] = word | mask;
+    }
+
+    /// @dev Reverts with why a marked line cannot be settled again.
+    function _revertSettled(uint256 index) private view {
+        LineHold hold = _holds[index];
+        if (hold == LineHold.Held) revert PeriodPayoutLineHeld(periodId, index);
+        if (hold == LineHold.Voided) revert PeriodPayoutLineVoided(periodId, index);
+        revert PeriodPayoutLineAlreadySettled(periodId, index);
     }
 }

@@ -39,6 +39,7 @@ contract SettlementGasBenchmark is BaseTest {
 
     uint64 internal constant T0 = 1_700_000_000;
     uint64 internal constant WINDOW = 3 days;
+    address internal arbiter = address(0xA4B1);
     uint256 internal constant AMOUNT = 1_234_567; // 12,345.67 yuan, in fen
     uint256 internal constant PERIOD_TOTAL = 100_000_000;
     bytes32 internal constant WORK = keccak256("work");
@@ -56,7 +57,13 @@ contract SettlementGasBenchmark is BaseTest {
         vm.warp(T0);
         platform = vm.addr(PLATFORM_KEY);
         token = new TestStablecoin(address(this));
-        registry = new SettlementRegistry(address(this), settler, WINDOW);
+        registry = new SettlementRegistry(
+            address(this),
+            settler,
+            arbiter,
+            WINDOW,
+            ISettlementRegistry.DisputeTerms(30 days, false, address(0), 0, address(0))
+        );
         token.mint(platform, 100 * PERIOD_TOTAL);
         vm.prank(platform);
         token.approve(address(registry), type(uint256).max);

@@ -47,7 +47,7 @@ def seat(ledger: Ledger) -> Seat:
     bonded = terms.bond_amount > 0
     return Seat(
         arbiter=current,
-        pending=pending,
+        pending=None if int(pending, 16) == 0 else pending,
         arbiter_account_id=holder.id if holder else None,
         held_by_service=current.lower() == ledger.chain.signer.lower(),
         decision_window=terms.decision_window,

@@ -48,7 +48,7 @@ log = logging.getLogger("reelledger.disputes")
 MAX_AMOUNT = 2**88  # the contract keeps amounts in 88 bits
 # A line's dispute state as its payee's statement shows it.
 LINE_STATE = {DisputeState.open: "held", DisputeState.upheld: "voided", DisputeState.rejected: "released"}
-_CHAIN_STATE = {1: DisputeState.open, 2: DisputeState.upheld, 3: DisputeState.rejected}
+_CHAIN_STATE = {"open": DisputeState.open, "upheld": DisputeState.upheld, "rejected": DisputeState.rejected}
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,10 @@ def decide(
     if row.state == DisputeState.open and max(time.time(), chain.latest_block_time()) >= row.deadline:
         raise Conflict("decision_window_closed", f"the deadline {row.deadline} has passed: the default outcome applies")
     op = own_write(
-        ledger, account, key, chain.settlement.decide(period.period_id, dispute_id, upheld, corrected, reason)
+        ledger,
+        account,
+        key,
+        chain.settlement.decide(period.period_id, dispute_id, upheld=upheld, corrected_amount=corrected, reason=reason),
     )
     with session(ledger.engine) as db:
         db.exec(
@@ -235,7 +238,7 @@ def _record(
     texts: dict[tuple[int, str], str],
     op_id: int | None,
 ) -> int:
-    reason_hash = to_0x(on_chain.reason)
+    reason_hash = on_chain.reason
     reason = texts.get((on_chain.index, reason_hash))
     with session(ledger.engine) as db:
         line = db.exec(
@@ -281,7 +284,7 @@ def _decided(ledger: Ledger, period: SettlementPeriod, row: LineDispute, on_chai
                 state=state,
                 by_default=on_chain.by_default,
                 corrected_amount=on_chain.corrected_amount if state == DisputeState.upheld else 0,
-                decision_reason_hash=to_0x(on_chain.decision_reason),
+                decision_reason_hash=on_chain.decision_reason,
                 updated_at=utcnow(),
             )
         )

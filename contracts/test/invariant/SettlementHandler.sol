@@ -3,7 +3,7 @@ pragma solidity 0.8.28;
 
 import {BaseTest} from "../utils/BaseTest.sol";
 import {StatementTree} from "../utils/StatementTree.sol";
-import {StatementLine} from "../../src/interfaces/ISettlementRegistry.sol";
+import {ISettlementRegistry, StatementLine} from "../../src/interfaces/ISettlementRegistry.sol";
 import {PeriodPayout} from "../../src/PeriodPayout.sol";
 import {SettlementRegistry} from "../../src/SettlementRegistry.sol";
 import {TestStablecoin} from "../../src/TestStablecoin.sol";
@@ -57,7 +57,13 @@ contract SettlementHandler is BaseTest {
 
     constructor() {
         token = new TestStablecoin(address(this));
-        registry = new SettlementRegistry(address(this), address(this), 1 hours);
+        registry = new SettlementRegistry(
+            address(this),
+            address(this),
+            address(this),
+            1 hours,
+            ISettlementRegistry.DisputeTerms(2 hours, false, address(0), 0, address(0))
+        );
         token.mint(platform, type(uint96).max);
         vm.prank(platform);
         token.approve(address(registry), type(uint256).max);
@@ -189,7 +195,7 @@ contract SettlementHandler is BaseTest {
         StatementLine memory l = _lines[p][i];
         bytes32[] memory proof = StatementTree.proof(_trees[p], l);
         vm.prank(l.payee);
-        try registry.dispute(periodId(p), l, proof, reason) returns (uint256 disputeId) {
+        try registry.dispute(periodId(p), l, proof, reason, l.amount) returns (uint256 disputeId) {
             disputedLine[p][disputeId] = i;
             ++disputes;
         } catch {}
@@ -212,7 +218,7 @@ contract SettlementHandler is BaseTest {
             caller = l.payee;
         }
         vm.prank(caller);
-        try registry.dispute(periodId(p), l, proof, "unentitled") {
+        try registry.dispute(periodId(p), l, proof, "unentitled", 0) {
             ++badDisputesOpened;
         } catch {}
     }
@@ -222,8 +228,10 @@ contract SettlementHandler is BaseTest {
         bytes32 id = periodId(bound(pSeed, 0, PERIOD_COUNT - 1));
         uint256 count = registry.disputeCount(id);
         uint256 disputeId = bound(idSeed, 0, count);
-        while (disputeId < count && !registry.isDisputeOpen(id, disputeId)) ++disputeId;
-        try registry.resolveDispute(id, disputeId, "resolved") {} catch {}
+        while (disputeId < count && registry.disputeOf(id, disputeId).state != ISettlementRegistry.DisputeState.Open) {
+            ++disputeId;
+        }
+        try registry.decide(id, disputeId, false, 0, "rejected") {} catch {}
     }
 
     /// @notice Anyone finalizes a period, waiting for its dispute window to close when `wait` is set.

@@ -111,13 +111,13 @@ contract SettlementRegistryInvariantTest is BaseTest {
             uint256 count = registry.disputeCount(id);
             uint256[] memory openPerLine = new uint256[](handler.LINES_PER_PERIOD());
             for (uint256 d; d < count; ++d) {
-                if (registry.isDisputeOpen(id, d)) ++openPerLine[handler.disputedLine(p, d)];
+                if (registry.disputeOf(id, d).state == ISettlementRegistry.DisputeState.Open) {
+                    ++openPerLine[handler.disputedLine(p, d)];
+                }
             }
             for (uint256 i; i < openPerLine.length; ++i) {
                 assertTrue(openPerLine[i] <= 1, "at most one open dispute per line");
-                assertEq(
-                    registry.isLineDisputed(id, handler.line(p, i).index), openPerLine[i] == 1, "flag == open dispute"
-                );
+                assertEq(registry.isLineHeld(id, handler.line(p, i).index), openPerLine[i] == 1, "flag == open dispute");
             }
         }
     }
@@ -128,9 +128,12 @@ contract SettlementRegistryInvariantTest is BaseTest {
             uint256 open;
             uint256 count = registry.disputeCount(id);
             for (uint256 d; d < count; ++d) {
-                if (registry.isDisputeOpen(id, d)) ++open;
+                if (registry.disputeOf(id, d).state == ISettlementRegistry.DisputeState.Open) ++open;
             }
-            assertFalse(registry.isDisputeOpen(id, count), "no dispute beyond the count");
+            assertFalse(
+                registry.disputeOf(id, count).state == ISettlementRegistry.DisputeState.Open,
+                "no dispute beyond the count"
+            );
             ISettlementRegistry.Period memory period = registry.period(id);
             assertEq(period.openDisputes, open, "open dispute count");
             if (period.state == ISettlementRegistry.PeriodState.Finalized) assertEq(open, 0, "final => none open");
