@@ -90,8 +90,20 @@ def file(
         f"dispute:{ledger.chain.chain_id}:{period.period_id}:{index}:{count}",
         registry.dispute(period.period_id, line.as_leaf(), proof, reason, claimed),
     )
-    refresh_period(ledger, period, texts={(index, to_0x(text_hash(reason))): reason}, op_id=op.id)
-    with session(ledger.engine) as db:
+    reason_hash = to_0x(text_hash(reason))
+    refresh_period(ledger, period, texts={(index, reason_hash): reason}, op_id=op.id)
+    with session(ledger.engine) as db:  # the reconciler may have recorded it first, without the text
+        db.exec(
+            update(LineDispute)
+            .where(
+                col(LineDispute.period_pk) == period.id,
+                col(LineDispute.line_index) == index,
+                col(LineDispute.reason_hash) == reason_hash,
+                col(LineDispute.reason).is_(None),
+            )
+            .values(reason=reason, dispute_op_id=op.id)
+        )
+        db.commit()
         row = db.exec(
             select(LineDispute)
             .where(LineDispute.period_pk == period.id, LineDispute.line_index == index)
