@@ -327,7 +327,7 @@ def _expire_overdue(ledger: Ledger) -> None:
         overdue = db.exec(
             select(LineDispute, SettlementPeriod.period_id)
             .join(SettlementPeriod, col(SettlementPeriod.id) == col(LineDispute.period_pk))
-            .where(LineDispute.state == DisputeState.open, col(LineDispute.deadline) < now)
+            .where(LineDispute.state == DisputeState.open, col(LineDispute.deadline) <= now)
         ).all()
     for row, period_id in overdue:
         key = f"expire-dispute:{chain.chain_id}:{period_id}:{row.dispute_id}"

@@ -193,3 +193,27 @@ def test_the_arbiter_seat_moves_in_two_steps(svc, admin, arbiter):
     assert refused.status_code == 409, refused.text
     held = admin.post("/arbiter/handover", json={"account_id": successor_id})
     assert held.status_code == 409 and held.json()["error"]["code"] == "seat_not_held"  # the arbiter's to give
+
+
+def test_the_cli_disputes_lists_and_decides(svc, arbiter):
+    from typer.testing import CliRunner
+
+    from ledger.cli import app
+
+    def cli(client, *args: str) -> str:
+        key = client.headers["Authorization"].removeprefix("Bearer ")
+        result = CliRunner().invoke(app, list(args), env={"REELLEDGER_URL": svc.url, "REELLEDGER_API_KEY": key})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    deal = make_deal(svc)
+    assert post_report(deal, "c1", rows(deal)).status_code == 201
+    period_id = close(deal).json()["period_id"]
+    index = deal.second_payee.get(f"/periods/{period_id}/statement").json()["lines"][0]["index"]
+    filed = cli(deal.second_payee, "periods", "dispute", period_id, str(index), "--claimed", "999", "--reason", "price")
+    assert "confirmed" in filed and "claimed 999" in filed and "line held" in filed
+    assert "open (line held)" in cli(deal.platform, "periods", "disputes", period_id)
+    assert "decision window" in cli(arbiter, "arbiter", "show")
+    decided = cli(arbiter, "periods", "decide", period_id, "0", "--outcome", "rejected", "--reason", "rule in force")
+    assert "rejected (line released)" in decided
+    assert "rejected (line released)" in cli(deal.second_payee, "periods", "disputes", "--state", "rejected")

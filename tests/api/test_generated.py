@@ -111,6 +111,8 @@ CREATES_OWN = {
     ("post", "/detect"): "reads a copy (another tenant's distribution is not revealed, tested below)",
     ("post", "/match"): "reads a copy; keeps nothing",
     ("post", "/cases"): "the calling crawler's case",
+    ("post", "/arbiter/handover"): "an admin offers the service's arbiter seat (no tenant's)",
+    ("post", "/arbiter/accept"): "the calling arbiter account takes the seat offered to it",
 }
 
 
