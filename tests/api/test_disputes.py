@@ -217,3 +217,50 @@ def test_the_cli_disputes_lists_and_decides(svc, arbiter):
     decided = cli(arbiter, "periods", "decide", period_id, "0", "--outcome", "rejected", "--reason", "rule in force")
     assert "rejected (line released)" in decided
     assert "rejected (line released)" in cli(deal.second_payee, "periods", "disputes", "--state", "rejected")
+
+
+EXTERNAL_ARBITER = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # an unlocked account of Anvil's test mnemonic
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def external_svc(request, tmp_path):
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    with running_service(
+        tmp_path / "data", url, write_wait=10, dispute_window=DISPUTE_WINDOW, arbiter=EXTERNAL_ARBITER
+    ) as service:
+        yield service
+
+
+def test_an_external_arbiters_decision_on_chain_is_followed_by_the_ledger(external_svc):
+    svc = external_svc
+    seat = svc.new_account(Role.auditor)[2].get("/arbiter").json()
+    assert seat["arbiter"] == EXTERNAL_ARBITER and seat["external"] and not seat["held_by_service"]
+    arbiter_id, _, arbiter = svc.new_account(Role.arbiter)
+    _, _, admin = svc.new_account(Role.admin)
+    refused = admin.post("/arbiter/handover", json={"account_id": arbiter_id})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "seat_not_held"
+
+    deal = make_deal(svc)
+    assert post_report(deal, "x1", rows(deal)).status_code == 201
+    period_id = close(deal).json()["period_id"]
+    line = deal.second_payee.get(f"/periods/{period_id}/statement").json()["lines"][0]
+    claimed = int(line["amount"]) + 700
+    filed = deal.second_payee.post(
+        f"/periods/{period_id}/lines/{line['index']}/dispute", json={"reason": "price", "claimed_amount": claimed}
+    )
+    assert filed.status_code == 200, filed.text
+    not_seated = arbiter.post(
+        f"/periods/{period_id}/disputes/0/decide",
+        json={"outcome": "upheld", "corrected_amount": claimed, "reason": "x"},
+    )
+    assert not_seated.status_code == 409 and not_seated.json()["error"]["code"] == "not_arbiter"
+
+    # the multisig decides on chain, not through this service
+    registry = svc.ledger.chain.settlement.contract
+    tx = registry.functions.decide(bytes.fromhex(period_id[2:]), 0, True, claimed, b"\x01" * 32).transact(
+        {"from": EXTERNAL_ARBITER}
+    )
+    assert svc.ledger.chain.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    decided = _wait_dispute(deal.platform, period_id, 0, "upheld")
+    assert decided["state"] == "upheld" and decided["corrected_amount"] == str(claimed) and not decided["by_default"]
+    assert decided["decision_reason_hash"] == "0x" + "01" * 32 and decided["decision_reason"] is None
