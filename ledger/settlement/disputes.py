@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ledger.chain.errors import ChainUnavailable
@@ -275,7 +276,7 @@ def _record(
         db.add(row)
         try:
             db.commit()
-        except Exception:  # another pass recorded it first
+        except IntegrityError:  # another pass recorded it first
             db.rollback()
             return 0
         db.refresh(row)

@@ -220,21 +220,29 @@ def test_the_cli_disputes_lists_and_decides(svc, arbiter):
 
 
 EXTERNAL_ARBITER = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # an unlocked account of Anvil's test mnemonic
+BOND = 500  # minor units a payee puts up with each dispute
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def external_svc(request, tmp_path):
     url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
     with running_service(
-        tmp_path / "data", url, write_wait=10, dispute_window=DISPUTE_WINDOW, arbiter=EXTERNAL_ARBITER
+        tmp_path / "data",
+        url,
+        write_wait=10,
+        dispute_window=DISPUTE_WINDOW,
+        arbiter=EXTERNAL_ARBITER,
+        dispute_bond=BOND,
     ) as service:
         yield service
 
 
 def test_an_external_arbiters_decision_on_chain_is_followed_by_the_ledger(external_svc):
+    """A multisig decides on chain; the payee's bond comes back with the dispute upheld."""
     svc = external_svc
     seat = svc.new_account(Role.auditor)[2].get("/arbiter").json()
     assert seat["arbiter"] == EXTERNAL_ARBITER and seat["external"] and not seat["held_by_service"]
+    assert seat["bond_amount"] == str(BOND) and seat["bond_token"] is not None
     arbiter_id, _, arbiter = svc.new_account(Role.arbiter)
     _, _, admin = svc.new_account(Role.admin)
     refused = admin.post("/arbiter/handover", json={"account_id": arbiter_id})
@@ -249,6 +257,9 @@ def test_an_external_arbiters_decision_on_chain_is_followed_by_the_ledger(extern
         f"/periods/{period_id}/lines/{line['index']}/dispute", json={"reason": "price", "claimed_amount": claimed}
     )
     assert filed.status_code == 200, filed.text
+    assert filed.json()["dispute"]["bond"] == str(BOND)
+    token = svc.ledger.chain.token(seat["bond_token"])
+    assert token.balance_of(deal.second_address) == 0  # the bond is held by the registry
     not_seated = arbiter.post(
         f"/periods/{period_id}/disputes/0/decide",
         json={"outcome": "upheld", "corrected_amount": claimed, "reason": "x"},
@@ -264,3 +275,4 @@ def test_an_external_arbiters_decision_on_chain_is_followed_by_the_ledger(extern
     decided = _wait_dispute(deal.platform, period_id, 0, "upheld")
     assert decided["state"] == "upheld" and decided["corrected_amount"] == str(claimed) and not decided["by_default"]
     assert decided["decision_reason_hash"] == "0x" + "01" * 32 and decided["decision_reason"] is None
+    assert token.balance_of(deal.second_address) == BOND  # upheld: the bond is returned
