@@ -11,6 +11,7 @@ import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
 import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
 
 import {PeriodPayout, StatementLines} from "./PeriodPayout.sol";
+import {IPeriodPayout} from "./interfaces/IPeriodPayout.sol";
 import {EIP712Domain} from "./utils/EIP712Domain.sol";
 import {SignatureCheck} from "./utils/SignatureCheck.sol";
 import {ISettlementRegistry, StatementLine} from "./interfaces/ISettlementRegistry.sol";
@@ -371,7 +372,8 @@ contract SettlementRegistry is ISettlementRegistry, AccessControl, EIP712Domain(
         payout = address(deployed);
         emit PeriodFinalized(periodId, payout);
         (uint256[] memory held, uint256[] memory voided) = _disputedLines(periodId, p.disputeCount);
-        if (held.length + voided.length != 0) deployed.holdLines(held, voided);
+        if (held.length != 0) deployed.markLines(held, IPeriodPayout.LineHold.Held);
+        if (voided.length != 0) deployed.markLines(voided, IPeriodPayout.LineHold.Voided);
     }
 
     /**
@@ -705,8 +707,9 @@ contract SettlementRegistry is ISettlementRegistry, AccessControl, EIP712Domain(
 
         if (p.state == PeriodState.Finalized) {
             PeriodPayout payout = PeriodPayout(_payoutOf(periodId, p));
-            if (upheld) payout.voidLine(index);
-            else payout.release(index);
+            uint256[] memory lines = new uint256[](1);
+            lines[0] = index;
+            payout.markLines(lines, upheld ? IPeriodPayout.LineHold.Voided : IPeriodPayout.LineHold.None);
         }
         uint256 bond = _bondAmount;
         if (bond != 0) {

@@ -6,7 +6,6 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {Vm} from "./utils/Vm.sol";
 import {PeriodPayout} from "../src/PeriodPayout.sol";
 import {ISettlementRegistry} from "../src/interfaces/ISettlementRegistry.sol";
-import {IPeriodPayout} from "../src/interfaces/IPeriodPayout.sol";
 
 /// @dev Settlement periods: the constructor, {commitPeriod}, {finalize} and {payoutOf}.
 contract SettlementPeriodsTest is SettlementTestBase {
@@ -201,8 +200,8 @@ contract SettlementPeriodsTest is SettlementTestBase {
         ISettlementRegistry.Period memory p = registry.period(PERIOD);
         assertTrue(p.state == ISettlementRegistry.PeriodState.Finalized, "final with a dispute open");
         assertEq(p.openDisputes, 1, "one still open");
-        assertTrue(_payout(PERIOD).lineHold(4) == IPeriodPayout.LineHold.Held, "line 4 held");
-        assertTrue(_payout(PERIOD).lineHold(0) == IPeriodPayout.LineHold.None, "line 0 released before finality");
+        assertTrue(registry.isLineHeld(PERIOD, 4), "line 4 held");
+        assertFalse(registry.isLineHeld(PERIOD, 0), "line 0 released before finality");
         for (uint256 i = 0; i < 4; ++i) {
             _claim(PERIOD, i);
         }
