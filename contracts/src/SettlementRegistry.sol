@@ -285,7 +285,7 @@ contract SettlementRegistry is ISettlementRegistry, AccessControl, EIP712Domain(
         _checkAmount(claimedAmount);
         disputeId = _openDispute(p, periodId, line, reason, claimedAmount);
         uint256 bond = _bondAmount;
-        if (bond != 0) _bondToken.safeTransferFrom(payee, address(this), bond);
+        if (bond != 0) _bondToken.safeTransferFrom(msg.sender, address(this), bond);
     }
 
     /**

@@ -100,14 +100,14 @@ contract SettlementEscrowTest is SettlementTestBase {
     function testFuzz_UndisputedLinesClaimable(uint8 disputedMask) public {
         _commit(PERIOD);
         for (uint256 i; i < LINE_COUNT; ++i) {
-            if (disputedMask & (1 << i) != 0) _dispute(PERIOD, i, "r");
+            if (disputedMask & (uint256(1) << i) != 0) _dispute(PERIOD, i, "r");
         }
         _fund(PERIOD, TOTAL);
         _finalize(PERIOD);
         PeriodPayout payout = _payout(PERIOD);
         uint256 held;
         for (uint256 i; i < LINE_COUNT; ++i) {
-            if (disputedMask & (1 << i) != 0) {
+            if (disputedMask & (uint256(1) << i) != 0) {
                 held += lines[i].amount;
                 vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutLineHeld.selector, PERIOD, i));
             }
