@@ -17,6 +17,7 @@ from api.routes import (
     accounts,
     cases,
     crawls,
+    disputes,
     distributions,
     health,
     jobs,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rules.router)
     app.include_router(reports.router)
     app.include_router(periods.router)
+    app.include_router(disputes.router)
     app.include_router(distributions.router)
     app.include_router(matching.router)
     app.include_router(cases.router)

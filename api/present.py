@@ -12,7 +12,7 @@ from ledger.distributions.records import payload_hex
 from ledger.distributions.trace import Trace
 from ledger.licences import LicenceView
 from ledger.matching import MatchOutcome
-from ledger.models import Account, ChainOp, JobStatus, MediaJob, PlayReport, SettlementRuleRecord
+from ledger.models import Account, ChainOp, JobStatus, LineDispute, MediaJob, PlayReport, SettlementRuleRecord
 from ledger.op_views import op_status
 from ledger.piracy.cases import CaseView, Lifetimes
 from ledger.piracy.crawl_jobs import CrawlJob
@@ -20,7 +20,9 @@ from ledger.reports import signing
 from ledger.reports.signing import SigningDomain
 from ledger.reports.views import HeldRow, day_text
 from ledger.service import Health
+from ledger.settlement.arbiter import Seat
 from ledger.settlement.audit import AuditResult
+from ledger.settlement.disputes import LINE_STATE, DisputeView
 from ledger.settlement.payouts import Statement
 from ledger.settlement.periods import PeriodView
 from ledger.works import WorkView, metadata_uri
@@ -160,8 +162,63 @@ def period(view: PeriodView, *, full: bool = True) -> schemas.PeriodPublic:
     return schemas.PeriodPublic(**_period_fields(view, full))
 
 
-def period_detail(view: PeriodView, *, full: bool, open_disputes: int | None) -> schemas.PeriodDetail:
-    return schemas.PeriodDetail(**_period_fields(view, full), open_disputes=open_disputes)
+def period_detail(
+    view: PeriodView, *, full: bool, open_disputes: int | None, disputes: list[DisputeView]
+) -> schemas.PeriodDetail:
+    return schemas.PeriodDetail(
+        **_period_fields(view, full), open_disputes=open_disputes, disputes=[dispute(d) for d in disputes]
+    )
+
+
+def dispute(view: DisputeView) -> schemas.DisputePublic:
+    d = view.dispute
+    return schemas.DisputePublic(
+        period_id=view.period_id,
+        dispute_id=d.dispute_id,
+        line_index=d.line_index,
+        payee=d.payee,
+        work_id=d.work_id,
+        line_amount=str(d.line_amount),
+        claimed_amount=str(d.claimed_amount),
+        reason=d.reason,
+        reason_hash=d.reason_hash,
+        deadline=d.deadline,
+        bond=str(d.bond),
+        state=d.state.value,
+        line_state=LINE_STATE[d.state],
+        by_default=d.by_default,
+        corrected_amount=None if d.corrected_amount is None else str(d.corrected_amount),
+        decision_reason=d.decision_reason,
+        decision_reason_hash=d.decision_reason_hash,
+        carried_to=view.carried_to,
+        dispute_tx=chain_status(view.dispute_op) if view.dispute_op else None,
+        decision_tx=chain_status(view.decision_op) if view.decision_op else None,
+    )
+
+
+def arbiter_seat(seat: Seat) -> schemas.ArbiterSeat:
+    return schemas.ArbiterSeat(
+        arbiter=seat.arbiter,
+        pending=seat.pending,
+        arbiter_account_id=seat.arbiter_account_id,
+        held_by_service=seat.held_by_service,
+        external=not seat.held_by_service and seat.arbiter_account_id is None,
+        decision_window=seat.decision_window,
+        default_outcome="upheld" if seat.default_upheld else "rejected",
+        bond_token=seat.bond_token,
+        bond_amount=str(seat.bond_amount),
+        bond_sink=seat.bond_sink,
+    )
+
+
+def _line_dispute(d: LineDispute) -> schemas.LineDisputeState:
+    return schemas.LineDisputeState(
+        dispute_id=d.dispute_id,
+        state=LINE_STATE[d.state],
+        deadline=d.deadline,
+        claimed_amount=str(d.claimed_amount),
+        corrected_amount=None if d.corrected_amount is None else str(d.corrected_amount),
+    )
 
 
 def distribution(view: DistributionView) -> schemas.DistributionPublic:
@@ -338,6 +395,7 @@ def statement(s: Statement) -> schemas.Statement:
                 split_version=entry.line.split_version,
                 adjustment=str(entry.line.adjustment),
                 **({} if entry.proof is None else {"proof": list(entry.proof)}),
+                **({} if entry.dispute is None else {"dispute": _line_dispute(entry.dispute)}),
             )
             for entry in s.lines
         ],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -599,10 +599,64 @@ class PaidOffChain(Strict):
 
 class DisputeIn(Strict):
     reason: Annotated[str, Prose(2000)]
+    claimed_amount: MinorUnits = Field(
+        ge=0, lt=2**88, description="What the line should have paid, in minor units (what the payee claims)."
+    )
 
 
-class Resolution(Strict):
-    resolution: Annotated[str, Prose(2000)]
+class DecisionIn(Strict):
+    outcome: Literal["upheld", "rejected"] = Field(
+        description="upheld: the line is voided and the corrected amount is paid in the platform's next period; "
+        "rejected: the line is released as it stands."
+    )
+    corrected_amount: MinorUnits | None = Field(
+        default=None, ge=0, lt=2**88, description="Upheld only: what the line should have paid, in minor units."
+    )
+    reason: Annotated[str, Prose(2000)] = Field(description="Kept here; its hash goes on chain with the decision.")
+
+
+class DisputePublic(BaseModel):
+    """A dispute of a statement line, as the chain holds it (refreshed by the reconciler)."""
+
+    period_id: str
+    dispute_id: int
+    line_index: int
+    payee: str
+    work_id: str
+    line_amount: str = Field(description="Minor units: what the disputed line pays.")
+    claimed_amount: str = Field(description="Minor units: what the payee says the line should pay.")
+    reason: str | None = Field(description="The text filed through this service; null when filed on chain directly.")
+    reason_hash: str
+    deadline: int = Field(description="Unix seconds: decided by then, or the deployment's default applies.")
+    bond: str = Field(description="Minor units of the bond token the payee put up.")
+    state: Literal["open", "upheld", "rejected"]
+    line_state: Literal["held", "voided", "released"] = Field(description="What the dispute does to the line.")
+    by_default: bool = Field(description="Decided by the default at the deadline, not by the arbiter.")
+    corrected_amount: str | None = Field(description="Minor units: upheld, what the line should have paid.")
+    decision_reason: str | None
+    decision_reason_hash: str | None
+    carried_to: str | None = Field(description="The period the voided line's money was carried into.")
+    dispute_tx: ChainStatus | None
+    decision_tx: ChainStatus | None
+
+
+class ArbiterSeat(BaseModel):
+    arbiter: str = Field(description="The address that decides disputes on chain.")
+    pending: str | None = Field(description="The successor named, until it accepts.")
+    arbiter_account_id: int | None = Field(
+        description="The arbiter account holding the seat, if one of this service's."
+    )
+    held_by_service: bool = Field(description="The service signer still holds the seat: hand it over first.")
+    external: bool = Field(description="Held by an address outside this service: its decisions come from the chain.")
+    decision_window: int = Field(description="Seconds from a dispute's opening to its deadline.")
+    default_outcome: Literal["upheld", "rejected"] = Field(description="The outcome of a dispute left undecided.")
+    bond_token: str | None
+    bond_amount: str = Field(description="Minor units a payee puts up to dispute; 0: no bond.")
+    bond_sink: str | None = Field(description="Where a rejected dispute's bond goes.")
+
+
+class ArbiterHandoverIn(Strict):
+    account_id: RowId = Field(description="The arbiter account to hand the seat to; it then accepts.")
 
 
 class PeriodPublic(BaseModel):
@@ -629,6 +683,15 @@ class PeriodPublic(BaseModel):
 
 class PeriodDetail(PeriodPublic):
     open_disputes: int | None = Field(description="Null while the node does not answer.")
+    disputes: list[DisputePublic] | None = Field(None, description="The period's disputes the caller may see.")
+
+
+class LineDisputeState(BaseModel):
+    dispute_id: int
+    state: Literal["held", "voided", "released"]
+    deadline: int = Field(description="Unix seconds.")
+    claimed_amount: str
+    corrected_amount: str | None
 
 
 class StatementLine(BaseModel):
@@ -640,6 +703,7 @@ class StatementLine(BaseModel):
     split_version: int
     adjustment: str
     proof: list[str] | None = Field(None, description="The line's Merkle proof; absent when proofs=false.")
+    dispute: LineDisputeState | None = Field(None, description="The line's latest dispute; absent when none.")
 
 
 class Statement(BaseModel):
@@ -664,6 +728,14 @@ class Statement(BaseModel):
 
 class ChainResult(BaseModel):
     chain: ChainStatus
+
+
+class DisputeFiled(ChainResult):
+    dispute: DisputePublic | None = Field(description="Null until the chain has taken the dispute.")
+
+
+class DisputeDecided(ChainResult):
+    dispute: DisputePublic
 
 
 class Funded(ChainResult):

@@ -13,6 +13,7 @@ class Role(str, enum.Enum):
     crawler = "crawler"  # submits candidate media and evidence
     auditor = "auditor"  # reads everything, writes nothing
     admin = "admin"  # manages accounts
+    arbiter = "arbiter"  # decides payees' disputes of statement lines, once it holds the arbiter seat
 
 
 class WorkKind(str, enum.Enum):

@@ -115,6 +115,28 @@ class Settings(BaseSettings):
     dispute_window: int = Field(
         default=60, description="Seconds between a period's commitment and its finalisation (days in production)."
     )
+    arbiter: str | None = Field(
+        default=None,
+        description="Address that decides settlement disputes (a multisig, rights society or auditor); the service "
+        "signer when unset, which should then hand the seat over on chain.",
+    )
+    decision_window: int = Field(
+        default=120,
+        ge=0,
+        description="Seconds the arbiter has to decide a dispute before the default applies (30 days in production).",
+    )
+    dispute_default: Literal["upheld", "rejected"] = Field(
+        default="rejected", description="The outcome of a dispute whose decision deadline passes undecided."
+    )
+    dispute_bond: int = Field(
+        default=0,
+        ge=0,
+        description="Bond a payee posts with each dispute, in minor units of the settlement token (0: none); returned "
+        "when upheld.",
+    )
+    bond_sink: str | None = Field(
+        default=None, description="Address that receives the bonds of rejected disputes; the service signer when unset."
+    )
     parse_workers: int = Field(default=2, ge=1, description="Processes that parse and hash NDJSON report rows.")
     max_upload_bytes: int = Field(
         default=256 * 2**30, ge=1, description="Largest file a work registration or a distribution may upload."

@@ -382,6 +382,9 @@ class Adjustment(SQLModel, table=True):
     work_id: str = Field(max_length=66)
     amount: int = Field(sa_column=Column(Numeric(78, 0), nullable=False), description="Signed, minor units.")
     applied_period_pk: int | None = Field(default=None, foreign_key="settlement_period.id", index=True)
+    dispute_pk: int | None = Field(
+        default=None, foreign_key="line_dispute.id", description="The upheld dispute this adjustment pays out."
+    )
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -409,6 +412,51 @@ class ReleasedRow(SQLModel, table=True):
 
     row_pk: int = Field(primary_key=True, foreign_key="play_row.id")
     release_pk: int = Field(foreign_key="held_release.id", index=True)
+
+
+class DisputeState(str, enum.Enum):
+    """open (the line is held) -> upheld (voided; the corrected amount flows into the next period)
+    or rejected (the line is released)."""
+
+    open = "open"
+    upheld = "upheld"
+    rejected = "rejected"
+
+
+class LineDispute(SQLModel, table=True):
+    """A payee's dispute of one statement line, as the SettlementRegistry holds it.
+
+    The chain is the record (an arbiter outside the service decides there); this row caches it
+    with the texts whose hashes went on chain, and is refreshed by the reconciler."""
+
+    __tablename__ = "line_dispute"
+    __table_args__ = (UniqueConstraint("period_pk", "dispute_id", name="uq_dispute_period_number"),)
+
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
+    period_pk: int = Field(foreign_key="settlement_period.id", index=True)
+    dispute_id: int = Field(sa_type=BigInteger, description="The dispute's number in its period, on chain.")
+    line_index: int
+    payee: str = Field(max_length=42, index=True)
+    work_id: str = Field(max_length=66, index=True)
+    line_amount: int = Field(sa_column=Column(Numeric(78, 0), nullable=False))
+    claimed_amount: int = Field(sa_column=Column(Numeric(78, 0), nullable=False))
+    reason: str | None = Field(default=None, description="The text whose hash is on chain, when filed here.")
+    reason_hash: str = Field(max_length=66)
+    deadline: int = Field(sa_type=BigInteger, description="Unix seconds: decided by then, or the default applies.")
+    bond: int = Field(default=0, sa_column=Column(Numeric(78, 0), nullable=False, default=0))
+    state: DisputeState = Field(default=DisputeState.open, index=True)
+    by_default: bool = False
+    corrected_amount: int | None = Field(default=None, sa_column=Column(Numeric(78, 0), nullable=True))
+    decision_reason: str | None = None
+    decision_reason_hash: str | None = Field(default=None, max_length=66)
+    dispute_op_id: int | None = Field(default=None, foreign_key="chain_op.id")
+    decision_op_id: int | None = Field(default=None, foreign_key="chain_op.id")
+    carried_to_pk: int | None = Field(
+        default=None, foreign_key="settlement_period.id", description="Where the voided line's money was carried."
+    )
+    carry_op_id: int | None = Field(default=None, foreign_key="chain_op.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class DistributionStatus(str, enum.Enum):

@@ -23,9 +23,9 @@ PAGES = {
         Page("works", frozenset({Role.rights_holder, Role.auditor, Role.admin})),
         Page("work", frozenset({Role.rights_holder, Role.auditor, Role.admin}), in_nav=False),
         Page("revenue", frozenset({Role.rights_holder, Role.auditor, Role.admin})),
-        Page("statements", frozenset({Role.rights_holder, Role.platform, Role.auditor, Role.admin})),
+        Page("statements", frozenset({Role.rights_holder, Role.platform, Role.auditor, Role.admin, Role.arbiter})),
         Page("reports", frozenset({Role.platform, Role.rights_holder, Role.auditor, Role.admin})),  # holders: held rows
-        Page("periods", frozenset({Role.platform, Role.auditor, Role.admin})),
+        Page("periods", frozenset({Role.platform, Role.auditor, Role.admin, Role.arbiter})),
         Page("cases", frozenset({Role.rights_holder, Role.crawler, Role.auditor, Role.admin})),
         Page("crawls", frozenset({Role.crawler, Role.auditor, Role.admin})),
         Page("case", frozenset({Role.rights_holder, Role.crawler, Role.auditor, Role.admin}), in_nav=False),

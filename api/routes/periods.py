@@ -11,7 +11,7 @@ from api.once import Once
 from ledger.days import EPOCH, day_number
 from ledger.errors import InvalidInput
 from ledger.models import ChainOp, Role
-from ledger.settlement import audit, payouts, periods
+from ledger.settlement import audit, disputes, payouts, periods
 
 router = APIRouter(prefix="/periods", tags=["settlement"])
 PeriodId = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="The period's bytes32 id.")]
@@ -60,7 +60,12 @@ def list_periods(ledger: LedgerDep, account: CurrentAccount) -> list[schemas.Per
 def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) -> schemas.PeriodDetail:
     view = periods.get_period(ledger, account, period_id)
     full = periods.may_see_period(account, view.period)
-    return present.period_detail(view, full=full, open_disputes=periods.open_disputes(ledger, view.period))
+    return present.period_detail(
+        view,
+        full=full,
+        open_disputes=periods.open_disputes(ledger, view.period),
+        disputes=disputes.list_disputes(ledger, account, period_id=period_id, limit=500),
+    )
 
 
 @router.get("/{period_id}/statement", response_model_exclude_unset=True)
@@ -113,7 +118,7 @@ def paid_off_chain(
     return once(lambda: _chain(payouts.mark_paid_off_chain(ledger, account, period_id, index, payment_ref=ref)), body)
 
 
-@router.post("/{period_id}/lines/{index}/dispute", response_model=schemas.ChainResult)
+@router.post("/{period_id}/lines/{index}/dispute", response_model=schemas.DisputeFiled)
 def dispute(
     period_id: PeriodId,
     index: LineIndex,
@@ -121,26 +126,50 @@ def dispute(
     ledger: LedgerDep,
     account: CurrentAccount,
     once: Once,
-) -> schemas.ChainResult | Response:
-    """The payee disputes their line during the dispute window; the period is not finalised until
-    the dispute is answered."""
-    return once(lambda: _chain(payouts.dispute(ledger, account, period_id, index, reason=body.reason)), body)
+) -> schemas.DisputeFiled | Response:
+    """The payee disputes its line during the dispute window, saying what it should pay: the line
+    is held until the arbiter decides (or the deadline's default applies); every other line of
+    the period pays on time."""
+
+    def work() -> schemas.DisputeFiled:
+        op, view = disputes.file(ledger, account, period_id, index, reason=body.reason, claimed=body.claimed_amount)
+        return schemas.DisputeFiled(chain=present.chain_status(op), dispute=present.dispute(view) if view else None)
+
+    return once(work, body)
 
 
-@router.post("/{period_id}/disputes/{dispute_id}/resolve", response_model=schemas.ChainResult)
-def resolve(
+@router.get("/{period_id}/disputes", response_model_exclude_unset=True)
+def period_disputes(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) -> list[schemas.DisputePublic]:
+    """The period's disputes the caller may see: its own as payee, all as the period's platform,
+    those on its works as rights holder; auditors and the arbiter see all."""
+    periods.get_period(ledger, account, period_id)  # a period the caller has no part in is not found
+    return [present.dispute(d) for d in disputes.list_disputes(ledger, account, period_id=period_id, limit=500)]
+
+
+@router.post("/{period_id}/disputes/{dispute_id}/decide", response_model=schemas.DisputeDecided)
+def decide(
     period_id: PeriodId,
     dispute_id: DisputeId,
-    body: schemas.Resolution,
+    body: schemas.DecisionIn,
     ledger: LedgerDep,
     account: CurrentAccount,
     once: Once,
-) -> schemas.ChainResult | Response:
-    """An admin answers a dispute; the period finalises once none is open and the window has passed."""
-    return once(
-        lambda: _chain(periods.resolve_dispute(ledger, account, period_id, dispute_id, resolution=body.resolution)),
-        body,
-    )
+) -> schemas.DisputeDecided | Response:
+    """The arbiter (an arbiter account holding the seat) decides a dispute before its deadline."""
+
+    def work() -> schemas.DisputeDecided:
+        op, view = disputes.decide(
+            ledger,
+            account,
+            period_id,
+            dispute_id,
+            upheld=body.outcome == "upheld",
+            corrected=body.corrected_amount,
+            reason=body.reason,
+        )
+        return schemas.DisputeDecided(chain=present.chain_status(op), dispute=present.dispute(view))
+
+    return once(work, body)
 
 
 @router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)])

@@ -37,6 +37,13 @@ library StatementLines {
  * becomes final, at an address fixed from the period's commitment (CREATE2), to which the period is funded. It holds
  * only that period's funds, so a period's lines can never be paid from another period's money, and its root and
  * token are immutable, so a claim reads no storage but one word of the settled bitmap.
+ *
+ * A line with an open dispute is held: the registry sets its bit in the settled bitmap, so a claim of it fails
+ * without the claim reading anything more (the reason, {PeriodPayoutLineHeld} or {PeriodPayoutLineVoided}, is looked
+ * up only on that failing path). A rejected dispute releases the line (its bit is cleared and it can be claimed); an
+ * upheld one voids it (its bit stays set for good), and the registry later moves the voided funds to a later period's
+ * payout ({carryOut}). This payout so holds exactly what the period was funded, less what was claimed, less what was
+ * carried out.
  * @dev The token must move exactly the amounts asked (no fee on transfer, no rebasing).
  */
 contract PeriodPayout is IPeriodPayout {
@@ -56,6 +63,9 @@ contract PeriodPayout is IPeriodPayout {
 
     /// @dev Settled (claimed or paid off-chain) lines: bit `index % 256` of word `index / 256`.
     mapping(uint256 wordIndex => uint256 bits) private _settled;
+
+    /// @dev Lines held or voided by a dispute; their bits in `_settled` are set too, so a claim of them fails.
+    mapping(uint256 index => LineHold) private _holds;
 
     /**
      * @param periodId_ The period.
@@ -83,7 +93,12 @@ contract PeriodPayout is IPeriodPayout {
      */
     function claim(StatementLine calldata line, bytes32[] calldata proof) external {
         uint256 index = line.index;
-        _settle(index);
+        // _settle, written out: with its other callers the optimizer would no longer inline it here.
+        uint256 wordIndex = index >> 8;
+        uint256 word = _settled[wordIndex];
+        uint256 mask = uint256(1) << (index & 0xff);
+        if (word & mask != 0) _revertSettled(index);
+        _settled[wordIndex] = word | mask;
         if (!MerkleProof.verifyCalldata(proof, root, StatementLines.leaf(line))) revert PeriodPayoutInvalidProof();
         address payee = line.payee;
         uint256 amount = line.amount;
@@ -100,27 +115,87 @@ contract PeriodPayout is IPeriodPayout {
      * payee and the proof.
      * @param index The line.
      */
-    function settleOffChain(uint256 index) external {
-        if (msg.sender != registry) revert PeriodPayoutOnlyRegistry();
+    function settleOffChain(uint256 index) external onlyRegistry {
         _settle(index);
         emit LineSettledOffChain(index);
     }
 
     /**
-     * @notice Returns whether a line has been claimed or recorded as paid off-chain.
+     * @notice Holds, voids or releases lines, as the registry's disputes decide. Only the registry may: when the
+     * period becomes final (`Held` for the lines with an open dispute, `Voided` for those an upheld dispute voided),
+     * and when a dispute of a final period is decided (`Voided` if upheld, `None` to release the line if rejected).
+     * @dev A held or voided line's bit is set in the settled bitmap, so a claim of it fails without reading more; a
+     * released line's bit is cleared, so it can be claimed. Only a held line may be released
+     * ({PeriodPayoutLineNotHeld}); a line already settled, held or voided cannot be held or voided from scratch.
+     * @param indexes The lines.
+     * @param hold What they become.
+     */
+    // `memory`, not `calldata`: a second calldata array decoder would stop the claim's from being inlined (about 70 gas
+    // per claim).
+    function markLines(uint256[] memory indexes, LineHold hold) external onlyRegistry {
+        for (uint256 i = 0; i < indexes.length; ++i) {
+            uint256 index = indexes[i];
+            if (_holds[index] == LineHold.Held && hold != LineHold.Held) {
+                if (hold == LineHold.None) _settled[index >> 8] &= ~(uint256(1) << (index & 0xff));
+            } else if (hold == LineHold.None) {
+                revert PeriodPayoutLineNotHeld(periodId, index);
+            } else {
+                _settle(index); // reverts for a line already settled, held or voided
+            }
+            _holds[index] = hold;
+            if (hold == LineHold.Held) emit LineHeld(index);
+            else if (hold == LineHold.Voided) emit LineVoided(index);
+            else emit LineReleased(index);
+        }
+    }
+
+    /**
+     * @notice Moves voided funds to a later period's payout. Only the registry may, which bounds `amount` by what
+     * this period's upheld disputes voided.
+     * @param to The receiving payout.
+     * @param amount The amount.
+     */
+    function carryOut(address to, uint256 amount) external onlyRegistry {
+        uint256 held = token.balanceOf(address(this));
+        if (held < amount) revert PeriodPayoutInsufficientFunding(periodId, amount, held);
+        emit FundsCarriedOut(to, amount);
+        // trySafeTransfer, as the claim calls it: code the two share stays as cheap for the claim as when it had it
+        // alone, which SafeERC20's safeTransfer or Address.functionCall here would not (up to 50 gas per claim).
+        if (!token.trySafeTransfer(to, amount)) revert PeriodPayoutTransferFailed(periodId, to, amount);
+    }
+
+    /**
+     * @notice Returns whether a line has been claimed or recorded as paid off-chain. A held or voided line is not.
      * @param index The line.
      * @return True if settled.
      */
     function isLineSettled(uint256 index) external view returns (bool) {
-        return _settled[index >> 8] & (uint256(1) << (index & 0xff)) != 0;
+        return _settled[index >> 8] & (uint256(1) << (index & 0xff)) != 0 && _holds[index] == LineHold.None;
     }
 
-    /// @dev Marks a line settled, reverting with {PeriodPayoutLineAlreadySettled} if it already was.
+    /// @dev Only the registry that deployed this payout.
+    modifier onlyRegistry() {
+        if (msg.sender != registry) revert PeriodPayoutOnlyRegistry();
+        _;
+    }
+
+    /**
+     * @dev Marks a line settled. A line already marked is settled, held or voided: the revert names which, reading
+     * `_holds` only on this failing path so that a claim reads one storage word.
+     */
     function _settle(uint256 index) private {
         uint256 wordIndex = index >> 8;
         uint256 word = _settled[wordIndex];
         uint256 mask = uint256(1) << (index & 0xff);
-        if (word & mask != 0) revert PeriodPayoutLineAlreadySettled(periodId, index);
+        if (word & mask != 0) _revertSettled(index);
         _settled[wordIndex] = word | mask;
+    }
+
+    /// @dev Reverts with why a marked line cannot be settled again.
+    function _revertSettled(uint256 index) private view {
+        LineHold hold = _holds[index];
+        if (hold == LineHold.Held) revert PeriodPayoutLineHeld(periodId, index);
+        if (hold == LineHold.Voided) revert PeriodPayoutLineVoided(periodId, index);
+        revert PeriodPayoutLineAlreadySettled(periodId, index);
     }
 }

@@ -5,9 +5,9 @@ import {SettlementTestBase} from "./utils/SettlementTestBase.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ISettlementRegistry, StatementLine} from "../src/interfaces/ISettlementRegistry.sol";
 
-/// @dev Disputes: {dispute} and {resolveDispute}.
+/// @dev Opening disputes: {dispute}. Decisions are in SettlementArbiter.t.sol, held lines in SettlementEscrow.t.sol.
 contract SettlementDisputesTest is SettlementTestBase {
-    // ---------------------------------------------------------------- dispute and resolveDispute
+    // ---------------------------------------------------------------- dispute
 
     function test_Dispute_NumbersDisputesFromZeroPerPeriod() public {
         _commit(PERIOD);
@@ -17,24 +17,26 @@ contract SettlementDisputesTest is SettlementTestBase {
         assertEq(_dispute(OTHER_PERIOD, 3, "c"), 0, "first dispute of another period");
         assertEq(registry.disputeCount(PERIOD), 2, "count");
         assertEq(registry.period(PERIOD).openDisputes, 2, "open");
-        assertTrue(registry.isDisputeOpen(PERIOD, 1), "dispute 1 open");
-        assertFalse(registry.isDisputeOpen(PERIOD, 2), "dispute 2 never opened");
+        assertTrue(registry.disputeOf(PERIOD, 1).state == ISettlementRegistry.DisputeState.Open, "dispute 1 open");
+        assertFalse(
+            registry.disputeOf(PERIOD, 2).state == ISettlementRegistry.DisputeState.Open, "dispute 2 never opened"
+        );
     }
 
     function test_Dispute_EmitsDisputedWithLine() public {
         _commit(PERIOD);
         _dispute(PERIOD, 0, "first");
         vm.expectEmit(true, true, true, true, address(registry));
-        emit ISettlementRegistry.Disputed(PERIOD, 1, ALICE, 2, "wrong rate");
+        emit ISettlementRegistry.Disputed(PERIOD, 1, ALICE, 2, "wrong rate", 8, T0 + DECISION_WINDOW, 0);
         _dispute(PERIOD, 2, "wrong rate");
     }
 
     function test_Dispute_RecordsDisputedLine() public {
         _commit(PERIOD);
         _dispute(PERIOD, 3, "r");
-        assertTrue(registry.isLineDisputed(PERIOD, 3), "line 3 disputed");
-        assertFalse(registry.isLineDisputed(PERIOD, 2), "line 2 not disputed");
-        assertFalse(registry.isLineDisputed(OTHER_PERIOD, 3), "line 3 of another period not disputed");
+        assertTrue(registry.isLineHeld(PERIOD, 3), "line 3 disputed");
+        assertFalse(registry.isLineHeld(PERIOD, 2), "line 2 not disputed");
+        assertFalse(registry.isLineHeld(OTHER_PERIOD, 3), "line 3 of another period not disputed");
     }
 
     function test_Dispute_PayeeMayDisputeEachOfItsLines() public {
@@ -61,13 +63,15 @@ contract SettlementDisputesTest is SettlementTestBase {
     function test_Dispute_AgainAfterResolved() public {
         _commit(PERIOD);
         assertEq(_dispute(PERIOD, 1, "first"), 0, "first dispute");
-        vm.prank(settler);
-        registry.resolveDispute(PERIOD, 0, "rejected");
-        assertFalse(registry.isLineDisputed(PERIOD, 1), "line free again");
+        vm.prank(arbiter);
+        registry.decide(PERIOD, 0, false, 0, "rejected");
+        assertFalse(registry.isLineHeld(PERIOD, 1), "line free again");
         assertEq(_dispute(PERIOD, 1, "second"), 1, "disputed again");
-        assertTrue(registry.isLineDisputed(PERIOD, 1), "line disputed again");
-        assertTrue(registry.isDisputeOpen(PERIOD, 1), "new dispute open");
-        assertFalse(registry.isDisputeOpen(PERIOD, 0), "old dispute stays resolved");
+        assertTrue(registry.isLineHeld(PERIOD, 1), "line disputed again");
+        assertTrue(registry.disputeOf(PERIOD, 1).state == ISettlementRegistry.DisputeState.Open, "new dispute open");
+        assertFalse(
+            registry.disputeOf(PERIOD, 0).state == ISettlementRegistry.DisputeState.Open, "old dispute stays resolved"
+        );
         assertEq(registry.period(PERIOD).openDisputes, 1, "one open");
     }
 
@@ -87,7 +91,7 @@ contract SettlementDisputesTest is SettlementTestBase {
         bytes32[] memory proof = _proof(1);
         vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNotPayee.selector, BOB));
         vm.prank(stranger);
-        registry.dispute(PERIOD, l, proof, "r");
+        registry.dispute(PERIOD, l, proof, "r", 0);
     }
 
     function test_Dispute_Revert_WhenAnotherPayeeOfThePeriod() public {
@@ -97,7 +101,7 @@ contract SettlementDisputesTest is SettlementTestBase {
         bytes32[] memory proof = _proof(1);
         vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNotPayee.selector, BOB));
         vm.prank(ALICE);
-        registry.dispute(PERIOD, l, proof, "r");
+        registry.dispute(PERIOD, l, proof, "r", 0);
     }
 
     function test_Dispute_Revert_WhenCallerNamesItselfOnAnotherLine() public {
@@ -108,7 +112,7 @@ contract SettlementDisputesTest is SettlementTestBase {
         vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidProof.selector));
         vm.prank(stranger);
         registry.dispute(
-            PERIOD, StatementLine(l.index, stranger, l.workId, l.amount, l.ruleVersion, l.splitVersion), proof, "r"
+            PERIOD, StatementLine(l.index, stranger, l.workId, l.amount, l.ruleVersion, l.splitVersion), proof, "r", 0
         );
     }
 
@@ -119,15 +123,15 @@ contract SettlementDisputesTest is SettlementTestBase {
         vm.startPrank(BOB);
         vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidProof.selector));
         registry.dispute(
-            PERIOD, StatementLine(l.index, BOB, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion), proof, "r"
+            PERIOD, StatementLine(l.index, BOB, l.workId, l.amount + 1, l.ruleVersion, l.splitVersion), proof, "r", 0
         );
         vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidProof.selector));
         registry.dispute(
-            PERIOD, StatementLine(l.index + 1, BOB, l.workId, l.amount, l.ruleVersion, l.splitVersion), proof, "r"
+            PERIOD, StatementLine(l.index + 1, BOB, l.workId, l.amount, l.ruleVersion, l.splitVersion), proof, "r", 0
         );
         vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementInvalidProof.selector));
         registry.dispute(
-            PERIOD, StatementLine(l.index, BOB, l.workId, l.amount, l.ruleVersion, l.splitVersion), _proof(0), "r"
+            PERIOD, StatementLine(l.index, BOB, l.workId, l.amount, l.ruleVersion, l.splitVersion), _proof(0), "r", 0
         );
         vm.stopPrank();
         assertEq(registry.disputeCount(PERIOD), 0, "none opened");
@@ -158,8 +162,8 @@ contract SettlementDisputesTest is SettlementTestBase {
         _commit(PERIOD);
         _dispute(PERIOD, 1, "r");
         vm.warp(T0 + WINDOW);
-        vm.prank(settler);
-        registry.resolveDispute(PERIOD, 0, "rejected");
+        vm.prank(arbiter);
+        registry.decide(PERIOD, 0, false, 0, "rejected");
         vm.expectRevert(_err(ISettlementRegistry.SettlementDisputeWindowClosed.selector, PERIOD));
         _dispute(PERIOD, 1, "again");
     }
@@ -170,81 +174,6 @@ contract SettlementDisputesTest is SettlementTestBase {
         _dispute(PERIOD, 0, "r");
     }
 
-    function test_ResolveDispute_ClosesDisputeAndEmits() public {
-        _commit(PERIOD);
-        _dispute(PERIOD, 3, "r");
-        vm.expectEmit(true, true, true, true, address(registry));
-        emit ISettlementRegistry.DisputeResolved(PERIOD, 0, "rejected");
-        vm.prank(settler);
-        registry.resolveDispute(PERIOD, 0, "rejected");
-        assertFalse(registry.isDisputeOpen(PERIOD, 0), "closed");
-        assertFalse(registry.isLineDisputed(PERIOD, 3), "line no longer disputed");
-        assertEq(registry.period(PERIOD).openDisputes, 0, "none open");
-        assertEq(registry.disputeCount(PERIOD), 1, "still counted");
-    }
-
-    function test_ResolveDispute_FreesOnlyItsLine() public {
-        _commit(PERIOD);
-        _dispute(PERIOD, 0, "a");
-        _dispute(PERIOD, 2, "b");
-        vm.prank(settler);
-        registry.resolveDispute(PERIOD, 1, "x");
-        assertTrue(registry.isLineDisputed(PERIOD, 0), "line 0 still disputed");
-        assertFalse(registry.isLineDisputed(PERIOD, 2), "line 2 free");
-        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementLineAlreadyDisputed.selector, PERIOD, 0));
-        _dispute(PERIOD, 0, "again");
-    }
-
-    function test_ResolveDispute_AfterWindowClosed() public {
-        _commit(PERIOD);
-        _dispute(PERIOD, 0, "r");
-        vm.warp(T0 + 10 * WINDOW);
-        vm.prank(settler);
-        registry.resolveDispute(PERIOD, 0, "upheld");
-        assertEq(registry.period(PERIOD).openDisputes, 0, "resolved late");
-    }
-
-    function test_ResolveDispute_Revert_WhenNeverOpened() public {
-        _commit(PERIOD);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNoSuchOpenDispute.selector, PERIOD, 0));
-        vm.prank(settler);
-        registry.resolveDispute(PERIOD, 0, "x");
-    }
-
-    function test_ResolveDispute_Revert_WhenAlreadyResolved() public {
-        _commit(PERIOD);
-        _dispute(PERIOD, 0, "r");
-        vm.startPrank(settler);
-        registry.resolveDispute(PERIOD, 0, "x");
-        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNoSuchOpenDispute.selector, PERIOD, 0));
-        registry.resolveDispute(PERIOD, 0, "x");
-        vm.stopPrank();
-    }
-
-    function test_ResolveDispute_Revert_WhenAlreadyResolvedAndLineDisputedAgain() public {
-        // Resolving the old dispute a second time must not free the line's new dispute.
-        _commit(PERIOD);
-        _dispute(PERIOD, 1, "first");
-        vm.prank(settler);
-        registry.resolveDispute(PERIOD, 0, "x");
-        _dispute(PERIOD, 1, "second");
-        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNoSuchOpenDispute.selector, PERIOD, 0));
-        vm.prank(settler);
-        registry.resolveDispute(PERIOD, 0, "x");
-        assertTrue(registry.isLineDisputed(PERIOD, 1), "line still disputed");
-    }
-
-    function test_ResolveDispute_Revert_WhenNotSettler() public {
-        _commit(PERIOD);
-        _dispute(PERIOD, 0, "r");
-        bytes32 role = registry.SETTLER_ROLE();
-        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, ALICE, role));
-        vm.prank(ALICE);
-        registry.resolveDispute(PERIOD, 0, "self-resolved");
-    }
-
-    // ---------------------------------------------------------------- fuzz
-
     function testFuzz_Dispute_Revert_WhenCallerNotPayee(address caller, uint256 i) public {
         i = bound(i, 0, LINE_COUNT - 1);
         StatementLine memory l = lines[i];
@@ -253,6 +182,6 @@ contract SettlementDisputesTest is SettlementTestBase {
         bytes32[] memory proof = _proof(i);
         vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNotPayee.selector, l.payee));
         vm.prank(caller);
-        registry.dispute(PERIOD, l, proof, "r");
+        registry.dispute(PERIOD, l, proof, "r", 0);
     }
 }

@@ -9,6 +9,65 @@ import {SettlementRegistry} from "../src/SettlementRegistry.sol";
 import {ISettlementRegistry, StatementLine} from "../src/interfaces/ISettlementRegistry.sol";
 import {TestStablecoin} from "../src/TestStablecoin.sol";
 
+/// @dev What the settlement benchmarks share: a registry, a token, a platform, and proofs of a given depth.
+abstract contract SettlementGasSetup is BaseTest {
+    /// @notice A named measurement, printed by the test runner at verbosity 2 and above.
+    event log_named_uint(string key, uint256 val);
+
+    TestStablecoin internal token;
+    SettlementRegistry internal registry;
+
+    uint256 internal constant PLATFORM_KEY = 0xBE7C4;
+    address internal platform;
+    address internal settler = makeAddr("settler");
+
+    uint64 internal constant T0 = 1_700_000_000;
+    uint64 internal constant WINDOW = 3 days;
+    address internal arbiter = address(0xA4B1);
+    uint256 internal constant AMOUNT = 1_234_567; // 12,345.67 yuan, in fen
+    uint256 internal constant PERIOD_TOTAL = 100_000_000;
+    bytes32 internal constant WORK = keccak256("work");
+    bytes32 internal constant INPUTS = keccak256("inputs");
+    bytes32 internal constant FINALIZE_PERIOD = keccak256("period to finalize");
+    bytes32 internal constant FUND_PERIOD = keccak256("period to fund");
+
+    /// @dev Deploys the token and the registry at `T0` and lets the platform fund any period.
+    function _deploy() internal {
+        vm.warp(T0);
+        platform = vm.addr(PLATFORM_KEY);
+        token = new TestStablecoin(address(this));
+        registry = new SettlementRegistry(
+            address(this),
+            settler,
+            arbiter,
+            WINDOW,
+            ISettlementRegistry.DisputeTerms(30 days, false, address(0), 0, address(0))
+        );
+        token.mint(platform, 100 * PERIOD_TOTAL);
+        vm.prank(platform);
+        token.approve(address(registry), type(uint256).max);
+    }
+
+    /// @dev ceil(log2 n).
+    function _depth(uint256 n) internal pure returns (uint256 depth) {
+        while ((uint256(1) << depth) < n) ++depth;
+    }
+
+    /// @dev Folds `leaf` with `depth` arbitrary siblings; returns the root and the proof.
+    function _folded(bytes32 leaf, uint256 depth, uint256 salt)
+        internal
+        pure
+        returns (bytes32 root, bytes32[] memory proof)
+    {
+        proof = new bytes32[](depth);
+        root = leaf;
+        for (uint256 i; i < depth; ++i) {
+            proof[i] = keccak256(abi.encode("sibling", salt, i));
+            root = Hashes.commutativeKeccak256(root, proof[i]);
+        }
+    }
+}
+
 /**
  * @title SettlementGasBenchmark
  * @notice Measures the gas of single {SettlementRegistry} calls, of a claim on a period's {PeriodPayout} and of one on a
@@ -26,26 +85,7 @@ import {TestStablecoin} from "../src/TestStablecoin.sol";
  * (sorted-pair hashing) and committing the resulting root. A proof's gas depends only on its length, not on the
  * sibling values, so this costs exactly what a proof in a real tree of `n` leaves costs.
  */
-contract SettlementGasBenchmark is BaseTest {
-    /// @notice A named measurement, printed by the test runner at verbosity 2 and above.
-    event log_named_uint(string key, uint256 val);
-
-    TestStablecoin internal token;
-    SettlementRegistry internal registry;
-
-    uint256 internal constant PLATFORM_KEY = 0xBE7C4;
-    address internal platform;
-    address internal settler = makeAddr("settler");
-
-    uint64 internal constant T0 = 1_700_000_000;
-    uint64 internal constant WINDOW = 3 days;
-    uint256 internal constant AMOUNT = 1_234_567; // 12,345.67 yuan, in fen
-    uint256 internal constant PERIOD_TOTAL = 100_000_000;
-    bytes32 internal constant WORK = keccak256("work");
-    bytes32 internal constant INPUTS = keccak256("inputs");
-    bytes32 internal constant FINALIZE_PERIOD = keccak256("period to finalize");
-    bytes32 internal constant FUND_PERIOD = keccak256("period to fund");
-
+contract SettlementGasBenchmark is SettlementGasSetup {
     /// @dev The three tree sizes measured.
     uint256[3] internal sizes = [uint256(10), 1000, 100_000];
 
@@ -53,13 +93,7 @@ contract SettlementGasBenchmark is BaseTest {
     mapping(uint256 n => mapping(uint256 variant => ReferenceMerkleDistributor)) internal distributors;
 
     function setUp() public {
-        vm.warp(T0);
-        platform = vm.addr(PLATFORM_KEY);
-        token = new TestStablecoin(address(this));
-        registry = new SettlementRegistry(address(this), settler, WINDOW);
-        token.mint(platform, 100 * PERIOD_TOTAL);
-        vm.prank(platform);
-        token.approve(address(registry), type(uint256).max);
+        _deploy();
 
         vm.startPrank(settler);
         registry.commitPeriod(FINALIZE_PERIOD, keccak256("root"), address(token), PERIOD_TOTAL, 1000, INPUTS);
@@ -98,11 +132,6 @@ contract SettlementGasBenchmark is BaseTest {
 
     // ---------------------------------------------------------------- lines and proofs
 
-    /// @dev ceil(log2 n).
-    function _depth(uint256 n) internal pure returns (uint256 depth) {
-        while ((uint256(1) << depth) < n) ++depth;
-    }
-
     function _periodId(uint256 n, uint256 variant) internal pure returns (bytes32) {
         return keccak256(abi.encode("benchmark period", n, variant));
     }
@@ -123,20 +152,6 @@ contract SettlementGasBenchmark is BaseTest {
     /// @dev The reference's leaf for line `n - 1`, as Uniswap's merkle-distributor hashes it.
     function _referenceLeaf(uint256 n, uint256 variant) internal pure returns (bytes32) {
         return keccak256(abi.encodePacked(n - 1, payee(n, variant, 1), AMOUNT));
-    }
-
-    /// @dev Folds `leaf` with `depth` arbitrary siblings; returns the root and the proof.
-    function _folded(bytes32 leaf, uint256 depth, uint256 salt)
-        internal
-        pure
-        returns (bytes32 root, bytes32[] memory proof)
-    {
-        proof = new bytes32[](depth);
-        root = leaf;
-        for (uint256 i; i < depth; ++i) {
-            proof[i] = keccak256(abi.encode("sibling", salt, i));
-            root = Hashes.commutativeKeccak256(root, proof[i]);
-        }
     }
 
     // ---------------------------------------------------------------- measurements
@@ -288,5 +303,137 @@ contract SettlementGasBenchmark is BaseTest {
         uint256 gasUsed = before - gasleft();
         emit log_named_uint("finalize", gasUsed);
         require(registry.period(periodId).state == ISettlementRegistry.PeriodState.Finalized, "final");
+    }
+}
+
+/**
+ * @title SettlementGasBenchmarkDisputes
+ * @notice Measures disputes, decisions, finality with a held line and carrying voided funds, as {SettlementGasBenchmark}
+ * measures claims (and in the same run, `--match-contract SettlementGasBenchmark`). A contract of its own so that the
+ * claims' measuring code compiles exactly as before these were added.
+ */
+contract SettlementGasBenchmarkDisputes is SettlementGasSetup {
+    bytes32 internal constant DISPUTE_PERIOD = keccak256("period to dispute");
+    bytes32 internal constant HELD_PERIOD = keccak256("period to finalize with a line held");
+    bytes32 internal constant DECIDE_PERIOD = keccak256("final period with an open dispute");
+    bytes32 internal constant CARRY_PERIOD = keccak256("final period with a voided line");
+    bytes32 internal constant CARRY_TO_PERIOD = keccak256("period receiving voided funds");
+    address internal constant DISPUTER = address(0xD15B);
+
+    function setUp() public {
+        _deploy();
+        vm.warp(T0 + WINDOW);
+        _setUpDisputes();
+    }
+
+    /**
+     * @dev Periods of 1,000 lines whose line 999 pays {DISPUTER}, committed at `T0 + WINDOW`: one to dispute, one with
+     * an open dispute to finalize, one final with an open dispute to decide or expire, one final with an upheld dispute
+     * whose voided funds are carried into a fifth. Leaves the time at the close of their dispute window.
+     */
+    function _setUpDisputes() internal {
+        (bytes32 root,) = _folded(_disputedLeaf(), _depth(1000), 7);
+        bytes32[5] memory ids = [DISPUTE_PERIOD, HELD_PERIOD, DECIDE_PERIOD, CARRY_PERIOD, CARRY_TO_PERIOD];
+        for (uint256 i; i < ids.length; ++i) {
+            vm.prank(settler);
+            registry.commitPeriod(ids[i], root, address(token), PERIOD_TOTAL, 1000, INPUTS);
+        }
+        vm.startPrank(platform);
+        registry.fund(DECIDE_PERIOD, PERIOD_TOTAL);
+        registry.fund(CARRY_PERIOD, PERIOD_TOTAL);
+        vm.stopPrank();
+        (, bytes32[] memory proof) = _folded(_disputedLeaf(), _depth(1000), 7);
+        vm.startPrank(DISPUTER);
+        registry.dispute(HELD_PERIOD, _disputedLine(), proof, "short", AMOUNT + 1);
+        registry.dispute(DECIDE_PERIOD, _disputedLine(), proof, "short", AMOUNT + 1);
+        registry.dispute(CARRY_PERIOD, _disputedLine(), proof, "short", AMOUNT + 1);
+        vm.stopPrank();
+        vm.warp(T0 + 2 * WINDOW);
+        registry.finalize(DECIDE_PERIOD);
+        registry.finalize(CARRY_PERIOD);
+        vm.prank(arbiter);
+        registry.decide(CARRY_PERIOD, 0, true, AMOUNT + 1, "upheld");
+    }
+
+    /// @dev Line 999 of the disputed periods.
+    function _disputedLine() internal pure returns (StatementLine memory) {
+        return StatementLine(999, DISPUTER, WORK, AMOUNT, 1, 1);
+    }
+
+    function _disputedLeaf() internal pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(_disputedLine()))));
+    }
+
+    /// @dev A payee disputes a line of a 1,000-line period (no bond).
+    function test_gas_dispute() public {
+        vm.warp(T0 + WINDOW);
+        SettlementRegistry target = registry;
+        bytes32 periodId = DISPUTE_PERIOD;
+        StatementLine memory line = _disputedLine();
+        (, bytes32[] memory proof) = _folded(_disputedLeaf(), _depth(1000), 7);
+        uint256 claimed = AMOUNT + 1;
+        vm.prank(DISPUTER);
+        uint256 before = gasleft();
+        target.dispute(periodId, line, proof, "short", claimed);
+        uint256 gasUsed = before - gasleft();
+        emit log_named_uint("dispute", gasUsed);
+        require(registry.isLineHeld(periodId, 999), "held");
+    }
+
+    /// @dev Finalizing a period one of whose lines has an open dispute: the payout is deployed and the line held.
+    function test_gas_finalize_one_line_held() public {
+        SettlementRegistry target = registry;
+        bytes32 periodId = HELD_PERIOD;
+        uint256 before = gasleft();
+        target.finalize(periodId);
+        uint256 gasUsed = before - gasleft();
+        emit log_named_uint("finalize_one_line_held", gasUsed);
+        require(!registry.isLineSettled(periodId, 999) && registry.isLineHeld(periodId, 999), "held");
+    }
+
+    function _decide(bool upheld) internal returns (uint256 gasUsed) {
+        SettlementRegistry target = registry;
+        bytes32 periodId = DECIDE_PERIOD;
+        uint256 corrected = upheld ? AMOUNT + 1 : 0;
+        vm.prank(arbiter);
+        uint256 before = gasleft();
+        target.decide(periodId, 0, upheld, corrected, "reasons");
+        gasUsed = before - gasleft();
+        require(registry.isLineVoided(periodId, 999) == upheld, "decided");
+    }
+
+    /// @dev The arbiter upholds a dispute of a final period: the line is voided in the payout.
+    function test_gas_decide_upheld() public {
+        emit log_named_uint("decide_upheld", _decide(true));
+    }
+
+    /// @dev The arbiter rejects a dispute of a final period: the line is released in the payout.
+    function test_gas_decide_rejected() public {
+        emit log_named_uint("decide_rejected", _decide(false));
+    }
+
+    /// @dev Anyone applies the default (rejected) to a dispute of a final period at its deadline.
+    function test_gas_expire() public {
+        SettlementRegistry target = registry;
+        bytes32 periodId = DECIDE_PERIOD;
+        vm.warp(registry.disputeOf(periodId, 0).deadline);
+        uint256 before = gasleft();
+        target.expire(periodId, 0);
+        uint256 gasUsed = before - gasleft();
+        emit log_named_uint("expire", gasUsed);
+        require(!registry.isLineHeld(periodId, 999), "released");
+    }
+
+    /// @dev The settler carries a voided line's funds into another period.
+    function test_gas_carry_voided() public {
+        SettlementRegistry target = registry;
+        bytes32 from = CARRY_PERIOD;
+        bytes32 to = CARRY_TO_PERIOD;
+        vm.prank(settler);
+        uint256 before = gasleft();
+        target.carryVoided(from, to, AMOUNT);
+        uint256 gasUsed = before - gasleft();
+        emit log_named_uint("carry_voided", gasUsed);
+        require(registry.period(to).funded == AMOUNT, "carried");
     }
 }

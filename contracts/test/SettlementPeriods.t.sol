@@ -166,14 +166,14 @@ contract SettlementPeriodsTest is SettlementTestBase {
         registry.payoutOf(PERIOD);
     }
 
-    function test_Finalize_AfterDisputesResolved() public {
+    function test_Finalize_AfterDisputeDecided() public {
         _commit(PERIOD);
         _dispute(PERIOD, 0, "r");
         vm.warp(T0 + WINDOW);
-        vm.prank(settler);
-        registry.resolveDispute(PERIOD, 0, "rejected");
+        _decide(PERIOD, 0, false, 0);
         registry.finalize(PERIOD);
         assertTrue(registry.period(PERIOD).state == ISettlementRegistry.PeriodState.Finalized, "final");
+        assertFalse(_payout(PERIOD).isLineSettled(0), "released line claimable");
     }
 
     function test_Finalize_Revert_WhenPeriodNotCommitted() public {
@@ -190,27 +190,22 @@ contract SettlementPeriodsTest is SettlementTestBase {
         registry.finalize(PERIOD);
     }
 
-    function test_Finalize_Revert_WhileLineDisputeOpen() public {
-        _commit(PERIOD);
-        _dispute(PERIOD, 4, "r");
-        vm.warp(T0 + 10 * WINDOW);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementDisputesOpen.selector, PERIOD, 1));
-        registry.finalize(PERIOD);
-        vm.prank(settler);
-        registry.resolveDispute(PERIOD, 0, "upheld");
-        registry.finalize(PERIOD);
-        assertTrue(registry.period(PERIOD).state == ISettlementRegistry.PeriodState.Finalized, "final once resolved");
-    }
-
-    function test_Finalize_Revert_WhenDisputesOpen() public {
+    function test_Finalize_WhileDisputesOpen_HoldsOnlyTheirLines() public {
         _commit(PERIOD);
         _dispute(PERIOD, 0, "a");
-        _dispute(PERIOD, 1, "b");
-        vm.prank(settler);
-        registry.resolveDispute(PERIOD, 0, "x");
-        vm.warp(T0 + WINDOW);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementDisputesOpen.selector, PERIOD, 1));
-        registry.finalize(PERIOD);
+        _dispute(PERIOD, 4, "b");
+        _decide(PERIOD, 0, false, 0);
+        _fund(PERIOD, TOTAL);
+        _finalize(PERIOD);
+        ISettlementRegistry.Period memory p = registry.period(PERIOD);
+        assertTrue(p.state == ISettlementRegistry.PeriodState.Finalized, "final with a dispute open");
+        assertEq(p.openDisputes, 1, "one still open");
+        assertTrue(registry.isLineHeld(PERIOD, 4), "line 4 held");
+        assertFalse(registry.isLineHeld(PERIOD, 0), "line 0 released before finality");
+        for (uint256 i = 0; i < 4; ++i) {
+            _claim(PERIOD, i);
+        }
+        assertEq(token.balanceOf(p.payout), lines[4].amount, "held line's money waits in the payout");
     }
 
     function test_Finalize_Revert_WhenAlreadyFinalized() public {

@@ -73,10 +73,32 @@ CONTRACTS = (
     # The service signer administers the settlement contract and settles periods.
     ContractSpec(
         "SettlementRegistry",
-        ("address", "address", "uint64"),
-        constructor_args=lambda chain: [chain.signer, chain.signer, chain.settings.dispute_window],
+        ("address", "address", "address", "uint64", "(uint64,bool,address,uint256,address)"),
+        constructor_args=lambda chain: _settlement_registry_args(chain),
     ),
 )
+
+
+def _settlement_registry_args(chain: Chain) -> list[Any]:
+    """The SettlementRegistry's constructor arguments: the service signer administers and settles;
+    the arbiter and the bond sink are the configured addresses (the signer when unset); a bond is
+    posted in the settlement token."""
+    settings = chain.settings
+    bond_token = settings.settlement_token or chain.addresses["TestStablecoin"]
+    terms = (
+        settings.decision_window,
+        settings.dispute_default == "upheld",
+        web3_types.address(bond_token),
+        settings.dispute_bond,
+        web3_types.address(settings.bond_sink or chain.signer),
+    )
+    return [
+        chain.signer,
+        chain.signer,
+        web3_types.address(settings.arbiter or chain.signer),
+        settings.dispute_window,
+        terms,
+    ]
 
 
 class Chain:

@@ -34,7 +34,11 @@ ANCHOR_REPORT = "anchorReport"
 COMMIT_PERIOD = "commitPeriod"
 FINALIZE = "finalize"
 DISPUTE = "dispute"
-RESOLVE_DISPUTE = "resolveDispute"
+DECIDE = "decide"
+EXPIRE = "expire"
+BEGIN_ARBITER_HANDOVER = "beginArbiterHandover"
+ACCEPT_ARBITER_HANDOVER = "acceptArbiterHandover"
+CARRY_VOIDED = "carryVoided"
 MARK_PAID_OFF_CHAIN = "markPaidOffChain"
 FUND = "fund"
 CLAIM = "claim"
@@ -90,6 +94,8 @@ class OnChainPeriod:
     dispute_ends: int
     open_disputes: int
     inputs_hash: str
+    voided: int = 0  # what upheld disputes voided, carried to a later period by `carry_voided`
+    carried_out: int = 0  # what `carry_voided` moved out of this period's payout so far
 
     @property
     def committed(self) -> bool:
@@ -99,6 +105,38 @@ class OnChainPeriod:
     def owed(self) -> int:
         """What funding still has to pay in."""
         return self.total - self.funded - self.paid_off_chain
+
+
+# `DisputeState` of the registry, by its value.
+DISPUTE_STATES = ("none", "open", "upheld", "rejected")
+
+
+@dataclass(frozen=True)
+class OnChainDispute:
+    """A dispute as the registry records it (`disputeOf`)."""
+
+    index: int
+    payee: str
+    line_amount: int
+    claimed_amount: int
+    corrected_amount: int  # upheld only: what the line should have been
+    deadline: int  # Unix seconds; the arbiter decides before it, `expire` applies the default from it
+    bond: int
+    state: str  # one of DISPUTE_STATES
+    by_default: bool
+    reason: str  # 0x hash of the payee's grounds
+    decision_reason: str  # 0x hash of the arbiter's reasons; zero when decided by default
+
+
+@dataclass(frozen=True)
+class DisputeTerms:
+    """How the deployment's disputes are decided, fixed at deployment (`disputeTerms`)."""
+
+    decision_window: int  # seconds from a dispute's opening to its deadline
+    default_upheld: bool  # the outcome `expire` applies
+    bond_token: str
+    bond_amount: int  # 0: no bond
+    bond_sink: str  # where a rejected dispute's bond goes
 
 
 def read_period(contract: Contract, period_id: str | bytes) -> dict[str, Any]:
@@ -143,12 +181,30 @@ class SettlementGateway(Gateway):
     def finalize(self, period_id: str) -> Call:
         return self._call(FINALIZE, [to_bytes32(period_id)])
 
-    def dispute(self, period_id: str, line: LineLeaf, proof: Sequence[bytes], reason: str) -> Call:
-        """The payee's dispute of a line; the reason's text stays off chain, its hash goes on."""
-        return self._call(DISPUTE, [to_bytes32(period_id), *_line_args(line), list(proof), text_hash(reason)])
+    def dispute(self, period_id: str, line: LineLeaf, proof: Sequence[bytes], reason: str, claimed_amount: int) -> Call:
+        """The payee's dispute of a line, saying what it should have been; the reason's text stays
+        off chain, its hash goes on."""
+        return self._call(
+            DISPUTE, [to_bytes32(period_id), *_line_args(line), list(proof), text_hash(reason), claimed_amount]
+        )
 
-    def resolve_dispute(self, period_id: str, dispute_id: int, resolution: str) -> Call:
-        return self._call(RESOLVE_DISPUTE, [to_bytes32(period_id), dispute_id, text_hash(resolution)])
+    def decide(self, period_id: str, dispute_id: int, *, upheld: bool, corrected_amount: int, reason: str) -> Call:
+        """The arbiter's decision (before the dispute's deadline); `corrected_amount` is 0 when rejected."""
+        return self._call(DECIDE, [to_bytes32(period_id), dispute_id, upheld, corrected_amount, text_hash(reason)])
+
+    def expire(self, period_id: str, dispute_id: int) -> Call:
+        """Applies the deployment's default to a dispute whose deadline has passed; anyone may send it."""
+        return self._call(EXPIRE, [to_bytes32(period_id), dispute_id])
+
+    def begin_arbiter_handover(self, next_arbiter: str) -> Call:
+        return self._call(BEGIN_ARBITER_HANDOVER, [web3_types.address(next_arbiter)])
+
+    def accept_arbiter_handover(self) -> Call:
+        return self._call(ACCEPT_ARBITER_HANDOVER, [])
+
+    def carry_voided(self, from_period_id: str, to_period_id: str, amount: int) -> Call:
+        """Moves voided funds of a final period into a later period of the platform (as its funding)."""
+        return self._call(CARRY_VOIDED, [to_bytes32(from_period_id), to_bytes32(to_period_id), amount])
 
     def mark_paid_off_chain(self, period_id: str, line: LineLeaf, proof: Sequence[bytes], payment_ref: str) -> Call:
         """The payee's record of a payment made outside the contract; the reference's hash goes on chain."""
@@ -180,7 +236,41 @@ class SettlementGateway(Gateway):
             dispute_ends=int(raw["disputeEnds"]),
             open_disputes=int(raw["openDisputes"]),
             inputs_hash=to_0x(raw["inputsHash"]),
+            voided=int(raw["voided"]),
+            carried_out=int(raw["carriedOut"]),
         )
+
+    def dispute_of(self, period_id: str, dispute_id: int) -> OnChainDispute:
+        raw = self.contract.functions.disputeOf(to_bytes32(period_id), dispute_id).call()
+        return OnChainDispute(
+            index=int(raw[0]),
+            payee=str(raw[1]),
+            line_amount=int(raw[2]),
+            claimed_amount=int(raw[3]),
+            corrected_amount=int(raw[4]),
+            deadline=int(raw[5]),
+            bond=int(raw[6]),
+            state=DISPUTE_STATES[int(raw[7])],
+            by_default=bool(raw[8]),
+            reason=to_0x(raw[9]),
+            decision_reason=to_0x(raw[10]),
+        )
+
+    def is_line_held(self, period_id: str, index: int) -> bool:
+        return bool(self.contract.functions.isLineHeld(to_bytes32(period_id), index).call())
+
+    def is_line_voided(self, period_id: str, index: int) -> bool:
+        return bool(self.contract.functions.isLineVoided(to_bytes32(period_id), index).call())
+
+    def arbiter(self) -> str:
+        return str(self.contract.functions.arbiter().call())
+
+    def pending_arbiter(self) -> str:
+        return str(self.contract.functions.pendingArbiter().call())
+
+    def dispute_terms(self) -> DisputeTerms:
+        raw = self.contract.functions.disputeTerms().call()
+        return DisputeTerms(int(raw[0]), bool(raw[1]), str(raw[2]), int(raw[3]), str(raw[4]))
 
     def dispute_count(self, period_id: str) -> int:
         return int(self.contract.functions.disputeCount(to_bytes32(period_id)).call())

@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from ledger.cli import cases, client, crawl, jobs, matching, server, settlement, verify, watermarking
+from ledger.cli import cases, client, crawl, disputes, jobs, matching, server, settlement, verify, watermarking
 from ledger.json_limits import restore_recursion_limit
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.add_typer(client.splits, name="splits")
 app.add_typer(settlement.reports, name="reports")
 app.add_typer(settlement.rules, name="rules")
 app.add_typer(settlement.periods, name="periods")
+app.add_typer(disputes.arbiter, name="arbiter")
 app.add_typer(verify.app, name="verify")
 app.add_typer(watermarking.distributions, name="distributions")
 app.add_typer(watermarking.watermark, name="watermark")

@@ -97,7 +97,7 @@ def status() -> None:
 
 @accounts.command("create")
 def create_account(
-    role: Role = typer.Option(..., help="rights_holder, platform, crawler, auditor or admin"),
+    role: Role = typer.Option(..., help="rights_holder, platform, crawler, auditor, admin or arbiter"),
     name: str = typer.Option(None, help="Defaults to the role."),
     address: str = typer.Option(None, help="The account's own EVM address; omit for a custodial key."),
 ) -> None:

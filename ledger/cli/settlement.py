@@ -270,20 +270,6 @@ def claim(period_id: str, index: int) -> None:
     console.print(f"claimed line {index}: {body['chain']['status']} {body['chain'].get('tx_hash') or ''}")
 
 
-@periods.command("dispute")
-def dispute(period_id: str, index: int, reason: str = typer.Option(..., help="Why the line is wrong.")) -> None:
-    """Dispute a line of yours while the period's dispute window is open."""
-    body = _call("POST", f"/periods/{period_id}/lines/{index}/dispute", json={"reason": reason})
-    console.print(f"disputed line {index}: {body['chain']['status']} {body['chain'].get('tx_hash') or ''}")
-
-
-@periods.command("resolve")
-def resolve(period_id: str, dispute_id: int, resolution: str = typer.Option(..., help="The answer.")) -> None:
-    """Answer a dispute (admin); the period finalises once none is open."""
-    body = _call("POST", f"/periods/{period_id}/disputes/{dispute_id}/resolve", json={"resolution": resolution})
-    console.print(f"resolved dispute {dispute_id}: {body['chain']['status']}")
-
-
 @periods.command("audit")
 def audit_remote(period_id: str) -> None:
     """Ask the service to recompute the period (auditor); `reelledger audit period` does it here."""

@@ -26,8 +26,9 @@ from ledger.db import session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.idempotency import key_reused
 from ledger.merkle import StandardMerkleTree
-from ledger.models import Account, ChainOp, PeriodStatus, Role, SettlementPeriod, StatementLineRecord
+from ledger.models import Account, ChainOp, LineDispute, PeriodStatus, Role, SettlementPeriod, StatementLineRecord
 from ledger.settlement.computation import committed_lines
+from ledger.settlement.disputes import line_disputes, refuse_if_held
 from ledger.settlement.lines import StatementLine, line_leaf_hash, tree_of
 from ledger.settlement.periods import find_period, may_see_period
 
@@ -63,6 +64,7 @@ class StatementEntry:
 
     line: StatementLine
     proof: tuple[str, ...] | None
+    dispute: LineDispute | None = None  # the line's latest dispute
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,15 @@ def statement(
         if not is_address(payee):
             raise InvalidInput("payee", f"{payee!r} is not an EVM address")
         payee = to_checksum_address(payee)
-    payee = payee or (None if account.role in (Role.auditor, Role.admin, Role.platform) else account.address)
+    payee = payee or (
+        None if account.role in (Role.auditor, Role.admin, Role.arbiter, Role.platform) else account.address
+    )
     with session(ledger.engine) as db:
         period = find_period(db, period_id)
         if payee != account.address and not may_see_period(account, period):
             raise NotFound("statement", f"of {payee} in period {period_id}")
         lines, tree = period_tree(db, period)
+        disputed = line_disputes(db, period)
     chain = ledger.chain
     wanted = [line for line in lines if payee is None or line.payee.lower() == payee.lower()]
     if not wanted and payee == account.address and not may_see_period(account, period):
@@ -132,15 +137,17 @@ def statement(
             StatementEntry(
                 line=line,
                 proof=tuple(to_0x(p) for p in tree.proof_of(line_leaf_hash(line))) if proofs else None,
+                dispute=disputed.get(line.index),
             )
             for line in wanted
         ),
     )
 
 
-def _line_for(
+def payee_line(
     ledger: Ledger, account: Account, period_id: str, index: int
 ) -> tuple[SettlementPeriod, StatementLine, list[bytes]]:
+    """The caller's own line with its proof: only a line's payee claims, disputes or marks it paid."""
     with session(ledger.engine) as db:
         period = find_period(db, period_id)
         record = db.exec(
@@ -151,13 +158,13 @@ def _line_for(
         if record is None or (record.payee != account.address and not may_see_period(account, period)):
             raise NotFound("line", f"{index} of period {period_id}")
         if record.payee != account.address:
-            raise Forbidden("only the payee of a line claims it or records it as paid")
+            raise Forbidden("only the payee of a line claims, disputes or records it as paid")
         lines, tree = period_tree(db, period)
     line = lines[index]
     return period, line, tree.proof_of(line_leaf_hash(line))
 
 
-def _own_write(ledger: Ledger, account: Account, key: str, call: Call) -> ChainOp:
+def own_write(ledger: Ledger, account: Account, key: str, call: Call) -> ChainOp:
     """The account's own transaction, sent by the service for a custodial account."""
     chain = ledger.chain
     if not account.custodial:
@@ -171,10 +178,11 @@ def _own_write(ledger: Ledger, account: Account, key: str, call: Call) -> ChainO
 
 def claim(ledger: Ledger, account: Account, period_id: str, index: int) -> ChainOp:
     """Pay a line out to its payee in the period's token, from the period's payout contract."""
-    period, line, proof = _line_for(ledger, account, period_id, index)
+    period, line, proof = payee_line(ledger, account, period_id, index)
     _require_final(period, "claims open")
+    refuse_if_held(ledger, period, index)
     payout = payout_address(ledger.chain.settlement.address, period.period_id, period.root, period.token)
-    return _own_write(
+    return own_write(
         ledger,
         account,
         f"claim:{ledger.chain.chain_id}:{period.period_id}:{index}",
@@ -187,32 +195,14 @@ def _require_final(period: SettlementPeriod, what: str) -> None:
         raise Conflict("period_not_finalised", f"{what} when the period is finalised; it is {period.status.value}")
 
 
-def dispute(ledger: Ledger, account: Account, period_id: str, index: int, *, reason: str) -> ChainOp:
-    """A payee disputes one of their lines during the dispute window; finalisation waits until
-    the settler has answered. The reason's text stays here, its hash goes on chain."""
-    period, line, proof = _line_for(ledger, account, period_id, index)
-    if period.status != PeriodStatus.committed:
-        raise Conflict("not_disputable", f"a period is disputed while committed; it is {period.status.value}")
-    registry = ledger.chain.settlement
-    try:  # the number of disputes so far makes a new dispute after an answered one a new write
-        count = registry.dispute_count(period.period_id)
-    except OSError as exc:
-        raise ChainUnavailable("the chain node does not answer") from exc
-    return _own_write(
-        ledger,
-        account,
-        f"dispute:{ledger.chain.chain_id}:{period.period_id}:{index}:{count}",
-        registry.dispute(period.period_id, line.as_leaf(), proof, reason),
-    )
-
-
 def mark_paid_off_chain(ledger: Ledger, account: Account, period_id: str, index: int, *, payment_ref: str) -> ChainOp:
     """The payee records that this line was paid outside the contract; it can no longer be claimed.
     Claims and off-chain payments share one bitmap in the period's payout, deployed at finalisation.
     The reference's text stays here, its hash goes on chain."""
-    period, line, proof = _line_for(ledger, account, period_id, index)
+    period, line, proof = payee_line(ledger, account, period_id, index)
     _require_final(period, "a line is recorded as paid off-chain")
-    return _own_write(
+    refuse_if_held(ledger, period, index)
+    return own_write(
         ledger,
         account,
         f"paid-off-chain:{ledger.chain.chain_id}:{period.period_id}:{index}",
@@ -270,7 +260,7 @@ def fund(
             f"approve {amount} of token {period.token} to {registry.address} and call "
             f"fund({period.period_id}, {amount}) from {account.address}",
         )
-    _test_tokens(ledger, period.token, account.address, amount)
+    mint_test_tokens(ledger, period.token, account.address, amount)
     stage = (
         f"{period.period_id}:key:{account.id}:{idempotency_key}"
         if idempotency_key
@@ -286,7 +276,7 @@ def fund(
     return Funding(amount, raise_for(ledger.settle(op.id)))
 
 
-def _test_tokens(ledger: Ledger, token: str, holder: str, amount: int) -> None:
+def mint_test_tokens(ledger: Ledger, token: str, holder: str, amount: int) -> None:
     """On a development chain (no REELLEDGER_SETTLEMENT_TOKEN, so the service deployed the test
     stablecoin and owns it) the service mints the platform what it is about to pay in, through
     the outbox like every other write of its signer. Never on a configured (real) token."""

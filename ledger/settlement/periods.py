@@ -5,7 +5,7 @@ period, its statement lines, each work's figures and the chain operation that co
 root, in one transaction; the operation goes out through the outbox, so a node that is down
 leaves the period `committing` until the node is back, and the contract refuses a second
 root for the same period id. The reconciler then follows each period through its dispute
-window to finalisation.
+window to finalisation, and its disputes to their decisions.
 """
 
 from __future__ import annotations
@@ -305,10 +305,11 @@ def _send(ledger: Ledger, op_id: int) -> None:
 
 def advance_periods(ledger: Ledger) -> int:
     """Move periods along: committing -> committed once the root is on chain, committed ->
-    finalised once the dispute window has passed with no dispute open. Returns how many moved;
-    with the node down nothing moves and the next pass tries again. The reconciler runs this on
-    every pass, and so do the writes that can move a period (closing one, answering a dispute);
-    reading a period never does."""
+    finalised once the dispute window has passed (a disputed line stays held; every other line
+    pays on time), and follow disputes on chain (`disputes.refresh`: decisions, expiries, carried
+    money). Returns how many periods moved; with the node down nothing moves and the next pass
+    tries again. The reconciler runs this on every pass, and so do the writes that can move a
+    period (closing one); reading a period never does."""
     from ledger.chain.errors import ChainUnavailable
 
     try:
@@ -338,6 +339,9 @@ def _advance(ledger: Ledger) -> int:
                 moved += 1
             if row.status == PeriodStatus.committed:
                 moved += _finalise(ledger, db, row)
+    from ledger.settlement import disputes  # it reads periods through this module
+
+    disputes.refresh(ledger)
     return moved
 
 
@@ -347,8 +351,6 @@ def _finalise(ledger: Ledger, db: Session, row: SettlementPeriod) -> int:
         # The next block is stamped with the time it is mined; a quiet node's latest block may be old.
         now = max(time.time(), chain.latest_block_time())
         if row.dispute_ends is None or now < row.dispute_ends:
-            return 0
-        if chain.settlement.period(row.period_id).open_disputes:
             return 0
         call = chain.settlement.finalize(row.period_id)
         op = chain.outbox.record(db, f"finalise-period:{chain.chain_id}:{row.period_id}", chain.signer, call)
@@ -362,7 +364,7 @@ def _finalise(ledger: Ledger, db: Session, row: SettlementPeriod) -> int:
         db.add(row)
         db.commit()
         return 1
-    if op.status in (OpStatus.rejected, OpStatus.reverted):  # a dispute came in first: try again later
+    if op.status in (OpStatus.rejected, OpStatus.reverted):  # refused (the node's clock lagged): try again later
         row.finalise_op_id = None
         db.add(row)
         db.commit()
@@ -381,8 +383,9 @@ def _view(db: Session, period: SettlementPeriod) -> PeriodView:
 
 
 def may_see_period(account: Account, period: SettlementPeriod) -> bool:
-    """Auditors and admins see every period, a platform its own; payees see theirs through statements."""
-    return account.role in (Role.auditor, Role.admin) or account.id == period.platform_id
+    """Auditors, admins and the arbiter see every period, a platform its own; payees see theirs
+    through statements."""
+    return account.role in (Role.auditor, Role.admin, Role.arbiter) or account.id == period.platform_id
 
 
 def find_period(db: Session, period_id: str) -> SettlementPeriod:
@@ -420,7 +423,7 @@ def list_periods(ledger: Ledger, account: Account) -> list[PeriodView]:
         query = select(SettlementPeriod).order_by(col(SettlementPeriod.id))
         if account.role == Role.platform:
             query = query.where(SettlementPeriod.platform_id == account.id)
-        elif account.role not in (Role.auditor, Role.admin):
+        elif account.role not in (Role.auditor, Role.admin, Role.arbiter):
             mine = select(StatementLineRecord.period_pk).where(StatementLineRecord.payee == account.address)
             query = query.where(col(SettlementPeriod.id).in_(mine))
         return [_view(db, p) for p in db.exec(query).all()]
@@ -436,23 +439,6 @@ def wait_for_status(ledger: Ledger, period_id: str, status: PeriodStatus, timeou
         if period.status == status or time.monotonic() > deadline:
             return period
         time.sleep(0.2)
-
-
-def resolve_dispute(ledger: Ledger, account: Account, period_id: str, dispute_id: int, *, resolution: str) -> ChainOp:
-    """An admin answers a payee's dispute (the answer's hash goes on chain); a correction, if any,
-    is a corrected report that flows into the next period."""
-    from ledger.chain.outbox import raise_for
-
-    if account.role != Role.admin:
-        raise Forbidden("an admin answers disputes")
-    with session(ledger.engine) as db:
-        period = find_period(db, period_id)
-    chain = ledger.chain
-    call = chain.settlement.resolve_dispute(period.period_id, dispute_id, resolution)
-    op = chain.outbox.submit(f"resolve-dispute:{chain.chain_id}:{period.period_id}:{dispute_id}", chain.signer, call)
-    op = raise_for(ledger.settle(op.id))
-    advance_periods(ledger)  # the last open dispute answered after the window: the period finalises
-    return op
 
 
 def open_disputes(ledger: Ledger, period: SettlementPeriod) -> int | None:

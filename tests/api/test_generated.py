@@ -56,7 +56,7 @@ PATH_PARAMS = {
     "licence_id": Role.rights_holder,
     "period_id": Role.platform,
     "index": Role.rights_holder,  # a statement line: its payee
-    "dispute_id": Role.admin,  # an admin answers disputes
+    "dispute_id": Role.arbiter,  # the arbiter decides disputes
     "report_id": Role.platform,
     "dist_id": Role.rights_holder,
     "case_id": Role.crawler,
@@ -76,6 +76,7 @@ STATEFUL = {
     ("post", "/periods/{period_id}/lines/{index}/claim"),
     ("post", "/periods/{period_id}/lines/{index}/paid-off-chain"),
     ("post", "/periods/{period_id}/lines/{index}/dispute"),
+    ("post", "/periods/{period_id}/disputes/{dispute_id}/decide"),  # the seat is still the service signer's
     ("post", "/cases/{case_id}/notices/{notice_format}/send"),
 }
 # Roles that read a resource of any tenant, by design: a crawler names the registered works it
@@ -110,6 +111,8 @@ CREATES_OWN = {
     ("post", "/detect"): "reads a copy (another tenant's distribution is not revealed, tested below)",
     ("post", "/match"): "reads a copy; keeps nothing",
     ("post", "/cases"): "the calling crawler's case",
+    ("post", "/arbiter/handover"): "an admin offers the service's arbiter seat (no tenant's)",
+    ("post", "/arbiter/accept"): "the calling arbiter account takes the seat offered to it",
 }
 
 
@@ -141,9 +144,11 @@ BODIES = {
     },
     ("post", "/periods/{period_id}/fund"): lambda w, spare: {"json": {}},
     ("post", "/periods/{period_id}/lines/{index}/paid-off-chain"): lambda w, spare: {"json": {"payment_ref": "bank-1"}},
-    ("post", "/periods/{period_id}/lines/{index}/dispute"): lambda w, spare: {"json": {"reason": "again"}},
-    ("post", "/periods/{period_id}/disputes/{dispute_id}/resolve"): lambda w, spare: {
-        "json": {"resolution": "the rule applies"}
+    ("post", "/periods/{period_id}/lines/{index}/dispute"): lambda w, spare: {
+        "json": {"reason": "again", "claimed_amount": 1}
+    },
+    ("post", "/periods/{period_id}/disputes/{dispute_id}/decide"): lambda w, spare: {
+        "json": {"outcome": "rejected", "reason": "the rule applies"}
     },
     ("post", "/cases/{case_id}/checks"): lambda w, spare: {"json": {"alive": True}},
 }
@@ -220,7 +225,7 @@ class Api:
 def api(service):
     x, y = make_world(service, "X"), make_world(service, "Y")
     keys = {role: x.clients[role].headers["Authorization"].removeprefix("Bearer ") for role in TENANT_ROLES}
-    for role in (Role.auditor, Role.admin):
+    for role in (Role.auditor, Role.admin, Role.arbiter):
         _, _, client = service.new_account(role)
         keys[role] = client.headers["Authorization"].removeprefix("Bearer ")
     spare = {w.name: service.new_account(Role.platform)[::2] for w in (x, y)}
@@ -313,6 +318,7 @@ def test_every_role_is_refused_another_tenants_resources_and_owners_are_not(api)
         Role.crawler: y.clients[Role.crawler],
         Role.auditor: api.client(Role.auditor),
         Role.admin: api.client(Role.admin),
+        Role.arbiter: api.client(Role.arbiter),
     }
     replayed = 0
     for method, path, _operation, owner, extra, query in sorted(mine, key=lambda m: (m[0], m[1]) in LAST):

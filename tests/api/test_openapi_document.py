@@ -25,6 +25,7 @@ BODYLESS = {
     ("post", "/licences/{licence_id}/revoke"),
     ("post", "/periods/{period_id}/lines/{index}/claim"),
     ("post", "/cases/{case_id}/notices/{notice_format}/send"),
+    ("post", "/arbiter/accept"),
 }
 
 

@@ -335,25 +335,40 @@ def test_settlement_writes_retried_under_their_keys_are_made_once(service, admin
     second_line = deal.second_payee.get(f"{period}/statement").json()["lines"][0]["index"]
 
     key = new_key()
-    disputed = post_raw(deal.second_payee, f"{period}/lines/{second_line}/dispute", {"reason": "the price"}, key)
+    disputed = post_raw(
+        deal.second_payee, f"{period}/lines/{second_line}/dispute", {"reason": "the price", "claimed_amount": 1}, key
+    )
     assert disputed.status_code == 200, disputed.text
     disputes = chain_events(service, "SettlementRegistry", "Disputed")
     # unkeyed, the same dispute again is refused: the line is disputed already
     assert_replayed(
-        disputed, post_raw(deal.second_payee, f"{period}/lines/{second_line}/dispute", {"reason": "the price"}, key)
+        disputed,
+        post_raw(
+            deal.second_payee,
+            f"{period}/lines/{second_line}/dispute",
+            {"reason": "the price", "claimed_amount": 1},
+            key,
+        ),
     )
     assert_reused(
-        post_raw(deal.second_payee, f"{period}/lines/{second_line}/dispute", {"reason": "the date"}, key), key
+        post_raw(
+            deal.second_payee, f"{period}/lines/{second_line}/dispute", {"reason": "the date", "claimed_amount": 1}, key
+        ),
+        key,
     )
     assert chain_events(service, "SettlementRegistry", "Disputed") == disputes
 
+    arbiter_id, _, arbiter = service.new_account(Role.arbiter)
+    assert admin.post("/arbiter/handover", json={"account_id": arbiter_id}).status_code == 200
+    assert arbiter.post("/arbiter/accept").status_code == 200
     key = new_key()
-    resolved = post_raw(admin, f"{period}/disputes/0/resolve", {"resolution": "the rule applies"}, key)
-    assert resolved.status_code == 200, resolved.text
-    assert_replayed(resolved, post_raw(admin, f"{period}/disputes/0/resolve", {"resolution": "the rule applies"}, key))
-    assert_reused(post_raw(admin, f"{period}/disputes/0/resolve", {"resolution": "it does not"}, key), key)
-    assert_reused(post_raw(admin, f"{period}/disputes/1/resolve", {"resolution": "the rule applies"}, key), key)
-    assert chain_events(service, "SettlementRegistry", "DisputeResolved") == 1
+    decision = {"outcome": "rejected", "reason": "the rule applies"}
+    decided = post_raw(arbiter, f"{period}/disputes/0/decide", decision, key)
+    assert decided.status_code == 200, decided.text
+    assert_replayed(decided, post_raw(arbiter, f"{period}/disputes/0/decide", decision, key))
+    assert_reused(post_raw(arbiter, f"{period}/disputes/0/decide", {**decision, "reason": "it does not"}, key), key)
+    assert_reused(post_raw(arbiter, f"{period}/disputes/1/decide", decision, key), key)
+    assert chain_events(service, "SettlementRegistry", "DisputeDecided") == 1
 
     chain.w3.provider.make_request("evm_increaseTime", [service.settings.dispute_window + 1])
     chain.w3.provider.make_request("evm_mine", [])

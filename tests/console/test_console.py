@@ -365,6 +365,57 @@ def test_a_wrong_role_gets_a_403_page_and_tenants_see_nothing_of_each_other(cons
     expect(page.locator("[data-testid=periods-empty]")).to_have_count(1)
 
 
+def test_a_disputed_line_shows_as_held_and_the_arbiter_decides_it_in_the_console(browser, tmp_path):
+    # a service of its own: its dispute window (a minute) leaves time to dispute a line
+    with running_service(tmp_path / "data", write_wait=10, dispute_window=60, decision_window=600) as svc:
+        deal = make_deal(svc)
+        report = deal.platform.post(
+            "/reports",
+            params={"report_id": "d", "period_start": str(deal.start), "period_end": str(deal.end), "currency": "CNY"},
+            content="".join(json.dumps(r) + "\n" for r in rows(deal)),
+            headers={"content-type": "application/x-ndjson"},
+        )
+        assert report.status_code == 201, report.text
+        closed = deal.platform.post(
+            "/periods/close", json={"period_start": str(deal.start), "period_end": str(deal.end), "currency": "CNY"}
+        )
+        period_id = closed.json()["period_id"]
+        line = deal.second_payee.get(f"/periods/{period_id}/statement").json()["lines"][0]
+        disputed = deal.second_payee.post(
+            f"/periods/{period_id}/lines/{line['index']}/dispute",
+            json={"reason": "the contract price applies", "claimed_amount": int(line["amount"]) + 100},
+        )
+        assert disputed.status_code == 200, disputed.text
+        _, _, admin = svc.new_account(Role.admin)
+        arbiter_id, _, arbiter = svc.new_account(Role.arbiter)
+        assert admin.post("/arbiter/handover", json={"account_id": arbiter_id}).status_code == 200
+        assert arbiter.post("/arbiter/accept").status_code == 200
+
+        payee = Console(browser, svc, key_of(deal.second_payee))
+        page = payee.open(f"/console/statements?period={period_id}")
+        expect(page.locator("[data-testid=line-dispute]")).to_have_attribute("data-state", "held")
+        expect(page.locator("[data-testid=statement] [data-testid=claim]")).to_have_count(
+            0
+        )  # a held line is not claimed
+        expect(page.locator("[data-testid=period-disputes] [data-testid=dispute-state]")).to_have_attribute(
+            "data-state", "open"
+        )
+        payee.shot("statement-disputed")
+
+        judge = Console(browser, svc, key_of(arbiter))
+        page = judge.open("/console/periods")
+        page.select_option("[data-testid=decide-outcome]", "rejected")
+        page.fill("[data-testid=decide-reason]", "the rule in force applies")
+        page.click("[data-testid=decide]")
+        expect(page.locator("[data-testid=dispute-state]")).to_have_attribute("data-state", "rejected")
+        judge.shot("disputes-decided")
+
+        page = payee.open(f"/console/statements?period={period_id}")
+        expect(page.locator("[data-testid=line-dispute]")).to_have_attribute("data-state", "released")
+        payee.close()
+        judge.close()
+
+
 def test_the_console_speaks_chinese(console, deal):
     c = console(key_of(deal.owner), lang="zh")
     page = c.open("/console/works")

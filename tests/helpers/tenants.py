@@ -150,7 +150,9 @@ def make_world(service, name: str) -> World:
     settle(service.ledger.chain.outbox)
     lines = owner.get(f"/periods/{w.period_id}/statement", params={"proofs": "false"}).json()["lines"]
     w.line_index = lines[0]["index"]
-    disputed = owner.post(f"/periods/{w.period_id}/lines/{w.line_index}/dispute", json={"reason": "a test dispute"})
+    disputed = owner.post(
+        f"/periods/{w.period_id}/lines/{w.line_index}/dispute", json={"reason": "a test dispute", "claimed_amount": 1}
+    )
     assert disputed.status_code == 200, disputed.text
     dist = owner.post(
         f"/works/{w.work_id}/distributions",

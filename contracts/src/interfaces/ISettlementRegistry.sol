@@ -76,8 +76,11 @@ interface ISettlementRegistry {
      * period becomes final.
      * @param lineCount Number of statement lines.
      * @param disputeEnds When the dispute window closes (exclusive), in Unix seconds.
-     * @param openDisputes Number of disputes not yet resolved.
+     * @param openDisputes Number of disputes not yet decided.
      * @param inputsHash Hash of the inputs the lines were computed from.
+     * @param voided What the lines voided by upheld disputes add up to: funding that no line of this period pays,
+     * carried into the platform's next period by {carryVoided}.
+     * @param carriedOut What {carryVoided} has moved out of this period's payout so far (never above `voided`).
      */
     struct Period {
         bytes32 root;
@@ -91,6 +94,64 @@ interface ISettlementRegistry {
         uint64 disputeEnds;
         uint256 openDisputes;
         bytes32 inputsHash;
+        uint256 voided;
+        uint256 carriedOut;
+    }
+
+    /**
+     * @notice How a deployment's disputes are decided, fixed at deployment.
+     * @param decisionWindow How long the arbiter has to decide a dispute, in seconds from its opening.
+     * @param defaultUpheld The outcome when the deadline passes undecided ({expire}): upheld (the line is voided and
+     * the payee's claimed amount is the correction) if true, rejected (the line is released) if false.
+     * @param bondToken The ERC-20 a payee posts its bond in; unused when `bondAmount` is zero.
+     * @param bondAmount The bond a payee posts with each dispute, returned when the dispute is upheld and paid to
+     * `bondSink` when it is rejected; zero for no bond.
+     * @param bondSink Receives the bonds of rejected disputes.
+     */
+    struct DisputeTerms {
+        uint64 decisionWindow;
+        bool defaultUpheld;
+        address bondToken;
+        uint256 bondAmount;
+        address bondSink;
+    }
+
+    /// @notice Where a dispute stands.
+    enum DisputeState {
+        None,
+        Open,
+        Upheld,
+        Rejected
+    }
+
+    /**
+     * @notice A dispute as returned by {disputeOf}.
+     * @param index The disputed line.
+     * @param payee The line's payee, which opened the dispute.
+     * @param lineAmount The line's committed amount.
+     * @param claimedAmount What the payee says the line should have been.
+     * @param correctedAmount What the line should have been, as decided (upheld only; paid in the platform's next
+     * period as an adjustment line).
+     * @param deadline Until when the arbiter may decide (exclusive), in Unix seconds; from then on {expire} applies
+     * the deployment's default.
+     * @param bond The bond the payee posted.
+     * @param state Where the dispute stands.
+     * @param byDefault True if the outcome is the deployment's default, applied by {expire}.
+     * @param reason The payee's grounds (a hash or short code; the text lives off-chain).
+     * @param decisionReason The arbiter's reasons (a hash or short code); zero when decided by default.
+     */
+    struct DisputeInfo {
+        uint256 index;
+        address payee;
+        uint256 lineAmount;
+        uint256 claimedAmount;
+        uint256 correctedAmount;
+        uint64 deadline;
+        uint256 bond;
+        DisputeState state;
+        bool byDefault;
+        bytes32 reason;
+        bytes32 decisionReason;
     }
 
     /**
@@ -140,18 +201,71 @@ interface ISettlementRegistry {
      * @param by The account that opened it: the payee of the disputed line.
      * @param index The disputed line's index.
      * @param reason A hash or short code identifying the grounds (the full text lives off-chain).
+     * @param claimedAmount What the payee says the line should have been.
+     * @param deadline Until when the arbiter may decide (exclusive).
+     * @param bond The bond the payee posted, held by the registry until the decision.
      */
     event Disputed(
-        bytes32 indexed periodId, uint256 indexed disputeId, address indexed by, uint256 index, bytes32 reason
+        bytes32 indexed periodId,
+        uint256 indexed disputeId,
+        address indexed by,
+        uint256 index,
+        bytes32 reason,
+        uint256 claimedAmount,
+        uint64 deadline,
+        uint256 bond
     );
 
     /**
-     * @notice Emitted when the settler resolves a dispute.
+     * @notice Emitted when a dispute is decided, by the arbiter or by default at its deadline.
      * @param periodId The period.
      * @param disputeId The dispute.
-     * @param resolution A hash or short code identifying the outcome.
+     * @param upheld True if the line is voided, false if it is released.
+     * @param byDefault True if the deadline passed undecided and the deployment's default applied.
+     * @param correctedAmount What the line should have been (upheld only; zero when rejected).
+     * @param reason A hash or short code identifying the arbiter's reasons; zero when decided by default.
      */
-    event DisputeResolved(bytes32 indexed periodId, uint256 indexed disputeId, bytes32 resolution);
+    event DisputeDecided(
+        bytes32 indexed periodId,
+        uint256 indexed disputeId,
+        bool upheld,
+        bool byDefault,
+        uint256 correctedAmount,
+        bytes32 reason
+    );
+
+    /**
+     * @notice Emitted when a dispute's bond leaves the registry: back to the payee (upheld) or to the bond sink
+     * (rejected).
+     * @param periodId The period.
+     * @param disputeId The dispute.
+     * @param to The recipient.
+     * @param amount The bond.
+     */
+    event DisputeBondPaid(bytes32 indexed periodId, uint256 indexed disputeId, address indexed to, uint256 amount);
+
+    /**
+     * @notice Emitted when the arbiter names its successor; the handover completes when the successor accepts.
+     * @param current The arbiter.
+     * @param pending The successor, or the zero address when a handover is cancelled.
+     */
+    event ArbiterHandoverStarted(address indexed current, address indexed pending);
+
+    /**
+     * @notice Emitted when the arbiter seat changes hands (and at deployment, from the zero address).
+     * @param previous The former arbiter.
+     * @param next The new arbiter.
+     */
+    event ArbiterChanged(address indexed previous, address indexed next);
+
+    /**
+     * @notice Emitted when voided funds of a final period are moved into a later period of the platform.
+     * @param fromPeriodId The period whose lines were voided.
+     * @param toPeriodId The period that receives the funds (as funding).
+     * @param amount The amount moved.
+     * @param carriedOut What has been moved out of `fromPeriodId` so far.
+     */
+    event VoidedCarried(bytes32 indexed fromPeriodId, bytes32 indexed toPeriodId, uint256 amount, uint256 carriedOut);
 
     /**
      * @notice Emitted when a period becomes final and its lines become claimable.
@@ -236,7 +350,7 @@ interface ISettlementRegistry {
     error SettlementDisputeWindowClosed(bytes32 periodId);
 
     /**
-     * @notice The line already has an open dispute; it may be disputed again once the settler has resolved that one.
+     * @notice The line already has an open dispute; it may be disputed again once that one is rejected.
      * @param periodId The period.
      * @param index The line.
      */
@@ -250,18 +364,91 @@ interface ISettlementRegistry {
     error SettlementNoSuchOpenDispute(bytes32 periodId, uint256 disputeId);
 
     /**
+     * @notice The line has an open dispute, so it can be neither claimed nor recorded as paid off-chain until the
+     * dispute is decided.
+     * @param periodId The period.
+     * @param index The line.
+     */
+    error SettlementLineHeld(bytes32 periodId, uint256 index);
+
+    /**
+     * @notice An upheld dispute voided the line: it is never paid in this period (its corrected amount is paid in a
+     * later one) and cannot be disputed again.
+     * @param periodId The period.
+     * @param index The line.
+     */
+    error SettlementLineVoided(bytes32 periodId, uint256 index);
+
+    /**
+     * @notice Only the arbiter may do this.
+     * @param account The caller.
+     */
+    error SettlementNotArbiter(address account);
+
+    /**
+     * @notice Only the successor the arbiter named may accept the seat.
+     * @param account The caller.
+     */
+    error SettlementNotPendingArbiter(address account);
+
+    /// @notice The arbiter is the zero address.
+    error SettlementZeroArbiter();
+
+    /**
+     * @notice The arbiter seat cannot be handed to a settler: the operator would decide disputes of its own
+     * statements.
+     * @param account The settler.
+     */
+    error SettlementArbiterIsSettler(address account);
+
+    /// @notice A bond is asked for (`bondAmount` above zero) without a bond token or a bond sink.
+    error SettlementInvalidBondTerms();
+
+    /**
+     * @notice The dispute's deadline has passed: only {expire} may settle it now.
+     * @param periodId The period.
+     * @param disputeId The dispute.
+     * @param deadline The deadline.
+     */
+    error SettlementDecisionWindowClosed(bytes32 periodId, uint256 disputeId, uint64 deadline);
+
+    /**
+     * @notice The dispute's deadline has not passed: the arbiter may still decide it.
+     * @param periodId The period.
+     * @param disputeId The dispute.
+     * @param deadline The deadline.
+     */
+    error SettlementDecisionWindowOpen(bytes32 periodId, uint256 disputeId, uint64 deadline);
+
+    /**
+     * @notice A rejected dispute corrects nothing: the corrected amount must be zero.
+     * @param periodId The period.
+     * @param disputeId The dispute.
+     * @param correctedAmount The amount given.
+     */
+    error SettlementCorrectionOnRejection(bytes32 periodId, uint256 disputeId, uint256 correctedAmount);
+
+    /**
+     * @notice The amount is more than the period's voided funds not yet carried out.
+     * @param periodId The period.
+     * @param amount The amount asked.
+     * @param carriable Its voided funds not yet carried out.
+     */
+    error SettlementCarryExceedsVoided(bytes32 periodId, uint256 amount, uint256 carriable);
+
+    /**
+     * @notice Voided funds move only between two different periods paid in the same token.
+     * @param fromPeriodId The period carried from.
+     * @param toPeriodId The period carried to.
+     */
+    error SettlementInvalidCarry(bytes32 fromPeriodId, bytes32 toPeriodId);
+
+    /**
      * @notice The period's dispute window is still open.
      * @param periodId The period.
      * @param disputeEnds When it closes.
      */
     error SettlementDisputeWindowOpen(bytes32 periodId, uint64 disputeEnds);
-
-    /**
-     * @notice The period has unresolved disputes.
-     * @param periodId The period.
-     * @param count How many.
-     */
-    error SettlementDisputesOpen(bytes32 periodId, uint256 count);
 
     /**
      * @notice The period is already final.

@@ -3,7 +3,7 @@ pragma solidity 0.8.28;
 
 import {BaseTest} from "../utils/BaseTest.sol";
 import {StatementTree} from "../utils/StatementTree.sol";
-import {StatementLine} from "../../src/interfaces/ISettlementRegistry.sol";
+import {ISettlementRegistry, StatementLine} from "../../src/interfaces/ISettlementRegistry.sol";
 import {PeriodPayout} from "../../src/PeriodPayout.sol";
 import {SettlementRegistry} from "../../src/SettlementRegistry.sol";
 import {TestStablecoin} from "../../src/TestStablecoin.sol";
@@ -12,9 +12,11 @@ import {TestStablecoin} from "../../src/TestStablecoin.sol";
  * @title SettlementHandler
  * @notice Drives a {SettlementRegistry} over a few committed periods of real statement trees: funding (in parts and
  * beyond the total), claims at the periods' {PeriodPayout}s with good and altered proofs and with lines of other
- * periods, off-chain payments, direct off-chain settlements by others than the registry, disputes, resolutions,
- * finalization and the passage of time. The last period commits a total below what its lines add up to, so claims
- * also run out of funding. The handler is the registry's admin and settler. It keeps its own sum of what each period's
+ * periods, off-chain payments, direct off-chain settlements by others than the registry, disputes, the arbiter's
+ * decisions (by the arbiter in the seat and by former ones), expiries, handovers of the arbiter seat, carrying voided
+ * funds between periods, finalization and the passage of time. The last period commits a total below what its lines add up to, so claims
+ * also run out of funding. The handler is the registry's admin and settler; the arbiter is one of
+ * {ARBITER_COUNT} addresses, handed over among them. It keeps its own sum of what each period's
  * claims paid out ({claimed}), which the registry no longer records.
  */
 contract SettlementHandler is BaseTest {
@@ -25,6 +27,10 @@ contract SettlementHandler is BaseTest {
     uint256 public constant PERIOD_COUNT = 3;
     uint256 public constant LINES_PER_PERIOD = 6;
     uint256 public constant PAYEE_COUNT = 4;
+    uint256 public constant ARBITER_COUNT = 3;
+
+    /// @notice The arbiter as this handler saw the handovers complete.
+    address public expectedArbiter = arbiterCandidate(0);
 
     mapping(uint256 p => StatementLine[]) private _lines;
     mapping(uint256 p => bytes32[]) private _trees;
@@ -55,9 +61,29 @@ contract SettlementHandler is BaseTest {
     /// @notice Disputes opened by someone other than the line's payee or with an altered line; must stay zero.
     uint256 public badDisputesOpened;
 
+    /// @notice Claims or off-chain payments of a line that was held or voided; must stay zero.
+    uint256 public heldLinesPaid;
+
+    /// @notice Claims of a final period's line that was neither held, voided nor settled and whose payout held its
+    /// amount, that failed; must stay zero.
+    uint256 public undisputedClaimsRefused;
+
+    /// @notice Decisions or handovers that succeeded from someone not in the arbiter seat; must stay zero.
+    uint256 public decisionsByNonArbiters;
+
+    uint256 public decisions;
+    uint256 public carries;
+    uint256 public handovers;
+
     constructor() {
         token = new TestStablecoin(address(this));
-        registry = new SettlementRegistry(address(this), address(this), 1 hours);
+        registry = new SettlementRegistry(
+            address(this),
+            address(this),
+            arbiterCandidate(0),
+            1 hours,
+            ISettlementRegistry.DisputeTerms(2 hours, false, address(0), 0, address(0))
+        );
         token.mint(platform, type(uint96).max);
         vm.prank(platform);
         token.approve(address(registry), type(uint256).max);
@@ -80,6 +106,10 @@ contract SettlementHandler is BaseTest {
 
     function periodId(uint256 p) public pure returns (bytes32) {
         return keccak256(abi.encode("settlement period", p));
+    }
+
+    function arbiterCandidate(uint256 i) public pure returns (address) {
+        return toAddress(0xA4B17E0 + i);
     }
 
     function payee(uint256 i) public pure returns (address) {
@@ -120,11 +150,17 @@ contract SettlementHandler is BaseTest {
         StatementLine memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
         bytes32[] memory proof = StatementTree.proof(_trees[p], l);
         uint256 before = token.balanceOf(l.payee);
+        bool held = _heldOrVoided(p, l.index);
+        bool claimable =
+            !held && !registry.isLineSettled(periodId(p), l.index) && token.balanceOf(address(target)) >= l.amount;
         try target.claim(l, proof) {
             ++claims;
             claimed[p] += l.amount;
             if (token.balanceOf(l.payee) - before != l.amount) ++misPaidClaims;
-        } catch {}
+            if (held) ++heldLinesPaid;
+        } catch {
+            if (claimable) ++undisputedClaimsRefused;
+        }
     }
 
     /// @notice Anyone claims a line of period `p` with its real proof at the payout of another period `q`.
@@ -163,9 +199,11 @@ contract SettlementHandler is BaseTest {
         uint256 p = bound(pSeed, 0, PERIOD_COUNT - 1);
         StatementLine memory l = _lines[p][bound(lSeed, 0, LINES_PER_PERIOD - 1)];
         bytes32[] memory proof = StatementTree.proof(_trees[p], l);
+        bool held = _heldOrVoided(p, l.index);
         vm.prank(l.payee);
         try registry.markPaidOffChain(periodId(p), l, proof, paymentRef) {
             ++offChainPayments;
+            if (held) ++heldLinesPaid;
         } catch {}
     }
 
@@ -189,7 +227,7 @@ contract SettlementHandler is BaseTest {
         StatementLine memory l = _lines[p][i];
         bytes32[] memory proof = StatementTree.proof(_trees[p], l);
         vm.prank(l.payee);
-        try registry.dispute(periodId(p), l, proof, reason) returns (uint256 disputeId) {
+        try registry.dispute(periodId(p), l, proof, reason, l.amount) returns (uint256 disputeId) {
             disputedLine[p][disputeId] = i;
             ++disputes;
         } catch {}
@@ -212,18 +250,75 @@ contract SettlementHandler is BaseTest {
             caller = l.payee;
         }
         vm.prank(caller);
-        try registry.dispute(periodId(p), l, proof, "unentitled") {
+        try registry.dispute(periodId(p), l, proof, "unentitled", 0) {
             ++badDisputesOpened;
         } catch {}
     }
 
-    /// @notice The settler resolves the first open dispute from a random id on, or else tries an id never opened.
-    function resolveDispute(uint256 pSeed, uint256 idSeed) external {
+    /// @notice One of the arbiter candidates (the one in the seat or not) decides the first open dispute from a random
+    /// id on, or else tries an id never opened.
+    function decide(uint256 pSeed, uint256 idSeed, uint256 who, bool upheld, uint256 corrected) external {
         bytes32 id = periodId(bound(pSeed, 0, PERIOD_COUNT - 1));
+        uint256 disputeId = _openFrom(id, idSeed);
+        address caller = arbiterCandidate(bound(who, 0, ARBITER_COUNT - 1));
+        vm.prank(caller);
+        try registry.decide(id, disputeId, upheld, upheld ? bound(corrected, 0, 1e9) : 0, "decided") {
+            ++decisions;
+            if (caller != expectedArbiter) ++decisionsByNonArbiters;
+        } catch {}
+    }
+
+    /// @notice Anyone applies the default to the first open dispute from a random id on.
+    function expire(uint256 pSeed, uint256 idSeed) external {
+        bytes32 id = periodId(bound(pSeed, 0, PERIOD_COUNT - 1));
+        try registry.expire(id, _openFrom(id, idSeed)) {
+            ++decisions;
+        } catch {}
+    }
+
+    /// @notice An arbiter candidate names another as its successor (only the one in the seat may).
+    function beginHandover(uint256 who, uint256 next) external {
+        address caller = arbiterCandidate(bound(who, 0, ARBITER_COUNT - 1));
+        vm.prank(caller);
+        try registry.beginArbiterHandover(arbiterCandidate(bound(next, 0, ARBITER_COUNT - 1))) {
+            if (caller != expectedArbiter) ++decisionsByNonArbiters;
+        } catch {}
+    }
+
+    /// @notice An arbiter candidate accepts the seat (only the pending one may).
+    function acceptHandover(uint256 who) external {
+        address caller = arbiterCandidate(bound(who, 0, ARBITER_COUNT - 1));
+        address pending = registry.pendingArbiter();
+        vm.prank(caller);
+        try registry.acceptArbiterHandover() {
+            ++handovers;
+            if (caller != pending) ++decisionsByNonArbiters;
+            expectedArbiter = caller;
+        } catch {}
+    }
+
+    /// @notice The settler carries some of a period's voided funds into another period (sometimes one more than it may).
+    function carryVoided(uint256 pSeed, uint256 qSeed, uint256 amount) external {
+        uint256 p = bound(pSeed, 0, PERIOD_COUNT - 1);
+        uint256 q = bound(qSeed, 0, PERIOD_COUNT - 1);
+        ISettlementRegistry.Period memory from = registry.period(periodId(p));
+        amount = bound(amount, 0, from.voided - from.carriedOut + 1);
+        try registry.carryVoided(periodId(p), periodId(q), amount) {
+            ++carries;
+        } catch {}
+    }
+
+    /// @dev The first open dispute of a period from `idSeed` on (bounded by the count), or the count if none.
+    function _openFrom(bytes32 id, uint256 idSeed) internal view returns (uint256 disputeId) {
         uint256 count = registry.disputeCount(id);
-        uint256 disputeId = bound(idSeed, 0, count);
-        while (disputeId < count && !registry.isDisputeOpen(id, disputeId)) ++disputeId;
-        try registry.resolveDispute(id, disputeId, "resolved") {} catch {}
+        disputeId = bound(idSeed, 0, count);
+        while (disputeId < count && registry.disputeOf(id, disputeId).state != ISettlementRegistry.DisputeState.Open) {
+            ++disputeId;
+        }
+    }
+
+    function _heldOrVoided(uint256 p, uint256 index) internal view returns (bool) {
+        return registry.isLineHeld(periodId(p), index) || registry.isLineVoided(periodId(p), index);
     }
 
     /// @notice Anyone finalizes a period, waiting for its dispute window to close when `wait` is set.

@@ -29,16 +29,33 @@ contract SettlementRegistryInvariantTest is BaseTest {
         assertEq(handler.token().balanceOf(address(registry)), 0, "the registry never holds tokens");
     }
 
-    /// @dev Each period's funds sit at its payout address (deployed or not), less what its claims paid out.
-    function invariant_EachPayoutHoldsExactlyFundedLessClaimed() public view {
+    /// @dev Each period's funds sit at its payout address (deployed or not), less what its claims paid out and what was
+    /// carried out of it; voided funds are carried out at most once.
+    function invariant_EachPayoutHoldsExactlyFundedLessClaimedLessCarriedOut() public view {
         for (uint256 p; p < handler.PERIOD_COUNT(); ++p) {
             ISettlementRegistry.Period memory period = registry.period(handler.periodId(p));
             assertEq(
                 handler.token().balanceOf(period.payout),
-                period.funded - handler.claimed(p),
-                "payout balance == funded - claimed"
+                period.funded - handler.claimed(p) - period.carriedOut,
+                "payout balance == funded - claimed - carried out"
             );
+            assertTrue(period.carriedOut <= period.voided, "carried out <= voided");
         }
+    }
+
+    function invariant_HeldLinesNeverPaid() public view {
+        assertEq(handler.heldLinesPaid(), 0, "no held or voided line claimed or recorded as paid off-chain");
+    }
+
+    function invariant_UndisputedLinesClaimableAfterWindow() public view {
+        assertEq(handler.undisputedClaimsRefused(), 0, "a funded, undisputed line of a final period is claimable");
+    }
+
+    /// @dev Only the arbiter in the seat decides and hands over, only the pending successor accepts, and the seat is
+    /// where the completed handovers put it.
+    function invariant_ArbiterSeatTwoStep() public view {
+        assertEq(handler.decisionsByNonArbiters(), 0, "no decision or handover by anyone but the seat holder");
+        assertEq(registry.arbiter(), handler.expectedArbiter(), "seat moved only by accepted handovers");
     }
 
     function invariant_ClaimedWithinFundedWithinTotal() public view {
@@ -111,29 +128,31 @@ contract SettlementRegistryInvariantTest is BaseTest {
             uint256 count = registry.disputeCount(id);
             uint256[] memory openPerLine = new uint256[](handler.LINES_PER_PERIOD());
             for (uint256 d; d < count; ++d) {
-                if (registry.isDisputeOpen(id, d)) ++openPerLine[handler.disputedLine(p, d)];
+                if (registry.disputeOf(id, d).state == ISettlementRegistry.DisputeState.Open) {
+                    ++openPerLine[handler.disputedLine(p, d)];
+                }
             }
             for (uint256 i; i < openPerLine.length; ++i) {
                 assertTrue(openPerLine[i] <= 1, "at most one open dispute per line");
-                assertEq(
-                    registry.isLineDisputed(id, handler.line(p, i).index), openPerLine[i] == 1, "flag == open dispute"
-                );
+                assertEq(registry.isLineHeld(id, handler.line(p, i).index), openPerLine[i] == 1, "flag == open dispute");
             }
         }
     }
 
-    function invariant_OpenDisputesCountedAndNoneOnFinalPeriods() public view {
+    function invariant_OpenDisputesCounted() public view {
         for (uint256 p; p < handler.PERIOD_COUNT(); ++p) {
             bytes32 id = handler.periodId(p);
             uint256 open;
             uint256 count = registry.disputeCount(id);
             for (uint256 d; d < count; ++d) {
-                if (registry.isDisputeOpen(id, d)) ++open;
+                if (registry.disputeOf(id, d).state == ISettlementRegistry.DisputeState.Open) ++open;
             }
-            assertFalse(registry.isDisputeOpen(id, count), "no dispute beyond the count");
+            assertFalse(
+                registry.disputeOf(id, count).state == ISettlementRegistry.DisputeState.Open,
+                "no dispute beyond the count"
+            );
             ISettlementRegistry.Period memory period = registry.period(id);
             assertEq(period.openDisputes, open, "open dispute count");
-            if (period.state == ISettlementRegistry.PeriodState.Finalized) assertEq(open, 0, "final => none open");
         }
     }
 }

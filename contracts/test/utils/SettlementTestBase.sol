@@ -21,6 +21,8 @@ abstract contract SettlementTestBase is BaseTest {
     address internal admin = makeAddr("admin");
     address internal settler = makeAddr("settler");
     address internal stranger = makeAddr("stranger");
+    address internal arbiter = makeAddr("arbiter");
+    address internal bondSink = makeAddr("bondSink");
 
     // The payees of the statement lines; the same lines as the @openzeppelin/merkle-tree vector below.
     address internal constant ALICE = address(0xA11C);
@@ -39,6 +41,7 @@ abstract contract SettlementTestBase is BaseTest {
 
     uint64 internal constant T0 = 1_700_000_000;
     uint64 internal constant WINDOW = 3 days;
+    uint64 internal constant DECISION_WINDOW = 30 days;
     bytes32 internal constant PERIOD = keccak256("2026-10 platform A");
     bytes32 internal constant OTHER_PERIOD = keccak256("2026-11 platform A");
     bytes32 internal constant INPUTS = keccak256("inputs");
@@ -49,8 +52,8 @@ abstract contract SettlementTestBase is BaseTest {
     function setUp() public virtual {
         vm.warp(T0);
         platform = vm.addr(PLATFORM_KEY);
-        registry = new SettlementRegistry(admin, settler, WINDOW);
         token = new TestStablecoin(address(this));
+        registry = new SettlementRegistry(admin, settler, arbiter, WINDOW, _terms());
         token.mint(platform, 10 * TOTAL);
         vm.prank(platform);
         token.approve(address(registry), type(uint256).max);
@@ -64,6 +67,11 @@ abstract contract SettlementTestBase is BaseTest {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /// @dev The dispute terms of the registry under test: rejected by default, no bond. Overridden to test others.
+    function _terms() internal view virtual returns (ISettlementRegistry.DisputeTerms memory) {
+        return ISettlementRegistry.DisputeTerms(DECISION_WINDOW, false, address(0), 0, address(0));
+    }
 
     function _root() internal view returns (bytes32) {
         return tree[0];
@@ -127,12 +135,18 @@ abstract contract SettlementTestBase is BaseTest {
         registry.markPaidOffChain(periodId, l, proof, paymentRef);
     }
 
-    /// @dev The payee of line `i` disputes it with its real proof.
+    /// @dev The payee of line `i` disputes it with its real proof, claiming one more than the line's amount.
     function _dispute(bytes32 periodId, uint256 i, bytes32 reason) internal returns (uint256) {
         StatementLine storage l = lines[i];
         bytes32[] memory proof = _proof(i);
         vm.prank(l.payee);
-        return registry.dispute(periodId, l, proof, reason);
+        return registry.dispute(periodId, l, proof, reason, l.amount + 1);
+    }
+
+    /// @dev The arbiter decides a dispute.
+    function _decide(bytes32 periodId, uint256 disputeId, bool upheld, uint256 correctedAmount) internal {
+        vm.prank(arbiter);
+        registry.decide(periodId, disputeId, upheld, correctedAmount, "decision");
     }
 
     function _err(bytes4 selector, bytes32 periodId) internal pure returns (bytes memory) {

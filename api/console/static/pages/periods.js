@@ -1,6 +1,8 @@
 // Settlement periods: a platform closes one (settled and committed on chain); auditors see each
-// period's re-computation from the stored signed reports, compared with the chain.
+// period's re-computation from the stored signed reports, compared with the chain. Below, the
+// disputes of the periods the caller sees, which the arbiter decides from here.
 import { api, chainBadge, config, errorBox, h, money, mount, onSubmit, short, t, table } from '../app.js';
+import { disputesTable } from '../disputes.js';
 
 function closeForm(onDone) {
   const status = h('div', { class: 'status' });
@@ -62,9 +64,14 @@ function fundButton(period) {
 
 export async function render({ root, role }) {
   const list = h('div');
+  const disputes = h('section', { class: 'card' });
   const auditing = role === 'auditor' || role === 'admin';
   const load = async () => {
-    const periods = await api('/periods');
+    const [periods, found] = await Promise.all([api('/periods'), api('/disputes?limit=500')]);
+    const currencies = new Map(periods.map((p) => [p.period_id, p.currency]));
+    disputes.replaceChildren(h('h2', {}, t('dispute.title')), disputesTable(found, {
+      currencyOf: (d) => currencies.get(d.period_id) || config.currency, arbiter: role === 'arbiter', reload: load,
+    }));
     list.replaceChildren(table([
       { label: t('period.dates'), value: (p) => h('a', { href: `/console/statements?period=${p.period_id}` }, `${p.period.first_day} → ${p.period.last_day}`) },
       { label: t('period.id'), value: (p) => h('span', { class: 'mono', title: p.period_id }, short(p.period_id)) },
@@ -76,6 +83,6 @@ export async function render({ root, role }) {
       role === 'platform' ? { label: '', value: fundButton } : null,
     ].filter(Boolean), periods, { testid: 'periods' }));
   };
-  mount(root, h('h1', {}, t('nav.periods')), role === 'platform' ? closeForm(load) : null, list);
+  mount(root, h('h1', {}, t('nav.periods')), role === 'platform' ? closeForm(load) : null, list, disputes);
   await load();
 }

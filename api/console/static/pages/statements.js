@@ -1,6 +1,7 @@
 // Statements: a payee's own lines per period, verified against the chain by this browser
 // (the service is not trusted for that), and claimed. A statement file can be verified too.
 import { api, ApiError, config, errorBox, h, money, mount, progress, short, t, table } from '../app.js';
+import { disputesTable, lineBadge } from '../disputes.js';
 
 let verifier;
 function loadVerifier() {
@@ -75,7 +76,7 @@ function linesRows(statement, checks, { own, claimCell }, lines) {
     { label: t('statement.amount'), class: 'num', value: (l) => money(l.amount, statement.currency) },
     { label: t('statement.versions'), value: (l) => `${l.rule_version} / ${l.split_version}` },
     { label: t('verify.column'), value: (l) => verdict(checks?.get(l.index)) },
-    { label: '', value: (l) => (own(l) ? claimCell(l) : '') },
+    { label: '', value: (l) => h('span', {}, lineBadge(l.dispute), own(l) && !['held', 'voided'].includes(l.dispute?.state) ? claimCell(l) : '') },
   ], lines, { testid: 'lines', widths: ['4.5rem', 'minmax(0, 1fr)', 'minmax(0, 1fr)', '9rem', '7rem', 'minmax(7rem, 1fr)', '9rem'] });
 }
 
@@ -213,12 +214,13 @@ export async function render({ root, role, address }) {
     holder.replaceChildren(h('p', { class: 'muted' }, t('loading')));
     try {
       const url = `/periods/${period.period_id}/statement`;
-      const statement = await api(`${url}?proofs=false`);
+      const [statement, disputes] = await Promise.all([api(`${url}?proofs=false`), api(`/periods/${period.period_id}/disputes`)]);
       let whole;
       const full = () => (whole ??= api(url).catch((error) => { whole = undefined; throw error; }));
       holder.replaceChildren(statementView(statement, {
         address: role === 'rights_holder' || role === 'platform' ? address : null, reload: () => show(period), full,
-      }));
+      }), disputes.length ? h('section', { class: 'card', 'data-testid': 'period-disputes' }, h('h2', {}, t('dispute.title')),
+        disputesTable(disputes, { currencyOf: () => statement.currency })) : '');
     } catch (error) {
       holder.replaceChildren(error instanceof ApiError ? errorBox(error) : h('div', { class: 'error' }, error.message));
     }
