@@ -146,17 +146,7 @@ def _timeline(t: timeline.Timeline) -> TimelineOut:
         case_id=t.case_id,
         restoration=t.restoration,
         restoration_due_at=t.restoration_due_at,
-        steps=[
-            StepOut(
-                kind=s.kind,
-                at=s.at,
-                actor=s.actor,
-                detail=s.detail,
-                anchored_hash=s.anchored_hash,
-                anchor=present.chain_status(s.anchor) if s.anchor else None,
-            )
-            for s in t.steps
-        ],
+        steps=[StepOut(**{**vars(s), "anchor": present.chain_status(s.anchor) if s.anchor else None}) for s in t.steps],
     )
 
 
