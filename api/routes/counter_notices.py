@@ -4,16 +4,15 @@ credential), and the case's timeline, counter-notice and the steps its rights ho
 from __future__ import annotations
 
 import html
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api import present, schemas
 from api.deps import CurrentAccount, LedgerDep, RowId
 from api.once import Once
+from api.schemas import CounterNoticeFiled, CounterNoticeForm, CounterNoticeIn, CounterNoticeOut, StepIn, TimelineOut
 from ledger.distributions.records import document
 from ledger.models import CaseStepKind
 from ledger.piracy import counter_notices, timeline
@@ -21,74 +20,9 @@ from ledger.service import Ledger
 
 router = APIRouter(tags=["counter-notices"])
 
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048)]
-
-
-class CounterNoticeIn(BaseModel):
-    """A counter-notice as its filer sends it (17 U.S.C. 512(g)(3); 民法典 art. 1196)."""
-
-    model_config = ConfigDict(extra="forbid")
-    name: Line = Field(description="Who files it; the name is its signature.")
-    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    email: Email
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
-    urls: list[Url] = Field(min_length=1, max_length=10, description="The notice's URLs this counter-notice concerns.")
-    good_faith: bool = Field(description="Must be true: the filer affirms the statement (see GET).")
-    explanation: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] | None = None
-
-
-class CounterNoticeForm(BaseModel):
-    case_id: int
-    title: str
-    work_id: str
-    rights_holder: str
-    urls: list[str] = Field(description="The URLs the notice concerns; a counter-notice names some of them.")
-    evidence_hash: str
-    statement: str = Field(description="What `good_faith: true` affirms.")
-    waiting_business_days: int
-    filed_at: datetime | None = Field(description="When a counter-notice was filed through this link, if one was.")
-
-
-class CounterNoticeFiled(BaseModel):
-    case_id: int
-    document_hash: str = Field(description="SHA-256 of the canonical document, anchored in the EvidenceRegistry.")
-    filed_at: datetime
-    restoration_due_at: datetime
-
-
-class CounterNoticeOut(CounterNoticeFiled):
-    document: dict[str, object]
-    anchor: schemas.ChainStatus
-    rights_holder_notified: str = Field(description="draft (no webhook), sending, delivered or failed")
-
-
-class StepOut(BaseModel):
-    kind: str = Field(
-        description="found, notice_sent, acknowledged, removed, countered, action_filed, restoration_due, "
-        "restored or re_found"
-    )
-    at: datetime
-    actor: str
-    detail: str | None
-    anchored_hash: str | None = Field(description="The SHA-256 anchored on chain for this step, if any.")
-    anchor: schemas.ChainStatus | None
-
-
-class TimelineOut(BaseModel):
-    case_id: int
-    restoration: str | None = Field(
-        description="None without a counter-notice; else waiting, due, action_filed or restored."
-    )
-    restoration_due_at: datetime | None
-    steps: list[StepOut]
-
-
-class StepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    at: datetime | None = Field(default=None, description="When it happened; now when left out. With a time zone.")
-    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+# The link's token: any text (its shape is checked with the lookup, so a malformed token is answered
+# as an unknown one is).
+TokenQuery = Annotated[str, Query(max_length=200, description="The token of the notice's counter-notice link.")]
 
 
 def _form(ledger: Ledger, seen: counter_notices.Concerned) -> CounterNoticeForm:
@@ -106,12 +40,15 @@ def _form(ledger: Ledger, seen: counter_notices.Concerned) -> CounterNoticeForm:
 
 
 @router.get(
-    "/counter-notices/{token}",
+    "/counter-notices",
     response_model=CounterNoticeForm,
-    responses={200: {"content": {"text/html": {}}, "description": "The form, as HTML to a browser."}},
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "The form, to a browser."}
+    },
 )
-def counter_notice_form(token: str, request: Request, ledger: LedgerDep) -> CounterNoticeForm | Response:
-    """What a notice's link concerns; a browser gets the form to file the counter-notice."""
+def counter_notice_form(token: TokenQuery, request: Request, ledger: LedgerDep) -> CounterNoticeForm | Response:
+    """What a notice's link (`?token=`) concerns; a browser gets the form to file the counter-notice.
+    An unknown or malformed token is the same 404, an expired one 410."""
     form = _form(ledger, counter_notices.concerned(ledger, token))
     if "text/html" in request.headers.get("accept", ""):
         return HTMLResponse(_page(form), headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
@@ -119,13 +56,16 @@ def counter_notice_form(token: str, request: Request, ledger: LedgerDep) -> Coun
 
 
 @router.post(
-    "/counter-notices/{token}",
+    "/counter-notices",
     response_model=CounterNoticeFiled,
     responses={201: {"model": CounterNoticeFiled, "description": "The counter-notice was filed."}},
 )
-def file_counter_notice(token: str, body: CounterNoticeIn, response: Response, ledger: LedgerDep) -> CounterNoticeFiled:
-    """File the counter-notice; the same one again answers 200 with the first, another one 409."""
-    filed, created = counter_notices.submit(ledger, token, counter_notices.Filing(**body.model_dump()))
+def file_counter_notice(body: CounterNoticeIn, response: Response, ledger: LedgerDep) -> CounterNoticeFiled:
+    """File the counter-notice through a notice's link, without an account (the token is the
+    credential); the same one again answers 200 with the first, another one 409."""
+    fields = body.model_dump()
+    token = fields.pop("token")
+    filed, created = counter_notices.submit(ledger, token, counter_notices.Filing(**fields))
     response.status_code = 201 if created else 200
     return CounterNoticeFiled(
         case_id=filed.case_id,
@@ -146,7 +86,10 @@ def _timeline(t: timeline.Timeline) -> TimelineOut:
         case_id=t.case_id,
         restoration=t.restoration,
         restoration_due_at=t.restoration_due_at,
-        steps=[StepOut(**{**vars(s), "anchor": present.chain_status(s.anchor) if s.anchor else None}) for s in t.steps],
+        steps=[
+            schemas.StepOut(**{**vars(s), "anchor": present.chain_status(s.anchor) if s.anchor else None})
+            for s in t.steps
+        ],
     )
 
 

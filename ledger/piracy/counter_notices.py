@@ -73,7 +73,7 @@ def new_link(ledger: Ledger, db: Session, case_id: int) -> str:
     token = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(days=ledger.settings.counter_notice_link_days)
     db.add(CounterNoticeLink(case_id=case_id, token_hash=token_hash(token), expires_at=expires))
-    return f"{base_url(ledger)}/counter-notices/{token}"
+    return f"{base_url(ledger)}/counter-notices?token={token}"
 
 
 def add_business_days(start: datetime, days: int) -> datetime:

@@ -89,7 +89,8 @@ def open_case(svc, parties, url: str) -> tuple[dict, str]:
     assert r.status_code == 201, r.text
     case = wait_anchored(parties["crawler"], r.json()["case"]["id"], svc.ledger)
     tokens = {
-        re.search(re.escape(PUBLIC) + r"counter-notices/([A-Za-z0-9_-]+)", n["body"]).group(1) for n in case["notices"]
+        re.search(re.escape(PUBLIC) + r"counter-notices\?token=([A-Za-z0-9_-]+)", n["body"]).group(1)
+        for n in case["notices"]
     }
     assert len(tokens) == 1  # both notices carry the case's one link, on the public base URL
     return case, tokens.pop()
@@ -107,10 +108,11 @@ def wait_for(check, svc, timeout: float = 60.0):
 @pytest.fixture(scope="module")
 def countered(svc, parties):
     case, token = open_case(svc, parties, LEAK_URL)
-    link = f"{svc.url}/counter-notices/{token}"
-    filed = parties["studio"].post(link, json=FILING)  # the link needs no account: the studio's key is ignored
+    filed = parties["studio"].post(  # the link needs no account: the studio's key is ignored
+        "/counter-notices", json={**FILING, "token": token}
+    )
     assert filed.status_code == 201, filed.text
-    return case, link, filed.json()
+    return case, token, filed.json()
 
 
 def steps(client, case_id):
@@ -121,14 +123,14 @@ def test_the_link_shows_what_the_notice_concerns_without_an_account(svc, parties
     import httpx
 
     case, token = open_case(svc, parties, "http://pirate.example/watch/form.jpg")
-    link = f"{svc.url}/counter-notices/{token}"
-    shown = httpx.get(link)
+    link = f"{svc.url}/counter-notices"
+    shown = httpx.get(link, params={"token": token})
     assert shown.status_code == 200, shown.text
     body = shown.json()
     assert body["case_id"] == case["id"] and body["work_id"] == parties["work_id"] and body["title"] == "Astronaut"
     assert body["urls"] == ["http://pirate.example/watch/form.jpg", "http://pirate.example/"]
     assert "good faith" in body["statement"] and body["waiting_business_days"] == 10 and body["filed_at"] is None
-    page = httpx.get(link, headers={"Accept": "text/html"})
+    page = httpx.get(link, params={"token": token}, headers={"Accept": "text/html"})
     assert page.headers["content-type"].startswith("text/html") and 'id="counter-notice"' in page.text
     assert "http://pirate.example/watch/form.jpg" in page.text and "/console/static/counter-notice.js" in page.text
     assert "<script>" not in page.text  # the filer's data never lands in a script
@@ -137,13 +139,15 @@ def test_the_link_shows_what_the_notice_concerns_without_an_account(svc, parties
 def test_bad_links_and_bad_input_are_a_clear_4xx(svc, parties, countered):
     import httpx
 
-    _, link, _ = countered
-    unknown = httpx.get(f"{svc.url}/counter-notices/{'A' * 43}")
-    malformed = httpx.get(f"{svc.url}/counter-notices/not.a.token")
-    too_long = httpx.get(f"{svc.url}/counter-notices/{'C' * 5000}")
-    assert unknown.status_code == malformed.status_code == too_long.status_code == 404
-    assert unknown.json() == malformed.json() == too_long.json()  # nothing tells a malformed token from an unknown one
-    assert httpx.post(f"{svc.url}/counter-notices/{'B' * 43}", json=FILING).status_code == 404
+    _, token, _ = countered
+    link = f"{svc.url}/counter-notices"
+    unknown = httpx.get(link, params={"token": "A" * 43})
+    malformed = httpx.get(link, params={"token": "not.a.token"})
+    assert unknown.status_code == malformed.status_code == 404
+    assert unknown.json() == malformed.json()  # nothing tells a malformed token from an unknown one
+    assert httpx.get(link, params={"token": "C" * 5000}).status_code == 422
+    assert httpx.get(link).status_code == 422
+    assert httpx.post(link, json={**FILING, "token": "B" * 43}).status_code == 404
     for change, field in [
         ({"good_faith": False}, "good_faith"),
         ({"urls": ["http://elsewhere.example/x.jpg"]}, "urls"),
@@ -153,15 +157,15 @@ def test_bad_links_and_bad_input_are_a_clear_4xx(svc, parties, countered):
         ({"email": "not-an-address"}, "email"),
         ({"surprise": 1}, "surprise"),
     ]:
-        refused = httpx.post(link, json={**FILING, **change})
+        refused = httpx.post(link, json={**FILING, "token": token, **change})
         assert refused.status_code == 422, (field, refused.text)
         assert field in refused.text
     missing = {k: v for k, v in FILING.items() if k != "address"}
-    assert httpx.post(link, json=missing).status_code == 422
+    assert httpx.post(link, json={**missing, "token": token}).status_code == 422
     # the same filing again is the first one; another one through a used link is refused
-    again = httpx.post(link, json=FILING)
+    again = httpx.post(link, json={**FILING, "token": token})
     assert again.status_code == 200 and again.json() == countered[2]
-    other = httpx.post(link, json={**FILING, "name": "Someone Else"})
+    other = httpx.post(link, json={**FILING, "token": token, "name": "Someone Else"})
     assert other.status_code == 409 and other.json()["error"]["code"] == "counter_notice_filed"
 
 
@@ -174,7 +178,7 @@ def test_an_expired_link_is_gone(svc, parties):
             text("UPDATE counter_notice_link SET expires_at = :at WHERE case_id = :id"),
             {"at": datetime.now(UTC) - timedelta(seconds=1), "id": case["id"]},
         )
-    gone = httpx.post(f"{svc.url}/counter-notices/{token}", json={**FILING, "urls": [case["url"]]})
+    gone = httpx.post(f"{svc.url}/counter-notices", json={**FILING, "token": token, "urls": [case["url"]]})
     assert gone.status_code == 410 and gone.json()["error"]["code"] == "link_expired"
 
 
@@ -299,7 +303,7 @@ def test_a_court_action_filed_in_time_stops_restoration(svc, parties, monkeypatc
     studio = parties["studio"]
     early = studio.post(f"/cases/{case['id']}/action-filed", json={})
     assert early.status_code == 409 and early.json()["error"]["code"] == "no_counter_notice"
-    filed = httpx.post(f"{svc.url}/counter-notices/{token}", json={**FILING, "urls": [url]}).json()
+    filed = httpx.post(f"{svc.url}/counter-notices", json={**FILING, "token": token, "urls": [url]}).json()
     assert studio.post(f"/cases/{case['id']}/action-filed", json={"at": "2099-01-01T00:00:00Z"}).status_code == 422
     marked = studio.post(f"/cases/{case['id']}/action-filed", json={"note": "filed at the Hangzhou Internet Court"})
     assert marked.status_code == 200 and marked.json()["restoration"] == "action_filed"
@@ -342,7 +346,7 @@ def test_a_counter_notice_filed_while_the_chain_is_down_is_anchored_when_it_is_b
     case, token = open_case(svc, parties, url)
     svc.ledger.chain.node.kill()
     try:
-        filed = httpx.post(f"{svc.url}/counter-notices/{token}", json={**FILING, "urls": [url]}, timeout=60)
+        filed = httpx.post(f"{svc.url}/counter-notices", json={**FILING, "token": token, "urls": [url]}, timeout=60)
         assert filed.status_code == 201, filed.text
     finally:
         svc.ledger.chain.ensure_node()  # or the service's reconciler restarts it first

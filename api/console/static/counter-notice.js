@@ -9,11 +9,12 @@ form.addEventListener('submit', async (event) => {
   const data = new FormData(form);
   const optional = (name) => (data.get(name) || '').trim() || null;
   const body = {
+    token: new URLSearchParams(location.search).get('token') || '',
     name: data.get('name'), address: data.get('address'), email: data.get('email'),
     phone: optional('phone'), explanation: optional('explanation'),
     urls: data.getAll('urls'), good_faith: data.get('good_faith') === 'on',
   };
-  const response = await fetch(location.pathname, {
+  const response = await fetch('/counter-notices', {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
   });
   const answer = await response.json().catch(() => ({}));
