@@ -167,7 +167,8 @@ def _page(form: CounterNoticeForm) -> str:
     """The form a browser gets: plain HTML in the console's style, posted as JSON by counter-notice.js."""
     e = html.escape
     urls = "".join(
-        f'<label><input type="checkbox" name="urls" value="{e(u)}" checked> <span class="mono">{e(u)}</span></label>'
+        f'<label style="display: block"><input type="checkbox" name="urls" value="{e(u)}" checked> '
+        f'<span class="mono">{e(u)}</span></label>'
         for u in form.urls
     )
     filed = (
@@ -178,7 +179,7 @@ def _page(form: CounterNoticeForm) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Counter-notice · case {form.case_id}</title><link rel="stylesheet" href="/console/static/app.css"></head>
-<body><main><section class="card narrow" data-testid="counter-notice">
+<body><main style="max-width: 46rem; margin: 2rem auto"><section class="card" data-testid="counter-notice">
 <h1>Counter-notice (反通知)</h1>
 <p>The notice of case {form.case_id} from {e(form.rights_holder)} concerns the work
 <strong>{e(form.title)}</strong> (<span class="mono">{e(form.work_id)}</span>); its evidence is anchored as

@@ -29,7 +29,7 @@ from ledger.models import (
     TakedownNotice,
 )
 from ledger.piracy import counter_notices
-from ledger.piracy.cases import CLOCK_SKEW, _aware, get_case
+from ledger.piracy.cases import CLOCK_SKEW, READ_ALL, _aware, get_case
 
 if TYPE_CHECKING:
     from ledger.service import Ledger
@@ -110,7 +110,7 @@ def timeline(ledger: Ledger, account: Account, case_id: int) -> Timeline:
                 Step(
                     "countered",
                     _aware(notice.filed_at),
-                    notice.document["filer"]["name"],
+                    notice.document["filer"]["name"] if _reads_filer(account, case) else "the notice's recipient",
                     ", ".join(notice.document["urls"]),
                     notice.document_hash,
                     must_get(db, ChainOp, notice.op_id),
@@ -126,10 +126,15 @@ def timeline(ledger: Ledger, account: Account, case_id: int) -> Timeline:
         return Timeline(case.id, state, due, steps, notice)
 
 
+def _reads_filer(account: Account, case: PiracyCase) -> bool:
+    """A counter-notice names a person: the case's rights holder and auditors read who."""
+    return account.id == case.owner_id or account.role in READ_ALL
+
+
 def counter_notice(ledger: Ledger, account: Account, case_id: int) -> CounterNotice:
     """The filed counter-notice, for the case's rights holder and auditors (it names a person)."""
     view = get_case(ledger, account, case_id)
-    if account.id != view.case.owner_id and account.role.value not in ("auditor", "admin"):
+    if not _reads_filer(account, view.case):
         raise Forbidden("a counter-notice is read by the work's rights holder and auditors")
     with session(ledger.engine) as db:
         notice = db.exec(select(CounterNotice).where(CounterNotice.case_id == case_id)).first()

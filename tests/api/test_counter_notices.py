@@ -324,7 +324,8 @@ def test_only_the_cases_parties_see_its_counter_notice(svc, parties, countered):
     assert parties["other"].post(f"/cases/{cid}/acknowledged", json={}).status_code == 404
     assert parties["platform"].get(f"/cases/{cid}/timeline").status_code == 403
     # the crawler that opened the case follows its timeline, but the filer's details are not its to read
-    assert parties["crawler"].get(f"/cases/{cid}/timeline").status_code == 200
+    followed = parties["crawler"].get(f"/cases/{cid}/timeline")
+    assert followed.status_code == 200 and "countered" in followed.text and "Li Wei" not in followed.text
     assert parties["crawler"].get(f"/cases/{cid}/counter-notice").status_code == 403
     assert parties["crawler"].post(f"/cases/{cid}/acknowledged", json={}).status_code == 403
     assert parties["auditor"].get(f"/cases/{cid}/counter-notice").status_code == 200
