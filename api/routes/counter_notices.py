@@ -96,12 +96,7 @@ def _timeline(t: timeline.Timeline) -> TimelineOut:
 @router.get("/cases/{case_id}/counter-notice")
 def read_counter_notice(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> CounterNoticeOut:
     """The counter-notice filed in the case: the work's rights holder and auditors read it."""
-    notice = timeline.counter_notice(ledger, account, case_id)
-    from ledger.db import must_get, session
-    from ledger.models import ChainOp
-
-    with session(ledger.engine) as db:
-        op = must_get(db, ChainOp, notice.op_id)
+    notice, op = timeline.counter_notice(ledger, account, case_id)
     return CounterNoticeOut(
         case_id=notice.case_id,
         document_hash=notice.document_hash,
@@ -120,20 +115,12 @@ def read_counter_notice(case_id: RowId, ledger: LedgerDep, account: CurrentAccou
 )
 def read_counter_notice_document(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> Response:
     """The counter-notice, byte for byte as hashed and anchored: `reelledger verify evidence` checks it."""
-    notice = timeline.counter_notice(ledger, account, case_id)
+    notice, _ = timeline.counter_notice(ledger, account, case_id)
     return Response(
         document(notice.document),
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="case-{case_id}-counter-notice.json"'},
     )
-
-
-MARKS = {
-    "acknowledged": CaseStepKind.acknowledged,
-    "action-filed": CaseStepKind.action_filed,
-    "restored": CaseStepKind.restored,
-    "re-found": CaseStepKind.re_found,
-}
 
 
 def _mark_route(path: str, kind: CaseStepKind, summary: str) -> None:

@@ -17,7 +17,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
@@ -123,9 +123,8 @@ def _resolve(db: Session, token: str, now: datetime) -> tuple[CounterNoticeLink,
 
 
 def _aware(moment: datetime) -> datetime:
-    from ledger.piracy.cases import _aware as aware
-
-    return aware(moment)
+    """A time read back from SQLite, which keeps no zone, in UTC as written."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _urls_of(case: PiracyCase) -> list[str]:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ledger.db import must_get, session
-from ledger.errors import Conflict, Forbidden, InvalidInput
+from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.models import (
     Account,
     CaseStep,
@@ -131,18 +131,16 @@ def _reads_filer(account: Account, case: PiracyCase) -> bool:
     return account.id == case.owner_id or account.role in READ_ALL
 
 
-def counter_notice(ledger: Ledger, account: Account, case_id: int) -> CounterNotice:
-    """The filed counter-notice, for the case's rights holder and auditors (it names a person)."""
+def counter_notice(ledger: Ledger, account: Account, case_id: int) -> tuple[CounterNotice, ChainOp]:
+    """The filed counter-notice and its anchor, for the case's rights holder and auditors (it names a person)."""
     view = get_case(ledger, account, case_id)
     if not _reads_filer(account, view.case):
         raise Forbidden("a counter-notice is read by the work's rights holder and auditors")
     with session(ledger.engine) as db:
         notice = db.exec(select(CounterNotice).where(CounterNotice.case_id == case_id)).first()
         if notice is None:
-            from ledger.errors import NotFound
-
             raise NotFound("counter-notice", f"of case {case_id}")
-        return notice
+        return notice, must_get(db, ChainOp, notice.op_id)
 
 
 def mark(
