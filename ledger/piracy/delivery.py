@@ -64,7 +64,8 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def deliver_due(ledger: Ledger, client: httpx.Client | None = None) -> int:
-    """Post every notice whose attempt is due; returns how many were delivered."""
+    """Post every notice whose attempt is due, then every counter-notice event for a rights holder;
+    returns how many were delivered."""
     webhook = ledger.settings.takedown_webhook
     if not webhook:
         return 0

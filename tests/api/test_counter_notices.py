@@ -303,6 +303,9 @@ def test_a_court_action_filed_in_time_stops_restoration(svc, parties, monkeypatc
     studio = parties["studio"]
     early = studio.post(f"/cases/{case['id']}/action-filed", json={})
     assert early.status_code == 409 and early.json()["error"]["code"] == "no_counter_notice"
+    assert studio.post(f"/cases/{case['id']}/acknowledged", json={"note": "ticket 42"}).status_code == 200
+    gone = parties["crawler"].post(f"/cases/{case['id']}/checks", json={"alive": False, "http_status": 404})
+    assert gone.status_code == 200 and gone.json()["status"] == "closed"
     filed = httpx.post(f"{svc.url}/counter-notices", json={**FILING, "token": token, "urls": [url]}).json()
     assert studio.post(f"/cases/{case['id']}/action-filed", json={"at": "2099-01-01T00:00:00Z"}).status_code == 422
     marked = studio.post(f"/cases/{case['id']}/action-filed", json={"note": "filed at the Hangzhou Internet Court"})
@@ -311,7 +314,10 @@ def test_a_court_action_filed_in_time_stops_restoration(svc, parties, monkeypatc
     monkeypatch.setattr(counter_notices, "clock", lambda: later)
     timeline = steps(studio, case["id"])
     assert timeline["restoration"] == "action_filed"
-    assert "restoration_due" not in [s["kind"] for s in timeline["steps"]]
+    kinds = [s["kind"] for s in timeline["steps"] if s["kind"] != "notice_sent"]
+    assert kinds == ["found", "acknowledged", "removed", "countered", "action_filed"]
+    times = [datetime.fromisoformat(s["at"]) for s in timeline["steps"]]
+    assert times == sorted(times)
     assert studio.post(f"/cases/{case['id']}/restored", json={}).status_code == 409
 
 
