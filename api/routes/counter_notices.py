@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from api import present, schemas
@@ -23,6 +23,17 @@ router = APIRouter(tags=["counter-notices"])
 # The link's token: any text (its shape is checked with the lookup, so a malformed token is answered
 # as an unknown one is).
 TokenQuery = Annotated[str, Query(max_length=200, description="The token of the notice's counter-notice link.")]
+
+# Keys are kept per account, and the filer has none; the link itself makes the write idempotent.
+LinkIdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Accepted and not needed: a link files one counter-notice, the same filing sent again is "
+        "answered with the first (200) and another one is refused (409 counter_notice_filed).",
+    ),
+]
 
 
 def _form(ledger: Ledger, seen: counter_notices.Concerned) -> CounterNoticeForm:
@@ -60,7 +71,9 @@ def counter_notice_form(token: TokenQuery, request: Request, ledger: LedgerDep) 
     response_model=CounterNoticeFiled,
     responses={201: {"model": CounterNoticeFiled, "description": "The counter-notice was filed."}},
 )
-def file_counter_notice(body: CounterNoticeIn, response: Response, ledger: LedgerDep) -> CounterNoticeFiled:
+def file_counter_notice(
+    body: CounterNoticeIn, response: Response, ledger: LedgerDep, idempotency_key: LinkIdempotencyKey = None
+) -> CounterNoticeFiled:
     """File the counter-notice through a notice's link, without an account (the token is the
     credential); the same one again answers 200 with the first, another one 409."""
     fields = body.model_dump()

@@ -163,7 +163,7 @@ def test_bad_links_and_bad_input_are_a_clear_4xx(svc, parties, countered):
     missing = {k: v for k, v in FILING.items() if k != "address"}
     assert httpx.post(link, json={**missing, "token": token}).status_code == 422
     # the same filing again is the first one; another one through a used link is refused
-    again = httpx.post(link, json={**FILING, "token": token})
+    again = httpx.post(link, json={**FILING, "token": token}, headers={"Idempotency-Key": "retry-1"})
     assert again.status_code == 200 and again.json() == countered[2]
     other = httpx.post(link, json={**FILING, "token": token, "name": "Someone Else"})
     assert other.status_code == 409 and other.json()["error"]["code"] == "counter_notice_filed"
