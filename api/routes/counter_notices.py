@@ -24,6 +24,16 @@ router = APIRouter(tags=["counter-notices"])
 # as an unknown one is).
 TokenQuery = Annotated[str, Query(max_length=200, description="The token of the notice's counter-notice link.")]
 
+# The form page: the console's policy (its own scripts only, no framing), and the token in its
+# address never sent on as a Referer.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; "
+    "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
 # Keys are kept per account, and the filer has none; the link itself makes the write idempotent.
 LinkIdempotencyKey = Annotated[
     str | None,
@@ -62,7 +72,7 @@ def counter_notice_form(token: TokenQuery, request: Request, ledger: LedgerDep) 
     An unknown or malformed token is the same 404, an expired one 410."""
     form = _form(ledger, counter_notices.concerned(ledger, token))
     if "text/html" in request.headers.get("accept", ""):
-        return HTMLResponse(_page(form), headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+        return HTMLResponse(_page(form), headers=PAGE_HEADERS)
     return form
 
 

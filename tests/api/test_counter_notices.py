@@ -134,6 +134,8 @@ def test_the_link_shows_what_the_notice_concerns_without_an_account(svc, parties
     assert page.headers["content-type"].startswith("text/html") and 'id="counter-notice"' in page.text
     assert "http://pirate.example/watch/form.jpg" in page.text and "/console/static/counter-notice.js" in page.text
     assert "<script>" not in page.text  # the filer's data never lands in a script
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["referrer-policy"] == "no-referrer"  # the token in the address goes nowhere else
 
 
 def test_bad_links_and_bad_input_are_a_clear_4xx(svc, parties, countered):
