@@ -21,6 +21,7 @@ from ledger.chain.errors import ChainRevert, ChainUnavailable, IdempotencyConfli
 from ledger.errors import (
     Conflict,
     Forbidden,
+    Gone,
     InvalidInput,
     LedgerError,
     NotFound,
@@ -40,6 +41,7 @@ STATUS: dict[type[LedgerError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    Gone: 410,
     TooLarge: 413,
     TooDeep: 413,
     TooWide: 413,

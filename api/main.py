@@ -16,6 +16,7 @@ from api.observe import Observe
 from api.routes import (
     accounts,
     cases,
+    counter_notices,
     crawls,
     disputes,
     distributions,
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(distributions.router)
     app.include_router(matching.router)
     app.include_router(cases.router)
+    app.include_router(counter_notices.router)
     app.include_router(crawls.router)
     app.include_router(jobs.router)
     app.include_router(console.router)

@@ -841,6 +841,76 @@ class ErrorDetail(BaseModel):
     )
 
 
+# ------------------------------------------------------------------ counter-notices
+
+
+class CounterNoticeIn(Strict):
+    """A counter-notice as its filer sends it through a notice's link (17 U.S.C. 512(g)(3);
+    民法典 art. 1196); the link's token is the only credential."""
+
+    token: Annotated[str, Token(200, description="The token of the notice's counter-notice link.")]
+    name: Annotated[str, Name(200, description="Who files it; the name is its signature.")]
+    address: Annotated[str, Prose(500)]
+    email: Annotated[str, Token(254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    phone: Annotated[str, Token(40)] | None = None
+    urls: list[Annotated[str, Token(2048)]] = Field(
+        min_length=1, max_length=10, description="The notice's URLs this counter-notice concerns."
+    )
+    good_faith: Bool = Field(description="Must be true: the filer affirms the statement the link shows.")
+    explanation: Annotated[str, Prose(4000)] | None = None
+
+
+class CounterNoticeForm(BaseModel):
+    case_id: int
+    title: str
+    work_id: str
+    rights_holder: str
+    urls: list[str] = Field(description="The URLs the notice concerns; a counter-notice names some of them.")
+    evidence_hash: str
+    statement: str = Field(description="What `good_faith: true` affirms.")
+    waiting_business_days: int
+    filed_at: datetime | None = Field(description="When a counter-notice was filed through this link, if one was.")
+
+
+class CounterNoticeFiled(BaseModel):
+    case_id: int
+    document_hash: str = Field(description="SHA-256 of the canonical document, anchored in the EvidenceRegistry.")
+    filed_at: datetime
+    restoration_due_at: datetime
+
+
+class CounterNoticeOut(CounterNoticeFiled):
+    document: dict[str, Any]
+    anchor: ChainStatus
+    rights_holder_notified: str = Field(description="draft (no webhook), sending, delivered or failed")
+
+
+class StepOut(BaseModel):
+    kind: str = Field(
+        description="found, notice_sent, acknowledged, removed, countered, action_filed, restoration_due, "
+        "restored or re_found"
+    )
+    at: datetime
+    actor: str
+    detail: str | None
+    anchored_hash: str | None = Field(description="The SHA-256 anchored on chain for this step, if any.")
+    anchor: ChainStatus | None
+
+
+class TimelineOut(BaseModel):
+    case_id: int
+    restoration: str | None = Field(
+        description="None without a counter-notice; else waiting, due, action_filed or restored."
+    )
+    restoration_due_at: datetime | None
+    steps: list[StepOut]
+
+
+class StepIn(Strict):
+    at: When | None = Field(None, description="When it happened (with a time zone); now if omitted.")
+    note: Annotated[str, Prose(500, 0)] | None = None
+
+
 class ErrorBody(BaseModel):
     """Every refusal (4xx, or 503 during an outage)."""
 

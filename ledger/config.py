@@ -151,6 +151,21 @@ class Settings(BaseSettings):
     takedown_max_attempts: int = Field(
         default=8, ge=1, description="Delivery attempts before a notice counts as failed."
     )
+    public_base_url: str | None = Field(
+        default=None,
+        description="The address the public reaches this service at, for the counter-notice link each sent notice "
+        "carries; http://{host}:{port} when unset.",
+    )
+    counter_notice_wait_days: int = Field(
+        default=10,
+        ge=1,
+        le=60,
+        description="Business days (Monday to Friday) after a counter-notice before its case is due for "
+        "restoration, unless the rights holder marks a filed court action (DMCA 512(g): 10 to 14).",
+    )
+    counter_notice_link_days: int = Field(
+        default=365, ge=1, description="Days a notice's counter-notice link stays open after the case is opened."
+    )
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0",
         description="The crawl queue's Redis, where the console reads crawl jobs' progress (and media jobs are "

@@ -42,6 +42,14 @@ class Conflict(LedgerError):
         self.code = code
 
 
+class Gone(LedgerError):
+    """What was there and is no more (an expired link): 410."""
+
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.code = code
+
+
 class TooLarge(LedgerError):
     code = "too_large"
 

@@ -600,6 +600,70 @@ class TakedownNotice(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class CounterNoticeLink(SQLModel, table=True):
+    """Where a notice's recipient answers it without an account: one link per case, known here
+    only by the SHA-256 of its token (the token itself is in the notices sent)."""
+
+    __tablename__ = "counter_notice_link"
+
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
+    case_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("piracy_case.id", ondelete="CASCADE"), nullable=False, unique=True)
+    )
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    expires_at: datetime
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CounterNotice(SQLModel, table=True):
+    """A counter-notice (反通知, DMCA 512(g)) filed through a case's link: the canonical document
+    whose SHA-256 is anchored in the EvidenceRegistry by `op_id`, when the case is due for
+    restoration, and the rights holder's notification of it."""
+
+    __tablename__ = "counter_notice"
+
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
+    case_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("piracy_case.id", ondelete="CASCADE"), nullable=False, unique=True)
+    )
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    document_hash: str = Field(max_length=66, unique=True)
+    op_id: int = Field(foreign_key="chain_op.id")
+    filed_at: datetime
+    restoration_due_at: datetime
+    notify: NoticeDelivery = Field(default=NoticeDelivery.draft, index=True)
+    notify_attempts: int = 0
+    notify_next_at: datetime | None = None
+    notified_at: datetime | None = None
+    notify_error: str | None = Field(default=None, max_length=500)
+
+
+class CaseStepKind(str, enum.Enum):
+    """What the rights holder marks on a case's timeline."""
+
+    acknowledged = "acknowledged"  # the platform acknowledged the notice
+    action_filed = "action_filed"  # a court action was filed: the case is not restored
+    restored = "restored"  # the material is back online
+    re_found = "re_found"  # the material was found again after its removal
+
+
+class CaseStep(SQLModel, table=True):
+    """A step the rights holder marks on a case's timeline; once per kind."""
+
+    __tablename__ = "case_step"
+    __table_args__ = (UniqueConstraint("case_id", "kind", name="uq_case_step_case_kind"),)
+
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
+    case_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("piracy_case.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    kind: CaseStepKind
+    at: datetime
+    actor_id: int = Field(foreign_key="account.id")
+    note: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class ConsoleSession(SQLModel, table=True):
     """A web console sign-in: the cookie's token is kept only as a hash, and the session dies
     with the API key it was opened with (rotated or revoked) or when it ends or expires."""

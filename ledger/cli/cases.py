@@ -148,3 +148,41 @@ def notice(
             return
     err.print(f"[red]reelledger:[/red] case {case_id} has no {notice_format} notice")
     raise typer.Exit(1)
+
+
+def show_timeline(timeline: dict[str, Any]) -> None:
+    table = listing("when", "step", "by", "detail", "anchored")
+    for step in timeline["steps"]:
+        anchored = "-"
+        if step["anchored_hash"]:
+            anchored = f"{step['anchored_hash']} {step['anchor']['status']}"
+        table.add_row(step["at"], step["kind"], step["actor"], step["detail"] or "-", anchored)
+    console.print(table)
+    if timeline["restoration"]:
+        console.print(f"restoration: {timeline['restoration']} (due {timeline['restoration_due_at']})")
+
+
+@cases.command("timeline")
+def timeline(case_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
+    """A case's steps: found, notice sent, acknowledged, removed, countered, action filed,
+    restoration due, restored, re-found; each with its time, actor and on-chain anchor."""
+    answer = _call("GET", f"/cases/{case_id}/timeline")
+    console.print_json(json.dumps(answer)) if as_json else show_timeline(answer)
+
+
+MARKS = ("acknowledged", "action-filed", "restored", "re-found")
+
+
+@cases.command("mark")
+def mark(
+    case_id: int,
+    step: str = typer.Argument(..., help="acknowledged, action-filed, restored or re-found"),
+    at: str = typer.Option(None, "--at", help="When it happened (ISO 8601 with a zone); now when left out."),
+    note: str = typer.Option(None, "--note", help="A short note (500 characters at most)."),
+) -> None:
+    """Mark a step of your case: a court action filed stops its restoration."""
+    if step not in MARKS:
+        err.print(f"[red]reelledger:[/red] the steps to mark are {', '.join(MARKS)}")
+        raise typer.Exit(2)
+    body = {k: v for k, v in {"at": at, "note": note}.items() if v is not None}
+    show_timeline(_call("POST", f"/cases/{case_id}/{step}", json=body))

@@ -112,38 +112,78 @@ def statement(
 
 @app.command("evidence")
 def evidence(
-    bundle: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The evidence bundle (JSON)."),
+    bundle: Path = typer.Argument(
+        None, exists=True, dir_okay=False, readable=True, help="The evidence bundle (JSON); or give --case."
+    ),
     copy: Path = typer.Option(
         None, "--copy", exists=True, dir_okay=False, help="The copy it describes, to re-hash too."
+    ),
+    case: int = typer.Option(
+        None, "--case", help="Check every anchored step of this case (fetched from the service with your key)."
     ),
     rpc_url: str = typer.Option(None, help="EVM JSON-RPC endpoint; default REELLEDGER_RPC_URL or the local node."),
     registry: str = typer.Option(None, envvar="REELLEDGER_EVIDENCE_REGISTRY", help="EvidenceRegistry address."),
 ) -> None:
-    """Is this evidence bundle anchored on chain, unaltered? Exit code 0 if so, 1 if not."""
+    """Is this evidence bundle (or each anchored step of a case: its evidence, its counter-notice)
+    anchored on chain, unaltered? Exit code 0 if so, 1 if not."""
+    if (bundle is None) == (case is None):
+        err.print("[red]reelledger:[/red] give an evidence bundle or --case, one of them")
+        raise typer.Exit(2)
+    rpc = rpc_url or _default_rpc()
+    address = registry or _registry_from_service("EvidenceRegistry")
+    if bundle is not None:
+        ok = _check_document(bundle.read_bytes(), str(bundle), rpc, address, copy)
+    else:
+        checked = [_check_document(data, label, rpc, address) for label, data in _case_documents(case)]
+        ok = all(checked)  # every step checked and reported, not only up to the first that fails
+    if not ok:
+        raise typer.Exit(1)
+
+
+# Where the service keeps the document each anchored step of a case hashes to.
+STEP_DOCUMENTS = {"found": "evidence", "countered": "counter-notice/document"}
+
+
+def _case_documents(case_id: int) -> list[tuple[str, bytes]]:
+    """The documents of a case's anchored steps, byte for byte as the service holds them."""
+    from ledger.cli.client import _call, _client
+
+    steps = [s for s in _call("GET", f"/cases/{case_id}/timeline")["steps"] if s["anchored_hash"]]
+    documents = []
+    with _client() as client:
+        for step in steps:
+            answer = client.get(f"/cases/{case_id}/{STEP_DOCUMENTS[step['kind']]}")
+            if answer.status_code != 200:
+                err.print(f"[red]refused ({answer.status_code}):[/red] {answer.text}")
+                raise typer.Exit(1)
+            documents.append((f"case {case_id} {step['kind']}", answer.content))
+    return documents
+
+
+def _check_document(data: bytes, label: str, rpc: str, registry: str, copy: Path | None = None) -> bool:
     import json
 
     from ledger.chain.errors import ChainError
     from ledger.chain.verify import find_evidence
 
-    data = bundle.read_bytes()
     try:
-        found = find_evidence(rpc_url or _default_rpc(), registry or _registry_from_service("EvidenceRegistry"), data)
+        found = find_evidence(rpc, registry, data)
     except ChainError as exc:
         err.print(f"[red]reelledger:[/red] {exc}")
         raise typer.Exit(2) from None
     if not found.anchored:
         console.print(
-            f"[red]not anchored[/red]: the chain holds no anchor of {found.evidence_hash}; "
-            "this bundle was altered or never anchored"
+            f"[red]not anchored[/red]: {label}: the chain holds no anchor of {found.evidence_hash}; "
+            "this document was altered or never anchored"
         )
-        raise typer.Exit(1)
+        return False
     when = datetime.fromtimestamp(found.anchored_at, UTC).isoformat()
-    console.print(f"[green]anchored[/green]: {bundle} hashes to {found.evidence_hash}")
+    console.print(f"[green]anchored[/green]: {label} hashes to {found.evidence_hash}")
     console.print(f"  anchored {when} in block {found.block_number}, tx {found.tx_hash}, by {found.anchored_by}")
     console.print(f"  work {found.work_id}" + ("" if found.work_registered else " [red](not registered)[/red]"))
     ok = found.work_matches and found.work_registered
     if not found.work_matches:
-        console.print("[red]the bundle names another work than its anchor[/red]")
+        console.print("[red]the document names another work than its anchor[/red]")
     if copy is not None:
         expected = json.loads(data)["content"]["sha256"].lower()
         actual = to_0x(sha256_file(copy))
@@ -152,5 +192,4 @@ def evidence(
         else:
             console.print(f"[red]copy differs[/red]: {copy} has SHA-256 {actual}, the bundle says {expected}")
             ok = False
-    if not ok:
-        raise typer.Exit(1)
+    return ok

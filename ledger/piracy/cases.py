@@ -39,7 +39,7 @@ from ledger.models import (
     utcnow,
 )
 from ledger.op_views import op_status
-from ledger.piracy import evidence, notices
+from ledger.piracy import counter_notices, evidence, notices
 
 if TYPE_CHECKING:
     from ledger.service import Ledger
@@ -322,8 +322,15 @@ def _store_case(
         try:
             db.flush()
             delivery = NoticeDelivery.sending if ledger.settings.takedown_webhook else NoticeDelivery.draft
+            answer_at = counter_notices.new_link(ledger, db, case.id)
             for text in notices.draft(
-                bundle, evidence_hash, owner.name, owner.address, case.id, chain.addresses.get("EvidenceRegistry")
+                bundle,
+                evidence_hash,
+                owner.name,
+                owner.address,
+                case.id,
+                chain.addresses.get("EvidenceRegistry"),
+                counter_notice_url=answer_at,
             ):
                 db.add(
                     TakedownNotice(

@@ -64,7 +64,8 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def deliver_due(ledger: Ledger, client: httpx.Client | None = None) -> int:
-    """Post every notice whose attempt is due; returns how many were delivered."""
+    """Post every notice whose attempt is due, then every counter-notice event for a rights holder;
+    returns how many were delivered."""
     webhook = ledger.settings.takedown_webhook
     if not webhook:
         return 0
@@ -90,6 +91,9 @@ def deliver_due(ledger: Ledger, client: httpx.Client | None = None) -> int:
     try:
         for notice, case, work in jobs:
             delivered += _attempt(ledger, client, webhook, notice, case, work)
+        from ledger.piracy.counter_delivery import notify_due
+
+        delivered += notify_due(ledger, client, webhook)
     finally:
         if own:
             client.close()
@@ -100,18 +104,7 @@ def _attempt(
     ledger: Ledger, client: httpx.Client, webhook: str, notice: TakedownNotice, case: PiracyCase, work: Work
 ) -> bool:
     settings = ledger.settings
-    body = payload_of(notice, case, work)
-    headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": f"takedown-notice-{notice.id}"}
-    if settings.takedown_webhook_secret:
-        headers["X-ReelLedger-Signature"] = signature(settings.takedown_webhook_secret, body)
-    status, error = None, None
-    try:
-        response = client.post(webhook, content=body, headers=headers)
-        status = response.status_code
-        if not 200 <= status < 300:
-            error = f"the endpoint answered {status}"
-    except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+    status, error = post(ledger, client, webhook, payload_of(notice, case, work), f"takedown-notice-{notice.id}")
     with session(ledger.engine) as db:
         row = db.get(TakedownNotice, notice.id)
         if row is None or row.delivery != NoticeDelivery.sending:
@@ -130,11 +123,26 @@ def _attempt(
                 error,
             )
         else:
-            wait = min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** (row.attempts - 1))
-            row.next_attempt_at = utcnow() + timedelta(seconds=wait)
+            row.next_attempt_at = utcnow() + retry_after(row.attempts)
         db.add(row)
         db.commit()
         return error is None
+
+
+def post(ledger: Ledger, client: httpx.Client, webhook: str, body: bytes, key: str) -> tuple[int | None, str | None]:
+    """POST one JSON body to the webhook, signed when a secret is set; its status and what went wrong, if anything."""
+    headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": key}
+    if ledger.settings.takedown_webhook_secret:
+        headers["X-ReelLedger-Signature"] = signature(ledger.settings.takedown_webhook_secret, body)
+    try:
+        status = client.post(webhook, content=body, headers=headers).status_code
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:500]
+    return status, None if 200 <= status < 300 else f"the endpoint answered {status}"
+
+
+def retry_after(attempts: int) -> timedelta:
+    return timedelta(seconds=min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** (attempts - 1)))
 
 
 def send_notice(ledger: Ledger, account: Account, case_id: int, notice_format: str) -> TakedownNotice:

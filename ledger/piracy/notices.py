@@ -34,9 +34,11 @@ def draft(
     owner_address: str,
     case_id: int,
     evidence_registry: str | None = None,
+    counter_notice_url: str | None = None,
 ) -> list[Draft]:
     """`evidence_registry`, where the bundle's hash is anchored, is named so that a recipient
-    can check the anchor without asking anyone (EvidenceRegistry.anchorOf)."""
+    can check the anchor without asking anyone (EvidenceRegistry.anchorOf); `counter_notice_url`
+    is where the recipient answers the notice (反通知, DMCA 512(g)) without an account."""
     work, match, mark = bundle["work"], bundle["match"], bundle["watermark"]
     anchored_zh, anchored_en = "链上存证合约", "on chain"
     if evidence_registry:
@@ -52,6 +54,12 @@ def draft(
             f"\nIts invisible watermark (payload {mark['payload']}) identifies the copy distributed to {platform}."
         )
     page = bundle.get("page_url") or bundle["url"]
+    counter_zh = counter_en = ""
+    if counter_notice_url:
+        counter_zh = (
+            f"\n如认为上述内容不构成侵权，可依《民法典》第一千一百九十六条在此提交反通知：{counter_notice_url}\n"
+        )
+        counter_en = f"\nA counter-notification under 17 U.S.C. § 512(g)(3) may be filed at {counter_notice_url}\n"
     compared_zh, least_zh, compared_en, least_en = "", "", "Their ", ""
     if match.get("whole_copy_compared") is False:  # decided on the copy's first seconds; the rest was not compared
         seconds = match["seconds_compared"]
@@ -84,7 +92,7 @@ def draft(
 证据包 SHA-256：{evidence_hash}，已在{anchored_zh}中锚定，任何人均可重新计算证据包哈希并与链上记录核对。
 
 权利人保证上述通知内容真实，并对其真实性承担法律责任。
-
+{counter_zh}
 {owner_name}
 """,
     )
@@ -107,7 +115,7 @@ def draft(
 
 I have a good faith belief that use of the material in the manner complained of is not authorized by the copyright owner, its agent, or the law.
 The information in this notification is accurate, and under penalty of perjury, I am authorized to act on behalf of the owner of an exclusive right that is allegedly infringed.
-
+{counter_en}
 /{owner_name}/
 """,
     )

@@ -68,6 +68,13 @@ OWNER = {
     ("post", "/licences/{licence_id}/sublicences"): Role.platform,  # the licensee sub-licenses
     ("get", "/periods/{period_id}/audit"): Role.auditor,
     ("post", "/cases/{case_id}/notices/{notice_format}/send"): Role.rights_holder,
+    # a counter-notice names a person: the work's rights holder reads it and marks the case's steps
+    ("get", "/cases/{case_id}/counter-notice"): Role.rights_holder,
+    ("get", "/cases/{case_id}/counter-notice/document"): Role.rights_holder,
+    ("post", "/cases/{case_id}/acknowledged"): Role.rights_holder,
+    ("post", "/cases/{case_id}/action-filed"): Role.rights_holder,
+    ("post", "/cases/{case_id}/restored"): Role.rights_holder,
+    ("post", "/cases/{case_id}/re-found"): Role.rights_holder,
 }
 # Owners' requests that depend on the resource's state: the owner passes authorisation and is
 # refused for the state (a period in its dispute window cannot be claimed yet, a line is disputed
@@ -78,6 +85,8 @@ STATEFUL = {
     ("post", "/periods/{period_id}/lines/{index}/dispute"),
     ("post", "/periods/{period_id}/disputes/{dispute_id}/decide"),  # the seat is still the service signer's
     ("post", "/cases/{case_id}/notices/{notice_format}/send"),
+    ("post", "/cases/{case_id}/restored"),  # not while a court action is filed
+    ("post", "/cases/{case_id}/re-found"),  # only once the link was removed or restored
 }
 # Roles that read a resource of any tenant, by design: a crawler names the registered works it
 # finds copies of, so it reads every work's registration (ledger.works.READ_ALL), which is public
@@ -113,6 +122,7 @@ CREATES_OWN = {
     ("post", "/cases"): "the calling crawler's case",
     ("post", "/arbiter/handover"): "an admin offers the service's arbiter seat (no tenant's)",
     ("post", "/arbiter/accept"): "the calling arbiter account takes the seat offered to it",
+    ("post", "/counter-notices"): "no account: the link's token names the case (test_counter_notices)",
 }
 
 
@@ -151,6 +161,10 @@ BODIES = {
         "json": {"outcome": "rejected", "reason": "the rule applies"}
     },
     ("post", "/cases/{case_id}/checks"): lambda w, spare: {"json": {"alive": True}},
+    **{
+        ("post", f"/cases/{{case_id}}/{step}"): lambda w, spare: {"json": {}}
+        for step in ("acknowledged", "action-filed", "restored", "re-found")
+    },
 }
 
 

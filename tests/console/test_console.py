@@ -24,10 +24,11 @@ from skimage import data
 
 from ledger.models import Role
 from tests.helpers.cases import jpeg, report, wait_anchored
-from tests.helpers.distributions import MASTER, decode, distribute, register, wait_ready
+from tests.helpers.distributions import MASTER, decode, distribute, png, register, wait_ready
 from tests.helpers.service import running_service
 from tests.helpers.settlement import make_deal, post_report, rows, wait_status
 from watermark import attacks
+from watermark.testimages import full_hd
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(
@@ -342,6 +343,57 @@ def test_a_piracy_case_shows_its_leak_evidence_and_notices(console, service):
     crawler_console = console(key_of(crawler))
     page = crawler_console.open("/console/cases")
     expect(page.locator("[data-testid=cases] tbody tr")).to_have_count(1)
+
+
+def test_a_counter_notice_is_filed_through_the_notices_link_and_shown_on_the_case_timeline(console, service):
+    _, _, studio = service.new_account(Role.rights_holder)
+    _, _, platform = service.new_account(Role.platform)
+    _, _, crawler = service.new_account(Role.crawler)
+    master = png(full_hd(data.coffee()))  # a work of its own: this module registers the astronaut elsewhere
+    work_id = register(studio, master, "Coffee")
+    dist = wait_ready(
+        studio, distribute(studio, work_id, master, platform.get("/accounts/me").json()["name"]).json()["id"]
+    )
+    leak = "http://pirate.example/watch/countered.jpg"
+    found = report(crawler, jpeg(decode(studio.get(dist["copy"]["url"]).content)), url=leak)
+    assert found.status_code == 201, found.text
+    case = wait_anchored(crawler, found.json()["case"]["id"], service.ledger)
+    link = re.search(r"(http\S+/counter-notices\?token=[A-Za-z0-9_-]+)", case["notices"][1]["body"]).group(1)
+
+    # the notice's recipient: no account, only the link
+    recipient = console(None)
+    page = recipient.page
+    page.goto(link)
+    page.wait_for_selector("[data-testid=counter-notice] form")
+    page.fill("#cn-name", "Li Wei")
+    page.fill("#cn-address", "1 Example Road, Hangzhou")
+    page.fill("#cn-email", "li.wei@example.org")
+    page.fill("#cn-explanation", "My own commentary.")
+    page.check("input[name=good_faith]")
+    page.click("#counter-notice button[type=submit]")
+    page.wait_for_selector("[data-testid=filed]")
+    filed = service.client(key_of(studio)).get(f"/cases/{case['id']}/counter-notice").json()
+    assert filed["document_hash"] in page.inner_text("[data-testid=filed]")
+    assert filed["document"]["urls"] == sorted([leak, "http://pirate.example/"])
+    recipient.shot("counter-notice")
+
+    owner = console(key_of(studio))
+    page = owner.open(f"/console/case?id={case['id']}")
+    page.wait_for_selector("[data-testid=timeline]")
+    kinds = [s.get_attribute("data-kind") for s in page.locator("[data-testid=step]").all()]
+    assert kinds[0] == "found" and "countered" in kinds
+    assert page.get_attribute("[data-testid=restoration]", "data-state") == "waiting"
+    assert "Li Wei" in page.inner_text("[data-testid=counter-notice]")
+    assert filed["document_hash"] in page.inner_text("[data-testid=timeline]")
+    page.click("button[data-mark=action-filed]")
+    expect(page.locator("[data-testid=restoration]")).to_have_attribute("data-state", "action_filed")
+    owner.shot("case-timeline")
+
+    # the crawler follows the timeline but does not read the filer's details
+    page = console(key_of(crawler)).open(f"/console/case?id={case['id']}")
+    page.wait_for_selector("[data-testid=timeline]")
+    assert page.locator("[data-testid=counter-notice]").count() == 0 and "Li Wei" not in page.content()
+    assert page.locator("button[data-mark]").count() == 0
 
 
 def test_a_wrong_role_gets_a_403_page_and_tenants_see_nothing_of_each_other(console, service, deal):

@@ -5,6 +5,7 @@ case, notice, crawl job), for the tests that walk the OpenAPI document."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -184,6 +185,20 @@ def make_world(service, name: str) -> World:
     )
     assert found.status_code == 201 and found.json()["case"], found.text
     w.case_id = found.json()["case"]["id"]
+    # the notice's recipient answers it through the link the notice carries (no account)
+    token = re.search(r"counter-notices\?token=([A-Za-z0-9_-]+)", found.json()["case"]["notices"][0]["body"]).group(1)
+    countered = service.client(None).post(
+        "/counter-notices",
+        json={
+            "token": token,
+            "name": f"Uploader {name}",
+            "address": "1 Example Road",
+            "email": "uploader@example.org",
+            "urls": [sighting["url"]],
+            "good_faith": True,
+        },
+    )
+    assert countered.status_code == 201, countered.text
     w.job_id = uuid.uuid4().hex[:12]
     record_job(
         redis.Redis.from_url(service.settings.redis_url),

@@ -1,5 +1,6 @@
-// One case: the evidence bundle (and its on-chain anchor), the leak's source, the notices.
-import { api, chainBadge, date, errorBox, h, mount, t } from '../app.js';
+// One case: the evidence bundle (and its on-chain anchor), the leak's source, the notices, the
+// timeline (with the counter-notice, when one was filed, for the rights holder and auditors).
+import { api, chainBadge, date, errorBox, h, mount, t, table } from '../app.js';
 
 function notice(caseId, item, canSend) {
   const state = h('span', { class: `badge ${item.delivery}`, 'data-testid': 'notice-delivery' }, t(`notice.${item.delivery}`));
@@ -22,9 +23,58 @@ function notice(caseId, item, canSend) {
     item.last_error ? h('p', { class: 'bad' }, item.last_error) : null);
 }
 
+const MARKS = ['acknowledged', 'action-filed', 'restored', 're-found'];
+
+function steps(timeline) {
+  const rows = table([
+    { label: t('timeline.when'), value: (s) => date(s.at) },
+    { label: t('timeline.step'), value: (s) => h('span', { 'data-testid': 'step', dataset: { kind: s.kind } }, t(`timeline.step.${s.kind}`)) },
+    { label: t('timeline.actor'), value: (s) => s.actor },
+    { label: t('timeline.detail'), value: (s) => s.detail || '—' },
+    { label: t('timeline.anchor'), class: 'mono', value: (s) => (s.anchored_hash ? [s.anchored_hash, ' ', chainBadge(s.anchor)] : '—') },
+  ], timeline.steps, { testid: 'timeline' });
+  const restoration = timeline.restoration ? h('p', { 'data-testid': 'restoration', dataset: { state: timeline.restoration } },
+    t('timeline.restoration', { state: t(`timeline.restoration.${timeline.restoration}`), due: date(timeline.restoration_due_at) })) : null;
+  return [restoration, rows];
+}
+
+function timelineSection(caseId, timeline, canMark) {
+  const holder = h('div', { 'data-testid': 'timeline-section' }, steps(timeline));
+  const marks = canMark ? h('div', { class: 'actions' }, MARKS.map((step) => h('button', { type: 'button', dataset: { mark: step },
+    onclick: async (event) => {
+      event.target.disabled = true;
+      try {
+        const fresh = await api(`/cases/${caseId}/${step}`, { method: 'POST', json: {} });
+        mount(holder, steps(fresh));
+      } catch (error) {
+        event.target.after(errorBox(error));
+      } finally {
+        event.target.disabled = false;
+      }
+    } }, t(`timeline.mark.${step}`)))) : null;
+  return [h('h2', {}, t('timeline.title')), holder, marks];
+}
+
+function counterNotice(caseId, notice) {
+  const doc = notice.document;
+  return h('section', { class: 'card', 'data-testid': 'counter-notice' },
+    h('h2', {}, t('counter.title')),
+    h('dl', { class: 'facts' },
+      h('dt', {}, t('counter.filer')), h('dd', {}, `${doc.filer.name} · ${date(notice.filed_at)}`),
+      h('dt', {}, t('counter.contact')), h('dd', {}, [doc.filer.email, doc.filer.phone, doc.filer.address].filter(Boolean).join(' · ')),
+      h('dt', {}, t('counter.urls')), h('dd', { class: 'mono' }, doc.urls.join(' ')),
+      h('dt', {}, t('counter.explanation')), h('dd', {}, doc.explanation || '—'),
+      h('dt', {}, t('counter.hash')), h('dd', { class: 'mono' }, notice.document_hash, ' ', chainBadge(notice.anchor)),
+      h('dt', {}, t('counter.notified')), h('dd', {}, t(`notice.${notice.rights_holder_notified}`))),
+    h('a', { href: `/cases/${caseId}/counter-notice/document`, download: `counter-notice-${caseId}.json` }, t('counter.document')));
+}
+
 export async function render({ root, role }) {
   const id = new URLSearchParams(location.search).get('id') || '';
   const item = await api(`/cases/${encodeURIComponent(id)}`);
+  const timeline = await api(`/cases/${item.id}/timeline`);
+  // a counter-notice names a person: the rights holder and auditors read it, a crawler does not
+  const countered = timeline.restoration && role !== 'crawler' ? await api(`/cases/${item.id}/counter-notice`) : null;
   mount(root, 
     h('h1', {}, `${t('case.title')} #${item.id} · ${item.title}`),
     h('dl', { class: 'facts', 'data-testid': 'case' },
@@ -49,5 +99,7 @@ export async function render({ root, role }) {
       h('figcaption', {}, t('case.screenshot'))) : null,
     h('h2', {}, t('case.notices')),
     item.notices.map((n) => notice(item.id, n, role === 'rights_holder' || role === 'admin')),
+    timelineSection(item.id, timeline, role === 'rights_holder'),
+    countered ? counterNotice(item.id, countered) : null,
   );
 }
