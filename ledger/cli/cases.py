@@ -152,11 +152,12 @@ def notice(
 
 def show_timeline(timeline: dict[str, Any]) -> None:
     table = listing("when", "step", "by", "detail", "anchored")
+    table.columns[1].no_wrap = True  # a step's name is what a reader scans for, whole at 80 columns too
     for step in timeline["steps"]:
         anchored = "-"
-        if step["anchored_hash"]:
-            anchored = f"{step['anchored_hash']} {step['anchor']['status']}"
-        table.add_row(step["at"], step["kind"], step["actor"], step["detail"] or "-", anchored)
+        if step["anchored_hash"]:  # in full in --json; `reelledger verify evidence --case` checks it
+            anchored = f"{step['anchored_hash'][:10]}… {step['anchor']['status']}"
+        table.add_row(step["at"][:16].replace("T", " "), step["kind"], step["actor"], step["detail"] or "-", anchored)
     console.print(table)
     if timeline["restoration"]:
         console.print(f"restoration: {timeline['restoration']} (due {timeline['restoration_due_at']})")

@@ -294,7 +294,7 @@ def test_the_case_is_due_for_restoration_after_the_waiting_period(svc, parties, 
     assert shown.exit_code == 0, shown.output
     for kind in ("found", "countered", "restoration_due", "restored", "re_found"):
         assert kind in shown.output
-    assert filed["document_hash"] in shown.output and "restoration: restored" in shown.output
+    assert f"{filed['document_hash'][:10]}…" in shown.output and "restoration: restored" in shown.output
 
 
 def test_a_court_action_filed_in_time_stops_restoration(svc, parties, monkeypatch):
