@@ -169,6 +169,11 @@ contract SettlementArbiterTest is SettlementTestBase {
 
     // ---------------------------------------------------------------- arbiter seat
 
+    function _beginHandover(address next) internal {
+        vm.prank(arbiter);
+        registry.beginArbiterHandover(next);
+    }
+
     function test_Constructor_SetsArbiterAndTerms() public view {
         assertEq(registry.arbiter(), arbiter, "arbiter");
         assertEq(registry.pendingArbiter(), address(0), "no handover");
@@ -204,8 +209,7 @@ contract SettlementArbiterTest is SettlementTestBase {
         address next = makeAddr("society");
         vm.expectEmit(true, true, true, true, address(registry));
         emit ISettlementRegistry.ArbiterHandoverStarted(arbiter, next);
-        vm.prank(arbiter);
-        registry.beginArbiterHandover(next);
+        _beginHandover(next);
         assertEq(registry.arbiter(), arbiter, "seat kept until accepted");
         assertEq(registry.pendingArbiter(), next, "pending");
 
@@ -232,8 +236,7 @@ contract SettlementArbiterTest is SettlementTestBase {
 
     function test_Handover_Revert_WhenNotPendingAccepts() public {
         address next = makeAddr("society");
-        vm.prank(arbiter);
-        registry.beginArbiterHandover(next);
+        _beginHandover(next);
         vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNotPendingArbiter.selector, stranger));
         vm.prank(stranger);
         registry.acceptArbiterHandover();
@@ -258,8 +261,7 @@ contract SettlementArbiterTest is SettlementTestBase {
 
     function test_Handover_Revert_AcceptAfterBecomingSettler() public {
         address next = makeAddr("society");
-        vm.prank(arbiter);
-        registry.beginArbiterHandover(next);
+        _beginHandover(next);
         bytes32 role = registry.SETTLER_ROLE();
         vm.prank(admin);
         registry.grantRole(role, next);
