@@ -110,7 +110,6 @@ REVERT_STATUS: dict[str, int] = {
             "PeriodPayoutInsufficientFunding",
             "PeriodPayoutLineAlreadySettled",
             "PeriodPayoutLineHeld",
-            "PeriodPayoutLineNotHeld",
             "PeriodPayoutLineVoided",
             "ReentrancyGuardReentrantCall",
             "SettlementCarryExceedsVoided",
