@@ -137,13 +137,11 @@ contract PeriodPayout is IPeriodPayout {
 
     /**
      * @notice Moves voided funds to a later period's payout. Only the registry may, which bounds `amount` by what
-     * this period's upheld disputes voided.
+     * this period's upheld disputes voided and by what this payout holds.
      * @param to The receiving payout.
      * @param amount The amount.
      */
     function carryOut(address to, uint256 amount) external onlyRegistry {
-        uint256 held = token.balanceOf(address(this));
-        if (held < amount) revert PeriodPayoutInsufficientFunding(periodId, amount, held);
         emit FundsCarriedOut(to, amount);
         // trySafeTransfer, as the claim calls it: code the two share stays as cheap for the claim as when it had it
         // alone, which SafeERC20's safeTransfer or Address.functionCall here would not (up to 50 gas per claim).

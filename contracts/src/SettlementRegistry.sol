@@ -11,7 +11,7 @@ import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
 import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
 
 import {PeriodPayout, StatementLines} from "./PeriodPayout.sol";
-import {ISettlementLineHolds} from "./interfaces/IPeriodPayout.sol";
+import {IPeriodPayout, ISettlementLineHolds} from "./interfaces/IPeriodPayout.sol";
 import {EIP712Domain} from "./utils/EIP712Domain.sol";
 import {SignatureCheck} from "./utils/SignatureCheck.sol";
 import {ISettlementRegistry, StatementLine} from "./interfaces/ISettlementRegistry.sol";
@@ -477,6 +477,9 @@ contract SettlementRegistry is
         // forge-lint: disable-next-line(unsafe-typecast)
         to.funded = uint88(funded);
         address fromPayout = _payoutOf(fromPeriodId, from);
+        // Voided lines of a period never fully funded may be carried only as far as its payout holds.
+        uint256 held = IERC20(from.token).balanceOf(fromPayout);
+        if (held < amount) revert IPeriodPayout.PeriodPayoutInsufficientFunding(fromPeriodId, amount, held);
         emit VoidedCarried(fromPeriodId, toPeriodId, amount, carriedOut);
         emit PeriodFunded(toPeriodId, fromPayout, amount, funded);
         PeriodPayout(fromPayout).carryOut(_payoutOf(toPeriodId, to), amount);
