@@ -552,7 +552,7 @@ contract SettlementRegistry is
     /**
      * @notice Returns how many disputes have been opened against a period; their ids are `0..disputeCount - 1`.
      * @param periodId The period.
-     * @return The number of disputes, open or resolved.
+     * @return The number of disputes, open or decided.
      */
     function disputeCount(bytes32 periodId) external view returns (uint256) {
         return _periods[periodId].disputeCount;
