@@ -112,7 +112,6 @@ REVERT_STATUS: dict[str, int] = {
             "PeriodPayoutInsufficientFunding",
             "PeriodPayoutLineAlreadySettled",
             "PeriodPayoutLineHeld",
-            "PeriodPayoutLineNotHeld",
             "PeriodPayoutLineVoided",
             "ReentrancyGuardReentrantCall",
             "SettlementCarryExceedsVoided",

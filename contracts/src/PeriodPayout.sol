@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
-import {IPeriodPayout} from "./interfaces/IPeriodPayout.sol";
+import {IPeriodPayout, ISettlementLineHolds} from "./interfaces/IPeriodPayout.sol";
 import {StatementLine} from "./interfaces/ISettlementRegistry.sol";
 
 /**
@@ -39,11 +39,11 @@ library StatementLines {
  * token are immutable, so a claim reads no storage but one word of the settled bitmap.
  *
  * A line with an open dispute is held: the registry sets its bit in the settled bitmap, so a claim of it fails
- * without the claim reading anything more (the reason, {PeriodPayoutLineHeld} or {PeriodPayoutLineVoided}, is looked
- * up only on that failing path). A rejected dispute releases the line (its bit is cleared and it can be claimed); an
- * upheld one voids it (its bit stays set for good), and the registry later moves the voided funds to a later period's
- * payout ({carryOut}). This payout so holds exactly what the period was funded, less what was claimed, less what was
- * carried out.
+ * without the claim reading anything more (why, {PeriodPayoutLineHeld} or {PeriodPayoutLineVoided}, is asked of the
+ * registry, which keeps the disputes, only on that failing path). A rejected dispute releases the line (its bit is
+ * cleared and it can be claimed); an upheld one voids it (its bit stays set for good), and the registry later moves
+ * the voided funds to a later period's payout ({carryOut}). This payout so holds exactly what the period was funded,
+ * less what was claimed, less what was carried out.
  * @dev The token must move exactly the amounts asked (no fee on transfer, no rebasing).
  */
 contract PeriodPayout is IPeriodPayout {
@@ -63,9 +63,6 @@ contract PeriodPayout is IPeriodPayout {
 
     /// @dev Settled (claimed or paid off-chain) lines: bit `index % 256` of word `index / 256`.
     mapping(uint256 wordIndex => uint256 bits) private _settled;
-
-    /// @dev Lines held or voided by a dispute; their bits in `_settled` are set too, so a claim of them fails.
-    mapping(uint256 index => LineHold) private _holds;
 
     /**
      * @param periodId_ The period.
@@ -121,43 +118,30 @@ contract PeriodPayout is IPeriodPayout {
     }
 
     /**
-     * @notice Holds, voids or releases lines, as the registry's disputes decide. Only the registry may: when the
-     * period becomes final (`Held` for the lines with an open dispute, `Voided` for those an upheld dispute voided),
-     * and when a dispute of a final period is decided (`Voided` if upheld, `None` to release the line if rejected).
-     * @dev A held or voided line's bit is set in the settled bitmap, so a claim of it fails without reading more; a
-     * released line's bit is cleared, so it can be claimed. Only a held line may be released
-     * ({PeriodPayoutLineNotHeld}); a line already settled, held or voided cannot be held or voided from scratch.
-     * @param indexes The lines.
-     * @param hold What they become.
+     * @notice Holds a line (its dispute is open, or an upheld one voided it) or releases a held line (its dispute was
+     * rejected). Only the registry may, which keeps the disputes: when the period becomes final, and when a dispute
+     * of a final period is rejected.
+     * @dev Holding sets the line's bit in the settled bitmap (and fails like a claim if it is already set); releasing
+     * clears it, so the line can be claimed.
+     * @param index The line.
+     * @param held True to hold, false to release.
      */
-    // `memory`, not `calldata`: a second calldata array decoder would stop the claim's from being inlined (about 70 gas
-    // per claim).
-    function markLines(uint256[] memory indexes, LineHold hold) external onlyRegistry {
-        for (uint256 i = 0; i < indexes.length; ++i) {
-            uint256 index = indexes[i];
-            if (_holds[index] == LineHold.Held && hold != LineHold.Held) {
-                if (hold == LineHold.None) _settled[index >> 8] &= ~(uint256(1) << (index & 0xff));
-            } else if (hold == LineHold.None) {
-                revert PeriodPayoutLineNotHeld(periodId, index);
-            } else {
-                _settle(index); // reverts for a line already settled, held or voided
-            }
-            _holds[index] = hold;
-            if (hold == LineHold.Held) emit LineHeld(index);
-            else if (hold == LineHold.Voided) emit LineVoided(index);
-            else emit LineReleased(index);
+    function setHeld(uint256 index, bool held) external onlyRegistry {
+        if (held) {
+            _settle(index);
+        } else {
+            _settled[index >> 8] &= ~(uint256(1) << (index & 0xff));
         }
+        emit LineHoldChanged(index, held);
     }
 
     /**
      * @notice Moves voided funds to a later period's payout. Only the registry may, which bounds `amount` by what
-     * this period's upheld disputes voided.
+     * this period's upheld disputes voided and by what this payout holds.
      * @param to The receiving payout.
      * @param amount The amount.
      */
     function carryOut(address to, uint256 amount) external onlyRegistry {
-        uint256 held = token.balanceOf(address(this));
-        if (held < amount) revert PeriodPayoutInsufficientFunding(periodId, amount, held);
         emit FundsCarriedOut(to, amount);
         // trySafeTransfer, as the claim calls it: code the two share stays as cheap for the claim as when it had it
         // alone, which SafeERC20's safeTransfer or Address.functionCall here would not (up to 50 gas per claim).
@@ -170,7 +154,7 @@ contract PeriodPayout is IPeriodPayout {
      * @return True if settled.
      */
     function isLineSettled(uint256 index) external view returns (bool) {
-        return _settled[index >> 8] & (uint256(1) << (index & 0xff)) != 0 && _holds[index] == LineHold.None;
+        return _settled[index >> 8] & (uint256(1) << (index & 0xff)) != 0 && _holdOf(index) == 0;
     }
 
     /// @dev Only the registry that deployed this payout.
@@ -180,8 +164,8 @@ contract PeriodPayout is IPeriodPayout {
     }
 
     /**
-     * @dev Marks a line settled. A line already marked is settled, held or voided: the revert names which, reading
-     * `_holds` only on this failing path so that a claim reads one storage word.
+     * @dev Marks a line settled. A line already marked is settled, held or voided: the revert names which, asking the
+     * registry only on this failing path so that a claim reads one storage word.
      */
     function _settle(uint256 index) private {
         uint256 wordIndex = index >> 8;
@@ -193,9 +177,16 @@ contract PeriodPayout is IPeriodPayout {
 
     /// @dev Reverts with why a marked line cannot be settled again.
     function _revertSettled(uint256 index) private view {
-        LineHold hold = _holds[index];
-        if (hold == LineHold.Held) revert PeriodPayoutLineHeld(periodId, index);
-        if (hold == LineHold.Voided) revert PeriodPayoutLineVoided(periodId, index);
+        uint256 hold = _holdOf(index);
+        if (hold == 1) revert PeriodPayoutLineHeld(periodId, index);
+        if (hold == 2) revert PeriodPayoutLineVoided(periodId, index);
         revert PeriodPayoutLineAlreadySettled(periodId, index);
+    }
+
+    /// @dev What the registry's disputes make of a line: 0 nothing, 1 held (open dispute), 2 voided (upheld).
+    function _holdOf(uint256 index) private view returns (uint256) {
+        ISettlementLineHolds holds = ISettlementLineHolds(registry);
+        if (holds.isLineHeld(periodId, index)) return 1;
+        return holds.isLineVoided(periodId, index) ? 2 : 0;
     }
 }

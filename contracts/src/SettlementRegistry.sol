@@ -11,7 +11,7 @@ import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
 import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
 
 import {PeriodPayout, StatementLines} from "./PeriodPayout.sol";
-import {IPeriodPayout} from "./interfaces/IPeriodPayout.sol";
+import {IPeriodPayout, ISettlementLineHolds} from "./interfaces/IPeriodPayout.sol";
 import {EIP712Domain} from "./utils/EIP712Domain.sol";
 import {SignatureCheck} from "./utils/SignatureCheck.sol";
 import {ISettlementRegistry, StatementLine} from "./interfaces/ISettlementRegistry.sol";
@@ -56,15 +56,21 @@ import {ISettlementRegistry, StatementLine} from "./interfaces/ISettlementRegist
  * reads immutable root and token and a single storage word, as the well-known Merkle airdrop distributors do. A held
  * line is marked in that same word (its bit is set in the payout's settled bitmap), so holding costs a claim nothing.
  * Disputes open only within the window and the period becomes final only after it, so when {finalize} deploys the
- * payout the set of disputed lines is fixed: it holds those still open and voids those already upheld, in one call
- * whose cost grows with the period's disputes (each of which cost its payee a transaction and, where asked, a bond).
+ * payout the set of disputed lines is fixed: it holds those still open and those already voided, one call each, a
+ * cost that grows with the period's disputes (each of which cost its payee a transaction and, where asked, a bond).
  *
  * The token must move exactly the amounts asked (no fee on transfer, no rebasing).
  *
  * Built for a Shanghai EVM (no transient storage, no MCOPY), like every ReelLedger contract, so that one release runs
  * on every chain from Shanghai on: hence a storage-based reentrancy guard on the functions that move tokens.
  */
-contract SettlementRegistry is ISettlementRegistry, AccessControl, EIP712Domain("ReelLedger", "1"), ReentrancyGuard {
+contract SettlementRegistry is
+    ISettlementRegistry,
+    ISettlementLineHolds,
+    AccessControl,
+    EIP712Domain("ReelLedger", "1"),
+    ReentrancyGuard
+{
     using BitMaps for BitMaps.BitMap;
     using SafeERC20 for IERC20;
 
@@ -372,8 +378,12 @@ contract SettlementRegistry is ISettlementRegistry, AccessControl, EIP712Domain(
         payout = address(deployed);
         emit PeriodFinalized(periodId, payout);
         (uint256[] memory held, uint256[] memory voided) = _disputedLines(periodId, p.disputeCount);
-        if (held.length != 0) deployed.markLines(held, IPeriodPayout.LineHold.Held);
-        if (voided.length != 0) deployed.markLines(voided, IPeriodPayout.LineHold.Voided);
+        for (uint256 i = 0; i < held.length; ++i) {
+            deployed.setHeld(held[i], true);
+        }
+        for (uint256 i = 0; i < voided.length; ++i) {
+            deployed.setHeld(voided[i], true);
+        }
     }
 
     /**
@@ -467,6 +477,9 @@ contract SettlementRegistry is ISettlementRegistry, AccessControl, EIP712Domain(
         // forge-lint: disable-next-line(unsafe-typecast)
         to.funded = uint88(funded);
         address fromPayout = _payoutOf(fromPeriodId, from);
+        // Voided lines of a period never fully funded may be carried only as far as its payout holds.
+        uint256 held = IERC20(from.token).balanceOf(fromPayout);
+        if (held < amount) revert IPeriodPayout.PeriodPayoutInsufficientFunding(fromPeriodId, amount, held);
         emit VoidedCarried(fromPeriodId, toPeriodId, amount, carriedOut);
         emit PeriodFunded(toPeriodId, fromPayout, amount, funded);
         PeriodPayout(fromPayout).carryOut(_payoutOf(toPeriodId, to), amount);
@@ -539,7 +552,7 @@ contract SettlementRegistry is ISettlementRegistry, AccessControl, EIP712Domain(
     /**
      * @notice Returns how many disputes have been opened against a period; their ids are `0..disputeCount - 1`.
      * @param periodId The period.
-     * @return The number of disputes, open or resolved.
+     * @return The number of disputes, open or decided.
      */
     function disputeCount(bytes32 periodId) external view returns (uint256) {
         return _periods[periodId].disputeCount;
@@ -705,12 +718,8 @@ contract SettlementRegistry is ISettlementRegistry, AccessControl, EIP712Domain(
         }
         emit DisputeDecided(periodId, disputeId, upheld, byDefault, correctedAmount, reason);
 
-        if (p.state == PeriodState.Finalized) {
-            PeriodPayout payout = PeriodPayout(_payoutOf(periodId, p));
-            uint256[] memory lines = new uint256[](1);
-            lines[0] = index;
-            payout.markLines(lines, upheld ? IPeriodPayout.LineHold.Voided : IPeriodPayout.LineHold.None);
-        }
+        // A final period's payout holds the line already: voiding keeps it so, rejecting releases it.
+        if (!upheld && p.state == PeriodState.Finalized) PeriodPayout(_payoutOf(periodId, p)).setHeld(index, false);
         uint256 bond = _bondAmount;
         if (bond != 0) {
             address to = upheld ? d.payee : _bondSink;

@@ -169,6 +169,25 @@ contract SettlementArbiterTest is SettlementTestBase {
 
     // ---------------------------------------------------------------- arbiter seat
 
+    function _beginHandover(address next) internal {
+        vm.prank(arbiter);
+        registry.beginArbiterHandover(next);
+    }
+
+    /// @dev `caller` tries to accept the seat and is refused with `err`.
+    function _acceptRefused(address caller, bytes memory err) internal {
+        vm.expectRevert(err);
+        vm.prank(caller);
+        registry.acceptArbiterHandover();
+    }
+
+    /// @dev `caller` tries to hand the seat to `next` and is refused with `err`.
+    function _beginRefused(address caller, address next, bytes memory err) internal {
+        vm.expectRevert(err);
+        vm.prank(caller);
+        registry.beginArbiterHandover(next);
+    }
+
     function test_Constructor_SetsArbiterAndTerms() public view {
         assertEq(registry.arbiter(), arbiter, "arbiter");
         assertEq(registry.pendingArbiter(), address(0), "no handover");
@@ -204,8 +223,7 @@ contract SettlementArbiterTest is SettlementTestBase {
         address next = makeAddr("society");
         vm.expectEmit(true, true, true, true, address(registry));
         emit ISettlementRegistry.ArbiterHandoverStarted(arbiter, next);
-        vm.prank(arbiter);
-        registry.beginArbiterHandover(next);
+        _beginHandover(next);
         assertEq(registry.arbiter(), arbiter, "seat kept until accepted");
         assertEq(registry.pendingArbiter(), next, "pending");
 
@@ -225,18 +243,15 @@ contract SettlementArbiterTest is SettlementTestBase {
     }
 
     function test_Handover_Revert_WhenNotArbiterBegins() public {
-        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNotArbiter.selector, admin));
-        vm.prank(admin);
-        registry.beginArbiterHandover(admin);
+        _beginRefused(admin, admin, abi.encodeWithSelector(ISettlementRegistry.SettlementNotArbiter.selector, admin));
     }
 
     function test_Handover_Revert_WhenNotPendingAccepts() public {
         address next = makeAddr("society");
-        vm.prank(arbiter);
-        registry.beginArbiterHandover(next);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNotPendingArbiter.selector, stranger));
-        vm.prank(stranger);
-        registry.acceptArbiterHandover();
+        _beginHandover(next);
+        _acceptRefused(
+            stranger, abi.encodeWithSelector(ISettlementRegistry.SettlementNotPendingArbiter.selector, stranger)
+        );
     }
 
     function test_Handover_CancelledByZero() public {
@@ -245,27 +260,22 @@ contract SettlementArbiterTest is SettlementTestBase {
         registry.beginArbiterHandover(next);
         registry.beginArbiterHandover(address(0));
         vm.stopPrank();
-        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementNotPendingArbiter.selector, next));
-        vm.prank(next);
-        registry.acceptArbiterHandover();
+        _acceptRefused(next, abi.encodeWithSelector(ISettlementRegistry.SettlementNotPendingArbiter.selector, next));
     }
 
     function test_Handover_Revert_ToSettler() public {
-        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementArbiterIsSettler.selector, settler));
-        vm.prank(arbiter);
-        registry.beginArbiterHandover(settler);
+        _beginRefused(
+            arbiter, settler, abi.encodeWithSelector(ISettlementRegistry.SettlementArbiterIsSettler.selector, settler)
+        );
     }
 
     function test_Handover_Revert_AcceptAfterBecomingSettler() public {
         address next = makeAddr("society");
-        vm.prank(arbiter);
-        registry.beginArbiterHandover(next);
+        _beginHandover(next);
         bytes32 role = registry.SETTLER_ROLE();
         vm.prank(admin);
         registry.grantRole(role, next);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementRegistry.SettlementArbiterIsSettler.selector, next));
-        vm.prank(next);
-        registry.acceptArbiterHandover();
+        _acceptRefused(next, abi.encodeWithSelector(ISettlementRegistry.SettlementArbiterIsSettler.selector, next));
     }
 }
 

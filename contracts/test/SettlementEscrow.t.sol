@@ -41,7 +41,7 @@ contract SettlementEscrowTest is SettlementTestBase {
     function test_RejectedAfterFinality_ReleasesLine() public {
         PeriodPayout payout = _heldPeriod(1);
         vm.expectEmit(true, true, true, true, address(payout));
-        emit IPeriodPayout.LineReleased(1);
+        emit IPeriodPayout.LineHoldChanged(1, false);
         _decide(PERIOD, 0, false, 0);
         _claim(PERIOD, 1);
         assertEq(token.balanceOf(BOB), lines[1].amount, "paid once released");
@@ -91,7 +91,7 @@ contract SettlementEscrowTest is SettlementTestBase {
         PeriodPayout payout = _heldPeriod(1);
         vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutOnlyRegistry.selector));
         vm.prank(arbiter);
-        payout.markLines(ids(1), IPeriodPayout.LineHold.None);
+        payout.setHeld(1, false);
         vm.expectRevert(abi.encodeWithSelector(IPeriodPayout.PeriodPayoutOnlyRegistry.selector));
         vm.prank(settler);
         payout.carryOut(settler, 1);

@@ -48,6 +48,15 @@ abstract contract SettlementGasSetup is BaseTest {
         token.approve(address(registry), type(uint256).max);
     }
 
+    /// @dev The gas of finalizing `periodId`.
+    function _measureFinalize(bytes32 periodId) internal returns (uint256 gasUsed) {
+        SettlementRegistry target = registry;
+        uint256 before = gasleft();
+        target.finalize(periodId);
+        gasUsed = before - gasleft();
+        require(registry.period(periodId).state == ISettlementRegistry.PeriodState.Finalized, "final");
+    }
+
     /// @dev ceil(log2 n).
     function _depth(uint256 n) internal pure returns (uint256 depth) {
         while ((uint256(1) << depth) < n) ++depth;
@@ -296,13 +305,7 @@ contract SettlementGasBenchmark is SettlementGasSetup {
     }
 
     function test_gas_finalize() public {
-        SettlementRegistry target = registry;
-        bytes32 periodId = FINALIZE_PERIOD;
-        uint256 before = gasleft();
-        target.finalize(periodId);
-        uint256 gasUsed = before - gasleft();
-        emit log_named_uint("finalize", gasUsed);
-        require(registry.period(periodId).state == ISettlementRegistry.PeriodState.Finalized, "final");
+        emit log_named_uint("finalize", _measureFinalize(FINALIZE_PERIOD));
     }
 }
 
@@ -382,13 +385,8 @@ contract SettlementGasBenchmarkDisputes is SettlementGasSetup {
 
     /// @dev Finalizing a period one of whose lines has an open dispute: the payout is deployed and the line held.
     function test_gas_finalize_one_line_held() public {
-        SettlementRegistry target = registry;
-        bytes32 periodId = HELD_PERIOD;
-        uint256 before = gasleft();
-        target.finalize(periodId);
-        uint256 gasUsed = before - gasleft();
-        emit log_named_uint("finalize_one_line_held", gasUsed);
-        require(!registry.isLineSettled(periodId, 999) && registry.isLineHeld(periodId, 999), "held");
+        emit log_named_uint("finalize_one_line_held", _measureFinalize(HELD_PERIOD));
+        require(!registry.isLineSettled(HELD_PERIOD, 999) && registry.isLineHeld(HELD_PERIOD, 999), "held");
     }
 
     function _decide(bool upheld) internal returns (uint256 gasUsed) {

@@ -1,5 +1,6 @@
 """The settlement contracts as domain operations: the SettlementRegistry (report anchoring,
-periods, disputes, funding, off-chain payment) and each period's PeriodPayout (claims).
+periods, disputes and their arbiter, funding, off-chain payment, carried voided funds) and each
+period's PeriodPayout (claims).
 
 Each write's ABI name is a constant here and a statement line is laid out for calldata in one
 function (`_line_args`, which `dispute`, `markPaidOffChain`, `verifyLine` and `claim` share), so

@@ -6,13 +6,6 @@ pragma solidity 0.8.28;
  * @notice The events and errors of {PeriodPayout}, which pays out the lines of one final settlement period.
  */
 interface IPeriodPayout {
-    /// @notice Why a line is held back from its claim.
-    enum LineHold {
-        None,
-        Held,
-        Voided
-    }
-
     /**
      * @notice Emitted when a line is paid out to its payee. Not indexed, as in the Merkle airdrop distributors: a
      * payee finds its claims from its statement's line indexes (or the token's indexed `Transfer` events).
@@ -29,22 +22,12 @@ interface IPeriodPayout {
     event LineSettledOffChain(uint256 indexed index);
 
     /**
-     * @notice Emitted when the registry holds a line whose dispute is open: it cannot be claimed until released.
+     * @notice Emitted when the registry holds a line (its dispute is open, or an upheld one voided it: it cannot be
+     * claimed) or releases it (its dispute was rejected: it can be claimed).
      * @param index The line.
+     * @param held True if held, false if released.
      */
-    event LineHeld(uint256 indexed index);
-
-    /**
-     * @notice Emitted when the registry releases a held line (its dispute was rejected): it can be claimed again.
-     * @param index The line.
-     */
-    event LineReleased(uint256 indexed index);
-
-    /**
-     * @notice Emitted when the registry voids a line (its dispute was upheld): it is never claimed here.
-     * @param index The line.
-     */
-    event LineVoided(uint256 indexed index);
+    event LineHoldChanged(uint256 indexed index, bool held);
 
     /**
      * @notice Emitted when the registry moves voided funds of this period to a later period's payout.
@@ -66,13 +49,6 @@ interface IPeriodPayout {
      * @param index The line.
      */
     error PeriodPayoutLineVoided(bytes32 periodId, uint256 index);
-
-    /**
-     * @notice The line is not held, so it cannot be released or voided.
-     * @param periodId The period.
-     * @param index The line.
-     */
-    error PeriodPayoutLineNotHeld(bytes32 periodId, uint256 index);
 
     /**
      * @notice The line has already been claimed or recorded as paid off-chain.
@@ -102,4 +78,26 @@ interface IPeriodPayout {
 
     /// @notice Only the registry that deployed this payout may call this.
     error PeriodPayoutOnlyRegistry();
+}
+
+/**
+ * @title ISettlementLineHolds
+ * @notice What a {PeriodPayout} asks its registry, which keeps the disputes, when a claim meets a marked line.
+ */
+interface ISettlementLineHolds {
+    /**
+     * @notice Whether a line of a period has an open dispute.
+     * @param periodId The period.
+     * @param index The line.
+     * @return True while held.
+     */
+    function isLineHeld(bytes32 periodId, uint256 index) external view returns (bool);
+
+    /**
+     * @notice Whether an upheld dispute voided a line of a period.
+     * @param periodId The period.
+     * @param index The line.
+     * @return True once voided.
+     */
+    function isLineVoided(bytes32 periodId, uint256 index) external view returns (bool);
 }
