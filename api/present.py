@@ -15,6 +15,7 @@ from ledger.matching import MatchOutcome
 from ledger.models import Account, ChainOp, JobStatus, LineDispute, MediaJob, PlayReport, SettlementRuleRecord
 from ledger.op_views import op_status
 from ledger.piracy.cases import CaseView, Lifetimes
+from ledger.piracy.counter_notices import without_link_token
 from ledger.piracy.crawl_jobs import CrawlJob
 from ledger.reports import signing
 from ledger.reports.signing import SigningDomain
@@ -316,7 +317,11 @@ def rule(record: SettlementRuleRecord) -> schemas.RulePublic:
     )
 
 
-def case(view: CaseView, *, evidence_registry: str | None, screenshot: bool) -> schemas.CasePublic:
+def case(
+    view: CaseView, *, evidence_registry: str | None, screenshot: bool, with_counter_link: bool
+) -> schemas.CasePublic:
+    """A case; its notices name the counter-notice link in full only to its rights holder, who
+    sends them: the link's token lets whoever holds it answer for the notice's recipient."""
     c, bundle = view.case, view.case.evidence
     m = bundle["match"]
     mark = bundle["watermark"]
@@ -354,7 +359,7 @@ def case(view: CaseView, *, evidence_registry: str | None, screenshot: bool) -> 
                 format=n.format,
                 language=n.language,
                 subject=n.subject,
-                body=n.body,
+                body=n.body if with_counter_link else without_link_token(n.body),
                 delivery=n.delivery.value,
                 attempts=n.attempts,
                 delivered_at=n.delivered_at,

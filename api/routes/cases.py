@@ -15,7 +15,7 @@ from api.once import Once
 from api.upload import form_json, json_field, read_whole_file, upload_body
 from ledger.distributions.records import document
 from ledger.errors import Forbidden, InvalidInput
-from ledger.models import CaseStatus, Role, utcnow
+from ledger.models import Account, CaseStatus, Role, utcnow
 from ledger.piracy import cases, delivery
 from ledger.piracy.notices import FORMATS
 from ledger.service import Ledger
@@ -42,9 +42,14 @@ def _sighting(text: str | None) -> cases.Sighting:
     return cases.Sighting(**fields.model_dump())
 
 
-def _present(ledger: Ledger, view: cases.CaseView) -> schemas.CasePublic:
+def _present(ledger: Ledger, account: Account, view: cases.CaseView) -> schemas.CasePublic:
     shot = (cases.evidence_dir(ledger, view.case.evidence_hash) / "screenshot.png").exists()
-    return present.case(view, evidence_registry=ledger.chain.addresses.get("EvidenceRegistry"), screenshot=shot)
+    return present.case(
+        view,
+        evidence_registry=ledger.chain.addresses.get("EvidenceRegistry"),
+        screenshot=shot,
+        with_counter_link=view.case.owner_id == account.id,
+    )
 
 
 @router.post(
@@ -87,7 +92,7 @@ async def report_sighting(
             return schemas.SightingOut(
                 matched=outcome.matched,
                 created=outcome.created,
-                case=_present(ledger, outcome.case) if outcome.case else None,
+                case=_present(ledger, account, outcome.case) if outcome.case else None,
             )
 
         sent = {
@@ -110,7 +115,9 @@ def list_cases(
     limit: Limit = 50,
 ) -> schemas.CasePage:
     views, total = cases.list_cases(ledger, account, status=status, work_id=work_id, offset=offset, limit=limit)
-    return schemas.CasePage(total=total, offset=offset, limit=limit, items=[_present(ledger, v) for v in views])
+    return schemas.CasePage(
+        total=total, offset=offset, limit=limit, items=[_present(ledger, account, v) for v in views]
+    )
 
 
 @router.get("/cases/lifetimes")
@@ -121,7 +128,7 @@ def lifetimes(ledger: LedgerDep, account: CurrentAccount) -> schemas.LifetimeSum
 
 @router.get("/cases/{case_id}")
 def read_case(case_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> schemas.CasePublic:
-    return _present(ledger, cases.get_case(ledger, account, case_id))
+    return _present(ledger, account, cases.get_case(ledger, account, case_id))
 
 
 @router.get("/cases/{case_id}/evidence", response_class=Response, responses=schemas.document("The evidence bundle."))
@@ -170,6 +177,7 @@ def record_check(
     return once(
         lambda: _present(
             ledger,
+            account,
             cases.record_check(
                 ledger,
                 account,
@@ -199,6 +207,6 @@ def send_notice(
 
     def send() -> schemas.CasePublic:
         delivery.send_notice(ledger, account, case_id, notice_format)
-        return _present(ledger, cases.get_case(ledger, account, case_id))
+        return _present(ledger, account, cases.get_case(ledger, account, case_id))
 
     return once(send)

@@ -76,6 +76,14 @@ def new_link(ledger: Ledger, db: Session, case_id: int) -> str:
     return f"{base_url(ledger)}/counter-notices?token={token}"
 
 
+LINK_TOKEN = re.compile(r"(/counter-notices\?token=)[A-Za-z0-9_-]+")
+
+
+def without_link_token(text: str) -> str:
+    """A notice as shown to anyone but its sender: the link's token blanked out."""
+    return LINK_TOKEN.sub(r"\1…", text)
+
+
 def add_business_days(start: datetime, days: int) -> datetime:
     """`days` working days (Monday to Friday) after `start`, at the same time of day."""
     moment = start

@@ -88,6 +88,9 @@ def open_case(svc, parties, url: str) -> tuple[dict, str]:
     r = report(parties["crawler"], jpeg(attacks.ATTACKS["crop10"](parties["leaked"])), url=url)
     assert r.status_code == 201, r.text
     case = wait_anchored(parties["crawler"], r.json()["case"]["id"], svc.ledger)
+    # the crawler (and anyone but the rights holder, who sends the notices) sees the link without its token
+    assert all(f"{PUBLIC}counter-notices?token=…" in n["body"] for n in case["notices"])
+    case = parties["studio"].get(f"/cases/{case['id']}").json()
     tokens = {
         re.search(re.escape(PUBLIC) + r"counter-notices\?token=([A-Za-z0-9_-]+)", n["body"]).group(1)
         for n in case["notices"]
