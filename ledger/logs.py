@@ -6,15 +6,17 @@ A request's id lives in a context variable: the API sets it as a request comes i
 loop and on the threads the request hands work to (FastAPI's thread pool copies the context;
 `Ledger.submit_media` runs its work `carried`). Lines logged outside any request carry none.
 
-Nothing here removes secrets from messages: the code that logs never puts a key, a password or
-a URL's credentials in one (`ledger.config.redact_url` for URLs); the settings that hold secrets
-are `repr=False`, so not even a logged `Settings` shows them.
+The code that logs never puts a key, a password or a URL's credentials in a message
+(`ledger.config.redact_url` for URLs); the settings that hold secrets are `repr=False`, so not
+even a logged `Settings` shows them. One secret arrives in a request's address, where uvicorn's
+access line would print it: a counter-notice link's `token`; `SecretQueryFilter` blanks it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar, copy_context
@@ -45,6 +47,18 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
+        return True
+
+
+SECRET_QUERY = re.compile(r"([?&]token=)[^&\s]+")
+
+
+class SecretQueryFilter(logging.Filter):
+    """Blanks the value of a `token` query parameter in a record's arguments (an access line's path)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, str) and "token=" in a for a in record.args):
+            record.args = tuple(SECRET_QUERY.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args)
         return True
 
 
@@ -89,6 +103,7 @@ def handler(log_format: LogFormat, stream: TextIO | None = None) -> logging.Hand
     made = logging.StreamHandler(stream or sys.stderr)
     made.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     made.addFilter(RequestIdFilter())
+    made.addFilter(SecretQueryFilter())
     return made
 
 

@@ -84,3 +84,13 @@ def test_a_text_line_names_its_request_after_the_message():
     finally:
         request_id.reset(token)
     assert out.getvalue().rstrip().endswith("INFO reelledger: registered work [request req-9]")
+
+
+def test_an_access_line_never_shows_a_counter_notice_token(captured):
+    logger, lines = captured
+    token = "Qx3v9_secret-Token-Value-0123456789abcdef"
+    # uvicorn's access line: client, method, path with its query, HTTP version, status
+    logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", f"/counter-notices?token={token}&x=1", "1.1", 200)
+    (line,) = lines()
+    assert token not in line["message"]
+    assert "/counter-notices?token=…&x=1" in line["message"] and line["message"].endswith(" 200")
