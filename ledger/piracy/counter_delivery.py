@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from ledger.db import must_get, session
 from ledger.models import Account, CounterNotice, NoticeDelivery, PiracyCase, Work, utcnow
-from ledger.piracy.delivery import BATCH, post, retry_after
+from ledger.piracy.delivery import BATCH, after_attempt, post
 
 if TYPE_CHECKING:
     from ledger.service import Ledger
@@ -62,14 +62,12 @@ def notify_due(ledger: Ledger, client: httpx.Client, webhook: str) -> int:
                 continue
             row.notify_attempts += 1
             row.notify_error = error
-            if error is None:
-                row.notify, row.notified_at, row.notify_next_at = NoticeDelivery.delivered, utcnow(), None
+            row.notify, row.notify_next_at = after_attempt(ledger, row.notify_attempts, error)
+            if row.notify == NoticeDelivery.delivered:
+                row.notified_at = utcnow()
                 delivered += 1
-            elif row.notify_attempts >= ledger.settings.takedown_max_attempts:
-                row.notify, row.notify_next_at = NoticeDelivery.failed, None
+            elif row.notify == NoticeDelivery.failed:
                 log.warning("counter-notice %s of case %s was not notified: %s", row.id, row.case_id, error)
-            else:
-                row.notify_next_at = utcnow() + retry_after(row.notify_attempts)
             db.add(row)
             db.commit()
     return delivered

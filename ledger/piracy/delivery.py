@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
@@ -103,7 +103,6 @@ def deliver_due(ledger: Ledger, client: httpx.Client | None = None) -> int:
 def _attempt(
     ledger: Ledger, client: httpx.Client, webhook: str, notice: TakedownNotice, case: PiracyCase, work: Work
 ) -> bool:
-    settings = ledger.settings
     status, error = post(ledger, client, webhook, payload_of(notice, case, work), f"takedown-notice-{notice.id}")
     with session(ledger.engine) as db:
         row = db.get(TakedownNotice, notice.id)
@@ -111,10 +110,10 @@ def _attempt(
             return False
         row.attempts += 1
         row.response_status, row.last_error = status, error
-        if error is None:
-            row.delivery, row.delivered_at, row.next_attempt_at = NoticeDelivery.delivered, utcnow(), None
-        elif row.attempts >= settings.takedown_max_attempts:
-            row.delivery, row.next_attempt_at = NoticeDelivery.failed, None
+        row.delivery, row.next_attempt_at = after_attempt(ledger, row.attempts, error)
+        if row.delivery == NoticeDelivery.delivered:
+            row.delivered_at = utcnow()
+        elif row.delivery == NoticeDelivery.failed:
             log.warning(
                 "notice %s for case %s was not delivered after %d attempts: %s",
                 row.id,
@@ -122,8 +121,6 @@ def _attempt(
                 row.attempts,
                 error,
             )
-        else:
-            row.next_attempt_at = utcnow() + retry_after(row.attempts)
         db.add(row)
         db.commit()
         return error is None
@@ -139,6 +136,16 @@ def post(ledger: Ledger, client: httpx.Client, webhook: str, body: bytes, key: s
     except httpx.HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"[:500]
     return status, None if 200 <= status < 300 else f"the endpoint answered {status}"
+
+
+def after_attempt(ledger: Ledger, attempts: int, error: str | None) -> tuple[NoticeDelivery, datetime | None]:
+    """Where a webhook delivery stands after its `attempts`-th try, and when it is tried next:
+    delivered, failed for good after `takedown_max_attempts`, or due again after a back-off."""
+    if error is None:
+        return NoticeDelivery.delivered, None
+    if attempts >= ledger.settings.takedown_max_attempts:
+        return NoticeDelivery.failed, None
+    return NoticeDelivery.sending, utcnow() + retry_after(attempts)
 
 
 def retry_after(attempts: int) -> timedelta:
