@@ -49,7 +49,10 @@ log = logging.getLogger("reelledger.disputes")
 MAX_AMOUNT = 2**88  # the contract keeps amounts in 88 bits
 # A line's dispute state as its payee's statement shows it.
 LINE_STATE = {DisputeState.open: "held", DisputeState.upheld: "voided", DisputeState.rejected: "released"}
-_CHAIN_STATE = {"open": DisputeState.open, "upheld": DisputeState.upheld, "rejected": DisputeState.rejected}
+
+
+def _decided_on_chain(on_chain: OnChainDispute) -> bool:
+    return on_chain.state in (DisputeState.upheld.value, DisputeState.rejected.value)
 
 
 @dataclass(frozen=True)
@@ -238,7 +241,7 @@ def refresh_period(
         on_chain = registry.dispute_of(period.period_id, number)
         if row is None:
             changed += _record(ledger, period, number, on_chain, texts or {}, op_id)
-        elif _CHAIN_STATE.get(on_chain.state, DisputeState.open) != DisputeState.open:
+        elif _decided_on_chain(on_chain):
             changed += _decided(ledger, period, row, on_chain)
     return changed
 
@@ -280,7 +283,7 @@ def _record(
             db.rollback()
             return 0
         db.refresh(row)
-    if _CHAIN_STATE.get(on_chain.state, DisputeState.open) != DisputeState.open:
+    if _decided_on_chain(on_chain):
         _decided(ledger, period, row, on_chain)
     return 1
 
@@ -288,7 +291,7 @@ def _record(
 def _decided(ledger: Ledger, period: SettlementPeriod, row: LineDispute, on_chain: OnChainDispute) -> int:
     """Record a decision once (a conditional update: two passes add one adjustment); an upheld
     dispute's corrected amount becomes an adjustment of the platform's next closed period."""
-    state = _CHAIN_STATE[on_chain.state]
+    state = DisputeState(on_chain.state)
     with session(ledger.engine) as db:
         result = db.exec(
             update(LineDispute)
