@@ -20,3 +20,15 @@ class WorkKind(str, enum.Enum):
     film = "film"
     series = "series"
     episode = "episode"
+
+
+class DerivativeKind(str, enum.Enum):
+    """What a derivative work does with its parent; bit `i` of a licence's kinds mask on chain is
+    the `i`-th member, in this order."""
+
+    re_edit = "re_edit"  # 二创: short-video cut-downs and re-edits
+    dub = "dub"
+    subtitle = "subtitle"
+    remake = "remake"
+    trailer = "trailer"
+    compilation = "compilation"

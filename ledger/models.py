@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from ledger.choices import DerivativeKind as DerivativeKind
 from ledger.choices import Role as Role  # the tables' enums, importable from here too
 from ledger.choices import WorkKind as WorkKind
 
@@ -195,6 +196,34 @@ class LicenceRecord(SQLModel, table=True):
     )
     op_id: int = Field(foreign_key="chain_op.id")
     revoke_op_id: int | None = Field(default=None, foreign_key="chain_op.id")
+    derivative_kinds: list[Any] | None = Field(
+        default=None,
+        sa_column=Column(JSON),
+        description="DerivativeKind names the licensee may make of the work; None: no derivative rights.",
+    )
+    upstream_bps: int | None = Field(default=None, description="The parent's share of a derivative's payable amount.")
+    upstream_min_micro: int | None = Field(
+        default=None, sa_type=BigInteger, description="Optional floor per valid play, micro-units of the minor unit."
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkParent(SQLModel, table=True):
+    """One edge of the derivative graph: `work_pk` derives from `parent_pk` under `licence_pk`,
+    whose upstream terms are copied here (a licence's terms never change once granted)."""
+
+    __tablename__ = "work_parent"
+    __table_args__ = (UniqueConstraint("work_pk", "parent_pk", name="uq_work_parent_edge"),)
+
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
+    work_pk: int = Field(foreign_key="work.id", index=True, description="The derivative.")
+    parent_pk: int = Field(foreign_key="work.id", index=True)
+    licence_pk: int = Field(foreign_key="licence.id")
+    kind: DerivativeKind
+    share_bps: int
+    min_per_valid_play_micro: int = Field(default=0, sa_type=BigInteger)
+    position: int = Field(description="The parent's place in the registration's list of parents.")
+    op_id: int = Field(foreign_key="chain_op.id", description="The on-chain registration of the derivative.")
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -346,6 +375,9 @@ class StatementLineRecord(SQLModel, table=True):
     rule_version: int
     split_version: int
     adjustment: int = Field(default=0, sa_column=Column(Numeric(78, 0), nullable=False, default=0))
+    via_work_id: str | None = Field(
+        default=None, max_length=66, description="The derivative whose earnings reached these payees; None: direct."
+    )
 
 
 class WorkSettlementRecord(SQLModel, table=True):
