@@ -10,14 +10,13 @@ stopped by the tests."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.crawl import RedisServer
+from tests.helpers.crawl import QueueWorker, RedisServer
 from tests.helpers.leaks import LEAK_NAMES, REELLEDGER, publish_leaks, site, world  # noqa: F401  (module fixtures)
 
 
@@ -42,33 +41,9 @@ def env_for(world, queue_redis, work_dir: Path) -> dict:
     )
 
 
-class Worker:
+class Worker(QueueWorker):
     def __init__(self, env: dict, log: Path) -> None:
-        self.log = open(log, "ab")
-        self.proc = subprocess.Popen(
-            [str(REELLEDGER), "crawl", "worker", "--processes", "1", "--threads", "2"],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def kill(self) -> None:
-        """SIGKILL to the worker and its children: no goodbye, nothing acknowledged."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
+        super().__init__([str(REELLEDGER), "crawl", "worker", "--processes", "1", "--threads", "2"], env, log)
 
 
 def submit(world, queue_redis, tmp_path, urls) -> tuple[str, dict]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import time
 from dataclasses import replace
@@ -17,6 +19,36 @@ REDIS_URL = "redis://127.0.0.1:6379/15"
 
 def with_(config: CrawlConfig, **changes) -> CrawlConfig:
     return replace(config, **changes)
+
+
+class QueueWorker:
+    """A `reelledger crawl worker` or `reelledger media worker` process (`argv`) in a session of its
+    own, so that a signal reaches Dramatiq's worker processes too; its output goes to `log`."""
+
+    def __init__(self, argv: list[str], env: dict, log: Path) -> None:
+        self.log = open(log, "ab")
+        self.proc = subprocess.Popen(argv, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def signal(self, sig: int) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def kill(self) -> None:
+        """SIGKILL to the worker and its children: no goodbye, nothing acknowledged."""
+        self.signal(signal.SIGKILL)
+        self.proc.wait(10)
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
 
 
 class RedisServer:

@@ -4,13 +4,12 @@ skimage.data's astronaut), its registration, the distribution asked for, and the
 from __future__ import annotations
 
 import json
-import time
 
 import cv2
 import numpy as np
 from skimage import data
 
-from tests.helpers.service import written
+from tests.helpers.service import wait_status, written
 from watermark.testimages import full_hd
 
 
@@ -53,10 +52,4 @@ def distribute(client, work_id: str, raw: bytes, platform: str, **extra):
 
 
 def wait_ready(client, dist_id: int, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        d = client.get(f"/distributions/{dist_id}").json()
-        if d["status"] in ("ready", "failed"):
-            return d
-        assert time.monotonic() < deadline, f"distribution stuck in {d['status']}"
-        time.sleep(0.2)
+    return wait_status(client, f"/distributions/{dist_id}", ("ready", "failed"), timeout, every=0.2)

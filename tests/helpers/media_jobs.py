@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from tests.helpers.crawl import QueueWorker
+from tests.helpers.service import wait_status
 
 REELLEDGER = Path(sys.executable).parent / "reelledger"
 
@@ -25,16 +25,10 @@ def register_as_job(client, path: Path, title: str, headers: dict | None = None)
 
 
 def wait_job(client, job_id: int, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = client.get(f"/jobs/{job_id}").json()
-        if job["status"] in ("done", "failed"):
-            return job
-        assert time.monotonic() < deadline, f"job {job_id} stuck: {job}"
-        time.sleep(0.1)
+    return wait_status(client, f"/jobs/{job_id}", ("done", "failed"), timeout, every=0.1)
 
 
-class MediaWorker:
+class MediaWorker(QueueWorker):
     """`reelledger media worker` with the service's database, data directory and master key."""
 
     def __init__(self, settings, redis_url: str, log: Path) -> None:
@@ -49,33 +43,4 @@ class MediaWorker:
             REELLEDGER_QUEUE_MAINTENANCE_CHANCE="1000000",
             dramatiq_restart_delay="500",
         )
-        self.log = open(log, "ab")
-        self.proc = subprocess.Popen(
-            [str(REELLEDGER), "media", "worker", "--processes", "1", "--threads", "1"],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def signal(self, sig: int) -> None:
-        try:
-            os.killpg(self.proc.pid, sig)
-        except ProcessLookupError:
-            pass
-
-    def kill(self) -> None:
-        """SIGKILL to the worker and its children: no goodbye, nothing acknowledged."""
-        self.signal(signal.SIGKILL)
-        self.proc.wait(10)
-        self.log.close()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                return
-        self.log.close()
+        super().__init__([str(REELLEDGER), "media", "worker", "--processes", "1", "--threads", "1"], env, log)

@@ -17,6 +17,17 @@ from ledger.models import Role
 from tests.helpers.settings import free_port, make_settings
 
 
+def wait_status(client, path: str, final: tuple[str, ...], timeout: float, every: float) -> dict:
+    """GET `path` until the answer's `status` is one of `final`; that answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = client.get(path).json()
+        if answer["status"] in final:
+            return answer
+        assert time.monotonic() < deadline, f"{path} stuck: {answer}"
+        time.sleep(every)
+
+
 def settle(outbox, timeout: float = 60.0) -> None:
     """What the reconciler does every few seconds, until nothing is left in flight."""
     deadline = time.monotonic() + timeout

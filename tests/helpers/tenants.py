@@ -18,7 +18,7 @@ from skimage import data
 
 from ledger.crawl.job_book import JOBS_ALL, job_key, record_job, submitter_key
 from ledger.models import Role
-from tests.helpers.service import settle, written
+from tests.helpers.service import settle, wait_status, written
 from tests.helpers.settlement import DAY, RULE
 
 PICTURES = {"X": data.coffee, "Y": data.chelsea}  # unlike each other, so neither world's copy matches the other's work
@@ -214,10 +214,7 @@ def make_world(service, name: str) -> World:
 
 def wait_ready(world: World, timeout: float = 120) -> None:
     owner = world.clients[Role.rights_holder]
-    deadline = time.monotonic() + timeout
-    while owner.get(f"/distributions/{world.dist_id}").json()["status"] not in ("ready", "failed"):
-        assert time.monotonic() < deadline, "the distribution was not made"
-        time.sleep(0.2)
+    wait_status(owner, f"/distributions/{world.dist_id}", ("ready", "failed"), timeout, every=0.2)
 
 
 def forget_jobs(service, *worlds: World) -> None:
