@@ -331,7 +331,7 @@ def worker(
     argv = [
         sys.executable,
         "-m",
-        "dramatiq",
+        "ledger.queue_worker",
         "ledger.crawl.jobs",
         "--processes",
         str(processes),

@@ -85,6 +85,6 @@ def worker(
 
     from ledger.media_jobs.queue import MEDIA_QUEUE
 
-    argv = [sys.executable, "-m", "dramatiq", "ledger.media_jobs.worker"]
+    argv = [sys.executable, "-m", "ledger.queue_worker", "ledger.media_jobs.worker"]
     argv += ["--processes", str(processes), "--threads", str(threads), "--queues", MEDIA_QUEUE]
     os.execv(sys.executable, argv)

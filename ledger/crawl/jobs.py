@@ -59,6 +59,7 @@ from ledger.crawl.robots import Robots
 from ledger.crawl.state import RedisCrawlState
 from ledger.crawl.transport import make_client
 from ledger.crawl.urls import authority
+from ledger.queue_worker import WorkerLogs, send_options
 
 log = logging.getLogger("reelledger.crawl")
 # httpx logs each request at INFO, and a worker makes hundreds a second: a job's counters say it
@@ -135,6 +136,7 @@ def make_broker(url: str | None = None) -> SweepingRedisBroker:
         heartbeat_timeout=int(os.environ.get("REELLEDGER_QUEUE_HEARTBEAT_MS", "60000")),
         maintenance_chance=int(os.environ.get("REELLEDGER_QUEUE_MAINTENANCE_CHANCE", "20000")),
     )
+    broker.add_middleware(WorkerLogs(), before=type(broker.middleware[0]))  # first: see WorkerLogs
     broker.add_middleware(CurrentMessage())
     # before Retries in the list: "after" hooks run last-added first, and a message only counts as
     # failed once Retries has given up on it
@@ -288,7 +290,7 @@ def _send(job_id: str, actor, *args, delay: float = 0.0) -> None:
     carries out the commands it has read and exits before it answers them, and the patient client
     sends a command whose answer it lost again, so a bare increment counted the message twice, and
     its job, one message short of its `queued`, never finished."""
-    message = actor.message(job_id, *args)
+    message = actor.message_with_options(args=(job_id, *args), **send_options())  # a retry's request id too
     add_counts_once(_redis, job_id, f"queued:{message.message_id}", {"queued": 1})
     actor.broker.enqueue(message, delay=int(delay * 1000) if delay >= MIN_DELAY else None)
 
@@ -296,7 +298,7 @@ def _send(job_id: str, actor, *args, delay: float = 0.0) -> None:
 # ------------------------------------------------------------------- actors
 
 
-@dramatiq.actor(queue_name=PAGES_QUEUE, time_limit=PAGE_TIME_LIMIT, **RETRIES)
+@dramatiq.actor(queue_name=PAGES_QUEUE, time_limit=PAGE_TIME_LIMIT, job_arg=0, **RETRIES)
 def crawl_page(job_id: str, url: str, depth: int, referrer: str | None = None) -> None:
     spec = _spec(job_id)
     crawler = _crawler(job_id, spec)
@@ -316,7 +318,7 @@ def crawl_page(job_id: str, url: str, depth: int, referrer: str | None = None) -
     _settle(job_id, counts)
 
 
-@dramatiq.actor(queue_name=MEDIA_QUEUE, time_limit=3_600_000, **RETRIES)
+@dramatiq.actor(queue_name=MEDIA_QUEUE, time_limit=3_600_000, job_arg=0, **RETRIES)
 def examine_medium(job_id: str, url: str, page_url: str | None) -> None:
     from ledger.crawl.reporting import ServiceRefused, examine
 
@@ -363,7 +365,7 @@ def _next_link_once(send_next) -> None:
         raise
 
 
-@dramatiq.actor(queue_name=PAGES_QUEUE, time_limit=PAGE_TIME_LIMIT, **RETRIES)
+@dramatiq.actor(queue_name=PAGES_QUEUE, time_limit=PAGE_TIME_LIMIT, job_arg=0, **RETRIES)
 def rescan(job_id: str) -> None:
     """Crawl the job's seeds again (a new crawl: claims start afresh, validators and content
     hashes stay, so unchanged media are not fetched again), then schedule the next rescan."""

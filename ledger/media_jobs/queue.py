@@ -19,9 +19,12 @@ def make_broker(redis_url: str) -> dramatiq.Broker:
 
 
 def enqueue(broker: dramatiq.Broker, job_id: int) -> None:
-    """Send the job's media step to the workers; a duplicate message does no harm (the job's
-    row says whether its step is still to do)."""
+    """Send the job's media step to the workers, with the id of the request that asked for it
+    (the worker's lines carry it); a duplicate message does no harm (the job's row says whether
+    its step is still to do)."""
+    from ledger.queue_worker import send_options
+
     message: dramatiq.Message[None] = dramatiq.Message(
-        queue_name=MEDIA_QUEUE, actor_name=ACTOR, args=(job_id,), kwargs={}, options={}
+        queue_name=MEDIA_QUEUE, actor_name=ACTOR, args=(job_id,), kwargs={}, options=send_options()
     )
     broker.enqueue(message)

@@ -11,6 +11,7 @@ import threading
 import uuid
 from typing import TYPE_CHECKING
 
+from ledger.logs import carried
 from ledger.media_jobs import records
 from ledger.media_jobs.runner import Outcome, context, run_ledger, run_media
 from ledger.models import JobStatus
@@ -57,7 +58,8 @@ class MediaJobs:
         """A new job: to the queue, or to this process's media thread. The upload is answered at
         once even while Redis is away (an enqueue waits for it): the job is sent on a thread."""
         if self.queued:
-            threading.Thread(target=self._send, args=(job_id,), name=f"media-job-{job_id}", daemon=True).start()
+            send = carried(self._send)  # its lines, and the message, carry the request's id
+            threading.Thread(target=send, args=(job_id,), name=f"media-job-{job_id}", daemon=True).start()
         else:
             self._run_here(job_id)
 

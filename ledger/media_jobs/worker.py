@@ -40,7 +40,7 @@ def _holder() -> str:
     return f"worker:{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
-@dramatiq.actor(broker=broker, actor_name=ACTOR, queue_name=MEDIA_QUEUE, time_limit=TIME_LIMIT, **RETRIES)
+@dramatiq.actor(broker=broker, actor_name=ACTOR, queue_name=MEDIA_QUEUE, time_limit=TIME_LIMIT, job_arg=0, **RETRIES)
 def run_media_job(job_id: int) -> None:
     outcome = run_media(_context, job_id, _holder())
     if outcome != Outcome.done:

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from ledger.logs import carried, handler, request_id
+from ledger.logs import LinesAsRecords, carried, handler, request_id
 
 
 @pytest.fixture
@@ -94,3 +94,17 @@ def test_an_access_line_never_shows_a_counter_notice_token(captured):
     (line,) = lines()
     assert token not in line["message"]
     assert "/counter-notices?token=…&x=1" in line["message"] and line["message"].endswith(" 200")
+
+
+def test_what_a_worker_prints_becomes_one_json_line_per_line_written(captured):
+    logger, lines = captured
+    fallback = io.StringIO()
+    printed = LinesAsRecords(logger, logging.WARNING, fallback)
+    print("Exception in thread crawl-3:", file=printed, end="")
+    print("\nTraceback (most recent call last):\n", file=printed, end="")
+    print("", file=printed)  # a blank line is not a record
+    assert [(line["level"], line["message"]) for line in lines()] == [
+        ("WARNING", "Exception in thread crawl-3:"),
+        ("WARNING", "Traceback (most recent call last):"),
+    ]
+    assert fallback.getvalue() == ""
