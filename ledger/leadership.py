@@ -1,12 +1,13 @@
 """Each background loop runs in exactly one replica at a time; another takes over when it dies.
 
 A loop (the outbox reconciler with period finalisation, notice delivery, the sweep of
-interrupted uploads) is led by whichever replica holds its advisory lock (ledger/advisory.py).
-Every replica runs every loop's thread; one that does not lead the loop only waits. A watcher
-thread tries, every `poll` seconds, to take the locks of the loops it does not lead, and checks
-that its connection still holds the ones it does: if that connection is lost, it stops leading
-at once (PostgreSQL has released the locks with the session) and tries again. So when a leader
-dies, another replica leads its loops within `poll` seconds, plus one loop interval.
+interrupted uploads, jobs for copies whose job was never written) is led by whichever replica
+holds its advisory lock (ledger/advisory.py). Every replica runs every loop's thread; one that
+does not lead the loop only waits. A watcher thread tries, every `poll` seconds, to take the
+locks of the loops it does not lead, and checks that its connection still holds the ones it
+does: if that connection is lost, it stops leading at once (PostgreSQL has released the locks
+with the session) and tries again. So when a leader dies, another replica leads its loops
+within `poll` seconds, plus one loop interval.
 
 A pass may overlap with one in a replica that has just lost its lock without knowing yet (a
 network partition, noticed on its next check): every pass must be safe to repeat, as the

@@ -119,13 +119,16 @@ class Ledger:
         log.info(
             "chain %s at %s, contracts %s", self.chain.chain_id, redact_url(self.chain.rpc_url), self.chain.addresses
         )
+        self.media_jobs.start()
+        self.lead("copies-without-jobs", self.settings.media_poll, self._resume_copies)
+        threading.Thread(target=self._build_match_index, name="match-index", daemon=True).start()
+        return self
+
+    def _resume_copies(self) -> None:
         from ledger.distributions.copies import resume
 
         if resumed := resume(self):
-            log.warning("making %d watermarked copies that a stop interrupted", resumed)
-        self.media_jobs.start()
-        threading.Thread(target=self._build_match_index, name="match-index", daemon=True).start()
-        return self
+            log.warning("making %d watermarked copies whose jobs were never written", resumed)
 
     def _build_match_index(self) -> None:
         try:

@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,9 @@ PAYLOAD_BITS = 48
 COPY_SUFFIX = {"image": ".png", "video": ".mp4"}
 PROGRESS_EVERY = 1.0  # seconds between progress writes
 READ_ALL = {Role.auditor, Role.admin}
+# A request stores its distribution, moves the master beside it (a rename) and makes its job at
+# once; a copy without a job this long after it was stored lost its job's row, and is given one.
+ORPHAN_AFTER = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -353,14 +357,20 @@ def _fail(engine: Engine, data_dir: Path, dist_id: int, reason: str) -> None:
 
 
 def resume(ledger: Ledger) -> int:
-    """Give a job to every copy still to be made that has none (made before copies were jobs,
-    or whose job's row could not be written); returns how many. Copies with a job are taken up
-    with their job; replicas starting together make one job each (`copy_job_key`)."""
+    """Give a job to every copy still to be made that has had none for `ORPHAN_AFTER` (made
+    before copies were jobs, or whose job's row could not be written and whose client never
+    asked again); returns how many. The leader's pass runs it every `media_poll` seconds, so
+    such a copy is taken up within about `ORPHAN_AFTER` plus that, not at the next start.
+    Copies with a job are taken up with their job; passes that overlap (a leader that has just
+    lost its lock) make one job each (`copy_job_key`)."""
+    stored_before = utcnow() - ORPHAN_AFTER
     with session(ledger.engine) as db:
         with_job = select(MediaJob.distribution_id).where(col(MediaJob.distribution_id).is_not(None))
         orphans = db.exec(
             select(DistributionRecord).where(
-                DistributionRecord.status == DistributionStatus.embedding, col(DistributionRecord.id).not_in(with_job)
+                DistributionRecord.status == DistributionStatus.embedding,
+                col(DistributionRecord.id).not_in(with_job),
+                col(DistributionRecord.created_at) < stored_before,
             )
         ).all()
     for dist in orphans:

@@ -21,17 +21,27 @@ from sqlmodel import select
 
 from ledger.accounts import create_account
 from ledger.db import session
-from ledger.distributions.copies import create_distribution, get_distribution
+from ledger.distributions.copies import ORPHAN_AFTER, create_distribution, get_distribution
 from ledger.errors import LedgerError
 from ledger.licences import LicenceTerms, grant_licence, grant_sublicence, revoke_licence
-from ledger.models import ChainOp, DistributionRecord, LicenceRecord, PlayReport, Role, SplitRecord, Work, WorkKind
+from ledger.models import (
+    ChainOp,
+    DistributionRecord,
+    LicenceRecord,
+    MediaJob,
+    PlayReport,
+    Role,
+    SplitRecord,
+    Work,
+    WorkKind,
+)
 from ledger.reports.blocks import item_blocks, items_of
 from ledger.reports.ingest import ReportHeader, ingest
 from ledger.service import Ledger
 from ledger.splits import set_split
 from ledger.works import WorkMeta, register_work
 from tests.helpers.settings import make_settings
-from tests.helpers.write_faults import events, fault_every_step, fault_figures, rows, settle  # noqa: F401  (figures with -s)
+from tests.helpers.write_faults import Faults, events, fault_every_step, fault_figures, rows, settle  # noqa: F401  (figures with -s)
 
 
 @pytest.fixture
@@ -203,11 +213,10 @@ def short_lease_ledger(request, tmp_path):
     running.stop()
 
 
-def test_a_distribution_anchoring_fails_at_any_step_and_nothing_is_anchored_without_its_record(
-    short_lease_ledger, tmp_path
-):
-    """Its record is stored and anchored by the media job: the job's writes fail too, one at a
-    time; a job whose record could not be stored runs again, so every distribution ends anchored once."""
+@pytest.fixture
+def chelsea(short_lease_ledger, tmp_path):
+    """A studio's registered photograph and a platform to distribute it to; `distribute(key)` asks
+    for a distribution of it with that Idempotency-Key."""
     import cv2
     from skimage import data
 
@@ -219,12 +228,23 @@ def test_a_distribution_anchoring_fails_at_any_step_and_nothing_is_anchored_with
     digest = hashlib.sha256(master).digest()
     work_id = register_work(ledger, studio, sha256=digest, meta=WorkMeta("Chelsea", WorkKind.film)).work.work_id
 
-    def attempt(key):
+    def distribute(key):
         upload = tmp_path / f"{key}.png"
         upload.write_bytes(master)
-        view = create_distribution(
+        return create_distribution(
             ledger, studio, work_id, platform="streamer", master=upload, master_sha256=digest, idempotency_key=key
         )
+
+    return ledger, studio, distribute
+
+
+def test_a_distribution_anchoring_fails_at_any_step_and_nothing_is_anchored_without_its_record(chelsea):
+    """Its record is stored and anchored by the media job: the job's writes fail too, one at a
+    time; a job whose record could not be stored runs again, so every distribution ends anchored once."""
+    ledger, studio, distribute = chelsea
+
+    def attempt(key):
+        view = distribute(key)
         deadline = time.monotonic() + 60
         while (view := get_distribution(ledger, studio, view.dist.id)).dist.op_id is None:
             assert view.status != "failed", view.error
@@ -249,6 +269,37 @@ def test_a_distribution_anchoring_fails_at_any_step_and_nothing_is_anchored_with
         also=lambda: threading.current_thread().name.startswith("media"),
     )
     assert "INSERT distribution" in steps and "INSERT chain_op" in steps
+
+
+def test_a_distribution_whose_job_row_failed_is_made_by_the_leaders_pass_though_its_client_never_asks_again(
+    chelsea,
+):
+    """The request stored the distribution and its master, then failed to write the marking job's
+    row; the client gives up. The leader's periodic pass gives it a job once it has had none for
+    ORPHAN_AFTER, well before any restart: the copy is made and anchored once."""
+    ledger, studio, distribute = chelsea
+    faults = Faults(ledger.engine)
+    with faults.watching() as counted:
+        first = distribute("steps").dist.id
+    job_row = counted.steps.index("INSERT media_job") + 1
+    with faults.watching(fail_at=job_row):
+        with pytest.raises((DBAPIError, LedgerError)):
+            distribute("given-up")
+    assert faults.fired == "INSERT media_job"
+    failed_at = time.monotonic()
+    with session(ledger.engine) as db:
+        dist = db.exec(select(DistributionRecord).where(DistributionRecord.idempotency_key == "given-up")).one()
+    assert rows(ledger, MediaJob, distribution_id=dist.id) == 0  # the orphan: stored, without a job
+
+    bound = ORPHAN_AFTER.total_seconds() + 30  # the grace, the pass's interval, the leader's poll, the marking
+    while (view := get_distribution(ledger, studio, dist.id)).status != "ready":
+        assert view.status != "failed", view.error
+        assert time.monotonic() - failed_at < bound, f"still {view.status} {bound:.0f} s after its job's row failed"
+        time.sleep(0.2)
+    assert rows(ledger, MediaJob, distribution_id=dist.id) == 1
+    assert get_distribution(ledger, studio, first).status == "ready"  # its own job made it, long since
+    settle(ledger)
+    assert events(ledger, "DistributionRegistry", "DistributionAnchored") == 2  # "steps" and "given-up", once each
 
 
 def test_a_revocation_fails_at_any_step_and_nothing_is_revoked_on_chain_without_its_record(studio):
