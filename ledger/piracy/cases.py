@@ -31,6 +31,7 @@ from ledger.models import (
     Account,
     CaseStatus,
     ChainOp,
+    DistributionRecord,
     NoticeDelivery,
     PiracyCase,
     Role,
@@ -156,7 +157,7 @@ def report_sighting(
         if outcome.match is None:
             return SightingOutcome(False, False, None, outcome)
         traced = _trace(ledger, crawler, path, outcome.query.kind)
-        dist = traced.distribution
+        dist = traced.distribution if traced else None
         assert outcome.work is not None and outcome.op is not None  # a match names its work
         finding = Finding(
             outcome.work,
@@ -184,11 +185,16 @@ def report_sighting(
     return SightingOutcome(True, created, view, outcome)
 
 
-def _trace(ledger: Ledger, crawler: Account, path: Path, kind: str) -> tracing.Trace:
+def _trace(ledger: Ledger, crawler: Account, path: Path, kind: str) -> tracing.Trace | None:
     """The copy's watermark, read on its first MARK_FIRST_SECONDS and, when that names no
     payload, on the full default stretch: a payload is reported only when the keys decode it
     (a false one is as unlikely from a short read as from a long one), so a short read that
-    finds one is a verdict, and one that does not costs the difference."""
+    finds one is a verdict, and one that does not costs the difference. None before any
+    distribution was made: no key has marked anything, and the case stands on its match alone
+    (its evidence says no watermark was found)."""
+    with session(ledger.engine) as db:
+        if db.exec(select(DistributionRecord.id).limit(1)).first() is None:
+            return None
     if kind == "video":
         first = tracing.trace_file(ledger, crawler, path, max_seconds=MARK_FIRST_SECONDS)
         if first.detection.payload is not None:

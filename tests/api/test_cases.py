@@ -21,6 +21,7 @@ from ledger.chain.verify import find_evidence
 from ledger.models import Role
 from tests.helpers.cases import LEAK_URL, jpeg, report, wait_anchored
 from tests.helpers.distributions import MASTER, decode, distribute, register, wait_ready
+from tests.helpers.service import running_service
 from watermark import attacks
 
 
@@ -225,3 +226,22 @@ def test_the_same_bytes_at_another_address_are_a_new_case_found_as_before(partie
     assert copy["match"] == case["match"] and copy["leak"] == case["leak"]
     bundle = json.loads(parties["crawler"].get(f"/cases/{copy['id']}/evidence").content)
     assert bundle["url"] == "http://another-mirror.example/astronaut.jpg"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_service(request, tmp_path):
+    """A service of its own, where no distribution has been made yet."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    with running_service(tmp_path / "data", url, write_wait=10) as svc:
+        yield svc
+
+
+def test_a_copy_found_before_any_distribution_is_a_case_on_its_match_alone(fresh_service):
+    _, _, studio = fresh_service.new_account(Role.rights_holder)
+    _, _, crawler = fresh_service.new_account(Role.crawler)
+    register(studio, MASTER, "Astronaut", fresh_service)
+    r = report(crawler, jpeg(decode(MASTER)))
+    assert r.status_code == 201, r.text  # not a 422 for want of watermark keys: none has marked anything
+    assert r.json()["matched"] and r.json()["created"]
+    evidence = json.loads(crawler.get(f"/cases/{r.json()['case']['id']}/evidence").content)
+    assert evidence["watermark"] == {"found": False}
