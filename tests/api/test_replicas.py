@@ -6,14 +6,18 @@ nonce error or a 5xx, another replica leads within seconds, and each period is c
 finalised once. Clients do what they would behind a load balancer: a request cut off by the
 kill is sent again, with its Idempotency-Key, to another replica.
 
-Takedown notice delivery runs under the same leadership (ledger/leadership.py) but is not
-driven here: a case needs a watermarked distribution of an uploaded master and a matched copy,
-too heavy for this test's budget; tests/api/test_case_faults.py covers delivery itself."""
+A crawler reports copies of an uploaded photograph at several addresses meanwhile, and each
+case's takedown notices go to a slow webhook receiver on loopback; the leader is killed while
+it delivers them. Delivery is at least once on the wire: a leader killed after its POST and
+before it records the answer leaves that notice to the next leader, which posts it again with
+the same Idempotency-Key (the notice's id). So every notice is delivered, and the receiver,
+dropping repeats by that key, has each notice exactly once."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import signal
 import sys
@@ -23,7 +27,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -36,9 +40,11 @@ from ledger.accounts import create_account
 from ledger.chain import artifacts
 from ledger.config import Settings
 from ledger.db import session
-from ledger.models import ChainOp, OpStatus, Role
+from ledger.models import ChainOp, NoticeDelivery, OpStatus, Role, TakedownNotice
 from ledger.service import Ledger
+from tests.helpers.cases import Receiver, jpeg
 from tests.helpers.chain import ANVIL_DEV_KEY, external_anvil
+from tests.helpers.distributions import MASTER, decode
 from tests.helpers.settlement import RULE, ndjson
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,10 +54,19 @@ PLATFORMS = 3  # each with a work licensed, split and priced, and two weekly per
 EXTRA_WORKS = 12
 EXTRA_LICENCES = 6
 LOOP = "outbox-reconciler"
+NOTICES = "notice-delivery"
+LEAKS = 4  # addresses a copy of the photograph is reported at: a case, and its notices, each
+RECEIVER_DELAY = 0.3  # seconds the webhook takes to answer: the leader is killed while it delivers
 START_TIMEOUT = 180.0  # three processes importing at once on a loaded 2-core machine
 # "Try again shortly": a cut-off request's key not yet taken over, a cut-off report not yet
 # removed, a report's anchor or a work's split or rule (answered 202) not yet confirmed.
-TRANSIENT = {"idempotency_key_reused", "report_in_flight", "reports_not_anchored", "nothing_to_settle"}
+TRANSIENT = {
+    "idempotency_key_reused",
+    "report_in_flight",
+    "reports_not_anchored",
+    "nothing_to_settle",
+    "work_not_confirmed",
+}
 
 
 class Replica(ProcessService):
@@ -126,6 +141,8 @@ def test_replicas_share_the_writes_and_a_killed_leader_is_replaced_without_a_non
             create_account(ledger.engine, ledger.keys, name=f"platform-{i}", role=Role.platform)
             for i in range(PLATFORMS)
         ]
+        crawler = create_account(ledger.engine, ledger.keys, name="crawler", role=Role.crawler)
+        receiver = Receiver(failures=0, delay=RECEIVER_DELAY)
         env = {
             "PYTHONPATH": str(ROOT),
             "REELLEDGER_DATABASE_URL": postgres_url,
@@ -137,6 +154,7 @@ def test_replicas_share_the_writes_and_a_killed_leader_is_replaced_without_a_non
             "REELLEDGER_DISPUTE_WINDOW": "3",
             "REELLEDGER_PARSE_WORKERS": "1",
             "REELLEDGER_IDEMPOTENCY_TAKEOVER": "3",  # a request cut off by the kill is taken over by its retry
+            "REELLEDGER_TAKEDOWN_WEBHOOK": receiver.url,
         }
         replicas = [Replica(tmp_path / f"replica-{i}", env) for i in range(REPLICAS)]
         try:
@@ -144,15 +162,16 @@ def test_replicas_share_the_writes_and_a_killed_leader_is_replaced_without_a_non
                 healths = list(pool.map(lambda r: r.start(START_TIMEOUT), replicas))
             assert len({h["contracts"]["WorkRegistry"] for h in healths}) == 1, healths
             assert sorted(loop for h in healths for loop in h["leading"]).count(LOOP) == 1, healths
-            _drive_and_check(ledger, node.url, replicas, studios, platforms, healths[0])
+            _drive_and_check(ledger, node.url, replicas, studios, platforms, crawler, receiver, healths[0])
         finally:
             for replica in replicas:
                 if replica.process and replica.process.poll() is None:
                     replica.stop()
+            receiver.close()
             ledger.engine.dispose()
 
 
-def _drive_and_check(ledger, rpc_url, replicas, studios, platforms, health) -> None:
+def _drive_and_check(ledger, rpc_url, replicas, studios, platforms, crawler, receiver, health) -> None:
     traffic = Traffic(replicas)
     now = int(time.time())
     today = date.today()
@@ -230,25 +249,56 @@ def _drive_and_check(ledger, rpc_url, replicas, studios, platforms, health) -> N
         if j < EXTRA_LICENCES:
             licence(studio, work_id, platforms[j % PLATFORMS], now + 40 * 86_400 + j)
 
+    def leaks() -> None:
+        """A studio's photograph registered from its upload, and a crawler's reports of a copy of it
+        at LEAKS addresses: a case each, with its notices to deliver."""
+        studio = studios[0]
+        metadata = {"metadata": '{"title": "Astronaut", "kind": "film"}'}
+        sent = traffic.send(
+            studio.api_key, "POST", "/works", files={"file": ("master.png", MASTER, "image/png")}, data=metadata
+        )
+        expected[f"work:{ok(sent, 'photograph')['work_id']}"] += 1
+        copy = jpeg(decode(MASTER))
+        for k in range(LEAKS):
+            sighting = {
+                "url": f"http://pirate.example/replicas/{k}.jpg",
+                "fetched_at": datetime.now(UTC).isoformat(),
+                "page_url": "http://pirate.example/",
+                "status": 200,
+                "content_type": "image/jpeg",
+            }
+            files = {"file": ("found.jpg", copy, "application/octet-stream")}
+            data = {"sighting": json.dumps(sighting)}
+            case = ok(traffic.send(crawler.api_key, "POST", "/cases", files=files, data=data), f"leak {k}")
+            assert case["matched"], case
+
     def killer() -> None:
-        """Once a third of the writes are answered, SIGKILL the replica leading the loops; check
-        that another takes over, then start the killed one again."""
-        while answered["writes"] < 12 and not finished.is_set():
+        """Once a third of the writes are answered and notices are being delivered, SIGKILL the
+        replica leading the loops (notice delivery too, when one replica leads both, as the
+        first to start does); check that another takes over, then start the killed one again."""
+        give_up = time.monotonic() + 300
+        while (answered["writes"] < 12 or not receiver.posts) and not finished.is_set():
+            assert time.monotonic() < give_up, "no notice was delivered"
             time.sleep(0.05)
-        leader = next(r for r in replicas if LOOP in (r.health() or {}).get("leading", []))
+        leading = {r: (r.health() or {}).get("leading", []) for r in replicas}
+        leader = max((r for r in replicas if LOOP in leading[r]), key=lambda r: NOTICES in leading[r])
         leader.kill()
-        killed_at, writes_before = time.monotonic(), answered["writes"]
+        killed_at, writes_before, posts_before = time.monotonic(), answered["writes"], len(receiver.posts)
         while not any(LOOP in (r.health() or {}).get("leading", []) for r in replicas if r is not leader):
             assert time.monotonic() - killed_at < 15, "no replica took over the background loops"
             time.sleep(0.1)
         takeover = time.monotonic() - killed_at
         time.sleep(1.0)
         leader.start(START_TIMEOUT)
-        print(f"leader killed after {writes_before} writes; another led in {takeover:.1f} s")
+        print(
+            f"leader killed after {writes_before} writes and {posts_before} notice posts "
+            f"(it led notice delivery: {NOTICES in leading[leader]}); another led in {takeover:.1f} s"
+        )
 
-    with ThreadPoolExecutor(PLATFORMS + 4) as pool:
+    with ThreadPoolExecutor(PLATFORMS + 5) as pool:
         kill = pool.submit(killer)
-        jobs = [pool.submit(deal, i) for i in range(PLATFORMS)] + [pool.submit(extra, j) for j in range(EXTRA_WORKS)]
+        jobs = [pool.submit(leaks)] + [pool.submit(deal, i) for i in range(PLATFORMS)]
+        jobs += [pool.submit(extra, j) for j in range(EXTRA_WORKS)]
         try:
             for job in jobs:
                 job.result()
@@ -270,7 +320,10 @@ def _drive_and_check(ledger, rpc_url, replicas, studios, platforms, health) -> N
             for p, key in periods.items()
         ]
         settled = client.health()["outbox_unfinished"] == 0
-        if settled and states.count("finalised") == len(periods):
+        with session(ledger.engine) as db:
+            notices = db.exec(select(TakedownNotice)).all()
+        delivered = len(notices) >= LEAKS and all(n.delivery == NoticeDelivery.delivered for n in notices)
+        if settled and states.count("finalised") == len(periods) and delivered:
             break
         assert time.monotonic() < deadline, (states, client.health())
         time.sleep(0.5)
@@ -278,6 +331,13 @@ def _drive_and_check(ledger, rpc_url, replicas, studios, platforms, health) -> N
     on_chain = _events(Web3(Web3.HTTPProvider(rpc_url)), health["contracts"])
     assert {k: on_chain[k] for k in expected} == dict.fromkeys(expected, 1)
     assert sum(on_chain[k] for k in on_chain if k.split(":")[0] in ("commit", "finalise")) == 2 * len(periods)
+
+    # Each notice delivered: at least once on the wire, once after the receiver drops repeats by key.
+    posted = Counter({k.lower(): v for k, v in headers.items()}["idempotency-key"] for headers, _ in receiver.posts)
+    assert set(posted) == {f"takedown-notice-{n.id}" for n in notices}
+    for key in posted:  # a repeat is the same notice, not another
+        assert len({body for headers, body in receiver.posts if key in headers.values()}) == 1, key
+    repeats = sum(posted.values()) - len(posted)
 
     # Nothing signed twice: the signer's nonce counts exactly the outbox's operations, one nonce each.
     signer = Web3.to_checksum_address(health["operator"])
@@ -288,7 +348,8 @@ def _drive_and_check(ledger, rpc_url, replicas, studios, platforms, health) -> N
     assert Web3(Web3.HTTPProvider(rpc_url)).eth.get_transaction_count(signer) == len(ops)
     print(
         f"{answered['writes']} writes through {len(replicas)} replicas, {traffic.cut_off} cut off by the kill "
-        f"and sent again; {len(ops)} signer transactions, {len(periods)} periods finalised once each"
+        f"and sent again; {len(ops)} signer transactions, {len(periods)} periods finalised once each; "
+        f"{len(notices)} notices delivered, {repeats} posted again after the kill"
     )
 
 

@@ -75,9 +75,10 @@ def wait_anchored(client, case_id: int, ledger, timeout: float = 60.0) -> dict:
 
 
 class Receiver:
-    """A takedown endpoint on loopback: refuses its first `failures` posts, then takes them."""
+    """A takedown endpoint on loopback: refuses its first `failures` posts, then takes them; each
+    answer comes `delay` seconds after the post (a slow endpoint)."""
 
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int, delay: float = 0.0) -> None:
         self.failures, self.posts = failures, []
         receiver = self
 
@@ -85,6 +86,7 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.posts.append((dict(self.headers), body))
+                time.sleep(delay)
                 code = 503 if len(receiver.posts) <= receiver.failures else 200
                 self.send_response(code)
                 self.send_header("Content-Length", "0")
