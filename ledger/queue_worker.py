@@ -7,7 +7,9 @@ own. With REELLEDGER_LOG_FORMAT=json every line must be a JSON object instead, s
 the main process through `ledger.logs` and tells Dramatiq to skip its set-up (`--skip-logging`);
 each worker process, once it has its pipe, does the same on the pipe and turns whatever is
 printed rather than logged into records (`WorkerLogs.after_process_boot`). Every worker process
-writes its lines to the pipe whole, one write each, so the main process never mixes two.
+writes its lines to the pipe whole, one write each, so the main process never mixes two. One
+thing is written as text all the same: the thread dump a crawl worker writes on SIGUSR1
+(`faulthandler`, straight to the file descriptor, for a person reading it).
 
 While a message is handled, its lines carry the message's id and actor, the job it belongs to
 (an actor declared with `job_arg=<position>` names it among its arguments) and, when the message
