@@ -290,7 +290,7 @@ def _send(job_id: str, actor, *args, delay: float = 0.0) -> None:
     carries out the commands it has read and exits before it answers them, and the patient client
     sends a command whose answer it lost again, so a bare increment counted the message twice, and
     its job, one message short of its `queued`, never finished."""
-    message = actor.message_with_options(args=(job_id, *args), **send_options())  # a retry's request id too
+    message = actor.message_with_options(args=(job_id, *args), **send_options())  # the crawl request's id, passed on
     add_counts_once(_redis, job_id, f"queued:{message.message_id}", {"queued": 1})
     actor.broker.enqueue(message, delay=int(delay * 1000) if delay >= MIN_DELAY else None)
 
