@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -35,6 +36,7 @@ from ledger.works import get_work
 MAX_PARENTS = 4  # DerivativeRegistry.MAX_PARENTS
 MAX_DEPTH = 3  # DerivativeRegistry.MAX_DEPTH
 TOTAL_BPS = 10_000
+FAILED = (OpStatus.rejected, OpStatus.reverted)  # a registration that never counted
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ def declare_parents(
     authorise_service(ledger, account)
     chain = ledger.chain
     with session(ledger.engine) as db:
+        for dead in _dead_edges(db, work.id):  # a declaration the chain refused after its answer was given
+            db.delete(dead)
         op = chain.outbox.record(db, op_key, chain.signer, call)
         for edge, _, _ in edges:
             edge.op_id = op.id
@@ -172,12 +176,22 @@ def _op_status(ledger: Ledger, op_id: int) -> OpStatus:
         return must_get(db, ChainOp, op_id).status
 
 
-def _live_edges(db: Session, column: object, work_pk: int) -> list[WorkParent]:
-    """Edges on `column` = `work_pk` whose registration is confirmed or still on its way."""
+def _edges_on(db: Session, column: Any, work_pk: int) -> list[tuple[WorkParent, ChainOp]]:
+    """Edges whose `column` (the derivative or the parent) is `work_pk`, each with its registration."""
     rows = db.exec(
         select(WorkParent, ChainOp).join(ChainOp, col(ChainOp.id) == col(WorkParent.op_id)).where(column == work_pk)
     ).all()
-    return [edge for edge, op in rows if op.status not in (OpStatus.rejected, OpStatus.reverted)]
+    return [(edge, op) for edge, op in rows]
+
+
+def _live_edges(db: Session, column: Any, work_pk: int) -> list[WorkParent]:
+    """Edges on `column` = `work_pk` whose registration is confirmed or still on its way."""
+    return [edge for edge, op in _edges_on(db, column, work_pk) if op.status not in FAILED]
+
+
+def _dead_edges(db: Session, work_pk: int) -> list[WorkParent]:
+    """A work's edges whose registration failed: they never counted and make way for a new declaration."""
+    return [edge for edge, op in _edges_on(db, WorkParent.work_pk, work_pk) if op.status in FAILED]
 
 
 def _depth(db: Session, work_pk: int) -> int:
@@ -208,7 +222,7 @@ def _finish(ledger: Ledger, work: Work, op_id: int) -> DerivationView:
     ledger.chain.outbox.send(op_id)
     op = ledger.settle(op_id)
     with session(ledger.engine) as db:
-        if op.status in (OpStatus.rejected, OpStatus.reverted):
+        if op.status in FAILED:
             for edge in _edges_of_op(db, op_id):
                 db.delete(edge)
             db.commit()
