@@ -14,7 +14,8 @@ from sqlmodel import select
 from ledger.chain.hexes import from_0x
 from ledger.choices import DerivativeKind
 from ledger.db import session
-from ledger.models import Role, Work, WorkParent
+from ledger.models import ChainOp, Role, Work, WorkParent
+from tests.helpers.write_faults import a_request_thread, answered, events, fault_every_step
 
 DAY = 86_400
 
@@ -210,3 +211,34 @@ def test_a_licence_revoked_on_chain_behind_the_service_is_refused_by_the_chain(s
     response = declare(maker, re_edit, (licence["id"], "re_edit"))
     assert refusal(response, 409) == "DerivativeLicenseNotValid"
     assert edges_of(service, re_edit) == []
+
+
+def test_a_database_failure_while_declaring_parents_is_503_and_a_retry_declares_them_once(service, parties):
+    producer, drama, maker_id, maker, _ = parties
+    # Each attempt declares another derivative: a work's parents are declared once.
+    ready = [(new_work(maker, f"Re-edit {n}"), grant(producer, drama, derive_terms(maker_id))["id"]) for n in range(24)]
+    declared: dict[str, tuple[str, int]] = {}
+
+    def attempt(key: str):
+        work_id, licence = declared.setdefault(key, ready[len(declared)])
+        return answered(declare(maker, work_id, (licence, "re_edit"), headers={"Idempotency-Key": key}))
+
+    def stored(key: str) -> int:
+        with session(service.ledger.engine) as db:
+            query = (
+                select(WorkParent)
+                .join(ChainOp, ChainOp.id == WorkParent.op_id)
+                .where(ChainOp.idempotency_key == f"derive:{maker_id}:{key}")
+            )
+            return len(db.exec(query).all())
+
+    fired = fault_every_step(
+        service.ledger,
+        "http-derivation",
+        attempt,
+        stored,
+        lambda: events(service.ledger, "DerivativeRegistry", "DerivativeRegistered"),
+        most=len(ready),
+        also=a_request_thread,
+    )
+    assert fired  # the request's database steps were each failed once
