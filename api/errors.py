@@ -71,6 +71,8 @@ REVERT_STATUS: dict[str, int] = {
     **dict.fromkeys(
         [
             "AccessControlUnauthorizedAccount",
+            "DerivativeLicenseNotHeld",
+            "DerivativeUnauthorized",
             "DistributionUnauthorized",
             "LicenseNotSublicensable",
             "LicenseUnauthorized",
@@ -88,6 +90,7 @@ REVERT_STATUS: dict[str, int] = {
     ),
     **dict.fromkeys(
         [
+            "DerivativeWorkNotRegistered",
             "EvidenceUnknownWork",
             "LicenseNotFound",
             "LicenseWorkNotRegistered",
@@ -101,6 +104,10 @@ REVERT_STATUS: dict[str, int] = {
     ),
     **dict.fromkeys(
         [
+            "DerivativeAlreadyHasParents",
+            "DerivativeHasChildren",
+            "DerivativeLicenseNotValid",
+            "DerivativeTooDeep",
             "DistributionAlreadyAnchored",
             "ERC20InsufficientAllowance",
             "ERC20InsufficientBalance",
@@ -135,6 +142,12 @@ REVERT_STATUS: dict[str, int] = {
     **dict.fromkeys(
         [
             "AccessControlBadConfirmation",
+            "DerivativeCycle",
+            "DerivativeDuplicateParent",
+            "DerivativeInvalidParentCount",
+            "DerivativeKindNotLicensed",
+            "DerivativeLicenseNotOnParent",
+            "DerivativeSharesExceedWhole",
             "DistributionInvalidPayload",
             "DistributionInvalidRecord",
             "ECDSAInvalidSignature",
@@ -148,11 +161,14 @@ REVERT_STATUS: dict[str, int] = {
             "ERC2612InvalidSigner",
             "EvidenceInvalidHash",
             "InvalidShortString",
+            "LicenseDeriveWithoutTerms",
             "LicenseEmptyScope",
             "LicenseExclusiveExceedsParent",
+            "LicenseInvalidDerivativeTerms",
             "LicenseInvalidLicensee",
             "LicenseInvalidWindow",
             "LicenseScopeExceedsParent",
+            "LicenseTermsWithoutDerive",
             "LicenseTooDeep",
             "OwnableInvalidOwner",
             "PeriodPayoutInvalidProof",
@@ -193,6 +209,7 @@ REVERT_STATUS: dict[str, int] = {
 # roles, which no account approval changes, so they are not here.
 OPERATOR_HINT: frozenset[str] = frozenset(
     [
+        "DerivativeUnauthorized",
         "DistributionUnauthorized",
         "LicenseUnauthorized",
         "SplitUnauthorized",

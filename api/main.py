@@ -18,6 +18,7 @@ from api.routes import (
     cases,
     counter_notices,
     crawls,
+    derivations,
     disputes,
     distributions,
     health,
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts.router)
     app.include_router(works.router)
     app.include_router(licences.router)
+    app.include_router(derivations.router)
     app.include_router(splits.router)
     app.include_router(rules.router)
     app.include_router(reports.router)

@@ -7,6 +7,7 @@ from typing import Any
 from api import schemas
 from ledger.chain.hexes import to_0x
 from ledger.chain.registries import SplitVersion
+from ledger.derivatives import DerivationView
 from ledger.distributions.copies import DistributionView
 from ledger.distributions.records import payload_hex
 from ledger.distributions.trace import Trace
@@ -86,6 +87,33 @@ def licence(view: LicenceView, work_id: str) -> schemas.LicencePublic:
         end=r.end,
         exclusive=r.exclusive,
         sublicensable=r.sublicensable,
+        derivative=None
+        if r.derivative_kinds is None or r.upstream_bps is None
+        else schemas.UpstreamTermsPublic(
+            kinds=r.derivative_kinds, share_bps=r.upstream_bps, min_per_valid_play_micro=r.upstream_min_micro or 0
+        ),
+        status=view.status,
+        chain=chain_status(view.op),
+    )
+
+
+def derivation(view: DerivationView) -> schemas.DerivationPublic:
+    return schemas.DerivationPublic(
+        work_id=view.work.work_id,
+        parents=[
+            schemas.DerivativeEdgePublic(
+                parent_work_id=parent,
+                licence_id=edge.licence_pk,
+                chain_licence_id=chain_licence_id,
+                kind=edge.kind.value,
+                share_bps=edge.share_bps,
+                min_per_valid_play_micro=edge.min_per_valid_play_micro,
+                position=edge.position,
+            )
+            for edge, parent, chain_licence_id in zip(
+                view.edges, view.parent_work_ids, view.chain_licence_ids, strict=True
+            )
+        ],
         status=view.status,
         chain=chain_status(view.op),
     )

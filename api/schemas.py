@@ -130,18 +130,37 @@ class OnChainWork(BaseModel):
     metadata_uri: str
 
 
+class UpstreamTermsIn(Strict):
+    kinds: list[Annotated[str, Token(20)]] = Field(
+        min_length=1, max_length=6, description="re_edit, dub, subtitle, remake, trailer, compilation"
+    )
+    share_bps: Int = Field(ge=0, le=10_000, description="The licensed work's share of each derivative's earnings.")
+    min_per_valid_play_micro: Uint64 = Field(
+        default=0, description="Minimum owed per valid play of the derivative, millionths of the minor unit."
+    )
+
+
+class UpstreamTermsPublic(BaseModel):
+    kinds: list[str]
+    share_bps: int
+    min_per_valid_play_micro: int
+
+
 class LicenceCreate(Strict):
     licensee_id: RowId
     territories: list[Annotated[str, Token(8)]] = Field(
         min_length=1, max_length=300, description='ISO 3166-1 alpha-2 codes, or "WW" for all.'
     )
     rights: list[Annotated[str, Token(20)]] = Field(
-        min_length=1, max_length=20, description="streaming, download, broadcast, theatrical"
+        min_length=1, max_length=20, description="streaming, download, broadcast, theatrical, derive"
     )
     start: Uint64 = Field(description="Unix seconds, inclusive.")
     end: Uint64 = Field(gt=0, description="Unix seconds, exclusive.")
     exclusive: Bool = False
     sublicensable: Bool = False
+    derivative: UpstreamTermsIn | None = Field(
+        default=None, description="Upstream terms; required with the derive right (root licences only), else absent."
+    )
 
 
 class LicencePublic(BaseModel):
@@ -157,6 +176,33 @@ class LicencePublic(BaseModel):
     end: int
     exclusive: bool
     sublicensable: bool
+    derivative: UpstreamTermsPublic | None = None
+    status: str
+    chain: ChainStatus
+
+
+class DerivativeParentIn(Strict):
+    licence_id: RowId = Field(description="A root licence with the derive right on the parent, held by you.")
+    kind: Annotated[str, Token(20)] = Field(description="re_edit, dub, subtitle, remake, trailer or compilation")
+
+
+class DerivativeDeclare(Strict):
+    parents: list[DerivativeParentIn] = Field(min_length=1, max_length=4)
+
+
+class DerivativeEdgePublic(BaseModel):
+    parent_work_id: str
+    licence_id: int
+    chain_licence_id: int | None
+    kind: str
+    share_bps: int
+    min_per_valid_play_micro: int
+    position: int
+
+
+class DerivationPublic(BaseModel):
+    work_id: str
+    parents: list[DerivativeEdgePublic]
     status: str
     chain: ChainStatus
 

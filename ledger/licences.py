@@ -3,6 +3,11 @@
 Only a work's owner grants root licences; only the holder of a sub-licensable licence grants
 sub-licences. The contract enforces the rest (scope within the parent, exclusivity) and its
 refusals come back by name.
+
+A root licence with the `derive` right carries upstream terms (the kinds of derivative it allows,
+the parent's share in basis points, an optional minimum per valid play): what every derivative
+registered under it owes the licensed work (ledger.derivatives). The terms are checked here before
+anything is sent and stored with the licence; they never change.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ from sqlmodel import Session, col, select
 from ledger.accounts import authorise_service
 from ledger.chain.hexes import from_0x
 from ledger.chain.outbox import raise_for
-from ledger.chain.registries import Right, Scope
+from ledger.chain.registries import DerivativeTerms, Right, Scope
+from ledger.choices import DerivativeKind
 from ledger.db import commit_or, must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.idempotency import check_same, earlier_request, key_in_use, request_digest
+from ledger.limits import DB_INT_MAX
 from ledger.models import Account, ChainOp, LicenceRecord, OpStatus, Work
 from ledger.op_views import OpView
 from ledger.service import Ledger
@@ -27,6 +34,37 @@ from ledger.territories import territory_codes, territory_mask
 from ledger.works import get_work
 
 RIGHT_NAMES = {right.name.lower(): right for right in Right if right.name}  # every member has one
+DERIVE = "derive"
+KIND_NAMES = [kind.value for kind in DerivativeKind]
+MAX_MIN_MICRO = DB_INT_MAX  # a BIGINT column; the contract takes up to 2^128 - 1
+
+
+def parse_kind(name: str, field: str) -> DerivativeKind:
+    """A derivative kind by its name, or a clear InvalidInput naming the field."""
+    try:
+        return DerivativeKind(name.lower())
+    except ValueError:
+        raise InvalidInput(field, f"{name!r} is not one of {KIND_NAMES}") from None
+
+
+@dataclass(frozen=True)
+class UpstreamTerms:
+    """What each derivative made under a licence owes the licensed work."""
+
+    kinds: list[str]
+    share_bps: int
+    min_per_valid_play_micro: int = 0
+
+    def chain_terms(self) -> DerivativeTerms:
+        if not self.kinds:
+            raise InvalidInput("derivative.kinds", "at least one kind of derivative is needed")
+        kinds = {parse_kind(name, "derivative.kinds") for name in self.kinds}
+        if not 0 <= self.share_bps <= 10_000:
+            raise InvalidInput("derivative.share_bps", "the upstream share is 0 to 10,000 basis points")
+        if not 0 <= self.min_per_valid_play_micro <= MAX_MIN_MICRO:
+            raise InvalidInput("derivative.min_per_valid_play_micro", f"the minimum per play is 0 to {MAX_MIN_MICRO}")
+        ordered = tuple(kind for kind in DerivativeKind if kind in kinds)
+        return DerivativeTerms(ordered, self.share_bps, self.min_per_valid_play_micro)
 
 
 @dataclass(frozen=True)
@@ -38,6 +76,18 @@ class LicenceTerms:
     end: int
     exclusive: bool = False
     sublicensable: bool = False
+    derivative: UpstreamTerms | None = None
+
+    def upstream(self, *, root: bool) -> DerivativeTerms | None:
+        """The checked upstream terms: present exactly when the rights include `derive`, on a root licence only."""
+        derive = DERIVE in (name.lower() for name in self.rights)
+        if derive and not root:
+            raise InvalidInput("rights", "derive is granted on root licences only, by the work's owner")
+        if derive and self.derivative is None:
+            raise InvalidInput("derivative", "the derive right needs upstream terms: kinds and share_bps")
+        if self.derivative is not None and not derive:
+            raise InvalidInput("derivative", "upstream terms need the derive right among the rights")
+        return self.derivative.chain_terms() if self.derivative is not None else None
 
     def scope(self) -> Scope:
         try:
@@ -104,8 +154,14 @@ def _grant(
     idempotency_key: str | None,
 ) -> LicenceView:
     scope = terms.scope()
+    upstream = terms.upstream(root=parent is None)
     territories = sorted(territory_codes(scope.territories))
     rights = sorted(r.lower() for r in terms.rights)
+    upstream_inputs = (
+        {}
+        if upstream is None
+        else {"derivative": [[k.value for k in upstream.kinds], upstream.share_bps, upstream.min_per_valid_play_micro]}
+    )
     authorise_service(ledger, account)
     with session(ledger.engine) as db:
         licensee = db.get(Account, terms.licensee_id)
@@ -122,6 +178,7 @@ def _grant(
             end=terms.end,
             exclusive=terms.exclusive,
             sublicensable=terms.sublicensable,
+            **upstream_inputs,
         )
         if idempotency_key:
             again = earlier_request(db, LicenceRecord, idempotency_key, grantor_id=account.id)
@@ -129,7 +186,11 @@ def _grant(
                 check_same(again, idempotency_key, digest, "licence")
                 return _view(db, again)
         chain = ledger.chain
-        if parent is None:
+        if parent is None and upstream is not None:
+            call = ledger.registries.grant_with_terms_call(
+                work_id=from_0x(work.work_id), licensee=licensee.address, scope=scope, terms=upstream
+            )
+        elif parent is None:
             call = ledger.registries.grant_call(work_id=from_0x(work.work_id), licensee=licensee.address, scope=scope)
         else:
             assert parent.chain_licence_id is not None  # grant_sublicence checked that the parent is confirmed
@@ -149,6 +210,9 @@ def _grant(
             end=terms.end,
             exclusive=terms.exclusive,
             sublicensable=terms.sublicensable,
+            derivative_kinds=None if upstream is None else [kind.value for kind in upstream.kinds],
+            upstream_bps=None if upstream is None else upstream.share_bps,
+            upstream_min_micro=None if upstream is None else upstream.min_per_valid_play_micro,
             idempotency_key=idempotency_key,
             request_digest=digest,
             op_id=op.id,

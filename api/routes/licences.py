@@ -15,7 +15,9 @@ PENDING: dict[int | str, dict[str, Any]] = {
 
 
 def _terms(body: schemas.LicenceCreate) -> licences.LicenceTerms:
-    return licences.LicenceTerms(**body.model_dump())
+    fields = body.model_dump(exclude={"derivative"})
+    upstream = licences.UpstreamTerms(**body.derivative.model_dump()) if body.derivative else None
+    return licences.LicenceTerms(**fields, derivative=upstream)
 
 
 def _shaped(ledger: Ledger, view: licences.LicenceView) -> schemas.LicencePublic:

@@ -14,11 +14,15 @@ import {ILicenseRegistry} from "./interfaces/ILicenseRegistry.sol";
  * below it.
  *
  * A scope is a set of territories (bit `i` of `territories` is territory `i` of a fixed, published table of
- * ISO 3166 codes), a set of rights (bit 0 streaming, bit 1 download, bit 2 broadcast, bit 3 theatrical, other bits
- * reserved) and a window `[start, end)` in Unix seconds. Exclusive licences may not overlap any non-revoked sibling
+ * ISO 3166 codes), a set of rights (bit 0 streaming, bit 1 download, bit 2 broadcast, bit 3 theatrical, bit 4 derive,
+ * other bits reserved) and a window `[start, end)` in Unix seconds. Exclusive licences may not overlap any non-revoked sibling
  * licence (same work, same parent; root licences are siblings of each other), and no licence may overlap a
  * non-revoked exclusive sibling. Two scopes overlap when their territories intersect, their rights intersect and
  * their windows intersect.
+ *
+ * The `derive` right (making derivative works: re-edits, dubs, remakes...) exists only on root licences granted with
+ * {grantWithDerivativeTerms}, which fixes the upstream terms (kinds allowed, share, minimum per play) with the licence.
+ * {grant} and {grantSublicense} refuse it, so every derivative's terms come from the parent work's owner.
  */
 contract LicenseRegistry is ILicenseRegistry {
     /// @dev Storage layout of a licence: five slots, the last two fully packed.
@@ -40,6 +44,15 @@ contract LicenseRegistry is ILicenseRegistry {
     /// @notice Maximum depth of a licence below its root licence (the root has depth 0).
     uint8 public constant MAX_DEPTH = 8;
 
+    /// @notice The right to make derivative works of the licensed work (rights bit 4).
+    uint32 public constant DERIVE_RIGHT = 1 << 4;
+
+    /// @notice Every published kind of derivative: re-edit, dub, subtitle, remake, trailer, compilation (bits 0-5).
+    uint32 public constant ALL_DERIVATIVE_KINDS = (1 << 6) - 1;
+
+    /// @dev Basis points in a whole.
+    uint16 private constant _BPS = 10_000;
+
     /// @dev The registry of works and owners this registry defers to.
     WorkRegistry private immutable _works;
 
@@ -48,6 +61,9 @@ contract LicenseRegistry is ILicenseRegistry {
 
     /// @dev Licences by id.
     mapping(uint256 licenseId => LicenseRecord) private _licenses;
+
+    /// @dev Upstream terms of licences granted with the `derive` right; zero kinds for every other licence.
+    mapping(uint256 licenseId => DerivativeTerms) private _derivativeTerms;
 
     /// @dev Licence ids held by each licensee on each work, in grant order.
     mapping(bytes32 workId => mapping(address licensee => uint256[])) private _held;
@@ -82,12 +98,35 @@ contract LicenseRegistry is ILicenseRegistry {
      * @return licenseId The id of the new licence.
      */
     function grant(bytes32 workId, address licensee, Scope calldata scope) external returns (uint256 licenseId) {
-        (address owner,) = _works.work(workId);
-        if (owner == address(0)) revert LicenseWorkNotRegistered(workId);
-        if (owner != msg.sender && !_works.isOperator(owner, msg.sender)) revert LicenseUnauthorized(0, msg.sender);
-        _checkLicenseeAndScope(licensee, scope);
-        _checkSiblingConflicts(workId, 0, scope);
-        licenseId = _store(workId, 0, owner, licensee, scope, 0);
+        if (scope.rights & DERIVE_RIGHT != 0) revert LicenseDeriveWithoutTerms(scope.rights);
+        licenseId = _grantRoot(workId, licensee, scope);
+    }
+
+    /**
+     * @notice Grants a root licence with the `derive` right and the upstream terms every derivative registered
+     * under it owes the work. Only the work owner or one of its operators may call this. The terms are stored with
+     * the licence and never change.
+     * @param workId The work to license (the parent of future derivatives).
+     * @param licensee The holder of the new licence (the owner of future derivatives).
+     * @param scope What the licence permits; its rights must include {DERIVE_RIGHT}.
+     * @param terms The upstream terms: a non-empty set of published kinds and a share of at most 10,000 bps.
+     * @return licenseId The id of the new licence.
+     */
+    function grantWithDerivativeTerms(
+        bytes32 workId,
+        address licensee,
+        Scope calldata scope,
+        DerivativeTerms calldata terms
+    ) external returns (uint256 licenseId) {
+        if (scope.rights & DERIVE_RIGHT == 0) revert LicenseTermsWithoutDerive(scope.rights);
+        uint32 kinds = terms.kinds;
+        uint16 shareBps = terms.shareBps;
+        if (kinds == 0 || kinds & ~ALL_DERIVATIVE_KINDS != 0 || shareBps > _BPS) {
+            revert LicenseInvalidDerivativeTerms(kinds, shareBps);
+        }
+        licenseId = _grantRoot(workId, licensee, scope);
+        _derivativeTerms[licenseId] = terms;
+        emit LicenseDerivativeTermsSet(licenseId, workId, terms);
     }
 
     /**
@@ -115,6 +154,8 @@ contract LicenseRegistry is ILicenseRegistry {
         uint8 parentDepth = parent.depth;
         if (parentDepth >= MAX_DEPTH) revert LicenseTooDeep(parentId, MAX_DEPTH);
         _checkWithinParent(parentId, parent, scope);
+        // Only a parent granted with upstream terms has the right to pass on, and the terms stay with it.
+        if (scope.rights & DERIVE_RIGHT != 0) revert LicenseDeriveWithoutTerms(scope.rights);
 
         bytes32 workId = parent.workId;
         _checkSiblingConflicts(workId, parentId, scope);
@@ -207,6 +248,17 @@ contract LicenseRegistry is ILicenseRegistry {
     }
 
     /**
+     * @notice Returns the upstream terms of a licence; all zero for a licence without the `derive` right. Reverts
+     * with {LicenseNotFound} if it does not exist.
+     * @param licenseId The licence.
+     * @return The terms fixed when the licence was granted.
+     */
+    function derivativeTerms(uint256 licenseId) external view returns (DerivativeTerms memory) {
+        _get(licenseId);
+        return _derivativeTerms[licenseId];
+    }
+
+    /**
      * @notice Returns the number of licences granted; ids run from 1 to this number.
      * @return The number of licences.
      */
@@ -238,6 +290,16 @@ contract LicenseRegistry is ILicenseRegistry {
         returns (uint256[] memory exclusive, uint256[] memory nonExclusive)
     {
         return (_exclusiveSiblings[workId][parentId], _nonExclusiveSiblings[workId][parentId]);
+    }
+
+    /// @dev Grants a root licence after checking the caller, the scope and the root siblings.
+    function _grantRoot(bytes32 workId, address licensee, Scope calldata scope) private returns (uint256 licenseId) {
+        (address owner,) = _works.work(workId);
+        if (owner == address(0)) revert LicenseWorkNotRegistered(workId);
+        if (owner != msg.sender && !_works.isOperator(owner, msg.sender)) revert LicenseUnauthorized(0, msg.sender);
+        _checkLicenseeAndScope(licensee, scope);
+        _checkSiblingConflicts(workId, 0, scope);
+        licenseId = _store(workId, 0, owner, licensee, scope, 0);
     }
 
     /// @dev Returns the stored licence, reverting with {LicenseNotFound} if it does not exist.

@@ -55,6 +55,8 @@ class ContractSpec:
 CONTRACTS = (
     ContractSpec("WorkRegistry"),
     ContractSpec("LicenseRegistry", ("address",), ("WorkRegistry",)),
+    # The derivative graph: consults the works' owners and the licences' upstream terms.
+    ContractSpec("DerivativeRegistry", ("address", "address"), ("WorkRegistry", "LicenseRegistry")),
     ContractSpec("SplitRegistry", ("address",), ("WorkRegistry",)),
     ContractSpec("DistributionRegistry", ("address",), ("WorkRegistry",)),
     # Evidence of piracy, anchored for registered works; the service signer administers it and anchors.

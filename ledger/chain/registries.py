@@ -1,4 +1,4 @@
-"""Domain operations on the work, licence and split registries.
+"""Domain operations on the work, licence, derivative and split registries.
 
 Writes go through the outbox under the caller's idempotency key and come back as results
 or as `ChainRevert` named after the contract's custom error. Reads come from contract state,
@@ -19,6 +19,7 @@ from ledger.chain.client import Chain
 from ledger.chain.errors import ChainError
 from ledger.chain.hexes import to_0x
 from ledger.chain.outbox import Call, raise_for
+from ledger.choices import DerivativeKind
 from ledger.errors import NotFound
 from ledger.models import ChainOp
 
@@ -33,6 +34,63 @@ class Right(enum.IntFlag):
     DOWNLOAD = 1 << 1
     BROADCAST = 1 << 2
     THEATRICAL = 1 << 3
+    DERIVE = 1 << 4  # making derivative works; only on root licences granted with DerivativeTerms
+
+
+DERIVATIVE_KINDS: tuple[DerivativeKind, ...] = tuple(DerivativeKind)  # bit i of a kinds mask is the i-th
+
+
+def kinds_mask(kinds: Sequence[DerivativeKind]) -> int:
+    """The contract's kinds mask of a set of derivative kinds."""
+    mask = 0
+    for kind in kinds:
+        mask |= 1 << DERIVATIVE_KINDS.index(kind)
+    return mask
+
+
+def kinds_of(mask: int) -> tuple[DerivativeKind, ...]:
+    """The derivative kinds in a kinds mask, in the published order."""
+    return tuple(kind for i, kind in enumerate(DERIVATIVE_KINDS) if mask >> i & 1)
+
+
+@dataclass(frozen=True)
+class DerivativeTerms:
+    """What every derivative made under a licence owes the licensed work, fixed at grant."""
+
+    kinds: tuple[DerivativeKind, ...]
+    share_bps: int
+    min_per_valid_play_micro: int = 0
+
+    def as_tuple(self) -> tuple[int, int, int]:
+        return (kinds_mask(self.kinds), self.share_bps, self.min_per_valid_play_micro)
+
+    @classmethod
+    def from_chain(cls, raw: Sequence[int]) -> DerivativeTerms | None:
+        """The terms as the contract returns them; None for a licence without the derive right."""
+        kinds, share_bps, min_micro = raw
+        return None if kinds == 0 else cls(kinds_of(kinds), int(share_bps), int(min_micro))
+
+
+@dataclass(frozen=True)
+class DerivativeParent:
+    """One parent of a derivative as declared: the parent work, the licence and the kind."""
+
+    parent_id: bytes
+    licence_id: int
+    kind: DerivativeKind
+
+    def as_tuple(self) -> tuple[bytes, int, int]:
+        return (self.parent_id, self.licence_id, DERIVATIVE_KINDS.index(self.kind))
+
+
+@dataclass(frozen=True)
+class DerivativeEdge:
+    """One parent of a derivative as the chain records it, with its licence's terms."""
+
+    parent_id: bytes
+    licence_id: int
+    kind: DerivativeKind
+    terms: DerivativeTerms
 
 
 @dataclass(frozen=True)
@@ -173,6 +231,12 @@ class Registries:
     def grant_sublicence_call(self, *, parent_id: int, licensee: str, scope: Scope) -> Call:
         return self.chain.call("LicenseRegistry", "grantSublicense", [parent_id, licensee, scope.as_tuple()])
 
+    def grant_with_terms_call(self, *, work_id: bytes, licensee: str, scope: Scope, terms: DerivativeTerms) -> Call:
+        """A root licence carrying the derive right and the upstream terms of every derivative made under it."""
+        return self.chain.call(
+            "LicenseRegistry", "grantWithDerivativeTerms", [work_id, licensee, scope.as_tuple(), terms.as_tuple()]
+        )
+
     def revoke_call(self, licence_id: int) -> Call:
         return self.chain.call("LicenseRegistry", "revoke", [licence_id])
 
@@ -183,6 +247,12 @@ class Registries:
     def grant_licence(self, key: str, sender: str, *, work_id: bytes, licensee: str, scope: Scope) -> int:
         op = self._write(key, sender, self.grant_call(work_id=work_id, licensee=licensee, scope=scope))
         return self.granted_licence_id(op)
+
+    def grant_licence_with_terms(
+        self, key: str, sender: str, *, work_id: bytes, licensee: str, scope: Scope, terms: DerivativeTerms
+    ) -> int:
+        call = self.grant_with_terms_call(work_id=work_id, licensee=licensee, scope=scope, terms=terms)
+        return self.granted_licence_id(self._write(key, sender, call))
 
     def grant_sublicence(self, key: str, sender: str, *, parent_id: int, licensee: str, scope: Scope) -> int:
         op = self._write(key, sender, self.grant_sublicence_call(parent_id=parent_id, licensee=licensee, scope=scope))
@@ -199,6 +269,13 @@ class Registries:
         work_id, parent_id, licensor, licensee, scope, revoked, depth = raw
         return Licence(licence_id, work_id, parent_id, licensor, licensee, Scope(*scope), revoked, depth)
 
+    def derivative_terms(self, licence_id: int) -> DerivativeTerms | None:
+        """The upstream terms a licence was granted with; None for one without the derive right."""
+        registry = self.chain.contract("LicenseRegistry")
+        if not 0 < licence_id <= registry.functions.licenseCount().call():
+            raise NotFound("licence", licence_id)
+        return DerivativeTerms.from_chain(registry.functions.derivativeTerms(licence_id).call())
+
     def licence_valid(self, licence_id: int, at: int) -> bool:
         return bool(self.chain.contract("LicenseRegistry").functions.isValid(licence_id, at).call())
 
@@ -210,6 +287,37 @@ class Registries:
             .call()
         )
         return licence_id if ok else None
+
+    # ------------------------------------------------------------ derivatives
+
+    def register_derivative_call(self, *, work_id: bytes, parents: Sequence[DerivativeParent]) -> Call:
+        return self.chain.call(
+            "DerivativeRegistry", "registerDerivative", [work_id, [parent.as_tuple() for parent in parents]]
+        )
+
+    def register_derivative(
+        self, key: str, sender: str, *, work_id: bytes, parents: Sequence[DerivativeParent]
+    ) -> ChainOp:
+        return self._write(key, sender, self.register_derivative_call(work_id=work_id, parents=parents))
+
+    def derivative_parents(self, work_id: bytes) -> list[DerivativeEdge]:
+        """A work's parents as registered on chain, in declaration order, each with its licence's terms;
+        empty for a work that is no derivative."""
+        edges = self.chain.contract("DerivativeRegistry").functions.parentsOf(work_id).call()
+        result = []
+        for parent_id, licence_id, kind, raw_terms in edges:
+            terms = DerivativeTerms.from_chain(raw_terms)
+            assert terms is not None  # an edge exists only under a licence with terms
+            result.append(DerivativeEdge(parent_id, int(licence_id), DERIVATIVE_KINDS[kind], terms))
+        return result
+
+    def derivative_children(self, work_id: bytes) -> list[bytes]:
+        """The works registered as derivatives of a work, in registration order."""
+        return list(self.chain.contract("DerivativeRegistry").functions.childrenOf(work_id).call())
+
+    def derivative_depth(self, work_id: bytes) -> int:
+        """0 for a work without parents, else one more than its deepest parent's."""
+        return int(self.chain.contract("DerivativeRegistry").functions.depthOf(work_id).call())
 
     # ----------------------------------------------------------------- splits
 

@@ -243,6 +243,30 @@ def show(work_id: str) -> None:
     _show_work(_call("GET", f"/works/{work_id}"))
 
 
+@works.command("derive")
+def derive(
+    work_id: str,
+    parent: list[str] = typer.Option(
+        ..., help="LICENCE_ID:KIND, repeatable (1 to 4): a derive licence you hold on the parent, and the kind."
+    ),
+) -> None:
+    """Register your work as a derivative (二创, dub, remake...) of the works your derive licences cover."""
+    parents = []
+    for item in parent:
+        licence, _, kind = item.partition(":")
+        if not licence.isdigit() or not kind:
+            err.print(f"[red]reelledger:[/red] --parent {item!r} is not LICENCE_ID:KIND")
+            raise typer.Exit(2)
+        parents.append({"licence_id": int(licence), "kind": kind})
+    result = _call("POST", f"/works/{work_id}/parents", json={"parents": parents})
+    console.print(f"derivative {result['work_id']}: {result['chain']['status']}, tx {result['chain'].get('tx_hash')}")
+    for edge in result["parents"]:
+        console.print(
+            f"  {edge['kind']} of {edge['parent_work_id']} under licence {edge['licence_id']}: "
+            f"upstream {edge['share_bps']} bps, at least {edge['min_per_valid_play_micro']} micro-units per valid play"
+        )
+
+
 @works.command("list")
 def list_works(
     kind: WorkKind = typer.Option(None),
@@ -282,6 +306,26 @@ def _show_licence(licence: dict[str, Any]) -> None:
         f"licence {licence['id']} (chain id {licence['chain_licence_id']}) on {licence['work_id']}: "
         f"{licence['status']}, tx {licence['chain'].get('tx_hash')}"
     )
+    upstream = licence.get("derivative")
+    if upstream:
+        console.print(
+            f"  derive {','.join(upstream['kinds'])}: upstream {upstream['share_bps']} bps"
+            f", at least {upstream['min_per_valid_play_micro']} micro-units per valid play"
+        )
+
+
+def _upstream(derive: str | None, bps: int | None, min_micro: int) -> dict[str, Any] | None:
+    """The licence's upstream terms from --derive, --upstream-bps and --upstream-min-micro."""
+    if derive is None:
+        if bps is not None or min_micro:
+            err.print("[red]reelledger:[/red] --upstream-bps and --upstream-min-micro go with --derive KIND[,KIND]")
+            raise typer.Exit(2)
+        return None
+    if bps is None:
+        err.print("[red]reelledger:[/red] --derive needs --upstream-bps (the parent's share, 0 to 10000)")
+        raise typer.Exit(2)
+    kinds = [kind.strip() for kind in derive.split(",") if kind.strip()]
+    return {"kinds": kinds, "share_bps": bps, "min_per_valid_play_micro": min_micro}
 
 
 @licences.command("grant")
@@ -294,15 +338,23 @@ def grant(
     end: str = typer.Option(..., help="ISO date or unix seconds (exclusive)."),
     exclusive: bool = typer.Option(False),
     sublicensable: bool = typer.Option(False),
+    derive: str = typer.Option(
+        None,
+        help="KIND[,KIND]: allow derivatives of these kinds (re_edit, dub, subtitle, remake, trailer, "
+        "compilation); adds the derive right.",
+    ),
+    upstream_bps: int = typer.Option(None, help="With --derive: the work's share of each derivative's earnings."),
+    upstream_min_micro: int = typer.Option(
+        0, help="With --derive: minimum owed per valid play, millionths of the minor unit."
+    ),
 ) -> None:
-    """Grant a licence on your work (授权)."""
-    _show_licence(
-        _call(
-            "POST",
-            f"/works/{work_id}/licences",
-            json=_terms(licensee, territory, right, start, end, exclusive, sublicensable),
-        )
-    )
+    """Grant a licence on your work (授权); with --derive, to make derivatives that pay upstream."""
+    body = _terms(licensee, territory, right, start, end, exclusive, sublicensable)
+    upstream = _upstream(derive, upstream_bps, upstream_min_micro)
+    if upstream is not None:
+        body["rights"] = [*right, "derive"] if "derive" not in right else right
+        body["derivative"] = upstream
+    _show_licence(_call("POST", f"/works/{work_id}/licences", json=body))
 
 
 @licences.command("sublicense")

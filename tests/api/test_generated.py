@@ -87,6 +87,7 @@ STATEFUL = {
     ("post", "/cases/{case_id}/notices/{notice_format}/send"),
     ("post", "/cases/{case_id}/restored"),  # not while a court action is filed
     ("post", "/cases/{case_id}/re-found"),  # only once the link was removed or restored
+    ("post", "/works/{work_id}/parents"),  # the world's licence is the owner's grant, not a derive licence it holds
 }
 # Roles that read a resource of any tenant, by design: a crawler names the registered works it
 # finds copies of, so it reads every work's registration (ledger.works.READ_ALL), which is public
@@ -153,6 +154,9 @@ BODIES = {
         "data": {"distribution": json.dumps({"platform": w.platform_name, "session": "another"})},
     },
     ("post", "/periods/{period_id}/fund"): lambda w, spare: {"json": {}},
+    ("post", "/works/{work_id}/parents"): lambda w, spare: {
+        "json": {"parents": [{"licence_id": w.licence_id, "kind": "re_edit"}]}
+    },
     ("post", "/periods/{period_id}/lines/{index}/paid-off-chain"): lambda w, spare: {"json": {"payment_ref": "bank-1"}},
     ("post", "/periods/{period_id}/lines/{index}/dispute"): lambda w, spare: {
         "json": {"reason": "again", "claimed_amount": 1}

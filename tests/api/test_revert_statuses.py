@@ -32,6 +32,12 @@ def test_the_operator_hint_is_given_for_the_listed_account_refusals_only():
     # Decided by name, as the statuses are: each is a 403 a deployed contract raises, and the service's own
     # role refusals (AccessControl, Ownable), which no account's approval changes, are not among them.
     forbidden = {name for name, status in REVERT_STATUS.items() if status == 403}
-    assert OPERATOR_HINT == {"DistributionUnauthorized", "LicenseUnauthorized", "SplitUnauthorized", "WorkUnauthorized"}
+    assert OPERATOR_HINT == {
+        "DerivativeUnauthorized",
+        "DistributionUnauthorized",
+        "LicenseUnauthorized",
+        "SplitUnauthorized",
+        "WorkUnauthorized",
+    }
     assert OPERATOR_HINT <= forbidden
     assert {"AccessControlUnauthorizedAccount", "OwnableUnauthorizedAccount"}.isdisjoint(OPERATOR_HINT)

@@ -29,6 +29,7 @@ def test_service_deploys_on_first_start_and_answers_health(service):
     assert set(health["contracts"]) == {
         "WorkRegistry",
         "LicenseRegistry",
+        "DerivativeRegistry",
         "SplitRegistry",
         "DistributionRegistry",
         "EvidenceRegistry",

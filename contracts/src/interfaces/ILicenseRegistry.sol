@@ -9,7 +9,8 @@ interface ILicenseRegistry {
     /**
      * @notice What a licence permits.
      * @param territories Bitmask of territories; bit `i` is territory `i` of the published territory table.
-     * @param rights Bitmask of rights: bit 0 streaming, bit 1 download, bit 2 broadcast, bit 3 theatrical.
+     * @param rights Bitmask of rights: bit 0 streaming, bit 1 download, bit 2 broadcast, bit 3 theatrical, bit 4 derive
+     * (root licences with upstream terms only).
      * @param start First second of validity (inclusive).
      * @param end End of validity (exclusive).
      * @param exclusive Whether no overlapping sibling licence may exist.
@@ -22,6 +23,22 @@ interface ILicenseRegistry {
         uint64 end;
         bool exclusive;
         bool sublicensable;
+    }
+
+    /**
+     * @notice What the holder of a licence with the `derive` right owes upstream for each derivative registered
+     * under it (see {DerivativeRegistry}). Fixed at grant time, never edited.
+     * @param kinds Bitmask of the kinds of derivative allowed: bit 0 re-edit, bit 1 dub, bit 2 subtitle, bit 3
+     * remake, bit 4 trailer, bit 5 compilation; never empty.
+     * @param shareBps The share of the derivative's earnings owed to the licensed work, in basis points (at most
+     * 10,000).
+     * @param minPerValidPlayMicro The minimum owed per valid play of the derivative, in millionths of the minor
+     * unit; zero for none.
+     */
+    struct DerivativeTerms {
+        uint32 kinds;
+        uint16 shareBps;
+        uint128 minPerValidPlayMicro;
     }
 
     /**
@@ -61,6 +78,15 @@ interface ILicenseRegistry {
         address licensee,
         Scope scope
     );
+
+    /**
+     * @notice Emitted, after {LicenseGranted}, when a root licence carrying the `derive` right is granted with its
+     * upstream terms.
+     * @param licenseId The licence.
+     * @param workId The licensed work (the parent of future derivatives).
+     * @param terms What each derivative registered under the licence owes upstream.
+     */
+    event LicenseDerivativeTermsSet(uint256 indexed licenseId, bytes32 indexed workId, DerivativeTerms terms);
 
     /**
      * @notice Emitted when a licence is revoked. Its descendants become invalid with it.
@@ -159,4 +185,25 @@ interface ILicenseRegistry {
      * @param licenseId The licence.
      */
     error LicenseAlreadyRevoked(uint256 licenseId);
+
+    /**
+     * @notice A licence with the `derive` right must be a root licence granted with upstream terms
+     * ({grantWithDerivativeTerms}); {grant} and {grantSublicense} refuse that right.
+     * @param rights The requested rights.
+     */
+    error LicenseDeriveWithoutTerms(uint32 rights);
+
+    /**
+     * @notice Upstream terms were given for a scope without the `derive` right.
+     * @param rights The requested rights.
+     */
+    error LicenseTermsWithoutDerive(uint32 rights);
+
+    /**
+     * @notice The upstream terms are malformed: no kind, a kind bit outside the published kinds, or a share above
+     * 10,000 basis points.
+     * @param kinds The requested kinds mask.
+     * @param shareBps The requested share.
+     */
+    error LicenseInvalidDerivativeTerms(uint32 kinds, uint16 shareBps);
 }

@@ -597,3 +597,40 @@ def test_the_crawlers_service_client_withholds_its_key_from_errors():
         finally:
             client.close()
     assert "Secret0" not in str(failed.value) and "<api key>" in str(failed.value)
+
+
+def test_walk_through_a_licence_to_re_edit_and_the_re_edit_registered_under_it(running, tmp_path):
+    _, _, producer_key = created(
+        run(running, "accounts", "create", "--role", "rights_holder", "--name", "drama producer")
+    )
+    maker_id, _, maker_key = created(
+        run(running, "accounts", "create", "--role", "rights_holder", "--name", "short-video studio")
+    )
+    drama_master, re_edit_master = tmp_path / "drama.mp4", tmp_path / "re-edit.mp4"
+    shutil.copy(clip("bigbuckbunny.mp4"), drama_master)
+    shutil.copy(clip("bikes.mp4"), re_edit_master)
+    drama = registered_work(running, drama_master, "Drama", producer_key)
+    re_edit = registered_work(running, re_edit_master, "Re-edit", maker_key)
+    window = ("--territory", "CN", "--start", str(int(time.time()) - 60), "--end", "2030-01-01")
+
+    no_share = run(
+        running, "licences", "grant", drama, "--licensee", str(maker_id), *window, "--derive", "re_edit",
+        api_key=producer_key, ok=False,
+    )  # fmt: skip
+    assert no_share.returncode == 2 and "--upstream-bps" in no_share.stderr
+    granted = run(
+        running, "licences", "grant", drama, "--licensee", str(maker_id), *window,
+        "--derive", "re_edit,dub", "--upstream-bps", "3000", api_key=producer_key,
+    )  # fmt: skip
+    assert "confirmed" in granted.stdout and "derive re_edit,dub: upstream 3000 bps" in granted.stdout
+    licence_id = re.search(r"licence (\d+) \(chain id", granted.stdout).group(1)
+
+    malformed = run(running, "works", "derive", re_edit, "--parent", "re_edit", api_key=maker_key, ok=False)
+    assert malformed.returncode == 2 and "LICENCE_ID:KIND" in malformed.stderr
+    wrong_kind = run(
+        running, "works", "derive", re_edit, "--parent", f"{licence_id}:remake", api_key=maker_key, ok=False
+    )
+    assert wrong_kind.returncode == 1 and "422" in wrong_kind.stderr and "not remake" in wrong_kind.stderr
+    derived = run(running, "works", "derive", re_edit, "--parent", f"{licence_id}:re_edit", api_key=maker_key)
+    assert f"derivative {re_edit}: confirmed" in derived.stdout
+    assert f"re_edit of {drama} under licence {licence_id}: upstream 3000 bps" in derived.stdout
