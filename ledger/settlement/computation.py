@@ -185,7 +185,7 @@ def _works_where(db: Session, column: Any, values: list[Any]) -> dict[int, str]:
 
 def splits_in_force(db: Session, work_pks: list[int], moment: int) -> dict[int, SplitRecord]:
     """The newest confirmed split version of each work in force at `moment` (unix seconds)."""
-    records = db.exec(
+    query = (
         select(SplitRecord)
         .join(ChainOp, col(ChainOp.id) == col(SplitRecord.op_id))
         .where(
@@ -194,7 +194,10 @@ def splits_in_force(db: Session, work_pks: list[int], moment: int) -> dict[int, 
             ChainOp.status == OpStatus.confirmed,
         )
         .order_by(col(SplitRecord.version))
-    ).all()
+    )
+    if len(work_pks) <= 5000:  # a few works (a period's ancestors, say): only theirs
+        query = query.where(col(SplitRecord.work_pk).in_(work_pks))
+    records = db.exec(query).all()
     wanted = set(work_pks)
     return {r.work_pk: r for r in records if r.work_pk in wanted}
 
@@ -349,8 +352,9 @@ def choose_upstream(
         for pk, found in edges.items()
     }
     blocked: dict[str, str] = {}
+    with_split = {work_ids[pk] for pk in splits}
     for pk in work_pks:
-        missing = _ancestors_without_split(work_ids.get(pk, ""), upstream, {work_ids[a] for a in splits})
+        missing = _ancestors_without_split(work_ids.get(pk, ""), upstream, with_split)
         if missing:
             blocked[work_ids[pk]] = f"parent {missing} has no split in force"
     return upstream, {work_ids[pk]: _version(split) for pk, split in splits.items()}, blocked

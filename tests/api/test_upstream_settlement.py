@@ -4,6 +4,10 @@ recorded, and an upstream payee sees what reached them through each derivative."
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from sqlmodel import select
 
 from ledger.db import session
@@ -67,6 +71,14 @@ def test_a_re_edit_at_30_percent_pays_the_drama_s_producer_and_investor_lines_th
 
     audit = auditor.get(f"/periods/{period_id}/audit").json()
     assert audit["ok"], audit["problems"]
+    statement_file = Path(service.settings.data_dir) / "investor-statement.json"
+    downloaded = reelledger(
+        service, "periods", "statement", period_id, "-o", str(statement_file), client=deal.second_payee
+    )
+    assert f"work 'Drama' ({deal.work_id[:10]}…) through derivative 'Re-edit'" in downloaded.stdout
+    verified = reelledger(service, "verify", "statement", str(statement_file))
+    assert "verified: 2 lines" in verified.stdout and "through derivative 'Re-edit'" in verified.stdout
+    assert "identical" in reelledger(service, "audit", "period", period_id).stdout
 
     upstream = deal.second_payee.get("/statements/upstream").json()
     assert [(e["period_id"], e["work_id"], e["via_work_id"], e["via_title"], e["amount"]) for e in upstream] == [
@@ -82,6 +94,8 @@ def test_a_re_edit_at_30_percent_pays_the_drama_s_producer_and_investor_lines_th
         db.commit()
     tampered = auditor.get(f"/periods/{period_id}/audit").json()
     assert not tampered["ok"] and any("terms" in p for p in tampered["problems"]), tampered["problems"]
+    refused = reelledger(service, "audit", "period", period_id, ok=False)
+    assert refused.returncode != 0 and "recorded terms differ" in refused.stdout
 
     # The period's recorded terms changed: the recomputed lines and inputs no longer match the chain.
     with session(service.ledger.engine) as db:
@@ -114,3 +128,27 @@ def test_a_derivative_whose_parent_has_no_split_in_force_is_left_unsettled_with_
         stored = db.exec(select(SettlementPeriod).where(SettlementPeriod.period_id == period["period_id"])).one()
         assert stored.inputs["unsettled"] == {reedit.work_id: f"parent {orphan} has no split in force"}
         assert "upstream" not in stored.inputs
+
+
+def reelledger(service, *args: str, client=None, ok: bool = True) -> subprocess.CompletedProcess:
+    """The command line against this service, its database and its chain."""
+    settings = service.settings
+    env = {
+        "PATH": str(Path(sys.executable).parent),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),  # this checkout's code
+        "COLUMNS": "200",
+        "REELLEDGER_URL": service.url,
+        "REELLEDGER_DATA_DIR": str(settings.data_dir),
+        "REELLEDGER_RPC_URL": service.ledger.chain.rpc_url,
+        "REELLEDGER_SETTLEMENT_REGISTRY": service.ledger.chain.addresses["SettlementRegistry"],
+    }
+    if settings.database_url:
+        env["REELLEDGER_DATABASE_URL"] = settings.database_url
+    if client is not None:
+        env["REELLEDGER_API_KEY"] = client.headers["Authorization"].removeprefix("Bearer ")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "reelledger"), *args], env=env, capture_output=True, text=True, timeout=120
+    )
+    if ok:
+        assert done.returncode == 0, done.stdout + done.stderr
+    return done
