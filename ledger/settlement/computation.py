@@ -28,6 +28,7 @@ from ledger.models import (
     Account,
     Adjustment,
     ChainOp,
+    DerivativeKind,
     HeldRelease,
     OpStatus,
     PlayReport,
@@ -309,6 +310,14 @@ def _add_upstream(
         inputs["upstream"] = {**inputs.get("upstream", {}), **dict(sorted(reached.items()))}
 
 
+EDGES = text(
+    "SELECT e.work_pk, e.parent_pk, e.id, e.licence_pk, l.chain_licence_id, e.kind, e.share_bps, "
+    "e.min_per_valid_play_micro FROM work_parent e JOIN chain_op o ON o.id = e.op_id "
+    "JOIN licence l ON l.id = e.licence_pk WHERE e.work_pk IN :pks AND o.status = 'confirmed' "
+    "ORDER BY e.work_pk, e.position"
+).bindparams(bindparam("pks", expanding=True))
+
+
 def choose_upstream(
     db: Session, work_pks: list[int], moment: int
 ) -> tuple[dict[str, list[EdgeInput]], dict[str, int], dict[str, str]]:
@@ -316,38 +325,32 @@ def choose_upstream(
     ancestor's split version in force at `moment`, and the works that cannot be settled because
     an ancestor has no split in force (work id -> why). An edge stays in force once confirmed:
     revoking its licence stops new derivatives, not the shares already owed."""
-    from ledger.models import LicenceRecord, WorkParent
-
-    edges: dict[int, list[WorkParent]] = {}
-    frontier = set(work_pks)
+    edges: dict[int, list[tuple[Any, ...]]] = {}
+    frontier = sorted(set(work_pks))
     while frontier:
-        found = db.exec(
-            select(WorkParent)
-            .join(ChainOp, col(ChainOp.id) == col(WorkParent.op_id))
-            .where(col(WorkParent.work_pk).in_(sorted(frontier)), ChainOp.status == OpStatus.confirmed)
-            .order_by(col(WorkParent.work_pk), col(WorkParent.position))
-        ).all()
+        found: list[tuple[Any, ...]] = []
+        for at in range(0, len(frontier), 5000):
+            found += [tuple(row) for row in text_rows(db, EDGES, {"pks": frontier[at : at + 5000]})]
         for edge in found:
-            edges.setdefault(edge.work_pk, []).append(edge)
-        frontier = {e.parent_pk for e in found} - set(edges) - set(work_pks)
+            edges.setdefault(edge[0], []).append(edge)
+        frontier = sorted({e[1] for e in found} - set(edges) - set(work_pks))
     if not edges:
         return {}, {}, {}
-    ancestors = sorted({e.parent_pk for found in edges.values() for e in found})
+    ancestors = sorted({e[1] for found in edges.values() for e in found})
     work_ids = _work_ids(db, set(ancestors) | set(edges))
     splits = splits_in_force(db, ancestors, moment)
-    licences = {r.id: r for r in _by_pks(db, LicenceRecord, sorted({e.licence_pk for f in edges.values() for e in f}))}
     upstream: dict[str, list[EdgeInput]] = {
         work_ids[pk]: [
             EdgeInput(
-                parent=work_ids[e.parent_pk],
-                edge_pk=e.id,
-                licence_pk=e.licence_pk,
-                licence_id=licences[e.licence_pk].chain_licence_id,
-                kind=e.kind.value,
-                share_bps=e.share_bps,
-                min_per_valid_play_micro=int(e.min_per_valid_play_micro),
+                parent=work_ids[parent],
+                edge_pk=edge_pk,
+                licence_pk=licence_pk,
+                licence_id=licence_id,
+                kind=DerivativeKind(kind).value,
+                share_bps=share,
+                min_per_valid_play_micro=int(minimum),
             )
-            for e in found
+            for _, parent, edge_pk, licence_pk, licence_id, kind, share, minimum in found
         ]
         for pk, found in edges.items()
     }

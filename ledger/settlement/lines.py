@@ -60,8 +60,8 @@ def line_leaf_hash(line: StatementLine) -> bytes:
     encoded = b"".join(
         (
             line.index.to_bytes(32, "big"),
-            bytes(12) + from_0x(line.payee),
-            from_0x(line.work_id),
+            bytes(12) + bytes.fromhex(line.payee[2:]),  # both 0x-prefixed, as every line holds them
+            bytes.fromhex(line.work_id[2:]),
             line.amount.to_bytes(32, "big"),
             line.rule_version.to_bytes(32, "big"),
             line.split_version.to_bytes(32, "big"),
