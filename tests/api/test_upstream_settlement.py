@@ -16,6 +16,7 @@ from ledger.models import Role, SettlementPeriod, WorkParent
 from ledger.settlement.lines import LINE_TYPES
 from tests.helpers.settlement import (
     close,
+    derive,
     line_leaf,
     make_deal,
     make_derivative,
@@ -85,6 +86,10 @@ def test_a_re_edit_at_30_percent_pays_the_drama_s_producer_and_investor_lines_th
         (period_id, deal.work_id, reedit.work_id, "Re-edit", "2510")
     ]
     assert reedit.maker.get("/statements/upstream").json() == []  # the studio receives nothing from derivatives
+    snooping = reedit.maker.get("/statements/upstream", params={"payee": deal.second_address})
+    assert snooping.status_code == 403  # each payee sees only their own
+    audited = auditor.get("/statements/upstream", params={"payee": deal.second_address}).json()
+    assert [e["amount"] for e in audited] == ["2510"]
 
     # The edge's terms changed in the database after the period used them: the audit says so.
     with session(service.ledger.engine) as db:
@@ -152,3 +157,24 @@ def reelledger(service, *args: str, client=None, ok: bool = True) -> subprocess.
     if ok:
         assert done.returncode == 0, done.stdout + done.stderr
     return done
+
+
+def test_an_edge_not_yet_confirmed_on_chain_takes_no_share(settlement_service):
+    service = settlement_service
+    deal = make_deal(service)
+    _, studio_address, studio = service.new_account(Role.rights_holder)
+    dub = register_priced_work(
+        service, studio, [{"address": studio_address, "bps": 10_000}], deal.platform_id, deal.start, "Dub"
+    )
+    licence_pk = make_derivative(service, deal, deal.work_id, deal.owner, share_bps=3000).licence_pk
+    derive(service, dub, deal.work_id, licence_pk, 5000, confirmed=False)  # its registration still queued
+    report = post_report(deal, "weekly-queued-edge", rows(deal) + rows(deal, work_id=dub))
+    assert report.status_code == 201, report.text
+    closed = close(deal)
+    assert closed.status_code == 201, closed.text
+    lines = deal.platform.get(f"/periods/{closed.json()['period_id']}/statement").json()["lines"]
+    assert {(line["payee"], line["amount"], line["via_work_id"]) for line in lines} == {
+        (deal.owner_address, "19527", None),
+        (deal.second_address, "8369", None),
+        (studio_address, "27896", None),
+    }
