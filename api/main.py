@@ -30,6 +30,7 @@ from api.routes import (
     reports,
     rules,
     splits,
+    statements,
     works,
 )
 from ledger.config import Settings
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rules.router)
     app.include_router(reports.router)
     app.include_router(periods.router)
+    app.include_router(statements.router)
     app.include_router(disputes.router)
     app.include_router(distributions.router)
     app.include_router(matching.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from api import schemas
@@ -27,6 +28,7 @@ from ledger.settlement.audit import AuditResult
 from ledger.settlement.disputes import LINE_STATE, DisputeView
 from ledger.settlement.payouts import Statement
 from ledger.settlement.periods import PeriodView
+from ledger.settlement.upstream import UpstreamRevenue
 from ledger.works import WorkView, metadata_uri
 
 
@@ -423,6 +425,9 @@ def statement(s: Statement) -> schemas.Statement:
                 index=entry.line.index,
                 payee=entry.line.payee,
                 work_id=entry.line.work_id,
+                work_title=s.titles.get(entry.line.work_id),
+                via_work_id=entry.line.via_work_id,
+                via_title=s.titles.get(entry.line.via_work_id) if entry.line.via_work_id else None,
                 amount=str(entry.line.amount),
                 rule_version=entry.line.rule_version,
                 split_version=entry.line.split_version,
@@ -433,6 +438,12 @@ def statement(s: Statement) -> schemas.Statement:
             for entry in s.lines
         ],
     )
+
+
+def upstream_revenue(r: UpstreamRevenue) -> schemas.UpstreamRevenue:
+    fields = asdict(r)
+    period = schemas.DayRange(first_day=fields.pop("first_day"), last_day=fields.pop("last_day"))
+    return schemas.UpstreamRevenue(**fields | {"period": period, "amount": str(r.amount)})
 
 
 def held_row(r: HeldRow) -> schemas.HeldRow:

@@ -743,9 +743,14 @@ class LineDisputeState(BaseModel):
 class StatementLine(BaseModel):
     index: int
     payee: str
-    work_id: str
+    work_id: str = Field(description="The work whose payees the line pays (its split version is split_version).")
+    work_title: str | None = Field(None, description="The work's title, when this service registered it.")
+    via_work_id: str | None = Field(
+        None, description="The derivative whose earnings reached the payee through its licence; null: earned directly."
+    )
+    via_title: str | None = Field(None, description="The derivative's title, when known.")
     amount: str
-    rule_version: int
+    rule_version: int = Field(description="The earning work's rule version (the derivative's, for an upstream line).")
     split_version: int
     adjustment: str
     proof: list[str] | None = Field(None, description="The line's Merkle proof; absent when proofs=false.")
@@ -770,6 +775,22 @@ class Statement(BaseModel):
     payee: str | None
     payee_total: str
     lines: list[StatementLine]
+
+
+class UpstreamRevenue(BaseModel):
+    """What reached a payee in one period as payee of `work_id` through the derivative `via_work_id`."""
+
+    period_id: str
+    period: DayRange
+    currency: str
+    status: str = Field(description="The period's status.")
+    line_index: int
+    payee: str
+    work_id: str
+    work_title: str | None
+    via_work_id: str
+    via_title: str | None
+    amount: str = Field(description="Minor units of the period's currency.")
 
 
 class ChainResult(BaseModel):

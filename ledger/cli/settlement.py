@@ -254,6 +254,20 @@ def statement(
     body = _call("GET", f"/periods/{period_id}/statement", params={"payee": payee} if payee else None)
     out.write_text(json.dumps(body, indent=1) + "\n")
     console.print(f"{len(body['lines'])} lines, {body['payee_total']} {body['currency']} in minor units -> {out}")
+    for line in body["lines"]:
+        console.print(f"  line {line['index']}: {line['amount']} {body['currency']}, {line_source(line)}")
+
+
+def line_source(line: dict[str, Any]) -> str:
+    """The work a line pays the payees of and, for an upstream line, the derivative it came through."""
+    source = f"work {_work_name(line['work_id'], line.get('work_title'))}"
+    if line.get("via_work_id"):
+        source += f" through derivative {_work_name(line['via_work_id'], line.get('via_title'))}"
+    return source
+
+
+def _work_name(work_id: str, title: str | None) -> str:
+    return f"{title!r} ({work_id[:10]}…)" if title else work_id
 
 
 @periods.command("fund")

@@ -74,6 +74,7 @@ def statement(
 
     from ledger.chain.errors import ChainError
     from ledger.chain.verify import verify_statement
+    from ledger.cli.settlement import line_source
     from ledger.errors import TooDeep
     from ledger.json_limits import check_depth
 
@@ -98,11 +99,11 @@ def statement(
     )
     for problem in check.problems:
         console.print(f"  [red]problem:[/red] {problem}")
-    for line in check.lines:
+    for line, stated in zip(check.lines, doc["lines"], strict=True):
         mark = "[green]ok[/green]" if line.proof_ok and line.contract_ok else "[red]FAILS[/red]"
         console.print(
             f"  line {line.index}: {line.amount} {doc['currency']} minor units {mark}"
-            f"{' (settled)' if line.settled else ''}"
+            f"{' (settled)' if line.settled else ''}, {line_source(stated)}"
         )
     if not check.ok:
         console.print("[red]the statement does not match the chain[/red]")

@@ -3,7 +3,9 @@
 The auditor trusts neither the stored lines nor the stored root: every report's rows must
 still give the row root the platform signed (and the chain anchored), every rule version
 must still hash to what the period recorded, and the recomputed lines must give the root
-and inputs hash the contract holds.
+and inputs hash the contract holds. A derivative's lines are recomputed from the edges and
+terms the period recorded, and those must still be the confirmed edges of the derivative
+graph, with the terms of the licences they were registered under.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def audit_period(engine: Engine, registry: SettlementGateway, period_id: str) ->
                 problems.append(problem)
         problems += _check_adjustments(db, registry, period)
         problems += _check_releases(db, registry, period)
+        problems += check_upstream_terms(db, period)
         try:
             computed = compute(db, stored_inputs(period.inputs))
         except ValueError as exc:
@@ -162,6 +165,46 @@ def _check_releases(db: Session, registry: SettlementGateway, period: Settlement
         carried = db.get(Adjustment, adjustment["pk"])
         if carried is not None and carried.release_pk is not None and carried.release_pk not in named:
             problems.append(f"adjustment {adjustment['pk']} settles held rows whose release the period does not name")
+    return problems
+
+
+def check_upstream_terms(db: Session, period: SettlementPeriod) -> list[str]:
+    """Each edge the period settled through is a confirmed edge of the derivative graph between
+    the works it names, under the licence it names, with the terms it recorded.
+
+    This is the one place where recorded terms meet their source: the chain's terms of each
+    licence (share, minimum per valid play, kinds) are to be compared here too, edge by edge.
+    """
+    from ledger.models import ChainOp, LicenceRecord, OpStatus, Work, WorkParent
+
+    problems = []
+    for work_id, edges in stored_inputs(period.inputs).get("upstream", {}).items():
+        for entry in edges:
+            where = f"the edge from {work_id} to {entry['parent']} (licence {entry['licence_id']})"
+            edge = db.get(WorkParent, entry["edge_pk"])
+            if edge is None:
+                problems.append(f"{where} is no longer stored")
+                continue
+            child, parent = db.get(Work, edge.work_pk), db.get(Work, edge.parent_pk)
+            licence = db.get(LicenceRecord, edge.licence_pk)
+            op = db.get(ChainOp, edge.op_id)
+            if (
+                child is None
+                or parent is None
+                or (child.work_id, parent.work_id) != (work_id, entry["parent"])
+                or edge.licence_pk != entry["licence_pk"]
+                or licence is None
+                or licence.chain_licence_id != entry["licence_id"]
+            ):
+                problems.append(f"{where} now joins other works or another licence")
+            elif (edge.share_bps, int(edge.min_per_valid_play_micro), edge.kind.value) != (
+                entry["share_bps"],
+                entry["min_per_valid_play_micro"],
+                entry["kind"],
+            ):
+                problems.append(f"{where}: the period's recorded terms differ from the edge's stored terms")
+            elif op is None or op.status != OpStatus.confirmed:
+                problems.append(f"{where} is not confirmed on chain")
     return problems
 
 

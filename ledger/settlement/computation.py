@@ -2,9 +2,10 @@
 correction is priced and when an auditor recomputes it.
 
 `gather_inputs` chooses what a period is settled from (its reports, the rule and split
-version in force for each work, pools, advances still to recoup, adjustments carried in)
-and writes the choice down as plain JSON. `compute` turns such a record into statement
-lines and a Merkle root, reading only the rows and versions it names.
+version in force for each work, pools, advances still to recoup, adjustments carried in, and
+for a derivative the confirmed edges up to its roots with their licences' terms and each
+ancestor's split version in force) and writes the choice down as plain JSON. `compute` turns
+such a record into statement lines and a Merkle root, reading only the rows and versions it names.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NotRequired, TypedDict, TypeVar, cast
+from typing import Any, NotRequired, TypedDict, TypeVar, cast
 
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
@@ -27,6 +28,7 @@ from ledger.models import (
     Account,
     Adjustment,
     ChainOp,
+    DerivativeKind,
     HeldRelease,
     OpStatus,
     PlayReport,
@@ -37,7 +39,7 @@ from ledger.models import (
     SplitRecord,
     Work,
 )
-from ledger.settlement.engine import PlayRow, Split, WorkResult, settle
+from ledger.settlement.engine import Edge, Flow, PlayRow, Split, WorkResult, settle
 from ledger.settlement.lines import StatementLine, numbered, tree_of
 from ledger.settlement.rules import rules_in_force, to_rule
 
@@ -70,6 +72,16 @@ class ReleaseInput(TypedDict):
     rows: list[int]  # the play rows it released, by id
 
 
+class EdgeInput(TypedDict):
+    parent: str  # the parent's work id
+    edge_pk: int  # the work_parent row
+    licence_pk: int
+    licence_id: int | None  # the licence's id on chain
+    kind: str
+    share_bps: int
+    min_per_valid_play_micro: int
+
+
 class SettlementInputs(TypedDict):
     """The inputs record: plain JSON, stored with the period and hashed into its `inputs_hash`
     (so it stays a mapping, typed here key by key, rather than an object with its own encoding)."""
@@ -81,7 +93,7 @@ class SettlementInputs(TypedDict):
     end_day: int
     reports: list[ReportInput]
     rules: dict[str, RuleChoice]  # work id -> the rule version chosen
-    splits: dict[str, int]  # work id -> the split version chosen
+    splits: dict[str, int]  # work id -> the split version chosen (an earning work's, or an ancestor's)
     pools: dict[str, int]
     advances: dict[str, int]  # work id -> advance still to recoup
     adjustments: list[AdjustmentInput]
@@ -89,6 +101,7 @@ class SettlementInputs(TypedDict):
     released_rows: NotRequired[list[int]]  # held rows settled too (pricing a release, or a correction after one)
     carried_releases: NotRequired[list[int]]  # a correction's: the releases from its period it is less of
     held_releases: NotRequired[list[ReleaseInput]]  # the releases whose adjustments this period carries
+    upstream: NotRequired[dict[str, list[EdgeInput]]]  # derivative work id -> its parents' edges, in order
 
 
 def stored_inputs(record: dict[str, object]) -> SettlementInputs:
@@ -114,6 +127,7 @@ class Computed:
     works: dict[str, WorkResult]  # work id -> how its amount came about
     carried: dict[tuple[str, str], int]  # (payee, work id) -> a negative balance left for a later period
     tree: StandardMerkleTree | None  # None when there is no line
+    flows: tuple[Flow, ...] = ()  # what each work passed to its parents, and out of which derivative's earnings
 
     @property
     def total(self) -> int:
@@ -153,18 +167,26 @@ def _usage(db: Session, report_pks: list[int], released: list[int] | None = None
 
 
 def _work_ids(db: Session, pks: Iterable[int]) -> dict[int, str]:
-    pks = list(pks)
+    return _works_where(db, col(Work.id), list(pks))
+
+
+def _work_pks(db: Session, work_ids: Iterable[str]) -> dict[int, str]:
+    return _works_where(db, col(Work.work_id), list(work_ids))
+
+
+def _works_where(db: Session, column: Any, values: list[Any]) -> dict[int, str]:
+    """Work pk -> work id of the works whose `column` is among `values`."""
     found: dict[int, str] = {}
-    for start in range(0, len(pks), 5000):
+    for start in range(0, len(values), 5000):
         found.update(
-            db.exec(select(col(Work.id), col(Work.work_id)).where(col(Work.id).in_(pks[start : start + 5000]))).all()
+            db.exec(select(col(Work.id), col(Work.work_id)).where(column.in_(values[start : start + 5000]))).all()
         )
     return found
 
 
 def splits_in_force(db: Session, work_pks: list[int], moment: int) -> dict[int, SplitRecord]:
     """The newest confirmed split version of each work in force at `moment` (unix seconds)."""
-    records = db.exec(
+    query = (
         select(SplitRecord)
         .join(ChainOp, col(ChainOp.id) == col(SplitRecord.op_id))
         .where(
@@ -173,7 +195,10 @@ def splits_in_force(db: Session, work_pks: list[int], moment: int) -> dict[int, 
             ChainOp.status == OpStatus.confirmed,
         )
         .order_by(col(SplitRecord.version))
-    ).all()
+    )
+    if len(work_pks) <= 5000:  # a few works (a period's ancestors, say): only theirs
+        query = query.where(col(SplitRecord.work_pk).in_(work_pks))
+    records = db.exec(query).all()
     wanted = set(work_pks)
     return {r.work_pk: r for r in records if r.work_pk in wanted}
 
@@ -218,6 +243,9 @@ def gather(
             unsettled[work_ids[pk]] = f"its rule settles in {rules[pk].currency}"
         elif pk not in splits:
             unsettled[work_ids[pk]] = "no split in force"
+    chosen = [pk for pk in usage if work_ids[pk] not in unsettled]
+    upstream, ancestor_splits, blocked = choose_upstream(db, chosen, first_day * DAY)
+    unsettled.update(blocked)
     settled = [pk for pk in usage if work_ids[pk] not in unsettled]
     recouped = _recouped(db, platform.id, settled)
     adjustments = db.exec(
@@ -257,7 +285,93 @@ def gather(
     releases = _releases(db, platform.id, currency)
     if releases:  # named only when there are some, so a period without any keeps its record's shape
         inputs["held_releases"] = releases
+    _add_upstream(inputs, {work_ids[pk] for pk in settled}, upstream, ancestor_splits)
     return inputs, usage
+
+
+def _add_upstream(
+    inputs: SettlementInputs, settled: set[str], upstream: dict[str, list[EdgeInput]], splits: dict[str, int]
+) -> None:
+    """Name in `inputs` the edges reached from the `settled` works and their ancestors' split
+    versions (only when there are some, so a period without derivatives keeps its record's shape)."""
+    reached: dict[str, list[EdgeInput]] = {}
+    frontier = sorted(w for w in settled if w in upstream)
+    while frontier:
+        work_id = frontier.pop()
+        if work_id in reached:
+            continue
+        reached[work_id] = upstream[work_id]
+        for edge in upstream[work_id]:
+            inputs["splits"].setdefault(edge["parent"], splits[edge["parent"]])
+            if edge["parent"] in upstream:
+                frontier.append(edge["parent"])
+    if reached:
+        inputs["splits"] = dict(sorted(inputs["splits"].items()))
+        inputs["upstream"] = {**inputs.get("upstream", {}), **dict(sorted(reached.items()))}
+
+
+EDGES = text(
+    "SELECT e.work_pk, e.parent_pk, e.id, e.licence_pk, l.chain_licence_id, e.kind, e.share_bps, "
+    "e.min_per_valid_play_micro FROM work_parent e JOIN chain_op o ON o.id = e.op_id "
+    "JOIN licence l ON l.id = e.licence_pk WHERE e.work_pk IN :pks AND o.status = 'confirmed' "
+    "ORDER BY e.work_pk, e.position"
+).bindparams(bindparam("pks", expanding=True))
+
+
+def choose_upstream(
+    db: Session, work_pks: list[int], moment: int
+) -> tuple[dict[str, list[EdgeInput]], dict[str, int], dict[str, str]]:
+    """The confirmed edges above `work_pks` up to the roots (work id -> its parents' edges), each
+    ancestor's split version in force at `moment`, and the works that cannot be settled because
+    an ancestor has no split in force (work id -> why). An edge stays in force once confirmed:
+    revoking its licence stops new derivatives, not the shares already owed."""
+    edges: dict[int, list[tuple[Any, ...]]] = {}
+    frontier = sorted(set(work_pks))
+    while frontier:
+        found: list[tuple[Any, ...]] = []
+        for at in range(0, len(frontier), 5000):
+            found += [tuple(row) for row in text_rows(db, EDGES, {"pks": frontier[at : at + 5000]})]
+        for edge in found:
+            edges.setdefault(edge[0], []).append(edge)
+        frontier = sorted({e[1] for e in found} - set(edges) - set(work_pks))
+    if not edges:
+        return {}, {}, {}
+    ancestors = sorted({e[1] for found in edges.values() for e in found})
+    work_ids = _work_ids(db, set(ancestors) | set(edges))
+    splits = splits_in_force(db, ancestors, moment)
+    upstream: dict[str, list[EdgeInput]] = {
+        work_ids[pk]: [
+            EdgeInput(
+                parent=work_ids[parent],
+                edge_pk=edge_pk,
+                licence_pk=licence_pk,
+                licence_id=licence_id,
+                kind=DerivativeKind(kind).value,
+                share_bps=share,
+                min_per_valid_play_micro=int(minimum),
+            )
+            for _, parent, edge_pk, licence_pk, licence_id, kind, share, minimum in found
+        ]
+        for pk, found in edges.items()
+    }
+    blocked: dict[str, str] = {}
+    with_split = {work_ids[pk] for pk in splits}
+    for pk in work_pks:
+        missing = _ancestors_without_split(work_ids.get(pk, ""), upstream, with_split)
+        if missing:
+            blocked[work_ids[pk]] = f"parent {missing} has no split in force"
+    return upstream, {work_ids[pk]: _version(split) for pk, split in splits.items()}, blocked
+
+
+def _ancestors_without_split(work_id: str, upstream: dict[str, list[EdgeInput]], with_split: set[str]) -> str | None:
+    """The first ancestor of `work_id` (depth first, in the parents' order) with no split in force."""
+    for edge in upstream.get(work_id, []):
+        if edge["parent"] not in with_split:
+            return edge["parent"]
+        missing = _ancestors_without_split(edge["parent"], upstream, with_split)
+        if missing:
+            return missing
+    return None
 
 
 def _releases(db: Session, platform_id: int, currency: str) -> list[ReleaseInput]:
@@ -310,8 +424,16 @@ def compute(db: Session, inputs: SettlementInputs, usage: Usage | None = None) -
     by_work = {work_ids[pk]: pk for pk in usage}
     rule_records = {r.id: r for r in _by_pks(db, SettlementRuleRecord, [v["pk"] for v in inputs["rules"].values()])}
     rules, splits = {}, {}
-    wanted_splits = {by_work[w]: v for w, v in inputs["splits"].items() if w in by_work}
-    split_records = _splits(db, wanted_splits)
+    upstream = {
+        work_id: [Edge(e["parent"], e["share_bps"], e["min_per_valid_play_micro"]) for e in edges]
+        for work_id, edges in inputs.get("upstream", {}).items()
+    }
+    paid = _work_pks(db, inputs["splits"])  # the earning works and their ancestors
+    split_records = _splits(db, {pk: inputs["splits"][w] for pk, w in paid.items()})
+    for pk, work_id in paid.items():
+        if pk not in split_records:
+            raise ValueError(f"split version {inputs['splits'][work_id]} of {work_id} is not stored")
+        splits[work_id] = _split_of(split_records[pk])
     rows = []
     for work_id, pk in by_work.items():
         if work_id in inputs["unsettled"]:
@@ -321,29 +443,31 @@ def compute(db: Session, inputs: SettlementInputs, usage: Usage | None = None) -
         if record.content_hash != chosen["content_hash"]:
             raise ValueError(f"rule version {record.version} of {work_id} was changed after it was used")
         rules[work_id] = to_rule(record.body, record.version, record.currency)
-        split = split_records[pk]
-        assert split.version is not None  # only confirmed split versions are settled
-        splits[work_id] = Split(
-            split.version, tuple(p["address"] for p in split.payees), tuple(p["bps"] for p in split.payees)
-        )
         plays, valid, minutes, ad = usage[pk]
         rows.append(PlayRow(work_id, "", plays, valid, minutes, ad, currency))
-    result = settle(rows, rules, splits, inputs["pools"], inputs["advances"])
+    result = settle(rows, rules, splits, inputs["pools"], inputs["advances"], upstream)
 
-    amounts: dict[tuple[str, str], list[int]] = {}
+    amounts: dict[tuple[str, str, str | None], list[int]] = {}
     for line in result.lines:
-        amounts[(line.payee, line.work_id)] = [line.amount, line.rule_version, line.split_version, 0]
-    for adjustment in inputs["adjustments"]:
-        entry = amounts.setdefault((adjustment["payee"], adjustment["work_id"]), [0, 0, 0, 0])
+        amounts[(line.payee, line.work_id, line.via_work_id)] = [line.amount, line.rule_version, line.split_version, 0]
+    for adjustment in inputs["adjustments"]:  # a correction's difference is carried as a direct line
+        entry = amounts.setdefault((adjustment["payee"], adjustment["work_id"], None), [0, 0, 0, 0])
         entry[0] += adjustment["amount"]
         entry[3] += adjustment["amount"]
-    carried = {key: entry[0] for key, entry in amounts.items() if entry[0] < 0}
+    carried = {(payee, work_id): entry[0] for (payee, work_id, _), entry in amounts.items() if entry[0] < 0}
     lines = numbered(
-        (payee, work_id, amount, rule_v, split_v, adjusted)
-        for (payee, work_id), (amount, rule_v, split_v, adjusted) in amounts.items()
+        (payee, work_id, amount, rule_v, split_v, adjusted, via)
+        for (payee, work_id, via), (amount, rule_v, split_v, adjusted) in amounts.items()
         if amount > 0
     )
-    return Computed(inputs, lines, {w.work_id: w for w in result.works}, carried, tree_of(lines) if lines else None)
+    return Computed(
+        inputs, lines, {w.work_id: w for w in result.works}, carried, tree_of(lines) if lines else None, result.flows
+    )
+
+
+def _split_of(record: SplitRecord) -> Split:
+    assert record.version is not None  # only confirmed split versions are settled
+    return Split(record.version, tuple(p["address"] for p in record.payees), tuple(p["bps"] for p in record.payees))
 
 
 def _by_pks(db: Session, model: type[M], pks: list[int]) -> list[M]:
@@ -374,7 +498,14 @@ def committed_lines(db: Session, period: SettlementPeriod) -> list[StatementLine
     ).all()
     return [
         StatementLine(
-            r.line_index, r.payee, r.work_id, int(r.amount), r.rule_version, r.split_version, int(r.adjustment)
+            r.line_index,
+            r.payee,
+            r.work_id,
+            int(r.amount),
+            r.rule_version,
+            r.split_version,
+            int(r.adjustment),
+            r.via_work_id,
         )
         for r in records
     ]
@@ -415,8 +546,14 @@ def choose_new_works(db: Session, period: SettlementPeriod, inputs: SettlementIn
     missing = [pk for pk in usage if work_ids[pk] not in inputs["rules"] and work_ids[pk] not in inputs["unsettled"]]
     rules = rules_in_force(db, missing, period.platform_id, period.first_day)
     splits = splits_in_force(db, missing, period.first_day * DAY)
+    upstream, ancestor_splits, blocked = choose_upstream(db, missing, period.first_day * DAY)
+    inputs["unsettled"].update(blocked)
+    added = set()
     for pk in missing:
+        if work_ids[pk] in blocked:
+            continue
         if pk in rules and pk in splits and rules[pk].currency == period.currency:
+            added.add(work_ids[pk])
             record = rules[pk]
             inputs["rules"][work_ids[pk]] = {
                 "pk": record.id,
@@ -426,6 +563,7 @@ def choose_new_works(db: Session, period: SettlementPeriod, inputs: SettlementIn
             inputs["splits"][work_ids[pk]] = _version(splits[pk])
         else:
             inputs["unsettled"][work_ids[pk]] = "no settlement rule or split in force"
+    _add_upstream(inputs, added, upstream, ancestor_splits)
 
 
 def differences(before: list[StatementLine], after: list[StatementLine]) -> dict[tuple[str, str], int]:

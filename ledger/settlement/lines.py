@@ -2,7 +2,9 @@
 
 A line's leaf is OpenZeppelin's standard leaf of (index, payee, workId, amount, ruleVersion,
 splitVersion); the period (and so its currency and token) is the root it belongs to. Lines
-are numbered in (payee, work) order, so the same lines always give the same root.
+are numbered in (payee, work, derivative it came through) order, a direct line first, so the
+same lines always give the same root and a period without derivatives numbers as it always did.
+The derivative is not in the leaf: the statement and the period's inputs carry it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class StatementLine:
     rule_version: int
     split_version: int
     adjustment: int = 0  # the part of `amount` that corrects an earlier period (signed)
+    via_work_id: str | None = None  # the derivative whose earnings reached the payee; None: direct
 
     def leaf(self) -> tuple[Any, ...]:
         return (
@@ -57,8 +60,8 @@ def line_leaf_hash(line: StatementLine) -> bytes:
     encoded = b"".join(
         (
             line.index.to_bytes(32, "big"),
-            bytes(12) + from_0x(line.payee),
-            from_0x(line.work_id),
+            bytes(12) + bytes.fromhex(line.payee[2:]),  # both 0x-prefixed, as every line holds them
+            bytes.fromhex(line.work_id[2:]),
             line.amount.to_bytes(32, "big"),
             line.rule_version.to_bytes(32, "big"),
             line.split_version.to_bytes(32, "big"),
@@ -67,9 +70,9 @@ def line_leaf_hash(line: StatementLine) -> bytes:
     return _keccak(_keccak(encoded))
 
 
-def numbered(entries: Iterable[tuple[str, str, int, int, int, int]]) -> list[StatementLine]:
-    """Lines from (payee, work_id, amount, rule_version, split_version, adjustment), numbered in order."""
-    ordered = sorted(entries, key=lambda e: (e[0].lower(), e[1]))
+def numbered(entries: Iterable[tuple[str, str, int, int, int, int, str | None]]) -> list[StatementLine]:
+    """Lines from (payee, work_id, amount, rule_version, split_version, adjustment, via_work_id), numbered in order."""
+    ordered = sorted(entries, key=lambda e: (e[0].lower(), e[1], e[6] or ""))
     return [StatementLine(i, *entry) for i, entry in enumerate(ordered)]
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from eth_utils import is_address, to_checksum_address
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.hexes import to_0x
@@ -26,7 +26,16 @@ from ledger.db import session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.idempotency import key_reused
 from ledger.merkle import StandardMerkleTree
-from ledger.models import Account, ChainOp, LineDispute, PeriodStatus, Role, SettlementPeriod, StatementLineRecord
+from ledger.models import (
+    Account,
+    ChainOp,
+    LineDispute,
+    PeriodStatus,
+    Role,
+    SettlementPeriod,
+    StatementLineRecord,
+    Work,
+)
 from ledger.settlement.computation import committed_lines
 from ledger.settlement.disputes import line_disputes, refuse_if_held
 from ledger.settlement.lines import StatementLine, line_leaf_hash, tree_of
@@ -89,6 +98,7 @@ class Statement:
     payee_total: int
     lines: tuple[StatementEntry, ...]
     format: str = STATEMENT_FORMAT
+    titles: dict[str, str] = field(default_factory=dict)  # work id -> title, for the lines' works and derivatives
 
 
 def statement(
@@ -110,8 +120,9 @@ def statement(
             raise NotFound("statement", f"of {payee} in period {period_id}")
         lines, tree = period_tree(db, period)
         disputed = line_disputes(db, period)
+        wanted = [line for line in lines if payee is None or line.payee.lower() == payee.lower()]
+        titles = work_titles(db, {w for line in wanted for w in (line.work_id, line.via_work_id) if w})
     chain = ledger.chain
-    wanted = [line for line in lines if payee is None or line.payee.lower() == payee.lower()]
     if not wanted and payee == account.address and not may_see_period(account, period):
         raise NotFound("statement", f"of {payee} in period {period_id}")
     first = day_date(period.first_day)
@@ -141,7 +152,21 @@ def statement(
             )
             for line in wanted
         ),
+        titles=titles,
     )
+
+
+def work_titles(db: Session, work_ids: set[str]) -> dict[str, str]:
+    """Work id -> title of the works among `work_ids` this service knows."""
+    ids = sorted(work_ids)
+    titles: dict[str, str] = {}
+    for start in range(0, len(ids), 5000):
+        titles.update(
+            db.exec(
+                select(col(Work.work_id), col(Work.title)).where(col(Work.work_id).in_(ids[start : start + 5000]))
+            ).all()
+        )
+    return titles
 
 
 def payee_line(

@@ -51,7 +51,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("reelledger.settlement")
 
 MAX_TOTAL = 2**88  # the contract keeps amounts in 88 bits
-LINE_COLUMNS = ("period_pk", "line_index", "payee", "work_id", "amount", "rule_version", "split_version", "adjustment")
+LINE_COLUMNS = (
+    "period_pk",
+    "line_index",
+    "payee",
+    "work_id",
+    "amount",
+    "rule_version",
+    "split_version",
+    "adjustment",
+    "via_work_id",
+)
 WORK_COLUMNS = ("period_pk", "work_pk", "rule_pk", "earned", "commission", "recouped", "payable", "advance_after")
 
 
@@ -228,6 +238,7 @@ def _store_results(db: Session, period: SettlementPeriod, computed: Computed, pl
                 line.rule_version,
                 line.split_version,
                 line.adjustment,
+                line.via_work_id,
             )
             for line in computed.lines
         ],

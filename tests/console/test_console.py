@@ -26,7 +26,7 @@ from ledger.models import Role
 from tests.helpers.cases import jpeg, report, wait_anchored
 from tests.helpers.distributions import MASTER, decode, distribute, png, register, wait_ready
 from tests.helpers.service import running_service
-from tests.helpers.settlement import make_deal, post_report, rows, wait_status
+from tests.helpers.settlement import close, make_deal, make_derivative, post_report, rows, wait_status
 from watermark import attacks
 from watermark.testimages import full_hd
 
@@ -286,8 +286,8 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     # drawn as a long list (rows off screen skipped by layout), and still a table to a screen reader
     lines_table = section.get_by_role("table")
     expect(lines_table.get_by_role("row")).to_have_count(600)
-    expect(lines_table.get_by_role("columnheader")).to_have_count(7)
-    assert lines_table.get_by_role("row").nth(599).get_by_role("cell").count() == 7
+    expect(lines_table.get_by_role("columnheader")).to_have_count(8)
+    assert lines_table.get_by_role("row").nth(599).get_by_role("cell").count() == 8
     section.locator("[data-testid=only-failed]").click()
     expect(section.locator("[data-testid=lines-shown]")).to_contain_text("500 of 600")
 
@@ -311,6 +311,41 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
         ".", ""
     )
     owner.shot("revenue")
+
+
+def test_an_upstream_payee_verifies_lines_from_a_derivative_in_the_browser_and_sees_them_on_the_revenue_page(
+    console, service
+):
+    drama = make_deal(service)
+    reedit = make_derivative(service, drama, drama.work_id, drama.owner, share_bps=3000)
+    posted = post_report(drama, "weekly-upstream", rows(drama) + rows(drama, work_id=reedit.work_id))
+    assert posted.status_code == 201, posted.text
+    closed = close(drama)
+    assert closed.status_code == 201, closed.text
+    period_id = closed.json()["period_id"]
+    assert wait_status(drama.platform, period_id, "finalised")["status"] == "finalised"
+
+    investor = console(key_of(drama.second_payee))
+    page = investor.open(f"/console/statements?period={period_id}")
+    page.wait_for_selector("[data-testid=statement]")
+    rows_shown = page.locator("[data-testid=statement] [data-testid=lines] tbody tr").all_inner_texts()
+    assert len(rows_shown) == 2 and "Drama" in rows_shown[0] and "direct" in rows_shown[0]
+    assert "Drama" in rows_shown[1] and "Re-edit" in rows_shown[1] and "25.10" in rows_shown[1], rows_shown
+    page.click("[data-testid=verify]")
+    page.wait_for_selector("[data-testid=verify-result]")
+    assert page.get_attribute("[data-testid=verify-result]", "data-ok") == "true", page.inner_text(
+        "[data-testid=verify-result]"
+    )
+    verdicts = page.locator("[data-testid=line-verdict]")
+    assert verdicts.count() == 2 and all(v.get_attribute("data-ok") == "true" for v in verdicts.all())
+    investor.shot("statement-upstream")
+
+    page = investor.open("/console/revenue")
+    upstream = page.locator("[data-testid=revenue-upstream] tbody tr")
+    expect(upstream).to_have_count(1)
+    entry = upstream.first.inner_text()
+    assert "Drama" in entry and "Re-edit" in entry and "25.10" in entry, entry
+    investor.shot("revenue-upstream")
 
 
 def test_a_piracy_case_shows_its_leak_evidence_and_notices(console, service):

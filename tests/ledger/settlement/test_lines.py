@@ -34,17 +34,27 @@ def test_the_hand_encoded_line_leaf_equals_the_abi_encoders(index, payee, work, 
 
 def test_lines_are_numbered_by_payee_then_work_whatever_their_order():
     entries = [
-        ("0xBb" + "00" * 19, "0x" + "02" * 32, 5, 1, 1, 0),
-        ("0xaA" + "00" * 19, "0x" + "09" * 32, 7, 1, 1, 0),
-        ("0xbb" + "00" * 19, "0x" + "01" * 32, 3, 1, 1, 0),
+        ("0xBb" + "00" * 19, "0x" + "02" * 32, 5, 1, 1, 0, None),
+        ("0xaA" + "00" * 19, "0x" + "09" * 32, 7, 1, 1, 0, None),
+        ("0xbb" + "00" * 19, "0x" + "01" * 32, 3, 1, 1, 0, None),
     ]
     assert numbered(entries) == numbered(list(reversed(entries)))
     assert [line.amount for line in numbered(entries)] == [7, 3, 5]
 
 
+def test_upstream_lines_follow_the_direct_line_of_their_payee_and_work_by_derivative():
+    payee, drama = "0xaA" + "00" * 19, "0x" + "01" * 32
+    entries = [
+        (payee, drama, 30, 1, 2, 0, "0x" + "0b" * 32),
+        (payee, drama, 20, 1, 2, 0, "0x" + "0a" * 32),
+        (payee, drama, 10, 1, 2, 0, None),
+    ]
+    assert [(line.index, line.amount) for line in numbered(entries)] == [(0, 10), (1, 20), (2, 30)]
+
+
 def test_a_periods_tree_is_openzeppelins_and_every_proof_verifies_in_node():
     lines = numbered(
-        (f"0x{(p * 7919 + 11):040x}", "0x" + bytes([w]).hex() * 32, 1_000 + p * w, 2, 1, 0)
+        (f"0x{(p * 7919 + 11):040x}", "0x" + bytes([w]).hex() * 32, 1_000 + p * w, 2, 1, 0, None)
         for p in range(9)
         for w in range(1, 4)
     )

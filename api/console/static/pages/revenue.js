@@ -2,6 +2,7 @@
 // lines in. Sums are BigInt minor units; charts get whole major units only for drawing.
 import { api, h, money, mount, short, t } from '../app.js';
 import { minorExponent } from '../currency.js';
+import { workName } from './statements.js';
 
 function add(map, key, amount) {
   map.set(key, (map.get(key) || 0n) + amount);
@@ -23,7 +24,8 @@ function chartCard({ Chart }, id, title, type, labels, values, currency) {
 }
 
 export async function render({ root, role }) {
-  const [bundle, periods, works] = await Promise.all([import('../console.js'), api('/periods'), api('/works?limit=500')]);
+  const [bundle, periods, works, upstream] = await Promise.all([
+    import('../console.js'), api('/periods'), api('/works?limit=500'), api('/statements/upstream')]);
   const titles = new Map(works.items.map((w) => [w.work_id, w.title]));
   const byCurrency = new Map();
   for (const period of periods) {
@@ -34,6 +36,7 @@ export async function render({ root, role }) {
     const sums = byCurrency.get(statement.currency);
     for (const line of statement.lines) {
       const amount = BigInt(line.amount);
+      if (line.work_title && !titles.has(line.work_id)) titles.set(line.work_id, line.work_title); // a parent work of someone else's
       add(sums.platform, statement.platform, amount);
       add(sums.work, line.work_id, amount);
       add(sums.month, statement.period.first_day.slice(0, 7), amount);
@@ -58,5 +61,22 @@ export async function render({ root, role }) {
     );
   }
   mount(root, h('h1', {}, t('nav.revenue')), h('p', { class: 'muted' }, t(`revenue.${role === 'rights_holder' ? 'own' : 'all'}`)),
-    ...(sections.length ? sections : [h('p', { class: 'muted' }, t('empty'))]));
+    ...(sections.length ? sections : [h('p', { class: 'muted' }, t('empty'))]),
+    ...(upstream.length ? upstreamSection(upstream) : []));
+}
+
+// The caller's upstream lines: what reached them through each derivative, period by period.
+function upstreamSection(entries) {
+  return [
+    h('h2', {}, t('revenue.upstream')),
+    h('p', { class: 'muted' }, t('revenue.upstreamNote')),
+    h('table', { 'data-testid': 'revenue-upstream' },
+      h('thead', {}, h('tr', {}, h('th', {}, t('revenue.period')), h('th', {}, t('statement.work')),
+        h('th', {}, t('statement.via')), h('th', {}, t('statement.amount')))),
+      h('tbody', {}, entries.map((e) => h('tr', {},
+        h('td', {}, h('a', { href: `/console/statements?period=${e.period_id}` }, `${e.period.first_day} → ${e.period.last_day}`)),
+        h('td', {}, workName(e.work_id, e.work_title)),
+        h('td', {}, workName(e.via_work_id, e.via_title)),
+        h('td', { class: 'num' }, money(e.amount, e.currency)))))),
+  ];
 }

@@ -71,13 +71,19 @@ function linesTable(statement, checks, { own, claimCell }, view, redraw) {
 function linesRows(statement, checks, { own, claimCell }, lines) {
   return table([
     { label: '#', value: (l) => String(l.index) },
-    { label: t('statement.work'), value: (l) => h('span', { class: 'mono', title: l.work_id }, short(l.work_id)) },
+    { label: t('statement.work'), value: (l) => workName(l.work_id, l.work_title) },
+    { label: t('statement.via'), value: (l) => (l.via_work_id ? workName(l.via_work_id, l.via_title) : h('span', { class: 'muted' }, t('statement.direct'))) },
     { label: t('statement.payee'), value: (l) => h('span', { class: 'mono', title: l.payee }, short(l.payee)) },
     { label: t('statement.amount'), class: 'num', value: (l) => money(l.amount, statement.currency) },
     { label: t('statement.versions'), value: (l) => `${l.rule_version} / ${l.split_version}` },
     { label: t('verify.column'), value: (l) => verdict(checks?.get(l.index)) },
     { label: '', value: (l) => h('span', {}, lineBadge(l.dispute), own(l) && !['held', 'voided'].includes(l.dispute?.state) ? claimCell(l) : '') },
-  ], lines, { testid: 'lines', widths: ['4.5rem', 'minmax(0, 1fr)', 'minmax(0, 1fr)', '9rem', '7rem', 'minmax(7rem, 1fr)', '9rem'] });
+  ], lines, { testid: 'lines', widths: ['4.5rem', 'minmax(0, 1fr)', 'minmax(0, 1fr)', 'minmax(0, 1fr)', '9rem', '7rem', 'minmax(7rem, 1fr)', '9rem'] });
+}
+
+// A work by its title where the service knows it, its id on hover; by its id otherwise.
+export function workName(workId, title) {
+  return title ? h('span', { title: workId }, title) : h('span', { class: 'mono', title: workId }, short(workId));
 }
 
 // `statement` is drawn as it came (the page asks for it without proofs: at 10,000 lines they are
