@@ -18,6 +18,7 @@ from api.routes import (
     cases,
     counter_notices,
     crawls,
+    derivatives,
     disputes,
     distributions,
     health,
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(accounts.router)
     app.include_router(works.router)
+    app.include_router(derivatives.router)
     app.include_router(licences.router)
     app.include_router(splits.router)
     app.include_router(rules.router)

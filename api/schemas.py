@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.fields import Address, Bool, Day, Float, Int, MinorUnits, Name, Prose, RowId, Token, Uint64, When
 from ledger.limits import DB_INT_MAX
-from ledger.models import Role, WorkKind
+from ledger.models import DerivativeKind, Role, WorkKind
 from ledger.settlement.rules import FIELDS as RULE_FIELDS
 
 BASE64 = r"^[A-Za-z0-9+/=]*$"
@@ -205,6 +205,36 @@ class Page(BaseModel):
 
 class WorkPage(Page):
     items: list[WorkPublic]
+
+
+class FamilyWork(BaseModel):
+    work_id: str
+    title: str
+
+
+class FamilyEdge(BaseModel):
+    """`derivative` derives from `parent` under licence `licence_id`, granted by the parent's owner."""
+
+    derivative: FamilyWork
+    parent: FamilyWork
+    kind: DerivativeKind
+    licence_id: int
+    chain_licence_id: int | None
+    share_bps: int = Field(description="The parent's share of what the derivative earns, in basis points.")
+    min_per_valid_play_micro: int = Field(
+        description="The parent's floor per valid play of the derivative, micro-units of the minor unit (0: none)."
+    )
+    currency: str | None = Field(description="The currency the derivative earns in, when its rules name one.")
+    position: int = Field(description="The parent's place in the derivative's declared parents.")
+    depth: int = Field(description="1: an edge of the work itself; 2: one level further; and so on.")
+    chain: ChainStatus = Field(description="The derivative's registration on chain: the edge counts once confirmed.")
+
+
+class WorkFamily(BaseModel):
+    work: FamilyWork
+    parents: list[FamilyEdge] = Field(description="Edges up to the roots, nearest first.")
+    children: list[FamilyEdge] = Field(description="Edges down to the leaves, nearest first.")
+    truncated: bool = Field(description="The family is larger than one answer shows.")
 
 
 class DistributionIn(BaseModel):
