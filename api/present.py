@@ -317,6 +317,26 @@ def rule(record: SettlementRuleRecord) -> schemas.RulePublic:
     )
 
 
+def _case_match(m: dict[str, Any]) -> schemas.CaseMatch:
+    return schemas.CaseMatch(
+        offset_seconds=m["offset_seconds"], duration_seconds=m["duration_seconds"], confidence=m["confidence"]
+    )
+
+
+def _case_source(source: dict[str, Any] | None) -> schemas.CaseSource | None:
+    """A case's `derivative_of` (ledger.piracy.evidence.derivative_doc)."""
+    if source is None:
+        return None
+    return schemas.CaseSource(
+        work_id=source["work_id"],
+        title=source["title"],
+        kind=source["kind"],
+        licence_id=source["licence"]["id"],
+        chain_licence_id=source["licence"]["chain_licence_id"],
+        match=_case_match(source["match"]),
+    )
+
+
 def case(
     view: CaseView, *, evidence_registry: str | None, screenshot: bool, with_counter_link: bool
 ) -> schemas.CasePublic:
@@ -338,9 +358,8 @@ def case(
         content_sha256=c.content_sha256,
         content_size=c.content_size,
         media_kind=c.media_kind,
-        match=schemas.CaseMatch(
-            offset_seconds=m["offset_seconds"], duration_seconds=m["duration_seconds"], confidence=m["confidence"]
-        ),
+        match=_case_match(m),
+        derivative_of=_case_source(bundle.get("derivative_of")),
         leak=schemas.CaseLeak(payload=mark.get("payload"), distribution_id=c.distribution_id, platform=platform),
         evidence_hash=c.evidence_hash,
         evidence_url=f"/cases/{c.id}/evidence",

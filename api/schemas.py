@@ -396,6 +396,17 @@ class CaseMatch(BaseModel):
     confidence: float
 
 
+class CaseSource(BaseModel):
+    """The ancestor whose footage a derivative's copy shows, and the licence it is used under."""
+
+    work_id: str
+    title: str
+    kind: str = Field(description="The derivative's kind: re_edit, dub, subtitle, remake, trailer, compilation.")
+    licence_id: int
+    chain_licence_id: int | None
+    match: CaseMatch = Field(description="Where the copy agrees with the ancestor.")
+
+
 class CaseLeak(BaseModel):
     payload: str | None
     distribution_id: int | None
@@ -413,6 +424,9 @@ class CasePublic(BaseModel):
     content_size: int
     media_kind: str
     match: CaseMatch
+    derivative_of: CaseSource | None = Field(
+        description="The copy is of this case's work, a licensed derivative of this ancestor: not the ancestor's case."
+    )
     leak: CaseLeak
     evidence_hash: str
     evidence_url: str

@@ -14,7 +14,6 @@ told the work is not found, as for another tenant's work or licence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -132,12 +131,15 @@ def family_of(db: Session, work: Work) -> Family:
     )
 
 
-def confirmed_ancestors(db: Session, work_pks: Iterable[int]) -> dict[int, list[WorkParent]]:
-    """For each work, the confirmed edges from it up to its roots, nearest first: what the
-    matcher asks when a copy matches several works of one family."""
-    return {
-        pk: [row for row, _, op, _ in _walk(db, pk, upward=True)[0] if op_status(op) == "confirmed"] for pk in work_pks
-    }
+def confirmed_ancestors(db: Session, work_pk: int) -> list[tuple[WorkParent, LicenceRecord]]:
+    """The confirmed edges from the work up to its roots, nearest first, each with its licence:
+    an ancestor reached only through an edge not confirmed yet is none."""
+    reached, kept = {work_pk}, []
+    for row, licence, op, _ in _walk(db, work_pk, upward=True)[0]:
+        if row.work_pk in reached and op_status(op) == "confirmed":
+            kept.append((row, licence))
+            reached.add(row.parent_pk)
+    return kept
 
 
 _Found = tuple[WorkParent, LicenceRecord, ChainOp, int]

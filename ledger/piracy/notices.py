@@ -5,6 +5,11 @@ notice: the right holder's name and address, the work and the infringing address
 preliminary proof; `dmca` is a notice with the elements of 17 U.S.C. § 512(c)(3). Both name
 the work's on-chain registration and the anchored evidence hash, which is the proof a
 platform can check without asking us.
+
+A copy of a derivative (a re-edit showing its parent's frames) is the derivative's: its notices
+are sent by the derivative's rights holder for the derivative, and say that the ancestor's
+footage in it is used under licence, so that no notice claims the ancestor's rights for a copy
+of its licensed derivative.
 """
 
 from __future__ import annotations
@@ -54,6 +59,22 @@ def draft(
             f"\nIts invisible watermark (payload {mark['payload']}) identifies the copy distributed to {platform}."
         )
     page = bundle.get("page_url") or bundle["url"]
+    derived_zh = derived_en = ""
+    if source := bundle.get("derivative_of"):
+        licence = source["licence"]
+        chain_id = licence.get("chain_licence_id")
+        on_chain = f"，链上许可 {chain_id}" if chain_id is not None else ""
+        on_chain_en = f", licence {chain_id} on chain" if chain_id is not None else ""
+        derived_zh = (
+            f"\n被侵权作品《{work['title']}》为《{source['title']}》（作品标识 {source['work_id']}）的衍生作品"
+            f"（{source['kind']}），经其权利人许可（许可 {licence['id']}{on_chain}）制作，其中《{source['title']}》"
+            f"的画面属许可使用。本通知仅就《{work['title']}》主张权利。"
+        )
+        derived_en = (
+            f'\n   "{work["title"]}" is a derivative ({source["kind"]}) of "{source["title"]}" (work id '
+            f"{source['work_id']}), made under licence {licence['id']}{on_chain_en} from its rights holder; the "
+            f'footage of "{source["title"]}" it shows is licensed. This notice concerns "{work["title"]}" only.'
+        )
     counter_zh = counter_en = ""
     if counter_notice_url:
         counter_zh = (
@@ -79,7 +100,7 @@ def draft(
 
 二、被侵权作品
 名称：《{work["title"]}》
-作品登记：作品标识 {work["work_id"]}，登记于合约 {registry}，登记交易 {work.get("registration_tx") or "—"}
+作品登记：作品标识 {work["work_id"]}，登记于合约 {registry}，登记交易 {work.get("registration_tx") or "—"}{derived_zh}
 
 三、侵权内容的网络地址
 {bundle["url"]}
@@ -102,7 +123,7 @@ def draft(
         f"DMCA takedown notice: {work['title']} (case {case_id})",
         f"""To the designated agent:
 
-1. Copyrighted work: "{work["title"]}", registered under work id {work["work_id"]} in {registry}, registration transaction {work.get("registration_tx") or "-"}.
+1. Copyrighted work: "{work["title"]}", registered under work id {work["work_id"]} in {registry}, registration transaction {work.get("registration_tx") or "-"}.{derived_en}
 
 2. Infringing material: {bundle["url"]}
    found on page {page} at {seen}.
