@@ -9,6 +9,10 @@ Media: footage made here from scikit-image's bundled photographs (skimage.data).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +131,22 @@ def test_a_copy_of_the_whole_film_is_the_films_case_without_a_source(service, wo
     case = found(service, world["crawler"], footage["film_copy"], "http://pirate.example/full/film.mp4")
     assert case["work_id"] == world["film"] and case["derivative_of"] is None
     assert world["producer_name"] in case["notices"][0]["body"]
+
+
+def test_cases_show_in_the_cli_names_the_licensed_source(service, world):
+    env = dict(
+        os.environ,
+        REELLEDGER_URL=service.url,
+        REELLEDGER_API_KEY=world["studio"].headers["Authorization"].removeprefix("Bearer "),
+        COLUMNS="200",
+    )
+    shown = subprocess.run(
+        [str(Path(sys.executable).parent / "reelledger"), "cases", "show", str(world["case"]["id"])],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    line = next(row for row in shown.stdout.splitlines() if "derivative of" in row)
+    assert "The Long Drama" in line and world["film"] in line and f"licence {world['licence_id']}" in line
