@@ -17,6 +17,7 @@ from ledger.op_views import op_status
 from ledger.piracy.cases import CaseView, Lifetimes
 from ledger.piracy.counter_notices import without_link_token
 from ledger.piracy.crawl_jobs import CrawlJob
+from ledger.piracy.evidence import derivative_doc
 from ledger.reports import signing
 from ledger.reports.signing import SigningDomain
 from ledger.reports.views import HeldRow, day_text
@@ -302,6 +303,7 @@ def match(outcome: MatchOutcome, registry: str | None) -> schemas.MatchOut:
         confidence=found.confidence,
         frames_agreeing=found.votes,
         mean_bits_apart=found.distance,
+        derivative_of=_case_source(derivative_doc(outcome.derived_from, q)) if outcome.derived_from else None,
         query=query,
     )
 

@@ -352,6 +352,9 @@ class MatchOut(BaseModel):
     confidence: float | None = None
     frames_agreeing: int | None = None
     mean_bits_apart: float | None = None
+    derivative_of: CaseSource | None = Field(
+        None, description="The work is a licensed derivative and the copy shows this ancestor's footage too."
+    )
     query: QuerySummary
 
 

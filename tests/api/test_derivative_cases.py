@@ -150,3 +150,19 @@ def test_cases_show_in_the_cli_names_the_licensed_source(service, world):
     assert shown.returncode == 0, shown.stdout + shown.stderr
     line = next(row for row in shown.stdout.splitlines() if "derivative of" in row)
     assert "The Long Drama" in line and world["film"] in line and f"licence {world['licence_id']}" in line
+
+
+def test_matching_a_copy_of_the_re_edit_names_the_re_edit_and_its_licensed_source(world, footage):
+    with open(footage["cut_copy"], "rb") as fh:
+        r = world["crawler"].post("/match", files={"file": ("copy.mp4", fh, "application/octet-stream")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["work"]["work_id"] == world["cut"]
+    assert body["derivative_of"]["work_id"] == world["film"]
+    assert body["derivative_of"]["licence_id"] == world["licence_id"]
+
+
+def test_the_same_bytes_at_another_address_are_the_re_edits_case_again(service, world, footage):
+    case = found(service, world["crawler"], footage["cut_copy"], "http://mirror.example/cut.mp4")
+    assert case["work_id"] == world["cut"] and case["derivative_of"]["work_id"] == world["film"]
+    assert world["producer_name"] not in case["notices"][0]["body"]

@@ -892,15 +892,15 @@ def test_a_case_for_a_copy_of_a_licensed_derivative_names_its_source_and_licence
     studio_id, _, studio = service.new_account(Role.rights_holder)
     _, _, platform = service.new_account(Role.platform)
     _, _, crawler = service.new_account(Role.crawler)
-    still = full_hd(data.coffee())
+    still = full_hd(data.chelsea())  # a photograph no other test here registers
     cut = still.copy()  # the derivative: the parent's frame with subtitles burned in
     cv2.putText(cut, "Subtitles burned in", (560, 1000), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (255, 255, 255), 5)
-    parent_id = register(producer, png(still), "Coffee, the film", service)
-    derivative_id = register(studio, png(cut), "Coffee, the short", service)
+    parent_id = register(producer, png(still), "Chelsea, the film", service)
+    derivative_id = register(studio, png(cut), "Chelsea, subtitled", service)
     dist = distribute(producer, parent_id, png(still), platform.get("/accounts/me").json()["name"])
     assert wait_ready(producer, dist.json()["id"])["status"] == "ready"  # a key to read copies' watermarks with
     licence_id = derive(service, producer, parent_id, derivative_id, studio_id, kind=DerivativeKind.subtitle)
-    found = report(crawler, jpeg(cut), url="http://pirate.example/short/coffee.jpg")
+    found = report(crawler, jpeg(cut), url="http://pirate.example/short/chelsea.jpg")
     assert found.status_code == 201, found.text
     case = wait_anchored(crawler, found.json()["case"]["id"], service.ledger)
     assert case["work_id"] == derivative_id and case["derivative_of"]["work_id"] == parent_id
@@ -908,6 +908,6 @@ def test_a_case_for_a_copy_of_a_licensed_derivative_names_its_source_and_licence
     page = console(key_of(studio)).open(f"/console/case?id={case['id']}")
     page.wait_for_selector("[data-testid=derivative-of]")
     source = page.locator("[data-testid=derivative-of]")
-    assert "Coffee, the film" in source.inner_text() and f"#{licence_id}" in source.inner_text()
+    assert "Chelsea, the film" in source.inner_text() and f"#{licence_id}" in source.inner_text()
     assert "subtitles" in source.inner_text()
     assert parent_id in source.locator("a").get_attribute("href")
