@@ -18,6 +18,16 @@ from dataclasses import dataclass
 from typing import Any
 
 FORMATS = ("cn-notice", "dmca")
+# A derivative's kind (ledger.choices.DerivativeKind) as each notice says it.
+KINDS_ZH = {
+    "re_edit": "二创剪辑",
+    "dub": "配音",
+    "subtitle": "字幕",
+    "remake": "翻拍",
+    "trailer": "预告片",
+    "compilation": "合集",
+}
+KINDS_EN = {"re_edit": "re-edit", "dub": "dub", "subtitle": "subtitled version", "remake": "remake"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,28 @@ class Draft:
 
 def _when(text: str) -> str:
     return text.replace("T", " ").split(".")[0].removesuffix("+00:00") + " UTC"
+
+
+def _derivative_lines(work: dict[str, Any], source: dict[str, Any] | None) -> tuple[str, str]:
+    """What a derivative's notice says of the ancestor whose footage the copy shows (the
+    bundle's `derivative_of`): a licensed source, whose rights the notice does not claim."""
+    if source is None:
+        return "", ""
+    licence, kind = source["licence"], source["kind"]
+    chain_id = licence.get("chain_licence_id")
+    on_chain_zh = f"，链上许可 {chain_id}" if chain_id is not None else ""
+    on_chain_en = f", licence {chain_id} on chain" if chain_id is not None else ""
+    zh = (
+        f"\n被侵权作品《{work['title']}》为《{source['title']}》（作品标识 {source['work_id']}）的衍生作品"
+        f"（{KINDS_ZH.get(kind, kind)}），经其权利人许可（许可 {licence['id']}{on_chain_zh}）制作，"
+        f"其中《{source['title']}》的画面属许可使用。本通知仅就《{work['title']}》主张权利。"
+    )
+    en = (
+        f'\n   "{work["title"]}" is a derivative ({KINDS_EN.get(kind, kind)}) of "{source["title"]}" '
+        f"(work id {source['work_id']}), made under licence {licence['id']}{on_chain_en} from its rights holder; "
+        f'the footage of "{source["title"]}" it shows is licensed. This notice concerns "{work["title"]}" only.'
+    )
+    return zh, en
 
 
 def draft(
@@ -59,22 +91,7 @@ def draft(
             f"\nIts invisible watermark (payload {mark['payload']}) identifies the copy distributed to {platform}."
         )
     page = bundle.get("page_url") or bundle["url"]
-    derived_zh = derived_en = ""
-    if source := bundle.get("derivative_of"):
-        licence = source["licence"]
-        chain_id = licence.get("chain_licence_id")
-        on_chain = f"，链上许可 {chain_id}" if chain_id is not None else ""
-        on_chain_en = f", licence {chain_id} on chain" if chain_id is not None else ""
-        derived_zh = (
-            f"\n被侵权作品《{work['title']}》为《{source['title']}》（作品标识 {source['work_id']}）的衍生作品"
-            f"（{source['kind']}），经其权利人许可（许可 {licence['id']}{on_chain}）制作，其中《{source['title']}》"
-            f"的画面属许可使用。本通知仅就《{work['title']}》主张权利。"
-        )
-        derived_en = (
-            f'\n   "{work["title"]}" is a derivative ({source["kind"]}) of "{source["title"]}" (work id '
-            f"{source['work_id']}), made under licence {licence['id']}{on_chain_en} from its rights holder; the "
-            f'footage of "{source["title"]}" it shows is licensed. This notice concerns "{work["title"]}" only.'
-        )
+    derived_zh, derived_en = _derivative_lines(work, bundle.get("derivative_of"))
     counter_zh = counter_en = ""
     if counter_notice_url:
         counter_zh = (

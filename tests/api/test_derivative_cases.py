@@ -119,7 +119,10 @@ def test_the_notices_are_the_studios_for_the_re_edit_and_say_the_films_footage_i
         assert world["film"] in body and f"{world['licence_id']}" in body
     dmca = next(n["body"] for n in notices if n["format"] == "dmca")
     assert '1. Copyrighted work: "The Long Drama in ten seconds"' in dmca
+    assert 'is a derivative (re-edit) of "The Long Drama"' in dmca
     assert 'the footage of "The Long Drama" it shows is licensed' in dmca
+    cn = next(n["body"] for n in notices if n["format"] == "cn-notice")
+    assert "的衍生作品（二创剪辑）" in cn and "本通知仅就《The Long Drama in ten seconds》主张权利" in cn
 
 
 def test_the_films_owner_has_no_case_for_the_re_edits_copy(world):

@@ -109,3 +109,15 @@ def test_unknown_and_malformed_work_ids_are_refused(family):
     client = family["clients"]["a"]
     assert client.get(f"/works/0x{'ab' * 32}/family").status_code == 404
     assert client.get("/works/not-a-work/family").status_code == 422
+
+
+def test_a_family_deeper_than_the_bound_is_cut_and_says_so(service):
+    owner_id, _, owner = service.new_account(Role.rights_holder)
+    chain = [register(service, owner, f"Generation {n}") for n in range(5)]
+    for parent, child in zip(chain, chain[1:], strict=False):
+        derive(service, owner, parent, child, owner_id, kind=DerivativeKind.remake, share_bps=500)
+    leaf = owner.get(f"/works/{chain[-1]}/family").json()
+    assert [e["parent"]["title"] for e in leaf["parents"]] == ["Generation 3", "Generation 2", "Generation 1"]
+    assert leaf["truncated"]
+    middle = owner.get(f"/works/{chain[2]}/family").json()
+    assert len(middle["parents"]) == 2 and len(middle["children"]) == 2 and not middle["truncated"]
