@@ -19,6 +19,7 @@ from api.routes import (
     counter_notices,
     crawls,
     derivations,
+    derivatives,
     disputes,
     distributions,
     health,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(accounts.router)
     app.include_router(works.router)
+    app.include_router(derivatives.router)
     app.include_router(licences.router)
     app.include_router(derivations.router)
     app.include_router(splits.router)

@@ -19,6 +19,7 @@ from ledger.op_views import op_status
 from ledger.piracy.cases import CaseView, Lifetimes
 from ledger.piracy.counter_notices import without_link_token
 from ledger.piracy.crawl_jobs import CrawlJob
+from ledger.piracy.evidence import derivative_doc
 from ledger.reports import signing
 from ledger.reports.signing import SigningDomain
 from ledger.reports.views import HeldRow, day_text
@@ -332,6 +333,7 @@ def match(outcome: MatchOutcome, registry: str | None) -> schemas.MatchOut:
         confidence=found.confidence,
         frames_agreeing=found.votes,
         mean_bits_apart=found.distance,
+        derivative_of=_case_source(derivative_doc(outcome.derived_from, q)) if outcome.derived_from else None,
         query=query,
     )
 
@@ -344,6 +346,26 @@ def rule(record: SettlementRuleRecord) -> schemas.RulePublic:
         effective_from=day_text(record.effective_from),
         rule=record.body,
         content_hash=record.content_hash,
+    )
+
+
+def _case_match(m: dict[str, Any]) -> schemas.CaseMatch:
+    return schemas.CaseMatch(
+        offset_seconds=m["offset_seconds"], duration_seconds=m["duration_seconds"], confidence=m["confidence"]
+    )
+
+
+def _case_source(source: dict[str, Any] | None) -> schemas.CaseSource | None:
+    """A case's `derivative_of` (ledger.piracy.evidence.derivative_doc)."""
+    if source is None:
+        return None
+    return schemas.CaseSource(
+        work_id=source["work_id"],
+        title=source["title"],
+        kind=source["kind"],
+        licence_id=source["licence"]["id"],
+        chain_licence_id=source["licence"]["chain_licence_id"],
+        match=_case_match(source["match"]),
     )
 
 
@@ -368,9 +390,8 @@ def case(
         content_sha256=c.content_sha256,
         content_size=c.content_size,
         media_kind=c.media_kind,
-        match=schemas.CaseMatch(
-            offset_seconds=m["offset_seconds"], duration_seconds=m["duration_seconds"], confidence=m["confidence"]
-        ),
+        match=_case_match(m),
+        derivative_of=_case_source(bundle.get("derivative_of")),
         leak=schemas.CaseLeak(payload=mark.get("payload"), distribution_id=c.distribution_id, platform=platform),
         evidence_hash=c.evidence_hash,
         evidence_url=f"/cases/{c.id}/evidence",

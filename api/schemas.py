@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.fields import Address, Bool, Day, Float, Int, MinorUnits, Name, Prose, RowId, Token, Uint64, When
 from ledger.limits import DB_INT_MAX
-from ledger.models import Role, WorkKind
+from ledger.models import DerivativeKind, Role, WorkKind
 from ledger.settlement.rules import FIELDS as RULE_FIELDS
 
 BASE64 = r"^[A-Za-z0-9+/=]*$"
@@ -253,6 +253,36 @@ class WorkPage(Page):
     items: list[WorkPublic]
 
 
+class FamilyWork(BaseModel):
+    work_id: str
+    title: str
+
+
+class FamilyEdge(BaseModel):
+    """`derivative` derives from `parent` under licence `licence_id`, granted by the parent's owner."""
+
+    derivative: FamilyWork
+    parent: FamilyWork
+    kind: DerivativeKind
+    licence_id: int
+    chain_licence_id: int | None
+    share_bps: int = Field(description="The parent's share of what the derivative earns, in basis points.")
+    min_per_valid_play_micro: int = Field(
+        description="The parent's floor per valid play of the derivative, micro-units of the minor unit (0: none)."
+    )
+    currency: str | None = Field(description="The currency the derivative earns in, when its rules name one.")
+    position: int = Field(description="The parent's place in the derivative's declared parents.")
+    depth: int = Field(description="1: an edge of the work itself; 2: one level further; and so on.")
+    chain: ChainStatus = Field(description="The derivative's registration on chain: the edge counts once confirmed.")
+
+
+class WorkFamily(BaseModel):
+    work: FamilyWork
+    parents: list[FamilyEdge] = Field(description="Edges up to the roots, nearest first.")
+    children: list[FamilyEdge] = Field(description="Edges down to the leaves, nearest first.")
+    truncated: bool = Field(description="The family is larger than one answer shows.")
+
+
 class DistributionIn(BaseModel):
     platform: Annotated[str, Name(120, description="The receiving platform's account name or address.")]
     session: Annotated[str, Token(200, 0)] | None = Field(
@@ -368,6 +398,9 @@ class MatchOut(BaseModel):
     confidence: float | None = None
     frames_agreeing: int | None = None
     mean_bits_apart: float | None = None
+    derivative_of: CaseSource | None = Field(
+        None, description="The work is a licensed derivative and the copy shows this ancestor's footage too."
+    )
     query: QuerySummary
 
 
@@ -412,6 +445,17 @@ class CaseMatch(BaseModel):
     confidence: float
 
 
+class CaseSource(BaseModel):
+    """The ancestor whose footage a derivative's copy shows, and the licence it is used under."""
+
+    work_id: str
+    title: str
+    kind: str = Field(description="The derivative's kind: re_edit, dub, subtitle, remake, trailer, compilation.")
+    licence_id: int
+    chain_licence_id: int | None
+    match: CaseMatch = Field(description="Where the copy agrees with the ancestor.")
+
+
 class CaseLeak(BaseModel):
     payload: str | None
     distribution_id: int | None
@@ -429,6 +473,9 @@ class CasePublic(BaseModel):
     content_size: int
     media_kind: str
     match: CaseMatch
+    derivative_of: CaseSource | None = Field(
+        description="The copy is of this case's work, a licensed derivative of this ancestor: not the ancestor's case."
+    )
     leak: CaseLeak
     evidence_hash: str
     evidence_url: str

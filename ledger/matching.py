@@ -7,6 +7,15 @@ the service starts and, before every match, takes in any row it does not hold ye
 this process or another, whatever order they committed in). Rows of works that were removed
 since (a registration the chain refused) stay in the index but are never answered: a match
 is only accepted for a row that is still there, of a work whose registration did not fail.
+
+Derivatives. A derivative made of another work's footage (a re-edit, a trailer, a compilation)
+is registered with its own frames, so a copy of it matches both works. The copy is the
+derivative's when it agrees with the derivative at least about as well as with its ancestor
+(`_shows_derivative`): a re-edit's copy agrees with the re-edit throughout and with the parent
+only where the parent's frames are used, while a copy of the parent agrees with the parent on
+more. The outcome then names the derivative as the work and the ancestor it matched as its
+source under the licence between them (`DerivedFrom`), so a licensed re-edit is never taken
+for a copy of its parent. Only confirmed derivative edges count.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,14 +32,15 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from ledger.db import session
+from ledger.derivative_views import confirmed_ancestors
 from ledger.errors import Forbidden, InvalidInput
-from ledger.models import Account, ChainOp, Role, Work, WorkFrames
+from ledger.models import Account, ChainOp, LicenceRecord, Role, Work, WorkFrames, WorkParent
 from ledger.op_views import op_status
 from watermark.errors import WatermarkError
 from watermark.files import media_kind
 from watermark.frame_hashes import HASH_BYTES, QUERY_VARIANTS
 from watermark.hash_sequence import HashSequence, hash_video, query_sequence
-from watermark.matcher import MIN_SHARE, STRONG_VOTES, FrameIndex, Match, match
+from watermark.matcher import MIN_SHARE, STRONG_VOTES, FrameIndex, Match, matches
 
 if TYPE_CHECKING:
     from ledger.service import Ledger
@@ -43,6 +54,10 @@ MAX_QUERY_FRAMES = 2 * MAX_QUERY_SECONDS + 1  # what a client may send (two fram
 # a whole number of picture-in-picture blocks (frame_hashes.INSET_BLOCK frames at
 # hash_sequence.RATE a second: 10 s), so a staged read hashes exactly what one read does.
 STAGES = (20.0, 60.0, float(MAX_QUERY_SECONDS))
+RELATED_MATCHES = 8  # works a copy is matched to at most, best first, when looking for a derivative among them
+# A copy is a derivative's rather than its ancestor's when at least this share of the frames that
+# agree with the ancestor agree with the derivative too (the rest: frame hashes that miss by a bit).
+DERIVATIVE_SHARE = 0.9
 
 
 class WorkMatcher:
@@ -76,17 +91,30 @@ class WorkMatcher:
 
 
 @dataclass(frozen=True)
+class DerivedFrom:
+    """The matched work is a derivative that shows `parent`'s footage, licensed by `licence`
+    (granted by the parent's owner on the edge `edge`, whose parent is `parent`)."""
+
+    parent: Work
+    match: Match  # how the copy matched the parent
+    edge: WorkParent
+    licence: LicenceRecord
+
+
+@dataclass(frozen=True)
 class MatchOutcome:
     query: HashSequence
     match: Match | None
     work: Work | None
     op: ChainOp | None
     whole: bool = True  # the query covers the copy (up to MAX_QUERY_SECONDS), not a first stretch of it
+    derived_from: DerivedFrom | None = None  # the work is a derivative whose ancestor the copy matched too
 
 
 def match_sequence(matcher: WorkMatcher, account: Account, query: HashSequence) -> MatchOutcome:
     """The registered work `query` is a copy of, among the works this account may match against:
-    every work for a crawler, a rights holder's own works for a rights holder."""
+    every work for a crawler, a rights holder's own works for a rights holder. A copy of a
+    derivative names the derivative and the ancestor it shows (see the module's docstring)."""
     if account.role not in MATCH_ROLES:
         raise Forbidden("only a crawler or a rights holder matches suspect copies")
     if query.variants != QUERY_VARIANTS:
@@ -115,11 +143,38 @@ def match_sequence(matcher: WorkMatcher, account: Account, query: HashSequence) 
             chosen[frames_id] = (work, op)
             return True
 
-        found = match(matcher.index, query, allowed, accept=registered)
-    if found is None:
-        return MatchOutcome(query, None, None, None)
-    work, op = chosen[found.work]
-    return MatchOutcome(query, found, work, op)
+        found = list(islice(matches(matcher.index, query, allowed, accept=registered), RELATED_MATCHES))
+        if not found:
+            return MatchOutcome(query, None, None, None)
+        by_work = {chosen[m.work][0].id: m for m in reversed(found)}  # a work's best frames row wins
+        lines = {pk: confirmed_ancestors(db, pk) for pk in by_work} if len(by_work) > 1 else {}
+        best = found[0]
+        pick = chosen[best.work][0].id
+        for m in found[1:]:
+            pk = chosen[m.work][0].id
+            if any(edge.parent_pk == pick for edge, _ in lines.get(pk, [])) and _shows_derivative(
+                query.kind, by_work[pk], by_work[pick]
+            ):
+                pick = pk
+        derived = next(
+            (
+                DerivedFrom(chosen[by_work[edge.parent_pk].work][0], by_work[edge.parent_pk], edge, licence)
+                for edge, licence in lines.get(pick, [])
+                if edge.parent_pk in by_work
+            ),
+            None,
+        )
+    work, op = chosen[by_work[pick].work]
+    return MatchOutcome(query, by_work[pick], work, op, derived_from=derived)
+
+
+def _shows_derivative(kind: str, derivative: Match, ancestor: Match) -> bool:
+    """Whether a copy that matches both a derivative and its ancestor is the derivative's: a
+    picture is the one its hash is nearer to (the derivative on a tie); a video's frames agree
+    with the derivative nearly as often as with the ancestor (DERIVATIVE_SHARE)."""
+    if kind == "image":
+        return derivative.distance <= ancestor.distance
+    return derivative.votes >= DERIVATIVE_SHARE * ancestor.votes
 
 
 def match_file(ledger: Ledger, account: Account, path: Path, *, staged: bool = False) -> MatchOutcome:

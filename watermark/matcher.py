@@ -24,7 +24,7 @@ chosen by measurement so that unrelated footage never gets there (benchmarks/mat
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import faiss
@@ -192,12 +192,22 @@ def match(
     """The (work, offset) the query is a copy of, or None. `allowed` limits the works
     considered; `accept` is asked about each candidate, best first, and may turn it down
     (a work since removed, say), so that the next best still gets its chance."""
+    return next(matches(index, query, allowed, accept), None)
+
+
+def matches(
+    index: FrameIndex,
+    query: HashSequence,
+    allowed: set[int] | None = None,
+    accept: Callable[[int], bool] | None = None,
+) -> Iterator[Match]:
+    """Every work the query is a copy of, best first (`match`'s answer, then the works it
+    also matches: footage one work takes from another matches both)."""
     for found in candidates(index, query, allowed):
         if not _enough(query, found):
-            return None  # the rest agree even less
+            return  # the rest agree even less
         if accept is None or accept(found.work):
-            return found
-    return None
+            yield found
 
 
 def best_candidate(index: FrameIndex, query: HashSequence, allowed: set[int] | None = None) -> Match | None:

@@ -50,3 +50,19 @@ export function formatMinor(amount, currency) {
   if (exponent === 0) return sign + whole;
   return `${sign}${whole}.${(magnitude % unit).toString().padStart(exponent, "0")}`;
 }
+
+// Prices per play travel in micro-units of the minor unit (millionths of a fen or cent).
+// formatMicroMinor("2500", "CNY") -> "0.000025": major units, exact, trailing zeros dropped
+// down to the currency's own decimals.
+export function formatMicroMinor(micro, currency) {
+  const text = typeof micro === "bigint" ? micro.toString() : String(micro).trim();
+  if (!/^\d+$/.test(text)) throw new TypeError(`not a whole number of micro-units: ${micro}`);
+  const exponent = minorExponent(currency);
+  const places = exponent + 6;
+  const value = BigInt(text);
+  const unit = 10n ** BigInt(places);
+  const whole = groupThousands((value / unit).toString());
+  const fraction = (value % unit).toString().padStart(places, "0").replace(/0+$/, "");
+  const shown = fraction.padEnd(exponent, "0");
+  return shown ? `${whole}.${shown}` : whole;
+}

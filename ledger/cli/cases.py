@@ -22,6 +22,17 @@ def _lifetime(seconds: int | None) -> str:
     return f"{hours}h{rest // 60:02d}m{rest % 60:02d}s"
 
 
+def _source(source: dict[str, Any] | None) -> str:
+    """A derivative's case: the ancestor whose footage the copy shows, under its licence."""
+    if source is None:
+        return "-"
+    chain = f", on chain {source['chain_licence_id']}" if source["chain_licence_id"] is not None else ""
+    return (
+        f"{source['title']} {source['work_id']} ({source['kind']} under licence {source['licence_id']}{chain}; "
+        f"licensed footage, not a copy of it)"
+    )
+
+
 def show_case(case: dict[str, Any]) -> None:
     table = facts_table()
     leak = case["leak"]
@@ -39,6 +50,7 @@ def show_case(case: dict[str, Any]) -> None:
             f"{case['match']['duration_seconds']:.1f} s from {case['match']['offset_seconds']:.1f} s, "
             f"confidence {case['match']['confidence']:.2f}",
         ),
+        ("derivative of", _source(case.get("derivative_of"))),
         ("leaked by", leaked),
         (
             "evidence",

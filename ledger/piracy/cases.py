@@ -167,6 +167,7 @@ def report_sighting(
             evidence.watermark_doc(traced),
             dist.dist.id if dist else None,
             dist.platform.id if dist else None,
+            evidence.derivative_doc(outcome.derived_from, outcome.query) if outcome.derived_from else None,
         )
     with session(ledger.engine) as db:
         known = db.exec(
@@ -212,7 +213,10 @@ def _sighting_of(
 
 @dataclass(frozen=True)
 class Finding:
-    """What a copy is: its work, how it matched and whose distribution its watermark names."""
+    """What a copy is: its work, how it matched and whose distribution its watermark names.
+    A copy of a derivative is the derivative's case, never its ancestor's: `derivative_of` names
+    the ancestor whose footage it shows and the licence that allows it (evidence.derivative_doc),
+    and the notices are the derivative owner's, saying the ancestor's footage is licensed."""
 
     work: Work
     registration: ChainOp
@@ -221,6 +225,7 @@ class Finding:
     watermark: dict[str, Any]
     distribution_id: int | None
     platform_id: int | None
+    derivative_of: dict[str, Any] | None = None
 
 
 def _finding_of_known_bytes(db: Session, digest: str) -> Finding | None:
@@ -242,6 +247,7 @@ def _finding_of_known_bytes(db: Session, digest: str) -> Finding | None:
         bundle["watermark"],
         case.distribution_id,
         case.platform_id,
+        bundle.get("derivative_of"),
     )
 
 
@@ -271,6 +277,7 @@ def _open_case(
         watermark=finding.watermark,
         crawler=crawler,
         recorded_at=utcnow(),
+        derivative_of=finding.derivative_of,
     )
     hashed = evidence.bundle_hash(bundle)
     evidence_hash = to_0x(hashed)

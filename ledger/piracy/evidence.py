@@ -18,6 +18,7 @@ from ledger.models import Account, Work
 
 if TYPE_CHECKING:
     from ledger.distributions.trace import Trace
+    from ledger.matching import DerivedFrom
     from ledger.piracy.cases import Sighting
     from watermark.hash_sequence import HashSequence
     from watermark.matcher import Match
@@ -48,6 +49,19 @@ def match_doc(match: Match, query: HashSequence | None = None, *, whole: bool = 
         doc["seconds_compared"] = round(query.duration, 3)
         doc["whole_copy_compared"] = whole
     return doc
+
+
+def derivative_doc(derived: DerivedFrom, query: HashSequence | None = None) -> dict[str, Any]:
+    """The ancestor whose footage a derivative's copy shows, and the licence it is used under:
+    what keeps the copy from reading as one of the ancestor's. The licence's terms stay out (the
+    bundle is public); its ids find it in ReelLedger and on chain."""
+    return {
+        "work_id": derived.parent.work_id,
+        "title": derived.parent.title,
+        "kind": derived.edge.kind.value,
+        "licence": {"id": derived.licence.id, "chain_licence_id": derived.licence.chain_licence_id},
+        "match": match_doc(derived.match, query),
+    }
 
 
 def watermark_doc(trace: Trace | None) -> dict[str, Any]:
@@ -100,9 +114,12 @@ def bundle_of(
     watermark: dict[str, Any],
     crawler: Account,
     recorded_at: datetime,
+    derivative_of: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The bundle of one sighting; `match` and `watermark` as `match_doc` and `watermark_doc` make them."""
-    return {
+    """The bundle of one sighting; `match`, `watermark` and `derivative_of` (the copy is of a
+    derivative `work` and shows that ancestor's footage) as `match_doc`, `watermark_doc` and
+    `derivative_doc` make them. A bundle without an ancestor has no `derivative_of` key, as before."""
+    bundle = {
         "version": BUNDLE_VERSION,
         "kind": "reelledger.piracy-evidence",
         "url": sighting.url,
@@ -133,6 +150,9 @@ def bundle_of(
         "crawler": crawler.address,
         "recorded_at": recorded_at.isoformat(),
     }
+    if derivative_of is not None:
+        bundle["derivative_of"] = derivative_of
+    return bundle
 
 
 def bundle_hash(bundle: dict[str, Any]) -> bytes:

@@ -5,6 +5,11 @@ notice: the right holder's name and address, the work and the infringing address
 preliminary proof; `dmca` is a notice with the elements of 17 U.S.C. § 512(c)(3). Both name
 the work's on-chain registration and the anchored evidence hash, which is the proof a
 platform can check without asking us.
+
+A copy of a derivative (a re-edit showing its parent's frames) is the derivative's: its notices
+are sent by the derivative's rights holder for the derivative, and say that the ancestor's
+footage in it is used under licence, so that no notice claims the ancestor's rights for a copy
+of its licensed derivative.
 """
 
 from __future__ import annotations
@@ -13,6 +18,16 @@ from dataclasses import dataclass
 from typing import Any
 
 FORMATS = ("cn-notice", "dmca")
+# A derivative's kind (ledger.choices.DerivativeKind) as each notice says it.
+KINDS_ZH = {
+    "re_edit": "二创剪辑",
+    "dub": "配音",
+    "subtitle": "字幕",
+    "remake": "翻拍",
+    "trailer": "预告片",
+    "compilation": "合集",
+}
+KINDS_EN = {"re_edit": "re-edit", "dub": "dub", "subtitle": "subtitled version", "remake": "remake"}
 
 
 @dataclass(frozen=True)
@@ -25,6 +40,28 @@ class Draft:
 
 def _when(text: str) -> str:
     return text.replace("T", " ").split(".")[0].removesuffix("+00:00") + " UTC"
+
+
+def _derivative_lines(work: dict[str, Any], source: dict[str, Any] | None) -> tuple[str, str]:
+    """What a derivative's notice says of the ancestor whose footage the copy shows (the
+    bundle's `derivative_of`): a licensed source, whose rights the notice does not claim."""
+    if source is None:
+        return "", ""
+    licence, kind = source["licence"], source["kind"]
+    chain_id = licence.get("chain_licence_id")
+    on_chain_zh = f"，链上许可 {chain_id}" if chain_id is not None else ""
+    on_chain_en = f", licence {chain_id} on chain" if chain_id is not None else ""
+    zh = (
+        f"\n被侵权作品《{work['title']}》为《{source['title']}》（作品标识 {source['work_id']}）的衍生作品"
+        f"（{KINDS_ZH.get(kind, kind)}），经其权利人许可（许可 {licence['id']}{on_chain_zh}）制作，"
+        f"其中《{source['title']}》的画面属许可使用。本通知仅就《{work['title']}》主张权利。"
+    )
+    en = (
+        f'\n   "{work["title"]}" is a derivative ({KINDS_EN.get(kind, kind)}) of "{source["title"]}" '
+        f"(work id {source['work_id']}), made under licence {licence['id']}{on_chain_en} from its rights holder; "
+        f'the footage of "{source["title"]}" it shows is licensed. This notice concerns "{work["title"]}" only.'
+    )
+    return zh, en
 
 
 def draft(
@@ -54,6 +91,7 @@ def draft(
             f"\nIts invisible watermark (payload {mark['payload']}) identifies the copy distributed to {platform}."
         )
     page = bundle.get("page_url") or bundle["url"]
+    derived_zh, derived_en = _derivative_lines(work, bundle.get("derivative_of"))
     counter_zh = counter_en = ""
     if counter_notice_url:
         counter_zh = (
@@ -79,7 +117,7 @@ def draft(
 
 二、被侵权作品
 名称：《{work["title"]}》
-作品登记：作品标识 {work["work_id"]}，登记于合约 {registry}，登记交易 {work.get("registration_tx") or "—"}
+作品登记：作品标识 {work["work_id"]}，登记于合约 {registry}，登记交易 {work.get("registration_tx") or "—"}{derived_zh}
 
 三、侵权内容的网络地址
 {bundle["url"]}
@@ -102,7 +140,7 @@ def draft(
         f"DMCA takedown notice: {work['title']} (case {case_id})",
         f"""To the designated agent:
 
-1. Copyrighted work: "{work["title"]}", registered under work id {work["work_id"]} in {registry}, registration transaction {work.get("registration_tx") or "-"}.
+1. Copyrighted work: "{work["title"]}", registered under work id {work["work_id"]} in {registry}, registration transaction {work.get("registration_tx") or "-"}.{derived_en}
 
 2. Infringing material: {bundle["url"]}
    found on page {page} at {seen}.

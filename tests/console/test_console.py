@@ -9,6 +9,7 @@ REELLEDGER_CONSOLE_SHOTS). Media: scikit-image's bundled photographs (skimage.da
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -22,11 +23,12 @@ import pytest
 from playwright.sync_api import expect
 from skimage import data
 
-from ledger.models import Role
+from ledger.models import DerivativeKind, Role
 from tests.helpers.cases import jpeg, report, wait_anchored
+from tests.helpers.derivatives import derive
 from tests.helpers.distributions import MASTER, decode, distribute, png, register, wait_ready
-from tests.helpers.service import running_service
-from tests.helpers.settlement import close, make_deal, make_derivative, post_report, rows, wait_status
+from tests.helpers.service import running_service, written
+from tests.helpers.settlement import RULE, close, make_deal, make_derivative, post_report, rows, wait_status
 from watermark import attacks
 from watermark.testimages import full_hd
 
@@ -59,6 +61,14 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         yield browser
         browser.close()
+
+
+def by_hash(service, client, title: str) -> str:
+    """A work registered by its SHA-256 (no master needed to draw a family)."""
+    r = client.post(
+        "/works", json={"sha256": hashlib.sha256(title.encode()).hexdigest(), "title": title, "kind": "film"}
+    )
+    return written(service, r).json()["work_id"]
 
 
 @pytest.fixture(scope="module")
@@ -865,3 +875,74 @@ def test_the_managed_node_takes_calls_from_console_pages_only(console, service):
     here.open("/console/overview")
     assert here.page.evaluate(write, [chain.rpc_url, target]) == "written"  # the console's own pages reach it
     assert chain.w3.eth.get_balance(target) == 0x1234
+
+
+def test_a_work_page_shows_its_derivative_family_with_the_terms_and_links(console, service):
+    drama_owner_id, _, drama_owner = service.new_account(Role.rights_holder)
+    studio_id, _, studio = service.new_account(Role.rights_holder)
+    fans_id, _, fans = service.new_account(Role.rights_holder)
+    drama = by_hash(service, drama_owner, "Family drama")
+    re_edit = by_hash(service, studio, "Family drama, cut short")
+    compilation = by_hash(service, fans, "Best cuts")
+    derive(service, drama_owner, drama, re_edit, studio_id, share_bps=3000, min_micro=2500)
+    derive(service, studio, re_edit, compilation, fans_id, kind=DerivativeKind.compilation, share_bps=1250)
+    priced = studio.post(
+        f"/works/{re_edit}/rules", json={"effective_from": "2026-01-01", "currency": "CNY", "rule": RULE}
+    )
+    assert priced.status_code == 201, priced.text
+
+    c = console(key_of(studio))
+    page = c.open(f"/console/work?id={re_edit}")
+    page.wait_for_selector("[data-testid=family]")
+    parent = page.locator("[data-testid=family-parents] [data-testid=family-edge]")
+    expect(parent).to_have_count(1)
+    assert parent.get_attribute("data-work") == drama
+    terms = parent.locator("[data-testid=edge-terms]").inner_text()
+    assert "re-edit" in terms and "30.00 %" in terms and "0.000025 CNY" in terms
+    child = page.locator("[data-testid=family-children] [data-testid=family-edge]")
+    expect(child).to_have_count(1)
+    assert "compilation" in child.inner_text() and "12.50 %" in child.inner_text()
+    c.shot("work-family")
+
+    page.click(f"[data-testid=family-children] a[href*='{compilation}']")  # the fans' work: its family only
+    page.wait_for_selector("[data-testid=family-only]")
+    nested = page.locator("[data-testid=family-parents] [data-testid=family-edge]")
+    expect(nested).to_have_count(2)  # the re-edit, and under it the drama it derives from
+    assert [e.get_attribute("data-work") for e in nested.all()] == [re_edit, drama]
+    assert page.locator("[data-testid=family-parents] li li a").inner_text() == "Family drama"
+    expect(page.locator("[data-testid=family-children] [data-testid=family-edge]")).to_have_count(0)
+
+    page = console(key_of(drama_owner)).open(f"/console/work?id={compilation}")  # two levels down from the drama
+    expect(page.locator("[data-testid=family-parents] [data-testid=family-edge]")).to_have_count(2)
+
+    outsider = console(key_of(service.new_account(Role.rights_holder)[2]))  # in no work of the family
+    page = outsider.open(f"/console/work?id={re_edit}")
+    page.wait_for_selector("[role=alert]")
+    assert "no work" in page.inner_text("[role=alert]").lower()
+    expect(page.locator("[data-testid=family]")).to_have_count(0)
+
+
+def test_a_case_for_a_copy_of_a_licensed_derivative_names_its_source_and_licence(console, service):
+    producer_id, _, producer = service.new_account(Role.rights_holder)
+    studio_id, _, studio = service.new_account(Role.rights_holder)
+    _, _, platform = service.new_account(Role.platform)
+    _, _, crawler = service.new_account(Role.crawler)
+    still = full_hd(data.chelsea())  # a photograph no other test here registers
+    cut = still.copy()  # the derivative: the parent's frame with subtitles burned in
+    cv2.putText(cut, "Subtitles burned in", (560, 1000), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (255, 255, 255), 5)
+    parent_id = register(producer, png(still), "Chelsea, the film", service)
+    derivative_id = register(studio, png(cut), "Chelsea, subtitled", service)
+    dist = distribute(producer, parent_id, png(still), platform.get("/accounts/me").json()["name"])
+    assert wait_ready(producer, dist.json()["id"])["status"] == "ready"  # a key to read copies' watermarks with
+    licence_id = derive(service, producer, parent_id, derivative_id, studio_id, kind=DerivativeKind.subtitle)
+    found = report(crawler, jpeg(cut), url="http://pirate.example/short/chelsea.jpg")
+    assert found.status_code == 201, found.text
+    case = wait_anchored(crawler, found.json()["case"]["id"], service.ledger)
+    assert case["work_id"] == derivative_id and case["derivative_of"]["work_id"] == parent_id
+
+    page = console(key_of(studio)).open(f"/console/case?id={case['id']}")
+    page.wait_for_selector("[data-testid=derivative-of]")
+    source = page.locator("[data-testid=derivative-of]")
+    assert "Chelsea, the film" in source.inner_text() and f"#{licence_id}" in source.inner_text()
+    assert "subtitles" in source.inner_text()
+    assert parent_id in source.locator("a").get_attribute("href")

@@ -16,7 +16,7 @@ from PIL import Image
 from watermark import attacks
 from watermark.frame_hashes import HASH_BYTES
 from watermark.hash_sequence import hash_file, hash_video, query_sequence
-from watermark.matcher import IVF_MIN, FrameIndex, best_candidate, candidates, match
+from watermark.matcher import IVF_MIN, FrameIndex, best_candidate, candidates, match, matches
 from watermark.testimages import UNRELATED_PHOTOGRAPHS, full_hd, photograph
 from watermark.testvideos import bundled_clip, photo_footage
 from watermark.video_attacks import ALL_ATTACKS, logo, transcode
@@ -207,3 +207,19 @@ def test_the_index_grows_as_works_are_added(media):
     assert len(idx) == part.hashes.shape[0] * part.hashes.shape[1]
     found = match(idx, query_sequence(film))
     assert found is not None and found.work == FILM and abs(found.offset) <= 1.0
+
+
+def test_a_copy_of_a_cut_down_matches_both_the_cut_down_and_the_film_it_was_cut_from(media):
+    d, film, _ = media
+    cut = transcode(film, d / "cut-down.mp4", ALL_ATTACKS["crf30"].then(crf=20), start=START, seconds=10)
+    idx = FrameIndex()
+    idx.add(FILM, hash_file(film))
+    idx.add(BUNNY, hash_file(bundled_clip("bigbuckbunny.mp4")))
+    idx.add(STILL + 1, hash_file(cut))
+    copy = query_sequence(transcode(cut, d / "cut-down-copy.mp4", ALL_ATTACKS["crop10each+crf30"]))
+    found = list(matches(idx, copy))
+    assert {m.work for m in found} == {FILM, STILL + 1}
+    assert found[0] == match(idx, copy)
+    at = {m.work: m.offset for m in found}
+    assert abs(at[FILM] - START) < 1.0 and abs(at[STILL + 1]) < 1.0
+    assert list(matches(idx, copy, accept=lambda work: work != found[0].work)) == found[1:]

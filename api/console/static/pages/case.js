@@ -86,6 +86,9 @@ export async function render({ root, role }) {
       h('dt', {}, t('case.match')), h('dd', {}, t('case.matchText', {
         offset: item.match.offset_seconds.toFixed(1), duration: item.match.duration_seconds.toFixed(1),
         confidence: (item.match.confidence * 100).toFixed(0) })),
+      item.derivative_of ? [h('dt', {}, t('case.derivativeOf')), h('dd', { 'data-testid': 'derivative-of' },
+        h('a', { href: `/console/work?id=${encodeURIComponent(item.derivative_of.work_id)}` }, item.derivative_of.title), ' ',
+        t('case.derivativeText', { kind: t(`derivative.kind.${item.derivative_of.kind}`), licence: item.derivative_of.licence_id }))] : null,
       h('dt', {}, t('case.copy')), h('dd', { class: 'mono' }, `${item.content_sha256} · ${item.content_size} B · ${item.media_kind}`),
       h('dt', {}, t('case.evidence')), h('dd', { class: 'mono' }, item.evidence_hash, ' ', chainBadge(item.anchor)),
       h('dt', {}, t('case.registry')), h('dd', { class: 'mono' }, item.evidence_registry || '—'),

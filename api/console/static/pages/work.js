@@ -1,5 +1,58 @@
-// One work: its on-chain record, licences as a tree (revoked branches greyed), split versions.
-import { api, chainBadge, date, h, mount, short, t, table } from '../app.js';
+// One work: its on-chain record, its derivative family (parents up to the roots, children down
+// to the leaves, the terms on each edge), licences as a tree (revoked branches greyed), split versions.
+import { ApiError, api, chainBadge, date, h, mount, short, t, table } from '../app.js';
+import { formatMicroMinor } from '../currency.js';
+
+// An edge's terms: kind, the parent's share, and its minimum per valid play in major units of
+// the currency the derivative earns in (in micro-units of the minor unit when that is not known).
+function terms(edge) {
+  const parts = [t(`derivative.kind.${edge.kind}`), t('family.share', { share: (edge.share_bps / 100).toFixed(2) })];
+  if (edge.min_per_valid_play_micro > 0) {
+    const amount = edge.currency
+      ? `${formatMicroMinor(edge.min_per_valid_play_micro, edge.currency)} ${edge.currency}`
+      : t('family.micro', { micro: edge.min_per_valid_play_micro });
+    parts.push(t('family.minimum', { amount }));
+  }
+  return `${parts.join(' · ')} · ${t('family.licence', { id: edge.licence_id })}`;
+}
+
+// The work's parents (`up`) or children as a nested list: each level's works under the one
+// they derive from (or that derives from them), each linked to its own page.
+function familyTree(family, up) {
+  const edges = up ? family.parents : family.children;
+  const near = (e) => (up ? e.derivative : e.parent).work_id;
+  const far = (e) => (up ? e.parent : e.derivative);
+  const node = (edge, seen) => {
+    const next = edges.filter((e) => near(e) === far(edge).work_id && !seen.has(far(e).work_id));
+    return h('li', { 'data-testid': 'family-edge', dataset: { work: far(edge).work_id, depth: String(edge.depth) } },
+      h('a', { href: `/console/work?id=${encodeURIComponent(far(edge).work_id)}` }, far(edge).title),
+      h('span', { 'data-testid': 'edge-terms' }, ` · ${terms(edge)} `), chainBadge(edge.chain),
+      next.length ? h('ul', {}, next.map((e) => node(e, new Set([...seen, far(e).work_id])))) : null);
+  };
+  const first = edges.filter((e) => near(e) === family.work.work_id);
+  if (!first.length) return h('p', { class: 'muted' }, t(up ? 'family.noParents' : 'family.noChildren'));
+  return h('ul', { class: 'tree', 'data-testid': up ? 'family-parents' : 'family-children' },
+    first.map((e) => node(e, new Set([family.work.work_id, far(e).work_id]))));
+}
+
+// The family is read by the owners of its works and auditors; others read the work without it.
+async function familyOf(workId) {
+  try {
+    return await api(`/works/${encodeURIComponent(workId)}/family`);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  }
+}
+
+function familySection(family) {
+  if (!family) return null;
+  return h('section', { 'data-testid': 'family' },
+    h('h2', {}, t('family.title')),
+    h('h3', {}, t('family.parents')), familyTree(family, true),
+    h('h3', {}, t('family.children')), familyTree(family, false),
+    family.truncated ? h('p', { class: 'muted' }, t('family.truncated')) : null);
+}
 
 function licenceTree(licences) {
   const children = new Map();
@@ -25,8 +78,19 @@ function licenceTree(licences) {
 
 export async function render({ root }) {
   const id = new URLSearchParams(location.search).get('id') || '';
-  const work = await api(`/works/${encodeURIComponent(id)}`);
+  let work;
+  try {
+    work = await api(`/works/${encodeURIComponent(id)}`);
+  } catch (error) {
+    // another rights holder's work in a family of one's own: its family, and nothing else of it
+    const family = error instanceof ApiError && error.status === 404 ? await familyOf(id) : null;
+    if (!family) throw error;
+    mount(root, h('h1', {}, family.work.title),
+      h('p', { class: 'muted', 'data-testid': 'family-only' }, t('family.othersWork')), familySection(family));
+    return;
+  }
   const chain = work.on_chain;
+  const family = await familyOf(work.work_id);
   mount(root, 
     h('h1', {}, work.title),
     h('dl', { class: 'facts', 'data-testid': 'work-record' },
@@ -38,6 +102,7 @@ export async function render({ root }) {
       h('dt', {}, t('work.fingerprint')), h('dd', { class: 'mono' }, chain?.fingerprint || work.fingerprint.digest),
       h('dt', {}, t('work.metadata')), h('dd', { class: 'mono' }, work.metadata_hash),
       h('dt', {}, t('work.parties')), h('dd', {}, work.parties.map((p) => `${p.name} (${p.role})`).join(', ') || '—')),
+    familySection(family),
     h('h2', {}, t('work.licences')), licenceTree(work.licences),
     h('h2', {}, t('work.splits')),
     table([
