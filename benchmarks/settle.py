@@ -251,7 +251,7 @@ def _seed_derivatives(
             "territories",
             "rights",
             "start",
-            "end",
+            '"end"',  # a reserved word in PostgreSQL
             "exclusive",
             "sublicensable",
             "op_id",

@@ -10,11 +10,13 @@ such a record into statement lines and a Merkle root, reading only the rows and 
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, NotRequired, TypedDict, TypeVar, cast
+from typing import Any, NotRequired, ParamSpec, TypedDict, TypeVar, cast
 
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
@@ -139,6 +141,8 @@ class Computed:
 
 
 M = TypeVar("M", bound=SQLModel)
+P = ParamSpec("P")
+R = TypeVar("R")
 Usage = dict[int, tuple[int, int, int, int]]  # work pk -> plays, valid plays, watch minutes, ad revenue
 
 
@@ -186,6 +190,8 @@ def _works_where(db: Session, column: Any, values: list[Any]) -> dict[int, str]:
 
 def splits_in_force(db: Session, work_pks: list[int], moment: int) -> dict[int, SplitRecord]:
     """The newest confirmed split version of each work in force at `moment` (unix seconds)."""
+    if not work_pks:
+        return {}
     query = (
         select(SplitRecord)
         .join(ChainOp, col(ChainOp.id) == col(SplitRecord.op_id))
@@ -215,6 +221,26 @@ def gather_inputs(
     return gather(db, platform, currency, first_day, end_day, pools)[0]
 
 
+def without_cycle_passes(work: Callable[P, R]) -> Callable[P, R]:
+    """`work` run with Python's cycle collector paused. Settling a large period allocates hundreds
+    of thousands of small objects that form no cycles (rows, split and rule records, lines, tree
+    nodes): reference counting frees them all, while the collector's passes over them took 40 %
+    of the CPU of settling a million rows. The collector's state is restored afterwards."""
+
+    @functools.wraps(work)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return work(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return paused
+
+
+@without_cycle_passes
 def gather(
     db: Session, platform: Account, currency: str, first_day: int, end_day: int, pools: dict[str, int]
 ) -> tuple[SettlementInputs, Usage]:
@@ -244,7 +270,7 @@ def gather(
         elif pk not in splits:
             unsettled[work_ids[pk]] = "no split in force"
     chosen = [pk for pk in usage if work_ids[pk] not in unsettled]
-    upstream, ancestor_splits, blocked = choose_upstream(db, chosen, first_day * DAY)
+    upstream, ancestor_splits, blocked = choose_upstream(db, chosen, first_day * DAY, splits)
     unsettled.update(blocked)
     settled = [pk for pk in usage if work_ids[pk] not in unsettled]
     recouped = _recouped(db, platform.id, settled)
@@ -319,11 +345,12 @@ EDGES = text(
 
 
 def choose_upstream(
-    db: Session, work_pks: list[int], moment: int
+    db: Session, work_pks: list[int], moment: int, known: dict[int, SplitRecord] | None = None
 ) -> tuple[dict[str, list[EdgeInput]], dict[str, int], dict[str, str]]:
     """The confirmed edges above `work_pks` up to the roots (work id -> its parents' edges), each
     ancestor's split version in force at `moment`, and the works that cannot be settled because
-    an ancestor has no split in force (work id -> why). An edge stays in force once confirmed:
+    an ancestor has no split in force (work id -> why); `known` holds splits in force at `moment`
+    already read (work pk -> split), not read again. An edge stays in force once confirmed:
     revoking its licence stops new derivatives, not the shares already owed."""
     edges: dict[int, list[tuple[Any, ...]]] = {}
     frontier = sorted(set(work_pks))
@@ -338,7 +365,9 @@ def choose_upstream(
         return {}, {}, {}
     ancestors = sorted({e[1] for found in edges.values() for e in found})
     work_ids = _work_ids(db, set(ancestors) | set(edges))
-    splits = splits_in_force(db, ancestors, moment)
+    known = known or {}
+    splits = {pk: known[pk] for pk in ancestors if pk in known}
+    splits.update(splits_in_force(db, [pk for pk in ancestors if pk not in known], moment))
     upstream: dict[str, list[EdgeInput]] = {
         work_ids[pk]: [
             EdgeInput(
@@ -414,6 +443,7 @@ def _recouped(db: Session, platform_id: int, work_pks: list[int]) -> dict[int, i
     return {row[0]: int(row[1]) for row in text_rows(db, query, {"platform": platform_id, "pks": work_pks})}
 
 
+@without_cycle_passes
 def compute(db: Session, inputs: SettlementInputs, usage: Usage | None = None) -> Computed:
     """Lines and root from an inputs record; reads only what the record names (`usage`, when
     given, is the summed rows of exactly those reports, as `gather` returns it)."""
