@@ -94,7 +94,9 @@ def declare_parents(
         for edge, _, _ in edges:
             edge.op_id = op.id
             db.add(edge)
-        commit_or(db, key_in_use(idempotency_key))
+        # the edge's unique key: another declaration of the same edge got there first
+        raced = Conflict("derivative_declared", f"the parents of work {work.work_id} are being declared already")
+        commit_or(db, key_in_use(idempotency_key) if idempotency_key else raced)
         op_id = op.id
     return _finish(ledger, work, op_id)
 

@@ -33,6 +33,12 @@ contract DerivativeRegistry is IDerivativeRegistry {
         uint8 kind;
     }
 
+    /// @dev What the graph keeps of a work in one slot: how deep it is and how many parents it has.
+    struct Node {
+        uint8 depth;
+        uint8 parentCount;
+    }
+
     /// @notice Most parents a derivative may declare.
     uint8 public constant MAX_PARENTS = 4;
 
@@ -48,14 +54,14 @@ contract DerivativeRegistry is IDerivativeRegistry {
     /// @dev The registry of licences and their upstream terms.
     LicenseRegistry private immutable _licenses;
 
-    /// @dev The declared parents of each derivative, in declaration order.
-    mapping(bytes32 workId => Edge[]) private _parents;
+    /// @dev The depth and parent count of each work; zeroes for a work without parents.
+    mapping(bytes32 workId => Node) private _nodes;
+
+    /// @dev The declared parents of each derivative by position (`0 .. parentCount - 1`).
+    mapping(bytes32 workId => mapping(uint256 position => Edge)) private _parents;
 
     /// @dev The derivatives of each work, in registration order.
     mapping(bytes32 workId => bytes32[]) private _children;
-
-    /// @dev The depth of each derivative; zero for a work without parents.
-    mapping(bytes32 workId => uint8) private _depths;
 
     /**
      * @param works_ The registry of works and owners.
@@ -97,7 +103,7 @@ contract DerivativeRegistry is IDerivativeRegistry {
         }
         uint256 count = parents.length;
         if (count == 0 || count > MAX_PARENTS) revert DerivativeInvalidParentCount(count, MAX_PARENTS);
-        if (_parents[workId].length != 0) revert DerivativeAlreadyHasParents(workId);
+        if (_nodes[workId].parentCount != 0) revert DerivativeAlreadyHasParents(workId);
         uint256 childCount = _children[workId].length;
         if (childCount != 0) revert DerivativeHasChildren(workId, childCount);
 
@@ -114,14 +120,12 @@ contract DerivativeRegistry is IDerivativeRegistry {
         if (totalBps > _BPS) revert DerivativeSharesExceedWhole(totalBps);
         if (depth > MAX_DEPTH) revert DerivativeTooDeep(workId, depth, MAX_DEPTH);
 
+        // casting to 'uint8' is safe because depth <= MAX_DEPTH and count <= MAX_PARENTS were checked above
+        // forge-lint: disable-next-line(unsafe-typecast)
+        Node memory node = Node({depth: uint8(depth), parentCount: uint8(count)});
+        _nodes[workId] = node;
         _record(workId, parents, terms);
-        // casting to 'uint8' is safe because depth <= MAX_DEPTH was checked above
-        // forge-lint: disable-next-line(unsafe-typecast)
-        uint8 depth8 = uint8(depth);
-        _depths[workId] = depth8;
-        // casting to 'uint8' is safe because count <= MAX_PARENTS was checked above
-        // forge-lint: disable-next-line(unsafe-typecast)
-        emit DerivativeRegistered(workId, uint8(count), depth8, msg.sender);
+        emit DerivativeRegistered(workId, node.parentCount, node.depth, msg.sender);
     }
 
     /**
@@ -131,8 +135,8 @@ contract DerivativeRegistry is IDerivativeRegistry {
      * @return edges The parents.
      */
     function parentsOf(bytes32 workId) external view returns (ParentEdge[] memory edges) {
-        Edge[] storage stored = _parents[workId];
-        uint256 count = stored.length;
+        mapping(uint256 position => Edge) storage stored = _parents[workId];
+        uint256 count = _nodes[workId].parentCount;
         edges = new ParentEdge[](count);
         for (uint256 i; i < count; ++i) {
             Edge storage edge = stored[i];
@@ -161,7 +165,7 @@ contract DerivativeRegistry is IDerivativeRegistry {
      * @return The depth.
      */
     function depthOf(bytes32 workId) external view returns (uint8) {
-        return _depths[workId];
+        return _nodes[workId].depth;
     }
 
     /**
@@ -182,7 +186,7 @@ contract DerivativeRegistry is IDerivativeRegistry {
         (address parentOwner,) = _works.work(parentId);
         if (parentOwner == address(0)) revert DerivativeWorkNotRegistered(parentId);
         terms = _checkLicense(parent, owner);
-        parentDepth = _depths[parentId];
+        parentDepth = _nodes[parentId].depth;
     }
 
     /**
@@ -222,7 +226,7 @@ contract DerivativeRegistry is IDerivativeRegistry {
             // casting to 'uint64' is safe because the licence was found: ids count grants one by one from 1
             // forge-lint: disable-next-line(unsafe-typecast)
             uint64 licenseId = uint64(parent.licenseId);
-            _parents[workId].push(Edge({parentId: parentId, licenseId: licenseId, kind: parent.kind}));
+            _parents[workId][i] = Edge({parentId: parentId, licenseId: licenseId, kind: parent.kind});
             _children[parentId].push(workId);
             // casting to 'uint8' is safe because i < count <= MAX_PARENTS
             // forge-lint: disable-next-line(unsafe-typecast)

@@ -143,6 +143,9 @@ def test_another_account_may_not_declare_the_parents(service, parties):
     assert refusal(declare(producer, re_edit, (licence["id"], "re_edit")), 404) == "not_found"
     _, _, stranger = service.new_account(Role.rights_holder)
     assert refusal(declare(stranger, re_edit, (licence["id"], "re_edit")), 404) == "not_found"
+    _, _, auditor = service.new_account(Role.auditor)  # reads every work, writes nothing
+    assert refusal(declare(auditor, re_edit, (licence["id"], "re_edit")), 403) == "forbidden"
+    assert edges_of(service, re_edit) == []
 
 
 def test_a_licence_held_by_someone_else_is_refused(service, parties):
