@@ -146,6 +146,7 @@ def test_the_readme_derivative_walk_through_pays_the_dramas_payees_30_percent_of
         assert [(line["work_id"], line["via_work_id"], int(line["amount"])) for line in doc["lines"]] == [
             (drama, re_edit, due)
         ]
+    assert "90.00 CNY" in reader.printed("periods", "close")[0]  # every line's total: nothing created or lost
     statements = reader.printed("periods", "statement")
     assert "1 lines, 18.90 CNY" in statements[0] and "1 lines, 8.10 CNY" in statements[1]
     assert "work 'Spring Tide'" in statements[0]
