@@ -1,5 +1,7 @@
 """ISO 4217 currency codes that amounts may be reported and settled in (minor units always)."""
 
+from decimal import Decimal
+
 CURRENCIES: frozenset[str] = frozenset(
     """
     AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN
@@ -36,3 +38,19 @@ def minor_unit(code: str) -> int:
     if code in _THREE_DECIMALS:
         return 3
     return 4 if code in _FOUR_DECIMALS else 2
+
+
+def major(amount: int, currency: str) -> str:
+    """`amount` minor units as people read it: `major(146, "CNY")` is "1.46 CNY", `major(5, "JPY")` "5 JPY"."""
+    digits = minor_unit(currency)
+    return f"{Decimal(amount).scaleb(-digits):.{digits}f} {currency.upper()}"
+
+
+def major_micro(micro: int, currency: str) -> str:
+    """`micro` millionths of a minor unit (a price per play or minute) in major units, as many
+    decimals as it needs and at least the currency's: 20000 micro-fen is "0.0002 CNY"."""
+    digits = minor_unit(currency)
+    text = f"{Decimal(micro).scaleb(-digits - 6):.{digits + 6}f}".rstrip("0")
+    whole, _, decimals = text.partition(".")
+    decimals = decimals.ljust(digits, "0")
+    return f"{whole}.{decimals} {currency.upper()}" if decimals else f"{whole} {currency.upper()}"

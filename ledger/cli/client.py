@@ -267,6 +267,62 @@ def derive(
         )
 
 
+@works.command("family")
+def family(
+    work_id: str,
+    as_json: bool = typer.Option(
+        False, "--json", help="The service's answer as JSON (minimums in micro-units of the minor unit)."
+    ),
+) -> None:
+    """A work's derivative tree: the works it derives from up to their roots and the works derived
+    from it, each edge with its kind, licence and upstream terms."""
+    body = _call("GET", f"/works/{work_id}/family")
+    if as_json:
+        print(json.dumps(body, indent=1))
+        return
+    console.print(Text(body["work"]["title"]))
+    console.print(body["work"]["work_id"])
+    for heading, edges, up in (
+        ("derives from (pays upstream to)", body["parents"], True),
+        ("derived into (earns upstream from)", body["children"], False),
+    ):
+        console.print(heading)
+        lines = _family_lines(edges, body["work"]["work_id"], up=up, depth=1)
+        for line in lines or ["  none"]:
+            console.print(Text(line))
+    if body["truncated"]:
+        console.print("(the family is larger than shown)")
+
+
+def _family_lines(edges: list[dict[str, Any]], work_id: str, *, up: bool, depth: int) -> list[str]:
+    """The edges reached from `work_id` as a tree, two lines each (the edge, then the other work's
+    id alone), indented by level: at the registry's depth bound of 3 an id still fits 80 columns."""
+    near, far = ("derivative", "parent") if up else ("parent", "derivative")
+    lines = []
+    for edge in sorted((e for e in edges if e[near]["work_id"] == work_id), key=lambda e: e["position"]):
+        other = edge[far]
+        indent = "  " * depth
+        lines.append(f"{indent}{edge['kind']} {'of' if up else 'by'} {other['title']}: {_edge_terms(edge)}")
+        lines.append(f"{indent}  {other['work_id']}")
+        lines += _family_lines(edges, other["work_id"], up=up, depth=depth + 1)
+    return lines
+
+
+def _edge_terms(edge: dict[str, Any]) -> str:
+    from decimal import Decimal
+
+    from ledger.currencies import major_micro
+
+    terms = f"{Decimal(edge['share_bps']) / 100:f} % upstream"
+    minimum = edge["min_per_valid_play_micro"]
+    if minimum:
+        currency = edge["currency"]
+        each = major_micro(minimum, currency) if currency else f"{minimum} micro-units of the minor unit"
+        terms += f", at least {each} per valid play"
+    status = edge["chain"]["status"]
+    return f"{terms}, licence {edge['licence_id']}" + ("" if status == "confirmed" else f" ({status})")
+
+
 @works.command("list")
 def list_works(
     kind: WorkKind = typer.Option(None),

@@ -190,7 +190,7 @@ def _show_period(p: dict[str, Any]) -> None:
         ("days", f"{p['period']['first_day']} to {p['period']['last_day']}"),
         ("status", p["status"]),
         ("root", p["root"] or "-"),
-        ("total", f"{p['total']} (minor units, {p['currency']})"),
+        ("total", money(p["total"], p["currency"])),
         ("lines", str(p["line_count"])),
         ("commit tx", (p.get("commit") or {}).get("tx_hash") or "-"),
     ]
@@ -253,9 +253,20 @@ def statement(
     """Download your lines of a period, each with its Merkle proof."""
     body = _call("GET", f"/periods/{period_id}/statement", params={"payee": payee} if payee else None)
     out.write_text(json.dumps(body, indent=1) + "\n")
-    console.print(f"{len(body['lines'])} lines, {body['payee_total']} {body['currency']} in minor units -> {out}")
+    console.print(f"{len(body['lines'])} lines, {money(body['payee_total'], body['currency'])} -> {out}")
     for line in body["lines"]:
-        console.print(f"  line {line['index']}: {line['amount']} {body['currency']}, {line_source(line)}")
+        console.print(f"  line {line['index']}: {money(line['amount'], body['currency'])}, {line_source(line)}")
+
+
+def money(amount: int | str, currency: str) -> str:
+    """Minor units in major units with the currency ("18.90 CNY"); as minor units when the
+    currency is not one the ledger knows (a statement file may say anything)."""
+    from ledger.currencies import major
+
+    try:
+        return major(int(amount), currency)
+    except ValueError:
+        return f"{amount} minor units of {currency!r}"
 
 
 def line_source(line: dict[str, Any]) -> str:

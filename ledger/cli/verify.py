@@ -74,7 +74,7 @@ def statement(
 
     from ledger.chain.errors import ChainError
     from ledger.chain.verify import verify_statement
-    from ledger.cli.settlement import line_source
+    from ledger.cli.settlement import line_source, money
     from ledger.errors import TooDeep
     from ledger.json_limits import check_depth
 
@@ -102,7 +102,7 @@ def statement(
     for line, stated in zip(check.lines, doc["lines"], strict=True):
         mark = "[green]ok[/green]" if line.proof_ok and line.contract_ok else "[red]FAILS[/red]"
         console.print(
-            f"  line {line.index}: {line.amount} {doc['currency']} minor units {mark}"
+            f"  line {line.index}: {money(line.amount, doc['currency'])} {mark}"
             f"{' (settled)' if line.settled else ''}, {line_source(stated)}"
         )
     if not check.ok:

@@ -134,15 +134,6 @@ def test_client_commands_explain_refusals(running, tmp_path):
     assert no_key.returncode == 2 and "REELLEDGER_API_KEY" in no_key.stderr
 
 
-@pytest.fixture
-def settling(tmp_path):
-    service = Service(tmp_path / "data")
-    service.extra_env["REELLEDGER_DISPUTE_WINDOW"] = "3"
-    service.start()
-    yield service
-    service.stop()
-
-
 def test_walk_through_from_play_report_to_verified_statement_claim_and_audit(settling, tmp_path):
     import json
     from datetime import date, timedelta
