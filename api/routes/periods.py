@@ -175,4 +175,5 @@ def decide(
 @router.get("/{period_id}/audit", dependencies=[require(Role.auditor, Role.admin)])
 def audit_period(period_id: PeriodId, ledger: LedgerDep) -> schemas.AuditOut:
     """Recompute the period from the stored signed reports and rule versions; compare with the chain."""
-    return present.audit(audit.audit_period(ledger.engine, ledger.chain.settlement, period_id))
+    result = audit.audit_period(ledger.engine, ledger.chain.settlement, ledger.registries.derivatives, period_id)
+    return present.audit(result)

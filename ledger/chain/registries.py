@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from web3.contract import Contract
 from web3.logs import DISCARD as _DISCARD
 
 from ledger.chain import web3_types
@@ -137,6 +138,31 @@ class SplitVersion:
     bps: tuple[int, ...]
     effective_from: int
     split_hash: bytes
+
+
+class DerivativeReader:
+    """The derivative graph and the licences' upstream terms as the chain holds them, read only: over
+    the service's DerivativeRegistry and LicenseRegistry, or over ones an auditor checked."""
+
+    def __init__(self, derivatives: Contract, licences: Contract) -> None:
+        self.derivatives = derivatives
+        self.licences = licences
+
+    def parents(self, work_id: bytes) -> list[DerivativeEdge]:
+        """A work's parents as registered, in declaration order, each with its licence's terms; empty
+        for a work that is no derivative."""
+        result = []
+        for parent_id, licence_id, kind, raw_terms in self.derivatives.functions.parentsOf(work_id).call():
+            terms = DerivativeTerms.from_chain(raw_terms)
+            assert terms is not None  # an edge exists only under a licence with terms
+            result.append(DerivativeEdge(parent_id, int(licence_id), DERIVATIVE_KINDS[kind], terms))
+        return result
+
+    def terms(self, licence_id: int) -> DerivativeTerms | None:
+        """The upstream terms a licence was granted with; None for one without the derive right."""
+        if not 0 < licence_id <= self.licences.functions.licenseCount().call():
+            raise NotFound("licence", licence_id)
+        return DerivativeTerms.from_chain(self.licences.functions.derivativeTerms(licence_id).call())
 
 
 class Registries:
@@ -271,10 +297,7 @@ class Registries:
 
     def derivative_terms(self, licence_id: int) -> DerivativeTerms | None:
         """The upstream terms a licence was granted with; None for one without the derive right."""
-        registry = self.chain.contract("LicenseRegistry")
-        if not 0 < licence_id <= registry.functions.licenseCount().call():
-            raise NotFound("licence", licence_id)
-        return DerivativeTerms.from_chain(registry.functions.derivativeTerms(licence_id).call())
+        return self.derivatives.terms(licence_id)
 
     def licence_valid(self, licence_id: int, at: int) -> bool:
         return bool(self.chain.contract("LicenseRegistry").functions.isValid(licence_id, at).call())
@@ -300,16 +323,15 @@ class Registries:
     ) -> ChainOp:
         return self._write(key, sender, self.register_derivative_call(work_id=work_id, parents=parents))
 
+    @property
+    def derivatives(self) -> DerivativeReader:
+        """The service's derivative graph and upstream terms, read only."""
+        return DerivativeReader(self.chain.contract("DerivativeRegistry"), self.chain.contract("LicenseRegistry"))
+
     def derivative_parents(self, work_id: bytes) -> list[DerivativeEdge]:
         """A work's parents as registered on chain, in declaration order, each with its licence's terms;
         empty for a work that is no derivative."""
-        edges = self.chain.contract("DerivativeRegistry").functions.parentsOf(work_id).call()
-        result = []
-        for parent_id, licence_id, kind, raw_terms in edges:
-            terms = DerivativeTerms.from_chain(raw_terms)
-            assert terms is not None  # an edge exists only under a licence with terms
-            result.append(DerivativeEdge(parent_id, int(licence_id), DERIVATIVE_KINDS[kind], terms))
-        return result
+        return self.derivatives.parents(work_id)
 
     def derivative_children(self, work_id: bytes) -> list[bytes]:
         """The works registered as derivatives of a work, in registration order."""

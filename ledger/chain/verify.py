@@ -14,6 +14,7 @@ from ledger.chain import artifacts, web3_types
 from ledger.chain.anchors import EVIDENCE_REGISTRY, EvidenceGateway
 from ledger.chain.errors import ChainError, ChainUnavailable
 from ledger.chain.hexes import from_0x, to_0x
+from ledger.chain.registries import DerivativeReader
 from ledger.chain.settlement import SETTLEMENT_REGISTRY, LineLeaf, SettlementGateway
 from ledger.days import day_number
 
@@ -244,24 +245,41 @@ def find_evidence(rpc_url: str, registry: str, bundle: bytes) -> EvidenceCheck:
 def registry_for_audit(engine: Engine, rpc_url: str) -> SettlementGateway:
     """The settlement contract this database recorded on the chain at `rpc_url`, after checking
     that the address holds exactly this release's SettlementRegistry code."""
+    return SettlementGateway(_recorded_contract(engine, *_node(rpc_url), SETTLEMENT_REGISTRY))
+
+
+def derivatives_for_audit(engine: Engine, rpc_url: str) -> DerivativeReader:
+    """The DerivativeRegistry and LicenseRegistry this database recorded on the chain at `rpc_url`,
+    each checked to hold exactly this release's code, to read the derivative graph and terms from."""
+    node = _node(rpc_url)
+    return DerivativeReader(
+        _recorded_contract(engine, *node, "DerivativeRegistry"), _recorded_contract(engine, *node, "LicenseRegistry")
+    )
+
+
+def _node(rpc_url: str) -> tuple[Web3, int]:
+    """A connection to the node at `rpc_url` and its chain id."""
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}, exception_retry_configuration=None))
+    try:
+        return w3, w3.eth.chain_id
+    except OSError as exc:
+        raise ChainUnavailable(f"no EVM node answers at {rpc_url}") from exc
+
+
+def _recorded_contract(engine: Engine, w3: Web3, chain_id: int, name: str) -> Contract:
+    """The contract `name` at the address this database recorded for the node's chain, once its
+    code there is checked to be this release's."""
     from sqlmodel import select
 
     from ledger.db import session
     from ledger.models import Deployment
 
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}, exception_retry_configuration=None))
-    try:
-        chain_id = w3.eth.chain_id
-    except OSError as exc:
-        raise ChainUnavailable(f"no EVM node answers at {rpc_url}") from exc
     with session(engine) as db:
-        deployment = db.exec(
-            select(Deployment).where(Deployment.chain_id == chain_id, Deployment.name == SETTLEMENT_REGISTRY)
-        ).first()
+        deployment = db.exec(select(Deployment).where(Deployment.chain_id == chain_id, Deployment.name == name)).first()
     if deployment is None:
-        raise ChainError(f"this database has no SettlementRegistry on chain {chain_id}")
-    artifact = artifacts.load(SETTLEMENT_REGISTRY)
+        raise ChainError(f"this database has no {name} on chain {chain_id}")
+    artifact = artifacts.load(name)
     address = web3_types.address(deployment.address)
     if not artifact.runtime_matches(bytes(w3.eth.get_code(address))):
-        raise ChainError(f"{deployment.address} does not hold the SettlementRegistry this release was built from")
-    return SettlementGateway(w3.eth.contract(address=address, abi=artifact.abi))
+        raise ChainError(f"{deployment.address} does not hold the {name} this release was built from")
+    return w3.eth.contract(address=address, abi=artifact.abi)

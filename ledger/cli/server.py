@@ -142,9 +142,10 @@ def audit_period(
     rpc_url: str = typer.Option(None, help="The chain; default REELLEDGER_RPC_URL or the managed node's port."),
 ) -> None:
     """Recompute a committed period from the stored signed reports and rule versions, and
-    compare the root with the one the chain holds. Exit 0 when identical."""
+    compare the root with the one the chain holds, and the derivative terms it used with the
+    chain's. Exit 0 when identical."""
     from ledger.chain.errors import ChainError
-    from ledger.chain.verify import registry_for_audit
+    from ledger.chain.verify import derivatives_for_audit, registry_for_audit
     from ledger.config import Settings
     from ledger.db import make_engine
     from ledger.errors import NotFound
@@ -154,7 +155,7 @@ def audit_period(
     engine = make_engine(settings.resolved_database_url)
     url = rpc_url or settings.rpc_url or f"http://127.0.0.1:{settings.anvil_port}"
     try:
-        result = recompute(engine, registry_for_audit(engine, url), period_id)
+        result = recompute(engine, registry_for_audit(engine, url), derivatives_for_audit(engine, url), period_id)
     except (ChainError, NotFound) as exc:
         _fail(str(exc))
     console.print(f"recomputed root {result.recomputed_root}")

@@ -1,7 +1,8 @@
 """Tracing a copy found in the wild back to the distribution it was made for.
 
 The copy is read under the watermark keys the caller may use: a rights holder's own key, or,
-for crawlers and auditors, the key of every rights holder who has distributions. A payload
+for crawlers and auditors, the key of every rights holder who has distributions (none before
+the first distribution: the copy is then read as carrying no mark). A payload
 that decodes names one distribution of that key's holder; its record is re-hashed and checked
 against the chain, so the answer says whether the trace is anchored evidence.
 
@@ -28,7 +29,7 @@ from ledger.distributions.copies import DistributionView, _view, anchored_hash
 from ledger.errors import Forbidden, InvalidInput
 from ledger.models import Account, DistributionRecord, Role
 from watermark.errors import WatermarkError
-from watermark.files import FileDetection
+from watermark.files import FileDetection, media_kind
 from watermark.tracing import accuse, read_file
 
 if TYPE_CHECKING:
@@ -75,6 +76,8 @@ def trace_file(ledger: Ledger, account: Account, path: Path, *, max_seconds: flo
             owners = [must_get(db, Account, i) for i in sorted(ids)]
     keys = [ledger.watermark_keys.key_for(o.address) for o in owners]
     try:
+        if not keys:  # nobody has distributed anything: no key has marked a copy, so none can be read
+            return Trace(FileDetection(None, 0.0, 0.0, media_kind(path), 0, None), 0, None, None)
         reading = read_file(path, keys, max_seconds=max_seconds)
     except WatermarkError as exc:
         raise InvalidInput("file", str(exc)) from None

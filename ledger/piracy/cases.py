@@ -31,7 +31,6 @@ from ledger.models import (
     Account,
     CaseStatus,
     ChainOp,
-    DistributionRecord,
     NoticeDelivery,
     PiracyCase,
     Role,
@@ -157,7 +156,7 @@ def report_sighting(
         if outcome.match is None:
             return SightingOutcome(False, False, None, outcome)
         traced = _trace(ledger, crawler, path, outcome.query.kind)
-        dist = traced.distribution if traced else None
+        dist = traced.distribution
         assert outcome.work is not None and outcome.op is not None  # a match names its work
         finding = Finding(
             outcome.work,
@@ -186,16 +185,13 @@ def report_sighting(
     return SightingOutcome(True, created, view, outcome)
 
 
-def _trace(ledger: Ledger, crawler: Account, path: Path, kind: str) -> tracing.Trace | None:
+def _trace(ledger: Ledger, crawler: Account, path: Path, kind: str) -> tracing.Trace:
     """The copy's watermark, read on its first MARK_FIRST_SECONDS and, when that names no
     payload, on the full default stretch: a payload is reported only when the keys decode it
     (a false one is as unlikely from a short read as from a long one), so a short read that
-    finds one is a verdict, and one that does not costs the difference. None before any
-    distribution was made: no key has marked anything, and the case stands on its match alone
-    (its evidence says no watermark was found)."""
-    with session(ledger.engine) as db:
-        if db.exec(select(DistributionRecord.id).limit(1)).first() is None:
-            return None
+    finds one is a verdict, and one that does not costs the difference. Before any
+    distribution was made no key has marked anything: the trace reads no mark, and the case
+    stands on its match alone (its evidence says no watermark was found)."""
     if kind == "video":
         first = tracing.trace_file(ledger, crawler, path, max_seconds=MARK_FIRST_SECONDS)
         if first.detection.payload is not None:

@@ -4,8 +4,8 @@ The auditor trusts neither the stored lines nor the stored root: every report's 
 still give the row root the platform signed (and the chain anchored), every rule version
 must still hash to what the period recorded, and the recomputed lines must give the root
 and inputs hash the contract holds. A derivative's lines are recomputed from the edges and
-terms the period recorded, and those must still be the confirmed edges of the derivative
-graph, with the terms of the licences they were registered under.
+terms the period recorded, and those must still be the edges the chain registered, with the
+terms the chain holds for the licences they were registered under.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from ledger.chain.hexes import ZERO32, from_0x, to_0x
+from ledger.chain.registries import DerivativeEdge, DerivativeReader, DerivativeTerms
 from ledger.chain.settlement import SettlementGateway
 from ledger.db import must_get, session, text_rows
 from ledger.models import Account, HeldRelease, PlayReport, SettlementPeriod
 from ledger.reports.digest import ReportDigest
 from ledger.reports.ingest import summary_of
 from ledger.reports.rows import BadRow, ReportRow
-from ledger.settlement.computation import compute, inputs_hash, stored_inputs
+from ledger.settlement.computation import EdgeInput, compute, inputs_hash, stored_inputs
 from ledger.settlement.periods import find_period
 
 ROWS = text(
@@ -49,9 +50,12 @@ class AuditResult:
         return not self.problems
 
 
-def audit_period(engine: Engine, registry: SettlementGateway, period_id: str) -> AuditResult:
+def audit_period(
+    engine: Engine, registry: SettlementGateway, derivatives: DerivativeReader, period_id: str
+) -> AuditResult:
     """Recompute `period_id` from the database behind `engine` and compare it with `registry`
-    (a SettlementRegistry whose code the caller has checked)."""
+    (a SettlementRegistry whose code the caller has checked), and the terms of the derivative
+    edges it settled through with those `derivatives` reads from the chain."""
     with session(engine) as db:
         period = find_period(db, period_id)
         problems = []
@@ -62,7 +66,7 @@ def audit_period(engine: Engine, registry: SettlementGateway, period_id: str) ->
                 problems.append(problem)
         problems += _check_adjustments(db, registry, period)
         problems += _check_releases(db, registry, period)
-        problems += check_upstream_terms(db, period)
+        problems += check_upstream_terms(db, derivatives, period)
         try:
             computed = compute(db, stored_inputs(period.inputs))
         except ValueError as exc:
@@ -168,19 +172,31 @@ def _check_releases(db: Session, registry: SettlementGateway, period: Settlement
     return problems
 
 
-def check_upstream_terms(db: Session, period: SettlementPeriod) -> list[str]:
+def check_upstream_terms(db: Session, chain: DerivativeReader, period: SettlementPeriod) -> list[str]:
     """Each edge the period settled through is a confirmed edge of the derivative graph between
-    the works it names, under the licence it names, with the terms it recorded.
-
-    This is the one place where recorded terms meet their source: the chain's terms of each
-    licence (share, minimum per valid play, kinds) are to be compared here too, edge by edge.
-    """
+    the works it names, under the licence it names, with the terms it recorded; and the chain holds
+    that edge (the DerivativeRegistry's parents of the derivative: parent, licence, kind) under
+    those terms (the LicenseRegistry's upstream terms of the licence: share, minimum per valid
+    play). The chain is the source of the terms: a database changed consistently, edge and period
+    alike, still differs from it."""
     from ledger.models import ChainOp, LicenceRecord, OpStatus, Work, WorkParent
 
     problems = []
+    terms_of: dict[int, DerivativeTerms | None] = {}
     for work_id, edges in stored_inputs(period.inputs).get("upstream", {}).items():
+        on_chain: dict[tuple[str, int | None], DerivativeEdge] = {
+            (to_0x(edge.parent_id), edge.licence_id): edge for edge in chain.parents(from_0x(work_id))
+        }
         for entry in edges:
             where = f"the edge from {work_id} to {entry['parent']} (licence {entry['licence_id']})"
+            registered = on_chain.get((entry["parent"], entry["licence_id"]))
+            if registered is None:
+                problems.append(f"{where} is not registered on chain")
+            else:
+                licence_id = registered.licence_id
+                terms = terms_of[licence_id] if licence_id in terms_of else chain.terms(licence_id)
+                terms_of[licence_id] = terms
+                problems += _differs_from_chain(where, entry, registered.kind.value, terms)
             edge = db.get(WorkParent, entry["edge_pk"])
             if edge is None:
                 problems.append(f"{where} is no longer stored")
@@ -206,6 +222,19 @@ def check_upstream_terms(db: Session, period: SettlementPeriod) -> list[str]:
             elif op is None or op.status != OpStatus.confirmed:
                 problems.append(f"{where} is not confirmed on chain")
     return problems
+
+
+def _differs_from_chain(where: str, entry: EdgeInput, kind: str, terms: DerivativeTerms | None) -> list[str]:
+    """What of an edge's recorded kind and terms differs from the chain's."""
+    recorded = (entry["kind"], entry["share_bps"], entry["min_per_valid_play_micro"])
+    held = (kind, terms.share_bps, terms.min_per_valid_play_micro) if terms else (kind, None, None)
+    if recorded == held:
+        return []
+    return [
+        f"{where}: the period's recorded terms (kind {recorded[0]}, share {recorded[1]} bps, minimum "
+        f"{recorded[2]} micro per valid play) differ from the chain's (kind {held[0]}, share {held[1]} bps, "
+        f"minimum {held[2]} micro per valid play)"
+    ]
 
 
 def _check_report(db: Session, registry: SettlementGateway, report: PlayReport, entry: dict[str, Any]) -> str | None:

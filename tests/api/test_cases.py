@@ -245,3 +245,12 @@ def test_a_copy_found_before_any_distribution_is_a_case_on_its_match_alone(fresh
     assert r.json()["matched"] and r.json()["created"]
     evidence = json.loads(crawler.get(f"/cases/{r.json()['case']['id']}/evidence").content)
     assert evidence["watermark"] == {"found": False}
+
+
+def test_a_copy_traced_before_any_distribution_reads_no_watermark(fresh_service):
+    _, _, crawler = fresh_service.new_account(Role.crawler)
+    r = crawler.post("/detect", files={"file": ("found.jpg", jpeg(decode(MASTER)), "application/octet-stream")})
+    assert r.status_code == 200, r.text  # not a 422 for want of watermark keys: none has marked anything
+    reading = r.json()["watermark"]
+    assert (reading["found"], reading["keys_tried"], reading["media_kind"]) == (False, 0, "image")
+    assert r.json()["distribution"] is None

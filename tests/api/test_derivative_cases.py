@@ -19,7 +19,6 @@ import pytest
 from ledger.models import Role
 from tests.helpers.cases import report, wait_anchored
 from tests.helpers.derivatives import derive
-from tests.helpers.distributions import MASTER, distribute, register, wait_ready
 from tests.helpers.service import written
 from watermark.testvideos import photo_footage
 from watermark.video_attacks import ALL_ATTACKS, transcode
@@ -58,25 +57,14 @@ def found(service, crawler, path, url: str) -> dict:
     return wait_anchored(crawler, body["case"]["id"], service.ledger)
 
 
-def some_distribution(service) -> None:
-    """A watermarked copy of some other work, issued: tracing a found copy needs a key to read with."""
-    _, _, owner = service.new_account(Role.rights_holder)
-    _, _, platform = service.new_account(Role.platform)
-    work_id = register(owner, MASTER, "Astronaut", service)
-    r = distribute(owner, work_id, MASTER, platform.get("/accounts/me").json()["name"])
-    assert r.status_code == 202, r.text
-    assert wait_ready(owner, r.json()["id"])["status"] == "ready"
-
-
 @pytest.fixture(scope="module")
 def world(service, footage):
-    some_distribution(service)
-    producer_id, _, producer = service.new_account(Role.rights_holder)
-    studio_id, _, studio = service.new_account(Role.rights_holder)
+    _, _, producer = service.new_account(Role.rights_holder)
+    _, _, studio = service.new_account(Role.rights_holder)
     _, _, crawler = service.new_account(Role.crawler)
     film = upload(service, producer, footage["film"], "The Long Drama")
     cut = upload(service, studio, footage["cut"], "The Long Drama in ten seconds")
-    licence_id = derive(service, producer, film, cut, studio_id, share_bps=3000)
+    licence_id = derive(service, producer, film, studio, cut, share_bps=3000)
     case = found(service, crawler, footage["cut_copy"], "http://pirate.example/short/cut.mp4")
     return {
         "producer": producer,

@@ -5,12 +5,13 @@ the family's works, auditors and admins, and not found by anyone else."""
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import date
 
 import pytest
 
-from ledger.models import DerivativeKind, OpStatus, Role
-from tests.helpers.derivatives import derive
+from ledger.models import DerivativeKind, Role
+from tests.helpers.derivatives import declare_parent, derive, edge_beyond_the_depth_bound, grant_derive_licence
 from tests.helpers.service import written
 from tests.helpers.settlement import RULE
 
@@ -31,10 +32,10 @@ def family(service):
     dub = register(service, clients["d"], "Drama, dubbed")
     compilation = register(service, clients["c"], "Best of the re-edit")
     licences = {
-        "re_edit": derive(service, clients["a"], drama, re_edit, people["b"][0], share_bps=3000, min_micro=2500),
-        "dub": derive(service, clients["a"], drama, dub, people["d"][0], kind=DerivativeKind.dub, share_bps=5000),
+        "re_edit": derive(service, clients["a"], drama, clients["b"], re_edit, share_bps=3000, min_micro=2500),
+        "dub": derive(service, clients["a"], drama, clients["d"], dub, kind=DerivativeKind.dub, share_bps=5000),
         "compilation": derive(
-            service, clients["b"], re_edit, compilation, people["c"][0], kind=DerivativeKind.compilation, share_bps=1000
+            service, clients["b"], re_edit, clients["c"], compilation, kind=DerivativeKind.compilation, share_bps=1000
         ),
     }
     r = clients["b"].post(
@@ -96,10 +97,14 @@ def test_auditors_read_any_family_and_outsiders_find_no_such_work(service, famil
     assert family["clients"]["d"].get(f"/works/{family['works']['compilation']}/family").status_code == 404
 
 
-def test_an_edge_whose_registration_failed_on_chain_is_no_edge(service, family):
+def test_an_edge_whose_registration_the_chain_refused_is_no_edge(service, family):
     clients, ids = family["clients"], family["ids"]
     refused = register(service, clients["b"], "Drama, refused")
-    derive(service, clients["a"], family["works"]["drama"], refused, ids["b"], status=OpStatus.reverted)
+    licence = grant_derive_licence(service, clients["a"], family["works"]["drama"], ids["b"])
+    ledger = service.ledger  # the licence is revoked on chain behind the service, which still holds it valid
+    ledger.registries.revoke_licence(f"behind-{uuid.uuid4().hex}", ledger.chain.signer, licence["chain_licence_id"])
+    declared = declare_parent(clients["b"], refused, licence["id"], DerivativeKind.re_edit)
+    assert declared.status_code == 409 and declared.json()["error"]["code"] == "DerivativeLicenseNotValid"
     body = clients["a"].get(f"/works/{family['works']['drama']}/family").json()
     assert "Drama, refused" not in {e["derivative"]["title"] for e in body["children"]}
     assert clients["b"].get(f"/works/{refused}/family").json()["parents"] == []
@@ -114,8 +119,12 @@ def test_unknown_and_malformed_work_ids_are_refused(family):
 def test_a_family_deeper_than_the_bound_is_cut_and_says_so(service):
     owner_id, _, owner = service.new_account(Role.rights_holder)
     chain = [register(service, owner, f"Generation {n}") for n in range(5)]
-    for parent, child in zip(chain, chain[1:], strict=False):
-        derive(service, owner, parent, child, owner_id, kind=DerivativeKind.remake, share_bps=500)
+    for parent, child in zip(chain[:3], chain[1:4], strict=True):
+        derive(service, owner, parent, owner, child, kind=DerivativeKind.remake, share_bps=500)
+    licence = grant_derive_licence(service, owner, chain[3], owner_id, kinds=(DerivativeKind.remake,), share_bps=500)
+    too_deep = declare_parent(owner, chain[4], licence["id"], DerivativeKind.remake)
+    assert too_deep.status_code == 409 and too_deep.json()["error"]["code"] == "derivative_too_deep"
+    edge_beyond_the_depth_bound(service, chain[4], chain[3], licence["id"])  # as a graph the chain refused would be
     leaf = owner.get(f"/works/{chain[-1]}/family").json()
     assert [e["parent"]["title"] for e in leaf["parents"]] == ["Generation 3", "Generation 2", "Generation 1"]
     assert leaf["truncated"]

@@ -8,15 +8,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from ledger.db import session
 from ledger.merkle import verify
-from ledger.models import Role, SettlementPeriod, WorkParent
+from ledger.models import DerivativeKind, LicenceRecord, Role, SettlementPeriod, WorkParent
 from ledger.settlement.lines import LINE_TYPES
+from ledger.settlement.periods import advance_periods
+from tests.helpers.derivatives import declare_parent, grant_derive_licence
+from tests.helpers.service import running_service, settle
 from tests.helpers.settlement import (
+    Deal,
+    Derivative,
     close,
-    derive,
     line_leaf,
     make_deal,
     make_derivative,
@@ -27,19 +32,38 @@ from tests.helpers.settlement import (
 )
 
 
+def settled_re_edit(service, report_id: str) -> tuple[Deal, Derivative, dict]:
+    """A drama split 70 / 30 between its producer and investor, re-edited by a studio at 30 %, both
+    reported by the platform for a week and settled: the deal, the re-edit and the finalised period."""
+    deal = make_deal(service)
+    reedit = make_derivative(service, deal, deal.work_id, deal.owner, share_bps=3000)
+    report = post_report(deal, report_id, rows(deal) + rows(deal, work_id=reedit.work_id))
+    assert report.status_code == 201, report.text
+    closed = close(deal)
+    assert closed.status_code == 201, closed.text
+    return deal, reedit, wait_status(deal.platform, closed.json()["period_id"], "finalised")
+
+
+def record_share_in_inputs(service, period_id: str, share_bps: int) -> None:
+    """Rewrite the share of every edge the period recorded in its inputs."""
+    with session(service.ledger.engine) as db:
+        stored = db.exec(select(SettlementPeriod).where(SettlementPeriod.period_id == period_id)).one()
+        inputs = dict(stored.inputs)
+        inputs["upstream"] = {
+            work: [{**e, "share_bps": share_bps} for e in edges] for work, edges in inputs["upstream"].items()
+        }
+        stored.inputs = inputs
+        db.add(stored)
+        db.commit()
+
+
 def test_a_re_edit_at_30_percent_pays_the_drama_s_producer_and_investor_lines_that_verify_and_audit(
     settlement_service,
 ):
     service = settlement_service
-    deal = make_deal(service)  # the drama, split 70 / 30 between its producer and investor
-    reedit = make_derivative(service, deal, deal.work_id, deal.owner, share_bps=3000)
-    _, _, auditor = service.new_account(Role.auditor)
-    report = post_report(deal, "weekly-drama-and-re-edit", rows(deal) + rows(deal, work_id=reedit.work_id))
-    assert report.status_code == 201, report.text
-    closed = close(deal)
-    assert closed.status_code == 201, closed.text
-    period = wait_status(deal.platform, closed.json()["period_id"], "finalised")
+    deal, reedit, period = settled_re_edit(service, "weekly-drama-and-re-edit")
     period_id = period["period_id"]
+    _, _, auditor = service.new_account(Role.auditor)
 
     # Each work earns 27,896 (see test_settlement); the drama takes 30 % of the re-edit's: 8,368,
     # 5,858 / 2,510 by its split; the studio keeps 19,528. Nothing is created or lost.
@@ -103,18 +127,36 @@ def test_a_re_edit_at_30_percent_pays_the_drama_s_producer_and_investor_lines_th
     assert refused.returncode != 0 and "recorded terms differ" in refused.stdout
 
     # The period's recorded terms changed: the recomputed lines and inputs no longer match the chain.
-    with session(service.ledger.engine) as db:
-        stored = db.exec(select(SettlementPeriod).where(SettlementPeriod.period_id == period_id)).one()
-        inputs = dict(stored.inputs)
-        inputs["upstream"] = {
-            work: [{**e, "share_bps": 2000} for e in edges] for work, edges in inputs["upstream"].items()
-        }
-        stored.inputs = inputs
-        db.add(stored)
-        db.commit()
+    record_share_in_inputs(service, period_id, 2000)
     rewritten = auditor.get(f"/periods/{period_id}/audit").json()
     assert any("differs from the chain" in p for p in rewritten["problems"]), rewritten["problems"]
     assert any("inputs no longer hash" in p for p in rewritten["problems"]), rewritten["problems"]
+
+
+def test_terms_changed_consistently_in_the_database_are_flagged_against_the_chain(settlement_service):
+    service = settlement_service
+    _, reedit, period = settled_re_edit(service, "weekly-consistent-tamper")
+    period_id = period["period_id"]
+    _, _, auditor = service.new_account(Role.auditor)
+    assert auditor.get(f"/periods/{period_id}/audit").json()["ok"]
+
+    # The licence, its edge and the period's recorded inputs all say 20 % now: the database agrees with itself.
+    with session(service.ledger.engine) as db:
+        edge = db.exec(select(WorkParent).where(WorkParent.licence_pk == reedit.licence_pk)).one()
+        licence = db.get(LicenceRecord, reedit.licence_pk)
+        assert licence is not None
+        edge.share_bps = licence.upstream_bps = 2000
+        db.add_all([edge, licence])
+        db.commit()
+    record_share_in_inputs(service, period_id, 2000)
+    problems = auditor.get(f"/periods/{period_id}/audit").json()["problems"]
+    against_chain = [p for p in problems if "differ from the chain's" in p]
+    assert len(against_chain) == 1 and "share 2000 bps" in against_chain[0], problems
+    assert "(kind re_edit, share 3000 bps, minimum 0 micro per valid play)" in against_chain[0]
+    assert not any("stored terms" in p for p in problems)  # the database alone finds nothing wrong
+    refused = reelledger(service, "audit", "period", period_id, ok=False)
+    said = " ".join(refused.stdout.split())  # the terminal's width wraps long problems
+    assert refused.returncode != 0 and "differ from the chain's (kind re_edit, share 3000 bps" in said
 
 
 def test_a_derivative_whose_parent_has_no_split_in_force_is_left_unsettled_with_the_reason(settlement_service):
@@ -159,20 +201,40 @@ def reelledger(service, *args: str, client=None, ok: bool = True) -> subprocess.
     return done
 
 
-def test_an_edge_not_yet_confirmed_on_chain_takes_no_share(settlement_service):
-    service = settlement_service
+@pytest.fixture(params=["sqlite", "postgresql"])
+def quiet_service(request, tmp_path):
+    """The reconciler stays idle and writes wait a second, so the test decides when a node that went
+    down comes back."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    with running_service(tmp_path / "data", url, reconcile_interval=3600, write_wait=1, dispute_window=2) as svc:
+        yield svc
+
+
+def test_an_edge_not_yet_confirmed_on_chain_when_the_period_closes_takes_no_share(quiet_service):
+    service = quiet_service
     deal = make_deal(service)
-    _, studio_address, studio = service.new_account(Role.rights_holder)
+    studio_id, studio_address, studio = service.new_account(Role.rights_holder)
     dub = register_priced_work(
         service, studio, [{"address": studio_address, "bps": 10_000}], deal.platform_id, deal.start, "Dub"
     )
-    licence_pk = make_derivative(service, deal, deal.work_id, deal.owner, share_bps=3000).licence_pk
-    derive(service, dub, deal.work_id, licence_pk, 5000, confirmed=False)  # its registration still queued
+    licence = grant_derive_licence(
+        service, deal.owner, deal.work_id, studio_id, kinds=(DerivativeKind.dub,), share_bps=5000, territories=("CN",)
+    )
     report = post_report(deal, "weekly-queued-edge", rows(deal) + rows(deal, work_id=dub))
     assert report.status_code == 201, report.text
+    service.ledger.chain.node.kill()
+    declared = declare_parent(studio, dub, licence["id"], DerivativeKind.dub)
+    assert declared.status_code == 202 and declared.json()["chain"]["status"] in ("queued", "pending"), declared.text
     closed = close(deal)
     assert closed.status_code == 201, closed.text
-    lines = deal.platform.get(f"/periods/{closed.json()['period_id']}/statement").json()["lines"]
+
+    assert service.ledger.chain.ensure_node()
+    settle(service.ledger.chain.outbox)  # the registration is confirmed now, after the period closed
+    advance_periods(service.ledger)
+    period_id = closed.json()["period_id"]
+    assert wait_status(deal.platform, period_id, "committed", timeout=10)["status"] in ("committed", "finalised")
+    assert studio.get(f"/works/{dub}/family").json()["parents"][0]["chain"]["status"] == "confirmed"
+    lines = deal.platform.get(f"/periods/{period_id}/statement").json()["lines"]
     assert {(line["payee"], line["amount"], line["via_work_id"]) for line in lines} == {
         (deal.owner_address, "19527", None),
         (deal.second_address, "8369", None),

@@ -878,14 +878,14 @@ def test_the_managed_node_takes_calls_from_console_pages_only(console, service):
 
 
 def test_a_work_page_shows_its_derivative_family_with_the_terms_and_links(console, service):
-    drama_owner_id, _, drama_owner = service.new_account(Role.rights_holder)
-    studio_id, _, studio = service.new_account(Role.rights_holder)
-    fans_id, _, fans = service.new_account(Role.rights_holder)
+    _, _, drama_owner = service.new_account(Role.rights_holder)
+    _, _, studio = service.new_account(Role.rights_holder)
+    _, _, fans = service.new_account(Role.rights_holder)
     drama = by_hash(service, drama_owner, "Family drama")
     re_edit = by_hash(service, studio, "Family drama, cut short")
     compilation = by_hash(service, fans, "Best cuts")
-    derive(service, drama_owner, drama, re_edit, studio_id, share_bps=3000, min_micro=2500)
-    derive(service, studio, re_edit, compilation, fans_id, kind=DerivativeKind.compilation, share_bps=1250)
+    derive(service, drama_owner, drama, studio, re_edit, share_bps=3000, min_micro=2500)
+    derive(service, studio, re_edit, fans, compilation, kind=DerivativeKind.compilation, share_bps=1250)
     priced = studio.post(
         f"/works/{re_edit}/rules", json={"effective_from": "2026-01-01", "currency": "CNY", "rule": RULE}
     )
@@ -923,18 +923,15 @@ def test_a_work_page_shows_its_derivative_family_with_the_terms_and_links(consol
 
 
 def test_a_case_for_a_copy_of_a_licensed_derivative_names_its_source_and_licence(console, service):
-    producer_id, _, producer = service.new_account(Role.rights_holder)
-    studio_id, _, studio = service.new_account(Role.rights_holder)
-    _, _, platform = service.new_account(Role.platform)
+    _, _, producer = service.new_account(Role.rights_holder)
+    _, _, studio = service.new_account(Role.rights_holder)
     _, _, crawler = service.new_account(Role.crawler)
     still = full_hd(data.chelsea())  # a photograph no other test here registers
     cut = still.copy()  # the derivative: the parent's frame with subtitles burned in
     cv2.putText(cut, "Subtitles burned in", (560, 1000), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (255, 255, 255), 5)
     parent_id = register(producer, png(still), "Chelsea, the film", service)
     derivative_id = register(studio, png(cut), "Chelsea, subtitled", service)
-    dist = distribute(producer, parent_id, png(still), platform.get("/accounts/me").json()["name"])
-    assert wait_ready(producer, dist.json()["id"])["status"] == "ready"  # a key to read copies' watermarks with
-    licence_id = derive(service, producer, parent_id, derivative_id, studio_id, kind=DerivativeKind.subtitle)
+    licence_id = derive(service, producer, parent_id, studio, derivative_id, kind=DerivativeKind.subtitle)
     found = report(crawler, jpeg(cut), url="http://pirate.example/short/chelsea.jpg")
     assert found.status_code == 201, found.text
     case = wait_anchored(crawler, found.json()["case"]["id"], service.ledger)

@@ -9,21 +9,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from ledger.db import session
-from ledger.models import (
-    ChainOp,
-    DerivativeKind,
-    LicenceRecord,
-    OpStatus,
-    PlayReport,
-    PlayRowRecord,
-    Role,
-    Work,
-    WorkParent,
-)
+from ledger.models import PlayReport, PlayRowRecord, Role
 from ledger.reports.prepare import rows_of_text, sign_summary, summarise
+from tests.helpers.derivatives import derive
 from tests.helpers.service import written
 
 DAY = 86_400  # seconds; the licence windows and report days of every builder here count in these
@@ -126,54 +117,24 @@ def make_derivative(
 ) -> Derivative:
     """A work of a new studio, licensed to the deal's platform and priced like it, registered as a
     re-edit of `parent_work_id` under a licence from `parent_owner` with the given upstream terms."""
-    maker_id, maker_address, maker = service.new_account(Role.rights_holder)
+    _, maker_address, maker = service.new_account(Role.rights_holder)
     work_id = register_priced_work(
         service, maker, [{"address": maker_address, "bps": 10_000}], deal.platform_id, deal.start, title
     )
-    written(service, grant(parent_owner, parent_work_id, maker_id, int(time.time())))
-    with session(service.ledger.engine) as db:
-        licence = db.exec(
-            select(LicenceRecord).where(LicenceRecord.licensee_id == maker_id).order_by(col(LicenceRecord.id).desc())
-        ).first()
-        assert licence is not None
-        licence_pk = licence.id
-    derive(service, work_id, parent_work_id, licence_pk, share_bps, min_micro)
+    now = int(time.time())
+    licence_pk = derive(
+        service,
+        parent_owner,
+        parent_work_id,
+        maker,
+        work_id,
+        share_bps=share_bps,
+        min_micro=min_micro,
+        territories=("CN",),
+        start=now - 60 * DAY,
+        end=now + 30 * DAY,
+    )
     return Derivative(work_id, maker, maker_address, licence_pk)
-
-
-def derive(
-    service, work_id: str, parent_work_id: str, licence_pk: int, share_bps: int, min_micro: int = 0, confirmed=True
-) -> None:
-    """Record `work_id` as a re-edit of `parent_work_id` the way a registration leaves the database:
-    the edge with the licence's terms, and its on-chain operation (confirmed, or still queued)."""
-    with session(service.ledger.engine) as db:
-        works = dict(
-            db.exec(select(Work.work_id, Work.id).where(col(Work.work_id).in_([work_id, parent_work_id]))).all()
-        )
-        op = ChainOp(
-            idempotency_key=f"register-derivative:{work_id}:{parent_work_id}",
-            chain_id=service.ledger.chain.chain_id,
-            sender=service.ledger.chain.signer,
-            data="0x",
-            label="DerivativeRegistry.registerDerivative",
-            status=OpStatus.confirmed if confirmed else OpStatus.queued,
-        )
-        db.add(op)
-        db.flush()
-        position = len(db.exec(select(WorkParent.id).where(WorkParent.work_pk == works[work_id])).all())
-        db.add(
-            WorkParent(
-                work_pk=works[work_id],
-                parent_pk=works[parent_work_id],
-                licence_pk=licence_pk,
-                kind=DerivativeKind.re_edit,
-                share_bps=share_bps,
-                min_per_valid_play_micro=min_micro,
-                position=position,
-                op_id=op.id,
-            )
-        )
-        db.commit()
 
 
 def rows(deal: Deal, days=5, plays=1_000, territory="CN", work_id=None) -> list[dict]:
