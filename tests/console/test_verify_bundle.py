@@ -160,7 +160,7 @@ def test_each_module_exports_what_the_pages_use(bundle, currency):
     assert outcome["value"] == {"names": ["Chart", "claimWithWallet", "verifyStatement"], "charts": True}
     assert currency.stat().st_size < 8_000  # every page loads it: no library rides along
     [outcome] = node(currency, [{"call": "names"}])
-    assert outcome["value"] == ["formatMinor", "minorExponent"]
+    assert outcome["value"] == ["formatMicroMinor", "formatMinor", "minorExponent"]
 
 
 # Lays out random lines with console/src/calldata.js and with the libraries it stands in for.
