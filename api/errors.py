@@ -12,11 +12,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
+from api.console.routes import not_found_page
 from ledger.chain.errors import ChainRevert, ChainUnavailable, IdempotencyConflict, InsufficientFunds
 from ledger.errors import (
     Conflict,
@@ -223,6 +224,11 @@ def _revert_status(name: str) -> int:
     return REVERT_STATUS.get(name, 422)
 
 
+def is_console_path(path: str) -> bool:
+    """Addresses under /console are opened by people in a browser: refused with a page, not JSON."""
+    return path == "/console" or path.startswith("/console/")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(LedgerError)
     async def ledger_error(_: Request, exc: LedgerError) -> JSONResponse:
@@ -296,7 +302,9 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body("client_disconnected", "the request body ended early"), 400)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 404 and is_console_path(request.url.path):  # a person's mistyped address
+            return not_found_page(request)
         return JSONResponse(
             error_body(f"http_{exc.status_code}", str(exc.detail)), exc.status_code, headers=exc.headers
         )

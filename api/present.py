@@ -8,6 +8,7 @@ from typing import Any
 from api import schemas
 from ledger.chain.hexes import to_0x
 from ledger.chain.registries import SplitVersion
+from ledger.chain.settlement import OnChainPeriod
 from ledger.derivatives import DerivationView
 from ledger.distributions.copies import DistributionView
 from ledger.distributions.records import payload_hex
@@ -168,6 +169,7 @@ def _period_fields(view: PeriodView, full: bool) -> dict[str, Any]:
     shown = {
         "period_id": p.period_id,
         "platform_id": p.platform_id,
+        "platform": view.platform,
         "currency": p.currency,
         "period": days(p.first_day, p.end_day),
         "status": p.status.value,
@@ -195,10 +197,14 @@ def period(view: PeriodView, *, full: bool = True) -> schemas.PeriodPublic:
 
 
 def period_detail(
-    view: PeriodView, *, full: bool, open_disputes: int | None, disputes: list[DisputeView]
+    view: PeriodView, *, full: bool, on_chain: OnChainPeriod | None, disputes: list[DisputeView]
 ) -> schemas.PeriodDetail:
+    """`on_chain`: the registry's record, None while the node does not answer."""
     return schemas.PeriodDetail(
-        **_period_fields(view, full), open_disputes=open_disputes, disputes=[dispute(d) for d in disputes]
+        **_period_fields(view, full),
+        open_disputes=None if on_chain is None else on_chain.open_disputes,
+        owed=str(on_chain.owed) if on_chain is not None and on_chain.committed else None,
+        disputes=[dispute(d) for d in disputes],
     )
 
 

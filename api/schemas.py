@@ -757,6 +757,7 @@ class PeriodPublic(BaseModel):
 
     period_id: str
     platform_id: int | None = Field(None, description="Private.")
+    platform: str = Field(description="The platform's account name.")
     currency: str
     period: DayRange
     status: str
@@ -776,6 +777,11 @@ class PeriodPublic(BaseModel):
 
 class PeriodDetail(PeriodPublic):
     open_disputes: int | None = Field(description="Null while the node does not answer.")
+    owed: str | None = Field(
+        None,
+        description="Minor units that funding still has to pay into the contract (0: fully funded), "
+        "from the chain; null while the node does not answer or before the period is on chain.",
+    )
     disputes: list[DisputePublic] | None = Field(None, description="The period's disputes the caller may see.")
 
 

@@ -105,6 +105,11 @@ def _shell(request: Request, ledger: Ledger, account: Account, held: ConsoleSess
     )
 
 
+def not_found_page(request: Request) -> HTMLResponse:
+    """The console's 404 for an address under /console that names nothing: a page with a way back."""
+    return _render(request, "refused.html", status=404, reason="not_found")
+
+
 @router.get("/login")
 def login_page(
     request: Request, next: Annotated[str, Query(max_length=2000), CHECKED_TEXT] | None = None

@@ -63,7 +63,7 @@ def get_period(period_id: PeriodId, ledger: LedgerDep, account: CurrentAccount) 
     return present.period_detail(
         view,
         full=full,
-        open_disputes=periods.open_disputes(ledger, view.period),
+        on_chain=periods.on_chain(ledger, view.period),
         disputes=disputes.list_disputes(ledger, account, period_id=period_id, limit=500),
     )
 

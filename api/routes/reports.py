@@ -153,7 +153,7 @@ def list_reports(
     ledger: LedgerDep, account: CurrentAccount, offset: Offset = 0, limit: Limit = 50
 ) -> list[schemas.ReportPublic]:
     """A platform's own reports; auditors see all."""
-    return [present.report(r, None) for r in views.list_reports(ledger, account, offset=offset, limit=limit)]
+    return [present.report(r, op) for r, op in views.list_reports(ledger, account, offset=offset, limit=limit)]
 
 
 @router.get("/held")

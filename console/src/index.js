@@ -3,4 +3,4 @@
 
 export { default as Chart } from "chart.js/auto";
 export { claimWithWallet } from "./claim.js";
-export { verifyStatement } from "./verify.js";
+export { settledLines, verifyStatement } from "./verify.js";

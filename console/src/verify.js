@@ -61,6 +61,32 @@ function checkArgs({ rpcUrl, registry, statement }) {
 }
 
 /**
+ * Which of `indexes` (line indexes of the period `periodId`) the SettlementRegistry at `registry` on chain `chainId`
+ * holds as settled (claimed or paid off-chain): a Set of those indexes. The same batched view
+ * calls as a verification, without the proofs: what a page needs to know before offering a claim.
+ */
+export async function settledLines({ rpcUrl, registry, chainId, periodId, indexes }) {
+  const trusted = address(registry, "the registry");
+  const period = bytes32(periodId, "period_id");
+  const provider = connect(rpcUrl, whole(chainId, "chain_id"));
+  try {
+    const blockTag = await ask(rpcUrl, "its block number", provider.getBlockNumber());
+    const call = viewCall(provider, trusted, blockTag);
+    const settled = new Set();
+    for (let start = 0; start < indexes.length; start += LINES_PER_ROUND) {
+      const round = indexes.slice(start, start + LINES_PER_ROUND).map(async (index) => {
+        const answer = await call(isLineSettledData(IS_LINE_SETTLED, period, BigInt(index))).then(decodeBool);
+        if (answer) settled.add(index);
+      });
+      await ask(rpcUrl, "whether the lines are settled", Promise.all(round));
+    }
+    return settled;
+  } finally {
+    provider.destroy();
+  }
+}
+
+/**
  * Verify every line of `statement` against the SettlementRegistry at `registry` (an address
  * the caller trusts, never the one the statement names: anyone can deploy a look-alike).
  * `codeHash`, optional, is the keccak256 of the registry's runtime code as deployed.

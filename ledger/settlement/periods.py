@@ -46,6 +46,7 @@ from ledger.settlement.locks import platform_lock
 from ledger.settlement.releases import cover_open_rows, release_held
 
 if TYPE_CHECKING:
+    from ledger.chain.settlement import OnChainPeriod
     from ledger.service import Ledger
 
 log = logging.getLogger("reelledger.settlement")
@@ -70,6 +71,7 @@ class PeriodView:
     period: SettlementPeriod
     op: ChainOp
     finalise_op: ChainOp | None
+    platform: str  # the platform's account name: what people know it by, rather than its address
 
 
 def token_address(ledger: Ledger) -> str:
@@ -390,6 +392,7 @@ def _view(db: Session, period: SettlementPeriod) -> PeriodView:
         period,
         must_get(db, ChainOp, period.op_id),
         db.get(ChainOp, period.finalise_op_id) if period.finalise_op_id else None,
+        must_get(db, Account, period.platform_id).name,
     )
 
 
@@ -452,9 +455,9 @@ def wait_for_status(ledger: Ledger, period_id: str, status: PeriodStatus, timeou
         time.sleep(0.2)
 
 
-def open_disputes(ledger: Ledger, period: SettlementPeriod) -> int | None:
-    """Disputes the chain holds open for the period, or None while the node does not answer."""
+def on_chain(ledger: Ledger, period: SettlementPeriod) -> OnChainPeriod | None:
+    """The period as the registry holds it, or None while the node does not answer."""
     try:
-        return ledger.chain.settlement.period(period.period_id).open_disputes
+        return ledger.chain.settlement.period(period.period_id)
     except OSError:
         return None

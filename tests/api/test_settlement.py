@@ -65,6 +65,10 @@ def test_a_report_is_settled_committed_verified_claimed_and_audited(service):
     assert [(h["territory"], h["work_id"]) for h in held] == [("US", deal.work_id)]
     assert [h["territory"] for h in deal.owner.get("/reports/held").json()] == ["US"]
     assert deal.owner.get("/reports").json() == []  # a rights holder sees no platform's reports
+    listed = {r["report_id"]: r for r in deal.platform.get("/reports").json()}
+    assert listed["weekly-1"]["anchor"] == body["anchor"]  # the list shows the anchoring transaction too
+    seen = [r["anchor"] for r in auditor.get("/reports", params={"limit": 500}).json() if r["digest"] == body["digest"]]
+    assert seen == [body["anchor"]]
 
     closed = close(deal)
     assert closed.status_code == 201, closed.text
@@ -107,11 +111,15 @@ def test_a_report_is_settled_committed_verified_claimed_and_audited(service):
     )
 
     assert deal.second_payee.post(f"/periods/{period['period_id']}/fund", json={}).status_code == 403
+    assert deal.platform.get(f"/periods/{period['period_id']}").json()["owed"] == "8369"  # what funding pays in
+    platform_name = deal.platform.get("/accounts/me").json()["name"]
+    assert [p["platform"] for p in deal.second_payee.get("/periods").json()] == [platform_name]  # by name, for people
     funded = deal.platform.post(f"/periods/{period['period_id']}/fund", json={})
     assert funded.status_code == 200 and funded.json()["funded"] == "8369", funded.text
     assert (
         deal.platform.post(f"/periods/{period['period_id']}/fund", json={}).json()["error"]["code"] == "period_funded"
     )
+    assert deal.platform.get(f"/periods/{period['period_id']}").json()["owed"] == "0"  # fully funded
     # The funds sit in the period's own payout contract, at the address the statement names.
     token = service.ledger.chain.contract("TestStablecoin")
     assert statement["payout"] == registry.functions.payoutOf(period_key).call()

@@ -127,6 +127,8 @@ def test_a_wrong_key_is_refused_with_a_readable_message_and_pages_need_a_session
     c = console(None)
     c.page.goto("/console/works")
     assert "/console/login" in c.page.url  # no session: sent to sign in, nothing shown
+    where = c.page.inner_text("[data-testid=key-source]")  # a new user is told where a key comes from
+    assert "reelledger accounts create" in where and "POST /accounts" in where and "once" in where
     c.page.fill("#api-key", "rl_nope_nope")
     c.page.click("#sign-in button[type=submit]")
     c.page.wait_for_selector("#sign-in .error:not([hidden])")
@@ -145,12 +147,13 @@ def test_a_rights_holder_registers_a_work_by_upload_and_sees_its_on_chain_record
 
     page.set_input_files("#work-file", str(master))
     page.fill("#work-title", "Coffee")
+    assert "NAME:ROLE" in page.get_attribute("#work-parties", "placeholder")  # as the CLI's --party takes it
     page.fill("#work-parties", "no role on this line")
     page.click("#register-work button[type=submit]")
-    assert "name, role" in page.inner_text("#register-work [role=alert]")  # bad input: a readable message, nothing sent
+    assert "NAME:ROLE" in page.inner_text("#register-work [role=alert]")  # bad input: a readable message, nothing sent
     assert studio.get("/works").json()["total"] == 0
 
-    page.fill("#work-parties", "Blue Studio, producer\n李导演, director")
+    page.fill("#work-parties", "Blue Studio:producer\n李导演:director")
     page.click("#register-work button[type=submit]")
     page.wait_for_selector("[data-testid=registered]")
     assert page.locator("[data-testid=progress]").count() == 0  # replaced by the result once the upload finished
@@ -218,6 +221,8 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     page.click("#post-report button[type=submit]")
     page.wait_for_selector("[data-testid=report-posted]")
     assert "5 rows" in page.inner_text("[data-testid=report-posted]")
+    # the list shows the report's anchoring transaction under "On chain", as the report itself does
+    expect(page.locator("[data-testid=reports] tbody tr .badge.confirmed")).to_have_count(1)
     platform.shot("reports")
 
     page = platform.open("/console/periods")
@@ -235,6 +240,9 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     page.click("[data-testid=fund]")
     page.wait_for_selector("[data-testid=funded]")
     platform.shot("periods")
+    page = platform.open("/console/periods")  # once funded, paying in is no longer offered
+    expect(page.locator("[data-testid=fully-funded]")).to_have_count(1)
+    expect(page.locator("[data-testid=fund]")).to_have_count(0)
 
     payee = console(key_of(deal.second_payee))
     asked: list[str] = []
@@ -258,6 +266,12 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     line = statement["lines"][0]
     claimed = deal.second_payee.get(f"/periods/{period['period_id']}/statement").json()
     assert claimed["lines"][0]["index"] == line["index"]
+    page = payee.open(f"/console/statements?period={period['period_id']}")  # a claimed line is not offered again
+    expect(page.locator("[data-testid=statement] [data-testid=line-paid]")).to_have_count(1)
+    expect(page.locator("[data-testid=statement] [data-testid=claim]")).to_have_count(0)
+    page.click("[data-testid=verify]")
+    expect(page.locator("[data-testid=line-verdict]")).to_contain_text("paid")
+    expect(page.locator("[data-testid=statement] [data-testid=claim]")).to_have_count(0)
 
     # The statement file, saved from the page and altered, fails in the browser.
     with page.expect_download() as saved:
@@ -265,6 +279,7 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     saved_statement = json.loads(Path(saved.value.path()).read_text())
     assert saved_statement["root"] == statement["root"]
     saved_statement["lines"][0]["amount"] = str(int(saved_statement["lines"][0]["amount"]) + 100)
+    saved_statement["status"] = "committing"  # the file's own, stale word
     tampered = tmp_path / "tampered.json"
     tampered.write_text(json.dumps(saved_statement))
     page.set_input_files("[data-testid=statement-file]", str(tampered))
@@ -274,6 +289,9 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     assert (
         page.locator("section:has([data-testid=statement-file]) [data-testid=line-verdict][data-ok=false]").count() == 1
     )
+    file_section = page.locator("section:has([data-testid=statement-file])")
+    expect(file_section.locator("[data-testid=statement-status]")).to_have_text("final on chain, claims open")
+    expect(file_section.locator("[data-testid=claim]")).to_have_count(0)  # a line that failed is not claimed
     payee.shot("statement-tampered")
 
     # A long statement is drawn 500 lines at a time; after a check, the lines that failed come first.
@@ -320,7 +338,24 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     assert owner_lines["payee_total"] in page.inner_text("[data-testid=revenue-total]").replace(",", "").replace(
         ".", ""
     )
+    charts = page.evaluate(CHARTS)
+    platform_name = deal.platform.get("/accounts/me").json()["name"]
+    assert charts["by-platform-CNY"]["labels"] == [platform_name]  # the platform by its name, not its address
+    by_work = charts["by-work-CNY"]
+    assert sum(by_work["data"]) == pytest.approx(int(owner_lines["payee_total"]) / 100)  # fen drawn as yuan, 1.02 not 1
+    assert by_work["max"] >= max(by_work["data"])  # the axis holds the tallest bar
     owner.shot("revenue")
+
+
+# Each chart of the page as Chart.js drew it: its labels, values and the top of its value axis.
+CHARTS = """async () => {
+  const { Chart } = await import('/console/static/console.js');
+  return Object.fromEntries([...document.querySelectorAll('canvas')].map((canvas) => {
+    const chart = Chart.getChart(canvas);
+    const drawn = { labels: chart.data.labels, data: chart.data.datasets[0].data };
+    return [canvas.id, { ...drawn, max: chart.scales.y?.max ?? null }];
+  }));
+}"""
 
 
 def test_an_upstream_payee_verifies_lines_from_a_derivative_in_the_browser_and_sees_them_on_the_revenue_page(
@@ -452,6 +487,13 @@ def test_a_wrong_role_gets_a_403_page_and_tenants_see_nothing_of_each_other(cons
     crawler = console(key_of(service.new_account(Role.crawler)[2]))
     assert crawler.page.goto("/console/statements").status == 403
     assert crawler.page.goto("/console/nothing-here").status == 404
+    mistyped = crawler.page.goto("/console/crawls/nothing/here")  # a page, not the API's JSON
+    assert mistyped.status == 404 and mistyped.headers["content-type"].startswith("text/html")
+    assert crawler.page.get_attribute("[data-testid=refused]", "data-status") == "404"
+    assert crawler.page.get_attribute("[data-testid=refused] a", "href") == "/console/overview"
+    assert crawler.page.goto("/console/static/nothing.js").headers["content-type"].startswith("text/html")
+    api_miss = crawler.page.request.get("/works/nothing/here")  # the API's addresses keep their JSON 404
+    assert api_miss.status == 404 and api_miss.json()["error"]["code"] == "http_404"
 
     outsider = console(key_of(service.new_account(Role.rights_holder)[2]))
     page = outsider.open("/console/works")
@@ -822,6 +864,9 @@ def test_a_payee_with_its_own_key_claims_from_its_browser_wallet(console, servic
     )
 
     payee.context.add_init_script(WALLET % {"account": json.dumps(wallet), "rpc": json.dumps(chain.rpc_url)})
+    stale = payee.context.new_page()  # a page opened before the claim, still offering it
+    stale.goto(f"/console/statements?period={period_id}")
+    expect(stale.locator("[data-testid=claim]")).to_have_count(1)
     page = payee.open(f"/console/statements?period={period_id}")
     expect(page.locator("[data-testid=claim]")).to_have_text(
         "Claim with your wallet"
@@ -834,18 +879,21 @@ def test_a_payee_with_its_own_key_claims_from_its_browser_wallet(console, servic
     assert token.functions.balanceOf(wallet).call() == before + int(line["amount"])
     payee.shot("claimed-from-wallet")
 
-    page = payee.open(f"/console/statements?period={period_id}")  # claiming again: the contract's reason, by name
-    page.click("[data-testid=claim]")
-    expect(page.locator("[data-testid=claim-error]")).to_contain_text("PeriodPayoutLineAlreadySettled", timeout=60_000)
+    stale.click("[data-testid=claim]")  # claiming again: the contract's reason, by name
+    expect(stale.locator("[data-testid=claim-error]")).to_contain_text("PeriodPayoutLineAlreadySettled", timeout=60_000)
+    stale.close()
+    page = payee.open(f"/console/statements?period={period_id}")  # opened now: the line is paid, not offered
+    expect(page.locator("[data-testid=statement] [data-testid=line-paid]")).to_have_count(1)
+    expect(page.locator("[data-testid=statement] [data-testid=claim]")).to_have_count(0)
 
-    # A statement file naming another payout contract: the wallet is never asked to send there.
+    # A statement file naming another payout contract fails its check: no claim is offered from it.
     statement = deal.second_payee.get(f"/periods/{period_id}/statement").json()
     statement["payout"] = chain.w3.to_checksum_address("0x" + "77" * 20)
     (tmp_path / "elsewhere.json").write_text(json.dumps(statement))
     page.set_input_files("[data-testid=statement-file]", str(tmp_path / "elsewhere.json"))
     section = page.locator("section:has([data-testid=statement-file])")
-    section.locator("[data-testid=claim]").click()  # while the file is being verified: its lines are redrawn after
-    expect(section.locator("[data-testid=claim-error]")).to_contain_text("the registry to", timeout=60_000)
+    expect(section.locator("[data-testid=verify-result]")).to_contain_text("the statement sends claims to")
+    expect(section.locator("[data-testid=claim]")).to_have_count(0)
 
 
 def test_the_managed_node_takes_calls_from_console_pages_only(console, service):

@@ -46,8 +46,19 @@ function auditCell(period) {
   return cell;
 }
 
-function fundButton(period) {
+// Offered only while the contract is owed something: the period's detail reads it from the chain.
+function fundCell(period) {
   if (period.status === 'committing') return '';
+  const cell = h('span', { class: 'muted' }, '…');
+  api(`/periods/${period.period_id}`).then((detail) => {
+    cell.replaceWith(detail.owed === '0'
+      ? h('span', { class: 'ok', 'data-testid': 'fully-funded' }, t('periods.fullyFunded'))
+      : fundButton(period));
+  }).catch((error) => cell.replaceWith(errorBox(error)));
+  return cell;
+}
+
+function fundButton(period) {
   const button = h('button', { type: 'button', 'data-testid': 'fund' }, t('periods.fund'));
   button.addEventListener('click', async () => {
     button.disabled = true;
@@ -80,7 +91,7 @@ export async function render({ root, role }) {
       { label: t('period.total'), class: 'num', value: (p) => money(p.total, p.currency) },
       { label: t('field.chain'), value: (p) => chainBadge(p.commit) },
       auditing ? { label: t('periods.audit'), value: auditCell } : null,
-      role === 'platform' ? { label: '', value: fundButton } : null,
+      role === 'platform' ? { label: '', value: fundCell } : null,
     ].filter(Boolean), periods, { testid: 'periods' }));
   };
   mount(root, h('h1', {}, t('nav.periods')), role === 'platform' ? closeForm(load) : null, list, disputes);

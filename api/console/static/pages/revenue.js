@@ -1,5 +1,5 @@
 // Revenue from statements: by platform, by work and over time, for the periods the account has
-// lines in. Sums are BigInt minor units; charts get whole major units only for drawing.
+// lines in. Sums are BigInt minor units; charts get major units (with their fraction) only for drawing.
 import { api, h, money, mount, short, t } from '../app.js';
 import { minorExponent } from '../currency.js';
 import { workName } from './statements.js';
@@ -8,17 +8,29 @@ function add(map, key, amount) {
   map.set(key, (map.get(key) || 0n) + amount);
 }
 
+// Drawing only (the tables show exact amounts): 102 fen is 1.02, not 1.
 function toMajor(amount, currency) {
-  return Number(amount / 10n ** BigInt(minorExponent(currency))); // drawing only: the tables show exact amounts
+  const unit = 10n ** BigInt(minorExponent(currency));
+  return Number(amount / unit) + Number(amount % unit) / Number(unit);
+}
+
+// An axis from 0 that holds the largest value with room above it, in the currency's major units.
+function axis(values, currency) {
+  const top = Math.max(0, ...values);
+  return { beginAtZero: true, suggestedMax: top * 1.1, title: { display: true, text: currency } };
 }
 
 function chartCard({ Chart }, id, title, type, labels, values, currency) {
   const canvas = h('canvas', { id, 'aria-label': title, role: 'img' });
   const card = h('section', { class: 'card chart' }, h('h2', {}, title), canvas);
+  const data = values.map((v) => toMajor(v, currency));
   queueMicrotask(() => new Chart(canvas, {
     type,
-    data: { labels, datasets: [{ label: currency, data: values.map((v) => toMajor(v, currency)) }] },
-    options: { animation: false, responsive: true, plugins: { legend: { display: type === 'doughnut' } } },
+    data: { labels, datasets: [{ label: currency, data }] },
+    options: {
+      animation: false, responsive: true, plugins: { legend: { display: type === 'doughnut' } },
+      scales: type === 'doughnut' ? {} : { y: axis(data, currency) },
+    },
   }));
   return card;
 }
@@ -37,7 +49,7 @@ export async function render({ root, role }) {
     for (const line of statement.lines) {
       const amount = BigInt(line.amount);
       if (line.work_title && !titles.has(line.work_id)) titles.set(line.work_id, line.work_title); // a parent work of someone else's
-      add(sums.platform, statement.platform, amount);
+      add(sums.platform, period.platform, amount); // by the platform's account name, not its address
       add(sums.work, line.work_id, amount);
       add(sums.month, statement.period.first_day.slice(0, 7), amount);
       sums.total += amount;
@@ -50,7 +62,7 @@ export async function render({ root, role }) {
       h('p', { 'data-testid': 'revenue-total' }, `${t('revenue.total')}: ${money(sums.total.toString(), currency)}`),
       h('div', { class: 'charts' },
         chartCard(bundle, `by-platform-${currency}`, t('revenue.byPlatform'), 'doughnut',
-          [...sums.platform.keys()].map((a) => short(a, 8)), [...sums.platform.values()], currency),
+          [...sums.platform.keys()], [...sums.platform.values()], currency),
         chartCard(bundle, `by-work-${currency}`, t('revenue.byWork'), 'bar',
           [...sums.work.keys()].map((w) => titles.get(w) || short(w, 8)), [...sums.work.values()], currency),
         chartCard(bundle, `by-month-${currency}`, t('revenue.overTime'), 'line', months, months.map((m) => sums.month.get(m)), currency)),

@@ -1,5 +1,7 @@
 // Statements: a payee's own lines per period, verified against the chain by this browser
 // (the service is not trusted for that), and claimed. A statement file can be verified too.
+// A Claim is offered only for a line that can still be claimed: the chain says it is not settled
+// yet, and for a file, the check passed (a file's own word for its status counts for nothing).
 import { api, ApiError, config, errorBox, h, money, mount, progress, short, t, table } from '../app.js';
 import { disputesTable, lineBadge } from '../disputes.js';
 
@@ -38,7 +40,7 @@ async function verifyInto(statement, out, onLines) {
       onProgress: (done, total) => bar.set(done, total),
     });
     out.replaceChildren(summary(result));
-    onLines(new Map(result.lines.map((line) => [line.index, line])));
+    onLines(new Map(result.lines.map((line) => [line.index, line])), result);
   } catch (error) {
     const elsewhere = config.origin && config.origin !== location.origin; // the managed node would not answer this page
     out.replaceChildren(h('div', { class: 'error', role: 'alert', 'data-testid': 'verify-error' }, error.message,
@@ -52,7 +54,7 @@ function failed(check) {
   return check && !(check.proofOk && check.contractOk);
 }
 
-function linesTable(statement, checks, { own, claimCell }, view, redraw) {
+function linesTable(statement, checks, { own, claimCell, badge }, view, redraw) {
   const wanted = view.onlyFailed ? statement.lines.filter((l) => failed(checks?.get(l.index))) : statement.lines;
   const shown = wanted.slice(0, view.count);
   const more = wanted.length - shown.length;
@@ -65,10 +67,10 @@ function linesTable(statement, checks, { own, claimCell }, view, redraw) {
       more > PAGE ? h('button', { type: 'button', class: 'secondary', onclick: () => redraw({ count: Infinity }) }, t('statement.all')) : null,
       bad ? h('button', { type: 'button', class: 'secondary', 'data-testid': 'only-failed', onclick: () => redraw({ onlyFailed: !view.onlyFailed, count: PAGE }) },
         view.onlyFailed ? t('statement.everyLine') : t('statement.onlyFailed', { n: bad })) : null),
-    linesRows(statement, checks, { own, claimCell }, shown));
+    linesRows(statement, checks, { own, claimCell, badge }, shown));
 }
 
-function linesRows(statement, checks, { own, claimCell }, lines) {
+function linesRows(statement, checks, { own, claimCell, badge }, lines) {
   return table([
     { label: '#', value: (l) => String(l.index) },
     { label: t('statement.work'), value: (l) => workName(l.work_id, l.work_title) },
@@ -77,7 +79,7 @@ function linesRows(statement, checks, { own, claimCell }, lines) {
     { label: t('statement.amount'), class: 'num', value: (l) => money(l.amount, statement.currency) },
     { label: t('statement.versions'), value: (l) => `${l.rule_version} / ${l.split_version}` },
     { label: t('verify.column'), value: (l) => verdict(checks?.get(l.index)) },
-    { label: '', value: (l) => h('span', {}, lineBadge(l.dispute), own(l) && !['held', 'voided'].includes(l.dispute?.state) ? claimCell(l) : '') },
+    { label: '', value: (l) => h('span', {}, badge(l), own(l) ? claimCell(l) : '') },
   ], lines, { testid: 'lines', widths: ['4.5rem', 'minmax(0, 1fr)', 'minmax(0, 1fr)', 'minmax(0, 1fr)', '9rem', '7rem', 'minmax(7rem, 1fr)', '9rem'] });
 }
 
@@ -86,9 +88,22 @@ export function workName(workId, title) {
   return title ? h('span', { title: workId }, title) : h('span', { class: 'mono', title: workId }, short(workId));
 }
 
+// Whether a line of one's own may be claimed, and what to show instead when not. `settled`: the
+// indexes the chain holds as claimed or paid (null until known); `checks` and `result`: the
+// verification's outcome, if one ran. A file's lines are claimable only once the check passed for the whole file.
+function claimState(line, statement, { fromFile, settled, checks, result }) {
+  const check = checks?.get(line.index);
+  if (check && !(check.proofOk && check.contractOk)) return 'failed';
+  if (check?.settled || settled?.has(line.index)) return 'paid';
+  if (fromFile) return result?.ok && check ? 'open' : 'unchecked';
+  if (['held', 'voided'].includes(line.dispute?.state) || statement.status !== 'finalised') return 'closed';
+  return settled || !config.rpcUrl ? 'open' : 'unchecked';
+}
+
 // `statement` is drawn as it came (the page asks for it without proofs: at 10,000 lines they are
 // four fifths of it); `full()` gives it with every proof, for verifying and for the saved file.
-function statementView(statement, { address, reload, full }) {
+// `fromFile`: a statement file, whose status and dispute marks are the file's word only.
+function statementView(statement, { address, reload, full, fromFile = false }) {
   const verifyOut = h('div');
   const lines = h('div');
   const own = (line) => address && line.payee.toLowerCase() === address.toLowerCase();
@@ -130,27 +145,47 @@ function statementView(statement, { address, reload, full }) {
     }
   };
   // One cell per line, kept across redraws (a verification redraws the lines): a claim under
-  // way, its outcome or its error stays where it is.
+  // way, its outcome or its error stays where it is. Until one is tried, what the cell shows
+  // follows what is known of the line.
   const claimCells = new WeakMap(); // by the line itself: a file may repeat an index
+  const tried = new WeakSet();
+  let known = { fromFile, settled: null, checks: null, result: null };
   const claimCell = (line) => {
+    if (tried.has(line)) return claimCells.get(line);
+    const state = claimState(line, statement, known);
+    if (state === 'paid') return h('span', { class: 'ok', 'data-testid': 'line-paid' }, t('statement.paid'));
+    if (state !== 'open') return '';
     if (!claimCells.has(line)) {
       claimCells.set(line, h('span', { class: 'claim' }, h('button', {
-        type: 'button', 'data-testid': 'claim', onclick: (e) => onClaim(line, e.currentTarget),
+        type: 'button', 'data-testid': 'claim', onclick: (e) => { tried.add(line); onClaim(line, e.currentTarget); },
       }, config.custodial ? t('statement.claim') : t('statement.claimWallet'))));
     }
     return claimCells.get(line);
   };
+  const badge = (line) => (fromFile ? '' : lineBadge(line.dispute));
   let view = { count: PAGE, onlyFailed: false };
   let checks = null;
   const redraw = (change = {}) => {
     view = { ...view, ...change };
-    lines.replaceChildren(linesTable(statement, checks, { own, claimCell }, view, redraw));
+    lines.replaceChildren(linesTable(statement, checks, { own, claimCell, badge }, view, redraw));
   };
-  const draw = (found) => {
+  const status = h('dd', { 'data-testid': 'statement-status' },
+    fromFile ? t('verify.state.checking') : t(`period.${statement.status}`));
+  const draw = (found, result) => {
     checks = found;
+    known = { ...known, checks: found, result };
+    if (fromFile) status.textContent = t(`verify.state.${result.periodState}`); // the chain's word, not the file's
     redraw({ onlyFailed: [...found.values()].some(failed) }); // a failing line is shown first, wherever it is
   };
   redraw();
+  const mine = statement.lines.filter(own).map((l) => l.index);
+  if (!fromFile && mine.length && config.rpcUrl && statement.status === 'finalised') {
+    loadVerifier().then(({ settledLines }) => settledLines({
+      rpcUrl: config.rpcUrl, registry: config.contracts.SettlementRegistry, chainId: statement.chain_id,
+      periodId: statement.period_id, indexes: mine,
+    })).then((settled) => { known = { ...known, settled }; redraw(); })
+      .catch(() => { known = { ...known, settled: new Set() }; redraw(); }); // unknown: the claim itself tells
+  }
   const download = async (event) => { // the file is made when asked for: at 10,000 lines it is megabytes
     const button = event.currentTarget;
     button.disabled = true;
@@ -179,7 +214,7 @@ function statementView(statement, { address, reload, full }) {
     h('h2', {}, `${statement.period.first_day} → ${statement.period.last_day}`),
     h('dl', { class: 'facts' },
       h('dt', {}, t('statement.platform')), h('dd', { class: 'mono' }, statement.platform),
-      h('dt', {}, t('statement.status')), h('dd', {}, t(`period.${statement.status}`)),
+      h('dt', {}, t('statement.status')), status,
       h('dt', {}, t('statement.yours')), h('dd', { 'data-testid': 'payee-total' }, money(statement.payee_total, statement.currency)),
       h('dt', {}, t('statement.root')), h('dd', { class: 'mono' }, statement.root || '—'),
       h('dt', {}, t('statement.contract')), h('dd', { class: 'mono' }, statement.contract)),
@@ -205,7 +240,7 @@ function fileVerifier(address) {
       out.replaceChildren(h('div', { class: 'error', role: 'alert' }, `${t('verify.unreadable')}: ${error.message}`));
       return;
     }
-    const view = statementView(statement, { address, full: async () => statement });
+    const view = statementView(statement, { address, full: async () => statement, fromFile: true });
     out.replaceChildren(view);
     view.querySelector('[data-testid="verify"]').click();
   });

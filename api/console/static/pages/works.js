@@ -18,8 +18,11 @@ function registerForm(role, onDone) {
   onSubmit(form, status, async () => {
     const parties = [];
     for (const line of form.parties.value.split('\n').map((l) => l.trim()).filter(Boolean)) {
-      const [name, partyRole] = line.split(/[,，]/).map((p) => p.trim());
-      if (!name || !partyRole) {
+      // NAME:ROLE, as the CLI's --party: the last colon (or full-width colon) ends the name
+      const cut = Math.max(line.lastIndexOf(':'), line.lastIndexOf('：'));
+      const name = line.slice(0, Math.max(cut, 0)).trim();
+      const partyRole = line.slice(cut + 1).trim();
+      if (cut < 0 || !name || !partyRole) {
         status.replaceChildren(h('div', { class: 'error', role: 'alert' }, t('works.parties.bad', { line })));
         return;
       }
