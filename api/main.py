@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
-from api import errors, openapi
+from api import docs, errors, openapi
 from api.console import routes as console
 from api.limits import BodyLimits
 from api.observe import Observe
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             ledger.stop()
 
-    app = FastAPI(title="ReelLedger", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="ReelLedger", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1, exclude_content_types=UNCOMPRESSED)
     app.add_middleware(BodyLimits)  # sizes and JSON depth checked before anything reads a body
@@ -85,4 +85,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_api_route("/", console.console_home, include_in_schema=False)
     app.mount("/console/static", StaticFiles(directory=console.STATIC), name="console-static")
     openapi.install(app)
+    docs.install(app)
     return app

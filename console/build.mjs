@@ -3,7 +3,7 @@
 // cut down to the functions the console calls, so that the bundle neither copies an ABI by
 // hand nor carries the rest of a contract.
 import { build } from "esbuild";
-import { readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -41,3 +41,11 @@ await build({
   logLevel: "warning",
   plugins: [contractFunctions],
 });
+
+// Swagger UI for the service's /docs page (api/docs.py), served from here rather than a CDN so
+// that the page works without internet: the pinned swagger-ui-dist package's prebuilt files.
+const swagger = `${root}api/console/static/swagger`;
+mkdirSync(swagger, { recursive: true });
+for (const name of ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"]) {
+  copyFileSync(`${root}node_modules/swagger-ui-dist/${name}`, `${swagger}/${name}`);
+}

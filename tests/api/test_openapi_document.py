@@ -6,6 +6,7 @@ needs to run."""
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import pytest
@@ -267,3 +268,20 @@ def test_a_route_answering_a_dict_is_found():
     for route in ("bare_dict", "unannotated", "declared_but_dict", "anything", "hand_built"):
         assert any(f"({route})" in line for line in found), (route, found)
     assert not [line for line in found if "(typed)" in line or "(download)" in line], found
+
+
+def test_the_api_reference_page_loads_swagger_ui_from_the_service_itself():
+    """`/docs` names no other host (FastAPI's default page loads Swagger UI from a CDN and is
+    blank without internet), and every file it names is served; ReDoc, CDN-only, is not offered."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(create_app())  # not entered: the page needs no ledger
+    page = client.get("/docs")
+    assert page.status_code == 200 and "SwaggerUIBundle" in page.text
+    assert "://" not in page.text, "the page refers to another host"
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert {a.rsplit("/", 1)[1] for a in assets} == {"swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"}
+    for asset in assets:
+        served = client.get(asset)
+        assert served.status_code == 200 and served.content, asset
+    assert client.get("/redoc").status_code == 404

@@ -991,3 +991,33 @@ def test_a_case_for_a_copy_of_a_licensed_derivative_names_its_source_and_licence
     assert "Chelsea, the film" in source.inner_text() and f"#{licence_id}" in source.inner_text()
     assert "subtitles" in source.inner_text()
     assert parent_id in source.locator("a").get_attribute("href")
+
+
+def test_the_api_reference_renders_with_no_internet(browser, service):
+    """Swagger UI at /docs in a browser that may reach nothing but the service: every operation
+    of the OpenAPI document is listed."""
+    context = browser.new_context(base_url=service.url)
+    elsewhere: list[str] = []
+
+    def only_the_service(route):
+        if route.request.url.startswith(service.url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_service)
+    page = context.new_page()
+    try:
+        page.goto("/docs")
+        page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+        listed = page.locator(".opblock").count()
+        operations = sum(
+            method in {"get", "post", "put", "delete", "patch"}
+            for item in service.client().get("/openapi.json").json()["paths"].values()
+            for method in item
+        )
+        assert listed == operations
+        assert elsewhere == []
+    finally:
+        context.close()
