@@ -7,10 +7,11 @@ names), not its wording."""
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 
-from tests.helpers.readme import Reader, readme_block
+from tests.helpers.readme import REELLEDGER, Reader, readme_block
 from tests.helpers.scripts_run import Service
 from tests.ledger.cli.test_readme_derivatives import HEADING as DERIVATIVES
 from tests.ledger.cli.test_readme_derivatives import check_the_upstream_lines
@@ -31,9 +32,12 @@ def service(tmp_path):
     dispute a line of a period it has just closed, and short enough to wait for twice."""
     service = Service(tmp_path / "data")
     service.extra_env.update(REELLEDGER_DISPUTE_WINDOW="15")
-    service.start()
-    yield service
-    service.stop()
+    try:
+        service.start()
+        yield service
+    finally:
+        if service.process is not None:
+            service.stop()
 
 
 def test_the_readme_walk_through_runs_as_written_from_registration_to_a_matched_excerpt(service, tmp_path):
@@ -46,11 +50,17 @@ def test_the_readme_walk_through_runs_as_written_from_registration_to_a_matched_
     film = reader.works["film"]
 
     # Walk-through: registered once, confirmed, licensed, split, found on chain by the file alone.
-    assert "confirmed" in reader.printed("works", "register", "film.mp4")[0]
+    film_registered = reader.printed("works", "register", "film.mp4")[0]
+    assert "confirmed" in film_registered and "video-phash64-1fps" in film_registered
     assert "confirmed" in reader.printed("licences", "grant")[0]
     assert "confirmed" in reader.printed("splits", "set")[0]
     verified = reader.printed("verify", "work")[0]
     assert film in verified and reader.accounts["studio"][1] in verified
+    env = dict(service.env, REELLEDGER_URL=service.url)
+    unregistered = subprocess.run(  # the marked copy is no registered work
+        [str(REELLEDGER), "verify", "work", "copy.mp4"], env=env, cwd=reader.cwd, capture_output=True, text=True
+    )
+    assert unregistered.returncode == 1 and "no match" in unregistered.stdout
     registered = reader.printed("works", "register")
     assert len(registered) == 4 and not any("near duplicate" in out for out in registered)
 
@@ -88,8 +98,8 @@ def test_the_readme_walk_through_runs_as_written_from_registration_to_a_matched_
     assert payload in traced[0] and "matches" in traced[0]
     assert "payload 0x5eed0badf00d" in traced[1]
 
-    # Matching: the cropped, re-encoded excerpt is Harbour Lights, from 0:08.
+    # Matching: the cropped, re-encoded excerpt is Harbour Lights, from 0:02.
     found = reader.printed("match")[0]
     assert reader.works["harbour"] in found and "Harbour Lights" in found
     offset = float(re.search(r"offset\s+0:00:(\d+\.\d+)", found).group(1))
-    assert abs(offset - 8) <= 1.0 and "confirmed in WorkRegistry" in found
+    assert abs(offset - 2) <= 1.0 and "confirmed in WorkRegistry" in found
