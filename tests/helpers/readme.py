@@ -118,7 +118,7 @@ class Reader:
         elif args[:2] == ["periods", "close"]:
             self.found["0x<period id>"] = re.search(r"period id\s+(0x[0-9a-f]{64})", out).group(1)
         elif args[:2] == ["periods", "statement"]:
-            self.found["<line index>"] = re.search(r"line (\d+):", out).group(1)
+            self.found["<line index>"] = re.search(r"\bline (\d+)\b", out).group(1)
         elif args[:2] == ["periods", "dispute"]:
             self.found["<dispute id>"] = re.search(r"dispute (\d+): line", out).group(1)
 
