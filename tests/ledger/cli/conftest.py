@@ -9,11 +9,10 @@ def settling(tmp_path):
     yield from _settling(tmp_path / "data")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def settling_on_each_database(request, tmp_path):
-    """`settling` on its own SQLite file, then on a temporary PostgreSQL database."""
-    database = {"REELLEDGER_DATABASE_URL": request.getfixturevalue("postgres_url")} if request.param != "sqlite" else {}
-    yield from _settling(tmp_path / "data", **database)
+@pytest.fixture
+def settling_on_postgresql(postgres_url, tmp_path):
+    """`settling` on a temporary PostgreSQL database."""
+    yield from _settling(tmp_path / "data", REELLEDGER_DATABASE_URL=postgres_url)
 
 
 def _settling(data_dir, **env: str):

@@ -1,6 +1,6 @@
-"""The README's walk-through, command by command, against a service started by scripts/run:
-create an admin and a rights holder, register a real clip, see it confirmed, grant a licence,
-set a split, and verify the file against the chain without the API."""
+"""The CLI's client commands against a service started by scripts/run, past what the README's
+walk-through shows (tests/ledger/cli/test_readme_walk.py runs that as written): refusals,
+other files and roles, jobs followed apart, colluders, matching by upload and by hash."""
 
 from __future__ import annotations
 
@@ -66,62 +66,6 @@ def distributed(
     """`distributions create`, followed to the end, its copy written to `out`."""
     args = ("distributions", "create", work_id, str(master), "--platform", platform, "--session", session)
     return run(service, *args, "--out", str(out), api_key=api_key)
-
-
-def test_walk_through_from_admin_to_verified_registration(running, tmp_path):
-    run(running, "accounts", "create", "--role", "admin", "--name", "ops")
-    _, studio_address, studio_key = created(
-        run(running, "accounts", "create", "--role", "rights_holder", "--name", "studio")
-    )
-    platform_id, _, _ = created(run(running, "accounts", "create", "--role", "platform", "--name", "streamer"))
-    master = tmp_path / "bigbuckbunny.mp4"
-    shutil.copy(clip("bigbuckbunny.mp4"), master)
-
-    registered = run(
-        running,
-        "works",
-        "register",
-        str(master),
-        "--title",
-        "Big Buck Bunny",
-        "--party",
-        "Blender Foundation:producer",
-        api_key=studio_key,
-    )
-    assert "confirmed" in registered.stdout
-    assert "video-phash64-1fps" in registered.stdout
-    work_id = re.search(r"work id\s+(0x[0-9a-f]{64})", registered.stdout).group(1)
-
-    shown = run(running, "works", "show", work_id, api_key=studio_key)
-    assert studio_address in shown.stdout
-    now = int(time.time())
-    granted = run(
-        running,
-        "licences",
-        "grant",
-        work_id,
-        "--licensee",
-        str(platform_id),
-        "--territory",
-        "CN",
-        "--territory",
-        "HK",
-        "--start",
-        str(now - 60),
-        "--end",
-        "2030-01-01",
-        api_key=studio_key,
-    )
-    assert "confirmed" in granted.stdout
-    split = run(running, "splits", "set", work_id, "--payee", f"{studio_address}:10000", api_key=studio_key)
-    assert "split version 1" in split.stdout and "confirmed" in split.stdout
-
-    verified = run(running, "verify", "work", str(master))
-    assert "match" in verified.stdout and work_id in verified.stdout and studio_address in verified.stdout
-    other = tmp_path / "bikes.mp4"
-    shutil.copy(clip("bikes.mp4"), other)
-    unregistered = run(running, "verify", "work", str(other), ok=False)
-    assert unregistered.returncode == 1 and "no match" in unregistered.stdout
 
 
 def test_client_commands_explain_refusals(running, tmp_path):

@@ -1,0 +1,127 @@
+"""README.md's shell blocks, followed as a reader would: each block is taken by its heading and
+each `reelledger` command is run through the entry point against a service started by
+scripts/run, so the README cannot drift from what works.
+
+Placeholders are filled from what the commands before printed: `rlk_...` in an `export
+REELLEDGER_API_KEY=rlk_...  # the NAME's key` line with the key of account NAME, `0x<NAME
+address>` and `<NAME account id>` from `accounts create --name NAME`, `0x<FILE id>` from `works
+register FILE.mp4`, `<licence id>`, `0x<period id>`, `<line index>` and `<dispute id>` from the
+last grant, close, statement and dispute. `periods show` is repeated until the period is final,
+as a reader would wait for its dispute window."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ledger.config import REPO_ROOT
+from tests.helpers.scripts_run import Service
+
+REELLEDGER = Path(sys.executable).parent / "reelledger"
+
+# What the reader sets up in its shell: the service's own environment gives the test the same.
+SHELL_SETUP = {"PATH", "REELLEDGER_DATA_DIR"}
+
+
+def readme_block(heading: str) -> list[str]:
+    """The first shell block after `heading` in README.md, its continuation lines joined."""
+    text = (REPO_ROOT / "README.md").read_text()
+    start = text.index("\n" + heading)
+    block = re.search(r"```sh\n(.*?)```", text[start:], re.S)
+    assert block, f"no shell block under {heading!r}"
+    return block.group(1).replace("\\\n", " ").splitlines()
+
+
+@dataclass
+class Reader:
+    """Someone following the README's blocks in one working directory: the keys, ids and
+    addresses printed so far, and what each command printed (command, stdout)."""
+
+    service: Service
+    cwd: Path
+    accounts: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # name -> id, address, key
+    works: dict[str, str] = field(default_factory=dict)  # file stem -> work id
+    found: dict[str, str] = field(default_factory=dict)  # placeholder -> value
+    key: str | None = None
+    transcript: list[tuple[list[str], str]] = field(default_factory=list)
+
+    def fill(self, text: str) -> str:
+        text = re.sub(r"0x<([\w-]+) address>", lambda m: self.accounts[m.group(1)][1], text)
+        text = re.sub(r"<([\w-]+) account id>", lambda m: self.accounts[m.group(1)][0], text)
+        for placeholder, value in self.found.items():
+            text = text.replace(placeholder, value)
+        return re.sub(r"0x<([\w-]+) id>", lambda m: self.works[m.group(1)], text)
+
+    def follow(self, lines: list[str]) -> None:
+        lines = iter(lines)
+        for line in lines:
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            heredoc = re.fullmatch(r"cat > (\S+) <<'(\w+)'", line.strip())
+            if heredoc:
+                body = []
+                for row in lines:
+                    if row == heredoc.group(2):
+                        break
+                    body.append(self.fill(row))
+                (self.cwd / heredoc.group(1)).write_text("\n".join(body) + "\n")
+                continue
+            exported = re.fullmatch(
+                r"export REELLEDGER_API_KEY=rlk_\.\.\.\s+# (?:the )?([\w-]+?)(?: account)?'s key", line.strip()
+            )
+            if exported:
+                self.key = self.accounts[exported.group(1)][2]
+                continue
+            workdir = re.fullmatch(r"mkdir -p (\S+) && cd \1", line.strip())
+            if workdir:  # a directory of the walk's own: here, one under the test's
+                self.cwd = self.cwd / Path(workdir.group(1)).name
+                self.cwd.mkdir(exist_ok=True)
+                continue
+            args = shlex.split(self.fill(line), comments=True)
+            if args[0] == "export":
+                names = {word.partition("=")[0] for word in args[1:]}
+                assert names <= SHELL_SETUP, f"the README exports what this reader does not know: {line}"
+                continue
+            assert args[0] == "reelledger", f"the README's block runs a command this reader does not know: {line}"
+            self.run(args[1:])
+
+    def run(self, args: list[str]) -> None:
+        env = dict(self.service.env, REELLEDGER_URL=self.service.url, COLUMNS="200")
+        if self.key:
+            env["REELLEDGER_API_KEY"] = self.key
+        deadline = time.monotonic() + 120
+        while True:
+            result = subprocess.run(
+                [str(REELLEDGER), *args], env=env, cwd=self.cwd, capture_output=True, text=True, timeout=600
+            )
+            assert result.returncode == 0, f"reelledger {shlex.join(args)}\n{result.stdout}{result.stderr}"
+            if args[:2] != ["periods", "show"] or "finalised" in result.stdout:
+                break
+            assert time.monotonic() < deadline, "the period was not finalised after its dispute window"
+            time.sleep(0.5)
+        self.transcript.append((args, result.stdout))
+        self.learn(args, result.stdout)
+
+    def learn(self, args: list[str], out: str) -> None:
+        if args[:2] == ["accounts", "create"]:
+            made = re.search(r"account (\d+) \((.*)\), address (0x[0-9a-fA-F]{40})", out)
+            self.accounts[made.group(2)] = (made.group(1), made.group(3), re.search(r"rlk_\S+", out).group(0))
+        elif args[:2] == ["works", "register"]:
+            self.works[Path(args[2]).stem] = re.search(r"work id\s+(0x[0-9a-f]{64})", out).group(1)
+        elif args[:2] == ["licences", "grant"]:
+            self.found["<licence id>"] = re.search(r"licence (\d+) \(chain id", out).group(1)
+        elif args[:2] == ["periods", "close"]:
+            self.found["0x<period id>"] = re.search(r"period id\s+(0x[0-9a-f]{64})", out).group(1)
+        elif args[:2] == ["periods", "statement"]:
+            self.found["<line index>"] = re.search(r"\bline (\d+)\b", out).group(1)
+        elif args[:2] == ["periods", "dispute"]:
+            self.found["<dispute id>"] = re.search(r"dispute (\d+): line", out).group(1)
+
+    def printed(self, *command: str) -> list[str]:
+        """What each run of the command printed, in order."""
+        return [out for args, out in self.transcript if tuple(args[: len(command)]) == command]
