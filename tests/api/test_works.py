@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from skimage import data
 
+from api import upload as api_upload
 from ledger.models import Role
 from tests.helpers.service import settle
 
@@ -124,6 +125,17 @@ def test_only_rights_holders_register(service):
     response = by_hash(platform, hashlib.sha256(b"not theirs").hexdigest())
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "forbidden"
+
+
+def test_a_platform_is_refused_before_its_upload_is_read(service, monkeypatch):
+    """The role is checked first: no byte of the master reaches the upload sink."""
+    received: list[int] = []
+    monkeypatch.setattr(api_upload._Sink, "put", lambda self, chunk: received.append(len(chunk)))
+    _, _, platform = service.new_account(Role.platform)
+    response = upload(platform, unique_image(40) + bytes(4 * 2**20))
+    assert response.status_code == 403
+    assert "only a rights holder registers works" in response.json()["error"]["message"]
+    assert received == []
 
 
 @pytest.mark.parametrize(
