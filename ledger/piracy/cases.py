@@ -40,6 +40,7 @@ from ledger.models import (
 )
 from ledger.op_views import op_status
 from ledger.piracy import counter_notices, evidence, notices
+from watermark.fingerprint import VIDEO_PHASH
 
 if TYPE_CHECKING:
     from ledger.service import Ledger
@@ -340,6 +341,7 @@ def _store_case(
                 case.id,
                 chain.addresses.get("EvidenceRegistry"),
                 counter_notice_url=answer_at,
+                work_media=_media_of(work),
             ):
                 db.add(
                     TakedownNotice(
@@ -367,6 +369,13 @@ def _store_case(
         log.warning("anchoring the evidence of case %s waits for the chain: %s", case_id, exc)
     with session(ledger.engine) as db:
         return _view(db, must_get(db, PiracyCase, case_id)), True
+
+
+def _media_of(work: Work) -> str | None:
+    """Whether the work is footage or a picture, as its fingerprint says (None: registered by hash)."""
+    if work.fingerprint_kind is None:
+        return None
+    return "video" if work.fingerprint_kind == VIDEO_PHASH else "image"
 
 
 def _seen_again(db: Session, case: PiracyCase, at: datetime, reopen: bool = True) -> CaseView:

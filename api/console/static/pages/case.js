@@ -1,6 +1,6 @@
 // One case: the evidence bundle (and its on-chain anchor), the leak's source, the notices, the
 // timeline (with the counter-notice, when one was filed, for the rights holder and auditors).
-import { api, chainBadge, date, errorBox, h, mount, t, table } from '../app.js';
+import { api, chainBadge, date, errorBox, h, mount, short, t, table, workName } from '../app.js';
 
 function notice(caseId, item, canSend) {
   const state = h('span', { class: `badge ${item.delivery}`, 'data-testid': 'notice-delivery' }, t(`notice.${item.delivery}`));
@@ -76,8 +76,9 @@ export async function render({ root, role }) {
   // a counter-notice names a person: the rights holder and auditors read it, a crawler does not
   const countered = timeline.restoration && role !== 'crawler' ? await api(`/cases/${item.id}/counter-notice`) : null;
   mount(root, 
-    h('h1', {}, `${t('case.title')} #${item.id} · ${item.title}`),
+    h('h1', {}, `${t('case.title')} #${item.id} · ${item.title} (${short(item.work_id, 6)})`),
     h('dl', { class: 'facts', 'data-testid': 'case' },
+      h('dt', {}, t('statement.work')), h('dd', { 'data-testid': 'case-work' }, workName(item)),
       h('dt', {}, t('cases.url')), h('dd', { class: 'mono' }, item.url),
       h('dt', {}, t('case.page')), h('dd', { class: 'mono' }, item.page_url || '—'),
       h('dt', {}, t('cases.status')), h('dd', {}, t(`case.status.${item.status}`)),
