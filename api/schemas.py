@@ -115,8 +115,11 @@ class WorkPublic(BaseModel):
     fingerprint: FingerprintOut
     metadata_hash: str
     metadata_uri: str
-    near_duplicate_of: str | None
-    near_duplicate_distance: int | None
+    near_duplicate_of: str | None = Field(
+        description="A registered work whose fingerprint is within 10 bits (of 64) of this one's: probably the "
+        "same footage. The work is registered anyway; the flag is for its owner to look at."
+    )
+    near_duplicate_distance: int | None = Field(description="Bits (of 64) between the two fingerprints; 0: alike.")
     chain: ChainStatus
     created_at: datetime
 

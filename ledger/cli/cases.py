@@ -11,6 +11,7 @@ import typer
 from rich.text import Text
 
 from ledger.cli.client import _call, _client, console, counted, err, facts_table, listing
+from ledger.piracy.notices import short_id
 
 cases = typer.Typer(no_args_is_help=True, help="Piracy cases: evidence, notices, link lifetimes.")
 
@@ -31,6 +32,11 @@ def _source(source: dict[str, Any] | None) -> str:
         f"{source['title']} {source['work_id']} ({source['kind']} under licence {source['licence_id']}{chain}; "
         f"licensed footage, not a copy of it)"
     )
+
+
+def work_name(case: dict[str, Any]) -> str:
+    """The case's work as a reader tells two works of one title apart: title and shortened id."""
+    return f"{case['title']} {short_id(case['work_id'])}"
 
 
 def show_case(case: dict[str, Any]) -> None:
@@ -89,7 +95,7 @@ def list_cases(
         table.add_row(
             str(c["id"]),
             c["status"],
-            c["title"],
+            work_name(c),
             c["url"],
             platform,
             c["anchor"]["status"],

@@ -16,8 +16,10 @@ import cv2
 import numpy as np
 import pytest
 from skimage import data
+from typer.testing import CliRunner
 
 from ledger.chain.verify import find_evidence
+from ledger.cli import app as cli
 from ledger.models import Role
 from tests.helpers.cases import LEAK_URL, jpeg, report, wait_anchored
 from tests.helpers.distributions import MASTER, decode, distribute, register, wait_ready
@@ -106,6 +108,35 @@ def test_the_notices_name_the_work_its_registration_the_url_and_the_evidence(par
     assert dmca["language"] == "en" and "good faith" in dmca["body"] and "penalty of perjury" in dmca["body"]
     for n in (cn, dmca):
         assert LEAK_URL in n["body"] and case["evidence_hash"] in n["body"] and parties["work_id"] in n["body"]
+        # two works of one title are told apart by the subject too
+        assert f"{parties['work_id'][:6]}…{parties['work_id'][-4:]}" in n["subject"]
+
+
+def test_a_still_s_notices_say_the_picture_matches_and_keep_their_items_indented(parties, opened):
+    """A still matches a picture: no "0.0 s of the work" in either language; the DMCA letter's
+    watermark line is a line of its item 2, indented as the item's other lines."""
+    case, _ = opened
+    notices = {n["format"]: n["body"] for n in case["notices"]}
+    cn, dmca = notices["cn-notice"], notices["dmca"]
+    assert "The picture matches the work's picture (confidence" in dmca and " s of the work from " not in dmca
+    assert "该图片与作品画面一致（置信度" in cn and "秒内容一致" not in cn
+    item = dmca.split("\n2. ", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert any(line.startswith("   Its invisible watermark (payload") for line in item), item
+    assert all(line.startswith("   ") for line in item[1:]), item
+
+
+def test_cases_list_names_each_case_s_work_by_title_and_id(service, parties, opened):
+    case, _ = opened
+    env = {
+        "REELLEDGER_URL": service.url,
+        "REELLEDGER_API_KEY": parties["studio"].headers["Authorization"].removeprefix("Bearer "),
+        "COLUMNS": "250",
+    }
+    listed = CliRunner().invoke(cli, ["cases", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    work_id = parties["work_id"]
+    row = next(line for line in listed.output.splitlines() if LEAK_URL in line)
+    assert f"Astronaut {work_id[:6]}…{work_id[-4:]}" in row, listed.output
 
 
 def test_the_same_leak_found_again_is_one_case(service, parties, opened):
