@@ -465,6 +465,13 @@ class CaseLeak(BaseModel):
     platform: PartyRef | None
 
 
+class CaseLifeOut(BaseModel):
+    found_at: datetime
+    gone_at: datetime
+    lifetime_seconds: int
+    found_again_at: datetime
+
+
 class CasePublic(BaseModel):
     id: int
     work_id: str
@@ -491,7 +498,11 @@ class CasePublic(BaseModel):
     checks: int
     last_checked_at: datetime | None
     gone_at: datetime | None
-    lifetime_seconds: int | None
+    lifetime_seconds: int | None = Field(description="The current life's: first seen (or found again) to gone.")
+    history: list[CaseLifeOut] = Field(
+        description="The link's lives before the current one, oldest first: found, gone after a takedown, found "
+        "again. Empty for a link never found again."
+    )
     notices: list[NoticePublic]
 
 

@@ -23,6 +23,18 @@ def _lifetime(seconds: int | None) -> str:
     return f"{hours}h{rest // 60:02d}m{rest % 60:02d}s"
 
 
+def _minute(moment: str) -> str:
+    return moment[:16].replace("T", " ")
+
+
+def _life(life: dict[str, Any]) -> str:
+    """One life of a re-found link: up, taken down, found again."""
+    return (
+        f"found {_minute(life['found_at'])}, gone {_minute(life['gone_at'])} (lifetime "
+        f"{_lifetime(life['lifetime_seconds'])}), found again {_minute(life['found_again_at'])}"
+    )
+
+
 def _source(source: dict[str, Any] | None) -> str:
     """A derivative's case: the ancestor whose footage the copy shows, under its licence."""
     if source is None:
@@ -69,6 +81,7 @@ def show_case(case: dict[str, Any]) -> None:
             f"{counted(case['checks'], 'check')})",
         ),
         ("lifetime", _lifetime(case["lifetime_seconds"])),
+        *(("earlier life", _life(life)) for life in case["history"]),
         ("notices", ", ".join(f"{n['format']} {n['delivery']}" for n in case["notices"]) or "-"),
     ]
     for label, value in rows:
@@ -175,7 +188,7 @@ def show_timeline(timeline: dict[str, Any]) -> None:
         anchored = "-"
         if step["anchored_hash"]:  # in full in --json; `reelledger verify evidence --case` checks it
             anchored = f"{step['anchored_hash'][:10]}… {step['anchor']['status']}"
-        table.add_row(step["at"][:16].replace("T", " "), step["kind"], step["actor"], step["detail"] or "-", anchored)
+        table.add_row(_minute(step["at"]), step["kind"], step["actor"], step["detail"] or "-", anchored)
     console.print(table)
     if timeline["restoration"]:
         console.print(f"restoration: {timeline['restoration']} (due {timeline['restoration_due_at']})")

@@ -219,6 +219,56 @@ def test_rechecks_close_the_case_when_the_link_is_gone_and_record_its_lifetime(p
     assert parties["studio"].get("/cases", params={"status": "closed"}).json()["total"] == 1
 
 
+def test_a_link_found_again_after_its_takedown_keeps_its_history(service, parties):
+    """Found, taken down, found again, taken down again: the case keeps every life, in its
+    answer, its timeline, the lifetimes summary and `cases show`."""
+    first = datetime.now(UTC) - timedelta(hours=3)
+    crawler, url = parties["crawler"], "http://comes-back.example/a.jpg"
+    case = report(crawler, jpeg(parties["leaked"], 75), url=url, fetched_at=first.isoformat()).json()["case"]
+    gone = first + timedelta(hours=1)
+    crawler.post(f"/cases/{case['id']}/checks", json={"alive": False, "checked_at": gone.isoformat()})
+    back = first + timedelta(hours=2)
+    again = report(crawler, jpeg(parties["leaked"], 75), url=url, fetched_at=back.isoformat())
+    assert again.status_code == 200 and again.json()["case"]["status"] == "open", again.text
+    assert again.json()["case"]["history"] == [
+        {
+            "found_at": first.isoformat().replace("+00:00", "Z"),
+            "gone_at": gone.isoformat().replace("+00:00", "Z"),
+            "lifetime_seconds": 3600,
+            "found_again_at": back.isoformat().replace("+00:00", "Z"),
+        }
+    ]
+    down = back + timedelta(minutes=10)
+    closed = crawler.post(f"/cases/{case['id']}/checks", json={"alive": False, "checked_at": down.isoformat()})
+    assert closed.json()["status"] == "closed" and closed.json()["lifetime_seconds"] == 600  # from its re-finding
+    assert len(closed.json()["history"]) == 1
+
+    studio = parties["studio"]
+    steps = studio.get(f"/cases/{case['id']}/timeline").json()["steps"]
+    assert [s["kind"] for s in steps] == ["found", "removed", "re_found", "removed"]
+    assert [datetime.fromisoformat(s["at"]) for s in steps] == [first, gone, back, down]
+    lifetimes = [
+        c["lifetime_seconds"]
+        for c in studio.get("/cases", params={"limit": 500}).json()["items"]
+        if c["lifetime_seconds"] is not None
+    ]
+    summary = studio.get("/cases/lifetimes").json()
+    assert summary["mean_lifetime_seconds"] == (sum(lifetimes) + 3600) // (len(lifetimes) + 1)
+
+    env = {
+        "REELLEDGER_URL": service.url,
+        "REELLEDGER_API_KEY": studio.headers["Authorization"].removeprefix("Bearer "),
+        "COLUMNS": "250",
+    }
+    shown = CliRunner().invoke(cli, ["cases", "show", str(case["id"])], env=env)
+    assert shown.exit_code == 0, shown.output
+    minute = "%Y-%m-%d %H:%M"
+    assert (
+        f"found {first.strftime(minute)}, gone {gone.strftime(minute)} (lifetime 1h00m00s), "
+        f"found again {back.strftime(minute)}"
+    ) in shown.output, shown.output
+
+
 @pytest.mark.parametrize(
     "change, field",
     [
