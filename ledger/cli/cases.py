@@ -35,6 +35,16 @@ def _life(life: dict[str, Any]) -> str:
     )
 
 
+def _match(case: dict[str, Any]) -> str:
+    """How the copy matched: a stretch of the work, or for a still the frame (or picture) it shows."""
+    m = case["match"]
+    confidence = f"confidence {m['confidence']:.2f}"
+    if case["media_kind"] == "image":
+        shown = f"the work's frame at {m['offset_seconds']:.1f} s" if m["offset_seconds"] > 0 else "the work's picture"
+        return f"the picture matches {shown}, {confidence}"
+    return f"{m['duration_seconds']:.1f} s from {m['offset_seconds']:.1f} s, {confidence}"
+
+
 def _source(source: dict[str, Any] | None) -> str:
     """A derivative's case: the ancestor whose footage the copy shows, under its licence."""
     if source is None:
@@ -63,11 +73,7 @@ def show_case(case: dict[str, Any]) -> None:
         ("work", f"{case['title']} {case['work_id']}"),
         ("url", case["url"]),
         ("page", case["page_url"] or "-"),
-        (
-            "match",
-            f"{case['match']['duration_seconds']:.1f} s from {case['match']['offset_seconds']:.1f} s, "
-            f"confidence {case['match']['confidence']:.2f}",
-        ),
+        ("match", _match(case)),
         ("derivative of", _source(case.get("derivative_of"))),
         ("leaked by", leaked),
         (

@@ -125,7 +125,7 @@ def test_a_still_s_notices_say_the_picture_matches_and_keep_their_items_indented
     assert all(line.startswith("   ") for line in item[1:]), item
 
 
-def test_cases_list_names_each_case_s_work_by_title_and_id(service, parties, opened):
+def test_cases_list_and_show_name_each_case_s_work_and_how_a_still_matched(service, parties, opened):
     case, _ = opened
     env = {
         "REELLEDGER_URL": service.url,
@@ -137,6 +137,9 @@ def test_cases_list_names_each_case_s_work_by_title_and_id(service, parties, ope
     work_id = parties["work_id"]
     row = next(line for line in listed.output.splitlines() if LEAK_URL in line)
     assert f"Astronaut {work_id[:6]}…{work_id[-4:]}" in row, listed.output
+    shown = CliRunner().invoke(cli, ["cases", "show", str(case["id"])], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "the picture matches the work's picture, confidence" in shown.output, shown.output  # a still: no 0.0 s
 
 
 def test_the_same_leak_found_again_is_one_case(service, parties, opened):

@@ -382,6 +382,7 @@ def test_a_piracy_case_shows_its_leak_evidence_and_notices(console, service):
     page.click("[data-testid=case-link]")
     page.wait_for_selector("[data-testid=case]")
     assert page.inner_text("[data-testid=case-work]") == f"Astronaut {shortened}"
+    assert page.inner_text("[data-testid=case-match]").startswith("the picture matches the work's picture")
     assert platform_name in page.inner_text("[data-testid=leak-source]")
     assert case["evidence_hash"] in page.inner_text("[data-testid=case]")
     assert sorted(n.get_attribute("data-format") for n in page.locator("[data-testid=notice]").all()) == [
