@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from ledger.chain.verify import find_evidence
 from ledger.cli import app as cli
 from ledger.models import Role
+from ledger.piracy import notices
 from tests.helpers.cases import LEAK_URL, jpeg, report, wait_anchored
 from tests.helpers.distributions import MASTER, decode, distribute, register, wait_ready
 from tests.helpers.service import running_service
@@ -123,6 +124,16 @@ def test_a_still_s_notices_say_the_picture_matches_and_keep_their_items_indented
     item = dmca.split("\n2. ", 1)[1].split("\n\n", 1)[0].splitlines()
     assert any(line.startswith("   Its invisible watermark (payload") for line in item), item
     assert all(line.startswith("   ") for line in item[1:]), item
+
+
+def test_a_still_of_footage_names_the_frame_it_shows(parties, opened):
+    """A frame grabbed from a film matches the film at one moment: the notices name it, with no duration."""
+    case, _ = opened
+    bundle = json.loads(parties["crawler"].get(f"/cases/{case['id']}/evidence").content)
+    bundle["match"].update(offset_seconds=6.0, duration_seconds=0.0)
+    zh, en = notices.draft(bundle, case["evidence_hash"], "Studio", "0x" + "11" * 20, case["id"], work_media="video")
+    assert "该图片与作品第 6.0 秒的画面一致（置信度" in zh.body and "0.0 秒" not in zh.body
+    assert "The picture matches the work's frame at 6.0 s (confidence" in en.body and "0.0 s" not in en.body
 
 
 def test_cases_list_and_show_name_each_case_s_work_and_how_a_still_matched(service, parties, opened):
