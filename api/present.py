@@ -411,6 +411,15 @@ def case(
         last_checked_at=c.last_checked_at,
         gone_at=c.gone_at,
         lifetime_seconds=c.lifetime_seconds,
+        history=[
+            schemas.CaseLifeOut(
+                found_at=life.found_at,
+                gone_at=life.gone_at,
+                lifetime_seconds=life.lifetime_seconds,
+                found_again_at=life.found_again_at,
+            )
+            for life in view.lives
+        ],
         notices=[
             schemas.NoticePublic(
                 format=n.format,

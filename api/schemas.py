@@ -115,8 +115,11 @@ class WorkPublic(BaseModel):
     fingerprint: FingerprintOut
     metadata_hash: str
     metadata_uri: str
-    near_duplicate_of: str | None
-    near_duplicate_distance: int | None
+    near_duplicate_of: str | None = Field(
+        description="A registered work whose fingerprint is within 10 bits (of 64) of this one's: probably the "
+        "same footage. The work is registered anyway; the flag is for its owner to look at."
+    )
+    near_duplicate_distance: int | None = Field(description="Bits (of 64) between the two fingerprints; 0: alike.")
     chain: ChainStatus
     created_at: datetime
 
@@ -462,6 +465,13 @@ class CaseLeak(BaseModel):
     platform: PartyRef | None
 
 
+class CaseLifeOut(BaseModel):
+    found_at: datetime
+    gone_at: datetime
+    lifetime_seconds: int
+    found_again_at: datetime
+
+
 class CasePublic(BaseModel):
     id: int
     work_id: str
@@ -488,7 +498,11 @@ class CasePublic(BaseModel):
     checks: int
     last_checked_at: datetime | None
     gone_at: datetime | None
-    lifetime_seconds: int | None
+    lifetime_seconds: int | None = Field(description="The current life's: first seen (or found again) to gone.")
+    history: list[CaseLifeOut] = Field(
+        description="The link's lives before the current one, oldest first: found, gone after a takedown, found "
+        "again. Empty for a link never found again."
+    )
     notices: list[NoticePublic]
 
 

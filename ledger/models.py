@@ -600,6 +600,24 @@ class CaseCheck(SQLModel, table=True):
     crawler_id: int = Field(foreign_key="account.id")
 
 
+class CaseLife(SQLModel, table=True):
+    """A past life of a case's link: up from `found_at`, gone at `gone_at` (a takedown that
+    worked), then found again at `found_again_at`. The case's own fields hold its current
+    life; these rows keep the ones before, so that a re-found link's history is not lost."""
+
+    __tablename__ = "case_life"
+
+    id: int = Field(default=None, primary_key=True)  # None until the row is first flushed
+    case_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("piracy_case.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    found_at: datetime
+    gone_at: datetime
+    lifetime_seconds: int = Field(sa_type=BigInteger)
+    found_again_at: datetime
+    crawler_id: int = Field(foreign_key="account.id", description="The crawler that found it again.")
+
+
 class NoticeDelivery(str, enum.Enum):
     """draft -> sending (a webhook is configured) -> delivered, or failed after every retry."""
 

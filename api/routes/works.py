@@ -14,7 +14,7 @@ from api.upload import StreamedUpload, form_json, json_field, read_json, read_mu
 from ledger import licences, splits, work_views, works
 from ledger.errors import Forbidden, InvalidInput
 from ledger.media_jobs import hashing
-from ledger.models import Role, WorkKind
+from ledger.models import Account, Role, WorkKind
 from watermark.fingerprint import Fingerprint
 
 router = APIRouter(prefix="/works", tags=["works"])
@@ -61,6 +61,7 @@ async def register_work(
 ) -> schemas.WorkPublic:
     """Register a work from an uploaded master file (hashed as it streams) or from its SHA-256,
     answering once it is registered; POST /works/jobs answers an upload at once with a job."""
+    _check_registrar(account)  # before receiving a whole master
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         upload = await _read_master(request, ledger)
@@ -113,8 +114,7 @@ async def register_work_as_job(
     takes minutes, so the upload is stored and a job hashes it and registers the work; the job
     (GET /jobs/{id}) shows its progress and, once done, the work id. POST /works takes the same
     form and answers when the work is registered."""
-    if account.role != Role.rights_holder:  # before receiving a whole master
-        raise Forbidden("only a rights holder registers works")
+    _check_registrar(account)  # before receiving a whole master
     upload = await _read_master(request, ledger)
     try:
         meta = _parse(schemas.WorkMetadataIn, form_json(upload.fields.get("metadata"), "metadata"))
@@ -132,6 +132,13 @@ async def register_work_as_job(
     finally:
         upload.discard()  # moved into the job's storage when accepted
     return present.job(job)
+
+
+def _check_registrar(account: Account) -> None:
+    """Refused before the body is read: an account that may not register should not have to
+    upload a whole master to learn it."""
+    if account.role != Role.rights_holder:
+        raise Forbidden("only a rights holder registers works; sign in with a rights holder's key")
 
 
 async def _read_master(request: Request, ledger: LedgerDep) -> StreamedUpload:

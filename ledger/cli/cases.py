@@ -11,6 +11,7 @@ import typer
 from rich.text import Text
 
 from ledger.cli.client import _call, _client, console, counted, err, facts_table, listing
+from ledger.piracy.notices import short_id
 
 cases = typer.Typer(no_args_is_help=True, help="Piracy cases: evidence, notices, link lifetimes.")
 
@@ -22,6 +23,28 @@ def _lifetime(seconds: int | None) -> str:
     return f"{hours}h{rest // 60:02d}m{rest % 60:02d}s"
 
 
+def _minute(moment: str) -> str:
+    return moment[:16].replace("T", " ")
+
+
+def _life(life: dict[str, Any]) -> str:
+    """One life of a re-found link: up, taken down, found again."""
+    return (
+        f"found {_minute(life['found_at'])}, gone {_minute(life['gone_at'])} (lifetime "
+        f"{_lifetime(life['lifetime_seconds'])}), found again {_minute(life['found_again_at'])}"
+    )
+
+
+def _match(case: dict[str, Any]) -> str:
+    """How the copy matched: a stretch of the work, or for a still the frame (or picture) it shows."""
+    m = case["match"]
+    confidence = f"confidence {m['confidence']:.2f}"
+    if case["media_kind"] == "image":
+        shown = f"the work's frame at {m['offset_seconds']:.1f} s" if m["offset_seconds"] > 0 else "the work's picture"
+        return f"the picture matches {shown}, {confidence}"
+    return f"{m['duration_seconds']:.1f} s from {m['offset_seconds']:.1f} s, {confidence}"
+
+
 def _source(source: dict[str, Any] | None) -> str:
     """A derivative's case: the ancestor whose footage the copy shows, under its licence."""
     if source is None:
@@ -31,6 +54,11 @@ def _source(source: dict[str, Any] | None) -> str:
         f"{source['title']} {source['work_id']} ({source['kind']} under licence {source['licence_id']}{chain}; "
         f"licensed footage, not a copy of it)"
     )
+
+
+def work_name(case: dict[str, Any]) -> str:
+    """The case's work as a reader tells two works of one title apart: title and shortened id."""
+    return f"{case['title']} {short_id(case['work_id'])}"
 
 
 def show_case(case: dict[str, Any]) -> None:
@@ -45,11 +73,7 @@ def show_case(case: dict[str, Any]) -> None:
         ("work", f"{case['title']} {case['work_id']}"),
         ("url", case["url"]),
         ("page", case["page_url"] or "-"),
-        (
-            "match",
-            f"{case['match']['duration_seconds']:.1f} s from {case['match']['offset_seconds']:.1f} s, "
-            f"confidence {case['match']['confidence']:.2f}",
-        ),
+        ("match", _match(case)),
         ("derivative of", _source(case.get("derivative_of"))),
         ("leaked by", leaked),
         (
@@ -63,6 +87,7 @@ def show_case(case: dict[str, Any]) -> None:
             f"{counted(case['checks'], 'check')})",
         ),
         ("lifetime", _lifetime(case["lifetime_seconds"])),
+        *(("earlier life", _life(life)) for life in case["history"]),
         ("notices", ", ".join(f"{n['format']} {n['delivery']}" for n in case["notices"]) or "-"),
     ]
     for label, value in rows:
@@ -89,7 +114,7 @@ def list_cases(
         table.add_row(
             str(c["id"]),
             c["status"],
-            c["title"],
+            work_name(c),
             c["url"],
             platform,
             c["anchor"]["status"],
@@ -169,7 +194,7 @@ def show_timeline(timeline: dict[str, Any]) -> None:
         anchored = "-"
         if step["anchored_hash"]:  # in full in --json; `reelledger verify evidence --case` checks it
             anchored = f"{step['anchored_hash'][:10]}… {step['anchor']['status']}"
-        table.add_row(step["at"][:16].replace("T", " "), step["kind"], step["actor"], step["detail"] or "-", anchored)
+        table.add_row(_minute(step["at"]), step["kind"], step["actor"], step["detail"] or "-", anchored)
     console.print(table)
     if timeline["restoration"]:
         console.print(f"restoration: {timeline['restoration']} (due {timeline['restoration_due_at']})")

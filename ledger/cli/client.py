@@ -145,6 +145,21 @@ def listing(*headers: str) -> Table:
     return table
 
 
+def _near_duplicate(work_id: str, distance: int) -> str:
+    """What a near duplicate means: the other work's title when it is yours to read (another
+    rights holder's work is named by its id only)."""
+    try:
+        with _client() as client:
+            other = client.get(f"/works/{work_id}")
+        title = f' ("{other.json()["title"]}")' if other.status_code == 200 else ""
+    except httpx.HTTPError:
+        title = ""
+    return (
+        f"its fingerprint matches work {work_id}{title} at a distance of {distance} bits of 64: "
+        "probably the same footage; registered anyway"
+    )
+
+
 def _show_work(work: dict[str, Any]) -> None:
     table = facts_table()
     chain = work["chain"]
@@ -159,7 +174,7 @@ def _show_work(work: dict[str, Any]) -> None:
         ("metadata hash", work["metadata_hash"]),
     ]
     if work.get("near_duplicate_of"):
-        rows.append(("near duplicate of", f"{work['near_duplicate_of']} ({work['near_duplicate_distance']} bits)"))
+        rows.append(("near duplicate", _near_duplicate(work["near_duplicate_of"], work["near_duplicate_distance"])))
     if work.get("on_chain"):
         rows.append(("owner on chain", work["on_chain"]["owner"]))
     for row in rows:

@@ -17,6 +17,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from ledger.cli.cases import work_name
 from ledger.cli.client import api_key, console, counted, err, listing
 
 if TYPE_CHECKING:
@@ -178,7 +179,7 @@ def run(
             leak = case["leak"]["platform"]["name"] if case["leak"]["platform"] else "-"
             table.add_row(
                 str(case["id"]),
-                case["title"],
+                work_name(case),
                 case["url"],
                 leak,
                 f"{case['evidence_hash'][:18]}… {case['anchor']['status']}",

@@ -29,6 +29,7 @@ from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.matching import match_file
 from ledger.models import (
     Account,
+    CaseLife,
     CaseStatus,
     ChainOp,
     NoticeDelivery,
@@ -40,6 +41,7 @@ from ledger.models import (
 )
 from ledger.op_views import op_status
 from ledger.piracy import counter_notices, evidence, notices
+from watermark.fingerprint import VIDEO_PHASH
 
 if TYPE_CHECKING:
     from ledger.service import Ledger
@@ -79,6 +81,7 @@ class CaseView:
     op: ChainOp
     notices: list[TakedownNotice]
     platform: Account | None
+    lives: list[CaseLife]  # the link's lives before this one, oldest first
 
 
 @dataclass(frozen=True)
@@ -203,7 +206,7 @@ def _sighting_of(
     db: Session, known: PiracyCase, crawler: Account, at: datetime, outcome: object | None = None
 ) -> SightingOutcome:
     """One more sighting of a known case; its details go back only to the crawler that opened it."""
-    view = _seen_again(db, known, at, reopen=known.crawler_id == crawler.id)
+    view = _seen_again(db, known, at, crawler, reopen=known.crawler_id == crawler.id)
     return SightingOutcome(True, False, view if known.crawler_id == crawler.id else None, outcome)
 
 
@@ -340,6 +343,7 @@ def _store_case(
                 case.id,
                 chain.addresses.get("EvidenceRegistry"),
                 counter_notice_url=answer_at,
+                work_media=_media_of(work),
             ):
                 db.add(
                     TakedownNotice(
@@ -359,7 +363,7 @@ def _store_case(
             known = db.exec(
                 select(PiracyCase).where(PiracyCase.work_pk == work.id, PiracyCase.url_key == url_key(bundle["url"]))
             ).one()
-            return _seen_again(db, known, sighting.fetched_at, reopen=known.crawler_id == crawler.id), False
+            return _seen_again(db, known, sighting.fetched_at, crawler, reopen=known.crawler_id == crawler.id), False
         op_id, case_id = op.id, case.id
     try:
         chain.outbox.send(op_id)
@@ -369,21 +373,45 @@ def _store_case(
         return _view(db, must_get(db, PiracyCase, case_id)), True
 
 
-def _seen_again(db: Session, case: PiracyCase, at: datetime, reopen: bool = True) -> CaseView:
+def _media_of(work: Work) -> str | None:
+    """Whether the work is footage or a picture, as its fingerprint says (None: registered by hash)."""
+    if work.fingerprint_kind is None:
+        return None
+    return "video" if work.fingerprint_kind == VIDEO_PHASH else "image"
+
+
+def _seen_again(db: Session, case: PiracyCase, at: datetime, crawler: Account, reopen: bool = True) -> CaseView:
     """Count a sighting; a closed case whose link is back is open again (when its own
-    crawler says so). The count is raised in SQL first: that takes the row's lock (the
-    database's write lock on SQLite), so two sightings at once both count, and the row read
-    after it is current."""
+    crawler says so), the life that ended kept as a CaseLife: its first sighting, takedown
+    and re-finding stay on the case's record. The count is raised in SQL first: that takes
+    the row's lock (the database's write lock on SQLite), so two sightings at once both
+    count, and the row read after it is current."""
     db.exec(update(PiracyCase).where(col(PiracyCase.id) == case.id).values(sightings=col(PiracyCase.sightings) + 1))
     row = db.get(PiracyCase, case.id, populate_existing=True)
     assert row is not None  # the update above found it
     row.last_seen_at = max(_aware(row.last_seen_at), at)
     if reopen and row.status == CaseStatus.closed and row.gone_at is not None and at > _aware(row.gone_at):
+        db.add(
+            CaseLife(
+                case_id=row.id,
+                found_at=life_start(db, row),
+                gone_at=row.gone_at,
+                lifetime_seconds=row.lifetime_seconds or 0,
+                found_again_at=at,
+                crawler_id=crawler.id,
+            )
+        )
         row.status, row.gone_at, row.lifetime_seconds = CaseStatus.open, None, None
     row.updated_at = utcnow()
     db.add(row)
     db.commit()
     return _view(db, row)
+
+
+def life_start(db: Session, case: PiracyCase) -> datetime:
+    """When the link's current life began: its first sighting, or its last re-finding."""
+    again = db.exec(select(func.max(CaseLife.found_again_at)).where(CaseLife.case_id == case.id)).one()
+    return _aware(again if again is not None else case.first_seen_at)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -429,10 +457,11 @@ def record_check(
         case.last_checked_at = checked_at
         if alive:
             case.last_seen_at = max(_aware(case.last_seen_at), checked_at)
-        elif case.status == CaseStatus.open:
-            gone = max(checked_at, _aware(case.first_seen_at))
+        elif case.status == CaseStatus.open:  # the life measured from its start: a re-found link's from then
+            start = life_start(db, case)
+            gone = max(checked_at, start)
             case.status, case.gone_at = CaseStatus.closed, gone
-            case.lifetime_seconds = int((gone - _aware(case.first_seen_at)).total_seconds())
+            case.lifetime_seconds = int((gone - start).total_seconds())
         case.updated_at = utcnow()
         db.add(case)
         db.commit()
@@ -447,7 +476,9 @@ def _view(db: Session, case: PiracyCase) -> CaseView:
         select(TakedownNotice).where(col(TakedownNotice.case_id) == case.id).order_by(col(TakedownNotice.id))
     ).all()
     platform = db.get(Account, case.platform_id) if case.platform_id else None
-    return CaseView(case, must_get(db, Work, case.work_pk), must_get(db, ChainOp, case.op_id), list(texts), platform)
+    lives = db.exec(select(CaseLife).where(CaseLife.case_id == case.id).order_by(col(CaseLife.id))).all()
+    work, op = must_get(db, Work, case.work_pk), must_get(db, ChainOp, case.op_id)
+    return CaseView(case, work, op, list(texts), platform, list(lives))
 
 
 def _visible(account: Account) -> ColumnElement[bool] | bool:
@@ -495,7 +526,7 @@ def list_cases(
 
 @dataclass(frozen=True)
 class Lifetimes:
-    """Cases open and closed, and how long the closed ones' links lived (None with none closed)."""
+    """Cases open and closed, and how long links lived before their takedown (None with none gone)."""
 
     open: int
     closed: int
@@ -504,20 +535,25 @@ class Lifetimes:
 
 
 def lifetimes(ledger: Ledger, account: Account) -> Lifetimes:
-    """How long links lived, over the cases the account may read (closed ones have a lifetime)."""
+    """How long links lived, over the cases the account may read: every life that ended in a
+    takedown counts, a re-found link's earlier lives too (closed cases have a lifetime)."""
     condition = _visible(account)
     with session(ledger.engine) as db:
         rows = db.exec(select(PiracyCase.status, PiracyCase.lifetime_seconds).where(condition)).all()
-    closed = sorted(life for status, life in rows if status == CaseStatus.closed and life is not None)
+        earlier = db.exec(
+            select(CaseLife.lifetime_seconds).join(PiracyCase, col(PiracyCase.id) == CaseLife.case_id).where(condition)
+        ).all()
+    closed = [life for status, life in rows if status == CaseStatus.closed and life is not None]
+    lives = sorted(closed + list(earlier))
     median = None
-    if closed:
-        middle = len(closed) // 2
-        median = closed[middle] if len(closed) % 2 else (closed[middle - 1] + closed[middle]) // 2
+    if lives:
+        middle = len(lives) // 2
+        median = lives[middle] if len(lives) % 2 else (lives[middle - 1] + lives[middle]) // 2
     return Lifetimes(
         open=sum(1 for s, _ in rows if s == CaseStatus.open),
         closed=len(closed),
         median_lifetime_seconds=median,
-        mean_lifetime_seconds=sum(closed) // len(closed) if closed else None,
+        mean_lifetime_seconds=sum(lives) // len(lives) if lives else None,
     )
 
 

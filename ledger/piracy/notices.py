@@ -42,6 +42,31 @@ def _when(text: str) -> str:
     return text.replace("T", " ").split(".")[0].removesuffix("+00:00") + " UTC"
 
 
+def short_id(work_id: str) -> str:
+    """A work id as people tell two works of one title apart: 0x1234…abcd."""
+    return f"{work_id[:6]}…{work_id[-4:]}" if len(work_id) > 12 else work_id
+
+
+def _match_lines(match: dict[str, Any], copy_media: str | None, work_media: str | None) -> tuple[str, str]:
+    """What the fingerprint comparison found, in each language. A still matches a picture, not a
+    stretch of time: it names the work's frame it shows (a video's) or the work's picture; a
+    video decided on its first seconds says so, and that the duration is the least that agrees."""
+    if copy_media == "image":
+        if work_media == "video" or match["offset_seconds"] > 0:
+            at = match["offset_seconds"]
+            return f"该图片与作品第 {at:.1f} 秒的画面一致", f"The picture matches the work's frame at {at:.1f} s"
+        return "该图片与作品画面一致", "The picture matches the work's picture"
+    compared_zh, least_zh, compared_en, least_en = "", "", "Their ", ""
+    if match.get("whole_copy_compared") is False:  # decided on the copy's first seconds; the rest was not compared
+        seconds = match["seconds_compared"]
+        compared_zh, least_zh = f"比对副本的前 {seconds:.1f} 秒，", "至少"
+        compared_en, least_en = f"Compared over the copy's first {seconds:.1f} s, their ", " at least"
+    offset, duration = match["offset_seconds"], match["duration_seconds"]
+    zh = f"{compared_zh}与作品第 {offset:.1f} 秒起的{least_zh} {duration:.1f} 秒内容一致"
+    en = f"{compared_en}perceptual fingerprint matches{least_en} {duration:.1f} s of the work from {offset:.1f} s on"
+    return zh, en
+
+
 def _derivative_lines(work: dict[str, Any], source: dict[str, Any] | None) -> tuple[str, str]:
     """What a derivative's notice says of the ancestor whose footage the copy shows (the
     bundle's `derivative_of`): a licensed source, whose rights the notice does not claim."""
@@ -72,10 +97,12 @@ def draft(
     case_id: int,
     evidence_registry: str | None = None,
     counter_notice_url: str | None = None,
+    work_media: str | None = None,
 ) -> list[Draft]:
     """`evidence_registry`, where the bundle's hash is anchored, is named so that a recipient
     can check the anchor without asking anyone (EvidenceRegistry.anchorOf); `counter_notice_url`
-    is where the recipient answers the notice (反通知, DMCA 512(g)) without an account."""
+    is where the recipient answers the notice (反通知, DMCA 512(g)) without an account;
+    `work_media` ("video" or "image") says whether a still's match names a frame of the work."""
     work, match, mark = bundle["work"], bundle["match"], bundle["watermark"]
     anchored_zh, anchored_en = "链上存证合约", "on chain"
     if evidence_registry:
@@ -87,8 +114,8 @@ def draft(
     if mark.get("distribution"):
         platform = mark["distribution"]["platform"]["name"]
         leak_zh = f"\n经隐形水印（载荷 {mark['payload']}）识别，该副本源自发行给“{platform}”的版本。"
-        leak_en = (
-            f"\nIts invisible watermark (payload {mark['payload']}) identifies the copy distributed to {platform}."
+        leak_en = (  # a line of item 2, indented as the item's other lines
+            f"\n   Its invisible watermark (payload {mark['payload']}) identifies the copy distributed to {platform}."
         )
     page = bundle.get("page_url") or bundle["url"]
     derived_zh, derived_en = _derivative_lines(work, bundle.get("derivative_of"))
@@ -98,15 +125,11 @@ def draft(
             f"\n如认为上述内容不构成侵权，可依《民法典》第一千一百九十六条在此提交反通知：{counter_notice_url}\n"
         )
         counter_en = f"\nA counter-notification under 17 U.S.C. § 512(g)(3) may be filed at {counter_notice_url}\n"
-    compared_zh, least_zh, compared_en, least_en = "", "", "Their ", ""
-    if match.get("whole_copy_compared") is False:  # decided on the copy's first seconds; the rest was not compared
-        seconds = match["seconds_compared"]
-        compared_zh, least_zh = f"比对副本的前 {seconds:.1f} 秒，", "至少"
-        compared_en, least_en = f"Compared over the copy's first {seconds:.1f} s, their ", " at least"
+    matched_zh, matched_en = _match_lines(match, bundle["content"].get("media_kind"), work_media)
     zh = Draft(
         "cn-notice",
         "zh-CN",
-        f"通知-删除：《{work['title']}》侵权链接（案件 {case_id}）",
+        f"通知-删除：《{work['title']}》（作品 {short_id(work['work_id'])}）侵权链接（案件 {case_id}）",
         f"""致相关网络服务提供者：
 
 根据《信息网络传播权保护条例》第十四条，权利人现就下列侵权内容发出通知，请删除该内容或断开其链接。
@@ -126,7 +149,7 @@ def draft(
 
 四、构成侵权的初步证明材料
 所下载内容的 SHA-256：{bundle["content"]["sha256"]}（{bundle["content"]["size"]} 字节）
-指纹比对：{compared_zh}与作品第 {match["offset_seconds"]:.1f} 秒起的{least_zh} {match["duration_seconds"]:.1f} 秒内容一致（置信度 {match["confidence"]:.2f}）。{leak_zh}
+指纹比对：{matched_zh}（置信度 {match["confidence"]:.2f}）。{leak_zh}
 证据包 SHA-256：{evidence_hash}，已在{anchored_zh}中锚定，任何人均可重新计算证据包哈希并与链上记录核对。
 
 权利人保证上述通知内容真实，并对其真实性承担法律责任。
@@ -137,14 +160,14 @@ def draft(
     en = Draft(
         "dmca",
         "en",
-        f"DMCA takedown notice: {work['title']} (case {case_id})",
+        f"DMCA takedown notice: {work['title']} (work {short_id(work['work_id'])}, case {case_id})",
         f"""To the designated agent:
 
 1. Copyrighted work: "{work["title"]}", registered under work id {work["work_id"]} in {registry}, registration transaction {work.get("registration_tx") or "-"}.{derived_en}
 
 2. Infringing material: {bundle["url"]}
    found on page {page} at {seen}.
-   The bytes fetched have SHA-256 {bundle["content"]["sha256"]} ({bundle["content"]["size"]} bytes). {compared_en}perceptual fingerprint matches{least_en} {match["duration_seconds"]:.1f} s of the work from {match["offset_seconds"]:.1f} s on (confidence {match["confidence"]:.2f}).{leak_en}
+   The bytes fetched have SHA-256 {bundle["content"]["sha256"]} ({bundle["content"]["size"]} bytes). {matched_en} (confidence {match["confidence"]:.2f}).{leak_en}
    The evidence bundle, SHA-256 {evidence_hash}, is anchored {anchored_en}; anyone can re-hash the bundle and check it against the chain.
 
 3. Please remove or disable access to the material at the address above.

@@ -20,6 +20,7 @@ from ledger.db import must_get, session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.models import (
     Account,
+    CaseLife,
     CaseStep,
     CaseStepKind,
     ChainOp,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from ledger.service import Ledger
 
 Restoration = Literal["waiting", "due", "action_filed", "restored"]
+FOUND_AGAIN = "found again by the crawler after its removal"
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,12 @@ def timeline(ledger: Ledger, account: Account, case_id: int) -> Timeline:
             )
         ).all()
         steps += [Step("notice_sent", _aware(n.delivered_at), owner, n.format) for n in sent if n.delivered_at]
+        crawler = _name(db, case.crawler_id)
+        for life in db.exec(select(CaseLife).where(CaseLife.case_id == case.id)).all():  # the lives before this one
+            steps.append(Step("removed", _aware(life.gone_at), crawler, case.url))
+            steps.append(Step("re_found", _aware(life.found_again_at), _name(db, life.crawler_id), FOUND_AGAIN))
         if case.gone_at is not None:
-            steps.append(Step("removed", _aware(case.gone_at), _name(db, case.crawler_id), case.url))
+            steps.append(Step("removed", _aware(case.gone_at), crawler, case.url))
         notice = db.exec(select(CounterNotice).where(CounterNotice.case_id == case.id)).first()
         marks = _marks(db, case.id)
         state = restoration_of(notice, marks, now)
@@ -185,5 +191,6 @@ def _check(
             raise Conflict("case_restored", f"case {case.id} is marked restored")
     if kind == CaseStepKind.restored and restoration_of(notice, marks, now) == "action_filed":
         raise Conflict("action_filed", f"a court action is filed in case {case.id}: it is not restored")
-    if kind == CaseStepKind.re_found and case.gone_at is None and CaseStepKind.restored not in marks:
+    refound = db.exec(select(CaseLife.id).where(CaseLife.case_id == case.id)).first() is not None
+    if kind == CaseStepKind.re_found and case.gone_at is None and not refound and CaseStepKind.restored not in marks:
         raise Conflict("not_removed", f"case {case.id}'s link was neither removed nor restored")

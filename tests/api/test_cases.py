@@ -16,9 +16,12 @@ import cv2
 import numpy as np
 import pytest
 from skimage import data
+from typer.testing import CliRunner
 
 from ledger.chain.verify import find_evidence
+from ledger.cli import app as cli
 from ledger.models import Role
+from ledger.piracy import notices
 from tests.helpers.cases import LEAK_URL, jpeg, report, wait_anchored
 from tests.helpers.distributions import MASTER, decode, distribute, register, wait_ready
 from tests.helpers.service import running_service
@@ -106,6 +109,48 @@ def test_the_notices_name_the_work_its_registration_the_url_and_the_evidence(par
     assert dmca["language"] == "en" and "good faith" in dmca["body"] and "penalty of perjury" in dmca["body"]
     for n in (cn, dmca):
         assert LEAK_URL in n["body"] and case["evidence_hash"] in n["body"] and parties["work_id"] in n["body"]
+        # two works of one title are told apart by the subject too
+        assert f"{parties['work_id'][:6]}…{parties['work_id'][-4:]}" in n["subject"]
+
+
+def test_a_still_s_notices_say_the_picture_matches_and_keep_their_items_indented(parties, opened):
+    """A still matches a picture: no "0.0 s of the work" in either language; the DMCA letter's
+    watermark line is a line of its item 2, indented as the item's other lines."""
+    case, _ = opened
+    notices = {n["format"]: n["body"] for n in case["notices"]}
+    cn, dmca = notices["cn-notice"], notices["dmca"]
+    assert "The picture matches the work's picture (confidence" in dmca and " s of the work from " not in dmca
+    assert "该图片与作品画面一致（置信度" in cn and "秒内容一致" not in cn
+    item = dmca.split("\n2. ", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert any(line.startswith("   Its invisible watermark (payload") for line in item), item
+    assert all(line.startswith("   ") for line in item[1:]), item
+
+
+def test_a_still_of_footage_names_the_frame_it_shows(parties, opened):
+    """A frame grabbed from a film matches the film at one moment: the notices name it, with no duration."""
+    case, _ = opened
+    bundle = json.loads(parties["crawler"].get(f"/cases/{case['id']}/evidence").content)
+    bundle["match"].update(offset_seconds=6.0, duration_seconds=0.0)
+    zh, en = notices.draft(bundle, case["evidence_hash"], "Studio", "0x" + "11" * 20, case["id"], work_media="video")
+    assert "该图片与作品第 6.0 秒的画面一致（置信度" in zh.body and "0.0 秒" not in zh.body
+    assert "The picture matches the work's frame at 6.0 s (confidence" in en.body and "0.0 s" not in en.body
+
+
+def test_cases_list_and_show_name_each_case_s_work_and_how_a_still_matched(service, parties, opened):
+    case, _ = opened
+    env = {
+        "REELLEDGER_URL": service.url,
+        "REELLEDGER_API_KEY": parties["studio"].headers["Authorization"].removeprefix("Bearer "),
+        "COLUMNS": "250",
+    }
+    listed = CliRunner().invoke(cli, ["cases", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    work_id = parties["work_id"]
+    row = next(line for line in listed.output.splitlines() if LEAK_URL in line)
+    assert f"Astronaut {work_id[:6]}…{work_id[-4:]}" in row, listed.output
+    shown = CliRunner().invoke(cli, ["cases", "show", str(case["id"])], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "the picture matches the work's picture, confidence" in shown.output, shown.output  # a still: no 0.0 s
 
 
 def test_the_same_leak_found_again_is_one_case(service, parties, opened):
@@ -186,6 +231,56 @@ def test_rechecks_close_the_case_when_the_link_is_gone_and_record_its_lifetime(p
     summary = parties["studio"].get("/cases/lifetimes").json()
     assert summary["closed"] == 1 and summary["median_lifetime_seconds"] == 4 * 3600 + 18 * 60
     assert parties["studio"].get("/cases", params={"status": "closed"}).json()["total"] == 1
+
+
+def test_a_link_found_again_after_its_takedown_keeps_its_history(service, parties):
+    """Found, taken down, found again, taken down again: the case keeps every life, in its
+    answer, its timeline, the lifetimes summary and `cases show`."""
+    first = datetime.now(UTC) - timedelta(hours=3)
+    crawler, url = parties["crawler"], "http://comes-back.example/a.jpg"
+    case = report(crawler, jpeg(parties["leaked"], 75), url=url, fetched_at=first.isoformat()).json()["case"]
+    gone = first + timedelta(hours=1)
+    crawler.post(f"/cases/{case['id']}/checks", json={"alive": False, "checked_at": gone.isoformat()})
+    back = first + timedelta(hours=2)
+    again = report(crawler, jpeg(parties["leaked"], 75), url=url, fetched_at=back.isoformat())
+    assert again.status_code == 200 and again.json()["case"]["status"] == "open", again.text
+    assert again.json()["case"]["history"] == [
+        {
+            "found_at": first.isoformat().replace("+00:00", "Z"),
+            "gone_at": gone.isoformat().replace("+00:00", "Z"),
+            "lifetime_seconds": 3600,
+            "found_again_at": back.isoformat().replace("+00:00", "Z"),
+        }
+    ]
+    down = back + timedelta(minutes=10)
+    closed = crawler.post(f"/cases/{case['id']}/checks", json={"alive": False, "checked_at": down.isoformat()})
+    assert closed.json()["status"] == "closed" and closed.json()["lifetime_seconds"] == 600  # from its re-finding
+    assert len(closed.json()["history"]) == 1
+
+    studio = parties["studio"]
+    steps = studio.get(f"/cases/{case['id']}/timeline").json()["steps"]
+    assert [s["kind"] for s in steps] == ["found", "removed", "re_found", "removed"]
+    assert [datetime.fromisoformat(s["at"]) for s in steps] == [first, gone, back, down]
+    lifetimes = [
+        c["lifetime_seconds"]
+        for c in studio.get("/cases", params={"limit": 500}).json()["items"]
+        if c["lifetime_seconds"] is not None
+    ]
+    summary = studio.get("/cases/lifetimes").json()
+    assert summary["mean_lifetime_seconds"] == (sum(lifetimes) + 3600) // (len(lifetimes) + 1)
+
+    env = {
+        "REELLEDGER_URL": service.url,
+        "REELLEDGER_API_KEY": studio.headers["Authorization"].removeprefix("Bearer "),
+        "COLUMNS": "250",
+    }
+    shown = CliRunner().invoke(cli, ["cases", "show", str(case["id"])], env=env)
+    assert shown.exit_code == 0, shown.output
+    minute = "%Y-%m-%d %H:%M"
+    assert (
+        f"found {first.strftime(minute)}, gone {gone.strftime(minute)} (lifetime 1h00m00s), "
+        f"found again {back.strftime(minute)}"
+    ) in shown.output, shown.output
 
 
 @pytest.mark.parametrize(

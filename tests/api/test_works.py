@@ -6,12 +6,16 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 
 import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
+from typer.testing import CliRunner
 
+from api import upload as api_upload
+from ledger.cli import app as cli
 from ledger.models import Role
 from tests.helpers.service import settle
 
@@ -98,6 +102,28 @@ def test_near_duplicate_is_registered_and_flagged(service, studio):
     assert original["work_id"] != copy.json()["work_id"]
 
 
+def test_works_register_says_what_a_near_duplicate_means(service, studio, tmp_path):
+    """The CLI names the work the fingerprint matches (its title, as the work is the caller's)
+    and that the registration went ahead."""
+    _, _, client = studio
+    original = upload(client, png_bytes(data.coffee()), metadata("Morning Coffee")).json()
+    copy = tmp_path / "coffee-small.png"
+    Image.fromarray(data.coffee()).resize((300, 200)).save(copy)
+    env = {
+        "REELLEDGER_URL": service.url,
+        "REELLEDGER_API_KEY": client.headers["Authorization"].removeprefix("Bearer "),
+        "COLUMNS": "250",
+    }
+    args = ["works", "register", str(copy), "--title", "Morning Coffee", "--hash-only"]
+    printed = CliRunner().invoke(cli, args, env=env)
+    assert printed.exit_code == 0, printed.output
+    assert re.search(
+        rf'its fingerprint matches work {original["work_id"]} \("Morning Coffee"\) at a distance of \d+ bits of 64: '
+        r"probably the same footage; registered anyway",
+        printed.output,
+    ), printed.output
+
+
 def test_retry_with_the_same_idempotency_key_makes_one_work_and_one_transaction(service, studio):
     _, _, client = studio
     content = unique_image(4)
@@ -124,6 +150,17 @@ def test_only_rights_holders_register(service):
     response = by_hash(platform, hashlib.sha256(b"not theirs").hexdigest())
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "forbidden"
+
+
+def test_a_platform_is_refused_before_its_upload_is_read(service, monkeypatch):
+    """The role is checked first: no byte of the master reaches the upload sink."""
+    received: list[int] = []
+    monkeypatch.setattr(api_upload._Sink, "put", lambda self, chunk: received.append(len(chunk)))
+    _, _, platform = service.new_account(Role.platform)
+    response = upload(platform, unique_image(40) + bytes(4 * 2**20))
+    assert response.status_code == 403
+    assert "only a rights holder registers works" in response.json()["error"]["message"]
+    assert received == []
 
 
 @pytest.mark.parametrize(

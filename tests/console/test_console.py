@@ -409,9 +409,15 @@ def test_a_piracy_case_shows_its_leak_evidence_and_notices(console, service):
     c = console(key_of(studio))
     page = c.open("/console/cases")
     assert page.inner_text("[data-testid=open-cases]") == "1"
+    shortened = f"{work_id[:6]}…{work_id[-4:]}"  # two works of one title told apart
+    row = page.locator("[data-testid=cases] tbody tr").first.inner_text()
+    assert "Astronaut" in row and shortened in row, row
+    assert page.get_attribute("[data-testid=cases] [data-testid=work-id]", "title") == work_id
     c.shot("cases")
     page.click("[data-testid=case-link]")
     page.wait_for_selector("[data-testid=case]")
+    assert page.inner_text("[data-testid=case-work]") == f"Astronaut {shortened}"
+    assert page.inner_text("[data-testid=case-match]").startswith("the picture matches the work's picture")
     assert platform_name in page.inner_text("[data-testid=leak-source]")
     assert case["evidence_hash"] in page.inner_text("[data-testid=case]")
     assert sorted(n.get_attribute("data-format") for n in page.locator("[data-testid=notice]").all()) == [

@@ -172,6 +172,13 @@ export function short(hex, keep = 10) {
   return hex && hex.length > keep + 4 ? `${hex.slice(0, keep)}…${hex.slice(-4)}` : hex || '';
 }
 
+// A work as a case names it: its title and its shortened id (in full on hover), a link to the work.
+export function workName(item) {
+  return h('span', {}, `${item.title} `, h('a', {
+    class: 'mono', href: `/console/work?id=${encodeURIComponent(item.work_id)}`, title: item.work_id, 'data-testid': 'work-id',
+  }, short(item.work_id, 6)));
+}
+
 export function chainBadge(chain) {
   const state = chain?.status || 'unknown';
   return h('span', { class: `badge ${state}`, title: chain?.tx_hash || '' }, t(`chain.${state}`));

@@ -1,6 +1,6 @@
 // One case: the evidence bundle (and its on-chain anchor), the leak's source, the notices, the
 // timeline (with the counter-notice, when one was filed, for the rights holder and auditors).
-import { api, chainBadge, date, errorBox, h, mount, t, table } from '../app.js';
+import { api, chainBadge, date, errorBox, h, mount, short, t, table, workName } from '../app.js';
 
 function notice(caseId, item, canSend) {
   const state = h('span', { class: `badge ${item.delivery}`, 'data-testid': 'notice-delivery' }, t(`notice.${item.delivery}`));
@@ -69,6 +69,14 @@ function counterNotice(caseId, notice) {
     h('a', { href: `/cases/${caseId}/counter-notice/document`, download: `counter-notice-${caseId}.json` }, t('counter.document')));
 }
 
+// A still matches a picture, not a stretch of time: the work's frame it shows, or its picture.
+function matchText(item) {
+  const m = item.match;
+  const values = { offset: m.offset_seconds.toFixed(1), duration: m.duration_seconds.toFixed(1), confidence: (m.confidence * 100).toFixed(0) };
+  if (item.media_kind !== 'image') return t('case.matchText', values);
+  return t(m.offset_seconds > 0 ? 'case.matchFrame' : 'case.matchPicture', values);
+}
+
 export async function render({ root, role }) {
   const id = new URLSearchParams(location.search).get('id') || '';
   const item = await api(`/cases/${encodeURIComponent(id)}`);
@@ -76,16 +84,15 @@ export async function render({ root, role }) {
   // a counter-notice names a person: the rights holder and auditors read it, a crawler does not
   const countered = timeline.restoration && role !== 'crawler' ? await api(`/cases/${item.id}/counter-notice`) : null;
   mount(root, 
-    h('h1', {}, `${t('case.title')} #${item.id} · ${item.title}`),
+    h('h1', {}, `${t('case.title')} #${item.id} · ${item.title} (${short(item.work_id, 6)})`),
     h('dl', { class: 'facts', 'data-testid': 'case' },
+      h('dt', {}, t('statement.work')), h('dd', { 'data-testid': 'case-work' }, workName(item)),
       h('dt', {}, t('cases.url')), h('dd', { class: 'mono' }, item.url),
       h('dt', {}, t('case.page')), h('dd', { class: 'mono' }, item.page_url || '—'),
       h('dt', {}, t('cases.status')), h('dd', {}, t(`case.status.${item.status}`)),
       h('dt', {}, t('cases.source')), h('dd', { 'data-testid': 'leak-source' }, item.leak.platform
         ? `${item.leak.platform.name} (${t('case.distribution')} #${item.leak.distribution_id})` : t('cases.unknown')),
-      h('dt', {}, t('case.match')), h('dd', {}, t('case.matchText', {
-        offset: item.match.offset_seconds.toFixed(1), duration: item.match.duration_seconds.toFixed(1),
-        confidence: (item.match.confidence * 100).toFixed(0) })),
+      h('dt', {}, t('case.match')), h('dd', { 'data-testid': 'case-match' }, matchText(item)),
       item.derivative_of ? [h('dt', {}, t('case.derivativeOf')), h('dd', { 'data-testid': 'derivative-of' },
         h('a', { href: `/console/work?id=${encodeURIComponent(item.derivative_of.work_id)}` }, item.derivative_of.title), ' ',
         t('case.derivativeText', { kind: t(`derivative.kind.${item.derivative_of.kind}`), licence: item.derivative_of.licence_id }))] : null,

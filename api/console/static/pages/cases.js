@@ -1,5 +1,5 @@
 // Piracy cases: the links found, where each leak came from, and how long links stay up.
-import { api, chainBadge, date, h, mount, short, t, table } from '../app.js';
+import { api, chainBadge, date, h, mount, short, t, table, workName } from '../app.js';
 
 const BUCKETS = [[3600, '< 1 h'], [6 * 3600, '1–6 h'], [86400, '6–24 h'], [3 * 86400, '1–3 d'], [7 * 86400, '3–7 d'], [Infinity, '> 7 d']];
 
@@ -35,7 +35,8 @@ export async function render({ root }) {
     h('section', { class: 'card chart' }, h('h2', {}, t('cases.lifetimes')), await lifetimeChart(page.items)),
     table([
       { label: '#', value: (c) => h('a', { href: `/console/case?id=${c.id}`, 'data-testid': 'case-link' }, String(c.id)) },
-      { label: t('statement.work'), value: (c) => c.title },
+      // two works may share a title: the work id beside it tells them apart
+      { label: t('statement.work'), value: (c) => workName(c) },
       { label: t('cases.url'), value: (c) => h('span', { class: 'mono', title: c.url }, short(c.url, 40)) },
       { label: t('cases.source'), value: (c) => c.leak.platform?.name || t('cases.unknown') },
       { label: t('cases.status'), value: (c) => t(`case.status.${c.status}`) },
