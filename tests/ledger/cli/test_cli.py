@@ -732,7 +732,7 @@ def test_walk_through_a_licence_to_re_edit_and_the_re_edit_registered_under_it(r
         running, "licences", "grant", drama, "--licensee", str(maker_id), *window,
         "--derive", "re_edit,dub", "--upstream-bps", "3000", api_key=producer_key,
     )  # fmt: skip
-    assert "confirmed" in granted.stdout and "derive re_edit,dub: upstream 3000 bps" in granted.stdout
+    assert "confirmed" in granted.stdout and "derive re_edit,dub: 30 % upstream\n" in granted.stdout
     licence_id = re.search(r"licence (\d+) \(chain id", granted.stdout).group(1)
 
     malformed = run(running, "works", "derive", re_edit, "--parent", "re_edit", api_key=maker_key, ok=False)
@@ -743,4 +743,13 @@ def test_walk_through_a_licence_to_re_edit_and_the_re_edit_registered_under_it(r
     assert wrong_kind.returncode == 1 and "422" in wrong_kind.stderr and "not remake" in wrong_kind.stderr
     derived = run(running, "works", "derive", re_edit, "--parent", f"{licence_id}:re_edit", api_key=maker_key)
     assert f"derivative {re_edit}: confirmed" in derived.stdout
-    assert f"re_edit of {drama} under licence {licence_id}: upstream 3000 bps" in derived.stdout
+    assert f"re_edit of {drama} under licence {licence_id}: 30 % upstream\n" in derived.stdout
+
+
+def test_upstream_terms_read_as_a_percentage_and_a_minimum_in_its_unit():
+    from ledger.cli.client import upstream_terms
+
+    assert upstream_terms(3_000, 0) == "30 % upstream"
+    assert upstream_terms(2_550, 20_000, "CNY") == "25.5 % upstream, at least 0.0002 CNY per valid play"
+    # a licence's minimum before the derivative names a currency
+    assert upstream_terms(3_000, 500) == "30 % upstream, at least 500 micro-units of the minor unit per valid play"
