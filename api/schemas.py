@@ -731,6 +731,7 @@ class DisputePublic(BaseModel):
     payee: str
     work_id: str
     line_amount: str = Field(description="Minor units: what the disputed line pays.")
+    currency: str = Field(description="The period's currency, which the amounts are minor units of.")
     claimed_amount: str = Field(description="Minor units: what the payee says the line should pay.")
     reason: str | None = Field(description="The text filed through this service; null when filed on chain directly.")
     reason_hash: str
@@ -873,7 +874,8 @@ class DisputeDecided(ChainResult):
 
 
 class Funded(ChainResult):
-    funded: str = Field(description="Minor units paid in.")
+    funded: str = Field(description="Minor units of the currency paid in.")
+    currency: str
 
 
 class AuditOut(BaseModel):
@@ -883,7 +885,8 @@ class AuditOut(BaseModel):
     chain_root: str | None
     recomputed_inputs_hash: str
     chain_inputs_hash: str | None
-    total: str
+    total: str = Field(description="Minor units of the currency: the recomputed total.")
+    currency: str
     line_count: int
     problems: list[str]
     ok: bool

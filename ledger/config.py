@@ -1,7 +1,9 @@
 """Every setting of the service, read once from the environment (prefix ``REELLEDGER_``).
 
 The defaults are the embedded ones ``scripts/run`` starts with: SQLite and a managed Anvil
-node, both under ``./data``, and the API on 127.0.0.1:8000.
+node, both under the repository's ``data`` directory, and the API on 127.0.0.1:8000. That
+directory is named from the repository, not from where a command runs, so that `reelledger
+accounts create` or `reelledger audit period` run from anywhere open the service's database.
 """
 
 from __future__ import annotations
@@ -42,7 +44,10 @@ def redact_url(url: str | None) -> str | None:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REELLEDGER_", extra="ignore")
 
-    data_dir: Path = Field(default=Path("data"), description="Where SQLite, the Anvil state and key files live.")
+    data_dir: Path = Field(
+        default=REPO_ROOT / "data",
+        description="Where SQLite, the Anvil state and key files live; the repository's data directory when unset.",
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; SQLite in data_dir when unset. DATABASE_URL is read too."
     )

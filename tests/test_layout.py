@@ -80,3 +80,42 @@ def test_every_folder_of_a_package_mirror_is_a_package_of_the_code(package):
     folders = [p for p in mirror.rglob("*") if p.is_dir() and p.name != "__pycache__"]
     wrong = [str(p.relative_to(ROOT)) for p in folders if not (ROOT / p.relative_to(TESTS) / "__init__.py").is_file()]
     assert not wrong, f"no such package in {package}/ for: " + ", ".join(wrong)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".reelledger-crawl/state.sqlite",
+        "studio.key",
+        "film.mp4",
+        "copy.mp4",
+        "leaked-excerpt.mp4",
+        "marked.mp4",
+        "suspect.mp4",
+        "week-47.csv",
+        "clips-47.csv",
+        "seeds.txt",
+        "statement.json",
+        "producer.json",
+        "investor.json",
+        "case-1.json",
+        "case-1.copy",
+        "case-1.png",
+    ],
+)
+def test_what_following_the_readme_leaves_in_the_repository_is_ignored(path):
+    """The README's commands write these in the repository root; a watermark key is a secret."""
+    import subprocess
+
+    ignored = subprocess.run(["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT, check=False)
+    assert ignored.returncode == 0, f"{path} is not ignored"
+
+
+def test_the_repositorys_own_files_are_not_ignored():
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--stdin"], cwd=ROOT, input=tracked, capture_output=True, text=True
+    ).stdout
+    assert ignored.split() == []

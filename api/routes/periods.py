@@ -93,7 +93,7 @@ def fund(
     """The platform pays what the period owes into the settlement contract; a retry under the same
     Idempotency-Key answers with the first funding and pays nothing more."""
     result = payouts.fund(ledger, account, period_id, amount=body.amount, idempotency_key=idempotency_key)
-    return schemas.Funded(funded=str(result.funded), chain=present.chain_status(result.op))
+    return schemas.Funded(funded=str(result.funded), currency=result.currency, chain=present.chain_status(result.op))
 
 
 @router.post("/{period_id}/lines/{index}/claim", response_model=schemas.ChainResult)

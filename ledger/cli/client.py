@@ -278,7 +278,7 @@ def derive(
     for edge in result["parents"]:
         console.print(
             f"  {edge['kind']} of {edge['parent_work_id']} under licence {edge['licence_id']}: "
-            f"upstream {edge['share_bps']} bps, at least {edge['min_per_valid_play_micro']} micro-units per valid play"
+            + upstream_terms(edge["share_bps"], edge["min_per_valid_play_micro"])
         )
 
 
@@ -323,17 +323,23 @@ def _family_lines(edges: list[dict[str, Any]], work_id: str, *, up: bool, depth:
     return lines
 
 
-def _edge_terms(edge: dict[str, Any]) -> str:
+def upstream_terms(share_bps: int, minimum_micro: int, currency: str | None = None) -> str:
+    """A parent's terms as people read them: "30 % upstream, at least 0.0002 CNY per valid play".
+    A licence's minimum is in millionths of a minor unit of whatever currency the derivative will
+    earn in; shown in major units once that currency is known, and said to be micro-units until then."""
     from decimal import Decimal
 
     from ledger.currencies import major_micro
 
-    terms = f"{Decimal(edge['share_bps']) / 100:f} % upstream"
-    minimum = edge["min_per_valid_play_micro"]
-    if minimum:
-        currency = edge["currency"]
-        each = major_micro(minimum, currency) if currency else f"{minimum} micro-units of the minor unit"
+    terms = f"{Decimal(share_bps) / 100:f} % upstream"
+    if minimum_micro:
+        each = major_micro(minimum_micro, currency) if currency else f"{minimum_micro} micro-units of the minor unit"
         terms += f", at least {each} per valid play"
+    return terms
+
+
+def _edge_terms(edge: dict[str, Any]) -> str:
+    terms = upstream_terms(edge["share_bps"], edge["min_per_valid_play_micro"], edge["currency"])
     status = edge["chain"]["status"]
     return f"{terms}, licence {edge['licence_id']}" + ("" if status == "confirmed" else f" ({status})")
 
@@ -379,10 +385,8 @@ def _show_licence(licence: dict[str, Any]) -> None:
     )
     upstream = licence.get("derivative")
     if upstream:
-        console.print(
-            f"  derive {','.join(upstream['kinds'])}: upstream {upstream['share_bps']} bps"
-            f", at least {upstream['min_per_valid_play_micro']} micro-units per valid play"
-        )
+        terms = upstream_terms(upstream["share_bps"], upstream["min_per_valid_play_micro"])
+        console.print(f"  derive {','.join(upstream['kinds'])}: {terms}")
 
 
 def _upstream(derive: str | None, bps: int | None, min_micro: int) -> dict[str, Any] | None:

@@ -53,6 +53,12 @@ def service_client() -> ServiceClient:
     return ServiceClient(os.environ.get("REELLEDGER_URL", "http://127.0.0.1:8000"), key)
 
 
+PRIVATE_ADDRESS = "private_address"
+PRIVATE_ADDRESS_HINT = (
+    f"{PRIVATE_ADDRESS}: a host name that leads to a private or loopback address (such as localhost) is not "
+    "fetched, lest a page steer the crawler into your own network; to crawl a test site there, name its host "
+    "with --private-host (e.g. --private-host localhost)"
+)
 PRIVATE_HOST_HELP = (
     "A host name that may lead to a private address, such as localhost (repeatable); "
     "an address written in a URL always may."
@@ -173,6 +179,8 @@ def run(
     )
     if stats.skipped:
         console.print("skipped: " + ", ".join(f"{n} {reason}" for reason, n in sorted(stats.skipped.items())))
+    if stats.skipped.get(PRIVATE_ADDRESS):
+        console.print(PRIVATE_ADDRESS_HINT)
     if found:
         table = listing("case", "work", "url", "leaked by", "evidence")
         for case in found:
@@ -309,6 +317,8 @@ def status(
         err.print(f"[red]reelledger:[/red] the queue's Redis does not answer: {exc}")
         raise typer.Exit(1) from None
     console.print(("finished: " if counts["finished"] else "running: ") + line(counts))
+    if counts.get(f"skipped:{PRIVATE_ADDRESS}"):
+        console.print(PRIVATE_ADDRESS_HINT)
 
 
 @crawl.command("worker")

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from ledger.cli.client import _call, console, facts_table
-from ledger.cli.settlement import periods
+from ledger.cli.settlement import money, periods
 
 arbiter = typer.Typer(no_args_is_help=True, help="Who decides disputes, and handing that seat over.")
 
@@ -20,10 +20,13 @@ def _when(seconds: int) -> str:
 
 def _line(d: dict[str, Any]) -> str:
     outcome = d["state"] + (" by default" if d["by_default"] else "")
-    corrected = f", corrected {d['corrected_amount']}" if d["state"] == "upheld" else ""
+    corrected = (
+        f", corrected {money(d['corrected_amount'], d['currency'])}" if d.get("corrected_amount") is not None else ""
+    )
+    pays, claimed = money(d["line_amount"], d["currency"]), money(d["claimed_amount"], d["currency"])
     return (
         f"{d['period_id']} dispute {d['dispute_id']}: line {d['line_index']} of {d['payee']} "
-        f"pays {d['line_amount']}, claimed {d['claimed_amount']}; {outcome} (line {d['line_state']}){corrected}; "
+        f"pays {pays}, claimed {claimed}; {outcome} (line {d['line_state']}){corrected}; "
         f"deadline {_when(d['deadline'])}"
     )
 
@@ -33,7 +36,9 @@ def dispute(
     period_id: str,
     index: int,
     reason: str = typer.Option(..., help="Why the line is wrong."),
-    claimed: int = typer.Option(..., "--claimed", help="What the line should pay, in minor units."),
+    claimed: int = typer.Option(
+        ..., "--claimed", help="What the line should pay, in minor units (fen for CNY: 1.46 CNY is 146)."
+    ),
 ) -> None:
     """Dispute a line of yours while the period's dispute window is open: it is held until decided."""
     body = _call(

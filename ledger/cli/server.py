@@ -5,19 +5,25 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 
 from ledger.choices import Role
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from ledger.config import Settings
+
 console = Console(soft_wrap=True)  # lines whole (ids, keys, hashes are copied from them); the terminal wraps
 err = Console(stderr=True, soft_wrap=True)
 accounts = typer.Typer(no_args_is_help=True, help="Manage accounts on this machine's database.")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     err.print(f"[red]reelledger:[/red] {message}")
     raise typer.Exit(1)
 
@@ -102,18 +108,19 @@ def create_account(
     address: str = typer.Option(None, help="The account's own EVM address; omit for a custodial key."),
 ) -> None:
     """Create an account and print its API key, once. Works before any API key exists."""
-    from sqlalchemy.engine import make_url
-
     from ledger.accounts import create_account as create
     from ledger.config import Settings
-    from ledger.db import make_engine, migrate
+    from ledger.db import migrate
     from ledger.errors import LedgerError
     from ledger.keys import KeyStore, load_master_key
 
     settings = Settings()
     fresh = not settings.data_dir.exists()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.resolved_database_url)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"cannot make the data directory {settings.data_dir.resolve()} ({exc.strerror}): {DATABASE_HINT}")
+    engine = open_database(settings, must_exist=False)
     migrate(engine)
     keys = KeyStore(engine, load_master_key(settings.data_dir, settings.master_key))
     try:
@@ -125,12 +132,48 @@ def create_account(
     console.print(f"API key (shown once, store it now): [bold]{created.api_key}[/bold]")
     # The account is in this machine's database, which the service must share: a key made in
     # another data directory is "not valid" to it.
-    url = make_url(settings.resolved_database_url)  # named without credentials (a password may sit in the query)
-    where = f"{url.get_backend_name()} database {url.database}" + (f" on {url.host}" if url.host else "")
     err.print(
-        f"in {where} (data dir {settings.data_dir.resolve()})"
+        f"in {database_name(settings)} (data dir {settings.data_dir.resolve()})"
         + ("; that directory was new: the service must run with the same REELLEDGER_DATA_DIR" if fresh else "")
     )
+
+
+DATABASE_HINT = "set REELLEDGER_DATA_DIR to the service's data directory (or REELLEDGER_DATABASE_URL to its database)"
+
+
+def database_name(settings: Settings) -> str:
+    """The database named without credentials (a password may sit in the URL's query)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.resolved_database_url)
+    return f"{url.get_backend_name()} database {url.database}" + (f" on {url.host}" if url.host else "")
+
+
+def open_database(settings: Settings, *, must_exist: bool) -> Engine:
+    """The service's database, or one line saying where it was looked for and which variable
+    points elsewhere: a command run from another directory must work on the service's data,
+    never on a new database of its own (nor end in a traceback)."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ledger.db import make_engine
+
+    url = make_url(settings.resolved_database_url)
+    if must_exist and url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        _fail(f"no database at {url.database}: {DATABASE_HINT}")
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        _fail(f"cannot open the {database_name(settings)} ({first_line(exc)}): {DATABASE_HINT}")
+    return engine
+
+
+def first_line(exc: BaseException) -> str:
+    """What the driver said, without SQLAlchemy's statement and background link."""
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 
 audit = typer.Typer(no_args_is_help=True, help="Recompute committed periods from this machine's database.")
@@ -144,23 +187,29 @@ def audit_period(
     """Recompute a committed period from the stored signed reports and rule versions, and
     compare the root with the one the chain holds, and the derivative terms it used with the
     chain's. Exit 0 when identical."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from ledger.chain.errors import ChainError
     from ledger.chain.verify import derivatives_for_audit, registry_for_audit
     from ledger.config import Settings
-    from ledger.db import make_engine
     from ledger.errors import NotFound
     from ledger.settlement.audit import audit_period as recompute
 
     settings = Settings()
-    engine = make_engine(settings.resolved_database_url)
+    engine = open_database(settings, must_exist=True)
     url = rpc_url or settings.rpc_url or f"http://127.0.0.1:{settings.anvil_port}"
     try:
         result = recompute(engine, registry_for_audit(engine, url), derivatives_for_audit(engine, url), period_id)
     except (ChainError, NotFound) as exc:
         _fail(str(exc))
+    except SQLAlchemyError as exc:  # a database, but not one the service has made
+        _fail(f"the {database_name(settings)} holds no ReelLedger data ({first_line(exc)}): {DATABASE_HINT}")
     console.print(f"recomputed root {result.recomputed_root}")
     console.print(f"chain root      {result.chain_root}")
-    console.print(f"total {result.total} over {result.line_count} lines, inputs hash {result.recomputed_inputs_hash}")
+    from ledger.cli.settlement import money
+
+    total = money(result.total, result.currency)
+    console.print(f"total {total} over {result.line_count} lines, inputs hash {result.recomputed_inputs_hash}")
     for problem in result.problems:
         console.print(f"[red]problem:[/red] {problem}")
     if not result.ok:

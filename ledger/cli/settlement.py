@@ -133,18 +133,29 @@ def held(
         err.print(f"[red]reelledger:[/red] --state {state!r}: give held or released")
         raise typer.Exit(2)
     query: dict[str, Any] = {"offset": offset, "limit": limit, **({"state": state} if state else {})}
-    for row in _call("GET", "/reports/held", params=query):
+    found = _call("GET", "/reports/held", params=query)
+    for row in found:
         console.print(
             f"{row['report_id']} {row['work_id']} {row['territory']} {row['date']} "
             f"valid plays {row['valid_plays']}: {_held_state(row)}"
         )
+    if not found:
+        console.print(_nothing_held(state, offset))
+
+
+def _nothing_held(state: str | None, offset: int) -> str:
+    """Said rather than printing nothing, which reads as a command that did not run."""
+    rows = {"held": "no rows held", "released": "no rows released"}.get(state or "", "no rows held or released")
+    if offset:
+        return f"{rows} from row {offset} on"
+    return rows + (": a licence covered every row of the reports" if state != "released" else "")
 
 
 def _held_state(row: dict[str, Any]) -> str:
     if row["released_into"]:
         return f"released into period {row['released_into']}"
     earning = row["would_earn"]
-    worth = f"would earn {earning['amount']} {earning['currency']} (minor units)" if earning else "no rule in force"
+    worth = f"would earn {money(earning['amount'], earning['currency'])}" if earning else "no rule in force"
     return f"held, {worth}: {row['reason']} ({row['reason_code']})"
 
 
@@ -199,8 +210,9 @@ def _show_period(p: dict[str, Any]) -> None:
         rows.append(("disputes until", ends))
     if p.get("finalise"):
         rows.append(("finalise tx", f"{p['finalise'].get('tx_hash') or '-'} ({p['finalise'].get('status')})"))
-    if "unsettled_works" in p:  # the platform's own view
-        rows.append(("unsettled works", ", ".join(p["unsettled_works"]) or "none"))
+    if "unsettled_works" in p:  # the platform's own view: each work left out, and why
+        unsettled = [f"{work}: {why}" for work, why in (p["unsettled_works"] or {}).items()]
+        rows += [("unsettled works" if i == 0 else "", line) for i, line in enumerate(unsettled or ["none"])]
     for key, value in rows:
         table.add_row(key, value)
     console.print(table)
@@ -235,7 +247,7 @@ def list_periods() -> None:
     for p in _call("GET", "/periods"):
         console.print(
             f"{p['period_id']} {p['period']['first_day']}..{p['period']['last_day']} {p['status']} "
-            f"total {p['total']} {p['currency']}"
+            f"total {money(p['total'], p['currency'])}"
         )
 
 
@@ -285,12 +297,15 @@ def _work_name(work_id: str, title: str | None) -> str:
 def fund(period_id: str, amount: int = typer.Option(None, help="Minor units; default: all still owed.")) -> None:
     """Pay what the period owes into the settlement contract (platform)."""
     body = _call("POST", f"/periods/{period_id}/fund", json={"amount": amount} if amount else {})
-    console.print(f"funded {body['funded']}: {body['chain']['status']} {body['chain'].get('tx_hash') or ''}")
+    funded = money(body["funded"], body["currency"])
+    console.print(f"funded {funded}: {body['chain']['status']} {body['chain'].get('tx_hash') or ''}")
 
 
 @periods.command("claim")
-def claim(period_id: str, index: int) -> None:
-    """Claim a line of yours; the tokens go to your address."""
+def claim(
+    period_id: str, index: int = typer.Argument(..., help="The line's index, as `periods statement` prints it.")
+) -> None:
+    """Claim a line of yours once the period is finalised; the tokens go to your address."""
     body = _call("POST", f"/periods/{period_id}/lines/{index}/claim")
     console.print(f"claimed line {index}: {body['chain']['status']} {body['chain'].get('tx_hash') or ''}")
 
@@ -307,7 +322,7 @@ def audit_remote(period_id: str) -> None:
 def _print_audit(body: dict[str, Any]) -> None:
     console.print(f"recomputed root {body['recomputed_root']}")
     console.print(f"chain root      {body['chain_root']}")
-    console.print(f"total {body['total']} over {body['line_count']} lines")
+    console.print(f"total {money(body['total'], body['currency'])} over {body['line_count']} lines")
     for problem in body["problems"]:
         console.print(f"[red]problem:[/red] {problem}")
     console.print("[green]identical[/green]" if body["ok"] else "[red]does not match[/red]")

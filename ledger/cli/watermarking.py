@@ -300,8 +300,10 @@ def _detect_here(file: Path, keys: list[bytes], seconds: float) -> None:
 
 @watermark.command("attack")
 def attack(
-    source: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
-    out: Path = typer.Argument(..., help="The attacked copy: .mp4 for video, an image suffix for images."),
+    source: Path = typer.Argument(
+        None, exists=True, dir_okay=False, readable=True, help="The copy to attack (not needed by --attack list)."
+    ),
+    out: Path = typer.Argument(None, help="The attacked copy: .mp4 for video, an image suffix for images."),
     name: str = typer.Option(..., "--attack", help="An attack by name; `--attack list` names them all."),
     start: float = typer.Option(None, help="Video: cut from this second (default: the middle, for excerpts)."),
     seconds: float = typer.Option(None, help="Video: keep at most this many seconds."),
@@ -313,6 +315,13 @@ def attack(
     from watermark.files import media_kind
     from watermark.video_attacks import ALL_ATTACKS, transcode
 
+    if name == "list" and source is None:  # the names need no file: list both kinds
+        console.print(f"video attacks: {', '.join(ALL_ATTACKS)}")
+        console.print(f"image attacks: {', '.join(ATTACKS)}")
+        return
+    if source is None or out is None:
+        err.print("[red]reelledger:[/red] give SOURCE and OUT, the copy to attack and where to write the attacked one")
+        raise typer.Exit(2)
     try:
         kind = media_kind(source)
     except WatermarkError as exc:

@@ -41,7 +41,8 @@ class AuditResult:
     chain_root: str | None
     recomputed_inputs_hash: str
     chain_inputs_hash: str | None
-    total: int
+    total: int  # minor units of `currency`
+    currency: str
     line_count: int
     problems: list[str] = field(default_factory=list)
 
@@ -95,6 +96,7 @@ def audit_period(
         recomputed_inputs_hash=recomputed_inputs,
         chain_inputs_hash=chain_inputs,
         total=computed.total if computed else 0,
+        currency=period.currency,
         line_count=len(computed.lines) if computed else 0,
         problems=problems,
     )

@@ -59,6 +59,7 @@ def _decided_on_chain(on_chain: OnChainDispute) -> bool:
 class DisputeView:
     dispute: LineDispute
     period_id: str
+    currency: str  # the period's: the line amounts are minor units of it
     dispute_op: ChainOp | None
     decision_op: ChainOp | None
     carried_to: str | None  # the period id the voided money went to
@@ -463,6 +464,7 @@ def _view(db: Session, period: SettlementPeriod, row: LineDispute) -> DisputeVie
     return DisputeView(
         row,
         period.period_id,
+        period.currency,
         db.get(ChainOp, row.dispute_op_id) if row.dispute_op_id else None,
         db.get(ChainOp, row.decision_op_id) if row.decision_op_id else None,
         carried.period_id if carried else None,

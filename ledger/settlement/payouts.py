@@ -9,10 +9,11 @@ service signs them only for custodial accounts.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, NoReturn
 
 from eth_utils import is_address, to_checksum_address
 from sqlmodel import Session, col, select
@@ -180,13 +181,32 @@ def payee_line(
                 StatementLineRecord.period_pk == period.id, StatementLineRecord.line_index == index
             )
         ).first()
-        if record is None or (record.payee != account.address and not may_see_period(account, period)):
-            raise NotFound("line", f"{index} of period {period_id}")
-        if record.payee != account.address:
-            raise Forbidden("only the payee of a line claims, disputes or records it as paid")
+        if record is None or record.payee != account.address:
+            _refuse_line(db, account, period, index, exists=record is not None)
         lines, tree = period_tree(db, period)
     line = lines[index]
     return period, line, tree.proof_of(line_leaf_hash(line))
+
+
+def _refuse_line(db: Session, account: Account, period: SettlementPeriod, index: int, *, exists: bool) -> NoReturn:
+    """Refuse a line the caller may not act on, naming the caller's own lines so that a payee who
+    took an index from somebody else's statement learns which to use. Whose a line is, and what it
+    pays, stays unsaid; a caller with no line in a period it may not see learns nothing of it."""
+    own = db.exec(
+        select(col(StatementLineRecord.line_index))
+        .where(StatementLineRecord.period_pk == period.id, StatementLineRecord.payee == account.address)
+        .order_by(col(StatementLineRecord.line_index))
+    ).all()
+    yours = f"your lines: {', '.join(map(str, own))}" if own else "you have no line in it"
+    if not own and not may_see_period(account, period):
+        raise NotFound("line", f"{index} of period {period.period_id}")
+    if not exists:
+        raise NotFound("line", f"{index} of period {period.period_id} ({yours})")
+    raise Forbidden(
+        f"line {index} of period {period.period_id} is not yours ({yours}); "
+        "only a line's payee claims, disputes or records it as paid",
+        own_lines=list(own),
+    )
 
 
 def own_write(ledger: Ledger, account: Account, key: str, call: Call) -> ChainOp:
@@ -216,8 +236,28 @@ def claim(ledger: Ledger, account: Account, period_id: str, index: int) -> Chain
 
 
 def _require_final(period: SettlementPeriod, what: str) -> None:
-    if period.status != PeriodStatus.finalised:
-        raise Conflict("period_not_finalised", f"{what} when the period is finalised; it is {period.status.value}")
+    """Refuse before finalisation, saying when that comes: the README's order (close, then claim)
+    meets this refusal first, and "not finalised" alone leaves the payee guessing."""
+    if period.status == PeriodStatus.finalised:
+        return
+    see = f"see `reelledger periods show {period.period_id}`"
+    if period.dispute_ends is None:  # the root is not on chain yet: the window has not started
+        when = "after the dispute window, which starts once the period's root is on chain"
+    elif time.time() < period.dispute_ends:
+        when = f"after {utc_text(period.dispute_ends)}, when the dispute window closes"
+    else:
+        closed = utc_text(period.dispute_ends)
+        when = f"in a moment: the dispute window closed at {closed} and the period is being finalised"
+    raise Conflict(
+        "period_not_finalised",
+        f"{what} {when}; the period is {period.status.value}; {see}",
+        opens_at=period.dispute_ends,
+    )
+
+
+def utc_text(seconds: int) -> str:
+    """Unix seconds as ISO 8601 in UTC, to the second: 2026-12-07T03:10:00Z."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def mark_paid_off_chain(ledger: Ledger, account: Account, period_id: str, index: int, *, payment_ref: str) -> ChainOp:
@@ -237,7 +277,8 @@ def mark_paid_off_chain(ledger: Ledger, account: Account, period_id: str, index:
 
 @dataclass(frozen=True)
 class Funding:
-    funded: int  # minor units this funding paid in
+    funded: int  # minor units of `currency` this funding paid in
+    currency: str
     op: ChainOp  # its fund() transaction
 
 
@@ -267,7 +308,7 @@ def fund(
             paid = SettlementGateway.funded_amount(earlier.data)
             if amount is not None and amount != paid:
                 raise key_reused(idempotency_key, "funding")
-            return Funding(paid, raise_for(ledger.settle(earlier.id)))
+            return Funding(paid, period.currency, raise_for(ledger.settle(earlier.id)))
     registry = chain.settlement
     try:
         state = registry.period(period.period_id)
@@ -298,7 +339,7 @@ def fund(
     )
     raise_for(ledger.settle(approve.id))
     op = chain.outbox.submit(f"fund:{chain.chain_id}:{stage}", account.address, registry.fund(period.period_id, amount))
-    return Funding(amount, raise_for(ledger.settle(op.id)))
+    return Funding(amount, period.currency, raise_for(ledger.settle(op.id)))
 
 
 def mint_test_tokens(ledger: Ledger, token: str, holder: str, amount: int) -> None:

@@ -6,6 +6,7 @@ deployment's default applies at the deadline. Through the API, on SQLite and Pos
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from datetime import timedelta
 
@@ -211,7 +212,8 @@ def test_the_cli_disputes_lists_and_decides(svc, arbiter):
     period_id = close(deal).json()["period_id"]
     index = deal.second_payee.get(f"/periods/{period_id}/statement").json()["lines"][0]["index"]
     filed = cli(deal.second_payee, "periods", "dispute", period_id, str(index), "--claimed", "999", "--reason", "price")
-    assert "confirmed" in filed and "claimed 999" in filed and "line held" in filed
+    assert "confirmed" in filed and "claimed 9.99 CNY" in filed and "line held" in filed
+    assert re.search(r"pays \d+\.\d\d CNY, claimed", filed)  # major units, as everywhere people read money
     assert "open (line held)" in cli(deal.platform, "periods", "disputes", period_id)
     assert "decision window" in cli(arbiter, "arbiter", "show")
     decided = cli(arbiter, "periods", "decide", period_id, "0", "--outcome", "rejected", "--reason", "rule in force")

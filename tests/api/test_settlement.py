@@ -116,6 +116,7 @@ def test_a_report_is_settled_committed_verified_claimed_and_audited(service):
     assert [p["platform"] for p in deal.second_payee.get("/periods").json()] == [platform_name]  # by name, for people
     funded = deal.platform.post(f"/periods/{period['period_id']}/fund", json={})
     assert funded.status_code == 200 and funded.json()["funded"] == "8369", funded.text
+    assert funded.json()["currency"] == "CNY"  # what the minor units are of
     assert (
         deal.platform.post(f"/periods/{period['period_id']}/fund", json={}).json()["error"]["code"] == "period_funded"
     )
@@ -127,6 +128,19 @@ def test_a_report_is_settled_committed_verified_claimed_and_audited(service):
     assert token.functions.balanceOf(payout.address).call() == 8369
     assert token.functions.balanceOf(registry.address).call() == 0
     assert deal.platform.post(f"/periods/{period['period_id']}/lines/{line['index']}/claim").status_code == 403
+    # The owner takes the second payee's index: the line exists, so not "no line"; its content stays unsaid.
+    taken = deal.owner.post(f"/periods/{period['period_id']}/lines/{line['index']}/claim")
+    assert taken.status_code == 403, taken.text
+    error = taken.json()["error"]
+    assert error["message"].startswith(
+        f"line {line['index']} of period {period['period_id']} is not yours (your lines: {owner_line}); "
+    )
+    assert error["details"]["own_lines"] == [owner_line]
+    assert deal.second_address not in taken.text and "8369" not in taken.text
+    _, _, outsider = service.new_account(Role.rights_holder)  # no line in the period: it learns nothing of it
+    assert outsider.post(f"/periods/{period['period_id']}/lines/{line['index']}/claim").status_code == 404
+    beyond = deal.owner.post(f"/periods/{period['period_id']}/lines/7/claim")
+    assert beyond.status_code == 404 and f"(your lines: {owner_line})" in beyond.json()["error"]["message"]
     claimed = deal.second_payee.post(f"/periods/{period['period_id']}/lines/{line['index']}/claim")
     assert claimed.status_code == 200 and claimed.json()["chain"]["status"] == "confirmed", claimed.text
     assert token.functions.balanceOf(deal.second_address).call() == 8369
@@ -142,6 +156,7 @@ def test_a_report_is_settled_committed_verified_claimed_and_audited(service):
     audit = auditor.get(f"/periods/{period['period_id']}/audit").json()
     assert audit["ok"], audit["problems"]
     assert audit["recomputed_root"] == audit["chain_root"] == period["root"]
+    assert (audit["total"], audit["currency"]) == ("27896", "CNY")
 
 
 def test_a_funding_retried_under_its_key_pays_once_and_the_key_with_another_amount_is_409(service):

@@ -223,3 +223,14 @@ def test_a_copy_of_a_cut_down_matches_both_the_cut_down_and_the_film_it_was_cut_
     at = {m.work: m.offset for m in found}
     assert abs(at[FILM] - START) < 1.0 and abs(at[STILL + 1]) < 1.0
     assert list(matches(idx, copy, accept=lambda work: work != found[0].work)) == found[1:]
+
+
+def test_loading_faiss_logs_no_module_errors_at_info():
+    """faiss's loader logged a ModuleNotFoundError at INFO for each faster build its wheel lacks,
+    in every worker's log, though nothing was wrong."""
+    import subprocess
+    import sys
+
+    code = "import logging; logging.basicConfig(level=logging.INFO); import watermark.matcher"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert "faiss.loader" not in loaded.stderr and "ModuleNotFoundError" not in loaded.stderr, loaded.stderr

@@ -37,12 +37,17 @@ def running(tmp_path):
 
 
 def run(
-    service: Service, *args: str, api_key: str | None = None, ok: bool = True, env: dict | None = None
+    service: Service,
+    *args: str,
+    api_key: str | None = None,
+    ok: bool = True,
+    env: dict | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess:
     env = dict(service.env, REELLEDGER_URL=f"http://127.0.0.1:{service.api_port}", COLUMNS="200", **(env or {}))
     if api_key:
         env["REELLEDGER_API_KEY"] = api_key
-    result = subprocess.run([str(REELLEDGER), *args], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([str(REELLEDGER), *args], env=env, capture_output=True, text=True, timeout=300, cwd=cwd)
     if ok:
         assert result.returncode == 0, result.stdout + result.stderr
     return result
@@ -91,27 +96,43 @@ def test_walk_through_from_play_report_to_verified_statement_claim_and_audit(set
     platform_id, _, platform_key = created(
         run(settling, "accounts", "create", "--role", "platform", "--name", "streamer")
     )
-    _, _, auditor_key = created(run(settling, "accounts", "create", "--role", "auditor", "--name", "auditor"))
+    other_dir = tmp_path / "elsewhere"  # commands on the database work from any directory
+    other_dir.mkdir()
+    _, _, auditor_key = created(
+        run(settling, "accounts", "create", "--role", "auditor", "--name", "auditor", cwd=other_dir)
+    )
     registered = run(
         settling, "works", "register", str(clip("bikes.mp4")), "--title", "Bikes", "--hash-only", api_key=studio_key
     )
     work_id = re.search(r"work id\s+(0x[0-9a-f]{64})", registered.stdout).group(1)
-    now = int(time.time())
-    run(
+    bunny = run(
         settling,
-        "licences",
-        "grant",
-        work_id,
-        "--licensee",
-        str(platform_id),
-        "--territory",
-        "CN",
-        "--start",
-        str(now - 40 * 86_400),
-        "--end",
-        "2030-01-01",
+        "works",
+        "register",
+        str(clip("bigbuckbunny.mp4")),
+        "--title",
+        "Bunny",
+        "--hash-only",
         api_key=studio_key,
     )
+    unpriced_id = re.search(r"work id\s+(0x[0-9a-f]{64})", bunny.stdout).group(1)  # licensed, but no rule
+    now = int(time.time())
+    for licensed in (work_id, unpriced_id):
+        run(
+            settling,
+            "licences",
+            "grant",
+            licensed,
+            "--licensee",
+            str(platform_id),
+            "--territory",
+            "CN",
+            "--start",
+            str(now - 40 * 86_400),
+            "--end",
+            "2030-01-01",
+            api_key=studio_key,
+        )
     run(
         settling,
         "splits",
@@ -136,6 +157,7 @@ def test_walk_through_from_play_report_to_verified_statement_claim_and_audit(set
     lines = ["work,territory,date,plays,valid_plays,watch_minutes,ad_revenue,currency"]
     lines += [f"{work_id},CN,{start + timedelta(days=i)},{5_000 + i},{4_000 + i},90000,0,CNY" for i in range(7)]
     lines.append(f"{work_id},US,{start},1000,500,0,0,CNY")  # licensed in CN only: held
+    lines.append(f"{unpriced_id},CN,{start},100,80,0,0,CNY")  # no settlement rule: left out of the period
     report.write_text("\n".join(lines) + "\n")
     sent = run(
         settling,
@@ -150,15 +172,19 @@ def test_walk_through_from_play_report_to_verified_statement_claim_and_audit(set
         str(end),
         api_key=platform_key,
     )
-    assert "accepted, 8 rows (1 held)" in sent.stdout and "confirmed" in sent.stdout
+    assert "accepted, 9 rows (1 held)" in sent.stdout and "confirmed" in sent.stdout
     held = run(settling, "reports", "held", api_key=platform_key).stdout
     # 500 valid plays at 0.02 fen = 10 fen, less 10% commission (1): 9 fen had a licence covered it.
-    assert "week-47" in held and "US" in held and "would earn 9 CNY" in held and "(territory_outside)" in held
-    assert run(settling, "reports", "held", "--state", "released", api_key=platform_key).stdout.strip() == ""
+    assert "week-47" in held and "US" in held and "would earn 0.09 CNY" in held and "(territory_outside)" in held
+    assert "minor units" not in held
+    released = run(settling, "reports", "held", "--state", "released", api_key=platform_key).stdout
+    assert released.strip() == "no rows released"
     assert run(settling, "reports", "held", "--state", "paid", api_key=platform_key, ok=False).returncode == 2
 
     closed = run(settling, "periods", "close", "--start", str(start), "--end", str(end), api_key=platform_key)
     period_id = re.search(r"period id\s+(0x[0-9a-f]{64})", closed.stdout).group(1)
+    assert re.search(r"total\s+5\.04 CNY *\n", closed.stdout)
+    assert re.search(rf"unsettled works\s+{unpriced_id}: no settlement rule in force *\n", closed.stdout), closed.stdout
     deadline = time.monotonic() + 30
     while "finalised" not in run(settling, "periods", "show", period_id, api_key=platform_key).stdout:
         assert time.monotonic() < deadline, "the period was not finalised"
@@ -170,13 +196,18 @@ def test_walk_through_from_play_report_to_verified_statement_claim_and_audit(set
     assert period_id in as_payee and "finalised" in as_payee and "disputes until" in as_payee
     assert "unsettled works" not in as_payee
 
+    listed = run(settling, "periods", "list", api_key=platform_key).stdout
+    assert f"{period_id} {start}..{end} finalised total 5.04 CNY" in listed
+
     statement = tmp_path / "writer-statement.json"
-    run(settling, "periods", "statement", period_id, "-o", str(statement), api_key=writer_key)
+    printed = run(settling, "periods", "statement", period_id, "-o", str(statement), api_key=writer_key).stdout
     verified = run(settling, "verify", "statement", str(statement))
     assert "verified: 1 lines" in verified.stdout
     doc = json.loads(statement.read_text())
     # 28,021 valid plays at 0.02 fen = 560 fen, less 10% commission = 504; the writer's 30% is 151 (151.2).
     assert doc["lines"][0]["amount"] == "151"
+    writer_index = doc["lines"][0]["index"]
+    assert f"  line {writer_index}: 1.51 CNY, work 'Bikes'" in printed  # the index a claim needs
     tampered = tmp_path / "tampered.json"
     doc["lines"][0]["amount"] = "1151"
     tampered.write_text(json.dumps(doc))
@@ -203,14 +234,22 @@ def test_walk_through_from_play_report_to_verified_statement_claim_and_audit(set
     assert redirected.returncode == 1 and "payout" in redirected.stdout
     doc = json.loads(statement.read_text())
 
-    run(settling, "periods", "fund", period_id, api_key=platform_key)
-    claimed = run(settling, "periods", "claim", period_id, str(doc["lines"][0]["index"]), api_key=writer_key)
+    funded = run(settling, "periods", "fund", period_id, api_key=platform_key).stdout
+    assert funded.startswith("funded 5.04 CNY: confirmed")
+    # The studio, with a line of its own, takes the writer's index: refused without the line's content.
+    studio_index = 1 - writer_index
+    taken = run(settling, "periods", "claim", period_id, str(writer_index), api_key=studio_key, ok=False)
+    assert taken.returncode == 1 and "refused (403 forbidden)" in taken.stderr
+    assert f"line {writer_index} of period {period_id} is not yours (your lines: {studio_index})" in taken.stderr
+    assert "1.51" not in taken.stderr and writer_address not in taken.stderr
+    claimed = run(settling, "periods", "claim", period_id, str(writer_index), api_key=writer_key)
     assert "confirmed" in claimed.stdout
     assert "(settled)" in run(settling, "verify", "statement", str(statement)).stdout
 
-    audited = run(settling, "audit", "period", period_id)
-    assert "identical" in audited.stdout
-    assert "identical" in run(settling, "periods", "audit", period_id, api_key=auditor_key).stdout
+    audited = run(settling, "audit", "period", period_id, cwd=other_dir)
+    assert "identical" in audited.stdout and "total 5.04 CNY over 2 lines" in audited.stdout
+    remote = run(settling, "periods", "audit", period_id, api_key=auditor_key).stdout
+    assert "identical" in remote and "total 5.04 CNY over 2 lines" in remote
 
 
 def test_walk_through_distribution_leak_and_trace(running, tmp_path):
@@ -519,6 +558,86 @@ def test_a_deeply_nested_statement_file_is_refused_saying_so(tmp_path):
     )
 
 
+def test_a_command_on_the_database_names_it_when_it_cannot_be_opened(tmp_path):
+    """Run outside the repository with a data directory that holds no database: one line naming
+    the path and the variable to set, never a traceback (nor a new, empty database)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REELLEDGER_") and k != "DATABASE_URL"}
+    nowhere = tmp_path / "nowhere"
+    audited = subprocess.run(
+        [str(REELLEDGER), "audit", "period", "0x" + "ab" * 32],
+        env=dict(env, REELLEDGER_DATA_DIR=str(nowhere), COLUMNS="200"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert audited.returncode == 1 and "Traceback" not in audited.stderr
+    assert audited.stderr.strip().splitlines() == [
+        f"reelledger: no database at {nowhere / 'reelledger.db'}: set REELLEDGER_DATA_DIR to the service's data "
+        "directory (or REELLEDGER_DATABASE_URL to its database)"
+    ]
+    assert not nowhere.exists()
+    unreachable = "postgresql+psycopg://reelledger@127.0.0.1:9/reelledger"  # nothing listens on port 9
+    created = subprocess.run(
+        [str(REELLEDGER), "accounts", "create", "--role", "admin"],
+        env=dict(env, REELLEDGER_DATA_DIR=str(tmp_path / "data"), REELLEDGER_DATABASE_URL=unreachable, COLUMNS="200"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert created.returncode == 1 and "Traceback" not in created.stderr
+    [line] = created.stderr.strip().splitlines()
+    assert line.startswith("reelledger: cannot open the postgresql database reelledger on 127.0.0.1 (")
+    assert line.endswith(
+        "set REELLEDGER_DATA_DIR to the service's data directory (or REELLEDGER_DATABASE_URL to its database)"
+    )
+
+
+def test_watermark_attack_list_needs_no_file():
+    listed = subprocess.run(
+        [str(REELLEDGER), "watermark", "attack", "--attack", "list"], capture_output=True, text=True, timeout=60
+    )
+    assert listed.returncode == 0, listed.stderr
+    video, image = listed.stdout.splitlines()
+    assert video.startswith("video attacks: crf30, ") and "crop10+crf30" in video and "crop10each+crf30" in video
+    assert image.startswith("image attacks: ") and "jpeg50" in image
+    missing = subprocess.run(
+        [str(REELLEDGER), "watermark", "attack", "--attack", "crf30"], capture_output=True, text=True, timeout=60
+    )
+    assert missing.returncode == 2 and "give SOURCE and OUT" in missing.stderr
+
+
+def test_a_crawl_of_a_loopback_site_says_how_to_allow_it(tmp_path):
+    """A test site on localhost is skipped as private_address; the crawl says which option lets it in."""
+    import http.server
+    import os
+    import threading
+
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text(f"http://localhost:{site.server_address[1]}/\n")
+    try:
+        env = dict(os.environ, REELLEDGER_API_KEY="rlk_crawler", REELLEDGER_URL="http://127.0.0.1:9", COLUMNS="200")
+        crawled = subprocess.run(
+            [str(REELLEDGER), "crawl", "run", "--seeds", str(seeds), "--state", str(tmp_path / "state")]
+            + ["--no-screenshots"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        site.shutdown()
+        site.server_close()
+    assert crawled.returncode == 0, crawled.stderr
+    assert "skipped: 1 private_address" in crawled.stdout
+    assert "name its host with --private-host (e.g. --private-host localhost)" in crawled.stdout
+
+
 def test_the_crawlers_service_client_withholds_its_key_from_errors():
     from ledger.crawl.reporting import ServiceClient, ServiceUnavailable
 
@@ -557,7 +676,7 @@ def test_walk_through_a_licence_to_re_edit_and_the_re_edit_registered_under_it(r
         running, "licences", "grant", drama, "--licensee", str(maker_id), *window,
         "--derive", "re_edit,dub", "--upstream-bps", "3000", api_key=producer_key,
     )  # fmt: skip
-    assert "confirmed" in granted.stdout and "derive re_edit,dub: upstream 3000 bps" in granted.stdout
+    assert "confirmed" in granted.stdout and "derive re_edit,dub: 30 % upstream\n" in granted.stdout
     licence_id = re.search(r"licence (\d+) \(chain id", granted.stdout).group(1)
 
     malformed = run(running, "works", "derive", re_edit, "--parent", "re_edit", api_key=maker_key, ok=False)
@@ -568,4 +687,13 @@ def test_walk_through_a_licence_to_re_edit_and_the_re_edit_registered_under_it(r
     assert wrong_kind.returncode == 1 and "422" in wrong_kind.stderr and "not remake" in wrong_kind.stderr
     derived = run(running, "works", "derive", re_edit, "--parent", f"{licence_id}:re_edit", api_key=maker_key)
     assert f"derivative {re_edit}: confirmed" in derived.stdout
-    assert f"re_edit of {drama} under licence {licence_id}: upstream 3000 bps" in derived.stdout
+    assert f"re_edit of {drama} under licence {licence_id}: 30 % upstream\n" in derived.stdout
+
+
+def test_upstream_terms_read_as_a_percentage_and_a_minimum_in_its_unit():
+    from ledger.cli.client import upstream_terms
+
+    assert upstream_terms(3_000, 0) == "30 % upstream"
+    assert upstream_terms(2_550, 20_000, "CNY") == "25.5 % upstream, at least 0.0002 CNY per valid play"
+    # a licence's minimum before the derivative names a currency
+    assert upstream_terms(3_000, 500) == "30 % upstream, at least 500 micro-units of the minor unit per valid play"
