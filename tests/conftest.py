@@ -14,6 +14,7 @@ from hypothesis import settings as hypothesis_settings
 
 from ledger.config import Settings
 from ledger.service import Ledger
+from tests.helpers.file_order import long_files_first
 from tests.helpers.settings import make_settings, temporary_database
 
 PG_ADMIN_DSN = os.environ.get("REELLEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -23,6 +24,18 @@ PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main s
 # takes, how long drawing one takes) measure the machine's load, not the code under test.
 hypothesis_settings.register_profile("loaded", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("loaded")
+
+
+def pytest_configure(config):
+    """xdist would hand out the files with the most tests first, undoing the order below."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(config, items):
+    """The long files first (tests/helpers/file_order.py): with two processes taking whole files,
+    the short ones then fill in the end."""
+    long_files_first(items)
 
 
 def _postgres_answers() -> bool:
