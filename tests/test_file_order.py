@@ -1,5 +1,5 @@
 """The suite hands out its long files first (tests/helpers/file_order.py): the listed files lead
-in the list's order, every other file keeps its place, and a file's tests keep theirs."""
+in the list's order, the others follow with the most tests first, and a file's tests keep their order."""
 
 from __future__ import annotations
 
@@ -15,15 +15,16 @@ def items(*nodeids: str) -> list:
     return [SimpleNamespace(nodeid=nodeid) for nodeid in nodeids]
 
 
-def test_the_listed_files_lead_in_the_lists_order_and_the_rest_keep_theirs():
+def test_the_listed_files_lead_in_the_lists_order_and_the_rest_follow_by_their_number_of_tests():
     collected = items(
         "tests/a.py::test_one",
         "tests/slow.py::test_one[sqlite]",
         "tests/slow.py::test_one[postgresql]",
-        "tests/b.py::test_one",
-        "tests/slowest.py::test_one",
-        "tests/a.py::test_two",
         "tests/slow.py::test_two",
+        "tests/b.py::test_one",
+        "tests/b.py::test_two",
+        "tests/c.py::test_one",
+        "tests/slowest.py::test_one",
     )
     long_files_first(collected, ("tests/slowest.py", "tests/slow.py"))
     assert [i.nodeid for i in collected] == [
@@ -31,9 +32,10 @@ def test_the_listed_files_lead_in_the_lists_order_and_the_rest_keep_theirs():
         "tests/slow.py::test_one[sqlite]",
         "tests/slow.py::test_one[postgresql]",
         "tests/slow.py::test_two",
-        "tests/a.py::test_one",
         "tests/b.py::test_one",
-        "tests/a.py::test_two",
+        "tests/b.py::test_two",
+        "tests/a.py::test_one",
+        "tests/c.py::test_one",
     ]
 
 

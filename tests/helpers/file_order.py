@@ -9,17 +9,25 @@ fill in the end (longest first is the classic rule for sharing jobs between mach
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
-# Longest first: seconds for the whole file with -n 0 on a loaded 2-core machine, measured with
-# `--durations`. A file that grows past a minute or two belongs here; the order among files not
-# listed is pytest's own.
+# Longest first: seconds for the whole file with -n 0 on a loaded 2-core machine (pytest's own
+# total, measured one file at a time). A file that grows past a minute or so belongs here.
 LONG_FILES: Sequence[str] = (
+    "tests/ledger/cli/test_cli.py",  # 1261 s
+    "tests/ledger/cli/test_readme_derivatives.py",  # 576 s
     "tests/watermark/test_video.py",  # 496 s
+    "tests/console/test_console.py",  # 217 s
     "tests/api/test_report_faults.py",  # 214 s
     "tests/crawl/test_queue.py",  # 209 s
+    "tests/external/test_walk_through.py",  # 163 s
+    "tests/api/test_evidence_faults.py",  # 101 s
     "tests/api/test_matching.py",  # 97 s
+    "tests/api/test_replicas.py",  # 94 s
+    "tests/api/test_case_faults.py",  # 61 s
     "tests/api/test_write_crash.py",  # 55 s
+    "tests/api/test_write_faults_http.py",  # 49 s
 )
 
 
@@ -28,7 +36,14 @@ def file_of(nodeid: str) -> str:
 
 
 def long_files_first(items: list, long_files: Sequence[str] = LONG_FILES) -> None:
-    """Sort pytest's items in place: the listed files first, in the list's order, then every
-    other file in the order it was collected; a file's own tests keep their order."""
+    """Sort pytest's items in place: the listed files first, in the list's order; then the other
+    files as xdist would hand them out, those with the most tests first (pytest's order among
+    equals); a file's own tests keep their order."""
     rank = {path: i for i, path in enumerate(long_files)}
-    items.sort(key=lambda item: rank.get(file_of(item.nodeid), len(rank)))
+    tests = Counter(file_of(item.nodeid) for item in items)
+
+    def key(item) -> tuple[int, int]:
+        path = file_of(item.nodeid)
+        return (rank[path], 0) if path in rank else (len(rank), -tests[path])
+
+    items.sort(key=key)
