@@ -16,8 +16,9 @@ from collections.abc import Sequence
 # total, measured one file at a time). A file that grows past a minute or so belongs here.
 LONG_FILES: Sequence[str] = (
     "tests/ledger/cli/test_cli.py",  # 1261 s
-    "tests/ledger/cli/test_readme_derivatives.py",  # 576 s
     "tests/watermark/test_video.py",  # 496 s
+    "tests/ledger/cli/test_readme_walk.py",  # about 450 s (330 s at a load of 5 to 10)
+    "tests/ledger/cli/test_readme_derivatives.py",  # about 300 s (576 s with its SQLite run)
     "tests/console/test_console.py",  # 217 s
     "tests/api/test_report_faults.py",  # 214 s
     "tests/crawl/test_queue.py",  # 209 s
