@@ -14,10 +14,14 @@ from collections.abc import Sequence
 
 # Longest first: seconds for the whole file with -n 0 on a loaded 2-core machine (pytest's own
 # total, measured one file at a time). A file that grows past a minute or so belongs here.
+# The test_cli_*.py walk-throughs were one file of 1261 s: its no-service tests (left in test_cli.py)
+# take 20 s; the rest is shared out by what each walk-through runs (video the most), not measured apart.
 LONG_FILES: Sequence[str] = (
-    "tests/ledger/cli/test_cli.py",  # 1261 s
     "tests/watermark/test_video.py",  # 496 s
+    "tests/ledger/cli/test_cli_watermark.py",  # about 480 s (trace 6 s of video, colluders, standalone)
     "tests/ledger/cli/test_readme_walk.py",  # about 450 s (330 s at a load of 5 to 10)
+    "tests/ledger/cli/test_cli_works.py",  # about 370 s (match 30 s of video, re-edit)
+    "tests/ledger/cli/test_cli_settlement.py",  # about 360 s (settlement, bad rows, refusals)
     "tests/ledger/cli/test_readme_derivatives.py",  # about 300 s (576 s with its SQLite run)
     "tests/console/test_console.py",  # 217 s
     "tests/api/test_report_faults.py",  # 214 s

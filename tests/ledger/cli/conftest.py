@@ -4,6 +4,15 @@ from tests.helpers.scripts_run import Service
 
 
 @pytest.fixture
+def running(tmp_path):
+    """A service started by scripts/run, on a data directory of its own."""
+    service = Service(tmp_path / "data")
+    service.start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
 def settling(tmp_path):
     """A service started by scripts/run whose periods finalise 3 seconds after they are committed."""
     yield from _settling(tmp_path / "data")
