@@ -11,6 +11,7 @@ as a reader would wait for its dispute window."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.config import REPO_ROOT
+from ledger.settlement.allocation import allocate
 from tests.helpers.scripts_run import Service
 
 REELLEDGER = Path(sys.executable).parent / "reelledger"
@@ -125,3 +127,39 @@ class Reader:
     def printed(self, *command: str) -> list[str]:
         """What each run of the command printed, in order."""
         return [out for args, out in self.transcript if tuple(args[: len(command)]) == command]
+
+
+HEADING_DERIVATIVES = "### Derivative works that pay upstream"
+
+
+def check_the_upstream_lines(reader: Reader, cwd: Path, since: int = 0) -> None:
+    """What the block says it does, from what its commands printed (those from `since` on in the
+    reader's transcript) and the statement files they wrote to `cwd`."""
+    block = Reader(reader.service, cwd, transcript=reader.transcript[since:])
+    # The README's numbers: 100,000 valid plays at 0.1 fen = 10,000 fen, less 10 % commission:
+    # 9,000 payable; 30 % of it (2,700) goes up, split 70/30 by the drama's split.
+    payable = 100_000 * 100_000 // 1_000_000 * 9_000 // 10_000
+    producer_due, investor_due = allocate(payable * 3_000 // 10_000, [7_000, 3_000], ["p", "i"])
+    assert (producer_due, investor_due) == (1_890, 810)
+
+    drama, re_edit = reader.works["drama"], reader.works["re-edit"]
+    for name, due in (("producer", producer_due), ("investor", investor_due)):
+        doc = json.loads((cwd / f"{name}.json").read_text())
+        assert [(line["work_id"], line["via_work_id"], int(line["amount"])) for line in doc["lines"]] == [
+            (drama, re_edit, due)
+        ]
+    assert "90.00 CNY" in block.printed("periods", "close")[0]  # every line's total: nothing created or lost
+    statements = block.printed("periods", "statement")
+    assert re.search(r"1 lines?, 18\.90 CNY", statements[0]) and re.search(r"1 lines?, 8\.10 CNY", statements[1])
+    assert "work 'Spring Tide'" in statements[0]
+    assert "through derivative 'Spring Tide: the clinic scenes'" in statements[0]
+    verified = block.printed("verify", "statement")
+    assert len(verified) == 2 and all(re.search(r"verified: 1 lines?\b", out) for out in verified)
+    assert "18.90 CNY ok" in verified[0] and "8.10 CNY ok" in verified[1]
+    claims = block.printed("periods", "claim")
+    assert len(claims) == 2 and all("confirmed" in out for out in claims)
+    assert "identical" in block.printed("audit", "period")[0]
+
+    family = block.printed("works", "family")[0]
+    assert re.search(r"re_edit of Spring Tide: 30 % upstream, licence \d+\n\s+" + drama, family)
+    assert max(len(line) for line in family.splitlines()) <= 80

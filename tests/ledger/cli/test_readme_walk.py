@@ -11,10 +11,9 @@ import subprocess
 
 import pytest
 
-from tests.helpers.readme import REELLEDGER, Reader, readme_block
+from tests.helpers.readme import HEADING_DERIVATIVES as DERIVATIVES
+from tests.helpers.readme import REELLEDGER, Reader, check_the_upstream_lines, readme_block
 from tests.helpers.scripts_run import Service
-from tests.ledger.cli.test_readme_derivatives import HEADING as DERIVATIVES
-from tests.ledger.cli.test_readme_derivatives import check_the_upstream_lines
 
 SECTIONS = (
     "## Walk-through",
