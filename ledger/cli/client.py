@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import typer
-from rich.console import Console, RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -121,24 +123,54 @@ def counted(n: int, noun: str) -> str:
 
 class PlainTable(Table):
     """Cells are text, never markup: titles, names and URLs come from users and from hostile
-    sites, and "[/b]" in a URL would otherwise stop the command (or "[link=...]" spoof it)."""
+    sites, and "[/b]" in a URL would otherwise stop the command (or "[link=...]" spoof it).
+    No word of a cell is ever broken: ids, addresses and URLs are there to be copied, so a column
+    is at least as wide as its longest word, and a table that cannot fit is printed wider than
+    the terminal (which wraps the line, and copies it as one) rather than folded."""
 
     def add_row(self, *cells: RenderableType | None, **kwargs: Any) -> None:
         super().add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in cells), **kwargs)
 
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        unbounded = options.update_width(sys.maxsize)
+        for column in self.columns:
+            cells = [column.header, *column.cells] if self.show_header else list(column.cells)
+            longest_word = max((Measurement.get(console, unbounded, cell).minimum for cell in cells), default=0)
+            column.min_width = max(column.min_width or 0, longest_word)
+        yield from super().__rich_console__(console, options)
 
-def facts_table() -> Table:
-    """Label and value. Values are printed whole: ids and hashes are there to be copied, so a
-    narrow terminal folds them onto the next line, never cuts them with an ellipsis."""
-    table = PlainTable(show_header=False, box=None)
-    table.add_column(no_wrap=True, style="bold")
-    table.add_column(overflow="fold")
-    return table
+
+class Facts:
+    """Label and value, a pair a line: the labels padded to one width, the value after them
+    whole and with nothing after it, so a double-click or a copy takes an id, a hash or an
+    address entire (a line longer than the terminal is wrapped by the terminal, which copies it
+    as one line). Values are text, never markup."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str]] = []
+
+    def add_row(self, label: str, value: str) -> None:
+        self.rows.append((label, value))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max((len(label) for label, _ in self.rows), default=0)
+        for label, value in self.rows:
+            first, *more = value.split("\n")
+            line = Text(" ", no_wrap=True, overflow="ignore")
+            line.append(label.ljust(width), style="bold")
+            line.append(f"  {first}")
+            yield line
+            for continued in more:  # a value of several lines keeps to the value's column
+                yield Text(" " * (width + 3) + continued, no_wrap=True, overflow="ignore")
+
+
+def facts_table() -> Facts:
+    """The facts of one thing (a work, a period, a case), a label and its value a line."""
+    return Facts()
 
 
 def listing(*headers: str) -> Table:
-    """A table whose cells fold rather than end in an ellipsis: ids come out whole, if over
-    two lines on a narrow (or piped, 80-column) output."""
+    """A table of things, one a row: prose folds within its column, ids and URLs never break."""
     table = PlainTable()
     for header in headers:
         table.add_column(header, overflow="fold")
