@@ -413,6 +413,8 @@ def test_a_piracy_case_shows_its_leak_evidence_and_notices(console, service):
     row = page.locator("[data-testid=cases] tbody tr").first.inner_text()
     assert "Astronaut" in row and shortened in row, row
     assert page.get_attribute("[data-testid=cases] [data-testid=work-id]", "title") == work_id
+    # the shortened id is one piece, never broken over two lines of its cell
+    assert page.eval_on_selector("[data-testid=cases] [data-testid=work-id]", "a => a.getClientRects().length") == 1
     c.shot("cases")
     page.click("[data-testid=case-link]")
     page.wait_for_selector("[data-testid=case]")

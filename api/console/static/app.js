@@ -175,7 +175,7 @@ export function short(hex, keep = 10) {
 // A work as a case names it: its title and its shortened id (in full on hover), a link to the work.
 export function workName(item) {
   return h('span', {}, `${item.title} `, h('a', {
-    class: 'mono', href: `/console/work?id=${encodeURIComponent(item.work_id)}`, title: item.work_id, 'data-testid': 'work-id',
+    class: 'mono whole', href: `/console/work?id=${encodeURIComponent(item.work_id)}`, title: item.work_id, 'data-testid': 'work-id',
   }, short(item.work_id, 6)));
 }
 
