@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -24,6 +25,7 @@ from sqlalchemy import Connection, Engine
 log = logging.getLogger("reelledger.advisory")
 
 NAMESPACE = 0x52454C44  # the first of the two int4 keys: every lock of ours ('RELD')
+RETRY_INTERVAL = 0.05  # seconds between tries while `attempt` waits
 
 
 def lock_key(name: str) -> int:
@@ -94,10 +96,16 @@ def exclusive(engine: Engine, name: str) -> Iterator[None]:
 
 
 @contextmanager
-def attempt(engine: Engine, name: str) -> Iterator[bool]:
-    """Hold the lock for the block if nobody else does; yields whether it was taken."""
+def attempt(engine: Engine, name: str, *, wait: float = 0.0) -> Iterator[bool]:
+    """Hold the lock for the block if nobody else does, or if whoever does lets go within
+    `wait` seconds (a sweep that only looks); yields whether it was taken."""
     locks = AdvisoryLocks(engine, name)
     try:
-        yield locks.try_lock(name)
+        deadline = time.monotonic() + wait
+        taken = locks.try_lock(name)
+        while not taken and time.monotonic() < deadline:
+            time.sleep(RETRY_INTERVAL)
+            taken = locks.try_lock(name)
+        yield taken
     finally:
         locks.close()

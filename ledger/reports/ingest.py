@@ -95,6 +95,11 @@ def summary_of(report: PlayReport, platform: Account, supersedes_hash: bytes = Z
     )
 
 
+RECEPTION_WAIT = 2.0
+"""Seconds an upload waits for its report's reception lock: the sweep of interrupted uploads
+(`discard_interrupted`) holds it for one read; another upload of the report holds it throughout."""
+
+
 def ingest(
     ledger: Ledger,
     platform: Account,
@@ -107,7 +112,7 @@ def ingest(
     if platform.role != Role.platform:
         raise Forbidden("only a platform account posts play reports")
     _check_header(ledger, header)
-    with attempt(ledger.engine, reception_lock(platform.id, header.report_id)) as ours:
+    with attempt(ledger.engine, reception_lock(platform.id, header.report_id), wait=RECEPTION_WAIT) as ours:
         if not ours:  # another replica receives it now
             raise Conflict("report_in_flight", f"report {header.report_id!r} is being received right now")
         return _ingest(ledger, platform, header, source, signature)

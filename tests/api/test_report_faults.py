@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import threading
 import time
 from datetime import timedelta
 
@@ -13,8 +14,10 @@ import pytest
 from eth_account import Account
 from sqlmodel import select
 
+from ledger.advisory import AdvisoryLocks
 from ledger.db import session
 from ledger.models import ChainOp, PlayReport, PlayRowRecord, Role
+from ledger.reports.ingest import reception_lock
 from ledger.reports.prepare import rows_of_text, sign_summary, summarise
 from ledger.settlement.periods import advance_periods
 from tests.helpers.service import running_service, settle
@@ -400,6 +403,16 @@ def test_a_second_upload_of_a_report_still_arriving_is_refused_not_merged(servic
         db.commit()
     second = post_report(deal, "busy", rows(deal))
     assert second.status_code == 409 and second.json()["error"]["code"] == "report_in_flight"
+
+
+def test_an_upload_waits_while_the_sweep_of_interrupted_uploads_glances_at_its_report(service):
+    deal = make_deal(service)
+    sweep = AdvisoryLocks(service.ledger.engine, "sweep")  # a replica's sweep, reading under the lock
+    assert sweep.try_lock(reception_lock(deal.platform_id, "swept"))
+    threading.Timer(0.5, sweep.close).start()
+    response = post_report(deal, "swept", rows(deal))
+    assert response.status_code == 201, response.text
+    assert stored_rows(service, "swept") == 5
 
 
 def test_a_close_that_cannot_be_settled_is_refused_before_anything_is_written(service):
