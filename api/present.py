@@ -17,7 +17,7 @@ from ledger.licences import LicenceView
 from ledger.matching import MatchOutcome
 from ledger.models import Account, ChainOp, JobStatus, LineDispute, MediaJob, PlayReport, SettlementRuleRecord
 from ledger.op_views import op_status
-from ledger.piracy.cases import CaseView, Lifetimes
+from ledger.piracy.cases import CaseView, Lifetimes, media_of_work
 from ledger.piracy.counter_notices import without_link_token
 from ledger.piracy.crawl_jobs import CrawlJob
 from ledger.piracy.evidence import derivative_doc
@@ -358,7 +358,11 @@ def rule(record: SettlementRuleRecord) -> schemas.RulePublic:
 
 def _case_match(m: dict[str, Any]) -> schemas.CaseMatch:
     return schemas.CaseMatch(
-        offset_seconds=m["offset_seconds"], duration_seconds=m["duration_seconds"], confidence=m["confidence"]
+        offset_seconds=m["offset_seconds"],
+        duration_seconds=m["duration_seconds"],
+        confidence=m["confidence"],
+        seconds_compared=m.get("seconds_compared"),
+        whole_copy_compared=m.get("whole_copy_compared"),
     )
 
 
@@ -397,6 +401,7 @@ def case(
         content_sha256=c.content_sha256,
         content_size=c.content_size,
         media_kind=c.media_kind,
+        work_media_kind=media_of_work(view.work),
         match=_case_match(m),
         derivative_of=_case_source(bundle.get("derivative_of")),
         leak=schemas.CaseLeak(payload=mark.get("payload"), distribution_id=c.distribution_id, platform=platform),

@@ -446,6 +446,14 @@ class CaseMatch(BaseModel):
     offset_seconds: float
     duration_seconds: float
     confidence: float
+    seconds_compared: float | None = Field(
+        default=None, description="Seconds of a video copy its fingerprint was compared over (null for a still)."
+    )
+    whole_copy_compared: bool | None = Field(
+        default=None,
+        description="False when the verdict was decisive on the copy's first seconds and the rest was not compared: "
+        "the duration is then the least of the copy that agrees with the work (null for a still).",
+    )
 
 
 class CaseSource(BaseModel):
@@ -481,7 +489,11 @@ class CasePublic(BaseModel):
     status: str = Field(description="open or closed (the link is gone)")
     content_sha256: str
     content_size: int
-    media_kind: str
+    media_kind: str = Field(description="The copy's: video or image.")
+    work_media_kind: str | None = Field(
+        description="The work's, as its fingerprint says: video or image (null: registered by its hash alone). "
+        "A still copy of a video work shows the frame at the match's offset."
+    )
     match: CaseMatch
     derivative_of: CaseSource | None = Field(
         description="The copy is of this case's work, a licensed derivative of this ancestor: not the ancestor's case."

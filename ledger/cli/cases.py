@@ -40,8 +40,17 @@ def _match(case: dict[str, Any]) -> str:
     m = case["match"]
     confidence = f"confidence {m['confidence']:.2f}"
     if case["media_kind"] == "image":
-        shown = f"the work's frame at {m['offset_seconds']:.1f} s" if m["offset_seconds"] > 0 else "the work's picture"
+        shown = (
+            f"the work's frame at {m['offset_seconds']:.1f} s"
+            if case["work_media_kind"] == "video"
+            else "the work's picture"
+        )
         return f"the picture matches {shown}, {confidence}"
+    if m.get("whole_copy_compared") is False:  # decided on the copy's first seconds
+        return (
+            f"at least {m['duration_seconds']:.1f} s from {m['offset_seconds']:.1f} s "
+            f"(the copy's first {m['seconds_compared']:.1f} s compared), {confidence}"
+        )
     return f"{m['duration_seconds']:.1f} s from {m['offset_seconds']:.1f} s, {confidence}"
 
 

@@ -343,7 +343,7 @@ def _store_case(
                 case.id,
                 chain.addresses.get("EvidenceRegistry"),
                 counter_notice_url=answer_at,
-                work_media=_media_of(work),
+                work_media=media_of_work(work),
             ):
                 db.add(
                     TakedownNotice(
@@ -373,7 +373,7 @@ def _store_case(
         return _view(db, must_get(db, PiracyCase, case_id)), True
 
 
-def _media_of(work: Work) -> str | None:
+def media_of_work(work: Work) -> str | None:
     """Whether the work is footage or a picture, as its fingerprint says (None: registered by hash)."""
     if work.fingerprint_kind is None:
         return None

@@ -155,6 +155,7 @@ def test_cases_list_and_show_name_each_case_s_work_and_how_a_still_matched(servi
     shown = CliRunner().invoke(cli, ["cases", "show", str(case["id"])], env=env)
     assert shown.exit_code == 0, shown.output
     assert "the picture matches the work's picture, confidence" in shown.output, shown.output  # a still: no 0.0 s
+    assert case["work_media_kind"] == "image" and case["match"]["seconds_compared"] is None
 
 
 def test_the_same_leak_found_again_is_one_case(service, parties, opened):

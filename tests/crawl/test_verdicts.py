@@ -11,7 +11,9 @@ import json
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from ledger.cli import app as cli
 from ledger.db import session
 from ledger.distributions.records import payload_hex
 from ledger.distributions.trace import trace_file
@@ -128,6 +130,22 @@ def test_a_long_copy_gets_the_verdict_of_a_full_read_from_its_first_seconds(leak
     assert f"matches at least {match['duration_seconds']:.1f} s of the work" in english
     assert f"比对副本的前 {match['seconds_compared']:.1f} 秒" in chinese
 
+    # ... and so do the API's case and `cases show`
+    assert case["work_media_kind"] == "video"
+    assert case["match"]["whole_copy_compared"] is False
+    assert case["match"]["seconds_compared"] == match["seconds_compared"]
+    env = {
+        "REELLEDGER_URL": svc.url,
+        "REELLEDGER_API_KEY": leak["crawler"].headers["Authorization"].removeprefix("Bearer "),
+        "COLUMNS": "200",
+    }
+    shown = CliRunner().invoke(cli, ["cases", "show", str(case["id"])], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert (
+        f"at least {match['duration_seconds']:.1f} s from {match['offset_seconds']:.1f} s "
+        f"(the copy's first {match['seconds_compared']:.1f} s compared)" in shown.output
+    ), shown.output
+
 
 def test_a_copy_shorter_than_the_first_stage_is_compared_whole(leak, tmp_path):
     excerpt = transcode(leak["leaked"], tmp_path / "excerpt.mp4", VideoAttack(crf=28), start=10.0, seconds=12)
@@ -136,6 +154,7 @@ def test_a_copy_shorter_than_the_first_stage_is_compared_whole(leak, tmp_path):
     case = r.json()["case"]
     match = json.loads(leak["crawler"].get(f"/cases/{case['id']}/evidence").content)["match"]
     assert match["whole_copy_compared"] is True and match["seconds_compared"] <= 13
+    assert case["match"]["whole_copy_compared"] is True
     assert match["offset_seconds"] == pytest.approx(10.0, abs=1.0)
     english = next(n for n in case["notices"] if n["format"] == "dmca")["body"]
     assert "Their perceptual fingerprint matches" in english and "at least" not in english

@@ -70,11 +70,17 @@ function counterNotice(caseId, notice) {
 }
 
 // A still matches a picture, not a stretch of time: the work's frame it shows, or its picture.
+// A video decided on its first seconds agrees with the work over at least the duration shown.
 function matchText(item) {
   const m = item.match;
-  const values = { offset: m.offset_seconds.toFixed(1), duration: m.duration_seconds.toFixed(1), confidence: (m.confidence * 100).toFixed(0) };
-  if (item.media_kind !== 'image') return t('case.matchText', values);
-  return t(m.offset_seconds > 0 ? 'case.matchFrame' : 'case.matchPicture', values);
+  const values = {
+    offset: m.offset_seconds.toFixed(1),
+    duration: m.duration_seconds.toFixed(1),
+    confidence: (m.confidence * 100).toFixed(0),
+    compared: (m.seconds_compared ?? 0).toFixed(1),
+  };
+  if (item.media_kind !== 'image') return t(m.whole_copy_compared === false ? 'case.matchFirst' : 'case.matchText', values);
+  return t(item.work_media_kind === 'video' ? 'case.matchFrame' : 'case.matchPicture', values);
 }
 
 export async function render({ root, role }) {
