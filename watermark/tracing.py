@@ -39,16 +39,21 @@ False accusations
     unmarked and foreign-keyed reads 0.98. With ACCUSE_SCORE = 6.0 the probability of naming
     one given innocent in one reading is exp(-18) = 1.5e-8 under Hoeffding, and
     P(Z >= 6.0 / 1.1) = 2.5e-8 for a Gaussian null of standard deviation up to 1.1: so
-    at most 1e-6 per trace for up to 40 candidates, and N x 2.5e-8 for N candidates (2.5e-5
-    for a thousand distributions under the keys tried). The bound assumes payloads drawn at
+    at most 1e-6 per trace for up to 40 candidates. A catalogue issues far more copies, and
+    each candidate is one more chance of a false accusation, so the threshold rises with
+    their number (`accusation_threshold`, a union bound over the candidates under that
+    Gaussian): the chance of naming any innocent in one trace stays under
+    FALSE_ACCUSATION = 1e-6 whatever N is, at a score of 6.6 for a thousand candidates,
+    7.1 for twenty thousand, 7.7 for a million. The bound assumes payloads drawn at
     random, as the ledger draws them; the projection keeps payloads that happen to be close
     (the tests' 0xA11CE, 0xB0B, 0xC4A5E) from being named with a colluder.
 
 Limits
     A colluder's share must carry the score over ACCUSE_SCORE: with n equal shares its
     score is about sqrt(CODED_BITS) * (a / n) / sqrt(1 + a**2 / n), a being the per-bit
-    signal-to-noise of a single copy's reading (16 for a = inf, n = 1; 9.3 for n = 3);
-    weak readings (heavy attacks on top of collusion) fall below it and name nobody.
+    signal-to-noise of a single copy's reading (16 for a = inf, n = 1; 9.3 for n = 3), so
+    three colluders can be named among a million candidates (7.7) only from a strong
+    reading; weak readings (heavy attacks on top of collusion) fall below it and name nobody.
     Before that, the reading needs its lattice and sync: mixing keeps the sync pattern but
     leaves the tiled pattern about 60 % (two copies) or 47 % (three) of its energy, so on
     flat, heavily compressed footage the mixture may read as no mark at all where a single
@@ -62,6 +67,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 
@@ -70,14 +76,16 @@ from watermark import payload as framing
 from watermark.errors import WatermarkError
 from watermark.files import FileDetection, Progress, detect_file
 
-ACCUSE_SCORE = 6.0  # score needed to name a recipient; see "False accusations"
+ACCUSE_SCORE = 6.0  # the least score that names a recipient (the threshold up to ~40 candidates)
+NULL_SPREAD = 1.1  # standard deviation of an innocent's score, at most (measured: 1.026)
+FALSE_ACCUSATION = 1e-6  # chance per trace of naming any innocent, whatever the number of candidates
 
 
 @dataclass(frozen=True)
 class Accusation:
     payload: int
     key_index: int  # which of the keys its payload was issued under
-    score: float  # see `accuse`: ACCUSE_SCORE or more
+    score: float  # see `accuse`: the threshold for the number of candidates, ACCUSE_SCORE or more
 
 
 @dataclass(frozen=True)
@@ -108,18 +116,30 @@ def scores(soft: np.ndarray, payloads: Sequence[int]) -> np.ndarray:
     return result
 
 
+def accusation_threshold(candidates: int) -> float:
+    """The score that keeps the chance of naming any of `candidates` innocents in one trace
+    under FALSE_ACCUSATION: each is a chance of a false accusation (a union bound), under a
+    Gaussian null of spread NULL_SPREAD; never under ACCUSE_SCORE."""
+    if candidates <= 0:
+        return ACCUSE_SCORE
+    return max(ACCUSE_SCORE, -NULL_SPREAD * NormalDist().inv_cdf(FALSE_ACCUSATION / candidates))
+
+
 def accuse(
-    soft: Sequence[np.ndarray], candidates: Sequence[Sequence[int]], threshold: float = ACCUSE_SCORE
+    soft: Sequence[np.ndarray], candidates: Sequence[Sequence[int]], threshold: float | None = None
 ) -> list[Accusation]:
     """The candidates found in the soft values, strongest first: `soft[k]` read under key k,
     `candidates[k]` the payloads issued under key k. Under each key the best-scoring
-    candidate is named if its score reaches `threshold`; then its codeword is projected
+    candidate is named if its score reaches `threshold` (by default the one the number of
+    candidates under all the keys needs: `accusation_threshold`); then its codeword is projected
     out of the soft values (and of the other codewords), and the others are scored again on
     what is left, normalised by what is left of their codeword and the noise that remains,
     until none reaches `threshold`. Without the projection, a recipient whose payload is
     close to a colluder's (codewords sharing a stretch) would share that colluder's score."""
     if len(soft) != len(candidates):
         raise WatermarkError(f"{len(soft)} soft readings for {len(candidates)} lists of candidates")
+    if threshold is None:
+        threshold = accusation_threshold(sum(len(payloads) for payloads in candidates))
     found = []
     for k, (values, payloads) in enumerate(zip(soft, candidates, strict=True)):
         values = _check_soft(values)

@@ -9,9 +9,10 @@ against the chain, so the answer says whether the trace is anchored evidence.
 Copies of several recipients averaged or cut together (collusion) often decode to no payload,
 or to one colluder's. The ledger knows every payload each holder issued, so the reading's
 soft values are also scored against all of them (`watermark.tracing.accuse`): a distribution
-whose score reaches tracing.ACCUSE_SCORE is named among the colluders. The chance of naming
-a recipient whose copy is not in the mixture is about 2.5e-8 per distribution tried (see
-`watermark.tracing`); the blind reading and its bound are as they were.
+whose score reaches the threshold for that many candidates (`tracing.accusation_threshold`)
+is named among the colluders. The threshold rises with the number of distributions tried, so
+that the chance of naming any recipient whose copy is not in the mixture stays under 1e-6 a
+trace (see `watermark.tracing`); the blind reading and its bound are as they were.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class Colluder:
     """A distribution whose payload the copy carries in part: a copy mixed from several."""
 
     distribution: DistributionView
-    score: float  # watermark.tracing's score; tracing.ACCUSE_SCORE or more
+    score: float  # watermark.tracing's score; at least the threshold for the candidates tried
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pytest
 
 from watermark import image, tracing
 from watermark.errors import WatermarkError
-from watermark.payload import CODED_BITS
+from watermark.payload import CODED_BITS, symbols
 from watermark.testimages import full_hd, photograph
 
 KEY = b"tracing test key: one rights holder"
@@ -67,3 +67,18 @@ def test_bad_input_is_refused():
         tracing.accuse([np.ones(CODED_BITS)], [[-1]])
     assert tracing.accuse([np.zeros(CODED_BITS)], [SPREAD]) == []
     assert tracing.accuse([np.ones(CODED_BITS)], [[]]) == []
+
+
+def test_the_threshold_rises_with_the_candidates_so_a_catalogue_names_no_more_innocents():
+    """Each candidate is one more chance of a false accusation: a score that names a colluder
+    among ten candidates names nobody among twenty thousand."""
+    threshold = tracing.accusation_threshold
+    assert threshold(0) == threshold(1) == threshold(40) == tracing.ACCUSE_SCORE
+    assert tracing.ACCUSE_SCORE < threshold(1_000) < threshold(20_000) < threshold(10**6) < 8
+    noise = np.random.default_rng(11).normal(size=CODED_BITS)
+    soft = noise + 0.45 * symbols(SPREAD[0])
+    score = tracing.scores(soft, [SPREAD[0]])[0]
+    assert threshold(10) <= score < threshold(20_000), score
+    assert [a.payload for a in tracing.accuse([soft], [SPREAD[:10]])] == [SPREAD[0]]
+    many = [SPREAD[0], *(int(p) for p in np.random.default_rng(12).integers(1, 2**48, 20_000))]
+    assert tracing.accuse([soft], [many]) == []
