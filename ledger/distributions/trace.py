@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from ledger.chain.errors import ChainError
 from ledger.db import must_get, session
@@ -64,7 +64,18 @@ class Trace:
     colluders: tuple[Colluder, ...] = ()  # besides `distribution`, strongest first
 
 
-def trace_file(ledger: Ledger, account: Account, path: Path, *, max_seconds: float | None = DEFAULT_SECONDS) -> Trace:
+def trace_file(
+    ledger: Ledger,
+    account: Account,
+    path: Path,
+    *,
+    max_seconds: float | None = DEFAULT_SECONDS,
+    work_pk: int | None = None,
+) -> Trace:
+    """Read the copy's mark under every key the account may use. `work_pk`, when the copy is
+    known to be that work's (it matched it), keeps the colluders sought among that work's
+    copies: fewer candidates, a lower threshold for the same bound, nothing else loaded. A
+    payload that decodes names its distribution whatever its work."""
     if account.role not in TRACE_ROLES:
         raise Forbidden("tracing copies needs the role rights_holder, crawler, auditor or admin")
     if max_seconds is not None and not 0 < max_seconds <= 3600:
@@ -84,13 +95,15 @@ def trace_file(ledger: Ledger, account: Account, path: Path, *, max_seconds: flo
         raise InvalidInput("file", str(exc)) from None
     found = reading.detection
     with session(ledger.engine) as db:
-        issued = [
-            {d.payload: d for d in db.exec(select(DistributionRecord).where(DistributionRecord.owner_id == o.id))}
-            for o in owners
-        ]
+        issued = [_issued(db, owner, work_pk) for owner in owners]
         dist = None
         if found.payload is not None and found.key_index is not None:
-            dist = issued[found.key_index].get(found.payload)
+            dist = db.exec(
+                select(DistributionRecord).where(
+                    DistributionRecord.owner_id == owners[found.key_index].id,
+                    DistributionRecord.payload == found.payload,
+                )
+            ).first()
         view = _view(db, dist) if dist is not None else None
         colluders = tuple(
             Colluder(_view(db, issued[a.key_index][a.payload]), a.score)
@@ -98,6 +111,14 @@ def trace_file(ledger: Ledger, account: Account, path: Path, *, max_seconds: flo
             if dist is None or issued[a.key_index][a.payload].id != dist.id
         )
     return Trace(found, len(keys), view, _check(ledger, view) if view else None, colluders)
+
+
+def _issued(db: Session, owner: Account, work_pk: int | None) -> dict[int, DistributionRecord]:
+    """The owner's distributions by payload: the candidates for colluders (of one work if given)."""
+    query = select(DistributionRecord).where(DistributionRecord.owner_id == owner.id)
+    if work_pk is not None:
+        query = query.where(DistributionRecord.work_pk == work_pk)
+    return {d.payload: d for d in db.exec(query)}
 
 
 def _check(ledger: Ledger, view: DistributionView) -> OnChainCheck | None:

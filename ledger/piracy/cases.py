@@ -158,9 +158,9 @@ def report_sighting(
         outcome = match_file(ledger, crawler, path, staged=True)
         if outcome.match is None:
             return SightingOutcome(False, False, None, outcome)
-        traced = _trace(ledger, crawler, path, outcome.query.kind)
-        dist = traced.distribution
         assert outcome.work is not None and outcome.op is not None  # a match names its work
+        traced = _trace(ledger, crawler, path, outcome.query.kind, outcome.work.id)
+        dist = traced.distribution
         finding = Finding(
             outcome.work,
             outcome.op,
@@ -188,18 +188,19 @@ def report_sighting(
     return SightingOutcome(True, created, view, outcome)
 
 
-def _trace(ledger: Ledger, crawler: Account, path: Path, kind: str) -> tracing.Trace:
+def _trace(ledger: Ledger, crawler: Account, path: Path, kind: str, work_pk: int) -> tracing.Trace:
     """The copy's watermark, read on its first MARK_FIRST_SECONDS and, when that names no
     payload, on the full default stretch: a payload is reported only when the keys decode it
     (a false one is as unlikely from a short read as from a long one), so a short read that
     finds one is a verdict, and one that does not costs the difference. Before any
     distribution was made no key has marked anything: the trace reads no mark, and the case
-    stands on its match alone (its evidence says no watermark was found)."""
+    stands on its match alone (its evidence says no watermark was found). Colluders are
+    sought among the matched work's copies."""
     if kind == "video":
-        first = tracing.trace_file(ledger, crawler, path, max_seconds=MARK_FIRST_SECONDS)
+        first = tracing.trace_file(ledger, crawler, path, max_seconds=MARK_FIRST_SECONDS, work_pk=work_pk)
         if first.detection.payload is not None:
             return first
-    return tracing.trace_file(ledger, crawler, path)
+    return tracing.trace_file(ledger, crawler, path, work_pk=work_pk)
 
 
 def _sighting_of(

@@ -14,9 +14,12 @@ import cv2
 import numpy as np
 import pytest
 from skimage import data
+from sqlmodel import select
 
+from ledger.db import session
 from ledger.distributions.records import document
-from ledger.models import Role
+from ledger.distributions.trace import trace_file
+from ledger.models import Account, Role, Work
 from tests.helpers.distributions import MASTER, decode, distribute, png, register, wait_ready
 from watermark import attacks
 
@@ -209,14 +212,14 @@ def recipients(parties, ready):
     """Three more copies of the photograph for the platform (sessions c-1 to c-3), decoded;
     with `ready` (s-1) four recipients, of whom a test's colluders are some."""
     made = {}
-    for session in ("c-1", "c-2", "c-3"):
+    for name in ("c-1", "c-2", "c-3"):
         r = distribute(
-            parties["studio"], parties["work_id"], MASTER, parties["platform_name"], fields={"session": session}
+            parties["studio"], parties["work_id"], MASTER, parties["platform_name"], fields={"session": name}
         )
         assert r.status_code == 202, r.text
         d = wait_ready(parties["studio"], r.json()["id"])
         assert d["status"] == "ready", d
-        made[session] = (d["id"], decode(parties["studio"].get(d["copy"]["url"]).content))
+        made[name] = (d["id"], decode(parties["studio"].get(d["copy"]["url"]).content))
     made["s-1"] = (ready[0]["id"], decode(ready[1]))
     return made
 
@@ -251,3 +254,27 @@ def test_copies_mixed_by_colluders_name_a_colluder_and_no_innocent(parties, reci
         )
     other = detect(parties["other"], png(mixed)).json()  # the other studio issued none of these
     assert other["colluders"] == [] and other["distribution"] is None
+
+
+def test_a_case_seeks_colluders_among_the_matched_work_s_copies_only(service, parties, recipients, tmp_path):
+    """The crawler's trace knows the work the copy matched: another work's copies are no
+    candidates (fewer candidates, a lower threshold for the same bound), while a payload that
+    decodes still names its distribution whatever the work."""
+    mixed = tmp_path / "mixed.png"
+    mixed.write_bytes(png(np.rint(np.mean([recipients["c-1"][1], recipients["c-2"][1]], axis=0)).astype(np.uint8)))
+    other_work_id = register(parties["studio"], png(data.coffee()), "Coffee")
+    with session(service.ledger.engine) as db:
+        crawler = db.exec(select(Account).where(Account.role == Role.crawler)).first()
+        work = db.exec(select(Work).where(Work.work_id == parties["work_id"])).one()
+        other_work = db.exec(select(Work).where(Work.work_id == other_work_id)).one()
+    assert crawler is not None
+    theirs = trace_file(service.ledger, crawler, mixed, work_pk=work.id)
+    named = {c.distribution.dist.id for c in theirs.colluders}
+    if theirs.distribution is not None:
+        named.add(theirs.distribution.dist.id)
+    assert named and named <= {recipients["c-1"][0], recipients["c-2"][0]}, theirs
+    elsewhere = trace_file(service.ledger, crawler, mixed, work_pk=other_work.id)
+    assert elsewhere.colluders == ()
+    assert (elsewhere.distribution and elsewhere.distribution.dist.id) == (
+        theirs.distribution and theirs.distribution.dist.id
+    )
