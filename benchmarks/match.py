@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -334,7 +335,8 @@ def _recall(args, workdir: Path, index: FrameIndex, footage: Path, bunny: Path) 
 def _speed(index: FrameIndex, footage: Path, bunny: Path, workdir: Path) -> None:
     print(
         "\nfingerprinting speed, x real time by the clock (and by CPU time: the machine is shared), "
-        "each beside decoding every frame of the same file in the same run:"
+        "each beside decoding every frame of the same file in the same run "
+        f"(load average {_load()} on {os.cpu_count()} cores):"
     )
     loop = looped(bunny, workdir / "bunny-loop.mp4", 600)
     for label, path in (("photo footage 720p", footage), ("bigbuckbunny 720p, looped to 10 min", loop)):
@@ -365,6 +367,12 @@ def _speed(index: FrameIndex, footage: Path, bunny: Path, workdir: Path) -> None
             "      (the default way: "
             + ("settled by the key-led read)" if settled[0] else "key-led not decisive, read again the regular way)")
         )
+    print(f"  (load average {_load()} at the end)")
+
+
+def _load() -> str:
+    """The 1, 5 and 15-minute load averages, as `uptime` shows them."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _whole_default(index: FrameIndex, path: Path) -> bool:
