@@ -54,6 +54,10 @@ MAX_QUERY_FRAMES = 2 * MAX_QUERY_SECONDS + 1  # what a client may send (two fram
 # a whole number of picture-in-picture blocks (frame_hashes.INSET_BLOCK frames at
 # hash_sequence.RATE a second: 10 s), so a staged read hashes exactly what one read does.
 STAGES = (20.0, 60.0, float(MAX_QUERY_SECONDS))
+# Key-led reading (see `staged_query`): frames up to this long after each keyframe are decoded
+# and hashed first. Measured at 720p (benchmarks/match.py): 90x and 113x real time against 35x
+# and 32x for the regular read of the same files.
+KEY_SECONDS = 1.0
 RELATED_MATCHES = 8  # works a copy is matched to at most, best first, when looking for a derivative among them
 # A copy is a derivative's rather than its ancestor's when at least this share of the frames that
 # agree with the ancestor agree with the derivative too (the rest: frame hashes that miss by a bit).
@@ -180,20 +184,19 @@ def _shows_derivative(kind: str, derivative: Match, ancestor: Match) -> bool:
 def match_file(ledger: Ledger, account: Account, path: Path, *, staged: bool = False) -> MatchOutcome:
     """Hash a suspect file (image or video) and match it; a file that is not media is refused.
     `staged`: hash a video in STAGES and stop at the first decisive match (`whole` then says
-    whether the copy was read to its end); otherwise its first MAX_QUERY_SECONDS at once."""
+    whether the copy was read to its end); otherwise its first MAX_QUERY_SECONDS in one stage.
+    Either way each stage is read key-led first (see `staged_query`)."""
     if account.role not in MATCH_ROLES:
         raise Forbidden("only a crawler or a rights holder matches suspect copies")
+    outcomes: list[MatchOutcome] = []
+
+    def look(query: HashSequence) -> bool:
+        outcomes.append(match_sequence(ledger.matcher, account, query))
+        found = outcomes[-1].match
+        return found is not None and decisive(query.kind, found.votes, found.frames)
+
     try:
-        if not staged:
-            return match_sequence(ledger.matcher, account, query_sequence(path, seconds=MAX_QUERY_SECONDS))
-        outcomes: list[MatchOutcome] = []
-
-        def look(query: HashSequence) -> bool:
-            outcomes.append(match_sequence(ledger.matcher, account, query))
-            found = outcomes[-1].match
-            return found is not None and decisive(query.kind, found.votes, found.frames)
-
-        _, whole = staged_query(path, look)
+        _, whole = staged_query(path, look, STAGES if staged else (float(MAX_QUERY_SECONDS),))
     except WatermarkError as exc:
         raise InvalidInput("file", str(exc)) from None
     return replace(outcomes[-1], whole=whole)
@@ -208,13 +211,27 @@ def decisive(kind: str, votes: int, frames: int) -> bool:
 
 
 def staged_query(
-    path: Path, look: Callable[[HashSequence], bool], stages: Sequence[float] = STAGES
+    path: Path,
+    look: Callable[[HashSequence], bool],
+    stages: Sequence[float] = STAGES,
+    key_seconds: float | None = KEY_SECONDS,
 ) -> tuple[HashSequence, bool]:
     """Hash a suspect file stage by stage (a video's first stages[0] seconds, then on to
-    stages[1], ...; every frame is hashed once) and show `look` the frames so far after each
-    stage, until it says the evidence is decisive or the copy (or the last stage) ends.
-    Returns the frames hashed and whether they reach the copy's end or the last stage; the
-    frames of a read to the end are the ones a read in one go would hash."""
+    stages[1], ...) and show `look` the frames so far after each stage, until it says the
+    evidence is decisive or the copy (or the last stage) ends. Returns the frames hashed and
+    whether they reach the copy's end or the last stage.
+
+    Each stage of a video is read key-led first (only the first `key_seconds` after each
+    keyframe decoded, `hash_video`): 2.5 to 3.5 times as fast as the regular read at 720p
+    (measured), and decisive for a copy with a keyframe every few seconds (up to 3 frames a
+    keyframe; STRONG_VOTES of them must agree, so a stage of fewer keyframes never is).
+    Only when that is not decisive is the stage hashed the regular way (2 frames a second
+    throughout) and looked at again, so nothing is lost: a copy whose keyframes are far apart
+    (measured: a picture-in-picture copy with one every 10 s was matched by 0 of 2 key-led
+    reads), whose inset needs a block of steady frames to be found, or that is short gets the
+    regular read's verdict, at the cost of both reads. Earlier stages' frames are the
+    regular ones; with `key_seconds` None, or when every stage falls back, the frames are
+    the ones a read in one go would hash."""
     path = Path(path)
     if media_kind(path) == "image":
         picture = query_sequence(path)
@@ -223,6 +240,13 @@ def staged_query(
     query: HashSequence | None = None
     begun = 0.0
     for end in stages:
+        last = end == stages[-1]
+        if key_seconds is not None:
+            keyed = _key_led_stage(path, begun, end, key_seconds)
+            if keyed is not None and len(keyed):
+                so_far = keyed if query is None else _joined(query, keyed, begun)
+                if look(so_far):
+                    return so_far, last or keyed.duration < end - begun - 1.0
         try:
             part = hash_video(path, QUERY_VARIANTS, start=begun, seconds=end - begun)
         except WatermarkError:
@@ -232,10 +256,19 @@ def staged_query(
         query = part if query is None else _joined(query, part, begun)
         ended = part.duration < end - begun - 1.0  # the copy (or a damaged stretch) ended before the stage did
         if look(query) or ended:
-            return query, ended or end == stages[-1]
+            return query, ended or last
         begun = end
     assert query is not None  # at least one stage ran
     return query, True
+
+
+def _key_led_stage(path: Path, begun: float, end: float, key_seconds: float) -> HashSequence | None:
+    """The key-led frames of one stage, or None where there are none to read (the regular
+    read that follows says why)."""
+    try:
+        return hash_video(path, QUERY_VARIANTS, start=begun, seconds=end - begun, key_seconds=key_seconds)
+    except WatermarkError:
+        return None
 
 
 def _joined(first: HashSequence, then: HashSequence, at: float) -> HashSequence:

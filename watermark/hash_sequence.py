@@ -129,19 +129,22 @@ def _small_luma(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
 
 def _decoded(
     container: av.container.InputContainer, stream: av.video.stream.VideoStream, key_seconds: float | None
-) -> Iterator[av.VideoFrame]:
+) -> Iterator[av.VideoFrame | float]:
     """Decoded frames until the end or the first stretch that cannot be read; with
     `key_seconds`, only those of the first `key_seconds` after each keyframe: the packets
-    after that, in decoding order, are not decoded at all until the next keyframe."""
+    after that, in decoding order, are not decoded at all until the next keyframe, and each
+    is yielded as its time (seconds in the stream) so the reader knows how far it looked."""
     base = video._time_base(stream)
     feeding, until = True, float("inf")
     try:
         for packet in container.demux(stream):
             if key_seconds is not None and packet.size and packet.pts is not None:
+                at = float(packet.pts * base)
                 if packet.is_keyframe:
-                    feeding, until = True, float(packet.pts * base) + key_seconds
-                elif not feeding or float(packet.pts * base) > until:
+                    feeding, until = True, at + key_seconds
+                elif not feeding or at > until:
                     feeding = False  # what follows may refer to this packet: skip to the next keyframe
+                    yield at
                     continue
             yield from packet.decode()
     except (av.FFmpegError, EOFError):
@@ -162,7 +165,9 @@ def hash_video(
     are from the start of the video. A damaged or truncated stretch ends the sequence.
     With `key_seconds`, only frames up to that long after each keyframe are decoded and
     hashed (at `rate`): a fraction of the decoding, at times as irregular as the keyframes
-    (a suspect copy's sequence meets a registered one, hashed throughout, all the same)."""
+    (a suspect copy's sequence meets a registered one, hashed throughout, all the same), and
+    `duration` reaches the last packet looked at, decoded or not (how much of the copy the
+    frames stand for: a staged read tells by it whether the copy ended)."""
     path = Path(path)
     container = video.open_video(path)
     with container:
@@ -196,6 +201,11 @@ def hash_video(
 
         sampled, mark, last = 0, start, start
         for frame in _decoded(container, stream, key_seconds):
+            if isinstance(frame, float):  # skipped by key-led sampling: looked past, so it counts in `duration`
+                if seconds is not None and frame - origin >= start + seconds:
+                    break
+                last = max(last, frame - origin)
+                continue
             if frame.time is None:
                 continue
             t = frame.time - origin

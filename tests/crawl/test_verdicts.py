@@ -8,7 +8,10 @@ Media: footage made here from scikit-image's bundled photographs (skimage.data).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -17,15 +20,17 @@ from ledger.cli import app as cli
 from ledger.db import session
 from ledger.distributions.records import payload_hex
 from ledger.distributions.trace import trace_file
-from ledger.matching import STAGES, match_file, staged_query
+from ledger.matching import STAGES, decisive, match_file, staged_query
 from ledger.models import Account, Role
 from ledger.piracy.cases import MARK_FIRST_SECONDS
 from tests.helpers.cases import report
 from tests.helpers.distributions import distribute, register, wait_ready
 from tests.helpers.service import running_service
-from watermark.hash_sequence import query_sequence
+from watermark.frame_hashes import QUERY_VARIANTS
+from watermark.hash_sequence import HashSequence, hash_video, query_sequence
+from watermark.matcher import STRONG_VOTES, FrameIndex, Match, match
 from watermark.testvideos import photo_footage
-from watermark.video_attacks import VideoAttack, transcode
+from watermark.video_attacks import ALL_ATTACKS, VideoAttack, transcode
 
 FILM_SECONDS = 45  # longer than the first stage of hashing and of watermark reading
 FPS = 25
@@ -42,14 +47,19 @@ def test_hashing_in_stages_to_the_end_hashes_what_one_read_hashes(film):
     looks: list[int] = []
 
     def never_settled(query) -> bool:
-        looks.append(len(query))
+        looks.append(query.sampled)
         return False
 
     staged, complete = staged_query(film, never_settled, stages=(10.0, 20.0, 3600.0))
-    assert complete and len(looks) == 3 and looks[0] < looks[1] < looks[2]
+    keyed, regular = looks[0::2], looks[1::2]  # each stage key-led first, then the regular way
+    assert complete and len(looks) == 6 and regular[0] < regular[1] < regular[2]
+    assert all(k < r for k, r in zip(keyed, regular, strict=True))  # the key-led read hashes fewer frames
     assert np.array_equal(staged.times_ms, whole.times_ms)
     assert np.array_equal(staged.hashes, whole.hashes)
     assert staged.sampled == whole.sampled and staged.duration == pytest.approx(whole.duration, abs=0.05)
+    looks.clear()
+    staged_query(film, never_settled, stages=(10.0, 3600.0), key_seconds=None)  # no key-led reads
+    assert looks == [regular[0], regular[2]]
 
 
 def test_hashing_stops_at_the_first_stage_the_look_settles(film):
@@ -58,6 +68,71 @@ def test_hashing_stops_at_the_first_stage_the_look_settles(film):
     assert first.times_ms.max() < 7000 and first.duration <= 7.5
     short, complete = staged_query(film, lambda q: False, stages=(7.0, FILM_SECONDS + 30.0))
     assert complete and short.times_ms.max() >= (FILM_SECONDS - 1) * 1000  # the copy ended inside a stage
+
+
+@pytest.fixture(scope="module")
+def film_index(film):
+    index = FrameIndex()
+    index.add(1, hash_video(film))
+    return index
+
+
+def _keyframe_every_10s(src: Path, dst: Path) -> Path:
+    """`src` re-encoded with a keyframe every 10 s and none at its cuts (as some sites serve)."""
+    with av.open(str(src)) as container, av.open(str(dst), "w", format="mp4") as out:
+        vout = out.add_stream("libx264", rate=FPS)
+        vout.width, vout.height, vout.pix_fmt = (
+            container.streams.video[0].width,
+            container.streams.video[0].height,
+            "yuv420p",
+        )
+        vout.options = {"preset": "veryfast", "crf": "23", "x264-params": f"keyint={10 * FPS}:scenecut=0"}
+        for frame in container.decode(video=0):
+            frame.pict_type = av.video.frame.PictureType.NONE
+            out.mux(vout.encode(frame))
+        out.mux(vout.encode(None))
+    return dst
+
+
+def _looking(index: FrameIndex) -> tuple[list[tuple[int, Match | None]], Callable[[HashSequence], bool]]:
+    """A look as the service's: match, and settle on a decisive match; each look's frames and match kept."""
+    seen: list[tuple[int, Match | None]] = []
+
+    def look(query: HashSequence) -> bool:
+        found = match(index, query)
+        seen.append((query.sampled, found))
+        return found is not None and decisive(query.kind, found.votes, found.frames)
+
+    return seen, look
+
+
+def test_a_copy_with_keyframes_at_its_cuts_is_settled_by_the_key_led_read_alone(film, film_index, tmp_path):
+    copy = transcode(film, tmp_path / "crf28.mp4", VideoAttack(crf=28), start=12.0, seconds=30)
+    seen, look = _looking(film_index)
+    staged_query(copy, look)
+    assert len(seen) == 1 and seen[0][0] < hash_video(copy, QUERY_VARIANTS, seconds=STAGES[0]).sampled
+    found = seen[0][1]
+    assert found is not None and abs(found.offset - 12.0) <= 1.0
+
+
+def test_an_inset_copy_with_sparse_keyframes_falls_back_to_the_regular_read_and_matches(film, film_index, tmp_path):
+    """A picture-in-picture copy re-encoded with one keyframe every 10 s: its key-led read has
+    too few frames to settle anything (the benchmark measured 0 of 2 such copies matched key-led),
+    so the stage is read again the regular way, whose blocks of frames find the inset."""
+    copy = _keyframe_every_10s(
+        transcode(film, tmp_path / "pip.mp4", ALL_ATTACKS["pip40"], start=12.0, seconds=30), tmp_path / "sparse.mp4"
+    )
+    with av.open(str(copy)) as container:
+        keyframes = sum(p.is_keyframe for p in container.demux(video=0) if p.size)
+    assert keyframes == 3
+    seen, look = _looking(film_index)
+    query, _ = staged_query(copy, look)
+    (keyed, keyed_found), (regular, found) = seen[0], seen[-1]
+    assert keyed < STRONG_VOTES  # too few frames to be decisive, matched or not
+    assert keyed_found is None or not decisive("video", keyed_found.votes, keyed_found.frames)
+    assert len(seen) >= 2 and regular > keyed
+    assert found is not None and found.work == 1 and abs(found.offset - 12.0) <= 1.0, found
+    assert query.sampled == regular
 
 
 @pytest.fixture(scope="module")
