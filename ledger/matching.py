@@ -39,7 +39,7 @@ from ledger.op_views import op_status
 from watermark.errors import WatermarkError
 from watermark.files import media_kind
 from watermark.frame_hashes import HASH_BYTES, QUERY_VARIANTS
-from watermark.hash_sequence import HashSequence, hash_video, query_sequence
+from watermark.hash_sequence import RATE, HashSequence, hash_video, keyframes, query_sequence
 from watermark.matcher import MIN_SHARE, STRONG_VOTES, FrameIndex, Match, matches
 
 if TYPE_CHECKING:
@@ -223,8 +223,10 @@ def staged_query(
 
     Each stage of a video is read key-led first (only the first `key_seconds` after each
     keyframe decoded, `hash_video`): 2.5 to 3.5 times as fast as the regular read at 720p
-    (measured), and decisive for a copy with a keyframe every few seconds (up to 3 frames a
-    keyframe; STRONG_VOTES of them must agree, so a stage of fewer keyframes never is).
+    (measured), and decisive for a copy with a keyframe every few seconds (about
+    key_seconds x RATE frames a keyframe; STRONG_VOTES of them must agree). A stage with too
+    few keyframes for that (counted from the packets, nothing decoded) is not read key-led
+    at all, so a short copy does not pay for two reads.
     Only when that is not decisive is the stage hashed the regular way (2 frames a second
     throughout) and looked at again, so nothing is lost: a copy whose keyframes are far apart
     (measured: a picture-in-picture copy with one every 10 s was matched by 0 of 2 key-led
@@ -241,7 +243,7 @@ def staged_query(
     begun = 0.0
     for end in stages:
         last = end == stages[-1]
-        if key_seconds is not None:
+        if key_seconds is not None and keyframes(path, begun, end - begun) * key_seconds * RATE >= STRONG_VOTES:
             keyed = _key_led_stage(path, begun, end, key_seconds)
             if keyed is not None and len(keyed):
                 so_far = keyed if query is None else _joined(query, keyed, begun)

@@ -227,6 +227,32 @@ def hash_video(
     return _sequence("video", variants, times, hashes, last - start + 1 / rate, sampled)
 
 
+def keyframes(path: str | Path, start: float = 0.0, seconds: float | None = None) -> int:
+    """How many keyframes the video has from `start` for `seconds`, read from its packets
+    without decoding any: what a key-led read of that stretch (`hash_video`) can sample."""
+    with video.open_video(Path(path)) as container:
+        stream = container.streams.video[0]
+        base = video._time_base(stream)
+        origin = float(stream.start_time * base) if stream.start_time is not None else 0.0
+        if start > 0:
+            try:
+                container.seek(int((start + origin) / base), stream=stream)
+            except av.FFmpegError:
+                return 0
+        count = 0
+        try:
+            for packet in container.demux(stream):
+                if not packet.size or packet.pts is None:
+                    continue
+                at = float(packet.pts * base) - origin
+                if seconds is not None and at >= start + seconds:
+                    break
+                count += packet.is_keyframe and at >= start - 1e-6
+        except (av.FFmpegError, EOFError):
+            pass  # damaged or truncated: the keyframes before it are what there is
+        return count
+
+
 def hash_file(
     path: str | Path,
     variants: tuple[str, ...] = REGISTERED_VARIANTS,
