@@ -55,15 +55,23 @@ False positives
     content without this key's mark: the same bound covers them.
     When the whole frame gives no payload, the summed residual is read again by
     `watermark.regions` (windows for a copy inset in other footage; lattices along the
-    axes and at the tile periods of the standard frame heights for a heavy crop), with at
-    most one more decode per key: 2k x 2**-32 per call in all.
+    axes and at the tile periods of the standard frame heights for a heavy crop; the
+    lattices the picture's two halves fold alike along, `watermark.agreement`, for a
+    warped copy), with at most one more decode per key: 2k x 2**-32 per call in all.
 
 Limits (measured by benchmarks/watermark_video.py; docs/watermark-video-benchmark.md)
     Every attack of VIDEO_ATTACKS reads on 1080p footage. The simulated screen recording
-    does not read on sources of 720 lines or fewer: its 75 % rescale leaves cells of
-    3.75 px or less, which the warp's interpolation and CRF 28 smear below what the
-    lattice search finds. The weakest other case is one long moving shot with a single
-    intra frame, heavily compressed: the predicted frames then carry little of the mark.
+    of a 720p source (cells of 3.75 px after its 75 % rescale, on a slightly sheared
+    lattice that the warp's interpolation beats outrank in the autocorrelation) reads in
+    the second stage, along the lattice its halves agree on (bigbuckbunny: sync 12.2;
+    2-s 720p clips 11.9, 12.2). On bikes (272 lines, cells of 1.5 px) it does not: folded
+    along the attack's exact geometry the sum reaches sync 4.7 (its intra frames 5.9,
+    analysed at twice the size 7.3), no more than video without a mark. Nor does
+    picture-in-picture of a 272-line source: along the exact inset, pip60 (163 lines,
+    cells of 1.2 px) reaches sync 5.7 (analysed at 2-3 times the size, 8.5-9.0, below
+    both gates), pip40 (109 lines, cells of 0.8 px) 4.1 (5.2). The weakest other case is
+    one long moving shot with a single intra frame, heavily compressed: the predicted
+    frames then carry little of the mark.
     Sources of 360 lines or fewer get 2-pixel cells and survive fewer attacks, like small
     stills. Strength is a trade: at 2.4 the mark's SSIM falls to ~0.978 on low-texture
     frames; 2.2 keeps SSIM above 0.98 there but loses 720p scaled to 360p at CRF 30.
@@ -87,7 +95,7 @@ import av
 import cv2
 import numpy as np
 
-from watermark import image, regions
+from watermark import agreement, image, regions
 from watermark.errors import WatermarkError
 from watermark.keys import check_key
 from watermark.payload import check_payload
@@ -413,7 +421,14 @@ def detect_video(
     found = image.decide(folds, keys)
     if found.payload is None:  # second stage: a copy inset in other footage, or heavily cropped
         periods = [image.TILE_CELLS * video_cell(side, side * 16 // 9) / shrink for side in STANDARD_LINES]
+        mean = every.mean()
         found = regions.detect_regions(
-            every.mean(), keys, block_grid=True, strongest=found.sync, periods=periods, axes=True
+            mean,
+            keys,
+            block_grid=True,
+            strongest=found.sync,
+            periods=periods,
+            axes=True,
+            lattices=agreement.agreeing_lattices(mean, block_grid=True),
         )
     return VideoDetection(found.payload, found.confidence, found.sync, found.key_index, every.frames)

@@ -16,10 +16,10 @@ import av
 import numpy as np
 import pytest
 
-from watermark import tracing
+from watermark import agreement, image, tracing
 from watermark.errors import WatermarkError
 from watermark.testvideos import bundled_clip, photo_footage, synthetic_footage
-from watermark.video import detect_video, embed_video
+from watermark.video import FRAME_WEIGHTS, detect_video, embed_video
 from watermark.video_attacks import VIDEO_ATTACKS, collude, cut_together, transcode
 
 KEY = b"video test key: distribution 7"
@@ -193,6 +193,33 @@ def test_attack(name, request, folder):
     attacked = transcode(clip.marked, folder / f"attack-{name}.mp4", VIDEO_ATTACKS[name])
     found = detect_video(attacked, [OTHER, KEY])
     assert (found.payload, found.key_index) == (PAYLOAD, 1), found
+
+
+def _summed_residual(path: Path) -> np.ndarray:
+    """The frames' residuals at the size they were coded (720p and below), averaged with
+    the weights detection gives them (FRAME_WEIGHTS: intra frames count most)."""
+    with av.open(str(path)) as container:
+        frames = [
+            (f.to_ndarray(format="gray"), FRAME_WEIGHTS.get(int(f.pict_type), 1.0)) for f in container.decode(video=0)
+        ]
+    mean: np.ndarray = np.average([image.residual(y) for y, _ in frames], axis=0, weights=[w for _, w in frames])
+    return mean
+
+
+@pytest.mark.parametrize("source", ["clip", "bbb"])
+def test_screen_recording_of_a_720p_copy(source, request, folder):
+    """The screen recording leaves a 720p copy cells of 3.75 px on a slightly sheared
+    lattice whose autocorrelation ranks below the warp's beats: the halves of the
+    picture agree on it (`watermark.agreement`). The unmarked copy reads nothing."""
+    clip = request.getfixturevalue(source)
+    attacked = transcode(clip.marked, folder / f"screen-{source}.mp4", VIDEO_ATTACKS["screen"])
+    found = detect_video(attacked, [OTHER, KEY])
+    assert (found.payload, found.key_index) == (PAYLOAD, 1), found
+    lattices = agreement.agreeing_lattices(_summed_residual(attacked), block_grid=True)
+    periods = [np.linalg.norm(basis, axis=0) for basis in lattices]  # the tile: 64 cells of 5 px at 75 %
+    assert any(np.allclose(p, 240, rtol=0.02) for p in periods), periods
+    plain = transcode(clip.source, folder / f"screen-{source}-unmarked.mp4", VIDEO_ATTACKS["screen"])
+    assert detect_video(plain, [OTHER, KEY]).payload is None
 
 
 def test_excerpt_is_ten_seconds(long, folder):
