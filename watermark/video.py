@@ -56,7 +56,8 @@ False positives
     When the whole frame gives no payload, the summed residual is read again by
     `watermark.regions` (windows for a copy inset in other footage; lattices along the
     axes and at the tile periods of the standard frame heights for a heavy crop), with at
-    most one more decode per key: 2k x 2**-32 per call in all.
+    most one more decode per key: 2k x 2**-32 per call in all; given a `screen` (a copy
+    recorded off a screen), one more per key along it (`watermark.perspective`): 3k x 2**-32.
 
 Limits (measured by benchmarks/watermark_video.py; docs/watermark-video-benchmark.md)
     Every attack of VIDEO_ATTACKS reads on 1080p footage. The simulated screen recording
@@ -87,7 +88,7 @@ import av
 import cv2
 import numpy as np
 
-from watermark import image, regions
+from watermark import image, perspective, regions
 from watermark.errors import WatermarkError
 from watermark.keys import check_key
 from watermark.payload import check_payload
@@ -356,11 +357,15 @@ def detect_video(
     progress: Progress | None = None,
     step: int = STEP,
     evidence: Callable[[list[np.ndarray]], None] | None = None,
+    screen: perspective.Screen | None = None,
 ) -> VideoDetection:
     """Read the mark from `path` under one key or each of a sequence of keys, summing the
     evidence of the frames from `start` (seconds) for at most `max_seconds`. `evidence`, if
     given, is handed the folded tiles the reading decided on, so that a caller can read
-    them again under a key (`image.read`), e.g. to test known payloads (`watermark.tracing`)."""
+    them again under a key (`image.read`), e.g. to test known payloads (`watermark.tracing`).
+    `screen`, if given, says where the marked picture lies in a copy recorded off a screen
+    (corners in the copy's pixels; `watermark.perspective`), read along it when nothing
+    else reads."""
     keys = image.check_keys(keys)
     path = Path(path)
     if max_seconds is not None and not max_seconds > 0:
@@ -378,7 +383,7 @@ def detect_video(
         total = vin.frames or None
         if total and max_seconds and vin.average_rate:
             total = min(total, int(np.ceil(max_seconds * float(vin.average_rate))))
-        every, intra, decoded = _Sum(), _Sum(), 0
+        every, intra, recorded, decoded = _Sum(), _Sum(), _Sum(), 0
         shrink = _shrink(vin.codec_context.height, vin.codec_context.width)
         for frame in _frames(container, vin, path):
             t = frame.time
@@ -401,6 +406,8 @@ def detect_video(
             every.add(r, weight)
             if weight > 1:
                 intra.add(r, 1.0)
+            if screen is not None:
+                recorded.add(perspective.screen_residual(y), weight)
             if progress is not None:
                 progress(decoded, total)
     if every.frames == 0:
@@ -416,4 +423,6 @@ def detect_video(
         found = regions.detect_regions(
             every.mean(), keys, block_grid=True, strongest=found.sync, periods=periods, axes=True
         )
+    if found.payload is None and screen is not None:  # third: along a recorded screen's perspective
+        found = perspective.detect_screen(recorded.mean(), keys, screen.scaled(1 / shrink), strongest=found.sync)
     return VideoDetection(found.payload, found.confidence, found.sync, found.key_index, every.frames)
