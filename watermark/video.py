@@ -73,7 +73,9 @@ Limits (measured by benchmarks/watermark_video.py; docs/watermark-video-benchmar
     23 to 30, the 9:16 column with 20: the column keeps a third of the picture, and its
     tile, nearly as wide as the frame, is found only by the long-period search. The other
     classes of `video_attacks.GEOMETRY_ATTACKS` (camcorder, heavy crops,
-    picture-in-picture, bars) are rows of the benchmark.
+    picture-in-picture, bars) are rows of the benchmark; the camcorder reads only along
+    the screen's corners given as `screen` (`watermark.perspective`: 10-s excerpts of
+    1080p footage at 3 camera placements, not bigbuckbunny at 720p).
 """
 
 from __future__ import annotations
