@@ -167,14 +167,38 @@ def camcorder_geometry(image: np.ndarray, corners: float = 0.04, k1: float = 0.0
     between half and all of `corners` of the frame size (random direction, fixed by `seed`),
     then barrel distortion `k1`."""
     h, w = image.shape[:2]
+    m = cv2.getPerspectiveTransform(*_camcorder_corners(h, w, corners, seed))
+    warped = cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return barrel(warped, k1)
+
+
+def _camcorder_corners(h: int, w: int, corners: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The picture's corners (x, y) and where `camcorder_geometry`'s perspective moves them."""
     rng = np.random.default_rng(seed)
     size = np.array([w, h], dtype=np.float32)
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
     move = rng.uniform(0.5, 1.0, (4, 2)) * rng.choice([-1.0, 1.0], (4, 2)) * corners
-    dst = src + move.astype(np.float32) * size
-    m = cv2.getPerspectiveTransform(src, dst)
-    warped = cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    return barrel(warped, k1)
+    return src, src + move.astype(np.float32) * size
+
+
+def camcorder_screen(
+    shape: tuple[int, ...], corners: float = 0.04, k1: float = 0.04, lines: int | None = 480, seed: int = 0
+) -> np.ndarray:
+    """Where the picture's corners (top-left, top-right, bottom-right, bottom-left; x, y)
+    land in a `camcorder` recording of a picture of `shape` (`lines`: the recording's
+    height, None for the geometry alone): what an investigator marks on the screen."""
+    h, w = shape[:2]
+    moved = _camcorder_corners(h, w, corners, seed)[1].astype(np.float64)
+    centre, norm = np.array([(w - 1) / 2, (h - 1) / 2]), float(np.hypot(w, h)) / 2
+    q = (moved - centre) / norm
+    p = q.copy()
+    for _ in range(50):  # invert the barrel: the pixel p whose sample q = p (1 + k1 |p|^2)
+        p = q / (1 + k1 * np.sum(p * p, axis=1, keepdims=True))
+    out: np.ndarray = centre + p * norm
+    if lines is not None:
+        scale = np.array([round(w * lines / h) / w, lines / h])
+        out = (out + 0.5) * scale - 0.5
+    return out
 
 
 def camcorder(image: np.ndarray, corners: float = 0.04, lines: int = 480, seed: int = 0) -> np.ndarray:
@@ -255,9 +279,10 @@ ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 GEOMETRY_ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "camcorder": camcorder,
 }
-"""Geometry beyond similarity that the mark does not read yet: a camera in a cinema (keystone
-and lens distortion need a fitted perspective, not one affine lattice or windows, and the
-camera's blur, noise and compression leave too little of the mark even along the exact
-geometry: see `watermark.regions`). Kept apart
+"""Geometry beyond similarity that the mark does not read blind: a camera in a cinema
+(keystone and lens distortion need a fitted perspective, not one affine lattice or windows,
+and the mark is too faint at 480 lines for that perspective to be found from the copy: see
+`watermark.perspective`, which reads it along the screen's corners an investigator marks,
+`camcorder_screen` standing in for them). Kept apart
 from ATTACKS, which holds the classes that read (mirror, other aspects, the 9:16 column,
 heavy crops, picture-in-picture, bars)."""

@@ -59,14 +59,17 @@ False positives
     (2.3e-8 for 100 keys). Reporting the matching key with the payload costs nothing more.
     When the whole frame gives no payload, `detect_many` reads the same residual again in
     windows (`watermark.regions`: a copy inset in other footage), with at most one more
-    decode per key at a higher sync threshold: the bound per call is 2k x 2**-32.
+    decode per key at a higher sync threshold: the bound per call is 2k x 2**-32. Given
+    a `screen` (a copy recorded off a screen), one more decode per key along it
+    (`watermark.perspective`): 3k x 2**-32.
 
 Scope
     Robust to every attack in `watermark.attacks.ATTACKS` on 1080p frames, mirroring,
-    aspect changes (4:3, 21:9) and a 9:16 column scaled up among them. Not to the
-    camcorder of `watermark.attacks.GEOMETRY_ATTACKS` (keystone and lens distortion): the
-    lattice search assumes one affine lattice over the whole image; for its other classes
-    see the benchmark (docs/watermark-benchmark.md). Aspect changes combined with a
+    aspect changes (4:3, 21:9) and a 9:16 column scaled up among them. The camcorder of
+    `watermark.attacks.GEOMETRY_ATTACKS` (keystone and lens distortion, 480 lines) reads
+    only along the screen's corners given as `screen` (`watermark.perspective`), not
+    blind: the lattice search assumes one affine lattice over the whole image; for its
+    other classes see the benchmark (docs/watermark-benchmark.md). Aspect changes combined with a
     rotation (a sheared lattice) are found only as far as the least-squares fit reaches
     from the nearest square or rectangular lattice. Small images (a few hundred pixels,
     so 2-pixel cells and only a few tiles) are read back and survive value changes, but
@@ -78,7 +81,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import cv2
 import numpy as np
@@ -87,6 +90,9 @@ from scipy import fft, ndimage
 from watermark import payload as framing
 from watermark.errors import WatermarkError
 from watermark.keys import cell_layout, check_key, sign_pattern
+
+if TYPE_CHECKING:
+    from watermark.perspective import Screen
 
 TILE_CELLS = 64  # the tile is TILE_CELLS x TILE_CELLS cells
 MIN_CELL = 2  # pixels per cell side, at least
@@ -262,12 +268,13 @@ def embed(
 # ---------------------------------------------------------------- detection
 
 
-def residual(y: np.ndarray) -> np.ndarray:
-    """Y with the host image mostly removed: high-pass, then locally normalised. Residuals
+def residual(y: np.ndarray, high_pass: float = 1.5, spread: float = 6.0) -> np.ndarray:
+    """Y with the host image mostly removed: high-pass (Y less its Gaussian blur of sigma
+    `high_pass`), then normalised by its local RMS (Gaussian of sigma `spread`). Residuals
     of frames carrying the same mark may be summed before `fold_candidates`."""
     y = np.asarray(y, dtype=np.float32)
-    r = y - cv2.GaussianBlur(y, (0, 0), 1.5, borderType=cv2.BORDER_REFLECT)
-    local = cv2.sqrt(cv2.GaussianBlur(r * r, (0, 0), 6.0, borderType=cv2.BORDER_REFLECT)) + 1.0
+    r = y - cv2.GaussianBlur(y, (0, 0), high_pass, borderType=cv2.BORDER_REFLECT)
+    local = cv2.sqrt(cv2.GaussianBlur(r * r, (0, 0), spread, borderType=cv2.BORDER_REFLECT)) + 1.0
     return np.clip(r / local, -3.0, 3.0)
 
 
@@ -486,12 +493,18 @@ def _lattices(r: np.ndarray, candidates: int = LATTICE_CANDIDATES, block_grid: b
 def _fold(r: np.ndarray, basis: np.ndarray) -> np.ndarray:
     """Average r into one tile of (TILE_CELLS*BINS)^2 bins, every pixel taken modulo the lattice."""
     h, w = r.shape
-    g = TILE_CELLS * BINS
     inv = np.linalg.inv(basis)  # (dy, dx) -> tile units (u1 along v1, u2 along v2)
     ys = np.arange(h, dtype=np.float64) - h / 2
     xs = np.arange(w, dtype=np.float64) - w / 2
     u1 = inv[0, 0] * ys[:, None] + inv[0, 1] * xs[None, :]
     u2 = inv[1, 0] * ys[:, None] + inv[1, 1] * xs[None, :]
+    return fold_at(r, u1, u2)
+
+
+def fold_at(r: np.ndarray, u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
+    """Average r into one tile of (TILE_CELLS*BINS)^2 bins by every pixel's tile coordinates
+    (u1 along the tile's x-like vector, u2 along its y-like one; only their fractions count)."""
+    g = TILE_CELLS * BINS
     b1 = (np.floor((u1 - np.floor(u1)) * g).astype(np.intp)) % g  # column bin (x-like)
     b2 = (np.floor((u2 - np.floor(u2)) * g).astype(np.intp)) % g  # row bin (y-like)
     index = (b2 * g + b1).ravel()
@@ -604,13 +617,19 @@ def decide(folds: list[np.ndarray], keys: Sequence[bytes], threshold: float = SY
 
 
 def detect_many(
-    image: np.ndarray, keys: Sequence[bytes], evidence: Callable[[list[np.ndarray]], None] | None = None
+    image: np.ndarray,
+    keys: Sequence[bytes],
+    evidence: Callable[[list[np.ndarray]], None] | None = None,
+    screen: Screen | None = None,
 ) -> Detection:
     """Read a uint8 grey, RGB or RGBA image under each of `keys`; the key-independent work
     (residual, lattice search, folding) is done once. `key_index` says which key matched.
-    `evidence`, if given, is handed the whole-frame folds (for tracing colluders)."""
+    `evidence`, if given, is handed the whole-frame folds (for tracing colluders). `screen`,
+    if given, says where the marked picture lies in a copy recorded off a screen
+    (`watermark.perspective`), read along it when nothing else reads."""
     keys = check_keys(keys)
-    r = residual(luma(image))
+    y = luma(image)
+    r = residual(y)
     folds = fold_candidates(r)
     if evidence is not None:
         evidence(folds)
@@ -619,9 +638,14 @@ def detect_many(
         from watermark import regions
 
         found = regions.detect_regions(r, keys, strongest=found.sync)
+    if found.payload is None and screen is not None:  # third: along a recorded screen's perspective
+        from watermark import perspective
+
+        found = perspective.detect_screen(perspective.screen_residual(y), keys, screen, strongest=found.sync)
     return found
 
 
-def detect(image: np.ndarray, key: bytes) -> Detection:
-    """Read the payload marked under `key` from a uint8 grey, RGB or RGBA image."""
-    return detect_many(image, [check_key(key)])
+def detect(image: np.ndarray, key: bytes, screen: Screen | None = None) -> Detection:
+    """Read the payload marked under `key` from a uint8 grey, RGB or RGBA image (`screen`:
+    see `detect_many`)."""
+    return detect_many(image, [check_key(key)], screen=screen)

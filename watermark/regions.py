@@ -54,9 +54,9 @@ Limits (measured)
     sync 35-41 before the camera's optics, 15-21 after its blur and 480 lines, and 9.0-13.6
     after its noise and JPEG, so 5 of 9 decode at REGION_THRESHOLD (decoded regardless of
     sync, 5 of 6 of them carry the payload: the message survives better than the sync).
-    Larger cells do not help (6 and 8 px: sync 9.2-10.9). What is left is a search for the
-    geometry that does not rely on local lattices (the sync itself over perspective and
-    barrel, one decode per key) and a gate fitted to it.
+    Larger cells do not help (6 and 8 px: sync 9.2-10.9). Such copies read along the
+    screen's corners marked by an investigator (`watermark.perspective`, a third stage),
+    which also says why the geometry is not found blind.
 
 Cost
     Nothing for a copy that reads on the whole frame; otherwise 9 lattice searches on

@@ -57,7 +57,9 @@ False positives
     `watermark.regions` (windows for a copy inset in other footage; lattices along the
     axes and at the tile periods of the standard frame heights for a heavy crop; the
     lattices the picture's two halves fold alike along, `watermark.agreement`, for a
-    warped copy), with at most one more decode per key: 2k x 2**-32 per call in all.
+    warped copy), with at most one more decode per key: 2k x 2**-32 per call in all; given
+    a `screen` (a copy recorded off a screen), one more per key along it
+    (`watermark.perspective`): 3k x 2**-32.
 
 Limits (measured by benchmarks/watermark_video.py; docs/watermark-video-benchmark.md)
     Every attack of VIDEO_ATTACKS reads on 1080p footage. The simulated screen recording
@@ -80,7 +82,9 @@ Limits (measured by benchmarks/watermark_video.py; docs/watermark-video-benchmar
     23 to 30, the 9:16 column with 20: the column keeps a third of the picture, and its
     tile, nearly as wide as the frame, is found only by the long-period search. The other
     classes of `video_attacks.GEOMETRY_ATTACKS` (camcorder, heavy crops,
-    picture-in-picture, bars) are rows of the benchmark.
+    picture-in-picture, bars) are rows of the benchmark; the camcorder reads only along
+    the screen's corners given as `screen` (`watermark.perspective`: 10-s excerpts of
+    1080p footage at 3 camera placements, not bigbuckbunny at 720p).
 """
 
 from __future__ import annotations
@@ -95,7 +99,7 @@ import av
 import cv2
 import numpy as np
 
-from watermark import agreement, image, regions
+from watermark import agreement, image, perspective, regions
 from watermark.errors import WatermarkError
 from watermark.keys import check_key
 from watermark.payload import check_payload
@@ -364,11 +368,15 @@ def detect_video(
     progress: Progress | None = None,
     step: int = STEP,
     evidence: Callable[[list[np.ndarray]], None] | None = None,
+    screen: perspective.Screen | None = None,
 ) -> VideoDetection:
     """Read the mark from `path` under one key or each of a sequence of keys, summing the
     evidence of the frames from `start` (seconds) for at most `max_seconds`. `evidence`, if
     given, is handed the folded tiles the reading decided on, so that a caller can read
-    them again under a key (`image.read`), e.g. to test known payloads (`watermark.tracing`)."""
+    them again under a key (`image.read`), e.g. to test known payloads (`watermark.tracing`).
+    `screen`, if given, says where the marked picture lies in a copy recorded off a screen
+    (corners in the copy's pixels; `watermark.perspective`), read along it when nothing
+    else reads."""
     keys = image.check_keys(keys)
     path = Path(path)
     if max_seconds is not None and not max_seconds > 0:
@@ -386,7 +394,7 @@ def detect_video(
         total = vin.frames or None
         if total and max_seconds and vin.average_rate:
             total = min(total, int(np.ceil(max_seconds * float(vin.average_rate))))
-        every, intra, decoded = _Sum(), _Sum(), 0
+        every, intra, recorded, decoded = _Sum(), _Sum(), _Sum(), 0
         shrink = _shrink(vin.codec_context.height, vin.codec_context.width)
         for frame in _frames(container, vin, path):
             t = frame.time
@@ -409,6 +417,8 @@ def detect_video(
             every.add(r, weight)
             if weight > 1:
                 intra.add(r, 1.0)
+            if screen is not None:
+                recorded.add(perspective.screen_residual(y), weight)
             if progress is not None:
                 progress(decoded, total)
     if every.frames == 0:
@@ -431,4 +441,6 @@ def detect_video(
             axes=True,
             lattices=agreement.agreeing_lattices(mean, block_grid=True),
         )
+    if found.payload is None and screen is not None:  # third: along a recorded screen's perspective
+        found = perspective.detect_screen(recorded.mean(), keys, screen.scaled(1 / shrink), strongest=found.sync)
     return VideoDetection(found.payload, found.confidence, found.sync, found.key_index, every.frames)

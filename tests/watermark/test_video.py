@@ -17,10 +17,12 @@ import numpy as np
 import pytest
 
 from watermark import agreement, image, tracing
+from watermark.attacks import camcorder_screen
 from watermark.errors import WatermarkError
+from watermark.perspective import Screen
 from watermark.testvideos import bundled_clip, photo_footage, synthetic_footage
-from watermark.video import FRAME_WEIGHTS, detect_video, embed_video
-from watermark.video_attacks import VIDEO_ATTACKS, collude, cut_together, transcode
+from watermark.video import FRAME_WEIGHTS, detect_video, embed_video, video_cell
+from watermark.video_attacks import GEOMETRY_ATTACKS, VIDEO_ATTACKS, collude, cut_together, transcode
 
 KEY = b"video test key: distribution 7"
 OTHER = b"video test key: distribution 8"
@@ -220,6 +222,14 @@ def test_screen_recording_of_a_720p_copy(source, request, folder):
     assert any(np.allclose(p, 240, rtol=0.02) for p in periods), periods
     plain = transcode(clip.source, folder / f"screen-{source}-unmarked.mp4", VIDEO_ATTACKS["screen"])
     assert detect_video(plain, [OTHER, KEY]).payload is None
+
+
+def test_camcorder_copy_reads_along_the_screen_marked_on_it(full_hd, folder):
+    attacked = transcode(full_hd.marked, folder / "attack-camcorder.mp4", GEOMETRY_ATTACKS["camcorder"])
+    corners = camcorder_screen((1080, 1920), seed=0) + 1.0  # the camera placement of the attack, clicked 1 px off
+    screen = Screen(tuple((float(x), float(y)) for x, y in corners), (1080, 1920), video_cell(1080, 1920))
+    found = detect_video(attacked, [OTHER, KEY], screen=screen)
+    assert (found.payload, found.key_index) == (PAYLOAD, 1), found
 
 
 def test_excerpt_is_ten_seconds(long, folder):
