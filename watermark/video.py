@@ -87,7 +87,7 @@ import av
 import cv2
 import numpy as np
 
-from watermark import image, regions
+from watermark import image, regions, ssim
 from watermark.errors import WatermarkError
 from watermark.keys import check_key
 from watermark.payload import check_payload
@@ -95,6 +95,7 @@ from watermark.payload import check_payload
 CELL_DIVISOR = 135  # video cells are min(h, w) / CELL_DIVISOR pixels (at least image.MIN_CELL)
 VIDEO_STRENGTH = 2.4  # RMS of the mark in grey levels, per frame: PSNR ~40.5 dB (stills: 1.9, ~42.5 dB)
 VIDEO_MAX_GAIN = 0.25  # `image.masking`: nearly flat frames (fades, dark scenes) carry less than VIDEO_STRENGTH
+SSIM_FLOOR = 0.981  # per frame: a frame whose mark would cost more SSIM carries it weaker (`ssim.limit`)
 MIN_SIDE = 192  # pixels on the shorter side: a 128-pixel tile must fit 1.5 times to be found
 MAX_PIXELS = 50_000_000  # per frame
 ANALYSIS_SIDE = 540  # detection scales frames down by a whole factor, to about this shorter side
@@ -116,6 +117,8 @@ class VideoEmbedResult:
     seconds: float  # duration of the marked video (last frame's time plus one frame)
     mean_psnr: float  # of the marked Y planes against the decoded source, before encoding
     min_psnr: float
+    mean_ssim: float  # likewise (`watermark.ssim`: as scikit-image computes it)
+    min_ssim: float
     cell: int  # pixels per cell side
 
 
@@ -199,12 +202,16 @@ def embed_video(
     crf: int = 18,
     preset: str = "veryfast",
     cell: int | None = None,
+    ssim_floor: float | None = SSIM_FLOOR,
 ) -> VideoEmbedResult:
     """Mark every frame of `src` with `payload` under `key` and write H.264 to `dst`
-    (written to a temporary name beside it and renamed when complete)."""
+    (written to a temporary name beside it and renamed when complete). A frame whose mark
+    at `strength` would bring its SSIM under `ssim_floor` carries it weaker (None: never)."""
     key, payload = check_key(key), check_payload(payload)
     if not strength > 0:
         raise WatermarkError(f"the strength must be positive (got {strength})")
+    if ssim_floor is not None and not 0 < ssim_floor < 1:
+        raise WatermarkError(f"the SSIM floor must be between 0 and 1 (got {ssim_floor})")
     src, dst = Path(src), Path(dst)
     with open_video(src) as container:
         vin = container.streams.video[0]
@@ -242,7 +249,7 @@ def embed_video(
                     f"{dst.name}: the {fmt} container cannot take the source's audio ({names}) "
                     f"without re-encoding it, which marking does not do ({e}); try .mkv or .mov"
                 ) from None
-            frames, psnrs, last_time, step = 0, [], 0.0, 1 / float(rate)
+            frames, psnrs, ssims, last_time, step = 0, [], [], 0.0, 1 / float(rate)
             for packet in container.demux(vin, *audio):
                 if packet.stream.type == "audio":
                     if packet.dts is not None:
@@ -250,8 +257,9 @@ def embed_video(
                         out.mux(packet)
                     continue
                 for frame in vin.decode(packet):
-                    marked, psnr = _mark_frame(frame, plane, strength)
+                    marked, psnr, quality = _mark_frame(frame, plane, strength, ssim_floor)
                     psnrs.append(psnr)
+                    ssims.append(quality)
                     out.mux(vout.encode(marked))
                     frames += 1
                     if frame.time is not None:
@@ -283,24 +291,41 @@ def embed_video(
         seconds=last_time + step,
         mean_psnr=float(np.mean(finite)),
         min_psnr=float(np.min(finite)),
+        mean_ssim=float(np.mean(ssims)),
+        min_ssim=float(np.min(ssims)),
         cell=c,
     )
 
 
-def _mark_frame(frame: av.VideoFrame, plane: np.ndarray, strength: float) -> tuple[av.VideoFrame, float]:
-    """The frame (as 8-bit yuv420p) with its Y plane marked, and the PSNR of that Y plane."""
+def mark_plane(
+    y: np.ndarray, plane: np.ndarray, strength: float = VIDEO_STRENGTH, ssim_floor: float | None = SSIM_FLOOR
+) -> tuple[np.ndarray, float]:
+    """A frame's Y plane (uint8) marked with `plane` (`image.pattern`) at `strength`, or
+    weaker where that would bring its SSIM under `ssim_floor`: (marked plane, its SSIM)."""
+    stats = image.local_stats(y)
+    delta = image.mark_delta(y, plane, strength, VIDEO_MAX_GAIN, stats)
+    if ssim_floor is None:
+        marked = cv2.add(y, delta, dtype=cv2.CV_8U)
+        return marked, ssim.Source(y, stats).ssim(marked)
+    return ssim.limit(y, delta, ssim_floor, stats)
+
+
+def _mark_frame(
+    frame: av.VideoFrame, plane: np.ndarray, strength: float, ssim_floor: float | None
+) -> tuple[av.VideoFrame, float, float]:
+    """The frame (as 8-bit yuv420p) with its Y plane marked, and the PSNR and SSIM of that Y plane."""
     if frame.format.name != "yuv420p":
         frame = frame.reformat(format="yuv420p")
     planes = frame.to_ndarray()  # (h * 3/2, w): Y, then U and V
     h = plane.shape[0]
     y = planes[:h]
-    marked = image.mark_luma(y, plane, strength, VIDEO_MAX_GAIN)
+    marked, quality = mark_plane(y, plane, strength, ssim_floor)
     mse = cv2.norm(marked, y, cv2.NORM_L2SQR) / y.size
     planes[:h] = marked
     out = av.VideoFrame.from_ndarray(planes, format="yuv420p")
     out.pts, out.time_base = frame.pts, frame.time_base
     out.color_range, out.colorspace = frame.color_range, frame.colorspace
-    return out, (10 * np.log10(255.0**2 / mse) if mse > 0 else float("inf"))
+    return out, (10 * np.log10(255.0**2 / mse) if mse > 0 else float("inf")), quality
 
 
 # ---------------------------------------------------------------- detection
