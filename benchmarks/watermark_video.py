@@ -49,11 +49,13 @@ ATTACKS = VIDEO_ATTACKS | GEOMETRY_ATTACKS
 PAYLOAD = 0xC0FFEE654321
 
 
-def _y_planes(path: Path, every: int):
+def _y_planes(path: Path, every: int, coded: bool = False):
+    """Every `every`-th frame's luminance: as grey (range-expanded), or as the 8-bit Y plane
+    `embed_video` marks (`coded`)."""
     with av.open(str(path)) as container:
         for i, frame in enumerate(container.decode(video=0)):
             if i % every == 0:
-                yield frame.to_ndarray(format="gray")
+                yield frame.to_ndarray(format="yuv420p")[: frame.height] if coded else frame.to_ndarray(format="gray")
 
 
 def quality(source: Path, marked: Path, every: int = 5) -> tuple[float, float]:
@@ -69,10 +71,10 @@ def quality(source: Path, marked: Path, every: int = 5) -> tuple[float, float]:
 def mark_quality(source: Path, every: int = 10) -> tuple[float, float, float, float]:
     """(min PSNR, mean PSNR, min SSIM, mean SSIM) of the marked Y plane against the source's,
     every `every`-th frame, before any encoding: what the mark itself costs (the goal's
-    figures), apart from what the codec costs everybody. Marked as `embed_video` marks
-    (`mark_plane`), measured by scikit-image."""
+    figures), apart from what the codec costs everybody. The Y plane as coded, marked as
+    `embed_video` marks it (`mark_plane`), measured by scikit-image (peak 255)."""
     psnrs, ssims, plane = [], [], None
-    for y in _y_planes(source, every):
+    for y in _y_planes(source, every, coded=True):
         if plane is None:
             plane = image.pattern(*y.shape, PAYLOAD, KEY, video_cell(*y.shape))
         marked, _ = mark_plane(y, plane)
