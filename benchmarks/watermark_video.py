@@ -77,7 +77,7 @@ def mark_quality(source: Path, every: int = 10) -> tuple[float, float, float, fl
     for y in _y_planes(source, every, coded=True):
         if plane is None:
             plane = image.pattern(*y.shape, PAYLOAD, KEY, video_cell(*y.shape))
-        marked, _ = mark_plane(y, plane)
+        marked, _, _ = mark_plane(y, plane)
         mse = np.mean((marked.astype(np.float64) - y) ** 2)
         psnrs.append(10 * np.log10(255.0**2 / mse) if mse else np.inf)
         ssims.append(structural_similarity(y, marked, data_range=255))

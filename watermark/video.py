@@ -96,6 +96,7 @@ CELL_DIVISOR = 135  # video cells are min(h, w) / CELL_DIVISOR pixels (at least 
 VIDEO_STRENGTH = 2.4  # RMS of the mark in grey levels, per frame: PSNR ~40.5 dB (stills: 1.9, ~42.5 dB)
 VIDEO_MAX_GAIN = 0.25  # `image.masking`: nearly flat frames (fades, dark scenes) carry less than VIDEO_STRENGTH
 SSIM_FLOOR = 0.981  # per frame: a frame whose mark would cost more SSIM carries it weaker (`ssim.limit`)
+RECOVERY = 1.05  # a frame after a weakened one is first tried at this times its scale (at most 1)
 MIN_SIDE = 192  # pixels on the shorter side: a 128-pixel tile must fit 1.5 times to be found
 MAX_PIXELS = 50_000_000  # per frame
 ANALYSIS_SIDE = 540  # detection scales frames down by a whole factor, to about this shorter side
@@ -249,7 +250,7 @@ def embed_video(
                     f"{dst.name}: the {fmt} container cannot take the source's audio ({names}) "
                     f"without re-encoding it, which marking does not do ({e}); try .mkv or .mov"
                 ) from None
-            frames, psnrs, ssims, last_time, step = 0, [], [], 0.0, 1 / float(rate)
+            frames, psnrs, ssims, last_time, step, scale = 0, [], [], 0.0, 1 / float(rate), 1.0
             for packet in container.demux(vin, *audio):
                 if packet.stream.type == "audio":
                     if packet.dts is not None:
@@ -257,7 +258,9 @@ def embed_video(
                         out.mux(packet)
                     continue
                 for frame in vin.decode(packet):
-                    marked, psnr, quality = _mark_frame(frame, plane, strength, ssim_floor)
+                    marked, psnr, quality, scale = _mark_frame(
+                        frame, plane, strength, ssim_floor, min(1.0, scale * RECOVERY)
+                    )
                     psnrs.append(psnr)
                     ssims.append(quality)
                     out.mux(vout.encode(marked))
@@ -298,34 +301,41 @@ def embed_video(
 
 
 def mark_plane(
-    y: np.ndarray, plane: np.ndarray, strength: float = VIDEO_STRENGTH, ssim_floor: float | None = SSIM_FLOOR
-) -> tuple[np.ndarray, float]:
-    """A frame's Y plane (uint8) marked with `plane` (`image.pattern`) at `strength`, or
-    weaker where that would bring its SSIM under `ssim_floor`: (marked plane, its SSIM)."""
+    y: np.ndarray,
+    plane: np.ndarray,
+    strength: float = VIDEO_STRENGTH,
+    ssim_floor: float | None = SSIM_FLOOR,
+    scale: float = 1.0,
+) -> tuple[np.ndarray, float, float]:
+    """A frame's Y plane (uint8) marked with `plane` (`image.pattern`) at `strength` times
+    `scale`, or weaker where that would bring its SSIM under `ssim_floor`: (marked plane,
+    its SSIM, the scale used)."""
     stats = image.local_stats(y)
-    delta = image.mark_delta(y, plane, strength, VIDEO_MAX_GAIN, stats)
+    delta = image.mark_delta(y, plane, strength * scale, VIDEO_MAX_GAIN, stats)
     if ssim_floor is None:
         marked = cv2.add(y, delta, dtype=cv2.CV_8U)
-        return marked, ssim.Source(y, stats).ssim(marked)
-    return ssim.limit(y, delta, ssim_floor, stats)
+        return marked, ssim.Source(y, stats).ssim(marked), scale
+    marked, quality, kept = ssim.limit(y, delta, ssim_floor, stats)
+    return marked, quality, scale * kept
 
 
 def _mark_frame(
-    frame: av.VideoFrame, plane: np.ndarray, strength: float, ssim_floor: float | None
-) -> tuple[av.VideoFrame, float, float]:
-    """The frame (as 8-bit yuv420p) with its Y plane marked, and the PSNR and SSIM of that Y plane."""
+    frame: av.VideoFrame, plane: np.ndarray, strength: float, ssim_floor: float | None, scale: float = 1.0
+) -> tuple[av.VideoFrame, float, float, float]:
+    """The frame (as 8-bit yuv420p) with its Y plane marked (`mark_plane`), the PSNR and
+    SSIM of that Y plane, and the scale of the mark it carries."""
     if frame.format.name != "yuv420p":
         frame = frame.reformat(format="yuv420p")
     planes = frame.to_ndarray()  # (h * 3/2, w): Y, then U and V
     h = plane.shape[0]
     y = planes[:h]
-    marked, quality = mark_plane(y, plane, strength, ssim_floor)
+    marked, quality, scale = mark_plane(y, plane, strength, ssim_floor, scale)
     mse = cv2.norm(marked, y, cv2.NORM_L2SQR) / y.size
     planes[:h] = marked
     out = av.VideoFrame.from_ndarray(planes, format="yuv420p")
     out.pts, out.time_base = frame.pts, frame.time_base
     out.color_range, out.colorspace = frame.color_range, frame.colorspace
-    return out, (10 * np.log10(255.0**2 / mse) if mse > 0 else float("inf")), quality
+    return out, (10 * np.log10(255.0**2 / mse) if mse > 0 else float("inf")), quality, scale
 
 
 # ---------------------------------------------------------------- detection
