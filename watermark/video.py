@@ -14,8 +14,8 @@ Embedding
     and a frame that falls under SSIM_FLOOR carries the mark scaled down just enough to
     reach it: smooth pictures (a photograph scaled up, soft focus) lose a little strength,
     frames with texture none. The check costs about as much as the rest of the marking;
-    a frame is first tried near the scale its last frame needed (RECOVERY), so a smooth
-    shot costs one check a frame. SSIM and PSNR of every frame are reported
+    a frame is first tried at the scale its last frame's SSIM calls for (`next_scale`), so
+    a smooth shot costs about one check a frame. SSIM and PSNR of every frame are reported
     (`VideoEmbedResult`). Every frame carries the same mark in the same place. Cells are
     `video_cell(h, w)` = min(h, w) / CELL_DIVISOR pixels, rounded down (8 at 1080p, 5 at
     720p, 2 at 360p): about twice the image default, so that a copy scaled down to 360p
@@ -108,7 +108,6 @@ CELL_DIVISOR = 135  # video cells are min(h, w) / CELL_DIVISOR pixels (at least 
 VIDEO_STRENGTH = 2.4  # RMS of the mark in grey levels, per frame, at most (SSIM_FLOOR): PSNR ~40.5 dB (stills: 1.9)
 VIDEO_MAX_GAIN = 0.25  # `image.masking`: nearly flat frames (fades, dark scenes) carry less than VIDEO_STRENGTH
 SSIM_FLOOR = 0.981  # per frame: a frame whose mark would cost more SSIM carries it weaker (`ssim.limit`)
-RECOVERY = 1.05  # a frame after a weakened one is first tried at this times its scale (at most 1)
 MIN_SIDE = 192  # pixels on the shorter side: a 128-pixel tile must fit 1.5 times to be found
 MAX_PIXELS = 50_000_000  # per frame
 ANALYSIS_SIDE = 540  # detection scales frames down by a whole factor, to about this shorter side
@@ -270,9 +269,8 @@ def embed_video(
                         out.mux(packet)
                     continue
                 for frame in vin.decode(packet):
-                    marked, psnr, quality, scale = _mark_frame(
-                        frame, plane, strength, ssim_floor, min(1.0, scale * RECOVERY)
-                    )
+                    marked, psnr, quality, scale = _mark_frame(frame, plane, strength, ssim_floor, scale)
+                    scale = next_scale(scale, quality, ssim_floor)
                     psnrs.append(psnr)
                     ssims.append(quality)
                     out.mux(vout.encode(marked))
@@ -329,6 +327,16 @@ def mark_plane(
         return marked, ssim.Source(y, stats).ssim(marked), scale
     marked, quality, kept = ssim.limit(y, delta, ssim_floor, stats)
     return marked, quality, scale * kept
+
+
+def next_scale(scale: float, quality: float, ssim_floor: float | None) -> float:
+    """The scale to try the next frame at, after one marked at `scale` measured SSIM
+    `quality`: up towards 1 as far as the square law of `ssim.limit` says the floor allows,
+    less its SHRINK, so that the next frame of a shot, alike, mostly passes at the first try
+    (1.05 checks a frame on the footage's smooth shot, 1.43 without the SHRINK)."""
+    if ssim_floor is None or quality >= 1:
+        return 1.0
+    return min(1.0, scale * ssim.SHRINK * float(np.sqrt((1 - ssim_floor) / (1 - quality))))
 
 
 def _mark_frame(
