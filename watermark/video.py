@@ -14,8 +14,8 @@ Embedding
     and a frame that falls under SSIM_FLOOR carries the mark scaled down just enough to
     reach it: smooth pictures (a photograph scaled up, soft focus) lose a little strength,
     frames with texture none. The check costs about twice the rest of the marking (1080p,
-    codec excluded: 26 to 31 frames a second of CPU time against 70 to 74 without it, on a
-    shared, loaded machine); a frame is first tried at the scale its last frame's SSIM
+    codec excluded: 22 to 31 frames a second of CPU time against 70 to 77 without it, on a
+    shared, heavily loaded machine, so near the 24 of the goal); a frame is first tried at the scale its last frame's SSIM
     calls for (`next_scale`), so a smooth shot costs about one check a frame. SSIM and
     PSNR of every frame are reported (`VideoEmbedResult`). Every frame carries the same
     mark in the same place. Cells are
