@@ -15,10 +15,10 @@ Embedding
     reach it: smooth pictures (a photograph scaled up, soft focus) lose a little strength,
     frames with texture none. The check costs about twice the rest of the marking (1080p,
     codec excluded: 22 to 31 frames a second of CPU time against 70 to 77 without it, on a
-    shared, heavily loaded machine, so near the 24 of the goal); a frame is first tried at the scale its last frame's SSIM
-    calls for (`next_scale`), so a smooth shot costs about one check a frame. SSIM and
-    PSNR of every frame are reported (`VideoEmbedResult`). Every frame carries the same
-    mark in the same place. Cells are
+    shared, heavily loaded machine, so near the 24 of the goal); a frame is first tried
+    at the scale its last frame's SSIM calls for (`next_scale`), so a smooth shot costs
+    about one check a frame. SSIM and PSNR of every frame are reported
+    (`VideoEmbedResult`). Every frame carries the same mark in the same place. Cells are
     `video_cell(h, w)` = min(h, w) / CELL_DIVISOR pixels, rounded down (8 at 1080p, 5 at
     720p, 2 at 360p): about twice the image default, so that a copy scaled down to 360p
     still has cells of 2.5 px or more, which survive H.264 at CRF 30 or 500 kbit/s, while
