@@ -197,19 +197,28 @@ def pattern(h: int, w: int, payload: int, key: bytes, cell: int) -> np.ndarray:
     return plane
 
 
-def masking(y: np.ndarray, max_gain: float | None = None) -> np.ndarray:
+def local_stats(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of `y` (uint8 or float32) over the 7x7 window around each pixel
+    (float32): what `masking` weighs the mark by, and what SSIM compares (`watermark.ssim`)."""
+    mean = cv2.boxFilter(y, cv2.CV_32F, (7, 7), borderType=cv2.BORDER_REFLECT)
+    square = cv2.sqrBoxFilter(y, cv2.CV_32F, (7, 7), borderType=cv2.BORDER_REFLECT)
+    return mean, np.maximum(square - mean * mean, 0.0, out=square)
+
+
+def masking(
+    y: np.ndarray, max_gain: float | None = None, stats: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """Per-pixel weight of the mark, RMS 1: the local standard deviation of Y (7x7),
     floored so that flat areas still carry a little and capped so edges do not take all.
     Box filters in float32 and a median over every 4th pixel each way: a few ms a 1080p
     frame, which is what lets video be marked faster than it plays. `max_gain` bounds the
     factor that scales the local deviation to RMS 1: a nearly flat picture (a fade, a dark
-    scene) then carries less than RMS 1 instead of a mark many times its own texture."""
+    scene) then carries less than RMS 1 instead of a mark many times its own texture.
+    `stats`: `local_stats(y)`, when the caller has them already."""
     y = np.asarray(y)
     if y.dtype not in (np.uint8, np.float32):
         y = y.astype(np.float32)
-    mean = cv2.boxFilter(y, cv2.CV_32F, (7, 7), borderType=cv2.BORDER_REFLECT)
-    square = cv2.sqrBoxFilter(y, cv2.CV_32F, (7, 7), borderType=cv2.BORDER_REFLECT)
-    var = np.maximum(square - mean * mean, 0.0, out=square)
+    _, var = local_stats(y) if stats is None else stats
     std = cv2.sqrt(var)
     cap = 6.0 * max(float(np.median(std[::4, ::4])), 1.0)
     weight = np.clip(std, 1.0, cap, out=std)
@@ -219,10 +228,16 @@ def masking(y: np.ndarray, max_gain: float | None = None) -> np.ndarray:
     return weight * np.float32(gain)
 
 
-def mark_delta(y: np.ndarray, plane: np.ndarray, strength: float, max_gain: float | None = None) -> np.ndarray:
+def mark_delta(
+    y: np.ndarray,
+    plane: np.ndarray,
+    strength: float,
+    max_gain: float | None = None,
+    stats: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """The change to add to luminance `y` (H x W, uint8 or float32): the repeated tile
-    `plane` weighted by `masking(y, max_gain)`, RMS `strength` grey levels (float32)."""
-    return cv2.multiply(masking(y, max_gain), plane, scale=float(strength))
+    `plane` weighted by `masking(y, max_gain, stats)`, RMS `strength` grey levels (float32)."""
+    return cv2.multiply(masking(y, max_gain, stats), plane, scale=float(strength))
 
 
 def mark_luma(

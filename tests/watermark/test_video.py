@@ -15,13 +15,22 @@ from types import SimpleNamespace
 import av
 import numpy as np
 import pytest
+from skimage.metrics import structural_similarity
 
 from watermark import agreement, image, tracing
 from watermark.attacks import camcorder_screen
 from watermark.errors import WatermarkError
 from watermark.perspective import Screen
 from watermark.testvideos import bundled_clip, photo_footage, synthetic_footage
-from watermark.video import FRAME_WEIGHTS, detect_video, embed_video, video_cell
+from watermark.video import (
+    FRAME_WEIGHTS,
+    VIDEO_MAX_GAIN,
+    VIDEO_STRENGTH,
+    detect_video,
+    embed_video,
+    mark_plane,
+    video_cell,
+)
 from watermark.video_attacks import GEOMETRY_ATTACKS, VIDEO_ATTACKS, collude, cut_together, transcode
 
 KEY = b"video test key: distribution 7"
@@ -85,6 +94,12 @@ def _frames(path: Path) -> list[tuple[int, float, np.ndarray]]:
         return [(f.pts, f.time, f.to_ndarray(format="gray")) for f in container.decode(video=0)]
 
 
+def _y_planes(path: Path) -> list[np.ndarray]:
+    """The Y planes as coded (8-bit yuv420p), not range-expanded to grey: what is marked and measured."""
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="yuv420p")[: f.height] for f in container.decode(video=0)]
+
+
 def _packets(path: Path, kind: str) -> list[bytes]:
     with av.open(str(path)) as container:
         streams = [s for s in container.streams if s.type == kind]
@@ -128,6 +143,54 @@ def test_invisible(clip, small):
         mse = np.mean((a.astype(np.float64) - b) ** 2)
         psnrs.append(10 * np.log10(255**2 / mse))
     assert np.mean(psnrs) >= 38.0, np.mean(psnrs)
+
+
+@pytest.fixture(scope="session")
+def smooth(folder) -> SimpleNamespace:
+    """1280 x 720, 0.4 s tilting over chelsea scaled up: smooth enough that the mark at full
+    strength would take every frame's SSIM under 0.98 (0.977), written losslessly (CRF 0)
+    so that the decoded copy holds the marked planes themselves."""
+    src = photo_footage(
+        folder / "smooth.mp4", width=1280, height=720, seconds=0.4, shot_seconds=0.4, photos=("chelsea",)
+    )
+    return _mark(src, folder / "smooth-marked.mp4", crf=0)
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(255**2 / np.mean((a.astype(np.float64) - b) ** 2)))
+
+
+def test_every_frame_keeps_ssim_and_psnr(smooth):
+    """The goal holds per frame, measured by scikit-image on the Y planes of the decoded copy
+    (peak 255, as codecs measure): SSIM 0.98 and PSNR 40 dB or more, on footage smooth
+    enough that the full-strength mark would not; the result reports the same, and the
+    weakened mark still reads."""
+    pairs = list(zip(_y_planes(smooth.source), _y_planes(smooth.marked), strict=True))
+    assert len(pairs) == smooth.result.frames == 10
+    ssims = [structural_similarity(a, b, data_range=255) for a, b in pairs]
+    psnrs = [_psnr(a, b) for a, b in pairs]
+    assert min(ssims) >= 0.98 and min(psnrs) >= 40, (ssims, psnrs)
+    assert smooth.result.min_ssim == pytest.approx(min(ssims), abs=2e-4)
+    assert smooth.result.min_psnr == pytest.approx(min(psnrs), abs=0.01)
+    assert detect_video(smooth.marked, KEY).payload == PAYLOAD
+
+
+def test_mark_is_weakened_only_as_far_as_ssim_needs(smooth, clip):
+    """A smooth frame's mark is scaled down to just over the floor, not further; a frame
+    with texture keeps the whole of it."""
+    y = _y_planes(smooth.source)[0]
+    plane = image.pattern(*y.shape, PAYLOAD, KEY, video_cell(*y.shape))
+    full = image.mark_luma(y, plane, VIDEO_STRENGTH, VIDEO_MAX_GAIN)
+    assert structural_similarity(y, full, data_range=255) < 0.98
+    marked, ssim, _ = mark_plane(y, plane)
+    assert 0.981 <= ssim < 0.9825 and structural_similarity(y, marked, data_range=255) >= 0.98
+    assert _psnr(y, full) < _psnr(y, marked) < _psnr(y, full) + 2.0  # here 0.84 of its RMS
+    unlimited, _, _ = mark_plane(y, plane, ssim_floor=None)
+    assert np.array_equal(unlimited, full)
+    textured = _y_planes(clip.source)[0]
+    plane = image.pattern(*textured.shape, PAYLOAD, KEY, video_cell(*textured.shape))
+    marked, ssim, _ = mark_plane(textured, plane)
+    assert ssim > 0.981 and np.array_equal(marked, image.mark_luma(textured, plane, VIDEO_STRENGTH, VIDEO_MAX_GAIN))
 
 
 def test_round_trip_and_no_mark(clip):
@@ -362,6 +425,9 @@ def test_bad_inputs(folder, small):
         embed_video(small.source, folder / "out.mp4", 2**48, KEY)
     with pytest.raises(WatermarkError, match="key is empty"):
         embed_video(small.source, folder / "out.mp4", PAYLOAD, b"")
+    for floor in (0.0, 1.0, 1.5):
+        with pytest.raises(WatermarkError, match="SSIM floor must be between 0 and 1"):
+            embed_video(small.source, folder / "out.mp4", PAYLOAD, KEY, ssim_floor=floor)
     with pytest.raises(WatermarkError, match="no watermark keys"):
         detect_video(small.marked, [])
     assert not (folder / "out.mp4").exists()
