@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from watermark import image, video
+from watermark import image, perspective, video
 from watermark.errors import WatermarkError
 from watermark.keys import check_key
 from watermark.payload import check_payload
@@ -218,21 +218,35 @@ def detect_file(
     progress: Progress | None = None,
     start: float | None = None,
     evidence: Callable[[list[np.ndarray]], None] | None = None,
+    screen: perspective.Screen | None = None,
 ) -> FileDetection:
     """Read the mark of an image or video under each of `keys` (a video from `start`, or
     its start, for at most `max_seconds`). At most one payload is reported, with the index
-    of its key; the chance of a payload from unmarked content is at most len(keys) x 2**-32.
-    `evidence`, if given, is handed the folded tiles read (see `video.detect_video`)."""
+    of its key; the chance of a payload from unmarked content is at most len(keys) x 2**-32
+    (3 x that with a `screen`). `evidence`, if given, is handed the folded tiles read (see
+    `video.detect_video`); `screen` (`marked_screen`) says where the marked picture lies in
+    a copy recorded off a screen."""
     keys = image.check_keys(keys)
     path = Path(path)
     kind = media_kind(path)
     if kind == "video":
         found = video.detect_video(
-            path, keys, max_seconds=max_seconds, start=start, progress=progress, evidence=evidence
+            path, keys, max_seconds=max_seconds, start=start, progress=progress, evidence=evidence, screen=screen
         )
         return FileDetection(found.payload, found.confidence, found.sync, "video", found.frames, found.key_index)
     pixels, _, _ = _read_image(path, image.TILE_CELLS * image.MIN_CELL)
-    read = image.detect_many(pixels, keys, evidence)
+    read = image.detect_many(pixels, keys, evidence, screen)
     if progress is not None:
         progress(1, 1)
     return FileDetection(read.payload, read.confidence, read.sync, "image", 1, read.key_index)
+
+
+def marked_screen(
+    path: Path, corners: Sequence[tuple[float, float]], marked_size: tuple[int, int]
+) -> perspective.Screen:
+    """Where a picture marked at `marked_size` (height, width) lies in a copy recorded off a
+    screen: its corners in the copy's pixels (top-left, top-right, bottom-right,
+    bottom-left), with the cell marking used for that size (a video's or a still's)."""
+    h, w = marked_size
+    cell = video.video_cell(h, w) if media_kind(Path(path)) == "video" else image.cell_size(h, w)
+    return perspective.Screen(tuple((float(x), float(y)) for x, y in corners), (h, w), cell)

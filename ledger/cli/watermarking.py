@@ -220,10 +220,22 @@ def detect(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
     key_file: list[Path] = typer.Option([], help="Detect here with these key files instead of asking the service."),
     seconds: float = typer.Option(60.0, help="Seconds of video to read at most."),
+    screen: str = typer.Option(
+        None,
+        help="A copy filmed off a screen: the marked picture's corners in the copy, in pixels, top-left, "
+        "top-right, bottom-right, bottom-left, as 'X,Y X,Y X,Y X,Y' (with --key-file and --marked-size).",
+    ),
+    marked_size: str = typer.Option(None, help="With --screen: the size the picture was marked at, as WIDTHxHEIGHT."),
 ) -> None:
     """Which distribution a copy came from (through the service), or its payload under a key file."""
+    where = None
+    if screen is not None or marked_size is not None:
+        if not key_file or screen is None or marked_size is None:
+            err.print("[red]reelledger:[/red] --screen needs --marked-size and --key-file (it reads on this machine)")
+            raise typer.Exit(2)
+        where = (_corners(screen), _size(marked_size))
     if key_file:
-        _detect_here(file, [_read_key(k) for k in key_file], seconds)
+        _detect_here(file, [_read_key(k) for k in key_file], seconds, where)
         return
     with progress() as bar:
         reader = ProgressReader(file, bar, "uploading")
@@ -272,9 +284,35 @@ def detect(
         )
 
 
-def _detect_here(file: Path, keys: list[bytes], seconds: float) -> None:
+def _corners(text: str) -> list[tuple[float, float]]:
+    """'X,Y X,Y X,Y X,Y' as four points."""
+    try:
+        points = [(float(x), float(y)) for x, y in (pair.split(",") for pair in text.split())]
+    except ValueError:
+        points = []
+    if len(points) != 4:
+        err.print(f"[red]reelledger:[/red] --screen wants four corners as 'X,Y X,Y X,Y X,Y', not {text!r}")
+        raise typer.Exit(2)
+    return points
+
+
+def _size(text: str) -> tuple[int, int]:
+    """'WIDTHxHEIGHT' as (height, width)."""
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        err.print(f"[red]reelledger:[/red] --marked-size wants WIDTHxHEIGHT, e.g. 1920x1080, not {text!r}")
+        raise typer.Exit(2)
+    return int(height), int(width)
+
+
+def _detect_here(
+    file: Path,
+    keys: list[bytes],
+    seconds: float,
+    screen: tuple[list[tuple[float, float]], tuple[int, int]] | None = None,
+) -> None:
     from watermark.errors import WatermarkError
-    from watermark.files import detect_file
+    from watermark.files import detect_file, marked_screen
 
     with _frames_bar() as bar:
         task = bar.add_task("reading", total=None)
@@ -284,6 +322,7 @@ def _detect_here(file: Path, keys: list[bytes], seconds: float) -> None:
                 keys,
                 max_seconds=seconds,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
+                screen=marked_screen(file, *screen) if screen else None,
             )
         except WatermarkError as exc:
             err.print(f"[red]reelledger:[/red] {exc}")

@@ -5,6 +5,7 @@ with a key file and no service."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 
@@ -73,16 +74,18 @@ def test_detect_names_the_colluders_of_a_mixed_copy(running, tmp_path):
     assert "streamer4" in traced.stdout
 
 
-def test_standalone_keygen_embed_and_detect_need_no_service(tmp_path):
-    def local(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("REELLEDGER_")}
-        result = subprocess.run(
-            [str(REELLEDGER), *args], env=dict(env, COLUMNS="200"), capture_output=True, text=True, timeout=300
-        )
-        if ok:
-            assert result.returncode == 0, result.stdout + result.stderr
-        return result
+def local(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    """The CLI run on its own: no service, no REELLEDGER_ variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REELLEDGER_")}
+    result = subprocess.run(
+        [str(REELLEDGER), *args], env=dict(env, COLUMNS="200"), capture_output=True, text=True, timeout=300
+    )
+    if ok:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
 
+
+def test_standalone_keygen_embed_and_detect_need_no_service(tmp_path):
     key, other = tmp_path / "studio.key", tmp_path / "other.key"
     local("watermark", "keygen", str(key))
     local("watermark", "keygen", str(other))
@@ -115,3 +118,43 @@ def test_standalone_keygen_embed_and_detect_need_no_service(tmp_path):
     junk.write_text("not media")
     refused = local("watermark", "detect", str(junk), "--key-file", str(key), ok=False)
     assert refused.returncode == 1 and "not an image or a video" in refused.stderr
+
+
+def test_a_still_filmed_off_a_screen_reads_along_the_corners_given(tmp_path):
+    """A marked 1080p still recorded by a camcorder (keystone, lens, blur, 480 lines, JPEG)
+    reads nothing as it is, and its payload along the screen's corners as an investigator
+    clicks them (1 px off). Picture: skimage.data's rocket."""
+    from PIL import Image
+
+    from watermark.attacks import camcorder, camcorder_screen
+    from watermark.testimages import full_hd, photograph
+
+    key, master, marked, copy = (tmp_path / name for name in ("studio.key", "master.png", "marked.png", "copy.png"))
+    local("watermark", "keygen", str(key))
+    Image.fromarray(full_hd(photograph("rocket"))).save(master)
+    local("watermark", "embed", str(master), str(marked), "--payload", "0xabcdef012345", "--key-file", str(key))
+    Image.fromarray(camcorder(np.asarray(Image.open(marked).convert("RGB")), seed=1)).save(copy)
+    corners = " ".join(f"{x + 1:.1f},{y - 1:.1f}" for x, y in camcorder_screen((1080, 1920), seed=1))
+
+    assert local("watermark", "detect", str(copy), "--key-file", str(key), ok=False).returncode == 3
+    found = local(
+        "watermark", "detect", str(copy), "--key-file", str(key), "--screen", corners, "--marked-size", "1920x1080"
+    )
+    assert "payload 0xabcdef012345" in found.stdout, found.stdout
+    refused = local("watermark", "detect", str(copy), "--key-file", str(key), "--screen", "1,2 3,4", ok=False)
+    assert refused.returncode == 2 and "--marked-size" in refused.stderr
+    refused = local(
+        "watermark",
+        "detect",
+        str(copy),
+        "--key-file",
+        str(key),
+        "--screen",
+        "1,2 3,4",
+        "--marked-size",
+        "1920x1080",
+        ok=False,
+    )
+    assert refused.returncode == 2 and "four corners" in refused.stderr
+    refused = local("watermark", "detect", str(copy), "--screen", corners, "--marked-size", "1920x1080", ok=False)
+    assert refused.returncode == 2 and "--key-file" in refused.stderr
