@@ -3,6 +3,7 @@ node, clients with an account's key, and the outbox settled as the reconciler wo
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import uuid
@@ -14,7 +15,7 @@ import uvicorn
 from api.main import create_app
 from ledger.accounts import create_account
 from ledger.models import Role
-from tests.helpers.settings import free_port, make_settings
+from tests.helpers.settings import make_settings
 
 
 def wait_status(client, path: str, final: tuple[str, ...], timeout: float, every: float) -> dict:
@@ -54,12 +55,15 @@ class Client(httpx.Client):
 
 
 class Service:
-    def __init__(self, settings) -> None:
+    def __init__(self, settings, sock: socket.socket | None = None) -> None:
+        """`sock`: bound to settings.port already, so that no other process takes the port
+        between choosing it and serving on it."""
         self.settings = settings
         self.app = create_app(settings)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=settings.port, log_level="warning")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        run = {"sockets": [sock]} if sock is not None else {}
+        self.thread = threading.Thread(target=self.server.run, kwargs=run, daemon=True)
 
     @property
     def url(self) -> str:
@@ -104,8 +108,14 @@ class Service:
 @contextmanager
 def running_service(data_dir, database_url: str | None = None, **overrides):
     """A service on its own port and Anvil node with these settings, stopped afterwards."""
-    svc = Service(make_settings(data_dir, database_url, port=free_port(), **overrides)).start()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
     try:
-        yield svc
+        port = sock.getsockname()[1]
+        svc = Service(make_settings(data_dir, database_url, port=port, **overrides), sock).start()
+        try:
+            yield svc
+        finally:
+            svc.stop()
     finally:
-        svc.stop()
+        sock.close()
