@@ -51,7 +51,7 @@ from benchmarks.watermark_image import code_version, machine
 from benchmarks.watermark_video import run_printing
 from ledger.matching import KEY_SECONDS, MAX_QUERY_SECONDS, STAGES, decisive, staged_query
 from watermark import attacks
-from watermark.hash_sequence import HashSequence, hash_file, hash_video, query_sequence
+from watermark.hash_sequence import HashSequence, hash_file, hash_video, keyframes, query_sequence
 from watermark.matcher import MIN_SHARE, MIN_VOTES, RADIUS, STRONG_VOTES, FrameIndex, Match, best_candidate, match
 from watermark.testimages import PHOTOGRAPHS, UNRELATED_PHOTOGRAPHS, full_hd, photograph
 from watermark.testvideos import bundled_clip, photo_footage
@@ -342,7 +342,7 @@ def _speed(index: FrameIndex, footage: Path, bunny: Path, workdir: Path) -> None
     for label, path in (("photo footage 720p", footage), ("bigbuckbunny 720p, looped to 10 min", loop)):
         with av.open(str(path)) as c:
             length = c.duration / av.time_base
-        print(f"  {label} ({length:.0f} s, {_keyframes(path)} keyframes)", flush=True)
+        print(f"  {label} ({length:.0f} s, {keyframes(path)} keyframes)", flush=True)
         settled: list[bool] = []
         for what, fn in (
             ("bare decode, every frame", lambda p=path: _decode(p)),
@@ -405,11 +405,6 @@ def _decode(path: Path, registration: bool = False) -> None:
             stream.codec_context.options = {"skip_loop_filter": "all"}
         for _ in container.decode(stream):
             pass
-
-
-def _keyframes(path: Path) -> int:
-    with av.open(str(path)) as container:
-        return sum(p.is_keyframe for p in container.demux(video=0) if p.size)
 
 
 def _votes(candidate) -> int:

@@ -480,7 +480,8 @@ def detect_video(
                 progress(decoded, total)
     if every.frames == 0:
         raise WatermarkError(f"{path}: no video frame could be decoded" + (f" after {start} s" if start else ""))
-    folds = image.fold_candidates(every.mean(), LATTICE_CANDIDATES, block_grid=True)
+    mean = every.mean()
+    folds = image.fold_candidates(mean, LATTICE_CANDIDATES, block_grid=True)
     if 0 < intra.frames < every.frames:
         folds += image.fold_candidates(intra.mean(), LATTICE_CANDIDATES, block_grid=True)
     if evidence is not None:
@@ -488,7 +489,6 @@ def detect_video(
     found = image.decide(folds, keys)
     if found.payload is None:  # second stage: a copy inset in other footage, or heavily cropped
         periods = [image.TILE_CELLS * video_cell(side, side * 16 // 9) / shrink for side in STANDARD_LINES]
-        mean = every.mean()
         found = regions.detect_regions(
             mean,
             keys,
