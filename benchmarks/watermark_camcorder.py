@@ -9,8 +9,11 @@ none. The null: the unmarked photograph recorded the same way and read under the
 and the marked recording read under --foreign other keys, each along the same corners;
 their best sync (the most this stage's search reaches without the key's mark) and any
 payload (there must be none). CPU time per read (`time.process_time`) is printed too.
+With --blind, no corners are given: the reading finds the screen itself
+(`watermark.screens`), and how far the corners it found lie from the true ones is printed.
 
     scripts/bench-watermark-camcorder [--seeds 4] [--jitter 1.5] [--foreign 3] [--images astronaut,coffee]
+                                      [--blind]
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import time
 
 import numpy as np
 
-from watermark import image, perspective
+from watermark import image, perspective, screens
 from watermark.attacks import camcorder, camcorder_screen
 from watermark.testimages import PHOTOGRAPHS, full_hd, photograph
 
@@ -28,7 +31,11 @@ KEY = b"camcorder benchmark key"
 PAYLOAD = 0x5EED_CA3C_0DE5
 
 
-def screen(shape: tuple[int, ...], seed: int, jitter: float, rng: np.random.Generator) -> perspective.Screen:
+def screen(
+    shape: tuple[int, ...], seed: int, jitter: float, rng: np.random.Generator, blind: bool
+) -> perspective.Screen | None:
+    if blind:
+        return None
     corners = camcorder_screen(shape, seed=seed) + rng.normal(0.0, jitter, (4, 2))
     h, w = shape[:2]
     return perspective.Screen(tuple((float(x), float(y)) for x, y in corners), (h, w), image.cell_size(h, w))
@@ -39,6 +46,7 @@ def main() -> None:
     parser.add_argument("--images", default=",".join(PHOTOGRAPHS))
     parser.add_argument("--seeds", type=int, default=4, help="camera placements per photograph")
     parser.add_argument("--jitter", type=float, default=1.5, help="RMS error of the marked corners (pixels)")
+    parser.add_argument("--blind", action="store_true", help="give no corners: the reading finds the screen")
     parser.add_argument("--foreign", type=int, default=3, help="other keys each marked recording is read under")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
@@ -47,12 +55,18 @@ def main() -> None:
     null_sync: list[float] = []
     null_payloads = 0
     seconds: list[float] = []
+    errors: list[float] = []
+    outlines = 0
     for name in args.images.split(","):
         original = full_hd(photograph(name))
         marked = image.embed(original, PAYLOAD, KEY)
         for seed in range(args.seeds):
-            where = screen(marked.shape, seed, args.jitter, rng)
+            where = screen(marked.shape, seed, args.jitter, rng, args.blind)
             copy = camcorder(marked, seed=seed)
+            outline = screens.find_corners(image.luma(copy)) if args.blind else None
+            if outline is not None:
+                errors.append(float(np.max(np.hypot(*(outline[0] - camcorder_screen(marked.shape, seed=seed)).T))))
+            outlines += outline is not None
             start = time.process_time()
             found = image.detect_many(copy, [KEY], screen=where)
             seconds.append(time.process_time() - start)
@@ -69,7 +83,14 @@ def main() -> None:
                 f"null: unmarked {plain.sync:4.1f}, foreign max {max((o.sync for o in others), default=0):4.1f}",
                 flush=True,
             )
-    print(f"camcorder 1080p stills along the marked screen (corners +/-{args.jitter} px RMS):")
+    if args.blind:
+        print("camcorder 1080p stills read blind (the screen found by watermark.screens):")
+        print(
+            f"  outlines found {outlines}/{reads}; worst corner off by {np.median(errors) if errors else 0:.1f} px "
+            f"median, {np.max(errors) if errors else 0:.1f} px max; within 2 px: {sum(e < 2 for e in errors)}"
+        )
+    else:
+        print(f"camcorder 1080p stills along the marked screen (corners +/-{args.jitter} px RMS):")
     print(f"  exact {exact}/{reads} = {100 * exact / reads:.1f} %, wrong payloads {wrong}")
     print(
         f"  null ({len(null_sync)} reads: unmarked, {args.foreign} foreign keys): best sync mean "

@@ -60,15 +60,18 @@ False positives
     When the whole frame gives no payload, `detect_many` reads the same residual again in
     windows (`watermark.regions`: a copy inset in other footage), with at most one more
     decode per key at a higher sync threshold: the bound per call is 2k x 2**-32. Given
-    a `screen` (a copy recorded off a screen), one more decode per key along it
+    a `screen` (a copy recorded off a screen), or finding one (`watermark.screens`: the
+    picture's outline against the dark around it), one more decode per key along it
     (`watermark.perspective`): 3k x 2**-32.
 
 Scope
     Robust to every attack in `watermark.attacks.ATTACKS` on 1080p frames, mirroring,
     aspect changes (4:3, 21:9) and a 9:16 column scaled up among them. The camcorder of
     `watermark.attacks.GEOMETRY_ATTACKS` (keystone and lens distortion, 480 lines) reads
-    only along the screen's corners given as `screen` (`watermark.perspective`), not
-    blind: the lattice search assumes one affine lattice over the whole image; for its
+    only along the screen's corners (`watermark.perspective`): given as `screen`, or
+    found where every side of the picture shows against the dark around it
+    (`watermark.screens`; about half the camera placements): the lattice search assumes
+    one affine lattice over the whole image; for its
     other classes see the benchmark (docs/watermark-benchmark.md). Aspect changes combined with a
     rotation (a sheared lattice) are found only as far as the least-squares fit reaches
     from the nearest square or rectangular lattice. Small images (a few hundred pixels,
@@ -653,10 +656,12 @@ def detect_many(
         from watermark import regions
 
         found = regions.detect_regions(r, keys, strongest=found.sync)
-    if found.payload is None and screen is not None:  # third: along a recorded screen's perspective
-        from watermark import perspective
+    if found.payload is None:  # third: along a recorded screen's perspective, given or found
+        from watermark import perspective, screens
 
-        found = perspective.detect_screen(perspective.screen_residual(y), keys, screen, strongest=found.sync)
+        along = [screen] if screen is not None else screens.screens_in(y, cell_size)
+        if along:
+            found = perspective.detect_screen(perspective.screen_residual(y), keys, along, strongest=found.sync)
     return found
 
 

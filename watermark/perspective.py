@@ -12,9 +12,10 @@ Why
     of a 10-s camcorder clip. The sync has no coarse structure to search on (a random sign
     per cell), and the 8 corner coordinates range over +/-4 % of the frame against a basin
     of a few pixels. So the geometry comes from whoever investigates the copy: the four
-    corners of the marked picture in the copy (the screen's corners, where a person or a
-    screen detector sees them), given as a `Screen` with the size and cell the picture was
-    marked at (which its registration holds).
+    corners of the marked picture in the copy (the screen's corners, where a person or
+    `watermark.screens` sees them), given as a `Screen` with the size and cell the picture
+    was marked at (which its registration holds; for an outline found blind, each of
+    MARKED_LINES at 16:9, the k1 scan choosing which one is refined and decoded).
 
 Method
     The copy's pixels are undistorted radially (p (1 + k1 |p|^2), p from the centre in
@@ -39,7 +40,9 @@ False positives
     whole-frame residual, max 7.0; 10-s camcorder clips (1080p footage and bigbuckbunny
     unmarked under the key, and six marked or unmarked clips under 2 foreign keys: 14
     reads) max 6.6. SCREEN_THRESHOLD (9, as the whole frame's) sits 2 above all of them;
-    none gave a payload.
+    none gave a payload. Found blind (`watermark.screens`), the outline is tried at up
+    to 7 marked sizes before one is refined: the unmarked and foreign-keyed camcorder
+    copies of tests/watermark/test_screens.py and test_video.py stay under 8.
 
 Limits (measured: scripts/bench-watermark-camcorder, 2 cores heavily loaded)
     1080p stills under `attacks.camcorder` (corners moved 2-4 %, k1 0.04, blur, 480
@@ -53,20 +56,21 @@ Limits (measured: scripts/bench-watermark-camcorder, 2 cores heavily loaded)
     (`video_attacks.camcorder`, CRF 28, read by `video.detect_video(screen=...)`): 10-s
     excerpts of the 1080p footage at 3 camera placements all exact (sync 11.9-14.5), a
     1-s 1080p clip too (12.1); bigbuckbunny (720p, flat animation: 5-px cells, 3.3 px at
-    480 lines) not (sync 9.0, no payload). Blind, without corners, the class still reads
-    on none: it stays in the GEOMETRY_ATTACKS of `attacks` and `video_attacks`, which the
-    suites run blind.
+    480 lines) not (sync 9.0, no payload). Blind, the copy reads where
+    `watermark.screens` finds every side of the picture (see there and
+    `scripts/bench-watermark-camcorder --blind`).
 
 Cost
-    Nothing unless a `Screen` is given and the earlier stages find no payload; then per
-    key REFINE_EVALUATIONS folds of the whole residual (about 10 ms each on a 480-line
-    copy: ~1.5 s of CPU per key, so k keys cost k times that), and for video one more
-    residual per frame while summing.
+    Nothing unless a `Screen` is given or found (only in a copy dark along three edges)
+    and the earlier stages find no payload; then per key REFINE_EVALUATIONS folds of the
+    whole residual (about 10 ms each on a 480-line copy: ~1.5 s of CPU per key, so k
+    keys cost k times that), and for video one more residual per frame while summing.
+    Finding the outline costs 0.2-2 s once per copy, up to ~5 s where it is refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,6 +86,7 @@ SCREEN_SPREAD = 3.0  # and of the local normalisation (image.residual: 6)
 REFINE_EVALUATIONS = 150  # folds tried per key while refining the corners and k1
 CORNER_STEP = 1.5  # pixels: first step of the refinement along each corner coordinate
 K1_STEP = 0.01  # first step of the refinement along k1
+MARKED_LINES = (360, 480, 576, 720, 1080, 1440, 2160)  # 16:9 heights a screen found blind is tried at
 K1_SCAN = tuple(np.arange(0.0, 0.0801, K1_STEP))  # lens distortions tried before refining (barrel: k1 > 0)
 
 
@@ -158,40 +163,64 @@ def _homography(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return np.append(h, 1.0).reshape(3, 3)
 
 
-def refine(r: np.ndarray, screen: Screen, key: bytes, evaluations: int = REFINE_EVALUATIONS) -> np.ndarray:
+def refine(
+    r: np.ndarray, screen: Screen | Sequence[Screen], key: bytes, evaluations: int = REFINE_EVALUATIONS
+) -> np.ndarray:
     """The fold of residual `r` along `screen` whose sync under `key` is strongest, the
-    corners and k1 refined by Nelder-Mead (at most `evaluations` folds)."""
+    corners and k1 refined by Nelder-Mead (at most `evaluations` folds). Given several
+    screens (one outline, the sizes it may have been marked at), the k1 scan picks the
+    one refined."""
+    screens = [screen] if isinstance(screen, Screen) else list(screen)
     grid = _Grid(r.shape)
     spectrum = image._reader(check_key(key))[1]
-    start = np.asarray(screen.corners, dtype=np.float64)
     scale = np.array([CORNER_STEP] * 8 + [K1_STEP])
     best: list[tuple[float, np.ndarray]] = []
 
-    def negative_sync(x: np.ndarray) -> float:
+    def sync_along(where: Screen, x: np.ndarray) -> float:
         step = x * scale
-        folded = image.fold_at(r, *grid.tile_coordinates(screen, start + step[:8].reshape(4, 2), float(step[8])))
+        corners = np.asarray(where.corners, dtype=np.float64) + step[:8].reshape(4, 2)
+        folded = image.fold_at(r, *grid.tile_coordinates(where, corners, float(step[8])))
         sync = image._offset(folded, spectrum)[1]
         if not best or sync > best[0][0]:
             best[:] = [(sync, folded)]
-        return -sync
+        return float(sync)
 
-    k1 = max(K1_SCAN, key=lambda k: -negative_sync(np.array([0.0] * 8 + [k / K1_STEP])))
+    scanned = [(sync_along(where, np.array([0.0] * 8 + [k / K1_STEP])), k, where) for where in screens for k in K1_SCAN]
+    _, k1, chosen = max(scanned, key=lambda t: t[0])
     x0 = np.array([0.0] * 8 + [k1 / K1_STEP])
     simplex = x0 + np.vstack([np.zeros(9), np.eye(9)])
     optimize.minimize(
-        negative_sync,
+        lambda x: -sync_along(chosen, x),
         x0,
         method="Nelder-Mead",
-        options={"maxfev": evaluations - len(K1_SCAN), "initial_simplex": simplex, "xatol": 0.05, "fatol": 0.01},
+        options={
+            "maxfev": max(1, evaluations - len(scanned)),
+            "initial_simplex": simplex,
+            "xatol": 0.05,
+            "fatol": 0.01,
+        },
     )
     return best[0][1]
 
 
+def standard_screens(corners: np.ndarray, lines: Sequence[int], cell: Callable[[int, int], int]) -> list[Screen]:
+    """One outline found in a copy (`watermark.screens`) as the screens of a 16:9 picture
+    marked at each of `lines` (cell: the marking's cell for a height and width), those
+    whose tiles fall alike kept once."""
+    found: dict[tuple[float, float], Screen] = {}
+    for h in lines:
+        w = h * 16 // 9
+        period = image.TILE_CELLS * cell(h, w)
+        where = Screen(tuple((float(x), float(y)) for x, y in corners), (h, w), cell(h, w))
+        found.setdefault((round(w / period, 3), round(h / period, 3)), where)
+    return list(found.values())
+
+
 def detect_screen(
-    r: np.ndarray, keys: Sequence[bytes], screen: Screen, strongest: float = float("-inf")
+    r: np.ndarray, keys: Sequence[bytes], screen: Screen | Sequence[Screen], strongest: float = float("-inf")
 ) -> image.Detection:
-    """Read the residual `r` of a copy under each of `keys` along `screen` (refined per
-    key, one decode per key at most); see the module's docstring."""
+    """Read the residual `r` of a copy under each of `keys` along `screen` (or the best of
+    several; refined per key, one decode per key at most); see the module's docstring."""
     found = image.Detection(None, 0.0, strongest, None)
     for index, key in enumerate(keys):
         detection = image.decide([refine(r, screen, key)], [key], SCREEN_THRESHOLD)

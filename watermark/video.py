@@ -67,8 +67,9 @@ False positives
     axes and at the tile periods of the standard frame heights for a heavy crop; the
     lattices the picture's two halves fold alike along, `watermark.agreement`, for a
     warped copy), with at most one more decode per key: 2k x 2**-32 per call in all; given
-    a `screen` (a copy recorded off a screen), one more per key along it
-    (`watermark.perspective`): 3k x 2**-32.
+    a `screen` (a copy recorded off a screen), or finding one in the frames' mean
+    luminance once a frame is dark along three edges (`watermark.screens`), one more per
+    key along it (`watermark.perspective`): 3k x 2**-32.
 
 Limits (measured by benchmarks/watermark_video.py; docs/watermark-video-benchmark.md)
     Every attack of VIDEO_ATTACKS reads on 1080p footage. The simulated screen recording
@@ -97,8 +98,9 @@ Limits (measured by benchmarks/watermark_video.py; docs/watermark-video-benchmar
     tile, nearly as wide as the frame, is found only by the long-period search. The other
     classes of `video_attacks.GEOMETRY_ATTACKS` (camcorder, heavy crops,
     picture-in-picture, bars) are rows of the benchmark; the camcorder reads only along
-    the screen's corners given as `screen` (`watermark.perspective`: 10-s excerpts of
-    1080p footage at 3 camera placements, not bigbuckbunny at 720p).
+    the screen's corners (`watermark.perspective`: 10-s excerpts of 1080p footage at 3
+    camera placements, not bigbuckbunny at 720p), given as `screen` or found blind where
+    every side of the picture shows (`watermark.screens`).
 """
 
 from __future__ import annotations
@@ -113,7 +115,7 @@ import av
 import cv2
 import numpy as np
 
-from watermark import agreement, image, perspective, regions, ssim
+from watermark import agreement, image, perspective, regions, screens, ssim
 from watermark.errors import WatermarkError
 from watermark.keys import check_key
 from watermark.payload import check_payload
@@ -127,7 +129,7 @@ MAX_PIXELS = 50_000_000  # per frame
 ANALYSIS_SIDE = 540  # detection scales frames down by a whole factor, to about this shorter side
 FRAME_WEIGHTS = {1: 8.0, 5: 8.0, 7: 8.0, 3: 0.5}  # by picture type: I, SI, BI; B (others 1)
 LATTICE_CANDIDATES = 5  # lattices folded and tried: one fold costs far less than decoding the video
-STANDARD_LINES = (360, 480, 576, 720, 1080, 1440, 2160)  # frame heights whose tile period a crop keeps
+STANDARD_LINES = perspective.MARKED_LINES  # frame heights whose tile period a crop keeps
 STEP = 1  # detection reads every STEP-th predicted frame (intra frames always)
 _CONTAINERS = {".mkv": "matroska", ".mov": "mov"}  # by destination suffix; anything else: mp4
 _NOT_VIDEO = {"tty", "image2"}  # demuxers that open text or still images as "video"
@@ -451,7 +453,8 @@ def detect_video(
         total = vin.frames or None
         if total and max_seconds and vin.average_rate:
             total = min(total, int(np.ceil(max_seconds * float(vin.average_rate))))
-        every, intra, recorded, decoded = _Sum(), _Sum(), _Sum(), 0
+        every, intra, recorded, lit, decoded = _Sum(), _Sum(), _Sum(), _Sum(), 0
+        gathering = screen is not None  # a screen's evidence, summed once a frame looks recorded off one
         shrink = _shrink(vin.codec_context.height, vin.codec_context.width)
         for frame in _frames(container, vin, path):
             t = frame.time
@@ -474,7 +477,9 @@ def detect_video(
             every.add(r, weight)
             if weight > 1:
                 intra.add(r, 1.0)
-            if screen is not None:
+            lit.add(y.astype(np.float32), 1.0)
+            gathering = gathering or screens.dark_margin(y)
+            if gathering:
                 recorded.add(perspective.screen_residual(y), weight)
             if progress is not None:
                 progress(decoded, total)
@@ -498,6 +503,8 @@ def detect_video(
             axes=True,
             lattices=agreement.agreeing_lattices(mean, block_grid=True),
         )
-    if found.payload is None and screen is not None:  # third: along a recorded screen's perspective
-        found = perspective.detect_screen(recorded.mean(), keys, screen.scaled(1 / shrink), strongest=found.sync)
+    if found.payload is None and recorded.frames:  # third: along a recorded screen's perspective, given or found
+        along = [screen.scaled(1 / shrink)] if screen is not None else screens.screens_in(lit.mean(), video_cell)
+        if along:
+            found = perspective.detect_screen(recorded.mean(), keys, along, strongest=found.sync)
     return VideoDetection(found.payload, found.confidence, found.sync, found.key_index, every.frames)

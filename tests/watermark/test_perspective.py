@@ -27,8 +27,8 @@ def test_the_screen_of_a_recording_without_geometry_is_the_frame():
     assert camcorder_screen((1080, 1920), corners=0.0, k1=0.0)[2] == pytest.approx([852.72, 479.72], abs=0.01)
 
 
-def test_a_camcorder_still_reads_along_its_screen_only():
-    copy = camcorder(marked("rocket", "1080p"), seed=1)
+def test_a_camcorder_still_whose_screen_leaves_the_frame_reads_along_the_corners_given():
+    copy = camcorder(marked("rocket", "1080p"), seed=1)  # its bottom side is below the frame: not found blind
     assert copy.shape[:2] == (480, 853)
     assert image.detect(copy, KEY).payload is None
     found = image.detect_many(copy, [OTHER, KEY], screen=_screen(1, error=1.0))

@@ -20,7 +20,7 @@ from skimage.metrics import structural_similarity
 from watermark import agreement, image, tracing
 from watermark.attacks import camcorder_screen
 from watermark.errors import WatermarkError
-from watermark.perspective import Screen
+from watermark.perspective import SCREEN_THRESHOLD, Screen
 from watermark.testvideos import bundled_clip, photo_footage, synthetic_footage
 from watermark.video import (
     FRAME_WEIGHTS,
@@ -293,6 +293,18 @@ def test_camcorder_copy_reads_along_the_screen_marked_on_it(full_hd, folder):
     screen = Screen(tuple((float(x), float(y)) for x, y in corners), (1080, 1920), video_cell(1080, 1920))
     found = detect_video(attacked, [OTHER, KEY], screen=screen)
     assert (found.payload, found.key_index) == (PAYLOAD, 1), found
+
+
+def test_camcorder_copy_reads_blind_when_its_screen_is_seen(full_hd, folder):
+    """The attack's placement shows every side of the picture: its outline is found in the
+    frames' mean luminance (`watermark.screens`) and read along; unmarked, nothing."""
+    attacked = transcode(full_hd.marked, folder / "attack-camcorder.mp4", GEOMETRY_ATTACKS["camcorder"])
+    found = detect_video(attacked, [OTHER, KEY])
+    assert (found.payload, found.key_index) == (PAYLOAD, 1), found
+    plain = transcode(full_hd.source, folder / "attack-camcorder-unmarked.mp4", GEOMETRY_ATTACKS["camcorder"])
+    found = detect_video(plain, [OTHER, KEY])
+    assert found.payload is None
+    assert found.sync < SCREEN_THRESHOLD - 1, found
 
 
 def test_excerpt_is_ten_seconds(long, folder):

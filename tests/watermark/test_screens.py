@@ -1,0 +1,77 @@
+"""Finding a recorded screen in a copy (`watermark.screens`): a camcorder copy's outline
+gives the corners `watermark.perspective` reads along, so the copy reads without anyone
+marking them; frames that are not recordings of a screen are left alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.helpers.watermark_images import KEY, PAYLOAD, marked, original
+from watermark import image, perspective, screens
+from watermark.attacks import camcorder, camcorder_screen, inset
+
+OTHER = b"test key: distribution 2"
+
+
+@pytest.mark.parametrize(("name", "seed"), [("coffee", 0), ("rocket", 2), ("chelsea", 5)])
+def test_a_camcorder_copys_corners_are_found_within_a_pixel(name, seed):
+    y = image.luma(camcorder(original(name, "1080p"), seed=seed))
+    assert screens.dark_margin(y)
+    found = screens.find_corners(y)
+    assert found is not None
+    corners, k1 = found
+    truth = camcorder_screen((1080, 1920), seed=seed)
+    assert np.max(np.hypot(*(corners - truth).T)) < 1.0, corners - truth
+    assert k1 == pytest.approx(0.04, abs=0.005)
+
+
+def test_a_side_beyond_the_frame_leaves_the_corners_unfound():
+    truth = camcorder_screen((1080, 1920), seed=1)
+    assert np.all(truth[[2, 3], 1] > 480)  # this placement's bottom side lies below the recording
+    y = image.luma(camcorder(original("rocket", "1080p"), seed=1))
+    assert screens.find_corners(y) is None
+    assert screens.screens_in(y, image.cell_size) == []
+
+
+def test_pictures_not_recorded_off_a_screen_are_not_screens():
+    picture = original("coffee", "1080p")
+    letterboxed = picture.copy()
+    letterboxed[:140] = letterboxed[-140:] = 0  # bars above and below only
+    for y in (image.luma(picture), image.luma(letterboxed), np.zeros((480, 853), np.float32)):
+        assert not screens.dark_margin(y)
+        assert screens.screens_in(y, image.cell_size) == []
+
+
+def test_a_shrink_into_black_bars_is_found_as_a_rectangle():
+    y = image.luma(inset(original("chelsea", "1080p"), np.zeros((1080, 1920, 3), np.uint8), 0.6, (0.5, 0.5)))
+    found = screens.find_corners(y)
+    assert found is not None
+    corners, k1 = found
+    expected = np.array([[384, 216], [1536, 216], [1536, 864], [384, 864]]) - 0.5
+    assert np.max(np.abs(corners - expected)) < 1.0
+    assert k1 < 0.005
+
+
+def test_the_sizes_a_found_screen_is_tried_at_are_told_apart_by_their_tiles():
+    corners = camcorder_screen((1080, 1920), seed=0)
+    found = perspective.standard_screens(corners, perspective.MARKED_LINES, image.cell_size)
+    tiles = {(s.size[1] / (image.TILE_CELLS * s.cell), s.size[0] / (image.TILE_CELLS * s.cell)) for s in found}
+    assert len(tiles) == len(found) > 1
+    assert (1080, 1920) in {s.size for s in found}
+
+
+def test_a_camcorder_still_reads_blind_when_its_screen_is_seen():
+    copy = camcorder(marked("coffee", "1080p"), seed=0)
+    found = image.detect_many(copy, [OTHER, KEY])
+    assert (found.payload, found.key_index) == (PAYLOAD, 1), found
+    assert found.sync >= perspective.SCREEN_THRESHOLD
+
+
+def test_unmarked_and_foreign_keyed_recordings_read_nothing_blind():
+    for picture, key in ((original("coffee", "1080p"), KEY), (marked("coffee", "1080p"), OTHER)):
+        y = image.luma(camcorder(picture, seed=0))
+        assert screens.screens_in(y, image.cell_size)  # the screen is found: its stage runs
+        found = image.detect_many(camcorder(picture, seed=0), [key])
+        assert found.payload is None
+        assert found.sync < perspective.SCREEN_THRESHOLD - 1, found
