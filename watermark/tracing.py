@@ -75,6 +75,7 @@ from watermark import image
 from watermark import payload as framing
 from watermark.errors import WatermarkError
 from watermark.files import FileDetection, Progress, detect_file
+from watermark.perspective import Screen
 
 ACCUSE_SCORE = 6.0  # the least score that names a recipient (the threshold up to ~40 candidates)
 NULL_SPREAD = 1.1  # standard deviation of an innocent's score, at most (measured: 1.026)
@@ -178,12 +179,16 @@ def read_file(
     max_seconds: float | None = None,
     start: float | None = None,
     progress: Progress | None = None,
+    screen: Screen | None = None,
 ) -> Reading:
-    """Read an image or video (`watermark.files.detect_file`) and keep, per key, the soft
-    values of the folded tile it decided on, for `accuse`."""
+    """Read an image or video (`watermark.files.detect_file`, `screen`: where the picture lies
+    in a copy filmed off a screen) and keep, per key, the soft values of the folded tile it
+    decided on, for `accuse`."""
     keys = image.check_keys(keys)
     folds: list[list[np.ndarray]] = []
-    found = detect_file(path, keys, max_seconds=max_seconds, start=start, progress=progress, evidence=folds.append)
+    found = detect_file(
+        path, keys, max_seconds=max_seconds, start=start, progress=progress, evidence=folds.append, screen=screen
+    )
     soft, sync = [], []
     for key in keys:
         values, strength = image.read(folds[-1], key)

@@ -10,7 +10,7 @@ from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, RowId
 from api.fields import Limit, Offset, WorkIdQuery
 from api.upload import form_json, json_field, read_whole_file, upload_body
-from ledger.distributions import copies, records, trace
+from ledger.distributions import copies, records, screens, trace
 from ledger.errors import Forbidden, InvalidInput
 from ledger.models import Role
 
@@ -117,15 +117,28 @@ async def detect(
     ledger: LedgerDep,
     account: CurrentAccount,
     seconds: float = Query(trace.DEFAULT_SECONDS, gt=0, le=3600, description="Seconds of video to read at most."),
+    screen: str | None = Query(
+        None,
+        max_length=200,
+        description="A copy filmed off a screen whose outline is not found by itself: the marked picture's "
+        "corners in the copy's pixels, top-left, top-right, bottom-right, bottom-left, as 'X,Y X,Y X,Y X,Y' "
+        "(with marked_size).",
+    ),
+    marked_size: str | None = Query(
+        None, max_length=20, description="With screen: the size the picture was marked at, as WIDTHxHEIGHT."
+    ),
 ) -> schemas.TraceOut:
     """Which distribution a copy came from: its watermark read under the keys the caller may
     use, the distribution it names, and whether that record is anchored on chain."""
     if account.role not in trace.TRACE_ROLES:
         raise Forbidden("tracing copies needs the role rights_holder, crawler, auditor or admin")
+    where = screens.parse_screen(screen, marked_size)
     upload = await read_whole_file(request, ledger.settings.data_dir / "uploads", ledger.settings.max_detect_bytes)
     assert upload.path is not None  # a whole file is kept
     try:
-        found = await run_in_threadpool(trace.trace_file, ledger, account, upload.path, max_seconds=seconds)
+        found = await run_in_threadpool(
+            trace.trace_file, ledger, account, upload.path, max_seconds=seconds, screen=where
+        )
     finally:
         upload.discard()
     return present.trace(found)

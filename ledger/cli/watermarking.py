@@ -21,6 +21,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 
 from ledger.cli.client import _call, _client, console, err, facts_table, listing, unanswered
 from ledger.cli.files import ProgressReader, progress
+from ledger.distributions.screens import ScreenHint, parse_screen
+from ledger.errors import InvalidInput
 
 distributions = typer.Typer(no_args_is_help=True, help="Watermarked copies of your works for platforms.")
 watermark = typer.Typer(no_args_is_help=True, help="Embed and detect the invisible watermark.")
@@ -222,25 +224,29 @@ def detect(
     seconds: float = typer.Option(60.0, help="Seconds of video to read at most."),
     screen: str = typer.Option(
         None,
-        help="A copy filmed off a screen: the marked picture's corners in the copy, in pixels, top-left, "
-        "top-right, bottom-right, bottom-left, as 'X,Y X,Y X,Y X,Y' (with --key-file and --marked-size).",
+        help="A copy filmed off a screen whose outline is not found by itself: the marked picture's corners in "
+        "the copy, in pixels, top-left, top-right, bottom-right, bottom-left, as 'X,Y X,Y X,Y X,Y' (with "
+        "--marked-size).",
     ),
     marked_size: str = typer.Option(None, help="With --screen: the size the picture was marked at, as WIDTHxHEIGHT."),
 ) -> None:
     """Which distribution a copy came from (through the service), or its payload under a key file."""
-    where = None
-    if screen is not None or marked_size is not None:
-        if not key_file or screen is None or marked_size is None:
-            err.print("[red]reelledger:[/red] --screen needs --marked-size and --key-file (it reads on this machine)")
-            raise typer.Exit(2)
-        where = (_corners(screen), _size(marked_size))
+    try:
+        where = parse_screen(screen, marked_size)
+    except InvalidInput as exc:
+        message = exc.message.replace("marked_size", "--marked-size").replace("screen", "--screen", 1)
+        err.print(f"[red]reelledger:[/red] {message}")
+        raise typer.Exit(2) from None
     if key_file:
         _detect_here(file, [_read_key(k) for k in key_file], seconds, where)
         return
+    params: dict[str, str | float] = {"seconds": seconds}
+    if where is not None:
+        params.update(screen=screen, marked_size=marked_size)
     with progress() as bar:
         reader = ProgressReader(file, bar, "uploading")
         try:
-            found = _call("POST", "/detect", files={"file": (file.name, reader)}, params={"seconds": seconds})
+            found = _call("POST", "/detect", files={"file": (file.name, reader)}, params=params)
         finally:
             reader.close()
     mark = found["watermark"]
@@ -284,32 +290,11 @@ def detect(
         )
 
 
-def _corners(text: str) -> list[tuple[float, float]]:
-    """'X,Y X,Y X,Y X,Y' as four points."""
-    try:
-        points = [(float(x), float(y)) for x, y in (pair.split(",") for pair in text.split())]
-    except ValueError:
-        points = []
-    if len(points) != 4:
-        err.print(f"[red]reelledger:[/red] --screen wants four corners as 'X,Y X,Y X,Y X,Y', not {text!r}")
-        raise typer.Exit(2)
-    return points
-
-
-def _size(text: str) -> tuple[int, int]:
-    """'WIDTHxHEIGHT' as (height, width)."""
-    width, _, height = text.lower().partition("x")
-    if not (width.isdigit() and height.isdigit()):
-        err.print(f"[red]reelledger:[/red] --marked-size wants WIDTHxHEIGHT, e.g. 1920x1080, not {text!r}")
-        raise typer.Exit(2)
-    return int(height), int(width)
-
-
 def _detect_here(
     file: Path,
     keys: list[bytes],
     seconds: float,
-    screen: tuple[list[tuple[float, float]], tuple[int, int]] | None = None,
+    screen: ScreenHint | None = None,
 ) -> None:
     from watermark.errors import WatermarkError
     from watermark.files import detect_file, marked_screen
@@ -322,7 +307,7 @@ def _detect_here(
                 keys,
                 max_seconds=seconds,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
-                screen=marked_screen(file, *screen) if screen else None,
+                screen=marked_screen(file, screen.corners, screen.marked_size) if screen else None,
             )
         except WatermarkError as exc:
             err.print(f"[red]reelledger:[/red] {exc}")

@@ -27,10 +27,11 @@ from ledger.chain.errors import ChainError
 from ledger.db import must_get, session
 from ledger.distributions import records
 from ledger.distributions.copies import DistributionView, _view, anchored_hash
+from ledger.distributions.screens import ScreenHint
 from ledger.errors import Forbidden, InvalidInput
 from ledger.models import Account, DistributionRecord, Role
 from watermark.errors import WatermarkError
-from watermark.files import FileDetection, media_kind
+from watermark.files import FileDetection, marked_screen, media_kind
 from watermark.tracing import accuse, read_file
 
 if TYPE_CHECKING:
@@ -71,11 +72,13 @@ def trace_file(
     *,
     max_seconds: float | None = DEFAULT_SECONDS,
     work_pk: int | None = None,
+    screen: ScreenHint | None = None,
 ) -> Trace:
     """Read the copy's mark under every key the account may use. `work_pk`, when the copy is
     known to be that work's (it matched it), keeps the colluders sought among that work's
     copies: fewer candidates, a lower threshold for the same bound, nothing else loaded. A
-    payload that decodes names its distribution whatever its work."""
+    payload that decodes names its distribution whatever its work. `screen` says where the
+    picture lies in a copy filmed off a screen, for when its outline is not found blind."""
     if account.role not in TRACE_ROLES:
         raise Forbidden("tracing copies needs the role rights_holder, crawler, auditor or admin")
     if max_seconds is not None and not 0 < max_seconds <= 3600:
@@ -90,7 +93,8 @@ def trace_file(
     try:
         if not keys:  # nobody has distributed anything: no key has marked a copy, so none can be read
             return Trace(FileDetection(None, 0.0, 0.0, media_kind(path), 0, None), 0, None, None)
-        reading = read_file(path, keys, max_seconds=max_seconds)
+        where = marked_screen(path, screen.corners, screen.marked_size) if screen else None
+        reading = read_file(path, keys, max_seconds=max_seconds, screen=where)
     except WatermarkError as exc:
         raise InvalidInput("file", str(exc)) from None
     found = reading.detection

@@ -121,6 +121,30 @@ def test_a_leaked_copy_is_traced_to_its_distribution_by_owner_and_crawler(partie
         }
 
 
+def test_a_copy_filmed_off_a_screen_is_traced_along_the_corners_given(parties, ready):
+    """The camera's placement leaves the picture's bottom side below the frame, so its
+    outline is not found by itself; along the corners an investigator marks, it traces."""
+    d, copy = ready
+    filmed = png(attacks.camcorder(decode(copy), seed=1))
+    corners = " ".join(f"{x + 1:.1f},{y - 1:.1f}" for x, y in attacks.camcorder_screen((1080, 1920), seed=1))
+    assert detect(parties["crawler"], filmed).json()["watermark"]["found"] is False
+    r = parties["crawler"].post(
+        "/detect",
+        params={"screen": corners, "marked_size": "1920x1080"},
+        files={"file": ("filmed.png", filmed, "application/octet-stream")},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["watermark"]["payload"] == d["payload"] and r.json()["distribution"]["id"] == d["id"]
+    for params, field in (
+        ({"screen": corners}, "screen"),
+        ({"screen": "1,2 3,4", "marked_size": "1920x1080"}, "screen"),
+        ({"screen": corners, "marked_size": "wide"}, "marked_size"),
+    ):
+        r = parties["crawler"].post("/detect", params=params, files={"file": ("filmed.png", filmed, "image/png")})
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["details"]["field"] == field, r.json()
+
+
 def test_another_tenant_cannot_trace_and_unmarked_content_has_no_mark(parties, ready):
     _, copy = ready
     other = detect(parties["other"], copy).json()  # tries only the other studio's key

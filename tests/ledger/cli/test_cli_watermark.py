@@ -74,6 +74,35 @@ def test_detect_names_the_colluders_of_a_mixed_copy(running, tmp_path):
     assert "streamer4" in traced.stdout
 
 
+def test_a_still_filmed_off_a_screen_is_traced_through_the_service_along_the_corners_given(running, tmp_path):
+    """A distributed still recorded by a camcorder whose bottom side lies below the frame (so
+    its outline is not found by itself) is traced by the service along the corners given.
+    Picture: skimage.data's astronaut at 1080p."""
+    from tests.helpers.distributions import MASTER, decode, png
+    from watermark.attacks import camcorder, camcorder_screen
+
+    _, _, studio_key = created(run(running, "accounts", "create", "--role", "rights_holder", "--name", "studio5"))
+    created(run(running, "accounts", "create", "--role", "platform", "--name", "streamer5"))
+    master = tmp_path / "astronaut.png"
+    master.write_bytes(MASTER)
+    work_id = registered_work(running, master, "Astronaut", studio_key)
+    marked = tmp_path / "cinema.png"
+    made = distributed(running, work_id, master, "streamer5", "cinema-1", marked, studio_key)
+    dist_id = re.search(r"distribution\s+(\d+)", made.stdout).group(1)
+    copy = tmp_path / "camcorder.png"
+    copy.write_bytes(png(camcorder(decode(marked.read_bytes()), seed=1)))
+    corners = " ".join(f"{x + 1:.1f},{y - 1:.1f}" for x, y in camcorder_screen((1080, 1920), seed=1))
+
+    blind = run(running, "watermark", "detect", str(copy), api_key=studio_key, ok=False)
+    assert blind.returncode == 3 and "no mark" in blind.stdout, blind.stdout
+    traced = run(
+        running, "watermark", "detect", str(copy), "--screen", corners, "--marked-size", "1920x1080", api_key=studio_key
+    )
+    assert f"distribution {dist_id}" in traced.stdout and "cinema-1" in traced.stdout, traced.stdout
+    refused = run(running, "watermark", "detect", str(copy), "--screen", corners, api_key=studio_key, ok=False)
+    assert refused.returncode == 2 and "--marked-size" in refused.stderr
+
+
 def local(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
     """The CLI run on its own: no service, no REELLEDGER_ variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REELLEDGER_")}
@@ -156,5 +185,3 @@ def test_a_still_filmed_off_a_screen_reads_along_the_corners_given(tmp_path):
         ok=False,
     )
     assert refused.returncode == 2 and "four corners" in refused.stderr
-    refused = local("watermark", "detect", str(copy), "--screen", corners, "--marked-size", "1920x1080", ok=False)
-    assert refused.returncode == 2 and "--key-file" in refused.stderr
