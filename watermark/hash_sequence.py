@@ -259,10 +259,15 @@ def hash_file(
     progress: Progress | None = None,
     seconds: float | None = None,
 ) -> HashSequence:
-    """The hash sequence of an image or video file (its first `seconds`), told apart by content."""
+    """The hash sequence of an image or video file (its first `seconds`), told apart by content;
+    a whole long video is hashed in stretches on every core (`watermark.hash_stretches`)."""
     path = Path(path)
     if files.media_kind(path) == "image":
         return hash_image(path, variants)
+    if seconds is None:
+        from watermark.hash_stretches import hash_video_in_stretches
+
+        return hash_video_in_stretches(path, variants, progress=progress)
     return hash_video(path, variants, progress=progress, seconds=seconds)
 
 

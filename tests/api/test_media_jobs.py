@@ -25,6 +25,9 @@ from tests.helpers.crawl import RedisServer
 from tests.helpers.distributions import distribute, register, wait_ready
 from tests.helpers.media_jobs import MediaWorker, register_as_job, wait_job
 from tests.helpers.service import running_service
+from watermark.frame_hashes import REGISTERED_VARIANTS
+from watermark.hash_sequence import hash_video
+from watermark.hash_stretches import MIN_SECONDS
 from watermark.testvideos import photo_footage
 
 
@@ -42,6 +45,22 @@ def assert_registered_as_synchronously(service, work_id: str, path) -> None:
     assert work.fingerprint_hashes == fingerprint.hex_hashes()
     assert kept.frames == len(frames)
     assert kept.hashes == np.ascontiguousarray(frames.hashes, dtype=np.uint8).tobytes()
+
+
+def test_inline_a_long_master_is_hashed_in_stretches_as_one_read_hashes_it(tmp_path):
+    """Past hash_stretches.MIN_SECONDS the service hashes a master in stretches, one spawned
+    process each; the work keeps the frame hashes one read gives."""
+    master = footage(tmp_path / "long.mp4", seconds=MIN_SECONDS + 4, seed=3)
+    one_read = hash_video(master, REGISTERED_VARIANTS)
+    with running_service(tmp_path / "data", media_poll=0.2) as service:
+        _, _, studio = service.new_account(Role.rights_holder)
+        done = wait_job(studio, register_as_job(studio, master, "Long").json()["id"])
+        assert done["status"] == "done", done
+        with session(service.ledger.engine) as db:
+            work = db.exec(select(Work).where(Work.work_id == done["result"]["work_id"])).one()
+            kept = db.exec(select(WorkFrames).where(WorkFrames.work_pk == work.id)).one()
+    assert kept.frames == len(one_read) > 2 * MIN_SECONDS
+    assert kept.hashes == np.ascontiguousarray(one_read.hashes, dtype=np.uint8).tobytes()
 
 
 def register_ops(service, work_id: str) -> int:
