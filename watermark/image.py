@@ -659,9 +659,10 @@ def detect_many(
     if found.payload is None:  # third: along a recorded screen's perspective, given or found
         from watermark import perspective, screens
 
-        along = [screen] if screen is not None else screens.screens_in(y, cell_size)
+        along, unseen = ([screen], None) if screen is not None else screens.screens_in(y, cell_size)
         if along:
-            found = perspective.detect_screen(perspective.screen_residual(y), keys, along, strongest=found.sync)
+            r = perspective.screen_residual(y)
+            found = perspective.detect_screen(r, keys, along, strongest=found.sync, unseen=unseen)
     return found
 
 

@@ -15,31 +15,37 @@ Method
     model `perspective` reads along: 4 corners and the barrel k1. A border point lies
     where the first of eight half-planes ends: the picture's four sides after the
     homography, and the four sides of the frame the lens saw (barrel distortion pulls
-    black in at a copy's edges too). A corner may lie outside the copy; each side of the
-    picture must still be seen along at least MIN_SIDE_SHARE of its length, or the fit
-    is refused (`find_corners` gives None): a side beyond the frame leaves two of the
-    eight coordinates free, where the mark's sync has no slope to search along.
+    black in at a copy's edges too). The fit starts from straight lines: for each k1 of
+    K1_GRID the points are undistorted, those on the lens's frame set aside, and a line
+    is found per scanned side (RANSAC); the k1 whose lines and frame hold the most points
+    wins. A corner may lie outside the copy; a side counts as seen when its inlying
+    points span MIN_SIDE_SHARE of the frame's side. When only three are seen (the fourth
+    beyond the frame: both its corners moved outward), the fourth starts on the line of
+    the frame's edge, its corners held where they start along the adjacent sides (nothing
+    else fixes that), and the outline says which side is unseen (`Outline.unseen`):
+    `perspective.search_side` then looks for it by the mark's sync, under each key. With
+    two sides unseen there is no outline (four free coordinates).
 
 Limits (measured on `attacks.camcorder` of the 1080p photographs, 2026-12-07, loaded machine)
-    Where every side is seen, the corners come within a pixel (0.2-0.7 px), closer than a
-    person's clicks, and k1 within 0.001. `scripts/bench-watermark-camcorder --blind` (5
-    photographs x 4 camera placements): outlines found on 13 of 20, 11 within 2 px; 11 of
-    20 stills read exact (55 %; 24 of 40 over 8 placements), no wrong payload; the null
-    (unmarked recordings under the key, marked ones under a foreign key, 40 reads) best
-    sync mean 5.6, max 7.1 against SCREEN_THRESHOLD 9, no payload. The misses: a side
-    entirely beyond the frame (both its corners moved outward; about one placement in
-    two), which is refused, and dark picture content along a border (the astronaut's
-    black lower right), which pulls a fit off (outlines found 12.6 px off read nothing).
-    On video the frames' mean luminance is fitted, where moving content rarely stays
-    dark: the benchmark's camcorder row (one placement) reads on the 1080p footage and
-    bigbuckbunny, not on the 272-line bikes clip. Cost: 0.5-2 s of CPU a copy where the
-    outline is found, up to 4 s where it is refused; nothing for a copy not dark along
-    three edges (`dark_margin`).
+    `scripts/bench-watermark-camcorder --blind --seeds 8 --foreign 1` (5 photographs x 8
+    camera placements): outlines with every side seen on 26 of 40, with one side beyond
+    the frame on 14; the seen corners within 2 px on 39 of 40 (median 0.5 px: closer than
+    a person's clicks; k1 within 0.001); **34 of 40 stills read exact (85 %)**, no wrong
+    payload; the null (unmarked recordings under the key, marked ones under a foreign
+    key, 80 reads) best sync mean 5.9, max 7.1 against SCREEN_THRESHOLD 9, no payload.
+    The misses: the astronaut at 4 placements (its black lower right is taken for the
+    dark around the screen, which pulls the fit off), and two reads that reached sync
+    7.0 and 8.8. Placements with two sides beyond the frame (2 of the 8 here) give no
+    outline: give the corners (`perspective.Screen`). On video the frames' mean
+    luminance is fitted, where moving content rarely stays dark. Cost: 0.5-2 s of CPU a
+    copy for the outline, up to 4 s where none is found; nothing for a copy not dark
+    along three edges (`dark_margin`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage, optimize
@@ -51,6 +57,7 @@ DARK = 14.0  # luminance (0-255) below which a pixel counts as the dark around a
 EDGE_DEPTH = (2, 6)  # pixels inside a border whose median brightness sets its half level
 INLIER = 1.5  # pixels: a border point this close to the fitted outline supports it
 MIN_SIDE_SHARE = 0.25  # of a side's length that its inlying border points must span
+REACH_SHARE = 0.08  # of the frame: how far beyond it a side not seen is searched for
 K1_RANGE = (0.0, 0.1)  # barrel distortions the fit may choose (perspective.K1_SCAN's range)
 K1_STARTS = (0.0, 0.03, 0.06)  # k1 the fit starts from, one fit each
 FIT_SCALE = np.r_[np.full(8, 10.0), 0.01]  # typical change of a corner coordinate (pixels) and of k1
@@ -70,14 +77,19 @@ def dark_margin(y: np.ndarray) -> bool:
     return sum(float(np.mean(ring <= DARK)) >= 0.6 for ring in rings) >= 3
 
 
-def screens_in(y: np.ndarray, cell: Callable[[int, int], int]) -> list[perspective.Screen]:
+def screens_in(
+    y: np.ndarray, cell: Callable[[int, int], int]
+) -> tuple[list[perspective.Screen], perspective.UnseenSide | None]:
     """The screens to read a copy of luminance `y` along when it looks recorded off a
     screen: its outline as a 16:9 picture marked at each of `perspective.MARKED_LINES`
-    (`cell`: the marking's cell for a height and width); none unless every side is seen."""
+    (`cell`: the marking's cell for a height and width), and the side beyond the frame
+    that is to be searched for, if one is; none unless three sides are seen."""
     if not dark_margin(y):
-        return []
-    found = find_corners(y)
-    return [] if found is None else perspective.standard_screens(found[0], perspective.MARKED_LINES, cell)
+        return [], None
+    found = find_outline(y)
+    if found is None:
+        return [], None
+    return perspective.standard_screens(found.corners, perspective.MARKED_LINES, cell), found.unseen
 
 
 def edge_points(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -146,16 +158,28 @@ def _distances(params: np.ndarray, points: np.ndarray, shape: tuple[int, int]) -
     )
 
 
-def _outline(params: np.ndarray, points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    out: np.ndarray = _distances(params, points, shape).min(axis=0)
-    return out
+@dataclass(frozen=True)
+class Outline:
+    """The marked picture's corners in a copy recorded off a screen (4 x 2: x, y in the
+    copy's pixels; top-left, top-right, bottom-right, bottom-left) and the lens's barrel k1;
+    `unseen`, when one side lies beyond the frame, says which, its corners placed where the
+    adjacent sides meet the line of the frame's edge (the reading searches on from there)."""
+
+    corners: np.ndarray
+    k1: float
+    unseen: perspective.UnseenSide | None = None
 
 
 def find_corners(y: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """The marked picture's corners (4 x 2: x, y in `y`'s pixels; top-left, top-right,
-    bottom-right, bottom-left) and barrel k1 in a copy recorded off a screen, from its
-    luminance `y`; None unless every side of the picture is seen (see the module's
-    docstring)."""
+    """The corners and k1 of the outline `find_outline` finds, if every side is seen."""
+    found = find_outline(y)
+    return None if found is None or found.unseen is not None else (found.corners, found.k1)
+
+
+def find_outline(y: np.ndarray) -> Outline | None:
+    """The outline of the marked picture in a copy recorded off a screen, from its
+    luminance `y`: every side seen, or else three (see the module's docstring); None if
+    fewer."""
     h, w = y.shape
     points, sides = edge_points(y)
     lit = ndimage.binary_opening(y > DARK, iterations=2)
@@ -164,43 +188,76 @@ def find_corners(y: np.ndarray) -> tuple[np.ndarray, float] | None:
     rows, cols = np.nonzero(lit)
     start = [np.argmin(cols + rows), np.argmin(rows - cols), np.argmax(cols + rows), np.argmax(rows - cols)]
     corners0 = np.array([[cols[i], rows[i]] for i in start], dtype=np.float64).ravel()
+    lined, missing = _lines_start(points, sides, (h, w))
+    if missing is not None:  # three sides' lines and the frame's edge for the fourth
+        assert lined is not None
+        params = _fit(lined, points, (h, w), unseen=missing)
+        if params is None or _unseen_sides(params, points, (h, w)) != [missing]:
+            return None
+        corners = params[:8].reshape(4, 2)
+        if not _plausible(corners, (h, w)):
+            return None
+        reach = REACH_SHARE * (h if missing in (0, 2) else w)
+        return Outline(corners, float(params[8]), perspective.UnseenSide(missing, float(params[8]), reach))
     starts = [np.r_[corners0, k1] for k1 in K1_STARTS]  # the fit has local optima where a side hides
-    lined = _lines_start(points, sides, (h, w))  # behind the lens's frame: start from several places
-    if lined is not None:
+    if lined is not None:  # behind the lens's frame: start from several places
         starts.insert(0, lined)
     for x0 in starts:  # the first start whose outline holds
         params = _fit(x0, points, (h, w))
-        if params is not None and _plausible(params[:8].reshape(4, 2), (h, w)) and _sides_seen(params, points, (h, w)):
-            return params[:8].reshape(4, 2), float(params[8])
+        if (
+            params is not None
+            and not _unseen_sides(params, points, (h, w))
+            and _plausible(params[:8].reshape(4, 2), (h, w))
+        ):
+            return Outline(params[:8].reshape(4, 2), float(params[8]))
     return None
 
 
-def _lines_start(points: np.ndarray, sides: np.ndarray, shape: tuple[int, int]) -> np.ndarray | None:
+def _lines_start(points: np.ndarray, sides: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray | None, int | None]:
     """An outline to fit from: for each k1 of K1_GRID, the border points undistorted and
     those of the lens's frame left out, a straight line per scanned side (RANSAC); the k1
-    whose lines hold the most points, and the corners where its lines meet."""
+    whose lines and frame hold the most points, and the corners where its lines meet. If only three
+    sides have a line (holding MIN_SIDE_SHARE of the frame's side in points), the fourth is
+    taken along the frame's edge and its index returned too."""
     h, w = shape
-    centre, norm = np.array([(w - 1) / 2, (h - 1) / 2]), float(np.hypot(w, h)) / 2
+    lens = perspective._Lens(shape)
+    centre, norm = lens.centre, lens.norm
     rng = np.random.default_rng(0)
-    best: tuple[int, np.ndarray] | None = None
+    best: tuple[int, np.ndarray, int | None] | None = None
     for k1 in K1_GRID:
         q = (points - centre) / norm
         s = centre + q * (1 + k1 * np.sum(q * q, axis=1, keepdims=True)) * norm
-        inside = np.minimum.reduce([s[:, 0] + 0.5, w - 0.5 - s[:, 0], s[:, 1] + 0.5, h - 0.5 - s[:, 1]]) > INLIER
-        lines, held = [], 0
+        frame = np.minimum.reduce([s[:, 0] + 0.5, w - 0.5 - s[:, 0], s[:, 1] + 0.5, h - 0.5 - s[:, 1]])
+        inside = frame > INLIER
+        lines: list[np.ndarray] = []
+        missing: list[int] = []
+        held = int(np.sum(np.abs(frame) <= INLIER))  # the lens's frame holds these
         for side in range(4):
             found = _ransac_line(s[inside & (sides == side)], rng)
-            if found is None:
-                break
+            if found is None or found[1] < MIN_SIDE_SHARE * (w if side in (0, 2) else h):
+                missing.append(side)
+                found = (_frame_edge(lens, k1, side, shape), 0)
             lines.append(found[0])
             held += found[1]
-        if len(lines) == 4 and (best is None or held > best[0]):
-            corners = [np.cross(lines[(i + 3) % 4], lines[i]) for i in range(4)]  # left x top = top-left, ...
-            if any(abs(c[2]) < 1e-9 for c in corners):
-                continue
-            meet = np.array([c[:2] / c[2] for c in corners])
-            best = (held, np.r_[_distort(meet, k1, centre, norm).ravel(), k1])
-    return None if best is None else best[1]
+        if len(missing) > 1:
+            continue
+        corners = [np.cross(lines[(i + 3) % 4], lines[i]) for i in range(4)]  # left x top = top-left, ...
+        if any(abs(c[2]) < 1e-9 for c in corners):
+            continue
+        meet = np.array([c[:2] / c[2] for c in corners])
+        if best is None or held > best[0]:
+            best = (held, np.r_[lens.distort((meet - centre) / norm, k1).ravel(), k1], missing[0] if missing else None)
+    return (None, None) if best is None else (best[1], best[2])
+
+
+def _frame_edge(lens: perspective._Lens, k1: float, side: int, shape: tuple[int, int]) -> np.ndarray:
+    """The line (a, b, c), where the lens is undone, through the ends of the frame's `side`."""
+    h, w = shape
+    ends = {0: [(-0.5, -0.5), (w - 0.5, -0.5)], 1: [(w - 0.5, -0.5), (w - 0.5, h - 0.5)]}
+    ends |= {2: [(w - 0.5, h - 0.5), (-0.5, h - 0.5)], 3: [(-0.5, h - 0.5), (-0.5, -0.5)]}
+    a, b = lens.centre + lens.undistort(np.array(ends[side], dtype=np.float64), k1) * lens.norm
+    normal = np.array([a[1] - b[1], b[0] - a[0]]) / float(np.hypot(*(b - a)))
+    return np.array([normal[0], normal[1], -float(normal @ a)])
 
 
 def _ransac_line(points: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, int] | None:
@@ -227,35 +284,43 @@ def _ransac_line(points: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarr
     return np.array([normal[0], normal[1], -float(normal @ mean)]), count
 
 
-def _distort(points: np.ndarray, k1: float, centre: np.ndarray, norm: float) -> np.ndarray:
-    """The copy's pixels whose undistorted positions are `points` (the inverse of the lens)."""
-    q = (points - centre) / norm
-    p = q.copy()
-    for _ in range(50):
-        p = q / (1 + k1 * np.sum(p * p, axis=1, keepdims=True))
-    out: np.ndarray = centre + p * norm
-    return out
+def _fit(x0: np.ndarray, points: np.ndarray, shape: tuple[int, int], unseen: int | None = None) -> np.ndarray | None:
+    """The outline fitted from `x0` (soft-L1 then Cauchy), None if its corners fall into a
+    line. With `unseen`, that side of the picture bounds no point, and its corners stay
+    where they start along the adjacent sides (nothing fixes that), free across them."""
+    rows = [i for i in range(8) if i != unseen]
+    start = x0[:8].reshape(4, 2)
+    across: dict[int, np.ndarray] = {}  # an unseen side's corners: the direction each may move in
+    if unseen is not None:
+        for corner, anchor in ((unseen, (unseen - 1) % 4), ((unseen + 1) % 4, (unseen + 2) % 4)):
+            u = start[corner] - start[anchor]
+            across[corner] = np.array([-u[1], u[0]]) / float(np.linalg.norm(u))
+    free = [c for c in range(4) if c not in across]
 
+    def full(v: np.ndarray) -> np.ndarray:
+        corners = start.copy()
+        corners[free] = v[: 2 * len(free)].reshape(-1, 2)
+        for n, (corner, direction) in enumerate(across.items()):
+            corners[corner] = start[corner] + v[2 * len(free) + n] * direction
+        out: np.ndarray = np.r_[corners.ravel(), v[-1]]
+        return out
 
-def _fit(x0: np.ndarray, points: np.ndarray, shape: tuple[int, int]) -> np.ndarray | None:
-    """The outline fitted from `x0` (soft-L1 then Cauchy), None if its corners fall into a line."""
-    bounds = (np.r_[np.full(8, -np.inf), K1_RANGE[0]], np.r_[np.full(8, np.inf), K1_RANGE[1]])
-    params = x0
+    def residuals(v: np.ndarray) -> np.ndarray:
+        out: np.ndarray = _distances(full(v), points, shape)[rows].min(axis=0)
+        return out
+
+    v = np.r_[start[free].ravel(), np.zeros(len(across)), x0[8]]
+    n = len(v) - 1
+    bounds = (np.r_[np.full(n, -np.inf), K1_RANGE[0]], np.r_[np.full(n, np.inf), K1_RANGE[1]])
+    scale = np.r_[np.full(n, FIT_SCALE[0]), FIT_SCALE[8]]
     try:
         for loss in ("soft_l1", "cauchy"):
-            params = optimize.least_squares(
-                _outline,
-                params,
-                args=(points, shape),
-                loss=loss,
-                f_scale=1.0,
-                x_scale=FIT_SCALE,
-                bounds=bounds,
-                max_nfev=FIT_EVALUATIONS,
+            v = optimize.least_squares(
+                residuals, v, loss=loss, f_scale=1.0, x_scale=scale, bounds=bounds, max_nfev=FIT_EVALUATIONS
             ).x
     except WatermarkError:
         return None
-    return params
+    return full(v)
 
 
 def _plausible(corners: np.ndarray, shape: tuple[int, int]) -> bool:
@@ -268,18 +333,20 @@ def _plausible(corners: np.ndarray, shape: tuple[int, int]) -> bool:
     return bool(np.all(turns > 0))
 
 
-def _sides_seen(params: np.ndarray, points: np.ndarray, shape: tuple[int, int]) -> bool:
-    """Whether each side of the picture has inlying border points along MIN_SIDE_SHARE of it."""
+def _unseen_sides(params: np.ndarray, points: np.ndarray, shape: tuple[int, int]) -> list[int]:
+    """The sides of the picture whose inlying border points span less than MIN_SIDE_SHARE
+    of the frame's side (in pixels: a side fitted shrunk to nothing is not seen)."""
+    h, w = shape
     distances = _distances(params, points, shape)
     nearest = np.argmin(distances, axis=0)
     close = np.abs(distances.min(axis=0)) <= INLIER
     corners = params[:8].reshape(4, 2)
+    unseen = []
     for side in range(4):
         a, b = corners[side], corners[(side + 1) % 4]
+        length = float(np.hypot(*(b - a)))
         on = points[close & (nearest == side)]
-        if len(on) < 2:
-            return False
-        along = (on - a) @ (b - a) / float(np.sum((b - a) ** 2))
-        if np.ptp(along) < MIN_SIDE_SHARE:
-            return False
-    return True
+        span = float(np.ptp((on - a) @ (b - a))) / length if len(on) >= 2 and length > 0 else 0.0
+        if span < MIN_SIDE_SHARE * (w if side in (0, 2) else h):
+            unseen.append(side)
+    return unseen

@@ -504,7 +504,10 @@ def detect_video(
             lattices=agreement.agreeing_lattices(mean, block_grid=True),
         )
     if found.payload is None and recorded.frames:  # third: along a recorded screen's perspective, given or found
-        along = [screen.scaled(1 / shrink)] if screen is not None else screens.screens_in(lit.mean(), video_cell)
+        if screen is not None:
+            along, unseen = [screen.scaled(1 / shrink)], None
+        else:
+            along, unseen = screens.screens_in(lit.mean(), video_cell)
         if along:
-            found = perspective.detect_screen(recorded.mean(), keys, along, strongest=found.sync)
+            found = perspective.detect_screen(recorded.mean(), keys, along, strongest=found.sync, unseen=unseen)
     return VideoDetection(found.payload, found.confidence, found.sync, found.key_index, every.frames)

@@ -26,12 +26,26 @@ def test_a_camcorder_copys_corners_are_found_within_a_pixel(name, seed):
     assert k1 == pytest.approx(0.04, abs=0.005)
 
 
-def test_a_side_beyond_the_frame_leaves_the_corners_unfound():
+def test_a_side_beyond_the_frame_is_left_to_the_reading_and_two_leave_no_outline():
     truth = camcorder_screen((1080, 1920), seed=1)
     assert np.all(truth[[2, 3], 1] > 480)  # this placement's bottom side lies below the recording
-    y = image.luma(camcorder(original("rocket", "1080p"), seed=1))
-    assert screens.find_corners(y) is None
-    assert screens.screens_in(y, image.cell_size) == []
+    found = screens.find_outline(image.luma(camcorder(original("rocket", "1080p"), seed=1)))
+    assert found is not None and found.unseen is not None and found.unseen.side == 2
+    assert np.max(np.hypot(*(found.corners[:2] - truth[:2]).T)) < 1.0  # the top corners, seen
+    assert np.all(found.corners[2:, 1] > 470)  # the bottom ones where the sides meet the frame's edge
+    assert screens.find_corners(image.luma(camcorder(original("rocket", "1080p"), seed=1))) is None
+    truth = camcorder_screen((1080, 1920), seed=8)
+    assert np.all(truth[:2, 1] < 0) and np.all(truth[1:3, 0] > 853)  # top and right beyond the frame
+    y = image.luma(camcorder(original("rocket", "1080p"), seed=8))
+    assert screens.find_outline(y) is None
+    assert screens.screens_in(y, image.cell_size) == ([], None)
+
+
+def test_a_still_whose_bottom_lies_below_the_frame_reads_blind():
+    found = image.detect_many(camcorder(marked("chelsea", "1080p"), seed=1), [OTHER, KEY])
+    assert (found.payload, found.key_index) == (PAYLOAD, 1), found
+    plain = image.detect_many(camcorder(original("chelsea", "1080p"), seed=1), [KEY])
+    assert plain.payload is None and plain.sync < perspective.SCREEN_THRESHOLD - 1, plain
 
 
 def test_pictures_not_recorded_off_a_screen_are_not_screens():
@@ -40,7 +54,7 @@ def test_pictures_not_recorded_off_a_screen_are_not_screens():
     letterboxed[:140] = letterboxed[-140:] = 0  # bars above and below only
     for y in (image.luma(picture), image.luma(letterboxed), np.zeros((480, 853), np.float32)):
         assert not screens.dark_margin(y)
-        assert screens.screens_in(y, image.cell_size) == []
+        assert screens.screens_in(y, image.cell_size) == ([], None)
 
 
 def test_a_shrink_into_black_bars_is_found_as_a_rectangle():
@@ -71,7 +85,7 @@ def test_a_camcorder_still_reads_blind_when_its_screen_is_seen():
 def test_unmarked_and_foreign_keyed_recordings_read_nothing_blind():
     for picture, key in ((original("coffee", "1080p"), KEY), (marked("coffee", "1080p"), OTHER)):
         y = image.luma(camcorder(picture, seed=0))
-        assert screens.screens_in(y, image.cell_size)  # the screen is found: its stage runs
+        assert screens.screens_in(y, image.cell_size)[0]  # the screen is found: its stage runs
         found = image.detect_many(camcorder(picture, seed=0), [key])
         assert found.payload is None
         assert found.sync < perspective.SCREEN_THRESHOLD - 1, found
