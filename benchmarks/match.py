@@ -349,7 +349,7 @@ def _speed(index: FrameIndex, footage: Path, bunny: Path, workdir: Path) -> None
             ("bare decode, every frame", lambda p=path: _decode(p)),
             ("decode as registration does", lambda p=path: _decode(p, registration=True)),
             ("registration, one read (2 frames a second)", lambda p=path: hash_video(p)),
-            (f"registration, {WORKERS} processes (as registered)", lambda p=path: hash_file(p)),
+            (f"registration, {WORKERS} stretches at a time (as registered)", lambda p=path: hash_file(p)),
             ("query (2 frames a second)", lambda p=path: query_sequence(p)),
             (
                 f"query, key-led ({KEY_SECONDS:g} s a keyframe)",

@@ -160,6 +160,7 @@ def hash_video(
     seconds: float | None = None,
     progress: Progress | None = None,
     key_seconds: float | None = None,
+    thread_type: str = "AUTO",
 ) -> HashSequence:
     """The video's hash sequence from `start` for `seconds` (to the end by default); times
     are from the start of the video. A damaged or truncated stretch ends the sequence.
@@ -167,14 +168,15 @@ def hash_video(
     hashed (at `rate`): a fraction of the decoding, at times as irregular as the keyframes
     (a suspect copy's sequence meets a registered one, hashed throughout, all the same), and
     `duration` reaches the last packet looked at, decoded or not (how much of the copy the
-    frames stand for: a staged read tells by it whether the copy ended)."""
+    frames stand for: a staged read tells by it whether the copy ended). `thread_type` is
+    the decoder's ("NONE" where stretches are read side by side)."""
     path = Path(path)
     container = video.open_video(path)
     with container:
         stream = container.streams.video[0]
         h, w = video._frame_size(stream, path)
         size = thumbnail_size(h, w)
-        stream.thread_type = "AUTO"
+        stream.thread_type = thread_type
         stream.codec_context.skip_frame = "NONREF"
         stream.codec_context.options = {"skip_loop_filter": "all"}
         total = container.duration / av.time_base if container.duration else None
@@ -260,7 +262,7 @@ def hash_file(
     seconds: float | None = None,
 ) -> HashSequence:
     """The hash sequence of an image or video file (its first `seconds`), told apart by content;
-    a whole long video is hashed in stretches on every core (`watermark.hash_stretches`)."""
+    a whole long video is hashed in stretches side by side (`watermark.hash_stretches`)."""
     path = Path(path)
     if files.media_kind(path) == "image":
         return hash_image(path, variants)

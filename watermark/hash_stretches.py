@@ -1,29 +1,36 @@
-"""Hashing a long video in stretches, one process per core: registration's fingerprint at the
-speed of every core's decoder rather than one.
+"""Hashing a long video in stretches side by side: registration's fingerprint at the speed of
+every core's decoder rather than one.
 
 Why
     Registration hashes the whole master at `hash_sequence.RATE` frames a second and is
     bound by decoding (it already skips frames nothing refers to and the deblocking
-    filter): one decoder, even with frame threads, keeps about one core busy. The video is
-    cut into stretches at whole multiples of STRETCH_GRID seconds, so that every stretch's
-    sampling marks and picture-in-picture blocks fall where one read's would, and each
-    stretch is hashed by `hash_sequence.hash_video(start=, seconds=)` in its own process
-    (seeking to the keyframe before it). The sequences are joined in order; they are the
-    sequence one read gives (tests/watermark/test_hash_stretches.py).
+    filter), and one decoder, even with its own frame threads, keeps little more than one
+    core busy. The video is cut into stretches at whole multiples of STRETCH_GRID seconds,
+    so that every stretch's sampling marks and picture-in-picture blocks fall where one
+    read's would, and each stretch is hashed by `hash_sequence.hash_video(start=,
+    seconds=)` in a thread of its own (seeking to the keyframe before it; PyAV decodes,
+    and OpenCV scales, without holding the GIL), each decoder single-threaded: frame
+    threads cost more CPU than they save once every core has a stretch. The sequences are
+    joined in order; they are the sequence one read gives
+    (tests/watermark/test_hash_stretches.py).
+
+Measured (2026-12-07, bigbuckbunny looped to 10 min, 720p, 2 cores, load ~1)
+    One read: 41-45x real time (28-31x by CPU); two stretches at a time, decoders
+    single-threaded: 64x (35x by CPU); three: 66x; with frame threads kept in each
+    decoder: 57x (30x by CPU). See `scripts/bench-match --speed-only` for the figure
+    beside bare decoding.
 
 Costs
-    Starting a process (spawned, not forked: the service runs threads) costs about a second
-    of imports, and each stretch decodes up to a group of pictures before its start for
-    nothing; so videos shorter than MIN_SECONDS are hashed in one read. A stretch that
-    ends early (damage or truncation) ends the sequence there, as one read would.
+    Each stretch decodes up to a group of pictures before its start for nothing, so
+    videos shorter than MIN_SECONDS are hashed in one read. A stretch that ends early
+    (damage or truncation) ends the sequence there, as one read would.
 """
 
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import av
@@ -34,10 +41,10 @@ from watermark.errors import WatermarkError
 from watermark.frame_hashes import INSET_BLOCK
 from watermark.hash_sequence import RATE, HashSequence, Progress, hash_video
 
-MIN_SECONDS = 60.0  # shorter videos are hashed in one process
+MIN_SECONDS = 60.0  # shorter videos are hashed in one read
 STRETCH_GRID = INSET_BLOCK / RATE  # seconds: stretches start on whole multiples of this
-STRETCHES_PER_WORKER = 3  # more stretches than processes: finer progress, an even finish
-WORKERS = min(4, os.cpu_count() or 1)  # processes by default
+STRETCHES_PER_WORKER = 3  # more stretches than threads: finer progress, an even finish
+WORKERS = os.cpu_count() or 1  # stretches hashed at a time, by default
 
 
 def duration_of(path: Path) -> float | None:
@@ -55,8 +62,8 @@ def starts(duration: float, workers: int) -> list[float]:
     return [i * step for i in range(math.ceil(duration / step))]
 
 
-def _stretch(path: str, variants: tuple[str, ...], start: float, seconds: float | None) -> HashSequence:
-    return hash_video(path, variants, start=start, seconds=seconds)
+def _stretch(path: Path, variants: tuple[str, ...], start: float, seconds: float | None) -> HashSequence:
+    return hash_video(path, variants, start=start, seconds=seconds, thread_type="NONE")
 
 
 def hash_video_in_stretches(
@@ -67,8 +74,8 @@ def hash_video_in_stretches(
     progress: Progress | None = None,
     min_seconds: float = MIN_SECONDS,
 ) -> HashSequence:
-    """The video's whole hash sequence, as `hash_video` gives it, hashed in stretches by
-    `workers` processes (in one read when it is shorter than `min_seconds` or one worker
+    """The video's whole hash sequence, as `hash_video` gives it, hashed in stretches,
+    `workers` at a time (in one read when it is shorter than `min_seconds` or one worker
     is asked for)."""
     path = Path(path)
     duration = duration_of(path)
@@ -77,10 +84,9 @@ def hash_video_in_stretches(
     begins = starts(duration, workers)
     spans = [b - a for a, b in zip(begins, begins[1:], strict=False)] + [None]  # the last runs to the end
     parts: list[HashSequence] = []
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(begins)), mp_context=context) as pool:
+    with ThreadPoolExecutor(max_workers=min(workers, len(begins)), thread_name_prefix="hash-stretch") as pool:
         futures = [
-            pool.submit(_stretch, str(path), variants, start, span) for start, span in zip(begins, spans, strict=True)
+            pool.submit(_stretch, path, variants, start, span) for start, span in zip(begins, spans, strict=True)
         ]
         for start, span, future in zip(begins, spans, futures, strict=True):
             try:

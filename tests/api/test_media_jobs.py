@@ -48,8 +48,8 @@ def assert_registered_as_synchronously(service, work_id: str, path) -> None:
 
 
 def test_inline_a_long_master_is_hashed_in_stretches_as_one_read_hashes_it(tmp_path):
-    """Past hash_stretches.MIN_SECONDS the service hashes a master in stretches, one spawned
-    process each; the work keeps the frame hashes one read gives."""
+    """Past hash_stretches.MIN_SECONDS the service hashes a master in stretches side by side;
+    the work keeps the frame hashes one read gives."""
     master = footage(tmp_path / "long.mp4", seconds=MIN_SECONDS + 4, seed=3)
     one_read = hash_video(master, REGISTERED_VARIANTS)
     with running_service(tmp_path / "data", media_poll=0.2) as service:

@@ -1,4 +1,4 @@
-"""A long video hashed in stretches by several processes (`watermark.hash_stretches`) gives
+"""A long video hashed in stretches side by side (`watermark.hash_stretches`) gives
 the sequence one read gives. Footage: skimage.data photographs (pans, zooms, cuts) encoded
 here."""
 
@@ -19,7 +19,7 @@ def test_stretches_start_on_the_grid_and_cover_the_video():
         assert begins[0] == 0 and all(b % STRETCH_GRID == 0 for b in begins)
         assert begins[-1] < duration and np.all(np.diff(begins) > 0)
         assert len(begins) <= workers * 3
-    assert len(starts(7200.0, 2)) == 6  # two hours: three stretches a process
+    assert len(starts(7200.0, 2)) == 6  # two hours: three stretches a thread
 
 
 @pytest.mark.parametrize("workers", [2, 3])
