@@ -361,7 +361,7 @@ def _speed(index: FrameIndex, footage: Path, bunny: Path, workdir: Path) -> None
             fn()
             wall, cpu = time.perf_counter() - wall, _cpu() - cpu
             print(
-                f"    {what:44s} {length / wall:5.0f}x real time ({length / cpu:4.0f}x by CPU), "
+                f"    {what:52s} {length / wall:5.0f}x real time ({length / cpu:4.0f}x by CPU), "
                 f"one hour in {3600 * wall / length:5.0f} s",
                 flush=True,
             )
