@@ -56,7 +56,7 @@ from watermark.errors import WatermarkError
 DARK = 14.0  # luminance (0-255) below which a pixel counts as the dark around a screen
 EDGE_DEPTH = (2, 6)  # pixels inside a border whose median brightness sets its half level
 INLIER = 1.5  # pixels: a border point this close to the fitted outline supports it
-MIN_SIDE_SHARE = 0.25  # of a side's length that its inlying border points must span
+MIN_SIDE_SHARE = 0.25  # of the frame's side that a seen side's inlying border points must span
 REACH_SHARE = 0.08  # of the frame: how far beyond it a side not seen is searched for
 K1_RANGE = (0.0, 0.1)  # barrel distortions the fit may choose (perspective.K1_SCAN's range)
 K1_STARTS = (0.0, 0.03, 0.06)  # k1 the fit starts from, one fit each
