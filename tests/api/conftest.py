@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from ledger.models import Role
-from tests.helpers.service import Service, running_service
-from tests.helpers.settings import free_port, make_settings, temporary_database
+from tests.helpers.service import running_service
+from tests.helpers.settings import temporary_database
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -15,10 +15,8 @@ def service(request, tmp_path_factory):
     url = None
     if request.param == "postgresql":
         url = request.getfixturevalue("module_postgres_url")
-    settings = make_settings(tmp_path_factory.mktemp("svc") / "data", url, port=free_port(), write_wait=10)
-    svc = Service(settings).start()
-    yield svc
-    svc.stop()
+    with running_service(tmp_path_factory.mktemp("svc") / "data", url, write_wait=10) as svc:
+        yield svc
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -21,8 +21,8 @@ from tests.helpers.cases import (
     leaked_copy,  # noqa: F401  (fixture)
     report,
 )
-from tests.helpers.service import Service, settle, written
-from tests.helpers.settings import free_port, make_settings
+from tests.helpers.service import Service, bound_socket, settle, written
+from tests.helpers.settings import make_settings
 
 
 @pytest.fixture
@@ -33,8 +33,9 @@ def receiver():
 
 
 def test_evidence_waits_for_a_stopped_node_and_is_anchored_once(tmp_path, leaked_copy):
-    settings = make_settings(tmp_path / "data", port=free_port(), reconcile_interval=3600, write_wait=1)
-    svc = Service(settings).start()
+    sock, port = bound_socket()
+    settings = make_settings(tmp_path / "data", port=port, reconcile_interval=3600, write_wait=1)
+    svc = Service(settings, sock).start()
     try:
         work_id, leaked, _ = leaked_copy(svc)
         _, _, crawler = svc.new_account(Role.crawler)
@@ -76,14 +77,15 @@ def test_evidence_waits_for_a_stopped_node_and_is_anchored_once(tmp_path, leaked
 
 
 def test_notices_are_delivered_signed_with_retries_and_recorded(tmp_path, receiver, leaked_copy):
+    sock, port = bound_socket()
     settings = make_settings(
         tmp_path / "data",
-        port=free_port(),
+        port=port,
         reconcile_interval=0.2,
         takedown_webhook=receiver.url,
         takedown_webhook_secret="s3cret",
     )
-    svc = Service(settings).start()
+    svc = Service(settings, sock).start()
     try:
         _, leaked, _ = leaked_copy(svc)
         _, _, crawler = svc.new_account(Role.crawler)

@@ -12,18 +12,15 @@ from sqlmodel import select
 
 from ledger.db import session
 from ledger.models import ChainOp, Role, Work
-from tests.helpers.service import Service, settle, written
-from tests.helpers.settings import free_port, make_settings
+from tests.helpers.service import running_service, settle, written
 
 
 @pytest.fixture
 def quiet_service(tmp_path, request):
     """A service whose reconciler stays idle, so the test decides when the node comes back."""
     url = request.getfixturevalue("postgres_url") if getattr(request, "param", None) == "postgresql" else None
-    settings = make_settings(tmp_path / "data", url, port=free_port(), reconcile_interval=3600, write_wait=1)
-    svc = Service(settings).start()
-    yield svc
-    svc.stop()
+    with running_service(tmp_path / "data", url, reconcile_interval=3600, write_wait=1) as svc:
+        yield svc
 
 
 def test_node_stopped_during_registration_answers_pending_then_confirms_once(quiet_service):

@@ -17,8 +17,8 @@ import httpx
 
 from benchmarks.service import ProcessService
 from ledger.logs import handler
-from tests.helpers.service import Service
-from tests.helpers.settings import free_port, make_settings
+from tests.helpers.service import Service, bound_socket
+from tests.helpers.settings import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = "import sys; from ledger.cli import main; sys.exit(main(['serve']))"
@@ -58,7 +58,8 @@ def test_json_lines_carry_the_request_id_and_no_secret(tmp_path):
 
 
 def test_an_unexpected_error_is_logged_and_answered_with_the_request_id(tmp_path):
-    service = Service(make_settings(tmp_path / "data", port=free_port()))
+    sock, port = bound_socket()
+    service = Service(make_settings(tmp_path / "data", port=port), sock)
 
     def explode() -> None:
         raise RuntimeError("a bug")

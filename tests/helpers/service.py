@@ -105,13 +105,19 @@ class Service:
         return created.account.id, created.account.address, self.client(created.api_key)
 
 
+def bound_socket() -> tuple[socket.socket, int]:
+    """A loopback socket bound to a free port, and the port: handed to `Service` so that no
+    other process (an outgoing connection's ephemeral port, say) takes it before it serves."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock, sock.getsockname()[1]
+
+
 @contextmanager
 def running_service(data_dir, database_url: str | None = None, **overrides):
     """A service on its own port and Anvil node with these settings, stopped afterwards."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock, port = bound_socket()
     try:
-        port = sock.getsockname()[1]
         svc = Service(make_settings(data_dir, database_url, port=port, **overrides), sock).start()
         try:
             yield svc
