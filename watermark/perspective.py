@@ -60,7 +60,7 @@ Limits (measured: scripts/bench-watermark-camcorder, 2 cores heavily loaded)
     excerpts of the 1080p footage at 3 camera placements all exact (sync 11.9-14.5), a
     1-s 1080p clip too (12.1); bigbuckbunny (720p, flat animation: 5-px cells, 3.3 px at
     480 lines) not (sync 9.0, no payload). Blind, the copy reads where
-    `watermark.screens` finds every side of the picture (see there and
+    `watermark.screens` finds three or four sides of the picture (see there and
     `scripts/bench-watermark-camcorder --blind`).
 
 Cost
@@ -255,25 +255,25 @@ def slide(screen: Screen, unseen: UnseenSide, shape: tuple[int, int], shift: flo
     """`screen` with the unseen side's corners moved along the adjacent sides (straight
     where the lens is undone) by `shift` pixels outward, the first corner `tilt` more and
     the second `tilt` less."""
-    grid = _Lens(shape)
+    lens = _Lens(shape)
     corners = np.asarray(screen.corners, dtype=np.float64)
-    seen = grid.undistort(corners, unseen.k1)
+    seen = lens.undistort(corners, unseen.k1)
     moved = seen.copy()
     for corner, anchor, extra in (
         (unseen.side, (unseen.side - 1) % 4, tilt),
         ((unseen.side + 1) % 4, (unseen.side + 2) % 4, -tilt),
     ):
         direction = seen[corner] - seen[anchor]
-        moved[corner] = seen[corner] + direction / float(np.linalg.norm(direction)) * (shift + extra) / grid.norm
-    placed = grid.distort(moved, unseen.k1)
+        moved[corner] = seen[corner] + direction / float(np.linalg.norm(direction)) * (shift + extra) / lens.norm
+    placed = lens.distort(moved, unseen.k1)
     return Screen(tuple((float(x), float(y)) for x, y in placed), screen.size, screen.cell)
 
 
 def search_side(r: np.ndarray, screens: Sequence[Screen], unseen: UnseenSide, key: bytes) -> Screen:
     """The screen along which `key`'s sync is strongest as the unseen side moves: first
     parallel (SIDE_STEP pixels apart, from a quarter of `unseen.reach` inward to all of it
-    outward, for each marked size), then
-    tilted (TILT_STEP apart, up to TILT_REACH) for the best; see `UnseenSide`."""
+    outward, for each marked size), then tilted (TILT_STEP apart, up to TILT_REACH) for
+    the best; see `UnseenSide`."""
     grid = _Grid(r.shape)
     spectrum = image._reader(check_key(key))[1]
 
