@@ -139,19 +139,13 @@ def _distances(params: np.ndarray, points: np.ndarray, shape: tuple[int, int]) -
     the outline `params` (8 corner coordinates, k1); one row per half-plane."""
     h, w = shape
     corners, k1 = params[:8].reshape(4, 2), float(params[8])
-    centre, norm = np.array([(w - 1) / 2, (h - 1) / 2]), float(np.hypot(w, h)) / 2
-
-    def seen(p: np.ndarray) -> np.ndarray:
-        q = (p - centre) / norm
-        out: np.ndarray = q * (1 + k1 * np.sum(q * q, axis=1, keepdims=True))
-        return out
-
-    m = perspective._homography(seen(corners), np.array([[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]]))
-    q = seen(points)
+    lens = perspective._Lens(shape)
+    m = perspective._homography(lens.undistort(corners, k1), np.array([[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]]))
+    q = lens.undistort(points, k1)
     d = m[2, 0] * q[:, 0] + m[2, 1] * q[:, 1] + m[2, 2]
     px = (m[0, 0] * q[:, 0] + m[0, 1] * q[:, 1] + m[0, 2]) / d
     py = (m[1, 0] * q[:, 0] + m[1, 1] * q[:, 1] + m[1, 2]) / d
-    s = centre + q * norm
+    s = lens.centre + q * lens.norm
     return np.stack(
         [py + 0.5, w - 0.5 - px, h - 0.5 - py, px + 0.5]  # the picture's top, right, bottom, left
         + [s[:, 1] + 0.5, w - 0.5 - s[:, 0], h - 0.5 - s[:, 1], s[:, 0] + 0.5]  # the lens's frame
@@ -182,12 +176,8 @@ def find_outline(y: np.ndarray) -> Outline | None:
     fewer."""
     h, w = y.shape
     points, sides = edge_points(y)
-    lit = ndimage.binary_opening(y > DARK, iterations=2)
-    if len(points) < 8 or not lit.any():
+    if len(points) < 8:
         return None
-    rows, cols = np.nonzero(lit)
-    start = [np.argmin(cols + rows), np.argmin(rows - cols), np.argmax(cols + rows), np.argmax(rows - cols)]
-    corners0 = np.array([[cols[i], rows[i]] for i in start], dtype=np.float64).ravel()
     lined, missing = _lines_start(points, sides, (h, w))
     if missing is not None:  # three sides' lines and the frame's edge for the fourth
         assert lined is not None
@@ -199,6 +189,12 @@ def find_outline(y: np.ndarray) -> Outline | None:
             return None
         reach = REACH_SHARE * (h if missing in (0, 2) else w)
         return Outline(corners, float(params[8]), perspective.UnseenSide(missing, float(params[8]), reach))
+    lit = ndimage.binary_opening(y > DARK, iterations=2)
+    if not lit.any():
+        return None
+    rows, cols = np.nonzero(lit)  # the lit region's extreme corners, for the other starts
+    extremes = [np.argmin(cols + rows), np.argmin(rows - cols), np.argmax(cols + rows), np.argmax(rows - cols)]
+    corners0 = np.array([[cols[i], rows[i]] for i in extremes], dtype=np.float64).ravel()
     starts = [np.r_[corners0, k1] for k1 in K1_STARTS]  # the fit has local optima where a side hides
     if lined is not None:  # behind the lens's frame: start from several places
         starts.insert(0, lined)
@@ -221,12 +217,10 @@ def _lines_start(points: np.ndarray, sides: np.ndarray, shape: tuple[int, int]) 
     taken along the frame's edge and its index returned too."""
     h, w = shape
     lens = perspective._Lens(shape)
-    centre, norm = lens.centre, lens.norm
     rng = np.random.default_rng(0)
     best: tuple[int, np.ndarray, int | None] | None = None
     for k1 in K1_GRID:
-        q = (points - centre) / norm
-        s = centre + q * (1 + k1 * np.sum(q * q, axis=1, keepdims=True)) * norm
+        s = lens.centre + lens.undistort(points, k1) * lens.norm
         frame = np.minimum.reduce([s[:, 0] + 0.5, w - 0.5 - s[:, 0], s[:, 1] + 0.5, h - 0.5 - s[:, 1]])
         inside = frame > INLIER
         lines: list[np.ndarray] = []
@@ -246,7 +240,8 @@ def _lines_start(points: np.ndarray, sides: np.ndarray, shape: tuple[int, int]) 
             continue
         meet = np.array([c[:2] / c[2] for c in corners])
         if best is None or held > best[0]:
-            best = (held, np.r_[lens.distort((meet - centre) / norm, k1).ravel(), k1], missing[0] if missing else None)
+            start = lens.distort((meet - lens.centre) / lens.norm, k1)
+            best = (held, np.r_[start.ravel(), k1], missing[0] if missing else None)
     return (None, None) if best is None else (best[1], best[2])
 
 

@@ -477,10 +477,10 @@ def detect_video(
             every.add(r, weight)
             if weight > 1:
                 intra.add(r, 1.0)
-            lit.add(y.astype(np.float32), 1.0)
             gathering = gathering or screens.dark_margin(y)
             if gathering:
                 recorded.add(perspective.screen_residual(y), weight)
+                lit.add(y.astype(np.float32), 1.0)
             if progress is not None:
                 progress(decoded, total)
     if every.frames == 0:
