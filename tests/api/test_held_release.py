@@ -16,7 +16,7 @@ from ledger.db import session
 from ledger.models import Account, Adjustment, HeldRelease, PlayRowRecord, ReleasedRow, Role, SettlementPeriod
 from ledger.settlement import releases
 from tests.helpers.service import written
-from tests.helpers.settlement import DAY, Deal, close, line_leaf, make_deal, ndjson, post_report, rows
+from tests.helpers.settlement import DAY, Deal, close, close_span, line_leaf, make_deal, ndjson, post_report, rows
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def later_period(deal: Deal, report_id: str, first: date, last: date) -> dict:
         headers={"content-type": "application/x-ndjson"},
     )
     assert posted.status_code == 201, posted.text
-    closed = deal.platform.post("/periods/close", json=window)
+    closed = close_span(deal.platform, window)
     assert closed.status_code == 201, closed.text
     return closed.json()
 

@@ -25,6 +25,7 @@ from tests.helpers.settings import make_settings
 from tests.helpers.settlement import (
     EPOCH,
     close,
+    close_span,
     make_deal,
     ndjson,
     params,
@@ -229,8 +230,8 @@ def test_a_correction_of_a_committed_period_is_carried_into_the_next(service):
         headers={"content-type": "application/x-ndjson"},
     )
     assert posted.status_code == 201, posted.text
-    second = deal.platform.post(
-        "/periods/close", json={"period_start": str(next_start), "period_end": str(next_end), "currency": "CNY"}
+    second = close_span(
+        deal.platform, {"period_start": str(next_start), "period_end": str(next_end), "currency": "CNY"}
     )
     assert second.status_code == 201 and second.json()["adjustments_applied"] == 2
     statement = deal.platform.get(f"/periods/{second.json()['period_id']}/statement").json()
@@ -302,15 +303,11 @@ def test_a_revenue_pool_and_an_advance_recouped_once_across_periods(service):
         headers={"content-type": "application/json"},
     )
     assert posted.status_code == 201, posted.text
-    second = deal.platform.post(
-        "/periods/close",
-        json={
-            "period_start": str(next_start),
-            "period_end": str(next_end),
-            "currency": "CNY",
-            "pools": {"members": 10_000},
-        },
+    second = close_span(
+        deal.platform,
+        {"period_start": str(next_start), "period_end": str(next_end), "currency": "CNY", "pools": {"members": 10_000}},
     )
+    assert second.status_code == 201, second.text
     lines = deal.platform.get(f"/periods/{second.json()['period_id']}/statement").json()["lines"]
     assert {line["payee"]: line["amount"] for line in lines} == {
         deal.owner_address: "7000",
@@ -371,8 +368,8 @@ def test_a_correction_of_a_correction_carries_only_what_it_changes_again(service
         ).status_code
         == 201
     )
-    second = deal.platform.post(
-        "/periods/close", json={"period_start": str(next_start), "period_end": str(next_start), "currency": "CNY"}
+    second = close_span(
+        deal.platform, {"period_start": str(next_start), "period_end": str(next_start), "currency": "CNY"}
     ).json()
     statement = deal.platform.get(f"/periods/{second['period_id']}/statement").json()
     adjustments = {line["payee"]: int(line["adjustment"]) for line in statement["lines"]}

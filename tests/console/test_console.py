@@ -524,9 +524,7 @@ def test_a_disputed_line_shows_as_held_and_the_arbiter_decides_it_in_the_console
             headers={"content-type": "application/x-ndjson"},
         )
         assert report.status_code == 201, report.text
-        closed = deal.platform.post(
-            "/periods/close", json={"period_start": str(deal.start), "period_end": str(deal.end), "currency": "CNY"}
-        )
+        closed = close(deal)
         period_id = closed.json()["period_id"]
         line = deal.second_payee.get(f"/periods/{period_id}/statement").json()["lines"][0]
         disputed = deal.second_payee.post(

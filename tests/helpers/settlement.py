@@ -189,10 +189,21 @@ def post_report(deal: Deal, report_id: str, items: list[dict], **extra):
 
 
 def close(deal: Deal, **extra):
-    return deal.platform.post(
-        "/periods/close",
-        json={"period_start": str(deal.start), "period_end": str(deal.end), "currency": "CNY", **extra},
+    return close_span(
+        deal.platform, {"period_start": str(deal.start), "period_end": str(deal.end), "currency": "CNY", **extra}
     )
+
+
+def close_span(client, body: dict, timeout: float = 60.0):
+    """Close a period as a client told "try again shortly" would: again while its reports'
+    anchoring is still on its way (a nonce another signer took delays it by a pass or two)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        closed = client.post("/periods/close", json=body)
+        waiting = closed.status_code == 409 and closed.json()["error"]["code"] == "reports_not_anchored"
+        if not waiting or time.monotonic() > deadline:
+            return closed
+        time.sleep(0.5)
 
 
 def wait_status(client, period_id: str, status: str, timeout: float = 30.0) -> dict:

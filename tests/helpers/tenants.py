@@ -19,7 +19,7 @@ from skimage import data
 from ledger.crawl.job_book import JOBS_ALL, job_key, record_job, submitter_key
 from ledger.models import Role
 from tests.helpers.service import settle, wait_status, written
-from tests.helpers.settlement import DAY, RULE
+from tests.helpers.settlement import DAY, RULE, close_span
 
 PICTURES = {"X": data.coffee, "Y": data.chelsea}  # unlike each other, so neither world's copy matches the other's work
 
@@ -143,9 +143,7 @@ def make_world(service, name: str) -> World:
         headers={"content-type": "application/x-ndjson"},
     )
     assert report.status_code == 201, report.text
-    closed = platform.post(
-        "/periods/close", json={"period_start": str(start), "period_end": str(end), "currency": "CNY"}
-    )
+    closed = close_span(platform, {"period_start": str(start), "period_end": str(end), "currency": "CNY"})
     assert closed.status_code == 201, closed.text
     w.period_id = closed.json()["period_id"]
     settle(service.ledger.chain.outbox)
