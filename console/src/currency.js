@@ -51,6 +51,22 @@ export function formatMinor(amount, currency) {
   return `${sign}${whole}.${(magnitude % unit).toString().padStart(exponent, "0")}`;
 }
 
+// What a person types, in major units, as the whole number of minor units the service takes:
+// parseMajor("1,234.5", "CNY") -> "123450"; parseMajor("500", "JPY") -> "500". Thousands
+// separators are allowed; a sign, more decimals than the currency has, or anything else is refused.
+export function parseMajor(text, currency) {
+  const exponent = minorExponent(currency);
+  const typed = String(text).trim();
+  const match = /^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d*))?$/.exec(typed) || /^()\.(\d+)$/.exec(typed);
+  if (!match || (match[1] === "" && !match[2])) throw new TypeError(`not an amount: ${text}`);
+  const fraction = match[2] || "";
+  if (fraction.length > exponent) {
+    throw new RangeError(`${currency} has ${exponent} decimal${exponent === 1 ? "" : "s"}: ${text}`);
+  }
+  const digits = (match[1] || "0").replaceAll(",", "") + fraction.padEnd(exponent, "0");
+  return BigInt(digits).toString();
+}
+
 // Prices per play travel in micro-units of the minor unit (millionths of a fen or cent).
 // formatMicroMinor("2500", "CNY") -> "0.000025": major units, exact, trailing zeros dropped
 // down to the currency's own decimals.

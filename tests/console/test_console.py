@@ -237,6 +237,10 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     period = deal.platform.get("/periods").json()[0]
     assert wait_status(deal.platform, period["period_id"], "finalised")["status"] == "finalised"
     page = platform.open("/console/periods")
+    owed = int(period["total"])  # all of it still owed: said on the button, in yuan
+    expect(page.locator("[data-testid=fund]")).to_have_text(
+        f"Pay {owed // 100:,}.{owed % 100:02d} CNY into the contract"
+    )
     page.click("[data-testid=fund]")
     page.wait_for_selector("[data-testid=funded]")
     platform.shot("periods")
@@ -250,6 +254,8 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
     page = payee.open(f"/console/statements?period={period['period_id']}")
     page.wait_for_selector("[data-testid=statement]")
     assert asked and all(url.endswith("?proofs=false") for url in asked)  # proofs are fetched only to verify or save
+    platform_name = deal.platform.get("/accounts/me").json()["name"]  # the platform by its name, its address on hover
+    expect(page.locator("[data-testid=statement] [data-testid=statement-platform]")).to_have_text(platform_name)
     page.click("[data-testid=verify]")
     page.wait_for_selector("[data-testid=verify-result]")
     assert page.get_attribute("[data-testid=verify-result]", "data-ok") == "true", page.inner_text(
@@ -339,21 +345,28 @@ def test_settlement_from_report_to_a_statement_verified_in_the_browser_and_claim
         ".", ""
     )
     charts = page.evaluate(CHARTS)
-    platform_name = deal.platform.get("/accounts/me").json()["name"]
     assert charts["by-platform-CNY"]["labels"] == [platform_name]  # the platform by its name, not its address
     by_work = charts["by-work-CNY"]
     assert sum(by_work["data"]) == pytest.approx(int(owner_lines["payee_total"]) / 100)  # fen drawn as yuan, 1.02 not 1
     assert by_work["max"] >= max(by_work["data"])  # the axis holds the tallest bar
+    total = int(owner_lines["payee_total"])
+    # pointed at, a value is the exact amount in yuan with its currency, as the tables show it
+    assert charts["by-platform-CNY"]["tooltip"] == f"{platform_name}: {total // 100:,}.{total % 100:02d} CNY"
     owner.shot("revenue")
 
 
-# Each chart of the page as Chart.js drew it: its labels, values and the top of its value axis.
+# Each chart of the page as Chart.js drew it: its labels, values, the top of its value axis and
+# what pointing at its first value shows.
 CHARTS = """async () => {
   const { Chart } = await import('/console/static/console.js');
   return Object.fromEntries([...document.querySelectorAll('canvas')].map((canvas) => {
     const chart = Chart.getChart(canvas);
     const drawn = { labels: chart.data.labels, data: chart.data.datasets[0].data };
-    return [canvas.id, { ...drawn, max: chart.scales.y?.max ?? null }];
+    const [dataset] = chart.data.datasets;
+    const [value] = dataset.data;
+    const pointedAt = chart.options.plugins.tooltip.callbacks.label({ chart, dataset, datasetIndex: 0, dataIndex: 0,
+      label: chart.data.labels[0], raw: value, parsed: value, formattedValue: String(value) });
+    return [canvas.id, { ...drawn, max: chart.scales.y?.max ?? null, tooltip: pointedAt }];
   }));
 }"""
 
@@ -560,6 +573,85 @@ def test_a_disputed_line_shows_as_held_and_the_arbiter_decides_it_in_the_console
         expect(page.locator("[data-testid=line-dispute]")).to_have_attribute("data-state", "released")
         payee.close()
         judge.close()
+
+
+def test_amounts_are_typed_in_major_units_of_the_currency_and_sent_in_minor_units(console, service):
+    """A period's revenue pools and an arbiter's corrected amount are typed as every amount is
+    shown, in the currency's major units (12.34 CNY), and reach the service in minor units. The
+    service's answers are stood in for: what the pages send is what is checked."""
+    _, _, platform = service.new_account(Role.platform)
+    c = console(key_of(platform))
+    page = c.open("/console/periods")
+    assert "1234.56" in page.get_attribute("#period-pools", "placeholder")
+    sent: list[dict] = []
+
+    def refused(route):
+        sent.append(route.request.post_data_json)
+        route.fulfill(status=409, json={"error": {"code": "conflict", "message": "not closed in this test"}})
+
+    page.route(re.compile(r"/periods/close$"), refused)
+    page.fill("#period-start", "2026-03-01")
+    page.fill("#period-end", "2026-03-07")
+    page.fill("#period-currency", "CNY")
+    page.fill("#period-pools", "ads=1.234")  # a fen has no thousandths
+    page.click("#close-period button[type=submit]")
+    assert "CNY" in page.inner_text("#close-period [role=alert]") and sent == []
+    page.fill("#period-pools", "ads=12.34\nsubscriptions = 1,000\nbonus=.5")
+    page.click("#close-period button[type=submit]")
+    expect(page.locator("#close-period [role=alert]")).to_contain_text("not closed in this test")
+    assert [body["pools"] for body in sent] == [{"ads": "1234", "subscriptions": "100000", "bonus": "50"}]
+
+    # An open dispute of a period in Kuwaiti dinars (three decimals): the arbiter's form shows the
+    # amount claimed as the table does, and sends what was typed in fils.
+    dispute = {
+        "period_id": "0x" + "ab" * 32,
+        "dispute_id": 7,
+        "line_index": 3,
+        "payee": "0x" + "12" * 20,
+        "work_id": "0x" + "cd" * 32,
+        "line_amount": "12345",
+        "currency": "KWD",
+        "claimed_amount": "23456",
+        "reason": "the contract price applies",
+        "reason_hash": "0x" + "ef" * 32,
+        "deadline": 4_102_444_800,
+        "bond": "1000",
+        "state": "open",
+        "line_state": "held",
+        "by_default": False,
+        "corrected_amount": None,
+        "decision_reason": None,
+        "decision_reason_hash": None,
+        "carried_to": None,
+        "dispute_tx": None,
+        "decision_tx": None,
+    }
+    decided: list[dict] = []
+
+    def decide(route):
+        decided.append(route.request.post_data_json)
+        route.fulfill(status=409, json={"error": {"code": "conflict", "message": "not decided in this test"}})
+
+    _, _, arbiter = service.new_account(Role.arbiter)
+    judge = console(key_of(arbiter))
+    judge.page.route(re.compile(r"/disputes\?limit=500$"), lambda route: route.fulfill(json=[dispute]))
+    judge.page.route(re.compile(r"/disputes/7/decide$"), decide)
+    page = judge.open("/console/periods")
+    row = page.locator("[data-testid=disputes] tbody tr").first
+    expect(row).to_contain_text("12.345 KWD → 23.456 KWD")
+    corrected = page.locator("[data-testid=decide-corrected]")
+    expect(corrected).to_have_value("23.456")
+    assert "KWD" in corrected.get_attribute("aria-label")
+    page.select_option("[data-testid=decide-outcome]", "upheld")
+    page.fill("[data-testid=decide-reason]", "the contract price applies in part")
+    corrected.fill("20.5")
+    page.click("[data-testid=decide]")
+    expect(row).to_contain_text("not decided in this test")
+    assert [(d["outcome"], d["corrected_amount"]) for d in decided] == [("upheld", "20500")]
+    corrected.fill("20.5001")  # more decimals than the dinar has: refused on the page
+    page.click("[data-testid=decide]")
+    expect(row.locator("[role=alert]")).to_contain_text("KWD")
+    assert len(decided) == 1
 
 
 def test_the_console_speaks_chinese(console, deal):
@@ -899,6 +991,15 @@ def test_a_payee_with_its_own_key_claims_from_its_browser_wallet(console, servic
     page.set_input_files("[data-testid=statement-file]", str(tmp_path / "elsewhere.json"))
     section = page.locator("section:has([data-testid=statement-file])")
     expect(section.locator("[data-testid=verify-result]")).to_contain_text("the statement sends claims to")
+    expect(section.locator("[data-testid=claim]")).to_have_count(0)
+
+    # With the chain out of reach, a file cannot be checked: its status is unknown, not the file's word.
+    page.route(re.compile("^" + re.escape(chain.rpc_url.rstrip("/"))), lambda route: route.abort())
+    statement = deal.second_payee.get(f"/periods/{period_id}/statement").json()
+    (tmp_path / "unreached.json").write_text(json.dumps(dict(statement, status="finalised")))
+    page.set_input_files("[data-testid=statement-file]", str(tmp_path / "unreached.json"))
+    expect(section.locator("[data-testid=verify-error]")).to_have_count(1)
+    expect(section.locator("[data-testid=statement-status]")).to_have_text("unknown: the chain could not be asked")
     expect(section.locator("[data-testid=claim]")).to_have_count(0)
 
 

@@ -163,7 +163,7 @@ def test_each_module_exports_what_the_pages_use(bundle, currency):
     }
     assert currency.stat().st_size < 8_000  # every page loads it: no library rides along
     [outcome] = node(currency, [{"call": "names"}])
-    assert outcome["value"] == ["formatMicroMinor", "formatMinor", "minorExponent"]
+    assert outcome["value"] == ["formatMicroMinor", "formatMinor", "minorExponent", "parseMajor"]
 
 
 # Lays out random lines with console/src/calldata.js and with the libraries it stands in for.
@@ -250,6 +250,36 @@ def test_amounts_are_formatted_from_minor_units(currency):
     assert all("error" in o for o in refused)
     exponents = node(currency, [{"call": "minorExponent", "args": [code]} for code in sorted(CURRENCIES)])
     assert all(o.get("value") in (0, 2, 3, 4) for o in exponents), exponents
+
+
+def test_amounts_typed_in_major_units_are_read_as_minor_units(currency):
+    """What the console's forms take (a period's pools, an arbiter's corrected amount) is typed
+    as amounts are shown, and sent as the whole number of minor units the service reads."""
+    cases = [
+        ("12.34", "CNY", "1234"),
+        ("1,234.5", "CNY", "123450"),
+        (" 7 ", "USD", "700"),
+        (".5", "EUR", "50"),
+        ("3.", "CNY", "300"),
+        ("500", "JPY", "500"),
+        ("1.234", "KWD", "1234"),
+        ("0", "CNY", "0"),
+        ("3,094,850,098,213,450,687,247,810.57", "USD", str(2**88 + 1)),
+    ]
+    outcomes = node(currency, [{"call": "parseMajor", "args": [text, code]} for text, code, _ in cases])
+    assert [o.get("value") for o in outcomes] == [expected for *_, expected in cases]
+    refused = [
+        ["1.234", "CNY"],  # a fen has no thousandths
+        ["1.5", "JPY"],
+        ["-1", "CNY"],
+        ["1e3", "CNY"],
+        ["12,34", "CNY"],
+        ["", "CNY"],
+        [".", "CNY"],
+        ["1", "ZZZ"],
+    ]
+    outcomes = node(currency, [{"call": "parseMajor", "args": args} for args in refused])
+    assert all("error" in o for o in outcomes), outcomes
 
 
 def test_a_real_statement_verifies_line_by_line(bundle, closed):

@@ -2,6 +2,7 @@
 // period's re-computation from the stored signed reports, compared with the chain. Below, the
 // disputes of the periods the caller sees, which the arbiter decides from here.
 import { api, chainBadge, config, errorBox, h, money, mount, onSubmit, short, t, table } from '../app.js';
+import { minorExponent, parseMajor } from '../currency.js';
 import { disputesTable } from '../disputes.js';
 
 function closeForm(onDone) {
@@ -17,18 +18,25 @@ function closeForm(onDone) {
     h('button', { type: 'submit' }, t('periods.submit')),
     status);
   onSubmit(form, status, async () => {
+    const currency = form.currency.value.trim().toUpperCase();
     const pools = {};
-    for (const line of form.pools.value.split('\n').map((l) => l.trim()).filter(Boolean)) {
-      const match = line.match(/^([^=]+)=\s*(\d+)$/);
-      if (!match) {
-        status.replaceChildren(h('div', { class: 'error', role: 'alert' }, t('periods.pools.bad', { line })));
+    const lines = form.pools.value.split('\n').map((l) => l.trim()).filter(Boolean);
+    let known = true; // a currency the console does not know is the service's to refuse, with its reason
+    try { minorExponent(currency); } catch { known = false; }
+    for (const line of known ? lines : []) {
+      const match = line.match(/^([^=]+)=(.*)$/);
+      let amount = null;
+      try {
+        amount = match && match[1].trim() ? parseMajor(match[2], currency) : null;
+      } catch { /* shown below, with what the line should be */ }
+      if (amount === null) {
+        status.replaceChildren(h('div', { class: 'error', role: 'alert' }, t('periods.pools.bad', { line, currency })));
         return;
       }
-      pools[match[1].trim()] = match[2]; // minor units as digits: the service reads them as an integer
+      pools[match[1].trim()] = amount; // typed in major units, sent as minor units (digits: read as an integer)
     }
     const period = await api('/periods/close', { method: 'POST', json: {
-      period_start: form.period_start.value, period_end: form.period_end.value,
-      currency: form.currency.value.trim().toUpperCase(), pools,
+      period_start: form.period_start.value, period_end: form.period_end.value, currency, pools,
     } });
     status.replaceChildren(h('p', { class: 'ok', 'data-testid': 'period-closed' },
       t('periods.closed', { lines: period.line_count, total: money(period.total, period.currency) }), ' ', chainBadge(period.commit)));
@@ -53,13 +61,15 @@ function fundCell(period) {
   api(`/periods/${period.period_id}`).then((detail) => {
     cell.replaceWith(detail.owed === '0'
       ? h('span', { class: 'ok', 'data-testid': 'fully-funded' }, t('periods.fullyFunded'))
-      : fundButton(period));
+      : fundButton(period, detail.owed));
   }).catch((error) => cell.replaceWith(errorBox(error)));
   return cell;
 }
 
-function fundButton(period) {
-  const button = h('button', { type: 'button', 'data-testid': 'fund' }, t('periods.fund'));
+// `owed`: what the contract is still owed, in minor units (null when the chain did not say).
+function fundButton(period, owed) {
+  const button = h('button', { type: 'button', 'data-testid': 'fund' },
+    owed ? t('periods.fundOwed', { amount: money(owed, period.currency) }) : t('periods.fund'));
   button.addEventListener('click', async () => {
     button.disabled = true;
     try {

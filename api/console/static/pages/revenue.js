@@ -24,11 +24,15 @@ function chartCard({ Chart }, id, title, type, labels, values, currency) {
   const canvas = h('canvas', { id, 'aria-label': title, role: 'img' });
   const card = h('section', { class: 'card chart' }, h('h2', {}, title), canvas);
   const data = values.map((v) => toMajor(v, currency));
+  // A value pointed at is the exact amount, as the tables give it (1.50 CNY, not 1.5).
+  const exact = (context) => money(values[context.dataIndex].toString(), currency);
+  const label = type === 'doughnut' ? (context) => `${context.label}: ${exact(context)}` : exact;
   queueMicrotask(() => new Chart(canvas, {
     type,
     data: { labels, datasets: [{ label: currency, data }] },
     options: {
-      animation: false, responsive: true, plugins: { legend: { display: type === 'doughnut' } },
+      animation: false, responsive: true,
+      plugins: { legend: { display: type === 'doughnut' }, tooltip: { callbacks: { label } } },
       scales: type === 'doughnut' ? {} : { y: axis(data, currency) },
     },
   }));

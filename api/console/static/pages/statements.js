@@ -29,7 +29,7 @@ function summary(result) {
       result.problems.map((p) => h('li', { class: 'bad' }, p))));
 }
 
-async function verifyInto(statement, out, onLines) {
+async function verifyInto(statement, out, onLines, onFailed = () => {}) {
   const bar = progress(t('verify.running'));
   out.replaceChildren(bar.el);
   try {
@@ -42,6 +42,7 @@ async function verifyInto(statement, out, onLines) {
     out.replaceChildren(summary(result));
     onLines(new Map(result.lines.map((line) => [line.index, line])), result);
   } catch (error) {
+    onFailed();
     const elsewhere = config.origin && config.origin !== location.origin; // the managed node would not answer this page
     out.replaceChildren(h('div', { class: 'error', role: 'alert', 'data-testid': 'verify-error' }, error.message,
       elsewhere ? h('p', {}, t('verify.origin', { origin: config.origin })) : null));
@@ -103,7 +104,8 @@ function claimState(line, statement, { fromFile, settled, checks, result }) {
 // `statement` is drawn as it came (the page asks for it without proofs: at 10,000 lines they are
 // four fifths of it); `full()` gives it with every proof, for verifying and for the saved file.
 // `fromFile`: a statement file, whose status and dispute marks are the file's word only.
-function statementView(statement, { address, reload, full, fromFile = false }) {
+// `platformName`: the platform's account name, shown for its address where the service gives it.
+function statementView(statement, { address, reload, full, fromFile = false, platformName = null }) {
   const verifyOut = h('div');
   const lines = h('div');
   const own = (line) => address && line.payee.toLowerCase() === address.toLowerCase();
@@ -177,6 +179,9 @@ function statementView(statement, { address, reload, full, fromFile = false }) {
     if (fromFile) status.textContent = t(`verify.state.${result.periodState}`); // the chain's word, not the file's
     redraw({ onlyFailed: [...found.values()].some(failed) }); // a failing line is shown first, wherever it is
   };
+  const unchecked = () => { // the check could not be made: the file's word still counts for nothing
+    if (fromFile) status.textContent = t('verify.state.unchecked');
+  };
   redraw();
   const mine = statement.lines.filter(own).map((l) => l.index);
   if (!fromFile && mine.length && config.rpcUrl && statement.status === 'finalised') {
@@ -205,7 +210,7 @@ function statementView(statement, { address, reload, full, fromFile = false }) {
   };
   const verify = async () => {
     try {
-      await verifyInto(await full(), verifyOut, draw);
+      await verifyInto(await full(), verifyOut, draw, unchecked);
     } catch (error) {
       verifyOut.replaceChildren(error instanceof ApiError ? errorBox(error) : h('div', { class: 'error', role: 'alert' }, error.message));
     }
@@ -213,7 +218,9 @@ function statementView(statement, { address, reload, full, fromFile = false }) {
   return h('section', { class: 'card', 'data-testid': 'statement' },
     h('h2', {}, `${statement.period.first_day} → ${statement.period.last_day}`),
     h('dl', { class: 'facts' },
-      h('dt', {}, t('statement.platform')), h('dd', { class: 'mono' }, statement.platform),
+      h('dt', {}, t('statement.platform')), platformName
+        ? h('dd', { title: statement.platform, 'data-testid': 'statement-platform' }, platformName)
+        : h('dd', { class: 'mono', 'data-testid': 'statement-platform' }, statement.platform),
       h('dt', {}, t('statement.status')), status,
       h('dt', {}, t('statement.yours')), h('dd', { 'data-testid': 'payee-total' }, money(statement.payee_total, statement.currency)),
       h('dt', {}, t('statement.root')), h('dd', { class: 'mono' }, statement.root || '—'),
@@ -260,6 +267,7 @@ export async function render({ root, role, address }) {
       const full = () => (whole ??= api(url).catch((error) => { whole = undefined; throw error; }));
       holder.replaceChildren(statementView(statement, {
         address: role === 'rights_holder' || role === 'platform' ? address : null, reload: () => show(period), full,
+        platformName: period.platform,
       }), disputes.length ? h('section', { class: 'card', 'data-testid': 'period-disputes' }, h('h2', {}, t('dispute.title')),
         disputesTable(disputes, { currencyOf: () => statement.currency })) : '');
     } catch (error) {
