@@ -76,7 +76,8 @@ def work(view: WorkView, *, parent: str | None) -> schemas.WorkPublic:
     )
 
 
-def licence(view: LicenceView, work_id: str) -> schemas.LicencePublic:
+def licence(view: LicenceView, work_id: str, currency: str) -> schemas.LicencePublic:
+    """`currency`: the ledger's settlement currency, which a derivative's minimum is counted in."""
     r = view.record
     return schemas.LicencePublic(
         id=r.id,
@@ -94,14 +95,18 @@ def licence(view: LicenceView, work_id: str) -> schemas.LicencePublic:
         derivative=None
         if r.derivative_kinds is None or r.upstream_bps is None
         else schemas.UpstreamTermsPublic(
-            kinds=r.derivative_kinds, share_bps=r.upstream_bps, min_per_valid_play_micro=r.upstream_min_micro or 0
+            kinds=r.derivative_kinds,
+            share_bps=r.upstream_bps,
+            min_per_valid_play_micro=r.upstream_min_micro or 0,
+            currency=currency,
         ),
         status=view.status,
         chain=chain_status(view.op),
     )
 
 
-def derivation(view: DerivationView) -> schemas.DerivationPublic:
+def derivation(view: DerivationView, currency: str) -> schemas.DerivationPublic:
+    """`currency`: the ledger's settlement currency, which the minimums are counted in."""
     return schemas.DerivationPublic(
         work_id=view.work.work_id,
         parents=[
@@ -112,6 +117,7 @@ def derivation(view: DerivationView) -> schemas.DerivationPublic:
                 kind=edge.kind.value,
                 share_bps=edge.share_bps,
                 min_per_valid_play_micro=edge.min_per_valid_play_micro,
+                currency=currency,
                 position=edge.position,
             )
             for edge, parent, chain_licence_id in zip(
@@ -246,6 +252,7 @@ def arbiter_seat(seat: Seat) -> schemas.ArbiterSeat:
         default_outcome="upheld" if seat.default_upheld else "rejected",
         bond_token=seat.bond_token,
         bond_amount=str(seat.bond_amount),
+        bond_currency=seat.bond_currency,
         bond_sink=seat.bond_sink,
     )
 

@@ -147,6 +147,10 @@ class UpstreamTermsPublic(BaseModel):
     kinds: list[str]
     share_bps: int
     min_per_valid_play_micro: int
+    currency: str = Field(
+        description="The ledger's settlement currency, which every derivative earns in: the minimum is millionths "
+        "of its minor unit."
+    )
 
 
 class LicenceCreate(Strict):
@@ -200,6 +204,10 @@ class DerivativeEdgePublic(BaseModel):
     kind: str
     share_bps: int
     min_per_valid_play_micro: int
+    currency: str = Field(
+        description="The ledger's settlement currency, which every derivative earns in: the minimum is millionths "
+        "of its minor unit."
+    )
     position: int
 
 
@@ -772,6 +780,7 @@ class ArbiterSeat(BaseModel):
     default_outcome: Literal["upheld", "rejected"] = Field(description="The outcome of a dispute left undecided.")
     bond_token: str | None
     bond_amount: str = Field(description="Minor units a payee puts up to dispute; 0: no bond.")
+    bond_currency: str = Field(description="The settlement currency, which the bond token counts minor units of.")
     bond_sink: str | None = Field(description="Where a rejected dispute's bond goes.")
 
 

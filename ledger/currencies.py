@@ -46,6 +46,12 @@ def major(amount: int, currency: str) -> str:
     return f"{Decimal(amount).scaleb(-digits):.{digits}f} {currency.upper()}"
 
 
+def in_both_units(amount: int, currency: str) -> str:
+    """`amount` as people read it and as a request's amount field counts it, for a refusal that
+    answers such a field: "5.04 CNY (504 minor units)"."""
+    return f"{major(amount, currency)} ({amount} minor units)"
+
+
 def major_micro(micro: int, currency: str) -> str:
     """`micro` millionths of a minor unit (a price per play or minute) in major units, as many
     decimals as it needs and at least the currency's: 20000 micro-fen is "0.0002 CNY"."""

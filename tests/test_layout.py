@@ -93,6 +93,7 @@ def test_every_folder_of_a_package_mirror_is_a_package_of_the_code(package):
         "marked.mp4",
         "suspect.mp4",
         "week-47.csv",
+        "week-48.json",
         "clips-47.csv",
         "seeds.txt",
         "statement.json",

@@ -27,6 +27,6 @@ def declare_parents(
     each parent's upstream share comes from its licence. Parents are declared once."""
     claims = [derivatives.ParentClaim(parent.licence_id, parent.kind) for parent in body.parents]
     view = derivatives.declare_parents(ledger, account, work_id, claims, idempotency_key=idempotency_key)
-    shaped = present.derivation(view)
+    shaped = present.derivation(view, ledger.settings.settlement_currency)
     response.status_code = status.HTTP_201_CREATED if shaped.chain.status == "confirmed" else status.HTTP_202_ACCEPTED
     return shaped

@@ -21,7 +21,8 @@ def _terms(body: schemas.LicenceCreate) -> licences.LicenceTerms:
 
 
 def _shaped(ledger: Ledger, view: licences.LicenceView) -> schemas.LicencePublic:
-    return present.licence(view, work_views.work_id(ledger.engine, view.record.work_pk))
+    work_id = work_views.work_id(ledger.engine, view.record.work_pk)
+    return present.licence(view, work_id, ledger.settings.settlement_currency)
 
 
 def _granted(ledger: Ledger, view: licences.LicenceView, response: Response) -> schemas.LicencePublic:
@@ -52,7 +53,7 @@ def grant_licence(
 def list_licences(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> list[schemas.LicencePublic]:
     views = licences.licences_of_work(ledger, account, work_id)
     ident = works.work_id_of(works.parse_work_id(work_id))
-    return [present.licence(v, ident) for v in views]
+    return [present.licence(v, ident, ledger.settings.settlement_currency) for v in views]
 
 
 @router.post(

@@ -189,7 +189,10 @@ def read_work(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> schem
     return schemas.WorkDetail(
         **base.model_dump(),
         on_chain=on_chain,
-        licences=[present.licence(v, view.work.work_id) for v in licences.licences_of_work(ledger, account, work_id)],
+        licences=[
+            present.licence(v, view.work.work_id, ledger.settings.settlement_currency)
+            for v in licences.licences_of_work(ledger, account, work_id)
+        ],
         splits=[present.split_version(v) for v in versions],
     )
 

@@ -222,6 +222,19 @@ def _show_work(work: dict[str, Any]) -> None:
         console.print(f"  split v{split['version']} from {split['effective_from']}: {shares}")
 
 
+def _check_registrar() -> None:
+    """Refused before a master is hashed or uploaded (minutes for a feature film): only a
+    rights holder's key registers works."""
+    me = _call("GET", "/accounts/me")
+    if me["role"] != "rights_holder":
+        reason = (
+            f" only a rights holder registers works; REELLEDGER_API_KEY is the key of {me['name']!r}, "
+            f"a {me['role']}: use a rights holder's key"
+        )
+        err.print(Text.assemble(("refused:", "red"), reason))  # the name is the user's text, not markup
+        raise typer.Exit(1)
+
+
 @works.command("register")
 def register(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
@@ -246,6 +259,7 @@ def register(
         parties.append({"name": name, "role": role})
     meta: dict[str, Any] = {"title": title, "kind": kind.value, "parent": parent, "parties": parties}
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+    _check_registrar()
     if hash_only:
         from watermark.fingerprint import fingerprint_file
 
@@ -310,7 +324,7 @@ def derive(
     for edge in result["parents"]:
         console.print(
             f"  {edge['kind']} of {edge['parent_work_id']} under licence {edge['licence_id']}: "
-            + upstream_terms(edge["share_bps"], edge["min_per_valid_play_micro"])
+            + upstream_terms(edge["share_bps"], edge["min_per_valid_play_micro"], edge.get("currency"))
         )
 
 
@@ -417,7 +431,7 @@ def _show_licence(licence: dict[str, Any]) -> None:
     )
     upstream = licence.get("derivative")
     if upstream:
-        terms = upstream_terms(upstream["share_bps"], upstream["min_per_valid_play_micro"])
+        terms = upstream_terms(upstream["share_bps"], upstream["min_per_valid_play_micro"], upstream.get("currency"))
         console.print(f"  derive {','.join(upstream['kinds'])}: {terms}")
 
 

@@ -71,7 +71,9 @@ def decide(
     period_id: str,
     dispute_id: int,
     outcome: str = typer.Option(..., help="upheld (the line is voided) or rejected (it is released)."),
-    corrected: int = typer.Option(None, "--corrected", help="Upheld: what the line should pay, in minor units."),
+    corrected: int = typer.Option(
+        None, "--corrected", help="Upheld: what the line should pay, in minor units (fen for CNY: 1.46 CNY is 146)."
+    ),
     reason: str = typer.Option(..., help="Why; its hash goes on chain."),
 ) -> None:
     """Decide a dispute (the arbiter account holding the seat), before its deadline."""
@@ -81,6 +83,13 @@ def decide(
     body = _call("POST", f"/periods/{period_id}/disputes/{dispute_id}/decide", json=request)
     console.print(f"decided dispute {dispute_id}: {body['chain']['status']} {body['chain'].get('tx_hash') or ''}")
     console.print(_line(body["dispute"]))
+
+
+def _bond(seat: dict[str, Any]) -> str:
+    """What a payee puts up to dispute, in the currency and the token it is paid in."""
+    if not seat["bond_token"]:
+        return "none"
+    return f"{money(seat['bond_amount'], seat['bond_currency'])} in token {seat['bond_token']}"
 
 
 @arbiter.command("show")
@@ -100,7 +109,7 @@ def show() -> None:
         ("pending", seat["pending"] or "-"),
         ("decision window", f"{seat['decision_window']} s"),
         ("default outcome", seat["default_outcome"]),
-        ("bond", f"{seat['bond_amount']} of {seat['bond_token']}" if seat["bond_token"] else "none"),
+        ("bond", _bond(seat)),
     ):
         table.add_row(key, value)
     console.print(table)

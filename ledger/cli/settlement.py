@@ -185,12 +185,54 @@ def set_rule(
 
 
 @rules.command("list")
-def list_rules(work_id: str) -> None:
-    for rule in _call("GET", f"/works/{work_id}/rules"):
+def list_rules(
+    work_id: str,
+    as_json: bool = typer.Option(
+        False, "--json", help="The service's answer as JSON (prices in millionths of the minor unit, as set)."
+    ),
+) -> None:
+    """A work's rule versions, prices as money in the rule's currency."""
+    found = _call("GET", f"/works/{work_id}/rules")
+    if as_json:
+        print(json.dumps(found, indent=1))
+        return
+    for rule in found:
         console.print(
             f"v{rule['version']} from {rule['effective_from']} platform {rule['platform_id'] or 'any'}: "
-            f"{json.dumps(rule['rule'])}"
+            f"{rule_terms(rule['rule'], rule['currency'])}"
         )
+
+
+def rule_terms(rule: dict[str, Any], currency: str | None) -> str:
+    """A rule as people read it: "0.0002 CNY per valid play; the platform keeps 10 %". As set
+    (JSON, prices in micro-units) when it names no currency to read them in."""
+    if not currency:
+        return json.dumps(rule)
+    from ledger.currencies import major, major_micro
+
+    tiers = rule.get("valid_play_tiers") or []
+    terms = [
+        f"{major_micro(t['price_micro'], currency)} per valid play"
+        + (f" beyond {t['from_plays']:,}" if t["from_plays"] else "")
+        for t in tiers
+    ]
+    if rule.get("watch_minute_price_micro"):
+        terms.append(f"{major_micro(rule['watch_minute_price_micro'], currency)} per watch minute")
+    if rule.get("ad_revenue_bps"):
+        terms.append(f"{_percent(rule['ad_revenue_bps'])} of ad revenue")
+    if rule.get("pool"):
+        terms.append(f"a share of pool {rule['pool']!r} by watch minutes")
+    if rule.get("commission_bps"):
+        terms.append(f"the platform keeps {_percent(rule['commission_bps'])}")
+    if rule.get("advance"):
+        terms.append(f"an advance of {major(rule['advance'], currency)} recouped first")
+    return "; ".join(terms) or "earns nothing"
+
+
+def _percent(bps: int) -> str:
+    from decimal import Decimal
+
+    return f"{Decimal(bps) / 100:f} %"
 
 
 def _show_period(p: dict[str, Any]) -> None:
@@ -223,7 +265,9 @@ def close(
     start: str = typer.Option(...),
     end: str = typer.Option(..., help="Last day, inclusive."),
     currency: str = typer.Option("CNY"),
-    pool: list[str] = typer.Option([], help="NAME=AMOUNT of a revenue pool, in minor units; repeatable."),
+    pool: list[str] = typer.Option(
+        [], help="NAME=AMOUNT of a revenue pool, in minor units (fen for CNY: 1.46 CNY is 146); repeatable."
+    ),
 ) -> None:
     """Settle the period's reports and commit the root on chain (once)."""
     pools = {}
@@ -259,7 +303,13 @@ def show(period_id: str) -> None:
 @periods.command("statement")
 def statement(
     period_id: str,
-    out: Path = typer.Option(..., "--out", "-o", help="Where to write the statement JSON."),
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        "-o",
+        help="Where to write the statement JSON: for `verify statement` and programs, its amounts in minor units "
+        "(fen for CNY), as the chain holds them.",
+    ),
     payee: str = typer.Option(None, help="Platforms and auditors: whose lines."),
 ) -> None:
     """Download your lines of a period, each with its Merkle proof."""
@@ -294,7 +344,10 @@ def _work_name(work_id: str, title: str | None) -> str:
 
 
 @periods.command("fund")
-def fund(period_id: str, amount: int = typer.Option(None, help="Minor units; default: all still owed.")) -> None:
+def fund(
+    period_id: str,
+    amount: int = typer.Option(None, help="In minor units (fen for CNY: 1.46 CNY is 146); default: all still owed."),
+) -> None:
     """Pay what the period owes into the settlement contract (platform)."""
     body = _call("POST", f"/periods/{period_id}/fund", json={"amount": amount} if amount else {})
     funded = money(body["funded"], body["currency"])

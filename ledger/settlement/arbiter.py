@@ -33,6 +33,7 @@ class Seat:
     default_upheld: bool
     bond_token: str | None
     bond_amount: int
+    bond_currency: str  # the settlement currency, whose minor units the bond token counts
     bond_sink: str | None
 
 
@@ -54,6 +55,7 @@ def seat(ledger: Ledger) -> Seat:
         default_upheld=terms.default_upheld,
         bond_token=terms.bond_token if bonded else None,
         bond_amount=terms.bond_amount,
+        bond_currency=ledger.settings.settlement_currency,
         bond_sink=terms.bond_sink if bonded else None,
     )
 

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.hexes import to_0x
 from ledger.chain.settlement import OnChainDispute, text_hash
+from ledger.currencies import in_both_units
 from ledger.db import session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.models import (
@@ -87,7 +88,10 @@ def file(
     except OSError as exc:
         raise ChainUnavailable("the chain node does not answer") from exc
     if line.amount == claimed:
-        raise InvalidInput("claimed_amount", f"the line already pays {claimed}: a dispute claims another amount")
+        raise InvalidInput(
+            "claimed_amount",
+            f"the line already pays {in_both_units(claimed, period.currency)}: a dispute claims another amount",
+        )
     _approve_bond(ledger, account, f"{period.period_id}:{index}:{count}")
     op = own_write(
         ledger,

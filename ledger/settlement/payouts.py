@@ -22,6 +22,7 @@ from ledger.chain.errors import ChainUnavailable
 from ledger.chain.hexes import to_0x
 from ledger.chain.outbox import Call, raise_for
 from ledger.chain.settlement import SettlementGateway, payout_address
+from ledger.currencies import in_both_units
 from ledger.days import day_date
 from ledger.db import session
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -319,7 +320,7 @@ def fund(
         raise Conflict("period_funded", "the period is fully funded (or its lines were paid off-chain)")
     amount = owed if amount is None else amount
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0 or amount > owed:
-        raise InvalidInput("amount", f"the period still owes {owed} minor units; fund 1 to {owed}")
+        raise InvalidInput("amount", f"the period still owes {in_both_units(owed, period.currency)}; fund 1 to {owed}")
     if not account.custodial:
         raise Conflict(
             "own_wallet",

@@ -75,7 +75,12 @@ def test_licence_granted_with_upstream_terms_shows_and_holds_them_on_chain(servi
     producer, drama, maker_id, _, _ = parties
     licence = grant(producer, drama, derive_terms(maker_id, kinds=("dub", "re_edit")))
     assert licence["rights"] == ["derive", "streaming"]
-    assert licence["derivative"] == {"kinds": ["re_edit", "dub"], "share_bps": 3000, "min_per_valid_play_micro": 500}
+    assert licence["derivative"] == {
+        "kinds": ["re_edit", "dub"],
+        "share_bps": 3000,
+        "min_per_valid_play_micro": 500,
+        "currency": "CNY",  # what the minimum is millionths of the minor unit of
+    }
     terms = service.ledger.registries.derivative_terms(licence["chain_licence_id"])
     assert terms is not None and (terms.kinds, terms.share_bps) == ((DerivativeKind.re_edit, DerivativeKind.dub), 3000)
 

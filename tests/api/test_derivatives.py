@@ -130,3 +130,34 @@ def test_a_family_deeper_than_the_bound_is_cut_and_says_so(service):
     assert leaf["truncated"]
     middle = owner.get(f"/works/{chain[2]}/family").json()
     assert len(middle["parents"]) == 2 and len(middle["children"]) == 2 and not middle["truncated"]
+
+
+def test_a_licence_s_minimum_reads_in_the_ledger_s_currency(service):
+    """A minimum per valid play is shown as money, in the currency every derivative earns in,
+    by the licence the CLI grants and the derivation it registers."""
+    import time
+
+    from typer.testing import CliRunner
+
+    from ledger.cli import app
+
+    (_, _, owner), (maker_id, _, maker) = (service.new_account(Role.rights_holder) for _ in range(2))
+    drama, re_edit = register(service, owner, "Minimum drama"), register(service, maker, "Minimum re-edit")
+
+    def cli(client, *args: str) -> str:
+        key = client.headers["Authorization"].removeprefix("Bearer ")
+        env = {"REELLEDGER_URL": service.url, "REELLEDGER_API_KEY": key, "COLUMNS": "250"}
+        result = CliRunner().invoke(app, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    window = ["--territory", "CN", "--start", str(int(time.time()) - 60), "--end", "2030-01-01"]
+    terms = ["--derive", "re_edit", "--upstream-bps", "3000", "--upstream-min-micro", "20000"]
+    granted = cli(owner, "licences", "grant", drama, "--licensee", str(maker_id), *window, *terms)
+    assert "derive re_edit: 30 % upstream, at least 0.0002 CNY per valid play\n" in granted, granted
+    licence_id = granted.split("licence ", 1)[1].split(" ", 1)[0]
+    assert owner.get(f"/licences/{licence_id}").json()["derivative"]["currency"] == "CNY"
+    derived = cli(maker, "works", "derive", re_edit, "--parent", f"{licence_id}:re_edit")
+    assert f"re_edit of {drama} under licence {licence_id}: 30 % upstream, at least 0.0002 CNY per valid play\n" in (
+        derived
+    ), derived

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 
 from ledger.chain.verify import verify_statement
+from ledger.currencies import major
 from ledger.models import Role
 from tests.helpers.service import running_service
 from tests.helpers.settlement import close, make_deal, post_report, rows, wait_status
@@ -196,21 +197,40 @@ def test_the_arbiter_seat_moves_in_two_steps(svc, admin, arbiter):
     assert held.status_code == 409 and held.json()["error"]["code"] == "seat_not_held"  # the arbiter's to give
 
 
-def test_the_cli_disputes_lists_and_decides(svc, arbiter):
+def _cli(svc, client, *args: str):
     from typer.testing import CliRunner
 
     from ledger.cli import app
 
+    key = client.headers["Authorization"].removeprefix("Bearer ")
+    env = {"REELLEDGER_URL": svc.url, "REELLEDGER_API_KEY": key, "COLUMNS": "250"}
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def test_the_cli_disputes_lists_and_decides(svc, arbiter):
     def cli(client, *args: str) -> str:
-        key = client.headers["Authorization"].removeprefix("Bearer ")
-        result = CliRunner().invoke(app, list(args), env={"REELLEDGER_URL": svc.url, "REELLEDGER_API_KEY": key})
+        result = _cli(svc, client, *args)
         assert result.exit_code == 0, result.output
         return result.output
 
     deal = make_deal(svc)
     assert post_report(deal, "c1", rows(deal)).status_code == 201
     period_id = close(deal).json()["period_id"]
-    index = deal.second_payee.get(f"/periods/{period_id}/statement").json()["lines"][0]["index"]
+    line = deal.second_payee.get(f"/periods/{period_id}/statement").json()["lines"][0]
+    index, pays = line["index"], int(line["amount"])
+    same = _cli(
+        svc, deal.second_payee, "periods", "dispute", period_id, str(index), "--claimed", str(pays), "--reason", "x"
+    )
+    assert same.exit_code == 1 and "refused (422 invalid_input)" in same.output, same.output
+    # as people read it, and in the minor units --claimed counts
+    assert f"the line already pays {major(pays, 'CNY')} ({pays} minor units): a dispute claims" in same.output
+    # the README's order, a claim right after the close: refused saying when claims open, and how to follow it
+    early = _cli(svc, deal.second_payee, "periods", "claim", period_id, str(index))
+    assert early.exit_code == 1 and "refused (409 period_not_finalised)" in early.output, early.output
+    assert re.search(
+        r"claims open after \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, when the dispute window closes;", early.output
+    ), early.output
+    assert f"reelledger periods show {period_id}" in early.output
     filed = cli(deal.second_payee, "periods", "dispute", period_id, str(index), "--claimed", "999", "--reason", "price")
     assert "confirmed" in filed and "claimed 9.99 CNY" in filed and "line held" in filed
     assert re.search(r"pays \d+\.\d\d CNY, claimed", filed)  # major units, as everywhere people read money
@@ -242,9 +262,14 @@ def external_svc(request, tmp_path):
 def test_an_external_arbiters_decision_on_chain_is_followed_by_the_ledger(external_svc):
     """A multisig decides on chain; the payee's bond comes back with the dispute upheld."""
     svc = external_svc
-    seat = svc.new_account(Role.auditor)[2].get("/arbiter").json()
+    auditor = svc.new_account(Role.auditor)[2]
+    seat = auditor.get("/arbiter").json()
     assert seat["arbiter"] == EXTERNAL_ARBITER and seat["external"] and not seat["held_by_service"]
     assert seat["bond_amount"] == str(BOND) and seat["bond_token"] is not None
+    assert seat["bond_currency"] == "CNY"  # what the bond's minor units are of
+    shown = _cli(svc, auditor, "arbiter", "show")
+    assert shown.exit_code == 0, shown.output
+    assert re.search(rf"bond +5\.00 CNY in token {seat['bond_token']} *\n", shown.output), shown.output
     arbiter_id, _, arbiter = svc.new_account(Role.arbiter)
     _, _, admin = svc.new_account(Role.admin)
     refused = admin.post("/arbiter/handover", json={"account_id": arbiter_id})

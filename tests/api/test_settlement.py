@@ -3,12 +3,14 @@ on SQLite and on PostgreSQL, each with its own Anvil node."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
 from eth_utils import keccak
 
 from ledger.chain import artifacts
+from ledger.currencies import major
 from ledger.merkle import verify
 from ledger.models import Role
 from ledger.settlement.lines import LINE_TYPES
@@ -183,3 +185,51 @@ def test_a_funding_retried_under_its_key_pays_once_and_the_key_with_another_amou
     assert "fund-a" in reused.json()["error"]["message"]
     assert fund(100, "fund-b").status_code == 200  # a new key is a new payment
     assert read_period(registry, period_id)["funded"] == 200
+    owed = int(deal.platform.get(f"/periods/{period_id}").json()["owed"])
+    too_much = deal.platform.post(f"/periods/{period_id}/fund", json={"amount": owed + 1})
+    assert too_much.status_code == 422, too_much.text
+    # in the currency as people read it, and in the minor units the amount field counts
+    assert too_much.json()["error"]["message"] == (
+        f"the period still owes {major(owed, 'CNY')} ({owed} minor units); fund 1 to {owed}"
+    )
+
+
+def test_rules_list_reads_prices_as_money(service):
+    """A rule's prices are millionths of a minor unit as set; listed, they read in the rule's
+    currency, and --json keeps them as set."""
+    from typer.testing import CliRunner
+
+    from ledger.cli import app
+
+    deal = make_deal(service)
+    key = deal.owner.headers["Authorization"].removeprefix("Bearer ")
+    env = {"REELLEDGER_URL": service.url, "REELLEDGER_API_KEY": key, "COLUMNS": "250"}
+    listed = CliRunner().invoke(app, ["rules", "list", deal.work_id], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.endswith(
+        "platform any: 0.0001 CNY per valid play; 0.00015 CNY per valid play beyond 2,000; "
+        "0.000005 CNY per watch minute; 50 % of ad revenue; the platform keeps 10 %\n"
+    ), listed.output
+    assert "price_micro" not in listed.output
+    as_set = CliRunner().invoke(app, ["rules", "list", deal.work_id, "--json"], env=env)
+    assert as_set.exit_code == 0, as_set.output
+    assert json.loads(as_set.output)[0]["rule"]["valid_play_tiers"][1] == {"from_plays": 2000, "price_micro": 15000}
+
+
+def test_reports_held_says_so_when_nothing_is_held(service):
+    """An empty answer is said, not printed as nothing (which reads as a command that did not run)."""
+    from typer.testing import CliRunner
+
+    from ledger.cli import app
+
+    deal = make_deal(service)
+    assert post_report(deal, "all-licensed", rows(deal)).status_code == 201
+    key = deal.platform.headers["Authorization"].removeprefix("Bearer ")
+    env = {"REELLEDGER_URL": service.url, "REELLEDGER_API_KEY": key, "COLUMNS": "250"}
+    for args, said in (
+        ([], "no rows held or released: a licence covered every row of the reports"),
+        (["--state", "held"], "no rows held: a licence covered every row of the reports"),
+        (["--offset", "5"], "no rows held or released from row 5 on"),
+    ):
+        held = CliRunner().invoke(app, ["reports", "held", *args], env=env)
+        assert (held.exit_code, held.output) == (0, said + "\n"), held.output

@@ -7,6 +7,8 @@ import hashlib
 import io
 import json
 import re
+import socket
+import time
 
 import numpy as np
 import pytest
@@ -161,6 +163,67 @@ def test_a_platform_is_refused_before_its_upload_is_read(service, monkeypatch):
     assert response.status_code == 403
     assert "only a rights holder registers works" in response.json()["error"]["message"]
     assert received == []
+
+
+@pytest.mark.parametrize("hash_only", [True, False])
+def test_works_register_refuses_a_platform_before_hashing_or_uploading(service, tmp_path, monkeypatch, hash_only):
+    """The CLI asks whose key it holds first: a platform learns at once, not after its master
+    was hashed here or uploaded."""
+    import ledger.cli.client as cli_client
+
+    def touched(*args, **kwargs):
+        raise AssertionError("the master was read")
+
+    monkeypatch.setattr(cli_client, "sha256_file", touched)
+    monkeypatch.setattr(cli_client, "ProgressReader", touched)
+    _, _, platform = service.new_account(Role.platform)
+    master = tmp_path / "film.png"
+    master.write_bytes(unique_image(41))
+    env = {
+        "REELLEDGER_URL": service.url,
+        "REELLEDGER_API_KEY": platform.headers["Authorization"].removeprefix("Bearer "),
+        "COLUMNS": "250",
+    }
+    args = ["works", "register", str(master), "--title", "Not Theirs"] + (["--hash-only"] if hash_only else [])
+    printed = CliRunner().invoke(cli, args, env=env)
+    assert printed.exit_code == 1, printed.output
+    assert "refused: only a rights holder registers works; REELLEDGER_API_KEY is the key of 'platform-" in (
+        printed.output
+    )
+    assert "a platform: use a rights holder's key" in printed.output
+    assert "the master was read" not in printed.output
+
+
+@pytest.mark.parametrize("path", ["/works", "/works/jobs"])
+def test_a_platform_has_its_answer_before_sending_a_large_master(service, path):
+    """Over a socket: the headers announce 200 MB and only the first 64 KiB are sent, yet the
+    403 arrives, so the service answered without waiting for (or reading) the rest."""
+    _, _, platform = service.new_account(Role.platform)
+    key = platform.headers["Authorization"].removeprefix("Bearer ")
+    boundary = "reelledgerboundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n{metadata()}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="film.mp4"\r\n'
+        "Content-Type: video/mp4\r\n\r\n"
+    ).encode() + bytes(64 * 1024)
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {200 * 2**20}\r\n\r\n"
+    ).encode()
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", service.settings.port), timeout=10) as sock:
+        sock.sendall(request + head)
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            assert chunk, answer
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line == b"HTTP/1.1 403 Forbidden", answer
+    body = json.loads(rest.partition(b"\r\n\r\n")[2])
+    assert body["error"]["code"] == "forbidden"
+    assert "only a rights holder registers works" in body["error"]["message"]
+    assert time.monotonic() - started < 5
 
 
 @pytest.mark.parametrize(
