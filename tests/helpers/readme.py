@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -23,6 +25,7 @@ from pathlib import Path
 from ledger.config import REPO_ROOT
 from ledger.settlement.allocation import allocate
 from tests.helpers.scripts_run import Service
+from tests.helpers.settings import free_port
 
 REELLEDGER = Path(sys.executable).parent / "reelledger"
 
@@ -51,12 +54,16 @@ class Reader:
     found: dict[str, str] = field(default_factory=dict)  # placeholder -> value
     key: str | None = None
     transcript: list[tuple[list[str], str]] = field(default_factory=list)
+    sites: list[subprocess.Popen] = field(default_factory=list)  # web servers the README starts
+
+    def __post_init__(self) -> None:  # scripts/run's Anvil, as the README names it, is on a port of the test's
+        self.found.setdefault("127.0.0.1:8545", f"127.0.0.1:{self.service.anvil_port}")
 
     def fill(self, text: str) -> str:
-        text = re.sub(r"0x<([\w-]+) address>", lambda m: self.accounts[m.group(1)][1], text)
-        text = re.sub(r"<([\w-]+) account id>", lambda m: self.accounts[m.group(1)][0], text)
         for placeholder, value in self.found.items():
             text = text.replace(placeholder, value)
+        text = re.sub(r"0x<([\w-]+) address>", lambda m: self.accounts[m.group(1)][1], text)
+        text = re.sub(r"<([\w-]+) account id>", lambda m: self.accounts[m.group(1)][0], text)
         return re.sub(r"0x<([\w-]+) id>", lambda m: self.works[m.group(1)], text)
 
     def follow(self, lines: list[str]) -> None:
@@ -84,16 +91,67 @@ class Reader:
                 self.cwd = self.cwd / Path(workdir.group(1)).name
                 self.cwd.mkdir(exist_ok=True)
                 continue
+            if self.shell(line.strip()):
+                continue
             args = shlex.split(self.fill(line), comments=True)
+            env = {}
+            while "=" in args[0] and args[0].partition("=")[0].isupper():  # VAR=value before a command
+                name, _, value = args.pop(0).partition("=")
+                env[name] = value
             if args[0] == "export":
                 names = {word.partition("=")[0] for word in args[1:]}
                 assert names <= SHELL_SETUP, f"the README exports what this reader does not know: {line}"
                 continue
             assert args[0] == "reelledger", f"the README's block runs a command this reader does not know: {line}"
-            self.run(args[1:])
+            self.run(args[1:], env)
 
-    def run(self, args: list[str]) -> None:
-        env = dict(self.service.env, REELLEDGER_URL=self.service.url, COLUMNS="200")
+    def shell(self, line: str) -> bool:
+        """The few shell commands the README's blocks use around `reelledger`, done as the shell
+        would; a web server started in the background serves on a free port instead of the
+        README's, which later lines are read with. False for any other line."""
+        line = re.sub(r"\s+#.*$", "", line)
+        copied = re.fullmatch(r"mkdir -p (\S+) && cp ((?:\S+ )+)\1/", line)
+        if copied:
+            (self.cwd / copied.group(1)).mkdir(parents=True, exist_ok=True)
+            for name in copied.group(2).split():
+                shutil.copy(self.cwd / name, self.cwd / copied.group(1) / name)
+            return True
+        served = re.fullmatch(r"python3 -m http\.server (\d+) --bind 127\.0\.0\.1 --directory (\S+) &", line)
+        if served:
+            port = free_port()
+            self.found[f"127.0.0.1:{served.group(1)}"] = f"127.0.0.1:{port}"
+            command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+            self.sites.append(
+                subprocess.Popen(
+                    [*command, "--directory", served.group(2)],
+                    cwd=self.cwd,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            wait_for_port(port)
+            return True
+        printed = re.fullmatch(r"printf '(.*)' > (\S+)", line)
+        if printed:
+            (self.cwd / printed.group(2)).write_text(self.fill(printed.group(1)).replace("\\n", "\n"))
+            return True
+        if line == "kill %1":  # the web server started first
+            self.stop_sites()
+            return True
+        removed = re.fullmatch(r"rm (\S+)", line)
+        if removed:
+            (self.cwd / removed.group(1)).unlink()
+            return True
+        return False
+
+    def stop_sites(self) -> None:
+        for site in self.sites:
+            site.terminate()
+            site.wait(timeout=30)
+        self.sites.clear()
+
+    def run(self, args: list[str], extra_env: dict[str, str] | None = None) -> None:
+        env = dict(self.service.env, REELLEDGER_URL=self.service.url, COLUMNS="200", **(extra_env or {}))
         if self.key:
             env["REELLEDGER_API_KEY"] = self.key
         deadline = time.monotonic() + 120
@@ -123,10 +181,24 @@ class Reader:
             self.found["<line index>"] = re.search(r"\bline (\d+)\b", out).group(1)
         elif args[:2] == ["periods", "dispute"]:
             self.found["<dispute id>"] = re.search(r"dispute (\d+): line", out).group(1)
+        elif args[:2] == ["cases", "notice"]:
+            registry = re.search(r"存证合约 (0x[0-9a-fA-F]{40})|evidence registry (0x[0-9a-fA-F]{40})", out)
+            self.found["0x<EvidenceRegistry address>"] = registry.group(1) or registry.group(2)
 
     def printed(self, *command: str) -> list[str]:
         """What each run of the command printed, in order."""
         return [out for args, out in self.transcript if tuple(args[: len(command)]) == command]
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"nothing listens on port {port}"
+            time.sleep(0.1)
 
 
 HEADING_DERIVATIVES = "### Derivative works that pay upstream"

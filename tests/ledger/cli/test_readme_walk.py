@@ -22,6 +22,7 @@ SECTIONS = (
     DERIVATIVES,
     "### Watermarked distributions and tracing a leak",
     "### Matching a suspect copy to its work",
+    "### Crawling for leaks",
 )
 
 
@@ -42,10 +43,13 @@ def service(tmp_path):
 def test_the_readme_walk_through_runs_as_written_from_registration_to_a_matched_excerpt(service, tmp_path):
     reader = Reader(service, tmp_path)
     derivatives_from = 0
-    for heading in SECTIONS:
-        if heading == DERIVATIVES:
-            derivatives_from = len(reader.transcript)
-        reader.follow(readme_block(heading))
+    try:
+        for heading in SECTIONS:
+            if heading == DERIVATIVES:
+                derivatives_from = len(reader.transcript)
+            reader.follow(readme_block(heading))
+    finally:
+        reader.stop_sites()
     film = reader.works["film"]
 
     # Walk-through: registered once, confirmed, licensed, split, found on chain by the file alone.
@@ -102,3 +106,18 @@ def test_the_readme_walk_through_runs_as_written_from_registration_to_a_matched_
     assert reader.works["harbour"] in found and "Harbour Lights" in found
     offset = float(re.search(r"offset\s+0:00:(\d+\.\d+)", found).group(1))
     assert abs(offset - 2) <= 1.0 and "confirmed in WorkRegistry" in found
+
+    # Crawling: the site on loopback holds the leaked excerpt and the suspect copy: a case each,
+    # the excerpt traced to the streamer's premiere; evidence checked on chain; a copy taken down.
+    crawled = reader.printed("crawl", "run")[0]
+    assert re.search(r"\b2 matched a registered work, 2 new cases", crawled), crawled
+    assert "The Long Night" in crawled and "Harbour Lights" in crawled and "streamer" in crawled
+    listed = reader.printed("cases", "list")[0]
+    assert "The Long Night" in listed and "Harbour Lights" in listed
+    assert reader.printed("cases", "notice")[0].strip()
+    assert (reader.cwd / "case-1.json").exists() and (reader.cwd / "case-1.copy").exists()
+    checked = reader.printed("verify", "evidence")[0]
+    assert "anchored" in checked and "copy matches" in checked
+    first, second = reader.printed("crawl", "recheck")
+    assert "gone" not in first and first.count("alive") == 2, first
+    assert re.search(r"leaked-excerpt\.mp4\n\s+gone: 404", second) and second.count("alive") == 1, second
