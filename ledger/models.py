@@ -228,7 +228,8 @@ class WorkParent(SQLModel, table=True):
 
 
 class SplitRecord(SQLModel, table=True):
-    """A split version set through ReelLedger; its version number once confirmed."""
+    """A split version set through ReelLedger; its version number and start as the chain recorded
+    them, once confirmed."""
 
     __tablename__ = "split"
     __table_args__ = (UniqueConstraint("setter_id", "idempotency_key", name="uq_split_setter_idempotency"),)
@@ -238,7 +239,10 @@ class SplitRecord(SQLModel, table=True):
     setter_id: int = Field(foreign_key="account.id")
     version: int | None = None
     payees: list[Any] = Field(sa_column=Column(JSON, nullable=False), description="[{address, bps}]")
-    effective_from: int = Field(sa_type=BigInteger)
+    effective_from: int = Field(
+        sa_type=BigInteger,
+        description="Unix seconds: as asked until confirmed, then as the chain recorded it (0: from the start).",
+    )
     idempotency_key: str | None = Field(default=None, max_length=200)
     request_digest: str | None = Field(
         default=None, max_length=66, description="SHA-256 of the canonical request made under the idempotency key."

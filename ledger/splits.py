@@ -39,7 +39,10 @@ def set_split(
     effective_from: int = 0,
     idempotency_key: str | None = None,
 ) -> SplitView:
-    """Add a split version; shares are basis points that must sum to exactly 10,000."""
+    """Add a split version; shares are basis points that must sum to exactly 10,000. An
+    `effective_from` of 0 means from the start for the work's first version (it also splits what
+    the work earned before) and when mined for a later one; once confirmed, the record holds the
+    start the chain recorded."""
     work = get_work(ledger, account, work_id).work
     if work.owner_id != account.id:
         raise Forbidden("only the work's owner sets its split")
@@ -48,7 +51,8 @@ def set_split(
     if not 0 <= effective_from <= horizon:
         raise InvalidInput(
             "effective_from",
-            f"a split version starts when mined (0) or by Unix second {horizon} at the latest; {HORIZON_REASON}",
+            "a split version starts at 0 (from the start for a work's first version, when mined for a later one) "
+            f"or by Unix second {horizon} at the latest; {HORIZON_REASON}",
         )
     authorise_service(ledger, account)
     addresses = [to_checksum_address(a) for a, _ in payees]
@@ -85,7 +89,7 @@ def set_split(
     with session(ledger.engine) as db:
         row = must_get(db, SplitRecord, record.id)
         if op.status == OpStatus.confirmed and row.version is None:
-            row.version = ledger.registries.split_version_set(op)
+            _record_confirmed(ledger, row, op)
             db.add(row)
             db.commit()
         return SplitView(row, must_get(db, ChainOp, row.op_id))
@@ -109,9 +113,19 @@ def _check(payees: list[tuple[str, int]]) -> None:
         raise InvalidInput("payees", f"shares sum to {total} basis points, not {TOTAL_BPS}")
 
 
+def _record_confirmed(ledger: Ledger, row: SplitRecord, op: ChainOp) -> None:
+    """Copy what the chain recorded for a confirmed split into its row: the version number and the
+    start as the chain stored it, which differs from the one asked for when that was 0 ("from the
+    start" for a work's first version, when mined for a later one). Both are set together: a row
+    with a version has the chain's start, and only such rows are settled."""
+    recorded = ledger.registries.split_version_set(op)
+    row.version = recorded.version
+    row.effective_from = recorded.effective_from
+
+
 def record_versions(ledger: Ledger) -> int:
-    """Record the version number of every split confirmed after its request stopped waiting
-    (answered 202, or its process stopped): settlement counts only versions it knows. The
+    """Record the version number and start of every split confirmed after its request stopped
+    waiting (answered 202, or its process stopped): settlement counts only versions it knows. The
     reconciler runs this on every pass. Returns how many were recorded."""
     with session(ledger.engine) as db:
         waiting = db.exec(
@@ -120,7 +134,7 @@ def record_versions(ledger: Ledger) -> int:
             .where(col(SplitRecord.version).is_(None), ChainOp.status == OpStatus.confirmed)
         ).all()
         for row in waiting:
-            row.version = ledger.registries.split_version_set(must_get(db, ChainOp, row.op_id))
+            _record_confirmed(ledger, row, must_get(db, ChainOp, row.op_id))
             db.add(row)
         db.commit()
     return len(waiting)

@@ -9,9 +9,11 @@ import {ISplitRegistry} from "./interfaces/ISplitRegistry.sol";
  * @notice Versioned revenue splits for works registered in a {WorkRegistry}.
  *
  * A split assigns each payee a share in basis points; the shares of a split sum to exactly 10,000. Splits are never
- * edited: changing a split adds a new version, numbered from 1 per work, that takes effect at `effectiveFrom`. A new
- * version cannot take effect in the past nor before the previous version, so the split in force at any past time can
- * never change. Every version stays readable.
+ * edited: changing a split adds a new version, numbered from 1 per work, that takes effect at `effectiveFrom`. A
+ * work's first version may be in force from the start (`effectiveFrom` 0): it then also splits what the work earned
+ * before it was set. Every later version takes effect when mined or later, never in the past nor before the previous
+ * version, so the split in force at any past time can never change once a work has one. Every version stays
+ * readable.
  */
 contract SplitRegistry is ISplitRegistry {
     /// @notice Maximum number of payees in a split.
@@ -64,8 +66,10 @@ contract SplitRegistry is ISplitRegistry {
      * @param workId The work.
      * @param payees The payees.
      * @param bps The share of each payee, in basis points, in the same order as `payees`.
-     * @param effectiveFrom When the version takes effect; zero means now. Must not be before the current block nor
-     * before the previous version's `effectiveFrom`.
+     * @param effectiveFrom When the version takes effect, in Unix seconds. Zero means from the start for a work's
+     * first version (recorded as 0: in force at every time) and when mined for every later one (recorded as the
+     * block's timestamp). Any other value must not be before the current block nor before the previous version's
+     * `effectiveFrom`.
      * @return version The new version number.
      */
     function setSplit(bytes32 workId, address[] calldata payees, uint16[] calldata bps, uint64 effectiveFrom)
@@ -77,9 +81,13 @@ contract SplitRegistry is ISplitRegistry {
         if (owner != msg.sender && !_works.isOperator(owner, msg.sender)) revert SplitUnauthorized(workId, msg.sender);
         _checkShares(payees, bps);
 
-        if (effectiveFrom == 0) effectiveFrom = uint64(block.timestamp);
-        else if (effectiveFrom < block.timestamp) revert SplitEffectiveInPast(effectiveFrom, uint64(block.timestamp));
         uint32 previous = _versionCount[workId];
+        if (effectiveFrom == 0) {
+            // The first version: from the start. A later one: when mined, so that no past time changes its split.
+            if (previous != 0) effectiveFrom = uint64(block.timestamp);
+        } else if (effectiveFrom < block.timestamp) {
+            revert SplitEffectiveInPast(effectiveFrom, uint64(block.timestamp));
+        }
         if (previous != 0) {
             uint64 previousFrom = _versions[workId][previous].effectiveFrom;
             if (effectiveFrom < previousFrom) revert SplitEffectiveBeforePrevious(effectiveFrom, previousFrom);
@@ -112,7 +120,8 @@ contract SplitRegistry is ISplitRegistry {
      * @param version The version number, from 1.
      * @return payees The payees, in the order given when the version was set.
      * @return bps The share of each payee, in basis points.
-     * @return effectiveFrom When the version takes effect.
+     * @return effectiveFrom When the version takes effect, in Unix seconds; 0 for a first version in force from the
+     * start.
      * @return splitHash `keccak256(abi.encode(payees, bps))`, as emitted in {SplitVersionSet}.
      */
     function splitVersion(bytes32 workId, uint32 version)

@@ -89,7 +89,7 @@ contract SplitRegistryTest is BaseTest {
 
     // ---------------------------------------------------------------- setSplit
 
-    function test_SetSplit_StoresFirstVersionEffectiveNow() public {
+    function test_SetSplit_StoresFirstVersionFromTheStart() public {
         address[] memory payees = _payees(director, writer, composer);
         uint16[] memory bps = _bps(5000, 3000, 2000);
         uint32 version = _set(payees, bps, 0);
@@ -104,10 +104,50 @@ contract SplitRegistryTest is BaseTest {
         assertEq(s[0], 5000, "bps 0");
         assertEq(s[1], 3000, "bps 1");
         assertEq(s[2], 2000, "bps 2");
-        assertEq(effectiveFrom, T0, "zero means now");
+        assertEq(effectiveFrom, 0, "zero means from the start for a first version");
         assertEq(splitHash, keccak256(abi.encode(payees, bps)), "split hash");
         assertEq(splits.splitVersionAt(WORK, T0), 1, "in force now");
-        assertEq(splits.splitVersionAt(WORK, T0 - 1), 0, "not before");
+        assertEq(splits.splitVersionAt(WORK, T0 - 365 days), 1, "in force before it was set");
+        assertEq(splits.splitVersionAt(WORK, 0), 1, "in force from the start");
+    }
+
+    function test_SetSplit_FirstVersionFromTheStartEmitsZero() public {
+        address[] memory payees = _payees(director, writer);
+        uint16[] memory bps = _bps(6000, 4000);
+        vm.expectEmit(true, true, true, true, address(splits));
+        emit ISplitRegistry.SplitVersionSet(WORK, 1, keccak256(abi.encode(payees, bps)), 0, payees, bps);
+        _set(payees, bps, 0);
+    }
+
+    function test_SetSplit_LaterVersionWithZeroTakesEffectWhenMined() public {
+        _setDefault(0);
+        vm.warp(T0 + 20 days);
+        address[] memory payees = _payees(composer, writer);
+        uint16[] memory bps = _bps(2500, 7500);
+        vm.expectEmit(true, true, true, true, address(splits));
+        emit ISplitRegistry.SplitVersionSet(WORK, 2, keccak256(abi.encode(payees, bps)), T0 + 20 days, payees, bps);
+        uint32 v2 = _set(payees, bps, 0);
+        assertEq(v2, 2, "second version");
+
+        (,, uint64 e1,) = splits.splitVersion(WORK, 1);
+        (,, uint64 e2,) = splits.splitVersion(WORK, 2);
+        assertEq(e1, 0, "v1 still from the start");
+        assertEq(e2, T0 + 20 days, "zero means when mined for a later version");
+        assertEq(splits.splitVersionAt(WORK, T0 + 20 days - 1), 1, "the past keeps v1");
+        assertEq(splits.splitVersionAt(WORK, T0 + 5 days), 1, "a past period keeps v1");
+        assertEq(splits.splitVersionAt(WORK, T0 + 20 days), 2, "v2 from when it was mined");
+    }
+
+    function test_SetSplit_FirstVersionExplicitStartIsNotInForceBefore() public {
+        _setDefault(T0 + 1 days);
+        (,, uint64 e1,) = splits.splitVersion(WORK, 1);
+        assertEq(e1, T0 + 1 days, "explicit start kept");
+        assertEq(splits.splitVersionAt(WORK, T0 + 1 days - 1), 0, "nothing in force before its start");
+    }
+
+    function test_SetSplit_Revert_WhenFirstVersionExplicitStartInPast() public {
+        vm.expectRevert(abi.encodeWithSelector(ISplitRegistry.SplitEffectiveInPast.selector, 1, T0));
+        _setDefault(1);
     }
 
     function test_SetSplit_EmitsSplitVersionSet() public {
@@ -133,7 +173,7 @@ contract SplitRegistryTest is BaseTest {
         (address[] memory p1, uint16[] memory s1, uint64 e1,) = splits.splitVersion(WORK, 1);
         assertEq(p1[0], director, "v1 payee kept");
         assertEq(s1[0], 6000, "v1 share kept");
-        assertEq(e1, T0, "v1 start kept");
+        assertEq(e1, 0, "v1 start kept");
         (address[] memory p2, uint16[] memory s2, uint64 e2,) = splits.splitVersion(WORK, 2);
         assertEq(p2[0], composer, "v2 payee");
         assertEq(s2[1], 7500, "v2 share");
@@ -341,6 +381,17 @@ contract SplitRegistryTest is BaseTest {
             if (starts[i] <= at) expected = toUint32(i + 1);
         }
         assertEq(splits.splitVersionAt(WORK, at), expected, "binary search matches linear scan");
+    }
+
+    function testFuzz_SetSplit_LaterZeroVersionNeverChangesThePast(uint32 wait, uint64 past) public {
+        _setDefault(0);
+        uint64 mined = T0 + uint64(bound(wait, 0, 400 days));
+        vm.warp(mined);
+        _set(_payees(composer, writer), _bps(2500, 7500), 0);
+        (,, uint64 e2,) = splits.splitVersion(WORK, 2);
+        assertEq(e2, mined, "when mined");
+        past = uint64(bound(past, 0, mined - 1));
+        assertEq(splits.splitVersionAt(WORK, past), 1, "every earlier time keeps the first version");
     }
 
     function testFuzz_SetSplit_Revert_WhenEffectiveInPast(uint64 effectiveFrom) public {

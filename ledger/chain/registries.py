@@ -131,6 +131,15 @@ class Licence:
 
 
 @dataclass(frozen=True)
+class SplitSet:
+    """What a confirmed setSplit recorded: its version number and when that version takes effect, in
+    Unix seconds as the chain stored it (0 for a first version in force from the start)."""
+
+    version: int
+    effective_from: int
+
+
+@dataclass(frozen=True)
 class SplitVersion:
     work_id: bytes
     version: int
@@ -348,15 +357,18 @@ class Registries:
     ) -> Call:
         return self.chain.call("SplitRegistry", "setSplit", [work_id, list(payees), list(bps), effective_from])
 
-    def split_version_set(self, op: ChainOp) -> int:
-        """The version number a confirmed setSplit made."""
-        return int(self.event_of(op, "SplitRegistry", "SplitVersionSet")["version"])
+    def split_version_set(self, op: ChainOp) -> SplitSet:
+        """The version a confirmed setSplit made and its start as the chain recorded it: an
+        `effective_from` of 0 asked for is 0 (from the start) for a work's first version and the
+        block's timestamp (when mined) for every later one."""
+        event = self.event_of(op, "SplitRegistry", "SplitVersionSet")
+        return SplitSet(version=int(event["version"]), effective_from=int(event["effectiveFrom"]))
 
     def set_split(
         self, key: str, sender: str, *, work_id: bytes, payees: list[str], bps: list[int], effective_from: int = 0
     ) -> int:
         call = self.set_split_call(work_id=work_id, payees=payees, bps=bps, effective_from=effective_from)
-        return self.split_version_set(self._write(key, sender, call))
+        return self.split_version_set(self._write(key, sender, call)).version
 
     def split_version_count(self, work_id: bytes) -> int:
         return int(self.chain.contract("SplitRegistry").functions.splitVersionCount(work_id).call())

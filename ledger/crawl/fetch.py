@@ -31,7 +31,7 @@ from ledger.crawl.limits import HostLimiter
 from ledger.crawl.robots import Robots
 from ledger.crawl.sniff import PAGE_TYPES, SNIFF_BYTES, declared_kind, media_type, sniff
 from ledger.crawl.state import Validators
-from ledger.crawl.transport import DeadlineExceeded, PrivateAddress, guarded_stream
+from ledger.crawl.transport import DeadlineExceeded, PrivateAddress, guarded_stream, unresolved_name
 from ledger.crawl.urls import Scope, authority, media_kind_by_extension, normalise
 
 Accept = Literal["page", "media", "any"]
@@ -43,7 +43,8 @@ MAX_PLAYLIST_BYTES = 4 * 1024 * 1024  # an HLS playlist read as a medium: text, 
 @dataclass(frozen=True)
 class Skipped:
     """A resource not handed on. `reason` is one of: robots, robots_unreachable (the site
-    could not give its robots.txt just now), too_large, timeout, bad_type,
+    could not give its robots.txt just now), dns_unresolved (the host name does not resolve to
+    any address: no such name, or no answer from DNS), too_large, timeout, bad_type,
     http_<status>, redirect_loop, too_many_redirects, out_of_scope, private_address (a host
     name that led to a private address), crawl_delay (the site asks for longer between requests
     than the crawl waits), unchanged, duplicate_content, error."""
@@ -147,6 +148,8 @@ class Fetcher:
             if not self.robots.allows(current):
                 if self.robots.rules(current).private:
                     return Skipped(url, "private_address", f"{authority(current)} is not at a public address")
+                if self.robots.rules(current).unresolved:
+                    return Skipped(url, "dns_unresolved", f"{self.robots.rules(current).detail} ({current})")
                 if not self.robots.rules(current).reachable:
                     return Skipped(url, "robots_unreachable", f"no robots.txt could be read for {current} just now")
                 return Skipped(url, "robots", f"robots.txt disallows {current}")
@@ -200,6 +203,9 @@ class Fetcher:
             except httpx.TimeoutException as exc:
                 return Skipped(url, "timeout", f"{type(exc).__name__} at {current}")
             except (httpx.HTTPError, OSError) as exc:
+                if (cause := unresolved_name(exc)) is not None:
+                    host = httpx.URL(current).host or authority(current)
+                    return Skipped(url, "dns_unresolved", f"{host} does not resolve: {cause} ({current})")
                 return Skipped(url, "error", f"{type(exc).__name__}: {exc} at {current}")
 
     def _body(self, url, final, redirects, response: httpx.Response, watchdog, accept: Accept, cap: int) -> Fetched:

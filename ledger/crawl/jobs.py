@@ -77,7 +77,8 @@ TRANSIENT = {
     "timeout",
     "error",
     "robots_unreachable",
-}  # worth another try: the site or our Redis was slow, a connection broke
+    "dns_unresolved",
+}  # worth another try: the site, its DNS or our Redis was slow, a connection broke
 TRANSIENT_TRIES = 4  # a resource that keeps failing so is given up after this many tries
 
 

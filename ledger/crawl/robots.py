@@ -3,8 +3,10 @@
 A robots.txt that is there (2xx) is obeyed, Crawl-delay included when it asks for more
 patience than we have anyway. One that is missing (4xx) allows everything. One the server
 cannot give (5xx, a timeout, a refused connection) disallows everything: a site in trouble
-is not one to crawl. Redirects are followed (at most five, as the RFC asks). At most
-512 KiB is read (the RFC's minimum is 500 KiB; the rest would be ignored).
+is not one to crawl. Nor is one whose host name does not resolve; that is told apart, as the
+likelier cause to look at is the name (a typo, a domain already seized). Redirects are
+followed (at most five, as the RFC asks). At most 512 KiB is read (the RFC's minimum is
+500 KiB; the rest would be ignored).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import httpx
 
 from ledger.crawl.config import CrawlConfig, KiB
 from ledger.crawl.limits import HostLimiter
-from ledger.crawl.transport import DeadlineExceeded, PrivateAddress, guarded_stream
+from ledger.crawl.transport import DeadlineExceeded, PrivateAddress, guarded_stream, unresolved_name
 from ledger.crawl.urls import authority, normalise, origin
 
 MAX_ROBOTS_BYTES = 512 * KiB
@@ -40,12 +42,18 @@ def _scaled(line: str) -> str:
 class RobotsRules:
     parser: RobotFileParser | None  # None: no rules (allow all)
     allow_all: bool
-    status: str  # how we came by them: "200", "404", "unreachable", "503", "private_address"...
+    status: str  # how we came by them: "200", "404", "unreachable", "503", "private_address", "dns_unresolved"...
+    detail: str = ""  # why none could be read, when it says more than the status
 
     @property
     def reachable(self) -> bool:
         """False when the site could not give its robots.txt: everything is disallowed, for now."""
-        return self.status not in ("unreachable", PRIVATE) and not self.status.startswith("5")
+        return self.status not in ("unreachable", PRIVATE, DNS_UNRESOLVED) and not self.status.startswith("5")
+
+    @property
+    def unresolved(self) -> bool:
+        """The site's host name did not resolve to any address: nothing there could be asked."""
+        return self.status == DNS_UNRESOLVED
 
     @property
     def private(self) -> bool:
@@ -65,6 +73,7 @@ class RobotsRules:
 
 
 PRIVATE = "private_address"
+DNS_UNRESOLVED = "dns_unresolved"
 ROBOTS_TTL = 24 * 3600.0
 UNREACHABLE_TTL = 60.0  # a robots.txt the site could not give is asked for again this soon
 
@@ -155,5 +164,12 @@ class Robots:
             return RobotsRules(None, True, "too_many_redirects")  # RFC 9309: treat as unavailable
         except PrivateAddress:
             return RobotsRules(None, False, PRIVATE)
-        except (httpx.HTTPError, DeadlineExceeded, OSError):
+        except (httpx.HTTPError, DeadlineExceeded, OSError) as exc:
+            cause = unresolved_name(exc)
+            if cause is not None and authority(url) == authority(site):  # not a name a redirect led to
+                return RobotsRules(None, False, DNS_UNRESOLVED, f"{_host(site)} does not resolve: {cause}")
             return RobotsRules(None, False, "unreachable")
+
+
+def _host(url: str) -> str:
+    return httpx.URL(url).host or authority(url)

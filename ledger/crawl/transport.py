@@ -43,6 +43,20 @@ _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1:
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
+def unresolved_name(exc: BaseException) -> str | None:
+    """The resolver's own words when `exc` (or what caused it) is a host name that did not
+    resolve to any address (no such name, no address for it, or no answer from DNS); None when
+    the failure was something else."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, socket.gaierror):
+            return cause.strerror or str(cause)
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 def is_public(address: str) -> bool:
     """A global address, and so is any IPv4 address an IPv6 one carries (mapped, 6to4, Teredo,
     NAT64, IPv4-compatible): ::ffff:127.0.0.1 and 64:ff9b::a9fe:a9fe are not public."""

@@ -2,7 +2,9 @@
 
 `cn-notice` is a 通知-删除 letter with what Article 14 of the 信息网络传播权保护条例 asks of a
 notice: the right holder's name and address, the work and the infringing address, and
-preliminary proof; `dmca` is a notice with the elements of 17 U.S.C. § 512(c)(3). Both name
+preliminary proof; `dmca` is a notice with the elements of 17 U.S.C. § 512(c)(3), signed
+`/s/ name` (an electronic signature, as 512(c)(3)(A) allows). Each is in its own language
+throughout. Both name
 the work's on-chain registration and the anchored evidence hash, which is the proof a
 platform can check without asking us.
 
@@ -110,6 +112,11 @@ def draft(
         anchored_en = f"on chain {work['chain_id']} in the evidence registry {evidence_registry}"
     seen = _when(bundle["fetched_at"])
     registry = f"{work['registry']} (chain {work['chain_id']})" if work.get("registry") else f"chain {work['chain_id']}"
+    registered_zh = (
+        f"登记于合约 {work['registry']}（链 {work['chain_id']}）"
+        if work.get("registry")
+        else f"登记于链 {work['chain_id']}"
+    )
     leak_zh = leak_en = ""
     if mark.get("distribution"):
         platform = mark["distribution"]["platform"]["name"]
@@ -140,7 +147,7 @@ def draft(
 
 二、被侵权作品
 名称：《{work["title"]}》
-作品登记：作品标识 {work["work_id"]}，登记于合约 {registry}，登记交易 {work.get("registration_tx") or "—"}{derived_zh}
+作品登记：作品标识 {work["work_id"]}，{registered_zh}，登记交易 {work.get("registration_tx") or "—"}{derived_zh}
 
 三、侵权内容的网络地址
 {bundle["url"]}
@@ -177,7 +184,7 @@ def draft(
 I have a good faith belief that use of the material in the manner complained of is not authorized by the copyright owner, its agent, or the law.
 The information in this notification is accurate, and under penalty of perjury, I am authorized to act on behalf of the owner of an exclusive right that is allegedly infringed.
 {counter_en}
-/{owner_name}/
+/s/ {owner_name}
 """,
     )
     return [zh, en]

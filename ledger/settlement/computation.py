@@ -189,7 +189,9 @@ def _works_where(db: Session, column: Any, values: list[Any]) -> dict[int, str]:
 
 
 def splits_in_force(db: Session, work_pks: list[int], moment: int) -> dict[int, SplitRecord]:
-    """The newest confirmed split version of each work in force at `moment` (unix seconds)."""
+    """The newest confirmed split version of each work in force at `moment` (unix seconds), as the
+    chain decides it: only rows with a version number count, and those hold the start the chain
+    recorded (0 for a first version in force from the start), never the one asked for."""
     if not work_pks:
         return {}
     query = (

@@ -167,6 +167,75 @@ def test_a_robots_txt_redirecting_into_a_private_network_is_not_followed(site, w
         assert site.paths() == ["/robots.txt"]  # and nothing else of a site that tried it
 
 
+def test_a_seed_whose_host_name_does_not_resolve_is_skipped_for_that_reason(work_dir, config):
+    """A name under .invalid never resolves (RFC 2606): the skip says so, not that robots.txt was unreachable."""
+    with Crawler(["https://pirate.invalid/"], work_dir, config) as crawler:
+        stats = crawler.run(lambda medium: None)
+        assert dict(stats.skipped) == {"dns_unresolved": 1} and stats.pages == 0
+        skipped = crawler.fetch_medium("https://pirate.invalid/film.mp4")
+    assert isinstance(skipped, Skipped) and skipped.reason == "dns_unresolved", skipped
+    assert "pirate.invalid does not resolve" in skipped.detail
+
+
+def test_a_redirect_to_a_host_name_that_does_not_resolve_names_that_host(site, work_dir, config):
+    site.redirect("/moved.mp4", "http://mirror.invalid/film.mp4")
+    with Crawler([site.url("/")], work_dir, with_(config, extra_hosts=frozenset({"mirror.invalid"}))) as crawler:
+        skipped = crawler.fetch_medium(site.url("/moved.mp4"), site.url("/"))
+    assert isinstance(skipped, Skipped) and skipped.reason == "dns_unresolved", skipped
+    assert "mirror.invalid does not resolve" in skipped.detail
+
+
+def test_a_robots_txt_redirecting_to_a_name_that_does_not_resolve_leaves_the_site_unreachable(site, work_dir, config):
+    """The site's own name resolved: what failed is where its robots.txt sent us."""
+    site.redirect("/robots.txt", "http://robots.invalid/robots.txt")
+    site.publish("/poster.png", make_png(5), "image/png")
+    with Crawler([site.url("/")], work_dir, config) as crawler:
+        skipped = crawler.fetch_medium(site.url("/poster.png"), site.url("/"))
+    assert isinstance(skipped, Skipped) and skipped.reason == "robots_unreachable", skipped
+
+
+def test_only_a_failed_name_lookup_counts_as_a_name_that_does_not_resolve():
+    import socket
+
+    import httpx
+
+    from ledger.crawl.transport import unresolved_name
+
+    def raised(cause: BaseException) -> httpx.ConnectError:
+        try:
+            try:
+                raise cause
+            except OSError as exc:
+                raise httpx.ConnectError(str(exc)) from exc
+        except httpx.ConnectError as wrapped:
+            return wrapped
+
+    assert unresolved_name(raised(socket.gaierror(-2, "Name or service not known"))) == "Name or service not known"
+    assert unresolved_name(raised(ConnectionRefusedError(111, "Connection refused"))) is None
+    assert unresolved_name(httpx.ReadTimeout("slow")) is None
+
+
+def test_the_crawl_command_says_a_seed_name_does_not_resolve(tmp_path):
+    import os
+    import subprocess
+
+    from tests.helpers.cli import REELLEDGER
+
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text("https://pirate.invalid/\n")
+    env = dict(os.environ, REELLEDGER_API_KEY="rlk_crawler", REELLEDGER_URL="http://127.0.0.1:9", COLUMNS="200")
+    crawled = subprocess.run(
+        [str(REELLEDGER), "crawl", "run", "--seeds", str(seeds), "--state", str(tmp_path / "state")]
+        + ["--no-screenshots"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert crawled.returncode == 0, crawled.stderr
+    assert "skipped: 1 dns_unresolved" in crawled.stdout, crawled.stdout
+
+
 @pytest.mark.parametrize(
     "address, public",
     [

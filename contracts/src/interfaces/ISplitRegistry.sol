@@ -11,7 +11,8 @@ interface ISplitRegistry {
      * @param workId The work.
      * @param version The new version number.
      * @param splitHash `keccak256(abi.encode(payees, bps))`.
-     * @param effectiveFrom When the version takes effect, in Unix seconds.
+     * @param effectiveFrom When the version takes effect, in Unix seconds; 0 for a first version in force from the
+     * start.
      * @param payees The payees.
      * @param bps The share of each payee, in basis points.
      */

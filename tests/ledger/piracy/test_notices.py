@@ -108,3 +108,32 @@ def test_every_line_of_a_dmca_item_is_indented_under_its_number(case):
     assert len(further["1"]) == 1 and further["1"][0].startswith('   "Astronaut, subtitled" is a derivative')
     assert [line.split(" ", 4)[3] for line in further["2"]] == ["found", "The", "Its", "The"], further["2"]
     assert all(line.startswith("   ") and not line.startswith("    ") for rest in further.values() for line in rest), en
+
+
+def test_the_dmca_notice_is_signed_with_an_electronic_signature():
+    _, en = drafted(bundle("video", 6.0, 42.0), "video")
+    assert en.rstrip("\n").splitlines()[-1] == "/s/ Blue Studio", en
+    assert "/Blue Studio/" not in en
+
+
+# What a Chinese notice quotes as it is: titles and names, addresses, hashes, the watermark payload.
+QUOTED = re.compile(
+    r"Astronaut, subtitled|Astronaut|Blue Studio|Blue Screen|https?://\S+?(?=[\s，。）]|$)|0x[0-9a-f]+|\b[0-9a-f]{8,}\b"
+    r"|SHA-256|UTC"
+)
+
+
+@pytest.mark.parametrize("registry", [True, False])
+def test_the_chinese_notice_is_chinese_throughout(registry):
+    found = bundle("video", 6.0, 42.0)
+    if not registry:
+        del found["work"]["registry"]
+    zh, en = drafted(found, "video")
+    if registry:
+        assert f"登记于合约 0x{'44' * 20}（链 31337）" in zh, zh
+        assert f"in 0x{'44' * 20} (chain 31337)" in en
+    else:
+        assert "登记于链 31337，" in zh, zh
+    assert "链上存证合约 0x" + "66" * 20 + "（链 31337）" in zh
+    assert "chain" not in zh and "(" not in zh and ")" not in zh
+    assert re.findall(r"[A-Za-z]+", QUOTED.sub("", zh)) == [], QUOTED.sub("", zh)
