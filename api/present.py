@@ -76,8 +76,11 @@ def work(view: WorkView, *, parent: str | None) -> schemas.WorkPublic:
     )
 
 
-def licence(view: LicenceView, work_id: str, currency: str) -> schemas.LicencePublic:
-    """`currency`: the ledger's settlement currency, which a derivative's minimum is counted in."""
+def licence(
+    view: LicenceView, work_id: str, currency: str, *, licensee_name: str | None = None
+) -> schemas.LicencePublic:
+    """`currency`: the ledger's settlement currency, which a derivative's minimum is counted in;
+    `licensee_name`: the licensee's account name, which the licence's readers see it by."""
     r = view.record
     return schemas.LicencePublic(
         id=r.id,
@@ -86,6 +89,7 @@ def licence(view: LicenceView, work_id: str, currency: str) -> schemas.LicencePu
         chain_licence_id=r.chain_licence_id,
         grantor_account_id=r.grantor_id,
         licensee_account_id=r.licensee_id,
+        licensee_name=licensee_name,
         territories=r.territories,
         rights=r.rights,
         start=r.start,

@@ -177,6 +177,7 @@ class LicencePublic(BaseModel):
     chain_licence_id: int | None
     grantor_account_id: int
     licensee_account_id: int
+    licensee_name: str | None = Field(None, description="The licensee's account name.")
     territories: list[str]
     rights: list[str]
     start: int
@@ -225,7 +226,13 @@ class Payee(Strict):
 
 class SplitCreate(Strict):
     payees: list[Payee] = Field(min_length=1)
-    effective_from: Uint64 = Field(default=0, description="Unix seconds; 0 means when mined; at most a year ahead.")
+    effective_from: Uint64 = Field(
+        default=0,
+        description=(
+            "Unix seconds; 0 means from the start for the work's first version (it also splits what the work "
+            "earned before) and when mined for a later one; at most a year ahead."
+        ),
+    )
 
 
 class PayeeShare(BaseModel):
@@ -237,14 +244,21 @@ class SplitPublic(BaseModel):
     work_id: str
     version: int | None
     payees: list[PayeeShare]
-    effective_from: int
+    effective_from: int = Field(
+        description=(
+            "Unix seconds: as asked while unconfirmed, then as the chain recorded it; 0 means in force from the "
+            "start (a first version)."
+        )
+    )
     chain: ChainStatus
 
 
 class SplitVersionPublic(BaseModel):
     version: int
     payees: list[PayeeShare]
-    effective_from: int
+    effective_from: int = Field(
+        description="Unix seconds, as the chain recorded it; 0 means in force from the start (a first version)."
+    )
     split_hash: str
 
 

@@ -4,7 +4,9 @@ credential), and the case's timeline, counter-notice and the steps its rights ho
 from __future__ import annotations
 
 import html
-from typing import Annotated
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -14,6 +16,7 @@ from api.deps import CurrentAccount, LedgerDep, RowId
 from api.once import Once
 from api.schemas import CounterNoticeFiled, CounterNoticeForm, CounterNoticeIn, CounterNoticeOut, StepIn, TimelineOut
 from ledger.distributions.records import document
+from ledger.errors import Gone, NotFound
 from ledger.models import CaseStepKind
 from ledger.piracy import counter_notices, timeline
 from ledger.service import Ledger
@@ -46,6 +49,33 @@ LinkIdempotencyKey = Annotated[
 ]
 
 
+T = TypeVar("T")
+
+
+class UnknownLink(NotFound):
+    """A token no counter-notice link has (or a malformed one): told in a sentence."""
+
+    def __init__(self) -> None:
+        super().__init__("counter-notice link", "with this token")
+        self.details = {"kind": "counter-notice link"}
+
+
+def _by_token(lookup: Callable[[], T]) -> T:
+    """The lookup of a link by its token, with an unknown token's refusal worded for its reader."""
+    try:
+        return lookup()
+    except NotFound as missing:
+        if missing.details.get("kind") == "counter-notice link":
+            raise UnknownLink() from None
+        raise
+
+
+def _when(at: datetime) -> str:
+    """A moment as the console writes one: to the minute, in UTC."""
+    aware = at if at.tzinfo else at.replace(tzinfo=UTC)  # stored in UTC
+    return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _form(ledger: Ledger, seen: counter_notices.Concerned) -> CounterNoticeForm:
     return CounterNoticeForm(
         case_id=seen.case.id,
@@ -69,9 +99,17 @@ def _form(ledger: Ledger, seen: counter_notices.Concerned) -> CounterNoticeForm:
 )
 def counter_notice_form(token: TokenQuery, request: Request, ledger: LedgerDep) -> CounterNoticeForm | Response:
     """What a notice's link (`?token=`) concerns; a browser gets the form to file the counter-notice.
-    An unknown or malformed token is the same 404, an expired one 410."""
-    form = _form(ledger, counter_notices.concerned(ledger, token))
-    if "text/html" in request.headers.get("accept", ""):
+    An unknown or malformed token is the same 404, an expired one 410 (to a browser, as a page)."""
+    browser = "text/html" in request.headers.get("accept", "")
+    try:
+        form = _form(ledger, _by_token(lambda: counter_notices.concerned(ledger, token)))
+    except (NotFound, Gone) as refused:
+        if not browser:
+            raise
+        return HTMLResponse(
+            _refused_page(refused), status_code=404 if isinstance(refused, NotFound) else 410, headers=PAGE_HEADERS
+        )
+    if browser:
         return HTMLResponse(_page(form), headers=PAGE_HEADERS)
     return form
 
@@ -88,7 +126,7 @@ def file_counter_notice(
     credential); the same one again answers 200 with the first, another one 409."""
     fields = body.model_dump()
     token = fields.pop("token")
-    filed, created = counter_notices.submit(ledger, token, counter_notices.Filing(**fields))
+    filed, created = _by_token(lambda: counter_notices.submit(ledger, token, counter_notices.Filing(**fields)))
     response.status_code = 201 if created else 200
     return CounterNoticeFiled(
         case_id=filed.case_id,
@@ -182,7 +220,7 @@ def _page(form: CounterNoticeForm) -> str:
         for u in form.urls
     )
     filed = (
-        f'<p class="ok" data-testid="already-filed">A counter-notice was filed {e(form.filed_at.isoformat())}.</p>'
+        f'<p class="ok" data-testid="already-filed">A counter-notice was filed {e(_when(form.filed_at))}.</p>'
         if form.filed_at
         else ""
     )
@@ -210,3 +248,19 @@ the material is due to be restored.</p>
 <p class="error" role="alert" hidden></p><p class="ok" role="status" hidden></p>
 </form></section></main>
 <script type="module" src="/console/static/counter-notice.js"></script></body></html>"""
+
+
+def _refused_page(refused: NotFound | Gone) -> str:
+    """A link that opens no form, to a browser: why, in a page of the form's style."""
+    e = html.escape
+    title = "This link is not known" if isinstance(refused, NotFound) else "This link has expired"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Counter-notice · {e(title)}</title><link rel="stylesheet" href="/console/static/app.css"></head>
+<body><main style="max-width: 46rem; margin: 2rem auto"><section class="card" data-testid="counter-notice-refused"
+data-code="{e(refused.code)}">
+<h1>Counter-notice (反通知): {e(title)}</h1>
+<p class="error" role="alert">{e(refused.message[:1].upper() + refused.message[1:])}.</p>
+<p class="muted">Open the link exactly as the takedown notice gives it; if it still fails, ask the sender of the
+notice for a new one.</p>
+</section></main></body></html>"""

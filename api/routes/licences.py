@@ -1,11 +1,15 @@
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter, Response, status
+from sqlmodel import col, select
 
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, RowId
 from api.once import Once
 from ledger import licences, work_views, works
+from ledger.db import session
+from ledger.models import Account
 from ledger.service import Ledger
 
 router = APIRouter(tags=["licences"])
@@ -20,9 +24,21 @@ def _terms(body: schemas.LicenceCreate) -> licences.LicenceTerms:
     return licences.LicenceTerms(**fields, derivative=upstream)
 
 
+def shaped(ledger: Ledger, views: Iterable[licences.LicenceView], work_id: str) -> list[schemas.LicencePublic]:
+    """Licences of one work, each with its licensee's account name (the parties to a licence
+    know each other by name)."""
+    views = list(views)
+    wanted = {v.record.licensee_id for v in views}
+    with session(ledger.engine) as db:
+        names = (
+            {a.id: a.name for a in db.exec(select(Account).where(col(Account.id).in_(wanted))).all()} if wanted else {}
+        )
+    currency = ledger.settings.settlement_currency
+    return [present.licence(v, work_id, currency, licensee_name=names.get(v.record.licensee_id)) for v in views]
+
+
 def _shaped(ledger: Ledger, view: licences.LicenceView) -> schemas.LicencePublic:
-    work_id = work_views.work_id(ledger.engine, view.record.work_pk)
-    return present.licence(view, work_id, ledger.settings.settlement_currency)
+    return shaped(ledger, [view], work_views.work_id(ledger.engine, view.record.work_pk))[0]
 
 
 def _granted(ledger: Ledger, view: licences.LicenceView, response: Response) -> schemas.LicencePublic:
@@ -53,7 +69,7 @@ def grant_licence(
 def list_licences(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> list[schemas.LicencePublic]:
     views = licences.licences_of_work(ledger, account, work_id)
     ident = works.work_id_of(works.parse_work_id(work_id))
-    return [present.licence(v, ident, ledger.settings.settlement_currency) for v in views]
+    return shaped(ledger, views, ident)
 
 
 @router.post(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from api import present, schemas
 from api.deps import CurrentAccount, IdempotencyKey, LedgerDep
 from api.fields import CHECKED_TEXT, Limit, Offset
+from api.routes import licences as licence_routes
 from api.upload import StreamedUpload, form_json, json_field, read_json, read_multipart
 from ledger import licences, splits, work_views, works
 from ledger.errors import Forbidden, InvalidInput
@@ -189,10 +190,7 @@ def read_work(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> schem
     return schemas.WorkDetail(
         **base.model_dump(),
         on_chain=on_chain,
-        licences=[
-            present.licence(v, view.work.work_id, ledger.settings.settlement_currency)
-            for v in licences.licences_of_work(ledger, account, work_id)
-        ],
+        licences=licence_routes.shaped(ledger, licences.licences_of_work(ledger, account, work_id), view.work.work_id),
         splits=[present.split_version(v) for v in versions],
     )
 

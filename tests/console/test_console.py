@@ -14,7 +14,7 @@ import json
 import os
 import re
 import shutil
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
@@ -415,7 +415,8 @@ def test_a_piracy_case_shows_its_leak_evidence_and_notices(console, service):
     dist = wait_ready(studio, distribute(studio, work_id, MASTER, platform_name).json()["id"])
     leaked = decode(studio.get(dist["copy"]["url"]).content)
     shot = cv2.imencode(".png", np.full((40, 60, 3), 200, np.uint8))[1].tobytes()
-    found = report(crawler, jpeg(attacks.ATTACKS["crop10"](leaked)), screenshot=shot)
+    first = datetime.now(UTC) - timedelta(minutes=10)
+    found = report(crawler, jpeg(attacks.ATTACKS["crop10"](leaked)), screenshot=shot, fetched_at=first.isoformat())
     assert found.status_code == 201, found.text
     case = wait_anchored(crawler, found.json()["case"]["id"], service.ledger)
 
@@ -439,11 +440,49 @@ def test_a_piracy_case_shows_its_leak_evidence_and_notices(console, service):
         "cn-notice",
         "dmca",
     ]
+    # no counter-notice, the link never removed: only what the service would take is offered
+    assert [b.get_attribute("data-mark") for b in page.locator("button[data-mark]").all()] == ["acknowledged"]
     c.shot("case")
+
+    # taken down after 73 s, then found again: the page counts the takedown and its lifetime
+    gone = crawler.post(
+        f"/cases/{case['id']}/checks", json={"alive": False, "checked_at": (first + timedelta(seconds=73)).isoformat()}
+    )
+    assert gone.status_code == 200 and gone.json()["status"] == "closed", gone.text
+    page = c.open(f"/console/case?id={case['id']}")  # removed: found again may be marked now
+    expect(page.locator("button[data-mark]")).to_have_count(2)
+    assert [b.get_attribute("data-mark") for b in page.locator("button[data-mark]").all()] == [
+        "acknowledged",
+        "re-found",
+    ]
+    again = report(
+        crawler,
+        jpeg(attacks.ATTACKS["crop10"](leaked)),
+        fetched_at=(first + timedelta(minutes=3)).isoformat(),
+    )
+    assert again.status_code == 200 and again.json()["case"]["status"] == "open", again.text
+    assert studio.get("/cases/lifetimes").json()["median_lifetime_seconds"] == 73
+    page = c.open("/console/cases")
+    expect(page.locator("[data-testid=takedowns]")).to_have_text("1")
+    expect(page.locator("[data-testid=median-lifetime]")).to_have_text("1 min 13 s")
+    expect(page.locator("canvas#lifetimes")).to_have_count(1)  # the takedown drawn, not "no link taken down"
 
     crawler_console = console(key_of(crawler))
     page = crawler_console.open("/console/cases")
     expect(page.locator("[data-testid=cases] tbody tr")).to_have_count(1)
+    # a crawler cannot open a work's page: the work is named, not linked to a refusal
+    expect(page.locator("[data-testid=cases] [data-testid=work-id]")).to_have_attribute("title", work_id)
+    expect(page.locator("[data-testid=cases] a[data-testid=work-id]")).to_have_count(0)
+    page = crawler_console.open(f"/console/case?id={case['id']}")
+    expect(page.locator("[data-testid=case-work] [data-testid=work-id]")).to_have_count(1)
+    expect(page.locator("[data-testid=case-work] a")).to_have_count(0)
+    assert "image" in page.inner_text("[data-testid=case]")
+
+    chinese = console(key_of(studio), lang="zh")
+    page = chinese.open("/console/cases")
+    expect(page.locator("[data-testid=median-lifetime]")).to_have_text("1 分 13 秒")
+    page = chinese.open(f"/console/case?id={case['id']}")
+    assert "图片" in page.inner_text("[data-testid=case]") and " image" not in page.inner_text("[data-testid=case]")
 
 
 def test_a_counter_notice_is_filed_through_the_notices_link_and_shown_on_the_case_timeline(console, service):
@@ -465,6 +504,17 @@ def test_a_counter_notice_is_filed_through_the_notices_link_and_shown_on_the_cas
     # the notice's recipient: no account, only the link
     recipient = console(None)
     page = recipient.page
+    unknown = link.split("?token=")[0] + "?token=nothing-here"
+    answer = page.goto(unknown)  # a link mistyped, in a browser: a page saying so, not the API's JSON
+    assert answer.status == 404 and answer.headers["content-type"].startswith("text/html")
+    expect(page.locator("[data-testid=counter-notice-refused] [role=alert]")).to_have_text(
+        "No counter-notice link with this token."
+    )
+    assert service.client().get("/counter-notices", params={"token": "nothing-here"}).json()["error"] == {
+        "code": "not_found",
+        "message": "no counter-notice link with this token",
+        "details": {"kind": "counter-notice link"},
+    }
     page.goto(link)
     page.wait_for_selector("[data-testid=counter-notice] form")
     page.fill("#cn-name", "Li Wei")
@@ -475,7 +525,10 @@ def test_a_counter_notice_is_filed_through_the_notices_link_and_shown_on_the_cas
     page.click("#counter-notice button[type=submit]")
     page.wait_for_selector("[data-testid=filed]")
     filed = service.client(key_of(studio)).get(f"/cases/{case['id']}/counter-notice").json()
-    assert filed["document_hash"] in page.inner_text("[data-testid=filed]")
+    said = page.inner_text("[data-testid=filed]")
+    assert f"Counter-notice filed; its hash {filed['document_hash']} is anchored on chain" in said, said
+    due = filed["restoration_due_at"].replace("T", " ")[:16]  # to the minute, as the console writes dates
+    assert f"restored on {due} UTC" in said and filed["restoration_due_at"] not in said, said
     assert filed["document"]["urls"] == sorted([leak, "http://pirate.example/"])
     recipient.shot("counter-notice")
 
@@ -487,8 +540,13 @@ def test_a_counter_notice_is_filed_through_the_notices_link_and_shown_on_the_cas
     assert page.get_attribute("[data-testid=restoration]", "data-state") == "waiting"
     assert "Li Wei" in page.inner_text("[data-testid=counter-notice]")
     assert filed["document_hash"] in page.inner_text("[data-testid=timeline]")
+    # the waiting period runs: a court action or a restoration may be marked; the link was never removed
+    marks = [b.get_attribute("data-mark") for b in page.locator("button[data-mark]").all()]
+    assert marks == ["acknowledged", "action-filed", "restored"], marks
     page.click("button[data-mark=action-filed]")
     expect(page.locator("[data-testid=restoration]")).to_have_attribute("data-state", "action_filed")
+    expect(page.locator("button[data-mark]")).to_have_count(1)  # a court action stops the restoration
+    assert page.get_attribute("button[data-mark]", "data-mark") == "acknowledged"
     owner.shot("case-timeline")
 
     # the crawler follows the timeline but does not read the filer's details
@@ -545,6 +603,12 @@ def test_a_disputed_line_shows_as_held_and_the_arbiter_decides_it_in_the_console
             json={"reason": "the contract price applies", "claimed_amount": int(line["amount"]) + 100},
         )
         assert disputed.status_code == 200, disputed.text
+        own = deal.owner.get(f"/periods/{period_id}/statement").json()["lines"][0]  # the owner's line, upheld below
+        owner_disputed = deal.owner.post(
+            f"/periods/{period_id}/lines/{own['index']}/dispute",
+            json={"reason": "the wrong rule version", "claimed_amount": int(own["amount"]) + 100},
+        )
+        assert owner_disputed.status_code == 200, owner_disputed.text
         _, _, admin = svc.new_account(Role.admin)
         arbiter_id, _, arbiter = svc.new_account(Role.arbiter)
         assert admin.post("/arbiter/handover", json={"account_id": arbiter_id}).status_code == 200
@@ -563,16 +627,67 @@ def test_a_disputed_line_shows_as_held_and_the_arbiter_decides_it_in_the_console
 
         judge = Console(browser, svc, key_of(arbiter))
         page = judge.open("/console/periods")
-        page.select_option("[data-testid=decide-outcome]", "rejected")
-        page.fill("[data-testid=decide-reason]", "the rule in force applies")
-        page.click("[data-testid=decide]")
-        expect(page.locator("[data-testid=dispute-state]")).to_have_attribute("data-state", "rejected")
+        second_row = page.locator("[data-testid=disputes] tbody tr", has_text=f"line {line['index']}")
+        second_row.locator("[data-testid=decide-outcome]").select_option("rejected")
+        second_row.locator("[data-testid=decide-reason]").fill("the rule in force applies")
+        second_row.locator("[data-testid=decide]").click()
+        expect(second_row.locator("[data-testid=dispute-state]")).to_have_attribute("data-state", "rejected")
+        owner_row = page.locator("[data-testid=disputes] tbody tr", has_text=f"line {own['index']}")
+        owner_row.locator("[data-testid=decide-outcome]").select_option("upheld")
+        owner_row.locator("[data-testid=decide-reason]").fill("the newer rule version applies")
+        owner_row.locator("[data-testid=decide]").click()
+        expect(owner_row.locator("[data-testid=dispute-state]")).to_have_attribute("data-state", "upheld")
+        platform_name = deal.platform.get("/accounts/me").json()["name"]
+        period_named = f"{deal.start} → {deal.end} · {platform_name}"  # by its days and platform, not its id
+        expect(owner_row.locator("[data-testid=dispute-period]")).to_have_text(period_named)
         judge.shot("disputes-decided")
 
         page = payee.open(f"/console/statements?period={period_id}")
         expect(page.locator("[data-testid=line-dispute]")).to_have_attribute("data-state", "released")
+        # a payee's list gives its own total, and its lines are its own: "you"
+        assert page.inner_text("[data-testid=periods] thead").split("\t")[-1].strip() == "Your total"
+        expect(page.locator("[data-testid=periods] [data-testid=own-lines]")).to_have_text("1")  # of the period's 2
+        expect(page.locator("[data-testid=periods] [data-testid=own-total]")).to_have_text(
+            f"{yuan(line['amount'])} CNY"
+        )
+        expect(page.locator("[data-testid=statement] [data-testid=lines] [data-testid=account-you]")).to_have_text(
+            "you"
+        )
+        expect(page.locator("[data-testid=statement] [data-testid=payee-total]")).to_have_count(1)
         payee.close()
+
+        # the upheld line is voided: no total counts it, and the statement says where its money goes
+        total = int(deal.platform.get(f"/periods/{period_id}").json()["total"])
+        owner = Console(browser, svc, key_of(deal.owner))
+        page = owner.open(f"/console/statements?period={period_id}")
+        expect(page.locator("[data-testid=line-dispute]")).to_have_text(
+            "voided: the corrected amount is paid in the platform's next period"
+        )
+        expect(page.locator("[data-testid=voided-total]")).to_contain_text(f"{yuan(own['amount'])} CNY voided")
+        page = owner.open("/console/revenue")
+        expect(page.locator("[data-testid=revenue-total]")).to_have_text("Total: 0.00 CNY")
+        owner.close()
+        overseer = Console(browser, svc, key_of(admin))
+        page = overseer.open("/console/revenue")
+        expect(page.locator("[data-testid=revenue-total]")).to_have_text(
+            f"Total: {yuan(total - int(own['amount']))} CNY"
+        )
+        overseer.close()
+
+        # the arbiter, no payee, reads each period's platform and the period's total
+        page = judge.open(f"/console/statements?period={period_id}")
+        expect(page.locator("[data-testid=periods] [data-testid=period-platform]")).to_have_text(platform_name)
+        assert page.inner_text("[data-testid=periods] thead").split("\t")[-1].strip() == "Period total"
+        expect(page.locator("[data-testid=statement] [data-testid=period-total]")).to_have_text(f"{yuan(total)} CNY")
+        expect(page.locator("[data-testid=statement] [data-testid=payee-total]")).to_have_count(0)
+        assert "Your total" not in page.inner_text("[data-testid=statement]")
         judge.close()
+
+
+def yuan(amount) -> str:
+    """Minor units of CNY as the console writes them: 1234 is 12.34."""
+    amount = int(amount)
+    return f"{amount // 100:,}.{amount % 100:02d}"
 
 
 def test_amounts_are_typed_in_major_units_of_the_currency_and_sent_in_minor_units(console, service):
@@ -848,7 +963,12 @@ def test_a_crawler_follows_its_queued_crawl_jobs_live(console, service, tmp_path
         c = console(key_of(crawler))
         page = c.open("/console/crawls")
         page.wait_for_selector("[data-testid=job-progress]")
-        assert job_id in page.inner_text("[data-testid=jobs]")
+        # the job's id shortened on one line of its cell, in full on hover
+        assert page.get_attribute("[data-testid=jobs] [data-testid=job-id]", "title") == job_id
+        assert page.eval_on_selector("[data-testid=jobs] [data-testid=job-id]", "e => e.getClientRects().length") == 1
+        help_text = page.locator("[data-testid=crawls-help]")  # the command as code, not in backquotes
+        expect(help_text.locator("code")).to_have_text("reelledger crawl submit")
+        assert "`" not in help_text.inner_text()
         assert page.get_attribute("[data-testid=job-progress]", "data-finished") == "false"  # no worker yet
 
         worker = subprocess.Popen(
@@ -1128,3 +1248,63 @@ def test_the_api_reference_renders_with_no_internet(browser, service):
         assert elsewhere == []
     finally:
         context.close()
+
+
+MESSAGES = json.loads((Path(__file__).resolve().parents[2] / "api/console/static/messages.json").read_text())
+# A catalogue key shown as it is (role.arbiter, overview.arbiter): any word of the catalogue's
+# prefixes, a dot, and a name, whether or not the catalogue has that key.
+PREFIXES = sorted({key.split(".")[0] for key in MESSAGES["en"]}, key=len, reverse=True)
+RAW_KEY = re.compile(r"\b(?:" + "|".join(PREFIXES) + r")\.[a-zA-Z][\w-]*\b")
+
+
+def test_every_role_sees_its_pages_in_both_languages_with_every_text_in_the_catalogue(console, service, deal):
+    accounts = {
+        "admin": service.new_account(Role.admin)[2],
+        "rights holder": deal.owner,
+        "platform": deal.platform,
+        "payee": deal.second_payee,
+        "crawler": service.new_account(Role.crawler)[2],
+        "auditor": service.new_account(Role.auditor)[2],
+        "arbiter": service.new_account(Role.arbiter)[2],
+    }
+    for lang in ("en", "zh"):
+        for who, client in accounts.items():
+            me = client.get("/accounts/me").json()
+            c = console(key_of(client), lang=lang)
+            pages = [a.get_attribute("href") for a in c.page.locator("header nav a").all()]
+            for path in ["/console/overview", *pages]:
+                page = c.open(path)
+                page.wait_for_load_state("networkidle")
+                text = page.inner_text("body")
+                assert not RAW_KEY.findall(text), (who, lang, path, RAW_KEY.findall(text))
+            header = c.page.inner_text("[data-testid=account]")  # the role named after the account's name
+            assert header == f"{me['name']} · {MESSAGES[lang].get('role.' + me['role'], '(no text)')}", (who, lang)
+            c.close()
+
+
+def test_names_stand_for_addresses_where_the_caller_may_know_them(console, service, deal):
+    """A payee reads its own lines as "you"; the split's payees are named to an administrator and
+    to the work's owner as far as it may know them (itself); a licence names its licensee."""
+    owner_name = deal.owner.get("/accounts/me").json()["name"]
+    second_name = deal.second_payee.get("/accounts/me").json()["name"]
+    platform_name = deal.platform.get("/accounts/me").json()["name"]
+
+    owner = console(key_of(deal.owner))
+    page = owner.open(f"/console/work?id={deal.work_id}")
+    expect(page.locator("[data-testid=work-owner] [data-testid=owner-name]")).to_have_text(f"you ({owner_name})")
+    assert deal.owner_address in page.inner_text("[data-testid=work-owner]")  # the address beside the name
+    payees = page.locator("[data-testid=splits] [data-testid=split-payee]").all_inner_texts()
+    assert payees == ["you 70.00 %", f"{deal.second_address[:10]}…{deal.second_address[-4:]} 30.00 %"], payees
+    licence = page.inner_text("[data-testid=licence-tree]")
+    assert f"to {platform_name}" in licence and "streaming" in licence and "account" not in licence, licence
+
+    admin = console(key_of(service.new_account(Role.admin)[2]))
+    page = admin.open(f"/console/work?id={deal.work_id}")
+    expect(page.locator("[data-testid=work-owner] [data-testid=owner-name]")).to_have_text(owner_name)
+    payees = page.locator("[data-testid=splits] [data-testid=split-payee]").all_inner_texts()
+    assert payees == [f"{owner_name} 70.00 %", f"{second_name} 30.00 %"], payees
+
+    zh = console(key_of(deal.owner), lang="zh")
+    page = zh.open(f"/console/work?id={deal.work_id}")
+    licence = page.inner_text("[data-testid=licence-tree]")
+    assert f"授予 {platform_name}" in licence and "流媒体" in licence and "streaming" not in licence, licence

@@ -172,11 +172,67 @@ export function short(hex, keep = 10) {
   return hex && hex.length > keep + 4 ? `${hex.slice(0, keep)}…${hex.slice(-4)}` : hex || '';
 }
 
-// A work as a case names it: its title and its shortened id (in full on hover), a link to the work.
-export function workName(item) {
-  return h('span', {}, `${item.title} `, h('a', {
-    class: 'mono whole', href: `/console/work?id=${encodeURIComponent(item.work_id)}`, title: item.work_id, 'data-testid': 'work-id',
-  }, short(item.work_id, 6)));
+// The roles that may open a work's page: others see a work named, not linked to a page refused to them.
+export const WORK_READERS = new Set(['rights_holder', 'auditor', 'admin']);
+
+// A work as a case names it: its title and its shortened id (in full on hover), a link to the work
+// when `link` (the role may open the work's page).
+export function workName(item, { link = true } = {}) {
+  const attrs = { class: 'mono whole', title: item.work_id, 'data-testid': 'work-id' };
+  return h('span', {}, `${item.title} `, link
+    ? h('a', { ...attrs, href: `/console/work?id=${encodeURIComponent(item.work_id)}` }, short(item.work_id, 6))
+    : h('span', attrs, short(item.work_id, 6)));
+}
+
+// A span of time in seconds, in the largest units that keep it readable: 73 is "1 min 13 s".
+export function duration(seconds) {
+  if (seconds === null || seconds === undefined) return '—';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return t('duration.s', { s });
+  if (s < 3600) return t('duration.ms', { m: Math.floor(s / 60), s: s % 60 });
+  if (s < 86400) return t('duration.hm', { h: Math.floor(s / 3600), m: Math.floor((s % 3600) / 60) });
+  return t('duration.dh', { d: Math.floor(s / 86400), h: Math.floor((s % 86400) / 3600) });
+}
+
+// A text whose `backquoted` parts are commands or code: those drawn as code, the rest as text.
+export function withCode(text) {
+  return text.split(/`([^`]+)`/).map((part, i) => (i % 2 ? h('code', {}, part) : part)).filter((part) => part !== '');
+}
+
+// A value of an enumeration the API gives (a right, a kind...) in the console's language; the
+// value itself when the catalogue has no text for it.
+export function term(prefix, value) {
+  const key = `${prefix}.${value}`;
+  const text = t(key);
+  return text === key ? String(value) : text;
+}
+
+// Who an address is, as far as the caller may know: itself ("you"), an account named in `names`
+// (address, lower case, to name), or the address shortened with the whole of it on hover.
+export function accountName(address, { me, names } = {}) {
+  if (!address) return '—';
+  const key = address.toLowerCase();
+  if (me && key === me.toLowerCase()) {
+    return h('span', { title: address, 'data-testid': 'account-you' }, t('account.you'));
+  }
+  const name = names?.get(key);
+  if (name) return h('span', { title: address, 'data-testid': 'account-name' }, name);
+  return h('span', { class: 'mono whole', title: address }, short(address));
+}
+
+// The names of the accounts the caller may list (administrators and auditors read every account;
+// other roles are given none: they see addresses, their own as "you"), by address in lower case.
+export async function accountNames(role) {
+  const names = new Map();
+  if (role !== 'admin' && role !== 'auditor') return names;
+  try {
+    for (let offset = 0; ; offset += 500) {
+      const page = await api(`/accounts?limit=500&offset=${offset}`);
+      for (const account of page) names.set(account.address.toLowerCase(), account.name);
+      if (page.length < 500) break;
+    }
+  } catch { /* names are a courtesy: addresses are shown without them */ }
+  return names;
 }
 
 export function chainBadge(chain) {

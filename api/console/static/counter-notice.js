@@ -24,7 +24,10 @@ form.addEventListener('submit', async (event) => {
     error.hidden = false;
     return;
   }
-  done.textContent = `Filed: ${answer.document_hash}. Restoration is due ${answer.restoration_due_at} unless a court action is filed.`;
+  const when = new Date(answer.restoration_due_at).toISOString().replace('T', ' ').slice(0, 16); // as the console writes dates
+  done.replaceChildren(
+    'Counter-notice filed; its hash ', Object.assign(document.createElement('span'), { className: 'mono', textContent: answer.document_hash }),
+    ` is anchored on chain. The material is due to be restored on ${when} UTC unless the rights holder files a court action by then.`);
   done.dataset.testid = 'filed';
   done.hidden = false;
   form.querySelector('button').disabled = true;

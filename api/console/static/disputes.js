@@ -1,6 +1,6 @@
 // Disputes of statement lines, as the periods and statements pages show them: each one's state,
 // deadline and outcome; the arbiter decides an open one from here before its deadline.
-import { api, errorBox, h, money, short, t, table } from './app.js';
+import { accountName, api, errorBox, h, money, short, t, table } from './app.js';
 import { formatMinor, parseMajor } from './currency.js';
 
 function when(seconds) {
@@ -62,12 +62,18 @@ function decideForm(d, currency, onDone) {
 
 // The disputes in `list`, with a decide form on the open ones when `arbiter` (reload: after a decision).
 // Each dispute names its period's currency; `currency(d)` gives it where a dispute does not.
-export function disputesTable(list, { currencyOf, arbiter = false, reload } = {}) {
+// `who`: the signed-in account's address and the account names it may read, for the payees;
+// `periodName(d)`: how the dispute's period is named (its id, shortened, when not given).
+export function disputesTable(list, { currencyOf, arbiter = false, reload, who = {}, periodName } = {}) {
   const currency = (d) => d.currency || currencyOf(d);
   return table([
-    { label: t('dispute.period'), value: (d) => h('a', { class: 'mono', href: `/console/statements?period=${d.period_id}`, title: d.period_id }, short(d.period_id)) },
+    { label: t('dispute.period'), value: (d) => {
+      const named = periodName?.(d); // its days and platform, where the page knows the period
+      return h('a', { class: named ? undefined : 'mono whole', href: `/console/statements?period=${d.period_id}`, title: d.period_id,
+        'data-testid': 'dispute-period' }, named || short(d.period_id));
+    } },
     { label: '#', value: (d) => `${d.dispute_id} · ${t('dispute.lineNo', { index: d.line_index })}` },
-    { label: t('statement.payee'), value: (d) => h('span', { class: 'mono', title: d.payee }, short(d.payee)) },
+    { label: t('statement.payee'), value: (d) => accountName(d.payee, who) },
     { label: t('dispute.amounts'), class: 'num', value: (d) => `${money(d.line_amount, currency(d))} → ${money(d.claimed_amount, currency(d))}` },
     { label: t('dispute.state'), value: (d) => h('span', { 'data-testid': 'dispute-state', dataset: { state: d.state } }, outcome(d, currency(d))) },
     { label: t('dispute.reason'), value: (d) => d.decision_reason || d.reason || h('span', { class: 'muted mono' }, short(d.reason_hash)) },

@@ -1,6 +1,6 @@
 // One case: the evidence bundle (and its on-chain anchor), the leak's source, the notices, the
 // timeline (with the counter-notice, when one was filed, for the rights holder and auditors).
-import { api, chainBadge, date, errorBox, h, mount, short, t, table, workName } from '../app.js';
+import { WORK_READERS, api, chainBadge, date, errorBox, h, mount, short, t, table, term, workName } from '../app.js';
 
 function notice(caseId, item, canSend) {
   const state = h('span', { class: `badge ${item.delivery}`, 'data-testid': 'notice-delivery' }, t(`notice.${item.delivery}`));
@@ -23,14 +23,46 @@ function notice(caseId, item, canSend) {
     item.last_error ? h('p', { class: 'bad' }, item.last_error) : null);
 }
 
-const MARKS = ['acknowledged', 'action-filed', 'restored', 're-found'];
+// The steps a rights holder marks (by their address under /cases/{id}/), and when the service takes
+// each: a step is marked once; a court action only while the waiting period of a counter-notice
+// runs, and not once restored; a restoration only after a counter-notice, unless a court action
+// stopped it; found again only once the link was removed (or restored).
+const MARKS = [
+  ['acknowledged', 'acknowledged', () => true],
+  ['action-filed', 'action_filed', ({ timeline, marked }) => timeline.restoration === 'waiting' && !marked.has('restored')],
+  ['restored', 'restored', ({ timeline }) => timeline.restoration === 'waiting' || timeline.restoration === 'due'],
+  ['re-found', 're_found', ({ item, marked }) => Boolean(item.gone_at) || marked.has('restored')],
+];
+
+// The kinds the rights holder marked: a re-found step the crawler's own finding made (one per
+// earlier life of the link) is not a mark.
+function markedKinds(item, timeline) {
+  const marked = new Set(timeline.steps.map((s) => s.kind).filter((kind) => MARKS.some(([, k]) => k === kind) && kind !== 're_found'));
+  if (timeline.steps.filter((s) => s.kind === 're_found').length > (item.history || []).length) marked.add('re_found');
+  return marked;
+}
+
+function offeredMarks(item, timeline) {
+  const marked = markedKinds(item, timeline);
+  return MARKS.filter(([, kind, allowed]) => !marked.has(kind) && allowed({ item, timeline, marked })).map(([path]) => path);
+}
+
+// The service's own words for who did a step or what it was, in the console's language.
+const ACTORS = { 'waiting period': 'timeline.actor.waiting', "the notice's recipient": 'timeline.actor.recipient' };
+const DETAILS = { 'found again by the crawler after its removal': 'timeline.detail.found_again' };
+
+function stepDetail(s) {
+  if (!s.detail) return '—';
+  if (s.kind === 'notice_sent') return term('notice.format', s.detail);
+  return DETAILS[s.detail] ? t(DETAILS[s.detail]) : s.detail;
+}
 
 function steps(timeline) {
   const rows = table([
     { label: t('timeline.when'), value: (s) => date(s.at) },
     { label: t('timeline.step'), value: (s) => h('span', { 'data-testid': 'step', dataset: { kind: s.kind } }, t(`timeline.step.${s.kind}`)) },
-    { label: t('timeline.actor'), value: (s) => s.actor },
-    { label: t('timeline.detail'), value: (s) => s.detail || '—' },
+    { label: t('timeline.actor'), value: (s) => (ACTORS[s.actor] ? t(ACTORS[s.actor]) : s.actor) },
+    { label: t('timeline.detail'), value: stepDetail },
     { label: t('timeline.anchor'), class: 'mono', value: (s) => (s.anchored_hash ? [s.anchored_hash, ' ', chainBadge(s.anchor)] : '—') },
   ], timeline.steps, { testid: 'timeline' });
   const restoration = timeline.restoration ? h('p', { 'data-testid': 'restoration', dataset: { state: timeline.restoration } },
@@ -38,21 +70,29 @@ function steps(timeline) {
   return [restoration, rows];
 }
 
-function timelineSection(caseId, timeline, canMark) {
+// Only the steps the service would take in the case's state are offered; after a mark, the
+// buttons follow the case's new state.
+function timelineSection(item, timeline, canMark) {
   const holder = h('div', { 'data-testid': 'timeline-section' }, steps(timeline));
-  const marks = canMark ? h('div', { class: 'actions' }, MARKS.map((step) => h('button', { type: 'button', dataset: { mark: step },
-    onclick: async (event) => {
-      event.target.disabled = true;
-      try {
-        const fresh = await api(`/cases/${caseId}/${step}`, { method: 'POST', json: {} });
-        mount(holder, steps(fresh));
-      } catch (error) {
-        event.target.after(errorBox(error));
-      } finally {
-        event.target.disabled = false;
-      }
-    } }, t(`timeline.mark.${step}`)))) : null;
-  return [h('h2', {}, t('timeline.title')), holder, marks];
+  const marks = h('div', { class: 'actions', 'data-testid': 'marks' });
+  const drawMarks = (current) => {
+    const offered = offeredMarks(item, current);
+    mount(marks, offered.length ? offered.map((step) => h('button', { type: 'button', dataset: { mark: step },
+      onclick: async (event) => {
+        const button = event.currentTarget;
+        button.disabled = true;
+        try {
+          const fresh = await api(`/cases/${item.id}/${step}`, { method: 'POST', json: {} });
+          mount(holder, steps(fresh));
+          drawMarks(fresh);
+        } catch (error) {
+          button.disabled = false;
+          button.after(errorBox(error));
+        }
+      } }, t(`timeline.mark.${step}`))) : h('p', { class: 'muted' }, t('timeline.noMarks')));
+  };
+  if (canMark) drawMarks(timeline);
+  return [h('h2', {}, t('timeline.title')), holder, canMark ? marks : null];
 }
 
 function counterNotice(caseId, notice) {
@@ -84,6 +124,7 @@ function matchText(item) {
 }
 
 export async function render({ root, role }) {
+  const linked = WORK_READERS.has(role); // a crawler reads the case, not the work's page
   const id = new URLSearchParams(location.search).get('id') || '';
   const item = await api(`/cases/${encodeURIComponent(id)}`);
   const timeline = await api(`/cases/${item.id}/timeline`);
@@ -92,7 +133,7 @@ export async function render({ root, role }) {
   mount(root, 
     h('h1', {}, `${t('case.title')} #${item.id} · ${item.title} (${short(item.work_id, 6)})`),
     h('dl', { class: 'facts', 'data-testid': 'case' },
-      h('dt', {}, t('statement.work')), h('dd', { 'data-testid': 'case-work' }, workName(item)),
+      h('dt', {}, t('statement.work')), h('dd', { 'data-testid': 'case-work' }, workName(item, { link: linked })),
       h('dt', {}, t('cases.url')), h('dd', { class: 'mono' }, item.url),
       h('dt', {}, t('case.page')), h('dd', { class: 'mono' }, item.page_url || '—'),
       h('dt', {}, t('cases.status')), h('dd', {}, t(`case.status.${item.status}`)),
@@ -100,9 +141,10 @@ export async function render({ root, role }) {
         ? `${item.leak.platform.name} (${t('case.distribution')} #${item.leak.distribution_id})` : t('cases.unknown')),
       h('dt', {}, t('case.match')), h('dd', { 'data-testid': 'case-match' }, matchText(item)),
       item.derivative_of ? [h('dt', {}, t('case.derivativeOf')), h('dd', { 'data-testid': 'derivative-of' },
-        h('a', { href: `/console/work?id=${encodeURIComponent(item.derivative_of.work_id)}` }, item.derivative_of.title), ' ',
+        linked ? h('a', { href: `/console/work?id=${encodeURIComponent(item.derivative_of.work_id)}` }, item.derivative_of.title)
+          : h('span', { title: item.derivative_of.work_id }, item.derivative_of.title), ' ',
         t('case.derivativeText', { kind: t(`derivative.kind.${item.derivative_of.kind}`), licence: item.derivative_of.licence_id }))] : null,
-      h('dt', {}, t('case.copy')), h('dd', { class: 'mono' }, `${item.content_sha256} · ${item.content_size} B · ${item.media_kind}`),
+      h('dt', {}, t('case.copy')), h('dd', { class: 'mono' }, `${item.content_sha256} · ${item.content_size} B · ${term('media', item.media_kind)}`),
       h('dt', {}, t('case.evidence')), h('dd', { class: 'mono' }, item.evidence_hash, ' ', chainBadge(item.anchor)),
       h('dt', {}, t('case.registry')), h('dd', { class: 'mono' }, item.evidence_registry || '—'),
       h('dt', {}, t('cases.firstSeen')), h('dd', {}, date(item.first_seen_at)),
@@ -115,7 +157,7 @@ export async function render({ root, role }) {
       h('figcaption', {}, t('case.screenshot'))) : null,
     h('h2', {}, t('case.notices')),
     item.notices.map((n) => notice(item.id, n, role === 'rights_holder' || role === 'admin')),
-    timelineSection(item.id, timeline, role === 'rights_holder'),
+    timelineSection(item, timeline, role === 'rights_holder'),
     countered ? counterNotice(item.id, countered) : null,
   );
 }

@@ -1,6 +1,6 @@
 // Queued crawl jobs and their live progress: the page asks again every two seconds while any
 // job is still running.
-import { api, date, errorBox, h, mount, short, table, t } from '../app.js';
+import { api, date, errorBox, h, mount, short, table, t, withCode } from '../app.js';
 
 const POLL_MS = 2000;
 
@@ -17,8 +17,8 @@ function progressCell(job) {
 
 function jobsTable(jobs) {
   return table([
-    { label: t('crawls.job'), value: (j) => h('span', { class: 'mono' }, j.job_id) },
-    { label: t('crawls.seeds'), value: (j) => j.seeds.map((s) => short(s, 48)).join(', ') },
+    { label: t('crawls.job'), value: (j) => h('span', { class: 'mono whole', title: j.job_id, 'data-testid': 'job-id' }, short(j.job_id, 8)) },
+    { label: t('crawls.seeds'), value: (j) => h('span', { title: j.seeds.join('\n') }, j.seeds.map((s) => short(s, 48)).join(', ')) },
     { label: t('crawls.submitted'), value: (j) => date(j.submitted_at) },
     { label: t('crawls.progress'), value: progressCell },
     { label: t('crawls.pages'), class: 'num', value: (j) => String(j.counts.pages || 0) },
@@ -31,7 +31,7 @@ function jobsTable(jobs) {
 
 export async function render({ root }) {
   const holder = h('div');
-  mount(root, h('h1', {}, t('nav.crawls')), h('p', { class: 'muted' }, t('crawls.help')), holder);
+  mount(root, h('h1', {}, t('nav.crawls')), h('p', { class: 'muted', 'data-testid': 'crawls-help' }, withCode(t('crawls.help'))), holder);
   const refresh = async () => {
     try {
       const jobs = await api('/crawl/jobs');

@@ -6,6 +6,7 @@ const COUNTS = {
   platform: [['reports', '/reports?limit=500', (b) => b.length], ['periods', '/periods', (b) => b.length]],
   crawler: [['crawls', '/crawl/jobs', (b) => b.length], ['cases', '/cases?limit=1', (b) => b.total]],
   auditor: [['works', '/works?limit=1', (b) => b.total], ['periods', '/periods', (b) => b.length], ['cases', '/cases?limit=1', (b) => b.total]],
+  arbiter: [['periods', '/periods', (b) => b.length]],
   admin: [['works', '/works?limit=1', (b) => b.total], ['periods', '/periods', (b) => b.length], ['cases', '/cases?limit=1', (b) => b.total]],
 };
 

@@ -1,7 +1,7 @@
 // Settlement periods: a platform closes one (settled and committed on chain); auditors see each
 // period's re-computation from the stored signed reports, compared with the chain. Below, the
 // disputes of the periods the caller sees, which the arbiter decides from here.
-import { api, chainBadge, config, errorBox, h, money, mount, onSubmit, short, t, table } from '../app.js';
+import { accountNames, api, chainBadge, config, errorBox, h, money, mount, onSubmit, short, t, table } from '../app.js';
 import { minorExponent, parseMajor } from '../currency.js';
 import { disputesTable } from '../disputes.js';
 
@@ -83,22 +83,29 @@ function fundButton(period, owed) {
   return button;
 }
 
-export async function render({ root, role }) {
+export async function render({ root, role, address }) {
   const list = h('div');
   const disputes = h('section', { class: 'card' });
   const auditing = role === 'auditor' || role === 'admin';
   const load = async () => {
-    const [periods, found] = await Promise.all([api('/periods'), api('/disputes?limit=500')]);
+    const [periods, found, names] = await Promise.all([api('/periods'), api('/disputes?limit=500'), accountNames(role)]);
     const currencies = new Map(periods.map((p) => [p.period_id, p.currency]));
+    const byId = new Map(periods.map((p) => [p.period_id, p]));
     disputes.replaceChildren(h('h2', {}, t('dispute.title')), disputesTable(found, {
       currencyOf: (d) => currencies.get(d.period_id) || config.currency, arbiter: role === 'arbiter', reload: load,
+      who: { me: address, names },
+      periodName: (d) => {
+        const p = byId.get(d.period_id);
+        return p && `${p.period.first_day} → ${p.period.last_day} · ${p.platform}`;
+      },
     }));
     list.replaceChildren(table([
       { label: t('period.dates'), value: (p) => h('a', { href: `/console/statements?period=${p.period_id}` }, `${p.period.first_day} → ${p.period.last_day}`) },
-      { label: t('period.id'), value: (p) => h('span', { class: 'mono', title: p.period_id }, short(p.period_id)) },
+      { label: t('period.id'), value: (p) => h('span', { class: 'mono whole', title: p.period_id }, short(p.period_id)) },
+      role === 'platform' ? null : { label: t('period.platform'), value: (p) => p.platform },
       { label: t('period.status'), value: (p) => t(`period.${p.status}`) },
       { label: t('period.lines'), class: 'num', value: (p) => String(p.line_count) },
-      { label: t('period.total'), class: 'num', value: (p) => money(p.total, p.currency) },
+      { label: t('period.periodTotal'), class: 'num', value: (p) => money(p.total, p.currency) },
       { label: t('field.chain'), value: (p) => chainBadge(p.commit) },
       auditing ? { label: t('periods.audit'), value: auditCell } : null,
       role === 'platform' ? { label: '', value: fundCell } : null,

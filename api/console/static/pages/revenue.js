@@ -51,6 +51,8 @@ export async function render({ root, role }) {
     }
     const sums = byCurrency.get(statement.currency);
     for (const line of statement.lines) {
+      // a line an upheld dispute voided pays nothing: its corrected amount is a later period's line
+      if (line.dispute?.state === 'voided') continue;
       const amount = BigInt(line.amount);
       if (line.work_title && !titles.has(line.work_id)) titles.set(line.work_id, line.work_title); // a parent work of someone else's
       add(sums.platform, period.platform, amount); // by the platform's account name, not its address

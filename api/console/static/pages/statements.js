@@ -2,7 +2,7 @@
 // (the service is not trusted for that), and claimed. A statement file can be verified too.
 // A Claim is offered only for a line that can still be claimed: the chain says it is not settled
 // yet, and for a file, the check passed (a file's own word for its status counts for nothing).
-import { api, ApiError, config, errorBox, h, money, mount, progress, short, t, table } from '../app.js';
+import { accountName, accountNames, api, ApiError, config, errorBox, h, money, mount, progress, short, t, table } from '../app.js';
 import { disputesTable, lineBadge } from '../disputes.js';
 
 let verifier;
@@ -55,7 +55,7 @@ function failed(check) {
   return check && !(check.proofOk && check.contractOk);
 }
 
-function linesTable(statement, checks, { own, claimCell, badge }, view, redraw) {
+function linesTable(statement, checks, { own, claimCell, badge, who }, view, redraw) {
   const wanted = view.onlyFailed ? statement.lines.filter((l) => failed(checks?.get(l.index))) : statement.lines;
   const shown = wanted.slice(0, view.count);
   const more = wanted.length - shown.length;
@@ -68,15 +68,15 @@ function linesTable(statement, checks, { own, claimCell, badge }, view, redraw) 
       more > PAGE ? h('button', { type: 'button', class: 'secondary', onclick: () => redraw({ count: Infinity }) }, t('statement.all')) : null,
       bad ? h('button', { type: 'button', class: 'secondary', 'data-testid': 'only-failed', onclick: () => redraw({ onlyFailed: !view.onlyFailed, count: PAGE }) },
         view.onlyFailed ? t('statement.everyLine') : t('statement.onlyFailed', { n: bad })) : null),
-    linesRows(statement, checks, { own, claimCell, badge }, shown));
+    linesRows(statement, checks, { own, claimCell, badge, who }, shown));
 }
 
-function linesRows(statement, checks, { own, claimCell, badge }, lines) {
+function linesRows(statement, checks, { own, claimCell, badge, who }, lines) {
   return table([
     { label: '#', value: (l) => String(l.index) },
     { label: t('statement.work'), value: (l) => workName(l.work_id, l.work_title) },
     { label: t('statement.via'), value: (l) => (l.via_work_id ? workName(l.via_work_id, l.via_title) : h('span', { class: 'muted' }, t('statement.direct'))) },
-    { label: t('statement.payee'), value: (l) => h('span', { class: 'mono', title: l.payee }, short(l.payee)) },
+    { label: t('statement.payee'), value: (l) => accountName(l.payee, who) },
     { label: t('statement.amount'), class: 'num', value: (l) => money(l.amount, statement.currency) },
     { label: t('statement.versions'), value: (l) => `${l.rule_version} / ${l.split_version}` },
     { label: t('verify.column'), value: (l) => verdict(checks?.get(l.index)) },
@@ -87,6 +87,12 @@ function linesRows(statement, checks, { own, claimCell, badge }, lines) {
 // A work by its title where the service knows it, its id on hover; by its id otherwise.
 export function workName(workId, title) {
   return title ? h('span', { title: workId }, title) : h('span', { class: 'mono', title: workId }, short(workId));
+}
+
+// What the lines an upheld dispute voided would have paid (0n: none): the statement's total, as
+// committed on chain, still counts them.
+function voided(statement) {
+  return statement.lines.filter((l) => l.dispute?.state === 'voided').reduce((sum, l) => sum + BigInt(l.amount), 0n);
 }
 
 // Whether a line of one's own may be claimed, and what to show instead when not. `settled`: the
@@ -105,7 +111,8 @@ function claimState(line, statement, { fromFile, settled, checks, result }) {
 // four fifths of it); `full()` gives it with every proof, for verifying and for the saved file.
 // `fromFile`: a statement file, whose status and dispute marks are the file's word only.
 // `platformName`: the platform's account name, shown for its address where the service gives it.
-function statementView(statement, { address, reload, full, fromFile = false, platformName = null }) {
+// `who`: the signed-in account's address (`me`) and the account names it may read (`names`), for the payees.
+function statementView(statement, { address, reload, full, fromFile = false, platformName = null, who = {} }) {
   const verifyOut = h('div');
   const lines = h('div');
   const own = (line) => address && line.payee.toLowerCase() === address.toLowerCase();
@@ -169,7 +176,7 @@ function statementView(statement, { address, reload, full, fromFile = false, pla
   let checks = null;
   const redraw = (change = {}) => {
     view = { ...view, ...change };
-    lines.replaceChildren(linesTable(statement, checks, { own, claimCell, badge }, view, redraw));
+    lines.replaceChildren(linesTable(statement, checks, { own, claimCell, badge, who }, view, redraw));
   };
   const status = h('dd', { 'data-testid': 'statement-status' },
     fromFile ? t('verify.state.checking') : t(`period.${statement.status}`));
@@ -222,7 +229,10 @@ function statementView(statement, { address, reload, full, fromFile = false, pla
         ? h('dd', { title: statement.platform, 'data-testid': 'statement-platform' }, platformName)
         : h('dd', { class: 'mono', 'data-testid': 'statement-platform' }, statement.platform),
       h('dt', {}, t('statement.status')), status,
-      h('dt', {}, t('statement.yours')), h('dd', { 'data-testid': 'payee-total' }, money(statement.payee_total, statement.currency)),
+      // a payee's own total; the platform, administrators, auditors and the arbiter read the period's
+      statement.payee ? [h('dt', {}, t('statement.yours')), h('dd', { 'data-testid': 'payee-total' }, money(statement.payee_total, statement.currency),
+        voided(statement) ? h('span', { class: 'muted', 'data-testid': 'voided-total' }, ` · ${t('statement.voidedPart', { amount: money(voided(statement).toString(), statement.currency) })}`) : null)]
+        : [h('dt', {}, t('statement.periodTotal')), h('dd', { 'data-testid': 'period-total' }, money(statement.total, statement.currency))],
       h('dt', {}, t('statement.root')), h('dd', { class: 'mono' }, statement.root || '—'),
       h('dt', {}, t('statement.contract')), h('dd', { class: 'mono' }, statement.contract)),
     h('div', { class: 'actions' },
@@ -232,7 +242,7 @@ function statementView(statement, { address, reload, full, fromFile = false, pla
     verifyOut, lines);
 }
 
-function fileVerifier(address) {
+function fileVerifier(address, who) {
   const out = h('div');
   const input = h('input', { type: 'file', accept: 'application/json,.json', id: 'statement-file', 'data-testid': 'statement-file' });
   input.addEventListener('change', async () => {
@@ -247,7 +257,7 @@ function fileVerifier(address) {
       out.replaceChildren(h('div', { class: 'error', role: 'alert' }, `${t('verify.unreadable')}: ${error.message}`));
       return;
     }
-    const view = statementView(statement, { address, full: async () => statement, fromFile: true });
+    const view = statementView(statement, { address, full: async () => statement, fromFile: true, who });
     out.replaceChildren(view);
     view.querySelector('[data-testid="verify"]').click();
   });
@@ -255,8 +265,23 @@ function fileVerifier(address) {
     h('label', { for: 'statement-file' }, t('verify.file.pick')), input, out);
 }
 
+// A payee's own lines and total in a period (the period's list gives the whole period's): read
+// once a period, with the amounts only.
+const ownStatements = new Map();
+function ownCell(period, draw) {
+  const cell = h('span', { class: 'muted' }, '…');
+  if (!ownStatements.has(period.period_id)) ownStatements.set(period.period_id, api(`/periods/${period.period_id}/statement?proofs=false`));
+  ownStatements.get(period.period_id).then((statement) => cell.replaceWith(draw(statement)))
+    .catch((error) => cell.replaceWith(errorBox(error)));
+  return cell;
+}
+const ownLinesCell = (period) => ownCell(period, (statement) => h('span', { 'data-testid': 'own-lines' }, String(statement.lines.length)));
+const ownTotalCell = (period) => ownCell(period, (statement) => h('span', { 'data-testid': 'own-total' }, money(statement.payee_total, statement.currency)));
+
 export async function render({ root, role, address }) {
-  const periods = await api('/periods');
+  const [periods, names] = await Promise.all([api('/periods'), accountNames(role)]);
+  const who = { me: address, names };
+  const payee = role === 'rights_holder'; // the one role that reads its own lines only
   const holder = h('div');
   const show = async (period) => {
     holder.replaceChildren(h('p', { class: 'muted' }, t('loading')));
@@ -267,9 +292,10 @@ export async function render({ root, role, address }) {
       const full = () => (whole ??= api(url).catch((error) => { whole = undefined; throw error; }));
       holder.replaceChildren(statementView(statement, {
         address: role === 'rights_holder' || role === 'platform' ? address : null, reload: () => show(period), full,
-        platformName: period.platform,
+        platformName: period.platform, who,
       }), disputes.length ? h('section', { class: 'card', 'data-testid': 'period-disputes' }, h('h2', {}, t('dispute.title')),
-        disputesTable(disputes, { currencyOf: () => statement.currency })) : '');
+        disputesTable(disputes, { currencyOf: () => statement.currency, who,
+          periodName: () => `${period.period.first_day} → ${period.period.last_day} · ${period.platform}` })) : '');
     } catch (error) {
       holder.replaceChildren(error instanceof ApiError ? errorBox(error) : h('div', { class: 'error' }, error.message));
     }
@@ -278,11 +304,15 @@ export async function render({ root, role, address }) {
     h('h1', {}, t('nav.statements')),
     table([
       { label: t('period.dates'), value: (p) => h('a', { href: '#', 'data-testid': 'open-period', onclick: (e) => { e.preventDefault(); show(p); } }, `${p.period.first_day} → ${p.period.last_day}`) },
+      // two platforms' periods may cover the same days: each is told by its platform
+      role === 'platform' ? null : { label: t('period.platform'), value: (p) => h('span', { 'data-testid': 'period-platform' }, p.platform) },
       { label: t('period.status'), value: (p) => t(`period.${p.status}`) },
-      { label: t('period.lines'), class: 'num', value: (p) => String(p.line_count) },
-      { label: t('period.total'), class: 'num', value: (p) => money(p.total, p.currency) },
-    ], periods, { testid: 'periods' }),
-    holder, fileVerifier(address));
+      payee ? { label: t('period.yourLines'), class: 'num', value: ownLinesCell }
+        : { label: t('period.lines'), class: 'num', value: (p) => String(p.line_count) },
+      payee ? { label: t('period.yourTotal'), class: 'num', value: ownTotalCell }
+        : { label: t('period.periodTotal'), class: 'num', value: (p) => money(p.total, p.currency) },
+    ].filter(Boolean), periods, { testid: 'periods' }),
+    holder, fileVerifier(address, who));
   const wanted = new URLSearchParams(location.search).get('period');
   const first = periods.find((p) => p.period_id === wanted) || (periods.length === 1 ? periods[0] : null);
   if (first) await show(first);

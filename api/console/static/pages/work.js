@@ -1,6 +1,6 @@
 // One work: its on-chain record, its derivative family (parents up to the roots, children down
 // to the leaves, the terms on each edge), licences as a tree (revoked branches greyed), split versions.
-import { ApiError, api, chainBadge, date, h, mount, short, t, table } from '../app.js';
+import { ApiError, accountName, accountNames, api, chainBadge, date, h, mount, short, t, table, term } from '../app.js';
 import { formatMicroMinor } from '../currency.js';
 
 // An edge's terms: kind, the parent's share, and its minimum per valid play in major units of
@@ -54,6 +54,21 @@ function familySection(family) {
     family.truncated ? h('p', { class: 'muted' }, t('family.truncated')) : null);
 }
 
+// The licensee by its account name (the service gives it to the licence's readers), else its id.
+function licensee(licence) {
+  return licence.licensee_name ? t('licence.toName', { name: licence.licensee_name })
+    : t('licence.toAccount', { id: licence.licensee_account_id });
+}
+
+// The work's owner on chain: by name where the caller may know it (itself, or any account for an
+// administrator or auditor), its address beside it.
+function owner(address, who, me) {
+  if (!address) return '—';
+  const mine = address.toLowerCase() === who.me?.toLowerCase();
+  const name = mine ? t('account.youNamed', { name: me.name }) : who.names.get(address.toLowerCase());
+  return [name ? [h('span', { 'data-testid': 'owner-name' }, name), ' '] : null, h('span', { class: 'mono', title: address }, address)];
+}
+
 function licenceTree(licences) {
   const children = new Map();
   for (const licence of licences) {
@@ -66,7 +81,7 @@ function licenceTree(licences) {
   const node = (licence, revokedAbove) => {
     const revoked = revokedAbove || licence.status === 'revoked';
     return h('li', { class: revoked ? 'revoked' : '', 'data-testid': 'licence', dataset: { status: licence.status } },
-      h('span', {}, `#${licence.id} · ${t('licence.to')} ${licence.licensee_account_id} · ${licence.rights.join(', ')} · `
+      h('span', {}, `#${licence.id} · ${licensee(licence)} · ${licence.rights.map((r) => term('right', r)).join(', ')} · `
         + `${licence.territories.join(', ')} · ${date(licence.start)} → ${date(licence.end)}`
         + `${licence.exclusive ? ` · ${t('licence.exclusive')}` : ''} · ${revokedAbove && licence.status !== 'revoked' ? t('licence.revokedAbove') : t(`licence.${licence.status}`)}`),
       ' ', chainBadge(licence.chain),
@@ -76,7 +91,7 @@ function licenceTree(licences) {
   return h('ul', { class: 'tree', 'data-testid': 'licence-tree' }, roots.map((l) => node(l, false)));
 }
 
-export async function render({ root }) {
+export async function render({ root, role, address }) {
   const id = new URLSearchParams(location.search).get('id') || '';
   let work;
   try {
@@ -90,14 +105,15 @@ export async function render({ root }) {
     return;
   }
   const chain = work.on_chain;
-  const family = await familyOf(work.work_id);
+  const [family, names, me] = await Promise.all([familyOf(work.work_id), accountNames(role), api('/accounts/me')]);
+  const who = { me: address, names };
   mount(root, 
     h('h1', {}, work.title),
     h('dl', { class: 'facts', 'data-testid': 'work-record' },
       h('dt', {}, t('works.id')), h('dd', { class: 'mono' }, work.work_id),
       h('dt', {}, t('works.kind')), h('dd', {}, t(`kind.${work.kind}`)),
-      h('dt', {}, t('field.chain')), h('dd', {}, chainBadge(work.chain), ' ', h('span', { class: 'mono' }, short(work.chain.tx_hash || ''))),
-      h('dt', {}, t('work.owner')), h('dd', { class: 'mono' }, chain?.owner || '—'),
+      h('dt', {}, t('field.chain')), h('dd', {}, chainBadge(work.chain), ' ', h('span', { class: 'mono whole', title: work.chain.tx_hash || '' }, short(work.chain.tx_hash || ''))),
+      h('dt', {}, t('work.owner')), h('dd', { 'data-testid': 'work-owner' }, owner(chain?.owner, who, me)),
       h('dt', {}, t('work.registered')), h('dd', {}, chain ? date(chain.registered_at) : t('chain.pending')),
       h('dt', {}, t('work.fingerprint')), h('dd', { class: 'mono' }, chain?.fingerprint || work.fingerprint.digest),
       h('dt', {}, t('work.metadata')), h('dd', { class: 'mono' }, work.metadata_hash),
@@ -107,8 +123,9 @@ export async function render({ root }) {
     h('h2', {}, t('work.splits')),
     table([
       { label: t('split.version'), value: (s) => String(s.version) },
-      { label: t('split.from'), value: (s) => date(s.effective_from) },
-      { label: t('split.payees'), value: (s) => s.payees.map((p) => `${short(p.address, 8)} ${(p.bps / 100).toFixed(2)}%`).join(' · ') },
+      { label: t('split.from'), value: (s) => (s.effective_from ? date(s.effective_from) : t('split.fromStart')) },
+      { label: t('split.payees'), value: (s) => s.payees.map((p, i) => [i ? ' · ' : '',
+        h('span', { 'data-testid': 'split-payee' }, accountName(p.address, who), ` ${(p.bps / 100).toFixed(2)} %`)]) },
     ], work.splits, { testid: 'splits' }),
   );
 }
