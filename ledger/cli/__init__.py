@@ -9,6 +9,7 @@ neither.
 
 from __future__ import annotations
 
+import inspect
 import sys
 
 import typer
@@ -37,6 +38,28 @@ app.add_typer(cases.cases, name="cases")
 app.add_typer(crawl.crawl, name="crawl")
 app.add_typer(jobs.jobs, name="jobs")
 app.add_typer(jobs.media, name="media")
+
+
+def _paragraphs(text: str) -> str:
+    """`text` with each paragraph on one line, for the help to rewrap to the terminal's width
+    (a docstring's own line breaks would otherwise break the help's lines mid-sentence)."""
+    return "\n\n".join(
+        paragraph if paragraph.startswith("\b") else " ".join(paragraph.split())
+        for paragraph in inspect.cleandoc(text).split("\n\n")
+    )
+
+
+def _rewrap_help(group: typer.Typer) -> None:
+    for command in group.registered_commands:
+        text = command.help or inspect.getdoc(command.callback)
+        if text:
+            command.help = _paragraphs(text)
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _rewrap_help(sub.typer_instance)
+
+
+_rewrap_help(app)
 
 
 def main(argv: list[str] | None = None) -> int:

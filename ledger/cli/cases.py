@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.text import Text
 
-from ledger.cli.client import _call, _client, console, counted, err, facts_table, listing
+from ledger.cli.client import _call, _client, console, counted, err, facts_table, listing, moment
 from ledger.piracy.notices import short_id
 
 cases = typer.Typer(no_args_is_help=True, help="Piracy cases: evidence, notices, link lifetimes.")
@@ -23,8 +23,8 @@ def _lifetime(seconds: int | None) -> str:
     return f"{hours}h{rest // 60:02d}m{rest % 60:02d}s"
 
 
-def _minute(moment: str) -> str:
-    return moment[:16].replace("T", " ")
+def _minute(at: str) -> str:
+    return moment(at)
 
 
 def _life(life: dict[str, Any]) -> str:
@@ -92,7 +92,8 @@ def show_case(case: dict[str, Any]) -> None:
         ),
         (
             "seen",
-            f"{case['first_seen_at']} .. {case['last_seen_at']} ({counted(case['sightings'], 'sighting')}, "
+            f"{moment(case['first_seen_at'])} to {moment(case['last_seen_at'])} "
+            f"({counted(case['sightings'], 'sighting')}, "
             f"{counted(case['checks'], 'check')})",
         ),
         ("lifetime", _lifetime(case["lifetime_seconds"])),
@@ -188,7 +189,7 @@ def notice(
         if n["format"] == notice_format:
             # the letter itself on stdout, as drafted (no wrapping: `> notice.txt` is the notice);
             # its subject and delivery on stderr
-            err.print(Text(f"{n['subject']}  ({n['delivery']}, {n['attempts']} attempts)", style="bold"))
+            err.print(Text(f"{n['subject']}  ({n['delivery']}, {counted(n['attempts'], 'attempt')})", style="bold"))
             sys.stdout.write(n["body"] if n["body"].endswith("\n") else n["body"] + "\n")
             sys.stdout.flush()
             return
@@ -198,15 +199,32 @@ def notice(
 
 def show_timeline(timeline: dict[str, Any]) -> None:
     table = listing("when", "step", "by", "detail", "anchored")
+    table.columns[0].no_wrap = True  # a time whole, on one line
     table.columns[1].no_wrap = True  # a step's name is what a reader scans for, whole at 80 columns too
     for step in timeline["steps"]:
         anchored = "-"
         if step["anchored_hash"]:  # in full in --json; `reelledger verify evidence --case` checks it
             anchored = f"{step['anchored_hash'][:10]}… {step['anchor']['status']}"
-        table.add_row(_minute(step["at"]), step["kind"], step["actor"], step["detail"] or "-", anchored)
+        table.add_row(_minute(step["at"]), _words(step["kind"]), step["actor"], step["detail"] or "-", anchored)
     console.print(table)
     if timeline["restoration"]:
-        console.print(f"restoration: {timeline['restoration']} (due {timeline['restoration_due_at']})")
+        console.print(Text(f"restoration: {_restoration(timeline['restoration'], timeline['restoration_due_at'])}"))
+
+
+def _words(name: str) -> str:
+    """A step's name as words: "restoration_due" is "restoration due", "re_found" "re-found"."""
+    return name.replace("re_", "re-", 1).replace("_", " ") if name.startswith("re_") else name.replace("_", " ")
+
+
+def _restoration(state: str, due: str | None) -> str:
+    """Where a countered takedown's restoration stands, in words."""
+    if state == "waiting":
+        return f"waiting, due {moment(due)} unless a court action is marked filed first"
+    if state == "due":
+        return f"due since {moment(due)}"
+    if state == "action_filed":
+        return "stopped: a court action was marked filed"
+    return _words(state)
 
 
 @cases.command("timeline")

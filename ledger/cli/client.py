@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import typer
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
@@ -85,25 +86,40 @@ def _call(method: str, path: str, **kwargs: Any) -> Any:
     body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
     if response.status_code >= 400:
         error = body.get("error", {}) if isinstance(body, dict) else {}
-        err.print(
-            f"[red]refused ({response.status_code} {error.get('code', '')}):[/red] "
-            f"{error.get('message', response.text)}"
-        )
-        print_problems(error.get("details", {}))
+        message = str(error.get("message", response.text))
+        print_refusal(f"refused ({response.status_code} {error.get('code', '')}):", message)
+        print_problems(error.get("details", {}), said=message)
         raise typer.Exit(1)
     return body
 
 
-def print_problems(details: dict[str, Any]) -> None:
-    """Each problem on a line of its own (as text, never markup), then how many there are in all."""
+def print_refusal(headline: str, message: str) -> None:
+    """A refusal on stderr: its headline in red, then the message (text, never markup) broken
+    between words to the terminal's width, its lines after the first indented."""
+    first, *more = wrapped(f"{headline} {message}", max(err.width - 2, 40))
+    line = Text(first, no_wrap=True, overflow="ignore")
+    line.stylize("red", 0, len(headline))
+    err.print(line)
+    for text in more:
+        err.print(Text(f"  {text}", no_wrap=True, overflow="ignore"))
+
+
+def print_problems(details: dict[str, Any], said: str = "") -> None:
+    """Each problem on a line of its own (as text, never markup), then how many there are in all;
+    not the one problem a refusal's message has `said` already."""
     from ledger.reports.problems import problem_line
 
     listed = details.get("problems", [])
+    if len(listed) == 1 and said and listed[0].get("problem") == said and not listed[0].get("row"):
+        listed = []
     for problem in listed:
         err.print(Text(f"  {problem_line(problem)}"))
     total = details.get("total", len(listed))
     if total > len(listed):
-        err.print(f"  ... {total - len(listed)} more ({total} problems in all; the first {len(listed)} are listed)")
+        err.print(
+            f"  ... {total - len(listed)} more ({counted(total, 'problem')} in all; "
+            f"the first {len(listed)} {'is' if len(listed) == 1 else 'are'} listed)"
+        )
 
 
 def _when(text: str) -> int:
@@ -116,52 +132,166 @@ def _when(text: str) -> int:
     return int(moment.timestamp())
 
 
-def counted(n: int, noun: str) -> str:
-    """ "1 new case", "2 new cases"."""
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+def counted(n: int | str, noun: str, plural: str | None = None) -> str:
+    """ "1 new case", "2 new cases"; "1 medium", "2 media" with `plural`."""
+    one = str(n) in ("1", "1.0")
+    return f"{n} {noun if one else plural or noun + 's'}"
+
+
+def moment(value: str | float | None) -> str:
+    """A time as people read it, to the minute and in UTC: "2026-12-21 12:40 UTC", from an ISO
+    8601 text (as the API sends times) or from unix seconds (as the chain holds them)."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, str) and not value.isdigit():
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    else:
+        at = datetime.fromtimestamp(int(value), UTC)
+    return at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def wrapped(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` cells, broken between words only: an id, a hash or a
+    URL longer than the width is a line of its own, whole."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            if line and cell_len(line) + 1 + cell_len(word) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        lines.append(line)
+    return lines
+
+
+class Fitted:
+    """A headline and a value to be copied ("API key ...: rlk_..."): on one line when the two fit
+    the terminal, else the value alone on the next line, indented, whole."""
+
+    def __init__(self, headline: str | Text, value: str | Text) -> None:
+        self.headline = Text.from_markup(headline) if isinstance(headline, str) else headline
+        self.value = Text(value) if isinstance(value, str) else value
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.headline.cell_len + 1 + self.value.cell_len <= options.max_width:
+            yield Text.assemble(self.headline, " ", self.value, no_wrap=True, overflow="ignore")
+        else:
+            yield Text.assemble(self.headline, no_wrap=True, overflow="ignore")
+            yield Text.assemble("  ", self.value, no_wrap=True, overflow="ignore")
+
+
+def hanging(text: str | Text, first: str = "  ", rest: str = "    ") -> None:
+    """A line of prose broken between words to the terminal's width, its later lines indented
+    under the first (text is markup when a str)."""
+    text = Text.from_markup(text) if isinstance(text, str) else text
+    width = max(console.width - len(rest), 20)
+    for i, line in enumerate(text.wrap(console, width, overflow="fold")):
+        line.rstrip()
+        console.print(Text.assemble(first if i == 0 else rest, line, no_wrap=True, overflow="ignore"))
+
+
+def said(headline: str | Text, *rows: tuple[str, str]) -> None:
+    """A result: its headline (markup allowed), then its facts a label and value a line, indented
+    under it, ids and hashes whole."""
+    console.print(headline)
+    facts = Facts(indent=2)
+    for label, value in rows:
+        facts.add_row(label, value)
+    if facts.rows:
+        console.print(facts)
 
 
 class PlainTable(Table):
     """Cells are text, never markup: titles, names and URLs come from users and from hostile
     sites, and "[/b]" in a URL would otherwise stop the command (or "[link=...]" spoof it).
     No word of a cell is ever broken: ids, addresses and URLs are there to be copied, so a column
-    is at least as wide as its longest word, and a table that cannot fit is printed wider than
-    the terminal (which wraps the line, and copies it as one) rather than folded."""
+    is at least as wide as its longest word. A table too wide for the terminal with its box is
+    printed without it; too wide even then, each row is printed as facts, a label and value a
+    line, rows apart by a blank line."""
 
     def add_row(self, *cells: RenderableType | None, **kwargs: Any) -> None:
         super().add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in cells), **kwargs)
+
+    def _narrowest(self) -> int:
+        widths = sum(column.min_width or 0 for column in self.columns)
+        padding = sum(self._get_padding_width(i) for i in range(len(self.columns)))
+        return widths + padding + self._extra_width
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         unbounded = options.update_width(sys.maxsize)
         for column in self.columns:
             cells = [column.header, *column.cells] if self.show_header else list(column.cells)
-            longest_word = max((Measurement.get(console, unbounded, cell).minimum for cell in cells), default=0)
-            column.min_width = max(column.min_width or 0, longest_word)
+            measured = [Measurement.get(console, unbounded, cell) for cell in cells]
+            # a column that never wraps (a time, a step's name) is as wide as its widest cell
+            longest = max((m.maximum if column.no_wrap else m.minimum for m in measured), default=0)
+            column.min_width = max(column.min_width or 0, longest)
+        if self._narrowest() > options.max_width and self.box is not None:
+            self.box, self.pad_edge = None, False
+            self.header_style = "bold"
+        if self._narrowest() > options.max_width:
+            yield from self._as_facts(console, options)
+            return
         yield from super().__rich_console__(console, options)
+
+    def _as_facts(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        headers = [str(column.header) for column in self.columns]
+        for row in range(self.row_count):
+            if row:
+                yield Text("")
+            facts = Facts()
+            for header, column in zip(headers, self.columns, strict=True):
+                cell = list(column.cells)[row]
+                facts.add_row(header, cell.plain if isinstance(cell, Text) else str(cell))
+            yield from facts.__rich_console__(console, options)
 
 
 class Facts:
-    """Label and value, a pair a line: the labels padded to one width, the value after them
-    whole and with nothing after it, so a double-click or a copy takes an id, a hash or an
-    address entire (a line longer than the terminal is wrapped by the terminal, which copies it
-    as one line). Values are text, never markup."""
+    """Label and value, a pair a line: the labels padded to one width, the value after them with
+    nothing after it, so a double-click or a copy takes an id, a hash or an address entire. A
+    value too long for the terminal is broken between words, its lines kept to the value's
+    column; one with a word (an id, a URL) too long for that column starts on the next line,
+    indented, where a 66-character hash fits 80 columns. Values are text, never markup."""
 
-    def __init__(self) -> None:
+    def __init__(self, indent: int = 1, style: str = "bold") -> None:
         self.rows: list[tuple[str, str]] = []
+        self.indent = indent
+        self.style = style
 
     def add_row(self, label: str, value: str) -> None:
         self.rows.append((label, value))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width = max((len(label) for label, _ in self.rows), default=0)
+        width = max((cell_len(label) for label, _ in self.rows), default=0)
+        column = self.indent + width + 2
+        limit = options.max_width
+
+        def line(text: str, label: str = "") -> Text:
+            out = Text(" " * self.indent, no_wrap=True, overflow="ignore")
+            if label:
+                out.append(label.ljust(width) if text else label, style=self.style)
+            if text:
+                out.append(("  " if label else " " * (width + 2)) + text)
+            return out
+
         for label, value in self.rows:
-            first, *more = value.split("\n")
-            line = Text(" ", no_wrap=True, overflow="ignore")
-            line.append(label.ljust(width), style="bold")
-            line.append(f"  {first}")
-            yield line
-            for continued in more:  # a value of several lines keeps to the value's column
-                yield Text(" " * (width + 3) + continued, no_wrap=True, overflow="ignore")
+            lines = value.split("\n")
+            if all(cell_len(text) <= limit - column for text in lines):
+                yield line(lines[0], label or " " * width)
+                yield from (line(text) for text in lines[1:])
+                continue
+            words = [word for text in lines for word in text.split(" ")]
+            if max(cell_len(word) for word in words) <= limit - column:
+                first, *more = wrapped(value, limit - column)
+                yield line(first, label or " " * width)
+                yield from (line(text) for text in more)
+                continue
+            if label:
+                yield line("", label)
+            for text in wrapped(value, limit - self.indent - 2):
+                yield Text(" " * (self.indent + 2) + text, no_wrap=True, overflow="ignore")
 
 
 def facts_table() -> Facts:
@@ -175,6 +305,21 @@ def listing(*headers: str) -> Table:
     for header in headers:
         table.add_column(header, overflow="fold")
     return table
+
+
+def work_titles(work_ids: set[str]) -> dict[str, str]:
+    """The titles of these works, by id, as far as your key may read them (another rights
+    holder's work is named by its id only)."""
+    titles: dict[str, str] = {}
+    try:
+        with _client() as client:
+            for work_id in sorted(work_ids):
+                answer = client.get(f"/works/{work_id}")
+                if answer.status_code == 200:
+                    titles[work_id] = answer.json()["title"]
+    except (httpx.HTTPError, ValueError, KeyError):
+        pass
+    return titles
 
 
 def _near_duplicate(work_id: str, distance: int) -> str:
@@ -203,23 +348,42 @@ def _show_work(work: dict[str, Any]) -> None:
         ("transaction", chain.get("tx_hash") or "-"),
         ("block", str(chain.get("block_number") or "-")),
         ("fingerprint", f"{work['fingerprint']['kind'] or 'none'} {work['fingerprint']['digest']}"),
-        ("metadata hash", work["metadata_hash"]),
+        ("metadata", work["metadata_hash"]),
     ]
     if work.get("near_duplicate_of"):
         rows.append(("near duplicate", _near_duplicate(work["near_duplicate_of"], work["near_duplicate_distance"])))
     if work.get("on_chain"):
-        rows.append(("owner on chain", work["on_chain"]["owner"]))
+        rows.append(("chain owner", work["on_chain"]["owner"]))
     for row in rows:
         table.add_row(row[0], row[1])
     console.print(table)
     for licence in work.get("licences", []):
         console.print(
-            f"  licence {licence['id']} -> account {licence['licensee_account_id']} "
-            f"{','.join(licence['territories'][:8])} {','.join(licence['rights'])} [{licence['status']}]"
+            Text(
+                f"  licence {licence['id']} -> account {licence['licensee_account_id']} "
+                f"{','.join(licence['territories'][:8])} {','.join(licence['rights'])} [{licence['status']}]"
+            )
         )
     for split in work.get("splits", []):
-        shares = ", ".join(f"{p['address']}={p['bps']}" for p in split["payees"])
-        console.print(f"  split v{split['version']} from {split['effective_from']}: {shares}")
+        print_split(split, indent="  ")
+
+
+def print_split(split: dict[str, Any], indent: str = "") -> None:
+    """A split version: when it takes effect, then each payee's share, a payee a line."""
+    console.print(f"{indent}split v{split['version']} {_effective(split['effective_from'])}:")
+    for payee in split["payees"]:
+        console.print(f"{indent}  {percent(payee['bps']):>7}  {payee['address']}")
+
+
+def _effective(seconds: int) -> str:
+    return f"from {moment(seconds)}" if seconds else "from the start"
+
+
+def percent(bps: int) -> str:
+    """Basis points as a percentage: 7000 is "70 %", 3333 "33.33 %"."""
+    from decimal import Decimal
+
+    return f"{Decimal(bps) / 100:f} %"
 
 
 def _check_registrar() -> None:
@@ -320,12 +484,34 @@ def derive(
             raise typer.Exit(2)
         parents.append({"licence_id": int(licence), "kind": kind})
     result = _call("POST", f"/works/{work_id}/parents", json={"parents": parents})
-    console.print(f"derivative {result['work_id']}: {result['chain']['status']}, tx {result['chain'].get('tx_hash')}")
+    said(
+        f"derivative: {result['chain']['status']}",
+        ("work id", result["work_id"]),
+        ("tx", result["chain"].get("tx_hash") or "-"),
+    )
+    titles = _titles(result["work_id"])
     for edge in result["parents"]:
+        parent_id: str = edge["parent_work_id"]
         console.print(
-            f"  {edge['kind']} of {edge['parent_work_id']} under licence {edge['licence_id']}: "
-            + upstream_terms(edge["share_bps"], edge["min_per_valid_play_micro"], edge.get("currency"))
+            Text(
+                f"  {edge['kind']} of {titles.get(parent_id, parent_id)} under licence {edge['licence_id']}: "
+                + upstream_terms(edge["share_bps"], edge["min_per_valid_play_micro"], edge.get("currency"))
+            )
         )
+        if parent_id in titles:
+            console.print(f"    {parent_id}")
+
+
+def _titles(work_id: str) -> dict[str, str]:
+    """The titles of a work's family, by work id, as far as the service shows them to you."""
+    try:
+        with _client() as client:
+            answer = client.get(f"/works/{work_id}/family")
+        family = answer.json() if answer.status_code == 200 else {}
+    except (httpx.HTTPError, ValueError):
+        return {}
+    edges = [*family.get("parents", []), *family.get("children", [])]
+    return {w["work_id"]: w["title"] for edge in edges for w in (edge["parent"], edge["derivative"])}
 
 
 @works.command("family")
@@ -425,9 +611,10 @@ def _terms(
 
 
 def _show_licence(licence: dict[str, Any]) -> None:
-    console.print(
-        f"licence {licence['id']} (chain id {licence['chain_licence_id']}) on {licence['work_id']}: "
-        f"{licence['status']}, tx {licence['chain'].get('tx_hash')}"
+    said(
+        f"licence {licence['id']} (chain id {licence['chain_licence_id']}): {licence['status']}",
+        ("work id", licence["work_id"]),
+        ("tx", licence["chain"].get("tx_hash") or "-"),
     )
     upstream = licence.get("derivative")
     if upstream:
@@ -509,7 +696,10 @@ def revoke(licence_id: int) -> None:
 def set_split(
     work_id: str,
     payee: list[str] = typer.Option(..., help="ADDRESS:BPS, repeatable; basis points sum to 10000."),
-    effective_from: str = typer.Option("0", help="ISO date or unix seconds; 0 means when mined."),
+    effective_from: str = typer.Option(
+        "0",
+        help="ISO date or unix seconds; 0: from the start for the work's first version, when mined for a later one.",
+    ),
 ) -> None:
     """Add a new split version (分账 rule) for your work."""
     payees = []
@@ -520,11 +710,11 @@ def set_split(
             raise typer.Exit(2)
         payees.append({"address": address, "bps": int(bps)})
     result = _call("POST", f"/works/{work_id}/splits", json={"payees": payees, "effective_from": _when(effective_from)})
-    console.print(f"split version {result['version']} of {result['work_id']}: {result['chain']['status']}")
+    said(f"split version {result['version']}: {result['chain']['status']}", ("work id", result["work_id"]))
 
 
 @splits.command("list")
 def list_splits(work_id: str) -> None:
+    """A work's split versions, each payee's share as a percentage."""
     for version in _call("GET", f"/works/{work_id}/splits"):
-        shares = ", ".join(f"{p['address']}={p['bps']}" for p in version["payees"])
-        console.print(f"v{version['version']} from {version['effective_from']}: {shares}")
+        print_split(version)

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ledger.cli.cases import work_name
-from ledger.cli.client import api_key, console, counted, err, listing
+from ledger.cli.client import Fitted, api_key, console, counted, err, listing
 
 if TYPE_CHECKING:
     from ledger.crawl.config import CrawlConfig
@@ -133,7 +133,8 @@ def run(
                 skipped = sum(stats.skipped.values())
                 bar.update(
                     task,
-                    description=f"{stats.pages} pages, {stats.media} media, {counts['matched']} matched, "
+                    description=f"{counted(stats.pages, 'page')}, {counted(stats.media, 'medium', 'media')}, "
+                    f"{counts['matched']} matched, "
                     f"{counted(counts['cases'], 'new case')}, {skipped} skipped",
                 )
 
@@ -174,7 +175,8 @@ def run(
         state.close()
         service.close()
     console.print(
-        f"crawled {stats.pages} pages, downloaded {stats.media} media ({stats.bytes:,} bytes); "
+        f"crawled {counted(stats.pages, 'page')}, downloaded {counted(stats.media, 'medium', 'media')} "
+        f"({counted(f'{stats.bytes:,}', 'byte')}); "
         f"{counts['matched']} matched a registered work, {counted(counts['cases'], 'new case')}"
     )
     if stats.skipped:
@@ -190,9 +192,10 @@ def run(
                 work_name(case),
                 case["url"],
                 leak,
-                f"{case['evidence_hash'][:18]}… {case['anchor']['status']}",
+                f"{case['evidence_hash'][:10]}… {case['anchor']['status']}",
             )
         console.print(table)
+        console.print("each case in full, its evidence hash whole: reelledger cases show CASE")
 
 
 @crawl.command("recheck")
@@ -219,8 +222,9 @@ def recheck(
                 raise typer.Exit(1) from None
             for case, state in results:
                 verdict = {True: "[yellow]alive[/yellow]", False: "[green]gone[/green]", None: "unknown"}[state.alive]
-                console.print(f"case {case['id']} {escape(case['url'])}: {verdict} ({escape(str(state.detail))})")
-            console.print(f"{len(results)} open cases checked")
+                console.print(Fitted(f"case {case['id']}:", case["url"]))
+                console.print(f"  {verdict}: {escape(str(state.detail))}")
+            console.print(f"{counted(len(results), 'open case')} checked")
             if not every:
                 return
             time.sleep(every)
@@ -294,9 +298,11 @@ def status(
     def line(counts: dict[str, Any]) -> str:
         skipped = sum(v for k, v in counts.items() if k.startswith("skipped:"))
         return (
-            f"{counts.get('pages', 0)} pages, {counts.get('media', 0)} media, {counts.get('matched', 0)} matched, "
+            f"{counted(counts.get('pages', 0), 'page')}, {counted(counts.get('media', 0), 'medium', 'media')}, "
+            f"{counts.get('matched', 0)} matched, "
             f"{counted(counts.get('cases', 0), 'new case')}, {skipped} skipped; {counts.get('done', 0)} of "
-            f"{counts.get('queued', 0)} tasks done" + (f", {counts['failed']} failed" if counts.get("failed") else "")
+            f"{counted(counts.get('queued', 0), 'task')} done"
+            + (f", {counts['failed']} failed" if counts.get("failed") else "")
         )
 
     try:

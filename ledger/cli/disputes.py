@@ -3,31 +3,36 @@ seat (`arbiter show|handover|accept`), over HTTP."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import typer
 
-from ledger.cli.client import _call, console, facts_table
+from ledger.cli.client import _call, console, facts_table, moment, said
 from ledger.cli.settlement import money, periods
 
 arbiter = typer.Typer(no_args_is_help=True, help="Who decides disputes, and handing that seat over.")
 
 
-def _when(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+def _me() -> str:
+    """Your own address, to tell your lines from others'."""
+    return str(_call("GET", "/accounts/me").get("address") or "").lower()
 
 
-def _line(d: dict[str, Any]) -> str:
-    outcome = d["state"] + (" by default" if d["by_default"] else "")
-    corrected = (
-        f", corrected {money(d['corrected_amount'], d['currency'])}" if d.get("corrected_amount") is not None else ""
-    )
+def _show(d: dict[str, Any], me: str = "") -> None:
+    """A dispute: the line, what it pays and what is claimed, then its facts a line each."""
+    outcome = d["state"] + (" by default" if d["by_default"] else "") + f" (line {d['line_state']})"
+    if d.get("corrected_amount") is not None:
+        outcome += f", corrected {money(d['corrected_amount'], d['currency'])}"
     pays, claimed = money(d["line_amount"], d["currency"]), money(d["claimed_amount"], d["currency"])
-    return (
-        f"{d['period_id']} dispute {d['dispute_id']}: line {d['line_index']} of {d['payee']} "
-        f"pays {pays}, claimed {claimed}; {outcome} (line {d['line_state']}){corrected}; "
-        f"deadline {_when(d['deadline'])}"
+    payee = f"you, {d['payee']}" if me and d["payee"].lower() == me else d["payee"]
+    said(
+        f"dispute {d['dispute_id']}: line {d['line_index']} pays {pays}, claimed {claimed}",
+        ("outcome", outcome),
+        ("deadline", moment(d["deadline"])),
+        ("payee", payee),
+        ("work id", d["work_id"]),
+        ("period id", d["period_id"]),
     )
 
 
@@ -44,9 +49,9 @@ def dispute(
     body = _call(
         "POST", f"/periods/{period_id}/lines/{index}/dispute", json={"reason": reason, "claimed_amount": claimed}
     )
-    console.print(f"disputed line {index}: {body['chain']['status']} {body['chain'].get('tx_hash') or ''}")
+    said(f"disputed line {index}: {body['chain']['status']}", ("tx", body["chain"].get("tx_hash") or "-"))
     if body.get("dispute"):
-        console.print(_line(body["dispute"]))
+        _show(body["dispute"], _me())
 
 
 @periods.command("disputes")
@@ -60,8 +65,9 @@ def list_disputes(
         found = [d for d in found if state is None or d["state"] == state]
     else:
         found = _call("GET", "/disputes", params={"state": state} if state else None)
+    me = _me() if found else ""
     for d in found:
-        console.print(_line(d))
+        _show(d, me)
     if not found:
         console.print("no disputes")
 
@@ -81,8 +87,8 @@ def decide(
     if corrected is not None:
         request["corrected_amount"] = corrected
     body = _call("POST", f"/periods/{period_id}/disputes/{dispute_id}/decide", json=request)
-    console.print(f"decided dispute {dispute_id}: {body['chain']['status']} {body['chain'].get('tx_hash') or ''}")
-    console.print(_line(body["dispute"]))
+    said(f"decided dispute {dispute_id}: {body['chain']['status']}", ("tx", body["chain"].get("tx_hash") or "-"))
+    _show(body["dispute"])
 
 
 def _bond(seat: dict[str, Any]) -> str:
@@ -102,7 +108,7 @@ def show() -> None:
         if seat["held_by_service"]
         else " (external: decides on chain)"
         if seat["external"]
-        else f" (account {seat['arbiter_account_id']})"
+        else f" ({_account_name(seat['arbiter_account_id'])})"
     )
     for key, value in (
         ("arbiter", holder),
@@ -113,6 +119,19 @@ def show() -> None:
     ):
         table.add_row(key, value)
     console.print(table)
+
+
+def _account_name(account_id: int) -> str:
+    """'account 5, rights-society' when you may read the accounts (an admin, an auditor), else 'account 5'."""
+    from ledger.cli.client import _client
+
+    try:
+        with _client() as client:
+            answer = client.get("/accounts", params={"limit": 500})
+        names = {a["id"]: a["name"] for a in answer.json()} if answer.status_code == 200 else {}
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        names = {}
+    return f"account {account_id}" + (f", {names[account_id]}" if account_id in names else "")
 
 
 @arbiter.command("handover")
@@ -126,4 +145,4 @@ def handover(account_id: int = typer.Option(..., help="The arbiter account to of
 def accept() -> None:
     """Take the arbiter seat offered to this arbiter account."""
     body = _call("POST", "/arbiter/accept")
-    console.print(f"arbiter seat accepted: {body['chain']['status']} {body['chain'].get('tx_hash') or ''}")
+    said(f"arbiter seat accepted: {body['chain']['status']}", ("tx", body["chain"].get("tx_hash") or "-"))

@@ -5,14 +5,42 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, ProgressColumn, Task, TransferSpeedColumn
+from rich.text import Text
 
 CHUNK = 1024 * 1024
 
 
+class SpeedColumn(TransferSpeedColumn):
+    """The transfer speed once there is one to tell: nothing rather than "0 bytes/s" for a file
+    sent before a speed could be measured (or "?" before the first bytes)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return super().render(task) if speed else Text("")
+
+
+class FramesColumn(ProgressColumn):
+    """Frames done of frames in all ("120/200 frames"); nothing while the task is not counting
+    frames (its field `frames` false: a copy anchored on chain once its frames are marked)."""
+
+    def render(self, task: Task) -> Text:
+        if not task.fields.get("frames", True):
+            return Text("")
+        total = "?" if task.total is None else f"{task.total:.0f}"
+        return Text(f"{task.completed:.0f}/{total} frames", style="progress.download")
+
+
 def progress() -> Progress:
+    """A bar for bytes read or sent, on stderr: stdout is the command's answer, for pipes too."""
     return Progress(
-        "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        SpeedColumn(),
+        transient=True,
+        console=Console(stderr=True),
     )
 
 

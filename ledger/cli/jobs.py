@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from ledger.cli.client import _call, console, err, listing
+from ledger.cli.client import Facts, _call, console, err, listing, moment, work_titles
 
 jobs = typer.Typer(no_args_is_help=True, help="Follow media jobs: masters being hashed, copies being marked.")
 media = typer.Typer(no_args_is_help=True, help="Run media jobs on the Redis queue.")
@@ -29,7 +29,8 @@ def follow(job: dict[str, Any], poll: float = 0.5) -> dict[str, Any]:
             job = _call("GET", f"/jobs/{job['id']}")
             p = job["progress"]
             status = f"{LABELS.get(job['kind'], job['kind'])} ({job['status']})"
-            bar.update(task, description=status, completed=p["done"], total=p["total"])
+            done = p["total"] if job["status"] == "done" and p["total"] else p["done"]  # a done job's bar is full
+            bar.update(task, description=status, completed=done, total=p["total"])
     return job
 
 
@@ -55,22 +56,45 @@ def show(job_id: int, wait: bool = typer.Option(False, help="Follow it with a pr
     console.print(_line(job))
     if job["status"] == "failed":
         refused(job)
+    facts = Facts(indent=2)
     for name, value in (job.get("result") or {}).items():
         if value is not None:
-            console.print(f"  {name}: {value}")
+            facts.add_row(name.replace("_", " "), str(value))
+    console.print(facts)
 
 
 @jobs.command("list")
 def list_jobs(offset: int = typer.Option(0), limit: int = typer.Option(50)) -> None:
     page = _call("GET", "/jobs", params={"offset": offset, "limit": limit})
-    table = listing("id", "kind", "status", "progress", "created")
+    table = listing("id", "kind", "status", "progress", "of", "created")
+    table.columns[-1].no_wrap = True  # a time whole, on one line
+    titles = work_titles(
+        {str(job["result"]["work_id"]) for job in page["items"] if (job.get("result") or {}).get("work_id")}
+    )
     for job in page["items"]:
         fraction = job["progress"]["fraction"]
         table.add_row(
-            str(job["id"]), job["kind"], job["status"], "" if fraction is None else f"{fraction:.0%}", job["created_at"]
+            str(job["id"]),
+            job["kind"],
+            job["status"],
+            "" if fraction is None else f"{fraction:.0%}",
+            _made(job.get("result") or {}, titles),
+            moment(job["created_at"]),
         )
     console.print(table)
     console.print(f"{len(page['items'])} of {page['total']}")
+
+
+def _made(result: dict[str, Any], titles: dict[str, str]) -> str:
+    """What the job made, by name: the work's title and shortened id, or the distribution."""
+    from ledger.piracy.notices import short_id
+
+    if result.get("work_id"):
+        work_id = result["work_id"]
+        return f"{titles[work_id]} {short_id(work_id)}" if work_id in titles else work_id
+    if result.get("distribution_id") is not None:
+        return f"distribution {result['distribution_id']}"
+    return "-"
 
 
 @media.command("worker")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ledger.cli.client import _call, console, err, facts_table
+from ledger.cli.client import _call, console, counted, err, facts_table
 from ledger.cli.files import ProgressReader, progress
 
 if TYPE_CHECKING:
@@ -44,15 +44,24 @@ def hash_with_progress(file: Path, registered: bool = False) -> HashSequence:
         task = bar.add_task("hashing frames", total=None, at="")
 
         def moved(done: float, total: float | None) -> None:
-            bar.update(task, completed=done, total=total, at=_clock(done))
+            bar.update(task, completed=done, total=total, at=video_read(done, total))
 
         try:
             if registered:
-                return hash_file(file, REGISTERED_VARIANTS, moved)
-            return query_sequence(file, moved, seconds=MAX_QUERY_SECONDS)
+                hashed = hash_file(file, REGISTERED_VARIANTS, moved)
+            else:
+                hashed = query_sequence(file, moved, seconds=MAX_QUERY_SECONDS)
         except WatermarkError as exc:
             err.print(f"[red]reelledger:[/red] {exc}")
             raise typer.Exit(1) from None
+        total = bar.tasks[0].total  # the last frame sampled is short of the end: the bar ends full
+        bar.update(task, completed=total or 1, total=total or 1, at=video_read(total or 0, total))
+        return hashed
+
+
+def video_read(done: float, total: float | None) -> str:
+    """How much of the video is read, in seconds of it: "3.6 of 4.6 s of video"."""
+    return f"{done:.1f} of {total:.1f} s of video" if total else f"{done:.1f} s of video"
 
 
 def match(
@@ -75,11 +84,13 @@ def match(
         console.print_json(json.dumps(found))
         return
     q = found["query"]
-    heard = f"{q['frames_usable']} of {q['frames_sampled']} frames usable, {q['duration_seconds']:.1f} s"
+    heard = f"{q['frames_usable']} of {counted(q['frames_sampled'], 'frame')} usable, {q['duration_seconds']:.1f} s"
     if not found["matched"]:
         console.print(f"no match ({heard})")
         return
     work = found["work"]
+    agreeing = found["frames_agreeing"]
+    agree = f"{counted(agreeing, 'frame')} {'agrees' if agreeing == 1 else 'agree'}"
     table = facts_table()
     rows = [
         ("work id", work["work_id"]),
@@ -87,7 +98,7 @@ def match(
         ("offset", f"{_clock(found['offset_seconds'])} into the work"),
         (
             "matched",
-            f"{found['duration_seconds']:.1f} s of the copy ({found['frames_agreeing']} frames agree; {heard})",
+            f"{found['duration_seconds']:.1f} s of the copy ({agree}; {heard})",
         ),
         ("speed", f"{found['speed']:.3f}x"),
         ("confidence", f"{found['confidence']:.2f}"),

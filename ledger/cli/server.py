@@ -128,8 +128,13 @@ def create_account(
     except LedgerError as exc:
         _fail(exc.message)
     account = created.account
-    console.print(f"created {account.role.value} account {account.id} ({account.name}), address {account.address}")
-    console.print(f"API key (shown once, store it now): [bold]{created.api_key}[/bold]")
+    from rich.text import Text
+
+    from ledger.cli.client import Fitted
+
+    made = Text(f"created {account.role.value} account {account.id} ({account.name}), address")
+    console.print(Fitted(made, account.address))  # the name is the user's text, not markup
+    console.print(Fitted("API key (shown once, store it now):", Text(created.api_key, style="bold")))
     # The account is in this machine's database, which the service must share: a key made in
     # another data directory is "not valid" to it.
     err.print(
@@ -204,12 +209,16 @@ def audit_period(
         _fail(str(exc))
     except SQLAlchemyError as exc:  # a database, but not one the service has made
         _fail(f"the {database_name(settings)} holds no ReelLedger data ({first_line(exc)}): {DATABASE_HINT}")
-    console.print(f"recomputed root {result.recomputed_root}")
-    console.print(f"chain root      {result.chain_root}")
+    from ledger.cli.client import counted, said
     from ledger.cli.settlement import money
 
-    total = money(result.total, result.currency)
-    console.print(f"total {total} over {result.line_count} lines, inputs hash {result.recomputed_inputs_hash}")
+    said(
+        "the period's root",
+        ("recomputed", str(result.recomputed_root or "-")),
+        ("on chain", str(result.chain_root or "-")),
+        ("inputs", str(result.recomputed_inputs_hash or "-")),
+    )
+    console.print(f"total {money(result.total, result.currency)} over {counted(result.line_count, 'line')}")
     for problem in result.problems:
         console.print(f"[red]problem:[/red] {problem}")
     if not result.ok:

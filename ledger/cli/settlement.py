@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.text import Text
 
 from ledger.chain.hexes import to_0x
-from ledger.cli.client import _call, console, err, facts_table, print_problems
+from ledger.cli.client import Fitted, _call, console, counted, err, facts_table, hanging, moment, print_problems, said
 from ledger.cli.files import ProgressReader, progress
 from ledger.days import day_number
 
@@ -73,7 +74,11 @@ def submit(
             raise typer.Exit(1)
         summary = summary_of_digest(digest, platform=signer.address, report_id=report_id, supersedes=supersedes)
         headers["X-Report-Signature"] = sign_summary(summary, signer.key, domain)
-        console.print(f"signed {summary.row_count} rows, root {to_0x(summary.rows_root)}, as {signer.address}")
+        said(
+            f"signed {counted(summary.row_count, 'row')}",
+            ("rows root", to_0x(summary.rows_root)),
+            ("signed by", signer.address),
+        )
     query = {"report_id": report_id, "period_start": str(first), "period_end": str(last), "currency": currency.upper()}
     if supersedes:
         query["supersedes"] = supersedes
@@ -101,17 +106,20 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable
     if body["problems"]:
         print_problems(body)
         raise typer.Exit(1)
-    console.print(f"{file.name}: {body['rows']} rows, no problems")
+    console.print(Text(f"{file.name}: {counted(body['rows'], 'row')}, no problems"))
 
 
 def _show_report(body: dict[str, Any]) -> None:
     anchor = body.get("anchor") or {}
-    console.print(
-        f"report {body['report_id']}: {body['status']}, {body['rows']} rows ({body['held_rows']} held), "
-        f"{body['period']['first_day']} to {body['period']['last_day']} {body['currency']}"
-    )
-    console.print(
-        f"  rows root {body['rows_root']}; anchored on chain: {anchor.get('status', '-')} {anchor.get('tx_hash') or ''}"
+    said(
+        Text(
+            f"report {body['report_id']}: {body['status']}, {counted(body['rows'], 'row')} "
+            f"({body['held_rows']} held), {body['period']['first_day']} to {body['period']['last_day']} "
+            f"{body['currency']}"
+        ),
+        ("rows root", body["rows_root"] or "-"),
+        ("anchored", f"on chain: {anchor.get('status', '-')}"),
+        ("anchor tx", anchor.get("tx_hash") or "-"),
     )
 
 
@@ -135,9 +143,10 @@ def held(
     query: dict[str, Any] = {"offset": offset, "limit": limit, **({"state": state} if state else {})}
     found = _call("GET", "/reports/held", params=query)
     for row in found:
-        console.print(
-            f"{row['report_id']} {row['work_id']} {row['territory']} {row['date']} "
-            f"valid plays {row['valid_plays']}: {_held_state(row)}"
+        said(
+            Text(f"{row['report_id']} {row['territory']} {row['date']} valid plays {row['valid_plays']}"),
+            ("work id", row["work_id"]),
+            ("state", _held_state(row)),
         )
     if not found:
         console.print(_nothing_held(state, offset))
@@ -178,9 +187,10 @@ def set_rule(
         raise typer.Exit(2) from None
     body = {"effective_from": str(_day(effective_from, "--effective-from")), "rule": rule, "platform_id": platform_id}
     created = _call("POST", f"/works/{work_id}/rules", json=body)
-    console.print(
-        f"rule version {created['version']} of {work_id}, from {created['effective_from']}, "
-        f"hash {created['content_hash']}"
+    said(
+        f"rule version {created['version']}, from {created['effective_from']}",
+        ("work id", work_id),
+        ("hash", created["content_hash"]),
     )
 
 
@@ -197,9 +207,13 @@ def list_rules(
         print(json.dumps(found, indent=1))
         return
     for rule in found:
-        console.print(
-            f"v{rule['version']} from {rule['effective_from']} platform {rule['platform_id'] or 'any'}: "
-            f"{rule_terms(rule['rule'], rule['currency'])}"
+        hanging(
+            Text(
+                f"v{rule['version']} from {rule['effective_from']} platform {rule['platform_id'] or 'any'}: "
+                f"{rule_terms(rule['rule'], rule['currency'])}"
+            ),
+            first="",
+            rest="  ",
         )
 
 
@@ -248,8 +262,7 @@ def _show_period(p: dict[str, Any]) -> None:
         ("commit tx", (p.get("commit") or {}).get("tx_hash") or "-"),
     ]
     if p.get("dispute_ends"):
-        ends = datetime.fromtimestamp(p["dispute_ends"], UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        rows.append(("disputes until", ends))
+        rows.append(("disputes until", moment(p["dispute_ends"])))
     if p.get("finalise"):
         rows.append(("finalise tx", f"{p['finalise'].get('tx_hash') or '-'} ({p['finalise'].get('status')})"))
     if "unsettled_works" in p:  # the platform's own view: each work left out, and why
@@ -288,11 +301,13 @@ def close(
 
 @periods.command("list")
 def list_periods() -> None:
+    """Your periods, each its days, status and total, then its id on a line of its own."""
     for p in _call("GET", "/periods"):
         console.print(
-            f"{p['period_id']} {p['period']['first_day']}..{p['period']['last_day']} {p['status']} "
+            f"{p['period']['first_day']} to {p['period']['last_day']}: {p['status']}, "
             f"total {money(p['total'], p['currency'])}"
         )
+        console.print(f"  {p['period_id']}")
 
 
 @periods.command("show")
@@ -315,9 +330,10 @@ def statement(
     """Download your lines of a period, each with its Merkle proof."""
     body = _call("GET", f"/periods/{period_id}/statement", params={"payee": payee} if payee else None)
     out.write_text(json.dumps(body, indent=1) + "\n")
-    console.print(f"{len(body['lines'])} lines, {money(body['payee_total'], body['currency'])} -> {out}")
+    total = money(body["payee_total"], body["currency"])
+    console.print(Fitted(Text(f"{counted(len(body['lines']), 'line')}, {total} ->"), str(out)))
     for line in body["lines"]:
-        console.print(f"  line {line['index']}: {money(line['amount'], body['currency'])}, {line_source(line)}")
+        hanging(Text(f"line {line['index']}: {money(line['amount'], body['currency'])}, {line_source(line)}"))
 
 
 def money(amount: int | str, currency: str) -> str:
@@ -351,7 +367,7 @@ def fund(
     """Pay what the period owes into the settlement contract (platform)."""
     body = _call("POST", f"/periods/{period_id}/fund", json={"amount": amount} if amount else {})
     funded = money(body["funded"], body["currency"])
-    console.print(f"funded {funded}: {body['chain']['status']} {body['chain'].get('tx_hash') or ''}")
+    said(f"funded {funded}: {body['chain']['status']}", ("tx", body["chain"].get("tx_hash") or "-"))
 
 
 @periods.command("claim")
@@ -360,7 +376,7 @@ def claim(
 ) -> None:
     """Claim a line of yours once the period is finalised; the tokens go to your address."""
     body = _call("POST", f"/periods/{period_id}/lines/{index}/claim")
-    console.print(f"claimed line {index}: {body['chain']['status']} {body['chain'].get('tx_hash') or ''}")
+    said(f"claimed line {index}: {body['chain']['status']}", ("tx", body["chain"].get("tx_hash") or "-"))
 
 
 @periods.command("audit")
@@ -373,9 +389,8 @@ def audit_remote(period_id: str) -> None:
 
 
 def _print_audit(body: dict[str, Any]) -> None:
-    console.print(f"recomputed root {body['recomputed_root']}")
-    console.print(f"chain root      {body['chain_root']}")
-    console.print(f"total {money(body['total'], body['currency'])} over {body['line_count']} lines")
+    said("the period's root", ("recomputed", body["recomputed_root"] or "-"), ("on chain", body["chain_root"] or "-"))
+    console.print(f"total {money(body['total'], body['currency'])} over {counted(body['line_count'], 'line')}")
     for problem in body["problems"]:
         console.print(f"[red]problem:[/red] {problem}")
     console.print("[green]identical[/green]" if body["ok"] else "[red]does not match[/red]")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from ledger.chain.hexes import to_0x
+from ledger.cli.client import Facts, Fitted, counted, hanging, moment, wrapped
 from ledger.cli.files import sha256_file
 
 console = Console(soft_wrap=True)  # lines whole (ids, keys, hashes are copied from them); the terminal wraps
@@ -34,6 +35,22 @@ def _registry_from_service(name: str = "WorkRegistry", option: str = "--registry
         raise typer.Exit(2) from None
 
 
+def _registry(given: str | None, name: str, variable: str) -> str:
+    """The contract address to check against, and a line saying where it came from: given (by
+    the option, or the environment variable), or asked of the service, which is then its word."""
+    if given:
+        source = f"from {variable}" if os.environ.get(variable) == given else "from --registry"
+        console.print(Text(f"{name} {given} ({source})"))
+        return given
+    address = _registry_from_service(name)
+    url = os.environ.get("REELLEDGER_URL", "http://127.0.0.1:8000")
+    console.print(Text(f"{name} {address}"))
+    advice = f"(asked the service at {url}; pass --registry or set {variable} to check against an address you trust)"
+    for line in wrapped(advice, max(console.width - 2, 40)):
+        console.print(Text(f"  {line}"))
+    return address
+
+
 @app.command("work")
 def work(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
@@ -46,17 +63,32 @@ def work(
 
     digest = sha256_file(file)
     try:
-        found = find_registration(rpc_url or _default_rpc(), registry or _registry_from_service(), digest)
+        address = _registry(registry, "WorkRegistry", "REELLEDGER_WORK_REGISTRY")
+        found = find_registration(rpc_url or _default_rpc(), address, digest)
     except ChainError as exc:
         err.print(f"[red]reelledger:[/red] {exc}")
         raise typer.Exit(2) from None
     if found is None:
-        console.print(f"[red]no match[/red]: {to_0x(digest)} is not registered on this chain")
+        console.print("[red]no match[/red]: the file's SHA-256 is not registered on this chain")
+        console.print(f"  {to_0x(digest)}")
         raise typer.Exit(1)
-    when = datetime.fromtimestamp(found.registered_at, UTC).isoformat()
-    console.print(f"[green]match[/green]: {file} is work {found.work_id}")
-    console.print(f"  owner {found.owner}, registered {when} in block {found.block_number}, tx {found.tx_hash}")
-    console.print(f"  metadata {found.metadata_hash} ({found.metadata_uri})")
+    console.print(Text.assemble(("match", "green"), ": the chain holds a registration of exactly this file"))
+    _facts(
+        ("file", str(file)),
+        ("work id", found.work_id),
+        ("owner", found.owner),
+        ("registered", f"{moment(found.registered_at)}, block {found.block_number}"),
+        ("tx", found.tx_hash),
+        ("metadata", found.metadata_hash),
+        ("at", found.metadata_uri),
+    )
+
+
+def _facts(*rows: tuple[str, str]) -> None:
+    facts = Facts(indent=2)
+    for label, value in rows:
+        facts.add_row(label, str(value))
+    console.print(facts)
 
 
 @app.command("statement")
@@ -83,7 +115,9 @@ def statement(
         check_depth(text, file.name)  # before the decoder, which recurses a level per bracket
         doc = json.loads(text)
         check = verify_statement(
-            rpc_url or _default_rpc(), doc, registry or _registry_from_service("SettlementRegistry", "--registry")
+            rpc_url or _default_rpc(),
+            doc,
+            _registry(registry, "SettlementRegistry", "REELLEDGER_SETTLEMENT_REGISTRY"),
         )
     except (ValueError, KeyError, TypeError, TooDeep) as exc:
         err.print(f"[red]reelledger:[/red] {file.name} is not a statement: {exc}")
@@ -92,7 +126,8 @@ def statement(
         err.print(f"[red]reelledger:[/red] {exc}")
         raise typer.Exit(2) from None
     state = {0: "not committed", 1: "committed (dispute window)", 2: "finalised"}.get(check.period_state, "?")
-    console.print(f"period {doc['period_id']}: {state} on chain {doc['chain_id']} at {doc['contract']}")
+    console.print(f"period {state} on chain {doc['chain_id']}")
+    _facts(("period id", str(doc["period_id"])), ("contract", str(doc["contract"])))
     console.print(
         f"  root {'matches' if check.root_matches else 'DIFFERS'}, token "
         f"{'matches' if check.token_matches else 'DIFFERS'}, total {'matches' if check.total_matches else 'DIFFERS'}"
@@ -100,15 +135,18 @@ def statement(
     for problem in check.problems:
         console.print(f"  [red]problem:[/red] {problem}")
     for line, stated in zip(check.lines, doc["lines"], strict=True):
-        mark = "[green]ok[/green]" if line.proof_ok and line.contract_ok else "[red]FAILS[/red]"
-        console.print(
-            f"  line {line.index}: {money(line.amount, doc['currency'])} {mark}"
-            f"{' (settled)' if line.settled else ''}, {line_source(stated)}"
+        mark = ("ok", "green") if line.proof_ok and line.contract_ok else ("FAILS", "red")
+        hanging(
+            Text.assemble(
+                f"line {line.index}: {money(line.amount, doc['currency'])} ",
+                mark,
+                f"{' (settled)' if line.settled else ''}, {line_source(stated)}",
+            )
         )
     if not check.ok:
         console.print("[red]the statement does not match the chain[/red]")
         raise typer.Exit(1)
-    console.print(f"[green]verified[/green]: {len(check.lines)} lines against the chain")
+    console.print(f"[green]verified[/green]: {counted(len(check.lines), 'line')} against the chain")
 
 
 @app.command("evidence")
@@ -131,7 +169,7 @@ def evidence(
         err.print("[red]reelledger:[/red] give an evidence bundle or --case, one of them")
         raise typer.Exit(2)
     rpc = rpc_url or _default_rpc()
-    address = registry or _registry_from_service("EvidenceRegistry")
+    address = _registry(registry, "EvidenceRegistry", "REELLEDGER_EVIDENCE_REGISTRY")
     if bundle is not None:
         ok = _check_document(bundle.read_bytes(), str(bundle), rpc, address, copy)
     else:
@@ -173,15 +211,17 @@ def _check_document(data: bytes, label: str, rpc: str, registry: str, copy: Path
         err.print(f"[red]reelledger:[/red] {exc}")
         raise typer.Exit(2) from None
     if not found.anchored:
-        console.print(
-            f"[red]not anchored[/red]: {label}: the chain holds no anchor of {found.evidence_hash}; "
-            "this document was altered or never anchored"
-        )
+        missing = Text.assemble(("not anchored", "red"), f": {label}: the chain holds no anchor of")
+        console.print(Fitted(missing, found.evidence_hash))
+        console.print("  this document was altered or never anchored")
         return False
-    when = datetime.fromtimestamp(found.anchored_at, UTC).isoformat()
-    console.print(f"[green]anchored[/green]: {label} hashes to {found.evidence_hash}")
-    console.print(f"  anchored {when} in block {found.block_number}, tx {found.tx_hash}, by {found.anchored_by}")
-    console.print(f"  work {found.work_id}" + ("" if found.work_registered else " [red](not registered)[/red]"))
+    console.print(Fitted(Text.assemble(("anchored", "green"), f": {label} hashes to"), found.evidence_hash))
+    _facts(
+        ("anchored", f"{moment(found.anchored_at)}, block {found.block_number}"),
+        ("tx", found.tx_hash or "-"),
+        ("by", found.anchored_by or "-"),
+        ("work id", f"{found.work_id}" + ("" if found.work_registered else " (not registered)")),
+    )
     ok = found.work_matches and found.work_registered
     if not found.work_matches:
         console.print("[red]the document names another work than its anchor[/red]")
@@ -189,8 +229,10 @@ def _check_document(data: bytes, label: str, rpc: str, registry: str, copy: Path
         expected = json.loads(data)["content"]["sha256"].lower()
         actual = to_0x(sha256_file(copy))
         if actual == expected:
-            console.print(f"[green]copy matches[/green]: {copy} has SHA-256 {actual}, as the bundle says")
+            console.print(Text.assemble(("copy matches", "green"), f": {copy} has the SHA-256 the bundle says"))
+            _facts(("SHA-256", actual))
         else:
-            console.print(f"[red]copy differs[/red]: {copy} has SHA-256 {actual}, the bundle says {expected}")
+            console.print(Text.assemble(("copy differs", "red"), f": {copy} has another SHA-256 than the bundle says"))
+            _facts(("SHA-256", actual), ("the bundle", expected))
             ok = False
     return ok

@@ -11,16 +11,29 @@ import json
 import os
 import secrets
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TimeRemainingColumn
+from rich.text import Text
 
-from ledger.cli.client import _call, _client, console, err, facts_table, listing, unanswered
-from ledger.cli.files import ProgressReader, progress
+from ledger.cli.client import (
+    Facts,
+    _call,
+    _client,
+    console,
+    counted,
+    err,
+    facts_table,
+    listing,
+    moment,
+    said,
+    unanswered,
+    work_titles,
+)
+from ledger.cli.files import FramesColumn, ProgressReader, progress
 from ledger.distributions.screens import ScreenHint, parse_screen
 from ledger.errors import InvalidInput
 
@@ -32,27 +45,27 @@ def _frames_bar() -> Progress:
     return Progress(
         "[progress.description]{task.description}",
         BarColumn(),
-        MofNCompleteColumn(),
+        FramesColumn(),
         TimeRemainingColumn(),
         transient=True,
+        console=err,  # stdout is the command's answer
     )
 
 
 def _show_distribution(d: dict[str, Any]) -> None:
+    console.print(Text(f"distribution {d['id']}: " + d["status"] + (f" ({d['error']})" if d.get("error") else "")))
     table = facts_table()
     rows = [
-        ("distribution", str(d["id"])),
         ("work id", d["work_id"]),
         ("platform", f"{d['platform']['name']} ({d['platform']['address']})"),
         ("session", d["session"] or "-"),
         ("tier", d["tier"] or "-"),
         ("payload", d["payload"]),
-        ("status", d["status"] + (f" ({d['error']})" if d.get("error") else "")),
         ("record hash", d["record_hash"] or "-"),
         ("anchor tx", (d.get("chain") or {}).get("tx_hash") or "-"),
     ]
     if d.get("copy"):
-        rows.append(("copy", f"{d['copy']['sha256']} ({d['copy']['size']} bytes)"))
+        rows.append(("copy", f"{d['copy']['sha256']} ({counted(d['copy']['size'], 'byte')})"))
     for label, value in rows:
         table.add_row(label, value)
     console.print(table)
@@ -64,11 +77,13 @@ def _follow(dist: dict[str, Any]) -> dict[str, Any]:
         task = bar.add_task("marking", total=None)
         while dist["status"] in ("embedding", "anchoring"):
             done, total = dist["progress"]["frames_done"], dist["progress"]["frames_total"]
+            marking = dist["status"] == "embedding"
             bar.update(
                 task,
                 completed=done,
                 total=total,
-                description="marking" if dist["status"] == "embedding" else "anchoring on chain",
+                frames=marking,
+                description="marking" if marking else f"{counted(done, 'frame')} marked; anchoring on chain",
             )
             time.sleep(0.5)
             dist = _call("GET", f"/distributions/{dist['id']}")
@@ -214,7 +229,9 @@ def embed(
             err.print(f"[red]reelledger:[/red] {exc}")
             raise typer.Exit(1) from None
     psnr = f", PSNR {result.psnr:.1f} dB" if result.psnr is not None else ""
-    console.print(f"marked {result.kind} {result.width}x{result.height}, {result.frames} frame(s){psnr} -> {out}")
+    console.print(
+        Text(f"marked {result.kind} {result.width}x{result.height}, {counted(result.frames, 'frame')}{psnr} -> {out}")
+    )
 
 
 @watermark.command("detect")
@@ -251,43 +268,52 @@ def detect(
             reader.close()
     mark = found["watermark"]
     colluders = found.get("colluders") or []
+    titles = work_titles({c["distribution"]["work_id"] for c in colluders} | _work_of(found.get("distribution")))
     for c in colluders:
         d = c["distribution"]
-        console.print(
-            f"[bold]colluder: distribution {d['id']}[/bold] of work {d['work_id']}, platform {d['platform']['name']}"
-            + (f", session {d['session']}" if d["session"] else "")
-            + f" (payload {d['payload']}, score {c['score']})"
+        said(
+            Text.assemble((f"colluder: distribution {d['id']}", "bold"), f" of work {_work(d['work_id'], titles)}"),
+            ("platform", d["platform"]["name"]),
+            *([("session", d["session"])] if d["session"] else []),
+            ("payload", f"{d['payload']}, score {c['score']}"),
         )
+    reading = f"sync {mark['sync']}, {counted(mark['frames'], 'frame')}, {counted(mark['keys_tried'], 'key')} tried"
     if not mark["found"]:
-        console.print(
-            f"no single mark read (sync {mark['sync']}, {mark['frames']} frame(s), {mark['keys_tried']} key(s) tried)"
-            if colluders
-            else f"no mark found (sync {mark['sync']}, {mark['frames']} frame(s), {mark['keys_tried']} key(s) tried)"
-        )
+        console.print(f"no single mark read ({reading})" if colluders else f"no mark found ({reading})")
         raise typer.Exit(0 if colluders else 3)
     dist = found["distribution"]
     if dist is None:
         console.print(f"payload {mark['payload']} read, but no distribution of the ledger carries it")
         raise typer.Exit(0 if colluders else 3)
     chain = found.get("on_chain")
-    console.print(f"[bold]distribution {dist['id']}[/bold] of work {dist['work_id']}")
-    console.print(
-        f"  platform {dist['platform']['name']} ({dist['platform']['address']})"
-        + (f", session {dist['session']}" if dist["session"] else "")
-        + (f", tier {dist['tier']}" if dist["tier"] else "")
-    )
-    console.print(
-        f"  payload {mark['payload']}, confidence {mark['confidence']}, sync {mark['sync']}, {mark['frames']} frame(s)"
-    )
     if chain is None:
-        console.print("  on chain: the chain did not answer; the record could not be checked")
+        on_chain = "the chain did not answer; the record could not be checked"
     elif chain["record_hash_matches"]:
-        when = datetime.fromtimestamp(int(chain["anchored_at"]), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        console.print(f"  on chain: record {dist['record_hash']} anchored at {when} and matches")
+        on_chain = f"the record, anchored {moment(chain['anchored_at'])}, matches"
     else:
-        console.print(
-            f"  on chain: [red]the record is {'not anchored' if not chain['anchored'] else 'different'}[/red]"
-        )
+        on_chain = f"the record is {'not anchored' if not chain['anchored'] else 'different'}"
+    said(
+        Text.assemble((f"distribution {dist['id']}", "bold"), f" of work {_work(dist['work_id'], titles)}"),
+        ("work id", dist["work_id"]),
+        ("platform", f"{dist['platform']['name']} {dist['platform']['address']}"),
+        *([("session", dist["session"])] if dist["session"] else []),
+        *([("tier", dist["tier"])] if dist["tier"] else []),
+        ("payload", f"{mark['payload']}, confidence {mark['confidence']}, sync {mark['sync']}"),
+        ("read from", counted(mark["frames"], "frame")),
+        ("on chain", on_chain),
+        ("record", dist["record_hash"] or "-"),
+    )
+
+
+def _work_of(dist: dict[str, Any] | None) -> set[str]:
+    return {dist["work_id"]} if dist else set()
+
+
+def _work(work_id: str, titles: dict[str, str]) -> str:
+    """A work by its title and shortened id when you may read it, else by its id."""
+    from ledger.piracy.notices import short_id
+
+    return f"{titles[work_id]} {short_id(work_id)}" if work_id in titles else work_id
 
 
 def _detect_here(
@@ -313,12 +339,12 @@ def _detect_here(
             err.print(f"[red]reelledger:[/red] {exc}")
             raise typer.Exit(1) from None
     if found.payload is None:
-        console.print(f"no mark found (sync {found.sync:.1f}, {found.frames} frame(s))")
+        console.print(f"no mark found (sync {found.sync:.1f}, {counted(found.frames, 'frame')})")
         raise typer.Exit(3)
     assert found.key_index is not None  # given with a payload
     console.print(
         f"payload 0x{found.payload:012x} (key {found.key_index + 1} of {len(keys)}), "
-        f"confidence {found.confidence:.3f}, sync {found.sync:.1f}, {found.frames} frame(s)"
+        f"confidence {found.confidence:.3f}, sync {found.sync:.1f}, {counted(found.frames, 'frame')}"
     )
 
 
@@ -340,8 +366,8 @@ def attack(
     from watermark.video_attacks import ALL_ATTACKS, transcode
 
     if name == "list" and source is None:  # the names need no file: list both kinds
-        console.print(f"video attacks: {', '.join(ALL_ATTACKS)}")
-        console.print(f"image attacks: {', '.join(ATTACKS)}")
+        _list_attacks("video", ALL_ATTACKS)
+        _list_attacks("image", ATTACKS)
         return
     if source is None or out is None:
         err.print("[red]reelledger:[/red] give SOURCE and OUT, the copy to attack and where to write the attacked one")
@@ -355,7 +381,7 @@ def attack(
     if name not in known:
         listing = ", ".join(known)
         if name == "list":
-            console.print(f"{kind} attacks: {listing}")
+            _list_attacks(kind, known)
             return
         err.print(f"[red]reelledger:[/red] no {kind} attack {name!r}; known: {listing}")
         raise typer.Exit(2)
@@ -382,6 +408,24 @@ def attack(
             err.print(f"[red]reelledger:[/red] cannot write {out} (is its suffix an image format?)")
             raise typer.Exit(1)
     console.print(f"{name} -> {out}")
+
+
+def _list_attacks(kind: str, attacks: dict[str, Any]) -> None:
+    """The attacks of a kind, one a line, each with its description when it has one."""
+    console.print(f"{kind} attacks:")
+    table = Facts(indent=2, style="")
+    for name, attack in attacks.items():
+        table.add_row(name, _description(attack))
+    console.print(table)
+
+
+def _description(attack: Any) -> str:
+    """An attack's own description: the first paragraph of its docstring, or its `description`."""
+    text = getattr(attack, "description", None) or ""
+    doc = getattr(attack, "__doc__", None) or ""
+    if not text and doc and not doc.startswith(type(attack).__name__ + "("):  # a dataclass's generated doc
+        text = " ".join(doc.strip().split("\n\n")[0].split())
+    return str(text)
 
 
 @watermark.command("footage")

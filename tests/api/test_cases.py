@@ -281,7 +281,7 @@ def test_a_link_found_again_after_its_takedown_keeps_its_history(service, partie
     }
     shown = CliRunner().invoke(cli, ["cases", "show", str(case["id"])], env=env)
     assert shown.exit_code == 0, shown.output
-    minute = "%Y-%m-%d %H:%M"
+    minute = "%Y-%m-%d %H:%M UTC"
     assert (
         f"found {first.strftime(minute)}, gone {gone.strftime(minute)} (lifetime 1h00m00s), "
         f"found again {back.strftime(minute)}"

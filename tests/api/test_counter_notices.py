@@ -295,7 +295,7 @@ def test_the_case_is_due_for_restoration_after_the_waiting_period(svc, parties, 
         env={"REELLEDGER_URL": svc.url, "REELLEDGER_API_KEY": studio.headers["Authorization"][7:], "COLUMNS": "250"},
     )
     assert shown.exit_code == 0, shown.output
-    for kind in ("found", "countered", "restoration_due", "restored", "re_found"):
+    for kind in ("found", "countered", "restoration due", "restored", "re-found"):
         assert kind in shown.output
     assert f"{filed['document_hash'][:10]}…" in shown.output and "restoration: restored" in shown.output
 

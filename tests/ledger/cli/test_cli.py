@@ -118,9 +118,12 @@ def test_watermark_attack_list_needs_no_file():
         [str(REELLEDGER), "watermark", "attack", "--attack", "list"], capture_output=True, text=True, timeout=60
     )
     assert listed.returncode == 0, listed.stderr
-    video, image = listed.stdout.splitlines()
-    assert video.startswith("video attacks: crf30, ") and "crop10+crf30" in video and "crop10each+crf30" in video
-    assert image.startswith("image attacks: ") and "jpeg50" in image
+    video, image = listed.stdout.split("image attacks:\n")
+    assert video.startswith("video attacks:\n  crf30")
+    names = [line.split()[0] for line in video.splitlines()[1:]]
+    assert "crop10+crf30" in names and "crop10each+crf30" in names
+    assert "jpeg50" in [line.split()[0] for line in image.splitlines()]
+    assert all(line.startswith("  ") and len(line) <= 80 for line in (video + image).splitlines()[1:])
     missing = subprocess.run(
         [str(REELLEDGER), "watermark", "attack", "--attack", "crf30"], capture_output=True, text=True, timeout=60
     )

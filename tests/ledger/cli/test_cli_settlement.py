@@ -136,12 +136,12 @@ def test_walk_through_from_play_report_to_verified_statement_claim_and_audit(set
     assert "unsettled works" not in as_payee
 
     listed = run(settling, "periods", "list", api_key=platform_key).stdout
-    assert f"{period_id} {start}..{end} finalised total 5.04 CNY" in listed
+    assert f"{start} to {end}: finalised, total 5.04 CNY\n  {period_id}\n" in listed
 
     statement = tmp_path / "writer-statement.json"
     printed = run(settling, "periods", "statement", period_id, "-o", str(statement), api_key=writer_key).stdout
     verified = run(settling, "verify", "statement", str(statement))
-    assert "verified: 1 lines" in verified.stdout
+    assert "verified: 1 line against the chain" in verified.stdout
     doc = json.loads(statement.read_text())
     # 28,021 valid plays at 0.02 fen = 560 fen, less 10% commission = 504; the writer's 30% is 151 (151.2).
     assert doc["lines"][0]["amount"] == "151"

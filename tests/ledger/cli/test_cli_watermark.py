@@ -39,7 +39,7 @@ def test_walk_through_distribution_leak_and_trace(running, tmp_path):
         traced = run(running, "watermark", "detect", str(leaked), api_key=key)
         assert f"distribution {dist_id}" in traced.stdout and "streamer3" in traced.stdout, traced.stdout
         assert "premiere-42" in traced.stdout and payload in traced.stdout and "matches" in traced.stdout
-        assert re.search(r"anchored at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", traced.stdout), traced.stdout
+        assert re.search(r"the record, anchored \d{4}-\d\d-\d\d \d\d:\d\d UTC, matches", traced.stdout), traced.stdout
     clean = run(running, "watermark", "detect", str(master), api_key=crawler_key, ok=False)
     assert clean.returncode == 3 and "no mark" in clean.stdout
 
@@ -135,7 +135,7 @@ def test_standalone_keygen_embed_and_detect_need_no_service(tmp_path):
     leaked = tmp_path / "leak.mp4"
     local("watermark", "attack", str(marked), str(leaked), "--attack", "crop10", "--start", "1", "--seconds", "2")
     found = local("watermark", "detect", str(leaked), "--key-file", str(key))
-    assert "payload 0xabcdef012345" in found.stdout and "50 frame(s)" in found.stdout
+    assert "payload 0xabcdef012345" in found.stdout and "50 frames" in found.stdout
     unknown = local("watermark", "attack", str(marked), str(leaked), "--attack", "crop99", ok=False)
     assert unknown.returncode == 2 and "crop10+crf30" in unknown.stderr
     assert local("watermark", "detect", str(video), "--key-file", str(key), ok=False).returncode == 3

@@ -46,8 +46,8 @@ def test_walk_through_a_licence_to_re_edit_and_the_re_edit_registered_under_it(r
     )
     assert wrong_kind.returncode == 1 and "422" in wrong_kind.stderr and "not remake" in wrong_kind.stderr
     derived = run(running, "works", "derive", re_edit, "--parent", f"{licence_id}:re_edit", api_key=maker_key)
-    assert f"derivative {re_edit}: confirmed" in derived.stdout
-    assert f"re_edit of {drama} under licence {licence_id}: 30 % upstream\n" in derived.stdout
+    assert re.search(rf"derivative: confirmed\n  work id +{re_edit}\n", derived.stdout), derived.stdout
+    assert f"re_edit of Drama under licence {licence_id}: 30 % upstream\n    {drama}\n" in derived.stdout
 
 
 def test_walk_through_register_a_video_then_match_an_excerpt(running, tmp_path):
@@ -67,7 +67,7 @@ def test_walk_through_register_a_video_then_match_an_excerpt(running, tmp_path):
     job_id = queued.stdout.strip()
     followed = run(running, "jobs", "show", job_id, "--wait", api_key=studio_key)
     assert f"job {job_id} hash_master: done 100%" in followed.stdout, followed.stdout
-    work_id = re.search(r"work_id: (0x[0-9a-f]{64})", followed.stdout).group(1)
+    work_id = re.search(r"work id\s+(0x[0-9a-f]{64})", followed.stdout).group(1)
     hashed = run(running, "works", "register", str(other), "--title", "Other", "--hash-only", api_key=studio_key)
     other_id = re.search(r"work id\s+(0x[0-9a-f]{64})", hashed.stdout).group(1)
 
