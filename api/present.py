@@ -80,7 +80,7 @@ def licence(
     view: LicenceView, work_id: str, currency: str, *, licensee_name: str | None = None
 ) -> schemas.LicencePublic:
     """`currency`: the ledger's settlement currency, which a derivative's minimum is counted in;
-    `licensee_name`: the licensee's account name, which the licence's readers see it by."""
+    `licensee_name`: the licensee's account name, for readers who may list accounts."""
     r = view.record
     return schemas.LicencePublic(
         id=r.id,

@@ -177,7 +177,9 @@ class LicencePublic(BaseModel):
     chain_licence_id: int | None
     grantor_account_id: int
     licensee_account_id: int
-    licensee_name: str | None = Field(None, description="The licensee's account name.")
+    licensee_name: str | None = Field(
+        None, description="The licensee's account name, for admins and auditors (who may list accounts)."
+    )
     territories: list[str]
     rights: list[str]
     start: int

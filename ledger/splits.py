@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
 from eth_utils import is_address, to_checksum_address
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from ledger.accounts import authorise_service
 from ledger.chain.hexes import from_0x
@@ -69,7 +69,7 @@ def set_split(
             again = earlier_request(db, SplitRecord, idempotency_key, setter_id=account.id)
             if again is not None:
                 check_same(again, idempotency_key, digest, "split")
-                return SplitView(again, must_get(db, ChainOp, again.op_id))
+                return _view(ledger, db, again)
         call = ledger.registries.set_split_call(
             work_id=from_0x(work.work_id), payees=addresses, bps=shares, effective_from=effective_from
         )
@@ -85,14 +85,21 @@ def set_split(
         )
         db.add(record)
         commit_or(db, key_in_use(idempotency_key))
-    op = ledger.finish_write(op.id, SplitRecord, record.id)
+    ledger.finish_write(op.id, SplitRecord, record.id)
     with session(ledger.engine) as db:
-        row = must_get(db, SplitRecord, record.id)
-        if op.status == OpStatus.confirmed and row.version is None:
-            _record_confirmed(ledger, row, op)
-            db.add(row)
-            db.commit()
-        return SplitView(row, must_get(db, ChainOp, row.op_id))
+        return _view(ledger, db, must_get(db, SplitRecord, record.id))
+
+
+def _view(ledger: Ledger, db: Session, row: SplitRecord) -> SplitView:
+    """The split as answered, with what the chain recorded once it has confirmed it (a retry of a
+    request first answered 202 included)."""
+    op = must_get(db, ChainOp, row.op_id)
+    if op.status == OpStatus.confirmed and row.version is None:
+        _record_confirmed(ledger, row, op)
+        db.add(row)
+        db.commit()
+        db.refresh(row)
+    return SplitView(row, op)
 
 
 def _check(payees: list[tuple[str, int]]) -> None:

@@ -9,7 +9,7 @@ from api.deps import CurrentAccount, IdempotencyKey, LedgerDep, RowId
 from api.once import Once
 from ledger import licences, work_views, works
 from ledger.db import session
-from ledger.models import Account
+from ledger.models import Account, Role
 from ledger.service import Ledger
 
 router = APIRouter(tags=["licences"])
@@ -24,11 +24,17 @@ def _terms(body: schemas.LicenceCreate) -> licences.LicenceTerms:
     return licences.LicenceTerms(**fields, derivative=upstream)
 
 
-def shaped(ledger: Ledger, views: Iterable[licences.LicenceView], work_id: str) -> list[schemas.LicencePublic]:
-    """Licences of one work, each with its licensee's account name (the parties to a licence
-    know each other by name)."""
+NAMES_READERS = (Role.admin, Role.auditor)  # who may read any account's name (GET /accounts)
+
+
+def shaped(
+    ledger: Ledger, views: Iterable[licences.LicenceView], work_id: str, reader: Account
+) -> list[schemas.LicencePublic]:
+    """Licences of one work, with the licensee's account name for those who may list accounts.
+    Anyone else sees the account id only: a grantor names the licensee by id, so a name in the
+    answer would let it learn any account's name by granting to it."""
     views = list(views)
-    wanted = {v.record.licensee_id for v in views}
+    wanted = {v.record.licensee_id for v in views} if reader.role in NAMES_READERS else set()
     with session(ledger.engine) as db:
         names = (
             {a.id: a.name for a in db.exec(select(Account).where(col(Account.id).in_(wanted))).all()} if wanted else {}
@@ -37,13 +43,13 @@ def shaped(ledger: Ledger, views: Iterable[licences.LicenceView], work_id: str) 
     return [present.licence(v, work_id, currency, licensee_name=names.get(v.record.licensee_id)) for v in views]
 
 
-def _shaped(ledger: Ledger, view: licences.LicenceView) -> schemas.LicencePublic:
-    return shaped(ledger, [view], work_views.work_id(ledger.engine, view.record.work_pk))[0]
+def _shaped(ledger: Ledger, view: licences.LicenceView, reader: Account) -> schemas.LicencePublic:
+    return shaped(ledger, [view], work_views.work_id(ledger.engine, view.record.work_pk), reader)[0]
 
 
-def _granted(ledger: Ledger, view: licences.LicenceView, response: Response) -> schemas.LicencePublic:
+def _granted(ledger: Ledger, view: licences.LicenceView, response: Response, reader: Account) -> schemas.LicencePublic:
     """A new licence: 201 once the chain has confirmed it, 202 while it has not."""
-    shaped = _shaped(ledger, view)
+    shaped = _shaped(ledger, view, reader)
     response.status_code = status.HTTP_201_CREATED if shaped.chain.status == "confirmed" else status.HTTP_202_ACCEPTED
     return shaped
 
@@ -62,6 +68,7 @@ def grant_licence(
         ledger,
         licences.grant_licence(ledger, account, work_id, _terms(body), idempotency_key=idempotency_key),
         response,
+        account,
     )
 
 
@@ -69,7 +76,7 @@ def grant_licence(
 def list_licences(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> list[schemas.LicencePublic]:
     views = licences.licences_of_work(ledger, account, work_id)
     ident = works.work_id_of(works.parse_work_id(work_id))
-    return shaped(ledger, views, ident)
+    return shaped(ledger, views, ident, account)
 
 
 @router.post(
@@ -85,12 +92,12 @@ def grant_sublicence(
 ) -> schemas.LicencePublic:
     """Sub-license a licence you hold (转授); the scope must lie within it."""
     view = licences.grant_sublicence(ledger, account, licence_id, _terms(body), idempotency_key=idempotency_key)
-    return _granted(ledger, view, response)
+    return _granted(ledger, view, response, account)
 
 
 @router.get("/licences/{licence_id}")
 def read_licence(licence_id: RowId, ledger: LedgerDep, account: CurrentAccount) -> schemas.LicencePublic:
-    return _shaped(ledger, licences.get_licence(ledger, account, licence_id))
+    return _shaped(ledger, licences.get_licence(ledger, account, licence_id), account)
 
 
 @router.post("/licences/{licence_id}/revoke", response_model=schemas.LicencePublic)
@@ -98,4 +105,4 @@ def revoke_licence(
     licence_id: RowId, ledger: LedgerDep, account: CurrentAccount, once: Once
 ) -> schemas.LicencePublic | Response:
     """Revoke a licence; its whole sub-licence tree stops being valid with it."""
-    return once(lambda: _shaped(ledger, licences.revoke_licence(ledger, account, licence_id)))
+    return once(lambda: _shaped(ledger, licences.revoke_licence(ledger, account, licence_id), account))

@@ -190,7 +190,9 @@ def read_work(work_id: str, ledger: LedgerDep, account: CurrentAccount) -> schem
     return schemas.WorkDetail(
         **base.model_dump(),
         on_chain=on_chain,
-        licences=licence_routes.shaped(ledger, licences.licences_of_work(ledger, account, work_id), view.work.work_id),
+        licences=licence_routes.shaped(
+            ledger, licences.licences_of_work(ledger, account, work_id), view.work.work_id, account
+        ),
         splits=[present.split_version(v) for v in versions],
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
 from rich.console import Console
@@ -43,12 +44,18 @@ def _registry(given: str | None, name: str, variable: str) -> str:
         console.print(Text(f"{name} {given} ({source})"))
         return given
     address = _registry_from_service(name)
-    url = os.environ.get("REELLEDGER_URL", "http://127.0.0.1:8000")
+    url = _without_credentials(os.environ.get("REELLEDGER_URL", "http://127.0.0.1:8000"))
     console.print(Text(f"{name} {address}"))
     advice = f"(asked the service at {url}; pass --registry or set {variable} to check against an address you trust)"
     for line in wrapped(advice, max(console.width - 2, 40)):
         console.print(Text(f"  {line}"))
     return address
+
+
+def _without_credentials(url: str) -> str:
+    """The service's address as printed: a user and password written in it stay out of the output."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 @app.command("work")

@@ -81,8 +81,12 @@ class Console:
 
     def __init__(self, browser, service, api_key: str | None, lang: str = "en") -> None:
         self.base = service.url
-        self.context = browser.new_context(
-            base_url=service.url, locale="en-US", viewport={"width": 1280, "height": 900}, accept_downloads=True
+        self.context = browser.new_context(  # a reader in UTC+8: a UTC time read as local time would show
+            base_url=service.url,
+            locale="en-US",
+            timezone_id="Asia/Shanghai",
+            viewport={"width": 1280, "height": 900},
+            accept_downloads=True,
         )
         self.page = self.context.new_page()
         self.errors: list[str] = []
@@ -526,7 +530,7 @@ def test_a_counter_notice_is_filed_through_the_notices_link_and_shown_on_the_cas
     page.wait_for_selector("[data-testid=filed]")
     filed = service.client(key_of(studio)).get(f"/cases/{case['id']}/counter-notice").json()
     said = page.inner_text("[data-testid=filed]")
-    assert f"Counter-notice filed; its hash {filed['document_hash']} is anchored on chain" in said, said
+    assert f"Counter-notice filed; its hash {filed['document_hash']} is recorded and is being anchored" in said, said
     due = filed["restoration_due_at"].replace("T", " ")[:16]  # to the minute, as the console writes dates
     assert f"restored on {due} UTC" in said and filed["restoration_due_at"] not in said, said
     assert filed["document"]["urls"] == sorted([leak, "http://pirate.example/"])
@@ -664,6 +668,9 @@ def test_a_disputed_line_shows_as_held_and_the_arbiter_decides_it_in_the_console
             "voided: the corrected amount is paid in the platform's next period"
         )
         expect(page.locator("[data-testid=voided-total]")).to_contain_text(f"{yuan(own['amount'])} CNY voided")
+        expect(page.locator("[data-testid=periods] [data-testid=own-total]")).to_contain_text(
+            f"of which {yuan(own['amount'])} CNY voided"
+        )
         page = owner.open("/console/revenue")
         expect(page.locator("[data-testid=revenue-total]")).to_have_text("Total: 0.00 CNY")
         owner.close()
@@ -1284,10 +1291,15 @@ def test_every_role_sees_its_pages_in_both_languages_with_every_text_in_the_cata
 
 def test_names_stand_for_addresses_where_the_caller_may_know_them(console, service, deal):
     """A payee reads its own lines as "you"; the split's payees are named to an administrator and
-    to the work's owner as far as it may know them (itself); a licence names its licensee."""
+    to the work's owner as far as it may know them (itself); a licence names its licensee to an
+    administrator, and to the grantor by its account id only (granting to an id must not tell
+    anyone that account's name)."""
     owner_name = deal.owner.get("/accounts/me").json()["name"]
     second_name = deal.second_payee.get("/accounts/me").json()["name"]
-    platform_name = deal.platform.get("/accounts/me").json()["name"]
+    platform = deal.platform.get("/accounts/me").json()
+    platform_name, platform_id = platform["name"], platform["id"]
+    granted = deal.owner.get(f"/works/{deal.work_id}/licences").json()
+    assert granted and all(licence["licensee_name"] is None for licence in granted), granted
 
     owner = console(key_of(deal.owner))
     page = owner.open(f"/console/work?id={deal.work_id}")
@@ -1296,15 +1308,17 @@ def test_names_stand_for_addresses_where_the_caller_may_know_them(console, servi
     payees = page.locator("[data-testid=splits] [data-testid=split-payee]").all_inner_texts()
     assert payees == ["you 70.00 %", f"{deal.second_address[:10]}…{deal.second_address[-4:]} 30.00 %"], payees
     licence = page.inner_text("[data-testid=licence-tree]")
-    assert f"to {platform_name}" in licence and "streaming" in licence and "account" not in licence, licence
+    assert f"to account #{platform_id}" in licence and "streaming" in licence and platform_name not in licence, licence
 
     admin = console(key_of(service.new_account(Role.admin)[2]))
     page = admin.open(f"/console/work?id={deal.work_id}")
     expect(page.locator("[data-testid=work-owner] [data-testid=owner-name]")).to_have_text(owner_name)
     payees = page.locator("[data-testid=splits] [data-testid=split-payee]").all_inner_texts()
     assert payees == [f"{owner_name} 70.00 %", f"{second_name} 30.00 %"], payees
+    licence = page.inner_text("[data-testid=licence-tree]")
+    assert f"to {platform_name}" in licence and f"account #{platform_id}" not in licence, licence
 
     zh = console(key_of(deal.owner), lang="zh")
     page = zh.open(f"/console/work?id={deal.work_id}")
     licence = page.inner_text("[data-testid=licence-tree]")
-    assert f"授予 {platform_name}" in licence and "流媒体" in licence and "streaming" not in licence, licence
+    assert f"账户 #{platform_id}" in licence and "流媒体" in licence and "streaming" not in licence, licence

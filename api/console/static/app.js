@@ -162,9 +162,15 @@ export function money(amount, currency) {
   return `${formatMinor(amount, currency)} ${currency}`;
 }
 
+// The service's times are UTC; one written without a zone is read as UTC too, not as the
+// browser's local time.
+export function utc(value) {
+  return /(Z|[+-]\d\d:?\d\d)$/.test(value) ? new Date(value) : new Date(`${value}Z`);
+}
+
 export function date(value) {
   if (value === null || value === undefined) return '';
-  const when = typeof value === 'number' ? new Date(value * 1000) : new Date(value);
+  const when = typeof value === 'number' ? new Date(value * 1000) : utc(value);
   return when.toISOString().replace('T', ' ').slice(0, 16);
 }
 

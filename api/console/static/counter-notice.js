@@ -24,10 +24,12 @@ form.addEventListener('submit', async (event) => {
     error.hidden = false;
     return;
   }
-  const when = new Date(answer.restoration_due_at).toISOString().replace('T', ' ').slice(0, 16); // as the console writes dates
+  const due = answer.restoration_due_at || '';
+  const when = new Date(/(Z|[+-]\d\d:?\d\d)$/.test(due) ? due : `${due}Z`) // UTC, as the service keeps it
+    .toISOString().replace('T', ' ').slice(0, 16); // as the console writes dates
   done.replaceChildren(
     'Counter-notice filed; its hash ', Object.assign(document.createElement('span'), { className: 'mono', textContent: answer.document_hash }),
-    ` is anchored on chain. The material is due to be restored on ${when} UTC unless the rights holder files a court action by then.`);
+    ` is recorded and is being anchored on chain. The material is due to be restored on ${when} UTC unless the rights holder files a court action by then.`);
   done.dataset.testid = 'filed';
   done.hidden = false;
   form.querySelector('button').disabled = true;

@@ -726,3 +726,10 @@ def test_match_fits_80_columns(monkeypatch, tmp_path):
     out = invoke("match", str(copy))
     within_80(out, WORK_ID, ADDRESS, TX_HASH)
     assert "confirmed in WorkRegistry" in out and "(1 frame agrees; 8 of 8 frames usable, 8.0 s)" in out
+
+
+def test_the_service_named_as_a_registry_source_never_shows_credentials_in_its_address():
+    from ledger.cli.verify import _without_credentials
+
+    assert _without_credentials("https://ops:s3cret@ledger.example:8443/api") == "https://ledger.example:8443/api"
+    assert _without_credentials("http://127.0.0.1:8000") == "http://127.0.0.1:8000"

@@ -276,7 +276,8 @@ function ownCell(period, draw) {
   return cell;
 }
 const ownLinesCell = (period) => ownCell(period, (statement) => h('span', { 'data-testid': 'own-lines' }, String(statement.lines.length)));
-const ownTotalCell = (period) => ownCell(period, (statement) => h('span', { 'data-testid': 'own-total' }, money(statement.payee_total, statement.currency)));
+const ownTotalCell = (period) => ownCell(period, (statement) => h('span', { 'data-testid': 'own-total' }, money(statement.payee_total, statement.currency),
+  voided(statement) ? h('span', { class: 'muted' }, ` · ${t('statement.voidedPart', { amount: money(voided(statement).toString(), statement.currency) })}`) : null));
 
 export async function render({ root, role, address }) {
   const [periods, names] = await Promise.all([api('/periods'), accountNames(role)]);

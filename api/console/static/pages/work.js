@@ -54,7 +54,7 @@ function familySection(family) {
     family.truncated ? h('p', { class: 'muted' }, t('family.truncated')) : null);
 }
 
-// The licensee by its account name (the service gives it to the licence's readers), else its id.
+// The licensee by its account name where the service gives it (admins and auditors), else its id.
 function licensee(licence) {
   return licence.licensee_name ? t('licence.toName', { name: licence.licensee_name })
     : t('licence.toAccount', { id: licence.licensee_account_id });
