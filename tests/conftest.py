@@ -17,6 +17,11 @@ from ledger.service import Ledger
 from tests.helpers.file_order import long_files_first
 from tests.helpers.settings import make_settings, temporary_database
 
+# xdist's workers set COLUMNS=80, and a rich Console made while it is set keeps that width for
+# good. The CLI's consoles are made at import and read the width as each run finds it; a test
+# gives the width it means in the environment of its CLI run.
+os.environ.pop("COLUMNS", None)
+
 PG_ADMIN_DSN = os.environ.get("REELLEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 
