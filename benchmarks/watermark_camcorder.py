@@ -12,8 +12,8 @@ payload (there must be none). CPU time per read (`time.process_time`) is printed
 With --blind, no corners are given: the reading finds the screen itself
 (`watermark.screens`), and how far the corners it found lie from the true ones is printed.
 
-    scripts/bench-watermark-camcorder [--seeds 4] [--jitter 1.5] [--foreign 3] [--images astronaut,coffee]
-                                      [--blind]
+    scripts/bench-watermark-camcorder [--seeds 4] [--first-seed 0] [--jitter 1.5] [--foreign 3]
+                                      [--images astronaut,coffee] [--blind]
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--images", default=",".join(PHOTOGRAPHS))
     parser.add_argument("--seeds", type=int, default=4, help="camera placements per photograph")
+    parser.add_argument("--first-seed", type=int, default=0, help="the first placement (later ones are hold-outs)")
     parser.add_argument("--jitter", type=float, default=1.5, help="RMS error of the marked corners (pixels)")
     parser.add_argument("--blind", action="store_true", help="give no corners: the reading finds the screen")
     parser.add_argument("--foreign", type=int, default=3, help="other keys each marked recording is read under")
@@ -60,7 +61,7 @@ def main() -> None:
     for name in args.images.split(","):
         original = full_hd(photograph(name))
         marked = image.embed(original, PAYLOAD, KEY)
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             where = screen(marked.shape, seed, args.jitter, rng, args.blind)
             copy = camcorder(marked, seed=seed)
             outline = screens.find_outline(image.luma(copy)) if args.blind else None

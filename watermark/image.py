@@ -659,10 +659,9 @@ def detect_many(
     if found.payload is None:  # third: along a recorded screen's perspective, given or found
         from watermark import perspective, screens
 
-        along, unseen = ([screen], None) if screen is not None else screens.screens_in(y, cell_size)
-        if along:
-            r = perspective.screen_residual(y)
-            found = perspective.detect_screen(r, keys, along, strongest=found.sync, unseen=unseen)
+        candidates = [perspective.Candidate([screen], None)] if screen is not None else screens.screens_in(y, cell_size)
+        if candidates:
+            found = perspective.detect_screens(perspective.screen_residual(y), keys, candidates, found.sync)
     return found
 
 

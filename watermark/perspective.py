@@ -29,8 +29,9 @@ Method
     decoded once if it reaches SCREEN_THRESHOLD.
 
 False positives
-    One Viterbi + CRC-32 decode per key, after at most two in the earlier stages
-    (`image`, `regions`): 3 x k x 2**-32 per call for k keys, whatever the sync. The
+    One Viterbi + CRC-32 decode per key and outline read along (one given, at most two
+    found), after at most two in the earlier stages (`image`, `regions`): at most
+    4 x k x 2**-32 per call for k keys, whatever the sync. The
     search maximises the sync over 9 parameters, so it raises the best sync of content
     without the key's mark above the earlier stages' (mean ~4.5). Measured along the
     camcorder's own corners (+/-1.5 px): 1080p stills (the 5 photographs x 3 camera
@@ -42,10 +43,12 @@ False positives
     reads) max 6.6. SCREEN_THRESHOLD (9, as the whole frame's) sits 2 above all of them;
     none gave a payload. Found blind (`watermark.screens`), the outline is tried at up
     to 7 marked sizes before one is refined, and a side beyond the frame is searched for
-    (`search_side`: 20-40 positions per size, then 9 tilts): still one decode per key.
+    (`search_side`: 20-40 positions per size, then 9 tilts): one decode per key and
+    outline, and at most two outlines (`watermark.screens.find_outlines`).
     Measured blind (`scripts/bench-watermark-camcorder --blind --seeds 8 --foreign 1`):
     80 reads of unmarked recordings under the key and marked ones under a foreign key,
-    14 of the 40 placements with a side searched for, mean 5.9, max 7.1; no payload.
+    14 of the 40 placements with a side searched for, mean 5.9, max 7.1; no payload (the
+    same with a second outline read on 5 placements, 2026-12-07).
 
 Limits (measured: scripts/bench-watermark-camcorder, 2 cores heavily loaded)
     1080p stills under `attacks.camcorder` (corners moved 2-4 %, k1 0.04, blur, 480
@@ -251,6 +254,16 @@ class UnseenSide:
     reach: float
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """One outline a copy may have been recorded along: the screens to read it along (its
+    corners as a 16:9 picture marked at each of MARKED_LINES) and the side
+    beyond the frame to search for, if one is."""
+
+    screens: list[Screen]
+    unseen: UnseenSide | None
+
+
 def slide(screen: Screen, unseen: UnseenSide, shape: tuple[int, int], shift: float, tilt: float) -> Screen:
     """`screen` with the unseen side's corners moved along the adjacent sides (straight
     where the lens is undone) by `shift` pixels outward, the first corner `tilt` more and
@@ -286,6 +299,19 @@ def search_side(r: np.ndarray, screens: Sequence[Screen], unseen: UnseenSide, ke
     best = max(parallel, key=sync)
     tilts = np.arange(-TILT_REACH, TILT_REACH + TILT_STEP / 2, TILT_STEP)
     return max((slide(best, unseen, r.shape, 0.0, float(t)) for t in tilts), key=sync)
+
+
+def detect_screens(
+    r: np.ndarray, keys: Sequence[bytes], candidates: Sequence[Candidate], strongest: float = float("-inf")
+) -> image.Detection:
+    """Read the residual `r` along each candidate outline in turn (`watermark.screens`:
+    its screens and the side beyond the frame, if any) until one gives a payload."""
+    found = image.Detection(None, 0.0, strongest, None)
+    for candidate in candidates:
+        found = detect_screen(r, keys, candidate.screens, strongest=found.sync, unseen=candidate.unseen)
+        if found.payload is not None:
+            break
+    return found
 
 
 def detect_screen(

@@ -505,9 +505,9 @@ def detect_video(
         )
     if found.payload is None and recorded.frames:  # third: along a recorded screen's perspective, given or found
         if screen is not None:
-            along, unseen = [screen.scaled(1 / shrink)], None
+            candidates = [perspective.Candidate([screen.scaled(1 / shrink)], None)]
         else:
-            along, unseen = screens.screens_in(lit.mean(), video_cell)
-        if along:
-            found = perspective.detect_screen(recorded.mean(), keys, along, strongest=found.sync, unseen=unseen)
+            candidates = screens.screens_in(lit.mean(), video_cell)
+        if candidates:
+            found = perspective.detect_screens(recorded.mean(), keys, candidates, found.sync)
     return VideoDetection(found.payload, found.confidence, found.sync, found.key_index, every.frames)

@@ -38,7 +38,7 @@ def test_a_side_beyond_the_frame_is_left_to_the_reading_and_two_leave_no_outline
     assert np.all(truth[:2, 1] < 0) and np.all(truth[1:3, 0] > 853)  # top and right beyond the frame
     y = image.luma(camcorder(original("rocket", "1080p"), seed=8))
     assert screens.find_outline(y) is None
-    assert screens.screens_in(y, image.cell_size) == ([], None)
+    assert screens.screens_in(y, image.cell_size) == []
 
 
 def test_a_still_whose_bottom_lies_below_the_frame_reads_blind():
@@ -54,7 +54,7 @@ def test_pictures_not_recorded_off_a_screen_are_not_screens():
     letterboxed[:140] = letterboxed[-140:] = 0  # bars above and below only
     for y in (image.luma(picture), image.luma(letterboxed), np.zeros((480, 853), np.float32)):
         assert not screens.dark_margin(y)
-        assert screens.screens_in(y, image.cell_size) == ([], None)
+        assert screens.screens_in(y, image.cell_size) == []
 
 
 def test_a_shrink_into_black_bars_is_found_as_a_rectangle():
@@ -85,7 +85,34 @@ def test_a_camcorder_still_reads_blind_when_its_screen_is_seen():
 def test_unmarked_and_foreign_keyed_recordings_read_nothing_blind():
     for picture, key in ((original("coffee", "1080p"), KEY), (marked("coffee", "1080p"), OTHER)):
         y = image.luma(camcorder(picture, seed=0))
-        assert screens.screens_in(y, image.cell_size)[0]  # the screen is found: its stage runs
+        assert screens.screens_in(y, image.cell_size)  # the screen is found: its stage runs
         found = image.detect_many(camcorder(picture, seed=0), [key])
         assert found.payload is None
         assert found.sync < perspective.SCREEN_THRESHOLD - 1, found
+
+
+def test_bright_picture_beyond_a_fitted_side_pulls_the_outline_out_to_the_screens_edge():
+    """The astronaut's black lower right looks like the dark around a screen; the helmet's
+    bright edge below it must not be left outside the outline."""
+    y = image.luma(camcorder(original("astronaut", "1080p"), seed=4))
+    found = screens.find_corners(y)
+    assert found is not None
+    truth = camcorder_screen((1080, 1920), seed=4)
+    assert np.max(np.hypot(*(found[0] - truth).T)) < 1.0, found[0] - truth
+
+
+@pytest.mark.parametrize(("name", "seed"), [("astronaut", 3), ("coffee", 2)])
+def test_a_side_whose_end_dark_content_hides_is_also_tried_as_seen(name, seed):
+    y = image.luma(camcorder(original(name, "1080p"), seed=seed))
+    first, *others = screens.find_outlines(y)
+    assert first.unseen is not None  # the likelier reading: a side beyond the frame, which is wrong here
+    truth = camcorder_screen((1080, 1920), seed=seed)
+    assert [o.unseen for o in others] == [None]
+    assert np.max(np.hypot(*(others[0].corners - truth).T)) < 1.0
+    candidates = screens.screens_in(y, image.cell_size)
+    assert [c.unseen is None for c in candidates] == [False, True]
+
+
+def test_a_still_read_along_its_second_outline():
+    found = image.detect_many(camcorder(marked("astronaut", "1080p"), seed=3), [OTHER, KEY])
+    assert (found.payload, found.key_index) == (PAYLOAD, 1), found
