@@ -57,7 +57,7 @@ def main() -> None:
     null_payloads = 0
     seconds: list[float] = []
     errors: list[float] = []
-    outlines = {True: 0, False: 0}  # every side seen: outlines found
+    outlines = {0: 0, 1: 0, 2: 0}  # outlines found, by how many sides lie beyond the frame
     for name in args.images.split(","):
         original = full_hd(photograph(name))
         marked = image.embed(original, PAYLOAD, KEY)
@@ -66,14 +66,11 @@ def main() -> None:
             copy = camcorder(marked, seed=seed)
             outline = screens.find_outline(image.luma(copy)) if args.blind else None
             if outline is not None:
-                seen = [
-                    c
-                    for c in range(4)
-                    if outline.unseen is None or c not in (outline.unseen.side, (outline.unseen.side + 1) % 4)
-                ]
+                beyond = {c for u in outline.unseen for c in (u.side, (u.side + 1) % 4)}
+                seen = [c for c in range(4) if c not in beyond]
                 off = outline.corners[seen] - camcorder_screen(marked.shape, seed=seed)[seen]
                 errors.append(float(np.max(np.hypot(*off.T))))
-                outlines[outline.unseen is None] += 1
+                outlines[len(outline.unseen)] += 1
             start = time.process_time()
             found = image.detect_many(copy, [KEY], screen=where)
             seconds.append(time.process_time() - start)
@@ -93,9 +90,10 @@ def main() -> None:
     if args.blind:
         print("camcorder 1080p stills read blind (the screen found by watermark.screens):")
         print(
-            f"  outlines found {outlines[True]}/{reads} with every side seen, {outlines[False]} with one beyond the "
-            f"frame; worst seen corner off by {np.median(errors) if errors else 0:.1f} px median, "
-            f"{np.max(errors) if errors else 0:.1f} px max; within 2 px: {sum(e < 2 for e in errors)}"
+            f"  outlines found {outlines[0]}/{reads} with every side seen, {outlines[1]} with one beyond the "
+            f"frame, {outlines[2]} with two; worst seen corner off by "
+            f"{np.median(errors) if errors else 0:.1f} px median, {np.max(errors) if errors else 0:.1f} px max; "
+            f"within 2 px: {sum(e < 2 for e in errors)}"
         )
     else:
         print(f"camcorder 1080p stills along the marked screen (corners +/-{args.jitter} px RMS):")

@@ -659,7 +659,7 @@ def detect_many(
     if found.payload is None:  # third: along a recorded screen's perspective, given or found
         from watermark import perspective, screens
 
-        candidates = [perspective.Candidate([screen], None)] if screen is not None else screens.screens_in(y, cell_size)
+        candidates = [perspective.Candidate([screen])] if screen is not None else screens.screens_in(y, cell_size)
         if candidates:
             found = perspective.detect_screens(perspective.screen_residual(y), keys, candidates, found.sync)
     return found

@@ -43,7 +43,8 @@ False positives
     reads) max 6.6. SCREEN_THRESHOLD (9, as the whole frame's) sits 2 above all of them;
     none gave a payload. Found blind (`watermark.screens`), the outline is tried at up
     to 7 marked sizes before one is refined, and a side beyond the frame is searched for
-    (`search_side`: 20-40 positions per size, then 9 tilts): one decode per key and
+    (`search_side`: 20-40 positions per size, then 9 tilts; a second side that meets it
+    the same way, at the size chosen): one decode per key and
     outline, and at most two outlines (`watermark.screens.find_outlines`).
     Measured blind (`scripts/bench-watermark-camcorder --blind --seeds 8 --foreign 1`):
     80 reads of unmarked recordings under the key and marked ones under a foreign key,
@@ -97,6 +98,7 @@ MARKED_LINES = (360, 480, 576, 720, 1080, 1440, 2160)  # 16:9 heights a screen f
 SIDE_STEP = 2.5  # pixels of the copy between the positions an unseen side is tried at ...
 TILT_STEP = 2.0  # ... and between its tilts, up to
 TILT_REACH = 8.0  # pixels each way
+AWAY_SHARE = 1 / 3  # of the frame: where the first of two unseen sides is looked for (`away_from`)
 K1_SCAN = tuple(np.arange(0.0, 0.0801, K1_STEP))  # lens distortions tried before refining (barrel: k1 > 0)
 
 
@@ -257,11 +259,11 @@ class UnseenSide:
 @dataclass(frozen=True)
 class Candidate:
     """One outline a copy may have been recorded along: the screens to read it along (its
-    corners as a 16:9 picture marked at each of MARKED_LINES) and the side
-    beyond the frame to search for, if one is."""
+    corners as a 16:9 picture marked at each of MARKED_LINES) and the sides beyond the
+    frame to search for (none, one, or two that meet)."""
 
     screens: list[Screen]
-    unseen: UnseenSide | None
+    unseen: tuple[UnseenSide, ...] = ()
 
 
 def slide(screen: Screen, unseen: UnseenSide, shape: tuple[int, int], shift: float, tilt: float) -> Screen:
@@ -301,6 +303,23 @@ def search_side(r: np.ndarray, screens: Sequence[Screen], unseen: UnseenSide, ke
     return max((slide(best, unseen, r.shape, 0.0, float(t)) for t in tilts), key=sync)
 
 
+def away_from(r: np.ndarray, sides: Sequence[int]) -> np.ndarray:
+    """`r` with only the AWAY_SHARE of the frame farthest from each of `sides` kept (0 top,
+    1 right, 2 bottom, 3 left): where a side still misplaced shifts the fold the least."""
+    if not sides:
+        return r
+    h, w = r.shape
+    kept = np.zeros_like(r)
+    rows, cols = slice(None), slice(None)
+    for side in sides:
+        if side in (0, 2):
+            rows = slice(h - int(h * AWAY_SHARE), None) if side == 0 else slice(0, int(h * AWAY_SHARE))
+        else:
+            cols = slice(0, int(w * AWAY_SHARE)) if side == 1 else slice(w - int(w * AWAY_SHARE), None)
+    kept[rows, cols] = r[rows, cols]
+    return kept
+
+
 def detect_screens(
     r: np.ndarray, keys: Sequence[bytes], candidates: Sequence[Candidate], strongest: float = float("-inf")
 ) -> image.Detection:
@@ -319,15 +338,17 @@ def detect_screen(
     keys: Sequence[bytes],
     screen: Screen | Sequence[Screen],
     strongest: float = float("-inf"),
-    unseen: UnseenSide | None = None,
+    unseen: Sequence[UnseenSide] = (),
 ) -> image.Detection:
     """Read the residual `r` of a copy under each of `keys` along `screen` (or the best of
-    several; with `unseen`, its unseen side searched for first; refined per key, one decode
+    several; with `unseen`, the sides beyond the frame searched for first; refined per key, one decode
     per key at most); see the module's docstring."""
     found = image.Detection(None, 0.0, strongest, None)
     screens = [screen] if isinstance(screen, Screen) else list(screen)
     for index, key in enumerate(keys):
-        along = screens if unseen is None else [search_side(r, screens, unseen, key)]
+        along = screens
+        for n, side in enumerate(unseen):  # with two, the first looked for away from the second
+            along = [search_side(away_from(r, [u.side for u in unseen[n + 1 :]]), along, side, key)]
         detection = image.decide([refine(r, along, key)], [key], SCREEN_THRESHOLD)
         if detection.payload is not None and (found.payload is None or detection.sync > found.sync):
             found = image.Detection(detection.payload, detection.confidence, detection.sync, index)

@@ -505,7 +505,7 @@ def detect_video(
         )
     if found.payload is None and recorded.frames:  # third: along a recorded screen's perspective, given or found
         if screen is not None:
-            candidates = [perspective.Candidate([screen.scaled(1 / shrink)], None)]
+            candidates = [perspective.Candidate([screen.scaled(1 / shrink)])]
         else:
             candidates = screens.screens_in(lit.mean(), video_cell)
         if candidates:

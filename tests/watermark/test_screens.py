@@ -26,19 +26,31 @@ def test_a_camcorder_copys_corners_are_found_within_a_pixel(name, seed):
     assert k1 == pytest.approx(0.04, abs=0.005)
 
 
-def test_a_side_beyond_the_frame_is_left_to_the_reading_and_two_leave_no_outline():
+def test_a_side_beyond_the_frame_is_left_to_the_reading():
     truth = camcorder_screen((1080, 1920), seed=1)
     assert np.all(truth[[2, 3], 1] > 480)  # this placement's bottom side lies below the recording
     found = screens.find_outline(image.luma(camcorder(original("rocket", "1080p"), seed=1)))
-    assert found is not None and found.unseen is not None and found.unseen.side == 2
+    assert found is not None and [u.side for u in found.unseen] == [2]
     assert np.max(np.hypot(*(found.corners[:2] - truth[:2]).T)) < 1.0  # the top corners, seen
     assert np.all(found.corners[2:, 1] > 470)  # the bottom ones where the sides meet the frame's edge
     assert screens.find_corners(image.luma(camcorder(original("rocket", "1080p"), seed=1))) is None
+
+
+def test_two_sides_beyond_the_frame_are_left_to_the_reading():
     truth = camcorder_screen((1080, 1920), seed=8)
     assert np.all(truth[:2, 1] < 0) and np.all(truth[1:3, 0] > 853)  # top and right beyond the frame
     y = image.luma(camcorder(original("rocket", "1080p"), seed=8))
-    assert screens.find_outline(y) is None
-    assert screens.screens_in(y, image.cell_size) == []
+    found = screens.find_outline(y)
+    assert found is not None and [u.side for u in found.unseen] == [0, 1]
+    assert np.hypot(*(found.corners[3] - truth[3])) < 1.0  # the bottom-left corner, the only one seen
+    assert [[u.side for u in c.unseen] for c in screens.screens_in(y, image.cell_size)] == [[0, 1]]
+
+
+def test_a_still_whose_top_and_right_lie_beyond_the_frame_reads_blind():
+    found = image.detect_many(camcorder(marked("rocket", "1080p"), seed=8), [OTHER, KEY])
+    assert (found.payload, found.key_index) == (PAYLOAD, 1), found
+    plain = image.detect_many(camcorder(original("rocket", "1080p"), seed=8), [KEY])
+    assert plain.payload is None and plain.sync < perspective.SCREEN_THRESHOLD - 1, plain
 
 
 def test_a_still_whose_bottom_lies_below_the_frame_reads_blind():
@@ -105,12 +117,12 @@ def test_bright_picture_beyond_a_fitted_side_pulls_the_outline_out_to_the_screen
 def test_a_side_whose_end_dark_content_hides_is_also_tried_as_seen(name, seed):
     y = image.luma(camcorder(original(name, "1080p"), seed=seed))
     first, *others = screens.find_outlines(y)
-    assert first.unseen is not None  # the likelier reading: a side beyond the frame, which is wrong here
+    assert first.unseen  # the likelier reading: a side beyond the frame, which is wrong here
     truth = camcorder_screen((1080, 1920), seed=seed)
-    assert [o.unseen for o in others] == [None]
+    assert [o.unseen for o in others] == [()]
     assert np.max(np.hypot(*(others[0].corners - truth).T)) < 1.0
     candidates = screens.screens_in(y, image.cell_size)
-    assert [c.unseen is None for c in candidates] == [False, True]
+    assert [not c.unseen for c in candidates] == [False, True]
 
 
 def test_a_still_read_along_its_second_outline():
