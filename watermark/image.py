@@ -61,16 +61,16 @@ False positives
     windows (`watermark.regions`: a copy inset in other footage), with at most one more
     decode per key at a higher sync threshold: the bound per call is 2k x 2**-32. Given
     a `screen` (a copy recorded off a screen), or finding one (`watermark.screens`: the
-    picture's outline against the dark around it), one more decode per key along it
-    (`watermark.perspective`): 3k x 2**-32.
+    picture's outline against the dark around it), one more decode per key along it, or
+    along each of at most two outlines found (`watermark.perspective`): 4k x 2**-32.
 
 Scope
     Robust to every attack in `watermark.attacks.ATTACKS` on 1080p frames, mirroring,
     aspect changes (4:3, 21:9) and a 9:16 column scaled up among them. The camcorder of
     `watermark.attacks.GEOMETRY_ATTACKS` (keystone and lens distortion, 480 lines) reads
     only along the screen's corners (`watermark.perspective`): given as `screen`, or
-    found where three or four sides of the picture show against the dark around it
-    (`watermark.screens`: 34 of 40 1080p stills blind): the lattice search assumes
+    found where two sides that meet, three or four show against the dark around it
+    (`watermark.screens`: 38 of 40 1080p stills blind): the lattice search assumes
     one affine lattice over the whole image; for its
     other classes see the benchmark (docs/watermark-benchmark.md). Aspect changes combined with a
     rotation (a sheared lattice) are found only as far as the least-squares fit reaches

@@ -100,7 +100,7 @@ Limits (measured by benchmarks/watermark_video.py; docs/watermark-video-benchmar
     picture-in-picture, bars) are rows of the benchmark; the camcorder reads only along
     the screen's corners (`watermark.perspective`: 10-s excerpts of 1080p footage at 3
     camera placements, not bigbuckbunny at 720p), given as `screen` or found blind where
-    three or four sides of the picture show (`watermark.screens`).
+    two sides that meet, three or four show (`watermark.screens`).
 """
 
 from __future__ import annotations

@@ -195,9 +195,9 @@ GEOMETRY_ATTACKS: dict[str, VideoAttack] = {
     "pip40": VideoAttack(picture_in_picture(0.4)),
 }
 """Geometry beyond similarity that the watermark does not read reliably yet: a camera
-recording a screen with up to 4 % keystone and lens distortion at 480p (not read blind;
-read along the screen's marked corners by `detect_video(screen=...)`, see
-`watermark.perspective`), and
+recording a screen with up to 4 % keystone and lens distortion at 480p (read along the
+screen's corners, given to `detect_video(screen=...)` or found from the outline of the
+frames' mean where it shows: `watermark.perspective`, `watermark.screens`), and
 picture-in-picture at 40 % (read on 10-second excerpts, not on the tests' clips of a second
 or two). The classes that read (mirror, 4:3, 21:9, a 9:16 column, crops of a quarter off
 every border or off some borders more than others with CRF 30, picture-in-picture at 60 %,
