@@ -152,24 +152,36 @@ def crop_borders(image: np.ndarray, top: float, bottom: float, left: float, righ
     ].copy()
 
 
-def barrel(image: np.ndarray, k1: float = 0.04) -> np.ndarray:
-    """Radial lens distortion (barrel for k1 > 0), same size, the corners pulled in and filled black."""
+def barrel(image: np.ndarray, k1: float = 0.04, fill: int = 0) -> np.ndarray:
+    """Radial lens distortion (barrel for k1 > 0), same size, the corners pulled in and filled
+    with grey level `fill` (black by default)."""
     h, w = image.shape[:2]
     ys, xs = np.indices((h, w), dtype=np.float32)
     cx, cy, norm = (w - 1) / 2, (h - 1) / 2, float(np.hypot(w, h)) / 2
     dx, dy = (xs - cx) / norm, (ys - cy) / norm
     f = 1 + k1 * (dx * dx + dy * dy)
-    return cv2.remap(image, cx + dx * f * norm, cy + dy * f * norm, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return cv2.remap(
+        image,
+        cx + dx * f * norm,
+        cy + dy * f * norm,
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(fill,) * 4,
+    )
 
 
-def camcorder_geometry(image: np.ndarray, corners: float = 0.04, k1: float = 0.04, seed: int = 0) -> np.ndarray:
+def camcorder_geometry(
+    image: np.ndarray, corners: float = 0.04, k1: float = 0.04, seed: int = 0, surround: int = 0
+) -> np.ndarray:
     """How a camera pointed at a screen frames it: a perspective that moves each corner by
     between half and all of `corners` of the frame size (random direction, fixed by `seed`),
-    then barrel distortion `k1`."""
+    then barrel distortion `k1`; around the screen grey level `surround` (a dark room: 0)."""
     h, w = image.shape[:2]
     m = cv2.getPerspectiveTransform(*_camcorder_corners(h, w, corners, seed))
-    warped = cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    return barrel(warped, k1)
+    warped = cv2.warpPerspective(
+        image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(surround,) * 4
+    )
+    return barrel(warped, k1, surround)
 
 
 def _camcorder_corners(h: int, w: int, corners: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -201,11 +213,14 @@ def camcorder_screen(
     return out
 
 
-def camcorder(image: np.ndarray, corners: float = 0.04, lines: int = 480, seed: int = 0) -> np.ndarray:
+def camcorder(
+    image: np.ndarray, corners: float = 0.04, lines: int = 480, seed: int = 0, surround: int = 0
+) -> np.ndarray:
     """A handheld or seat-mounted camera recording a screen (翻拍): `camcorder_geometry`,
     optical blur, downscaling to `lines` lines, a little gamma, sensor noise, then JPEG at
-    quality 75 for the camera's compression (video attacks encode H.264 instead)."""
-    out = camera_optics(camcorder_geometry(image, corners, seed=seed), lines)
+    quality 75 for the camera's compression (video attacks encode H.264 instead). With a
+    `surround` above black (a lit room) no outline shows: the reading needs the corners."""
+    out = camera_optics(camcorder_geometry(image, corners, seed=seed, surround=surround), lines)
     return jpeg(noise(out, 3.0, seed + 1), 75)
 
 

@@ -28,10 +28,9 @@ def test_the_screen_of_a_recording_without_geometry_is_the_frame():
 
 
 def test_a_camcorder_still_whose_screen_leaves_the_frame_reads_along_the_corners_given():
-    copy = camcorder(marked("rocket", "1080p"), seed=8).copy()  # its top and right sides lie beyond the frame
+    copy = camcorder(marked("rocket", "1080p"), seed=8, surround=128)  # top and right beyond the frame, a lit room
     assert copy.shape[:2] == (480, 853)
-    copy[image.luma(copy) <= screens.DARK] = 128  # a lit room: no dark around the screen to find it by
-    assert not screens.dark_margin(image.luma(copy))
+    assert not screens.dark_margin(image.luma(copy))  # no dark around the screen to find it by
     assert image.detect(copy, KEY).payload is None
     found = image.detect_many(copy, [OTHER, KEY], screen=_screen(8, error=1.0))
     assert (found.payload, found.key_index) == (PAYLOAD, 1), found

@@ -75,8 +75,8 @@ def test_detect_names_the_colluders_of_a_mixed_copy(running, tmp_path):
 
 
 def test_a_still_filmed_off_a_screen_is_traced_through_the_service_along_the_corners_given(running, tmp_path):
-    """A distributed still recorded by a camcorder whose top and right sides lie beyond the
-    frame (so its outline is not found by itself) is traced by the service along the corners given.
+    """A distributed still recorded by a camcorder in a lit room (no dark around the screen,
+    so its outline is not found by itself) is traced by the service along the corners given.
     Picture: skimage.data's astronaut at 1080p."""
     from tests.helpers.distributions import MASTER, decode, png
     from watermark.attacks import camcorder, camcorder_screen
@@ -90,7 +90,7 @@ def test_a_still_filmed_off_a_screen_is_traced_through_the_service_along_the_cor
     made = distributed(running, work_id, master, "streamer5", "cinema-1", marked, studio_key)
     dist_id = re.search(r"distribution\s+(\d+)", made.stdout).group(1)
     copy = tmp_path / "camcorder.png"
-    copy.write_bytes(png(camcorder(decode(marked.read_bytes()), seed=8)))
+    copy.write_bytes(png(camcorder(decode(marked.read_bytes()), seed=8, surround=128)))
     corners = " ".join(f"{x + 1:.1f},{y - 1:.1f}" for x, y in camcorder_screen((1080, 1920), seed=8))
 
     blind = run(running, "watermark", "detect", str(copy), api_key=studio_key, ok=False)
@@ -151,8 +151,8 @@ def test_standalone_keygen_embed_and_detect_need_no_service(tmp_path):
 
 def test_a_still_filmed_off_a_screen_reads_along_the_corners_given(tmp_path):
     """A marked 1080p still recorded by a camcorder (keystone, lens, blur, 480 lines, JPEG)
-    reads nothing as it is, and its payload along the screen's corners as an investigator
-    clicks them (1 px off). Picture: skimage.data's rocket."""
+    in a lit room reads nothing as it is, and its payload along the screen's corners as an
+    investigator clicks them (1 px off). Picture: skimage.data's rocket."""
     from PIL import Image
 
     from watermark.attacks import camcorder, camcorder_screen
@@ -162,7 +162,7 @@ def test_a_still_filmed_off_a_screen_reads_along_the_corners_given(tmp_path):
     local("watermark", "keygen", str(key))
     Image.fromarray(full_hd(photograph("rocket"))).save(master)
     local("watermark", "embed", str(master), str(marked), "--payload", "0xabcdef012345", "--key-file", str(key))
-    Image.fromarray(camcorder(np.asarray(Image.open(marked).convert("RGB")), seed=8)).save(copy)
+    Image.fromarray(camcorder(np.asarray(Image.open(marked).convert("RGB")), seed=8, surround=128)).save(copy)
     corners = " ".join(f"{x + 1:.1f},{y - 1:.1f}" for x, y in camcorder_screen((1080, 1920), seed=8))
 
     assert local("watermark", "detect", str(copy), "--key-file", str(key), ok=False).returncode == 3
