@@ -324,7 +324,7 @@ def detect_screens(
     r: np.ndarray, keys: Sequence[bytes], candidates: Sequence[Candidate], strongest: float = float("-inf")
 ) -> image.Detection:
     """Read the residual `r` along each candidate outline in turn (`watermark.screens`:
-    its screens and the side beyond the frame, if any) until one gives a payload."""
+    its screens and the sides beyond the frame, if any) until one gives a payload."""
     found = image.Detection(None, 0.0, strongest, None)
     for candidate in candidates:
         found = detect_screen(r, keys, candidate.screens, strongest=found.sync, unseen=candidate.unseen)

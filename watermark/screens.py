@@ -51,7 +51,7 @@ Limits (measured on `attacks.camcorder` of the 1080p photographs, 2026-12-07, id
     not looked at while this was built (`--first-seed 8`): **36 of 40 exact (90 %)**, no
     wrong payload, null max 7.3 over 80 reads; first outlines with every side seen on 6,
     one beyond the frame on 23, two on 10 (before the two-sided reading those 10 had no
-    outline and 8 of them missed); the misses: camera and coffee at placement 8 (two
+    outline and none read: 28 of 40 in all); the misses: camera and coffee at placement 8 (two
     sides beyond, the search does not lock), the astronaut at placements 10 (no outline)
     and 12. Both sets together: 74 of 80 (92.5 %). On
     video the frames' mean luminance is fitted, where moving content rarely stays dark.
@@ -83,7 +83,7 @@ FIT_SCALE = np.r_[np.full(8, 10.0), 0.01]  # typical change of a corner coordina
 K1_GRID = tuple(np.arange(0.0, 0.1001, 0.01))  # k1 tried for the straight lines the fit starts from
 RANSAC_TRIES = 200  # pairs of border points tried per side
 FIT_EVALUATIONS = 40  # of the outline per least-squares fit (a fit from a good start needs a few)
-OUTSIDE_WEIGHT = 10.0
+OUTSIDE_WEIGHT = 10.0  # how much more a bright point beyond INLIER outside the outline counts than one inside
 RING = 2  # pixels: the frame's outer ring looked at by `dark_margin`
 
 
@@ -100,7 +100,7 @@ def dark_margin(y: np.ndarray) -> bool:
 def screens_in(y: np.ndarray, cell: Callable[[int, int], int]) -> list[perspective.Candidate]:
     """The outlines to read a copy of luminance `y` along, most likely first, when it looks
     recorded off a screen (`cell`: the marking's cell for a height and width); none unless
-    three sides are seen."""
+    three sides, or two that meet, are seen."""
     if not dark_margin(y):
         return []
     return [
