@@ -36,7 +36,7 @@ Method
     where another sees four: then both outlines are fitted and read in turn
     (`find_outlines`), three sides first.
 
-Limits (measured on `attacks.camcorder` of the 1080p photographs, 2026-12-07, idle machine)
+Limits (measured on `attacks.camcorder` of the 1080p photographs, 2026-12-07, two runs side by side)
     `scripts/bench-watermark-camcorder --blind --seeds 8 --foreign 1` (5 photographs x 8
     camera placements): a first outline with every side seen on 26 of 40, with one side
     beyond the frame on 14; the seen corners within 1 px on all 40 (median 0.5 px: closer
