@@ -64,7 +64,7 @@ Limits (measured: scripts/bench-watermark-camcorder, 2 cores heavily loaded)
     excerpts of the 1080p footage at 3 camera placements all exact (sync 11.9-14.5), a
     1-s 1080p clip too (12.1); bigbuckbunny (720p, flat animation: 5-px cells, 3.3 px at
     480 lines) not (sync 9.0, no payload). Blind, the copy reads where
-    `watermark.screens` finds three or four sides of the picture (see there and
+    `watermark.screens` finds two sides that meet, three or four (see there and
     `scripts/bench-watermark-camcorder --blind`).
 
 Cost
