@@ -299,6 +299,6 @@ fitted perspective, not one affine lattice or windows, and the mark is too faint
 lines for that perspective to be found from the mark itself; `watermark.perspective`
 reads along the screen's corners, given (`camcorder_screen` stands in for an
 investigator's clicks) or found from the picture's outline against the dark around it
-(`watermark.screens`: 38 of 40 1080p stills blind, 36 of 40 on hold-out placements).
+(`watermark.screens`, whose docstring has the measured rates).
 Kept apart from ATTACKS (mirror, other aspects, the 9:16 column, heavy crops,
 picture-in-picture, bars), which the whole-frame and window readings take."""

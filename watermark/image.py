@@ -70,7 +70,7 @@ Scope
     `watermark.attacks.GEOMETRY_ATTACKS` (keystone and lens distortion, 480 lines) reads
     only along the screen's corners (`watermark.perspective`): given as `screen`, or
     found where two sides that meet, three or four show against the dark around it
-    (`watermark.screens`: 38 of 40 1080p stills blind): the lattice search assumes
+    (`watermark.screens`, with its measured rates): the lattice search assumes
     one affine lattice over the whole image; for its
     other classes see the benchmark (docs/watermark-benchmark.md). Aspect changes combined with a
     rotation (a sheared lattice) are found only as far as the least-squares fit reaches

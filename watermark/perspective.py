@@ -345,10 +345,12 @@ def detect_screen(
     per key at most); see the module's docstring."""
     found = image.Detection(None, 0.0, strongest, None)
     screens = [screen] if isinstance(screen, Screen) else list(screen)
+    # with two unseen sides, the first is looked for away from the second (the same for every key)
+    searched = [(side, away_from(r, [u.side for u in unseen[n + 1 :]])) for n, side in enumerate(unseen)]
     for index, key in enumerate(keys):
         along = screens
-        for n, side in enumerate(unseen):  # with two, the first looked for away from the second
-            along = [search_side(away_from(r, [u.side for u in unseen[n + 1 :]]), along, side, key)]
+        for side, kept in searched:
+            along = [search_side(kept, along, side, key)]
         detection = image.decide([refine(r, along, key)], [key], SCREEN_THRESHOLD)
         if detection.payload is not None and (found.payload is None or detection.sync > found.sync):
             found = image.Detection(detection.payload, detection.confidence, detection.sync, index)

@@ -229,7 +229,7 @@ def _sides_beyond(
     """The outline fitted from the seen sides' lines and the frame's edges for the others."""
     h, w = shape
     params = _fit(start, points, shape, unseen=missing)
-    if params is None or _unseen_sides(params, points, shape) != sorted(missing):
+    if params is None or _unseen_sides(params, points, shape) != list(missing):
         return None
     corners = params[:8].reshape(4, 2)
     if not _plausible(corners, shape):
