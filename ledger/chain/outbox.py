@@ -17,7 +17,10 @@ An operation's life:
       none, and the nonce is used on chain by a transaction that is not ours (another
                   program with the same key, a reorg that mined someone else's) while the
                   chain grew `confirmations` blocks -> back to `queued`, signed again at a
-                  fresh nonce; the old bytes can never be mined
+                  fresh nonce; the old bytes can never be mined. "Not ours" is what the
+                  node names as the nonce's transaction (ots_getTransactionBySenderAndNonce);
+                  a node that cannot name it is believed only after NONCE_TAKEN_GRACE
+                  seconds more without a receipt of ours
       none, unmined `fee_bump_after` seconds while the chain asks more than it offers
                -> replaced: same nonce and gas, every price field outbid by >= 12.5%
                   (fees.py); stored (appended to `sent_txs`) before it is broadcast
@@ -101,6 +104,7 @@ FINAL = {OpStatus.confirmed, OpStatus.reverted, OpStatus.rejected}
 FEE_CACHE_SECONDS = 5.0
 RECEIPT_BATCH = 200
 FEE_BUMP_AFTER = 60.0
+NONCE_TAKEN_GRACE = 2.0  # seconds a nonce used by an unnamed transaction is watched before re-signing
 NONCE_USED = ("nonce too low", "nonce is too low", "nonce has already been used")
 
 T = TypeVar("T")
@@ -145,6 +149,7 @@ class Outbox:
         self._locks_guard = threading.Lock()
         self._next_nonce: dict[str, int] = {}
         self._taken_at: dict[tuple[int, int], int] = {}  # (op id, nonce) -> head when another's use was first seen
+        self._taken_seen: dict[tuple[int, int], float] = {}  # (op id, nonce) -> when a use nobody names was first seen
         self._market: tuple[float, Market] | None = None
         self._shared = shared(engine)  # other processes may sign from this outbox: lease nonces
         self.gas: GasStation | None = None  # set by the Chain: pays the gas of the accounts it signs for
@@ -348,15 +353,25 @@ class Outbox:
         so a restart counts again, rather than asked of an older block's state, which a
         pruned node or an Anvil restarted from its state file no longer has.) A node that cannot
         answer counts as "maybe ours", so nothing is signed twice."""
+        taken = _required(op, op.nonce, "nonce")
         try:
             if self.confirmations and seen.head is None:
                 seen.head = self.w3.eth.block_number
             head = seen.head
             if self._current_receipts(self._hashes(op), head):  # asked after the nonce: ours
                 return
+            holder = self._holder_of(op.sender, taken)
         except (*NODE_DOWN, Web3RPCError):
             return
-        taken = _required(op, op.nonce, "nonce")
+        if holder is not None and holder in {h.lower() for h in self._hashes(op)}:
+            return  # the node holds a version of ours at that nonce: its receipt is settled next pass
+        if holder is None and not self.confirmations:
+            # The node cannot say which transaction holds the nonce: take it as someone else's
+            # only once that has held for a while, so a receipt seen late is never signed twice.
+            since = self._taken_seen.setdefault((op.id, taken), time.monotonic())
+            if time.monotonic() - since < NONCE_TAKEN_GRACE:
+                self._note(db, op, f"nonce {taken} is used on chain and no receipt of ours is seen yet")
+                return
         if self.confirmations:
             if head is None:
                 raise RuntimeError("the head is read above whenever confirmations count")
@@ -372,7 +387,7 @@ class Outbox:
         resigned = self._swap(
             db,
             op,
-            {"status": OpStatus.pending, "nonce": taken},
+            {"status": OpStatus.pending, "nonce": taken, "tx_hash": op.tx_hash},  # no newer version since
             {
                 "status": OpStatus.queued,
                 "nonce": None,
@@ -385,15 +400,31 @@ class Outbox:
             },
         )
         self._taken_at.pop((op.id, taken), None)
+        self._taken_seen.pop((op.id, taken), None)
         if resigned:
             self._next_nonce.pop(op.sender, None)
             log.warning(
-                "nonce %d of %s was used by another transaction: operation %d (%s) is signed again at a new nonce",
+                "nonce %d of %s was used by another transaction (%s): operation %d (%s) is signed again at a new nonce",
                 taken,
                 op.sender,
+                holder or "the node does not say which",
                 op.id,
                 op.label,
             )
+
+    def _holder_of(self, sender: str, nonce: int) -> str | None:
+        """The hash of the transaction the node holds at the sender's nonce, lower case; None
+        where the node cannot say (Otterscan's method, which Anvil, Erigon and Reth answer)."""
+        try:
+            response = self.w3.provider.make_request(
+                RPCEndpoint("ots_getTransactionBySenderAndNonce"), [web3_types.address(sender), nonce]
+            )
+        except NODE_DOWN:
+            raise
+        except Exception:  # a node that refuses the method with an HTTP error status
+            return None
+        found = response.get("result") if isinstance(response, dict) else None
+        return found.lower() if isinstance(found, str) else None
 
     def _nonce_used(self, sender: str, nonce: int, seen: _Pass) -> bool:
         """Whether the account's transaction count in the latest block has passed `nonce`."""
@@ -554,6 +585,7 @@ class Outbox:
             self._after_nonce_used(db, row, seen)
             return
         self._taken_at.pop((row.id, nonce), None)  # free again: whatever took it was reorged away
+        self._taken_seen.pop((row.id, nonce), None)
         if self._bump_due(row) and self._replace(db, row, seen):
             return
         if not self._in_pool(_required(row, row.tx_hash, "hash")):

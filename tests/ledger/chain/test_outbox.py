@@ -258,3 +258,53 @@ def test_a_resend_that_finds_its_own_transaction_mined_signs_nothing_again(quiet
     assert outbox.get(op.id).status == OpStatus.confirmed
     assert registered_events(ledger, [work_id("race")]) == 1
     assert chain_nonce(ledger, signer) == op.nonce + 1
+
+
+def _seen_before_its_receipt(ledger: Ledger, key: str, title: str) -> ChainOp:
+    """An op mined on chain but pending in the outbox, as a pass that looked for its receipt a
+    moment before it was mined leaves it."""
+    outbox = ledger.chain.outbox
+    op = outbox.wait(outbox.submit(key, ledger.chain.signer, register_call(ledger, make_owner(ledger), title)).id)
+    assert op.status == OpStatus.confirmed
+    with session(ledger.engine) as db:
+        row = db.get(ChainOp, op.id)
+        row.status, row.block_number = OpStatus.pending, None
+        db.add(row)
+        db.commit()
+    return op
+
+
+def test_a_nonce_the_node_names_as_ours_is_not_signed_again_while_its_receipt_is_unseen(quiet_ledger, monkeypatch):
+    """The count of the sender's transactions may move before a receipt is found (a node that
+    indexes receipts after the state, a load balancer in front of two nodes): the node's answer
+    to which transaction holds the nonce keeps that from reading as someone else's."""
+    ledger = quiet_ledger
+    outbox, signer = ledger.chain.outbox, ledger.chain.signer
+    op = _seen_before_its_receipt(ledger, "receipt-late", "late")
+    monkeypatch.setattr(outbox, "_receipts", lambda hashes: {})
+    for _ in range(3):
+        outbox.reconcile([op.id])
+    row = outbox.get(op.id)
+    assert (row.status, row.nonce, row.tx_hash) == (OpStatus.pending, op.nonce, op.tx_hash)
+    monkeypatch.undo()
+    assert outbox.wait(op.id).status == OpStatus.confirmed
+    assert registered_events(ledger, [work_id("late")]) == 1
+    assert chain_nonce(ledger, signer) == op.nonce + 1
+
+
+def test_a_node_that_cannot_name_the_nonces_holder_is_given_time_before_anything_is_signed_again(
+    quiet_ledger, monkeypatch
+):
+    ledger = quiet_ledger
+    outbox, signer = ledger.chain.outbox, ledger.chain.signer
+    op = _seen_before_its_receipt(ledger, "receipt-later", "later")
+    monkeypatch.setattr(outbox, "_holder_of", lambda sender, nonce: None)
+    monkeypatch.setattr(outbox, "_receipts", lambda hashes: {})
+    outbox.reconcile([op.id])
+    row = outbox.get(op.id)
+    assert (row.status, row.nonce) == (OpStatus.pending, op.nonce)
+    assert "no receipt of ours" in (row.last_error or "")
+    monkeypatch.setattr(outbox, "_receipts", Outbox._receipts.__get__(outbox))  # the receipt shows up in time
+    assert outbox.wait(op.id).status == OpStatus.confirmed
+    assert registered_events(ledger, [work_id("later")]) == 1
+    assert chain_nonce(ledger, signer) == op.nonce + 1
