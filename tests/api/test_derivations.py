@@ -15,17 +15,16 @@ from ledger.chain.hexes import from_0x
 from ledger.choices import DerivativeKind
 from ledger.db import session
 from ledger.models import ChainOp, Role, Work, WorkParent
+from tests.helpers.service import confirmed
 from tests.helpers.write_faults import a_request_thread, answered, events, fault_every_step
 
 DAY = 86_400
 
 
 def new_work(client, title: str) -> str:
-    body = client.post(
-        "/works", json={"sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "title": title, "kind": "film"}
-    ).json()
-    assert body["chain"]["status"] == "confirmed", body
-    return body["work_id"]
+    sha256 = hashlib.sha256(uuid.uuid4().bytes).hexdigest()
+    response = client.post("/works", json={"sha256": sha256, "title": title, "kind": "film"})
+    return confirmed(client, response, f"/works/0x{sha256}")["work_id"]
 
 
 def derive_terms(licensee_id: int, kinds=("re_edit",), share_bps=3000, **extra) -> dict:
@@ -57,8 +56,7 @@ def edges_of(service, work_id: str) -> list[WorkParent]:
 
 def grant(owner, work_id: str, body: dict) -> dict:
     response = owner.post(f"/works/{work_id}/licences", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
+    return confirmed(owner, response, f"/licences/{response.json().get('id')}")
 
 
 def declare(client, work_id: str, *parents: tuple[int, str], headers=None):

@@ -49,6 +49,19 @@ def written(service, response) -> httpx.Response:
     return response
 
 
+def confirmed(client, response, url: str, timeout: float = 60.0) -> dict:
+    """A write's answer once the chain has confirmed it: a 202 (a loaded machine took longer
+    than the service's write_wait) is followed at `url` as a client would, until confirmed."""
+    assert response.status_code in (201, 202), response.text
+    body = response.json()
+    deadline = time.monotonic() + timeout
+    while body["chain"]["status"] != "confirmed":
+        assert body["chain"]["status"] == "pending" and time.monotonic() < deadline, body
+        time.sleep(0.2)
+        body = client.get(url).json()
+    return body
+
+
 class Client(httpx.Client):
     def as_(self, api_key: str) -> Client:
         return Client(base_url=self.base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
