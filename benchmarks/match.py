@@ -104,6 +104,16 @@ COMBINED = {  # new classes on top of ones the matcher already survived
     "crop-asym+gamma0.7+crf30": _after("gamma0.7", "crop-asym+crf30"),
     "mirror+crop25each+crf30": _after("mirror", "crop25each+crf30"),
 }
+GEOMETRY_STILLS = (  # the geometry classes the whole-frame, window and column hashes take
+    "aspect4:3",
+    "aspect21:9",
+    "vertical9:16",
+    "crop25each+jpeg50",
+    "crop-asym+jpeg50",
+    "pip40",
+    "pip60",
+    "bars70",
+)
 STILL = {
     "jpeg40": lambda im: attacks.jpeg(im, 40),
     "360p": lambda im: attacks.rescale(im, 360 / im.shape[0]),
@@ -115,7 +125,8 @@ STILL = {
     "noise5": lambda im: attacks.noise(im, 5.0),
     "logo": lambda im: logo(im, 0),
     "mirror": lambda im: np.ascontiguousarray(im[:, ::-1]),
-    **{name: fn for name, fn in attacks.GEOMETRY_ATTACKS.items() if name != "mirror"},
+    **{name: attacks.ATTACKS[name] for name in GEOMETRY_STILLS},
+    **attacks.GEOMETRY_ATTACKS,
 }
 FOOTAGE, BUNNY, STILL_WORK = 1, 2, 3
 DOC = Path(__file__).resolve().parent.parent / "docs" / "match-benchmark.md"

@@ -30,7 +30,7 @@ from ledger.op_views import OpView, op_status
 from ledger.service import Ledger
 from watermark.errors import WatermarkError
 from watermark.fingerprint import Fingerprint, fingerprint_file
-from watermark.frame_hashes import REGISTERED_VARIANTS
+from watermark.frame_hashes import EARLIER_REGISTERED_VARIANTS, REGISTERED_VARIANTS
 from watermark.hash_sequence import HashSequence, Progress, hash_file
 
 NEAR_DUPLICATE_BITS = 10  # of 64: pHash distance under which two works look the same
@@ -230,8 +230,9 @@ def parse_frames(body: dict[str, Any]) -> HashSequence:
         frames = HashSequence.from_json(body)
     except WatermarkError as e:
         raise InvalidInput("frames", str(e)) from None
-    if frames.variants != REGISTERED_VARIANTS:
-        raise InvalidInput("frames", f"registered frames carry the variants {', '.join(REGISTERED_VARIANTS)}")
+    if frames.variants != REGISTERED_VARIANTS and frames.variants not in EARLIER_REGISTERED_VARIANTS:
+        now, earlier = ", ".join(REGISTERED_VARIANTS), "; ".join(", ".join(v) for v in EARLIER_REGISTERED_VARIANTS)
+        raise InvalidInput("frames", f"registered frames carry the variants {now} (from an earlier client: {earlier})")
     return frames
 
 

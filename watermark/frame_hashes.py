@@ -8,7 +8,9 @@ after three normalisations, chosen by measurement (benchmarks/match.py):
 * black bars (letterbox, pillarbox, or both) are trimmed first, on both sides of the match;
 * a registered frame is hashed whole, as its centre CENTRE (a crop of 10 % from each
   border) and as its centre half (25 % off each border), so a copy cropped by up to that
-  much still meets a frame of its own size;
+  much still meets a frame of its own size, and as its centre 9:16 column (`column`), the
+  part a short-video platform keeps of a landscape picture: a third of its width, which
+  no whole-frame hash of the copy comes near;
 * a suspect frame is hashed whole, as its centre QUERY_CENTRE and as its centre CENTRE, and
   mirrored whole and centre QUERY_CENTRE, so a mirrored copy, one cropped by half as much, or
   one with a logo near a corner, meets one of the stored variants too;
@@ -56,7 +58,8 @@ INSET_EDGE_STEP = 8  # luma step across a pixel border that counts as an edge
 INSET_LINES = 12  # candidate lines per direction, strongest first
 INSET_MIN_SCORE = 0.1  # an inset's weakest side must be an edge this much more often than the frame's median
 
-REGISTERED_VARIANTS = ("whole", "centre80", "centre50")
+REGISTERED_VARIANTS = ("whole", "centre80", "centre50", "column916")
+EARLIER_REGISTERED_VARIANTS = (("whole", "centre80", "centre50"),)  # what older clients hashed: still taken
 WINDOW_VARIANTS = tuple(
     f"window{round(100 * s)}-{r}{c}" for s in WINDOW_SCALES for r in range(WINDOW_STEPS) for c in range(WINDOW_STEPS)
 )
@@ -139,6 +142,14 @@ def centre(luma: np.ndarray, keep: float) -> np.ndarray:
     return luma[dh : h - dh, dw : w - dw]
 
 
+def column(luma: np.ndarray, width: int = 9, height: int = 16) -> np.ndarray:
+    """The centre column of `width`:`height` (the whole picture where it is that narrow already)."""
+    h, w = luma.shape
+    keep = min(w, max(1, round(h * width / height)))
+    left = (w - keep) // 2
+    return luma[:, left : left + keep]
+
+
 def phash(luma: np.ndarray) -> bytes:
     """imagehash's pHash of a grey picture, as 8 bytes (row-major bits, first bit highest)."""
     bits = imagehash.phash(Image.fromarray(luma)).hash
@@ -175,6 +186,7 @@ _VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "whole": lambda luma: luma,
     "centre80": lambda luma: centre(luma, CENTRE),
     "centre50": lambda luma: centre(luma, 0.5),
+    "column916": column,
     "centre89": lambda luma: centre(luma, QUERY_CENTRE),
     "mirror": lambda luma: luma[:, ::-1],
     "mirror-centre89": lambda luma: centre(luma, QUERY_CENTRE)[:, ::-1],

@@ -19,6 +19,8 @@ from api import upload as api_upload
 from ledger.cli import app as cli
 from ledger.models import Role
 from tests.helpers.service import settle
+from watermark.frame_hashes import EARLIER_REGISTERED_VARIANTS, REGISTERED_VARIANTS
+from watermark.hash_sequence import hash_image
 
 
 def png_bytes(array: np.ndarray) -> bytes:
@@ -377,3 +379,20 @@ def test_a_page_of_episodes_names_their_series_without_a_query_per_work(service,
     items = listed.json()["items"]
     assert len(items) == 5 and {w["parent"] for w in items} == {series_id}
     assert one_by_one == []
+
+
+@pytest.mark.parametrize(
+    ("variants", "status"),
+    [(REGISTERED_VARIANTS, 201), *[(v, 201) for v in EARLIER_REGISTERED_VARIANTS], (("whole",), 422)],
+)
+def test_frames_hashed_by_this_or_an_earlier_client_are_taken_and_others_refused(
+    service, studio, tmp_path, variants, status
+):
+    _, _, client = studio
+    still = tmp_path / "still.png"
+    still.write_bytes(unique_image(90 + len(variants)))
+    frames = hash_image(still, variants).to_json()
+    response = by_hash(client, hashlib.sha256(still.read_bytes()).hexdigest(), frames=frames)
+    assert response.status_code == status, response.text
+    if status == 422:
+        assert response.json()["error"]["details"]["field"] == "frames"

@@ -83,6 +83,20 @@ def test_a_window_of_an_asymmetric_crop_meets_the_stored_centre_half():
     assert sum(whole) <= 0.2 * len(whole)  # why the windows are needed
 
 
+def test_a_9_16_column_meets_the_stored_column_and_no_other_hash_of_its_frame():
+    """A short-video platform's copy keeps a third of the width: its whole-frame hash is far
+    from every other stored variant, and near the column the registration keeps for it."""
+    column = REGISTERED_VARIANTS.index("column916")
+    met, elsewhere = [], []
+    for _, f in _frames():
+        registered = hash_picture(f, REGISTERED_VARIANTS)
+        shown = hash_picture(attacks.vertical(f, 608, 1080), QUERY_VARIANTS).hashes[QUERY_VARIANTS.index("whole")]
+        met.append(hamming(shown, registered.hashes[column]) <= 10)
+        elsewhere.append(min(hamming(shown, h) for i, h in enumerate(registered.hashes) if i != column) <= 10)
+    assert sum(met) >= 0.8 * len(met)
+    assert sum(elsewhere) <= 0.2 * len(elsewhere)
+
+
 @pytest.mark.parametrize(("share", "at"), [(0.4, (0.3, 0.6)), (0.6, (0.7, 0.2)), (0.5, (0.9, 0.1))])
 def test_a_picture_in_picture_is_found_by_its_edges_and_hashed_as_the_work(share, at):
     frames = _frames()
