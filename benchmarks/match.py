@@ -236,9 +236,9 @@ def default_match(index: FrameIndex, path: Path) -> tuple[Match | None, bool]:
         found = looks[-1]
         return found is not None and decisive(query.kind, found.votes, found.frames)
 
-    query, _ = staged_query(path, look)
-    # A video's looks go key-led, regular, key-led, ...: an odd count ended on a key-led one.
-    return looks[-1], query.kind == "video" and len(looks) % 2 == 1
+    reads: list[str] = []
+    staged_query(path, look, reads=reads)
+    return looks[-1], reads[-1:] == ["key-led"]
 
 
 def _recall(args, workdir: Path, index: FrameIndex, footage: Path, bunny: Path) -> None:
@@ -397,15 +397,14 @@ def _load() -> str:
 def _whole_default(index: FrameIndex, path: Path) -> bool:
     """The default query of a whole file in one stage, as the service reads an upload; whether
     the key-led read settled it."""
-    looks: list[bool] = []
+    reads: list[str] = []
 
     def look(query: HashSequence) -> bool:
         found = match(index, query)
-        looks.append(found is not None and decisive(query.kind, found.votes, found.frames))
-        return looks[-1]
+        return found is not None and decisive(query.kind, found.votes, found.frames)
 
-    staged_query(path, look, stages=(float(MAX_QUERY_SECONDS),))
-    return looks[0]
+    staged_query(path, look, stages=(float(MAX_QUERY_SECONDS),), reads=reads)
+    return reads == ["key-led"]
 
 
 def _right(found: Match | None, work: int, start: float) -> bool:

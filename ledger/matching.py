@@ -215,6 +215,7 @@ def staged_query(
     look: Callable[[HashSequence], bool],
     stages: Sequence[float] = STAGES,
     key_seconds: float | None = KEY_SECONDS,
+    reads: list[str] | None = None,
 ) -> tuple[HashSequence, bool]:
     """Hash a suspect file stage by stage (a video's first stages[0] seconds, then on to
     stages[1], ...) and show `look` the frames so far after each stage, until it says the
@@ -233,8 +234,10 @@ def staged_query(
     reads), whose inset needs a block of steady frames to be found, or that is short gets the
     regular read's verdict, at the cost of both reads. Earlier stages' frames are the
     regular ones; with `key_seconds` None, or when every stage falls back, the frames are
-    the ones a read in one go would hash."""
+    the ones a read in one go would hash. `reads`, if given, gets "key-led" or "regular" for
+    each look, in order: how the frames it was shown last were read."""
     path = Path(path)
+    said = reads if reads is not None else []
     if media_kind(path) == "image":
         picture = query_sequence(path)
         look(picture)
@@ -247,6 +250,7 @@ def staged_query(
             keyed = _key_led_stage(path, begun, end, key_seconds)
             if keyed is not None and len(keyed):
                 so_far = keyed if query is None else _joined(query, keyed, begun)
+                said.append("key-led")
                 if look(so_far):
                     return so_far, last or keyed.duration < end - begun - 1.0
         try:
@@ -257,6 +261,7 @@ def staged_query(
             return query, True  # the copy ended on the stage boundary
         query = part if query is None else _joined(query, part, begun)
         ended = part.duration < end - begun - 1.0  # the copy (or a damaged stretch) ended before the stage did
+        said.append("regular")
         if look(query) or ended:
             return query, ended or last
         begun = end

@@ -54,8 +54,10 @@ def test_hashing_in_stages_to_the_end_hashes_what_one_read_hashes(film):
     assert keyframes(film, 0, 10) * KEY_SECONDS * RATE < STRONG_VOTES
     assert keyframes(film, 10, 10) * KEY_SECONDS * RATE < STRONG_VOTES
     assert keyframes(film, 20, 3580) * KEY_SECONDS * RATE >= STRONG_VOTES
-    staged, complete = staged_query(film, never_settled, stages=(10.0, 20.0, 3600.0))
-    assert complete and len(looks) == 4  # regular, regular, then key-led and regular
+    reads: list[str] = []
+    staged, complete = staged_query(film, never_settled, stages=(10.0, 20.0, 3600.0), reads=reads)
+    assert complete and len(looks) == 4
+    assert reads == ["regular", "regular", "key-led", "regular"]
     regular, keyed = [looks[0], looks[1], looks[3]], looks[2]
     assert regular[0] < regular[1] < keyed < regular[2]  # the key-led read hashes fewer frames
     assert np.array_equal(staged.times_ms, whole.times_ms)
