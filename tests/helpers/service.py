@@ -18,12 +18,14 @@ from ledger.models import Role
 from tests.helpers.settings import make_settings
 
 
-def wait_status(client, path: str, final: tuple[str, ...], timeout: float, every: float) -> dict:
-    """GET `path` until the answer's `status` is one of `final`; that answer."""
+def wait_status(
+    client, path: str, final: tuple[str, ...], timeout: float, every: float, status=lambda answer: answer["status"]
+) -> dict:
+    """GET `path` until the answer's `status` (or what `status` reads of it) is one of `final`; that answer."""
     deadline = time.monotonic() + timeout
     while True:
         answer = client.get(path).json()
-        if answer["status"] in final:
+        if status(answer) in final:
             return answer
         assert time.monotonic() < deadline, f"{path} stuck: {answer}"
         time.sleep(every)
@@ -54,11 +56,9 @@ def confirmed(client, response, url: str, timeout: float = 60.0) -> dict:
     than the service's write_wait) is followed at `url` as a client would, until confirmed."""
     assert response.status_code in (201, 202), response.text
     body = response.json()
-    deadline = time.monotonic() + timeout
-    while body["chain"]["status"] != "confirmed":
-        assert body["chain"]["status"] == "pending" and time.monotonic() < deadline, body
-        time.sleep(0.2)
-        body = client.get(url).json()
+    if body["chain"]["status"] != "confirmed":
+        body = wait_status(client, url, ("confirmed", "failed"), timeout, 0.2, lambda answer: answer["chain"]["status"])
+    assert body["chain"]["status"] == "confirmed", body
     return body
 
 
